@@ -1,0 +1,30 @@
+# Two commands set up everything on a fresh Debian/Ubuntu machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test system-packages venv bench clean
+
+run: system-packages $(STAMP)
+	$(VENV)/bin/payer-app gui $(ARGS)
+
+test: system-packages $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
+
+system-packages:
+	@bash scripts/ensure_system_packages.sh
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+bench: system-packages $(STAMP)
+	$(PY) bench/parse_bench.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

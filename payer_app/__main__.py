@@ -1,0 +1,3 @@
+from payer_app.cli import main
+
+raise SystemExit(main())

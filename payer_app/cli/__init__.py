@@ -1,0 +1,75 @@
+"""``payer-app`` command line: a thin shell over the services in payer_app.
+
+Each subcommand lives in its own module with a ``register(subparsers)`` function that adds its
+parser and sets ``func`` (called with the parsed arguments, returns the exit code).
+Exit codes: 0 success, 1 the input was checked and found wanting (invalid, nothing found...),
+2 usage error or unusable input (argparse also exits 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from payer_app import __version__
+
+# Subcommand modules, in the order `payer-app --help` lists them.
+COMMAND_MODULES = [
+    "payer_app.cli.parse_cmd",
+]
+
+
+class UsageError(Exception):
+    """Raised by a subcommand for unusable input; printed as 'payer-app: error: ...', exit 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="payer-app",
+        description="Payer simulator for Vietnamese payment QR codes (EMVCo / VietQR / EVN bills).",
+    )
+    parser.add_argument("--version", action="version", version=f"payer-app {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args_list = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    if not args_list:
+        # No arguments: open the window, as `make run` does.
+        if "gui" in parser._subparsers._group_actions[0].choices:  # noqa: SLF001
+            args_list = ["gui"]
+        else:
+            parser.print_help()
+            return 2
+    args = parser.parse_args(args_list)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except UsageError as exc:
+        print(f"payer-app: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def read_text_argument(value: str) -> str:
+    """A payload given on the command line, or '-' for standard input (bytes decoded as UTF-8;
+    undecodable bytes become U+FFFD so the parser reports them instead of crashing)."""
+    if value != "-":
+        return value
+    data = sys.stdin.buffer.read()
+    text = data.decode("utf-8", errors="replace")
+    if text.endswith("\r\n"):
+        text = text[:-2]
+    elif text.endswith("\n"):
+        text = text[:-1]
+    return text

@@ -1,0 +1,32 @@
+"""``payer-app parse [--strict] [--json] PAYLOAD``: check and explain a payment-QR payload."""
+
+from __future__ import annotations
+
+import json
+
+from payer_app.cli import read_text_argument
+from payer_app.core.payload import parse_payload
+from payer_app.core.report import format_report
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "parse",
+        help="parse and check an EMVCo / VietQR / EVN payload",
+        description="Parse a payment-QR payload. Exit 0 valid, 1 invalid, 2 usage error.",
+    )
+    p.add_argument("payload", metavar="PAYLOAD", help="the decoded QR text, or - to read standard input")
+    p.add_argument("--strict", action="store_true", help="EMVCo / NAPAS rules to the letter (default: lenient)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a report")
+    p.add_argument("--lang", choices=("en", "vi"), default="en", help="language of the report's messages")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    text = read_text_argument(args.payload)
+    parsed = parse_payload(text, "strict" if args.strict else "lenient")
+    if args.json:
+        print(json.dumps(parsed.to_dict(), ensure_ascii=False))
+    else:
+        print(format_report(parsed, args.lang))
+    return 0 if parsed.valid else 1

@@ -1,0 +1,581 @@
+"""Parse EMVCo merchant-presented-mode payloads as used in Vietnam (VietQR, VNPAY-QR, EVN bills).
+
+``parse_payload(text, profile)`` never raises on bad input: everything wrong becomes a Finding, and
+whatever could be read is kept in the field tree. Lengths count characters (code points), not bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from payer_app.core import evn
+from payer_app.core.amounts import AmountError, parse_field_amount
+from payer_app.core.bank_directory import BankDirectory
+from payer_app.core.crc import payload_crc
+from payer_app.core.field_names import (
+    VIETQR_GUID,
+    VIETQR_SERVICES,
+    VNPAY_GUID,
+    child_name,
+    is_merchant_account_id,
+    is_template_id,
+    root_name,
+)
+from payer_app.core.findings import PROFILES, Finding, make_finding
+
+MAX_PAYLOAD_CHARS = 512
+# Spec maximum lengths worth checking (EMVCo); longer values are accepted by bank apps.
+MAX_LENGTHS = {"59": 25, "60": 15, "61": 10, "54": 13}
+MAX_ADDITIONAL_DATA = 25
+MAX_FINDINGS = 100  # garbage input could otherwise yield one finding per character
+
+SCHEME_VIETQR = "vietqr"
+SCHEME_VNPAY = "vnpay"
+SCHEME_EVN = "evn"
+SCHEME_EMVCO = "emvco"
+SCHEME_LABELS = {
+    SCHEME_VIETQR: "VietQR (NAPAS 24/7)",
+    SCHEME_VNPAY: "VNPAY-QR",
+    SCHEME_EVN: "EVN electricity bill",
+    SCHEME_EMVCO: "Other EMVCo QR",
+}
+CURRENCY_ALPHA = {"704": "VND", "840": "USD", "978": "EUR", "764": "THB", "116": "KHR", "418": "LAK"}
+
+
+@dataclass
+class Field:
+    id: str
+    name: str
+    value: str
+    offset: int  # character offset of the field id in the whole payload
+    path: str
+    children: list["Field"] = field(default_factory=list)
+
+    def child(self, child_id: str) -> "Field | None":
+        return next((c for c in self.children if c.id == child_id), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "path": self.path,
+            "name": self.name,
+            "value": self.value,
+            "length": len(self.value),
+            "offset": self.offset,
+            "children": [c.to_dict() for c in self.children],
+        }
+
+
+@dataclass(frozen=True)
+class CrcCheck:
+    found: str | None
+    computed: str | None
+    ok: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"found": self.found, "computed": self.computed, "ok": self.ok}
+
+
+@dataclass(frozen=True)
+class Merchant:
+    name: str | None = None
+    city: str | None = None
+    mcc: str | None = None
+    country: str | None = None
+    postal_code: str | None = None
+    name_alt: str | None = None
+    city_alt: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class MerchantAccount:
+    tag: str | None = None
+    guid: str | None = None
+    bank_bin: str | None = None
+    bank_name: str | None = None
+    bank_short_name: str | None = None
+    id: str | None = None
+    service: str | None = None
+    service_name: str | None = None
+
+
+@dataclass(frozen=True)
+class BillInfo:
+    bill_number: str | None = None
+    mobile: str | None = None
+    store_label: str | None = None
+    loyalty: str | None = None
+    reference_label: str | None = None
+    customer_label: str | None = None
+    terminal_label: str | None = None
+    purpose: str | None = None
+    evn_customer_code: str | None = None
+    evn_corporation: str | None = None
+    evn_corporation_name: str | None = None
+    evn_corporation_name_vi: str | None = None
+
+
+_BILL_SUBFIELDS = {
+    "01": "bill_number",
+    "02": "mobile",
+    "03": "store_label",
+    "04": "loyalty",
+    "05": "reference_label",
+    "06": "customer_label",
+    "07": "terminal_label",
+    "08": "purpose",
+}
+_PUBLIC_MERCHANT_KEYS = ("name", "city", "mcc", "country", "postal_code", "name_alt", "city_alt", "language")
+
+
+@dataclass
+class ParsedPayload:
+    raw: str
+    profile: str
+    fields: list[Field]
+    findings: list[Finding]
+    crc: CrcCheck
+    scheme: str | None = None
+    initiation: str | None = None
+    amount: int | None = None
+    currency: str | None = None
+    merchant: Merchant = field(default_factory=Merchant)
+    account: MerchantAccount = field(default_factory=MerchantAccount)
+    bill: BillInfo = field(default_factory=BillInfo)
+
+    @property
+    def valid(self) -> bool:
+        return not any(f.severity == "error" for f in self.findings)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "warning"]
+
+    @property
+    def is_payment(self) -> bool:
+        """True when the text is structured as an EMVCo payment payload at all (even a damaged one)."""
+        return not any(f.code in ("not-emvco", "empty") for f in self.findings)
+
+    @property
+    def scheme_label(self) -> str | None:
+        return SCHEME_LABELS.get(self.scheme) if self.scheme else None
+
+    @property
+    def currency_alpha(self) -> str | None:
+        return CURRENCY_ALPHA.get(self.currency) if self.currency else None
+
+    def field_at(self, path: str) -> Field | None:
+        """The field at a dotted path such as ``"62.06"`` or ``"38.01.00"``."""
+        parts = path.split(".")
+        level = self.fields
+        found = None
+        for part in parts:
+            found = next((f for f in level if f.id == part), None)
+            if found is None:
+                return None
+            level = found.children
+        return found
+
+    def to_dict(self) -> dict[str, Any]:
+        """The object printed by ``payer-app parse --json``; missing values are None, never absent."""
+        return {
+            "valid": self.valid,
+            "profile": self.profile,
+            "payload": self.raw,
+            "crc": self.crc.to_dict(),
+            "scheme": self.scheme,
+            "scheme_label": self.scheme_label,
+            "initiation": self.initiation,
+            "amount": None if self.amount is None else str(self.amount),
+            "currency": self.currency,
+            "currency_alpha": self.currency_alpha,
+            "merchant": {k: getattr(self.merchant, k) for k in _PUBLIC_MERCHANT_KEYS},
+            "account": {
+                "tag": self.account.tag,
+                "guid": self.account.guid,
+                "bank_bin": self.account.bank_bin,
+                "bank_name": self.account.bank_name,
+                "bank_short_name": self.account.bank_short_name,
+                "id": self.account.id,
+                "service": self.account.service,
+                "service_name": self.account.service_name,
+            },
+            "bill": {
+                "bill_number": self.bill.bill_number,
+                "mobile": self.bill.mobile,
+                "store_label": self.bill.store_label,
+                "loyalty": self.bill.loyalty,
+                "reference_label": self.bill.reference_label,
+                "customer_label": self.bill.customer_label,
+                "terminal_label": self.bill.terminal_label,
+                "purpose": self.bill.purpose,
+                "evn_customer_code": self.bill.evn_customer_code,
+                "evn_corporation": self.bill.evn_corporation,
+                "evn_corporation_name": self.bill.evn_corporation_name,
+                "evn_corporation_name_vi": self.bill.evn_corporation_name_vi,
+            },
+            "fields": [f.to_dict() for f in self.fields],
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+class _Parser:
+    def __init__(self, text: str, profile: str, directory: BankDirectory):
+        self.text = text
+        self.profile = profile
+        self.directory = directory
+        self.findings: list[Finding] = []
+        self.suppressed = 0
+
+    def add(self, code: str, path: str | None, offset: int | None, **details) -> None:
+        if len(self.findings) >= MAX_FINDINGS:
+            self.suppressed += 1
+            return
+        self.findings.append(make_finding(code, self.profile, path, offset, **details))
+
+    def finish(self) -> list[Finding]:
+        if self.suppressed:
+            self.findings.append(
+                make_finding("too-many-findings", self.profile, None, None, count=self.suppressed)
+            )
+            self.suppressed = 0
+        return self.findings
+
+    # --- structure -------------------------------------------------------------------------
+    def read_level(self, start: int, end: int, parent: Field | None, guid: str | None) -> list[Field]:
+        """Read the data objects in text[start:end]; parent is None at the root."""
+        text = self.text
+        out: list[Field] = []
+        seen: set[str] = set()
+        duplicates: set[str] = set()
+        pos = start
+        prefix = f"{parent.path}." if parent else ""
+        while pos < end:
+            left = end - pos
+            if left < 4:
+                if parent is None:
+                    self.add("truncated", prefix + "??", pos, need=4, have=left)
+                else:
+                    self.add("length-overrun", prefix + "??", pos, need=4, have=left, parent=parent.path)
+                break
+            fid, flen = text[pos : pos + 2], text[pos + 2 : pos + 4]
+            if not _is_ascii_digits(fid):
+                self.add("bad-id", prefix + "??", pos, found=fid)
+                break
+            path = prefix + fid
+            if not _is_ascii_digits(flen):
+                self.add("bad-length", path, pos + 2, found=flen)
+                break
+            n = int(flen)
+            value_start = pos + 4
+            if value_start + n > end:
+                if parent is None:
+                    self.add("truncated", path, pos, need=n, have=end - value_start)
+                else:
+                    self.add("length-overrun", path, pos, need=n, have=end - value_start, parent=parent.path)
+                break
+            value = text[value_start : value_start + n]
+            if parent is None:
+                name = root_name(fid)
+            else:
+                name = child_name(parent.path, fid, guid)
+            f = Field(fid, name, value, pos, path)
+            if fid in seen and fid not in duplicates:
+                self.add("duplicate-id", path, pos)
+                duplicates.add(fid)
+            seen.add(fid)
+            if n == 0:
+                self.add("empty-value", path, pos)
+            out.append(f)
+            if self.is_template(f, parent, guid) and n > 0:
+                inner_guid = guid
+                if parent is None:
+                    inner_guid = _peek_guid(value)
+                f.children = self.read_level(value_start, value_start + n, f, inner_guid)
+            pos = value_start + n
+        return out
+
+    @staticmethod
+    def is_template(f: Field, parent: Field | None, guid: str | None) -> bool:
+        if parent is None:
+            return is_template_id(f.id)
+        if parent.path == "62":
+            return int(f.id) >= 50
+        # VietQR: sub-field 01 of the NAPAS template holds bank BIN + account.
+        return "." not in parent.path and guid == VIETQR_GUID and f.id == "01"
+
+    # --- rules -------------------------------------------------------------------------------
+    def check_root(self, fields: list[Field]) -> CrcCheck:
+        ids = [f.id for f in fields]
+        by_id = {f.id: f for f in reversed(fields)}  # first occurrence wins
+        if "00" not in by_id:
+            self.add("missing-mandatory", "00", None, name=root_name("00"))
+        else:
+            if ids[0] != "00":
+                self.add("format-not-first", "00", by_id["00"].offset)
+            if by_id["00"].value != "01":
+                self.add("bad-format-indicator", "00", by_id["00"].offset, found=by_id["00"].value)
+        if "01" in by_id and by_id["01"].value not in ("11", "12"):
+            self.add("bad-initiation", "01", by_id["01"].offset, found=by_id["01"].value)
+        crc = self.check_crc(fields, by_id)
+        accounts = [f for f in fields if is_merchant_account_id(f.id)]
+        if not accounts:
+            self.add("no-merchant-account", "02-51", None)
+        is_vietqr = any(_guid_of(a) == VIETQR_GUID for a in accounts)
+        for fid in ("53", "58"):
+            if fid not in by_id:
+                self.add("missing-mandatory", fid, None, name=root_name(fid))
+        for fid in ("52", "59", "60"):
+            if fid not in by_id:
+                if is_vietqr:
+                    if self.profile == "strict":
+                        self.add("napas-omits", fid, None, name=root_name(fid))
+                else:
+                    self.add("missing-optional", fid, None, name=root_name(fid))
+        for a in accounts:
+            if a.children and a.child("00") is None:
+                self.add("missing-guid", a.path, a.offset)
+        if "52" in by_id and not (_is_ascii_digits(by_id["52"].value) and len(by_id["52"].value) == 4):
+            self.add("bad-mcc", "52", by_id["52"].offset, found=by_id["52"].value)
+        if "53" in by_id:
+            cur = by_id["53"].value
+            if not (_is_ascii_digits(cur) and len(cur) == 3):
+                self.add("bad-currency", "53", by_id["53"].offset, found=cur)
+            elif cur != "704":
+                self.add("currency-not-vnd", "53", by_id["53"].offset, found=CURRENCY_ALPHA.get(cur, cur))
+        if "58" in by_id:
+            country = by_id["58"].value
+            if not (len(country) == 2 and country.isascii() and country.isalpha() and country.isupper()):
+                self.add("bad-country", "58", by_id["58"].offset, found=country)
+            elif country != "VN":
+                self.add("country-not-vn", "58", by_id["58"].offset, found=country)
+        self.check_tip(by_id)
+        for fid, limit in MAX_LENGTHS.items():
+            if fid in by_id and fid != "54" and len(by_id[fid].value) > limit:
+                f = by_id[fid]
+                self.add("too-long", fid, f.offset, name=f.name, have=len(f.value), limit=limit)
+        if "62" in by_id:
+            for sub in by_id["62"].children:
+                n = int(sub.id)
+                if n == 0:
+                    self.add("undefined-id", sub.path, sub.offset)
+                elif 1 <= n <= 9 and len(sub.value) > MAX_ADDITIONAL_DATA:
+                    self.add("too-long", sub.path, sub.offset, name=sub.name, have=len(sub.value), limit=25)
+                elif 10 <= n <= 49:
+                    self.add("reserved-id", sub.path, sub.offset)
+        for f in fields:
+            if 65 <= int(f.id) <= 79:
+                self.add("reserved-id", f.path, f.offset)
+        self.check_characters(fields)
+        if len(self.text) > MAX_PAYLOAD_CHARS:
+            self.add("payload-too-long", None, None, have=len(self.text))
+        return crc
+
+    def check_crc(self, fields: list[Field], by_id: dict[str, Field]) -> CrcCheck:
+        if "63" not in by_id:
+            self.add("crc-missing", "63", None)
+            return CrcCheck(None, None, False)
+        f = by_id["63"]
+        if fields[-1] is not f or f.offset + 4 + len(f.value) != len(self.text):
+            self.add("crc-not-last", "63", f.offset)
+        if len(f.value) != 4:
+            self.add("crc-bad-length", "63", f.offset, found=f"{len(f.value):02d}")
+            return CrcCheck(f.value, None, False)
+        computed = payload_crc(self.text[: f.offset + 4])
+        found = f.value
+        ok = found.upper() == computed
+        if not ok:
+            self.add("crc-mismatch", "63", f.offset, found=found, computed=computed)
+        elif found != computed:
+            self.add("crc-lowercase", "63", f.offset, found=found)
+        return CrcCheck(found, computed, ok)
+
+    def check_tip(self, by_id: dict[str, Field]) -> None:
+        if "55" not in by_id:
+            return
+        tip = by_id["55"]
+        problem = None
+        if tip.value not in ("01", "02", "03"):
+            problem = ("it must be 01, 02 or 03", "phải là 01, 02 hoặc 03")
+        elif tip.value == "02" and "56" not in by_id:
+            problem = ("02 needs the fixed fee in field 56", "02 cần phí cố định ở trường 56")
+        elif tip.value == "03" and "57" not in by_id:
+            problem = ("03 needs the percentage in field 57", "03 cần tỷ lệ phần trăm ở trường 57")
+        if problem:
+            self.add("bad-tip", "55", tip.offset, found=tip.value, detail=problem[0], detail_vi=problem[1])
+
+    def check_characters(self, fields: list[Field]) -> None:
+        for f in _walk(fields):
+            if f.children:
+                continue
+            bad_control = next((ch for ch in f.value if ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0), None)
+            if bad_control is not None:
+                self.add("control-character", f.path, f.offset, found=f"U+{ord(bad_control):04X}")
+            elif not f.path.startswith("64") and not f.value.isascii():
+                self.add("non-ascii", f.path, f.offset, found=next(ch for ch in f.value if not ch.isascii()))
+
+    # --- derived view -----------------------------------------------------------------------
+    def derive(self, result: ParsedPayload) -> None:
+        by_id = {f.id: f for f in reversed(result.fields)}
+
+        def val(fid: str) -> str | None:
+            return by_id[fid].value if fid in by_id else None
+
+        init = val("01")
+        result.initiation = {"11": "static", "12": "dynamic"}.get(init or "")
+        result.currency = val("53")
+        if "54" in by_id:
+            f = by_id["54"]
+            try:
+                amount, decimals = parse_field_amount(f.value)
+            except AmountError as exc:
+                self.add("bad-amount", "54", f.offset, found=f.value, detail=exc.reason, detail_vi=exc.reason_vi)
+            else:
+                result.amount = amount
+                if decimals:
+                    self.add("amount-decimals", "54", f.offset, found=f.value)
+                if amount == 0:
+                    self.add("amount-zero", "54", f.offset)
+        alt = by_id.get("64")
+        result.merchant = Merchant(
+            name=val("59"),
+            city=val("60"),
+            mcc=val("52"),
+            country=val("58"),
+            postal_code=val("61"),
+            name_alt=_sub(alt, "01"),
+            city_alt=_sub(alt, "02"),
+            language=_sub(alt, "00"),
+        )
+        extra = by_id.get("62")
+        bill_values = {attr: _sub(extra, sid) for sid, attr in _BILL_SUBFIELDS.items()}
+        accounts = [f for f in result.fields if is_merchant_account_id(f.id)]
+        vietqr = next((a for a in accounts if _guid_of(a) == VIETQR_GUID), None)
+        vnpay = next((a for a in accounts if _guid_of(a) == VNPAY_GUID), None)
+        evn_like = next((a for a in accounts if _guid_of(a) == "00" and val("52") == "4900"), None)
+        if vietqr is not None:
+            result.scheme = SCHEME_VIETQR
+            result.account = self.vietqr_account(vietqr)
+        elif evn_like is not None:
+            result.scheme = SCHEME_EVN
+            result.account = _generic_account(evn_like)
+        elif vnpay is not None:
+            result.scheme = SCHEME_VNPAY
+            result.account = _generic_account(vnpay)
+        elif accounts:
+            result.scheme = SCHEME_EMVCO
+            first = next((a for a in accounts if a.children), accounts[0])
+            result.account = _generic_account(first)
+        code = next(
+            (v for v in (bill_values["customer_label"], bill_values["bill_number"], bill_values["reference_label"])
+             if evn.is_customer_code(v)),
+            None,
+        )
+        if result.scheme == SCHEME_EVN and code is None and bill_values["customer_label"]:
+            label = by_id["62"].child("06")
+            self.add("bad-evn-customer-code", label.path, label.offset, found=label.value)
+        corp = evn.corporation_for(code)
+        result.bill = BillInfo(
+            **bill_values,
+            evn_customer_code=code,
+            evn_corporation=corp.short_name if corp else None,
+            evn_corporation_name=corp.name_en if corp else None,
+            evn_corporation_name_vi=corp.name_vi if corp else None,
+        )
+
+    def vietqr_account(self, tpl: Field) -> MerchantAccount:
+        beneficiary = tpl.child("01")
+        bin_ = _sub(beneficiary, "00")
+        acct = _sub(beneficiary, "01")
+        service = _sub(tpl, "02")
+        if beneficiary is None or bin_ is None:
+            self.add("missing-account", tpl.path, tpl.offset)
+        bank = None
+        if bin_ is not None:
+            if not (len(bin_) == 6 and _is_ascii_digits(bin_)):
+                self.add("bad-bin", beneficiary.path + ".00", beneficiary.child("00").offset, found=bin_)
+            else:
+                bank = self.directory.lookup(bin_)
+                if bank is None:
+                    self.add("unknown-bank", beneficiary.path + ".00", beneficiary.child("00").offset, found=bin_)
+        if service is not None and service not in VIETQR_SERVICES:
+            self.add("unknown-service", tpl.path + ".02", tpl.child("02").offset, found=service)
+        return MerchantAccount(
+            tag=tpl.id,
+            guid=_guid_of(tpl),
+            bank_bin=bin_,
+            bank_name=bank.name if bank else None,
+            bank_short_name=bank.short_name if bank else None,
+            id=acct,
+            service=service,
+            service_name=VIETQR_SERVICES.get(service or ""),
+        )
+
+
+def _generic_account(tpl: Field) -> MerchantAccount:
+    if not tpl.children:  # 02-25: card network ids carry the merchant id directly
+        return MerchantAccount(tag=tpl.id, id=tpl.value)
+    merchant_id = tpl.child("01")
+    return MerchantAccount(
+        tag=tpl.id,
+        guid=_guid_of(tpl),
+        id=merchant_id.value if merchant_id is not None and not merchant_id.children else None,
+    )
+
+
+def _guid_of(tpl: Field) -> str | None:
+    return _sub(tpl, "00")
+
+
+def _sub(parent: Field | None, child_id: str) -> str | None:
+    if parent is None:
+        return None
+    c = parent.child(child_id)
+    return c.value if c is not None else None
+
+
+def _peek_guid(value: str) -> str | None:
+    """The GUID of a template value (its sub-field 00, when it comes first and is well formed)."""
+    if len(value) >= 4 and value[:2] == "00" and _is_ascii_digits(value[2:4]):
+        n = int(value[2:4])
+        if 4 + n <= len(value):
+            return value[4 : 4 + n]
+    return None
+
+
+def _walk(fields: list[Field]):
+    for f in fields:
+        yield f
+        yield from _walk(f.children)
+
+
+def _is_ascii_digits(s: str) -> bool:
+    return len(s) > 0 and s.isascii() and s.isdigit()
+
+
+def parse_payload(text: str, profile: str = "lenient", directory: BankDirectory | None = None) -> ParsedPayload:
+    """Parse a scanned QR text. Never raises for bad input; see ``ParsedPayload.findings``."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    if not isinstance(text, str):
+        raise TypeError("parse_payload expects the decoded text (str)")
+    parser = _Parser(text, profile, directory or BankDirectory.bundled())
+    if text == "":
+        parser.add("empty", None, 0)
+        return ParsedPayload(text, profile, [], parser.finish(), CrcCheck(None, None, False))
+    if not (len(text) >= 4 and _is_ascii_digits(text[:4])):
+        preview = text[:40] + ("…" if len(text) > 40 else "")
+        parser.add("not-emvco", None, 0, detail=f"starts with {preview!r}")
+        return ParsedPayload(text, profile, [], parser.finish(), CrcCheck(None, None, False))
+    fields = parser.read_level(0, len(text), None, None)
+    crc = parser.check_root(fields)
+    result = ParsedPayload(text, profile, fields, parser.findings, crc)
+    parser.derive(result)
+    result.findings = parser.finish()
+    return result

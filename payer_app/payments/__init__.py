@@ -1,0 +1,1 @@
+"""Payments: signed mock payment requests, keys, history, mock acquirer."""

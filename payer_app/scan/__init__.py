@@ -1,0 +1,1 @@
+"""Scan engine: frame sources, decoders, confirmation. No Qt widgets here."""

@@ -1,0 +1,1 @@
+"""Test-QR studio: printable bills and labelled corpora of good and broken QR codes."""
