@@ -1,0 +1,117 @@
+"""Fuzzing the parser: at least 10,000 random and mutated payloads per run (hypothesis)."""
+
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from payer_app.core import parse_payload
+from payer_app.core.builder import build_payload, evn_bill_payload, vietqr_payload, vnpay_payload
+from payer_app.core.findings import CATALOG
+from tests.spec_vectors import ALL_VALID, VIETQR_ACB
+
+FUZZ = settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+ASCII_PRINTABLE = st.characters(min_codepoint=0x20, max_codepoint=0x7E)
+TEXTISH = st.characters(codec="utf-8")  # any code point that can be encoded, Vietnamese included
+
+
+def check_invariants(parsed):
+    d = parsed.to_dict()
+    json.dumps(d, ensure_ascii=False)  # always serialisable
+    for f in parsed.findings:
+        assert f.severity in ("error", "warning")
+        assert f.code in CATALOG
+        assert f.message and f.message_vi
+    if parsed.valid:
+        assert parsed.crc.ok, "nothing is valid without a correct checksum"
+    assert d["valid"] == parsed.valid
+
+
+@FUZZ
+@given(st.text(TEXTISH, max_size=600))
+def test_random_text_never_crashes(text):
+    for profile in ("lenient", "strict"):
+        check_invariants(parse_payload(text, profile))
+
+
+@FUZZ
+@given(st.text(st.sampled_from("0123456789"), min_size=4, max_size=300))
+def test_random_digit_strings_never_crash(text):
+    # Digits only: every prefix looks like an id and a length, the hardest case for the reader.
+    check_invariants(parse_payload(text))
+
+
+mutation = st.tuples(
+    st.sampled_from(["replace", "insert", "delete", "truncate", "repeat"]),
+    st.integers(min_value=0, max_value=400),
+    st.integers(min_value=1, max_value=40),
+    ASCII_PRINTABLE,
+)
+
+
+def mutate(payload: str, ops) -> str:
+    for kind, pos, size, ch in ops:
+        pos %= max(len(payload), 1)
+        if kind == "replace":
+            payload = payload[:pos] + ch + payload[pos + 1:]
+        elif kind == "insert":
+            payload = payload[:pos] + ch + payload[pos:]
+        elif kind == "delete":
+            payload = payload[:pos] + payload[pos + size:]
+        elif kind == "truncate":
+            payload = payload[:pos]
+        else:
+            payload = payload[:pos] + payload[pos:pos + size] + payload[pos:]
+    return payload
+
+
+@FUZZ
+@given(st.sampled_from(ALL_VALID), st.lists(mutation, min_size=1, max_size=4))
+def test_mutated_payloads_never_crash_and_never_pass_strict(original, ops):
+    mutated = mutate(original, ops)
+    for profile in ("lenient", "strict"):
+        parsed = parse_payload(mutated, profile)
+        check_invariants(parsed)
+        if profile == "strict" and parsed.valid:
+            # A payload that still passes strict checks must be the original (the CRC catches the rest).
+            assert mutated == original
+
+
+@FUZZ
+@given(st.integers(min_value=0, max_value=len(VIETQR_ACB) - 1), ASCII_PRINTABLE)
+def test_single_character_substitution_is_always_caught(pos, ch):
+    mutated = VIETQR_ACB[:pos] + ch + VIETQR_ACB[pos + 1:]
+    parsed = parse_payload(mutated, "strict")
+    assert parsed.valid == (mutated == VIETQR_ACB)
+
+
+safe_text = st.text(ASCII_PRINTABLE, min_size=1, max_size=25)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    kind=st.sampled_from(["vietqr", "vnpay", "evn"]),
+    amount=st.one_of(st.none(), st.integers(min_value=0, max_value=10**13 - 1)),
+    text=safe_text,
+    account=st.text(st.sampled_from("0123456789"), min_size=1, max_size=19),
+    code_tail=st.text(st.sampled_from("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"), min_size=11, max_size=11),
+    prefix=st.sampled_from(["PA", "PB", "PC", "PD", "PE"]),
+)
+def test_built_payloads_round_trip(kind, amount, text, account, code_tail, prefix):
+    if kind == "vietqr":
+        payload = vietqr_payload("970436", account, amount, purpose=text)
+    elif kind == "vnpay":
+        payload = vnpay_payload(account, text, "Ha Noi", amount, store_label=text)
+    else:
+        payload = evn_bill_payload(prefix + code_tail, amount=amount, purpose=text)
+    parsed = parse_payload(payload)
+    check_invariants(parsed)
+    assert parsed.valid, [f.code for f in parsed.findings]
+    assert parsed.scheme == kind
+    assert parsed.amount == amount
+    assert parsed.initiation == ("static" if amount is None else "dynamic")
+    assert build_payload(parsed.fields) == payload
+    if kind == "evn":
+        assert parsed.bill.evn_customer_code == prefix + code_tail
+    else:
+        assert parsed.account.id == account
