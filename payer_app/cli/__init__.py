@@ -24,7 +24,8 @@ class UsageError(Exception):
     """Raised by a subcommand for unusable input; printed as 'payer-app: error: ...', exit 2."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The top-level parser and its subcommand parsers by name."""
     parser = argparse.ArgumentParser(
         prog="payer-app",
         description="Payer simulator for Vietnamese payment QR codes (EMVCo / VietQR / EVN bills).",
@@ -33,19 +34,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
-    return parser
+    return parser, sub.choices
 
 
 def main(argv: list[str] | None = None) -> int:
     args_list = sys.argv[1:] if argv is None else argv
-    parser = build_parser()
+    parser, commands = build_parser()
     if not args_list:
         # No arguments: open the window, as `make run` does.
-        if "gui" in parser._subparsers._group_actions[0].choices:  # noqa: SLF001
-            args_list = ["gui"]
-        else:
+        if "gui" not in commands:
             parser.print_help()
             return 2
+        args_list = ["gui"]
     args = parser.parse_args(args_list)
     if not getattr(args, "func", None):
         parser.print_help()
