@@ -17,6 +17,7 @@ from payer_app import __version__
 # Subcommand modules, in the order `payer-app --help` lists them.
 COMMAND_MODULES = [
     "payer_app.cli.parse_cmd",
+    "payer_app.cli.scan_cmd",
 ]
 
 

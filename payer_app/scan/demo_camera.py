@@ -1,0 +1,211 @@
+"""The demo camera: a synthetic webcam filming a generated EVN bill on a desk.
+
+The bill drifts and turns slightly, the light changes and every frame carries sensor noise, at
+1280x720 and 30 frames per second, so the whole scan path (decode retries, confirmation) is exercised
+on a machine without a webcam. With ``realtime=False`` frames come as fast as they are asked for
+(tests, benchmarks); their ``t_ms`` still follows the 30 fps clock.
+
+The bill comes from ``payer_app.studio.bill.render_bill_image()`` when that module is installed,
+otherwise from a plain card drawn here (white paper, the bill QR, a few lines of text).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import time
+
+import numpy as np
+
+from payer_app.scan.sources import Frame, FrameSource, SourceError
+
+DEMO_CUSTOMER_CODE = "PD00000000000"
+
+
+def demo_bill_payload() -> str:
+    from payer_app.core.builder import evn_bill_payload
+
+    return evn_bill_payload(DEMO_CUSTOMER_CODE)
+
+
+def qr_image(payload: str, scale: int = 4, border: int = 4):
+    """A PIL grayscale image of a QR code (never a Micro QR) holding ``payload``."""
+    import segno
+    from PIL import Image
+
+    code = segno.make_qr(payload, error="m")
+    buf = io.BytesIO()
+    code.save(buf, kind="png", scale=scale, border=border)
+    buf.seek(0)
+    return Image.open(buf).convert("L")
+
+
+def plain_bill_card(payload: str | None = None):
+    """A simple bill card: white paper, a title, customer lines and the payment QR (PIL RGB image)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    payload = payload or demo_bill_payload()
+    card = Image.new("RGB", (900, 1200), (250, 250, 246))
+    draw = ImageDraw.Draw(card)
+    try:
+        title_font = ImageFont.load_default(size=44)
+        text_font = ImageFont.load_default(size=28)
+    except TypeError:  # Pillow without sized default fonts
+        title_font = text_font = ImageFont.load_default()
+    draw.rectangle((0, 0, 900, 110), fill=(0, 84, 166))
+    draw.text((40, 30), "EVN HANOI", fill=(255, 255, 255), font=title_font)
+    lines = [
+        "HOA DON TIEN DIEN (demo)",
+        f"Ma khach hang: {DEMO_CUSTOMER_CODE}",
+        "Ky: 11/2026   Chi so: 1234 - 1456",
+        "Quet ma QR de thanh toan",
+    ]
+    for i, line in enumerate(lines):
+        draw.text((40, 150 + i * 48), line, fill=(20, 20, 20), font=text_font)
+    qr = qr_image(payload, scale=10, border=4).convert("RGB")
+    card.paste(qr, ((900 - qr.width) // 2, 400))
+    draw.text((40, 400 + qr.height + 20), "Cam on quy khach", fill=(60, 60, 60), font=text_font)
+    return card
+
+
+def demo_bill_image():
+    """The bill the demo camera films: the studio's realistic bill when available, else a card."""
+    try:
+        from payer_app.studio.bill import render_bill_image
+    except ImportError:
+        return plain_bill_card()
+    try:
+        return render_bill_image()
+    except Exception:  # noqa: BLE001 - a broken studio must not take the demo camera down
+        return plain_bill_card()
+
+
+def _find_qr(gray: np.ndarray) -> tuple[float, float, float] | None:
+    """Centre x, y and side length of the largest QR code in a clean rendered image."""
+    import zxingcpp
+
+    found = zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode)
+    best = None
+    for code in found:
+        p = code.position
+        xs = [p.top_left.x, p.top_right.x, p.bottom_right.x, p.bottom_left.x]
+        ys = [p.top_left.y, p.top_right.y, p.bottom_right.y, p.bottom_left.y]
+        side = max(max(xs) - min(xs), max(ys) - min(ys))
+        if best is None or side > best[2]:
+            best = (sum(xs) / 4, sum(ys) / 4, float(side))
+    return best
+
+
+class DemoCamera(FrameSource):
+    """Synthetic 30 fps camera. ``show_after`` frames of empty desk come first (0: the bill from the
+    start). ``image`` replaces the bill (any PIL image or numpy array); ``qr_side`` is the QR's size
+    in pixels in the frame."""
+
+    kind = "demo"
+
+    def __init__(self, spec: str = "demo", realtime: bool = True, fps: float = 30.0,
+                 size: tuple[int, int] = (1280, 720), seed: int = 7, image=None,
+                 show_after: int = 0, qr_side: float = 330.0, noise_sigma: float = 5.0):
+        super().__init__(spec)
+        self.realtime = realtime
+        self.live = realtime
+        self._fps = float(fps)
+        self.width, self.height = size
+        self.seed = seed
+        self.image = image
+        self.show_after = show_after
+        self.qr_side = qr_side
+        self.noise_sigma = noise_sigma
+        self._index = 0
+        self._t0 = 0.0
+
+    @property
+    def fps(self) -> float:
+        return self._fps
+
+    # set-up ----------------------------------------------------------------------------------
+    def _open(self) -> None:
+        import cv2
+
+        try:
+            bill = self.image if self.image is not None else demo_bill_image()
+            if not isinstance(bill, np.ndarray):
+                bill = np.array(bill.convert("RGB"))[:, :, ::-1]
+            if bill.ndim == 2:
+                bill = cv2.cvtColor(bill, cv2.COLOR_GRAY2BGR)
+            bill = np.ascontiguousarray(bill[:, :, :3])
+        except Exception as exc:  # noqa: BLE001 - reported as a source failure
+            raise SourceError(f"{self.spec}: cannot render the demo bill: {exc}") from exc
+        gray = cv2.cvtColor(bill, cv2.COLOR_BGR2GRAY)
+        qr = _find_qr(gray)
+        h, w = gray.shape
+        if qr is None:  # no QR found: film the whole picture
+            cx, cy, zoom = w / 2, h / 2, min(self.width / w, self.height / h) * 0.9
+        else:
+            cx, cy, side = qr
+            zoom = self.qr_side / side
+            # Keep some of the bill's text in view: aim a little above the QR's centre.
+            cy -= 0.12 * self.height / zoom
+        self._bill = bill
+        self._center = (cx, cy)
+        self._zoom = zoom
+        rng = np.random.default_rng(self.seed)
+        # The desk: a warm grey with a soft gradient and grain.
+        yy, xx = np.mgrid[0:self.height, 0:self.width].astype(np.float32)
+        desk = 95 + 35 * (xx / self.width) + 15 * np.sin(yy / 37.0) * 0.3
+        desk = np.dstack([desk * 0.85, desk * 0.95, desk * 1.05]) + rng.normal(0, 4, (self.height, self.width, 3))
+        self._desk = np.clip(desk, 0, 255).astype(np.uint8)
+        # Light: a broad shading map (uint8, 255 = full light) twice the frame size, slid over time.
+        sy, sx = np.mgrid[0:self.height * 2, 0:self.width * 2].astype(np.float32)
+        shade = 200 + 55 * np.cos(sx / (self.width * 0.7)) * np.cos(sy / (self.height * 0.8))
+        self._shade = np.dstack([np.clip(shade, 0, 255).astype(np.uint8)] * 3)
+        # Sensor noise: a small bank of noise frames centred on 128, picked at random per frame.
+        self._noise = [
+            np.clip(rng.normal(128, self.noise_sigma, (self.height, self.width, 3)), 0, 255).astype(np.uint8)
+            for _ in range(4)
+        ]
+        self._rng = rng
+        self._index = 0
+        self._t0 = time.monotonic()
+
+    # frames ----------------------------------------------------------------------------------
+    def pose(self, t: float) -> np.ndarray:
+        """The 2x3 affine matrix mapping bill pixels to frame pixels at time t (seconds)."""
+        import cv2
+
+        angle = 2.5 * math.sin(2 * math.pi * t / 6.1)
+        scale = self._zoom * (1.0 + 0.04 * math.sin(2 * math.pi * t / 4.3))
+        cx, cy = self._center
+        m = cv2.getRotationMatrix2D((cx, cy), angle, scale)
+        m[0, 2] += self.width / 2 - cx + 18 * math.sin(2 * math.pi * t / 3.7)
+        m[1, 2] += self.height / 2 - cy + 12 * math.sin(2 * math.pi * t / 5.3)
+        return m
+
+    def render(self, index: int) -> np.ndarray:
+        import cv2
+
+        t = index / self._fps
+        frame = self._desk.copy()
+        if index >= self.show_after:
+            cv2.warpAffine(self._bill, self.pose(t), (self.width, self.height), dst=frame,
+                           flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_TRANSPARENT)
+        ox = int((0.5 + 0.5 * math.sin(t / 2.3)) * self.width)
+        oy = int((0.5 + 0.5 * math.cos(t / 3.1)) * self.height)
+        shade = self._shade[oy:oy + self.height, ox:ox + self.width]
+        gain = 0.85 + 0.15 * math.sin(2 * math.pi * t / 2.9)
+        frame = cv2.multiply(frame, shade, scale=gain / 255.0)
+        noise = self._noise[int(self._rng.integers(len(self._noise)))]
+        return cv2.addWeighted(frame, 1.0, noise, 1.0, -128.0)
+
+    def _read(self) -> Frame | None:
+        index = self._index
+        if self.realtime:
+            due = self._t0 + index / self._fps
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            elif delay < -1.0:  # consumer fell far behind: skip ahead instead of bursting
+                index = self._index = int((time.monotonic() - self._t0) * self._fps)
+        image = self.render(index)
+        self._index = index + 1
+        return Frame(image, index, index * 1000.0 / self._fps, time.monotonic())
