@@ -1,0 +1,180 @@
+"""Where everything goes on a printed bill: a page of text, boxes and one QR, measured in millimetres.
+
+Pure data (no Pillow, no reportlab): the PNG, SVG and PDF writers all draw the same ``BillLayout``,
+so the three formats look alike. Text positions are baselines; ``anchor`` is start, middle or end.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+
+from payer_app.studio.bill_spec import ResolvedBill, vietnamese_amount_words
+
+A5_MM = (148.0, 210.0)
+PT_TO_MM = 25.4 / 72
+MARGIN = 10.0
+
+Color = tuple[int, int, int]
+BLACK: Color = (20, 20, 20)
+GREY: Color = (95, 95, 95)
+LIGHT: Color = (236, 240, 245)
+BRAND_COLORS: dict[str, Color] = {
+    "EVN": (0, 84, 166),
+    "VietQR": (0, 93, 170),
+    "VNPAY": (0, 94, 178),
+}
+ACCENT: Color = (200, 30, 40)
+QR_CAPTION = "Quét mã QR để thanh toán"
+SPECIMEN_NOTE = "Hóa đơn mẫu do payer-app tạo để thử nghiệm, không có giá trị thanh toán."
+
+
+@dataclass(frozen=True)
+class TextItem:
+    x: float
+    y: float  # baseline
+    text: str
+    size: float  # points
+    bold: bool = False
+    anchor: str = "start"  # start | middle | end
+    color: Color = BLACK
+
+
+@dataclass(frozen=True)
+class RectItem:
+    x: float
+    y: float
+    w: float
+    h: float
+    fill: Color | None = None
+    stroke: Color | None = None
+    stroke_width: float = 0.3
+    radius: float = 0.0
+
+
+@dataclass(frozen=True)
+class LineItem:
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    color: Color = GREY
+    width: float = 0.25
+
+
+@dataclass(frozen=True)
+class QrItem:
+    """The QR code's square, quiet zone included; writers fit a whole number of modules in it."""
+
+    x: float
+    y: float
+    size: float
+    payload: str
+
+
+@dataclass(frozen=True)
+class BillLayout:
+    width: float
+    height: float
+    items: tuple[TextItem | RectItem | LineItem, ...]
+    qr: QrItem
+
+
+def _wrap(text: str, width_mm: float, size_pt: float, max_lines: int = 3) -> list[str]:
+    """Split text into lines that fit width_mm (Noto Sans averages about 0.55 em per character)."""
+    per_line = max(8, int(width_mm / (size_pt * PT_TO_MM * 0.55)))
+    lines = textwrap.wrap(text, per_line) or [""]
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = lines[-1][: per_line - 1] + "…"
+    return lines
+
+
+def layout_bill(bill: ResolvedBill) -> BillLayout:
+    """Lay the bill out on an A5 portrait page."""
+    width, height = A5_MM
+    right = width - MARGIN
+    brand = BRAND_COLORS.get(bill.brand, BRAND_COLORS["EVN"])
+    items: list[TextItem | RectItem | LineItem] = []
+
+    # Header: badge with the brand, then the issuer's name and hotline.
+    items.append(RectItem(0, 0, width, 30, fill=LIGHT))
+    items.append(RectItem(MARGIN, 8, 26, 14, fill=brand, radius=2.0))
+    items.append(TextItem(MARGIN + 13, 17.4, bill.brand, 12 if len(bill.brand) <= 3 else 10, True, "middle", (255, 255, 255)))
+    x_issuer = MARGIN + 31
+    issuer_width = right - x_issuer
+    y = 12.5
+    for index, line in enumerate(bill.issuer_lines[:2]):
+        size = 8.0 if index == 0 else 9.5
+        for part in _wrap(line, issuer_width, size, max_lines=1):
+            items.append(TextItem(x_issuer, y, part, size, index == 0 or bill.kind == "evn", color=BLACK if index else GREY))
+            y += 5.0
+    items.append(TextItem(x_issuer, 25.5, bill.hotline, 6.5, color=GREY))
+    items.append(LineItem(0, 30, width, 30, brand, 0.8))
+
+    # Title.
+    items.append(TextItem(width / 2, 41, bill.title, 15, True, "middle", brand))
+    items.append(TextItem(width / 2, 47, bill.subtitle, 8, False, "middle", GREY))
+
+    # Customer / payee block.
+    y = 55.0
+    x_value = MARGIN + 40
+    for label, value in bill.rows:
+        items.append(TextItem(MARGIN + 2, y, f"{label}:", 8, color=GREY))
+        emphasise = label in ("Mã khách hàng", "Số tài khoản", "Mã điểm bán (VNPAY)")
+        for part in _wrap(value, right - x_value, 8.5, max_lines=2):
+            items.append(TextItem(x_value, y, part, 8.5 if not emphasise else 9.5, emphasise))
+            y += 4.6
+        y += 0.4
+
+    # Itemised table.
+    y += 1.5
+    columns = ((MARGIN + 2, "start"), (MARGIN + 66, "end"), (MARGIN + 96, "end"), (right - 2, "end"))
+    row_h = 4.8
+    items.append(RectItem(MARGIN, y, width - 2 * MARGIN, row_h + 0.6, fill=LIGHT))
+    for (x, anchor), text in zip(columns, bill.table_header):
+        items.append(TextItem(x, y + 3.6, text, 7, True, anchor, GREY))
+    y += row_h + 0.6
+    for row in bill.table[:8]:
+        y += row_h
+        for (x, anchor), text in zip(columns, row):
+            items.append(TextItem(x, y - 1.3, text, 7.5, anchor=anchor))
+        items.append(LineItem(MARGIN, y, right, y, (210, 210, 210), 0.15))
+    y += 1.0
+    for index, (label, value) in enumerate(bill.totals):
+        y += row_h
+        last = index == len(bill.totals) - 1
+        items.append(TextItem(MARGIN + 96, y - 1.3, label, 8 if last else 7.5, last, "end"))
+        items.append(TextItem(right - 2, y - 1.3, value, 8 if last else 7.5, last, "end"))
+
+    # Payment block: QR on the left with its caption, amount due on the right.
+    y = max(y + 5.0, 148.0)
+    qr_size = min(40.0, height - 16.0 - y - 8.0)
+    qr = QrItem(MARGIN, y, qr_size, bill.payload)
+    items.append(RectItem(MARGIN - 1, y - 1, qr_size + 2, qr_size + 8.5, stroke=brand, stroke_width=0.4, radius=1.5))
+    items.append(TextItem(MARGIN + qr_size / 2, y + qr_size + 5.0, QR_CAPTION, 8, True, "middle", brand))
+
+    x_amount = MARGIN + qr_size + 8
+    amount_width = right - x_amount
+    items.append(TextItem(x_amount, y + 5, "SỐ TIỀN PHẢI THANH TOÁN", 8.5, True, color=GREY))
+    items.append(TextItem(x_amount, y + 14, f"{bill.amount_due:,} đ".replace(",", "."), 17, True, color=ACCENT))
+    yy = y + 19.5
+    for part in _wrap("Bằng chữ: " + vietnamese_amount_words(bill.amount_due), amount_width, 7, max_lines=3):
+        items.append(TextItem(x_amount, yy, part, 7, color=BLACK))
+        yy += 3.6
+    yy += 1.2
+    if bill.due_date:
+        items.append(TextItem(x_amount, yy, f"Hạn thanh toán: {bill.due_date}", 7.5, True))
+        yy += 4.2
+    note = (
+        "Mã QR không chứa số tiền: nhập số tiền trên khi thanh toán."
+        if bill.amount_in_qr is None
+        else "Số tiền đã có sẵn trong mã QR."
+    )
+    for part in _wrap(note, amount_width, 7, max_lines=2):
+        items.append(TextItem(x_amount, yy, part, 7, color=GREY))
+        yy += 3.6
+
+    items.append(LineItem(MARGIN, height - 10, right, height - 10, (200, 200, 200), 0.2))
+    items.append(TextItem(width / 2, height - 6, SPECIMEN_NOTE, 6.5, False, "middle", GREY))
+    return BillLayout(width, height, tuple(items), qr)

@@ -1,0 +1,493 @@
+"""What a generated bill says: the bill data model and its QR payload, with no drawing in it.
+
+``BillSpec`` holds what the caller asked for (every field optional except the kind); ``resolve()``
+fills the rest from a seeded random generator, so the same spec always gives the same bill. Three
+kinds: an EVN electricity bill (static QR in EVN's layout), a VietQR transfer slip (an apartment
+service-fee notice paid to a bank account) and a VNPAY-QR shop receipt.
+"""
+
+from __future__ import annotations
+
+import random
+import unicodedata
+from dataclasses import dataclass, field, replace
+
+from payer_app.core import evn
+from payer_app.core.bank_directory import BankDirectory
+from payer_app.core.builder import BuildError, evn_bill_payload, vietqr_payload, vnpay_payload
+
+KINDS = ("evn", "vietqr", "vnpay")
+VAT_RATE_PERCENT = 8  # reduced VAT rate applied to electricity in 2025-2026
+
+# EVN residential tariff (đ/kWh before VAT), six tiers: (upper bound of the tier in kWh, price).
+EVN_RESIDENTIAL_TIERS: tuple[tuple[int | None, int], ...] = (
+    (50, 1984),
+    (100, 2050),
+    (200, 2380),
+    (300, 2998),
+    (400, 3350),
+    (None, 3460),
+)
+
+
+class BillSpecError(ValueError):
+    """A bill option that cannot be honoured (bad customer code, BIN, kind...)."""
+
+
+@dataclass(frozen=True)
+class PowerBranch:
+    """A district power company (Công ty Điện lực) that issues bills; made-up ids except Thanh Xuân's."""
+
+    prefix: str  # the corporation prefix of its customers' codes
+    name_vi: str  # e.g. "Thanh Xuân"
+    city_vi: str
+    city_ascii: str
+    merchant_id: str
+    hotline: str
+
+
+POWER_BRANCHES: tuple[PowerBranch, ...] = (
+    PowerBranch("PD", "Thanh Xuân", "Hà Nội", "Ha Noi", "0100101114-019", "1900 1288"),
+    PowerBranch("PD", "Cầu Giấy", "Hà Nội", "Ha Noi", "0100101114-013", "1900 1288"),
+    PowerBranch("PD", "Đống Đa", "Hà Nội", "Ha Noi", "0100101114-004", "1900 1288"),
+    PowerBranch("PD", "Long Biên", "Hà Nội", "Ha Noi", "0100101114-011", "1900 1288"),
+    PowerBranch("PE", "Gia Định", "TP Hồ Chí Minh", "Ho Chi Minh", "0300951119-007", "1900 545454"),
+    PowerBranch("PE", "Tân Thuận", "TP Hồ Chí Minh", "Ho Chi Minh", "0300951119-012", "1900 545454"),
+    PowerBranch("PA", "Bắc Ninh", "Bắc Ninh", "Bac Ninh", "0100100417-021", "1900 6769"),
+    PowerBranch("PB", "Đồng Nai", "Đồng Nai", "Bien Hoa", "0300942001-008", "1900 1006"),
+    PowerBranch("PC", "Đà Nẵng", "Đà Nẵng", "Da Nang", "0400101394-002", "1900 1909"),
+)
+
+FAMILY_NAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương")
+MIDDLE_NAMES = ("Văn", "Thị", "Minh", "Thu", "Đức", "Ngọc", "Quang", "Thanh", "Hữu", "Bảo")
+GIVEN_NAMES = (
+    "Hương", "Hùng", "Lan", "Tuấn", "Dũng", "Hạnh", "Phương", "Anh", "Trang", "Long",
+    "Nam", "Hà", "Thảo", "Khoa", "Việt", "Yến", "Sơn", "Nhung", "Đạt", "Quỳnh",
+)
+STREETS = (
+    "Nguyễn Trãi", "Lê Văn Lương", "Khuất Duy Tiến", "Trần Duy Hưng", "Hoàng Quốc Việt",
+    "Lý Thường Kiệt", "Điện Biên Phủ", "Võ Văn Tần", "Phạm Văn Đồng", "Nguyễn Văn Cừ",
+)
+WARDS = ("Thượng Đình", "Nhân Chính", "Khương Trung", "Trung Hòa", "Yên Hòa", "Phúc Đồng", "Bến Nghé", "Tân Định")
+SHOPS = (
+    ("Cửa hàng tiện lợi Minh Châu", "MINH CHAU MART"),
+    ("Tạp hóa Bà Sáu", "TAP HOA BA SAU"),
+    ("Nhà thuốc An Khang", "NHA THUOC AN KHANG"),
+    ("Cà phê Góc Phố", "CA PHE GOC PHO"),
+    ("Phở Thìn Lò Đúc", "PHO THIN LO DUC"),
+)
+SHOP_ITEMS = (
+    ("Sữa tươi Vinamilk 1L", 36000), ("Bánh mì sandwich", 22000), ("Nước khoáng 500ml", 6000),
+    ("Mì Hảo Hảo (thùng)", 118000), ("Cà phê sữa đá", 29000), ("Trứng gà (10 quả)", 32000),
+    ("Dầu ăn Neptune 1L", 52000), ("Gạo ST25 (5 kg)", 185000), ("Khẩu trang y tế", 45000),
+)
+BUILDINGS = (
+    ("Ban quản lý tòa nhà Sunrise", "BQL TOA NHA SUNRISE"),
+    ("Ban quản lý chung cư Hoàng Anh", "BQL CC HOANG ANH"),
+    ("Ban quản lý khu đô thị Linh Đàm", "BQL KDT LINH DAM"),
+)
+# Banks used for made-up transfer slips (all listed in the bundled NAPAS directory).
+SLIP_BANK_BINS = ("970436", "970415", "970418", "970407", "970422", "970416", "970432", "970423")
+
+
+def ascii_fold(text: str) -> str:
+    """Vietnamese text without diacritics ("Đống Đa" -> "Dong Da"), as bank QR codes carry it."""
+    text = text.replace("Đ", "D").replace("đ", "d")
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def evn_tier_breakdown(kwh: int) -> list[tuple[int, int, int, int]]:
+    """(tier number, kWh in the tier, price, cost) for each tier the consumption reaches."""
+    rows = []
+    lower = 0
+    for number, (upper, price) in enumerate(EVN_RESIDENTIAL_TIERS, start=1):
+        if kwh <= lower:
+            break
+        in_tier = (kwh if upper is None else min(kwh, upper)) - lower
+        rows.append((number, in_tier, price, in_tier * price))
+        if upper is None:
+            break
+        lower = upper
+    return rows
+
+
+_DIGIT_WORDS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
+
+
+def _three_digit_words(n: int, leading: bool) -> list[str]:
+    hundreds, tens, units = n // 100, n // 10 % 10, n % 10
+    words: list[str] = []
+    if hundreds or not leading:
+        words += [_DIGIT_WORDS[hundreds], "trăm"]
+    if tens == 0:
+        if units and words:
+            words.append("linh")
+    elif tens == 1:
+        words.append("mười")
+    else:
+        words += [_DIGIT_WORDS[tens], "mươi"]
+    if units:
+        if units == 1 and tens >= 2:
+            words.append("mốt")
+        elif units == 5 and tens >= 1:
+            words.append("lăm")
+        else:
+            words.append(_DIGIT_WORDS[units])
+    return words
+
+
+def _below_billion_words(n: int, leading: bool) -> list[str]:
+    words: list[str] = []
+    for unit, value in (("triệu", n // 1_000_000), ("nghìn", n // 1000 % 1000), ("", n % 1000)):
+        if value == 0:
+            continue
+        words += _three_digit_words(value, leading=leading and not words)
+        if unit:
+            words.append(unit)
+    return words
+
+
+def _number_words(n: int, leading: bool) -> list[str]:
+    if n >= 1_000_000_000:
+        high, low = divmod(n, 1_000_000_000)
+        words = _number_words(high, leading) + ["tỷ"]
+        return words + (_below_billion_words(low, leading=False) if low else [])
+    return _below_billion_words(n, leading)
+
+
+def vietnamese_amount_words(amount: int) -> str:
+    """An amount of dong in words, as bills print it: 512345 -> "Năm trăm mười hai nghìn ba trăm bốn mươi lăm đồng"."""
+    if amount < 0:
+        raise ValueError("negative amount")
+    if amount == 0:
+        return "Không đồng"
+    text = " ".join(_number_words(amount, leading=True)) + " đồng"
+    return text[0].upper() + text[1:]
+
+
+@dataclass(frozen=True)
+class ConsumptionLine:
+    tier: int
+    kwh: int
+    price: int
+    cost: int
+
+
+@dataclass(frozen=True)
+class ResolvedBill:
+    """Everything printed on one bill, fully decided. ``payload`` is the QR text."""
+
+    kind: str
+    payload: str
+    issuer_lines: tuple[str, ...]  # header, top to bottom (first is the parent organisation)
+    title: str
+    subtitle: str
+    rows: tuple[tuple[str, str], ...]  # (label, value) lines of the customer block
+    table_header: tuple[str, ...]
+    table: tuple[tuple[str, ...], ...]
+    totals: tuple[tuple[str, str], ...]
+    amount_due: int
+    amount_in_qr: int | None
+    due_date: str
+    hotline: str
+    brand: str  # short mark printed in the header badge ("EVN", "VietQR", "VNPAY")
+    customer_code: str | None = None
+    customer_name: str | None = None
+
+
+@dataclass(frozen=True)
+class BillSpec:
+    """A bill to generate. Unset fields are made up from ``seed``; set fields are used as given.
+
+    ``amount`` goes into the QR (field 54, a dynamic QR); without it the QR is static and the bill
+    prints the amount due for the payer to type, as real EVN bills do.
+    """
+
+    kind: str = "evn"
+    customer: str | None = None  # EVN customer code (kind evn)
+    customer_name: str | None = None
+    address: str | None = None
+    bank: str | None = None  # bank BIN (kind vietqr)
+    account: str | None = None  # account number (kind vietqr)
+    amount: int | None = None
+    purpose: str | None = None
+    merchant_name: str | None = None
+    city: str | None = None
+    merchant_id: str | None = None  # EVN branch or VNPAY merchant id
+    kwh: int | None = None
+    seed: int = 0
+
+    def validate(self) -> None:
+        """Raise BillSpecError naming the first option that cannot be used."""
+        if self.kind not in KINDS:
+            raise BillSpecError(f"unknown bill kind {self.kind!r}; choose one of {', '.join(KINDS)}")
+        if self.customer is not None and not evn.is_customer_code(self.customer):
+            raise BillSpecError(
+                f"--customer {self.customer!r} is not an EVN customer code: 13 characters, PA..PE then 11 "
+                "capital letters or digits (e.g. PD13000123456)"
+            )
+        if self.bank is not None and not (len(self.bank) == 6 and self.bank.isdigit()):
+            raise BillSpecError(f"--bank {self.bank!r} is not a 6-digit bank BIN (e.g. 970436 for Vietcombank)")
+        if self.account is not None and not (self.account.isascii() and self.account.isalnum() and len(self.account) <= 19):
+            raise BillSpecError(f"--account {self.account!r} must be 1 to 19 letters or digits")
+        if self.amount is not None and not (0 < self.amount < 10**13):
+            raise BillSpecError(f"--amount {self.amount} must be a positive whole number of dong below 10^13")
+        if self.kwh is not None and not (0 <= self.kwh <= 100000):
+            raise BillSpecError(f"kWh {self.kwh} is out of range (0 to 100000)")
+        for name in ("purpose", "merchant_name", "city", "merchant_id"):
+            value = getattr(self, name)
+            if value is not None and len(value) > 99:
+                raise BillSpecError(f"--{name.replace('_', '-')} is {len(value)} characters; a QR field holds 99 at most")
+
+    def resolve(self) -> ResolvedBill:
+        """The complete bill: deterministic for a given spec (the seed decides what was not given)."""
+        self.validate()
+        rng = random.Random(f"payer-app bill {self.seed}")
+        person = _random_person(rng)
+        try:
+            if self.kind == "evn":
+                return _resolve_evn(self, rng, person)
+            if self.kind == "vietqr":
+                return _resolve_vietqr(self, rng, person)
+            return _resolve_vnpay(self, rng, person)
+        except BuildError as exc:
+            raise BillSpecError(str(exc)) from exc
+
+    def payload(self) -> str:
+        """The QR payload this bill carries."""
+        return self.resolve().payload
+
+    def with_seed(self, seed: int) -> "BillSpec":
+        return replace(self, seed=seed)
+
+    @classmethod
+    def random(cls, seed: int) -> "BillSpec":
+        """A varied spec for tests and corpora: any kind, sometimes with an amount, purpose or names set."""
+        rng = random.Random(f"payer-app random spec {seed}")
+        kind = rng.choice(KINDS)
+        amount = rng.choice((None, rng.randint(1, 50_000_000), rng.randrange(10_000, 5_000_000, 1000)))
+        purpose = rng.choice((None, "Thanh toan hoa don", f"HD{rng.randint(10000, 99999)}", "Chuyen tien"))
+        city = rng.choice((None, "Ha Noi", "Da Nang", "Can Tho"))
+        if kind == "evn":
+            branch = rng.choice(POWER_BRANCHES)
+            code = branch.prefix + "".join(rng.choice("0123456789ABCDEFGHJK") for _ in range(11))
+            return cls(kind="evn", customer=rng.choice((None, code)), amount=amount, purpose=purpose, city=city, seed=seed)
+        if kind == "vietqr":
+            return cls(
+                kind="vietqr",
+                bank=rng.choice(SLIP_BANK_BINS),
+                account=str(rng.randint(10**8, 10**14)),
+                amount=amount,
+                purpose=purpose,
+                merchant_name=rng.choice((None, "NGUYEN VAN AN", "CONG TY TNHH ABC")),
+                city=city,
+                seed=seed,
+            )
+        return cls(
+            kind="vnpay",
+            merchant_id=rng.choice((None, f"0{rng.randint(100000000, 999999999)}")),
+            merchant_name=rng.choice((None, "SIEU THI MINI 24H", "QUAN COM BINH DAN")),
+            amount=amount,
+            purpose=purpose,
+            city=city,
+            seed=seed,
+        )
+
+
+@dataclass(frozen=True)
+class _Person:
+    name: str
+    address_line: str  # without the city
+    period_month: int
+    period_year: int
+
+
+def _random_person(rng: random.Random) -> _Person:
+    name = f"{rng.choice(FAMILY_NAMES)} {rng.choice(MIDDLE_NAMES)} {rng.choice(GIVEN_NAMES)}"
+    house = rng.randint(1, 199)
+    lane = rng.choice((None, rng.randint(2, 250)))
+    street = rng.choice(STREETS)
+    ward = rng.choice(WARDS)
+    addr = f"Số {house}" + (f" ngõ {lane}" if lane else "") + f" {street}, P. {ward}"
+    return _Person(name, addr, rng.randint(1, 12), rng.choice((2025, 2026)))
+
+
+def _period_text(month: int, year: int) -> tuple[str, str]:
+    prev_month, prev_year = (12, year - 1) if month == 1 else (month - 1, year)
+    return (
+        f"Kỳ 1 tháng {month:02d}/{year} (từ 15/{prev_month:02d}/{prev_year} đến 14/{month:02d}/{year})",
+        f"24/{month:02d}/{year}",
+    )
+
+
+def _resolve_evn(spec: BillSpec, rng: random.Random, person: _Person) -> ResolvedBill:
+    branch_choice = rng.choice(POWER_BRANCHES)
+    digits = "".join(rng.choice("0123456789") for _ in range(9))
+    kwh = rng.randint(60, 650) if spec.kwh is None else spec.kwh
+    old_index = rng.randint(1000, 60000)
+    meter = f"{rng.randint(10, 99)}{rng.randint(10**7, 10**8 - 1)}"
+    if spec.customer:
+        same_corp = [b for b in POWER_BRANCHES if b.prefix == spec.customer[:2]]
+        branch = same_corp[rng.randrange(len(same_corp))]
+        code = spec.customer
+    else:
+        branch = branch_choice
+        code = f"{branch.prefix}{POWER_BRANCHES.index(branch) + 11:02d}{digits}"
+    corp = evn.corporation_for(code)
+    merchant_name = spec.merchant_name or "EVN CONG TY DIEN LUC " + ascii_fold(branch.name_vi).upper()
+    merchant_id = spec.merchant_id or branch.merchant_id
+    city = spec.city or branch.city_ascii
+    purpose = spec.purpose or "TT tien dien"
+    payload = evn_bill_payload(code, merchant_id=merchant_id, merchant_name=merchant_name, city=city,
+                               purpose=purpose, amount=spec.amount)
+
+    lines = evn_tier_breakdown(kwh)
+    subtotal = sum(cost for *_, cost in lines)
+    vat = round(subtotal * VAT_RATE_PERCENT / 100)
+    total = subtotal + vat
+    amount_due = spec.amount if spec.amount is not None else total
+    period, due = _period_text(person.period_month, person.period_year)
+    name = spec.customer_name or person.name
+    address = spec.address or f"{person.address_line}, {branch.city_vi}"
+    rows = (
+        ("Tên khách hàng", name),
+        ("Địa chỉ", address),
+        ("Mã khách hàng", code),
+        ("Số công tơ", meter),
+        ("Mục đích sử dụng", "Sinh hoạt"),
+        ("Chỉ số cũ / mới", f"{old_index:,} / {old_index + kwh:,}".replace(",", ".")),
+        ("Điện năng tiêu thụ", f"{kwh} kWh"),
+    )
+    table = tuple(
+        (f"Bậc {n}", f"{q}", _dots(price), _dots(cost)) for n, q, price, cost in lines
+    )
+    totals = (
+        ("Cộng tiền điện", _dots(subtotal)),
+        (f"Thuế GTGT {VAT_RATE_PERCENT}%", _dots(vat)),
+        ("Tổng cộng tiền thanh toán", _dots(total)),
+    )
+    if spec.amount is not None and spec.amount != total:
+        totals += (("Số tiền thanh toán kỳ này", _dots(spec.amount)),)
+    return ResolvedBill(
+        kind="evn",
+        payload=payload,
+        issuer_lines=(corp.name_vi.upper() if corp else "TẬP ĐOÀN ĐIỆN LỰC VIỆT NAM", f"CÔNG TY ĐIỆN LỰC {branch.name_vi.upper()}"),
+        title="HÓA ĐƠN TIỀN ĐIỆN",
+        subtitle=period,
+        rows=rows,
+        table_header=("Bậc", "Sản lượng (kWh)", "Đơn giá (đ/kWh)", "Thành tiền (đ)"),
+        table=table,
+        totals=totals,
+        amount_due=amount_due,
+        amount_in_qr=spec.amount,
+        due_date=due,
+        hotline=f"Tổng đài chăm sóc khách hàng: {branch.hotline}",
+        brand="EVN",
+        customer_code=code,
+        customer_name=name,
+    )
+
+
+def _resolve_vietqr(spec: BillSpec, rng: random.Random, person: _Person) -> ResolvedBill:
+    building_vi, building_ascii = rng.choice(BUILDINGS)
+    bank_bin = rng.choice(SLIP_BANK_BINS)
+    account = str(rng.randint(10**9, 10**13))
+    apartment = f"{rng.choice('ABC')}{rng.randint(2, 30)}{rng.randint(1, 20):02d}"
+    area = rng.randint(45, 130)
+    fee_per_m2 = rng.choice((8000, 12000, 16500))
+    parking = rng.choice((0, 120000, 1_200_000))
+    water = rng.randint(80_000, 450_000)
+    bank_bin = spec.bank or bank_bin
+    account = spec.account or account
+    purpose = spec.purpose or f"PDV T{person.period_month:02d} {apartment}"
+    payload = vietqr_payload(bank_bin, account, amount=spec.amount, purpose=purpose,
+                             merchant_name=spec.merchant_name, city=spec.city)
+    bank = BankDirectory.bundled().lookup(bank_bin)
+    bank_text = f"{bank.short_name} ({bank_bin})" if bank else f"BIN {bank_bin}"
+    service = area * fee_per_m2
+    total = service + parking + water
+    amount_due = spec.amount if spec.amount is not None else total
+    _, due = _period_text(person.period_month, person.period_year)
+    name = spec.customer_name or person.name
+    rows = (
+        ("Chủ hộ", name),
+        ("Căn hộ", f"{apartment} ({area} m²)"),
+        ("Người nhận", spec.merchant_name or building_ascii),
+        ("Ngân hàng", bank_text),
+        ("Số tài khoản", account),
+        ("Nội dung chuyển khoản", purpose),
+    )
+    table = (
+        ("Phí dịch vụ", f"{area} m²", _dots(fee_per_m2), _dots(service)),
+        ("Gửi xe", "1 tháng", _dots(parking), _dots(parking)),
+        ("Tiền nước", "1 tháng", _dots(water), _dots(water)),
+    )
+    totals = (("Tổng cộng", _dots(total)),)
+    if spec.amount is not None and spec.amount != total:
+        totals += (("Số tiền thanh toán kỳ này", _dots(spec.amount)),)
+    return ResolvedBill(
+        kind="vietqr",
+        payload=payload,
+        issuer_lines=(building_vi.upper(), spec.address or person.address_line),
+        title="THÔNG BÁO PHÍ DỊCH VỤ",
+        subtitle=f"Tháng {person.period_month:02d}/{person.period_year}",
+        rows=rows,
+        table_header=("Khoản thu", "Số lượng", "Đơn giá (đ)", "Thành tiền (đ)"),
+        table=table,
+        totals=totals,
+        amount_due=amount_due,
+        amount_in_qr=spec.amount,
+        due_date=due,
+        hotline="Chuyển khoản 24/7 qua mã VietQR của NAPAS",
+        brand="VietQR",
+        customer_name=name,
+    )
+
+
+def _resolve_vnpay(spec: BillSpec, rng: random.Random, person: _Person) -> ResolvedBill:
+    shop_vi, shop_ascii = rng.choice(SHOPS)
+    merchant_id = f"0{rng.randint(100000000, 999999999)}"
+    items = rng.sample(SHOP_ITEMS, rng.randint(2, 5))
+    quantities = [rng.randint(1, 3) for _ in items]
+    terminal = f"POS{rng.randint(1, 9):02d}"
+    receipt_no = f"HD{rng.randint(100000, 999999)}"
+    merchant_id = spec.merchant_id or merchant_id
+    merchant_name = spec.merchant_name or shop_ascii
+    city = spec.city or "Ha Noi"
+    payload = vnpay_payload(merchant_id, merchant_name, city, amount=spec.amount, mcc="5411",
+                            store_label=None, terminal_label=terminal, purpose=spec.purpose)
+    total = sum(price * q for (_, price), q in zip(items, quantities))
+    amount_due = spec.amount if spec.amount is not None else total
+    rows = (
+        ("Cửa hàng", shop_vi if not spec.merchant_name else spec.merchant_name),
+        ("Địa chỉ", spec.address or person.address_line),
+        ("Mã điểm bán (VNPAY)", merchant_id),
+        ("Số hóa đơn", receipt_no),
+        ("Thu ngân / quầy", terminal),
+    )
+    table = tuple((item, str(q), _dots(price), _dots(price * q)) for (item, price), q in zip(items, quantities))
+    totals = (("Tổng tiền hàng", _dots(total)),)
+    if spec.amount is not None and spec.amount != total:
+        totals += (("Số tiền thanh toán", _dots(spec.amount)),)
+    return ResolvedBill(
+        kind="vnpay",
+        payload=payload,
+        issuer_lines=(shop_vi.upper(), f"{person.address_line}"),
+        title="HÓA ĐƠN BÁN LẺ",
+        subtitle=f"Ngày {rng.randint(1, 28):02d}/{person.period_month:02d}/{person.period_year}",
+        rows=rows,
+        table_header=("Mặt hàng", "SL", "Đơn giá (đ)", "Thành tiền (đ)"),
+        table=table,
+        totals=totals,
+        amount_due=amount_due,
+        amount_in_qr=spec.amount,
+        due_date="",
+        hotline="Thanh toán bằng ứng dụng ngân hàng hoặc ví có VNPAY-QR",
+        brand="VNPAY",
+        customer_name=spec.customer_name,
+    )
+
+
+def _dots(value: int) -> str:
+    return f"{value:,}".replace(",", ".")
