@@ -1,0 +1,273 @@
+"""Mock payment requests: what the payer app sends after a QR has been scanned and the amount entered.
+
+``build_request(parsed, amount, ...)`` turns a parsed QR plus the payer's input into a
+``PaymentRequest``; ``PaymentRequest.to_dict()`` is the JSON object that gets signed (see
+``payer_app.core.signing``). Everything here is pure Python and deterministic given ``now`` and the
+random identifiers, which can be passed in for reproducible tests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from payer_app.core.amounts import format_vnd
+from payer_app.core.payload import ParsedPayload
+
+REQUEST_TYPE = "payment_request"
+REQUEST_VERSION = 1
+CURRENCY = "VND"
+DEFAULT_TTL_SECONDS = 300
+MAX_NOTE_CHARS = 140
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-transaction amount limits in dong (default: the NAPAS 24/7 cap of under 500 million)."""
+
+    min_amount: int = 1000
+    max_amount: int = 499_999_999
+
+    def __post_init__(self) -> None:
+        if self.min_amount < 1 or self.max_amount < self.min_amount:
+            raise ValueError(f"bad limits: minimum {self.min_amount}, maximum {self.max_amount}")
+
+    def check(self, amount: int) -> None:
+        """Raise RequestError when ``amount`` is outside the limits."""
+        if amount < self.min_amount:
+            raise RequestError(
+                "below-minimum",
+                f"The amount {format_vnd(amount)} is below the minimum of {format_vnd(self.min_amount)}.",
+                f"Số tiền {format_vnd(amount)} thấp hơn mức tối thiểu {format_vnd(self.min_amount)}.",
+            )
+        if amount > self.max_amount:
+            raise RequestError(
+                "above-maximum",
+                f"The amount {format_vnd(amount)} is above the per-transaction maximum of "
+                f"{format_vnd(self.max_amount)}.",
+                f"Số tiền {format_vnd(amount)} vượt hạn mức mỗi giao dịch {format_vnd(self.max_amount)}.",
+            )
+
+
+class RequestError(ValueError):
+    """The payer's input cannot become a payment request.
+
+    ``code`` is stable (GUIs and QA scripts match on it): ``invalid-qr``, ``not-vnd``,
+    ``amount-required``, ``amount-locked``, ``below-minimum``, ``above-maximum``, ``bad-amount``,
+    ``note-too-long``, ``bad-note``, ``bad-ttl``.
+    """
+
+    def __init__(self, code: str, message: str, message_vi: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.message_vi = message_vi
+
+
+@dataclass(frozen=True)
+class PayerInfo:
+    """Who pays: the (mock) source account and the id of the key that signs for it."""
+
+    account: str = "0011001234567"
+    bank_bin: str = "970436"  # Vietcombank, a demo account
+    key_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"account": self.account, "bank_bin": self.bank_bin, "key_id": self.key_id}
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    request_id: str
+    idempotency_key: str
+    created_at: datetime
+    expires_at: datetime
+    nonce: str
+    payer: PayerInfo
+    payee: dict[str, str | None]
+    bill: dict[str, str | None]
+    amount: int
+    note: str
+    qr_payload: str
+    currency: str = CURRENCY
+
+    @property
+    def qr_sha256(self) -> str:
+        return payload_sha256(self.qr_payload)
+
+    def with_key_id(self, key_id: str) -> "PaymentRequest":
+        return PaymentRequest(
+            self.request_id, self.idempotency_key, self.created_at, self.expires_at, self.nonce,
+            PayerInfo(self.payer.account, self.payer.bank_bin, key_id), self.payee, self.bill,
+            self.amount, self.note, self.qr_payload, self.currency,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object that is signed; key order is fixed."""
+        return {
+            "type": REQUEST_TYPE,
+            "version": REQUEST_VERSION,
+            "request_id": self.request_id,
+            "idempotency_key": self.idempotency_key,
+            "created_at": format_timestamp(self.created_at),
+            "expires_at": format_timestamp(self.expires_at),
+            "nonce": self.nonce,
+            "payer": self.payer.to_dict(),
+            "payee": dict(self.payee),
+            "bill": dict(self.bill),
+            "amount": {"value": str(self.amount), "currency": self.currency},
+            "note": self.note,
+            "qr": {"payload": self.qr_payload, "sha256": self.qr_sha256},
+        }
+
+
+def payload_sha256(payload: str) -> str:
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def format_timestamp(moment: datetime) -> str:
+    """RFC 3339 in UTC with a 'Z' and whole seconds: ``2026-01-31T08:00:00Z``."""
+    if moment.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware")
+    return moment.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_timestamp(text: str) -> datetime:
+    """Read an RFC 3339 timestamp (any offset); raises ValueError when it is not one."""
+    if not isinstance(text, str) or len(text) < 20 or text[10] not in "Tt":
+        raise ValueError(f"{text!r} is not an RFC 3339 timestamp")
+    normalised = text[:-1] + "+00:00" if text[-1] in "Zz" else text
+    moment = datetime.fromisoformat(normalised)
+    if moment.tzinfo is None:
+        raise ValueError(f"{text!r} has no time zone")
+    return moment.astimezone(timezone.utc)
+
+
+def payee_from_parsed(parsed: ParsedPayload) -> dict[str, str | None]:
+    """The payee block of a request, derived from the QR alone (verifiers recompute it)."""
+    account = parsed.account
+    vietqr = parsed.scheme == "vietqr"
+    return {
+        "scheme": parsed.scheme,
+        "bank_bin": account.bank_bin,
+        "bank_name": account.bank_name,
+        "account": account.id if vietqr else None,
+        "merchant_id": None if vietqr else account.id,
+        "merchant_name": parsed.merchant.name,
+        "city": parsed.merchant.city,
+        "mcc": parsed.merchant.mcc,
+    }
+
+
+def bill_from_parsed(parsed: ParsedPayload) -> dict[str, str | None]:
+    """The bill block of a request, derived from the QR alone."""
+    bill = parsed.bill
+    return {
+        "customer_code": bill.evn_customer_code or bill.customer_label,
+        "bill_number": bill.bill_number,
+        "reference_label": bill.reference_label,
+        "purpose": bill.purpose,
+    }
+
+
+def locked_amount(parsed: ParsedPayload) -> int | None:
+    """The amount the payer may not change: a dynamic QR's own amount (None for static QRs)."""
+    return parsed.amount if parsed.initiation == "dynamic" else None
+
+
+def resolve_amount(parsed: ParsedPayload, amount: int | None) -> int:
+    """The amount to pay, given what the payer entered (None when nothing was entered)."""
+    if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int)):
+        raise RequestError(
+            "bad-amount",
+            f"The amount must be a whole number of dong, not {amount!r}.",
+            f"Số tiền phải là số đồng nguyên, không phải {amount!r}.",
+        )
+    fixed = locked_amount(parsed)
+    if fixed is not None:
+        if amount is not None and amount != fixed:
+            raise RequestError(
+                "amount-locked",
+                f"This QR code fixes the amount at {format_vnd(fixed)}; it cannot be changed to "
+                f"{format_vnd(amount)}.",
+                f"Mã QR này cố định số tiền {format_vnd(fixed)}; không thể đổi thành {format_vnd(amount)}.",
+            )
+        return fixed
+    if amount is None:
+        if parsed.amount is not None:  # a static QR that suggests an amount
+            return parsed.amount
+        raise RequestError(
+            "amount-required",
+            "This QR code has no amount: enter the amount to pay.",
+            "Mã QR này không có số tiền: hãy nhập số tiền cần thanh toán.",
+        )
+    return amount
+
+
+def build_request(
+    parsed: ParsedPayload,
+    amount: int | None,
+    note: str = "",
+    payer: PayerInfo | None = None,
+    limits: Limits | None = None,
+    now: datetime | None = None,
+    ttl_seconds: int = DEFAULT_TTL_SECONDS,
+    request_id: str | None = None,
+    idempotency_key: str | None = None,
+    nonce: str | None = None,
+) -> PaymentRequest:
+    """A payment request for a parsed QR. Raises RequestError with a stable code when it cannot be made."""
+    if not parsed.valid or not parsed.is_payment:
+        first = parsed.errors[0] if parsed.errors else None
+        detail = first.message if first is not None else "it is not a payment QR"
+        detail_vi = first.message_vi if first is not None else "đây không phải mã QR thanh toán"
+        raise RequestError(
+            "invalid-qr",
+            f"This QR code cannot be paid: {detail}",
+            f"Không thể thanh toán mã QR này: {detail_vi}",
+        )
+    if parsed.currency != "704":
+        raise RequestError(
+            "not-vnd",
+            f"This QR code asks for currency {parsed.currency_alpha or parsed.currency}; only VND can be paid.",
+            f"Mã QR này dùng tiền tệ {parsed.currency_alpha or parsed.currency}; chỉ thanh toán được VND.",
+        )
+    value = resolve_amount(parsed, amount)
+    (limits or Limits()).check(value)
+    note = note or ""
+    if len(note) > MAX_NOTE_CHARS:
+        raise RequestError(
+            "note-too-long",
+            f"The note is {len(note)} characters long; {MAX_NOTE_CHARS} at most.",
+            f"Ghi chú dài {len(note)} ký tự; tối đa {MAX_NOTE_CHARS}.",
+        )
+    if any(ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in note):
+        raise RequestError(
+            "bad-note",
+            "The note contains control characters (line breaks, tabs...).",
+            "Ghi chú chứa ký tự điều khiển (xuống dòng, tab...).",
+        )
+    if not isinstance(ttl_seconds, int) or ttl_seconds <= 0:
+        raise RequestError(
+            "bad-ttl",
+            f"The validity must be a positive number of seconds, not {ttl_seconds!r}.",
+            f"Thời hạn hiệu lực phải là số giây dương, không phải {ttl_seconds!r}.",
+        )
+    created = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
+    return PaymentRequest(
+        request_id=request_id or str(uuid.uuid4()),
+        idempotency_key=idempotency_key or str(uuid.uuid4()),
+        created_at=created,
+        expires_at=created + timedelta(seconds=ttl_seconds),
+        nonce=nonce or secrets.token_urlsafe(16),
+        payer=payer or PayerInfo(),
+        payee=payee_from_parsed(parsed),
+        bill=bill_from_parsed(parsed),
+        amount=value,
+        note=note,
+        qr_payload=parsed.raw,
+    )
