@@ -10,6 +10,7 @@ packages=(
   libxcb-xkb1 libxcb-shape0 libxcb-randr0 libxkbcommon-x11-0 libxcb-cursor0
   libegl1 libgl1 libfontconfig1 libdbus-1-3   # Qt's xcb platform plugin and rendering
   fonts-noto-core                # Vietnamese diacritics on bills and in the window
+  poppler-utils librsvg2-bin     # tests render generated PDF / SVG bills back to pixels (pdftoppm, rsvg-convert)
 )
 
 missing=()
