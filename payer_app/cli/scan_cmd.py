@@ -204,21 +204,14 @@ def _scan_stream(source, args) -> int:
     from payer_app.scan.engine import ScanSession
 
     events: queue.Queue = queue.Queue()
-    decoded = {"frames": 0}
-
-    def on_detections(frame, detections, decode_ms):
-        decoded["frames"] += 1
-        if args.max_frames is not None and decoded["frames"] >= args.max_frames:
-            events.put(("max-frames", None))
-
     session = ScanSession(
         source,
-        on_detections=on_detections,
         on_accepted=lambda scan: events.put(("accepted", scan)),
         on_error=lambda exc: events.put(("error", exc)),
         on_finished=lambda: events.put(("finished", None)),
         frames_required=args.frames,
         hold_off_ms=args.hold_off * 1000.0,
+        max_frames=args.max_frames,
     )
     started = time.monotonic()
     deadline = None if args.timeout is None else started + args.timeout
@@ -248,11 +241,9 @@ def _scan_stream(source, args) -> int:
                     break
             elif kind == "error":
                 print(f"payer-app: scan: {value}", file=sys.stderr, flush=True)
-            elif kind == "max-frames":
-                stop_reason = "max-frames"
-                break
             elif kind == "finished":
-                stop_reason = "end of source"
+                reached = args.max_frames is not None and session.stats.frames_decoded >= args.max_frames
+                stop_reason = "max-frames" if reached else "end of source"
                 break
     except KeyboardInterrupt:
         stop_reason = "interrupted"

@@ -5,8 +5,9 @@ The bill drifts and turns slightly, the light changes and every frame carries se
 on a machine without a webcam. With ``realtime=False`` frames come as fast as they are asked for
 (tests, benchmarks); their ``t_ms`` still follows the 30 fps clock.
 
-The bill comes from ``payer_app.studio.bill.render_bill_image()`` when that module is installed,
-otherwise from a plain card drawn here (white paper, the bill QR, a few lines of text).
+The bill comes from ``payer_app.studio.bill.render_bill_image()`` (customer PD00000000000) when that
+module is installed, otherwise from a plain card drawn here (white paper, the bill QR, a few lines of
+text). ``demo_bill_payload()`` is the payload either one carries.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import io
 import math
 import time
+from functools import lru_cache
 
 import numpy as np
 
@@ -23,9 +25,8 @@ DEMO_CUSTOMER_CODE = "PD00000000000"
 
 
 def demo_bill_payload() -> str:
-    from payer_app.core.builder import evn_bill_payload
-
-    return evn_bill_payload(DEMO_CUSTOMER_CODE)
+    """The payload of the bill the demo camera films."""
+    return demo_bill()[1]
 
 
 def qr_image(payload: str, scale: int = 4, border: int = 4):
@@ -44,7 +45,10 @@ def plain_bill_card(payload: str | None = None):
     """A simple bill card: white paper, a title, customer lines and the payment QR (PIL RGB image)."""
     from PIL import Image, ImageDraw, ImageFont
 
-    payload = payload or demo_bill_payload()
+    if payload is None:
+        from payer_app.core.builder import evn_bill_payload
+
+        payload = evn_bill_payload(DEMO_CUSTOMER_CODE)
     card = Image.new("RGB", (900, 1200), (250, 250, 246))
     draw = ImageDraw.Draw(card)
     try:
@@ -68,16 +72,24 @@ def plain_bill_card(payload: str | None = None):
     return card
 
 
+@lru_cache(maxsize=1)
+def demo_bill():
+    """(bill image, its QR payload): the studio's realistic EVN bill for customer PD00000000000 when
+    the studio is installed and can draw it, else a plain card with the same customer's bill QR."""
+    try:
+        from payer_app.studio.bill import BillSpec, render_bill_image
+
+        spec = BillSpec(customer=DEMO_CUSTOMER_CODE)
+        return render_bill_image(spec), spec.payload()
+    except Exception:  # noqa: BLE001 - no studio, or it cannot draw (fonts...): the demo must still run
+        from payer_app.core.builder import evn_bill_payload
+
+        payload = evn_bill_payload(DEMO_CUSTOMER_CODE)
+        return plain_bill_card(payload), payload
+
+
 def demo_bill_image():
-    """The bill the demo camera films: the studio's realistic bill when available, else a card."""
-    try:
-        from payer_app.studio.bill import render_bill_image
-    except ImportError:
-        return plain_bill_card()
-    try:
-        return render_bill_image()
-    except Exception:  # noqa: BLE001 - a broken studio must not take the demo camera down
-        return plain_bill_card()
+    return demo_bill()[0]
 
 
 def _find_qr(gray: np.ndarray) -> tuple[float, float, float] | None:
@@ -105,7 +117,7 @@ class DemoCamera(FrameSource):
 
     def __init__(self, spec: str = "demo", realtime: bool = True, fps: float = 30.0,
                  size: tuple[int, int] = (1280, 720), seed: int = 7, image=None,
-                 show_after: int = 0, qr_side: float = 330.0, noise_sigma: float = 5.0):
+                 show_after: int = 0, qr_side: float = 260.0, noise_sigma: float = 5.0):
         super().__init__(spec)
         self.realtime = realtime
         self.live = realtime
@@ -144,8 +156,8 @@ class DemoCamera(FrameSource):
         else:
             cx, cy, side = qr
             zoom = self.qr_side / side
-            # Keep some of the bill's text in view: aim a little above the QR's centre.
-            cy -= 0.12 * self.height / zoom
+            # Keep some of the bill's text in view: aim a little right of the QR.
+            cx += 0.18 * self.width / zoom
         self._bill = bill
         self._center = (cx, cy)
         self._zoom = zoom

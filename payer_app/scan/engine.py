@@ -264,7 +264,7 @@ class Confirmer:
             if self._streak[text] < self.frames_required:
                 continue
             last = self._accepted_at.get(text)
-            if last is not None and t_ms - last < self.hold_off_ms:
+            if last is not None and t_ms - last < self.hold_off_ms - 1e-6:  # float frame times
                 continue
             self._accepted_at[text] = t_ms
             accepted.extend(items)  # the same payload printed twice in view: both positions
@@ -321,7 +321,8 @@ class ScanSession:
     ``on_frame(frame)`` for every captured frame (preview), ``on_detections(frame, detections,
     decode_ms)`` for every decoded frame, ``on_accepted(accepted_scan)`` for every confirmed code,
     ``on_error(exc)`` when the source fails (a live source is then reopened), ``on_finished()``
-    once, when the session ends (source exhausted, ``stop()``, or an unrecoverable error).
+    once, when the session ends (source exhausted, ``stop()``, ``max_frames`` decoded frames, or
+    an unrecoverable error).
 
     Live sources keep only the newest frame (a slow decoder drops frames, the preview never lags);
     file sources hand over every frame. Per-file sources (images, folders) skip confirmation: each
@@ -332,7 +333,7 @@ class ScanSession:
                  on_detections: Callable | None = None, on_accepted: Callable | None = None,
                  on_error: Callable | None = None, on_finished: Callable | None = None,
                  frames_required: int = 2, hold_off_ms: float = 3000.0, reopen_delay_s: float = 0.5,
-                 config: EngineConfig | None = None):
+                 config: EngineConfig | None = None, max_frames: int | None = None):
         self.source = make_source(source) if isinstance(source, str) else source
         self.on_frame = on_frame
         self.on_detections = on_detections
@@ -341,6 +342,7 @@ class ScanSession:
         self.on_finished = on_finished
         self.confirmer = Confirmer(frames_required, hold_off_ms)
         self.reopen_delay_s = reopen_delay_s
+        self.max_frames = max_frames  # end the session after this many decoded frames
         self.config = config or (STILL if self.source.per_file else LIVE)
         self.stats = SessionStats()
         self._stop = threading.Event()
@@ -487,6 +489,11 @@ class ScanSession:
                 if item is _END:
                     return
                 self._process(item)
+                if self.max_frames is not None and self.stats.frames_decoded >= self.max_frames:
+                    self._stop.set()
+                    with self._cond:
+                        self._cond.notify_all()
+                    return
         finally:
             self._finished.set()
             self._emit(self.on_finished)

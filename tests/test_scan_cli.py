@@ -1,0 +1,153 @@
+"""``payer-app scan``: streams (demo, video), still images and folders, JSON lines, reports, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from payer_app.cli import main
+from payer_app.core.payload import parse_payload
+from payer_app.scan.demo_camera import demo_bill_payload
+from tests.test_scan_media import (
+    EVN_PAYLOAD,
+    GARBLING_PAYLOAD,
+    empty_frame,
+    frame_with,
+    other_payload,
+    write_image,
+    write_video,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _json_lines(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def _clip(tmp_path, pattern, name="clip.avi"):
+    frames = []
+    for i, ch in enumerate(pattern):
+        if ch == ".":
+            frames.append(empty_frame(640, 360, seed=i % 2))
+        elif ch == "A":
+            frames.append(frame_with([(EVN_PAYLOAD, 40, 30)], 640, 360, scale=3))
+        elif ch == "B":
+            frames.append(frame_with([(other_payload(), 300, 30)], 640, 360, scale=3))
+        elif ch == "V":
+            frames.append(frame_with([(GARBLING_PAYLOAD, 100, 20)], 640, 360, scale=3))
+        elif ch == "2":
+            frames.append(frame_with([(EVN_PAYLOAD, 10, 30), (other_payload(), 330, 30)], 640, 360, scale=3))
+    return write_video(tmp_path / name, frames)
+
+
+def test_scan_demo_json_finds_the_demo_bill_within_3_seconds():
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "payer_app", "scan", "demo", "--json"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=30)
+    elapsed = time.monotonic() - started
+    assert proc.returncode == 0, proc.stderr
+    lines = _json_lines(proc.stdout)
+    assert len(lines) == 1
+    line = lines[0]
+    assert set(line) >= {"source", "frame", "t_ms", "polygon", "decoder", "payload", "parse"}
+    assert line["source"] == "demo" and line["payload"] == demo_bill_payload()
+    assert line["parse"] == parse_payload(line["payload"]).to_dict()
+    assert line["parse"]["valid"] and line["parse"]["scheme"] == "evn"
+    assert line["t_ms"] < 3000
+    assert elapsed < 3.0, f"the whole command took {elapsed:.2f} s"
+
+
+def test_scan_video_json_line_matches_parse_json(tmp_path, capsys):
+    path = _clip(tmp_path, "...VVVV")
+    assert main(["scan", str(path), "--json"]) == 0
+    lines = _json_lines(capsys.readouterr().out)
+    assert len(lines) == 1
+    line = lines[0]
+    assert line["payload"] == GARBLING_PAYLOAD  # exact Vietnamese text
+    assert line["frame"] == 4 and line["t_ms"] == pytest.approx(133.3, abs=0.2)
+    assert line["parse"] == parse_payload(GARBLING_PAYLOAD).to_dict()
+    assert len(line["polygon"]) == 4
+    assert line["source"] == str(path)
+
+
+def test_scan_stops_at_first_payment_qr_unless_all(tmp_path, capsys):
+    path = _clip(tmp_path, "AAAA....BBBB")
+    assert main(["scan", str(path), "--json"]) == 0
+    assert [line["payload"] for line in _json_lines(capsys.readouterr().out)] == [EVN_PAYLOAD]
+    assert main(["scan", str(path), "--json", "--all"]) == 0
+    assert [line["payload"] for line in _json_lines(capsys.readouterr().out)] == [EVN_PAYLOAD, other_payload()]
+
+
+def test_scan_reports_every_code_of_the_frame_that_ends_the_scan(tmp_path, capsys):
+    path = _clip(tmp_path, "2222")
+    assert main(["scan", str(path), "--json"]) == 0
+    lines = _json_lines(capsys.readouterr().out)
+    assert sorted(line["payload"] for line in lines) == sorted([EVN_PAYLOAD, other_payload()])
+    assert lines[0]["polygon"] != lines[1]["polygon"]
+
+
+def test_scan_nothing_found_exits_1_and_max_frames_stops(tmp_path, capsys):
+    path = _clip(tmp_path, "." * 12)
+    report = tmp_path / "report.json"
+    assert main(["scan", str(path), "--max-frames", "5", "--report", str(report)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and "nothing found" in captured.err
+    summary = json.loads(report.read_text())
+    assert summary["stopped_by"] == "max-frames" and summary["frames_decoded"] == 5 and summary["found"] == 0
+
+
+def test_scan_demo_all_with_timeout_respects_hold_off(capsys):
+    started = time.monotonic()
+    assert main(["scan", "demo:fast", "--all", "--timeout", "1", "--json", "--hold-off", "60"]) == 0
+    assert time.monotonic() - started < 5
+    lines = _json_lines(capsys.readouterr().out)
+    assert len(lines) == 1  # the bill stays in view; it is not reported again within the hold-off
+
+
+def test_scan_folder_one_line_per_file_with_report(tmp_path, capsys):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    write_image(folder / "1-bill.png", frame_with([(EVN_PAYLOAD, 20, 20)], 500, 400))
+    write_image(folder / "2-two.jpg", frame_with([(EVN_PAYLOAD, 10, 10), (other_payload(), 330, 40)], 700, 400, scale=3))
+    write_image(folder / "3-empty.png", empty_frame(300, 200))
+    (folder / "4-broken.png").write_bytes(b"oops")
+    report = tmp_path / "r.json"
+    assert main(["scan", str(folder), "--json", "--report", str(report)]) == 1
+    lines = _json_lines(capsys.readouterr().out)
+    assert [Path(line["source"]).name for line in lines] == ["1-bill.png", "2-two.jpg", "3-empty.png", "4-broken.png"]
+    assert [line["found"] for line in lines] == [True, True, False, False]
+    assert lines[0]["payload"] == EVN_PAYLOAD and lines[0]["parse"]["valid"]
+    assert sorted(c["payload"] for c in lines[1]["codes"]) == sorted([EVN_PAYLOAD, other_payload()])
+    assert "error" in lines[3] and "4-broken.png" in lines[3]["error"]
+    summary = json.loads(report.read_text())
+    assert summary["files"] == 4 and summary["found"] == 2 and summary["not_found"] == 2
+    assert sum(summary["per_decoder"].values()) == 3
+    assert summary["timings"]["decode"]["count"] == 3
+
+
+def test_scan_image_list_all_found_exits_0(tmp_path, capsys):
+    a = write_image(tmp_path / "a.png", frame_with([(EVN_PAYLOAD, 20, 20)], 400, 400))
+    b = write_image(tmp_path / "b.png", frame_with([(other_payload(), 20, 20)], 400, 400))
+    assert main(["scan", str(a), str(b)]) == 0
+    out = capsys.readouterr().out
+    assert f"{a}: zbar at [" in out and f"{b}: zbar at [" in out
+    assert "EVN electricity bill, customer PD00000000000" in out
+    assert out.count("(valid)") == 2
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["scan", "no-such-thing.avi"], "bad source"),
+    (["scan", "camera:42"], "bad source"),
+    (["scan", "demo", "--timeout", "0"], "--timeout"),
+])
+def test_scan_bad_source_exits_2(argv, message, capsys):
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
