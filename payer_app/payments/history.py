@@ -1,0 +1,176 @@
+"""The payer's own record of payment requests and their outcomes (SQLite in the data folder).
+
+A request is written, with its signed JWS, in one transaction before it is sent; until an answer
+arrives it stays ``pending`` and can be re-sent with the same idempotency key.
+Statuses: ``pending``, ``approved``, ``declined``, ``rejected``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from payer_app.core.request import format_timestamp
+
+HISTORY_FILE = "history.sqlite3"
+STATUSES = ("pending", "approved", "declined", "rejected")
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    request_id: str
+    idempotency_key: str
+    created_at: str
+    expires_at: str
+    updated_at: str
+    status: str
+    amount: int
+    currency: str
+    scheme: str | None
+    payee_name: str | None
+    payee_account: str | None
+    customer_code: str | None
+    note: str
+    acquirer: str
+    acquirer_reference: str | None
+    http_status: int | None
+    message: str | None
+    attempts: int
+    jws: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_COLUMNS = (
+    "request_id, idempotency_key, created_at, expires_at, updated_at, status, amount, currency, scheme, "
+    "payee_name, payee_account, customer_code, note, acquirer, acquirer_reference, http_status, message, "
+    "attempts, jws"
+)
+
+
+class History:
+    def __init__(self, path: Path | None = None):
+        if path is None:
+            from payer_app.paths import data_file
+
+            path = data_file(HISTORY_FILE)
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=10, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute(
+            """
+            CREATE TABLE IF NOT EXISTS requests (
+                request_id TEXT PRIMARY KEY,
+                idempotency_key TEXT NOT NULL UNIQUE,
+                created_at TEXT NOT NULL,
+                expires_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                status TEXT NOT NULL,
+                amount INTEGER NOT NULL,
+                currency TEXT NOT NULL,
+                scheme TEXT,
+                payee_name TEXT,
+                payee_account TEXT,
+                customer_code TEXT,
+                note TEXT NOT NULL,
+                acquirer TEXT NOT NULL,
+                acquirer_reference TEXT,
+                http_status INTEGER,
+                message TEXT,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                jws TEXT NOT NULL
+            )
+            """
+        )
+        self._db.execute("CREATE INDEX IF NOT EXISTS requests_by_time ON requests (created_at)")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def record_pending(self, request: dict[str, Any], jws: str, acquirer: str) -> HistoryEntry:
+        """Write a new request as pending, in one transaction (call before sending it)."""
+        payee = request["payee"]
+        now = _now()
+        with self._lock:
+            with self._transaction():
+                self._db.execute(
+                    f"INSERT INTO requests ({_COLUMNS}) VALUES ({', '.join('?' * 19)})",
+                    (
+                        request["request_id"], request["idempotency_key"], request["created_at"],
+                        request["expires_at"], now, "pending", int(request["amount"]["value"]),
+                        request["amount"]["currency"], payee.get("scheme"), payee.get("merchant_name"),
+                        payee.get("account") or payee.get("merchant_id"), request["bill"].get("customer_code"),
+                        request.get("note", ""), acquirer, None, None, "Recorded; not sent yet.", 0, jws,
+                    ),
+                )
+        return self.get(request["request_id"])
+
+    def record_attempt(self, request_id: str, message: str) -> None:
+        """A send that got no answer: still pending, one more attempt."""
+        with self._lock:
+            with self._transaction():
+                self._db.execute(
+                    "UPDATE requests SET attempts = attempts + 1, message = ?, updated_at = ? WHERE request_id = ?",
+                    (message, _now(), request_id),
+                )
+
+    def record_outcome(self, request_id: str, status: str, http_status: int | None,
+                       acquirer_reference: str | None, message: str | None) -> None:
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}")
+        with self._lock:
+            with self._transaction():
+                self._db.execute(
+                    "UPDATE requests SET status = ?, http_status = ?, acquirer_reference = ?, message = ?, "
+                    "attempts = attempts + 1, updated_at = ? WHERE request_id = ?",
+                    (status, http_status, acquirer_reference, message, _now(), request_id),
+                )
+
+    def get(self, request_id: str) -> HistoryEntry | None:
+        with self._lock:
+            row = self._db.execute(f"SELECT {_COLUMNS} FROM requests WHERE request_id = ?", (request_id,)).fetchone()
+        return HistoryEntry(*row) if row else None
+
+    def list(self, limit: int = 50) -> list[HistoryEntry]:
+        """Newest first."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM requests ORDER BY created_at DESC, rowid DESC LIMIT ?", (limit,)
+            ).fetchall()
+        return [HistoryEntry(*r) for r in rows]
+
+    def pending(self) -> list[HistoryEntry]:
+        """Oldest first, the order in which they should be re-sent."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM requests WHERE status = 'pending' ORDER BY created_at, rowid"
+            ).fetchall()
+        return [HistoryEntry(*r) for r in rows]
+
+    def _transaction(self):
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def __enter__(self):
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type, exc, tb):
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        return False
+
+
+def _now() -> str:
+    return format_timestamp(datetime.now(timezone.utc))
