@@ -17,7 +17,13 @@ from payer_app import __version__
 # Subcommand modules, in the order `payer-app --help` lists them.
 COMMAND_MODULES = [
     "payer_app.cli.parse_cmd",
+    "payer_app.cli.generate_cmd",
     "payer_app.cli.scan_cmd",
+    "payer_app.cli.pay_cmd",
+    "payer_app.cli.verify_cmd",
+    "payer_app.cli.keys_cmd",
+    "payer_app.cli.acquirer_cmd",
+    "payer_app.cli.history_cmd",
 ]
 
 

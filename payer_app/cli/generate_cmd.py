@@ -1,0 +1,125 @@
+"""``payer-app generate bill|corpus``: printable test bills and labelled corpora of QR pictures."""
+
+from __future__ import annotations
+
+import sys
+
+from payer_app.cli import UsageError
+from payer_app.core.amounts import AmountError, parse_user_amount
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "generate",
+        help="generate test bills (PNG/SVG/PDF) and corpora of good and broken QR codes",
+        description="Generate printable bills with a payment QR, or a labelled corpus of QR pictures.",
+    )
+    what = p.add_subparsers(dest="what", metavar="WHAT")
+
+    bill = what.add_parser(
+        "bill",
+        help="write a bill with its QR; prints the payload",
+        description="Write a bill (A5) with its payment QR to FILE (.png, .svg or .pdf) and print the "
+        "QR payload. Without options: a made-up EVN electricity bill with a static QR.",
+    )
+    bill.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write: .png, .svg or .pdf")
+    bill.add_argument("--kind", choices=("evn", "vietqr", "vnpay"),
+                      help="evn electricity bill (default), vietqr transfer slip, vnpay shop receipt")
+    bill.add_argument("--customer", metavar="CODE", help="EVN customer code, e.g. PD13000123456")
+    bill.add_argument("--customer-name", metavar="NAME", help="name printed on the bill")
+    bill.add_argument("--address", metavar="TEXT", help="address printed on the bill")
+    bill.add_argument("--bank", metavar="BIN", help="bank BIN for a VietQR transfer, e.g. 970436")
+    bill.add_argument("--account", metavar="NO", help="account number for a VietQR transfer")
+    bill.add_argument("--amount", metavar="N", help="amount in dong: puts field 54 in the QR (dynamic QR)")
+    bill.add_argument("--purpose", metavar="TEXT", help="purpose of transaction (62.08)")
+    bill.add_argument("--merchant-name", metavar="TEXT", help="merchant name (59)")
+    bill.add_argument("--merchant-id", metavar="ID", help="EVN branch id or VNPAY merchant id (26.01)")
+    bill.add_argument("--city", metavar="TEXT", help="merchant city (60)")
+    bill.add_argument("--kwh", type=int, metavar="N", help="electricity used (EVN bills)")
+    bill.add_argument("--seed", type=int, default=0, metavar="N", help="decides everything not given (default 0)")
+    bill.add_argument("--dpi", type=int, default=200, metavar="N", help="PNG resolution (default 200)")
+    bill.set_defaults(func=run_bill)
+
+    corpus = what.add_parser(
+        "corpus",
+        help="write a labelled corpus of QR pictures and manifest.json",
+        description="Write QR pictures with payload faults and image conditions into DIR, and "
+        "DIR/manifest.json with the expected parse result of each.",
+    )
+    corpus.add_argument("directory", metavar="DIR")
+    corpus.add_argument("--count", type=int, default=48, metavar="N", help="number of pictures (default 48)")
+    corpus.add_argument("--seed", type=int, default=0, metavar="N", help="same seed, same corpus (default 0)")
+    corpus.set_defaults(func=run_corpus)
+    p.set_defaults(func=lambda args: _missing_what(p))
+
+
+def _missing_what(parser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def _spec_from_args(args):
+    from payer_app.studio.bill_spec import BillSpec
+
+    kind = args.kind
+    if kind is None:
+        kind = "vietqr" if (args.bank or args.account) else "evn"
+    if kind != "evn" and args.customer:
+        raise UsageError("--customer is an EVN customer code; it only goes with --kind evn")
+    if kind != "vietqr" and (args.bank or args.account):
+        raise UsageError("--bank and --account make a VietQR transfer; they only go with --kind vietqr")
+    if kind != "evn" and args.kwh is not None:
+        raise UsageError("--kwh only goes with --kind evn")
+    if kind == "vietqr" and bool(args.bank) != bool(args.account):
+        raise UsageError("a VietQR transfer needs both --bank BIN and --account NO (or neither, for made-up ones)")
+    amount = None
+    if args.amount is not None:
+        try:
+            amount = parse_user_amount(args.amount)
+        except AmountError as exc:
+            raise UsageError(f"--amount: {exc}") from exc
+    return BillSpec(
+        kind=kind, customer=args.customer, customer_name=args.customer_name, address=args.address,
+        bank=args.bank, account=args.account, amount=amount, purpose=args.purpose,
+        merchant_name=args.merchant_name, merchant_id=args.merchant_id, city=args.city, kwh=args.kwh,
+        seed=args.seed,
+    )
+
+
+def run_bill(args) -> int:
+    from payer_app.studio.bill import save_bill
+    from payer_app.studio.bill_spec import BillSpecError
+    from payer_app.studio.fonts import FontNotFoundError
+
+    spec = _spec_from_args(args)
+    try:
+        bill = save_bill(spec, args.output, dpi=args.dpi)
+    except BillSpecError as exc:
+        raise UsageError(str(exc)) from exc
+    except FontNotFoundError as exc:
+        print(f"payer-app: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"payer-app: error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(bill.payload)
+    return 0
+
+
+def run_corpus(args) -> int:
+    from payer_app.studio.corpus import MANIFEST_NAME, CorpusError, generate_corpus
+
+    if args.count < 1 or args.count > 100_000:
+        raise UsageError(f"--count must be between 1 and 100000 (got {args.count})")
+    try:
+        manifest = generate_corpus(args.directory, args.count, args.seed)
+    except CorpusError as exc:
+        print(f"payer-app: error: {exc}", file=sys.stderr)
+        return 1
+    summary = manifest["summary"]
+    print(
+        f"{summary['count']} pictures in {args.directory} ({summary['decodable_expected']} a decoder is expected "
+        f"to read, {summary['beyond_decoder']} beyond any decoder, {summary['valid_expected']} valid payloads); "
+        f"manifest: {args.directory.rstrip('/')}/{MANIFEST_NAME}"
+    )
+    return 0
