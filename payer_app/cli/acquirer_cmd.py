@@ -1,0 +1,95 @@
+"""``payer-app acquirer serve``: run the mock acquirer HTTP server (Starlette on uvicorn)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+from pathlib import Path
+
+from payer_app.cli import UsageError
+from payer_app.core.request import Limits
+
+DEFAULT_LEDGER_FILE = "acquirer-ledger.sqlite3"
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "acquirer",
+        help="run the mock acquirer HTTP server",
+        description="A mock acquirer that checks signed payment requests and keeps a SQLite ledger.",
+    )
+    acq_sub = p.add_subparsers(dest="acquirer_command", metavar="ACTION")
+    serve = acq_sub.add_parser(
+        "serve",
+        help="serve POST /v1/payments and GET /v1/payments/{request_id}",
+        description="Serve the mock acquirer until interrupted (Ctrl+C).",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    serve.add_argument("--ledger", metavar="FILE", help=f"SQLite ledger (default: {DEFAULT_LEDGER_FILE} in the data folder)")
+    serve.add_argument("--trust-key", metavar="JWK_FILE", action="append", default=[],
+                       help="accept requests signed with this public key (JWK or JWK Set); payers can also "
+                       "enrol keys with POST /v1/keys")
+    serve.add_argument("--min-amount", type=int, default=Limits.min_amount, help="smallest accepted amount in dong")
+    serve.add_argument("--max-amount", type=int, default=Limits.max_amount, help="largest accepted amount in dong")
+    group = serve.add_argument_group("failure injection (reproducible with --seed)")
+    group.add_argument("--decline-rate", type=float, default=0.0, help="share of payments declined (0..1)")
+    group.add_argument("--latency-ms", type=int, default=0, help="delay added to every answer")
+    group.add_argument("--latency-jitter-ms", type=int, default=0, help="plus up to this much random delay")
+    group.add_argument("--timeout-rate", type=float, default=0.0,
+                       help="share of payments recorded but answered only after --timeout-seconds")
+    group.add_argument("--timeout-seconds", type=float, default=30.0, help="how long a 'timed out' answer is held")
+    group.add_argument("--unavailable-rate", type=float, default=0.0, help="share of attempts answered 503")
+    group.add_argument("--seed", type=int, default=0, help="seed for the injected failures")
+    serve.set_defaults(func=run_serve)
+    p.set_defaults(func=run_without_action)
+
+
+def run_without_action(args) -> int:
+    raise UsageError("acquirer needs an action: serve")
+
+
+def run_serve(args) -> int:
+    import uvicorn
+
+    from payer_app.core.signing import VerificationKeys
+    from payer_app.payments.acquirer import FailureSettings, create_app
+    from payer_app.paths import data_file
+
+    try:
+        failures = FailureSettings(
+            decline_rate=args.decline_rate, latency_ms=args.latency_ms, latency_jitter_ms=args.latency_jitter_ms,
+            timeout_rate=args.timeout_rate, timeout_seconds=args.timeout_seconds,
+            unavailable_rate=args.unavailable_rate, seed=args.seed,
+        )
+        limits = Limits(args.min_amount, args.max_amount)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    trusted = []
+    for name in args.trust_key:
+        try:
+            document = json.loads(Path(name).read_text(encoding="utf-8"))
+            VerificationKeys.load(document)
+        except OSError as exc:
+            raise UsageError(f"--trust-key: cannot read {name}: {exc.strerror}") from None
+        except (ValueError, TypeError) as exc:
+            raise UsageError(f"--trust-key {name}: {exc}") from None
+        trusted += document["keys"] if isinstance(document.get("keys"), list) else [document]
+    ledger = Path(args.ledger) if args.ledger else data_file(DEFAULT_LEDGER_FILE)
+    try:
+        sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((args.host, args.port))
+    except (OSError, OverflowError) as exc:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        app = create_app(ledger, failures, trusted_keys=trusted, limits=limits)
+    except Exception as exc:  # an unusable ledger file, for instance
+        sock.close()
+        raise UsageError(f"cannot open the ledger {ledger}: {exc}") from None
+    host, port = sock.getsockname()[:2]
+    print(f"Mock acquirer on http://{host}:{port} (ledger {ledger}); Ctrl+C to stop.", file=sys.stderr, flush=True)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2))
+    server.run(sockets=[sock])
+    return 0

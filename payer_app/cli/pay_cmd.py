@@ -1,0 +1,116 @@
+"""``payer-app pay SOURCE [--amount N] [--note TEXT] [-o FILE]``: pay a QR code with a signed mock request.
+
+SOURCE is the payload text, an image file holding the QR code, or ``-`` for standard input.
+The compact JWS goes to FILE (written atomically) or standard output; a one-line summary goes to
+standard error. Exit codes: 0 approved; 1 not paid (unusable QR, amount refused, declined,
+rejected); 2 usage error; 3 pending (no answer: recorded, re-send with ``payer-app history --retry``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from payer_app.cli import UsageError, read_text_argument
+from payer_app.core.amounts import AmountError, format_vnd, parse_user_amount
+from payer_app.core.keystore import write_file_atomically
+from payer_app.core.payload import parse_payload
+from payer_app.core.request import RequestError
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".pgm", ".ppm"}
+EXIT_PENDING = 3
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "pay",
+        help="pay a payment QR with a signed mock request",
+        description="Build, sign and send a mock payment request for a QR code. "
+        "Exit 0 approved, 1 not paid, 2 usage error, 3 pending (no answer yet).",
+    )
+    p.add_argument("source", metavar="SOURCE", help="the payload text, an image file with the QR, or - for standard input")
+    p.add_argument("--amount", metavar="N", help="amount in dong (1000000, 1.000.000 or '1 000 000 ₫'); "
+                   "required for static QRs, must match a dynamic QR's amount if given")
+    p.add_argument("--note", default="", help="a note for the payee (140 characters at most)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the signed request (compact JWS) here instead of standard output")
+    p.add_argument("--acquirer", metavar="URL", help="send to this acquirer (e.g. http://127.0.0.1:8765); default: the embedded mock")
+    p.add_argument("--json", action="store_true", help="print the outcome as JSON on standard error instead of a summary")
+    p.add_argument("--lang", choices=("en", "vi"), default="en", help="language of the messages")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from payer_app.payments.service import PaymentService
+
+    amount = None
+    if args.amount is not None:
+        try:
+            amount = parse_user_amount(args.amount)
+        except AmountError as exc:
+            raise UsageError(f"--amount: {exc.reason_vi if args.lang == 'vi' else exc.reason}") from None
+    text = read_source(args.source)
+    parsed = parse_payload(text)
+    with PaymentService(acquirer_url=args.acquirer) as service:
+        try:
+            outcome = service.pay(parsed, amount, args.note)
+        except RequestError as exc:
+            message = exc.message_vi if args.lang == "vi" else exc.message
+            print(f"payer-app pay: not paid ({exc.code}): {message}", file=sys.stderr)
+            return 1
+    if args.output:
+        try:
+            write_file_atomically(Path(args.output), (outcome.jws + "\n").encode("ascii"))
+        except OSError as exc:
+            print(f"payer-app pay: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+            print(outcome.jws)
+    else:
+        print(outcome.jws)
+    if args.json:
+        summary = outcome.to_dict()
+        summary.pop("jws")
+        print(json.dumps(summary, ensure_ascii=False, indent=1), file=sys.stderr)
+    else:
+        request = outcome.request
+        payee = request["payee"].get("merchant_name") or request["payee"].get("account")
+        message = (outcome.message_vi if args.lang == "vi" and outcome.message_vi else outcome.message)
+        ref = f", reference {outcome.acquirer_reference}" if outcome.acquirer_reference else ""
+        print(
+            f"{outcome.status.upper()}: {format_vnd(int(request['amount']['value']))} to {payee}{ref} "
+            f"(request {outcome.request_id}). {message}",
+            file=sys.stderr,
+        )
+    return {"approved": 0, "pending": EXIT_PENDING}.get(outcome.status, 1)
+
+
+def read_source(source: str) -> str:
+    """The payload text from SOURCE: standard input, an image file, or the text itself."""
+    if source == "-":
+        return read_text_argument(source)
+    path = Path(source)
+    try:
+        is_file = path.is_file()
+    except (OSError, ValueError):
+        is_file = False
+    if is_file:
+        return _payload_from_image(path)
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        raise UsageError(f"no such image file: {source}")
+    return source
+
+
+def _payload_from_image(path: Path) -> str:
+    # Imported here: the scan engine pulls in OpenCV, which payloads given as text do not need.
+    from payer_app.scan.engine import SourceError, decode_image_file
+
+    try:
+        detections = decode_image_file(path)
+    except SourceError as exc:
+        raise UsageError(str(exc)) from None
+    texts = list(dict.fromkeys(d.text for d in detections))
+    if not texts:
+        raise UsageError(f"no QR code found in {path}")
+    payments = [t for t in texts if parse_payload(t).is_payment]
+    if len(payments) > 1:
+        raise UsageError(f"{path} shows {len(payments)} different payment QR codes; crop the picture to the one to pay")
+    return payments[0] if payments else texts[0]
