@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "payer_app.cli.keys_cmd",
     "payer_app.cli.acquirer_cmd",
     "payer_app.cli.history_cmd",
+    "payer_app.cli.gui_cmd",
 ]
 
 

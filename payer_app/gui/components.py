@@ -1,0 +1,198 @@
+"""Small building blocks shared by the screens: top bar, cards, labelled rows, toasts.
+
+Every label that may show text from a QR is created by ``plain_label`` (Qt.PlainText), so a merchant
+name such as ``<img src=x>`` is displayed literally and never interpreted as rich text or a link.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+def plain_label(text: str = "", role: str | None = None, wrap: bool = True, selectable: bool = False) -> QLabel:
+    label = QLabel()
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setText(text)
+    label.setWordWrap(wrap)
+    label.setOpenExternalLinks(False)
+    if role:
+        label.setProperty("role", role)
+    if selectable:
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def set_role(widget: QWidget, role: str) -> None:
+    """Change a styling role and make the stylesheet notice."""
+    if widget.property("role") != role:
+        widget.setProperty("role", role)
+        widget.style().unpolish(widget)
+        widget.style().polish(widget)
+
+
+def button(text: str = "", kind: str | None = None, name: str | None = None) -> QPushButton:
+    b = QPushButton(text)
+    if kind:
+        b.setProperty("kind", kind)
+    if name:
+        b.setObjectName(name)
+    b.setCursor(Qt.CursorShape.PointingHandCursor)
+    return b
+
+
+class TopBar(QFrame):
+    """Title with a back button on the left and an optional action on the right."""
+
+    back_clicked = Signal()
+    action_clicked = Signal()
+
+    def __init__(self, show_back: bool = True, action_text: str | None = None):
+        super().__init__()
+        self.setObjectName("TopBar")
+        self.setFixedHeight(56)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(6, 0, 6, 0)
+        self.back = QToolButton()
+        self.back.setObjectName("TopBarButton")
+        self.back.setText("‹")
+        self.back.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.back.clicked.connect(self.back_clicked)
+        self.back.setVisible(show_back)
+        self.title = plain_label("", wrap=False)
+        self.title.setObjectName("TopBarTitle")
+        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.action = QToolButton()
+        self.action.setObjectName("TopBarButton")
+        self.action.setText(action_text or "")
+        self.action.setVisible(bool(action_text))
+        self.action.clicked.connect(self.action_clicked)
+        for b in (self.back, self.action):
+            b.setFixedWidth(44)
+        row.addWidget(self.back)
+        row.addWidget(self.title, 1)
+        row.addWidget(self.action)
+        if not show_back:
+            spacer = QWidget()
+            spacer.setFixedWidth(44)
+            row.insertWidget(0, spacer)
+        if not action_text:
+            spacer = QWidget()
+            spacer.setFixedWidth(44)
+            row.addWidget(spacer)
+
+    def set_title(self, text: str) -> None:
+        self.title.setText(text)
+
+
+class Card(QFrame):
+    def __init__(self, spacing: int = 10, margins: int = 16):
+        super().__init__()
+        self.setObjectName("Card")
+        self.body = QVBoxLayout(self)
+        self.body.setContentsMargins(margins, margins, margins, margins)
+        self.body.setSpacing(spacing)
+
+
+def divider() -> QFrame:
+    line = QFrame()
+    line.setObjectName("Divider")
+    return line
+
+
+class InfoRow(QWidget):
+    """A caption above a value (the value is plain text and selectable)."""
+
+    def __init__(self, caption: str = "", value: str = ""):
+        super().__init__()
+        col = QVBoxLayout(self)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(2)
+        self.caption = plain_label(caption, "caption")
+        self.value = plain_label(value, "value", selectable=True)
+        col.addWidget(self.caption)
+        col.addWidget(self.value)
+
+    def set(self, caption: str, value: str | None) -> None:
+        self.caption.setText(caption)
+        self.value.setText(value or "")
+        self.setVisible(bool(value))
+
+
+class Screen(QWidget):
+    """A full window page: top bar + scrollable body + optional bottom bar."""
+
+    def __init__(self, show_back: bool = True, action_text: str | None = None, scroll: bool = True):
+        super().__init__()
+        self.setObjectName("Screen")
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        self.top = TopBar(show_back, action_text)
+        outer.addWidget(self.top)
+        inner = QWidget()
+        inner.setObjectName("ScreenBody")
+        self.body = QVBoxLayout(inner)
+        self.body.setContentsMargins(16, 16, 16, 16)
+        self.body.setSpacing(12)
+        if scroll:
+            area = QScrollArea()
+            area.setWidgetResizable(True)
+            area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            area.setWidget(inner)
+            outer.addWidget(area, 1)
+        else:
+            outer.addWidget(inner, 1)
+        self.bottom = QVBoxLayout()
+        self.bottom.setContentsMargins(16, 8, 16, 16)
+        self.bottom.setSpacing(8)
+        outer.addLayout(self.bottom)
+
+    def retranslate(self) -> None:  # overridden by screens
+        pass
+
+
+class Toast(QLabel):
+    """A short message floating at the bottom of the window."""
+
+    def __init__(self, parent: QWidget):
+        super().__init__(parent)
+        self.setObjectName("Toast")
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setWordWrap(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        self.hide()
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.hide)
+
+    def show_message(self, text: str, ms: int = 2500) -> None:
+        self.setText(text)
+        parent = self.parentWidget()
+        width = min(340, parent.width() - 32)
+        self.setFixedWidth(width)
+        self.adjustSize()
+        self.move((parent.width() - width) // 2, parent.height() - self.height() - 90)
+        self.raise_()
+        self.show()
+        self._timer.start(ms)
+
+
+def mask_account(account: str | None) -> str | None:
+    """Show only the last 4 characters of an account number: ``•••• 8859``."""
+    if not account:
+        return account
+    if len(account) <= 4:
+        return account
+    return "•••• " + account[-4:]

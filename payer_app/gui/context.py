@@ -1,0 +1,73 @@
+"""What the screens share: language, settings, the flow in progress, the PIN lockout."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from payer_app.gui.i18n import Language
+from payer_app.gui.scan_adapter import ScanResult
+from payer_app.gui.settings import Settings
+
+
+@dataclass
+class PaymentFlow:
+    """One payment from scan to receipt."""
+
+    scan: ScanResult | None = None
+    parsed: object | None = None  # payer_app.core.payload.ParsedPayload
+    amount: int | None = None
+    note: str = ""
+    outcome: object | None = None  # payer_app.payments.service.PaymentOutcome
+    error: tuple[str, str, str] | None = None  # (code, message, message_vi) when paying failed
+
+
+class PinGuard:
+    """The mock PIN check: ``attempts`` wrong PINs in a row lock it for ``lock_seconds``."""
+
+    def __init__(self, pin: str = "123456", attempts: int = 3, lock_seconds: float = 30.0, clock=time.monotonic):
+        self.pin = pin
+        self.attempts = attempts
+        self.lock_seconds = lock_seconds
+        self.clock = clock
+        self.failures = 0
+        self.locked_until = 0.0
+
+    def seconds_locked(self) -> int:
+        left = self.locked_until - self.clock()
+        return int(left + 0.999) if left > 0 else 0
+
+    def check(self, entered: str) -> str:
+        """'ok', 'wrong' (attempts left: ``attempts_left``) or 'locked'."""
+        if self.seconds_locked():
+            return "locked"
+        if entered == self.pin:
+            self.failures = 0
+            return "ok"
+        self.failures += 1
+        if self.failures >= self.attempts:
+            self.failures = 0
+            self.locked_until = self.clock() + self.lock_seconds
+            return "locked"
+        return "wrong"
+
+    @property
+    def attempts_left(self) -> int:
+        return self.attempts - self.failures
+
+
+@dataclass
+class AppContext:
+    language: Language
+    settings: Settings
+    kiosk: bool = False
+    camera_spec: str = "demo"
+    flow: PaymentFlow = field(default_factory=PaymentFlow)
+    pin_guard: PinGuard = field(default_factory=PinGuard)
+
+    def t(self, key: str, **values) -> str:
+        return self.language.text(key, **values)
+
+    @property
+    def lang(self) -> str:
+        return self.language.code

@@ -1,0 +1,189 @@
+"""Qt side of the scan engine: re-emits ``ScanSession`` callbacks as signals on the GUI thread.
+
+The engine calls back from its capture and decode threads; this adapter converts frames (BGR numpy
+arrays) to ``QImage`` there, then emits signals. The adapter lives in the GUI thread, so Qt queues
+those signals to it: widgets only ever receive finished images, polygons and texts.
+Still images (picked, dropped or pasted) are decoded on a worker thread too.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QImage
+
+
+@dataclass
+class ScanResult:
+    """What the payment flow needs from a scan: the text and how it was read."""
+
+    text: str
+    decoder: str = "typed"
+    decode_ms: float = 0.0
+    polygon: tuple = ()
+    frame: QImage | None = field(default=None, repr=False)
+    source: str = ""
+    others: int = 1  # how many codes were in view
+
+
+def bgr_to_qimage(image: np.ndarray) -> QImage:
+    """A deep-copied QImage of a BGR, BGRA or gray frame (safe to hand to another thread)."""
+    if image.ndim == 2:
+        gray = np.ascontiguousarray(image)
+        h, w = gray.shape
+        return QImage(gray.data, w, h, gray.strides[0], QImage.Format.Format_Grayscale8).copy()
+    h, w, channels = image.shape
+    data = np.ascontiguousarray(image)
+    if channels == 4:
+        return QImage(data.data, w, h, data.strides[0], QImage.Format.Format_ARGB32).copy()
+    # BGR888 exists since Qt 5.14: no channel shuffling in Python
+    return QImage(data.data, w, h, data.strides[0], QImage.Format.Format_BGR888).copy()
+
+
+def qimage_to_bgr(image: QImage) -> np.ndarray:
+    """A BGR numpy copy of a QImage (clipboard and drag-and-drop images)."""
+    converted = image.convertToFormat(QImage.Format.Format_BGR888)
+    w, h = converted.width(), converted.height()
+    stride = converted.bytesPerLine()
+    buffer = np.frombuffer(converted.constBits(), dtype=np.uint8, count=stride * h).reshape(h, stride)
+    return buffer[:, : w * 3].reshape(h, w, 3).copy()
+
+
+class ScanAdapter(QObject):
+    """Run one scan session at a time and report through signals.
+
+    ``frame(QImage)`` every captured frame; ``detections(list_of_polygons, decode_ms)`` every decoded
+    frame; ``accepted(ScanResult)`` a confirmed code; ``failed(str)`` a source problem (the message
+    names the source); ``finished()`` the source ended. ``image_decoded(list[ScanResult], str)`` answers
+    ``decode_image(...)`` with the results and the file name (empty list: no QR in it).
+    """
+
+    frame = Signal(QImage)
+    detections = Signal(list, float)
+    accepted = Signal(object)
+    failed = Signal(str)
+    finished = Signal()
+    image_decoded = Signal(list, str)
+    image_failed = Signal(str)
+
+    def __init__(self, parent: QObject | None = None, preview_fps: float = 30.0):
+        super().__init__(parent)
+        self._session = None
+        self._generation = 0  # callbacks from an older session are dropped
+        self._min_frame_gap = 1.0 / preview_fps if preview_fps > 0 else 0.0
+        self._last_frame_at = 0.0
+        self.source_spec = ""
+
+    # live sessions -----------------------------------------------------------------------------
+    def start(self, spec: str, frames_required: int = 2) -> None:
+        """Start scanning ``spec`` (``demo``, ``camera:0``, a video file...). A bad spec is
+        reported through ``failed``; nothing here raises."""
+        self.stop()
+        self._generation += 1
+        generation = self._generation
+        self.source_spec = spec
+        try:
+            from payer_app.scan.engine import ScanSession
+        except ImportError as exc:  # the engine is a separate part of the app
+            self.failed.emit(f"scan engine unavailable ({exc})")
+            return
+        try:
+            session = ScanSession(
+                spec,
+                on_frame=lambda f: self._on_frame(generation, f),
+                on_detections=lambda f, d, ms: self._on_detections(generation, d, ms),
+                on_accepted=lambda a: self._on_accepted(generation, a),
+                on_error=lambda e: self._on_error(generation, e),
+                on_finished=lambda: self._on_finished(generation),
+                frames_required=frames_required,
+            )
+        except Exception as exc:  # noqa: BLE001 - SourceError and friends: show the message
+            self.failed.emit(str(exc))
+            return
+        self._session = session
+        session.start()
+
+    def stop(self) -> None:
+        session, self._session = self._session, None
+        self._generation += 1
+        if session is not None:
+            session.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._session is not None and self._session.running
+
+    # still images ------------------------------------------------------------------------------
+    def decode_image(self, path: str | None = None, image: np.ndarray | None = None, name: str = "") -> None:
+        """Decode an image file or an in-memory BGR image on a worker thread."""
+        label = name or (str(path) if path else "clipboard")
+        threading.Thread(target=self._decode_still, args=(path, image, label), daemon=True,
+                         name="scan-still").start()
+
+    def _decode_still(self, path, image, label: str) -> None:
+        try:
+            from payer_app.scan.engine import STILL, decode_frame
+            from payer_app.scan.sources import read_image_file
+
+            started = time.perf_counter()
+            if image is None:
+                image = read_image_file(path)
+            found = decode_frame(image, STILL)
+            ms = (time.perf_counter() - started) * 1000.0
+            qimage = bgr_to_qimage(image)
+            results = [ScanResult(d.text, d.decoder, ms, d.polygon, qimage, label, len(found)) for d in found]
+            self.image_decoded.emit(results, label)
+        except Exception as exc:  # noqa: BLE001 - unreadable file, missing engine: a message, no crash
+            self.image_failed.emit(str(exc))
+
+    # engine callbacks (worker threads) ---------------------------------------------------------
+    def _on_frame(self, generation: int, frame) -> None:
+        if generation != self._generation:
+            return
+        now = time.monotonic()
+        if now - self._last_frame_at < self._min_frame_gap:
+            return
+        self._last_frame_at = now
+        self.frame.emit(bgr_to_qimage(frame.image))
+
+    def _on_detections(self, generation: int, detections, decode_ms: float) -> None:
+        if generation == self._generation:
+            self.detections.emit([tuple(d.polygon) for d in detections], float(decode_ms))
+
+    def _on_accepted(self, generation: int, accepted) -> None:
+        if generation != self._generation:
+            return
+        result = ScanResult(
+            text=accepted.text, decoder=accepted.decoder, decode_ms=accepted.decode_ms,
+            polygon=tuple(accepted.polygon), frame=bgr_to_qimage(accepted.image),
+            source=accepted.source, others=len({d.text for d in accepted.others}) or 1,
+        )
+        self.accepted.emit(result)
+
+    def _on_error(self, generation: int, exc: BaseException) -> None:
+        if generation == self._generation:
+            self.failed.emit(str(exc))
+
+    def _on_finished(self, generation: int) -> None:
+        if generation == self._generation:
+            self.finished.emit()
+
+
+def list_camera_choices() -> list[tuple[str, str]]:
+    """(spec, label) for every camera the scan engine finds; never raises."""
+    try:
+        from payer_app.scan.sources import list_cameras
+
+        cameras = list_cameras()
+    except Exception:  # noqa: BLE001 - no cameras, no V4L2: the demo camera remains
+        return []
+    out = []
+    for cam in cameras:
+        spec = getattr(cam, "spec", None) or f"camera:{getattr(cam, 'index', 0)}"
+        label = getattr(cam, "name", None) or spec
+        out.append((spec, f"{label} ({spec})"))
+    return out

@@ -1,0 +1,197 @@
+"""Amount: VND grouping as the user types (``1.234.567 ₫``), the amount in words, quick chips,
+limits with a message, a locked amount for dynamic QRs, and a note."""
+
+from __future__ import annotations
+
+import re
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QGridLayout, QLineEdit
+
+from payer_app.core.amount_words import amount_in_words
+from payer_app.core.amounts import MAX_AMOUNT_CHARS, format_vnd, group_thousands
+from payer_app.gui.components import Card, Screen, button, plain_label
+from payer_app.gui.context import AppContext
+
+QUICK_AMOUNTS = (50_000, 100_000, 200_000, 500_000, 1_000_000, 2_000_000)
+MAX_NOTE_CHARS = 140
+
+
+class AmountEdit(QLineEdit):
+    """A line edit that keeps only digits and shows them grouped with a ₫ sign."""
+
+    amount_changed = Signal(object)  # int or None
+
+    def __init__(self):
+        super().__init__()
+        self.setObjectName("AmountEdit")
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setInputMethodHints(Qt.InputMethodHint.ImhDigitsOnly)
+        self.textEdited.connect(self._reformat)
+
+    def value(self) -> int | None:
+        digits = re.sub(r"\D", "", self.text())
+        return int(digits) if digits else None
+
+    def set_value(self, value: int | None) -> None:
+        self.setText(format_vnd(value) if value is not None else "")
+        self.setCursorPosition(max(0, len(self.text()) - 2))
+        self.amount_changed.emit(value)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt API
+        # Backspace just after a separator removes the digit before it.
+        if event.key() == Qt.Key.Key_Backspace and not self.hasSelectedText():
+            pos = self.cursorPosition()
+            text = self.text()
+            while pos > 0 and not text[pos - 1].isdigit():
+                pos -= 1
+            self.setCursorPosition(pos)
+        super().keyPressEvent(event)
+
+    def _reformat(self, text: str) -> None:
+        digits_before = len(re.sub(r"\D", "", text[: self.cursorPosition()]))
+        digits = re.sub(r"\D", "", text).lstrip("0")[:MAX_AMOUNT_CHARS]
+        if not digits:
+            self.setText("")
+            self.amount_changed.emit(None)
+            return
+        shown = f"{group_thousands(int(digits))} ₫"
+        self.setText(shown)
+        seen = 0
+        cursor = 0
+        for i, ch in enumerate(shown):
+            if seen >= min(digits_before, len(digits)):
+                break
+            if ch.isdigit():
+                seen += 1
+            cursor = i + 1
+        self.setCursorPosition(cursor)
+        self.amount_changed.emit(int(digits))
+
+
+class AmountScreen(Screen):
+    continue_requested = Signal()
+
+    def __init__(self, ctx: AppContext):
+        super().__init__(show_back=True)
+        self.ctx = ctx
+        card = Card(spacing=8)
+        self.label = plain_label("", "caption")
+        self.edit = AmountEdit()
+        self.edit.amount_changed.connect(self._changed)
+        self.edit.returnPressed.connect(self._submit)
+        self.words = plain_label("", "words")
+        self.words.setObjectName("AmountWords")
+        self.words.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.locked = plain_label("", "hint")
+        self.locked.setObjectName("LockedHint")
+        self.locked.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message = plain_label("", "error")
+        self.message.setObjectName("AmountMessage")
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        for w in (self.label, self.edit, self.words, self.locked, self.message):
+            card.body.addWidget(w)
+        self.chips_grid = QGridLayout()
+        self.chips_grid.setSpacing(8)
+        self.chips = []
+        for i, value in enumerate(QUICK_AMOUNTS):
+            chip = button(group_thousands(value), "chip")
+            chip.setObjectName(f"Chip{value}")
+            chip.clicked.connect(lambda _=False, v=value: self.edit.set_value(v))
+            self.chips.append(chip)
+            self.chips_grid.addWidget(chip, i // 3, i % 3)
+        card.body.addLayout(self.chips_grid)
+        self.limits = plain_label("", "caption")
+        self.limits.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        card.body.addWidget(self.limits)
+        self.body.addWidget(card)
+
+        note_card = Card(spacing=6)
+        self.note_label = plain_label("", "caption")
+        self.note = QLineEdit()
+        self.note.setObjectName("NoteEdit")
+        self.note.setMaxLength(MAX_NOTE_CHARS)
+        note_card.body.addWidget(self.note_label)
+        note_card.body.addWidget(self.note)
+        self.body.addWidget(note_card)
+        self.body.addStretch(1)
+        self.continue_button = button("", "primary", "ContinueButton")
+        self.continue_button.clicked.connect(self._submit)
+        self.bottom.addWidget(self.continue_button)
+        self._message_key: tuple[str, dict] | None = None
+        self.retranslate()
+
+    # state -------------------------------------------------------------------------------------
+    @property
+    def fixed_amount(self) -> int | None:
+        parsed = self.ctx.flow.parsed
+        if parsed is not None and parsed.initiation == "dynamic" and parsed.amount is not None:
+            return parsed.amount
+        return None
+
+    def prepare(self) -> None:
+        """Called when the flow arrives here with a new QR."""
+        parsed = self.ctx.flow.parsed
+        fixed = self.fixed_amount
+        self.edit.setReadOnly(fixed is not None)
+        self.edit.style().unpolish(self.edit)
+        self.edit.style().polish(self.edit)
+        for chip in self.chips:
+            chip.setEnabled(fixed is None)
+        self.locked.setVisible(fixed is not None)
+        suggested = fixed if fixed is not None else (parsed.amount if parsed is not None else None)
+        self.edit.set_value(suggested)
+        self.note.setText(self.ctx.flow.note or "")
+        self._message_key = None
+        self._show_message()
+        if fixed is None:
+            self.edit.setFocus()
+
+    def retranslate(self) -> None:
+        t = self.ctx.t
+        s = self.ctx.settings
+        self.top.set_title(t("amount.title"))
+        self.label.setText(t("amount.label"))
+        self.edit.setPlaceholderText(t("amount.placeholder"))
+        self.locked.setText("🔒 " + t("amount.locked"))
+        self.limits.setText(t("amount.limits", min=format_vnd(s.min_amount), max=format_vnd(s.max_amount)))
+        self.note_label.setText(t("amount.note"))
+        self.note.setPlaceholderText(t("amount.note_placeholder"))
+        self.continue_button.setText(t("common.continue"))
+        self._changed(self.edit.value(), clear=False)
+        self._show_message()
+
+    def _changed(self, value, clear: bool = True) -> None:
+        self.words.setText(amount_in_words(value, self.ctx.lang) if value else "")
+        if clear:
+            self._message_key = None
+            self._show_message()
+
+    def _show_message(self) -> None:
+        if self._message_key is None:
+            self.message.setText("")
+        else:
+            key, values = self._message_key
+            self.message.setText(self.ctx.t(key, **values))
+
+    def problem(self) -> tuple[str, dict] | None:
+        value = self.edit.value()
+        if self.fixed_amount is not None:
+            return None
+        s = self.ctx.settings
+        if value is None or value == 0:
+            return ("amount.required", {})
+        if value < s.min_amount:
+            return ("amount.too_small", {"min": format_vnd(s.min_amount)})
+        if value > s.max_amount:
+            return ("amount.too_large", {"max": format_vnd(s.max_amount)})
+        return None
+
+    def _submit(self) -> None:
+        self._message_key = self.problem()
+        self._show_message()
+        if self._message_key is not None:
+            return
+        self.ctx.flow.amount = self.fixed_amount if self.fixed_amount is not None else self.edit.value()
+        self.ctx.flow.note = self.note.text().strip()
+        self.continue_requested.emit()

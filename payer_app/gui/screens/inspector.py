@@ -1,0 +1,103 @@
+"""Inspector (for QA): raw payload, field tree with offsets, findings with codes, decode timing and
+decoder, and the captured frame."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import QLabel, QPlainTextEdit, QTabWidget, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+
+from payer_app.gui.components import Screen, plain_label
+from payer_app.gui.context import AppContext
+
+
+class InspectorScreen(Screen):
+    def __init__(self, ctx: AppContext):
+        super().__init__(show_back=True, scroll=False)
+        self.ctx = ctx
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("InspectorTabs")
+        self.raw = QPlainTextEdit()
+        self.raw.setObjectName("RawPayload")
+        self.raw.setReadOnly(True)
+        self.tree = QTreeWidget()
+        self.tree.setObjectName("FieldTree")
+        self.tree.setColumnCount(4)
+        self.tree.setAlternatingRowColors(True)
+        self.findings = QTreeWidget()
+        self.findings.setObjectName("FindingList")
+        self.findings.setColumnCount(3)
+        self.findings.setWordWrap(True)
+        decode_page = QWidget()
+        col = QVBoxLayout(decode_page)
+        self.decode_line = plain_label("", "value")
+        self.decode_line.setObjectName("DecodeLine")
+        self.frame = QLabel()
+        self.frame.setObjectName("CapturedFrame")
+        self.frame.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.frame_caption = plain_label("", "caption")
+        col.addWidget(self.decode_line)
+        col.addWidget(self.frame_caption)
+        col.addWidget(self.frame, 1)
+        self.tabs.addTab(self.raw, "")
+        self.tabs.addTab(self.tree, "")
+        self.tabs.addTab(self.findings, "")
+        self.tabs.addTab(decode_page, "")
+        self.body.addWidget(self.tabs, 1)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        t = self.ctx.t
+        self.top.set_title(t("inspector.title"))
+        for i, key in enumerate(("inspector.raw", "inspector.fields", "inspector.findings", "inspector.decode")):
+            self.tabs.setTabText(i, t(key))
+        self.tree.setHeaderLabels([t("inspector.col_id"), t("inspector.col_name"), t("inspector.col_value"),
+                                   t("inspector.col_offset")])
+        self.findings.setHeaderLabels(["", "code", "@"])
+        self.frame_caption.setText(t("inspector.frame"))
+        self.refresh()
+
+    def refresh(self) -> None:
+        flow = self.ctx.flow
+        parsed = flow.parsed
+        if parsed is None:
+            return
+        self.raw.setPlainText(parsed.raw)
+        self.tree.clear()
+
+        def add(parent, fields):
+            for f in fields:
+                item = QTreeWidgetItem([f.id, f.name, "" if f.children else f.value, f"@{f.offset}"])
+                item.setToolTip(2, f.value)
+                if parent is None:
+                    self.tree.addTopLevelItem(item)
+                else:
+                    parent.addChild(item)
+                add(item, f.children)
+
+        add(None, parsed.fields)
+        self.tree.expandAll()
+        for c in range(4):
+            self.tree.resizeColumnToContents(c)
+        self.findings.clear()
+        if not parsed.findings:
+            self.findings.addTopLevelItem(QTreeWidgetItem([self.ctx.t("inspector.no_findings"), "", ""]))
+        for f in parsed.findings:
+            where = (f.path or "") + (f" @{f.offset}" if f.offset is not None else "")
+            item = QTreeWidgetItem([f.severity.upper(), f.code, where])
+            message = QTreeWidgetItem([self.ctx.language.pick(f.message_vi, f.message), "", ""])
+            message.setFirstColumnSpanned(True)
+            item.addChild(message)
+            self.findings.addTopLevelItem(item)
+        self.findings.expandAll()
+        scan = flow.scan
+        if scan is not None and scan.decoder not in ("typed", "clipboard"):
+            self.decode_line.setText(self.ctx.t("inspector.decoded_by", decoder=scan.decoder,
+                                                ms=f"{scan.decode_ms:.1f}"))
+        else:
+            self.decode_line.setText(self.ctx.t("inspector.typed"))
+        if scan is not None and scan.frame is not None and not scan.frame.isNull():
+            self.frame.setPixmap(QPixmap.fromImage(scan.frame).scaled(
+                340, 340, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
+        else:
+            self.frame.clear()

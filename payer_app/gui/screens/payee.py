@@ -1,0 +1,165 @@
+"""Payee / bill: who is paid, from the parsed QR. Errors stop the flow with a way back to scanning."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QVBoxLayout
+
+from payer_app.core.amounts import format_vnd
+from payer_app.gui.components import Card, InfoRow, Screen, button, mask_account, plain_label
+from payer_app.gui.context import AppContext
+
+
+def blocking_problem(parsed) -> str | None:
+    """The text key of the reason this QR cannot be paid, or None when it can."""
+    codes = {f.code for f in parsed.errors}
+    if not parsed.is_payment or "not-emvco" in codes or "empty" in codes:
+        return "payee.not_payment"
+    if "crc-mismatch" in codes:
+        return "payee.bad_crc"
+    if parsed.errors:
+        return "payee.invalid"
+    if parsed.currency not in (None, "704"):
+        return "payee.not_vnd"
+    return None
+
+
+class PayeeScreen(Screen):
+    continue_requested = Signal()
+    rescan_requested = Signal()
+    inspector_requested = Signal()
+
+    def __init__(self, ctx: AppContext):
+        super().__init__(show_back=True, action_text="ⓘ")
+        self.ctx = ctx
+        self.top.action.setObjectName("TopBarButton")
+        self.top.action_clicked.connect(self.inspector_requested)
+
+        self.error_box = QFrame()
+        self.error_box.setObjectName("ErrorBox")
+        err_col = QVBoxLayout(self.error_box)
+        self.error_title = plain_label("", "section")
+        self.error_text = plain_label("")
+        self.error_detail = plain_label("", "caption")
+        err_col.addWidget(self.error_title)
+        err_col.addWidget(self.error_text)
+        err_col.addWidget(self.error_detail)
+        self.body.addWidget(self.error_box)
+
+        self.card = Card()
+        head = QHBoxLayout()
+        self.avatar = plain_label("", "result-icon", wrap=False)
+        self.avatar.setFixedSize(48, 48)
+        self.avatar.setStyleSheet("font-size: 20px; border-radius: 24px; min-width: 48px; max-width: 48px;"
+                                  " min-height: 48px; max-height: 48px;")
+        from PySide6.QtCore import Qt
+
+        self.avatar.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        head_text = QVBoxLayout()
+        head_text.setSpacing(2)
+        self.name = plain_label("", "section", selectable=True)
+        self.name.setObjectName("PayeeName")
+        self.scheme_badge = plain_label("", "badge", wrap=False)
+        head_text.addWidget(self.name)
+        head_text.addWidget(self.scheme_badge, 0, Qt.AlignmentFlag.AlignLeft)
+        head.addWidget(self.avatar)
+        head.addLayout(head_text, 1)
+        self.card.body.addLayout(head)
+        self.rows = {key: InfoRow() for key in (
+            "bank", "merchant", "city", "account", "merchant_id", "customer_code", "corporation",
+            "bill_number", "purpose", "amount_fixed")}
+        for row in self.rows.values():
+            self.card.body.addWidget(row)
+        self.initiation = plain_label("", "hint")
+        self.card.body.addWidget(self.initiation)
+        self.body.addWidget(self.card)
+
+        self.warning_box = QFrame()
+        self.warning_box.setObjectName("WarningBox")
+        warn_col = QVBoxLayout(self.warning_box)
+        self.warning_title = plain_label("", "section")
+        self.warning_text = plain_label("")
+        self.warning_text.setObjectName("Warnings")
+        warn_col.addWidget(self.warning_title)
+        warn_col.addWidget(self.warning_text)
+        self.body.addWidget(self.warning_box)
+
+        self.raw_caption = plain_label("", "caption")
+        self.raw_text = plain_label("", "mono", selectable=True)
+        self.body.addWidget(self.raw_caption)
+        self.body.addWidget(self.raw_text)
+        self.body.addStretch(1)
+
+        self.inspector_button = button("", "link", "InspectorButton")
+        self.inspector_button.clicked.connect(self.inspector_requested)
+        self.continue_button = button("", "primary", "ContinueButton")
+        self.continue_button.clicked.connect(self.continue_requested)
+        self.rescan_button = button("", "secondary", "RescanButton")
+        self.rescan_button.clicked.connect(self.rescan_requested)
+        self.bottom.addWidget(self.inspector_button)
+        self.bottom.addWidget(self.continue_button)
+        self.bottom.addWidget(self.rescan_button)
+        self.problem: str | None = None
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        t = self.ctx.t
+        self.top.set_title(t("payee.title"))
+        self.error_title.setText(t("payee.error_title"))
+        self.warning_title.setText(t("payee.warnings"))
+        self.inspector_button.setText(t("payee.inspector"))
+        self.continue_button.setText(t("common.continue"))
+        self.rescan_button.setText(t("payee.scan_again"))
+        self.raw_caption.setText(t("payee.scanned_text"))
+        self.show_parsed(self.ctx.flow.parsed)
+
+    def show_parsed(self, parsed) -> None:
+        t = self.ctx.t
+        if parsed is None:
+            return
+        self.problem = blocking_problem(parsed)
+        blocked = self.problem is not None
+        self.error_box.setVisible(blocked)
+        self.continue_button.setVisible(not blocked)
+        self.rescan_button.setVisible(True)
+        if blocked:
+            self.error_text.setText(t(self.problem))
+            first = parsed.errors[0] if parsed.errors else None
+            self.error_detail.setText(self.ctx.language.pick(first.message_vi, first.message) if first else "")
+        self.card.setVisible(parsed.is_payment)
+        m, a, b = parsed.merchant, parsed.account, parsed.bill
+        evn = parsed.scheme == "evn"
+        title = m.name or a.bank_name or a.id or "—"
+        self.name.setText(title)
+        self.avatar.setText((title.strip()[:1] or "?").upper())
+        self.scheme_badge.setText(t(f"scheme.{parsed.scheme}") if parsed.scheme else "")
+        self.scheme_badge.setVisible(bool(parsed.scheme))
+        bank = None
+        if a.bank_bin:
+            bank = f"{a.bank_short_name} – {a.bank_name}" if a.bank_name else a.bank_bin
+        corp = self.ctx.language.pick(b.evn_corporation_name_vi, b.evn_corporation_name)
+        self.rows["bank"].set(t("payee.biller") if evn else t("payee.bank"), "EVN" if evn and not bank else bank)
+        self.rows["merchant"].set(t("payee.merchant"), m.name)
+        self.rows["city"].set(t("payee.city"), m.city)
+        if parsed.scheme == "vietqr":
+            self.rows["account"].set(t("payee.account"), mask_account(a.id))
+            self.rows["merchant_id"].set(t("payee.merchant_id"), None)
+        else:
+            self.rows["account"].set(t("payee.account"), None)
+            self.rows["merchant_id"].set(t("payee.merchant_id"), a.id)
+        self.rows["customer_code"].set(t("payee.customer_code"), b.evn_customer_code)
+        self.rows["corporation"].set(t("payee.corporation"),
+                                     f"{b.evn_corporation} – {corp}" if b.evn_corporation else None)
+        self.rows["bill_number"].set(t("payee.bill_number"), b.bill_number)
+        self.rows["purpose"].set(t("payee.purpose"), b.purpose)
+        fixed = parsed.amount if parsed.initiation == "dynamic" else None
+        self.rows["amount_fixed"].set(t("payee.amount_fixed"), format_vnd(fixed) if fixed is not None else None)
+        self.initiation.setText(t("payee.dynamic") if parsed.initiation == "dynamic" else
+                                t("payee.static") if parsed.initiation == "static" else "")
+        warnings = parsed.warnings
+        self.warning_box.setVisible(bool(warnings) and not blocked)
+        self.warning_text.setText("\n".join(
+            "• " + self.ctx.language.pick(w.message_vi, w.message) for w in warnings))
+        self.raw_text.setText(parsed.raw if len(parsed.raw) <= 600 else parsed.raw[:600] + "…")
+        self.raw_caption.setVisible(blocked)
+        self.raw_text.setVisible(blocked)

@@ -1,0 +1,151 @@
+"""PIN: a mock 6-digit PIN pad; three wrong PINs lock it for a while, as banks do."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout
+
+from payer_app.gui.components import Screen, button, plain_label, set_role
+from payer_app.gui.context import AppContext
+
+PIN_LENGTH = 6
+
+
+class PinScreen(Screen):
+    pin_accepted = Signal()
+
+    def __init__(self, ctx: AppContext):
+        super().__init__(show_back=True, scroll=False)
+        self.ctx = ctx
+        self.body.addStretch(1)
+        self.prompt = plain_label("", "section")
+        self.prompt.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.body.addWidget(self.prompt)
+        dots = QHBoxLayout()
+        dots.setSpacing(14)
+        dots.addStretch(1)
+        self.dots = []
+        for _ in range(PIN_LENGTH):
+            d = plain_label("", "pin-dot", wrap=False)
+            self.dots.append(d)
+            dots.addWidget(d)
+        dots.addStretch(1)
+        self.body.addLayout(dots)
+        self.message = plain_label("", "error")
+        self.message.setObjectName("PinMessage")
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.body.addWidget(self.message)
+        self.demo_hint = plain_label("", "caption")
+        self.demo_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.body.addWidget(self.demo_hint)
+        self.body.addStretch(1)
+        grid = QGridLayout()
+        grid.setSpacing(12)
+        self.keys = {}
+        for i, label in enumerate("123456789"):
+            self.keys[label] = button(label, "key", f"Key{label}")
+            grid.addWidget(self.keys[label], i // 3, i % 3)
+        self.keys["0"] = button("0", "key", "Key0")
+        grid.addWidget(self.keys["0"], 3, 1)
+        self.keys["del"] = button("⌫", "key", "KeyDelete")
+        grid.addWidget(self.keys["del"], 3, 2)
+        for label, b in self.keys.items():
+            b.clicked.connect(lambda _=False, k=label: self.press(k))
+        self.body.addLayout(grid)
+        self.entered = ""
+        self.busy = False
+        self._message: tuple[str, dict] | None = None
+        self._lock_timer = QTimer(self)
+        self._lock_timer.setInterval(500)
+        self._lock_timer.timeout.connect(self._tick_lock)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        t = self.ctx.t
+        self.top.set_title(t("pin.title"))
+        self.prompt.setText(t("pin.prompt"))
+        self.demo_hint.setText(t("pin.demo_hint", pin=self.ctx.settings.pin))
+        self.keys["del"].setToolTip(t("pin.delete"))
+        self._show_message()
+
+    def reset(self) -> None:
+        self.entered = ""
+        self.busy = False
+        self._message = None
+        self._refresh()
+        self._tick_lock()
+
+    def _refresh(self) -> None:
+        for i, dot in enumerate(self.dots):
+            set_role(dot, "pin-dot-on" if i < len(self.entered) else "pin-dot")
+        locked = self.ctx.pin_guard.seconds_locked() > 0
+        for b in self.keys.values():
+            b.setEnabled(not locked and not self.busy)
+        self._show_message()
+
+    def _show_message(self) -> None:
+        if self._message is None:
+            self.message.setText("")
+            return
+        key, values = self._message
+        set_role(self.message, "hint" if key == "pin.sending" else "error")
+        self.message.setText(self.ctx.t(key, **values))
+
+    def press(self, key: str) -> None:
+        if self.busy or self.ctx.pin_guard.seconds_locked():
+            return
+        if key == "del":
+            self.entered = self.entered[:-1]
+        elif len(self.entered) < PIN_LENGTH:
+            self.entered += key
+        self._refresh()
+        if len(self.entered) == PIN_LENGTH:
+            QTimer.singleShot(120, self._check)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt API
+        text = event.text()
+        if text and text.isdigit():
+            self.press(text)
+        elif event.key() == Qt.Key.Key_Backspace:
+            self.press("del")
+        else:
+            super().keyPressEvent(event)
+
+    def _check(self) -> None:
+        if len(self.entered) != PIN_LENGTH:
+            return
+        entered, self.entered = self.entered, ""
+        outcome = self.ctx.pin_guard.check(entered)
+        if outcome == "ok":
+            self.busy = True
+            self._message = ("pin.sending", {})
+            self._refresh()
+            self.pin_accepted.emit()
+            return
+        if outcome == "wrong":
+            self._message = ("pin.wrong", {"left": self.ctx.pin_guard.attempts_left})
+        self._refresh()
+        self._tick_lock()
+
+    def _tick_lock(self) -> None:
+        seconds = self.ctx.pin_guard.seconds_locked()
+        if seconds:
+            self._message = ("pin.locked", {"seconds": seconds})
+            if not self._lock_timer.isActive():
+                self._lock_timer.start()
+        else:
+            self._lock_timer.stop()
+            if self._message and self._message[0] == "pin.locked":
+                self._message = None
+        self._refresh_keys_only()
+        self._show_message()
+
+    def _refresh_keys_only(self) -> None:
+        locked = self.ctx.pin_guard.seconds_locked() > 0
+        for b in self.keys.values():
+            b.setEnabled(not locked and not self.busy)
+
+    def payment_done(self) -> None:
+        self.busy = False
+        self._message = None
+        self._refresh()

@@ -1,0 +1,254 @@
+"""Result: the receipt and what can be done with the signed request."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication, QImage, QPixmap
+from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QPlainTextEdit, QVBoxLayout
+
+from payer_app.core.amounts import format_vnd
+from payer_app.gui.components import Card, InfoRow, Screen, button, divider, plain_label, set_role
+from payer_app.gui.context import AppContext
+from payer_app.gui.payment_runner import decode_jws_payload
+
+APPROVED = {"approved", "succeeded", "success", "ok"}
+PENDING = {"pending", "sent", "created", "queued"}
+
+
+def request_dict(outcome) -> dict:
+    request = getattr(outcome, "request", None)
+    if hasattr(request, "to_dict"):
+        return request.to_dict()
+    if isinstance(request, dict):
+        return request
+    return decode_jws_payload(getattr(outcome, "jws", "") or "") or {}
+
+
+def status_key(outcome) -> str:
+    status = str(getattr(outcome, "status", "") or "").lower()
+    if status in APPROVED:
+        return "approved"
+    if status in PENDING:
+        return "pending"
+    if status in ("declined", "rejected", "refused"):
+        return "declined"
+    return "failed"
+
+
+def local_time(text: str | None) -> str:
+    if not text:
+        return datetime.now().strftime("%H:%M:%S %d/%m/%Y")
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone().strftime("%H:%M:%S %d/%m/%Y")
+    except ValueError:
+        return text
+
+
+def qr_qimage(text: str, scale: int = 4) -> QImage:
+    """The text as a QR code image (segno, error correction L, never a micro QR)."""
+    import numpy as np
+    import segno
+
+    qr = segno.make_qr(text, error="l")
+    pixels = np.array(list(qr.matrix_iter(scale=scale, border=4)), dtype=np.uint8)
+    pixels = np.ascontiguousarray(np.where(pixels > 0, 0, 255).astype(np.uint8))
+    height, width = pixels.shape
+    return QImage(pixels.data, width, height, width, QImage.Format.Format_Grayscale8).copy()
+
+
+class ResultScreen(Screen):
+    new_payment_requested = Signal()
+
+    def __init__(self, ctx: AppContext):
+        super().__init__(show_back=False)
+        self.ctx = ctx
+        head = Card(spacing=6)
+        self.icon = plain_label("✓", "result-icon", wrap=False)
+        self.icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.title = plain_label("", "result-title")
+        self.title.setObjectName("ResultTitle")
+        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.amount = plain_label("", "big-amount")
+        self.amount.setObjectName("ResultAmount")
+        self.amount.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        head.body.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignHCenter)
+        head.body.addWidget(self.title)
+        head.body.addWidget(self.amount)
+        self.body.addWidget(head)
+        details = Card(spacing=8)
+        self.rows = {k: InfoRow() for k in ("to", "time", "request_id", "acquirer", "reference", "message")}
+        for i, row in enumerate(self.rows.values()):
+            if i:
+                details.body.addWidget(divider())
+            details.body.addWidget(row)
+        self.body.addWidget(details)
+        self.status_line = plain_label("", "ok")
+        self.status_line.setObjectName("ResultStatusLine")
+        self.status_line.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.body.addWidget(self.status_line)
+        self.kiosk_line = plain_label("", "caption")
+        self.kiosk_line.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.body.addWidget(self.kiosk_line)
+        self.body.addStretch(1)
+        grid = QGridLayout()
+        grid.setSpacing(8)
+        self.save_button = button("", "secondary", "SaveButton")
+        self.copy_button = button("", "secondary", "CopyButton")
+        self.qr_button = button("", "secondary", "ShowQrButton")
+        self.json_button = button("", "secondary", "JsonButton")
+        for i, b in enumerate((self.save_button, self.copy_button, self.qr_button, self.json_button)):
+            grid.addWidget(b, i // 2, i % 2)
+        self.bottom.addLayout(grid)
+        self.new_button = button("", "primary", "NewPaymentButton")
+        self.bottom.addWidget(self.new_button)
+        self.save_button.clicked.connect(self._save_clicked)
+        self.copy_button.clicked.connect(self.copy_request)
+        self.qr_button.clicked.connect(self.show_qr)
+        self.json_button.clicked.connect(self.show_json)
+        self.new_button.clicked.connect(self.new_payment_requested)
+        self.dialog: QDialog | None = None
+        self.kiosk_seconds = 0
+        self._status: tuple[str, dict] | None = None
+        self.retranslate()
+
+    @property
+    def jws(self) -> str:
+        outcome = self.ctx.flow.outcome
+        return getattr(outcome, "jws", "") or "" if outcome is not None else ""
+
+    def retranslate(self) -> None:
+        t = self.ctx.t
+        self.top.set_title(t("result.title"))
+        self.save_button.setText("⤓ " + t("result.save"))
+        self.copy_button.setText("⧉ " + t("result.copy"))
+        self.qr_button.setText("▦ " + t("result.show_qr"))
+        self.json_button.setText("{ } " + t("result.view_json"))
+        self.new_button.setText(t("result.new"))
+        self.refresh()
+
+    def refresh(self) -> None:
+        t = self.ctx.t
+        flow = self.ctx.flow
+        has_request = bool(self.jws)
+        for b in (self.save_button, self.copy_button, self.qr_button, self.json_button):
+            b.setEnabled(has_request)
+        if flow.outcome is None and flow.error is None:
+            return
+        if flow.outcome is not None:
+            outcome = flow.outcome
+            request = request_dict(outcome)
+            key = status_key(outcome)
+            payee = request.get("payee") or {}
+            amount = (request.get("amount") or {}).get("value")
+            self.amount.setText(format_vnd(int(amount)) if amount and str(amount).isdigit() else "")
+            self.rows["to"].set(t("review.to"), payee.get("merchant_name") or payee.get("bank_name")
+                                or payee.get("account"))
+            self.rows["time"].set(t("result.time"), local_time(request.get("created_at")))
+            self.rows["request_id"].set(t("result.request_id"), request.get("request_id"))
+            http = getattr(outcome, "http_status", None)
+            status = str(getattr(outcome, "status", "") or "")
+            self.rows["acquirer"].set(t("result.acquirer"), f"{status}" + (f" (HTTP {http})" if http else ""))
+            self.rows["reference"].set(t("result.reference"), getattr(outcome, "acquirer_reference", None))
+            self.rows["message"].set(t("result.acquirer"), None)
+            message = getattr(outcome, "message", None)
+            if message and key != "approved":
+                self.rows["message"].set("", str(message))
+        else:
+            code, message, message_vi = flow.error
+            key = "failed"
+            self.amount.setText(format_vnd(flow.amount) if flow.amount else "")
+            for row in self.rows.values():
+                row.set("", None)
+            self.rows["message"].set(code, self.ctx.language.pick(message_vi, message))
+        self.title.setText(t(f"result.{key}"))
+        self.icon.setText("✓" if key == "approved" else "…" if key == "pending" else "✕")
+        set_role(self.icon, "result-icon" if key in ("approved", "pending") else "result-icon-bad")
+        self._show_status()
+        self.show_kiosk_countdown(self.kiosk_seconds)
+
+    def show_kiosk_countdown(self, seconds: int) -> None:
+        self.kiosk_seconds = seconds
+        self.kiosk_line.setVisible(seconds > 0)
+        if seconds > 0:
+            self.kiosk_line.setText(self.ctx.t("result.kiosk_return", seconds=seconds))
+
+    def _set_status(self, key: str, role: str = "ok", **values) -> None:
+        self._status = (key, values)
+        set_role(self.status_line, role)
+        self._show_status()
+
+    def _show_status(self) -> None:
+        if self._status is None:
+            self.status_line.setText("")
+        else:
+            self.status_line.setText(self.ctx.t(self._status[0], **self._status[1]))
+
+    def clear_status(self) -> None:
+        self._status = None
+        self._show_status()
+
+    # actions -----------------------------------------------------------------------------------
+    def _save_clicked(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        request_id = request_dict(self.ctx.flow.outcome).get("request_id", "request") if self.ctx.flow.outcome else "request"
+        path, _ = QFileDialog.getSaveFileName(self, self.ctx.t("result.save"), f"{request_id}.jws",
+                                              "JWS (*.jws);;All files (*)")
+        if path:
+            self.save_request(path)
+
+    def save_request(self, path: str) -> bool:
+        try:
+            Path(path).write_text(self.jws + "\n", encoding="ascii")
+        except OSError as exc:
+            self._set_status("result.save_error", "error", reason=exc.strerror or str(exc))
+            return False
+        self._set_status("result.saved", path=path)
+        return True
+
+    def copy_request(self) -> None:
+        QGuiApplication.clipboard().setText(self.jws)
+        self._set_status("result.copied")
+
+    def _dialog(self, title: str) -> tuple[QDialog, QVBoxLayout]:
+        if self.dialog is not None:
+            self.dialog.close()
+        dialog = QDialog(self.window())
+        dialog.setWindowTitle(title)
+        dialog.setObjectName("Screen")
+        col = QVBoxLayout(dialog)
+        col.addWidget(plain_label(title, "section"))
+        self.dialog = dialog
+        return dialog, col
+
+    def show_qr(self) -> None:
+        dialog, col = self._dialog(self.ctx.t("result.qr_title"))
+        label = QLabel()
+        label.setObjectName("RequestQr")
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        image = qr_qimage(self.jws, scale=2)
+        label.setPixmap(QPixmap.fromImage(image).scaled(
+            340, 340, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation))
+        col.addWidget(label)
+        close = button(self.ctx.t("common.close"), "primary")
+        close.clicked.connect(dialog.accept)
+        col.addWidget(close)
+        dialog.resize(380, 460)
+        dialog.show()
+
+    def show_json(self) -> None:
+        dialog, col = self._dialog(self.ctx.t("result.json_title"))
+        text = QPlainTextEdit()
+        text.setObjectName("RequestJson")
+        text.setReadOnly(True)
+        text.setPlainText(json.dumps(request_dict(self.ctx.flow.outcome), ensure_ascii=False, indent=2))
+        col.addWidget(text)
+        close = button(self.ctx.t("common.close"), "primary")
+        close.clicked.connect(dialog.accept)
+        col.addWidget(close)
+        dialog.resize(380, 620)
+        dialog.show()

@@ -1,0 +1,320 @@
+"""Scan: live preview with a scan-window overlay, the detected code outlined, camera picker, mirror,
+upload / paste / drag-and-drop of an image, a hint line and a flash (and beep) on acceptance."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtWidgets import QApplication, QComboBox, QHBoxLayout, QSizePolicy, QWidget
+
+from payer_app.gui.components import Screen, button, plain_label
+from payer_app.gui.context import AppContext
+from payer_app.gui.scan_adapter import ScanAdapter, ScanResult, qimage_to_bgr
+
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.webp *.gif *.tif *.tiff)"
+
+
+class PreviewView(QWidget):
+    """Paints the newest frame (cover-fit, optionally mirrored), the scan window and the outlines."""
+
+    def __init__(self):
+        super().__init__()
+        self.setMinimumSize(240, 240)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.image: QImage | None = None
+        self.polygons: list[tuple] = []
+        self.mirror = False
+        self.message = ""
+        self._flash = 0.0
+        self._flash_timer = QTimer(self)
+        self._flash_timer.setInterval(30)
+        self._flash_timer.timeout.connect(self._fade)
+
+    def set_image(self, image: QImage) -> None:
+        self.image = image
+        self.update()
+
+    def set_polygons(self, polygons: list[tuple]) -> None:
+        self.polygons = polygons
+        self.update()
+
+    def flash(self) -> None:
+        self._flash = 1.0
+        self._flash_timer.start()
+        self.update()
+
+    def _fade(self) -> None:
+        self._flash = max(0.0, self._flash - 0.08)
+        if self._flash == 0.0:
+            self._flash_timer.stop()
+        self.update()
+
+    def _frame_transform(self):
+        """(scale, dx, dy) mapping frame pixels to widget pixels for a cover fit."""
+        w, h = self.width(), self.height()
+        iw, ih = self.image.width(), self.image.height()
+        scale = max(w / iw, h / ih)
+        return scale, (w - iw * scale) / 2, (h - ih * scale) / 2
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        w, h = self.width(), self.height()
+        clip = QPainterPath()
+        clip.addRoundedRect(QRectF(0, 0, w, h), 18, 18)
+        p.setClipPath(clip)
+        p.fillRect(self.rect(), QColor("#101418"))
+        if self.image is not None and not self.image.isNull():
+            scale, dx, dy = self._frame_transform()
+            p.save()
+            if self.mirror:
+                p.translate(w, 0)
+                p.scale(-1, 1)
+            p.translate(dx, dy)
+            p.scale(scale, scale)
+            p.drawImage(0, 0, self.image)
+            pen = QPen(QColor("#2EE59D"))
+            pen.setWidthF(4 / scale)
+            p.setPen(pen)
+            p.setBrush(QColor(46, 229, 157, 50))
+            for poly in self.polygons:
+                if len(poly) >= 3:
+                    p.drawPolygon(QPolygonF([QPointF(x, y) for x, y in poly]))
+            p.restore()
+        # scan window: darken outside a centred square, bright corner brackets
+        side = min(w, h) * 0.68
+        window = QRectF((w - side) / 2, (h - side) / 2, side, side)
+        shade = QPainterPath()
+        shade.addRect(QRectF(0, 0, w, h))
+        hole = QPainterPath()
+        hole.addRoundedRect(window, 16, 16)
+        p.fillPath(shade.subtracted(hole), QColor(0, 0, 0, 110))
+        pen = QPen(QColor("white"))
+        pen.setWidth(4)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        p.setPen(pen)
+        arm = side * 0.14
+        for cx, cy, sx, sy in ((window.left(), window.top(), 1, 1), (window.right(), window.top(), -1, 1),
+                               (window.left(), window.bottom(), 1, -1), (window.right(), window.bottom(), -1, -1)):
+            p.drawLine(QPointF(cx, cy), QPointF(cx + sx * arm, cy))
+            p.drawLine(QPointF(cx, cy), QPointF(cx, cy + sy * arm))
+        if self.message:
+            p.setPen(QColor("#cfd8dc"))
+            p.drawText(QRectF(16, h - 48, w - 32, 40), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                       self.message)
+        if self._flash > 0:
+            p.fillRect(self.rect(), QColor(255, 255, 255, int(200 * self._flash)))
+        p.end()
+
+
+class ScanScreen(Screen):
+    """Emits ``scanned(ScanResult)`` once per accepted code; the window then stops the session."""
+
+    scanned = Signal(object)
+    pick_image_requested = Signal()
+
+    def __init__(self, ctx: AppContext, adapter: ScanAdapter):
+        super().__init__(show_back=True, scroll=False)
+        self.ctx = ctx
+        self.adapter = adapter
+        self.setAcceptDrops(True)
+        self.preview = PreviewView()
+        self.preview.setObjectName("Preview")
+        self.preview.mirror = ctx.settings.mirror
+        self.body.addWidget(self.preview, 1)
+        self.hint = plain_label("", "hint")
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.body.addWidget(self.hint)
+
+        controls = QHBoxLayout()
+        self.camera_box = QComboBox()
+        self.camera_box.setObjectName("CameraPicker")
+        self.camera_box.activated.connect(self._camera_chosen)
+        self.mirror_button = button("", "chip", "MirrorButton")
+        self.mirror_button.setCheckable(True)
+        self.mirror_button.setChecked(ctx.settings.mirror)
+        self.mirror_button.toggled.connect(self._mirror_toggled)
+        controls.addWidget(self.camera_box, 1)
+        controls.addWidget(self.mirror_button)
+        self.body.addLayout(controls)
+
+        actions = QHBoxLayout()
+        self.upload_button = button("", "secondary", "UploadButton")
+        self.paste_button = button("", "secondary", "PasteButton")
+        self.upload_button.clicked.connect(self.pick_image_requested)
+        self.paste_button.clicked.connect(self.paste_from_clipboard)
+        actions.addWidget(self.upload_button, 1)
+        actions.addWidget(self.paste_button, 1)
+        self.body.addLayout(actions)
+        self.drop_hint = plain_label("", "caption")
+        self.drop_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.body.addWidget(self.drop_hint)
+
+        adapter.frame.connect(self.preview.set_image)
+        adapter.detections.connect(self._on_detections)
+        adapter.accepted.connect(self._on_accepted)
+        adapter.failed.connect(self._on_failed)
+        adapter.finished.connect(self._on_finished)
+        adapter.image_decoded.connect(self._on_image_decoded)
+        adapter.image_failed.connect(self._on_image_failed)
+        self._cameras: list[tuple[str, str]] = []
+        self._active = False
+        self._hint_key = "scan.hint"
+        self._hint_values: dict = {}
+        self.retranslate()
+
+    # language ----------------------------------------------------------------------------------
+    def retranslate(self) -> None:
+        t = self.ctx.t
+        self.top.set_title(t("scan.title"))
+        self.mirror_button.setText("⇋ " + t("scan.mirror"))
+        self.upload_button.setText(t("scan.upload"))
+        self.paste_button.setText(t("scan.paste"))
+        self.drop_hint.setText(t("scan.drop_hint"))
+        self._fill_cameras()
+        self._show_hint()
+
+    def _set_hint(self, key: str, role: str = "hint", **values) -> None:
+        self._hint_key, self._hint_values = key, values
+        from payer_app.gui.components import set_role
+
+        set_role(self.hint, role)
+        self._show_hint()
+
+    def _show_hint(self) -> None:
+        self.hint.setText(self.ctx.t(self._hint_key, **self._hint_values))
+
+    def set_cameras(self, cameras: list[tuple[str, str]]) -> None:
+        self._cameras = cameras
+        self._fill_cameras()
+
+    def _fill_cameras(self) -> None:
+        self.camera_box.blockSignals(True)
+        self.camera_box.clear()
+        choices = [("demo", self.ctx.t("scan.demo_camera"))] + [c for c in self._cameras if c[0] != "demo"]
+        if self.ctx.camera_spec not in [c[0] for c in choices]:
+            choices.append((self.ctx.camera_spec, self.ctx.camera_spec))
+        for spec, label in choices:
+            self.camera_box.addItem(label, spec)
+        self.camera_box.setCurrentIndex(max(0, self.camera_box.findData(self.ctx.camera_spec)))
+        self.camera_box.blockSignals(False)
+
+    # session -----------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._active = True
+        self.preview.image = None
+        self.preview.polygons = []
+        self.preview.message = self.ctx.t("scan.starting")
+        self._set_hint("scan.hint")
+        self.adapter.start(self.ctx.camera_spec)
+
+    def stop(self) -> None:
+        self._active = False
+        self.adapter.stop()
+
+    def _camera_chosen(self, index: int) -> None:
+        spec = self.camera_box.itemData(index)
+        if spec and spec != self.ctx.camera_spec:
+            self.ctx.camera_spec = spec
+            if self._active:
+                self.start()
+
+    def _mirror_toggled(self, on: bool) -> None:
+        self.preview.mirror = on
+        self.preview.update()
+
+    # engine signals ----------------------------------------------------------------------------
+    def _on_detections(self, polygons: list, decode_ms: float) -> None:
+        self.preview.message = ""
+        self.preview.set_polygons(polygons)
+        if len(polygons) > 1:
+            self._set_hint("scan.hint_many", "error", count=len(polygons))
+        elif self._hint_key == "scan.hint_many":
+            self._set_hint("scan.hint")
+
+    def _on_accepted(self, result: ScanResult) -> None:
+        if not self._active:
+            return
+        if result.others > 1:
+            self._set_hint("scan.hint_many", "error", count=result.others)
+            return  # never pick one of several payment QRs silently
+        self._accept(result)
+
+    def _accept(self, result: ScanResult) -> None:
+        self._set_hint("scan.hint_found", "ok")
+        self.preview.flash()
+        if self.ctx.settings.sound:
+            QApplication.beep()
+        self.stop()
+        self.scanned.emit(result)
+
+    def _on_failed(self, message: str) -> None:
+        if not self._active:
+            return
+        if self.ctx.camera_spec != "demo" and self.adapter.source_spec.startswith(("camera:", "/dev/video")):
+            self._set_hint("scan.no_camera", "error", reason=message)
+            self.ctx.camera_spec = "demo"
+            self._fill_cameras()
+            self.adapter.start("demo")
+            return
+        self._set_hint("scan.camera_error", "error", reason=message)
+
+    def _on_finished(self) -> None:
+        if self._active and self._hint_key not in ("scan.camera_error", "scan.no_camera"):
+            self._set_hint("scan.source_ended", "error")
+
+    # still images ------------------------------------------------------------------------------
+    def decode_file(self, path: str) -> None:
+        self._set_hint("scan.hint")
+        self.adapter.decode_image(path=path)
+
+    def paste_from_clipboard(self) -> None:
+        clip = QGuiApplication.clipboard()
+        mime = clip.mimeData()
+        image = clip.image()
+        if not image.isNull():
+            self.adapter.decode_image(image=qimage_to_bgr(image), name="clipboard")
+            return
+        if mime is not None and mime.hasUrls():
+            local = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
+            if local:
+                self.decode_file(local[0])
+                return
+        text = clip.text().strip()
+        if text:
+            self._accept(ScanResult(text=text, decoder="clipboard", source="clipboard"))
+            return
+        self._set_hint("scan.clipboard_empty", "error")
+
+    def _on_image_decoded(self, results: list, name: str) -> None:
+        if not self.isVisible() and not self._active:
+            return
+        if not results:
+            self._set_hint("scan.image_no_qr", "error", name=name)
+            return
+        if len({r.text for r in results}) > 1:
+            self.preview.set_image(results[0].frame)
+            self.preview.set_polygons([r.polygon for r in results])
+            self._set_hint("scan.hint_many", "error", count=len(results))
+            return
+        self.preview.set_image(results[0].frame)
+        self.preview.set_polygons([results[0].polygon])
+        self._accept(results[0])
+
+    def _on_image_failed(self, message: str) -> None:
+        self._set_hint("scan.image_error", "error", reason=message)
+
+    # drag and drop -----------------------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API
+        mime = event.mimeData()
+        if mime.hasUrls() or mime.hasImage():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt API
+        mime = event.mimeData()
+        local = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()] if mime.hasUrls() else []
+        if local:
+            self.decode_file(local[0])
+        elif mime.hasImage():
+            self.adapter.decode_image(image=qimage_to_bgr(QImage(mime.imageData())), name="drop")
+        event.acceptProposedAction()

@@ -1,0 +1,116 @@
+"""The window's settings, kept as JSON in the data folder (``settings.json``).
+
+Unknown keys are ignored and bad values fall back to the defaults, so a hand-edited or older file
+never stops the app from starting. Files are written atomically (temp file + rename).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from payer_app.paths import data_file
+
+SETTINGS_FILE = "settings.json"
+DEFAULT_MIN_AMOUNT = 1_000
+DEFAULT_MAX_AMOUNT = 499_999_999  # NAPAS 24/7 per-transaction cap
+
+
+@dataclass
+class Settings:
+    language: str = "vi"
+    theme: str = "light"
+    camera: str = "demo"
+    resolution: str = "1280x720"
+    mirror: bool = False
+    sound: bool = True
+    acquirer_url: str = ""
+    min_amount: int = DEFAULT_MIN_AMOUNT
+    max_amount: int = DEFAULT_MAX_AMOUNT
+    pin: str = "123456"  # the mock PIN; a simulator, not a bank
+    pin_attempts: int = 3
+    pin_lock_seconds: int = 30
+    kiosk_idle_seconds: int = 60
+    kiosk_result_seconds: int = 15
+    kiosk_keep_history: bool = False
+
+    def validate(self) -> list[str]:
+        """Problems with the values, as short English phrases (empty when all is well)."""
+        problems = []
+        if self.language not in ("vi", "en"):
+            problems.append("language")
+        if self.theme not in ("light", "dark"):
+            problems.append("theme")
+        if not (0 < self.min_amount <= self.max_amount):
+            problems.append("limits")
+        if not (len(self.pin) == 6 and self.pin.isdigit()):
+            problems.append("pin")
+        if self.kiosk_idle_seconds < 5 or self.kiosk_result_seconds < 1:
+            problems.append("kiosk timers")
+        if "x" not in self.resolution:
+            problems.append("resolution")
+        return problems
+
+    @property
+    def frame_size(self) -> tuple[int, int]:
+        try:
+            w, h = self.resolution.lower().split("x")
+            return int(w), int(h)
+        except ValueError:
+            return 1280, 720
+
+
+def settings_path() -> Path:
+    return data_file(SETTINGS_FILE)
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    path = path or settings_path()
+    defaults = Settings()
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return defaults
+    if not isinstance(raw, dict):
+        return defaults
+    values = {}
+    for f in fields(Settings):
+        if f.name in raw and isinstance(raw[f.name], type(getattr(defaults, f.name))):
+            values[f.name] = raw[f.name]
+    loaded = Settings(**values)
+    return loaded if not loaded.validate() else _keep_valid(loaded, defaults)
+
+
+def _keep_valid(loaded: Settings, defaults: Settings) -> Settings:
+    """Reset only the groups of values that are wrong."""
+    problems = loaded.validate()
+    if "language" in problems:
+        loaded.language = defaults.language
+    if "theme" in problems:
+        loaded.theme = defaults.theme
+    if "limits" in problems:
+        loaded.min_amount, loaded.max_amount = defaults.min_amount, defaults.max_amount
+    if "pin" in problems:
+        loaded.pin = defaults.pin
+    if "kiosk timers" in problems:
+        loaded.kiosk_idle_seconds, loaded.kiosk_result_seconds = defaults.kiosk_idle_seconds, defaults.kiosk_result_seconds
+    if "resolution" in problems:
+        loaded.resolution = defaults.resolution
+    return loaded
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> Path:
+    path = path or settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".settings-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(asdict(settings), fh, ensure_ascii=False, indent=1)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

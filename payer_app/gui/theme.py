@@ -1,0 +1,36 @@
+"""Light and dark palettes for the one stylesheet in ``resources/app.qss``, and the app font."""
+
+from __future__ import annotations
+
+from importlib import resources
+from string import Template
+
+from PySide6.QtGui import QFont
+
+PALETTES: dict[str, dict[str, str]] = {
+    "light": {
+        "bg": "#F2F5F4", "card": "#FFFFFF", "text": "#1B2420", "muted": "#6B7A74", "line": "#DDE5E1",
+        "brand": "#00875A", "brand_dark": "#005C3D", "brand_soft": "#E3F4EC", "brand_line": "#9FD6BD",
+        "danger": "#C62828", "danger_soft": "#FDECEA", "warn": "#E0A100", "warn_soft": "#FFF7E0",
+        "warn_text": "#7A5600",
+    },
+    "dark": {
+        "bg": "#0F1513", "card": "#1A2320", "text": "#E6EEEA", "muted": "#93A39C", "line": "#2C3833",
+        "brand": "#1DB97F", "brand_dark": "#0A6B48", "brand_soft": "#163A2C", "brand_line": "#2A7557",
+        "danger": "#FF6B6B", "danger_soft": "#3A1F1F", "warn": "#F2C14E", "warn_soft": "#3A3220",
+        "warn_text": "#F2D48A",
+    },
+}
+
+
+def stylesheet(theme: str = "light") -> str:
+    template = resources.files("payer_app.resources").joinpath("app.qss").read_text(encoding="utf-8")
+    palette = PALETTES.get(theme, PALETTES["light"])
+    return Template(template).safe_substitute(palette)
+
+
+def app_font() -> QFont:
+    font = QFont("Noto Sans")
+    font.setPointSizeF(10.5)
+    font.setStyleStrategy(QFont.StyleStrategy.PreferAntialias)
+    return font
