@@ -1,0 +1,249 @@
+"""Keys, signing and verification of payment requests (EdDSA compact JWS)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import os
+import stat
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from payer_app.core.builder import vietqr_payload
+from payer_app.core.keystore import KeyStore
+from payer_app.core.payload import parse_payload
+from payer_app.core.request import Limits, build_request
+from payer_app.core.signing import VerificationError, VerificationKeys, sign_request, verify_request
+
+EVN_BILL = (
+    "000201010211262400020001140100101114-0195204490053037045802VN5931EVN CONG TY DIEN LUC THANH XUAN"
+    "6006Ha Noi62450302000613PD000000000000702000812TT tien dien6304DC30"
+)
+DYNAMIC = vietqr_payload("970416", "257678859", amount=150_000, purpose="Chuyen tien")
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def b64url_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+@pytest.fixture
+def store(payer_home):
+    return KeyStore(payer_home)
+
+
+def signed_evn(store, **kwargs):
+    request = build_request(parse_payload(EVN_BILL), kwargs.pop("amount", 250_000), **kwargs)
+    return request, sign_request(request, store)
+
+
+# --- key store ----------------------------------------------------------------------------------
+def test_first_use_creates_a_private_key_readable_only_by_the_owner(store, payer_home):
+    assert not store.exists() and store.verification_keys() == []
+    key = store.current()
+    mode = stat.S_IMODE(os.stat(store.private_path).st_mode)
+    assert mode == 0o600
+    assert stat.S_IMODE(os.stat(payer_home / "keys").st_mode) == 0o700
+    assert store.current().kid == key.kid  # persisted, not regenerated
+    assert KeyStore(payer_home).current().kid == key.kid
+    assert not [p for p in (payer_home / "keys").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_key_id_is_the_rfc7638_thumbprint(store):
+    jwk = store.public_jwk()
+    assert set(jwk) >= {"kty", "crv", "x", "kid"} and "d" not in jwk
+    canonical = json.dumps({"crv": jwk["crv"], "kty": jwk["kty"], "x": jwk["x"]}, separators=(",", ":"))
+    assert jwk["kid"] == b64url(hashlib.sha256(canonical.encode()).digest())
+    assert jwk["kty"] == "OKP" and jwk["crv"] == "Ed25519" and len(b64url_decode(jwk["x"])) == 32
+
+
+def test_the_private_key_never_shows_in_repr_or_logs(store, caplog):
+    caplog.set_level(logging.DEBUG)
+    key = store.current()
+    secret = key.jose_key().as_dict(private=True)["d"]
+    _, token = signed_evn(store)
+    texts = [repr(key), repr(store), str(store.public_jwk()), json.dumps(store.jwk_set()), token, caplog.text]
+    assert all(secret not in t for t in texts)
+    assert secret not in (store.public_path).read_text()
+
+
+def test_rotation_keeps_old_public_keys_for_verification(store):
+    old_request, old_token = signed_evn(store)
+    old_kid = store.current().kid
+    new = store.rotate()
+    assert new.kid != old_kid
+    assert [k["kid"] for k in store.verification_keys()] == [new.kid, old_kid]
+    assert verify_request(old_token, store).ok
+    _, new_token = signed_evn(store)
+    assert verify_request(new_token, store).kid == new.kid
+    # The old key alone cannot vouch for the new request.
+    old_only = [k for k in store.verification_keys() if k["kid"] == old_kid]
+    assert verify_request(new_token, old_only).reason == "wrong-key"
+
+
+# --- signing ------------------------------------------------------------------------------------
+def test_round_trip_and_the_jws_structure(store):
+    request, token = signed_evn(store, note="Tiền điện")
+    header_part, payload_part, signature_part = token.split(".")
+    header = json.loads(b64url_decode(header_part))
+    assert header == {"alg": "EdDSA", "kid": store.current().kid, "typ": "JOSE"}
+    body = json.loads(b64url_decode(payload_part))
+    assert body["payer"]["key_id"] == store.current().kid
+    assert body["note"] == "Tiền điện" and body["request_id"] == request.request_id
+    assert len(b64url_decode(signature_part)) == 64
+    result = verify_request(token, store)
+    assert result.ok and result.reason is None and result.signature_ok
+    assert result.request == body
+    assert "250.000 ₫" in result.message
+
+
+def test_a_third_party_verifies_with_cryptography_and_the_exported_jwk(store):
+    """What the README tells a third party to do, with nothing but the JWK and `cryptography`."""
+    _, token = signed_evn(store)
+    jwk = json.loads(json.dumps(store.public_jwk()))
+    header_b64, payload_b64, signature_b64 = token.split(".")
+    public_key = Ed25519PublicKey.from_public_bytes(b64url_decode(jwk["x"]))
+    public_key.verify(b64url_decode(signature_b64), f"{header_b64}.{payload_b64}".encode("ascii"))
+    assert json.loads(b64url_decode(payload_b64))["amount"]["value"] == "250000"
+
+
+def test_every_single_byte_change_of_the_token_is_rejected(store):
+    _, token = signed_evn(store, note="")
+    keys = VerificationKeys.load(store)
+    assert verify_request(token, keys).ok
+    original = token.encode("ascii")
+    accepted = []
+    reasons = set()
+    for position in range(len(original)):
+        for value in range(256):
+            if value == original[position]:
+                continue
+            changed = original[:position] + bytes([value]) + original[position + 1:]
+            result = verify_request(changed, keys)
+            if result.ok:
+                accepted.append((position, value))
+            reasons.add(result.reason)
+    assert accepted == []
+    assert {"malformed", "bad-signature"} <= reasons
+
+
+def test_expired_request_is_rejected(store):
+    past = datetime.now(timezone.utc) - timedelta(minutes=6)
+    _, token = signed_evn(store, now=past)
+    result = verify_request(token, store)
+    assert not result.ok and result.reason == "expired"
+    assert result.signature_ok and result.request is not None
+    # ...but it was good while it lasted.
+    assert verify_request(token, store, now=past + timedelta(minutes=4, seconds=59)).ok
+    assert verify_request(token, store, now=past + timedelta(minutes=5)).reason == "expired"
+
+
+def test_request_from_the_future_is_rejected(store):
+    _, token = signed_evn(store, now=datetime.now(timezone.utc) + timedelta(minutes=3))
+    assert verify_request(token, store).reason == "not-yet-valid"
+
+
+def test_wrong_key_is_rejected(store, tmp_path):
+    _, token = signed_evn(store)
+    other = KeyStore(tmp_path / "someone_else")
+    other.current()
+    result = verify_request(token, other)
+    assert not result.ok and result.reason == "wrong-key"
+    assert store.current().kid in result.message
+
+
+def test_a_key_claiming_the_right_kid_but_different_x_does_not_verify(store, tmp_path):
+    _, token = signed_evn(store)
+    impostor = KeyStore(tmp_path / "impostor").public_jwk()
+    impostor["kid"] = store.current().kid  # the kid in a JWK is not trusted: thumbprints are computed
+    assert verify_request(token, [impostor]).reason == "wrong-key"
+
+
+def test_dynamic_amount_tampering_without_resigning_breaks_the_signature(store):
+    request = build_request(parse_payload(DYNAMIC), None)
+    token = sign_request(request, store)
+    header_part, payload_part, signature_part = token.split(".")
+    body = json.loads(b64url_decode(payload_part))
+    body["amount"]["value"] = "15000"
+    forged = ".".join([header_part, b64url(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()),
+                       signature_part])
+    assert verify_request(forged, store).reason == "bad-signature"
+
+
+def test_dynamic_amount_tampering_by_the_signer_is_caught_by_the_content_check(store):
+    """A modified payer app signs a lower amount than the dynamic QR fixes: the signature is good,
+    the request is still refused because the QR it carries says otherwise."""
+    body = build_request(parse_payload(DYNAMIC), None).to_dict()
+    body["amount"]["value"] = "15000"
+    token = sign_request(body, store)
+    result = verify_request(token, store)
+    assert result.signature_ok and not result.ok
+    assert result.reason == "amount-mismatch"
+    assert "150.000 ₫" in result.message
+
+
+def test_content_must_agree_with_the_qr_it_carries(store):
+    base = build_request(parse_payload(DYNAMIC), None).to_dict()
+    cases = {
+        "payee-mismatch": lambda b: b["payee"].update(account="999999999"),
+        "bill-mismatch": lambda b: b["bill"].update(purpose="Something else"),
+        "qr-mismatch": lambda b: b["qr"].update(sha256="0" * 64),
+        "bad-content": lambda b: b["amount"].update(value="1e5"),
+        "key-mismatch": lambda b: b["payer"].update(key_id="someone-else"),
+    }
+    store.current()
+    for reason, change in cases.items():
+        body = json.loads(json.dumps(base))
+        change(body)
+        if reason == "key-mismatch":
+            # sign_request refuses to sign for another key id; sign by hand instead.
+            header = b64url(json.dumps({"alg": "EdDSA", "kid": store.current().kid}).encode())
+            signing_input = f"{header}.{b64url(json.dumps(body).encode())}"
+            signature = store.current().private_key.sign(signing_input.encode())
+            token = f"{signing_input}.{b64url(signature)}"
+        else:
+            token = sign_request(body, store)
+        assert verify_request(token, store).reason == reason, reason
+
+
+def test_limits_are_checked_when_given(store):
+    _, token = signed_evn(store, amount=400_000)
+    assert verify_request(token, store).ok
+    assert verify_request(token, store, limits=Limits(max_amount=300_000)).reason == "above-maximum"
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["", "not a jws", "a.b", "a.b.c.d", "eyJhbGciOiJub25lIn0.eyJhIjoxfQ.", "é.é.é", "x" * 70_000, b"\xff\xfe.a.b"],
+)
+def test_malformed_tokens_are_rejected_without_raising(store, token):
+    store.current()
+    result = verify_request(token, store)
+    assert not result.ok and result.reason == "malformed"
+    with pytest.raises(VerificationError) as caught:
+        result.raise_for_failure()
+    assert caught.value.reason == "malformed"
+
+
+def test_alg_none_and_other_algorithms_are_refused(store):
+    _, token = signed_evn(store)
+    _, payload_part, _ = token.split(".")
+    for alg in ("none", "HS256", "Ed25519"):
+        header = b64url(json.dumps({"alg": alg, "kid": store.current().kid}).encode())
+        result = verify_request(f"{header}.{payload_part}.{b64url(b'x' * 64)}", store)
+        assert result.reason == "unsupported-algorithm"
+
+
+def test_unusable_verification_keys_are_reported(store):
+    _, token = signed_evn(store)
+    private = store.current().jose_key().as_dict(private=True)
+    assert verify_request(token, [private]).reason == "malformed"
+    assert verify_request(token, [{"kty": "RSA", "n": "x", "e": "AQAB"}]).reason == "malformed"
+    assert verify_request(token, {"keys": [store.public_jwk()]}).ok
