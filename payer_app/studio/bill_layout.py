@@ -81,8 +81,8 @@ class BillLayout:
 
 
 def _wrap(text: str, width_mm: float, size_pt: float, max_lines: int = 3) -> list[str]:
-    """Split text into lines that fit width_mm (Noto Sans averages about 0.55 em per character)."""
-    per_line = max(8, int(width_mm / (size_pt * PT_TO_MM * 0.55)))
+    """Split text into lines that fit width_mm (Noto Sans averages about 0.5 em per character)."""
+    per_line = max(8, int(width_mm / (size_pt * PT_TO_MM * 0.5)))
     lines = textwrap.wrap(text, per_line) or [""]
     if len(lines) > max_lines:
         lines = lines[:max_lines]
@@ -151,8 +151,8 @@ def layout_bill(bill: ResolvedBill) -> BillLayout:
     y = max(y + 5.0, 148.0)
     qr_size = min(40.0, height - 16.0 - y - 8.0)
     qr = QrItem(MARGIN, y, qr_size, bill.payload)
-    items.append(RectItem(MARGIN - 1, y - 1, qr_size + 2, qr_size + 8.5, stroke=brand, stroke_width=0.4, radius=1.5))
-    items.append(TextItem(MARGIN + qr_size / 2, y + qr_size + 5.0, QR_CAPTION, 8, True, "middle", brand))
+    items.append(RectItem(MARGIN - 2, y - 1, qr_size + 4, qr_size + 8.5, stroke=brand, stroke_width=0.4, radius=1.5))
+    items.append(TextItem(MARGIN + qr_size / 2, y + qr_size + 5.0, QR_CAPTION, 7.5, True, "middle", brand))
 
     x_amount = MARGIN + qr_size + 8
     amount_width = right - x_amount
