@@ -1,0 +1,224 @@
+"""The payments commands: pay, verify, keys, history, acquirer serve (a real server process)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+import pytest
+
+from payer_app.cli import main
+from payer_app.core.keystore import KeyStore
+from payer_app.core.payload import parse_payload
+from payer_app.core.request import build_request
+from payer_app.core.signing import sign_request
+
+EVN_BILL = (
+    "000201010211262400020001140100101114-0195204490053037045802VN5931EVN CONG TY DIEN LUC THANH XUAN"
+    "6006Ha Noi62450302000613PD000000000000702000812TT tien dien6304DC30"
+)
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(capsys, *argv, stdin: bytes | None = None, monkeypatch=None):
+    if stdin is not None:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8"))
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_pay_writes_a_jws_that_verify_accepts(capsys, tmp_path):
+    target = tmp_path / "request.jws"
+    code, out, err = run(capsys, "pay", EVN_BILL, "--amount", "1.250.000", "--note", "Tien dien", "-o", str(target))
+    assert code == 0, err
+    assert out == "" and err.startswith("APPROVED: 1.250.000 ₫ to EVN CONG TY DIEN LUC THANH XUAN, reference ACQ-")
+    token = target.read_text().strip()
+    assert token.count(".") == 2
+    code, out, _ = run(capsys, "verify", str(target))
+    assert code == 0
+    assert out.startswith("VALID:") and "1.250.000 ₫" in out and "PD00000000000" in out and "Tien dien" in out
+    code, out, _ = run(capsys, "history", "--json")
+    [entry] = json.loads(out)
+    assert entry["status"] == "approved" and entry["jws"] == token and entry["amount"] == 1_250_000
+    code, out, _ = run(capsys, "history")
+    assert code == 0 and "approved" in out and "1.250.000 ₫" in out
+
+
+def test_pay_from_standard_input_prints_the_jws(capsys, monkeypatch):
+    code, out, err = run(capsys, "pay", "-", "--amount", "50000", stdin=(EVN_BILL + "\n").encode(),
+                         monkeypatch=monkeypatch)
+    assert code == 0, err
+    assert json.loads(base64.urlsafe_b64decode(out.split(".")[1] + "==="))["qr"]["payload"] == EVN_BILL
+
+
+def test_pay_refusals_and_usage_errors(capsys):
+    code, out, err = run(capsys, "pay", EVN_BILL)
+    assert code == 1 and out == "" and "amount-required" in err
+    code, _, err = run(capsys, "pay", EVN_BILL, "--amount", "500")
+    assert code == 1 and "below-minimum" in err
+    code, _, err = run(capsys, "pay", "hello world", "--amount", "5000")
+    assert code == 1 and "invalid-qr" in err
+    code, _, err = run(capsys, "pay", EVN_BILL, "--amount", "12,5")
+    assert code == 2 and "--amount" in err
+    code, _, err = run(capsys, "pay", "missing-bill.png", "--amount", "5000")
+    assert code == 2 and "no such image file: missing-bill.png" in err
+    code, out, _ = run(capsys, "history")
+    assert "No payment requests yet." in out
+
+
+def test_pay_from_an_image_file(capsys, tmp_path):
+    segno = pytest.importorskip("segno")
+    image = tmp_path / "bill.png"
+    segno.make_qr(EVN_BILL, error="m").save(str(image), scale=6, border=4)
+    code, out, err = run(capsys, "pay", str(image), "--amount", "75000")
+    assert code == 0, err
+    assert "75.000 ₫" in err
+    payload = json.loads(base64.urlsafe_b64decode(out.strip().split(".")[1] + "==="))
+    assert payload["qr"]["payload"] == EVN_BILL
+    blank = tmp_path / "blank.png"
+    from PIL import Image
+
+    Image.new("RGB", (200, 200), "white").save(blank)
+    code, _, err = run(capsys, "pay", str(blank), "--amount", "75000")
+    assert code == 2 and "no QR code found" in err
+
+
+def test_keys_export_rotate_and_verify_with_an_exported_key(capsys, tmp_path, payer_home):
+    code, out, _ = run(capsys, "pay", EVN_BILL, "--amount", "99000")
+    token_file = tmp_path / "old.jws"
+    token_file.write_text(out)
+    key_file = tmp_path / "payer.jwk"
+    code, _, err = run(capsys, "keys", "export", "-o", str(key_file))
+    assert code == 0
+    jwk = json.loads(key_file.read_text())
+    assert set(jwk) == {"kty", "crv", "x", "kid", "alg", "use"}
+    assert (payer_home / "keys" / "signing_key.pem").read_text() not in key_file.read_text()
+
+    code, out, _ = run(capsys, "keys", "rotate")
+    assert code == 0 and jwk["kid"] in out
+    code, out, _ = run(capsys, "keys", "export")
+    new_jwk = json.loads(out)
+    assert new_jwk["kid"] != jwk["kid"]
+    code, out, _ = run(capsys, "keys", "export", "--all")
+    assert [k["kid"] for k in json.loads(out)["keys"]] == [new_jwk["kid"], jwk["kid"]]
+
+    assert run(capsys, "verify", str(token_file), "--key", str(key_file))[0] == 0
+    assert run(capsys, "verify", str(token_file))[0] == 0  # the local keys still include the old one
+    code, out, _ = run(capsys, "verify", str(token_file), "--key", json.dumps(new_jwk))
+    assert code == 1 and out.startswith("REJECTED (wrong-key)")
+
+
+def test_verify_reports_tampering_expiry_and_malformed_input(capsys, tmp_path, payer_home, monkeypatch):
+    store = KeyStore(payer_home)
+    good = sign_request(build_request(parse_payload(EVN_BILL), 30_000), store)
+    tampered = tmp_path / "tampered.jws"
+    header, payload, signature = good.split(".")
+    body = json.loads(base64.urlsafe_b64decode(payload + "==="))
+    body["amount"]["value"] = "3000"
+    new_payload = base64.urlsafe_b64encode(json.dumps(body).encode()).rstrip(b"=").decode()
+    tampered.write_text(f"{header}.{new_payload}.{signature}\n")
+    code, out, _ = run(capsys, "verify", str(tampered))
+    assert code == 1 and out.startswith("REJECTED (bad-signature)")
+
+    expired = tmp_path / "expired.jws"
+    past = datetime.now(timezone.utc) - timedelta(hours=1)
+    expired.write_text(sign_request(build_request(parse_payload(EVN_BILL), 30_000, now=past), store))
+    code, out, _ = run(capsys, "verify", str(expired), "--json")
+    result = json.loads(out)
+    assert code == 1 and result["reason"] == "expired" and result["signature_ok"] is True
+
+    code, out, _ = run(capsys, "verify", "-", stdin=b"garbage", monkeypatch=monkeypatch)
+    assert code == 1 and "malformed" in out
+    code, _, err = run(capsys, "verify", str(tmp_path / "nope.jws"))
+    assert code == 2 and "cannot read" in err
+    code, _, err = run(capsys, "verify", str(expired), "--key", "{not json")
+    assert code == 2 and "--key" in err
+    code, out, _ = run(capsys, "verify", "-", "--lang", "vi", stdin=(good + "\n").encode(), monkeypatch=monkeypatch)
+    assert code == 0 and "Chữ ký và nội dung hợp lệ" in out
+
+
+def test_verify_without_local_keys_asks_for_one(capsys, tmp_path):
+    token_file = tmp_path / "t.jws"
+    token_file.write_text("a.b.c")
+    code, _, err = run(capsys, "verify", str(token_file))
+    assert code == 2 and "--key" in err
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def acquirer_process(tmp_path, payer_home):
+    port = _free_port()
+    ledger = tmp_path / "served-ledger.sqlite3"
+    env = dict(os.environ, PAYER_APP_HOME=str(tmp_path / "acquirer_home"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "payer_app", "acquirer", "serve", "--port", str(port), "--ledger", str(ledger),
+         "--max-amount", "1000000"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            if httpx.get(f"{url}/v1/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(f"acquirer did not start: {proc.communicate()[1].decode()}")
+        time.sleep(0.1)
+    yield url, ledger
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def test_pay_against_the_served_acquirer(capsys, acquirer_process):
+    url, ledger = acquirer_process
+    code, out, err = run(capsys, "pay", EVN_BILL, "--amount", "200000", "--acquirer", url)
+    assert code == 0, err
+    request_id = json.loads(base64.urlsafe_b64decode(out.split(".")[1] + "==="))["request_id"]
+    stored = httpx.get(f"{url}/v1/payments/{request_id}").json()
+    assert stored["status"] == "approved"
+    code, out, err = run(capsys, "pay", EVN_BILL, "--amount", "2000000", "--acquirer", url, "--json")
+    assert code == 1
+    assert json.loads(err)["reason"] == "above-maximum" and json.loads(err)["http_status"] == 422
+    assert ledger.exists()
+
+
+def test_pay_while_the_acquirer_is_down_is_pending_then_history_retry_sends_it(capsys):
+    url = f"http://127.0.0.1:{_free_port()}"
+    code, out, err = run(capsys, "pay", EVN_BILL, "--amount", "15000", "--acquirer", url)
+    assert code == 3 and err.startswith("PENDING")
+    code, out, _ = run(capsys, "history", "--retry")  # now to the embedded acquirer
+    assert code == 0 and "re-sent" in out and "approved" in out
+
+
+def test_acquirer_serve_usage_errors(capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code, _, err = run(capsys, "acquirer", "serve", "--port", str(port))
+    assert code == 2 and "cannot listen" in err
+    code, _, err = run(capsys, "acquirer", "serve", "--decline-rate", "1.5")
+    assert code == 2 and "decline_rate" in err
