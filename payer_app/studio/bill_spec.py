@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import unicodedata
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from payer_app.core import evn
 from payer_app.core.bank_directory import BankDirectory
@@ -164,14 +164,6 @@ def vietnamese_amount_words(amount: int) -> str:
         return "Không đồng"
     text = " ".join(_number_words(amount, leading=True)) + " đồng"
     return text[0].upper() + text[1:]
-
-
-@dataclass(frozen=True)
-class ConsumptionLine:
-    tier: int
-    kwh: int
-    price: int
-    cost: int
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -127,7 +127,7 @@ class ImageCondition:
     name: str
     render: Callable[[str, random.Random], RenderedCode]
     description: str
-    beyond_decoder: bool = field(default=False)
+    beyond_decoder: bool = False
 
 
 CONDITIONS: tuple[ImageCondition, ...] = (

@@ -119,7 +119,7 @@ def crc_not_last(payload: str, rng: random.Random) -> str:
     i = _index(items, tail_id)
     tail = items[i]
     body = encode_items(items[:i] + items[i + 1 :])
-    return _with_crc(body)[:] + encode_items([tail])
+    return _with_crc(body) + encode_items([tail])
 
 
 def length_past_end(payload: str, rng: random.Random) -> str:
