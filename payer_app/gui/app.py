@@ -44,10 +44,7 @@ def run_app(camera: str | None = None, kiosk: bool = False, lang: str | None = N
     started = time.perf_counter()
     app = ensure_application()
     window = create_window(camera, kiosk, lang)
-    if kiosk:
-        window.showFullScreen()
-    else:
-        window.show()
+    window.present()
     if os.environ.get("PAYER_APP_STARTUP_REPORT"):
         print(f"window-shown-ms {(time.perf_counter() - started) * 1000:.1f}", flush=True)
     script = os.environ.get(AUTOPILOT_ENV)

@@ -139,6 +139,13 @@ class MainWindow(QMainWindow):
         self._cameras_found.connect(self.settings_screen.set_cameras)
         QTimer.singleShot(0, self._find_cameras)
 
+    def present(self) -> None:
+        """Show the window: full screen in kiosk mode, phone-sized otherwise."""
+        if self.ctx.kiosk:
+            self.showFullScreen()
+        else:
+            self.show()
+
     # navigation --------------------------------------------------------------------------------
     @property
     def current(self) -> str:

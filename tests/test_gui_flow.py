@@ -1,0 +1,282 @@
+"""The whole payment flow in the real window (pytest-qt, offscreen platform).
+
+Payloads are built with payer_app.core.builder; payments go through the real PaymentService with
+its embedded mock acquirer, and the signed request that comes out is verified with the payer key.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QLabel, QPlainTextEdit
+
+from payer_app.core.builder import evn_bill_payload, vietqr_payload
+from payer_app.core.keystore import KeyStore
+from payer_app.core.signing import verify_request
+from payer_app.gui.app import create_window, ensure_application
+
+EVN_CODE = "PD01000123456"
+PAY_TIMEOUT_MS = 20_000
+
+
+@pytest.fixture
+def window(qtbot, payer_home):
+    ensure_application()
+    w = create_window(camera="demo", kiosk=False, lang="vi")
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.scan.stop()
+
+
+def enter_pin(qtbot, window, pin: str) -> None:
+    for digit in pin:
+        qtbot.mouseClick(window.pin.keys[digit], Qt.MouseButton.LeftButton)
+
+
+def pay_with_pin(qtbot, window, pin: str = "123456"):
+    with qtbot.waitSignal(window.payment_finished, timeout=PAY_TIMEOUT_MS) as blocker:
+        enter_pin(qtbot, window, pin)
+    return blocker.args[0]
+
+
+def verified_request(jws: str, home: Path) -> dict:
+    result = verify_request(jws, KeyStore(home))
+    assert result.ok, result.message
+    return result.request
+
+
+def test_evn_static_bill_amount_typed_and_signed_request_verifies(qtbot, window, payer_home):
+    payload = evn_bill_payload(EVN_CODE)
+    window.open_payload(payload)
+    assert window.current == "payee"
+    payee = window.payee
+    assert payee.continue_button.isVisibleTo(window) and not payee.error_box.isVisibleTo(window)
+    assert payee.name.text() == "EVN CONG TY DIEN LUC THANH XUAN"
+    assert payee.rows["customer_code"].value.text() == EVN_CODE
+    assert "EVNHANOI" in payee.rows["corporation"].value.text()
+    assert "Tổng công ty Điện lực TP Hà Nội" in payee.rows["corporation"].value.text()
+    assert payee.rows["purpose"].value.text() == "TT tien dien"
+    # the 31-character EVN merchant name is a warning, shown plainly, not a stop
+    assert payee.warning_box.isVisibleTo(window)
+    assert "31" in payee.warning_text.text()
+
+    qtbot.mouseClick(payee.continue_button, Qt.MouseButton.LeftButton)
+    assert window.current == "amount"
+    edit = window.amount.edit
+    assert not edit.isReadOnly()
+    QTest.keyClicks(edit, "1234567")
+    assert edit.text() == "1.234.567 ₫"
+    assert window.amount.words.text() == "Một triệu hai trăm ba mươi tư nghìn năm trăm sáu mươi bảy đồng"
+    QTest.keyClicks(window.amount.note, "Tien dien thang 5")
+    qtbot.mouseClick(window.amount.continue_button, Qt.MouseButton.LeftButton)
+    assert window.current == "review"
+    assert window.review.amount.text() == "1.234.567 ₫"
+    qtbot.mouseClick(window.review.confirm_button, Qt.MouseButton.LeftButton)
+    assert window.current == "pin"
+
+    outcome = pay_with_pin(qtbot, window)
+    assert outcome is not None and outcome.status == "approved"
+    assert window.current == "result"
+    assert window.result.title.text() == "Giao dịch thành công"
+    assert window.result.amount.text() == "1.234.567 ₫"
+    request = verified_request(outcome.jws, payer_home)
+    assert request["amount"] == {"value": "1234567", "currency": "VND"}
+    assert request["bill"]["customer_code"] == EVN_CODE
+    assert request["qr"]["payload"] == payload
+    assert request["note"] == "Tien dien thang 5"
+    assert window.result.rows["request_id"].value.text() == request["request_id"]
+    assert window.result.rows["reference"].value.text() == outcome.acquirer_reference
+
+    # the same payment is in the history screen and on Home
+    qtbot.mouseClick(window.result.new_button, Qt.MouseButton.LeftButton)
+    assert window.current == "home"
+    assert any(isinstance(w, QLabel) and w.text() == "1.234.567 ₫" for w in window.home.recent_card.findChildren(QLabel))
+    window.go("history")
+    assert [e.request_id for e in window.history.entries] == [request["request_id"]]
+
+
+def test_dynamic_vietqr_amount_is_locked(qtbot, window, payer_home):
+    payload = vietqr_payload("970436", "0011001234567", amount=250_000, purpose="Hoa don 42",
+                             merchant_name="CUA HANG AN KHANG", city="Ha Noi")
+    window.open_payload(payload)
+    assert window.payee.rows["bank"].value.text().startswith("Vietcombank")
+    assert window.payee.rows["account"].value.text() == "•••• 4567"
+    assert window.payee.rows["amount_fixed"].value.text() == "250.000 ₫"
+    qtbot.mouseClick(window.payee.continue_button, Qt.MouseButton.LeftButton)
+    edit = window.amount.edit
+    assert edit.isReadOnly()
+    assert edit.text() == "250.000 ₫"
+    assert window.amount.locked.isVisibleTo(window)
+    assert not any(chip.isEnabled() for chip in window.amount.chips)
+    QTest.keyClicks(edit, "999")
+    assert edit.text() == "250.000 ₫"
+    assert window.amount.words.text() == "Hai trăm năm mươi nghìn đồng"
+    qtbot.mouseClick(window.amount.continue_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.review.confirm_button, Qt.MouseButton.LeftButton)
+    outcome = pay_with_pin(qtbot, window)
+    assert outcome.status == "approved"
+    request = verified_request(outcome.jws, payer_home)
+    assert request["amount"]["value"] == "250000"
+    assert request["payee"]["bank_bin"] == "970436"
+
+
+def test_broken_crc_stops_the_flow_with_the_checksum_message(qtbot, window):
+    good = vietqr_payload("970416", "257678859", amount=1000, purpose="Chuyen tien")
+    broken = good[:-4] + ("0000" if good[-4:] != "0000" else "1111")
+    window.open_payload(broken)
+    payee = window.payee
+    assert window.current == "payee"
+    assert payee.error_box.isVisibleTo(window)
+    assert not payee.continue_button.isVisibleTo(window)
+    assert payee.error_text.text() == "Mã kiểm tra sai: mã QR có thể bị hỏng hoặc bị sửa đổi."
+    assert "Mã kiểm tra sai" in payee.error_detail.text()
+    window.set_language("en")
+    assert payee.error_text.text() == "The checksum is wrong: the code may be damaged or tampered with."
+    qtbot.mouseClick(payee.rescan_button, Qt.MouseButton.LeftButton)
+    assert window.current == "scan"
+
+
+def test_non_payment_qr_is_refused(qtbot, window):
+    window.open_payload("https://example.com/khuyen-mai")
+    payee = window.payee
+    assert payee.error_text.text() == "Đây không phải mã QR thanh toán."
+    assert not payee.continue_button.isVisibleTo(window)
+    assert payee.raw_text.text() == "https://example.com/khuyen-mai"
+    assert not payee.card.isVisibleTo(window)
+
+
+def test_qr_text_is_shown_literally_never_as_rich_text(qtbot, window):
+    name = "<img src=x>"
+    purpose = "<a href=http://x>link</a>"
+    payload = vietqr_payload("970436", "0011001234567", merchant_name=name, purpose=purpose)
+    window.open_payload(payload)
+    payee = window.payee
+    assert payee.name.text() == name
+    assert payee.name.textFormat() == Qt.TextFormat.PlainText
+    assert payee.rows["purpose"].value.text() == purpose
+    assert payee.rows["purpose"].value.textFormat() == Qt.TextFormat.PlainText
+    # every label on the payee, review and result screens is plain text
+    for screen in (window.payee, window.review, window.result, window.amount):
+        for label in screen.findChildren(QLabel):
+            assert label.textFormat() == Qt.TextFormat.PlainText, label.objectName()
+    # the rendered label is as wide as the literal text, not an (empty) image
+    assert payee.name.sizeHint().width() > 40
+
+
+def test_amount_limits_and_chips(qtbot, window):
+    window.open_payload(evn_bill_payload(EVN_CODE))
+    qtbot.mouseClick(window.payee.continue_button, Qt.MouseButton.LeftButton)
+    amount = window.amount
+    qtbot.mouseClick(amount.continue_button, Qt.MouseButton.LeftButton)
+    assert amount.message.text() == "Vui lòng nhập số tiền"
+    QTest.keyClicks(amount.edit, "500")
+    qtbot.mouseClick(amount.continue_button, Qt.MouseButton.LeftButton)
+    assert amount.message.text() == "Số tiền tối thiểu là 1.000 ₫"
+    assert window.current == "amount"
+    amount.edit.clear()
+    QTest.keyClicks(amount.edit, "600000000")
+    assert amount.edit.text() == "600.000.000 ₫"
+    qtbot.mouseClick(amount.continue_button, Qt.MouseButton.LeftButton)
+    assert amount.message.text() == "Số tiền tối đa là 499.999.999 ₫"
+    # backspace removes digits, never just a separator
+    amount.edit.set_value(1_000)
+    amount.edit.end(False)
+    amount.edit.setCursorPosition(len("1.000"))
+    QTest.keyClick(amount.edit, Qt.Key.Key_Backspace)
+    QTest.keyClick(amount.edit, Qt.Key.Key_Backspace)
+    assert amount.edit.text() == "10 ₫"
+    qtbot.mouseClick(window.amount.chips[1], Qt.MouseButton.LeftButton)
+    assert amount.edit.text() == "100.000 ₫"
+    assert amount.words.text() == "Một trăm nghìn đồng"
+    qtbot.mouseClick(amount.continue_button, Qt.MouseButton.LeftButton)
+    assert window.current == "review"
+    assert window.ctx.flow.amount == 100_000
+
+
+def test_pin_three_wrong_attempts_lock_the_pad(qtbot, window):
+    clock = [1000.0]
+    window.ctx.pin_guard.clock = lambda: clock[0]
+    window.open_payload(evn_bill_payload(EVN_CODE))
+    qtbot.mouseClick(window.payee.continue_button, Qt.MouseButton.LeftButton)
+    window.amount.edit.set_value(50_000)
+    qtbot.mouseClick(window.amount.continue_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.review.confirm_button, Qt.MouseButton.LeftButton)
+    pin = window.pin
+    enter_pin(qtbot, window, "111111")
+    qtbot.waitUntil(lambda: "Còn 2 lần thử" in pin.message.text())
+    enter_pin(qtbot, window, "222222")
+    qtbot.waitUntil(lambda: "Còn 1 lần thử" in pin.message.text())
+    enter_pin(qtbot, window, "333333")
+    qtbot.waitUntil(lambda: "Thử lại sau 30 giây" in pin.message.text())
+    assert not any(k.isEnabled() for k in pin.keys.values())
+    enter_pin(qtbot, window, "123456")  # ignored while locked
+    assert window.current == "pin" and pin.entered == ""
+    clock[0] += 31
+    pin._tick_lock()
+    assert all(k.isEnabled() for k in pin.keys.values())
+    outcome = pay_with_pin(qtbot, window)
+    assert outcome.status == "approved"
+
+
+def test_result_actions_save_copy_qr_and_json(qtbot, window, tmp_path, payer_home):
+    window.open_payload(evn_bill_payload(EVN_CODE))
+    qtbot.mouseClick(window.payee.continue_button, Qt.MouseButton.LeftButton)
+    window.amount.edit.set_value(75_000)
+    qtbot.mouseClick(window.amount.continue_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.review.confirm_button, Qt.MouseButton.LeftButton)
+    outcome = pay_with_pin(qtbot, window)
+    result = window.result
+    target = tmp_path / "request.jws"
+    assert result.save_request(str(target))
+    assert verified_request(target.read_text().strip(), payer_home)["amount"]["value"] == "75000"
+    assert result.save_request(str(tmp_path / "missing-folder" / "x.jws")) is False
+    assert result.status_line.text().startswith("Không lưu được")
+    qtbot.mouseClick(result.copy_button, Qt.MouseButton.LeftButton)
+    assert QGuiApplication.clipboard().text() == outcome.jws
+    qtbot.mouseClick(result.json_button, Qt.MouseButton.LeftButton)
+    shown = json.loads(result.dialog.findChild(QPlainTextEdit, "RequestJson").toPlainText())
+    assert shown["request_id"] == outcome.request["request_id"]
+    qtbot.mouseClick(result.qr_button, Qt.MouseButton.LeftButton)
+    from payer_app.gui.screens.result import qr_qimage
+    from payer_app.gui.scan_adapter import qimage_to_bgr
+    from payer_app.scan.engine import STILL, decode_frame
+
+    decoded = decode_frame(qimage_to_bgr(qr_qimage(outcome.jws, scale=3)), STILL)
+    assert [d.text for d in decoded] == [outcome.jws]
+
+
+def test_language_switch_at_run_time(qtbot, window):
+    assert window.home.scan_button.text().endswith("Quét mã QR")
+    window.set_language("en")
+    assert window.home.scan_button.text().endswith("Scan QR code")
+    assert window.windowTitle() == "QR Wallet – payment simulator"
+    window.open_payload(evn_bill_payload(EVN_CODE))
+    assert window.payee.rows["corporation"].value.text().endswith("Hanoi Power Corporation")
+    qtbot.mouseClick(window.payee.continue_button, Qt.MouseButton.LeftButton)
+    window.amount.edit.set_value(21_000)
+    assert window.amount.words.text() == "Twenty-one thousand dong"
+    window.set_language("vi")
+    assert window.amount.words.text() == "Hai mươi mốt nghìn đồng"
+    assert window.amount.continue_button.text() == "Tiếp tục"
+
+
+def test_inspector_shows_fields_findings_and_decoder(qtbot, window):
+    window.open_payload(evn_bill_payload(EVN_CODE))
+    qtbot.mouseClick(window.payee.inspector_button, Qt.MouseButton.LeftButton)
+    assert window.current == "inspector"
+    insp = window.inspector
+    assert insp.raw.toPlainText() == window.ctx.flow.parsed.raw
+    top_ids = [insp.tree.topLevelItem(i).text(0) for i in range(insp.tree.topLevelItemCount())]
+    assert top_ids[:3] == ["00", "01", "26"] and top_ids[-1] == "63"
+    codes = [insp.findings.topLevelItem(i).text(1) for i in range(insp.findings.topLevelItemCount())]
+    assert "too-long" in codes
+    assert insp.decode_line.text() == "Nhập tay / dán, không qua camera"
+    window.back()
+    assert window.current == "payee"
