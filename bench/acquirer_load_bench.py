@@ -1,0 +1,194 @@
+"""Load test of the mock acquirer: signed requests from concurrent clients over loopback HTTP.
+
+Sends REQUESTS signed payment requests (by default 2,000: 10% exact duplicates of earlier ones,
+5% tampered) from CLIENTS concurrent HTTP clients to ``payer-app acquirer serve`` running as its
+own process on 127.0.0.1, then prints throughput, latency percentiles and the counts of approved
+(201) / duplicate (409) / rejected (400) answers next to what was sent. Exits 1 when any count,
+or the acquirer's own ledger, differs from what was sent.
+
+Run: .venv/bin/python bench/acquirer_load_bench.py [--requests N] [--clients C] [--seed S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import queue
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+
+from payer_app.core.builder import evn_bill_payload, vietqr_payload, vnpay_payload
+from payer_app.core.keystore import KeyStore
+from payer_app.core.payload import parse_payload
+from payer_app.core.request import build_request
+from payer_app.core.signing import sign_request
+
+ROOT = Path(__file__).resolve().parents[1]
+B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def payloads(rng: random.Random, count: int) -> list[str]:
+    out = []
+    for i in range(count):
+        kind = i % 3
+        if kind == 0:
+            out.append(evn_bill_payload(f"P{rng.choice('ABCDE')}{rng.randrange(10**11):011d}"))
+        elif kind == 1:
+            out.append(vietqr_payload("970436", str(rng.randrange(10**9, 10**13)),
+                                      rng.choice([None, rng.randrange(1000, 5_000_000)]), "Thanh toan"))
+        else:
+            out.append(vnpay_payload(f"MC{rng.randrange(10**8)}", "CUA HANG TAP HOA", "Ha Noi",
+                                     rng.choice([None, rng.randrange(1000, 900_000)])))
+    return out
+
+
+def tamper(token: str, rng: random.Random) -> str:
+    """Either change the amount inside the signed JSON, or change one character of the signature."""
+    header, payload, signature = token.split(".")
+    if rng.random() < 0.5:
+        body = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        body["amount"]["value"] = str(int(body["amount"]["value"]) - 1)
+        payload = base64.urlsafe_b64encode(json.dumps(body, separators=(",", ":")).encode()).rstrip(b"=").decode()
+    else:
+        i = rng.randrange(len(signature) - 1)  # the last character carries padding bits
+        signature = signature[:i] + rng.choice(B64URL.replace(signature[i], "")) + signature[i + 1:]
+    return f"{header}.{payload}.{signature}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--requests", type=int, default=2000)
+    ap.add_argument("--duplicates", type=float, default=0.10, help="share of exact re-sends")
+    ap.add_argument("--tampered", type=float, default=0.05, help="share of tampered tokens")
+    ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+
+    rng = random.Random(args.seed)
+    n_dup = round(args.requests * args.duplicates)
+    n_tampered = round(args.requests * args.tampered)
+    n_unique = args.requests - n_dup - n_tampered
+
+    with tempfile.TemporaryDirectory(prefix="acquirer-bench-") as tmp:
+        tmp_path = Path(tmp)
+        store = KeyStore(tmp_path / "payer")
+        key_file = tmp_path / "payer.jwk"
+        key_file.write_text(json.dumps(store.public_jwk()))
+
+        started = time.perf_counter()
+        texts = payloads(rng, n_unique + n_tampered)
+        tokens = []
+        for text in texts:
+            parsed = parse_payload(text)
+            amount = None if parsed.initiation == "dynamic" else rng.randrange(1000, 3_000_000)
+            tokens.append(sign_request(build_request(parsed, amount), store))
+        sign_seconds = time.perf_counter() - started
+
+        originals = tokens[:n_unique]
+        sends = [(t, 201) for t in originals]
+        sends += [(rng.choice(originals), 409) for _ in range(n_dup)]
+        sends += [(tamper(t, rng), 400) for t in tokens[n_unique:]]
+        rng.shuffle(sends)
+        expected = Counter(code for _, code in sends)
+
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        ledger = tmp_path / "ledger.sqlite3"
+        env = dict(os.environ, PAYER_APP_HOME=str(tmp_path / "acquirer_home"))
+        server = subprocess.Popen(
+            [sys.executable, "-m", "payer_app", "acquirer", "serve", "--port", str(port),
+             "--ledger", str(ledger), "--trust-key", str(key_file)],
+            cwd=ROOT, env=env, stderr=subprocess.PIPE,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if httpx.get(f"{url}/v1/health", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if server.poll() is not None or time.monotonic() > deadline:
+                    print("the acquirer did not start:", server.stderr.read().decode(), file=sys.stderr)
+                    return 1
+                time.sleep(0.1)
+
+            work: queue.Queue = queue.Queue()
+            for item in sends:
+                work.put(item)
+            results: list[tuple[int, int, float]] = []
+            lock = threading.Lock()
+
+            def client() -> None:
+                mine = []
+                with httpx.Client(base_url=url, timeout=30) as http:
+                    while True:
+                        try:
+                            token, want = work.get_nowait()
+                        except queue.Empty:
+                            break
+                        t0 = time.perf_counter()
+                        status = http.post("/v1/payments", content=token,
+                                           headers={"Content-Type": "application/jose"}).status_code
+                        mine.append((want, status, time.perf_counter() - t0))
+                with lock:
+                    results.extend(mine)
+
+            threads = [threading.Thread(target=client) for _ in range(args.clients)]
+            t0 = time.perf_counter()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            elapsed = time.perf_counter() - t0
+            health = httpx.get(f"{url}/v1/health").json()
+        finally:
+            server.send_signal(signal.SIGINT)
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+    observed = Counter(status for _, status, _ in results)
+    latencies = sorted(lat for _, _, lat in results)
+    p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
+    print(f"acquirer load: {len(results)} requests from {args.clients} clients over http://127.0.0.1 "
+          f"({n_unique} new, {n_dup} duplicates, {n_tampered} tampered)")
+    print(f"  signing    {len(tokens)} requests in {sign_seconds:.2f} s ({len(tokens) / sign_seconds:.0f}/s)")
+    print(f"  throughput {len(results) / elapsed:.0f} requests/s ({elapsed:.2f} s)")
+    print(f"  latency    p50 {p(0.50):.1f} ms, p95 {p(0.95):.1f} ms, p99 {p(0.99):.1f} ms, "
+          f"mean {statistics.fmean(latencies) * 1000:.1f} ms")
+    rows = [("approved (201)", 201), ("duplicate (409)", 409), ("rejected (400)", 400)]
+    for label, code in rows:
+        print(f"  {label:<16} sent {expected[code]:>5}  answered {observed[code]:>5}")
+    others = {code: n for code, n in observed.items() if code not in (201, 409, 400)}
+    mismatched = sum(1 for want, got, _ in results if want != got)
+    ledger_ok = health.get("counts") == {"approved": expected[201]}
+    print(f"  other answers {others or 'none'}; per-request mismatches {mismatched}; "
+          f"ledger {health.get('counts')} {'matches' if ledger_ok else 'DIFFERS'}")
+    ok = observed == expected and not others and ledger_ok and len(results) == len(sends)
+    print("  counts match exactly" if ok else "  COUNTS DO NOT MATCH")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
