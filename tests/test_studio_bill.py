@@ -20,7 +20,6 @@ from payer_app.studio.bill_spec import (
     BillSpecError,
     EVN_RESIDENTIAL_TIERS,
     evn_tier_breakdown,
-    vietnamese_amount_words,
 )
 
 
@@ -174,16 +173,6 @@ def test_missing_font_gives_a_clear_error(monkeypatch, tmp_path):
 def test_bad_options_are_refused_with_a_message(spec, message):
     with pytest.raises(BillSpecError, match=message):
         spec.resolve()
-
-
-def test_amount_in_words_follows_vietnamese_reading_rules():
-    assert vietnamese_amount_words(0) == "Không đồng"
-    assert vietnamese_amount_words(21) == "Hai mươi mốt đồng"
-    assert vietnamese_amount_words(15) == "Mười lăm đồng"
-    assert vietnamese_amount_words(105) == "Một trăm linh năm đồng"
-    assert vietnamese_amount_words(1_000_005) == "Một triệu không trăm linh năm đồng"
-    assert vietnamese_amount_words(512_345) == "Năm trăm mười hai nghìn ba trăm bốn mươi lăm đồng"
-    assert vietnamese_amount_words(2_000_000_000) == "Hai tỷ đồng"
 
 
 def test_tier_breakdown_covers_the_consumption_exactly():

@@ -9,7 +9,8 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 
-from payer_app.studio.bill_spec import ResolvedBill, vietnamese_amount_words
+from payer_app.core.amount_words import vietnamese_words
+from payer_app.studio.bill_spec import ResolvedBill
 
 A5_MM = (148.0, 210.0)
 PT_TO_MM = 25.4 / 72
@@ -159,7 +160,7 @@ def layout_bill(bill: ResolvedBill) -> BillLayout:
     items.append(TextItem(x_amount, y + 5, "SỐ TIỀN PHẢI THANH TOÁN", 8.5, True, color=GREY))
     items.append(TextItem(x_amount, y + 14, f"{bill.amount_due:,} đ".replace(",", "."), 17, True, color=ACCENT))
     yy = y + 19.5
-    for part in _wrap("Bằng chữ: " + vietnamese_amount_words(bill.amount_due), amount_width, 7, max_lines=3):
+    for part in _wrap("Bằng chữ: " + vietnamese_words(bill.amount_due), amount_width, 7, max_lines=3):
         items.append(TextItem(x_amount, yy, part, 7, color=BLACK))
         yy += 3.6
     yy += 1.2

@@ -12,6 +12,7 @@ import random
 import unicodedata
 from dataclasses import dataclass, replace
 
+from payer_app.core.amounts import group_thousands
 from payer_app.core import evn
 from payer_app.core.bank_directory import BankDirectory
 from payer_app.core.builder import BuildError, evn_bill_payload, vietqr_payload, vnpay_payload
@@ -110,60 +111,6 @@ def evn_tier_breakdown(kwh: int) -> list[tuple[int, int, int, int]]:
             break
         lower = upper
     return rows
-
-
-_DIGIT_WORDS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
-
-
-def _three_digit_words(n: int, leading: bool) -> list[str]:
-    hundreds, tens, units = n // 100, n // 10 % 10, n % 10
-    words: list[str] = []
-    if hundreds or not leading:
-        words += [_DIGIT_WORDS[hundreds], "trăm"]
-    if tens == 0:
-        if units and words:
-            words.append("linh")
-    elif tens == 1:
-        words.append("mười")
-    else:
-        words += [_DIGIT_WORDS[tens], "mươi"]
-    if units:
-        if units == 1 and tens >= 2:
-            words.append("mốt")
-        elif units == 5 and tens >= 1:
-            words.append("lăm")
-        else:
-            words.append(_DIGIT_WORDS[units])
-    return words
-
-
-def _below_billion_words(n: int, leading: bool) -> list[str]:
-    words: list[str] = []
-    for unit, value in (("triệu", n // 1_000_000), ("nghìn", n // 1000 % 1000), ("", n % 1000)):
-        if value == 0:
-            continue
-        words += _three_digit_words(value, leading=leading and not words)
-        if unit:
-            words.append(unit)
-    return words
-
-
-def _number_words(n: int, leading: bool) -> list[str]:
-    if n >= 1_000_000_000:
-        high, low = divmod(n, 1_000_000_000)
-        words = _number_words(high, leading) + ["tỷ"]
-        return words + (_below_billion_words(low, leading=False) if low else [])
-    return _below_billion_words(n, leading)
-
-
-def vietnamese_amount_words(amount: int) -> str:
-    """An amount of dong in words, as bills print it: 512345 -> "Năm trăm mười hai nghìn ba trăm bốn mươi lăm đồng"."""
-    if amount < 0:
-        raise ValueError("negative amount")
-    if amount == 0:
-        return "Không đồng"
-    text = " ".join(_number_words(amount, leading=True)) + " đồng"
-    return text[0].upper() + text[1:]
 
 
 @dataclass(frozen=True)
@@ -352,15 +299,15 @@ def _resolve_evn(spec: BillSpec, rng: random.Random, person: _Person) -> Resolve
         ("Điện năng tiêu thụ", f"{kwh} kWh"),
     )
     table = tuple(
-        (f"Bậc {n}", f"{q}", _dots(price), _dots(cost)) for n, q, price, cost in lines
+        (f"Bậc {n}", f"{q}", group_thousands(price), group_thousands(cost)) for n, q, price, cost in lines
     )
     totals = (
-        ("Cộng tiền điện", _dots(subtotal)),
-        (f"Thuế GTGT {VAT_RATE_PERCENT}%", _dots(vat)),
-        ("Tổng cộng tiền thanh toán", _dots(total)),
+        ("Cộng tiền điện", group_thousands(subtotal)),
+        (f"Thuế GTGT {VAT_RATE_PERCENT}%", group_thousands(vat)),
+        ("Tổng cộng tiền thanh toán", group_thousands(total)),
     )
     if spec.amount is not None and spec.amount != total:
-        totals += (("Số tiền thanh toán kỳ này", _dots(spec.amount)),)
+        totals += (("Số tiền thanh toán kỳ này", group_thousands(spec.amount)),)
     return ResolvedBill(
         kind="evn",
         payload=payload,
@@ -411,13 +358,13 @@ def _resolve_vietqr(spec: BillSpec, rng: random.Random, person: _Person) -> Reso
         ("Nội dung chuyển khoản", purpose),
     )
     table = (
-        ("Phí dịch vụ", f"{area} m²", _dots(fee_per_m2), _dots(service)),
-        ("Gửi xe", "1 tháng", _dots(parking), _dots(parking)),
-        ("Tiền nước", "1 tháng", _dots(water), _dots(water)),
+        ("Phí dịch vụ", f"{area} m²", group_thousands(fee_per_m2), group_thousands(service)),
+        ("Gửi xe", "1 tháng", group_thousands(parking), group_thousands(parking)),
+        ("Tiền nước", "1 tháng", group_thousands(water), group_thousands(water)),
     )
-    totals = (("Tổng cộng", _dots(total)),)
+    totals = (("Tổng cộng", group_thousands(total)),)
     if spec.amount is not None and spec.amount != total:
-        totals += (("Số tiền thanh toán kỳ này", _dots(spec.amount)),)
+        totals += (("Số tiền thanh toán kỳ này", group_thousands(spec.amount)),)
     return ResolvedBill(
         kind="vietqr",
         payload=payload,
@@ -458,10 +405,10 @@ def _resolve_vnpay(spec: BillSpec, rng: random.Random, person: _Person) -> Resol
         ("Số hóa đơn", receipt_no),
         ("Thu ngân / quầy", terminal),
     )
-    table = tuple((item, str(q), _dots(price), _dots(price * q)) for (item, price), q in zip(items, quantities))
-    totals = (("Tổng tiền hàng", _dots(total)),)
+    table = tuple((item, str(q), group_thousands(price), group_thousands(price * q)) for (item, price), q in zip(items, quantities))
+    totals = (("Tổng tiền hàng", group_thousands(total)),)
     if spec.amount is not None and spec.amount != total:
-        totals += (("Số tiền thanh toán", _dots(spec.amount)),)
+        totals += (("Số tiền thanh toán", group_thousands(spec.amount)),)
     return ResolvedBill(
         kind="vnpay",
         payload=payload,
@@ -479,7 +426,3 @@ def _resolve_vnpay(spec: BillSpec, rng: random.Random, person: _Person) -> Resol
         brand="VNPAY",
         customer_name=spec.customer_name,
     )
-
-
-def _dots(value: int) -> str:
-    return f"{value:,}".replace(",", ".")
