@@ -150,3 +150,14 @@ def test_history_limit_and_order(payer_home):
         assert len(service.history(limit=2)) == 2
         assert {e.request_id for e in service.history()} == set(ids)
         assert service.history()[0].request_id == ids[-1]
+
+
+def test_payer_limits_are_a_setting_shared_with_the_embedded_acquirer(payer_home):
+    from payer_app.core.request import Limits
+
+    with PaymentService(limits=Limits(min_amount=1000, max_amount=1_000_000_000)) as service:
+        assert service.pay(parse_payload(EVN_BILL), 600_000_000).status == "approved"
+    with PaymentService() as service:
+        with pytest.raises(RequestError) as caught:
+            service.pay(parse_payload(EVN_BILL), 600_000_000)
+        assert caught.value.code == "above-maximum"

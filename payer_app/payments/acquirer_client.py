@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from payer_app.core.request import Limits
 from payer_app.payments.acquirer import JOSE_MEDIA_TYPE, FailureSettings, MockAcquirer
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
@@ -80,8 +81,8 @@ class EmbeddedAcquirerClient:
     recorded, exactly like a lost HTTP answer."""
 
     def __init__(self, ledger_path: Path, failures: FailureSettings | None = None,
-                 timeout: float = DEFAULT_TIMEOUT_SECONDS):
-        self.acquirer = MockAcquirer(ledger_path, failures)
+                 timeout: float = DEFAULT_TIMEOUT_SECONDS, limits: Limits | None = None):
+        self.acquirer = MockAcquirer(ledger_path, failures, limits=limits)
         self.timeout = timeout
 
     def __repr__(self) -> str:

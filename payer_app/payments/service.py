@@ -146,8 +146,9 @@ class PaymentService:
                 if self.acquirer_url:
                     self._client = HttpAcquirerClient(self.acquirer_url, timeout=self._timeout)
                 else:
+                    # The embedded acquirer applies the payer's limits: one setting for the demo.
                     self._client = EmbeddedAcquirerClient(
-                        self.home / EMBEDDED_LEDGER_FILE, self._failures, timeout=self._timeout
+                        self.home / EMBEDDED_LEDGER_FILE, self._failures, timeout=self._timeout, limits=self.limits
                     )
             return self._client
 
