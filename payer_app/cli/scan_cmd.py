@@ -32,7 +32,8 @@ def register(sub) -> None:
             "images), 1 nothing found, 2 bad source."
         ),
     )
-    p.add_argument("sources", nargs="+", metavar="SOURCE", help="demo, camera:N, /dev/videoN, video, image(s), folder")
+    p.add_argument("sources", nargs="*", metavar="SOURCE", help="demo, camera:N, /dev/videoN, video, image(s), folder")
+    p.add_argument("--list-cameras", action="store_true", help="list the webcams that deliver video, then exit")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument("--all", action="store_true", help="keep scanning after the first payment QR")
     p.add_argument("--timeout", type=float, metavar="S", help="give up after S seconds")
@@ -46,6 +47,10 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    if args.list_cameras:
+        return _list_cameras(args)
+    if not args.sources:
+        raise UsageError("give a SOURCE to scan: demo, camera:N, /dev/videoN, a video, image(s) or a folder")
     if args.timeout is not None and args.timeout <= 0:
         raise UsageError("--timeout must be a positive number of seconds")
     if args.max_frames is not None and args.max_frames <= 0:
@@ -63,6 +68,21 @@ def run(args) -> int:
     if source.per_file:
         return _scan_files(source, args)
     return _scan_stream(source, args)
+
+
+def _list_cameras(args) -> int:
+    from payer_app.scan.sources import list_cameras
+
+    cameras = list_cameras()
+    if args.json:
+        for cam in cameras:
+            print(json.dumps({"source": cam.spec, "path": cam.path, "name": cam.name}, ensure_ascii=False))
+    elif not cameras:
+        print("no webcam found (the demo camera is always there: payer-app scan demo)")
+    else:
+        for cam in cameras:
+            print(f"{cam.spec}\t{cam.path or ''}\t{cam.name}")
+    return 0
 
 
 # ---------------------------------------------------------------------------------------------
