@@ -56,6 +56,33 @@ def test_first_use_creates_a_private_key_readable_only_by_the_owner(store, payer
     assert not [p for p in (payer_home / "keys").iterdir() if p.name.endswith(".tmp")]
 
 
+def test_concurrent_first_use_creates_one_key(payer_home):
+    import threading
+
+    kids = []
+    lock = threading.Lock()
+
+    def first_use():
+        kid = KeyStore(payer_home).current().kid
+        with lock:
+            kids.append(kid)
+
+    threads = [threading.Thread(target=first_use) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(kids) == 8 and len(set(kids)) == 1
+    assert [k["kid"] for k in KeyStore(payer_home).verification_keys()] == kids[:1]
+
+
+def test_a_deleted_public_key_list_is_rebuilt(store):
+    kid = store.current().kid
+    store.public_path.unlink()
+    assert store.current().kid == kid
+    assert [k["kid"] for k in store.verification_keys()] == [kid]
+
+
 def test_key_id_is_the_rfc7638_thumbprint(store):
     jwk = store.public_jwk()
     assert set(jwk) >= {"kty", "crv", "x", "kid"} and "d" not in jwk

@@ -133,7 +133,12 @@ class KeyStore:
             with self._locked():
                 if not self.private_path.exists():
                     self._install(Ed25519PrivateKey.generate(), retire=None)
-        return self._load_private()
+        key = self._load_private()
+        if not self.public_path.exists():  # deleted by hand: list the current key again
+            with self._locked():
+                if not self.public_path.exists():
+                    self._list_public(key.public_jwk, retire=None)
+        return key
 
     def public_jwk(self) -> dict[str, Any]:
         """The current public key as a JWK (creates the key pair on first use)."""
@@ -160,21 +165,23 @@ class KeyStore:
     # --- internals ----------------------------------------------------------------------------
     def _install(self, private_key: Ed25519PrivateKey, retire: str | None) -> None:
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        public = public_jwk_of(private_key)
-        public["created_at"] = _now_text()
+        pem = private_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        # Public list first: a crash in between leaves an extra public key, never a private key
+        # whose public half is unknown.
+        self._list_public(public_jwk_of(private_key), retire)
+        write_file_atomically(self.private_path, pem, 0o600)
+
+    def _list_public(self, public: dict[str, Any], retire: str | None) -> None:
+        public = {**public, "created_at": _now_text()}
         record = self._read_public() if self.public_path.exists() else {"current": None, "keys": []}
         for entry in record["keys"]:
             if entry.get("kid") == retire and "retired_at" not in entry:
                 entry["retired_at"] = _now_text()
         record["keys"] = [public] + [k for k in record["keys"] if k.get("kid") != public["kid"]]
         record["current"] = public["kid"]
-        pem = private_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-        # Public list first: a crash in between leaves an extra public key, never a private key
-        # whose public half is unknown.
         write_file_atomically(self.public_path, (json.dumps(record, indent=1) + "\n").encode(), 0o644)
-        write_file_atomically(self.private_path, pem, 0o600)
 
     def _load_private(self) -> SigningKey:
         try:
