@@ -95,7 +95,7 @@ class ScanAdapter(QObject):
             session = ScanSession(
                 spec,
                 on_frame=lambda f: self._on_frame(generation, f),
-                on_detections=lambda f, d, ms: self._on_detections(generation, d, ms),
+                on_detections=lambda f, d, ms: self._on_detections(generation, f, d, ms),
                 on_accepted=lambda a: self._on_accepted(generation, a),
                 on_error=lambda e: self._on_error(generation, e),
                 on_finished=lambda: self._on_finished(generation),
@@ -150,9 +150,13 @@ class ScanAdapter(QObject):
         self._last_frame_at = now
         self.frame.emit(bgr_to_qimage(frame.image))
 
-    def _on_detections(self, generation: int, detections, decode_ms: float) -> None:
-        if generation == self._generation:
-            self.detections.emit([tuple(d.polygon) for d in detections], float(decode_ms))
+    def _on_detections(self, generation: int, frame, detections, decode_ms: float) -> None:
+        if generation != self._generation:
+            return
+        if detections:  # show the very frame the outlines belong to
+            self._last_frame_at = time.monotonic()
+            self.frame.emit(bgr_to_qimage(frame.image))
+        self.detections.emit([tuple(d.polygon) for d in detections], float(decode_ms))
 
     def _on_accepted(self, generation: int, accepted) -> None:
         if generation != self._generation:

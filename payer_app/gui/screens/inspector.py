@@ -24,6 +24,7 @@ class InspectorScreen(Screen):
         self.tree.setObjectName("FieldTree")
         self.tree.setColumnCount(4)
         self.tree.setAlternatingRowColors(True)
+        self.tree.setIndentation(12)
         self.findings = QTreeWidget()
         self.findings.setObjectName("FindingList")
         self.findings.setColumnCount(3)
@@ -79,6 +80,8 @@ class InspectorScreen(Screen):
         self.tree.expandAll()
         for c in range(4):
             self.tree.resizeColumnToContents(c)
+        self.tree.setColumnWidth(1, min(self.tree.columnWidth(1), 150))
+        self.tree.setColumnWidth(2, max(self.tree.columnWidth(2), 120))
         self.findings.clear()
         if not parsed.findings:
             self.findings.addTopLevelItem(QTreeWidgetItem([self.ctx.t("inspector.no_findings"), "", ""]))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QVBoxLayout
 
 from payer_app.core.amounts import format_vnd
@@ -48,12 +48,7 @@ class PayeeScreen(Screen):
 
         self.card = Card()
         head = QHBoxLayout()
-        self.avatar = plain_label("", "result-icon", wrap=False)
-        self.avatar.setFixedSize(48, 48)
-        self.avatar.setStyleSheet("font-size: 20px; border-radius: 24px; min-width: 48px; max-width: 48px;"
-                                  " min-height: 48px; max-height: 48px;")
-        from PySide6.QtCore import Qt
-
+        self.avatar = plain_label("", "avatar", wrap=False)
         self.avatar.setAlignment(Qt.AlignmentFlag.AlignCenter)
         head_text = QVBoxLayout()
         head_text.setSpacing(2)

@@ -3,6 +3,8 @@ upload / paste / drag-and-drop of an image, a hint line and a flash (and beep) o
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QApplication, QComboBox, QHBoxLayout, QSizePolicy, QWidget
@@ -193,7 +195,8 @@ class ScanScreen(Screen):
         self.camera_box.clear()
         choices = [("demo", self.ctx.t("scan.demo_camera"))] + [c for c in self._cameras if c[0] != "demo"]
         if self.ctx.camera_spec not in [c[0] for c in choices]:
-            choices.append((self.ctx.camera_spec, self.ctx.camera_spec))
+            spec = self.ctx.camera_spec
+            choices.append((spec, Path(spec).name if "/" in spec else spec))
         for spec, label in choices:
             self.camera_box.addItem(label, spec)
         self.camera_box.setCurrentIndex(max(0, self.camera_box.findData(self.ctx.camera_spec)))

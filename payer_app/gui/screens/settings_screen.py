@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QLocale, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLineEdit, QSpinBox
 
 from payer_app.gui.components import Card, Screen, button, plain_label
@@ -51,6 +51,7 @@ class SettingsScreen(Screen):
         for box in (self.min_amount, self.max_amount):
             box.setRange(1, 2_000_000_000)
             box.setGroupSeparatorShown(True)
+            box.setLocale(QLocale(QLocale.Language.Vietnamese, QLocale.Country.Vietnam))
             box.setSingleStep(1000)
         self.kiosk_idle = QSpinBox()
         self.kiosk_idle.setRange(5, 3600)
@@ -66,6 +67,10 @@ class SettingsScreen(Screen):
             ("settings.limit_max", self.max_amount), ("settings.kiosk_idle", self.kiosk_idle),
             ("settings.kiosk_result", self.kiosk_result), ("settings.kiosk_history", self.kiosk_history),
         ):
+            if isinstance(widget, QCheckBox):
+                self.labels[key] = widget  # a check box carries its own text
+                self.form.addRow(widget)
+                continue
             label = plain_label("", "caption")
             self.labels[key] = label
             self.form.addRow(label, widget)
