@@ -198,3 +198,19 @@ def test_scan_adapter_reports_a_bad_source_and_converts_frames(qtbot):
     assert (image.width(), image.height()) == (64, 48)
     assert image.pixelColor(0, 0).blue() == 255 and image.pixelColor(0, 0).red() == 0
     assert np.array_equal(qimage_to_bgr(image), frame)
+
+
+def test_missing_webcam_falls_back_to_the_demo_camera_which_finds_its_bill(qtbot, make_window):
+    from payer_app.scan.demo_camera import demo_bill_payload
+
+    window = make_window(camera="camera:57")
+    hints = []
+    window.scan.hint_changed.connect(hints.append)
+    with qtbot.waitSignal(window.scan.scanned, timeout=20_000) as got:
+        qtbot.mouseClick(window.home.scan_button, Qt.MouseButton.LeftButton)
+    assert window.ctx.camera_spec == "demo"
+    assert got.args[0].text == demo_bill_payload()
+    assert hints[0] == "Không mở được camera: camera:57: camera not found or busy. Đang dùng camera mô phỏng."
+    assert hints[-1] == "Đã nhận mã QR"
+    assert not any(h.startswith("Lỗi camera") for h in hints)
+    assert window.current == "payee"

@@ -6,7 +6,7 @@ import os
 import sys
 import time
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from payer_app.gui.context import AppContext
@@ -15,6 +15,8 @@ from payer_app.gui.settings import load_settings
 from payer_app.gui.theme import app_font
 
 AUTOPILOT_ENV = "PAYER_APP_AUTOPILOT"
+# "1": print the time from run_app() to the first painted window; "exit": print it and quit (bench)
+STARTUP_REPORT_ENV = "PAYER_APP_STARTUP_REPORT"
 
 
 def ensure_application(argv: list[str] | None = None) -> QApplication:
@@ -45,8 +47,16 @@ def run_app(camera: str | None = None, kiosk: bool = False, lang: str | None = N
     app = ensure_application()
     window = create_window(camera, kiosk, lang)
     window.present()
-    if os.environ.get("PAYER_APP_STARTUP_REPORT"):
-        print(f"window-shown-ms {(time.perf_counter() - started) * 1000:.1f}", flush=True)
+    report = os.environ.get(STARTUP_REPORT_ENV)
+    if report:
+        def painted() -> None:
+            print(f"window-shown-ms {(time.perf_counter() - started) * 1000:.1f}", flush=True)
+            if report == "exit":
+                window.close()
+                app.exit(0)
+
+        window.repaint()  # paint now, so the report follows a real first frame
+        QTimer.singleShot(0, painted)
     script = os.environ.get(AUTOPILOT_ENV)
     if script:
         from payer_app.gui.autopilot import Autopilot

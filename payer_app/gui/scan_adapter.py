@@ -69,6 +69,10 @@ class ScanAdapter(QObject):
     finished = Signal()
     image_decoded = Signal(list, str)
     image_failed = Signal(str)
+    # worker threads emit these with their session's generation; the GUI-thread slots drop stale ones
+    _accepted_from = Signal(int, object)
+    _failed_from = Signal(int, str)
+    _finished_from = Signal(int)
 
     def __init__(self, parent: QObject | None = None, preview_fps: float = 30.0):
         super().__init__(parent)
@@ -77,6 +81,9 @@ class ScanAdapter(QObject):
         self._min_frame_gap = 1.0 / preview_fps if preview_fps > 0 else 0.0
         self._last_frame_at = 0.0
         self.source_spec = ""
+        self._accepted_from.connect(self._deliver_accepted)
+        self._failed_from.connect(self._deliver_failed)
+        self._finished_from.connect(self._deliver_finished)
 
     # live sessions -----------------------------------------------------------------------------
     def start(self, spec: str, frames_required: int = 2) -> None:
@@ -166,13 +173,26 @@ class ScanAdapter(QObject):
             polygon=tuple(accepted.polygon), frame=bgr_to_qimage(accepted.image),
             source=accepted.source, others=len({d.text for d in accepted.others}) or 1,
         )
-        self.accepted.emit(result)
+        self._accepted_from.emit(generation, result)
 
     def _on_error(self, generation: int, exc: BaseException) -> None:
         if generation == self._generation:
-            self.failed.emit(str(exc))
+            self._failed_from.emit(generation, str(exc))
 
     def _on_finished(self, generation: int) -> None:
+        if generation == self._generation:
+            self._finished_from.emit(generation)
+
+    # GUI thread: a session stopped meanwhile has nothing more to say
+    def _deliver_accepted(self, generation: int, result) -> None:
+        if generation == self._generation:
+            self.accepted.emit(result)
+
+    def _deliver_failed(self, generation: int, message: str) -> None:
+        if generation == self._generation:
+            self.failed.emit(message)
+
+    def _deliver_finished(self, generation: int) -> None:
         if generation == self._generation:
             self.finished.emit()
 

@@ -114,6 +114,7 @@ class ScanScreen(Screen):
 
     scanned = Signal(object)
     pick_image_requested = Signal()
+    hint_changed = Signal(str)
 
     def __init__(self, ctx: AppContext, adapter: ScanAdapter):
         super().__init__(show_back=True, scroll=False)
@@ -184,7 +185,10 @@ class ScanScreen(Screen):
         self._show_hint()
 
     def _show_hint(self) -> None:
-        self.hint.setText(self.ctx.t(self._hint_key, **self._hint_values))
+        text = self.ctx.t(self._hint_key, **self._hint_values)
+        if text != self.hint.text():
+            self.hint.setText(text)
+            self.hint_changed.emit(text)
 
     def set_cameras(self, cameras: list[tuple[str, str]]) -> None:
         self._cameras = cameras
