@@ -86,21 +86,25 @@ class ScanAdapter(QObject):
         self._finished_from.connect(self._deliver_finished)
 
     # live sessions -----------------------------------------------------------------------------
-    def start(self, spec: str, frames_required: int = 2) -> None:
-        """Start scanning ``spec`` (``demo``, ``camera:0``, a video file...). A bad spec is
-        reported through ``failed``; nothing here raises."""
+    def start(self, spec: str, frames_required: int = 2, frame_size: tuple[int, int] | None = None) -> None:
+        """Start scanning ``spec`` (``demo``, ``camera:0``, a video file...); ``frame_size`` is the
+        resolution asked of a webcam. A bad spec is reported through ``failed``; nothing here raises."""
         self.stop()
         self._generation += 1
         generation = self._generation
         self.source_spec = spec
         try:
             from payer_app.scan.engine import ScanSession
+            from payer_app.scan.sources import make_source
         except ImportError as exc:  # the engine is a separate part of the app
             self.failed.emit(f"scan engine unavailable ({exc})")
             return
         try:
+            source = make_source(spec)
+            if frame_size and getattr(source, "kind", "") == "camera":
+                source.width, source.height = frame_size
             session = ScanSession(
-                spec,
+                source,
                 on_frame=lambda f: self._on_frame(generation, f),
                 on_detections=lambda f, d, ms: self._on_detections(generation, f, d, ms),
                 on_accepted=lambda a: self._on_accepted(generation, a),

@@ -105,7 +105,7 @@ def recent_row(entry: HistoryEntry, ctx: AppContext) -> QWidget:
     line.setContentsMargins(0, 0, 0, 0)
     left = QVBoxLayout()
     left.setSpacing(0)
-    left.addWidget(plain_label(entry.payee or "—", "value", wrap=False))
+    left.addWidget(plain_label(entry.payee or "—", "value"))
     left.addWidget(plain_label(f"{entry.when} · {ctx.t('result.' + entry.status_key)}", "caption", wrap=False))
     line.addLayout(left, 1)
     amount = plain_label(format_vnd(entry.amount) if entry.amount is not None else "", "value", wrap=False)

@@ -81,9 +81,11 @@ class ResultScreen(Screen):
         self.body.addWidget(head)
         details = Card(spacing=8)
         self.rows = {k: InfoRow() for k in ("to", "time", "request_id", "acquirer", "reference", "message")}
-        for i, row in enumerate(self.rows.values()):
+        self.dividers = {}
+        for i, (key, row) in enumerate(self.rows.items()):
             if i:
-                details.body.addWidget(divider())
+                self.dividers[key] = divider()
+                details.body.addWidget(self.dividers[key])
             details.body.addWidget(row)
         self.body.addWidget(details)
         self.status_line = plain_label("", "ok")
@@ -164,6 +166,9 @@ class ResultScreen(Screen):
             for row in self.rows.values():
                 row.set("", None)
             self.rows["message"].set(code, self.ctx.language.pick(message_vi, message))
+        shown = [k for k, row in self.rows.items() if not row.isHidden()]
+        for k, line in self.dividers.items():
+            line.setVisible(k in shown and k != shown[0])
         self.title.setText(t(f"result.{key}"))
         self.icon.setText("✓" if key == "approved" else "…" if key == "pending" else "✕")
         set_role(self.icon, "result-icon" if key in ("approved", "pending") else "result-icon-bad")

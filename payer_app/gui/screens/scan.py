@@ -213,7 +213,7 @@ class ScanScreen(Screen):
         self.preview.polygons = []
         self.preview.message = self.ctx.t("scan.starting")
         self._set_hint("scan.hint")
-        self.adapter.start(self.ctx.camera_spec)
+        self.adapter.start(self.ctx.camera_spec, frame_size=self.ctx.settings.frame_size)
 
     def stop(self) -> None:
         self._active = False
@@ -262,7 +262,7 @@ class ScanScreen(Screen):
             self._set_hint("scan.no_camera", "error", reason=message)
             self.ctx.camera_spec = "demo"
             self._fill_cameras()
-            self.adapter.start("demo")
+            self.adapter.start("demo", frame_size=self.ctx.settings.frame_size)
             return
         self._set_hint("scan.camera_error", "error", reason=message)
 
