@@ -1,0 +1,97 @@
+"""Other ways in: clipboard text and images, drag-and-drop of an image file, the mirror toggle,
+and the kiosk's long press for settings."""
+
+from __future__ import annotations
+
+import cv2
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from payer_app.core.builder import vietqr_payload, vnpay_payload
+from payer_app.gui.app import create_window, ensure_application
+from payer_app.gui.scan_adapter import bgr_to_qimage
+from tests.test_gui_kiosk_scan import qr_frame
+
+
+@pytest.fixture
+def window(qtbot, payer_home):
+    ensure_application()
+    w = create_window(camera="demo")
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w.scan.stop()
+
+
+def test_paste_qr_text_from_the_clipboard(qtbot, window):
+    payload = vnpay_payload("0100109106", "SIEU THI MINH AN", "Ha Noi", amount=89_000)
+    QGuiApplication.clipboard().setText(payload)
+    window.go("scan")
+    with qtbot.waitSignal(window.scan.scanned, timeout=5_000):
+        qtbot.mouseClick(window.scan.paste_button, Qt.MouseButton.LeftButton)
+    assert window.current == "payee"
+    assert window.ctx.flow.parsed.scheme == "vnpay"
+    assert window.payee.rows["amount_fixed"].value.text() == "89.000 ₫"
+
+
+def test_paste_an_image_from_the_clipboard(qtbot, window):
+    payload = vietqr_payload("970422", "0987654321", amount=15_000)
+    QGuiApplication.clipboard().setImage(bgr_to_qimage(qr_frame(payload)))
+    window.go("scan")
+    with qtbot.waitSignal(window.scan.scanned, timeout=15_000) as got:
+        qtbot.mouseClick(window.scan.paste_button, Qt.MouseButton.LeftButton)
+    assert got.args[0].text == payload
+    assert window.current == "payee"
+
+
+def test_empty_clipboard_says_so(qtbot, window):
+    QGuiApplication.clipboard().clear()
+    window.go("scan")
+    qtbot.mouseClick(window.scan.paste_button, Qt.MouseButton.LeftButton)
+    assert window.scan.hint.text() == "Bộ nhớ tạm không có ảnh hay mã QR."
+
+
+def test_drop_an_image_file_on_the_scan_screen(qtbot, window, tmp_path):
+    payload = vietqr_payload("970418", "12010000123456", purpose="Tien nha")
+    path = tmp_path / "dropped.jpg"
+    cv2.imwrite(str(path), qr_frame(payload))
+    window.go("scan")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    enter = QDragEnterEvent(QPoint(100, 100), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window.scan, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(100, 100), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.scan.scanned, timeout=15_000) as got:
+        QApplication.sendEvent(window.scan, drop)
+    assert got.args[0].text == payload
+    assert window.payee.rows["purpose"].value.text() == "Tien nha"
+
+
+def test_mirror_toggle(qtbot, window):
+    window.go("scan")
+    assert not window.scan.preview.mirror
+    qtbot.mouseClick(window.scan.mirror_button, Qt.MouseButton.LeftButton)
+    assert window.scan.preview.mirror
+    qtbot.mouseClick(window.scan.mirror_button, Qt.MouseButton.LeftButton)
+    assert not window.scan.preview.mirror
+
+
+def test_kiosk_settings_open_on_a_long_press(qtbot, payer_home):
+    ensure_application()
+    w = create_window(camera="demo", kiosk=True)
+    qtbot.addWidget(w)
+    w.present()
+    assert not w.home.settings_button.isVisibleTo(w)
+    qtbot.mousePress(w.home.greeting, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.current == "settings", timeout=4_000)
+    qtbot.mouseRelease(w.home.greeting, Qt.MouseButton.LeftButton)
+    # a short click does nothing
+    w.back()
+    qtbot.mouseClick(w.home.greeting, Qt.MouseButton.LeftButton)
+    qtbot.wait(1_700)
+    assert w.current == "home"
