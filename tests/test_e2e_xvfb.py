@@ -23,7 +23,7 @@ from payer_app.core.signing import verify_request
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 EXPECTED_SHOTS = ["01-home", "02-scan", "03-payee", "04-inspector", "05-amount", "06-review", "07-pin",
-                  "08-result", "09-request-qr", "10-history", "11-settings", "12-home-en-dark"]
+                  "08-result", "09-request-qr", "10-history", "11-settings", "12-home-en-dark", "13-payee-refused"]
 
 pytestmark = [
     pytest.mark.xvfb,
@@ -65,6 +65,12 @@ def bill_video(path: Path, frames: int = 60, fps: float = 15.0) -> str:
     return payload
 
 
+def broken_crc(payload: str) -> str:
+    """The payload with one character of the merchant name changed: the checksum no longer fits."""
+    at = payload.index("EVN CONG TY") + 4
+    return payload[:at] + "X" + payload[at + 1:]
+
+
 def free_display() -> int:
     for n in range(140, 200):
         if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
@@ -100,6 +106,7 @@ def test_real_app_scans_a_video_pays_and_saves_screenshots(xvfb, tmp_path, payer
     script.write_text(json.dumps({
         "screenshots": str(shots), "amount": 1234567, "note": "Tien dien thang 11", "pin": "123456",
         "result_file": str(result_file), "timeout_s": 90,
+        "error_payload": broken_crc(payload),
     }), encoding="utf-8")
     env = dict(os.environ, DISPLAY=xvfb, QT_QPA_PLATFORM="xcb", PAYER_APP_AUTOPILOT=str(script),
                PAYER_APP_HOME=str(payer_home))

@@ -6,7 +6,8 @@ frames, the payment result), takes a screenshot of every screen, writes what hap
 ``result_file`` and quits. The script is JSON::
 
     {"screenshots": "docs/screenshots", "amount": 250000, "note": "Tien dien",
-     "pin": "123456", "result_file": "/tmp/e2e.json", "timeout_s": 90}
+     "pin": "123456", "result_file": "/tmp/e2e.json", "timeout_s": 90,
+     "error_payload": "<a QR text that must be refused, photographed last>"}
 
 Exit code 0 when the payment was made, 3 when a step timed out or failed.
 """
@@ -169,7 +170,20 @@ class Autopilot(QObject):
         w.set_language("en")
         w.ctx.settings.theme = "dark"
         w.apply_theme()
-        self.after(STEP_DELAY_MS, lambda: (self.shot("12-home-en-dark"), self.done()))
+        self.after(STEP_DELAY_MS, lambda: (self.shot("12-home-en-dark"), self.refused()))
+
+    def refused(self) -> None:
+        """A damaged QR (``error_payload`` in the script) stops at the payee screen."""
+        text = self.script.get("error_payload")
+        if not text:
+            self.done()
+            return
+        w = self.window
+        w.set_language("vi")
+        w.ctx.settings.theme = "light"
+        w.apply_theme()
+        w.open_payload(text)
+        self.after(STEP_DELAY_MS, lambda: (self.shot("13-payee-refused"), self.done()))
 
     def done(self) -> None:
         self.report["ok"] = self.report.get("status") is not None

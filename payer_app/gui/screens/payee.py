@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QVBoxLayout
+from PySide6.QtGui import QTextOption
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QPlainTextEdit, QVBoxLayout
 
 from payer_app.core.amounts import format_vnd
 from payer_app.gui.components import Card, InfoRow, Screen, button, mask_account, plain_label
@@ -80,7 +81,12 @@ class PayeeScreen(Screen):
         self.body.addWidget(self.warning_box)
 
         self.raw_caption = plain_label("", "caption")
-        self.raw_text = plain_label("", "mono", selectable=True)
+        self.raw_text = QPlainTextEdit()  # wraps anywhere: a payload is one long word
+        self.raw_text.setObjectName("ScannedText")
+        self.raw_text.setReadOnly(True)
+        self.raw_text.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.raw_text.setWordWrapMode(QTextOption.WrapMode.WrapAnywhere)
+        self.raw_text.setMaximumHeight(110)
         self.body.addWidget(self.raw_caption)
         self.body.addWidget(self.raw_text)
         self.body.addStretch(1)
@@ -155,6 +161,6 @@ class PayeeScreen(Screen):
         self.warning_box.setVisible(bool(warnings) and not blocked)
         self.warning_text.setText("\n".join(
             "• " + self.ctx.language.pick(w.message_vi, w.message) for w in warnings))
-        self.raw_text.setText(parsed.raw if len(parsed.raw) <= 600 else parsed.raw[:600] + "…")
+        self.raw_text.setPlainText(parsed.raw if len(parsed.raw) <= 2000 else parsed.raw[:2000] + "…")
         self.raw_caption.setVisible(blocked)
         self.raw_text.setVisible(blocked)
