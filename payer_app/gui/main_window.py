@@ -25,7 +25,7 @@ from payer_app.gui.screens.payee import PayeeScreen, blocking_problem
 from payer_app.gui.screens.pin import PinScreen
 from payer_app.gui.screens.result import ResultScreen
 from payer_app.gui.screens.review import ReviewScreen
-from payer_app.gui.screens.scan import IMAGE_FILTER, ScanScreen
+from payer_app.gui.screens.scan import ScanScreen
 from payer_app.gui.screens.settings_screen import SettingsScreen
 from payer_app.gui.settings import save_settings
 from payer_app.gui.theme import stylesheet
@@ -220,7 +220,7 @@ class MainWindow(QMainWindow):
         self.go("scan")
 
     def pick_image(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, self.ctx.t("scan.pick_title"), "", IMAGE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, self.ctx.t("scan.pick_title"), "", self.ctx.t("scan.image_filter"))
         if path:
             self.open_image(path)
 

@@ -54,7 +54,7 @@ class InspectorScreen(Screen):
             self.tabs.setTabText(i, t(key))
         self.tree.setHeaderLabels([t("inspector.col_id"), t("inspector.col_name"), t("inspector.col_value"),
                                    t("inspector.col_offset")])
-        self.findings.setHeaderLabels(["", "code", "@"])
+        self.findings.setHeaderLabels([t("inspector.col_severity"), t("inspector.col_code"), t("inspector.col_where")])
         self.frame_caption.setText(t("inspector.frame"))
         self.refresh()
 

@@ -153,12 +153,13 @@ class ResultScreen(Screen):
             self.rows["request_id"].set(t("result.request_id"), request.get("request_id"))
             http = getattr(outcome, "http_status", None)
             status = str(getattr(outcome, "status", "") or "")
-            self.rows["acquirer"].set(t("result.acquirer"), f"{status}" + (f" (HTTP {http})" if http else ""))
+            shown_status = t(f"status.{status}") if f"status.{status}" in self.ctx.language.catalogue else status
+            self.rows["acquirer"].set(t("result.acquirer"), shown_status + (f" (HTTP {http})" if http else ""))
             self.rows["reference"].set(t("result.reference"), getattr(outcome, "acquirer_reference", None))
             self.rows["message"].set(t("result.acquirer"), None)
-            message = getattr(outcome, "message", None)
+            message = self.ctx.language.pick(getattr(outcome, "message_vi", None), getattr(outcome, "message", None))
             if message and key != "approved":
-                self.rows["message"].set("", str(message))
+                self.rows["message"].set(t("result.acquirer"), str(message))
         else:
             code, message, message_vi = flow.error
             key = "failed"
@@ -202,7 +203,7 @@ class ResultScreen(Screen):
 
         request_id = request_dict(self.ctx.flow.outcome).get("request_id", "request") if self.ctx.flow.outcome else "request"
         path, _ = QFileDialog.getSaveFileName(self, self.ctx.t("result.save"), f"{request_id}.jws",
-                                              "JWS (*.jws);;All files (*)")
+                                              self.ctx.t("result.jws_filter"))
         if path:
             self.save_request(path)
 

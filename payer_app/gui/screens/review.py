@@ -63,4 +63,4 @@ class ReviewScreen(Screen):
         self.rows["purpose"].set(t("payee.purpose"), b.purpose)
         self.rows["note"].set(t("amount.note"), flow.note or None)
         self.rows["fee"].set(t("review.fee"), t("review.free"))
-        self.rows["from"].set(t("review.from"), "•••• 6868 (demo)")
+        self.rows["from"].set(t("review.from"), t("review.demo_account"))

@@ -13,8 +13,6 @@ from payer_app.gui.components import Screen, button, plain_label
 from payer_app.gui.context import AppContext
 from payer_app.gui.scan_adapter import ScanAdapter, ScanResult, qimage_to_bgr
 
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.webp *.gif *.tif *.tiff)"
-
 
 class PreviewView(QWidget):
     """Paints the newest frame (cover-fit, optionally mirrored), the scan window and the outlines."""

@@ -1,0 +1,58 @@
+"""The text catalogue: every key the window uses exists, in Vietnamese and in English."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from payer_app.gui.i18n import LANGUAGES, Language, load_catalogue
+
+GUI = Path(__file__).resolve().parents[1] / "payer_app" / "gui"
+# keys built at run time from a value: the families and the values they take
+DYNAMIC = {
+    "result.": ("approved", "pending", "declined", "failed"),
+    "scheme.": ("vietqr", "vnpay", "evn", "emvco"),
+    "status.": ("approved", "declined", "pending", "rejected"),
+}
+
+
+def used_keys() -> set[str]:
+    pattern = re.compile(r"""(?:\bt|\.text|_set_hint|_set_status|show_message)\(\s*["']([a-z_]+\.[a-z_]+)["']""")
+    keys = set()
+    for path in GUI.rglob("*.py"):
+        keys.update(pattern.findall(path.read_text(encoding="utf-8")))
+    keys.update(re.findall(r"""["']((?:payee|amount|settings|inspector)\.[a-z_]+)["']""",
+                           "".join(p.read_text(encoding="utf-8") for p in GUI.rglob("*.py"))))
+    for prefix, values in DYNAMIC.items():
+        keys.update(prefix + v for v in values)
+    return keys
+
+
+def test_every_used_key_exists_in_both_languages():
+    catalogue = load_catalogue()
+    keys = used_keys()
+    assert len(keys) > 80
+    missing = sorted(k for k in keys if k not in catalogue)
+    missing = [k for k in missing if k != "settings.json"]  # the settings file name, not a text
+    assert not missing, missing
+    for key, entry in catalogue.items():
+        for lang in LANGUAGES:
+            assert entry.get(lang), f"{key} has no {lang} text"
+
+
+def test_placeholders_match_between_languages():
+    field = re.compile(r"\{(\w+)\}")
+    for key, entry in load_catalogue().items():
+        assert set(field.findall(entry["vi"])) == set(field.findall(entry["en"])), key
+
+
+def test_language_switch_and_missing_key():
+    lang = Language("vi")
+    seen = []
+    lang.changed.connect(seen.append)
+    assert lang.text("pin.wrong", left=2) == "Mã PIN không đúng. Còn 2 lần thử."
+    lang.set("en")
+    assert lang.text("pin.wrong", left=2) == "Wrong PIN. 2 attempts left."
+    assert seen == ["en"]
+    assert lang.text("no.such_key") == "no.such_key"
+    assert lang.pick("tiếng Việt", "English") == "English"
