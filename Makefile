@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test system-packages venv bench clean
+.PHONY: run test system-packages venv bench screenshots clean
 
 run: system-packages $(STAMP)
 	$(VENV)/bin/payer-app gui $(ARGS)
@@ -25,6 +25,10 @@ $(STAMP): pyproject.toml
 
 bench: system-packages $(STAMP)
 	$(PY) bench/parse_bench.py
+
+# Re-run the Xvfb end-to-end test and copy its screenshots to docs/screenshots/.
+screenshots: system-packages $(STAMP)
+	PAYER_APP_UPDATE_SCREENSHOTS=1 $(PY) -m pytest tests/test_e2e_xvfb.py -q
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

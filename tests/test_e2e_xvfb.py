@@ -1,6 +1,8 @@
 """End to end: the real ``payer-app gui`` process on a real X server (Xvfb), scanning a video file
 written here, paying with simulated input (the autopilot test hook clicks and types with QTest from
-inside the app), and saving a screenshot of every screen to docs/screenshots/ (the README shows them).
+inside the app), and taking a screenshot of every screen. With PAYER_APP_UPDATE_SCREENSHOTS=1 (`make
+screenshots`) the pictures are copied to docs/screenshots/, which the README shows; otherwise a test run
+leaves the work tree untouched.
 The signed request that comes out is verified with the payer's public key."""
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ EXPECTED_SHOTS = ["01-home", "02-scan", "03-payee", "04-inspector", "05-amount",
 pytestmark = [
     pytest.mark.xvfb,
     pytest.mark.slow,
-    pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed (scripts/ensure_system_packages.sh)"),
+    # Under CI the set-up must have installed Xvfb: a missing X server fails there instead of skipping.
+    pytest.mark.skipif(shutil.which("Xvfb") is None and os.environ.get("CI") != "true",
+                       reason="Xvfb is not installed (scripts/ensure_system_packages.sh)"),
 ]
 
 
@@ -127,10 +131,13 @@ def test_real_app_scans_a_video_pays_and_saves_screenshots(xvfb, tmp_path, payer
     assert request["note"] == "Tien dien thang 11"
     assert request["request_id"] == report["request_id"]
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    update_docs = os.environ.get("PAYER_APP_UPDATE_SCREENSHOTS") == "1"
     for name in EXPECTED_SHOTS:
         shot = shots / f"{name}.png"
         assert shot.exists(), f"no screenshot {name}"
         image = cv2.imread(str(shot))
         assert image is not None and image.shape[0] >= 400 and image.std() > 10, f"{name} looks blank"
-        shutil.copyfile(shot, SCREENSHOTS / f"{name}.png")
+    if update_docs:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        for name in EXPECTED_SHOTS:
+            shutil.copyfile(shots / f"{name}.png", SCREENSHOTS / f"{name}.png")
