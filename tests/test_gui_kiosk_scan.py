@@ -15,6 +15,7 @@ from payer_app.core.builder import evn_bill_payload, vietqr_payload
 from payer_app.gui.app import create_window, ensure_application
 from payer_app.gui.scan_adapter import ScanAdapter, bgr_to_qimage, qimage_to_bgr
 from payer_app.gui.settings import Settings, load_settings, save_settings, settings_path
+from payer_app.payments.history import HISTORY_FILE, History
 
 EVN_CODE = "PE09000123456"
 
@@ -135,6 +136,7 @@ def test_kiosk_returns_home_after_the_receipt_and_when_idle(qtbot, make_window, 
     assert window.result.kiosk_line.text() == "Tự động về trang chủ sau 1 giây"
     qtbot.waitUntil(lambda: window.current == "home", timeout=4_000)
     assert window.ctx.flow.parsed is None  # the finished payment is forgotten
+    assert History(payer_home / HISTORY_FILE).list() == []  # and the kiosk kept no history of it
 
     # idle on a flow screen: back to Home
     window.ctx.settings.kiosk_idle_seconds = 1

@@ -48,6 +48,17 @@ def test_embedded_payment_is_signed_recorded_and_approved(payer_home):
     assert History(payer_home / "history.sqlite3").list()[0].request_id == outcome.request_id
 
 
+def test_without_history_nothing_about_the_payer_stays_on_disk(payer_home):
+    # Kiosk mode: the request is still recorded (in memory) before it is sent, then forgotten.
+    with PaymentService(keep_history=False) as service:
+        outcome = service.pay(parse_payload(EVN_BILL), 150_000)
+        assert outcome.status == "approved"
+        assert [e.request_id for e in service.history()] == [outcome.request_id]
+    assert not (payer_home / "history.sqlite3").exists()
+    assert History(payer_home / "history.sqlite3").list() == []
+    assert verify_request(outcome.jws, KeyStore(payer_home)).ok
+
+
 def test_refused_input_records_nothing(payer_home):
     with PaymentService() as service:
         with pytest.raises(RequestError) as caught:

@@ -243,7 +243,7 @@ class MainWindow(QMainWindow):
         s = self.ctx.settings
         amount = None if (flow.parsed.initiation == "dynamic" and flow.parsed.amount is not None) else flow.amount
         self.payments.pay(flow.parsed, amount, flow.note, acquirer_url=s.acquirer_url or None,
-                          limits=(s.min_amount, s.max_amount))
+                          limits=(s.min_amount, s.max_amount), keep_history=self.shows_history)
 
     def _payment_done(self, outcome) -> None:
         self.ctx.flow.outcome = outcome

@@ -7,8 +7,6 @@ message_vi)`` carries a refusal (limits, a dynamic amount changed...) or any oth
 
 from __future__ import annotations
 
-import base64
-import json
 import threading
 
 from PySide6.QtCore import QObject, Signal
@@ -23,21 +21,22 @@ class PaymentRunner(QObject):
         self.busy = False
 
     def pay(self, parsed, amount: int | None, note: str, acquirer_url: str | None = None,
-            limits: tuple[int, int] | None = None) -> None:
+            limits: tuple[int, int] | None = None, keep_history: bool = True) -> None:
         self.busy = True
         threading.Thread(
-            target=self._run, args=(parsed, amount, note, acquirer_url, limits),
+            target=self._run, args=(parsed, amount, note, acquirer_url, limits, keep_history),
             daemon=True, name="payment",
         ).start()
 
-    def _run(self, parsed, amount, note, acquirer_url, limits) -> None:
+    def _run(self, parsed, amount, note, acquirer_url, limits, keep_history) -> None:
         try:
             from payer_app.core.request import Limits
             from payer_app.payments.service import PaymentService
 
             lo, hi = limits if limits else (None, None)
             service_limits = Limits(min_amount=lo, max_amount=hi) if limits else None
-            with PaymentService(acquirer_url=acquirer_url or None, limits=service_limits) as service:
+            with PaymentService(acquirer_url=acquirer_url or None, limits=service_limits,
+                                keep_history=keep_history) as service:
                 outcome = service.pay(parsed, amount, note)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message on screen
             code = getattr(exc, "code", None) or type(exc).__name__
@@ -48,14 +47,3 @@ class PaymentRunner(QObject):
             return
         self.busy = False
         self.finished.emit(outcome)
-
-
-def decode_jws_payload(jws: str) -> dict | None:
-    """The JSON payload of a compact JWS, for display only (verification is the service's job)."""
-    try:
-        part = jws.split(".")[1]
-        data = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-        value = json.loads(data)
-        return value if isinstance(value, dict) else None
-    except (IndexError, ValueError):
-        return None

@@ -24,7 +24,6 @@ import contextlib
 import hashlib
 import json
 import socket
-import sqlite3
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -34,6 +33,7 @@ from typing import Any
 
 from payer_app.core.request import Limits, format_timestamp
 from payer_app.core.signing import VerificationKeys, verify_request
+from payer_app.payments.sqlite_store import open_database
 
 MAX_BODY_BYTES = 64_000
 JOSE_MEDIA_TYPE = "application/jose"
@@ -85,11 +85,8 @@ class Ledger:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=10, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db = open_database(self.path, synchronous="NORMAL")
         self._db.executescript(
             """
             CREATE TABLE IF NOT EXISTS payments (

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from payer_app.core.request import format_timestamp
+from payer_app.payments.sqlite_store import IN_MEMORY, open_database
 
 HISTORY_FILE = "history.sqlite3"
 STATUSES = ("pending", "approved", "declined", "rejected")
@@ -54,17 +55,15 @@ _COLUMNS = (
 
 
 class History:
-    def __init__(self, path: Path | None = None):
+    def __init__(self, path: Path | str | None = None):
+        """``path`` defaults to the data folder's history file; ``IN_MEMORY`` keeps nothing on disk."""
         if path is None:
             from payer_app.paths import data_file
 
             path = data_file(HISTORY_FILE)
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path if path == IN_MEMORY else Path(path)
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=10, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
+        self._db = open_database(self.path, synchronous="FULL")
         self._db.execute(
             """
             CREATE TABLE IF NOT EXISTS requests (

@@ -32,6 +32,7 @@ from payer_app.payments.acquirer_client import (
     HttpAcquirerClient,
 )
 from payer_app.payments.history import HISTORY_FILE, History, HistoryEntry
+from payer_app.payments.sqlite_store import IN_MEMORY
 
 EMBEDDED_LEDGER_FILE = "embedded-acquirer.sqlite3"
 OUTCOME_STATUSES = ("approved", "declined", "pending", "rejected")
@@ -77,7 +78,10 @@ class PaymentService:
         failures: FailureSettings | None = None,
         payer: PayerInfo | None = None,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        keep_history: bool = True,
     ):
+        """``keep_history=False`` (kiosk mode) keeps the payer's history in memory only: requests are
+        still recorded before they are sent, but nothing about the payer stays on disk afterwards."""
         if home is None:
             from payer_app.paths import data_home
 
@@ -90,7 +94,7 @@ class PaymentService:
         self.acquirer_url = acquirer_url
         self._failures = failures
         self._timeout = timeout
-        self._history = History(self.home / HISTORY_FILE)
+        self._history = History(self.home / HISTORY_FILE if keep_history else IN_MEMORY)
         self._client: HttpAcquirerClient | EmbeddedAcquirerClient | None = None
         self._enrolled: set[str] = set()
         self._lock = threading.Lock()

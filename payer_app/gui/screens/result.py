@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QPlainTextEdit, QVBo
 from payer_app.core.amounts import format_vnd
 from payer_app.gui.components import Card, InfoRow, Screen, button, divider, plain_label, set_role
 from payer_app.gui.context import AppContext
-from payer_app.gui.payment_runner import decode_jws_payload
+from payer_app.core.signing import decode_unverified
 
 APPROVED = {"approved", "succeeded", "success", "ok"}
 PENDING = {"pending", "sent", "created", "queued"}
@@ -25,7 +25,7 @@ def request_dict(outcome) -> dict:
         return request.to_dict()
     if isinstance(request, dict):
         return request
-    return decode_jws_payload(getattr(outcome, "jws", "") or "") or {}
+    return decode_unverified(getattr(outcome, "jws", "") or "") or {}
 
 
 def status_key(outcome) -> str:
