@@ -8,7 +8,7 @@
 3. every place where a code was seen but not read is retried at full resolution: zbar, zxing with
    all its tries, then zbar on the inverted crop;
 4. when nothing at all was found, zxing on the full-resolution frame (small, distant codes that the
-   downscale blurred away).
+   downscale blurred away), then zxing with a global threshold on the small image (blurred codes).
 
 ``Confirmer`` (pure, no threads) accepts a payload only after N consecutive frames showed it and
 not again within a hold-off time. ``ScanSession`` runs capture and decode in their own threads and
@@ -60,6 +60,7 @@ class _Decoders:
         self.zbar_full = ZbarDecoder(density=1)
         self.zxing = ZxingDecoder(try_invert=True)
         self.zxing_hard = ZxingDecoder(try_rotate=True, try_downscale=True, try_invert=True)
+        self.zxing_global = ZxingDecoder(try_invert=True, global_threshold=True)
 
     @classmethod
     def get(cls, config: EngineConfig) -> "_Decoders":
@@ -166,12 +167,15 @@ def decode_frame(image: np.ndarray, config: EngineConfig = LIVE) -> list[Detecti
     for polygon in [p for p in unread if not collected.covers(p)][: config.max_roi]:
         collected.add(_retry_region(gray, polygon, config, decoders))
 
-    # 4. nothing at all: a small code may have been lost in the downscale
+    # 4. nothing at all: a small code may have been lost in the downscale; a blurred one may need
+    #    a global threshold instead of zxing's local one
     if not collected.items and factor < 1.0 and config.full_res_fallback:
         found, unread_full = decoders.zxing.read(gray)
         collected.add(_relabel(found, stage="full"))
         for polygon in [p for p in unread_full if not collected.covers(p)][: config.max_roi]:
             collected.add(_retry_region(gray, polygon, config, decoders))
+    if not collected.items:
+        collected.add(_relabel(decoders.zxing_global.decode(small), back, stage="global"))
 
     if config.thorough:
         _thorough(gray, collected, decoders)
