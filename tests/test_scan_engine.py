@@ -83,6 +83,16 @@ def test_decode_frame_returns_exact_vietnamese_text():
     assert [d.text for d in found] == [GARBLING_PAYLOAD]
 
 
+def test_still_pipeline_on_a_big_photo_reports_each_code_once_in_photo_pixels():
+    from payer_app.scan.engine import STILL
+
+    frame = frame_with([(EVN_PAYLOAD, 1500, 900)], 2800, 2000, scale=8)
+    side = qr_array(EVN_PAYLOAD, 8).shape[0]
+    found = decode_frame(frame, STILL)
+    assert [d.text for d in found] == [EVN_PAYLOAD]  # the reduced whole-image passes map back
+    assert _inside(found[0].polygon, 1500, 900, 1500 + side, 900 + side)
+
+
 def test_decode_frame_rejects_non_images():
     with pytest.raises(ValueError):
         decode_frame(np.zeros((0, 0), np.uint8))

@@ -203,32 +203,45 @@ def _retry_region(gray: np.ndarray, polygon: Polygon, config: EngineConfig, deco
     return _relabel(found, 1.0, left, top, "inverted")
 
 
+THOROUGH_MAX_SIDE = 2000  # big photos are reduced to this for the whole-image still passes
+
+
 def _thorough(gray: np.ndarray, collected: _Collected, decoders: _Decoders) -> None:
     """Still images: every decoder on the whole image, plain, inverted and sharpened."""
     import cv2
 
+    back = 1.0
+    if max(gray.shape) > THOROUGH_MAX_SIDE:  # a 12-megapixel photo would take seconds per pass
+        factor = THOROUGH_MAX_SIDE / max(gray.shape)
+        gray = cv2.resize(gray, (round(gray.shape[1] * factor), round(gray.shape[0] * factor)),
+                          interpolation=cv2.INTER_AREA)
+        back = 1.0 / factor
+
     def zbar(img):
         return [Detection(d.text, _zbar_order(d.polygon), d.decoder) for d in decoders.zbar_full.decode(img)]
 
-    collected.add(zbar(gray))
-    collected.add(_relabel(zbar(255 - gray), stage="inverted"))
-    collected.add(_relabel(decoders.zxing_hard.decode(gray), stage="full"))
+    def add(detections, stage=None):
+        collected.add(_relabel(detections, back, stage=stage))
+
+    add(zbar(gray))
+    add(zbar(255 - gray), "inverted")
+    add(decoders.zxing_hard.decode(gray), "full")
     if not collected.items:
         equalized = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8)).apply(gray)
-        collected.add(_relabel(zbar(equalized), stage="contrast"))
-        collected.add(_relabel(decoders.zxing_hard.decode(equalized), stage="contrast"))
+        add(zbar(equalized), "contrast")
+        add(decoders.zxing_hard.decode(equalized), "contrast")
     if not collected.items:
         blurred = cv2.GaussianBlur(gray, (0, 0), 2.0)
         sharpened = cv2.addWeighted(gray, 1.8, blurred, -0.8, 0)
-        collected.add(_relabel(zbar(sharpened), stage="sharpened"))
-        collected.add(_relabel(decoders.zxing_hard.decode(sharpened), stage="sharpened"))
+        add(zbar(sharpened), "sharpened")
+        add(decoders.zxing_hard.decode(sharpened), "sharpened")
     if not collected.items:
         binarized = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, 31, 5)
-        collected.add(_relabel(zbar(binarized), stage="binarized"))
+        add(zbar(binarized), "binarized")
     if not collected.items:
         from payer_app.scan.decoders import OpenCvDecoder
 
-        collected.add(_relabel(OpenCvDecoder().decode(gray)))
+        add(OpenCvDecoder().decode(gray))
 
 
 def decode_image_file(path) -> list[Detection]:
