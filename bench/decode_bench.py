@@ -8,8 +8,9 @@
    of frames each method decoded.
 2. Decode rate on a hard corpus generated here (seeded): rotations, perspective, blur, motion blur,
    low contrast, uneven light, noise, JPEG artefacts, small modules, inverted codes. A result counts
-   only if it is the exact payload. ``--corpus DIR`` adds a folder of images (e.g. the output of
-   ``payer-app generate corpus``) where a result counts when any code is decoded.
+   only if it is the exact payload. ``--corpus DIR`` adds a folder of images: the output of
+   ``payer-app generate corpus`` (its manifest gives each picture's payload, which must be read
+   exactly) or any folder of pictures (counted when any code is decoded).
 """
 
 from __future__ import annotations
@@ -204,13 +205,44 @@ def hard_sample(rng: np.random.Generator) -> tuple[np.ndarray, str, str]:
     return img, payload, ", ".join(notes)
 
 
+def run_corpus(folder: Path) -> None:
+    """Decode rate on a folder of images. With a ``manifest.json`` listing ``entries`` of
+    ``{file, payload, decodable_expected}`` (what ``payer-app generate corpus`` writes), a result
+    counts only when the exact payload is read; otherwise any decoded code counts."""
+    import json
+
+    manifest = folder / "manifest.json"
+    expected: dict[str, str | None] = {}
+    if manifest.is_file():
+        for entry in json.loads(manifest.read_text(encoding="utf-8")).get("entries", []):
+            expected[entry["file"]] = entry.get("payload")
+        files = [folder / name for name in expected]
+        rule = "exact payload"
+    else:
+        files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in {".png", ".jpg", ".jpeg", ".bmp"})
+        rule = "any code decoded"
+    samples = []
+    for path in files:
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is not None:
+            samples.append((image, expected.get(path.name)))
+    print(f"\n== corpus {folder}: {len(samples)} images (counted: {rule}) ==")
+    print(f"{'method':<24}{'decoded':>10}{'rate':>8}")
+    for name, method in HARD_METHODS.items():
+        hits = 0
+        for image, payload in samples:
+            texts = method(image)
+            hits += (payload in texts) if payload else bool(texts)
+        print(f"{name:<24}{hits:>6}/{len(samples):<4}{100.0 * hits / max(1, len(samples)):>6.1f}%", flush=True)
+
+
 # ---------------------------------------------------------------------------------------------
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--frames", type=int, default=20, help="frames per speed category (default 20)")
-    ap.add_argument("--hard", type=int, default=150, help="images in the generated hard corpus (default 150)")
+    ap.add_argument("--frames", type=int, default=20, help="frames per speed category (default 20; 0 skips)")
+    ap.add_argument("--hard", type=int, default=150, help="images in the generated hard corpus (default 150; 0 skips)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--corpus", type=Path, help="a folder of extra images to decode (counted: any code found)")
     ap.add_argument("--save-hard", type=Path, help="write the generated hard corpus there as JPEG files")
@@ -228,9 +260,11 @@ def main() -> int:
         method(warm)
 
     payload = demo_bill_payload()
-    print("\n== speed: ms per BGR frame (median / p95), share of frames decoded ==")
-    print(f"{'frame':<22}{'method':<18}{'median':>9}{'p95':>9}{'decoded':>10}")
-    for width, height in ((1280, 720), (1920, 1080)):
+    sizes = ((1280, 720), (1920, 1080)) if args.frames > 0 else ()
+    if sizes:
+        print("\n== speed: ms per BGR frame (median / p95), share of frames decoded ==")
+        print(f"{'frame':<22}{'method':<18}{'median':>9}{'p95':>9}{'decoded':>10}")
+    for width, height in sizes:
         with_qr, empty = speed_frames(width, height, args.frames, args.seed)
         for label, frames, expected in ((f"{height}p with QR", with_qr, payload), (f"{height}p empty noisy", empty, None)):
             for name, method in SPEED_METHODS.items():
@@ -258,13 +292,7 @@ def main() -> int:
                   flush=True)
 
     if args.corpus:
-        files = sorted(p for p in args.corpus.rglob("*") if p.suffix.lower() in {".png", ".jpg", ".jpeg", ".bmp"})
-        print(f"\n== extra corpus {args.corpus}: {len(files)} images (counted: any code decoded) ==")
-        images = [cv2.imread(str(p), cv2.IMREAD_COLOR) for p in files]
-        images = [im for im in images if im is not None]
-        for name, method in HARD_METHODS.items():
-            hits = sum(bool(method(im)) for im in images)
-            print(f"{name:<24}{hits:>6}/{len(images)}")
+        run_corpus(args.corpus)
     return 0
 
 
