@@ -60,17 +60,17 @@ CATALOG: dict[str, tuple[str, str, str]] = {
     "missing-mandatory": (
         ALWAYS_ERROR,
         "Mandatory field {path} ({name}) is missing.",
-        "Thiếu trường bắt buộc {path} ({name}).",
+        "Thiếu trường bắt buộc {path} ({name_vi}).",
     ),
     "missing-optional": (
         STRICT_ERROR,
         "Field {path} ({name}) is missing; EMVCo requires it, Vietnamese bank apps accept it.",
-        "Thiếu trường {path} ({name}); EMVCo bắt buộc nhưng ứng dụng ngân hàng vẫn chấp nhận.",
+        "Thiếu trường {path} ({name_vi}); EMVCo bắt buộc nhưng ứng dụng ngân hàng vẫn chấp nhận.",
     ),
     "napas-omits": (
         ALWAYS_WARNING,
         "Field {path} ({name}) is missing; NAPAS VietQR transfers may omit it.",
-        "Thiếu trường {path} ({name}); mã VietQR chuyển khoản của NAPAS có thể bỏ qua trường này.",
+        "Thiếu trường {path} ({name_vi}); mã VietQR chuyển khoản của NAPAS có thể bỏ qua trường này.",
     ),
     "format-not-first": (
         ALWAYS_ERROR,
@@ -170,7 +170,7 @@ CATALOG: dict[str, tuple[str, str, str]] = {
     "too-long": (
         STRICT_ERROR,
         "Field {path} ({name}) is {have} characters long; the standard allows {limit}.",
-        "Trường {path} ({name}) dài {have} ký tự; tiêu chuẩn cho phép {limit}.",
+        "Trường {path} ({name_vi}) dài {have} ký tự; tiêu chuẩn cho phép {limit}.",
     ),
     "payload-too-long": (
         STRICT_ERROR,
@@ -230,6 +230,28 @@ CATALOG: dict[str, tuple[str, str, str]] = {
 }
 
 
+# Vietnamese names of the fields that messages name (others fall back to the English name).
+VIETNAMESE_NAMES: dict[str, str] = {
+    "00": "chỉ dẫn định dạng",
+    "52": "mã ngành hàng",
+    "53": "mã tiền tệ",
+    "54": "số tiền",
+    "58": "mã quốc gia",
+    "59": "tên đơn vị nhận tiền",
+    "60": "thành phố",
+    "61": "mã bưu chính",
+    "62.01": "số hóa đơn",
+    "62.02": "số điện thoại",
+    "62.03": "nhãn cửa hàng",
+    "62.04": "mã khách hàng thân thiết",
+    "62.05": "mã tham chiếu",
+    "62.06": "mã khách hàng",
+    "62.07": "mã thiết bị",
+    "62.08": "mục đích giao dịch",
+    "62.09": "yêu cầu thông tin khách hàng",
+}
+
+
 @dataclass(frozen=True)
 class Finding:
     severity: Severity
@@ -258,4 +280,6 @@ def make_finding(code: str, profile: str, path: str | None, offset: int | None, 
         severity = grading
     details.setdefault("path", path)
     details.setdefault("detail_vi", details.get("detail", ""))
+    if "name" in details:
+        details.setdefault("name_vi", VIETNAMESE_NAMES.get(path or "", details["name"]))
     return Finding(severity, code, path, offset, en.format(**details), vi.format(**details))
