@@ -10,7 +10,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import pytest
 from payer_app.cli import main
 from payer_app.core.keystore import KeyStore
 from payer_app.core.payload import parse_payload
+from payer_app.payments.acquirer_client import AcquirerUnavailable, wait_until_serving
 from payer_app.core.request import build_request
 from payer_app.core.signing import sign_request
 
@@ -172,17 +172,11 @@ def acquirer_process(tmp_path, payer_home):
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            if httpx.get(f"{url}/v1/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise AssertionError(f"acquirer did not start: {proc.communicate()[1].decode()}")
-        time.sleep(0.1)
+    try:
+        wait_until_serving(url, proc, timeout=20)
+    except AcquirerUnavailable as exc:
+        proc.kill()
+        raise AssertionError(f"acquirer did not start ({exc}): {proc.communicate()[1].decode()}") from None
     yield url, ledger
     proc.send_signal(signal.SIGINT)
     try:

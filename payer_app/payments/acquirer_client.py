@@ -116,6 +116,23 @@ class EmbeddedAcquirerClient:
         return AcquirerReply(answer.http_status, answer.body)
 
 
+def wait_until_serving(url: str, process=None, timeout: float = 30.0) -> None:
+    """Wait until the acquirer at ``url`` answers ``GET /v1/health``. Raises AcquirerUnavailable when it
+    does not within ``timeout`` seconds, or when ``process`` (a subprocess.Popen serving it) has exited."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{url}/v1/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if process is not None and process.poll() is not None:
+            raise AcquirerUnavailable(f"the acquirer process exited with code {process.returncode}")
+        if time.monotonic() > deadline:
+            raise AcquirerUnavailable(f"the acquirer at {url} did not answer within {timeout:.0f} s")
+        time.sleep(0.1)
+
+
 def _short(text: str, limit: int = 200) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit] + "…"
