@@ -23,8 +23,13 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
+# Every benchmark but the 10-minute soak (bench/demo_soak_bench.py --minutes 10).
 bench: system-packages $(STAMP)
 	$(PY) bench/parse_bench.py
+	$(PY) bench/decode_bench.py
+	$(PY) bench/scan_latency_bench.py
+	$(PY) bench/acquirer_load_bench.py
+	$(PY) bench/gui_startup_bench.py
 
 # Re-run the Xvfb end-to-end test and copy its screenshots to docs/screenshots/.
 screenshots: system-packages $(STAMP)
