@@ -275,6 +275,11 @@ def test_inspector_shows_fields_findings_and_decoder(qtbot, window):
     assert insp.raw.toPlainText() == window.ctx.flow.parsed.raw
     top_ids = [insp.tree.topLevelItem(i).text(0) for i in range(insp.tree.topLevelItemCount())]
     assert top_ids[:3] == ["00", "01", "26"] and top_ids[-1] == "63"
+    additional = insp.tree.topLevelItem(top_ids.index("62"))
+    customer = next(additional.child(i) for i in range(additional.childCount()) if additional.child(i).text(0) == "06")
+    offset = int(customer.text(1))
+    assert insp.raw.toPlainText()[offset:offset + 4 + 13] == "0613" + EVN_CODE  # the offset points at the id
+    assert customer.text(3) == EVN_CODE
     codes = [insp.findings.topLevelItem(i).text(1) for i in range(insp.findings.topLevelItemCount())]
     assert "too-long" in codes
     assert insp.decode_line.text() == "Nhập tay / dán, không qua camera"

@@ -52,8 +52,8 @@ class InspectorScreen(Screen):
         self.top.set_title(t("inspector.title"))
         for i, key in enumerate(("inspector.raw", "inspector.fields", "inspector.findings", "inspector.decode")):
             self.tabs.setTabText(i, t(key))
-        self.tree.setHeaderLabels([t("inspector.col_id"), t("inspector.col_name"), t("inspector.col_value"),
-                                   t("inspector.col_offset")])
+        self.tree.setHeaderLabels([t("inspector.col_id"), t("inspector.col_offset"), t("inspector.col_name"),
+                                   t("inspector.col_value")])
         self.findings.setHeaderLabels([t("inspector.col_severity"), t("inspector.col_code"), t("inspector.col_where")])
         self.frame_caption.setText(t("inspector.frame"))
         self.refresh()
@@ -68,8 +68,10 @@ class InspectorScreen(Screen):
 
         def add(parent, fields):
             for f in fields:
-                item = QTreeWidgetItem([f.id, f.name, "" if f.children else f.value, f"@{f.offset}"])
-                item.setToolTip(2, f.value)
+                # Id and offset first: they are short, and a phone-wide window still shows them whole.
+                item = QTreeWidgetItem([f.id, str(f.offset), f.name, "" if f.children else f.value])
+                item.setToolTip(2, f.name)
+                item.setToolTip(3, f.value)
                 if parent is None:
                     self.tree.addTopLevelItem(item)
                 else:
@@ -80,8 +82,8 @@ class InspectorScreen(Screen):
         self.tree.expandAll()
         for c in range(4):
             self.tree.resizeColumnToContents(c)
-        self.tree.setColumnWidth(1, min(self.tree.columnWidth(1), 150))
-        self.tree.setColumnWidth(2, max(self.tree.columnWidth(2), 120))
+        self.tree.setColumnWidth(2, min(self.tree.columnWidth(2), 120))
+        self.tree.setColumnWidth(3, max(self.tree.columnWidth(3), 120))
         self.findings.clear()
         if not parsed.findings:
             self.findings.addTopLevelItem(QTreeWidgetItem([self.ctx.t("inspector.no_findings"), "", ""]))
