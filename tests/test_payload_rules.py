@@ -109,11 +109,11 @@ def test_vietnamese_text_lengths_count_characters_not_bytes():
 
 
 def test_unknown_ids_are_kept():
-    payload = with_crc(VIETQR_BODY + "8512" + "0002ZZ0104abcd" [:12] + "7003abc")
+    payload = with_crc(VIETQR_BODY + "8514" + "0002ZZ0104abcd" + "7003abc")
     p = parse_payload(payload)
     ids = [f.id for f in p.fields]
     assert "85" in ids and "70" in ids
-    assert p.field_at("85.00").value == "ZZ"
+    assert p.field_at("85.00").value == "ZZ" and p.field_at("85.01").value == "abcd"
     assert finding(p, "reserved-id").path == "70"
 
 
@@ -126,7 +126,7 @@ def test_missing_merchant_name_is_error_only_in_strict_for_non_vietqr():
 
 
 def test_unknown_bank_and_service_are_warnings():
-    p = parse_payload(vietqr_payload("970999", "123", 5000).replace("QRIBFTTA", "QRIBFTTA"))
+    p = parse_payload(vietqr_payload("970999", "123", 5000))
     assert p.valid
     assert finding(p, "unknown-bank").path == "38.01.00"
     assert p.account.bank_name is None
