@@ -25,6 +25,9 @@ from payer_app.core.field_names import (
 from payer_app.core.findings import PROFILES, Finding, make_finding
 
 MAX_PAYLOAD_CHARS = 512
+# Hard cap on input text, checked before any tokenising: the most characters a QR code can hold
+# (version 40-L, numeric mode, ISO/IEC 18004 table 7). Longer text cannot have come from a QR.
+MAX_INPUT_CHARS = 7089
 # Spec maximum lengths worth checking (EMVCo); longer values are accepted by bank apps.
 MAX_LENGTHS = {"59": 25, "60": 15, "61": 10, "54": 13}
 MAX_ADDITIONAL_DATA = 25
