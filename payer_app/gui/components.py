@@ -1,7 +1,8 @@
 """Small building blocks shared by the screens: top bar, cards, labelled rows, toasts.
 
-Every label that may show text from a QR is created by ``plain_label`` (Qt.PlainText), so a merchant
-name such as ``<img src=x>`` is displayed literally and never interpreted as rich text or a link.
+Every label is created by ``plain_label``: a ``plain_text.PlainLabel`` (Qt.PlainText, controls
+escaped), so a merchant name such as ``<img src=x>`` is displayed literally and never interpreted as
+rich text or a link. Toasts go through ``plain_text.shown`` the same way.
 """
 
 from __future__ import annotations
@@ -19,13 +20,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from payer_app.gui.plain_text import PlainLabel, shown
 
-def plain_label(text: str = "", role: str | None = None, wrap: bool = True, selectable: bool = False) -> QLabel:
-    label = QLabel()
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setText(text)
+
+def plain_label(text: str = "", role: str | None = None, wrap: bool = True, selectable: bool = False) -> PlainLabel:
+    label = PlainLabel(text)
     label.setWordWrap(wrap)
-    label.setOpenExternalLinks(False)
     if role:
         label.setProperty("role", role)
     if selectable:
@@ -178,7 +178,7 @@ class Toast(QLabel):
         self._timer.timeout.connect(self.hide)
 
     def show_message(self, text: str, ms: int = 2500) -> None:
-        self.setText(text)
+        self.setText(shown(text, 500))
         parent = self.parentWidget()
         width = min(340, parent.width() - 32)
         self.setFixedWidth(width)

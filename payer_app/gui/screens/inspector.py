@@ -1,5 +1,10 @@
 """Inspector (for QA): raw payload, field tree with offsets, findings with codes, decode timing and
-decoder, and the captured frame."""
+decoder, and the captured frame.
+
+Every text here comes from the QR: cells, tooltips and the raw view go through ``gui.plain_text``
+(literal text, controls escaped). Tree items are created with their parent (``QTreeWidgetItem(parent,
+texts)``), so Qt owns each item from its first moment.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QTabWidget, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from payer_app.gui.components import Screen, plain_label
+from payer_app.gui.plain_text import set_item_text, shown
 from payer_app.gui.context import AppContext
 
 
@@ -63,22 +69,20 @@ class InspectorScreen(Screen):
         parsed = flow.parsed
         if parsed is None:
             return
-        self.raw.setPlainText(parsed.raw)
+        self.raw.setPlainText(shown(parsed.raw))
         self.tree.clear()
 
         def add(parent, fields):
             for f in fields:
                 # Id and offset first: they are short, and a phone-wide window still shows them whole.
-                item = QTreeWidgetItem([f.id, str(f.offset), f.name, "" if f.children else f.value])
-                item.setToolTip(2, f.name)
-                item.setToolTip(3, f.value)
-                if parent is None:
-                    self.tree.addTopLevelItem(item)
-                else:
-                    parent.addChild(item)
+                item = QTreeWidgetItem(parent)
+                set_item_text(item, 0, f.id)
+                set_item_text(item, 1, str(f.offset))
+                set_item_text(item, 2, f.name, with_tooltip=True)
+                set_item_text(item, 3, "" if f.children else f.value, with_tooltip=True)
                 add(item, f.children)
 
-        add(None, parsed.fields)
+        add(self.tree, parsed.fields)
         self.tree.expandAll()
         for c in range(4):
             self.tree.resizeColumnToContents(c)
@@ -86,14 +90,15 @@ class InspectorScreen(Screen):
         self.tree.setColumnWidth(3, max(self.tree.columnWidth(3), 120))
         self.findings.clear()
         if not parsed.findings:
-            self.findings.addTopLevelItem(QTreeWidgetItem([self.ctx.t("inspector.no_findings"), "", ""]))
+            QTreeWidgetItem(self.findings, [self.ctx.t("inspector.no_findings"), "", ""])
         for f in parsed.findings:
             where = (f.path or "") + (f" @{f.offset}" if f.offset is not None else "")
-            item = QTreeWidgetItem([f.severity.upper(), f.code, where])
-            message = QTreeWidgetItem([self.ctx.language.pick(f.message_vi, f.message), "", ""])
+            item = QTreeWidgetItem(self.findings)
+            for column, text in enumerate((f.severity.upper(), f.code, where)):
+                set_item_text(item, column, text)
+            message = QTreeWidgetItem(item)
+            set_item_text(message, 0, self.ctx.language.pick(f.message_vi, f.message), with_tooltip=True)
             message.setFirstColumnSpanned(True)
-            item.addChild(message)
-            self.findings.addTopLevelItem(item)
         self.findings.expandAll()
         scan = flow.scan
         if scan is not None and scan.decoder not in ("typed", "clipboard"):

@@ -1,0 +1,106 @@
+"""Untrusted text shown in the window as literal text: never rich text, never a control character.
+
+QR text, file names and finding messages come from strangers. Qt guesses the format of a label or a
+tooltip (``Qt.AutoText``): ``<h1><font color=red>PAID OK</font></h1>`` would show as a red headline
+and ``<img src="/path/file.png">`` would load a local file. Item views draw plain text, but their
+tooltips are guessed too. So every outside text goes through this module:
+
+- ``shown(text)``: ``payer_app.core.display_text.visible`` line by line (controls, bidi overrides,
+  zero-width characters escaped; the line breaks our own texts use are kept), cut to a length.
+- ``PlainLabel``: a QLabel fixed to ``Qt.PlainText`` whose ``setText`` passes through ``shown``.
+  ``components.plain_label`` builds these; every label with outside text is one.
+- ``tooltip(text)``: a tooltip that Qt renders as the literal text: the escaped text inside one
+  fixed paragraph of markup (a bare string would be format-guessed), or "" for no tooltip.
+- ``set_tooltip`` / ``set_item_text`` / ``set_window_title`` / ``message_box``: the same for widgets,
+  item-view cells, titles and message boxes.
+
+The display rule itself (which characters are unsafe) has one home: ``core.display_text``.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QMessageBox, QTreeWidgetItem, QWidget
+
+from payer_app.core.display_text import visible
+
+# Longest text a label or item shows; QR text is at most 7,089 characters (payload.MAX_INPUT_CHARS).
+MAX_SHOWN_CHARS = 8000
+# Tooltips are a glance, not a document.
+MAX_TOOLTIP_CHARS = 1000
+# The only markup a tooltip ever holds; the text inside is escaped, so it has no '<' or '>'.
+TOOLTIP_OPEN = '<p style="white-space:pre-wrap">'
+TOOLTIP_CLOSE = "</p>"
+TOOLTIP_PATTERN = re.compile(re.escape(TOOLTIP_OPEN) + r"[^<>]*" + re.escape(TOOLTIP_CLOSE))
+
+
+def shown(text: object, max_chars: int | None = MAX_SHOWN_CHARS) -> str:
+    """``text`` ready for a widget: every line through ``visible``, the whole cut to ``max_chars``."""
+    text = "" if text is None else str(text)
+    cut = max_chars is not None and len(text) > max_chars
+    if cut:
+        text = text[:max_chars]
+    lines = "\n".join(visible(line) for line in text.split("\n"))
+    return lines + "…" if cut else lines
+
+
+def tooltip(text: object, max_chars: int = MAX_TOOLTIP_CHARS) -> str:
+    """A tooltip string that shows ``text`` literally ("" stays "": no tooltip)."""
+    if text is None or str(text) == "":
+        return ""
+    return TOOLTIP_OPEN + html.escape(shown(text, max_chars), quote=False) + TOOLTIP_CLOSE
+
+
+def tooltip_text(tip: str) -> str | None:
+    """The literal text of a tooltip made by ``tooltip``; None for any other string (tests use it)."""
+    if not TOOLTIP_PATTERN.fullmatch(tip):
+        return None
+    return html.unescape(tip[len(TOOLTIP_OPEN):-len(TOOLTIP_CLOSE)])
+
+
+def set_tooltip(widget: QWidget, text: object) -> None:
+    widget.setToolTip(tooltip(text))
+
+
+def set_item_text(item: QTreeWidgetItem, column: int, text: object, with_tooltip: bool = False) -> None:
+    """An item-view cell showing ``text`` (escaped, cut), optionally with the same text as tooltip."""
+    item.setText(column, shown(text))
+    if with_tooltip:
+        item.setToolTip(column, tooltip(text))
+
+
+def set_window_title(widget: QWidget, text: object) -> None:
+    widget.setWindowTitle(shown(text, 200).replace("\n", " "))
+
+
+def message_box(parent: QWidget | None, icon: QMessageBox.Icon, title: str, text: object,
+                detail: object | None = None) -> QMessageBox:
+    """A message box whose texts are plain (not shown yet: call ``open()`` or ``exec()``)."""
+    box = QMessageBox(icon, "", "", QMessageBox.StandardButton.Ok, parent)
+    set_window_title(box, title)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setText(shown(text))
+    if detail:
+        box.setInformativeText(shown(detail))
+    for label in box.findChildren(QLabel):
+        label.setTextFormat(Qt.TextFormat.PlainText)
+    return box
+
+
+class PlainLabel(QLabel):
+    """A label that shows its text literally: plain-text format, controls escaped, no links."""
+
+    def __init__(self, text: object = "", parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setOpenExternalLinks(False)
+        self.setText(text)
+
+    def setText(self, text: object) -> None:  # noqa: N802 - Qt API
+        super().setText(shown(text))
+
+    def setToolTip(self, text: object) -> None:  # noqa: N802 - Qt API
+        super().setToolTip(tooltip(text))
