@@ -39,6 +39,10 @@ def register(sub) -> None:
     p.add_argument("--timeout", type=float, metavar="S", help="give up after S seconds")
     p.add_argument("--max-frames", type=int, metavar="N", help="give up after N decoded frames")
     p.add_argument("--report", metavar="FILE", help="write a JSON summary (counts, decoders, timings) to FILE")
+    p.add_argument("--expect", metavar="FILE", help="check each file against FILE (file -> payload or fields; "
+                   "a generate-corpus manifest works); exit 0 only when every file passes")
+    p.add_argument("--html", metavar="FILE", help="write a self-contained HTML report (images, fields, results)")
+    p.add_argument("--junit", metavar="FILE", help="write JUnit XML, one test case per file, for CI")
     p.add_argument("--frames", type=int, default=2, metavar="N",
                    help="consecutive frames that must show a code before it is accepted (default 2)")
     p.add_argument("--hold-off", type=float, default=3.0, metavar="S",
@@ -65,8 +69,16 @@ def run(args) -> int:
             source.open()
     except SourceError as exc:
         raise UsageError(f"bad source: {exc}") from exc
+    qa = None
+    if args.expect or args.html or args.junit:
+        from payer_app.qa.batch import QaBatch, QaSetupError
+        try:
+            qa = QaBatch.from_args(args, source)
+        except QaSetupError as exc:
+            source.close()
+            raise UsageError(str(exc)) from exc
     if source.per_file:
-        return _scan_files(source, args)
+        return _scan_files(source, args, qa)
     return _scan_stream(source, args)
 
 
@@ -145,7 +157,7 @@ def _write_report(path: str, report: dict) -> None:
 # still images, file by file
 
 
-def _scan_files(source, args) -> int:
+def _scan_files(source, args, qa=None) -> int:
     from payer_app.scan.engine import STILL, decode_frame
 
     started = time.perf_counter()
@@ -170,6 +182,8 @@ def _scan_files(source, args) -> int:
             except SourceError as exc:
                 line["error"] = str(exc)
                 failures.append({"file": str(path), "error": str(exc)})
+                if qa is not None:
+                    qa.add(line, None, [], None)
                 _print_file(line, [], args)
                 continue
             line.update({"frame": 0, "t_ms": round(decode_ms, 2)})
@@ -183,6 +197,8 @@ def _scan_files(source, args) -> int:
                     per_decoder[c.decoder] = per_decoder.get(c.decoder, 0) + 1
             else:
                 failures.append({"file": str(path), "error": None})
+            if qa is not None:
+                qa.add(line, frame.image, codes, decode_ms)
             _print_file(line, codes, args)
     except KeyboardInterrupt:
         print("payer-app: scan: interrupted", file=sys.stderr)
@@ -199,7 +215,8 @@ def _scan_files(source, args) -> int:
             "per_decoder": per_decoder,
             "timings": {"decode": _timings(timings), "elapsed_s": round(time.perf_counter() - started, 3)},
         })
-    return 0 if files and found_files == files else 1
+    exit_code = 0 if files and found_files == files else 1
+    return exit_code if qa is None else qa.finish(exit_code)
 
 
 def _print_file(line: dict, codes: list[Detection], args) -> None:
