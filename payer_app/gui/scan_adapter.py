@@ -28,6 +28,7 @@ class ScanResult:
     frame: QImage | None = field(default=None, repr=False)
     source: str = ""
     others: int = 1  # how many codes were in view
+    parsed: object | None = field(default=None, repr=False)  # ParsedPayload when parsed off the GUI thread
 
 
 def bgr_to_qimage(image: np.ndarray) -> QImage:

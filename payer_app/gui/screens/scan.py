@@ -3,14 +3,19 @@ upload / paste / drag-and-drop of an image, a hint line and a flash (and beep) o
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QApplication, QComboBox, QHBoxLayout, QSizePolicy, QWidget
 
+from payer_app.core.payload import MAX_INPUT_CHARS
 from payer_app.gui.components import Screen, button, plain_label
 from payer_app.gui.context import AppContext
+from payer_app.gui.flow_controls import add_cancel
+from payer_app.gui.paste_parser import PasteParser
+from payer_app.gui.plain_text import shown
 from payer_app.gui.scan_adapter import ScanAdapter, ScanResult, qimage_to_bgr
 
 
@@ -107,17 +112,33 @@ class PreviewView(QWidget):
         p.end()
 
 
+# A code just accepted is not accepted again on returning to Scan until it has left the view or
+# this many seconds have passed (Back from the payee must not bounce straight back to the payee).
+REPEAT_HOLD_S = 3.0
+LEFT_VIEW_S = 0.6  # no code seen for this long: the code has left the view (one missed frame is not)
+
+
 class ScanScreen(Screen):
-    """Emits ``scanned(ScanResult)`` once per accepted code; the window then stops the session."""
+    """Emits ``scanned(ScanResult)`` once per accepted code.
+
+    The camera runs while the screen is shown (``entered`` / ``left``), except when the screen was
+    opened to decode a picked image (``still_only``)."""
 
     scanned = Signal(object)
     pick_image_requested = Signal()
     hint_changed = Signal(str)
 
     def __init__(self, ctx: AppContext, adapter: ScanAdapter):
-        super().__init__(show_back=True, scroll=False)
+        super().__init__(show_back=True, action_text=" ", scroll=False)
         self.ctx = ctx
         self.adapter = adapter
+        self.cancel_button = add_cancel(self)
+        self.still_only = False
+        self._last_text: str | None = None
+        self._hold_until = 0.0
+        self._empty_since: float | None = None
+        self.paste_parser = PasteParser(self)  # pasted text: length cap first, parsed off the GUI thread
+        self.paste_parser.parsed.connect(self._on_paste_parsed)
         self.setAcceptDrops(True)
         self.preview = PreviewView()
         self.preview.setObjectName("Preview")
@@ -168,6 +189,7 @@ class ScanScreen(Screen):
     def retranslate(self) -> None:
         t = self.ctx.t
         self.top.set_title(t("scan.title"))
+        self.cancel_button.setText(t("common.cancel"))
         self.mirror_button.setText("⇋ " + t("scan.mirror"))
         self.upload_button.setText(t("scan.upload"))
         self.paste_button.setText(t("scan.paste"))
@@ -200,11 +222,24 @@ class ScanScreen(Screen):
             spec = self.ctx.camera_spec
             choices.append((spec, Path(spec).name if "/" in spec else spec))
         for spec, label in choices:
-            self.camera_box.addItem(label, spec)
+            self.camera_box.addItem(shown(label), spec)
         self.camera_box.setCurrentIndex(max(0, self.camera_box.findData(self.ctx.camera_spec)))
         self.camera_box.blockSignals(False)
 
     # session -----------------------------------------------------------------------------------
+    def entered(self) -> None:
+        if self.still_only:
+            self._set_hint("scan.hint")
+            self.preview.message = ""
+            return
+        self._hold_until = time.monotonic() + REPEAT_HOLD_S
+        self._empty_since = None
+        self.start()
+
+    def left(self) -> None:
+        self.still_only = False
+        self.stop()
+
     def start(self) -> None:
         self._active = True
         self.preview.image = None
@@ -215,6 +250,7 @@ class ScanScreen(Screen):
 
     def stop(self) -> None:
         self._active = False
+        self.paste_parser.cancel()
         self.adapter.stop()
 
     def _camera_chosen(self, index: int) -> None:
@@ -231,6 +267,13 @@ class ScanScreen(Screen):
     # engine signals ----------------------------------------------------------------------------
     def _on_detections(self, polygons: list, decode_ms: float) -> None:
         self.preview.message = ""
+        now = time.monotonic()
+        if polygons:
+            self._empty_since = None
+        elif self._empty_since is None:
+            self._empty_since = now
+        elif now - self._empty_since >= LEFT_VIEW_S:
+            self._hold_until = 0.0  # the last code has left the view: it may be accepted again
         self.preview.set_polygons(polygons)
         if len(polygons) > 1:
             self._set_hint("scan.hint_many", "error", count=len(polygons))
@@ -243,9 +286,12 @@ class ScanScreen(Screen):
         if result.others > 1:
             self._set_hint("scan.hint_many", "error", count=result.others)
             return  # never pick one of several payment QRs silently
+        if result.text == self._last_text and time.monotonic() < self._hold_until:
+            return  # the code just accepted, still in view: not again
         self._accept(result)
 
     def _accept(self, result: ScanResult) -> None:
+        self._last_text = result.text
         self._set_hint("scan.hint_found", "ok")
         self.preview.flash()
         if self.ctx.settings.sound:
@@ -287,9 +333,15 @@ class ScanScreen(Screen):
                 return
         text = clip.text().strip()
         if text:
-            self._accept(ScanResult(text=text, decoder="clipboard", source="clipboard"))
+            result = ScanResult(text=text, decoder="clipboard", source="clipboard")
+            if not self.paste_parser.parse(text, result):
+                self._set_hint("scan.paste_too_long", "error", count=len(text), limit=MAX_INPUT_CHARS)
             return
         self._set_hint("scan.clipboard_empty", "error")
+
+    def _on_paste_parsed(self, result: ScanResult, parsed) -> None:
+        result.parsed = parsed
+        self._accept(result)
 
     def _on_image_decoded(self, results: list, name: str) -> None:
         if not self.isVisible() and not self._active:

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLineEdit, QSpi
 
 from payer_app.gui.components import Card, Screen, button, plain_label
 from payer_app.gui.context import AppContext
+from payer_app.gui.plain_text import shown
 from payer_app.gui.settings import Settings
 
 RESOLUTIONS = ("640x480", "1280x720", "1920x1080")
@@ -97,6 +98,9 @@ class SettingsScreen(Screen):
     def set_cameras(self, cameras: list[tuple[str, str]]) -> None:
         self._cameras = cameras
 
+    def entered(self) -> None:
+        self.load()
+
     def load(self) -> None:
         s = self.ctx.settings
         self.language.setCurrentIndex(max(0, self.language.findData(s.language)))
@@ -104,10 +108,10 @@ class SettingsScreen(Screen):
         self.camera.clear()
         self.camera.addItem(self.ctx.t("scan.demo_camera"), "demo")
         for spec, label in self._cameras:
-            self.camera.addItem(label, spec)
+            self.camera.addItem(shown(label), spec)
         index = self.camera.findData(s.camera)
         if index < 0:
-            self.camera.addItem(s.camera, s.camera)
+            self.camera.addItem(shown(s.camera), s.camera)
             index = self.camera.count() - 1
         self.camera.setCurrentIndex(index)
         self.resolution.setCurrentText(s.resolution)
