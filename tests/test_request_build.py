@@ -49,10 +49,11 @@ def test_request_has_exactly_the_specified_fields_and_formats():
     payer = PayerInfo(account="1234567890", bank_bin="970415", key_id="kid-1")
     body = build_request(parsed, 99_000, payer=payer, now=NOW).to_dict()
     assert list(body) == [
-        "type", "version", "request_id", "idempotency_key", "created_at", "expires_at", "nonce",
+        "type", "version", "aud", "request_id", "idempotency_key", "created_at", "expires_at", "nonce",
         "payer", "payee", "bill", "amount", "note", "qr",
     ]
     assert body["type"] == "payment_request" and body["version"] == 1
+    assert body["aud"] == "embedded"  # the acquirer built into the app, unless build_request(audience=...)
     assert uuid.UUID(body["request_id"]).version == 4
     assert body["idempotency_key"] and body["idempotency_key"] != body["request_id"]
     assert body["created_at"] == "2026-03-01T08:30:15Z"

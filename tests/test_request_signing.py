@@ -120,7 +120,7 @@ def test_round_trip_and_the_jws_structure(store):
     request, token = signed_evn(store, note="Tiền điện")
     header_part, payload_part, signature_part = token.split(".")
     header = json.loads(b64url_decode(header_part))
-    assert header == {"alg": "EdDSA", "kid": store.current().kid, "typ": "JOSE"}
+    assert header == {"alg": "EdDSA", "kid": store.current().kid, "typ": "payment-request+jws"}
     body = json.loads(b64url_decode(payload_part))
     assert body["payer"]["key_id"] == store.current().kid
     assert body["note"] == "Tiền điện" and body["request_id"] == request.request_id
@@ -231,7 +231,8 @@ def test_content_must_agree_with_the_qr_it_carries(store):
         change(body)
         if reason == "key-mismatch":
             # sign_request refuses to sign for another key id; sign by hand instead.
-            header = b64url(json.dumps({"alg": "EdDSA", "kid": store.current().kid}).encode())
+            header = b64url(json.dumps({"alg": "EdDSA", "kid": store.current().kid,
+                                        "typ": "payment-request+jws"}).encode())
             signing_input = f"{header}.{b64url(json.dumps(body).encode())}"
             signature = store.current().private_key.sign(signing_input.encode())
             token = f"{signing_input}.{b64url(signature)}"
@@ -271,6 +272,6 @@ def test_alg_none_and_other_algorithms_are_refused(store):
 def test_unusable_verification_keys_are_reported(store):
     _, token = signed_evn(store)
     private = store.current().jose_key().as_dict(private=True)
-    assert verify_request(token, [private]).reason == "malformed"
-    assert verify_request(token, [{"kty": "RSA", "n": "x", "e": "AQAB"}]).reason == "malformed"
+    assert verify_request(token, [private]).reason == "bad-key"
+    assert verify_request(token, [{"kty": "RSA", "n": "x", "e": "AQAB"}]).reason == "bad-key"
     assert verify_request(token, {"keys": [store.public_jwk()]}).ok

@@ -9,6 +9,7 @@ random identifiers, which can be passed in for reproducible tests.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -16,13 +17,24 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from payer_app.core.amounts import format_vnd
+from payer_app.core.display_text import is_unsafe_char, quoted
 from payer_app.core.payload import ParsedPayload
 
 REQUEST_TYPE = "payment_request"
 REQUEST_VERSION = 1
 CURRENCY = "VND"
+CURRENCY_NUMERIC = "704"  # ISO 4217 code of VND, what the QR's field 53 must say
 DEFAULT_TTL_SECONDS = 300
+MAX_TTL_SECONDS = 300  # the longest life a request may have (verifiers add CLOCK_SKEW_SECONDS)
+CLOCK_SKEW_SECONDS = 60  # how far apart the payer's and the verifier's clocks may be
 MAX_NOTE_CHARS = 140
+MAX_AUDIENCE_CHARS = 200
+EMBEDDED_AUDIENCE = "embedded"  # the ``aud`` of requests for the acquirer built into the payer app
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # the one timestamp form requests carry (RFC 3339, UTC, whole seconds)
+
+_CANONICAL_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+_NONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+_AUDIENCE = re.compile(r"[\x21-\x7e]+")  # printable ASCII without spaces: an id or a URL
 
 
 @dataclass(frozen=True)
@@ -58,7 +70,7 @@ class RequestError(ValueError):
 
     ``code`` is stable (GUIs and QA scripts match on it): ``invalid-qr``, ``not-vnd``,
     ``amount-required``, ``amount-locked``, ``below-minimum``, ``above-maximum``, ``bad-amount``,
-    ``note-too-long``, ``bad-note``, ``bad-ttl``.
+    ``note-too-long``, ``bad-note``, ``bad-ttl``, ``bad-id``, ``bad-audience``.
     """
 
     def __init__(self, code: str, message: str, message_vi: str):
@@ -94,6 +106,7 @@ class PaymentRequest:
     note: str
     qr_payload: str
     currency: str = CURRENCY
+    audience: str = EMBEDDED_AUDIENCE
 
     @property
     def qr_sha256(self) -> str:
@@ -103,7 +116,7 @@ class PaymentRequest:
         return PaymentRequest(
             self.request_id, self.idempotency_key, self.created_at, self.expires_at, self.nonce,
             PayerInfo(self.payer.account, self.payer.bank_bin, key_id), self.payee, self.bill,
-            self.amount, self.note, self.qr_payload, self.currency,
+            self.amount, self.note, self.qr_payload, self.currency, self.audience,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -111,6 +124,7 @@ class PaymentRequest:
         return {
             "type": REQUEST_TYPE,
             "version": REQUEST_VERSION,
+            "aud": self.audience,
             "request_id": self.request_id,
             "idempotency_key": self.idempotency_key,
             "created_at": format_timestamp(self.created_at),
@@ -133,7 +147,72 @@ def format_timestamp(moment: datetime) -> str:
     """RFC 3339 in UTC with a 'Z' and whole seconds: ``2026-01-31T08:00:00Z``."""
     if moment.tzinfo is None:
         raise ValueError("timestamps must be timezone-aware")
-    return moment.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(timezone.utc).replace(microsecond=0).strftime(TIMESTAMP_FORMAT)
+
+
+def parse_canonical_timestamp(text: object) -> datetime:
+    """Read a timestamp in exactly the form ``format_timestamp`` writes; ValueError for anything else
+    (offsets, fractions, lower-case letters, a leap second, 2026-02-30...)."""
+    if not isinstance(text, str) or not _CANONICAL_TIMESTAMP.fullmatch(text):
+        raise ValueError(f"{quoted(text, 40)} is not a UTC timestamp of the form 2026-01-31T08:00:00Z")
+    try:
+        moment = datetime.strptime(text, TIMESTAMP_FORMAT).replace(tzinfo=timezone.utc)
+    except ValueError:
+        raise ValueError(f"{quoted(text, 40)} is not a real date and time") from None
+    if format_timestamp(moment) != text:  # pragma: no cover - strptime already refuses these
+        raise ValueError(f"{quoted(text, 40)} is not canonical")
+    return moment
+
+
+def is_canonical_uuid(text: object) -> bool:
+    """True for a UUID in its canonical form (lower-case hex, hyphens: what ``str(uuid4())`` gives)."""
+    if not isinstance(text, str) or len(text) != 36:
+        return False
+    try:
+        return str(uuid.UUID(text)) == text
+    except ValueError:
+        return False
+
+
+def is_good_nonce(text: object) -> bool:
+    """True for a nonce of 16 to 64 base64url characters (``secrets.token_urlsafe(16)`` gives 22)."""
+    return isinstance(text, str) and _NONCE.fullmatch(text) is not None
+
+
+def audience_problem(audience: object) -> str | None:
+    """Why ``audience`` cannot be a request's ``aud`` (None when it can): 1 to 200 printable ASCII
+    characters without spaces, e.g. an acquirer id or its base URL."""
+    if not isinstance(audience, str) or not audience:
+        return "the audience (aud) must be a non-empty text"
+    if len(audience) > MAX_AUDIENCE_CHARS:
+        return f"the audience (aud) is {len(audience)} characters long ({MAX_AUDIENCE_CHARS} at most)"
+    if not _AUDIENCE.fullmatch(audience):
+        return f"the audience (aud) {quoted(audience, 60)} holds spaces, controls or non-ASCII characters"
+    return None
+
+
+def note_problem(note: object) -> tuple[str, str, str] | None:
+    """Why ``note`` cannot go into a request, as (code, message, message_vi); None when it can.
+    At most 140 characters, none of them a control, bidi, zero-width or line-separator character
+    (the characters ``display_text.visible`` would have to escape)."""
+    if not isinstance(note, str):
+        return "bad-note", "The note must be text.", "Ghi chú phải là văn bản."
+    if len(note) > MAX_NOTE_CHARS:
+        return (
+            "note-too-long",
+            f"The note is {len(note)} characters long; {MAX_NOTE_CHARS} at most.",
+            f"Ghi chú dài {len(note)} ký tự; tối đa {MAX_NOTE_CHARS}.",
+        )
+    bad = next((ch for ch in note if is_unsafe_char(ch)), None)
+    if bad is not None:
+        return (
+            "bad-note",
+            f"The note contains a control or text-direction character ({quoted(bad)}): line breaks, tabs, "
+            "bidi overrides and invisible characters are not allowed.",
+            f"Ghi chú chứa ký tự điều khiển hoặc đổi hướng chữ ({quoted(bad)}): không được dùng xuống dòng, "
+            "tab, ký tự đảo chiều hay ký tự ẩn.",
+        )
+    return None
 
 
 def parse_timestamp(text: str) -> datetime:
@@ -219,8 +298,13 @@ def build_request(
     request_id: str | None = None,
     idempotency_key: str | None = None,
     nonce: str | None = None,
+    audience: str = EMBEDDED_AUDIENCE,
 ) -> PaymentRequest:
-    """A payment request for a parsed QR. Raises RequestError with a stable code when it cannot be made."""
+    """A payment request for a parsed QR. Raises RequestError with a stable code when it cannot be made.
+
+    ``audience`` names the acquirer the request is for (its ``aud``: the acquirer's id or base URL);
+    an acquirer refuses requests addressed to another. ``request_id``/``idempotency_key`` must be
+    canonical UUIDs when given; ``ttl_seconds`` at most ``MAX_TTL_SECONDS``."""
     if not parsed.valid or not parsed.is_payment:
         first = parsed.errors[0] if parsed.errors else None
         detail = first.message if first is not None else "it is not a payment QR"
@@ -239,24 +323,20 @@ def build_request(
     value = resolve_amount(parsed, amount)
     (limits or Limits()).check(value)
     note = note or ""
-    if len(note) > MAX_NOTE_CHARS:
-        raise RequestError(
-            "note-too-long",
-            f"The note is {len(note)} characters long; {MAX_NOTE_CHARS} at most.",
-            f"Ghi chú dài {len(note)} ký tự; tối đa {MAX_NOTE_CHARS}.",
-        )
-    if any(ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in note):
-        raise RequestError(
-            "bad-note",
-            "The note contains control characters (line breaks, tabs...).",
-            "Ghi chú chứa ký tự điều khiển (xuống dòng, tab...).",
-        )
-    if not isinstance(ttl_seconds, int) or ttl_seconds <= 0:
+    problem = note_problem(note)
+    if problem is not None:
+        raise RequestError(*problem)
+    if not isinstance(ttl_seconds, int) or isinstance(ttl_seconds, bool) or not 0 < ttl_seconds <= MAX_TTL_SECONDS:
         raise RequestError(
             "bad-ttl",
-            f"The validity must be a positive number of seconds, not {ttl_seconds!r}.",
-            f"Thời hạn hiệu lực phải là số giây dương, không phải {ttl_seconds!r}.",
+            f"The validity must be 1 to {MAX_TTL_SECONDS} seconds, not {ttl_seconds!r}.",
+            f"Thời hạn hiệu lực phải từ 1 đến {MAX_TTL_SECONDS} giây, không phải {ttl_seconds!r}.",
         )
+    _check_identifiers(request_id, idempotency_key, nonce)
+    wrong_audience = audience_problem(audience)
+    if wrong_audience is not None:
+        raise RequestError("bad-audience", wrong_audience[0].upper() + wrong_audience[1:] + ".",
+                           f"Đích nhận (aud) không hợp lệ: {wrong_audience}.")
     created = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
     return PaymentRequest(
         request_id=request_id or str(uuid.uuid4()),
@@ -270,4 +350,22 @@ def build_request(
         amount=value,
         note=note,
         qr_payload=parsed.raw,
+        audience=audience,
     )
+
+
+def _check_identifiers(request_id: str | None, idempotency_key: str | None, nonce: str | None) -> None:
+    """Given identifiers must have the form verifiers accept (canonical UUIDs, a base64url nonce)."""
+    for name, value in (("request id", request_id), ("idempotency key", idempotency_key)):
+        if value is not None and not is_canonical_uuid(value):
+            raise RequestError(
+                "bad-id",
+                f"The {name} {quoted(value, 60)} is not a UUID in canonical form (use str(uuid.uuid4())).",
+                f"Mã {name} {quoted(value, 60)} không phải UUID dạng chuẩn.",
+            )
+    if nonce is not None and not is_good_nonce(nonce):
+        raise RequestError(
+            "bad-id",
+            "The nonce must be 16 to 64 base64url characters.",
+            "Nonce phải gồm 16 đến 64 ký tự base64url.",
+        )
