@@ -48,7 +48,8 @@ td,th{padding:2px 8px;text-align:left;border-bottom:1px solid #e5e7eb;vertical-a
 .card h2{font-size:15px;margin:0 0 8px;word-break:break-all}
 .badge{display:inline-block;border-radius:10px;padding:1px 8px;font-size:12px;margin-right:8px;color:#fff;background:#16a34a}
 .bad .badge,.badge.bad{background:#dc2626}
-.row{display:flex;flex-wrap:wrap;gap:14px}
+.row{display:flex;flex-wrap:wrap;gap:14px;align-items:flex-start}
+.details{flex:1 1 420px;min-width:0}
 .pics{display:flex;gap:10px;align-items:flex-start}
 .pics img{border:1px solid #d1d5db;max-width:360px}
 pre{white-space:pre-wrap;word-break:break-all;background:#f9fafb;padding:6px;margin:4px 0;max-width:720px}
@@ -182,7 +183,7 @@ def _card(record, index: int) -> str:
         parts.append('<div class="pics">' + "".join(pics) + "</div>")
     parts.append('<div class="details">')
     parts.append(_expectation_html(record))
-    if record.error:
+    if record.error and record.outcome is None:
         parts.append(f'<p class="problems">Cannot read the file: {esc(record.error, 500)}</p>')
     main = record.main_code()
     if main is not None:

@@ -1,0 +1,114 @@
+"""``payer-app scan ... --html FILE`` opened in real headless Chromium (Debian's chromium +
+chromium-driver, driven by Selenium): every card present, failures first, pictures loaded from the
+page itself with no network, filters work, and text from a QR is never markup.
+
+Set ``QA_REPORT_SCREENSHOT=docs/screenshots/qa_report.png`` to also save a screenshot of the page.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from payer_app.cli import main
+from tests.qa_fixtures import HOSTILE_TEXT, qa_corpus_master, qa_mixed_folder  # noqa: F401
+
+webdriver = pytest.importorskip("selenium.webdriver")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+pytestmark = pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
+                                reason="needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)")
+
+
+@pytest.fixture
+def browser():
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    options = Options()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=1280,1600",
+                # no network at all: every host name fails, every proxied request goes nowhere
+                "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=http://127.0.0.1:9",
+                "--disable-background-networking", "--no-first-run"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _report(qa_mixed_folder, tmp_path, capsys):
+    report = tmp_path / "report.html"
+    code = main(["scan", str(qa_mixed_folder), "--expect", str(tmp_path / "expect.json"), "--html", str(report)])
+    capsys.readouterr()
+    assert code == 1  # the blank picture and the broken file fail
+    return report
+
+
+def test_report_in_chromium(qa_mixed_folder, tmp_path, capsys, browser):
+    report = _report(qa_mixed_folder, tmp_path, capsys)
+    browser.get(report.as_uri())
+    browser.implicitly_wait(0)
+    by_css = "css selector"
+    cards = browser.find_elements(by_css, "article.card")
+    names = [c.find_element(by_css, ".file").text.rsplit("/", 1)[-1] for c in cards]
+    statuses = [c.get_attribute("data-status") for c in cards]
+    # every file has a card, failures first
+    assert sorted(names) == ["a-bill.png", "b-hostile.png", "c-blank.png", "d-broken.png"]
+    assert statuses == ["unreadable", "not-found", "pass", "pass"]
+    # every picture is inside the page and actually decoded by the browser
+    images = browser.find_elements(by_css, "img")
+    assert len(images) == 3 + 2  # three pictures with thumbnails, two with a code crop (blank has none)
+    for img in images:
+        assert img.get_attribute("src").startswith("data:image/")
+        assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", img)
+    # nothing was fetched: no resource entries, and the page names no outside URL
+    assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
+    source = report.read_text(encoding="utf-8")
+    assert "http://" not in source and "https://" not in source and "src=\"//" not in source
+    # the QR holding markup is shown as text: no script ran, no element was injected
+    assert browser.title != "pwned" and browser.title != "1"
+    assert len(browser.find_elements(by_css, "script")) == 1  # the report's own filter script
+    assert not browser.find_elements(by_css, "[onerror]")
+    hostile_card = cards[names.index("b-hostile.png")]
+    decoded = hostile_card.find_element(by_css, "pre.decoded").get_attribute("textContent")
+    assert '<script>document.title="pwned"</script>' in decoded
+    assert "\\x1b[31m" in decoded  # the terminal escape is shown, not passed through
+    # parsed fields and findings of the bill, and the expectation result
+    bill_card = cards[names.index("a-bill.png")]
+    assert bill_card.find_element(by_css, "table.fields").text
+    assert "Expectation: pass" in bill_card.text
+    assert "no QR code was read" in cards[names.index("c-blank.png")].text
+    # the inline style is allowed by the page's CSP (its hash matches) and applied
+    assert browser.execute_script("return getComputedStyle(arguments[0]).borderLeftWidth", cards[0]) == "6px"
+    # the summary counts and per-decoder timings
+    assert browser.find_element(by_css, "#total").text == "4"
+    assert "zbar" in browser.find_element(by_css, "#timings").text
+    # filters: only failures, then all again
+    assert browser.find_element(by_css, "#shown").text == "4"
+    browser.find_element(by_css, "#only-failures").click()
+    visible_statuses = [c.get_attribute("data-status") for c in cards if c.is_displayed()]
+    assert visible_statuses == ["unreadable", "not-found"]
+    assert browser.find_element(by_css, "#shown").text == "2"
+    browser.find_element(by_css, "#show-all").click()
+    assert all(c.is_displayed() for c in cards)
+    browser.find_element(by_css, 'input[data-filter="pass"]').click()  # untick "pass"
+    assert [c.get_attribute("data-status") for c in cards if c.is_displayed()] == ["unreadable", "not-found"]
+    browser.find_element(by_css, "#show-all").click()
+    shot = os.environ.get("QA_REPORT_SCREENSHOT")
+    if shot:
+        browser.set_window_size(1280, 1500)
+        browser.save_screenshot(shot)
+
+
+def test_report_text_is_escaped_in_the_file(qa_mixed_folder, tmp_path, capsys):
+    """Belt and braces without a browser: the raw markup from the QR never appears unescaped."""
+    source = _report(qa_mixed_folder, tmp_path, capsys).read_text(encoding="utf-8")
+    assert "<script>document" not in source and "<img src=x" not in source
+    assert "&lt;script&gt;document.title=&quot;pwned&quot;&lt;/script&gt;" in source
+    assert "Content-Security-Policy" in source and "default-src &#x27;none&#x27;" in source
