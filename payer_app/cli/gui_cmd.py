@@ -1,8 +1,23 @@
-"""``payer-app gui [--camera SOURCE] [--kiosk] [--lang vi|en]``: open the payer app window."""
+"""``payer-app gui [--camera SOURCE] [--kiosk] [--lang vi|en]``: open the payer app window.
+
+Without a display Qt aborts (a core dump and a misleading hint about ``libxcb-cursor0``), so the
+display is checked first, without loading Qt: no display, or one that does not answer, is one line
+on stderr and exit 2.
+"""
 
 from __future__ import annotations
 
+import os
+import socket
+import sys
+
 from payer_app.cli import UsageError
+
+# Qt platforms that need no display server (QT_QPA_PLATFORM=offscreen for tests, vnc, framebuffers).
+DISPLAYLESS_PLATFORMS = frozenset({"offscreen", "minimal", "minimalegl", "vnc", "eglfs", "linuxfb",
+                                   "vkkhrdisplay", "directfb"})
+NO_DISPLAY_ADVICE = "run it from a desktop session, or on a virtual display: xvfb-run make run"
+PROBE_TIMEOUT_S = 2.0
 
 
 def register(sub) -> None:
@@ -22,6 +37,9 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    problem = display_problem(os.environ)
+    if problem:
+        raise UsageError(f"the window cannot open: {problem}; {NO_DISPLAY_ADVICE}")
     if args.camera is not None:
         check_camera_spec(args.camera)
     try:
@@ -42,3 +60,59 @@ def check_camera_spec(spec: str) -> None:
         make_source(spec)
     except SourceError as exc:
         raise UsageError(str(exc)) from exc
+
+
+def display_problem(environ, platform: str = sys.platform) -> str | None:
+    """Why no window can open here (None: a display is there, or Qt needs none)."""
+    if not platform.startswith("linux"):
+        return None  # Windows and macOS always have their own window system
+    wanted = [p.split(":")[0].strip() for p in environ.get("QT_QPA_PLATFORM", "").split(";") if p.strip()]
+    if any(p in DISPLAYLESS_PLATFORMS for p in wanted):
+        return None
+    x_display = environ.get("DISPLAY", "")
+    wayland = environ.get("WAYLAND_DISPLAY", "")
+    try_x = not wanted or "xcb" in wanted
+    try_wayland = not wanted or any(p.startswith("wayland") for p in wanted)
+    if not (try_x and x_display) and not (try_wayland and wayland):
+        if wanted and not (try_x or try_wayland):
+            return None  # a platform we do not know: let Qt decide
+        unset = " and ".join(n for n, used in (("DISPLAY", try_x), ("WAYLAND_DISPLAY", try_wayland)) if used)
+        return f"no display ({unset} {'are' if ' and ' in unset else 'is'} not set)"
+    if try_wayland and wayland and _wayland_reachable(wayland, environ):
+        return None
+    if try_x and x_display and _x_display_reachable(x_display):
+        return None
+    shown = x_display if (try_x and x_display) else wayland
+    return f"the display {shown!r} does not answer"
+
+
+def _connects(family: int, address) -> bool:
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.settimeout(PROBE_TIMEOUT_S)
+        try:
+            sock.connect(address)
+        except OSError:
+            return False
+        return True
+
+
+def _x_display_reachable(display: str) -> bool:
+    """Connect to the X server named by DISPLAY ([host]:number[.screen]) as Xlib would."""
+    host, sep, rest = display.rpartition(":")
+    number = rest.split(".")[0]
+    if not sep or not number.isdigit():
+        return False
+    if host in ("", "unix") or host.startswith("/"):
+        path = host if host.startswith("/") else f"/tmp/.X11-unix/X{number}"
+        # Linux X servers listen on an abstract socket as well as on the file
+        return _connects(socket.AF_UNIX, "\0" + f"/tmp/.X11-unix/X{number}") or _connects(socket.AF_UNIX, path)
+    try:  # a TCP display (ssh -X forwards localhost:10)
+        socket.create_connection((host, 6000 + int(number)), timeout=PROBE_TIMEOUT_S).close()
+    except OSError:
+        return False
+    return True
+
+
+def _wayland_reachable(name: str, environ) -> bool:
+    path = name if name.startswith("/") else os.path.join(environ.get("XDG_RUNTIME_DIR", ""), name)
+    return _connects(socket.AF_UNIX, path)
