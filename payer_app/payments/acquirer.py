@@ -1,17 +1,18 @@
 """The mock acquirer: receives signed payment requests, checks them, answers, keeps a SQLite ledger.
 
 ``MockAcquirer`` holds the logic (used in-process by the payer app's embedded mode and by the HTTP
-app); ``create_app`` wraps it in a Starlette application:
+app); ``create_app`` wraps it in a Starlette application. The routes, the checks and their order, and
+every status/code are listed in the README's threat model ("Mock acquirer") and in ``ERROR_TABLE``:
 
-- ``POST /v1/payments`` (body: compact JWS, ``Content-Type: application/jose``):
-  201 approved (with ``acquirer_reference``), 402 declined, 400 bad signature or malformed,
-  409 the same idempotency key (or request id) again: the body is the first answer, with
-  ``"duplicate": true`` and ``first_http_status``; 422 expired or limits broken; 415 wrong content
-  type; 413 body too large; 503 injected outage (nothing recorded).
-- ``GET /v1/payments/{request_id}``: 200 with the stored outcome, 404 when unknown.
-- ``POST /v1/keys`` (body: a public JWK): enrol a payer key (the mock's stand-in for device binding);
-  201 new, 200 already known, 400 not an Ed25519 public JWK.
-- ``GET /v1/health``.
+- ``POST /v1/payments`` (compact JWS, ``Content-Type: application/jose``): 201 approved, 402 declined,
+  409 the same token again (body: the first answer), 4xx refusals, 503 injected outage.
+- ``GET /v1/payments/{request_id}`` with ``Authorization: JWS <payment_lookup signed by the payer>``.
+- ``POST /v1/keys`` (compact JWS ``key_enrolment`` signed by the new key) with
+  ``Authorization: Bearer <enrolment code>`` or an endorsement by the account's current key.
+- ``GET /v1/keys/{kid}``: active / retired / revoked (nothing about the account).
+- ``POST /v1/keys/{kid}/revoke`` with the enrolment code or a ``key_revocation`` signed by a key of
+  the same account.
+- ``GET /v1/health`` (no file paths).
 
 Failure injection (``FailureSettings``) is drawn from a hash of the seed and the idempotency key,
 so a run is reproducible whatever the order in which concurrent requests arrive.
@@ -22,27 +23,90 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import hmac
 import json
+import logging
+import secrets
 import socket
+import sqlite3
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from payer_app.core.request import Limits, format_timestamp
+from payer_app.core.display_text import visible
+from payer_app.core.request import Limits, format_timestamp, parse_timestamp
 from payer_app.core.signing import VerificationKeys, verify_request
+from payer_app.payments.enrolment import (
+    CLOCK_SKEW,
+    EMBEDDED_AUDIENCE,
+    ENDORSEMENT,
+    ENROLMENT,
+    LOOKUP,
+    REVOCATION,
+    SignedMessageError,
+    jwk_thumbprint,
+    normalise_audience,
+    public_key_of,
+    public_key_problem,
+    read_message,
+)
 from payer_app.payments.sqlite_store import open_database
 
+log = logging.getLogger(__name__)
+
 MAX_BODY_BYTES = 64_000
+MAX_KEY_BODY_BYTES = 16_000
+MAX_HEADER_CHARS = 8_000
 JOSE_MEDIA_TYPE = "application/jose"
-# Verification reasons answered with 422 (the request is authentic but cannot be accepted);
-# every other failure is a 400.
+ENROL_CODE_BYTES = 12  # 16 base64url characters
+
+# Verification reasons answered with 422 (the request is authentic but cannot be accepted); 403
+# for the key's own state; every other failure is a 400.
 UNPROCESSABLE_REASONS = frozenset(
     {"expired", "not-yet-valid", "below-minimum", "above-maximum", "amount-mismatch",
-     "payee-mismatch", "bill-mismatch", "invalid-qr"}
+     "payee-mismatch", "bill-mismatch", "invalid-qr", "not-vnd", "stale", "too-old"}
 )
+KEY_STATE_REASONS = frozenset({"key-retired", "key-revoked"})
+# Reasons that mean the signed content is not a well-formed request at all: refused before anything
+# else is looked at (no idempotency lookup).
+STRUCTURAL_REASONS = frozenset({"bad-content", "key-mismatch", "qr-mismatch", "malformed"})
+
+# (status, code, meaning): the README's error table is this list.
+ERROR_TABLE: list[tuple[int, str, str]] = [
+    (201, "approved", "payment recorded and approved (body: acquirer_reference)"),
+    (402, "declined", "payment recorded and declined (injected insufficient funds)"),
+    (409, "duplicate", "this exact token was already answered; the body is that first answer"),
+    (400, "malformed", "not a compact EdDSA JWS, bad base64url/JSON, unknown header parameters"),
+    (400, "bad-signature", "the signature does not match the content and key"),
+    (400, "bad-content", "the signed content breaks the request schema"),
+    (400, "unsupported-algorithm", "alg is not EdDSA"),
+    (401, "enrolment-code-required", "POST /v1/keys without the enrolment code (and no endorsement)"),
+    (401, "bad-enrolment-code", "the Bearer enrolment code is wrong"),
+    (401, "signature-required", "GET /v1/payments/{id} without a payment_lookup signed by the payer"),
+    (403, "key-not-enrolled", "the signing key is not enrolled at this acquirer"),
+    (403, "account-mismatch", "payer.account/bank_bin is not the account bound to the signing key"),
+    (403, "key-retired", "the request was created after its key was retired (plus clock skew)"),
+    (403, "key-revoked", "the signing key was revoked: nothing it signs is accepted"),
+    (403, "bad-endorsement", "a rotation endorsement not signed by an active key of that account"),
+    (403, "not-allowed", "a revocation signed by a key of another account"),
+    (404, "not-found", "no such payment for this payer / no such key"),
+    (409, "key-already-bound", "the key is already bound to another payer account"),
+    (413, "too-large", "body larger than the cap (64,000 bytes for payments, 16,000 for keys)"),
+    (415, "unsupported-media-type", "POST bodies must be Content-Type: application/jose"),
+    (421, "wrong-audience", "the request's aud names another acquirer"),
+    (422, "idempotency-key-reused", "another request of this payer already used this idempotency key"),
+    (422, "request-id-reused", "another request of this payer already used this request id"),
+    (422, "nonce-reused", "the nonce was already used by an accepted request within its lifetime"),
+    (422, "expired / not-yet-valid / stale", "outside the request's lifetime (TTL plus clock skew)"),
+    (422, "below-minimum / above-maximum", "outside the acquirer's amount limits"),
+    (422, "amount-mismatch / payee-mismatch / bill-mismatch / invalid-qr",
+     "the signed request disagrees with its own QR payload"),
+    (400, "bad-request", "anything else the acquirer could not read (never a 500)"),
+    (503, "unavailable", "injected outage; nothing recorded, safe to re-send"),
+]
 
 
 @dataclass(frozen=True)
@@ -67,7 +131,7 @@ class FailureSettings:
 
     def draw(self, kind: str, key: str) -> float:
         """A reproducible number in [0, 1) for one decision about one request."""
-        digest = hashlib.sha256(f"{self.seed}:{kind}:{key}".encode()).digest()
+        digest = hashlib.sha256(f"{self.seed}:{kind}:{key}".encode("utf-8", "surrogatepass")).digest()
         return int.from_bytes(digest[:8], "big") / 2**64
 
 
@@ -80,31 +144,83 @@ class AcquirerAnswer:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class TrustedKey:
+    """A public key bound to a payer account from the start (``--trust-key``, the embedded acquirer)."""
+
+    jwk: dict[str, Any]
+    bank_bin: str
+    account: str
+    retired_at: str | None = None
+
+
+@dataclass(frozen=True)
+class KeyBinding:
+    kid: str
+    jwk: dict[str, Any]
+    bank_bin: str
+    account: str
+    enrolled_at: str
+    retired_at: str | None = None
+    revoked_at: str | None = None
+
+    @property
+    def scope(self) -> str:
+        """The payer an idempotency key, a request id and a lookup belong to: the bound account."""
+        return payer_scope(self.bank_bin, self.account)
+
+    @property
+    def state(self) -> str:
+        return "revoked" if self.revoked_at else "retired" if self.retired_at else "active"
+
+
+def payer_scope(bank_bin: str, account: str) -> str:
+    return f"{bank_bin}/{account}"
+
+
 class Ledger:
-    """The acquirer's SQLite ledger: one row per accepted idempotency key, plus enrolled keys."""
+    """The acquirer's SQLite ledger: payments per payer, key bindings, used nonces, settings.
+
+    Tables carry new names (``ledger_payments``, ``key_bindings``): a ledger from a version without
+    payer binding keeps its old tables untouched and unused."""
 
     def __init__(self, path: Path):
-        self.path = Path(path)
+        self.path = Path(path) if str(path) != ":memory:" else path
         self._lock = threading.RLock()
         self._db = open_database(self.path, synchronous="NORMAL")
         self._db.executescript(
             """
-            CREATE TABLE IF NOT EXISTS payments (
-                idempotency_key TEXT PRIMARY KEY,
-                request_id TEXT NOT NULL UNIQUE,
+            CREATE TABLE IF NOT EXISTS ledger_payments (
+                payer_scope TEXT NOT NULL,
+                idempotency_key TEXT NOT NULL,
+                request_id TEXT NOT NULL,
                 status TEXT NOT NULL,
                 http_status INTEGER NOT NULL,
                 acquirer_reference TEXT NOT NULL,
-                amount TEXT NOT NULL,
+                amount INTEGER NOT NULL,
                 payer_kid TEXT NOT NULL,
                 token_sha256 TEXT NOT NULL,
                 response TEXT NOT NULL,
-                received_at TEXT NOT NULL
+                received_at TEXT NOT NULL,
+                PRIMARY KEY (payer_scope, idempotency_key),
+                UNIQUE (payer_scope, request_id)
             );
-            CREATE TABLE IF NOT EXISTS payer_keys (
+            CREATE TABLE IF NOT EXISTS key_bindings (
                 kid TEXT PRIMARY KEY,
                 jwk TEXT NOT NULL,
-                enrolled_at TEXT NOT NULL
+                bank_bin TEXT NOT NULL,
+                account TEXT NOT NULL,
+                enrolled_at TEXT NOT NULL,
+                retired_at TEXT,
+                revoked_at TEXT
+            );
+            CREATE TABLE IF NOT EXISTS used_nonces (
+                nonce TEXT PRIMARY KEY,
+                expires_epoch INTEGER NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS acquirer_settings (
+                name TEXT PRIMARY KEY,
+                value TEXT NOT NULL
             );
             """
         )
@@ -113,100 +229,334 @@ class Ledger:
         with self._lock:
             self._db.close()
 
-    def find(self, idempotency_key: str, request_id: str) -> tuple[int, dict[str, Any]] | None:
+    # --- settings -----------------------------------------------------------------------------
+    def setting(self, name: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM acquirer_settings WHERE name = ?", (name,)).fetchone()
+        return row[0] if row else None
+
+    def set_setting(self, name: str, value: str) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO acquirer_settings VALUES (?, ?)", (name, value))
+
+    # --- payments -----------------------------------------------------------------------------
+    def find(self, scope: str, idempotency_key: str, request_id: str) -> tuple[int, dict[str, Any], str, str, str] | None:
+        """(http_status, first answer, token sha256, idempotency key, request id) of this payer's
+        payment with either identifier, or None."""
         with self._lock:
             row = self._db.execute(
-                "SELECT http_status, response FROM payments WHERE idempotency_key = ? OR request_id = ? LIMIT 1",
-                (idempotency_key, request_id),
+                "SELECT http_status, response, token_sha256, idempotency_key, request_id FROM ledger_payments "
+                "WHERE payer_scope = ? AND (idempotency_key = ? OR request_id = ?) "
+                "ORDER BY idempotency_key = ? DESC LIMIT 1",
+                (scope, idempotency_key, request_id, idempotency_key),
+            ).fetchone()
+        return (row[0], json.loads(row[1]), row[2], row[3], row[4]) if row else None
+
+    def get(self, scope: str, request_id: str) -> tuple[int, dict[str, Any]] | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT http_status, response FROM ledger_payments WHERE payer_scope = ? AND request_id = ?",
+                (scope, request_id),
             ).fetchone()
         return (row[0], json.loads(row[1])) if row else None
 
-    def get(self, request_id: str) -> tuple[int, dict[str, Any]] | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT http_status, response FROM payments WHERE request_id = ?", (request_id,)
-            ).fetchone()
-        return (row[0], json.loads(row[1])) if row else None
-
-    def insert_if_new(self, request: dict[str, Any], kid: str, token: str, http_status: int,
-                      body: dict[str, Any]) -> tuple[bool, int, dict[str, Any]]:
-        """Record an answer unless the key is already there. Returns (inserted, status, body of record)."""
+    def insert_if_new(self, scope: str, request: dict[str, Any], kid: str, token_sha256: str, http_status: int,
+                      body: dict[str, Any], nonce_expires: int) -> tuple[str, Any]:
+        """Record an answer in one transaction. Returns ("inserted", None), ("exists", find() tuple)
+        when this payer already used the key or request id, or ("nonce", None) when the nonce was used."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                existing = self.find(request["idempotency_key"], request["request_id"])
+                existing = self.find(scope, request["idempotency_key"], request["request_id"])
                 if existing is not None:
                     self._db.execute("COMMIT")
-                    return False, existing[0], existing[1]
+                    return "exists", existing
+                now_epoch = int(time.time())
+                used = self._db.execute("SELECT expires_epoch FROM used_nonces WHERE nonce = ?",
+                                        (request["nonce"],)).fetchone()
+                if used is not None and used[0] >= now_epoch:
+                    self._db.execute("COMMIT")
+                    return "nonce", None
+                self._db.execute("INSERT OR REPLACE INTO used_nonces VALUES (?, ?)", (request["nonce"], nonce_expires))
                 self._db.execute(
-                    "INSERT INTO payments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO ledger_payments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
-                        request["idempotency_key"], request["request_id"], body["status"], http_status,
-                        body["acquirer_reference"], request["amount"]["value"], kid,
-                        hashlib.sha256(token.encode()).hexdigest(), json.dumps(body, ensure_ascii=False),
-                        body["received_at"],
+                        scope, request["idempotency_key"], request["request_id"], body["status"], http_status,
+                        body["acquirer_reference"], int(request["amount"]["value"]), kid, token_sha256,
+                        json.dumps(body, ensure_ascii=False), body["received_at"],
                     ),
                 )
+                if secrets.randbelow(256) == 0:  # now and then, forget nonces whose requests have expired
+                    self._db.execute("DELETE FROM used_nonces WHERE expires_epoch < ?", (now_epoch,))
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-        return True, http_status, body
+        return "inserted", None
 
-    def enrolled_keys(self) -> list[dict[str, Any]]:
+    def nonce_used(self, nonce: str) -> bool:
         with self._lock:
-            rows = self._db.execute("SELECT jwk FROM payer_keys ORDER BY enrolled_at").fetchall()
-        return [json.loads(r[0]) for r in rows]
-
-    def enrol(self, kid: str, jwk: dict[str, Any]) -> bool:
-        with self._lock:
-            cur = self._db.execute(
-                "INSERT OR IGNORE INTO payer_keys VALUES (?, ?, ?)",
-                (kid, json.dumps(jwk), format_timestamp(datetime.now(timezone.utc))),
-            )
-            return cur.rowcount == 1
+            row = self._db.execute("SELECT expires_epoch FROM used_nonces WHERE nonce = ?", (nonce,)).fetchone()
+        return row is not None and row[0] >= int(time.time())
 
     def counts(self) -> dict[str, int]:
         with self._lock:
-            return dict(self._db.execute("SELECT status, COUNT(*) FROM payments GROUP BY status").fetchall())
+            return dict(self._db.execute("SELECT status, COUNT(*) FROM ledger_payments GROUP BY status").fetchall())
+
+    # --- keys ---------------------------------------------------------------------------------
+    def bindings(self) -> list[KeyBinding]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT kid, jwk, bank_bin, account, enrolled_at, retired_at, revoked_at FROM key_bindings "
+                "ORDER BY enrolled_at"
+            ).fetchall()
+        return [KeyBinding(r[0], json.loads(r[1]), *r[2:]) for r in rows]
+
+    def binding(self, kid: str) -> KeyBinding | None:
+        with self._lock:
+            r = self._db.execute(
+                "SELECT kid, jwk, bank_bin, account, enrolled_at, retired_at, revoked_at FROM key_bindings "
+                "WHERE kid = ?", (kid,)
+            ).fetchone()
+        return KeyBinding(r[0], json.loads(r[1]), *r[2:]) if r else None
+
+    def bind(self, binding: KeyBinding, retire: str | None = None) -> str:
+        """Bind a key to its account in one transaction (retiring ``retire``, the endorsing key).
+        Returns "created", "known" (same account) or "conflict" (bound to another account)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute("SELECT bank_bin, account FROM key_bindings WHERE kid = ?",
+                                       (binding.kid,)).fetchone()
+                if row is not None:
+                    self._db.execute("COMMIT")
+                    return "known" if tuple(row) == (binding.bank_bin, binding.account) else "conflict"
+                self._db.execute(
+                    "INSERT INTO key_bindings VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (binding.kid, json.dumps(binding.jwk), binding.bank_bin, binding.account,
+                     binding.enrolled_at, binding.retired_at, binding.revoked_at),
+                )
+                if retire:
+                    self._db.execute("UPDATE key_bindings SET retired_at = ? WHERE kid = ? AND retired_at IS NULL",
+                                     (binding.enrolled_at, retire))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return "created"
+
+    def set_retired(self, kid: str, retired_at: str | None) -> None:
+        with self._lock:
+            self._db.execute("UPDATE key_bindings SET retired_at = ? WHERE kid = ?", (retired_at, kid))
+
+    def revoke(self, kid: str, when: str) -> None:
+        with self._lock:
+            self._db.execute("UPDATE key_bindings SET revoked_at = COALESCE(revoked_at, ?) WHERE kid = ?", (when, kid))
 
 
 class MockAcquirer:
-    """The acquirer's decisions, independent of HTTP (the embedded mode calls ``submit`` directly)."""
+    """The acquirer's decisions, independent of HTTP (the embedded mode calls ``submit`` directly).
+
+    ``audiences``: the ``aud`` values addressed to this acquirer (normalised URLs or the embedded id).
+    ``enrol_code``: the code ``POST /v1/keys`` needs (None: enrolment only through ``trust``, as in
+    the embedded acquirer); ``open_enrolment`` waives it (demos only)."""
 
     def __init__(self, ledger_path: Path, failures: FailureSettings | None = None,
-                 trusted_keys: list[dict[str, Any]] | None = None, limits: Limits | None = None):
+                 trusted: list[TrustedKey] | None = None, limits: Limits | None = None,
+                 audiences: list[str] | None = None, enrol_code: str | None = None,
+                 open_enrolment: bool = False):
         self.ledger = Ledger(ledger_path)
         self.failures = failures or FailureSettings()
         self.limits = limits or Limits()
+        self.audiences: set[str] = {normalise_audience(a) for a in audiences or []}
+        self.enrol_code = enrol_code
+        self.open_enrolment = open_enrolment
+        self._keys_lock = threading.RLock()
+        self._bindings: dict[str, KeyBinding] = {}
         self._keys = VerificationKeys()
-        for jwk in trusted_keys or []:
-            self._keys.add(jwk)
-        for jwk in self.ledger.enrolled_keys():
-            self._keys.add(jwk)
+        self.trust(trusted or [])
+        self._reload_keys()
         self._attempts: dict[str, int] = {}
         self._attempts_lock = threading.Lock()
 
     def close(self) -> None:
         self.ledger.close()
 
-    def enrol(self, jwk: Any) -> AcquirerAnswer:
-        try:
-            kid = VerificationKeys().add(jwk)
-        except ValueError as exc:
-            return AcquirerAnswer(400, {"error": "bad-key", "message": f"Cannot enrol this key: {exc}."})
-        public = {"kty": "OKP", "crv": "Ed25519", "x": jwk["x"], "kid": kid}
-        created = self.ledger.enrol(kid, public)
-        self._keys.add(public)
-        return AcquirerAnswer(201 if created else 200, {"kid": kid, "enrolled": created})
+    def add_audience(self, audience: str) -> None:
+        self.audiences.add(normalise_audience(audience))
 
-    def lookup(self, request_id: str) -> AcquirerAnswer:
-        found = self.ledger.get(request_id)
+    # --- keys ---------------------------------------------------------------------------------
+    def trust(self, keys: list[TrustedKey]) -> None:
+        """Bind keys given by the operator (no proof needed). Raises ValueError for an unusable key
+        or a key already bound to another account."""
+        for entry in keys:
+            problem = weak_key_problem(entry.jwk)
+            if problem:
+                raise ValueError(problem)
+            public = {k: entry.jwk[k] for k in ("kty", "crv", "x")}
+            kid = jwk_thumbprint(public)
+            binding = KeyBinding(kid, public, entry.bank_bin, entry.account, _now_text(), entry.retired_at)
+            result = self.ledger.bind(binding)
+            if result == "conflict":
+                raise ValueError(f"key {kid} is already bound to another payer account")
+            if result == "known" and entry.retired_at is not None:
+                current = self.ledger.binding(kid)
+                if current is not None and current.retired_at != entry.retired_at:
+                    self.ledger.set_retired(kid, entry.retired_at)
+        self._reload_keys()
+
+    def _reload_keys(self) -> None:
+        with self._keys_lock:
+            bindings = {b.kid: b for b in self.ledger.bindings()}
+            keys = VerificationKeys()
+            for b in bindings.values():
+                jwk = dict(b.jwk, kid=b.kid)
+                if b.retired_at:
+                    jwk["retired_at"] = b.retired_at
+                try:
+                    keys.add(jwk)
+                except ValueError:
+                    log.warning("ignoring an unusable key binding %s", visible(b.kid, 60))
+            self._bindings, self._keys = bindings, keys
+
+    def key_status(self, kid: str) -> AcquirerAnswer:
+        binding = self._bindings.get(kid)
+        if binding is None:
+            return _error(404, "not-found", "No key with this id is enrolled here.")
+        return AcquirerAnswer(200, {"kid": kid, "status": binding.state, "retired_at": binding.retired_at,
+                                    "revoked_at": binding.revoked_at})
+
+    def enrol(self, token: bytes | str, authorization: str | None, now: datetime | None = None) -> AcquirerAnswer:
+        """``POST /v1/keys``. Order: the code (when one is sent), the proof of possession, the key's
+        quality, audience and freshness, the binding (one account per key), then who may add a key."""
+        now = now or datetime.now(timezone.utc)
+        code_ok = self._code_matches(authorization)
+        if authorization is not None and not code_ok:
+            return _error(401, "bad-enrolment-code", "The enrolment code is wrong.")
+        allowed = code_ok or self.open_enrolment
+        try:
+            message = read_message(token, ENROLMENT, _enrolment_key, self.audiences, now)
+        except SignedMessageError as exc:
+            if not allowed:
+                return _error(401, "enrolment-code-required",
+                              "Enrolling a key needs the acquirer's enrolment code (Authorization: Bearer CODE).")
+            status = 421 if exc.code == "wrong-audience" else 422 if exc.code == "stale" else 400
+            code = {"unknown-key": "bad-key", "bad-signature": "bad-proof"}.get(exc.code, exc.code)
+            return _error(status, code, f"Cannot enrol this key: {exc.message}")
+        body = message.payload
+        account, bank_bin = body.get("account"), body.get("bank_bin")
+        if not _is_account_text(account) or not _is_account_text(bank_bin):
+            return _error(400 if allowed else 401, "bad-account" if allowed else "enrolment-code-required",
+                          "The enrolment must name the payer account (account, bank_bin: 1 to 34 letters or digits).")
+        problem = weak_key_problem(body["jwk"])
+        if problem:
+            return _error(400, "weak-key", f"Cannot enrol this key: {problem}.")
+        retire = None
+        if not allowed:
+            endorsement = body.get("endorsement")
+            if endorsement is None:
+                return _error(401, "enrolment-code-required",
+                              "Enrolling a key needs the acquirer's enrolment code (Authorization: Bearer CODE), "
+                              "or an endorsement by the account's current key.")
+            retire = self._check_endorsement(endorsement, message.kid, bank_bin, account, now)
+            if isinstance(retire, AcquirerAnswer):
+                return retire
+        public = {k: body["jwk"][k] for k in ("kty", "crv", "x")}
+        binding = KeyBinding(message.kid, public, bank_bin, account, format_timestamp(now))
+        with self._keys_lock:
+            result = self.ledger.bind(binding, retire=retire)
+            self._reload_keys()
+        if result == "conflict":
+            return _error(409, "key-already-bound", "This key is already bound to another payer account.")
+        current = self._bindings[message.kid]
+        return AcquirerAnswer(201 if result == "created" else 200,
+                              {"kid": message.kid, "enrolled": result == "created", "status": current.state,
+                               "retired_kid": retire})
+
+    def _check_endorsement(self, endorsement: Any, new_kid: str, bank_bin: str, account: str,
+                           now: datetime) -> str | AcquirerAnswer:
+        """The kid of the endorsing key (to retire) or the refusal."""
+        def active_key_of_account(kid: str, payload: dict[str, Any]):
+            b = self._bindings.get(kid)
+            if b is None or b.state != "active" or (b.bank_bin, b.account) != (bank_bin, account):
+                return None
+            return self._keys.by_kid.get(kid)
+
+        try:
+            message = read_message(endorsement if isinstance(endorsement, str) else "", ENDORSEMENT,
+                                   active_key_of_account, self.audiences, now)
+        except SignedMessageError as exc:
+            return _error(403, "bad-endorsement",
+                          f"The endorsement is not one from an active key of this account ({exc.code}).")
+        p = message.payload
+        if p.get("new_kid") != new_kid or p.get("account") != account or p.get("bank_bin") != bank_bin:
+            return _error(403, "bad-endorsement", "The endorsement names another key or account.")
+        return message.kid
+
+    def revoke(self, kid: str, token: bytes | str, authorization: str | None,
+               now: datetime | None = None) -> AcquirerAnswer:
+        """``POST /v1/keys/{kid}/revoke``: with the enrolment code, or signed by a key of the same account."""
+        now = now or datetime.now(timezone.utc)
+        target = self._bindings.get(kid)
+        if authorization is not None and not self._code_matches(authorization):
+            return _error(401, "bad-enrolment-code", "The enrolment code is wrong.")
+        if authorization is None:
+            def key_of(signer: str, payload: dict[str, Any]):
+                b = self._bindings.get(signer)
+                return None if b is None or b.state == "revoked" else self._keys.by_kid.get(signer)
+
+            try:
+                message = read_message(token, REVOCATION, key_of, self.audiences, now)
+            except SignedMessageError as exc:
+                return _error(401, "signature-required",
+                              f"Revoking a key needs the enrolment code or a revocation signed by a key of the "
+                              f"same account ({exc.code}).")
+            signer = self._bindings[message.kid]
+            if message.payload.get("kid") != kid or target is None or \
+                    (signer.bank_bin, signer.account) != (target.bank_bin, target.account):
+                return _error(403, "not-allowed", "This key may not revoke that key.")
+        if target is None:
+            return _error(404, "not-found", "No key with this id is enrolled here.")
+        with self._keys_lock:
+            self.ledger.revoke(kid, format_timestamp(now))
+            self._reload_keys()
+        return self.key_status(kid)
+
+    def _code_matches(self, authorization: str | None) -> bool:
+        if not authorization or not self.enrol_code:
+            return False
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() != "bearer":
+            return False
+        return hmac.compare_digest(value.strip().encode("utf-8", "surrogatepass"),
+                                   self.enrol_code.encode("utf-8", "surrogatepass"))
+
+    # --- lookups ------------------------------------------------------------------------------
+    def lookup(self, request_id: str, authorization: str | None, now: datetime | None = None) -> AcquirerAnswer:
+        """``GET /v1/payments/{request_id}``: only for the payer who made it (a ``payment_lookup``
+        signed by one of the payer's keys, in ``Authorization: JWS <token>``)."""
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.upper() != "JWS" or not token:
+            return _error(401, "signature-required",
+                          "Looking up a payment needs Authorization: JWS <payment_lookup signed by the payer>.")
+
+        def key_of(kid: str, payload: dict[str, Any]):
+            b = self._bindings.get(kid)
+            return None if b is None or b.state == "revoked" else self._keys.by_kid.get(kid)
+
+        try:
+            message = read_message(token.strip(), LOOKUP, key_of, self.audiences, now)
+        except SignedMessageError as exc:
+            return _error(401, "signature-required", f"The lookup signature is not acceptable ({exc.code}).")
+        if message.payload.get("request_id") != request_id:
+            return _error(401, "signature-required", "The lookup signature names another request.")
+        found = self.ledger.get(self._bindings[message.kid].scope, request_id)
         if found is None:
-            return AcquirerAnswer(404, {"error": "not-found", "message": f"No payment with request id {request_id}."})
+            return _error(404, "not-found", "No payment of yours has this request id.")
         status, body = found
         return AcquirerAnswer(200, {**body, "http_status": status})
 
+    # --- payments -----------------------------------------------------------------------------
     def submit(self, token: str | bytes, now: datetime | None = None) -> AcquirerAnswer:
         answer = self._decide(token, now)
         settings = self.failures
@@ -217,32 +567,58 @@ class MockAcquirer:
         return answer
 
     def _decide(self, token: str | bytes, now: datetime | None) -> AcquirerAnswer:
-        received = datetime.now(timezone.utc)
-        result = verify_request(token, self._keys, now=now or received, limits=self.limits)
+        """The checks, in the order the README's threat model lists them."""
+        received = now or datetime.now(timezone.utc)
+        # 1. Signature under an enrolled key (verify_request: syntax, alg, kid, signature, schema).
+        result = _verify(token, self._keys, received, self.limits)
         if not result.signature_ok:
-            return AcquirerAnswer(400, _rejection(result.reason, result.message, result.message_vi))
-        request = result.request
-        assert request is not None
-        token_text = token.decode("ascii") if isinstance(token, bytes) else token
-        idem = request["idempotency_key"] if isinstance(request.get("idempotency_key"), str) else None
-        request_id = request.get("request_id") if isinstance(request.get("request_id"), str) else None
-        if idem is None or request_id is None:
-            body = _rejection(result.reason, result.message, result.message_vi)
-            return AcquirerAnswer(400, body)
+            if result.reason == "wrong-key":
+                return _error(403, "key-not-enrolled",
+                              f"The signing key {visible(result.kid or '', 60)} is not enrolled at this acquirer; "
+                              "enrol it with `payer-app keys enrol --acquirer URL --code CODE`.")
+            return _refusal(400, result)
+        binding = self._bindings.get(result.kid or "")
+        request = result.request if isinstance(result.request, dict) else None
+        if binding is None:  # verified with a key that has just been removed: treat as unknown
+            return _error(403, "key-not-enrolled", "The signing key is not enrolled at this acquirer.")
+        # 2. The key's state: revoked keys sign nothing.
+        if binding.revoked_at:
+            return _error(403, "key-revoked", "The signing key was revoked; nothing it signs is accepted.")
+        if request is None or result.reason in STRUCTURAL_REASONS:
+            return _refusal(400, result)
+        # 3. The payer account is the one bound to the key.
+        payer = request.get("payer")
+        if not isinstance(payer, dict) or (payer.get("bank_bin"), payer.get("account")) != (binding.bank_bin, binding.account):
+            return _error(403, "account-mismatch",
+                          "The payer account in the request is not the account bound to its signing key.")
+        # 4. The request is addressed to this acquirer.
+        aud = request.get("aud")
+        if not isinstance(aud, str) or normalise_audience(aud) not in self.audiences:
+            return _error(421, "wrong-audience",
+                          f"The request is addressed to {visible(str(aud), 80)}, not to this acquirer.")
+        idem, request_id = request.get("idempotency_key"), request.get("request_id")
+        if not isinstance(idem, str) or not isinstance(request_id, str) or not idem or not request_id:
+            return _refusal(400, result)
         settings = self.failures
-        attempt = self._next_attempt(idem)
+        attempt = self._next_attempt(binding.scope + "/" + idem)
         if settings.unavailable_rate and settings.draw(f"unavailable:{attempt}", idem) < settings.unavailable_rate:
-            return AcquirerAnswer(503, {"error": "unavailable", "idempotency_key": idem,
-                                        "message": "The acquirer is temporarily unavailable (injected failure)."})
-        existing = self.ledger.find(idem, request_id)
+            return _error(503, "unavailable", "The acquirer is temporarily unavailable (injected failure).")
+        # 5. Idempotency, scoped to the payer: the same token gets the first answer (409); another
+        #    token under the same key or request id gets 422 and learns nothing of the first.
+        token_sha = hashlib.sha256(_token_bytes(token)).hexdigest()
+        existing = self.ledger.find(binding.scope, idem, request_id)
         if existing is not None:
-            return _duplicate(*existing)
+            return _replay_or_conflict(existing, token_sha, idem)
+        # 6. Content: lifetime, QR agreement, limits, the key's retirement (verify_request's reasons).
         if not result.ok:
-            status = 422 if result.reason in UNPROCESSABLE_REASONS else 400
-            body = _rejection(result.reason, result.message, result.message_vi)
-            body.update(request_id=request_id, idempotency_key=idem)
-            return AcquirerAnswer(status, body)
-        reference = "ACQ-" + hashlib.sha256(f"{settings.seed}:{idem}".encode()).hexdigest()[:12].upper()
+            status = 403 if result.reason in KEY_STATE_REASONS else 422 if result.reason in UNPROCESSABLE_REASONS else 400
+            return _refusal(status, result, request_id=request_id, idempotency_key=idem)
+        # 7. The nonce: not used by an accepted request within its lifetime (checked again on insert).
+        if self.ledger.nonce_used(request["nonce"]):
+            return _error(422, "nonce-reused", "This nonce was already used by another request.",
+                          request_id=request_id, idempotency_key=idem)
+        # 8. Record, then answer.
+        reference = "ACQ-" + hashlib.sha256(f"{settings.seed}:{binding.scope}:{idem}".encode()).hexdigest()[:12].upper()
         body = {
             "request_id": request_id,
             "idempotency_key": idem,
@@ -259,113 +635,280 @@ class MockAcquirer:
         else:
             status = 201
             body.update(status="approved", message="Approved.", message_vi="Đã duyệt.")
-        inserted, stored_status, stored = self.ledger.insert_if_new(request, result.kid, token_text, status, body)
-        if not inserted:  # another connection recorded the same key in between
-            return _duplicate(stored_status, stored)
+        nonce_expires = int(_expiry(request, received).timestamp() + CLOCK_SKEW.total_seconds())
+        outcome, existing = self.ledger.insert_if_new(binding.scope, request, binding.kid, token_sha, status, body,
+                                                      nonce_expires)
+        if outcome == "exists":  # another connection recorded the same key in between
+            return _replay_or_conflict(existing, token_sha, idem)
+        if outcome == "nonce":
+            return _error(422, "nonce-reused", "This nonce was already used by another request.",
+                          request_id=request_id, idempotency_key=idem)
         answer = AcquirerAnswer(status, body)
         if settings.timeout_rate and settings.draw("timeout", idem) < settings.timeout_rate:
             answer.lost = True
             answer.delay_seconds = settings.timeout_seconds
         return answer
 
-    def _next_attempt(self, idem: str) -> int:
+    def _next_attempt(self, key: str) -> int:
         with self._attempts_lock:
-            n = self._attempts.get(idem, 0) + 1
-            self._attempts[idem] = n
+            n = self._attempts.get(key, 0) + 1
+            self._attempts[key] = n
             if len(self._attempts) > 100_000:  # bounded memory on long runs
                 self._attempts.clear()
             return n
 
 
-def _rejection(reason: str | None, message: str, message_vi: str) -> dict[str, Any]:
-    return {"status": "rejected", "error": reason, "message": message, "message_vi": message_vi}
+# --- checks -------------------------------------------------------------------------------------
+def weak_key_problem(jwk: Any) -> str | None:
+    """Why a public JWK may not be trusted (None when it may): core's rule (not an Ed25519 public
+    key, a small-order or non-canonical point...)."""
+    return public_key_problem(jwk)
 
 
-def _duplicate(first_status: int, first_body: dict[str, Any]) -> AcquirerAnswer:
-    body = {**first_body, "duplicate": True, "first_http_status": first_status}
-    return AcquirerAnswer(409, body, headers={"Idempotent-Replayed": "true"})
+def _verify(token: str | bytes, keys: VerificationKeys, now: datetime, limits: Limits):
+    """verify_request without an audience: this acquirer answers to several names (its URLs) and
+    checks ``aud`` itself, after the key binding (step 4 of ``_decide``)."""
+    return verify_request(token, keys, now=now, limits=limits)
 
 
-# --- HTTP -------------------------------------------------------------------------------------
+def _expiry(request: dict[str, Any], fallback: datetime) -> datetime:
+    try:
+        return parse_timestamp(request.get("expires_at"))
+    except (ValueError, TypeError):
+        return fallback + timedelta(minutes=5)
+
+
+def _enrolment_key(kid: str, payload: dict[str, Any]):
+    """The key an enrolment is checked with: the one it carries, if its thumbprint is the kid."""
+    key = public_key_of(payload.get("jwk"))
+    if key is None:
+        return None
+    try:
+        return key if jwk_thumbprint(payload["jwk"]) == kid else None
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+def _is_account_text(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= 34 and value.isascii() and value.isalnum()
+
+
+def _token_bytes(token: str | bytes) -> bytes:
+    if isinstance(token, str):
+        return token.encode("utf-8", "surrogatepass")
+    return bytes(token)
+
+
+def _replay_or_conflict(existing, token_sha: str, idem: str) -> AcquirerAnswer:
+    first_status, first_body, first_sha, first_idem, _ = existing
+    if hmac.compare_digest(first_sha, token_sha):
+        body = {**first_body, "duplicate": True, "first_http_status": first_status}
+        return AcquirerAnswer(409, body, headers={"Idempotent-Replayed": "true"})
+    if first_idem == idem:
+        return _error(422, "idempotency-key-reused",
+                      "This idempotency key was already used for a different request; use a new key.")
+    return _error(422, "request-id-reused", "This request id was already used for a different request.")
+
+
+def _refusal(status: int, result, **extra: str) -> AcquirerAnswer:
+    body = {"status": "rejected", "error": result.reason or "bad-request", "message": visible(result.message, 500),
+            "message_vi": visible(result.message_vi, 500)}
+    body.update({k: visible(v, 100) for k, v in extra.items()})
+    return AcquirerAnswer(status, body)
+
+
+def _error(status: int, code: str, message: str, **extra: str) -> AcquirerAnswer:
+    body = {"status": "rejected", "error": code, "message": message}
+    body.update({k: visible(v, 100) for k, v in extra.items()})
+    return AcquirerAnswer(status, body)
+
+
+def _now_text() -> str:
+    return format_timestamp(datetime.now(timezone.utc))
+
+
+# --- enrolment code -----------------------------------------------------------------------------
+def enrolment_code(ledger: Ledger, fixed: str | None = None) -> str:
+    """The acquirer's enrolment code: ``fixed`` (``--enrol-code``, then kept), else the one kept in the
+    ledger, else a new random one (created on first start and kept)."""
+    if fixed is not None:
+        if not (8 <= len(fixed) <= 128) or not fixed.isascii() or not fixed.isprintable() or " " in fixed:
+            raise ValueError("the enrolment code must be 8 to 128 printable ASCII characters without spaces")
+        ledger.set_setting("enrol_code", fixed)
+        return fixed
+    code = ledger.setting("enrol_code")
+    if not code:
+        code = secrets.token_urlsafe(ENROL_CODE_BYTES)
+        ledger.set_setting("enrol_code", code)
+    return code
+
+
+# --- HTTP ---------------------------------------------------------------------------------------
 def create_app(ledger_path: Path, failures: FailureSettings | None = None,
-               trusted_keys: list[dict[str, Any]] | None = None, limits: Limits | None = None):
-    """The Starlette application serving a MockAcquirer (``app.state.acquirer``)."""
+               trusted: list[TrustedKey] | None = None, limits: Limits | None = None, *,
+               audiences: list[str] | None = None, enrol_code: str | None = None,
+               open_enrolment: bool = False):
+    """The Starlette application serving a MockAcquirer (``app.state.acquirer``).
+
+    The enrolment code is ``enrol_code`` when given (and kept in the ledger), else the kept one, else
+    a new random one: ``app.state.acquirer.enrol_code``. ``AcquirerServer`` adds its own URL to the
+    audiences."""
     from starlette.applications import Starlette
     from starlette.requests import Request
-    from starlette.responses import JSONResponse
+    from starlette.responses import Response
     from starlette.routing import Route
 
-    acquirer = MockAcquirer(ledger_path, failures, trusted_keys, limits)
+    acquirer = MockAcquirer(ledger_path, failures, trusted, limits, audiences, open_enrolment=open_enrolment)
+    acquirer.enrol_code = enrolment_code(acquirer.ledger, enrol_code)
 
-    def respond(answer: AcquirerAnswer) -> JSONResponse:
-        return JSONResponse(answer.body, status_code=answer.http_status, headers=answer.headers or None)
+    def respond(answer: AcquirerAnswer) -> Response:
+        return json_response(answer.body, answer.http_status, answer.headers)
 
-    async def read_body(request: Request) -> bytes | None:
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    async def read_body(request: Request, limit: int) -> bytes | None:
+        declared = request.headers.get("content-length", "")
+        if declared.isascii() and declared.isdigit() and int(declared) > limit:
             return None
         chunks, size = [], 0
         async for chunk in request.stream():
             size += len(chunk)
-            if size > MAX_BODY_BYTES:
+            if size > limit:
                 return None
             chunks.append(chunk)
         return b"".join(chunks)
 
-    async def post_payment(request: Request) -> JSONResponse:
+    def too_large(limit: int) -> Response:
+        return respond(_error(413, "too-large", f"The body is larger than {limit} bytes."))
+
+    def media_problem(request: Request) -> Response | None:
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media != JOSE_MEDIA_TYPE:
-            return JSONResponse(
-                {"status": "rejected", "error": "unsupported-media-type",
-                 "message": f"Send the compact JWS with Content-Type: {JOSE_MEDIA_TYPE} (got {media or 'none'})."},
-                status_code=415,
-            )
-        body = await read_body(request)
+            return respond(_error(415, "unsupported-media-type",
+                                  f"Send the compact JWS with Content-Type: {JOSE_MEDIA_TYPE} "
+                                  f"(got {visible(media, 60) or 'none'})."))
+        return None
+
+    def authorization(request: Request) -> str | None:
+        value = request.headers.get("authorization")
+        return None if value is None else value[:MAX_HEADER_CHARS]
+
+    async def post_payment(request: Request) -> Response:
+        body = await read_body(request, MAX_BODY_BYTES)
         if body is None:
-            return JSONResponse({"status": "rejected", "error": "too-large",
-                                 "message": f"The body is larger than {MAX_BODY_BYTES} bytes."}, status_code=413)
+            return too_large(MAX_BODY_BYTES)
+        wrong_media = media_problem(request)
+        if wrong_media is not None:
+            return wrong_media
         answer = acquirer.submit(body.strip())
         if answer.delay_seconds:
             await asyncio.sleep(answer.delay_seconds)
         return respond(answer)
 
-    async def get_payment(request: Request) -> JSONResponse:
-        return respond(acquirer.lookup(request.path_params["request_id"]))
+    async def get_payment(request: Request) -> Response:
+        return respond(acquirer.lookup(request.path_params["request_id"], authorization(request)))
 
-    async def post_key(request: Request) -> JSONResponse:
-        body = await read_body(request)
-        try:
-            jwk = json.loads(body or b"")
-        except ValueError:
-            return JSONResponse({"error": "bad-key", "message": "The body is not a JSON JWK."}, status_code=400)
-        return respond(acquirer.enrol(jwk))
+    async def post_key(request: Request) -> Response:
+        body = await read_body(request, MAX_KEY_BODY_BYTES)
+        if body is None:
+            return too_large(MAX_KEY_BODY_BYTES)
+        wrong_media = media_problem(request)
+        if wrong_media is not None:
+            return wrong_media
+        return respond(acquirer.enrol(body.strip(), authorization(request)))
 
-    async def health(request: Request) -> JSONResponse:
-        return JSONResponse({"ok": True, "ledger": str(acquirer.ledger.path), "failures": asdict(acquirer.failures),
-                             "counts": acquirer.ledger.counts()})
+    async def get_key(request: Request) -> Response:
+        return respond(acquirer.key_status(request.path_params["kid"]))
+
+    async def revoke_key(request: Request) -> Response:
+        body = await read_body(request, MAX_KEY_BODY_BYTES)
+        if body is None:
+            return too_large(MAX_KEY_BODY_BYTES)
+        return respond(acquirer.revoke(request.path_params["kid"], body.strip(), authorization(request)))
+
+    async def health(request: Request) -> Response:
+        return json_response({"ok": True, "audiences": sorted(acquirer.audiences),
+                              "open_enrolment": acquirer.open_enrolment,
+                              "failures": asdict(acquirer.failures), "counts": acquirer.ledger.counts()})
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
         yield
         acquirer.close()
 
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.error("unexpected error on %s %s", request.method, visible(request.url.path, 100), exc_info=exc)
+        return json_response({"status": "rejected", "error": "bad-request",
+                              "message": "The acquirer could not process this request."}, 400)
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        status = getattr(exc, "status_code", 404)
+        code = {404: "not-found", 405: "method-not-allowed"}.get(status, "bad-request")
+        return json_response({"status": "rejected", "error": code, "message": f"HTTP {status}."},
+                             status if 400 <= status < 500 else 400)
+
     app = Starlette(
         routes=[
-            Route("/v1/payments", post_payment, methods=["POST"]),
-            Route("/v1/payments/{request_id}", get_payment, methods=["GET"]),
-            Route("/v1/keys", post_key, methods=["POST"]),
-            Route("/v1/health", health, methods=["GET"]),
+            Route("/v1/payments", _guarded(post_payment), methods=["POST"]),
+            Route("/v1/payments/{request_id}", _guarded(get_payment), methods=["GET"]),
+            Route("/v1/keys", _guarded(post_key), methods=["POST"]),
+            Route("/v1/keys/{kid}", _guarded(get_key), methods=["GET"]),
+            Route("/v1/keys/{kid}/revoke", _guarded(revoke_key), methods=["POST"]),
+            Route("/v1/health", _guarded(health), methods=["GET"]),
         ],
         lifespan=lifespan,
+        exception_handlers={Exception: unexpected, 404: not_found, 405: not_found},
     )
     app.state.acquirer = acquirer
     return app
 
 
+def _guarded(endpoint):
+    """Anything unexpected inside an endpoint becomes a clean 400 JSON answer (and a log line),
+    never a 500 and never a traceback to the client. The known causes are fixed where they arise."""
+    async def guarded(request):
+        try:
+            return await endpoint(request)
+        except (sqlite3.Error, OSError, MemoryError):
+            log.exception("acquirer storage failure")
+            return json_response({"status": "rejected", "error": "unavailable",
+                                  "message": "The acquirer cannot record anything right now."}, 503)
+        except Exception:  # noqa: BLE001 - the last line of defence, logged
+            log.exception("unexpected error in %s", endpoint.__name__)
+            return json_response({"status": "rejected", "error": "bad-request",
+                                  "message": "The acquirer could not process this request."}, 400)
+
+    guarded.__name__ = endpoint.__name__
+    return guarded
+
+
+def json_response(body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None):
+    """A JSON answer that can always be written: strings a stranger sent (ids, kids) that hold lone
+    surrogates or controls are escaped rather than crashing the encoder."""
+    from starlette.responses import Response
+
+    try:
+        data = json.dumps(body, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except (UnicodeEncodeError, ValueError, TypeError):
+        data = json.dumps(_escaped(body), ensure_ascii=False, allow_nan=False, default=str).encode("utf-8")
+    return Response(data, status_code=status, headers=headers or None, media_type="application/json")
+
+
+def _escaped(value: Any) -> Any:
+    if isinstance(value, str):
+        return visible(value)
+    if isinstance(value, dict):
+        return {visible(str(k)): _escaped(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_escaped(v) for v in value]
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
 class AcquirerServer:
     """Serve an app with uvicorn on a background thread (tests, benchmarks, embedded demos).
 
-    ``port=0`` picks a free port; ``url`` is the base URL once started."""
+    ``port=0`` picks a free port; ``url`` is the base URL once started, and is added to the app's
+    audiences (with ``localhost`` for a loopback address)."""
 
     def __init__(self, app, host: str = "127.0.0.1", port: int = 0):
         import uvicorn
@@ -374,6 +917,10 @@ class AcquirerServer:
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
         self.host, self.port = self._socket.getsockname()[:2]
+        acquirer = getattr(getattr(app, "state", None), "acquirer", None)
+        if isinstance(acquirer, MockAcquirer):
+            for audience in served_audiences(self.host, self.port):
+                acquirer.add_audience(audience)
         config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=1)
         self.server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self._socket]},
@@ -402,3 +949,19 @@ class AcquirerServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def served_audiences(host: str, port: int) -> list[str]:
+    """The ``aud`` values a server on host:port answers to: its URL, plus the other loopback names."""
+    shown = f"[{host}]" if ":" in host else host
+    names = [f"http://{shown}:{port}"]
+    if host in ("127.0.0.1", "localhost", "::1"):
+        names += [f"http://127.0.0.1:{port}", f"http://localhost:{port}", f"http://[::1]:{port}"]
+    return list(dict.fromkeys(names))
+
+
+__all__ = [
+    "AcquirerAnswer", "AcquirerServer", "EMBEDDED_AUDIENCE", "ERROR_TABLE", "FailureSettings", "JOSE_MEDIA_TYPE",
+    "KeyBinding", "Ledger", "MAX_BODY_BYTES", "MockAcquirer", "TrustedKey", "create_app", "enrolment_code",
+    "json_response", "payer_scope", "served_audiences", "weak_key_problem",
+]

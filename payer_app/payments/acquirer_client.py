@@ -1,7 +1,10 @@
 """Talking to an acquirer: over HTTP (httpx) or in-process (the embedded mock).
 
-Both clients have the same methods; network trouble of any kind (refused, reset, timeout, a 5xx)
-raises ``AcquirerUnavailable`` so the caller can keep the payment pending and retry later.
+Both clients have the same methods. No answer at all (refused, reset, timeout) raises
+``AcquirerUnavailable``; an answer that is a server error (5xx) or unreadable raises its subclass
+``AcquirerError`` carrying the HTTP status, so the payer records "acquirer error (HTTP 503)" rather
+than "no answer". Either way the outcome is unknown and the request stays pending.
+Answers are read with a size cap and ``loads_untrusted``: the acquirer is a stranger too.
 """
 
 from __future__ import annotations
@@ -9,18 +12,37 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import httpx
 
+from payer_app.core.display_text import visible
+from payer_app.core.keystore import SigningKey
 from payer_app.core.request import Limits
-from payer_app.payments.acquirer import JOSE_MEDIA_TYPE, FailureSettings, MockAcquirer
+from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
+from payer_app.payments.acquirer import JOSE_MEDIA_TYPE, FailureSettings, MockAcquirer, TrustedKey
+from payer_app.payments.enrolment import (
+    EMBEDDED_AUDIENCE,
+    enrolment_token,
+    lookup_token,
+    normalise_audience,
+    revocation_token,
+)
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
+MAX_ANSWER_BYTES = 256 * 1024
 
 
 class AcquirerUnavailable(Exception):
     """The acquirer could not be reached or did not answer in time; the outcome is unknown."""
+
+
+class AcquirerError(AcquirerUnavailable):
+    """The acquirer answered, but with a server error (5xx) or something unreadable."""
+
+    def __init__(self, message: str, http_status: int | None):
+        super().__init__(message)
+        self.http_status = http_status
 
 
 @dataclass(frozen=True)
@@ -41,6 +63,10 @@ class HttpAcquirerClient:
     def description(self) -> str:
         return self.base_url
 
+    @property
+    def audience(self) -> str:
+        return normalise_audience(self.base_url)
+
     def close(self) -> None:
         self._http.close()
 
@@ -48,42 +74,71 @@ class HttpAcquirerClient:
         return self._call("POST", "/v1/payments", content=jws.encode("ascii"),
                           headers={"Content-Type": JOSE_MEDIA_TYPE})
 
-    def lookup(self, request_id: str) -> AcquirerReply:
-        return self._call("GET", f"/v1/payments/{request_id}")
+    def lookup(self, request_id: str, key: SigningKey) -> AcquirerReply:
+        token = lookup_token(key, request_id, self.audience)
+        return self._call("GET", f"/v1/payments/{request_id}", headers={"Authorization": f"JWS {token}"})
 
-    def enrol(self, jwk: dict[str, Any]) -> AcquirerReply:
-        return self._call("POST", "/v1/keys", json=jwk)
+    def key_status(self, kid: str) -> AcquirerReply:
+        return self._call("GET", f"/v1/keys/{kid}")
+
+    def enrol(self, key: SigningKey, account: str, bank_bin: str, code: str | None = None,
+              endorsed_by: SigningKey | None = None) -> AcquirerReply:
+        token = enrolment_token(key, account, bank_bin, self.audience, endorsed_by=endorsed_by)
+        headers = {"Content-Type": JOSE_MEDIA_TYPE}
+        if code is not None:
+            headers["Authorization"] = f"Bearer {code}"
+        return self._call("POST", "/v1/keys", content=token.encode("ascii"), headers=headers)
+
+    def revoke(self, kid: str, signer: SigningKey | None = None, code: str | None = None) -> AcquirerReply:
+        headers = {"Content-Type": JOSE_MEDIA_TYPE}
+        content = b""
+        if code is not None:
+            headers["Authorization"] = f"Bearer {code}"
+        elif signer is not None:
+            content = revocation_token(signer, kid, self.audience).encode("ascii")
+        return self._call("POST", f"/v1/keys/{kid}/revoke", content=content, headers=headers)
 
     def _call(self, method: str, path: str, **kwargs) -> AcquirerReply:
         try:
-            response = self._http.request(method, path, **kwargs)
+            with self._http.stream(method, path, **kwargs) as response:
+                data = bytearray()
+                for chunk in response.iter_bytes():
+                    data += chunk
+                    if len(data) > MAX_ANSWER_BYTES:
+                        raise AcquirerError(f"{self.base_url} answered {response.status_code} with more than "
+                                            f"{MAX_ANSWER_BYTES} bytes", response.status_code)
+                status = response.status_code
         except httpx.TimeoutException:
             raise AcquirerUnavailable(f"{self.base_url} did not answer in time") from None
         except httpx.HTTPError as exc:
-            raise AcquirerUnavailable(f"cannot reach {self.base_url}: {exc}") from None
-        if response.status_code >= 500:
-            raise AcquirerUnavailable(f"{self.base_url} answered {response.status_code}: {_short(response.text)}")
+            raise AcquirerUnavailable(f"cannot reach {self.base_url}: {visible(str(exc), 200)}") from None
         try:
-            body = response.json()
-        except ValueError:
-            raise AcquirerUnavailable(
-                f"{self.base_url} answered {response.status_code} with something that is not JSON"
-            ) from None
+            body = loads_untrusted(bytes(data), max_bytes=MAX_ANSWER_BYTES, what="the answer")
+        except UntrustedJSONError:
+            body = None
+        if status >= 500:
+            detail = body.get("message") if isinstance(body, dict) else _short(bytes(data))
+            raise AcquirerError(f"{self.base_url} answered {status}: {visible(str(detail or ''), 200)}", status)
         if not isinstance(body, dict):
-            raise AcquirerUnavailable(f"{self.base_url} answered {response.status_code} with an unexpected body")
-        return AcquirerReply(response.status_code, body)
+            raise AcquirerError(f"{self.base_url} answered {status} with something that is not a JSON object", status)
+        return AcquirerReply(status, body)
 
 
 class EmbeddedAcquirerClient:
     """The mock acquirer running inside this process (same logic and ledger code as the HTTP one).
 
+    It trusts only the local payer's own keys, bound to the local payer account: ``local_keys()``
+    gives them (with their retirement times) and is asked again before each payment, so a key
+    rotated in another process is known at once. There is no enrolment.
     Injected latency is slept; an injected timeout raises AcquirerUnavailable after the payment was
     recorded, exactly like a lost HTTP answer."""
 
     def __init__(self, ledger_path: Path, failures: FailureSettings | None = None,
-                 timeout: float = DEFAULT_TIMEOUT_SECONDS, limits: Limits | None = None):
-        self.acquirer = MockAcquirer(ledger_path, failures, limits=limits)
+                 timeout: float = DEFAULT_TIMEOUT_SECONDS, limits: Limits | None = None,
+                 local_keys: Callable[[], list[TrustedKey]] | None = None):
+        self.acquirer = MockAcquirer(ledger_path, failures, limits=limits, audiences=[EMBEDDED_AUDIENCE])
         self.timeout = timeout
+        self._local_keys = local_keys
 
     def __repr__(self) -> str:
         return f"EmbeddedAcquirerClient({str(self.acquirer.ledger.path)!r})"
@@ -92,10 +147,20 @@ class EmbeddedAcquirerClient:
     def description(self) -> str:
         return "embedded"
 
+    @property
+    def audience(self) -> str:
+        return EMBEDDED_AUDIENCE
+
     def close(self) -> None:
         self.acquirer.close()
 
+    def refresh_keys(self) -> None:
+        """Trust the local payer's keys as they are now (raises ValueError for an unusable one)."""
+        if self._local_keys is not None:
+            self.acquirer.trust(self._local_keys())
+
     def submit(self, jws: str) -> AcquirerReply:
+        self.refresh_keys()
         answer = self.acquirer.submit(jws)
         if answer.lost:
             time.sleep(min(answer.delay_seconds, self.timeout, 0.05))
@@ -103,16 +168,17 @@ class EmbeddedAcquirerClient:
         if answer.delay_seconds:
             time.sleep(min(answer.delay_seconds, self.timeout))
         if answer.http_status >= 500:
-            raise AcquirerUnavailable(f"the embedded acquirer answered {answer.http_status}: "
-                                      f"{answer.body.get('message')}")
+            raise AcquirerError(f"the embedded acquirer answered {answer.http_status}: "
+                                f"{answer.body.get('message')}", answer.http_status)
         return AcquirerReply(answer.http_status, answer.body)
 
-    def lookup(self, request_id: str) -> AcquirerReply:
-        answer = self.acquirer.lookup(request_id)
+    def lookup(self, request_id: str, key: SigningKey) -> AcquirerReply:
+        answer = self.acquirer.lookup(request_id, f"JWS {lookup_token(key, request_id, EMBEDDED_AUDIENCE)}")
         return AcquirerReply(answer.http_status, answer.body)
 
-    def enrol(self, jwk: dict[str, Any]) -> AcquirerReply:
-        answer = self.acquirer.enrol(jwk)
+    def key_status(self, kid: str) -> AcquirerReply:
+        self.refresh_keys()
+        answer = self.acquirer.key_status(kid)
         return AcquirerReply(answer.http_status, answer.body)
 
 
@@ -133,6 +199,6 @@ def wait_until_serving(url: str, process=None, timeout: float = 30.0) -> None:
         time.sleep(0.1)
 
 
-def _short(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
+def _short(data: bytes, limit: int = 200) -> str:
+    text = " ".join(data.decode("utf-8", "replace").split())
     return text if len(text) <= limit else text[:limit] + "…"

@@ -113,13 +113,15 @@ class History:
                 )
         return self.get(request["request_id"])
 
-    def record_attempt(self, request_id: str, message: str) -> None:
-        """A send that got no answer: still pending, one more attempt."""
+    def record_attempt(self, request_id: str, message: str, http_status: int | None = None) -> None:
+        """A send without a final answer (none at all, or an acquirer error such as a 5xx, whose
+        status is kept in ``http_status``): still pending, one more attempt."""
         with self._lock:
             with self._transaction():
                 self._db.execute(
-                    "UPDATE requests SET attempts = attempts + 1, message = ?, updated_at = ? WHERE request_id = ?",
-                    (message, _now(), request_id),
+                    "UPDATE requests SET attempts = attempts + 1, message = ?, http_status = ?, updated_at = ? "
+                    "WHERE request_id = ?",
+                    (message, http_status, _now(), request_id),
                 )
 
     def record_outcome(self, request_id: str, status: str, http_status: int | None,

@@ -4,12 +4,19 @@ The GUI and the CLI both go through ``PaymentService``:
 
     service = PaymentService()                       # embedded mock acquirer
     service = PaymentService(acquirer_url="http://127.0.0.1:8765")
+    service.enrol(code="...")                        # once per key and HTTP acquirer
     outcome = service.pay(parse_payload(text), amount=250_000, note="Tien dien")
     outcome.status  # "approved" | "declined" | "pending" | "rejected"
 
 Nothing is lost: the signed request is written to history (one transaction) before it is sent; a
-network error or a crash leaves it ``pending`` and ``retry_pending()`` re-sends the same signed
-request, so the acquirer sees the same idempotency key and answers with its first decision.
+network error, a 5xx answer or a crash leaves it ``pending`` and ``retry_pending()`` re-sends the same
+signed request to the acquirer it was first sent to (its ``aud``), so that acquirer sees the same
+token and answers with its first decision.
+
+Refusals that leave nothing pending raise typed errors (``payer_app.payments.errors``):
+``RequestError`` (bad input), ``KeyNotAccepted`` (the HTTP acquirer does not know or no longer
+accepts the current key: checked before anything is signed), ``EnrolmentRefused``,
+``RetryTargetRefused``; ``KeyStoreError`` (core) for unusable key files.
 """
 
 from __future__ import annotations
@@ -19,23 +26,41 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from payer_app.core.keystore import KeyStore
+from payer_app.core.display_text import visible
+from payer_app.core.keystore import KeyStore, SigningKey
 from payer_app.core.payload import ParsedPayload
 from payer_app.core.request import Limits, PayerInfo, PaymentRequest, build_request
 from payer_app.core.signing import decode_unverified, sign_request
-from payer_app.payments.acquirer import FailureSettings
+from payer_app.payments.acquirer import FailureSettings, TrustedKey
 from payer_app.payments.acquirer_client import (
     DEFAULT_TIMEOUT_SECONDS,
+    AcquirerError,
     AcquirerReply,
     AcquirerUnavailable,
     EmbeddedAcquirerClient,
     HttpAcquirerClient,
 )
+from payer_app.payments.enrolment import EMBEDDED_AUDIENCE, normalise_audience
+from payer_app.payments.errors import (
+    EnrolmentRefused,
+    KeyNotAccepted,
+    PaymentSetupError,
+    RetryTargetRefused,
+)
 from payer_app.payments.history import HISTORY_FILE, History, HistoryEntry
 from payer_app.payments.sqlite_store import IN_MEMORY
 
+__all__ = [
+    "EMBEDDED", "EMBEDDED_LEDGER_FILE", "EnrolmentRefused", "EnrolmentResult", "KeyNotAccepted", "OUTCOME_STATUSES",
+    "PaymentOutcome", "PaymentService", "PaymentSetupError", "RetryTargetRefused", "KEY_REFUSAL_REASONS",
+]
+
+EMBEDDED = "embedded"  # the acquirer description of the embedded mock (history's ``acquirer`` column)
 EMBEDDED_LEDGER_FILE = "embedded-acquirer.sqlite3"
 OUTCOME_STATUSES = ("approved", "declined", "pending", "rejected")
+# Rejections that are about the signing key, not the payment: the window and the CLI say what to do.
+KEY_REFUSAL_REASONS = frozenset({"key-not-enrolled", "key-revoked", "key-retired", "account-mismatch"})
+ENROL_HINT = "payer-app keys enrol --acquirer {url} --code CODE"
 
 
 @dataclass
@@ -47,26 +72,49 @@ class PaymentOutcome:
     http_status: int | None
     message: str
     message_vi: str = ""
-    duplicate: bool = False  # the acquirer had already seen this idempotency key (409)
+    duplicate: bool = False  # the acquirer had already answered this very token (409)
     reason: str | None = None  # the acquirer's error code for rejections
+    # Why a pending outcome is pending: "no-answer" (unreachable, timed out), "acquirer-error"
+    # (a 5xx or unreadable answer, ``http_status`` says which), "unconfirmed-duplicate" (a 409 that
+    # does not name this request), "wrong-acquirer" (re-sent with --force and refused there).
+    pending_reason: str | None = None
+    acquirer: str = EMBEDDED
 
     @property
     def request_id(self) -> str:
         return self.request["request_id"]
 
+    @property
+    def key_refused(self) -> bool:
+        """The acquirer refused the signing key itself (not enrolled, revoked, retired, other account)."""
+        return self.status == "rejected" and self.reason in KEY_REFUSAL_REASONS
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "status": self.status,
             "request_id": self.request_id,
+            "acquirer": self.acquirer,
             "acquirer_reference": self.acquirer_reference,
             "http_status": self.http_status,
             "duplicate": self.duplicate,
             "reason": self.reason,
+            "pending_reason": self.pending_reason,
             "message": self.message,
             "message_vi": self.message_vi,
             "request": self.request,
             "jws": self.jws,
         }
+
+
+@dataclass(frozen=True)
+class EnrolmentResult:
+    acquirer: str
+    kid: str
+    created: bool  # False: the key was already enrolled for this account
+    status: str  # the key's state at the acquirer: active | retired | revoked
+    retired_kid: str | None  # the key this enrolment retired (rotation by endorsement)
+    message: str
+    message_vi: str
 
 
 class PaymentService:
@@ -91,17 +139,18 @@ class PaymentService:
         self.keystore = KeyStore(self.home)
         self.limits = limits or Limits()
         self.payer = payer or PayerInfo()
-        self.acquirer_url = acquirer_url
+        self.acquirer_url = acquirer_url or None
         self._failures = failures
         self._timeout = timeout
         self._history = History(self.home / HISTORY_FILE if keep_history else IN_MEMORY)
-        self._client: HttpAcquirerClient | EmbeddedAcquirerClient | None = None
-        self._enrolled: set[str] = set()
+        self._clients: dict[str, HttpAcquirerClient | EmbeddedAcquirerClient] = {}
+        self._accepted_keys: set[tuple[str, str]] = set()  # (acquirer audience, kid) known to be active
         self._lock = threading.Lock()
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
         self._history.close()
 
     def __enter__(self) -> "PaymentService":
@@ -110,27 +159,61 @@ class PaymentService:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    @property
+    def acquirer_description(self) -> str:
+        return self.acquirer_url or EMBEDDED
+
+    @property
+    def audience(self) -> str:
+        """The ``aud`` of requests for this service's acquirer: its normalised URL, or ``embedded``."""
+        return audience_of(self.acquirer_description)
+
     # --- the payment flow ---------------------------------------------------------------------
-    def preview(self, parsed: ParsedPayload, amount: int | None, note: str = "") -> PaymentRequest:
+    def preview(self, parsed: ParsedPayload, amount: int | None, note: str = "",
+                key: SigningKey | None = None) -> PaymentRequest:
         """The request ``pay`` would send (raises RequestError like ``pay``); nothing is signed or stored."""
-        key_id = self.keystore.current().kid
-        payer = PayerInfo(self.payer.account, self.payer.bank_bin, key_id)
-        return build_request(parsed, amount, note, payer=payer, limits=self.limits)
+        key = key or self.keystore.current()
+        payer = PayerInfo(self.payer.account, self.payer.bank_bin, key.kid)
+        return build_request(parsed, amount, note, payer=payer, limits=self.limits, audience=self.audience)
 
     def pay(self, parsed: ParsedPayload, amount: int | None, note: str = "") -> PaymentOutcome:
-        """Build, sign, record as pending, send, record the answer. Raises RequestError for bad input."""
-        request = self.preview(parsed, amount, note)
-        jws = sign_request(request, self.keystore)
+        """Build, sign, record as pending, send, record the answer.
+
+        Raises RequestError for bad input, KeyNotAccepted when the HTTP acquirer does not accept the
+        current key (nothing is recorded then), KeyStoreError for unusable key files."""
+        key = self.keystore.current()  # one key object for the preview and the signature
+        request = self.preview(parsed, amount, note, key=key)
+        self._require_key_accepted(key)
+        jws = sign_request(request, key)
         body = request.to_dict()
         self._history.record_pending(body, jws, self.acquirer_description)
-        return self._send(body, jws)
+        return self._send(body, jws, self.acquirer_description)
 
-    def retry_pending(self) -> list[PaymentOutcome]:
-        """Re-send every pending request (oldest first) with its original signature and idempotency key."""
+    def retry_pending(self, acquirer_url: str | None = None, force: bool = False) -> list[PaymentOutcome]:
+        """Re-send every pending request (oldest first), same signature and idempotency key, to the
+        acquirer it was first sent to. ``acquirer_url`` names the acquirer the caller expects: when
+        a pending request was first sent elsewhere, RetryTargetRefused is raised (nothing sent)
+        unless ``force``, which sends everything to ``acquirer_url`` (whose ``aud`` check will
+        normally refuse it: one payment, one acquirer)."""
+        pending = self._history.pending()
+        if acquirer_url is not None:
+            target = audience_of(acquirer_url)
+            elsewhere = [e for e in pending if audience_of(e.acquirer) != target]
+            if elsewhere and not force:
+                first = elsewhere[0]
+                raise RetryTargetRefused(
+                    "other-acquirer",
+                    f"{len(elsewhere)} pending request(s) were first sent to another acquirer (e.g. "
+                    f"{first.request_id} to {visible(first.acquirer, 100)}); re-send them there (no --acquirer), "
+                    "or add --force to send them to this one anyway.",
+                    f"{len(elsewhere)} yêu cầu đang chờ đã được gửi tới ngân hàng khác (ví dụ {first.request_id} tới "
+                    f"{visible(first.acquirer, 100)}); hãy gửi lại tới đó, hoặc thêm --force.",
+                )
         outcomes = []
-        for entry in self._history.pending():
+        for entry in pending:
             request = decode_unverified(entry.jws) or {"request_id": entry.request_id}
-            outcomes.append(self._send(request, entry.jws))
+            destination = acquirer_url if (acquirer_url is not None and force) else entry.acquirer
+            outcomes.append(self._send(request, entry.jws, destination, original=entry.acquirer))
         return outcomes
 
     def history(self, limit: int = 50) -> list[HistoryEntry]:
@@ -139,69 +222,223 @@ class PaymentService:
     def entry(self, request_id: str) -> HistoryEntry | None:
         return self._history.get(request_id)
 
-    @property
-    def acquirer_description(self) -> str:
-        return self.acquirer_url or "embedded"
+    # --- keys at the acquirer -----------------------------------------------------------------
+    def enrol(self, code: str | None = None, acquirer_url: str | None = None,
+              endorsed_by: SigningKey | None = None) -> EnrolmentResult:
+        """Enrol the current key at the HTTP acquirer (``acquirer_url`` or the service's), bound to
+        this payer's account, with the acquirer's enrolment ``code`` or, for a rotation, endorsed by
+        the previous key (``endorsed_by``). Raises EnrolmentRefused (the acquirer said no: bad code,
+        key bound to another account...), AcquirerUnavailable (no answer), KeyStoreError,
+        PaymentSetupError("no-acquirer") when there is no HTTP acquirer to enrol at."""
+        url = acquirer_url or self.acquirer_url
+        if not url:
+            raise PaymentSetupError("no-acquirer", "The embedded acquirer needs no enrolment; give an acquirer URL.",
+                                    "Ngân hàng nhúng không cần đăng ký khóa; hãy nhập địa chỉ ngân hàng.")
+        key = self.keystore.current()
+        client = self._client(url)
+        reply = client.enrol(key, self.payer.account, self.payer.bank_bin, code=code, endorsed_by=endorsed_by)
+        body = reply.body
+        if reply.http_status not in (200, 201):
+            error = str(body.get("error") or f"http-{reply.http_status}")
+            message = visible(str(body.get("message") or f"The acquirer answered {reply.http_status}."), 300)
+            raise EnrolmentRefused(
+                visible(error, 60), f"{visible(url, 100)} refused to enrol key {key.kid} ({visible(error, 60)}): {message}",
+                f"{visible(url, 100)} từ chối đăng ký khóa {key.kid} ({visible(error, 60)}): {message}",
+                http_status=reply.http_status,
+            )
+        status = str(body.get("status") or "active")
+        if status == "active":
+            self._accepted_keys.add((audience_of(url), key.kid))
+        retired = body.get("retired_kid") if isinstance(body.get("retired_kid"), str) else None
+        created = reply.http_status == 201
+        return EnrolmentResult(
+            url, key.kid, created, status, retired,
+            f"Key {key.kid} is {'now' if created else 'already'} enrolled at {visible(url, 100)} for account "
+            f"{self.payer.bank_bin}/{self.payer.account}.",
+            f"Khóa {key.kid} {'đã được' if created else 'đã'} đăng ký tại {visible(url, 100)} cho tài khoản "
+            f"{self.payer.bank_bin}/{self.payer.account}.",
+        )
+
+    def key_status(self, acquirer_url: str | None = None) -> str:
+        """The current key's state at the acquirer: ``active``, ``retired``, ``revoked`` or
+        ``not-enrolled``. Raises AcquirerUnavailable when the acquirer does not answer."""
+        url = acquirer_url or self.acquirer_description
+        reply = self._client(url).key_status(self.keystore.current().kid)
+        if reply.http_status == 404:
+            return "not-enrolled"
+        if reply.http_status != 200:
+            raise AcquirerError(f"{visible(url, 100)} answered {reply.http_status} to a key status query",
+                                reply.http_status)
+        return str(reply.body.get("status") or "unknown")
+
+    def revoke_key(self, kid: str, acquirer_url: str | None = None, code: str | None = None) -> str:
+        """Revoke ``kid`` at the HTTP acquirer, signed by the current key (of the same account) or
+        with the enrolment ``code``. Returns the key's new state; raises EnrolmentRefused."""
+        url = acquirer_url or self.acquirer_url
+        if not url:
+            raise PaymentSetupError("no-acquirer", "Revoking a key needs an acquirer URL.",
+                                    "Thu hồi khóa cần địa chỉ ngân hàng.")
+        client = self._client(url)
+        reply = client.revoke(kid, signer=None if code else self.keystore.current(), code=code)
+        if reply.http_status != 200:
+            error = visible(str(reply.body.get("error") or reply.http_status), 60)
+            message = visible(str(reply.body.get("message") or ""), 300)
+            raise EnrolmentRefused(error, f"{visible(url, 100)} refused to revoke {visible(kid, 60)} ({error}): {message}",
+                                   http_status=reply.http_status)
+        self._accepted_keys.discard((audience_of(url), kid))
+        return str(reply.body.get("status") or "revoked")
 
     # --- internals ----------------------------------------------------------------------------
-    def _acquirer(self):
+    def _client(self, acquirer: str):
+        """The client for an acquirer description (a URL, or ``embedded``), made once."""
+        name = audience_of(acquirer)
         with self._lock:
-            if self._client is None:
-                if self.acquirer_url:
-                    self._client = HttpAcquirerClient(self.acquirer_url, timeout=self._timeout)
-                else:
-                    # The embedded acquirer applies the payer's limits: one setting for the demo.
-                    self._client = EmbeddedAcquirerClient(
-                        self.home / EMBEDDED_LEDGER_FILE, self._failures, timeout=self._timeout, limits=self.limits
+            client = self._clients.get(name)
+            if client is None:
+                if name == EMBEDDED_AUDIENCE:
+                    # The embedded acquirer applies the payer's limits (one setting for the demo) and
+                    # trusts only this payer's own keys, bound to this payer's account.
+                    client = EmbeddedAcquirerClient(
+                        self.home / EMBEDDED_LEDGER_FILE, self._failures, timeout=self._timeout,
+                        limits=self.limits, local_keys=self._local_keys,
                     )
-            return self._client
+                else:
+                    client = HttpAcquirerClient(acquirer, timeout=self._timeout)
+                self._clients[name] = client
+            return client
 
-    def _enrol_keys(self, client) -> None:
-        """Register this payer's public keys with the acquirer (the mock's device binding)."""
-        for jwk in self.keystore.verification_keys():
-            if jwk["kid"] in self._enrolled:
-                continue
-            reply = client.enrol(jwk)
-            if reply.http_status not in (200, 201):
-                raise AcquirerUnavailable(f"the acquirer refused the payer key: {reply.body.get('message')}")
-            self._enrolled.add(jwk["kid"])
+    def _local_keys(self) -> list[TrustedKey]:
+        return [TrustedKey(jwk, self.payer.bank_bin, self.payer.account, jwk.get("retired_at"))
+                for jwk in self.keystore.verification_keys()]
 
-    def _send(self, request: dict[str, Any], jws: str) -> PaymentOutcome:
+    def _require_key_accepted(self, key: SigningKey) -> None:
+        """Before signing for an HTTP acquirer: is the key enrolled and active there? Unknown when the
+        acquirer does not answer (the payment then goes ahead and stays pending)."""
+        if not self.acquirer_url:
+            return
+        audience = self.audience
+        if (audience, key.kid) in self._accepted_keys:
+            return
+        try:
+            reply = self._client(self.acquirer_url).key_status(key.kid)
+        except AcquirerUnavailable:
+            return
+        state = reply.body.get("status") if reply.http_status == 200 else None
+        if state == "active":
+            self._accepted_keys.add((audience, key.kid))
+            return
+        url = visible(self.acquirer_url, 100)
+        if reply.http_status == 404:
+            raise KeyNotAccepted(
+                "key-not-enrolled",
+                f"Your signing key {key.kid} is not enrolled at {url}. Enrol it first: "
+                f"{ENROL_HINT.format(url=url)} (the code is printed by `payer-app acquirer serve`).",
+                f"Khóa ký {key.kid} chưa được đăng ký tại {url}. Hãy đăng ký trước: {ENROL_HINT.format(url=url)}.",
+                acquirer=self.acquirer_url,
+            )
+        if state in ("retired", "revoked"):
+            raise KeyNotAccepted(
+                f"key-{state}",
+                f"Your signing key {key.kid} is {state} at {url}. Make a new key with `payer-app keys rotate`, "
+                f"then enrol it: {ENROL_HINT.format(url=url)}.",
+                f"Khóa ký {key.kid} đã bị {'thu hồi' if state == 'revoked' else 'ngừng dùng'} tại {url}. Hãy tạo khóa "
+                f"mới (`payer-app keys rotate`) rồi đăng ký: {ENROL_HINT.format(url=url)}.",
+                acquirer=self.acquirer_url,
+            )
+        # Any other answer: not a reason to refuse here; the payment itself will say.
+
+    def _send(self, request: dict[str, Any], jws: str, acquirer: str, original: str | None = None) -> PaymentOutcome:
         request_id = request["request_id"]
         try:
-            client = self._acquirer()
-            self._enrol_keys(client)
+            client = self._client(acquirer)
             reply = client.submit(jws)
+        except AcquirerError as exc:
+            code = f" (HTTP {exc.http_status})" if exc.http_status else ""
+            message = f"Acquirer error{code}: {exc}; the outcome is unknown, the request is kept and will be re-sent."
+            self._history.record_attempt(request_id, message, http_status=exc.http_status)
+            return PaymentOutcome(
+                request, jws, "pending", None, exc.http_status, message,
+                f"Lỗi từ ngân hàng thanh toán{code}: {exc}; chưa rõ kết quả, yêu cầu được lưu và sẽ gửi lại.",
+                pending_reason="acquirer-error", acquirer=acquirer,
+            )
         except AcquirerUnavailable as exc:
             message = f"No answer from the acquirer ({exc}); the request is kept and will be re-sent."
             self._history.record_attempt(request_id, message)
             return PaymentOutcome(
                 request, jws, "pending", None, None, message,
                 f"Chưa có phản hồi từ ngân hàng thanh toán ({exc}); yêu cầu được lưu và sẽ gửi lại.",
+                pending_reason="no-answer", acquirer=acquirer,
             )
-        outcome = _outcome_from_reply(request, jws, reply)
-        self._history.record_outcome(request_id, outcome.status, outcome.http_status,
-                                     outcome.acquirer_reference, outcome.message)
+        except ValueError as exc:  # a local key the embedded acquirer cannot trust
+            raise PaymentSetupError("bad-local-key", f"The local key set is unusable: {visible(str(exc), 200)}",
+                                    f"Bộ khóa trên máy không dùng được: {visible(str(exc), 200)}") from None
+        outcome = _outcome_from_reply(request, jws, reply, acquirer)
+        if original is not None and audience_of(original) != audience_of(acquirer) and \
+                outcome.status == "rejected" and outcome.reason == "wrong-audience":
+            # Forced to another acquirer, which (rightly) refused it: the first acquirer's answer is
+            # still the one that counts, so the request stays pending for it.
+            outcome.status, outcome.pending_reason = "pending", "wrong-acquirer"
+            self._history.record_attempt(request_id, f"{visible(acquirer, 100)} refused it: {outcome.message}",
+                                         http_status=outcome.http_status)
+            return outcome
+        if outcome.status == "pending":
+            self._history.record_attempt(request_id, outcome.message, http_status=outcome.http_status)
+        else:
+            self._history.record_outcome(request_id, outcome.status, outcome.http_status,
+                                         outcome.acquirer_reference, outcome.message)
+        if outcome.reason in ("key-not-enrolled", "key-revoked", "key-retired"):
+            self._accepted_keys = {k for k in self._accepted_keys if k[1] != request.get("payer", {}).get("key_id")}
         return outcome
 
 
-def _outcome_from_reply(request: dict[str, Any], jws: str, reply: AcquirerReply) -> PaymentOutcome:
+def audience_of(acquirer: str) -> str:
+    """The ``aud`` for an acquirer description: ``embedded`` or the normalised URL."""
+    return EMBEDDED_AUDIENCE if acquirer in (EMBEDDED, EMBEDDED_AUDIENCE, "", None) else normalise_audience(acquirer)
+
+
+def _names_this_request(body: dict[str, Any], request: dict[str, Any]) -> bool:
+    """A 409 counts as this request's outcome only when it names this request id and amount."""
+    amount = body.get("amount")
+    own = request.get("amount")
+    return (body.get("request_id") == request.get("request_id") and isinstance(amount, dict)
+            and isinstance(own, dict) and amount.get("value") == own.get("value")
+            and amount.get("currency") == own.get("currency"))
+
+
+def _outcome_from_reply(request: dict[str, Any], jws: str, reply: AcquirerReply, acquirer: str) -> PaymentOutcome:
     body = reply.body
-    message = str(body.get("message") or "")
-    message_vi = str(body.get("message_vi") or "")
+    message = visible(str(body.get("message") or ""), 500)
+    message_vi = visible(str(body.get("message_vi") or ""), 500)
     reference = body.get("acquirer_reference")
+    reference = visible(reference, 60) if isinstance(reference, str) else None
     if reply.http_status == 201:
-        return PaymentOutcome(request, jws, "approved", reference, 201, message, message_vi)
+        return PaymentOutcome(request, jws, "approved", reference, 201, message, message_vi, acquirer=acquirer)
     if reply.http_status == 402:
         return PaymentOutcome(request, jws, "declined", reference, 402, message, message_vi,
-                              reason=body.get("reason"))
-    if reply.http_status == 409 and body.get("status") in ("approved", "declined"):
+                              reason=_text_or_none(body.get("reason")), acquirer=acquirer)
+    if reply.http_status == 409:
+        if body.get("status") in ("approved", "declined") and _names_this_request(body, request):
+            return PaymentOutcome(
+                request, jws, body["status"], reference, 409,
+                f"Already processed: {message}".strip(), f"Đã xử lý trước đó: {message_vi}".strip(),
+                duplicate=True, reason=_text_or_none(body.get("reason")), acquirer=acquirer,
+            )
         return PaymentOutcome(
-            request, jws, body["status"], reference, 409,
-            f"Already processed: {message}".strip(), f"Đã xử lý trước đó: {message_vi}".strip(),
-            duplicate=True, reason=body.get("reason"),
+            request, jws, "pending", None, 409,
+            "The acquirer answered 409 (already processed) but not with this request's id and amount; "
+            "it is not counted as paid and stays pending.",
+            "Ngân hàng trả lời 409 (đã xử lý) nhưng không đúng mã yêu cầu và số tiền này; chưa tính là đã trả.",
+            pending_reason="unconfirmed-duplicate", acquirer=acquirer,
         )
+    reason = _text_or_none(body.get("error"))
+    if reason in ("key-not-enrolled",):
+        url = visible(acquirer, 100)
+        message = f"{message} Enrol the key: {ENROL_HINT.format(url=url)}".strip()
     return PaymentOutcome(
         request, jws, "rejected", reference, reply.http_status,
-        message or f"The acquirer answered {reply.http_status}.", message_vi, reason=body.get("error"),
+        message or f"The acquirer answered {reply.http_status}.", message_vi, reason=reason, acquirer=acquirer,
     )
+
+
+def _text_or_none(value: Any) -> str | None:
+    return visible(value, 80) if isinstance(value, str) else None

@@ -1,0 +1,223 @@
+"""Signed messages between a payer and an acquirer other than the payment itself.
+
+Every message is a compact JWS (``alg`` EdDSA, ``kid`` the RFC 7638 thumbprint, ``typ``
+``payer-message+jws``, never a payment request's ``payment-request+jws``) whose
+payload names its ``type``, its audience ``aud`` (the acquirer it is meant for), ``created_at`` and a
+random ``nonce``; the ``type`` keeps one kind of message from being used as another (a payment
+request's type is ``payment_request``):
+
+- ``key_enrolment``: signed by the NEW key (proof that the enroller holds its private half), with the
+  public ``jwk`` and the payer account (``account``, ``bank_bin``) it binds to; for a rotation it
+  carries an ``endorsement``.
+- ``key_endorsement``: signed by the account's CURRENT key, naming ``new_kid``: the payer's own
+  consent to a new key (rotation without the enrolment code). The endorsing key is retired.
+- ``key_revocation``: signed by any active key of the account, naming the ``kid`` to revoke.
+- ``payment_lookup``: signed by a key of the payer, naming the ``request_id`` to look up.
+
+``aud`` is the acquirer's base URL, normalised by ``normalise_audience`` (lower-case scheme and host,
+no trailing slash); the embedded acquirer's is ``EMBEDDED_AUDIENCE``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from payer_app.core.display_text import visible
+from payer_app.core.keystore import BadPublicKeyError, SigningKey, check_ed25519_public_jwk, thumbprint
+from payer_app.core.request import EMBEDDED_AUDIENCE, format_timestamp, parse_timestamp
+from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
+from payer_app.core.signing import ALGORITHM, encode_request
+
+ENROLMENT = "key_enrolment"
+ENDORSEMENT = "key_endorsement"
+REVOCATION = "key_revocation"
+LOOKUP = "payment_lookup"
+MESSAGE_VERSION = 1
+MAX_MESSAGE_CHARS = 16_000
+# A signed message is fresh for this long after created_at (and may be dated this far ahead).
+MESSAGE_LIFETIME = timedelta(minutes=5)
+CLOCK_SKEW = timedelta(seconds=60)
+# Explicit typing (RFC 8725 3.11): a payment request is ``payment-request+jws``, these are not.
+MESSAGE_TOKEN_TYPE = "payer-message+jws"
+_COMPACT = re.compile(r"[A-Za-z0-9_-]{1,4096}\.[A-Za-z0-9_-]{1,16000}\.[A-Za-z0-9_-]{86}")
+_HEADER_KEYS = {"alg", "kid", "typ"}
+
+
+class SignedMessageError(Exception):
+    """A signed message was refused; ``code`` is stable, ``message`` is safe to show."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class SignedMessage:
+    kid: str
+    payload: dict[str, Any]
+
+
+def normalise_audience(url: str) -> str:
+    """``HTTP://LocalHost:8765/`` -> ``http://localhost:8765``: the form an ``aud`` takes."""
+    text = (url or "").strip()
+    if text == EMBEDDED_AUDIENCE:
+        return EMBEDDED_AUDIENCE
+    parts = urlsplit(text)
+    if not parts.scheme or not parts.netloc:
+        return text.rstrip("/")
+    path = parts.path.rstrip("/")
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{path}"
+
+
+def sign_message(payload: dict[str, Any], key: SigningKey) -> str:
+    """A compact JWS of ``payload`` signed by ``key`` (the same form as a payment request)."""
+    header = {"alg": ALGORITHM, "kid": key.kid, "typ": MESSAGE_TOKEN_TYPE}
+    signing_input = _b64encode(json.dumps(header, separators=(",", ":")).encode()) + "." + _b64encode(
+        encode_request(payload))
+    return signing_input + "." + _b64encode(key.private_key.sign(signing_input.encode("ascii")))
+
+
+def _base(kind: str, audience: str, now: datetime | None) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "version": MESSAGE_VERSION,
+        "aud": normalise_audience(audience),
+        "created_at": format_timestamp(now or datetime.now(timezone.utc)),
+        "nonce": secrets.token_urlsafe(16),
+    }
+
+
+def enrolment_token(key: SigningKey, account: str, bank_bin: str, audience: str,
+                    endorsed_by: SigningKey | None = None, now: datetime | None = None) -> str:
+    """The body of ``POST /v1/keys``: ``key`` asks to be bound to the account, signed by itself.
+    With ``endorsed_by`` (the account's current key) no enrolment code is needed."""
+    body = _base(ENROLMENT, audience, now)
+    body.update(account=account, bank_bin=bank_bin,
+                jwk={k: key.public_jwk[k] for k in ("kty", "crv", "x")})
+    if endorsed_by is not None:
+        endorsement = _base(ENDORSEMENT, audience, now)
+        endorsement.update(account=account, bank_bin=bank_bin, new_kid=key.kid)
+        body["endorsement"] = sign_message(endorsement, endorsed_by)
+    return sign_message(body, key)
+
+
+def revocation_token(signer: SigningKey, kid: str, audience: str, now: datetime | None = None) -> str:
+    body = _base(REVOCATION, audience, now)
+    body["kid"] = kid
+    return sign_message(body, signer)
+
+
+def lookup_token(signer: SigningKey, request_id: str, audience: str, now: datetime | None = None) -> str:
+    body = _base(LOOKUP, audience, now)
+    body["request_id"] = request_id
+    return sign_message(body, signer)
+
+
+# --- reading --------------------------------------------------------------------------------
+def read_message(token: str | bytes, kind: str,
+                 key_for: Callable[[str, dict[str, Any]], Ed25519PublicKey | None],
+                 audiences: frozenset[str] | set[str], now: datetime | None = None) -> SignedMessage:
+    """Check a signed message of type ``kind``: syntax, signature (``key_for(kid, payload)`` gives the
+    key, or None when there is none), type, audience and freshness. Raises SignedMessageError."""
+    if isinstance(token, (bytes, bytearray)):
+        try:
+            token = bytes(token).decode("ascii").strip()
+        except UnicodeDecodeError:
+            raise SignedMessageError("malformed", "The message is not ASCII text.") from None
+    if not isinstance(token, str) or len(token) > MAX_MESSAGE_CHARS or not _COMPACT.fullmatch(token):
+        raise SignedMessageError("malformed", "The message is not a compact JWS.")
+    header_part, payload_part, signature_part = token.split(".")
+    header = _json_part(header_part, "header", 2048)
+    if not isinstance(header, dict) or set(header) != _HEADER_KEYS or header.get("alg") != ALGORITHM \
+            or header.get("typ") != MESSAGE_TOKEN_TYPE or not isinstance(header.get("kid"), str):
+        raise SignedMessageError(
+            "malformed", f"The message header must be exactly alg EdDSA, kid and typ {MESSAGE_TOKEN_TYPE}.")
+    signature = _b64(signature_part)
+    if len(signature) != 64:
+        raise SignedMessageError("malformed", "The signature is not 64 bytes long.")
+    payload = _json_part(payload_part, "payload", MAX_MESSAGE_CHARS)
+    if not isinstance(payload, dict):
+        raise SignedMessageError("malformed", "The signed payload is not a JSON object.")
+    kid = header["kid"]
+    key = key_for(kid, payload)
+    if key is None:
+        raise SignedMessageError("unknown-key", f"Key {visible(kid, 60)} is not known here.")
+    try:
+        key.verify(signature, f"{header_part}.{payload_part}".encode("ascii"))
+    except InvalidSignature:
+        raise SignedMessageError("bad-signature", "The signature does not match the message.") from None
+    if payload.get("type") != kind or payload.get("version") != MESSAGE_VERSION:
+        raise SignedMessageError("wrong-type", f"This is not a {kind} message (version {MESSAGE_VERSION}).")
+    aud = payload.get("aud")
+    if not isinstance(aud, str) or aud not in audiences:
+        raise SignedMessageError("wrong-audience", "The message is addressed to another acquirer.")
+    check_fresh(payload.get("created_at"), now)
+    return SignedMessage(kid, payload)
+
+
+def check_fresh(created_at: Any, now: datetime | None = None) -> None:
+    try:
+        created = parse_timestamp(created_at)
+    except (ValueError, TypeError, OverflowError):
+        raise SignedMessageError("malformed", "created_at is not an RFC 3339 timestamp.") from None
+    now = now or datetime.now(timezone.utc)
+    if created > now + CLOCK_SKEW or now - created > MESSAGE_LIFETIME + CLOCK_SKEW:
+        raise SignedMessageError("stale", "The message is too old or dated in the future; sign a new one.")
+
+
+def public_key_of(jwk: Any) -> Ed25519PublicKey | None:
+    """The key of an enrolment's ``jwk`` (exactly kty OKP, crv Ed25519, x) when it is a sound
+    Ed25519 public key (core's ``check_ed25519_public_jwk``: no small-order or non-canonical point)."""
+    if not isinstance(jwk, dict) or set(jwk) != {"kty", "crv", "x"}:
+        return None
+    try:
+        check_ed25519_public_jwk(jwk)
+        return Ed25519PublicKey.from_public_bytes(_b64(jwk["x"]))
+    except (BadPublicKeyError, SignedMessageError, ValueError, TypeError):
+        return None
+
+
+def public_key_problem(jwk: Any) -> str | None:
+    """Why ``jwk`` cannot be trusted (core's rule), or None."""
+    try:
+        check_ed25519_public_jwk(jwk)
+    except BadPublicKeyError as exc:
+        return str(exc)
+    return None
+
+
+def jwk_thumbprint(jwk: dict[str, Any]) -> str:
+    return thumbprint(jwk)
+
+
+def _json_part(part: str, what: str, limit: int) -> Any:
+    try:
+        return loads_untrusted(_b64(part), max_bytes=limit, max_depth=8, what=f"the message {what}")
+    except UntrustedJSONError as exc:
+        raise SignedMessageError("malformed", visible(str(exc), 200)) from None
+
+
+def _b64encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _b64(part: str) -> bytes:
+    try:
+        data = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+    except (binascii.Error, ValueError):
+        raise SignedMessageError("malformed", "A part is not base64url.") from None
+    if base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii") != part:
+        raise SignedMessageError("malformed", "A part is not canonical base64url.")
+    return data
