@@ -143,10 +143,13 @@ def test_non_payment_input(bad):
 
 
 def test_huge_and_nested_garbage_terminates_with_bounded_findings():
-    p = parse_payload("99" * 50_000)  # 100 kB of nested 99-templates that overflow
+    p = parse_payload("0" * 7089)  # the QR capacity, all "0": one empty field 00 after another
     assert not p.valid
     assert len(p.findings) <= 101
     assert p.findings[-1].code == "too-many-findings"
+    p = parse_payload("99" * 50_000)  # 100 kB: more than any QR code holds, refused unread
+    assert not p.valid and not p.is_payment and p.fields == []
+    assert [f.code for f in p.findings] == ["input-too-long"]
     p = parse_payload("0002010102123899" + "0199" * 30)
     assert not p.valid
 

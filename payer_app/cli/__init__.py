@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
+import os
 import sys
 
 from payer_app import __version__
@@ -71,11 +73,20 @@ def main(argv: list[str] | None = None) -> int:
 
 def read_text_argument(value: str) -> str:
     """A payload given on the command line, or '-' for standard input (bytes decoded as UTF-8;
-    undecodable bytes become U+FFFD so the parser reports them instead of crashing)."""
+    undecodable bytes become U+FFFD so the parser reports them instead of crashing).
+
+    At most ``MAX_INPUT_CHARS`` + 2 characters are read from standard input: longer text cannot
+    come from a QR code, and ``parse_payload`` refuses it from its length alone."""
+    from payer_app.core.payload import MAX_INPUT_CHARS
+
     if value != "-":
-        return value
-    data = sys.stdin.buffer.read()
-    text = data.decode("utf-8", errors="replace")
+        # argv keeps undecodable bytes as lone surrogates; treat them as standard input does.
+        return os.fsencode(value).decode("utf-8", errors="replace")
+    reader = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace", newline="")
+    try:
+        text = reader.read(MAX_INPUT_CHARS + 2)
+    finally:
+        reader.detach()  # leave sys.stdin usable
     if text.endswith("\r\n"):
         text = text[:-2]
     elif text.endswith("\n"):

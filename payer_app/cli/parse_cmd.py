@@ -1,10 +1,14 @@
-"""``payer-app parse [--strict] [--json] PAYLOAD``: check and explain a payment-QR payload."""
+"""``payer-app parse [--strict] [--json] PAYLOAD``: check and explain a payment-QR payload.
+
+Text longer than a QR code can hold (``MAX_INPUT_CHARS``) is refused unread: exit 1 with the
+finding ``input-too-long``. The report escapes every control and bidi character; JSON is printed
+through ``json_output.dumps``.
+"""
 
 from __future__ import annotations
 
-import json
-
 from payer_app.cli import read_text_argument
+from payer_app.core.json_output import dumps as json_dumps
 from payer_app.core.payload import parse_payload
 from payer_app.core.report import format_report
 
@@ -23,10 +27,10 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    text = read_text_argument(args.payload)
+    text = read_text_argument(args.payload)  # at most MAX_INPUT_CHARS + 2 characters read
     parsed = parse_payload(text, "strict" if args.strict else "lenient")
     if args.json:
-        print(json.dumps(parsed.to_dict(), ensure_ascii=False))
+        print(json_dumps(parsed.to_dict()))
     else:
         print(format_report(parsed, args.lang))
     return 0 if parsed.valid else 1

@@ -4,11 +4,15 @@ Streams (demo, camera, video): one line per accepted QR; stops at the first acce
 unless ``--all``. Exit 0 found, 1 nothing found, 2 bad source.
 Still images (an image, several images, a folder): every file, one line per file with ``found``.
 Exit 0 when every file held a QR code, 1 when some did not, 2 bad source.
+
+Everything printed that came from outside (QR text, merchant names, file names, error messages
+quoting them) goes through ``display_text.visible``; JSON lines and the report through
+``json_output.dumps`` (valid UTF-8 whatever the file names, no raw control characters). A file
+that cannot be read (too big, too many pixels, damaged) is one line, and the scan goes on.
 """
 
 from __future__ import annotations
 
-import json
 import queue
 import statistics
 import sys
@@ -16,6 +20,8 @@ import time
 from pathlib import Path
 
 from payer_app.cli import UsageError
+from payer_app.core.display_text import visible
+from payer_app.core.json_output import dumps as json_dumps
 from payer_app.core.payload import parse_payload
 from payer_app.scan.decoders import Detection
 from payer_app.scan.sources import SourceError, make_source, open_image_list
@@ -68,7 +74,7 @@ def run(args) -> int:
             source = make_source(args.sources[0])
             source.open()
     except SourceError as exc:
-        raise UsageError(f"bad source: {exc}") from exc
+        raise UsageError(f"bad source: {visible(exc)}") from exc
     qa = None
     if args.expect or args.html or args.junit:
         from payer_app.qa.batch import QaBatch, QaSetupError
@@ -88,12 +94,12 @@ def _list_cameras(args) -> int:
     cameras = list_cameras()
     if args.json:
         for cam in cameras:
-            print(json.dumps({"source": cam.spec, "path": cam.path, "name": cam.name}, ensure_ascii=False))
+            print(json_dumps({"source": cam.spec, "path": cam.path, "name": cam.name}))
     elif not cameras:
         print("no webcam found (the demo camera is always there: payer-app scan demo)")
     else:
         for cam in cameras:
-            print(f"{cam.spec}\t{cam.path or ''}\t{cam.name}")
+            print(f"{cam.spec}\t{visible(cam.path or '')}\t{visible(cam.name)}")
     return 0
 
 
@@ -148,9 +154,10 @@ def _timings(values: list[float]) -> dict:
 
 def _write_report(path: str, report: dict) -> None:
     try:
-        Path(path).write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        Path(path).write_text(json_dumps(report, indent=2) + "\n", encoding="utf-8")
     except OSError as exc:
-        print(f"payer-app: scan: cannot write the report {path}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"payer-app: scan: cannot write the report {visible(path)}: {visible(exc.strerror or exc)}",
+              file=sys.stderr)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -158,7 +165,7 @@ def _write_report(path: str, report: dict) -> None:
 
 
 def _scan_files(source, args, qa=None) -> int:
-    from payer_app.scan.engine import STILL, decode_frame
+    from payer_app.scan.engine import STILL, decode_checked
 
     started = time.perf_counter()
     files = found_files = 0
@@ -176,12 +183,14 @@ def _scan_files(source, args, qa=None) -> int:
             try:
                 frame = source.read()
                 t0 = time.perf_counter()
-                codes = decode_frame(frame.image, STILL)
+                if frame is None:  # no frame for this path: the list is exhausted
+                    break
+                codes = decode_checked(frame.image, STILL, str(path))
                 decode_ms = (time.perf_counter() - t0) * 1000.0
                 timings.append(decode_ms)
-            except SourceError as exc:
-                line["error"] = str(exc)
-                failures.append({"file": str(path), "error": str(exc)})
+            except SourceError as exc:  # too big, too many pixels, damaged, decoder failure
+                line["error"] = visible(exc)
+                failures.append({"file": str(path), "error": visible(exc)})
                 if qa is not None:
                     qa.add(line, None, [], None)
                 _print_file(line, [], args)
@@ -221,16 +230,19 @@ def _scan_files(source, args, qa=None) -> int:
 
 def _print_file(line: dict, codes: list[Detection], args) -> None:
     if args.json:
-        print(json.dumps(line, ensure_ascii=False), flush=True)
+        print(json_dumps(line), flush=True)
         return
+    source = visible(line["source"])
     if "error" in line:
-        print(f"{line['source']}: cannot read: {line['error']}", flush=True)
+        error = line["error"]  # SourceError messages start with the file name: not twice on one line
+        error = error[len(source) + 2:] if error.startswith(source + ": ") else error
+        print(f"{source}: cannot read: {error}", flush=True)
     elif not codes:
-        print(f"{line['source']}: no QR code found", flush=True)
+        print(f"{source}: no QR code found", flush=True)
     else:
         for c in codes:
-            print(f"{line['source']}: {c.decoder} at [{_polygon_text(c.polygon)}] {c.text}", flush=True)
-            print(f"    {_summary_line(c.text)}", flush=True)
+            print(f"{source}: {c.decoder} at [{_polygon_text(c.polygon)}] {visible(c.text)}", flush=True)
+            print(f"    {visible(_summary_line(c.text))}", flush=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -277,7 +289,7 @@ def _scan_stream(source, args) -> int:
                     stop_reason = "found"
                     break
             elif kind == "error":
-                print(f"payer-app: scan: {value}", file=sys.stderr, flush=True)
+                print(f"payer-app: scan: {visible(value)}", file=sys.stderr, flush=True)
             elif kind == "finished":
                 reached = args.max_frames is not None and session.stats.frames_decoded >= args.max_frames
                 stop_reason = "max-frames" if reached else "end of source"
@@ -297,7 +309,7 @@ def _scan_stream(source, args) -> int:
             per_decoder[value.decoder] = per_decoder.get(value.decoder, 0) + 1
             _print_scan(value, args)
         elif kind == "error":
-            print(f"payer-app: scan: {value}", file=sys.stderr, flush=True)
+            print(f"payer-app: scan: {visible(value)}", file=sys.stderr, flush=True)
     if stop_reason in ("timeout", "max-frames") and not accepted:
         print(f"payer-app: scan: nothing found ({stop_reason} after {session.stats.frames_decoded} frames)",
               file=sys.stderr)
@@ -330,8 +342,8 @@ def _print_scan(scan, args) -> None:
         line = {"source": scan.source, "frame": scan.frame_index, "t_ms": round(scan.t_ms, 1)}
         line.update(_code_dict(scan.detection))
         line["decode_ms"] = round(scan.decode_ms, 2)
-        print(json.dumps(line, ensure_ascii=False), flush=True)
+        print(json_dumps(line), flush=True)
         return
     print(f"frame {scan.frame_index} ({scan.t_ms:.0f} ms) {scan.decoder} at [{_polygon_text(scan.polygon)}] "
-          f"{scan.text}", flush=True)
-    print(f"    {_summary_line(scan.text)}", flush=True)
+          f"{visible(scan.text)}", flush=True)
+    print(f"    {visible(_summary_line(scan.text))}", flush=True)

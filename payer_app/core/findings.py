@@ -22,6 +22,11 @@ STRICT_ERROR = "strict"
 # code -> (grading, English template, Vietnamese template)
 CATALOG: dict[str, tuple[str, str, str]] = {
     "empty": (ALWAYS_ERROR, "The QR code contains no data.", "Mã QR không chứa dữ liệu."),
+    "input-too-long": (
+        ALWAYS_ERROR,
+        "The text is longer than {limit} characters, the most a QR code can hold: it was not read.",
+        "Dữ liệu dài hơn {limit} ký tự, vượt quá mức tối đa một mã QR có thể chứa: dữ liệu không được đọc.",
+    ),
     "not-emvco": (
         ALWAYS_ERROR,
         "This is not a payment QR: it does not start with an EMVCo data object ({detail}).",

@@ -2,6 +2,8 @@
 
 ``parse_payload(text, profile)`` never raises on bad input: everything wrong becomes a Finding, and
 whatever could be read is kept in the field tree. Lengths count characters (code points), not bytes.
+Text longer than ``MAX_INPUT_CHARS`` (no QR code can hold it) is refused before any tokenising, with
+the single finding ``input-too-long``; its first ``MAX_INPUT_CHARS`` characters are kept as ``raw``.
 """
 
 from __future__ import annotations
@@ -163,7 +165,12 @@ class ParsedPayload:
     @property
     def is_payment(self) -> bool:
         """True when the text is structured as an EMVCo payment payload at all (even a damaged one)."""
-        return not any(f.code in ("not-emvco", "empty") for f in self.findings)
+        return not any(f.code in ("not-emvco", "empty", "input-too-long") for f in self.findings)
+
+    @property
+    def input_too_long(self) -> bool:
+        """True when the text was refused unread for being longer than ``MAX_INPUT_CHARS``."""
+        return any(f.code == "input-too-long" for f in self.findings)
 
     @property
     def scheme_label(self) -> str | None:
@@ -568,6 +575,11 @@ def parse_payload(text: str, profile: str = "lenient", directory: BankDirectory 
         raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
     if not isinstance(text, str):
         raise TypeError("parse_payload expects the decoded text (str)")
+    if len(text) > MAX_INPUT_CHARS:
+        # Checked before anything else: no QR code holds more, and tokenising megabytes of garbage
+        # would cost seconds and gigabytes (issue 9: 10 MB of "0" took 20 s and 1.5 GB).
+        too_long = make_finding("input-too-long", profile, None, None, limit=MAX_INPUT_CHARS)
+        return ParsedPayload(text[:MAX_INPUT_CHARS], profile, [], [too_long], CrcCheck(None, None, False))
     parser = _Parser(text, profile, directory or BankDirectory.bundled())
     if text == "":
         parser.add("empty", None, 0)

@@ -1,8 +1,14 @@
-"""Plain-text report of a parsed payload (used by ``payer-app parse`` and ``payer-app scan``)."""
+"""Plain-text report of a parsed payload (used by ``payer-app parse`` and ``payer-app scan``).
+
+Every line goes through ``display_text.visible`` before it is returned: field values, merchant
+names and finding messages quote QR text, and QR text may hold terminal escapes (ESC ``[32m``),
+bidi overrides or other controls. None of them reaches the terminal raw.
+"""
 
 from __future__ import annotations
 
 from payer_app.core.amounts import format_vnd
+from payer_app.core.display_text import visible
 from payer_app.core.payload import Field, ParsedPayload
 
 
@@ -24,8 +30,8 @@ def _line(label: str, value: object) -> str | None:
 
 
 def format_report(parsed: ParsedPayload, lang: str = "en") -> str:
-    out = [f"Payload ({len(parsed.raw)} characters, profile {parsed.profile}): "
-           + ("VALID" if parsed.valid else "INVALID")]
+    size = f"more than {len(parsed.raw)}" if parsed.input_too_long else str(len(parsed.raw))
+    out = [f"Payload ({size} characters, profile {parsed.profile}): " + ("VALID" if parsed.valid else "INVALID")]
     if parsed.fields:
         out += ["", "Fields:"] + ["  " + line for line in _tree_lines(parsed.fields)]
     m, a, b = parsed.merchant, parsed.account, parsed.bill
@@ -74,4 +80,4 @@ def format_report(parsed: ParsedPayload, lang: str = "en") -> str:
         where = " ".join(x for x in (f.path and f"[{f.path}]", f.offset is not None and f"@{f.offset}" or "") if x)
         msg = f.message_vi if lang == "vi" else f.message
         out.append(f"  {f.severity.upper():<7} {f.code:<22} {where:<14} {msg}")
-    return "\n".join(out)
+    return "\n".join(visible(line) for line in out)

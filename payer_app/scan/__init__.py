@@ -5,4 +5,14 @@
 - ``demo_camera``: the synthetic 30 fps camera filming a generated EVN bill.
 - ``decoders``: ``Detection`` and the zbar / zxing-cpp / OpenCV decoders.
 - ``engine``: ``decode_frame``, ``decode_image_file``, ``Confirmer``, ``ScanSession``.
+- ``limits``: the file-size and pixel caps checked before an image is decoded.
 """
+
+import os as _os
+
+from payer_app.scan.limits import MAX_IMAGE_PIXELS as _MAX_IMAGE_PIXELS
+
+# Second line of defence behind the header probe in sources.read_image_file: OpenCV refuses to
+# decode more pixels than this. OpenCV reads the variable once, when cv2 is imported, so it is set
+# here, before any module of this package imports cv2.
+_os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(_MAX_IMAGE_PIXELS))

@@ -19,6 +19,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from payer_app.core.display_text import visible
 from payer_app.scan.sources import Frame, FrameSource, SourceError
 
 DEMO_CUSTOMER_CODE = "PD00000000000"
@@ -147,7 +148,7 @@ class DemoCamera(FrameSource):
                 bill = cv2.cvtColor(bill, cv2.COLOR_GRAY2BGR)
             bill = np.ascontiguousarray(bill[:, :, :3])
         except Exception as exc:  # noqa: BLE001 - reported as a source failure
-            raise SourceError(f"{self.spec}: cannot render the demo bill: {exc}") from exc
+            raise SourceError(f"{visible(self.spec)}: cannot render the demo bill: {visible(exc)}") from exc
         gray = cv2.cvtColor(bill, cv2.COLOR_BGR2GRAY)
         qr = _find_qr(gray)
         h, w = gray.shape

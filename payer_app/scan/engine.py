@@ -26,13 +26,32 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from payer_app.core.display_text import visible
 from payer_app.scan.decoders import Detection, Polygon, ZbarDecoder, ZxingDecoder, as_gray
 from payer_app.scan.sources import Frame, FrameSource, SourceError, make_source, read_image_file
 
 __all__ = [
-    "AcceptedScan", "Confirmer", "Detection", "EngineConfig", "ScanSession", "SourceError",
-    "decode_frame", "decode_image_file",
+    "AcceptedScan", "Confirmer", "DecodeFailed", "Detection", "EngineConfig", "ScanSession", "SourceError",
+    "decode_checked", "decode_frame", "decode_image_file",
 ]
+
+
+class DecodeFailed(SourceError):
+    """The decoders failed on a frame (an OpenCV error, too little memory); the message names the
+    frame or file, escaped. A SourceError, so every caller that reports bad sources reports it."""
+
+
+def decode_checked(image: np.ndarray, config: "EngineConfig | None" = None, what: str = "frame") -> list[Detection]:
+    """``decode_frame`` that raises only ``DecodeFailed`` (never ``cv2.error``) when it fails;
+    ``what`` names the frame or file in the message."""
+    try:
+        return decode_frame(image, config or LIVE)
+    except SourceError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - cv2.error, MemoryError, a bad array: one clear message
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        detail = lines[-1] if lines else type(exc).__name__
+        raise DecodeFailed(f"{visible(what)}: the QR decoders failed on this image ({visible(detail)})") from None
 
 
 @dataclass(frozen=True)
@@ -248,7 +267,7 @@ def decode_image_file(path) -> list[Detection]:
     """Every QR code in an image file (thorough still-image pipeline). Raises SourceError with a
     message naming the file when it is missing or not a readable image."""
     image = read_image_file(path)
-    return decode_frame(image, STILL)
+    return decode_checked(image, STILL, str(path))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -473,7 +492,7 @@ class ScanSession:
                     return
                 except Exception as exc:  # noqa: BLE001 - e.g. an OpenCV error: report and end
                     self.stats.errors += 1
-                    self._emit(self.on_error, SourceError(f"{self.source.spec}: {exc}"))
+                    self._emit(self.on_error, SourceError(f"{visible(self.source.spec)}: {visible(exc)}"))
                     return
                 if frame is None:
                     return
@@ -518,8 +537,8 @@ class ScanSession:
     def _process(self, frame: Frame) -> None:
         started = time.perf_counter()
         try:
-            detections = decode_frame(frame.image, self.config)
-        except Exception as exc:  # noqa: BLE001 - a frame the decoders choke on is reported, not fatal
+            detections = decode_checked(frame.image, self.config, frame.name or f"frame {frame.index}")
+        except SourceError as exc:  # a frame the decoders choke on is reported, not fatal
             self.stats.errors += 1
             self._emit(self.on_error, exc)
             return

@@ -17,6 +17,7 @@ from __future__ import annotations
 import glob
 import os
 import re
+import stat
 import struct
 import sys
 import time
@@ -24,6 +25,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from payer_app.core.display_text import visible
+from payer_app.scan.limits import (
+    MAX_IMAGE_FILE_BYTES,
+    MAX_IMAGE_PIXELS,
+    file_size_text,
+    megapixels,
+    pixel_cap_problem,
+)
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".gif"}
 VIDEO_SUFFIXES = {".avi", ".mp4", ".mkv", ".mov", ".webm", ".mjpg", ".mjpeg", ".m4v", ".mpg", ".mpeg", ".wmv", ".ogv"}
@@ -66,7 +76,7 @@ class FrameSource:
 
     def read(self) -> Frame | None:
         if not self._opened:
-            raise SourceError(f"{self.spec}: read before open")
+            raise SourceError(f"{_name(self.spec)}: read before open")
         frame = self._read()
         if frame is not None:
             self.frames_read += 1
@@ -156,14 +166,14 @@ class CameraSource(FrameSource):
         if backend is None:
             backend = cv2.CAP_V4L2 if sys.platform.startswith("linux") else cv2.CAP_ANY
         if isinstance(self.device, str) and self.device.startswith("/dev/") and not os.path.exists(self.device):
-            raise SourceError(f"{self.spec}: no such camera device {self.device}")
+            raise SourceError(f"{_name(self.spec)}: no such camera device {_name(self.device)}")
         try:
             cap = cv2.VideoCapture(self.device, backend)
         except cv2.error as exc:
-            raise SourceError(f"{self.spec}: OpenCV could not open the camera: {exc}") from exc
+            raise SourceError(f"{_name(self.spec)}: OpenCV could not open the camera: {visible(_first_line(exc))}") from exc
         if not cap.isOpened():
             cap.release()
-            raise SourceError(f"{self.spec}: camera not found or busy")
+            raise SourceError(f"{_name(self.spec)}: camera not found or busy")
         if backend != cv2.CAP_ANY or isinstance(self.device, int):
             cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*"MJPG"))
             cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.width)
@@ -176,7 +186,7 @@ class CameraSource(FrameSource):
     def _read(self) -> Frame | None:
         cv2 = _cv2()
         if self._cap is None:
-            raise SourceError(f"{self.spec}: camera is closed")
+            raise SourceError(f"{_name(self.spec)}: camera is closed")
         if self.pace_fps:
             delay = self._next_due - time.monotonic()
             if delay > 0:
@@ -191,7 +201,7 @@ class CameraSource(FrameSource):
             detail = "no frame"
         if not ok or image is None:
             self._release()
-            raise SourceError(f"{self.spec}: camera stopped delivering frames ({detail}); was it unplugged?")
+            raise SourceError(f"{_name(self.spec)}: camera stopped delivering frames ({detail}); was it unplugged?")
         now = time.monotonic()
         frame = Frame(image, self._index, (now - self._t0) * 1000.0, now)
         self._index += 1
@@ -301,20 +311,47 @@ class VideoFileSource(FrameSource):
     def _open(self) -> None:
         cv2 = _cv2()
         _quiet_opencv()
-        if not self.path.is_file():
-            raise SourceError(f"{self.spec}: no such file")
-        cap = cv2.VideoCapture(str(self.path), cv2.CAP_ANY)
+        name = _name(self.spec)
+        try:
+            info = self.path.stat()
+        except OSError:
+            raise SourceError(f"{name}: no such file") from None
+        if not stat.S_ISREG(info.st_mode):
+            raise SourceError(f"{name}: not a regular file")
+        try:
+            target = os.fspath(self.path)
+            target.encode("utf-8")
+        except UnicodeEncodeError:
+            raise SourceError(f"{name}: OpenCV cannot open a file whose name is not UTF-8; rename it") from None
+        try:
+            cap = cv2.VideoCapture(target, cv2.CAP_ANY)
+        except (cv2.error, MemoryError) as exc:
+            raise SourceError(f"{name}: not a video OpenCV can read ({visible(_first_line(exc))})") from None
         if not cap.isOpened():
             cap.release()
-            raise SourceError(f"{self.spec}: not a video OpenCV can read")
+            raise SourceError(f"{name}: not a video OpenCV can read")
+        # The declared frame size, checked before any frame is decoded.
+        problem = pixel_cap_problem(int(cap.get(cv2.CAP_PROP_FRAME_WIDTH) or 0),
+                                    int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT) or 0))
+        if problem:
+            cap.release()
+            raise SourceError(f"{name}: video refused: frames of {problem}")
         self._cap = cap
         self._fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
         self._index = 0
 
     def _read(self) -> Frame | None:
-        ok, image = self._cap.read()
+        cv2 = _cv2()
+        try:
+            ok, image = self._cap.read()
+        except (cv2.error, MemoryError) as exc:
+            raise SourceError(f"{_name(self.spec)}: frame {self._index} could not be decoded "
+                              f"({visible(_first_line(exc))})") from None
         if not ok or image is None:
             return None
+        problem = pixel_cap_problem(image.shape[1], image.shape[0])
+        if problem:  # a stream may change its frame size midway
+            raise SourceError(f"{_name(self.spec)}: video refused: frame {self._index} is {problem}")
         frame = Frame(image, self._index, self._index * 1000.0 / self._fps)
         self._index += 1
         return frame
@@ -329,40 +366,134 @@ class VideoFileSource(FrameSource):
         return self._fps
 
 
+# Formats the header probe and the Pillow fallback accept (Pillow's EPS, for one, would run
+# Ghostscript on the file: not for files from strangers).
+PILLOW_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "PPM")
+
+
+def _name(path: str | os.PathLike) -> str:
+    """A file name fit for a message: controls, bidi controls and undecodable bytes escaped."""
+    return visible(os.fspath(path))
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[-1] if lines else type(exc).__name__
+
+
+def _open_regular_file(path: Path):
+    """A binary file object for ``path``, after checking that it is a regular file
+    within ``MAX_IMAGE_FILE_BYTES``. Opened non-blocking, so a FIFO cannot hang the scan."""
+    name = _name(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise SourceError(f"{name}: no such file") from None
+    except OSError as exc:
+        raise SourceError(f"{name}: cannot read: {visible(exc.strerror or exc)}") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise SourceError(f"{name}: not a file")
+        if not stat.S_ISREG(info.st_mode):
+            raise SourceError(f"{name}: not a regular file (a device, pipe or socket is not an image)")
+        if info.st_size == 0:
+            raise SourceError(f"{name}: empty file")
+        if info.st_size > MAX_IMAGE_FILE_BYTES:
+            raise SourceError(f"{name}: the file is {file_size_text(info.st_size)}, over the "
+                              f"{file_size_text(MAX_IMAGE_FILE_BYTES)} limit for an image; not read")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def probe_image_header(stream) -> tuple[bool, str | None]:
+    """Read only an image file's header (Pillow opens lazily) and check its declared size.
+
+    Returns (known, problem): ``known`` is False when Pillow does not recognise the header (OpenCV
+    then gets its chance, behind its own pixel cap); ``problem`` says why the image is refused, or
+    is None when its size is within ``MAX_IMAGE_PIXELS``."""
+    import warnings
+
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Pillow's DecompressionBombWarning: our cap is lower
+            with Image.open(stream, formats=PILLOW_FORMATS) as im:
+                width, height = im.size
+    except Image.DecompressionBombError as exc:  # over Pillow's own limit (179 MP): far over ours
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        declared = f"{megapixels(int(found.group(1)))} megapixels" if found else "too many pixels"
+        return True, f"{declared}, over the {megapixels(MAX_IMAGE_PIXELS)}-megapixel limit (8192x8192)"
+    except Exception:  # noqa: BLE001 - unknown or damaged header
+        return False, None
+    return True, pixel_cap_problem(width, height)
+
+
 def read_image_file(path: str | os.PathLike) -> np.ndarray:
     """An image file as a numpy array (BGR, or gray for gray files). Raises SourceError naming the
-    file and what is wrong with it."""
+    file (escaped) and what is wrong with it; never an OpenCV error.
+
+    Limits (``payer_app.scan.limits``) are checked before the work: the file size from the file
+    system, the pixel count from the header; only then is the file read and decoded."""
     cv2 = _cv2()
-    p = Path(path)
-    if not p.exists():
-        raise SourceError(f"{p}: no such file")
-    if not p.is_file():
-        raise SourceError(f"{p}: not a file")
+    p = Path(os.fspath(path))
+    name = _name(p)
+    stream = _open_regular_file(p)
+    with stream:
+        known, problem = probe_image_header(stream)
+        if problem:
+            raise SourceError(f"{name}: image refused: {problem}")
+        try:
+            stream.seek(0)
+            data = stream.read(MAX_IMAGE_FILE_BYTES + 1)
+        except OSError as exc:
+            raise SourceError(f"{name}: cannot read: {visible(exc.strerror or exc)}") from None
+    if len(data) > MAX_IMAGE_FILE_BYTES:  # it grew after the size check
+        raise SourceError(f"{name}: the file is over the {file_size_text(MAX_IMAGE_FILE_BYTES)} limit for an image")
     try:
-        data = np.fromfile(str(p), dtype=np.uint8)
-    except OSError as exc:
-        raise SourceError(f"{p}: cannot read: {exc.strerror or exc}") from exc
-    if data.size == 0:
-        raise SourceError(f"{p}: empty file")
-    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
-    if image is None:
-        image = _decode_with_pillow(p)
-    if image is None:
-        raise SourceError(f"{p}: not an image format that can be read (damaged or unsupported)")
-    if image.dtype != np.uint8:
-        image = cv2.convertScaleAbs(image, alpha=255.0 / max(1, int(image.max())))
-    if image.ndim == 3 and image.shape[2] == 4:
-        image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+        image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+        if image is None and known:
+            image = _decode_with_pillow(data)
+        del data
+        if image is None:
+            raise SourceError(f"{name}: not an image format that can be read (damaged or unsupported)")
+        height, width = image.shape[:2]
+        problem = pixel_cap_problem(width, height)
+        if problem:  # the decoder produced more than the header said
+            raise SourceError(f"{name}: image refused: {problem}")
+        if image.dtype != np.uint8:
+            image = cv2.convertScaleAbs(image, alpha=255.0 / max(1, int(image.max())))
+        if image.ndim == 3 and image.shape[2] == 4:
+            image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+        elif image.ndim == 3 and image.shape[2] not in (1, 3):
+            raise SourceError(f"{name}: an image with {image.shape[2]} channels cannot be scanned")
+    except cv2.error as exc:
+        if "CV_IO_MAX_IMAGE" in str(exc):
+            raise SourceError(f"{name}: image refused: over the {megapixels(MAX_IMAGE_PIXELS)}-megapixel "
+                              "limit (8192x8192)") from None
+        raise SourceError(f"{name}: the image could not be decoded ({visible(_first_line(exc))})") from None
+    except MemoryError:
+        raise SourceError(f"{name}: not enough memory to decode this image") from None
     return image
 
 
-def _decode_with_pillow(path: Path) -> np.ndarray | None:
-    """Formats OpenCV does not read (GIF...) through Pillow; None when Pillow cannot either."""
+def _decode_with_pillow(data: bytes) -> np.ndarray | None:
+    """Formats OpenCV does not read (GIF...) through Pillow; None when Pillow cannot either.
+    Only called after the header probe has checked the size."""
+    import io
+    import warnings
+
     try:
         from PIL import Image
 
-        with Image.open(path) as im:
-            return np.array(im.convert("L"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(io.BytesIO(data), formats=PILLOW_FORMATS) as im:
+                return np.array(im.convert("L"))
     except Exception:  # noqa: BLE001 - any failure means "not readable"
         return None
 
@@ -398,17 +529,17 @@ class FolderSource(ImageFilesSource):
 
     def __init__(self, spec: str, folder: Path):
         if not folder.is_dir():
-            raise SourceError(f"{spec}: not a folder")
+            raise SourceError(f"{_name(spec)}: not a folder")
         try:
             entries = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
         except OSError as exc:
-            raise SourceError(f"{spec}: cannot list the folder: {exc.strerror or exc}") from exc
+            raise SourceError(f"{_name(spec)}: cannot list the folder: {visible(exc.strerror or exc)}") from exc
         super().__init__(spec, entries, kind="folder")
         self.folder = folder
 
     def _open(self) -> None:
         if not self.paths:
-            raise SourceError(f"{self.spec}: the folder holds no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")
+            raise SourceError(f"{_name(self.spec)}: the folder holds no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")
         super()._open()
 
 
@@ -437,14 +568,14 @@ def make_source(spec: str) -> FrameSource:
     if match:
         return CameraSource(text, int(match.group(1)))
     if lowered.startswith("camera:"):
-        raise SourceError(f"{text}: a camera is camera:N with N a number (camera:0)")
+        raise SourceError(f"{_name(text)}: a camera is camera:N with N a number (camera:0)")
     if re.fullmatch(r"/dev/video\d+", text):
         return CameraSource(text, text)
     path = Path(text).expanduser()
     if path.is_dir():
         return FolderSource(text, path)
     if not path.exists():
-        raise SourceError(f"{text}: no such file or folder (sources: demo, camera:N, /dev/videoN, a video, an image, a folder)")
+        raise SourceError(f"{_name(text)}: no such file or folder (sources: demo, camera:N, /dev/videoN, a video, an image, a folder)")
     suffix = path.suffix.lower()
     if suffix in IMAGE_SUFFIXES:
         return ImageFilesSource(text, [path], kind="image")
@@ -462,7 +593,7 @@ def open_image_list(paths: list[str]) -> FrameSource:
     """Several image files given on the command line, scanned file by file."""
     for p in paths:
         if not Path(p).is_file():
-            raise SourceError(f"{p}: no such file")
+            raise SourceError(f"{_name(p)}: no such file")
     source = ImageFilesSource(" ".join(paths), [Path(p) for p in paths])
     source.open()
     return source
