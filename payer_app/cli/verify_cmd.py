@@ -1,58 +1,96 @@
-"""``payer-app verify FILE_OR_- [--key JWK]``: check a signed mock payment request.
+"""``payer-app verify FILE_OR_- [--key JWK] [--audience AUD] [--min-amount N] [--max-amount N]``:
+check a signed mock payment request.
 
-Exit 0 with a summary when the signature and the content are good; exit 1 with the reason when the
-token is tampered with, signed with another key, expired, malformed, or pays another amount than
-its dynamic QR fixes. Without ``--key`` the keys of the local data folder are used.
+Exit 0 with a summary when the signature and the content are good; exit 1 with ONE line
+``REJECTED (reason): message`` when the token is tampered with, signed with another or a retired
+key, expired, malformed, breaks the content schema or pays another amount than its dynamic QR
+fixes; exit 2 with one line when the token file or a key cannot be used. Without ``--key`` the keys
+of the local data folder are used.
+
+Everything taken from the token (kid, note, payee, error details) is printed escaped
+(``display_text.visible``): a rejected token cannot paint a "VALID" line or move the cursor. The
+token file's size is checked before it is read, and at most the cap + 1 bytes are ever read.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import stat
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from payer_app.cli import UsageError
 from payer_app.core.amounts import format_vnd
-from payer_app.core.keystore import KeyStore, KeyStoreError
-from payer_app.core.signing import VerificationKeys, verify_request
+from payer_app.core.display_text import is_unsafe_char, visible
+from payer_app.core.keystore import KeyStore, KeyStoreError, read_regular_file
+from payer_app.core.request import Limits, parse_canonical_timestamp
+from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
+from payer_app.core.signing import MAX_TOKEN_CHARS, Verification, VerificationKeys, verify_request
+
+MAX_TOKEN_FILE_BYTES = MAX_TOKEN_CHARS + 1024  # room for surrounding white space
+MAX_KEY_FILE_BYTES = 256 * 1024
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 def register(sub) -> None:
     p = sub.add_parser(
         "verify",
         help="verify a signed payment request (compact JWS)",
-        description="Verify a signed payment request. Exit 0 good, 1 rejected (the reason is printed), 2 usage error.",
+        description="Verify a signed payment request. Exit 0 good, 1 rejected (the reason is printed), "
+                    "2 the token file or the key cannot be used.",
     )
     p.add_argument("token", metavar="FILE_OR_-", help="a file holding the compact JWS, or - for standard input")
     p.add_argument("--key", metavar="JWK", help="the payer's public key: a JWK or JWK Set file, or the JSON itself "
                    "(default: this computer's payer keys)")
+    p.add_argument("--audience", metavar="AUD", help="refuse requests not addressed to AUD (the acquirer's id or "
+                   "URL; default: any audience)")
+    p.add_argument("--min-amount", type=int, default=Limits.min_amount, metavar="DONG",
+                   help=f"smallest accepted amount (default {Limits.min_amount})")
+    p.add_argument("--max-amount", type=int, default=Limits.max_amount, metavar="DONG",
+                   help=f"largest accepted amount (default {Limits.max_amount})")
+    p.add_argument("--at", metavar="TIME", help="verify as of TIME (2026-01-31T08:00:00Z) instead of now")
     p.add_argument("--json", action="store_true", help="print the verification result as JSON")
     p.add_argument("--lang", choices=("en", "vi"), default="en", help="language of the messages")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    limits = _limits(args.min_amount, args.max_amount)
+    when = _moment(args.at)
     token = _read_token(args.token)
     keys = _load_keys(args.key)
-    result = verify_request(token, keys)
+    if isinstance(token, Verification):
+        result = token
+    else:
+        result = verify_request(token, keys, now=when, limits=limits, audience=args.audience)
     if args.json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
+        print(json_text(result.to_dict()))
         return 0 if result.ok else 1
-    message = result.message_vi if args.lang == "vi" else result.message
+    message = visible(result.message_vi if args.lang == "vi" else result.message, 2000)
     if not result.ok:
-        print(f"REJECTED ({result.reason}): {message}")
+        print(f"REJECTED ({visible(result.reason)}): {message}")
         return 1
+    print("\n".join(_summary(result, message)))
+    return 0
+
+
+def _summary(result: Verification, message: str) -> list[str]:
     request = result.request
     payee = request["payee"]
     bill = request["bill"]
+    where = f"account {payee['account']}" if payee.get("account") else f"merchant {payee.get('merchant_id')}"
+    if payee.get("bank_bin"):
+        where += f", bank {payee['bank_bin']}"
     lines = [
         f"VALID: {message}",
         f"  Signed by key   {result.kid} (EdDSA / Ed25519)",
+        f"  Audience        {request['aud']}",
         f"  Request         {request['request_id']} (idempotency key {request['idempotency_key']})",
         f"  Amount          {format_vnd(int(request['amount']['value']))}",
-        f"  Payee           {payee.get('merchant_name') or '-'} ({payee.get('scheme')}, "
-        f"{'account ' + payee['account'] if payee.get('account') else 'merchant ' + str(payee.get('merchant_id'))}"
-        f"{', bank ' + payee['bank_bin'] if payee.get('bank_bin') else ''})",
+        f"  Payee           {payee.get('merchant_name') or '-'} ({payee.get('scheme')}, {where})",
         f"  Payer           account {request['payer']['account']} at bank {request['payer']['bank_bin']}",
     ]
     if bill.get("customer_code") or bill.get("bill_number"):
@@ -60,47 +98,104 @@ def run(args) -> int:
     if request.get("note"):
         lines.append(f"  Note            {request['note']}")
     lines.append(f"  Valid           {request['created_at']} to {request['expires_at']}")
-    print("\n".join(lines))
-    return 0
+    return [lines[0]] + [visible(line, 500) for line in lines[1:]]
 
 
-def _read_token(source: str) -> str:
-    if source == "-":
-        data = sys.stdin.buffer.read()
-    else:
-        try:
-            data = Path(source).read_bytes()
-        except OSError as exc:
-            raise UsageError(f"cannot read {source}: {exc.strerror}") from None
+def json_text(document: object) -> str:
+    """JSON for a terminal or a file: readable Vietnamese, but every character that ``visible`` would
+    escape (C1 controls, bidi, zero-width...) written as a \\u escape, so the text is still valid JSON."""
+    text = json.dumps(document, ensure_ascii=False, indent=1)
+    return _NON_ASCII.sub(lambda m: f"\\u{ord(m.group()):04x}" if is_unsafe_char(m.group()) else m.group(), text)
+
+
+def _limits(minimum: int, maximum: int) -> Limits:
     try:
-        return data.decode("ascii").strip()
-    except UnicodeDecodeError:
-        # Let the verifier explain what is wrong with it.
-        return data.decode("utf-8", errors="replace").strip()
+        return Limits(minimum, maximum)
+    except ValueError as exc:
+        raise UsageError(f"--min-amount/--max-amount: {exc}") from None
+
+
+def _moment(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return parse_canonical_timestamp(text)
+    except ValueError as exc:
+        raise UsageError(f"--at: {exc}") from None
+
+
+def _read_token(source: str) -> bytes | Verification:
+    """The token bytes (white space around them removed), or a rejection when the file is larger
+    than any token; the size is checked before reading and at most the cap + 1 bytes are read."""
+    if source == "-":
+        data = sys.stdin.buffer.read(MAX_TOKEN_FILE_BYTES + 1)
+    else:
+        data = _read_token_file(source)
+        if isinstance(data, Verification):
+            return data
+    if len(data) > MAX_TOKEN_FILE_BYTES:
+        return _too_large(f"more than {MAX_TOKEN_FILE_BYTES}")
+    return data.strip(b" \t\r\n")
+
+
+def _read_token_file(source: str) -> bytes | Verification:
+    shown = visible(source)
+    try:
+        info = os.stat(source)
+    except OSError as exc:
+        raise UsageError(f"cannot read {shown}: {exc.strerror}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise UsageError(f"{shown} is a folder, not a token file")
+    if stat.S_ISREG(info.st_mode) and info.st_size > MAX_TOKEN_FILE_BYTES:
+        return _too_large(str(info.st_size))  # refused without reading the file
+    try:
+        with open(source, "rb") as handle:  # a pipe (e.g. <(...)) is read up to the cap as well
+            return handle.read(MAX_TOKEN_FILE_BYTES + 1)
+    except OSError as exc:
+        raise UsageError(f"cannot read {shown}: {exc.strerror}") from None
+
+
+def _too_large(size: str) -> Verification:
+    return Verification(
+        False, "malformed",
+        f"The token file holds {size} bytes; a token is at most {MAX_TOKEN_CHARS} characters.",
+        f"Tệp mã ký chứa {size} byte; mã ký dài tối đa {MAX_TOKEN_CHARS} ký tự.",
+    )
 
 
 def _load_keys(option: str | None) -> VerificationKeys:
+    """The verification keys; every problem is one UsageError line (exit 2)."""
     if option is None:
+        return _local_keys()
+    if option.lstrip().startswith("{"):
+        data: bytes | str = option
+        where = "--key"
+    else:
+        where = f"--key {visible(option)}"
         try:
-            local = KeyStore().verification_keys()
+            data = read_regular_file(Path(option), MAX_KEY_FILE_BYTES, "the key file", follow_symlinks=True,
+                                     fix="Give a file holding a JWK or JWK Set.")
         except KeyStoreError as exc:
-            raise UsageError(str(exc)) from None
+            raise UsageError(f"--key: {exc}") from None
+    try:
+        document = loads_untrusted(data, max_bytes=MAX_KEY_FILE_BYTES, max_depth=8, what="the key")
+    except UntrustedJSONError as exc:
+        raise UsageError(f"{where}: not a JWK or JWK Set ({visible(str(exc), 200)})") from None
+    try:
+        return VerificationKeys.load(document)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise UsageError(f"{where}: {visible(str(exc), 300)}") from None
+
+
+def _local_keys() -> VerificationKeys:
+    try:
+        local = KeyStore().verification_keys()
         if not local:
             raise UsageError("this computer has no payer keys yet; give the signer's public key with --key")
         return VerificationKeys.load(local)
-    text = option
-    if not option.lstrip().startswith("{"):
-        try:
-            text = Path(option).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"--key: cannot read {option}: {exc.strerror}") from None
-        except UnicodeDecodeError:
-            raise UsageError(f"--key: {option} is not a text file") from None
-    try:
-        document = json.loads(text)
-    except ValueError:
-        raise UsageError("--key: not JSON (expected a JWK or a JWK Set)") from None
-    try:
-        return VerificationKeys.load(document)
-    except (ValueError, TypeError) as exc:
-        raise UsageError(f"--key: {exc}") from None
+    except KeyStoreError as exc:
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise UsageError(f"cannot open the data folder: {visible(exc.strerror)}") from None
+    except ValueError as exc:
+        raise UsageError(f"the local public key list: {visible(str(exc), 300)}") from None

@@ -206,7 +206,7 @@ def _kind(mode: int) -> str:
 
 
 def read_regular_file(path: Path, max_bytes: int, what: str, *, follow_symlinks: bool = False,
-                      private: bool = False) -> bytes:
+                      private: bool = False, fix: str = "Remove it and put the file itself there.") -> bytes:
     """The bytes of ``path``, read safely; ``KeyStoreError`` (saying how to fix it) when it is not
     a regular file, is larger than ``max_bytes`` or, with ``private``, is not owned by this user or
     is open to group/other. Never follows a final symbolic link unless ``follow_symlinks``, never
@@ -225,8 +225,7 @@ def read_regular_file(path: Path, max_bytes: int, what: str, *, follow_symlinks:
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise KeyStoreError(f"{what} {shown} is {_kind(info.st_mode)}, not a regular file. Remove it "
-                                "and put the file itself there.")
+            raise KeyStoreError(f"{what} {shown} is {_kind(info.st_mode)}, not a regular file. {fix}")
         if private:
             _check_private_owner_and_mode(info, shown, what)
         if info.st_size > max_bytes:
@@ -392,7 +391,8 @@ class KeyStore:
         write_file_atomically(self.public_path, (json.dumps(record, indent=1) + "\n").encode(), 0o644)
 
     def _load_private(self) -> SigningKey:
-        data = read_regular_file(self.private_path, MAX_PRIVATE_KEY_BYTES, "the signing key", private=True)
+        data = read_regular_file(self.private_path, MAX_PRIVATE_KEY_BYTES, "the signing key", private=True,
+                                 fix="Move it away and restore the key file, or run `payer-app keys rotate`.")
         shown = visible(os.fspath(self.private_path))
         fix = "Restore it from a backup, or run `payer-app keys rotate` to make a new key."
         if not data.strip():
