@@ -114,7 +114,7 @@ def test_dynamic_vietqr_amount_is_locked(qtbot, window, payer_home):
     assert edit.isReadOnly()
     assert edit.text() == "250.000 ₫"
     assert window.amount.locked.isVisibleTo(window)
-    assert not any(chip.isEnabled() for chip in window.amount.chips)
+    assert not any(chip.isVisibleTo(window) for chip in window.amount.chips)  # no chips for a fixed amount
     QTest.keyClicks(edit, "999")
     assert edit.text() == "250.000 ₫"
     assert window.amount.words.text() == "Hai trăm năm mươi nghìn đồng"
@@ -178,13 +178,13 @@ def test_amount_limits_and_chips(qtbot, window):
     assert amount.message.text() == "Vui lòng nhập số tiền"
     QTest.keyClicks(amount.edit, "500")
     qtbot.mouseClick(amount.continue_button, Qt.MouseButton.LeftButton)
-    assert amount.message.text() == "Số tiền tối thiểu là 1.000 ₫"
+    assert amount.message.text() == "Số tiền 500 ₫ thấp hơn mức tối thiểu 1.000 ₫"
     assert window.current == "amount"
     amount.edit.clear()
     QTest.keyClicks(amount.edit, "600000000")
     assert amount.edit.text() == "600.000.000 ₫"
     qtbot.mouseClick(amount.continue_button, Qt.MouseButton.LeftButton)
-    assert amount.message.text() == "Số tiền tối đa là 499.999.999 ₫"
+    assert amount.message.text() == "Số tiền 600.000.000 ₫ vượt hạn mức mỗi giao dịch 499.999.999 ₫"
     # backspace removes digits, never just a separator
     amount.edit.set_value(1_000)
     amount.edit.end(False)
@@ -217,7 +217,7 @@ def test_pin_three_wrong_attempts_lock_the_pad(qtbot, window):
     qtbot.waitUntil(lambda: "Thử lại sau 30 giây" in pin.message.text())
     assert not any(k.isEnabled() for k in pin.keys.values())
     enter_pin(qtbot, window, "123456")  # ignored while locked
-    assert window.current == "pin" and pin.entered == ""
+    assert window.current == "pin" and pin.digits == ""
     clock[0] += 31
     pin._tick_lock()
     assert all(k.isEnabled() for k in pin.keys.values())

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from payer_app.core.payload import ParsedPayload
+from payer_app.core.request import Limits
 from payer_app.gui.i18n import Language
 from payer_app.gui.scan_adapter import ScanResult
 from payer_app.gui.settings import Settings
+
+if TYPE_CHECKING:
+    from payer_app.payments.service import PaymentOutcome, PaymentService
 
 
 @dataclass
@@ -15,10 +21,10 @@ class PaymentFlow:
     """One payment from scan to receipt."""
 
     scan: ScanResult | None = None
-    parsed: object | None = None  # payer_app.core.payload.ParsedPayload
+    parsed: ParsedPayload | None = None
     amount: int | None = None
     note: str = ""
-    outcome: object | None = None  # payer_app.payments.service.PaymentOutcome
+    outcome: "PaymentOutcome | None" = None
     error: tuple[str, str, str] | None = None  # (code, message, message_vi) when paying failed
 
 
@@ -64,6 +70,12 @@ class AppContext:
     camera_spec: str = "demo"
     flow: PaymentFlow = field(default_factory=PaymentFlow)
     pin_guard: PinGuard = field(default_factory=PinGuard)
+    service: "PaymentService | None" = None  # the window's one payment service
+
+    @property
+    def limits(self) -> Limits:
+        """The per-transaction limits the settings ask for (core's Limits: one rule for every screen)."""
+        return Limits(self.settings.min_amount, self.settings.max_amount)
 
     def t(self, key: str, **values) -> str:
         return self.language.text(key, **values)

@@ -1,27 +1,40 @@
-"""The phone-shaped main window: one stack of screens and the navigation between them.
+"""The phone-shaped main window: the screens, one navigator between them, one payment service.
 
 Flow: Home -> Scan -> Payee -> Amount -> Review -> PIN -> Result, with History, Settings and the
-Inspector on the side. Scanning and paying run on worker threads (``ScanAdapter``,
-``PaymentRunner``); the window only reacts to their signals.
+Inspector on the side. ``Navigator`` owns the screen stack (go / back / cancel / reset); the rules
+(can this QR be paid, the amount rules, the request to be signed) are asked of ``payer_app.core``
+and of the window's one ``PaymentService``. Scanning and paying run on worker threads
+(``ScanAdapter``, ``PaymentRunner``); the window only reacts to their signals.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QStackedWidget
+import threading
 
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QFileDialog,
+    QMainWindow,
+    QPlainTextEdit,
+    QStackedWidget,
+    QTextEdit,
+)
+
+from payer_app.core.payability import payability
 from payer_app.core.payload import parse_payload
 from payer_app.gui.components import Toast
 from payer_app.gui.context import AppContext, PaymentFlow, PinGuard
-from payer_app.gui.history_source import HistoryUnavailable, load_history
-from payer_app.gui.payment_runner import PaymentRunner
+from payer_app.gui.navigator import Navigator
+from payer_app.gui.payment_runner import PaymentRunner, open_service, read_history
 from payer_app.gui.scan_adapter import ScanAdapter, ScanResult, list_camera_choices
 from payer_app.gui.screens.amount import AmountScreen
 from payer_app.gui.screens.history import HistoryScreen
 from payer_app.gui.screens.home import HomeScreen
 from payer_app.gui.screens.inspector import InspectorScreen
-from payer_app.gui.screens.payee import PayeeScreen, blocking_problem
+from payer_app.gui.screens.payee import PayeeScreen
 from payer_app.gui.screens.pin import PinScreen
 from payer_app.gui.screens.result import ResultScreen
 from payer_app.gui.screens.review import ReviewScreen
@@ -32,6 +45,7 @@ from payer_app.gui.theme import stylesheet
 
 WINDOW_SIZE = (400, 820)
 LONG_PRESS_MS = 1500
+PAYMENT_STEPS = ("scan", "payee", "amount", "review", "pin")
 
 
 class _ActivityWatcher(QObject):
@@ -60,9 +74,41 @@ class _ActivityWatcher(QObject):
         return False
 
 
+class _EnterKey(QObject):
+    """Enter activates the focused button, else the visible screen's default button.
+
+    Installed on the window's screens: a line edit or a button with focus gets Enter through here
+    first, so every screen behaves the same (multi-line text keeps its own Enter)."""
+
+    def __init__(self, window: "MainWindow"):
+        super().__init__(window)
+        self.window = window
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
+        if event.type() != QEvent.Type.KeyPress or event.key() not in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            return False
+        if event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            return False
+        focus = QApplication.focusWidget()
+        if focus is None or focus.window() is not self.window:
+            return False
+        if isinstance(focus, (QPlainTextEdit, QTextEdit)) and not focus.isReadOnly():
+            return False
+        if isinstance(focus, QAbstractButton):
+            if focus.isEnabled() and focus.isVisible():
+                focus.click()
+            return True
+        default = getattr(self.window.screens[self.window.current], "default_button", None)
+        if default is not None and default.isVisible() and default.isEnabled():
+            default.click()
+            return True
+        return False
+
+
 class MainWindow(QMainWindow):
     screen_changed = Signal(str)
     payment_finished = Signal(object)
+    _cameras_found = Signal(list)
 
     def __init__(self, ctx: AppContext):
         super().__init__()
@@ -71,6 +117,8 @@ class MainWindow(QMainWindow):
         self.resize(*WINDOW_SIZE)
         self.setMinimumSize(340, 560)
         ctx.pin_guard = PinGuard(ctx.settings.pin, ctx.settings.pin_attempts, ctx.settings.pin_lock_seconds)
+        self.service, self.service_error = open_service(ctx.settings, self.shows_history)
+        ctx.service = self.service
         self.scan_adapter = ScanAdapter(self)
         self.payments = PaymentRunner(self)
         self.payments.finished.connect(self._payment_done)
@@ -95,11 +143,16 @@ class MainWindow(QMainWindow):
         }
         for screen in self.screens.values():
             self.stack.addWidget(screen)
+        self.nav = Navigator(self.stack, self.screens)
+        self.nav.changed.connect(self._screen_changed)
+        for name, screen in self.screens.items():
             top = getattr(screen, "top", None)
             if top is not None:
                 top.back_clicked.connect(self.back)
+            cancel = getattr(screen, "cancel_button", None)
+            if cancel is not None:
+                cancel.clicked.connect(self.cancel)
         self.toast = Toast(self)
-        self._trail: list[str] = ["home"]
 
         self.home.scan_requested.connect(lambda: self.go("scan"))
         self.home.pick_image_requested.connect(self.pick_image)
@@ -116,6 +169,12 @@ class MainWindow(QMainWindow):
         self.result.new_payment_requested.connect(self.new_payment)
         self.settings_screen.saved.connect(self.apply_settings)
         ctx.language.changed.connect(self.retranslate)
+
+        # keyboard: Escape goes back, Enter activates the default button (``_EnterKey``)
+        self.back_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        self.back_shortcut.activated.connect(self.back)
+        self.enter_key = _EnterKey(self)
+        QApplication.instance().installEventFilter(self.enter_key)
 
         # kiosk: idle and receipt timers, settings behind a long press or Ctrl+Alt+S
         self.idle_timer = QTimer(self)
@@ -146,104 +205,75 @@ class MainWindow(QMainWindow):
         else:
             self.show()
 
-    # navigation --------------------------------------------------------------------------------
+    # navigation (all of it goes through self.nav) ------------------------------------------------
     @property
     def current(self) -> str:
-        return self._trail[-1]
+        return self.nav.current
 
     def go(self, name: str, replace: bool = False) -> None:
-        previous = self.current
-        if previous == name:
-            return
-        if replace:
-            self._trail[-1] = name
-        elif name in self._trail:
-            del self._trail[self._trail.index(name) + 1:]
-        else:
-            self._trail.append(name)
-        self._show(previous, name)
+        self.nav.go(name, replace=replace)
 
     def back(self) -> None:
-        if self.current == "pin" and self.pin.busy:
-            return  # a payment is on its way
-        if self.current == "result" or len(self._trail) <= 1:
+        """Back one step; from the receipt, a new payment; on Home, nothing."""
+        if self.current == "result":
             self.new_payment()
             return
-        previous = self._trail.pop()
-        self._show(previous, self.current)
+        self.nav.back()
 
-    def go_home(self) -> None:
-        previous = self.current
-        self._trail = ["home"]
-        self._show(previous, "home")
+    def cancel(self) -> None:
+        """Cancel (Hủy) on a payment step: the payment is abandoned, Home is shown."""
+        if self.nav.cancel():
+            self.ctx.flow = PaymentFlow()
 
-    def _show(self, previous: str, name: str) -> None:
-        if previous == "scan" and name != "scan":
-            self.scan.stop()
-        screen = self.screens[name]
-        if name == "scan":
-            self.scan.start()
-        elif name == "amount" and previous == "payee":
-            self.amount.prepare()
-        elif name == "review":
-            self.review.refresh()
-        elif name == "pin":
-            self.pin.reset()
-        elif name == "inspector":
-            self.inspector.refresh()
-        elif name == "history":
-            self.history.reload()
-        elif name == "settings":
-            self.settings_screen.load()
-        elif name == "home":
+    def _screen_changed(self, previous: str, name: str) -> None:
+        if name == "home":
             self._refresh_recent()
-        self.stack.setCurrentWidget(screen)
-        if name == "pin":
-            self.pin.setFocus()
+        elif name == "inspector":
+            self.inspector.refresh()  # the inspector has no entered() hook of its own
         self._restart_idle()
         self.screen_changed.emit(name)
 
     # flow --------------------------------------------------------------------------------------
-    def open_payload(self, text: str, scan: ScanResult | None = None) -> None:
+    def open_payload(self, text: str, scan: ScanResult | None = None, replace: bool = False) -> None:
         """Show the payee screen for a scanned (or typed) payload."""
         scan = scan or ScanResult(text=text)
-        parsed = parse_payload(text)
+        parsed = scan.parsed if scan.parsed is not None else parse_payload(text)  # pasted: parsed off-thread
         self.ctx.flow = PaymentFlow(scan=scan, parsed=parsed)
         self.payee.show_parsed(parsed)
-        self.go("payee")
+        self.go("payee", replace=replace)
 
     def open_scan(self, result: ScanResult) -> None:
-        self.open_payload(result.text, result)
+        # A picked image (not the camera) was decoded on the scan screen: Back from the payee
+        # returns to where the image was picked, not to a camera that accepts whatever it sees.
+        self.open_payload(result.text, result, replace=self.scan.still_only)
 
     def rescan(self) -> None:
-        self._trail = ["home"]
-        self.go("scan")
+        self.nav.go("scan", from_root=True)
 
     def pick_image(self) -> None:
+        if self.ctx.kiosk:
+            return  # a booth shows no file dialogs
         path, _ = QFileDialog.getOpenFileName(self, self.ctx.t("scan.pick_title"), "", self.ctx.t("scan.image_filter"))
         if path:
             self.open_image(path)
 
     def open_image(self, path: str) -> None:
-        """Decode an image file (worker thread) from the scan screen; the camera is not started."""
+        """Decode an image file (worker thread) on the scan screen; the camera is not started."""
         if self.current != "scan":
-            previous = self.current
-            self._trail.append("scan")
-            self.stack.setCurrentWidget(self.scan)
-            if previous != "scan":
-                self.screen_changed.emit("scan")
+            self.scan.still_only = True
+            self.go("scan")
         self.scan.decode_file(path)
 
     def can_pay(self) -> bool:
         parsed = self.ctx.flow.parsed
-        return parsed is not None and blocking_problem(parsed) is None
+        return parsed is not None and payability(parsed, self.ctx.limits) is None
 
     def _pay(self) -> None:
         flow = self.ctx.flow
-        s = self.ctx.settings
-        amount = None if (flow.parsed.initiation == "dynamic" and flow.parsed.amount is not None) else flow.amount
-        self.payments.pay(flow.parsed, amount, flow.note, acquirer_url=s.acquirer_url or None,
-                          limits=(s.min_amount, s.max_amount), keep_history=self.shows_history)
+        if self.service is None:
+            self._payment_failed("service-unavailable", self.service_error or "", self.service_error or "")
+            return
+        self.payments.pay(self.service, flow.parsed, flow.amount, flow.note)
 
     def _payment_done(self, outcome) -> None:
         self.ctx.flow.outcome = outcome
@@ -261,8 +291,7 @@ class MainWindow(QMainWindow):
         self.pin.payment_done()
         self.result.clear_status()
         self.result.refresh()
-        self._trail = ["home", "result"]
-        self._show("pin", "result")
+        self.nav.go("result", from_root=True)
         if self.ctx.kiosk:
             self._result_left = self.ctx.settings.kiosk_result_seconds
             self.result.show_kiosk_countdown(self._result_left)
@@ -274,7 +303,7 @@ class MainWindow(QMainWindow):
         if self.result.dialog is not None:
             self.result.dialog.close()
         self.ctx.flow = PaymentFlow()
-        self.go_home()
+        self.nav.reset()
 
     # kiosk -------------------------------------------------------------------------------------
     def _restart_idle(self) -> None:
@@ -287,18 +316,29 @@ class MainWindow(QMainWindow):
         if self.ctx.kiosk and self.idle_timer.isActive():
             self.idle_timer.start(self.ctx.settings.kiosk_idle_seconds * 1000)
 
+    def _busy_with_user(self) -> bool:
+        """A dialog, Settings or a payment on its way: no automatic reset now."""
+        return (QApplication.activeModalWidget() is not None
+                or (self.result.dialog is not None and self.result.dialog.isVisible())
+                or self.current == "settings"
+                or (self.current == "pin" and self.pin.busy))
+
     def _idle_timeout(self) -> None:
-        if self.current == "pin" and self.pin.busy:
+        if self._busy_with_user():
             self._restart_idle()
             return
         self.new_payment()
 
     def _result_tick(self) -> None:
-        self._result_left -= 1
-        if self._result_left <= 0 or self.current != "result":
+        if self.current != "result":
             self.result_timer.stop()
-            if self.current == "result":
-                self.new_payment()
+            return
+        if self._busy_with_user():
+            return  # the countdown waits while the visitor uses a dialog
+        self._result_left -= 1
+        if self._result_left <= 0:
+            self.result_timer.stop()
+            self.new_payment()
             return
         self.result.show_kiosk_countdown(self._result_left)
 
@@ -314,7 +354,11 @@ class MainWindow(QMainWindow):
         if (settings.pin, settings.pin_attempts, settings.pin_lock_seconds) != (old.pin, old.pin_attempts,
                                                                                   old.pin_lock_seconds):
             self.ctx.pin_guard = PinGuard(settings.pin, settings.pin_attempts, settings.pin_lock_seconds)
-        self.ctx.camera_spec = settings.camera
+        if settings.camera != old.camera:
+            self.ctx.camera_spec = settings.camera  # only a camera the user picked replaces --camera
+        if (settings.acquirer_url, settings.min_amount, settings.max_amount, settings.kiosk_keep_history) != (
+                old.acquirer_url, old.min_amount, old.max_amount, old.kiosk_keep_history):
+            self._reopen_service()
         self.scan.preview.mirror = settings.mirror
         self.scan.mirror_button.setChecked(settings.mirror)
         if settings.theme != old.theme:
@@ -325,6 +369,13 @@ class MainWindow(QMainWindow):
             self.retranslate()
         self.toast.show_message(self.ctx.t("settings.saved"))
         self.back()
+
+    def _reopen_service(self) -> None:
+        """The operator changed the acquirer, the limits or the kiosk history: a service for them."""
+        if self.service is not None and not self.payments.busy:
+            self.service.close()
+        self.service, self.service_error = open_service(self.ctx.settings, self.shows_history)
+        self.ctx.service = self.service
 
     def set_language(self, code: str) -> None:
         self.ctx.settings.language = code
@@ -348,24 +399,20 @@ class MainWindow(QMainWindow):
         self.home.history_button.setVisible(self.shows_history)
         if not self.shows_history:
             return
-        try:
-            entries = load_history(4)
-        except HistoryUnavailable:
-            entries = []
+        entries, _problem = read_history(self.service, 4)
         self.home.show_recent(entries)
 
     def _find_cameras(self) -> None:
-        import threading
-
         def work():
-            cameras = list_camera_choices()
-            self._cameras_found.emit(cameras)
+            self._cameras_found.emit(list_camera_choices())
 
         threading.Thread(target=work, daemon=True, name="list-cameras").start()
 
-    _cameras_found = Signal(list)
-
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         self.scan.stop()
-        QApplication.instance().removeEventFilter(self.watcher)
+        app = QApplication.instance()
+        app.removeEventFilter(self.watcher)
+        app.removeEventFilter(self.enter_key)
+        if self.service is not None and not self.payments.busy:
+            self.service.close()
         super().closeEvent(event)

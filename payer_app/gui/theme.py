@@ -12,13 +12,13 @@ PALETTES: dict[str, dict[str, str]] = {
         "bg": "#F2F5F4", "card": "#FFFFFF", "text": "#1B2420", "muted": "#6B7A74", "line": "#DDE5E1",
         "brand": "#00875A", "brand_dark": "#005C3D", "brand_soft": "#E3F4EC", "brand_line": "#9FD6BD",
         "danger": "#C62828", "danger_soft": "#FDECEA", "warn": "#E0A100", "warn_soft": "#FFF7E0",
-        "warn_text": "#7A5600",
+        "warn_text": "#7A5600", "focus": "#1565C0",
     },
     "dark": {
         "bg": "#0F1513", "card": "#1A2320", "text": "#E6EEEA", "muted": "#93A39C", "line": "#2C3833",
         "brand": "#1DB97F", "brand_dark": "#0A6B48", "brand_soft": "#163A2C", "brand_line": "#2A7557",
         "danger": "#FF6B6B", "danger_soft": "#3A1F1F", "warn": "#F2C14E", "warn_soft": "#3A3220",
-        "warn_text": "#F2D48A",
+        "warn_text": "#F2D48A", "focus": "#64B5F6",
     },
 }
 

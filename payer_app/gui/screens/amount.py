@@ -10,11 +10,13 @@ from PySide6.QtWidgets import QGridLayout, QLineEdit
 
 from payer_app.core.amount_words import amount_in_words
 from payer_app.core.amounts import MAX_AMOUNT_CHARS, format_vnd, group_thousands
+from payer_app.core.payability import AMOUNT_REQUIRED, Problem, amount_problem
+from payer_app.core.request import MAX_NOTE_CHARS, locked_amount
 from payer_app.gui.components import Card, Screen, button, plain_label
 from payer_app.gui.context import AppContext
+from payer_app.gui.flow_controls import add_cancel, problem_text
 
 QUICK_AMOUNTS = (50_000, 100_000, 200_000, 500_000, 1_000_000, 2_000_000)
-MAX_NOTE_CHARS = 140
 
 
 class AmountEdit(QLineEdit):
@@ -27,6 +29,7 @@ class AmountEdit(QLineEdit):
         self.setObjectName("AmountEdit")
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setInputMethodHints(Qt.InputMethodHint.ImhDigitsOnly)
+        self.max_digits = MAX_AMOUNT_CHARS
         self.textEdited.connect(self._reformat)
 
     def value(self) -> int | None:
@@ -50,7 +53,7 @@ class AmountEdit(QLineEdit):
 
     def _reformat(self, text: str) -> None:
         digits_before = len(re.sub(r"\D", "", text[: self.cursorPosition()]))
-        digits = re.sub(r"\D", "", text).lstrip("0")[:MAX_AMOUNT_CHARS]
+        digits = re.sub(r"\D", "", text).lstrip("0")[:self.max_digits]
         if not digits:
             self.setText("")
             self.amount_changed.emit(None)
@@ -73,13 +76,13 @@ class AmountScreen(Screen):
     continue_requested = Signal()
 
     def __init__(self, ctx: AppContext):
-        super().__init__(show_back=True)
+        super().__init__(show_back=True, action_text=" ")
         self.ctx = ctx
+        self.cancel_button = add_cancel(self)
         card = Card(spacing=8)
         self.label = plain_label("", "caption")
         self.edit = AmountEdit()
         self.edit.amount_changed.connect(self._changed)
-        self.edit.returnPressed.connect(self._submit)
         self.words = plain_label("", "words")
         self.words.setObjectName("AmountWords")
         self.words.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -118,39 +121,49 @@ class AmountScreen(Screen):
         self.continue_button = button("", "primary", "ContinueButton")
         self.continue_button.clicked.connect(self._submit)
         self.bottom.addWidget(self.continue_button)
-        self._message_key: tuple[str, dict] | None = None
+        self.default_button = self.continue_button
+        self.setTabOrder(self.edit, self.note)
+        self.setTabOrder(self.note, self.continue_button)
+        self._problem: Problem | None = None
+        self._prepared_for = None
         self.retranslate()
 
     # state -------------------------------------------------------------------------------------
     @property
     def fixed_amount(self) -> int | None:
         parsed = self.ctx.flow.parsed
-        if parsed is not None and parsed.initiation == "dynamic" and parsed.amount is not None:
-            return parsed.amount
-        return None
+        return locked_amount(parsed) if parsed is not None else None
+
+    def entered(self) -> None:
+        """A new QR arrives here from the payee screen; Back from Review keeps what was typed."""
+        if self._prepared_for is not self.ctx.flow:
+            self.prepare()
+        (self.edit if self.fixed_amount is None else self.continue_button).setFocus()
 
     def prepare(self) -> None:
-        """Called when the flow arrives here with a new QR."""
         parsed = self.ctx.flow.parsed
+        self._prepared_for = self.ctx.flow
         fixed = self.fixed_amount
+        # a sensible field: one digit more than the maximum has, so "too large" shows while typing
+        self.edit.max_digits = min(MAX_AMOUNT_CHARS, len(str(self.ctx.settings.max_amount)) + 1)
+        self.edit.setMaxLength(len(format_vnd(10 ** self.edit.max_digits - 1)))
         self.edit.setReadOnly(fixed is not None)
         self.edit.style().unpolish(self.edit)
         self.edit.style().polish(self.edit)
         for chip in self.chips:
-            chip.setEnabled(fixed is None)
+            chip.setVisible(fixed is None)
         self.locked.setVisible(fixed is not None)
         suggested = fixed if fixed is not None else (parsed.amount if parsed is not None else None)
         self.edit.set_value(suggested)
         self.note.setText(self.ctx.flow.note or "")
-        self._message_key = None
+        self._problem = None
         self._show_message()
-        if fixed is None:
-            self.edit.setFocus()
 
     def retranslate(self) -> None:
         t = self.ctx.t
         s = self.ctx.settings
         self.top.set_title(t("amount.title"))
+        self.cancel_button.setText(t("common.cancel"))
         self.label.setText(t("amount.label"))
         self.edit.setPlaceholderText(t("amount.placeholder"))
         self.locked.setText("🔒 " + t("amount.locked"))
@@ -164,33 +177,28 @@ class AmountScreen(Screen):
     def _changed(self, value, clear: bool = True) -> None:
         self.words.setText(amount_in_words(value, self.ctx.lang) if value else "")
         if clear:
-            self._message_key = None
+            # limit problems show as the payer types; "enter an amount" only when they try to go on
+            problem = self.problem()
+            self._problem = problem if problem is not None and problem.code != AMOUNT_REQUIRED else None
             self._show_message()
 
     def _show_message(self) -> None:
-        if self._message_key is None:
-            self.message.setText("")
-        else:
-            key, values = self._message_key
-            self.message.setText(self.ctx.t(key, **values))
+        self.message.setText(problem_text(self.ctx, self._problem) if self._problem is not None else "")
 
-    def problem(self) -> tuple[str, dict] | None:
-        value = self.edit.value()
-        if self.fixed_amount is not None:
+    def problem(self) -> Problem | None:
+        """Core's answer for what is in the field (the locked amount of a dynamic QR included)."""
+        parsed = self.ctx.flow.parsed
+        if parsed is None:
             return None
-        s = self.ctx.settings
-        if value is None or value == 0:
-            return ("amount.required", {})
-        if value < s.min_amount:
-            return ("amount.too_small", {"min": format_vnd(s.min_amount)})
-        if value > s.max_amount:
-            return ("amount.too_large", {"max": format_vnd(s.max_amount)})
-        return None
+        value = None if self.fixed_amount is not None else self.edit.value()
+        return amount_problem(parsed, value, self.ctx.limits)
 
     def _submit(self) -> None:
-        self._message_key = self.problem()
+        self._problem = self.problem()
         self._show_message()
-        if self._message_key is not None:
+        if self._problem is not None:
+            if not self.edit.isReadOnly():
+                self.edit.setFocus()  # the next digits go into the field, not nowhere
             return
         self.ctx.flow.amount = self.fixed_amount if self.fixed_amount is not None else self.edit.value()
         self.ctx.flow.note = self.note.text().strip()

@@ -1,14 +1,22 @@
-"""History: the payer's requests and outcomes, from the same SQLite history as ``payer-app history``."""
+"""History: the payer's requests and outcomes, from the window's PaymentService (the same SQLite
+history as ``payer-app history``). A row opens the payment's detail."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Signal
+
 from payer_app.gui.components import Card, Screen, divider, plain_label
 from payer_app.gui.context import AppContext
-from payer_app.gui.history_source import HistoryEntry, HistoryUnavailable, load_history
+from payer_app.gui.payment_runner import read_history
 from payer_app.gui.screens.home import recent_row
+from payer_app.payments.history import HistoryEntry
+
+HISTORY_ROWS = 200
 
 
 class HistoryScreen(Screen):
+    entry_opened = Signal(object)  # HistoryEntry
+
     def __init__(self, ctx: AppContext):
         super().__init__(show_back=True)
         self.ctx = ctx
@@ -16,16 +24,17 @@ class HistoryScreen(Screen):
         self.body.addWidget(self.card)
         self.body.addStretch(1)
         self.entries: list[HistoryEntry] = []
+        self.rows = []
         self.problem: str | None = None
         self.retranslate()
 
+    def entered(self) -> None:
+        self.reload()
+        if self.rows:
+            self.rows[0].setFocus()
+
     def reload(self) -> None:
-        try:
-            self.entries = load_history(200)
-            self.problem = None
-        except HistoryUnavailable as exc:
-            self.entries = []
-            self.problem = str(exc)
+        self.entries, self.problem = read_history(self.ctx.service, HISTORY_ROWS)
         self._fill()
 
     def retranslate(self) -> None:
@@ -38,6 +47,7 @@ class HistoryScreen(Screen):
             item = layout.takeAt(0)
             if item.widget():
                 item.widget().deleteLater()
+        self.rows = []
         if self.problem:
             layout.addWidget(plain_label(self.ctx.t("history.unavailable", reason=self.problem), "error"))
             return
@@ -47,4 +57,7 @@ class HistoryScreen(Screen):
         for i, entry in enumerate(self.entries):
             if i:
                 layout.addWidget(divider())
-            layout.addWidget(recent_row(entry, self.ctx))
+            row = recent_row(entry, self.ctx)
+            row.clicked.connect(lambda _=False, e=entry: self.entry_opened.emit(e))
+            self.rows.append(row)
+            layout.addWidget(row)

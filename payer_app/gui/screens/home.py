@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from datetime import datetime
 
 from payer_app.core.amounts import format_vnd
+from payer_app.core.payee_display import PayeeDisplay, payee_display_from_request
+from payer_app.core.signing import decode_unverified
 from payer_app.gui.components import Card, button, divider, plain_label
 from payer_app.gui.context import AppContext
-from payer_app.gui.history_source import HistoryEntry
+from payer_app.payments.history import HistoryEntry
 
 
 class HomeScreen(QWidget):
+    entry_opened = Signal(object)  # a recent payment (payments.history.HistoryEntry) was clicked
     scan_requested = Signal()
     pick_image_requested = Signal()
     history_requested = Signal()
@@ -70,7 +75,11 @@ class HomeScreen(QWidget):
         outer.addLayout(body, 1)
         self._entries: list[HistoryEntry] = []
         self.settings_button.setVisible(not ctx.kiosk)
+        self.default_button = self.scan_button
         self.retranslate()
+
+    def entered(self) -> None:
+        self.scan_button.setFocus()
 
     def retranslate(self) -> None:
         t = self.ctx.t
@@ -96,19 +105,45 @@ class HomeScreen(QWidget):
         for i, entry in enumerate(entries[:4]):
             if i:
                 self.recent_rows.addWidget(divider())
-            self.recent_rows.addWidget(recent_row(entry, self.ctx))
+            row = recent_row(entry, self.ctx)
+            row.clicked.connect(lambda _=False, e=entry: self.entry_opened.emit(e))
+            self.recent_rows.addWidget(row)
 
 
-def recent_row(entry: HistoryEntry, ctx: AppContext) -> QWidget:
-    row = QWidget()
+def entry_payee(entry: HistoryEntry) -> PayeeDisplay:
+    """The payee of a recorded payment, named as the payment screens named it (from its signed request)."""
+    request = decode_unverified(entry.jws) or {}
+    payee = request.get("payee")
+    if not isinstance(payee, dict):
+        payee = {"scheme": entry.scheme, "merchant_name": entry.payee_name}
+    return payee_display_from_request(payee)
+
+
+def short_time(text: str) -> str:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone().strftime("%d/%m %H:%M")
+    except ValueError:
+        return text[:16]
+
+
+def recent_row(entry: HistoryEntry, ctx: AppContext) -> QPushButton:
+    """One payment as a row that opens its detail (a flat button: focusable, Enter and click work)."""
+    row = QPushButton()
+    row.setObjectName("HistoryRow")
+    row.setProperty("kind", "row")
+    row.setCursor(Qt.CursorShape.PointingHandCursor)
     line = QHBoxLayout(row)
-    line.setContentsMargins(0, 0, 0, 0)
+    line.setContentsMargins(8, 6, 8, 6)
     left = QVBoxLayout()
     left.setSpacing(0)
-    left.addWidget(plain_label(entry.payee or "—", "value"))
-    left.addWidget(plain_label(f"{entry.when} · {ctx.t('result.' + entry.status_key)}", "caption", wrap=False))
+    left.addWidget(plain_label(entry_payee(entry).name, "value"))
+    status = plain_label(f"{short_time(entry.created_at)} · {ctx.t('status.' + entry.status)}", "caption", wrap=False)
+    left.addWidget(status)
     line.addLayout(left, 1)
-    amount = plain_label(format_vnd(entry.amount) if entry.amount is not None else "", "value", wrap=False)
+    amount = plain_label(format_vnd(entry.amount), "value", wrap=False)
     amount.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
     line.addWidget(amount)
+    for label in row.findChildren(QLabel):
+        label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+    row.setMinimumHeight(line.sizeHint().height())
     return row

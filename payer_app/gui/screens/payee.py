@@ -7,22 +7,13 @@ from PySide6.QtGui import QTextOption
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QPlainTextEdit, QVBoxLayout
 
 from payer_app.core.amounts import format_vnd
-from payer_app.gui.components import Card, InfoRow, Screen, button, mask_account, plain_label
+from payer_app.core.payability import Problem, payability
+from payer_app.core.payee_display import payee_display
+from payer_app.core.request import locked_amount
+from payer_app.gui.components import Card, InfoRow, Screen, button, plain_label
 from payer_app.gui.context import AppContext
-
-
-def blocking_problem(parsed) -> str | None:
-    """The text key of the reason this QR cannot be paid, or None when it can."""
-    codes = {f.code for f in parsed.errors}
-    if not parsed.is_payment or "not-emvco" in codes or "empty" in codes:
-        return "payee.not_payment"
-    if "crc-mismatch" in codes:
-        return "payee.bad_crc"
-    if parsed.errors:
-        return "payee.invalid"
-    if parsed.currency not in (None, "704"):
-        return "payee.not_vnd"
-    return None
+from payer_app.gui.plain_text import shown
+from payer_app.gui.flow_controls import add_cancel, problem_text
 
 
 class PayeeScreen(Screen):
@@ -31,10 +22,9 @@ class PayeeScreen(Screen):
     inspector_requested = Signal()
 
     def __init__(self, ctx: AppContext):
-        super().__init__(show_back=True, action_text="ⓘ")
+        super().__init__(show_back=True, action_text=" ")
         self.ctx = ctx
-        self.top.action.setObjectName("TopBarButton")
-        self.top.action_clicked.connect(self.inspector_requested)
+        self.cancel_button = add_cancel(self)
 
         self.error_box = QFrame()
         self.error_box.setObjectName("ErrorBox")
@@ -100,12 +90,18 @@ class PayeeScreen(Screen):
         self.bottom.addWidget(self.inspector_button)
         self.bottom.addWidget(self.continue_button)
         self.bottom.addWidget(self.rescan_button)
-        self.problem: str | None = None
+        self.problem: Problem | None = None
+        self.default_button = self.continue_button
+        self.setTabOrder(self.continue_button, self.rescan_button)
         self.retranslate()
+
+    def entered(self) -> None:
+        self.default_button.setFocus()
 
     def retranslate(self) -> None:
         t = self.ctx.t
         self.top.set_title(t("payee.title"))
+        self.cancel_button.setText(t("common.cancel"))
         self.error_title.setText(t("payee.error_title"))
         self.warning_title.setText(t("payee.warnings"))
         self.inspector_button.setText(t("payee.inspector"))
@@ -118,42 +114,37 @@ class PayeeScreen(Screen):
         t = self.ctx.t
         if parsed is None:
             return
-        self.problem = blocking_problem(parsed)
+        self.problem = payability(parsed, self.ctx.limits)
         blocked = self.problem is not None
         self.error_box.setVisible(blocked)
         self.continue_button.setVisible(not blocked)
         self.rescan_button.setVisible(True)
+        self.default_button = self.rescan_button if blocked else self.continue_button
         if blocked:
-            self.error_text.setText(t(self.problem))
-            first = parsed.errors[0] if parsed.errors else None
-            self.error_detail.setText(self.ctx.language.pick(first.message_vi, first.message) if first else "")
+            self.error_text.setText(problem_text(self.ctx, self.problem))
+            self.error_detail.setText(self.ctx.language.pick(self.problem.detail_vi, self.problem.detail) or "")
         self.card.setVisible(parsed.is_payment)
-        m, a, b = parsed.merchant, parsed.account, parsed.bill
+        m, b = parsed.merchant, parsed.bill
         evn = parsed.scheme == "evn"
-        title = m.name or a.bank_name or a.id or "—"
-        self.name.setText(title)
-        self.avatar.setText((title.strip()[:1] or "?").upper())
+        payee = payee_display(parsed)
+        self.name.setText(payee.name)
+        self.avatar.setText(payee.initial)
         self.scheme_badge.setText(t(f"scheme.{parsed.scheme}") if parsed.scheme else "")
         self.scheme_badge.setVisible(bool(parsed.scheme))
-        bank = None
-        if a.bank_bin:
-            bank = f"{a.bank_short_name} – {a.bank_name}" if a.bank_name else a.bank_bin
+        bank = payee.bank
         corp = self.ctx.language.pick(b.evn_corporation_name_vi, b.evn_corporation_name)
         self.rows["bank"].set(t("payee.biller") if evn else t("payee.bank"), "EVN" if evn and not bank else bank)
         self.rows["merchant"].set(t("payee.merchant"), m.name)
         self.rows["city"].set(t("payee.city"), m.city)
-        if parsed.scheme == "vietqr":
-            self.rows["account"].set(t("payee.account"), mask_account(a.id))
-            self.rows["merchant_id"].set(t("payee.merchant_id"), None)
-        else:
-            self.rows["account"].set(t("payee.account"), None)
-            self.rows["merchant_id"].set(t("payee.merchant_id"), a.id)
+        vietqr = parsed.scheme == "vietqr"
+        self.rows["account"].set(t("payee.account"), payee.account if vietqr else None)
+        self.rows["merchant_id"].set(t("payee.merchant_id"), None if vietqr else payee.account)
         self.rows["customer_code"].set(t("payee.customer_code"), b.evn_customer_code)
         self.rows["corporation"].set(t("payee.corporation"),
                                      f"{b.evn_corporation} – {corp}" if b.evn_corporation else None)
         self.rows["bill_number"].set(t("payee.bill_number"), b.bill_number)
         self.rows["purpose"].set(t("payee.purpose"), b.purpose)
-        fixed = parsed.amount if parsed.initiation == "dynamic" else None
+        fixed = locked_amount(parsed)
         self.rows["amount_fixed"].set(t("payee.amount_fixed"), format_vnd(fixed) if fixed is not None else None)
         self.initiation.setText(t("payee.dynamic") if parsed.initiation == "dynamic" else
                                 t("payee.static") if parsed.initiation == "static" else "")
@@ -161,6 +152,6 @@ class PayeeScreen(Screen):
         self.warning_box.setVisible(bool(warnings) and not blocked)
         self.warning_text.setText("\n".join(
             "• " + self.ctx.language.pick(w.message_vi, w.message) for w in warnings))
-        self.raw_text.setPlainText(parsed.raw if len(parsed.raw) <= 2000 else parsed.raw[:2000] + "…")
+        self.raw_text.setPlainText(shown(parsed.raw, 2000))
         self.raw_caption.setVisible(blocked)
         self.raw_text.setVisible(blocked)

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout
 
 from payer_app.gui.components import Screen, button, plain_label, set_role
 from payer_app.gui.context import AppContext
+from payer_app.gui.flow_controls import add_cancel
 
 PIN_LENGTH = 6
 
@@ -15,8 +16,10 @@ class PinScreen(Screen):
     pin_accepted = Signal()
 
     def __init__(self, ctx: AppContext):
-        super().__init__(show_back=True, scroll=False)
+        super().__init__(show_back=True, action_text=" ", scroll=False)
         self.ctx = ctx
+        self.cancel_button = add_cancel(self)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.body.addStretch(1)
         self.prompt = plain_label("", "section")
         self.prompt.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -52,7 +55,7 @@ class PinScreen(Screen):
         for label, b in self.keys.items():
             b.clicked.connect(lambda _=False, k=label: self.press(k))
         self.body.addLayout(grid)
-        self.entered = ""
+        self.digits = ""
         self.busy = False
         self._message: tuple[str, dict] | None = None
         self._lock_timer = QTimer(self)
@@ -63,13 +66,21 @@ class PinScreen(Screen):
     def retranslate(self) -> None:
         t = self.ctx.t
         self.top.set_title(t("pin.title"))
+        self.cancel_button.setText(t("common.cancel"))
         self.prompt.setText(t("pin.prompt"))
         self.demo_hint.setText(t("pin.demo_hint", pin=self.ctx.settings.pin))
         self.keys["del"].setToolTip(t("pin.delete"))
         self._show_message()
 
+    def entered(self) -> None:
+        self.reset()
+        self.setFocus()  # digits typed on the keyboard go to the pad
+
+    def can_leave(self) -> bool:
+        return not self.busy  # a payment on its way is not abandoned half-sent
+
     def reset(self) -> None:
-        self.entered = ""
+        self.digits = ""
         self.busy = False
         self._message = None
         self._refresh()
@@ -77,7 +88,7 @@ class PinScreen(Screen):
 
     def _refresh(self) -> None:
         for i, dot in enumerate(self.dots):
-            set_role(dot, "pin-dot-on" if i < len(self.entered) else "pin-dot")
+            set_role(dot, "pin-dot-on" if i < len(self.digits) else "pin-dot")
         locked = self.ctx.pin_guard.seconds_locked() > 0
         for b in self.keys.values():
             b.setEnabled(not locked and not self.busy)
@@ -95,11 +106,11 @@ class PinScreen(Screen):
         if self.busy or self.ctx.pin_guard.seconds_locked():
             return
         if key == "del":
-            self.entered = self.entered[:-1]
-        elif len(self.entered) < PIN_LENGTH:
-            self.entered += key
+            self.digits = self.digits[:-1]
+        elif len(self.digits) < PIN_LENGTH:
+            self.digits += key
         self._refresh()
-        if len(self.entered) == PIN_LENGTH:
+        if len(self.digits) == PIN_LENGTH:
             QTimer.singleShot(120, self._check)
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt API
@@ -112,9 +123,9 @@ class PinScreen(Screen):
             super().keyPressEvent(event)
 
     def _check(self) -> None:
-        if len(self.entered) != PIN_LENGTH:
+        if len(self.digits) != PIN_LENGTH:
             return
-        entered, self.entered = self.entered, ""
+        entered, self.digits = self.digits, ""
         outcome = self.ctx.pin_guard.check(entered)
         if outcome == "ok":
             self.busy = True

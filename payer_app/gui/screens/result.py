@@ -11,33 +11,15 @@ from PySide6.QtGui import QGuiApplication, QImage, QPixmap
 from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QPlainTextEdit, QVBoxLayout
 
 from payer_app.core.amounts import format_vnd
+from payer_app.core.payee_display import payee_display_from_request
 from payer_app.gui.components import Card, InfoRow, Screen, button, divider, plain_label, set_role
 from payer_app.gui.context import AppContext
-from payer_app.core.signing import decode_unverified
+from payer_app.gui.plain_text import shown
+from payer_app.gui.flow_controls import problem_text
+from payer_app.core.payability import Problem
 
-APPROVED = {"approved", "succeeded", "success", "ok"}
-PENDING = {"pending", "sent", "created", "queued"}
-
-
-def request_dict(outcome) -> dict:
-    request = getattr(outcome, "request", None)
-    if hasattr(request, "to_dict"):
-        return request.to_dict()
-    if isinstance(request, dict):
-        return request
-    return decode_unverified(getattr(outcome, "jws", "") or "") or {}
-
-
-def status_key(outcome) -> str:
-    status = str(getattr(outcome, "status", "") or "").lower()
-    if status in APPROVED:
-        return "approved"
-    if status in PENDING:
-        return "pending"
-    if status in ("declined", "rejected", "refused"):
-        return "declined"
-    return "failed"
-
+EXPORT_FOLDER = "exports"  # kiosk: the one folder a booth writes to (inside the data folder)
+GOOD = ("approved", "pending")
 
 def local_time(text: str | None) -> str:
     if not text:
@@ -80,7 +62,8 @@ class ResultScreen(Screen):
         head.body.addWidget(self.amount)
         self.body.addWidget(head)
         details = Card(spacing=8)
-        self.rows = {k: InfoRow() for k in ("to", "time", "request_id", "acquirer", "reference", "message")}
+        self.rows = {k: InfoRow() for k in ("to", "bank", "account", "note", "time", "request_id", "acquirer",
+                                            "reference", "message")}
         self.dividers = {}
         for i, (key, row) in enumerate(self.rows.items()):
             if i:
@@ -112,6 +95,7 @@ class ResultScreen(Screen):
         self.qr_button.clicked.connect(self.show_qr)
         self.json_button.clicked.connect(self.show_json)
         self.new_button.clicked.connect(self.new_payment_requested)
+        self.default_button = self.new_button
         self.dialog: QDialog | None = None
         self.kiosk_seconds = 0
         self._status: tuple[str, dict] | None = None
@@ -120,7 +104,10 @@ class ResultScreen(Screen):
     @property
     def jws(self) -> str:
         outcome = self.ctx.flow.outcome
-        return getattr(outcome, "jws", "") or "" if outcome is not None else ""
+        return outcome.jws if outcome is not None else ""
+
+    def entered(self) -> None:
+        self.new_button.setFocus()
 
     def retranslate(self) -> None:
         t = self.ctx.t
@@ -137,44 +124,52 @@ class ResultScreen(Screen):
         flow = self.ctx.flow
         has_request = bool(self.jws)
         for b in (self.save_button, self.copy_button, self.qr_button, self.json_button):
-            b.setEnabled(has_request)
+            b.setVisible(has_request)  # only buttons that work are shown
         if flow.outcome is None and flow.error is None:
             return
+        for row in self.rows.values():
+            row.set("", None)
         if flow.outcome is not None:
             outcome = flow.outcome
-            request = request_dict(outcome)
-            key = status_key(outcome)
-            payee = request.get("payee") or {}
-            amount = (request.get("amount") or {}).get("value")
-            self.amount.setText(format_vnd(int(amount)) if amount and str(amount).isdigit() else "")
-            self.rows["to"].set(t("review.to"), payee.get("merchant_name") or payee.get("bank_name")
-                                or payee.get("account"))
+            request = outcome.request
+            key = outcome.status
+            payee = payee_display_from_request(request["payee"])
+            self.amount.setText(format_vnd(int(request["amount"]["value"])))
+            self.rows["to"].set(t("review.to"), payee.name)
+            self.rows["bank"].set(t("payee.bank"), payee.bank)
+            vietqr = request["payee"].get("scheme") == "vietqr"
+            self.rows["account"].set(t("payee.account") if vietqr else t("payee.merchant_id"), payee.account)
+            self.rows["note"].set(t("amount.note"), request.get("note") or None)
             self.rows["time"].set(t("result.time"), local_time(request.get("created_at")))
-            self.rows["request_id"].set(t("result.request_id"), request.get("request_id"))
-            http = getattr(outcome, "http_status", None)
-            status = str(getattr(outcome, "status", "") or "")
-            shown_status = t(f"status.{status}") if f"status.{status}" in self.ctx.language.catalogue else status
-            self.rows["acquirer"].set(t("result.acquirer"), shown_status + (f" (HTTP {http})" if http else ""))
-            self.rows["reference"].set(t("result.reference"), getattr(outcome, "acquirer_reference", None))
-            self.rows["message"].set(t("result.acquirer"), None)
-            message = self.ctx.language.pick(getattr(outcome, "message_vi", None), getattr(outcome, "message", None))
-            if message and key != "approved":
-                self.rows["message"].set(t("result.acquirer"), str(message))
+            self.rows["request_id"].set(t("result.request_id"), outcome.request_id)
+            http = outcome.http_status
+            self.rows["acquirer"].set(t("result.acquirer"), t(f"status.{key}") + (f" (HTTP {http})" if http else ""))
+            self.rows["reference"].set(t("result.reference"), outcome.acquirer_reference)
+            if key != "approved":
+                self.rows["message"].set(t("result.reason"), self._reason(outcome))
         else:
             code, message, message_vi = flow.error
             key = "failed"
             self.amount.setText(format_vnd(flow.amount) if flow.amount else "")
-            for row in self.rows.values():
-                row.set("", None)
-            self.rows["message"].set(code, self.ctx.language.pick(message_vi, message))
-        shown = [k for k, row in self.rows.items() if not row.isHidden()]
+            self.rows["message"].set(t("result.reason"), problem_text(self.ctx, Problem(code, message, message_vi)))
+        shown_rows = [k for k, row in self.rows.items() if not row.isHidden()]
         for k, line in self.dividers.items():
-            line.setVisible(k in shown and k != shown[0])
+            line.setVisible(k in shown_rows and k != shown_rows[0])
         self.title.setText(t(f"result.{key}"))
         self.icon.setText("✓" if key == "approved" else "…" if key == "pending" else "✕")
-        set_role(self.icon, "result-icon" if key in ("approved", "pending") else "result-icon-bad")
+        good = key in GOOD
+        set_role(self.icon, "result-icon" if good else "result-icon-bad")
+        set_role(self.amount, "big-amount" if good else "big-amount-bad")
         self._show_status()
         self.show_kiosk_countdown(self.kiosk_seconds)
+
+    def _reason(self, outcome) -> str:
+        """The acquirer's answer in the window's language (a known reason code is translated)."""
+        if outcome.reason and f"reason.{outcome.reason}" in self.ctx.language.catalogue:
+            return self.ctx.t(f"reason.{outcome.reason}")
+        if outcome.status == "pending":
+            return self.ctx.t("result.pending_reason")
+        return self.ctx.language.pick(outcome.message_vi or None, outcome.message) or ""
 
     def show_kiosk_countdown(self, seconds: int) -> None:
         self.kiosk_seconds = seconds
@@ -201,9 +196,19 @@ class ResultScreen(Screen):
     def _save_clicked(self) -> None:
         from PySide6.QtWidgets import QFileDialog
 
-        request_id = request_dict(self.ctx.flow.outcome).get("request_id", "request") if self.ctx.flow.outcome else "request"
-        path, _ = QFileDialog.getSaveFileName(self, self.ctx.t("result.save"), f"{request_id}.jws",
-                                              self.ctx.t("result.jws_filter"))
+        outcome = self.ctx.flow.outcome
+        if outcome is None:
+            return
+        name = f"{outcome.request_id}.jws"
+        if self.ctx.kiosk:
+            # a booth never browses the file system: one export folder inside the data folder
+            from payer_app.paths import data_home
+
+            folder = data_home() / EXPORT_FOLDER
+            folder.mkdir(parents=True, exist_ok=True)
+            self.save_request(str(folder / name))
+            return
+        path, _ = QFileDialog.getSaveFileName(self, self.ctx.t("result.save"), name, self.ctx.t("result.jws_filter"))
         if path:
             self.save_request(path)
 
@@ -251,7 +256,7 @@ class ResultScreen(Screen):
         text = QPlainTextEdit()
         text.setObjectName("RequestJson")
         text.setReadOnly(True)
-        text.setPlainText(json.dumps(request_dict(self.ctx.flow.outcome), ensure_ascii=False, indent=2))
+        text.setPlainText(shown(json.dumps(self.ctx.flow.outcome.request, ensure_ascii=False, indent=2), None))
         col.addWidget(text)
         close = button(self.ctx.t("common.close"), "primary")
         close.clicked.connect(dialog.accept)

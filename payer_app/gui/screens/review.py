@@ -1,4 +1,7 @@
-"""Review: what will be paid, to whom, before the PIN."""
+"""Review: what will be paid, to whom, from which account, before the PIN.
+
+Everything shown comes from the request that will be signed (``PaymentService.preview``): the
+amount, the payee block and the payer's account, so Review cannot say one thing and sign another."""
 
 from __future__ import annotations
 
@@ -6,16 +9,20 @@ from PySide6.QtCore import Qt, Signal
 
 from payer_app.core.amount_words import amount_in_words
 from payer_app.core.amounts import format_vnd
-from payer_app.gui.components import Card, InfoRow, Screen, button, divider, mask_account, plain_label
+from payer_app.core.payee_display import mask_account, payee_display_from_request
+from payer_app.core.request import PaymentRequest, RequestError
+from payer_app.gui.components import Card, InfoRow, Screen, button, divider, plain_label
 from payer_app.gui.context import AppContext
+from payer_app.gui.flow_controls import add_cancel
 
 
 class ReviewScreen(Screen):
     confirm_requested = Signal()
 
     def __init__(self, ctx: AppContext):
-        super().__init__(show_back=True)
+        super().__init__(show_back=True, action_text=" ")
         self.ctx = ctx
+        self.cancel_button = add_cancel(self)
         top = Card(spacing=4)
         self.amount_caption = plain_label("", "caption")
         self.amount_caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -28,21 +35,34 @@ class ReviewScreen(Screen):
             top.body.addWidget(w)
         self.body.addWidget(top)
         details = Card(spacing=10)
-        self.rows = {k: InfoRow() for k in ("to", "bank", "customer_code", "purpose", "note", "fee", "from")}
-        for i, row in enumerate(self.rows.values()):
+        self.rows = {k: InfoRow() for k in ("to", "bank", "account", "customer_code", "purpose", "note", "fee",
+                                            "from")}
+        self.dividers = {}
+        for i, (key, row) in enumerate(self.rows.items()):
             if i:
-                details.body.addWidget(divider())
+                self.dividers[key] = divider()
+                details.body.addWidget(self.dividers[key])
             details.body.addWidget(row)
         self.body.addWidget(details)
+        self.problem_line = plain_label("", "error")
+        self.problem_line.setObjectName("ReviewProblem")
+        self.body.addWidget(self.problem_line)
         self.body.addStretch(1)
         self.confirm_button = button("", "primary", "ConfirmButton")
         self.confirm_button.clicked.connect(self.confirm_requested)
         self.bottom.addWidget(self.confirm_button)
+        self.default_button = self.confirm_button
+        self.request: PaymentRequest | None = None
         self.retranslate()
+
+    def entered(self) -> None:
+        self.refresh()
+        self.confirm_button.setFocus()
 
     def retranslate(self) -> None:
         t = self.ctx.t
         self.top.set_title(t("review.title"))
+        self.cancel_button.setText(t("common.cancel"))
         self.amount_caption.setText(t("review.amount"))
         self.confirm_button.setText(t("review.confirm"))
         self.refresh()
@@ -50,17 +70,32 @@ class ReviewScreen(Screen):
     def refresh(self) -> None:
         t = self.ctx.t
         flow = self.ctx.flow
-        parsed = flow.parsed
-        if parsed is None or flow.amount is None:
+        service = self.ctx.service
+        if flow.parsed is None or flow.amount is None or service is None:
             return
-        self.amount.setText(format_vnd(flow.amount))
-        self.words.setText(amount_in_words(flow.amount, self.ctx.lang))
-        a, b = parsed.account, parsed.bill
-        bank = a.bank_name and f"{a.bank_short_name} – {a.bank_name}"
-        self.rows["to"].set(t("review.to"), parsed.merchant.name or mask_account(a.id) or a.id)
-        self.rows["bank"].set(t("payee.bank"), bank or (mask_account(a.id) if parsed.scheme == "vietqr" else None))
-        self.rows["customer_code"].set(t("payee.customer_code"), b.evn_customer_code)
-        self.rows["purpose"].set(t("payee.purpose"), b.purpose)
-        self.rows["note"].set(t("amount.note"), flow.note or None)
+        try:
+            self.request = service.preview(flow.parsed, flow.amount, flow.note)
+            self.problem_line.setText("")
+        except RequestError as exc:  # the amount screen asks the same rules; this is a last guard
+            self.request = None
+            self.problem_line.setText(self.ctx.language.pick(exc.message_vi, exc.message))
+        self.confirm_button.setEnabled(self.request is not None)
+        if self.request is None:
+            return
+        request = self.request
+        payee = payee_display_from_request(request.payee)
+        self.amount.setText(format_vnd(request.amount))
+        self.words.setText(amount_in_words(request.amount, self.ctx.lang))
+        vietqr = request.payee.get("scheme") == "vietqr"
+        self.rows["to"].set(t("review.to"), payee.name)
+        self.rows["bank"].set(t("payee.bank"), payee.bank)
+        self.rows["account"].set(t("payee.account") if vietqr else t("payee.merchant_id"), payee.account)
+        self.rows["customer_code"].set(t("payee.customer_code"), flow.parsed.bill.evn_customer_code)
+        self.rows["purpose"].set(t("payee.purpose"), request.bill.get("purpose"))
+        self.rows["note"].set(t("amount.note"), request.note or None)
         self.rows["fee"].set(t("review.fee"), t("review.free"))
-        self.rows["from"].set(t("review.from"), t("review.demo_account"))
+        # the account that is signed, masked the same way everywhere
+        self.rows["from"].set(t("review.from"), t("review.payer_account", account=mask_account(request.payer.account)))
+        shown_rows = [k for k, row in self.rows.items() if not row.isHidden()]
+        for key, line in self.dividers.items():
+            line.setVisible(key in shown_rows and key != shown_rows[0])

@@ -1,0 +1,95 @@
+"""The one owner of the window's screen stack: where the user is, and how they got there.
+
+``Navigator.go(name)`` moves forward (or back to ``name`` when it is already on the trail),
+``back()`` returns one step, ``cancel()`` abandons a payment and returns to the root (Home),
+``reset()`` returns to the root even from the root (kiosk idle, new payment). ``changed(previous,
+current)`` fires after every move. Screens may define ``entered()`` and ``left()`` (called when
+they become / stop being the visible screen) and ``can_leave()`` (False while a payment is being
+sent: Back and Cancel then do nothing). Nothing else edits the stack.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QStackedWidget, QWidget
+
+
+class Navigator(QObject):
+    changed = Signal(str, str)  # previous screen, current screen
+
+    def __init__(self, stack: QStackedWidget, screens: dict[str, QWidget], root: str = "home"):
+        super().__init__(stack)
+        self.stack = stack
+        self.screens = screens
+        self.root = root
+        self._trail: list[str] = [root]
+        stack.setCurrentWidget(screens[root])
+
+    @property
+    def current(self) -> str:
+        return self._trail[-1]
+
+    @property
+    def trail(self) -> tuple[str, ...]:
+        return tuple(self._trail)
+
+    def go(self, name: str, replace: bool = False, from_root: bool = False) -> None:
+        """Show ``name``. ``replace`` swaps it for the current screen (Back then skips the current one);
+        ``from_root`` starts a new trail root -> name (Back then returns to the root)."""
+        if name not in self.screens:
+            raise KeyError(f"no screen {name!r}")
+        previous = self.current
+        if name == previous:
+            return
+        if from_root:
+            self._trail = [self.root, name] if name != self.root else [self.root]
+        elif replace and len(self._trail) > 1:
+            self._trail[-1] = name
+            if name in self._trail[:-1]:
+                del self._trail[self._trail.index(name) + 1:]
+        elif name in self._trail:
+            del self._trail[self._trail.index(name) + 1:]
+        else:
+            self._trail.append(name)
+        self._switch(previous)
+
+    def back(self) -> bool:
+        """One step back; False when there is nowhere to go or the current screen cannot be left."""
+        if len(self._trail) <= 1 or not self._may_leave():
+            return False
+        previous = self._trail.pop()
+        self._switch(previous)
+        return True
+
+    def cancel(self) -> bool:
+        """Abandon what is in progress and return to the root screen."""
+        if self.current == self.root or not self._may_leave():
+            return False
+        self.reset()
+        return True
+
+    def reset(self) -> None:
+        """Back to the root screen, whatever the trail (the root is entered again even if shown)."""
+        previous = self.current
+        self._trail = [self.root]
+        self._switch(previous, always=True)
+
+    # internals ---------------------------------------------------------------------------------
+    def _may_leave(self) -> bool:
+        can_leave = getattr(self.screens[self.current], "can_leave", None)
+        return can_leave is None or bool(can_leave())
+
+    def _switch(self, previous: str, always: bool = False) -> None:
+        current = self.current
+        if previous == current and not always:
+            return
+        if previous != current:
+            self._hook(previous, "left")
+        self.stack.setCurrentWidget(self.screens[current])
+        self._hook(current, "entered")
+        self.changed.emit(previous, current)
+
+    def _hook(self, name: str, hook: str) -> None:
+        method = getattr(self.screens[name], hook, None)
+        if method is not None:
+            method()

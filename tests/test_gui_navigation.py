@@ -1,0 +1,246 @@
+"""Issue 11: rules asked of core, one navigator, Back / Cancel / Escape / Enter, consistent naming.
+
+Driven through the real window with clicks and keys (pytest-qt, offscreen); payments go through the
+window's one real PaymentService with its embedded mock acquirer.
+"""
+
+from __future__ import annotations
+
+import time
+
+import cv2
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton
+
+from payer_app.core.builder import evn_bill_payload, vietqr_payload
+from payer_app.gui.app import create_window, ensure_application
+from tests.test_gui_kiosk_scan import qr_frame
+
+EVN_CODE = "PD01000123456"
+PAY_TIMEOUT_MS = 20_000
+
+
+@pytest.fixture
+def window(qtbot, payer_home):
+    ensure_application()
+    w = create_window(camera="demo", kiosk=False, lang="vi")
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=3_000)
+    yield w
+    w.scan.stop()
+
+
+def click(qtbot, widget) -> None:
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def key(qtbot, key) -> None:
+    """A key press where the user's focus is (what a real keyboard does)."""
+    target = QApplication.focusWidget()
+    assert target is not None, "no widget has the keyboard focus"
+    QTest.keyClick(target, key)
+    QApplication.processEvents()
+
+
+def type_text(qtbot, text: str) -> None:
+    target = QApplication.focusWidget()
+    assert target is not None, "no widget has the keyboard focus"
+    QTest.keyClicks(target, text)
+
+
+def to_review(qtbot, window, payload: str, amount: int | None = 50_000) -> None:
+    window.open_payload(payload)
+    click(qtbot, window.payee.continue_button)
+    if amount is not None and not window.amount.edit.isReadOnly():
+        window.amount.edit.clear()
+        QTest.keyClicks(window.amount.edit, str(amount))
+    click(qtbot, window.amount.continue_button)
+    assert window.current == "review"
+
+
+# 1. rules in core ----------------------------------------------------------------------------
+def test_dynamic_qr_over_the_limit_is_refused_on_the_payee_screen_before_any_pin(qtbot, window):
+    payload = vietqr_payload("970436", "0011001234567", amount=600_000_000, merchant_name="CONG TY AN PHAT")
+    window.open_payload(payload)
+    payee = window.payee
+    assert window.current == "payee"
+    assert payee.error_box.isVisibleTo(window)
+    assert not payee.continue_button.isVisibleTo(window)
+    assert payee.error_text.text() == "Số tiền 600.000.000 ₫ vượt hạn mức mỗi giao dịch 499.999.999 ₫"
+    # Enter takes the only way on: scanning again, never the amount / review / PIN steps
+    key(qtbot, Qt.Key.Key_Return)
+    assert window.current == "scan"
+
+
+def test_amount_screen_shows_limit_problems_while_typing(qtbot, window):
+    window.open_payload(evn_bill_payload(EVN_CODE))
+    click(qtbot, window.payee.continue_button)
+    amount = window.amount
+    assert QApplication.focusWidget() is amount.edit
+    type_text(qtbot, "600000000")
+    assert amount.message.text() == "Số tiền 600.000.000 ₫ vượt hạn mức mỗi giao dịch 499.999.999 ₫"
+    amount.edit.clear()
+    type_text(qtbot, "5")
+    assert amount.message.text() == "Số tiền 5 ₫ thấp hơn mức tối thiểu 1.000 ₫"
+    type_text(qtbot, "0000")
+    assert amount.message.text() == ""
+    # the field stops one digit past the maximum's length (499.999.999: 9 digits)
+    amount.edit.clear()
+    type_text(qtbot, "12345678901234")
+    assert amount.edit.value() == 1_234_567_890
+
+
+def test_after_the_enter_an_amount_error_the_next_digits_go_into_the_field(qtbot, window):
+    window.open_payload(evn_bill_payload(EVN_CODE))
+    key(qtbot, Qt.Key.Key_Return)  # Payee: Enter = Continue
+    assert window.current == "amount"
+    click(qtbot, window.amount.continue_button)
+    assert window.amount.message.text() == "Vui lòng nhập số tiền"
+    type_text(qtbot, "75000")
+    assert window.amount.edit.value() == 75_000
+    key(qtbot, Qt.Key.Key_Return)
+    assert window.current == "review"
+
+
+# 2. one navigator: Back, Cancel, Escape ------------------------------------------------------
+def test_back_returns_one_step_at_a_time(qtbot, window):
+    to_review(qtbot, window, evn_bill_payload(EVN_CODE), 64_000)
+    click(qtbot, window.review.confirm_button)
+    assert window.current == "pin"
+    visited = []
+    for _ in range(4):
+        click(qtbot, window.screens[window.current].top.back)
+        visited.append(window.current)
+    assert visited == ["review", "amount", "payee", "home"]
+
+
+def test_escape_goes_back_and_keeps_the_typed_amount(qtbot, window):
+    to_review(qtbot, window, evn_bill_payload(EVN_CODE), 64_000)
+    key(qtbot, Qt.Key.Key_Escape)
+    assert window.current == "amount"
+    assert window.amount.edit.text() == "64.000 ₫"
+    key(qtbot, Qt.Key.Key_Escape)
+    key(qtbot, Qt.Key.Key_Escape)
+    assert window.current == "home"
+
+
+@pytest.mark.parametrize("step", ["scan", "payee", "amount", "review", "pin"])
+def test_cancel_on_every_payment_step_returns_home(qtbot, window, step):
+    if step == "scan":
+        click(qtbot, window.home.scan_button)
+    else:
+        to_review(qtbot, window, evn_bill_payload(EVN_CODE))
+        if step == "pin":
+            click(qtbot, window.review.confirm_button)
+        elif step != "review":
+            window.go(step)
+    assert window.current == step
+    screen = window.screens[step]
+    assert screen.cancel_button.isVisibleTo(window)
+    assert screen.cancel_button.text() == "Hủy"
+    click(qtbot, screen.cancel_button)
+    assert window.current == "home"
+    assert window.ctx.flow.parsed is None
+    assert not window.scan_adapter.running
+    # Back from Home goes nowhere
+    key(qtbot, Qt.Key.Key_Escape)
+    assert window.current == "home"
+
+
+def test_back_from_payee_does_not_accept_the_same_code_again_at_once(qtbot, window):
+    with qtbot.waitSignal(window.scan.scanned, timeout=20_000):
+        click(qtbot, window.home.scan_button)
+    assert window.current == "payee"
+    click(qtbot, window.payee.top.back)
+    assert window.current == "scan"
+    assert window.scan_adapter.running  # the camera runs again on the scan screen
+    qtbot.wait(2_000)  # the demo bill is still in view: it is not accepted again at once
+    assert window.current == "scan"
+    click(qtbot, window.scan.top.back)
+    assert window.current == "home"
+    assert not window.scan_adapter.running
+
+
+def test_the_same_code_is_accepted_again_after_a_few_seconds(qtbot, window):
+    with qtbot.waitSignal(window.scan.scanned, timeout=20_000):
+        click(qtbot, window.home.scan_button)
+    click(qtbot, window.payee.top.back)
+    started = time.monotonic()
+    qtbot.waitUntil(lambda: window.current == "payee", timeout=15_000)
+    assert time.monotonic() - started >= 2.5
+
+
+def test_back_after_a_picked_image_returns_to_where_it_was_picked(qtbot, window, tmp_path):
+    payload = vietqr_payload("970415", "113366668888", amount=30_000, purpose="Thanh toan")
+    image = tmp_path / "bill.png"
+    cv2.imwrite(str(image), qr_frame(payload))
+    with qtbot.waitSignal(window.scan.scanned, timeout=15_000):
+        window.open_image(str(image))  # what Home's "Chọn ảnh" does once the file is chosen
+    assert window.current == "payee"
+    assert not window.scan_adapter.running  # no camera was opened for a picked image
+    click(qtbot, window.payee.top.back)
+    assert window.current == "home"
+    assert not window.scan_adapter.running
+
+
+def test_the_pin_screen_cannot_be_left_while_the_payment_is_sent(qtbot, window):
+    to_review(qtbot, window, evn_bill_payload(EVN_CODE))
+    click(qtbot, window.review.confirm_button)
+    with qtbot.waitSignal(window.payment_finished, timeout=PAY_TIMEOUT_MS) as done:
+        type_text(qtbot, "123456")  # the PIN typed on the keyboard
+        qtbot.waitUntil(lambda: window.pin.busy or window.current == "result", timeout=5_000)
+        if window.current == "pin":
+            click(qtbot, window.pin.cancel_button)
+            key(qtbot, Qt.Key.Key_Escape)
+            assert window.current == "pin"
+    assert done.args[0] is not None and done.args[0].status == "approved"
+    assert window.current == "result"
+
+
+# 4. keyboard ---------------------------------------------------------------------------------
+def test_a_whole_payment_with_the_keyboard_only(qtbot, window):
+    window.open_payload(evn_bill_payload(EVN_CODE))
+    assert QApplication.focusWidget() is window.payee.continue_button
+    key(qtbot, Qt.Key.Key_Return)
+    type_text(qtbot, "88000")
+    key(qtbot, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is window.amount.note
+    type_text(qtbot, "Tien dien")
+    key(qtbot, Qt.Key.Key_Return)
+    assert window.current == "review"
+    assert QApplication.focusWidget() is window.review.confirm_button
+    key(qtbot, Qt.Key.Key_Return)
+    assert window.current == "pin"
+    with qtbot.waitSignal(window.payment_finished, timeout=PAY_TIMEOUT_MS) as done:
+        type_text(qtbot, "123456")
+    outcome = done.args[0]
+    assert outcome.status == "approved" and outcome.request["note"] == "Tien dien"
+    assert outcome.request["amount"]["value"] == "88000"
+    assert QApplication.focusWidget() is window.result.new_button
+    key(qtbot, Qt.Key.Key_Return)
+    assert window.current == "home"
+
+
+# 6. naming -----------------------------------------------------------------------------------
+def test_a_vietqr_payee_has_one_name_and_the_signed_account_is_the_one_shown(qtbot, window):
+    payload = vietqr_payload("970436", "0011009998888", amount=None, purpose="Chuyen tien")
+    to_review(qtbot, window, payload, 20_000)
+    assert window.payee.name.text() == "Vietcombank •••• 8888"
+    assert window.review.rows["to"].value.text() == "Vietcombank •••• 8888"
+    from_account = window.review.rows["from"].value.text()
+    click(qtbot, window.review.confirm_button)
+    with qtbot.waitSignal(window.payment_finished, timeout=PAY_TIMEOUT_MS) as done:
+        type_text(qtbot, "123456")
+    signed = done.args[0].request["payer"]["account"]
+    assert from_account.startswith("•••• " + signed[-4:])
+    assert window.result.rows["to"].value.text() == "Vietcombank •••• 8888"
+    assert window.result.rows["account"].value.text() == "•••• 8888"
+    click(qtbot, window.result.new_button)
+    qtbot.waitUntil(lambda: any(r.isVisibleTo(window) for r in window.home.recent_card.findChildren(QPushButton)))
+    rows = [r for r in window.home.recent_card.findChildren(QPushButton, "HistoryRow") if r.isVisibleTo(window)]
+    assert [r.findChildren(QLabel)[0].text() for r in rows] == ["Vietcombank •••• 8888"]
