@@ -1,8 +1,11 @@
-"""``payer-app acquirer serve``: run the mock acquirer HTTP server (Starlette on uvicorn)."""
+"""``payer-app acquirer serve``: run the mock acquirer HTTP server (Starlette on uvicorn).
+
+At start it prints its URL and its enrolment code (random, created on first start and kept in the
+ledger; ``--enrol-code`` fixes it). ``--open-enrolment`` waives the code, for quick demos only.
+"""
 
 from __future__ import annotations
 
-import json
 import socket
 import sys
 from pathlib import Path
@@ -29,8 +32,20 @@ def register(sub) -> None:
     serve.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
     serve.add_argument("--ledger", metavar="FILE", help=f"SQLite ledger (default: {DEFAULT_LEDGER_FILE} in the data folder)")
     serve.add_argument("--trust-key", metavar="JWK_FILE", action="append", default=[],
-                       help="accept requests signed with this public key (JWK or JWK Set); payers can also "
-                       "enrol keys with POST /v1/keys")
+                       help="accept requests signed with this public key (JWK or JWK Set), bound to the "
+                       "--trust-account payer account; payers can also enrol keys with POST /v1/keys")
+    serve.add_argument("--trust-account", metavar="BANK_BIN/ACCOUNT", default="970436/0011001234567",
+                       help="the payer account --trust-key keys are bound to (default: the demo payer "
+                       "970436/0011001234567)")
+    serve.add_argument("--enrol-code", metavar="CODE",
+                       help="the enrolment code payers need to enrol a key (kept in the ledger; default: the "
+                       "kept one, or a new random one on first start)")
+    serve.add_argument("--open-enrolment", action="store_true",
+                       help="DEMO ONLY: enrol any key without the code (still bound to one account, with proof "
+                       "of possession)")
+    serve.add_argument("--public-url", metavar="URL", action="append", default=[],
+                       help="another URL payers reach this acquirer at (accepted as a request's aud), e.g. "
+                       "behind a proxy; its own http://HOST:PORT is always accepted")
     serve.add_argument("--min-amount", type=int, default=Limits.min_amount, help="smallest accepted amount in dong")
     serve.add_argument("--max-amount", type=int, default=Limits.max_amount, help="largest accepted amount in dong")
     group = serve.add_argument_group("failure injection (reproducible with --seed)")
@@ -53,8 +68,10 @@ def run_without_action(args) -> int:
 def run_serve(args) -> int:
     import uvicorn
 
+    from payer_app.core.display_text import visible
+    from payer_app.core.safe_json import loads_untrusted
     from payer_app.core.signing import VerificationKeys
-    from payer_app.payments.acquirer import FailureSettings, create_app
+    from payer_app.payments.acquirer import FailureSettings, TrustedKey, create_app, served_audiences
     from payer_app.paths import data_file
 
     try:
@@ -66,16 +83,23 @@ def run_serve(args) -> int:
         limits = Limits(args.min_amount, args.max_amount)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    bank_bin, _, account = args.trust_account.partition("/")
+    if not (bank_bin.isascii() and bank_bin.isdigit() and len(bank_bin) == 6 and account.isascii()
+            and account.isalnum() and len(account) <= 34):
+        raise UsageError(f"--trust-account must be BANK_BIN/ACCOUNT (6 digits / 1-34 letters or digits), "
+                         f"not {visible(args.trust_account, 80)}")
     trusted = []
     for name in args.trust_key:
+        shown = visible(name, 200)
         try:
-            document = json.loads(Path(name).read_text(encoding="utf-8"))
+            document = loads_untrusted(Path(name).read_bytes(), what=f"--trust-key {shown}")
             VerificationKeys.load(document)
         except OSError as exc:
-            raise UsageError(f"--trust-key: cannot read {name}: {exc.strerror}") from None
+            raise UsageError(f"--trust-key: cannot read {shown}: {exc.strerror}") from None
         except (ValueError, TypeError) as exc:
-            raise UsageError(f"--trust-key {name}: {exc}") from None
-        trusted += document["keys"] if isinstance(document.get("keys"), list) else [document]
+            raise UsageError(f"--trust-key {shown}: {visible(str(exc), 300)}") from None
+        jwks = document["keys"] if isinstance(document, dict) and isinstance(document.get("keys"), list) else [document]
+        trusted += [TrustedKey(jwk, bank_bin, account, jwk.get("retired_at")) for jwk in jwks]
     ledger = Path(args.ledger) if args.ledger else data_file(DEFAULT_LEDGER_FILE)
     try:
         sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET, socket.SOCK_STREAM)
@@ -83,13 +107,26 @@ def run_serve(args) -> int:
         sock.bind((args.host, args.port))
     except (OSError, OverflowError) as exc:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {getattr(exc, 'strerror', None) or exc}") from None
+    host, port = sock.getsockname()[:2]
     try:
-        app = create_app(ledger, failures, trusted_keys=trusted, limits=limits)
+        app = create_app(ledger, failures, trusted=trusted, limits=limits,
+                         audiences=served_audiences(host, port) + args.public_url,
+                         enrol_code=args.enrol_code, open_enrolment=args.open_enrolment)
+    except ValueError as exc:  # a bad --enrol-code or trusted key
+        sock.close()
+        raise UsageError(visible(str(exc), 300)) from None
     except Exception as exc:  # an unusable ledger file, for instance
         sock.close()
-        raise UsageError(f"cannot open the ledger {ledger}: {exc}") from None
-    host, port = sock.getsockname()[:2]
-    print(f"Mock acquirer on http://{host}:{port} (ledger {ledger}); Ctrl+C to stop.", file=sys.stderr, flush=True)
+        raise UsageError(f"cannot open the ledger {visible(str(ledger), 200)}: {visible(str(exc), 200)}") from None
+    acquirer = app.state.acquirer
+    print(f"Mock acquirer on http://{host}:{port} (ledger {visible(str(ledger), 200)}); Ctrl+C to stop.",
+          file=sys.stderr)
+    print(f"Enrolment code: {acquirer.enrol_code}  (payers: payer-app keys enrol --acquirer http://{host}:{port} "
+          f"--code {acquirer.enrol_code})", file=sys.stderr)
+    if args.open_enrolment:
+        print("WARNING: OPEN ENROLMENT. Anyone who can reach this port can enrol a key for any payer account "
+              "and pay from it. Use for quick demos only.", file=sys.stderr)
+    sys.stderr.flush()
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2))
     server.run(sockets=[sock])
     return 0

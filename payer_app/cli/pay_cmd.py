@@ -3,7 +3,9 @@
 SOURCE is the payload text, an image file holding the QR code, or ``-`` for standard input.
 The compact JWS goes to FILE (written atomically) or standard output; a one-line summary goes to
 standard error. Exit codes: 0 approved; 1 not paid (unusable QR, amount refused, declined,
-rejected); 2 usage error; 3 pending (no answer: recorded, re-send with ``payer-app history --retry``).
+rejected); 2 usage error, unusable key files, or a key the acquirer does not accept (not enrolled:
+``payer-app keys enrol --acquirer URL --code CODE``; nothing is recorded then); 3 pending (no answer
+or an acquirer error: recorded, re-send with ``payer-app history --retry``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from pathlib import Path
 
 from payer_app.cli import UsageError, read_text_argument
 from payer_app.core.amounts import AmountError, format_vnd, parse_user_amount
-from payer_app.core.keystore import write_file_atomically
+from payer_app.core.display_text import visible
+from payer_app.core.keystore import KeyStoreError, write_file_atomically
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import RequestError
 
@@ -41,6 +44,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from payer_app.payments.errors import PaymentSetupError
     from payer_app.payments.service import PaymentService
 
     amount = None
@@ -51,13 +55,19 @@ def run(args) -> int:
             raise UsageError(f"--amount: {exc.reason_vi if args.lang == 'vi' else exc.reason}") from None
     text = read_source(args.source)
     parsed = parse_payload(text)
-    with PaymentService(acquirer_url=args.acquirer) as service:
-        try:
+    try:
+        with PaymentService(acquirer_url=args.acquirer) as service:
             outcome = service.pay(parsed, amount, args.note)
-        except RequestError as exc:
-            message = exc.message_vi if args.lang == "vi" else exc.message
-            print(f"payer-app pay: not paid ({exc.code}): {message}", file=sys.stderr)
-            return 1
+    except RequestError as exc:
+        message = exc.message_vi if args.lang == "vi" else exc.message
+        print(f"payer-app pay: not paid ({exc.code}): {message}", file=sys.stderr)
+        return 1
+    except PaymentSetupError as exc:
+        message = exc.message_vi if args.lang == "vi" else exc.message
+        print(f"payer-app pay: not paid ({exc.code}): {message}", file=sys.stderr)
+        return 2
+    except KeyStoreError as exc:
+        raise UsageError(f"key store: {exc}") from None
     if args.output:
         try:
             write_file_atomically(Path(args.output), (outcome.jws + "\n").encode("ascii"))
@@ -72,7 +82,7 @@ def run(args) -> int:
         print(json.dumps(summary, ensure_ascii=False, indent=1), file=sys.stderr)
     else:
         request = outcome.request
-        payee = request["payee"].get("merchant_name") or request["payee"].get("account")
+        payee = visible(request["payee"].get("merchant_name") or request["payee"].get("account") or "?", 80)
         message = (outcome.message_vi if args.lang == "vi" and outcome.message_vi else outcome.message)
         ref = f", reference {outcome.acquirer_reference}" if outcome.acquirer_reference else ""
         print(

@@ -91,6 +91,9 @@ ERROR_TABLE: list[tuple[int, str, str]] = [
     (403, "key-retired", "the request was created after its key was retired (plus clock skew)"),
     (403, "key-revoked", "the signing key was revoked: nothing it signs is accepted"),
     (403, "bad-endorsement", "a rotation endorsement not signed by an active key of that account"),
+    (400, "bad-proof", "the enrolment is not signed by the key it enrols (no proof of possession)"),
+    (400, "weak-key", "a small-order, non-canonical or off-curve Ed25519 key (forgeable signatures)"),
+    (400, "bad-key / bad-account", "the enrolment's jwk or payer account is not well formed"),
     (403, "not-allowed", "a revocation signed by a key of another account"),
     (404, "not-found", "no such payment for this payer / no such key"),
     (409, "key-already-bound", "the key is already bound to another payer account"),
@@ -441,16 +444,13 @@ class MockAcquirer:
                 return _error(401, "enrolment-code-required",
                               "Enrolling a key needs the acquirer's enrolment code (Authorization: Bearer CODE).")
             status = 421 if exc.code == "wrong-audience" else 422 if exc.code == "stale" else 400
-            code = {"unknown-key": "bad-key", "bad-signature": "bad-proof"}.get(exc.code, exc.code)
+            code = {"bad-signature": "bad-proof"}.get(exc.code, exc.code)
             return _error(status, code, f"Cannot enrol this key: {exc.message}")
         body = message.payload
         account, bank_bin = body.get("account"), body.get("bank_bin")
         if not _is_account_text(account) or not _is_account_text(bank_bin):
             return _error(400 if allowed else 401, "bad-account" if allowed else "enrolment-code-required",
                           "The enrolment must name the payer account (account, bank_bin: 1 to 34 letters or digits).")
-        problem = weak_key_problem(body["jwk"])
-        if problem:
-            return _error(400, "weak-key", f"Cannot enrol this key: {problem}.")
         retire = None
         if not allowed:
             endorsement = body.get("endorsement")
@@ -679,14 +679,18 @@ def _expiry(request: dict[str, Any], fallback: datetime) -> datetime:
 
 
 def _enrolment_key(kid: str, payload: dict[str, Any]):
-    """The key an enrolment is checked with: the one it carries, if its thumbprint is the kid."""
-    key = public_key_of(payload.get("jwk"))
-    if key is None:
-        return None
-    try:
-        return key if jwk_thumbprint(payload["jwk"]) == kid else None
-    except (ValueError, TypeError, KeyError):
-        return None
+    """The key an enrolment is checked with: the one it carries, if it is a sound Ed25519 public key
+    (core's rule: small-order and non-canonical points are refused) whose thumbprint is the kid."""
+    jwk = payload.get("jwk")
+    if not isinstance(jwk, dict) or set(jwk) != {"kty", "crv", "x"}:
+        raise SignedMessageError("bad-key", "The enrolment's jwk must be exactly {kty: OKP, crv: Ed25519, x}.")
+    problem = weak_key_problem(jwk)
+    if problem:
+        raise SignedMessageError("weak-key", visible(problem, 300))
+    key = public_key_of(jwk)
+    if key is None or jwk_thumbprint(jwk) != kid:
+        raise SignedMessageError("bad-key", "The enrolment's kid is not the thumbprint of its jwk.")
+    return key
 
 
 def _is_account_text(value: Any) -> bool:
