@@ -50,6 +50,8 @@ def register(sub) -> None:
     corpus.add_argument("--count", type=int, default=48, metavar="N", help="number of pictures (default 48)")
     corpus.add_argument("--seed", type=int, default=0, metavar="N", help="same seed, same corpus (default 0)")
     corpus.set_defaults(func=run_corpus)
+    from payer_app.cli.generate_video_cmd import register_video
+    register_video(what)
     p.set_defaults(func=lambda args: _missing_what(p))
 
 

@@ -52,6 +52,7 @@ td,th{padding:2px 8px;text-align:left;border-bottom:1px solid #e5e7eb;vertical-a
 .details{flex:1 1 420px;min-width:0}
 .pics{display:flex;gap:10px;align-items:flex-start}
 .pics img{border:1px solid #d1d5db;max-width:360px}
+.problems li{word-break:break-all}
 pre{white-space:pre-wrap;word-break:break-all;background:#f9fafb;padding:6px;margin:4px 0;max-width:720px}
 .problems{color:#b91c1c}
 .muted{color:#6b7280}
