@@ -159,7 +159,9 @@ def test_settings_saved_as_json_and_applied(qtbot, make_window, payer_home):
     screen.min_amount.setValue(5_000)
     screen.acquirer.setText("ftp://nope")
     qtbot.mouseClick(screen.save_button, Qt.MouseButton.LeftButton)
-    assert "acquirer URL" in screen.message.text()
+    acquirer_error = screen.field_errors["settings.acquirer_url"]
+    assert acquirer_error.isVisibleTo(window)
+    assert acquirer_error.text() == "Địa chỉ phải bắt đầu bằng http:// hoặc https://"  # next to the field
     assert window.current == "settings"
     screen.acquirer.setText("")
     qtbot.mouseClick(screen.save_button, Qt.MouseButton.LeftButton)

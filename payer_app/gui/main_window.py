@@ -354,8 +354,9 @@ class MainWindow(QMainWindow):
         if (settings.pin, settings.pin_attempts, settings.pin_lock_seconds) != (old.pin, old.pin_attempts,
                                                                                   old.pin_lock_seconds):
             self.ctx.pin_guard = PinGuard(settings.pin, settings.pin_attempts, settings.pin_lock_seconds)
-        if settings.camera != old.camera:
-            self.ctx.camera_spec = settings.camera  # only a camera the user picked replaces --camera
+        picked = self.settings_screen.picked_camera
+        if picked is not None:
+            self.ctx.camera_spec = picked  # only a camera the user picked replaces --camera
         if (settings.acquirer_url, settings.min_amount, settings.max_amount, settings.kiosk_keep_history) != (
                 old.acquirer_url, old.min_amount, old.max_amount, old.kiosk_keep_history):
             self._reopen_service()

@@ -52,6 +52,8 @@ class Settings:
             problems.append("kiosk timers")
         if "x" not in self.resolution:
             problems.append("resolution")
+        if self.acquirer_url and not self.acquirer_url.startswith(("http://", "https://")):
+            problems.append("acquirer_url")
         return problems
 
     @property
@@ -99,6 +101,8 @@ def _keep_valid(loaded: Settings, defaults: Settings) -> Settings:
         loaded.kiosk_idle_seconds, loaded.kiosk_result_seconds = defaults.kiosk_idle_seconds, defaults.kiosk_result_seconds
     if "resolution" in problems:
         loaded.resolution = defaults.resolution
+    if "acquirer_url" in problems:
+        loaded.acquirer_url = defaults.acquirer_url
     return loaded
 
 

@@ -1,11 +1,16 @@
-"""Settings: camera, resolution, mirror, sound, language, theme, acquirer URL, limits, kiosk options."""
+"""Settings: camera, resolution, mirror, sound, language, theme, acquirer URL, limits, kiosk options.
+
+Saving changes only what the user changed: the camera given with ``--camera`` stays unless another
+camera is picked here; a wheel turned over a field that has no focus scrolls the page and changes
+nothing; a bad value is named next to its field, in the window's language.
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import QLocale, Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLineEdit, QSpinBox
+from PySide6.QtCore import QEvent, QLocale, QObject, Qt, Signal
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLineEdit, QSpinBox, QVBoxLayout, QWidget
 
 from payer_app.gui.components import Card, Screen, button, plain_label
 from payer_app.gui.context import AppContext
@@ -15,8 +20,20 @@ from payer_app.gui.settings import Settings
 RESOLUTIONS = ("640x480", "1280x720", "1920x1080")
 
 
+class _WheelNeedsFocus(QObject):
+    """A wheel over a spin box or combo box without keyboard focus goes to the page (it scrolls)."""
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
+        if event.type() == QEvent.Type.Wheel and not obj.hasFocus():
+            event.ignore()
+            return True
+        return False
+
+
 class SettingsScreen(Screen):
-    """Edits a copy of the settings; ``saved(Settings)`` when the user saves valid values."""
+    """Edits a copy of the settings; ``saved(Settings)`` when the user saves valid values.
+
+    ``picked_camera`` is the camera the user chose here (None when the camera was left alone)."""
 
     saved = Signal(object)
 
@@ -26,6 +43,7 @@ class SettingsScreen(Screen):
         card = Card(spacing=10)
         self.form = QFormLayout()
         self.form.setSpacing(10)
+        self.form.setContentsMargins(0, 0, 0, 0)
         self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)
         card.body.addLayout(self.form)
         self.body.addWidget(card)
@@ -41,25 +59,39 @@ class SettingsScreen(Screen):
         self.camera.setObjectName("CameraBox")
         self.camera.setEditable(True)
         self.resolution = QComboBox()
+        self.resolution.setObjectName("ResolutionBox")
         self.resolution.addItems(RESOLUTIONS)
         self.mirror = QCheckBox()
+        self.mirror.setObjectName("MirrorBox")
         self.sound = QCheckBox()
+        self.sound.setObjectName("SoundBox")
         self.acquirer = QLineEdit()
         self.acquirer.setObjectName("AcquirerEdit")
         self.acquirer.setPlaceholderText("http://127.0.0.1:8765")
         self.min_amount = QSpinBox()
+        self.min_amount.setObjectName("MinAmountBox")
         self.max_amount = QSpinBox()
+        self.max_amount.setObjectName("MaxAmountBox")
         for box in (self.min_amount, self.max_amount):
             box.setRange(1, 2_000_000_000)
             box.setGroupSeparatorShown(True)
             box.setLocale(QLocale(QLocale.Language.Vietnamese, QLocale.Country.Vietnam))
             box.setSingleStep(1000)
         self.kiosk_idle = QSpinBox()
+        self.kiosk_idle.setObjectName("KioskIdleBox")
         self.kiosk_idle.setRange(5, 3600)
         self.kiosk_result = QSpinBox()
+        self.kiosk_result.setObjectName("KioskResultBox")
         self.kiosk_result.setRange(1, 600)
         self.kiosk_history = QCheckBox()
+        self.kiosk_history.setObjectName("KioskHistoryBox")
+        self._wheel_guard = _WheelNeedsFocus(self)
+        for w in (self.language, self.theme, self.camera, self.resolution, self.min_amount, self.max_amount,
+                  self.kiosk_idle, self.kiosk_result):
+            w.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # a wheel does not take the focus either
+            w.installEventFilter(self._wheel_guard)
         self.labels = {}
+        self.field_errors: dict[str, object] = {}
         for key, widget in (
             ("settings.language", self.language), ("settings.theme", self.theme),
             ("settings.camera", self.camera), ("settings.resolution", self.resolution),
@@ -74,13 +106,26 @@ class SettingsScreen(Screen):
                 continue
             label = plain_label("", "caption")
             self.labels[key] = label
-            self.form.addRow(label, widget)
+            field = QWidget()
+            col = QVBoxLayout(field)
+            col.setContentsMargins(0, 0, 0, 0)
+            col.setSpacing(2)
+            col.addWidget(widget)
+            error = plain_label("", "error")
+            error.setObjectName("FieldError")
+            error.hide()
+            col.addWidget(error)
+            self.field_errors[key] = error
+            self.form.addRow(label, field)
         self.message = plain_label("", "error")
         self.body.insertWidget(1, self.message)
         self.save_button = button("", "primary", "SaveSettingsButton")
         self.save_button.clicked.connect(self.save)
         self.bottom.addWidget(self.save_button)
+        self.default_button = self.save_button
         self._cameras: list[tuple[str, str]] = []
+        self._shown_camera: str | None = None
+        self._problems: dict[str, tuple[str, dict]] = {}
         self.retranslate()
 
     def retranslate(self) -> None:
@@ -94,26 +139,32 @@ class SettingsScreen(Screen):
         self.theme.addItem(t("settings.theme_dark"), "dark")
         self.theme.setCurrentIndex(max(0, self.theme.findData(current_theme)))
         self.save_button.setText(t("settings.save"))
+        self._show_problems()
 
     def set_cameras(self, cameras: list[tuple[str, str]]) -> None:
         self._cameras = cameras
 
     def entered(self) -> None:
         self.load()
+        self.language.setFocus()
 
     def load(self) -> None:
         s = self.ctx.settings
         self.language.setCurrentIndex(max(0, self.language.findData(s.language)))
         self.theme.setCurrentIndex(max(0, self.theme.findData(s.theme)))
+        # the camera in use (``--camera`` or the saved one) is what the box shows
+        in_use = self.ctx.camera_spec
         self.camera.clear()
         self.camera.addItem(self.ctx.t("scan.demo_camera"), "demo")
         for spec, label in self._cameras:
-            self.camera.addItem(shown(label), spec)
-        index = self.camera.findData(s.camera)
+            if spec != "demo":
+                self.camera.addItem(shown(label), spec)
+        index = self.camera.findData(in_use)
         if index < 0:
-            self.camera.addItem(shown(s.camera), s.camera)
+            self.camera.addItem(shown(in_use), in_use)
             index = self.camera.count() - 1
         self.camera.setCurrentIndex(index)
+        self._shown_camera = in_use
         self.resolution.setCurrentText(s.resolution)
         self.mirror.setChecked(s.mirror)
         self.sound.setChecked(s.sound)
@@ -124,16 +175,24 @@ class SettingsScreen(Screen):
         self.kiosk_result.setValue(s.kiosk_result_seconds)
         self.kiosk_history.setChecked(s.kiosk_keep_history)
         self.message.setText("")
+        self._problems = {}
+        self._show_problems()
 
-    def edited(self) -> Settings:
+    @property
+    def picked_camera(self) -> str | None:
+        """The camera chosen here, or None when the one in use was left as it was."""
         camera = self.camera.currentData()
         if camera is None or self.camera.currentText() != self.camera.itemText(self.camera.currentIndex()):
-            camera = self.camera.currentText().strip() or "demo"
+            camera = self.camera.currentText().strip() or "demo"  # typed by hand
+        return None if camera == self._shown_camera else camera
+
+    def edited(self) -> Settings:
+        picked = self.picked_camera
         return replace(
             self.ctx.settings,
             language=self.language.currentData(),
             theme=self.theme.currentData(),
-            camera=camera,
+            camera=picked if picked is not None else self.ctx.settings.camera,
             resolution=self.resolution.currentText(),
             mirror=self.mirror.isChecked(),
             sound=self.sound.isChecked(),
@@ -145,15 +204,30 @@ class SettingsScreen(Screen):
             kiosk_keep_history=self.kiosk_history.isChecked(),
         )
 
+    # validation: each problem next to its field ------------------------------------------------
+    _FIELD_OF = {"limits": "settings.limit_max", "acquirer_url": "settings.acquirer_url",
+                 "kiosk timers": "settings.kiosk_idle", "resolution": "settings.resolution",
+                 "language": "settings.language", "theme": "settings.theme"}
+
+    def _show_problems(self) -> None:
+        for key, error in self.field_errors.items():
+            problem = self._problems.get(key)
+            error.setText(self.ctx.t(problem[0], **problem[1]) if problem else "")
+            error.setVisible(problem is not None)
+        self.message.setText(self.ctx.t("settings.fix_fields") if self._problems else "")
+
     def save(self) -> bool:
         settings = self.edited()
-        problems = settings.validate()
-        url = settings.acquirer_url
-        if url and not url.startswith(("http://", "https://")):
-            problems.append("acquirer URL")
-        if problems:
-            self.message.setText(self.ctx.t("settings.bad_value", what=", ".join(problems)))
+        self._problems = {}
+        for problem in settings.validate():
+            field = self._FIELD_OF.get(problem)
+            if field is not None:
+                self._problems[field] = (f"settings.invalid.{problem.replace(' ', '_')}", {})
+        self._show_problems()
+        if self._problems:
+            first = next(iter(self._problems))
+            widget = self.field_errors[first].parentWidget().layout().itemAt(0).widget()
+            widget.setFocus()
             return False
-        self.message.setText("")
         self.saved.emit(settings)
         return True

@@ -1,0 +1,114 @@
+"""Issue 11, Settings: saving changes only what the user changed.
+
+A wheel over a number field that has no focus changes nothing; ``--camera`` stays unless another
+camera is picked; validation messages sit next to their field, translated. Driven with real wheel
+events, clicks and keys (pytest-qt, offscreen).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from payer_app.gui.app import create_window, ensure_application
+from payer_app.gui.settings import Settings, save_settings, settings_path
+
+
+@pytest.fixture
+def make_window(qtbot, payer_home):
+    made = []
+
+    def make(**kwargs):
+        ensure_application()
+        w = create_window(**kwargs)
+        qtbot.addWidget(w)
+        w.show()
+        qtbot.waitExposed(w)
+        w.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=3_000)
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        w.scan.stop()
+
+
+def wheel(widget, notches: int) -> None:
+    """A real mouse-wheel event over the widget's centre (120 units a notch, downwards negative)."""
+    centre = QPointF(widget.rect().center())
+    event = QWheelEvent(centre, QPointF(widget.mapToGlobal(centre.toPoint())), QPoint(0, 0),
+                        QPoint(0, 120 * notches), Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                        Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(widget, event)
+
+
+def test_the_wheel_over_an_unfocused_field_changes_nothing(qtbot, make_window):
+    window = make_window(camera="demo")
+    qtbot.mouseClick(window.home.settings_button, Qt.MouseButton.LeftButton)
+    screen = window.settings_screen
+    assert window.current == "settings"
+    for box in (screen.min_amount, screen.max_amount, screen.kiosk_idle):
+        before = box.value()
+        wheel(box, -3)
+        assert box.value() == before, box.objectName()
+    language = screen.language.currentData()
+    screen.save_button.setFocus()
+    wheel(screen.language, -1)
+    assert screen.language.currentData() == language
+    qtbot.mouseClick(screen.save_button, Qt.MouseButton.LeftButton)
+    saved = json.loads(settings_path().read_text(encoding="utf-8"))
+    assert (saved["min_amount"], saved["max_amount"]) == (1_000, 499_999_999)
+    # a field the user clicked into does take the wheel
+    qtbot.mouseClick(window.home.settings_button, Qt.MouseButton.LeftButton)
+    screen.kiosk_idle.setFocus()
+    wheel(screen.kiosk_idle, 2)
+    assert screen.kiosk_idle.value() == 62
+
+
+def test_saving_the_language_keeps_the_camera_given_on_the_command_line(qtbot, make_window, tmp_path):
+    video = str(tmp_path / "bill.avi")
+    window = make_window(camera=video)
+    qtbot.mouseClick(window.home.settings_button, Qt.MouseButton.LeftButton)
+    screen = window.settings_screen
+    assert screen.camera.currentData() == video  # the camera in use is what the box shows
+    screen.language.setFocus()
+    QTest.keyClick(screen.language, Qt.Key.Key_Down)  # Tiếng Việt -> English
+    assert screen.language.currentData() == "en"
+    qtbot.mouseClick(screen.save_button, Qt.MouseButton.LeftButton)
+    assert window.current == "home"
+    assert window.ctx.camera_spec == video
+    saved = json.loads(settings_path().read_text(encoding="utf-8"))
+    assert saved["language"] == "en" and saved["camera"] == "demo"  # --camera is not written to the file
+    # picking another camera does replace it
+    qtbot.mouseClick(window.home.settings_button, Qt.MouseButton.LeftButton)
+    screen.camera.setCurrentIndex(screen.camera.findData("demo"))
+    qtbot.mouseClick(screen.save_button, Qt.MouseButton.LeftButton)
+    assert window.ctx.camera_spec == "demo"
+
+
+def test_validation_messages_are_next_to_the_field_and_translated(qtbot, make_window):
+    save_settings(Settings(language="en"))
+    window = make_window(camera="demo")
+    qtbot.mouseClick(window.home.settings_button, Qt.MouseButton.LeftButton)
+    screen = window.settings_screen
+    screen.max_amount.setValue(500)
+    qtbot.mouseClick(screen.save_button, Qt.MouseButton.LeftButton)
+    assert window.current == "settings"
+    limit_error = screen.field_errors["settings.limit_max"]
+    assert limit_error.isVisibleTo(window)
+    assert limit_error.text() == "The maximum must be at least the minimum (and above 0)."
+    assert screen.message.text() == "Please correct the fields marked below."
+    assert QApplication.focusWidget() is screen.max_amount  # the field to fix has the focus
+    window.set_language("vi")
+    assert limit_error.text() == "Hạn mức tối đa phải lớn hơn hoặc bằng hạn mức tối thiểu (và lớn hơn 0)."
+    assert not screen.field_errors["settings.acquirer_url"].isVisibleTo(window)
+    screen.max_amount.setValue(2_000_000)
+    qtbot.mouseClick(screen.save_button, Qt.MouseButton.LeftButton)
+    assert window.current == "home"
+    assert json.loads(settings_path().read_text(encoding="utf-8"))["max_amount"] == 2_000_000
