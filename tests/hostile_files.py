@@ -1,0 +1,88 @@
+"""The hostile inputs of issue 9, made small by the tests that use them (no file is checked in).
+
+* ``jpeg_bomb``: a few hundred bytes of real JPEG whose frame header declares 30000x30000 pixels;
+* ``png_bomb``: a complete, valid 8-bit grey PNG of 30000x30000 pixels (875 kB: 900 MB of zeros
+  deflated; built in a third of a second by repeating one fully flushed deflate block);
+* ``sparse_file``: a 6 GB file that takes no disk space (``truncate``);
+* ``video_bomb``: an MJPG .avi whose headers and frames declare 12000x12000 pixels (under FFmpeg's
+  own 268-megapixel refusal, so it is our cap that must stop it).
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+BOMB_SIDE = 30000
+
+
+def _patch_sof(data: bytearray, width: int, height: int) -> int:
+    """Rewrite the size in every baseline JPEG frame header (FFC0, 8-bit, 1 component); count them."""
+    count = 0
+    at = data.find(b"\xff\xc0")
+    while at >= 0:
+        struct.pack_into(">HH", data, at + 5, height, width)
+        count += 1
+        at = data.find(b"\xff\xc0", at + 2)
+    return count
+
+
+def jpeg_bomb(path: Path, side: int = BOMB_SIDE) -> Path:
+    buf = io.BytesIO()
+    Image.new("L", (8, 8), 255).save(buf, "JPEG", quality=50)
+    data = bytearray(buf.getvalue())
+    assert _patch_sof(data, side, side) == 1
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+
+def png_bomb(path: Path, side: int = BOMB_SIDE) -> Path:
+    """A valid PNG: every row is filter byte 0 and ``side`` zero bytes, so the image data is
+    (side + 1) * side zeros. One deflate block of 1,000 rows is compressed once with a full flush
+    (which resets the history, so the same input gives the same bytes) and repeated."""
+    rows_per_block = 1000
+    assert side % rows_per_block == 0
+    block = bytes((side + 1) * rows_per_block)
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    piece = deflate.compress(block) + deflate.flush(zlib.Z_FULL_FLUSH)
+    raw = piece * (side // rows_per_block) + deflate.flush()
+    total = (side + 1) * side
+    adler = ((total % 65521) << 16) | 1  # Adler-32 of zeros: a stays 1, b counts the bytes
+    idat = b"\x78\xda" + raw + struct.pack(">I", adler)
+    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b""))
+    return path
+
+
+def sparse_file(path: Path, size: int = 6 * 1024**3) -> Path:
+    with open(path, "wb") as f:
+        f.truncate(size)
+    return path
+
+
+def video_bomb(path: Path, side: int = 12000) -> Path:
+    import cv2
+
+    small = path.with_name(path.stem + "-small.avi")
+    writer = cv2.VideoWriter(str(small), cv2.VideoWriter_fourcc(*"MJPG"), 10, (16, 16))
+    for _ in range(3):
+        writer.write(np.full((16, 16, 3), 200, np.uint8))
+    writer.release()
+    data = bytearray(small.read_bytes())
+    small.unlink()
+    assert _patch_sof(data, side, side) == 3
+    avih = data.find(b"avih")
+    struct.pack_into("<II", data, avih + 8 + 32, side, side)  # dwWidth, dwHeight
+    strf = data.find(b"strf")
+    struct.pack_into("<ii", data, strf + 8 + 4, side, side)  # BITMAPINFOHEADER biWidth, biHeight
+    path.write_bytes(bytes(data))
+    return path
