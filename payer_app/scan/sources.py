@@ -571,6 +571,10 @@ def make_source(spec: str) -> FrameSource:
         raise SourceError(f"{_name(text)}: a camera is camera:N with N a number (camera:0)")
     if re.fullmatch(r"/dev/video\d+", text):
         return CameraSource(text, text)
+    if re.match(r"(?i)(https?|rtsps?)://", text):
+        from payer_app.scan.network_source import NetworkCameraSource
+
+        return NetworkCameraSource(text)
     path = Path(text).expanduser()
     if path.is_dir():
         return FolderSource(text, path)
