@@ -46,7 +46,6 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from joserfc.jwk import OKPKey
 
 from payer_app.core.display_text import quoted, visible
 from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
@@ -273,7 +272,10 @@ class SigningKey:
     public_jwk: dict[str, Any]
     private_key: Ed25519PrivateKey = field(repr=False)
 
-    def jose_key(self) -> OKPKey:
+    def jose_key(self):
+        """The key as a joserfc ``OKPKey`` (imported on use: verification never needs joserfc)."""
+        from joserfc.jwk import OKPKey
+
         pem = self.private_key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
