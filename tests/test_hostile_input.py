@@ -220,6 +220,14 @@ def test_scan_json_and_report_stay_valid_utf8_for_undecodable_file_names(tmp_pat
     assert "bill\\xff\\xfe\\x1b[32mOK\\u202e.png: zbar" in run.out
 
 
+def test_pay_names_a_hostile_image_file_escaped(tmp_path):
+    name = "bill\x1b[31m\u202e.png"
+    write_image(tmp_path / name, qr_array("not a payment") * 0 + 255)  # a white picture: no QR code
+    run = run_capped(["pay", "--amount", "1000", name], tmp_path)
+    assert_clean(run, 2)
+    assert "no QR code found in bill\\x1b[31m\\u202e.png" in one_line_with(run.err, "payer-app: error:")
+
+
 # ---------------------------------------------------------------------------------------------
 # decompression bombs and huge files: "a 380-byte JPEG or a 948 kB PNG declaring 30000x30000
 # pixels costs 1.87 GB in scan / pay; a 6 GB file is read whole and dies with a cv2.error traceback"

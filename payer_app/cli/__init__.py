@@ -63,7 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except UsageError as exc:
-        print(f"payer-app: error: {exc}", file=sys.stderr)
+        # Messages quote file names and payload text: shown escaped, whatever the command.
+        from payer_app.core.display_text import visible
+
+        print(f"payer-app: error: {visible(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from payer_app.cli import UsageError
+from payer_app.core.display_text import visible
 from payer_app.core.amounts import AmountError, parse_user_amount
 
 
@@ -99,10 +100,10 @@ def run_bill(args) -> int:
     except BillSpecError as exc:
         raise UsageError(str(exc)) from exc
     except FontNotFoundError as exc:
-        print(f"payer-app: error: {exc}", file=sys.stderr)
+        print(f"payer-app: error: {visible(exc)}", file=sys.stderr)
         return 1
     except OSError as exc:
-        print(f"payer-app: error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"payer-app: error: cannot write {visible(args.output)}: {visible(exc.strerror or exc)}", file=sys.stderr)
         return 1
     print(bill.payload)
     return 0
@@ -116,12 +117,12 @@ def run_corpus(args) -> int:
     try:
         manifest = generate_corpus(args.directory, args.count, args.seed)
     except CorpusError as exc:
-        print(f"payer-app: error: {exc}", file=sys.stderr)
+        print(f"payer-app: error: {visible(exc)}", file=sys.stderr)
         return 1
     summary = manifest["summary"]
     print(
-        f"{summary['count']} pictures in {args.directory} ({summary['decodable_expected']} a decoder is expected "
+        f"{summary['count']} pictures in {visible(args.directory)} ({summary['decodable_expected']} a decoder is expected "
         f"to read, {summary['beyond_decoder']} beyond any decoder, {summary['valid_expected']} valid payloads); "
-        f"manifest: {args.directory.rstrip('/')}/{MANIFEST_NAME}"
+        f"manifest: {visible(args.directory.rstrip('/'))}/{MANIFEST_NAME}"
     )
     return 0
