@@ -140,13 +140,18 @@ def test_kiosk_returns_home_after_the_receipt_and_when_idle(qtbot, make_window, 
 
     # idle on a flow screen: back to Home
     window.ctx.settings.kiosk_idle_seconds = 1
+    window.ctx.settings.kiosk_warning_seconds = 1
     window.open_payload(evn_bill_payload(EVN_CODE))
     assert window.current == "payee"
+    qtbot.waitUntil(lambda: window.idle_warning.isVisible(), timeout=3_000)  # warned first
     qtbot.waitUntil(lambda: window.current == "home", timeout=4_000)
 
-    # settings hidden behind a key combination
+    # settings hidden behind a key combination and the operator PIN
     qtbot.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
-    assert window.current == "settings"
+    assert window.current == "pin"
+    for digit in "246810":
+        qtbot.mouseClick(window.pin.keys[digit], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.current == "settings", timeout=2_000)
 
 
 def test_settings_saved_as_json_and_applied(qtbot, make_window, payer_home):

@@ -70,6 +70,7 @@ class AppContext:
     camera_spec: str = "demo"
     flow: PaymentFlow = field(default_factory=PaymentFlow)
     pin_guard: PinGuard = field(default_factory=PinGuard)
+    operator_guard: PinGuard = field(default_factory=lambda: PinGuard("246810", 3, 60.0))  # kiosk Settings
     service: "PaymentService | None" = None  # the window's one payment service
 
     @property

@@ -27,6 +27,7 @@ from payer_app.core.payability import payability
 from payer_app.core.payload import parse_payload
 from payer_app.gui.components import Toast
 from payer_app.gui.context import AppContext, PaymentFlow, PinGuard
+from payer_app.gui.kiosk import BoothFrame, IdleWarning
 from payer_app.gui.navigator import Navigator
 from payer_app.gui.payment_runner import PaymentRunner, open_service, read_history
 from payer_app.gui.scan_adapter import ScanAdapter, ScanResult, list_camera_choices
@@ -117,6 +118,8 @@ class MainWindow(QMainWindow):
         self.resize(*WINDOW_SIZE)
         self.setMinimumSize(340, 560)
         ctx.pin_guard = PinGuard(ctx.settings.pin, ctx.settings.pin_attempts, ctx.settings.pin_lock_seconds)
+        ctx.operator_guard = PinGuard(ctx.settings.operator_pin, ctx.settings.pin_attempts,
+                                      max(60, ctx.settings.pin_lock_seconds))
         self.service, self.service_error = open_service(ctx.settings, self.shows_history)
         ctx.service = self.service
         self.scan_adapter = ScanAdapter(self)
@@ -125,7 +128,16 @@ class MainWindow(QMainWindow):
         self.payments.failed.connect(self._payment_failed)
 
         self.stack = QStackedWidget()
-        self.setCentralWidget(self.stack)
+        self.stack.setObjectName("Phone")
+        self.booth: BoothFrame | None = None
+        self._scale = 1.0
+        if ctx.kiosk:
+            # a big screen shows the phone scaled up and centred, not stretched
+            self.booth = BoothFrame(self.stack)
+            self.booth.scale_changed.connect(self._set_scale)
+            self.setCentralWidget(self.booth)
+        else:
+            self.setCentralWidget(self.stack)
         self.home = HomeScreen(ctx)
         self.scan = ScanScreen(ctx, self.scan_adapter)
         self.payee = PayeeScreen(ctx)
@@ -153,6 +165,9 @@ class MainWindow(QMainWindow):
             if cancel is not None:
                 cancel.clicked.connect(self.cancel)
         self.toast = Toast(self)
+        self.idle_warning = IdleWarning(ctx, self)
+        self.idle_warning.expired.connect(self._idle_expired)
+        self.idle_warning.dismissed.connect(self._restart_idle)
 
         self.home.scan_requested.connect(lambda: self.go("scan"))
         self.home.pick_image_requested.connect(self.pick_image)
@@ -166,6 +181,7 @@ class MainWindow(QMainWindow):
         self.amount.continue_requested.connect(lambda: self.go("review"))
         self.review.confirm_requested.connect(lambda: self.go("pin"))
         self.pin.pin_accepted.connect(self._pay)
+        self.pin.operator_accepted.connect(lambda: self.go("settings", replace=True))
         self.result.new_payment_requested.connect(self.new_payment)
         self.settings_screen.saved.connect(self.apply_settings)
         ctx.language.changed.connect(self.retranslate)
@@ -307,13 +323,18 @@ class MainWindow(QMainWindow):
 
     # kiosk -------------------------------------------------------------------------------------
     def _restart_idle(self) -> None:
+        self.idle_warning.stop()
         if self.ctx.kiosk and self.current != "home":
             self.idle_timer.start(self.ctx.settings.kiosk_idle_seconds * 1000)
         else:
             self.idle_timer.stop()
 
     def _user_active(self) -> None:
-        if self.ctx.kiosk and self.idle_timer.isActive():
+        if not self.ctx.kiosk:
+            return
+        if self.idle_warning.active:
+            self.idle_warning.dismiss()  # a touch or a key: the visitor is still there
+        elif self.idle_timer.isActive():
             self.idle_timer.start(self.ctx.settings.kiosk_idle_seconds * 1000)
 
     def _busy_with_user(self) -> bool:
@@ -324,6 +345,13 @@ class MainWindow(QMainWindow):
                 or (self.current == "pin" and self.pin.busy))
 
     def _idle_timeout(self) -> None:
+        """Idle for kiosk_idle_seconds: warn with a countdown first (the reset comes after it)."""
+        if self._busy_with_user():
+            self._restart_idle()
+            return
+        self.idle_warning.start(self.ctx.settings.kiosk_warning_seconds)
+
+    def _idle_expired(self) -> None:
         if self._busy_with_user():
             self._restart_idle()
             return
@@ -343,7 +371,13 @@ class MainWindow(QMainWindow):
         self.result.show_kiosk_countdown(self._result_left)
 
     def _open_hidden_settings(self) -> None:
-        if self.current in ("home", "scan"):
+        """Kiosk: Settings behind a long press / Ctrl+Alt+S and the operator PIN."""
+        if self.current not in ("home", "scan"):
+            return
+        if self.ctx.kiosk:
+            self.pin.ask_operator()
+            self.go("pin")
+        else:
             self.go("settings")
 
     # settings, language, theme -----------------------------------------------------------------
@@ -354,6 +388,9 @@ class MainWindow(QMainWindow):
         if (settings.pin, settings.pin_attempts, settings.pin_lock_seconds) != (old.pin, old.pin_attempts,
                                                                                   old.pin_lock_seconds):
             self.ctx.pin_guard = PinGuard(settings.pin, settings.pin_attempts, settings.pin_lock_seconds)
+        if settings.operator_pin != old.operator_pin:
+            self.ctx.operator_guard = PinGuard(settings.operator_pin, settings.pin_attempts,
+                                               max(60, settings.pin_lock_seconds))
         picked = self.settings_screen.picked_camera
         if picked is not None:
             self.ctx.camera_spec = picked  # only a camera the user picked replaces --camera
@@ -383,10 +420,15 @@ class MainWindow(QMainWindow):
         self.ctx.language.set(code)
 
     def apply_theme(self) -> None:
-        self.setStyleSheet(stylesheet(self.ctx.settings.theme))
+        self.setStyleSheet(stylesheet(self.ctx.settings.theme, self._scale))
+
+    def _set_scale(self, scale: float) -> None:
+        self._scale = scale
+        self.apply_theme()
 
     def retranslate(self, *_):
         self.setWindowTitle(self.ctx.t("app.title"))
+        self.idle_warning.retranslate()
         for screen in self.screens.values():
             screen.retranslate()
 

@@ -36,6 +36,8 @@ class Settings:
     kiosk_idle_seconds: int = 60
     kiosk_result_seconds: int = 15
     kiosk_keep_history: bool = False
+    kiosk_warning_seconds: int = 10  # the idle warning counts down this long before the reset
+    operator_pin: str = "246810"  # kiosk: opens Settings; change it in settings.json for a real booth
 
     def validate(self) -> list[str]:
         """Problems with the values, as short English phrases (empty when all is well)."""
@@ -48,7 +50,9 @@ class Settings:
             problems.append("limits")
         if not (len(self.pin) == 6 and self.pin.isdigit()):
             problems.append("pin")
-        if self.kiosk_idle_seconds < 5 or self.kiosk_result_seconds < 1:
+        if not (len(self.operator_pin) == 6 and self.operator_pin.isdigit()):
+            problems.append("operator pin")
+        if self.kiosk_idle_seconds < 5 or self.kiosk_result_seconds < 1 or self.kiosk_warning_seconds < 1:
             problems.append("kiosk timers")
         if "x" not in self.resolution:
             problems.append("resolution")
@@ -97,8 +101,11 @@ def _keep_valid(loaded: Settings, defaults: Settings) -> Settings:
         loaded.min_amount, loaded.max_amount = defaults.min_amount, defaults.max_amount
     if "pin" in problems:
         loaded.pin = defaults.pin
+    if "operator pin" in problems:
+        loaded.operator_pin = defaults.operator_pin
     if "kiosk timers" in problems:
         loaded.kiosk_idle_seconds, loaded.kiosk_result_seconds = defaults.kiosk_idle_seconds, defaults.kiosk_result_seconds
+        loaded.kiosk_warning_seconds = defaults.kiosk_warning_seconds
     if "resolution" in problems:
         loaded.resolution = defaults.resolution
     if "acquirer_url" in problems:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from string import Template
 
@@ -23,10 +24,14 @@ PALETTES: dict[str, dict[str, str]] = {
 }
 
 
-def stylesheet(theme: str = "light") -> str:
+def stylesheet(theme: str = "light", scale: float = 1.0) -> str:
+    """The stylesheet in a theme; ``scale`` > 1 enlarges every pixel size (the kiosk's big screen)."""
     template = resources.files("payer_app.resources").joinpath("app.qss").read_text(encoding="utf-8")
     palette = PALETTES.get(theme, PALETTES["light"])
-    return Template(template).safe_substitute(palette)
+    sheet = Template(template).safe_substitute(palette)
+    if scale != 1.0:
+        sheet = re.sub(r"(\d+(?:\.\d+)?)px", lambda m: f"{round(float(m.group(1)) * scale)}px", sheet)
+    return sheet
 
 
 def app_font() -> QFont:

@@ -75,6 +75,7 @@ class HomeScreen(QWidget):
         outer.addLayout(body, 1)
         self._entries: list[HistoryEntry] = []
         self.settings_button.setVisible(not ctx.kiosk)
+        self.pick_button.setVisible(not ctx.kiosk)  # a booth shows no file dialogs
         self.default_button = self.scan_button
         self.retranslate()
 

@@ -13,7 +13,10 @@ PIN_LENGTH = 6
 
 
 class PinScreen(Screen):
+    """The payment PIN; with ``ask_operator()`` the kiosk operator's PIN that opens Settings."""
+
     pin_accepted = Signal()
+    operator_accepted = Signal()
 
     def __init__(self, ctx: AppContext):
         super().__init__(show_back=True, action_text=" ", scroll=False)
@@ -57,6 +60,7 @@ class PinScreen(Screen):
         self.body.addLayout(grid)
         self.digits = ""
         self.busy = False
+        self.operator = False
         self._message: tuple[str, dict] | None = None
         self._lock_timer = QTimer(self)
         self._lock_timer.setInterval(500)
@@ -65,12 +69,27 @@ class PinScreen(Screen):
 
     def retranslate(self) -> None:
         t = self.ctx.t
-        self.top.set_title(t("pin.title"))
+        self.top.set_title(t("pin.operator_title") if self.operator else t("pin.title"))
         self.cancel_button.setText(t("common.cancel"))
-        self.prompt.setText(t("pin.prompt"))
+        self.prompt.setText(t("pin.operator_prompt") if self.operator else t("pin.prompt"))
         self.demo_hint.setText(t("pin.demo_hint", pin=self.ctx.settings.pin))
+        self.demo_hint.setVisible(not self.operator)  # the operator's PIN is never shown
         self.keys["del"].setToolTip(t("pin.delete"))
         self._show_message()
+
+    @property
+    def guard(self):
+        return self.ctx.operator_guard if self.operator else self.ctx.pin_guard
+
+    def ask_operator(self) -> None:
+        """The next PIN entered is the operator's (the window then opens Settings)."""
+        self.operator = True
+        self.retranslate()
+
+    def left(self) -> None:
+        if self.operator:
+            self.operator = False
+            self.retranslate()
 
     def entered(self) -> None:
         self.reset()
@@ -89,7 +108,7 @@ class PinScreen(Screen):
     def _refresh(self) -> None:
         for i, dot in enumerate(self.dots):
             set_role(dot, "pin-dot-on" if i < len(self.digits) else "pin-dot")
-        locked = self.ctx.pin_guard.seconds_locked() > 0
+        locked = self.guard.seconds_locked() > 0
         for b in self.keys.values():
             b.setEnabled(not locked and not self.busy)
         self._show_message()
@@ -103,7 +122,7 @@ class PinScreen(Screen):
         self.message.setText(self.ctx.t(key, **values))
 
     def press(self, key: str) -> None:
-        if self.busy or self.ctx.pin_guard.seconds_locked():
+        if self.busy or self.guard.seconds_locked():
             return
         if key == "del":
             self.digits = self.digits[:-1]
@@ -126,7 +145,12 @@ class PinScreen(Screen):
         if len(self.digits) != PIN_LENGTH:
             return
         entered, self.digits = self.digits, ""
-        outcome = self.ctx.pin_guard.check(entered)
+        outcome = self.guard.check(entered)
+        if outcome == "ok" and self.operator:
+            self._message = None
+            self._refresh()
+            self.operator_accepted.emit()
+            return
         if outcome == "ok":
             self.busy = True
             self._message = ("pin.sending", {})
@@ -134,12 +158,12 @@ class PinScreen(Screen):
             self.pin_accepted.emit()
             return
         if outcome == "wrong":
-            self._message = ("pin.wrong", {"left": self.ctx.pin_guard.attempts_left})
+            self._message = ("pin.wrong", {"left": self.guard.attempts_left})
         self._refresh()
         self._tick_lock()
 
     def _tick_lock(self) -> None:
-        seconds = self.ctx.pin_guard.seconds_locked()
+        seconds = self.guard.seconds_locked()
         if seconds:
             self._message = ("pin.locked", {"seconds": seconds})
             if not self._lock_timer.isActive():
@@ -152,7 +176,7 @@ class PinScreen(Screen):
         self._show_message()
 
     def _refresh_keys_only(self) -> None:
-        locked = self.ctx.pin_guard.seconds_locked() > 0
+        locked = self.guard.seconds_locked() > 0
         for b in self.keys.values():
             b.setEnabled(not locked and not self.busy)
 

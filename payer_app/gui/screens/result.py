@@ -205,8 +205,9 @@ class ResultScreen(Screen):
             from payer_app.paths import data_home
 
             folder = data_home() / EXPORT_FOLDER
-            folder.mkdir(parents=True, exist_ok=True)
-            self.save_request(str(folder / name))
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if self.save_request(str(folder / name)):
+                self._set_status("result.saved_kiosk", name=name)
             return
         path, _ = QFileDialog.getSaveFileName(self, self.ctx.t("result.save"), name, self.ctx.t("result.jws_filter"))
         if path:

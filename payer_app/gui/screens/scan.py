@@ -165,6 +165,7 @@ class ScanScreen(Screen):
         self.paste_button = button("", "secondary", "PasteButton")
         self.upload_button.clicked.connect(self.pick_image_requested)
         self.paste_button.clicked.connect(self.paste_from_clipboard)
+        self.upload_button.setVisible(not ctx.kiosk)  # a booth shows no file dialogs
         actions.addWidget(self.upload_button, 1)
         actions.addWidget(self.paste_button, 1)
         self.body.addLayout(actions)

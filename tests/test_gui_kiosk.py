@@ -1,0 +1,142 @@
+"""Issue 11, a kiosk a booth can trust: an idle warning with a countdown before the reset, no reset
+while a dialog or Settings is open, Settings behind the operator PIN, no file dialogs (one export
+folder), the phone scaled up and centred on a big screen. Real window, clicks and keys (offscreen)."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QPlainTextEdit
+
+from payer_app.core.builder import evn_bill_payload
+from payer_app.core.keystore import KeyStore
+from payer_app.core.signing import verify_request
+from payer_app.gui.app import create_window, ensure_application
+from payer_app.gui.settings import Settings, save_settings
+
+EVN_CODE = "PE09000123456"
+
+
+@pytest.fixture
+def kiosk(qtbot, payer_home):
+    made = []
+
+    def make(**settings):
+        save_settings(Settings(**settings))
+        ensure_application()
+        w = create_window(camera="demo", kiosk=True, lang="vi")
+        qtbot.addWidget(w)
+        w.present()
+        qtbot.waitExposed(w)
+        w.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=3_000)
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        w.scan.stop()
+
+
+def click(qtbot, widget) -> None:
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def pay(qtbot, window, amount: int = 120_000):
+    window.open_payload(evn_bill_payload(EVN_CODE))
+    click(qtbot, window.payee.continue_button)
+    QTest.keyClicks(window.amount.edit, str(amount))
+    click(qtbot, window.amount.continue_button)
+    click(qtbot, window.review.confirm_button)
+    with qtbot.waitSignal(window.payment_finished, timeout=20_000) as done:
+        QTest.keyClicks(QApplication.focusWidget(), "123456")
+    assert window.current == "result"
+    return done.args[0]
+
+
+def test_idle_warning_counts_down_before_the_reset(qtbot, kiosk):
+    window = kiosk(kiosk_idle_seconds=5, kiosk_warning_seconds=2)
+    window.open_payload(evn_bill_payload(EVN_CODE))
+    warning = window.idle_warning
+    qtbot.waitUntil(lambda: warning.isVisible(), timeout=7_000)
+    assert window.current == "payee"  # warned, not reset yet
+    assert warning.countdown.text() == "Tự động về trang chủ sau 2 giây"
+    assert warning.title.text() == "Bạn vẫn đang dùng chứ?"
+    qtbot.waitUntil(lambda: window.current == "home", timeout=4_000)
+    assert not warning.isVisible()
+    assert window.ctx.flow.parsed is None
+
+
+def test_a_key_press_during_the_warning_keeps_the_visitor_where_they_are(qtbot, kiosk):
+    window = kiosk(kiosk_idle_seconds=5, kiosk_warning_seconds=3)
+    window.open_payload(evn_bill_payload(EVN_CODE))
+    qtbot.waitUntil(lambda: window.idle_warning.isVisible(), timeout=7_000)
+    QTest.keyClick(QApplication.focusWidget() or window, Qt.Key.Key_Shift)
+    assert not window.idle_warning.isVisible()
+    qtbot.wait(3_500)
+    assert window.current == "payee"
+
+
+def test_settings_need_the_operator_pin_and_are_never_reset(qtbot, kiosk):
+    window = kiosk(kiosk_idle_seconds=5, kiosk_warning_seconds=1)
+    assert not window.home.settings_button.isVisibleTo(window)
+    qtbot.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
+    assert window.current == "pin"
+    assert window.pin.prompt.text() == "Nhập mã PIN vận hành để mở Cài đặt"
+    assert not window.pin.demo_hint.isVisibleTo(window)  # the operator PIN is not shown
+    QTest.keyClicks(QApplication.focusWidget(), "123456")  # the payer's PIN does not open Settings
+    qtbot.waitUntil(lambda: "Còn 2 lần thử" in window.pin.message.text(), timeout=2_000)
+    assert window.current == "pin"
+    QTest.keyClicks(QApplication.focusWidget(), "246810")
+    qtbot.waitUntil(lambda: window.current == "settings", timeout=2_000)
+    qtbot.wait(7_500)  # longer than idle + warning
+    assert window.current == "settings"
+    assert not window.idle_warning.isVisible()
+    click(qtbot, window.settings_screen.top.back)
+    assert window.current == "home"
+
+
+def test_the_receipt_waits_while_a_dialog_is_open(qtbot, kiosk):
+    window = kiosk(kiosk_result_seconds=1)
+    pay(qtbot, window)
+    click(qtbot, window.result.json_button)
+    dialog = window.result.dialog
+    assert dialog.isVisible() and dialog.findChild(QPlainTextEdit, "RequestJson") is not None
+    qtbot.wait(2_500)
+    assert window.current == "result"  # not reset under the visitor's dialog
+    dialog.close()
+    qtbot.waitUntil(lambda: window.current == "home", timeout=3_000)
+
+
+def test_no_file_dialogs_the_signed_request_goes_to_the_export_folder(qtbot, kiosk, payer_home):
+    window = kiosk(kiosk_result_seconds=30)
+    assert not window.home.pick_button.isVisibleTo(window)
+    click(qtbot, window.home.scan_button)
+    assert not window.scan.upload_button.isVisibleTo(window)
+    click(qtbot, window.scan.cancel_button)
+    outcome = pay(qtbot, window)
+    opened = []
+    qtbot.waitUntil(lambda: True)
+    click(qtbot, window.result.save_button)
+    opened.append(QApplication.activeModalWidget())
+    assert opened == [None]  # no dialog came up
+    saved = payer_home / "exports" / f"{outcome.request_id}.jws"
+    assert saved.read_text().strip() == outcome.jws
+    assert verify_request(outcome.jws, KeyStore(payer_home)).ok
+    assert window.result.status_line.text() == f"Đã lưu vào thư mục xuất: {outcome.request_id}.jws"
+
+
+def test_a_big_screen_shows_the_phone_scaled_up_and_centred(qtbot, kiosk):
+    window = kiosk()
+    window.showNormal()
+    window.resize(1920, 1080)
+    qtbot.waitUntil(lambda: window.booth.width() == 1920, timeout=3_000)
+    phone = window.stack
+    qtbot.waitUntil(lambda: phone.height() == 1080, timeout=3_000)
+    assert phone.width() == int(400 * 1080 / 820)
+    def left() -> int:
+        return phone.mapTo(window, phone.rect().topLeft()).x()
+
+    qtbot.waitUntil(lambda: abs(left() - (1920 - phone.width()) // 2) <= 1, timeout=3_000)  # centred
+    assert "font-size: 18px" in window.styleSheet()  # 14 px text scaled by 1080/820
