@@ -112,3 +112,15 @@ def test_report_text_is_escaped_in_the_file(qa_mixed_folder, tmp_path, capsys):
     assert "<script>document" not in source and "<img src=x" not in source
     assert "&lt;script&gt;document.title=&quot;pwned&quot;&lt;/script&gt;" in source
     assert "Content-Security-Policy" in source and "default-src &#x27;none&#x27;" in source
+
+
+def test_big_batches_keep_pictures_for_failures_only_after_the_first_passes(qa_mixed_folder, tmp_path, capsys,
+                                                                            monkeypatch):
+    import payer_app.qa.batch as batch
+
+    monkeypatch.setattr(batch, "MAX_PASS_PICTURES", 1)
+    source = _report(qa_mixed_folder, tmp_path, capsys).read_text(encoding="utf-8")
+    # one passing file keeps its thumbnail and crop, the other passing file none; the blank (failed)
+    # picture keeps its thumbnail
+    assert source.count('class="thumb"') == 2 and source.count('class="crop"') == 1
+    assert "pictures left out for 1 passing file(s)" in source

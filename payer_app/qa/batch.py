@@ -27,6 +27,7 @@ from payer_app.qa.expectations import (
 
 THUMB_SIDE = 360  # long side of a card's thumbnail, pixels
 CROP_SIDE = 220  # long side of the code's crop
+MAX_PASS_PICTURES = 200  # pictures are kept for every failure but only this many passing files
 
 
 class QaSetupError(ValueError):
@@ -91,6 +92,8 @@ class QaBatch:
     records: list[FileRecord] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
     started_wall: float = field(default_factory=time.time)
+    pass_pictures: int = 0
+    pictures_left_out: int = 0
 
     @classmethod
     def from_args(cls, args, source) -> "QaBatch | None":
@@ -126,7 +129,11 @@ class QaBatch:
             outcome = self.expectations.check(path, [c.text for c in reads], error)
             line["expect"] = {"status": outcome.status, "problems": outcome.problems, "notes": outcome.notes}
         record = FileRecord(path, reads, decode_ms, error, outcome)
-        if self.html_path and image is not None:
+        keep_picture = record.failed or self.pass_pictures < MAX_PASS_PICTURES
+        if self.html_path and image is not None and not keep_picture:
+            self.pictures_left_out += 1
+        if self.html_path and image is not None and keep_picture:
+            self.pass_pictures += not record.failed
             from payer_app.qa.images import card_images
 
             main = record.main_code()

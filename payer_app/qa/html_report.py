@@ -147,7 +147,10 @@ def _summary(batch, counts: dict[str, int], elapsed_s: float) -> str:
         f"<tr><th>total</th><th id=\"total\">{len(batch.records)}</th></tr></table></div>"
         '<div class="box" id="timings"><h3>Decode time per file, by the decoder that read it</h3>'
         "<table><tr><th>decoder</th><th>files</th><th>median</th><th>p95</th><th>max</th></tr>"
-        f"{timing_rows}</table><div class=\"muted\">scan took {elapsed_s:.2f} s in all</div></div>"
+        f"{timing_rows}</table><div class=\"muted\">scan took {elapsed_s:.2f} s in all</div>"
+        + (f'<div class="muted">pictures left out for {batch.pictures_left_out} passing file(s) after the first '
+           f"{batch.pass_pictures}, to keep the page small</div>" if batch.pictures_left_out else "")
+        + "</div>"
         "</section>"
     )
 
