@@ -15,7 +15,7 @@ from payer_app.core.display_text import visible
 
 
 def register_video(what) -> None:
-    from payer_app.studio.video import BLURS, LIGHTS, MOTIONS
+    from payer_app.studio.video_options import BLURS, LIGHTS, MOTIONS
 
     video = what.add_parser(
         "video",

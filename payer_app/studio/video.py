@@ -25,10 +25,8 @@ import numpy as np
 
 from payer_app.core.payload import MAX_INPUT_CHARS
 from payer_app.scan.demo_camera import DemoCamera, demo_bill, plain_bill_card, qr_image
+from payer_app.studio.video_options import BLURS, LIGHTS, MOTIONS
 
-MOTIONS = ("handheld", "sweep", "still")
-LIGHTS = ("normal", "dim", "bright", "flicker")
-BLURS = ("none", "soft", "strong", "motion")
 MAX_SECONDS = 120.0
 MAX_SIDE = 3840
 VIDEO_FOURCC = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "MJPG"}
