@@ -1,0 +1,75 @@
+"""What the hostile inputs of issue 9 cost: peak memory and time of the real ``payer-app``.
+
+Makes each input (tests/hostile_files.py), runs the command with no memory limit, and prints the
+exit code, the kernel's peak resident memory (wait4 rusage), CPU and wall time, and the first line
+of the message. Also runs a plain scan of a small bill picture for comparison.
+
+Run: .venv/bin/python bench/hostile_input_bench.py
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.hostile_files import jpeg_bomb, png_bomb, sparse_file, video_bomb  # noqa: E402
+from tests.test_scan_media import EVN_PAYLOAD, qr_array, write_image  # noqa: E402
+
+
+def measure(args: list[str], cwd: Path, stdin_path: Path | None = None) -> tuple[int, float, float, float, str]:
+    out, err = cwd / "bench.out", cwd / "bench.err"
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:  # child: redirect and exec the real command
+        try:
+            os.chdir(cwd)
+            fd_in = os.open(stdin_path or os.devnull, os.O_RDONLY)
+            os.dup2(fd_in, 0)
+            os.dup2(os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), 1)
+            os.dup2(os.open(err, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), 2)
+            os.execv(sys.executable, [sys.executable, "-m", "payer_app", *args])
+        finally:
+            os._exit(127)
+    _, status, usage = os.wait4(pid, 0)
+    wall = time.monotonic() - started
+    text = (out.read_bytes() + err.read_bytes()).decode("utf-8", "replace")
+    message = next((line for line in text.splitlines() if "refused" in line or "longer than" in line
+                    or "not read" in line or "zbar" in line), text.strip().splitlines()[-1] if text.strip() else "")
+    return (os.waitstatus_to_exitcode(status), usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, wall,
+            message.strip()[:110])
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        os.environ.setdefault("PAYER_APP_HOME", str(tmp / "home"))
+        zeros = tmp / "zeros.txt"
+        zeros.write_bytes(b"0" * 10_000_000)
+        cases = [
+            ("plain scan, 1 small bill picture", ["scan", str(write_image(tmp / "bill.png", qr_array(EVN_PAYLOAD)))], None),
+            ("parse - < 10 MB of 0", ["parse", "-"], zeros),
+            ("parse --json - < 10 MB of 0", ["parse", "--json", "-"], zeros),
+            ("scan 30000x30000 JPEG", ["scan", str(jpeg_bomb(tmp / "bomb.jpg"))], None),
+            ("scan 30000x30000 PNG", ["scan", str(png_bomb(tmp / "bomb.png"))], None),
+            ("pay 30000x30000 PNG", ["pay", "--amount", "1000", str(tmp / "bomb.png")], None),
+            ("scan 6 GB sparse file", ["scan", str(sparse_file(tmp / "huge.png"))], None),
+            ("scan 12000x12000 MJPG video", ["scan", str(video_bomb(tmp / "bomb.avi"))], None),
+        ]
+        sizes = {"bomb.jpg": (tmp / "bomb.jpg").stat().st_size, "bomb.png": (tmp / "bomb.png").stat().st_size}
+        print(f"inputs: JPEG bomb {sizes['bomb.jpg']} bytes, PNG bomb {sizes['bomb.png'] / 1000:.0f} kB, "
+              "sparse file 6 GiB, 10,000,000 characters of '0'")
+        print(f"{'input':<34} {'exit':>4} {'peak RSS':>9} {'CPU':>7} {'wall':>7}  message")
+        for label, args, stdin_path in cases:
+            code, rss, cpu, wall, message = measure(args, tmp, stdin_path)
+            print(f"{label:<34} {code:>4} {rss:>6.0f} MB {cpu:>6.2f}s {wall:>6.2f}s  {message}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
