@@ -4,6 +4,10 @@ A clipboard can hold megabytes; a QR code holds at most ``payload.MAX_INPUT_CHAR
 length check costs nothing, so it runs first, on the GUI thread, and a refusal is immediate. Text that
 passes is parsed by ``parse_payload`` on a daemon thread; the result comes back by a queued signal,
 so the window keeps painting while a worst-case payload is tokenised.
+
+Text up to ``SYNC_PARSE_CHARS`` (what a payment QR really holds) is parsed at once instead: it costs
+about a millisecond (measured: 1,024 characters of digit soup 1.2 ms; 7,089 characters 12 to 23 ms),
+less than handing it to a thread.
 """
 
 from __future__ import annotations
@@ -14,9 +18,12 @@ from PySide6.QtCore import QObject, Signal
 
 from payer_app.core.payload import MAX_INPUT_CHARS, parse_payload
 
+SYNC_PARSE_CHARS = 1024
+
 
 class PasteParser(QObject):
-    """``parse(text, tag)`` -> ``parsed(tag, ParsedPayload)`` later, or False at once when too long.
+    """``parse(text, tag)`` -> ``parsed(tag, ParsedPayload)`` (at once for short text, later from a
+    worker for long text), or False and nothing emitted when the text is longer than a QR can hold.
 
     Only the newest request is answered: a result for an older ``parse`` call is dropped.
     """
@@ -39,6 +46,9 @@ class PasteParser(QObject):
             return False
         self._generation += 1
         generation = self._generation
+        if len(text) <= SYNC_PARSE_CHARS:
+            self.parsed.emit(tag, parse_payload(text))
+            return True
 
         def work() -> None:
             self._done.emit(generation, tag, parse_payload(text))
