@@ -1,5 +1,7 @@
 """The window paying through the HTTP mock acquirer set in Settings (a real server on a free
-loopback port): a declined payment and an unreachable acquirer are shown as such."""
+loopback port): the key enrolled from Settings with the acquirer's code, a payment refused for an
+unenrolled key, a declined payment and an unreachable acquirer are shown as such, and a pending
+payment is re-sent from History to the acquirer it was first sent to."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import socket
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 
 from payer_app.core.builder import evn_bill_payload
 from payer_app.core.keystore import KeyStore
@@ -15,13 +18,16 @@ from payer_app.gui.app import create_window, ensure_application
 from payer_app.gui.settings import Settings, save_settings
 from payer_app.payments.acquirer import AcquirerServer, FailureSettings, create_app
 
+CODE = "ENROL-7Q2X-94KD"
+
 
 @pytest.fixture
 def acquirer(tmp_path):
     servers = []
 
-    def start(failures: FailureSettings):
-        server = AcquirerServer(create_app(tmp_path / "acquirer.sqlite3", failures)).start()
+    def start(failures: FailureSettings | None = None, port: int = 0, ledger: str = "acquirer.sqlite3"):
+        server = AcquirerServer(create_app(tmp_path / ledger, failures or FailureSettings(), enrol_code=CODE),
+                                port=port).start()
         servers.append(server)
         return server
 
@@ -30,39 +36,99 @@ def acquirer(tmp_path):
         server.stop()
 
 
-def pay_through(qtbot, acquirer_url: str):
+def click(qtbot, widget) -> None:
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def open_window(qtbot, acquirer_url: str):
     save_settings(Settings(acquirer_url=acquirer_url))
     ensure_application()
     window = create_window(camera="demo")
     qtbot.addWidget(window)
     window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def enrol_in_settings(qtbot, window, code: str) -> str:
+    click(qtbot, window.home.settings_button)
+    screen = window.settings_screen
+    QTest.keyClicks(screen.enrol_code, code)
+    click(qtbot, screen.enrol_button)
+    qtbot.waitUntil(lambda: screen.enrol_button.isEnabled(), timeout=15_000)
+    status = screen.enrol_status.text()
+    click(qtbot, screen.top.back)
+    return status
+
+
+def pay(qtbot, window):
     window.open_payload(evn_bill_payload("PB12345678901"))
-    qtbot.mouseClick(window.payee.continue_button, Qt.MouseButton.LeftButton)
+    click(qtbot, window.payee.continue_button)
     window.amount.edit.set_value(345_000)
-    qtbot.mouseClick(window.amount.continue_button, Qt.MouseButton.LeftButton)
-    qtbot.mouseClick(window.review.confirm_button, Qt.MouseButton.LeftButton)
+    click(qtbot, window.amount.continue_button)
+    click(qtbot, window.review.confirm_button)
     with qtbot.waitSignal(window.payment_finished, timeout=30_000) as done:
         for digit in "123456":
-            qtbot.mouseClick(window.pin.keys[digit], Qt.MouseButton.LeftButton)
-    return window, done.args[0]
+            click(qtbot, window.pin.keys[digit])
+    return done.args[0]
+
+
+def test_an_unenrolled_key_is_refused_with_a_way_forward_then_enrolled_from_settings(qtbot, acquirer, payer_home):
+    server = acquirer()
+    window = open_window(qtbot, server.url)
+    outcome = pay(qtbot, window)
+    assert outcome is None  # refused before anything was signed or sent
+    result = window.result
+    assert result.title.text() == "Giao dịch không thành công"
+    assert result.amount.property("role") == "big-amount-bad"  # failure colours, not success green
+    assert result.rows["message"].value.text().startswith("Khóa ký của bạn chưa được đăng ký tại ngân hàng này")
+    assert result.rows["message"].caption.text() == "Lý do"
+    # no buttons that would do nothing
+    for b in (result.save_button, result.copy_button, result.qr_button, result.json_button):
+        assert not b.isVisibleTo(window)
+    click(qtbot, result.new_button)
+
+    assert enrol_in_settings(qtbot, window, "WRONG-CODE") == "Mã đăng ký không đúng."
+    status = enrol_in_settings(qtbot, window, CODE)
+    assert "đã được đăng ký" in status, status
+    outcome = pay(qtbot, window)
+    assert outcome.status == "approved"
+    assert verify_request(outcome.jws, KeyStore(payer_home)).ok
 
 
 def test_declined_by_the_http_acquirer(qtbot, acquirer, payer_home):
     server = acquirer(FailureSettings(decline_rate=1.0))
-    window, outcome = pay_through(qtbot, server.url)
+    window = open_window(qtbot, server.url)
+    enrol_in_settings(qtbot, window, CODE)
+    outcome = pay(qtbot, window)
     assert outcome.status == "declined"
     assert window.result.title.text() == "Giao dịch bị từ chối"
     assert "HTTP 402" in window.result.rows["acquirer"].value.text()
+    assert window.result.amount.property("role") == "big-amount-bad"
+    assert window.result.rows["message"].caption.text() == "Lý do"
     assert verify_request(outcome.jws, KeyStore(payer_home)).ok
 
 
-def test_unreachable_acquirer_leaves_the_payment_pending(qtbot, payer_home):
-    with socket.socket() as s:  # a port nobody listens on
+def test_a_pending_payment_is_retried_from_history_to_the_acquirer_it_was_sent_to(qtbot, acquirer, payer_home):
+    with socket.socket() as s:  # a port nobody listens on yet
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    window, outcome = pay_through(qtbot, f"http://127.0.0.1:{port}")
+    first = acquirer(port=port)
+    window = open_window(qtbot, first.url)
+    enrol_in_settings(qtbot, window, CODE)
+    first.stop()  # the acquirer goes away: the next payment gets no answer
+    outcome = pay(qtbot, window)
     assert outcome.status == "pending"
     assert window.result.title.text() == "Giao dịch đang chờ xử lý"
-    window.new_payment()
-    window.go("history")
-    assert [e.status for e in window.history.entries] == ["pending"]
+    reason = window.result.rows["message"].value.text()
+    assert reason == "Chưa có phản hồi từ ngân hàng; yêu cầu đã được lưu và có thể gửi lại."
+    click(qtbot, window.result.new_button)
+    click(qtbot, window.home.history_button)
+    history = window.history
+    assert [e.status for e in history.entries] == ["pending"]
+    assert history.retry_button.isVisibleTo(window)
+    acquirer(port=port)  # the same acquirer (same ledger, same address) is back
+    click(qtbot, history.retry_button)
+    qtbot.waitUntil(lambda: [e.status for e in history.entries] == ["approved"], timeout=20_000)
+    assert history.status_line.text() == "Đã gửi lại 1 giao dịch: 1 thành công."
+    assert not history.retry_button.isVisibleTo(window)

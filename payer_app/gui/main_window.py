@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QStackedWidget,
     QTextEdit,
+    QWidget,
 )
 
 from payer_app.core.payability import payability
@@ -32,6 +33,7 @@ from payer_app.gui.navigator import Navigator
 from payer_app.gui.payment_runner import PaymentRunner, open_service, read_history
 from payer_app.gui.scan_adapter import ScanAdapter, ScanResult, list_camera_choices
 from payer_app.gui.screens.amount import AmountScreen
+from payer_app.gui.screens.entry import EntryScreen
 from payer_app.gui.screens.history import HistoryScreen
 from payer_app.gui.screens.home import HomeScreen
 from payer_app.gui.screens.inspector import InspectorScreen
@@ -90,7 +92,7 @@ class _EnterKey(QObject):
             return False
         if event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
             return False
-        focus = QApplication.focusWidget()
+        focus = obj if isinstance(obj, QWidget) else QApplication.focusWidget()
         if focus is None or focus.window() is not self.window:
             return False
         if isinstance(focus, (QPlainTextEdit, QTextEdit)) and not focus.isReadOnly():
@@ -148,10 +150,11 @@ class MainWindow(QMainWindow):
         self.history = HistoryScreen(ctx)
         self.settings_screen = SettingsScreen(ctx)
         self.inspector = InspectorScreen(ctx)
+        self.entry = EntryScreen(ctx)
         self.screens = {
             "home": self.home, "scan": self.scan, "payee": self.payee, "amount": self.amount,
             "review": self.review, "pin": self.pin, "result": self.result, "history": self.history,
-            "settings": self.settings_screen, "inspector": self.inspector,
+            "settings": self.settings_screen, "inspector": self.inspector, "entry": self.entry,
         }
         for screen in self.screens.values():
             self.stack.addWidget(screen)
@@ -173,6 +176,8 @@ class MainWindow(QMainWindow):
         self.home.pick_image_requested.connect(self.pick_image)
         self.home.history_requested.connect(lambda: self.go("history"))
         self.home.settings_requested.connect(lambda: self.go("settings"))
+        self.home.entry_opened.connect(self.open_entry)
+        self.history.entry_opened.connect(self.open_entry)
         self.scan.scanned.connect(self.open_scan)
         self.scan.pick_image_requested.connect(self.pick_image)
         self.payee.continue_requested.connect(lambda: self.go("amount"))
@@ -280,6 +285,11 @@ class MainWindow(QMainWindow):
             self.go("scan")
         self.scan.decode_file(path)
 
+    def open_entry(self, entry) -> None:
+        """A history row: the payment's detail (Back returns to the list it was opened from)."""
+        self.entry.show_entry(entry)
+        self.go("entry")
+
     def can_pay(self) -> bool:
         parsed = self.ctx.flow.parsed
         return parsed is not None and payability(parsed, self.ctx.limits) is None
@@ -340,7 +350,7 @@ class MainWindow(QMainWindow):
     def _busy_with_user(self) -> bool:
         """A dialog, Settings or a payment on its way: no automatic reset now."""
         return (QApplication.activeModalWidget() is not None
-                or (self.result.dialog is not None and self.result.dialog.isVisible())
+                or any(d is not None and d.isVisible() for d in (self.result.dialog, self.entry.dialog))
                 or self.current == "settings"
                 or (self.current == "pin" and self.pin.busy))
 

@@ -1,10 +1,12 @@
 """Qt side of the payment service: the window's one ``PaymentService``, used on worker threads.
 
 ``open_service(settings, keep_history)`` opens the service the window keeps for its life (or says
-why it cannot). ``PaymentRunner.pay(service, parsed, amount, note)`` returns at once;
-``finished(outcome)`` carries the ``PaymentOutcome`` of ``PaymentService.pay`` and ``failed(code,
-message, message_vi)`` carries a refusal (``RequestError``: limits, a changed dynamic amount...) or
-any other failure. ``retry(service, request_id)`` re-sends a pending request the same way.
+why it cannot). A ``ServiceCall`` runs one call of it on a worker thread and answers by signal:
+``finished(result)``, or ``failed(code, message, message_vi)`` for a typed refusal (``RequestError``,
+``PaymentSetupError`` and its kinds: key not accepted, enrolment refused...), an acquirer that does
+not answer, or any other failure. ``PaymentRunner.pay(service, parsed, amount, note)`` pays;
+``retry_pending(service)`` re-sends the pending requests, each to the acquirer it was first sent to;
+``enrol(service, code, url)`` enrols the payer's key at an HTTP acquirer.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import threading
 from PySide6.QtCore import QObject, Signal
 
 from payer_app.core.request import Limits, RequestError
+from payer_app.payments.acquirer_client import AcquirerUnavailable
+from payer_app.payments.errors import PaymentSetupError
 from payer_app.payments.history import HistoryEntry
 from payer_app.payments.service import PaymentService
 
@@ -40,7 +44,9 @@ def read_history(service: PaymentService | None, limit: int) -> tuple[list[Histo
         return [], str(exc)
 
 
-class PaymentRunner(QObject):
+class ServiceCall(QObject):
+    """One call of the payment service at a time, on a worker thread."""
+
     finished = Signal(object)
     failed = Signal(str, str, str)
 
@@ -48,19 +54,21 @@ class PaymentRunner(QObject):
         super().__init__(parent)
         self.busy = False
 
-    def pay(self, service: PaymentService, parsed, amount: int | None, note: str) -> None:
-        self._start(lambda: service.pay(parsed, amount, note))
-
-    def _start(self, work) -> None:
+    def start(self, work) -> None:
         self.busy = True
-        threading.Thread(target=self._run, args=(work,), daemon=True, name="payment").start()
+        threading.Thread(target=self._run, args=(work,), daemon=True, name="payment-service").start()
 
     def _run(self, work) -> None:
         try:
-            outcome = work()
-        except RequestError as exc:
+            result = work()
+        except (RequestError, PaymentSetupError) as exc:
             self.busy = False
-            self.failed.emit(exc.code, exc.message, exc.message_vi)
+            self.failed.emit(exc.code, exc.message, exc.message_vi or exc.message)
+            return
+        except AcquirerUnavailable as exc:
+            self.busy = False
+            text = str(exc) or type(exc).__name__
+            self.failed.emit("acquirer-unavailable", text, text)
             return
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message on screen
             self.busy = False
@@ -68,4 +76,17 @@ class PaymentRunner(QObject):
             self.failed.emit("payment-error", text, text)
             return
         self.busy = False
-        self.finished.emit(outcome)
+        self.finished.emit(result)
+
+
+class PaymentRunner(ServiceCall):
+    def pay(self, service: PaymentService, parsed, amount: int | None, note: str) -> None:
+        self.start(lambda: service.pay(parsed, amount, note))
+
+    def retry_pending(self, service: PaymentService) -> None:
+        """``finished(list[PaymentOutcome])``: every pending request re-sent to its own acquirer."""
+        self.start(service.retry_pending)
+
+    def enrol(self, service: PaymentService, code: str, acquirer_url: str) -> None:
+        """``finished(EnrolmentResult)``: the current key enrolled at ``acquirer_url`` with ``code``."""
+        self.start(lambda: service.enrol(code=code or None, acquirer_url=acquirer_url))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication, QImage, QPixmap
-from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QPlainTextEdit, QVBoxLayout
+from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from payer_app.core.amounts import format_vnd
 from payer_app.core.payee_display import payee_display_from_request
@@ -19,6 +19,15 @@ from payer_app.gui.flow_controls import problem_text
 from payer_app.core.payability import Problem
 
 EXPORT_FOLDER = "exports"  # kiosk: the one folder a booth writes to (inside the data folder)
+
+
+def export_folder() -> Path:
+    """The kiosk's one export folder (made on first use, private to the user)."""
+    from payer_app.paths import data_home
+
+    folder = data_home() / EXPORT_FOLDER
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder
 GOOD = ("approved", "pending")
 
 def local_time(text: str | None) -> str:
@@ -60,7 +69,13 @@ class ResultScreen(Screen):
         head.body.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignHCenter)
         head.body.addWidget(self.title)
         head.body.addWidget(self.amount)
-        self.body.addWidget(head)
+        self.receipt = QWidget()  # what "save as image" photographs: the status and the details
+        self.receipt.setObjectName("Receipt")
+        receipt_col = QVBoxLayout(self.receipt)
+        receipt_col.setContentsMargins(0, 0, 0, 0)
+        receipt_col.setSpacing(12)
+        receipt_col.addWidget(head)
+        self.body.addWidget(self.receipt)
         details = Card(spacing=8)
         self.rows = {k: InfoRow() for k in ("to", "bank", "account", "note", "time", "request_id", "acquirer",
                                             "reference", "message")}
@@ -70,7 +85,7 @@ class ResultScreen(Screen):
                 self.dividers[key] = divider()
                 details.body.addWidget(self.dividers[key])
             details.body.addWidget(row)
-        self.body.addWidget(details)
+        receipt_col.addWidget(details)
         self.status_line = plain_label("", "ok")
         self.status_line.setObjectName("ResultStatusLine")
         self.status_line.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -85,7 +100,9 @@ class ResultScreen(Screen):
         self.copy_button = button("", "secondary", "CopyButton")
         self.qr_button = button("", "secondary", "ShowQrButton")
         self.json_button = button("", "secondary", "JsonButton")
-        for i, b in enumerate((self.save_button, self.copy_button, self.qr_button, self.json_button)):
+        self.image_button = button("", "secondary", "SaveImageButton")
+        for i, b in enumerate((self.save_button, self.image_button, self.copy_button, self.qr_button,
+                               self.json_button)):
             grid.addWidget(b, i // 2, i % 2)
         self.bottom.addLayout(grid)
         self.new_button = button("", "primary", "NewPaymentButton")
@@ -94,6 +111,7 @@ class ResultScreen(Screen):
         self.copy_button.clicked.connect(self.copy_request)
         self.qr_button.clicked.connect(self.show_qr)
         self.json_button.clicked.connect(self.show_json)
+        self.image_button.clicked.connect(self._save_image_clicked)
         self.new_button.clicked.connect(self.new_payment_requested)
         self.default_button = self.new_button
         self.dialog: QDialog | None = None
@@ -116,6 +134,7 @@ class ResultScreen(Screen):
         self.copy_button.setText("⧉ " + t("result.copy"))
         self.qr_button.setText("▦ " + t("result.show_qr"))
         self.json_button.setText("{ } " + t("result.view_json"))
+        self.image_button.setText("🖼 " + t("result.save_image"))
         self.new_button.setText(t("result.new"))
         self.refresh()
 
@@ -123,7 +142,7 @@ class ResultScreen(Screen):
         t = self.ctx.t
         flow = self.ctx.flow
         has_request = bool(self.jws)
-        for b in (self.save_button, self.copy_button, self.qr_button, self.json_button):
+        for b in (self.save_button, self.copy_button, self.qr_button, self.json_button, self.image_button):
             b.setVisible(has_request)  # only buttons that work are shown
         if flow.outcome is None and flow.error is None:
             return
@@ -168,6 +187,8 @@ class ResultScreen(Screen):
         if outcome.reason and f"reason.{outcome.reason}" in self.ctx.language.catalogue:
             return self.ctx.t(f"reason.{outcome.reason}")
         if outcome.status == "pending":
+            if outcome.pending_reason == "acquirer-error" and outcome.http_status:
+                return self.ctx.t("result.pending_acquirer_error", http=outcome.http_status)
             return self.ctx.t("result.pending_reason")
         return self.ctx.language.pick(outcome.message_vi or None, outcome.message) or ""
 
@@ -202,16 +223,36 @@ class ResultScreen(Screen):
         name = f"{outcome.request_id}.jws"
         if self.ctx.kiosk:
             # a booth never browses the file system: one export folder inside the data folder
-            from payer_app.paths import data_home
-
-            folder = data_home() / EXPORT_FOLDER
-            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            if self.save_request(str(folder / name)):
+            if self.save_request(str(export_folder() / name)):
                 self._set_status("result.saved_kiosk", name=name)
             return
         path, _ = QFileDialog.getSaveFileName(self, self.ctx.t("result.save"), name, self.ctx.t("result.jws_filter"))
         if path:
             self.save_request(path)
+
+    def _save_image_clicked(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        outcome = self.ctx.flow.outcome
+        if outcome is None:
+            return
+        name = f"receipt-{outcome.request_id}.png"
+        if self.ctx.kiosk:
+            if self.save_image(str(export_folder() / name)):
+                self._set_status("result.saved_kiosk", name=name)
+            return
+        path, _ = QFileDialog.getSaveFileName(self, self.ctx.t("result.save_image"), name,
+                                              self.ctx.t("result.png_filter"))
+        if path:
+            self.save_image(path)
+
+    def save_image(self, path: str) -> bool:
+        """The receipt (status, amount, payee, bank, account, note, time, ids) as a PNG picture."""
+        if not self.receipt.grab().save(path, "PNG"):
+            self._set_status("result.save_error", "error", reason=path)
+            return False
+        self._set_status("result.saved", path=path)
+        return True
 
     def save_request(self, path: str) -> bool:
         try:
@@ -234,6 +275,7 @@ class ResultScreen(Screen):
         dialog.setObjectName("Screen")
         col = QVBoxLayout(dialog)
         col.addWidget(plain_label(title, "section"))
+        dialog.finished.connect(self.window().activateWindow)  # keys go back to the window
         self.dialog = dialog
         return dialog, col
 

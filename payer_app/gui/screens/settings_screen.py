@@ -12,8 +12,9 @@ from dataclasses import replace
 from PySide6.QtCore import QEvent, QLocale, QObject, Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLineEdit, QSpinBox, QVBoxLayout, QWidget
 
-from payer_app.gui.components import Card, Screen, button, plain_label
+from payer_app.gui.components import Card, Screen, button, plain_label, set_role
 from payer_app.gui.context import AppContext
+from payer_app.gui.payment_runner import PaymentRunner
 from payer_app.gui.plain_text import shown
 from payer_app.gui.settings import Settings
 
@@ -68,6 +69,17 @@ class SettingsScreen(Screen):
         self.acquirer = QLineEdit()
         self.acquirer.setObjectName("AcquirerEdit")
         self.acquirer.setPlaceholderText("http://127.0.0.1:8765")
+        # enrolment of the payer's key at the HTTP acquirer (its operator gives the code)
+        self.enrol_code = QLineEdit()
+        self.enrol_code.setObjectName("EnrolCodeEdit")
+        self.enrol_button = button("", "secondary", "EnrolButton")
+        self.enrol_button.clicked.connect(self.enrol)
+        self.enrol_status = plain_label("", "hint")
+        self.enrol_status.setObjectName("EnrolStatus")
+        self.enrolment = PaymentRunner(self)
+        self.enrolment.finished.connect(self._enrolled)
+        self.enrolment.failed.connect(self._enrol_failed)
+        self._enrol_message: tuple[str, str, str] | None = None  # (role, vi, en)
         self.min_amount = QSpinBox()
         self.min_amount.setObjectName("MinAmountBox")
         self.max_amount = QSpinBox()
@@ -96,7 +108,8 @@ class SettingsScreen(Screen):
             ("settings.language", self.language), ("settings.theme", self.theme),
             ("settings.camera", self.camera), ("settings.resolution", self.resolution),
             ("settings.mirror", self.mirror), ("settings.sound", self.sound),
-            ("settings.acquirer_url", self.acquirer), ("settings.limit_min", self.min_amount),
+            ("settings.acquirer_url", self.acquirer), ("settings.enrol_code", self.enrol_code),
+            ("settings.limit_min", self.min_amount),
             ("settings.limit_max", self.max_amount), ("settings.kiosk_idle", self.kiosk_idle),
             ("settings.kiosk_result", self.kiosk_result), ("settings.kiosk_history", self.kiosk_history),
         ):
@@ -116,6 +129,9 @@ class SettingsScreen(Screen):
             error.hide()
             col.addWidget(error)
             self.field_errors[key] = error
+            if widget is self.enrol_code:
+                col.addWidget(self.enrol_button)
+                col.addWidget(self.enrol_status)
             self.form.addRow(label, field)
         self.message = plain_label("", "error")
         self.body.insertWidget(1, self.message)
@@ -139,6 +155,9 @@ class SettingsScreen(Screen):
         self.theme.addItem(t("settings.theme_dark"), "dark")
         self.theme.setCurrentIndex(max(0, self.theme.findData(current_theme)))
         self.save_button.setText(t("settings.save"))
+        self.enrol_button.setText(t("settings.enrol"))
+        self.enrol_code.setPlaceholderText(t("settings.enrol_code_hint"))
+        self._show_enrol_message()
         self._show_problems()
 
     def set_cameras(self, cameras: list[tuple[str, str]]) -> None:
@@ -174,6 +193,9 @@ class SettingsScreen(Screen):
         self.kiosk_idle.setValue(s.kiosk_idle_seconds)
         self.kiosk_result.setValue(s.kiosk_result_seconds)
         self.kiosk_history.setChecked(s.kiosk_keep_history)
+        self.enrol_code.clear()
+        self._enrol_message = None
+        self._show_enrol_message()
         self.message.setText("")
         self._problems = {}
         self._show_problems()
@@ -231,3 +253,42 @@ class SettingsScreen(Screen):
             return False
         self.saved.emit(settings)
         return True
+
+    # enrolment at the HTTP acquirer --------------------------------------------------------------
+    def enrol(self) -> None:
+        """Enrol the payer's current key at the acquirer typed above, with the operator's code."""
+        url = self.acquirer.text().strip()
+        service = self.ctx.service
+        if not url.startswith(("http://", "https://")):
+            self._enrol_message = ("error", self.ctx.t("settings.enrol_needs_url"), "")
+        elif service is None or self.enrolment.busy:
+            return
+        else:
+            self._enrol_message = ("hint", self.ctx.t("settings.enrolling"), "")
+            self.enrol_button.setEnabled(False)
+            self.enrolment.enrol(service, self.enrol_code.text().strip(), url)
+        self._show_enrol_message()
+
+    def _enrolled(self, result) -> None:
+        self.enrol_button.setEnabled(True)
+        self._enrol_message = ("ok", result.message_vi, result.message)
+        self._show_enrol_message()
+
+    def _enrol_failed(self, code: str, message: str, message_vi: str) -> None:
+        self.enrol_button.setEnabled(True)
+        key = f"settings.enrol_error.{code}"
+        if key in self.ctx.language.catalogue:
+            self._enrol_message = ("error", self.ctx.t(key), "")
+        else:
+            self._enrol_message = ("error", message_vi, message)
+        self._show_enrol_message()
+
+    def _show_enrol_message(self) -> None:
+        if self._enrol_message is None:
+            self.enrol_status.setText("")
+            self.enrol_status.hide()
+            return
+        role, vi, en = self._enrol_message
+        set_role(self.enrol_status, role)
+        self.enrol_status.setText(self.ctx.language.pick(vi, en or vi) or "")
+        self.enrol_status.show()

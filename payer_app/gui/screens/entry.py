@@ -1,0 +1,136 @@
+"""One payment from the history: the request (payee, amount, note), the acquirer's answer and the
+signed request itself (JSON view, copy), opened from a History or Home row."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QPlainTextEdit, QVBoxLayout
+
+from payer_app.core.amounts import format_vnd
+from payer_app.core.signing import decode_unverified
+from payer_app.gui.components import Card, InfoRow, Screen, button, divider, plain_label, set_role
+from payer_app.gui.context import AppContext
+from payer_app.gui.screens.home import entry_payee
+from payer_app.gui.screens.result import local_time
+from payer_app.payments.history import HistoryEntry
+
+GOOD = ("approved", "pending")
+
+
+class EntryScreen(Screen):
+    def __init__(self, ctx: AppContext):
+        super().__init__(show_back=True)
+        self.ctx = ctx
+        head = Card(spacing=4)
+        self.status = plain_label("", "result-title")
+        self.status.setObjectName("EntryStatus")
+        self.status.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.amount = plain_label("", "big-amount")
+        self.amount.setObjectName("EntryAmount")
+        self.amount.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        head.body.addWidget(self.status)
+        head.body.addWidget(self.amount)
+        self.body.addWidget(head)
+        details = Card(spacing=8)
+        self.rows = {k: InfoRow() for k in ("to", "bank", "account", "customer_code", "note", "time", "request_id",
+                                            "acquirer", "answer", "reference", "attempts", "message")}
+        self.dividers = {}
+        for i, (key, row) in enumerate(self.rows.items()):
+            if i:
+                self.dividers[key] = divider()
+                details.body.addWidget(self.dividers[key])
+            details.body.addWidget(row)
+        self.body.addWidget(details)
+        self.status_line = plain_label("", "ok")
+        self.body.addWidget(self.status_line)
+        self.body.addStretch(1)
+        actions = QHBoxLayout()
+        self.json_button = button("", "secondary", "EntryJsonButton")
+        self.copy_button = button("", "secondary", "EntryCopyButton")
+        self.json_button.clicked.connect(self.show_json)
+        self.copy_button.clicked.connect(self.copy_request)
+        actions.addWidget(self.json_button, 1)
+        actions.addWidget(self.copy_button, 1)
+        self.bottom.addLayout(actions)
+        self.entry: HistoryEntry | None = None
+        self.dialog: QDialog | None = None
+        self.default_button = self.json_button
+        self.retranslate()
+
+    def show_entry(self, entry: HistoryEntry) -> None:
+        self.entry = entry
+        self.status_line.setText("")
+        self.refresh()
+
+    def entered(self) -> None:
+        self.json_button.setFocus()
+
+    def left(self) -> None:
+        if self.dialog is not None:
+            self.dialog.close()
+
+    def retranslate(self) -> None:
+        t = self.ctx.t
+        self.top.set_title(t("entry.title"))
+        self.json_button.setText("{ } " + t("result.view_json"))
+        self.copy_button.setText("⧉ " + t("result.copy"))
+        self.refresh()
+
+    def refresh(self) -> None:
+        e = self.entry
+        if e is None:
+            return
+        t = self.ctx.t
+        request = decode_unverified(e.jws) or {}
+        payee = entry_payee(e)
+        vietqr = e.scheme == "vietqr"
+        self.status.setText(t(f"result.{e.status}"))
+        self.amount.setText(format_vnd(e.amount))
+        set_role(self.amount, "big-amount" if e.status in GOOD else "big-amount-bad")
+        self.rows["to"].set(t("review.to"), payee.name)
+        self.rows["bank"].set(t("payee.bank"), payee.bank)
+        self.rows["account"].set(t("payee.account") if vietqr else t("payee.merchant_id"), payee.account)
+        self.rows["customer_code"].set(t("payee.customer_code"), e.customer_code)
+        self.rows["note"].set(t("amount.note"), e.note or None)
+        self.rows["time"].set(t("result.time"), local_time(request.get("created_at") or e.created_at))
+        self.rows["request_id"].set(t("result.request_id"), e.request_id)
+        self.rows["acquirer"].set(t("entry.acquirer"), t("entry.embedded") if e.acquirer == "embedded" else e.acquirer)
+        http = f" (HTTP {e.http_status})" if e.http_status else ""
+        self.rows["answer"].set(t("result.acquirer"), t(f"status.{e.status}") + http)
+        self.rows["reference"].set(t("result.reference"), e.acquirer_reference)
+        self.rows["attempts"].set(t("entry.attempts"), str(e.attempts))
+        self.rows["message"].set(t("result.reason"), None if e.status == "approved" else
+                                 (t("result.pending_reason") if e.status == "pending" else e.message))
+        shown_rows = [k for k, row in self.rows.items() if not row.isHidden()]
+        for key, line in self.dividers.items():
+            line.setVisible(key in shown_rows and key != shown_rows[0])
+
+    def copy_request(self) -> None:
+        if self.entry is not None:
+            QGuiApplication.clipboard().setText(self.entry.jws)
+            self.status_line.setText(self.ctx.t("result.copied"))
+
+    def show_json(self) -> None:
+        if self.entry is None:
+            return
+        if self.dialog is not None:
+            self.dialog.close()
+        dialog = QDialog(self.window())
+        dialog.setWindowTitle(self.ctx.t("result.json_title"))
+        dialog.setObjectName("Screen")
+        col = QVBoxLayout(dialog)
+        text = QPlainTextEdit()
+        text.setObjectName("RequestJson")
+        text.setReadOnly(True)
+        text.setPlainText(json.dumps(decode_unverified(self.entry.jws) or {}, ensure_ascii=False, indent=2))
+        col.addWidget(text)
+        close = button(self.ctx.t("common.close"), "primary")
+        close.clicked.connect(dialog.accept)
+        col.addWidget(close)
+        dialog.resize(380, 620)
+        dialog.finished.connect(self.window().activateWindow)  # keys go back to the window
+        self.dialog = dialog
+        dialog.show()
