@@ -24,8 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from payer_app.studio.video_options import LIGHTS  # noqa: E402
+
 SETTINGS_FULL = (
-    [(m, light, "none") for m in ("still", "handheld", "sweep") for light in ("normal", "dim", "bright", "flicker")]
+    [(m, light, "none") for m in ("still", "handheld", "sweep") for light in LIGHTS]
     + [("handheld", "normal", blur) for blur in ("soft", "strong", "motion")]
     + [("sweep", "normal", "motion")]
 )

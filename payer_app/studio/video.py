@@ -10,7 +10,8 @@ seed, same frames (and, with OpenCV's encoders, the same bytes).
   for about the middle half of the clip), ``still`` (a tripod).
 * ``light``: ``normal`` (the demo camera's), ``dim`` (a dark room: under-exposed, noisier sensor),
   ``bright`` (over-exposed, highlights clipped), ``flicker`` (mains flicker: brightness and a dark
-  band rolling through the frame).
+  band rolling through the frame), ``glare`` (a lamp's reflection on glossy paper: a burnt-out spot
+  about half the code wide drifting across it).
 * ``blur``: ``none``, ``soft`` (slightly out of focus), ``strong`` (clearly out of focus),
   ``motion`` (smeared along the way the code moves during a half-frame exposure).
 """
@@ -156,6 +157,8 @@ class ClipCamera(DemoCamera):
             frame = np.clip(frame.astype(np.float32) + grain[:, :, None], 0, 255).astype(np.uint8)
         elif light == "bright":
             frame = cv2.convertScaleAbs(frame, alpha=1.55, beta=40)
+        elif light == "glare":
+            frame = self._glare(frame, t)
         elif light == "flicker":
             gain = 0.78 + 0.22 * math.sin(2 * math.pi * 9.7 * t)  # 100 Hz flicker aliased by a 30 fps camera
             band_y = (t * 0.9 % 1.0) * self.height
@@ -170,6 +173,20 @@ class ClipCamera(DemoCamera):
         elif blur == "motion":
             frame = self._motion_blur(frame, t)
         return frame
+
+    def _glare(self, frame: np.ndarray, t: float) -> np.ndarray:
+        """A specular spot on the code: centred on the code's position, drifting over it."""
+        cx, cy = self._center
+        x, y = self.pose(t) @ np.array([cx - 0.18 * self.width / self._zoom, cy, 1.0])  # the code's centre
+        duration = max(self.clip.seconds, 1e-6)
+        phase = 2 * math.pi * t / duration
+        x += 0.45 * self.qr_side * math.cos(phase)
+        y += 0.30 * self.qr_side * math.sin(phase)
+        radius = 0.2 * self.qr_side
+        yy, xx = np.ogrid[0:self.height, 0:self.width]
+        spot = np.exp(-(((xx - x) ** 2 + (yy - y) ** 2) / (2 * radius ** 2))).astype(np.float32)
+        lifted = frame.astype(np.float32) + (420.0 * spot)[:, :, None]
+        return np.clip(lifted, 0, 255).astype(np.uint8)
 
     def _motion_blur(self, frame: np.ndarray, t: float) -> np.ndarray:
         import cv2

@@ -2,5 +2,5 @@
 numpy or OpenCV). What each one does is in ``payer_app.studio.video``."""
 
 MOTIONS = ("handheld", "sweep", "still")
-LIGHTS = ("normal", "dim", "bright", "flicker")
+LIGHTS = ("normal", "dim", "bright", "flicker", "glare")
 BLURS = ("none", "soft", "strong", "motion")
