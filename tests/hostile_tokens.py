@@ -314,11 +314,11 @@ def _amounts(signed, key: SigningKey, now: datetime, audience: str) -> None:
     signed("amount currency USD", amount("250000", "USD"), BAD_CONTENT)
     signed("amount 0", amount("0"), {"below-minimum"})
     signed("amount 9.999.999.999.999", amount("9999999999999"), {"above-maximum"})
-    usd = _usd_qr()
+    usd = usd_qr()
     signed("QR with field 53 = 840 (USD)", _body_for_qr(key, now, audience, usd), {"not-vnd"})
 
 
-def _usd_qr() -> str:
+def usd_qr() -> str:
     text = vietqr_payload("970436", "0011001234567", amount=250_000, purpose="Hoc phi")
     body = text[:-4].replace("5303704", "5303840", 1)
     return body + payload_crc(body)

@@ -24,7 +24,7 @@ from payer_app.core.request import (
 )
 from payer_app.core.request_schema import STEPS
 from payer_app.core.signing import VerificationKeys, sign_request, verify_request
-from tests.hostile_tokens import EVN_BILL, _usd_qr, good_header, sign_raw, valid_body
+from tests.hostile_tokens import EVN_BILL, usd_qr, good_header, sign_raw, valid_body
 
 NOW = datetime(2026, 3, 1, 8, 30, 0, tzinfo=timezone.utc)
 KEY = SigningKey.generate()
@@ -81,7 +81,7 @@ def test_build_request_refuses_what_verify_would(kwargs, code):
 
 def test_a_usd_qr_is_refused_when_built_and_when_verified():
     with pytest.raises(RequestError) as caught:
-        build_request(parse_payload(_usd_qr()), None)
+        build_request(parse_payload(usd_qr()), None)
     assert caught.value.code == "not-vnd"
 
 
