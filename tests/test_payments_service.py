@@ -16,6 +16,8 @@ from payer_app.payments.acquirer import AcquirerServer, FailureSettings, create_
 from payer_app.payments.history import History
 from payer_app.payments.service import EMBEDDED_LEDGER_FILE, PaymentService
 
+CODE = "service-test-code"
+
 EVN_BILL = (
     "000201010211262400020001140100101114-0195204490053037045802VN5931EVN CONG TY DIEN LUC THANH XUAN"
     "6006Ha Noi62450302000613PD000000000000702000812TT tien dien6304DC30"
@@ -30,7 +32,12 @@ def free_port() -> int:
 
 def ledger_rows(path, idempotency_key):
     with sqlite3.connect(path) as db:
-        return db.execute("SELECT status FROM payments WHERE idempotency_key = ?", (idempotency_key,)).fetchall()
+        return db.execute("SELECT status FROM ledger_payments WHERE idempotency_key = ?", (idempotency_key,)).fetchall()
+
+
+def http_acquirer(ledger, failures=None, port=0, **kwargs):
+    kwargs.setdefault("enrol_code", CODE)
+    return AcquirerServer(create_app(ledger, failures or FailureSettings(), **kwargs), port=port)
 
 
 def test_embedded_payment_is_signed_recorded_and_approved(payer_home):
@@ -91,7 +98,8 @@ def test_pending_on_network_error_then_retry_sends_the_same_request(payer_home, 
         assert service.entry(outcome.request_id).attempts == 2
 
         ledger = tmp_path / "acquirer.sqlite3"
-        with AcquirerServer(create_app(ledger, FailureSettings()), port=port):
+        with http_acquirer(ledger, port=port):
+            service.enrol(CODE)
             [retried] = service.retry_pending()
             assert retried.status == "approved" and retried.jws == outcome.jws
             assert retried.request["idempotency_key"] == outcome.request["idempotency_key"]
@@ -104,8 +112,9 @@ def test_pending_on_network_error_then_retry_sends_the_same_request(payer_home, 
 def test_lost_answer_then_retry_gets_the_first_decision(payer_home, tmp_path):
     ledger = tmp_path / "acquirer.sqlite3"
     failures = FailureSettings(timeout_rate=1.0, timeout_seconds=1.5)
-    with AcquirerServer(create_app(ledger, failures)) as server:
+    with http_acquirer(ledger, failures) as server:
         with PaymentService(acquirer_url=server.url, timeout=0.4) as service:
+            service.enrol(CODE)
             outcome = service.pay(parse_payload(EVN_BILL), 64_000)
             assert outcome.status == "pending"
             [retried] = service.retry_pending()
@@ -118,7 +127,7 @@ def test_a_request_recorded_before_a_crash_is_sent_by_the_next_run(payer_home):
     # The first run signed and recorded the request, then died before sending it.
     store = KeyStore(payer_home)
     request = build_request(parse_payload(EVN_BILL), 45_000).with_key_id(store.current().kid)
-    jws = sign_request(request, store)
+    jws = sign_request(request, store.current())
     history = History(payer_home / "history.sqlite3")
     history.record_pending(request.to_dict(), jws, "embedded")
     history.close()
@@ -144,8 +153,9 @@ def test_declines_and_outages_from_the_embedded_acquirer(payer_home):
 def test_http_acquirer_rejections_are_recorded(payer_home, tmp_path):
     from payer_app.core.request import Limits
 
-    with AcquirerServer(create_app(tmp_path / "a.sqlite3", limits=Limits(max_amount=100_000))) as server:
+    with http_acquirer(tmp_path / "a.sqlite3", limits=Limits(max_amount=100_000)) as server:
         with PaymentService(acquirer_url=server.url) as service:
+            service.enrol(CODE)
             ok = service.pay(parse_payload(EVN_BILL), 90_000)
             assert ok.status == "approved"
             # The payer's own limits allow it, the acquirer's do not.

@@ -377,8 +377,8 @@ class MockAcquirer:
         self._keys_lock = threading.RLock()
         self._bindings: dict[str, KeyBinding] = {}
         self._keys = VerificationKeys()
-        self.trust(trusted or [])
         self._reload_keys()
+        self.trust(trusted or [])
         self._attempts: dict[str, int] = {}
         self._attempts_lock = threading.Lock()
 
@@ -392,7 +392,13 @@ class MockAcquirer:
     def trust(self, keys: list[TrustedKey]) -> None:
         """Bind keys given by the operator (no proof needed). Raises ValueError for an unusable key
         or a key already bound to another account."""
+        changed = False
         for entry in keys:
+            known = self._bindings.get(entry.jwk.get("kid", "")) if isinstance(entry.jwk, dict) else None
+            if known is not None and (known.bank_bin, known.account, known.retired_at) == \
+                    (entry.bank_bin, entry.account, entry.retired_at):
+                continue  # already trusted as it is (the embedded acquirer refreshes before each payment)
+            changed = True
             problem = weak_key_problem(entry.jwk)
             if problem:
                 raise ValueError(problem)
@@ -406,7 +412,8 @@ class MockAcquirer:
                 current = self.ledger.binding(kid)
                 if current is not None and current.retired_at != entry.retired_at:
                     self.ledger.set_retired(kid, entry.retired_at)
-        self._reload_keys()
+        if changed:
+            self._reload_keys()
 
     def _reload_keys(self) -> None:
         with self._keys_lock:
