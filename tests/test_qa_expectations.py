@@ -72,8 +72,8 @@ def test_tampered_manifest_gives_the_right_outcome_per_file_and_exit_1(qa_corpus
     code, out, err = _scan(capsys, str(qa_corpus), "--expect", str(qa_corpus / "manifest.json"), "--json")
     assert code == 1
     got = {line["source"].rsplit("/", 1)[-1]: line["expect"]["status"] for line in json_lines(out)}
-    # "missing" has no scanned file, so no JSON line: it is in the summary instead
-    assert got == {k: v for k, v in wanted.items() if v != "missing"}
+    assert got == wanted  # "missing" too: a line after the scanned files, named as the manifest names it
+    assert json_lines(out)[-1]["source"] == "ghost-not-here.png"
     assert "FAIL missing: ghost-not-here.png" in err
     wrong_fields = [line for line in json_lines(out) if line["expect"]["status"] == "wrong-fields"]
     problems = " | ".join(p for line in wrong_fields for p in line["expect"]["problems"])

@@ -149,6 +149,12 @@ class QaBatch:
         if self.expectations is not None:
             for missing in self.expectations.missing():
                 self.records.append(FileRecord(missing.file, [], None, None, missing))
+                if self.json_lines:  # one line per file, as for the scanned ones
+                    from payer_app.core.json_output import dumps
+
+                    print(dumps({"source": missing.file, "found": False, "expect": {
+                        "status": missing.status, "problems": missing.problems, "notes": missing.notes}}),
+                        flush=True)
         elapsed = time.perf_counter() - self.started
         write_failed = False
         if self.junit_path:
