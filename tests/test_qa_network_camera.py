@@ -55,6 +55,7 @@ class MjpegServer:
     def __init__(self, frames: list[bytes], port: int = 0, auth: tuple[str, str] | None = None, fps: float = 15.0):
         self.frames = frames
         self.stopping = threading.Event()
+        self.frozen = threading.Event()  # set: keep the connection open but send nothing (a hung phone app)
         self.connections: list[socket.socket] = []
         self.requests = 0
         server = self
@@ -92,6 +93,9 @@ class MjpegServer:
                 i = 0
                 try:
                     while not server.stopping.is_set():
+                        if server.frozen.is_set():
+                            time.sleep(0.05)
+                            continue
                         jpeg = server.frames[i % len(server.frames)]
                         self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\n"
                                          + f"Content-Length: {len(jpeg)}\r\n\r\n".encode() + jpeg + b"\r\n")
@@ -245,6 +249,25 @@ def test_wrong_password_is_masked_too(clips):
             source.open()
         assert "WRONG-pw" not in str(caught.value)
     finally:
+        server.stop()
+
+
+def test_a_stream_that_hangs_is_noticed_by_the_read_timeout(clips):
+    """The phone app hangs with the connection open: the read gives up after the read time-out."""
+    server = MjpegServer(clips[0], auth=(USER, PASSWORD))
+    try:
+        source = NetworkCameraSource(server.url(), read_timeout_s=2.0)
+        source.open()
+        for _ in range(3):
+            assert source.read() is not None
+        server.frozen.set()
+        started = time.monotonic()
+        with pytest.raises(SourceError, match="stopped delivering frames"):
+            for _ in range(1000):
+                source.read()
+        assert time.monotonic() - started < 10
+    finally:
+        source.close()
         server.stop()
 
 
