@@ -10,7 +10,11 @@ from payer_app.gui.i18n import LANGUAGES, Language, load_catalogue
 GUI = Path(__file__).resolve().parents[1] / "payer_app" / "gui"
 # keys built at run time from a value: the families and the values they take
 DYNAMIC = {
-    "result.": ("approved", "pending", "declined", "failed"),
+    "result.": ("approved", "pending", "declined", "failed", "rejected"),
+    "problem.": ("not-payment", "bad-crc", "invalid-qr", "not-vnd", "amount-required", "below-minimum",
+                 "above-maximum", "amount-locked", "bad-amount", "key-not-enrolled", "key-revoked", "key-retired",
+                 "acquirer-unavailable", "payment-error", "service-unavailable"),
+    "settings.invalid.": ("limits", "acquirer_url", "kiosk_timers", "resolution", "language", "theme"),
     "scheme.": ("vietqr", "vnpay", "evn", "emvco"),
     "status.": ("approved", "declined", "pending", "rejected"),
 }
@@ -56,3 +60,39 @@ def test_language_switch_and_missing_key():
     assert seen == ["en"]
     assert lang.text("no.such_key") == "no.such_key"
     assert lang.pick("tiếng Việt", "English") == "English"
+
+
+def test_qt_own_dialogs_and_menus_follow_the_window_language(qtbot, payer_home):
+    """Qt's file dialog and the Cut/Copy/Paste menu of a text field are in Vietnamese in the
+    Vietnamese window (PySide6 has no qtbase_vi: our qt_vi.json fills in), English in English."""
+    from PySide6.QtWidgets import QFileDialog, QLineEdit
+
+    from payer_app.gui.app import create_window, ensure_application
+
+    ensure_application()
+    window = create_window(camera="demo", lang="vi")
+    qtbot.addWidget(window)
+
+    def dialog_texts():
+        dialog = QFileDialog(window)
+        dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        texts = (dialog.labelText(QFileDialog.DialogLabel.LookIn), dialog.labelText(QFileDialog.DialogLabel.FileName),
+                 dialog.labelText(QFileDialog.DialogLabel.Accept), dialog.labelText(QFileDialog.DialogLabel.Reject))
+        dialog.deleteLater()
+        return texts
+
+    def menu_texts():
+        edit = QLineEdit("x")
+        menu = edit.createStandardContextMenu()
+        texts = [a.text().split("\t")[0] for a in menu.actions() if a.text()]
+        menu.deleteLater()
+        return texts
+
+    assert dialog_texts() == ("&Tìm trong:", "&Tên tệp:", "&Lưu", "Hủy")
+    assert menu_texts() == ["&Hoàn tác", "&Làm lại", "&Cắt", "&Sao chép", "&Dán", "Xóa", "Chọn tất cả"]
+    window.set_language("en")
+    assert dialog_texts() == ("&Look in:", "File &name:", "&Save", "Cancel")
+    assert "&Copy" in menu_texts()
+    window.set_language("vi")
+    assert "&Sao chép" in menu_texts()

@@ -3,6 +3,11 @@
 The catalogue lives in ``resources/i18n/strings.json`` (``{"key": {"vi": ..., "en": ...}}``) so
 translators edit data, not code. ``Language.text(key, **values)`` formats a string in the current
 language; widgets re-read their texts when ``Language.changed`` fires.
+
+Qt's own texts (file dialogs, the Cut/Copy/Paste menu of text fields, standard buttons) follow the
+same language: ``QtTexts`` loads Qt's ``qtbase_<lang>`` catalogue from PySide6's translations folder
+when it has one, and our ``resources/i18n/qt_<lang>.json`` for the strings it lacks (PySide6 ships
+no ``qtbase_vi``).
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import json
 from importlib import resources
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QObject, QTranslator, Signal
 
 LANGUAGES = ("vi", "en")
 
@@ -49,3 +54,54 @@ class Language(QObject):
     def pick(self, vi: str | None, en: str | None) -> str | None:
         """Choose between a Vietnamese and an English text that come from data (findings, banks...)."""
         return (vi or en) if self.code == "vi" else (en or vi)
+
+
+class _CatalogueTranslator(QTranslator):
+    """Qt's own strings from ``{"Context": {"source": "translation"}}`` (resources/i18n/qt_<lang>.json)."""
+
+    def __init__(self, texts: dict[str, dict[str, str]]):
+        super().__init__()
+        self.texts = texts
+
+    def translate(self, context, source, disambiguation=None, n=-1):  # noqa: N802 - Qt API
+        return self.texts.get(context or "", {}).get(source or "")
+
+    def isEmpty(self) -> bool:  # noqa: N802 - Qt API
+        return not self.texts
+
+
+class QtTexts:
+    """The translators that put Qt's own dialogs and menus in the window's language."""
+
+    def __init__(self):
+        self.installed: list[QTranslator] = []
+        self.loaded_qtbase = False  # True when Qt's own qtbase_<lang>.qm was found and loaded
+
+    def apply(self, code: str) -> None:
+        app = QCoreApplication.instance()
+        if app is None:
+            return
+        for translator in self.installed:
+            app.removeTranslator(translator)
+        self.installed = []
+        self.loaded_qtbase = False
+        if code == "en":
+            return  # Qt's source texts are English
+        ours = _own_qt_texts(code)
+        if ours:
+            translator = _CatalogueTranslator(ours)
+            app.installTranslator(translator)  # installed first: consulted last
+            self.installed.append(translator)
+        qtbase = QTranslator()
+        if qtbase.load(f"qtbase_{code}", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+            app.installTranslator(qtbase)
+            self.installed.append(qtbase)
+            self.loaded_qtbase = True
+
+
+def _own_qt_texts(code: str) -> dict[str, dict[str, str]]:
+    try:
+        data = resources.files("payer_app.resources").joinpath(f"i18n/qt_{code}.json").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    return json.loads(data)

@@ -28,6 +28,7 @@ from payer_app.core.payability import payability
 from payer_app.core.payload import parse_payload
 from payer_app.gui.components import Toast
 from payer_app.gui.context import AppContext, PaymentFlow, PinGuard
+from payer_app.gui.i18n import QtTexts
 from payer_app.gui.kiosk import BoothFrame, IdleWarning
 from payer_app.gui.navigator import Navigator
 from payer_app.gui.payment_runner import PaymentRunner, open_service, read_history
@@ -190,6 +191,9 @@ class MainWindow(QMainWindow):
         self.result.new_payment_requested.connect(self.new_payment)
         self.settings_screen.saved.connect(self.apply_settings)
         ctx.language.changed.connect(self.retranslate)
+        self.qt_texts = QtTexts()  # Qt's own dialogs and menus in the window's language
+        self.qt_texts.apply(ctx.language.code)
+        ctx.language.changed.connect(self.qt_texts.apply)
 
         # keyboard: Escape goes back, Enter activates the default button (``_EnterKey``)
         self.back_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
