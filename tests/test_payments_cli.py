@@ -161,23 +161,36 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def acquirer_process(tmp_path, payer_home):
+def start_acquirer(tmp_path, *extra, ledger=None):
+    """``payer-app acquirer serve`` as its own process; returns (process, url, enrolment code, stderr
+    lines read up to the code)."""
     port = _free_port()
-    ledger = tmp_path / "served-ledger.sqlite3"
+    ledger = ledger or tmp_path / "served-ledger.sqlite3"
     env = dict(os.environ, PAYER_APP_HOME=str(tmp_path / "acquirer_home"))
     proc = subprocess.Popen(
         [sys.executable, "-m", "payer_app", "acquirer", "serve", "--port", str(port), "--ledger", str(ledger),
-         "--max-amount", "1000000"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+         *extra],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
     url = f"http://127.0.0.1:{port}"
+    lines = []
+    code = None
+    for line in proc.stderr:
+        lines.append(line)
+        if line.startswith("Enrolment code: "):
+            code = line.split()[2]
+            break
     try:
         wait_until_serving(url, proc, timeout=20)
     except AcquirerUnavailable as exc:
         proc.kill()
-        raise AssertionError(f"acquirer did not start ({exc}): {proc.communicate()[1].decode()}") from None
-    yield url, ledger
+        raise AssertionError(f"acquirer did not start ({exc}): {''.join(lines)}") from None
+    if "--open-enrolment" in extra:  # the warning comes after the code
+        lines.append(proc.stderr.readline())
+    return proc, url, code, lines
+
+
+def stop_acquirer(proc):
     proc.send_signal(signal.SIGINT)
     try:
         proc.wait(timeout=10)
@@ -186,25 +199,91 @@ def acquirer_process(tmp_path, payer_home):
         proc.wait()
 
 
-def test_pay_against_the_served_acquirer(capsys, acquirer_process):
-    url, ledger = acquirer_process
+@pytest.fixture
+def acquirer_process(tmp_path, payer_home):
+    proc, url, code, _ = start_acquirer(tmp_path, "--max-amount", "1000000")
+    yield url, tmp_path / "served-ledger.sqlite3", code
+    stop_acquirer(proc)
+
+
+def test_pay_against_the_served_acquirer_after_enrolling(capsys, acquirer_process):
+    url, ledger, enrol_code = acquirer_process
+    code, out, err = run(capsys, "pay", EVN_BILL, "--amount", "200000", "--acquirer", url)
+    assert code == 2 and out == ""
+    assert "not enrolled" in err and f"payer-app keys enrol --acquirer {url} --code CODE" in err
+    code, out, err = run(capsys, "history")
+    assert "No payment requests yet." in out  # the refusal recorded nothing
+    code, _, err = run(capsys, "keys", "enrol", "--acquirer", url, "--code", "wrong-code-0000")
+    assert code == 2 and "bad-enrolment-code" in err
+    code, out, err = run(capsys, "keys", "enrol", "--acquirer", url, "--code", enrol_code)
+    assert code == 0 and "now enrolled" in out
+    code, out, _ = run(capsys, "keys", "status", "--acquirer", url)
+    assert code == 0 and out.rstrip().endswith(": active")
     code, out, err = run(capsys, "pay", EVN_BILL, "--amount", "200000", "--acquirer", url)
     assert code == 0, err
     request_id = json.loads(base64.urlsafe_b64decode(out.split(".")[1] + "==="))["request_id"]
-    stored = httpx.get(f"{url}/v1/payments/{request_id}").json()
-    assert stored["status"] == "approved"
+    assert httpx.get(f"{url}/v1/payments/{request_id}").status_code == 401  # not for strangers
     code, out, err = run(capsys, "pay", EVN_BILL, "--amount", "2000000", "--acquirer", url, "--json")
     assert code == 1
     assert json.loads(err)["reason"] == "above-maximum" and json.loads(err)["http_status"] == 422
     assert ledger.exists()
 
 
-def test_pay_while_the_acquirer_is_down_is_pending_then_history_retry_sends_it(capsys):
+def test_rotate_with_acquirer_enrols_the_new_key_endorsed_by_the_old(capsys, acquirer_process):
+    url, _, enrol_code = acquirer_process
+    assert run(capsys, "keys", "enrol", "--acquirer", url, "--code", enrol_code)[0] == 0
+    old_kid = json.loads(run(capsys, "keys", "export")[1])["kid"]
+    code, out, err = run(capsys, "keys", "rotate", "--acquirer", url)
+    assert code == 0, err
+    assert "now enrolled" in out and f"{old_kid} retired there" in out
+    assert httpx.get(f"{url}/v1/keys/{old_kid}").json()["status"] == "retired"
+    assert run(capsys, "pay", EVN_BILL, "--amount", "20000", "--acquirer", url)[0] == 0
+    code, out, _ = run(capsys, "keys", "revoke", old_kid, "--acquirer", url)
+    assert code == 0 and out.rstrip().endswith(": revoked")
+
+
+def test_the_served_acquirer_keeps_its_code_and_warns_about_open_enrolment(tmp_path, payer_home):
+    proc, _, first_code, lines = start_acquirer(tmp_path)
+    stop_acquirer(proc)
+    assert first_code and len(first_code) >= 16
+    proc, _, again, _ = start_acquirer(tmp_path)  # same ledger: same code
+    stop_acquirer(proc)
+    assert again == first_code
+    proc, _, fixed, _ = start_acquirer(tmp_path, "--enrol-code", "my-fixed-code-42")
+    stop_acquirer(proc)
+    assert fixed == "my-fixed-code-42"
+    proc, url, _, lines = start_acquirer(tmp_path, "--open-enrolment", ledger=tmp_path / "open.sqlite3")
+    try:
+        assert any(line.startswith("WARNING: OPEN ENROLMENT") for line in lines), lines
+        assert httpx.get(f"{url}/v1/health").json()["open_enrolment"] is True
+    finally:
+        stop_acquirer(proc)
+
+
+def test_pay_while_the_acquirer_is_down_is_pending_and_retry_goes_to_that_acquirer(capsys):
     url = f"http://127.0.0.1:{_free_port()}"
     code, out, err = run(capsys, "pay", EVN_BILL, "--amount", "15000", "--acquirer", url)
-    assert code == 3 and err.startswith("PENDING")
-    code, out, _ = run(capsys, "history", "--retry")  # now to the embedded acquirer
-    assert code == 0 and "re-sent" in out and "approved" in out
+    assert code == 3 and err.startswith("PENDING") and "No answer" in err
+    code, out, _ = run(capsys, "history", "--retry")  # to the acquirer it was first sent to, still down
+    assert code == 1 and "re-sent" in out and url in out and "pending" in out
+    other = f"http://127.0.0.1:{_free_port()}"
+    code, _, err = run(capsys, "history", "--retry", "--acquirer", other)
+    assert code == 2 and "first sent to another acquirer" in err and "--force" in err
+    code, out, _ = run(capsys, "history", "--retry", "--acquirer", other, "--force")
+    assert code == 1 and other in out  # sent there (down as well): still pending
+    code, _, err = run(capsys, "history", "--force")
+    assert code == 2
+
+
+def test_unusable_key_files_are_one_clear_error(capsys, payer_home):
+    assert run(capsys, "keys", "export")[0] == 0
+    (payer_home / "keys" / "signing_key.pem").write_text("not a key")
+    for argv in (("pay", EVN_BILL, "--amount", "15000"), ("keys", "export"), ("keys", "enrol", "--acquirer",
+                 "http://127.0.0.1:9", "--code", "x")):
+        code, out, err = run(capsys, *argv)
+        assert code == 2 and out == "", argv
+        assert err.startswith("payer-app: error: key store:") and err.count("\n") == 1, err
+        assert "Traceback" not in err
 
 
 def test_acquirer_serve_usage_errors(capsys):
