@@ -21,6 +21,7 @@ import base64
 import http.client
 import re
 import socket
+import ssl
 import time
 import urllib.parse
 
@@ -125,6 +126,9 @@ class NetworkCameraSource(CameraSource):
             response = conn.getresponse()
             status, reason = response.status, response.reason
             content_type = (response.getheader("Content-Type") or "").lower()
+        except ssl.SSLCertVerificationError:
+            raise SourceError(f"{self.spec}: the camera's HTTPS certificate is not trusted (self-signed?); "
+                              "use its http:// address on a network you trust") from None
         except (OSError, http.client.HTTPException) as exc:
             raise SourceError(f"{self.spec}: the camera did not answer the request: {_shown(exc)}") from None
         finally:
