@@ -11,8 +11,8 @@ tooltips are guessed too. So every outside text goes through this module:
   ``components.plain_label`` builds these; every label with outside text is one.
 - ``tooltip(text)``: a tooltip that Qt renders as the literal text: the escaped text inside one
   fixed paragraph of markup (a bare string would be format-guessed), or "" for no tooltip.
-- ``set_tooltip`` / ``set_item_text`` / ``set_window_title`` / ``message_box``: the same for widgets,
-  item-view cells, titles and message boxes.
+- ``set_tooltip`` / ``tree_item`` / ``set_window_title`` / ``message_box``: the same for widgets,
+  item-view rows, titles and message boxes.
 
 The display rule itself (which characters are unsafe) has one home: ``core.display_text``.
 """
@@ -23,7 +23,7 @@ import html
 import re
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QMessageBox, QTreeWidgetItem, QWidget
+from PySide6.QtWidgets import QLabel, QMessageBox, QTreeWidget, QTreeWidgetItem, QWidget
 
 from payer_app.core.display_text import visible
 
@@ -65,11 +65,17 @@ def set_tooltip(widget: QWidget, text: object) -> None:
     widget.setToolTip(tooltip(text))
 
 
-def set_item_text(item: QTreeWidgetItem, column: int, text: object, with_tooltip: bool = False) -> None:
-    """An item-view cell showing ``text`` (escaped, cut), optionally with the same text as tooltip."""
-    item.setText(column, shown(text))
-    if with_tooltip:
-        item.setToolTip(column, tooltip(text))
+def tree_item(parent: QTreeWidget | QTreeWidgetItem, texts: list[object],
+              tooltip_columns: tuple[int, ...] = ()) -> QTreeWidgetItem:
+    """A tree row created with its parent, cells escaped and cut, the given columns' full text as
+    tooltips. Texts go through the constructor and tooltips through ``setData``: with PySide6 6.11,
+    ``setText`` / ``setToolTip`` on a fresh item add a reference to None that outlives the item."""
+    item = QTreeWidgetItem(parent, [shown(text) for text in texts])
+    for column in tooltip_columns:
+        tip = tooltip(texts[column])
+        if tip:
+            item.setData(column, Qt.ItemDataRole.ToolTipRole, tip)
+    return item
 
 
 def set_window_title(widget: QWidget, text: object) -> None:

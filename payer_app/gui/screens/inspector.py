@@ -3,17 +3,17 @@ decoder, and the captured frame.
 
 Every text here comes from the QR: cells, tooltips and the raw view go through ``gui.plain_text``
 (literal text, controls escaped). Tree items are created with their parent (``QTreeWidgetItem(parent,
-texts)``), so Qt owns each item from its first moment.
+texts)``, via ``plain_text.tree_item``), so Qt owns each item from its first moment.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import QLabel, QPlainTextEdit, QTabWidget, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QPlainTextEdit, QTabWidget, QTreeWidget, QVBoxLayout, QWidget
 
 from payer_app.gui.components import Screen, plain_label
-from payer_app.gui.plain_text import set_item_text, shown
+from payer_app.gui.plain_text import shown, tree_item
 from payer_app.gui.context import AppContext
 
 
@@ -75,11 +75,8 @@ class InspectorScreen(Screen):
         def add(parent, fields):
             for f in fields:
                 # Id and offset first: they are short, and a phone-wide window still shows them whole.
-                item = QTreeWidgetItem(parent)
-                set_item_text(item, 0, f.id)
-                set_item_text(item, 1, str(f.offset))
-                set_item_text(item, 2, f.name, with_tooltip=True)
-                set_item_text(item, 3, "" if f.children else f.value, with_tooltip=True)
+                item = tree_item(parent, [f.id, str(f.offset), f.name, "" if f.children else f.value],
+                                 tooltip_columns=(2, 3))
                 add(item, f.children)
 
         add(self.tree, parsed.fields)
@@ -90,14 +87,11 @@ class InspectorScreen(Screen):
         self.tree.setColumnWidth(3, max(self.tree.columnWidth(3), 120))
         self.findings.clear()
         if not parsed.findings:
-            QTreeWidgetItem(self.findings, [self.ctx.t("inspector.no_findings"), "", ""])
+            tree_item(self.findings, [self.ctx.t("inspector.no_findings"), "", ""])
         for f in parsed.findings:
             where = (f.path or "") + (f" @{f.offset}" if f.offset is not None else "")
-            item = QTreeWidgetItem(self.findings)
-            for column, text in enumerate((f.severity.upper(), f.code, where)):
-                set_item_text(item, column, text)
-            message = QTreeWidgetItem(item)
-            set_item_text(message, 0, self.ctx.language.pick(f.message_vi, f.message), with_tooltip=True)
+            item = tree_item(self.findings, [f.severity.upper(), f.code, where])
+            message = tree_item(item, [self.ctx.language.pick(f.message_vi, f.message), "", ""], tooltip_columns=(0,))
             message.setFirstColumnSpanned(True)
         self.findings.expandAll()
         scan = flow.scan
