@@ -1,0 +1,288 @@
+"""Hostile input to the mock acquirer over real HTTP (loopback, real SQLite ledger): every hostile
+token of ``tests/hostile_tokens.py`` gets its expected status and code, hostile HTTP (paths, headers,
+bodies, enrolments) gets a clean 4xx, and mutated tokens (hypothesis: bytes, JSON fields, headers;
+the bulk in-process through Starlette's TestClient, a sample over real HTTP) never get a 5xx."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import http.client
+import json
+from datetime import datetime, timezone
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from payer_app.core.keystore import SigningKey
+from payer_app.payments.acquirer import MAX_BODY_BYTES, FailureSettings, TrustedKey, create_app
+from tests.acquirer_helpers import CODE, JOSE, new_payer, post, start_server, token_for
+from tests.hostile_tokens import b64url, build_hostile_set, good_header, sign_raw, valid_body
+
+# How each verify_request reason is answered by the acquirer (status, error code).
+ANSWER_FOR_REASON = {
+    "malformed": (400, "malformed"), "unsupported-algorithm": (400, "unsupported-algorithm"),
+    "bad-signature": (400, "bad-signature"), "bad-content": (400, "bad-content"),
+    "key-mismatch": (400, "key-mismatch"), "qr-mismatch": (400, "qr-mismatch"),
+    "wrong-key": (403, "key-not-enrolled"), "bad-key": (403, "key-not-enrolled"),
+    "key-retired": (403, "key-retired"), "wrong-audience": (421, "wrong-audience"),
+    **{reason: (422, reason) for reason in ("expired", "not-yet-valid", "not-vnd", "invalid-qr", "amount-mismatch",
+                                            "payee-mismatch", "bill-mismatch", "below-minimum", "above-maximum")},
+}
+
+
+def hostile_server(tmp_path, key: SigningKey):
+    """An acquirer trusting ``key`` and the hostile set's retired key, bound to the set's payer."""
+    server = start_server(tmp_path / "hostile.sqlite3")
+    hostile = build_hostile_set(key, audience=server.url)
+    acquirer = server.server.config.app.state.acquirer
+    acquirer.trust([TrustedKey(jwk, hostile.payer_bank_bin, hostile.payer_account, jwk.get("retired_at"))
+                    for jwk in hostile.trusted_jwks["keys"]])
+    return server, hostile
+
+
+def test_every_hostile_token_gets_its_expected_answer_over_http(tmp_path):
+    key = SigningKey.generate()
+    server, hostile = hostile_server(tmp_path, key)
+    try:
+        assert len(hostile.tokens) >= 60
+        wrong = []
+        with httpx.Client(timeout=10) as client:
+            for item in hostile.tokens:
+                body = item.token.encode("utf-8", "surrogatepass")
+                response = client.post(f"{server.url}/v1/payments", content=body, headers=JOSE)
+                if len(body) > MAX_BODY_BYTES:
+                    expected = {(413, "too-large")}
+                else:
+                    expected = {ANSWER_FOR_REASON[r] for r in item.reasons}
+                got = (response.status_code, response.json().get("error"))
+                assert response.status_code < 500, (item.name, response.text)
+                if got not in expected:
+                    wrong.append((item.name, got, sorted(expected)))
+            assert wrong == []
+            # The control: the good token (sent last: the hostile ones share its idempotency key).
+            assert client.post(f"{server.url}/v1/payments", content=hostile.valid_token, headers=JOSE).status_code == 201
+            assert client.post(f"{server.url}/v1/payments", content=hostile.valid_token, headers=JOSE).status_code == 409
+    finally:
+        server.stop()
+
+
+def raw_request(url: str, method: str, path: bytes, headers: list[tuple[bytes, bytes]], body: bytes = b"") -> int:
+    """Send bytes the way a hostile client would (no client-side checks); returns the status."""
+    host, port = url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        conn.putrequest(method, path.decode("latin-1"), skip_accept_encoding=True)
+        for name, value in headers:
+            conn.putheader(name.decode("latin-1"), value.decode("latin-1"))
+        conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body)
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def server(tmp_path):
+    srv = start_server(tmp_path / "a.sqlite3")
+    yield srv
+    srv.stop()
+
+
+def test_hostile_http_never_gets_a_500(server):
+    payer = new_payer(server.url)
+    token = token_for(payer, server.url).encode()
+    jose = [(b"Content-Type", b"application/jose")]
+    cases = [
+        ("GET", b"/v1/payments/%ED%A0%80", [], b""),  # a lone surrogate, percent-encoded
+        ("GET", b"/v1/payments/%FF%FE", [], b""),
+        ("GET", b"/v1/keys/%ED%A0%80", [], b""),
+        ("GET", b"/v1/payments/" + b"A" * 4000, [], b""),
+        ("GET", b"/v1/payments/x", [(b"Authorization", b"JWS \xff\xfe\x80")], b""),
+        ("GET", b"/v1/payments/x", [(b"Authorization", b"JWS " + b"A" * 7000)], b""),
+        ("POST", b"/v1/keys", jose + [(b"Authorization", b"Bearer \xe9\xff")], b"a.b.c"),
+        ("POST", b"/v1/keys", jose + [(b"Authorization", b"Bearer " + CODE.encode())], b"\xff" * 100),
+        ("POST", b"/v1/keys", jose + [(b"Authorization", b"Bearer " + CODE.encode())], b"[" * 7000 + b"]" * 7000),
+        ("POST", b"/v1/keys/" + b"k" * 43 + b"/revoke", [], b"\x00\xff"),
+        ("POST", b"/v1/payments", [(b"Content-Type", b"application/jose\xff")], token),
+        ("POST", b"/v1/payments", jose, b"\xff\xfe" + token),
+        ("POST", b"/v1/payments", jose, token + b"\x00"),
+        ("PUT", b"/v1/payments", jose, token),
+        ("GET", b"/nowhere", [], b""),
+    ]
+    for method, path, headers, body in cases:
+        status = raw_request(server.url, method, path, headers, body)
+        assert 400 <= status < 500, (method, path[:40], status)
+    # A Content-Length far above the cap is refused before the body is read.
+    host, port = server.url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    conn.putrequest("POST", "/v1/payments")
+    conn.putheader("Content-Type", "application/jose")
+    conn.putheader("Content-Length", str(10**9))
+    conn.endheaders()
+    assert conn.getresponse().status == 413
+    conn.close()
+    # Enrolment bodies: a lone-surrogate kid, duplicate keys, deep JSON, all signed validly.
+    key = SigningKey.generate()
+    bearer = {**JOSE, "Authorization": f"Bearer {CODE}"}
+    for header, payload in [
+        ({"alg": "EdDSA", "kid": "\ud800", "typ": "payer-message+jws"}, {"type": "key_enrolment"}),
+        ('{"alg":"EdDSA","alg":"EdDSA","kid":"x","typ":"payer-message+jws"}'.encode(), {"type": "key_enrolment"}),
+        ({"alg": "EdDSA", "kid": key.kid, "typ": "payer-message+jws"}, b'{"type":"key_enrolment","type":"x"}'),
+        ({"alg": "EdDSA", "kid": key.kid, "typ": "payer-message+jws"}, b"[" * 3000 + b"]" * 3000),
+        ({"alg": "EdDSA", "kid": key.kid, "typ": "payer-message+jws"}, b"\xff\xfe{}"),
+    ]:
+        raw = sign_raw(header if isinstance(header, bytes) else json.dumps(header).encode(), payload, key)
+        response = httpx.post(f"{server.url}/v1/keys", content=raw, headers=bearer)
+        assert response.status_code == 400, response.text
+    # Nothing above touched the ledger's payments.
+    assert httpx.get(f"{server.url}/v1/health").json()["counts"] == {}
+
+
+# --- hypothesis: mutated tokens -----------------------------------------------------------------
+_KEY = SigningKey.generate()
+_STRANGER = SigningKey.generate()
+AUDIENCE = "http://testserver"
+
+
+@pytest.fixture(scope="module")
+def app_client(tmp_path_factory):
+    from starlette.testclient import TestClient
+
+    app = create_app(tmp_path_factory.mktemp("fuzz") / "fuzz.sqlite3", FailureSettings(), enrol_code=CODE,
+                     audiences=[AUDIENCE])
+    hostile = build_hostile_set(_KEY, audience=AUDIENCE)
+    app.state.acquirer.trust([TrustedKey(jwk, hostile.payer_bank_bin, hostile.payer_account, jwk.get("retired_at"))
+                              for jwk in hostile.trusted_jwks["keys"]])
+    with TestClient(app, raise_server_exceptions=True) as client:
+        yield client
+
+
+def fresh_body(audience: str = AUDIENCE) -> dict:
+    return valid_body(_KEY, datetime.now(timezone.utc).replace(microsecond=0), audience)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**15, 10**15) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=40),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12,
+)
+
+
+def _paths(value, prefix=()):
+    yield prefix
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _paths(v, prefix + (k,))
+
+
+def _set(body, path, value):
+    if not path:
+        return value
+    target = body
+    for k in path[:-1]:
+        target = target[k]
+    target[path[-1]] = value
+    return body
+
+
+@st.composite
+def mutated_bodies(draw, audience: str = AUDIENCE):
+    body = fresh_body(audience)
+    paths = list(_paths(body))
+    for _ in range(draw(st.integers(1, 3))):
+        path = draw(st.sampled_from(paths))
+        action = draw(st.sampled_from(["replace", "delete", "add"]))
+        try:
+            if action == "replace":
+                body = _set(copy.deepcopy(body), path, draw(json_values))
+            elif action == "delete" and path:
+                parent = body
+                for k in path[:-1]:
+                    parent = parent[k]
+                parent.pop(path[-1], None)
+            elif action == "add":
+                target = body
+                for k in path:
+                    target = target[k]
+                if isinstance(target, dict):
+                    target[draw(st.text(max_size=8))] = draw(json_values)
+        except (KeyError, TypeError, AttributeError, IndexError):
+            pass  # the path went away with an earlier mutation
+    return body
+
+
+def _check(response, token: str, original: str | None = None) -> None:
+    assert response.status_code < 500, (response.status_code, response.text[:300])
+    body = response.json()
+    assert isinstance(body, dict)
+    if original is not None and token != original:
+        assert response.status_code not in (201, 409), (token, response.text[:300])
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_byte_mutations_of_a_valid_token_never_get_a_5xx_or_a_payment(app_client, data):
+    original = sign_raw(good_header(_KEY.kid), fresh_body(), _KEY)
+    raw = bytearray(original.encode())
+    for _ in range(data.draw(st.integers(1, 4))):
+        kind = data.draw(st.sampled_from(["flip", "insert", "delete", "byte"]))
+        at = data.draw(st.integers(0, len(raw) - 1))
+        if kind == "flip":
+            raw[at] ^= 1 << data.draw(st.integers(0, 7))
+        elif kind == "insert":
+            raw[at:at] = data.draw(st.binary(min_size=1, max_size=4))
+        elif kind == "delete" and len(raw) > 1:
+            del raw[at]
+        else:
+            raw[at] = data.draw(st.integers(0, 255))
+    response = app_client.post("/v1/payments", content=bytes(raw), headers=JOSE)
+    _check(response, bytes(raw).decode("latin-1"), original)
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=mutated_bodies(), signer=st.sampled_from([_KEY, _STRANGER]))
+def test_json_field_mutations_signed_by_a_payer_never_get_a_5xx(app_client, body, signer):
+    token = sign_raw(good_header(signer.kid), body, signer)
+    response = app_client.post("/v1/payments", content=token, headers=JOSE)
+    _check(response, token)
+    if signer is _STRANGER:
+        assert response.status_code in (400, 403)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(header=st.dictionaries(st.sampled_from(["alg", "kid", "typ", "jwk", "crit", "x5u", "b64", "zip"])
+                              | st.text(max_size=6), json_values, max_size=5) | json_values)
+def test_header_mutations_never_get_a_5xx(app_client, header):
+    token = sign_raw(header, fresh_body(), _KEY)
+    response = app_client.post("/v1/payments", content=token, headers=JOSE)
+    _check(response, token)
+    assert response.status_code != 201
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.binary(max_size=600) | json_values.map(lambda v: json.dumps(v).encode()),
+       with_code=st.booleans())
+def test_random_enrolment_bodies_never_get_a_5xx(app_client, body, with_code):
+    headers = {**JOSE, **({"Authorization": f"Bearer {CODE}"} if with_code else {})}
+    response = app_client.post("/v1/keys", content=body, headers=headers)
+    assert response.status_code in ((400, 413) if with_code else (401, 413)), response.text[:200]
+    token = b64url(body[:200]) + "." + b64url(body[200:]) + "." + b64url(body[:64])
+    assert app_client.post("/v1/keys", content=token, headers=headers).status_code < 500
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), flip=st.integers(0, 10_000))
+def test_mutations_over_real_http_never_get_a_5xx(server, data, flip):
+    acquirer = server.server.config.app.state.acquirer
+    acquirer.trust([TrustedKey(_KEY.public_jwk, "970436", "0011001234567")])
+    body = data.draw(mutated_bodies(server.url))
+    token = sign_raw(good_header(_KEY.kid), body, _KEY)
+    raw = bytearray(token.encode())
+    raw[flip % len(raw)] ^= 0x01
+    for content in (token.encode(), bytes(raw)):
+        response = httpx.post(f"{server.url}/v1/payments", content=content, headers=JOSE, timeout=10)
+        assert response.status_code < 500 and isinstance(response.json(), dict)
