@@ -1,12 +1,14 @@
 """Load test of the mock acquirer: signed requests from concurrent clients over loopback HTTP.
 
 Sends REQUESTS signed payment requests (by default 2,000: 10% exact duplicates of earlier ones,
-5% tampered) from CLIENTS concurrent HTTP clients to ``payer-app acquirer serve`` running as its
-own process on 127.0.0.1, then prints throughput, latency percentiles and the counts of approved
-(201) / duplicate (409) / rejected (400) answers next to what was sent. Exits 1 when any count,
-or the acquirer's own ledger, differs from what was sent.
+5% tampered, 2% signed by a key that was never enrolled) from CLIENTS concurrent HTTP clients to
+``payer-app acquirer serve`` running as its own process on 127.0.0.1. The payers (PAYERS of them,
+each with its own account) first enrol their keys over HTTP with the acquirer's enrolment code, and
+every request is addressed (``aud``) to that acquirer. Prints throughput, latency percentiles and the
+counts of approved (201) / duplicate (409) / rejected (400) / refused key (403) answers next to what
+was sent. Exits 1 when any count, or the acquirer's own ledger, differs from what was sent.
 
-Run: .venv/bin/python bench/acquirer_load_bench.py [--requests N] [--clients C] [--seed S]
+Run: .venv/bin/python bench/acquirer_load_bench.py [--requests N] [--clients C] [--payers P] [--seed S]
 """
 
 from __future__ import annotations
@@ -31,11 +33,13 @@ from pathlib import Path
 import httpx
 
 from payer_app.core.builder import evn_bill_payload, vietqr_payload, vnpay_payload
-from payer_app.core.keystore import KeyStore
+from payer_app.core.keystore import SigningKey
 from payer_app.core.payload import parse_payload
-from payer_app.core.request import build_request
+from payer_app.core.request import PayerInfo, build_request
 from payer_app.core.signing import sign_request
-from payer_app.payments.acquirer_client import AcquirerUnavailable, wait_until_serving
+from payer_app.payments.acquirer_client import AcquirerUnavailable, HttpAcquirerClient, wait_until_serving
+
+ENROL_CODE = "load-bench-enrolment-code"
 
 ROOT = Path(__file__).resolve().parents[1]
 B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -80,44 +84,52 @@ def main() -> int:
     ap.add_argument("--requests", type=int, default=2000)
     ap.add_argument("--duplicates", type=float, default=0.10, help="share of exact re-sends")
     ap.add_argument("--tampered", type=float, default=0.05, help="share of tampered tokens")
+    ap.add_argument("--strangers", type=float, default=0.02, help="share signed by never-enrolled keys")
     ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--payers", type=int, default=4, help="payers (keys bound to distinct accounts)")
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
 
     rng = random.Random(args.seed)
     n_dup = round(args.requests * args.duplicates)
     n_tampered = round(args.requests * args.tampered)
-    n_unique = args.requests - n_dup - n_tampered
+    n_strangers = round(args.requests * args.strangers)
+    n_unique = args.requests - n_dup - n_tampered - n_strangers
 
     with tempfile.TemporaryDirectory(prefix="acquirer-bench-") as tmp:
         tmp_path = Path(tmp)
-        store = KeyStore(tmp_path / "payer")
-        key_file = tmp_path / "payer.jwk"
-        key_file.write_text(json.dumps(store.public_jwk()))
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        payers = [(SigningKey.generate(), PayerInfo(f"{1000000 + i:013d}", "970436")) for i in range(args.payers)]
+        strangers = [SigningKey.generate() for _ in range(2)]
 
         started = time.perf_counter()
-        texts = payloads(rng, n_unique + n_tampered)
+        texts = payloads(rng, n_unique + n_tampered + n_strangers)
         tokens = []
-        for text in texts:
+        for i, text in enumerate(texts):
             parsed = parse_payload(text)
             amount = None if parsed.initiation == "dynamic" else rng.randrange(1000, 3_000_000)
-            tokens.append(sign_request(build_request(parsed, amount), store))
+            if i < n_unique + n_tampered:
+                key, info = payers[i % len(payers)]
+            else:  # a stranger's key, never enrolled, claiming a payer's account
+                key, info = strangers[i % len(strangers)], payers[0][1]
+            payer = PayerInfo(info.account, info.bank_bin, key.kid)
+            tokens.append(sign_request(build_request(parsed, amount, payer=payer, audience=url), key))
         sign_seconds = time.perf_counter() - started
 
         originals = tokens[:n_unique]
         sends = [(t, 201) for t in originals]
         sends += [(rng.choice(originals), 409) for _ in range(n_dup)]
-        sends += [(tamper(t, rng), 400) for t in tokens[n_unique:]]
+        sends += [(tamper(t, rng), 400) for t in tokens[n_unique:n_unique + n_tampered]]
+        sends += [(t, 403) for t in tokens[n_unique + n_tampered:]]
         rng.shuffle(sends)
         expected = Counter(code for _, code in sends)
 
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
         ledger = tmp_path / "ledger.sqlite3"
         env = dict(os.environ, PAYER_APP_HOME=str(tmp_path / "acquirer_home"))
         server = subprocess.Popen(
             [sys.executable, "-m", "payer_app", "acquirer", "serve", "--port", str(port),
-             "--ledger", str(ledger), "--trust-key", str(key_file)],
+             "--ledger", str(ledger), "--enrol-code", ENROL_CODE],
             cwd=ROOT, env=env, stderr=subprocess.PIPE,
         )
         try:
@@ -127,6 +139,15 @@ def main() -> int:
                 server.kill()
                 print(f"the acquirer did not start ({exc}):", server.communicate()[1].decode(), file=sys.stderr)
                 return 1
+            enrol_started = time.perf_counter()
+            client = HttpAcquirerClient(url)
+            for key, info in payers:
+                reply = client.enrol(key, info.account, info.bank_bin, code=ENROL_CODE)
+                if reply.http_status != 201:
+                    print(f"enrolment refused: {reply.http_status} {reply.body}", file=sys.stderr)
+                    return 1
+            client.close()
+            enrol_seconds = time.perf_counter() - enrol_started
 
             work: queue.Queue = queue.Queue()
             for item in sends:
@@ -168,15 +189,18 @@ def main() -> int:
     latencies = sorted(lat for _, _, lat in results)
     p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
     print(f"acquirer load: {len(results)} requests from {args.clients} clients over http://127.0.0.1 "
-          f"({n_unique} new, {n_dup} duplicates, {n_tampered} tampered)")
+          f"({n_unique} new from {args.payers} enrolled payers, {n_dup} duplicates, {n_tampered} tampered, "
+          f"{n_strangers} from unenrolled keys)")
+    print(f"  enrolment  {args.payers} keys in {enrol_seconds * 1000:.0f} ms")
     print(f"  signing    {len(tokens)} requests in {sign_seconds:.2f} s ({len(tokens) / sign_seconds:.0f}/s)")
     print(f"  throughput {len(results) / elapsed:.0f} requests/s ({elapsed:.2f} s)")
     print(f"  latency    p50 {p(0.50):.1f} ms, p95 {p(0.95):.1f} ms, p99 {p(0.99):.1f} ms, "
           f"mean {statistics.fmean(latencies) * 1000:.1f} ms")
-    rows = [("approved (201)", 201), ("duplicate (409)", 409), ("rejected (400)", 400)]
+    rows = [("approved (201)", 201), ("duplicate (409)", 409), ("rejected (400)", 400),
+            ("refused key (403)", 403)]
     for label, code in rows:
-        print(f"  {label:<16} sent {expected[code]:>5}  answered {observed[code]:>5}")
-    others = {code: n for code, n in observed.items() if code not in (201, 409, 400)}
+        print(f"  {label:<17} sent {expected[code]:>5}  answered {observed[code]:>5}")
+    others = {code: n for code, n in observed.items() if code not in (201, 409, 400, 403)}
     # With 8 clients a duplicate can overtake its original in flight: that copy gets the 201 and the
     # original the 409. Such swaps pair up exactly; any other per-request difference is a fault.
     swapped_to_409 = sum(1 for want, got, _ in results if (want, got) == (201, 409))
