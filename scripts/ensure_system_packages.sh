@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   libzbar0                       # pyzbar loads libzbar at run time
   xvfb xauth                     # a real X server for the end-to-end test and screenshots
+  openbox xdotool                # a real window manager and real mouse/keyboard events for the e2e test
   libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0 libxcb-xinerama0
   libxcb-xkb1 libxcb-shape0 libxcb-randr0 libxkbcommon-x11-0 libxcb-cursor0
   libegl1 libgl1 libfontconfig1 libdbus-1-3   # Qt's xcb platform plugin and rendering

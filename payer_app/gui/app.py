@@ -14,7 +14,6 @@ from payer_app.gui.i18n import Language
 from payer_app.gui.settings import load_settings
 from payer_app.gui.theme import app_font
 
-AUTOPILOT_ENV = "PAYER_APP_AUTOPILOT"
 # "1": print the time from run_app() to the first painted window; "exit": print it and quit (bench)
 STARTUP_REPORT_ENV = "PAYER_APP_STARTUP_REPORT"
 
@@ -57,10 +56,4 @@ def run_app(camera: str | None = None, kiosk: bool = False, lang: str | None = N
 
         window.repaint()  # paint now, so the report follows a real first frame
         QTimer.singleShot(0, painted)
-    script = os.environ.get(AUTOPILOT_ENV)
-    if script:
-        from payer_app.gui.autopilot import Autopilot
-
-        window._autopilot = Autopilot(window, script)  # kept alive with the window
-        window._autopilot.start()
     return app.exec()

@@ -100,6 +100,7 @@ class BoothFrame(QWidget):
     def __init__(self, phone: QWidget):
         super().__init__()
         self.setObjectName("Booth")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)  # the booth colour around the phone
         self.phone = phone
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)

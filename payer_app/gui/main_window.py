@@ -252,6 +252,7 @@ class MainWindow(QMainWindow):
 
     def _screen_changed(self, previous: str, name: str) -> None:
         if name == "home":
+            self.ctx.flow = PaymentFlow()  # Home: no payment in progress
             self._refresh_recent()
         elif name == "inspector":
             self.inspector.refresh()  # the inspector has no entered() hook of its own

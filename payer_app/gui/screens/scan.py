@@ -233,7 +233,9 @@ class ScanScreen(Screen):
             self._set_hint("scan.hint")
             self.preview.message = ""
             return
-        self._hold_until = time.monotonic() + REPEAT_HOLD_S
+        # back from the payee of the code just accepted: that code waits (a new payment does not)
+        returning = self.ctx.flow.scan is not None and self.ctx.flow.scan.text == self._last_text
+        self._hold_until = time.monotonic() + REPEAT_HOLD_S if returning else 0.0
         self._empty_since = None
         self.start()
 
