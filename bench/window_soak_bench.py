@@ -1,0 +1,388 @@
+"""Window soak: the real window scanning bill after bill for a long time; it must neither die nor grow.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python bench/window_soak_bench.py [--minutes 30] [--every 60]
+
+Drives the window as a user would (clicks on widgets found by objectName, the demo camera):
+
+- normal cycle: Scan -> the camera accepts a code -> Payee -> Inspector -> back -> Amount -> back ->
+  Scan again. The camera alternates between the demo camera (an EVN bill) and a picture of a VietQR
+  code, chosen in the camera picker, so consecutive scans are different codes and no repeat
+  hold-off slows the loop;
+- every ``--kiosk-every`` cycles, a kiosk cycle in a second, full-screen kiosk window: Scan ->
+  Payee -> left alone until the idle timer (5 s, the shortest allowed) resets it to Home.
+
+Prints scans, screen changes, ``sys.getrefcount(None)`` and resident memory (RSS) every
+``--every`` seconds and at the end. On PySide6 6.12.0 with Python < 3.12 the None count falls by
+~29 per painted frame until the process aborts (``none_dealloc``); with a sound binding it stays
+level. tests/test_window_soak.py runs a short version of this driver.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+SCAN_TIMEOUT_S = 20.0
+STEP_TIMEOUT_S = 10.0
+KIOSK_IDLE_S = 5  # Settings.validate's minimum
+
+
+def release_free_heap() -> None:
+    """Give freed heap pages back to the system (glibc ``malloc_trim``), so RSS shows live memory
+    rather than the high-water mark of the last burst of camera frames."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def rss_mib() -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+@dataclass
+class Sample:
+    seconds: float
+    scans: int
+    screen_changes: int
+    kiosk_resets: int
+    none_refs: int
+    rss_mib: float
+
+    def line(self) -> str:
+        return (f"{self.seconds:8.1f} s  scans {self.scans:6d}  screen changes {self.screen_changes:7d}  "
+                f"kiosk resets {self.kiosk_resets:4d}  None refs {self.none_refs:7d}  RSS {self.rss_mib:7.1f} MiB")
+
+
+@dataclass
+class SoakRun:
+    samples: list[Sample] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    # (scans, None refs, RSS MiB) after every cycle, taken in the same quiet state each time
+    # (that cycle's window back on its resting screen, events processed), for trend checks
+    quiet: list[tuple[int, int, float]] = field(default_factory=list)
+
+    def quiet_trend(self, window: int = 20) -> tuple[float, float, int, int]:
+        """(median RSS of the first ``window`` quiet points after warm-up, of the last ``window``,
+        lowest None count seen after warm-up, None count at the first quiet point after warm-up)."""
+        import statistics
+
+        points = self.quiet
+        head, tail = points[:window], points[-window:]
+        return (statistics.median(p[2] for p in head), statistics.median(p[2] for p in tail),
+                min(p[1] for p in points), points[0][1])
+
+
+class WindowDriver:
+    """Clicks and waits on one window, finding widgets by objectName (user-level, no internals)."""
+
+    def __init__(self, window):
+        from PySide6.QtWidgets import QApplication
+
+        self.window = window
+        self.app = QApplication.instance()
+        self.screen_changes = 0
+        window.screen_changed.connect(self._changed)
+
+    def _changed(self, _name: str) -> None:
+        self.screen_changes += 1
+
+    def widget(self, name: str):
+        from PySide6.QtWidgets import QWidget
+
+        found = [w for w in self.window.findChildren(QWidget, name) if w.isVisible()]
+        return found[-1] if found else None
+
+    def click(self, name: str) -> None:
+        from PySide6.QtCore import Qt
+        from PySide6.QtTest import QTest
+
+        button = self.widget(name)
+        if button is None or not button.isEnabled():
+            raise RuntimeError(f"no visible, enabled {name!r} to click")
+        QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+
+    def click_top(self, text: str) -> None:
+        """Click the visible top-bar button showing ``text`` ("‹" is Back, "Cancel" is Cancel)."""
+        from PySide6.QtCore import Qt
+        from PySide6.QtTest import QTest
+        from PySide6.QtWidgets import QAbstractButton
+
+        found = [b for b in self.window.findChildren(QAbstractButton, "TopBarButton") if b.isVisible() and b.text() == text]
+        if not found:
+            raise RuntimeError(f"no visible top-bar button {text!r}")
+        QTest.mouseClick(found[0], Qt.MouseButton.LeftButton)
+
+    def click_back(self) -> None:
+        self.click_top("‹")
+
+    def wait(self, condition, timeout_s: float = STEP_TIMEOUT_S) -> bool:
+        from PySide6.QtCore import QEventLoop
+
+        deadline = time.monotonic() + timeout_s
+        while not condition():
+            if time.monotonic() > deadline:
+                return False
+            self.app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+            time.sleep(0.002)
+        return True
+
+    def shown(self, screen) -> bool:
+        return screen.isVisible()
+
+    def drop_file(self, path: str) -> None:
+        """Drag a file from the desktop and drop it on the scan screen (enter, then drop)."""
+        from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+        from PySide6.QtGui import QDragEnterEvent, QDropEvent
+
+        target = self.widget("Preview")
+        while target is not None and not target.acceptDrops():
+            target = target.parentWidget()
+        if target is None:
+            raise RuntimeError("nothing on screen accepts a dropped file")
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(path)])
+        enter = QDragEnterEvent(QPoint(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                                Qt.KeyboardModifier.NoModifier)
+        self.app.sendEvent(target, enter)
+        drop = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                          Qt.KeyboardModifier.NoModifier)
+        self.app.sendEvent(target, drop)
+
+    def paste_text(self, text: str) -> None:
+        """Copy ``text`` to the clipboard and press the scan screen's Paste button."""
+        from PySide6.QtGui import QGuiApplication
+
+        QGuiApplication.clipboard().setText(text)
+        self.click("PasteButton")
+
+
+def _prepare_home() -> None:
+    """A data folder of our own, with the shortest kiosk idle time and no beeps."""
+    if "PAYER_APP_HOME" not in os.environ:
+        os.environ["PAYER_APP_HOME"] = tempfile.mkdtemp(prefix="payer-soak-")
+    from payer_app.gui.settings import Settings, save_settings
+
+    settings = Settings(kiosk_idle_seconds=KIOSK_IDLE_S, sound=False, language="en")
+    if hasattr(settings, "kiosk_warning_seconds"):
+        settings.kiosk_warning_seconds = 1  # the countdown shown before the idle reset, shortest
+    if settings.validate():
+        settings = Settings(kiosk_idle_seconds=KIOSK_IDLE_S, sound=False, language="en")
+    save_settings(settings)
+
+
+def _scan_inputs(folder: Path) -> tuple[list[str], list[str]]:
+    """Two QR pictures (dropped) and two payloads (pasted), all different from the demo bill."""
+    import segno
+
+    from payer_app.core.builder import vietqr_payload, vnpay_payload
+
+    payloads = [vietqr_payload("970422", "0987654321", amount=15_000, purpose="Soak"),
+                vnpay_payload("0100109106", "SIEU THI MINH AN", "Ha Noi", amount=89_000)]
+    pictures = []
+    for i, payload in enumerate(payloads):
+        path = folder / f"code_{i}.png"
+        segno.make_qr(payload, error="m").save(str(path), scale=6, border=6)
+        pictures.append(str(path))
+    pasted = [vietqr_payload("970436", "0011001234567", amount=250_000, purpose=f"Paste {i}") for i in range(2)]
+    return pictures, pasted
+
+
+CAMERA_ONLY = ("camera",)
+
+
+def _blank_picture(folder: Path) -> str:
+    """A camera that sees nothing (one blank picture, then the source ends): the still window's."""
+    import numpy as np
+    from PIL import Image
+
+    path = folder / "blank.png"
+    Image.fromarray(np.full((120, 160, 3), 255, np.uint8)).save(path)
+    return str(path)
+
+
+def run_soak(seconds: float | None = None, max_scans: int | None = None, min_screen_changes: int = 0,
+             scan_methods: tuple[str, ...] = CAMERA_ONLY, kiosk_every: int = 25, report_every: float = 60.0,
+             warm_up_scans: int = 10, out=print) -> SoakRun:
+    """Soak the window until ``seconds`` pass, or until ``max_scans`` scans and ``min_screen_changes``
+    screen changes are done. ``scan_methods`` is the rotation of how each scan is made:
+
+    - "camera": the demo camera, in the camera window (it rests on Home between its scans, so the
+      camera runs only while it scans; a repeat of the code just accepted is held off ~3 s after
+      entering Scan, as a user sees it);
+    - "drop" (a QR picture dropped on the scan screen) and "paste" (QR text pasted): in a second
+      window whose camera sees nothing, so these scans are not slowed by the camera's threads.
+
+    A kiosk window does a kiosk cycle after the first scan and every ``kiosk_every`` scans. The first sample is taken after
+    ``warm_up_scans`` scans (caches filled), then every ``report_every`` seconds and at the end."""
+    _prepare_home()
+    from payer_app.gui.app import create_window, ensure_application
+
+    ensure_application()
+    run = SoakRun()
+    folder = Path(tempfile.mkdtemp(prefix="payer-soak-"))
+    pictures, pasted = _scan_inputs(folder)
+    drivers: dict[str, WindowDriver] = {}
+    windows = []
+
+    def driver_for(method: str) -> WindowDriver:
+        key = "camera" if method == "camera" else "still"
+        if key not in drivers:
+            w = create_window(camera="demo" if key == "camera" else _blank_picture(folder), kiosk=False, lang="en")
+            w.show()
+            windows.append(w)
+            drivers[key] = WindowDriver(w)
+        return drivers[key]
+
+    kiosk = None
+    if kiosk_every:
+        kiosk = create_window(camera="demo", kiosk=True, lang="en")
+        windows.append(kiosk)
+        drivers["kiosk"] = WindowDriver(kiosk)
+    counts = {"scans": 0, "kiosk": 0}
+    started = time.monotonic()
+    next_report = started + report_every
+
+    def changes() -> int:
+        return sum(d.screen_changes for d in drivers.values())
+
+    def sample() -> Sample:
+        s = Sample(time.monotonic() - started, counts["scans"], changes(), counts["kiosk"],
+                   sys.getrefcount(None), rss_mib())
+        run.samples.append(s)
+        out(s.line())
+        return s
+
+    def finished() -> bool:
+        if seconds is not None:
+            return time.monotonic() - started >= seconds
+        return counts["scans"] >= (max_scans or 0) and changes() >= min_screen_changes
+
+    def step(ok: bool, what: str) -> None:
+        if not ok:
+            raise RuntimeError(f"timed out: {what}")
+
+    def visit_and_return(d: WindowDriver, button: str, screen) -> None:
+        d.click(button)
+        step(d.wait(screen.isVisible), f"{button} -> screen")
+        d.click_back()
+        step(d.wait(d.window.payee.isVisible), f"back from {button}")
+
+    def scanned() -> None:
+        counts["scans"] += 1
+        if counts["scans"] == warm_up_scans:
+            sample()
+
+    try:
+        cycle = 0
+        while not finished():
+            method = scan_methods[cycle % len(scan_methods)]
+            cycle += 1
+            d = driver_for(method)
+            w = d.window
+            if not w.scan.isVisible():
+                d.click("ScanButton")
+                step(d.wait(w.scan.isVisible), "scan screen")
+            if method == "drop":
+                d.drop_file(pictures[cycle % len(pictures)])
+            elif method == "paste":
+                d.paste_text(pasted[cycle % len(pasted)])
+            step(d.wait(w.payee.isVisible, SCAN_TIMEOUT_S), f"scan {counts['scans'] + 1} ({method})")
+            scanned()
+            visit_and_return(d, "InspectorButton", w.inspector)
+            if d.widget("ContinueButton") is not None:
+                visit_and_return(d, "ContinueButton", w.amount)
+            while max_scans is not None and counts["scans"] >= max_scans and changes() < min_screen_changes:
+                visit_and_return(d, "InspectorButton", w.inspector)  # scans done: changes until the count
+            if method == "camera" and len(set(scan_methods)) > 1:
+                d.click_top(w.ctx.t("common.cancel"))  # rest on Home while the other window scans
+                step(d.wait(w.home.isVisible), "cancel to home")
+            else:
+                d.click("RescanButton")
+                step(d.wait(w.scan.isVisible), "scan screen again")
+            if kiosk is not None and (cycle == 1 or cycle % kiosk_every == 0) and not finished():
+                kiosk_cycle(kiosk, drivers["kiosk"], step)
+                counts["kiosk"] += 1
+                scanned()
+            if counts["scans"] >= warm_up_scans:
+                d.wait(lambda: False, 0.02)
+                release_free_heap()
+                run.quiet.append((counts["scans"], sys.getrefcount(None), rss_mib()))
+            if time.monotonic() >= next_report:
+                sample()
+                next_report += report_every
+    except RuntimeError as exc:
+        run.failures.append(str(exc))
+        out(f"FAILED: {exc}")
+    finally:
+        sample()
+        for w in windows:
+            w.close()
+            w.deleteLater()
+        if drivers:
+            next(iter(drivers.values())).wait(lambda: False, 0.2)
+    return run
+
+
+def kiosk_cycle(kiosk, driver: WindowDriver, step) -> None:
+    """Kiosk window: Home -> Scan -> Payee, then left alone until the idle timer resets it to Home."""
+    if not kiosk.isVisible():
+        kiosk.present()  # full screen, as at a booth
+    step(driver.wait(lambda: kiosk.home.isVisible()), "kiosk home")
+    driver.click("ScanButton")
+    step(driver.wait(lambda: kiosk.payee.isVisible(), SCAN_TIMEOUT_S), "kiosk scan")
+    settings = kiosk.ctx.settings
+    reset_s = settings.kiosk_idle_seconds + getattr(settings, "kiosk_warning_seconds", 0)
+    step(driver.wait(lambda: kiosk.home.isVisible(), reset_s + 10.0), "kiosk idle reset")
+
+
+def summary(run: SoakRun) -> str:
+    if len(run.samples) < 2 or len(run.quiet) < 2:
+        return "not enough samples"
+    first, last = run.samples[0], run.samples[-1]
+    rss_head, rss_tail, lowest_none, first_none = run.quiet_trend()
+    return (f"after warm-up -> end ({last.seconds - first.seconds:.0f} s): scans {first.scans} -> {last.scans}, "
+            f"screen changes {first.screen_changes} -> {last.screen_changes}, kiosk resets {last.kiosk_resets}; "
+            f"None refs {first.none_refs} -> {last.none_refs} ({last.none_refs - first.none_refs:+d}, lowest after "
+            f"warm-up {lowest_none - first_none:+d}); quiet RSS median first/last 20 cycles {rss_head:.1f} -> "
+            f"{rss_tail:.1f} MiB ({rss_tail - rss_head:+.1f}); peak sampled RSS {max(s.rss_mib for s in run.samples):.1f} MiB")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--minutes", type=float, default=30.0)
+    ap.add_argument("--every", type=float, default=60.0, help="seconds between samples (default 60)")
+    ap.add_argument("--kiosk-every", type=int, default=25, help="a kiosk cycle every N normal cycles (default 25)")
+    args = ap.parse_args()
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import PySide6
+
+    print(f"window soak: {args.minutes:g} min, Python {sys.version.split()[0]}, PySide6 {PySide6.__version__}, "
+          f"QT_QPA_PLATFORM={os.environ['QT_QPA_PLATFORM']}", flush=True)
+    run = run_soak(seconds=args.minutes * 60.0, kiosk_every=args.kiosk_every, report_every=args.every,
+                   out=lambda line: print(line, flush=True))
+    print(summary(run), flush=True)
+    return 1 if run.failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
