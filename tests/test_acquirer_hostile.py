@@ -5,7 +5,6 @@ the bulk in-process through Starlette's TestClient, a sample over real HTTP) nev
 
 from __future__ import annotations
 
-import base64
 import copy
 import http.client
 import json

@@ -805,14 +805,19 @@ def create_app(ledger_path: Path, failures: FailureSettings | None = None,
         value = request.headers.get("authorization")
         return None if value is None else value[:MAX_HEADER_CHARS]
 
-    async def post_payment(request: Request) -> Response:
-        body = await read_body(request, MAX_BODY_BYTES)
+    async def read_jose(request: Request, limit: int) -> bytes | Response:
+        """The body (at most ``limit`` bytes, checked first) of an application/jose POST, or the refusal."""
+        body = await read_body(request, limit)
         if body is None:
-            return too_large(MAX_BODY_BYTES)
+            return too_large(limit)
         wrong_media = media_problem(request)
-        if wrong_media is not None:
-            return wrong_media
-        answer = acquirer.submit(body.strip())
+        return body.strip() if wrong_media is None else wrong_media
+
+    async def post_payment(request: Request) -> Response:
+        body = await read_jose(request, MAX_BODY_BYTES)
+        if isinstance(body, Response):
+            return body
+        answer = acquirer.submit(body)
         if answer.delay_seconds:
             await asyncio.sleep(answer.delay_seconds)
         return respond(answer)
@@ -821,13 +826,10 @@ def create_app(ledger_path: Path, failures: FailureSettings | None = None,
         return respond(acquirer.lookup(request.path_params["request_id"], authorization(request)))
 
     async def post_key(request: Request) -> Response:
-        body = await read_body(request, MAX_KEY_BODY_BYTES)
-        if body is None:
-            return too_large(MAX_KEY_BODY_BYTES)
-        wrong_media = media_problem(request)
-        if wrong_media is not None:
-            return wrong_media
-        return respond(acquirer.enrol(body.strip(), authorization(request)))
+        body = await read_jose(request, MAX_KEY_BODY_BYTES)
+        if isinstance(body, Response):
+            return body
+        return respond(acquirer.enrol(body, authorization(request)))
 
     async def get_key(request: Request) -> Response:
         return respond(acquirer.key_status(request.path_params["kid"]))
