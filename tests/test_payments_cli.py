@@ -179,6 +179,7 @@ def start_acquirer(tmp_path, *extra, ledger=None):
         lines.append(line)
         if line.startswith("Enrolment code: "):
             code = line.split()[2]
+        if line.startswith("Requests must be addressed (aud) to one of: "):
             break
     try:
         wait_until_serving(url, proc, timeout=20)

@@ -968,11 +968,15 @@ class AcquirerServer:
 
 
 def served_audiences(host: str, port: int) -> list[str]:
-    """The ``aud`` values a server on host:port answers to: its URL, plus the other loopback names."""
+    """The ``aud`` values a server on host:port answers to: its URL, plus the other loopback names
+    when it listens on loopback, plus the loopback names and this machine's name when it listens on
+    every address (0.0.0.0 / ::). Other names (a proxy, an IP address) come from ``--public-url``."""
     shown = f"[{host}]" if ":" in host else host
     names = [f"http://{shown}:{port}"]
-    if host in ("127.0.0.1", "localhost", "::1"):
+    if host in ("127.0.0.1", "localhost", "::1", "0.0.0.0", "::", ""):
         names += [f"http://127.0.0.1:{port}", f"http://localhost:{port}", f"http://[::1]:{port}"]
+    if host in ("0.0.0.0", "::", ""):
+        names.append(f"http://{socket.gethostname().lower()}:{port}")
     return list(dict.fromkeys(names))
 
 
