@@ -234,3 +234,32 @@ def test_an_unusable_public_key_list_is_a_key_store_error_not_no_answer(payer_ho
         with pytest.raises(KeyStoreError):
             service.pay(parse_payload(EVN_BILL), 10_000)
         assert service.history() == []
+
+
+def test_the_embedded_acquirer_trusts_only_the_local_payers_keys_for_the_local_account(payer_home):
+    from datetime import datetime, timedelta, timezone
+
+    from payer_app.core.keystore import SigningKey
+    from payer_app.core.request import PayerInfo, build_request
+    from payer_app.core.signing import sign_request
+
+    with PaymentService() as service:
+        local = service.keystore.current()
+        client = service._client("embedded")
+        parsed = parse_payload(EVN_BILL)
+
+        def token(key, account="0011001234567", now=None):
+            request = build_request(parsed, 40_000, payer=PayerInfo(account, "970436", key.kid), now=now)
+            return sign_request(request, key)
+
+        stranger = client.submit(token(SigningKey.generate()))
+        assert stranger.http_status == 403 and stranger.body["error"] == "key-not-enrolled"
+        other_account = client.submit(token(local, account="999888777"))
+        assert other_account.http_status == 403 and other_account.body["error"] == "account-mismatch"
+        assert client.submit(token(local)).http_status == 201
+        # After `keys rotate` the old key is retired: what it signs later is refused.
+        service.keystore.rotate()
+        client.refresh_keys()
+        later = datetime.now(timezone.utc) + timedelta(minutes=3)
+        answer = client.acquirer.submit(token(local, now=later), now=later + timedelta(seconds=5))
+        assert answer.http_status == 403 and answer.body["error"] == "key-retired"
