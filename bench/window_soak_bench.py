@@ -80,6 +80,7 @@ class SoakRun:
     # (scans, None refs, RSS MiB) after every cycle, taken in the same quiet state each time
     # (that cycle's window back on its resting screen, events processed), for trend checks
     quiet: list[tuple[int, int, float]] = field(default_factory=list)
+    warm_up_scans: int = 0
 
     def quiet_trend(self, window: int = 20) -> tuple[float, float, int, int]:
         """(median RSS of the first ``window`` quiet points after warm-up, of the last ``window``,
@@ -238,7 +239,7 @@ def run_soak(seconds: float | None = None, max_scans: int | None = None, min_scr
     from payer_app.gui.app import create_window, ensure_application
 
     ensure_application()
-    run = SoakRun()
+    run = SoakRun(warm_up_scans=warm_up_scans)
     folder = Path(tempfile.mkdtemp(prefix="payer-soak-"))
     pictures, pasted = _scan_inputs(folder)
     drivers: dict[str, WindowDriver] = {}
@@ -313,13 +314,14 @@ def run_soak(seconds: float | None = None, max_scans: int | None = None, min_scr
                 visit_and_return(d, "ContinueButton", w.amount)
             while max_scans is not None and counts["scans"] >= max_scans and changes() < min_screen_changes:
                 visit_and_return(d, "InspectorButton", w.inspector)  # scans done: changes until the count
-            if method == "camera" and len(set(scan_methods)) > 1:
-                d.click_top(w.ctx.t("common.cancel"))  # rest on Home while the other window scans
+            kiosk_due = kiosk is not None and (cycle == 1 or cycle % kiosk_every == 0) and not finished()
+            if method == "camera" and (len(set(scan_methods)) > 1 or kiosk_due):
+                d.click_top(w.ctx.t("common.cancel"))  # rest on Home while another window scans
                 step(d.wait(w.home.isVisible), "cancel to home")
             else:
                 d.click("RescanButton")
                 step(d.wait(w.scan.isVisible), "scan screen again")
-            if kiosk is not None and (cycle == 1 or cycle % kiosk_every == 0) and not finished():
+            if kiosk_due:
                 kiosk_cycle(kiosk, drivers["kiosk"], step)
                 counts["kiosk"] += 1
                 scanned()
@@ -331,6 +333,9 @@ def run_soak(seconds: float | None = None, max_scans: int | None = None, min_scr
                 sample()
                 next_report += report_every
     except RuntimeError as exc:
+        showing = {k: next((n for n in ("home", "scan", "payee", "inspector", "amount") if getattr(d.window, n).isVisible()),
+                           "?") for k, d in drivers.items()}
+        exc = RuntimeError(f"{exc} (screens shown: {showing})")
         run.failures.append(str(exc))
         out(f"FAILED: {exc}")
     finally:
@@ -358,7 +363,8 @@ def kiosk_cycle(kiosk, driver: WindowDriver, step) -> None:
 def summary(run: SoakRun) -> str:
     if len(run.samples) < 2 or len(run.quiet) < 2:
         return "not enough samples"
-    first, last = run.samples[0], run.samples[-1]
+    first = next((s for s in run.samples if s.scans >= run.warm_up_scans), run.samples[0])
+    last = run.samples[-1]
     rss_head, rss_tail, lowest_none, first_none = run.quiet_trend()
     return (f"after warm-up -> end ({last.seconds - first.seconds:.0f} s): scans {first.scans} -> {last.scans}, "
             f"screen changes {first.screen_changes} -> {last.screen_changes}, kiosk resets {last.kiosk_resets}; "
