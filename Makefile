@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test system-packages venv bench screenshots clean
+.PHONY: run test system-packages venv bench window-soak screenshots clean
 
 run: system-packages $(STAMP)
 	$(VENV)/bin/payer-app gui $(ARGS)
@@ -30,6 +30,10 @@ bench: system-packages $(STAMP)
 	$(PY) bench/scan_latency_bench.py
 	$(PY) bench/acquirer_load_bench.py
 	$(PY) bench/gui_startup_bench.py
+
+# The 30-minute window soak behind the README's numbers: scans, references to None and memory over time.
+window-soak: system-packages $(STAMP)
+	QT_QPA_PLATFORM=offscreen nice -n 10 $(PY) bench/window_soak_bench.py --minutes 30
 
 # Re-run the Xvfb end-to-end test and copy its screenshots to docs/screenshots/.
 screenshots: system-packages $(STAMP)
