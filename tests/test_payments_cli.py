@@ -236,7 +236,7 @@ def test_rotate_with_acquirer_enrols_the_new_key_endorsed_by_the_old(capsys, acq
     old_kid = json.loads(run(capsys, "keys", "export")[1])["kid"]
     code, out, err = run(capsys, "keys", "rotate", "--acquirer", url)
     assert code == 0, err
-    assert "now enrolled" in out and f"{old_kid} retired there" in out
+    assert "now enrolled" in out and f"Key {old_kid} is retired there." in out
     assert httpx.get(f"{url}/v1/keys/{old_kid}").json()["status"] == "retired"
     assert run(capsys, "pay", EVN_BILL, "--amount", "20000", "--acquirer", url)[0] == 0
     code, out, _ = run(capsys, "keys", "revoke", old_kid, "--acquirer", url)

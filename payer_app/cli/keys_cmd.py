@@ -132,7 +132,7 @@ def run_rotate(args) -> int:
                 failed += 1
                 print(f"payer-app keys rotate: {exc}", file=sys.stderr)
                 continue
-        retired = f"; {result.retired_kid} retired there" if result.retired_kid else ""
+        retired = f" Key {result.retired_kid} is retired there." if result.retired_kid else ""
         print(f"{result.message}{retired}")
     return 2 if failed else 0
 
