@@ -71,7 +71,18 @@ class _CatalogueTranslator(QTranslator):
 
 
 class QtTexts:
-    """The translators that put Qt's own dialogs and menus in the window's language."""
+    """The translators that put Qt's own dialogs and menus in the window's language.
+
+    One per application (``QtTexts.shared()``): translators are installed on the application, so a
+    second set would outlive a language change."""
+
+    _shared: "QtTexts | None" = None
+
+    @classmethod
+    def shared(cls) -> "QtTexts":
+        if cls._shared is None:
+            cls._shared = cls()
+        return cls._shared
 
     def __init__(self):
         self.installed: list[QTranslator] = []

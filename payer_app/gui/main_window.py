@@ -191,7 +191,7 @@ class MainWindow(QMainWindow):
         self.result.new_payment_requested.connect(self.new_payment)
         self.settings_screen.saved.connect(self.apply_settings)
         ctx.language.changed.connect(self.retranslate)
-        self.qt_texts = QtTexts()  # Qt's own dialogs and menus in the window's language
+        self.qt_texts = QtTexts.shared()  # Qt's own dialogs and menus in the window's language
         self.qt_texts.apply(ctx.language.code)
         ctx.language.changed.connect(self.qt_texts.apply)
 
