@@ -62,6 +62,9 @@ def test_a_revoked_key_is_refused_before_signing(payer_home, tmp_path, servers):
             service.pay(parse_payload(EVN_BILL), 50_000)
         assert caught.value.code == "key-revoked" and "keys rotate" in caught.value.message
         assert service.history() == []
+        with pytest.raises(EnrolmentRefused) as refused:  # enrolling it again does not revive it
+            service.enrol(CODE)
+        assert refused.value.code == "key-revoked"
 
 
 def test_rotation_endorsed_by_the_old_key_keeps_paying(payer_home, tmp_path, servers):

@@ -247,8 +247,16 @@ class PaymentService:
                 http_status=reply.http_status,
             )
         status = str(body.get("status") or "active")
-        if status == "active":
-            self._accepted_keys.add((audience_of(url), key.kid))
+        if status != "active":  # known there, but retired or revoked: enrolling again does not revive it
+            raise EnrolmentRefused(
+                f"key-{visible(status, 20)}",
+                f"Key {key.kid} is {visible(status, 20)} at {visible(url, 100)}; make a new key with "
+                "`payer-app keys rotate` and enrol that one.",
+                f"Khóa {key.kid} đã bị {visible(status, 20)} tại {visible(url, 100)}; hãy tạo khóa mới "
+                "(`payer-app keys rotate`) rồi đăng ký khóa đó.",
+                http_status=reply.http_status,
+            )
+        self._accepted_keys.add((audience_of(url), key.kid))
         retired = body.get("retired_kid") if isinstance(body.get("retired_kid"), str) else None
         created = reply.http_status == 201
         return EnrolmentResult(
