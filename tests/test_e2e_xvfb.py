@@ -41,6 +41,8 @@ EXPECTED_SHOTS = ["01-home", "02-scan", "03-payee", "04-inspector", "05-amount",
                   "08-result", "09-request-qr", "10-history", "11-settings", "12-home-en-dark", "13-payee-refused",
                   "14-file-dialog-vi"]
 KIOSK_SHOTS = ["15-kiosk-1920x1080", "16-kiosk-idle-warning"]
+PENDING_SHOTS = ["17-enrol-key", "18-result-pending", "19-history-retried"]
+ENROL_CODE = "ENROL-E2E-5831"
 TOOLS = ("Xvfb", "openbox", "xdotool")
 
 pytestmark = [
@@ -372,6 +374,68 @@ def test_kiosk_on_a_big_screen_warns_before_the_idle_reset(x_server, tmp_path, p
     image = cv2.imread(str(shots / "15-kiosk-1920x1080.png"))
     assert image.shape[:2] == (1080, 1920)
     publish(shots, KIOSK_SHOTS)
+
+
+def test_a_pending_payment_is_retried_from_history(x_server, tmp_path, payer_home):
+    """The key enrolled from Settings with the acquirer's code (typed), the acquirer goes away, the
+    payment stays pending; the acquirer comes back and History re-sends it there: approved."""
+    from payer_app.payments.acquirer import AcquirerServer, create_app
+
+    display = x_server(1280, 1024)
+    ledger = tmp_path / "acquirer.sqlite3"
+    server = AcquirerServer(create_app(ledger, enrol_code=ENROL_CODE)).start()
+    port = server.port
+    save_settings(Settings(acquirer_url=server.url), payer_home / "settings.json")
+    shots = tmp_path / "shots"
+    app = RunningWindow(display, payer_home, shots, "--camera", "demo", "--lang", "vi")
+    try:
+        app.wait_screen("home")
+        app.click("settings")
+        app.wait_screen("settings")
+        app.click("enrol_code")
+        app.type(ENROL_CODE)
+        app.where()
+        app.click("enrol")
+        enrolled = app.wait("enrol", 20)
+        assert "đã được đăng ký" in enrolled["enrol"], enrolled
+        app.shot("17-enrol-key")
+        app.key("Escape")
+        app.wait_screen("home")
+        server.stop()  # the acquirer goes away
+
+        scan_to_payee(app)
+        app.key("Return")
+        app.wait_screen("amount")
+        app.type("275000")
+        app.key("Return")
+        app.wait_screen("review")
+        app.key("Return")
+        app.wait_screen("pin")
+        app.type("123456")
+        paid = app.wait("payment", 60)
+        assert paid["payment"] == "pending", paid
+        app.wait_screen("result")
+        app.shot("18-result-pending")
+        app.click("new")
+        app.wait_screen("home")
+
+        server = AcquirerServer(create_app(ledger, enrol_code=ENROL_CODE), port=port).start()  # back
+        app.click("history")
+        listed = app.wait_screen("history")
+        assert listed["history"] == ["pending"] and "retry" in listed["targets"]
+        app.click("retry")
+        retried = app.wait("retried", 30)
+        assert retried["history"] == ["approved"], retried
+        assert retried["retried"] == "Đã gửi lại 1 giao dịch: 1 thành công."
+        app.shot("19-history-retried")
+    finally:
+        app.close()
+        server.stop()
+    verification = verify_request(paid["jws"], KeyStore(payer_home))
+    assert verification.ok, verification.message
+    for name in PENDING_SHOTS:
+        check_shot(shots / f"{name}.png")
+    publish(shots, PENDING_SHOTS)
 
 
 def check_shot(path: Path) -> None:

@@ -47,6 +47,13 @@ class Reporter:
         window.payment_finished.connect(self.paid)
         window.scan_adapter.detections.connect(self.detections)
         window.idle_warning.expired.connect(lambda: emit(idle="expired"))
+        enrolment = window.settings_screen.enrolment
+        for signal in (enrolment.finished, enrolment.failed):
+            signal.connect(lambda *_: QTimer.singleShot(100, lambda: emit(
+                enrol=window.settings_screen.enrol_status.text())))
+        for signal in (window.history.retries.finished, window.history.retries.failed):
+            signal.connect(lambda *_: QTimer.singleShot(250, lambda: emit(
+                retried=window.history.status_line.text(), history=[e.status for e in window.history.entries])))
         self._watch_warning = QTimer()
         self._watch_warning.setInterval(200)
         self._watch_warning.timeout.connect(self.warning)
@@ -68,6 +75,8 @@ class Reporter:
             "show_qr": getattr(screen, "qr_button", None), "retry": getattr(screen, "retry_button", None),
             "amount": getattr(screen, "edit", None), "note": getattr(screen, "note", None),
             "still_here": w.idle_warning.stay_button,
+            "enrol_code": w.settings_screen.enrol_code if w.current == "settings" else None,
+            "enrol": w.settings_screen.enrol_button if w.current == "settings" else None,
         }
         rows = getattr(screen, "rows", None)
         if isinstance(rows, list):
