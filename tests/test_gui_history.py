@@ -10,6 +10,7 @@ import json
 import cv2
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontInfo
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QPlainTextEdit, QPushButton
 
@@ -98,8 +99,10 @@ def test_history_and_home_rows_open_the_payment_detail(qtbot, window):
     assert entry.rows["note"].value.text() == "Thang 10"
     assert entry.rows["customer_code"].value.text() == EVN_CODE
     click(qtbot, entry.json_button)
-    shown = json.loads(entry.dialog.findChild(QPlainTextEdit, "RequestJson").toPlainText())
+    viewer = entry.dialog.findChild(QPlainTextEdit, "RequestJson")
+    shown = json.loads(viewer.toPlainText())
     assert shown["request_id"] == first.request_id
+    assert QFontInfo(viewer.font()).fixedPitch()  # JSON in a fixed-width font
     entry.dialog.close()
     click(qtbot, entry.top.back)
     assert window.current == "home"

@@ -140,3 +140,11 @@ def test_a_big_screen_shows_the_phone_scaled_up_and_centred(qtbot, kiosk):
 
     qtbot.waitUntil(lambda: abs(left() - (1920 - phone.width()) // 2) <= 1, timeout=3_000)  # centred
     assert "font-size: 18px" in window.styleSheet()  # 14 px text scaled by 1080/820
+
+
+def test_standards_warnings_are_for_qa_not_for_booth_visitors(qtbot, kiosk):
+    window = kiosk()
+    window.open_payload(evn_bill_payload(EVN_CODE))  # a 30-character EVN merchant name: a warning
+    assert window.ctx.flow.parsed.warnings
+    assert not window.payee.warning_box.isVisibleTo(window)
+    assert window.payee.continue_button.isVisibleTo(window)

@@ -112,3 +112,24 @@ def test_validation_messages_are_next_to_the_field_and_translated(qtbot, make_wi
     qtbot.mouseClick(screen.save_button, Qt.MouseButton.LeftButton)
     assert window.current == "home"
     assert json.loads(settings_path().read_text(encoding="utf-8"))["max_amount"] == 2_000_000
+
+
+def test_a_checked_box_shows_a_tick(qtbot, make_window):
+    """The checked indicator is not a plain filled square: white tick pixels on the brand colour."""
+    window = make_window(camera="demo")
+    qtbot.mouseClick(window.home.settings_button, Qt.MouseButton.LeftButton)
+    box = window.settings_screen.sound
+    box.setChecked(True)
+
+    def white_pixels_in_indicator() -> int:
+        image = box.grab().toImage()
+        size = min(26, image.height())
+        return sum(1 for x in range(size) for y in range(size)
+                   if image.pixelColor(x, y).lightness() > 240 and image.pixelColor(x, y).saturation() < 30)
+
+    checked = white_pixels_in_indicator()
+    box.setChecked(False)
+    unchecked_background = white_pixels_in_indicator()
+    box.setChecked(True)
+    assert checked > 10, checked
+    assert checked < unchecked_background  # checked: brand colour with a tick; unchecked: a white box

@@ -27,7 +27,8 @@ PALETTES: dict[str, dict[str, str]] = {
 def stylesheet(theme: str = "light", scale: float = 1.0) -> str:
     """The stylesheet in a theme; ``scale`` > 1 enlarges every pixel size (the kiosk's big screen)."""
     template = resources.files("payer_app.resources").joinpath("app.qss").read_text(encoding="utf-8")
-    palette = PALETTES.get(theme, PALETTES["light"])
+    palette = dict(PALETTES.get(theme, PALETTES["light"]))
+    palette["check_icon"] = str(resources.files("payer_app.resources").joinpath("check-tick.svg")).replace("\\", "/")
     sheet = Template(template).safe_substitute(palette)
     if scale != 1.0:
         sheet = re.sub(r"(\d+(?:\.\d+)?)px", lambda m: f"{round(float(m.group(1)) * scale)}px", sheet)

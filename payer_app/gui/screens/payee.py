@@ -149,7 +149,8 @@ class PayeeScreen(Screen):
         self.initiation.setText(t("payee.dynamic") if parsed.initiation == "dynamic" else
                                 t("payee.static") if parsed.initiation == "static" else "")
         warnings = parsed.warnings
-        self.warning_box.setVisible(bool(warnings) and not blocked)
+        # standards warnings help a QA engineer, not a booth visitor who cannot act on them
+        self.warning_box.setVisible(bool(warnings) and not blocked and not self.ctx.kiosk)
         self.warning_text.setText("\n".join(
             "• " + self.ctx.language.pick(w.message_vi, w.message) for w in warnings))
         self.raw_text.setPlainText(shown(parsed.raw, 2000))
