@@ -1,14 +1,16 @@
-"""Guard against a PySide6 that drops references to None (the 6.12.0-on-Python-3.11 crash).
+"""Guard against a PySide6 that drops references to None, True or False (the 6.12.0-on-3.11 crash).
 
 PySide6-Essentials 6.12.0 on Python < 3.12 lost one reference to ``None`` on every call that
-returns nothing; the scan overlay makes ~15 such calls per painted frame, so the count reached zero
-and the process aborted with ``Fatal Python error: none_dealloc`` within minutes (pyproject.toml
-excludes that combination). Python 3.12+ makes None immortal, but we still measure there: a leak
-would just be invisible, never a false alarm.
+returns nothing (and references to True/False on some that return a bool); the scan overlay makes
+~29 such calls per painted frame, so the count reached zero and the process aborted with
+``Fatal Python error: none_dealloc`` within minutes (pyproject.toml excludes that combination).
+Python 3.12+ makes these objects immortal, but we still measure there: a leak would just be
+invisible, never a false alarm.
 
 Each case calls one Qt method the window uses per painted frame or per screen change 1,000 times
-and compares ``sys.getrefcount(None)`` before and after. A leaking binding loses ~1,000; a sound one
-loses none (a few references may come and go with interpreter caches: the tolerance is 20).
+and compares ``sys.getrefcount`` of None, True and False before and after. A leaking binding loses
+~1,000; a sound one loses none (a few references come and go with interpreter caches: the
+tolerance is 20).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import sys
 
 import pytest
 from PySide6 import __version__ as PYSIDE_VERSION
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import (
     QComboBox,
@@ -38,30 +40,40 @@ CALLS = 1000
 TOLERANCE = 20  # references; a per-call leak shows as ~CALLS
 
 
-def none_refs_lost(call, n: int = CALLS) -> int:
-    """How many references to None disappeared across ``n`` calls of ``call`` (after a warm-up).
+SINGLETONS = {"None": None, "True": True, "False": False}
+
+
+def refs_lost(call, n: int = CALLS) -> dict[str, int]:
+    """How many references to None, True and False disappeared across ``n`` calls of ``call``
+    (after a warm-up). PySide6 6.12.0 drops them for None (void calls) and for booleans alike.
 
     What a leaking binding took is paid back (``Py_IncRef``), so one bad case fails as a test
-    instead of letting the count reach zero and abort the whole run with ``none_dealloc``.
+    instead of letting a count reach zero and abort the whole run (``none_dealloc`` /
+    ``bool_dealloc``).
     """
-    start = sys.getrefcount(None)
+    start = {k: sys.getrefcount(v) for k, v in SINGLETONS.items()}
     for _ in range(10):
         call()
-    before = sys.getrefcount(None)
+    before = {k: sys.getrefcount(v) for k, v in SINGLETONS.items()}
     for _ in range(n):
         call()
-    after = sys.getrefcount(None)
-    _repay_none(start - sys.getrefcount(None))
-    return before - after
+    after = {k: sys.getrefcount(v) for k, v in SINGLETONS.items()}
+    for k, v in SINGLETONS.items():
+        _repay(v, start[k] - sys.getrefcount(v))
+    return {k: before[k] - after[k] for k in SINGLETONS}
 
 
-def _repay_none(count: int) -> None:
+def none_refs_lost(call, n: int = CALLS) -> int:
+    return refs_lost(call, n)["None"]
+
+
+def _repay(obj, count: int) -> None:
     import ctypes
 
     incref = ctypes.pythonapi.Py_IncRef
     incref.argtypes = [ctypes.py_object]
     for _ in range(max(0, count)):
-        incref(None)
+        incref(obj)
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +98,9 @@ def qt():
         widgets["stack"].addWidget(page)
     widgets["tabs"].addTab(QWidget(), "a")
     ns = {"app": app, "painter": painter, "frame": frame, "path": path, "hole": hole, "pages": pages,
-          "pen": QPen(QColor("white")), "pixmap": QPixmap.fromImage(frame), **widgets}
+          "pen": QPen(QColor("white")), "pixmap": QPixmap.fromImage(frame), "timer": QTimer(),
+          "emitter": _Emitter(), **widgets}
+    ns["emitter"].text_changed.connect(widgets["label"].setText)
     yield ns
     painter.end()
 
@@ -152,7 +166,22 @@ SCREEN_CALLS = {
     "QWidget.move/adjustSize/raise_": lambda q: (q["label"].move(1, 1), q["label"].adjustSize(), q["label"].raise_()),
     "QWidget.setFixedWidth": lambda q: q["label"].setFixedWidth(300),
     "QImage.fill": lambda q: q["frame"].fill(QColor("gray")),
+    "QTreeWidgetItem.setData/setFirstColumnSpanned": lambda q: _item_data(q["tree"]),
+    "QTimer.start/stop": lambda q: (q["timer"].start(1000), q["timer"].stop()),
+    "QWidget.show/hide": lambda q: (q["label"].show(), q["label"].hide()),
+    "QWidget.setFocus": lambda q: q["edit"].setFocus(),
+    "Signal.emit": lambda q: q["emitter"].text_changed.emit("Đã nhận mã QR"),
 }
+
+
+class _Emitter(QObject):
+    text_changed = Signal(str)
+
+
+def _item_data(tree: QTreeWidget) -> None:
+    item = tree.topLevelItem(0) or QTreeWidgetItem(tree)
+    item.setData(3, Qt.ItemDataRole.ToolTipRole, "value")
+    item.setFirstColumnSpanned(False)
 
 
 def _item_texts(tree: QTreeWidget) -> None:
@@ -165,11 +194,12 @@ def _item_texts(tree: QTreeWidget) -> None:
 @pytest.mark.parametrize("name", sorted(PAINT_CALLS) + sorted(SCREEN_CALLS))
 def test_qt_call_keeps_references_to_none(qt, name):
     call = PAINT_CALLS.get(name) or SCREEN_CALLS[name]
-    lost = none_refs_lost(lambda: call(qt))
-    assert lost <= TOLERANCE, (
-        f"{name} lost {lost} references to None in {CALLS} calls (PySide6 {PYSIDE_VERSION}, Python "
+    lost = refs_lost(lambda: call(qt))
+    leaking = {k: v for k, v in lost.items() if v > TOLERANCE}
+    assert not leaking, (
+        f"{name} lost references in {CALLS} calls: {leaking} (PySide6 {PYSIDE_VERSION}, Python "
         f"{sys.version.split()[0]}): this binding leaks; on Python < 3.12 the window will abort with "
-        f"'none_dealloc'. Exclude this PySide6 version in pyproject.toml.")
+        f"'none_dealloc' or 'bool_dealloc'. Exclude this PySide6 version in pyproject.toml.")
 
 
 def test_a_whole_scan_frame_keeps_references_to_none(qt):
@@ -182,8 +212,8 @@ def test_a_whole_scan_frame_keeps_references_to_none(qt):
     view.set_polygons([((5, 5), (40, 5), (40, 40), (5, 40))])
     view.message = "Đang mở camera…"
     target = QImage(360, 480, QImage.Format.Format_ARGB32)
-    lost = none_refs_lost(lambda: view.render(target), n=300)
-    assert lost <= TOLERANCE, f"painting a scan frame lost {lost} references to None in 300 frames"
+    lost = refs_lost(lambda: view.render(target), n=300)
+    assert max(lost.values()) <= TOLERANCE, f"painting a scan frame lost references in 300 frames: {lost}"
 
 
 def test_the_measurement_sees_a_leak():
