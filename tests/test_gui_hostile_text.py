@@ -281,11 +281,15 @@ def pay_through(qtbot, window, note: str) -> None:
     click(qtbot, window, "NewPaymentButton")
     qtbot.waitUntil(lambda: window.home.isVisible())
     assert_all_plain(window)
-    history = window.findChild(QAbstractButton, "HistoryButton")
-    if history is not None and history.isVisible():
-        click(qtbot, window, "HistoryButton")
-        qtbot.waitUntil(lambda: window.history.isVisible())
-        assert_all_plain(window)
+    click(qtbot, window, "HistoryButton")  # the payee's name is in the history now
+    qtbot.waitUntil(lambda: window.history.isVisible())
+    assert_all_plain(window)
+    click_back(qtbot, window)
+    qtbot.waitUntil(lambda: window.home.isVisible())
+    click(qtbot, window, "SettingsButton")  # saving the settings shows a toast
+    click(qtbot, window, "SaveSettingsButton")
+    qtbot.waitUntil(lambda: visible_named(window, "Toast", QLabel) is not None)
+    assert_all_plain(window)
 
 
 @pytest.mark.parametrize("name", ["rich-name-img-purpose", "escape-sequences", "bidi-and-zero-width",
