@@ -244,3 +244,16 @@ def test_a_vietqr_payee_has_one_name_and_the_signed_account_is_the_one_shown(qtb
     qtbot.waitUntil(lambda: any(r.isVisibleTo(window) for r in window.home.recent_card.findChildren(QPushButton)))
     rows = [r for r in window.home.recent_card.findChildren(QPushButton, "HistoryRow") if r.isVisibleTo(window)]
     assert [r.findChildren(QLabel)[0].text() for r in rows] == ["Vietcombank •••• 8888"]
+
+
+def test_paste_from_home_is_not_overtaken_by_the_camera_and_back_returns_home(qtbot, window):
+    payload = vietqr_payload("970415", "113366668888", amount=30_000, purpose="Dan tu bo nho tam")
+    QApplication.clipboard().setText(payload)
+    with qtbot.waitSignal(window.scan.scanned, timeout=10_000) as got:
+        click(qtbot, window.home.paste_button)
+    assert got.args[0].text == payload
+    assert window.current == "payee"
+    assert window.payee.rows["purpose"].value.text() == "Dan tu bo nho tam"
+    assert not window.scan_adapter.running  # the demo camera (which always sees its bill) never ran
+    click(qtbot, window.payee.top.back)
+    assert window.current == "home"

@@ -175,6 +175,7 @@ class MainWindow(QMainWindow):
 
         self.home.scan_requested.connect(lambda: self.go("scan"))
         self.home.pick_image_requested.connect(self.pick_image)
+        self.home.paste_requested.connect(self.paste_from_home)
         self.home.history_requested.connect(lambda: self.go("history"))
         self.home.settings_requested.connect(lambda: self.go("settings"))
         self.home.entry_opened.connect(self.open_entry)
@@ -282,6 +283,13 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getOpenFileName(self, self.ctx.t("scan.pick_title"), "", self.ctx.t("scan.image_filter"))
         if path:
             self.open_image(path)
+
+    def paste_from_home(self) -> None:
+        """Dán on Home: the clipboard is read on the scan screen with no camera running, so a camera
+        that sees a code at once cannot take the place of what was pasted."""
+        self.scan.still_only = True
+        self.go("scan")
+        self.scan.paste_from_clipboard()
 
     def open_image(self, path: str) -> None:
         """Decode an image file (worker thread) on the scan screen; the camera is not started."""

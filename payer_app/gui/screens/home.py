@@ -19,6 +19,7 @@ class HomeScreen(QWidget):
     entry_opened = Signal(object)  # a recent payment (payments.history.HistoryEntry) was clicked
     scan_requested = Signal()
     pick_image_requested = Signal()
+    paste_requested = Signal()
     history_requested = Signal()
     settings_requested = Signal()
 
@@ -54,12 +55,14 @@ class HomeScreen(QWidget):
         tiles = QGridLayout()
         tiles.setSpacing(10)
         self.pick_button = button("", "tile", "PickImageButton")
+        self.paste_button = button("", "tile", "HomePasteButton")  # paste without a camera in the way
+        self.paste_button.clicked.connect(self.paste_requested)
         self.history_button = button("", "tile", "HistoryButton")
         self.settings_button = button("", "tile", "SettingsButton")
         self.pick_button.clicked.connect(self.pick_image_requested)
         self.history_button.clicked.connect(self.history_requested)
         self.settings_button.clicked.connect(self.settings_requested)
-        for i, b in enumerate((self.pick_button, self.history_button, self.settings_button)):
+        for i, b in enumerate((self.pick_button, self.paste_button, self.history_button, self.settings_button)):
             b.setMinimumHeight(74)
             tiles.addWidget(b, 0, i)
         body.addLayout(tiles)
@@ -76,6 +79,7 @@ class HomeScreen(QWidget):
         self._entries: list[HistoryEntry] = []
         self.settings_button.setVisible(not ctx.kiosk)
         self.pick_button.setVisible(not ctx.kiosk)  # a booth shows no file dialogs
+        self.paste_button.setVisible(not ctx.kiosk)
         self.default_button = self.scan_button
         self.retranslate()
 
@@ -89,6 +93,7 @@ class HomeScreen(QWidget):
         self.kiosk_banner.setText(t("home.kiosk_banner"))
         self.scan_button.setText("⌗  " + t("home.scan"))
         self.pick_button.setText("🖼\n" + t("home.pick_image"))
+        self.paste_button.setText("📋\n" + t("home.paste"))
         self.history_button.setText("🕘\n" + t("home.history"))
         self.settings_button.setText("⚙\n" + t("home.settings"))
         self.recent_title.setText(t("home.recent"))
