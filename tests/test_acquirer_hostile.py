@@ -321,3 +321,23 @@ def test_mutations_over_real_http_never_get_a_5xx(server, data, flip):
     for content in (token.encode(), bytes(raw)):
         response = httpx.post(f"{server.url}/v1/payments", content=content, headers=JOSE, timeout=10)
         assert response.status_code < 500 and isinstance(response.json(), dict)
+
+
+def test_anything_unexpected_is_a_clean_json_answer_not_a_500(server, monkeypatch):
+    import sqlite3
+
+    acquirer = server.server.config.app.state.acquirer
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug nobody foresaw")
+
+    def full_disk(*args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(acquirer, "submit", broken)
+    response = post(server.url, b"a.b.c")
+    assert response.status_code == 400 and response.json()["error"] == "bad-request"
+    assert "nobody foresaw" not in response.text and "Traceback" not in response.text
+    monkeypatch.setattr(acquirer, "submit", full_disk)
+    response = post(server.url, b"a.b.c")
+    assert response.status_code == 503 and response.json()["error"] == "unavailable"
