@@ -1,8 +1,8 @@
 """What the hostile inputs of issue 9 cost: peak memory and time of the real ``payer-app``.
 
 Makes each input (tests/hostile_files.py), runs the command with no memory limit, and prints the
-exit code, the kernel's peak resident memory (wait4 rusage), CPU and wall time, and the first line
-of the message. Also runs a plain scan of a small bill picture for comparison.
+exit code, the command's own peak resident memory (wait4 rusage, through the small launcher of
+``hostile_files.run_measured``), CPU and wall time, and the line that says what happened. Also runs a plain scan of a small bill picture for comparison.
 
 Run: .venv/bin/python bench/hostile_input_bench.py
 """
@@ -12,37 +12,21 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.hostile_files import jpeg_bomb, png_bomb, sparse_file, video_bomb  # noqa: E402
+from tests.hostile_files import jpeg_bomb, png_bomb, run_measured, sparse_file, video_bomb  # noqa: E402
 from tests.test_scan_media import EVN_PAYLOAD, qr_array, write_image  # noqa: E402
 
 
 def measure(args: list[str], cwd: Path, stdin_path: Path | None = None) -> tuple[int, float, float, float, str]:
-    out, err = cwd / "bench.out", cwd / "bench.err"
-    started = time.monotonic()
-    pid = os.fork()
-    if pid == 0:  # child: redirect and exec the real command
-        try:
-            os.chdir(cwd)
-            fd_in = os.open(stdin_path or os.devnull, os.O_RDONLY)
-            os.dup2(fd_in, 0)
-            os.dup2(os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), 1)
-            os.dup2(os.open(err, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), 2)
-            os.execv(sys.executable, [sys.executable, "-m", "payer_app", *args])
-        finally:
-            os._exit(127)
-    _, status, usage = os.wait4(pid, 0)
-    wall = time.monotonic() - started
-    text = (out.read_bytes() + err.read_bytes()).decode("utf-8", "replace")
+    run = run_measured(args, cwd, stdin_path, timeout=600)
+    text = (run.stdout + run.stderr).decode("utf-8", "replace")
     message = next((line for line in text.splitlines() if "refused" in line or "longer than" in line
                     or "not read" in line or "zbar" in line), text.strip().splitlines()[-1] if text.strip() else "")
-    return (os.waitstatus_to_exitcode(status), usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, wall,
-            message.strip()[:110])
+    return run.returncode, run.peak_rss_mb, run.cpu_s, run.wall_s, message.strip()[:110]
 
 
 def main() -> int:

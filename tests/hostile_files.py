@@ -6,13 +6,21 @@
 * ``sparse_file``: a 6 GB file that takes no disk space (``truncate``);
 * ``video_bomb``: an MJPG .avi whose headers and frames declare 12000x12000 pixels (under FFmpeg's
   own 268-megapixel refusal, so it is our cap that must stop it).
+
+``run_measured`` runs ``payer-app`` and measures its own peak memory and CPU time.
 """
 
 from __future__ import annotations
 
 import io
+import os
+import signal
 import struct
+import subprocess
+import sys
+import time
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -86,3 +94,79 @@ def video_bomb(path: Path, side: int = 12000) -> Path:
     struct.pack_into("<ii", data, strf + 8 + 4, side, side)  # BITMAPINFOHEADER biWidth, biHeight
     path.write_bytes(bytes(data))
     return path
+
+
+# ---------------------------------------------------------------------------------------------
+# Running a command and measuring it
+
+# The command runs as the grandchild of a small launcher (python -S, about 10 MB): a process's
+# peak-RSS record (ru_maxrss) starts from the resident size of the process it was forked from, and
+# survives exec, so a child forked straight from a pytest process of 300 MB would report 300 MB
+# before running a line. The launcher applies the address-space limit, forks, execs the command,
+# and writes the grandchild's exit status, peak RSS and CPU time from wait4.
+_LAUNCHER = r"""
+import os, sys, resource
+cap, out, err, inp, res = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+argv = sys.argv[6:]
+if cap:
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+pid = os.fork()
+if pid == 0:
+    try:
+        os.dup2(os.open(inp, os.O_RDONLY), 0)
+        os.dup2(os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 1)
+        os.dup2(os.open(err, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 2)
+        os.execv(argv[0], argv)
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+with open(res, "w") as f:
+    f.write("%d %d %.3f\n" % (os.waitstatus_to_exitcode(status), usage.ru_maxrss, usage.ru_utime + usage.ru_stime))
+"""
+
+
+@dataclass
+class Measured:
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+    peak_rss_mb: float  # the command's own peak resident memory (kernel rusage)
+    cpu_s: float  # user + system CPU time of the command
+    wall_s: float
+
+    @property
+    def out(self) -> str:
+        return self.stdout.decode("utf-8")  # strict: the output must be valid UTF-8
+
+    @property
+    def err(self) -> str:
+        return self.stderr.decode("utf-8")
+
+
+class StillRunning(Exception):
+    pass
+
+
+def run_measured(args: list[str], cwd: Path, stdin_path: Path | None = None, address_space: int = 0,
+                 timeout: float = 60.0) -> Measured:
+    """``python -m payer_app ARGS`` in ``cwd``, measured (see above). ``address_space`` bytes of
+    RLIMIT_AS (0: none). Raises StillRunning (after killing it) past ``timeout`` seconds."""
+    files = {k: cwd / f".measured.{k}" for k in ("out", "err", "res")}
+    files["res"].unlink(missing_ok=True)
+    command = [sys.executable, "-m", "payer_app", *args]
+    started = time.monotonic()
+    launcher = subprocess.Popen(
+        [sys.executable, "-S", "-c", _LAUNCHER, str(address_space), str(files["out"]), str(files["err"]),
+         str(stdin_path or os.devnull), str(files["res"]), *command],
+        cwd=cwd, start_new_session=True,
+    )
+    try:
+        launcher.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(launcher.pid, signal.SIGKILL)
+        launcher.wait()
+        raise StillRunning(f"payer-app {args} still running after {timeout} s") from None
+    wall = time.monotonic() - started
+    code, maxrss_kb, cpu = files["res"].read_text().split()
+    return Measured(int(code), files["out"].read_bytes(), files["err"].read_bytes(), int(maxrss_kb) / 1024,
+                    float(cpu), wall)

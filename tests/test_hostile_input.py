@@ -3,8 +3,9 @@ here, run through the real ``payer-app`` in a subprocess under a memory cap.
 
 How memory is held: ``RLIMIT_AS`` of 1 GiB (a plain ``payer-app scan`` of a small picture maps
 about 615 MB of address space, shared libraries and thread stacks included, so a 300 MB address
-space cannot even load OpenCV; 1 GiB is half of what one bomb needs), and the child's peak resident
-memory, measured by the kernel (``wait4`` rusage), must stay under 300 MB. Time: under 5 s of CPU
+space cannot even load OpenCV; 1 GiB is half of what one bomb needs), and the command's own peak
+resident memory, measured by the kernel (``wait4`` rusage, see ``hostile_files.run_measured``),
+must stay under 300 MB. Time: under 5 s of CPU
 (user + system, from the same rusage; load on the machine does not count against it) and a wall
 clock timeout as a backstop. Every run must exit with the expected code, name the problem and the
 file in one line, and print no traceback.
@@ -14,19 +15,21 @@ from __future__ import annotations
 
 import json
 import os
-import resource
-import signal
-import subprocess
-import sys
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from payer_app.core.builder import build_payload
 from payer_app.core.payload import MAX_INPUT_CHARS
-from tests.hostile_files import jpeg_bomb, png_bomb, sparse_file, video_bomb
+from tests.hostile_files import (
+    Measured,
+    StillRunning,
+    jpeg_bomb,
+    png_bomb,
+    run_measured,
+    sparse_file,
+    video_bomb,
+)
 from tests.test_scan_media import EVN_PAYLOAD, qr_array, write_image
 
 ADDRESS_SPACE_CAP = 1024 * 1024 * 1024
@@ -38,56 +41,15 @@ ESC_VALID = "\x1b[32mVALID: paid in full\x1b[0m"
 RLO = "\u202e"
 
 
-@dataclass
-class Run:
-    returncode: int
-    stdout: bytes
-    stderr: bytes
-    peak_rss_mb: float
-    cpu_s: float
-    wall_s: float
-
-    @property
-    def out(self) -> str:
-        return self.stdout.decode("utf-8")  # strict: the output must be valid UTF-8
-
-    @property
-    def err(self) -> str:
-        return self.stderr.decode("utf-8")
+def run_capped(args: list, tmp_path: Path, stdin_path: Path | None = None) -> Measured:
+    """``payer-app ARGS`` under the address-space cap; its own peak RSS and CPU time."""
+    try:
+        return run_measured(args, tmp_path, stdin_path, address_space=ADDRESS_SPACE_CAP, timeout=WALL_TIMEOUT_S)
+    except StillRunning as exc:
+        pytest.fail(str(exc))
 
 
-def _limit_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_CAP, ADDRESS_SPACE_CAP))
-
-
-def run_capped(args: list, tmp_path: Path, stdin_path: Path | None = None) -> Run:
-    """``payer-app ARGS`` under the memory cap; its peak RSS and CPU time from wait4."""
-    out_path, err_path = tmp_path / "run.out", tmp_path / "run.err"
-    stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
-    with open(out_path, "wb") as out, open(err_path, "wb") as err:
-        started = time.monotonic()
-        proc = subprocess.Popen([sys.executable, "-m", "payer_app", *args], stdin=stdin, stdout=out,
-                                stderr=err, preexec_fn=_limit_memory, cwd=tmp_path)
-        try:
-            while True:
-                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-                if pid:
-                    break
-                if time.monotonic() - started > WALL_TIMEOUT_S:
-                    os.kill(proc.pid, signal.SIGKILL)
-                    pid, status, usage = os.wait4(proc.pid, 0)
-                    proc.returncode = -9
-                    pytest.fail(f"payer-app {args} still running after {WALL_TIMEOUT_S} s")
-                time.sleep(0.02)
-        finally:
-            if stdin_path:
-                stdin.close()
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    return Run(proc.returncode, out_path.read_bytes(), err_path.read_bytes(), usage.ru_maxrss / 1024,
-               usage.ru_utime + usage.ru_stime, time.monotonic() - started)
-
-
-def assert_clean(run: Run, code: int) -> None:
+def assert_clean(run: Measured, code: int) -> None:
     """Exit code as expected, within memory and CPU, valid UTF-8, no traceback, no raw escapes."""
     detail = f"rc={run.returncode} rss={run.peak_rss_mb:.0f} MB cpu={run.cpu_s:.2f} s\n{run.stdout[-800:]!r}\n{run.stderr[-1500:]!r}"
     assert run.returncode == code, detail
@@ -114,6 +76,7 @@ def test_a_plain_scan_and_parse_fit_under_the_cap(tmp_path):
     run = run_capped(["scan", str(good)], tmp_path)
     assert_clean(run, 0)
     assert "PD00000000000" in run.out
+    assert run.peak_rss_mb > 30  # the measure is the command's own: Python, NumPy and OpenCV loaded
     run = run_capped(["parse", EVN_PAYLOAD], tmp_path)
     assert_clean(run, 0)
 
