@@ -1,5 +1,6 @@
-"""What every step of a payment shows the same way: the Cancel (Hủy) button in the top bar and the
-translated text of a core ``Problem`` (why a QR or an amount cannot be paid)."""
+"""What every step of a payment shows the same way: the Cancel (Hủy) button in the top bar, the
+translated text of a core ``Problem`` (why a QR or an amount cannot be paid) and the card of
+caption/value rows (Review, Result, a history entry) with one divider between shown rows."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from PySide6.QtWidgets import QToolButton
 
 from payer_app.core.amounts import format_vnd
 from payer_app.core.payability import Problem
+from payer_app.gui.components import Card, InfoRow, divider
 from payer_app.gui.context import AppContext
 
 CANCEL_WIDTH = 72
@@ -31,3 +33,27 @@ def problem_text(ctx: AppContext, problem: Problem) -> str:
     if key in ctx.language.catalogue:
         return ctx.t(key, **{name: format_vnd(value) for name, value in problem.values.items()})
     return ctx.language.pick(problem.message_vi, problem.message) or problem.code
+
+
+class DetailCard(Card):
+    """Rows ``keys`` (InfoRow each, hidden while empty); ``tidy()`` after filling them shows one
+    divider between two shown rows, never two in a row nor one at the top."""
+
+    def __init__(self, keys: tuple[str, ...], spacing: int = 8):
+        super().__init__(spacing=spacing)
+        self.rows = {key: InfoRow() for key in keys}
+        self.dividers = {}
+        for i, (key, row) in enumerate(self.rows.items()):
+            if i:
+                self.dividers[key] = divider()
+                self.body.addWidget(self.dividers[key])
+            self.body.addWidget(row)
+
+    def clear(self) -> None:
+        for row in self.rows.values():
+            row.set("", None)
+
+    def tidy(self) -> None:
+        shown = [key for key, row in self.rows.items() if not row.isHidden()]
+        for key, line in self.dividers.items():
+            line.setVisible(key in shown and key != shown[0])

@@ -11,8 +11,9 @@ from PySide6.QtWidgets import QDialog, QHBoxLayout, QPlainTextEdit, QVBoxLayout
 
 from payer_app.core.amounts import format_vnd
 from payer_app.core.signing import decode_unverified
-from payer_app.gui.components import Card, InfoRow, Screen, button, divider, plain_label, set_role
+from payer_app.gui.components import Card, Screen, button, plain_label, set_role
 from payer_app.gui.context import AppContext
+from payer_app.gui.flow_controls import DetailCard
 from payer_app.gui.screens.home import entry_payee
 from payer_app.gui.screens.result import local_time
 from payer_app.payments.history import HistoryEntry
@@ -34,15 +35,9 @@ class EntryScreen(Screen):
         head.body.addWidget(self.status)
         head.body.addWidget(self.amount)
         self.body.addWidget(head)
-        details = Card(spacing=8)
-        self.rows = {k: InfoRow() for k in ("to", "bank", "account", "customer_code", "note", "time", "request_id",
-                                            "acquirer", "answer", "reference", "attempts", "message")}
-        self.dividers = {}
-        for i, (key, row) in enumerate(self.rows.items()):
-            if i:
-                self.dividers[key] = divider()
-                details.body.addWidget(self.dividers[key])
-            details.body.addWidget(row)
+        details = DetailCard(("to", "bank", "account", "customer_code", "note", "time", "request_id",
+                                            "acquirer", "answer", "reference", "attempts", "message"), spacing=8)
+        self.rows, self.details = details.rows, details
         self.body.addWidget(details)
         self.status_line = plain_label("", "ok")
         self.body.addWidget(self.status_line)
@@ -104,9 +99,7 @@ class EntryScreen(Screen):
         self.rows["attempts"].set(t("entry.attempts"), str(e.attempts))
         self.rows["message"].set(t("result.reason"), None if e.status == "approved" else
                                  (t("result.pending_reason") if e.status == "pending" else e.message))
-        shown_rows = [k for k, row in self.rows.items() if not row.isHidden()]
-        for key, line in self.dividers.items():
-            line.setVisible(key in shown_rows and key != shown_rows[0])
+        self.details.tidy()
 
     def copy_request(self) -> None:
         if self.entry is not None:

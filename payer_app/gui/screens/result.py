@@ -12,10 +12,10 @@ from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QPlainTextEdit, QVBo
 
 from payer_app.core.amounts import format_vnd
 from payer_app.core.payee_display import payee_display_from_request
-from payer_app.gui.components import Card, InfoRow, Screen, button, divider, plain_label, set_role
+from payer_app.gui.components import Card, Screen, button, plain_label, set_role
 from payer_app.gui.context import AppContext
 from payer_app.gui.plain_text import shown
-from payer_app.gui.flow_controls import problem_text
+from payer_app.gui.flow_controls import DetailCard, problem_text
 from payer_app.core.payability import Problem
 
 EXPORT_FOLDER = "exports"  # kiosk: the one folder a booth writes to (inside the data folder)
@@ -76,15 +76,9 @@ class ResultScreen(Screen):
         receipt_col.setSpacing(12)
         receipt_col.addWidget(head)
         self.body.addWidget(self.receipt)
-        details = Card(spacing=8)
-        self.rows = {k: InfoRow() for k in ("to", "bank", "account", "note", "time", "request_id", "acquirer",
-                                            "reference", "message")}
-        self.dividers = {}
-        for i, (key, row) in enumerate(self.rows.items()):
-            if i:
-                self.dividers[key] = divider()
-                details.body.addWidget(self.dividers[key])
-            details.body.addWidget(row)
+        details = DetailCard(("to", "bank", "account", "note", "time", "request_id", "acquirer",
+                                            "reference", "message"), spacing=8)
+        self.rows, self.details = details.rows, details
         receipt_col.addWidget(details)
         self.status_line = plain_label("", "ok")
         self.status_line.setObjectName("ResultStatusLine")
@@ -146,8 +140,7 @@ class ResultScreen(Screen):
             b.setVisible(has_request)  # only buttons that work are shown
         if flow.outcome is None and flow.error is None:
             return
-        for row in self.rows.values():
-            row.set("", None)
+        self.details.clear()
         if flow.outcome is not None:
             outcome = flow.outcome
             request = outcome.request
@@ -171,9 +164,7 @@ class ResultScreen(Screen):
             key = "failed"
             self.amount.setText(format_vnd(flow.amount) if flow.amount else "")
             self.rows["message"].set(t("result.reason"), problem_text(self.ctx, Problem(code, message, message_vi)))
-        shown_rows = [k for k, row in self.rows.items() if not row.isHidden()]
-        for k, line in self.dividers.items():
-            line.setVisible(k in shown_rows and k != shown_rows[0])
+        self.details.tidy()
         self.title.setText(t(f"result.{key}"))
         self.icon.setText("✓" if key == "approved" else "…" if key == "pending" else "✕")
         good = key in GOOD

@@ -11,9 +11,9 @@ from payer_app.core.amount_words import amount_in_words
 from payer_app.core.amounts import format_vnd
 from payer_app.core.payee_display import mask_account, payee_display_from_request
 from payer_app.core.request import PaymentRequest, RequestError
-from payer_app.gui.components import Card, InfoRow, Screen, button, divider, plain_label
+from payer_app.gui.components import Card, Screen, button, plain_label
 from payer_app.gui.context import AppContext
-from payer_app.gui.flow_controls import add_cancel
+from payer_app.gui.flow_controls import DetailCard, add_cancel
 
 
 class ReviewScreen(Screen):
@@ -34,15 +34,9 @@ class ReviewScreen(Screen):
         for w in (self.amount_caption, self.amount, self.words):
             top.body.addWidget(w)
         self.body.addWidget(top)
-        details = Card(spacing=10)
-        self.rows = {k: InfoRow() for k in ("to", "bank", "account", "customer_code", "purpose", "note", "fee",
-                                            "from")}
-        self.dividers = {}
-        for i, (key, row) in enumerate(self.rows.items()):
-            if i:
-                self.dividers[key] = divider()
-                details.body.addWidget(self.dividers[key])
-            details.body.addWidget(row)
+        details = DetailCard(("to", "bank", "account", "customer_code", "purpose", "note", "fee",
+                                            "from"), spacing=10)
+        self.rows, self.details = details.rows, details
         self.body.addWidget(details)
         self.problem_line = plain_label("", "error")
         self.problem_line.setObjectName("ReviewProblem")
@@ -96,6 +90,4 @@ class ReviewScreen(Screen):
         self.rows["fee"].set(t("review.fee"), t("review.free"))
         # the account that is signed, masked the same way everywhere
         self.rows["from"].set(t("review.from"), t("review.payer_account", account=mask_account(request.payer.account)))
-        shown_rows = [k for k, row in self.rows.items() if not row.isHidden()]
-        for key, line in self.dividers.items():
-            line.setVisible(key in shown_rows and key != shown_rows[0])
+        self.details.tidy()
