@@ -202,6 +202,10 @@ class CameraSource(FrameSource):
         if not ok or image is None:
             self._release()
             raise SourceError(f"{_name(self.spec)}: camera stopped delivering frames ({detail}); was it unplugged?")
+        problem = pixel_cap_problem(image.shape[1], image.shape[0])
+        if problem:  # no webcam delivers this much; something is wrong with the device
+            self._release()
+            raise SourceError(f"{_name(self.spec)}: camera refused: a frame of {problem}")
         now = time.monotonic()
         frame = Frame(image, self._index, (now - self._t0) * 1000.0, now)
         self._index += 1
