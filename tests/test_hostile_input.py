@@ -102,6 +102,14 @@ def test_parse_of_10_mb_of_zeros_from_stdin_is_refused_unread(tmp_path, as_json)
         assert run.out.startswith(f"Payload (more than {MAX_INPUT_CHARS} characters")
 
 
+def test_pay_of_10_mb_from_stdin_is_refused_unread(tmp_path):
+    zeros = tmp_path / "zeros.txt"
+    zeros.write_bytes(b"0" * 10_000_000)
+    run = run_capped(["pay", "--amount", "1000", "-"], tmp_path, stdin_path=zeros)
+    assert_clean(run, 1)
+    assert f"longer than {MAX_INPUT_CHARS} characters" in one_line_with(run.err, "not paid (invalid-qr)")
+
+
 def test_parse_of_a_long_argument_is_refused_in_vietnamese_too(tmp_path):
     run = run_capped(["parse", "--lang", "vi", "0" * 100_000], tmp_path)
     assert_clean(run, 1)
