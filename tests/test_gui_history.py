@@ -15,22 +15,16 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QPlainTextEdit, QPushButton
 
 from payer_app.core.builder import evn_bill_payload, vietqr_payload
-from payer_app.gui.app import create_window, ensure_application
+from tests.gui_helpers import click, close_windows, open_window
 
 EVN_CODE = "PD01000123456"
 
 
 @pytest.fixture
 def window(qtbot, payer_home):
-    ensure_application()
-    w = create_window(camera="demo", kiosk=False, lang="vi")
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    w.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=3_000)
+    w = open_window(qtbot, camera="demo", kiosk=False, lang="vi")
     yield w
-    w.scan.stop()
+    close_windows([w])
 
 
 @pytest.fixture
@@ -46,10 +40,6 @@ def save_dialog(monkeypatch):
         return asked
 
     return answer
-
-
-def click(qtbot, widget) -> None:
-    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
 
 
 def pay(qtbot, window, payload: str, amount: int, note: str = ""):

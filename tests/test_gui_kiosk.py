@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QPlainTextEdit
 from payer_app.core.builder import evn_bill_payload
 from payer_app.core.keystore import KeyStore
 from payer_app.core.signing import verify_request
-from payer_app.gui.app import create_window, ensure_application
+from tests.gui_helpers import click, close_windows, open_window
 from payer_app.gui.settings import Settings, save_settings
 
 EVN_CODE = "PE09000123456"
@@ -24,23 +24,11 @@ def kiosk(qtbot, payer_home):
 
     def make(**settings):
         save_settings(Settings(**settings))
-        ensure_application()
-        w = create_window(camera="demo", kiosk=True, lang="vi")
-        qtbot.addWidget(w)
-        w.present()
-        qtbot.waitExposed(w)
-        w.activateWindow()
-        qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=3_000)
-        made.append(w)
-        return w
+        made.append(open_window(qtbot, camera="demo", kiosk=True, lang="vi"))
+        return made[-1]
 
     yield make
-    for w in made:
-        w.scan.stop()
-
-
-def click(qtbot, widget) -> None:
-    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+    close_windows(made)
 
 
 def pay(qtbot, window, amount: int = 120_000):

@@ -15,7 +15,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton
 
 from payer_app.core.builder import evn_bill_payload, vietqr_payload
-from payer_app.gui.app import create_window, ensure_application
+from tests.gui_helpers import click, close_windows, open_window
 from tests.test_gui_kiosk_scan import qr_frame
 
 EVN_CODE = "PD01000123456"
@@ -24,19 +24,9 @@ PAY_TIMEOUT_MS = 20_000
 
 @pytest.fixture
 def window(qtbot, payer_home):
-    ensure_application()
-    w = create_window(camera="demo", kiosk=False, lang="vi")
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    w.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=3_000)
+    w = open_window(qtbot, camera="demo", kiosk=False, lang="vi")
     yield w
-    w.scan.stop()
-
-
-def click(qtbot, widget) -> None:
-    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+    close_windows([w])
 
 
 def key(qtbot, key) -> None:

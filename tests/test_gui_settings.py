@@ -15,7 +15,7 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from payer_app.gui.app import create_window, ensure_application
+from tests.gui_helpers import close_windows, open_window
 from payer_app.gui.settings import Settings, save_settings, settings_path
 
 
@@ -24,19 +24,11 @@ def make_window(qtbot, payer_home):
     made = []
 
     def make(**kwargs):
-        ensure_application()
-        w = create_window(**kwargs)
-        qtbot.addWidget(w)
-        w.show()
-        qtbot.waitExposed(w)
-        w.activateWindow()
-        qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=3_000)
-        made.append(w)
-        return w
+        made.append(open_window(qtbot, **kwargs))
+        return made[-1]
 
     yield make
-    for w in made:
-        w.scan.stop()
+    close_windows(made)
 
 
 def wheel(widget, notches: int) -> None:
