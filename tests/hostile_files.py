@@ -3,6 +3,7 @@
 * ``jpeg_bomb``: a few hundred bytes of real JPEG whose frame header declares 30000x30000 pixels;
 * ``png_bomb``: a complete, valid 8-bit grey PNG of 30000x30000 pixels (875 kB: 900 MB of zeros
   deflated; built in a third of a second by repeating one fully flushed deflate block);
+* ``jpeg_scan_bomb``: a 218 kB progressive JPEG of 5,000 scans (CPU, not memory: 12.7 s to decode);
 * ``sparse_file``: a 6 GB file that takes no disk space (``truncate``);
 * ``video_bomb``: an MJPG .avi whose headers and frames declare 12000x12000 pixels (under FFmpeg's
   own 268-megapixel refusal, so it is our cap that must stop it).
@@ -46,6 +47,42 @@ def jpeg_bomb(path: Path, side: int = BOMB_SIDE) -> Path:
     data = bytearray(buf.getvalue())
     assert _patch_sof(data, side, side) == 1
     path.write_bytes(bytes(data))
+    return path
+
+
+def _jpeg_segments(data: bytes) -> list[tuple[int, int, int]]:
+    """(start, end, marker) of each segment after SOI; a scan's end includes its entropy data."""
+    segments, at = [], 2
+    while at < len(data):
+        marker = data[at + 1]
+        if marker == 0xD9:  # EOI
+            segments.append((at, at + 2, marker))
+            break
+        length = struct.unpack(">H", data[at + 2:at + 4])[0]
+        end = at + 2 + length
+        if marker == 0xDA:  # SOS: entropy data runs to the next marker that is not FF00 or RSTn
+            while True:
+                end = data.find(b"\xff", end)
+                if data[end + 1] == 0 or 0xD0 <= data[end + 1] <= 0xD7:
+                    end += 2
+                    continue
+                break
+        segments.append((at, end, marker))
+        at = end
+    return segments
+
+
+def jpeg_scan_bomb(path: Path, side: int = 4000, repeats: int = 5000) -> Path:
+    """A progressive JPEG of a flat grey ``side`` x ``side`` picture whose smallest scan (31 bytes)
+    is repeated ``repeats`` times: a 218 kB file that costs 12.7 s of CPU to decode (each scan is
+    a pass over the whole picture)."""
+    buf = io.BytesIO()
+    Image.new("L", (side, side), 128).save(buf, "JPEG", progressive=True, quality=80)
+    data = buf.getvalue()
+    segments = _jpeg_segments(data)
+    start, end, _ = min((s for s in segments if s[2] == 0xDA), key=lambda s: s[1] - s[0])
+    eoi = segments[-1][0]
+    path.write_bytes(data[:eoi] + data[start:end] * repeats + data[eoi:])
     return path
 
 

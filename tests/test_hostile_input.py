@@ -25,6 +25,7 @@ from tests.hostile_files import (
     Measured,
     StillRunning,
     jpeg_bomb,
+    jpeg_scan_bomb,
     png_bomb,
     run_measured,
     sparse_file,
@@ -236,6 +237,18 @@ def test_pixel_bombs_are_refused_from_the_header(tmp_path, bombs, kind, command)
     assert_clean(run, 1 if command == "scan" else 2)
     line = one_line_with(run.out + run.err, path.name, "900 megapixels")
     assert "image refused" in line and "67-megapixel limit" in line
+
+
+@pytest.mark.parametrize("command", ["scan", "pay"])
+def test_a_jpeg_of_thousands_of_scans_is_refused_before_decoding(tmp_path, command):
+    """Not from the issue, the same attack on CPU: 218 kB that cost 12.7 s of CPU to decode."""
+    path = jpeg_scan_bomb(tmp_path / "scans.jpg")
+    assert path.stat().st_size < 300_000
+    args = ["scan", str(path)] if command == "scan" else ["pay", "--amount", "1000", str(path)]
+    run = run_capped(args, tmp_path)
+    assert_clean(run, 1 if command == "scan" else 2)
+    line = one_line_with(run.out + run.err, "scans.jpg")
+    assert "image refused: a JPEG with 5006 scans" in line and "the limit is 100" in line
 
 
 @pytest.mark.parametrize("command", ["scan", "pay"])

@@ -98,3 +98,11 @@ def test_a_video_whose_name_is_not_utf8(tmp_path):
 def test_ordinary_pictures_still_scan(tmp_path):
     path = write_image(tmp_path / "bill.jpg", qr_array(EVN_PAYLOAD, scale=6))
     assert [d.text for d in decode_image_file(path)] == [EVN_PAYLOAD]
+
+
+def test_an_ordinary_progressive_jpeg_still_scans(tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "progressive.jpg"
+    Image.fromarray(qr_array(EVN_PAYLOAD, scale=6)).save(path, "JPEG", progressive=True, quality=90)
+    assert [d.text for d in decode_image_file(path)] == [EVN_PAYLOAD]

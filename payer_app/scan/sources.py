@@ -30,6 +30,7 @@ from payer_app.core.display_text import visible
 from payer_app.scan.limits import (
     MAX_IMAGE_FILE_BYTES,
     MAX_IMAGE_PIXELS,
+    MAX_JPEG_SCANS,
     file_size_text,
     megapixels,
     pixel_cap_problem,
@@ -458,6 +459,11 @@ def read_image_file(path: str | os.PathLike) -> np.ndarray:
             raise SourceError(f"{name}: cannot read: {visible(exc.strerror or exc)}") from None
     if len(data) > MAX_IMAGE_FILE_BYTES:  # it grew after the size check
         raise SourceError(f"{name}: the file is over the {file_size_text(MAX_IMAGE_FILE_BYTES)} limit for an image")
+    if data[:2] == b"\xff\xd8":  # JPEG: 0xFF 0xDA only starts a scan (entropy data stuffs 0xFF as FF 00)
+        scans = data.count(b"\xff\xda")
+        if scans > MAX_JPEG_SCANS:
+            raise SourceError(f"{name}: image refused: a JPEG with {scans} scans (a photo has about ten; "
+                              f"the limit is {MAX_JPEG_SCANS})")
     try:
         image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
         if image is None and known:
