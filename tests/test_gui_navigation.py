@@ -12,7 +12,7 @@ import cv2
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QLabel, QPushButton
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QScrollArea
 
 from payer_app.core.builder import evn_bill_payload, vietqr_payload
 from tests.gui_helpers import click, close_windows, open_window
@@ -247,3 +247,22 @@ def test_paste_from_home_is_not_overtaken_by_the_camera_and_back_returns_home(qt
     assert not window.scan_adapter.running  # the demo camera (which always sees its bill) never ran
     click(qtbot, window.payee.top.back)
     assert window.current == "home"
+
+
+def test_keyboard_focus_is_drawn_on_the_back_button_and_buttons(qtbot, window):
+    to_review(qtbot, window, evn_bill_payload(EVN_CODE))
+    for widget in (window.review.top.back, window.review.cancel_button, window.review.confirm_button):
+        window.review.amount_caption.setFocus()
+        qtbot.waitUntil(lambda: not widget.hasFocus())
+        plain = widget.grab().toImage()
+        widget.setFocus(Qt.FocusReason.TabFocusReason)
+        qtbot.waitUntil(widget.hasFocus)
+        assert widget.grab().toImage() != plain, widget.objectName()  # a visible focus ring
+    # Shift+Tab from Confirm walks back up the screen: the details (scrollable), Cancel, Back
+    window.review.confirm_button.setFocus(Qt.FocusReason.TabFocusReason)
+    seen = []
+    for _ in range(3):
+        key(qtbot, Qt.Key.Key_Backtab)
+        seen.append(QApplication.focusWidget())
+    assert isinstance(seen[0], QScrollArea)
+    assert seen[1:] == [window.review.cancel_button, window.review.top.back]
