@@ -17,7 +17,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.hostile_files import jpeg_bomb, png_bomb, run_measured, sparse_file, video_bomb  # noqa: E402
+from tests.hostile_files import (  # noqa: E402
+    jpeg_bomb,
+    jpeg_scan_bomb,
+    png_bomb,
+    run_measured,
+    sparse_file,
+    video_bomb,
+)
 from tests.test_scan_media import EVN_PAYLOAD, qr_array, write_image  # noqa: E402
 
 
@@ -42,6 +49,7 @@ def main() -> int:
             ("scan 30000x30000 JPEG", ["scan", str(jpeg_bomb(tmp / "bomb.jpg"))], None),
             ("scan 30000x30000 PNG", ["scan", str(png_bomb(tmp / "bomb.png"))], None),
             ("pay 30000x30000 PNG", ["pay", "--amount", "1000", str(tmp / "bomb.png")], None),
+            ("scan 218 kB JPEG of 5,000 scans", ["scan", str(jpeg_scan_bomb(tmp / "scans.jpg"))], None),
             ("scan 6 GB sparse file", ["scan", str(sparse_file(tmp / "huge.png"))], None),
             ("scan 12000x12000 MJPG video", ["scan", str(video_bomb(tmp / "bomb.avi"))], None),
         ]
