@@ -17,6 +17,7 @@ Widgets are found by objectName and clicked, as a user would; helper "gui-flow" 
 
 from __future__ import annotations
 
+import html
 import string
 
 import cv2
@@ -26,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtGui import Qt as QtGuiNamespace
+from PySide6.QtGui import Qt as QtGuiNamespace  # Qt.mightBeRichText lives in QtGui's Qt namespace
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -46,7 +47,7 @@ from payer_app.core.builder import build_payload, vietqr_payload, vnpay_payload
 from payer_app.core.display_text import is_unsafe_char
 from payer_app.core.payload import MAX_INPUT_CHARS
 from payer_app.gui.app import create_window, ensure_application
-from payer_app.gui.plain_text import TOOLTIP_PATTERN, message_box, shown, tooltip, tooltip_text
+from payer_app.gui.plain_text import TOOLTIP_CLOSE, TOOLTIP_OPEN, TOOLTIP_PATTERN, message_box, shown, tooltip
 
 PAY_TIMEOUT_MS = 30_000
 RICH_NAME = "<h1><font color=red>PAID OK</font></h1>"
@@ -155,6 +156,13 @@ def paste_to_payee(qtbot, window, text: str) -> None:
 
 
 # --- the walk ----------------------------------------------------------------------------------
+
+def tooltip_text(tip: str) -> str | None:
+    """The literal text of a tooltip made by ``plain_text.tooltip``; None for any other string."""
+    if not TOOLTIP_PATTERN.fullmatch(tip):
+        return None
+    return html.unescape(tip[len(TOOLTIP_OPEN):-len(TOOLTIP_CLOSE)])
+
 
 def unsafe(text: str) -> list[str]:
     return sorted({f"U+{ord(c):04X}" for c in text if c != "\n" and is_unsafe_char(c)})

@@ -11,8 +11,8 @@ tooltips are guessed too. So every outside text goes through this module:
   ``components.plain_label`` builds these; every label with outside text is one.
 - ``tooltip(text)``: a tooltip that Qt renders as the literal text: the escaped text inside one
   fixed paragraph of markup (a bare string would be format-guessed), or "" for no tooltip.
-- ``set_tooltip`` / ``tree_item`` / ``set_window_title`` / ``message_box``: the same for widgets,
-  item-view rows, titles and message boxes.
+- ``tree_item`` / ``set_window_title`` / ``message_box``: the same for item-view rows, window
+  titles and message boxes.
 
 The display rule itself (which characters are unsafe) has one home: ``core.display_text``.
 """
@@ -52,17 +52,6 @@ def tooltip(text: object, max_chars: int = MAX_TOOLTIP_CHARS) -> str:
     if text is None or str(text) == "":
         return ""
     return TOOLTIP_OPEN + html.escape(shown(text, max_chars), quote=False) + TOOLTIP_CLOSE
-
-
-def tooltip_text(tip: str) -> str | None:
-    """The literal text of a tooltip made by ``tooltip``; None for any other string (tests use it)."""
-    if not TOOLTIP_PATTERN.fullmatch(tip):
-        return None
-    return html.unescape(tip[len(TOOLTIP_OPEN):-len(TOOLTIP_CLOSE)])
-
-
-def set_tooltip(widget: QWidget, text: object) -> None:
-    widget.setToolTip(tooltip(text))
 
 
 def tree_item(parent: QTreeWidget | QTreeWidgetItem, texts: list[object],
