@@ -150,6 +150,9 @@ def test_non_payment_qr_is_refused(qtbot, window):
     assert not payee.continue_button.isVisibleTo(window)
     assert payee.raw_text.toPlainText() == "https://example.com/khuyen-mai"
     assert not payee.card.isVisibleTo(window)
+    # nothing in English on the Vietnamese screen (the scanned text itself is shown as scanned)
+    shown = [label.text() for label in payee.findChildren(QLabel) if label.isVisibleTo(window)]
+    assert not [text for text in shown if "starts with" in text or "not a payment" in text], shown
 
 
 def test_qr_text_is_shown_literally_never_as_rich_text(qtbot, window):

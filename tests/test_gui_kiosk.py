@@ -136,3 +136,12 @@ def test_standards_warnings_are_for_qa_not_for_booth_visitors(qtbot, kiosk):
     assert window.ctx.flow.parsed.warnings
     assert not window.payee.warning_box.isVisibleTo(window)
     assert window.payee.continue_button.isVisibleTo(window)
+
+
+def test_a_forgotten_payment_is_never_saved_as_an_empty_file(qtbot, kiosk, payer_home):
+    window = kiosk(kiosk_result_seconds=30)
+    pay(qtbot, window)
+    click(qtbot, window.result.new_button)  # the payment is forgotten (as the auto-reset does)
+    assert window.result.save_request(str(payer_home / "late.jws")) is False
+    assert not (payer_home / "late.jws").exists()
+    assert window.result.status_line.text() == "Không có yêu cầu đã ký để lưu."

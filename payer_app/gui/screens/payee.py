@@ -7,7 +7,7 @@ from PySide6.QtGui import QTextOption
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QPlainTextEdit, QVBoxLayout
 
 from payer_app.core.amounts import format_vnd
-from payer_app.core.payability import Problem, payability
+from payer_app.core.payability import NOT_PAYMENT, Problem, payability
 from payer_app.core.payee_display import payee_display
 from payer_app.core.request import locked_amount
 from payer_app.gui.components import Card, InfoRow, Screen, button, plain_label
@@ -122,7 +122,11 @@ class PayeeScreen(Screen):
         self.default_button = self.rescan_button if blocked else self.continue_button
         if blocked:
             self.error_text.setText(problem_text(self.ctx, self.problem))
-            self.error_detail.setText(self.ctx.language.pick(self.problem.detail_vi, self.problem.detail) or "")
+            # a text that is no payment QR at all is shown as scanned below; the finding would only repeat it
+            detail = None if self.problem.code == NOT_PAYMENT else self.ctx.language.pick(
+                self.problem.detail_vi, self.problem.detail)
+            self.error_detail.setText(detail or "")
+            self.error_detail.setVisible(bool(detail))
         self.card.setVisible(parsed.is_payment)
         m, b = parsed.merchant, parsed.bill
         evn = parsed.scheme == "evn"

@@ -246,6 +246,9 @@ class ResultScreen(Screen):
         return True
 
     def save_request(self, path: str) -> bool:
+        if not self.jws:  # nothing signed (or the payment was already forgotten): never an empty file
+            self._set_status("result.nothing_to_save", "error")
+            return False
         try:
             Path(path).write_text(self.jws + "\n", encoding="ascii")
         except OSError as exc:
