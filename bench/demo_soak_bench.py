@@ -20,18 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from payer_app.scan.engine import ScanSession  # noqa: E402
 from payer_app.scan.sources import make_source  # noqa: E402
-
-
-def rss_mib() -> float:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # peak, on systems without /proc
+from process_memory import rss_mib  # noqa: E402  (bench/, the folder of this script)
 
 
 def main() -> int:

@@ -28,35 +28,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for folder in (ROOT, ROOT / "bench"):  # the package, and process_memory next to this file
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+
+from process_memory import release_free_heap, rss_mib  # noqa: E402
 
 SCAN_TIMEOUT_S = 20.0
 STEP_TIMEOUT_S = 10.0
 KIOSK_IDLE_S = 5  # Settings.validate's minimum
-
-
-def release_free_heap() -> None:
-    """Give freed heap pages back to the system (glibc ``malloc_trim``), so RSS shows live memory
-    rather than the high-water mark of the last burst of camera frames."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
-
-
-def rss_mib() -> float:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 @dataclass

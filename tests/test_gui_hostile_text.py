@@ -206,25 +206,22 @@ def widget_problems(w: QWidget) -> list[str]:
         text_check("text view", w.toPlainText())
     elif isinstance(w, QTextEdit):
         out.append(f"{where}: a rich-text editor (QTextEdit) exists")
+    def entry_check(what: str, text: str, tip: str) -> None:
+        text_check(what, text)
+        problem = tooltip_problem(tip or "")
+        if problem:
+            out.append(f"{where} {what} {problem}")
+
     if isinstance(w, QComboBox):
         for i in range(w.count()):
-            text_check(f"combo item {i}", w.itemText(i))
-            problem = tooltip_problem(w.itemData(i, Qt.ItemDataRole.ToolTipRole) or "")
-            if problem:
-                out.append(f"{where} combo item {i} {problem}")
+            entry_check(f"combo item {i}", w.itemText(i), w.itemData(i, Qt.ItemDataRole.ToolTipRole))
     if isinstance(w, QTabBar):
         for i in range(w.count()):
-            text_check(f"tab {i}", w.tabText(i))
-            problem = tooltip_problem(w.tabToolTip(i))
-            if problem:
-                out.append(f"{where} tab {i} {problem}")
+            entry_check(f"tab {i}", w.tabText(i), w.tabToolTip(i))
     if isinstance(w, QTreeWidget):
         for item, path in tree_items(w):
             for c in range(w.columnCount()):
-                text_check(f"item {path} column {c}", item.text(c))
-                problem = tooltip_problem(item.toolTip(c))
-                if problem:
-                    out.append(f"{where} item {path} column {c} {problem}")
+                entry_check(f"item {path} column {c}", item.text(c), item.toolTip(c))
     if isinstance(w, QMessageBox):
         if w.textFormat() != Qt.TextFormat.PlainText:
             out.append(f"{where} message box text is {w.textFormat().name}")
