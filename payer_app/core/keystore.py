@@ -407,8 +407,9 @@ class KeyStore:
         except Exception:  # noqa: BLE001 - ValueError, UnsupportedAlgorithm...: one problem for the user
             raise KeyStoreError(f"the signing key {shown} does not hold a readable PEM private key. {fix}") from None
         if not isinstance(private_key, Ed25519PrivateKey):
-            raise KeyStoreError(f"the signing key {shown} holds a {type(private_key).__name__.replace('_', '')} "
-                                f"key; payer_app signs with Ed25519 only. {fix}")
+            kind = type(private_key).__name__.replace("PrivateKey", "").strip("_") or "other"
+            raise KeyStoreError(f"the signing key {shown} holds a key of type {kind}; payer_app signs with "
+                                f"Ed25519 only. {fix}")
         return SigningKey.from_private_key(private_key)
 
     def _check_matches_public_list(self, key: SigningKey) -> None:
