@@ -200,3 +200,19 @@ def test_verify_json_names_the_reason_and_the_escaped_kid(capsys, tmp_path, paye
     assert document["reason"] == "malformed" and document["header"]["kid"] == "\x1b[32mVALID\u202e"
     code, out, _ = run(capsys, "verify", str(path))
     assert code == 1 and out.count("\n") == 1 and "\\x1b[32mVALID\\u202e" in out
+
+
+def test_a_valid_request_with_a_bidi_override_in_the_qr_prints_it_escaped(capsys, tmp_path, payer_home):
+    """The QR parser accepts U+202E in a merchant name; verify's VALID summary and JSON show it escaped."""
+    from payer_app.core.builder import vnpay_payload
+    from payer_app.core.keystore import KeyStore
+
+    store = KeyStore(payer_home)
+    qr = vnpay_payload("0101234567", "CUA \u202eHANG", "Ha Noi")
+    path = tmp_path / "t.jws"
+    path.write_text(sign_request(build_request(parse_payload(qr), 45_000), store.current()))
+    code, out, _ = run(capsys, "verify", str(path))
+    assert code == 0 and "\u202e" not in out and "CUA \\u202eHANG" in out
+    code, out, _ = run(capsys, "verify", str(path), "--json")
+    assert code == 0 and "\u202e" not in out
+    assert json.loads(out)["request"]["payee"]["merchant_name"] == "CUA \u202eHANG"
