@@ -222,16 +222,7 @@ def _headers(add, key: SigningKey, body: dict[str, Any], p: str) -> None:
         with_header(f"alg {alg!r}", {"alg": alg, "kid": kid, "typ": TOKEN_TYPE}, UNSUPPORTED)
     with_header("alg missing", {"kid": kid, "typ": TOKEN_TYPE}, UNSUPPORTED)
     with_header("alg as a list", {"alg": ["EdDSA"], "kid": kid, "typ": TOKEN_TYPE}, UNSUPPORTED)
-    attacker = SigningKey.generate()
-    attacker_body = {**body, "payer": {**body["payer"], "key_id": attacker.kid}}
-    attacker_input = b64url(_bytes({**good_header(attacker.kid), "jwk": attacker.public_jwk})) + "." + b64url(
-        _bytes(attacker_body))
-    add("embedded jwk (the attacker's own key)",
-        f"{attacker_input}.{b64url(attacker.private_key.sign(attacker_input.encode()))}", MALFORMED)
-    for extra in ({"jku": "http://127.0.0.1:1/keys.json"}, {"x5u": "http://127.0.0.1:1/cert.pem"},
-                  {"x5c": ["MIIB"]}, {"crit": ["exp"], "exp": 1}, {"crit": ["b64"], "b64": False},
-                  {"cty": "JWT"}, {"zip": "DEF"}):
-        with_header(f"extra header parameter {sorted(extra)}", {**good_header(kid), **extra}, MALFORMED)
+    _header_parameters(add, with_header, kid, body)
     raw_headers = {
         "duplicate alg (none, then EdDSA)": f'{{"alg":"none","alg":"EdDSA","kid":"{kid}","typ":"{TOKEN_TYPE}"}}',
         "duplicate kid": f'{{"alg":"EdDSA","kid":"{kid}","kid":"{kid}","typ":"{TOKEN_TYPE}"}}',
@@ -264,6 +255,20 @@ def _headers(add, key: SigningKey, body: dict[str, Any], p: str) -> None:
         {"wrong-key"})
     add("small-order key (all zero), forged signature", forged_small_order_token(body, all_zero_jwk()),
         {"wrong-key"})
+
+
+def _header_parameters(add, with_header, kid: str, body: dict[str, Any]) -> None:
+    """Parameters that would let the token choose its own key or rules: never accepted."""
+    attacker = SigningKey.generate()
+    attacker_body = {**body, "payer": {**body["payer"], "key_id": attacker.kid}}
+    attacker_input = b64url(_bytes({**good_header(attacker.kid), "jwk": attacker.public_jwk})) + "." + b64url(
+        _bytes(attacker_body))
+    add("embedded jwk (the attacker's own key)",
+        f"{attacker_input}.{b64url(attacker.private_key.sign(attacker_input.encode()))}", MALFORMED)
+    for extra in ({"jku": "http://127.0.0.1:1/keys.json"}, {"x5u": "http://127.0.0.1:1/cert.pem"},
+                  {"x5c": ["MIIB"]}, {"crit": ["exp"], "exp": 1}, {"crit": ["b64"], "b64": False},
+                  {"cty": "JWT"}, {"zip": "DEF"}):
+        with_header(f"extra header parameter {sorted(extra)}", {**good_header(kid), **extra}, MALFORMED)
 
 
 def _signatures(add, key: SigningKey, body: dict[str, Any], valid: str) -> None:

@@ -323,20 +323,8 @@ def build_request(
     value = resolve_amount(parsed, amount)
     (limits or Limits()).check(value)
     note = note or ""
-    problem = note_problem(note)
-    if problem is not None:
-        raise RequestError(*problem)
-    if not isinstance(ttl_seconds, int) or isinstance(ttl_seconds, bool) or not 0 < ttl_seconds <= MAX_TTL_SECONDS:
-        raise RequestError(
-            "bad-ttl",
-            f"The validity must be 1 to {MAX_TTL_SECONDS} seconds, not {ttl_seconds!r}.",
-            f"Thời hạn hiệu lực phải từ 1 đến {MAX_TTL_SECONDS} giây, không phải {ttl_seconds!r}.",
-        )
+    _check_payer_input(note, ttl_seconds, audience)
     _check_identifiers(request_id, idempotency_key, nonce)
-    wrong_audience = audience_problem(audience)
-    if wrong_audience is not None:
-        raise RequestError("bad-audience", wrong_audience[0].upper() + wrong_audience[1:] + ".",
-                           f"Đích nhận (aud) không hợp lệ: {wrong_audience}.")
     created = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
     return PaymentRequest(
         request_id=request_id or str(uuid.uuid4()),
@@ -352,6 +340,23 @@ def build_request(
         qr_payload=parsed.raw,
         audience=audience,
     )
+
+
+def _check_payer_input(note: str, ttl_seconds: int, audience: str) -> None:
+    """The note rule, the TTL bound and the audience form: what verifiers refuse, refused here first."""
+    problem = note_problem(note)
+    if problem is not None:
+        raise RequestError(*problem)
+    if not isinstance(ttl_seconds, int) or isinstance(ttl_seconds, bool) or not 0 < ttl_seconds <= MAX_TTL_SECONDS:
+        raise RequestError(
+            "bad-ttl",
+            f"The validity must be 1 to {MAX_TTL_SECONDS} seconds, not {ttl_seconds!r}.",
+            f"Thời hạn hiệu lực phải từ 1 đến {MAX_TTL_SECONDS} giây, không phải {ttl_seconds!r}.",
+        )
+    wrong_audience = audience_problem(audience)
+    if wrong_audience is not None:
+        raise RequestError("bad-audience", wrong_audience[0].upper() + wrong_audience[1:] + ".",
+                           f"Đích nhận (aud) không hợp lệ: {wrong_audience}.")
 
 
 def _check_identifiers(request_id: str | None, idempotency_key: str | None, nonce: str | None) -> None:
