@@ -457,3 +457,10 @@ def test_base64_helper_matches_the_jwk_encoding():
     key = SigningKey.generate()
     raw = key.private_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     assert b64url(raw) == key.public_jwk["x"] and base64.urlsafe_b64decode(key.public_jwk["x"] + "=") == raw
+
+
+def test_verify_request_with_a_broken_key_store_answers_bad_key(store):
+    token = sign_request(build_request(parse_payload(EVN_BILL), 250_000), store)
+    store.public_path.write_text("{")
+    result = verify_request(token, store)
+    assert not result.ok and result.reason == "bad-key" and "damaged" in result.message

@@ -34,6 +34,7 @@ from payer_app.core.display_text import quoted, visible
 from payer_app.core.keystore import (
     BadPublicKeyError,
     KeyStore,
+    KeyStoreError,
     SigningKey,
     check_ed25519_public_jwk,
     parse_key_time,
@@ -202,7 +203,7 @@ def verify_request(
     the request's ``aud``; ``now`` is the verifier's clock (UTC now by default)."""
     try:
         trusted = VerificationKeys.load(keys)
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, KeyStoreError) as exc:
         return _fail("bad-key", f"The verification key is unusable: {visible(str(exc), 200)}.",
                      f"Khóa kiểm tra không dùng được: {visible(str(exc), 200)}.")
     parts = _split_token(token)
