@@ -1,0 +1,395 @@
+"""The other side of the counter: the merchant display and the biller, served by the mock acquirer.
+
+``counter_routes(acquirer)`` attaches to a ``MockAcquirer`` (as a listener of its decisions) and
+returns the routes ``create_app`` serves next to the payment API:
+
+- ``GET /display`` (``?merchant=NAME_OR_ID`` shows one payee only): the page (resources/display/).
+- ``GET /display/events``: Server-Sent Events (sse-starlette). The first event of every connection
+  is a ``snapshot`` (last ten approved payments, today's running total, declined / duplicate /
+  refused requests apart), so a page that reconnects (EventSource does by itself, also after the
+  acquirer restarted) is whole again; then one ``payment`` event per decision, at the moment it is
+  made. Event ids are the counter's row ids, kept in the ledger file, so they survive restarts.
+- ``GET /display/audio/{amount}.wav``: "Đã nhận ... đồng" spoken by espeak-ng (Vietnamese voice),
+  404 when speech is not available (the page then chimes and shows a banner).
+- ``GET /display/static/{file}``: the page's CSS and JS.
+- ``GET /v1/bills/{customer_code}``: the outstanding EVN bill (``biller.py``): 200, 400 malformed
+  code, 404 unknown customer.
+
+Limits: at most ``MAX_DISPLAY_CLIENTS`` event streams at once (503 beyond); each stream has a
+bounded queue (a display that falls behind gets a fresh snapshot instead of the missed events);
+the speech cache is bounded (``speech.Speaker``); only approved, declined and duplicate answers are
+stored (refused requests are only counted, in memory), and old non-approved rows are trimmed.
+Everything shown on the page comes from the payment as data and is set with ``textContent``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+import threading
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from payer_app.core.amount_words import vietnamese_words
+from payer_app.core.amounts import group_thousands
+from payer_app.core.display_text import visible
+from payer_app.core.request import format_timestamp
+from payer_app.payments.biller import Biller, attach_biller, bill_answer, signed_request
+from payer_app.payments.speech import Speaker, announcement
+from payer_app.payments.sqlite_store import IN_MEMORY, open_database
+
+log = logging.getLogger(__name__)
+
+MAX_DISPLAY_CLIENTS = 32
+QUEUE_SIZE = 64
+RECENT_COUNT = 10
+KEEP_NOT_APPROVED = 1000  # declined / duplicate rows kept in the counter table
+MAX_MERCHANT_CHARS = 100
+RETRY_MS = 1000  # how soon a disconnected page tries again
+PING_SECONDS = 15
+STATIC_FILES = {"display.css": "text/css; charset=utf-8", "display.js": "text/javascript; charset=utf-8"}
+CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+                           "media-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
+                           "frame-ancestors 'none'")
+KINDS_BY_STATUS = {201: "approved", 402: "declined", 409: "duplicate"}
+
+
+# --- the counter's record -------------------------------------------------------------------------
+class CounterStore:
+    """Approved, declined and duplicate answers, in the acquirer's ledger file (table counter_events)."""
+
+    def __init__(self, ledger_path: Path | str):
+        self._lock = threading.RLock()
+        self._db = open_database(ledger_path if str(ledger_path) != IN_MEMORY else IN_MEMORY, synchronous="NORMAL")
+        self._db.execute(
+            """CREATE TABLE IF NOT EXISTS counter_events (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                kind TEXT NOT NULL,
+                amount INTEGER NOT NULL,
+                payee TEXT NOT NULL,
+                merchant_id TEXT NOT NULL,
+                customer_code TEXT NOT NULL,
+                reference TEXT NOT NULL,
+                at TEXT NOT NULL
+            )"""
+        )
+        self._added = 0
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def add(self, kind: str, amount: int, payee: str, merchant_id: str, customer_code: str, reference: str,
+            at: str) -> int:
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT INTO counter_events (kind, amount, payee, merchant_id, customer_code, reference, at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)", (kind, amount, payee, merchant_id, customer_code, reference, at))
+            self._added += 1
+            if self._added % 100 == 0:
+                self._db.execute(
+                    "DELETE FROM counter_events WHERE kind != 'approved' AND id NOT IN "
+                    "(SELECT id FROM counter_events WHERE kind != 'approved' ORDER BY id DESC LIMIT ?)",
+                    (KEEP_NOT_APPROVED,))
+            return int(cursor.lastrowid)
+
+    def snapshot(self, merchant: str | None, since: str) -> dict[str, Any]:
+        """What a display shows: the last ten approved, today's total and count (from ``since``, an
+        RFC 3339 UTC time), the last ten declined/duplicate, and the newest event id."""
+        where, args = "", []
+        if merchant:
+            where = " AND (lower(payee) = lower(?) OR lower(merchant_id) = lower(?))"
+            args = [merchant, merchant]
+        with self._lock:
+            recent = self._db.execute(
+                f"SELECT * FROM counter_events WHERE kind = 'approved'{where} ORDER BY id DESC LIMIT ?",
+                (*args, RECENT_COUNT)).fetchall()
+            apart = self._db.execute(
+                f"SELECT * FROM counter_events WHERE kind != 'approved'{where} ORDER BY id DESC LIMIT ?",
+                (*args, RECENT_COUNT)).fetchall()
+            total, count = self._db.execute(
+                f"SELECT COALESCE(SUM(amount), 0), COUNT(*) FROM counter_events WHERE kind = 'approved' "
+                f"AND at >= ?{where}", (since, *args)).fetchone()
+            last = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM counter_events").fetchone()[0]
+        return {"recent": [_row_event(r) for r in recent], "apart": [_row_event(r) for r in apart],
+                "total": total, "total_text": group_thousands(total), "count": count, "last_id": last}
+
+
+def _row_event(row: tuple) -> dict[str, Any]:
+    return counter_event(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7])
+
+
+def counter_event(event_id: int, kind: str, amount: int, payee: str, merchant_id: str, customer_code: str,
+                  reference: str, at: str) -> dict[str, Any]:
+    """One payment as the page receives it (texts already escaped with ``visible``; the page still sets
+    them only as text)."""
+    return {"id": event_id, "kind": kind, "amount": amount, "amount_text": group_thousands(amount),
+            "words": vietnamese_words(amount), "spoken": announcement(amount), "payee": visible(payee, 80),
+            "merchant_id": visible(merchant_id, 40), "customer_code": visible(customer_code, 40),
+            "reference": visible(reference, 40), "at": at}
+
+
+def day_start(now: datetime | None = None) -> str:
+    """The start of today in this machine's time zone, as an RFC 3339 UTC time (the running total's)."""
+    local = (now or datetime.now(timezone.utc)).astimezone()
+    return format_timestamp(local.replace(hour=0, minute=0, second=0, microsecond=0))
+
+
+def merchant_matches(merchant: str | None, event: dict[str, Any]) -> bool:
+    if not merchant:
+        return True
+    wanted = merchant.casefold()
+    return wanted in (str(event.get("payee", "")).casefold(), str(event.get("merchant_id", "")).casefold())
+
+
+# --- live streams -------------------------------------------------------------------------------
+@dataclass(eq=False)
+class Subscription:
+    merchant: str | None
+    loop: asyncio.AbstractEventLoop
+    queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
+    behind: bool = False  # the queue overflowed: send a snapshot instead of the missed events
+
+
+class DisplayHub:
+    """The open displays and what happens at the counter (approved, declined, duplicate, refused)."""
+
+    def __init__(self, store: CounterStore, speaker: Speaker, max_clients: int = MAX_DISPLAY_CLIENTS):
+        self.store = store
+        self.speaker = speaker
+        self.max_clients = max_clients
+        self._subs: set[Subscription] = set()
+        self._lock = threading.Lock()
+        self.refused = 0  # refused requests since start (not stored)
+        self.refused_codes: deque[str] = deque(maxlen=RECENT_COUNT)
+        self._speech_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="display-speech")
+        self._speech_pending = 0
+
+    @property
+    def clients(self) -> int:
+        with self._lock:
+            return len(self._subs)
+
+    def close(self) -> None:
+        self._speech_pool.shutdown(wait=False, cancel_futures=True)
+        self.store.close()
+
+    def subscribe(self, merchant: str | None) -> Subscription | None:
+        """A new stream, or None when ``max_clients`` are already open."""
+        with self._lock:
+            if len(self._subs) >= self.max_clients:
+                return None
+            sub = Subscription(merchant, asyncio.get_running_loop())
+            self._subs.add(sub)
+            return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        with self._lock:
+            self._subs.discard(sub)
+
+    def snapshot(self, merchant: str | None) -> dict[str, Any]:
+        state = self.store.snapshot(merchant, day_start())
+        state.update(merchant=merchant, refused=None if merchant else self.refused,
+                     refused_codes=[] if merchant else list(self.refused_codes), speech=self.speaker.available)
+        return state
+
+    def audio_url(self, amount: int) -> str | None:
+        return f"/display/audio/{amount}.wav" if self.speaker.available else None
+
+    # called by the acquirer (any thread) after each decision
+    def on_decision(self, token: str | bytes, answer: Any) -> None:
+        try:
+            self._on_decision(token, answer)
+        except Exception:  # noqa: BLE001 - the payment stands whatever the display does
+            log.exception("merchant display could not show a decision")
+
+    def _on_decision(self, token: str | bytes, answer: Any) -> None:
+        status = answer.http_status
+        kind = KINDS_BY_STATUS.get(status)
+        if kind is None:
+            if 400 <= status < 500:
+                with self._lock:
+                    self.refused += 1
+                    self.refused_codes.appendleft(visible(str(answer.body.get("error") or status), 40))
+                self._broadcast({"type": "refused", "refused": self.refused, "code": self.refused_codes[0]})
+            return
+        body = answer.body
+        request = signed_request(token) or {}
+        payee_block = request.get("payee") if isinstance(request.get("payee"), dict) else {}
+        bill = request.get("bill") if isinstance(request.get("bill"), dict) else {}
+        amount = _amount_of(body.get("amount"))
+        if amount is None:
+            return
+        fields = (kind, amount, str(body.get("payee") or ""),
+                  str(payee_block.get("merchant_id") or payee_block.get("account") or ""),
+                  str(bill.get("customer_code") or ""), str(body.get("acquirer_reference") or ""),
+                  format_timestamp(datetime.now(timezone.utc)))
+        event = counter_event(self.store.add(*fields), *fields)
+        if kind == "approved":
+            event["audio"] = self.audio_url(amount)
+            self._prepare_speech(event["spoken"])
+        self._broadcast({"type": "payment", "event": event})
+
+    def _prepare_speech(self, text: str) -> None:
+        """Make the WAV before the page asks for it, when a display is open (at most two waiting)."""
+        if not self.speaker.available or not self.clients:
+            return
+        with self._lock:
+            if self._speech_pending >= 2:
+                return
+            self._speech_pending += 1
+
+        def run() -> None:
+            try:
+                self.speaker.wav(text)
+            finally:
+                with self._lock:
+                    self._speech_pending -= 1
+
+        self._speech_pool.submit(run)
+
+    def _broadcast(self, message: dict[str, Any]) -> None:
+        with self._lock:
+            subs = list(self._subs)
+        for sub in subs:
+            event = message.get("event")
+            if sub.merchant and (event is None or not merchant_matches(sub.merchant, event)):
+                continue  # a display of one merchant shows only its payments (refusals name no payee)
+            try:
+                sub.loop.call_soon_threadsafe(_offer, sub, message)
+            except RuntimeError:  # its loop has closed
+                self.unsubscribe(sub)
+
+
+def _offer(sub: Subscription, message: dict[str, Any]) -> None:
+    try:
+        sub.queue.put_nowait(message)
+    except asyncio.QueueFull:
+        sub.behind = True
+
+
+def _amount_of(value: Any) -> int | None:
+    if isinstance(value, dict):
+        value = value.get("value")
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 16:
+        return int(value)
+    return None
+
+
+# --- routes -------------------------------------------------------------------------------------
+def _resource(name: str) -> bytes:
+    return resources.files("payer_app.resources").joinpath("display").joinpath(name).read_bytes()
+
+
+def counter_routes(acquirer: Any, speaker: Speaker | None = None, max_clients: int = MAX_DISPLAY_CLIENTS):
+    """The display and biller routes for an acquirer app; attaches the display and the biller to
+    ``acquirer`` (its listeners) and keeps them as ``acquirer.display_hub`` / ``acquirer.biller``."""
+    from sse_starlette import EventSourceResponse, ServerSentEvent
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    from payer_app.payments.acquirer import json_response
+
+    biller: Biller = attach_biller(acquirer)
+    hub = DisplayHub(CounterStore(acquirer.ledger.path), speaker or Speaker(), max_clients)
+    acquirer.listeners.append(hub.on_decision)
+    acquirer.display_hub, acquirer.biller = hub, biller
+    page = _resource("index.html")
+    statics = {name: _resource(name) for name in STATIC_FILES}
+    security = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Content-Type-Options": "nosniff",
+                "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+
+    def merchant_of(request) -> str | None | Response:
+        merchant = request.query_params.get("merchant", "").strip()
+        if len(merchant) > MAX_MERCHANT_CHARS:
+            return json_response({"status": "rejected", "error": "bad-request",
+                                  "message": f"merchant= is at most {MAX_MERCHANT_CHARS} characters."}, 400)
+        return merchant or None
+
+    async def display_page(request) -> Response:
+        merchant = merchant_of(request)
+        if isinstance(merchant, Response):
+            return merchant
+        return Response(page, media_type="text/html; charset=utf-8", headers=security)
+
+    async def static_file(request) -> Response:
+        name = request.path_params["name"]
+        if name not in statics:
+            return json_response({"status": "rejected", "error": "not-found", "message": "HTTP 404."}, 404)
+        return Response(statics[name], media_type=STATIC_FILES[name], headers=security)
+
+    async def audio(request) -> Response:
+        digits = request.path_params["amount"]
+        if not (digits.isascii() and digits.isdigit() and len(digits) <= 13) or not \
+                acquirer.limits.min_amount <= int(digits) <= acquirer.limits.max_amount:
+            return json_response({"status": "rejected", "error": "not-found", "message": "No such amount."}, 404)
+        data = await asyncio.to_thread(hub.speaker.wav, announcement(int(digits)))
+        if data is None:
+            return json_response({"status": "rejected", "error": "not-found",
+                                  "message": "Speech is not available on this acquirer."}, 404)
+        return Response(data, media_type="audio/wav", headers={"Cache-Control": "max-age=3600"})
+
+    async def events(request) -> Response:
+        merchant = merchant_of(request)
+        if isinstance(merchant, Response):
+            return merchant
+        sub = hub.subscribe(merchant)
+        if sub is None:
+            return json_response({"status": "rejected", "error": "unavailable",
+                                  "message": f"Too many displays are open (at most {hub.max_clients})."}, 503)
+
+        def snapshot_event() -> ServerSentEvent:
+            state = hub.snapshot(merchant)
+            return ServerSentEvent(json.dumps(state, ensure_ascii=False), event="snapshot",
+                                   id=str(state["last_id"]), retry=RETRY_MS)
+
+        async def stream():
+            try:
+                yield snapshot_event()
+                while True:
+                    message = await sub.queue.get()
+                    if sub.behind:
+                        sub.behind = False
+                        while not sub.queue.empty():
+                            sub.queue.get_nowait()
+                        yield snapshot_event()
+                        continue
+                    if message["type"] == "payment":
+                        event = message["event"]
+                        yield ServerSentEvent(json.dumps(event, ensure_ascii=False), event="payment",
+                                              id=str(event["id"]))
+                    else:
+                        yield ServerSentEvent(json.dumps(message, ensure_ascii=False), event="refused")
+            finally:
+                hub.unsubscribe(sub)
+
+        return EventSourceResponse(stream(), ping=PING_SECONDS, send_timeout=30,
+                                   headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+    async def bill(request) -> Response:
+        try:
+            status, body = await asyncio.to_thread(bill_answer, biller, request.path_params["customer_code"])
+        except (OSError, sqlite3.Error):
+            log.exception("biller storage failure")
+            return json_response({"status": "rejected", "error": "unavailable",
+                                  "message": "The biller cannot answer right now."}, 503)
+        return json_response(body, status)
+
+    return [
+        Route("/display", display_page, methods=["GET"]),
+        Route("/display/events", events, methods=["GET"]),
+        Route("/display/audio/{amount}.wav", audio, methods=["GET"]),
+        Route("/display/static/{name}", static_file, methods=["GET"]),
+        Route("/v1/bills/{customer_code}", bill, methods=["GET"]),
+    ]
+
+
+__all__ = ["CounterStore", "DisplayHub", "MAX_DISPLAY_CLIENTS", "counter_event", "counter_routes", "day_start",
+           "merchant_matches"]
