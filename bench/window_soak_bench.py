@@ -333,8 +333,14 @@ def kiosk_cycle(kiosk, driver: WindowDriver, step) -> None:
     if not kiosk.isVisible():
         kiosk.present()  # full screen, as at a booth
     step(driver.wait(lambda: kiosk.home.isVisible()), "kiosk home")
-    driver.click("ScanButton")
-    step(driver.wait(lambda: kiosk.payee.isVisible(), SCAN_TIMEOUT_S), "kiosk scan")
+    for attempt in range(3):
+        # the idle timer also runs on Scan: on a loaded machine the kiosk may go Home before the
+        # camera has confirmed the code; a visitor would press Scan again, and so do we
+        driver.click("ScanButton")
+        if driver.wait(lambda: kiosk.payee.isVisible() or kiosk.home.isVisible() and not kiosk.scan.isVisible(),
+                       SCAN_TIMEOUT_S) and kiosk.payee.isVisible():
+            break
+    step(kiosk.payee.isVisible(), "kiosk scan (3 attempts)")
     settings = kiosk.ctx.settings
     reset_s = settings.kiosk_idle_seconds + getattr(settings, "kiosk_warning_seconds", 0)
     step(driver.wait(lambda: kiosk.home.isVisible(), reset_s + 10.0), "kiosk idle reset")
