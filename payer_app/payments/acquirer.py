@@ -384,6 +384,9 @@ class MockAcquirer:
         self.trust(trusted or [])
         self._attempts: dict[str, int] = {}
         self._attempts_lock = threading.Lock()
+        # Called as listener(token, answer) after each decision: the merchant display and the biller
+        # (payments/merchant_display.py, payments/biller.py); they never raise into the acquirer.
+        self.listeners: list = []
 
     def close(self) -> None:
         self.ledger.close()
@@ -569,6 +572,8 @@ class MockAcquirer:
     # --- payments -----------------------------------------------------------------------------
     def submit(self, token: str | bytes, now: datetime | None = None) -> AcquirerAnswer:
         answer = self._decide(token, now)
+        for listener in self.listeners:
+            listener(token, answer)
         settings = self.failures
         key = str(answer.body.get("idempotency_key") or "")
         if settings.latency_ms or settings.latency_jitter_ms:
@@ -772,6 +777,8 @@ def create_app(ledger_path: Path, failures: FailureSettings | None = None,
     from starlette.responses import Response
     from starlette.routing import Route
 
+    from payer_app.payments.merchant_display import counter_routes
+
     acquirer = MockAcquirer(ledger_path, failures, trusted, limits, audiences, open_enrolment=open_enrolment)
     acquirer.enrol_code = enrolment_code(acquirer.ledger, enrol_code)
 
@@ -869,6 +876,7 @@ def create_app(ledger_path: Path, failures: FailureSettings | None = None,
             Route("/v1/keys/{kid}", _guarded(get_key), methods=["GET"]),
             Route("/v1/keys/{kid}/revoke", _guarded(revoke_key), methods=["POST"]),
             Route("/v1/health", _guarded(health), methods=["GET"]),
+            *counter_routes(acquirer),  # /display, /display/events, /v1/bills/{code}: merchant_display.py
         ],
         lifespan=lifespan,
         exception_handlers={Exception: unexpected, 404: not_found, 405: not_found},

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import quote
 
 import httpx
 
@@ -21,6 +22,7 @@ from payer_app.core.keystore import SigningKey
 from payer_app.core.request import Limits
 from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
 from payer_app.payments.acquirer import JOSE_MEDIA_TYPE, FailureSettings, MockAcquirer, TrustedKey
+from payer_app.payments.biller import attach_biller, bill_answer
 from payer_app.payments.enrolment import (
     EMBEDDED_AUDIENCE,
     enrolment_token,
@@ -81,6 +83,10 @@ class HttpAcquirerClient:
     def key_status(self, kid: str) -> AcquirerReply:
         return self._call("GET", f"/v1/keys/{kid}")
 
+    def bill(self, customer_code: str) -> AcquirerReply:
+        """``GET /v1/bills/{customer_code}``: the outstanding EVN bill (payments/biller.py)."""
+        return self._call("GET", f"/v1/bills/{quote(customer_code, safe='')}")
+
     def enrol(self, key: SigningKey, account: str, bank_bin: str, code: str | None = None,
               endorsed_by: SigningKey | None = None) -> AcquirerReply:
         token = enrolment_token(key, account, bank_bin, self.audience, endorsed_by=endorsed_by)
@@ -139,6 +145,7 @@ class EmbeddedAcquirerClient:
         self.acquirer = MockAcquirer(ledger_path, failures, limits=limits, audiences=[EMBEDDED_AUDIENCE])
         self.timeout = timeout
         self._local_keys = local_keys
+        self.biller = attach_biller(self.acquirer)  # EVN bills paid here are marked paid (payments/biller.py)
 
     def __repr__(self) -> str:
         return f"EmbeddedAcquirerClient({str(self.acquirer.ledger.path)!r})"
@@ -153,6 +160,7 @@ class EmbeddedAcquirerClient:
 
     def close(self) -> None:
         self.acquirer.close()
+        self.biller.close()
 
     def refresh_keys(self) -> None:
         """Trust the local payer's keys as they are now (raises ValueError for an unusable one)."""
@@ -180,6 +188,9 @@ class EmbeddedAcquirerClient:
         self.refresh_keys()
         answer = self.acquirer.key_status(kid)
         return AcquirerReply(answer.http_status, answer.body)
+
+    def bill(self, customer_code: str) -> AcquirerReply:
+        return AcquirerReply(*bill_answer(self.biller, customer_code))
 
 
 def wait_until_serving(url: str, process=None, timeout: float = 30.0) -> None:

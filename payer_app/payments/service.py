@@ -40,6 +40,7 @@ from payer_app.payments.acquirer_client import (
     EmbeddedAcquirerClient,
     HttpAcquirerClient,
 )
+from payer_app.payments.biller import OutstandingBill
 from payer_app.payments.enrolment import EMBEDDED_AUDIENCE, normalise_audience
 from payer_app.payments.errors import (
     EnrolmentRefused,
@@ -266,6 +267,16 @@ class PaymentService:
             f"Khóa {key.kid} {'đã được' if created else 'đã'} đăng ký tại {visible(url, 100)} cho tài khoản "
             f"{self.payer.bank_bin}/{self.payer.account}.",
         )
+
+    def outstanding_bill(self, customer_code: str, acquirer_url: str | None = None) -> OutstandingBill | None:
+        """The EVN bill the acquirer (as biller) has for ``customer_code`` ("Số tiền cần thanh toán":
+        ``amount_due``), or None when there is none to show: unknown or malformed code, or the acquirer
+        does not answer or answers something unreadable. Never raises for those (payments/biller.py)."""
+        try:
+            reply = self._client(acquirer_url or self.acquirer_description).bill(customer_code)
+            return OutstandingBill.from_dict(reply.body.get("bill")) if reply.http_status == 200 else None
+        except (AcquirerUnavailable, ValueError):
+            return None
 
     def key_status(self, acquirer_url: str | None = None) -> str:
         """The current key's state at the acquirer: ``active``, ``retired``, ``revoked`` or
