@@ -186,8 +186,11 @@ def start_acquirer(tmp_path, *extra, ledger=None):
     except AcquirerUnavailable as exc:
         proc.kill()
         raise AssertionError(f"acquirer did not start ({exc}): {''.join(lines)}") from None
-    if "--open-enrolment" in extra:  # the warning comes after the code
-        lines.append(proc.stderr.readline())
+    if "--open-enrolment" in extra:  # the warning comes a few lines after the code
+        for _ in range(10):
+            lines.append(proc.stderr.readline())
+            if lines[-1].startswith("WARNING:") or not lines[-1]:
+                break
     return proc, url, code, lines
 
 
