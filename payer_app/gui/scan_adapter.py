@@ -96,13 +96,13 @@ class ScanAdapter(QObject):
         self.source_spec = spec
         try:
             from payer_app.scan.engine import ScanSession
-            from payer_app.scan.sources import make_source
+            from payer_app.scan.sources import CameraSource, make_source
         except ImportError as exc:  # the engine is a separate part of the app
             self.failed.emit(f"scan engine unavailable ({exc})")
             return
         try:
             source = make_source(spec)
-            if frame_size and getattr(source, "kind", "") == "camera":
+            if frame_size and isinstance(source, CameraSource):
                 source.width, source.height = frame_size
             session = ScanSession(
                 source,
@@ -212,7 +212,5 @@ def list_camera_choices() -> list[tuple[str, str]]:
         return []
     out = []
     for cam in cameras:
-        spec = getattr(cam, "spec", None) or f"camera:{getattr(cam, 'index', 0)}"
-        label = getattr(cam, "name", None) or spec
-        out.append((spec, f"{label} ({spec})"))
+        out.append((cam.spec, f"{cam.name or cam.spec} ({cam.spec})"))  # scan.sources.CameraInfo
     return out
