@@ -162,12 +162,10 @@ class MainWindow(QMainWindow):
         self.nav = Navigator(self.stack, self.screens)
         self.nav.changed.connect(self._screen_changed)
         for name, screen in self.screens.items():
-            top = getattr(screen, "top", None)
-            if top is not None:
-                top.back_clicked.connect(self.back)
-            cancel = getattr(screen, "cancel_button", None)
-            if cancel is not None:
-                cancel.clicked.connect(self.cancel)
+            if name != "home":  # every other screen has a top bar with ‹
+                screen.top.back_clicked.connect(self.back)
+        for name in PAYMENT_STEPS:  # and every step of a payment has Hủy
+            self.screens[name].cancel_button.clicked.connect(self.cancel)
         self.toast = Toast(self)
         self.idle_warning = IdleWarning(ctx, self)
         self.idle_warning.expired.connect(self._idle_expired)
