@@ -74,6 +74,10 @@ def test_receipt_names_bank_account_and_note_and_saves_as_png(qtbot, window, tmp
     image = cv2.imread(str(tmp_path / "receipt.png"))
     assert image is not None and image.shape[0] > 300 and image.std() > 10
     assert window.result.status_line.text() == f"Đã lưu vào {tmp_path / 'receipt.png'}"
+    click(qtbot, window.result.share_button)  # share: the same picture on the clipboard
+    shared = QApplication.clipboard().image()
+    assert not shared.isNull() and shared.height() > 300
+    assert window.result.status_line.text().startswith("Đã sao chép ảnh biên lai")
 
 
 def test_history_and_home_rows_open_the_payment_detail(qtbot, window):

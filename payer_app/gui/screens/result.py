@@ -95,8 +95,9 @@ class ResultScreen(Screen):
         self.qr_button = button("", "secondary", "ShowQrButton")
         self.json_button = button("", "secondary", "JsonButton")
         self.image_button = button("", "secondary", "SaveImageButton")
-        for i, b in enumerate((self.save_button, self.image_button, self.copy_button, self.qr_button,
-                               self.json_button)):
+        self.share_button = button("", "secondary", "ShareImageButton")  # the receipt picture to paste anywhere
+        for i, b in enumerate((self.save_button, self.image_button, self.copy_button, self.share_button,
+                               self.qr_button, self.json_button)):
             grid.addWidget(b, i // 2, i % 2)
         self.bottom.addLayout(grid)
         self.new_button = button("", "primary", "NewPaymentButton")
@@ -106,6 +107,7 @@ class ResultScreen(Screen):
         self.qr_button.clicked.connect(self.show_qr)
         self.json_button.clicked.connect(self.show_json)
         self.image_button.clicked.connect(self._save_image_clicked)
+        self.share_button.clicked.connect(self.share_image)
         self.new_button.clicked.connect(self.new_payment_requested)
         self.default_button = self.new_button
         self.dialog: QDialog | None = None
@@ -129,6 +131,7 @@ class ResultScreen(Screen):
         self.qr_button.setText("▦ " + t("result.show_qr"))
         self.json_button.setText("{ } " + t("result.view_json"))
         self.image_button.setText("🖼 " + t("result.save_image"))
+        self.share_button.setText("⇪ " + t("result.share_image"))
         self.new_button.setText(t("result.new"))
         self.refresh()
 
@@ -136,7 +139,8 @@ class ResultScreen(Screen):
         t = self.ctx.t
         flow = self.ctx.flow
         has_request = bool(self.jws)
-        for b in (self.save_button, self.copy_button, self.qr_button, self.json_button, self.image_button):
+        for b in (self.save_button, self.copy_button, self.qr_button, self.json_button, self.image_button,
+                  self.share_button):
             b.setVisible(has_request)  # only buttons that work are shown
         if flow.outcome is None and flow.error is None:
             return
@@ -236,6 +240,11 @@ class ResultScreen(Screen):
                                               self.ctx.t("result.png_filter"))
         if path:
             self.save_image(path)
+
+    def share_image(self) -> None:
+        """The receipt picture on the clipboard, to paste into a chat or an e-mail."""
+        QGuiApplication.clipboard().setImage(self.receipt.grab().toImage())
+        self._set_status("result.image_copied")
 
     def save_image(self, path: str) -> bool:
         """The receipt (status, amount, payee, bank, account, note, time, ids) as a PNG picture."""
