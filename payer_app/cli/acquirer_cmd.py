@@ -124,6 +124,8 @@ def run_serve(args) -> int:
     print(f"Enrolment code: {acquirer.enrol_code}  (payers: payer-app keys enrol --acquirer http://{host}:{port} "
           f"--code {acquirer.enrol_code})", file=sys.stderr)
     print(f"Requests must be addressed (aud) to one of: {', '.join(sorted(acquirer.audiences))}", file=sys.stderr)
+    print(f"Merchant display: http://{host}:{port}/display ({acquirer.display_hub.speaker.description}); "
+          f"EVN bills: http://{host}:{port}/v1/bills/CUSTOMER_CODE", file=sys.stderr)
     if args.open_enrolment:
         print("WARNING: OPEN ENROLMENT. Anyone who can reach this port can enrol a key for any payer account "
               "and pay from it. Use for quick demos only.", file=sys.stderr)

@@ -21,6 +21,7 @@ Payments are kept in the acquirer's ledger file (table ``biller_payments``), so 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import threading
@@ -190,25 +191,31 @@ class Biller:
 
     @staticmethod
     def _issued(code: str) -> dict[str, Any]:
-        """The bill as issued (nothing paid yet), from the studio's EVN bill model."""
-        from payer_app.studio.bill_spec import BillSpec
+        return dict(_issued_bill(code))
 
-        seed, kwh = bill_seed(code)
-        printed = BillSpec(kind="evn", customer=code, kwh=kwh, seed=seed).resolve()
-        day, month, year = (int(part) for part in printed.due_date.split("/"))
-        corporation = evn.corporation_for(code)
-        return {
-            "customer_code": code,
-            "customer_name": printed.customer_name or "",
-            "corporation": corporation.short_name if corporation else "",
-            "corporation_name_vi": corporation.name_vi if corporation else "",
-            "period": f"{month:02d}/{year}",
-            "period_text": printed.subtitle,
-            "kwh": kwh,
-            "amount_total": printed.amount_due,
-            "due_date": date(year, month, day).isoformat(),
-            "seed": seed,
-        }
+
+@functools.lru_cache(maxsize=4096)
+def _issued_bill(code: str) -> dict[str, Any]:
+    """The bill as issued (nothing paid yet), from the studio's EVN bill model (deterministic,
+    so kept for the last 4,096 codes asked about)."""
+    from payer_app.studio.bill_spec import BillSpec
+
+    seed, kwh = bill_seed(code)
+    printed = BillSpec(kind="evn", customer=code, kwh=kwh, seed=seed).resolve()
+    day, month, year = (int(part) for part in printed.due_date.split("/"))
+    corporation = evn.corporation_for(code)
+    return {
+        "customer_code": code,
+        "customer_name": printed.customer_name or "",
+        "corporation": corporation.short_name if corporation else "",
+        "corporation_name_vi": corporation.name_vi if corporation else "",
+        "period": f"{month:02d}/{year}",
+        "period_text": printed.subtitle,
+        "kwh": kwh,
+        "amount_total": printed.amount_due,
+        "due_date": date(year, month, day).isoformat(),
+        "seed": seed,
+    }
 
 
 def bill_answer(biller: Biller, code: Any) -> tuple[int, dict[str, Any]]:

@@ -52,6 +52,13 @@ class Speaker:
         """Whether the speech program was found when this speaker was made."""
         return self._program is not None
 
+    @property
+    def description(self) -> str:
+        """One line for the operator: whether approvals are spoken."""
+        if self._program is None:
+            return f"approvals chimed: {self.command} is not installed (apt-get install espeak-ng to hear them spoken)"
+        return f"approvals spoken by {self.command} ({self.voice})"
+
     def cached(self, text: str) -> bytes | None:
         with self._cache_lock:
             data = self._cache.get(text)

@@ -225,5 +225,11 @@
     document.addEventListener("fullscreenchange", () => body.classList.toggle("fullscreen", !!document.fullscreenElement));
     render();
     connect();
+    // A new day starts a new running total: fetch a fresh snapshot after midnight.
+    let day = new Date().toDateString();
+    setInterval(() => {
+      const today = new Date().toDateString();
+      if (today !== day) { day = today; connect(); }
+    }, 60000);
   });
 })();
