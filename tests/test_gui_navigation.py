@@ -11,6 +11,7 @@ import time
 import cv2
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontInfo
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QScrollArea
 
@@ -266,3 +267,13 @@ def test_keyboard_focus_is_drawn_on_the_back_button_and_buttons(qtbot, window):
         seen.append(QApplication.focusWidget())
     assert isinstance(seen[0], QScrollArea)
     assert seen[1:] == [window.review.cancel_button, window.review.top.back]
+
+
+def test_home_tiles_show_big_symbols_and_open_with_the_keyboard(qtbot, window):
+    tile = window.home.history_button
+    symbol, caption = tile.findChildren(QLabel)
+    assert caption.text() == "Lịch sử" and tile.accessibleName() == "Lịch sử"
+    assert QFontInfo(symbol.font()).pixelSize() >= 24 > QFontInfo(caption.font()).pixelSize()
+    tile.setFocus(Qt.FocusReason.TabFocusReason)
+    key(qtbot, Qt.Key.Key_Return)
+    assert window.current == "history"

@@ -62,6 +62,12 @@ class HomeScreen(QWidget):
         self.pick_button.clicked.connect(self.pick_image_requested)
         self.history_button.clicked.connect(self.history_requested)
         self.settings_button.clicked.connect(self.settings_requested)
+        self._tiles = []
+        for tile, symbol, key in ((self.pick_button, "🖼", "home.pick_image"), (self.paste_button, "📋", "home.paste"),
+                                  (self.history_button, "🕘", "home.history"),
+                                  (self.settings_button, "⚙", "home.settings")):
+            tile_face(tile, symbol)
+            self._tiles.append((tile, key))
         for i, b in enumerate((self.pick_button, self.paste_button, self.history_button, self.settings_button)):
             b.setMinimumHeight(74)
             tiles.addWidget(b, 0, i)
@@ -92,10 +98,9 @@ class HomeScreen(QWidget):
         self.subtitle.setText(t("home.subtitle"))
         self.kiosk_banner.setText(t("home.kiosk_banner"))
         self.scan_button.setText("⌗  " + t("home.scan"))
-        self.pick_button.setText("🖼\n" + t("home.pick_image"))
-        self.paste_button.setText("📋\n" + t("home.paste"))
-        self.history_button.setText("🕘\n" + t("home.history"))
-        self.settings_button.setText("⚙\n" + t("home.settings"))
+        for tile, key in self._tiles:
+            tile.caption.setText(t(key))
+            tile.setAccessibleName(t(key))
         self.recent_title.setText(t("home.recent"))
         self.show_recent(self._entries)
 
@@ -114,6 +119,20 @@ class HomeScreen(QWidget):
             row = recent_row(entry, self.ctx)
             row.clicked.connect(lambda _=False, e=entry: self.entry_opened.emit(e))
             self.recent_rows.addWidget(row)
+
+
+def tile_face(tile: QPushButton, symbol: str) -> None:
+    """A tile's big symbol above its caption (``tile.caption``): a button cannot size two lines apart."""
+    col = QVBoxLayout(tile)
+    col.setContentsMargins(4, 8, 4, 8)
+    col.setSpacing(2)
+    icon = plain_label(symbol, "tile-icon", wrap=False)
+    icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    tile.caption = plain_label("", "tile-text")
+    tile.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    for label in (icon, tile.caption):
+        label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        col.addWidget(label)
 
 
 def entry_payee(entry: HistoryEntry) -> PayeeDisplay:
