@@ -397,3 +397,24 @@ def test_a_display_that_falls_behind_gets_a_snapshot(tmp_path):
 
     sub = asyncio.run(scenario())
     assert sub.behind and sub.queue.full() and hub.refused == 200
+
+
+@pytest.mark.skipif(not ESPEAK, reason="needs espeak-ng (apt-get install espeak-ng)")
+def test_approvals_close_together_are_spoken_one_after_another(tmp_path, browser):
+    server = AcquirerServer(create_app(tmp_path / "queue.sqlite3", enrol_code=ENROL_CODE)).start()
+    try:
+        url = server.url
+        open_display(browser, url)
+        payer = new_payer(url)
+        first, second = token_for(payer, url, amount=31_000), token_for(payer, url, amount=32_000)
+        assert post(url, first).status_code == 201 and post(url, second).status_code == 201
+        assert wait_for(lambda: latest_amount(browser) == "32.000", 1.0)
+
+        def voice_src() -> str:
+            return browser.execute_script("return document.getElementById('voice').getAttribute('src') || ''")
+
+        assert voice_src() == "/display/audio/31000.wav"  # the second waits for the first to finish
+        assert wait_for(lambda: voice_src() == "/display/audio/32000.wav", 8), "the second was never spoken"
+        assert wait_for(lambda: browser.execute_script("return document.getElementById('voice').ended"), 8)
+    finally:
+        server.stop()

@@ -115,8 +115,21 @@
     bannerTimer = setTimeout(() => { $("banner").hidden = true; }, BANNER_MS);
   }
 
+  // Approvals close together are spoken one after another, as a sound box does (at most 3 waiting).
+  const waiting = [];
+
+  function speakNext() {
+    const next = waiting.shift();
+    if (next) announce(next);
+  }
+
   function announce(event) {
     const voice = $("voice");
+    if (event.audio && voice.getAttribute("src") && !voice.paused && !voice.ended) {
+      if (waiting.length >= 3) waiting.shift();
+      waiting.push(event);
+      return;
+    }
     if (event.audio) {
       voice.dataset.eventId = String(event.id);
       voice.src = event.audio;
@@ -220,6 +233,8 @@
 
   document.addEventListener("DOMContentLoaded", () => {
     $("merchant-name").textContent = merchant ? "Người nhận: " + merchant : "Tất cả người nhận · All payees";
+    $("voice").addEventListener("ended", speakNext);
+    $("voice").addEventListener("error", speakNext);
     $("sound-button").addEventListener("click", enableSound);
     $("fullscreen-button").addEventListener("click", toggleFullscreen);
     document.addEventListener("fullscreenchange", () => body.classList.toggle("fullscreen", !!document.fullscreenElement));
