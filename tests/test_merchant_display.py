@@ -418,3 +418,28 @@ def test_approvals_close_together_are_spoken_one_after_another(tmp_path, browser
         assert wait_for(lambda: browser.execute_script("return document.getElementById('voice').ended"), 8)
     finally:
         server.stop()
+
+
+def test_the_embedded_acquirer_gets_a_display_too(tmp_path, browser):
+    """The window's embedded acquirer has no HTTP server: serve_display gives its payments a page."""
+    from payer_app.payments.acquirer import TrustedKey
+    from payer_app.payments.acquirer_client import EmbeddedAcquirerClient
+    from payer_app.payments.enrolment import EMBEDDED_AUDIENCE
+    from payer_app.payments.merchant_display import serve_display
+    from tests.acquirer_helpers import DEMO_ACCOUNT, DEMO_BIN
+
+    payer = new_payer()
+    client = EmbeddedAcquirerClient(tmp_path / "embedded.sqlite3",
+                                    local_keys=lambda: [TrustedKey(payer.key.public_jwk, DEMO_BIN, DEMO_ACCOUNT)])
+    server = serve_display(client.acquirer, speaker=Speaker(command=str(tmp_path / "none")))
+    try:
+        open_display(browser, server.url)
+        reply = client.submit(token_for(payer, EMBEDDED_AUDIENCE, amount=64_000, payload=evn_bill_payload(CUSTOMER),
+                                       audience=EMBEDDED_AUDIENCE))
+        assert reply.http_status == 201
+        assert wait_for(lambda: latest_amount(browser) == "64.000", 1.0)
+        bill = httpx.get(f"{server.url}/v1/bills/{CUSTOMER}", timeout=10).json()["bill"]
+        assert bill["amount_paid"] == 64_000 and client.bill(CUSTOMER).body == {"status": "ok", "bill": bill}
+    finally:
+        server.stop()
+        client.close()

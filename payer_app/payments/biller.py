@@ -249,9 +249,14 @@ def approved_request(token: str | bytes, answer: Any) -> dict[str, Any] | None:
 
 
 def attach_biller(acquirer: Any) -> Biller:
-    """A biller on the acquirer's ledger file that counts each payment the acquirer approves from now
-    on (a listener of ``MockAcquirer.submit``). Never raises into the acquirer: failures are logged."""
+    """The biller of an acquirer (``acquirer.biller``): on the acquirer's ledger file, counting each
+    payment the acquirer approves from now on (a listener of ``MockAcquirer.submit``); made once per
+    acquirer. Never raises into the acquirer: failures are logged."""
+    existing = getattr(acquirer, "biller", None)
+    if isinstance(existing, Biller):
+        return existing
     biller = Biller(acquirer.ledger.path)
+    acquirer.biller = biller
 
     def mark_paid(token: str | bytes, answer: Any) -> None:
         try:

@@ -300,7 +300,7 @@ def counter_routes(acquirer: Any, speaker: Speaker | None = None, max_clients: i
     biller: Biller = attach_biller(acquirer)
     hub = DisplayHub(CounterStore(acquirer.ledger.path), speaker or Speaker(), max_clients)
     acquirer.listeners.append(hub.on_decision)
-    acquirer.display_hub, acquirer.biller = hub, biller
+    acquirer.display_hub = hub
     page = _resource("index.html")
     statics = {name: _resource(name) for name in STATIC_FILES}
     security = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Content-Type-Options": "nosniff",
@@ -391,5 +391,17 @@ def counter_routes(acquirer: Any, speaker: Speaker | None = None, max_clients: i
     ]
 
 
+def serve_display(acquirer: Any, host: str = "127.0.0.1", port: int = 0, speaker: Speaker | None = None):
+    """Serve only the display and bill routes of an acquirer that has no HTTP server of its own (the
+    embedded one: ``EmbeddedAcquirerClient.acquirer``) on ``host:port`` (0: a free port). Returns the
+    started ``AcquirerServer``; the page is at ``server.url + "/display"``; ``server.stop()`` ends it."""
+    from starlette.applications import Starlette
+
+    from payer_app.payments.acquirer import AcquirerServer
+
+    app = Starlette(routes=counter_routes(acquirer, speaker))
+    return AcquirerServer(app, host=host, port=port).start()
+
+
 __all__ = ["CounterStore", "DisplayHub", "MAX_DISPLAY_CLIENTS", "counter_event", "counter_routes", "day_start",
-           "merchant_matches"]
+           "merchant_matches", "serve_display"]
