@@ -1,0 +1,296 @@
+"""Saved bills (Hóa đơn đã lưu): payment QRs the payer keeps to pay again without scanning.
+
+A saved bill is a name the payer chose ("Điện nhà mẹ") and the QR payload exactly as it was
+scanned, so paying it later signs the very same ``qr.payload`` a scan would have. Kept in SQLite in
+the data folder (``saved-bills.sqlite3``), renamed, deleted, exported and imported as JSON.
+
+Rules (one home, asked by the window and by tests):
+
+* ``saveability(parsed)`` - only a payment QR that could be paid (core's ``payability``) and that is
+  **static** can be saved. A dynamic QR (field 01 = 12) carries a one-off amount for one purchase:
+  saving it would replay that purchase, so it is refused with a clear message.
+* A saved bill never stores an amount: the record has no amount column; the amount is typed (or
+  picked from the chips) each time. A static QR's own suggested amount, if it has one, is part of
+  its payload and is suggested again, exactly as when it was scanned.
+* ``check_name(name)`` - 1 to ``MAX_NAME_CHARS`` characters, no control or invisible characters.
+* Import is hostile input: ``safe_json.loads_untrusted`` with a byte cap, at most
+  ``MAX_SAVED_BILLS`` entries, every field's type and length checked, every payload re-parsed and
+  asked ``saveability``. The first bad entry refuses the whole file with its position and reason;
+  a good file is added in one transaction, so a bad import never changes what was saved.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from payer_app.core.display_text import visible
+from payer_app.core.payability import Problem, payability
+from payer_app.core.payload import MAX_INPUT_CHARS, ParsedPayload, parse_payload
+from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
+from payer_app.payments.sqlite_store import IN_MEMORY, open_database
+
+SAVED_BILLS_FILE = "saved-bills.sqlite3"
+EXPORT_FORMAT = "payer-app-saved-bills"
+EXPORT_VERSION = 1
+MAX_SAVED_BILLS = 200
+MAX_NAME_CHARS = 60
+MAX_PAYLOAD_CHARS = MAX_INPUT_CHARS
+MAX_IMPORT_BYTES = 2 * 1024 * 1024
+
+# Problem / error codes (stable: the window translates them as ``problem.<code>``).
+DYNAMIC_NOT_SAVEABLE = "dynamic-not-saveable"
+ALREADY_SAVED = "already-saved"
+BAD_NAME = "bad-bill-name"
+TOO_MANY = "too-many-saved-bills"
+NOT_FOUND = "saved-bill-not-found"
+BAD_IMPORT = "bad-import"
+
+
+class SavedBillError(Exception):
+    """A refusal with a code and a message in English and Vietnamese; nothing was changed."""
+
+    def __init__(self, code: str, message: str, message_vi: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.message_vi = message_vi
+
+    @property
+    def problem(self) -> Problem:
+        return Problem(self.code, self.message, self.message_vi)
+
+
+@dataclass(frozen=True)
+class SavedBill:
+    id: int
+    name: str
+    payload: str  # the QR text exactly as scanned
+    created_at: str
+    updated_at: str
+
+    @property
+    def parsed(self) -> ParsedPayload:
+        return parse_payload(self.payload)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    added: int
+    already_saved: int  # entries whose payload was saved already (skipped, the saved name kept)
+
+
+def saveability(parsed: ParsedPayload) -> Problem | None:
+    """None when this QR can be kept as a saved bill; else why not (core ``Problem``)."""
+    # Field 01 = 12 (EMVCo Book 1 §4.7.1, dynamic): the amount belongs to one purchase only.
+    if parsed.is_payment and parsed.initiation == "dynamic":
+        return Problem(DYNAMIC_NOT_SAVEABLE,
+                       "A dynamic QR cannot be saved: its amount is for this one payment only. "
+                       "Only a bill's static QR (you type the amount) can be saved.",
+                       "Không thể lưu mã QR động: số tiền của mã chỉ dùng cho một lần thanh toán. "
+                       "Chỉ lưu được mã QR tĩnh của hóa đơn (bạn tự nhập số tiền).")
+    # Anything that could not be paid now could not be paid later either (core's answer).
+    return payability(parsed)
+
+
+def check_name(name: Any) -> str:
+    """The name, trimmed; raises SavedBillError(BAD_NAME) for an empty, long or unprintable one."""
+    if not isinstance(name, str):
+        raise SavedBillError(BAD_NAME, "The name must be text.", "Tên phải là chữ.")
+    name = name.strip()
+    if not name:
+        raise SavedBillError(BAD_NAME, "Please give the bill a name.", "Vui lòng đặt tên cho hóa đơn.")
+    if len(name) > MAX_NAME_CHARS:
+        raise SavedBillError(BAD_NAME, f"The name is longer than {MAX_NAME_CHARS} characters.",
+                             f"Tên dài quá {MAX_NAME_CHARS} ký tự.")
+    if visible(name) != name:  # control, bidi or zero-width characters: refused, not silently kept
+        raise SavedBillError(BAD_NAME, "The name contains control or invisible characters.",
+                             "Tên có ký tự điều khiển hoặc ký tự ẩn.")
+    return name
+
+
+def check_payload(payload: Any) -> ParsedPayload:
+    """The parsed payload of a bill that may be saved; raises SavedBillError otherwise."""
+    if not isinstance(payload, str) or not payload:
+        raise SavedBillError(BAD_IMPORT, "The QR payload must be non-empty text.", "Nội dung mã QR phải là chữ.")
+    if len(payload) > MAX_PAYLOAD_CHARS:
+        raise SavedBillError(BAD_IMPORT, f"The QR payload is longer than {MAX_PAYLOAD_CHARS} characters.",
+                             f"Nội dung mã QR dài quá {MAX_PAYLOAD_CHARS} ký tự.")
+    parsed = parse_payload(payload)
+    problem = saveability(parsed)
+    if problem is not None:
+        raise SavedBillError(problem.code, problem.message, problem.message_vi)
+    return parsed
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class SavedBills:
+    """The saved bills of one data folder. Thread-safe behind one lock."""
+
+    def __init__(self, path: Path | str | None = None):
+        if path is None:
+            from payer_app.paths import data_file
+
+            path = data_file(SAVED_BILLS_FILE)
+        self.path = path if path == IN_MEMORY else Path(path)
+        self._lock = threading.RLock()
+        self._db = open_database(self.path, synchronous="FULL")
+        self._db.execute(
+            """
+            CREATE TABLE IF NOT EXISTS saved_bills (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                name TEXT NOT NULL,
+                payload TEXT NOT NULL UNIQUE,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            )
+            """
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # reading -----------------------------------------------------------------------------------
+    def list(self) -> list[SavedBill]:
+        """Every saved bill, by name (case-insensitive), then oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, name, payload, created_at, updated_at FROM saved_bills ORDER BY lower(name), id"
+            ).fetchall()
+        return [SavedBill(*row) for row in rows]
+
+    def get(self, bill_id: int) -> SavedBill | None:
+        with self._lock:
+            row = self._db.execute("SELECT id, name, payload, created_at, updated_at FROM saved_bills WHERE id = ?",
+                                   (bill_id,)).fetchone()
+        return SavedBill(*row) if row else None
+
+    def find(self, payload: str) -> SavedBill | None:
+        """The saved bill holding exactly this QR payload, if any."""
+        with self._lock:
+            row = self._db.execute("SELECT id, name, payload, created_at, updated_at FROM saved_bills "
+                                   "WHERE payload = ?", (payload,)).fetchone()
+        return SavedBill(*row) if row else None
+
+    def count(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT count(*) FROM saved_bills").fetchone()[0]
+
+    # changing ----------------------------------------------------------------------------------
+    def add(self, name: str, payload: str) -> SavedBill:
+        """Save ``payload`` (the scanned text) as ``name``. Raises SavedBillError: a dynamic or
+        unpayable QR, a bad name, a payload saved already, or the store is full."""
+        name = check_name(name)
+        check_payload(payload)
+        with self._lock:
+            existing = self.find(payload)
+            if existing is not None:
+                raise SavedBillError(ALREADY_SAVED, f"This bill is already saved as {visible(existing.name)!r}.",
+                                     f"Hóa đơn này đã được lưu với tên “{visible(existing.name)}”.")
+            if self.count() >= MAX_SAVED_BILLS:
+                raise _too_many()
+            now = _now()
+            cursor = self._db.execute(
+                "INSERT INTO saved_bills (name, payload, created_at, updated_at) VALUES (?, ?, ?, ?)",
+                (name, payload, now, now))
+            return SavedBill(cursor.lastrowid, name, payload, now, now)
+
+    def rename(self, bill_id: int, name: str) -> SavedBill:
+        name = check_name(name)
+        with self._lock:
+            cursor = self._db.execute("UPDATE saved_bills SET name = ?, updated_at = ? WHERE id = ?",
+                                      (name, _now(), bill_id))
+            if cursor.rowcount != 1:
+                raise _not_found()
+            return self.get(bill_id)
+
+    def delete(self, bill_id: int) -> None:
+        with self._lock:
+            if self._db.execute("DELETE FROM saved_bills WHERE id = ?", (bill_id,)).rowcount != 1:
+                raise _not_found()
+
+    # export / import ---------------------------------------------------------------------------
+    def export_json(self) -> str:
+        """Every saved bill as JSON (UTF-8 text): name, payload, created_at; no amount, no ids."""
+        bills = [{"name": b.name, "payload": b.payload, "created_at": b.created_at} for b in self.list()]
+        return json.dumps({"format": EXPORT_FORMAT, "version": EXPORT_VERSION, "bills": bills},
+                          ensure_ascii=False, indent=2) + "\n"
+
+    def import_json(self, data: bytes | str) -> ImportResult:
+        """Add the bills of an exported file. All or nothing: the first bad entry refuses the file
+        (SavedBillError(BAD_IMPORT...) naming the entry and the reason) and nothing is changed."""
+        entries = parse_import(data)
+        with self._lock:
+            fresh = []
+            seen = set()
+            for name, payload in entries:
+                if payload in seen or self.find(payload) is not None:
+                    continue
+                seen.add(payload)
+                fresh.append((name, payload))
+            if self.count() + len(fresh) > MAX_SAVED_BILLS:
+                raise _too_many()
+            now = _now()
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.executemany(
+                    "INSERT INTO saved_bills (name, payload, created_at, updated_at) VALUES (?, ?, ?, ?)",
+                    [(name, payload, now, now) for name, payload in fresh])
+                self._db.execute("COMMIT")
+            except sqlite3.Error:
+                self._db.execute("ROLLBACK")
+                raise
+        return ImportResult(len(fresh), len(entries) - len(fresh))
+
+
+def parse_import(data: bytes | str) -> list[tuple[str, str]]:
+    """The (name, payload) pairs of an export file, every one checked; raises SavedBillError."""
+    try:
+        document = loads_untrusted(data, max_bytes=MAX_IMPORT_BYTES, max_depth=4, what="saved bills file")
+    except UntrustedJSONError as exc:
+        text = visible(str(exc), 200)
+        raise SavedBillError(BAD_IMPORT, f"Not a saved bills file: {text}",
+                             f"Không phải tệp hóa đơn đã lưu: {text}") from None
+    if not isinstance(document, dict) or document.get("format") != EXPORT_FORMAT:
+        raise SavedBillError(BAD_IMPORT, f"Not a saved bills file (no \"format\": \"{EXPORT_FORMAT}\").",
+                             f"Không phải tệp hóa đơn đã lưu (thiếu \"format\": \"{EXPORT_FORMAT}\").")
+    if document.get("version") != EXPORT_VERSION:
+        raise SavedBillError(BAD_IMPORT, f"Unsupported saved bills file version (expected {EXPORT_VERSION}).",
+                             f"Phiên bản tệp không được hỗ trợ (cần {EXPORT_VERSION}).")
+    bills = document.get("bills")
+    if not isinstance(bills, list):
+        raise SavedBillError(BAD_IMPORT, "The file has no \"bills\" list.", "Tệp không có danh sách \"bills\".")
+    if len(bills) > MAX_SAVED_BILLS:
+        raise SavedBillError(BAD_IMPORT, f"The file holds {len(bills)} bills; at most {MAX_SAVED_BILLS} can be saved.",
+                             f"Tệp có {len(bills)} hóa đơn; chỉ lưu được tối đa {MAX_SAVED_BILLS}.")
+    entries = []
+    for number, bill in enumerate(bills, start=1):
+        try:
+            if not isinstance(bill, dict):
+                raise SavedBillError(BAD_IMPORT, "not an object", "không phải một đối tượng")
+            name = check_name(bill.get("name"))
+            payload = bill.get("payload")
+            check_payload(payload)
+        except SavedBillError as exc:
+            raise SavedBillError(BAD_IMPORT, f"Bill {number} in the file: {exc.message} Nothing was imported.",
+                                 f"Hóa đơn thứ {number} trong tệp: {exc.message_vi} Chưa nhập hóa đơn nào.") from None
+        entries.append((name, payload))
+    return entries
+
+
+def _too_many() -> SavedBillError:
+    return SavedBillError(TOO_MANY, f"At most {MAX_SAVED_BILLS} bills can be saved; delete some first.",
+                          f"Chỉ lưu được tối đa {MAX_SAVED_BILLS} hóa đơn; hãy xóa bớt trước.")
+
+
+def _not_found() -> SavedBillError:
+    return SavedBillError(NOT_FOUND, "That saved bill no longer exists.", "Hóa đơn đã lưu này không còn nữa.")
