@@ -223,3 +223,20 @@ def test_missing_webcam_falls_back_to_the_demo_camera_which_finds_its_bill(qtbot
     assert hints[-1] == "Đã nhận mã QR"
     assert not any(h.startswith("Lỗi camera") for h in hints)
     assert window.current == "payee"
+
+
+def test_a_video_camera_plays_in_real_time_not_faster(qtbot, tmp_path):
+    """24 frames at 12 fps are two seconds of video: the window shows them over two seconds, as the
+    camera they stand in for would (the scan engine alone reads files as fast as it can)."""
+    import time
+
+    ensure_application()
+    video = write_video(tmp_path / "two-seconds.avi", evn_bill_payload(EVN_CODE), frames=24, fps=12.0)
+    adapter = ScanAdapter()
+    frames = []
+    adapter.frame.connect(lambda image: frames.append(time.monotonic()))
+    started = time.monotonic()
+    with qtbot.waitSignal(adapter.finished, timeout=15_000):
+        adapter.start(str(video))
+    assert time.monotonic() - started >= 1.8
+    assert len(frames) >= 2 and frames[-1] - frames[0] >= 1.4

@@ -96,12 +96,14 @@ class ScanAdapter(QObject):
         self.source_spec = spec
         try:
             from payer_app.scan.engine import ScanSession
-            from payer_app.scan.sources import CameraSource, make_source
+            from payer_app.scan.sources import CameraSource, VideoFileSource, make_source
         except ImportError as exc:  # the engine is a separate part of the app
             self.failed.emit(f"scan engine unavailable ({exc})")
             return
         try:
             source = make_source(spec)
+            if isinstance(source, VideoFileSource):
+                source = paced_video(source)  # a replayed scan session plays at its own speed
             if frame_size and isinstance(source, CameraSource):
                 source.width, source.height = frame_size
             session = ScanSession(
@@ -214,3 +216,32 @@ def list_camera_choices() -> list[tuple[str, str]]:
     for cam in cameras:
         out.append((cam.spec, f"{cam.name or cam.spec} ({cam.spec})"))  # scan.sources.CameraInfo
     return out
+
+
+def paced_video(source):
+    """The video file ``source`` (scan.sources.VideoFileSource) read no faster than real time.
+
+    The scan engine hands a file source's frames over as fast as it decodes them (right for
+    ``payer-app scan`` and benchmarks); in the window a video stands in for a camera, so frame n is
+    shown no earlier than n / fps seconds after the video started, as a camera would show it."""
+    import time
+
+    from payer_app.scan.sources import VideoFileSource
+
+    class PacedVideoSource(VideoFileSource):
+        def _open(self) -> None:
+            super()._open()
+            self._started = None
+
+        def _read(self):
+            frame = super()._read()
+            if frame is not None:
+                now = time.monotonic()
+                if self._started is None:
+                    self._started = now - frame.t_ms / 1000.0
+                wait = self._started + frame.t_ms / 1000.0 - now
+                if wait > 0:
+                    time.sleep(min(wait, 1.0))
+            return frame
+
+    return PacedVideoSource(source.spec, source.path)
