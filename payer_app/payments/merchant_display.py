@@ -54,6 +54,7 @@ KEEP_NOT_APPROVED = 1000  # declined / duplicate rows kept in the counter table
 MAX_MERCHANT_CHARS = 100
 RETRY_MS = 1000  # how soon a disconnected page tries again
 PING_SECONDS = 15
+SHUTDOWN_POLL_SECONDS = 0.25  # how often a stream looks whether the server is stopping
 STATIC_FILES = {"display.css": "text/css; charset=utf-8", "display.js": "text/javascript; charset=utf-8"}
 CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
                            "media-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
@@ -291,6 +292,7 @@ def _resource(name: str) -> bytes:
 def counter_routes(acquirer: Any, speaker: Speaker | None = None, max_clients: int = MAX_DISPLAY_CLIENTS):
     """The display and biller routes for an acquirer app; attaches the display and the biller to
     ``acquirer`` (its listeners) and keeps them as ``acquirer.display_hub`` / ``acquirer.biller``."""
+    import anyio
     from sse_starlette import EventSourceResponse, ServerSentEvent
     from starlette.responses import Response
     from starlette.routing import Route
@@ -350,11 +352,16 @@ def counter_routes(acquirer: Any, speaker: Speaker | None = None, max_clients: i
             return ServerSentEvent(json.dumps(state, ensure_ascii=False), event="snapshot",
                                    id=str(state["last_id"]), retry=RETRY_MS)
 
+        shutdown = anyio.Event()  # set by sse-starlette when the server stops: end the stream cleanly
+
         async def stream():
             try:
                 yield snapshot_event()
-                while True:
-                    message = await sub.queue.get()
+                while not shutdown.is_set():
+                    try:
+                        message = await asyncio.wait_for(sub.queue.get(), timeout=SHUTDOWN_POLL_SECONDS)
+                    except asyncio.TimeoutError:
+                        continue
                     if sub.behind:
                         sub.behind = False
                         while not sub.queue.empty():
@@ -370,7 +377,8 @@ def counter_routes(acquirer: Any, speaker: Speaker | None = None, max_clients: i
             finally:
                 hub.unsubscribe(sub)
 
-        return EventSourceResponse(stream(), ping=PING_SECONDS, send_timeout=30,
+        return EventSourceResponse(stream(), ping=PING_SECONDS, send_timeout=30, shutdown_event=shutdown,
+                                   shutdown_grace_period=2 * SHUTDOWN_POLL_SECONDS,
                                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
     async def bill(request) -> Response:
