@@ -228,6 +228,7 @@ def test_the_page_recovers_after_the_acquirer_restarts(acquirer, payer_home, bro
 
     acquirer.stop()
     assert f"Merchant display: {acquirer.url}/display (approvals " in acquirer.log  # told at start
+    assert "ERROR" not in acquirer.log and "Traceback" not in acquirer.log  # the open stream ended cleanly
     assert wait_for(lambda: body_data(browser, "connection") == "lost", 10), "the page did not notice"
     acquirer.start()  # same port, same ledger
     assert wait_for(lambda: body_data(browser, "connection") == "live", 15), "the page did not reconnect"
