@@ -125,3 +125,18 @@ def test_a_checked_box_shows_a_tick(qtbot, make_window):
     box.setChecked(True)
     assert checked > 10, checked
     assert checked < unchecked_background  # checked: brand colour with a tick; unchecked: a white box
+
+
+def test_captions_span_the_card_above_their_fields(qtbot, make_window):
+    """Even padding: every caption starts where its field starts and is never squeezed into a
+    narrow column (the long acquirer caption stays on one line in a 400 px window)."""
+    window = make_window(camera="demo")
+    qtbot.mouseClick(window.home.settings_button, Qt.MouseButton.LeftButton)
+    screen = window.settings_screen
+    for key, field in screen.fields.items():
+        caption = screen.labels[key]
+        left = caption.mapTo(screen, caption.rect().topLeft()).x()
+        assert left == field.mapTo(screen, field.rect().topLeft()).x(), key
+        assert caption.mapTo(screen, caption.rect().bottomLeft()).y() < field.mapTo(screen, field.rect().topLeft()).y()
+    caption = screen.labels["settings.acquirer_url"]
+    assert caption.height() < 2 * caption.fontMetrics().height()  # one line

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from PySide6.QtCore import QEvent, QLocale, QObject, Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLineEdit, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox, QVBoxLayout, QWidget
 
 from payer_app.gui.components import Card, Screen, button, plain_label, set_role
 from payer_app.gui.context import AppContext
@@ -42,10 +42,10 @@ class SettingsScreen(Screen):
         super().__init__(show_back=True)
         self.ctx = ctx
         card = Card(spacing=10)
-        self.form = QFormLayout()
-        self.form.setSpacing(10)
+        # one column: each caption spans the card above its field, every row spaced the same
+        self.form = QVBoxLayout()
+        self.form.setSpacing(12)
         self.form.setContentsMargins(0, 0, 0, 0)
-        self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)
         card.body.addLayout(self.form)
         self.body.addWidget(card)
         self.body.addStretch(1)
@@ -104,6 +104,7 @@ class SettingsScreen(Screen):
             w.installEventFilter(self._wheel_guard)
         self.labels = {}
         self.field_errors: dict[str, object] = {}
+        self.fields: dict[str, QWidget] = {}
         for key, widget in (
             ("settings.language", self.language), ("settings.theme", self.theme),
             ("settings.camera", self.camera), ("settings.resolution", self.resolution),
@@ -115,24 +116,26 @@ class SettingsScreen(Screen):
         ):
             if isinstance(widget, QCheckBox):
                 self.labels[key] = widget  # a check box carries its own text
-                self.form.addRow(widget)
+                self.form.addWidget(widget)
                 continue
             label = plain_label("", "caption")
             self.labels[key] = label
             field = QWidget()
             col = QVBoxLayout(field)
             col.setContentsMargins(0, 0, 0, 0)
-            col.setSpacing(2)
+            col.setSpacing(4)
+            col.addWidget(label)
             col.addWidget(widget)
             error = plain_label("", "error")
             error.setObjectName("FieldError")
             error.hide()
             col.addWidget(error)
             self.field_errors[key] = error
+            self.fields[key] = widget
             if widget is self.enrol_code:
                 col.addWidget(self.enrol_button)
                 col.addWidget(self.enrol_status)
-            self.form.addRow(label, field)
+            self.form.addWidget(field)
         self.message = plain_label("", "error")
         self.body.insertWidget(1, self.message)
         self.save_button = button("", "primary", "SaveSettingsButton")
@@ -248,8 +251,7 @@ class SettingsScreen(Screen):
         self._show_problems()
         if self._problems:
             first = next(iter(self._problems))
-            widget = self.field_errors[first].parentWidget().layout().itemAt(0).widget()
-            widget.setFocus()
+            self.fields[first].setFocus()
             return False
         self.saved.emit(settings)
         return True
