@@ -319,6 +319,8 @@ def test_one_merchant_display_shows_only_its_payments(tmp_path, browser):
         assert wait_for(lambda: latest_amount(browser) == "33.000", 1.0)
         assert text_of(browser, "total-amount") == "44.000"
         assert not browser.find_element("id", "refused-line").is_displayed()
+        open_display(browser, url, "?merchant=%E2%80%AEDIEN%00")  # a bidi override and a NUL in the filter
+        assert text_of(browser, "merchant-name") == "Người nhận: \\u202eDIEN\\x00"  # shown escaped
     finally:
         server.stop()
 

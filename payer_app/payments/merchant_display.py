@@ -197,7 +197,8 @@ class DisplayHub:
 
     def snapshot(self, merchant: str | None) -> dict[str, Any]:
         state = self.store.snapshot(merchant, day_start())
-        state.update(merchant=merchant, refused=None if merchant else self.refused,
+        state.update(merchant=visible(merchant, MAX_MERCHANT_CHARS) if merchant else None,
+                     refused=None if merchant else self.refused,
                      refused_codes=[] if merchant else list(self.refused_codes), speech=self.speaker.available)
         return state
 

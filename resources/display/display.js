@@ -162,6 +162,7 @@
     state.lastId = Number(data.last_id) || 0;
     state.seen = new Set([...state.recent, ...state.apart].map((e) => e.id));
     body.dataset.speech = data.speech ? "voice" : "chime";
+    if (merchant) $("merchant-name").textContent = "Người nhận: " + String(data.merchant || "");  // escaped by the acquirer
     render();
     // Reconnected after missing an approval (the acquirer restarted, the network dropped): say the newest.
     const missed = state.recent.filter((e) => before > 0 && e.id > before);
@@ -205,7 +206,6 @@
     if (source) source.close();
     const url = "/display/events" + (merchant ? "?merchant=" + encodeURIComponent(merchant) : "");
     source = new EventSource(url);
-    source.addEventListener("open", () => setConnection("live", "Đang trực tuyến"));
     source.addEventListener("snapshot", (m) => { setConnection("live", "Đang trực tuyến"); onSnapshot(m); });
     source.addEventListener("payment", onPayment);
     source.addEventListener("refused", onRefused);
@@ -232,7 +232,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", () => {
-    $("merchant-name").textContent = merchant ? "Người nhận: " + merchant : "Tất cả người nhận · All payees";
+    $("merchant-name").textContent = merchant ? "Người nhận: …" : "Tất cả người nhận · All payees";
     $("voice").addEventListener("ended", speakNext);
     $("voice").addEventListener("error", speakNext);
     $("sound-button").addEventListener("click", enableSound);
