@@ -30,8 +30,11 @@ from payer_app.gui.components import Toast
 from payer_app.gui.context import AppContext, PaymentFlow, PinGuard
 from payer_app.gui.i18n import QtTexts
 from payer_app.gui.kiosk import BoothFrame, IdleWarning
+from payer_app.gui.amount_due import AmountDueLookup
+from payer_app.gui.merchant_display_link import MerchantDisplayLink
 from payer_app.gui.navigator import Navigator
 from payer_app.gui.payment_runner import PaymentRunner, open_service, read_history
+from payer_app.gui.saved_bills_controller import SavedBillsController
 from payer_app.gui.scan_adapter import ScanAdapter, ScanResult, list_camera_choices
 from payer_app.gui.screens.amount import AmountScreen
 from payer_app.gui.screens.entry import EntryScreen
@@ -41,6 +44,7 @@ from payer_app.gui.screens.inspector import InspectorScreen
 from payer_app.gui.screens.payee import PayeeScreen
 from payer_app.gui.screens.pin import PinScreen
 from payer_app.gui.screens.result import ResultScreen
+from payer_app.gui.screens.saved_bills import SavedBillsScreen
 from payer_app.gui.screens.review import ReviewScreen
 from payer_app.gui.screens.scan import ScanScreen
 from payer_app.gui.screens.settings_screen import SettingsScreen
@@ -152,10 +156,12 @@ class MainWindow(QMainWindow):
         self.settings_screen = SettingsScreen(ctx)
         self.inspector = InspectorScreen(ctx)
         self.entry = EntryScreen(ctx)
+        self.saved_bills = SavedBillsScreen(ctx)
         self.screens = {
             "home": self.home, "scan": self.scan, "payee": self.payee, "amount": self.amount,
             "review": self.review, "pin": self.pin, "result": self.result, "history": self.history,
             "settings": self.settings_screen, "inspector": self.inspector, "entry": self.entry,
+            "saved_bills": self.saved_bills,
         }
         for screen in self.screens.values():
             self.stack.addWidget(screen)
@@ -189,6 +195,10 @@ class MainWindow(QMainWindow):
         self.pin.operator_accepted.connect(lambda: self.go("settings", replace=True))
         self.result.new_payment_requested.connect(self.new_payment)
         self.settings_screen.saved.connect(self.apply_settings)
+        # issue 13: saved bills, an EVN bill's amount due, the merchant display link
+        self.saved_bills_controller = SavedBillsController(self)
+        self.amount_due = AmountDueLookup(self)
+        self.merchant_display = MerchantDisplayLink(self)
         ctx.language.changed.connect(self.retranslate)
         self.qt_texts = QtTexts.shared()  # Qt's own dialogs and menus in the window's language
         self.qt_texts.apply(ctx.language.code)

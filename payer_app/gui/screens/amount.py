@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QGridLayout, QLineEdit
+from PySide6.QtWidgets import QGridLayout, QLineEdit, QVBoxLayout
 
 from payer_app.core.amount_words import amount_in_words
 from payer_app.core.amounts import MAX_AMOUNT_CHARS, format_vnd, group_thousands
@@ -103,6 +103,8 @@ class AmountScreen(Screen):
             chip.clicked.connect(lambda _=False, v=value: self.edit.set_value(v))
             self.chips.append(chip)
             self.chips_grid.addWidget(chip, i // 3, i % 3)
+        self.due_slot = QVBoxLayout()  # an EVN bill's amount due, the saved bill being paid (gui/amount_due.py)
+        card.body.addLayout(self.due_slot)
         card.body.addLayout(self.chips_grid)
         self.limits = plain_label("", "caption")
         self.limits.setAlignment(Qt.AlignmentFlag.AlignCenter)

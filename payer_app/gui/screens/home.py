@@ -72,6 +72,9 @@ class HomeScreen(QWidget):
             b.setMinimumHeight(74)
             tiles.addWidget(b, 0, i)
         body.addLayout(tiles)
+        self.saved_slot = QVBoxLayout()  # saved bills and the merchant display link (saved_bills_controller)
+        self.saved_slot.setSpacing(10)
+        body.addLayout(self.saved_slot)
 
         self.recent_card = Card(spacing=8)
         self.recent_title = plain_label("", "section")

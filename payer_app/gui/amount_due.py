@@ -1,0 +1,122 @@
+"""EVN bills: "Số tiền cần thanh toán" (the amount due) as the first chip on the Amount screen.
+
+When a payment flow holds an EVN bill (static QR with a customer code), the window's payment
+service asks the acquirer's bill lookup (``PaymentService.outstanding_bill``, ``GET
+/v1/bills/{code}`` on an HTTP acquirer, the embedded biller otherwise) on a worker thread, as soon
+as the payee screen (or, for a saved bill, the Amount screen) is shown. The answer arrives by signal
+and is shown only if that flow is still the one on screen. No bill service, no answer, an unknown
+code: no chip and no error. The chip only fills the field; the payer can still type any amount.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+
+from payer_app.core.request import locked_amount
+from payer_app.gui.components import button, plain_label
+from payer_app.payments.biller import OutstandingBill
+
+
+class AmountDueBox(QWidget):
+    """The caption and the chip (or "already paid")."""
+
+    def __init__(self):
+        super().__init__()
+        self.setObjectName("AmountDueBox")
+        col = QVBoxLayout(self)
+        col.setContentsMargins(0, 4, 0, 0)
+        col.setSpacing(4)
+        self.caption = plain_label("", "caption")
+        self.caption.setObjectName("AmountDueCaption")
+        row = QHBoxLayout()
+        self.chip = button("", "chip", "AmountDueChip")
+        row.addWidget(self.chip)
+        row.addStretch(1)
+        self.detail = plain_label("", "caption")
+        self.detail.setObjectName("AmountDueDetail")
+        col.addWidget(self.caption)
+        col.addLayout(row)
+        col.addWidget(self.detail)
+        self.hide()
+
+
+class AmountDueLookup(QObject):
+    answered = Signal(object, object)  # the PaymentFlow asked for, OutstandingBill | None
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.ctx = window.ctx
+        self.box = AmountDueBox()
+        window.amount.due_slot.addWidget(self.box)
+        self.box.chip.clicked.connect(self._chip_clicked)
+        self._asked_for = None  # the flow whose bill was asked for
+        self.answer: tuple[object, OutstandingBill | None] | None = None
+        self.answered.connect(self._answered)
+        window.nav.changed.connect(self._screen_changed)
+        self.ctx.language.changed.connect(lambda _code: self.show_current())
+
+    @property
+    def bill(self) -> OutstandingBill | None:
+        """The bill of the flow on screen, once the acquirer has answered."""
+        if self.answer is not None and self.answer[0] is self.ctx.flow:
+            return self.answer[1]
+        return None
+
+    def _screen_changed(self, _previous: str, name: str) -> None:
+        if name in ("payee", "amount"):
+            self.ask()
+        if name == "amount":
+            self.show_current()
+
+    def ask(self) -> None:
+        flow = self.ctx.flow
+        parsed = flow.parsed
+        service = self.ctx.service
+        if flow is self._asked_for or parsed is None or service is None:
+            return
+        code = parsed.bill.evn_customer_code
+        if not code or locked_amount(parsed) is not None:
+            return
+        self._asked_for = flow
+        threading.Thread(target=self._work, args=(flow, service, code), daemon=True, name="bill-lookup").start()
+
+    def _work(self, flow, service, code: str) -> None:
+        try:
+            bill = service.outstanding_bill(code)
+        except Exception:  # noqa: BLE001 - a lookup that fails is no chip, never an error
+            bill = None
+        try:
+            self.answered.emit(flow, bill)
+        except RuntimeError:  # the window is gone
+            pass
+
+    def _answered(self, flow, bill) -> None:
+        if flow is not self.ctx.flow:
+            return  # an answer for a payment the payer has left
+        self.answer = (flow, bill)
+        self.show_current()
+
+    def show_current(self) -> None:
+        bill = self.bill
+        shown = bill is not None and self.window.amount.fixed_amount is None
+        self.box.setVisible(shown)
+        if not shown:
+            return
+        t = self.ctx.t
+        self.box.caption.setText(t("due.label"))
+        self.box.chip.setVisible(bill.amount_due > 0)
+        self.box.chip.setText(bill.amount_due_text)
+        self.box.chip.setAccessibleName(f"{t('due.label')} {bill.amount_due_text}")
+        detail = t("due.paid", period=bill.period) if bill.amount_due == 0 else t("due.period", period=bill.period,
+                                                                                   due_date=bill.due_date)
+        self.box.detail.setText(detail)
+
+    def _chip_clicked(self) -> None:
+        bill = self.bill
+        if bill is not None and bill.amount_due > 0:
+            self.window.amount.edit.set_value(bill.amount_due)
+            self.window.amount.edit.setFocus()

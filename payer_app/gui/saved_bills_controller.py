@@ -1,0 +1,332 @@
+"""The window's saved bills: Home's card, the list screen, "save this bill" on the receipt, and
+paying a saved bill without scanning.
+
+Paying a saved bill builds the same ``PaymentFlow`` a scan builds (the payload exactly as saved,
+parsed by core) and goes straight to the Amount screen; from there the flow is the usual one, so
+the signed request carries the original QR payload as if it had just been scanned.
+
+Kiosk mode keeps no saved bills: no store is opened, nothing is shown (a booth's next visitor must
+not see, or pay, the previous visitor's bills), like the history kept in memory only.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QVBoxLayout, QWidget
+
+from payer_app.core.payability import Problem, payability
+from payer_app.core.payee_display import payee_display
+from payer_app.core.payload import ParsedPayload, parse_payload
+from payer_app.gui.components import button, plain_label, set_role
+from payer_app.gui.context import PaymentFlow
+from payer_app.gui.flow_controls import problem_text
+from payer_app.gui.scan_adapter import ScanResult
+from payer_app.gui.screens.saved_bills import ConfirmDialog, NameDialog, SavedBillsCard, bill_subtitle
+from payer_app.payments.saved_bills import MAX_IMPORT_BYTES, SavedBill, SavedBillError, SavedBills, saveability
+
+SAVED_DECODER = "saved"  # ScanResult.decoder of a flow started from a saved bill
+EXPORT_NAME = "hoa-don-da-luu.json"
+
+
+def open_store(kiosk: bool) -> tuple[SavedBills | None, str]:
+    """(the data folder's saved bills, "") or (None, why not); kiosk mode opens none."""
+    if kiosk:
+        return None, ""
+    try:
+        return SavedBills(), ""
+    except (OSError, sqlite3.Error) as exc:
+        return None, str(exc) or type(exc).__name__
+
+
+def suggested_name(ctx, parsed: ParsedPayload) -> str:
+    code = parsed.bill.evn_customer_code
+    if code:
+        return ctx.t("saved.suggest_evn", code=code)
+    return payee_display(parsed).name[:40]
+
+
+def read_import_file(path: str) -> bytes:
+    """The bytes of a file to import, refused before reading when it is not a regular file or is
+    larger than the import cap (``OSError`` / ``SavedBillError``)."""
+    with open(path, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not Path(path).is_file():
+            raise SavedBillError("bad-import", "Not a regular file.", "Không phải một tệp thông thường.")
+        if info.st_size > MAX_IMPORT_BYTES:
+            raise SavedBillError("bad-import", f"The file is larger than {MAX_IMPORT_BYTES // 1024} kB.",
+                                 f"Tệp lớn hơn {MAX_IMPORT_BYTES // 1024} kB.")
+        return handle.read(MAX_IMPORT_BYTES + 1)
+
+
+class SaveBillBox(QWidget):
+    """On the receipt: "Lưu hóa đơn" (or the name it is saved under, or why it cannot be saved)."""
+
+    def __init__(self):
+        super().__init__()
+        self.setObjectName("SaveBillBox")
+        col = QVBoxLayout(self)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(4)
+        self.line = plain_label("", "caption")
+        self.line.setObjectName("SaveBillMessage")
+        self.button = button("", "secondary", "SaveBillButton")
+        col.addWidget(self.line)
+        col.addWidget(self.button)
+
+
+class SavedBillContext(QWidget):
+    """On the Amount screen of a saved bill: which bill is being paid (name and payee)."""
+
+    def __init__(self):
+        super().__init__()
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.label = plain_label("", "caption")
+        self.label.setObjectName("SavedBillPaying")
+        row.addWidget(self.label)
+        self.hide()
+
+
+class SavedBillsController(QObject):
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.ctx = ctx = window.ctx
+        self.store, self.problem = open_store(ctx.kiosk)
+        self.enabled = not ctx.kiosk
+        self.dialog = None  # the open name / confirm dialog
+        self.paying: tuple[PaymentFlow, SavedBill] | None = None
+
+        self.card = SavedBillsCard(ctx)
+        self.card.setVisible(self.enabled)
+        window.home.saved_slot.addWidget(self.card)
+        self.card.pay_requested.connect(self.pay_bill)
+        self.card.manage_requested.connect(lambda: window.go("saved_bills"))
+
+        self.screen = window.saved_bills
+        self.screen.pay_requested.connect(self.pay_bill)
+        self.screen.rename_requested.connect(self.ask_rename)
+        self.screen.delete_requested.connect(self.ask_delete)
+        self.screen.export_requested.connect(self.export_clicked)
+        self.screen.import_requested.connect(self.import_clicked)
+
+        self.box = SaveBillBox()
+        self.box.hide()
+        window.result.bottom.insertWidget(1, self.box)  # under the receipt's actions, above "new payment"
+        self.box.button.clicked.connect(self.save_clicked)
+        self._box_message: tuple[str, str, dict] | None = None
+
+        self.paying_label = SavedBillContext()
+        window.amount.due_slot.insertWidget(0, self.paying_label)
+
+        window.nav.changed.connect(self._screen_changed)
+        window.payment_finished.connect(lambda _outcome: self.refresh_box(new_payment=True))
+        ctx.language.changed.connect(self.retranslate)
+        self.retranslate()
+
+    # showing -----------------------------------------------------------------------------------
+    def bills(self) -> list[SavedBill]:
+        if self.store is None:
+            return []
+        try:
+            return self.store.list()
+        except sqlite3.Error as exc:
+            self.problem = str(exc)
+            return []
+
+    def refresh(self) -> None:
+        if not self.enabled:
+            return
+        bills = self.bills()
+        problem = self.ctx.t("saved.unavailable", reason=self.problem) if self.store is None or self.problem else ""
+        self.card.show_bills(bills, problem)
+        self.screen.show_bills(bills)
+
+    def retranslate(self, *_):
+        self.card.retranslate()
+        self.refresh()
+        self.refresh_box()
+        self._show_paying()
+
+    def _screen_changed(self, previous: str, name: str) -> None:
+        if name in ("home", "saved_bills"):
+            self.refresh()
+        if name == "home":
+            self.paying = None
+        if name == "result":
+            self.refresh_box()
+        if name == "amount":
+            self._show_paying()
+
+    def _show_paying(self) -> None:
+        current = self.paying if self.paying is not None and self.paying[0] is self.ctx.flow else None
+        self.paying_label.setVisible(current is not None)
+        if current is not None:
+            bill = current[1]
+            self.paying_label.label.setText(self.ctx.t("saved.paying", name=bill.name, payee=bill_subtitle(bill)))
+
+    # paying a saved bill -----------------------------------------------------------------------
+    def pay_bill(self, bill: SavedBill) -> None:
+        """Straight to the amount: the flow a scan of this very payload would have started."""
+        parsed = parse_payload(bill.payload)
+        problem = payability(parsed, self.ctx.limits)
+        if problem is not None:
+            self.window.toast.show_message(problem_text(self.ctx, problem))
+            return
+        self.ctx.flow = PaymentFlow(scan=ScanResult(text=bill.payload, decoder=SAVED_DECODER), parsed=parsed)
+        self.paying = (self.ctx.flow, bill)
+        self.window.go("amount")
+
+    # saving from the receipt -------------------------------------------------------------------
+    def refresh_box(self, new_payment: bool = False) -> None:
+        flow = self.ctx.flow
+        shown = self.enabled and self.store is not None and flow.outcome is not None and flow.parsed is not None
+        self.box.setVisible(shown)
+        if new_payment or not shown:
+            self._box_message = None
+        if not shown:
+            return
+        saved = self._saved_as(flow.parsed.raw)
+        self.box.button.setVisible(saved is None)
+        self.box.button.setText("☆ " + self.ctx.t("saved.save_button_receipt"))
+        if saved is not None:
+            self._set_box_message("saved.saved_as", "ok", name=saved.name)
+        elif self._box_message is not None and self._box_message[0] != "saved.saved_as":
+            self._set_box_message(self._box_message[0], self._box_message[1], **self._box_message[2])
+        else:
+            self._set_box_message(None)
+
+    def _saved_as(self, payload: str) -> SavedBill | None:
+        try:
+            return self.store.find(payload)
+        except sqlite3.Error:
+            return None
+
+    def _set_box_message(self, key: str | None, role: str = "caption", **values) -> None:
+        self._box_message = (key, role, values) if key else None
+        line = self.box.line
+        line.setVisible(key is not None)
+        if key is None:
+            return
+        set_role(line, role)
+        # a core Problem is kept as such, so a language change shows it in the new language
+        line.setText(problem_text(self.ctx, values["problem"]) if key == "problem" else self.ctx.t(key, **values))
+
+    def save_clicked(self) -> None:
+        parsed = self.ctx.flow.parsed
+        if parsed is None or self.store is None:
+            return
+        problem = saveability(parsed)
+        if problem is not None:  # a dynamic QR: said plainly, no dialog
+            self._set_box_message("problem", "error", problem=problem)
+            return
+        dialog = NameDialog(self.window, self.ctx, self.ctx.t("saved.save_title"), suggested_name(self.ctx, parsed),
+                            subtitle=payee_display(parsed).name)
+        payload = parsed.raw
+
+        def submitted(name: str) -> None:
+            try:
+                bill = self.store.add(name, payload)
+            except SavedBillError as exc:
+                dialog.show_error(self._text(exc.problem))
+                return
+            except sqlite3.Error as exc:
+                dialog.show_error(self.ctx.t("saved.unavailable", reason=str(exc)))
+                return
+            dialog.accept()
+            self.refresh_box()
+            self.window.toast.show_message(self.ctx.t("saved.saved_toast", name=bill.name))
+
+        dialog.submitted.connect(submitted)
+        self._open(dialog)
+
+    # managing ----------------------------------------------------------------------------------
+    def ask_rename(self, bill: SavedBill) -> None:
+        dialog = NameDialog(self.window, self.ctx, self.ctx.t("saved.rename_title"), bill.name,
+                            subtitle=bill_subtitle(bill))
+
+        def submitted(name: str) -> None:
+            try:
+                renamed = self.store.rename(bill.id, name)
+            except SavedBillError as exc:
+                dialog.show_error(self._text(exc.problem))
+                return
+            except sqlite3.Error as exc:
+                dialog.show_error(self.ctx.t("saved.unavailable", reason=str(exc)))
+                return
+            dialog.accept()
+            self.refresh()
+            self.screen.set_status("saved.renamed", name=renamed.name)
+
+        dialog.submitted.connect(submitted)
+        self._open(dialog)
+
+    def ask_delete(self, bill: SavedBill) -> None:
+        dialog = ConfirmDialog(self.window, self.ctx, self.ctx.t("saved.delete_confirm", name=bill.name),
+                               self.ctx.t("saved.delete"))
+
+        def confirmed() -> None:
+            try:
+                self.store.delete(bill.id)
+            except SavedBillError as exc:
+                self.screen.set_status_text(self._text(exc.problem))
+            except sqlite3.Error as exc:
+                self.screen.set_status_text(self.ctx.t("saved.unavailable", reason=str(exc)))
+            else:
+                self.screen.set_status("saved.deleted", name=bill.name)
+            self.refresh()
+
+        dialog.accepted.connect(confirmed)
+        self._open(dialog)
+
+    def export_clicked(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self.window, self.ctx.t("saved.export"), EXPORT_NAME,
+                                              self.ctx.t("saved.json_filter"))
+        if path:
+            self.export_to(path)
+
+    def export_to(self, path: str) -> bool:
+        try:
+            text = self.store.export_json()
+            Path(path).write_text(text, encoding="utf-8")
+        except (OSError, sqlite3.Error) as exc:
+            self.screen.set_status("saved.export_error", "error", reason=getattr(exc, "strerror", None) or str(exc))
+            return False
+        self.screen.set_status("saved.exported", count=len(self.store.list()), path=path)
+        return True
+
+    def import_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.window, self.ctx.t("saved.import"), "",
+                                              self.ctx.t("saved.json_filter"))
+        if path:
+            self.import_from(path)
+
+    def import_from(self, path: str) -> bool:
+        """Add the bills of an export file; a bad file is refused whole with the reason (nothing changes)."""
+        try:
+            result = self.store.import_json(read_import_file(path))
+        except SavedBillError as exc:
+            self.screen.set_status_text(self.ctx.t("saved.import_refused", reason=self._text(exc.problem)))
+            return False
+        except (OSError, sqlite3.Error) as exc:
+            self.screen.set_status_text(self.ctx.t("saved.import_refused",
+                                                   reason=getattr(exc, "strerror", None) or str(exc)))
+            return False
+        self.refresh()
+        self.screen.set_status("saved.imported", added=result.added, skipped=result.already_saved)
+        return True
+
+    # helpers -----------------------------------------------------------------------------------
+    def _text(self, problem: Problem) -> str:
+        return problem_text(self.ctx, problem)
+
+    def _open(self, dialog) -> None:
+        if self.dialog is not None:
+            self.dialog.close()
+        self.dialog = dialog
+        dialog.open()
+        (dialog.edit if isinstance(dialog, NameDialog) else dialog.no_button).setFocus()

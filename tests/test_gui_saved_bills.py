@@ -1,0 +1,373 @@
+"""Issue 13 in the payer window (pytest-qt, real widgets, real SQLite, the real payment service):
+saved bills (save after paying, pay again from Home without scanning, rename, delete, export and
+import, a hostile import, a dynamic QR refused), the EVN amount-due chip (embedded biller and a real
+HTTP acquirer on 127.0.0.1), and the merchant display link."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from PySide6.QtCore import QObject, Qt, Slot
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QFileDialog
+
+from payer_app.core.builder import evn_bill_payload, vietqr_payload
+from payer_app.core.keystore import KeyStore
+from payer_app.core.signing import verify_request
+from payer_app.gui.settings import Settings, save_settings
+from payer_app.payments.acquirer import AcquirerServer, FailureSettings, create_app
+from payer_app.payments.biller import Biller
+from payer_app.payments.saved_bills import SAVED_BILLS_FILE, SavedBills
+from tests.gui_helpers import click, close_windows, open_window
+
+EVN_CODE = "PD01000123456"
+EVN = evn_bill_payload(EVN_CODE)
+DYNAMIC = vietqr_payload("970436", "0011001234567", amount=250_000, purpose="Hoa don 42",
+                         merchant_name="CUA HANG AN KHANG", city="Ha Noi")
+PAY_TIMEOUT_MS = 30_000
+
+
+@pytest.fixture
+def windows():
+    opened = []
+    yield opened
+    close_windows(opened)
+
+
+def new_window(qtbot, windows, **kwargs):
+    kwargs.setdefault("camera", "demo")
+    kwargs.setdefault("lang", "vi")
+    window = open_window(qtbot, **kwargs)
+    windows.append(window)
+    return window
+
+
+def type_amount_and_pay(qtbot, window, digits: str):
+    assert window.current == "amount"
+    window.amount.edit.setFocus()
+    QTest.keyClicks(window.amount.edit, digits)
+    QTest.keyClick(window.amount.edit, Qt.Key.Key_Return)  # Enter: the screen's Continue
+    assert window.current == "review"
+    click(qtbot, window.review.confirm_button)
+    assert window.current == "pin"
+    with qtbot.waitSignal(window.payment_finished, timeout=PAY_TIMEOUT_MS) as done:
+        enter_pin(qtbot, window)
+    outcome = done.args[0]
+    assert outcome is not None, window.result.rows["message"].value.text()
+    return outcome
+
+
+def scan_and_pay(qtbot, window, payload: str, digits: str = "250000"):
+    window.open_payload(payload)  # what a scan hands the window
+    click(qtbot, window.payee.continue_button)
+    if window.amount.fixed_amount is not None:
+        click(qtbot, window.amount.continue_button)
+        click(qtbot, window.review.confirm_button)
+        with qtbot.waitSignal(window.payment_finished, timeout=PAY_TIMEOUT_MS) as done:
+            enter_pin(qtbot, window)
+        return done.args[0]
+    return type_amount_and_pay(qtbot, window, digits)
+
+
+def type_text(widget, text: str) -> None:
+    """Type ``text`` key by key (QTest.keyClicks aborts on characters outside Latin-1, such as "ệ")."""
+    for ch in text:
+        QTest.sendKeyEvent(QTest.KeyAction.Click, widget, Qt.Key.Key_unknown, ch, Qt.KeyboardModifier.NoModifier)
+
+
+def enter_pin(qtbot, window, pin: str = "123456") -> None:
+    for digit in pin:
+        click(qtbot, window.pin.keys[digit])
+
+
+def verified(jws: str, home) -> dict:
+    result = verify_request(jws, KeyStore(home))
+    assert result.ok, result.message
+    return result.request
+
+
+def save_from_receipt(qtbot, window, name: str):
+    controller = window.saved_bills_controller
+    box = controller.box
+    assert window.current == "result" and box.button.isVisibleTo(window)
+    click(qtbot, box.button)
+    dialog = controller.dialog
+    qtbot.waitUntil(dialog.isVisible, timeout=3_000)
+    assert dialog.edit.text() == f"Tiền điện {EVN_CODE}"  # a suggested name, all selected
+    dialog.edit.selectAll()
+    type_text(dialog.edit, name)
+    QTest.keyClick(dialog.edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=3_000)
+
+
+def saved_in_store(home) -> list[tuple[str, str]]:
+    store = SavedBills(home / SAVED_BILLS_FILE)
+    try:
+        return [(b.name, b.payload) for b in store.list()]
+    finally:
+        store.close()
+
+
+def test_save_after_paying_then_pay_it_from_home_without_scanning(qtbot, windows, payer_home):
+    window = new_window(qtbot, windows)
+    first = scan_and_pay(qtbot, window, EVN, "150000")
+    assert first.status == "approved"
+    save_from_receipt(qtbot, window, "Điện nhà mẹ")
+    box = window.saved_bills_controller.box
+    assert not box.button.isVisibleTo(window)
+    assert box.line.text() == "★ Đã lưu với tên “Điện nhà mẹ”"
+    assert saved_in_store(payer_home) == [("Điện nhà mẹ", EVN)]  # the payload exactly, no amount
+
+    click(qtbot, window.result.new_button)
+    assert window.current == "home"
+    card = window.saved_bills_controller.card
+    assert card.isVisibleTo(window) and len(card.row_buttons) == 1
+    assert card.row_buttons[0].accessibleName() == "Điện nhà mẹ"
+
+    # a new window (the bill is on disk), paid from Home: no scan, no payee screen, no camera
+    window.close()
+    window = new_window(qtbot, windows)
+    card = window.saved_bills_controller.card
+    click(qtbot, card.row_buttons[0])
+    assert window.current == "amount" and window.nav.trail == ("home", "amount")
+    assert window.amount.edit.text() == ""  # no amount was saved
+    paying = window.saved_bills_controller.paying_label
+    assert paying.isVisibleTo(window) and "Điện nhà mẹ" in paying.label.text()
+    second = type_amount_and_pay(qtbot, window, "98000")
+    assert second.status == "approved"
+    one, two = verified(first.jws, payer_home), verified(second.jws, payer_home)
+    assert two["qr"] == one["qr"] and two["qr"]["payload"] == EVN  # the original payload and its hash
+    assert two["payee"] == one["payee"] and two["bill"]["customer_code"] == EVN_CODE
+    assert two["amount"]["value"] == "98000" and two["request_id"] != one["request_id"]
+    # already saved: the receipt says so instead of offering to save it again
+    assert window.saved_bills_controller.box.line.text() == "★ Đã lưu với tên “Điện nhà mẹ”"
+
+
+def test_back_and_cancel_from_a_saved_bill_return_where_it_was_opened(qtbot, windows, payer_home):
+    store = SavedBills(payer_home / SAVED_BILLS_FILE)
+    store.add("Điện", EVN)
+    store.close()
+    window = new_window(qtbot, windows)
+    click(qtbot, window.saved_bills_controller.card.manage_button)
+    assert window.current == "saved_bills"
+    pay_row = next(iter(window.saved_bills.rows.values()))[0]
+    click(qtbot, pay_row)
+    assert window.current == "amount"
+    QTest.keyClick(window, Qt.Key.Key_Escape)
+    assert window.current == "saved_bills"
+    click(qtbot, pay_row)
+    click(qtbot, window.amount.cancel_button)
+    assert window.current == "home" and window.ctx.flow.parsed is None
+
+
+def test_rename_and_delete_from_the_list(qtbot, windows, payer_home):
+    store = SavedBills(payer_home / SAVED_BILLS_FILE)
+    store.add("Điện nhà mẹ", EVN)
+    store.add("Điện văn phòng", evn_bill_payload("PD13000123457"))
+    store.close()
+    window = new_window(qtbot, windows)
+    controller, screen = window.saved_bills_controller, window.saved_bills
+    click(qtbot, controller.card.manage_button)
+    assert [b.name for b in screen.bills] == ["Điện nhà mẹ", "Điện văn phòng"]
+
+    bill = screen.bills[0]
+    click(qtbot, screen.rows[bill.id][1])  # ✎
+    dialog = controller.dialog
+    qtbot.waitUntil(dialog.isVisible, timeout=3_000)
+    assert dialog.edit.text() == "Điện nhà mẹ"
+    dialog.edit.selectAll()
+    QTest.keyClick(dialog.edit, Qt.Key.Key_Delete)
+    QTest.keyClick(dialog.edit, Qt.Key.Key_Return)  # an empty name: said in the dialog, which stays
+    assert dialog.isVisible() and dialog.error.text() == "Vui lòng đặt tên cho hóa đơn."
+    type_text(dialog.edit, "Điện nhà bà")
+    QTest.keyClick(dialog.edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=3_000)
+    assert screen.status.text() == "Đã đổi tên thành “Điện nhà bà”"
+    assert [name for name, _ in saved_in_store(payer_home)] == ["Điện nhà bà", "Điện văn phòng"]
+
+    office = next(b for b in screen.bills if b.name == "Điện văn phòng")
+    click(qtbot, screen.rows[office.id][2])  # ✕ asks first; Cancel keeps it
+    confirm = controller.dialog
+    qtbot.waitUntil(confirm.isVisible, timeout=3_000)
+    click(qtbot, confirm.no_button)
+    assert len(saved_in_store(payer_home)) == 2
+    click(qtbot, screen.rows[office.id][2])
+    confirm = controller.dialog
+    qtbot.waitUntil(confirm.isVisible, timeout=3_000)
+    click(qtbot, confirm.yes_button)
+    assert screen.status.text() == "Đã xóa “Điện văn phòng”"
+    assert saved_in_store(payer_home) == [("Điện nhà bà", EVN)]
+    assert [b.name for b in screen.bills] == ["Điện nhà bà"]
+    QTest.keyClick(window, Qt.Key.Key_Escape)
+    assert window.current == "home"
+    assert [r.accessibleName() for r in controller.card.row_buttons] == ["Điện nhà bà"]
+
+
+def test_export_and_import_and_a_hostile_import(qtbot, windows, payer_home, tmp_path, monkeypatch):
+    store = SavedBills(payer_home / SAVED_BILLS_FILE)
+    store.add("Điện nhà mẹ", EVN)
+    store.close()
+    window = new_window(qtbot, windows)
+    controller, screen = window.saved_bills_controller, window.saved_bills
+    click(qtbot, controller.card.manage_button)
+
+    exported = tmp_path / "bills.json"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(exported), "")))
+    click(qtbot, screen.export_button)
+    assert json.loads(exported.read_text(encoding="utf-8"))["bills"][0]["payload"] == EVN
+    assert screen.status.text().startswith("Đã xuất 1 hóa đơn")
+
+    # another file with one new bill and one already saved
+    other = tmp_path / "other.json"
+    document = json.loads(exported.read_text(encoding="utf-8"))
+    document["bills"].append({"name": "Chuyển cho An", "payload": vietqr_payload("970436", "0011009999999")})
+    other.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    picked = {"path": str(other)}
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (picked["path"], "")))
+    click(qtbot, screen.import_button)
+    assert screen.status.text() == "Đã nhập 1 hóa đơn (1 hóa đơn đã có, giữ nguyên)"
+    assert [b.name for b in screen.bills] == ["Chuyển cho An", "Điện nhà mẹ"]
+    before = saved_in_store(payer_home)
+
+    hostile = tmp_path / "hostile.json"
+    document["bills"] = [{"name": "ok", "payload": evn_bill_payload("PD13000123458")},
+                         {"name": "động", "payload": DYNAMIC}]
+    hostile.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    picked["path"] = str(hostile)
+    click(qtbot, screen.import_button)
+    text = screen.status.text()
+    assert text.startswith("Không nhập tệp này (hóa đơn đã lưu không thay đổi): Hóa đơn thứ 2 trong tệp")
+    assert "mã QR động" in text
+    assert saved_in_store(payer_home) == before and len(screen.bills) == 2
+
+    for data in (b"\x00\xff not json", b"[" * 10_000, json.dumps({"format": "x"}).encode(),
+                 b'{"format": "payer-app-saved-bills", "version": 1, "bills": [{"name": "\\u202e", "payload": "x"}]}'):
+        hostile.write_bytes(data)
+        click(qtbot, screen.import_button)
+        assert screen.status.text().startswith("Không nhập tệp này")
+        assert saved_in_store(payer_home) == before
+    big = tmp_path / "big.json"
+    big.write_bytes(b" " * (3 * 1024 * 1024))
+    picked["path"] = str(big)
+    click(qtbot, screen.import_button)
+    assert "lớn hơn" in screen.status.text() and saved_in_store(payer_home) == before
+
+
+def test_a_dynamic_qr_cannot_be_saved_and_says_why(qtbot, windows, payer_home):
+    window = new_window(qtbot, windows)
+    outcome = scan_and_pay(qtbot, window, DYNAMIC)
+    assert outcome.status == "approved"
+    box = window.saved_bills_controller.box
+    assert box.button.isVisibleTo(window)
+    click(qtbot, box.button)
+    assert window.saved_bills_controller.dialog is None  # no name is asked for
+    assert box.line.text().startswith("Không thể lưu mã QR động: số tiền của mã chỉ dùng cho một lần thanh toán.")
+    assert box.line.isVisibleTo(window)
+    assert saved_in_store(payer_home) == []
+    window.set_language("en")
+    assert box.line.text().startswith("A dynamic QR cannot be saved")
+
+
+def test_kiosk_keeps_no_saved_bills(qtbot, windows, payer_home):
+    window = new_window(qtbot, windows, kiosk=True)
+    controller = window.saved_bills_controller
+    assert controller.store is None and not controller.card.isVisibleTo(window)
+    assert not window.merchant_display.button.isVisibleTo(window)
+    outcome = scan_and_pay(qtbot, window, EVN)
+    assert outcome.status == "approved"
+    assert not controller.box.isVisibleTo(window)
+    assert not (payer_home / SAVED_BILLS_FILE).exists()
+
+
+def chip_shown(window) -> bool:
+    return window.amount_due.box.isVisibleTo(window) and window.amount_due.box.chip.isVisibleTo(window)
+
+
+def test_evn_amount_due_chip_from_the_embedded_biller_follows_partial_payments(qtbot, windows, payer_home, tmp_path):
+    total = Biller(tmp_path / "reference-ledger.sqlite3").bill(EVN_CODE).amount_total  # deterministic per code
+    window = new_window(qtbot, windows)
+    window.open_payload(EVN)
+    click(qtbot, window.payee.continue_button)
+    qtbot.waitUntil(lambda: chip_shown(window), timeout=10_000)
+    box = window.amount_due.box
+    assert box.caption.text() == "Số tiền cần thanh toán"
+    assert box.chip.text() == f"{total:,}".replace(",", ".") + " ₫"
+    assert window.amount.edit.text() == ""  # a suggestion, never typed for the payer
+    click(qtbot, box.chip)
+    assert window.amount.edit.value() == total
+    window.amount.edit.clear()
+    outcome = type_amount_and_pay(qtbot, window, "100000")  # any amount can still be typed
+    assert outcome.status == "approved"
+    click(qtbot, window.result.new_button)
+
+    window.open_payload(EVN)  # scanned again: what is left
+    click(qtbot, window.payee.continue_button)
+    qtbot.waitUntil(lambda: chip_shown(window) and box.chip.text() == f"{total - 100_000:,}".replace(",", ".") + " ₫",
+                    timeout=10_000)
+
+
+def test_no_chip_for_an_unknown_customer_a_non_evn_qr_or_no_answer(qtbot, windows, payer_home):
+    save_settings(Settings(acquirer_url="http://127.0.0.1:9"))  # nothing listens: no answer
+    window = new_window(qtbot, windows)
+    window.open_payload(EVN)
+    click(qtbot, window.payee.continue_button)
+    qtbot.wait(1500)
+    assert not window.amount_due.box.isVisibleTo(window)
+    assert window.amount.message.text() == ""  # no error either
+    assert window.amount.edit.isEnabled() and not window.amount.edit.isReadOnly()
+
+
+@pytest.fixture
+def http_acquirer(tmp_path):
+    server = AcquirerServer(create_app(tmp_path / "acquirer.sqlite3", FailureSettings(), enrol_code="SAVED-BILLS-CODE-1")).start()
+    yield server
+    server.stop()
+
+
+def test_evn_amount_due_chip_from_a_real_http_acquirer(qtbot, windows, payer_home, http_acquirer):
+    url = http_acquirer.url
+    expected = httpx.get(f"{url}/v1/bills/{EVN_CODE}", timeout=10).json()["bill"]
+    save_settings(Settings(acquirer_url=url))
+    window = new_window(qtbot, windows)
+    window.open_payload(EVN)
+    click(qtbot, window.payee.continue_button)
+    qtbot.waitUntil(lambda: chip_shown(window), timeout=10_000)
+    assert window.amount_due.box.chip.text() == f"{expected['amount_due']:,}".replace(",", ".") + " ₫"
+    assert expected["period"] in window.amount_due.box.detail.text()
+    click(qtbot, window.amount.cancel_button)
+
+    unknown = evn_bill_payload("PD13000129999")  # the biller has no such customer (404)
+    window.open_payload(unknown)
+    click(qtbot, window.payee.continue_button)
+    qtbot.wait(1000)
+    assert not window.amount_due.box.isVisibleTo(window) and window.amount.message.text() == ""
+
+
+class _UrlCatcher(QObject):
+    def __init__(self):
+        super().__init__()
+        self.urls = []
+
+    @Slot("QUrl")
+    def open(self, url) -> None:
+        self.urls.append(url.toString())
+
+
+def test_merchant_display_button_opens_the_acquirer_display(qtbot, windows, payer_home):
+    window = new_window(qtbot, windows)
+    assert not window.merchant_display.button.isVisibleTo(window)  # the embedded acquirer has no page
+    window.close()
+    save_settings(Settings(acquirer_url="http://127.0.0.1:8765/"))
+    window = new_window(qtbot, windows)
+    link = window.merchant_display.button
+    assert link.isVisibleTo(window) and link.text().endswith("Màn hình người bán")
+    catcher = _UrlCatcher()
+    QDesktopServices.setUrlHandler("http", catcher, "open")
+    try:
+        click(qtbot, link)
+    finally:
+        QDesktopServices.unsetUrlHandler("http")
+    assert catcher.urls == ["http://127.0.0.1:8765/display"]
