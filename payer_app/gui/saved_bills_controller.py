@@ -11,7 +11,6 @@ not see, or pay, the previous visitor's bills), like the history kept in memory 
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from payer_app.gui.context import PaymentFlow
 from payer_app.gui.flow_controls import problem_text
 from payer_app.gui.scan_adapter import ScanResult
 from payer_app.gui.screens.saved_bills import ConfirmDialog, NameDialog, SavedBillsCard, bill_subtitle
-from payer_app.payments.saved_bills import MAX_IMPORT_BYTES, SavedBill, SavedBillError, SavedBills, saveability
+from payer_app.payments.saved_bills import SavedBill, SavedBillError, SavedBills, read_import_file, saveability
 
 SAVED_DECODER = "saved"  # ScanResult.decoder of a flow started from a saved bill
 EXPORT_NAME = "hoa-don-da-luu.json"
@@ -47,19 +46,6 @@ def suggested_name(ctx, parsed: ParsedPayload) -> str:
     if code:
         return ctx.t("saved.suggest_evn", code=code)
     return payee_display(parsed).name[:40]
-
-
-def read_import_file(path: str) -> bytes:
-    """The bytes of a file to import, refused before reading when it is not a regular file or is
-    larger than the import cap (``OSError`` / ``SavedBillError``)."""
-    with open(path, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not Path(path).is_file():
-            raise SavedBillError("bad-import", "Not a regular file.", "Không phải một tệp thông thường.")
-        if info.st_size > MAX_IMPORT_BYTES:
-            raise SavedBillError("bad-import", f"The file is larger than {MAX_IMPORT_BYTES // 1024} kB.",
-                                 f"Tệp lớn hơn {MAX_IMPORT_BYTES // 1024} kB.")
-        return handle.read(MAX_IMPORT_BYTES + 1)
 
 
 class SaveBillBox(QWidget):

@@ -22,6 +22,7 @@ Rules (one home, asked by the window and by tests):
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -250,6 +251,19 @@ class SavedBills:
                 self._db.execute("ROLLBACK")
                 raise
         return ImportResult(len(fresh), len(entries) - len(fresh))
+
+
+def read_import_file(path: str | Path) -> bytes:
+    """The bytes of a file to import, refused before reading when it is not a regular file or is
+    larger than the import cap (SavedBillError; OSError when it cannot be opened)."""
+    with open(path, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not Path(path).is_file():
+            raise SavedBillError(BAD_IMPORT, "Not a regular file.", "Không phải một tệp thông thường.")
+        if info.st_size > MAX_IMPORT_BYTES:
+            raise SavedBillError(BAD_IMPORT, f"The file is larger than {MAX_IMPORT_BYTES // 1024} kB.",
+                                 f"Tệp lớn hơn {MAX_IMPORT_BYTES // 1024} kB.")
+        return handle.read(MAX_IMPORT_BYTES + 1)
 
 
 def parse_import(data: bytes | str) -> list[tuple[str, str]]:
