@@ -371,3 +371,20 @@ def test_merchant_display_button_opens_the_acquirer_display(qtbot, windows, paye
     finally:
         QDesktopServices.unsetUrlHandler("http")
     assert catcher.urls == ["http://127.0.0.1:8765/display"]
+
+
+def test_a_saved_name_with_markup_is_shown_as_typed(qtbot, windows, payer_home):
+    from PySide6.QtWidgets import QLabel
+
+    name = "<b>Điện</b> <img src=x onerror=alert(1)>"
+    store = SavedBills(payer_home / SAVED_BILLS_FILE)
+    store.add(name, EVN)
+    store.close()
+    window = new_window(qtbot, windows)
+    for where in (window.saved_bills_controller.card, window.saved_bills):
+        if where is window.saved_bills:
+            click(qtbot, window.saved_bills_controller.card.manage_button)
+        labels = [w for w in where.findChildren(QLabel) if w.text() == "★ " + name]
+        assert labels and all(w.textFormat() == Qt.TextFormat.PlainText for w in labels)
+    click(qtbot, next(iter(window.saved_bills.rows.values()))[0])
+    assert window.saved_bills_controller.paying_label.label.text().startswith("★ " + name)
