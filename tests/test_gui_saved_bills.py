@@ -6,6 +6,9 @@ HTTP acquirer on 127.0.0.1), and the merchant display link."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
+from pathlib import Path
 
 import httpx
 import pytest
@@ -28,6 +31,17 @@ EVN = evn_bill_payload(EVN_CODE)
 DYNAMIC = vietqr_payload("970436", "0011001234567", amount=250_000, purpose="Hoa don 42",
                          merchant_name="CUA HANG AN KHANG", city="Ha Noi")
 PAY_TIMEOUT_MS = 30_000
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+
+
+def screenshot(widget, name: str, folder: Path) -> Path:
+    """The widget as a PNG in the test's folder; with PAYER_APP_UPDATE_SCREENSHOTS=1 also in docs/screenshots/."""
+    path = folder / name
+    QTest.qWait(200)  # layouts settle and deferred deletes run, as on a real screen
+    assert widget.grab().save(str(path), "PNG")
+    if os.environ.get("PAYER_APP_UPDATE_SCREENSHOTS") == "1":
+        shutil.copyfile(path, SCREENSHOTS / name)
+    return path
 
 
 @pytest.fixture
@@ -89,7 +103,7 @@ def verified(jws: str, home) -> dict:
     return result.request
 
 
-def save_from_receipt(qtbot, window, name: str):
+def save_from_receipt(qtbot, window, name: str, shots: Path | None = None):
     controller = window.saved_bills_controller
     box = controller.box
     assert window.current == "result" and box.button.isVisibleTo(window)
@@ -99,6 +113,8 @@ def save_from_receipt(qtbot, window, name: str):
     assert dialog.edit.text() == f"Tiền điện {EVN_CODE}"  # a suggested name, all selected
     dialog.edit.selectAll()
     type_text(dialog.edit, name)
+    if shots is not None:
+        screenshot(dialog, "22-save-bill.png", shots)
     QTest.keyClick(dialog.edit, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=3_000)
 
@@ -111,11 +127,11 @@ def saved_in_store(home) -> list[tuple[str, str]]:
         store.close()
 
 
-def test_save_after_paying_then_pay_it_from_home_without_scanning(qtbot, windows, payer_home):
+def test_save_after_paying_then_pay_it_from_home_without_scanning(qtbot, windows, payer_home, tmp_path):
     window = new_window(qtbot, windows)
     first = scan_and_pay(qtbot, window, EVN, "150000")
     assert first.status == "approved"
-    save_from_receipt(qtbot, window, "Điện nhà mẹ")
+    save_from_receipt(qtbot, window, "Điện nhà mẹ", tmp_path)
     box = window.saved_bills_controller.box
     assert not box.button.isVisibleTo(window)
     assert box.line.text() == "★ Đã lưu với tên “Điện nhà mẹ”"
@@ -126,6 +142,7 @@ def test_save_after_paying_then_pay_it_from_home_without_scanning(qtbot, windows
     card = window.saved_bills_controller.card
     assert card.isVisibleTo(window) and len(card.row_buttons) == 1
     assert card.row_buttons[0].accessibleName() == "Điện nhà mẹ"
+    screenshot(window, "20-home-saved-bills.png", tmp_path)
 
     # a new window (the bill is on disk), paid from Home: no scan, no payee screen, no camera
     window.close()
@@ -231,6 +248,7 @@ def test_export_and_import_and_a_hostile_import(qtbot, windows, payer_home, tmp_
     assert screen.status.text() == "Đã nhập 1 hóa đơn (1 hóa đơn đã có, giữ nguyên)"
     assert [b.name for b in screen.bills] == ["Chuyển cho An", "Điện nhà mẹ"]
     before = saved_in_store(payer_home)
+    screenshot(window, "23-saved-bills-list.png", tmp_path)
 
     hostile = tmp_path / "hostile.json"
     document["bills"] = [{"name": "ok", "payload": evn_bill_payload("PD13000123458")},
@@ -296,6 +314,7 @@ def test_evn_amount_due_chip_from_the_embedded_biller_follows_partial_payments(q
     assert box.caption.text() == "Số tiền cần thanh toán"
     assert box.chip.text() == f"{total:,}".replace(",", ".") + " ₫"
     assert window.amount.edit.text() == ""  # a suggestion, never typed for the payer
+    screenshot(window, "21-amount-due.png", tmp_path)
     click(qtbot, box.chip)
     assert window.amount.edit.value() == total
     window.amount.edit.clear()

@@ -11,13 +11,23 @@ code: no chip and no error. The chip only fills the field; the payer can still t
 from __future__ import annotations
 
 import threading
+from datetime import date
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
+from payer_app.core.display_text import visible
 from payer_app.core.request import locked_amount
 from payer_app.gui.components import button, plain_label
 from payer_app.payments.biller import OutstandingBill
+
+
+def local_date(iso: str) -> str:
+    """``2026-12-24`` as printed on a Vietnamese bill: ``24/12/2026`` (anything else as it came, escaped)."""
+    try:
+        return date.fromisoformat(iso).strftime("%d/%m/%Y")
+    except ValueError:
+        return visible(iso, 20)
 
 
 class AmountDueBox(QWidget):
@@ -111,8 +121,9 @@ class AmountDueLookup(QObject):
         self.box.chip.setVisible(bill.amount_due > 0)
         self.box.chip.setText(bill.amount_due_text)
         self.box.chip.setAccessibleName(f"{t('due.label')} {bill.amount_due_text}")
-        detail = t("due.paid", period=bill.period) if bill.amount_due == 0 else t("due.period", period=bill.period,
-                                                                                   due_date=bill.due_date)
+        due_date = local_date(bill.due_date)
+        detail = (t("due.paid", period=bill.period) if bill.amount_due == 0
+                  else t("due.period", period=bill.period, due_date=due_date))
         self.box.detail.setText(detail)
 
     def _chip_clicked(self) -> None:

@@ -53,7 +53,6 @@ class SavedBillsCard(Card):
     def __init__(self, ctx: AppContext):
         super().__init__(spacing=8)
         self.ctx = ctx
-        self.setObjectName("SavedBillsCard")
         head = QHBoxLayout()
         self.title = plain_label("", "section")
         self.manage_button = button("", "link", "ManageSavedBillsButton")
