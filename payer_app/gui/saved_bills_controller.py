@@ -210,34 +210,32 @@ class SavedBillsController(QObject):
         if problem is not None:  # a dynamic QR: said plainly, no dialog
             self._set_box_message("problem", "error", problem=problem)
             return
-        dialog = NameDialog(self.window, self.ctx, self.ctx.t("saved.save_title"), suggested_name(self.ctx, parsed),
-                            subtitle=payee_display(parsed).name)
         payload = parsed.raw
 
-        def submitted(name: str) -> None:
-            try:
-                bill = self.store.add(name, payload)
-            except SavedBillError as exc:
-                dialog.show_error(self._text(exc.problem))
-                return
-            except sqlite3.Error as exc:
-                dialog.show_error(self.ctx.t("saved.unavailable", reason=str(exc)))
-                return
-            dialog.accept()
+        def saved(bill: SavedBill) -> None:
             self.refresh_box()
             self.window.toast.show_message(self.ctx.t("saved.saved_toast", name=bill.name))
 
-        dialog.submitted.connect(submitted)
-        self._open(dialog)
+        self._ask_name("saved.save_title", suggested_name(self.ctx, parsed), payee_display(parsed).name,
+                       lambda name: self.store.add(name, payload), saved)
 
     # managing ----------------------------------------------------------------------------------
     def ask_rename(self, bill: SavedBill) -> None:
-        dialog = NameDialog(self.window, self.ctx, self.ctx.t("saved.rename_title"), bill.name,
-                            subtitle=bill_subtitle(bill))
+        def renamed(changed: SavedBill) -> None:
+            self.refresh()
+            self.screen.set_status("saved.renamed", name=changed.name)
 
-        def submitted(name: str) -> None:
+        self._ask_name("saved.rename_title", bill.name, bill_subtitle(bill),
+                       lambda name: self.store.rename(bill.id, name), renamed)
+
+    def _ask_name(self, title_key: str, name: str, subtitle: str, change, done) -> None:
+        """A name dialog: ``change(name)`` (a store call) on Save; its refusal is shown in the dialog,
+        which stays open; on success the dialog closes and ``done(bill)`` runs."""
+        dialog = NameDialog(self.window, self.ctx, self.ctx.t(title_key), name, subtitle=subtitle)
+
+        def submitted(text: str) -> None:
             try:
-                renamed = self.store.rename(bill.id, name)
+                bill = change(text)
             except SavedBillError as exc:
                 dialog.show_error(self._text(exc.problem))
                 return
@@ -245,8 +243,7 @@ class SavedBillsController(QObject):
                 dialog.show_error(self.ctx.t("saved.unavailable", reason=str(exc)))
                 return
             dialog.accept()
-            self.refresh()
-            self.screen.set_status("saved.renamed", name=renamed.name)
+            done(bill)
 
         dialog.submitted.connect(submitted)
         self._open(dialog)
