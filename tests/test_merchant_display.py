@@ -446,3 +446,23 @@ def test_the_embedded_acquirer_gets_a_display_too(tmp_path, browser):
     finally:
         server.stop()
         client.close()
+
+
+def test_the_merchant_can_turn_the_sound_off_and_it_stays_off(quiet_server, browser):
+    url = quiet_server.url
+    open_display(browser, url)
+    button = browser.find_element("id", "sound-button")
+    assert button.text == "🔈 Bật âm thanh"
+    button.click()  # on (and audio unlocked by the tap)
+    assert body_data(browser, "sound") == "on" and button.text == "🔇 Tắt âm thanh"
+    button.click()  # off
+    assert body_data(browser, "sound") == "muted" and button.text == "🔈 Bật âm thanh"
+    chimes = body_data(browser, "chimes")
+    payer = new_payer(url)
+    assert post(url, token_for(payer, url, amount=45_000)).status_code == 201
+    assert wait_for(lambda: latest_amount(browser) == "45.000", 1.0)
+    assert body_data(browser, "lastSound") == "muted" and body_data(browser, "chimes") == chimes
+    assert browser.find_element("id", "banner").is_displayed()  # still said, in words
+    assert text_of(browser, "banner-text") == "Đã nhận bốn mươi lăm nghìn đồng"
+    open_display(browser, url)  # reloaded: the choice is kept
+    assert body_data(browser, "sound") == "muted"

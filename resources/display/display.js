@@ -125,6 +125,11 @@
 
   function announce(event) {
     const voice = $("voice");
+    if (body.dataset.sound === "muted") {  // the merchant turned the sound off: words only
+      body.dataset.lastSound = "muted";
+      banner(event.spoken);
+      return;
+    }
     if (event.audio && voice.getAttribute("src") && !voice.paused && !voice.ended) {
       if (waiting.length >= 3) waiting.shift();
       waiting.push(event);
@@ -136,7 +141,7 @@
       body.dataset.lastSound = "voice";
       const played = voice.play();
       if (played && played.catch) {
-        played.then(() => { body.dataset.sound = "on"; }).catch(() => {
+        played.then(() => setSound("on")).catch(() => {
           // Autoplay refused (no tap yet) or the WAV failed: chime and say it in words.
           body.dataset.lastSound = "chime";
           chime();
@@ -145,7 +150,7 @@
       }
     } else {
       body.dataset.lastSound = "chime";
-      if (chime()) body.dataset.sound = "on";
+      if (chime()) setSound("on");
       banner(event.spoken);
     }
   }
@@ -216,11 +221,30 @@
     });
   }
 
-  function enableSound() {
-    chime();
+  const MUTED_KEY = "payer-app-display-muted";
+
+  function showSoundButton() {
+    $("sound-button").textContent = body.dataset.sound === "on" ? "🔇 Tắt âm thanh" : "🔈 Bật âm thanh";
+  }
+
+  function setSound(value) {
+    body.dataset.sound = value;
+    showSoundButton();
+  }
+
+  function toggleSound() {
+    // A tap both unlocks audio in the browser and says whether the merchant wants to hear payments.
     const voice = $("voice");
-    voice.muted = false;
-    body.dataset.sound = "on";
+    if (body.dataset.sound === "on") {
+      voice.pause();
+      waiting.length = 0;
+      setSound("muted");
+      try { localStorage.setItem(MUTED_KEY, "1"); } catch (err) { /* private mode */ }
+    } else {
+      try { localStorage.removeItem(MUTED_KEY); } catch (err) { /* private mode */ }
+      setSound("on");
+      chime();
+    }
   }
 
   function toggleFullscreen() {
@@ -235,7 +259,8 @@
     $("merchant-name").textContent = merchant ? "Người nhận: …" : "Tất cả người nhận · All payees";
     $("voice").addEventListener("ended", speakNext);
     $("voice").addEventListener("error", speakNext);
-    $("sound-button").addEventListener("click", enableSound);
+    $("sound-button").addEventListener("click", toggleSound);
+    try { if (localStorage.getItem(MUTED_KEY)) setSound("muted"); } catch (err) { /* private mode */ }
     $("fullscreen-button").addEventListener("click", toggleFullscreen);
     document.addEventListener("fullscreenchange", () => body.classList.toggle("fullscreen", !!document.fullscreenElement));
     render();
