@@ -15,7 +15,7 @@ import pytest
 from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QLabel
 
 from payer_app.core.builder import evn_bill_payload, vietqr_payload
 from payer_app.core.keystore import KeyStore
@@ -407,3 +407,17 @@ def test_a_saved_name_with_markup_is_shown_as_typed(qtbot, windows, payer_home):
         assert labels and all(w.textFormat() == Qt.TextFormat.PlainText for w in labels)
     click(qtbot, next(iter(window.saved_bills.rows.values()))[0])
     assert window.saved_bills_controller.paying_label.label.text().startswith("★ " + name)
+
+
+def test_a_damaged_saved_bills_file_is_said_and_kept(qtbot, windows, payer_home):
+    payer_home.mkdir(parents=True, exist_ok=True)
+    damaged = payer_home / SAVED_BILLS_FILE
+    damaged.write_bytes(b"not a database " * 200)
+    window = new_window(qtbot, windows)
+    card = window.saved_bills_controller.card
+    assert any(label.text().startswith("Tệp hóa đơn đã lưu (saved-bills.sqlite3) bị hỏng")
+               for label in card.findChildren(QLabel))
+    outcome = scan_and_pay(qtbot, window, EVN)  # the window still pays
+    assert outcome.status == "approved"
+    assert not window.saved_bills_controller.box.isVisibleTo(window)
+    assert damaged.read_bytes() == b"not a database " * 200

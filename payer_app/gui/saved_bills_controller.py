@@ -25,20 +25,28 @@ from payer_app.gui.context import PaymentFlow
 from payer_app.gui.flow_controls import problem_text
 from payer_app.gui.scan_adapter import ScanResult
 from payer_app.gui.screens.saved_bills import ConfirmDialog, NameDialog, SavedBillsCard, bill_subtitle
-from payer_app.payments.saved_bills import SavedBill, SavedBillError, SavedBills, read_import_file, saveability
+from payer_app.payments.saved_bills import (
+    SAVED_BILLS_FILE,
+    SavedBill,
+    SavedBillError,
+    SavedBills,
+    read_import_file,
+    saveability,
+)
 
 SAVED_DECODER = "saved"  # ScanResult.decoder of a flow started from a saved bill
 EXPORT_NAME = "hoa-don-da-luu.json"
 
 
-def open_store(kiosk: bool) -> tuple[SavedBills | None, str]:
-    """(the data folder's saved bills, "") or (None, why not); kiosk mode opens none."""
+def open_store(kiosk: bool) -> tuple[SavedBills | None, Exception | None]:
+    """(the data folder's saved bills, None) or (None, why not); kiosk mode opens none. A damaged
+    file is left as it is (nothing is overwritten): the window says so and works without them."""
     if kiosk:
-        return None, ""
+        return None, None
     try:
-        return SavedBills(), ""
+        return SavedBills(), None
     except (OSError, sqlite3.Error) as exc:
-        return None, str(exc) or type(exc).__name__
+        return None, exc
 
 
 def suggested_name(ctx, parsed: ParsedPayload) -> str:
@@ -121,16 +129,23 @@ class SavedBillsController(QObject):
         try:
             return self.store.list()
         except sqlite3.Error as exc:
-            self.problem = str(exc)
+            self.problem = exc
             return []
 
     def refresh(self) -> None:
         if not self.enabled:
             return
         bills = self.bills()
-        problem = self.ctx.t("saved.unavailable", reason=self.problem) if self.store is None or self.problem else ""
-        self.card.show_bills(bills, problem)
+        self.card.show_bills(bills, self._store_problem())
         self.screen.show_bills(bills)
+
+    def _store_problem(self) -> str:
+        """Why the saved bills cannot be shown, in the window's language ("" when they can)."""
+        if self.problem is None:
+            return ""
+        if isinstance(self.problem, sqlite3.DatabaseError) and not isinstance(self.problem, sqlite3.OperationalError):
+            return self.ctx.t("saved.damaged", file=SAVED_BILLS_FILE)
+        return self.ctx.t("saved.unavailable", reason=str(self.problem) or type(self.problem).__name__)
 
     def retranslate(self, *_):
         self.card.retranslate()
