@@ -393,8 +393,6 @@ def test_merchant_display_button_opens_the_acquirer_display(qtbot, windows, paye
 
 
 def test_a_saved_name_with_markup_is_shown_as_typed(qtbot, windows, payer_home):
-    from PySide6.QtWidgets import QLabel
-
     name = "<b>Điện</b> <img src=x onerror=alert(1)>"
     store = SavedBills(payer_home / SAVED_BILLS_FILE)
     store.add(name, EVN)
