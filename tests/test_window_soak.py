@@ -14,7 +14,7 @@ idle timer). Fails when:
   cycles after warm-up and the median of the last 20. Leaking one camera frame per scan
   (1280x720x3 = 2.6 MiB) would add ~750 MiB over this run; anything above ~230 kB per cycle is
   caught. Single points swing by up to +-50 MiB with the frames in flight (measured 216-311 MiB),
-  the medians by a few MiB (measured +5.2 MiB over 280 scans), hence medians and this margin.
+  the medians by a few MiB (measured +5.2 and +16.2 MiB over 280 scans), hence medians and this margin.
 """
 
 from __future__ import annotations
