@@ -11,7 +11,8 @@ packages=(
   libxcb-xkb1 libxcb-shape0 libxcb-randr0 libxkbcommon-x11-0 libxcb-cursor0
   libegl1 libgl1 libfontconfig1 libdbus-1-3   # Qt's xcb platform plugin and rendering
   fonts-noto-core                # Vietnamese diacritics on bills and in the window
-  chromium chromium-driver       # a real browser for the HTML report test (Selenium)
+  chromium chromium-driver       # a real browser for the HTML report and merchant display tests (Selenium)
+  espeak-ng                      # the merchant display speaks approvals in Vietnamese
   poppler-utils librsvg2-bin     # tests render generated PDF / SVG bills back to pixels (pdftoppm, rsvg-convert)
 )
 
