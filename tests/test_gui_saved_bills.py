@@ -376,9 +376,6 @@ class _UrlCatcher(QObject):
 
 
 def test_merchant_display_button_opens_the_acquirer_display(qtbot, windows, payer_home):
-    window = new_window(qtbot, windows)
-    assert not window.merchant_display.button.isVisibleTo(window)  # the embedded acquirer has no page
-    window.close()
     save_settings(Settings(acquirer_url="http://127.0.0.1:8765/"))
     window = new_window(qtbot, windows)
     link = window.merchant_display.button
@@ -390,6 +387,31 @@ def test_merchant_display_button_opens_the_acquirer_display(qtbot, windows, paye
     finally:
         QDesktopServices.unsetUrlHandler("http")
     assert catcher.urls == ["http://127.0.0.1:8765/display"]
+
+
+def test_the_embedded_acquirer_display_is_served_on_loopback_and_shows_the_payment(qtbot, windows, payer_home):
+    window = new_window(qtbot, windows)  # no acquirer URL: the embedded acquirer
+    link = window.merchant_display.button
+    assert link.isVisibleTo(window)
+    catcher = _UrlCatcher()
+    QDesktopServices.setUrlHandler("http", catcher, "open")
+    try:
+        click(qtbot, link)
+        qtbot.waitUntil(lambda: len(catcher.urls) == 1, timeout=15_000)
+    finally:
+        QDesktopServices.unsetUrlHandler("http")
+    url = catcher.urls[0]
+    assert url.startswith("http://127.0.0.1:") and url.endswith("/display")
+    page = httpx.get(url, timeout=10)
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    base = url[: -len("/display")]
+    outcome = scan_and_pay(qtbot, window, EVN, "64000")  # paid through the same embedded acquirer
+    assert outcome.status == "approved"
+    bill = httpx.get(f"{base}/v1/bills/{EVN_CODE}", timeout=10).json()["bill"]
+    assert bill["amount_paid"] == 64_000
+    window.close()  # the window's server stops with it
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(url, timeout=2)
 
 
 def test_a_saved_name_with_markup_is_shown_as_typed(qtbot, windows, payer_home):

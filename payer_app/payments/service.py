@@ -278,6 +278,11 @@ class PaymentService:
         except (AcquirerUnavailable, ValueError):
             return None
 
+    def embedded_acquirer(self):
+        """The embedded mock acquirer of this data folder (``MockAcquirer``): the one ``pay`` uses when no
+        acquirer URL is set. The window serves its merchant display with ``merchant_display.serve_display``."""
+        return self._client(EMBEDDED).acquirer
+
     def key_status(self, acquirer_url: str | None = None) -> str:
         """The current key's state at the acquirer: ``active``, ``retired``, ``revoked`` or
         ``not-enrolled``. Raises AcquirerUnavailable when the acquirer does not answer."""
