@@ -328,6 +328,22 @@ def test_evn_amount_due_chip_from_the_embedded_biller_follows_partial_payments(q
                     timeout=10_000)
 
 
+def test_amount_due_chip_after_scanning_the_demo_bill_with_the_camera(qtbot, windows, payer_home, tmp_path):
+    window = new_window(qtbot, windows)
+    click(qtbot, window.home.scan_button)  # the demo camera shows an EVN bill
+    qtbot.waitUntil(lambda: window.current == "payee", timeout=15_000)
+    code = window.ctx.flow.parsed.bill.evn_customer_code
+    assert code
+    due = Biller(tmp_path / "reference.sqlite3").bill(code).amount_due_text
+    QTest.keyClick(window.payee.continue_button, Qt.Key.Key_Return)
+    assert window.current == "amount"
+    qtbot.waitUntil(lambda: chip_shown(window), timeout=10_000)
+    assert window.amount_due.box.chip.text() == due
+    click(qtbot, window.amount_due.box.chip)
+    QTest.keyClick(window.amount.edit, Qt.Key.Key_Return)
+    assert window.current == "review" and window.review.amount.text() == due
+
+
 def test_no_chip_for_an_unknown_customer_a_non_evn_qr_or_no_answer(qtbot, windows, payer_home):
     save_settings(Settings(acquirer_url="http://127.0.0.1:9"))  # nothing listens: no answer
     window = new_window(qtbot, windows)
