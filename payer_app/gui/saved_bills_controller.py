@@ -127,10 +127,12 @@ class SavedBillsController(QObject):
         if self.store is None:
             return []
         try:
-            return self.store.list()
+            bills = self.store.list()
         except sqlite3.Error as exc:
             self.problem = exc
             return []
+        self.problem = None  # readable again (a locked file, a full disk that has room now)
+        return bills
 
     def refresh(self) -> None:
         if not self.enabled:
