@@ -361,19 +361,49 @@ def summary(run: SoakRun) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--minutes", type=float, default=30.0)
+    ap.add_argument("--minutes", type=float, default=30.0, help="how long (default 30); ignored with --scans")
+    ap.add_argument("--scans", type=int, default=None, help="stop after this many scans instead")
+    ap.add_argument("--screen-changes", type=int, default=0, help="with --scans: and at least this many screen changes")
+    ap.add_argument("--methods", default="camera",
+                    help="comma-separated rotation of how scans are made: camera, drop, paste (default camera); "
+                         "e.g. camera,drop*10,paste*10 interleaves 1 camera scan with 10 drops and 10 pastes")
     ap.add_argument("--every", type=float, default=60.0, help="seconds between samples (default 60)")
-    ap.add_argument("--kiosk-every", type=int, default=25, help="a kiosk cycle every N normal cycles (default 25)")
+    ap.add_argument("--kiosk-every", type=int, default=25, help="a kiosk cycle every N normal cycles (default 25; 0: none)")
+    ap.add_argument("--warm-up", type=int, default=10, help="scans before the first sample (default 10)")
+    ap.add_argument("--json", action="store_true", help="end with one JSON line of the results (for tests)")
     args = ap.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import PySide6
 
-    print(f"window soak: {args.minutes:g} min, Python {sys.version.split()[0]}, PySide6 {PySide6.__version__}, "
+    methods = parse_methods(args.methods)
+    what = f"{args.scans} scans" if args.scans else f"{args.minutes:g} min"
+    print(f"window soak: {what}, methods {'/'.join(methods[:3])}{'...' if len(methods) > 3 else ''}, "
+          f"Python {sys.version.split()[0]}, PySide6 {PySide6.__version__}, "
           f"QT_QPA_PLATFORM={os.environ['QT_QPA_PLATFORM']}", flush=True)
-    run = run_soak(seconds=args.minutes * 60.0, kiosk_every=args.kiosk_every, report_every=args.every,
-                   out=lambda line: print(line, flush=True))
+    run = run_soak(seconds=None if args.scans else args.minutes * 60.0, max_scans=args.scans,
+                   min_screen_changes=args.screen_changes, scan_methods=methods, kiosk_every=args.kiosk_every,
+                   report_every=args.every, warm_up_scans=args.warm_up, out=lambda line: print(line, flush=True))
     print(summary(run), flush=True)
+    if args.json:
+        import json
+
+        last = run.samples[-1]
+        rss_head, rss_tail, lowest_none, first_none = run.quiet_trend() if len(run.quiet) >= 2 else (0, 0, 0, 0)
+        print(json.dumps({"failures": run.failures, "scans": last.scans, "screen_changes": last.screen_changes,
+                          "kiosk_resets": last.kiosk_resets, "none_fall": first_none - lowest_none,
+                          "rss_head_mib": rss_head, "rss_tail_mib": rss_tail}), flush=True)
     return 1 if run.failures else 0
+
+
+def parse_methods(text: str) -> tuple[str, ...]:
+    """"camera,drop*10,paste*10" -> ("camera", "drop", "drop", ..., "paste", ...) in that order."""
+    out: list[str] = []
+    for part in text.split(","):
+        name, _, times = part.strip().partition("*")
+        if name not in ("camera", "drop", "paste"):
+            raise SystemExit(f"window_soak_bench: unknown scan method {name!r} (camera, drop, paste)")
+        out += [name] * (int(times) if times else 1)
+    return tuple(out)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """Short window soak: 300 scans and 2,000 screen changes in the real window; None and memory stay level.
 
-Runs the driver of bench/window_soak_bench.py (user-level clicks on widgets found by objectName,
-QR pictures dropped on the scan screen, QR text pasted, the demo camera, a kiosk window reset by its
-idle timer). Fails when:
+Runs bench/window_soak_bench.py in its own process (user-level clicks on widgets found by
+objectName, QR pictures dropped on the scan screen, QR text pasted, the demo camera, a kiosk window
+reset by its idle timer). Fails when:
 
 - the reference count of None falls more than ``NONE_DROP_LIMIT`` below its value after warm-up.
   A binding with the PySide6 6.12.0 bug loses about 29 references per painted scan frame and one
@@ -11,15 +11,18 @@ idle timer). Fails when:
   opening, a reference PySide6 6.11 keeps per tree item, and never falls by more than a few hundred);
 - resident memory, taken after every cycle in the same quiet state with freed heap handed back
   (``malloc_trim``), grows by more than ``RSS_GROWTH_LIMIT_MIB`` between the median of the first 20
-  cycles after warm-up and the median of the last 20. Leaking one camera frame per scan
-  (1280x720x3 = 2.6 MiB) would add ~750 MiB over this run; anything above ~230 kB per cycle is
-  caught. Single points swing by up to +-50 MiB with the frames in flight (measured 216-311 MiB),
-  the medians by a few MiB (measured +5.2 and +16.2 MiB over 280 scans), hence medians and this margin.
+  cycles after warm-up and the median of the last 20. Here that quiet RSS moves in plateaus, up
+  *and* down, by up to ~90 MiB (allocator arenas of the decode threads, Qt caches: e.g. 264 -> 322
+  -> 257 -> 286 MiB in one run), so the medians differed by +5 to +67 MiB over seven runs with no
+  trend. A real leak is far larger: one camera frame per scan (1280x720x3 = 2.6 MiB) is ~730 MiB
+  over this run, and anything above ~0.5 MB per cycle is caught.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -29,32 +32,29 @@ ROOT = Path(__file__).resolve().parents[1]
 SCANS = 300
 SCREEN_CHANGES = 2_000
 NONE_DROP_LIMIT = 1_000
-RSS_GROWTH_LIMIT_MIB = 64.0
+RSS_GROWTH_LIMIT_MIB = 128.0
 # one camera scan (the demo camera, ~3 s with the repeat hold-off) every 21 scans; the rest are
 # dropped pictures and pasted text, which take a fraction of a second each
-SCAN_METHODS = ("camera",) + ("drop", "paste") * 10
-
-
-def load_bench():
-    spec = importlib.util.spec_from_file_location("window_soak_bench", ROOT / "bench" / "window_soak_bench.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up while being defined
-    spec.loader.exec_module(module)
-    return module
+SCAN_METHODS = "camera,drop*10,paste*10"
 
 
 @pytest.mark.slow
-def test_short_window_soak_keeps_none_and_memory_level(qapp, payer_home):
-    bench = load_bench()
-    lines: list[str] = []
-    run = bench.run_soak(max_scans=SCANS, min_screen_changes=SCREEN_CHANGES, scan_methods=SCAN_METHODS,
-                         kiosk_every=150, report_every=30.0, warm_up_scans=20, out=lines.append)
-    report = "\n".join(lines) + "\n" + bench.summary(run)
-    print(report)
-    assert not run.failures, report
-    last = run.samples[-1]
-    assert last.scans >= SCANS and last.screen_changes >= SCREEN_CHANGES, report
-    assert last.kiosk_resets >= 2, report
-    rss_head, rss_tail, lowest_none, first_none = run.quiet_trend()
-    assert first_none - lowest_none <= NONE_DROP_LIMIT, f"None references fell by {first_none - lowest_none}\n{report}"
-    assert rss_tail - rss_head <= RSS_GROWTH_LIMIT_MIB, f"memory grew {rss_tail - rss_head:.1f} MiB\n{report}"
+def test_short_window_soak_keeps_none_and_memory_level(payer_home):
+    # its own process: memory measured in a test run's process would include every earlier test's
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PAYER_APP_HOME=str(payer_home))
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "window_soak_bench.py"), "--scans", str(SCANS),
+         "--screen-changes", str(SCREEN_CHANGES), "--methods", SCAN_METHODS, "--kiosk-every", "150",
+         "--every", "30", "--warm-up", "20", "--json"],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    report = proc.stdout + proc.stderr[-3000:]
+    print(proc.stdout)
+    results = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    assert results, f"the soak ended without results (exit status {proc.returncode})\n{report}"
+    result = json.loads(results[-1])
+    assert proc.returncode == 0 and not result["failures"], report
+    assert result["scans"] >= SCANS and result["screen_changes"] >= SCREEN_CHANGES, report
+    assert result["kiosk_resets"] >= 2, report
+    assert result["none_fall"] <= NONE_DROP_LIMIT, f"None references fell by {result['none_fall']}\n{report}"
+    growth = result["rss_tail_mib"] - result["rss_head_mib"]
+    assert growth <= RSS_GROWTH_LIMIT_MIB, f"memory grew {growth:.1f} MiB\n{report}"
