@@ -217,14 +217,12 @@ def test_key_rotation_from_another_thread_never_raises_a_signing_error(payer_hom
     try:
         with PaymentService() as service:
             for i in range(60):
-                try:
-                    statuses.append(service.pay(parse_payload(EVN_BILL), 10_000 + i).status)
-                except KeyStoreError:  # the key files were caught mid-rotation: refused, not a crash
-                    statuses.append("key-store-busy")
+                statuses.append(service.pay(parse_payload(EVN_BILL), 10_000 + i).status)
     finally:
         stop.set()
         rotator.join()
-    assert set(statuses) <= {"approved", "key-store-busy"} and statuses.count("approved") >= 30, statuses
+    # Readers take the key store's shared lock, so a rotation is never seen half done.
+    assert statuses == ["approved"] * 60, statuses
 
 
 def test_an_unusable_public_key_list_is_a_key_store_error_not_no_answer(payer_home):

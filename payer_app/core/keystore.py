@@ -322,16 +322,17 @@ class KeyStore:
         """The current signing key, created on first use. KeyStoreError when the files are unsafe,
         damaged or do not belong together."""
         self._check_folders()
-        if not os.path.lexists(self.private_path):
+        if not (os.path.lexists(self.private_path) and os.path.lexists(self.public_path)):
             with self._locked():
                 if not os.path.lexists(self.private_path):
                     self._install(Ed25519PrivateKey.generate())
-        key = self._load_private()
-        if not os.path.lexists(self.public_path):  # deleted by hand: list the current key again
-            with self._locked():
-                if not os.path.lexists(self.public_path):
-                    self._list_public(key.public_jwk)
-        self._check_matches_public_list(key)
+                elif not os.path.lexists(self.public_path):  # deleted by hand: list the key again
+                    self._list_public(self._load_private().public_jwk)
+        # Both files under one shared lock: a rotation (exclusive lock) replaces them as a pair, so a
+        # reader never sees the new private key with the old public list.
+        with self._locked(shared=True):
+            key = self._load_private()
+            self._check_matches_public_list(key)
         return key
 
     def current_kid(self) -> str | None:
@@ -461,7 +462,7 @@ class KeyStore:
             _check_folder(self.folder, "the key folder", fixed_mode=0o700, allow_link=False)
 
     @contextmanager
-    def _locked(self):
+    def _locked(self, shared: bool = False):
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         if fcntl is None:  # pragma: no cover
             yield
@@ -473,7 +474,7 @@ class KeyStore:
             raise KeyStoreError(f"cannot open the lock file in {visible(os.fspath(self.folder))}: "
                                 f"{exc.strerror}") from None
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
             try:
                 yield
             finally:
