@@ -484,6 +484,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         self.scan.stop()
+        self.scan.adapter.wait_stopped()
         app = QApplication.instance()
         app.removeEventFilter(self.watcher)
         app.removeEventFilter(self.enter_key)

@@ -78,6 +78,7 @@ class ScanAdapter(QObject):
     def __init__(self, parent: QObject | None = None, preview_fps: float = 30.0):
         super().__init__(parent)
         self._session = None
+        self._closing: list[threading.Thread] = []  # sessions told to stop, still closing
         self._generation = 0  # callbacks from an older session are dropped
         self._min_frame_gap = 1.0 / preview_fps if preview_fps > 0 else 0.0
         self._last_frame_at = 0.0
@@ -91,6 +92,7 @@ class ScanAdapter(QObject):
         """Start scanning ``spec`` (``demo``, ``camera:0``, a video file...); ``frame_size`` is the
         resolution asked of a webcam. A bad spec is reported through ``failed``; nothing here raises."""
         self.stop()
+        self.wait_stopped()  # the previous session's camera must be free before it is opened again
         self._generation += 1
         generation = self._generation
         self.source_spec = spec
@@ -122,10 +124,21 @@ class ScanAdapter(QObject):
         session.start()
 
     def stop(self) -> None:
+        """End the live session without waiting for its threads here: a decode in flight can take
+        a second on a busy machine, and this runs on the GUI thread. Its late results are dropped
+        (generation); ``start`` and ``wait_stopped`` wait for it when the camera is needed again."""
         session, self._session = self._session, None
         self._generation += 1
         if session is not None:
-            session.stop()
+            closer = threading.Thread(target=session.stop, daemon=True, name="scan-session-stop")
+            closer.start()
+            self._closing.append(closer)
+
+    def wait_stopped(self, timeout: float = 3.0) -> None:
+        """Wait until every stopped session has released its source (a webcam opens only once)."""
+        deadline = time.monotonic() + timeout
+        while self._closing:
+            self._closing.pop().join(max(0.0, deadline - time.monotonic()))
 
     @property
     def running(self) -> bool:
