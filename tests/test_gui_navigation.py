@@ -98,6 +98,24 @@ def test_after_the_enter_an_amount_error_the_next_digits_go_into_the_field(qtbot
     assert window.current == "review"
 
 
+
+def test_a_note_with_control_or_bidi_characters_is_refused_on_the_amount_screen(qtbot, window):
+    """Core's note rule (what verify and the acquirer refuse) is shown on Amount, before Review."""
+    window.open_payload(evn_bill_payload(EVN_CODE))
+    key(qtbot, Qt.Key.Key_Return)
+    type_text(qtbot, "75000")
+    window.amount.note.setFocus()
+    type_text(qtbot, "Tien dien")
+    assert window.amount.note_message.text() == ""
+    window.amount.note.insert("\u202e\x1b[32m")  # pasted: a bidi override and an escape sequence
+    assert "đổi hướng chữ" in window.amount.note_message.text()
+    key(qtbot, Qt.Key.Key_Return)
+    assert window.current == "amount" and QApplication.focusWidget() is window.amount.note
+    window.amount.note.setText("Tien dien T11")
+    assert window.amount.note_message.text() == ""
+    key(qtbot, Qt.Key.Key_Return)
+    assert window.current == "review" and window.ctx.flow.note == "Tien dien T11"
+
 # 2. one navigator: Back, Cancel, Escape ------------------------------------------------------
 def test_back_returns_one_step_at_a_time(qtbot, window):
     to_review(qtbot, window, evn_bill_payload(EVN_CODE), 64_000)

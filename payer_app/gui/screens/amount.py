@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QGridLayout, QLineEdit, QVBoxLayout
 from payer_app.core.amount_words import amount_in_words
 from payer_app.core.amounts import MAX_AMOUNT_CHARS, format_vnd, group_thousands
 from payer_app.core.payability import AMOUNT_REQUIRED, Problem, amount_problem
-from payer_app.core.request import MAX_NOTE_CHARS, locked_amount
+from payer_app.core.request import MAX_NOTE_CHARS, locked_amount, note_problem
 from payer_app.gui.components import Card, Screen, button, plain_label
 from payer_app.gui.context import AppContext
 from payer_app.gui.flow_controls import add_cancel, problem_text
@@ -116,8 +116,12 @@ class AmountScreen(Screen):
         self.note = QLineEdit()
         self.note.setObjectName("NoteEdit")
         self.note.setMaxLength(MAX_NOTE_CHARS)
+        self.note_message = plain_label("", "error")  # core's note rule, shown as the payer types
+        self.note_message.setObjectName("NoteMessage")
+        self.note.textChanged.connect(self._show_note_problem)
         note_card.body.addWidget(self.note_label)
         note_card.body.addWidget(self.note)
+        note_card.body.addWidget(self.note_message)
         self.body.addWidget(note_card)
         self.body.addStretch(1)
         self.continue_button = button("", "primary", "ContinueButton")
@@ -158,6 +162,7 @@ class AmountScreen(Screen):
         suggested = fixed if fixed is not None else (parsed.amount if parsed is not None else None)
         self.edit.set_value(suggested)
         self.note.setText(self.ctx.flow.note or "")
+        self._show_note_problem()
         self._problem = None
         self._show_message()
 
@@ -172,6 +177,7 @@ class AmountScreen(Screen):
         self.limits.setText(t("amount.limits", min=format_vnd(s.min_amount), max=format_vnd(s.max_amount)))
         self.note_label.setText(t("amount.note"))
         self.note.setPlaceholderText(t("amount.note_placeholder"))
+        self._show_note_problem()
         self.continue_button.setText(t("common.continue"))
         self._changed(self.edit.value(), clear=False)
         self._show_message()
@@ -183,6 +189,12 @@ class AmountScreen(Screen):
             problem = self.problem()
             self._problem = problem if problem is not None and problem.code != AMOUNT_REQUIRED else None
             self._show_message()
+
+    def _show_note_problem(self) -> bool:
+        """Show why the note cannot be signed (control or bidi characters...); True when it can."""
+        problem = note_problem(self.note.text().strip())
+        self.note_message.setText(self.ctx.language.pick(problem[2], problem[1]) if problem else "")
+        return problem is None
 
     def _show_message(self) -> None:
         self.message.setText(problem_text(self.ctx, self._problem) if self._problem is not None else "")
@@ -201,6 +213,9 @@ class AmountScreen(Screen):
         if self._problem is not None:
             if not self.edit.isReadOnly():
                 self.edit.setFocus()  # the next digits go into the field, not nowhere
+            return
+        if not self._show_note_problem():
+            self.note.setFocus()
             return
         self.ctx.flow.amount = self.fixed_amount if self.fixed_amount is not None else self.edit.value()
         self.ctx.flow.note = self.note.text().strip()
