@@ -283,8 +283,27 @@ def test_inspector_shows_fields_findings_and_decoder(qtbot, window):
     offset = int(customer.text(1))
     assert insp.raw.toPlainText()[offset:offset + 4 + 13] == "0613" + EVN_CODE  # the offset points at the id
     assert customer.text(3) == EVN_CODE
-    codes = [insp.findings.topLevelItem(i).text(1) for i in range(insp.findings.topLevelItemCount())]
-    assert "too-long" in codes
+    heads = [label.text() for label in insp.findings.findChildren(QLabel, "FindingHead")]
+    assert any(" · too-long · 59 @" in head for head in heads), heads
     assert insp.decode_line.text() == "Nhập tay / dán, không qua camera"
     window.back()
     assert window.current == "payee"
+
+
+def test_inspector_field_names_are_vietnamese_and_finding_messages_are_read_whole(qtbot, window):
+    """Issue 11: names in the window's language; messages wrapped, never cut off at phone width."""
+    window.open_payload(evn_bill_payload(EVN_CODE))
+    qtbot.mouseClick(window.payee.inspector_button, Qt.MouseButton.LeftButton)
+    insp = window.inspector
+    names = {insp.tree.topLevelItem(i).text(0): insp.tree.topLevelItem(i).text(2)
+             for i in range(insp.tree.topLevelItemCount())}
+    assert names["59"] == "Tên đơn vị nhận tiền" and names["63"] == "Mã kiểm tra (CRC)"
+    insp.tabs.setCurrentWidget(insp.findings)
+    qtbot.waitUntil(lambda: insp.findings.isVisible())
+    finding = window.ctx.flow.parsed.findings[0]
+    message = insp.findings.findChildren(QLabel, "FindingMessage")[0]
+    assert message.text() == finding.message_vi  # the whole message, in Vietnamese
+    qtbot.waitUntil(lambda: message.width() > 0)
+    viewport = insp.findings.viewport().width()
+    assert message.wordWrap() and message.width() <= viewport
+    assert message.height() >= message.heightForWidth(message.width())  # every wrapped line shown

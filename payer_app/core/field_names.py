@@ -110,3 +110,55 @@ def child_name(parent_path: str, child_id: str, guid: str | None = None) -> str:
     if child_id == "01" and 26 <= int(top) <= 51:
         return "Merchant id"
     return "Payment network specific"
+
+
+# The same names in Vietnamese, for the window's Vietnamese UI (terms as Vietnamese bank apps and
+# the NAPAS VietQR guide use them). Keyed by the English name, so every name above has one entry.
+NAMES_VI: dict[str, str] = {
+    "Payload format indicator": "Chỉ dẫn định dạng",
+    "Point of initiation method": "Phương thức khởi tạo",
+    "Merchant category code": "Mã ngành hàng (MCC)",
+    "Transaction currency": "Mã tiền tệ",
+    "Transaction amount": "Số tiền giao dịch",
+    "Tip or convenience indicator": "Chỉ dẫn tiền boa / phí tiện ích",
+    "Convenience fee (fixed)": "Phí tiện ích (cố định)",
+    "Convenience fee (percentage)": "Phí tiện ích (phần trăm)",
+    "Country code": "Mã quốc gia",
+    "Merchant name": "Tên đơn vị nhận tiền",
+    "Merchant city": "Thành phố",
+    "Postal code": "Mã bưu chính",
+    "Additional data": "Dữ liệu bổ sung",
+    "CRC": "Mã kiểm tra (CRC)",
+    "Merchant information, alternate language": "Thông tin đơn vị, ngôn ngữ khác",
+    "Bill number": "Số hóa đơn",
+    "Mobile number": "Số điện thoại",
+    "Store label": "Nhãn cửa hàng",
+    "Loyalty number": "Mã khách hàng thân thiết",
+    "Reference label": "Mã tham chiếu",
+    "Customer label": "Mã khách hàng",
+    "Terminal label": "Mã thiết bị",
+    "Purpose of transaction": "Mục đích giao dịch",
+    "Additional consumer data request": "Yêu cầu thông tin khách hàng",
+    "Language preference": "Ngôn ngữ",
+    "Merchant name (alternate language)": "Tên đơn vị (ngôn ngữ khác)",
+    "Merchant city (alternate language)": "Thành phố (ngôn ngữ khác)",
+    "Globally unique identifier": "Định danh toàn cầu (GUID)",
+    "Beneficiary organisation": "Tổ chức thụ hưởng",
+    "Service code": "Mã dịch vụ",
+    "Acquirer id (bank BIN)": "Mã ngân hàng (BIN)",
+    "Account or card number": "Số tài khoản hoặc số thẻ",
+    "Merchant account information (card network)": "Thông tin tài khoản đơn vị (tổ chức thẻ)",
+    "Merchant account information (template)": "Thông tin tài khoản đơn vị",
+    "Reserved for future use": "Dành cho tương lai",
+    "Unreserved template": "Mẫu tự do",
+    "Unknown": "Không xác định",
+    "Payment system specific template": "Mẫu riêng của hệ thống thanh toán",
+    "Payment system specific": "Riêng của hệ thống thanh toán",
+    "Merchant id": "Mã đơn vị",
+    "Payment network specific": "Riêng của mạng thanh toán",
+}
+
+
+def name_in(name: str, lang: str) -> str:
+    """``name`` (an English field name from this module) in ``lang`` (``vi`` or ``en``)."""
+    return NAMES_VI.get(name, name) if lang == "vi" else name

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import QLabel, QPlainTextEdit, QTabWidget, QTreeWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QPlainTextEdit, QScrollArea, QTabWidget, QTreeWidget, QVBoxLayout, QWidget
 
-from payer_app.gui.components import Screen, plain_label
+from payer_app.core.field_names import name_in
+from payer_app.gui.components import Screen, divider, plain_label
 from payer_app.gui.plain_text import shown, tree_item
 from payer_app.gui.context import AppContext
 
@@ -31,10 +32,15 @@ class InspectorScreen(Screen):
         self.tree.setColumnCount(4)
         self.tree.setAlternatingRowColors(True)
         self.tree.setIndentation(12)
-        self.findings = QTreeWidget()
+        # Findings as word-wrapped labels: a message is read whole at any window width (tree rows
+        # cut it off after a few words).
+        self.findings = QScrollArea()
         self.findings.setObjectName("FindingList")
-        self.findings.setColumnCount(3)
-        self.findings.setWordWrap(True)
+        self.findings.setWidgetResizable(True)
+        self.findings.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        findings_page = QWidget()
+        self.finding_rows = QVBoxLayout(findings_page)
+        self.findings.setWidget(findings_page)
         decode_page = QWidget()
         col = QVBoxLayout(decode_page)
         self.decode_line = plain_label("", "value")
@@ -60,7 +66,6 @@ class InspectorScreen(Screen):
             self.tabs.setTabText(i, t(key))
         self.tree.setHeaderLabels([t("inspector.col_id"), t("inspector.col_offset"), t("inspector.col_name"),
                                    t("inspector.col_value")])
-        self.findings.setHeaderLabels([t("inspector.col_severity"), t("inspector.col_code"), t("inspector.col_where")])
         self.frame_caption.setText(t("inspector.frame"))
         self.refresh()
 
@@ -75,7 +80,8 @@ class InspectorScreen(Screen):
         def add(parent, fields):
             for f in fields:
                 # Id and offset first: they are short, and a phone-wide window still shows them whole.
-                item = tree_item(parent, [f.id, str(f.offset), f.name, "" if f.children else f.value],
+                item = tree_item(parent, [f.id, str(f.offset), name_in(f.name, self.ctx.lang),
+                                          "" if f.children else f.value],
                                  tooltip_columns=(2, 3))
                 add(item, f.children)
 
@@ -85,15 +91,7 @@ class InspectorScreen(Screen):
             self.tree.resizeColumnToContents(c)
         self.tree.setColumnWidth(2, min(self.tree.columnWidth(2), 120))
         self.tree.setColumnWidth(3, max(self.tree.columnWidth(3), 120))
-        self.findings.clear()
-        if not parsed.findings:
-            tree_item(self.findings, [self.ctx.t("inspector.no_findings"), "", ""])
-        for f in parsed.findings:
-            where = (f.path or "") + (f" @{f.offset}" if f.offset is not None else "")
-            item = tree_item(self.findings, [f.severity.upper(), f.code, where])
-            message = tree_item(item, [self.ctx.language.pick(f.message_vi, f.message), "", ""], tooltip_columns=(0,))
-            message.setFirstColumnSpanned(True)
-        self.findings.expandAll()
+        self._show_findings(parsed.findings)
         scan = flow.scan
         if scan is not None and scan.decoder not in ("typed", "clipboard"):
             self.decode_line.setText(self.ctx.t("inspector.decoded_by", decoder=scan.decoder,
@@ -105,3 +103,25 @@ class InspectorScreen(Screen):
                 340, 340, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
         else:
             self.frame.clear()
+
+    def _show_findings(self, findings) -> None:
+        """One block a finding: severity, code and where (field path, offset), then the message."""
+        while self.finding_rows.count():
+            item = self.finding_rows.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        t = self.ctx.t
+        if not findings:
+            self.finding_rows.addWidget(plain_label(t("inspector.no_findings"), "caption"))
+        for i, f in enumerate(findings):
+            if i:
+                self.finding_rows.addWidget(divider())
+            where = (f.path or "") + (f" @{f.offset}" if f.offset is not None else "")
+            head = plain_label(" · ".join(part for part in (t(f"inspector.severity_{f.severity}"), f.code, where)
+                                          if part), "caption")
+            head.setObjectName("FindingHead")
+            message = plain_label(self.ctx.language.pick(f.message_vi, f.message), "value")
+            message.setObjectName("FindingMessage")
+            self.finding_rows.addWidget(head)
+            self.finding_rows.addWidget(message)
+        self.finding_rows.addStretch(1)
