@@ -206,3 +206,11 @@ def test_to_dict_has_every_contract_key_and_nulls():
     field = d["fields"][2]
     assert {"id", "name", "value", "offset", "children"} <= set(field)
     assert field["children"][1]["children"][0]["value"] == "970416"
+
+
+def test_a_non_payment_text_is_described_in_one_language_per_message():
+    """The Vietnamese message quotes the text in Vietnamese words too (no English inside it)."""
+    finding = parse_payload("hello world").findings[0]
+    assert finding.code == "not-emvco"
+    assert "starts with 'hello world'" in finding.message
+    assert "bắt đầu bằng 'hello world'" in finding.message_vi and "starts with" not in finding.message_vi

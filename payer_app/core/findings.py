@@ -30,7 +30,7 @@ CATALOG: dict[str, tuple[str, str, str]] = {
     "not-emvco": (
         ALWAYS_ERROR,
         "This is not a payment QR: it does not start with an EMVCo data object ({detail}).",
-        "Đây không phải mã QR thanh toán: dữ liệu không bắt đầu bằng một trường EMVCo ({detail}).",
+        "Đây không phải mã QR thanh toán: dữ liệu không bắt đầu bằng một trường EMVCo ({detail_vi}).",
     ),
     "bad-id": (
         ALWAYS_ERROR,

@@ -586,7 +586,8 @@ def parse_payload(text: str, profile: str = "lenient", directory: BankDirectory 
         return ParsedPayload(text, profile, [], parser.finish(), CrcCheck(None, None, False))
     if not (len(text) >= 4 and _is_ascii_digits(text[:4])):
         preview = text[:40] + ("…" if len(text) > 40 else "")
-        parser.add("not-emvco", None, 0, detail=f"starts with {preview!r}")
+        parser.add("not-emvco", None, 0, detail=f"starts with {preview!r}",
+                   detail_vi=f"bắt đầu bằng {preview!r}")
         return ParsedPayload(text, profile, [], parser.finish(), CrcCheck(None, None, False))
     fields = parser.read_level(0, len(text), None, None)
     crc = parser.check_root(fields)
