@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from datetime import date, datetime
 
 import numpy as np
 import pytest
 from PIL import Image, ImageFont
 
 from payer_app.core.payload import parse_payload
+from payer_app.scan.demo_camera import current_bill_period
 from payer_app.scan.engine import decode_frame, decode_image_file
 from payer_app.studio import fonts
 from payer_app.studio.bill import bill_png_bytes, render_bill_image, save_bill
@@ -181,3 +183,22 @@ def test_tier_breakdown_covers_the_consumption_exactly():
         assert sum(q for _, q, _, _ in rows) == kwh
         assert all(cost == q * price for _, q, price, cost in rows)
         assert len(rows) <= len(EVN_RESIDENTIAL_TIERS)
+
+
+def test_a_bill_period_can_be_given_and_leaves_the_rest_of_the_bill_alone():
+    made_up = BillSpec(customer="PD13000123456", seed=4).resolve()
+    given = BillSpec(customer="PD13000123456", seed=4, period=(2, 2027)).resolve()
+    assert given.due_date == "24/02/2027" and given.payload == made_up.payload
+    with pytest.raises(BillSpecError):
+        BillSpec(period=(13, 2026)).resolve()
+
+
+@pytest.mark.parametrize("today, period", [
+    (date(2026, 11, 26), (12, 2026)),  # past the 24th: next month's bill
+    (date(2026, 11, 24), (11, 2026)),  # due today
+    (date(2026, 12, 31), (1, 2027)),
+])
+def test_the_demo_camera_shows_a_bill_that_is_not_overdue(today, period):
+    assert current_bill_period(today) == period
+    due = BillSpec(customer="PD00000000000", period=period).resolve().due_date
+    assert datetime.strptime(due, "%d/%m/%Y").date() >= today

@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import math
 import time
+from datetime import date
 from functools import lru_cache
 
 import numpy as np
@@ -80,13 +81,21 @@ def demo_bill():
     try:
         from payer_app.studio.bill import BillSpec, render_bill_image
 
-        spec = BillSpec(customer=DEMO_CUSTOMER_CODE)
+        spec = BillSpec(customer=DEMO_CUSTOMER_CODE, period=current_bill_period(date.today()))
         return render_bill_image(spec), spec.payload()
     except Exception:  # noqa: BLE001 - no studio, or it cannot draw (fonts...): the demo must still run
         from payer_app.core.builder import evn_bill_payload
 
         payload = evn_bill_payload(DEMO_CUSTOMER_CODE)
         return plain_bill_card(payload), payload
+
+
+def current_bill_period(today: date) -> tuple[int, int]:
+    """(month, year) of the EVN bill a customer holds today: its due date (the 24th of the period's
+    month) is today or later, so a booth never shows an overdue bill."""
+    if today.day <= 24:
+        return today.month, today.year
+    return (1, today.year + 1) if today.month == 12 else (today.month + 1, today.year)
 
 
 def demo_bill_image():

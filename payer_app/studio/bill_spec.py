@@ -155,6 +155,7 @@ class BillSpec:
     city: str | None = None
     merchant_id: str | None = None  # EVN branch or VNPAY merchant id
     kwh: int | None = None
+    period: tuple[int, int] | None = None  # (month, year) of the bill; made up from the seed when unset
     seed: int = 0
 
     def validate(self) -> None:
@@ -172,6 +173,8 @@ class BillSpec:
             raise BillSpecError(f"--account {self.account!r} must be 1 to 19 letters or digits")
         if self.amount is not None and not (0 < self.amount < 10**13):
             raise BillSpecError(f"--amount {self.amount} must be a positive whole number of dong below 10^13")
+        if self.period is not None and not (1 <= self.period[0] <= 12 and 2000 <= self.period[1] <= 2100):
+            raise BillSpecError(f"bill period {self.period!r} must be (month 1-12, year 2000-2100)")
         if self.kwh is not None and not (0 <= self.kwh <= 100000):
             raise BillSpecError(f"kWh {self.kwh} is out of range (0 to 100000)")
         for name in ("purpose", "merchant_name", "city", "merchant_id"):
@@ -184,6 +187,8 @@ class BillSpec:
         self.validate()
         rng = random.Random(f"payer-app bill {self.seed}")
         person = _random_person(rng)
+        if self.period is not None:
+            person = replace(person, period_month=self.period[0], period_year=self.period[1])
         try:
             if self.kind == "evn":
                 return _resolve_evn(self, rng, person)
