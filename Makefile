@@ -37,7 +37,7 @@ window-soak: system-packages $(STAMP)
 
 # Re-run the Xvfb end-to-end test and copy its screenshots to docs/screenshots/.
 screenshots: system-packages $(STAMP)
-	PAYER_APP_UPDATE_SCREENSHOTS=1 $(PY) -m pytest tests/test_e2e_xvfb.py tests/test_merchant_display.py -q
+	PAYER_APP_UPDATE_SCREENSHOTS=1 $(PY) -m pytest tests/test_e2e_xvfb.py tests/test_e2e_booth.py tests/test_merchant_display.py -q
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
