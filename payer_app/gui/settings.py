@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from payer_app.paths import data_file
@@ -38,6 +38,8 @@ class Settings:
     kiosk_keep_history: bool = False
     kiosk_warning_seconds: int = 10  # the idle warning counts down this long before the reset
     operator_pin: str = "246810"  # kiosk: opens Settings; change it in settings.json for a real booth
+    # network camera URLs used lately, newest first, never with their user:pass@ (gui.camera_urls)
+    recent_camera_urls: list = field(default_factory=list)
 
     def validate(self) -> list[str]:
         """Problems with the values, as short English phrases (empty when all is well)."""
@@ -87,6 +89,9 @@ def load_settings(path: Path | None = None) -> Settings:
         if f.name in raw and isinstance(raw[f.name], type(getattr(defaults, f.name))):
             values[f.name] = raw[f.name]
     loaded = Settings(**values)
+    from payer_app.gui.camera_urls import clean_recent
+
+    loaded.recent_camera_urls = clean_recent(loaded.recent_camera_urls)
     return loaded if not loaded.validate() else _keep_valid(loaded, defaults)
 
 

@@ -11,12 +11,16 @@ from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPainterPat
 from PySide6.QtWidgets import QApplication, QComboBox, QHBoxLayout, QSizePolicy, QWidget
 
 from payer_app.core.payload import MAX_INPUT_CHARS
+from payer_app.gui.camera_urls import CameraUrlDialog, camera_label, remembered
 from payer_app.gui.components import Screen, button, plain_label
 from payer_app.gui.context import AppContext
 from payer_app.gui.flow_controls import add_cancel
 from payer_app.gui.paste_parser import PasteParser
-from payer_app.gui.plain_text import shown
 from payer_app.gui.scan_adapter import ScanAdapter, ScanResult, qimage_to_bgr
+from payer_app.gui.settings import save_settings
+from payer_app.scan.network_source import is_network_url
+
+ADD_CAMERA_URL = "add-camera-url:"  # the picker's "Add camera URL…" item (never a camera spec)
 
 
 class PreviewView(QWidget):
@@ -181,6 +185,7 @@ class ScanScreen(Screen):
         adapter.image_decoded.connect(self._on_image_decoded)
         adapter.image_failed.connect(self._on_image_failed)
         self._cameras: list[tuple[str, str]] = []
+        self.url_dialog: CameraUrlDialog | None = None
         self._active = False
         self._hint_key = "scan.hint"
         self._hint_values: dict = {}
@@ -219,11 +224,15 @@ class ScanScreen(Screen):
         self.camera_box.blockSignals(True)
         self.camera_box.clear()
         choices = [("demo", self.ctx.t("scan.demo_camera"))] + [c for c in self._cameras if c[0] != "demo"]
+        # network cameras used lately (remembered without credentials), shown masked like every URL
+        choices += [(url, url) for url in self.ctx.settings.recent_camera_urls if url not in [c[0] for c in choices]]
         if self.ctx.camera_spec not in [c[0] for c in choices]:
             spec = self.ctx.camera_spec
-            choices.append((spec, Path(spec).name if "/" in spec else spec))
+            choices.append((spec, spec if is_network_url(spec) else Path(spec).name if "/" in spec else spec))
         for spec, label in choices:
-            self.camera_box.addItem(shown(label), spec)
+            self.camera_box.addItem(camera_label(label), spec)
+        if not self.ctx.kiosk:  # a booth changes cameras in Settings, behind the operator PIN
+            self.camera_box.addItem(self.ctx.t("camera_url.add"), ADD_CAMERA_URL)
         self.camera_box.setCurrentIndex(max(0, self.camera_box.findData(self.ctx.camera_spec)))
         self.camera_box.blockSignals(False)
 
@@ -258,10 +267,38 @@ class ScanScreen(Screen):
 
     def _camera_chosen(self, index: int) -> None:
         spec = self.camera_box.itemData(index)
+        if spec == ADD_CAMERA_URL:
+            was_active = self._active
+            if was_active:
+                self.stop()  # no code is accepted behind the dialog
+            if self.ask_camera_url() is None:
+                self._fill_cameras()  # back to the camera in use
+            if was_active:
+                self.start()
+            return
         if spec and spec != self.ctx.camera_spec:
             self.ctx.camera_spec = spec
             if self._active:
                 self.start()
+
+    def ask_camera_url(self) -> str | None:
+        """The URL typed in the network camera dialog (checked), remembered without credentials."""
+        dialog = CameraUrlDialog(self.ctx.t, self)
+        self.url_dialog = dialog  # reachable while open (a modal dialog runs its own loop)
+        try:
+            if dialog.exec() != CameraUrlDialog.DialogCode.Accepted:
+                return None
+        finally:
+            self.url_dialog = None
+        url = dialog.url
+        self.ctx.settings.recent_camera_urls = remembered(self.ctx.settings.recent_camera_urls, url)
+        try:
+            save_settings(self.ctx.settings)
+        except OSError:
+            pass  # not remembered; the camera is still used now
+        self.ctx.camera_spec = url  # with its credentials, for this session only
+        self._fill_cameras()
+        return url
 
     def _mirror_toggled(self, on: bool) -> None:
         self.preview.mirror = on

@@ -12,11 +12,13 @@ from dataclasses import replace
 from PySide6.QtCore import QEvent, QLocale, QObject, Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox, QVBoxLayout, QWidget
 
+from payer_app.gui.camera_urls import camera_label, camera_url_problem, remembered, without_credentials
 from payer_app.gui.components import Card, Screen, button, plain_label, set_role
 from payer_app.gui.context import AppContext
 from payer_app.gui.payment_runner import PaymentRunner
 from payer_app.gui.plain_text import shown
 from payer_app.gui.settings import Settings
+from payer_app.scan.network_source import is_network_url
 
 RESOLUTIONS = ("640x480", "1280x720", "1920x1080")
 
@@ -181,9 +183,12 @@ class SettingsScreen(Screen):
         for spec, label in self._cameras:
             if spec != "demo":
                 self.camera.addItem(shown(label), spec)
+        for url in s.recent_camera_urls:  # network cameras used lately, without credentials
+            if self.camera.findData(url) < 0:
+                self.camera.addItem(camera_label(url), url)
         index = self.camera.findData(in_use)
         if index < 0:
-            self.camera.addItem(shown(in_use), in_use)
+            self.camera.addItem(camera_label(in_use), in_use)  # a URL's user:pass@ shown masked
             index = self.camera.count() - 1
         self.camera.setCurrentIndex(index)
         self._shown_camera = in_use
@@ -213,11 +218,17 @@ class SettingsScreen(Screen):
 
     def edited(self) -> Settings:
         picked = self.picked_camera
+        recent = self.ctx.settings.recent_camera_urls
+        if picked is not None and is_network_url(picked):
+            # settings.json is a plain file: a URL is kept without its user:pass@ (gui.camera_urls)
+            recent = remembered(recent, picked)
+            picked = without_credentials(picked)
         return replace(
             self.ctx.settings,
             language=self.language.currentData(),
             theme=self.theme.currentData(),
             camera=picked if picked is not None else self.ctx.settings.camera,
+            recent_camera_urls=recent,
             resolution=self.resolution.currentText(),
             mirror=self.mirror.isChecked(),
             sound=self.sound.isChecked(),
@@ -248,6 +259,9 @@ class SettingsScreen(Screen):
             field = self._FIELD_OF.get(problem)
             if field is not None:
                 self._problems[field] = (f"settings.invalid.{problem.replace(' ', '_')}", {})
+        picked = self.picked_camera
+        if picked is not None and is_network_url(picked) and camera_url_problem(picked) is not None:
+            self._problems["settings.camera"] = ("camera_url.invalid", {"reason": camera_url_problem(picked)})
         self._show_problems()
         if self._problems:
             first = next(iter(self._problems))
