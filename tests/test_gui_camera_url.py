@@ -14,7 +14,7 @@ import socket
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
 from payer_app.gui.settings import settings_path
 from payer_app.gui.screens.scan import ADD_CAMERA_URL
@@ -69,7 +69,11 @@ def add_url(qtbot, window, typed: str, then=None) -> None:
         if dialog is None or not dialog.isVisible():
             QTimer.singleShot(20, fill)
             return
-        qtbot.keyClicks(dialog.field, typed)
+        if typed.isascii():
+            qtbot.keyClicks(dialog.field, typed)
+        else:  # QTest cannot type a bidi control; a user pastes it
+            QApplication.clipboard().setText(typed)
+            qtbot.keyClick(dialog.field, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
         qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
         if dialog.isVisible():
             seen["error"] = dialog.error.text() if dialog.error.isVisible() else None
@@ -113,7 +117,7 @@ def test_an_invalid_url_is_refused_with_a_message_under_the_field(qtbot, make_wi
     qtbot.mouseClick(window.home.scan_button, Qt.MouseButton.LeftButton)
     results = []
     for typed in ("ftp://127.0.0.1/video", "http:///video", "http://127.0.0.1:99999/v",
-                  "http://127.0.0.1/a b"):
+                  "http://127.0.0.1/a b", "http://127.0.0.1/evil\u202egpj.video"):
         add_url(qtbot, window, typed, then=results.append)
     errors = [r["error"] for r in results]
     assert all(e and e.startswith("Not a usable camera URL: ") for e in errors), errors
@@ -121,6 +125,7 @@ def test_an_invalid_url_is_refused_with_a_message_under_the_field(qtbot, make_wi
     assert "names no host" in errors[1]
     assert "port is not a number" in errors[2]
     assert "spaces or control characters" in errors[3]
+    assert "invisible or control characters" in errors[4] and "\u202e" not in errors[4]  # shown escaped
     assert window.ctx.camera_spec == "demo"  # nothing changed
     assert window.scan.camera_box.currentData() == "demo"
     assert not settings_path().exists() or "recent_camera_urls\": []" in settings_path().read_text()
@@ -187,3 +192,23 @@ def test_a_real_mjpeg_camera_on_loopback_is_scanned_from_the_window(qtbot, make_
         assert window.ctx.flow.scan.text == payload
     finally:
         server.stop()
+
+
+def test_recent_urls_keep_five_newest_first_and_a_hand_edited_list_is_cleaned(qtbot, make_window):
+    from payer_app.gui.camera_urls import remembered
+
+    recent: list[str] = []
+    for n in range(7):
+        recent = remembered(recent, f"http://u:p@127.0.0.1:{8000 + n}/video")
+    recent = remembered(recent, "http://127.0.0.1:8003/video")  # used again: moves to the front
+    assert recent == ["http://127.0.0.1:8003/video", "http://127.0.0.1:8006/video",
+                      "http://127.0.0.1:8005/video", "http://127.0.0.1:8004/video",
+                      "http://127.0.0.1:8002/video"]
+    # settings.json edited by hand: credentials, junk, bad URLs and duplicates are dropped on load
+    settings_path().parent.mkdir(parents=True, exist_ok=True)
+    settings_path().write_text(json.dumps({"recent_camera_urls": [
+        f"http://{USER}:{PASSWORD}@127.0.0.1:1/v", 7, None, "ftp://127.0.0.1/v", "http://127.0.0.1/a\u202eb",
+        "rtsp://127.0.0.1:8554/cam", "rtsp://127.0.0.1:8554/cam", "http://127.0.0.1:81/v"]}), encoding="utf-8")
+    window = make_window(camera="demo", lang="en")
+    assert window.ctx.settings.recent_camera_urls == ["rtsp://127.0.0.1:8554/cam", "http://127.0.0.1:81/v"]
+    assert not any(PASSWORD in text for text in labels(window.scan.camera_box))

@@ -11,6 +11,7 @@ import urllib.parse
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLineEdit, QVBoxLayout
 
+from payer_app.core.display_text import visible
 from payer_app.gui.plain_text import PlainLabel, shown
 from payer_app.scan.network_source import MAX_URL_CHARS, NetworkCameraSource, is_network_url, mask_credentials
 from payer_app.scan.sources import SourceError
@@ -30,6 +31,8 @@ def camera_url_problem(url: str) -> str | None:
         NetworkCameraSource(url)  # checks the form only; opens nothing
     except SourceError as exc:
         return str(exc)
+    if visible(url) != url:  # bidi controls, zero-width or C1 characters: a URL that hides its text
+        return f"{shown(mask_credentials(url), 80)}: the URL holds invisible or control characters"
     return None
 
 
