@@ -155,6 +155,7 @@ def test_settings_take_a_typed_url_masked_and_refuse_a_bad_one_next_to_the_field
     qtbot.keyClicks(screen.camera.lineEdit(), "rtsp://127.0.0.1:8554/cam one")
     qtbot.mouseClick(screen.save_button, Qt.MouseButton.LeftButton)
     assert window.current == "settings"
+    assert "without its user name and password" in screen.camera.toolTip()
     error = screen.field_errors["settings.camera"]
     assert error.isVisible() and "spaces or control characters" in error.text()
 

@@ -160,6 +160,7 @@ class SettingsScreen(Screen):
         self.theme.addItem(t("settings.theme_dark"), "dark")
         self.theme.setCurrentIndex(max(0, self.theme.findData(current_theme)))
         self.save_button.setText(t("settings.save"))
+        self.camera.setToolTip(t("camera_url.no_password_saved"))  # a typed URL is kept without user:pass@
         self.enrol_button.setText(t("settings.enrol"))
         self.enrol_code.setPlaceholderText(t("settings.enrol_code_hint"))
         self._show_enrol_message()
