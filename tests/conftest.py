@@ -14,3 +14,19 @@ def payer_home(tmp_path, monkeypatch):
     home = tmp_path / "payer_home"
     monkeypatch.setenv("PAYER_APP_HOME", str(home))
     return home
+
+
+@pytest.fixture
+def make_window(qtbot, payer_home):
+    """``make(**kwargs)`` opens a real window as ``payer-app gui`` does (shown, active); all are
+    closed at the end of the test."""
+    from tests.gui_helpers import close_windows, open_window
+
+    made = []
+
+    def make(**kwargs):
+        made.append(open_window(qtbot, **kwargs))
+        return made[-1]
+
+    yield make
+    close_windows(made)

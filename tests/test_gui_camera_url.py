@@ -18,21 +18,8 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
 from payer_app.gui.settings import settings_path
 from payer_app.gui.screens.scan import ADD_CAMERA_URL
-from tests.gui_helpers import close_windows, open_window
 
 USER, PASSWORD = "booth", "s3cretPw"
-
-
-@pytest.fixture
-def make_window(qtbot, payer_home):
-    made = []
-
-    def make(**kwargs):
-        made.append(open_window(qtbot, **kwargs))
-        return made[-1]
-
-    yield make
-    close_windows(made)
 
 
 def free_port() -> int:

@@ -15,20 +15,7 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from tests.gui_helpers import close_windows, open_window
 from payer_app.gui.settings import Settings, save_settings, settings_path
-
-
-@pytest.fixture
-def make_window(qtbot, payer_home):
-    made = []
-
-    def make(**kwargs):
-        made.append(open_window(qtbot, **kwargs))
-        return made[-1]
-
-    yield make
-    close_windows(made)
 
 
 def wheel(widget, notches: int) -> None:
