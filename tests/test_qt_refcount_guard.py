@@ -15,6 +15,7 @@ tolerance is 20).
 
 from __future__ import annotations
 
+import gc
 import sys
 
 import pytest
@@ -51,13 +52,20 @@ def refs_lost(call, n: int = CALLS) -> dict[str, int]:
     instead of letting a count reach zero and abort the whole run (``none_dealloc`` /
     ``bool_dealloc``).
     """
-    start = {k: sys.getrefcount(v) for k, v in SINGLETONS.items()}
-    for _ in range(10):
-        call()
-    before = {k: sys.getrefcount(v) for k, v in SINGLETONS.items()}
-    for _ in range(n):
-        call()
-    after = {k: sys.getrefcount(v) for k, v in SINGLETONS.items()}
+    # The cyclic collector stays off while counting: a collection in the middle frees objects left
+    # by earlier tests, and the references they held to None/True/False would look like a leak.
+    gc.collect()
+    gc.disable()
+    try:
+        start = {k: sys.getrefcount(v) for k, v in SINGLETONS.items()}
+        for _ in range(10):
+            call()
+        before = {k: sys.getrefcount(v) for k, v in SINGLETONS.items()}
+        for _ in range(n):
+            call()
+        after = {k: sys.getrefcount(v) for k, v in SINGLETONS.items()}
+    finally:
+        gc.enable()
     for k, v in SINGLETONS.items():
         _repay(v, start[k] - sys.getrefcount(v))
     return {k: before[k] - after[k] for k in SINGLETONS}
