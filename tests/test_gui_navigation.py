@@ -128,6 +128,16 @@ def test_back_returns_one_step_at_a_time(qtbot, window):
     assert visited == ["review", "amount", "payee", "home"]
 
 
+def test_every_screen_entered_is_logged_by_its_name(qtbot, window, caplog):
+    """``payer_app.gui.navigator`` logs "screen <name>" on each move (what ``gui --verbose`` shows)."""
+    caplog.set_level("INFO", logger="payer_app.gui.navigator")
+    to_review(qtbot, window, evn_bill_payload(EVN_CODE), 64_000)
+    click(qtbot, window.review.confirm_button)
+    click(qtbot, window.pin.cancel_button)
+    lines = [r.getMessage() for r in caplog.records if r.name == "payer_app.gui.navigator"]
+    assert lines == [f"screen {name}" for name in ("payee", "amount", "review", "pin", "home")]
+
+
 def test_escape_goes_back_and_keeps_the_typed_amount(qtbot, window):
     to_review(qtbot, window, evn_bill_payload(EVN_CODE), 64_000)
     key(qtbot, Qt.Key.Key_Escape)

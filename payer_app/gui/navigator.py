@@ -6,12 +6,20 @@
 current)`` fires after every move. Screens may define ``entered()`` and ``left()`` (called when
 they become / stop being the visible screen) and ``can_leave()`` (False while a payment is being
 sent: Back and Cancel then do nothing). Nothing else edits the stack.
+
+Each time a screen is entered the logger ``payer_app.gui.navigator`` logs ``screen <name>`` at INFO
+(``<name>`` is the screen's key, e.g. ``home``, ``scan``, ``payee``): ``payer-app gui --verbose``
+prints these lines, and tests that drive a real window wait on them.
 """
 
 from __future__ import annotations
 
+import logging
+
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QStackedWidget, QWidget
+
+log = logging.getLogger(__name__)
 
 
 class Navigator(QObject):
@@ -24,6 +32,7 @@ class Navigator(QObject):
         self.root = root
         self._trail: list[str] = [root]
         stack.setCurrentWidget(screens[root])
+        log.info("screen %s", root)
 
     @property
     def current(self) -> str:
@@ -88,6 +97,7 @@ class Navigator(QObject):
         self.stack.setCurrentWidget(self.screens[current])
         self._hook(current, "entered")
         self.changed.emit(previous, current)
+        log.info("screen %s", current)  # after the screen and the window have reacted to the move
 
     def _hook(self, name: str, hook: str) -> None:
         method = getattr(self.screens[name], hook, None)
