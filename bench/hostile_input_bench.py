@@ -25,7 +25,8 @@ from tests.hostile_files import (  # noqa: E402
     sparse_file,
     video_bomb,
 )
-from tests.test_scan_media import EVN_PAYLOAD, qr_array, write_image  # noqa: E402
+from tests.media import qr_array, write_image  # noqa: E402
+from tests.spec_vectors import EVN_BILL  # noqa: E402
 
 
 def measure(args: list[str], cwd: Path, stdin_path: Path | None = None) -> tuple[int, float, float, float, str]:
@@ -43,7 +44,7 @@ def main() -> int:
         zeros = tmp / "zeros.txt"
         zeros.write_bytes(b"0" * 10_000_000)
         cases = [
-            ("plain scan, 1 small bill picture", ["scan", str(write_image(tmp / "bill.png", qr_array(EVN_PAYLOAD)))], None),
+            ("plain scan, 1 small bill picture", ["scan", str(write_image(tmp / "bill.png", qr_array(EVN_BILL)))], None),
             ("parse - < 10 MB of 0", ["parse", "-"], zeros),
             ("parse --json - < 10 MB of 0", ["parse", "--json", "-"], zeros),
             ("scan 30000x30000 JPEG", ["scan", str(jpeg_bomb(tmp / "bomb.jpg"))], None),

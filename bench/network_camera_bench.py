@@ -1,6 +1,6 @@
 """Network camera timings: first accept, and recovery after the camera goes away and comes back.
 
-An MJPEG-over-HTTP server on 127.0.0.1 (the one tests/test_qa_network_camera.py uses, serving a
+An MJPEG-over-HTTP server on 127.0.0.1 (tests/mjpeg_server.py, the one the network camera tests use, serving a
 ``generate video`` clip of an EVN bill at 15 fps, Basic auth) is scanned by a ``ScanSession`` over
 ``NetworkCameraSource``, as ``payer-app scan http://...`` does. Per round it prints the time from
 starting the scan to the first accepted payload, then stops the server for ``--down`` seconds,
@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     from payer_app.core.builder import evn_bill_payload
     from payer_app.scan.engine import ScanSession
     from payer_app.scan.sources import make_source
-    from tests.test_qa_network_camera import PASSWORD, USER, MjpegServer, _clip_jpegs
+    from tests.mjpeg_server import PASSWORD, USER, MjpegServer, clip_jpegs
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     payloads = [evn_bill_payload("PD13000111111"), evn_bill_payload("PD13000222222")]
     with tempfile.TemporaryDirectory() as tmp:
-        clips = [_clip_jpegs(Path(tmp), p, i + 1) for i, p in enumerate(payloads)]
+        clips = [clip_jpegs(Path(tmp), p, i + 1) for i, p in enumerate(payloads)]
     first_ms: list[float] = []
     recover_ms: list[float] = []
     for round_no in range(args.rounds):

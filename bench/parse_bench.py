@@ -8,19 +8,17 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
+import sys
 import time
+from pathlib import Path
 
 from payer_app.core import parse_payload
 from payer_app.core.builder import evn_bill_payload, vietqr_payload, vnpay_payload
 
-SPEC_VECTORS = [
-    "000201010211262400020001140100101114-0195204490053037045802VN5931EVN CONG TY DIEN LUC THANH XUAN"
-    "6006Ha Noi62450302000613PD000000000000702000812TT tien dien6304DC30",
-    "00020101021238530010A0000007270123000697041601092576788590208QRIBFTTA5303704540410005802VN"
-    "62150811Chuyen tien6304BBB8",
-    "00020101021126280010A000000775011001A80187905204549953037045802VN5907SUNFLY16005HaNoi"
-    "62290313SUNFLY ONLINE0708SUNFLY016304AE6F",
-]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.spec_vectors import ALL_VALID  # noqa: E402
+
+SPEC_VECTORS = list(ALL_VALID)
 
 
 def mixed_corpus(size: int, seed: int = 7) -> list[str]:

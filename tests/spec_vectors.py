@@ -1,4 +1,10 @@
-"""The public example payloads from ../shared/spec/README.md (each CRC checked there)."""
+"""The one home of the payload vectors the tests share.
+
+The first block are the public example payloads from ../shared/spec/README.md (each CRC checked
+there). The second block are payloads built with the product's builder for the scan tests: Vietnamese
+text in UTF-8 byte mode, one that libzbar misreads as Shift-JIS, and a plain bank transfer."""
+
+from payer_app.core.builder import evn_bill_payload, vietqr_payload
 
 EVN_BILL = (
     "000201010211262400020001140100101114-0195204490053037045802VN5931EVN CONG TY DIEN LUC THANH XUAN"
@@ -14,3 +20,9 @@ VNPAY_SUNFLY = (
     "62290313SUNFLY ONLINE0708SUNFLY016304AE6F"
 )
 ALL_VALID = [EVN_BILL, VIETQR_ACB, VNPAY_SUNFLY]
+
+# Built with payer_app.core.builder (the scan tests draw these as QR codes).
+VIETNAMESE_PAYLOAD = evn_bill_payload("PE12345678901", purpose="Thanh toán tiền điện")
+GARBLED_PURPOSE = "Đóng tiền nước"  # its UTF-8 bytes are valid Shift-JIS: libzbar misreads them unless asked for bytes
+GARBLING_PAYLOAD = evn_bill_payload("PB98765432109", purpose=GARBLED_PURPOSE)
+VIETQR_TRANSFER = vietqr_payload(bank_bin="970416", account="257678859", amount=150000, purpose="Chuyen tien")

@@ -31,7 +31,8 @@ from tests.hostile_files import (
     sparse_file,
     video_bomb,
 )
-from tests.test_scan_media import EVN_PAYLOAD, qr_array, write_image
+from tests.media import qr_array, write_image
+from tests.spec_vectors import EVN_BILL
 
 ADDRESS_SPACE_CAP = 1024 * 1024 * 1024
 PEAK_RSS_CAP_MB = 300
@@ -73,12 +74,12 @@ def one_line_with(text: str, *parts: str) -> str:
 
 
 def test_a_plain_scan_and_parse_fit_under_the_cap(tmp_path):
-    good = write_image(tmp_path / "bill.png", qr_array(EVN_PAYLOAD))
+    good = write_image(tmp_path / "bill.png", qr_array(EVN_BILL))
     run = run_capped(["scan", str(good)], tmp_path)
     assert_clean(run, 0)
     assert "PD00000000000" in run.out
     assert run.peak_rss_mb > 30  # the measure is the command's own: Python, NumPy and OpenCV loaded
-    run = run_capped(["parse", EVN_PAYLOAD], tmp_path)
+    run = run_capped(["parse", EVN_BILL], tmp_path)
     assert_clean(run, 0)
 
 
@@ -177,12 +178,12 @@ def test_scan_json_and_report_stay_valid_utf8_for_undecodable_file_names(tmp_pat
     folder.mkdir()
     bad = os.path.join(os.fsencode(folder), HOSTILE_NAME)
     with open(bad, "wb") as f:
-        f.write(write_image(tmp_path / "src.png", qr_array(EVN_PAYLOAD)).read_bytes())
+        f.write(write_image(tmp_path / "src.png", qr_array(EVN_BILL)).read_bytes())
     report = tmp_path / "report.json"
     run = run_capped(["scan", "--json", "--report", str(report), str(folder)], tmp_path)
     assert_clean(run, 0)
     line = json.loads(run.out)  # strict UTF-8 above, strict JSON here
-    assert line["found"] is True and line["payload"] == EVN_PAYLOAD
+    assert line["found"] is True and line["payload"] == EVN_BILL
     assert line["source"].endswith("bill\\xff\\xfe\x1b[32mOK\u202e.png")  # bytes as \xNN; the rest exact
     assert "\\u001b" in run.out and "\\u202e" in run.out  # ... and written as JSON escapes
     summary = json.loads(report.read_bytes().decode("utf-8"))
@@ -266,7 +267,7 @@ def test_a_folder_scan_reports_each_bad_file_and_goes_on(tmp_path, bombs):
     for kind, path in bombs.items():
         os.symlink(path, folder / f"0-{kind}{path.suffix}")
     (folder / "1-garbage.png").write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(500))
-    write_image(folder / "3-bill.png", qr_array(EVN_PAYLOAD))
+    write_image(folder / "3-bill.png", qr_array(EVN_BILL))
     report = tmp_path / "report.json"
     run = run_capped(["scan", "--report", str(report), str(folder)], tmp_path)
     assert_clean(run, 1)  # some files held no readable QR code

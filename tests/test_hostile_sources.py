@@ -13,7 +13,8 @@ import pytest
 from payer_app.scan.engine import DecodeFailed, decode_checked, decode_image_file
 from payer_app.scan.sources import SourceError, make_source, read_image_file
 from tests.hostile_files import jpeg_bomb, png_bomb, video_bomb
-from tests.test_scan_media import EVN_PAYLOAD, qr_array, write_image
+from tests.media import qr_array, write_image
+from tests.spec_vectors import EVN_BILL
 
 
 def test_opencv_pixel_cap_is_set_before_cv2_is_imported(tmp_path):
@@ -96,13 +97,13 @@ def test_a_video_whose_name_is_not_utf8(tmp_path):
 
 
 def test_ordinary_pictures_still_scan(tmp_path):
-    path = write_image(tmp_path / "bill.jpg", qr_array(EVN_PAYLOAD, scale=6))
-    assert [d.text for d in decode_image_file(path)] == [EVN_PAYLOAD]
+    path = write_image(tmp_path / "bill.jpg", qr_array(EVN_BILL, scale=6))
+    assert [d.text for d in decode_image_file(path)] == [EVN_BILL]
 
 
 def test_an_ordinary_progressive_jpeg_still_scans(tmp_path):
     from PIL import Image
 
     path = tmp_path / "progressive.jpg"
-    Image.fromarray(qr_array(EVN_PAYLOAD, scale=6)).save(path, "JPEG", progressive=True, quality=90)
-    assert [d.text for d in decode_image_file(path)] == [EVN_PAYLOAD]
+    Image.fromarray(qr_array(EVN_BILL, scale=6)).save(path, "JPEG", progressive=True, quality=90)
+    assert [d.text for d in decode_image_file(path)] == [EVN_BILL]

@@ -8,7 +8,6 @@ it cannot serve a stream to a player such as OpenCV, so rtsp:// is not tested he
 
 from __future__ import annotations
 
-import base64
 import os
 import queue
 import signal
@@ -17,7 +16,6 @@ import subprocess
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import cv2
@@ -25,107 +23,9 @@ import pytest
 
 from payer_app.scan.network_source import NetworkCameraSource, mask_credentials
 from payer_app.scan.sources import SourceError, make_source
+from tests.mjpeg_server import PASSWORD, USER, MjpegServer, clip_jpegs
 
 ROOT = Path(__file__).resolve().parent.parent
-USER, PASSWORD = "qa-user", "s3cret-Pw9"
-
-
-def _clip_jpegs(tmp_path: Path, payload: str, seed: int) -> list[bytes]:
-    """The frames of a generated clip (640x360, 1 s, handheld), as JPEG files a phone would send."""
-    from payer_app.studio.video import ClipSpec, write_clip
-
-    clip = tmp_path / f"clip-{seed}.mp4"
-    write_clip(payload, clip, ClipSpec(seconds=1.0, fps=15, size=(640, 360), motion="handheld", seed=seed,
-                                       qr_side=220))
-    cap = cv2.VideoCapture(str(clip))
-    out = []
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        out.append(cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes())
-    cap.release()
-    assert len(out) == 15
-    return out
-
-
-class MjpegServer:
-    """multipart/x-mixed-replace JPEG frames on http://127.0.0.1:PORT/video, Basic auth optional."""
-
-    def __init__(self, frames: list[bytes], port: int = 0, auth: tuple[str, str] | None = None, fps: float = 15.0):
-        self.frames = frames
-        self.stopping = threading.Event()
-        self.frozen = threading.Event()  # set: keep the connection open but send nothing (a hung phone app)
-        self.connections: list[socket.socket] = []
-        self.requests = 0
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # quiet
-                pass
-
-            def do_GET(self):
-                server.requests += 1
-                server.connections.append(self.connection)
-                if auth is not None:
-                    token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
-                    if self.headers.get("Authorization") != f"Basic {token}":
-                        self.send_response(401)
-                        self.send_header("WWW-Authenticate", 'Basic realm="cam"')
-                        self.send_header("Content-Length", "0")
-                        self.end_headers()
-                        return
-                if self.path == "/":
-                    body = b"<html><body>camera app</body></html>"
-                    self.send_response(200)
-                    self.send_header("Content-Type", "text/html")
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                    return
-                if self.path != "/video":
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
-                self.send_header("Cache-Control", "no-cache")
-                self.end_headers()
-                i = 0
-                try:
-                    while not server.stopping.is_set():
-                        if server.frozen.is_set():
-                            time.sleep(0.05)
-                            continue
-                        jpeg = server.frames[i % len(server.frames)]
-                        self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\n"
-                                         + f"Content-Length: {len(jpeg)}\r\n\r\n".encode() + jpeg + b"\r\n")
-                        self.wfile.flush()
-                        i += 1
-                        time.sleep(1.0 / fps)
-                except OSError:
-                    pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.httpd.daemon_threads = True
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def url(self, path: str = "/video", credentials: bool = True) -> str:
-        who = f"{USER}:{PASSWORD}@" if credentials else ""
-        return f"http://{who}127.0.0.1:{self.port}{path}"
-
-    def stop(self) -> None:
-        """Like the phone app closing: the listening socket and every open stream go away."""
-        self.stopping.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        for conn in self.connections:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        self.thread.join(5)
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +38,7 @@ def payloads():
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory, payloads):
     tmp = tmp_path_factory.mktemp("mjpeg")
-    return _clip_jpegs(tmp, payloads[0], 1), _clip_jpegs(tmp, payloads[1], 2)
+    return clip_jpegs(tmp, payloads[0], 1), clip_jpegs(tmp, payloads[1], 2)
 
 
 def _reader(stream, lines: queue.Queue) -> None:

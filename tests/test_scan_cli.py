@@ -12,15 +12,8 @@ from payer_app.cli import main
 from payer_app.core.payload import parse_payload
 from payer_app.scan.demo_camera import demo_bill_payload
 from tests.hostile_files import run_measured
-from tests.test_scan_media import (
-    EVN_PAYLOAD,
-    GARBLING_PAYLOAD,
-    empty_frame,
-    frame_with,
-    other_payload,
-    write_image,
-    write_video,
-)
+from tests.media import empty_frame, frame_with, write_image, write_video
+from tests.spec_vectors import EVN_BILL, GARBLING_PAYLOAD, VIETQR_TRANSFER
 
 
 def _json_lines(text: str) -> list[dict]:
@@ -33,13 +26,13 @@ def _clip(tmp_path, pattern, name="clip.avi"):
         if ch == ".":
             frames.append(empty_frame(640, 360, seed=i % 2))
         elif ch == "A":
-            frames.append(frame_with([(EVN_PAYLOAD, 40, 30)], 640, 360, scale=3))
+            frames.append(frame_with([(EVN_BILL, 40, 30)], 640, 360, scale=3))
         elif ch == "B":
-            frames.append(frame_with([(other_payload(), 300, 30)], 640, 360, scale=3))
+            frames.append(frame_with([(VIETQR_TRANSFER, 300, 30)], 640, 360, scale=3))
         elif ch == "V":
             frames.append(frame_with([(GARBLING_PAYLOAD, 100, 20)], 640, 360, scale=3))
         elif ch == "2":
-            frames.append(frame_with([(EVN_PAYLOAD, 10, 30), (other_payload(), 330, 30)], 640, 360, scale=3))
+            frames.append(frame_with([(EVN_BILL, 10, 30), (VIETQR_TRANSFER, 330, 30)], 640, 360, scale=3))
     return write_video(tmp_path / name, frames)
 
 
@@ -76,16 +69,16 @@ def test_scan_video_json_line_matches_parse_json(tmp_path, capsys):
 def test_scan_stops_at_first_payment_qr_unless_all(tmp_path, capsys):
     path = _clip(tmp_path, "AAAA....BBBB")
     assert main(["scan", str(path), "--json"]) == 0
-    assert [line["payload"] for line in _json_lines(capsys.readouterr().out)] == [EVN_PAYLOAD]
+    assert [line["payload"] for line in _json_lines(capsys.readouterr().out)] == [EVN_BILL]
     assert main(["scan", str(path), "--json", "--all"]) == 0
-    assert [line["payload"] for line in _json_lines(capsys.readouterr().out)] == [EVN_PAYLOAD, other_payload()]
+    assert [line["payload"] for line in _json_lines(capsys.readouterr().out)] == [EVN_BILL, VIETQR_TRANSFER]
 
 
 def test_scan_reports_every_code_of_the_frame_that_ends_the_scan(tmp_path, capsys):
     path = _clip(tmp_path, "2222")
     assert main(["scan", str(path), "--json"]) == 0
     lines = _json_lines(capsys.readouterr().out)
-    assert sorted(line["payload"] for line in lines) == sorted([EVN_PAYLOAD, other_payload()])
+    assert sorted(line["payload"] for line in lines) == sorted([EVN_BILL, VIETQR_TRANSFER])
     assert lines[0]["polygon"] != lines[1]["polygon"]
 
 
@@ -110,8 +103,8 @@ def test_scan_demo_all_with_timeout_respects_hold_off(capsys):
 def test_scan_folder_one_line_per_file_with_report(tmp_path, capsys):
     folder = tmp_path / "photos"
     folder.mkdir()
-    write_image(folder / "1-bill.png", frame_with([(EVN_PAYLOAD, 20, 20)], 500, 400))
-    write_image(folder / "2-two.jpg", frame_with([(EVN_PAYLOAD, 10, 10), (other_payload(), 330, 40)], 700, 400, scale=3))
+    write_image(folder / "1-bill.png", frame_with([(EVN_BILL, 20, 20)], 500, 400))
+    write_image(folder / "2-two.jpg", frame_with([(EVN_BILL, 10, 10), (VIETQR_TRANSFER, 330, 40)], 700, 400, scale=3))
     write_image(folder / "3-empty.png", empty_frame(300, 200))
     (folder / "4-broken.png").write_bytes(b"oops")
     report = tmp_path / "r.json"
@@ -119,8 +112,8 @@ def test_scan_folder_one_line_per_file_with_report(tmp_path, capsys):
     lines = _json_lines(capsys.readouterr().out)
     assert [Path(line["source"]).name for line in lines] == ["1-bill.png", "2-two.jpg", "3-empty.png", "4-broken.png"]
     assert [line["found"] for line in lines] == [True, True, False, False]
-    assert lines[0]["payload"] == EVN_PAYLOAD and lines[0]["parse"]["valid"]
-    assert sorted(c["payload"] for c in lines[1]["codes"]) == sorted([EVN_PAYLOAD, other_payload()])
+    assert lines[0]["payload"] == EVN_BILL and lines[0]["parse"]["valid"]
+    assert sorted(c["payload"] for c in lines[1]["codes"]) == sorted([EVN_BILL, VIETQR_TRANSFER])
     assert "error" in lines[3] and "4-broken.png" in lines[3]["error"]
     summary = json.loads(report.read_text())
     assert summary["files"] == 4 and summary["found"] == 2 and summary["not_found"] == 2
@@ -129,8 +122,8 @@ def test_scan_folder_one_line_per_file_with_report(tmp_path, capsys):
 
 
 def test_scan_image_list_all_found_exits_0(tmp_path, capsys):
-    a = write_image(tmp_path / "a.png", frame_with([(EVN_PAYLOAD, 20, 20)], 400, 400))
-    b = write_image(tmp_path / "b.png", frame_with([(other_payload(), 20, 20)], 400, 400))
+    a = write_image(tmp_path / "a.png", frame_with([(EVN_BILL, 20, 20)], 400, 400))
+    b = write_image(tmp_path / "b.png", frame_with([(VIETQR_TRANSFER, 20, 20)], 400, 400))
     assert main(["scan", str(a), str(b)]) == 0
     out = capsys.readouterr().out
     assert f"{a}: zbar at [" in out and f"{b}: zbar at [" in out

@@ -15,7 +15,8 @@ from payer_app.scan.decoders import (
     decode_qr_bytes,
     repair_zbar_text,
 )
-from tests.test_scan_media import EVN_PAYLOAD, GARBLING_PAYLOAD, VIETNAMESE_PAYLOAD, qr_array
+from tests.media import qr_array
+from tests.spec_vectors import EVN_BILL, GARBLING_PAYLOAD, VIETNAMESE_PAYLOAD
 
 
 def test_plain_pyzbar_really_garbles_the_vietnamese_payload():
@@ -31,7 +32,7 @@ def test_zbar_without_binary_mode_repairs_shift_jis_garbling():
     assert decoder.binary_supported is False
 
 
-@pytest.mark.parametrize("payload", [GARBLING_PAYLOAD, VIETNAMESE_PAYLOAD, EVN_PAYLOAD])
+@pytest.mark.parametrize("payload", [GARBLING_PAYLOAD, VIETNAMESE_PAYLOAD, EVN_BILL])
 def test_zbar_binary_mode_returns_exact_utf8_text(payload):
     decoder = ZbarDecoder()
     found = decoder.decode(qr_array(payload))
@@ -47,7 +48,7 @@ def test_latin1_qr_codes_decode_by_the_qr_default_encoding():
 
 
 def test_repair_leaves_correct_text_alone():
-    assert repair_zbar_text(EVN_PAYLOAD) == EVN_PAYLOAD
+    assert repair_zbar_text(EVN_BILL) == EVN_BILL
     assert repair_zbar_text(VIETNAMESE_PAYLOAD) == VIETNAMESE_PAYLOAD
     assert repair_zbar_text("Lê Anh Tú") == "Lê Anh Tú"
 
@@ -66,12 +67,12 @@ def test_decode_qr_bytes_falls_back_to_latin1():
 @pytest.mark.parametrize("decoder", [ZbarDecoder(), ZxingDecoder(), OpenCvDecoder()], ids=lambda d: d.name)
 def test_each_decoder_reads_the_code_and_its_corners(decoder):
     image = np.full((400, 500), 255, np.uint8)
-    qr = qr_array(EVN_PAYLOAD)  # 4 px modules, 4-module quiet zone
+    qr = qr_array(EVN_BILL)  # 4 px modules, 4-module quiet zone
     image[60:60 + qr.shape[0], 120:120 + qr.shape[1]] = qr
     found = decoder.decode(image)
     assert len(found) == 1
     d = found[0]
-    assert isinstance(d, Detection) and d.text == EVN_PAYLOAD and d.decoder == decoder.name
+    assert isinstance(d, Detection) and d.text == EVN_BILL and d.decoder == decoder.name
     xs = [p[0] for p in d.polygon]
     ys = [p[1] for p in d.polygon]
     # The symbol (without the 16 px quiet zone) spans 120+16 .. 120+side-16.
@@ -81,14 +82,14 @@ def test_each_decoder_reads_the_code_and_its_corners(decoder):
 
 
 def test_zxing_reports_where_it_saw_a_code_it_could_not_read():
-    qr = qr_array(EVN_PAYLOAD).copy()
+    qr = qr_array(EVN_BILL).copy()
     h, w = qr.shape
     # Destroy the data area but keep the three finder patterns.
     rng = np.random.default_rng(3)
     qr[h // 3: 2 * h // 3, w // 3: 2 * w // 3] = rng.integers(0, 2, (2 * h // 3 - h // 3, 2 * w // 3 - w // 3)) * 255
     qr[h // 2:, w // 2:] = 255 - qr[h // 2:, w // 2:]
     decoded, unread = ZxingDecoder().read(qr)
-    assert decoded == [] or all(d.text != EVN_PAYLOAD for d in decoded)
+    assert decoded == [] or all(d.text != EVN_BILL for d in decoded)
     assert unread, "zxing should still locate the damaged code"
 
 

@@ -12,19 +12,17 @@ import pytest
 from payer_app.scan.decoders import Detection
 from payer_app.scan.engine import AcceptedScan, Confirmer, ScanSession, decode_frame, decode_image_file
 from payer_app.scan.sources import CameraSource, SourceError, VideoFileSource
-from tests.test_scan_media import (
-    EVN_PAYLOAD,
-    GARBLING_PAYLOAD,
+from tests.media import (
     empty_frame,
     frame_with,
     noisy_background,
-    other_payload,
     paste,
     qr_array,
     rotated,
     write_image,
     write_video,
 )
+from tests.spec_vectors import EVN_BILL, GARBLING_PAYLOAD, VIETQR_TRANSFER
 
 
 def _inside(polygon, x0, y0, x1, y1, slack=6):
@@ -36,10 +34,10 @@ def _inside(polygon, x0, y0, x1, y1, slack=6):
 
 
 def test_decode_frame_finds_a_code_in_a_720p_frame_with_full_frame_coordinates():
-    frame = frame_with([(EVN_PAYLOAD, 700, 250)])
-    side = qr_array(EVN_PAYLOAD).shape[0]
+    frame = frame_with([(EVN_BILL, 700, 250)])
+    side = qr_array(EVN_BILL).shape[0]
     found = decode_frame(frame)
-    assert [d.text for d in found] == [EVN_PAYLOAD]
+    assert [d.text for d in found] == [EVN_BILL]
     assert _inside(found[0].polygon, 700, 250, 700 + side, 250 + side)
     assert len(found[0].polygon) == 4
 
@@ -50,30 +48,30 @@ def test_decode_frame_on_an_empty_noisy_frame_finds_nothing():
 
 def test_decode_frame_reads_an_inverted_code():
     gray = noisy_background(seed=1)
-    paste(gray, 255 - qr_array(EVN_PAYLOAD), 500, 200)
-    assert [d.text for d in decode_frame(gray)] == [EVN_PAYLOAD]
+    paste(gray, 255 - qr_array(EVN_BILL), 500, 200)
+    assert [d.text for d in decode_frame(gray)] == [EVN_BILL]
 
 
 @pytest.mark.parametrize("angle", [17, 45, 90, 160, 250])
 def test_decode_frame_reads_rotated_codes(angle):
     gray = noisy_background(seed=2)
-    paste(gray, rotated(qr_array(EVN_PAYLOAD), angle), 400, 120)
-    assert [d.text for d in decode_frame(gray)] == [EVN_PAYLOAD]
+    paste(gray, rotated(qr_array(EVN_BILL), angle), 400, 120)
+    assert [d.text for d in decode_frame(gray)] == [EVN_BILL]
 
 
 def test_decode_frame_recovers_a_small_distant_code_the_downscale_loses():
     # 1 pixel per module in a 1080p frame: unreadable at the fast path's 640 px, read at full size.
-    frame = frame_with([(EVN_PAYLOAD, 900, 500)], 1920, 1080, scale=1)
+    frame = frame_with([(EVN_BILL, 900, 500)], 1920, 1080, scale=1)
     found = decode_frame(frame)
-    assert [d.text for d in found] == [EVN_PAYLOAD]
+    assert [d.text for d in found] == [EVN_BILL]
     assert "/" in found[0].decoder  # found by a retry step, not the fast path
     assert _inside(found[0].polygon, 900, 500, 960, 560)
 
 
 def test_decode_frame_reports_every_code_with_its_position():
-    frame = frame_with([(EVN_PAYLOAD, 80, 80), (other_payload(), 700, 200), (EVN_PAYLOAD, 950, 420)])
+    frame = frame_with([(EVN_BILL, 80, 80), (VIETQR_TRANSFER, 700, 200), (EVN_BILL, 950, 420)])
     found = decode_frame(frame)
-    assert sorted(d.text for d in found) == sorted([EVN_PAYLOAD, EVN_PAYLOAD, other_payload()])
+    assert sorted(d.text for d in found) == sorted([EVN_BILL, EVN_BILL, VIETQR_TRANSFER])
     centres = sorted((round(d.center()[0]), round(d.center()[1])) for d in found)
     assert centres[0][0] < 300 and 700 < centres[1][0] < 1000 and centres[2][0] > 950
 
@@ -86,10 +84,10 @@ def test_decode_frame_returns_exact_vietnamese_text():
 def test_still_pipeline_on_a_big_photo_reports_each_code_once_in_photo_pixels():
     from payer_app.scan.engine import STILL
 
-    frame = frame_with([(EVN_PAYLOAD, 1500, 900)], 2800, 2000, scale=8)
-    side = qr_array(EVN_PAYLOAD, 8).shape[0]
+    frame = frame_with([(EVN_BILL, 1500, 900)], 2800, 2000, scale=8)
+    side = qr_array(EVN_BILL, 8).shape[0]
     found = decode_frame(frame, STILL)
-    assert [d.text for d in found] == [EVN_PAYLOAD]  # the reduced whole-image passes map back
+    assert [d.text for d in found] == [EVN_BILL]  # the reduced whole-image passes map back
     assert _inside(found[0].polygon, 1500, 900, 1500 + side, 900 + side)
 
 
@@ -99,16 +97,16 @@ def test_decode_frame_rejects_non_images():
 
 
 def test_decode_image_file_reads_a_png(tmp_path):
-    path = write_image(tmp_path / "bill.png", frame_with([(EVN_PAYLOAD, 100, 100)], 640, 480))
-    assert [d.text for d in decode_image_file(path)] == [EVN_PAYLOAD]
+    path = write_image(tmp_path / "bill.png", frame_with([(EVN_BILL, 100, 100)], 640, 480))
+    assert [d.text for d in decode_image_file(path)] == [EVN_BILL]
 
 
 def test_decode_image_file_low_contrast_photo(tmp_path):
     gray = noisy_background(800, 600, seed=4, level=120, sigma=3)
-    qr = qr_array(EVN_PAYLOAD, scale=3)
+    qr = qr_array(EVN_BILL, scale=3)
     paste(gray, (qr.astype(np.float32) * 0.18 + 105).astype(np.uint8), 200, 150)  # 105..151: faint print
     path = write_image(tmp_path / "faint.jpg", gray)
-    assert [d.text for d in decode_image_file(path)] == [EVN_PAYLOAD]
+    assert [d.text for d in decode_image_file(path)] == [EVN_BILL]
 
 
 def test_decode_image_file_errors_name_the_file(tmp_path):
@@ -220,11 +218,11 @@ def _video(tmp_path, pattern, name="clip.avi", size=(640, 360)):
         if ch == ".":
             frames.append(empty_frame(w, h, seed=i % 3))
         elif ch == "A":
-            frames.append(frame_with([(EVN_PAYLOAD, 60 + i % 5, 40)], w, h, scale=3, seed=i % 3))
+            frames.append(frame_with([(EVN_BILL, 60 + i % 5, 40)], w, h, scale=3, seed=i % 3))
         elif ch == "B":
-            frames.append(frame_with([(other_payload(), 300, 60)], w, h, scale=3, seed=i % 3))
+            frames.append(frame_with([(VIETQR_TRANSFER, 300, 60)], w, h, scale=3, seed=i % 3))
         elif ch == "2":
-            frames.append(frame_with([(EVN_PAYLOAD, 20, 40), (other_payload(), 350, 60)], w, h, scale=3))
+            frames.append(frame_with([(EVN_BILL, 20, 40), (VIETQR_TRANSFER, 350, 60)], w, h, scale=3))
     return write_video(tmp_path / name, frames)
 
 
@@ -239,11 +237,11 @@ def test_session_on_a_video_file_accepts_on_the_second_qr_frame(tmp_path):
     assert [i for i, texts, _ in rec.decoded if texts] == list(range(5, 13))
     assert len(rec.accepted) == 1
     scan = rec.accepted[0]
-    assert scan.text == EVN_PAYLOAD and scan.frame_index == 6
+    assert scan.text == EVN_BILL and scan.frame_index == 6
     assert scan.t_ms == pytest.approx(200.0, abs=1)
     assert isinstance(scan.image, np.ndarray) and scan.image.shape == (360, 640, 3)
     assert scan.decode_ms > 0 and scan.decoder.startswith(("zbar", "zxing"))
-    assert _inside(scan.polygon, 60, 40, 60 + 4 + qr_array(EVN_PAYLOAD, 3).shape[1], 40 + qr_array(EVN_PAYLOAD, 3).shape[0])
+    assert _inside(scan.polygon, 60, 40, 60 + 4 + qr_array(EVN_BILL, 3).shape[1], 40 + qr_array(EVN_BILL, 3).shape[0])
     assert {"scan-capture", "scan-decode"} <= rec.threads
 
 
@@ -261,7 +259,7 @@ def test_session_reports_two_codes_in_one_frame(tmp_path):
     rec = Recorder()
     session = rec.session(VideoFileSource(str(path), path)).start()
     assert session.wait(20)
-    assert sorted(s.text for s in rec.accepted) == sorted([EVN_PAYLOAD, other_payload()])
+    assert sorted(s.text for s in rec.accepted) == sorted([EVN_BILL, VIETQR_TRANSFER])
     assert {s.frame_index for s in rec.accepted} == {1}
     assert all(len(s.others) == 2 for s in rec.accepted)
 
@@ -275,7 +273,7 @@ def test_session_truncated_video_ends_cleanly(tmp_path):
     assert session.wait(20)
     assert rec.finished.is_set()
     assert 0 < len(rec.frames) < 30
-    assert [s.text for s in rec.accepted] == [EVN_PAYLOAD]
+    assert [s.text for s in rec.accepted] == [EVN_BILL]
 
 
 def test_vanished_camera_is_reported_and_reopened(tmp_path):
@@ -303,7 +301,7 @@ def test_vanished_camera_is_reported_and_reopened(tmp_path):
     session.stop()
     assert len(rec.frames) >= before + 3
     assert session.stats.reopens >= 1
-    assert rec.accepted and rec.accepted[0].text == EVN_PAYLOAD
+    assert rec.accepted and rec.accepted[0].text == EVN_BILL
     assert rec.finished.wait(3)
 
 

@@ -20,7 +20,8 @@ from payer_app.scan.sources import (
     open_image_list,
     open_source,
 )
-from tests.test_scan_media import EVN_PAYLOAD, empty_frame, frame_with, write_image, write_video
+from tests.media import empty_frame, frame_with, write_image, write_video
+from tests.spec_vectors import EVN_BILL
 
 
 def _drain(source, limit=1000):
@@ -49,17 +50,17 @@ def test_video_file_source_reads_every_frame_with_video_time(tmp_path):
 
 
 def test_image_file_source_is_one_frame(tmp_path):
-    path = write_image(tmp_path / "one.png", frame_with([(EVN_PAYLOAD, 10, 10)], 400, 400))
+    path = write_image(tmp_path / "one.png", frame_with([(EVN_BILL, 10, 10)], 400, 400))
     with open_source(str(path)) as source:
         assert isinstance(source, ImageFilesSource) and source.kind == "image" and source.per_file
         frames, errors = _drain(source)
     assert len(frames) == 1 and frames[0].name == str(path)
-    assert [d.text for d in decode_frame(frames[0].image)] == [EVN_PAYLOAD]
+    assert [d.text for d in decode_frame(frames[0].image)] == [EVN_BILL]
 
 
 def test_folder_source_lists_images_in_order_and_reports_bad_files(tmp_path):
     write_image(tmp_path / "b.png", empty_frame(200, 200))
-    write_image(tmp_path / "a.jpg", frame_with([(EVN_PAYLOAD, 5, 5)], 300, 300))
+    write_image(tmp_path / "a.jpg", frame_with([(EVN_BILL, 5, 5)], 300, 300))
     (tmp_path / "c.png").write_bytes(b"not a picture")
     (tmp_path / "notes.txt").write_text("ignored")
     with open_source(str(tmp_path)) as source:
@@ -164,7 +165,7 @@ def test_demo_source_in_real_time_paces_30_fps():
 
 
 def test_demo_camera_can_film_any_picture_and_start_empty():
-    card = plain_bill_card(EVN_PAYLOAD)
+    card = plain_bill_card(EVN_BILL)
     cam = DemoCamera(realtime=False, image=card, show_after=3)
     cam.open()
     frames = [cam.read() for _ in range(5)]
