@@ -1,29 +1,43 @@
 """``payer-app gui`` command line: registered as the default command, bad sources refused before a
-window opens, and the window-open report used by bench/gui_startup_bench.py."""
+window opens, ``--verbose`` logging the window's events to stderr (what bench/gui_startup_bench.py
+reads), and SIGTERM closing the window cleanly."""
 
 from __future__ import annotations
 
 import os
+import queue
+import re
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
-from payer_app.cli import build_parser, main
+from payer_app.cli import build_parser, gui_cmd, main
 
 ROOT = Path(__file__).resolve().parents[1]
+SHOWN = re.compile(r"^payer_app\.gui\.app: window shown after (\d+) ms$")
+LINE_TIMEOUT_S = 90  # only fails a hung start; the start time itself is bench/gui_startup_bench.py's
 
 
 def test_gui_is_registered_with_its_options():
     parser, commands = build_parser()
     assert "gui" in commands
-    args = parser.parse_args(["gui", "--camera", "demo", "--kiosk", "--lang", "en"])
-    assert (args.camera, args.kiosk, args.lang) == ("demo", True, "en")
+    args = parser.parse_args(["gui", "--camera", "demo", "--kiosk", "--lang", "en", "--verbose"])
+    assert (args.camera, args.kiosk, args.lang, args.verbose) == ("demo", True, "en", True)
+
+
+def test_no_arguments_is_the_gui_command(monkeypatch):
+    called = []
+    monkeypatch.setattr(gui_cmd, "run", lambda args: called.append(args) or 0)
+    assert main([]) == 0
+    assert called and called[0].command == "gui" and called[0].camera is None and not called[0].verbose
 
 
 def test_bad_camera_source_exits_2_with_the_reason(capsys):
     assert main(["gui", "--camera", "/no/such/video.avi"]) == 2
-    err = capsys.readouterr().err
-    assert "/no/such/video.avi" in err and "no such file" in err
+    out, err = capsys.readouterr()
+    assert "/no/such/video.avi" in err and "no such file" in err and out == ""
 
 
 def test_bad_language_is_a_usage_error(capsys):
@@ -36,11 +50,47 @@ def test_bad_language_is_a_usage_error(capsys):
     assert "invalid choice" in capsys.readouterr().err
 
 
-def test_no_arguments_opens_the_window_and_reports_its_startup_time(payer_home):
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PAYER_APP_STARTUP_REPORT="exit",
-               PAYER_APP_HOME=str(payer_home))
-    proc = subprocess.run([sys.executable, "-m", "payer_app"],
-                          env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("window-shown-ms"))
-    assert float(line.split()[1]) > 0
+def _stderr_lines(proc: subprocess.Popen) -> queue.Queue:
+    """Every line the process writes to stderr, as it comes (None at the end)."""
+    lines: queue.Queue = queue.Queue()
+
+    def pump() -> None:
+        for line in proc.stderr:
+            lines.put(line.rstrip("\n"))
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return lines
+
+
+def _wait_for(lines: queue.Queue, pattern: re.Pattern, seen: list[str]) -> re.Match:
+    while True:
+        line = lines.get(timeout=LINE_TIMEOUT_S)
+        if line is None:
+            raise AssertionError("the app ended before logging it:\n" + "\n".join(seen[-40:]))
+        seen.append(line)
+        match = pattern.match(line)
+        if match:
+            return match
+
+
+def test_verbose_window_logs_when_shown_and_sigterm_closes_it_cleanly(payer_home):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PAYER_APP_HOME=str(payer_home))
+    proc = subprocess.Popen([sys.executable, "-m", "payer_app", "gui", "--verbose", "--camera", "demo"],
+                            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen: list[str] = []
+    try:
+        lines = _stderr_lines(proc)
+        shown = _wait_for(lines, SHOWN, seen)
+        assert int(shown.group(1)) > 0
+        proc.send_signal(signal.SIGTERM)
+        _wait_for(lines, re.compile(r"^payer_app\.gui\.app: closing the window"), seen)
+        assert proc.wait(timeout=LINE_TIMEOUT_S) == 0, seen[-40:]  # closed by the app, not killed (-15)
+        seen += iter(lambda: lines.get(timeout=LINE_TIMEOUT_S), None)  # the rest, up to the end of stderr
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.stdout.read() == ""
+    assert not any("Traceback" in line for line in seen)
+    assert sum(1 for line in seen if SHOWN.match(line)) == 1  # once, not at every paint

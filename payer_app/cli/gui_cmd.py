@@ -1,12 +1,14 @@
-"""``payer-app gui [--camera SOURCE] [--kiosk] [--lang vi|en]``: open the payer app window.
+"""``payer-app gui [--camera SOURCE] [--kiosk] [--lang vi|en] [--verbose]``: open the payer app window.
 
 Without a display Qt aborts (a core dump and a misleading hint about ``libxcb-cursor0``), so the
 display is checked first, without loading Qt: no display, or one that does not answer, is one line
-on stderr and exit 2.
+on stderr and exit 2. ``--verbose`` logs what the window does to stderr, one event a line
+(``payer_app.gui.app: window shown after 412 ms``, ``payer_app.gui.navigator: screen home``...).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import sys
@@ -18,6 +20,7 @@ DISPLAYLESS_PLATFORMS = frozenset({"offscreen", "minimal", "minimalegl", "vnc", 
                                    "vkkhrdisplay", "directfb"})
 NO_DISPLAY_ADVICE = "run it from a desktop session, or on a virtual display: xvfb-run make run"
 PROBE_TIMEOUT_S = 2.0
+LOG_FORMAT = "%(name)s: %(message)s"
 
 
 def register(sub) -> None:
@@ -33,6 +36,8 @@ def register(sub) -> None:
                    help="full screen, back to home after the receipt or when idle, settings hidden "
                         "(long press on the greeting or Ctrl+Alt+S), no history unless the settings say so")
     p.add_argument("--lang", choices=("vi", "en"), default=None, help="language of the window (default: settings, else vi)")
+    p.add_argument("--verbose", action="store_true",
+                   help="log what the window does (window shown, screens entered...) to standard error")
     p.set_defaults(func=run)
 
 
@@ -45,9 +50,20 @@ def run(args) -> int:
     try:
         from payer_app.gui.app import run_app
     except ImportError as exc:  # Qt missing or its system libraries absent
-        print(f"payer-app: error: the window cannot start: {exc}", flush=True)
-        return 2
+        raise UsageError(f"the window cannot start: {exc}") from None
+    if args.verbose:
+        log_events_to_stderr()
     return run_app(camera=args.camera, kiosk=args.kiosk, lang=args.lang)
+
+
+def log_events_to_stderr() -> None:
+    """INFO and above from every payer_app logger to standard error, one event a line (other
+    libraries keep Python's default: their warnings only)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    logger = logging.getLogger("payer_app")
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
 
 
 def check_camera_spec(spec: str) -> None:

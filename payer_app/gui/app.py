@@ -1,12 +1,21 @@
-"""Start the window: ``run_app(camera=..., kiosk=..., lang=...)`` (what ``payer-app gui`` calls)."""
+"""Start the window: ``run_app(camera=..., kiosk=..., lang=...)`` (what ``payer-app gui`` calls).
+
+Observable events go to logging, not to a switch: logger ``payer_app.gui.app`` logs
+``window shown after <N> ms`` once the first frame of the window has been painted
+(``payer-app gui --verbose`` shows it on standard error). SIGTERM and SIGINT (Ctrl+C in the
+terminal) close the window as its close button does: the camera is released and the data
+files are closed before the process ends.
+"""
 
 from __future__ import annotations
 
-import os
+import logging
+import signal
+import socket
 import sys
 import time
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QSocketNotifier, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from payer_app.gui.context import AppContext
@@ -14,8 +23,10 @@ from payer_app.gui.i18n import Language
 from payer_app.gui.settings import load_settings
 from payer_app.gui.theme import app_font
 
-# "1": print the time from run_app() to the first painted window; "exit": print it and quit (bench)
-STARTUP_REPORT_ENV = "PAYER_APP_STARTUP_REPORT"
+log = logging.getLogger(__name__)
+
+# Signals that close the window cleanly, and the exit code run_app() returns after each.
+CLOSING_SIGNALS = {signal.SIGTERM: 0, signal.SIGINT: 130}
 
 
 def ensure_application(argv: list[str] | None = None) -> QApplication:
@@ -41,19 +52,81 @@ def create_window(camera: str | None = None, kiosk: bool = False, lang: str | No
     return MainWindow(ctx)
 
 
+class FirstPaintLogger(QObject):
+    """Logs ``window shown after <N> ms`` (N counted from ``started``, a ``time.perf_counter()``
+    value) once, right after the window's first paint event has been handled."""
+
+    def __init__(self, window, started: float) -> None:
+        super().__init__(window)
+        self._started = started
+        self._seen = False
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt API
+        if not self._seen and event.type() == QEvent.Type.Paint:
+            self._seen = True
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, self._report)  # after this paint event has been delivered
+        return False
+
+    def _report(self) -> None:
+        log.info("window shown after %.0f ms", (time.perf_counter() - self._started) * 1000)
+
+
+class SignalCloser(QObject):
+    """Closes the window when one of CLOSING_SIGNALS arrives.
+
+    Python runs signal handlers only between bytecodes, and the Qt event loop runs in C++; so the
+    handler's wake-up byte goes through a socket pair that a QSocketNotifier watches, and the window
+    is closed on the GUI thread, through its normal closeEvent (camera stopped, files closed)."""
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.exit_code: int | None = None
+        self._reader, self._writer = socket.socketpair()
+        self._reader.setblocking(False)
+        self._writer.setblocking(False)
+        self._previous_fd = signal.set_wakeup_fd(self._writer.fileno(), warn_on_full_buffer=False)
+        self._previous = {sig: signal.signal(sig, self._note) for sig in CLOSING_SIGNALS}
+        self._notifier = QSocketNotifier(self._reader.fileno(), QSocketNotifier.Type.Read, self)
+        self._notifier.activated.connect(self._close_window)
+
+    def _note(self, signum, frame) -> None:
+        """The Python-level handler: remember the first signal; the wake-up fd does the rest."""
+        if self.exit_code is None:
+            self.exit_code = CLOSING_SIGNALS.get(signal.Signals(signum), 0)
+
+    def _close_window(self) -> None:
+        try:
+            while self._reader.recv(64):
+                pass
+        except BlockingIOError:
+            pass
+        if self.exit_code is not None:
+            log.info("closing the window (signal)")
+            self.window.close()
+            QApplication.instance().quit()
+
+    def restore(self) -> None:
+        """Give the signals back to their previous handlers (after the event loop ended)."""
+        self._notifier.setEnabled(False)
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        signal.set_wakeup_fd(self._previous_fd)
+        self._reader.close()
+        self._writer.close()
+
+
 def run_app(camera: str | None = None, kiosk: bool = False, lang: str | None = None) -> int:
     started = time.perf_counter()
     app = ensure_application()
     window = create_window(camera, kiosk, lang)
+    FirstPaintLogger(window, started)
+    closer = SignalCloser(window)
     window.present()
-    report = os.environ.get(STARTUP_REPORT_ENV)
-    if report:
-        def painted() -> None:
-            print(f"window-shown-ms {(time.perf_counter() - started) * 1000:.1f}", flush=True)
-            if report == "exit":
-                window.close()
-                app.exit(0)
-
-        window.repaint()  # paint now, so the report follows a real first frame
-        QTimer.singleShot(0, painted)
-    return app.exec()
+    try:
+        code = app.exec()
+    finally:
+        closer.restore()
+    return closer.exit_code if closer.exit_code is not None else code
