@@ -23,7 +23,16 @@ def test_shared_bins_prefer_current_transfer_capable_bank():
 def test_directory_is_updatable_from_a_csv(tmp_path):
     path = tmp_path / "banks.csv"
     path.write_text("bin,short_name,name\n970999,New Bank,Ngân hàng Mới\n", encoding="utf-8")
-    assert BankDirectory.from_path(path).lookup("970999").name == "Ngân hàng Mới"
+    directory = BankDirectory.from_csv_text(path.read_text(encoding="utf-8"), str(path))
+    assert directory.lookup("970999").name == "Ngân hàng Mới"
+
+
+def test_directory_reads_quoted_names_and_windows_line_ends():
+    text = 'bin,short_name,name\r\n970999,"New, Bank","Ngân hàng\nMới"\r\n970998,B,C'
+    directory = BankDirectory.from_csv_text(text)
+    assert directory.lookup("970999").short_name == "New, Bank"
+    assert directory.lookup("970999").name == "Ngân hàng\nMới"
+    assert directory.lookup("970998").name == "C"
 
 
 @pytest.mark.parametrize("text, message", [

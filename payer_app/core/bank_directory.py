@@ -1,17 +1,19 @@
 """The NAPAS bank directory: bank BIN (acquirer id) -> bank names.
 
 The data ships as ``resources/napas_banks.csv`` (columns: bin, short_name, name, swift_code, vietqr,
-deprecated). A newer CSV with the same columns can be passed in to update it without a release.
+deprecated); ``BankDirectory.bundled()`` reads it once through ``importlib.resources`` (package data,
+read-only: the one read core allows, see tests/test_architecture.py). A newer CSV with the same columns
+updates it without a release: read the file where files are read and pass its text to
+``BankDirectory.from_csv_text``.
 """
 
 from __future__ import annotations
 
 import csv
-import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from pathlib import Path
 
 REQUIRED_COLUMNS = ("bin", "short_name", "name")
 
@@ -40,7 +42,8 @@ class BankDirectory:
 
     @classmethod
     def from_csv_text(cls, text: str, source: str = "<csv>") -> "BankDirectory":
-        reader = csv.DictReader(io.StringIO(text))
+        """The directory in ``text``; ``BankDirectoryError`` names ``source``, the line and the problem."""
+        reader = csv.DictReader(_lines(text))
         missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
             raise BankDirectoryError(f"{source}: missing column(s) {', '.join(missing)}")
@@ -62,11 +65,6 @@ class BankDirectory:
         return cls(banks)
 
     @classmethod
-    def from_path(cls, path: str | Path) -> "BankDirectory":
-        path = Path(path)
-        return cls.from_csv_text(path.read_text(encoding="utf-8"), str(path))
-
-    @classmethod
     def bundled(cls) -> "BankDirectory":
         return _bundled_directory()
 
@@ -83,6 +81,16 @@ class BankDirectory:
 
     def __len__(self) -> int:
         return len(self.banks)
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` split at "\\n" only, each with its end (what ``csv`` reads from a file)."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end + 1
+        yield text[start:end]
+        start = end
 
 
 @lru_cache(maxsize=1)

@@ -45,6 +45,7 @@ SCHEME_LABELS = {
     SCHEME_EVN: "EVN electricity bill",
     SCHEME_EMVCO: "Other EMVCo QR",
 }
+INITIATIONS = {"11": "static", "12": "dynamic"}
 CURRENCY_ALPHA = {"704": "VND", "840": "USD", "978": "EUR", "764": "THB", "116": "KHR", "418": "LAK"}
 
 
@@ -322,70 +323,57 @@ class _Parser:
 
     # --- rules -------------------------------------------------------------------------------
     def check_root(self, fields: list[Field]) -> CrcCheck:
-        ids = [f.id for f in fields]
-        by_id = {f.id: f for f in reversed(fields)}  # first occurrence wins
-        if "00" not in by_id:
-            self.add("missing-mandatory", "00", None, name=root_name("00"))
-        else:
-            if ids[0] != "00":
-                self.add("format-not-first", "00", by_id["00"].offset)
-            if by_id["00"].value != "01":
-                self.add("bad-format-indicator", "00", by_id["00"].offset, found=by_id["00"].value)
-        if "01" in by_id and by_id["01"].value not in ("11", "12"):
-            self.add("bad-initiation", "01", by_id["01"].offset, found=by_id["01"].value)
-        crc = self.check_crc(fields, by_id)
-        accounts = [f for f in fields if is_merchant_account_id(f.id)]
-        if not accounts:
-            self.add("no-merchant-account", "02-51", None)
+        """The root-level rules as a flat run of steps, in the order their findings are reported.
+        Clauses are named as in the shared spec (``spec/README.md``, "EMVCo merchant-presented mode")."""
+        by_id = _first_of_each(fields)
+        accounts = _merchant_accounts(fields)
         is_vietqr = any(_guid_of(a) == VIETQR_GUID for a in accounts)
-        for fid in ("53", "58"):
-            if fid not in by_id:
-                self.add("missing-mandatory", fid, None, name=root_name(fid))
-        for fid in ("52", "59", "60"):
-            if fid not in by_id:
-                if is_vietqr:
-                    if self.profile == "strict":
-                        self.add("napas-omits", fid, None, name=root_name(fid))
-                else:
-                    self.add("missing-optional", fid, None, name=root_name(fid))
-        for a in accounts:
-            if a.children and a.child("00") is None:
-                self.add("missing-guid", a.path, a.offset)
-        if "52" in by_id and not (_is_ascii_digits(by_id["52"].value) and len(by_id["52"].value) == 4):
-            self.add("bad-mcc", "52", by_id["52"].offset, found=by_id["52"].value)
-        if "53" in by_id:
-            cur = by_id["53"].value
-            if not (_is_ascii_digits(cur) and len(cur) == 3):
-                self.add("bad-currency", "53", by_id["53"].offset, found=cur)
-            elif cur != "704":
-                self.add("currency-not-vnd", "53", by_id["53"].offset, found=CURRENCY_ALPHA.get(cur, cur))
-        if "58" in by_id:
-            country = by_id["58"].value
-            if not (len(country) == 2 and country.isascii() and country.isalpha() and country.isupper()):
-                self.add("bad-country", "58", by_id["58"].offset, found=country)
-            elif country != "VN":
-                self.add("country-not-vn", "58", by_id["58"].offset, found=country)
+        # Root ID 00: payload format indicator, mandatory, first, value 01.
+        self.check_format_indicator(fields, by_id)
+        # Root ID 01: point of initiation, 11 static or 12 dynamic.
+        self.check_initiation(by_id)
+        # Root ID 63: CRC-16/CCITT-FALSE, last, length 04.
+        crc = self.check_crc(fields, by_id)
+        # Root IDs 02-51: at least one merchant account; 53 currency and 58 country are mandatory.
+        self.check_mandatory(by_id, accounts)
+        # Root IDs 52, 59, 60: expected by EMVCo; VietQR (NAPAS) payloads may omit them.
+        self.check_descriptive_fields(by_id, is_vietqr)
+        # Root IDs 26-51: a template's sub-ID 00 is its GUID.
+        self.check_guids(accounts)
+        # Root ID 52: merchant category code, 4 digits.
+        self.check_mcc(by_id)
+        # Root ID 53: ISO 4217 numeric currency, 704 = VND (Vietnam profiles).
+        self.check_currency(by_id)
+        # Root ID 58: country code, VN (Vietnam profiles).
+        self.check_country(by_id)
+        # Root ID 55: tip or convenience indicator 01/02/03, with 56 or 57 where it needs one.
         self.check_tip(by_id)
-        for fid, limit in MAX_LENGTHS.items():
-            if fid in by_id and fid != "54" and len(by_id[fid].value) > limit:
-                f = by_id[fid]
-                self.add("too-long", fid, f.offset, name=f.name, have=len(f.value), limit=limit)
-        if "62" in by_id:
-            for sub in by_id["62"].children:
-                n = int(sub.id)
-                if n == 0:
-                    self.add("undefined-id", sub.path, sub.offset)
-                elif 1 <= n <= 9 and len(sub.value) > MAX_ADDITIONAL_DATA:
-                    self.add("too-long", sub.path, sub.offset, name=sub.name, have=len(sub.value), limit=25)
-                elif 10 <= n <= 49:
-                    self.add("reserved-id", sub.path, sub.offset)
-        for f in fields:
-            if 65 <= int(f.id) <= 79:
-                self.add("reserved-id", f.path, f.offset)
+        # Root IDs 59, 60, 61: spec maximum lengths (54 is the amount rule's).
+        self.check_lengths(by_id)
+        # Root ID 62: additional data sub-IDs 01-09 up to 25 characters, 10-49 reserved.
+        self.check_additional_data(by_id)
+        # Root IDs 65-79: reserved.
+        self.check_reserved_root_ids(fields)
+        # Every value: no control characters; ASCII outside template 64 (another language).
         self.check_characters(fields)
-        if len(self.text) > MAX_PAYLOAD_CHARS:
-            self.add("payload-too-long", None, None, have=len(self.text))
+        # Whole payload: at most MAX_PAYLOAD_CHARS characters.
+        self.check_payload_length()
         return crc
+
+    def check_format_indicator(self, fields: list[Field], by_id: dict[str, Field]) -> None:
+        indicator = by_id.get("00")
+        if indicator is None:
+            self.add("missing-mandatory", "00", None, name=root_name("00"))
+            return
+        if fields[0].id != "00":
+            self.add("format-not-first", "00", indicator.offset)
+        if indicator.value != "01":
+            self.add("bad-format-indicator", "00", indicator.offset, found=indicator.value)
+
+    def check_initiation(self, by_id: dict[str, Field]) -> None:
+        initiation = by_id.get("01")
+        if initiation is not None and initiation.value not in ("11", "12"):
+            self.add("bad-initiation", "01", initiation.offset, found=initiation.value)
 
     def check_crc(self, fields: list[Field], by_id: dict[str, Field]) -> CrcCheck:
         if "63" not in by_id:
@@ -406,6 +394,52 @@ class _Parser:
             self.add("crc-lowercase", "63", f.offset, found=found)
         return CrcCheck(found, computed, ok)
 
+    def check_mandatory(self, by_id: dict[str, Field], accounts: list[Field]) -> None:
+        if not accounts:
+            self.add("no-merchant-account", "02-51", None)
+        for fid in ("53", "58"):
+            if fid not in by_id:
+                self.add("missing-mandatory", fid, None, name=root_name(fid))
+
+    def check_descriptive_fields(self, by_id: dict[str, Field], is_vietqr: bool) -> None:
+        for fid in ("52", "59", "60"):
+            if fid in by_id:
+                continue
+            if not is_vietqr:
+                self.add("missing-optional", fid, None, name=root_name(fid))
+            elif self.profile == "strict":
+                self.add("napas-omits", fid, None, name=root_name(fid))
+
+    def check_guids(self, accounts: list[Field]) -> None:
+        for account in accounts:
+            if account.children and account.child("00") is None:
+                self.add("missing-guid", account.path, account.offset)
+
+    def check_mcc(self, by_id: dict[str, Field]) -> None:
+        mcc = by_id.get("52")
+        if mcc is not None and not (_is_ascii_digits(mcc.value) and len(mcc.value) == 4):
+            self.add("bad-mcc", "52", mcc.offset, found=mcc.value)
+
+    def check_currency(self, by_id: dict[str, Field]) -> None:
+        currency = by_id.get("53")
+        if currency is None:
+            return
+        if not (_is_ascii_digits(currency.value) and len(currency.value) == 3):
+            self.add("bad-currency", "53", currency.offset, found=currency.value)
+        elif currency.value != "704":
+            found = CURRENCY_ALPHA.get(currency.value, currency.value)
+            self.add("currency-not-vnd", "53", currency.offset, found=found)
+
+    def check_country(self, by_id: dict[str, Field]) -> None:
+        country = by_id.get("58")
+        if country is None:
+            return
+        code = country.value
+        if not (len(code) == 2 and code.isascii() and code.isalpha() and code.isupper()):
+            self.add("bad-country", "58", country.offset, found=code)
+        elif code != "VN":
+            self.add("country-not-vn", "58", country.offset, found=code)
+
     def check_tip(self, by_id: dict[str, Field]) -> None:
         if "55" not in by_id:
             return
@@ -420,6 +454,34 @@ class _Parser:
         if problem:
             self.add("bad-tip", "55", tip.offset, found=tip.value, detail=problem[0], detail_vi=problem[1])
 
+    def check_lengths(self, by_id: dict[str, Field]) -> None:
+        for fid, limit in MAX_LENGTHS.items():
+            f = by_id.get(fid)
+            if f is not None and fid != "54" and len(f.value) > limit:
+                self.add("too-long", fid, f.offset, name=f.name, have=len(f.value), limit=limit)
+
+    def check_additional_data(self, by_id: dict[str, Field]) -> None:
+        if "62" not in by_id:
+            return
+        for sub in by_id["62"].children:
+            n = int(sub.id)
+            if n == 0:
+                self.add("undefined-id", sub.path, sub.offset)
+            elif 1 <= n <= 9 and len(sub.value) > MAX_ADDITIONAL_DATA:
+                self.add("too-long", sub.path, sub.offset, name=sub.name, have=len(sub.value),
+                         limit=MAX_ADDITIONAL_DATA)
+            elif 10 <= n <= 49:
+                self.add("reserved-id", sub.path, sub.offset)
+
+    def check_reserved_root_ids(self, fields: list[Field]) -> None:
+        for f in fields:
+            if 65 <= int(f.id) <= 79:
+                self.add("reserved-id", f.path, f.offset)
+
+    def check_payload_length(self) -> None:
+        if len(self.text) > MAX_PAYLOAD_CHARS:
+            self.add("payload-too-long", None, None, have=len(self.text))
+
     def check_characters(self, fields: list[Field]) -> None:
         for f in _walk(fields):
             if f.children:
@@ -432,67 +494,66 @@ class _Parser:
 
     # --- derived view -----------------------------------------------------------------------
     def derive(self, result: ParsedPayload) -> None:
-        by_id = {f.id: f for f in reversed(result.fields)}
+        """Fill the named view of ``result`` from its fields, one step per part of the bill; the steps
+        that find a problem add it (amount, account, EVN customer code, in that order)."""
+        by_id = _first_of_each(result.fields)
+        # Root ID 01: point of initiation, 11 static, 12 dynamic.
+        result.initiation = INITIATIONS.get(_value(by_id, "01") or "")
+        # Root ID 53: currency (ISO 4217 numeric).
+        result.currency = _value(by_id, "53")
+        # Root ID 54: amount, digits with at most one "." (VND has no minor unit).
+        result.amount = self.read_amount(by_id.get("54"))
+        # Root IDs 52, 58-61 and template 64 (merchant information in another language).
+        result.merchant = _merchant(by_id)
+        # Vietnam profiles: VietQR template 38, EVN bill (GUID 00 + MCC 4900), VNPAY-QR template 26.
+        result.scheme, result.account = self.read_scheme_and_account(result.fields, by_id)
+        # Root ID 62 sub-IDs 01-08, and the EVN customer code (62.06 on EVN bills).
+        result.bill = self.read_bill(result.scheme, by_id)
 
-        def val(fid: str) -> str | None:
-            return by_id[fid].value if fid in by_id else None
+    def read_amount(self, f: Field | None) -> int | None:
+        if f is None:
+            return None
+        try:
+            amount, decimals = parse_field_amount(f.value)
+        except AmountError as exc:
+            self.add("bad-amount", "54", f.offset, found=f.value, detail=exc.reason, detail_vi=exc.reason_vi)
+            return None
+        if decimals:
+            self.add("amount-decimals", "54", f.offset, found=f.value)
+        if amount == 0:
+            self.add("amount-zero", "54", f.offset)
+        return amount
 
-        init = val("01")
-        result.initiation = {"11": "static", "12": "dynamic"}.get(init or "")
-        result.currency = val("53")
-        if "54" in by_id:
-            f = by_id["54"]
-            try:
-                amount, decimals = parse_field_amount(f.value)
-            except AmountError as exc:
-                self.add("bad-amount", "54", f.offset, found=f.value, detail=exc.reason, detail_vi=exc.reason_vi)
-            else:
-                result.amount = amount
-                if decimals:
-                    self.add("amount-decimals", "54", f.offset, found=f.value)
-                if amount == 0:
-                    self.add("amount-zero", "54", f.offset)
-        alt = by_id.get("64")
-        result.merchant = Merchant(
-            name=val("59"),
-            city=val("60"),
-            mcc=val("52"),
-            country=val("58"),
-            postal_code=val("61"),
-            name_alt=_sub(alt, "01"),
-            city_alt=_sub(alt, "02"),
-            language=_sub(alt, "00"),
-        )
-        extra = by_id.get("62")
-        bill_values = {attr: _sub(extra, sid) for sid, attr in _BILL_SUBFIELDS.items()}
-        accounts = [f for f in result.fields if is_merchant_account_id(f.id)]
-        vietqr = next((a for a in accounts if _guid_of(a) == VIETQR_GUID), None)
-        vnpay = next((a for a in accounts if _guid_of(a) == VNPAY_GUID), None)
-        evn_like = next((a for a in accounts if _guid_of(a) == "00" and val("52") == "4900"), None)
+    def read_scheme_and_account(self, fields: list[Field],
+                                by_id: dict[str, Field]) -> tuple[str | None, MerchantAccount]:
+        """The scheme, by precedence VietQR > EVN > VNPAY-QR > other EMVCo, and its merchant account."""
+        accounts = _merchant_accounts(fields)
+        vietqr = _account_with_guid(accounts, VIETQR_GUID)
         if vietqr is not None:
-            result.scheme = SCHEME_VIETQR
-            result.account = self.vietqr_account(vietqr)
-        elif evn_like is not None:
-            result.scheme = SCHEME_EVN
-            result.account = _generic_account(evn_like)
-        elif vnpay is not None:
-            result.scheme = SCHEME_VNPAY
-            result.account = _generic_account(vnpay)
-        elif accounts:
-            result.scheme = SCHEME_EMVCO
-            first = next((a for a in accounts if a.children), accounts[0])
-            result.account = _generic_account(first)
-        code = next(
-            (v for v in (bill_values["customer_label"], bill_values["bill_number"], bill_values["reference_label"])
-             if evn.is_customer_code(v)),
-            None,
-        )
-        if result.scheme == SCHEME_EVN and code is None and bill_values["customer_label"]:
-            label = by_id["62"].child("06")
+            return SCHEME_VIETQR, self.vietqr_account(vietqr)
+        evn_like = _account_with_guid(accounts, "00")
+        if evn_like is not None and _value(by_id, "52") == "4900":
+            return SCHEME_EVN, _generic_account(evn_like)
+        vnpay = _account_with_guid(accounts, VNPAY_GUID)
+        if vnpay is not None:
+            return SCHEME_VNPAY, _generic_account(vnpay)
+        if accounts:
+            return SCHEME_EMVCO, _generic_account(next((a for a in accounts if a.children), accounts[0]))
+        return None, MerchantAccount()
+
+    def read_bill(self, scheme: str | None, by_id: dict[str, Field]) -> BillInfo:
+        extra = by_id.get("62")
+        values = {attr: _sub(extra, sid) for sid, attr in _BILL_SUBFIELDS.items()}
+        # EVN customer codes: two letters naming the power corporation + 11 characters, found in the
+        # customer label, else the bill number, else the reference label.
+        code = next((v for v in (values["customer_label"], values["bill_number"], values["reference_label"])
+                     if evn.is_customer_code(v)), None)
+        if scheme == SCHEME_EVN and code is None and values["customer_label"]:
+            label = extra.child("06")
             self.add("bad-evn-customer-code", label.path, label.offset, found=label.value)
         corp = evn.corporation_for(code)
-        result.bill = BillInfo(
-            **bill_values,
+        return BillInfo(
+            **values,
             evn_customer_code=code,
             evn_corporation=corp.short_name if corp else None,
             evn_corporation_name=corp.name_en if corp else None,
@@ -528,6 +589,20 @@ class _Parser:
         )
 
 
+def _merchant(by_id: dict[str, Field]) -> Merchant:
+    alt = by_id.get("64")
+    return Merchant(
+        name=_value(by_id, "59"),
+        city=_value(by_id, "60"),
+        mcc=_value(by_id, "52"),
+        country=_value(by_id, "58"),
+        postal_code=_value(by_id, "61"),
+        name_alt=_sub(alt, "01"),
+        city_alt=_sub(alt, "02"),
+        language=_sub(alt, "00"),
+    )
+
+
 def _generic_account(tpl: Field) -> MerchantAccount:
     if not tpl.children:  # 02-25: card network ids carry the merchant id directly
         return MerchantAccount(tag=tpl.id, id=tpl.value)
@@ -537,6 +612,24 @@ def _generic_account(tpl: Field) -> MerchantAccount:
         guid=_guid_of(tpl),
         id=merchant_id.value if merchant_id is not None and not merchant_id.children else None,
     )
+
+
+def _first_of_each(fields: list[Field]) -> dict[str, Field]:
+    """Fields by id; where an id repeats (itself a finding) the first one counts."""
+    return {f.id: f for f in reversed(fields)}
+
+
+def _value(by_id: dict[str, Field], fid: str) -> str | None:
+    f = by_id.get(fid)
+    return f.value if f is not None else None
+
+
+def _merchant_accounts(fields: list[Field]) -> list[Field]:
+    return [f for f in fields if is_merchant_account_id(f.id)]
+
+
+def _account_with_guid(accounts: list[Field], guid: str) -> Field | None:
+    return next((a for a in accounts if _guid_of(a) == guid), None)
 
 
 def _guid_of(tpl: Field) -> str | None:
