@@ -27,7 +27,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from payer_app.core.builder import evn_bill_payload, vietqr_payload  # noqa: E402
-from payer_app.scan.demo_camera import DemoCamera, demo_bill_payload, qr_image  # noqa: E402
+from payer_app.qr_symbol import qr_pixels  # noqa: E402
+from payer_app.scan.demo_camera import DemoCamera, demo_bill_payload  # noqa: E402
 from payer_app.scan.engine import LIVE, STILL, decode_frame  # noqa: E402
 
 
@@ -148,7 +149,7 @@ def _payloads(rng: np.random.Generator) -> str:
 def hard_sample(rng: np.random.Generator) -> tuple[np.ndarray, str, str]:
     """(BGR image, payload, description) with several degradations at once."""
     payload = _payloads(rng)
-    qr = np.array(qr_image(payload, scale=1, border=4))  # one pixel per module
+    qr = qr_pixels(payload, module_px=1)  # one pixel per module
     module = float(rng.uniform(2.0, 4.0))
     side = int(qr.shape[0] * module)
     qr = cv2.resize(qr, (side, side), interpolation=cv2.INTER_NEAREST)

@@ -5,21 +5,17 @@ Payloads live in tests/spec_vectors.py; this module only draws them."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import cv2
 import numpy as np
-import segno
-from PIL import Image
+
+from payer_app.qr_symbol import qr_pixels
 
 
 def qr_array(payload: str, scale: int = 4, border: int = 4) -> np.ndarray:
-    """A QR code (never Micro QR) as a grayscale array: black modules on white."""
-    buf = io.BytesIO()
-    segno.make_qr(payload, error="m").save(buf, kind="png", scale=scale, border=border)
-    buf.seek(0)
-    return np.array(Image.open(buf).convert("L"))
+    """A QR code (never Micro QR) as a grayscale array: black modules on white (the product's renderer)."""
+    return qr_pixels(payload, module_px=scale, border=border)
 
 
 def noisy_background(width: int = 1280, height: int = 720, seed: int = 0, level: int = 150,

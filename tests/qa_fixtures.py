@@ -41,9 +41,9 @@ HOSTILE_TEXT = '<script>document.title="pwned"</script><img src=x onerror="docum
 
 def write_qr_png(path: Path, text: str, scale: int = 6) -> Path:
     """A clean picture of one QR code holding ``text``."""
-    import segno
+    from payer_app.qr_symbol import qr_png
 
-    segno.make_qr(text, error="m").save(str(path), kind="png", scale=scale, border=4)
+    path.write_bytes(qr_png(text, module_px=scale))
     return path
 
 

@@ -12,7 +12,6 @@ text). ``demo_bill_payload()`` is the payload either one carries.
 
 from __future__ import annotations
 
-import io
 import math
 import time
 from datetime import date
@@ -21,6 +20,7 @@ from functools import lru_cache
 import numpy as np
 
 from payer_app.core.display_text import visible
+from payer_app.qr_symbol import qr_pixels
 from payer_app.scan.sources import Frame, FrameSource, SourceError
 
 DEMO_CUSTOMER_CODE = "PD00000000000"
@@ -29,18 +29,6 @@ DEMO_CUSTOMER_CODE = "PD00000000000"
 def demo_bill_payload() -> str:
     """The payload of the bill the demo camera films."""
     return demo_bill()[1]
-
-
-def qr_image(payload: str, scale: int = 4, border: int = 4):
-    """A PIL grayscale image of a QR code (never a Micro QR) holding ``payload``."""
-    import segno
-    from PIL import Image
-
-    code = segno.make_qr(payload, error="m")
-    buf = io.BytesIO()
-    code.save(buf, kind="png", scale=scale, border=border)
-    buf.seek(0)
-    return Image.open(buf).convert("L")
 
 
 def plain_bill_card(payload: str | None = None):
@@ -68,7 +56,7 @@ def plain_bill_card(payload: str | None = None):
     ]
     for i, line in enumerate(lines):
         draw.text((40, 150 + i * 48), line, fill=(20, 20, 20), font=text_font)
-    qr = qr_image(payload, scale=10, border=4).convert("RGB")
+    qr = Image.fromarray(qr_pixels(payload, module_px=10)).convert("RGB")
     card.paste(qr, ((900 - qr.width) // 2, 400))
     draw.text((40, 400 + qr.height + 20), "Cam on quy khach", fill=(60, 60, 60), font=text_font)
     return card

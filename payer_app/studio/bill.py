@@ -13,10 +13,10 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from payer_app.qr_symbol import QUIET_ZONE, make_payment_qr, qr_gray_image
 from payer_app.studio.bill_layout import PT_TO_MM, BillLayout, LineItem, RectItem, TextItem, layout_bill
 from payer_app.studio.bill_spec import BillSpec, BillSpecError, ResolvedBill
 from payer_app.studio.fonts import font_path
-from payer_app.studio.qr_symbol import QUIET_ZONE, make_payment_qr, qr_gray_image
 
 __all__ = ["BillSpec", "BillSpecError", "render_bill_image", "bill_png_bytes", "save_bill", "BILL_FORMATS"]
 

@@ -11,9 +11,9 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
+from payer_app.qr_symbol import QUIET_ZONE, make_payment_qr, qr_modules
 from payer_app.studio.bill_layout import BillLayout, LineItem, RectItem, TextItem
 from payer_app.studio.fonts import font_path
-from payer_app.studio.qr_symbol import QUIET_ZONE, make_payment_qr, qr_modules
 
 _FONT_NAMES = {False: "PayerAppSans", True: "PayerAppSans-Bold"}
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape, quoteattr
 
+from payer_app.qr_symbol import QUIET_ZONE, make_payment_qr
 from payer_app.studio.bill_layout import PT_TO_MM, BillLayout, LineItem, RectItem, TextItem
-from payer_app.studio.qr_symbol import QUIET_ZONE, make_payment_qr
 
 FONT_FAMILY = "'Noto Sans', 'DejaVu Sans', Arial, sans-serif"
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from payer_app.studio.qr_symbol import make_payment_qr, qr_gray_image
+from payer_app.qr_symbol import make_payment_qr, qr_gray_image
 
 MODULE_PX = 6
 MARGIN_PX = 24

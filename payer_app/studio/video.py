@@ -23,9 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from payer_app.core.payload import MAX_INPUT_CHARS
-from payer_app.scan.demo_camera import DemoCamera, demo_bill, plain_bill_card, qr_image
+from payer_app.qr_symbol import make_payment_qr, qr_pixels
+from payer_app.scan.demo_camera import DemoCamera, demo_bill, plain_bill_card
 from payer_app.studio.video_options import BLURS, LIGHTS, MOTIONS
 
 MAX_SECONDS = 120.0
@@ -102,13 +104,11 @@ def bill_for(bill_or_payload: str):
     if len(payload) <= 300:
         return plain_bill_card(payload), payload
     # A long payload makes a big code: film the code alone, on white paper.
-    return qr_image(payload, scale=6, border=6).convert("RGB"), payload
+    return Image.fromarray(qr_pixels(payload, module_px=6, border=6)).convert("RGB"), payload
 
 
 def _modules(payload: str) -> int:
-    import segno
-
-    return segno.make_qr(payload, error="m").symbol_size(border=0)[0]
+    return make_payment_qr(payload).symbol_size(border=0)[0]
 
 
 class ClipCamera(DemoCamera):
