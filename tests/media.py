@@ -10,12 +10,18 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from payer_app.qr_symbol import qr_pixels
+from payer_app.qr_symbol import QUIET_ZONE, qr_png, qr_pixels
 
 
 def qr_array(payload: str, scale: int = 4, border: int = 4) -> np.ndarray:
     """A QR code (never Micro QR) as a grayscale array: black modules on white (the product's renderer)."""
     return qr_pixels(payload, module_px=scale, border=border)
+
+
+def write_qr_png(path: Path, payload: str, scale: int = 6, border: int = QUIET_ZONE) -> Path:
+    """A clean picture file of one QR code holding payload (the product's renderer)."""
+    path.write_bytes(qr_png(payload, module_px=scale, border=border))
+    return path
 
 
 def noisy_background(width: int = 1280, height: int = 720, seed: int = 0, level: int = 150,

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.media import write_qr_png
+
 CORPUS_COUNT = 16  # every payload fault on a clean picture, then the first image conditions
 
 
@@ -37,14 +39,6 @@ def json_lines(text: str) -> list[dict]:
 
 
 HOSTILE_TEXT = '<script>document.title="pwned"</script><img src=x onerror="document.title=1"> \x1b[31m red & "q"'
-
-
-def write_qr_png(path: Path, text: str, scale: int = 6) -> Path:
-    """A clean picture of one QR code holding ``text``."""
-    from payer_app.qr_symbol import qr_png
-
-    path.write_bytes(qr_png(text, module_px=scale))
-    return path
 
 
 @pytest.fixture
