@@ -33,7 +33,7 @@ from pathlib import Path
 import httpx
 
 from payer_app.core.builder import evn_bill_payload, vietqr_payload, vnpay_payload
-from payer_app.core.keystore import SigningKey
+from payer_app.core.keys import SigningKey
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import PayerInfo, build_request
 from payer_app.core.signing import sign_request

@@ -36,7 +36,7 @@ from typing import Any, Callable
 
 from payer_app.core.builder import vietqr_payload
 from payer_app.core.crc import payload_crc
-from payer_app.core.keystore import SigningKey, thumbprint
+from payer_app.core.keys import SigningKey, thumbprint
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import PayerInfo, build_request, format_timestamp, payload_sha256
 from payer_app.core.signing import ED25519_ORDER, TOKEN_TYPE

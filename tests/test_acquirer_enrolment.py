@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from payer_app.core.keystore import SigningKey, thumbprint
+from payer_app.core.keys import SigningKey, thumbprint
 from payer_app.payments.acquirer import TrustedKey
 from payer_app.payments.enrolment import (
     ENROLMENT,

@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 import pytest
 
-from payer_app.core.keystore import KeyStore
+from payer_app.payments.keystore import KeyStore
 from payer_app.core.signing import verify_request
 from payer_app.gui.settings import Settings, save_settings
 from tests.acquirer_helpers import CODE as ENROL_CODE

@@ -30,7 +30,7 @@ import pytest
 import segno
 
 from payer_app.core.builder import vietqr_payload
-from payer_app.core.keystore import KeyStore
+from payer_app.payments.keystore import KeyStore
 from payer_app.core.signing import verify_request
 from payer_app.gui.settings import Settings, save_settings
 

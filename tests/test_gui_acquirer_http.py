@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from payer_app.core.builder import evn_bill_payload
-from payer_app.core.keystore import KeyStore
+from payer_app.payments.keystore import KeyStore
 from payer_app.core.signing import verify_request
 from payer_app.gui.app import create_window, ensure_application
 from payer_app.gui.settings import Settings, save_settings

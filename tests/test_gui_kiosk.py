@@ -10,7 +10,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QPlainTextEdit
 
 from payer_app.core.builder import evn_bill_payload
-from payer_app.core.keystore import KeyStore
+from payer_app.payments.keystore import KeyStore
 from payer_app.core.signing import verify_request
 from tests.gui_helpers import click, close_windows, open_window
 from payer_app.gui.settings import Settings, save_settings

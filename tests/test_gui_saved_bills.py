@@ -18,7 +18,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QFileDialog, QLabel
 
 from payer_app.core.builder import evn_bill_payload, vietqr_payload
-from payer_app.core.keystore import KeyStore
+from payer_app.payments.keystore import KeyStore
 from payer_app.core.signing import verify_request
 from payer_app.gui.settings import Settings, save_settings
 from payer_app.payments.acquirer import AcquirerServer, FailureSettings, create_app

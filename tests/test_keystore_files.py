@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from payer_app.core.keystore import (
+from payer_app.payments.keystore import (
     SMALL_ORDER_Y,
     BadPublicKeyError,
     KeyStore,

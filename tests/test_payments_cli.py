@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from payer_app.cli import main
-from payer_app.core.keystore import KeyStore
+from payer_app.payments.keystore import KeyStore
 from payer_app.core.payload import parse_payload
 from payer_app.payments.acquirer_client import AcquirerUnavailable, wait_until_serving
 from payer_app.core.request import build_request

@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from payer_app.core.builder import vietqr_payload
-from payer_app.core.keystore import KeyStore
+from payer_app.payments.keystore import KeyStore
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import RequestError, build_request
 from payer_app.core.signing import sign_request, verify_request

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from payer_app.cli import main
-from payer_app.core.keystore import SigningKey
+from payer_app.core.keys import SigningKey
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import (
     EMBEDDED_AUDIENCE,
@@ -145,7 +145,7 @@ def test_the_schema_is_a_flat_run_of_named_steps_each_citing_its_rule():
 # --- the verify command's flags ----------------------------------------------------------------------
 @pytest.fixture
 def token_file(tmp_path, payer_home):
-    from payer_app.core.keystore import KeyStore
+    from payer_app.payments.keystore import KeyStore
 
     store = KeyStore(payer_home)
     request = build_request(parse_payload(EVN_BILL), 250_000, audience="acq-1")
@@ -187,7 +187,7 @@ def test_verify_audience_and_time_flags(capsys, token_file):
 
 
 def test_verify_json_names_the_reason_and_the_escaped_kid(capsys, tmp_path, payer_home):
-    from payer_app.core.keystore import KeyStore
+    from payer_app.payments.keystore import KeyStore
 
     KeyStore(payer_home).current()
     header = {"alg": "EdDSA", "kid": "\x1b[32mVALID\u202e", "typ": "payment-request+jws"}
@@ -205,7 +205,7 @@ def test_verify_json_names_the_reason_and_the_escaped_kid(capsys, tmp_path, paye
 def test_a_valid_request_with_a_bidi_override_in_the_qr_prints_it_escaped(capsys, tmp_path, payer_home):
     """The QR parser accepts U+202E in a merchant name; verify's VALID summary and JSON show it escaped."""
     from payer_app.core.builder import vnpay_payload
-    from payer_app.core.keystore import KeyStore
+    from payer_app.payments.keystore import KeyStore
 
     store = KeyStore(payer_home)
     qr = vnpay_payload("0101234567", "CUA \u202eHANG", "Ha Noi")

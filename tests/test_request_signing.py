@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from payer_app.core.builder import vietqr_payload
-from payer_app.core.keystore import KeyStore
+from payer_app.payments.keystore import KeyStore
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import Limits, build_request
 from payer_app.core.signing import VerificationError, VerificationKeys, sign_request, verify_request

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from payer_app.core.builder import evn_bill_payload, vietqr_payload
-from payer_app.core.keystore import KeyStore
+from payer_app.payments.keystore import KeyStore
 from payer_app.core.signing import verify_request
 
 EVN = evn_bill_payload("PD01000123456")

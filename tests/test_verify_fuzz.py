@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from payer_app.core.keystore import SigningKey
+from payer_app.core.keys import SigningKey
 from payer_app.core.request import is_canonical_uuid, is_good_nonce, note_problem
 from payer_app.core.signing import REASON_CODES, VerificationKeys, verify_request
 from tests.hostile_tokens import good_header, sign_raw, valid_body

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 import pytest
 
 from payer_app.core.display_text import is_unsafe_char
-from payer_app.core.keystore import SigningKey
+from payer_app.core.keys import SigningKey
 from payer_app.core.signing import REASON_CODES, VerificationKeys, verify_request
 from tests.hostile_tokens import build_hostile_set
 

@@ -15,7 +15,7 @@ import json
 from payer_app.cli import UsageError
 from payer_app.core.amounts import format_vnd
 from payer_app.core.display_text import visible
-from payer_app.core.keystore import KeyStoreError
+from payer_app.payments.keystore import KeyStoreError
 
 
 def register(sub) -> None:

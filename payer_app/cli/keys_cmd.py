@@ -22,7 +22,8 @@ from pathlib import Path
 
 from payer_app.cli import UsageError
 from payer_app.core.display_text import visible
-from payer_app.core.keystore import KeyStore, KeyStoreError, write_file_atomically
+from payer_app.files import write_file_atomically
+from payer_app.payments.keystore import KeyStore, KeyStoreError
 
 
 def register(sub) -> None:

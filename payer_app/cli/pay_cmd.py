@@ -17,9 +17,10 @@ from pathlib import Path
 from payer_app.cli import UsageError, read_text_argument
 from payer_app.core.amounts import AmountError, format_vnd, parse_user_amount
 from payer_app.core.display_text import visible
-from payer_app.core.keystore import KeyStoreError, write_file_atomically
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import RequestError
+from payer_app.files import write_file_atomically
+from payer_app.payments.keystore import KeyStoreError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".pgm", ".ppm"}
 EXIT_PENDING = 3

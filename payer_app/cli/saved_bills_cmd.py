@@ -109,7 +109,7 @@ def _payload(store, args) -> int:
 
 
 def _export(store, args) -> int:
-    from payer_app.core.keystore import write_file_atomically
+    from payer_app.files import write_file_atomically
 
     text = store.export_json()
     if not args.output:

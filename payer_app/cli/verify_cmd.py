@@ -25,10 +25,11 @@ from pathlib import Path
 from payer_app.cli import UsageError
 from payer_app.core.amounts import format_vnd
 from payer_app.core.display_text import is_unsafe_char, visible
-from payer_app.core.keystore import KeyStore, KeyStoreError, read_regular_file
 from payer_app.core.request import Limits, parse_canonical_timestamp
 from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
 from payer_app.core.signing import MAX_TOKEN_CHARS, Verification, VerificationKeys, verify_request
+from payer_app.files import UnsafeFileError, read_regular_file
+from payer_app.payments.keystore import KeyStore, KeyStoreError
 
 MAX_TOKEN_FILE_BYTES = MAX_TOKEN_CHARS + 1024  # room for surrounding white space
 MAX_KEY_FILE_BYTES = 256 * 1024
@@ -175,7 +176,7 @@ def _load_keys(option: str | None) -> VerificationKeys:
         try:
             data = read_regular_file(Path(option), MAX_KEY_FILE_BYTES, "the key file", follow_symlinks=True,
                                      fix="Give a file holding a JWK or JWK Set.")
-        except KeyStoreError as exc:
+        except UnsafeFileError as exc:
             raise UsageError(f"--key: {exc}") from None
     try:
         document = loads_untrusted(data, max_bytes=MAX_KEY_FILE_BYTES, max_depth=8, what="the key")

@@ -31,10 +31,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from payer_app.core.amounts import format_vnd
 from payer_app.core.display_text import quoted, visible
-from payer_app.core.keystore import (
+from payer_app.core.keys import (
     BadPublicKeyError,
-    KeyStore,
-    KeyStoreError,
+    KeySourceError,
     SigningKey,
     check_ed25519_public_jwk,
     parse_key_time,
@@ -123,7 +122,7 @@ class VerificationKeys:
         Raises ValueError (``BadPublicKeyError``) naming the key that is not a sound Ed25519 public JWK."""
         if isinstance(keys, VerificationKeys):
             return keys
-        if isinstance(keys, KeyStore):
+        if callable(getattr(keys, "verification_keys", None)):  # a key store (payments.keystore.KeyStore)
             keys = keys.verification_keys()
         elif isinstance(keys, dict):
             keys = keys["keys"] if isinstance(keys.get("keys"), list) else [keys]
@@ -158,7 +157,7 @@ class VerificationKeys:
         self.retired_at.pop(kid, None)
 
 
-KeysLike = VerificationKeys | KeyStore | dict | list
+KeysLike = Any  # VerificationKeys | payments.keystore.KeyStore | dict | list
 
 
 def encode_request(request: dict[str, Any]) -> bytes:
@@ -166,13 +165,13 @@ def encode_request(request: dict[str, Any]) -> bytes:
     return json.dumps(request, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def sign_request(request: PaymentRequest | dict[str, Any], key: SigningKey | KeyStore) -> str:
+def sign_request(request: PaymentRequest | dict[str, Any], key: Any) -> str:
     """Sign ``request`` with ``key`` and return the compact JWS.
 
     Pass the ``SigningKey`` whose kid the request (its preview) names: a rotation between preview
     and signing then cannot fail the payment. A ``KeyStore`` means its current key (older callers).
     ``payer.key_id`` is filled in when empty; a request that names another key raises SigningError."""
-    if isinstance(key, KeyStore):
+    if not isinstance(key, SigningKey) and callable(getattr(key, "current", None)):  # a key store
         key = key.current()
     if not isinstance(key, SigningKey):
         raise TypeError(f"sign_request needs a SigningKey or a KeyStore, not {type(key).__name__}")
@@ -203,7 +202,7 @@ def verify_request(
     the request's ``aud``; ``now`` is the verifier's clock (UTC now by default)."""
     try:
         trusted = VerificationKeys.load(keys)
-    except (ValueError, KeyError, TypeError, KeyStoreError) as exc:
+    except (ValueError, KeyError, TypeError, KeySourceError) as exc:
         return _fail("bad-key", f"The verification key is unusable: {visible(str(exc), 200)}.",
                      f"Khóa kiểm tra không dùng được: {visible(str(exc), 200)}.")
     parts = _split_token(token)

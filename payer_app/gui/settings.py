@@ -7,11 +7,10 @@ never stops the app from starting. Files are written atomically (temp file + ren
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from payer_app.files import write_file_atomically
 from payer_app.paths import data_file
 
 SETTINGS_FILE = "settings.json"
@@ -121,12 +120,6 @@ def _keep_valid(loaded: Settings, defaults: Settings) -> Settings:
 def save_settings(settings: Settings, path: Path | None = None) -> Path:
     path = path or settings_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".settings-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(asdict(settings), fh, ensure_ascii=False, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    text = json.dumps(asdict(settings), ensure_ascii=False, indent=1)
+    write_file_atomically(path, text.encode("utf-8"), 0o600)  # 0600: it holds the operator PIN
     return path

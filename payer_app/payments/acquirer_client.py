@@ -18,7 +18,7 @@ from urllib.parse import quote
 import httpx
 
 from payer_app.core.display_text import visible
-from payer_app.core.keystore import SigningKey
+from payer_app.core.keys import SigningKey
 from payer_app.core.request import Limits
 from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
 from payer_app.payments.acquirer import JOSE_MEDIA_TYPE, FailureSettings, MockAcquirer, TrustedKey

@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from payer_app.core.display_text import visible
-from payer_app.core.keystore import KeyStore, SigningKey
+from payer_app.core.keys import SigningKey
+from payer_app.payments.keystore import KeyStore
 from payer_app.core.payload import ParsedPayload
 from payer_app.core.request import Limits, PayerInfo, PaymentRequest, build_request
 from payer_app.core.signing import decode_unverified, sign_request

@@ -1,5 +1,9 @@
 """The payer's Ed25519 signing keys, kept in the data folder, with OpenSSH-like care.
 
+The keys themselves (``SigningKey``, thumbprints, the public-key soundness check) are pure values in
+``payer_app.core.keys`` and are re-exported here; this module stores them. File safety (atomic
+writes, ``O_NOFOLLOW``/FIFO-safe reads with a size cap) is ``payer_app.files``.
+
 Layout under ``<home>/keys/``:
 
 - ``signing_key.pem``: the current private key (PKCS#8 PEM, file mode 0600). Never printed or logged.
@@ -30,16 +34,10 @@ how to fix it, never a traceback:
 
 from __future__ import annotations
 
-import base64
-import binascii
-import errno
-import hashlib
 import json
 import os
 import stat
-import tempfile
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -48,7 +46,25 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from payer_app.core.display_text import quoted, visible
+from payer_app.core.keys import (
+    SMALL_ORDER_Y,
+    TIMESTAMP_FORMAT,
+    BadPublicKeyError,
+    KeySourceError,
+    SigningKey,
+    check_ed25519_public_jwk,
+    parse_key_time,
+    public_jwk_of,
+    thumbprint,
+)
 from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
+from payer_app.files import UnsafeFileError, file_kind, read_regular_file, write_file_atomically
+
+__all__ = [
+    "KeyStore", "KeyStoreError", "BadPublicKeyError", "SigningKey", "SMALL_ORDER_Y", "TIMESTAMP_FORMAT",
+    "check_ed25519_public_jwk", "parse_key_time", "public_jwk_of", "thumbprint", "MAX_PRIVATE_KEY_BYTES",
+    "MAX_PUBLIC_LIST_BYTES", "MAX_LISTED_KEYS",
+]
 
 try:  # POSIX; on other systems creation is simply not locked across processes
     import fcntl
@@ -61,181 +77,19 @@ LOCK_FILE = ".lock"
 MAX_PRIVATE_KEY_BYTES = 4096  # an Ed25519 PKCS#8 PEM is 119 bytes
 MAX_PUBLIC_LIST_BYTES = 256 * 1024
 MAX_LISTED_KEYS = 1000
-TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
-class KeyStoreError(Exception):
+class KeyStoreError(KeySourceError):
     """The key files are unreadable, unsafe or inconsistent (the message says which file, why, and
     how to fix it)."""
 
 
-class BadPublicKeyError(ValueError):
-    """A JWK is not a sound Ed25519 public key (the message says why)."""
-
-
-# --- Ed25519 public keys ------------------------------------------------------------------------
-# RFC 8032 5.1: the curve over GF(p), p = 2^255 - 19, with d = -121665/121666. A public key is the
-# 255-bit y coordinate plus the sign of x. OpenSSL (and so `cryptography`) accepts any 32 bytes,
-# including points of small order, under which a signature that needs no private key verifies
-# (measured: the identity point with R = identity, S = 0 verifies for every message). Those keys,
-# non-canonical encodings (y >= p) and points not on the curve are refused here.
-_P = 2**255 - 19
-_D = (-121665 * pow(121666, -1, _P)) % _P
-_ORDER8_Y = 0x05FC536D880238B13933C6D305ACDFD5F098EFF289F4C345B027B2C28F95E826
-# y of the eight points of order 1, 2, 4 and 8 (identity, (0,-1), (+-sqrt(-1),0), four of order 8).
-SMALL_ORDER_Y = frozenset({1, _P - 1, 0, _ORDER8_Y, _P - _ORDER8_Y})
-_JWK_EXTRA = {"kid", "alg", "use", "created_at", "retired_at", "key_ops"}
-
-
-def check_ed25519_public_jwk(jwk: Any, where: str = "the key") -> str:
-    """Check that ``jwk`` is a sound Ed25519 public JWK and return its RFC 7638 thumbprint (kid).
-
-    Raises ``BadPublicKeyError`` for: not an object; a private key (``d``); wrong ``kty``/``crv``;
-    an ``x`` that is not canonical base64url of 32 bytes; a non-canonical point (y >= p); a point of
-    small order (the all-zero key, the identity and the other six); a point not on the curve;
-    ``alg`` other than EdDSA, ``use`` other than sig, or malformed ``created_at``/``retired_at``.
-    Used by ``verify --key``, the local key set and the acquirer's enrolment alike."""
-    if not isinstance(jwk, dict):
-        raise BadPublicKeyError(f"{where} is not a JSON object")
-    if "d" in jwk:
-        raise BadPublicKeyError(f"{where} contains a private key ('d'); give the public key only")
-    if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519" or not isinstance(jwk.get("x"), str):
-        raise BadPublicKeyError(f"{where} is not an Ed25519 public JWK (needs kty OKP, crv Ed25519, x)")
-    if jwk.get("alg", "EdDSA") not in ("EdDSA", "Ed25519") or jwk.get("use", "sig") != "sig":
-        raise BadPublicKeyError(f"{where} is not meant for EdDSA signatures (alg {quoted(jwk.get('alg'), 20)}, "
-                                f"use {quoted(jwk.get('use'), 20)})")
-    raw = _canonical_b64url(jwk["x"])
-    if raw is None or len(raw) != 32:
-        raise BadPublicKeyError(f"{where} has an 'x' that is not 32 bytes of canonical base64url")
-    _check_point(raw, where)
-    for name in ("created_at", "retired_at"):
-        if name in jwk:
-            parse_key_time(jwk[name], f"{where}: {name}")
-    return thumbprint(jwk)
-
-
-def _check_point(raw: bytes, where: str) -> None:
-    y = int.from_bytes(raw, "little") & ((1 << 255) - 1)
-    if y >= _P:
-        raise BadPublicKeyError(f"{where} is a non-canonical Ed25519 encoding (y >= p)")
-    if y in SMALL_ORDER_Y:
-        raise BadPublicKeyError(f"{where} is a small-order Ed25519 point: signatures under it can be forged "
-                                "without any private key")
-    x2 = (y * y - 1) * pow(_D * y * y + 1, -1, _P) % _P
-    if x2 != 0 and pow(x2, (_P - 1) // 2, _P) != 1:  # Euler's criterion: x^2 must be a square
-        raise BadPublicKeyError(f"{where} is not a point on the Ed25519 curve")
-
-
-def _canonical_b64url(text: str) -> bytes | None:
-    if not text.isascii() or "=" in text:
-        return None
+def _read_key_file(path: Path, max_bytes: int, what: str, **options: Any) -> bytes:
+    """``read_regular_file`` with its problems reported as ``KeyStoreError``."""
     try:
-        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError):
-        return None
-    return data if base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii") == text else None
-
-
-def thumbprint(jwk: dict[str, Any]) -> str:
-    """RFC 7638 SHA-256 thumbprint (base64url) of a public OKP JWK."""
-    canonical = json.dumps({"crv": jwk["crv"], "kty": jwk["kty"], "x": jwk["x"]}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode("utf-8")).digest()).rstrip(b"=").decode()
-
-
-def parse_key_time(text: Any, where: str = "time") -> datetime:
-    """A key's ``created_at``/``retired_at``: exactly ``2026-01-31T08:00:00Z``; BadPublicKeyError otherwise."""
-    try:
-        if not isinstance(text, str) or len(text) != 20:
-            raise ValueError
-        moment = datetime.strptime(text, TIMESTAMP_FORMAT).replace(tzinfo=timezone.utc)
-    except ValueError:
-        raise BadPublicKeyError(f"{where} is not a UTC timestamp like 2026-01-31T08:00:00Z") from None
-    if moment.strftime(TIMESTAMP_FORMAT) != text:
-        raise BadPublicKeyError(f"{where} is not a UTC timestamp like 2026-01-31T08:00:00Z")
-    return moment
-
-
-def public_jwk_of(private_key: Ed25519PrivateKey) -> dict[str, Any]:
-    """The public JWK (RFC 8037) of a private key, with its thumbprint as ``kid``."""
-    raw = private_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    public = {"kty": "OKP", "crv": "Ed25519", "x": base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")}
-    public["kid"] = thumbprint(public)
-    public["alg"] = "EdDSA"
-    public["use"] = "sig"
-    return public
-
-
-# --- files ---------------------------------------------------------------------------------------
-def write_file_atomically(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Write ``data`` to ``path`` so readers see the old or the new content, never a mix."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    try:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:  # pragma: no cover - directories cannot be opened on some systems
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(dir_fd)
-
-
-def _kind(mode: int) -> str:
-    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
-                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-                       (stat.S_ISSOCK, "a socket"), (stat.S_ISLNK, "a symbolic link")):
-        if test(mode):
-            return name
-    return "not a regular file"
-
-
-def read_regular_file(path: Path, max_bytes: int, what: str, *, follow_symlinks: bool = False,
-                      private: bool = False, fix: str = "Remove it and put the file itself there.") -> bytes:
-    """The bytes of ``path``, read safely; ``KeyStoreError`` (saying how to fix it) when it is not
-    a regular file, is larger than ``max_bytes`` or, with ``private``, is not owned by this user or
-    is open to group/other. Never follows a final symbolic link unless ``follow_symlinks``, never
-    blocks on a FIFO, never reads more than ``max_bytes + 1`` bytes."""
-    shown = visible(os.fspath(path))
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
-    if not follow_symlinks:
-        flags |= getattr(os, "O_NOFOLLOW", 0)
-    try:
-        fd = os.open(path, flags)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise KeyStoreError(f"{what} {shown} is a symbolic link; it is not followed. Replace the link "
-                                "with the file itself.") from None
-        raise KeyStoreError(f"cannot open {what} {shown}: {exc.strerror}") from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise KeyStoreError(f"{what} {shown} is {_kind(info.st_mode)}, not a regular file. {fix}")
-        if private:
-            _check_private_owner_and_mode(info, shown, what)
-        if info.st_size > max_bytes:
-            raise KeyStoreError(f"{what} {shown} is {info.st_size} bytes long; at most {max_bytes} are "
-                                "accepted. This is not the right file.")
-        data = _read_at_most(fd, max_bytes + 1)
-    finally:
-        os.close(fd)
-    if len(data) > max_bytes:  # grew after fstat
-        raise KeyStoreError(f"{what} {shown} is larger than {max_bytes} bytes; this is not the right file.")
-    return data
+        return read_regular_file(path, max_bytes, what, **options)
+    except UnsafeFileError as exc:
+        raise KeyStoreError(str(exc)) from None
 
 
 def _check_private_owner_and_mode(info: os.stat_result, shown: str, what: str) -> None:
@@ -247,49 +101,6 @@ def _check_private_owner_and_mode(info: os.stat_result, shown: str, what: str) -
         raise KeyStoreError(f"{what} {shown} is open to other users (mode {mode:04o}); a private key must be "
                             f"readable by you only. Run `chmod 600 {shown}`, and `payer-app keys rotate` if "
                             "someone may have copied it.")
-
-
-def _read_at_most(fd: int, limit: int) -> bytes:
-    chunks, size = [], 0
-    while size < limit:
-        try:
-            chunk = os.read(fd, min(65536, limit - size))
-        except BlockingIOError:  # pragma: no cover - regular files never block
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-    return b"".join(chunks)
-
-
-# --- the key store -------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class SigningKey:
-    """One key pair. ``private_key`` is excluded from repr so it never lands in logs."""
-
-    kid: str
-    public_jwk: dict[str, Any]
-    private_key: Ed25519PrivateKey = field(repr=False)
-
-    def jose_key(self):
-        """The key as a joserfc ``OKPKey`` (imported on use: verification never needs joserfc)."""
-        from joserfc.jwk import OKPKey
-
-        pem = self.private_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-        return OKPKey.import_key(pem, {"kid": self.kid})
-
-    @classmethod
-    def generate(cls) -> "SigningKey":
-        """A fresh key pair that lives only in memory (tests, demos)."""
-        return cls.from_private_key(Ed25519PrivateKey.generate())
-
-    @classmethod
-    def from_private_key(cls, private_key: Ed25519PrivateKey) -> "SigningKey":
-        public = public_jwk_of(private_key)
-        return cls(public["kid"], public, private_key)
 
 
 class KeyStore:
@@ -394,9 +205,10 @@ class KeyStore:
         write_file_atomically(self.public_path, (json.dumps(record, indent=1) + "\n").encode(), 0o644)
 
     def _load_private(self) -> SigningKey:
-        data = read_regular_file(self.private_path, MAX_PRIVATE_KEY_BYTES, "the signing key", private=True,
-                                 fix="Move it away and restore the key file, or run `payer-app keys rotate`.")
         shown = visible(os.fspath(self.private_path))
+        data = _read_key_file(self.private_path, MAX_PRIVATE_KEY_BYTES, "the signing key",
+                              check=lambda info: _check_private_owner_and_mode(info, shown, "the signing key"),
+                              fix="Move it away and restore the key file, or run `payer-app keys rotate`.")
         fix = "Restore it from a backup, or run `payer-app keys rotate` to make a new key."
         if not data.strip():
             raise KeyStoreError(f"the signing key {shown} is empty. {fix}")
@@ -431,7 +243,7 @@ class KeyStore:
             "pair from a backup, or run `payer-app keys rotate` to make a new key.")
 
     def _read_public(self) -> dict[str, Any]:
-        data = read_regular_file(self.public_path, MAX_PUBLIC_LIST_BYTES, "the public key list")
+        data = _read_key_file(self.public_path, MAX_PUBLIC_LIST_BYTES, "the public key list")
         self._check_public_owner(os.stat(self.public_path, follow_symlinks=False))
         shown = visible(os.fspath(self.public_path))
         try:
@@ -490,7 +302,7 @@ def _check_folder(path: Path, what: str, fixed_mode: int | None, allow_link: boo
     except OSError as exc:
         raise KeyStoreError(f"cannot look at {what} {shown}: {exc.strerror}") from None
     if not stat.S_ISDIR(info.st_mode):
-        raise KeyStoreError(f"{what} {shown} is {_kind(info.st_mode)}, not a folder. Move it away; the folder "
+        raise KeyStoreError(f"{what} {shown} is {file_kind(info.st_mode)}, not a folder. Move it away; the folder "
                             "is created again.")
     me = os.geteuid()
     mode = stat.S_IMODE(info.st_mode)
