@@ -153,12 +153,9 @@ EXEMPT = frozenset({
     "payer_app/payments/acquirer.py::create_app",
     "payer_app/payments/merchant_display.py::counter_routes",
     "payer_app/studio/bill_layout.py::layout_bill",
-    "payer_app/cli/scan_cmd.py::_scan_stream",
     "payer_app/payments/acquirer.py::MockAcquirer._decide",
     "tests/test_e2e_booth.py::test_booth_payer_window_and_merchant_display_side_by_side",
-    "payer_app/cli/acquirer_cmd.py::run_serve",
     "payer_app/studio/bill_spec.py::_resolve_evn",
-    "payer_app/cli/scan_cmd.py::_scan_files",
     "bench/merchant_display_bench.py::main",
 })
 

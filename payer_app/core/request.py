@@ -19,6 +19,12 @@ from typing import Any
 from payer_app.core.amounts import format_vnd
 from payer_app.core.display_text import is_unsafe_char, quoted
 from payer_app.core.payload import ParsedPayload
+from payer_app.core.timestamps import (  # noqa: F401 - importable from here too (older callers)
+    TIMESTAMP_FORMAT,
+    format_timestamp,
+    parse_canonical_timestamp,
+    parse_timestamp,
+)
 
 REQUEST_TYPE = "payment_request"
 REQUEST_VERSION = 1
@@ -30,9 +36,7 @@ CLOCK_SKEW_SECONDS = 60  # how far apart the payer's and the verifier's clocks m
 MAX_NOTE_CHARS = 140
 MAX_AUDIENCE_CHARS = 200
 EMBEDDED_AUDIENCE = "embedded"  # the ``aud`` of requests for the acquirer built into the payer app
-TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # the one timestamp form requests carry (RFC 3339, UTC, whole seconds)
 
-_CANONICAL_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 _NONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _AUDIENCE = re.compile(r"[\x21-\x7e]+")  # printable ASCII without spaces: an id or a URL
 
@@ -143,27 +147,6 @@ def payload_sha256(payload: str) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def format_timestamp(moment: datetime) -> str:
-    """RFC 3339 in UTC with a 'Z' and whole seconds: ``2026-01-31T08:00:00Z``."""
-    if moment.tzinfo is None:
-        raise ValueError("timestamps must be timezone-aware")
-    return moment.astimezone(timezone.utc).replace(microsecond=0).strftime(TIMESTAMP_FORMAT)
-
-
-def parse_canonical_timestamp(text: object) -> datetime:
-    """Read a timestamp in exactly the form ``format_timestamp`` writes; ValueError for anything else
-    (offsets, fractions, lower-case letters, a leap second, 2026-02-30...)."""
-    if not isinstance(text, str) or not _CANONICAL_TIMESTAMP.fullmatch(text):
-        raise ValueError(f"{quoted(text, 40)} is not a UTC timestamp of the form 2026-01-31T08:00:00Z")
-    try:
-        moment = datetime.strptime(text, TIMESTAMP_FORMAT).replace(tzinfo=timezone.utc)
-    except ValueError:
-        raise ValueError(f"{quoted(text, 40)} is not a real date and time") from None
-    if format_timestamp(moment) != text:  # pragma: no cover - strptime already refuses these
-        raise ValueError(f"{quoted(text, 40)} is not canonical")
-    return moment
-
-
 def is_canonical_uuid(text: object) -> bool:
     """True for a UUID in its canonical form (lower-case hex, hyphens: what ``str(uuid4())`` gives)."""
     if not isinstance(text, str) or len(text) != 36:
@@ -213,17 +196,6 @@ def note_problem(note: object) -> tuple[str, str, str] | None:
             "tab, ký tự đảo chiều hay ký tự ẩn.",
         )
     return None
-
-
-def parse_timestamp(text: str) -> datetime:
-    """Read an RFC 3339 timestamp (any offset); raises ValueError when it is not one."""
-    if not isinstance(text, str) or len(text) < 20 or text[10] not in "Tt":
-        raise ValueError(f"{text!r} is not an RFC 3339 timestamp")
-    normalised = text[:-1] + "+00:00" if text[-1] in "Zz" else text
-    moment = datetime.fromisoformat(normalised)
-    if moment.tzinfo is None:
-        raise ValueError(f"{text!r} has no time zone")
-    return moment.astimezone(timezone.utc)
 
 
 def payee_from_parsed(parsed: ParsedPayload) -> dict[str, str | None]:
