@@ -1,7 +1,7 @@
-"""Where payer_app keeps its per-user data (keys, history, logs, settings).
+"""Where payer_app keeps its per-user data (keys, history, saved bills, ledger, settings).
 
 ``PAYER_APP_HOME`` overrides the platform default, so tests and kiosks can point the
-whole app at one folder.
+whole app at one folder. Imports only the standard library and platformdirs.
 """
 
 from __future__ import annotations
@@ -14,11 +14,21 @@ import platformdirs
 ENV_VAR = "PAYER_APP_HOME"
 
 
+class DataFolderError(OSError):
+    """The data folder cannot be created or is not a folder; the message says which and how to fix."""
+
+
 def data_home() -> Path:
     """The data folder, created on first use (mode 0700: it holds the private key)."""
     override = os.environ.get(ENV_VAR)
     path = Path(override).expanduser() if override else Path(platformdirs.user_data_dir("payer_app", appauthor=False))
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        from payer_app.core.display_text import visible
+
+        raise DataFolderError(exc.errno, f"the data folder {visible(str(path), 200)} cannot be used: "
+                              f"{exc.strerror or exc}; set {ENV_VAR} to a folder you can write") from None
     return path
 
 

@@ -1,4 +1,4 @@
-"""``payer-app generate bill|corpus`` end to end: files written, payload printed, errors explained."""
+"""``payer-app generate bill|corpus`` end to end (video: tests/test_qa_video.py): files written, payload printed, errors explained."""
 
 from __future__ import annotations
 
@@ -81,9 +81,21 @@ def test_bad_bill_options_exit_2_with_a_message(tmp_path, capsys, args, exit_cod
     assert out == ""
 
 
-def test_unwritable_output_exits_1(tmp_path, capsys):
-    code, _, err = run(capsys, "generate", "bill", "-o", str(tmp_path / "missing" / "bill.png"))
-    assert code == 1 and "cannot write" in err
+def test_unwritable_output_is_an_input_error_exit_2(tmp_path, capsys):
+    code, out, err = run(capsys, "generate", "bill", "-o", str(tmp_path / "missing" / "bill.png"))
+    assert code == 2 and "cannot write" in err and out == ""
+
+
+def test_corpus_over_a_file_is_an_input_error_exit_2(tmp_path, capsys):
+    (tmp_path / "taken").write_text("a file")
+    code, out, err = run(capsys, "generate", "corpus", str(tmp_path / "taken"), "--count", "2")
+    assert code == 2 and "is not a folder" in err and out == ""
+
+
+def test_generate_without_what_names_the_choices(capsys):
+    code, out, err = run(capsys, "generate")
+    assert code == 2 and out == ""
+    assert err.strip() == "payer-app: error: generate needs an action: bill, corpus or video (see payer-app generate --help)"
 
 
 def test_corpus_command_writes_manifest_and_summary(tmp_path, capsys):

@@ -1,9 +1,13 @@
-"""``payer-app`` command line: a thin shell over the services in payer_app.
+"""``payer-app`` command line: a thin shell over the services of core, scan, studio, qa and payments.
 
 Each subcommand lives in its own module with a ``register(subparsers)`` function that adds its
-parser and sets ``func`` (called with the parsed arguments, returns the exit code).
-Exit codes: 0 success, 1 the input was checked and found wanting (invalid, nothing found...),
-2 usage error or unusable input (argparse also exits 2).
+parser (``options.add_command``) and sets ``func`` (called with the parsed arguments, returns the
+exit code). The exit codes are the same for every command (docs/cli.md): ``EXIT_OK`` 0 done,
+``EXIT_NO`` 1 the answer is no, ``EXIT_USAGE`` 2 usage or input error (argparse exits 2 too),
+``EXIT_PENDING`` 3 no answer yet. The answer goes to standard output; every error, warning and
+progress line to standard error, never a traceback.
+
+May import every payer_app package but ``gui`` (only ``gui_cmd`` starts the window, lazily).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import os
 import sys
 
 from payer_app import __version__
+from payer_app.paths import DataFolderError
 
 # Subcommand modules, in the order `payer-app --help` lists them.
 COMMAND_MODULES = [
@@ -30,6 +35,13 @@ COMMAND_MODULES = [
     "payer_app.cli.saved_bills_cmd",
     "payer_app.cli.gui_cmd",
 ]
+
+
+EXIT_OK = 0  # done: valid, found, approved, written
+EXIT_NO = 1  # the answer is no: invalid, nothing found, not paid, rejected, refused, expectations not met
+EXIT_USAGE = 2  # usage or input error: bad option, unusable file, key store problem, unusable data folder
+EXIT_PENDING = 3  # no answer yet: the acquirer did not answer (pay, history --retry, bill, keys)
+EXIT_INTERRUPTED = 130  # Ctrl+C (128 + SIGINT), as shells report it
 
 
 class UsageError(Exception):
@@ -53,27 +65,30 @@ def main(argv: list[str] | None = None) -> int:
     args_list = sys.argv[1:] if argv is None else argv
     parser, commands = build_parser()
     if not args_list:
-        # No arguments: open the window, as `make run` does.
-        if "gui" not in commands:
-            parser.print_help()
-            return 2
-        args_list = ["gui"]
+        args_list = ["gui"]  # no arguments: open the window, as `make run` does
     args = parser.parse_args(args_list)
     if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
     try:
-        return int(args.func(args) or 0)
+        return int(args.func(args) or EXIT_OK)
     except UsageError as exc:
-        # Messages quote file names and payload text: shown escaped, whatever the command.
-        from payer_app.core.display_text import visible
-
-        print(f"payer-app: error: {visible(exc)}", file=sys.stderr)
-        return 2
+        return print_error(str(exc))
+    except DataFolderError as exc:  # PAYER_APP_HOME is a file, or a folder that cannot be made
+        return print_error(exc.strerror)
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
-        return 0
+        return EXIT_OK
+
+
+def print_error(message: str) -> int:
+    """One line ``payer-app: error: MESSAGE`` on standard error; returns EXIT_USAGE. Messages quote
+    file names and payload text: shown escaped, whatever the command."""
+    from payer_app.core.display_text import visible
+
+    print(f"payer-app: error: {visible(message)}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def read_text_argument(value: str) -> str:

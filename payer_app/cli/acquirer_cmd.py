@@ -1,7 +1,10 @@
 """``payer-app acquirer serve``: run the mock acquirer HTTP server (Starlette on uvicorn).
 
-At start it prints its URL and its enrolment code (random, created on first start and kept in the
-ledger; ``--enrol-code`` fixes it). ``--open-enrolment`` waives the code, for quick demos only.
+At start it prints (on standard error) its URL and its enrolment code (random, created on first
+start and kept in the ledger; ``--enrol-code`` fixes it). ``--open-enrolment`` waives the code,
+for quick demos only. It serves until Ctrl+C or SIGTERM, then shuts down cleanly (answers in
+flight finish) and ends as the signal says (130 or 143, uvicorn's way); exit 2 for a bad option,
+a trusted key that cannot be used, a port that is taken or a ledger that cannot be opened.
 """
 
 from __future__ import annotations
@@ -10,24 +13,20 @@ import socket
 import sys
 from pathlib import Path
 
-from payer_app.cli import UsageError
+from payer_app.cli import EXIT_OK, UsageError
+from payer_app.cli.options import add_actions, add_command
+from payer_app.core.display_text import visible
 from payer_app.core.request import Limits
 
 DEFAULT_LEDGER_FILE = "acquirer-ledger.sqlite3"
 
 
 def register(sub) -> None:
-    p = sub.add_parser(
-        "acquirer",
-        help="run the mock acquirer HTTP server",
-        description="A mock acquirer that checks signed payment requests and keeps a SQLite ledger.",
-    )
-    acq_sub = p.add_subparsers(dest="acquirer_command", metavar="ACTION")
-    serve = acq_sub.add_parser(
-        "serve",
-        help="serve POST /v1/payments and GET /v1/payments/{request_id}",
-        description="Serve the mock acquirer until interrupted (Ctrl+C).",
-    )
+    p = add_command(sub, "acquirer", "run the mock acquirer HTTP server",
+                    "A mock acquirer that checks signed payment requests and keeps a SQLite ledger.")
+    actions = add_actions(p, "acquirer", dest="acquirer_command")
+    serve = add_command(actions, "serve", "serve POST /v1/payments and GET /v1/payments/{request_id}",
+                        "Serve the mock acquirer until interrupted (Ctrl+C).", func=run_serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
     serve.add_argument("--ledger", metavar="FILE", help=f"SQLite ledger (default: {DEFAULT_LEDGER_FILE} in the data folder)")
@@ -57,22 +56,25 @@ def register(sub) -> None:
     group.add_argument("--timeout-seconds", type=float, default=30.0, help="how long a 'timed out' answer is held")
     group.add_argument("--unavailable-rate", type=float, default=0.0, help="share of attempts answered 503")
     group.add_argument("--seed", type=int, default=0, help="seed for the injected failures")
-    serve.set_defaults(func=run_serve)
-    p.set_defaults(func=run_without_action)
-
-
-def run_without_action(args) -> int:
-    raise UsageError("acquirer needs an action: serve")
 
 
 def run_serve(args) -> int:
-    import uvicorn
+    """Check every option, bind the port, open the ledger, say where it serves, then serve."""
+    failures, limits = _failure_settings_and_limits(args)
+    bank_bin, account = _trust_account(args.trust_account)
+    trusted = _trusted_keys(args.trust_key, bank_bin, account)
+    ledger = _ledger_path(args.ledger)
+    sock = _listening_socket(args.host, args.port)
+    host, port = sock.getsockname()[:2]
+    app = _open_acquirer(args, sock, ledger, failures, limits, trusted)
+    _print_where_it_serves(app.state.acquirer, host, port, ledger, args.open_enrolment)
+    _serve(app, sock)
+    return EXIT_OK
 
-    from payer_app.core.display_text import visible
-    from payer_app.core.safe_json import loads_untrusted
-    from payer_app.core.signing import VerificationKeys
-    from payer_app.payments.acquirer import FailureSettings, TrustedKey, create_app, served_audiences
-    from payer_app.paths import data_file
+
+def _failure_settings_and_limits(args):
+    """The injected failures and the accepted amounts, checked by their own classes."""
+    from payer_app.payments.acquirer import FailureSettings
 
     try:
         failures = FailureSettings(
@@ -80,16 +82,30 @@ def run_serve(args) -> int:
             timeout_rate=args.timeout_rate, timeout_seconds=args.timeout_seconds,
             unavailable_rate=args.unavailable_rate, seed=args.seed,
         )
-        limits = Limits(args.min_amount, args.max_amount)
+        return failures, Limits(args.min_amount, args.max_amount)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    bank_bin, _, account = args.trust_account.partition("/")
+
+
+def _trust_account(text: str) -> tuple[str, str]:
+    """BANK_BIN/ACCOUNT: a 6-digit NAPAS BIN and 1-34 ASCII letters or digits."""
+    bank_bin, _, account = text.partition("/")
     if not (bank_bin.isascii() and bank_bin.isdigit() and len(bank_bin) == 6 and account.isascii()
             and account.isalnum() and len(account) <= 34):
         raise UsageError(f"--trust-account must be BANK_BIN/ACCOUNT (6 digits / 1-34 letters or digits), "
-                         f"not {visible(args.trust_account, 80)}")
+                         f"not {visible(text, 80)}")
+    return bank_bin, account
+
+
+def _trusted_keys(files: list[str], bank_bin: str, account: str) -> list:
+    """Each --trust-key file (a JWK or JWK Set, read as untrusted JSON and checked as verification
+    keys), bound to the --trust-account payer account."""
+    from payer_app.core.safe_json import loads_untrusted
+    from payer_app.core.signing import VerificationKeys
+    from payer_app.payments.acquirer import TrustedKey
+
     trusted = []
-    for name in args.trust_key:
+    for name in files:
         shown = visible(name, 200)
         try:
             document = loads_untrusted(Path(name).read_bytes(), what=f"--trust-key {shown}")
@@ -100,36 +116,63 @@ def run_serve(args) -> int:
             raise UsageError(f"--trust-key {shown}: {visible(str(exc), 300)}") from None
         jwks = document["keys"] if isinstance(document, dict) and isinstance(document.get("keys"), list) else [document]
         trusted += [TrustedKey(jwk, bank_bin, account, jwk.get("retired_at")) for jwk in jwks]
-    ledger = Path(args.ledger) if args.ledger else data_file(DEFAULT_LEDGER_FILE)
+    return trusted
+
+
+def _ledger_path(option: str | None) -> Path:
+    from payer_app.paths import data_file
+
+    return Path(option) if option else data_file(DEFAULT_LEDGER_FILE)
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """The server socket, bound before the ledger is opened: a taken port is one line, exit 2."""
     try:
-        sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET, socket.SOCK_STREAM)
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((args.host, args.port))
+        sock.bind((host, port))
     except (OSError, OverflowError) as exc:
-        raise UsageError(f"cannot listen on {args.host}:{args.port}: {getattr(exc, 'strerror', None) or exc}") from None
+        raise UsageError(f"cannot listen on {host}:{port}: {getattr(exc, 'strerror', None) or exc}") from None
+    return sock
+
+
+def _open_acquirer(args, sock, ledger: Path, failures, limits, trusted):
+    """The Starlette app over the ledger; it accepts requests addressed to this host and port and
+    to each --public-url."""
+    from payer_app.payments.acquirer import create_app, served_audiences
+
     host, port = sock.getsockname()[:2]
     try:
-        app = create_app(ledger, failures, trusted=trusted, limits=limits,
-                         audiences=served_audiences(host, port) + args.public_url,
-                         enrol_code=args.enrol_code, open_enrolment=args.open_enrolment)
+        return create_app(ledger, failures, trusted=trusted, limits=limits,
+                          audiences=served_audiences(host, port) + args.public_url,
+                          enrol_code=args.enrol_code, open_enrolment=args.open_enrolment)
     except ValueError as exc:  # a bad --enrol-code or trusted key
         sock.close()
         raise UsageError(visible(str(exc), 300)) from None
     except Exception as exc:  # an unusable ledger file, for instance
         sock.close()
         raise UsageError(f"cannot open the ledger {visible(str(ledger), 200)}: {visible(str(exc), 200)}") from None
-    acquirer = app.state.acquirer
-    print(f"Mock acquirer on http://{host}:{port} (ledger {visible(str(ledger), 200)}); Ctrl+C to stop.",
-          file=sys.stderr)
-    print(f"Enrolment code: {acquirer.enrol_code}  (payers: payer-app keys enrol --acquirer http://{host}:{port} "
-          f"--code {acquirer.enrol_code})", file=sys.stderr)
-    print(f"Requests must be addressed (aud) to one of: {', '.join(sorted(acquirer.audiences))}", file=sys.stderr)
-    print(f"Merchant display: http://{host}:{port}/display ({acquirer.display_hub.speaker.description}); "
-          f"EVN bills: http://{host}:{port}/v1/bills/CUSTOMER_CODE", file=sys.stderr)
-    if args.open_enrolment:
-        print("WARNING: OPEN ENROLMENT. Anyone who can reach this port can enrol a key for any payer account "
-              "and pay from it. Use for quick demos only.", file=sys.stderr)
-    sys.stderr.flush()
+
+
+def _print_where_it_serves(acquirer, host: str, port: int, ledger: Path, open_enrolment: bool) -> None:
+    """URL, enrolment code, accepted audiences and the merchant display, on standard error."""
+    say = [
+        f"Mock acquirer on http://{host}:{port} (ledger {visible(str(ledger), 200)}); Ctrl+C to stop.",
+        f"Enrolment code: {acquirer.enrol_code}  (payers: payer-app keys enrol --acquirer http://{host}:{port} "
+        f"--code {acquirer.enrol_code})",
+        f"Requests must be addressed (aud) to one of: {', '.join(sorted(acquirer.audiences))}",
+        f"Merchant display: http://{host}:{port}/display ({acquirer.display_hub.speaker.description}); "
+        f"EVN bills: http://{host}:{port}/v1/bills/CUSTOMER_CODE",
+    ]
+    if open_enrolment:
+        say.append("WARNING: OPEN ENROLMENT. Anyone who can reach this port can enrol a key for any payer account "
+                   "and pay from it. Use for quick demos only.")
+    print("\n".join(say), file=sys.stderr, flush=True)
+
+
+def _serve(app, sock) -> None:
+    """uvicorn on the bound socket until Ctrl+C or SIGTERM (answers in flight get 2 s to finish)."""
+    import uvicorn
+
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2))
     server.run(sockets=[sock])
-    return 0

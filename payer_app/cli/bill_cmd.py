@@ -11,27 +11,23 @@ from __future__ import annotations
 
 import sys
 
-from payer_app.cli import UsageError
+from payer_app.cli import EXIT_NO, EXIT_OK, EXIT_PENDING, EXIT_USAGE, UsageError
+from payer_app.cli.options import add_acquirer_option, add_command, add_json_option
 from payer_app.core.amounts import format_vnd
 from payer_app.core.display_text import visible
 
-EXIT_NO_ANSWER = 3
 STATUS_LABELS = {"unpaid": ("unpaid", "chưa thanh toán"), "partially-paid": ("partially paid", "đã trả một phần"),
                  "paid": ("paid", "đã thanh toán")}
 
 
 def register(sub) -> None:
-    p = sub.add_parser(
-        "bill",
-        help="look up the outstanding EVN bill of a customer code",
-        description="Ask the acquirer (playing the EVN biller) for the bill of CUSTOMER_CODE: period, kWh, "
-        "amount due, due date. Exit 0 found, 1 unknown customer, 2 malformed code, 3 no answer.",
-    )
+    p = add_command(sub, "bill", "look up the outstanding EVN bill of a customer code",
+                    "Ask the acquirer (playing the EVN biller) for the bill of CUSTOMER_CODE: period, kWh, "
+                    "amount due, due date. Exit 0 found, 1 unknown customer, 2 malformed code, 3 no answer.",
+                    func=run)
     p.add_argument("customer_code", metavar="CUSTOMER_CODE", help="EVN customer code, e.g. PD13000123456")
-    p.add_argument("--acquirer", metavar="URL", help="ask this acquirer (e.g. http://127.0.0.1:8765); "
-                   "default: the embedded mock")
-    p.add_argument("--json", action="store_true", help="print the answer as JSON")
-    p.set_defaults(func=run)
+    add_acquirer_option(p, "ask this acquirer (e.g. http://127.0.0.1:8765); default: the embedded mock")
+    add_json_option(p)
 
 
 def run(args) -> int:
@@ -48,7 +44,7 @@ def run(args) -> int:
         reply = client.bill(code)
     except AcquirerUnavailable as exc:
         print(f"payer-app: no answer about {code}: {visible(str(exc), 300)}", file=sys.stderr)
-        return EXIT_NO_ANSWER
+        return EXIT_PENDING
     finally:
         client.close()
     if reply.http_status == 200:
@@ -56,9 +52,9 @@ def run(args) -> int:
             bill = OutstandingBill.from_dict(reply.body.get("bill"))
         except ValueError as exc:
             print(f"payer-app: the acquirer's bill for {code} is unreadable: {visible(str(exc), 200)}", file=sys.stderr)
-            return EXIT_NO_ANSWER
+            return EXIT_PENDING
         print(dumps({"found": True, "bill": bill.to_dict()}, indent=2) if args.json else summary(bill))
-        return 0
+        return EXIT_OK
     error = visible(str(reply.body.get("error") or reply.http_status), 60)
     message = visible(str(reply.body.get("message") or ""), 300)
     if args.json:
@@ -66,8 +62,8 @@ def run(args) -> int:
     else:
         print(f"No bill for {code}: {message or error} (HTTP {reply.http_status}, {error})", file=sys.stderr)
     if reply.http_status == 404 and error == "unknown-customer":
-        return 1
-    return 2 if reply.http_status == 400 else EXIT_NO_ANSWER
+        return EXIT_NO
+    return EXIT_USAGE if reply.http_status == 400 else EXIT_PENDING
 
 
 def summary(bill) -> str:

@@ -1,28 +1,22 @@
-"""``payer-app generate bill|corpus``: printable test bills and labelled corpora of QR pictures."""
+"""``payer-app generate bill|corpus|video``: printable test bills, labelled corpora of QR pictures
+and camera-like clips (``generate_video_cmd``). Exit 0 written, 2 usage error, an output that cannot
+be written, or no font that can print Vietnamese."""
 
 from __future__ import annotations
 
-import sys
-
-from payer_app.cli import UsageError
+from payer_app.cli import EXIT_OK, UsageError
+from payer_app.cli.options import add_actions, add_command, amount_option
 from payer_app.core.display_text import visible
-from payer_app.core.amounts import AmountError, parse_user_amount
 
 
 def register(sub) -> None:
-    p = sub.add_parser(
-        "generate",
-        help="generate test bills (PNG/SVG/PDF) and corpora of good and broken QR codes",
-        description="Generate printable bills with a payment QR, or a labelled corpus of QR pictures.",
-    )
-    what = p.add_subparsers(dest="what", metavar="WHAT")
-
-    bill = what.add_parser(
-        "bill",
-        help="write a bill with its QR; prints the payload",
-        description="Write a bill (A5) with its payment QR to FILE (.png, .svg or .pdf) and print the "
-        "QR payload. Without options: a made-up EVN electricity bill with a static QR.",
-    )
+    p = add_command(sub, "generate", "generate test bills (PNG/SVG/PDF), corpora of good and broken QR codes, videos",
+                    "Generate printable bills with a payment QR, a labelled corpus of QR pictures, or a "
+                    "camera-like video of a bill.")
+    what = add_actions(p, "generate", dest="what")
+    bill = add_command(what, "bill", "write a bill with its QR; prints the payload",
+                       "Write a bill (A5) with its payment QR to FILE (.png, .svg or .pdf) and print the "
+                       "QR payload. Without options: a made-up EVN electricity bill with a static QR.", func=run_bill)
     bill.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write: .png, .svg or .pdf")
     bill.add_argument("--kind", choices=("evn", "vietqr", "vnpay"),
                       help="evn electricity bill (default), vietqr transfer slip, vnpay shop receipt")
@@ -39,26 +33,14 @@ def register(sub) -> None:
     bill.add_argument("--kwh", type=int, metavar="N", help="electricity used (EVN bills)")
     bill.add_argument("--seed", type=int, default=0, metavar="N", help="decides everything not given (default 0)")
     bill.add_argument("--dpi", type=int, default=200, metavar="N", help="PNG resolution (default 200)")
-    bill.set_defaults(func=run_bill)
-
-    corpus = what.add_parser(
-        "corpus",
-        help="write a labelled corpus of QR pictures and manifest.json",
-        description="Write QR pictures with payload faults and image conditions into DIR, and "
-        "DIR/manifest.json with the expected parse result of each.",
-    )
+    corpus = add_command(what, "corpus", "write a labelled corpus of QR pictures and manifest.json",
+                         "Write QR pictures with payload faults and image conditions into DIR, and "
+                         "DIR/manifest.json with the expected parse result of each.", func=run_corpus)
     corpus.add_argument("directory", metavar="DIR")
     corpus.add_argument("--count", type=int, default=48, metavar="N", help="number of pictures (default 48)")
     corpus.add_argument("--seed", type=int, default=0, metavar="N", help="same seed, same corpus (default 0)")
-    corpus.set_defaults(func=run_corpus)
     from payer_app.cli.generate_video_cmd import register_video
     register_video(what)
-    p.set_defaults(func=lambda args: _missing_what(p))
-
-
-def _missing_what(parser) -> int:
-    parser.print_help(sys.stderr)
-    return 2
 
 
 def _spec_from_args(args):
@@ -75,12 +57,7 @@ def _spec_from_args(args):
         raise UsageError("--kwh only goes with --kind evn")
     if kind == "vietqr" and bool(args.bank) != bool(args.account):
         raise UsageError("a VietQR transfer needs both --bank BIN and --account NO (or neither, for made-up ones)")
-    amount = None
-    if args.amount is not None:
-        try:
-            amount = parse_user_amount(args.amount)
-        except AmountError as exc:
-            raise UsageError(f"--amount: {exc}") from exc
+    amount = amount_option(args.amount)
     return BillSpec(
         kind=kind, customer=args.customer, customer_name=args.customer_name, address=args.address,
         bank=args.bank, account=args.account, amount=amount, purpose=args.purpose,
@@ -97,16 +74,12 @@ def run_bill(args) -> int:
     spec = _spec_from_args(args)
     try:
         bill = save_bill(spec, args.output, dpi=args.dpi)
-    except BillSpecError as exc:
+    except (BillSpecError, FontNotFoundError) as exc:
         raise UsageError(str(exc)) from exc
-    except FontNotFoundError as exc:
-        print(f"payer-app: error: {visible(exc)}", file=sys.stderr)
-        return 1
     except OSError as exc:
-        print(f"payer-app: error: cannot write {visible(args.output)}: {visible(exc.strerror or exc)}", file=sys.stderr)
-        return 1
+        raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     print(bill.payload)
-    return 0
+    return EXIT_OK
 
 
 def run_corpus(args) -> int:
@@ -116,13 +89,12 @@ def run_corpus(args) -> int:
         raise UsageError(f"--count must be between 1 and 100000 (got {args.count})")
     try:
         manifest = generate_corpus(args.directory, args.count, args.seed)
-    except CorpusError as exc:
-        print(f"payer-app: error: {visible(exc)}", file=sys.stderr)
-        return 1
+    except CorpusError as exc:  # not a folder, cannot be written
+        raise UsageError(str(exc)) from None
     summary = manifest["summary"]
     print(
         f"{summary['count']} pictures in {visible(args.directory)} ({summary['decodable_expected']} a decoder is expected "
         f"to read, {summary['beyond_decoder']} beyond any decoder, {summary['valid_expected']} valid payloads); "
         f"manifest: {visible(args.directory.rstrip('/'))}/{MANIFEST_NAME}"
     )
-    return 0
+    return EXIT_OK

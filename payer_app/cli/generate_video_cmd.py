@@ -10,20 +10,19 @@ import json
 import re
 import sys
 
-from payer_app.cli import UsageError
+from payer_app.cli import EXIT_OK, UsageError
+from payer_app.cli.options import add_command, add_json_option
 from payer_app.core.display_text import visible
 
 
 def register_video(what) -> None:
     from payer_app.studio.video_options import BLURS, LIGHTS, MOTIONS
 
-    video = what.add_parser(
-        "video",
-        help="write a camera-like clip of a bill (repeatable per seed)",
-        description="Write a video of a bill filmed by a camera: the demo camera's renderer with a chosen "
-        "motion, light and blur. BILL_OR_PAYLOAD is a picture of a bill (.png, .jpg...), a QR payload "
-        "(printed on a plain bill card), or demo. Same options and seed, same frames. Prints the payload.",
-    )
+    video = add_command(what, "video", "write a camera-like clip of a bill (repeatable per seed)",
+                        "Write a video of a bill filmed by a camera: the demo camera's renderer with a chosen "
+                        "motion, light and blur. BILL_OR_PAYLOAD is a picture of a bill (.png, .jpg...), a QR "
+                        "payload (printed on a plain bill card), or demo. Same options and seed, same frames. "
+                        "Prints the payload.", func=run_video)
     video.add_argument("bill", metavar="BILL_OR_PAYLOAD", help="a bill picture, a payload, or demo")
     video.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write: .mp4 or .avi")
     video.add_argument("--seconds", type=float, default=4.0, metavar="N", help="length (default 4)")
@@ -34,8 +33,7 @@ def register_video(what) -> None:
     video.add_argument("--blur", choices=BLURS, default="none", help="focus or motion blur (default none)")
     video.add_argument("--qr-size", type=float, metavar="PX", help="the code's side in the frame (default: from its size)")
     video.add_argument("--seed", type=int, default=0, metavar="N", help="same seed, same clip (default 0)")
-    video.add_argument("--json", action="store_true", help="print what was written as JSON")
-    video.set_defaults(func=run_video)
+    add_json_option(video, "print what was written as JSON")
 
 
 def run_video(args) -> int:
@@ -52,9 +50,7 @@ def run_video(args) -> int:
     except VideoSpecError as exc:
         raise UsageError(visible(str(exc), 500)) from exc
     except OSError as exc:
-        print(f"payer-app: error: cannot write {visible(args.output, 300)}: {visible(exc.strerror or exc)}",
-              file=sys.stderr)
-        return 1
+        raise UsageError(f"cannot write {visible(args.output, 300)}: {exc.strerror or exc}") from None
     if args.json:
         print(json.dumps(written, ensure_ascii=False))
     else:
@@ -63,4 +59,4 @@ def run_video(args) -> int:
         print(f"{written['frames']} frames, {written['size'][0]}x{written['size'][1]} at {written['fps']:g} fps "
               f"({written['motion']}, {written['light']} light, blur {written['blur']}, seed {written['seed']}): "
               f"{visible(written['path'], 300)}", file=sys.stderr)
-    return 0
+    return EXIT_OK

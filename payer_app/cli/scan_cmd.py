@@ -14,12 +14,13 @@ that cannot be read (too big, too many pixels, damaged) is one line, and the sca
 from __future__ import annotations
 
 import queue
-import statistics
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from payer_app.cli import UsageError
+from payer_app.cli import EXIT_INTERRUPTED, EXIT_NO, EXIT_OK, EXIT_USAGE, UsageError
+from payer_app.cli.options import add_command, add_json_option
 from payer_app.core.display_text import visible
 from payer_app.core.json_output import dumps as json_dumps
 from payer_app.core.payload import parse_payload
@@ -28,19 +29,15 @@ from payer_app.scan.sources import SourceError, make_source, open_image_list
 
 
 def register(sub) -> None:
-    p = sub.add_parser(
-        "scan",
-        help="scan QR codes from the demo camera, a webcam, a video, images or a folder",
-        description=(
-            "Scan payment QR codes. SOURCE is demo, camera:N, /dev/videoN, a video file, an image file "
-            "(several may be given) or a folder of images. Streams stop at the first accepted payment QR "
-            "unless --all; images and folders are scanned file by file. Exit 0 found (every file, for "
-            "images), 1 nothing found, 2 bad source."
-        ),
-    )
+    p = add_command(sub, "scan", "scan QR codes from the demo camera, a webcam, a video, images or a folder",
+                    "Scan payment QR codes. SOURCE is demo, camera:N, /dev/videoN, a video file, an image file "
+                    "(several may be given) or a folder of images. Streams stop at the first accepted payment QR "
+                    "unless --all; images and folders are scanned file by file. Exit 0 found (every file, for "
+                    "images; with --expect, every file passed), 1 nothing found (or expectations not met), "
+                    "2 bad source or an output that cannot be written.", func=run)
     p.add_argument("sources", nargs="*", metavar="SOURCE", help="demo, camera:N, /dev/videoN, video, image(s), folder")
     p.add_argument("--list-cameras", action="store_true", help="list the webcams that deliver video, then exit")
-    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    add_json_option(p, "one JSON object per line")
     p.add_argument("--all", action="store_true", help="keep scanning after the first payment QR")
     p.add_argument("--timeout", type=float, metavar="S", help="give up after S seconds")
     p.add_argument("--max-frames", type=int, metavar="N", help="give up after N decoded frames")
@@ -53,7 +50,6 @@ def register(sub) -> None:
                    help="consecutive frames that must show a code before it is accepted (default 2)")
     p.add_argument("--hold-off", type=float, default=3.0, metavar="S",
                    help="seconds before the same payload is reported again (default 3)")
-    p.set_defaults(func=run)
 
 
 def run(args) -> int:
@@ -140,92 +136,115 @@ def _is_payment(text: str) -> bool:
     return parse_payload(text).is_payment
 
 
-def _timings(values: list[float]) -> dict:
-    if not values:
-        return {"count": 0, "median_ms": None, "p95_ms": None, "max_ms": None}
-    ordered = sorted(values)
-    return {
-        "count": len(ordered),
-        "median_ms": round(statistics.median(ordered), 2),
-        "p95_ms": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 2),
-        "max_ms": round(ordered[-1], 2),
-    }
-
-
-def _write_report(path: str, report: dict) -> None:
+def _write_report(path: str, report: dict) -> bool:
+    """The --report JSON summary; False (after one line on stderr) when it cannot be written."""
     try:
         Path(path).write_text(json_dumps(report, indent=2) + "\n", encoding="utf-8")
     except OSError as exc:
         print(f"payer-app: scan: cannot write the report {visible(path)}: {visible(exc.strerror or exc)}",
               file=sys.stderr)
+        return False
+    return True
 
 
 # ---------------------------------------------------------------------------------------------
 # still images, file by file
 
 
-def _scan_files(source, args, qa=None) -> int:
-    from payer_app.scan.engine import STILL, decode_checked
+@dataclass
+class FileScan:
+    """What a file-by-file scan saw so far (the --report summary is made from it)."""
 
-    started = time.perf_counter()
-    files = found_files = 0
-    per_decoder: dict[str, int] = {}
-    timings: list[float] = []
-    failures: list[dict] = []
+    started: float = field(default_factory=time.perf_counter)
+    files: int = 0
+    found_files: int = 0
+    per_decoder: dict[str, int] = field(default_factory=dict)
+    timings: list[float] = field(default_factory=list)
+    failures: list[dict] = field(default_factory=list)
+
+    def report(self, source) -> dict:
+        from payer_app.qa.batch import timing_summary
+
+        return {
+            "source": source.spec,
+            "kind": source.kind,
+            "files": self.files,
+            "found": self.found_files,
+            "not_found": self.files - self.found_files,
+            "not_found_files": self.failures,
+            "per_decoder": self.per_decoder,
+            "timings": {"decode": timing_summary(self.timings),
+                        "elapsed_s": round(time.perf_counter() - self.started, 3)},
+        }
+
+
+def _scan_files(source, args, qa=None) -> int:
+    """Every file once, in order: one line each (a file that cannot be read is a line too, and the
+    scan goes on); exit 0 only when every file held a QR code (or, with --expect, passed)."""
+    scan = FileScan()
     deadline = None if args.timeout is None else time.monotonic() + args.timeout
     try:
         for path in source.paths:
             if deadline is not None and time.monotonic() > deadline:
-                print(f"payer-app: scan: --timeout reached after {files} file(s)", file=sys.stderr)
+                print(f"payer-app: scan: --timeout reached after {scan.files} file(s)", file=sys.stderr)
                 break
-            files += 1
-            line: dict = {"source": str(path), "found": False}
-            try:
-                frame = source.read()
-                t0 = time.perf_counter()
-                if frame is None:  # no frame for this path: the list is exhausted
-                    break
-                codes = decode_checked(frame.image, STILL, str(path))
-                decode_ms = (time.perf_counter() - t0) * 1000.0
-                timings.append(decode_ms)
-            except SourceError as exc:  # too big, too many pixels, damaged, decoder failure
-                line["error"] = visible(exc)
-                failures.append({"file": str(path), "error": visible(exc)})
-                if qa is not None:
-                    qa.add(line, None, [], None)
-                _print_file(line, [], args)
-                continue
-            line.update({"frame": 0, "t_ms": round(decode_ms, 2)})
-            if codes:
-                found_files += 1
-                line["found"] = True
-                first = next((c for c in codes if _is_payment(c.text)), codes[0])
-                line.update(_code_dict(first))
-                line["codes"] = [_code_dict(c) for c in codes]
-                for c in codes:
-                    per_decoder[c.decoder] = per_decoder.get(c.decoder, 0) + 1
-            else:
-                failures.append({"file": str(path), "error": None})
-            if qa is not None:
-                qa.add(line, frame.image, codes, decode_ms)
-            _print_file(line, codes, args)
+            if not _scan_one_file(source, str(path), scan, args, qa):
+                break  # no frame for this path: the list is exhausted
     except KeyboardInterrupt:
         print("payer-app: scan: interrupted", file=sys.stderr)
     finally:
         source.close()
-    if args.report:
-        _write_report(args.report, {
-            "source": source.spec,
-            "kind": source.kind,
-            "files": files,
-            "found": found_files,
-            "not_found": files - found_files,
-            "not_found_files": failures,
-            "per_decoder": per_decoder,
-            "timings": {"decode": _timings(timings), "elapsed_s": round(time.perf_counter() - started, 3)},
-        })
-    exit_code = 0 if files and found_files == files else 1
-    return exit_code if qa is None else qa.finish(exit_code)
+    written = _write_report(args.report, scan.report(source)) if args.report else True
+    exit_code = EXIT_OK if scan.files and scan.found_files == scan.files else EXIT_NO
+    if qa is not None:
+        exit_code = qa.finish(exit_code)
+    return exit_code if written else EXIT_USAGE
+
+
+def _scan_one_file(source, path: str, scan: FileScan, args, qa) -> bool:
+    """Read, decode, count and print one file; False when the source had no frame left for it."""
+    line: dict = {"source": path, "found": False}
+    try:
+        frame, codes, decode_ms = _decode_next_file(source, path)
+    except SourceError as exc:  # too big, too many pixels, damaged, decoder failure
+        scan.files += 1
+        line["error"] = visible(exc)
+        scan.failures.append({"file": path, "error": visible(exc)})
+        if qa is not None:
+            qa.add(line, None, [], None)
+        _print_file(line, [], args)
+        return True
+    if frame is None:
+        return False
+    scan.files += 1
+    scan.timings.append(decode_ms)
+    line.update({"frame": 0, "t_ms": round(decode_ms, 2)})
+    if codes:
+        scan.found_files += 1
+        first = next((c for c in codes if _is_payment(c.text)), codes[0])  # the payment QR leads the line
+        line.update(found=True, **_code_dict(first))
+        line["codes"] = [_code_dict(c) for c in codes]
+        for c in codes:
+            scan.per_decoder[c.decoder] = scan.per_decoder.get(c.decoder, 0) + 1
+    else:
+        scan.failures.append({"file": path, "error": None})
+    if qa is not None:
+        qa.add(line, frame.image, codes, decode_ms)
+    _print_file(line, codes, args)
+    return True
+
+
+def _decode_next_file(source, path: str):
+    """(frame, codes, decode ms) of the source's next file; (None, [], 0) when there is none.
+    The still-image decode path (``STILL``) of the scan engine, with its input caps."""
+    from payer_app.scan.engine import STILL, decode_checked
+
+    frame = source.read()
+    if frame is None:
+        return None, [], 0.0
+    t0 = time.perf_counter()
+    codes = decode_checked(frame.image, STILL, path)
+    return frame, codes, (time.perf_counter() - t0) * 1000.0
 
 
 def _print_file(line: dict, codes: list[Detection], args) -> None:
@@ -248,11 +267,79 @@ def _print_file(line: dict, codes: list[Detection], args) -> None:
 # ---------------------------------------------------------------------------------------------
 # streams
 
+EVENT_WAIT_S = 0.2  # how often the wait for the session's next event looks at the --timeout deadline
+
+
+@dataclass
+class StreamScan:
+    """What a stream scan saw: the codes accepted (in order), why it stopped, when the first came."""
+
+    args: object
+    started: float = field(default_factory=time.monotonic)
+    accepted: list = field(default_factory=list)
+    per_decoder: dict[str, int] = field(default_factory=dict)
+    stop_reason: str | None = None
+    first_accept_ms: float | None = None
+
+    def accept(self, scan) -> None:
+        """Count and print one accepted code."""
+        self.accepted.append(scan)
+        self.per_decoder[scan.decoder] = self.per_decoder.get(scan.decoder, 0) + 1
+        if self.first_accept_ms is None:
+            self.first_accept_ms = (time.monotonic() - self.started) * 1000.0
+        _print_scan(scan, self.args)
+
+    def report(self, source, stats) -> dict:
+        from payer_app.qa.batch import timing_summary
+
+        return {
+            "source": source.spec,
+            "kind": source.kind,
+            "files": None,
+            "found": len(self.accepted),
+            "not_found": None,
+            "stopped_by": self.stop_reason,
+            "frames_captured": stats.frames_captured,
+            "frames_decoded": stats.frames_decoded,
+            "frames_dropped": stats.frames_dropped,
+            "errors": stats.errors,
+            "per_decoder": self.per_decoder,
+            "timings": {
+                "decode": timing_summary(list(stats.decode_ms)),
+                "first_accept_ms": None if self.first_accept_ms is None else round(self.first_accept_ms, 1),
+                "elapsed_s": round(time.monotonic() - self.started, 3),
+            },
+        }
+
 
 def _scan_stream(source, args) -> int:
+    """Run a scan session until the first accepted payment QR (every code with --all), the end of the
+    source, --max-frames, --timeout or Ctrl+C; exit 0 when a code was accepted, else 1."""
+    events: queue.Queue = queue.Queue()
+    session = _start_session(source, args, events)
+    scan = StreamScan(args)
+    try:
+        scan.stop_reason = _follow_session(session, events, scan, args)
+    except KeyboardInterrupt:
+        scan.stop_reason = "interrupted"
+    finally:
+        session.stop()
+    _take_codes_of_the_last_frame(events, scan)
+    if scan.stop_reason in ("timeout", "max-frames") and not scan.accepted:
+        print(f"payer-app: scan: nothing found ({scan.stop_reason} after {session.stats.frames_decoded} frames)",
+              file=sys.stderr)
+    written = _write_report(args.report, scan.report(source, session.stats)) if args.report else True
+    if not written:
+        return EXIT_USAGE
+    if scan.stop_reason == "interrupted" and not scan.accepted:
+        return EXIT_INTERRUPTED
+    return EXIT_OK if scan.accepted else EXIT_NO
+
+
+def _start_session(source, args, events: queue.Queue):
+    """A ScanSession on its own threads; its callbacks put (kind, value) events on the queue."""
     from payer_app.scan.engine import ScanSession
 
-    events: queue.Queue = queue.Queue()
     session = ScanSession(
         source,
         on_accepted=lambda scan: events.put(("accepted", scan)),
@@ -262,79 +349,48 @@ def _scan_stream(source, args) -> int:
         hold_off_ms=args.hold_off * 1000.0,
         max_frames=args.max_frames,
     )
-    started = time.monotonic()
-    deadline = None if args.timeout is None else started + args.timeout
-    accepted: list = []
-    per_decoder: dict[str, int] = {}
-    stop_reason = None
-    first_accept_ms = None
     session.start()
-    try:
-        while True:
-            wait = 0.2 if deadline is None else max(0.0, min(0.2, deadline - time.monotonic()))
-            try:
-                kind, value = events.get(timeout=wait)
-            except queue.Empty:
-                if deadline is not None and time.monotonic() >= deadline:
-                    stop_reason = "timeout"
-                    break
-                continue
-            if kind == "accepted":
-                accepted.append(value)
-                per_decoder[value.decoder] = per_decoder.get(value.decoder, 0) + 1
-                if first_accept_ms is None:
-                    first_accept_ms = (time.monotonic() - started) * 1000.0
-                _print_scan(value, args)
-                if not args.all and _is_payment(value.text):
-                    stop_reason = "found"
-                    break
-            elif kind == "error":
-                print(f"payer-app: scan: {visible(value)}", file=sys.stderr, flush=True)
-            elif kind == "finished":
-                reached = args.max_frames is not None and session.stats.frames_decoded >= args.max_frames
-                stop_reason = "max-frames" if reached else "end of source"
-                break
-    except KeyboardInterrupt:
-        stop_reason = "interrupted"
-    finally:
-        session.stop()
-    # Codes accepted on the same frame as the one that ended the scan are printed too.
+    return session
+
+
+def _follow_session(session, events: queue.Queue, scan: StreamScan, args) -> str:
+    """Handle the session's events as they come; returns why the scan stopped."""
+    deadline = None if args.timeout is None else scan.started + args.timeout
+    while True:
+        wait = EVENT_WAIT_S if deadline is None else max(0.0, min(EVENT_WAIT_S, deadline - time.monotonic()))
+        try:
+            kind, value = events.get(timeout=wait)
+        except queue.Empty:
+            if deadline is not None and time.monotonic() >= deadline:
+                return "timeout"
+            continue
+        if kind == "accepted":
+            scan.accept(value)
+            if not args.all and _is_payment(value.text):
+                return "found"
+        elif kind == "error":
+            _print_session_error(value)
+        elif kind == "finished":
+            reached = args.max_frames is not None and session.stats.frames_decoded >= args.max_frames
+            return "max-frames" if reached else "end of source"
+
+
+def _take_codes_of_the_last_frame(events: queue.Queue, scan: StreamScan) -> None:
+    """Codes accepted on the same frame as the one that ended the scan are printed too; errors
+    still queued are shown; anything later is dropped."""
     while True:
         try:
             kind, value = events.get_nowait()
         except queue.Empty:
-            break
-        if kind == "accepted" and accepted and value.frame_index == accepted[-1].frame_index:
-            accepted.append(value)
-            per_decoder[value.decoder] = per_decoder.get(value.decoder, 0) + 1
-            _print_scan(value, args)
+            return
+        if kind == "accepted" and scan.accepted and value.frame_index == scan.accepted[-1].frame_index:
+            scan.accept(value)
         elif kind == "error":
-            print(f"payer-app: scan: {visible(value)}", file=sys.stderr, flush=True)
-    if stop_reason in ("timeout", "max-frames") and not accepted:
-        print(f"payer-app: scan: nothing found ({stop_reason} after {session.stats.frames_decoded} frames)",
-              file=sys.stderr)
-    if args.report:
-        _write_report(args.report, {
-            "source": source.spec,
-            "kind": source.kind,
-            "files": None,
-            "found": len(accepted),
-            "not_found": None,
-            "stopped_by": stop_reason,
-            "frames_captured": session.stats.frames_captured,
-            "frames_decoded": session.stats.frames_decoded,
-            "frames_dropped": session.stats.frames_dropped,
-            "errors": session.stats.errors,
-            "per_decoder": per_decoder,
-            "timings": {
-                "decode": _timings(list(session.stats.decode_ms)),
-                "first_accept_ms": None if first_accept_ms is None else round(first_accept_ms, 1),
-                "elapsed_s": round(time.monotonic() - started, 3),
-            },
-        })
-    if stop_reason == "interrupted":
-        return 0 if accepted else 130
-    return 0 if accepted else 1
+            _print_session_error(value)
+
+
+def _print_session_error(error) -> None:
+    print(f"payer-app: scan: {visible(error)}", file=sys.stderr, flush=True)
 
 
 def _print_scan(scan, args) -> None:

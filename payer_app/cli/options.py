@@ -1,0 +1,64 @@
+"""How a ``payer-app`` command is declared, and the options that mean the same in every command.
+
+``add_command`` adds a subcommand with its one-line help and its description; ``add_actions``
+gives a command group (``keys``, ``acquirer``, ``generate``, ``saved-bills``) its actions, and one
+clear usage error when none is given. ``--json``, ``--lang``, ``--acquirer URL`` and ``--amount N``
+are declared and read here, so that they are spelled, explained and checked alike everywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from payer_app.cli import UsageError
+
+LANGUAGES = ("en", "vi")
+
+
+def add_command(sub, name: str, summary: str, description: str | None = None, func=None) -> argparse.ArgumentParser:
+    """Add the subcommand NAME (``summary`` in ``payer-app --help``, ``description`` in its own
+    help, default the summary); ``func(args) -> exit code`` runs it."""
+    parser = sub.add_parser(name, help=summary, description=description or summary)
+    if func is not None:
+        parser.set_defaults(func=func)
+    return parser
+
+
+def add_actions(parser: argparse.ArgumentParser, command: str, dest: str):
+    """The actions of a command group. Without one, the command fails with
+    ``COMMAND needs an action: a, b or c`` (exit 2); the names come from the actions added."""
+    actions = parser.add_subparsers(dest=dest, metavar="ACTION")
+
+    def missing_action(args) -> int:
+        names = list(actions.choices)
+        listed = ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else "".join(names)
+        raise UsageError(f"{command} needs an action: {listed} (see payer-app {command} --help)")
+
+    parser.set_defaults(func=missing_action)
+    return actions
+
+
+def add_json_option(parser: argparse.ArgumentParser, what: str = "print the answer as JSON") -> None:
+    parser.add_argument("--json", action="store_true", help=what)
+
+
+def add_lang_option(parser: argparse.ArgumentParser, what: str = "messages") -> None:
+    parser.add_argument("--lang", choices=LANGUAGES, default="en", help=f"language of the {what} (default en)")
+
+
+def add_acquirer_option(parser: argparse.ArgumentParser, what: str, required: bool = False) -> None:
+    """``--acquirer URL``: an HTTP acquirer, e.g. http://127.0.0.1:8765 (``what`` says what it is for)."""
+    parser.add_argument("--acquirer", metavar="URL", required=required, help=what)
+
+
+def amount_option(text: str | None, lang: str = "en") -> int | None:
+    """The value of ``--amount`` in dong (core's rule: 1000000, 1.000.000 or '1 000 000 ₫'), None
+    when not given; a bad amount is a usage error in the command's language."""
+    from payer_app.core.amounts import AmountError, parse_user_amount
+
+    if text is None:
+        return None
+    try:
+        return parse_user_amount(text)
+    except AmountError as exc:
+        raise UsageError(f"--amount: {exc.reason_vi if lang == 'vi' else exc.reason}") from None
