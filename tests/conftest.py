@@ -30,3 +30,9 @@ def make_window(qtbot, payer_home):
 
     yield make
     close_windows(made)
+
+
+@pytest.fixture
+def window(make_window):
+    """The usual window: the demo camera, not a kiosk, in Vietnamese."""
+    return make_window(camera="demo", kiosk=False, lang="vi")

@@ -14,7 +14,6 @@ from PySide6.QtTest import QTest
 from payer_app.core.builder import evn_bill_payload
 from payer_app.payments.keystore import KeyStore
 from payer_app.core.signing import verify_request
-from payer_app.gui.app import create_window, ensure_application
 from payer_app.gui.settings import Settings, save_settings
 from payer_app.payments.acquirer import AcquirerServer, FailureSettings, create_app
 
@@ -40,14 +39,10 @@ def click(qtbot, widget) -> None:
     qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
 
 
-def open_window(qtbot, acquirer_url: str):
+def open_window(make_window, acquirer_url: str):
+    """A window whose saved settings send payments to the acquirer at ``acquirer_url``."""
     save_settings(Settings(acquirer_url=acquirer_url))
-    ensure_application()
-    window = create_window(camera="demo")
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
+    return make_window(camera="demo")
 
 
 def enrol_in_settings(qtbot, window, code: str) -> str:
@@ -73,9 +68,9 @@ def pay(qtbot, window):
     return done.args[0]
 
 
-def test_an_unenrolled_key_is_refused_with_a_way_forward_then_enrolled_from_settings(qtbot, acquirer, payer_home):
+def test_an_unenrolled_key_is_refused_with_a_way_forward_then_enrolled_from_settings(qtbot, make_window, acquirer, payer_home):
     server = acquirer()
-    window = open_window(qtbot, server.url)
+    window = open_window(make_window, server.url)
     outcome = pay(qtbot, window)
     assert outcome is None  # refused before anything was signed or sent
     result = window.result
@@ -96,9 +91,9 @@ def test_an_unenrolled_key_is_refused_with_a_way_forward_then_enrolled_from_sett
     assert verify_request(outcome.jws, KeyStore(payer_home)).ok
 
 
-def test_declined_by_the_http_acquirer(qtbot, acquirer, payer_home):
+def test_declined_by_the_http_acquirer(qtbot, make_window, acquirer, payer_home):
     server = acquirer(FailureSettings(decline_rate=1.0))
-    window = open_window(qtbot, server.url)
+    window = open_window(make_window, server.url)
     enrol_in_settings(qtbot, window, CODE)
     outcome = pay(qtbot, window)
     assert outcome.status == "declined"
@@ -109,12 +104,12 @@ def test_declined_by_the_http_acquirer(qtbot, acquirer, payer_home):
     assert verify_request(outcome.jws, KeyStore(payer_home)).ok
 
 
-def test_a_pending_payment_is_retried_from_history_to_the_acquirer_it_was_sent_to(qtbot, acquirer, payer_home):
+def test_a_pending_payment_is_retried_from_history_to_the_acquirer_it_was_sent_to(qtbot, make_window, acquirer, payer_home):
     with socket.socket() as s:  # a port nobody listens on yet
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     first = acquirer(port=port)
-    window = open_window(qtbot, first.url)
+    window = open_window(make_window, first.url)
     enrol_in_settings(qtbot, window, CODE)
     first.stop()  # the acquirer goes away: the next payment gets no answer
     outcome = pay(qtbot, window)

@@ -18,21 +18,9 @@ from PySide6.QtWidgets import QLabel, QPlainTextEdit
 from payer_app.core.builder import evn_bill_payload, vietqr_payload
 from payer_app.payments.keystore import KeyStore
 from payer_app.core.signing import verify_request
-from payer_app.gui.app import create_window, ensure_application
 
 EVN_CODE = "PD01000123456"
 PAY_TIMEOUT_MS = 20_000
-
-
-@pytest.fixture
-def window(qtbot, payer_home):
-    ensure_application()
-    w = create_window(camera="demo", kiosk=False, lang="vi")
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.scan.stop()
 
 
 def enter_pin(qtbot, window, pin: str) -> None:

@@ -15,16 +15,9 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QFileDialog, QPlainTextEdit, QPushButton
 
 from payer_app.core.builder import evn_bill_payload, vietqr_payload
-from tests.gui_helpers import click, close_windows, open_window
+from tests.gui_helpers import click
 
 EVN_CODE = "PD01000123456"
-
-
-@pytest.fixture
-def window(qtbot, payer_home):
-    w = open_window(qtbot, camera="demo", kiosk=False, lang="vi")
-    yield w
-    close_windows([w])
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 import string
+import threading
 
 import cv2
 import numpy as np
@@ -46,8 +47,9 @@ from PySide6.QtWidgets import (
 from payer_app.core.builder import build_payload, vietqr_payload, vnpay_payload
 from payer_app.core.display_text import is_unsafe_char
 from payer_app.core.payload import MAX_INPUT_CHARS
-from payer_app.gui.app import create_window, ensure_application
+from payer_app.gui.app import ensure_application
 from payer_app.gui.plain_text import TOOLTIP_CLOSE, TOOLTIP_OPEN, TOOLTIP_PATTERN, message_box, shown, tooltip
+from tests.gui_helpers import tr
 
 PAY_TIMEOUT_MS = 30_000
 RICH_NAME = "<h1><font color=red>PAID OK</font></h1>"
@@ -95,21 +97,12 @@ def blank_camera(tmp_path):
     return str(path)
 
 
-def open_window(qtbot, camera: str):
-    ensure_application()
-    w = create_window(camera=camera, kiosk=False, lang="en")
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
-
-
 @pytest.fixture
-def window(qtbot, blank_camera):
-    w = open_window(qtbot, blank_camera)
+def window(make_window, blank_camera):
+    """The English window whose camera sees nothing: only what the test pastes gets scanned."""
+    w = make_window(camera=blank_camera, kiosk=False, lang="en")
     yield w
     close_dialogs(w)
-    w.close()
 
 
 # --- finding and clicking, as a user would ------------------------------------------------------
@@ -337,37 +330,35 @@ def test_hostile_payload_is_plain_on_every_screen(qtbot, window, picture, name):
         pay_through(qtbot, window, note="<b>note</b> <img src=x>")
 
 
-def test_hostile_payload_seen_by_the_camera(qtbot, tmp_path, picture):
+def test_hostile_payload_seen_by_the_camera(qtbot, make_window, tmp_path, picture):
     """The camera path: a QR image of the rich-text payload as the scan source."""
     import segno
 
     payload = hostile_payloads(picture)["rich-name-img-purpose"]
     path = tmp_path / "hostile_qr.png"
     segno.make_qr(payload, error="m").save(str(path), scale=6, border=4)
-    window = open_window(qtbot, str(path))
-    try:
-        click(qtbot, window, "ScanButton")
-        qtbot.waitUntil(lambda: window.payee.isVisible(), timeout=20_000)
-        assert window.ctx.flow.parsed.raw == payload
-        assert RICH_NAME in label_texts(window)
-        assert_all_plain(window)
-        click(qtbot, window, "InspectorButton")
-        qtbot.waitUntil(lambda: window.inspector.isVisible())
-        assert_all_plain(window)
-    finally:
-        window.close()
+    window = make_window(camera=str(path), kiosk=False, lang="en")
+    click(qtbot, window, "ScanButton")
+    qtbot.waitUntil(lambda: window.payee.isVisible(), timeout=20_000)
+    assert window.ctx.flow.parsed.raw == payload
+    assert RICH_NAME in label_texts(window)
+    assert_all_plain(window)
+    click(qtbot, window, "InspectorButton")
+    qtbot.waitUntil(lambda: window.inspector.isVisible())
+    assert_all_plain(window)
 
 
 def test_text_longer_than_a_qr_is_refused_before_parsing(qtbot, window):
     click(qtbot, window, "ScanButton")
     text = "<h1>PAID</h1>\x1b[2J" * 12_000  # 204,000 characters
-    paste(qtbot, window, text)
+    with qtbot.assertNotEmitted(window.scan.paste_parser.parsed):
+        paste(qtbot, window, text)
     hint = window.scan.hint.text()  # refused at once, on screen, nothing parsed
-    assert str(len(text)) in hint and str(MAX_INPUT_CHARS) in hint and "too long" in hint
+    assert hint == tr("scan.paste_too_long", "en", count=len(text), limit=MAX_INPUT_CHARS)
     assert window.ctx.flow.parsed is None
     assert window.scan.isVisible() and not window.payee.isVisible()
-    qtbot.wait(300)  # and nothing arrives later either
-    assert window.ctx.flow.parsed is None and window.scan.isVisible()
+    # and nothing arrives later either: no parse was started
+    assert not [t for t in threading.enumerate() if t.name == "paste-parse"]
     assert_all_plain(window)
 
 

@@ -12,23 +12,21 @@ from PySide6.QtWidgets import QApplication, QPlainTextEdit
 from payer_app.core.builder import evn_bill_payload
 from payer_app.payments.keystore import KeyStore
 from payer_app.core.signing import verify_request
-from tests.gui_helpers import click, close_windows, open_window
+from tests.gui_helpers import click, fire, tr
 from payer_app.gui.settings import Settings, save_settings
 
 EVN_CODE = "PE09000123456"
 
 
 @pytest.fixture
-def kiosk(qtbot, payer_home):
-    made = []
+def kiosk(make_window):
+    """``kiosk(**settings)``: a kiosk window started with these settings saved."""
 
     def make(**settings):
         save_settings(Settings(**settings))
-        made.append(open_window(qtbot, camera="demo", kiosk=True, lang="vi"))
-        return made[-1]
+        return make_window(camera="demo", kiosk=True, lang="vi")
 
-    yield make
-    close_windows(made)
+    return make
 
 
 def pay(qtbot, window, amount: int = 120_000):
@@ -47,11 +45,16 @@ def test_idle_warning_counts_down_before_the_reset(qtbot, kiosk):
     window = kiosk(kiosk_idle_seconds=5, kiosk_warning_seconds=2)
     window.open_payload(evn_bill_payload(EVN_CODE))
     warning = window.idle_warning
-    qtbot.waitUntil(lambda: warning.isVisible(), timeout=7_000)
-    assert window.current == "payee"  # warned, not reset yet
-    assert warning.countdown.text() == "Tự động về trang chủ sau 2 giây"
-    assert warning.title.text() == "Bạn vẫn đang dùng chứ?"
-    qtbot.waitUntil(lambda: window.current == "home", timeout=4_000)
+    assert window.idle_timer.interval() == 5_000  # idle for kiosk_idle_seconds...
+    fire(window.idle_timer)
+    assert warning.isVisible() and window.current == "payee"  # ...warned, not reset yet
+    assert warning.countdown.text() == tr("kiosk.idle_countdown", seconds=2)
+    assert warning.title.text() == tr("kiosk.idle_title")
+    assert warning.ticker.interval() == 1_000  # one tick a second
+    fire(warning.ticker)
+    assert warning.countdown.text() == tr("kiosk.idle_countdown", seconds=1)
+    fire(warning.ticker)
+    assert window.current == "home"
     assert not warning.isVisible()
     assert window.ctx.flow.parsed is None
 
@@ -59,10 +62,11 @@ def test_idle_warning_counts_down_before_the_reset(qtbot, kiosk):
 def test_a_key_press_during_the_warning_keeps_the_visitor_where_they_are(qtbot, kiosk):
     window = kiosk(kiosk_idle_seconds=5, kiosk_warning_seconds=3)
     window.open_payload(evn_bill_payload(EVN_CODE))
-    qtbot.waitUntil(lambda: window.idle_warning.isVisible(), timeout=7_000)
+    fire(window.idle_timer)
+    assert window.idle_warning.isVisible()
     QTest.keyClick(QApplication.focusWidget() or window, Qt.Key.Key_Shift)
-    assert not window.idle_warning.isVisible()
-    qtbot.wait(3_500)
+    assert not window.idle_warning.isVisible() and not window.idle_warning.ticker.isActive()
+    assert window.idle_timer.isActive() and window.idle_timer.remainingTime() > 4_000  # idle time anew
     assert window.current == "payee"
 
 
@@ -71,16 +75,18 @@ def test_settings_need_the_operator_pin_and_are_never_reset(qtbot, kiosk):
     assert not window.home.settings_button.isVisibleTo(window)
     qtbot.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
     assert window.current == "pin"
-    assert window.pin.prompt.text() == "Nhập mã PIN vận hành để mở Cài đặt"
+    assert window.pin.prompt.text() == tr("pin.operator_prompt")
     assert not window.pin.demo_hint.isVisibleTo(window)  # the operator PIN is not shown
     QTest.keyClicks(QApplication.focusWidget(), "123456")  # the payer's PIN does not open Settings
-    qtbot.waitUntil(lambda: "Còn 2 lần thử" in window.pin.message.text(), timeout=2_000)
+    left = tr("pin.wrong", left=2)
+    qtbot.waitUntil(lambda: left in window.pin.message.text(), timeout=2_000)
     assert window.current == "pin"
     QTest.keyClicks(QApplication.focusWidget(), "246810")
     qtbot.waitUntil(lambda: window.current == "settings", timeout=2_000)
-    qtbot.wait(7_500)  # longer than idle + warning
+    fire(window.idle_timer)  # idle in Settings: no warning, no reset, the idle time starts again
     assert window.current == "settings"
     assert not window.idle_warning.isVisible()
+    assert window.idle_timer.isActive()
     click(qtbot, window.settings_screen.top.back)
     assert window.current == "home"
 
@@ -91,10 +97,12 @@ def test_the_receipt_waits_while_a_dialog_is_open(qtbot, kiosk):
     click(qtbot, window.result.json_button)
     dialog = window.result.dialog
     assert dialog.isVisible() and dialog.findChild(QPlainTextEdit, "RequestJson") is not None
-    qtbot.wait(2_500)
+    for _ in range(3):
+        fire(window.result_timer)
     assert window.current == "result"  # not reset under the visitor's dialog
     dialog.close()
-    qtbot.waitUntil(lambda: window.current == "home", timeout=3_000)
+    fire(window.result_timer)
+    assert window.current == "home"
 
 
 def test_no_file_dialogs_the_signed_request_goes_to_the_export_folder(qtbot, kiosk, payer_home):
@@ -112,7 +120,7 @@ def test_no_file_dialogs_the_signed_request_goes_to_the_export_folder(qtbot, kio
     saved = payer_home / "exports" / f"{outcome.request_id}.jws"
     assert saved.read_text().strip() == outcome.jws
     assert verify_request(outcome.jws, KeyStore(payer_home)).ok
-    assert window.result.status_line.text() == f"Đã lưu vào thư mục xuất: {outcome.request_id}.jws"
+    assert window.result.status_line.text() == tr("result.saved_kiosk", name=f"{outcome.request_id}.jws")
 
 
 def test_a_big_screen_shows_the_phone_scaled_up_and_centred(qtbot, kiosk):
@@ -144,4 +152,4 @@ def test_a_forgotten_payment_is_never_saved_as_an_empty_file(qtbot, kiosk, payer
     click(qtbot, window.result.new_button)  # the payment is forgotten (as the auto-reset does)
     assert window.result.save_request(str(payer_home / "late.jws")) is False
     assert not (payer_home / "late.jws").exists()
-    assert window.result.status_line.text() == "Không có yêu cầu đã ký để lưu."
+    assert window.result.status_line.text() == tr("result.nothing_to_save")

@@ -8,64 +8,22 @@ import json
 import cv2
 import numpy as np
 import pytest
-import segno
 from PySide6.QtCore import Qt
 
 from payer_app.core.builder import evn_bill_payload, vietqr_payload
-from payer_app.gui.app import create_window, ensure_application
-from payer_app.gui.scan_adapter import ScanAdapter, bgr_to_qimage, qimage_to_bgr
+from payer_app.gui.app import ensure_application
+from payer_app.gui.scan_adapter import ScanAdapter, bgr_to_qimage, paced_video, qimage_to_bgr
 from payer_app.gui.settings import Settings, load_settings, save_settings, settings_path
 from payer_app.payments.history import HISTORY_FILE, History
+from payer_app.scan.sources import make_source
+from tests.gui_helpers import ManualClock, fire, qr_frame, scan_video, tr
 
 EVN_CODE = "PE09000123456"
 
 
-def qr_frame(payload: str, size=(640, 480), offset=(0, 0)) -> np.ndarray:
-    """A grey camera-like frame with the payload's QR code in the middle."""
-    qr = segno.make_qr(payload, error="m")
-    modules = np.array(list(qr.matrix_iter(scale=5, border=4)), dtype=np.uint8)
-    code = np.where(modules > 0, 0, 255).astype(np.uint8)
-    w, h = size
-    frame = np.full((h, w, 3), 170, dtype=np.uint8)
-    ch, cw = code.shape
-    y, x = (h - ch) // 2 + offset[1], (w - cw) // 2 + offset[0]
-    frame[y:y + ch, x:x + cw] = code[:, :, None]
-    return frame
-
-
-def write_video(path, payload: str, frames: int = 24, fps: float = 12.0):
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (640, 480))
-    assert writer.isOpened()
-    for i in range(frames):
-        if i < 4:
-            writer.write(np.full((480, 640, 3), 120 + i * 10, dtype=np.uint8))  # aiming, no code yet
-        else:
-            writer.write(qr_frame(payload, offset=(i % 3, 0)))
-    writer.release()
-    return path
-
-
-@pytest.fixture
-def make_window(qtbot, payer_home):
-    made = []
-
-    def make(**kwargs):
-        ensure_application()
-        w = create_window(**kwargs)
-        qtbot.addWidget(w)
-        w.present()
-        qtbot.waitExposed(w)
-        made.append(w)
-        return w
-
-    yield make
-    for w in made:
-        w.scan.stop()
-
-
 def test_scan_a_video_file_camera_through_the_real_engine(qtbot, make_window, tmp_path):
     payload = evn_bill_payload(EVN_CODE)
-    video = write_video(tmp_path / "scan.avi", payload)
+    video = scan_video(tmp_path / "scan.avi", payload)
     window = make_window(camera=str(video))
     with qtbot.waitSignal(window.scan.scanned, timeout=15_000) as got:
         qtbot.mouseClick(window.home.scan_button, Qt.MouseButton.LeftButton)
@@ -133,18 +91,23 @@ def test_kiosk_returns_home_after_the_receipt_and_when_idle(qtbot, make_window, 
         for digit in "123456":
             qtbot.mouseClick(window.pin.keys[digit], Qt.MouseButton.LeftButton)
     assert window.current == "result"
-    assert window.result.kiosk_line.text() == "Tự động về trang chủ sau 1 giây"
-    qtbot.waitUntil(lambda: window.current == "home", timeout=4_000)
+    assert window.result.kiosk_line.text() == tr("result.kiosk_return", seconds=1)
+    assert window.result_timer.interval() == 1_000
+    fire(window.result_timer)  # one second later
+    assert window.current == "home"
     assert window.ctx.flow.parsed is None  # the finished payment is forgotten
     assert History(payer_home / HISTORY_FILE).list() == []  # and the kiosk kept no history of it
 
-    # idle on a flow screen: back to Home
+    # idle on a flow screen: warned first, then back to Home
     window.ctx.settings.kiosk_idle_seconds = 1
     window.ctx.settings.kiosk_warning_seconds = 1
     window.open_payload(evn_bill_payload(EVN_CODE))
     assert window.current == "payee"
-    qtbot.waitUntil(lambda: window.idle_warning.isVisible(), timeout=3_000)  # warned first
-    qtbot.waitUntil(lambda: window.current == "home", timeout=4_000)
+    assert window.idle_timer.interval() == 1_000
+    fire(window.idle_timer)
+    assert window.idle_warning.isVisible()
+    fire(window.idle_warning.ticker)
+    assert window.current == "home"
 
     # settings hidden behind a key combination and the operator PIN
     qtbot.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
@@ -225,18 +188,28 @@ def test_missing_webcam_falls_back_to_the_demo_camera_which_finds_its_bill(qtbot
     assert window.current == "payee"
 
 
-def test_a_video_camera_plays_in_real_time_not_faster(qtbot, tmp_path):
-    """24 frames at 12 fps are two seconds of video: the window shows them over two seconds, as the
-    camera they stand in for would (the scan engine alone reads files as fast as it can)."""
-    import time
+def test_a_video_camera_is_handed_over_at_its_own_frame_rate(tmp_path):
+    """Frame n of a video standing in for a camera comes n / fps seconds after the first, never
+    sooner (the scan engine alone reads files as fast as it can); timed by a hand-moved clock."""
+    video = scan_video(tmp_path / "two-seconds.avi", evn_bill_payload(EVN_CODE), frames=24, fps=12.0)
+    clock = ManualClock()
+    source = paced_video(make_source(str(video)), clock=clock, sleep=clock.advance).open()
+    handed = []
+    while (frame := source.read()) is not None:
+        handed.append((frame.index, clock()))
+    source.close()
+    assert [index for index, _ in handed] == list(range(24))
+    assert all(at == pytest.approx(index / 12.0) for index, at in handed)
 
+
+def test_the_window_plays_a_video_camera_paced(qtbot, tmp_path):
+    """The scan adapter paces a video file source: the whole two-second video took two seconds
+    on the adapter's clock (here one that moves only when the pacing sleeps)."""
     ensure_application()
-    video = write_video(tmp_path / "two-seconds.avi", evn_bill_payload(EVN_CODE), frames=24, fps=12.0)
-    adapter = ScanAdapter()
-    frames = []
-    adapter.frame.connect(lambda image: frames.append(time.monotonic()))
-    started = time.monotonic()
+    video = scan_video(tmp_path / "two-seconds.avi", evn_bill_payload(EVN_CODE), frames=24, fps=12.0)
+    clock = ManualClock()
+    adapter = ScanAdapter(clock=clock, sleep=clock.advance)
     with qtbot.waitSignal(adapter.finished, timeout=15_000):
         adapter.start(str(video))
-    assert time.monotonic() - started >= 1.8
-    assert len(frames) >= 2 and frames[-1] - frames[0] >= 1.4
+    adapter.wait_stopped()
+    assert clock() == pytest.approx(23 / 12.0)

@@ -24,7 +24,7 @@ from payer_app.gui.settings import Settings, save_settings
 from payer_app.payments.acquirer import AcquirerServer, FailureSettings, create_app
 from payer_app.payments.biller import Biller
 from payer_app.payments.saved_bills import SAVED_BILLS_FILE, SavedBills
-from tests.gui_helpers import click, close_windows, open_window
+from tests.gui_helpers import click
 
 EVN_CODE = "PD01000123456"
 EVN = evn_bill_payload(EVN_CODE)
@@ -44,19 +44,11 @@ def screenshot(widget, name: str, folder: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def windows():
-    opened = []
-    yield opened
-    close_windows(opened)
-
-
-def new_window(qtbot, windows, **kwargs):
+def new_window(make_window, **kwargs):
+    """A window on the demo camera in Vietnamese unless ``kwargs`` say otherwise."""
     kwargs.setdefault("camera", "demo")
     kwargs.setdefault("lang", "vi")
-    window = open_window(qtbot, **kwargs)
-    windows.append(window)
-    return window
+    return make_window(**kwargs)
 
 
 def type_amount_and_pay(qtbot, window, digits: str):
@@ -127,8 +119,8 @@ def saved_in_store(home) -> list[tuple[str, str]]:
         store.close()
 
 
-def test_save_after_paying_then_pay_it_from_home_without_scanning(qtbot, windows, payer_home, tmp_path):
-    window = new_window(qtbot, windows)
+def test_save_after_paying_then_pay_it_from_home_without_scanning(qtbot, make_window, payer_home, tmp_path):
+    window = new_window(make_window)
     first = scan_and_pay(qtbot, window, EVN, "150000")
     assert first.status == "approved"
     save_from_receipt(qtbot, window, "Điện nhà mẹ", tmp_path)
@@ -146,7 +138,7 @@ def test_save_after_paying_then_pay_it_from_home_without_scanning(qtbot, windows
 
     # a new window (the bill is on disk), paid from Home: no scan, no payee screen, no camera
     window.close()
-    window = new_window(qtbot, windows)
+    window = new_window(make_window)
     card = window.saved_bills_controller.card
     click(qtbot, card.row_buttons[0])
     assert window.current == "amount" and window.nav.trail == ("home", "amount")
@@ -163,11 +155,11 @@ def test_save_after_paying_then_pay_it_from_home_without_scanning(qtbot, windows
     assert window.saved_bills_controller.box.line.text() == "★ Đã lưu với tên “Điện nhà mẹ”"
 
 
-def test_back_and_cancel_from_a_saved_bill_return_where_it_was_opened(qtbot, windows, payer_home):
+def test_back_and_cancel_from_a_saved_bill_return_where_it_was_opened(qtbot, make_window, payer_home):
     store = SavedBills(payer_home / SAVED_BILLS_FILE)
     store.add("Điện", EVN)
     store.close()
-    window = new_window(qtbot, windows)
+    window = new_window(make_window)
     click(qtbot, window.saved_bills_controller.card.manage_button)
     assert window.current == "saved_bills"
     pay_row = next(iter(window.saved_bills.rows.values()))[0]
@@ -180,12 +172,12 @@ def test_back_and_cancel_from_a_saved_bill_return_where_it_was_opened(qtbot, win
     assert window.current == "home" and window.ctx.flow.parsed is None
 
 
-def test_rename_and_delete_from_the_list(qtbot, windows, payer_home):
+def test_rename_and_delete_from_the_list(qtbot, make_window, payer_home):
     store = SavedBills(payer_home / SAVED_BILLS_FILE)
     store.add("Điện nhà mẹ", EVN)
     store.add("Điện văn phòng", evn_bill_payload("PD13000123457"))
     store.close()
-    window = new_window(qtbot, windows)
+    window = new_window(make_window)
     controller, screen = window.saved_bills_controller, window.saved_bills
     click(qtbot, controller.card.manage_button)
     assert [b.name for b in screen.bills] == ["Điện nhà mẹ", "Điện văn phòng"]
@@ -223,11 +215,11 @@ def test_rename_and_delete_from_the_list(qtbot, windows, payer_home):
     assert [r.accessibleName() for r in controller.card.row_buttons] == ["Điện nhà bà"]
 
 
-def test_export_and_import_and_a_hostile_import(qtbot, windows, payer_home, tmp_path, monkeypatch):
+def test_export_and_import_and_a_hostile_import(qtbot, make_window, payer_home, tmp_path, monkeypatch):
     store = SavedBills(payer_home / SAVED_BILLS_FILE)
     store.add("Điện nhà mẹ", EVN)
     store.close()
-    window = new_window(qtbot, windows)
+    window = new_window(make_window)
     controller, screen = window.saved_bills_controller, window.saved_bills
     click(qtbot, controller.card.manage_button)
 
@@ -274,8 +266,8 @@ def test_export_and_import_and_a_hostile_import(qtbot, windows, payer_home, tmp_
     assert "lớn hơn" in screen.status.text() and saved_in_store(payer_home) == before
 
 
-def test_a_dynamic_qr_cannot_be_saved_and_says_why(qtbot, windows, payer_home):
-    window = new_window(qtbot, windows)
+def test_a_dynamic_qr_cannot_be_saved_and_says_why(qtbot, make_window, payer_home):
+    window = new_window(make_window)
     outcome = scan_and_pay(qtbot, window, DYNAMIC)
     assert outcome.status == "approved"
     box = window.saved_bills_controller.box
@@ -289,8 +281,8 @@ def test_a_dynamic_qr_cannot_be_saved_and_says_why(qtbot, windows, payer_home):
     assert box.line.text().startswith("A dynamic QR cannot be saved")
 
 
-def test_kiosk_keeps_no_saved_bills(qtbot, windows, payer_home):
-    window = new_window(qtbot, windows, kiosk=True)
+def test_kiosk_keeps_no_saved_bills(qtbot, make_window, payer_home):
+    window = new_window(make_window, kiosk=True)
     controller = window.saved_bills_controller
     assert controller.store is None and not controller.card.isVisibleTo(window)
     assert not window.merchant_display.button.isVisibleTo(window)
@@ -304,9 +296,9 @@ def chip_shown(window) -> bool:
     return window.amount_due.box.isVisibleTo(window) and window.amount_due.box.chip.isVisibleTo(window)
 
 
-def test_evn_amount_due_chip_from_the_embedded_biller_follows_partial_payments(qtbot, windows, payer_home, tmp_path):
+def test_evn_amount_due_chip_from_the_embedded_biller_follows_partial_payments(qtbot, make_window, payer_home, tmp_path):
     total = Biller(tmp_path / "reference-ledger.sqlite3").bill(EVN_CODE).amount_total  # deterministic per code
-    window = new_window(qtbot, windows)
+    window = new_window(make_window)
     window.open_payload(EVN)
     click(qtbot, window.payee.continue_button)
     qtbot.waitUntil(lambda: chip_shown(window), timeout=10_000)
@@ -328,8 +320,8 @@ def test_evn_amount_due_chip_from_the_embedded_biller_follows_partial_payments(q
                     timeout=10_000)
 
 
-def test_amount_due_chip_after_scanning_the_demo_bill_with_the_camera(qtbot, windows, payer_home, tmp_path):
-    window = new_window(qtbot, windows)
+def test_amount_due_chip_after_scanning_the_demo_bill_with_the_camera(qtbot, make_window, payer_home, tmp_path):
+    window = new_window(make_window)
     click(qtbot, window.home.scan_button)  # the demo camera shows an EVN bill
     qtbot.waitUntil(lambda: window.current == "payee", timeout=15_000)
     code = window.ctx.flow.parsed.bill.evn_customer_code
@@ -344,12 +336,13 @@ def test_amount_due_chip_after_scanning_the_demo_bill_with_the_camera(qtbot, win
     assert window.current == "review" and window.review.amount.text() == due
 
 
-def test_no_chip_for_an_unknown_customer_a_non_evn_qr_or_no_answer(qtbot, windows, payer_home):
+def test_no_chip_for_an_unknown_customer_a_non_evn_qr_or_no_answer(qtbot, make_window, payer_home):
     save_settings(Settings(acquirer_url="http://127.0.0.1:9"))  # nothing listens: no answer
-    window = new_window(qtbot, windows)
-    window.open_payload(EVN)
-    click(qtbot, window.payee.continue_button)
-    qtbot.wait(1500)
+    window = new_window(make_window)
+    with qtbot.waitSignal(window.amount_due.answered, timeout=15_000) as answer:
+        window.open_payload(EVN)
+        click(qtbot, window.payee.continue_button)
+    assert answer.args[1] is None  # no answer: no bill
     assert not window.amount_due.box.isVisibleTo(window)
     assert window.amount.message.text() == ""  # no error either
     assert window.amount.edit.isEnabled() and not window.amount.edit.isReadOnly()
@@ -362,11 +355,11 @@ def http_acquirer(tmp_path):
     server.stop()
 
 
-def test_evn_amount_due_chip_from_a_real_http_acquirer(qtbot, windows, payer_home, http_acquirer):
+def test_evn_amount_due_chip_from_a_real_http_acquirer(qtbot, make_window, payer_home, http_acquirer):
     url = http_acquirer.url
     expected = httpx.get(f"{url}/v1/bills/{EVN_CODE}", timeout=10).json()["bill"]
     save_settings(Settings(acquirer_url=url))
-    window = new_window(qtbot, windows)
+    window = new_window(make_window)
     window.open_payload(EVN)
     click(qtbot, window.payee.continue_button)
     qtbot.waitUntil(lambda: chip_shown(window), timeout=10_000)
@@ -375,9 +368,10 @@ def test_evn_amount_due_chip_from_a_real_http_acquirer(qtbot, windows, payer_hom
     click(qtbot, window.amount.cancel_button)
 
     unknown = evn_bill_payload("PD13000129999")  # the biller has no such customer (404)
-    window.open_payload(unknown)
-    click(qtbot, window.payee.continue_button)
-    qtbot.wait(1000)
+    with qtbot.waitSignal(window.amount_due.answered, timeout=15_000) as answer:
+        window.open_payload(unknown)
+        click(qtbot, window.payee.continue_button)
+    assert answer.args[1] is None
     assert not window.amount_due.box.isVisibleTo(window) and window.amount.message.text() == ""
 
 
@@ -391,9 +385,9 @@ class _UrlCatcher(QObject):
         self.urls.append(url.toString())
 
 
-def test_merchant_display_button_opens_the_acquirer_display(qtbot, windows, payer_home):
+def test_merchant_display_button_opens_the_acquirer_display(qtbot, make_window, payer_home):
     save_settings(Settings(acquirer_url="http://127.0.0.1:8765/"))
-    window = new_window(qtbot, windows)
+    window = new_window(make_window)
     link = window.merchant_display.button
     assert link.isVisibleTo(window) and link.text().endswith("Màn hình người bán")
     catcher = _UrlCatcher()
@@ -405,8 +399,8 @@ def test_merchant_display_button_opens_the_acquirer_display(qtbot, windows, paye
     assert catcher.urls == ["http://127.0.0.1:8765/display"]
 
 
-def test_the_embedded_acquirer_display_is_served_on_loopback_and_shows_the_payment(qtbot, windows, payer_home):
-    window = new_window(qtbot, windows)  # no acquirer URL: the embedded acquirer
+def test_the_embedded_acquirer_display_is_served_on_loopback_and_shows_the_payment(qtbot, make_window, payer_home):
+    window = new_window(make_window)  # no acquirer URL: the embedded acquirer
     link = window.merchant_display.button
     assert link.isVisibleTo(window)
     catcher = _UrlCatcher()
@@ -430,12 +424,12 @@ def test_the_embedded_acquirer_display_is_served_on_loopback_and_shows_the_payme
         httpx.get(url, timeout=2)
 
 
-def test_a_saved_name_with_markup_is_shown_as_typed(qtbot, windows, payer_home):
+def test_a_saved_name_with_markup_is_shown_as_typed(qtbot, make_window, payer_home):
     name = "<b>Điện</b> <img src=x onerror=alert(1)>"
     store = SavedBills(payer_home / SAVED_BILLS_FILE)
     store.add(name, EVN)
     store.close()
-    window = new_window(qtbot, windows)
+    window = new_window(make_window)
     for where in (window.saved_bills_controller.card, window.saved_bills):
         if where is window.saved_bills:
             click(qtbot, window.saved_bills_controller.card.manage_button)
@@ -445,11 +439,11 @@ def test_a_saved_name_with_markup_is_shown_as_typed(qtbot, windows, payer_home):
     assert window.saved_bills_controller.paying_label.label.text().startswith("★ " + name)
 
 
-def test_a_damaged_saved_bills_file_is_said_and_kept(qtbot, windows, payer_home):
+def test_a_damaged_saved_bills_file_is_said_and_kept(qtbot, make_window, payer_home):
     payer_home.mkdir(parents=True, exist_ok=True)
     damaged = payer_home / SAVED_BILLS_FILE
     damaged.write_bytes(b"not a database " * 200)
-    window = new_window(qtbot, windows)
+    window = new_window(make_window)
     card = window.saved_bills_controller.card
     assert any(label.text().startswith("Tệp hóa đơn đã lưu (saved-bills.sqlite3) bị hỏng")
                for label in card.findChildren(QLabel))

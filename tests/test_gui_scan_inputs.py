@@ -10,19 +10,9 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from payer_app.core.builder import vietqr_payload, vnpay_payload
-from payer_app.gui.app import create_window, ensure_application
 from payer_app.gui.scan_adapter import bgr_to_qimage
-from tests.test_gui_kiosk_scan import qr_frame
-
-
-@pytest.fixture
-def window(qtbot, payer_home):
-    ensure_application()
-    w = create_window(camera="demo")
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    w.scan.stop()
+from payer_app.gui.main_window import LONG_PRESS_MS
+from tests.gui_helpers import fire, qr_frame
 
 
 def test_paste_qr_text_from_the_clipboard(qtbot, window):
@@ -81,14 +71,13 @@ def test_mirror_toggle(qtbot, window):
     assert not window.scan.preview.mirror
 
 
-def test_kiosk_settings_open_on_a_long_press(qtbot, payer_home):
-    ensure_application()
-    w = create_window(camera="demo", kiosk=True)
-    qtbot.addWidget(w)
-    w.present()
+def test_kiosk_settings_open_on_a_long_press(qtbot, make_window):
+    w = make_window(camera="demo", kiosk=True)
     assert not w.home.settings_button.isVisibleTo(w)
     qtbot.mousePress(w.home.greeting, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: w.current == "pin", timeout=4_000)  # the operator PIN first
+    assert w.watcher.press_timer.interval() == LONG_PRESS_MS
+    fire(w.watcher.press_timer)  # held that long
+    assert w.current == "pin"  # the operator PIN first
     qtbot.mouseRelease(w.home.greeting, Qt.MouseButton.LeftButton)
     for digit in "246810":
         qtbot.mouseClick(w.pin.keys[digit], Qt.MouseButton.LeftButton)
@@ -96,5 +85,5 @@ def test_kiosk_settings_open_on_a_long_press(qtbot, payer_home):
     # a short click does nothing
     w.back()
     qtbot.mouseClick(w.home.greeting, Qt.MouseButton.LeftButton)
-    qtbot.wait(1_700)
+    assert not w.watcher.press_timer.isActive()  # released before the long press was up
     assert w.current == "home"

@@ -42,15 +42,15 @@ class IdleWarning(QFrame):
         col.addWidget(self.countdown)
         col.addWidget(self.stay_button)
         self.seconds_left = 0
-        self._timer = QTimer(self)
-        self._timer.setInterval(1000)
-        self._timer.timeout.connect(self._tick)
+        self.ticker = QTimer(self)
+        self.ticker.setInterval(1000)
+        self.ticker.timeout.connect(self._tick)
         self.hide()
         self.retranslate()
 
     @property
     def active(self) -> bool:
-        return self._timer.isActive()
+        return self.ticker.isActive()
 
     def start(self, seconds: int) -> None:
         self.seconds_left = max(1, seconds)
@@ -58,7 +58,7 @@ class IdleWarning(QFrame):
         self._place()
         self.show()
         self.raise_()
-        self._timer.start()
+        self.ticker.start()
 
     def dismiss(self) -> None:
         was_active = self.active
@@ -67,7 +67,7 @@ class IdleWarning(QFrame):
             self.dismissed.emit()
 
     def stop(self) -> None:
-        self._timer.stop()
+        self.ticker.stop()
         self.hide()
 
     def retranslate(self) -> None:

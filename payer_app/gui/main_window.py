@@ -65,10 +65,10 @@ class _ActivityWatcher(QObject):
     def __init__(self, long_press_target=None):
         super().__init__()
         self.target = long_press_target
-        self._press_timer = QTimer(self)
-        self._press_timer.setSingleShot(True)
-        self._press_timer.setInterval(LONG_PRESS_MS)
-        self._press_timer.timeout.connect(self.long_press)
+        self.press_timer = QTimer(self)
+        self.press_timer.setSingleShot(True)
+        self.press_timer.setInterval(LONG_PRESS_MS)
+        self.press_timer.timeout.connect(self.long_press)
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
         kind = event.type()
@@ -76,9 +76,9 @@ class _ActivityWatcher(QObject):
                     QEvent.Type.TouchBegin):
             self.activity.emit()
         if kind == QEvent.Type.MouseButtonPress and self.target is not None and obj is self.target:
-            self._press_timer.start()
+            self.press_timer.start()
         elif kind == QEvent.Type.MouseButtonRelease:
-            self._press_timer.stop()
+            self.press_timer.stop()
         return False
 
 

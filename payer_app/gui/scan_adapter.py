@@ -75,8 +75,10 @@ class ScanAdapter(QObject):
     _failed_from = Signal(int, str)
     _finished_from = Signal(int)
 
-    def __init__(self, parent: QObject | None = None, preview_fps: float = 30.0):
+    def __init__(self, parent: QObject | None = None, preview_fps: float = 30.0,
+                 clock=time.monotonic, sleep=time.sleep):
         super().__init__(parent)
+        self._pace = (clock, sleep)  # what a video file standing in for a camera is played by
         self._session = None
         self._closing: list[threading.Thread] = []  # sessions told to stop, still closing
         self._generation = 0  # callbacks from an older session are dropped
@@ -105,7 +107,7 @@ class ScanAdapter(QObject):
         try:
             source = make_source(spec)
             if isinstance(source, VideoFileSource):
-                source = paced_video(source)  # a replayed scan session plays at its own speed
+                source = paced_video(source, *self._pace)  # a replayed scan plays at its own speed
             if frame_size and isinstance(source, CameraSource):
                 source.width, source.height = frame_size
             session = ScanSession(
@@ -231,14 +233,13 @@ def list_camera_choices() -> list[tuple[str, str]]:
     return out
 
 
-def paced_video(source):
+def paced_video(source, clock=time.monotonic, sleep=time.sleep):
     """The video file ``source`` (scan.sources.VideoFileSource) read no faster than real time.
 
     The scan engine hands a file source's frames over as fast as it decodes them (right for
     ``payer-app scan`` and benchmarks); in the window a video stands in for a camera, so frame n is
-    shown no earlier than n / fps seconds after the video started, as a camera would show it."""
-    import time
-
+    handed over no earlier than n / fps seconds after the first, as a camera would show it.
+    ``clock`` and ``sleep`` are the time it is paced by (tests pass a clock they move by hand)."""
     from payer_app.scan.sources import VideoFileSource
 
     class PacedVideoSource(VideoFileSource):
@@ -249,12 +250,12 @@ def paced_video(source):
         def _read(self):
             frame = super()._read()
             if frame is not None:
-                now = time.monotonic()
+                now = clock()
                 if self._started is None:
                     self._started = now - frame.t_ms / 1000.0
                 wait = self._started + frame.t_ms / 1000.0 - now
                 if wait > 0:
-                    time.sleep(min(wait, 1.0))
+                    sleep(min(wait, 1.0))
             return frame
 
     return PacedVideoSource(source.spec, source.path)

@@ -126,7 +126,8 @@ class ScanScreen(Screen):
     """Emits ``scanned(ScanResult)`` once per accepted code.
 
     The camera runs while the screen is shown (``entered`` / ``left``), except when the screen was
-    opened to decode a picked image (``still_only``)."""
+    opened to decode a picked image (``still_only``). ``clock`` (seconds, monotonic) times the
+    hold-off of a code just accepted; tests give it a clock they move by hand."""
 
     scanned = Signal(object)
     pick_image_requested = Signal()
@@ -139,6 +140,7 @@ class ScanScreen(Screen):
         self.cancel_button = add_cancel(self)
         self.still_only = False
         self._last_text: str | None = None
+        self.clock = time.monotonic
         self._hold_until = 0.0
         self._empty_since: float | None = None
         self.paste_parser = PasteParser(self)  # pasted text: length cap first, parsed off the GUI thread
@@ -244,7 +246,7 @@ class ScanScreen(Screen):
             return
         # back from the payee of the code just accepted: that code waits (a new payment does not)
         returning = self.ctx.flow.scan is not None and self.ctx.flow.scan.text == self._last_text
-        self._hold_until = time.monotonic() + REPEAT_HOLD_S if returning else 0.0
+        self._hold_until = self.clock() + REPEAT_HOLD_S if returning else 0.0
         self._empty_since = None
         self.start()
 
@@ -307,7 +309,7 @@ class ScanScreen(Screen):
     # engine signals ----------------------------------------------------------------------------
     def _on_detections(self, polygons: list, decode_ms: float) -> None:
         self.preview.message = ""
-        now = time.monotonic()
+        now = self.clock()
         if polygons:
             self._empty_since = None
         elif self._empty_since is None:
@@ -326,7 +328,7 @@ class ScanScreen(Screen):
         if result.others > 1:
             self._set_hint("scan.hint_many", "error", count=result.others)
             return  # never pick one of several payment QRs silently
-        if result.text == self._last_text and time.monotonic() < self._hold_until:
+        if result.text == self._last_text and self.clock() < self._hold_until:
             return  # the code just accepted, still in view: not again
         self._accept(result)
 
