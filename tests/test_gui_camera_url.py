@@ -168,10 +168,10 @@ def test_kiosk_picker_offers_no_url_entry(qtbot, make_window):
 
 def test_a_real_mjpeg_camera_on_loopback_is_scanned_from_the_window(qtbot, make_window, tmp_path):
     from payer_app.core.builder import evn_bill_payload
-    from tests.test_qa_network_camera import MjpegServer, _clip_jpegs
+    from tests.mjpeg_server import MjpegServer, clip_jpegs
 
     payload = evn_bill_payload("PD13000333333")
-    server = MjpegServer(_clip_jpegs(tmp_path, payload, 3))
+    server = MjpegServer(clip_jpegs(tmp_path, payload, 3))
     try:
         window = make_window(camera="demo", lang="en")
         qtbot.mouseClick(window.home.scan_button, Qt.MouseButton.LeftButton)
