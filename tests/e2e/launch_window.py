@@ -1,13 +1,16 @@
-"""Test launcher for the end-to-end test (lives in tests/, never in the product).
+"""Test launcher for the end-to-end tests (lives in tests/, never in the product).
 
-Starts the real payer window exactly as ``payer-app gui`` does (``payer_app.gui.app``), then only
-*reports* what a person would see, as JSON lines on stdout: the visible screen and where its buttons
-are on the X screen (``{"screen": ..., "targets": {name: [x, y]}}``), payments that finished, the
-idle warning. The test moves the real mouse and keyboard with xdotool from these coordinates.
-Commands on stdin (one per line) ask for a screenshot (``shot NAME``), the current targets
-(``where``) or to quit (``quit``). Usage::
+Runs ``payer-app gui --verbose ...`` in this process, exactly as the command does (the same
+``payer_app.cli.main``), so the product's own event lines go to stderr
+(``payer_app.gui.app: window shown after <N> ms``, ``payer_app.gui.navigator: screen <name>``).
+Besides, it only *reports* what a person would see, as JSON lines on stdout: where the buttons
+of the visible screen are on the X screen (``{"screen": ..., "where": N, "targets": {name: [x, y]}}``,
+asked for with ``where N``), payments that finished, the kiosk's idle warning, the window that
+has the keyboard (a dialog, once focused), the window's size, each code the camera confirms. The test moves the real
+mouse and keyboard with xdotool from these coordinates. Commands on stdin (one per line):
+``where N``, ``shot NAME`` (a picture of the window or of its dialog), ``quit``. Usage::
 
-    python tests/e2e/launch_window.py --shots DIR [--camera SPEC] [--lang vi] [--kiosk]
+    python tests/e2e/launch_window.py --shots DIR -- gui --verbose [--camera SPEC] [--lang vi] [--kiosk]
 """
 
 from __future__ import annotations
@@ -17,13 +20,16 @@ import json
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QSocketNotifier, QTimer
+from PySide6.QtCore import QEvent, QObject, QSocketNotifier, QTimer
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from payer_app.gui.app import create_window, ensure_application  # noqa: E402
+from payer_app.cli import main as payer_app_main  # noqa: E402
+from payer_app.gui.app import ensure_application  # noqa: E402
+from payer_app.gui.main_window import MainWindow  # noqa: E402
 
 
 def emit(**event) -> None:
@@ -38,29 +44,51 @@ def centre(widget) -> list[int] | None:
     return [point.x(), point.y()]
 
 
-class Reporter:
+def settle() -> None:
+    """Bring Qt up to date with the X server (window moves by the window manager) and lay out
+    what was changed, so the coordinates reported are the ones on the screen now."""
+    QGuiApplication.sync()
+    QApplication.processEvents()
+    QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+
+
+class Reporter(QObject):
+    """Watches one window; answers the test's commands; reports events as JSON lines."""
+
     def __init__(self, window, shots: Path):
+        super().__init__(window)
         self.window = window
         self.shots = shots
         self.scan_shot = False
-        window.screen_changed.connect(lambda name: QTimer.singleShot(250, lambda: self.report(name)))
         window.payment_finished.connect(self.paid)
         window.scan_adapter.detections.connect(self.detections)
+        window.scan_adapter.accepted.connect(self.accepted)
         window.idle_warning.expired.connect(lambda: emit(idle="expired"))
+        window.idle_warning.installEventFilter(self)
+        window.installEventFilter(self)
+        self._connect_status_lines()
+        self.notifier = QSocketNotifier(sys.stdin.fileno(), QSocketNotifier.Type.Read, self)
+        self.notifier.activated.connect(self.command)
+        emit(window_size=[window.width(), window.height()])
+
+    def _connect_status_lines(self) -> None:
+        """Enrolment and history retries end on worker threads: their status line, once set."""
+        window = self.window
         enrolment = window.settings_screen.enrolment
         for signal in (enrolment.finished, enrolment.failed):
-            signal.connect(lambda *_: QTimer.singleShot(100, lambda: emit(
+            signal.connect(lambda *_: QTimer.singleShot(0, lambda: emit(
                 enrol=window.settings_screen.enrol_status.text())))
         for signal in (window.history.retries.finished, window.history.retries.failed):
-            signal.connect(lambda *_: QTimer.singleShot(250, lambda: emit(
+            signal.connect(lambda *_: QTimer.singleShot(0, lambda: emit(
                 retried=window.history.status_line.text(), history=[e.status for e in window.history.entries])))
-        self._watch_warning = QTimer()
-        self._watch_warning.setInterval(200)
-        self._watch_warning.timeout.connect(self.warning)
-        self._watch_warning.start()
-        self._warned = False
-        self.notifier = QSocketNotifier(sys.stdin.fileno(), QSocketNotifier.Type.Read)
-        self.notifier.activated.connect(self.command)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt API
+        kind = event.type()
+        if watched is self.window.idle_warning and kind == QEvent.Type.Show:
+            emit(idle="warning", countdown=self.window.idle_warning.countdown.text())
+        elif watched is self.window and kind == QEvent.Type.Resize:
+            emit(window_size=[event.size().width(), event.size().height()])
+        return False
 
     def targets(self) -> dict[str, list[int]]:
         w = self.window
@@ -84,30 +112,30 @@ class Reporter:
         found = {name: centre(widget) for name, widget in named.items()}
         return {name: xy for name, xy in found.items() if xy is not None}
 
-    def report(self, name: str | None = None) -> None:
+    def report(self, request: str) -> None:
+        settle()
         w = self.window
         payee = w.payee
-        emit(screen=w.current, targets=self.targets(), payee_error=payee.error_text.text()
-             if payee.error_box.isVisible() else "", amount_message=w.amount.message.text(),
-             hint=w.scan.hint.text(), history=[e.status for e in w.history.entries])
+        emit(screen=w.current, where=request, targets=self.targets(),
+             payee_error=payee.error_text.text() if payee.error_box.isVisible() else "",
+             amount_message=w.amount.message.text(), hint=w.scan.hint.text(),
+             history=[e.status for e in w.history.entries])
 
     def detections(self, polygons, _ms) -> None:
         if polygons and not self.scan_shot and self.window.current == "scan":
             self.scan_shot = True
             self.shot("02-scan")
 
+    def accepted(self, result) -> None:
+        """The camera confirmed a code (the Scan screen has already decided what to do with it)."""
+        w = self.window
+        emit(accepted=w.current, scanning=w.scan_adapter.running, hint=w.scan.hint.text())
+
     def paid(self, outcome) -> None:
         if outcome is None:
             emit(payment=None, error=list(self.window.ctx.flow.error or []))
         else:
             emit(payment=outcome.status, jws=outcome.jws, request_id=outcome.request_id)
-
-    def warning(self) -> None:
-        shown = self.window.idle_warning.isVisible()
-        if shown and not self._warned:
-            emit(idle="warning", countdown=self.window.idle_warning.countdown.text(),
-                 targets=self.targets())
-        self._warned = shown
 
     def shot(self, name: str) -> None:
         w = self.window
@@ -116,6 +144,8 @@ class Reporter:
         target = modal or (dialog if dialog is not None and dialog.isVisible() else w)
         path = self.shots / f"{name}.png"
         target.grab().save(str(path))
+        w.repaint()  # the X screen shows what was grabbed (a whole-screen picture may follow)
+        QGuiApplication.sync()
         emit(shot=name, path=str(path))
 
     def command(self) -> None:
@@ -127,27 +157,43 @@ class Reporter:
         if word == "shot":
             self.shot(arg)
         elif word == "where":
-            self.report()
+            self.report(arg)
         elif word == "quit":
             self.window.close()
             QApplication.instance().quit()
 
 
+def attach(shots: Path) -> Reporter:
+    """The Reporter on the window ``payer-app gui`` built (called once its event loop runs)."""
+    windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+    if len(windows) != 1:
+        emit(error=f"expected one payer window, found {len(windows)}")
+        QApplication.instance().exit(3)
+        return None
+    return Reporter(windows[0], shots)
+
+
+def report_focus(window) -> None:
+    """The X window that has the keyboard now: the payer window (main) or a dialog of it, once
+    the window manager has focused it."""
+    if window is not None:
+        main = any(isinstance(w, MainWindow) and w.windowHandle() is window for w in QApplication.topLevelWidgets())
+        emit(focus=window.title(), main=main)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--shots", required=True)
-    parser.add_argument("--camera", default="demo")
-    parser.add_argument("--lang", default="vi")
-    parser.add_argument("--kiosk", action="store_true")
+    parser.add_argument("command", nargs=argparse.REMAINDER, help="-- gui --verbose ... (payer-app's arguments)")
     args = parser.parse_args()
     shots = Path(args.shots)
     shots.mkdir(parents=True, exist_ok=True)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
     app = ensure_application()
-    window = create_window(camera=args.camera, kiosk=args.kiosk, lang=args.lang)
-    window.present()
-    reporter = Reporter(window, shots)  # noqa: F841 - kept alive with the event loop
-    QTimer.singleShot(800, reporter.report)
-    return app.exec()
+    attached = []
+    QTimer.singleShot(0, lambda: attached.append(attach(shots)))  # runs once app.exec() has started
+    app.focusWindowChanged.connect(report_focus)
+    return payer_app_main(command)
 
 
 if __name__ == "__main__":
