@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import cv2
 import numpy as np
@@ -177,8 +176,12 @@ def test_confirmer_with_one_frame_accepts_at_once():
 # ---------------------------------------------------------------------------------------------
 # ScanSession
 
+HUNG_S = 60  # only a hung session waits this long; the waits end on the session's own events
+
 
 class Recorder:
+    """Collects a session's callbacks; ``wait_until(check)`` blocks until a callback makes check true."""
+
     def __init__(self):
         self.frames = []
         self.decoded = []
@@ -186,20 +189,30 @@ class Recorder:
         self.errors = []
         self.finished = threading.Event()
         self.threads = set()
+        self.changed = threading.Condition()
+
+    def _note(self, items: list, item) -> None:
+        with self.changed:
+            items.append(item)
+            self.changed.notify_all()
+
+    def wait_until(self, check, timeout: float = HUNG_S) -> bool:
+        with self.changed:
+            return self.changed.wait_for(check, timeout)
 
     def on_frame(self, frame):
-        self.frames.append(frame.index)
         self.threads.add(threading.current_thread().name)
+        self._note(self.frames, frame.index)
 
     def on_detections(self, frame, detections, decode_ms):
-        self.decoded.append((frame.index, [d.text for d in detections], decode_ms))
+        self._note(self.decoded, (frame.index, [d.text for d in detections], decode_ms))
 
     def on_accepted(self, scan):
-        self.accepted.append(scan)
         self.threads.add(threading.current_thread().name)
+        self._note(self.accepted, scan)
 
     def on_error(self, exc):
-        self.errors.append(exc)
+        self._note(self.errors, exc)
 
     def on_finished(self):
         self.finished.set()
@@ -230,7 +243,7 @@ def test_session_on_a_video_file_accepts_on_the_second_qr_frame(tmp_path):
     path = _video(tmp_path, "....." + "A" * 8 + "...")
     rec = Recorder()
     session = rec.session(VideoFileSource(str(path), path)).start()
-    assert session.wait(20)
+    assert session.wait(HUNG_S)
     session.stop()
     assert rec.finished.is_set() and rec.errors == []
     assert rec.frames == list(range(16))  # a file source hands over every frame
@@ -250,7 +263,7 @@ def test_session_hold_off_and_reappearance(tmp_path):
     path = _video(tmp_path, "A" * 10 + "." * 5 + "A" * 10 + "." * 40 + "A" * 10)
     rec = Recorder()
     session = rec.session(VideoFileSource(str(path), path), hold_off_ms=1000).start()
-    assert session.wait(30)
+    assert session.wait(HUNG_S)
     assert [s.frame_index for s in rec.accepted] == [1, 66]
 
 
@@ -258,7 +271,7 @@ def test_session_reports_two_codes_in_one_frame(tmp_path):
     path = _video(tmp_path, "2222")
     rec = Recorder()
     session = rec.session(VideoFileSource(str(path), path)).start()
-    assert session.wait(20)
+    assert session.wait(HUNG_S)
     assert sorted(s.text for s in rec.accepted) == sorted([EVN_BILL, VIETQR_TRANSFER])
     assert {s.frame_index for s in rec.accepted} == {1}
     assert all(len(s.others) == 2 for s in rec.accepted)
@@ -270,7 +283,7 @@ def test_session_truncated_video_ends_cleanly(tmp_path):
     path.write_bytes(data[: len(data) // 3])
     rec = Recorder()
     session = rec.session(VideoFileSource(str(path), path)).start()
-    assert session.wait(20)
+    assert session.wait(HUNG_S)
     assert rec.finished.is_set()
     assert 0 < len(rec.frames) < 30
     assert [s.text for s in rec.accepted] == [EVN_BILL]
@@ -284,25 +297,18 @@ def test_vanished_camera_is_reported_and_reopened(tmp_path):
     camera = CameraSource("camera:test", str(path), backend=cv2.CAP_ANY, pace_fps=60)
     rec = Recorder()
     session = rec.session(camera, reopen_delay_s=0.05).start()
-    deadline = time.monotonic() + 10
-    while not rec.errors and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert rec.errors, "the end of the frames should be reported as a vanished camera"
+    assert rec.wait_until(lambda: rec.errors), "the end of the frames should be reported as a vanished camera"
     assert isinstance(rec.errors[0], SourceError) and "unplugged" in str(rec.errors[0])
     path.unlink()  # the device is gone: reopening fails and is reported, not fatal
-    while not any("not found" in str(e) for e in rec.errors) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert any("not found" in str(e) for e in rec.errors)
+    assert rec.wait_until(lambda: any("not found" in str(e) for e in rec.errors)), rec.errors
     assert session.running
-    path.write_bytes(saved)  # plugged back in
     before = len(rec.frames)
-    while len(rec.frames) < before + 3 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    path.write_bytes(saved)  # plugged back in
+    assert rec.wait_until(lambda: len(rec.frames) >= before + 3), "no frames after the camera came back"
     session.stop()
-    assert len(rec.frames) >= before + 3
     assert session.stats.reopens >= 1
     assert rec.accepted and rec.accepted[0].text == EVN_BILL
-    assert rec.finished.wait(3)
+    assert rec.finished.wait(HUNG_S)
 
 
 def test_session_stop_from_a_callback_does_not_deadlock(tmp_path):
@@ -315,7 +321,7 @@ def test_session_stop_from_a_callback_does_not_deadlock(tmp_path):
 
     box["session"] = ScanSession(VideoFileSource(str(path), path), on_accepted=accepted)
     box["session"].start()
-    assert box["session"].wait(10)
+    assert box["session"].wait(HUNG_S)
     assert box["scan"].frame_index == 1
     assert box["session"].stats.frames_decoded < 40
 
@@ -330,5 +336,5 @@ def test_faulty_callback_is_reported_not_fatal(tmp_path):
     accepted = []
     session = ScanSession(VideoFileSource(str(path), path), on_frame=bad_frame,
                           on_accepted=accepted.append, on_error=errors.append).start()
-    assert session.wait(10)
+    assert session.wait(HUNG_S)
     assert accepted and errors and "preview broke" in str(errors[0])

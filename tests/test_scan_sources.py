@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import threading
 
 import numpy as np
 import pytest
@@ -153,15 +153,50 @@ def test_demo_source_frames_move_and_show_the_bill():
     assert len(centres) > 1
 
 
-def test_demo_source_in_real_time_paces_30_fps():
+class FakeClock:
+    """A monotonic clock that only moves when slept on (or pushed): the camera's pacing, step by step."""
+
+    def __init__(self, now: float = 100.0):
+        self.now = now
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_demo_source_is_a_live_30_fps_camera():
     source = open_source("demo")
-    assert source.live and source.fps == 30
-    started = time.monotonic()
-    for _ in range(10):
-        source.read()
-    elapsed = time.monotonic() - started
+    assert source.live and source.fps == 30 and source.realtime
     source.close()
-    assert 0.25 <= elapsed < 1.5
+
+
+def test_demo_camera_in_real_time_waits_for_each_frame_at_30_fps():
+    clock = FakeClock()
+    cam = DemoCamera(size=(320, 240), clock=clock, sleep=clock.sleep)
+    cam.open()
+    opened = clock.now
+    frames = [cam.read() for _ in range(10)]
+    assert [f.index for f in frames] == list(range(10))
+    assert [f.captured_at - opened for f in frames] == pytest.approx([i / 30 for i in range(10)])
+    assert len(clock.sleeps) == 9  # frame 0 is due at once; each later one a 30th of a second on
+    assert [f.t_ms for f in frames] == pytest.approx([i * 1000 / 30 for i in range(10)])
+
+
+def test_demo_camera_skips_ahead_when_the_reader_falls_more_than_a_second_behind():
+    clock = FakeClock()
+    cam = DemoCamera(size=(320, 240), clock=clock, sleep=clock.sleep)
+    cam.open()
+    opened = clock.now
+    assert cam.read().index == 0
+    clock.now = opened + 0.9  # 0.9 s late: frames come at once, none skipped
+    assert cam.read().index == 1 and clock.sleeps == []
+    clock.now = opened + 2.5  # 2.5 s late: the frame due now, not a burst of stale ones
+    assert cam.read().index == 75
+    assert cam.read().index == 76 and clock.sleeps == [pytest.approx(76 / 30 - 2.5)]
 
 
 def test_demo_camera_can_film_any_picture_and_start_empty():
@@ -174,10 +209,14 @@ def test_demo_camera_can_film_any_picture_and_start_empty():
 
 def test_demo_session_confirms_the_bill():
     accepted = []
-    session = ScanSession(make_source("demo:fast"), on_accepted=accepted.append)
+    got_one = threading.Event()
+
+    def on_accepted(scan):
+        accepted.append(scan)
+        got_one.set()
+
+    session = ScanSession(make_source("demo:fast"), on_accepted=on_accepted)
     session.start()
-    deadline = time.monotonic() + 10
-    while not accepted and time.monotonic() < deadline:
-        time.sleep(0.01)
+    assert got_one.wait(60), "the demo bill was not accepted"
     session.stop()
     assert accepted and accepted[0].text == demo_bill_payload() and accepted[0].frame_index == 1

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from datetime import date
 from functools import lru_cache
 
@@ -109,14 +110,18 @@ def _find_qr(gray: np.ndarray) -> tuple[float, float, float] | None:
 class DemoCamera(FrameSource):
     """Synthetic 30 fps camera. ``show_after`` frames of empty desk come first (0: the bill from the
     start). ``image`` replaces the bill (any PIL image or numpy array); ``qr_side`` is the QR's size
-    in pixels in the frame."""
+    in pixels in the frame. In real time, frame i is due i/fps seconds after opening, read on
+    ``clock`` and waited for with ``sleep`` (time.monotonic and time.sleep unless given)."""
 
     kind = "demo"
 
     def __init__(self, spec: str = "demo", realtime: bool = True, fps: float = 30.0,
                  size: tuple[int, int] = (1280, 720), seed: int = 7, image=None,
-                 show_after: int = 0, qr_side: float = 260.0, noise_sigma: float = 5.0):
+                 show_after: int = 0, qr_side: float = 260.0, noise_sigma: float = 5.0,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
         super().__init__(spec)
+        self._clock = clock
+        self._sleep = sleep
         self.realtime = realtime
         self.live = realtime
         self._fps = float(fps)
@@ -176,7 +181,7 @@ class DemoCamera(FrameSource):
         ]
         self._rng = rng
         self._index = 0
-        self._t0 = time.monotonic()
+        self._t0 = self._clock()
 
     # frames ----------------------------------------------------------------------------------
     def pose(self, t: float) -> np.ndarray:
@@ -208,14 +213,17 @@ class DemoCamera(FrameSource):
         return cv2.addWeighted(frame, 1.0, noise, 1.0, -128.0)
 
     def _read(self) -> Frame | None:
-        index = self._index
-        if self.realtime:
-            due = self._t0 + index / self._fps
-            delay = due - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            elif delay < -1.0:  # consumer fell far behind: skip ahead instead of bursting
-                index = self._index = int((time.monotonic() - self._t0) * self._fps)
+        index = self._due_frame(self._index) if self.realtime else self._index
         image = self.render(index)
         self._index = index + 1
-        return Frame(image, index, index * 1000.0 / self._fps, time.monotonic())
+        return Frame(image, index, index * 1000.0 / self._fps, self._clock())
+
+    def _due_frame(self, index: int) -> int:
+        """Real time: wait until frame ``index`` is due; a consumer more than 1 s behind skips to the
+        frame due now instead of getting a burst of stale frames."""
+        delay = self._t0 + index / self._fps - self._clock()
+        if delay > 0:
+            self._sleep(delay)
+        elif delay < -1.0:
+            index = int((self._clock() - self._t0) * self._fps)
+        return index
