@@ -48,6 +48,11 @@ class UsageError(Exception):
     """Raised by a subcommand for unusable input; printed as 'payer-app: error: ...', exit 2."""
 
 
+class NoAnswerError(Exception):
+    """Raised by a subcommand when the acquirer did not answer (yet); printed as
+    'payer-app: no answer: ...', exit 3: try again later."""
+
+
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
     """The top-level parser and its subcommand parsers by name."""
     parser = argparse.ArgumentParser(
@@ -74,6 +79,11 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or EXIT_OK)
     except UsageError as exc:
         return print_error(str(exc))
+    except NoAnswerError as exc:
+        from payer_app.core.display_text import visible
+
+        print(f"payer-app: no answer: {visible(str(exc))}", file=sys.stderr)
+        return EXIT_PENDING
     except DataFolderError as exc:  # PAYER_APP_HOME is a file, or a folder that cannot be made
         return print_error(exc.strerror)
     except KeyboardInterrupt:

@@ -5,35 +5,33 @@ requests and their outcomes.
 acquirer it was first sent to (one payment, one acquirer). ``--acquirer URL`` says which acquirer the
 caller expects: pending requests first sent elsewhere are refused (exit 2, nothing sent) unless
 ``--force`` sends them there anyway (where the ``aud`` check normally refuses them again).
-Exit codes: 0, 1 when a re-sent request is still pending, 2 usage error.
+Exit codes: 0 listed (every re-sent request answered), 2 usage error, 3 a re-sent request is
+still pending (no answer yet).
 """
 
 from __future__ import annotations
 
 import json
 
-from payer_app.cli import UsageError
+from payer_app.cli import EXIT_OK, EXIT_PENDING, UsageError
+from payer_app.cli.options import add_acquirer_option, add_command, add_json_option
 from payer_app.core.amounts import format_vnd
 from payer_app.core.display_text import visible
 from payer_app.payments.keystore import KeyStoreError
 
 
 def register(sub) -> None:
-    p = sub.add_parser(
-        "history",
-        help="list the payer's payment requests and outcomes",
-        description="The payer's own payment requests, newest first, from the data folder.",
-    )
-    p.add_argument("--json", action="store_true", help="print a JSON array (with each signed request)")
+    p = add_command(sub, "history", "list the payer's payment requests and outcomes",
+                    "The payer's own payment requests, newest first, from the data folder. Exit 0, "
+                    "2 usage error, 3 when a request re-sent with --retry is still pending.", func=run)
+    add_json_option(p, "print a JSON array (with each signed request)")
     p.add_argument("--limit", type=int, default=50, help="how many to list (default 50)")
     p.add_argument("--retry", action="store_true",
                    help="first re-send pending requests (same signature and idempotency key) to the acquirer "
                    "each was first sent to")
-    p.add_argument("--acquirer", metavar="URL",
-                   help="with --retry: the acquirer expected (refused when a pending request went elsewhere)")
+    add_acquirer_option(p, "with --retry: the acquirer expected (refused when a pending request went elsewhere)")
     p.add_argument("--force", action="store_true",
                    help="with --retry --acquirer: send every pending request to that acquirer anyway")
-    p.set_defaults(func=run)
 
 
 def run(args) -> int:
@@ -64,4 +62,4 @@ def run(args) -> int:
             payee = visible(e.payee_name or e.payee_account or "?", 32)
             print(f"{e.created_at}  {e.status:<8}  {format_vnd(e.amount):>16}  {payee:<32}  "
                   f"{visible(e.acquirer_reference or '-', 20):<16}  {e.request_id}")
-    return 1 if any(o.status == "pending" for o in retried) else 0
+    return EXIT_PENDING if any(o.status == "pending" for o in retried) else EXIT_OK

@@ -14,46 +14,37 @@ import json
 import sys
 from pathlib import Path
 
-from payer_app.cli import UsageError, read_text_argument
-from payer_app.core.amounts import AmountError, format_vnd, parse_user_amount
+from payer_app.cli import EXIT_NO, EXIT_OK, EXIT_PENDING, EXIT_USAGE, UsageError, read_text_argument
+from payer_app.cli.options import add_acquirer_option, add_command, add_json_option, add_lang_option, amount_option
+from payer_app.core.amounts import format_vnd
 from payer_app.core.display_text import visible
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import RequestError
 from payer_app.files import write_file_atomically
 from payer_app.payments.keystore import KeyStoreError
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".pgm", ".ppm"}
-EXIT_PENDING = 3
+EXIT_BY_STATUS = {"approved": EXIT_OK, "pending": EXIT_PENDING}  # any other status: not paid, EXIT_NO
 
 
 def register(sub) -> None:
-    p = sub.add_parser(
-        "pay",
-        help="pay a payment QR with a signed mock request",
-        description="Build, sign and send a mock payment request for a QR code. "
-        "Exit 0 approved, 1 not paid, 2 usage error, 3 pending (no answer yet).",
-    )
+    p = add_command(sub, "pay", "pay a payment QR with a signed mock request",
+                    "Build, sign and send a mock payment request for a QR code. "
+                    "Exit 0 approved, 1 not paid, 2 usage error, 3 pending (no answer yet).", func=run)
     p.add_argument("source", metavar="SOURCE", help="the payload text, an image file with the QR, or - for standard input")
     p.add_argument("--amount", metavar="N", help="amount in dong (1000000, 1.000.000 or '1 000 000 ₫'); "
                    "required for static QRs, must match a dynamic QR's amount if given")
     p.add_argument("--note", default="", help="a note for the payee (140 characters at most)")
     p.add_argument("-o", "--output", metavar="FILE", help="write the signed request (compact JWS) here instead of standard output")
-    p.add_argument("--acquirer", metavar="URL", help="send to this acquirer (e.g. http://127.0.0.1:8765); default: the embedded mock")
-    p.add_argument("--json", action="store_true", help="print the outcome as JSON on standard error instead of a summary")
-    p.add_argument("--lang", choices=("en", "vi"), default="en", help="language of the messages")
-    p.set_defaults(func=run)
+    add_acquirer_option(p, "send to this acquirer (e.g. http://127.0.0.1:8765); default: the embedded mock")
+    add_json_option(p, "print the outcome as JSON on standard error instead of a summary")
+    add_lang_option(p)
 
 
 def run(args) -> int:
     from payer_app.payments.errors import PaymentSetupError
     from payer_app.payments.service import PaymentService
 
-    amount = None
-    if args.amount is not None:
-        try:
-            amount = parse_user_amount(args.amount)
-        except AmountError as exc:
-            raise UsageError(f"--amount: {exc.reason_vi if args.lang == 'vi' else exc.reason}") from None
+    amount = amount_option(args.amount, args.lang)
     text = read_source(args.source)
     parsed = parse_payload(text)
     try:
@@ -62,18 +53,19 @@ def run(args) -> int:
     except RequestError as exc:
         message = exc.message_vi if args.lang == "vi" else exc.message
         print(f"payer-app pay: not paid ({exc.code}): {message}", file=sys.stderr)
-        return 1
-    except PaymentSetupError as exc:
+        return EXIT_NO
+    except PaymentSetupError as exc:  # not enrolled, bad acquirer URL...: nothing sent, nothing recorded
         message = exc.message_vi if args.lang == "vi" else exc.message
         print(f"payer-app pay: not paid ({exc.code}): {message}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     except KeyStoreError as exc:
         raise UsageError(f"key store: {exc}") from None
     if args.output:
         try:
             write_file_atomically(Path(args.output), (outcome.jws + "\n").encode("ascii"))
         except OSError as exc:
-            print(f"payer-app pay: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+            print(f"payer-app pay: cannot write {visible(args.output, 200)}: {exc.strerror}; the signed request "
+                  "follows on standard output", file=sys.stderr)
             print(outcome.jws)
     else:
         print(outcome.jws)
@@ -91,11 +83,13 @@ def run(args) -> int:
             f"(request {outcome.request_id}). {message}",
             file=sys.stderr,
         )
-    return {"approved": 0, "pending": EXIT_PENDING}.get(outcome.status, 1)
+    return EXIT_BY_STATUS.get(outcome.status, EXIT_NO)
 
 
 def read_source(source: str) -> str:
     """The payload text from SOURCE: standard input, an image file, or the text itself."""
+    from payer_app.scan.sources import IMAGE_SUFFIXES  # the scan engine's list of picture types
+
     if source == "-":
         return read_text_argument(source)
     path = Path(source)

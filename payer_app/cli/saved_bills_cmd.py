@@ -20,34 +20,34 @@ import json
 import sys
 from pathlib import Path
 
-from payer_app.cli import UsageError
+from payer_app.cli import EXIT_NO, EXIT_OK, UsageError
+from payer_app.cli.options import add_actions, add_command, add_json_option, add_lang_option
 from payer_app.core.display_text import visible
 
 
 def register(sub) -> None:
-    p = sub.add_parser("saved-bills", help="list, add, rename, delete, export and import saved bills",
-                       description="Saved bills (Hóa đơn đã lưu): static payment QRs kept by name in the data "
-                       "folder, to pay again without scanning. A saved bill never stores an amount; a dynamic "
-                       "QR cannot be saved.")
-    p.add_argument("--lang", choices=("en", "vi"), default="en", help="language of the messages")
-    what = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    listing = what.add_parser("list", help="every saved bill: id, name, payee")
-    listing.add_argument("--json", action="store_true", help="print JSON (id, name, payload, created_at)")
-    add = what.add_parser("add", help="save a QR as NAME")
+    p = add_command(sub, "saved-bills", "list, add, rename, delete, export and import saved bills",
+                    "Saved bills (Hóa đơn đã lưu): static payment QRs kept by name in the data folder, to pay "
+                    "again without scanning. A saved bill never stores an amount; a dynamic QR cannot be saved.")
+    add_lang_option(p)
+    what = add_actions(p, "saved-bills", dest="action")
+    listing = add_command(what, "list", "every saved bill: id, name, payee", func=run)
+    add_json_option(listing, "print JSON (id, name, payload, created_at)")
+    add = add_command(what, "add", "save a QR as NAME", func=run)
     add.add_argument("name", metavar="NAME")
     add.add_argument("source", metavar="SOURCE", help="the payload text, an image file with the QR, or - for standard input")
-    rename = what.add_parser("rename", help="give saved bill ID a new NAME")
+    rename = add_command(what, "rename", "give saved bill ID a new NAME", func=run)
     rename.add_argument("id", type=int, metavar="ID")
     rename.add_argument("name", metavar="NAME")
-    delete = what.add_parser("delete", help="delete saved bill ID")
+    delete = add_command(what, "delete", "delete saved bill ID", func=run)
     delete.add_argument("id", type=int, metavar="ID")
-    payload = what.add_parser("payload", help="print the QR payload of saved bill ID (to pay it with `payer-app pay`)")
+    payload = add_command(what, "payload", "print the QR payload of saved bill ID (to pay it with `payer-app pay`)",
+                          func=run)
     payload.add_argument("id", type=int, metavar="ID")
-    export = what.add_parser("export", help="write every saved bill as JSON")
+    export = add_command(what, "export", "write every saved bill as JSON", func=run)
     export.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
-    imported = what.add_parser("import", help="add the bills of an exported JSON file (all or nothing)")
+    imported = add_command(what, "import", "add the bills of an exported JSON file (all or nothing)", func=run)
     imported.add_argument("file", metavar="FILE")
-    p.set_defaults(func=run)
 
 
 def run(args) -> int:
@@ -59,7 +59,7 @@ def run(args) -> int:
     except SavedBillError as exc:
         message = exc.message_vi if args.lang == "vi" else exc.message
         print(f"payer-app: {exc.code}: {message}", file=sys.stderr)
-        return 1
+        return EXIT_NO
     finally:
         store.close()
 
@@ -71,7 +71,7 @@ def _list(store, args) -> int:
     if args.json:
         print(json.dumps([{"id": b.id, "name": b.name, "payload": b.payload, "created_at": b.created_at}
                           for b in bills], ensure_ascii=False, indent=2))
-        return 0
+        return EXIT_OK
     if not bills:
         print("No saved bills.")
     for b in bills:
@@ -79,7 +79,7 @@ def _list(store, args) -> int:
         code = parsed.bill.evn_customer_code
         payee = visible(payee_display(parsed).name, 60) + (f" · {code}" if code else "")
         print(f"{b.id:>4}  {visible(b.name, 60)}  ({payee})")
-    return 0
+    return EXIT_OK
 
 
 def _add(store, args) -> int:
@@ -87,25 +87,25 @@ def _add(store, args) -> int:
 
     bill = store.add(args.name, read_source(args.source))
     print(f"Saved as {bill.id}: {visible(bill.name, 60)}")
-    return 0
+    return EXIT_OK
 
 
 def _rename(store, args) -> int:
     bill = store.rename(_existing(store, args.id).id, args.name)
     print(f"Renamed {bill.id}: {visible(bill.name, 60)}")
-    return 0
+    return EXIT_OK
 
 
 def _delete(store, args) -> int:
     bill = _existing(store, args.id)
     store.delete(bill.id)
     print(f"Deleted {bill.id}: {visible(bill.name, 60)}")
-    return 0
+    return EXIT_OK
 
 
 def _payload(store, args) -> int:
     print(_existing(store, args.id).payload)
-    return 0
+    return EXIT_OK
 
 
 def _export(store, args) -> int:
@@ -114,13 +114,13 @@ def _export(store, args) -> int:
     text = store.export_json()
     if not args.output:
         sys.stdout.write(text)
-        return 0
+        return EXIT_OK
     try:
         write_file_atomically(Path(args.output), text.encode("utf-8"))
     except OSError as exc:
         raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     print(f"Exported {len(store.list())} saved bills to {visible(args.output, 200)}", file=sys.stderr)
-    return 0
+    return EXIT_OK
 
 
 def _import(store, args) -> int:
@@ -132,7 +132,7 @@ def _import(store, args) -> int:
         raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
     result = store.import_json(data)
     print(f"Imported {result.added} saved bills ({result.already_saved} already saved, kept as they were)")
-    return 0
+    return EXIT_OK
 
 
 def _existing(store, bill_id: int):

@@ -96,7 +96,7 @@ def _list_cameras(args) -> int:
     else:
         for cam in cameras:
             print(f"{cam.spec}\t{visible(cam.path or '')}\t{visible(cam.name)}")
-    return 0
+    return EXIT_OK
 
 
 # ---------------------------------------------------------------------------------------------

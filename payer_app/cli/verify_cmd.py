@@ -22,7 +22,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from payer_app.cli import UsageError
+from payer_app.cli import EXIT_NO, EXIT_OK, UsageError
+from payer_app.cli.options import add_command, add_json_option, add_lang_option
 from payer_app.core.amounts import format_vnd
 from payer_app.core.display_text import is_unsafe_char, visible
 from payer_app.core.request import Limits, parse_canonical_timestamp
@@ -37,12 +38,9 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 def register(sub) -> None:
-    p = sub.add_parser(
-        "verify",
-        help="verify a signed payment request (compact JWS)",
-        description="Verify a signed payment request. Exit 0 good, 1 rejected (the reason is printed), "
-                    "2 the token file or the key cannot be used.",
-    )
+    p = add_command(sub, "verify", "verify a signed payment request (compact JWS)",
+                    "Verify a signed payment request. Exit 0 good, 1 rejected (the reason is printed), "
+                    "2 the token file or the key cannot be used.", func=run)
     p.add_argument("token", metavar="FILE_OR_-", help="a file holding the compact JWS, or - for standard input")
     p.add_argument("--key", metavar="JWK", help="the payer's public key: a JWK or JWK Set file, or the JSON itself "
                    "(default: this computer's payer keys)")
@@ -53,9 +51,8 @@ def register(sub) -> None:
     p.add_argument("--max-amount", type=int, default=Limits.max_amount, metavar="DONG",
                    help=f"largest accepted amount (default {Limits.max_amount})")
     p.add_argument("--at", metavar="TIME", help="verify as of TIME (2026-01-31T08:00:00Z) instead of now")
-    p.add_argument("--json", action="store_true", help="print the verification result as JSON")
-    p.add_argument("--lang", choices=("en", "vi"), default="en", help="language of the messages")
-    p.set_defaults(func=run)
+    add_json_option(p, "print the verification result as JSON")
+    add_lang_option(p)
 
 
 def run(args) -> int:
@@ -69,13 +66,13 @@ def run(args) -> int:
         result = verify_request(token, keys, now=when, limits=limits, audience=args.audience)
     if args.json:
         print(json_text(result.to_dict()))
-        return 0 if result.ok else 1
+        return EXIT_OK if result.ok else EXIT_NO
     message = visible(result.message_vi if args.lang == "vi" else result.message, 2000)
     if not result.ok:
         print(f"REJECTED ({visible(result.reason)}): {message}")
-        return 1
+        return EXIT_NO
     print("\n".join(_summary(result, message)))
-    return 0
+    return EXIT_OK
 
 
 def _summary(result: Verification, message: str) -> list[str]:
