@@ -38,24 +38,15 @@ CORE_PACKAGE = "payer_app.core"
 # importlib.resources (package data, read-only, works from a wheel or a zip). Moving it out would make
 # every ``parse_payload`` caller pass a directory; the read is one line in ``_bundled_directory``.
 NARROW_EXCEPTIONS = {"bank_directory.py": frozenset({"importlib.resources"})}
-# Still under payer_app/core while it moves to payer_app/payments (issue 12), but not pure: no core
-# module may import it.
-NOT_CORE = frozenset({"payer_app.core.keystore"})
 FORBIDDEN_CALLS = frozenset({"open", "__import__", "exec", "eval", "compile"})
 
 
 def may_import(module: str, file_name: str) -> bool:
     """True when a core module called ``file_name`` may import ``module`` (a dotted name)."""
-    if _is_not_core(module):
-        return False
     if module in PURE_STDLIB or module in NARROW_EXCEPTIONS.get(file_name, ()):
         return True
     top = module.split(".")[0]
     return top in CRYPTO_PACKAGES or module == CORE_PACKAGE or module.startswith(CORE_PACKAGE + ".")
-
-
-def _is_not_core(module: str) -> bool:
-    return any(module == name or module.startswith(name + ".") for name in NOT_CORE)
 
 
 def import_problems(tree: ast.AST, file_name: str) -> list[str]:
@@ -70,8 +61,7 @@ def import_problems(tree: ast.AST, file_name: str) -> list[str]:
         elif isinstance(node, ast.ImportFrom):
             base = _absolute(node, CORE_PACKAGE)
             names = [f"{base}.{alias.name}" for alias in node.names]
-            base_ok = may_import(base, file_name) and not any(_is_not_core(name) for name in names)
-            refused = [] if base_ok else [name for name in names if not may_import(name, file_name)]
+            refused = [] if may_import(base, file_name) else [name for name in names if not may_import(name, file_name)]
         else:
             continue
         if refused:
@@ -97,8 +87,7 @@ def core_problems(source: str, file_name: str) -> list[str]:
 
 
 def _core_files() -> list[Path]:
-    # keystore.py is on its way to payer_app/payments (issue 12); until it is gone it is not core.
-    return sorted(p for p in CORE.rglob("*.py") if p.name != "keystore.py")
+    return sorted(CORE.rglob("*.py"))
 
 
 def test_core_imports_only_pure_modules():
@@ -115,7 +104,8 @@ def test_core_imports_only_pure_modules():
     "import starlette", "import uvicorn", "from payer_app.payments import keystore", "import payer_app.gui",
     "from payer_app import files", "from .. import files", "from importlib import resources",
     "import importlib", "def f():\n    import os\n", "open('x')", "__import__('os')",
-    "from payer_app.core.keystore import KeyStore", "from payer_app.core import keystore", "import re, os",
+    "from payer_app.payments.keystore import KeyStore", "from payer_app.files import write_file_atomically",
+    "import re, os",
 ])
 def test_the_core_rule_catches_each_kind_of_impure_code(source):
     assert core_problems(source, "payload.py"), f"not caught: {source!r}"
@@ -148,13 +138,11 @@ CHECKED_FOLDERS = ("payer_app", "tests", "bench", "scripts")
 # helpers of issue 12 are doing it); the set is then emptied. Do not add to it.
 EXEMPT = frozenset({
     "bench/acquirer_load_bench.py::main",
-    "tests/test_e2e_xvfb.py::test_real_window_real_input_pay_back_cancel_and_refuse_over_the_limit",
     "bench/window_soak_bench.py::run_soak",
     "payer_app/payments/acquirer.py::create_app",
     "payer_app/payments/merchant_display.py::counter_routes",
     "payer_app/studio/bill_layout.py::layout_bill",
     "payer_app/payments/acquirer.py::MockAcquirer._decide",
-    "tests/test_e2e_booth.py::test_booth_payer_window_and_merchant_display_side_by_side",
     "payer_app/studio/bill_spec.py::_resolve_evn",
     "bench/merchant_display_bench.py::main",
 })

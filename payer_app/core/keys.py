@@ -2,25 +2,31 @@
 RFC 7638 thumbprint used as ``kid``, and the soundness check every verifier applies to a public key.
 
 No files here: storing keys on disk is ``payer_app.payments.keystore``; this module may import only
-``cryptography`` and other pure ``core`` modules.
+``cryptography`` and other pure ``core`` modules (``tests/test_architecture.py``).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from payer_app.core import base64url
 from payer_app.core.display_text import quoted
+from payer_app.core.timestamps import TIMESTAMP_FORMAT, parse_canonical_timestamp
 
-TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+__all__ = [
+    "BadPublicKeyError", "KeySourceError", "SigningKey", "SMALL_ORDER_Y", "TIMESTAMP_FORMAT",
+    "check_ed25519_public_jwk", "parse_key_time", "public_jwk_of", "thumbprint",
+]
+# A JWK this long is checked each time instead of being remembered (the cache holds short texts only).
+_MAX_CACHED_JWK_CHARS = 1024
 
 
 class KeySourceError(Exception):
@@ -52,7 +58,31 @@ def check_ed25519_public_jwk(jwk: Any, where: str = "the key") -> str:
     an ``x`` that is not canonical base64url of 32 bytes; a non-canonical point (y >= p); a point of
     small order (the all-zero key, the identity and the other six); a point not on the curve;
     ``alg`` other than EdDSA, ``use`` other than sig, or malformed ``created_at``/``retired_at``.
-    Used by ``verify --key``, the local key set and the acquirer's enrolment alike."""
+    Used by ``verify --key``, the local key set and the acquirer's enrolment alike. A sound key is
+    remembered by its canonical JSON text, so checking the same key again costs a dictionary lookup."""
+    canonical = _canonical_json(jwk)
+    if canonical is None or len(canonical) > _MAX_CACHED_JWK_CHARS:
+        return _check_public_jwk(jwk, where)
+    return _checked_kid(canonical, where)
+
+
+@lru_cache(maxsize=256)
+def _checked_kid(canonical: str, where: str) -> str:
+    # Only sound keys are cached: lru_cache does not keep a call that raised.
+    return _check_public_jwk(json.loads(canonical), where)
+
+
+def _canonical_json(jwk: Any) -> str | None:
+    if not isinstance(jwk, dict) or not all(type(name) is str for name in jwk):
+        return None
+    try:
+        return json.dumps(jwk, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError):
+        return None
+
+
+def _check_public_jwk(jwk: Any, where: str) -> str:
+    """The checks of ``check_ed25519_public_jwk``, in order; returns the thumbprint."""
     if not isinstance(jwk, dict):
         raise BadPublicKeyError(f"{where} is not a JSON object")
     if "d" in jwk:
@@ -85,38 +115,30 @@ def _check_point(raw: bytes, where: str) -> None:
 
 
 def _canonical_b64url(text: str) -> bytes | None:
-    if not text.isascii() or "=" in text:
-        return None
     try:
-        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError):
+        return base64url.decode(text)
+    except ValueError:
         return None
-    return data if base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii") == text else None
 
 
 def thumbprint(jwk: dict[str, Any]) -> str:
     """RFC 7638 SHA-256 thumbprint (base64url) of a public OKP JWK."""
     canonical = json.dumps({"crv": jwk["crv"], "kty": jwk["kty"], "x": jwk["x"]}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode("utf-8")).digest()).rstrip(b"=").decode()
+    return base64url.encode(hashlib.sha256(canonical.encode("utf-8")).digest())
 
 
 def parse_key_time(text: Any, where: str = "time") -> datetime:
     """A key's ``created_at``/``retired_at``: exactly ``2026-01-31T08:00:00Z``; BadPublicKeyError otherwise."""
     try:
-        if not isinstance(text, str) or len(text) != 20:
-            raise ValueError
-        moment = datetime.strptime(text, TIMESTAMP_FORMAT).replace(tzinfo=timezone.utc)
+        return parse_canonical_timestamp(text)
     except ValueError:
         raise BadPublicKeyError(f"{where} is not a UTC timestamp like 2026-01-31T08:00:00Z") from None
-    if moment.strftime(TIMESTAMP_FORMAT) != text:
-        raise BadPublicKeyError(f"{where} is not a UTC timestamp like 2026-01-31T08:00:00Z")
-    return moment
 
 
 def public_jwk_of(private_key: Ed25519PrivateKey) -> dict[str, Any]:
     """The public JWK (RFC 8037) of a private key, with its thumbprint as ``kid``."""
     raw = private_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    public = {"kty": "OKP", "crv": "Ed25519", "x": base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")}
+    public = {"kty": "OKP", "crv": "Ed25519", "x": base64url.encode(raw)}
     public["kid"] = thumbprint(public)
     public["alg"] = "EdDSA"
     public["use"] = "sig"

@@ -8,6 +8,10 @@ public keys only (``check_ed25519_public_jwk``: no small-order or non-canonical 
 signatures (S < L), key lookup by thumbprint, key retirement, and the content schema
 (``payer_app.core.request_schema``) that ``verify`` and every acquirer share.
 
+The compact-JWS pieces work over any payload and ``typ`` and are shared with the payer's other signed
+messages (``payer_app.payments.enrolment``): ``sign_compact``, ``public_key_from_jwk``,
+``is_canonical_signature`` and ``signature_matches``; strict base64url is ``payer_app.core.base64url``.
+
 Reason codes of a failed ``Verification`` (stable; README table): ``malformed``,
 ``unsupported-algorithm``, ``bad-key``, ``wrong-key``, ``bad-signature``, ``bad-content``,
 ``key-mismatch``, ``qr-mismatch``, ``wrong-audience``, ``key-retired``, ``not-yet-valid``,
@@ -17,18 +21,17 @@ Reason codes of a failed ``Verification`` (stable; README table): ``malformed``,
 
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
 import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, NoReturn
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from payer_app.core import base64url
 from payer_app.core.amounts import format_vnd
 from payer_app.core.display_text import quoted, visible
 from payer_app.core.keys import (
@@ -46,7 +49,8 @@ from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
 __all__ = [
     "ALGORITHM", "TOKEN_TYPE", "MAX_TOKEN_CHARS", "CLOCK_SKEW", "REASON_CODES", "SigningError",
     "VerificationError", "Verification", "VerificationKeys", "check_ed25519_public_jwk", "encode_request",
-    "sign_request", "verify_request", "decode_unverified", "thumbprint",
+    "sign_request", "verify_request", "decode_unverified", "thumbprint", "sign_compact", "public_key_from_jwk",
+    "is_canonical_signature", "signature_matches",
 ]
 
 ALGORITHM = "EdDSA"
@@ -137,7 +141,7 @@ class VerificationKeys:
         """Trust ``jwk`` (its ``retired_at`` member, or the argument, is when it stopped signing).
         Returns its kid; raises ``BadPublicKeyError`` (a ValueError) for an unsound key."""
         kid = check_ed25519_public_jwk(jwk, where)
-        self.by_kid[kid] = Ed25519PublicKey.from_public_bytes(_b64decode(jwk["x"]))
+        self.by_kid[kid] = Ed25519PublicKey.from_public_bytes(base64url.decode(jwk["x"]))
         if retired_at is None and "retired_at" in jwk:
             retired_at = parse_key_time(jwk["retired_at"], f"{where}: retired_at")
         if retired_at is not None:
@@ -165,12 +169,48 @@ def encode_request(request: dict[str, Any]) -> bytes:
     return json.dumps(request, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+# --- compact JWS over a key object (also used by payments/enrolment.py) --------------------------
+def sign_compact(payload: dict[str, Any], key: SigningKey, typ: str) -> str:
+    """A compact JWS (RFC 7515 7.1) of ``payload`` (``encode_request``'s bytes) signed by ``key``; the
+    header is exactly ``{"alg": "EdDSA", "kid": key.kid, "typ": typ}`` (explicit typing, RFC 8725 3.11)."""
+    header = {"alg": ALGORITHM, "kid": key.kid, "typ": typ}
+    signing_input = (base64url.encode(json.dumps(header, separators=(",", ":")).encode()) + "."
+                     + base64url.encode(encode_request(payload)))
+    return signing_input + "." + base64url.encode(key.private_key.sign(signing_input.encode("ascii")))
+
+
+def public_key_from_jwk(jwk: Any, where: str = "the key") -> Ed25519PublicKey:
+    """The public key of ``jwk`` once ``check_ed25519_public_jwk`` finds it sound (no small-order,
+    non-canonical or off-curve point); ``BadPublicKeyError`` otherwise."""
+    check_ed25519_public_jwk(jwk, where)
+    return Ed25519PublicKey.from_public_bytes(base64url.decode(jwk["x"]))
+
+
+def is_canonical_signature(signature: bytes) -> bool:
+    """64 bytes with S < L (RFC 8032 5.1.7): an S+L copy of a good signature is not a second one."""
+    return len(signature) == 64 and int.from_bytes(signature[32:], "little") < ED25519_ORDER
+
+
+def signature_matches(public_key: Ed25519PublicKey, signing_input: str, signature: bytes) -> bool:
+    """True when ``signature`` is canonical and verifies over ``signing_input`` (the JWS text
+    ``header.payload``, ASCII) under ``public_key``."""
+    if not is_canonical_signature(signature):
+        return False
+    try:
+        public_key.verify(signature, signing_input.encode("ascii"))
+    except InvalidSignature:
+        return False
+    return True
+
+
+# --- payment requests -----------------------------------------------------------------------------
 def sign_request(request: PaymentRequest | dict[str, Any], key: Any) -> str:
     """Sign ``request`` with ``key`` and return the compact JWS.
 
     Pass the ``SigningKey`` whose kid the request (its preview) names: a rotation between preview
-    and signing then cannot fail the payment. A ``KeyStore`` means its current key (older callers).
-    ``payer.key_id`` is filled in when empty; a request that names another key raises SigningError."""
+    and signing then cannot fail the payment. A key store (anything with ``current()``, such as
+    ``payments.keystore.KeyStore``) means its current key (older callers). ``payer.key_id`` is filled
+    in when empty; a request that names another key raises SigningError."""
     if not isinstance(key, SigningKey) and callable(getattr(key, "current", None)):  # a key store
         key = key.current()
     if not isinstance(key, SigningKey):
@@ -183,10 +223,7 @@ def sign_request(request: PaymentRequest | dict[str, Any], key: Any) -> str:
         payer["key_id"] = key.kid
     elif payer["key_id"] != key.kid:
         raise SigningError(f"the request names key {visible(payer['key_id'], 60)} but the signing key is {key.kid}")
-    header = {"alg": ALGORITHM, "kid": key.kid, "typ": TOKEN_TYPE}
-    signing_input = _b64encode(json.dumps(header, separators=(",", ":")).encode()) + "." + _b64encode(
-        encode_request(body))
-    return signing_input + "." + _b64encode(key.private_key.sign(signing_input.encode("ascii")))
+    return sign_compact(body, key, TOKEN_TYPE)
 
 
 def verify_request(
@@ -199,125 +236,156 @@ def verify_request(
     """Check a compact JWS payment request. Never raises for bad input: see ``Verification.reason``.
 
     ``limits`` default to ``Limits()`` (1.000 to 499.999.999 dong); ``audience``, when given, must be
-    the request's ``aud``; ``now`` is the verifier's clock (UTC now by default)."""
+    the request's ``aud``; ``now`` is the verifier's clock (UTC now by default). The checks run in
+    this order and the first that fails is the answer; each step below raises ``_Refused``."""
     try:
-        trusted = VerificationKeys.load(keys)
+        trusted = _trusted_keys(keys)
+        header_part, payload_part, signature_part = _split_token(token)
+        header = _read_header(header_part)
+        signature = _read_signature(signature_part, payload_part, header)
+        _check_signature(trusted, header, f"{header_part}.{payload_part}", signature)
+        request = _read_signed_content(payload_part, header)
+        _check_content(request, header, trusted, now, limits, audience)
+    except _Refused as refused:
+        return refused.verification
+    return _accepted(request, header)
+
+
+class _Refused(Exception):
+    """How a step of ``verify_request`` says no: it carries the failed ``Verification``."""
+
+    def __init__(self, verification: Verification):
+        super().__init__(verification.reason)
+        self.verification = verification
+
+
+def _trusted_keys(keys: KeysLike) -> VerificationKeys:
+    """The verifier's own keys (``bad-key`` when they are unusable or cannot be read)."""
+    try:
+        return VerificationKeys.load(keys)
     except (ValueError, KeyError, TypeError, KeySourceError) as exc:
-        return _fail("bad-key", f"The verification key is unusable: {visible(str(exc), 200)}.",
-                     f"Khóa kiểm tra không dùng được: {visible(str(exc), 200)}.")
-    parts = _split_token(token)
-    if isinstance(parts, Verification):
-        return parts
-    header_part, payload_part, signature_part = parts
-    header = _read_header(header_part)
-    if isinstance(header, Verification):
-        return header
-    kid = header["kid"]
-    signature = _read_signature(signature_part, payload_part, header)
-    if isinstance(signature, Verification):
-        return signature
-    key = trusted.by_kid.get(kid)
-    if key is None:
-        return _fail("wrong-key",
-                     f"The request was signed with key {kid}, which is not among the verification keys.",
-                     f"Yêu cầu được ký bằng khóa {kid}, không thuộc các khóa kiểm tra.",
-                     header=header, kid=kid)
-    try:
-        key.verify(signature, f"{header_part}.{payload_part}".encode("ascii"))
-    except InvalidSignature:
-        return _fail("bad-signature",
-                     "The signature does not match: the request was altered or signed with another key.",
-                     "Chữ ký không khớp: yêu cầu đã bị sửa đổi hoặc được ký bằng khóa khác.",
-                     header=header, kid=kid)
-    return _check_signed_content(_b64decode(payload_part), header, kid, trusted, now, limits, audience)
+        _refuse("bad-key", f"The verification key is unusable: {visible(str(exc), 200)}.",
+                f"Khóa kiểm tra không dùng được: {visible(str(exc), 200)}.")
 
 
-def _split_token(token: Any) -> tuple[str, str, str] | Verification:
-    """Compact form: ASCII, at most MAX_TOKEN_CHARS, three base64url parts."""
+def _split_token(token: Any) -> tuple[str, str, str]:
+    """RFC 7515 7.1 compact form: ASCII, at most MAX_TOKEN_CHARS, three base64url parts."""
     if isinstance(token, (bytes, bytearray)):
         if len(token) > MAX_TOKEN_CHARS:
-            return _fail("malformed", f"The token is {len(token)} bytes long ({MAX_TOKEN_CHARS} at most).",
-                         f"Mã ký dài {len(token)} byte (tối đa {MAX_TOKEN_CHARS}).")
+            _refuse("malformed", f"The token is {len(token)} bytes long ({MAX_TOKEN_CHARS} at most).",
+                    f"Mã ký dài {len(token)} byte (tối đa {MAX_TOKEN_CHARS}).")
         try:
             token = bytes(token).decode("ascii")
         except UnicodeDecodeError:
-            return _fail("malformed", "The token contains non-ASCII bytes.", "Mã ký chứa byte không phải ASCII.")
+            _refuse("malformed", "The token contains non-ASCII bytes.", "Mã ký chứa byte không phải ASCII.")
     if not isinstance(token, str):
-        return _fail("malformed", "The token is not text.", "Mã ký không phải văn bản.")
+        _refuse("malformed", "The token is not text.", "Mã ký không phải văn bản.")
     if len(token) > MAX_TOKEN_CHARS:
-        return _fail("malformed", f"The token is {len(token)} characters long ({MAX_TOKEN_CHARS} at most).",
-                     f"Mã ký dài {len(token)} ký tự (tối đa {MAX_TOKEN_CHARS}).")
+        _refuse("malformed", f"The token is {len(token)} characters long ({MAX_TOKEN_CHARS} at most).",
+                f"Mã ký dài {len(token)} ký tự (tối đa {MAX_TOKEN_CHARS}).")
     if not _TOKEN_SYNTAX.fullmatch(token):
-        return _fail("malformed", "This is not a JWS in compact form (three base64url parts separated by dots).",
-                     "Đây không phải JWS dạng rút gọn (ba phần base64url cách nhau bởi dấu chấm).")
+        _refuse("malformed", "This is not a JWS in compact form (three base64url parts separated by dots).",
+                "Đây không phải JWS dạng rút gọn (ba phần base64url cách nhau bởi dấu chấm).")
     header_part, payload_part, signature_part = token.split(".")
     return header_part, payload_part, signature_part
 
 
-def _read_header(part: str) -> dict[str, Any] | Verification:
+def _read_header(part: str) -> dict[str, Any]:
     """RFC 7515 4.1 with RFC 8725 3.1/3.11: strict JSON, alg EdDSA, exactly alg/kid/typ, typ exact,
     kid a thumbprint. No jwk/jku/x5u/crit: keys come from the verifier, never from the token."""
-    try:
-        header = loads_untrusted(_b64decode(part), max_bytes=MAX_HEADER_BYTES, max_depth=4, what="the JWS header")
-    except (ValueError, UntrustedJSONError) as exc:
-        return _fail("malformed", f"The JWS header is not acceptable: {visible(str(exc), 200)}.",
-                     f"Phần đầu JWS không hợp lệ: {visible(str(exc), 200)}.")
-    if not isinstance(header, dict):
-        return _fail("malformed", "The JWS header is not a JSON object.", "Phần đầu JWS không phải đối tượng JSON.")
+    header = _header_object(part)
     if header.get("alg") != ALGORITHM:
         alg = quoted(header.get("alg"), 40)
-        return _fail("unsupported-algorithm", f"The algorithm is {alg}; only EdDSA (Ed25519) is accepted.",
-                     f"Thuật toán là {alg}; chỉ chấp nhận EdDSA (Ed25519).", header=header)
+        _refuse("unsupported-algorithm", f"The algorithm is {alg}; only EdDSA (Ed25519) is accepted.",
+                f"Thuật toán là {alg}; chỉ chấp nhận EdDSA (Ed25519).", header=header)
     unknown = [name for name in header if name not in HEADER_FIELDS]
     if unknown:
         names = ", ".join(quoted(name, 40) for name in unknown[:5])
-        return _fail("malformed", f"The JWS header has parameters that are not accepted: {names}.",
-                     f"Phần đầu JWS có tham số không được chấp nhận: {names}.", header=header)
+        _refuse("malformed", f"The JWS header has parameters that are not accepted: {names}.",
+                f"Phần đầu JWS có tham số không được chấp nhận: {names}.", header=header)
     if header.get("typ") != TOKEN_TYPE:
         typ = quoted(header.get("typ"), 40)
-        return _fail("malformed", f"The JWS header's typ is {typ}, not {TOKEN_TYPE}.",
-                     f"Tham số typ của phần đầu JWS là {typ}, không phải {TOKEN_TYPE}.", header=header)
+        _refuse("malformed", f"The JWS header's typ is {typ}, not {TOKEN_TYPE}.",
+                f"Tham số typ của phần đầu JWS là {typ}, không phải {TOKEN_TYPE}.", header=header)
     kid = header.get("kid")
     if not isinstance(kid, str) or not _KID.fullmatch(kid):
-        return _fail("malformed", f"The JWS header's key id {quoted(kid, 60)} is not a key thumbprint.",
-                     f"Mã khóa {quoted(kid, 60)} trong phần đầu JWS không phải dấu vân tay khóa.", header=header)
+        _refuse("malformed", f"The JWS header's key id {quoted(kid, 60)} is not a key thumbprint.",
+                f"Mã khóa {quoted(kid, 60)} trong phần đầu JWS không phải dấu vân tay khóa.", header=header)
     return header
 
 
-def _read_signature(part: str, payload_part: str, header: dict[str, Any]) -> bytes | Verification:
+def _header_object(part: str) -> dict[str, Any]:
+    """The header as a JSON object (strict JSON through ``safe_json``, at most MAX_HEADER_BYTES)."""
+    try:
+        header = loads_untrusted(base64url.decode(part), max_bytes=MAX_HEADER_BYTES, max_depth=4,
+                                 what="the JWS header")
+    except (ValueError, UntrustedJSONError) as exc:
+        _refuse("malformed", f"The JWS header is not acceptable: {visible(str(exc), 200)}.",
+                f"Phần đầu JWS không hợp lệ: {visible(str(exc), 200)}.")
+    if not isinstance(header, dict):
+        _refuse("malformed", "The JWS header is not a JSON object.", "Phần đầu JWS không phải đối tượng JSON.")
+    return header
+
+
+def _read_signature(part: str, payload_part: str, header: dict[str, Any]) -> bytes:
     """Canonical base64url for the payload and the signature; 64 bytes with S < L (RFC 8032 5.1.7:
     an S+L copy of a good signature is refused, so signatures are not malleable)."""
     kid = header["kid"]
     try:
-        signature = _b64decode(part)
-        _b64decode(payload_part)
+        signature = base64url.decode(part)
+        base64url.decode(payload_part)
     except ValueError:
-        return _fail("malformed", "A JWS part is not canonical base64url.",
-                     "Một phần JWS không phải base64url chuẩn.", header=header, kid=kid)
+        _refuse("malformed", "A JWS part is not canonical base64url.",
+                "Một phần JWS không phải base64url chuẩn.", header=header, kid=kid)
     if len(signature) != 64:
-        return _fail("malformed", f"The signature is {len(signature)} bytes long; Ed25519 signatures are 64.",
-                     f"Chữ ký dài {len(signature)} byte; chữ ký Ed25519 dài 64 byte.", header=header, kid=kid)
-    if int.from_bytes(signature[32:], "little") >= ED25519_ORDER:
-        return _fail("bad-signature", "The signature is not canonical (S is not below the group order).",
-                     "Chữ ký không ở dạng chuẩn (S không nhỏ hơn bậc nhóm).", header=header, kid=kid)
+        _refuse("malformed", f"The signature is {len(signature)} bytes long; Ed25519 signatures are 64.",
+                f"Chữ ký dài {len(signature)} byte; chữ ký Ed25519 dài 64 byte.", header=header, kid=kid)
+    if not is_canonical_signature(signature):
+        _refuse("bad-signature", "The signature is not canonical (S is not below the group order).",
+                "Chữ ký không ở dạng chuẩn (S không nhỏ hơn bậc nhóm).", header=header, kid=kid)
     return signature
 
 
-def _check_signed_content(payload: bytes, header: dict[str, Any], kid: str, trusted: VerificationKeys,
-                          now: datetime | None, limits: Limits | None, audience: str | None) -> Verification:
+def _check_signature(trusted: VerificationKeys, header: dict[str, Any], signing_input: str,
+                     signature: bytes) -> None:
+    """The key is the verifier's key named by ``kid`` (``wrong-key``), and the signature verifies under
+    it (``bad-signature``)."""
+    kid = header["kid"]
+    key = trusted.by_kid.get(kid)
+    if key is None:
+        _refuse("wrong-key", f"The request was signed with key {kid}, which is not among the verification keys.",
+                f"Yêu cầu được ký bằng khóa {kid}, không thuộc các khóa kiểm tra.", header=header, kid=kid)
+    if not signature_matches(key, signing_input, signature):
+        _refuse("bad-signature",
+                "The signature does not match: the request was altered or signed with another key.",
+                "Chữ ký không khớp: yêu cầu đã bị sửa đổi hoặc được ký bằng khóa khác.", header=header, kid=kid)
+
+
+def _read_signed_content(payload_part: str, header: dict[str, Any]) -> Any:
+    """The signed payload as strict JSON (``bad-content`` when it is not)."""
     try:
-        request = loads_untrusted(payload, max_bytes=MAX_TOKEN_CHARS, max_depth=8, what="the signed content")
+        return loads_untrusted(base64url.decode(payload_part), max_bytes=MAX_TOKEN_CHARS, max_depth=8,
+                               what="the signed content")
     except UntrustedJSONError as exc:
-        return _fail("bad-content", f"The signed content is not acceptable JSON: {visible(str(exc), 200)}.",
-                     f"Nội dung đã ký không phải JSON hợp lệ: {visible(str(exc), 200)}.",
-                     header=header, kid=kid, signature_ok=True)
+        _refuse("bad-content", f"The signed content is not acceptable JSON: {visible(str(exc), 200)}.",
+                f"Nội dung đã ký không phải JSON hợp lệ: {visible(str(exc), 200)}.",
+                header=header, kid=header["kid"], signature_ok=True)
+
+
+def _check_content(request: Any, header: dict[str, Any], trusted: VerificationKeys, now: datetime | None,
+                   limits: Limits | None, audience: str | None) -> None:
+    """Rules R1-R16 of ``request_schema`` against the verifier's clock, limits and audience."""
+    kid = header["kid"]
     context = Context(kid=kid, now=(now or datetime.now(timezone.utc)).astimezone(timezone.utc),
                       limits=limits or Limits(), audience=audience, key_retired_at=trusted.retired_at.get(kid))
     problem = check_request_content(request, context)
     if problem is not None:
         reason, message, message_vi = problem
-        return Verification(False, reason, message, message_vi, request if isinstance(request, dict) else None,
-                            header, kid, True)
+        raise _Refused(Verification(False, reason, message, message_vi,
+                                    request if isinstance(request, dict) else None, header, kid, True))
+
+
+def _accepted(request: dict[str, Any], header: dict[str, Any]) -> Verification:
     amount = int(request["amount"]["value"])
     payee = visible(request["payee"].get("merchant_name") or request["payee"].get("account") or "?", 80)
     return Verification(
@@ -327,7 +395,7 @@ def _check_signed_content(payload: bytes, header: dict[str, Any], kid: str, trus
         f"Chữ ký và nội dung hợp lệ: {format_vnd(amount)} cho {payee}, yêu cầu {request['request_id']}.",
         request,
         header,
-        kid,
+        header["kid"],
         True,
     )
 
@@ -336,29 +404,11 @@ def decode_unverified(token: str) -> dict[str, Any] | None:
     """The request inside a token WITHOUT checking anything (for display and history only)."""
     try:
         parts = token.strip().split(".")
-        value = loads_untrusted(_b64decode(parts[1]), max_bytes=MAX_TOKEN_CHARS, max_depth=8)
+        value = loads_untrusted(base64url.decode(parts[1]), max_bytes=MAX_TOKEN_CHARS, max_depth=8)
         return value if isinstance(value, dict) else None
     except (ValueError, IndexError, AttributeError):
         return None
 
 
-# --- helpers ----------------------------------------------------------------------------------
-def _b64decode(part: str) -> bytes:
-    """Strict base64url without padding: the text must be the canonical encoding of its bytes."""
-    if not part.isascii():
-        raise ValueError("not base64url")
-    try:
-        data = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-    except (binascii.Error, ValueError):
-        raise ValueError("not base64url") from None
-    if base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii") != part:
-        raise ValueError("not canonical base64url")
-    return data
-
-
-def _b64encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _fail(reason: str, message: str, message_vi: str, header=None, kid=None, signature_ok=False) -> Verification:
-    return Verification(False, reason, message, message_vi, None, header, kid, signature_ok)
+def _refuse(reason: str, message: str, message_vi: str, header=None, kid=None, signature_ok=False) -> NoReturn:
+    raise _Refused(Verification(False, reason, message, message_vi, None, header, kid, signature_ok))
