@@ -3,12 +3,14 @@
 Three backends, each used on 8-bit grayscale images:
 
 * ``ZbarDecoder``: libzbar through pyzbar's ctypes bindings, configured for QR only. When libzbar
-  supports binary mode (0.23.1 and later) the raw bytes are read and decoded as UTF-8; otherwise zbar's own text conversion is used and the
-  known UTF-8-read-as-Shift-JIS garbling is repaired (``repair_zbar_text``).
+  supports binary mode (0.23.1 and later) the raw bytes are read and decoded as UTF-8; otherwise
+  zbar's own text conversion is used and the known UTF-8-read-as-Shift-JIS garbling is repaired
+  (``repair_zbar_text``).
 * ``ZxingDecoder``: zxing-cpp restricted to QR Code. Measured to be the better second decoder (much
   faster than OpenCV's detector and it also reports where it saw a code it could not read, which the
   engine uses to retry at full resolution).
-* ``OpenCvDecoder``: OpenCV's ``QRCodeDetector``; kept for comparison in the benchmark.
+* ``OpenCvDecoder``: OpenCV's ``QRCodeDetector``: the last try on a still image nothing else read,
+  and a comparison in bench/decode_bench.py.
 """
 
 from __future__ import annotations
@@ -203,7 +205,8 @@ class ZbarDecoder:
 
 
 class ZxingDecoder:
-    """zxing-cpp limited to QR Code. ``locate`` also returns codes it saw but could not decode."""
+    """zxing-cpp limited to QR Code. ``read`` also returns the outlines of codes it saw but could not
+    decode (the engine retries those regions at full resolution)."""
 
     name = "zxing"
 

@@ -5,9 +5,9 @@ The bill drifts and turns slightly, the light changes and every frame carries se
 on a machine without a webcam. With ``realtime=False`` frames come as fast as they are asked for
 (tests, benchmarks); their ``t_ms`` still follows the 30 fps clock.
 
-The bill comes from ``payer_app.studio.bill.render_bill_image()`` (customer PD00000000000) when that
-module is installed, otherwise from a plain card drawn here (white paper, the bill QR, a few lines of
-text). ``demo_bill_payload()`` is the payload either one carries.
+The bill comes from ``payer_app.studio.bill.render_bill_image()`` (customer PD00000000000) when the
+studio can draw it (its fonts are installed), otherwise from a plain card drawn here (white paper,
+the bill QR, a few lines of text). ``demo_bill_payload()`` is the payload either one carries.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def plain_bill_card(payload: str | None = None):
 @lru_cache(maxsize=1)
 def demo_bill():
     """(bill image, its QR payload): the studio's realistic EVN bill for customer PD00000000000 when
-    the studio is installed and can draw it, else a plain card with the same customer's bill QR."""
+    the studio can draw it, else a plain card with the same customer's bill QR."""
     try:
         from payer_app.studio.bill import BillSpec, render_bill_image
 

@@ -8,7 +8,9 @@
 3. every place where a code was seen but not read is retried at full resolution: zbar, zxing with
    all its tries, then zbar on the inverted crop;
 4. when nothing at all was found, zxing on the full-resolution frame (small, distant codes that the
-   downscale blurred away), then zxing with a global threshold on the small image (blurred codes).
+   downscale blurred away), then zxing with a global threshold on the small image (blurred codes);
+5. still images only (``STILL``): every decoder on the whole image, plain and inverted, then
+   contrast-equalised, sharpened and binarised while nothing is found, OpenCV's detector last.
 
 ``Confirmer`` (pure, no threads) accepts a payload only after N consecutive frames showed it and
 not again within a hold-off time. ``ScanSession`` runs capture and decode in their own threads and
@@ -226,7 +228,8 @@ THOROUGH_MAX_SIDE = 2000  # big photos are reduced to this for the whole-image s
 
 
 def _thorough(gray: np.ndarray, collected: _Collected, decoders: _Decoders) -> None:
-    """Still images: every decoder on the whole image, plain, inverted and sharpened."""
+    """Still images: zbar and zxing on the whole image, plain and inverted; while nothing is found,
+    contrast-equalised, sharpened and binarised copies, and OpenCV's detector last."""
     import cv2
 
     back = 1.0

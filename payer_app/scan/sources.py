@@ -47,7 +47,8 @@ class SourceError(Exception):
 @dataclass
 class Frame:
     """One captured frame. ``image`` is BGR (or gray for some image files), ``t_ms`` is the frame's
-    time since the source started (video position for files), ``captured_at`` is time.monotonic()."""
+    time since the source started (video position for files), ``captured_at`` is the source's
+    monotonic clock (time.monotonic() unless a test gave the demo camera another)."""
 
     image: np.ndarray
     index: int

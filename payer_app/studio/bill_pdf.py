@@ -1,6 +1,6 @@
 """The bill as a one-page A5 PDF drawn with reportlab: embedded Noto Sans text and the QR as vector
-squares taken from segno's module matrix. ``invariant=1`` removes the creation date and random ids,
-so equal bills give equal bytes."""
+squares taken from its module matrix (``payer_app.qr_symbol``). ``invariant=1`` removes the creation
+date and random ids, so equal bills give equal bytes."""
 
 from __future__ import annotations
 

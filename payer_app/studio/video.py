@@ -77,7 +77,8 @@ class ClipSpec:
 
 def bill_for(bill_or_payload: str):
     """(bill picture, payload or None): ``demo`` is the demo camera's bill; an existing image file is
-    filmed as it is (payload unknown); any other text is a payload, printed on a plain bill card."""
+    filmed as it is (payload unknown); any other text is a payload, printed on a plain bill card (a
+    payload over 300 characters makes a big code: it is filmed alone, on white paper)."""
     from payer_app.scan.sources import IMAGE_SUFFIXES, SourceError, read_image_file
 
     if bill_or_payload == "demo":
