@@ -24,8 +24,15 @@ __all__ = ["UnsafeFileError", "file_kind", "read_regular_file", "write_file_atom
 
 
 class UnsafeFileError(Exception):
-    """A file cannot be read safely (a link, a FIFO, a device, too large, unreadable); the message says
-    which file, why, and how to fix it."""
+    """A file cannot be read safely; the message says which file, why, and how to fix it. ``reason``:
+    ``cannot-open`` (``errno``/``strerror`` say why), ``symlink``, ``not-regular`` (a FIFO, a device,
+    a folder...) or ``too-large``."""
+
+    def __init__(self, message: str, reason: str, errno: int | None = None, strerror: str | None = None):
+        super().__init__(message)
+        self.reason = reason
+        self.errno = errno
+        self.strerror = strerror
 
 
 def write_file_atomically(path: Path, data: bytes, mode: int = 0o644) -> None:
@@ -85,17 +92,19 @@ def read_regular_file(path: Path, max_bytes: int, what: str = "the file", *, fol
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise UnsafeFileError(f"{what} {shown} is {file_kind(info.st_mode)}, not a regular file. {fix}")
+            raise UnsafeFileError(f"{what} {shown} is {file_kind(info.st_mode)}, not a regular file. {fix}",
+                                  "not-regular")
         if check is not None:
             check(info)
         if info.st_size > max_bytes:
             raise UnsafeFileError(f"{what} {shown} is {info.st_size} bytes long; at most {max_bytes} are "
-                                  "accepted. This is not the right file.")
+                                  "accepted. This is not the right file.", "too-large")
         data = _read_at_most(fd, max_bytes + 1)
     finally:
         os.close(fd)
     if len(data) > max_bytes:  # grew after fstat
-        raise UnsafeFileError(f"{what} {shown} is larger than {max_bytes} bytes; this is not the right file.")
+        raise UnsafeFileError(f"{what} {shown} is larger than {max_bytes} bytes; this is not the right file.",
+                              "too-large")
     return data
 
 
@@ -108,8 +117,9 @@ def _open_without_waiting(path: Path, what: str, shown: str, follow_symlinks: bo
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise UnsafeFileError(f"{what} {shown} is a symbolic link; it is not followed. Replace the link "
-                                  "with the file itself.") from None
-        raise UnsafeFileError(f"cannot open {what} {shown}: {exc.strerror}") from None
+                                  "with the file itself.", "symlink") from None
+        raise UnsafeFileError(f"cannot open {what} {shown}: {exc.strerror}", "cannot-open", exc.errno,
+                              exc.strerror) from None
 
 
 def _read_at_most(fd: int, limit: int) -> bytes:

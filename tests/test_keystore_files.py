@@ -30,6 +30,7 @@ from payer_app.payments.keystore import (
     check_ed25519_public_jwk,
 )
 from payer_app.core.payload import parse_payload
+from payer_app.files import UnsafeFileError, read_regular_file, write_file_atomically
 from payer_app.core.request import build_request, parse_canonical_timestamp
 from payer_app.core.signing import VerificationKeys, sign_request, verify_request
 from tests.hostile_tokens import EVN_BILL, all_zero_jwk, b64url, identity_point_jwk, non_canonical_jwk
@@ -464,3 +465,40 @@ def test_verify_request_with_a_broken_key_store_answers_bad_key(store):
     store.public_path.write_text("{")
     result = verify_request(token, store)
     assert not result.ok and result.reason == "bad-key" and "damaged" in result.message
+
+
+# --- payer_app.files: the one home of the file-safety helpers -------------------------------------
+def test_write_file_atomically_replaces_the_content_with_the_mode_and_leaves_no_temp_file(tmp_path):
+    target = tmp_path / "settings.json"
+    target.write_bytes(b"old")
+    write_file_atomically(target, b"new content", 0o600)
+    assert target.read_bytes() == b"new content"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["settings.json"]
+
+
+def test_write_file_atomically_keeps_the_old_content_when_the_write_fails(tmp_path):
+    target = tmp_path / "keep.json"
+    target.write_bytes(b"old")
+    with pytest.raises(TypeError):
+        write_file_atomically(target, "text is not bytes")  # type: ignore[arg-type]
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.json"]
+
+
+def test_read_regular_file_refuses_links_fifos_and_oversize_files_with_a_reason(tmp_path):
+    real = tmp_path / "real.json"
+    real.write_bytes(b"x" * 100)
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    cases = [(link, 1000, "symlink"), (fifo, 1000, "not-regular"), (tmp_path, 1000, "not-regular"),
+             (real, 99, "too-large"), (tmp_path / "missing", 1000, "cannot-open")]
+    for path, cap, reason in cases:
+        with pytest.raises(UnsafeFileError) as caught:
+            read_regular_file(path, cap, "the file")
+        assert caught.value.reason == reason, (path, caught.value)
+        assert "\n" not in str(caught.value)
+    assert read_regular_file(link, 100, follow_symlinks=True) == b"x" * 100
+    assert read_regular_file(real, 100) == b"x" * 100

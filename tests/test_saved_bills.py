@@ -4,6 +4,9 @@ hostile import that never loses what was saved."""
 from __future__ import annotations
 
 import json
+import os
+import queue
+import threading
 
 import pytest
 
@@ -14,11 +17,13 @@ from payer_app.payments.saved_bills import (
     BAD_IMPORT,
     BAD_NAME,
     DYNAMIC_NOT_SAVEABLE,
+    MAX_IMPORT_BYTES,
     MAX_NAME_CHARS,
     MAX_SAVED_BILLS,
     SAVED_BILLS_FILE,
     SavedBillError,
     SavedBills,
+    read_import_file,
     saveability,
 )
 
@@ -59,7 +64,7 @@ def test_add_list_rename_delete_in_a_real_sqlite_file(store, payer_home):
     assert snapshot(again) == snapshot(store)
     again.close()
     # no amount is stored anywhere in the record
-    columns = [row[1] for row in store._db.execute("PRAGMA table_info(saved_bills)")]
+    columns = [row[1] for row in store._store.db.execute("PRAGMA table_info(saved_bills)")]
     assert not any("amount" in c for c in columns)
     renamed = store.rename(bill.id, "Điện nhà bà")
     assert renamed.name == "Điện nhà bà" and renamed.payload == EVN
@@ -150,3 +155,32 @@ def test_import_beyond_the_store_cap_is_refused_whole(store):
     with pytest.raises(SavedBillError):
         store.import_json(many)
     assert snapshot(store) == before
+
+
+def test_the_import_file_is_read_safely_a_fifo_is_not_waited_on(tmp_path):
+    """read_import_file (payer_app.files underneath): a named pipe, a folder or an oversize file is
+    refused before reading; a missing file is an OSError the window and the CLI already report."""
+    fifo = tmp_path / "bills.json"
+    os.mkfifo(fifo)
+    answers: queue.Queue = queue.Queue()
+
+    def read_fifo():
+        try:
+            read_import_file(fifo)
+        except SavedBillError as exc:
+            answers.put(exc)
+
+    threading.Thread(target=read_fifo, daemon=True).start()
+    refused = answers.get(timeout=30)  # a generous bound that only fails a hung read
+    assert refused.code == BAD_IMPORT and refused.message == "Not a regular file."
+    big = tmp_path / "big.json"
+    big.write_bytes(b" " * (MAX_IMPORT_BYTES + 1))
+    with pytest.raises(SavedBillError, match="larger than"):
+        read_import_file(big)
+    with pytest.raises(SavedBillError, match="Not a regular file"):
+        read_import_file(tmp_path)
+    with pytest.raises(FileNotFoundError):
+        read_import_file(tmp_path / "missing.json")
+    good = tmp_path / "good.json"
+    good.write_bytes(b"{}")
+    assert read_import_file(good) == b"{}"

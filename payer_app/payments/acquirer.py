@@ -53,7 +53,7 @@ from payer_app.payments.enrolment import (
     public_key_problem,
     read_message,
 )
-from payer_app.payments.sqlite_store import open_database
+from payer_app.payments.sqlite_store import LEDGER_SCHEMA_VERSION, SQLiteStore
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +184,43 @@ def payer_scope(bank_bin: str, account: str) -> str:
     return f"{bank_bin}/{account}"
 
 
+_LEDGER_SCHEMA = """
+CREATE TABLE IF NOT EXISTS ledger_payments (
+    payer_scope TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    http_status INTEGER NOT NULL,
+    acquirer_reference TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    payer_kid TEXT NOT NULL,
+    token_sha256 TEXT NOT NULL,
+    response TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (payer_scope, idempotency_key),
+    UNIQUE (payer_scope, request_id)
+);
+CREATE TABLE IF NOT EXISTS key_bindings (
+    kid TEXT PRIMARY KEY,
+    jwk TEXT NOT NULL,
+    bank_bin TEXT NOT NULL,
+    account TEXT NOT NULL,
+    enrolled_at TEXT NOT NULL,
+    retired_at TEXT,
+    revoked_at TEXT
+);
+CREATE TABLE IF NOT EXISTS used_nonces (
+    nonce TEXT PRIMARY KEY,
+    expires_epoch INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS acquirer_settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+_BINDING_COLUMNS = "kid, jwk, bank_bin, account, enrolled_at, retired_at, revoked_at"
+
+
 class Ledger:
     """The acquirer's SQLite ledger: payments per payer, key bindings, used nonces, settings.
 
@@ -191,173 +228,100 @@ class Ledger:
     payer binding keeps its old tables untouched and unused."""
 
     def __init__(self, path: Path):
-        self.path = Path(path) if str(path) != ":memory:" else path
-        self._lock = threading.RLock()
-        self._db = open_database(self.path, synchronous="NORMAL")
-        self._db.executescript(
-            """
-            CREATE TABLE IF NOT EXISTS ledger_payments (
-                payer_scope TEXT NOT NULL,
-                idempotency_key TEXT NOT NULL,
-                request_id TEXT NOT NULL,
-                status TEXT NOT NULL,
-                http_status INTEGER NOT NULL,
-                acquirer_reference TEXT NOT NULL,
-                amount INTEGER NOT NULL,
-                payer_kid TEXT NOT NULL,
-                token_sha256 TEXT NOT NULL,
-                response TEXT NOT NULL,
-                received_at TEXT NOT NULL,
-                PRIMARY KEY (payer_scope, idempotency_key),
-                UNIQUE (payer_scope, request_id)
-            );
-            CREATE TABLE IF NOT EXISTS key_bindings (
-                kid TEXT PRIMARY KEY,
-                jwk TEXT NOT NULL,
-                bank_bin TEXT NOT NULL,
-                account TEXT NOT NULL,
-                enrolled_at TEXT NOT NULL,
-                retired_at TEXT,
-                revoked_at TEXT
-            );
-            CREATE TABLE IF NOT EXISTS used_nonces (
-                nonce TEXT PRIMARY KEY,
-                expires_epoch INTEGER NOT NULL
-            );
-            CREATE TABLE IF NOT EXISTS acquirer_settings (
-                name TEXT PRIMARY KEY,
-                value TEXT NOT NULL
-            );
-            """
-        )
+        self._store = SQLiteStore(path, _LEDGER_SCHEMA, version=LEDGER_SCHEMA_VERSION, synchronous="NORMAL")
+        self.path = self._store.path
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._store.close()
 
     # --- settings -----------------------------------------------------------------------------
     def setting(self, name: str) -> str | None:
-        with self._lock:
-            row = self._db.execute("SELECT value FROM acquirer_settings WHERE name = ?", (name,)).fetchone()
+        row = self._store.one("SELECT value FROM acquirer_settings WHERE name = ?", (name,))
         return row[0] if row else None
 
     def set_setting(self, name: str, value: str) -> None:
-        with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO acquirer_settings VALUES (?, ?)", (name, value))
+        self._store.write("INSERT OR REPLACE INTO acquirer_settings VALUES (?, ?)", (name, value))
 
     # --- payments -----------------------------------------------------------------------------
     def find(self, scope: str, idempotency_key: str, request_id: str) -> tuple[int, dict[str, Any], str, str, str] | None:
         """(http_status, first answer, token sha256, idempotency key, request id) of this payer's
         payment with either identifier, or None."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT http_status, response, token_sha256, idempotency_key, request_id FROM ledger_payments "
-                "WHERE payer_scope = ? AND (idempotency_key = ? OR request_id = ?) "
-                "ORDER BY idempotency_key = ? DESC LIMIT 1",
-                (scope, idempotency_key, request_id, idempotency_key),
-            ).fetchone()
+        row = self._store.one(
+            "SELECT http_status, response, token_sha256, idempotency_key, request_id FROM ledger_payments "
+            "WHERE payer_scope = ? AND (idempotency_key = ? OR request_id = ?) "
+            "ORDER BY idempotency_key = ? DESC LIMIT 1",
+            (scope, idempotency_key, request_id, idempotency_key))
         return (row[0], json.loads(row[1]), row[2], row[3], row[4]) if row else None
 
     def get(self, scope: str, request_id: str) -> tuple[int, dict[str, Any]] | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT http_status, response FROM ledger_payments WHERE payer_scope = ? AND request_id = ?",
-                (scope, request_id),
-            ).fetchone()
+        row = self._store.one(
+            "SELECT http_status, response FROM ledger_payments WHERE payer_scope = ? AND request_id = ?",
+            (scope, request_id))
         return (row[0], json.loads(row[1])) if row else None
 
     def insert_if_new(self, scope: str, request: dict[str, Any], kid: str, token_sha256: str, http_status: int,
                       body: dict[str, Any], nonce_expires: int) -> tuple[str, Any]:
         """Record an answer in one transaction. Returns ("inserted", None), ("exists", find() tuple)
         when this payer already used the key or request id, or ("nonce", None) when the nonce was used."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                existing = self.find(scope, request["idempotency_key"], request["request_id"])
-                if existing is not None:
-                    self._db.execute("COMMIT")
-                    return "exists", existing
-                now_epoch = int(time.time())
-                used = self._db.execute("SELECT expires_epoch FROM used_nonces WHERE nonce = ?",
-                                        (request["nonce"],)).fetchone()
-                if used is not None and used[0] >= now_epoch:
-                    self._db.execute("COMMIT")
-                    return "nonce", None
-                self._db.execute("INSERT OR REPLACE INTO used_nonces VALUES (?, ?)", (request["nonce"], nonce_expires))
-                self._db.execute(
-                    "INSERT INTO ledger_payments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        scope, request["idempotency_key"], request["request_id"], body["status"], http_status,
-                        body["acquirer_reference"], int(request["amount"]["value"]), kid, token_sha256,
-                        json.dumps(body, ensure_ascii=False), body["received_at"],
-                    ),
-                )
-                if secrets.randbelow(256) == 0:  # now and then, forget nonces whose requests have expired
-                    self._db.execute("DELETE FROM used_nonces WHERE expires_epoch < ?", (now_epoch,))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._store.transaction() as db:
+            existing = self.find(scope, request["idempotency_key"], request["request_id"])
+            if existing is not None:
+                return "exists", existing
+            now_epoch = int(time.time())
+            used = db.execute("SELECT expires_epoch FROM used_nonces WHERE nonce = ?", (request["nonce"],)).fetchone()
+            if used is not None and used[0] >= now_epoch:
+                return "nonce", None
+            db.execute("INSERT OR REPLACE INTO used_nonces VALUES (?, ?)", (request["nonce"], nonce_expires))
+            db.execute(
+                "INSERT INTO ledger_payments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    scope, request["idempotency_key"], request["request_id"], body["status"], http_status,
+                    body["acquirer_reference"], int(request["amount"]["value"]), kid, token_sha256,
+                    json.dumps(body, ensure_ascii=False), body["received_at"],
+                ),
+            )
+            if secrets.randbelow(256) == 0:  # now and then, forget nonces whose requests have expired
+                db.execute("DELETE FROM used_nonces WHERE expires_epoch < ?", (now_epoch,))
         return "inserted", None
 
     def nonce_used(self, nonce: str) -> bool:
-        with self._lock:
-            row = self._db.execute("SELECT expires_epoch FROM used_nonces WHERE nonce = ?", (nonce,)).fetchone()
+        row = self._store.one("SELECT expires_epoch FROM used_nonces WHERE nonce = ?", (nonce,))
         return row is not None and row[0] >= int(time.time())
 
     def counts(self) -> dict[str, int]:
-        with self._lock:
-            return dict(self._db.execute("SELECT status, COUNT(*) FROM ledger_payments GROUP BY status").fetchall())
+        return dict(self._store.all("SELECT status, COUNT(*) FROM ledger_payments GROUP BY status"))
 
     # --- keys ---------------------------------------------------------------------------------
     def bindings(self) -> list[KeyBinding]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT kid, jwk, bank_bin, account, enrolled_at, retired_at, revoked_at FROM key_bindings "
-                "ORDER BY enrolled_at"
-            ).fetchall()
+        rows = self._store.all(f"SELECT {_BINDING_COLUMNS} FROM key_bindings ORDER BY enrolled_at")
         return [KeyBinding(r[0], json.loads(r[1]), *r[2:]) for r in rows]
 
     def binding(self, kid: str) -> KeyBinding | None:
-        with self._lock:
-            r = self._db.execute(
-                "SELECT kid, jwk, bank_bin, account, enrolled_at, retired_at, revoked_at FROM key_bindings "
-                "WHERE kid = ?", (kid,)
-            ).fetchone()
+        r = self._store.one(f"SELECT {_BINDING_COLUMNS} FROM key_bindings WHERE kid = ?", (kid,))
         return KeyBinding(r[0], json.loads(r[1]), *r[2:]) if r else None
 
     def bind(self, binding: KeyBinding, retire: str | None = None) -> str:
         """Bind a key to its account in one transaction (retiring ``retire``, the endorsing key).
         Returns "created", "known" (same account) or "conflict" (bound to another account)."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._db.execute("SELECT bank_bin, account FROM key_bindings WHERE kid = ?",
-                                       (binding.kid,)).fetchone()
-                if row is not None:
-                    self._db.execute("COMMIT")
-                    return "known" if tuple(row) == (binding.bank_bin, binding.account) else "conflict"
-                self._db.execute(
-                    "INSERT INTO key_bindings VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (binding.kid, json.dumps(binding.jwk), binding.bank_bin, binding.account,
-                     binding.enrolled_at, binding.retired_at, binding.revoked_at),
-                )
-                if retire:
-                    self._db.execute("UPDATE key_bindings SET retired_at = ? WHERE kid = ? AND retired_at IS NULL",
-                                     (binding.enrolled_at, retire))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._store.transaction() as db:
+            row = db.execute("SELECT bank_bin, account FROM key_bindings WHERE kid = ?", (binding.kid,)).fetchone()
+            if row is not None:
+                return "known" if tuple(row) == (binding.bank_bin, binding.account) else "conflict"
+            db.execute(
+                "INSERT INTO key_bindings VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (binding.kid, json.dumps(binding.jwk), binding.bank_bin, binding.account,
+                 binding.enrolled_at, binding.retired_at, binding.revoked_at),
+            )
+            if retire:
+                db.execute("UPDATE key_bindings SET retired_at = ? WHERE kid = ? AND retired_at IS NULL",
+                           (binding.enrolled_at, retire))
         return "created"
 
     def set_retired(self, kid: str, retired_at: str | None) -> None:
-        with self._lock:
-            self._db.execute("UPDATE key_bindings SET retired_at = ? WHERE kid = ?", (retired_at, kid))
+        self._store.write("UPDATE key_bindings SET retired_at = ? WHERE kid = ?", (retired_at, kid))
 
     def revoke(self, kid: str, when: str) -> None:
-        with self._lock:
-            self._db.execute("UPDATE key_bindings SET revoked_at = COALESCE(revoked_at, ?) WHERE kid = ?", (when, kid))
+        self._store.write("UPDATE key_bindings SET revoked_at = COALESCE(revoked_at, ?) WHERE kid = ?", (when, kid))
 
 
 class MockAcquirer:

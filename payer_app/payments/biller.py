@@ -24,7 +24,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-import threading
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -33,7 +32,7 @@ from typing import Any
 from payer_app.core import evn
 from payer_app.core.amounts import format_vnd
 from payer_app.core.request import format_timestamp
-from payer_app.payments.sqlite_store import IN_MEMORY, open_database
+from payer_app.payments.sqlite_store import LEDGER_SCHEMA_VERSION, SQLiteStore
 
 log = logging.getLogger(__name__)
 
@@ -132,29 +131,29 @@ def customer_code_of(request: dict[str, Any]) -> str | None:
     return code if isinstance(code, str) and evn.is_customer_code(code) else None
 
 
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS biller_payments (
+    payer_scope TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    customer_code TEXT NOT NULL,
+    period TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    acquirer_reference TEXT NOT NULL,
+    paid_at TEXT NOT NULL,
+    PRIMARY KEY (payer_scope, request_id)
+);
+CREATE INDEX IF NOT EXISTS biller_payments_code ON biller_payments (customer_code, period);
+"""
+
+
 class Biller:
     """Bills by customer code and the payments made to them (in the acquirer's ledger file)."""
 
     def __init__(self, ledger_path: Path | str):
-        self._lock = threading.RLock()
-        self._db = open_database(ledger_path if str(ledger_path) != IN_MEMORY else IN_MEMORY, synchronous="NORMAL")
-        self._db.execute(
-            """CREATE TABLE IF NOT EXISTS biller_payments (
-                payer_scope TEXT NOT NULL,
-                request_id TEXT NOT NULL,
-                customer_code TEXT NOT NULL,
-                period TEXT NOT NULL,
-                amount INTEGER NOT NULL,
-                acquirer_reference TEXT NOT NULL,
-                paid_at TEXT NOT NULL,
-                PRIMARY KEY (payer_scope, request_id)
-            )"""
-        )
-        self._db.execute("CREATE INDEX IF NOT EXISTS biller_payments_code ON biller_payments (customer_code, period)")
+        self._store = SQLiteStore(ledger_path, _SCHEMA, version=LEDGER_SCHEMA_VERSION, synchronous="NORMAL")
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._store.close()
 
     def bill(self, code: Any) -> OutstandingBill:
         """The outstanding bill of ``code``. Raises MalformedCustomerCode (400) or UnknownCustomer (404)."""
@@ -162,11 +161,9 @@ class Biller:
         if not has_account(code):
             raise UnknownCustomer(f"No customer with the code {code} at this biller.")
         issued = self._issued(code)
-        with self._lock:
-            paid, count, last = self._db.execute(
-                "SELECT COALESCE(SUM(amount), 0), COUNT(*), MAX(paid_at) FROM biller_payments "
-                "WHERE customer_code = ? AND period = ?", (code, issued["period"]),
-            ).fetchone()
+        paid, count, last = self._store.one(
+            "SELECT COALESCE(SUM(amount), 0), COUNT(*), MAX(paid_at) FROM biller_payments "
+            "WHERE customer_code = ? AND period = ?", (code, issued["period"]))
         total = issued["amount_total"]
         status = "paid" if paid >= total else "partially-paid" if paid else "unpaid"
         return OutstandingBill(**issued, amount_paid=paid, amount_due=max(0, total - paid),
@@ -182,11 +179,8 @@ class Biller:
         amount = int(request["amount"]["value"])
         period = self._issued(code)["period"]
         when = format_timestamp(paid_at or datetime.now(timezone.utc))
-        with self._lock:
-            self._db.execute(
-                "INSERT OR IGNORE INTO biller_payments VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (scope, str(request["request_id"]), code, period, amount, acquirer_reference, when),
-            )
+        self._store.write("INSERT OR IGNORE INTO biller_payments VALUES (?, ?, ?, ?, ?, ?, ?)",
+                          (scope, str(request["request_id"]), code, period, amount, acquirer_reference, when))
         return self.bill(code)
 
     @staticmethod

@@ -7,17 +7,16 @@ Statuses: ``pending``, ``approved``, ``declined``, ``rejected``.
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from payer_app.core.request import format_timestamp
-from payer_app.payments.sqlite_store import IN_MEMORY, open_database
+from payer_app.payments.sqlite_store import SQLiteStore, store_path
 
 HISTORY_FILE = "history.sqlite3"
+SCHEMA_VERSION = 1  # PRAGMA user_version of the history file
 STATUSES = ("pending", "approved", "declined", "rejected")
 
 
@@ -54,123 +53,94 @@ _COLUMNS = (
 )
 
 
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS requests (
+    request_id TEXT PRIMARY KEY,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    currency TEXT NOT NULL,
+    scheme TEXT,
+    payee_name TEXT,
+    payee_account TEXT,
+    customer_code TEXT,
+    note TEXT NOT NULL,
+    acquirer TEXT NOT NULL,
+    acquirer_reference TEXT,
+    http_status INTEGER,
+    message TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    jws TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS requests_by_time ON requests (created_at);
+"""
+
+
 class History:
     def __init__(self, path: Path | str | None = None):
         """``path`` defaults to the data folder's history file; ``IN_MEMORY`` keeps nothing on disk."""
-        if path is None:
-            from payer_app.paths import data_file
-
-            path = data_file(HISTORY_FILE)
-        self.path = path if path == IN_MEMORY else Path(path)
-        self._lock = threading.RLock()
-        self._db = open_database(self.path, synchronous="FULL")
-        self._db.execute(
-            """
-            CREATE TABLE IF NOT EXISTS requests (
-                request_id TEXT PRIMARY KEY,
-                idempotency_key TEXT NOT NULL UNIQUE,
-                created_at TEXT NOT NULL,
-                expires_at TEXT NOT NULL,
-                updated_at TEXT NOT NULL,
-                status TEXT NOT NULL,
-                amount INTEGER NOT NULL,
-                currency TEXT NOT NULL,
-                scheme TEXT,
-                payee_name TEXT,
-                payee_account TEXT,
-                customer_code TEXT,
-                note TEXT NOT NULL,
-                acquirer TEXT NOT NULL,
-                acquirer_reference TEXT,
-                http_status INTEGER,
-                message TEXT,
-                attempts INTEGER NOT NULL DEFAULT 0,
-                jws TEXT NOT NULL
-            )
-            """
-        )
-        self._db.execute("CREATE INDEX IF NOT EXISTS requests_by_time ON requests (created_at)")
+        self._store = SQLiteStore(store_path(path, HISTORY_FILE), _SCHEMA, version=SCHEMA_VERSION,
+                                  synchronous="FULL")
+        self.path = self._store.path
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._store.close()
 
     def record_pending(self, request: dict[str, Any], jws: str, acquirer: str) -> HistoryEntry:
         """Write a new request as pending, in one transaction (call before sending it)."""
         payee = request["payee"]
         now = _now()
-        with self._lock:
-            with self._transaction():
-                self._db.execute(
-                    f"INSERT INTO requests ({_COLUMNS}) VALUES ({', '.join('?' * 19)})",
-                    (
-                        request["request_id"], request["idempotency_key"], request["created_at"],
-                        request["expires_at"], now, "pending", int(request["amount"]["value"]),
-                        request["amount"]["currency"], payee.get("scheme"), payee.get("merchant_name"),
-                        payee.get("account") or payee.get("merchant_id"), request["bill"].get("customer_code"),
-                        request.get("note", ""), acquirer, None, None, "Recorded; not sent yet.", 0, jws,
-                    ),
-                )
+        with self._store.transaction() as db:
+            db.execute(
+                f"INSERT INTO requests ({_COLUMNS}) VALUES ({', '.join('?' * 19)})",
+                (
+                    request["request_id"], request["idempotency_key"], request["created_at"],
+                    request["expires_at"], now, "pending", int(request["amount"]["value"]),
+                    request["amount"]["currency"], payee.get("scheme"), payee.get("merchant_name"),
+                    payee.get("account") or payee.get("merchant_id"), request["bill"].get("customer_code"),
+                    request.get("note", ""), acquirer, None, None, "Recorded; not sent yet.", 0, jws,
+                ),
+            )
         return self.get(request["request_id"])
 
     def record_attempt(self, request_id: str, message: str, http_status: int | None = None) -> None:
         """A send without a final answer (none at all, or an acquirer error such as a 5xx, whose
         status is kept in ``http_status``): still pending, one more attempt."""
-        with self._lock:
-            with self._transaction():
-                self._db.execute(
-                    "UPDATE requests SET attempts = attempts + 1, message = ?, http_status = ?, updated_at = ? "
-                    "WHERE request_id = ?",
-                    (message, http_status, _now(), request_id),
-                )
+        with self._store.transaction() as db:
+            db.execute(
+                "UPDATE requests SET attempts = attempts + 1, message = ?, http_status = ?, updated_at = ? "
+                "WHERE request_id = ?",
+                (message, http_status, _now(), request_id),
+            )
 
     def record_outcome(self, request_id: str, status: str, http_status: int | None,
                        acquirer_reference: str | None, message: str | None) -> None:
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}")
-        with self._lock:
-            with self._transaction():
-                self._db.execute(
-                    "UPDATE requests SET status = ?, http_status = ?, acquirer_reference = ?, message = ?, "
-                    "attempts = attempts + 1, updated_at = ? WHERE request_id = ?",
-                    (status, http_status, acquirer_reference, message, _now(), request_id),
-                )
+        with self._store.transaction() as db:
+            db.execute(
+                "UPDATE requests SET status = ?, http_status = ?, acquirer_reference = ?, message = ?, "
+                "attempts = attempts + 1, updated_at = ? WHERE request_id = ?",
+                (status, http_status, acquirer_reference, message, _now(), request_id),
+            )
 
     def get(self, request_id: str) -> HistoryEntry | None:
-        with self._lock:
-            row = self._db.execute(f"SELECT {_COLUMNS} FROM requests WHERE request_id = ?", (request_id,)).fetchone()
+        row = self._store.one(f"SELECT {_COLUMNS} FROM requests WHERE request_id = ?", (request_id,))
         return HistoryEntry(*row) if row else None
 
     def list(self, limit: int = 50) -> list[HistoryEntry]:
         """Newest first."""
-        with self._lock:
-            rows = self._db.execute(
-                f"SELECT {_COLUMNS} FROM requests ORDER BY created_at DESC, rowid DESC LIMIT ?", (limit,)
-            ).fetchall()
+        rows = self._store.all(f"SELECT {_COLUMNS} FROM requests ORDER BY created_at DESC, rowid DESC LIMIT ?",
+                               (limit,))
         return [HistoryEntry(*r) for r in rows]
 
     def pending(self) -> list[HistoryEntry]:
         """Oldest first, the order in which they should be re-sent."""
-        with self._lock:
-            rows = self._db.execute(
-                f"SELECT {_COLUMNS} FROM requests WHERE status = 'pending' ORDER BY created_at, rowid"
-            ).fetchall()
+        rows = self._store.all(f"SELECT {_COLUMNS} FROM requests WHERE status = 'pending' ORDER BY created_at, rowid")
         return [HistoryEntry(*r) for r in rows]
-
-    def _transaction(self):
-        return _Transaction(self._db)
-
-
-class _Transaction:
-    def __init__(self, db: sqlite3.Connection):
-        self.db = db
-
-    def __enter__(self):
-        self.db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type, exc, tb):
-        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
-        return False
 
 
 def _now() -> str:

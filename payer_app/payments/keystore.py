@@ -58,6 +58,7 @@ from payer_app.core.keys import (
     thumbprint,
 )
 from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
+from payer_app.core.timestamps import format_timestamp
 from payer_app.files import UnsafeFileError, file_kind, read_regular_file, write_file_atomically
 
 __all__ = [
@@ -351,4 +352,4 @@ def _exported(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 def _now_text() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).strftime(TIMESTAMP_FORMAT)
+    return format_timestamp(datetime.now(timezone.utc))

@@ -43,7 +43,7 @@ from payer_app.core.display_text import visible
 from payer_app.core.request import format_timestamp
 from payer_app.payments.biller import Biller, attach_biller, bill_answer, signed_request
 from payer_app.payments.speech import Speaker, announcement
-from payer_app.payments.sqlite_store import IN_MEMORY, open_database
+from payer_app.payments.sqlite_store import LEDGER_SCHEMA_VERSION, SQLiteStore
 
 log = logging.getLogger(__name__)
 
@@ -63,39 +63,39 @@ KINDS_BY_STATUS = {201: "approved", 402: "declined", 409: "duplicate"}
 
 
 # --- the counter's record -------------------------------------------------------------------------
+_COUNTER_SCHEMA = """
+CREATE TABLE IF NOT EXISTS counter_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    payee TEXT NOT NULL,
+    merchant_id TEXT NOT NULL,
+    customer_code TEXT NOT NULL,
+    reference TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+"""
+
+
 class CounterStore:
     """Approved, declined and duplicate answers, in the acquirer's ledger file (table counter_events)."""
 
     def __init__(self, ledger_path: Path | str):
-        self._lock = threading.RLock()
-        self._db = open_database(ledger_path if str(ledger_path) != IN_MEMORY else IN_MEMORY, synchronous="NORMAL")
-        self._db.execute(
-            """CREATE TABLE IF NOT EXISTS counter_events (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                kind TEXT NOT NULL,
-                amount INTEGER NOT NULL,
-                payee TEXT NOT NULL,
-                merchant_id TEXT NOT NULL,
-                customer_code TEXT NOT NULL,
-                reference TEXT NOT NULL,
-                at TEXT NOT NULL
-            )"""
-        )
+        self._store = SQLiteStore(ledger_path, _COUNTER_SCHEMA, version=LEDGER_SCHEMA_VERSION, synchronous="NORMAL")
         self._added = 0
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._store.close()
 
     def add(self, kind: str, amount: int, payee: str, merchant_id: str, customer_code: str, reference: str,
             at: str) -> int:
-        with self._lock:
-            cursor = self._db.execute(
+        with self._store.lock:
+            cursor = self._store.write(
                 "INSERT INTO counter_events (kind, amount, payee, merchant_id, customer_code, reference, at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)", (kind, amount, payee, merchant_id, customer_code, reference, at))
             self._added += 1
             if self._added % 100 == 0:
-                self._db.execute(
+                self._store.write(
                     "DELETE FROM counter_events WHERE kind != 'approved' AND id NOT IN "
                     "(SELECT id FROM counter_events WHERE kind != 'approved' ORDER BY id DESC LIMIT ?)",
                     (KEEP_NOT_APPROVED,))
@@ -108,17 +108,17 @@ class CounterStore:
         if merchant:
             where = " AND (lower(payee) = lower(?) OR lower(merchant_id) = lower(?))"
             args = [merchant, merchant]
-        with self._lock:
-            recent = self._db.execute(
+        with self._store.lock:  # one consistent view: no event lands between the four reads
+            recent = self._store.all(
                 f"SELECT * FROM counter_events WHERE kind = 'approved'{where} ORDER BY id DESC LIMIT ?",
-                (*args, RECENT_COUNT)).fetchall()
-            apart = self._db.execute(
+                (*args, RECENT_COUNT))
+            apart = self._store.all(
                 f"SELECT * FROM counter_events WHERE kind != 'approved'{where} ORDER BY id DESC LIMIT ?",
-                (*args, RECENT_COUNT)).fetchall()
-            total, count = self._db.execute(
+                (*args, RECENT_COUNT))
+            total, count = self._store.one(
                 f"SELECT COALESCE(SUM(amount), 0), COUNT(*) FROM counter_events WHERE kind = 'approved' "
-                f"AND at >= ?{where}", (since, *args)).fetchone()
-            last = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM counter_events").fetchone()[0]
+                f"AND at >= ?{where}", (since, *args))
+            last = self._store.one("SELECT COALESCE(MAX(id), 0) FROM counter_events")[0]
         return {"recent": [_row_event(r) for r in recent], "apart": [_row_event(r) for r in apart],
                 "total": total, "total_text": group_thousands(total), "count": count, "last_id": last}
 

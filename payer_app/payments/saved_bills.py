@@ -22,9 +22,6 @@ Rules (one home, asked by the window and by tests):
 from __future__ import annotations
 
 import json
-import os
-import sqlite3
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -34,9 +31,12 @@ from payer_app.core.display_text import visible
 from payer_app.core.payability import Problem, payability
 from payer_app.core.payload import MAX_INPUT_CHARS, ParsedPayload, parse_payload
 from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
-from payer_app.payments.sqlite_store import IN_MEMORY, open_database
+from payer_app.core.timestamps import format_timestamp
+from payer_app.files import UnsafeFileError, read_regular_file
+from payer_app.payments.sqlite_store import SQLiteStore, store_path
 
 SAVED_BILLS_FILE = "saved-bills.sqlite3"
+SCHEMA_VERSION = 1  # PRAGMA user_version of the saved bills file
 EXPORT_FORMAT = "payer-app-saved-bills"
 EXPORT_VERSION = 1
 MAX_SAVED_BILLS = 200
@@ -130,61 +130,49 @@ def check_payload(payload: Any) -> ParsedPayload:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_timestamp(datetime.now(timezone.utc))
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS saved_bills (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    payload TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+"""
+_BILL_COLUMNS = "id, name, payload, created_at, updated_at"
 
 
 class SavedBills:
     """The saved bills of one data folder. Thread-safe behind one lock."""
 
     def __init__(self, path: Path | str | None = None):
-        if path is None:
-            from payer_app.paths import data_file
-
-            path = data_file(SAVED_BILLS_FILE)
-        self.path = path if path == IN_MEMORY else Path(path)
-        self._lock = threading.RLock()
-        self._db = open_database(self.path, synchronous="FULL")
-        self._db.execute(
-            """
-            CREATE TABLE IF NOT EXISTS saved_bills (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                name TEXT NOT NULL,
-                payload TEXT NOT NULL UNIQUE,
-                created_at TEXT NOT NULL,
-                updated_at TEXT NOT NULL
-            )
-            """
-        )
+        self._store = SQLiteStore(store_path(path, SAVED_BILLS_FILE), _SCHEMA, version=SCHEMA_VERSION,
+                                  synchronous="FULL")
+        self.path = self._store.path
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._store.close()
 
     # reading -----------------------------------------------------------------------------------
     def list(self) -> list[SavedBill]:
         """Every saved bill, by name (case-insensitive), then oldest first."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT id, name, payload, created_at, updated_at FROM saved_bills ORDER BY lower(name), id"
-            ).fetchall()
+        rows = self._store.all(f"SELECT {_BILL_COLUMNS} FROM saved_bills ORDER BY lower(name), id")
         return [SavedBill(*row) for row in rows]
 
     def get(self, bill_id: int) -> SavedBill | None:
-        with self._lock:
-            row = self._db.execute("SELECT id, name, payload, created_at, updated_at FROM saved_bills WHERE id = ?",
-                                   (bill_id,)).fetchone()
+        row = self._store.one(f"SELECT {_BILL_COLUMNS} FROM saved_bills WHERE id = ?", (bill_id,))
         return SavedBill(*row) if row else None
 
     def find(self, payload: str) -> SavedBill | None:
         """The saved bill holding exactly this QR payload, if any."""
-        with self._lock:
-            row = self._db.execute("SELECT id, name, payload, created_at, updated_at FROM saved_bills "
-                                   "WHERE payload = ?", (payload,)).fetchone()
+        row = self._store.one(f"SELECT {_BILL_COLUMNS} FROM saved_bills WHERE payload = ?", (payload,))
         return SavedBill(*row) if row else None
 
     def count(self) -> int:
-        with self._lock:
-            return self._db.execute("SELECT count(*) FROM saved_bills").fetchone()[0]
+        return self._store.one("SELECT count(*) FROM saved_bills")[0]
 
     # changing ----------------------------------------------------------------------------------
     def add(self, name: str, payload: str) -> SavedBill:
@@ -192,7 +180,7 @@ class SavedBills:
         unpayable QR, a bad name, a payload saved already, or the store is full."""
         name = check_name(name)
         check_payload(payload)
-        with self._lock:
+        with self._store.transaction() as db:
             existing = self.find(payload)
             if existing is not None:
                 raise SavedBillError(ALREADY_SAVED, f"This bill is already saved as {visible(existing.name)!r}.",
@@ -200,24 +188,21 @@ class SavedBills:
             if self.count() >= MAX_SAVED_BILLS:
                 raise _too_many()
             now = _now()
-            cursor = self._db.execute(
-                "INSERT INTO saved_bills (name, payload, created_at, updated_at) VALUES (?, ?, ?, ?)",
-                (name, payload, now, now))
+            cursor = db.execute("INSERT INTO saved_bills (name, payload, created_at, updated_at) VALUES (?, ?, ?, ?)",
+                                (name, payload, now, now))
             return SavedBill(cursor.lastrowid, name, payload, now, now)
 
     def rename(self, bill_id: int, name: str) -> SavedBill:
         name = check_name(name)
-        with self._lock:
-            cursor = self._db.execute("UPDATE saved_bills SET name = ?, updated_at = ? WHERE id = ?",
-                                      (name, _now(), bill_id))
+        with self._store.transaction() as db:
+            cursor = db.execute("UPDATE saved_bills SET name = ?, updated_at = ? WHERE id = ?", (name, _now(), bill_id))
             if cursor.rowcount != 1:
                 raise _not_found()
             return self.get(bill_id)
 
     def delete(self, bill_id: int) -> None:
-        with self._lock:
-            if self._db.execute("DELETE FROM saved_bills WHERE id = ?", (bill_id,)).rowcount != 1:
-                raise _not_found()
+        if self._store.write("DELETE FROM saved_bills WHERE id = ?", (bill_id,)).rowcount != 1:
+            raise _not_found()
 
     # export / import ---------------------------------------------------------------------------
     def export_json(self) -> str:
@@ -230,40 +215,39 @@ class SavedBills:
         """Add the bills of an exported file. All or nothing: the first bad entry refuses the file
         (SavedBillError(BAD_IMPORT...) naming the entry and the reason) and nothing is changed."""
         entries = parse_import(data)
-        with self._lock:
-            fresh = []
-            seen = set()
-            for name, payload in entries:
-                if payload in seen or self.find(payload) is not None:
-                    continue
-                seen.add(payload)
-                fresh.append((name, payload))
+        with self._store.transaction() as db:
+            fresh = self._not_saved_yet(entries)
             if self.count() + len(fresh) > MAX_SAVED_BILLS:
                 raise _too_many()
             now = _now()
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                self._db.executemany(
-                    "INSERT INTO saved_bills (name, payload, created_at, updated_at) VALUES (?, ?, ?, ?)",
-                    [(name, payload, now, now) for name, payload in fresh])
-                self._db.execute("COMMIT")
-            except sqlite3.Error:
-                self._db.execute("ROLLBACK")
-                raise
+            db.executemany("INSERT INTO saved_bills (name, payload, created_at, updated_at) VALUES (?, ?, ?, ?)",
+                           [(name, payload, now, now) for name, payload in fresh])
         return ImportResult(len(fresh), len(entries) - len(fresh))
+
+    def _not_saved_yet(self, entries: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The entries whose payload is neither saved nor listed earlier in the same file."""
+        fresh, seen = [], set()
+        for name, payload in entries:
+            if payload in seen or self.find(payload) is not None:
+                continue
+            seen.add(payload)
+            fresh.append((name, payload))
+        return fresh
 
 
 def read_import_file(path: str | Path) -> bytes:
-    """The bytes of a file to import, refused before reading when it is not a regular file or is
-    larger than the import cap (SavedBillError; OSError when it cannot be opened)."""
-    with open(path, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not Path(path).is_file():
-            raise SavedBillError(BAD_IMPORT, "Not a regular file.", "Không phải một tệp thông thường.")
-        if info.st_size > MAX_IMPORT_BYTES:
+    """The bytes of a file to import, refused before reading when it is not a regular file (a named
+    pipe is not waited on) or is larger than the import cap (SavedBillError); OSError when it cannot
+    be opened."""
+    try:
+        return read_regular_file(Path(path), MAX_IMPORT_BYTES, "the file", follow_symlinks=True)
+    except UnsafeFileError as exc:
+        if exc.reason == "cannot-open":
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
+        if exc.reason == "too-large":
             raise SavedBillError(BAD_IMPORT, f"The file is larger than {MAX_IMPORT_BYTES // 1024} kB.",
-                                 f"Tệp lớn hơn {MAX_IMPORT_BYTES // 1024} kB.")
-        return handle.read(MAX_IMPORT_BYTES + 1)
+                                 f"Tệp lớn hơn {MAX_IMPORT_BYTES // 1024} kB.") from None
+        raise SavedBillError(BAD_IMPORT, "Not a regular file.", "Không phải một tệp thông thường.") from None
 
 
 def parse_import(data: bytes | str) -> list[tuple[str, str]]:

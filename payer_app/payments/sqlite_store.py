@@ -1,20 +1,121 @@
-"""Opening the SQLite files of payer_app (payer history, mock acquirer ledger) the same way."""
+"""The one way payer_app keeps data in SQLite: the payer's history, the saved bills, and the mock
+acquirer's ledger file (payments, key bindings and nonces; the biller's payments; the counter's events).
+
+- ``open_database``: an autocommit connection (transactions are explicit), WAL journal, the caller's
+  ``synchronous`` level, a 10 s busy timeout, shareable across threads behind the store's lock.
+- ``SQLiteStore``: one file, one lock, its tables created by a schema script (``CREATE ... IF NOT
+  EXISTS``), its schema version checked: the file's ``PRAGMA user_version`` may be 0 (a new file, or
+  one written before versions were kept: it opens and is stamped) or at most the version this code
+  knows; a file from a newer payer_app is refused (``StoreVersionError``) before anything is written.
+- ``SQLiteStore.transaction()``: ``BEGIN IMMEDIATE`` (the write lock up front, so two writers queue
+  instead of failing half-way), ``COMMIT`` at the end, ``ROLLBACK`` on any exception.
+
+Several stores may share a file (the ledger file holds three); they then share its version number.
+"""
 
 from __future__ import annotations
 
 import sqlite3
+import threading
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Iterator
 
 IN_MEMORY = ":memory:"
+# The acquirer's ledger file (Ledger, Biller, CounterEvents): bump when one of its tables changes.
+LEDGER_SCHEMA_VERSION = 1
+
+__all__ = ["IN_MEMORY", "LEDGER_SCHEMA_VERSION", "SQLiteStore", "StoreVersionError", "open_database", "store_path"]
+
+
+class StoreVersionError(sqlite3.OperationalError):
+    """The file was written by a newer payer_app (a schema this version does not know); it is left untouched."""
 
 
 def open_database(path: Path | str, synchronous: str = "FULL") -> sqlite3.Connection:
     """A connection in autocommit mode (transactions are explicit), shareable across threads behind
     the caller's lock, in WAL mode. ``IN_MEMORY`` gives a database that lives as long as the connection."""
+    db = _connect(path)
+    _tune(db, path, synchronous)
+    return db
+
+
+def _connect(path: Path | str) -> sqlite3.Connection:
     if str(path) != IN_MEMORY:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(str(path), check_same_thread=False, timeout=10, isolation_level=None)
+    return sqlite3.connect(str(path), check_same_thread=False, timeout=10, isolation_level=None)
+
+
+def _tune(db: sqlite3.Connection, path: Path | str, synchronous: str) -> None:
     if str(path) != IN_MEMORY:
         db.execute("PRAGMA journal_mode=WAL")
     db.execute(f"PRAGMA synchronous={synchronous}")
-    return db
+
+
+def store_path(path: Path | str | None, default_file: str) -> Path | str:
+    """``path`` as given (``IN_MEMORY`` kept as it is), or ``default_file`` in the data folder."""
+    if path is None:
+        from payer_app.paths import data_file
+
+        return data_file(default_file)
+    return IN_MEMORY if str(path) == IN_MEMORY else Path(path)
+
+
+class SQLiteStore:
+    """One SQLite file behind one lock, its schema created and its version checked on opening."""
+
+    def __init__(self, path: Path | str, schema: str, *, version: int, synchronous: str = "FULL"):
+        self.path = IN_MEMORY if str(path) == IN_MEMORY else Path(path)
+        self.lock = threading.RLock()
+        self.db = _connect(self.path)
+        try:
+            self._prepare(schema, version, synchronous)
+        except BaseException:
+            self.db.close()
+            raise
+
+    def _prepare(self, schema: str, version: int, synchronous: str) -> None:
+        """Version first (a newer file is refused before the journal mode or a table is touched),
+        then the connection settings, then the tables."""
+        found = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if found > version:
+            raise StoreVersionError(
+                f"{self.path} was written by a newer payer_app (schema version {found}; this version "
+                f"reads up to {version}). It was left untouched: update payer_app to open it.")
+        _tune(self.db, self.path, synchronous)
+        self.db.executescript(schema)
+        if found < version:
+            self.db.execute(f"PRAGMA user_version = {int(version)}")
+
+    def close(self) -> None:
+        with self.lock:
+            self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT`` under the store's lock; ``ROLLBACK`` on any exception
+        (a ``return`` inside the block commits)."""
+        with self.lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+
+    def write(self, sql: str, params: tuple | list = ()) -> sqlite3.Cursor:
+        """One statement on its own (autocommit), under the store's lock."""
+        with self.lock:
+            return self.db.execute(sql, params)
+
+    def one(self, sql: str, params: tuple | list = ()) -> Any:
+        """The first row of a query, or None."""
+        with self.lock:
+            return self.db.execute(sql, params).fetchone()
+
+    def all(self, sql: str, params: tuple | list = ()) -> list[Any]:
+        """Every row of a query."""
+        with self.lock:
+            return self.db.execute(sql, params).fetchall()
