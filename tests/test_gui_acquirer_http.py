@@ -15,6 +15,7 @@ from payer_app.core.builder import evn_bill_payload
 from payer_app.payments.keystore import KeyStore
 from payer_app.core.signing import verify_request
 from payer_app.gui.settings import Settings, save_settings
+from tests.gui_helpers import tr
 from payer_app.payments.acquirer import AcquirerServer, FailureSettings, create_app
 
 CODE = "ENROL-7Q2X-94KD"
@@ -74,16 +75,16 @@ def test_an_unenrolled_key_is_refused_with_a_way_forward_then_enrolled_from_sett
     outcome = pay(qtbot, window)
     assert outcome is None  # refused before anything was signed or sent
     result = window.result
-    assert result.title.text() == "Giao dịch không thành công"
+    assert result.title.text() == tr("result.failed")
     assert result.amount.property("role") == "big-amount-bad"  # failure colours, not success green
-    assert result.rows["message"].value.text().startswith("Khóa ký của bạn chưa được đăng ký tại ngân hàng này")
-    assert result.rows["message"].caption.text() == "Lý do"
+    assert result.rows["message"].value.text()== tr("problem.key-not-enrolled")
+    assert result.rows["message"].caption.text() == tr("result.reason")
     # no buttons that would do nothing
     for b in (result.save_button, result.copy_button, result.qr_button, result.json_button):
         assert not b.isVisibleTo(window)
     click(qtbot, result.new_button)
 
-    assert enrol_in_settings(qtbot, window, "WRONG-CODE") == "Mã đăng ký không đúng."
+    assert enrol_in_settings(qtbot, window, "WRONG-CODE") == tr("settings.enrol_error.bad-enrolment-code")
     status = enrol_in_settings(qtbot, window, CODE)
     assert "đã được đăng ký" in status, status
     outcome = pay(qtbot, window)
@@ -97,10 +98,10 @@ def test_declined_by_the_http_acquirer(qtbot, make_window, acquirer, payer_home)
     enrol_in_settings(qtbot, window, CODE)
     outcome = pay(qtbot, window)
     assert outcome.status == "declined"
-    assert window.result.title.text() == "Giao dịch bị từ chối"
+    assert window.result.title.text() == tr("result.declined")
     assert "HTTP 402" in window.result.rows["acquirer"].value.text()
     assert window.result.amount.property("role") == "big-amount-bad"
-    assert window.result.rows["message"].caption.text() == "Lý do"
+    assert window.result.rows["message"].caption.text() == tr("result.reason")
     assert verify_request(outcome.jws, KeyStore(payer_home)).ok
 
 
@@ -114,9 +115,9 @@ def test_a_pending_payment_is_retried_from_history_to_the_acquirer_it_was_sent_t
     first.stop()  # the acquirer goes away: the next payment gets no answer
     outcome = pay(qtbot, window)
     assert outcome.status == "pending"
-    assert window.result.title.text() == "Giao dịch đang chờ xử lý"
+    assert window.result.title.text() == tr("result.pending")
     reason = window.result.rows["message"].value.text()
-    assert reason == "Chưa có phản hồi từ ngân hàng; yêu cầu đã được lưu và có thể gửi lại."
+    assert reason == tr("result.pending_reason")
     click(qtbot, window.result.new_button)
     click(qtbot, window.home.history_button)
     history = window.history
@@ -125,5 +126,5 @@ def test_a_pending_payment_is_retried_from_history_to_the_acquirer_it_was_sent_t
     acquirer(port=port)  # the same acquirer (same ledger, same address) is back
     click(qtbot, history.retry_button)
     qtbot.waitUntil(lambda: [e.status for e in history.entries] == ["approved"], timeout=20_000)
-    assert history.status_line.text() == "Đã gửi lại 1 giao dịch: 1 thành công."
+    assert history.status_line.text() == tr("history.retried", count=1, approved=1)
     assert not history.retry_button.isVisibleTo(window)

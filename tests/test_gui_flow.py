@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QLabel, QPlainTextEdit
 from payer_app.core.builder import evn_bill_payload, vietqr_payload
 from payer_app.payments.keystore import KeyStore
 from payer_app.core.signing import verify_request
+from tests.gui_helpers import tr
 
 EVN_CODE = "PD01000123456"
 PAY_TIMEOUT_MS = 20_000
@@ -72,7 +73,7 @@ def test_evn_static_bill_amount_typed_and_signed_request_verifies(qtbot, window,
     outcome = pay_with_pin(qtbot, window)
     assert outcome is not None and outcome.status == "approved"
     assert window.current == "result"
-    assert window.result.title.text() == "Giao dịch thành công"
+    assert window.result.title.text() == tr("result.approved")
     assert window.result.amount.text() == "1.234.567 ₫"
     request = verified_request(outcome.jws, payer_home)
     assert request["amount"] == {"value": "1234567", "currency": "VND"}
@@ -123,8 +124,8 @@ def test_broken_crc_stops_the_flow_with_the_checksum_message(qtbot, window):
     assert window.current == "payee"
     assert payee.error_box.isVisibleTo(window)
     assert not payee.continue_button.isVisibleTo(window)
-    assert payee.error_text.text() == "Mã kiểm tra sai: mã QR có thể bị hỏng hoặc bị sửa đổi."
-    assert "Mã kiểm tra sai" in payee.error_detail.text()
+    assert payee.error_text.text() == tr("problem.bad-crc")
+    assert tr("problem.bad-crc").split(":")[0] in payee.error_detail.text()
     window.set_language("en")
     assert payee.error_text.text() == "The checksum is wrong: the code may be damaged or tampered with."
     qtbot.mouseClick(payee.rescan_button, Qt.MouseButton.LeftButton)
@@ -134,7 +135,7 @@ def test_broken_crc_stops_the_flow_with_the_checksum_message(qtbot, window):
 def test_non_payment_qr_is_refused(qtbot, window):
     window.open_payload("https://example.com/khuyen-mai")
     payee = window.payee
-    assert payee.error_text.text() == "Đây không phải mã QR thanh toán."
+    assert payee.error_text.text() == tr("problem.not-payment")
     assert not payee.continue_button.isVisibleTo(window)
     assert payee.raw_text.toPlainText() == "https://example.com/khuyen-mai"
     assert not payee.card.isVisibleTo(window)
@@ -166,16 +167,16 @@ def test_amount_limits_and_chips(qtbot, window):
     qtbot.mouseClick(window.payee.continue_button, Qt.MouseButton.LeftButton)
     amount = window.amount
     qtbot.mouseClick(amount.continue_button, Qt.MouseButton.LeftButton)
-    assert amount.message.text() == "Vui lòng nhập số tiền"
+    assert amount.message.text() == tr("problem.amount-required")
     QTest.keyClicks(amount.edit, "500")
     qtbot.mouseClick(amount.continue_button, Qt.MouseButton.LeftButton)
-    assert amount.message.text() == "Số tiền 500 ₫ thấp hơn mức tối thiểu 1.000 ₫"
+    assert amount.message.text() == tr("problem.below-minimum", amount="500 ₫", min="1.000 ₫")
     assert window.current == "amount"
     amount.edit.clear()
     QTest.keyClicks(amount.edit, "600000000")
     assert amount.edit.text() == "600.000.000 ₫"
     qtbot.mouseClick(amount.continue_button, Qt.MouseButton.LeftButton)
-    assert amount.message.text() == "Số tiền 600.000.000 ₫ vượt hạn mức mỗi giao dịch 499.999.999 ₫"
+    assert amount.message.text() == tr("problem.above-maximum", amount="600.000.000 ₫", max="499.999.999 ₫")
     # backspace removes digits, never just a separator
     amount.edit.set_value(1_000)
     amount.edit.end(False)
@@ -201,11 +202,11 @@ def test_pin_three_wrong_attempts_lock_the_pad(qtbot, window):
     qtbot.mouseClick(window.review.confirm_button, Qt.MouseButton.LeftButton)
     pin = window.pin
     enter_pin(qtbot, window, "111111")
-    qtbot.waitUntil(lambda: "Còn 2 lần thử" in pin.message.text())
+    qtbot.waitUntil(lambda: pin.message.text() == tr("pin.wrong", left=2))
     enter_pin(qtbot, window, "222222")
-    qtbot.waitUntil(lambda: "Còn 1 lần thử" in pin.message.text())
+    qtbot.waitUntil(lambda: pin.message.text() == tr("pin.wrong", left=1))
     enter_pin(qtbot, window, "333333")
-    qtbot.waitUntil(lambda: "Thử lại sau 30 giây" in pin.message.text())
+    qtbot.waitUntil(lambda: pin.message.text() == tr("pin.locked", seconds=30))
     assert not any(k.isEnabled() for k in pin.keys.values())
     enter_pin(qtbot, window, "123456")  # ignored while locked
     assert window.current == "pin" and pin.digits == ""
@@ -228,7 +229,7 @@ def test_result_actions_save_copy_qr_and_json(qtbot, window, tmp_path, payer_hom
     assert result.save_request(str(target))
     assert verified_request(target.read_text().strip(), payer_home)["amount"]["value"] == "75000"
     assert result.save_request(str(tmp_path / "missing-folder" / "x.jws")) is False
-    assert result.status_line.text().startswith("Không lưu được")
+    assert result.status_line.text().startswith(tr("result.save_error", reason=""))
     qtbot.mouseClick(result.copy_button, Qt.MouseButton.LeftButton)
     assert QGuiApplication.clipboard().text() == outcome.jws
     qtbot.mouseClick(result.json_button, Qt.MouseButton.LeftButton)
@@ -244,7 +245,7 @@ def test_result_actions_save_copy_qr_and_json(qtbot, window, tmp_path, payer_hom
 
 
 def test_language_switch_at_run_time(qtbot, window):
-    assert window.home.scan_button.text().endswith("Quét mã QR")
+    assert window.home.scan_button.text().endswith(tr("home.scan"))
     window.set_language("en")
     assert window.home.scan_button.text().endswith("Scan QR code")
     assert window.windowTitle() == "QR Wallet – payment simulator"
@@ -255,7 +256,7 @@ def test_language_switch_at_run_time(qtbot, window):
     assert window.amount.words.text() == "Twenty-one thousand dong"
     window.set_language("vi")
     assert window.amount.words.text() == "Hai mươi mốt nghìn đồng"
-    assert window.amount.continue_button.text() == "Tiếp tục"
+    assert window.amount.continue_button.text() == tr("common.continue")
 
 
 def test_inspector_shows_fields_findings_and_decoder(qtbot, window):
@@ -273,7 +274,7 @@ def test_inspector_shows_fields_findings_and_decoder(qtbot, window):
     assert customer.text(3) == EVN_CODE
     heads = [label.text() for label in insp.findings.findChildren(QLabel, "FindingHead")]
     assert any(" · too-long · 59 @" in head for head in heads), heads
-    assert insp.decode_line.text() == "Nhập tay / dán, không qua camera"
+    assert insp.decode_line.text() == tr("inspector.typed")
     window.back()
     assert window.current == "payee"
 

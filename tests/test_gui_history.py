@@ -15,7 +15,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QFileDialog, QPlainTextEdit, QPushButton
 
 from payer_app.core.builder import evn_bill_payload, vietqr_payload
-from tests.gui_helpers import click
+from tests.gui_helpers import click, tr
 
 EVN_CODE = "PD01000123456"
 
@@ -66,11 +66,11 @@ def test_receipt_names_bank_account_and_note_and_saves_as_png(qtbot, window, tmp
     assert asked and asked[0][1] == f"receipt-{outcome.request_id}.png"
     image = cv2.imread(str(tmp_path / "receipt.png"))
     assert image is not None and image.shape[0] > 300 and image.std() > 10
-    assert window.result.status_line.text() == f"Đã lưu vào {tmp_path / 'receipt.png'}"
+    assert window.result.status_line.text() == tr("result.saved", path=tmp_path / "receipt.png")
     click(qtbot, window.result.share_button)  # share: the same picture on the clipboard
     shared = QApplication.clipboard().image()
     assert not shared.isNull() and shared.height() > 300
-    assert window.result.status_line.text().startswith("Đã sao chép ảnh biên lai")
+    assert window.result.status_line.text()== tr("result.image_copied")
 
 
 def test_history_and_home_rows_open_the_payment_detail(qtbot, window):
@@ -82,7 +82,7 @@ def test_history_and_home_rows_open_the_payment_detail(qtbot, window):
     entry = window.entry
     assert entry.rows["request_id"].value.text() == first.request_id
     assert entry.amount.text() == "210.000 ₫"
-    assert entry.status.text() == "Giao dịch thành công"
+    assert entry.status.text() == tr("result.approved")
     assert entry.rows["note"].value.text() == "Thang 10"
     assert entry.rows["customer_code"].value.text() == EVN_CODE
     click(qtbot, entry.json_button)
@@ -115,7 +115,7 @@ def test_history_exports_csv_with_formula_safe_cells(qtbot, window, tmp_path, sa
     target = tmp_path / "history.csv"
     save_dialog(target)
     click(qtbot, window.history.export_button)
-    assert window.history.status_line.text() == f"Đã xuất 2 giao dịch vào {target}"
+    assert window.history.status_line.text() == tr("history.exported", count=2, path=target)
     text = target.read_text(encoding="utf-8-sig")
     rows = list(csv.DictReader(text.splitlines()))
     assert [r["amount"] for r in rows] == ["45000", "99000"]  # newest first

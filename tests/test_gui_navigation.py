@@ -14,8 +14,9 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QScrollArea
 
 from payer_app.core.builder import evn_bill_payload, vietqr_payload
+from payer_app.core.request import note_problem
 from payer_app.gui.screens.scan import REPEAT_HOLD_S
-from tests.gui_helpers import ManualClock, click, qr_frame
+from tests.gui_helpers import ManualClock, click, qr_frame, tr
 
 EVN_CODE = "PD01000123456"
 PAY_TIMEOUT_MS = 20_000
@@ -53,7 +54,7 @@ def test_dynamic_qr_over_the_limit_is_refused_on_the_payee_screen_before_any_pin
     assert window.current == "payee"
     assert payee.error_box.isVisibleTo(window)
     assert not payee.continue_button.isVisibleTo(window)
-    assert payee.error_text.text() == "Số tiền 600.000.000 ₫ vượt hạn mức mỗi giao dịch 499.999.999 ₫"
+    assert payee.error_text.text() == tr("problem.above-maximum", amount="600.000.000 ₫", max="499.999.999 ₫")
     # Enter takes the only way on: scanning again, never the amount / review / PIN steps
     key(qtbot, Qt.Key.Key_Return)
     assert window.current == "scan"
@@ -65,10 +66,10 @@ def test_amount_screen_shows_limit_problems_while_typing(qtbot, window):
     amount = window.amount
     assert QApplication.focusWidget() is amount.edit
     type_text(qtbot, "600000000")
-    assert amount.message.text() == "Số tiền 600.000.000 ₫ vượt hạn mức mỗi giao dịch 499.999.999 ₫"
+    assert amount.message.text() == tr("problem.above-maximum", amount="600.000.000 ₫", max="499.999.999 ₫")
     amount.edit.clear()
     type_text(qtbot, "5")
-    assert amount.message.text() == "Số tiền 5 ₫ thấp hơn mức tối thiểu 1.000 ₫"
+    assert amount.message.text() == tr("problem.below-minimum", amount="5 ₫", min="1.000 ₫")
     type_text(qtbot, "0000")
     assert amount.message.text() == ""
     # the field stops one digit past the maximum's length (499.999.999: 9 digits)
@@ -82,7 +83,7 @@ def test_after_the_enter_an_amount_error_the_next_digits_go_into_the_field(qtbot
     key(qtbot, Qt.Key.Key_Return)  # Payee: Enter = Continue
     assert window.current == "amount"
     click(qtbot, window.amount.continue_button)
-    assert window.amount.message.text() == "Vui lòng nhập số tiền"
+    assert window.amount.message.text() == tr("problem.amount-required")
     type_text(qtbot, "75000")
     assert window.amount.edit.value() == 75_000
     key(qtbot, Qt.Key.Key_Return)
@@ -99,7 +100,8 @@ def test_a_note_with_control_or_bidi_characters_is_refused_on_the_amount_screen(
     type_text(qtbot, "Tien dien")
     assert window.amount.note_message.text() == ""
     window.amount.note.insert("\u202e\x1b[32m")  # pasted: a bidi override and an escape sequence
-    assert "đổi hướng chữ" in window.amount.note_message.text()
+    problem = note_problem(window.amount.note.text().strip())
+    assert problem[0] == "bad-note" and window.amount.note_message.text() == problem[2]  # core's words
     key(qtbot, Qt.Key.Key_Return)
     assert window.current == "amount" and QApplication.focusWidget() is window.amount.note
     window.amount.note.setText("Tien dien T11")
@@ -152,7 +154,7 @@ def test_cancel_on_every_payment_step_returns_home(qtbot, window, step):
     assert window.current == step
     screen = window.screens[step]
     assert screen.cancel_button.isVisibleTo(window)
-    assert screen.cancel_button.text() == "Hủy"
+    assert screen.cancel_button.text() == tr("common.cancel")
     click(qtbot, screen.cancel_button)
     assert window.current == "home"
     assert window.ctx.flow.parsed is None
@@ -294,7 +296,7 @@ def test_keyboard_focus_is_drawn_on_the_back_button_and_buttons(qtbot, window):
 def test_home_tiles_show_big_symbols_and_open_with_the_keyboard(qtbot, window):
     tile = window.home.history_button
     symbol, caption = tile.findChildren(QLabel)
-    assert caption.text() == "Lịch sử" and tile.accessibleName() == "Lịch sử"
+    assert caption.text() == tr("home.history") and tile.accessibleName() == tr("home.history")
     assert QFontInfo(symbol.font()).pixelSize() >= 24 > QFontInfo(caption.font()).pixelSize()
     tile.setFocus(Qt.FocusReason.TabFocusReason)
     key(qtbot, Qt.Key.Key_Return)

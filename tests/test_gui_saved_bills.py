@@ -24,7 +24,7 @@ from payer_app.gui.settings import Settings, save_settings
 from payer_app.payments.acquirer import AcquirerServer, FailureSettings, create_app
 from payer_app.payments.biller import Biller
 from payer_app.payments.saved_bills import SAVED_BILLS_FILE, SavedBills
-from tests.gui_helpers import click
+from tests.gui_helpers import click, tr
 
 EVN_CODE = "PD01000123456"
 EVN = evn_bill_payload(EVN_CODE)
@@ -102,7 +102,7 @@ def save_from_receipt(qtbot, window, name: str, shots: Path | None = None):
     click(qtbot, box.button)
     dialog = controller.dialog
     qtbot.waitUntil(dialog.isVisible, timeout=3_000)
-    assert dialog.edit.text() == f"Tiền điện {EVN_CODE}"  # a suggested name, all selected
+    assert dialog.edit.text() == tr("saved.suggest_evn", code=EVN_CODE)  # a suggested name, all selected
     dialog.edit.selectAll()
     type_text(dialog.edit, name)
     if shots is not None:
@@ -126,7 +126,7 @@ def test_save_after_paying_then_pay_it_from_home_without_scanning(qtbot, make_wi
     save_from_receipt(qtbot, window, "Điện nhà mẹ", tmp_path)
     box = window.saved_bills_controller.box
     assert not box.button.isVisibleTo(window)
-    assert box.line.text() == "★ Đã lưu với tên “Điện nhà mẹ”"
+    assert box.line.text() == tr("saved.saved_as", name="Điện nhà mẹ")
     assert saved_in_store(payer_home) == [("Điện nhà mẹ", EVN)]  # the payload exactly, no amount
 
     click(qtbot, window.result.new_button)
@@ -152,7 +152,7 @@ def test_save_after_paying_then_pay_it_from_home_without_scanning(qtbot, make_wi
     assert two["payee"] == one["payee"] and two["bill"]["customer_code"] == EVN_CODE
     assert two["amount"]["value"] == "98000" and two["request_id"] != one["request_id"]
     # already saved: the receipt says so instead of offering to save it again
-    assert window.saved_bills_controller.box.line.text() == "★ Đã lưu với tên “Điện nhà mẹ”"
+    assert window.saved_bills_controller.box.line.text() == tr("saved.saved_as", name="Điện nhà mẹ")
 
 
 def test_back_and_cancel_from_a_saved_bill_return_where_it_was_opened(qtbot, make_window, payer_home):
@@ -194,7 +194,7 @@ def test_rename_and_delete_from_the_list(qtbot, make_window, payer_home):
     type_text(dialog.edit, "Điện nhà bà")
     QTest.keyClick(dialog.edit, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=3_000)
-    assert screen.status.text() == "Đã đổi tên thành “Điện nhà bà”"
+    assert screen.status.text() == tr("saved.renamed", name="Điện nhà bà")
     assert [name for name, _ in saved_in_store(payer_home)] == ["Điện nhà bà", "Điện văn phòng"]
 
     office = next(b for b in screen.bills if b.name == "Điện văn phòng")
@@ -207,7 +207,7 @@ def test_rename_and_delete_from_the_list(qtbot, make_window, payer_home):
     confirm = controller.dialog
     qtbot.waitUntil(confirm.isVisible, timeout=3_000)
     click(qtbot, confirm.yes_button)
-    assert screen.status.text() == "Đã xóa “Điện văn phòng”"
+    assert screen.status.text() == tr("saved.deleted", name="Điện văn phòng")
     assert saved_in_store(payer_home) == [("Điện nhà bà", EVN)]
     assert [b.name for b in screen.bills] == ["Điện nhà bà"]
     QTest.keyClick(window, Qt.Key.Key_Escape)
@@ -227,7 +227,7 @@ def test_export_and_import_and_a_hostile_import(qtbot, make_window, payer_home, 
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(exported), "")))
     click(qtbot, screen.export_button)
     assert json.loads(exported.read_text(encoding="utf-8"))["bills"][0]["payload"] == EVN
-    assert screen.status.text().startswith("Đã xuất 1 hóa đơn")
+    assert screen.status.text() == tr("saved.exported", count=1, path=exported)
 
     # another file with one new bill and one already saved
     other = tmp_path / "other.json"
@@ -237,7 +237,7 @@ def test_export_and_import_and_a_hostile_import(qtbot, make_window, payer_home, 
     picked = {"path": str(other)}
     monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (picked["path"], "")))
     click(qtbot, screen.import_button)
-    assert screen.status.text() == "Đã nhập 1 hóa đơn (1 hóa đơn đã có, giữ nguyên)"
+    assert screen.status.text() == tr("saved.imported", added=1, skipped=1)
     assert [b.name for b in screen.bills] == ["Chuyển cho An", "Điện nhà mẹ"]
     before = saved_in_store(payer_home)
     screenshot(window, "23-saved-bills-list.png", tmp_path)
@@ -249,7 +249,7 @@ def test_export_and_import_and_a_hostile_import(qtbot, make_window, payer_home, 
     picked["path"] = str(hostile)
     click(qtbot, screen.import_button)
     text = screen.status.text()
-    assert text.startswith("Không nhập tệp này (hóa đơn đã lưu không thay đổi): Hóa đơn thứ 2 trong tệp")
+    assert text.startswith(tr("saved.import_refused", reason="Hóa đơn thứ 2 trong tệp"))  # payments' words after ours
     assert "mã QR động" in text
     assert saved_in_store(payer_home) == before and len(screen.bills) == 2
 
@@ -257,7 +257,7 @@ def test_export_and_import_and_a_hostile_import(qtbot, make_window, payer_home, 
                  b'{"format": "payer-app-saved-bills", "version": 1, "bills": [{"name": "\\u202e", "payload": "x"}]}'):
         hostile.write_bytes(data)
         click(qtbot, screen.import_button)
-        assert screen.status.text().startswith("Không nhập tệp này")
+        assert screen.status.text().startswith(tr("saved.import_refused", reason=""))
         assert saved_in_store(payer_home) == before
     big = tmp_path / "big.json"
     big.write_bytes(b" " * (3 * 1024 * 1024))
@@ -303,7 +303,7 @@ def test_evn_amount_due_chip_from_the_embedded_biller_follows_partial_payments(q
     click(qtbot, window.payee.continue_button)
     qtbot.waitUntil(lambda: chip_shown(window), timeout=10_000)
     box = window.amount_due.box
-    assert box.caption.text() == "Số tiền cần thanh toán"
+    assert box.caption.text() == tr("due.label")
     assert box.chip.text() == f"{total:,}".replace(",", ".") + " ₫"
     assert window.amount.edit.text() == ""  # a suggestion, never typed for the payer
     screenshot(window, "21-amount-due.png", tmp_path)
@@ -389,7 +389,7 @@ def test_merchant_display_button_opens_the_acquirer_display(qtbot, make_window, 
     save_settings(Settings(acquirer_url="http://127.0.0.1:8765/"))
     window = new_window(make_window)
     link = window.merchant_display.button
-    assert link.isVisibleTo(window) and link.text().endswith("Màn hình người bán")
+    assert link.isVisibleTo(window) and link.text().endswith(tr("display.open"))
     catcher = _UrlCatcher()
     QDesktopServices.setUrlHandler("http", catcher, "open")
     try:
@@ -445,8 +445,7 @@ def test_a_damaged_saved_bills_file_is_said_and_kept(qtbot, make_window, payer_h
     damaged.write_bytes(b"not a database " * 200)
     window = new_window(make_window)
     card = window.saved_bills_controller.card
-    assert any(label.text().startswith("Tệp hóa đơn đã lưu (saved-bills.sqlite3) bị hỏng")
-               for label in card.findChildren(QLabel))
+    assert tr("saved.damaged", file=SAVED_BILLS_FILE) in [label.text() for label in card.findChildren(QLabel)]
     outcome = scan_and_pay(qtbot, window, EVN)  # the window still pays
     assert outcome.status == "approved"
     assert not window.saved_bills_controller.box.isVisibleTo(window)

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication
 from payer_app.core.builder import vietqr_payload, vnpay_payload
 from payer_app.gui.scan_adapter import bgr_to_qimage
 from payer_app.gui.main_window import LONG_PRESS_MS
-from tests.gui_helpers import fire, qr_frame
+from tests.gui_helpers import fire, qr_frame, tr
 
 
 def test_paste_qr_text_from_the_clipboard(qtbot, window):
@@ -40,7 +40,7 @@ def test_empty_clipboard_says_so(qtbot, window):
     QGuiApplication.clipboard().clear()
     window.go("scan")
     qtbot.mouseClick(window.scan.paste_button, Qt.MouseButton.LeftButton)
-    assert window.scan.hint.text() == "Bộ nhớ tạm không có ảnh hay mã QR."
+    assert window.scan.hint.text() == tr("scan.clipboard_empty")
 
 
 def test_drop_an_image_file_on_the_scan_screen(qtbot, window, tmp_path):

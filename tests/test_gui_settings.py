@@ -16,6 +16,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from payer_app.gui.settings import Settings, save_settings, settings_path
+from tests.gui_helpers import tr
 
 
 def wheel(widget, notches: int) -> None:
@@ -81,11 +82,11 @@ def test_validation_messages_are_next_to_the_field_and_translated(qtbot, make_wi
     assert window.current == "settings"
     limit_error = screen.field_errors["settings.limit_max"]
     assert limit_error.isVisibleTo(window)
-    assert limit_error.text() == "The maximum must be at least the minimum (and above 0)."
-    assert screen.message.text() == "Please correct the fields marked below."
+    assert limit_error.text() == tr("settings.invalid.limits", "en")
+    assert screen.message.text() == tr("settings.fix_fields", "en")
     assert QApplication.focusWidget() is screen.max_amount  # the field to fix has the focus
     window.set_language("vi")
-    assert limit_error.text() == "Hạn mức tối đa phải lớn hơn hoặc bằng hạn mức tối thiểu (và lớn hơn 0)."
+    assert limit_error.text() == tr("settings.invalid.limits")
     assert not screen.field_errors["settings.acquirer_url"].isVisibleTo(window)
     screen.max_amount.setValue(2_000_000)
     qtbot.mouseClick(screen.save_button, Qt.MouseButton.LeftButton)
