@@ -18,14 +18,16 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from payer_app.cli import EXIT_INTERRUPTED, EXIT_NO, EXIT_OK, EXIT_USAGE, UsageError
 from payer_app.cli.options import add_command, add_json_option
 from payer_app.core.display_text import visible
 from payer_app.core.json_output import dumps as json_dumps
 from payer_app.core.payload import parse_payload
-from payer_app.scan.decoders import Detection
-from payer_app.scan.sources import SourceError, make_source, open_image_list
+
+if TYPE_CHECKING:
+    from payer_app.scan.decoders import Detection
 
 
 def register(sub) -> None:
@@ -53,6 +55,9 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    # Imported here: the scan engine loads NumPy and OpenCV, which the other commands do not need.
+    from payer_app.scan.sources import SourceError, make_source, open_image_list
+
     if args.list_cameras:
         return _list_cameras(args)
     if not args.sources:
@@ -203,6 +208,8 @@ def _scan_files(source, args, qa=None) -> int:
 
 def _scan_one_file(source, path: str, scan: FileScan, args, qa) -> bool:
     """Read, decode, count and print one file; False when the source had no frame left for it."""
+    from payer_app.scan.sources import SourceError
+
     line: dict = {"source": path, "found": False}
     try:
         frame, codes, decode_ms = _decode_next_file(source, path)

@@ -1,0 +1,167 @@
+"""Every command keeps the conventions of docs/cli.md, run as a real ``payer-app`` process.
+
+A usage or input error is exit 2 with one message on standard error, nothing on standard output and
+no traceback; "the answer is no" is exit 1 and "no answer yet" exit 3, for every command alike. The
+table in docs/cli.md has a row for every command the parser knows."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from payer_app.cli import EXIT_NO, EXIT_PENDING, EXIT_USAGE, build_parser
+from tests.spec_vectors import EVN_BILL, VIETQR_ACB
+
+ROOT = Path(__file__).resolve().parents[1]
+PAYER_APP = Path(sys.executable).with_name("payer-app")  # the installed entry point, as a user runs it
+RUN_TIMEOUT_S = 120  # only fails a hung command
+
+
+@dataclass(frozen=True)
+class Case:
+    argv: tuple[str, ...]
+    says: str  # a piece of the message on standard error
+
+
+# Each command with a bad input: exit 2, the message on stderr, stdout empty. "{file}" is an existing
+# regular file, "{tmp}" the test's folder, "{down}" the URL of a port where nothing listens.
+USAGE_ERRORS = {
+    "parse-no-payload": Case(("parse",), "required: PAYLOAD"),
+    "parse-bad-lang": Case(("parse", "--lang", "fr", EVN_BILL), "invalid choice"),
+    "scan-no-source": Case(("scan",), "give a SOURCE"),
+    "scan-missing-file": Case(("scan", "{tmp}/missing.png"), "no such file"),
+    "scan-bad-timeout": Case(("scan", "demo", "--timeout", "0"), "--timeout"),
+    "generate-no-action": Case(("generate",), "generate needs an action: bill, corpus or video"),
+    "generate-bill-unwritable": Case(("generate", "bill", "-o", "{tmp}/no/such/folder/bill.png"), "cannot write"),
+    "generate-bill-bad-amount": Case(("generate", "bill", "--amount", "1,5", "-o", "{tmp}/b.png"), "--amount"),
+    "generate-corpus-over-a-file": Case(("generate", "corpus", "{file}", "--count", "2"), "is not a folder"),
+    "generate-video-bad-name": Case(("generate", "video", "demo", "-o", "{tmp}/clip.txt"), "must end in"),
+    "pay-bad-amount": Case(("pay", EVN_BILL, "--amount", "1,5"), "--amount"),
+    "pay-missing-picture": Case(("pay", "{tmp}/missing-bill.png"), "no such image file"),
+    "verify-missing-token": Case(("verify", "{tmp}/missing.jws"), "cannot read"),
+    "verify-bad-key": Case(("verify", "{file}", "--key", "{{not json"), "--key"),
+    "keys-no-action": Case(("keys",), "keys needs an action: export, rotate, enrol, status or revoke"),
+    "keys-export-unwritable": Case(("keys", "export", "-o", "{tmp}/no/such/folder/key.jwk"), "cannot write"),
+    "keys-enrol-no-acquirer": Case(("keys", "enrol"), "--acquirer"),
+    "history-force-alone": Case(("history", "--force"), "--force"),
+    "acquirer-no-action": Case(("acquirer",), "acquirer needs an action: serve"),
+    "acquirer-bad-account": Case(("acquirer", "serve", "--trust-account", "nope"), "--trust-account"),
+    "acquirer-bad-rate": Case(("acquirer", "serve", "--decline-rate", "1.5"), "decline_rate"),
+    "bill-malformed-code": Case(("bill", "PZ13000123456"), "EVN customer code"),
+    "saved-bills-no-action": Case(("saved-bills",), "saved-bills needs an action"),
+    "saved-bills-unknown-id": Case(("saved-bills", "rename", "99", "x"), "no saved bill with id 99"),
+    "saved-bills-import-missing": Case(("saved-bills", "import", "{tmp}/missing.json"), "cannot read"),
+    "gui-impossible-camera": Case(("gui", "--camera", "{tmp}/missing.avi"), "no such file"),
+    "unknown-command": Case(("bogus",), "invalid choice"),
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run_payer_app(argv, home: Path, tmp: Path, env_changes: dict | None = None) -> subprocess.CompletedProcess:
+    """``payer-app ARGV`` in TMP with its own data folder; placeholders in ARGV filled in."""
+    a_file = tmp / "a-file.txt"
+    a_file.write_text("not what the command wants\n")
+    fill = {"tmp": str(tmp), "file": str(a_file), "down": f"http://127.0.0.1:{_free_port()}"}
+    env = dict(os.environ, PAYER_APP_HOME=str(home), QT_QPA_PLATFORM="offscreen")
+    env.update(env_changes or {})
+    env = {k: v for k, v in env.items() if v is not None}
+    return subprocess.run([str(PAYER_APP), *(arg.format(**fill) for arg in argv)], env=env, cwd=tmp,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+
+
+def assert_usage_error(done: subprocess.CompletedProcess, says: str) -> None:
+    assert done.returncode == EXIT_USAGE, (done.returncode, done.stdout[-500:], done.stderr[-1500:])
+    assert done.stdout == ""
+    assert says in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("name", sorted(USAGE_ERRORS))
+def test_a_bad_input_is_exit_2_with_the_message_on_stderr_only(name, payer_home, tmp_path):
+    case = USAGE_ERRORS[name]
+    assert_usage_error(run_payer_app(case.argv, payer_home, tmp_path), case.says)
+
+
+@pytest.mark.parametrize("argv", [("history",), ("saved-bills", "list"), ("keys", "export"), ("bill", "PD13000123456")])
+def test_an_unusable_data_folder_is_exit_2_for_every_data_command(argv, tmp_path):
+    (tmp_path / "taken").write_text("PAYER_APP_HOME names this file")
+    done = run_payer_app(argv, tmp_path / "taken" / "home", tmp_path)
+    assert_usage_error(done, "the data folder")
+    assert "PAYER_APP_HOME" in done.stderr and done.stderr.count("\n") == 1
+
+
+def test_no_display_is_exit_2_before_qt_loads(payer_home, tmp_path):
+    done = run_payer_app(("gui",), payer_home, tmp_path,
+                         {"DISPLAY": None, "WAYLAND_DISPLAY": None, "QT_QPA_PLATFORM": None})
+    assert_usage_error(done, "no display")
+
+
+def _no_answers():
+    """(argv, what stdout holds) for commands whose answer is no: exit 1."""
+    return {
+        "parse-invalid": (("parse", "hello"), "INVALID"),
+        "verify-not-a-token": (("verify", "{file}", "--key", '{{"kty": "OKP", "crv": "Ed25519", '
+                                '"x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}}'), "REJECTED (malformed)"),
+        "bill-unknown-customer": (("bill", "PE99999999999"), ""),
+        "saved-bills-dynamic-qr": (("saved-bills", "add", "Chuyen tien", VIETQR_ACB), ""),
+        "pay-not-a-payment-qr": (("pay", "hello", "--amount", "1000"), ""),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_no_answers()))
+def test_the_answer_no_is_exit_1(name, payer_home, tmp_path):
+    argv, on_stdout = _no_answers()[name]
+    done = run_payer_app(argv, payer_home, tmp_path)
+    assert done.returncode == EXIT_NO, (done.stdout[-500:], done.stderr[-1500:])
+    assert on_stdout in done.stdout and "Traceback" not in done.stderr
+    if not on_stdout:  # no answer to print: the reason is one message on stderr
+        assert done.stdout == "" and done.stderr.strip()
+
+
+def test_scan_of_a_picture_without_a_code_is_exit_1(payer_home, tmp_path):
+    assert cv2.imwrite(str(tmp_path / "blank.png"), np.full((240, 320), 255, np.uint8))
+    done = run_payer_app(("scan", "{tmp}/blank.png"), payer_home, tmp_path)
+    assert done.returncode == EXIT_NO and "no QR code found" in done.stdout and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("argv", [("bill", "PD13000123456", "--acquirer", "{down}"),
+                                  ("keys", "status", "--acquirer", "{down}"),
+                                  ("keys", "enrol", "--acquirer", "{down}", "--code", "x")])
+def test_an_acquirer_that_does_not_answer_is_exit_3(argv, payer_home, tmp_path):
+    done = run_payer_app(argv, payer_home, tmp_path)
+    assert done.returncode == EXIT_PENDING, (done.stdout[-500:], done.stderr[-1500:])
+    assert done.stdout == "" and "no answer" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_payment_without_an_answer_is_pending_exit_3_and_stays_so_on_retry(payer_home, tmp_path):
+    down = f"http://127.0.0.1:{_free_port()}"
+    paid = run_payer_app(("pay", EVN_BILL, "--amount", "15000", "--acquirer", down), payer_home, tmp_path)
+    assert paid.returncode == EXIT_PENDING and paid.stderr.startswith("PENDING"), paid.stderr[-1500:]
+    assert paid.stdout.count(".") == 2  # the signed request is kept and printed, whatever the answer
+    retried = run_payer_app(("history", "--retry"), payer_home, tmp_path)
+    assert retried.returncode == EXIT_PENDING and "pending" in retried.stdout, retried.stderr[-1500:]
+
+
+def test_docs_table_has_a_row_for_every_command():
+    table = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    header = next(line for line in table.splitlines() if line.startswith("| command |"))
+    assert [c.strip() for c in header.strip("|").split("|")][1:] == [
+        "0 done", "1 the answer is no", "2 usage or input error", "3 no answer yet"]
+    rows = [line for line in table.splitlines() if line.startswith("| `")]
+    documented = {m.group(1) for row in rows for m in re.finditer(r"`([a-z-]+)[ `]", row.split("|")[1])}
+    _, commands = build_parser()
+    assert set(commands) <= documented, set(commands) - documented
