@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
 from payer_app.gui.settings import settings_path
 from payer_app.gui.screens.scan import ADD_CAMERA_URL
+from tests.gui_helpers import tr
 
 USER, PASSWORD = "booth", "s3cretPw"
 
@@ -78,7 +79,7 @@ def test_a_url_added_in_the_picker_is_masked_remembered_without_password_and_off
     window = make_window(camera="demo", lang="en")
     qtbot.mouseClick(window.home.scan_button, Qt.MouseButton.LeftButton)
     assert window.current == "scan"
-    assert "Add camera URL…" in labels(window.scan.camera_box)
+    assert tr("camera_url.add", "en") in labels(window.scan.camera_box)
     url = f"http://{USER}:{PASSWORD}@127.0.0.1:{free_port()}/video"
     add_url(qtbot, window, url)
     assert window.ctx.camera_spec == url  # used with its credentials for this session
@@ -107,7 +108,7 @@ def test_an_invalid_url_is_refused_with_a_message_under_the_field(qtbot, make_wi
                   "http://127.0.0.1/a b", "http://127.0.0.1/evil\u202egpj.video"):
         add_url(qtbot, window, typed, then=results.append)
     errors = [r["error"] for r in results]
-    assert all(e and e.startswith("Not a usable camera URL: ") for e in errors), errors
+    assert all(e and e.startswith(tr("camera_url.invalid", "en", reason="")) for e in errors), errors
     assert "starts with http://, https:// or rtsp://" in errors[0]
     assert "names no host" in errors[1]
     assert "port is not a number" in errors[2]
@@ -124,7 +125,7 @@ def test_a_url_nothing_answers_shows_the_source_error_on_the_scan_screen(qtbot, 
     port = free_port()
     add_url(qtbot, window, f"http://{USER}:{PASSWORD}@127.0.0.1:{port}/video")
     hint = window.scan.hint
-    qtbot.waitUntil(lambda: hint.text().startswith("Camera error: "), timeout=20_000)
+    qtbot.waitUntil(lambda: hint.text().startswith(tr("scan.camera_error", "en", reason="")), timeout=20_000)
     assert "nothing answers at 127.0.0.1" in hint.text(), hint.text()
     assert PASSWORD not in hint.text() and USER not in hint.text()
     assert window.current == "scan" and window.isVisible()

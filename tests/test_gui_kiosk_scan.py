@@ -138,7 +138,7 @@ def test_settings_saved_as_json_and_applied(qtbot, make_window, payer_home):
     saved = json.loads(settings_path().read_text(encoding="utf-8"))
     assert saved["language"] == "en" and saved["theme"] == "dark" and saved["mirror"] is True
     assert saved["min_amount"] == 5_000
-    assert window.home.scan_button.text().endswith("Scan QR code")
+    assert window.home.scan_button.text().endswith(tr("home.scan", "en"))
     assert "#0F1513" in window.styleSheet()
     assert window.scan.preview.mirror
     # a new window starts with them
