@@ -39,7 +39,7 @@ from typing import Any, Callable
 
 from payer_app.core.amounts import format_vnd
 from payer_app.core.display_text import quoted
-from payer_app.core.payload import MAX_INPUT_CHARS, parse_payload
+from payer_app.core.payload import MAX_INPUT_CHARS, ParsedPayload, parse_payload
 from payer_app.core.request import (
     CLOCK_SKEW_SECONDS,
     CURRENCY,
@@ -136,6 +136,7 @@ def shape_problem(value: Any, shape: dict[str, Any], where: str = "") -> str | N
 
 
 def step_shape(request: Any, _: Context) -> Problem | None:
+    """R1 (after it, every field below is there and of its type)."""
     problem = shape_problem(request, SHAPE)
     return _bad(problem) if problem else None
 
@@ -275,8 +276,17 @@ def step_not_expired(request: dict, context: Context) -> Problem | None:
 
 
 def step_qr(request: dict, context: Context) -> Problem | None:
-    """R14 and R15 (the QR is parsed once)."""
+    """R14 and R15: the QR is parsed once, then each rule below is checked on it in turn."""
     parsed = parse_payload(request["qr"]["payload"])
+    for rule in QR_RULES:
+        problem = rule(request, parsed)
+        if problem is not None:
+            return problem
+    return None
+
+
+def qr_in_vnd(request: dict, parsed: ParsedPayload) -> Problem | None:
+    """R14: field 53 of the QR, when present, is 704 (VND)."""
     if parsed.currency is not None and parsed.currency != CURRENCY_NUMERIC:
         found = parsed.currency_alpha or parsed.currency
         return (
@@ -284,6 +294,11 @@ def step_qr(request: dict, context: Context) -> Problem | None:
             f"The QR in the request asks for currency {quoted(found, 10)} (field 53); only VND (704) is paid.",
             f"Mã QR trong yêu cầu dùng tiền tệ {quoted(found, 10)} (trường 53); chỉ thanh toán VND (704).",
         )
+    return None
+
+
+def qr_valid(request: dict, parsed: ParsedPayload) -> Problem | None:
+    """R14: the QR is a payment QR with no error finding."""
     if not parsed.valid or not parsed.is_payment:
         first = parsed.errors[0] if parsed.errors else None
         return (
@@ -291,6 +306,11 @@ def step_qr(request: dict, context: Context) -> Problem | None:
             f"The QR payload in the request is not valid: {first.message if first else 'not a payment QR'}",
             f"Mã QR trong yêu cầu không hợp lệ: {first.message_vi if first else 'không phải mã QR thanh toán'}",
         )
+    return None
+
+
+def qr_amount_agrees(request: dict, parsed: ParsedPayload) -> Problem | None:
+    """R15: a dynamic QR's fixed amount is the amount paid."""
     amount = int(request["amount"]["value"])
     fixed = locked_amount(parsed)
     if fixed is not None and fixed != amount:
@@ -299,13 +319,32 @@ def step_qr(request: dict, context: Context) -> Problem | None:
             f"The request pays {format_vnd(amount)} but the dynamic QR fixes {format_vnd(fixed)}.",
             f"Yêu cầu trả {format_vnd(amount)} nhưng mã QR động cố định {format_vnd(fixed)}.",
         )
+    return None
+
+
+def qr_payee_agrees(request: dict, parsed: ParsedPayload) -> Problem | None:
+    """R15: the payee block is the one derived from the QR."""
     if request["payee"] != payee_from_parsed(parsed):
         return ("payee-mismatch", "The payee in the request is not the one in its QR payload.",
                 "Người nhận trong yêu cầu khác với người nhận trong mã QR.")
+    return None
+
+
+def qr_bill_agrees(request: dict, parsed: ParsedPayload) -> Problem | None:
+    """R15: the bill block is the one derived from the QR."""
     if request["bill"] != bill_from_parsed(parsed):
         return ("bill-mismatch", "The bill details in the request are not the ones in its QR payload.",
                 "Thông tin hóa đơn trong yêu cầu khác với trong mã QR.")
     return None
+
+
+QR_RULES: tuple[Callable[[dict, ParsedPayload], Problem | None], ...] = (
+    qr_in_vnd,
+    qr_valid,
+    qr_amount_agrees,
+    qr_payee_agrees,
+    qr_bill_agrees,
+)
 
 
 def step_limits(request: dict, context: Context) -> Problem | None:
