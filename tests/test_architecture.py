@@ -139,7 +139,6 @@ CHECKED_FOLDERS = ("payer_app", "tests", "bench", "scripts")
 EXEMPT = frozenset({
     "bench/acquirer_load_bench.py::main",
     "bench/window_soak_bench.py::run_soak",
-    "payer_app/studio/bill_spec.py::_resolve_evn",
     "bench/merchant_display_bench.py::main",
 })
 
