@@ -51,14 +51,22 @@ def add_acquirer_option(parser: argparse.ArgumentParser, what: str, required: bo
     parser.add_argument("--acquirer", metavar="URL", required=required, help=what)
 
 
-def amount_option(text: str | None, lang: str = "en") -> int | None:
-    """The value of ``--amount`` in dong (core's rule: 1000000, 1.000.000 or '1 000 000 ₫'), None
-    when not given; a bad amount is a usage error in the command's language."""
-    from payer_app.core.amounts import AmountError, parse_user_amount
-
+def checked_option(option: str, text: str | None, convert, lang: str = "en"):
+    """``convert(text)``, or None when the option was not given; the ValueError ``convert`` raises
+    for a bad value becomes a usage error naming the option (in Vietnamese when the error has a
+    ``reason_vi`` and ``lang`` is vi)."""
     if text is None:
         return None
     try:
-        return parse_user_amount(text)
-    except AmountError as exc:
-        raise UsageError(f"--amount: {exc.reason_vi if lang == 'vi' else exc.reason}") from None
+        return convert(text)
+    except ValueError as exc:
+        reason = getattr(exc, "reason_vi", None) if lang == "vi" else None
+        raise UsageError(f"{option}: {reason or exc}") from None
+
+
+def amount_option(text: str | None, lang: str = "en") -> int | None:
+    """The value of ``--amount`` in dong (core's rule: 1000000, 1.000.000 or '1 000 000 ₫'), None
+    when not given; a bad amount is a usage error in the command's language."""
+    from payer_app.core.amounts import parse_user_amount
+
+    return checked_option("--amount", text, parse_user_amount, lang)

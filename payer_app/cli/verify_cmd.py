@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 
 from payer_app.cli import EXIT_NO, EXIT_OK, UsageError
-from payer_app.cli.options import add_command, add_json_option, add_lang_option
+from payer_app.cli.options import add_command, add_json_option, add_lang_option, checked_option
 from payer_app.core.amounts import format_vnd
 from payer_app.core.display_text import is_unsafe_char, visible
 from payer_app.core.request import Limits, parse_canonical_timestamp
@@ -114,12 +114,7 @@ def _limits(minimum: int, maximum: int) -> Limits:
 
 
 def _moment(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        return parse_canonical_timestamp(text)
-    except ValueError as exc:
-        raise UsageError(f"--at: {exc}") from None
+    return checked_option("--at", text, parse_canonical_timestamp)
 
 
 def _read_token(source: str) -> bytes | Verification:
