@@ -124,6 +124,28 @@ class MainWindow(QMainWindow):
         self.setObjectName("MainWindow")
         self.resize(*WINDOW_SIZE)
         self.setMinimumSize(340, 560)
+        self._open_services()
+        self._build_screens()
+        self.nav = Navigator(self.stack, self.screens)
+        self._connect_navigation()
+        self._connect_flow()
+        # issue 13: saved bills, an EVN bill's amount due, the merchant display link
+        self.saved_bills_controller = SavedBillsController(self)
+        self.amount_due = AmountDueLookup(self)
+        self.merchant_display = MerchantDisplayLink(self)
+        self._follow_language()
+        self._install_keyboard()
+        self._install_kiosk_timers()
+        self.apply_theme()
+        self.retranslate()
+        self._refresh_recent()
+        self._cameras_found.connect(self.scan.set_cameras)
+        self._cameras_found.connect(self.settings_screen.set_cameras)
+        QTimer.singleShot(0, self._find_cameras)
+
+    def _open_services(self) -> None:
+        """The PIN guards from the settings, the one payment service, the scan and pay workers."""
+        ctx = self.ctx
         ctx.pin_guard = PinGuard(ctx.settings.pin, ctx.settings.pin_attempts, ctx.settings.pin_lock_seconds)
         ctx.operator_guard = PinGuard(ctx.settings.operator_pin, ctx.settings.pin_attempts,
                                       max(60, ctx.settings.pin_lock_seconds))
@@ -134,6 +156,10 @@ class MainWindow(QMainWindow):
         self.payments.finished.connect(self._payment_done)
         self.payments.failed.connect(self._payment_failed)
 
+    def _build_screens(self) -> None:
+        """The phone's screen stack (centred and scaled in a booth frame in kiosk mode), the toast
+        and the idle warning."""
+        ctx = self.ctx
         self.stack = QStackedWidget()
         self.stack.setObjectName("Phone")
         self.booth: BoothFrame | None = None
@@ -165,18 +191,20 @@ class MainWindow(QMainWindow):
         }
         for screen in self.screens.values():
             self.stack.addWidget(screen)
-        self.nav = Navigator(self.stack, self.screens)
-        self.nav.changed.connect(self._screen_changed)
-        for name, screen in self.screens.items():
-            if name != "home":  # every other screen has a top bar with ‹
-                screen.top.back_clicked.connect(self.back)
-        for name in PAYMENT_STEPS:  # and every step of a payment has Hủy
-            self.screens[name].cancel_button.clicked.connect(self.cancel)
         self.toast = Toast(self)
         self.idle_warning = IdleWarning(ctx, self)
-        self.idle_warning.expired.connect(self._idle_expired)
-        self.idle_warning.dismissed.connect(self._restart_idle)
 
+    def _connect_navigation(self) -> None:
+        """‹ on every screen but Home goes back; Hủy on every payment step cancels the payment."""
+        self.nav.changed.connect(self._screen_changed)
+        for name, screen in self.screens.items():
+            if name != "home":
+                screen.top.back_clicked.connect(self.back)
+        for name in PAYMENT_STEPS:
+            self.screens[name].cancel_button.clicked.connect(self.cancel)
+
+    def _connect_flow(self) -> None:
+        """Each screen's request to the next step of the flow."""
         self.home.scan_requested.connect(lambda: self.go("scan"))
         self.home.pick_image_requested.connect(self.pick_image)
         self.home.paste_requested.connect(self.paste_from_home)
@@ -195,22 +223,26 @@ class MainWindow(QMainWindow):
         self.pin.operator_accepted.connect(lambda: self.go("settings", replace=True))
         self.result.new_payment_requested.connect(self.new_payment)
         self.settings_screen.saved.connect(self.apply_settings)
-        # issue 13: saved bills, an EVN bill's amount due, the merchant display link
-        self.saved_bills_controller = SavedBillsController(self)
-        self.amount_due = AmountDueLookup(self)
-        self.merchant_display = MerchantDisplayLink(self)
-        ctx.language.changed.connect(self.retranslate)
-        self.qt_texts = QtTexts.shared()  # Qt's own dialogs and menus in the window's language
-        self.qt_texts.apply(ctx.language.code)
-        ctx.language.changed.connect(self.qt_texts.apply)
 
-        # keyboard: Escape goes back, Enter activates the default button (``_EnterKey``)
+    def _follow_language(self) -> None:
+        """Our texts and Qt's own dialogs and menus follow the window's language."""
+        self.ctx.language.changed.connect(self.retranslate)
+        self.qt_texts = QtTexts.shared()
+        self.qt_texts.apply(self.ctx.language.code)
+        self.ctx.language.changed.connect(self.qt_texts.apply)
+
+    def _install_keyboard(self) -> None:
+        """Escape goes back, Enter activates the default button (``_EnterKey``)."""
         self.back_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
         self.back_shortcut.activated.connect(self.back)
         self.enter_key = _EnterKey(self)
         QApplication.instance().installEventFilter(self.enter_key)
 
-        # kiosk: idle and receipt timers, settings behind a long press or Ctrl+Alt+S
+    def _install_kiosk_timers(self) -> None:
+        """Kiosk: the idle timer (then the warning), the receipt countdown, and Settings behind a long
+        press on the greeting or Ctrl+Alt+S."""
+        self.idle_warning.expired.connect(self._idle_expired)
+        self.idle_warning.dismissed.connect(self._restart_idle)
         self.idle_timer = QTimer(self)
         self.idle_timer.setSingleShot(True)
         self.idle_timer.timeout.connect(self._idle_timeout)
@@ -224,13 +256,6 @@ class MainWindow(QMainWindow):
         QApplication.instance().installEventFilter(self.watcher)
         self.settings_shortcut = QShortcut(QKeySequence("Ctrl+Alt+S"), self)
         self.settings_shortcut.activated.connect(self._open_hidden_settings)
-
-        self.apply_theme()
-        self.retranslate()
-        self._refresh_recent()
-        self._cameras_found.connect(self.scan.set_cameras)
-        self._cameras_found.connect(self.settings_screen.set_cameras)
-        QTimer.singleShot(0, self._find_cameras)
 
     def present(self) -> None:
         """Show the window: full screen in kiosk mode, phone-sized otherwise."""
