@@ -76,13 +76,6 @@ def test_concurrent_first_use_creates_one_key(payer_home):
     assert [k["kid"] for k in KeyStore(payer_home).verification_keys()] == kids[:1]
 
 
-def test_a_deleted_public_key_list_is_rebuilt(store):
-    kid = store.current().kid
-    store.public_path.unlink()
-    assert store.current().kid == kid
-    assert [k["kid"] for k in store.verification_keys()] == [kid]
-
-
 def test_key_id_is_the_rfc7638_thumbprint(store):
     jwk = store.public_jwk()
     assert set(jwk) >= {"kty", "crv", "x", "kid"} and "d" not in jwk
