@@ -11,12 +11,12 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from payer_app.cli.gui_cmd import display_problem
+from tests.e2e.xserver import start_xvfb, stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
 DISPLAY_VARS = ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
@@ -82,17 +82,12 @@ def test_other_systems_are_not_checked():
 def test_a_live_x_server_is_accepted(tmp_path):
     if not shutil.which("Xvfb"):
         pytest.skip("Xvfb not installed (scripts/ensure_system_packages.sh installs it)")
-    number = 40 + os.getpid() % 500
-    server = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "640x480x24", "-nolisten", "tcp"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # a number of this run's own (a free number chosen by Xvfb could be taken by a parallel run's
+    # Xvfb the moment this one stops, and answer the last check)
+    server, display = start_xvfb(640, 480, number=40 + os.getpid() % 500)  # returns once it accepts clients
     try:
-        deadline = time.monotonic() + 10
-        while display_problem({"DISPLAY": f":{number}"}, platform="linux") is not None:
-            assert server.poll() is None, "Xvfb exited"
-            assert time.monotonic() < deadline, "Xvfb did not answer within 10 s"
-            time.sleep(0.1)
-        assert display_problem({"DISPLAY": f":{number}.0"}, platform="linux") is None
+        assert display_problem({"DISPLAY": display}, platform="linux") is None
+        assert display_problem({"DISPLAY": f"{display}.0"}, platform="linux") is None
     finally:
-        server.terminate()
-        server.wait(timeout=10)
-    assert display_problem({"DISPLAY": f":{number}"}, platform="linux") == f"the display ':{number}' does not answer"
+        stop_process(server)
+    assert display_problem({"DISPLAY": display}, platform="linux") == f"the display {display!r} does not answer"

@@ -52,12 +52,15 @@ def stop_process(proc: subprocess.Popen, timeout: float = 10.0) -> None:
             proc.wait()
 
 
-def start_xvfb(width: int, height: int, timeout: float = START_TIMEOUT_S) -> tuple[subprocess.Popen, str]:
-    """Xvfb on a display number of its own choosing; returns (process, DISPLAY) once it accepts clients."""
+def start_xvfb(width: int, height: int, timeout: float = START_TIMEOUT_S,
+               number: int | None = None) -> tuple[subprocess.Popen, str]:
+    """Xvfb on display ``number`` (default: a free one of its own choosing); returns
+    (process, DISPLAY) once it accepts clients."""
     read_fd, write_fd = os.pipe()
+    chosen = [f":{number}"] if number is not None else []
     try:
         proc = subprocess.Popen(
-            ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp"],
+            ["Xvfb", *chosen, "-displayfd", str(write_fd), "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp"],
             pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.close(write_fd)  # only Xvfb holds the write end now: EOF if it dies before writing
         try:
