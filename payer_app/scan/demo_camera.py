@@ -120,10 +120,8 @@ class DemoCamera(FrameSource):
                  show_after: int = 0, qr_side: float = 260.0, noise_sigma: float = 5.0,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
         super().__init__(spec)
-        self._clock = clock
-        self._sleep = sleep
-        self.realtime = realtime
-        self.live = realtime
+        self.realtime = self.live = realtime
+        self._clock, self._sleep = clock, sleep
         self._fps = float(fps)
         self.width, self.height = size
         self.seed = seed
@@ -131,8 +129,7 @@ class DemoCamera(FrameSource):
         self.show_after = show_after
         self.qr_side = qr_side
         self.noise_sigma = noise_sigma
-        self._index = 0
-        self._t0 = 0.0
+        self._index, self._t0 = 0, 0.0  # next frame; when frame 0 was due (set by open)
 
     @property
     def fps(self) -> float:

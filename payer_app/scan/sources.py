@@ -137,7 +137,36 @@ def _quiet_opencv() -> None:
 # Cameras
 
 
-class CameraSource(FrameSource):
+class _CaptureSource(FrameSource):
+    """A source read through an OpenCV ``VideoCapture`` (cameras, video files): numbers its frames
+    and holds each one to the pixel cap (``payer_app.scan.limits``)."""
+
+    def __init__(self, spec: str):
+        super().__init__(spec)
+        self._cap = None
+        self._index = 0
+
+    def _numbered(self, image, t_ms: float, refused: str) -> Frame:
+        """The image as the next frame; over the pixel cap, the capture is released and SourceError
+        says ``refused`` and the frame's size."""
+        problem = pixel_cap_problem(image.shape[1], image.shape[0])
+        if problem:
+            self._release()
+            raise SourceError(f"{_name(self.spec)}: {refused}{problem}")
+        frame = Frame(image, self._index, t_ms, time.monotonic())
+        self._index += 1
+        return frame
+
+    def _release(self) -> None:
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None
+
+    def _close(self) -> None:
+        self._release()
+
+
+class CameraSource(_CaptureSource):
     """A webcam by index or device path. On Linux the V4L2 backend is used and MJPG requested, with a
     one-frame driver buffer so the newest picture is what gets read. A failed read means the camera
     went away: ``read`` raises SourceError and ``reopen`` tries again.
@@ -156,9 +185,7 @@ class CameraSource(FrameSource):
         self.width = width
         self.height = height
         self.pace_fps = pace_fps  # pace reads (for non-camera targets that would otherwise run flat out)
-        self._cap = None
         self._t0 = 0.0
-        self._index = 0
         self._next_due = 0.0
 
     def _open(self) -> None:
@@ -204,22 +231,8 @@ class CameraSource(FrameSource):
         if not ok or image is None:
             self._release()
             raise SourceError(f"{_name(self.spec)}: camera stopped delivering frames ({detail}); was it unplugged?")
-        problem = pixel_cap_problem(image.shape[1], image.shape[0])
-        if problem:  # no webcam delivers this much; something is wrong with the device
-            self._release()
-            raise SourceError(f"{_name(self.spec)}: camera refused: a frame of {problem}")
-        now = time.monotonic()
-        frame = Frame(image, self._index, (now - self._t0) * 1000.0, now)
-        self._index += 1
-        return frame
-
-    def _release(self) -> None:
-        if self._cap is not None:
-            self._cap.release()
-            self._cap = None
-
-    def _close(self) -> None:
-        self._release()
+        # no webcam delivers more than the pixel cap; something is wrong with the device
+        return self._numbered(image, (time.monotonic() - self._t0) * 1000.0, "camera refused: a frame of ")
 
     @property
     def fps(self) -> float | None:
@@ -302,7 +315,7 @@ def list_cameras(max_index: int = 8) -> list[CameraInfo]:
 # Files
 
 
-class VideoFileSource(FrameSource):
+class VideoFileSource(_CaptureSource):
     """A video file read frame by frame (every frame, no dropping). ``t_ms`` is the video position."""
 
     kind = "video"
@@ -310,8 +323,6 @@ class VideoFileSource(FrameSource):
     def __init__(self, spec: str, path: Path):
         super().__init__(spec)
         self.path = path
-        self._cap = None
-        self._index = 0
         self._fps = None
 
     def _open(self) -> None:
@@ -348,6 +359,8 @@ class VideoFileSource(FrameSource):
 
     def _read(self) -> Frame | None:
         cv2 = _cv2()
+        if self._cap is None:  # released after a refused frame
+            raise SourceError(f"{_name(self.spec)}: video is closed")
         try:
             ok, image = self._cap.read()
         except (cv2.error, MemoryError) as exc:
@@ -355,17 +368,8 @@ class VideoFileSource(FrameSource):
                               f"({visible(_first_line(exc))})") from None
         if not ok or image is None:
             return None
-        problem = pixel_cap_problem(image.shape[1], image.shape[0])
-        if problem:  # a stream may change its frame size midway
-            raise SourceError(f"{_name(self.spec)}: video refused: frame {self._index} is {problem}")
-        frame = Frame(image, self._index, self._index * 1000.0 / self._fps)
-        self._index += 1
-        return frame
-
-    def _close(self) -> None:
-        if self._cap is not None:
-            self._cap.release()
-            self._cap = None
+        # a stream may change its frame size midway
+        return self._numbered(image, self._index * 1000.0 / self._fps, f"video refused: frame {self._index} is ")
 
     @property
     def fps(self) -> float | None:

@@ -55,12 +55,21 @@ class RectItem:
 
 @dataclass(frozen=True)
 class LineItem:
+    """A horizontal rule at height y, from x1 to x2 (the bill has no other lines)."""
+
     x1: float
-    y1: float
     x2: float
-    y2: float
+    y: float
     color: Color = GREY
     width: float = 0.25
+
+    @property
+    def y1(self) -> float:
+        return self.y
+
+    @property
+    def y2(self) -> float:
+        return self.y
 
 
 @dataclass(frozen=True)
@@ -91,35 +100,52 @@ def _wrap(text: str, width_mm: float, size_pt: float, max_lines: int = 3) -> lis
     return lines
 
 
-def layout_bill(bill: ResolvedBill) -> BillLayout:
-    """Lay the bill out on an A5 portrait page."""
-    width, height = A5_MM
-    right = width - MARGIN
-    brand = BRAND_COLORS.get(bill.brand, BRAND_COLORS["EVN"])
-    items: list[TextItem | RectItem | LineItem] = []
+Items = list[TextItem | RectItem | LineItem]
 
-    # Header: badge with the brand, then the issuer's name and hotline.
+
+def layout_bill(bill: ResolvedBill) -> BillLayout:
+    """Lay the bill out on an A5 portrait page, top to bottom; each block starts below the last."""
+    width, height = A5_MM
+    brand = BRAND_COLORS.get(bill.brand, BRAND_COLORS["EVN"])
+    items: Items = []
+    _header(items, bill, brand)
+    _title(items, bill, brand)
+    y = _customer_rows(items, bill, y=55.0)
+    y = _itemised_table(items, bill, y + 1.5)
+    qr = _payment_block(items, bill, brand, y=max(y + 5.0, 148.0))
+    _footer(items)
+    return BillLayout(width, height, tuple(items), qr)
+
+
+def _header(items: Items, bill: ResolvedBill, brand: Color) -> None:
+    """A light band: the brand badge, then the issuer's name (two lines at most) and hotline."""
+    width, right = A5_MM[0], A5_MM[0] - MARGIN
     items.append(RectItem(0, 0, width, 30, fill=LIGHT))
     items.append(RectItem(MARGIN, 8, 26, 14, fill=brand, radius=2.0))
-    items.append(TextItem(MARGIN + 13, 17.4, bill.brand, 12 if len(bill.brand) <= 3 else 10, True, "middle", (255, 255, 255)))
+    items.append(TextItem(MARGIN + 13, 17.4, bill.brand, 12 if len(bill.brand) <= 3 else 10, True, "middle",
+                          (255, 255, 255)))
     x_issuer = MARGIN + 31
-    issuer_width = right - x_issuer
     y = 12.5
     for index, line in enumerate(bill.issuer_lines[:2]):
         size = 8.0 if index == 0 else 9.5
-        for part in _wrap(line, issuer_width, size, max_lines=1):
-            items.append(TextItem(x_issuer, y, part, size, index == 0 or bill.kind == "evn", color=BLACK if index else GREY))
+        for part in _wrap(line, right - x_issuer, size, max_lines=1):
+            items.append(TextItem(x_issuer, y, part, size, index == 0 or bill.kind == "evn",
+                                  color=BLACK if index else GREY))
             y += 5.0
     items.append(TextItem(x_issuer, 25.5, bill.hotline, 6.5, color=GREY))
-    items.append(LineItem(0, 30, width, 30, brand, 0.8))
+    items.append(LineItem(0, width, 30, brand, 0.8))
 
-    # Title.
-    items.append(TextItem(width / 2, 41, bill.title, 15, True, "middle", brand))
-    items.append(TextItem(width / 2, 47, bill.subtitle, 8, False, "middle", GREY))
 
-    # Customer / payee block.
-    y = 55.0
-    x_value = MARGIN + 40
+def _title(items: Items, bill: ResolvedBill, brand: Color) -> None:
+    middle = A5_MM[0] / 2
+    items.append(TextItem(middle, 41, bill.title, 15, True, "middle", brand))
+    items.append(TextItem(middle, 47, bill.subtitle, 8, False, "middle", GREY))
+
+
+def _customer_rows(items: Items, bill: ResolvedBill, y: float) -> float:
+    """Label: value rows (customer or payee); the codes a payer checks are set larger. Returns the
+    height below the last row."""
+    x_value, right = MARGIN + 40, A5_MM[0] - MARGIN
     for label, value in bill.rows:
         items.append(TextItem(MARGIN + 2, y, f"{label}:", 8, color=GREY))
         emphasise = label in ("Mã khách hàng", "Số tài khoản", "Mã điểm bán (VNPAY)")
@@ -127,12 +153,15 @@ def layout_bill(bill: ResolvedBill) -> BillLayout:
             items.append(TextItem(x_value, y, part, 8.5 if not emphasise else 9.5, emphasise))
             y += 4.6
         y += 0.4
+    return y
 
-    # Itemised table.
-    y += 1.5
+
+def _itemised_table(items: Items, bill: ResolvedBill, y: float) -> float:
+    """Header row, at most eight item rows with rules, then the totals (the last one bold)."""
+    right = A5_MM[0] - MARGIN
     columns = ((MARGIN + 2, "start"), (MARGIN + 66, "end"), (MARGIN + 96, "end"), (right - 2, "end"))
     row_h = 4.8
-    items.append(RectItem(MARGIN, y, width - 2 * MARGIN, row_h + 0.6, fill=LIGHT))
+    items.append(RectItem(MARGIN, y, right - MARGIN, row_h + 0.6, fill=LIGHT))
     for (x, anchor), text in zip(columns, bill.table_header):
         items.append(TextItem(x, y + 3.6, text, 7, True, anchor, GREY))
     y += row_h + 0.6
@@ -140,29 +169,29 @@ def layout_bill(bill: ResolvedBill) -> BillLayout:
         y += row_h
         for (x, anchor), text in zip(columns, row):
             items.append(TextItem(x, y - 1.3, text, 7.5, anchor=anchor))
-        items.append(LineItem(MARGIN, y, right, y, (210, 210, 210), 0.15))
+        items.append(LineItem(MARGIN, right, y, (210, 210, 210), 0.15))
     y += 1.0
     for index, (label, value) in enumerate(bill.totals):
         y += row_h
         last = index == len(bill.totals) - 1
         items.append(TextItem(MARGIN + 96, y - 1.3, label, 8 if last else 7.5, last, "end"))
         items.append(TextItem(right - 2, y - 1.3, value, 8 if last else 7.5, last, "end"))
+    return y
 
-    # Payment block: QR on the left with its caption, amount due on the right.
-    y = max(y + 5.0, 148.0)
+
+def _payment_block(items: Items, bill: ResolvedBill, brand: Color, y: float) -> QrItem:
+    """The QR in a frame with its caption on the left (it fits above the footer); the amount due, in
+    figures and in words, the due date and whether the QR carries the amount, on the right."""
+    right, height = A5_MM[0] - MARGIN, A5_MM[1]
     qr_size = min(40.0, height - 16.0 - y - 8.0)
-    qr = QrItem(MARGIN, y, qr_size, bill.payload)
     items.append(RectItem(MARGIN - 2, y - 1, qr_size + 4, qr_size + 8.5, stroke=brand, stroke_width=0.4, radius=1.5))
     items.append(TextItem(MARGIN + qr_size / 2, y + qr_size + 5.0, QR_CAPTION, 7.5, True, "middle", brand))
-
     x_amount = MARGIN + qr_size + 8
     amount_width = right - x_amount
     items.append(TextItem(x_amount, y + 5, "SỐ TIỀN PHẢI THANH TOÁN", 8.5, True, color=GREY))
     items.append(TextItem(x_amount, y + 14, f"{bill.amount_due:,} đ".replace(",", "."), 17, True, color=ACCENT))
-    yy = y + 19.5
-    for part in _wrap("Bằng chữ: " + vietnamese_words(bill.amount_due), amount_width, 7, max_lines=3):
-        items.append(TextItem(x_amount, yy, part, 7, color=BLACK))
-        yy += 3.6
+    yy = _text_lines(items, x_amount, y + 19.5, "Bằng chữ: " + vietnamese_words(bill.amount_due), amount_width, 3,
+                     BLACK)
     yy += 1.2
     if bill.due_date:
         items.append(TextItem(x_amount, yy, f"Hạn thanh toán: {bill.due_date}", 7.5, True))
@@ -172,10 +201,20 @@ def layout_bill(bill: ResolvedBill) -> BillLayout:
         if bill.amount_in_qr is None
         else "Số tiền đã có sẵn trong mã QR."
     )
-    for part in _wrap(note, amount_width, 7, max_lines=2):
-        items.append(TextItem(x_amount, yy, part, 7, color=GREY))
-        yy += 3.6
+    _text_lines(items, x_amount, yy, note, amount_width, 2, GREY)
+    return QrItem(MARGIN, y, qr_size, bill.payload)
 
-    items.append(LineItem(MARGIN, height - 10, right, height - 10, (200, 200, 200), 0.2))
+
+def _text_lines(items: Items, x: float, y: float, text: str, width: float, max_lines: int, color: Color) -> float:
+    """7-point text wrapped to width, 3.6 mm apart; returns the height below the last line."""
+    for part in _wrap(text, width, 7, max_lines=max_lines):
+        items.append(TextItem(x, y, part, 7, color=color))
+        y += 3.6
+    return y
+
+
+def _footer(items: Items) -> None:
+    """A rule and the specimen note: this bill is made for testing and pays nothing."""
+    width, height = A5_MM
+    items.append(LineItem(MARGIN, width - MARGIN, height - 10, (200, 200, 200), 0.2))
     items.append(TextItem(width / 2, height - 6, SPECIMEN_NOTE, 6.5, False, "middle", GREY))
-    return BillLayout(width, height, tuple(items), qr)

@@ -265,72 +265,91 @@ def _period_text(month: int, year: int) -> tuple[str, str]:
     )
 
 
+@dataclass(frozen=True)
+class _Form:
+    """What every bill of a kind prints the same: its title, table columns and header badge, and
+    the label of the amount paid when the QR's amount differs from the bill's total."""
+
+    kind: str
+    title: str
+    table_header: tuple[str, ...]
+    brand: str
+    paid_label: str
+
+
+EVN_FORM = _Form("evn", "HÓA ĐƠN TIỀN ĐIỆN", ("Bậc", "Sản lượng (kWh)", "Đơn giá (đ/kWh)", "Thành tiền (đ)"), "EVN",
+                 "Số tiền thanh toán kỳ này")
+SLIP_FORM = _Form("vietqr", "THÔNG BÁO PHÍ DỊCH VỤ", ("Khoản thu", "Số lượng", "Đơn giá (đ)", "Thành tiền (đ)"),
+                  "VietQR", "Số tiền thanh toán kỳ này")
+RECEIPT_FORM = _Form("vnpay", "HÓA ĐƠN BÁN LẺ", ("Mặt hàng", "SL", "Đơn giá (đ)", "Thành tiền (đ)"), "VNPAY",
+                     "Số tiền thanh toán")
+
+
+def _bill(form: _Form, spec: BillSpec, payload: str, total: int, totals: tuple[tuple[str, str], ...],
+          **printed) -> ResolvedBill:
+    """The amount rule every kind shares: an amount given for the QR is the amount due, and when it
+    differs from the bill's total it gets a totals line of its own; else the total is due."""
+    if spec.amount is not None and spec.amount != total:
+        totals += ((form.paid_label, group_thousands(spec.amount)),)
+    return ResolvedBill(kind=form.kind, payload=payload, title=form.title, table_header=form.table_header,
+                        brand=form.brand, totals=totals, amount_due=total if spec.amount is None else spec.amount,
+                        amount_in_qr=spec.amount, **printed)
+
+
+def _evn_branch_and_code(spec: BillSpec, rng: random.Random, random_branch: PowerBranch,
+                         digits: str) -> tuple[PowerBranch, str]:
+    """A given customer code keeps a branch of its own corporation (its first two letters); else the
+    random branch, and a code in EVN's layout: prefix, branch number, nine digits."""
+    if spec.customer:
+        same_corp = [b for b in POWER_BRANCHES if b.prefix == spec.customer[:2]]
+        return same_corp[rng.randrange(len(same_corp))], spec.customer
+    return random_branch, f"{random_branch.prefix}{POWER_BRANCHES.index(random_branch) + 11:02d}{digits}"
+
+
 def _resolve_evn(spec: BillSpec, rng: random.Random, person: _Person) -> ResolvedBill:
-    branch_choice = rng.choice(POWER_BRANCHES)
+    random_branch = rng.choice(POWER_BRANCHES)
     digits = "".join(rng.choice("0123456789") for _ in range(9))
     kwh = rng.randint(60, 650) if spec.kwh is None else spec.kwh
     old_index = rng.randint(1000, 60000)
     meter = f"{rng.randint(10, 99)}{rng.randint(10**7, 10**8 - 1)}"
-    if spec.customer:
-        same_corp = [b for b in POWER_BRANCHES if b.prefix == spec.customer[:2]]
-        branch = same_corp[rng.randrange(len(same_corp))]
-        code = spec.customer
-    else:
-        branch = branch_choice
-        code = f"{branch.prefix}{POWER_BRANCHES.index(branch) + 11:02d}{digits}"
-    corp = evn.corporation_for(code)
-    merchant_name = spec.merchant_name or "EVN CONG TY DIEN LUC " + ascii_fold(branch.name_vi).upper()
-    merchant_id = spec.merchant_id or branch.merchant_id
-    city = spec.city or branch.city_ascii
-    purpose = spec.purpose or "TT tien dien"
-    payload = evn_bill_payload(code, merchant_id=merchant_id, merchant_name=merchant_name, city=city,
-                               purpose=purpose, amount=spec.amount)
-
-    lines = evn_tier_breakdown(kwh)
-    subtotal = sum(cost for *_, cost in lines)
-    vat = round(subtotal * VAT_RATE_PERCENT / 100)
-    total = subtotal + vat
-    amount_due = spec.amount if spec.amount is not None else total
+    branch, code = _evn_branch_and_code(spec, rng, random_branch, digits)
+    payload = evn_bill_payload(code, merchant_id=spec.merchant_id or branch.merchant_id,
+                               merchant_name=spec.merchant_name or "EVN CONG TY DIEN LUC " + ascii_fold(branch.name_vi).upper(),
+                               city=spec.city or branch.city_ascii, purpose=spec.purpose or "TT tien dien",
+                               amount=spec.amount)
+    table, totals, total = _evn_charges(kwh)
     period, due = _period_text(person.period_month, person.period_year)
     name = spec.customer_name or person.name
-    address = spec.address or f"{person.address_line}, {branch.city_vi}"
     rows = (
         ("Tên khách hàng", name),
-        ("Địa chỉ", address),
+        ("Địa chỉ", spec.address or f"{person.address_line}, {branch.city_vi}"),
         ("Mã khách hàng", code),
         ("Số công tơ", meter),
         ("Mục đích sử dụng", "Sinh hoạt"),
         ("Chỉ số cũ / mới", f"{old_index:,} / {old_index + kwh:,}".replace(",", ".")),
         ("Điện năng tiêu thụ", f"{kwh} kWh"),
     )
+    corp = evn.corporation_for(code)
+    issuer = (corp.name_vi.upper() if corp else "TẬP ĐOÀN ĐIỆN LỰC VIỆT NAM", f"CÔNG TY ĐIỆN LỰC {branch.name_vi.upper()}")
+    return _bill(EVN_FORM, spec, payload, total, totals, issuer_lines=issuer, subtitle=period, rows=rows, table=table,
+                 due_date=due, hotline=f"Tổng đài chăm sóc khách hàng: {branch.hotline}", customer_code=code,
+                 customer_name=name)
+
+
+def _evn_charges(kwh: int) -> tuple[tuple[tuple[str, ...], ...], tuple[tuple[str, str], ...], int]:
+    """(table rows, totals lines, total): the household tiers the consumption reaches, then VAT."""
+    lines = evn_tier_breakdown(kwh)
+    subtotal = sum(cost for *_, cost in lines)
+    vat = round(subtotal * VAT_RATE_PERCENT / 100)
     table = tuple(
         (f"Bậc {n}", f"{q}", group_thousands(price), group_thousands(cost)) for n, q, price, cost in lines
     )
     totals = (
         ("Cộng tiền điện", group_thousands(subtotal)),
         (f"Thuế GTGT {VAT_RATE_PERCENT}%", group_thousands(vat)),
-        ("Tổng cộng tiền thanh toán", group_thousands(total)),
+        ("Tổng cộng tiền thanh toán", group_thousands(subtotal + vat)),
     )
-    if spec.amount is not None and spec.amount != total:
-        totals += (("Số tiền thanh toán kỳ này", group_thousands(spec.amount)),)
-    return ResolvedBill(
-        kind="evn",
-        payload=payload,
-        issuer_lines=(corp.name_vi.upper() if corp else "TẬP ĐOÀN ĐIỆN LỰC VIỆT NAM", f"CÔNG TY ĐIỆN LỰC {branch.name_vi.upper()}"),
-        title="HÓA ĐƠN TIỀN ĐIỆN",
-        subtitle=period,
-        rows=rows,
-        table_header=("Bậc", "Sản lượng (kWh)", "Đơn giá (đ/kWh)", "Thành tiền (đ)"),
-        table=table,
-        totals=totals,
-        amount_due=amount_due,
-        amount_in_qr=spec.amount,
-        due_date=due,
-        hotline=f"Tổng đài chăm sóc khách hàng: {branch.hotline}",
-        brand="EVN",
-        customer_code=code,
-        customer_name=name,
-    )
+    return table, totals, subtotal + vat
 
 
 def _resolve_vietqr(spec: BillSpec, rng: random.Random, person: _Person) -> ResolvedBill:
@@ -348,17 +367,14 @@ def _resolve_vietqr(spec: BillSpec, rng: random.Random, person: _Person) -> Reso
     payload = vietqr_payload(bank_bin, account, amount=spec.amount, purpose=purpose,
                              merchant_name=spec.merchant_name, city=spec.city)
     bank = BankDirectory.bundled().lookup(bank_bin)
-    bank_text = f"{bank.short_name} ({bank_bin})" if bank else f"BIN {bank_bin}"
     service = area * fee_per_m2
-    total = service + parking + water
-    amount_due = spec.amount if spec.amount is not None else total
     _, due = _period_text(person.period_month, person.period_year)
     name = spec.customer_name or person.name
     rows = (
         ("Chủ hộ", name),
         ("Căn hộ", f"{apartment} ({area} m²)"),
         ("Người nhận", spec.merchant_name or building_ascii),
-        ("Ngân hàng", bank_text),
+        ("Ngân hàng", f"{bank.short_name} ({bank_bin})" if bank else f"BIN {bank_bin}"),
         ("Số tài khoản", account),
         ("Nội dung chuyển khoản", purpose),
     )
@@ -367,26 +383,11 @@ def _resolve_vietqr(spec: BillSpec, rng: random.Random, person: _Person) -> Reso
         ("Gửi xe", "1 tháng", group_thousands(parking), group_thousands(parking)),
         ("Tiền nước", "1 tháng", group_thousands(water), group_thousands(water)),
     )
-    totals = (("Tổng cộng", group_thousands(total)),)
-    if spec.amount is not None and spec.amount != total:
-        totals += (("Số tiền thanh toán kỳ này", group_thousands(spec.amount)),)
-    return ResolvedBill(
-        kind="vietqr",
-        payload=payload,
-        issuer_lines=(building_vi.upper(), spec.address or person.address_line),
-        title="THÔNG BÁO PHÍ DỊCH VỤ",
-        subtitle=f"Tháng {person.period_month:02d}/{person.period_year}",
-        rows=rows,
-        table_header=("Khoản thu", "Số lượng", "Đơn giá (đ)", "Thành tiền (đ)"),
-        table=table,
-        totals=totals,
-        amount_due=amount_due,
-        amount_in_qr=spec.amount,
-        due_date=due,
-        hotline="Chuyển khoản 24/7 qua mã VietQR của NAPAS",
-        brand="VietQR",
-        customer_name=name,
-    )
+    total = service + parking + water
+    return _bill(SLIP_FORM, spec, payload, total, (("Tổng cộng", group_thousands(total)),),
+                 issuer_lines=(building_vi.upper(), spec.address or person.address_line),
+                 subtitle=f"Tháng {person.period_month:02d}/{person.period_year}", rows=rows, table=table,
+                 due_date=due, hotline="Chuyển khoản 24/7 qua mã VietQR của NAPAS", customer_name=name)
 
 
 def _resolve_vnpay(spec: BillSpec, rng: random.Random, person: _Person) -> ResolvedBill:
@@ -397,12 +398,9 @@ def _resolve_vnpay(spec: BillSpec, rng: random.Random, person: _Person) -> Resol
     terminal = f"POS{rng.randint(1, 9):02d}"
     receipt_no = f"HD{rng.randint(100000, 999999)}"
     merchant_id = spec.merchant_id or merchant_id
-    merchant_name = spec.merchant_name or shop_ascii
-    city = spec.city or "Ha Noi"
-    payload = vnpay_payload(merchant_id, merchant_name, city, amount=spec.amount, mcc="5411",
-                            store_label=None, terminal_label=terminal, purpose=spec.purpose)
+    payload = vnpay_payload(merchant_id, spec.merchant_name or shop_ascii, spec.city or "Ha Noi", amount=spec.amount,
+                            mcc="5411", store_label=None, terminal_label=terminal, purpose=spec.purpose)
     total = sum(price * q for (_, price), q in zip(items, quantities))
-    amount_due = spec.amount if spec.amount is not None else total
     rows = (
         ("Cửa hàng", shop_vi if not spec.merchant_name else spec.merchant_name),
         ("Địa chỉ", spec.address or person.address_line),
@@ -411,23 +409,8 @@ def _resolve_vnpay(spec: BillSpec, rng: random.Random, person: _Person) -> Resol
         ("Thu ngân / quầy", terminal),
     )
     table = tuple((item, str(q), group_thousands(price), group_thousands(price * q)) for (item, price), q in zip(items, quantities))
-    totals = (("Tổng tiền hàng", group_thousands(total)),)
-    if spec.amount is not None and spec.amount != total:
-        totals += (("Số tiền thanh toán", group_thousands(spec.amount)),)
-    return ResolvedBill(
-        kind="vnpay",
-        payload=payload,
-        issuer_lines=(shop_vi.upper(), f"{person.address_line}"),
-        title="HÓA ĐƠN BÁN LẺ",
-        subtitle=f"Ngày {rng.randint(1, 28):02d}/{person.period_month:02d}/{person.period_year}",
-        rows=rows,
-        table_header=("Mặt hàng", "SL", "Đơn giá (đ)", "Thành tiền (đ)"),
-        table=table,
-        totals=totals,
-        amount_due=amount_due,
-        amount_in_qr=spec.amount,
-        due_date="",
-        hotline="Thanh toán bằng ứng dụng ngân hàng hoặc ví có VNPAY-QR",
-        brand="VNPAY",
-        customer_name=spec.customer_name,
-    )
+    return _bill(RECEIPT_FORM, spec, payload, total, (("Tổng tiền hàng", group_thousands(total)),),
+                 issuer_lines=(shop_vi.upper(), f"{person.address_line}"),
+                 subtitle=f"Ngày {rng.randint(1, 28):02d}/{person.period_month:02d}/{person.period_year}",
+                 rows=rows, table=table, due_date="",
+                 hotline="Thanh toán bằng ứng dụng ngân hàng hoặc ví có VNPAY-QR", customer_name=spec.customer_name)
