@@ -69,3 +69,13 @@ def test_qr_text_with_controls_stays_well_formed_xml(qa_mixed_folder, tmp_path, 
     outs = [n.text for n in root.iter("system-out")]
     assert any("<script>" in (t or "") for t in outs)  # kept as text, escaped by the XML writer
     assert "<script>" not in text
+
+
+@pytest.mark.parametrize("option", ["--junit", "--html"])
+def test_a_report_that_cannot_be_written_is_exit_2_with_the_file_named(qa_mixed_folder, tmp_path, capsys, option):
+    """docs/cli.md: an output that cannot be written is exit 2, whatever the scan found."""
+    target = tmp_path / "no-such-folder" / "report.out"
+    assert main(["scan", str(qa_mixed_folder / "a-bill.png"), option, str(target)]) == 2
+    err = capsys.readouterr().err
+    assert "cannot write the" in err and "report.out" in err and "Traceback" not in err
+    assert not target.exists()

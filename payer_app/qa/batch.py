@@ -145,7 +145,9 @@ class QaBatch:
 
     # end ---------------------------------------------------------------------------------------
     def finish(self, exit_code: int) -> int:
-        """Add the missing entries, write the reports, print the expectation summary; the exit code."""
+        """Add the missing entries, write the reports, print the expectation summary; the exit code:
+        with ``--expect`` 0 only when every file passed, else 1; a report that cannot be written is
+        ``EXIT_USAGE`` (2), like every output that cannot be written (docs/cli.md)."""
         if self.expectations is not None:
             for missing in self.expectations.missing():
                 self.records.append(FileRecord(missing.file, [], None, None, missing))
@@ -168,8 +170,10 @@ class QaBatch:
         if self.expectations is not None:
             self._print_summary()
             exit_code = 0 if self.records and all(r.outcome and r.outcome.passed for r in self.records) else 1
-        if write_failed and exit_code == 0:
-            exit_code = 1
+        if write_failed:
+            from payer_app.cli import EXIT_USAGE
+
+            return EXIT_USAGE
         return exit_code
 
     def counts(self) -> dict[str, int]:
@@ -203,6 +207,7 @@ class QaBatch:
 
 
 def timing_summary(values: list[float]) -> dict:
+    """Count, median, 95th percentile and maximum of decode times in ms (None when there are none)."""
     if not values:
         return {"count": 0, "median_ms": None, "p95_ms": None, "max_ms": None}
     ordered = sorted(values)
