@@ -117,15 +117,38 @@ class WindowDriver:
         self.click_top("‹")
 
     def wait(self, condition, timeout_s: float = STEP_TIMEOUT_S) -> bool:
-        from PySide6.QtCore import QEventLoop
+        """Run the window's events until ``condition()`` holds (checked each time the window changes
+        screen, the only thing the conditions here are about) or ``timeout_s`` passes. No sleeping:
+        a nested event loop, ended by the screen change or by a single-shot timer."""
+        from PySide6.QtCore import QEventLoop, QTimer
 
-        deadline = time.monotonic() + timeout_s
-        while not condition():
-            if time.monotonic() > deadline:
-                return False
-            self.app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
-            time.sleep(0.002)
-        return True
+        if condition():
+            return True
+        loop = QEventLoop()
+        deadline = QTimer()
+        deadline.setSingleShot(True)
+        deadline.timeout.connect(loop.quit)
+
+        def check(_name: str) -> None:
+            if condition():
+                loop.quit()
+
+        self.window.screen_changed.connect(check)
+        deadline.start(int(timeout_s * 1000))
+        try:
+            loop.exec()
+        finally:
+            deadline.stop()
+            self.window.screen_changed.disconnect(check)
+        return condition()
+
+    def settle(self) -> None:
+        """Deliver what is pending now (queued signals, deferred deletes), without waiting for more."""
+        from PySide6.QtCore import QEvent
+
+        self.app.processEvents()
+        self.app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        self.app.processEvents()
 
     def shown(self, screen) -> bool:
         return screen.isVisible()
@@ -201,6 +224,136 @@ def _blank_picture(folder: Path) -> str:
     return str(path)
 
 
+class SoakSession:
+    """The windows of one soak, its counters and its samples; ``cycle()`` is one scan cycle."""
+
+    def __init__(self, scan_methods: tuple[str, ...], kiosk_every: int, report_every: float,
+                 warm_up_scans: int, out):
+        from payer_app.gui.app import create_window, ensure_application
+
+        ensure_application()
+        self.create_window = create_window
+        self.scan_methods, self.kiosk_every, self.report_every, self.out = scan_methods, kiosk_every, report_every, out
+        self.run = SoakRun(warm_up_scans=warm_up_scans)
+        self.folder = Path(tempfile.mkdtemp(prefix="payer-soak-"))
+        self.pictures, self.pasted = _scan_inputs(self.folder)
+        self.drivers: dict[str, WindowDriver] = {}
+        self.windows = []
+        self.kiosk = None
+        if kiosk_every:
+            self.kiosk = create_window(camera="demo", kiosk=True, lang="en")
+            self.windows.append(self.kiosk)
+            self.drivers["kiosk"] = WindowDriver(self.kiosk)
+        self.scans = self.kiosk_resets = self.cycles = 0
+        self.started = time.monotonic()
+        self.next_report = self.started + report_every
+
+    def driver_for(self, method: str) -> WindowDriver:
+        """The camera window for camera scans; a window whose camera sees nothing for the others."""
+        key = "camera" if method == "camera" else "still"
+        if key not in self.drivers:
+            camera = "demo" if key == "camera" else _blank_picture(self.folder)
+            window = self.create_window(camera=camera, kiosk=False, lang="en")
+            window.show()
+            self.windows.append(window)
+            self.drivers[key] = WindowDriver(window)
+        return self.drivers[key]
+
+    def screen_changes(self) -> int:
+        return sum(d.screen_changes for d in self.drivers.values())
+
+    def sample(self) -> Sample:
+        s = Sample(time.monotonic() - self.started, self.scans, self.screen_changes(), self.kiosk_resets,
+                   sys.getrefcount(None), rss_mib())
+        self.run.samples.append(s)
+        self.out(s.line())
+        return s
+
+    def scanned(self) -> None:
+        self.scans += 1
+        if self.scans == self.run.warm_up_scans:
+            self.sample()
+
+    def cycle(self, max_scans: int | None, min_screen_changes: int, finished) -> None:
+        """Scan (camera, drop or paste) -> Payee -> Inspector and back -> Amount and back -> rest;
+        a kiosk cycle when one is due; then the quiet point and, when due, a sample."""
+        method = self.scan_methods[self.cycles % len(self.scan_methods)]
+        self.cycles += 1
+        d = self.driver_for(method)
+        self.scan_once(d, method)
+        visit_and_return(d, "InspectorButton", d.window.inspector)
+        if d.widget("ContinueButton") is not None:
+            visit_and_return(d, "ContinueButton", d.window.amount)
+        while max_scans is not None and self.scans >= max_scans and self.screen_changes() < min_screen_changes:
+            visit_and_return(d, "InspectorButton", d.window.inspector)  # scans done: changes until the count
+        kiosk_due = self.kiosk is not None and (self.cycles == 1 or self.cycles % self.kiosk_every == 0) and not finished()
+        self.rest(d, method, kiosk_due)
+        if kiosk_due:
+            kiosk_cycle(self.kiosk, self.drivers["kiosk"])
+            self.kiosk_resets += 1
+            self.scanned()
+        self.quiet_point(d)
+
+    def scan_once(self, d: WindowDriver, method: str) -> None:
+        w = d.window
+        if not w.scan.isVisible():
+            d.click("ScanButton")
+            step(d.wait(w.scan.isVisible), "scan screen")
+        if method == "drop":
+            d.drop_file(self.pictures[self.cycles % len(self.pictures)])
+        elif method == "paste":
+            d.paste_text(self.pasted[self.cycles % len(self.pasted)])
+        step(d.wait(w.payee.isVisible, SCAN_TIMEOUT_S), f"scan {self.scans + 1} ({method})")
+        self.scanned()
+
+    def rest(self, d: WindowDriver, method: str, kiosk_due: bool) -> None:
+        """The camera window rests on Home while another window scans; the others scan again."""
+        w = d.window
+        if method == "camera" and (len(set(self.scan_methods)) > 1 or kiosk_due):
+            d.click_top(w.ctx.t("common.cancel"))
+            step(d.wait(w.home.isVisible), "cancel to home")
+        else:
+            d.click("RescanButton")
+            step(d.wait(w.scan.isVisible), "scan screen again")
+
+    def quiet_point(self, d: WindowDriver) -> None:
+        """After warm-up: None count and RSS in the same quiet state every cycle; a sample when due."""
+        if self.scans >= self.run.warm_up_scans:
+            d.settle()
+            release_free_heap()
+            self.run.quiet.append((self.scans, sys.getrefcount(None), rss_mib()))
+        if time.monotonic() >= self.next_report:
+            self.sample()
+            self.next_report += self.report_every
+
+    def failed(self, exc: RuntimeError) -> None:
+        screens = ("home", "scan", "payee", "inspector", "amount")
+        showing = {k: next((n for n in screens if getattr(d.window, n).isVisible()), "?") for k, d in self.drivers.items()}
+        message = f"{exc} (screens shown: {showing})"
+        self.run.failures.append(message)
+        self.out(f"FAILED: {message}")
+
+    def close(self) -> None:
+        self.sample()
+        for w in self.windows:
+            w.close()
+            w.deleteLater()
+        if self.drivers:
+            next(iter(self.drivers.values())).settle()
+
+
+def step(ok: bool, what: str) -> None:
+    if not ok:
+        raise RuntimeError(f"timed out: {what}")
+
+
+def visit_and_return(d: WindowDriver, button: str, screen) -> None:
+    d.click(button)
+    step(d.wait(screen.isVisible), f"{button} -> screen")
+    d.click_back()
+    step(d.wait(d.window.payee.isVisible), f"back from {button}")
+
+
 def run_soak(seconds: float | None = None, max_scans: int | None = None, min_screen_changes: int = 0,
              scan_methods: tuple[str, ...] = CAMERA_ONLY, kiosk_every: int = 25, report_every: float = 60.0,
              warm_up_scans: int = 10, out=print) -> SoakRun:
@@ -216,119 +369,24 @@ def run_soak(seconds: float | None = None, max_scans: int | None = None, min_scr
     A kiosk window does a kiosk cycle after the first scan and every ``kiosk_every`` scans. The first sample is taken after
     ``warm_up_scans`` scans (caches filled), then every ``report_every`` seconds and at the end."""
     _prepare_home()
-    from payer_app.gui.app import create_window, ensure_application
-
-    ensure_application()
-    run = SoakRun(warm_up_scans=warm_up_scans)
-    folder = Path(tempfile.mkdtemp(prefix="payer-soak-"))
-    pictures, pasted = _scan_inputs(folder)
-    drivers: dict[str, WindowDriver] = {}
-    windows = []
-
-    def driver_for(method: str) -> WindowDriver:
-        key = "camera" if method == "camera" else "still"
-        if key not in drivers:
-            w = create_window(camera="demo" if key == "camera" else _blank_picture(folder), kiosk=False, lang="en")
-            w.show()
-            windows.append(w)
-            drivers[key] = WindowDriver(w)
-        return drivers[key]
-
-    kiosk = None
-    if kiosk_every:
-        kiosk = create_window(camera="demo", kiosk=True, lang="en")
-        windows.append(kiosk)
-        drivers["kiosk"] = WindowDriver(kiosk)
-    counts = {"scans": 0, "kiosk": 0}
-    started = time.monotonic()
-    next_report = started + report_every
-
-    def changes() -> int:
-        return sum(d.screen_changes for d in drivers.values())
-
-    def sample() -> Sample:
-        s = Sample(time.monotonic() - started, counts["scans"], changes(), counts["kiosk"],
-                   sys.getrefcount(None), rss_mib())
-        run.samples.append(s)
-        out(s.line())
-        return s
+    soak = SoakSession(scan_methods, kiosk_every, report_every, warm_up_scans, out)
 
     def finished() -> bool:
         if seconds is not None:
-            return time.monotonic() - started >= seconds
-        return counts["scans"] >= (max_scans or 0) and changes() >= min_screen_changes
-
-    def step(ok: bool, what: str) -> None:
-        if not ok:
-            raise RuntimeError(f"timed out: {what}")
-
-    def visit_and_return(d: WindowDriver, button: str, screen) -> None:
-        d.click(button)
-        step(d.wait(screen.isVisible), f"{button} -> screen")
-        d.click_back()
-        step(d.wait(d.window.payee.isVisible), f"back from {button}")
-
-    def scanned() -> None:
-        counts["scans"] += 1
-        if counts["scans"] == warm_up_scans:
-            sample()
+            return time.monotonic() - soak.started >= seconds
+        return soak.scans >= (max_scans or 0) and soak.screen_changes() >= min_screen_changes
 
     try:
-        cycle = 0
         while not finished():
-            method = scan_methods[cycle % len(scan_methods)]
-            cycle += 1
-            d = driver_for(method)
-            w = d.window
-            if not w.scan.isVisible():
-                d.click("ScanButton")
-                step(d.wait(w.scan.isVisible), "scan screen")
-            if method == "drop":
-                d.drop_file(pictures[cycle % len(pictures)])
-            elif method == "paste":
-                d.paste_text(pasted[cycle % len(pasted)])
-            step(d.wait(w.payee.isVisible, SCAN_TIMEOUT_S), f"scan {counts['scans'] + 1} ({method})")
-            scanned()
-            visit_and_return(d, "InspectorButton", w.inspector)
-            if d.widget("ContinueButton") is not None:
-                visit_and_return(d, "ContinueButton", w.amount)
-            while max_scans is not None and counts["scans"] >= max_scans and changes() < min_screen_changes:
-                visit_and_return(d, "InspectorButton", w.inspector)  # scans done: changes until the count
-            kiosk_due = kiosk is not None and (cycle == 1 or cycle % kiosk_every == 0) and not finished()
-            if method == "camera" and (len(set(scan_methods)) > 1 or kiosk_due):
-                d.click_top(w.ctx.t("common.cancel"))  # rest on Home while another window scans
-                step(d.wait(w.home.isVisible), "cancel to home")
-            else:
-                d.click("RescanButton")
-                step(d.wait(w.scan.isVisible), "scan screen again")
-            if kiosk_due:
-                kiosk_cycle(kiosk, drivers["kiosk"], step)
-                counts["kiosk"] += 1
-                scanned()
-            if counts["scans"] >= warm_up_scans:
-                d.wait(lambda: False, 0.02)
-                release_free_heap()
-                run.quiet.append((counts["scans"], sys.getrefcount(None), rss_mib()))
-            if time.monotonic() >= next_report:
-                sample()
-                next_report += report_every
+            soak.cycle(max_scans, min_screen_changes, finished)
     except RuntimeError as exc:
-        showing = {k: next((n for n in ("home", "scan", "payee", "inspector", "amount") if getattr(d.window, n).isVisible()),
-                           "?") for k, d in drivers.items()}
-        exc = RuntimeError(f"{exc} (screens shown: {showing})")
-        run.failures.append(str(exc))
-        out(f"FAILED: {exc}")
+        soak.failed(exc)
     finally:
-        sample()
-        for w in windows:
-            w.close()
-            w.deleteLater()
-        if drivers:
-            next(iter(drivers.values())).wait(lambda: False, 0.2)
-    return run
+        soak.close()
+    return soak.run
 
 
-def kiosk_cycle(kiosk, driver: WindowDriver, step) -> None:
+def kiosk_cycle(kiosk, driver: WindowDriver) -> None:
     """Kiosk window: Home -> Scan -> Payee, then left alone until the idle timer resets it to Home."""
     if not kiosk.isVisible():
         kiosk.present()  # full screen, as at a booth
