@@ -8,10 +8,13 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from payer_app.gui.app import create_window, ensure_application
+from payer_app.core.signing import verify_request
 from payer_app.gui.i18n import Language
+from payer_app.payments.keystore import KeyStore
 from tests.media import empty_frame, frame_with, qr_array, write_video
 
 CAMERA_SIZE = (640, 480)
@@ -36,6 +39,43 @@ def close_windows(windows) -> None:
 
 def click(qtbot, widget) -> None:
     qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+PAY_TIMEOUT_MS = 30_000
+
+
+def to_review(qtbot, window, payload: str, amount: int | None = 50_000, note: str = "") -> None:
+    """Payee -> Amount (``amount`` typed unless the QR fixes it, ``note`` typed) -> Review, by clicks."""
+    window.open_payload(payload)  # what a scan hands the window
+    click(qtbot, window.payee.continue_button)
+    if amount is not None and not window.amount.edit.isReadOnly():
+        window.amount.edit.clear()
+        QTest.keyClicks(window.amount.edit, str(amount))
+    if note:
+        QTest.keyClicks(window.amount.note, note)
+    click(qtbot, window.amount.continue_button)
+    assert window.current == "review", window.amount.message.text()
+
+
+def enter_pin(qtbot, window, pin: str = "123456") -> None:
+    for digit in pin:
+        click(qtbot, window.pin.keys[digit])
+
+
+def pay(qtbot, window, payload: str, amount: int | None = 50_000, note: str = "", pin: str = "123456"):
+    """A whole payment by clicks; the ``PaymentOutcome`` (None when paying failed)."""
+    to_review(qtbot, window, payload, amount, note)
+    click(qtbot, window.review.confirm_button)
+    with qtbot.waitSignal(window.payment_finished, timeout=PAY_TIMEOUT_MS) as done:
+        enter_pin(qtbot, window, pin)
+    return done.args[0]
+
+
+def verified_request(jws: str, home: Path) -> dict:
+    """The request inside ``jws``, verified with the payer's key store in ``home``."""
+    result = verify_request(jws, KeyStore(home))
+    assert result.ok, result.message
+    return result.request
 
 
 def tr(key: str, lang: str = "vi", **values) -> str:

@@ -8,14 +8,13 @@ from __future__ import annotations
 import socket
 
 import pytest
-from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from payer_app.core.builder import evn_bill_payload
 from payer_app.payments.keystore import KeyStore
 from payer_app.core.signing import verify_request
 from payer_app.gui.settings import Settings, save_settings
-from tests.gui_helpers import tr
+from tests.gui_helpers import click, pay, tr
 from payer_app.payments.acquirer import AcquirerServer, FailureSettings, create_app
 
 CODE = "ENROL-7Q2X-94KD"
@@ -36,10 +35,6 @@ def acquirer(tmp_path):
         server.stop()
 
 
-def click(qtbot, widget) -> None:
-    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
-
-
 def open_window(make_window, acquirer_url: str):
     """A window whose saved settings send payments to the acquirer at ``acquirer_url``."""
     save_settings(Settings(acquirer_url=acquirer_url))
@@ -57,22 +52,14 @@ def enrol_in_settings(qtbot, window, code: str) -> str:
     return status
 
 
-def pay(qtbot, window):
-    window.open_payload(evn_bill_payload("PB12345678901"))
-    click(qtbot, window.payee.continue_button)
-    window.amount.edit.set_value(345_000)
-    click(qtbot, window.amount.continue_button)
-    click(qtbot, window.review.confirm_button)
-    with qtbot.waitSignal(window.payment_finished, timeout=30_000) as done:
-        for digit in "123456":
-            click(qtbot, window.pin.keys[digit])
-    return done.args[0]
+def pay_the_bill(qtbot, window):
+    return pay(qtbot, window, evn_bill_payload("PB12345678901"), 345_000)
 
 
 def test_an_unenrolled_key_is_refused_with_a_way_forward_then_enrolled_from_settings(qtbot, make_window, acquirer, payer_home):
     server = acquirer()
     window = open_window(make_window, server.url)
-    outcome = pay(qtbot, window)
+    outcome = pay_the_bill(qtbot, window)
     assert outcome is None  # refused before anything was signed or sent
     result = window.result
     assert result.title.text() == tr("result.failed")
@@ -87,7 +74,7 @@ def test_an_unenrolled_key_is_refused_with_a_way_forward_then_enrolled_from_sett
     assert enrol_in_settings(qtbot, window, "WRONG-CODE") == tr("settings.enrol_error.bad-enrolment-code")
     status = enrol_in_settings(qtbot, window, CODE)
     assert "đã được đăng ký" in status, status
-    outcome = pay(qtbot, window)
+    outcome = pay_the_bill(qtbot, window)
     assert outcome.status == "approved"
     assert verify_request(outcome.jws, KeyStore(payer_home)).ok
 
@@ -96,7 +83,7 @@ def test_declined_by_the_http_acquirer(qtbot, make_window, acquirer, payer_home)
     server = acquirer(FailureSettings(decline_rate=1.0))
     window = open_window(make_window, server.url)
     enrol_in_settings(qtbot, window, CODE)
-    outcome = pay(qtbot, window)
+    outcome = pay_the_bill(qtbot, window)
     assert outcome.status == "declined"
     assert window.result.title.text() == tr("result.declined")
     assert "HTTP 402" in window.result.rows["acquirer"].value.text()
@@ -113,7 +100,7 @@ def test_a_pending_payment_is_retried_from_history_to_the_acquirer_it_was_sent_t
     window = open_window(make_window, first.url)
     enrol_in_settings(qtbot, window, CODE)
     first.stop()  # the acquirer goes away: the next payment gets no answer
-    outcome = pay(qtbot, window)
+    outcome = pay_the_bill(qtbot, window)
     assert outcome.status == "pending"
     assert window.result.title.text() == tr("result.pending")
     reason = window.result.rows["message"].value.text()

@@ -16,29 +16,15 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel, QPlainTextEdit
 
 from payer_app.core.builder import evn_bill_payload, vietqr_payload
-from payer_app.payments.keystore import KeyStore
-from payer_app.core.signing import verify_request
-from tests.gui_helpers import tr
+from tests.gui_helpers import PAY_TIMEOUT_MS, enter_pin, tr, verified_request
 
 EVN_CODE = "PD01000123456"
-PAY_TIMEOUT_MS = 20_000
-
-
-def enter_pin(qtbot, window, pin: str) -> None:
-    for digit in pin:
-        qtbot.mouseClick(window.pin.keys[digit], Qt.MouseButton.LeftButton)
 
 
 def pay_with_pin(qtbot, window, pin: str = "123456"):
     with qtbot.waitSignal(window.payment_finished, timeout=PAY_TIMEOUT_MS) as blocker:
         enter_pin(qtbot, window, pin)
     return blocker.args[0]
-
-
-def verified_request(jws: str, home: Path) -> dict:
-    result = verify_request(jws, KeyStore(home))
-    assert result.ok, result.message
-    return result.request
 
 
 def test_evn_static_bill_amount_typed_and_signed_request_verifies(qtbot, window, payer_home):

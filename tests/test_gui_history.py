@@ -15,7 +15,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QFileDialog, QPlainTextEdit, QPushButton
 
 from payer_app.core.builder import evn_bill_payload, vietqr_payload
-from tests.gui_helpers import click, tr
+from tests.gui_helpers import click, pay, tr
 
 EVN_CODE = "PD01000123456"
 
@@ -33,20 +33,6 @@ def save_dialog(monkeypatch):
         return asked
 
     return answer
-
-
-def pay(qtbot, window, payload: str, amount: int, note: str = ""):
-    window.open_payload(payload)
-    click(qtbot, window.payee.continue_button)
-    if not window.amount.edit.isReadOnly():
-        QTest.keyClicks(window.amount.edit, str(amount))
-    QTest.keyClicks(window.amount.note, note)
-    click(qtbot, window.amount.continue_button)
-    click(qtbot, window.review.confirm_button)
-    with qtbot.waitSignal(window.payment_finished, timeout=20_000) as done:
-        for digit in "123456":
-            click(qtbot, window.pin.keys[digit])
-    return done.args[0]
 
 
 def visible_rows(window, parent):

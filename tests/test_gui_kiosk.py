@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QPlainTextEdit
 from payer_app.core.builder import evn_bill_payload
 from payer_app.payments.keystore import KeyStore
 from payer_app.core.signing import verify_request
-from tests.gui_helpers import click, fire, tr
+from tests.gui_helpers import PAY_TIMEOUT_MS, click, fire, to_review, tr
 from payer_app.gui.settings import Settings, save_settings
 
 EVN_CODE = "PE09000123456"
@@ -30,12 +30,10 @@ def kiosk(make_window):
 
 
 def pay(qtbot, window, amount: int = 120_000):
-    window.open_payload(evn_bill_payload(EVN_CODE))
-    click(qtbot, window.payee.continue_button)
-    QTest.keyClicks(window.amount.edit, str(amount))
-    click(qtbot, window.amount.continue_button)
+    """An EVN bill paid, the PIN typed on the keyboard (where a booth's focus is)."""
+    to_review(qtbot, window, evn_bill_payload(EVN_CODE), amount)
     click(qtbot, window.review.confirm_button)
-    with qtbot.waitSignal(window.payment_finished, timeout=20_000) as done:
+    with qtbot.waitSignal(window.payment_finished, timeout=PAY_TIMEOUT_MS) as done:
         QTest.keyClicks(QApplication.focusWidget(), "123456")
     assert window.current == "result"
     return done.args[0]

@@ -16,10 +16,9 @@ from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QScrollArea
 from payer_app.core.builder import evn_bill_payload, vietqr_payload
 from payer_app.core.request import note_problem
 from payer_app.gui.screens.scan import REPEAT_HOLD_S
-from tests.gui_helpers import ManualClock, click, qr_frame, tr
+from tests.gui_helpers import PAY_TIMEOUT_MS, ManualClock, click, qr_frame, to_review, tr
 
 EVN_CODE = "PD01000123456"
-PAY_TIMEOUT_MS = 20_000
 
 
 def key(qtbot, key) -> None:
@@ -34,16 +33,6 @@ def type_text(qtbot, text: str) -> None:
     target = QApplication.focusWidget()
     assert target is not None, "no widget has the keyboard focus"
     QTest.keyClicks(target, text)
-
-
-def to_review(qtbot, window, payload: str, amount: int | None = 50_000) -> None:
-    window.open_payload(payload)
-    click(qtbot, window.payee.continue_button)
-    if amount is not None and not window.amount.edit.isReadOnly():
-        window.amount.edit.clear()
-        QTest.keyClicks(window.amount.edit, str(amount))
-    click(qtbot, window.amount.continue_button)
-    assert window.current == "review"
 
 
 # 1. rules in core ----------------------------------------------------------------------------

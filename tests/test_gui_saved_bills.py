@@ -18,19 +18,16 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QFileDialog, QLabel
 
 from payer_app.core.builder import evn_bill_payload, vietqr_payload
-from payer_app.payments.keystore import KeyStore
-from payer_app.core.signing import verify_request
 from payer_app.gui.settings import Settings, save_settings
 from payer_app.payments.acquirer import AcquirerServer, FailureSettings, create_app
 from payer_app.payments.biller import Biller
 from payer_app.payments.saved_bills import SAVED_BILLS_FILE, SavedBills
-from tests.gui_helpers import click, tr
+from tests.gui_helpers import PAY_TIMEOUT_MS, click, enter_pin, tr, verified_request
 
 EVN_CODE = "PD01000123456"
 EVN = evn_bill_payload(EVN_CODE)
 DYNAMIC = vietqr_payload("970436", "0011001234567", amount=250_000, purpose="Hoa don 42",
                          merchant_name="CUA HANG AN KHANG", city="Ha Noi")
-PAY_TIMEOUT_MS = 30_000
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
@@ -82,17 +79,6 @@ def type_text(widget, text: str) -> None:
     """Type ``text`` key by key (QTest.keyClicks aborts on characters outside Latin-1, such as "ệ")."""
     for ch in text:
         QTest.sendKeyEvent(QTest.KeyAction.Click, widget, Qt.Key.Key_unknown, ch, Qt.KeyboardModifier.NoModifier)
-
-
-def enter_pin(qtbot, window, pin: str = "123456") -> None:
-    for digit in pin:
-        click(qtbot, window.pin.keys[digit])
-
-
-def verified(jws: str, home) -> dict:
-    result = verify_request(jws, KeyStore(home))
-    assert result.ok, result.message
-    return result.request
 
 
 def save_from_receipt(qtbot, window, name: str, shots: Path | None = None):
@@ -147,7 +133,7 @@ def test_save_after_paying_then_pay_it_from_home_without_scanning(qtbot, make_wi
     assert paying.isVisibleTo(window) and "Điện nhà mẹ" in paying.label.text()
     second = type_amount_and_pay(qtbot, window, "98000")
     assert second.status == "approved"
-    one, two = verified(first.jws, payer_home), verified(second.jws, payer_home)
+    one, two = verified_request(first.jws, payer_home), verified_request(second.jws, payer_home)
     assert two["qr"] == one["qr"] and two["qr"]["payload"] == EVN  # the original payload and its hash
     assert two["payee"] == one["payee"] and two["bill"]["customer_code"] == EVN_CODE
     assert two["amount"]["value"] == "98000" and two["request_id"] != one["request_id"]
