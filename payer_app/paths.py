@@ -1,7 +1,7 @@
 """Where payer_app keeps its per-user data (keys, history, saved bills, ledger, settings).
 
 ``PAYER_APP_HOME`` overrides the platform default, so tests and kiosks can point the
-whole app at one folder. Imports only the standard library and platformdirs.
+whole app at one folder. Imports the standard library, platformdirs and ``core.display_text``.
 """
 
 from __future__ import annotations

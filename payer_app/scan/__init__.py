@@ -1,11 +1,15 @@
-"""Scan engine: frame sources, decoders, confirmation. No Qt widgets here.
+"""Scan engine: frame sources, decoders, confirmation, the threaded session. No Qt here.
 
-- ``sources``: ``open_source(spec)`` for demo, cameras, videos, images and folders; ``list_cameras()``;
-  ``SourceError``.
+- ``sources``: ``open_source(spec)`` (``make_source`` + open) for demo, cameras, videos, images and folders; ``list_cameras()``;
+  ``IMAGE_SUFFIXES``; ``SourceError``.
+- ``network_source``: MJPEG / RTSP / HTTP network cameras (URLs checked before opening).
 - ``demo_camera``: the synthetic 30 fps camera filming a generated EVN bill.
 - ``decoders``: ``Detection`` and the zbar / zxing-cpp / OpenCV decoders.
-- ``engine``: ``decode_frame``, ``decode_image_file``, ``Confirmer``, ``ScanSession``.
+- ``engine``: ``decode_frame``, ``decode_checked``, ``decode_image_file``, ``Confirmer``, ``ScanSession``.
 - ``limits``: the file-size and pixel caps checked before an image is decoded.
+
+May import: ``core``, ``qr_symbol``, ``studio`` (the demo camera's bill, lazily); numpy, OpenCV,
+pyzbar, zxing-cpp, Pillow. Results leave by callbacks; the window wraps them in signals.
 """
 
 import os as _os
