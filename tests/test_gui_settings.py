@@ -15,7 +15,7 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from payer_app.gui.settings import Settings, save_settings, settings_path
+from payer_app.gui.settings import Settings, load_settings, save_settings, settings_path
 from tests.gui_helpers import tr
 
 
@@ -128,3 +128,13 @@ def test_captions_span_the_card_above_their_fields(qtbot, make_window):
         assert caption.mapTo(screen, caption.rect().bottomLeft()).y() < field.mapTo(screen, field.rect().topLeft()).y()
     caption = screen.labels["settings.acquirer_url"]
     assert caption.height() < 2 * caption.fontMetrics().height()  # one line
+
+
+def test_every_bad_group_of_a_hand_edited_file_falls_back_alone(payer_home):
+    """Each problem ``Settings.validate`` names resets its own fields; a good value is kept."""
+    bad = {"language": "fr", "theme": "purple", "min_amount": 10, "max_amount": 5, "pin": "12",
+           "operator_pin": "x", "kiosk_idle_seconds": 1, "kiosk_warning_seconds": 0, "resolution": "big",
+           "acquirer_url": "ftp://x", "sound": False}
+    settings_path().parent.mkdir(parents=True, exist_ok=True)
+    settings_path().write_text(json.dumps(bad), encoding="utf-8")
+    assert load_settings() == Settings(sound=False)

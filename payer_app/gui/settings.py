@@ -1,7 +1,8 @@
 """The window's settings, kept as JSON in the data folder (``settings.json``).
 
 Unknown keys are ignored and bad values fall back to the defaults, so a hand-edited or older file
-never stops the app from starting. Files are written atomically (temp file + rename).
+never stops the app from starting. The file is written with ``payer_app.files.write_file_atomically``
+(mode 0600: it holds the operator PIN).
 """
 
 from __future__ import annotations
@@ -94,26 +95,24 @@ def load_settings(path: Path | None = None) -> Settings:
     return loaded if not loaded.validate() else _keep_valid(loaded, defaults)
 
 
+# each problem ``Settings.validate`` names, and the fields that go back to their defaults for it
+FIELDS_OF_PROBLEM = {
+    "language": ("language",),
+    "theme": ("theme",),
+    "limits": ("min_amount", "max_amount"),
+    "pin": ("pin",),
+    "operator pin": ("operator_pin",),
+    "kiosk timers": ("kiosk_idle_seconds", "kiosk_result_seconds", "kiosk_warning_seconds"),
+    "resolution": ("resolution",),
+    "acquirer_url": ("acquirer_url",),
+}
+
+
 def _keep_valid(loaded: Settings, defaults: Settings) -> Settings:
     """Reset only the groups of values that are wrong."""
-    problems = loaded.validate()
-    if "language" in problems:
-        loaded.language = defaults.language
-    if "theme" in problems:
-        loaded.theme = defaults.theme
-    if "limits" in problems:
-        loaded.min_amount, loaded.max_amount = defaults.min_amount, defaults.max_amount
-    if "pin" in problems:
-        loaded.pin = defaults.pin
-    if "operator pin" in problems:
-        loaded.operator_pin = defaults.operator_pin
-    if "kiosk timers" in problems:
-        loaded.kiosk_idle_seconds, loaded.kiosk_result_seconds = defaults.kiosk_idle_seconds, defaults.kiosk_result_seconds
-        loaded.kiosk_warning_seconds = defaults.kiosk_warning_seconds
-    if "resolution" in problems:
-        loaded.resolution = defaults.resolution
-    if "acquirer_url" in problems:
-        loaded.acquirer_url = defaults.acquirer_url
+    for problem in loaded.validate():
+        for name in FIELDS_OF_PROBLEM[problem]:
+            setattr(loaded, name, getattr(defaults, name))
     return loaded
 
 
