@@ -87,16 +87,25 @@ def test_scan_nothing_found_exits_1_and_max_frames_stops(tmp_path, capsys):
     assert summary["stopped_by"] == "max-frames" and summary["frames_decoded"] == 5 and summary["found"] == 0
 
 
-def test_scan_demo_all_with_timeout_respects_hold_off(tmp_path):
-    """--timeout ends an endless source (a hang would end in run_measured's own time-out, a failure);
-    the bill stays in view and is not reported again within the 60 s hold-off."""
+def test_scan_demo_all_respects_hold_off(tmp_path, capsys):
+    """The bill stays in view for 40 frames (1.3 s of camera time): reported once within the 60 s hold-off."""
+    report = tmp_path / "report.json"
+    assert main(["scan", "demo:fast", "--all", "--json", "--hold-off", "60", "--max-frames", "40",
+                 "--report", str(report)]) == 0
+    assert len(_json_lines(capsys.readouterr().out)) == 1
+    summary = json.loads(report.read_text())
+    assert summary["stopped_by"] == "max-frames" and summary["found"] == 1
+
+
+def test_scan_timeout_ends_an_endless_source(tmp_path):
+    """demo:fast never ends by itself; --timeout does (a hang would end in run_measured's own time-out,
+    a failure). Whether the bill was read by then depends on the machine's load, so only "at most once"."""
     report = tmp_path / "report.json"
     run = run_measured(["scan", "demo:fast", "--all", "--timeout", "1", "--json", "--hold-off", "60",
                         "--report", str(report)], tmp_path, timeout=120)
-    assert run.returncode == 0, run.err
-    assert len(_json_lines(run.out)) == 1
-    summary = json.loads(report.read_text())
-    assert summary["stopped_by"] == "timeout" and summary["found"] == 1
+    assert run.returncode in (0, 1), run.err
+    assert len(_json_lines(run.out)) <= 1
+    assert json.loads(report.read_text())["stopped_by"] == "timeout"
 
 
 def test_scan_folder_one_line_per_file_with_report(tmp_path, capsys):

@@ -305,6 +305,7 @@ def test_vanished_camera_is_reported_and_reopened(tmp_path):
     before = len(rec.frames)
     path.write_bytes(saved)  # plugged back in
     assert rec.wait_until(lambda: len(rec.frames) >= before + 3), "no frames after the camera came back"
+    assert rec.wait_until(lambda: rec.accepted), "the bill the camera films was never accepted"
     session.stop()
     assert session.stats.reopens >= 1
     assert rec.accepted and rec.accepted[0].text == EVN_BILL
