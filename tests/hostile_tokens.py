@@ -40,12 +40,9 @@ from payer_app.core.keys import SigningKey, thumbprint
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import PayerInfo, build_request, format_timestamp, payload_sha256
 from payer_app.core.signing import ED25519_ORDER, TOKEN_TYPE
+from tests.spec_vectors import EVN_BILL, VIETQR_TRANSFER
 
-EVN_BILL = (
-    "000201010211262400020001140100101114-0195204490053037045802VN5931EVN CONG TY DIEN LUC THANH XUAN"
-    "6006Ha Noi62450302000613PD000000000000702000812TT tien dien6304DC30"
-)
-DYNAMIC_QR = vietqr_payload("970416", "257678859", amount=150_000, purpose="Chuyen tien")
+DYNAMIC_QR = VIETQR_TRANSFER  # a dynamic VietQR: 150.000 dong to ACB 257678859
 DEFAULT_AUDIENCE = "embedded"
 AMOUNT = 250_000
 

@@ -12,15 +12,8 @@ import pytest
 from payer_app.core.builder import evn_bill_payload, vietqr_payload, vnpay_payload
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import Limits, PayerInfo, RequestError, build_request, parse_timestamp
+from tests.spec_vectors import EVN_BILL, VIETQR_ACB
 
-EVN_BILL = (
-    "000201010211262400020001140100101114-0195204490053037045802VN5931EVN CONG TY DIEN LUC THANH XUAN"
-    "6006Ha Noi62450302000613PD000000000000702000812TT tien dien6304DC30"
-)
-ACB_DYNAMIC = (
-    "00020101021238530010A0000007270123000697041601092576788590208QRIBFTTA5303704540410005802VN"
-    "62150811Chuyen tien6304BBB8"
-)
 NOW = datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=timezone.utc)
 
 
@@ -73,7 +66,7 @@ def test_every_request_gets_fresh_identifiers():
 
 
 def test_dynamic_qr_amount_is_locked():
-    parsed = parse_payload(ACB_DYNAMIC)
+    parsed = parse_payload(VIETQR_ACB)
     assert build_request(parsed, None).amount == 1000
     assert build_request(parsed, 1000).amount == 1000
     with pytest.raises(RequestError) as caught:
@@ -134,7 +127,7 @@ def test_a_dynamic_qr_beyond_the_limits_is_refused():
 
 @pytest.mark.parametrize(
     "text",
-    ["", "https://example.com/pay", ACB_DYNAMIC[:-4] + "0000", "000201" + "x" * 40],
+    ["", "https://example.com/pay", VIETQR_ACB[:-4] + "0000", "000201" + "x" * 40],
 )
 def test_invalid_qr_is_refused_with_the_parser_reason(text):
     with pytest.raises(RequestError) as caught:

@@ -13,17 +13,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from payer_app.core.builder import vietqr_payload
 from payer_app.payments.keystore import KeyStore
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import Limits, build_request
 from payer_app.core.signing import VerificationError, VerificationKeys, sign_request, verify_request
+from tests.spec_vectors import EVN_BILL, VIETQR_TRANSFER
 
-EVN_BILL = (
-    "000201010211262400020001140100101114-0195204490053037045802VN5931EVN CONG TY DIEN LUC THANH XUAN"
-    "6006Ha Noi62450302000613PD000000000000702000812TT tien dien6304DC30"
-)
-DYNAMIC = vietqr_payload("970416", "257678859", amount=150_000, purpose="Chuyen tien")
+DYNAMIC = VIETQR_TRANSFER  # a dynamic VietQR: 150.000 dong to ACB 257678859
 
 
 def b64url(data: bytes) -> str:
