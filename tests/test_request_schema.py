@@ -24,7 +24,8 @@ from payer_app.core.request import (
 )
 from payer_app.core.request_schema import STEPS
 from payer_app.core.signing import VerificationKeys, sign_request, verify_request
-from tests.hostile_tokens import EVN_BILL, usd_qr, good_header, sign_raw, valid_body
+from tests.hostile_tokens import good_header, sign_raw, usd_qr, valid_body
+from tests.spec_vectors import EVN_BILL
 
 NOW = datetime(2026, 3, 1, 8, 30, 0, tzinfo=timezone.utc)
 KEY = SigningKey.generate()
