@@ -50,6 +50,7 @@ from payer_app.core.payload import MAX_INPUT_CHARS
 from payer_app.gui.app import ensure_application
 from payer_app.gui.plain_text import TOOLTIP_CLOSE, TOOLTIP_OPEN, TOOLTIP_PATTERN, message_box, shown, tooltip
 from tests.gui_helpers import tr
+from tests.media import write_qr_png
 
 PAY_TIMEOUT_MS = 30_000
 RICH_NAME = "<h1><font color=red>PAID OK</font></h1>"
@@ -332,11 +333,8 @@ def test_hostile_payload_is_plain_on_every_screen(qtbot, window, picture, name):
 
 def test_hostile_payload_seen_by_the_camera(qtbot, make_window, tmp_path, picture):
     """The camera path: a QR image of the rich-text payload as the scan source."""
-    import segno
-
     payload = hostile_payloads(picture)["rich-name-img-purpose"]
-    path = tmp_path / "hostile_qr.png"
-    segno.make_qr(payload, error="m").save(str(path), scale=6, border=4)
+    path = write_qr_png(tmp_path / "hostile_qr.png", payload)
     window = make_window(camera=str(path), kiosk=False, lang="en")
     click(qtbot, window, "ScanButton")
     qtbot.waitUntil(lambda: window.payee.isVisible(), timeout=20_000)

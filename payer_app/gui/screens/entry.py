@@ -15,7 +15,7 @@ from payer_app.gui.components import Card, Screen, button, plain_label, set_role
 from payer_app.gui.context import AppContext
 from payer_app.gui.flow_controls import DetailCard
 from payer_app.gui.screens.home import entry_payee
-from payer_app.gui.screens.result import local_time
+from payer_app.gui.moments import receipt_time
 from payer_app.payments.history import HistoryEntry
 
 GOOD = ("approved", "pending")
@@ -90,7 +90,7 @@ class EntryScreen(Screen):
         self.rows["account"].set(t("payee.account") if vietqr else t("payee.merchant_id"), payee.account)
         self.rows["customer_code"].set(t("payee.customer_code"), e.customer_code)
         self.rows["note"].set(t("amount.note"), e.note or None)
-        self.rows["time"].set(t("result.time"), local_time(request.get("created_at") or e.created_at))
+        self.rows["time"].set(t("result.time"), receipt_time(request.get("created_at") or e.created_at))
         self.rows["request_id"].set(t("result.request_id"), e.request_id)
         self.rows["acquirer"].set(t("entry.acquirer"), t("entry.embedded") if e.acquirer == "embedded" else e.acquirer)
         http = f" (HTTP {e.http_status})" if e.http_status else ""

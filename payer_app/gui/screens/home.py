@@ -5,13 +5,12 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from datetime import datetime
-
 from payer_app.core.amounts import format_vnd
 from payer_app.core.payee_display import PayeeDisplay, payee_display_from_request
 from payer_app.core.signing import decode_unverified
 from payer_app.gui.components import Card, button, divider, plain_label
 from payer_app.gui.context import AppContext
+from payer_app.gui.moments import list_time
 from payer_app.payments.history import HistoryEntry
 
 
@@ -147,13 +146,6 @@ def entry_payee(entry: HistoryEntry) -> PayeeDisplay:
     return payee_display_from_request(payee)
 
 
-def short_time(text: str) -> str:
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone().strftime("%d/%m %H:%M")
-    except ValueError:
-        return text[:16]
-
-
 def recent_row(entry: HistoryEntry, ctx: AppContext) -> QPushButton:
     """One payment as a row that opens its detail (a flat button: focusable, Enter and click work)."""
     row = QPushButton()
@@ -165,7 +157,7 @@ def recent_row(entry: HistoryEntry, ctx: AppContext) -> QPushButton:
     left = QVBoxLayout()
     left.setSpacing(0)
     left.addWidget(plain_label(entry_payee(entry).name, "value"))
-    status = plain_label(f"{short_time(entry.created_at)} · {ctx.t('status.' + entry.status)}", "caption", wrap=False)
+    status = plain_label(f"{list_time(entry.created_at)} · {ctx.t('status.' + entry.status)}", "caption", wrap=False)
     left.addWidget(status)
     line.addLayout(left, 1)
     amount = plain_label(format_vnd(entry.amount), "value", wrap=False)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -14,6 +13,7 @@ from payer_app.core.amounts import format_vnd
 from payer_app.core.payee_display import payee_display_from_request
 from payer_app.gui.components import Card, Screen, button, plain_label, set_role
 from payer_app.gui.context import AppContext
+from payer_app.gui.moments import receipt_time
 from payer_app.gui.plain_text import shown
 from payer_app.gui.flow_controls import DetailCard, problem_text
 from payer_app.core.payability import Problem
@@ -30,23 +30,11 @@ def export_folder() -> Path:
     return folder
 GOOD = ("approved", "pending")
 
-def local_time(text: str | None) -> str:
-    if not text:
-        return datetime.now().strftime("%H:%M:%S %d/%m/%Y")
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone().strftime("%H:%M:%S %d/%m/%Y")
-    except ValueError:
-        return text
-
-
 def qr_qimage(text: str, scale: int = 4) -> QImage:
-    """The text as a QR code image (segno, error correction L, never a micro QR)."""
-    import numpy as np
-    import segno
+    """The text as a QR code image (``payer_app.qr_symbol``: error correction L, never Micro QR)."""
+    from payer_app.qr_symbol import qr_pixels
 
-    qr = segno.make_qr(text, error="l")
-    pixels = np.array(list(qr.matrix_iter(scale=scale, border=4)), dtype=np.uint8)
-    pixels = np.ascontiguousarray(np.where(pixels > 0, 0, 255).astype(np.uint8))
+    pixels = qr_pixels(text, module_px=scale, error="l")
     height, width = pixels.shape
     return QImage(pixels.data, width, height, width, QImage.Format.Format_Grayscale8).copy()
 
@@ -156,7 +144,7 @@ class ResultScreen(Screen):
             vietqr = request["payee"].get("scheme") == "vietqr"
             self.rows["account"].set(t("payee.account") if vietqr else t("payee.merchant_id"), payee.account)
             self.rows["note"].set(t("amount.note"), request.get("note") or None)
-            self.rows["time"].set(t("result.time"), local_time(request.get("created_at")))
+            self.rows["time"].set(t("result.time"), receipt_time(request.get("created_at")))
             self.rows["request_id"].set(t("result.request_id"), outcome.request_id)
             http = outcome.http_status
             self.rows["acquirer"].set(t("result.acquirer"), t(f"status.{key}") + (f" (HTTP {http})" if http else ""))
