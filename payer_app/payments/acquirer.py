@@ -546,60 +546,86 @@ class MockAcquirer:
         return answer
 
     def _decide(self, token: str | bytes, now: datetime | None) -> AcquirerAnswer:
-        """The checks, in the order the README's threat model lists them."""
+        """The checks in the order docs/security.md lists them ("What the acquirer checks"); the
+        first refusal is the answer, and only a request that passes them all is recorded."""
         received = now or datetime.now(timezone.utc)
-        # 1. Signature under an enrolled key (verify_request: syntax, alg, kid, signature, schema).
         result = _verify(token, self._keys, received, self.limits)
-        if not result.signature_ok:
-            if result.reason == "wrong-key":
-                return _error(403, "key-not-enrolled",
-                              f"The signing key {visible(result.kid or '', 60)} is not enrolled at this acquirer; "
-                              "enrol it with `payer-app keys enrol --acquirer URL --code CODE`.")
-            return _refusal(400, result)
-        binding = self._bindings.get(result.kid or "")
-        request = result.request if isinstance(result.request, dict) else None
-        if binding is None:  # verified with a key that has just been removed: treat as unknown
-            return _error(403, "key-not-enrolled", "The signing key is not enrolled at this acquirer.")
-        # 2. The key's state: revoked keys sign nothing.
-        if binding.revoked_at:
-            return _error(403, "key-revoked", "The signing key was revoked; nothing it signs is accepted.")
-        if request is None or result.reason in STRUCTURAL_REASONS:
-            return _refusal(400, result)
-        # 3. The payer account is the one bound to the key.
-        payer = request.get("payer")
-        if not isinstance(payer, dict) or (payer.get("bank_bin"), payer.get("account")) != (binding.bank_bin, binding.account):
-            return _error(403, "account-mismatch",
-                          "The payer account in the request is not the account bound to its signing key.")
-        # 4. The request is addressed to this acquirer.
+        binding = self._bindings.get(result.kid or "") if result.signature_ok else None
+        refusal = (_unsigned_refusal(result)                          # 1. signed by an enrolled key
+                   or _key_state_refusal(binding)                     # 2. the key is not revoked
+                   or _structure_refusal(result)                      # 2. the signed content's schema
+                   or _account_refusal(binding, result.request)       # 3. the payer account is the key's
+                   or self._audience_refusal(result.request)          # 4. addressed to this acquirer
+                   or _identifiers_refusal(result))
+        if refusal is not None:
+            return refusal
+        request = result.request
+        idem, request_id = request["idempotency_key"], request["request_id"]
+        token_sha = hashlib.sha256(_token_bytes(token)).hexdigest()
+        refusal = (self._injected_unavailability(binding, idem)                    # 5. failure injection
+                   or self._idempotency_answer(binding, idem, request_id, token_sha)  # 6. per payer
+                   or _content_refusal(result, request_id, idem)                   # 7. content and time
+                   or self._nonce_refusal(request["nonce"], request_id, idem))     # 8. nonce unused
+        if refusal is not None:
+            return refusal
+        return self._record(binding, request, token_sha, received)                # 9. record, answer
+
+    def _audience_refusal(self, request: dict[str, Any]) -> AcquirerAnswer | None:
+        """Step 4: ``aud`` must be one of this acquirer's names (its URLs or the embedded id)."""
         aud = request.get("aud")
         if not isinstance(aud, str) or normalise_audience(aud) not in self.audiences:
             return _error(421, "wrong-audience",
                           f"The request is addressed to {visible(str(aud), 80)}, not to this acquirer.")
-        idem, request_id = request.get("idempotency_key"), request.get("request_id")
-        if not isinstance(idem, str) or not isinstance(request_id, str) or not idem or not request_id:
-            return _refusal(400, result)
+        return None
+
+    def _injected_unavailability(self, binding: KeyBinding, idem: str) -> AcquirerAnswer | None:
+        """Step 5: ``--unavailable-rate`` answers 503 here (per attempt), before anything is recorded."""
         settings = self.failures
         attempt = self._next_attempt(binding.scope + "/" + idem)
         if settings.unavailable_rate and settings.draw(f"unavailable:{attempt}", idem) < settings.unavailable_rate:
             return _error(503, "unavailable", "The acquirer is temporarily unavailable (injected failure).")
-        # 5. Idempotency, scoped to the payer: the same token gets the first answer (409); another
-        #    token under the same key or request id gets 422 and learns nothing of the first.
-        token_sha = hashlib.sha256(_token_bytes(token)).hexdigest()
+        return None
+
+    def _idempotency_answer(self, binding: KeyBinding, idem: str, request_id: str,
+                            token_sha: str) -> AcquirerAnswer | None:
+        """Step 6, scoped to the payer: the same token gets the first answer (409); another token under
+        the same idempotency key or request id gets 422 and learns nothing of the first."""
         existing = self.ledger.find(binding.scope, idem, request_id)
-        if existing is not None:
+        return None if existing is None else _replay_or_conflict(existing, token_sha, idem)
+
+    def _nonce_refusal(self, nonce: str, request_id: str, idem: str) -> AcquirerAnswer | None:
+        """Step 8: the nonce is not used by an accepted request within its lifetime (checked again
+        inside the recording transaction)."""
+        if self.ledger.nonce_used(nonce):
+            return _nonce_reused(request_id, idem)
+        return None
+
+    def _record(self, binding: KeyBinding, request: dict[str, Any], token_sha: str,
+                received: datetime) -> AcquirerAnswer:
+        """Step 9: one transaction records the payment and its nonce; a concurrent twin recorded in
+        between is answered as step 6 or 8 would have. Injected declines and lost answers apply here."""
+        idem, request_id = request["idempotency_key"], request["request_id"]
+        status, body = self._decision(binding, request, received)
+        nonce_expires = int(_expiry(request, received).timestamp() + CLOCK_SKEW.total_seconds())
+        outcome, existing = self.ledger.insert_if_new(binding.scope, request, binding.kid, token_sha, status, body,
+                                                      nonce_expires)
+        if outcome == "exists":  # another connection recorded the same key in between
             return _replay_or_conflict(existing, token_sha, idem)
-        # 6. Content: lifetime, QR agreement, limits, the key's retirement (verify_request's reasons).
-        if not result.ok:
-            status = 403 if result.reason in KEY_STATE_REASONS else 422 if result.reason in UNPROCESSABLE_REASONS else 400
-            return _refusal(status, result, request_id=request_id, idempotency_key=idem)
-        # 7. The nonce: not used by an accepted request within its lifetime (checked again on insert).
-        if self.ledger.nonce_used(request["nonce"]):
-            return _error(422, "nonce-reused", "This nonce was already used by another request.",
-                          request_id=request_id, idempotency_key=idem)
-        # 8. Record, then answer.
+        if outcome == "nonce":
+            return _nonce_reused(request_id, idem)
+        answer = AcquirerAnswer(status, body)
+        settings = self.failures
+        if settings.timeout_rate and settings.draw("timeout", idem) < settings.timeout_rate:
+            answer.lost = True
+            answer.delay_seconds = settings.timeout_seconds
+        return answer
+
+    def _decision(self, binding: KeyBinding, request: dict[str, Any], received: datetime) -> tuple[int, dict[str, Any]]:
+        """(201 approved | 402 declined by ``--decline-rate``, the answer's body) of a request that passed."""
+        settings, idem = self.failures, request["idempotency_key"]
         reference = "ACQ-" + hashlib.sha256(f"{settings.seed}:{binding.scope}:{idem}".encode()).hexdigest()[:12].upper()
         body = {
-            "request_id": request_id,
+            "request_id": request["request_id"],
             "idempotency_key": idem,
             "acquirer_reference": reference,
             "amount": request["amount"],
@@ -607,26 +633,12 @@ class MockAcquirer:
             "received_at": format_timestamp(received),
         }
         if settings.decline_rate and settings.draw("decline", idem) < settings.decline_rate:
-            status = 402
             body.update(status="declined", reason="insufficient-funds",
                         message="Declined: insufficient funds (injected failure).",
                         message_vi="Bị từ chối: không đủ số dư (lỗi giả lập).")
-        else:
-            status = 201
-            body.update(status="approved", message="Approved.", message_vi="Đã duyệt.")
-        nonce_expires = int(_expiry(request, received).timestamp() + CLOCK_SKEW.total_seconds())
-        outcome, existing = self.ledger.insert_if_new(binding.scope, request, binding.kid, token_sha, status, body,
-                                                      nonce_expires)
-        if outcome == "exists":  # another connection recorded the same key in between
-            return _replay_or_conflict(existing, token_sha, idem)
-        if outcome == "nonce":
-            return _error(422, "nonce-reused", "This nonce was already used by another request.",
-                          request_id=request_id, idempotency_key=idem)
-        answer = AcquirerAnswer(status, body)
-        if settings.timeout_rate and settings.draw("timeout", idem) < settings.timeout_rate:
-            answer.lost = True
-            answer.delay_seconds = settings.timeout_seconds
-        return answer
+            return 402, body
+        body.update(status="approved", message="Approved.", message_vi="Đã duyệt.")
+        return 201, body
 
     def _next_attempt(self, key: str) -> int:
         with self._attempts_lock:
@@ -642,6 +654,65 @@ def weak_key_problem(jwk: Any) -> str | None:
     """Why a public JWK may not be trusted (None when it may): core's rule (not an Ed25519 public
     key, a small-order or non-canonical point...)."""
     return public_key_problem(jwk)
+
+
+def _unsigned_refusal(result) -> AcquirerAnswer | None:
+    """Step 1: signed (verify_request: syntax, alg, kid, signature) under an enrolled key."""
+    if result.signature_ok:
+        return None
+    if result.reason == "wrong-key":
+        return _error(403, "key-not-enrolled",
+                      f"The signing key {visible(result.kid or '', 60)} is not enrolled at this acquirer; "
+                      "enrol it with `payer-app keys enrol --acquirer URL --code CODE`.")
+    return _refusal(400, result)
+
+
+def _key_state_refusal(binding: KeyBinding | None) -> AcquirerAnswer | None:
+    """Step 2: the key is still bound (one removed after verifying counts as unknown) and a revoked
+    key signs nothing."""
+    if binding is None:
+        return _error(403, "key-not-enrolled", "The signing key is not enrolled at this acquirer.")
+    if binding.revoked_at:
+        return _error(403, "key-revoked", "The signing key was revoked; nothing it signs is accepted.")
+    return None
+
+
+def _structure_refusal(result) -> AcquirerAnswer | None:
+    """Step 2: schema failures of the signed content answer 400 before any lookup."""
+    if not isinstance(result.request, dict) or result.reason in STRUCTURAL_REASONS:
+        return _refusal(400, result)
+    return None
+
+
+def _account_refusal(binding: KeyBinding, request: dict[str, Any]) -> AcquirerAnswer | None:
+    """Step 3: the payer account in the request is the one the key was enrolled for."""
+    payer = request.get("payer")
+    if not isinstance(payer, dict) or (payer.get("bank_bin"), payer.get("account")) != (binding.bank_bin, binding.account):
+        return _error(403, "account-mismatch",
+                      "The payer account in the request is not the account bound to its signing key.")
+    return None
+
+
+def _identifiers_refusal(result) -> AcquirerAnswer | None:
+    """The idempotency key and request id that steps 6 and 9 use are non-empty text."""
+    idem, request_id = result.request.get("idempotency_key"), result.request.get("request_id")
+    if not isinstance(idem, str) or not isinstance(request_id, str) or not idem or not request_id:
+        return _refusal(400, result)
+    return None
+
+
+def _content_refusal(result, request_id: str, idem: str) -> AcquirerAnswer | None:
+    """Step 7: verify_request's remaining reasons (lifetime, QR agreement, VND, limits, the key's
+    retirement): 403 for the key's state, 422 for an unprocessable request, else 400."""
+    if result.ok:
+        return None
+    status = 403 if result.reason in KEY_STATE_REASONS else 422 if result.reason in UNPROCESSABLE_REASONS else 400
+    return _refusal(status, result, request_id=request_id, idempotency_key=idem)
+
+
+def _nonce_reused(request_id: str, idem: str) -> AcquirerAnswer:
+    return _error(422, "nonce-reused", "This nonce was already used by another request.",
+                  request_id=request_id, idempotency_key=idem)
 
 
 def _verify(token: str | bytes, keys: VerificationKeys, now: datetime, limits: Limits):
@@ -737,116 +808,142 @@ def create_app(ledger_path: Path, failures: FailureSettings | None = None,
     a new random one: ``app.state.acquirer.enrol_code``. ``AcquirerServer`` adds its own URL to the
     audiences."""
     from starlette.applications import Starlette
-    from starlette.requests import Request
-    from starlette.responses import Response
-    from starlette.routing import Route
 
     from payer_app.payments.merchant_display import counter_routes
 
     acquirer = MockAcquirer(ledger_path, failures, trusted, limits, audiences, open_enrolment=open_enrolment)
     acquirer.enrol_code = enrolment_code(acquirer.ledger, enrol_code)
 
-    def respond(answer: AcquirerAnswer) -> Response:
-        return json_response(answer.body, answer.http_status, answer.headers)
-
-    async def read_body(request: Request, limit: int) -> bytes | None:
-        declared = request.headers.get("content-length", "")
-        if declared.isascii() and declared.isdigit() and int(declared) > limit:
-            return None
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                return None
-            chunks.append(chunk)
-        return b"".join(chunks)
-
-    def too_large(limit: int) -> Response:
-        return respond(_error(413, "too-large", f"The body is larger than {limit} bytes."))
-
-    def media_problem(request: Request) -> Response | None:
-        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if media != JOSE_MEDIA_TYPE:
-            return respond(_error(415, "unsupported-media-type",
-                                  f"Send the compact JWS with Content-Type: {JOSE_MEDIA_TYPE} "
-                                  f"(got {visible(media, 60) or 'none'})."))
-        return None
-
-    def authorization(request: Request) -> str | None:
-        value = request.headers.get("authorization")
-        return None if value is None else value[:MAX_HEADER_CHARS]
-
-    async def read_jose(request: Request, limit: int) -> bytes | Response:
-        """The body (at most ``limit`` bytes, checked first) of an application/jose POST, or the refusal."""
-        body = await read_body(request, limit)
-        if body is None:
-            return too_large(limit)
-        wrong_media = media_problem(request)
-        return body.strip() if wrong_media is None else wrong_media
-
-    async def post_payment(request: Request) -> Response:
-        body = await read_jose(request, MAX_BODY_BYTES)
-        if isinstance(body, Response):
-            return body
-        answer = acquirer.submit(body)
-        if answer.delay_seconds:
-            await asyncio.sleep(answer.delay_seconds)
-        return respond(answer)
-
-    async def get_payment(request: Request) -> Response:
-        return respond(acquirer.lookup(request.path_params["request_id"], authorization(request)))
-
-    async def post_key(request: Request) -> Response:
-        body = await read_jose(request, MAX_KEY_BODY_BYTES)
-        if isinstance(body, Response):
-            return body
-        return respond(acquirer.enrol(body, authorization(request)))
-
-    async def get_key(request: Request) -> Response:
-        return respond(acquirer.key_status(request.path_params["kid"]))
-
-    async def revoke_key(request: Request) -> Response:
-        body = await read_body(request, MAX_KEY_BODY_BYTES)
-        if body is None:
-            return too_large(MAX_KEY_BODY_BYTES)
-        return respond(acquirer.revoke(request.path_params["kid"], body.strip(), authorization(request)))
-
-    async def health(request: Request) -> Response:
-        return json_response({"ok": True, "audiences": sorted(acquirer.audiences),
-                              "open_enrolment": acquirer.open_enrolment,
-                              "failures": asdict(acquirer.failures), "counts": acquirer.ledger.counts()})
-
     @contextlib.asynccontextmanager
     async def lifespan(app):
         yield
         acquirer.close()
 
-    async def unexpected(request: Request, exc: Exception) -> Response:
-        log.error("unexpected error on %s %s", request.method, visible(request.url.path, 100), exc_info=exc)
-        return json_response({"status": "rejected", "error": "bad-request",
-                              "message": "The acquirer could not process this request."}, 400)
-
-    async def not_found(request: Request, exc: Exception) -> Response:
-        status = getattr(exc, "status_code", 404)
-        code = {404: "not-found", 405: "method-not-allowed"}.get(status, "bad-request")
-        return json_response({"status": "rejected", "error": code, "message": f"HTTP {status}."},
-                             status if 400 <= status < 500 else 400)
-
     app = Starlette(
         routes=[
-            Route("/v1/payments", _guarded(post_payment), methods=["POST"]),
-            Route("/v1/payments/{request_id}", _guarded(get_payment), methods=["GET"]),
-            Route("/v1/keys", _guarded(post_key), methods=["POST"]),
-            Route("/v1/keys/{kid}", _guarded(get_key), methods=["GET"]),
-            Route("/v1/keys/{kid}/revoke", _guarded(revoke_key), methods=["POST"]),
-            Route("/v1/health", _guarded(health), methods=["GET"]),
+            *_AcquirerHttp(acquirer).routes(),
             *counter_routes(acquirer),  # /display, /display/events, /v1/bills/{code}: merchant_display.py
         ],
         lifespan=lifespan,
-        exception_handlers={Exception: unexpected, 404: not_found, 405: not_found},
+        exception_handlers={Exception: _unexpected, 404: _not_found, 405: _not_found},
     )
     app.state.acquirer = acquirer
     return app
+
+
+class _AcquirerHttp:
+    """The acquirer's HTTP endpoints (step 0 of docs/security.md: body size, then media type, then
+    ``Authorization`` capped), each handing the checked input to the ``MockAcquirer``."""
+
+    def __init__(self, acquirer: MockAcquirer):
+        self.acquirer = acquirer
+
+    def routes(self) -> list:
+        from starlette.routing import Route
+
+        return [
+            Route("/v1/payments", _guarded(self.post_payment), methods=["POST"]),
+            Route("/v1/payments/{request_id}", _guarded(self.get_payment), methods=["GET"]),
+            Route("/v1/keys", _guarded(self.post_key), methods=["POST"]),
+            Route("/v1/keys/{kid}", _guarded(self.get_key), methods=["GET"]),
+            Route("/v1/keys/{kid}/revoke", _guarded(self.revoke_key), methods=["POST"]),
+            Route("/v1/health", _guarded(self.health), methods=["GET"]),
+        ]
+
+    # --- endpoints ----------------------------------------------------------------------------
+    async def post_payment(self, request):
+        body = await _read_jose(request, MAX_BODY_BYTES)
+        if not isinstance(body, bytes):
+            return body
+        answer = self.acquirer.submit(body)
+        if answer.delay_seconds:
+            await asyncio.sleep(answer.delay_seconds)
+        return _respond(answer)
+
+    async def get_payment(self, request):
+        return _respond(self.acquirer.lookup(request.path_params["request_id"], _authorization(request)))
+
+    async def post_key(self, request):
+        body = await _read_jose(request, MAX_KEY_BODY_BYTES)
+        if not isinstance(body, bytes):
+            return body
+        return _respond(self.acquirer.enrol(body, _authorization(request)))
+
+    async def get_key(self, request):
+        return _respond(self.acquirer.key_status(request.path_params["kid"]))
+
+    async def revoke_key(self, request):
+        body = await _read_capped_body(request, MAX_KEY_BODY_BYTES)
+        if body is None:
+            return _too_large(MAX_KEY_BODY_BYTES)
+        return _respond(self.acquirer.revoke(request.path_params["kid"], body.strip(), _authorization(request)))
+
+    async def health(self, request):
+        acquirer = self.acquirer
+        return json_response({"ok": True, "audiences": sorted(acquirer.audiences),
+                              "open_enrolment": acquirer.open_enrolment,
+                              "failures": asdict(acquirer.failures), "counts": acquirer.ledger.counts()})
+
+
+# --- HTTP input, each capped before the work ----------------------------------------------------
+def _respond(answer: AcquirerAnswer):
+    return json_response(answer.body, answer.http_status, answer.headers)
+
+
+async def _read_capped_body(request, limit: int) -> bytes | None:
+    """The body, or None when it is larger than ``limit`` (the declared Content-Length is checked
+    before reading, the bytes received while reading)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int):
+    return _respond(_error(413, "too-large", f"The body is larger than {limit} bytes."))
+
+
+def _media_problem(request):
+    """415 unless the body is declared ``application/jose`` (parameters ignored)."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != JOSE_MEDIA_TYPE:
+        return _respond(_error(415, "unsupported-media-type",
+                               f"Send the compact JWS with Content-Type: {JOSE_MEDIA_TYPE} "
+                               f"(got {visible(media, 60) or 'none'})."))
+    return None
+
+
+def _authorization(request) -> str | None:
+    value = request.headers.get("authorization")
+    return None if value is None else value[:MAX_HEADER_CHARS]
+
+
+async def _read_jose(request, limit: int):
+    """The body (at most ``limit`` bytes, checked first) of an application/jose POST, or the refusal."""
+    body = await _read_capped_body(request, limit)
+    if body is None:
+        return _too_large(limit)
+    wrong_media = _media_problem(request)
+    return body.strip() if wrong_media is None else wrong_media
+
+
+async def _unexpected(request, exc: Exception):
+    log.error("unexpected error on %s %s", request.method, visible(request.url.path, 100), exc_info=exc)
+    return json_response({"status": "rejected", "error": "bad-request",
+                          "message": "The acquirer could not process this request."}, 400)
+
+
+async def _not_found(request, exc: Exception):
+    status = getattr(exc, "status_code", 404)
+    code = {404: "not-found", 405: "method-not-allowed"}.get(status, "bad-request")
+    return json_response({"status": "rejected", "error": code, "message": f"HTTP {status}."},
+                         status if 400 <= status < 500 else 400)
 
 
 def _guarded(endpoint):

@@ -60,6 +60,8 @@ CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'se
                            "media-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
                            "frame-ancestors 'none'")
 KINDS_BY_STATUS = {201: "approved", 402: "declined", 409: "duplicate"}
+SECURITY_HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Content-Type-Options": "nosniff",
+                    "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 
 
 # --- the counter's record -------------------------------------------------------------------------
@@ -293,111 +295,140 @@ def _resource(name: str) -> bytes:
 def counter_routes(acquirer: Any, speaker: Speaker | None = None, max_clients: int = MAX_DISPLAY_CLIENTS):
     """The display and biller routes for an acquirer app; attaches the display and the biller to
     ``acquirer`` (its listeners) and keeps them as ``acquirer.display_hub`` / ``acquirer.biller``."""
-    import anyio
-    from sse_starlette import EventSourceResponse, ServerSentEvent
-    from starlette.responses import Response
     from starlette.routing import Route
-
-    from payer_app.payments.acquirer import json_response
 
     biller: Biller = attach_biller(acquirer)
     hub = DisplayHub(CounterStore(acquirer.ledger.path), speaker or Speaker(), max_clients)
     acquirer.listeners.append(hub.on_decision)
     acquirer.display_hub = hub
-    page = _resource("index.html")
-    statics = {name: _resource(name) for name in STATIC_FILES}
-    security = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Content-Type-Options": "nosniff",
-                "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+    http = _CounterHttp(acquirer, hub, biller)
+    return [
+        Route("/display", http.display_page, methods=["GET"]),
+        Route("/display/events", http.events, methods=["GET"]),
+        Route("/display/audio/{amount}.wav", http.audio, methods=["GET"]),
+        Route("/display/static/{name}", http.static_file, methods=["GET"]),
+        Route("/v1/bills/{customer_code}", http.bill, methods=["GET"]),
+    ]
 
-    def merchant_of(request) -> str | None | Response:
+
+def _json(body: dict[str, Any], status: int = 200):
+    from payer_app.payments.acquirer import json_response
+
+    return json_response(body, status)
+
+
+def _rejected(status: int, code: str, message: str):
+    return _json({"status": "rejected", "error": code, "message": message}, status)
+
+
+class _CounterHttp:
+    """The counter's endpoints: the page and its files (strict CSP), spoken amounts, the live event
+    stream, and the biller's ``GET /v1/bills/{code}``. Outside input (``merchant=``, path parts) is
+    capped and checked before any work."""
+
+    def __init__(self, acquirer: Any, hub: DisplayHub, biller: Biller):
+        self.acquirer, self.hub, self.biller = acquirer, hub, biller
+        self.page = _resource("index.html")
+        self.statics = {name: _resource(name) for name in STATIC_FILES}
+
+    @staticmethod
+    def _merchant_of(request) -> tuple[str | None, Any]:
+        """(the ``merchant=`` filter or None, None) or (None, the 400 refusal of an over-long one)."""
         merchant = request.query_params.get("merchant", "").strip()
         if len(merchant) > MAX_MERCHANT_CHARS:
-            return json_response({"status": "rejected", "error": "bad-request",
-                                  "message": f"merchant= is at most {MAX_MERCHANT_CHARS} characters."}, 400)
-        return merchant or None
+            return None, _rejected(400, "bad-request", f"merchant= is at most {MAX_MERCHANT_CHARS} characters.")
+        return merchant or None, None
 
-    async def display_page(request) -> Response:
-        merchant = merchant_of(request)
-        if isinstance(merchant, Response):
-            return merchant
-        return Response(page, media_type="text/html; charset=utf-8", headers=security)
+    async def display_page(self, request):
+        from starlette.responses import Response
 
-    async def static_file(request) -> Response:
+        _, refusal = self._merchant_of(request)
+        if refusal is not None:
+            return refusal
+        return Response(self.page, media_type="text/html; charset=utf-8", headers=SECURITY_HEADERS)
+
+    async def static_file(self, request):
+        from starlette.responses import Response
+
         name = request.path_params["name"]
-        if name not in statics:
-            return json_response({"status": "rejected", "error": "not-found", "message": "HTTP 404."}, 404)
-        return Response(statics[name], media_type=STATIC_FILES[name], headers=security)
+        if name not in self.statics:
+            return _rejected(404, "not-found", "HTTP 404.")
+        return Response(self.statics[name], media_type=STATIC_FILES[name], headers=SECURITY_HEADERS)
 
-    async def audio(request) -> Response:
+    async def audio(self, request):
+        """The spoken amount as WAV, only for amounts within the acquirer's limits (a bounded cache)."""
+        from starlette.responses import Response
+
         digits = request.path_params["amount"]
+        limits = self.acquirer.limits
         if not (digits.isascii() and digits.isdigit() and len(digits) <= 13) or not \
-                acquirer.limits.min_amount <= int(digits) <= acquirer.limits.max_amount:
-            return json_response({"status": "rejected", "error": "not-found", "message": "No such amount."}, 404)
-        data = await asyncio.to_thread(hub.speaker.wav, announcement(int(digits)))
+                limits.min_amount <= int(digits) <= limits.max_amount:
+            return _rejected(404, "not-found", "No such amount.")
+        data = await asyncio.to_thread(self.hub.speaker.wav, announcement(int(digits)))
         if data is None:
-            return json_response({"status": "rejected", "error": "not-found",
-                                  "message": "Speech is not available on this acquirer."}, 404)
+            return _rejected(404, "not-found", "Speech is not available on this acquirer.")
         return Response(data, media_type="audio/wav", headers={"Cache-Control": "max-age=3600"})
 
-    async def events(request) -> Response:
-        merchant = merchant_of(request)
-        if isinstance(merchant, Response):
-            return merchant
-        sub = hub.subscribe(merchant)
+    async def events(self, request):
+        """Server-Sent Events: a snapshot first, then each decision (at most ``max_clients`` streams)."""
+        import anyio
+        from sse_starlette import EventSourceResponse
+
+        merchant, refusal = self._merchant_of(request)
+        if refusal is not None:
+            return refusal
+        sub = self.hub.subscribe(merchant)
         if sub is None:
-            return json_response({"status": "rejected", "error": "unavailable",
-                                  "message": f"Too many displays are open (at most {hub.max_clients})."}, 503)
-
-        def snapshot_event() -> ServerSentEvent:
-            state = hub.snapshot(merchant)
-            return ServerSentEvent(json.dumps(state, ensure_ascii=False), event="snapshot",
-                                   id=str(state["last_id"]), retry=RETRY_MS)
-
+            return _rejected(503, "unavailable", f"Too many displays are open (at most {self.hub.max_clients}).")
         shutdown = anyio.Event()  # set by sse-starlette when the server stops: end the stream cleanly
-
-        async def stream():
-            try:
-                yield snapshot_event()
-                while not shutdown.is_set():
-                    try:
-                        message = await asyncio.wait_for(sub.queue.get(), timeout=SHUTDOWN_POLL_SECONDS)
-                    except asyncio.TimeoutError:
-                        continue
-                    if sub.behind:
-                        sub.behind = False
-                        while not sub.queue.empty():
-                            sub.queue.get_nowait()
-                        yield snapshot_event()
-                        continue
-                    if message["type"] == "payment":
-                        event = message["event"]
-                        yield ServerSentEvent(json.dumps(event, ensure_ascii=False), event="payment",
-                                              id=str(event["id"]))
-                    else:
-                        yield ServerSentEvent(json.dumps(message, ensure_ascii=False), event="refused")
-            finally:
-                hub.unsubscribe(sub)
-
-        return EventSourceResponse(stream(), ping=PING_SECONDS, send_timeout=30, shutdown_event=shutdown,
-                                   shutdown_grace_period=2 * SHUTDOWN_POLL_SECONDS,
+        return EventSourceResponse(self._stream(sub, shutdown), ping=PING_SECONDS, send_timeout=30,
+                                   shutdown_event=shutdown, shutdown_grace_period=2 * SHUTDOWN_POLL_SECONDS,
                                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
-    async def bill(request) -> Response:
+    def _snapshot_event(self, merchant: str | None):
+        from sse_starlette import ServerSentEvent
+
+        state = self.hub.snapshot(merchant)
+        return ServerSentEvent(json.dumps(state, ensure_ascii=False), event="snapshot",
+                               id=str(state["last_id"]), retry=RETRY_MS)
+
+    async def _stream(self, sub: Subscription, shutdown):
+        """A snapshot, then the queued messages; a display that fell behind gets a fresh snapshot
+        instead of the events it missed."""
         try:
-            status, body = await asyncio.to_thread(bill_answer, biller, request.path_params["customer_code"])
+            yield self._snapshot_event(sub.merchant)
+            while not shutdown.is_set():
+                try:
+                    message = await asyncio.wait_for(sub.queue.get(), timeout=SHUTDOWN_POLL_SECONDS)
+                except asyncio.TimeoutError:
+                    continue
+                if sub.behind:
+                    sub.behind = False
+                    while not sub.queue.empty():
+                        sub.queue.get_nowait()
+                    yield self._snapshot_event(sub.merchant)
+                    continue
+                yield _message_event(message)
+        finally:
+            self.hub.unsubscribe(sub)
+
+    async def bill(self, request):
+        try:
+            status, body = await asyncio.to_thread(bill_answer, self.biller, request.path_params["customer_code"])
         except (OSError, sqlite3.Error):
             log.exception("biller storage failure")
-            return json_response({"status": "rejected", "error": "unavailable",
-                                  "message": "The biller cannot answer right now."}, 503)
-        return json_response(body, status)
+            return _rejected(503, "unavailable", "The biller cannot answer right now.")
+        return _json(body, status)
 
-    return [
-        Route("/display", display_page, methods=["GET"]),
-        Route("/display/events", events, methods=["GET"]),
-        Route("/display/audio/{amount}.wav", audio, methods=["GET"]),
-        Route("/display/static/{name}", static_file, methods=["GET"]),
-        Route("/v1/bills/{customer_code}", bill, methods=["GET"]),
-    ]
+
+def _message_event(message: dict[str, Any]):
+    """A payment (with its event id, so a page can tell it has seen it) or a refused request."""
+    from sse_starlette import ServerSentEvent
+
+    if message["type"] == "payment":
+        event = message["event"]
+        return ServerSentEvent(json.dumps(event, ensure_ascii=False), event="payment", id=str(event["id"]))
+    return ServerSentEvent(json.dumps(message, ensure_ascii=False), event="refused")
 
 
 def serve_display(acquirer: Any, host: str = "127.0.0.1", port: int = 0, speaker: Speaker | None = None):
