@@ -28,6 +28,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -79,7 +80,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def main() -> int:
+@dataclass(frozen=True)
+class Plan:
+    """How many requests of each kind are sent (from the command line's shares)."""
+
+    unique: int
+    duplicates: int
+    tampered: int
+    strangers: int
+
+    @classmethod
+    def of(cls, args: argparse.Namespace) -> "Plan":
+        n_dup = round(args.requests * args.duplicates)
+        n_tampered = round(args.requests * args.tampered)
+        n_strangers = round(args.requests * args.strangers)
+        return cls(args.requests - n_dup - n_tampered - n_strangers, n_dup, n_tampered, n_strangers)
+
+
+def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--requests", type=int, default=2000)
     ap.add_argument("--duplicates", type=float, default=0.10, help="share of exact re-sends")
@@ -88,114 +106,131 @@ def main() -> int:
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--payers", type=int, default=4, help="payers (keys bound to distinct accounts)")
     ap.add_argument("--seed", type=int, default=1)
-    args = ap.parse_args()
+    return ap.parse_args()
 
-    rng = random.Random(args.seed)
-    n_dup = round(args.requests * args.duplicates)
-    n_tampered = round(args.requests * args.tampered)
-    n_strangers = round(args.requests * args.strangers)
-    n_unique = args.requests - n_dup - n_tampered - n_strangers
 
-    with tempfile.TemporaryDirectory(prefix="acquirer-bench-") as tmp:
-        tmp_path = Path(tmp)
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        payers = [(SigningKey.generate(), PayerInfo(f"{1000000 + i:013d}", "970436")) for i in range(args.payers)]
-        strangers = [SigningKey.generate() for _ in range(2)]
+def sign_tokens(rng: random.Random, plan: Plan, payers, strangers, url: str) -> list[str]:
+    """New requests from the enrolled payers (round robin), then the strangers' requests: keys never
+    enrolled, claiming the first payer's account. All addressed (``aud``) to the acquirer."""
+    tokens = []
+    for i, text in enumerate(payloads(rng, plan.unique + plan.tampered + plan.strangers)):
+        parsed = parse_payload(text)
+        amount = None if parsed.initiation == "dynamic" else rng.randrange(1000, 3_000_000)
+        if i < plan.unique + plan.tampered:
+            key, info = payers[i % len(payers)]
+        else:
+            key, info = strangers[i % len(strangers)], payers[0][1]
+        payer = PayerInfo(info.account, info.bank_bin, key.kid)
+        tokens.append(sign_request(build_request(parsed, amount, payer=payer, audience=url), key))
+    return tokens
 
-        started = time.perf_counter()
-        texts = payloads(rng, n_unique + n_tampered + n_strangers)
-        tokens = []
-        for i, text in enumerate(texts):
-            parsed = parse_payload(text)
-            amount = None if parsed.initiation == "dynamic" else rng.randrange(1000, 3_000_000)
-            if i < n_unique + n_tampered:
-                key, info = payers[i % len(payers)]
-            else:  # a stranger's key, never enrolled, claiming a payer's account
-                key, info = strangers[i % len(strangers)], payers[0][1]
-            payer = PayerInfo(info.account, info.bank_bin, key.kid)
-            tokens.append(sign_request(build_request(parsed, amount, payer=payer, audience=url), key))
-        sign_seconds = time.perf_counter() - started
 
-        originals = tokens[:n_unique]
-        sends = [(t, 201) for t in originals]
-        sends += [(rng.choice(originals), 409) for _ in range(n_dup)]
-        sends += [(tamper(t, rng), 400) for t in tokens[n_unique:n_unique + n_tampered]]
-        sends += [(t, 403) for t in tokens[n_unique + n_tampered:]]
-        rng.shuffle(sends)
-        expected = Counter(code for _, code in sends)
+def plan_sends(rng: random.Random, plan: Plan, tokens: list[str]) -> list[tuple[str, int]]:
+    """(token, the answer it must get), shuffled: originals 201, exact re-sends 409, tampered 400,
+    strangers 403."""
+    originals = tokens[:plan.unique]
+    sends = [(t, 201) for t in originals]
+    sends += [(rng.choice(originals), 409) for _ in range(plan.duplicates)]
+    sends += [(tamper(t, rng), 400) for t in tokens[plan.unique:plan.unique + plan.tampered]]
+    sends += [(t, 403) for t in tokens[plan.unique + plan.tampered:]]
+    rng.shuffle(sends)
+    return sends
 
-        ledger = tmp_path / "ledger.sqlite3"
-        env = dict(os.environ, PAYER_APP_HOME=str(tmp_path / "acquirer_home"))
-        server = subprocess.Popen(
-            [sys.executable, "-m", "payer_app", "acquirer", "serve", "--port", str(port),
-             "--ledger", str(ledger), "--enrol-code", ENROL_CODE],
-            cwd=ROOT, env=env, stderr=subprocess.PIPE,
-        )
-        try:
-            try:
-                wait_until_serving(url, server, timeout=30)
-            except AcquirerUnavailable as exc:
-                server.kill()
-                print(f"the acquirer did not start ({exc}):", server.communicate()[1].decode(), file=sys.stderr)
-                return 1
-            enrol_started = time.perf_counter()
-            client = HttpAcquirerClient(url)
-            for key, info in payers:
-                reply = client.enrol(key, info.account, info.bank_bin, code=ENROL_CODE)
-                if reply.http_status != 201:
-                    print(f"enrolment refused: {reply.http_status} {reply.body}", file=sys.stderr)
-                    return 1
-            client.close()
-            enrol_seconds = time.perf_counter() - enrol_started
 
-            work: queue.Queue = queue.Queue()
-            for item in sends:
-                work.put(item)
-            results: list[tuple[int, int, float]] = []
-            lock = threading.Lock()
+def start_acquirer(port: int, tmp_path: Path) -> subprocess.Popen:
+    """``payer-app acquirer serve`` as its own process, with a fresh ledger and a known enrolment code."""
+    env = dict(os.environ, PAYER_APP_HOME=str(tmp_path / "acquirer_home"))
+    return subprocess.Popen(
+        [sys.executable, "-m", "payer_app", "acquirer", "serve", "--port", str(port),
+         "--ledger", str(tmp_path / "ledger.sqlite3"), "--enrol-code", ENROL_CODE],
+        cwd=ROOT, env=env, stderr=subprocess.PIPE,
+    )
 
-            def client() -> None:
-                mine = []
-                with httpx.Client(base_url=url, timeout=30) as http:
-                    while True:
-                        try:
-                            token, want = work.get_nowait()
-                        except queue.Empty:
-                            break
-                        t0 = time.perf_counter()
-                        status = http.post("/v1/payments", content=token,
-                                           headers={"Content-Type": "application/jose"}).status_code
-                        mine.append((want, status, time.perf_counter() - t0))
-                with lock:
-                    results.extend(mine)
 
-            threads = [threading.Thread(target=client) for _ in range(args.clients)]
-            t0 = time.perf_counter()
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            elapsed = time.perf_counter() - t0
-            health = httpx.get(f"{url}/v1/health").json()
-        finally:
-            server.send_signal(signal.SIGINT)
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
+def stop_acquirer(server: subprocess.Popen) -> None:
+    server.send_signal(signal.SIGINT)
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
 
-    observed = Counter(status for _, status, _ in results)
-    latencies = sorted(lat for _, _, lat in results)
+
+def enrol_payers(url: str, payers) -> bool:
+    """Each payer's key enrolled over HTTP with the enrolment code (201 each), else False."""
+    client = HttpAcquirerClient(url)
+    try:
+        for key, info in payers:
+            reply = client.enrol(key, info.account, info.bank_bin, code=ENROL_CODE)
+            if reply.http_status != 201:
+                print(f"enrolment refused: {reply.http_status} {reply.body}", file=sys.stderr)
+                return False
+    finally:
+        client.close()
+    return True
+
+
+def send_all(url: str, sends: list[tuple[str, int]], clients: int) -> tuple[list[tuple[int, int, float]], float]:
+    """Every send from ``clients`` concurrent HTTP clients: ([(wanted, got, seconds)], wall seconds)."""
+    work: queue.Queue = queue.Queue()
+    for item in sends:
+        work.put(item)
+    results: list[tuple[int, int, float]] = []
+    lock = threading.Lock()
+
+    def one_client() -> None:
+        mine = []
+        with httpx.Client(base_url=url, timeout=30) as http:
+            while True:
+                try:
+                    token, want = work.get_nowait()
+                except queue.Empty:
+                    break
+                t0 = time.perf_counter()
+                status = http.post("/v1/payments", content=token,
+                                   headers={"Content-Type": "application/jose"}).status_code
+                mine.append((want, status, time.perf_counter() - t0))
+        with lock:
+            results.extend(mine)
+
+    threads = [threading.Thread(target=one_client) for _ in range(clients)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results, time.perf_counter() - t0
+
+
+@dataclass
+class Run:
+    """What one run measured."""
+
+    results: list[tuple[int, int, float]]
+    elapsed: float
+    sign_seconds: float
+    enrol_seconds: float
+    signed: int
+    health: dict
+
+
+def print_timings(args: argparse.Namespace, plan: Plan, run: Run) -> None:
+    latencies = sorted(lat for _, _, lat in run.results)
     p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
-    print(f"acquirer load: {len(results)} requests from {args.clients} clients over http://127.0.0.1 "
-          f"({n_unique} new from {args.payers} enrolled payers, {n_dup} duplicates, {n_tampered} tampered, "
-          f"{n_strangers} from unenrolled keys)")
-    print(f"  enrolment  {args.payers} keys in {enrol_seconds * 1000:.0f} ms")
-    print(f"  signing    {len(tokens)} requests in {sign_seconds:.2f} s ({len(tokens) / sign_seconds:.0f}/s)")
-    print(f"  throughput {len(results) / elapsed:.0f} requests/s ({elapsed:.2f} s)")
+    print(f"acquirer load: {len(run.results)} requests from {args.clients} clients over http://127.0.0.1 "
+          f"({plan.unique} new from {args.payers} enrolled payers, {plan.duplicates} duplicates, "
+          f"{plan.tampered} tampered, {plan.strangers} from unenrolled keys)")
+    print(f"  enrolment  {args.payers} keys in {run.enrol_seconds * 1000:.0f} ms")
+    print(f"  signing    {run.signed} requests in {run.sign_seconds:.2f} s ({run.signed / run.sign_seconds:.0f}/s)")
+    print(f"  throughput {len(run.results) / run.elapsed:.0f} requests/s ({run.elapsed:.2f} s)")
     print(f"  latency    p50 {p(0.50):.1f} ms, p95 {p(0.95):.1f} ms, p99 {p(0.99):.1f} ms, "
           f"mean {statistics.fmean(latencies) * 1000:.1f} ms")
+
+
+def check_counts(sends: list[tuple[str, int]], run: Run) -> bool:
+    """Print sent vs answered per status; True when they match exactly (see the swap rule below) and
+    the acquirer's own ledger holds exactly the approved ones."""
+    expected = Counter(code for _, code in sends)
+    observed = Counter(status for _, status, _ in run.results)
     rows = [("approved (201)", 201), ("duplicate (409)", 409), ("rejected (400)", 400),
             ("refused key (403)", 403)]
     for label, code in rows:
@@ -203,17 +238,59 @@ def main() -> int:
     others = {code: n for code, n in observed.items() if code not in (201, 409, 400, 403)}
     # With 8 clients a duplicate can overtake its original in flight: that copy gets the 201 and the
     # original the 409. Such swaps pair up exactly; any other per-request difference is a fault.
-    swapped_to_409 = sum(1 for want, got, _ in results if (want, got) == (201, 409))
-    swapped_to_201 = sum(1 for want, got, _ in results if (want, got) == (409, 201))
-    other_mismatches = sum(1 for want, got, _ in results if want != got and {want, got} != {201, 409})
-    ledger_ok = health.get("counts") == {"approved": expected[201]}
+    swapped_to_409 = sum(1 for want, got, _ in run.results if (want, got) == (201, 409))
+    swapped_to_201 = sum(1 for want, got, _ in run.results if (want, got) == (409, 201))
+    other_mismatches = sum(1 for want, got, _ in run.results if want != got and {want, got} != {201, 409})
+    ledger_ok = run.health.get("counts") == {"approved": expected[201]}
     print(f"  other answers {others or 'none'}; duplicates that overtook their original {swapped_to_201} "
           f"(originals answered 409: {swapped_to_409}); other per-request mismatches {other_mismatches}; "
-          f"ledger {health.get('counts')} {'matches' if ledger_ok else 'DIFFERS'}")
-    ok = (observed == expected and not others and ledger_ok and len(results) == len(sends)
+          f"ledger {run.health.get('counts')} {'matches' if ledger_ok else 'DIFFERS'}")
+    ok = (observed == expected and not others and ledger_ok and len(run.results) == len(sends)
           and swapped_to_201 == swapped_to_409 and other_mismatches == 0)
     print("  counts match exactly" if ok else "  COUNTS DO NOT MATCH")
-    return 0 if ok else 1
+    return ok
+
+
+def run_against_server(url: str, server: subprocess.Popen, payers, sends, clients: int) -> dict | None:
+    """Wait for the acquirer, enrol the payers, send everything: the measurements, or None."""
+    try:
+        wait_until_serving(url, server, timeout=30)
+    except AcquirerUnavailable as exc:
+        server.kill()
+        print(f"the acquirer did not start ({exc}):", server.communicate()[1].decode(), file=sys.stderr)
+        return None
+    enrol_started = time.perf_counter()
+    if not enrol_payers(url, payers):
+        return None
+    enrol_seconds = time.perf_counter() - enrol_started
+    results, elapsed = send_all(url, sends, clients)
+    health = httpx.get(f"{url}/v1/health").json()
+    return {"results": results, "elapsed": elapsed, "enrol_seconds": enrol_seconds, "health": health}
+
+
+def main() -> int:
+    args = parse_args()
+    rng = random.Random(args.seed)
+    plan = Plan.of(args)
+    with tempfile.TemporaryDirectory(prefix="acquirer-bench-") as tmp:
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        payers = [(SigningKey.generate(), PayerInfo(f"{1000000 + i:013d}", "970436")) for i in range(args.payers)]
+        strangers = [SigningKey.generate() for _ in range(2)]
+        started = time.perf_counter()
+        tokens = sign_tokens(rng, plan, payers, strangers, url)
+        sign_seconds = time.perf_counter() - started
+        sends = plan_sends(rng, plan, tokens)
+        server = start_acquirer(port, Path(tmp))
+        try:
+            measured = run_against_server(url, server, payers, sends, args.clients)
+        finally:
+            stop_acquirer(server)
+    if measured is None:
+        return 1
+    run = Run(signed=len(tokens), sign_seconds=sign_seconds, **measured)
+    print_timings(args, plan, run)
+    return 0 if check_counts(sends, run) else 1
 
 
 if __name__ == "__main__":
