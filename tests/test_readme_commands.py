@@ -1,0 +1,221 @@
+"""Every command line in README.md still works: each fenced shell block is run for real, in order, in
+one temporary folder with its own data folder and the venv's ``payer-app`` first on PATH.
+
+A line must end with exit 0, or with the code its comment names (``# exit 1``). ``$ command`` lines
+in ``text`` blocks (a command shown with its output) are run too, and the first word of their output
+must be the README's. Lines are only left out when they are in SKIP (with the reason) or started in
+the background (IN_BACKGROUND); both tables must name lines that are in the README, so a new line
+is run by default and a stale entry fails."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+VENV_BIN = Path(sys.executable).parent
+BLOCK_TIMEOUT_S = 600  # only fails a hung block (the QA block writes and scans 48 pictures and a video)
+
+SKIP = {
+    "make run": "installs system packages and opens the window until it is closed; the window is driven by "
+                "tests/test_e2e_xvfb.py and the gui tests",
+    "make test": "the whole test suite, this test included",
+    "chromium --kiosk --autoplay-policy=no-user-gesture-required --window-position=1920,0 "
+    "http://127.0.0.1:8765/display": "a browser window on a second monitor until closed; tests/test_e2e_booth.py "
+                                     "shows the merchant display in a real Chromium",
+    "payer-app gui --kiosk": "a full-screen window until closed; tests/test_gui_kiosk.py and "
+                             "tests/test_e2e_booth.py drive it",
+}
+# Servers the next lines talk to: started in the background on a free port (the README's 8765 in
+# that block becomes the free port, so a running acquirer on this machine is never hit), stopped at
+# the end of the block.
+IN_BACKGROUND = {
+    "payer-app acquirer serve --enrol-code BOOTH-2026": "Mock acquirer on http://",
+}
+DEFAULT_PORT = "8765"
+
+
+@dataclass
+class Line:
+    command: str
+    expected_exit: int = 0
+    shown_output: list[str] = field(default_factory=list)  # what a `$ command` in a text block shows
+
+
+@dataclass
+class Block:
+    number: int
+    lines: list[Line]
+
+
+def _strip_comment(line: str) -> tuple[str, str]:
+    """(command, comment): a comment is `#` after white space, outside quotes."""
+    quote = None
+    for i, ch in enumerate(line):
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "#" and (i == 0 or line[i - 1].isspace()):
+            return line[:i].rstrip(), line[i + 1:].strip()
+    return line.rstrip(), ""
+
+
+def _expected_exit(comment: str) -> int:
+    found = re.search(r"\bexit (\d+)\b", comment)
+    return int(found.group(1)) if found else 0
+
+
+def _shell_lines(body: list[str]) -> list[Line]:
+    """The command lines of a sh block: continuation lines joined, comments read for `exit N`."""
+    lines, pending = [], ""
+    for raw in body:
+        command, comment = _strip_comment(raw)
+        if command.endswith("\\"):
+            pending += command[:-1].rstrip() + " "
+            continue
+        command = (pending + command.strip()).strip()
+        pending = ""
+        if command:
+            lines.append(Line(re.sub(r"\s+", " ", command), _expected_exit(comment)))
+    return lines
+
+
+def _prompt_lines(body: list[str]) -> list[Line]:
+    """`$ command` lines of a text block, each with the output lines shown after it."""
+    lines: list[Line] = []
+    for raw in body:
+        if raw.startswith("$ "):
+            command, comment = _strip_comment(raw[2:])
+            lines.append(Line(command.strip(), _expected_exit(comment)))
+        elif lines and raw.strip() and raw.strip() != "...":
+            lines[-1].shown_output.append(raw)
+    return lines
+
+
+def readme_blocks() -> list[Block]:
+    blocks, body, language = [], None, ""
+    for raw in README.read_text(encoding="utf-8").splitlines():
+        if raw.startswith("```"):
+            if body is None:
+                body, language = [], raw[3:].strip()
+                continue
+            lines = _shell_lines(body) if language in ("sh", "bash", "shell") else _prompt_lines(body)
+            if lines:
+                blocks.append(Block(len(blocks) + 1, lines))
+            body = None
+        elif body is not None:
+            body.append(raw)
+    return blocks
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start_in_background(command: str, ready: str, env: dict, cwd: Path) -> tuple[subprocess.Popen, str]:
+    """Start a server line on a free port; returns once it printed its ready line on stderr."""
+    port = str(_free_port())
+    proc = subprocess.Popen(["bash", "-c", f"exec {command} --port {port}"], env=env, cwd=cwd,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    seen = []
+    for line in proc.stderr:  # blocks until the server writes a line
+        seen.append(line)
+        if line.startswith(ready):
+            return proc, port
+    raise AssertionError(f"{command!r} ended before it was ready:\n{''.join(seen)[-2000:]}")
+
+
+def _script(block: Block, rc_file: Path, out_dir: Path, port: str | None) -> str:
+    """One bash script for the block (its lines share variables, as in a terminal); after each
+    line its exit code goes to rc_file."""
+    steps = ["set +e"]
+    for i, line in enumerate(block.lines):
+        command = line.command.replace(DEFAULT_PORT, port) if port else line.command
+        if line.command in SKIP or line.command in IN_BACKGROUND:
+            steps.append(f"echo 'skipped {i}' >> '{rc_file}'")
+            continue
+        if line.shown_output:
+            command += f" > '{out_dir}/output-{block.number}-{i}.txt'"
+        steps.append(command)
+        steps.append(f"echo \"$? {i}\" >> '{rc_file}'")
+    return "\n".join(steps) + "\n"
+
+
+@dataclass
+class BlockRun:
+    block: Block
+    folder: Path
+    codes: dict[int, str]  # line index -> its exit code ("skipped" for SKIP / IN_BACKGROUND lines)
+    log: str  # the end of the block's output, for a failure message
+
+
+def run_block(block: Block, folder: Path, env: dict) -> BlockRun:
+    rc_file = folder / f"exit-codes-{block.number}.txt"
+    servers = []
+    port = None
+    try:
+        for line in block.lines:
+            if line.command in IN_BACKGROUND:
+                proc, port = _start_in_background(line.command, IN_BACKGROUND[line.command], env, folder)
+                servers.append(proc)
+        done = subprocess.run(["bash", "-c", _script(block, rc_file, folder, port)], env=env, cwd=folder,
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=BLOCK_TIMEOUT_S)
+    finally:
+        for proc in servers:
+            proc.terminate()
+            proc.wait(timeout=60)
+    codes = {}
+    if rc_file.exists():
+        for entry in rc_file.read_text().splitlines():
+            value, index = entry.split()
+            codes[int(index)] = value
+    return BlockRun(block, folder, codes, (done.stdout + done.stderr)[-4000:])
+
+
+@pytest.fixture(scope="module")
+def readme_runs(tmp_path_factory) -> dict[int, BlockRun]:
+    """Every block of the README, run in order in one folder (later blocks use earlier files)."""
+    folder = tmp_path_factory.mktemp("readme")
+    env = dict(os.environ, PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+               PAYER_APP_HOME=str(folder / "payer_home"), QT_QPA_PLATFORM="offscreen")
+    runs = {}
+    for block in readme_blocks():
+        runs[block.number] = run_block(block, folder, env)
+    return runs
+
+
+def test_the_readme_has_command_blocks_and_most_lines_run():
+    lines = [line.command for block in readme_blocks() for line in block.lines]
+    run = [c for c in lines if c not in SKIP and c not in IN_BACKGROUND]
+    assert len(lines) >= 10 and len(run) >= len(lines) - len(SKIP) - len(IN_BACKGROUND)
+
+
+def test_every_skipped_or_background_line_is_in_the_readme():
+    lines = {line.command for block in readme_blocks() for line in block.lines}
+    stale = (set(SKIP) | set(IN_BACKGROUND)) - lines
+    assert not stale, f"SKIP / IN_BACKGROUND name lines the README no longer has: {stale}"
+
+
+@pytest.mark.parametrize("number", [b.number for b in readme_blocks()])
+def test_each_command_line_exits_as_the_readme_says(number, readme_runs):
+    run = readme_runs[number]
+    for i, line in enumerate(run.block.lines):
+        if line.command in SKIP or line.command in IN_BACKGROUND:
+            continue
+        assert run.codes.get(i) == str(line.expected_exit), (
+            f"README block {number}: `{line.command}` ended with {run.codes.get(i)}, the README says "
+            f"{line.expected_exit}\n{run.log}")
+        if line.shown_output:
+            output = (run.folder / f"output-{number}-{i}.txt").read_text(encoding="utf-8").splitlines()
+            assert output and output[0].split()[0] == line.shown_output[0].split()[0], (line.shown_output, output)
