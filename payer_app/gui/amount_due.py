@@ -10,7 +10,6 @@ code: no chip and no error. The chip only fills the field; the payer can still t
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 
 from PySide6.QtCore import QObject, Signal
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 from payer_app.core.display_text import visible
 from payer_app.core.request import locked_amount
 from payer_app.gui.components import button, plain_label
+from payer_app.gui.newest_answer import NewestAnswer
 from payer_app.payments.biller import OutstandingBill
 
 
@@ -28,6 +28,14 @@ def local_date(iso: str) -> str:
         return date.fromisoformat(iso).strftime("%d/%m/%Y")
     except ValueError:
         return visible(iso, 20)
+
+
+def _outstanding(service, code: str) -> OutstandingBill | None:
+    """The acquirer's bill for ``code``; None when it has none or does not answer (no chip, no error)."""
+    try:
+        return service.outstanding_bill(code)
+    except Exception:  # noqa: BLE001 - a lookup that fails is no chip, never an error
+        return None
 
 
 class AmountDueBox(QWidget):
@@ -54,6 +62,8 @@ class AmountDueBox(QWidget):
 
 
 class AmountDueLookup(QObject):
+    """Asks for the bill of the flow on screen (``NewestAnswer``) and shows the chip."""
+
     answered = Signal(object, object)  # the PaymentFlow asked for, OutstandingBill | None
 
     def __init__(self, window):
@@ -65,6 +75,8 @@ class AmountDueLookup(QObject):
         self.box.chip.clicked.connect(self._chip_clicked)
         self._asked_for = None  # the flow whose bill was asked for
         self.answer: tuple[object, OutstandingBill | None] | None = None
+        self._lookup = NewestAnswer("bill-lookup", self)
+        self._lookup.answered.connect(self.answered)
         self.answered.connect(self._answered)
         window.nav.changed.connect(self._screen_changed)
         self.ctx.language.changed.connect(lambda _code: self.show_current())
@@ -92,17 +104,7 @@ class AmountDueLookup(QObject):
         if not code or locked_amount(parsed) is not None:
             return
         self._asked_for = flow
-        threading.Thread(target=self._work, args=(flow, service, code), daemon=True, name="bill-lookup").start()
-
-    def _work(self, flow, service, code: str) -> None:
-        try:
-            bill = service.outstanding_bill(code)
-        except Exception:  # noqa: BLE001 - a lookup that fails is no chip, never an error
-            bill = None
-        try:
-            self.answered.emit(flow, bill)
-        except RuntimeError:  # the window is gone
-            pass
+        self._lookup.ask(flow, lambda: _outstanding(service, code))
 
     def _answered(self, flow, bill) -> None:
         if flow is not self.ctx.flow:

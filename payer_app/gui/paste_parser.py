@@ -12,11 +12,10 @@ less than handing it to a thread.
 
 from __future__ import annotations
 
-import threading
-
 from PySide6.QtCore import QObject, Signal
 
 from payer_app.core.payload import MAX_INPUT_CHARS, parse_payload
+from payer_app.gui.newest_answer import NewestAnswer
 
 SYNC_PARSE_CHARS = 1024
 
@@ -29,12 +28,11 @@ class PasteParser(QObject):
     """
 
     parsed = Signal(object, object)
-    _done = Signal(int, object, object)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
-        self._generation = 0
-        self._done.connect(self._deliver)
+        self._worker = NewestAnswer("paste-parse", self)
+        self._worker.answered.connect(self.parsed)
 
     @staticmethod
     def too_long(text: str) -> bool:
@@ -44,22 +42,13 @@ class PasteParser(QObject):
         """Start parsing ``text``; False (and nothing emitted) when it is longer than a QR can hold."""
         if self.too_long(text):
             return False
-        self._generation += 1
-        generation = self._generation
         if len(text) <= SYNC_PARSE_CHARS:
+            self._worker.cancel()  # a long paste still being parsed is older than this one
             self.parsed.emit(tag, parse_payload(text))
             return True
-
-        def work() -> None:
-            self._done.emit(generation, tag, parse_payload(text))
-
-        threading.Thread(target=work, daemon=True, name="paste-parse").start()
+        self._worker.ask(tag, lambda: parse_payload(text))
         return True
 
     def cancel(self) -> None:
         """Forget any parse in flight (its result will not be emitted)."""
-        self._generation += 1
-
-    def _deliver(self, generation: int, tag: object, parsed: object) -> None:
-        if generation == self._generation:
-            self.parsed.emit(tag, parsed)
+        self._worker.cancel()
