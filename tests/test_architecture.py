@@ -134,13 +134,6 @@ def test_core_package_docstring_states_the_rule():
 # --- 2. short functions -----------------------------------------------------------------------------
 MAX_FUNCTION_LINES = 60
 CHECKED_FOLDERS = ("payer_app", "tests", "bench", "scripts")
-# Functions over the limit today, as "path::qualified.name". Each must be split into named steps (the
-# helpers of issue 12 are doing it); the set is then emptied. Do not add to it.
-EXEMPT = frozenset({
-    "bench/acquirer_load_bench.py::main",
-    "bench/window_soak_bench.py::run_soak",
-    "bench/merchant_display_bench.py::main",
-})
 
 
 def long_functions(source: str, path: str) -> dict[str, int]:
@@ -176,15 +169,9 @@ def _all_long_functions() -> dict[str, int]:
 
 
 def test_no_function_is_over_sixty_lines():
-    offenders = {name: lines for name, lines in _all_long_functions().items() if name not in EXEMPT}
+    offenders = _all_long_functions()
     listing = "\n".join(f"{lines} lines: {name}" for name, lines in sorted(offenders.items(), key=lambda x: -x[1]))
     assert not offenders, f"split these into named steps (at most {MAX_FUNCTION_LINES} lines):\n{listing}"
-
-
-def test_exempt_list_names_only_functions_still_too_long():
-    current = set(_all_long_functions())
-    stale = sorted(EXEMPT - current)
-    assert not stale, "these are short now (or gone): remove them from EXEMPT:\n" + "\n".join(stale)
 
 
 def test_the_length_rule_counts_lines_and_spares_widget_construction():

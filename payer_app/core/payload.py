@@ -260,57 +260,62 @@ class _Parser:
 
     # --- structure -------------------------------------------------------------------------
     def read_level(self, start: int, end: int, parent: Field | None, guid: str | None) -> list[Field]:
-        """Read the data objects in text[start:end]; parent is None at the root."""
-        text = self.text
+        """Read the data objects in text[start:end]; parent is None at the root. A data object is an
+        ID (2 digits), a length (2 digits) and that many characters of value (spec: "EMVCo MPM")."""
         out: list[Field] = []
         seen: set[str] = set()
-        duplicates: set[str] = set()
+        repeated: set[str] = set()
         pos = start
-        prefix = f"{parent.path}." if parent else ""
         while pos < end:
-            left = end - pos
-            if left < 4:
-                if parent is None:
-                    self.add("truncated", prefix + "??", pos, need=4, have=left)
-                else:
-                    self.add("length-overrun", prefix + "??", pos, need=4, have=left, parent=parent.path)
+            f = self.read_object(pos, end, parent, guid)
+            if f is None:
                 break
-            fid, flen = text[pos : pos + 2], text[pos + 2 : pos + 4]
-            if not _is_ascii_digits(fid):
-                self.add("bad-id", prefix + "??", pos, found=fid)
-                break
-            path = prefix + fid
-            if not _is_ascii_digits(flen):
-                self.add("bad-length", path, pos + 2, found=flen)
-                break
-            n = int(flen)
-            value_start = pos + 4
-            if value_start + n > end:
-                if parent is None:
-                    self.add("truncated", path, pos, need=n, have=end - value_start)
-                else:
-                    self.add("length-overrun", path, pos, need=n, have=end - value_start, parent=parent.path)
-                break
-            value = text[value_start : value_start + n]
-            if parent is None:
-                name = root_name(fid)
-            else:
-                name = child_name(parent.path, fid, guid)
-            f = Field(fid, name, value, pos, path)
-            if fid in seen and fid not in duplicates:
-                self.add("duplicate-id", path, pos)
-                duplicates.add(fid)
-            seen.add(fid)
-            if n == 0:
-                self.add("empty-value", path, pos)
+            self.check_repeat_and_empty(f, seen, repeated)
             out.append(f)
-            if self.is_template(f, parent, guid) and n > 0:
-                inner_guid = guid
-                if parent is None:
-                    inner_guid = _peek_guid(value)
-                f.children = self.read_level(value_start, value_start + n, f, inner_guid)
-            pos = value_start + n
+            if f.value and self.is_template(f, parent, guid):
+                inner_guid = _peek_guid(f.value) if parent is None else guid
+                value_start = pos + 4
+                f.children = self.read_level(value_start, value_start + len(f.value), f, inner_guid)
+            pos += 4 + len(f.value)
         return out
+
+    def read_object(self, pos: int, end: int, parent: Field | None, guid: str | None) -> Field | None:
+        """The data object at ``pos``, or None (its finding added) when it cannot be read; reading
+        this level stops there."""
+        prefix = f"{parent.path}." if parent else ""
+        if end - pos < 4:
+            self.add_overrun(prefix + "??", pos, parent, need=4, have=end - pos)
+            return None
+        fid, flen = self.text[pos : pos + 2], self.text[pos + 2 : pos + 4]
+        if not _is_ascii_digits(fid):
+            self.add("bad-id", prefix + "??", pos, found=fid)
+            return None
+        path = prefix + fid
+        if not _is_ascii_digits(flen):
+            self.add("bad-length", path, pos + 2, found=flen)
+            return None
+        n, value_start = int(flen), pos + 4
+        if value_start + n > end:
+            self.add_overrun(path, pos, parent, need=n, have=end - value_start)
+            return None
+        name = root_name(fid) if parent is None else child_name(parent.path, fid, guid)
+        return Field(fid, name, self.text[value_start : value_start + n], pos, path)
+
+    def add_overrun(self, path: str, pos: int, parent: Field | None, need: int, have: int) -> None:
+        """Past the end of the payload (root) or of the enclosing template (nested)."""
+        if parent is None:
+            self.add("truncated", path, pos, need=need, have=have)
+        else:
+            self.add("length-overrun", path, pos, need=need, have=have, parent=parent.path)
+
+    def check_repeat_and_empty(self, f: Field, seen: set[str], repeated: set[str]) -> None:
+        """An ID appears once per level (reported once however often it repeats); a value is not empty."""
+        if f.id in seen and f.id not in repeated:
+            self.add("duplicate-id", f.path, f.offset)
+            repeated.add(f.id)
+        seen.add(f.id)
+        if not f.value:
+            self.add("empty-value", f.path, f.offset)
 
     @staticmethod
     def is_template(f: Field, parent: Field | None, guid: str | None) -> bool:
