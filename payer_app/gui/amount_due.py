@@ -13,11 +13,11 @@ from __future__ import annotations
 from datetime import date
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from payer_app.core.display_text import visible
 from payer_app.core.request import locked_amount
-from payer_app.gui.components import button, plain_label
+from payer_app.gui.components import button, column, plain_label
 from payer_app.gui.newest_answer import NewestAnswer
 from payer_app.payments.biller import OutstandingBill
 
@@ -44,9 +44,7 @@ class AmountDueBox(QWidget):
     def __init__(self):
         super().__init__()
         self.setObjectName("AmountDueBox")
-        col = QVBoxLayout(self)
-        col.setContentsMargins(0, 4, 0, 0)
-        col.setSpacing(4)
+        col = column(self, top=4)
         self.caption = plain_label("", "caption")
         self.caption.setObjectName("AmountDueCaption")
         row = QHBoxLayout()

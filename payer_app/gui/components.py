@@ -104,6 +104,14 @@ class Card(QFrame):
         self.body.setSpacing(spacing)
 
 
+def column(widget: QWidget, spacing: int = 4, top: int = 0) -> QVBoxLayout:
+    """A vertical layout filling ``widget`` edge to edge (``top`` pixels above), rows ``spacing`` apart."""
+    col = QVBoxLayout(widget)
+    col.setContentsMargins(0, top, 0, 0)
+    col.setSpacing(spacing)
+    return col
+
+
 def divider() -> QFrame:
     line = QFrame()
     line.setObjectName("Divider")
@@ -115,9 +123,7 @@ class InfoRow(QWidget):
 
     def __init__(self, caption: str = "", value: str = ""):
         super().__init__()
-        col = QVBoxLayout(self)
-        col.setContentsMargins(0, 0, 0, 0)
-        col.setSpacing(2)
+        col = column(self, spacing=2)
         self.caption = plain_label(caption, "caption")
         self.value = plain_label(value, "value", selectable=True)
         col.addWidget(self.caption)

@@ -15,12 +15,12 @@ import sqlite3
 from pathlib import Path
 
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QWidget
 
 from payer_app.core.payability import Problem, payability
 from payer_app.core.payee_display import payee_display
 from payer_app.core.payload import ParsedPayload, parse_payload
-from payer_app.gui.components import button, plain_label, set_role
+from payer_app.gui.components import button, column, plain_label, set_role
 from payer_app.gui.context import PaymentFlow
 from payer_app.gui.flow_controls import problem_text
 from payer_app.gui.scan_adapter import ScanResult
@@ -62,9 +62,7 @@ class SaveBillBox(QWidget):
     def __init__(self):
         super().__init__()
         self.setObjectName("SaveBillBox")
-        col = QVBoxLayout(self)
-        col.setContentsMargins(0, 0, 0, 0)
-        col.setSpacing(4)
+        col = column(self)
         self.line = plain_label("", "caption")
         self.line.setObjectName("SaveBillMessage")
         self.button = button("", "secondary", "SaveBillButton")

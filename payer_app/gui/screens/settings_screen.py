@@ -13,7 +13,7 @@ from PySide6.QtCore import QEvent, QLocale, QObject, Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox, QVBoxLayout, QWidget
 
 from payer_app.gui.camera_urls import camera_label, camera_url_problem, remembered, without_credentials
-from payer_app.gui.components import Card, Screen, button, plain_label, set_role
+from payer_app.gui.components import Card, Screen, button, column, plain_label, set_role
 from payer_app.gui.context import AppContext
 from payer_app.gui.payment_runner import PaymentRunner
 from payer_app.gui.plain_text import shown
@@ -123,9 +123,7 @@ class SettingsScreen(Screen):
             label = plain_label("", "caption")
             self.labels[key] = label
             field = QWidget()
-            col = QVBoxLayout(field)
-            col.setContentsMargins(0, 0, 0, 0)
-            col.setSpacing(4)
+            col = column(field)
             col.addWidget(label)
             col.addWidget(widget)
             error = plain_label("", "error")
