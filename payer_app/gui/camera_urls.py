@@ -48,6 +48,22 @@ def camera_label(spec: str) -> str:
     return shown(mask_credentials(spec))
 
 
+def camera_choices(demo_label: str, found: list[tuple[str, str]], recent_urls: list[str], in_use: str,
+                   in_use_label: str | None = None) -> list[tuple[str, str]]:
+    """(spec, label) for a camera picker: the demo camera, the cameras found, the network cameras
+    used lately (kept without credentials), then the camera in use when it is none of those.
+    Labels are as ``camera_label`` shows them (escaped, a URL's user:pass@ masked)."""
+    choices = [("demo", demo_label)] + [(spec, label) for spec, label in found if spec != "demo"]
+    specs = {spec for spec, _ in choices}
+    for url in recent_urls:
+        if url not in specs:
+            choices.append((url, url))
+            specs.add(url)
+    if in_use not in specs:
+        choices.append((in_use, in_use_label or in_use))
+    return [(spec, camera_label(label)) for spec, label in choices]
+
+
 def remembered(recent: list[str], url: str) -> list[str]:
     """``recent`` with ``url`` (credentials removed) first, no repeats, at most MAX_RECENT_URLS."""
     clean = without_credentials(url)

@@ -11,7 +11,7 @@ from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPainterPat
 from PySide6.QtWidgets import QApplication, QComboBox, QHBoxLayout, QSizePolicy, QWidget
 
 from payer_app.core.payload import MAX_INPUT_CHARS
-from payer_app.gui.camera_urls import CameraUrlDialog, camera_label, remembered
+from payer_app.gui.camera_urls import CameraUrlDialog, camera_choices, remembered
 from payer_app.gui.components import Screen, button, plain_label
 from payer_app.gui.context import AppContext
 from payer_app.gui.flow_controls import add_cancel
@@ -225,14 +225,11 @@ class ScanScreen(Screen):
     def _fill_cameras(self) -> None:
         self.camera_box.blockSignals(True)
         self.camera_box.clear()
-        choices = [("demo", self.ctx.t("scan.demo_camera"))] + [c for c in self._cameras if c[0] != "demo"]
-        # network cameras used lately (remembered without credentials), shown masked like every URL
-        choices += [(url, url) for url in self.ctx.settings.recent_camera_urls if url not in [c[0] for c in choices]]
-        if self.ctx.camera_spec not in [c[0] for c in choices]:
-            spec = self.ctx.camera_spec
-            choices.append((spec, spec if is_network_url(spec) else Path(spec).name if "/" in spec else spec))
-        for spec, label in choices:
-            self.camera_box.addItem(camera_label(label), spec)
+        spec = self.ctx.camera_spec
+        short = spec if is_network_url(spec) else Path(spec).name if "/" in spec else spec  # a file: its name
+        for choice, label in camera_choices(self.ctx.t("scan.demo_camera"), self._cameras,
+                                            self.ctx.settings.recent_camera_urls, spec, short):
+            self.camera_box.addItem(label, choice)
         if not self.ctx.kiosk:  # a booth changes cameras in Settings, behind the operator PIN
             self.camera_box.addItem(self.ctx.t("camera_url.add"), ADD_CAMERA_URL)
         self.camera_box.setCurrentIndex(max(0, self.camera_box.findData(self.ctx.camera_spec)))

@@ -12,11 +12,10 @@ from dataclasses import replace
 from PySide6.QtCore import QEvent, QLocale, QObject, Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox, QVBoxLayout, QWidget
 
-from payer_app.gui.camera_urls import camera_label, camera_url_problem, remembered, without_credentials
+from payer_app.gui.camera_urls import camera_choices, camera_url_problem, remembered, without_credentials
 from payer_app.gui.components import Card, Screen, button, column, plain_label, set_role
 from payer_app.gui.context import AppContext
 from payer_app.gui.payment_runner import PaymentRunner
-from payer_app.gui.plain_text import shown
 from payer_app.gui.settings import Settings
 from payer_app.scan.network_source import is_network_url
 
@@ -178,18 +177,9 @@ class SettingsScreen(Screen):
         # the camera in use (``--camera`` or the saved one) is what the box shows
         in_use = self.ctx.camera_spec
         self.camera.clear()
-        self.camera.addItem(self.ctx.t("scan.demo_camera"), "demo")
-        for spec, label in self._cameras:
-            if spec != "demo":
-                self.camera.addItem(shown(label), spec)
-        for url in s.recent_camera_urls:  # network cameras used lately, without credentials
-            if self.camera.findData(url) < 0:
-                self.camera.addItem(camera_label(url), url)
-        index = self.camera.findData(in_use)
-        if index < 0:
-            self.camera.addItem(camera_label(in_use), in_use)  # a URL's user:pass@ shown masked
-            index = self.camera.count() - 1
-        self.camera.setCurrentIndex(index)
+        for spec, label in camera_choices(self.ctx.t("scan.demo_camera"), self._cameras, s.recent_camera_urls, in_use):
+            self.camera.addItem(label, spec)
+        self.camera.setCurrentIndex(self.camera.findData(in_use))
         self._shown_camera = in_use
         self.resolution.setCurrentText(s.resolution)
         self.mirror.setChecked(s.mirror)
