@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from payer_app.cli import EXIT_OK, UsageError
-from payer_app.cli.options import add_actions, add_command
+from payer_app.cli.options import add_command, add_command_group
 from payer_app.core.display_text import visible
 from payer_app.core.request import Limits
 
@@ -22,9 +22,8 @@ DEFAULT_LEDGER_FILE = "acquirer-ledger.sqlite3"
 
 
 def register(sub) -> None:
-    p = add_command(sub, "acquirer", "run the mock acquirer HTTP server",
-                    "A mock acquirer that checks signed payment requests and keeps a SQLite ledger.")
-    actions = add_actions(p, "acquirer", dest="acquirer_command")
+    actions = add_command_group(sub, "acquirer", "run the mock acquirer HTTP server",
+                                "A mock acquirer that checks signed payment requests and keeps a SQLite ledger.")
     serve = add_command(actions, "serve", "serve POST /v1/payments and GET /v1/payments/{request_id}",
                         "Serve the mock acquirer until interrupted (Ctrl+C).", func=run_serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")

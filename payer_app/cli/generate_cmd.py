@@ -5,15 +5,14 @@ be written, or no font that can print Vietnamese."""
 from __future__ import annotations
 
 from payer_app.cli import EXIT_OK, UsageError
-from payer_app.cli.options import add_actions, add_command, amount_option
+from payer_app.cli.options import add_amount_option, add_command, add_command_group, amount_option
 from payer_app.core.display_text import visible
 
 
 def register(sub) -> None:
-    p = add_command(sub, "generate", "generate test bills (PNG/SVG/PDF), corpora of good and broken QR codes, videos",
-                    "Generate printable bills with a payment QR, a labelled corpus of QR pictures, or a "
-                    "camera-like video of a bill.")
-    what = add_actions(p, "generate", dest="what")
+    what = add_command_group(sub, "generate", "generate test bills (PNG/SVG/PDF), corpora of good and broken QR "
+                             "codes, videos", "Generate printable bills with a payment QR, a labelled corpus of QR "
+                             "pictures, or a camera-like video of a bill.")
     bill = add_command(what, "bill", "write a bill with its QR; prints the payload",
                        "Write a bill (A5) with its payment QR to FILE (.png, .svg or .pdf) and print the "
                        "QR payload. Without options: a made-up EVN electricity bill with a static QR.", func=run_bill)
@@ -25,7 +24,7 @@ def register(sub) -> None:
     bill.add_argument("--address", metavar="TEXT", help="address printed on the bill")
     bill.add_argument("--bank", metavar="BIN", help="bank BIN for a VietQR transfer, e.g. 970436")
     bill.add_argument("--account", metavar="NO", help="account number for a VietQR transfer")
-    bill.add_argument("--amount", metavar="N", help="amount in dong: puts field 54 in the QR (dynamic QR)")
+    add_amount_option(bill, "puts field 54 in the QR (a dynamic QR)")
     bill.add_argument("--purpose", metavar="TEXT", help="purpose of transaction (62.08)")
     bill.add_argument("--merchant-name", metavar="TEXT", help="merchant name (59)")
     bill.add_argument("--merchant-id", metavar="ID", help="EVN branch id or VNPAY merchant id (26.01)")

@@ -22,16 +22,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from payer_app.cli import EXIT_NO, EXIT_OK, EXIT_PENDING, EXIT_USAGE, NoAnswerError, UsageError
-from payer_app.cli.options import add_acquirer_option, add_actions, add_command
+from payer_app.cli.options import add_acquirer_option, add_command, add_command_group
 from payer_app.core.display_text import visible
 from payer_app.files import write_file_atomically
 from payer_app.payments.keystore import KeyStore, KeyStoreError
 
 
 def register(sub) -> None:
-    p = add_command(sub, "keys", "export, rotate, enrol or revoke the payer's signing key",
-                    "The payer's Ed25519 signing key (created on first use in the data folder).")
-    actions = add_actions(p, "keys", dest="keys_command")
+    actions = add_command_group(sub, "keys", "export, rotate, enrol or revoke the payer's signing key",
+                                "The payer's Ed25519 signing key (created on first use in the data folder).")
     export = add_command(actions, "export", "print the public key as a JWK",
                          "Print the current public key as a JWK (RFC 7517/8037).", func=run_export)
     export.add_argument("-o", "--output", metavar="FILE", help="write the JWK to FILE instead of standard output")

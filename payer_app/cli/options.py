@@ -1,9 +1,10 @@
 """How a ``payer-app`` command is declared, and the options that mean the same in every command.
 
-``add_command`` adds a subcommand with its one-line help and its description; ``add_actions``
-gives a command group (``keys``, ``acquirer``, ``generate``, ``saved-bills``) its actions, and one
-clear usage error when none is given. ``--json``, ``--lang``, ``--acquirer URL`` and ``--amount N``
-are declared and read here, so that they are spelled, explained and checked alike everywhere.
+``add_command`` adds a subcommand with its one-line help and its description; ``add_command_group``
+(or ``add_actions`` on a command) gives a command made of actions (``keys``, ``acquirer``,
+``generate``, ``saved-bills``) its actions, and one clear usage error when none is given. An input
+where ``-`` means standard input, ``--json``, ``--lang``, ``--acquirer URL`` and ``--amount N`` are
+declared and read here, so that they are spelled, explained and checked alike everywhere.
 """
 
 from __future__ import annotations
@@ -38,6 +39,17 @@ def add_actions(parser: argparse.ArgumentParser, command: str, dest: str):
     return actions
 
 
+def add_command_group(sub, name: str, summary: str, description: str | None = None):
+    """A command made of actions (``payer-app keys export``...): returns the subparsers its actions
+    are added to (``add_command(actions, ...)``); the chosen action is ``args.action``."""
+    return add_actions(add_command(sub, name, summary, description), name, dest="action")
+
+
+def add_input_argument(parser: argparse.ArgumentParser, name: str, metavar: str, what: str) -> None:
+    """The positional input NAME of a command: ``what``, or ``-`` to read standard input."""
+    parser.add_argument(name, metavar=metavar, help=f"{what}, or - to read standard input")
+
+
 def add_json_option(parser: argparse.ArgumentParser, what: str = "print the answer as JSON") -> None:
     parser.add_argument("--json", action="store_true", help=what)
 
@@ -49,6 +61,11 @@ def add_lang_option(parser: argparse.ArgumentParser, what: str = "messages") -> 
 def add_acquirer_option(parser: argparse.ArgumentParser, what: str, required: bool = False) -> None:
     """``--acquirer URL``: an HTTP acquirer, e.g. http://127.0.0.1:8765 (``what`` says what it is for)."""
     parser.add_argument("--acquirer", metavar="URL", required=required, help=what)
+
+
+def add_amount_option(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--amount N`` in dong, as core reads a typed amount; read it back with ``amount_option``."""
+    parser.add_argument("--amount", metavar="N", help=f"amount in dong (1000000, 1.000.000 or '1 000 000 ₫'): {what}")
 
 
 def checked_option(option: str, text: str | None, convert, lang: str = "en"):

@@ -9,7 +9,7 @@ than a QR code can hold (``MAX_INPUT_CHARS``) is refused unread: exit 1 with the
 from __future__ import annotations
 
 from payer_app.cli import EXIT_NO, EXIT_OK, read_text_argument
-from payer_app.cli.options import add_command, add_json_option, add_lang_option
+from payer_app.cli.options import add_command, add_input_argument, add_json_option, add_lang_option
 from payer_app.core.json_output import dumps as json_dumps
 from payer_app.core.payload import parse_payload
 from payer_app.core.report import format_report
@@ -18,7 +18,7 @@ from payer_app.core.report import format_report
 def register(sub) -> None:
     p = add_command(sub, "parse", "parse and check an EMVCo / VietQR / EVN payload",
                     "Parse a payment-QR payload. Exit 0 valid, 1 invalid, 2 usage error.", func=run)
-    p.add_argument("payload", metavar="PAYLOAD", help="the decoded QR text, or - to read standard input")
+    add_input_argument(p, "payload", "PAYLOAD", "the decoded QR text")
     p.add_argument("--strict", action="store_true", help="EMVCo / NAPAS rules to the letter (default: lenient)")
     add_json_option(p, "print one JSON object instead of a report")
     add_lang_option(p, "report's messages")

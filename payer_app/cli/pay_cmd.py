@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 
 from payer_app.cli import EXIT_NO, EXIT_OK, EXIT_PENDING, EXIT_USAGE, UsageError, read_text_argument
-from payer_app.cli.options import add_acquirer_option, add_command, add_json_option, add_lang_option, amount_option
+from payer_app.cli.options import (add_acquirer_option, add_amount_option, add_command, add_input_argument,
+                                   add_json_option, add_lang_option, amount_option)
 from payer_app.core.amounts import format_vnd
 from payer_app.core.display_text import visible
 from payer_app.core.payload import parse_payload
@@ -30,9 +31,8 @@ def register(sub) -> None:
     p = add_command(sub, "pay", "pay a payment QR with a signed mock request",
                     "Build, sign and send a mock payment request for a QR code. "
                     "Exit 0 approved, 1 not paid, 2 usage error, 3 pending (no answer yet).", func=run)
-    p.add_argument("source", metavar="SOURCE", help="the payload text, an image file with the QR, or - for standard input")
-    p.add_argument("--amount", metavar="N", help="amount in dong (1000000, 1.000.000 or '1 000 000 ₫'); "
-                   "required for static QRs, must match a dynamic QR's amount if given")
+    add_input_argument(p, "source", "SOURCE", "the payload text or an image file with the QR")
+    add_amount_option(p, "required for static QRs, must match a dynamic QR's amount if given")
     p.add_argument("--note", default="", help="a note for the payee (140 characters at most)")
     p.add_argument("-o", "--output", metavar="FILE", help="write the signed request (compact JWS) here instead of standard output")
     add_acquirer_option(p, "send to this acquirer (e.g. http://127.0.0.1:8765); default: the embedded mock")

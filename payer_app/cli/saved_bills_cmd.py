@@ -21,7 +21,8 @@ import sys
 from pathlib import Path
 
 from payer_app.cli import EXIT_NO, EXIT_OK, UsageError
-from payer_app.cli.options import add_actions, add_command, add_json_option, add_lang_option
+from payer_app.cli.options import (add_actions, add_command, add_input_argument, add_json_option,
+                                   add_lang_option)
 from payer_app.core.display_text import visible
 
 
@@ -35,7 +36,7 @@ def register(sub) -> None:
     add_json_option(listing, "print JSON (id, name, payload, created_at)")
     add = add_command(what, "add", "save a QR as NAME", func=run)
     add.add_argument("name", metavar="NAME")
-    add.add_argument("source", metavar="SOURCE", help="the payload text, an image file with the QR, or - for standard input")
+    add_input_argument(add, "source", "SOURCE", "the payload text or an image file with the QR")
     rename = add_command(what, "rename", "give saved bill ID a new NAME", func=run)
     rename.add_argument("id", type=int, metavar="ID")
     rename.add_argument("name", metavar="NAME")

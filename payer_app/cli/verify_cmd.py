@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 
 from payer_app.cli import EXIT_NO, EXIT_OK, UsageError
-from payer_app.cli.options import add_command, add_json_option, add_lang_option, checked_option
+from payer_app.cli.options import add_command, add_input_argument, add_json_option, add_lang_option, checked_option
 from payer_app.core.amounts import format_vnd
 from payer_app.core.display_text import is_unsafe_char, visible
 from payer_app.core.request import Limits, parse_canonical_timestamp
@@ -41,7 +41,7 @@ def register(sub) -> None:
     p = add_command(sub, "verify", "verify a signed payment request (compact JWS)",
                     "Verify a signed payment request. Exit 0 good, 1 rejected (the reason is printed), "
                     "2 the token file or the key cannot be used.", func=run)
-    p.add_argument("token", metavar="FILE_OR_-", help="a file holding the compact JWS, or - for standard input")
+    add_input_argument(p, "token", "FILE_OR_-", "a file holding the compact JWS")
     p.add_argument("--key", metavar="JWK", help="the payer's public key: a JWK or JWK Set file, or the JSON itself "
                    "(default: this computer's payer keys)")
     p.add_argument("--audience", metavar="AUD", help="refuse requests not addressed to AUD (the acquirer's id or "
