@@ -177,7 +177,8 @@ class SettingsScreen(Screen):
         # the camera in use (``--camera`` or the saved one) is what the box shows
         in_use = self.ctx.camera_spec
         self.camera.clear()
-        for spec, label in camera_choices(self.ctx.t("scan.demo_camera"), self._cameras, s.recent_camera_urls, in_use):
+        demo = self.ctx.t("scan.demo_camera")
+        for spec, label in camera_choices(demo, self._cameras, s.recent_camera_urls, in_use):
             self.camera.addItem(label, spec)
         self.camera.setCurrentIndex(self.camera.findData(in_use))
         self._shown_camera = in_use
