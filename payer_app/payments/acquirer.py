@@ -53,7 +53,7 @@ from payer_app.payments.enrolment import (
     public_key_problem,
     read_message,
 )
-from payer_app.payments.sqlite_store import LEDGER_SCHEMA_VERSION, SQLiteStore
+from payer_app.payments.sqlite_store import LEDGER_SCHEMA_VERSION, StoreFile
 
 log = logging.getLogger(__name__)
 
@@ -221,18 +221,15 @@ CREATE TABLE IF NOT EXISTS acquirer_settings (
 _BINDING_COLUMNS = "kid, jwk, bank_bin, account, enrolled_at, retired_at, revoked_at"
 
 
-class Ledger:
+class Ledger(StoreFile):
     """The acquirer's SQLite ledger: payments per payer, key bindings, used nonces, settings.
 
     Tables carry new names (``ledger_payments``, ``key_bindings``): a ledger from a version without
     payer binding keeps its old tables untouched and unused."""
 
-    def __init__(self, path: Path):
-        self._store = SQLiteStore(path, _LEDGER_SCHEMA, version=LEDGER_SCHEMA_VERSION, synchronous="NORMAL")
-        self.path = self._store.path
-
-    def close(self) -> None:
-        self._store.close()
+    SCHEMA = _LEDGER_SCHEMA
+    SCHEMA_VERSION = LEDGER_SCHEMA_VERSION  # one version for the ledger file's three stores
+    SYNCHRONOUS = "NORMAL"
 
     # --- settings -----------------------------------------------------------------------------
     def setting(self, name: str) -> str | None:

@@ -26,13 +26,12 @@ import hashlib
 import logging
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timezone
-from pathlib import Path
 from typing import Any
 
 from payer_app.core import evn
 from payer_app.core.amounts import format_vnd
 from payer_app.core.request import format_timestamp
-from payer_app.payments.sqlite_store import LEDGER_SCHEMA_VERSION, SQLiteStore
+from payer_app.payments.sqlite_store import LEDGER_SCHEMA_VERSION, StoreFile
 
 log = logging.getLogger(__name__)
 
@@ -146,14 +145,12 @@ CREATE INDEX IF NOT EXISTS biller_payments_code ON biller_payments (customer_cod
 """
 
 
-class Biller:
+class Biller(StoreFile):
     """Bills by customer code and the payments made to them (in the acquirer's ledger file)."""
 
-    def __init__(self, ledger_path: Path | str):
-        self._store = SQLiteStore(ledger_path, _SCHEMA, version=LEDGER_SCHEMA_VERSION, synchronous="NORMAL")
-
-    def close(self) -> None:
-        self._store.close()
+    SCHEMA = _SCHEMA
+    SCHEMA_VERSION = LEDGER_SCHEMA_VERSION  # one version for the ledger file's three stores
+    SYNCHRONOUS = "NORMAL"
 
     def bill(self, code: Any) -> OutstandingBill:
         """The outstanding bill of ``code``. Raises MalformedCustomerCode (400) or UnknownCustomer (404)."""

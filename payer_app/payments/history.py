@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 from payer_app.core.request import format_timestamp
-from payer_app.payments.sqlite_store import SQLiteStore, store_path
+from payer_app.payments.sqlite_store import StoreFile
 
 HISTORY_FILE = "history.sqlite3"
-SCHEMA_VERSION = 1  # PRAGMA user_version of the history file
 STATUSES = ("pending", "approved", "declined", "rejected")
 
 
@@ -79,15 +77,13 @@ CREATE INDEX IF NOT EXISTS requests_by_time ON requests (created_at);
 """
 
 
-class History:
-    def __init__(self, path: Path | str | None = None):
-        """``path`` defaults to the data folder's history file; ``IN_MEMORY`` keeps nothing on disk."""
-        self._store = SQLiteStore(store_path(path, HISTORY_FILE), _SCHEMA, version=SCHEMA_VERSION,
-                                  synchronous="FULL")
-        self.path = self._store.path
+class History(StoreFile):
+    """The payer's requests. ``History(path)``: ``path`` defaults to the data folder's history file;
+    ``IN_MEMORY`` keeps nothing on disk."""
 
-    def close(self) -> None:
-        self._store.close()
+    SCHEMA = _SCHEMA
+    SCHEMA_VERSION = 1  # PRAGMA user_version of the history file
+    DEFAULT_FILE = HISTORY_FILE
 
     def record_pending(self, request: dict[str, Any], jws: str, acquirer: str) -> HistoryEntry:
         """Write a new request as pending, in one transaction (call before sending it)."""

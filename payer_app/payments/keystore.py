@@ -46,17 +46,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from payer_app.core.display_text import quoted, visible
-from payer_app.core.keys import (
-    SMALL_ORDER_Y,
-    TIMESTAMP_FORMAT,
-    BadPublicKeyError,
-    KeySourceError,
-    SigningKey,
-    check_ed25519_public_jwk,
-    parse_key_time,
-    public_jwk_of,
-    thumbprint,
-)
+from payer_app.core.keys import (BadPublicKeyError, KeySourceError, SigningKey, SMALL_ORDER_Y, TIMESTAMP_FORMAT,
+                                 check_ed25519_public_jwk, parse_key_time, public_jwk_of, thumbprint)
 from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
 from payer_app.core.timestamps import format_timestamp
 from payer_app.files import UnsafeFileError, file_kind, read_regular_file, write_file_atomically

@@ -43,7 +43,7 @@ from payer_app.core.display_text import visible
 from payer_app.core.request import format_timestamp
 from payer_app.payments.biller import Biller, attach_biller, bill_answer, signed_request
 from payer_app.payments.speech import Speaker, announcement
-from payer_app.payments.sqlite_store import LEDGER_SCHEMA_VERSION, SQLiteStore
+from payer_app.payments.sqlite_store import LEDGER_SCHEMA_VERSION, StoreFile
 
 log = logging.getLogger(__name__)
 
@@ -79,15 +79,16 @@ CREATE TABLE IF NOT EXISTS counter_events (
 """
 
 
-class CounterStore:
+class CounterStore(StoreFile):
     """Approved, declined and duplicate answers, in the acquirer's ledger file (table counter_events)."""
 
-    def __init__(self, ledger_path: Path | str):
-        self._store = SQLiteStore(ledger_path, _COUNTER_SCHEMA, version=LEDGER_SCHEMA_VERSION, synchronous="NORMAL")
-        self._added = 0
+    SCHEMA = _COUNTER_SCHEMA
+    SCHEMA_VERSION = LEDGER_SCHEMA_VERSION  # one version for the ledger file's three stores
+    SYNCHRONOUS = "NORMAL"
 
-    def close(self) -> None:
-        self._store.close()
+    def __init__(self, ledger_path: Path | str):
+        super().__init__(ledger_path)
+        self._added = 0
 
     def add(self, kind: str, amount: int, payee: str, merchant_id: str, customer_code: str, reference: str,
             at: str) -> int:

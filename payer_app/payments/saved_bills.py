@@ -33,10 +33,9 @@ from payer_app.core.payload import MAX_INPUT_CHARS, ParsedPayload, parse_payload
 from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
 from payer_app.core.timestamps import format_timestamp
 from payer_app.files import UnsafeFileError, read_regular_file
-from payer_app.payments.sqlite_store import SQLiteStore, store_path
+from payer_app.payments.sqlite_store import StoreFile
 
 SAVED_BILLS_FILE = "saved-bills.sqlite3"
-SCHEMA_VERSION = 1  # PRAGMA user_version of the saved bills file
 EXPORT_FORMAT = "payer-app-saved-bills"
 EXPORT_VERSION = 1
 MAX_SAVED_BILLS = 200
@@ -145,16 +144,12 @@ CREATE TABLE IF NOT EXISTS saved_bills (
 _BILL_COLUMNS = "id, name, payload, created_at, updated_at"
 
 
-class SavedBills:
+class SavedBills(StoreFile):
     """The saved bills of one data folder. Thread-safe behind one lock."""
 
-    def __init__(self, path: Path | str | None = None):
-        self._store = SQLiteStore(store_path(path, SAVED_BILLS_FILE), _SCHEMA, version=SCHEMA_VERSION,
-                                  synchronous="FULL")
-        self.path = self._store.path
-
-    def close(self) -> None:
-        self._store.close()
+    SCHEMA = _SCHEMA
+    SCHEMA_VERSION = 1  # PRAGMA user_version of the saved bills file
+    DEFAULT_FILE = SAVED_BILLS_FILE
 
     # reading -----------------------------------------------------------------------------------
     def list(self) -> list[SavedBill]:

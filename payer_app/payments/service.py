@@ -28,28 +28,17 @@ from typing import Any
 
 from payer_app.core.display_text import visible
 from payer_app.core.keys import SigningKey
-from payer_app.payments.keystore import KeyStore
 from payer_app.core.payload import ParsedPayload
 from payer_app.core.request import Limits, PayerInfo, PaymentRequest, build_request
 from payer_app.core.signing import decode_unverified, sign_request
 from payer_app.payments.acquirer import FailureSettings, TrustedKey
-from payer_app.payments.acquirer_client import (
-    DEFAULT_TIMEOUT_SECONDS,
-    AcquirerError,
-    AcquirerReply,
-    AcquirerUnavailable,
-    EmbeddedAcquirerClient,
-    HttpAcquirerClient,
-)
+from payer_app.payments.acquirer_client import (DEFAULT_TIMEOUT_SECONDS, AcquirerError, AcquirerReply,
+                                                AcquirerUnavailable, EmbeddedAcquirerClient, HttpAcquirerClient)
 from payer_app.payments.biller import OutstandingBill
 from payer_app.payments.enrolment import EMBEDDED_AUDIENCE, normalise_audience
-from payer_app.payments.errors import (
-    EnrolmentRefused,
-    KeyNotAccepted,
-    PaymentSetupError,
-    RetryTargetRefused,
-)
+from payer_app.payments.errors import EnrolmentRefused, KeyNotAccepted, PaymentSetupError, RetryTargetRefused
 from payer_app.payments.history import HISTORY_FILE, History, HistoryEntry
+from payer_app.payments.keystore import KeyStore
 from payer_app.payments.sqlite_store import IN_MEMORY
 
 __all__ = [
@@ -63,6 +52,10 @@ OUTCOME_STATUSES = ("approved", "declined", "pending", "rejected")
 # Rejections that are about the signing key, not the payment: the window and the CLI say what to do.
 KEY_REFUSAL_REASONS = frozenset({"key-not-enrolled", "key-revoked", "key-retired", "account-mismatch"})
 ENROL_HINT = "payer-app keys enrol --acquirer {url} --code CODE"
+
+
+OUTCOME_JSON_FIELDS = ("status", "request_id", "acquirer", "acquirer_reference", "http_status", "duplicate",
+                       "reason", "pending_reason", "message", "message_vi", "request", "jws")
 
 
 @dataclass
@@ -92,20 +85,8 @@ class PaymentOutcome:
         return self.status == "rejected" and self.reason in KEY_REFUSAL_REASONS
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "request_id": self.request_id,
-            "acquirer": self.acquirer,
-            "acquirer_reference": self.acquirer_reference,
-            "http_status": self.http_status,
-            "duplicate": self.duplicate,
-            "reason": self.reason,
-            "pending_reason": self.pending_reason,
-            "message": self.message,
-            "message_vi": self.message_vi,
-            "request": self.request,
-            "jws": self.jws,
-        }
+        """The outcome as ``pay --json`` prints it (this key order)."""
+        return {name: getattr(self, name) for name in OUTCOME_JSON_FIELDS}
 
 
 @dataclass(frozen=True)

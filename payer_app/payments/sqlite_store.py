@@ -25,7 +25,8 @@ IN_MEMORY = ":memory:"
 # The acquirer's ledger file (Ledger, Biller, CounterEvents): bump when one of its tables changes.
 LEDGER_SCHEMA_VERSION = 1
 
-__all__ = ["IN_MEMORY", "LEDGER_SCHEMA_VERSION", "SQLiteStore", "StoreVersionError", "open_database", "store_path"]
+__all__ = ["IN_MEMORY", "LEDGER_SCHEMA_VERSION", "SQLiteStore", "StoreFile", "StoreVersionError", "open_database",
+           "store_path"]
 
 
 class StoreVersionError(sqlite3.OperationalError):
@@ -119,3 +120,24 @@ class SQLiteStore:
         """Every row of a query."""
         with self.lock:
             return self.db.execute(sql, params).fetchall()
+
+
+class StoreFile:
+    """Base of a store kept in one SQLite file: a subclass names its ``SCHEMA`` (CREATE ... IF NOT
+    EXISTS), ``SCHEMA_VERSION``, ``SYNCHRONOUS`` level and, when it has one, its ``DEFAULT_FILE`` in
+    the data folder (used when no path is given). ``self._store`` is its ``SQLiteStore``."""
+
+    SCHEMA: str = ""
+    SCHEMA_VERSION: int = 1
+    SYNCHRONOUS: str = "FULL"
+    DEFAULT_FILE: str | None = None
+
+    def __init__(self, path: Path | str | None = None):
+        if path is None and self.DEFAULT_FILE is None:
+            raise TypeError(f"{type(self).__name__} needs the path of its file")
+        self._store = SQLiteStore(store_path(path, self.DEFAULT_FILE or ""), self.SCHEMA,
+                                  version=self.SCHEMA_VERSION, synchronous=self.SYNCHRONOUS)
+        self.path = self._store.path
+
+    def close(self) -> None:
+        self._store.close()
