@@ -1,4 +1,5 @@
-"""PIN: a mock 6-digit PIN pad; three wrong PINs lock it for a while, as banks do."""
+"""PIN: a mock 6-digit PIN pad; too many wrong PINs in a row (``context.PinGuard``, 3 by default) lock
+it for a while, as banks do. In kiosk mode the same pad asks for the operator PIN before Settings."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Settings: camera, resolution, mirror, sound, language, theme, acquirer URL, limits, kiosk options.
+"""Settings: camera, resolution, mirror, sound, language, theme, acquirer URL and key enrolment there,
+limits, kiosk options.
 
 Saving changes only what the user changed: the camera given with ``--camera`` stays unless another
 camera is picked here; a wheel turned over a field that has no focus scrolls the page and changes
