@@ -1,7 +1,7 @@
 """The phone-shaped main window: the screens, one navigator between them, one payment service.
 
-Flow: Home -> Scan -> Payee -> Amount -> Review -> PIN -> Result, with History, Settings, Saved bills and the
-Inspector on the side. ``Navigator`` owns the screen stack (go / back / cancel / reset); the rules
+Flow: Home -> Scan -> Payee -> Amount -> Review -> PIN -> Result, with History, Settings, Saved
+bills and the Inspector on the side. ``Navigator`` owns the screen stack (go / back / cancel / reset); the rules
 (can this QR be paid, the amount rules, the request to be signed) are asked of ``payer_app.core``
 and of the window's one ``PaymentService``. Scanning and paying run on worker threads
 (``ScanAdapter``, ``PaymentRunner``); the window only reacts to their signals.
