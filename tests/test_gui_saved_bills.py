@@ -12,10 +12,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from PySide6.QtCore import QObject, Qt, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QFileDialog, QLabel
+from PySide6.QtWidgets import QApplication, QFileDialog, QLabel
 
 from payer_app.core.builder import evn_bill_payload, vietqr_payload
 from payer_app.gui.settings import Settings, save_settings
@@ -31,10 +31,17 @@ DYNAMIC = vietqr_payload("970436", "0011001234567", amount=250_000, purpose="Hoa
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
+def settle() -> None:
+    """Pending layout requests and deferred deletes are carried out now, as a real screen would have
+    by the time anyone looks at it."""
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    QApplication.processEvents()
+
+
 def screenshot(widget, name: str, folder: Path) -> Path:
     """The widget as a PNG in the test's folder; with PAYER_APP_UPDATE_SCREENSHOTS=1 also in docs/screenshots/."""
     path = folder / name
-    QTest.qWait(200)  # layouts settle and deferred deletes run, as on a real screen
+    settle()
     assert widget.grab().save(str(path), "PNG")
     if os.environ.get("PAYER_APP_UPDATE_SCREENSHOTS") == "1":
         shutil.copyfile(path, SCREENSHOTS / name)
