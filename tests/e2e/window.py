@@ -7,8 +7,8 @@ two streams, each by a thread into a queue:
   ``payer_app.gui.navigator: screen <name>``); ``wait_for_screen(name)`` waits for the next one;
 - stdout: the launcher's JSON reports (button positions, payments, dialogs focused, pictures taken).
 
-Every wait is on a line arriving (``queue.get(timeout=...)``); the timeouts are generous and only
-fail a hung window. Nothing here sleeps.
+Every wait is on a line arriving (``queue.get(timeout=...)``, and a timer thread's deadline for the
+whole wait); the timeouts are generous and only fail a hung window. Nothing here sleeps.
 """
 
 from __future__ import annotations
@@ -32,10 +32,29 @@ SCREENSHOTS = ROOT / "docs" / "screenshots"
 UPDATE_SCREENSHOTS = "PAYER_APP_UPDATE_SCREENSHOTS"  # `make screenshots` sets it to 1
 
 WINDOW_SHOWN = re.compile(r"payer_app\.gui\.app: window shown after (\d+) ms")
-SCREEN_ENTERED = re.compile(r"payer_app\.gui\.navigator: screen (\w+)")
+SCREEN_ENTERED = "payer_app.gui.navigator: screen {name}"  # logged each time a screen is entered
 # Two copies of the suite on two cores: a step may take many seconds; only a hung one fails.
 STEP_TIMEOUT_S = 60.0
 PAY_TIMEOUT_S = 90.0
+
+
+class Deadline:
+    """Set once ``seconds`` have passed (a timer thread): a wait that reads line after line ends
+    there even when unrelated lines keep coming."""
+
+    def __init__(self, seconds: float, what: str):
+        self.seconds, self.what = seconds, what
+        self.passed = threading.Event()
+        self._timer = threading.Timer(seconds, self.passed.set)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def check(self, stream: "LineStream") -> None:
+        if self.passed.is_set():
+            raise AssertionError(f"{self.what}: not within {self.seconds:.0f} s; last lines: {stream.tail()}")
+
+    def cancel(self) -> None:
+        self._timer.cancel()
 
 
 class LineStream:
@@ -101,16 +120,20 @@ class RunningWindow:
         return self.where()
 
     def wait_log(self, pattern: re.Pattern, timeout: float, what: str) -> re.Match:
-        while True:
-            line = self.log.next_line(timeout, what)
-            match = pattern.fullmatch(line)
-            if match:
-                return match
+        deadline = Deadline(timeout, f"waiting for {what}")
+        try:
+            while True:
+                deadline.check(self.log)
+                match = pattern.fullmatch(self.log.next_line(timeout, what))
+                if match:
+                    return match
+        finally:
+            deadline.cancel()
 
     def wait_for_screen(self, name: str, timeout: float = STEP_TIMEOUT_S) -> dict:
-        """Wait for the log line of ``name`` being entered; then where its buttons are."""
-        while self.wait_log(SCREEN_ENTERED, timeout, f"screen {name}").group(1) != name:
-            continue
+        """Wait for the log line of ``name`` being entered (lines of other screens pass by); then
+        where its buttons are."""
+        self.wait_log(re.compile(re.escape(SCREEN_ENTERED.format(name=name))), timeout, f"screen {name}")
         return self.where()
 
     def wait(self, what: str, timeout: float = STEP_TIMEOUT_S, **match) -> dict:
@@ -118,15 +141,19 @@ class RunningWindow:
         for i, report in enumerate(self.pending):
             if what in report and all(report.get(k) == v for k, v in match.items()):
                 return self.pending.pop(i)
-        while True:
-            line = self.reports.next_line(timeout, f"{what} {match}")
-            try:
-                report = json.loads(line)
-            except ValueError:
-                continue
-            if what in report and all(report.get(k) == v for k, v in match.items()):
-                return report
-            self.pending.append(report)
+        deadline = Deadline(timeout, f"waiting for the report {what} {match}")
+        try:
+            while True:
+                deadline.check(self.reports)
+                try:
+                    report = json.loads(self.reports.next_line(timeout, f"{what} {match}"))
+                except ValueError:
+                    continue
+                if what in report and all(report.get(k) == v for k, v in match.items()):
+                    return report
+                self.pending.append(report)
+        finally:
+            deadline.cancel()
 
     def where(self) -> dict:
         """Ask the launcher for the visible screen and its buttons (kept for ``click``)."""
