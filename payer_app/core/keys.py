@@ -153,15 +153,6 @@ class SigningKey:
     public_jwk: dict[str, Any]
     private_key: Ed25519PrivateKey = field(repr=False)
 
-    def jose_key(self):
-        """The key as a joserfc ``OKPKey`` (imported on use: verification never needs joserfc)."""
-        from joserfc.jwk import OKPKey
-
-        pem = self.private_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-        return OKPKey.import_key(pem, {"kid": self.kid})
-
     @classmethod
     def generate(cls) -> "SigningKey":
         """A fresh key pair that lives only in memory (tests, demos)."""
