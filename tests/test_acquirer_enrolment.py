@@ -10,7 +10,9 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
+from payer_app.core import base64url
 from payer_app.core.keys import SigningKey, thumbprint
+from payer_app.core.signing import ED25519_ORDER
 from payer_app.payments.acquirer import TrustedKey
 from payer_app.payments.enrolment import (
     ENROLMENT,
@@ -114,6 +116,16 @@ def test_proof_of_possession_is_required(server):
     token = sign_message(enrolment_body(holder, audience=server.url), impostor)
     response = post_key(server.url, token)
     assert response.status_code == 400 and response.json()["error"] == "bad-key"
+    assert httpx.get(f"{server.url}/v1/keys/{holder.kid}").status_code == 404
+
+    # The holder's own enrolment with S replaced by S + L (a malleated copy, RFC 8032 5.1.7 needs
+    # S < L): refused (core's signature_matches checks S < L before OpenSSL, which refuses it too).
+    header, payload, signature = sign_message(enrolment_body(holder, audience=server.url), holder).split(".")
+    raw = base64url.decode(signature)
+    s_plus_l = (int.from_bytes(raw[32:], "little") + ED25519_ORDER).to_bytes(32, "little")
+    malleated = f"{header}.{payload}.{base64url.encode(raw[:32] + s_plus_l)}"
+    response = post_key(server.url, malleated)
+    assert response.status_code == 400 and response.json()["error"] == "bad-proof"
     assert httpx.get(f"{server.url}/v1/keys/{holder.kid}").status_code == 404
 
 

@@ -20,9 +20,6 @@ no trailing slash); the embedded acquirer's is ``EMBEDDED_AUDIENCE``.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -30,14 +27,14 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from payer_app.core import base64url
 from payer_app.core.display_text import visible
 from payer_app.core.keys import BadPublicKeyError, SigningKey, check_ed25519_public_jwk, thumbprint
 from payer_app.core.request import EMBEDDED_AUDIENCE, format_timestamp, parse_timestamp
 from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
-from payer_app.core.signing import ALGORITHM, encode_request
+from payer_app.core.signing import ALGORITHM, public_key_from_jwk, sign_compact, signature_matches
 
 ENROLMENT = "key_enrolment"
 ENDORSEMENT = "key_endorsement"
@@ -82,11 +79,9 @@ def normalise_audience(url: str) -> str:
 
 
 def sign_message(payload: dict[str, Any], key: SigningKey) -> str:
-    """A compact JWS of ``payload`` signed by ``key`` (the same form as a payment request)."""
-    header = {"alg": ALGORITHM, "kid": key.kid, "typ": MESSAGE_TOKEN_TYPE}
-    signing_input = _b64encode(json.dumps(header, separators=(",", ":")).encode()) + "." + _b64encode(
-        encode_request(payload))
-    return signing_input + "." + _b64encode(key.private_key.sign(signing_input.encode("ascii")))
+    """A compact JWS of ``payload`` signed by ``key`` (core's form of a payment request, with this
+    module's ``typ``)."""
+    return sign_compact(payload, key, MESSAGE_TOKEN_TYPE)
 
 
 def _base(kind: str, audience: str, now: datetime | None) -> dict[str, Any]:
@@ -154,10 +149,8 @@ def read_message(token: str | bytes, kind: str,
     key = key_for(kid, payload)
     if key is None:
         raise SignedMessageError("unknown-key", f"Key {visible(kid, 60)} is not known here.")
-    try:
-        key.verify(signature, f"{header_part}.{payload_part}".encode("ascii"))
-    except InvalidSignature:
-        raise SignedMessageError("bad-signature", "The signature does not match the message.") from None
+    if not signature_matches(key, f"{header_part}.{payload_part}", signature):  # canonical (S < L) and valid
+        raise SignedMessageError("bad-signature", "The signature does not match the message.")
     if payload.get("type") != kind or payload.get("version") != MESSAGE_VERSION:
         raise SignedMessageError("wrong-type", f"This is not a {kind} message (version {MESSAGE_VERSION}).")
     aud = payload.get("aud")
@@ -183,9 +176,8 @@ def public_key_of(jwk: Any) -> Ed25519PublicKey | None:
     if not isinstance(jwk, dict) or set(jwk) != {"kty", "crv", "x"}:
         return None
     try:
-        check_ed25519_public_jwk(jwk)
-        return Ed25519PublicKey.from_public_bytes(_b64(jwk["x"]))
-    except (BadPublicKeyError, SignedMessageError, ValueError, TypeError):
+        return public_key_from_jwk(jwk)
+    except (BadPublicKeyError, ValueError, TypeError):
         return None
 
 
@@ -209,15 +201,9 @@ def _json_part(part: str, what: str, limit: int) -> Any:
         raise SignedMessageError("malformed", visible(str(exc), 200)) from None
 
 
-def _b64encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
 def _b64(part: str) -> bytes:
+    """Strict canonical base64url (core's rule), refused as a malformed message."""
     try:
-        data = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-    except (binascii.Error, ValueError):
-        raise SignedMessageError("malformed", "A part is not base64url.") from None
-    if base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii") != part:
-        raise SignedMessageError("malformed", "A part is not canonical base64url.")
-    return data
+        return base64url.decode(part)
+    except ValueError:
+        raise SignedMessageError("malformed", "A part is not canonical base64url.") from None
