@@ -104,6 +104,19 @@ def test_an_unusable_data_folder_is_exit_2_for_every_data_command(argv, tmp_path
     assert "PAYER_APP_HOME" in done.stderr and done.stderr.count("\n") == 1
 
 
+@pytest.mark.parametrize("argv, damaged", [
+    (("history",), "history.sqlite3"),
+    (("pay", EVN_BILL, "--amount", "15000"), "history.sqlite3"),
+    (("saved-bills", "list"), "saved-bills.sqlite3"),
+])
+def test_a_damaged_data_file_is_exit_2_and_left_as_it_is(argv, damaged, payer_home, tmp_path):
+    payer_home.mkdir(parents=True, exist_ok=True)
+    (payer_home / damaged).write_bytes(b"not a database, whatever the name says\n" * 4)
+    done = run_payer_app(argv, payer_home, tmp_path)
+    assert_usage_error(done, "a data file cannot be used")
+    assert (payer_home / damaged).read_bytes() == b"not a database, whatever the name says\n" * 4
+
+
 def test_no_display_is_exit_2_before_qt_loads(payer_home, tmp_path):
     done = run_payer_app(("gui",), payer_home, tmp_path,
                          {"DISPLAY": None, "WAYLAND_DISPLAY": None, "QT_QPA_PLATFORM": None})

@@ -16,6 +16,7 @@ import argparse
 import importlib
 import io
 import os
+import sqlite3
 import sys
 
 from payer_app import __version__
@@ -86,10 +87,22 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_PENDING
     except DataFolderError as exc:  # PAYER_APP_HOME is a file, or a folder that cannot be made
         return print_error(exc.strerror)
+    except sqlite3.Error as exc:  # a damaged history, saved-bills or ledger file: left as it is
+        return print_error(f"a data file cannot be used: {exc} (in {_data_folder_name()}; a damaged file is "
+                           "left as it is)")
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
+
+
+def _data_folder_name() -> str:
+    from payer_app.paths import data_home
+
+    try:
+        return str(data_home())
+    except OSError:
+        return "the data folder"
 
 
 def print_error(message: str) -> int:
