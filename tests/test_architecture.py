@@ -131,6 +131,12 @@ def test_core_package_docstring_states_the_rule():
     assert "test_architecture" in doc and "import" in doc
 
 
+def test_every_package_says_what_lives_there():
+    silent = [init.relative_to(ROOT).as_posix() for init in sorted((ROOT / "payer_app").rglob("__init__.py"))
+              if len(ast.get_docstring(ast.parse(init.read_text(encoding="utf-8"))) or "") < 40]
+    assert not silent, f"give these packages a docstring saying what lives there: {silent}"
+
+
 # --- 2. short functions -----------------------------------------------------------------------------
 MAX_FUNCTION_LINES = 60
 CHECKED_FOLDERS = ("payer_app", "tests", "bench", "scripts")

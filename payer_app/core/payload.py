@@ -237,6 +237,9 @@ class ParsedPayload:
 
 
 class _Parser:
+    """One parse: read the field tree (structure), check the rules, fill the named view (derive).
+    Findings are collected in order, at most ``MAX_FINDINGS`` (then one ``too-many-findings``)."""
+
     def __init__(self, text: str, profile: str, directory: BankDirectory):
         self.text = text
         self.profile = profile
