@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
-import time
+import threading
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -15,6 +16,7 @@ from payer_app.core.builder import vietqr_payload
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import Limits, build_request
 from payer_app.core.signing import sign_request
+from payer_app.payments import acquirer as acquirer_module
 from payer_app.payments.acquirer import AcquirerServer, FailureSettings, create_app
 from payer_app.payments.enrolment import lookup_token
 from tests.acquirer_helpers import EVN_BILL, JOSE, ledger_rows, new_payer, post, start_server, token_for
@@ -133,21 +135,37 @@ def test_dynamic_amount_tampering_by_the_signer_is_422(serve):
     assert response.status_code == 422 and response.json()["error"] == "amount-mismatch"
 
 
-def test_injected_latency_delays_answers(serve):
+def test_injected_latency_delays_answers(serve, monkeypatch):
+    """The answer is held for the injected latency: the wait itself is watched, not the wall clock."""
+    held = []
+
+    async def watched_hold(seconds: float) -> None:
+        held.append(seconds)
+
+    monkeypatch.setattr(acquirer_module, "_hold_answer", watched_hold)
     server = serve(failures=FailureSettings(latency_ms=300))
     payer = new_payer(server.url)
-    started = time.monotonic()
     assert post(server.url, token_for(payer, server.url)).status_code == 201
-    assert time.monotonic() - started >= 0.3
+    assert held == [pytest.approx(0.3)]
 
 
-def test_injected_timeout_records_the_payment_but_holds_the_answer(serve):
+def test_injected_timeout_records_the_payment_but_holds_the_answer(serve, monkeypatch):
+    held, holding = [], threading.Event()
+
+    async def watched_hold(seconds: float) -> None:
+        held.append(seconds)
+        holding.set()
+        await asyncio.sleep(seconds)
+
+    monkeypatch.setattr(acquirer_module, "_hold_answer", watched_hold)
     server = serve(failures=FailureSettings(timeout_rate=1.0, timeout_seconds=1.5))
     payer = new_payer(server.url)
     request = build_request(parse_payload(EVN_BILL), 33_000, payer=payer.info, audience=server.url)
     token = sign_request(request, payer.key)
     with pytest.raises(httpx.TimeoutException):
         post(server.url, token, timeout=0.3)
+    assert holding.wait(timeout=30)  # recorded, and the answer held back (however slow the machine)
+    assert held == [1.5]
     looked_up = lookup(server.url, payer, request.request_id)
     assert looked_up.status_code == 200 and looked_up.json()["status"] == "approved"
     assert post(server.url, token).status_code == 409

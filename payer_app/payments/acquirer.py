@@ -854,7 +854,7 @@ class _AcquirerHttp:
             return body
         answer = self.acquirer.submit(body)
         if answer.delay_seconds:
-            await asyncio.sleep(answer.delay_seconds)
+            await _hold_answer(answer.delay_seconds)
         return _respond(answer)
 
     async def get_payment(self, request):
@@ -883,6 +883,11 @@ class _AcquirerHttp:
 
 
 # --- HTTP input, each capped before the work ----------------------------------------------------
+async def _hold_answer(seconds: float) -> None:
+    """Injected latency or a lost answer (``FailureSettings``): the answer waits this long."""
+    await asyncio.sleep(seconds)
+
+
 def _respond(answer: AcquirerAnswer):
     return json_response(answer.body, answer.http_status, answer.headers)
 
