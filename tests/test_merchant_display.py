@@ -1,6 +1,7 @@
 """The merchant display in real headless Chromium (Debian's chromium + chromium-driver, Selenium) on
 127.0.0.1: payments made by `payer-app pay --acquirer URL` (real processes) against a real
-`payer-app acquirer serve` process appear within one second; the page recovers after the acquirer
+`payer-app acquirer serve` process appear (how soon: bench/merchant_display_bench.py, which
+measures the one-second promise on the page); the page recovers after the acquirer
 restarts on the same port; approvals are spoken (a Vietnamese WAV from espeak-ng, checked with
 `wave`) or, without speech, chimed with a banner; declined and duplicate requests are shown apart;
 hostile payee text stays text. Screenshots are taken every run; with PAYER_APP_UPDATE_SCREENSHOTS=1
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import shutil
 import threading
 import wave
@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from payer_app.core.amount_words import amount_in_words
 from payer_app.core.builder import evn_bill_payload
 from payer_app.payments.acquirer import AcquirerServer, FailureSettings, create_app
 from payer_app.payments.merchant_display import CounterStore, DisplayHub
@@ -26,13 +27,12 @@ from payer_app.payments.speech import Speaker, announcement
 from tests.acquirer_helpers import CODE as ENROL_CODE, new_payer, post, token_for
 from tests.e2e.acquirer import (CHROMEDRIVER, CHROMIUM, AcquirerProcess, body_data, enrol_payer, free_port,
                                 make_browser, open_display, payer_cli, text_of, wait_until)
+from tests.e2e.window import publish
 
 pytest.importorskip("selenium.webdriver")
 ESPEAK = shutil.which("espeak-ng")
 pytestmark = pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
                                 reason="needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)")
-ROOT = Path(__file__).resolve().parents[1]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
 CUSTOMER = "PD13000123456"
 PAYEE = "EVN CONG TY DIEN LUC THANH XUAN"
 
@@ -86,9 +86,7 @@ def screenshot(driver, tmp_path: Path, name: str) -> Path:
     """Take a screenshot; copy it to docs/screenshots/ when asked to (make screenshots)."""
     shot = tmp_path / f"{name}.png"
     assert driver.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
-    if os.environ.get("PAYER_APP_UPDATE_SCREENSHOTS") == "1":
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(shot, SCREENSHOTS / f"{name}.png")
+    publish(tmp_path, [name])
     return shot
 
 
@@ -102,7 +100,7 @@ def test_a_payment_appears_and_is_spoken(acquirer, payer_home, browser, tmp_path
     shows_amount(browser, "250.000")
     assert text_of(browser, "latest-payee") == PAYEE
     assert text_of(browser, "latest-customer") == CUSTOMER
-    assert text_of(browser, "latest-words") == "Hai trăm năm mươi nghìn đồng"
+    assert text_of(browser, "latest-words") == amount_in_words(250_000)  # core's words (tests/test_amount_words.py)
     assert text_of(browser, "total-amount") == "250.000" and text_of(browser, "total-count") == "1"
     assert text_of(browser, "latest-reference").startswith("ACQ-")
 
@@ -195,7 +193,7 @@ def test_without_speech_the_page_chimes_and_shows_a_banner(quiet_server, browser
     assert body_data(browser, "lastSound") == "chime"
     wait_until(browser, lambda: body_data(browser, "chimes") == "1", "no chime")
     assert browser.find_element("id", "banner").is_displayed()
-    assert text_of(browser, "banner-text") == "Đã nhận hai trăm năm mươi nghìn đồng"
+    assert text_of(browser, "banner-text") == announcement(250_000)
     assert not browser.execute_script("return document.getElementById('voice').getAttribute('src')")
     assert httpx.get(f"{url}/display/audio/250000.wav", timeout=10).status_code == 404
 
@@ -409,6 +407,6 @@ def test_the_merchant_can_turn_the_sound_off_and_it_stays_off(quiet_server, brow
     shows_amount(browser, "45.000")
     assert body_data(browser, "lastSound") == "muted" and body_data(browser, "chimes") == chimes
     assert browser.find_element("id", "banner").is_displayed()  # still said, in words
-    assert text_of(browser, "banner-text") == "Đã nhận bốn mươi lăm nghìn đồng"
+    assert text_of(browser, "banner-text") == announcement(45_000)
     open_display(browser, url)  # reloaded: the choice is kept
     assert body_data(browser, "sound") == "muted"
