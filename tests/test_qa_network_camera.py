@@ -1,6 +1,7 @@
 """Network cameras: ``payer-app scan http://...`` against a real MJPEG-over-HTTP server on 127.0.0.1
-(written here, serving frames of a ``generate video`` clip, like IP Webcam on a phone): payload
-accepted, the server stops and comes back mid-scan and the scan recovers, credentials never shown.
+(tests/mjpeg_server.py, serving frames of a ``generate video`` clip, like IP Webcam on a phone):
+payload accepted, the server stops and comes back mid-scan and the scan recovers, credentials never
+shown. Every wait ends on an event (a line on the scan's pipe, a session callback); none is timed.
 
 RTSP: Debian's ffmpeg can only *receive* RTSP with ``-rtsp_flags listen`` (it waits for a publisher),
 it cannot serve a stream to a player such as OpenCV, so rtsp:// is not tested here (README: untested).

@@ -1,4 +1,5 @@
-"""Decoders: zbar (binary mode and the Shift-JIS repair), zxing-cpp, OpenCV, on QR images drawn with segno."""
+"""Decoders: zbar (binary mode and the Shift-JIS repair), zxing-cpp, OpenCV, on QR images drawn by
+payer_app.qr_symbol (tests/media.py)."""
 
 from __future__ import annotations
 
