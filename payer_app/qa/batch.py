@@ -94,6 +94,7 @@ class QaBatch:
     started_wall: float = field(default_factory=time.time)
     pass_pictures: int = 0
     pictures_left_out: int = 0
+    reports_written: bool = True  # False after finish() when a JUnit or HTML report could not be written
 
     @classmethod
     def from_args(cls, args, source) -> "QaBatch | None":
@@ -145,9 +146,10 @@ class QaBatch:
 
     # end ---------------------------------------------------------------------------------------
     def finish(self, exit_code: int) -> int:
-        """Add the missing entries, write the reports, print the expectation summary; the exit code:
-        with ``--expect`` 0 only when every file passed, else 1; a report that cannot be written is
-        ``EXIT_USAGE`` (2), like every output that cannot be written (docs/cli.md)."""
+        """Add the missing entries, write the reports, print the expectation summary; the verdict's
+        exit code (with ``--expect``: 0 only when every file passed, else 1). A report that cannot be
+        written is said on standard error and leaves ``reports_written`` False: the command then
+        exits 2, as for every output that cannot be written (docs/cli.md)."""
         if self.expectations is not None:
             for missing in self.expectations.missing():
                 self.records.append(FileRecord(missing.file, [], None, None, missing))
@@ -170,10 +172,7 @@ class QaBatch:
         if self.expectations is not None:
             self._print_summary()
             exit_code = 0 if self.records and all(r.outcome and r.outcome.passed for r in self.records) else 1
-        if write_failed:
-            from payer_app.cli import EXIT_USAGE
-
-            return EXIT_USAGE
+        self.reports_written = not write_failed
         return exit_code
 
     def counts(self) -> dict[str, int]:
