@@ -15,11 +15,8 @@ from payer_app.core.request import PayerInfo, build_request
 from payer_app.core.signing import sign_request
 from payer_app.payments.acquirer import AcquirerServer, FailureSettings, create_app
 from payer_app.payments.enrolment import enrolment_token, normalise_audience
+from tests.spec_vectors import EVN_BILL
 
-EVN_BILL = (
-    "000201010211262400020001140100101114-0195204490053037045802VN5931EVN CONG TY DIEN LUC THANH XUAN"
-    "6006Ha Noi62450302000613PD000000000000702000812TT tien dien6304DC30"
-)
 JOSE = {"Content-Type": "application/jose"}
 CODE = "test-enrol-code-0001"
 DEMO_BIN = "970436"

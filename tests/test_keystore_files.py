@@ -33,7 +33,8 @@ from payer_app.core.payload import parse_payload
 from payer_app.files import UnsafeFileError, read_regular_file, write_file_atomically
 from payer_app.core.request import build_request, parse_canonical_timestamp
 from payer_app.core.signing import VerificationKeys, sign_request, verify_request
-from tests.hostile_tokens import EVN_BILL, all_zero_jwk, b64url, identity_point_jwk, non_canonical_jwk
+from tests.hostile_tokens import all_zero_jwk, b64url, identity_point_jwk, non_canonical_jwk
+from tests.spec_vectors import EVN_BILL
 
 MEMORY_CAP = 300 * 1024 * 1024
 

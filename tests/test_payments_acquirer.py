@@ -19,7 +19,8 @@ from payer_app.core.signing import sign_request
 from payer_app.payments import acquirer as acquirer_module
 from payer_app.payments.acquirer import AcquirerServer, FailureSettings, create_app
 from payer_app.payments.enrolment import lookup_token
-from tests.acquirer_helpers import EVN_BILL, JOSE, ledger_rows, new_payer, post, start_server, token_for
+from tests.acquirer_helpers import JOSE, ledger_rows, new_payer, post, start_server, token_for
+from tests.spec_vectors import EVN_BILL
 
 
 @pytest.fixture

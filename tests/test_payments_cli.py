@@ -22,11 +22,9 @@ from payer_app.core.payload import parse_payload
 from payer_app.payments.acquirer_client import AcquirerUnavailable, wait_until_serving
 from payer_app.core.request import build_request
 from payer_app.core.signing import sign_request
+from tests.media import write_qr_png
+from tests.spec_vectors import EVN_BILL
 
-EVN_BILL = (
-    "000201010211262400020001140100101114-0195204490053037045802VN5931EVN CONG TY DIEN LUC THANH XUAN"
-    "6006Ha Noi62450302000613PD000000000000702000812TT tien dien6304DC30"
-)
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -78,9 +76,7 @@ def test_pay_refusals_and_usage_errors(capsys):
 
 
 def test_pay_from_an_image_file(capsys, tmp_path):
-    segno = pytest.importorskip("segno")
-    image = tmp_path / "bill.png"
-    segno.make_qr(EVN_BILL, error="m").save(str(image), scale=6, border=4)
+    image = write_qr_png(tmp_path / "bill.png", EVN_BILL)
     code, out, err = run(capsys, "pay", str(image), "--amount", "75000")
     assert code == 0, err
     assert "75.000 ₫" in err

@@ -15,7 +15,7 @@ from payer_app.core.payload import parse_payload
 from payer_app.payments.acquirer import AcquirerServer, FailureSettings, create_app
 from payer_app.payments.errors import EnrolmentRefused, KeyNotAccepted, RetryTargetRefused
 from payer_app.payments.service import PaymentService
-from tests.acquirer_helpers import EVN_BILL
+from tests.spec_vectors import EVN_BILL
 
 CODE = "integrity-test-code"
 

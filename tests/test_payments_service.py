@@ -15,13 +15,10 @@ from payer_app.core.signing import sign_request, verify_request
 from payer_app.payments.acquirer import AcquirerServer, FailureSettings, create_app
 from payer_app.payments.history import History
 from payer_app.payments.service import EMBEDDED_LEDGER_FILE, PaymentService
+from tests.spec_vectors import EVN_BILL
 
 CODE = "service-test-code"
 
-EVN_BILL = (
-    "000201010211262400020001140100101114-0195204490053037045802VN5931EVN CONG TY DIEN LUC THANH XUAN"
-    "6006Ha Noi62450302000613PD000000000000702000812TT tien dien6304DC30"
-)
 
 
 def free_port() -> int:
