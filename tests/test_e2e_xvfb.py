@@ -24,16 +24,16 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-import segno
 
 from payer_app.core.amounts import format_vnd
 from payer_app.core.builder import vietqr_payload
-from payer_app.payments.keystore import KeyStore
 from payer_app.core.signing import verify_request
-from payer_app.gui.i18n import Language
 from payer_app.gui.settings import Settings, save_settings
+from payer_app.payments.keystore import KeyStore
 from tests.e2e.window import PAY_TIMEOUT_S, RunningWindow, check_shot, pay_from_payee, publish, scan_to_payee
 from tests.e2e.xserver import missing_tools, x_server  # noqa: F401 - the fixture
+from tests.gui_helpers import tr
+from tests.media import write_qr_png
 
 EXPECTED_SHOTS = ["01-home", "02-scan", "03-payee", "04-inspector", "05-amount", "06-review", "07-pin",
                   "08-result", "09-request-qr", "10-history", "11-settings", "12-home-en-dark", "13-payee-refused",
@@ -41,7 +41,6 @@ EXPECTED_SHOTS = ["01-home", "02-scan", "03-payee", "04-inspector", "05-amount",
 KIOSK_SHOTS = ["15-kiosk-1920x1080", "16-kiosk-idle-warning"]
 PENDING_SHOTS = ["17-enrol-key", "18-result-pending", "19-history-retried"]
 ENROL_CODE = "ENROL-E2E-5831"
-VI = Language("vi")
 
 pytestmark = [
     pytest.mark.xvfb,
@@ -82,11 +81,6 @@ def bill_video(path: Path, frames: int = 60, fps: float = 15.0) -> str:
     return payload
 
 
-def qr_png(path: Path, payload: str) -> Path:
-    segno.make_qr(payload, error="m").save(str(path), scale=6, border=4)
-    return path
-
-
 # --- the walk through the window, step by step ------------------------------------------------
 def inspector_and_back_without_bounce(app: RunningWindow) -> None:
     """Scan -> Payee; the inspector and back; Back from the payee does not bounce back to it: the
@@ -103,7 +97,7 @@ def inspector_and_back_without_bounce(app: RunningWindow) -> None:
     app.wait_for_screen("scan")
     held = app.wait("accepted", PAY_TIMEOUT_S)
     assert (held["accepted"], held["scanning"]) == ("scan", True), held  # still scanning, still on Scan
-    assert held["hint"] != VI.text("scan.hint_found"), held
+    assert held["hint"] != tr("scan.hint_found"), held
     app.where()
     app.click("cancel")
     app.wait_for_screen("home")
@@ -213,8 +207,8 @@ def over_the_limit_refused(app: RunningWindow, picture: Path) -> None:
     app.type(str(picture))
     app.key("Return")
     refused = app.wait_for_screen("payee")
-    assert refused["payee_error"] == VI.text("problem.above-maximum", amount=format_vnd(600_000_000),
-                                             max=format_vnd(499_999_999))
+    assert refused["payee_error"] == tr("problem.above-maximum", amount=format_vnd(600_000_000),
+                                        max=format_vnd(499_999_999))
     assert "continue" not in refused["targets"] and "rescan" in refused["targets"]
     app.shot("13-payee-refused")
     app.click("back")  # Back after a picked image: where it was picked
@@ -236,7 +230,7 @@ def test_real_window_real_input_pay_back_cancel_and_refuse_over_the_limit(x_serv
     display = x_server(1280, 1024)
     video = tmp_path / "bill-scan.avi"
     payload = bill_video(video)
-    over_limit = qr_png(tmp_path / "over-limit.png", vietqr_payload(
+    over_limit = write_qr_png(tmp_path / "over-limit.png", vietqr_payload(
         "970436", "0011001234567", amount=600_000_000, merchant_name="CONG TY AN PHAT", purpose="Hop dong 7"))
     shots = tmp_path / "shots"
     app = RunningWindow(display, payer_home, shots, "--camera", str(video), "--lang", "vi")
@@ -275,7 +269,7 @@ def test_kiosk_on_a_big_screen_warns_before_the_idle_reset(x_server, tmp_path, p
         app.shot("15-kiosk-1920x1080")
         scan_to_payee(app)
         warning = app.wait("idle", PAY_TIMEOUT_S, idle="warning")
-        assert warning["countdown"] == VI.text("kiosk.idle_countdown", seconds=3)
+        assert warning["countdown"] == tr("kiosk.idle_countdown", seconds=3)
         app.shot("16-kiosk-idle-warning")
         app.wait_for_screen("home")
         # Settings need the operator PIN
@@ -314,7 +308,7 @@ def retry_from_history(app: RunningWindow) -> None:
     app.click("retry")
     retried = app.wait("retried", PAY_TIMEOUT_S)
     assert retried["history"] == ["approved"], retried
-    assert retried["retried"] == VI.text("history.retried", count=1, approved=1)
+    assert retried["retried"] == tr("history.retried", count=1, approved=1)
     app.shot("19-history-retried")
 
 
