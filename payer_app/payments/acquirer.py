@@ -1,8 +1,9 @@
 """The mock acquirer: receives signed payment requests, checks them, answers, keeps a SQLite ledger.
 
 ``MockAcquirer`` holds the logic (used in-process by the payer app's embedded mode and by the HTTP
-app); ``create_app`` wraps it in a Starlette application. The routes, the checks and their order, and
-every status/code are listed in the README's threat model ("Mock acquirer") and in ``ERROR_TABLE``:
+app); ``create_app`` wraps it in a Starlette application. The checks and their order are in
+docs/security.md ("What the acquirer checks"), every status/code in docs/payments.md ("HTTP answers of
+the mock acquirer") and in ``ERROR_TABLE``:
 
 - ``POST /v1/payments`` (compact JWS, ``Content-Type: application/jose``): 201 approved, 402 declined,
   409 the same token again (body: the first answer), 4xx refusals, 503 injected outage.
@@ -74,7 +75,7 @@ KEY_STATE_REASONS = frozenset({"key-retired", "key-revoked"})
 # else is looked at (no idempotency lookup).
 STRUCTURAL_REASONS = frozenset({"bad-content", "key-mismatch", "qr-mismatch", "malformed"})
 
-# (status, code, meaning): the README's error table is this list.
+# (status, code, meaning): the error table of docs/payments.md ("HTTP answers of the mock acquirer") is this list.
 ERROR_TABLE: list[tuple[int, str, str]] = [
     (200, "-", "lookup of your own payment; key status; enrolment of a key already bound to this account"),
     (201, "approved", "payment recorded and approved (body: acquirer_reference); key enrolled"),

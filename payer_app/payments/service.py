@@ -16,7 +16,7 @@ token and answers with its first decision.
 Refusals that leave nothing pending raise typed errors (``payer_app.payments.errors``):
 ``RequestError`` (bad input), ``KeyNotAccepted`` (the HTTP acquirer does not know or no longer
 accepts the current key: checked before anything is signed), ``EnrolmentRefused``,
-``RetryTargetRefused``; ``KeyStoreError`` (core) for unusable key files.
+``RetryTargetRefused``; ``KeyStoreError`` (``payments.keystore``) for unusable key files.
 """
 
 from __future__ import annotations
