@@ -1,9 +1,10 @@
 """``payer-app scan SOURCE [--json] [--all] [--timeout S] [--max-frames N] [--report FILE]``.
 
-Streams (demo, camera, video): one line per accepted QR; stops at the first accepted payment QR
-unless ``--all``. Exit 0 found, 1 nothing found, 2 bad source.
+Streams (demo, camera, video, network camera): one line per accepted QR; stops at the first
+accepted payment QR unless ``--all``. Exit 0 found, 1 nothing found, 2 bad source.
 Still images (an image, several images, a folder): every file, one line per file with ``found``.
-Exit 0 when every file held a QR code, 1 when some did not, 2 bad source.
+Exit 0 when every file held a QR code (with ``--expect``: passed), 1 when some did not, 2 bad
+source. A ``--report`` (or ``--junit`` / ``--html``) that cannot be written makes it 2.
 
 Everything printed that came from outside (QR text, merchant names, file names, error messages
 quoting them) goes through ``display_text.visible``; JSON lines and the report through
@@ -203,6 +204,7 @@ def _scan_files(source, args, qa=None) -> int:
     exit_code = EXIT_OK if scan.files and scan.found_files == scan.files else EXIT_NO
     if qa is not None:
         exit_code = qa.finish(exit_code)
+        written = written and qa.reports_written  # an output that cannot be written is exit 2 (docs/cli.md)
     return exit_code if written else EXIT_USAGE
 
 
