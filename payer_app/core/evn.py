@@ -10,6 +10,8 @@ CUSTOMER_CODE_RE = re.compile(r"^(P[A-E])[A-Z0-9]{11}$")
 
 @dataclass(frozen=True)
 class PowerCorporation:
+    """One of EVN's five power corporations, named by the first two letters of its customer codes."""
+
     prefix: str
     short_name: str
     name_en: str
