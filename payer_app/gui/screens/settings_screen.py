@@ -71,17 +71,7 @@ class SettingsScreen(Screen):
         self.acquirer = QLineEdit()
         self.acquirer.setObjectName("AcquirerEdit")
         self.acquirer.setPlaceholderText("http://127.0.0.1:8765")
-        # enrolment of the payer's key at the HTTP acquirer (its operator gives the code)
-        self.enrol_code = QLineEdit()
-        self.enrol_code.setObjectName("EnrolCodeEdit")
-        self.enrol_button = button("", "secondary", "EnrolButton")
-        self.enrol_button.clicked.connect(self.enrol)
-        self.enrol_status = plain_label("", "hint")
-        self.enrol_status.setObjectName("EnrolStatus")
-        self.enrolment = PaymentRunner(self)
-        self.enrolment.finished.connect(self._enrolled)
-        self.enrolment.failed.connect(self._enrol_failed)
-        self._enrol_message: tuple[str, str, str] | None = None  # (role, vi, en)
+        self._build_enrolment()
         self.min_amount = QSpinBox()
         self.min_amount.setObjectName("MinAmountBox")
         self.max_amount = QSpinBox()
@@ -99,11 +89,8 @@ class SettingsScreen(Screen):
         self.kiosk_result.setRange(1, 600)
         self.kiosk_history = QCheckBox()
         self.kiosk_history.setObjectName("KioskHistoryBox")
-        self._wheel_guard = _WheelNeedsFocus(self)
-        for w in (self.language, self.theme, self.camera, self.resolution, self.min_amount, self.max_amount,
-                  self.kiosk_idle, self.kiosk_result):
-            w.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # a wheel does not take the focus either
-            w.installEventFilter(self._wheel_guard)
+        self._guard_from_the_wheel(self.language, self.theme, self.camera, self.resolution, self.min_amount,
+                                   self.max_amount, self.kiosk_idle, self.kiosk_result)
         self.labels = {}
         self.field_errors: dict[str, object] = {}
         self.fields: dict[str, QWidget] = {}
@@ -116,26 +103,7 @@ class SettingsScreen(Screen):
             ("settings.limit_max", self.max_amount), ("settings.kiosk_idle", self.kiosk_idle),
             ("settings.kiosk_result", self.kiosk_result), ("settings.kiosk_history", self.kiosk_history),
         ):
-            if isinstance(widget, QCheckBox):
-                self.labels[key] = widget  # a check box carries its own text
-                self.form.addWidget(widget)
-                continue
-            label = plain_label("", "caption")
-            self.labels[key] = label
-            field = QWidget()
-            col = column(field)
-            col.addWidget(label)
-            col.addWidget(widget)
-            error = plain_label("", "error")
-            error.setObjectName("FieldError")
-            error.hide()
-            col.addWidget(error)
-            self.field_errors[key] = error
-            self.fields[key] = widget
-            if widget is self.enrol_code:
-                col.addWidget(self.enrol_button)
-                col.addWidget(self.enrol_status)
-            self.form.addWidget(field)
+            self._add_row(key, widget)
         self.message = plain_label("", "error")
         self.body.insertWidget(1, self.message)
         self.save_button = button("", "primary", "SaveSettingsButton")
@@ -146,6 +114,51 @@ class SettingsScreen(Screen):
         self._shown_camera: str | None = None
         self._problems: dict[str, tuple[str, dict]] = {}
         self.retranslate()
+
+    def _build_enrolment(self) -> None:
+        """Enrolment of the payer's key at the HTTP acquirer (its operator gives the code), run by a
+        ``PaymentRunner`` off the GUI thread."""
+        self.enrol_code = QLineEdit()
+        self.enrol_code.setObjectName("EnrolCodeEdit")
+        self.enrol_button = button("", "secondary", "EnrolButton")
+        self.enrol_button.clicked.connect(self.enrol)
+        self.enrol_status = plain_label("", "hint")
+        self.enrol_status.setObjectName("EnrolStatus")
+        self.enrolment = PaymentRunner(self)
+        self.enrolment.finished.connect(self._enrolled)
+        self.enrolment.failed.connect(self._enrol_failed)
+        self._enrol_message: tuple[str, str, str] | None = None  # (role, vi, en)
+
+    def _guard_from_the_wheel(self, *fields: QWidget) -> None:
+        """A wheel over one of ``fields`` changes it only when it has the focus (and gives no focus)."""
+        self._wheel_guard = _WheelNeedsFocus(self)
+        for field in fields:
+            field.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+            field.installEventFilter(self._wheel_guard)
+
+    def _add_row(self, key: str, widget: QWidget) -> None:
+        """One row of the form: the caption above the field and its error below it (a check box
+        carries its own text); the enrolment field has its button and status under it."""
+        if isinstance(widget, QCheckBox):
+            self.labels[key] = widget
+            self.form.addWidget(widget)
+            return
+        label = plain_label("", "caption")
+        self.labels[key] = label
+        field = QWidget()
+        col = column(field)
+        col.addWidget(label)
+        col.addWidget(widget)
+        error = plain_label("", "error")
+        error.setObjectName("FieldError")
+        error.hide()
+        col.addWidget(error)
+        self.field_errors[key] = error
+        self.fields[key] = widget
+        if widget is self.enrol_code:
+            col.addWidget(self.enrol_button)
+            col.addWidget(self.enrol_status)
+        self.form.addWidget(field)
 
     def retranslate(self) -> None:
         t = self.ctx.t
