@@ -1,4 +1,5 @@
-"""Shared test setup: every test runs with PAYER_APP_HOME in its own temporary folder."""
+"""Shared test setup: every test runs with PAYER_APP_HOME in its own temporary folder; window tests
+get the one real window fixture, ``make_window`` (and ``window``, the usual demo-camera window)."""
 
 from __future__ import annotations
 
