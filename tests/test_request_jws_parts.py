@@ -91,3 +91,24 @@ def test_one_timestamp_form_written_and_read():
     moment = datetime(2026, 1, 31, 8, 0, 0, 987, tzinfo=timezone.utc)
     assert format_timestamp(moment) == "2026-01-31T08:00:00Z"
     assert parse_canonical_timestamp("2026-01-31T08:00:00Z") == moment.replace(microsecond=0)
+
+
+# joserfc 1.8 warns that "EdDSA" is deprecated by RFC 9864 (fully specified "Ed25519"); the tokens say
+# EdDSA (RFC 8037), which every verifier of today reads. Moving to "Ed25519" is a protocol change.
+@pytest.mark.filterwarnings("ignore:EdDSA is deprecated")
+def test_another_jose_library_verifies_our_tokens_and_refuses_an_altered_one():
+    """docs/payments.md: any JOSE library with EdDSA verifies a payment request (joserfc here, as written
+    there), and refuses one whose payload was changed."""
+    from joserfc import jws
+    from joserfc.errors import BadSignatureError
+    from joserfc.jwk import OKPKey
+
+    token = sign_compact({"type": "payment_request", "amount": {"value": "250000"}}, KEY, TOKEN_TYPE)
+    public = OKPKey.import_key({k: KEY.public_jwk[k] for k in ("kty", "crv", "x")})
+    verified = jws.deserialize_compact(token, public, algorithms=["EdDSA"])
+    assert json.loads(verified.payload) == {"type": "payment_request", "amount": {"value": "250000"}}
+    assert verified.headers()["kid"] == KEY.kid
+    header_part, _, signature_part = token.split(".")
+    altered = base64url.encode(b'{"type":"payment_request","amount":{"value":"999999"}}')
+    with pytest.raises(BadSignatureError):
+        jws.deserialize_compact(f"{header_part}.{altered}.{signature_part}", public, algorithms=["EdDSA"])
