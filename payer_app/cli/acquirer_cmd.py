@@ -124,12 +124,18 @@ def _ledger_path(option: str | None) -> Path:
     return Path(option) if option else data_file(DEFAULT_LEDGER_FILE)
 
 
+LISTEN_BACKLOG = 2048  # uvicorn's default
+
+
 def _listening_socket(host: str, port: int) -> socket.socket:
-    """The server socket, bound before the ledger is opened: a taken port is one line, exit 2."""
+    """The server socket, bound before the ledger is opened: a taken port is one line, exit 2. It
+    listens at once, so a client that connects as soon as the start lines are printed waits in the
+    backlog until uvicorn answers, instead of being refused."""
     try:
         sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
+        sock.listen(LISTEN_BACKLOG)
     except (OSError, OverflowError) as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {getattr(exc, 'strerror', None) or exc}") from None
     return sock
