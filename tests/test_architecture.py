@@ -2,7 +2,7 @@
 
 1. ``payer_app/core`` is pure: it imports only what ``may_import`` allows (pure standard-library
    modules, the cryptography primitives and ``payer_app.core`` itself) and never calls the builtin
-   ``open``. Nothing there touches files, Qt, OpenCV, image arrays, threads of I/O or the network, so
+   ``open``. Nothing there touches files, Qt, OpenCV, image arrays or the network, so
    payload parsing, amounts, the request model and signing run and test anywhere. The list is an
    allowlist on purpose: a new import must be thought about and added here with its reason.
 2. No function in ``payer_app/``, ``tests/``, ``bench/`` or ``scripts/`` is over ``MAX_FUNCTION_LINES``
@@ -23,9 +23,8 @@ CORE = ROOT / "payer_app" / "core"
 # --- 1. the pure core ---------------------------------------------------------------------------
 # Pure standard-library modules: text, numbers, dates, data classes, hashing, JSON and CSV parsing of
 # text already in memory; ``threading`` too (threads are not files: a lock around a cache is pure).
-# Not here on purpose: os, pathlib, io, tempfile,
-# shutil, fcntl, glob, sqlite3, socket, ssl, http, urllib, subprocess, logging (configurable handlers
-# write files), and every GUI / image / network package.
+# Not here on purpose: os, pathlib, io, tempfile, shutil, fcntl, glob, sqlite3, socket, ssl, http,
+# urllib, subprocess, logging (configurable handlers write files), and every GUI / image / network package.
 PURE_STDLIB = frozenset({
     "__future__", "abc", "base64", "binascii", "bisect", "collections", "collections.abc", "copy", "csv",
     "dataclasses", "datetime", "decimal", "enum", "fractions", "functools", "hashlib", "hmac", "itertools",
