@@ -144,8 +144,10 @@ def _is_payment(text: str) -> bool:
 
 def _write_report(path: str, report: dict) -> bool:
     """The --report JSON summary; False (after one line on stderr) when it cannot be written."""
+    from payer_app.files import write_file_atomically
+
     try:
-        Path(path).write_text(json_dumps(report, indent=2) + "\n", encoding="utf-8")
+        write_file_atomically(Path(path), (json_dumps(report, indent=2) + "\n").encode("utf-8"))
     except OSError as exc:
         print(f"payer-app: scan: cannot write the report {visible(path)}: {visible(exc.strerror or exc)}",
               file=sys.stderr)
