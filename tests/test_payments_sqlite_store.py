@@ -127,3 +127,13 @@ def test_the_three_stores_of_the_ledger_file_share_one_file(tmp_path):
         store.close()
     assert {"ledger_payments", "key_bindings", "used_nonces", "acquirer_settings", "biller_payments",
             "counter_events"} <= tables
+
+
+def test_a_damaged_file_is_named_in_the_error_and_left_as_it_is(tmp_path):
+    path = tmp_path / HISTORY_FILE
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(sqlite3.DatabaseError) as caught:
+        History(path)
+    assert str(path) in str(caught.value) and "not a database" in str(caught.value)
+    assert not isinstance(caught.value, sqlite3.OperationalError)  # the window shows it as damaged
+    assert path.read_bytes() == b"this is not a database" * 100

@@ -71,6 +71,12 @@ class SQLiteStore:
         self.db = _connect(self.path)
         try:
             self._prepare(schema, version, synchronous)
+        except StoreVersionError:
+            self.db.close()
+            raise
+        except sqlite3.DatabaseError as exc:  # damaged, not SQLite, locked, read-only...: name the file
+            self.db.close()
+            raise type(exc)(f"{self.path}: {exc}") from None
         except BaseException:
             self.db.close()
             raise
