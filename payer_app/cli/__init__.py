@@ -58,7 +58,10 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     """The top-level parser and its subcommand parsers by name."""
     parser = argparse.ArgumentParser(
         prog="payer-app",
-        description="Payer simulator for Vietnamese payment QR codes (EMVCo / VietQR / EVN bills).",
+        description="Payer simulator for Vietnamese payment QR codes (EMVCo / VietQR / EVN bills). "
+                    "Without a command: the window (payer-app gui).",
+        epilog="Exit codes, the same for every command: 0 done, 1 the answer is no, 2 usage or input "
+               "error, 3 no answer yet (pending). Answers on standard output, errors on standard error.",
     )
     parser.add_argument("--version", action="version", version=f"payer-app {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
