@@ -1,5 +1,6 @@
-"""Every command line in README.md still works: each fenced shell block is run for real, in order, in
-one temporary folder with its own data folder and the venv's ``payer-app`` first on PATH.
+"""Every command line in README.md (and in the tour pages of docs/, TOUR_PAGES) still works: each
+fenced shell block is run for real, in order, in one temporary folder a page, with its own data
+folder and the venv's ``payer-app`` first on PATH.
 
 A line must end with exit 0, or with the code its comment names (``# exit 1``). ``$ command`` lines
 in ``text`` blocks (a command shown with its output) are run too, and the first word of their output
@@ -21,6 +22,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
+# docs pages whose shell blocks are a tour to type in (the others show synopses with [OPTIONS]).
+TOUR_PAGES = [README, ROOT / "docs" / "generate.md"]
 VENV_BIN = Path(sys.executable).parent
 BLOCK_TIMEOUT_S = 600  # only fails a hung block (the QA block writes and scans 48 pictures and a video)
 
@@ -52,8 +55,13 @@ class Line:
 
 @dataclass
 class Block:
+    page: str
     number: int
     lines: list[Line]
+
+    @property
+    def name(self) -> str:
+        return f"{self.page}-{self.number}"
 
 
 def _strip_comment(line: str) -> tuple[str, str]:
@@ -101,16 +109,17 @@ def _prompt_lines(body: list[str]) -> list[Line]:
     return lines
 
 
-def readme_blocks() -> list[Block]:
+def readme_blocks(page: Path = README) -> list[Block]:
+    """The blocks of commands of one page (README.md by default), in order."""
     blocks, body, language = [], None, ""
-    for raw in README.read_text(encoding="utf-8").splitlines():
+    for raw in page.read_text(encoding="utf-8").splitlines():
         if raw.startswith("```"):
             if body is None:
                 body, language = [], raw[3:].strip()
                 continue
             lines = _shell_lines(body) if language in ("sh", "bash", "shell") else _prompt_lines(body)
             if lines:
-                blocks.append(Block(len(blocks) + 1, lines))
+                blocks.append(Block(page.stem, len(blocks) + 1, lines))
             body = None
         elif body is not None:
             body.append(raw)
@@ -146,7 +155,7 @@ def _script(block: Block, rc_file: Path, out_dir: Path, port: str | None) -> str
             steps.append(f"echo 'skipped {i}' >> '{rc_file}'")
             continue
         if line.shown_output:
-            command += f" > '{out_dir}/output-{block.number}-{i}.txt'"
+            command += f" > '{out_dir}/output-{block.name}-{i}.txt'"
         steps.append(command)
         steps.append(f"echo \"$? {i}\" >> '{rc_file}'")
     return "\n".join(steps) + "\n"
@@ -161,7 +170,7 @@ class BlockRun:
 
 
 def run_block(block: Block, folder: Path, env: dict) -> BlockRun:
-    rc_file = folder / f"exit-codes-{block.number}.txt"
+    rc_file = folder / f"exit-codes-{block.name}.txt"
     servers = []
     port = None
     try:
@@ -183,15 +192,21 @@ def run_block(block: Block, folder: Path, env: dict) -> BlockRun:
     return BlockRun(block, folder, codes, (done.stdout + done.stderr)[-4000:])
 
 
+def tour_blocks() -> list[Block]:
+    return [block for page in TOUR_PAGES for block in readme_blocks(page)]
+
+
 @pytest.fixture(scope="module")
-def readme_runs(tmp_path_factory) -> dict[int, BlockRun]:
-    """Every block of the README, run in order in one folder (later blocks use earlier files)."""
-    folder = tmp_path_factory.mktemp("readme")
-    env = dict(os.environ, PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-               PAYER_APP_HOME=str(folder / "payer_home"), QT_QPA_PLATFORM="offscreen")
+def readme_runs(tmp_path_factory) -> dict[str, BlockRun]:
+    """Every block of the tour pages, run in order in one folder a page (later blocks use earlier
+    files, as a reader typing them would)."""
     runs = {}
-    for block in readme_blocks():
-        runs[block.number] = run_block(block, folder, env)
+    for page in TOUR_PAGES:
+        folder = tmp_path_factory.mktemp(page.stem)
+        env = dict(os.environ, PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+                   PAYER_APP_HOME=str(folder / "payer_home"), QT_QPA_PLATFORM="offscreen")
+        for block in readme_blocks(page):
+            runs[block.name] = run_block(block, folder, env)
     return runs
 
 
@@ -201,21 +216,22 @@ def test_the_readme_has_command_blocks_and_most_lines_run():
     assert len(lines) >= 10 and len(run) >= len(lines) - len(SKIP) - len(IN_BACKGROUND)
 
 
-def test_every_skipped_or_background_line_is_in_the_readme():
-    lines = {line.command for block in readme_blocks() for line in block.lines}
+def test_every_skipped_or_background_line_is_in_a_tour_page():
+    lines = {line.command for block in tour_blocks() for line in block.lines}
     stale = (set(SKIP) | set(IN_BACKGROUND)) - lines
-    assert not stale, f"SKIP / IN_BACKGROUND name lines the README no longer has: {stale}"
+    assert not stale, f"SKIP / IN_BACKGROUND name lines the tour pages no longer have: {stale}"
 
 
-@pytest.mark.parametrize("number", [b.number for b in readme_blocks()])
-def test_each_command_line_exits_as_the_readme_says(number, readme_runs):
-    run = readme_runs[number]
+@pytest.mark.parametrize("name", [b.name for b in tour_blocks()])
+def test_each_command_line_exits_as_the_page_says(name, readme_runs):
+    run = readme_runs[name]
+    number = run.block.name
     for i, line in enumerate(run.block.lines):
         if line.command in SKIP or line.command in IN_BACKGROUND:
             continue
         assert run.codes.get(i) == str(line.expected_exit), (
-            f"README block {number}: `{line.command}` ended with {run.codes.get(i)}, the README says "
+            f"block {number}: `{line.command}` ended with {run.codes.get(i)}, the README says "
             f"{line.expected_exit}\n{run.log}")
         if line.shown_output:
-            output = (run.folder / f"output-{number}-{i}.txt").read_text(encoding="utf-8").splitlines()
+            output = (run.folder / f"output-{run.block.name}-{i}.txt").read_text(encoding="utf-8").splitlines()
             assert output and output[0].split()[0] == line.shown_output[0].split()[0], (line.shown_output, output)
