@@ -38,7 +38,7 @@ from payer_app.core.keys import SigningKey
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import PayerInfo, build_request
 from payer_app.core.signing import sign_request
-from payer_app.payments.acquirer_client import AcquirerUnavailable, HttpAcquirerClient, wait_until_serving
+from payer_app.payments.acquirer_client import HttpAcquirerClient
 
 ENROL_CODE = "load-bench-enrolment-code"
 
@@ -143,8 +143,21 @@ def start_acquirer(port: int, tmp_path: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "payer_app", "acquirer", "serve", "--port", str(port),
          "--ledger", str(tmp_path / "ledger.sqlite3"), "--enrol-code", ENROL_CODE],
-        cwd=ROOT, env=env, stderr=subprocess.PIPE,
+        cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True,
     )
+
+
+def wait_for_start_line(server: subprocess.Popen) -> bool:
+    """``acquirer serve`` listens before it prints its start lines: the last one means it serves.
+    False (with what it said) when it ended first."""
+    said = []
+    for line in server.stderr:
+        said.append(line)
+        if line.startswith("Requests must be addressed (aud) to one of: "):
+            return True
+    server.kill()
+    print(f"the acquirer did not start (exit {server.wait()}):", "".join(said), file=sys.stderr)
+    return False
 
 
 def stop_acquirer(server: subprocess.Popen) -> None:
@@ -253,11 +266,7 @@ def check_counts(sends: list[tuple[str, int]], run: Run) -> bool:
 
 def run_against_server(url: str, server: subprocess.Popen, payers, sends, clients: int) -> dict | None:
     """Wait for the acquirer, enrol the payers, send everything: the measurements, or None."""
-    try:
-        wait_until_serving(url, server, timeout=30)
-    except AcquirerUnavailable as exc:
-        server.kill()
-        print(f"the acquirer did not start ({exc}):", server.communicate()[1].decode(), file=sys.stderr)
+    if not wait_for_start_line(server):
         return None
     enrol_started = time.perf_counter()
     if not enrol_payers(url, payers):

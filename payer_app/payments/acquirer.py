@@ -1010,21 +1010,25 @@ class AcquirerServer:
             for audience in served_audiences(self.host, self.port):
                 acquirer.add_audience(audience)
         config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=1)
-        self.server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self._socket]},
-                                        name="acquirer-server", daemon=True)
+        self._settled = threading.Event()  # set once uvicorn serves, or has given up
+        self.server = _server_telling_when_started(config, self._settled)
+        self._thread = threading.Thread(target=self._run, name="acquirer-server", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self.server.run(sockets=[self._socket])
+        finally:
+            self._settled.set()
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
     def start(self, timeout: float = 10.0) -> "AcquirerServer":
+        """Start serving; returns once uvicorn's startup has finished (an event, not a poll)."""
         self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not self.server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the acquirer server did not start")
-            time.sleep(0.01)
+        if not self._settled.wait(timeout) or not self.server.started:
+            raise RuntimeError("the acquirer server did not start")
         return self
 
     def stop(self) -> None:
@@ -1037,6 +1041,20 @@ class AcquirerServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def _server_telling_when_started(config, settled: threading.Event):
+    """A uvicorn server that sets ``settled`` when its startup has finished (or failed)."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets=None) -> None:
+            try:
+                await super().startup(sockets=sockets)
+            finally:
+                settled.set()
+
+    return Server(config)
 
 
 def served_audiences(host: str, port: int) -> list[str]:
