@@ -13,7 +13,7 @@ from typing import Union
 from payer_app.core import evn
 from payer_app.core.crc import payload_crc
 from payer_app.core.field_names import VIETQR_GUID, VIETQR_SERVICES, VNPAY_GUID
-from payer_app.core.payload import Field
+from payer_app.core.payload import VND_NUMERIC, Field
 
 Value = Union[str, Sequence["Item"]]
 Item = Union[Field, tuple[str, Value]]
@@ -61,7 +61,7 @@ def _common_tail(
     items: list[tuple[str, Value]] = []
     if mcc:
         items.append(("52", mcc))
-    items.append(("53", "704"))
+    items.append(("53", VND_NUMERIC))
     if amount is not None:
         if amount < 0:
             raise BuildError("the amount cannot be negative")

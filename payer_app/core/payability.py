@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from payer_app.core.payload import ParsedPayload
+from payer_app.core.payload import VND_NUMERIC, ParsedPayload
 from payer_app.core.request import Limits, RequestError, locked_amount, resolve_amount
 
 # Problem codes (stable; GUIs translate them, QA scripts match on them).
@@ -67,7 +67,7 @@ def payability(parsed: ParsedPayload, limits: Limits | None = None) -> Problem |
         return Problem(INVALID_QR, "The payment QR is not valid.", "Mã QR thanh toán không hợp lệ.",
                        detail=detail[0], detail_vi=detail[1])
     # Field 53 = 704 (ISO 4217 VND): only dong can be paid.
-    if parsed.currency not in (None, "704"):
+    if parsed.currency not in (None, VND_NUMERIC):
         return Problem(NOT_VND, "The QR is not in Vietnamese dong.", "Mã QR không dùng đồng Việt Nam.")
     # Field 01 = 12 (dynamic): the amount is the QR's own and must already fit the limits.
     fixed = locked_amount(parsed)

@@ -46,6 +46,7 @@ SCHEME_LABELS = {
     SCHEME_EMVCO: "Other EMVCo QR",
 }
 INITIATIONS = {"11": "static", "12": "dynamic"}
+VND_NUMERIC = "704"  # ISO 4217 numeric code of the Vietnamese dong: the only currency paid (field 53)
 CURRENCY_ALPHA = {"704": "VND", "840": "USD", "978": "EUR", "764": "THB", "116": "KHR", "418": "LAK"}
 
 
@@ -434,7 +435,7 @@ class _Parser:
             return
         if not (_is_ascii_digits(currency.value) and len(currency.value) == 3):
             self.add("bad-currency", "53", currency.offset, found=currency.value)
-        elif currency.value != "704":
+        elif currency.value != VND_NUMERIC:
             found = CURRENCY_ALPHA.get(currency.value, currency.value)
             self.add("currency-not-vnd", "53", currency.offset, found=found)
 

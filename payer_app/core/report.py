@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from payer_app.core.amounts import format_vnd
 from payer_app.core.display_text import visible
-from payer_app.core.payload import Field, ParsedPayload
+from payer_app.core.payload import VND_NUMERIC, Field, ParsedPayload
 
 
 def _tree_lines(fields: list[Field], depth: int = 0) -> list[str]:
@@ -37,7 +37,7 @@ def format_report(parsed: ParsedPayload, lang: str = "en") -> str:
     m, a, b = parsed.merchant, parsed.account, parsed.bill
     amount = None
     if parsed.amount is not None:
-        amount = format_vnd(parsed.amount) if parsed.currency == "704" else str(parsed.amount)
+        amount = format_vnd(parsed.amount) if parsed.currency == VND_NUMERIC else str(parsed.amount)
     elif parsed.initiation == "static":
         amount = "(none: static QR, the payer enters it)"
     bank = None

@@ -18,7 +18,7 @@ from typing import Any
 
 from payer_app.core.amounts import format_vnd
 from payer_app.core.display_text import is_unsafe_char, quoted
-from payer_app.core.payload import ParsedPayload
+from payer_app.core.payload import VND_NUMERIC, ParsedPayload
 from payer_app.core.timestamps import (  # noqa: F401 - importable from here too (older callers)
     TIMESTAMP_FORMAT,
     format_timestamp,
@@ -29,7 +29,7 @@ from payer_app.core.timestamps import (  # noqa: F401 - importable from here too
 REQUEST_TYPE = "payment_request"
 REQUEST_VERSION = 1
 CURRENCY = "VND"
-CURRENCY_NUMERIC = "704"  # ISO 4217 code of VND, what the QR's field 53 must say
+CURRENCY_NUMERIC = VND_NUMERIC  # ISO 4217 code of VND, what the QR's field 53 must say
 DEFAULT_TTL_SECONDS = 300
 MAX_TTL_SECONDS = 300  # the longest life a request may have (verifiers add CLOCK_SKEW_SECONDS)
 CLOCK_SKEW_SECONDS = 60  # how far apart the payer's and the verifier's clocks may be
@@ -286,7 +286,7 @@ def build_request(
             f"This QR code cannot be paid: {detail}",
             f"Không thể thanh toán mã QR này: {detail_vi}",
         )
-    if parsed.currency != "704":
+    if parsed.currency != CURRENCY_NUMERIC:
         raise RequestError(
             "not-vnd",
             f"This QR code asks for currency {parsed.currency_alpha or parsed.currency}; only VND can be paid.",
