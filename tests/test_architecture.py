@@ -30,8 +30,8 @@ PURE_STDLIB = frozenset({
     "dataclasses", "datetime", "decimal", "enum", "fractions", "functools", "hashlib", "hmac", "itertools",
     "json", "math", "operator", "re", "secrets", "string", "threading", "typing", "unicodedata", "uuid",
 })
-# Cryptographic primitives (Ed25519, JOSE) as pure functions over bytes and key objects.
-CRYPTO_PACKAGES = ("cryptography", "joserfc")
+# Cryptographic primitives (Ed25519) as pure functions over bytes and key objects.
+CRYPTO_PACKAGES = ("cryptography",)
 CORE_PACKAGE = "payer_app.core"
 # The one narrow exception: the NAPAS bank directory ships inside the package and is read through
 # importlib.resources (package data, read-only, works from a wheel or a zip). Moving it out would make

@@ -7,7 +7,7 @@ objects and signing/verifying over them (``keys``, ``signing``), and safe handli
 JSON (``display_text``, ``safe_json``, ``json_output``, ``report``, ``payee_display``).
 
 What it may import (``tests/test_architecture.py`` enforces it): pure standard-library modules (text,
-numbers, dates, hashing, JSON/CSV over text in memory), ``cryptography`` and ``joserfc`` primitives, and
+numbers, dates, hashing, JSON/CSV over text in memory), ``cryptography``'s primitives, and
 ``payer_app.core`` itself. Never files, Qt, OpenCV, image arrays or the network, and never another
 ``payer_app`` package: key storage is ``payer_app.payments.keystore``, file helpers ``payer_app.files``.
 The one exception is the bundled NAPAS bank list, read as package data through ``importlib.resources``.
