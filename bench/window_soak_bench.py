@@ -196,16 +196,15 @@ def _prepare_home() -> None:
 
 def _scan_inputs(folder: Path) -> tuple[list[str], list[str]]:
     """Two QR pictures (dropped) and two payloads (pasted), all different from the demo bill."""
-    import segno
-
     from payer_app.core.builder import vietqr_payload, vnpay_payload
+    from payer_app.qr_symbol import qr_png
 
     payloads = [vietqr_payload("970422", "0987654321", amount=15_000, purpose="Soak"),
                 vnpay_payload("0100109106", "SIEU THI MINH AN", "Ha Noi", amount=89_000)]
     pictures = []
     for i, payload in enumerate(payloads):
         path = folder / f"code_{i}.png"
-        segno.make_qr(payload, error="m").save(str(path), scale=6, border=6)
+        path.write_bytes(qr_png(payload, module_px=6, border=6))
         pictures.append(str(path))
     pasted = [vietqr_payload("970436", "0011001234567", amount=250_000, purpose=f"Paste {i}") for i in range(2)]
     return pictures, pasted
