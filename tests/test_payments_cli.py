@@ -21,6 +21,7 @@ from payer_app.payments.keystore import KeyStore
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import build_request
 from payer_app.core.signing import sign_request
+from tests.acquirer_helpers import read_start_lines
 from tests.media import write_qr_png
 from tests.spec_vectors import EVN_BILL
 
@@ -168,19 +169,8 @@ def start_acquirer(tmp_path, *extra, ledger=None):
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
     url = f"http://127.0.0.1:{port}"
-    lines = []
-    code = None
-    serving = False
-    for line in proc.stderr:  # the socket listens before these lines are printed: no polling needed
-        lines.append(line)
-        if line.startswith("Enrolment code: "):
-            code = line.split()[2]
-        if line.startswith("Requests must be addressed (aud) to one of: "):
-            serving = True
-            break
-    if not serving:  # the process ended (its standard error closed) before it served
-        proc.kill()
-        raise AssertionError(f"acquirer did not start (exit {proc.wait()}): {''.join(lines)}")
+    lines = read_start_lines(proc)
+    code = next((line.split()[2] for line in lines if line.startswith("Enrolment code: ")), None)
     if "--open-enrolment" in extra:  # the warning comes a few lines after the code
         for _ in range(10):
             lines.append(proc.stderr.readline())
