@@ -15,7 +15,9 @@ that cannot be read (too big, too many pixels, damaged) is one line, and the sca
 from __future__ import annotations
 
 import queue
+import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -330,8 +332,9 @@ def _scan_stream(source, args) -> int:
     session = _start_session(source, args, events)
     scan = StreamScan(args)
     try:
-        scan.stop_reason = _follow_session(session, events, scan, args)
-    except KeyboardInterrupt:
+        with CtrlC() as ctrl_c:
+            scan.stop_reason = _follow_session(session, events, scan, args, ctrl_c)
+    except KeyboardInterrupt:  # Ctrl+C off the main thread's watch (not the main thread, or a second Ctrl+C)
         scan.stop_reason = "interrupted"
     finally:
         session.stop()
@@ -364,10 +367,34 @@ def _start_session(source, args, events: queue.Queue):
     return session
 
 
-def _follow_session(session, events: queue.Queue, scan: StreamScan, args) -> str:
+class CtrlC:
+    """Ctrl+C during a stream scan, noted by a signal handler that only sets a flag. A KeyboardInterrupt
+    raised while the main thread is inside the event queue's lock can leave that lock held, and the scan
+    then hangs on its way out (seen once under load); a flag read between events cannot."""
+
+    def __init__(self) -> None:
+        self.pressed = False
+        self._installed = False
+        self._previous = None
+
+    def __enter__(self) -> "CtrlC":
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._note)
+            self._installed = True
+        return self
+
+    def _note(self, signum, frame) -> None:
+        self.pressed = True
+
+    def __exit__(self, *exc) -> None:
+        if self._installed:
+            signal.signal(signal.SIGINT, self._previous if self._previous is not None else signal.SIG_DFL)
+
+
+def _follow_session(session, events: queue.Queue, scan: StreamScan, args, ctrl_c: CtrlC) -> str:
     """Handle the session's events as they come; returns why the scan stopped."""
     deadline = None if args.timeout is None else scan.started + args.timeout
-    while True:
+    while not ctrl_c.pressed:
         wait = EVENT_WAIT_S if deadline is None else max(0.0, min(EVENT_WAIT_S, deadline - time.monotonic()))
         try:
             kind, value = events.get(timeout=wait)
@@ -384,6 +411,7 @@ def _follow_session(session, events: queue.Queue, scan: StreamScan, args) -> str
         elif kind == "finished":
             reached = args.max_frames is not None and session.stats.frames_decoded >= args.max_frames
             return "max-frames" if reached else "end of source"
+    return "interrupted"
 
 
 def _take_codes_of_the_last_frame(events: queue.Queue, scan: StreamScan) -> None:
