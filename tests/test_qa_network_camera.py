@@ -4,7 +4,7 @@ payload accepted, the server stops and comes back mid-scan and the scan recovers
 shown. Every wait ends on an event (a line on the scan's pipe, a session callback); none is timed.
 
 RTSP: Debian's ffmpeg can only *receive* RTSP with ``-rtsp_flags listen`` (it waits for a publisher),
-it cannot serve a stream to a player such as OpenCV, so rtsp:// is not tested here (README: untested).
+it cannot serve a stream to a player such as OpenCV, so rtsp:// is not tested here (docs/scan.md: untested).
 """
 
 from __future__ import annotations

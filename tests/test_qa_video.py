@@ -1,5 +1,5 @@
 """``payer-app generate video``: repeatable per seed, read by ``payer-app scan`` and by zxing-cpp
-directly, at rates in line with the README's table (bench/video_read_rates.py measures that table)."""
+directly, at rates in line with docs/generate.md's table (bench/video_read_rates.py measures that table)."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def test_scan_reads_a_clip_of_a_given_payload(tmp_path, capsys):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("motion, light, blur, low, high", [
-    # the README's table (2 s clips): still and handheld 100% by both; sweep about half (the code
+    # docs/generate.md's table (2 s clips): still and handheld 100% by both; sweep about half (the code
     # is in view for the middle of the pass); strong defocus none; glare 37-42%
     ("still", "dim", "none", 0.95, 1.0),
     ("handheld", "normal", "motion", 0.95, 1.0),

@@ -128,7 +128,7 @@ def test_round_trip_and_the_jws_structure(store):
 
 
 def test_a_third_party_verifies_with_cryptography_and_the_exported_jwk(store):
-    """What the README tells a third party to do, with nothing but the JWK and `cryptography`."""
+    """What docs/payments.md tells a third party to do, with nothing but the JWK and `cryptography`."""
     _, token = signed_evn(store)
     jwk = json.loads(json.dumps(store.public_jwk()))
     header_b64, payload_b64, signature_b64 = token.split(".")

@@ -7,7 +7,7 @@ The checks are a flat run of small named steps, in order; each cites its rule an
 only through ``display_text.quoted``. The stateful rule "nonce not seen before within the TTL" is not
 here: it needs memory, so the acquirer applies it after this schema.
 
-Rules (README, "What a valid request proves"):
+Rules (docs/security.md, "What a valid signed request proves"):
 
 - R1 shape: exactly the fields ``build_request`` writes, at every level, each of its JSON type
   (no unknown fields, no missing ones; integers are not booleans; NaN cannot occur: strict JSON).

@@ -12,7 +12,7 @@ The compact-JWS pieces work over any payload and ``typ`` and are shared with the
 messages (``payer_app.payments.enrolment``): ``sign_compact``, ``public_key_from_jwk``,
 ``is_canonical_signature`` and ``signature_matches``; strict base64url is ``payer_app.core.base64url``.
 
-Reason codes of a failed ``Verification`` (stable; README table): ``malformed``,
+Reason codes of a failed ``Verification`` (stable; the table in docs/payments.md): ``malformed``,
 ``unsupported-algorithm``, ``bad-key``, ``wrong-key``, ``bad-signature``, ``bad-content``,
 ``key-mismatch``, ``qr-mismatch``, ``wrong-audience``, ``key-retired``, ``not-yet-valid``,
 ``expired``, ``not-vnd``, ``invalid-qr``, ``amount-mismatch``, ``payee-mismatch``, ``bill-mismatch``,

@@ -7,7 +7,7 @@ the browser (QDesktopServices), so the payer sees the other side of the counter.
   ``payments.merchant_display.serve_display``), started on a worker thread, stopped when the window
   closes or the payment service is replaced.
 
-Not shown in kiosk mode: at a booth the operator opens the display on the second screen (README).
+Not shown in kiosk mode: at a booth the operator opens the display on the second screen (docs/booth.md).
 """
 
 from __future__ import annotations
