@@ -38,7 +38,7 @@ from payer_app.core.keys import SigningKey
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import PayerInfo, build_request
 from payer_app.core.signing import sign_request
-from payer_app.payments.acquirer_client import HttpAcquirerClient
+from payer_app.payments.acquirer_client import AcquirerUnavailable, HttpAcquirerClient, read_until_serving
 
 ENROL_CODE = "load-bench-enrolment-code"
 
@@ -148,16 +148,14 @@ def start_acquirer(port: int, tmp_path: Path) -> subprocess.Popen:
 
 
 def wait_for_start_line(server: subprocess.Popen) -> bool:
-    """``acquirer serve`` listens before it prints its start lines: the last one means it serves.
-    False (with what it said) when it ended first."""
-    said = []
-    for line in server.stderr:
-        said.append(line)
-        if line.startswith("Requests must be addressed (aud) to one of: "):
-            return True
-    server.kill()
-    print(f"the acquirer did not start (exit {server.wait()}):", "".join(said), file=sys.stderr)
-    return False
+    """``acquirer serve`` listens before it prints its start lines: waits on them. False (with what it
+    said) when it ended first."""
+    try:
+        read_until_serving(server)
+    except AcquirerUnavailable as exc:
+        print(exc, file=sys.stderr)
+        return False
+    return True
 
 
 def stop_acquirer(server: subprocess.Popen) -> None:

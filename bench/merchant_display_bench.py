@@ -37,7 +37,7 @@ from payer_app.core.keys import SigningKey
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import PayerInfo, build_request
 from payer_app.core.signing import sign_request
-from payer_app.payments.acquirer_client import HttpAcquirerClient, wait_until_serving
+from payer_app.payments.acquirer_client import HttpAcquirerClient, read_until_serving
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -140,7 +140,7 @@ def start_acquirer(folder: Path, port: int) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "payer_app", "acquirer", "serve", "--port", str(port),
          "--ledger", str(folder / "ledger.sqlite3"), "--enrol-code", CODE],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
 def open_displays(url: str, count: int, stop: threading.Event) -> list[queue.Queue]:
@@ -191,7 +191,7 @@ def run(url: str, port: int, payments: int, displays: int, browser: bool) -> Mea
         proc = start_acquirer(Path(tmp), port)
         page = None
         try:
-            wait_until_serving(url, proc)
+            read_until_serving(proc)
             key = SigningKey.generate()
             client = HttpAcquirerClient(url)
             enrolled = client.enrol(key, PAYER_ACCOUNT, PAYER_BANK, code=CODE)

@@ -21,8 +21,6 @@ JOSE = {"Content-Type": "application/jose"}
 CODE = "test-enrol-code-0001"
 DEMO_BIN = "970436"
 DEMO_ACCOUNT = "0011001234567"
-# ``acquirer serve`` listens before it prints its start lines; this one, the last, means it serves.
-SERVING_LINE = "Requests must be addressed (aud) to one of: "
 
 
 @dataclass
@@ -73,15 +71,3 @@ def post(url: str, token: str | bytes, headers=JOSE, timeout: float = 10.0) -> h
 def ledger_rows(path: Path, sql: str = "SELECT status FROM ledger_payments", args=()) -> list[tuple]:
     with sqlite3.connect(path) as db:
         return db.execute(sql, args).fetchall()
-
-
-def read_start_lines(proc) -> list[str]:
-    """``acquirer serve``'s standard error (a text pipe) up to the line that means it serves: a wait on the
-    process's own words, no polling. Fails with what it printed when the process ends first."""
-    lines = []
-    for line in proc.stderr:
-        lines.append(line)
-        if line.startswith(SERVING_LINE):
-            return lines
-    proc.kill()
-    raise AssertionError(f"acquirer did not start (exit {proc.wait()}): {''.join(lines)}")

@@ -17,11 +17,11 @@ import httpx
 import pytest
 
 from payer_app.cli import main
+from payer_app.payments.acquirer_client import read_until_serving
 from payer_app.payments.keystore import KeyStore
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import build_request
 from payer_app.core.signing import sign_request
-from tests.acquirer_helpers import read_start_lines
 from tests.media import write_qr_png
 from tests.spec_vectors import EVN_BILL
 
@@ -169,7 +169,7 @@ def start_acquirer(tmp_path, *extra, ledger=None):
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
     url = f"http://127.0.0.1:{port}"
-    lines = read_start_lines(proc)
+    lines = read_until_serving(proc)
     code = next((line.split()[2] for line in lines if line.startswith("Enrolment code: ")), None)
     if "--open-enrolment" in extra:  # the warning comes a few lines after the code
         for _ in range(10):

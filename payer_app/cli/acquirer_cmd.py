@@ -17,6 +17,7 @@ from payer_app.cli import EXIT_OK, UsageError
 from payer_app.cli.options import add_command, add_command_group
 from payer_app.core.display_text import visible
 from payer_app.core.request import Limits
+from payer_app.payments.acquirer_client import SERVING_LINE
 
 DEFAULT_LEDGER_FILE = "acquirer-ledger.sqlite3"
 
@@ -165,7 +166,7 @@ def _print_where_it_serves(acquirer, host: str, port: int, ledger: Path, open_en
         f"Mock acquirer on http://{host}:{port} (ledger {visible(str(ledger), 200)}); Ctrl+C to stop.",
         f"Enrolment code: {acquirer.enrol_code}  (payers: payer-app keys enrol --acquirer http://{host}:{port} "
         f"--code {acquirer.enrol_code})",
-        f"Requests must be addressed (aud) to one of: {', '.join(sorted(acquirer.audiences))}",
+        f"{SERVING_LINE}{', '.join(sorted(acquirer.audiences))}",
         f"Merchant display: http://{host}:{port}/display ({acquirer.display_hub.speaker.description}); "
         f"EVN bills: http://{host}:{port}/v1/bills/CUSTOMER_CODE",
     ]

@@ -193,21 +193,22 @@ class EmbeddedAcquirerClient:
         return AcquirerReply(*bill_answer(self.biller, customer_code))
 
 
-def wait_until_serving(url: str, process=None, timeout: float = 30.0) -> None:
-    """Wait until the acquirer at ``url`` answers ``GET /v1/health``. Raises AcquirerUnavailable when it
-    does not within ``timeout`` seconds, or when ``process`` (a subprocess.Popen serving it) has exited."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if httpx.get(f"{url}/v1/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        if process is not None and process.poll() is not None:
-            raise AcquirerUnavailable(f"the acquirer process exited with code {process.returncode}")
-        if time.monotonic() > deadline:
-            raise AcquirerUnavailable(f"the acquirer at {url} did not answer within {timeout:.0f} s")
-        time.sleep(0.1)
+# ``payer-app acquirer serve`` prints this start line (standard error) once its socket listens.
+SERVING_LINE = "Requests must be addressed (aud) to one of: "
+
+
+def read_until_serving(process) -> list[str]:
+    """The start lines of a ``payer-app acquirer serve`` process (a subprocess.Popen whose standard error
+    is a text pipe), read up to the one that means it serves. Its socket listens before they are printed,
+    so a script waits on the process's own words instead of polling. Raises AcquirerUnavailable, with
+    what the process said, when it ends first."""
+    said = []
+    for line in process.stderr:
+        said.append(line)
+        if line.startswith(SERVING_LINE):
+            return said
+    raise AcquirerUnavailable(f"the acquirer process ended (exit {process.wait()}) before it served: "
+                              f"{visible(''.join(said)[-2000:])}")
 
 
 def _short(data: bytes, limit: int = 200) -> str:

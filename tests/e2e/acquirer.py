@@ -17,8 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from payer_app.payments.acquirer_client import read_until_serving
 from tests.acquirer_helpers import CODE as ENROL_CODE
-from tests.acquirer_helpers import read_start_lines
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -50,7 +50,7 @@ class AcquirerProcess:
             [sys.executable, "-m", "payer_app", "acquirer", "serve", "--port", str(self.port),
              "--ledger", str(self.folder / "ledger.sqlite3"), "--enrol-code", ENROL_CODE],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        self.log += "".join(read_start_lines(self.proc))
+        self.log += "".join(read_until_serving(self.proc))
         return self
 
     def stop(self) -> None:
