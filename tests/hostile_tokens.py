@@ -38,7 +38,8 @@ from payer_app.core.builder import vietqr_payload
 from payer_app.core.crc import payload_crc
 from payer_app.core.keys import SigningKey, thumbprint
 from payer_app.core.payload import parse_payload
-from payer_app.core.request import PayerInfo, build_request, format_timestamp, payload_sha256
+from payer_app.core.request import PayerInfo, build_request, payload_sha256
+from payer_app.core.timestamps import format_timestamp
 from payer_app.core.signing import ED25519_ORDER, TOKEN_TYPE
 from tests.spec_vectors import EVN_BILL, VIETQR_TRANSFER
 

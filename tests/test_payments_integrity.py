@@ -240,7 +240,7 @@ def test_an_unusable_public_key_list_is_a_key_store_error_not_no_answer(payer_ho
 def test_the_embedded_acquirer_trusts_only_the_local_payers_keys_for_the_local_account(payer_home):
     from datetime import datetime, timedelta, timezone
 
-    from payer_app.payments.keystore import SigningKey
+    from payer_app.core.keys import SigningKey
     from payer_app.core.request import PayerInfo, build_request
     from payer_app.core.signing import sign_request
 

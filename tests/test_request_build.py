@@ -11,7 +11,8 @@ import pytest
 
 from payer_app.core.builder import evn_bill_payload, vietqr_payload, vnpay_payload
 from payer_app.core.payload import parse_payload
-from payer_app.core.request import Limits, PayerInfo, RequestError, build_request, parse_timestamp
+from payer_app.core.request import Limits, PayerInfo, RequestError, build_request
+from payer_app.core.timestamps import parse_timestamp
 from tests.spec_vectors import EVN_BILL, VIETQR_ACB
 
 NOW = datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=timezone.utc)

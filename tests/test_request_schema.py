@@ -19,9 +19,8 @@ from payer_app.core.request import (
     PayerInfo,
     RequestError,
     build_request,
-    format_timestamp,
-    parse_canonical_timestamp,
 )
+from payer_app.core.timestamps import format_timestamp, parse_canonical_timestamp
 from payer_app.core.request_schema import STEPS
 from payer_app.core.signing import VerificationKeys, sign_request, verify_request
 from tests.hostile_tokens import good_header, sign_raw, usd_qr, valid_body

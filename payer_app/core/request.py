@@ -19,12 +19,7 @@ from typing import Any
 from payer_app.core.amounts import format_vnd
 from payer_app.core.display_text import is_unsafe_char, quoted
 from payer_app.core.payload import VND_NUMERIC, ParsedPayload
-from payer_app.core.timestamps import (  # noqa: F401 - importable from here too (older callers)
-    TIMESTAMP_FORMAT,
-    format_timestamp,
-    parse_canonical_timestamp,
-    parse_timestamp,
-)
+from payer_app.core.timestamps import format_timestamp
 
 REQUEST_TYPE = "payment_request"
 REQUEST_VERSION = 1

@@ -55,10 +55,10 @@ from payer_app.core.request import (
     is_good_nonce,
     locked_amount,
     note_problem,
-    parse_canonical_timestamp,
     payee_from_parsed,
     payload_sha256,
 )
+from payer_app.core.timestamps import parse_canonical_timestamp
 
 Problem = tuple[str, str, str]
 CLOCK_SKEW = timedelta(seconds=CLOCK_SKEW_SECONDS)

@@ -38,7 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from payer_app.core.display_text import visible
-from payer_app.core.request import Limits, format_timestamp, parse_timestamp
+from payer_app.core.request import Limits
+from payer_app.core.timestamps import format_timestamp, parse_timestamp
 from payer_app.core.signing import VerificationKeys, verify_request
 from payer_app.payments.enrolment import (
     CLOCK_SKEW,

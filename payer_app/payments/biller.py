@@ -30,7 +30,7 @@ from typing import Any
 
 from payer_app.core import evn
 from payer_app.core.amounts import format_vnd
-from payer_app.core.request import format_timestamp
+from payer_app.core.timestamps import format_timestamp
 from payer_app.payments.sqlite_store import LEDGER_SCHEMA_VERSION, StoreFile
 
 log = logging.getLogger(__name__)

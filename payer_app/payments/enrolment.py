@@ -32,7 +32,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from payer_app.core import base64url
 from payer_app.core.display_text import visible
 from payer_app.core.keys import BadPublicKeyError, SigningKey, check_ed25519_public_jwk, thumbprint
-from payer_app.core.request import EMBEDDED_AUDIENCE, format_timestamp, parse_timestamp
+from payer_app.core.request import EMBEDDED_AUDIENCE
+from payer_app.core.timestamps import format_timestamp, parse_timestamp
 from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
 from payer_app.core.signing import ALGORITHM, public_key_from_jwk, sign_compact, signature_matches
 

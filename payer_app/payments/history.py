@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from payer_app.core.request import format_timestamp
+from payer_app.core.timestamps import format_timestamp
 from payer_app.payments.sqlite_store import StoreFile
 
 HISTORY_FILE = "history.sqlite3"

@@ -1,7 +1,7 @@
 """The payer's Ed25519 signing keys, kept in the data folder, with OpenSSH-like care.
 
 The keys themselves (``SigningKey``, thumbprints, the public-key soundness check) are pure values in
-``payer_app.core.keys`` and are re-exported here; this module stores them. File safety (atomic
+``payer_app.core.keys`` (import them from there); this module stores them. File safety (atomic
 writes, ``O_NOFOLLOW``/FIFO-safe reads with a size cap) is ``payer_app.files``.
 
 Layout under ``<home>/keys/``:
@@ -46,17 +46,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from payer_app.core.display_text import quoted, visible
-from payer_app.core.keys import (BadPublicKeyError, KeySourceError, SigningKey, SMALL_ORDER_Y, TIMESTAMP_FORMAT,
-                                 check_ed25519_public_jwk, parse_key_time, public_jwk_of, thumbprint)
+from payer_app.core.keys import BadPublicKeyError, KeySourceError, SigningKey, check_ed25519_public_jwk, public_jwk_of
 from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
 from payer_app.core.timestamps import format_timestamp
 from payer_app.files import UnsafeFileError, file_kind, read_regular_file, write_file_atomically
 
-__all__ = [
-    "KeyStore", "KeyStoreError", "BadPublicKeyError", "SigningKey", "SMALL_ORDER_Y", "TIMESTAMP_FORMAT",
-    "check_ed25519_public_jwk", "parse_key_time", "public_jwk_of", "thumbprint", "MAX_PRIVATE_KEY_BYTES",
-    "MAX_PUBLIC_LIST_BYTES", "MAX_LISTED_KEYS",
-]
+__all__ = ["KeyStore", "KeyStoreError", "MAX_PRIVATE_KEY_BYTES", "MAX_PUBLIC_LIST_BYTES", "MAX_LISTED_KEYS"]
 
 try:  # POSIX; on other systems creation is simply not locked across processes
     import fcntl

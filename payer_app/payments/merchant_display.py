@@ -40,7 +40,7 @@ from typing import Any
 from payer_app.core.amount_words import vietnamese_words
 from payer_app.core.amounts import group_thousands
 from payer_app.core.display_text import visible
-from payer_app.core.request import format_timestamp
+from payer_app.core.timestamps import format_timestamp
 from payer_app.payments.biller import Biller, attach_biller, bill_answer, signed_request
 from payer_app.payments.speech import Speaker, announcement
 from payer_app.payments.sqlite_store import LEDGER_SCHEMA_VERSION, StoreFile
