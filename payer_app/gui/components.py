@@ -112,6 +112,14 @@ def column(widget: QWidget, spacing: int = 4, top: int = 0) -> QVBoxLayout:
     return col
 
 
+def button_row(*buttons: QPushButton, stretch: int = 1) -> QHBoxLayout:
+    """Buttons side by side; with ``stretch`` 1 they share the width equally."""
+    row = QHBoxLayout()
+    for b in buttons:
+        row.addWidget(b, stretch)
+    return row
+
+
 def divider() -> QFrame:
     line = QFrame()
     line.setObjectName("Divider")

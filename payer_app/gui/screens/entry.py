@@ -7,11 +7,11 @@ import json
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QPlainTextEdit, QVBoxLayout
+from PySide6.QtWidgets import QDialog, QPlainTextEdit, QVBoxLayout
 
 from payer_app.core.amounts import format_vnd
 from payer_app.core.signing import decode_unverified
-from payer_app.gui.components import Card, Screen, button, plain_label, set_role
+from payer_app.gui.components import Card, Screen, button, button_row, plain_label, set_role
 from payer_app.gui.context import AppContext
 from payer_app.gui.flow_controls import DetailCard
 from payer_app.gui.screens.home import entry_payee
@@ -42,14 +42,11 @@ class EntryScreen(Screen):
         self.status_line = plain_label("", "ok")
         self.body.addWidget(self.status_line)
         self.body.addStretch(1)
-        actions = QHBoxLayout()
         self.json_button = button("", "secondary", "EntryJsonButton")
         self.copy_button = button("", "secondary", "EntryCopyButton")
         self.json_button.clicked.connect(self.show_json)
         self.copy_button.clicked.connect(self.copy_request)
-        actions.addWidget(self.json_button, 1)
-        actions.addWidget(self.copy_button, 1)
-        self.bottom.addLayout(actions)
+        self.bottom.addLayout(button_row(self.json_button, self.copy_button))
         self.entry: HistoryEntry | None = None
         self.dialog: QDialog | None = None
         self.default_button = self.json_button

@@ -5,9 +5,8 @@ from here (each to the acquirer it was first sent to); the list can be exported 
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout
 
-from payer_app.gui.components import Card, Screen, button, divider, plain_label, set_role
+from payer_app.gui.components import Card, Screen, button, button_row, divider, plain_label, set_role
 from payer_app.gui.context import AppContext
 from payer_app.gui.history_csv import write_history_csv
 from payer_app.gui.payment_runner import PaymentRunner, read_history
@@ -30,14 +29,11 @@ class HistoryScreen(Screen):
         self.card = Card(spacing=8)
         self.body.addWidget(self.card)
         self.body.addStretch(1)
-        actions = QHBoxLayout()
         self.retry_button = button("", "primary", "RetryPendingButton")
         self.retry_button.clicked.connect(self.retry_pending)
         self.export_button = button("", "secondary", "ExportCsvButton")
         self.export_button.clicked.connect(self._export_clicked)
-        actions.addWidget(self.retry_button, 1)
-        actions.addWidget(self.export_button, 1)
-        self.bottom.addLayout(actions)
+        self.bottom.addLayout(button_row(self.retry_button, self.export_button))
         self.retries = PaymentRunner(self)
         self.retries.finished.connect(self._retried)
         self.retries.failed.connect(self._retry_failed)

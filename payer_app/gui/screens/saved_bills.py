@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from payer_app.core.payee_display import payee_display
-from payer_app.gui.components import Card, Screen, button, divider, plain_label, set_role
+from payer_app.gui.components import Card, Screen, button, button_row, divider, plain_label, set_role
 from payer_app.gui.context import AppContext
 from payer_app.payments.saved_bills import MAX_NAME_CHARS, SavedBill
 
@@ -112,14 +112,11 @@ class SavedBillsScreen(Screen):
         self.status.setObjectName("SavedBillsStatus")
         self.body.addWidget(self.status)
         self.body.addStretch(1)
-        actions = QHBoxLayout()
         self.export_button = button("", "secondary", "ExportSavedBillsButton")
         self.import_button = button("", "secondary", "ImportSavedBillsButton")
         self.export_button.clicked.connect(self.export_requested)
         self.import_button.clicked.connect(self.import_requested)
-        actions.addWidget(self.export_button)
-        actions.addWidget(self.import_button)
-        self.bottom.addLayout(actions)
+        self.bottom.addLayout(button_row(self.export_button, self.import_button, stretch=0))
         self.bills: list[SavedBill] = []
         self.rows: dict[int, tuple[QPushButton, QPushButton, QPushButton]] = {}  # id -> (pay, rename, delete)
         self._status: tuple[str, str, dict] | None = None

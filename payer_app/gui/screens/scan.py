@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QComboBox, QHBoxLayout, QSizePolicy,
 
 from payer_app.core.payload import MAX_INPUT_CHARS
 from payer_app.gui.camera_urls import CameraUrlDialog, camera_choices, remembered
-from payer_app.gui.components import Screen, button, plain_label
+from payer_app.gui.components import Screen, button, button_row, plain_label
 from payer_app.gui.context import AppContext
 from payer_app.gui.flow_controls import add_cancel
 from payer_app.gui.paste_parser import PasteParser
@@ -166,15 +166,12 @@ class ScanScreen(Screen):
         controls.addWidget(self.mirror_button)
         self.body.addLayout(controls)
 
-        actions = QHBoxLayout()
         self.upload_button = button("", "secondary", "UploadButton")
         self.paste_button = button("", "secondary", "PasteButton")
         self.upload_button.clicked.connect(self.pick_image_requested)
         self.paste_button.clicked.connect(self.paste_from_clipboard)
         self.upload_button.setVisible(not ctx.kiosk)  # a booth shows no file dialogs
-        actions.addWidget(self.upload_button, 1)
-        actions.addWidget(self.paste_button, 1)
-        self.body.addLayout(actions)
+        self.body.addLayout(button_row(self.upload_button, self.paste_button))
         self.drop_hint = plain_label("", "caption")
         self.drop_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.body.addWidget(self.drop_hint)
