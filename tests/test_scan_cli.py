@@ -182,3 +182,17 @@ def test_ctrl_c_ends_an_endless_stream_scan_cleanly(attempt):
     assert proc.returncode == 0, err
     assert "Traceback" not in err
     assert all(json.loads(line)["payload"] == demo_bill_payload() for line in out.splitlines() if line.strip())
+
+
+def test_a_damaged_picture_is_one_line_of_ours_not_opencv_noise(tmp_path):
+    """A truncated PNG: the scan says in one line that it cannot read it; OpenCV's own warnings
+    (printed from C++ straight to standard error) stay silent."""
+    whole = write_image(tmp_path / "whole.png", frame_with([(EVN_BILL, 40, 30)], 640, 360, scale=3))
+    damaged = tmp_path / "damaged.png"
+    damaged.write_bytes(whole.read_bytes()[:3000])
+    root = Path(__file__).resolve().parents[1]
+    run = subprocess.run([sys.executable, "-m", "payer_app", "scan", str(damaged)], cwd=root,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1
+    assert "cannot read" in run.stdout + run.stderr
+    assert "WARN" not in run.stderr and "grfmt" not in run.stderr, run.stderr

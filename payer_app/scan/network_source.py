@@ -145,11 +145,9 @@ class NetworkCameraSource(CameraSource):
                               "(the camera app's page, not its video path?)")
 
     def _open_capture(self) -> None:
-        import cv2
+        from payer_app.scan.sources import _cv2
 
-        from payer_app.scan.sources import _quiet_opencv
-
-        _quiet_opencv()
+        cv2 = _cv2()
         params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(self.open_timeout_s * 1000),
                   cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(self.read_timeout_s * 1000)]
         try:

@@ -119,18 +119,15 @@ class FrameSource:
 
 
 def _cv2():
+    """OpenCV, quieted: its own warnings (absent devices, a damaged picture) would go from C++ straight
+    to standard error, unescaped, beside our one-line messages; the scan reports those cases itself."""
     import cv2
 
-    return cv2
-
-
-def _quiet_opencv() -> None:
-    """Stop OpenCV's backends from printing warnings for absent devices."""
-    cv2 = _cv2()
     try:
         cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
     except AttributeError:
         pass
+    return cv2
 
 
 # ---------------------------------------------------------------------------------------------
@@ -190,7 +187,6 @@ class CameraSource(_CaptureSource):
 
     def _open(self) -> None:
         cv2 = _cv2()
-        _quiet_opencv()
         backend = self.backend
         if backend is None:
             backend = cv2.CAP_V4L2 if sys.platform.startswith("linux") else cv2.CAP_ANY
@@ -300,7 +296,6 @@ def list_cameras(max_index: int = 8) -> list[CameraInfo]:
             cameras.append(CameraInfo(f"camera:{index}", index, path, name))
         return cameras
     cv2 = _cv2()
-    _quiet_opencv()
     for index in range(max_index):
         cap = cv2.VideoCapture(index)
         try:
@@ -327,7 +322,6 @@ class VideoFileSource(_CaptureSource):
 
     def _open(self) -> None:
         cv2 = _cv2()
-        _quiet_opencv()
         name = _name(self.spec)
         try:
             info = self.path.stat()
