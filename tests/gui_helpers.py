@@ -28,7 +28,7 @@ def open_window(qtbot, **kwargs):
     window.present()
     qtbot.waitExposed(window)
     window.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=3_000)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=30_000)
     return window
 
 

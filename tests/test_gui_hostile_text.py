@@ -146,7 +146,7 @@ def paste_to_payee(qtbot, window, text: str) -> None:
     if not window.findChild(QAbstractButton, "PasteButton").isVisible():
         click(qtbot, window, "ScanButton")
     paste(qtbot, window, text)
-    qtbot.waitUntil(lambda: window.payee.isVisible(), timeout=10_000)
+    qtbot.waitUntil(lambda: window.payee.isVisible(), timeout=30_000)
 
 
 # --- the walk ----------------------------------------------------------------------------------
@@ -367,7 +367,7 @@ def test_long_paste_under_the_cap_is_parsed_off_the_gui_thread(qtbot, window):
     button = visible_named(window, "PasteButton", QAbstractButton)
     button.click()  # returns before the parse is done: the result comes back by a signal
     assert not window.payee.isVisible()
-    qtbot.waitUntil(lambda: window.payee.isVisible(), timeout=10_000)
+    qtbot.waitUntil(lambda: window.payee.isVisible(), timeout=30_000)
     assert window.ctx.flow.parsed.raw == text
     assert_all_plain(window)
 
@@ -403,7 +403,7 @@ def test_random_pasted_text_never_breaks_the_window(qtbot, window, text):
         click(qtbot, window, "ScanButton")
     empty = window.ctx.t("scan.clipboard_empty")
     paste(qtbot, window, text)
-    qtbot.waitUntil(lambda: window.payee.isVisible() or window.scan.hint.text() == empty, timeout=10_000)
+    qtbot.waitUntil(lambda: window.payee.isVisible() or window.scan.hint.text() == empty, timeout=30_000)
     assert_all_plain(window)
     if window.payee.isVisible():
         click(qtbot, window, "InspectorButton")

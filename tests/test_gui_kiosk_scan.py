@@ -115,7 +115,7 @@ def test_kiosk_returns_home_after_the_receipt_and_when_idle(qtbot, make_window, 
     assert window.current == "pin"
     for digit in "246810":
         qtbot.mouseClick(window.pin.keys[digit], Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window.current == "settings", timeout=2_000)
+    qtbot.waitUntil(lambda: window.current == "settings", timeout=30_000)
 
 
 def test_settings_saved_as_json_and_applied(qtbot, make_window, payer_home):
@@ -161,7 +161,7 @@ def test_damaged_settings_file_falls_back_to_defaults(payer_home):
 def test_scan_adapter_reports_a_bad_source_and_converts_frames(qtbot):
     ensure_application()
     adapter = ScanAdapter()
-    with qtbot.waitSignal(adapter.failed, timeout=5_000) as failed:
+    with qtbot.waitSignal(adapter.failed, timeout=30_000) as failed:
         adapter.start("/nonexistent/video.avi")
     assert "/nonexistent/video.avi" in failed.args[0]
     rng = np.random.default_rng(7)

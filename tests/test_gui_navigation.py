@@ -197,7 +197,7 @@ def test_the_pin_screen_cannot_be_left_while_the_payment_is_sent(qtbot, window):
     click(qtbot, window.review.confirm_button)
     with qtbot.waitSignal(window.payment_finished, timeout=PAY_TIMEOUT_MS) as done:
         type_text(qtbot, "123456")  # the PIN typed on the keyboard
-        qtbot.waitUntil(lambda: window.pin.busy or window.current == "result", timeout=5_000)
+        qtbot.waitUntil(lambda: window.pin.busy or window.current == "result", timeout=30_000)
         if window.current == "pin":
             click(qtbot, window.pin.cancel_button)
             key(qtbot, Qt.Key.Key_Escape)
@@ -253,7 +253,7 @@ def test_a_vietqr_payee_has_one_name_and_the_signed_account_is_the_one_shown(qtb
 def test_paste_from_home_is_not_overtaken_by_the_camera_and_back_returns_home(qtbot, window):
     payload = vietqr_payload("970415", "113366668888", amount=30_000, purpose="Dan tu bo nho tam")
     QApplication.clipboard().setText(payload)
-    with qtbot.waitSignal(window.scan.scanned, timeout=10_000) as got:
+    with qtbot.waitSignal(window.scan.scanned, timeout=30_000) as got:
         click(qtbot, window.home.paste_button)
     assert got.args[0].text == payload
     assert window.current == "payee"

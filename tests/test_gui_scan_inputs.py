@@ -19,7 +19,7 @@ def test_paste_qr_text_from_the_clipboard(qtbot, window):
     payload = vnpay_payload("0100109106", "SIEU THI MINH AN", "Ha Noi", amount=89_000)
     QGuiApplication.clipboard().setText(payload)
     window.go("scan")
-    with qtbot.waitSignal(window.scan.scanned, timeout=5_000):
+    with qtbot.waitSignal(window.scan.scanned, timeout=30_000):
         qtbot.mouseClick(window.scan.paste_button, Qt.MouseButton.LeftButton)
     assert window.current == "payee"
     assert window.ctx.flow.parsed.scheme == "vnpay"
@@ -81,7 +81,7 @@ def test_kiosk_settings_open_on_a_long_press(qtbot, make_window):
     qtbot.mouseRelease(w.home.greeting, Qt.MouseButton.LeftButton)
     for digit in "246810":
         qtbot.mouseClick(w.pin.keys[digit], Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: w.current == "settings", timeout=2_000)
+    qtbot.waitUntil(lambda: w.current == "settings", timeout=30_000)
     # a short click does nothing
     w.back()
     qtbot.mouseClick(w.home.greeting, Qt.MouseButton.LeftButton)
