@@ -6,6 +6,8 @@ window's one real PaymentService with its embedded mock acquirer.
 
 from __future__ import annotations
 
+import threading
+
 import cv2
 import pytest
 from PySide6.QtCore import Qt
@@ -15,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QScrollArea
 
 from payer_app.core.builder import evn_bill_payload, vietqr_payload
 from payer_app.core.request import note_problem
+from payer_app.payments.acquirer_client import EmbeddedAcquirerClient
 from payer_app.gui.screens.scan import REPEAT_HOLD_S
 from tests.gui_helpers import PAY_TIMEOUT_MS, ManualClock, click, qr_frame, to_review, tr
 
@@ -192,16 +195,27 @@ def test_back_after_a_picked_image_returns_to_where_it_was_picked(qtbot, window,
     assert not window.scan_adapter.running
 
 
-def test_the_pin_screen_cannot_be_left_while_the_payment_is_sent(qtbot, window):
+def test_the_pin_screen_cannot_be_left_while_the_payment_is_sent(qtbot, window, monkeypatch):
+    # The acquirer's answer is held until the test has tried to leave: without the hold, a fast answer
+    # could reach Result between the clicks, and the test would race the payment.
+    sending, release = threading.Event(), threading.Event()
+    real_submit = EmbeddedAcquirerClient.submit
+
+    def held_submit(client, jws):
+        sending.set()
+        release.wait(60)
+        return real_submit(client, jws)
+
+    monkeypatch.setattr(EmbeddedAcquirerClient, "submit", held_submit)
     to_review(qtbot, window, evn_bill_payload(EVN_CODE))
     click(qtbot, window.review.confirm_button)
     with qtbot.waitSignal(window.payment_finished, timeout=PAY_TIMEOUT_MS) as done:
         type_text(qtbot, "123456")  # the PIN typed on the keyboard
-        qtbot.waitUntil(lambda: window.pin.busy or window.current == "result", timeout=30_000)
-        if window.current == "pin":
-            click(qtbot, window.pin.cancel_button)
-            key(qtbot, Qt.Key.Key_Escape)
-            assert window.current == "pin"
+        qtbot.waitUntil(lambda: sending.is_set() and window.pin.busy, timeout=30_000)
+        click(qtbot, window.pin.cancel_button)
+        key(qtbot, Qt.Key.Key_Escape)
+        assert window.current == "pin"
+        release.set()
     assert done.args[0] is not None and done.args[0].status == "approved"
     assert window.current == "result"
 
