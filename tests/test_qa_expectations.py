@@ -248,3 +248,23 @@ def test_a_manifest_picture_beyond_the_decoder_that_is_read_must_give_its_payloa
     code, out, _ = _scan(capsys, str(one_qr_picture), "--expect",
                          str(_manifest_beyond_the_decoder(tmp_path, VIETQR_ACB_BAD_CRC)))
     assert code == 1 and "FAIL wrong-payload:" in out
+
+
+def test_the_summary_is_the_last_lines_of_stdout_in_text_and_goes_to_stderr_with_json(one_qr_picture, tmp_path):
+    """docs/qa.md: without --json the summary and the failures end standard output (nothing on
+    standard error); with --json they are on standard error and standard output is JSON lines only."""
+    from tests.test_cli_conventions import run_payer_app
+
+    expect = tmp_path / "expect.json"
+    expect.write_text(json.dumps({"acb.png": {"amount": 2000}}), encoding="utf-8")
+    argv = ("scan", str(one_qr_picture), "--expect", str(expect))
+    text = run_payer_app(argv, tmp_path / "home", tmp_path)
+    assert text.returncode == 1 and text.stderr == ""
+    assert text.stdout.splitlines()[-3:] == [
+        f"expectations ({expect}): 1 file(s): 1 wrong-fields",
+        f"  FAIL wrong-fields: {one_qr_picture}",
+        "       amount: expected 2000, read 1000"]
+    with_json = run_payer_app((*argv, "--json"), tmp_path / "home", tmp_path)
+    assert with_json.returncode == 1
+    assert [json.loads(line)["expect"]["status"] for line in with_json.stdout.splitlines()] == ["wrong-fields"]
+    assert with_json.stderr.splitlines()[0] == f"expectations ({expect}): 1 file(s): 1 wrong-fields"
