@@ -235,3 +235,17 @@ def test_each_command_line_exits_as_the_page_says(name, readme_runs):
         if line.shown_output:
             output = (run.folder / f"output-{run.block.name}-{i}.txt").read_text(encoding="utf-8").splitlines()
             assert output and output[0].split()[0] == line.shown_output[0].split()[0], (line.shown_output, output)
+
+
+# A count of tests in the docs goes stale with the next test added: "`tests/x.py` (12 tests...",
+# "27 passed", "the 155 tokens", "(4 cases)".
+TEST_COUNT = re.compile(r"`tests/[\w/]+\.py` \(\d|\b\d[\d,]* (?:tests|passed|tokens|properties|test cases)\b"
+                        r"|\(\d[\d,]* cases\)")
+
+
+def test_the_docs_hold_no_counts_of_tests():
+    pages = [README, *sorted((ROOT / "docs").glob("*.md"))]
+    found = [f"{page.name}:{number}: {line.strip()}" for page in pages
+             for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), start=1)
+             if TEST_COUNT.search(line)]
+    assert not found, "\n".join(found)
