@@ -19,9 +19,9 @@ NAME is matched against the scanned file's path relative to FILE's folder, then 
 on the command line, then its bare file name.
 
 Each scanned file gets one outcome: ``pass``, ``wrong-payload``, ``wrong-fields``, ``not-found``
-(no QR read), ``unexpected-qr`` (a QR read where ``found`` is false), ``unreadable`` (the file is not an image that can be read), ``no-expectation`` (the
-file is not in FILE); each entry of FILE that no scanned file matched is ``missing``. Only ``pass``
-passes.
+(no QR read), ``unexpected-qr`` (a QR read where ``found`` is false), ``unreadable`` (the file is
+not an image that can be read), ``no-expectation`` (the file is not in FILE); each entry of FILE
+that no scanned file matched is ``missing``. Only ``pass`` passes.
 """
 
 from __future__ import annotations
