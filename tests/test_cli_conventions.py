@@ -6,6 +6,7 @@ table in docs/cli.md has a row for every command the parser knows."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import socket
@@ -84,16 +85,81 @@ def run_payer_app(argv, home: Path, tmp: Path, env_changes: dict | None = None) 
 
 
 def assert_usage_error(done: subprocess.CompletedProcess, says: str) -> None:
+    """Exit 2, nothing on stdout, and the error as one line on stderr (docs/cli.md)."""
     assert done.returncode == EXIT_USAGE, (done.returncode, done.stdout[-500:], done.stderr[-1500:])
     assert done.stdout == ""
     assert says in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
+    assert len(done.stderr.splitlines()) == 1 and done.stderr.startswith("payer-app"), done.stderr
 
 
 @pytest.mark.parametrize("name", sorted(USAGE_ERRORS))
 def test_a_bad_input_is_exit_2_with_the_message_on_stderr_only(name, payer_home, tmp_path):
     case = USAGE_ERRORS[name]
     assert_usage_error(run_payer_app(case.argv, payer_home, tmp_path), case.says)
+
+
+# What argparse itself refuses: the same one line of ours, ``payer-app: error: ...`` with where to
+# read the command's options, and exit 2.
+PARSER_ERRORS = {
+    "unknown-option": (("saved-bills", "add", "Nha", EVN_BILL, "--bogus"), "unrecognized arguments: --bogus",
+                       "payer-app saved-bills add --help"),
+    "missing-positional": (("saved-bills", "rename", "3"), "required: NAME", "payer-app saved-bills rename --help"),
+    "not-a-number": (("saved-bills", "delete", "three"), "invalid int value", "payer-app saved-bills delete --help"),
+    "bad-choice": (("parse", EVN_BILL, "--lang", "fr"), "invalid choice", "payer-app parse --help"),
+    "unknown-command": (("bogus",), "invalid choice", "payer-app --help"),
+    "hostile-option": (("scan", "demo", "--\x1b[31mred"), "\\x1b[31mred", "payer-app scan --help"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PARSER_ERRORS))
+def test_a_parser_error_is_one_line_of_ours(name, payer_home, tmp_path):
+    argv, says, hint = PARSER_ERRORS[name]
+    done = run_payer_app(argv, payer_home, tmp_path)
+    assert_usage_error(done, says)
+    assert done.stderr.startswith("payer-app: error: ") and f"(see {hint})" in done.stderr, done.stderr
+    assert "usage:" not in done.stderr and "\x1b" not in done.stderr
+
+
+def _every_command(parser, path=()):
+    """(argv path, parser) for every command and action the parser knows, nested ones too."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                yield (*path, name), child
+                yield from _every_command(child, (*path, name))
+
+
+def _required_arguments(parser) -> list[str]:
+    """Its required options, then its positional arguments, with values that its types accept."""
+    options, positionals = [], []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) or (action.option_strings and not action.required):
+            continue
+        value = str(sorted(action.choices)[0]) if action.choices else "1"
+        if action.option_strings:
+            options += [action.option_strings[0], value]
+        else:
+            positionals += [value] * (action.nargs if isinstance(action.nargs, int) else 1)
+    return options + positionals
+
+
+def test_every_command_takes_lang_after_its_arguments():
+    """--lang en|vi is accepted wherever the other options are, by every command and action the
+    parser knows (a new command is covered without a change here): after the positional arguments,
+    and on a command group before its action, which the action does not override."""
+    parser, _ = build_parser()
+    commands = list(_every_command(parser))
+    assert len(commands) >= 20
+    for path, command in commands:
+        has_actions = any(isinstance(a, argparse._SubParsersAction) for a in command._actions)
+        if has_actions:
+            continue
+        argv = [*path, *_required_arguments(command)]
+        for lang in ("vi", "en"):
+            assert parser.parse_args([*argv, "--lang", lang]).lang == lang, argv
+        if len(path) > 1:
+            assert parser.parse_args([path[0], "--lang", "vi", *argv[1:]]).lang == "vi", argv
 
 
 @pytest.mark.parametrize("argv", [("history",), ("saved-bills", "list"), ("keys", "export"), ("bill", "PD13000123456")])

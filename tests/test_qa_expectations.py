@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -10,7 +11,9 @@ import pytest
 
 from payer_app.cli import main
 from payer_app.qa.expectations import ExpectationError, load_expectations
+from tests.media import write_qr_png
 from tests.qa_fixtures import json_lines, qa_corpus, qa_corpus_master, read_manifest  # noqa: F401
+from tests.spec_vectors import VIETQR_ACB, VIETQR_ACB_BAD_CRC
 
 
 def _scan(capsys, *argv) -> tuple[int, str, str]:
@@ -160,3 +163,108 @@ def test_picture_beyond_the_decoder_passes_when_not_read(tmp_path, capsys):
     code, out, _ = _scan(capsys, str(blank), "--expect", str(expect))
     assert code == 0
     assert "1 file(s): 1 pass" in out
+
+
+# Each key of an expectation is a check that can fail: a picture of one known QR, and for each key a
+# value that is right (the file passes) and one that is wrong (the file must not pass).
+KEY_ATTACKS = [
+    # (key, right value, wrong value, the outcome the wrong value must give)
+    ("found", True, False, "unexpected-qr"),
+    ("payload", VIETQR_ACB, VIETQR_ACB_BAD_CRC, "wrong-payload"),
+    ("scheme", "vietqr", "evn", "wrong-fields"),
+    ("customer_code", None, "PD13000123456", "wrong-fields"),
+    ("amount", 1000, 2000, "wrong-fields"),
+    ("amount", 1000, None, "wrong-fields"),
+    ("valid", True, False, "wrong-fields"),
+    ("finding_codes", [], ["crc-mismatch"], "wrong-fields"),
+]
+
+
+@pytest.fixture
+def one_qr_picture(tmp_path):
+    return write_qr_png(tmp_path / "acb.png", VIETQR_ACB)
+
+
+@pytest.mark.parametrize("key, right, wrong, outcome", KEY_ATTACKS, ids=[f"{a[0]}-{a[2]}" for a in KEY_ATTACKS])
+def test_every_expectation_key_fails_when_the_picture_disagrees(one_qr_picture, tmp_path, capsys,
+                                                               key, right, wrong, outcome):
+    expect = tmp_path / "expect.json"
+    expect.write_text(json.dumps({"acb.png": {key: right}}), encoding="utf-8")
+    code, out, err = _scan(capsys, str(one_qr_picture), "--expect", str(expect), "--json")
+    assert code == 0, (out, err)
+    assert json_lines(out)[0]["expect"]["status"] == "pass"
+    expect.write_text(json.dumps({"acb.png": {key: wrong}}), encoding="utf-8")
+    code, out, err = _scan(capsys, str(one_qr_picture), "--expect", str(expect), "--json")
+    assert code == 1, (out, err)
+    assert json_lines(out)[0]["expect"]["status"] == outcome
+
+
+def test_found_false_fails_when_a_qr_is_read_as_a_real_command(one_qr_picture, tmp_path):
+    """``{"found": false}``, "the picture must hold no readable QR", against a picture whose QR is read:
+    the real ``payer-app scan`` exits 1 and names the code it read."""
+    from tests.test_cli_conventions import run_payer_app
+
+    expect = tmp_path / "expect.json"
+    expect.write_text(json.dumps({"acb.png": {"found": False}}), encoding="utf-8")
+    done = run_payer_app(("scan", str(one_qr_picture), "--expect", str(expect)), tmp_path / "home", tmp_path)
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    assert "FAIL unexpected-qr:" in done.stdout and VIETQR_ACB[:40] in done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_found_true_fails_on_a_blank_picture(tmp_path, capsys):
+    blank = tmp_path / "blank.png"
+    cv2.imwrite(str(blank), np.full((200, 200), 255, np.uint8))
+    expect = tmp_path / "e.json"
+    expect.write_text(json.dumps({"blank.png": {"found": True}}))
+    code, out, _ = _scan(capsys, str(blank), "--expect", str(expect))
+    assert code == 1 and "FAIL not-found:" in out
+
+
+def test_a_payload_string_fails_when_another_qr_is_read(one_qr_picture, tmp_path, capsys):
+    expect = tmp_path / "e.json"
+    expect.write_text(json.dumps({"acb.png": VIETQR_ACB_BAD_CRC}))
+    code, out, _ = _scan(capsys, str(one_qr_picture), "--expect", str(expect))
+    assert code == 1 and "FAIL wrong-payload:" in out
+
+
+def _manifest_beyond_the_decoder(tmp_path, payload: str) -> Path:
+    """A corpus manifest entry marked beyond any decoder (decodable_expected false) for acb.png."""
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"entries": [{
+        "file": "acb.png", "payload": payload, "decodable_expected": False,
+        "expected": {"scheme": "vietqr", "amount": 1000, "valid": True, "finding_codes": []}}]}))
+    return manifest
+
+
+def test_a_manifest_picture_beyond_the_decoder_that_is_read_must_give_its_payload(one_qr_picture, tmp_path, capsys):
+    """A corpus picture marked beyond any decoder may be read (a better decoder is no failure), but
+    what is read must be the manifest's payload."""
+    code, out, _ = _scan(capsys, str(one_qr_picture), "--expect", str(_manifest_beyond_the_decoder(tmp_path, VIETQR_ACB)),
+                         "--json")
+    assert code == 0
+    assert json_lines(out)[0]["expect"] == {
+        "status": "pass", "problems": [], "notes": ["read although the manifest marks it beyond any decoder"]}
+    code, out, _ = _scan(capsys, str(one_qr_picture), "--expect",
+                         str(_manifest_beyond_the_decoder(tmp_path, VIETQR_ACB_BAD_CRC)))
+    assert code == 1 and "FAIL wrong-payload:" in out
+
+
+def test_the_summary_is_the_last_lines_of_stdout_in_text_and_goes_to_stderr_with_json(one_qr_picture, tmp_path):
+    """docs/qa.md: without --json the summary and the failures end standard output (nothing on
+    standard error); with --json they are on standard error and standard output is JSON lines only."""
+    from tests.test_cli_conventions import run_payer_app
+
+    expect = tmp_path / "expect.json"
+    expect.write_text(json.dumps({"acb.png": {"amount": 2000}}), encoding="utf-8")
+    argv = ("scan", str(one_qr_picture), "--expect", str(expect))
+    text = run_payer_app(argv, tmp_path / "home", tmp_path)
+    assert text.returncode == 1 and text.stderr == ""
+    assert text.stdout.splitlines()[-3:] == [
+        f"expectations ({expect}): 1 file(s): 1 wrong-fields",
+        f"  FAIL wrong-fields: {one_qr_picture}",
+        "       amount: expected 2000, read 1000"]
+    with_json = run_payer_app((*argv, "--json"), tmp_path / "home", tmp_path)
+    assert with_json.returncode == 1
+    assert [json.loads(line)["expect"]["status"] for line in with_json.stdout.splitlines()] == ["wrong-fields"]
+    assert with_json.stderr.splitlines()[0] == f"expectations ({expect}): 1 file(s): 1 wrong-fields"

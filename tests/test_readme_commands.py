@@ -15,6 +15,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,9 +42,15 @@ SKIP = {
 # that block becomes the free port, so a running acquirer on this machine is never hit), stopped at
 # the end of the block.
 IN_BACKGROUND = {
-    "payer-app acquirer serve --enrol-code BOOTH-2026": "Mock acquirer on http://",
+    "payer-app acquirer serve": "Mock acquirer on http://",
 }
 DEFAULT_PORT = "8765"
+# Words of the README's lines that stand for what a background server printed at start (the reader
+# copies it from the terminal): each is replaced by the pattern's group in the server's start lines.
+PRINTED_BY_SERVER = {
+    "CODE": re.compile(r"^Enrolment code: (\S+)"),
+}
+START_LINES_TIMEOUT_S = 120  # only ends a server that never prints what a line needs
 
 
 @dataclass
@@ -132,25 +139,44 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _start_in_background(command: str, ready: str, env: dict, cwd: Path) -> tuple[subprocess.Popen, str]:
-    """Start a server line on a free port; returns once it printed its ready line on stderr."""
+def _start_in_background(command: str, ready: str, env: dict, cwd: Path,
+                         printed: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    """Start a server line on a free port; returns once it printed its ready line and the values of
+    PRINTED_BY_SERVER (added to ``printed``) on stderr."""
     port = str(_free_port())
     proc = subprocess.Popen(["bash", "-c", f"exec {command} --port {port}"], env=env, cwd=cwd,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    seen = []
-    for line in proc.stderr:  # blocks until the server writes a line
-        seen.append(line)
-        if line.startswith(ready):
-            return proc, port
+    watchdog = threading.Timer(START_LINES_TIMEOUT_S, proc.kill)  # a server that never says them ends
+    watchdog.start()
+    seen, is_ready = [], False
+    try:
+        for line in proc.stderr:  # blocks until the server writes a line
+            seen.append(line)
+            is_ready = is_ready or line.startswith(ready)
+            for word, pattern in PRINTED_BY_SERVER.items():
+                found = pattern.search(line)
+                if found:
+                    printed[word] = found.group(1)
+            if is_ready and set(PRINTED_BY_SERVER) <= set(printed):
+                return proc, port
+    finally:
+        watchdog.cancel()
     raise AssertionError(f"{command!r} ended before it was ready:\n{''.join(seen)[-2000:]}")
 
 
-def _script(block: Block, rc_file: Path, out_dir: Path, port: str | None) -> str:
+def _with_printed(command: str, printed: dict[str, str]) -> str:
+    for word, value in printed.items():
+        command = re.sub(rf"\b{word}\b", value, command)
+    return command
+
+
+def _script(block: Block, rc_file: Path, out_dir: Path, port: str | None, printed: dict[str, str]) -> str:
     """One bash script for the block (its lines share variables, as in a terminal); after each
     line its exit code goes to rc_file."""
     steps = ["set +e"]
     for i, line in enumerate(block.lines):
         command = line.command.replace(DEFAULT_PORT, port) if port else line.command
+        command = _with_printed(command, printed)
         if line.command in SKIP or line.command in IN_BACKGROUND:
             steps.append(f"echo 'skipped {i}' >> '{rc_file}'")
             continue
@@ -173,12 +199,13 @@ def run_block(block: Block, folder: Path, env: dict) -> BlockRun:
     rc_file = folder / f"exit-codes-{block.name}.txt"
     servers = []
     port = None
+    printed: dict[str, str] = {}
     try:
         for line in block.lines:
             if line.command in IN_BACKGROUND:
-                proc, port = _start_in_background(line.command, IN_BACKGROUND[line.command], env, folder)
+                proc, port = _start_in_background(line.command, IN_BACKGROUND[line.command], env, folder, printed)
                 servers.append(proc)
-        done = subprocess.run(["bash", "-c", _script(block, rc_file, folder, port)], env=env, cwd=folder,
+        done = subprocess.run(["bash", "-c", _script(block, rc_file, folder, port, printed)], env=env, cwd=folder,
                               stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=BLOCK_TIMEOUT_S)
     finally:
         for proc in servers:
@@ -235,3 +262,17 @@ def test_each_command_line_exits_as_the_page_says(name, readme_runs):
         if line.shown_output:
             output = (run.folder / f"output-{run.block.name}-{i}.txt").read_text(encoding="utf-8").splitlines()
             assert output and output[0].split()[0] == line.shown_output[0].split()[0], (line.shown_output, output)
+
+
+# A count of tests in the docs goes stale with the next test added: "`tests/x.py` (12 tests...",
+# "27 passed", "the 155 tokens", "(4 cases)".
+TEST_COUNT = re.compile(r"`tests/[\w/]+\.py` \(\d|\b\d[\d,]* (?:tests|passed|tokens|properties|test cases)\b"
+                        r"|\(\d[\d,]* cases\)")
+
+
+def test_the_docs_hold_no_counts_of_tests():
+    pages = [README, *sorted((ROOT / "docs").glob("*.md"))]
+    found = [f"{page.name}:{number}: {line.strip()}" for page in pages
+             for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), start=1)
+             if TEST_COUNT.search(line)]
+    assert not found, "\n".join(found)

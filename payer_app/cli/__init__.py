@@ -56,7 +56,9 @@ class NoAnswerError(Exception):
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
     """The top-level parser and its subcommand parsers by name."""
-    parser = argparse.ArgumentParser(
+    from payer_app.cli.options import CommandParser, finish_commands
+
+    parser = CommandParser(
         prog="payer-app",
         description="Payer simulator for Vietnamese payment QR codes (EMVCo / VietQR / EVN bills). "
                     "Without a command: the window (payer-app gui).",
@@ -67,6 +69,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
+    finish_commands(parser)
     return parser, sub.choices
 
 

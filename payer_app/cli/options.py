@@ -5,6 +5,10 @@
 ``generate``, ``saved-bills``) its actions, and one clear usage error when none is given. An input
 where ``-`` means standard input, ``--json``, ``--lang``, ``--acquirer URL`` and ``--amount N`` are
 declared and read here, so that they are spelled, explained and checked alike everywhere.
+
+Every parser is a ``CommandParser`` (a usage error is one line of ours), and ``finish_commands``
+gives every command and action that does not declare ``--lang`` itself the common one, once all
+are registered.
 """
 
 from __future__ import annotations
@@ -14,6 +18,47 @@ import argparse
 from payer_app.cli import UsageError
 
 LANGUAGES = ("en", "vi")
+ENGLISH_ONLY = "language of the messages: en or vi (this command's messages are in English only)"
+
+
+class CommandParser(argparse.ArgumentParser):
+    """The parser of ``payer-app`` and, as argparse makes subparsers of their parent's class, of
+    every command and action. A usage error is one line on standard error, exit 2:
+    ``payer-app: error: MESSAGE (see payer-app COMMAND --help)``, naming the command whose
+    arguments were wrong (argparse's own error prints the usage block first, and an unknown option
+    after a command's arguments is said by the top-level parser, without the command)."""
+
+    def parse_known_args(self, args=None, namespace=None):
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras:  # said by the innermost command that was handed them
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed, extras
+
+    def error(self, message: str):
+        from payer_app.cli import EXIT_USAGE
+        from payer_app.core.display_text import visible
+
+        self.exit(EXIT_USAGE, f"payer-app: error: {visible(message, 2000)} (see {visible(self.prog, 200)} --help)\n")
+
+
+def every_command(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
+    """(names, parser) of every command and action under ``parser``, nested ones too, in order."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                yield (*path, name), child
+                yield from every_command(child, (*path, name))
+
+
+def finish_commands(parser: argparse.ArgumentParser) -> None:
+    """``--lang en|vi`` wherever the other options are, for every command: each command and action
+    without a ``--lang`` of its own gets one. A command's default is en; an action's is left
+    unset, so ``payer-app saved-bills --lang vi add ...`` keeps the vi its group was given."""
+    for path, command in every_command(parser):
+        if "--lang" in command._option_string_actions:
+            continue
+        default = "en" if len(path) == 1 else argparse.SUPPRESS
+        command.add_argument("--lang", choices=LANGUAGES, default=default, help=ENGLISH_ONLY)
 
 
 def add_command(sub, name: str, summary: str, description: str | None = None, func=None) -> argparse.ArgumentParser:

@@ -231,7 +231,7 @@ def _scan_one_file(source, path: str, scan: FileScan, args, qa) -> bool:
         return False
     scan.files += 1
     scan.timings.append(decode_ms)
-    line.update({"frame": 0, "t_ms": round(decode_ms, 2)})
+    line.update({"frame": 0, "t_ms": round(decode_ms, 2), "decode_ms": round(decode_ms, 2)})
     if codes:
         scan.found_files += 1
         first = next((c for c in codes if _is_payment(c.text)), codes[0])  # the payment QR leads the line

@@ -84,3 +84,9 @@ class AppContext:
     @property
     def lang(self) -> str:
         return self.language.code
+
+    @property
+    def keeps_history(self) -> bool:
+        """Payments are kept in the history (and a pending one can be re-sent from History): always,
+        but in kiosk mode only when the operator turned on Kiosk: keep history."""
+        return not self.kiosk or self.settings.kiosk_keep_history

@@ -491,7 +491,7 @@ class MainWindow(QMainWindow):
     @property
     def shows_history(self) -> bool:
         """Kiosk mode shows no history unless the settings say so."""
-        return not self.ctx.kiosk or self.ctx.settings.kiosk_keep_history
+        return self.ctx.keeps_history
 
     def _refresh_recent(self) -> None:
         self.home.recent_card.setVisible(self.shows_history)

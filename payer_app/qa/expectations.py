@@ -10,15 +10,18 @@ FILE is JSON, read with limits (``safe_json.loads_untrusted``). Three shapes are
 An entry's value is either the expected payload (a string) or an object with any of: ``payload``,
 ``scheme``, ``customer_code`` (EVN customer code, 62.06), ``amount`` (integer dong, ``null`` = no
 amount in the QR), ``valid`` (bool), ``finding_codes`` (the parser's finding codes, as a set) and
-``found`` (``false``: the file must hold no readable QR). Only the keys given are checked.
+``found`` (``true``: at least one QR must be read, the default; ``false``: the file must hold no
+readable QR, and reading one fails it). Only the keys given are checked. A manifest entry marked
+beyond any decoder (``decodable_expected: false``) may be read or not; when read, it must give its
+payload.
 
 NAME is matched against the scanned file's path relative to FILE's folder, then its path as given
 on the command line, then its bare file name.
 
 Each scanned file gets one outcome: ``pass``, ``wrong-payload``, ``wrong-fields``, ``not-found``
-(no QR read), ``unreadable`` (the file is not an image that can be read), ``no-expectation`` (the
-file is not in FILE); each entry of FILE that no scanned file matched is ``missing``. Only ``pass``
-passes.
+(no QR read), ``unexpected-qr`` (a QR read where ``found`` is false), ``unreadable`` (the file is
+not an image that can be read), ``no-expectation`` (the file is not in FILE); each entry of FILE
+that no scanned file matched is ``missing``. Only ``pass`` passes.
 """
 
 from __future__ import annotations
@@ -43,10 +46,11 @@ PASS = "pass"
 WRONG_PAYLOAD = "wrong-payload"
 WRONG_FIELDS = "wrong-fields"
 NOT_FOUND = "not-found"
+UNEXPECTED_QR = "unexpected-qr"
 UNREADABLE = "unreadable"
 NO_EXPECTATION = "no-expectation"
 MISSING = "missing"
-STATUSES = (PASS, WRONG_PAYLOAD, WRONG_FIELDS, NOT_FOUND, UNREADABLE, NO_EXPECTATION, MISSING)
+STATUSES = (PASS, WRONG_PAYLOAD, WRONG_FIELDS, NOT_FOUND, UNEXPECTED_QR, UNREADABLE, NO_EXPECTATION, MISSING)
 
 
 class ExpectationError(ValueError):
@@ -58,7 +62,9 @@ class Expectation:
     name: str  # the file name as FILE writes it
     payload: str | None = None
     fields: dict[str, Any] = field(default_factory=dict)  # only the keys to check
-    found: bool = True  # False: no readable QR expected (a corpus picture beyond any decoder)
+    # True: a QR must be read; False: none may be read; None: either (a corpus picture beyond any
+    # decoder: not read is as expected, read must still be its payload)
+    found: bool | None = True
 
     def to_dict(self) -> dict:
         out: dict[str, Any] = {"found": self.found}
@@ -187,8 +193,8 @@ def _from_manifest_entry(name: str, entry: dict, where: str) -> Expectation:
     if not isinstance(decodable, bool):
         raise ExpectationError(f"{where}: \"decodable_expected\" must be true or false")
     if not decodable:
-        # Beyond any decoder: expected not found. Read anyway, it must still be the right payload.
-        return Expectation(name, payload=payload, fields={}, found=False)
+        # Beyond any decoder: not read is as expected; read anyway, it must still be the right payload.
+        return Expectation(name, payload=payload, fields={}, found=None)
     return Expectation(name, payload=payload, fields=fields)
 
 
@@ -302,20 +308,25 @@ def _resolved(p: Path) -> str:
 def check_texts(shown: str, expectation: Expectation, texts: list[str]) -> Outcome:
     """Compare the payloads read from one file with what is expected of it."""
     if not texts:
-        if not expectation.found:
-            return Outcome(shown, PASS, [], expectation, ["no QR read, as expected"])
-        return Outcome(shown, NOT_FOUND, ["no QR code was read from the file"], expectation)
+        if expectation.found is True:
+            return Outcome(shown, NOT_FOUND, ["no QR code was read from the file"], expectation)
+        return Outcome(shown, PASS, [], expectation, ["no QR read, as expected"])
+    if expectation.found is False:
+        return Outcome(shown, UNEXPECTED_QR, [
+            "expected no readable QR code",
+            f"read payload     {visible(_leading(texts), 200)}",
+        ], expectation)
     if expectation.payload is not None:
         if expectation.payload not in texts:
-            got = next((t for t in texts if parse_payload(t).is_payment), texts[0])
+            got = _leading(texts)
             return Outcome(shown, WRONG_PAYLOAD, [
                 f"expected payload {visible(expectation.payload, 200)}",
                 f"read payload     {visible(got, 200)}",
             ], expectation)
         text = expectation.payload
     else:
-        text = next((t for t in texts if parse_payload(t).is_payment), texts[0])
-    notes = [] if expectation.found else ["read although expected beyond the decoder"]
+        text = _leading(texts)
+    notes = [] if expectation.found else ["read although the manifest marks it beyond any decoder"]
     actual = actual_fields(parse_payload(text))
     problems = []
     for key, want in expectation.fields.items():
@@ -325,6 +336,11 @@ def check_texts(shown: str, expectation: Expectation, texts: list[str]) -> Outco
     if problems:
         return Outcome(shown, WRONG_FIELDS, problems, expectation, notes)
     return Outcome(shown, PASS, [], expectation, notes)
+
+
+def _leading(texts: list[str]) -> str:
+    """The payload a file's outcome is about: its first payment QR, else its first QR."""
+    return next((t for t in texts if parse_payload(t).is_payment), texts[0])
 
 
 def _show(value: Any) -> str:

@@ -26,8 +26,8 @@ from payer_app.core.payload import parse_payload
 from payer_app.qa.expectations import STATUSES
 
 # Order of cards and filter buttons: failures first, then passes.
-_STATUS_ORDER = ["unreadable", "missing", "not-found", "wrong-payload", "wrong-fields", "no-expectation",
-                 "found", "pass"]
+_STATUS_ORDER = ["unreadable", "missing", "not-found", "unexpected-qr", "wrong-payload", "wrong-fields",
+                 "no-expectation", "found", "pass"]
 _FAILED_CLASS = {s: ("ok" if s in ("pass", "found") else "bad") for s in _STATUS_ORDER}
 
 _STYLE = """

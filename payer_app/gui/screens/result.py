@@ -170,9 +170,12 @@ class ResultScreen(Screen):
         if outcome.reason and f"reason.{outcome.reason}" in self.ctx.language.catalogue:
             return self.ctx.t(f"reason.{outcome.reason}")
         if outcome.status == "pending":
+            # "can be sent again" only where History keeps it; a kiosk without history says it will not
+            kept = self.ctx.keeps_history
             if outcome.pending_reason == "acquirer-error" and outcome.http_status:
-                return self.ctx.t("result.pending_acquirer_error", http=outcome.http_status)
-            return self.ctx.t("result.pending_reason")
+                key = "result.pending_acquirer_error" if kept else "result.pending_acquirer_error_kiosk"
+                return self.ctx.t(key, http=outcome.http_status)
+            return self.ctx.t("result.pending_reason" if kept else "result.pending_reason_kiosk")
         return self.ctx.language.pick(outcome.message_vi or None, outcome.message) or ""
 
     def show_kiosk_countdown(self, seconds: int) -> None:
