@@ -16,6 +16,9 @@ request's type is ``payment_request``):
 
 ``aud`` is the acquirer's base URL, normalised by ``normalise_audience`` (lower-case scheme and host,
 no trailing slash); the embedded acquirer's is ``EMBEDDED_AUDIENCE``.
+
+``WrongCodeLockout`` is the acquirer's guard against guessing its enrolment code (5 wrong codes in
+a minute lock every code out for a minute).
 """
 
 from __future__ import annotations
