@@ -3,8 +3,16 @@ ledger, payers with enrolled keys, and tokens addressed to that server."""
 
 from __future__ import annotations
 
+import os
+import queue
+import signal
+import socket
 import sqlite3
+import subprocess
+import sys
+import threading
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
@@ -13,6 +21,7 @@ from payer_app.core.keys import SigningKey
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import PayerInfo, build_request
 from payer_app.core.signing import sign_request
+from payer_app.payments.acquirer_client import read_until_serving
 from payer_app.payments.acquirer import AcquirerServer, FailureSettings, create_app
 from payer_app.payments.enrolment import enrolment_token, normalise_audience
 from tests.spec_vectors import EVN_BILL
@@ -32,6 +41,20 @@ class Payer:
     @property
     def info(self) -> PayerInfo:
         return PayerInfo(self.account, self.bank_bin, self.key.kid)
+
+
+class AcquirerClock:
+    """The acquirer's clock in a test (``create_app(clock=...)``): UTC, starting now, moving only when
+    told (``advance(seconds)``), so "received a minute later" needs no waiting."""
+
+    def __init__(self, start: datetime | None = None):
+        self.now = (start or datetime.now(timezone.utc)).replace(microsecond=0)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
 
 
 def start_server(ledger: Path, failures: FailureSettings | None = None, **kwargs) -> AcquirerServer:
@@ -71,3 +94,52 @@ def post(url: str, token: str | bytes, headers=JOSE, timeout: float = 10.0) -> h
 def ledger_rows(path: Path, sql: str = "SELECT status FROM ledger_payments", args=()) -> list[tuple]:
     with sqlite3.connect(path) as db:
         return db.execute(sql, args).fetchall()
+
+
+class ServedAcquirer:
+    """``payer-app acquirer serve`` as its own process on a free loopback port, ready once it has
+    printed its start lines; what it writes on standard error afterwards is read line by line by a
+    thread into a queue (``next_line``), and ``stop`` returns every such line."""
+
+    def __init__(self, folder: Path, *extra: str):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        env = dict(os.environ, PAYER_APP_HOME=str(folder / "acquirer_home"))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "payer_app", "acquirer", "serve", "--port", str(port),
+             "--ledger", str(folder / "served.sqlite3"), *extra],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.url = f"http://127.0.0.1:{port}"
+        self.port = port
+        start = read_until_serving(self.proc)
+        self.code = next(line.split()[2] for line in start if line.startswith("Enrolment code: "))
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._said: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        self.next_line()  # the last start line (the merchant display), printed after the serving line
+
+    def _read(self) -> None:
+        for line in self.proc.stderr:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def next_line(self, timeout: float = 60.0) -> str | None:
+        """The next line on standard error (None once the process has closed it)."""
+        line = self._lines.get(timeout=timeout)
+        if line is not None:
+            self._said.append(line)
+        return line
+
+    def stop(self) -> list[str]:
+        """Ctrl+C, then every line said after the start lines."""
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        while self.next_line() is not None:
+            pass
+        return self._said[1:]

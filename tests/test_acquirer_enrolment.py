@@ -13,6 +13,7 @@ import pytest
 from payer_app.core import base64url
 from payer_app.core.keys import SigningKey, thumbprint
 from payer_app.core.signing import ED25519_ORDER
+from payer_app.core.timestamps import parse_timestamp
 from payer_app.payments.acquirer import TrustedKey
 from payer_app.payments.enrolment import (
     ENROLMENT,
@@ -23,6 +24,7 @@ from payer_app.payments.enrolment import (
 from tests.acquirer_helpers import (
     CODE,
     JOSE,
+    AcquirerClock,
     Payer,
     enrol,
     new_payer,
@@ -165,6 +167,49 @@ def test_rotation_endorsed_by_the_current_key_needs_no_code_and_retires_it(serve
     # A retired key cannot endorse another key.
     third = Payer(SigningKey.generate(), old.bank_bin, old.account)
     assert enrol(server.url, third, code=None, endorsed_by=old.key).status_code == 403
+
+
+def test_a_retired_key_pays_nothing_received_after_its_retirement_whatever_created_at_claims(server):
+    """The attack: a copied key, retired by rotation, signs a request dated back to the moment of its
+    retirement. Judged by that claim it would pay for another 6 minutes; judged by when the acquirer
+    receives it, it pays nothing after the retirement plus 60 s of clock skew."""
+    old = new_payer(server.url)
+    new = Payer(SigningKey.generate(), old.bank_bin, old.account)
+    assert enrol(server.url, new, code=None, endorsed_by=old.key).status_code == 201
+    retired = parse_timestamp(httpx.get(f"{server.url}/v1/keys/{old.key.kid}").json()["retired_at"])
+    acquirer = server.server.config.app.state.acquirer
+    back_dated = token_for(old, server.url, now=retired)
+    answer = acquirer.submit(back_dated, now=retired + timedelta(seconds=61))
+    assert answer.http_status == 403 and answer.body["error"] == "key-retired", answer.body
+    assert "arrived" in answer.body["message"] and answer.body["message_vi"]
+    # Within the skew, a request the old key signed is still taken (a payment in flight at the rotation).
+    in_flight = token_for(old, server.url, now=retired)
+    assert acquirer.submit(in_flight, now=retired + timedelta(seconds=60)).http_status == 201
+
+
+def test_retirement_by_receipt_time_over_http_on_the_acquirers_clock(tmp_path):
+    """The same over real HTTP, with the acquirer's clock injected: a payment the old key made before
+    the rotation, re-sent later, still gets its first answer (409); a new one from the old key,
+    back-dated, is refused once the acquirer's clock is past the retirement plus 60 s."""
+    clock = AcquirerClock()
+    server = start_server(tmp_path / "clocked.sqlite3", clock=clock)
+    try:
+        old = new_payer(server.url)
+        paid = token_for(old, server.url, now=clock())
+        assert post(server.url, paid).status_code == 201
+        new = Payer(SigningKey.generate(), old.bank_bin, old.account)
+        assert enrol(server.url, new, code=None, endorsed_by=old.key).status_code == 201
+        assert httpx.get(f"{server.url}/v1/keys/{old.key.kid}").json()["retired_at"] == \
+            clock().strftime("%Y-%m-%dT%H:%M:%SZ")
+        back_dated = token_for(old, server.url, now=clock())
+        clock.advance(61)
+        response = post(server.url, back_dated)
+        assert response.status_code == 403 and response.json()["error"] == "key-retired"
+        replay = post(server.url, paid)
+        assert replay.status_code == 409 and replay.json()["first_http_status"] == 201
+        assert post(server.url, token_for(new, server.url, now=clock())).status_code == 201
+    finally:
+        server.stop()
 
 
 def test_a_key_retired_by_the_operator_is_refused(tmp_path):

@@ -4,13 +4,16 @@ one acquirer (``aud``); payments visible only to their payer; nonces used once."
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
+import time
 import uuid
 
 import httpx
 import pytest
 
 from payer_app.payments.enrolment import lookup_token
+from payer_app.payments.sqlite_store import LEDGER_SCHEMA_VERSION
 from tests.acquirer_helpers import ledger_rows, new_payer, post, start_server, token_for
 
 
@@ -136,6 +139,45 @@ def test_a_nonce_is_used_once(server):
     assert post(server.url, token_for(payer, server.url, 10_000, nonce=nonce)).status_code == 201
     response = post(server.url, token_for(payer, server.url, 11_000, nonce=nonce))
     assert response.status_code == 422 and response.json()["error"] == "nonce-reused"
+
+
+def test_another_payers_nonce_does_not_refuse_a_payers_resent_request(server):
+    """The attack: a payer's request is signed and its answer lost; another enrolled payer sends a
+    request of their own under the same nonce first. The victim's re-sent request is still
+    answered: nonces, like idempotency keys, belong to one payer."""
+    victim = new_payer(server.url)
+    other = new_payer(server.url, account="555000111")
+    nonce = "shared-nonce-0123456789"
+    victim_token = token_for(victim, server.url, 10_000, nonce=nonce)
+    assert post(server.url, token_for(other, server.url, 20_000, nonce=nonce)).status_code == 201
+    response = post(server.url, victim_token)
+    assert response.status_code == 201, response.text
+    # Within one payer the nonce is still used once.
+    again = post(server.url, token_for(victim, server.url, 11_000, nonce=nonce))
+    assert again.status_code == 422 and again.json()["error"] == "nonce-reused"
+
+
+def test_a_ledger_of_the_first_version_keeps_its_live_nonces_for_every_payer(tmp_path):
+    """A version 1 ledger kept nonces without their payer. Opened by this version, the table is
+    rebuilt per payer and the nonces still alive there stay used for every payer until they expire."""
+    path = tmp_path / "v1.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE used_nonces (nonce TEXT PRIMARY KEY, expires_epoch INTEGER NOT NULL)")
+        db.execute("INSERT INTO used_nonces VALUES (?, ?)", ("kept-live-nonce-000001", int(time.time()) + 300))
+        db.execute("INSERT INTO used_nonces VALUES (?, ?)", ("kept-dead-nonce-000001", int(time.time()) - 300))
+        db.execute("PRAGMA user_version = 1")
+    db.close()
+    server = start_server(path)
+    try:
+        payer = new_payer(server.url)
+        refused = post(server.url, token_for(payer, server.url, nonce="kept-live-nonce-000001"))
+        assert refused.status_code == 422 and refused.json()["error"] == "nonce-reused"
+        assert post(server.url, token_for(payer, server.url, nonce="kept-dead-nonce-000001")).status_code == 201
+    finally:
+        server.stop()
+    rows = ledger_rows(path, "SELECT name FROM pragma_table_info('used_nonces')")
+    assert [r[0] for r in rows] == ["payer_scope", "nonce", "expires_epoch"]
+    assert ledger_rows(path, "PRAGMA user_version") == [(LEDGER_SCHEMA_VERSION,)] and LEDGER_SCHEMA_VERSION == 2
 
 
 def test_the_ledger_keeps_amounts_as_integers_and_health_shows_no_paths(server, tmp_path):

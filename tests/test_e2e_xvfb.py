@@ -40,7 +40,7 @@ EXPECTED_SHOTS = ["01-home", "02-scan", "03-payee", "04-inspector", "05-amount",
                   "14-file-dialog-vi"]
 KIOSK_SHOTS = ["15-kiosk-1920x1080", "16-kiosk-idle-warning"]
 PENDING_SHOTS = ["17-enrol-key", "18-result-pending", "19-history-retried"]
-ENROL_CODE = "ENROL-E2E-5831"
+ENROL_CODE = "ENROL-E2E-5831-0001"  # at least 16 characters, as acquirer serve requires
 
 pytestmark = [
     pytest.mark.xvfb,

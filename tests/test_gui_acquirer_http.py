@@ -17,7 +17,7 @@ from payer_app.gui.settings import Settings, save_settings
 from tests.gui_helpers import click, pay, tr
 from payer_app.payments.acquirer import AcquirerServer, FailureSettings, create_app
 
-CODE = "ENROL-7Q2X-94KD"
+CODE = "ENROL-7Q2X-94KD-0001"  # at least 16 characters, as the acquirer requires
 
 
 @pytest.fixture

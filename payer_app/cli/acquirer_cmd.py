@@ -1,8 +1,10 @@
 """``payer-app acquirer serve``: run the mock acquirer HTTP server (Starlette on uvicorn).
 
 At start it prints (on standard error) its URL and its enrolment code (random, created on first
-start and kept in the ledger; ``--enrol-code`` fixes it). ``--open-enrolment`` waives the code,
-for quick demos only. It serves until Ctrl+C or SIGTERM, then shuts down cleanly (answers in
+start and kept in the ledger; ``--enrol-code`` fixes one of at least 16 characters). After 5 wrong
+codes within a minute every code is refused (429) for a minute; wrong codes, the lock-out and a
+client hanging up mid-body are one log line each on standard error. ``--open-enrolment`` waives the
+code, for quick demos only. It serves until Ctrl+C or SIGTERM, then shuts down cleanly (answers in
 flight finish) and ends as the signal says (130 or 143, uvicorn's way); exit 2 for a bad option,
 a trusted key that cannot be used, a port that is taken or a ledger that cannot be opened.
 """
@@ -37,8 +39,8 @@ def register(sub) -> None:
                        help="the payer account --trust-key keys are bound to (default: the demo payer "
                        "970436/0011001234567)")
     serve.add_argument("--enrol-code", metavar="CODE",
-                       help="the enrolment code payers need to enrol a key (kept in the ledger; default: the "
-                       "kept one, or a new random one on first start)")
+                       help="the enrolment code payers need to enrol a key, 16 to 128 characters (kept in the "
+                       "ledger; default: the kept one, or a new random one on first start, printed at start)")
     serve.add_argument("--open-enrolment", action="store_true",
                        help="DEMO ONLY: enrol any key without the code (still bound to one account, with proof "
                        "of possession)")

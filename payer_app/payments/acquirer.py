@@ -31,11 +31,10 @@ import secrets
 import socket
 import sqlite3
 import threading
-import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from payer_app.core.display_text import visible
 from payer_app.core.request import Limits
@@ -48,7 +47,10 @@ from payer_app.payments.enrolment import (
     ENROLMENT,
     LOOKUP,
     REVOCATION,
+    WRONG_CODE_WINDOW,
+    WRONG_CODES_ALLOWED,
     SignedMessageError,
+    WrongCodeLockout,
     jwk_thumbprint,
     normalise_audience,
     public_key_of,
@@ -64,6 +66,7 @@ MAX_KEY_BODY_BYTES = 16_000
 MAX_HEADER_CHARS = 8_000
 JOSE_MEDIA_TYPE = "application/jose"
 ENROL_CODE_BYTES = 12  # 16 base64url characters
+MIN_ENROL_CODE_CHARS = 16  # a fixed --enrol-code is at least as long as the random one
 
 # Verification reasons answered with 422 (the request is authentic but cannot be accepted); 403
 # for the key's own state; every other failure is a 400.
@@ -96,7 +99,7 @@ ERROR_TABLE: list[tuple[int, str, str]] = [
     (403, "key-not-enrolled", "the signing key is not enrolled at this acquirer"),
     (403, "key-revoked", "the signing key was revoked: nothing it signs is accepted"),
     (403, "account-mismatch", "payer.account/bank_bin is not the account bound to the signing key"),
-    (403, "key-retired", "the request was created after its key was retired (plus clock skew)"),
+    (403, "key-retired", "the request was received, or dated, more than 60 s (clock skew) after its key was retired"),
     (403, "bad-endorsement", "a rotation endorsement not signed by an active key of that account"),
     (403, "not-allowed", "a revocation signed by a key of another account"),
     (404, "not-found", "no such payment of yours / no such key / no such route"),
@@ -107,12 +110,14 @@ ERROR_TABLE: list[tuple[int, str, str]] = [
     (421, "wrong-audience", "the request (or enrolment) is addressed to another acquirer (aud)"),
     (422, "idempotency-key-reused", "another request of this payer already used this idempotency key"),
     (422, "request-id-reused", "another request of this payer already used this request id"),
-    (422, "nonce-reused", "the nonce was already used by an accepted request within its lifetime"),
+    (422, "nonce-reused", "this payer already used the nonce in an accepted request still within its lifetime"),
     (422, "expired / not-yet-valid", "outside the request's lifetime (TTL plus clock skew)"),
     (422, "stale", "an enrolment/endorsement/lookup older than 5 minutes (plus skew) or from the future"),
     (422, "below-minimum / above-maximum", "outside the acquirer's amount limits"),
     (422, "not-vnd / invalid-qr / amount-mismatch / payee-mismatch / bill-mismatch",
      "the signed request disagrees with its own QR payload, or the QR is not payable in VND"),
+    (429, "too-many-attempts", "5 wrong enrolment codes within a minute: every code is refused until that minute "
+     "is over (`Retry-After`)"),
     (503, "unavailable", "injected outage, or the ledger cannot be written; nothing recorded, safe to re-send"),
 ]
 
@@ -186,7 +191,14 @@ def payer_scope(bank_bin: str, account: str) -> str:
     return f"{bank_bin}/{account}"
 
 
-_LEDGER_SCHEMA = """
+# Nonces are kept per payer, the scope of idempotency keys (version 2 of the ledger file).
+_NONCES_TABLE = """CREATE TABLE IF NOT EXISTS used_nonces (
+    payer_scope TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    expires_epoch INTEGER NOT NULL,
+    PRIMARY KEY (payer_scope, nonce)
+)"""
+_LEDGER_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS ledger_payments (
     payer_scope TEXT NOT NULL,
     idempotency_key TEXT NOT NULL,
@@ -211,16 +223,16 @@ CREATE TABLE IF NOT EXISTS key_bindings (
     retired_at TEXT,
     revoked_at TEXT
 );
-CREATE TABLE IF NOT EXISTS used_nonces (
-    nonce TEXT PRIMARY KEY,
-    expires_epoch INTEGER NOT NULL
-);
+{_NONCES_TABLE};
 CREATE TABLE IF NOT EXISTS acquirer_settings (
     name TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
 """
 _BINDING_COLUMNS = "kid, jwk, bank_bin, account, enrolled_at, retired_at, revoked_at"
+# The nonces of a version 1 ledger were kept without their payer: they stay used for every payer
+# (this scope) until they expire.
+_ANY_PAYER = ""
 
 
 class Ledger(StoreFile):
@@ -232,6 +244,31 @@ class Ledger(StoreFile):
     SCHEMA = _LEDGER_SCHEMA
     SCHEMA_VERSION = LEDGER_SCHEMA_VERSION  # one version for the ledger file's three stores
     SYNCHRONOUS = "NORMAL"
+
+    def __init__(self, path: Path | str):
+        super().__init__(path)
+        try:
+            self._nonces_per_payer()
+        except BaseException:
+            self.close()
+            raise
+
+    def _nonces_per_payer(self) -> None:
+        """Version 1 kept ``used_nonces`` without the payer: rebuild it with ``payer_scope``, its rows
+        kept for every payer (``_ANY_PAYER``). Checked on every opening, since another store of the
+        file may have stamped the version first."""
+        def per_payer(db) -> bool:
+            return "payer_scope" in [r[0] for r in db.execute("SELECT name FROM pragma_table_info('used_nonces')")]
+
+        if per_payer(self._store.db):
+            return
+        with self._store.transaction() as db:
+            if per_payer(db):  # another process did it in between
+                return
+            db.execute("ALTER TABLE used_nonces RENAME TO used_nonces_v1")
+            db.execute(_NONCES_TABLE)
+            db.execute("INSERT INTO used_nonces SELECT ?, nonce, expires_epoch FROM used_nonces_v1", (_ANY_PAYER,))
+            db.execute("DROP TABLE used_nonces_v1")
 
     # --- settings -----------------------------------------------------------------------------
     def setting(self, name: str) -> str | None:
@@ -259,18 +296,17 @@ class Ledger(StoreFile):
         return (row[0], json.loads(row[1])) if row else None
 
     def insert_if_new(self, scope: str, request: dict[str, Any], kid: str, token_sha256: str, http_status: int,
-                      body: dict[str, Any], nonce_expires: int) -> tuple[str, Any]:
+                      body: dict[str, Any], nonce_expires: int, now_epoch: int) -> tuple[str, Any]:
         """Record an answer in one transaction. Returns ("inserted", None), ("exists", find() tuple)
-        when this payer already used the key or request id, or ("nonce", None) when the nonce was used."""
+        when this payer already used the key or request id, or ("nonce", None) when this payer's
+        nonce was used (``now_epoch``: the acquirer's clock, in seconds)."""
         with self._store.transaction() as db:
             existing = self.find(scope, request["idempotency_key"], request["request_id"])
             if existing is not None:
                 return "exists", existing
-            now_epoch = int(time.time())
-            used = db.execute("SELECT expires_epoch FROM used_nonces WHERE nonce = ?", (request["nonce"],)).fetchone()
-            if used is not None and used[0] >= now_epoch:
+            if self.nonce_used(scope, request["nonce"], now_epoch):
                 return "nonce", None
-            db.execute("INSERT OR REPLACE INTO used_nonces VALUES (?, ?)", (request["nonce"], nonce_expires))
+            db.execute("INSERT OR REPLACE INTO used_nonces VALUES (?, ?, ?)", (scope, request["nonce"], nonce_expires))
             db.execute(
                 "INSERT INTO ledger_payments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -283,9 +319,12 @@ class Ledger(StoreFile):
                 db.execute("DELETE FROM used_nonces WHERE expires_epoch < ?", (now_epoch,))
         return "inserted", None
 
-    def nonce_used(self, nonce: str) -> bool:
-        row = self._store.one("SELECT expires_epoch FROM used_nonces WHERE nonce = ?", (nonce,))
-        return row is not None and row[0] >= int(time.time())
+    def nonce_used(self, scope: str, nonce: str, now_epoch: int) -> bool:
+        """This payer used the nonce in a request still alive at ``now_epoch`` (so did any payer,
+        for the nonces a version 1 ledger kept)."""
+        row = self._store.one("SELECT MAX(expires_epoch) FROM used_nonces WHERE payer_scope IN (?, ?) AND nonce = ?",
+                              (scope, _ANY_PAYER, nonce))
+        return row[0] is not None and row[0] >= now_epoch
 
     def counts(self) -> dict[str, int]:
         return dict(self._store.all("SELECT status, COUNT(*) FROM ledger_payments GROUP BY status"))
@@ -328,12 +367,16 @@ class MockAcquirer:
 
     ``audiences``: the ``aud`` values addressed to this acquirer (normalised URLs or the embedded id).
     ``enrol_code``: the code ``POST /v1/keys`` needs (None: enrolment only through ``trust``, as in
-    the embedded acquirer); ``open_enrolment`` waives it (demos only)."""
+    the embedded acquirer); ``open_enrolment`` waives it (demos only). ``clock`` gives the acquirer's
+    time (timezone-aware UTC): when a request is received, when a key is enrolled or retired, the
+    lock-out of wrong enrolment codes."""
 
     def __init__(self, ledger_path: Path, failures: FailureSettings | None = None,
                  trusted: list[TrustedKey] | None = None, limits: Limits | None = None,
                  audiences: list[str] | None = None, enrol_code: str | None = None,
-                 open_enrolment: bool = False):
+                 open_enrolment: bool = False, clock: Callable[[], datetime] | None = None):
+        self.clock = clock or _utc_now
+        self.code_lockout = WrongCodeLockout(self.clock)
         self.ledger = Ledger(ledger_path)
         self.failures = failures or FailureSettings()
         self.limits = limits or Limits()
@@ -373,7 +416,8 @@ class MockAcquirer:
                 raise ValueError(problem)
             public = {k: entry.jwk[k] for k in ("kty", "crv", "x")}
             kid = jwk_thumbprint(public)
-            binding = KeyBinding(kid, public, entry.bank_bin, entry.account, _now_text(), entry.retired_at)
+            binding = KeyBinding(kid, public, entry.bank_bin, entry.account, format_timestamp(self.clock()),
+                                 entry.retired_at)
             result = self.ledger.bind(binding)
             if result == "conflict":
                 raise ValueError(f"key {kid} is already bound to another payer account")
@@ -408,11 +452,11 @@ class MockAcquirer:
     def enrol(self, token: bytes | str, authorization: str | None, now: datetime | None = None) -> AcquirerAnswer:
         """``POST /v1/keys``. Order: the code (when one is sent), the proof of possession, the key's
         quality, audience and freshness, the binding (one account per key), then who may add a key."""
-        now = now or datetime.now(timezone.utc)
-        code_ok = self._code_matches(authorization)
-        if authorization is not None and not code_ok:
-            return _error(401, "bad-enrolment-code", "The enrolment code is wrong.")
-        allowed = code_ok or self.open_enrolment
+        now = now or self.clock()
+        refused = self._code_refusal(authorization)
+        if refused is not None:
+            return refused
+        allowed = authorization is not None or self.open_enrolment
         try:
             message = read_message(token, ENROLMENT, _enrolment_key, self.audiences, now)
         except SignedMessageError as exc:
@@ -472,10 +516,11 @@ class MockAcquirer:
     def revoke(self, kid: str, token: bytes | str, authorization: str | None,
                now: datetime | None = None) -> AcquirerAnswer:
         """``POST /v1/keys/{kid}/revoke``: with the enrolment code, or signed by a key of the same account."""
-        now = now or datetime.now(timezone.utc)
+        now = now or self.clock()
         target = self._bindings.get(kid)
-        if authorization is not None and not self._code_matches(authorization):
-            return _error(401, "bad-enrolment-code", "The enrolment code is wrong.")
+        refused = self._code_refusal(authorization)
+        if refused is not None:
+            return refused
         if authorization is None:
             def key_of(signer: str, payload: dict[str, Any]):
                 b = self._bindings.get(signer)
@@ -497,6 +542,28 @@ class MockAcquirer:
             self.ledger.revoke(kid, format_timestamp(now))
             self._reload_keys()
         return self.key_status(kid)
+
+    def _code_refusal(self, authorization: str | None) -> AcquirerAnswer | None:
+        """None when no code was sent (``authorization`` None) or the right one; 429 with
+        ``Retry-After`` during a lock-out, whatever the code; else 401, the wrong code counted and logged."""
+        if authorization is None:
+            return None
+        attempt = self.code_lockout.attempt(lambda: self._code_matches(authorization))
+        if attempt.outcome == "right":
+            return None
+        if attempt.outcome == "locked":
+            return AcquirerAnswer(429, {"status": "rejected", "error": "too-many-attempts",
+                                        "message": f"Too many wrong enrolment codes; try again in "
+                                                   f"{attempt.retry_after} s."},
+                                  headers={"Retry-After": str(attempt.retry_after)})
+        window = int(WRONG_CODE_WINDOW.total_seconds())
+        if attempt.locked_until is None:
+            log.warning("wrong enrolment code (%d within %d s; at %d every code is refused for %d s)",
+                        attempt.wrong_in_window, window, WRONG_CODES_ALLOWED, window)
+        else:
+            log.warning("wrong enrolment code (%d within %d s): every code is locked out (429) until %s",
+                        attempt.wrong_in_window, window, format_timestamp(attempt.locked_until))
+        return _error(401, "bad-enrolment-code", "The enrolment code is wrong.")
 
     def _code_matches(self, authorization: str | None) -> bool:
         if not authorization or not self.enrol_code:
@@ -521,7 +588,7 @@ class MockAcquirer:
             return None if b is None or b.state == "revoked" else self._keys.by_kid.get(kid)
 
         try:
-            message = read_message(token.strip(), LOOKUP, key_of, self.audiences, now)
+            message = read_message(token.strip(), LOOKUP, key_of, self.audiences, now or self.clock())
         except SignedMessageError as exc:
             return _error(401, "signature-required", f"The lookup signature is not acceptable ({exc.code}).")
         if message.payload.get("request_id") != request_id:
@@ -547,7 +614,7 @@ class MockAcquirer:
     def _decide(self, token: str | bytes, now: datetime | None) -> AcquirerAnswer:
         """The checks in the order docs/security.md lists them ("What the acquirer checks"); the
         first refusal is the answer, and only a request that passes them all is recorded."""
-        received = now or datetime.now(timezone.utc)
+        received = now or self.clock()
         result = _verify(token, self._keys, received, self.limits)
         binding = self._bindings.get(result.kid or "") if result.signature_ok else None
         refusal = (_unsigned_refusal(result)                          # 1. signed by an enrolled key
@@ -561,13 +628,15 @@ class MockAcquirer:
         request = result.request
         idem, request_id = request["idempotency_key"], request["request_id"]
         token_sha = hashlib.sha256(_token_bytes(token)).hexdigest()
-        refusal = (self._injected_unavailability(binding, idem)                    # 5. failure injection
-                   or self._idempotency_answer(binding, idem, request_id, token_sha)  # 6. per payer
-                   or _content_refusal(result, request_id, idem)                   # 7. content and time
-                   or self._nonce_refusal(request["nonce"], request_id, idem))     # 8. nonce unused
+        nonce = request["nonce"]
+        refusal = (self._injected_unavailability(binding, idem)                        # 5. failure injection
+                   or self._idempotency_answer(binding, idem, request_id, token_sha)   # 6. per payer
+                   or self._retirement_refusal(binding, received, request_id, idem)    # 7. key retired on receipt
+                   or _content_refusal(result, request_id, idem)                       # 7. content and time
+                   or self._nonce_refusal(binding, nonce, received, request_id, idem))  # 8. nonce unused, per payer
         if refusal is not None:
             return refusal
-        return self._record(binding, request, token_sha, received)                # 9. record, answer
+        return self._record(binding, request, token_sha, received)                    # 9. record, answer
 
     def _audience_refusal(self, request: dict[str, Any]) -> AcquirerAnswer | None:
         """Step 4: ``aud`` must be one of this acquirer's names (its URLs or the embedded id)."""
@@ -592,10 +661,28 @@ class MockAcquirer:
         existing = self.ledger.find(binding.scope, idem, request_id)
         return None if existing is None else _replay_or_conflict(existing, token_sha, idem)
 
-    def _nonce_refusal(self, nonce: str, request_id: str, idem: str) -> AcquirerAnswer | None:
-        """Step 8: the nonce is not used by an accepted request within its lifetime (checked again
-        inside the recording transaction)."""
-        if self.ledger.nonce_used(nonce):
+    def _retirement_refusal(self, binding: KeyBinding, received: datetime, request_id: str,
+                            idem: str) -> AcquirerAnswer | None:
+        """Step 7: a key retired at T pays nothing received after T plus the clock skew, whatever its
+        ``created_at`` claims (core's rule R10 judges that claim; this judges the acquirer's own clock)."""
+        retired = self._keys.retired_at.get(binding.kid)
+        if retired is None or received <= retired + CLOCK_SKEW:
+            return None
+        when, at = format_timestamp(retired), format_timestamp(received)
+        skew = int(CLOCK_SKEW.total_seconds())
+        body = {"status": "rejected", "error": "key-retired",
+                "message": f"Key {binding.kid} was retired at {when}; this request arrived at {at}, more than "
+                           f"{skew} s later. Sign it again with the current key.",
+                "message_vi": f"Khóa {binding.kid} đã ngừng dùng lúc {when}; yêu cầu này đến lúc {at}, sau hơn "
+                              f"{skew} giây. Hãy ký lại bằng khóa hiện tại.",
+                "request_id": visible(request_id, 100), "idempotency_key": visible(idem, 100)}
+        return AcquirerAnswer(403, body)
+
+    def _nonce_refusal(self, binding: KeyBinding, nonce: str, received: datetime, request_id: str,
+                       idem: str) -> AcquirerAnswer | None:
+        """Step 8: this payer has not used the nonce in an accepted request still alive (checked again
+        inside the recording transaction). Nonces belong to one payer, like idempotency keys."""
+        if self.ledger.nonce_used(binding.scope, nonce, int(received.timestamp())):
             return _nonce_reused(request_id, idem)
         return None
 
@@ -607,7 +694,7 @@ class MockAcquirer:
         status, body = self._decision(binding, request, received)
         nonce_expires = int(_expiry(request, received).timestamp() + CLOCK_SKEW.total_seconds())
         outcome, existing = self.ledger.insert_if_new(binding.scope, request, binding.kid, token_sha, status, body,
-                                                      nonce_expires)
+                                                      nonce_expires, int(received.timestamp()))
         if outcome == "exists":  # another connection recorded the same key in between
             return _replay_or_conflict(existing, token_sha, idem)
         if outcome == "nonce":
@@ -776,41 +863,54 @@ def _error(status: int, code: str, message: str, **extra: str) -> AcquirerAnswer
     return AcquirerAnswer(status, body)
 
 
-def _now_text() -> str:
-    return format_timestamp(datetime.now(timezone.utc))
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 # --- enrolment code -----------------------------------------------------------------------------
 def enrolment_code(ledger: Ledger, fixed: str | None = None) -> str:
     """The acquirer's enrolment code: ``fixed`` (``--enrol-code``, then kept), else the one kept in the
-    ledger, else a new random one (created on first start and kept)."""
+    ledger, else a new random one (created on first start and kept). A kept code too short to be
+    safe (``--enrol-code`` once took 8 characters) is replaced by a new random one."""
     if fixed is not None:
-        if not (8 <= len(fixed) <= 128) or not fixed.isascii() or not fixed.isprintable() or " " in fixed:
-            raise ValueError("the enrolment code must be 8 to 128 printable ASCII characters without spaces")
+        problem = enrolment_code_problem(fixed)
+        if problem:
+            raise ValueError(problem)
         ledger.set_setting("enrol_code", fixed)
         return fixed
     code = ledger.setting("enrol_code")
-    if not code:
+    if not code or enrolment_code_problem(code):
         code = secrets.token_urlsafe(ENROL_CODE_BYTES)
         ledger.set_setting("enrol_code", code)
     return code
+
+
+def enrolment_code_problem(code: str) -> str | None:
+    """Why ``code`` cannot be an enrolment code, or None. At least as long as the random code (16
+    characters), so a memorable example such as a booth name and a year is refused."""
+    if MIN_ENROL_CODE_CHARS <= len(code) <= 128 and code.isascii() and code.isprintable() and " " not in code:
+        return None
+    return (f"the enrolment code must be {MIN_ENROL_CODE_CHARS} to 128 printable ASCII characters without "
+            f"spaces (at least {MIN_ENROL_CODE_CHARS} characters, so it cannot be guessed); leave --enrol-code "
+            "out and acquirer serve makes a random one and prints it")
 
 
 # --- HTTP ---------------------------------------------------------------------------------------
 def create_app(ledger_path: Path, failures: FailureSettings | None = None,
                trusted: list[TrustedKey] | None = None, limits: Limits | None = None, *,
                audiences: list[str] | None = None, enrol_code: str | None = None,
-               open_enrolment: bool = False):
+               open_enrolment: bool = False, clock: Callable[[], datetime] | None = None):
     """The Starlette application serving a MockAcquirer (``app.state.acquirer``).
 
     The enrolment code is ``enrol_code`` when given (and kept in the ledger), else the kept one, else
     a new random one: ``app.state.acquirer.enrol_code``. ``AcquirerServer`` adds its own URL to the
-    audiences."""
+    audiences. ``clock``: the acquirer's time (``MockAcquirer``), the system's UTC clock by default."""
     from starlette.applications import Starlette
 
     from payer_app.payments.merchant_display import counter_routes
 
-    acquirer = MockAcquirer(ledger_path, failures, trusted, limits, audiences, open_enrolment=open_enrolment)
+    acquirer = MockAcquirer(ledger_path, failures, trusted, limits, audiences, open_enrolment=open_enrolment,
+                            clock=clock)
     acquirer.enrol_code = enrolment_code(acquirer.ledger, enrol_code)
 
     @contextlib.asynccontextmanager
@@ -952,10 +1052,19 @@ async def _not_found(request, exc: Exception):
 
 def _guarded(endpoint):
     """Anything unexpected inside an endpoint becomes a clean 400 JSON answer (and a log line),
-    never a 500 and never a traceback to the client. The known causes are fixed where they arise."""
+    never a 500 and never a traceback to the client. The known causes are fixed where they arise;
+    a client that hangs up before its whole body arrived is one log line (no one is left to answer)."""
+    from starlette.requests import ClientDisconnect
+
     async def guarded(request):
         try:
             return await endpoint(request)
+        except ClientDisconnect:
+            log.warning("%s %s: the client hung up before sending the whole body (Content-Length %s); "
+                        "nothing was done", request.method, visible(request.url.path, 100),
+                        visible(request.headers.get("content-length", "none"), 20))
+            return json_response({"status": "rejected", "error": "bad-request",
+                                  "message": "The body did not arrive whole."}, 400)
         except (sqlite3.Error, OSError, MemoryError):
             log.exception("acquirer storage failure")
             return json_response({"status": "rejected", "error": "unavailable",
@@ -1074,5 +1183,5 @@ def served_audiences(host: str, port: int) -> list[str]:
 __all__ = [
     "AcquirerAnswer", "AcquirerServer", "EMBEDDED_AUDIENCE", "ERROR_TABLE", "FailureSettings", "JOSE_MEDIA_TYPE",
     "KeyBinding", "Ledger", "MAX_BODY_BYTES", "MockAcquirer", "TrustedKey", "create_app", "enrolment_code",
-    "json_response", "payer_scope", "served_audiences", "weak_key_problem",
+    "enrolment_code_problem", "json_response", "payer_scope", "served_audiences", "weak_key_problem",
 ]

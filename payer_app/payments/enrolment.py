@@ -16,12 +16,18 @@ request's type is ``payment_request``):
 
 ``aud`` is the acquirer's base URL, normalised by ``normalise_audience`` (lower-case scheme and host,
 no trailing slash); the embedded acquirer's is ``EMBEDDED_AUDIENCE``.
+
+``WrongCodeLockout`` is the acquirer's guard against guessing its enrolment code (5 wrong codes in
+a minute lock every code out for a minute).
 """
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
+import threading
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
@@ -46,6 +52,10 @@ MAX_MESSAGE_CHARS = 16_000
 # A signed message is fresh for this long after created_at (and may be dated this far ahead).
 MESSAGE_LIFETIME = timedelta(minutes=5)
 CLOCK_SKEW = timedelta(seconds=60)
+# Guessing the enrolment code: this many wrong codes within WRONG_CODE_WINDOW lock every code out
+# (the right one too) for WRONG_CODE_WINDOW, per acquirer.
+WRONG_CODES_ALLOWED = 5
+WRONG_CODE_WINDOW = timedelta(minutes=1)
 # Explicit typing (RFC 8725 3.11): a payment request is ``payment-request+jws``, these are not.
 MESSAGE_TOKEN_TYPE = "payer-message+jws"
 _COMPACT = re.compile(r"[A-Za-z0-9_-]{1,4096}\.[A-Za-z0-9_-]{1,16000}\.[A-Za-z0-9_-]{86}")
@@ -119,6 +129,50 @@ def lookup_token(signer: SigningKey, request_id: str, audience: str, now: dateti
     body = _base(LOOKUP, audience, now)
     body["request_id"] = request_id
     return sign_message(body, signer)
+
+
+class WrongCodeLockout:
+    """The acquirer's guard against guessing its enrolment code, on the acquirer's ``clock``
+    (timezone-aware UTC). Wrong codes are counted in a sliding window: the WRONG_CODES_ALLOWED-th
+    within WRONG_CODE_WINDOW starts a lock-out of WRONG_CODE_WINDOW during which every code, right or
+    wrong, is refused without being compared (else the lock-out would still tell a right guess).
+    Attempts during a lock-out neither count nor lengthen it; after it the count starts again."""
+
+    def __init__(self, clock: Callable[[], datetime]):
+        self._clock = clock
+        self._wrong: deque[datetime] = deque()
+        self._locked_until: datetime | None = None
+        self._lock = threading.Lock()
+
+    def attempt(self, matches: Callable[[], bool]) -> CodeAttempt:
+        """Try a code (``matches()`` compares it) unless the code is locked out; one decision at a
+        time, so parallel guesses cannot slip past the count."""
+        with self._lock:
+            now = self._clock()
+            if self._locked_until is not None and now < self._locked_until:
+                wait = math.ceil((self._locked_until - now).total_seconds())
+                return CodeAttempt("locked", retry_after=max(1, wait))
+            if matches():
+                return CodeAttempt("right")
+            self._wrong.append(now)
+            while now - self._wrong[0] >= WRONG_CODE_WINDOW:
+                self._wrong.popleft()
+            if len(self._wrong) < WRONG_CODES_ALLOWED:
+                return CodeAttempt("wrong", wrong_in_window=len(self._wrong))
+            self._wrong.clear()
+            self._locked_until = now + WRONG_CODE_WINDOW
+            return CodeAttempt("wrong", wrong_in_window=WRONG_CODES_ALLOWED, locked_until=self._locked_until)
+
+
+@dataclass(frozen=True)
+class CodeAttempt:
+    """What ``WrongCodeLockout.attempt`` decided: ``outcome`` "right", "wrong" (``locked_until`` set
+    when this wrong code started a lock-out) or "locked" (``retry_after`` whole seconds)."""
+
+    outcome: str
+    retry_after: int = 0
+    wrong_in_window: int = 0
+    locked_until: datetime | None = None
 
 
 # --- reading --------------------------------------------------------------------------------

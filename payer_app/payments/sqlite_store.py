@@ -23,7 +23,8 @@ from typing import Any, Iterator
 
 IN_MEMORY = ":memory:"
 # The acquirer's ledger file (Ledger, Biller, CounterEvents): bump when one of its tables changes.
-LEDGER_SCHEMA_VERSION = 1
+# 2: used_nonces is kept per payer (payer_scope); Ledger rebuilds a version 1 table when it opens.
+LEDGER_SCHEMA_VERSION = 2
 
 __all__ = ["IN_MEMORY", "LEDGER_SCHEMA_VERSION", "SQLiteStore", "StoreFile", "StoreVersionError", "open_database",
            "store_path"]
