@@ -5,13 +5,17 @@ clock (``create_app(clock=...)``), over real HTTP on 127.0.0.1."""
 from __future__ import annotations
 
 import logging
+import re
 
 import httpx
 import pytest
 
 from payer_app.core.keys import SigningKey
-from payer_app.payments.acquirer import Ledger, create_app
+from payer_app.payments.acquirer import Ledger, create_app, enrolment_code_problem, random_enrolment_code
 from tests.acquirer_helpers import CODE, AcquirerClock, Payer, enrol, new_payer, start_server
+
+
+RANDOM_CODE = re.compile(r"[A-HJ-NP-Z2-9]{4}(-[A-HJ-NP-Z2-9]{4}){3}")
 
 
 @pytest.fixture
@@ -75,6 +79,17 @@ def test_a_weak_or_unprintable_fixed_code_is_refused(tmp_path, code):
         create_app(tmp_path / "weak.sqlite3", enrol_code=code)
 
 
+def test_a_random_code_is_four_groups_of_unmistakable_characters_and_never_looks_like_an_option():
+    codes = {random_enrolment_code() for _ in range(2_000)}
+    assert len(codes) == 2_000 and all(RANDOM_CODE.fullmatch(code) for code in codes)
+    assert enrolment_code_problem(next(iter(codes))) is None
+
+
+def test_a_fixed_code_that_looks_like_an_option_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="must not start with '-'"):
+        create_app(tmp_path / "dash.sqlite3", enrol_code="-" + "x" * 20)
+
+
 def test_a_short_code_kept_by_an_earlier_version_is_replaced_by_a_random_one(tmp_path):
     path = tmp_path / "kept.sqlite3"
     ledger = Ledger(path)
@@ -83,7 +98,7 @@ def test_a_short_code_kept_by_an_earlier_version_is_replaced_by_a_random_one(tmp
     app = create_app(path)
     code = app.state.acquirer.enrol_code
     app.state.acquirer.close()
-    assert code != "BOOTH-2026" and len(code) == 16
+    assert code != "BOOTH-2026" and RANDOM_CODE.fullmatch(code)
     again = create_app(path)  # kept from then on
     assert again.state.acquirer.enrol_code == code
     again.state.acquirer.close()

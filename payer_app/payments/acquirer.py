@@ -65,7 +65,11 @@ MAX_BODY_BYTES = 64_000
 MAX_KEY_BODY_BYTES = 16_000
 MAX_HEADER_CHARS = 8_000
 JOSE_MEDIA_TYPE = "application/jose"
-ENROL_CODE_BYTES = 12  # 16 base64url characters
+# The random enrolment code: 16 characters from 32 that cannot be misread (no 0/O, 1/I), 80 bits, in
+# groups of four ("7KQM-R2XD-..."), so an operator can read it out and a payer type it. It never starts
+# with "-", which a command line would take for an option.
+ENROL_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+ENROL_CODE_GROUPS = 4
 MIN_ENROL_CODE_CHARS = 16  # a fixed --enrol-code is at least as long as the random one
 
 # Verification reasons answered with 422 (the request is authentic but cannot be accepted); 403
@@ -880,14 +884,21 @@ def enrolment_code(ledger: Ledger, fixed: str | None = None) -> str:
         return fixed
     code = ledger.setting("enrol_code")
     if not code or enrolment_code_problem(code):
-        code = secrets.token_urlsafe(ENROL_CODE_BYTES)
+        code = random_enrolment_code()
         ledger.set_setting("enrol_code", code)
     return code
+
+
+def random_enrolment_code() -> str:
+    """A new random enrolment code (see ``ENROL_CODE_ALPHABET``)."""
+    return "-".join("".join(secrets.choice(ENROL_CODE_ALPHABET) for _ in range(4)) for _ in range(ENROL_CODE_GROUPS))
 
 
 def enrolment_code_problem(code: str) -> str | None:
     """Why ``code`` cannot be an enrolment code, or None. At least as long as the random code (16
     characters), so a memorable example such as a booth name and a year is refused."""
+    if code.startswith("-"):
+        return "the enrolment code must not start with '-' (a command line would take it for an option)"
     if MIN_ENROL_CODE_CHARS <= len(code) <= 128 and code.isascii() and code.isprintable() and " " not in code:
         return None
     return (f"the enrolment code must be {MIN_ENROL_CODE_CHARS} to 128 printable ASCII characters without "
