@@ -6,7 +6,11 @@
 * ``jpeg_scan_bomb``: a 218 kB progressive JPEG of 5,000 scans (CPU, not memory: 12.7 s to decode);
 * ``sparse_file``: a 6 GB file that takes no disk space (``truncate``);
 * ``video_bomb``: an MJPG .avi whose headers and frames declare 12000x12000 pixels (under FFmpeg's
-  own 268-megapixel refusal, so it is our cap that must stop it).
+  own 268-megapixel refusal, so it is our cap that must stop it);
+* ``png16_rgba``: a valid 16-bit RGBA PNG of 8190x8190 pixels (under the pixel cap) holding a
+  colour gradient and one QR code: about 520 kB on disk, 537 MB as a 16-bit array;
+* ``png_header_only``: the signature and header of a PNG declaring any size, colour type and bit
+  depth, with one tiny (damaged) data chunk: for checks that must refuse from the header alone.
 
 ``run_measured`` runs ``payer-app`` and measures its own peak memory and CPU time (the tests check
 the memory; bench/hostile_input_bench.py prints both).
@@ -104,6 +108,82 @@ def png_bomb(path: Path, side: int = BOMB_SIDE) -> Path:
     adler = ((total % 65521) << 16) | 1  # Adler-32 of zeros: a stays 1, b counts the bytes
     idat = b"\x78\xda" + raw + struct.pack(">I", adler)
     header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b""))
+    return path
+
+
+def _zero_rows_piece(row_bytes: int, rows: int) -> bytes:
+    """Raw deflate of ``rows`` PNG rows that repeat the row above (filter 2, "Up", all zeros),
+    ending with a full flush so that the piece can be repeated."""
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return deflate.compress((b"\x02" + bytes(row_bytes)) * rows) + deflate.flush(zlib.Z_FULL_FLUSH)
+
+
+def png16_rgba(path: Path, payload: str, side: int = 8190, module_px: int = 16) -> Path:
+    """A valid 16-bit RGBA PNG, ``side`` x ``side``: a colour gradient (the same on every row),
+    opaque, with one QR code of ``payload`` (black and white, ``module_px`` pixels a module) near
+    the top left. Written row by row: a row
+    equal to it as filter "Up" (zeros), other rows as filter "Sub", compressed in repeated fully flushed pieces as in
+    ``png_bomb``, so making it costs well under a second and about 10 MB."""
+    from tests.media import qr_array
+
+    qr = qr_array(payload, scale=module_px)
+    left = top = 64
+    columns = np.arange(side, dtype=np.uint32)
+    base = np.empty((side, 4), ">u2")
+    base[:, 0] = columns * 65535 // max(1, side - 1)  # red rises left to right
+    base[:, 1] = 65535 - base[:, 0]  # green falls
+    base[:, 2] = 40000
+    base[:, 3] = 65535  # opaque
+
+    def row(y: int) -> bytes:
+        values = base.copy()
+        if top <= y < top + qr.shape[0]:
+            grey = qr[y - top].astype(np.uint32) * 257
+            values[left:left + qr.shape[1], :3] = grey[:, None]
+        return values.tobytes()
+
+    row_bytes = side * 8
+    pieces, adler, previous = [], 1, None
+    zero_run = 0
+    cached: dict[int, bytes] = {}
+
+    def flush_zero_run() -> None:
+        nonlocal zero_run, adler
+        block = 64
+        for count in [block] * (zero_run // block) + ([zero_run % block] if zero_run % block else []):
+            if count not in cached:
+                cached[count] = _zero_rows_piece(row_bytes, count)
+            pieces.append(cached[count])
+            adler = zlib.adler32((b"\x02" + bytes(row_bytes)) * count, adler)
+        zero_run = 0
+
+    for y in range(side):
+        current = row(y)
+        if current == previous:
+            zero_run += 1
+            continue
+        flush_zero_run()
+        raw = np.frombuffer(current, np.uint8)
+        filtered = b"\x01" + np.concatenate([raw[:8], raw[8:] - raw[:-8]]).tobytes()  # filter "Sub"
+        deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+        pieces.append(deflate.compress(filtered) + deflate.flush(zlib.Z_FULL_FLUSH))
+        adler = zlib.adler32(filtered, adler)
+        previous = current
+    flush_zero_run()
+    pieces.append(zlib.compressobj(9, zlib.DEFLATED, -15).flush())
+    idat = b"\x78\xda" + b"".join(pieces) + struct.pack(">I", adler)
+    header = struct.pack(">IIBBBBB", side, side, 16, 6, 0, 0, 0)  # 16 bits, RGBA
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b""))
+    return path
+
+
+def png_header_only(path: Path, width: int, height: int, bit_depth: int = 16, colour_type: int = 6) -> Path:
+    """A PNG that declares ``width`` x ``height`` pixels of ``bit_depth`` bits and ``colour_type``
+    (6: RGBA, 2: RGB, 0: grey) but holds a few bytes of data: decoding it would fail, so a refusal
+    that names its size can only have come from the header."""
+    header = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 64)
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b""))
     return path
 
