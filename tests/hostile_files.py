@@ -7,8 +7,9 @@
 * ``sparse_file``: a 6 GB file that takes no disk space (``truncate``);
 * ``video_bomb``: an MJPG .avi whose headers and frames declare 12000x12000 pixels (under FFmpeg's
   own 268-megapixel refusal, so it is our cap that must stop it);
-* ``png16_rgba``: a valid 16-bit RGBA PNG of 8190x8190 pixels (under the pixel cap) holding a
-  colour gradient and one QR code: about 520 kB on disk, 537 MB as a 16-bit array;
+* ``rgba_png``: a valid 16-bit (or 8-bit) RGBA PNG, by default of 8190x8190 pixels (under the
+  pixel cap), holding a colour gradient and one QR code: about 560 kB on disk, 537 MB as a 16-bit
+  array;
 * ``png_header_only``: the signature and header of a PNG declaring any size, colour type and bit
   depth, with one tiny (damaged) data chunk: for checks that must refuse from the header alone.
 
@@ -119,31 +120,34 @@ def _zero_rows_piece(row_bytes: int, rows: int) -> bytes:
     return deflate.compress((b"\x02" + bytes(row_bytes)) * rows) + deflate.flush(zlib.Z_FULL_FLUSH)
 
 
-def png16_rgba(path: Path, payload: str, side: int = 8190, module_px: int = 16) -> Path:
-    """A valid 16-bit RGBA PNG, ``side`` x ``side``: a colour gradient (the same on every row),
-    opaque, with one QR code of ``payload`` (black and white, ``module_px`` pixels a module) near
-    the top left. Written row by row: a row
-    equal to it as filter "Up" (zeros), other rows as filter "Sub", compressed in repeated fully flushed pieces as in
-    ``png_bomb``, so making it costs well under a second and about 10 MB."""
+def rgba_png(path: Path, payload: str, side: int = 8190, module_px: int = 16, bits: int = 16) -> Path:
+    """A valid RGBA PNG of ``bits`` (8 or 16) bits a sample, ``side`` x ``side``: a colour gradient
+    (the same on every row), opaque, with one QR code of ``payload`` (black and white,
+    ``module_px`` pixels a module) near the top left. Written row by row: a row equal to the one
+    above as filter "Up" (zeros), other rows as filter "Sub", compressed in repeated fully flushed
+    pieces as in ``png_bomb``; the whole picture is never held, so making it costs seconds and
+    about 10 MB whatever its size."""
     from tests.media import qr_array
 
     qr = qr_array(payload, scale=module_px)
     left = top = 64
+    top_value = (1 << bits) - 1
     columns = np.arange(side, dtype=np.uint32)
-    base = np.empty((side, 4), ">u2")
-    base[:, 0] = columns * 65535 // max(1, side - 1)  # red rises left to right
-    base[:, 1] = 65535 - base[:, 0]  # green falls
-    base[:, 2] = 40000
-    base[:, 3] = 65535  # opaque
+    base = np.empty((side, 4), ">u2" if bits == 16 else np.uint8)
+    base[:, 0] = columns * top_value // max(1, side - 1)  # red rises left to right
+    base[:, 1] = top_value - base[:, 0]  # green falls
+    base[:, 2] = top_value * 5 // 8
+    base[:, 3] = top_value  # opaque
 
     def row(y: int) -> bytes:
         values = base.copy()
         if top <= y < top + qr.shape[0]:
-            grey = qr[y - top].astype(np.uint32) * 257
+            grey = qr[y - top].astype(np.uint32) * top_value // 255
             values[left:left + qr.shape[1], :3] = grey[:, None]
         return values.tobytes()
 
-    row_bytes = side * 8
+    pixel_bytes = 4 * bits // 8
+    row_bytes = side * pixel_bytes
     pieces, adler, previous = [], 1, None
     zero_run = 0
     cached: dict[int, bytes] = {}
@@ -165,7 +169,7 @@ def png16_rgba(path: Path, payload: str, side: int = 8190, module_px: int = 16) 
             continue
         flush_zero_run()
         raw = np.frombuffer(current, np.uint8)
-        filtered = b"\x01" + np.concatenate([raw[:8], raw[8:] - raw[:-8]]).tobytes()  # filter "Sub"
+        filtered = b"\x01" + np.concatenate([raw[:pixel_bytes], raw[pixel_bytes:] - raw[:-pixel_bytes]]).tobytes()
         deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
         pieces.append(deflate.compress(filtered) + deflate.flush(zlib.Z_FULL_FLUSH))
         adler = zlib.adler32(filtered, adler)
@@ -173,7 +177,7 @@ def png16_rgba(path: Path, payload: str, side: int = 8190, module_px: int = 16) 
     flush_zero_run()
     pieces.append(zlib.compressobj(9, zlib.DEFLATED, -15).flush())
     idat = b"\x78\xda" + b"".join(pieces) + struct.pack(">I", adler)
-    header = struct.pack(">IIBBBBB", side, side, 16, 6, 0, 0, 0)  # 16 bits, RGBA
+    header = struct.pack(">IIBBBBB", side, side, bits, 6, 0, 0, 0)  # colour type 6: RGBA
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b""))
     return path
 
@@ -264,12 +268,13 @@ class StillRunning(Exception):
 
 
 def run_measured(args: list[str], cwd: Path, stdin_path: Path | None = None, address_space: int = 0,
-                 timeout: float = 60.0) -> Measured:
-    """``python -m payer_app ARGS`` in ``cwd``, measured (see above). ``address_space`` bytes of
-    RLIMIT_AS (0: none). Raises StillRunning (after killing it) past ``timeout`` seconds."""
+                 timeout: float = 60.0, program: list[str] | None = None) -> Measured:
+    """``python -m payer_app ARGS`` in ``cwd`` (or ``PROGRAM ARGS``), measured (see above).
+    ``address_space`` bytes of RLIMIT_AS (0: none). Raises StillRunning (after killing it) past
+    ``timeout`` seconds."""
     files = {k: cwd / f".measured.{k}" for k in ("out", "err", "res")}
     files["res"].unlink(missing_ok=True)
-    command = [sys.executable, "-m", "payer_app", *args]
+    command = [*(program or [sys.executable, "-m", "payer_app"]), *args]
     launcher = subprocess.Popen(
         [sys.executable, "-S", "-c", _LAUNCHER, str(address_space), str(files["out"]), str(files["err"]),
          str(stdin_path or os.devnull), str(files["res"]), *command],

@@ -17,7 +17,7 @@ import pytest
 
 from payer_app.scan.limits import MAX_IMAGE_DECODED_BYTES, MAX_IMAGE_PIXELS
 from payer_app.scan.sources import SourceError, probe_image_header, read_image_file
-from tests.hostile_files import png16_rgba, png_header_only
+from tests.hostile_files import png_header_only, rgba_png
 from tests.media import qr_array
 from tests.spec_vectors import EVN_BILL
 from tests.test_hostile_input import assert_clean, one_line_with, run_capped
@@ -28,7 +28,7 @@ REFUSAL = ("8190x8190 pixels of 4 channels at 16 bits decode to 512 MB, over the
 
 @pytest.fixture(scope="module")
 def deep_png(tmp_path_factory):
-    return png16_rgba(tmp_path_factory.mktemp("deep") / "deep16.png", EVN_BILL)
+    return rgba_png(tmp_path_factory.mktemp("deep") / "deep16.png", EVN_BILL)
 
 
 def test_the_16_bit_png_is_what_the_finding_describes(deep_png):
@@ -96,7 +96,7 @@ def test_a_16_bit_picture_under_the_cap_is_read_reduced_to_8_bits(tmp_path):
 
 
 def test_a_small_16_bit_png_is_scanned(tmp_path):
-    path = png16_rgba(tmp_path / "small16.png", EVN_BILL, side=1200, module_px=6)
+    path = rgba_png(tmp_path / "small16.png", EVN_BILL, side=1200, module_px=6)
     run = run_capped(["scan", str(path)], tmp_path)
     assert_clean(run, 0)
     assert "PD00000000000" in run.out
