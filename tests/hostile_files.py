@@ -10,6 +10,8 @@
 * ``rgba_png``: a valid 16-bit (or 8-bit) RGBA PNG, by default of 8190x8190 pixels (under the
   pixel cap), holding a colour gradient and one QR code: about 560 kB on disk, 537 MB as a 16-bit
   array;
+* ``radiance_picture``: a Radiance HDR picture (a format OpenCV reads and Pillow does not) of
+  8192x8192 grey pixels, run-length coded to 4 MB; OpenCV decodes it to 32-bit floats (805 MB);
 * ``png_header_only``: the signature and header of a PNG declaring any size, colour type and bit
   depth, with one tiny (damaged) data chunk: for checks that must refuse from the header alone.
 
@@ -179,6 +181,19 @@ def rgba_png(path: Path, payload: str, side: int = 8190, module_px: int = 16, bi
     idat = b"\x78\xda" + b"".join(pieces) + struct.pack(">I", adler)
     header = struct.pack(">IIBBBBB", side, side, bits, 6, 0, 0, 0)  # colour type 6: RGBA
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b""))
+    return path
+
+
+def radiance_picture(path: Path, side: int = 8192, header_only: bool = False) -> Path:
+    """A Radiance RGBE picture of ``side`` x ``side`` light grey pixels, each row run-length coded
+    (runs of at most 127 bytes, one per component). ``header_only``: the header and one row, for
+    checks that must refuse it before decoding."""
+    runs = [127] * (side // 127) + ([side % 127] if side % 127 else [])
+    component = b"".join(bytes([128 + run, value]) for run in runs for value in (0x80,))
+    exponent = b"".join(bytes([128 + run, 0x80]) for run in runs)
+    row = bytes([2, 2, side >> 8, side & 0xFF]) + component * 3 + exponent
+    head = f"#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y {side} +X {side}\n".encode("ascii")
+    path.write_bytes(head + row * (1 if header_only else side))
     return path
 
 

@@ -4,7 +4,8 @@ A 16-bit RGBA PNG of 8190x8190 pixels (under the 67-megapixel cap, about 560 kB 
 as a 16-bit array; reading it whole peaked at 1.15 GB in ``scan`` and ``pay``. The header now gives
 the decoded size (width x height x channels x bytes per sample) and a picture over
 ``MAX_IMAGE_DECODED_BYTES`` is refused before decoding, in one line naming the file and the numbers;
-16-bit pictures under the cap are read reduced to 8 bits a sample. The commands run as real
+16-bit pictures under the cap are read reduced to 8 bits a sample. A picture whose header the probe
+does not know (OpenCV's Radiance HDR, decoded to 32-bit floats) is not decoded at all. The commands run as real
 subprocesses under the memory cap of tests/test_hostile_input.py; what each costs is printed by
 bench/hostile_input_bench.py.
 """
@@ -17,7 +18,7 @@ import pytest
 
 from payer_app.scan.limits import MAX_IMAGE_DECODED_BYTES, MAX_IMAGE_PIXELS
 from payer_app.scan.sources import SourceError, probe_image_header, read_image_file
-from tests.hostile_files import png_header_only, rgba_png
+from tests.hostile_files import png_header_only, radiance_picture, rgba_png
 from tests.media import qr_array
 from tests.spec_vectors import EVN_BILL
 from tests.test_hostile_input import assert_clean, one_line_with, run_capped
@@ -100,3 +101,28 @@ def test_a_small_16_bit_png_is_scanned(tmp_path):
     run = run_capped(["scan", str(path)], tmp_path)
     assert_clean(run, 0)
     assert "PD00000000000" in run.out
+
+
+def test_a_picture_whose_header_is_not_known_is_not_decoded(tmp_path, monkeypatch):
+    """A Radiance HDR picture (OpenCV reads it, Pillow does not) declaring 8192x8192: OpenCV would
+    make 805 MB of floats of it. Named .png, it reaches the still-image reader."""
+    def no_decode(*args, **kwargs):
+        raise AssertionError("cv2.imdecode called on a picture whose size was not checked")
+
+    monkeypatch.setattr(cv2, "imdecode", no_decode)
+    path = radiance_picture(tmp_path / "bright.png", header_only=True)
+    with pytest.raises(SourceError, match=r"bright.png: not an image format that can be read \(damaged, or not PNG"):
+        read_image_file(path)
+
+
+@pytest.mark.parametrize(("name", "command", "code"), [
+    ("bright.png", "scan", 1), ("bright.hdr", "scan", 2), ("bright.hdr", "pay", 2), ("bright.png", "pay", 2),
+])
+def test_a_radiance_picture_is_refused_in_one_line_by_name_or_by_content(tmp_path, name, command, code):
+    """A 4 MB Radiance HDR picture of 8192x8192 cost 1.1 GB (named .png) and 1.7 GB (named .hdr:
+    the unknown suffix sent it to the video decoder after the image reader), with no message."""
+    path = radiance_picture(tmp_path / name)
+    args = ["scan", str(path)] if command == "scan" else ["pay", "--amount", "1000", str(path)]
+    run = run_capped(args, tmp_path)
+    assert_clean(run, code)
+    assert "not an image format that can be read" in one_line_with(run.out + run.err, name)

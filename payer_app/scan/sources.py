@@ -372,8 +372,10 @@ class VideoFileSource(_CaptureSource):
 
 
 # Formats the header probe and the Pillow fallback accept (Pillow's EPS, for one, would run
-# Ghostscript on the file: not for files from strangers).
+# Ghostscript on the file: not for files from strangers). A picture whose header is not one of these
+# is not decoded: its decoded size could not be checked first.
 PILLOW_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "PPM")
+UNREADABLE_FORMAT_HINT = "damaged, or not PNG, JPEG, GIF, BMP, TIFF, WebP or PPM/PGM"
 
 
 def _name(path: str | os.PathLike) -> str:
@@ -440,8 +442,8 @@ def _channels(im) -> int:
 def probe_image_header(stream) -> tuple[bool, str | None]:
     """Read only an image file's header (Pillow opens lazily) and check its declared size.
 
-    Returns (known, problem): ``known`` is False when Pillow does not recognise the header (OpenCV
-    then gets its chance, behind its own pixel cap); ``problem`` says why the image is refused, or
+    Returns (known, problem): ``known`` is False when Pillow does not recognise the header (the
+    picture is then not decoded); ``problem`` says why the image is refused, or
     is None when its pixels are within ``MAX_IMAGE_PIXELS`` and its decoded size (channels and
     bits per sample included) within ``MAX_IMAGE_DECODED_BYTES``."""
     import warnings
@@ -478,6 +480,8 @@ def read_image_file(path: str | os.PathLike) -> np.ndarray:
         known, problem = probe_image_header(stream)
         if problem:
             raise SourceError(f"{name}: image refused: {problem}")
+        if not known:  # its decoded size cannot be told before decoding (OpenCV's Radiance HDR: floats)
+            raise SourceError(f"{name}: not an image format that can be read ({UNREADABLE_FORMAT_HINT})")
         try:
             stream.seek(0)
             data = stream.read(MAX_IMAGE_FILE_BYTES + 1)
@@ -494,7 +498,7 @@ def read_image_file(path: str | os.PathLike) -> np.ndarray:
         # 8 bits a sample, grey kept grey, colour as BGR without alpha: the decoders reduce 16-bit
         # samples and drop alpha row by row, so no 16-bit or 4-channel copy of the picture is made.
         image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_ANYCOLOR)
-        if image is None and known:
+        if image is None:
             image = _decode_with_pillow(data)
         del data
         if image is None:
@@ -617,11 +621,15 @@ def make_source(spec: str) -> FrameSource:
         return ImageFilesSource(text, [path], kind="image")
     if suffix in VIDEO_SUFFIXES:
         return VideoFileSource(text, path)
-    # Unknown suffix: sniff. Something OpenCV decodes as a still image is an image.
+    # Unknown suffix: sniff. Something OpenCV decodes as a still image is an image; one our reader
+    # refuses (a Radiance HDR picture: its size is not checked before decoding) stays refused, not
+    # handed to the video decoder, which would decode it whole.
     try:
         read_image_file(path)
         return ImageFilesSource(text, [path], kind="image")
     except SourceError:
+        if path.is_file() and _cv2().haveImageReader(str(path)):
+            raise
         return VideoFileSource(text, path)
 
 
