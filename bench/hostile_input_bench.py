@@ -38,8 +38,20 @@ def measure(args: list[str], cwd: Path, stdin_path: Path | None = None) -> tuple
     wall_s = time.monotonic() - started
     text = (run.stdout if program else run.stdout + run.stderr).decode("utf-8", "replace")  # Qt's warnings
     message = next((line for line in text.splitlines() if "refused" in line or "longer than" in line
-                    or "not read" in line or "zbar" in line), text.strip().splitlines()[-1] if text.strip() else "")
+                    or "not read" in line or "zbar" in line or "format" in line),
+                   text.strip().splitlines()[-1] if text.strip() else "")
     return run.returncode, run.peak_rss_mb, run.cpu_s, wall_s, message.strip()[:110]
+
+
+def a4_scan_16_bit(source: Path, path: Path) -> Path:
+    """An A4 page scanned at 600 dpi in 48-bit colour (4960x7016, 16-bit RGB): a corner of
+    ``source`` (which holds the QR code) widened to 16 bits."""
+    import cv2
+    import numpy as np
+
+    page = cv2.imread(str(source), cv2.IMREAD_COLOR)[:7016, :4960].astype(np.uint16) * 257
+    cv2.imwrite(str(path), page)
+    return path
 
 
 def main() -> int:
@@ -64,6 +76,10 @@ def main() -> int:
             ("scan 8-bit RGBA PNG 8192x8192", ["scan", str(hostile.rgba_png(tmp / "rgba8.png", EVN_BILL, side=8192,
                                                                             bits=8))], None),
             ("window Open 8-bit RGBA 8192x8192", ["--window-open", str(tmp / "rgba8.png")], None),
+            ("scan Radiance HDR 8192x8192 .hdr", ["scan", str(hostile.radiance_picture(tmp / "bright.hdr"))], None),
+            ("scan the same named .png", ["scan", str(hostile.radiance_picture(tmp / "bright.png"))], None),
+            ("scan 16-bit RGB PNG 4960x7016 (A4)", ["scan", str(a4_scan_16_bit(tmp / "rgba8.png", tmp / "a4.png"))],
+             None),
         ]
         sizes = {name: (tmp / name).stat().st_size for name in ("bomb.jpg", "bomb.png", "deep16.png", "rgba8.png")}
         print(f"inputs: JPEG bomb {sizes['bomb.jpg']} bytes, PNG bomb {sizes['bomb.png'] / 1000:.0f} kB, "
