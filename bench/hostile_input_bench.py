@@ -43,6 +43,15 @@ def measure(args: list[str], cwd: Path, stdin_path: Path | None = None) -> tuple
     return run.returncode, run.peak_rss_mb, run.cpu_s, wall_s, message.strip()[:110]
 
 
+def phone_photo(source: Path, path: Path) -> Path:
+    """A 50-megapixel phone photo (8160x6144 JPEG, quality 90): ``source`` resized."""
+    import cv2
+
+    cv2.imwrite(str(path), cv2.resize(cv2.imread(str(source), cv2.IMREAD_COLOR), (8160, 6144)),
+                [cv2.IMWRITE_JPEG_QUALITY, 90])
+    return path
+
+
 def a4_scan_16_bit(source: Path, path: Path) -> Path:
     """An A4 page scanned at 600 dpi in 48-bit colour (4960x7016, 16-bit RGB): a corner of
     ``source`` (which holds the QR code) widened to 16 bits."""
@@ -78,6 +87,7 @@ def main() -> int:
             ("window Open 8-bit RGBA 8192x8192", ["--window-open", str(tmp / "rgba8.png")], None),
             ("scan Radiance HDR 8192x8192 .hdr", ["scan", str(hostile.radiance_picture(tmp / "bright.hdr"))], None),
             ("scan the same named .png", ["scan", str(hostile.radiance_picture(tmp / "bright.png"))], None),
+            ("scan 50-MP JPEG 8160x6144", ["scan", str(phone_photo(tmp / "rgba8.png", tmp / "phone.jpg"))], None),
             ("scan 16-bit RGB PNG 4960x7016 (A4)", ["scan", str(a4_scan_16_bit(tmp / "rgba8.png", tmp / "a4.png"))],
              None),
         ]
