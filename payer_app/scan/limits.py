@@ -23,7 +23,7 @@ from __future__ import annotations
 MAX_IMAGE_PIXELS = 8192 * 8192  # 67,108,864 pixels ("67 megapixels")
 MAX_IMAGE_FILE_BYTES = 128 * 1024 * 1024  # 128 MiB
 # Decoded size from the header: 8192x8192 pixels of 4 channels at 8 bits (see above). A 16-bit RGBA
-# picture passes up to 33 megapixels (about 5790x5790), a 16-bit RGB one up to 44 megapixels.
+# picture passes up to 33.5 megapixels (about 5790x5790), a 16-bit RGB one up to 44.7 megapixels.
 MAX_IMAGE_DECODED_BYTES = 8192 * 8192 * 4  # 268,435,456 bytes (256 MiB)
 # A progressive JPEG is decoded in scans, each a pass over the whole picture; a camera or an encoder
 # writes at most about ten (libjpeg's default script), but a file can repeat tiny scans thousands
