@@ -126,3 +126,31 @@ def test_a_radiance_picture_is_refused_in_one_line_by_name_or_by_content(tmp_pat
     run = run_capped(args, tmp_path)
     assert_clean(run, code)
     assert "not an image format that can be read" in one_line_with(run.out + run.err, name)
+
+
+def _tiff_declaring(path, width: int, height: int, array: np.ndarray):
+    """A small TIFF written by OpenCV whose ImageWidth and ImageLength tags are rewritten to
+    ``width`` x ``height`` (its strips still hold the small picture)."""
+    import struct
+
+    ok, encoded = cv2.imencode(".tif", array)
+    data = bytearray(encoded.tobytes())
+    assert ok and data[:2] == b"II"
+    ifd = struct.unpack_from("<I", data, 4)[0]
+    for entry in range(struct.unpack_from("<H", data, ifd)[0]):
+        at = ifd + 2 + 12 * entry
+        tag, kind = struct.unpack_from("<HH", data, at)
+        if tag in (256, 257):
+            struct.pack_into("<H" if kind == 3 else "<I", data, at + 8, width if tag == 256 else height)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_16_bit_tiff_is_measured_by_its_bits_per_sample(tmp_path):
+    deep = _tiff_declaring(tmp_path / "deep.tif", 6000, 6000, np.zeros((8, 8, 4), np.uint16))
+    with open(deep, "rb") as stream:
+        assert probe_image_header(stream) == (True, "6000x6000 pixels of 4 channels at 16 bits decode to 275 MB, "
+                                              "over the 256 MB limit for a decoded picture (8192x8192 at 8 bits RGBA)")
+    shallow = _tiff_declaring(tmp_path / "shallow.tif", 6000, 6000, np.zeros((8, 8, 4), np.uint8))
+    with open(shallow, "rb") as stream:
+        assert probe_image_header(stream) == (True, None)
