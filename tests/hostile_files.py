@@ -127,8 +127,8 @@ def rgba_png(path: Path, payload: str, side: int = 8190, module_px: int = 16, bi
     (the same on every row), opaque, with one QR code of ``payload`` (black and white,
     ``module_px`` pixels a module) near the top left. Written row by row: a row equal to the one
     above as filter "Up" (zeros), other rows as filter "Sub", compressed in repeated fully flushed
-    pieces as in ``png_bomb``; the whole picture is never held, so making it costs seconds and
-    about 10 MB whatever its size."""
+    pieces as in ``png_bomb``; the whole picture is never held, so making it costs about two seconds and
+    under 10 MB whatever its size."""
     from tests.media import qr_array
 
     qr = qr_array(payload, scale=module_px)
