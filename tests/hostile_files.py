@@ -6,7 +6,14 @@
 * ``jpeg_scan_bomb``: a 218 kB progressive JPEG of 5,000 scans (CPU, not memory: 12.7 s to decode);
 * ``sparse_file``: a 6 GB file that takes no disk space (``truncate``);
 * ``video_bomb``: an MJPG .avi whose headers and frames declare 12000x12000 pixels (under FFmpeg's
-  own 268-megapixel refusal, so it is our cap that must stop it).
+  own 268-megapixel refusal, so it is our cap that must stop it);
+* ``rgba_png``: a valid 16-bit (or 8-bit) RGBA PNG, by default of 8190x8190 pixels (under the
+  pixel cap), holding a colour gradient and one QR code: about 560 kB on disk, 537 MB as a 16-bit
+  array;
+* ``radiance_picture``: a Radiance HDR picture (a format OpenCV reads and Pillow does not) of
+  8192x8192 grey pixels, run-length coded to 4 MB; OpenCV decodes it to 32-bit floats (805 MB);
+* ``png_header_only``: the signature and header of a PNG declaring any size, colour type and bit
+  depth, with one tiny (damaged) data chunk: for checks that must refuse from the header alone.
 
 ``run_measured`` runs ``payer-app`` and measures its own peak memory and CPU time (the tests check
 the memory; bench/hostile_input_bench.py prints both).
@@ -108,6 +115,98 @@ def png_bomb(path: Path, side: int = BOMB_SIDE) -> Path:
     return path
 
 
+def _zero_rows_piece(row_bytes: int, rows: int) -> bytes:
+    """Raw deflate of ``rows`` PNG rows that repeat the row above (filter 2, "Up", all zeros),
+    ending with a full flush so that the piece can be repeated."""
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return deflate.compress((b"\x02" + bytes(row_bytes)) * rows) + deflate.flush(zlib.Z_FULL_FLUSH)
+
+
+def rgba_png(path: Path, payload: str, side: int = 8190, module_px: int = 16, bits: int = 16) -> Path:
+    """A valid RGBA PNG of ``bits`` (8 or 16) bits a sample, ``side`` x ``side``: a colour gradient
+    (the same on every row), opaque, with one QR code of ``payload`` (black and white,
+    ``module_px`` pixels a module) near the top left. Written row by row: a row equal to the one
+    above as filter "Up" (zeros), other rows as filter "Sub", compressed in repeated fully flushed
+    pieces as in ``png_bomb``; the whole picture is never held, so making it costs about two seconds and
+    under 10 MB whatever its size."""
+    from tests.media import qr_array
+
+    qr = qr_array(payload, scale=module_px)
+    left = top = 64
+    top_value = (1 << bits) - 1
+    columns = np.arange(side, dtype=np.uint32)
+    base = np.empty((side, 4), ">u2" if bits == 16 else np.uint8)
+    base[:, 0] = columns * top_value // max(1, side - 1)  # red rises left to right
+    base[:, 1] = top_value - base[:, 0]  # green falls
+    base[:, 2] = top_value * 5 // 8
+    base[:, 3] = top_value  # opaque
+
+    def row(y: int) -> bytes:
+        values = base.copy()
+        if top <= y < top + qr.shape[0]:
+            grey = qr[y - top].astype(np.uint32) * top_value // 255
+            values[left:left + qr.shape[1], :3] = grey[:, None]
+        return values.tobytes()
+
+    pixel_bytes = 4 * bits // 8
+    row_bytes = side * pixel_bytes
+    pieces, adler, previous = [], 1, None
+    zero_run = 0
+    cached: dict[int, bytes] = {}
+
+    def flush_zero_run() -> None:
+        nonlocal zero_run, adler
+        block = 64
+        for count in [block] * (zero_run // block) + ([zero_run % block] if zero_run % block else []):
+            if count not in cached:
+                cached[count] = _zero_rows_piece(row_bytes, count)
+            pieces.append(cached[count])
+            adler = zlib.adler32((b"\x02" + bytes(row_bytes)) * count, adler)
+        zero_run = 0
+
+    for y in range(side):
+        current = row(y)
+        if current == previous:
+            zero_run += 1
+            continue
+        flush_zero_run()
+        raw = np.frombuffer(current, np.uint8)
+        filtered = b"\x01" + np.concatenate([raw[:pixel_bytes], raw[pixel_bytes:] - raw[:-pixel_bytes]]).tobytes()
+        deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+        pieces.append(deflate.compress(filtered) + deflate.flush(zlib.Z_FULL_FLUSH))
+        adler = zlib.adler32(filtered, adler)
+        previous = current
+    flush_zero_run()
+    pieces.append(zlib.compressobj(9, zlib.DEFLATED, -15).flush())
+    idat = b"\x78\xda" + b"".join(pieces) + struct.pack(">I", adler)
+    header = struct.pack(">IIBBBBB", side, side, bits, 6, 0, 0, 0)  # colour type 6: RGBA
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b""))
+    return path
+
+
+def radiance_picture(path: Path, side: int = 8192, header_only: bool = False) -> Path:
+    """A Radiance RGBE picture of ``side`` x ``side`` light grey pixels, each row run-length coded
+    (runs of at most 127 bytes, one per component). ``header_only``: the header and one row, for
+    checks that must refuse it before decoding."""
+    runs = [127] * (side // 127) + ([side % 127] if side % 127 else [])
+    component = b"".join(bytes([128 + run, value]) for run in runs for value in (0x80,))
+    exponent = b"".join(bytes([128 + run, 0x80]) for run in runs)
+    row = bytes([2, 2, side >> 8, side & 0xFF]) + component * 3 + exponent
+    head = f"#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y {side} +X {side}\n".encode("ascii")
+    path.write_bytes(head + row * (1 if header_only else side))
+    return path
+
+
+def png_header_only(path: Path, width: int, height: int, bit_depth: int = 16, colour_type: int = 6) -> Path:
+    """A PNG that declares ``width`` x ``height`` pixels of ``bit_depth`` bits and ``colour_type``
+    (6: RGBA, 2: RGB, 0: grey) but holds a few bytes of data: decoding it would fail, so a refusal
+    that names its size can only have come from the header."""
+    header = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 64)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b""))
+    return path
+
+
 def sparse_file(path: Path, size: int = 6 * 1024**3) -> Path:
     with open(path, "wb") as f:
         f.truncate(size)
@@ -184,12 +283,13 @@ class StillRunning(Exception):
 
 
 def run_measured(args: list[str], cwd: Path, stdin_path: Path | None = None, address_space: int = 0,
-                 timeout: float = 60.0) -> Measured:
-    """``python -m payer_app ARGS`` in ``cwd``, measured (see above). ``address_space`` bytes of
-    RLIMIT_AS (0: none). Raises StillRunning (after killing it) past ``timeout`` seconds."""
+                 timeout: float = 60.0, program: list[str] | None = None) -> Measured:
+    """``python -m payer_app ARGS`` in ``cwd`` (or ``PROGRAM ARGS``), measured (see above).
+    ``address_space`` bytes of RLIMIT_AS (0: none). Raises StillRunning (after killing it) past
+    ``timeout`` seconds."""
     files = {k: cwd / f".measured.{k}" for k in ("out", "err", "res")}
     files["res"].unlink(missing_ok=True)
-    command = [sys.executable, "-m", "payer_app", *args]
+    command = [*(program or [sys.executable, "-m", "payer_app"]), *args]
     launcher = subprocess.Popen(
         [sys.executable, "-S", "-c", _LAUNCHER, str(address_space), str(files["out"]), str(files["err"]),
          str(stdin_path or os.devnull), str(files["res"]), *command],

@@ -26,7 +26,7 @@ def test_opencv_pixel_cap_is_set_before_cv2_is_imported(tmp_path):
         "from payer_app.scan import sources\n"
         "import cv2\n"
         "assert os.environ['OPENCV_IO_MAX_IMAGE_PIXELS'] == str(sources.MAX_IMAGE_PIXELS)\n"
-        "sources.probe_image_header = lambda stream: (False, None)\n"
+        "sources.probe_image_header = lambda stream: (True, None)  # a header that hides its size\n"
         "try:\n"
         "    sources.read_image_file(sys.argv[1])\n"
         "except sources.SourceError as exc:\n"

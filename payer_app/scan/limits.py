@@ -6,14 +6,25 @@ itself is refused above ``MAX_IMAGE_FILE_BYTES`` before a byte of it is read; a 
 than ``MAX_JPEG_SCANS`` scans is refused before decoding. Video frames are held to the same pixel
 cap.
 
-The caps are far above any bill photo a user has: a 50-megapixel phone photo (8160x6144) and an
-A4 page scanned at 600 dpi (4960x7016, 35 megapixels; 104 MB as an uncompressed TIFF) both pass.
+Pixels are not the whole cost: a picture of 16-bit samples with an alpha channel takes 8 bytes a
+pixel, so a 522 kB PNG of 8190x8190 such pixels (under the pixel cap) decoded to a 537 MB array and
+peaked at 1.15 GB. So the decoded size (width x height x channels x bytes per sample, from the
+header) is also capped, at ``MAX_IMAGE_DECODED_BYTES``, and pictures under it are read reduced to 8
+bits a sample (the decoders reduce them row by row; ``sources.read_image_file``).
+
+The caps are far above any bill photo a user has: a 50-megapixel phone photo (8160x6144, 8-bit RGB:
+150 MB decoded) and an A4 page scanned at 600 dpi (4960x7016, 35 megapixels; 104 MB as an
+uncompressed TIFF, 209 MB at 16 bits a sample) both pass, and so does an 8-bit RGBA PNG of
+8192x8192, the largest 8-bit picture the pixel cap lets through (exactly 256 MiB decoded).
 """
 
 from __future__ import annotations
 
 MAX_IMAGE_PIXELS = 8192 * 8192  # 67,108,864 pixels ("67 megapixels")
 MAX_IMAGE_FILE_BYTES = 128 * 1024 * 1024  # 128 MiB
+# Decoded size from the header: 8192x8192 pixels of 4 channels at 8 bits (see above). A 16-bit RGBA
+# picture passes up to 33.5 megapixels (about 5790x5790), a 16-bit RGB one up to 44.7 megapixels.
+MAX_IMAGE_DECODED_BYTES = 8192 * 8192 * 4  # 268,435,456 bytes (256 MiB)
 # A progressive JPEG is decoded in scans, each a pass over the whole picture; a camera or an encoder
 # writes at most about ten (libjpeg's default script), but a file can repeat tiny scans thousands
 # of times: 2,000 repeats of one scan cost 5 s of CPU on a 4-megapixel picture. Counted before
@@ -43,3 +54,15 @@ def pixel_cap_problem(width: int, height: int) -> str | None:
         return None
     return (f"{width}x{height} pixels ({megapixels(pixels)} megapixels), over the "
             f"{megapixels(MAX_IMAGE_PIXELS)}-megapixel limit (8192x8192)")
+
+
+def decoded_bytes_problem(width: int, height: int, channels: int, bits_per_sample: int) -> str | None:
+    """Why a picture declaring these dimensions is refused for its decoded size, or None when
+    ``width * height * channels * bytes per sample`` is within ``MAX_IMAGE_DECODED_BYTES``."""
+    sample_bytes = max(1, -(-int(bits_per_sample) // 8))
+    size = int(width) * int(height) * max(1, int(channels)) * sample_bytes
+    if size <= MAX_IMAGE_DECODED_BYTES:
+        return None
+    return (f"{width}x{height} pixels of {channels} channels at {bits_per_sample} bits decode to "
+            f"{file_size_text(size)}, over the {file_size_text(MAX_IMAGE_DECODED_BYTES)} limit for a "
+            "decoded picture (8192x8192 at 8 bits RGBA)")

@@ -31,6 +31,7 @@ from payer_app.scan.limits import (
     MAX_IMAGE_FILE_BYTES,
     MAX_IMAGE_PIXELS,
     MAX_JPEG_SCANS,
+    decoded_bytes_problem,
     file_size_text,
     megapixels,
     pixel_cap_problem,
@@ -371,8 +372,10 @@ class VideoFileSource(_CaptureSource):
 
 
 # Formats the header probe and the Pillow fallback accept (Pillow's EPS, for one, would run
-# Ghostscript on the file: not for files from strangers).
+# Ghostscript on the file: not for files from strangers). A picture whose header is not one of these
+# is not decoded: its decoded size could not be checked first.
 PILLOW_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "PPM")
+UNREADABLE_FORMAT_HINT = "damaged, or not PNG, JPEG, GIF, BMP, TIFF, WebP or PPM/PGM"
 
 
 def _name(path: str | os.PathLike) -> str:
@@ -413,12 +416,36 @@ def _open_regular_file(path: Path):
         raise
 
 
+def _bits_per_sample(im, stream) -> int:
+    """The widest sample an opened (not decoded) Pillow image declares: PNG's header byte, TIFF's
+    BitsPerSample tag, else its mode (Pillow opens 16-bit RGB(A) PNGs as 8-bit modes, so the mode
+    alone would hide them)."""
+    if im.format == "PNG":
+        stream.seek(24)  # signature (8), IHDR length and type (8), width and height (8), bit depth
+        return stream.read(1)[0]
+    if im.format == "TIFF":
+        declared = im.tag_v2.get(258) or (8,)  # BitsPerSample
+        declared = declared if isinstance(declared, tuple) else (declared,)
+        return max(8, *(int(bits) for bits in declared))
+    if im.mode.startswith("I;16"):
+        return 16
+    return 32 if im.mode in ("I", "F") else 8
+
+
+def _channels(im) -> int:
+    """Channels the decoders produce: a palette opens out to colour (with alpha when it has one)."""
+    if im.mode in ("P", "PA"):
+        return 4 if im.mode == "PA" or "transparency" in im.info else 3
+    return len(im.getbands())
+
+
 def probe_image_header(stream) -> tuple[bool, str | None]:
     """Read only an image file's header (Pillow opens lazily) and check its declared size.
 
-    Returns (known, problem): ``known`` is False when Pillow does not recognise the header (OpenCV
-    then gets its chance, behind its own pixel cap); ``problem`` says why the image is refused, or
-    is None when its size is within ``MAX_IMAGE_PIXELS``."""
+    Returns (known, problem): ``known`` is False when Pillow does not recognise the header (the
+    picture is then not decoded); ``problem`` says why the image is refused, or
+    is None when its pixels are within ``MAX_IMAGE_PIXELS`` and its decoded size (channels and
+    bits per sample included) within ``MAX_IMAGE_DECODED_BYTES``."""
     import warnings
 
     from PIL import Image
@@ -428,13 +455,14 @@ def probe_image_header(stream) -> tuple[bool, str | None]:
             warnings.simplefilter("ignore")  # Pillow's DecompressionBombWarning: our cap is lower
             with Image.open(stream, formats=PILLOW_FORMATS) as im:
                 width, height = im.size
+                layout = (_channels(im), _bits_per_sample(im, stream))
     except Image.DecompressionBombError as exc:  # over Pillow's own limit (179 MP): far over ours
         found = re.search(r"\((\d+) pixels\)", str(exc))
         declared = f"{megapixels(int(found.group(1)))} megapixels" if found else "too many pixels"
         return True, f"{declared}, over the {megapixels(MAX_IMAGE_PIXELS)}-megapixel limit (8192x8192)"
     except Exception:  # noqa: BLE001 - unknown or damaged header
         return False, None
-    return True, pixel_cap_problem(width, height)
+    return True, pixel_cap_problem(width, height) or decoded_bytes_problem(width, height, *layout)
 
 
 def read_image_file(path: str | os.PathLike) -> np.ndarray:
@@ -442,7 +470,8 @@ def read_image_file(path: str | os.PathLike) -> np.ndarray:
     file (escaped) and what is wrong with it; never an OpenCV error.
 
     Limits (``payer_app.scan.limits``) are checked before the work: the file size from the file
-    system, the pixel count from the header; only then is the file read and decoded."""
+    system, the pixel count and the decoded size from the header; only then is the file read and
+    decoded, at 8 bits a sample."""
     cv2 = _cv2()
     p = Path(os.fspath(path))
     name = _name(p)
@@ -451,6 +480,8 @@ def read_image_file(path: str | os.PathLike) -> np.ndarray:
         known, problem = probe_image_header(stream)
         if problem:
             raise SourceError(f"{name}: image refused: {problem}")
+        if not known:  # its decoded size cannot be told before decoding (OpenCV's Radiance HDR: floats)
+            raise SourceError(f"{name}: not an image format that can be read ({UNREADABLE_FORMAT_HINT})")
         try:
             stream.seek(0)
             data = stream.read(MAX_IMAGE_FILE_BYTES + 1)
@@ -464,8 +495,10 @@ def read_image_file(path: str | os.PathLike) -> np.ndarray:
             raise SourceError(f"{name}: image refused: a JPEG with {scans} scans (a photo has about ten; "
                               f"the limit is {MAX_JPEG_SCANS})")
     try:
-        image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
-        if image is None and known:
+        # 8 bits a sample, grey kept grey, colour as BGR without alpha: the decoders reduce 16-bit
+        # samples and drop alpha row by row, so no 16-bit or 4-channel copy of the picture is made.
+        image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_ANYCOLOR)
+        if image is None:
             image = _decode_with_pillow(data)
         del data
         if image is None:
@@ -474,12 +507,6 @@ def read_image_file(path: str | os.PathLike) -> np.ndarray:
         problem = pixel_cap_problem(width, height)
         if problem:  # the decoder produced more than the header said
             raise SourceError(f"{name}: image refused: {problem}")
-        if image.dtype != np.uint8:
-            image = cv2.convertScaleAbs(image, alpha=255.0 / max(1, int(image.max())))
-        if image.ndim == 3 and image.shape[2] == 4:
-            image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
-        elif image.ndim == 3 and image.shape[2] not in (1, 3):
-            raise SourceError(f"{name}: an image with {image.shape[2]} channels cannot be scanned")
     except cv2.error as exc:
         if "CV_IO_MAX_IMAGE" in str(exc):
             raise SourceError(f"{name}: image refused: over the {megapixels(MAX_IMAGE_PIXELS)}-megapixel "
@@ -594,11 +621,15 @@ def make_source(spec: str) -> FrameSource:
         return ImageFilesSource(text, [path], kind="image")
     if suffix in VIDEO_SUFFIXES:
         return VideoFileSource(text, path)
-    # Unknown suffix: sniff. Something OpenCV decodes as a still image is an image.
+    # Unknown suffix: sniff. Something OpenCV decodes as a still image is an image; one our reader
+    # refuses (a Radiance HDR picture: its size is not checked before decoding) stays refused, not
+    # handed to the video decoder, which would decode it whole.
     try:
         read_image_file(path)
         return ImageFilesSource(text, [path], kind="image")
     except SourceError:
+        if path.is_file() and _cv2().haveImageReader(str(path)):
+            raise
         return VideoFileSource(text, path)
 
 
