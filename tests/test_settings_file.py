@@ -45,8 +45,8 @@ def world_writable(path: Path) -> None:
     path.chmod(0o666)
 
 
-HOSTILE = {"fifo": (fifo, "FIFO"), "dev-zero-link": (link_to_dev_zero, "symbolic link"),
-           "world-writable": (world_writable, "other users")}
+HOSTILE = {"fifo": (fifo, "FIFO", "not-regular"), "dev-zero-link": (link_to_dev_zero, "symbolic link", "symlink"),
+           "world-writable": (world_writable, "other users", "open-to-others")}
 
 
 def _stderr_lines(proc: subprocess.Popen) -> queue.Queue:
@@ -80,7 +80,7 @@ def _cap_memory() -> None:
 
 @pytest.mark.parametrize("kind", sorted(HOSTILE))
 def test_the_window_opens_on_defaults_and_says_why(payer_home, kind):
-    make, reason = HOSTILE[kind]
+    make, reason, _ = HOSTILE[kind]
     payer_home.mkdir(mode=0o700, parents=True, exist_ok=True)
     make(payer_home / "settings.json")
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PAYER_APP_HOME=str(payer_home))
@@ -106,13 +106,13 @@ def test_the_window_opens_on_defaults_and_says_why(payer_home, kind):
 
 @pytest.mark.parametrize("kind", sorted(HOSTILE))
 def test_each_hostile_file_is_one_line_and_the_defaults(payer_home, kind):
-    make, reason = HOSTILE[kind]
+    make, says, reason = HOSTILE[kind]
     payer_home.mkdir(mode=0o700, parents=True, exist_ok=True)
     make(settings_path())
     settings, problem = read_settings()
     assert settings == Settings()
-    assert problem is not None and "\n" not in problem
-    assert "settings.json" in problem and reason in problem
+    assert problem is not None and problem.reason == reason and "\n" not in problem.line
+    assert "settings.json" in problem.line and says in problem.line
 
 
 def test_a_file_of_another_user_is_refused(payer_home):
@@ -121,14 +121,14 @@ def test_a_file_of_another_user_is_refused(payer_home):
     save_settings(Settings(acquirer_url=FOREIGN_URL))
     os.chown(settings_path(), 65534, 65534)
     settings, problem = read_settings()
-    assert settings.acquirer_url == "" and "belongs to user id 65534" in problem
+    assert settings.acquirer_url == "" and "belongs to user id 65534" in problem.line and problem.reason == "not-yours"
 
 
 def test_an_oversized_file_is_refused_before_reading(payer_home):
     payer_home.mkdir(mode=0o700, parents=True, exist_ok=True)
     settings_path().write_text(json.dumps({"acquirer_url": FOREIGN_URL, "pad": "x" * MAX_SETTINGS_BYTES}))
     settings, problem = read_settings()
-    assert settings == Settings() and "at most" in problem
+    assert settings == Settings() and "at most" in problem.line and problem.reason == "too-large"
 
 
 def test_a_file_that_is_not_json_is_said_and_a_missing_one_is_not(payer_home):
@@ -136,7 +136,8 @@ def test_a_file_that_is_not_json_is_said_and_a_missing_one_is_not(payer_home):
     payer_home.mkdir(mode=0o700, parents=True, exist_ok=True)
     settings_path().write_text("{not json", encoding="utf-8")
     settings, problem = read_settings()
-    assert settings == Settings() and "settings.json" in problem and "JSON" in problem
+    assert settings == Settings() and "settings.json" in problem.line and "JSON" in problem.line
+    assert problem.reason == "not-json"
 
 
 def test_a_good_file_written_by_the_app_is_read_back(payer_home):
@@ -150,5 +151,5 @@ def test_the_window_says_it_runs_on_defaults(make_window, payer_home):
     window = make_window(camera="demo", lang="en")
     assert window.ctx.settings.acquirer_url == ""  # the foreign acquirer is not used
     assert window.toast.isVisible()
-    text = window.toast.text()
-    assert text.startswith(tr("settings.file_refused", "en", reason="")) and "other users" in text
+    assert window.toast.text() == tr("settings.file_refused", "en", file=str(settings_path()),
+                                     reason=tr("settings.refusal.open-to-others", "en"))

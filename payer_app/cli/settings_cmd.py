@@ -40,7 +40,7 @@ def run_operator_pin(args) -> int:
 
     settings, problem = read_settings()
     if problem:
-        raise UsageError(problem.replace("; the default settings are used", "") + "; the operator PIN was not set")
+        raise UsageError(f"{problem} The operator PIN was not set.")
     pin = _read_pin()
     if pin_problem(pin):
         raise UsageError(pin_problem(pin))

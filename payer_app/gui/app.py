@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QApplication
 
 from payer_app.gui.context import AppContext
 from payer_app.gui.i18n import Language
-from payer_app.gui.settings import Settings, read_settings
+from payer_app.gui.settings import Settings, SettingsRefusal, read_settings
 from payer_app.gui.theme import app_font
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ STARTUP_NOTICE_MS = 15_000  # how long the window shows why it runs on the defau
 
 
 def create_window(camera: str | None = None, kiosk: bool = False, lang: str | None = None,
-                  loaded: tuple[Settings, str | None] | None = None):
+                  loaded: tuple[Settings, SettingsRefusal | None] | None = None):
     """Build the main window (not shown). Settings come from the data folder (``loaded``: as
     ``read_settings`` already gave them); arguments win. A settings file that was refused is said
     in the window (the settings are then the defaults)."""
@@ -57,7 +57,8 @@ def create_window(camera: str | None = None, kiosk: bool = False, lang: str | No
                      camera_spec=camera or settings.camera)
     window = MainWindow(ctx)
     if problem:
-        window.toast.show_message(ctx.t("settings.file_refused", reason=problem), STARTUP_NOTICE_MS)
+        reason = ctx.t(f"settings.refusal.{problem.reason}")
+        window.toast.show_message(ctx.t("settings.file_refused", file=problem.file, reason=reason), STARTUP_NOTICE_MS)
     return window
 
 
@@ -131,8 +132,8 @@ def run_app(camera: str | None = None, kiosk: bool = False, lang: str | None = N
     started = time.perf_counter()
     app = ensure_application()
     loaded = read_settings()
-    if loaded[1]:
-        print(f"payer-app: warning: {loaded[1]}", file=sys.stderr)  # already escaped by read_settings
+    if loaded[1]:  # the file name is escaped by read_settings
+        print(f"payer-app: warning: {loaded[1]} The window opens with the default settings.", file=sys.stderr)
     window = create_window(camera, kiosk, lang, loaded)
     FirstPaintLogger(window, started)
     closer = SignalCloser(window)

@@ -29,7 +29,6 @@ SETTINGS_FILE = "settings.json"
 DEFAULT_MIN_AMOUNT = 1_000
 DEFAULT_MAX_AMOUNT = 499_999_999  # NAPAS 24/7 per-transaction cap
 MAX_SETTINGS_BYTES = 64 * 1024  # a saved settings file is under 1 kB
-ON_DEFAULTS = "the default settings are used"
 
 
 @dataclass
@@ -95,11 +94,26 @@ def load_settings(path: Path | None = None) -> Settings:
     return read_settings(path)[0]
 
 
-def read_settings(path: Path | None = None) -> tuple[Settings, str | None]:
-    """(the settings, None), or (the default settings, one line naming the file and why it was not
-    used). A missing file is a first start: the defaults and no line."""
+@dataclass(frozen=True)
+class SettingsRefusal:
+    """Why ``settings.json`` was not used: ``line`` (one English line naming the file, escaped, and
+    the reason; ``str()`` gives it), ``reason`` (``payer_app.files.UnsafeFileError.reason``, or
+    ``not-json``: the window says it in its language) and ``file`` (the file name, escaped)."""
+
+    line: str
+    reason: str
+    file: str
+
+    def __str__(self) -> str:
+        return self.line
+
+
+def read_settings(path: Path | None = None) -> tuple[Settings, SettingsRefusal | None]:
+    """(the settings, None), or (the default settings, why the file was not used). A missing file
+    is a first start: the defaults and no refusal."""
     path = path or settings_path()
     defaults = Settings()
+    shown = visible(str(path))
     try:
         data = read_regular_file(path, MAX_SETTINGS_BYTES, "the settings file", own=True,
                                  fix="Remove it; it is written again when you save the settings.")
@@ -107,11 +121,12 @@ def read_settings(path: Path | None = None) -> tuple[Settings, str | None]:
     except UnsafeFileError as exc:
         if exc.errno == errno.ENOENT:
             return defaults, None
-        return defaults, f"{exc}; {ON_DEFAULTS}"
+        line = str(exc) if str(exc).endswith(".") else f"{exc}."
+        return defaults, SettingsRefusal(line, exc.reason, shown)
     except UntrustedJSONError as exc:
-        return defaults, f"the settings file {visible(str(path))} cannot be used: {exc}; {ON_DEFAULTS}"
+        return defaults, SettingsRefusal(f"the settings file {shown} cannot be used: {exc}.", "not-json", shown)
     if not isinstance(raw, dict):
-        return defaults, f"the settings file {visible(str(path))} does not hold a JSON object; {ON_DEFAULTS}"
+        return defaults, SettingsRefusal(f"the settings file {shown} does not hold a JSON object.", "not-json", shown)
     values = {}
     for f in fields(Settings):
         if f.name in raw and isinstance(raw[f.name], type(getattr(defaults, f.name))):
