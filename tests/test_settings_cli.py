@@ -68,3 +68,10 @@ def test_the_stored_form_is_checked_before_scrypt_runs():
     assert not is_stored_pin(stored + "x") and not is_stored_pin("135790") and not is_stored_pin(None)
     with pytest.raises(ValueError):
         hash_pin("12345")
+
+
+def test_settings_without_an_action_is_a_usage_error(payer_home):
+    done = subprocess.run([sys.executable, "-m", "payer_app", "settings"], capture_output=True, text=True,
+                          timeout=120, cwd=ROOT, env=dict(os.environ, PAYER_APP_HOME=str(payer_home)))
+    assert done.returncode == 2 and done.stdout == ""
+    assert "settings needs an action: operator-pin" in done.stderr and "Traceback" not in done.stderr
