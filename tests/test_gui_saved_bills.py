@@ -460,7 +460,7 @@ def test_a_look_alike_name_is_refused_in_the_window_naming_the_bill_it_imitates(
     water = next(b for b in screen.bills if b.name == "Nước")
     click(qtbot, screen.rows[water.id][1])  # ✎
     dialog = controller.dialog
-    qtbot.waitUntil(dialog.isVisible, timeout=3_000)
+    qtbot.waitUntil(dialog.isVisible, timeout=30_000)
     dialog.edit.selectAll()
     QTest.keyClick(dialog.edit, Qt.Key.Key_Delete)
     type_text(dialog.edit, look_alike)

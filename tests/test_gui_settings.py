@@ -177,4 +177,4 @@ def test_the_operator_pin_is_typed_twice_and_kept_as_a_hash_only(qtbot, make_win
     qtbot.keyClick(kiosk, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
     assert kiosk.current == "pin"
     QTest.keyClicks(QApplication.focusWidget(), "135790")
-    qtbot.waitUntil(lambda: kiosk.current == "settings", timeout=5_000)
+    qtbot.waitUntil(lambda: kiosk.current == "settings", timeout=30_000)
