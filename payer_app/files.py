@@ -2,9 +2,11 @@
 
 - ``write_file_atomically``: temporary file in the same folder, fsync, ``os.replace``, fsync of the
   folder, so a reader (or a crash) sees the old content or the new, never a mix.
-- ``read_regular_file``: opens without following a final symbolic link (``O_NOFOLLOW``) and without
-  waiting on a FIFO (``O_NONBLOCK``), requires a regular file (``fstat``), caps the size before
-  reading and never reads more than the cap plus one byte.
+- ``read_regular_file``: looks before it opens (``lstat``: a link, a FIFO or a device is refused without
+  being opened), opens without following a final symbolic link (``O_NOFOLLOW``) and without waiting
+  on a FIFO (``O_NONBLOCK``), requires a regular file (``fstat``), caps the size before reading and
+  never reads more than the cap plus one byte. With ``own=True`` it also applies the owner rules of
+  ``check_owner_and_mode`` (the key files' rules, used for ``settings.json`` too).
 
 Imports only the standard library and ``core.display_text`` (for escaped file names in messages).
 """
@@ -20,13 +22,14 @@ from typing import Callable
 
 from payer_app.core.display_text import visible
 
-__all__ = ["UnsafeFileError", "file_kind", "read_regular_file", "write_file_atomically"]
+__all__ = ["UnsafeFileError", "check_owner_and_mode", "file_kind", "read_regular_file", "write_file_atomically"]
 
 
 class UnsafeFileError(Exception):
     """A file cannot be read safely; the message says which file, why, and how to fix it. ``reason``:
     ``cannot-open`` (``errno``/``strerror`` say why), ``symlink``, ``not-regular`` (a FIFO, a device,
-    a folder...) or ``too-large``."""
+    a folder...), ``too-large``, ``not-yours`` (another user's file) or ``open-to-others`` (others
+    can change it)."""
 
     def __init__(self, message: str, reason: str, errno: int | None = None, strerror: str | None = None):
         super().__init__(message)
@@ -81,19 +84,23 @@ def file_kind(mode: int) -> str:
 
 def read_regular_file(path: Path, max_bytes: int, what: str = "the file", *, follow_symlinks: bool = False,
                       check: Callable[[os.stat_result], None] | None = None,
-                      fix: str = "Remove it and put the file itself there.") -> bytes:
+                      fix: str = "Remove it and put the file itself there.", own: bool = False) -> bytes:
     """The bytes of ``path``, read safely; ``UnsafeFileError`` (saying how to fix it) when it is not a
     regular file or is larger than ``max_bytes``. Never follows a final symbolic link unless
-    ``follow_symlinks``, never blocks on a FIFO, never reads more than ``max_bytes + 1`` bytes.
-    ``check``, when given, is called with the opened file's ``fstat`` before reading (owner/mode
-    rules of the caller; it raises the caller's own error)."""
+    ``follow_symlinks``, never opens a FIFO or a device (``lstat`` first; ``fstat`` again after the
+    open, for a file swapped in between), never reads more than ``max_bytes + 1`` bytes. ``own``:
+    ``check_owner_and_mode`` too. ``check``, when given, is called with the opened file's ``fstat``
+    before reading (owner/mode rules of the caller; it raises the caller's own error)."""
     shown = visible(os.fspath(path))
+    _look_before_opening(path, what, shown, follow_symlinks, fix)
     fd = _open_without_waiting(path, what, shown, follow_symlinks)
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise UnsafeFileError(f"{what} {shown} is {file_kind(info.st_mode)}, not a regular file. {fix}",
                                   "not-regular")
+        if own:
+            check_owner_and_mode(info, what, shown)
         if check is not None:
             check(info)
         if info.st_size > max_bytes:
@@ -106,6 +113,35 @@ def read_regular_file(path: Path, max_bytes: int, what: str = "the file", *, fol
         raise UnsafeFileError(f"{what} {shown} is larger than {max_bytes} bytes; this is not the right file.",
                               "too-large")
     return data
+
+
+def check_owner_and_mode(info: os.stat_result, what: str, shown: str) -> None:
+    """The owner rules of a file this user keeps for itself (settings, like OpenSSH's ``~/.ssh``
+    files): it must be this user's own file, and neither its group nor others may write to it.
+    Raises ``UnsafeFileError`` (``not-yours`` / ``open-to-others``) saying how to fix it."""
+    if info.st_uid != os.geteuid():
+        raise UnsafeFileError(f"{what} {shown} belongs to user id {info.st_uid}, not to you; it is not used. "
+                              "Remove it (it is written again when you save).", "not-yours")
+    mode = stat.S_IMODE(info.st_mode)
+    if mode & 0o022:
+        raise UnsafeFileError(f"{what} {shown} can be changed by other users (mode {mode:04o}); it is not used. "
+                              f"Check its content, then run `chmod 600 {shown}`.", "open-to-others")
+
+
+def _look_before_opening(path: Path, what: str, shown: str, follow_symlinks: bool, fix: str) -> None:
+    """Refuse a link (unless followed), a FIFO, a device, a socket or a folder without opening it:
+    opening a device can do things (a tape rewinds), and a FIFO is never waited on."""
+    try:
+        info = os.stat(path) if follow_symlinks else os.lstat(path)
+    except OSError as exc:
+        raise UnsafeFileError(f"cannot open {what} {shown}: {exc.strerror}", "cannot-open", exc.errno,
+                              exc.strerror) from None
+    if stat.S_ISLNK(info.st_mode):
+        raise UnsafeFileError(f"{what} {shown} is a symbolic link; it is not followed. Replace the link "
+                              "with the file itself.", "symlink")
+    if not stat.S_ISREG(info.st_mode):
+        raise UnsafeFileError(f"{what} {shown} is {file_kind(info.st_mode)}, not a regular file. {fix}",
+                              "not-regular")
 
 
 def _open_without_waiting(path: Path, what: str, shown: str, follow_symlinks: bool) -> int:

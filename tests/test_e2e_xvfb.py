@@ -28,6 +28,7 @@ import pytest
 from payer_app.core.amounts import format_vnd
 from payer_app.core.builder import vietqr_payload
 from payer_app.core.signing import verify_request
+from payer_app.core.operator_pin import hash_pin
 from payer_app.gui.settings import Settings, save_settings
 from payer_app.payments.keystore import KeyStore
 from tests.e2e.window import PAY_TIMEOUT_S, RunningWindow, check_shot, pay_from_payee, publish, scan_to_payee
@@ -256,7 +257,8 @@ def test_real_window_real_input_pay_back_cancel_and_refuse_over_the_limit(x_serv
 
 def test_kiosk_on_a_big_screen_warns_before_the_idle_reset(x_server, tmp_path, payer_home):
     display = x_server(1920, 1080)
-    save_settings(Settings(kiosk_idle_seconds=5, kiosk_warning_seconds=3), payer_home / "settings.json")
+    save_settings(Settings(kiosk_idle_seconds=5, kiosk_warning_seconds=3, operator_pin_hash=hash_pin("135790")),
+                  payer_home / "settings.json")  # the operator's PIN, stored as the settings command stores it
     shots = tmp_path / "shots"
     app = RunningWindow(display, payer_home, shots, "--camera", "demo", "--lang", "vi", "--kiosk")
     try:
@@ -275,7 +277,7 @@ def test_kiosk_on_a_big_screen_warns_before_the_idle_reset(x_server, tmp_path, p
         # Settings need the operator PIN
         app.key("ctrl+alt+s")
         app.wait_for_screen("pin")
-        app.type("246810")
+        app.type("135790")
         app.wait_for_screen("settings")
     finally:
         app.close()

@@ -4,6 +4,12 @@ folder), the phone scaled up and centred on a big screen. Real window, clicks an
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
@@ -13,9 +19,12 @@ from payer_app.core.builder import evn_bill_payload
 from payer_app.payments.keystore import KeyStore
 from payer_app.core.signing import verify_request
 from tests.gui_helpers import PAY_TIMEOUT_MS, click, fire, to_review, tr
-from payer_app.gui.settings import Settings, save_settings
+from payer_app.core.operator_pin import hash_pin
+from payer_app.gui.settings import Settings, save_settings, settings_path
 
 EVN_CODE = "PE09000123456"
+ROOT = Path(__file__).resolve().parents[1]
+OPERATOR_PIN = "135790"  # set by each test that needs one, as `payer-app settings operator-pin` stores it
 
 
 @pytest.fixture
@@ -69,7 +78,7 @@ def test_a_key_press_during_the_warning_keeps_the_visitor_where_they_are(qtbot, 
 
 
 def test_settings_need_the_operator_pin_and_are_never_reset(qtbot, kiosk):
-    window = kiosk(kiosk_idle_seconds=5, kiosk_warning_seconds=1)
+    window = kiosk(kiosk_idle_seconds=5, kiosk_warning_seconds=1, operator_pin_hash=hash_pin(OPERATOR_PIN))
     assert not window.home.settings_button.isVisibleTo(window)
     qtbot.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
     assert window.current == "pin"
@@ -77,10 +86,10 @@ def test_settings_need_the_operator_pin_and_are_never_reset(qtbot, kiosk):
     assert not window.pin.demo_hint.isVisibleTo(window)  # the operator PIN is not shown
     QTest.keyClicks(QApplication.focusWidget(), "123456")  # the payer's PIN does not open Settings
     left = tr("pin.wrong", left=2)
-    qtbot.waitUntil(lambda: left in window.pin.message.text(), timeout=2_000)
+    qtbot.waitUntil(lambda: left in window.pin.message.text(), timeout=30_000)
     assert window.current == "pin"
-    QTest.keyClicks(QApplication.focusWidget(), "246810")
-    qtbot.waitUntil(lambda: window.current == "settings", timeout=2_000)
+    QTest.keyClicks(QApplication.focusWidget(), OPERATOR_PIN)
+    qtbot.waitUntil(lambda: window.current == "settings", timeout=30_000)
     fire(window.idle_timer)  # idle in Settings: no warning, no reset, the idle time starts again
     assert window.current == "settings"
     assert not window.idle_warning.isVisible()
@@ -151,3 +160,42 @@ def test_a_forgotten_payment_is_never_saved_as_an_empty_file(qtbot, kiosk, payer
     assert window.result.save_request(str(payer_home / "late.jws")) is False
     assert not (payer_home / "late.jws").exists()
     assert window.result.status_line.text() == tr("result.nothing_to_save")
+
+
+# No default operator PIN: a missing or broken one keeps a kiosk's Settings locked ---------------------
+BROKEN_PINS = {
+    "missing": {},
+    "not-digits": {"operator_pin": "x"},  # what a hand edit leaves; it once fell back to a public default
+    "old-plain-default": {"operator_pin": "246810"},  # the plain PIN older versions wrote: not a hash
+    "damaged-hash": {"operator_pin_hash": "scrypt$14$8$1$AAAA$BBBB"},
+    "hash-with-huge-cost": {"operator_pin_hash": "scrypt$30$8$1$" + "A" * 22 + "$" + "A" * 43},
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN_PINS))
+def test_a_missing_or_broken_operator_pin_keeps_settings_locked(qtbot, make_window, payer_home, case):
+    payer_home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    settings_path().write_text(json.dumps(BROKEN_PINS[case]), encoding="utf-8")
+    window = make_window(camera="demo", kiosk=True, lang="vi")
+    qtbot.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
+    assert window.current == "home"  # no PIN pad that some PIN would open
+    assert window.toast.isVisible() and window.toast.text() == tr("kiosk.settings_locked")
+    assert not window.ctx.operator_guard.check("246810") == "ok"
+    qtbot.mousePress(window.home.greeting, Qt.MouseButton.LeftButton)
+    fire(window.watcher.press_timer)  # the long press on the greeting: locked too
+    qtbot.mouseRelease(window.home.greeting, Qt.MouseButton.LeftButton)
+    assert window.current == "home"
+
+
+def test_the_operator_pin_set_by_the_command_opens_a_running_kiosk(qtbot, make_window, payer_home):
+    window = make_window(camera="demo", kiosk=True, lang="vi")
+    done = subprocess.run([sys.executable, "-m", "payer_app", "settings", "operator-pin"], input=OPERATOR_PIN + "\n",
+                          capture_output=True, text=True, timeout=120, cwd=ROOT,
+                          env=dict(os.environ, PAYER_APP_HOME=str(payer_home)))
+    assert done.returncode == 0, done.stderr
+    stored = settings_path().read_text(encoding="utf-8")
+    assert OPERATOR_PIN not in stored and "scrypt$" in stored  # a salted hash, never the PIN
+    qtbot.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
+    assert window.current == "pin"
+    QTest.keyClicks(QApplication.focusWidget(), OPERATOR_PIN)
+    qtbot.waitUntil(lambda: window.current == "settings", timeout=30_000)

@@ -443,3 +443,40 @@ def test_a_damaged_saved_bills_file_is_said_and_kept(qtbot, make_window, payer_h
     assert outcome.status == "approved"
     assert not window.saved_bills_controller.box.isVisibleTo(window)
     assert damaged.read_bytes() == b"not a database " * 200
+
+
+def test_a_look_alike_name_is_refused_in_the_window_naming_the_bill_it_imitates(qtbot, make_window, payer_home,
+                                                                                 tmp_path, monkeypatch):
+    """Rename and import in the window: a name with a Cyrillic "е" for the "e" of a saved bill is
+    refused, the message names that bill, nothing changes."""
+    look_alike = "Điện nhà m\u0435\u0323"  # Cyrillic е with the dot below: looks like "mẹ"
+    store = SavedBills(payer_home / SAVED_BILLS_FILE)
+    store.add("Điện nhà mẹ", EVN)
+    store.add("Nước", evn_bill_payload("PD13000123457"))
+    store.close()
+    window = new_window(make_window)
+    controller, screen = window.saved_bills_controller, window.saved_bills
+    click(qtbot, controller.card.manage_button)
+    water = next(b for b in screen.bills if b.name == "Nước")
+    click(qtbot, screen.rows[water.id][1])  # ✎
+    dialog = controller.dialog
+    qtbot.waitUntil(dialog.isVisible, timeout=30_000)
+    dialog.edit.selectAll()
+    QTest.keyClick(dialog.edit, Qt.Key.Key_Delete)
+    type_text(dialog.edit, look_alike)
+    QTest.keyClick(dialog.edit, Qt.Key.Key_Return)
+    assert dialog.isVisible() and "“Điện nhà mẹ”" in dialog.error.text() and "U+0435" in dialog.error.text()
+    dialog.close()
+    before = saved_in_store(payer_home)
+    assert sorted(name for name, _ in before) == ["Nước", "Điện nhà mẹ"]
+
+    hostile = tmp_path / "look-alike.json"
+    hostile.write_text(json.dumps({"format": "payer-app-saved-bills", "version": 1, "bills": [
+        {"name": look_alike, "payload": vietqr_payload("970436", "0011009999999", merchant_name="NGUOI KHAC")}]},
+        ensure_ascii=False), encoding="utf-8")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(hostile), "")))
+    click(qtbot, screen.import_button)
+    text = screen.status.text()
+    assert text.startswith(tr("saved.import_refused", reason="Hóa đơn thứ 1 trong tệp"))
+    assert "“Điện nhà mẹ”" in text
+    assert saved_in_store(payer_home) == before

@@ -11,7 +11,9 @@ from PySide6.QtWidgets import QApplication
 
 from payer_app.core.builder import vietqr_payload, vnpay_payload
 from payer_app.gui.scan_adapter import bgr_to_qimage
+from payer_app.core.operator_pin import hash_pin
 from payer_app.gui.main_window import LONG_PRESS_MS
+from payer_app.gui.settings import Settings, save_settings
 from tests.gui_helpers import fire, qr_frame, tr
 
 
@@ -72,6 +74,7 @@ def test_mirror_toggle(qtbot, window):
 
 
 def test_kiosk_settings_open_on_a_long_press(qtbot, make_window):
+    save_settings(Settings(operator_pin_hash=hash_pin("135790")))  # the operator's PIN, as the command stores it
     w = make_window(camera="demo", kiosk=True)
     assert not w.home.settings_button.isVisibleTo(w)
     qtbot.mousePress(w.home.greeting, Qt.MouseButton.LeftButton)
@@ -79,7 +82,7 @@ def test_kiosk_settings_open_on_a_long_press(qtbot, make_window):
     fire(w.watcher.press_timer)  # held that long
     assert w.current == "pin"  # the operator PIN first
     qtbot.mouseRelease(w.home.greeting, Qt.MouseButton.LeftButton)
-    for digit in "246810":
+    for digit in "135790":
         qtbot.mouseClick(w.pin.keys[digit], Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: w.current == "settings", timeout=30_000)
     # a short click does nothing

@@ -138,3 +138,43 @@ def test_every_bad_group_of_a_hand_edited_file_falls_back_alone(payer_home):
     settings_path().parent.mkdir(parents=True, exist_ok=True)
     settings_path().write_text(json.dumps(bad), encoding="utf-8")
     assert load_settings() == Settings(sound=False)
+
+
+def test_the_operator_pin_is_typed_twice_and_kept_as_a_hash_only(qtbot, make_window):
+    """Settings (not in kiosk mode) set the kiosk operator PIN: six digits, typed twice, never shown,
+    stored as a salted hash; left empty it stays as it was. A kiosk started afterwards opens with it."""
+    from payer_app.core.operator_pin import pin_matches
+
+    window = make_window(camera="demo", lang="en")
+    qtbot.mouseClick(window.home.settings_button, Qt.MouseButton.LeftButton)
+    screen = window.settings_screen
+    assert screen.operator_pin.echoMode() == screen.operator_pin.EchoMode.Password
+    assert screen.operator_pin.placeholderText() == tr("settings.operator_pin_none", "en")
+    QTest.keyClicks(screen.operator_pin, "13579x0")  # not a digit: not taken
+    assert screen.operator_pin.text() == "135790"
+    QTest.keyClicks(screen.operator_pin_again, "135791")
+    qtbot.mouseClick(screen.save_button, Qt.MouseButton.LeftButton)
+    assert window.current == "settings"  # two PINs that differ: said under the second field, nothing saved
+    assert screen.field_errors["settings.operator_pin_again"].text() == tr("settings.invalid.operator_pin_again", "en")
+    assert not settings_path().exists()
+    screen.operator_pin_again.clear()
+    QTest.keyClicks(screen.operator_pin_again, "135790")
+    qtbot.mouseClick(screen.save_button, Qt.MouseButton.LeftButton)
+    assert window.current == "home"
+    text = settings_path().read_text(encoding="utf-8")
+    stored = json.loads(text)["operator_pin_hash"]
+    assert "135790" not in text and pin_matches(stored, "135790")
+    qtbot.mouseClick(window.home.settings_button, Qt.MouseButton.LeftButton)
+    assert screen.operator_pin.text() == "" and screen.operator_pin.placeholderText() == tr("settings.operator_pin_set", "en")
+    QTest.keyClicks(screen.operator_pin, "1234")
+    qtbot.mouseClick(screen.save_button, Qt.MouseButton.LeftButton)
+    assert screen.field_errors["settings.operator_pin"].text() == tr("settings.invalid.operator_pin", "en")
+    screen.operator_pin.clear()
+    qtbot.mouseClick(screen.save_button, Qt.MouseButton.LeftButton)  # empty: the PIN stays
+    assert json.loads(settings_path().read_text(encoding="utf-8"))["operator_pin_hash"] == stored
+
+    kiosk = make_window(camera="demo", kiosk=True, lang="en")
+    qtbot.keyClick(kiosk, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
+    assert kiosk.current == "pin"
+    QTest.keyClicks(QApplication.focusWidget(), "135790")
+    qtbot.waitUntil(lambda: kiosk.current == "settings", timeout=30_000)

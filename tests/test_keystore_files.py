@@ -498,3 +498,30 @@ def test_read_regular_file_refuses_links_fifos_and_oversize_files_with_a_reason(
         assert "\n" not in str(caught.value)
     assert read_regular_file(link, 100, follow_symlinks=True) == b"x" * 100
     assert read_regular_file(real, 100) == b"x" * 100
+
+
+def test_read_regular_file_refuses_a_device_before_opening_it_and_applies_the_owner_rules(tmp_path):
+    """A device is refused from ``lstat`` alone, followed link or not (/dev/zero would never end);
+    ``own=True`` is the rule settings.json is read under: this user's file, not writable by others."""
+    link = tmp_path / "zero"
+    link.symlink_to("/dev/zero")
+    for path, follow in ((Path("/dev/zero"), False), (link, True)):
+        with pytest.raises(UnsafeFileError) as caught:
+            read_regular_file(path, 1000, "the file", follow_symlinks=follow)
+        assert caught.value.reason == "not-regular" and "character device" in str(caught.value)
+    mine = tmp_path / "settings.json"
+    mine.write_bytes(b"{}")
+    mine.chmod(0o600)
+    assert read_regular_file(mine, 100, own=True) == b"{}"
+    for mode in (0o620, 0o602, 0o666):
+        mine.chmod(mode)
+        with pytest.raises(UnsafeFileError) as caught:
+            read_regular_file(mine, 100, "the settings file", own=True)
+        assert caught.value.reason == "open-to-others" and f"{mode:04o}" in str(caught.value)
+    mine.chmod(0o644)  # readable by others is not refused: the rule is about who can change it
+    assert read_regular_file(mine, 100, own=True) == b"{}"
+    if os.geteuid() == 0:
+        os.chown(mine, 65534, 65534)
+        with pytest.raises(UnsafeFileError) as caught:
+            read_regular_file(mine, 100, own=True)
+        assert caught.value.reason == "not-yours"

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QApplication
 
 from payer_app.gui.context import AppContext
 from payer_app.gui.i18n import Language
-from payer_app.gui.settings import load_settings
+from payer_app.gui.settings import Settings, SettingsRefusal, read_settings
 from payer_app.gui.theme import app_font
 
 log = logging.getLogger(__name__)
@@ -40,16 +40,26 @@ def ensure_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def create_window(camera: str | None = None, kiosk: bool = False, lang: str | None = None):
-    """Build the main window (not shown). Settings come from the data folder; arguments win."""
+STARTUP_NOTICE_MS = 15_000  # how long the window shows why it runs on the default settings
+
+
+def create_window(camera: str | None = None, kiosk: bool = False, lang: str | None = None,
+                  loaded: tuple[Settings, SettingsRefusal | None] | None = None):
+    """Build the main window (not shown). Settings come from the data folder (``loaded``: as
+    ``read_settings`` already gave them); arguments win. A settings file that was refused is said
+    in the window (the settings are then the defaults)."""
     from payer_app.gui.main_window import MainWindow
 
-    settings = load_settings()
+    settings, problem = loaded if loaded is not None else read_settings()
     if lang:
         settings.language = lang
     ctx = AppContext(language=Language(settings.language), settings=settings, kiosk=kiosk,
                      camera_spec=camera or settings.camera)
-    return MainWindow(ctx)
+    window = MainWindow(ctx)
+    if problem:
+        reason = ctx.t(f"settings.refusal.{problem.reason}")
+        window.toast.show_message(ctx.t("settings.file_refused", file=problem.file, reason=reason), STARTUP_NOTICE_MS)
+    return window
 
 
 class FirstPaintLogger(QObject):
@@ -121,7 +131,10 @@ class SignalCloser(QObject):
 def run_app(camera: str | None = None, kiosk: bool = False, lang: str | None = None) -> int:
     started = time.perf_counter()
     app = ensure_application()
-    window = create_window(camera, kiosk, lang)
+    loaded = read_settings()
+    if loaded[1]:  # the file name is escaped by read_settings
+        print(f"payer-app: warning: {loaded[1]} The window opens with the default settings.", file=sys.stderr)
+    window = create_window(camera, kiosk, lang, loaded)
     FirstPaintLogger(window, started)
     closer = SignalCloser(window)
     window.present()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
+from payer_app.core.operator_pin import pin_matches
 from payer_app.core.payload import ParsedPayload
 from payer_app.core.request import Limits
 from payer_app.gui.i18n import Language
@@ -29,9 +30,11 @@ class PaymentFlow:
 
 
 class PinGuard:
-    """The mock PIN check: ``attempts`` wrong PINs in a row lock it for ``lock_seconds``."""
+    """The mock PIN check: ``attempts`` wrong PINs in a row lock it for ``lock_seconds``. ``pin`` is
+    the PIN, or a function that tells whether an entered PIN is right, or None (no PIN opens it)."""
 
-    def __init__(self, pin: str = "123456", attempts: int = 3, lock_seconds: float = 30.0, clock=time.monotonic):
+    def __init__(self, pin: str | Callable[[str], bool] | None = "123456", attempts: int = 3,
+                 lock_seconds: float = 30.0, clock=time.monotonic):
         self.pin = pin
         self.attempts = attempts
         self.lock_seconds = lock_seconds
@@ -47,7 +50,8 @@ class PinGuard:
         """'ok', 'wrong' (attempts left: ``attempts_left``) or 'locked'."""
         if self.seconds_locked():
             return "locked"
-        if entered == self.pin:
+        right = self.pin(entered) if callable(self.pin) else self.pin is not None and entered == self.pin
+        if right:
             self.failures = 0
             return "ok"
         self.failures += 1
@@ -62,6 +66,14 @@ class PinGuard:
         return self.attempts - self.failures
 
 
+def operator_guard(settings: Settings) -> PinGuard:
+    """The kiosk operator's PIN check over the stored hash (``core.operator_pin``): without a valid
+    hash no PIN opens Settings (there is no default PIN)."""
+    stored = settings.operator_pin_hash
+    return PinGuard(lambda entered: pin_matches(stored, entered), settings.pin_attempts,
+                    max(60, settings.pin_lock_seconds))
+
+
 @dataclass
 class AppContext:
     language: Language
@@ -70,7 +82,7 @@ class AppContext:
     camera_spec: str = "demo"
     flow: PaymentFlow = field(default_factory=PaymentFlow)
     pin_guard: PinGuard = field(default_factory=PinGuard)
-    operator_guard: PinGuard = field(default_factory=lambda: PinGuard("246810", 3, 60.0))  # kiosk Settings
+    operator_guard: PinGuard = field(default_factory=lambda: PinGuard(None, 3, 60.0))  # kiosk Settings: none set
     service: "PaymentService | None" = None  # the window's one payment service
 
     @property

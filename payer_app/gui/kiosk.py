@@ -1,9 +1,11 @@
-"""What a demo booth needs around the phone: the idle warning and the big-screen frame.
+"""What a demo booth needs around the phone: the idle warning, the big-screen frame, the operator PIN.
 
 ``IdleWarning`` is a banner over the window (not a modal dialog) that counts down before the kiosk
 returns to Home; any touch or key cancels it. ``BoothFrame`` centres the phone on a large screen and
 scales it up (the stylesheet's sizes are scaled by ``theme.stylesheet(..., scale)``) instead of
-stretching the phone layout over a mostly empty 1920x1080 screen.
+stretching the phone layout over a mostly empty 1920x1080 screen. ``operator_pin_set`` tells
+whether an operator PIN opens Settings (there is no default PIN: until one is set with
+``payer-app settings operator-pin``, Settings stay locked).
 """
 
 from __future__ import annotations
@@ -12,10 +14,26 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QSizePolicy, QVBoxLayout, QWidget
 
 from payer_app.gui.components import button, plain_label
-from payer_app.gui.context import AppContext
+from payer_app.core.operator_pin import is_stored_pin
+from payer_app.gui.context import AppContext, operator_guard
+from payer_app.gui.settings import load_settings
 
 PHONE_SIZE = (400, 820)
 MAX_SCALE = 2.5
+
+
+def operator_pin_set(ctx: AppContext) -> bool:
+    """True when an operator PIN is set. None in the window's settings: the settings file is read
+    again (``payer-app settings operator-pin`` may have set one since the window opened), and a PIN
+    found there is taken (only the PIN: the rest of the window's settings stay as they are)."""
+    if is_stored_pin(ctx.settings.operator_pin_hash):
+        return True
+    stored = load_settings().operator_pin_hash
+    if not is_stored_pin(stored):
+        return False
+    ctx.settings.operator_pin_hash = stored
+    ctx.operator_guard = operator_guard(ctx.settings)
+    return True
 
 
 class IdleWarning(QFrame):

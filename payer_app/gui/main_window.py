@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
 from payer_app.core.payability import payability
 from payer_app.core.payload import parse_payload
 from payer_app.gui.components import Toast
-from payer_app.gui.context import AppContext, PaymentFlow, PinGuard
+from payer_app.gui.context import AppContext, PaymentFlow, PinGuard, operator_guard
 from payer_app.gui.i18n import QtTexts
-from payer_app.gui.kiosk import BoothFrame, IdleWarning
+from payer_app.gui.kiosk import BoothFrame, IdleWarning, operator_pin_set
 from payer_app.gui.amount_due import AmountDueLookup
 from payer_app.gui.merchant_display_link import MerchantDisplayLink
 from payer_app.gui.navigator import Navigator
@@ -147,8 +147,7 @@ class MainWindow(QMainWindow):
         """The PIN guards from the settings, the one payment service, the scan and pay workers."""
         ctx = self.ctx
         ctx.pin_guard = PinGuard(ctx.settings.pin, ctx.settings.pin_attempts, ctx.settings.pin_lock_seconds)
-        ctx.operator_guard = PinGuard(ctx.settings.operator_pin, ctx.settings.pin_attempts,
-                                      max(60, ctx.settings.pin_lock_seconds))
+        ctx.operator_guard = operator_guard(ctx.settings)
         self.service, self.service_error = open_service(ctx.settings, self.shows_history)
         ctx.service = self.service
         self.scan_adapter = ScanAdapter(self)
@@ -430,7 +429,9 @@ class MainWindow(QMainWindow):
         """Kiosk: Settings behind a long press / Ctrl+Alt+S and the operator PIN."""
         if self.current not in ("home", "scan"):
             return
-        if self.ctx.kiosk:
+        if self.ctx.kiosk and not operator_pin_set(self.ctx):
+            self.toast.show_message(self.ctx.t("kiosk.settings_locked"), 10_000)  # no PIN: stays locked
+        elif self.ctx.kiosk:
             self.pin.ask_operator()
             self.go("pin")
         else:
@@ -444,9 +445,8 @@ class MainWindow(QMainWindow):
         if (settings.pin, settings.pin_attempts, settings.pin_lock_seconds) != (old.pin, old.pin_attempts,
                                                                                   old.pin_lock_seconds):
             self.ctx.pin_guard = PinGuard(settings.pin, settings.pin_attempts, settings.pin_lock_seconds)
-        if settings.operator_pin != old.operator_pin:
-            self.ctx.operator_guard = PinGuard(settings.operator_pin, settings.pin_attempts,
-                                               max(60, settings.pin_lock_seconds))
+        if settings.operator_pin_hash != old.operator_pin_hash:
+            self.ctx.operator_guard = operator_guard(settings)
         picked = self.settings_screen.picked_camera
         if picked is not None:
             self.ctx.camera_spec = picked  # only a camera the user picked replaces --camera

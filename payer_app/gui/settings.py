@@ -1,22 +1,34 @@
 """The window's settings, kept as JSON in the data folder (``settings.json``).
 
-Unknown keys are ignored and bad values fall back to the defaults, so a hand-edited or older file
-never stops the app from starting. The file is written with ``payer_app.files.write_file_atomically``
-(mode 0600: it holds the operator PIN).
+The file is outside input: ``read_settings`` reads it through ``payer_app.files.read_regular_file``
+under the key-file rules (no symbolic link followed, a FIFO or a device refused without being
+opened, at most ``MAX_SETTINGS_BYTES``, refused when it is another user's or others can change it),
+then strict JSON (``core.safe_json``). A refused or unreadable file gives the default settings and
+one line naming the file and the reason (the window shows it, ``payer-app gui`` prints it). Unknown
+keys are ignored and bad values fall back to their defaults one group at a time.
+
+The kiosk operator PIN is kept only as a salted scrypt hash (``operator_pin_hash``,
+``core.operator_pin``); there is no default PIN: without a valid hash a kiosk's Settings stay locked.
+The file is written with ``payer_app.files.write_file_atomically``, mode 0600.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-from payer_app.files import write_file_atomically
+from payer_app.core.display_text import visible
+from payer_app.core.operator_pin import is_stored_pin
+from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
+from payer_app.files import UnsafeFileError, read_regular_file, write_file_atomically
 from payer_app.paths import data_file
 
 SETTINGS_FILE = "settings.json"
 DEFAULT_MIN_AMOUNT = 1_000
 DEFAULT_MAX_AMOUNT = 499_999_999  # NAPAS 24/7 per-transaction cap
+MAX_SETTINGS_BYTES = 64 * 1024  # a saved settings file is under 1 kB
 
 
 @dataclass
@@ -37,7 +49,9 @@ class Settings:
     kiosk_result_seconds: int = 15
     kiosk_keep_history: bool = False
     kiosk_warning_seconds: int = 10  # the idle warning counts down this long before the reset
-    operator_pin: str = "246810"  # kiosk: opens Settings; change it in settings.json for a real booth
+    # kiosk: the operator PIN that opens Settings, as core.operator_pin.hash_pin made it ("": none set,
+    # Settings locked); set with `payer-app settings operator-pin`
+    operator_pin_hash: str = ""
     # network camera URLs used lately, newest first, never with their user:pass@ (gui.camera_urls)
     recent_camera_urls: list = field(default_factory=list)
 
@@ -52,7 +66,7 @@ class Settings:
             problems.append("limits")
         if not (len(self.pin) == 6 and self.pin.isdigit()):
             problems.append("pin")
-        if not (len(self.operator_pin) == 6 and self.operator_pin.isdigit()):
+        if self.operator_pin_hash and not is_stored_pin(self.operator_pin_hash):
             problems.append("operator pin")
         if self.kiosk_idle_seconds < 5 or self.kiosk_result_seconds < 1 or self.kiosk_warning_seconds < 1:
             problems.append("kiosk timers")
@@ -76,14 +90,43 @@ def settings_path() -> Path:
 
 
 def load_settings(path: Path | None = None) -> Settings:
+    """The settings (the defaults when the file is missing or refused); ``read_settings`` also says why."""
+    return read_settings(path)[0]
+
+
+@dataclass(frozen=True)
+class SettingsRefusal:
+    """Why ``settings.json`` was not used: ``line`` (one English line naming the file, escaped, and
+    the reason; ``str()`` gives it), ``reason`` (``payer_app.files.UnsafeFileError.reason``, or
+    ``not-json``: the window says it in its language) and ``file`` (the file name, escaped)."""
+
+    line: str
+    reason: str
+    file: str
+
+    def __str__(self) -> str:
+        return self.line
+
+
+def read_settings(path: Path | None = None) -> tuple[Settings, SettingsRefusal | None]:
+    """(the settings, None), or (the default settings, why the file was not used). A missing file
+    is a first start: the defaults and no refusal."""
     path = path or settings_path()
     defaults = Settings()
+    shown = visible(str(path))
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return defaults
+        data = read_regular_file(path, MAX_SETTINGS_BYTES, "the settings file", own=True,
+                                 fix="Remove it; it is written again when you save the settings.")
+        raw = loads_untrusted(data, max_bytes=MAX_SETTINGS_BYTES, max_depth=4, what="it")
+    except UnsafeFileError as exc:
+        if exc.errno == errno.ENOENT:
+            return defaults, None
+        line = str(exc) if str(exc).endswith(".") else f"{exc}."
+        return defaults, SettingsRefusal(line, exc.reason, shown)
+    except UntrustedJSONError as exc:
+        return defaults, SettingsRefusal(f"the settings file {shown} cannot be used: {exc}.", "not-json", shown)
     if not isinstance(raw, dict):
-        return defaults
+        return defaults, SettingsRefusal(f"the settings file {shown} does not hold a JSON object.", "not-json", shown)
     values = {}
     for f in fields(Settings):
         if f.name in raw and isinstance(raw[f.name], type(getattr(defaults, f.name))):
@@ -92,7 +135,7 @@ def load_settings(path: Path | None = None) -> Settings:
     from payer_app.gui.camera_urls import clean_recent
 
     loaded.recent_camera_urls = clean_recent(loaded.recent_camera_urls)
-    return loaded if not loaded.validate() else _keep_valid(loaded, defaults)
+    return (loaded if not loaded.validate() else _keep_valid(loaded, defaults)), None
 
 
 # each problem ``Settings.validate`` names, and the fields that go back to their defaults for it
@@ -101,7 +144,7 @@ FIELDS_OF_PROBLEM = {
     "theme": ("theme",),
     "limits": ("min_amount", "max_amount"),
     "pin": ("pin",),
-    "operator pin": ("operator_pin",),
+    "operator pin": ("operator_pin_hash",),
     "kiosk timers": ("kiosk_idle_seconds", "kiosk_result_seconds", "kiosk_warning_seconds"),
     "resolution": ("resolution",),
     "acquirer_url": ("acquirer_url",),
@@ -120,5 +163,5 @@ def save_settings(settings: Settings, path: Path | None = None) -> Path:
     path = path or settings_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(asdict(settings), ensure_ascii=False, indent=1)
-    write_file_atomically(path, text.encode("utf-8"), 0o600)  # 0600: it holds the operator PIN
+    write_file_atomically(path, text.encode("utf-8"), 0o600)  # 0600: the operator PIN's hash is in it
     return path

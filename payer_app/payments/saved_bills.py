@@ -13,6 +13,10 @@ Rules (one home, asked by the window and by tests):
   picked from the chips) each time. A static QR's own suggested amount, if it has one, is part of
   its payload and is suggested again, exactly as when it was scanned.
 * ``check_name(name)`` - 1 to ``MAX_NAME_CHARS`` characters, no control or invisible characters.
+* A name must not look like another saved bill's name (``core.confusables``: the same skeleton, e.g.
+  a Cyrillic "е" for the Latin one, capitals, a full-width letter) nor mix Latin with Cyrillic or
+  Greek letters: refused on save, rename and import (``CONFUSABLE_NAME``), naming the bill it
+  imitates, so two bills that look the same on screen never pay different payees.
 * Import is hostile input: ``safe_json.loads_untrusted`` with a byte cap, at most
   ``MAX_SAVED_BILLS`` entries, every field's type and length checked, every payload re-parsed and
   asked ``saveability``. The first bad entry refuses the whole file with its position and reason;
@@ -25,8 +29,9 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
+from payer_app.core.confusables import imitated, mixed_scripts
 from payer_app.core.display_text import visible
 from payer_app.core.payability import Problem, payability
 from payer_app.core.payload import MAX_INPUT_CHARS, ParsedPayload, parse_payload
@@ -50,6 +55,8 @@ BAD_NAME = "bad-bill-name"
 TOO_MANY = "too-many-saved-bills"
 NOT_FOUND = "saved-bill-not-found"
 BAD_IMPORT = "bad-import"
+CONFUSABLE_NAME = "confusable-bill-name"
+SCRIPT_NAMES_VI = {"Latin": "Latinh", "Cyrillic": "Kirin", "Greek": "Hy Lạp"}
 
 
 class SavedBillError(Exception):
@@ -114,6 +121,32 @@ def check_name(name: Any) -> str:
     return name
 
 
+def check_look(name: str, others: Iterable[str]) -> None:
+    """Raise SavedBillError(CONFUSABLE_NAME) when ``name`` looks like one of ``others`` (the other
+    bills' names) or mixes Latin, Cyrillic and Greek letters; the message names the imitated bill."""
+    mixed = mixed_scripts(name)
+    how = how_vi = ""
+    if mixed is not None:
+        first, second, letter = mixed
+        code = f"“{visible(letter)}” U+{ord(letter):04X}"
+        how = f" It mixes {first} and {second} letters ({code} is {second})."
+        how_vi = (f" Tên trộn chữ {SCRIPT_NAMES_VI[first]} với chữ {SCRIPT_NAMES_VI[second]} ({code} là chữ "
+                  f"{SCRIPT_NAMES_VI[second]}).")
+    other = imitated(name, others)
+    shown = visible(name)
+    if other is not None:
+        raise SavedBillError(CONFUSABLE_NAME,
+                             f"The name “{shown}” looks the same as the saved bill “{visible(other)}”, which is "
+                             f"another bill.{how} Choose a name that looks different.",
+                             f"Tên “{shown}” trông giống hệt hóa đơn đã lưu “{visible(other)}” (một hóa đơn "
+                             f"khác).{how_vi} Hãy chọn một tên trông khác hẳn.")
+    if mixed is not None:
+        raise SavedBillError(CONFUSABLE_NAME,
+                             f"The name “{shown}” could pass for another name.{how} Write it in one alphabet.",
+                             f"Tên “{shown}” có thể bị nhầm với một tên khác.{how_vi} Hãy viết bằng một bảng "
+                             "chữ cái.")
+
+
 def check_payload(payload: Any) -> ParsedPayload:
     """The parsed payload of a bill that may be saved; raises SavedBillError otherwise."""
     if not isinstance(payload, str) or not payload:
@@ -169,6 +202,11 @@ class SavedBills(StoreFile):
     def count(self) -> int:
         return self._store.one("SELECT count(*) FROM saved_bills")[0]
 
+    def _names(self, but: int | None = None) -> list[str]:
+        """The names of the saved bills (but bill ``but``), oldest first."""
+        return [name for bill_id, name in self._store.all("SELECT id, name FROM saved_bills ORDER BY id")
+                if bill_id != but]
+
     # changing ----------------------------------------------------------------------------------
     def add(self, name: str, payload: str) -> SavedBill:
         """Save ``payload`` (the scanned text) as ``name``. Raises SavedBillError: a dynamic or
@@ -180,6 +218,7 @@ class SavedBills(StoreFile):
             if existing is not None:
                 raise SavedBillError(ALREADY_SAVED, f"This bill is already saved as {visible(existing.name)!r}.",
                                      f"Hóa đơn này đã được lưu với tên “{visible(existing.name)}”.")
+            check_look(name, self._names())
             if self.count() >= MAX_SAVED_BILLS:
                 raise _too_many()
             now = _now()
@@ -190,6 +229,7 @@ class SavedBills(StoreFile):
     def rename(self, bill_id: int, name: str) -> SavedBill:
         name = check_name(name)
         with self._store.transaction() as db:
+            check_look(name, self._names(but=bill_id))
             cursor = db.execute("UPDATE saved_bills SET name = ?, updated_at = ? WHERE id = ?", (name, _now(), bill_id))
             if cursor.rowcount != 1:
                 raise _not_found()
@@ -212,12 +252,26 @@ class SavedBills(StoreFile):
         entries = parse_import(data)
         with self._store.transaction() as db:
             fresh = self._not_saved_yet(entries)
+            self._check_import_names(entries, fresh)
             if self.count() + len(fresh) > MAX_SAVED_BILLS:
                 raise _too_many()
             now = _now()
             db.executemany("INSERT INTO saved_bills (name, payload, created_at, updated_at) VALUES (?, ?, ?, ?)",
                            [(name, payload, now, now) for name, payload in fresh])
         return ImportResult(len(fresh), len(entries) - len(fresh))
+
+    def _check_import_names(self, entries: list[tuple[str, str]], fresh: list[tuple[str, str]]) -> None:
+        """Each new bill of the file against the saved bills and the new bills before it (its
+        position in the file is named); SavedBillError(BAD_IMPORT) for the first look-alike."""
+        names = self._names()
+        for name, payload in fresh:
+            try:
+                check_look(name, names)
+            except SavedBillError as exc:
+                number = entries.index((name, payload)) + 1
+                raise SavedBillError(BAD_IMPORT, f"Bill {number} in the file: {exc.message} Nothing was imported.",
+                                     f"Hóa đơn thứ {number} trong tệp: {exc.message_vi} Chưa nhập hóa đơn nào.") from None
+            names.append(name)
 
     def _not_saved_yet(self, entries: list[tuple[str, str]]) -> list[tuple[str, str]]:
         """The entries whose payload is neither saved nor listed earlier in the same file."""

@@ -1,5 +1,6 @@
 """Settings: camera, resolution, mirror, sound, language, theme, acquirer URL and key enrolment there,
-limits, kiosk options.
+limits, kiosk options and the kiosk operator PIN (typed twice; kept as a salted hash, see
+``core.operator_pin``; left empty, the PIN stays as it is).
 
 Saving changes only what the user changed: the camera given with ``--camera`` stays unless another
 camera is picked here; a wheel turned over a field that has no focus scrolls the page and changes
@@ -10,9 +11,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import QEvent, QLocale, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QLocale, QObject, QRegularExpression, Qt, Signal
+from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox, QVBoxLayout, QWidget
 
+from payer_app.core.operator_pin import PIN_LENGTH, hash_pin, is_stored_pin, pin_problem
 from payer_app.gui.camera_urls import camera_choices, camera_url_problem, remembered, without_credentials
 from payer_app.gui.components import Card, Screen, button, column, plain_label, set_role
 from payer_app.gui.context import AppContext
@@ -89,6 +92,8 @@ class SettingsScreen(Screen):
         self.kiosk_result.setRange(1, 600)
         self.kiosk_history = QCheckBox()
         self.kiosk_history.setObjectName("KioskHistoryBox")
+        self.operator_pin = self._pin_edit("OperatorPinEdit")
+        self.operator_pin_again = self._pin_edit("OperatorPinAgainEdit")
         self._guard_from_the_wheel(self.language, self.theme, self.camera, self.resolution, self.min_amount,
                                    self.max_amount, self.kiosk_idle, self.kiosk_result)
         self.labels = {}
@@ -102,6 +107,7 @@ class SettingsScreen(Screen):
             ("settings.limit_min", self.min_amount),
             ("settings.limit_max", self.max_amount), ("settings.kiosk_idle", self.kiosk_idle),
             ("settings.kiosk_result", self.kiosk_result), ("settings.kiosk_history", self.kiosk_history),
+            ("settings.operator_pin", self.operator_pin), ("settings.operator_pin_again", self.operator_pin_again),
         ):
             self._add_row(key, widget)
         self.message = plain_label("", "error")
@@ -128,6 +134,15 @@ class SettingsScreen(Screen):
         self.enrolment.finished.connect(self._enrolled)
         self.enrolment.failed.connect(self._enrol_failed)
         self._enrol_message: tuple[str, str, str] | None = None  # (role, vi, en)
+
+    def _pin_edit(self, name: str) -> QLineEdit:
+        """A field for the operator PIN: digits only, never shown."""
+        edit = QLineEdit()
+        edit.setObjectName(name)
+        edit.setEchoMode(QLineEdit.EchoMode.Password)
+        edit.setMaxLength(PIN_LENGTH)
+        edit.setValidator(QRegularExpressionValidator(QRegularExpression(f"[0-9]{{0,{PIN_LENGTH}}}"), edit))
+        return edit
 
     def _guard_from_the_wheel(self, *fields: QWidget) -> None:
         """A wheel over one of ``fields`` changes it only when it has the focus (and gives no focus)."""
@@ -174,6 +189,8 @@ class SettingsScreen(Screen):
         self.camera.setToolTip(t("camera_url.no_password_saved"))  # a typed URL is kept without user:pass@
         self.enrol_button.setText(t("settings.enrol"))
         self.enrol_code.setPlaceholderText(t("settings.enrol_code_hint"))
+        pin_set = is_stored_pin(self.ctx.settings.operator_pin_hash)
+        self.operator_pin.setPlaceholderText(t("settings.operator_pin_set" if pin_set else "settings.operator_pin_none"))
         self._show_enrol_message()
         self._show_problems()
 
@@ -205,6 +222,10 @@ class SettingsScreen(Screen):
         self.kiosk_idle.setValue(s.kiosk_idle_seconds)
         self.kiosk_result.setValue(s.kiosk_result_seconds)
         self.kiosk_history.setChecked(s.kiosk_keep_history)
+        self.operator_pin.clear()
+        self.operator_pin_again.clear()
+        self.operator_pin.setPlaceholderText(self.ctx.t(
+            "settings.operator_pin_set" if is_stored_pin(s.operator_pin_hash) else "settings.operator_pin_none"))
         self.enrol_code.clear()
         self._enrol_message = None
         self._show_enrol_message()
@@ -242,7 +263,27 @@ class SettingsScreen(Screen):
             kiosk_idle_seconds=self.kiosk_idle.value(),
             kiosk_result_seconds=self.kiosk_result.value(),
             kiosk_keep_history=self.kiosk_history.isChecked(),
+            operator_pin_hash=self._new_operator_pin_hash(),
         )
+
+    def _new_operator_pin_hash(self) -> str:
+        """The hash of the operator PIN typed here (twice, checked by ``save``); the PIN kept as it
+        was when both fields are empty or do not agree."""
+        pin, again = self.operator_pin.text(), self.operator_pin_again.text()
+        if not pin or pin != again or pin_problem(pin):
+            return self.ctx.settings.operator_pin_hash
+        return hash_pin(pin)
+
+    def _operator_pin_problem(self) -> tuple[str, str] | None:
+        """(field, catalogue key) when the operator PIN fields are filled in wrongly, else None."""
+        pin, again = self.operator_pin.text(), self.operator_pin_again.text()
+        if not pin and not again:
+            return None
+        if pin_problem(pin):
+            return "settings.operator_pin", "settings.invalid.operator_pin"
+        if pin != again:
+            return "settings.operator_pin_again", "settings.invalid.operator_pin_again"
+        return None
 
     # validation: each problem next to its field ------------------------------------------------
     _FIELD_OF = {"limits": "settings.limit_max", "acquirer_url": "settings.acquirer_url",
@@ -257,12 +298,15 @@ class SettingsScreen(Screen):
         self.message.setText(self.ctx.t("settings.fix_fields") if self._problems else "")
 
     def save(self) -> bool:
-        settings = self.edited()
         self._problems = {}
+        settings = self.edited()
         for problem in settings.validate():
             field = self._FIELD_OF.get(problem)
             if field is not None:
                 self._problems[field] = (f"settings.invalid.{problem.replace(' ', '_')}", {})
+        pin_problem_here = self._operator_pin_problem()
+        if pin_problem_here is not None:
+            self._problems[pin_problem_here[0]] = (pin_problem_here[1], {})
         picked = self.picked_camera
         if picked is not None and is_network_url(picked) and camera_url_problem(picked) is not None:
             self._problems["settings.camera"] = ("camera_url.invalid", {"reason": camera_url_problem(picked)})

@@ -1,0 +1,155 @@
+"""settings.json is a file from outside too: it is read under the key-file rules of
+``payer_app/files.py`` (no symbolic link followed, a FIFO or a device refused at once, the size
+capped, refused when other users can change it or when it is another user's). Each refusal is one
+line naming the file and the reason; the window still opens, on the default settings, and says so.
+
+The window cases run ``payer-app gui --verbose`` as a real process (offscreen) and wait for its
+``window shown`` line; a hung start fails on the line timeout, a memory hog on the memory cap.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import resource
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from payer_app.gui.settings import MAX_SETTINGS_BYTES, Settings, read_settings, save_settings, settings_path
+from tests.gui_helpers import tr
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOWN = re.compile(r"^payer_app\.gui\.app: window shown after \d+ ms$")
+LINE_TIMEOUT_S = 90  # only fails a hung start
+MEMORY_CAP = 2 * 1024 ** 3  # the window needs about 0.5 GB of address space; /dev/zero would need all
+FOREIGN_URL = "http://203.0.113.7:8765"  # someone else's acquirer (documentation address)
+
+
+def fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def link_to_dev_zero(path: Path) -> None:
+    path.symlink_to("/dev/zero")
+
+
+def world_writable(path: Path) -> None:
+    path.write_text(json.dumps({"acquirer_url": FOREIGN_URL}), encoding="utf-8")
+    path.chmod(0o666)
+
+
+HOSTILE = {"fifo": (fifo, "FIFO", "not-regular"), "dev-zero-link": (link_to_dev_zero, "symbolic link", "symlink"),
+           "world-writable": (world_writable, "other users", "open-to-others")}
+
+
+def _stderr_lines(proc: subprocess.Popen) -> queue.Queue:
+    lines: queue.Queue = queue.Queue()
+
+    def pump() -> None:
+        for line in proc.stderr:
+            lines.put(line.rstrip("\n"))
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return lines
+
+
+def _until(lines: queue.Queue, pattern: re.Pattern, seen: list[str]) -> None:
+    while True:
+        try:
+            line = lines.get(timeout=LINE_TIMEOUT_S)
+        except queue.Empty:
+            raise AssertionError("the window never showed (hung start):\n" + "\n".join(seen[-20:])) from None
+        if line is None:
+            raise AssertionError("the app ended before showing its window:\n" + "\n".join(seen[-20:]))
+        seen.append(line)
+        if pattern.match(line):
+            return
+
+
+def _cap_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE))
+def test_the_window_opens_on_defaults_and_says_why(payer_home, kind):
+    make, reason, _ = HOSTILE[kind]
+    payer_home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make(payer_home / "settings.json")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PAYER_APP_HOME=str(payer_home))
+    proc = subprocess.Popen([sys.executable, "-m", "payer_app", "gui", "--verbose", "--camera", "demo"],
+                            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_cap_memory)
+    seen: list[str] = []
+    try:
+        lines = _stderr_lines(proc)
+        _until(lines, SHOWN, seen)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=LINE_TIMEOUT_S) == 0
+        seen += iter(lambda: lines.get(timeout=LINE_TIMEOUT_S), None)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    warnings = [line for line in seen if line.startswith("payer-app: warning:")]
+    assert len(warnings) == 1, seen
+    assert "settings.json" in warnings[0] and reason in warnings[0] and "default settings" in warnings[0]
+    assert not any("Traceback" in line for line in seen)
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE))
+def test_each_hostile_file_is_one_line_and_the_defaults(payer_home, kind):
+    make, says, reason = HOSTILE[kind]
+    payer_home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make(settings_path())
+    settings, problem = read_settings()
+    assert settings == Settings()
+    assert problem is not None and problem.reason == reason and "\n" not in problem.line
+    assert "settings.json" in problem.line and says in problem.line
+
+
+def test_a_file_of_another_user_is_refused(payer_home):
+    if os.geteuid() != 0:
+        pytest.skip("giving a file to another user needs root")
+    save_settings(Settings(acquirer_url=FOREIGN_URL))
+    os.chown(settings_path(), 65534, 65534)
+    settings, problem = read_settings()
+    assert settings.acquirer_url == "" and "belongs to user id 65534" in problem.line and problem.reason == "not-yours"
+
+
+def test_an_oversized_file_is_refused_before_reading(payer_home):
+    payer_home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    settings_path().write_text(json.dumps({"acquirer_url": FOREIGN_URL, "pad": "x" * MAX_SETTINGS_BYTES}))
+    settings, problem = read_settings()
+    assert settings == Settings() and "at most" in problem.line and problem.reason == "too-large"
+
+
+def test_a_file_that_is_not_json_is_said_and_a_missing_one_is_not(payer_home):
+    assert read_settings() == (Settings(), None)  # first start: nothing to say
+    payer_home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    settings_path().write_text("{not json", encoding="utf-8")
+    settings, problem = read_settings()
+    assert settings == Settings() and "settings.json" in problem.line and "JSON" in problem.line
+    assert problem.reason == "not-json"
+
+
+def test_a_good_file_written_by_the_app_is_read_back(payer_home):
+    save_settings(Settings(acquirer_url="http://127.0.0.1:8765", sound=False))
+    assert read_settings() == (Settings(acquirer_url="http://127.0.0.1:8765", sound=False), None)
+
+
+def test_the_window_says_it_runs_on_defaults(make_window, payer_home):
+    payer_home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    world_writable(settings_path())
+    window = make_window(camera="demo", lang="en")
+    assert window.ctx.settings.acquirer_url == ""  # the foreign acquirer is not used
+    assert window.toast.isVisible()
+    assert window.toast.text() == tr("settings.file_refused", "en", file=str(settings_path()),
+                                     reason=tr("settings.refusal.open-to-others", "en"))
