@@ -14,6 +14,8 @@ from payer_app.core.builder import evn_bill_payload
 from payer_app.payments.keystore import KeyStore
 from payer_app.core.signing import verify_request
 from payer_app.gui.settings import Settings, save_settings
+from payer_app.core.keys import SigningKey
+from tests.acquirer_helpers import Payer, enrol
 from tests.gui_helpers import click, pay, tr
 from payer_app.payments.acquirer import AcquirerServer, FailureSettings, create_app
 
@@ -50,6 +52,15 @@ def enrol_in_settings(qtbot, window, code: str) -> str:
     status = screen.enrol_status.text()
     click(qtbot, screen.top.back)
     return status
+
+
+def test_the_enrolment_lock_out_is_said_in_the_windows_language(qtbot, make_window, acquirer):
+    server = acquirer()
+    stranger = Payer(SigningKey.generate())
+    for attempt in range(5):  # someone guessing codes locks enrolment for a minute
+        assert enrol(server.url, stranger, code=f"WRONG-GUESS-{attempt:05d}").status_code == 401
+    window = open_window(make_window, server.url)
+    assert enrol_in_settings(qtbot, window, CODE) == tr("settings.enrol_error.too-many-attempts")
 
 
 def pay_the_bill(qtbot, window):
