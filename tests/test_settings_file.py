@@ -153,3 +153,10 @@ def test_the_window_says_it_runs_on_defaults(make_window, payer_home):
     assert window.toast.isVisible()
     assert window.toast.text() == tr("settings.file_refused", "en", file=str(settings_path()),
                                      reason=tr("settings.refusal.open-to-others", "en"))
+    # Said while the window was still being built, the notice follows it to its shown size: whole
+    # and centred near the bottom, not clipped at the left edge where the unbuilt window ended.
+    for size in ((1280, 720), (900, 1000)):
+        window.resize(*size)
+        toast = window.toast.geometry()
+        assert window.rect().contains(toast), (size, toast)
+        assert abs(toast.center().x() - window.width() // 2) <= 1, (size, toast)

@@ -7,7 +7,7 @@ rich text or a link. Toasts go through ``plain_text.shown`` the same way.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -190,17 +190,28 @@ class Toast(QLabel):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.hide)
+        parent.installEventFilter(self)
 
     def show_message(self, text: str, ms: int = 2500) -> None:
         self.setText(shown(text, 500))
-        parent = self.parentWidget()
-        width = min(340, parent.width() - 32)
-        self.setFixedWidth(width)
-        self.adjustSize()
-        self.move((parent.width() - width) // 2, parent.height() - self.height() - 90)
+        self._place()
         self.raise_()
         self.show()
         self._timer.start(ms)
+
+    def _place(self) -> None:
+        """Centred near the bottom of the parent as it is now (a message shown while the window is
+        still being built moves with it when it is resized and shown)."""
+        parent = self.parentWidget()
+        width = max(120, min(340, parent.width() - 32))
+        self.setFixedWidth(width)
+        self.setFixedHeight(self.heightForWidth(width) if self.hasHeightForWidth() else self.sizeHint().height())
+        self.move((parent.width() - width) // 2, max(0, parent.height() - self.height() - 90))
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
+        if watched is self.parentWidget() and event.type() == QEvent.Type.Resize and not self.isHidden():
+            self._place()
+        return False
 
 
 def mask_account(account: str | None) -> str | None:
