@@ -37,3 +37,15 @@ def make_window(qtbot, payer_home):
 def window(make_window):
     """The usual window: the demo camera, not a kiosk, in Vietnamese."""
     return make_window(camera="demo", kiosk=False, lang="vi")
+
+
+@pytest.fixture
+def kiosk(make_window):
+    """``kiosk(**settings)``: a kiosk window (demo camera, Vietnamese) over those saved settings."""
+    from payer_app.gui.settings import Settings, save_settings
+
+    def make(**settings):
+        save_settings(Settings(**settings))
+        return make_window(camera="demo", kiosk=True, lang="vi")
+
+    return make

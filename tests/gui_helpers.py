@@ -71,6 +71,17 @@ def pay(qtbot, window, payload: str, amount: int | None = 50_000, note: str = ""
     return done.args[0]
 
 
+def pay_typing_the_pin(qtbot, window, payload: str, amount: int = 120_000):
+    """Like ``pay``, but the PIN is typed on the keyboard into whatever has the focus (as at a booth);
+    the window must end on Result."""
+    to_review(qtbot, window, payload, amount)
+    click(qtbot, window.review.confirm_button)
+    with qtbot.waitSignal(window.payment_finished, timeout=PAY_TIMEOUT_MS) as done:
+        QTest.keyClicks(QApplication.focusWidget(), "123456")
+    assert window.current == "result"
+    return done.args[0]
+
+
 def verified_request(jws: str, home: Path) -> dict:
     """The request inside ``jws``, verified with the payer's key store in ``home``."""
     result = verify_request(jws, KeyStore(home))

@@ -5,19 +5,16 @@ reads), and SIGTERM closing the window cleanly."""
 from __future__ import annotations
 
 import os
-import queue
 import re
 import signal
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 from payer_app.cli import build_parser, gui_cmd, main
+from tests.process_lines import LINE_TIMEOUT_S, SHOWN, stderr_lines, wait_for_line
 
 ROOT = Path(__file__).resolve().parents[1]
-SHOWN = re.compile(r"^payer_app\.gui\.app: window shown after (\d+) ms$")
-LINE_TIMEOUT_S = 90  # only fails a hung start; the start time itself is bench/gui_startup_bench.py's
 
 
 def test_gui_is_registered_with_its_options():
@@ -50,41 +47,17 @@ def test_bad_language_is_a_usage_error(capsys):
     assert "invalid choice" in capsys.readouterr().err
 
 
-def _stderr_lines(proc: subprocess.Popen) -> queue.Queue:
-    """Every line the process writes to stderr, as it comes (None at the end)."""
-    lines: queue.Queue = queue.Queue()
-
-    def pump() -> None:
-        for line in proc.stderr:
-            lines.put(line.rstrip("\n"))
-        lines.put(None)
-
-    threading.Thread(target=pump, daemon=True).start()
-    return lines
-
-
-def _wait_for(lines: queue.Queue, pattern: re.Pattern, seen: list[str]) -> re.Match:
-    while True:
-        line = lines.get(timeout=LINE_TIMEOUT_S)
-        if line is None:
-            raise AssertionError("the app ended before logging it:\n" + "\n".join(seen[-40:]))
-        seen.append(line)
-        match = pattern.match(line)
-        if match:
-            return match
-
-
 def test_verbose_window_logs_when_shown_and_sigterm_closes_it_cleanly(payer_home):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PAYER_APP_HOME=str(payer_home))
     proc = subprocess.Popen([sys.executable, "-m", "payer_app", "gui", "--verbose", "--camera", "demo"],
                             env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     seen: list[str] = []
     try:
-        lines = _stderr_lines(proc)
-        shown = _wait_for(lines, SHOWN, seen)
+        lines = stderr_lines(proc)
+        shown = wait_for_line(lines, SHOWN, seen)
         assert int(shown.group(1)) > 0
         proc.send_signal(signal.SIGTERM)
-        _wait_for(lines, re.compile(r"^payer_app\.gui\.app: closing the window"), seen)
+        wait_for_line(lines, re.compile(r"^payer_app\.gui\.app: closing the window"), seen)
         assert proc.wait(timeout=LINE_TIMEOUT_S) == 0, seen[-40:]  # closed by the app, not killed (-15)
         seen += iter(lambda: lines.get(timeout=LINE_TIMEOUT_S), None)  # the rest, up to the end of stderr
     finally:

@@ -18,34 +18,13 @@ from PySide6.QtWidgets import QApplication, QPlainTextEdit
 from payer_app.core.builder import evn_bill_payload
 from payer_app.payments.keystore import KeyStore
 from payer_app.core.signing import verify_request
-from tests.gui_helpers import PAY_TIMEOUT_MS, click, fire, to_review, tr
+from tests.gui_helpers import click, fire, pay_typing_the_pin, tr
 from payer_app.core.operator_pin import hash_pin
-from payer_app.gui.settings import Settings, save_settings, settings_path
+from payer_app.gui.settings import settings_path
 
 EVN_CODE = "PE09000123456"
 ROOT = Path(__file__).resolve().parents[1]
 OPERATOR_PIN = "135790"  # set by each test that needs one, as `payer-app settings operator-pin` stores it
-
-
-@pytest.fixture
-def kiosk(make_window):
-    """``kiosk(**settings)``: a kiosk window started with these settings saved."""
-
-    def make(**settings):
-        save_settings(Settings(**settings))
-        return make_window(camera="demo", kiosk=True, lang="vi")
-
-    return make
-
-
-def pay(qtbot, window, amount: int = 120_000):
-    """An EVN bill paid, the PIN typed on the keyboard (where a booth's focus is)."""
-    to_review(qtbot, window, evn_bill_payload(EVN_CODE), amount)
-    click(qtbot, window.review.confirm_button)
-    with qtbot.waitSignal(window.payment_finished, timeout=PAY_TIMEOUT_MS) as done:
-        QTest.keyClicks(QApplication.focusWidget(), "123456")
-    assert window.current == "result"
-    return done.args[0]
 
 
 def test_idle_warning_counts_down_before_the_reset(qtbot, kiosk):
@@ -100,7 +79,7 @@ def test_settings_need_the_operator_pin_and_are_never_reset(qtbot, kiosk):
 
 def test_the_receipt_waits_while_a_dialog_is_open(qtbot, kiosk):
     window = kiosk(kiosk_result_seconds=1)
-    pay(qtbot, window)
+    pay_typing_the_pin(qtbot, window, evn_bill_payload(EVN_CODE))
     click(qtbot, window.result.json_button)
     dialog = window.result.dialog
     assert dialog.isVisible() and dialog.findChild(QPlainTextEdit, "RequestJson") is not None
@@ -118,7 +97,7 @@ def test_no_file_dialogs_the_signed_request_goes_to_the_export_folder(qtbot, kio
     click(qtbot, window.home.scan_button)
     assert not window.scan.upload_button.isVisibleTo(window)
     click(qtbot, window.scan.cancel_button)
-    outcome = pay(qtbot, window)
+    outcome = pay_typing_the_pin(qtbot, window, evn_bill_payload(EVN_CODE))
     opened = []
     qtbot.waitUntil(lambda: True)
     click(qtbot, window.result.save_button)
@@ -155,7 +134,7 @@ def test_standards_warnings_are_for_qa_not_for_booth_visitors(qtbot, kiosk):
 
 def test_a_forgotten_payment_is_never_saved_as_an_empty_file(qtbot, kiosk, payer_home):
     window = kiosk(kiosk_result_seconds=30)
-    pay(qtbot, window)
+    pay_typing_the_pin(qtbot, window, evn_bill_payload(EVN_CODE))
     click(qtbot, window.result.new_button)  # the payment is forgotten (as the auto-reset does)
     assert window.result.save_request(str(payer_home / "late.jws")) is False
     assert not (payer_home / "late.jws").exists()

@@ -8,13 +8,8 @@ import re
 import socket
 from pathlib import Path
 
-import pytest
-from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
-
 from payer_app.core.builder import evn_bill_payload
-from payer_app.gui.settings import Settings, save_settings
-from tests.gui_helpers import PAY_TIMEOUT_MS, click, to_review, tr
+from tests.gui_helpers import click, pay_typing_the_pin, tr
 
 ROOT = Path(__file__).resolve().parents[1]
 EVN_CODE = "PE09000123456"
@@ -26,27 +21,9 @@ def _down_url() -> str:
         return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
-@pytest.fixture
-def kiosk(make_window):
-    def make(**settings):
-        save_settings(Settings(**settings))
-        return make_window(camera="demo", kiosk=True, lang="vi")
-
-    return make
-
-
-def pay(qtbot, window):
-    to_review(qtbot, window, evn_bill_payload(EVN_CODE), 120_000)
-    click(qtbot, window.review.confirm_button)
-    with qtbot.waitSignal(window.payment_finished, timeout=PAY_TIMEOUT_MS) as done:
-        QTest.keyClicks(QApplication.focusWidget(), "123456")
-    assert window.current == "result"
-    return done.args[0]
-
-
 def test_a_kiosk_without_history_does_not_promise_to_send_a_pending_payment_again(qtbot, kiosk):
     window = kiosk(acquirer_url=_down_url(), kiosk_result_seconds=30)
-    outcome = pay(qtbot, window)
+    outcome = pay_typing_the_pin(qtbot, window, evn_bill_payload(EVN_CODE))
     assert outcome.status == "pending"
     assert not window.home.history_button.isVisibleTo(window)  # nowhere to send it again from
     shown = window.result.rows["message"].value.text()
@@ -60,7 +37,7 @@ def test_a_kiosk_without_history_does_not_promise_to_send_a_pending_payment_agai
 
 def test_a_kiosk_that_keeps_history_says_the_pending_payment_can_be_sent_again(qtbot, kiosk):
     window = kiosk(acquirer_url=_down_url(), kiosk_result_seconds=30, kiosk_keep_history=True)
-    outcome = pay(qtbot, window)
+    outcome = pay_typing_the_pin(qtbot, window, evn_bill_payload(EVN_CODE))
     assert outcome.status == "pending"
     assert window.result.rows["message"].value.text() == tr("result.pending_reason")
     click(qtbot, window.result.new_button)
@@ -87,7 +64,7 @@ def test_what_a_kiosk_writes_to_the_data_folder_is_what_the_docs_list(qtbot, kio
     was written."""
     documented = _documented_kiosk_files()
     window = kiosk(kiosk_result_seconds=30)
-    pay(qtbot, window)
+    pay_typing_the_pin(qtbot, window, evn_bill_payload(EVN_CODE))
     click(qtbot, window.result.save_button)
     click(qtbot, window.result.image_button)
     without_history = _written(payer_home)
@@ -95,5 +72,5 @@ def test_what_a_kiosk_writes_to_the_data_folder_is_what_the_docs_list(qtbot, kio
     assert without_history <= documented, without_history - documented
     window.close()
     window = kiosk(kiosk_result_seconds=30, kiosk_keep_history=True)
-    pay(qtbot, window)
+    pay_typing_the_pin(qtbot, window, evn_bill_payload(EVN_CODE))
     assert _written(payer_home) == documented

@@ -11,23 +11,19 @@ from __future__ import annotations
 
 import json
 import os
-import queue
-import re
 import resource
 import signal
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 
 from payer_app.gui.settings import MAX_SETTINGS_BYTES, Settings, read_settings, save_settings, settings_path
+from tests.process_lines import LINE_TIMEOUT_S, SHOWN, stderr_lines, wait_for_line
 from tests.gui_helpers import tr
 
 ROOT = Path(__file__).resolve().parents[1]
-SHOWN = re.compile(r"^payer_app\.gui\.app: window shown after \d+ ms$")
-LINE_TIMEOUT_S = 90  # only fails a hung start
 MEMORY_CAP = 2 * 1024 ** 3  # the window needs about 0.5 GB of address space; /dev/zero would need all
 FOREIGN_URL = "http://203.0.113.7:8765"  # someone else's acquirer (documentation address)
 
@@ -49,31 +45,6 @@ HOSTILE = {"fifo": (fifo, "FIFO", "not-regular"), "dev-zero-link": (link_to_dev_
            "world-writable": (world_writable, "other users", "open-to-others")}
 
 
-def _stderr_lines(proc: subprocess.Popen) -> queue.Queue:
-    lines: queue.Queue = queue.Queue()
-
-    def pump() -> None:
-        for line in proc.stderr:
-            lines.put(line.rstrip("\n"))
-        lines.put(None)
-
-    threading.Thread(target=pump, daemon=True).start()
-    return lines
-
-
-def _until(lines: queue.Queue, pattern: re.Pattern, seen: list[str]) -> None:
-    while True:
-        try:
-            line = lines.get(timeout=LINE_TIMEOUT_S)
-        except queue.Empty:
-            raise AssertionError("the window never showed (hung start):\n" + "\n".join(seen[-20:])) from None
-        if line is None:
-            raise AssertionError("the app ended before showing its window:\n" + "\n".join(seen[-20:]))
-        seen.append(line)
-        if pattern.match(line):
-            return
-
-
 def _cap_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
 
@@ -89,8 +60,8 @@ def test_the_window_opens_on_defaults_and_says_why(payer_home, kind):
                             preexec_fn=_cap_memory)
     seen: list[str] = []
     try:
-        lines = _stderr_lines(proc)
-        _until(lines, SHOWN, seen)
+        lines = stderr_lines(proc)
+        wait_for_line(lines, SHOWN, seen)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=LINE_TIMEOUT_S) == 0
         seen += iter(lambda: lines.get(timeout=LINE_TIMEOUT_S), None)

@@ -1,0 +1,41 @@
+"""A process's stderr read line by line on a thread, and a wait for the line that matters: the
+``payer-app gui --verbose`` log lines that say the window was shown or closed."""
+
+from __future__ import annotations
+
+import queue
+import re
+import subprocess
+import threading
+
+SHOWN = re.compile(r"^payer_app\.gui\.app: window shown after (\d+) ms$")
+LINE_TIMEOUT_S = 90  # only fails a hung process; how long a start takes is bench/gui_startup_bench.py's
+
+
+def stderr_lines(proc: subprocess.Popen) -> queue.Queue:
+    """Every line the process writes to stderr, as it comes (None at the end)."""
+    lines: queue.Queue = queue.Queue()
+
+    def pump() -> None:
+        for line in proc.stderr:
+            lines.put(line.rstrip("\n"))
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return lines
+
+
+def wait_for_line(lines: queue.Queue, pattern: re.Pattern, seen: list[str]) -> re.Match:
+    """The first line matching ``pattern`` (lines read on the way are added to ``seen``); fails when
+    the process ends first or writes nothing for ``LINE_TIMEOUT_S``."""
+    while True:
+        try:
+            line = lines.get(timeout=LINE_TIMEOUT_S)
+        except queue.Empty:
+            raise AssertionError(f"nothing matching {pattern.pattern!r} (hung?):\n" + "\n".join(seen[-40:])) from None
+        if line is None:
+            raise AssertionError(f"the process ended before {pattern.pattern!r}:\n" + "\n".join(seen[-40:]))
+        seen.append(line)
+        match = pattern.match(line)
+        if match:
+            return match
