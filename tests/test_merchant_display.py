@@ -156,20 +156,99 @@ def test_the_page_recovers_after_the_acquirer_restarts(acquirer, payer_home, bro
     assert text_of(browser, "total-amount") == "195.000"
 
 
-def test_payments_missed_while_disconnected_are_shown_and_announced(acquirer, payer_home, browser):
+class HeldReconnect:
+    """Keeps the page from reaching ``/display/events`` until released (Chromium's own request
+    blocking, through the DevTools protocol), so a test decides whether the page or a payment comes
+    back first instead of racing them. Held, the page keeps trying (EventSource, or its own reopen)."""
+
+    def __init__(self, driver):
+        self.driver = driver
+        driver.execute_cdp_cmd("Network.enable", {})
+        driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/display/events*"]})
+
+    def release(self) -> None:
+        self.driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+
+
+def voice_src(driver) -> str:
+    return driver.execute_script("return document.getElementById('voice').getAttribute('src') || ''")
+
+
+def wait_announced(driver, amount: int) -> None:
+    """Until ``amount`` is announced: its WAV is given to the audio element (with espeak-ng), or the
+    page chimed and said it in the banner (without)."""
+    if ESPEAK:
+        wait_until(driver, lambda: voice_src(driver) == f"/display/audio/{amount}.wav",
+                   f"{amount} was not announced (the voice has {voice_src(driver)!r})")
+        assert body_data(driver, "lastSound") == "voice"
+    else:
+        wait_until(driver, lambda: text_of(driver, "banner-text") == announcement(amount),
+                   f"{amount} was not announced")
+        assert body_data(driver, "lastSound") == "chime"
+
+
+def lose_the_display(driver, acquirer) -> HeldReconnect:
+    """Stop the acquirer, wait until the page knows, hold its reconnect, start the acquirer again."""
+    acquirer.stop()
+    wait_until(driver, lambda: body_data(driver, "connection") == "lost", "the page did not notice")
+    held = HeldReconnect(driver)
+    acquirer.start()
+    return held
+
+
+@pytest.mark.parametrize("first", ["payment", "reconnect"])
+def test_payments_missed_while_disconnected_are_shown_and_announced(first, acquirer, payer_home, browser):
+    """The page speaks the newest approval it missed whether the payment lands while it is away (it
+    comes in the snapshot) or after it is back (a live event): both orders, driven on purpose."""
     open_display(browser, acquirer.url)
     pay_cli(payer_home, acquirer.url, 10_000)
     shows_amount(browser, "10.000")
-    acquirer.stop()
-    wait_until(browser, lambda: body_data(browser, "connection") == "lost", "the page did not notice")
+    wait_announced(browser, 10_000)
+    held = lose_the_display(browser, acquirer)
     browser.execute_script("document.getElementById('voice').removeAttribute('src')")
-    acquirer.start()
-    pay_cli(payer_home, acquirer.url, 20_000)  # may land before the page is back
+    if first == "payment":
+        pay_cli(payer_home, acquirer.url, 20_000)
+        assert body_data(browser, "connection") == "lost"  # held: the page missed the approval
+        held.release()
+    else:
+        held.release()
+        wait_until(browser, lambda: body_data(browser, "connection") == "live", "the page did not reconnect")
+        pay_cli(payer_home, acquirer.url, 20_000)
     shows_amount(browser, "20.000")
     assert text_of(browser, "total-amount") == "30.000"
-    if ESPEAK:
-        wait_until(browser, lambda: browser.execute_script("return document.getElementById('voice').src")
-                   .endswith("/display/audio/20000.wav"), "the missed payment was not announced")
+    wait_announced(browser, 20_000)
+
+
+def test_a_page_that_has_seen_no_payment_yet_announces_the_one_it_missed(acquirer, payer_home, browser):
+    """A display opened on an empty day, cut off, then back after the first approval: it is spoken
+    (the first snapshot had nothing, which must not read as "never connected")."""
+    open_display(browser, acquirer.url)
+    assert latest_amount(browser) == "—"
+    held = lose_the_display(browser, acquirer)
+    pay_cli(payer_home, acquirer.url, 40_000)
+    assert body_data(browser, "connection") == "lost"
+    held.release()
+    shows_amount(browser, "40.000")
+    wait_announced(browser, 40_000)
+
+
+def test_a_snapshot_carries_what_the_live_event_carried(tmp_path):
+    """The same approval, as the live event and in a later snapshot's recent list: the same fields,
+    the audio URL and the spoken text included (one function builds both)."""
+    app = create_app(tmp_path / "same.sqlite3", enrol_code=ENROL_CODE)
+    hub = app.state.acquirer.display_hub
+    hub.speaker = Speaker(command="sh")  # found, so approvals carry audio; no display open, nothing said
+    live = []
+    hub._broadcast = live.append
+    with AcquirerServer(app) as server:
+        payer = new_payer(server.url)
+        assert post(server.url, token_for(payer, server.url, amount=70_000)).status_code == 201
+    (message,) = live
+    event = message["event"]
+    assert event["audio"] == "/display/audio/70000.wav" and event["spoken"] == announcement(70_000)
+    assert hub.snapshot(None)["recent"] == [event]
+    hub.speaker = Speaker(command=str(tmp_path / "none"))  # no speech: neither carries an audio URL
+    assert hub.snapshot(None)["recent"][0]["audio"] is None
 
 
 # --- in-process acquirers for the fallbacks --------------------------------------------------

@@ -104,9 +104,10 @@ class CounterStore(StoreFile):
                     (KEEP_NOT_APPROVED,))
             return int(cursor.lastrowid)
 
-    def snapshot(self, merchant: str | None, since: str) -> dict[str, Any]:
+    def snapshot(self, merchant: str | None, since: str, speech: bool) -> dict[str, Any]:
         """What a display shows: the last ten approved, today's total and count (from ``since``, an
-        RFC 3339 UTC time), the last ten declined/duplicate, and the newest event id."""
+        RFC 3339 UTC time), the last ten declined/duplicate, and the newest event id. Each event is
+        ``counter_event``'s, as the live one was (``speech``: whether approvals carry an audio URL)."""
         where, args = "", []
         if merchant:
             where = " AND (lower(payee) = lower(?) OR lower(merchant_id) = lower(?))"
@@ -122,20 +123,25 @@ class CounterStore(StoreFile):
                 f"SELECT COALESCE(SUM(amount), 0), COUNT(*) FROM counter_events WHERE kind = 'approved' "
                 f"AND at >= ?{where}", (since, *args))
             last = self._store.one("SELECT COALESCE(MAX(id), 0) FROM counter_events")[0]
-        return {"recent": [_row_event(r) for r in recent], "apart": [_row_event(r) for r in apart],
+        return {"recent": [counter_event(*r, speech=speech) for r in recent],
+                "apart": [counter_event(*r, speech=speech) for r in apart],
                 "total": total, "total_text": group_thousands(total), "count": count, "last_id": last}
 
 
-def _row_event(row: tuple) -> dict[str, Any]:
-    return counter_event(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7])
+def audio_url(amount: int) -> str:
+    """Where the page fetches an approved amount spoken (``GET /display/audio/{amount}.wav``)."""
+    return f"/display/audio/{amount}.wav"
 
 
 def counter_event(event_id: int, kind: str, amount: int, payee: str, merchant_id: str, customer_code: str,
-                  reference: str, at: str) -> dict[str, Any]:
-    """One payment as the page receives it (texts already escaped with ``visible``; the page still sets
-    them only as text)."""
+                  reference: str, at: str, *, speech: bool) -> dict[str, Any]:
+    """One payment as the page receives it, the one builder for both the live ``payment`` event and
+    a snapshot's lists, so a payment the page missed is announced as a live one is: ``spoken`` is
+    the sentence, ``audio`` its WAV (for an approval when ``speech``, else None: the page chimes).
+    Texts are already escaped with ``visible``; the page still sets them only as text."""
     return {"id": event_id, "kind": kind, "amount": amount, "amount_text": group_thousands(amount),
-            "words": vietnamese_words(amount), "spoken": announcement(amount), "payee": visible(payee, 80),
+            "words": vietnamese_words(amount), "spoken": announcement(amount),
+            "audio": audio_url(amount) if speech and kind == "approved" else None, "payee": visible(payee, 80),
             "merchant_id": visible(merchant_id, 40), "customer_code": visible(customer_code, 40),
             "reference": visible(reference, 40), "at": at}
 
@@ -199,14 +205,11 @@ class DisplayHub:
             self._subs.discard(sub)
 
     def snapshot(self, merchant: str | None) -> dict[str, Any]:
-        state = self.store.snapshot(merchant, day_start())
+        state = self.store.snapshot(merchant, day_start(), self.speaker.available)
         state.update(merchant=visible(merchant, MAX_MERCHANT_CHARS) if merchant else None,
                      refused=None if merchant else self.refused,
                      refused_codes=[] if merchant else list(self.refused_codes), speech=self.speaker.available)
         return state
-
-    def audio_url(self, amount: int) -> str | None:
-        return f"/display/audio/{amount}.wav" if self.speaker.available else None
 
     # called by the acquirer (any thread) after each decision
     def on_decision(self, token: str | bytes, answer: Any) -> None:
@@ -236,9 +239,8 @@ class DisplayHub:
                   str(payee_block.get("merchant_id") or payee_block.get("account") or ""),
                   str(bill.get("customer_code") or ""), str(body.get("acquirer_reference") or ""),
                   format_timestamp(datetime.now(timezone.utc)))
-        event = counter_event(self.store.add(*fields), *fields)
+        event = counter_event(self.store.add(*fields), *fields, speech=self.speaker.available)
         if kind == "approved":
-            event["audio"] = self.audio_url(amount)
             self._prepare_speech(event["spoken"])
         self._broadcast({"type": "payment", "event": event})
 
