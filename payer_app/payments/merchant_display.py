@@ -15,8 +15,12 @@ returns the routes ``create_app`` serves next to the payment API:
 - ``GET /v1/bills/{customer_code}``: the outstanding EVN bill (``biller.py``): 200, 400 malformed
   code, 404 unknown customer.
 
-Limits: at most ``MAX_DISPLAY_CLIENTS`` event streams at once (503 beyond); each stream has a
-bounded queue (a display that falls behind gets a fresh snapshot instead of the missed events);
+Limits: at most ``MAX_DISPLAY_CLIENTS`` event streams at once. A new stream is never refused: it
+closes the one that has been quiet longest (a stream that fell behind goes first; then the one
+sent nothing for longest, the oldest among equals), so idle connections cannot lock the real
+display out, and a display closed that way reconnects by itself and is whole from its snapshot.
+Each stream has a bounded queue (a display that falls behind gets a fresh snapshot instead of the
+missed events);
 the speech cache is bounded (``speech.Speaker``); only approved, declined and duplicate answers are
 stored (refused requests are only counted, in memory), and old non-approved rows are trimmed.
 Everything shown on the page comes from the payment as data and is set with ``textContent``.
@@ -25,6 +29,7 @@ Everything shown on the page comes from the payment as data and is set with ``te
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import sqlite3
@@ -164,8 +169,15 @@ def merchant_matches(merchant: str | None, event: dict[str, Any]) -> bool:
 class Subscription:
     merchant: str | None
     loop: asyncio.AbstractEventLoop
+    opened: int  # the hub's tick when it opened
     queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
     behind: bool = False  # the queue overflowed: send a snapshot instead of the missed events
+    active: int = 0  # the hub's tick of the last message offered (or of opening)
+    closed: bool = False  # closed by the hub to make room: the stream ends (None on the queue wakes it)
+
+    def quiet_order(self) -> tuple[bool, int, int]:
+        """Sorts the stream to close first to the front: behind, then quiet longest, then oldest."""
+        return (not self.behind, self.active, self.opened)
 
 
 class DisplayHub:
@@ -177,6 +189,7 @@ class DisplayHub:
         self.max_clients = max_clients
         self._subs: set[Subscription] = set()
         self._lock = threading.Lock()
+        self._ticks = itertools.count(1)  # orders openings and broadcasts (under _lock)
         self.refused = 0  # refused requests since start (not stored)
         self.refused_codes: deque[str] = deque(maxlen=RECENT_COUNT)
         self._speech_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="display-speech")
@@ -191,14 +204,25 @@ class DisplayHub:
         self._speech_pool.shutdown(wait=False, cancel_futures=True)
         self.store.close()
 
-    def subscribe(self, merchant: str | None) -> Subscription | None:
-        """A new stream, or None when ``max_clients`` are already open."""
+    def subscribe(self, merchant: str | None) -> Subscription:
+        """A new stream; when ``max_clients`` are open, the quietest ones are closed to make room."""
         with self._lock:
-            if len(self._subs) >= self.max_clients:
-                return None
-            sub = Subscription(merchant, asyncio.get_running_loop())
+            crowd = sorted(self._subs, key=Subscription.quiet_order)[:max(0, len(self._subs) - self.max_clients + 1)]
+            for old in crowd:
+                self._subs.discard(old)
+                old.closed = True
+            tick = next(self._ticks)
+            sub = Subscription(merchant, asyncio.get_running_loop(), opened=tick, active=tick)
             self._subs.add(sub)
-            return sub
+        for old in crowd:
+            try:
+                old.loop.call_soon_threadsafe(_wake, old)
+            except RuntimeError:  # its loop has closed: nothing left to wake
+                pass
+        if crowd:
+            log.info("merchant display: %d quiet stream(s) closed for a new one (at most %d)", len(crowd),
+                     self.max_clients)
+        return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
         with self._lock:
@@ -263,16 +287,27 @@ class DisplayHub:
         self._speech_pool.submit(run)
 
     def _broadcast(self, message: dict[str, Any]) -> None:
+        event = message.get("event")
         with self._lock:
-            subs = list(self._subs)
+            # a display of one merchant shows only its payments (refusals name no payee)
+            subs = [sub for sub in self._subs
+                    if not sub.merchant or (event is not None and merchant_matches(sub.merchant, event))]
+            tick = next(self._ticks)
+            for sub in subs:
+                sub.active = tick
         for sub in subs:
-            event = message.get("event")
-            if sub.merchant and (event is None or not merchant_matches(sub.merchant, event)):
-                continue  # a display of one merchant shows only its payments (refusals name no payee)
             try:
                 sub.loop.call_soon_threadsafe(_offer, sub, message)
             except RuntimeError:  # its loop has closed
                 self.unsubscribe(sub)
+
+
+def _wake(sub: Subscription) -> None:
+    """Wake a closed stream so it ends now (its queue may be full: the flag alone then ends it)."""
+    try:
+        sub.queue.put_nowait(None)
+    except asyncio.QueueFull:
+        pass
 
 
 def _offer(sub: Subscription, message: dict[str, Any]) -> None:
@@ -373,7 +408,8 @@ class _CounterHttp:
         return Response(data, media_type="audio/wav", headers={"Cache-Control": "max-age=3600"})
 
     async def events(self, request):
-        """Server-Sent Events: a snapshot first, then each decision (at most ``max_clients`` streams)."""
+        """Server-Sent Events: a snapshot first, then each decision (at most ``max_clients`` streams:
+        a new one closes the quietest)."""
         import anyio
         from sse_starlette import EventSourceResponse
 
@@ -381,8 +417,6 @@ class _CounterHttp:
         if refusal is not None:
             return refusal
         sub = self.hub.subscribe(merchant)
-        if sub is None:
-            return _rejected(503, "unavailable", f"Too many displays are open (at most {self.hub.max_clients}).")
         shutdown = anyio.Event()  # set by sse-starlette when the server stops: end the stream cleanly
         return EventSourceResponse(self._stream(sub, shutdown), ping=PING_SECONDS, send_timeout=30,
                                    shutdown_event=shutdown, shutdown_grace_period=2 * SHUTDOWN_POLL_SECONDS,
@@ -397,14 +431,16 @@ class _CounterHttp:
 
     async def _stream(self, sub: Subscription, shutdown):
         """A snapshot, then the queued messages; a display that fell behind gets a fresh snapshot
-        instead of the events it missed."""
+        instead of the events it missed. Ends when the server stops or the hub closed the stream."""
         try:
             yield self._snapshot_event(sub.merchant)
-            while not shutdown.is_set():
+            while not shutdown.is_set() and not sub.closed:
                 try:
                     message = await asyncio.wait_for(sub.queue.get(), timeout=SHUTDOWN_POLL_SECONDS)
                 except asyncio.TimeoutError:
                     continue
+                if sub.closed:
+                    break
                 if sub.behind:
                     sub.behind = False
                     while not sub.queue.empty():
