@@ -1,6 +1,6 @@
 """The merchant display cannot be crowded out: event streams are capped, and a new stream closes the
 longest-quiet one (one that fell behind first) instead of being refused, so idle connections to
-``/display/events`` neither lock the real display out nor slow a payment down.
+``/display/events`` neither lock the real display out nor keep a payment from being answered.
 
 Over real HTTP on 127.0.0.1: raw sockets that ask for the stream and then neither send nor read, a
 real `payer-app acquirer serve` process, the page in Debian's Chromium (Selenium), and a signed
