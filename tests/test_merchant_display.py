@@ -400,8 +400,9 @@ def test_the_number_of_displays_and_the_speech_cache_are_bounded(tmp_path):
                 assert [next_event(each) for each in lines] == ["snapshot", "snapshot"]  # both subscribed
                 assert hub.clients == 2
                 with client.stream("GET", f"{server.url}/display/events") as three:  # not refused: the
-                    assert next_event(three.iter_lines()) == "snapshot"  # oldest makes room (see
-                    assert hub.clients == 2  # tests/test_merchant_display_crowding.py)
+                    three_lines = three.iter_lines()  # oldest makes room (tests/test_merchant_display_crowding.py)
+                    assert next_event(three_lines) == "snapshot"
+                    assert hub.clients == 2
                     assert left.acquire(timeout=60), "the oldest stream was not let go"
             assert left.acquire(timeout=60) and left.acquire(timeout=60), "a closed display was kept"
             assert hub.clients == 0

@@ -87,8 +87,9 @@ def test_idle_streams_do_not_crowd_out_the_display_or_payments(acquirer):
 
 
 def next_event(lines) -> str | None:
-    """The name of the next server-sent event on ``lines`` (an open stream's line iterator), or
-    None when the stream has ended."""
+    """The name of the next server-sent event on ``lines`` (an open stream's line iterator, kept in
+    a variable: an iterator dropped is closed, and closes its stream), or None when the stream has
+    ended."""
     for line in lines:
         if line.startswith("event: "):
             return line[len("event: "):]
@@ -116,7 +117,8 @@ def test_a_new_stream_closes_the_longest_quiet_one_and_the_count_stays_capped(tm
                 assert next_event(quiet_lines) is None  # closed to make room
                 assert hub.clients == 2
                 with client.stream("GET", url) as later:  # now the oldest of equally quiet ones goes
-                    assert next_event(later.iter_lines()) == "snapshot"
+                    later_lines = later.iter_lines()  # kept: a dropped line iterator closes its stream
+                    assert next_event(later_lines) == "snapshot"
                     assert next_event(busy_lines) is None
                     assert hub.clients == 2
 
