@@ -15,8 +15,12 @@ returns the routes ``create_app`` serves next to the payment API:
 - ``GET /v1/bills/{customer_code}``: the outstanding EVN bill (``biller.py``): 200, 400 malformed
   code, 404 unknown customer.
 
-Limits: at most ``MAX_DISPLAY_CLIENTS`` event streams at once (503 beyond); each stream has a
-bounded queue (a display that falls behind gets a fresh snapshot instead of the missed events);
+Limits: at most ``MAX_DISPLAY_CLIENTS`` event streams at once. A new stream is never refused: it
+closes the one that has been quiet longest (a stream that fell behind goes first; then the one
+sent nothing for longest, the oldest among equals), so idle connections cannot lock the real
+display out, and a display closed that way reconnects by itself and is whole from its snapshot.
+Each stream has a bounded queue (a display that falls behind gets a fresh snapshot instead of the
+missed events);
 the speech cache is bounded (``speech.Speaker``); only approved, declined and duplicate answers are
 stored (refused requests are only counted, in memory), and old non-approved rows are trimmed.
 Everything shown on the page comes from the payment as data and is set with ``textContent``.
@@ -25,6 +29,7 @@ Everything shown on the page comes from the payment as data and is set with ``te
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import sqlite3
@@ -104,9 +109,10 @@ class CounterStore(StoreFile):
                     (KEEP_NOT_APPROVED,))
             return int(cursor.lastrowid)
 
-    def snapshot(self, merchant: str | None, since: str) -> dict[str, Any]:
+    def snapshot(self, merchant: str | None, since: str, speech: bool) -> dict[str, Any]:
         """What a display shows: the last ten approved, today's total and count (from ``since``, an
-        RFC 3339 UTC time), the last ten declined/duplicate, and the newest event id."""
+        RFC 3339 UTC time), the last ten declined/duplicate, and the newest event id. Each event is
+        ``counter_event``'s, as the live one was (``speech``: whether approvals carry an audio URL)."""
         where, args = "", []
         if merchant:
             where = " AND (lower(payee) = lower(?) OR lower(merchant_id) = lower(?))"
@@ -122,20 +128,25 @@ class CounterStore(StoreFile):
                 f"SELECT COALESCE(SUM(amount), 0), COUNT(*) FROM counter_events WHERE kind = 'approved' "
                 f"AND at >= ?{where}", (since, *args))
             last = self._store.one("SELECT COALESCE(MAX(id), 0) FROM counter_events")[0]
-        return {"recent": [_row_event(r) for r in recent], "apart": [_row_event(r) for r in apart],
+        return {"recent": [counter_event(*r, speech=speech) for r in recent],
+                "apart": [counter_event(*r, speech=speech) for r in apart],
                 "total": total, "total_text": group_thousands(total), "count": count, "last_id": last}
 
 
-def _row_event(row: tuple) -> dict[str, Any]:
-    return counter_event(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7])
+def audio_url(amount: int) -> str:
+    """Where the page fetches an approved amount spoken (``GET /display/audio/{amount}.wav``)."""
+    return f"/display/audio/{amount}.wav"
 
 
 def counter_event(event_id: int, kind: str, amount: int, payee: str, merchant_id: str, customer_code: str,
-                  reference: str, at: str) -> dict[str, Any]:
-    """One payment as the page receives it (texts already escaped with ``visible``; the page still sets
-    them only as text)."""
+                  reference: str, at: str, *, speech: bool) -> dict[str, Any]:
+    """One payment as the page receives it, the one builder for both the live ``payment`` event and
+    a snapshot's lists, so a payment the page missed is announced as a live one is: ``spoken`` is
+    the sentence, ``audio`` its WAV (for an approval when ``speech``, else None: the page chimes).
+    Texts are already escaped with ``visible``; the page still sets them only as text."""
     return {"id": event_id, "kind": kind, "amount": amount, "amount_text": group_thousands(amount),
-            "words": vietnamese_words(amount), "spoken": announcement(amount), "payee": visible(payee, 80),
+            "words": vietnamese_words(amount), "spoken": announcement(amount),
+            "audio": audio_url(amount) if speech and kind == "approved" else None, "payee": visible(payee, 80),
             "merchant_id": visible(merchant_id, 40), "customer_code": visible(customer_code, 40),
             "reference": visible(reference, 40), "at": at}
 
@@ -158,8 +169,15 @@ def merchant_matches(merchant: str | None, event: dict[str, Any]) -> bool:
 class Subscription:
     merchant: str | None
     loop: asyncio.AbstractEventLoop
+    opened: int  # the hub's tick when it opened
     queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
     behind: bool = False  # the queue overflowed: send a snapshot instead of the missed events
+    active: int = 0  # the hub's tick of the last message offered (or of opening)
+    closed: bool = False  # closed by the hub to make room: the stream ends (None on the queue wakes it)
+
+    def quiet_order(self) -> tuple[bool, int, int]:
+        """Sorts the stream to close first to the front: behind, then quiet longest, then oldest."""
+        return (not self.behind, self.active, self.opened)
 
 
 class DisplayHub:
@@ -171,6 +189,7 @@ class DisplayHub:
         self.max_clients = max_clients
         self._subs: set[Subscription] = set()
         self._lock = threading.Lock()
+        self._ticks = itertools.count(1)  # orders openings and broadcasts (under _lock)
         self.refused = 0  # refused requests since start (not stored)
         self.refused_codes: deque[str] = deque(maxlen=RECENT_COUNT)
         self._speech_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="display-speech")
@@ -185,28 +204,36 @@ class DisplayHub:
         self._speech_pool.shutdown(wait=False, cancel_futures=True)
         self.store.close()
 
-    def subscribe(self, merchant: str | None) -> Subscription | None:
-        """A new stream, or None when ``max_clients`` are already open."""
+    def subscribe(self, merchant: str | None) -> Subscription:
+        """A new stream; when ``max_clients`` are open, the quietest ones are closed to make room."""
         with self._lock:
-            if len(self._subs) >= self.max_clients:
-                return None
-            sub = Subscription(merchant, asyncio.get_running_loop())
+            crowd = sorted(self._subs, key=Subscription.quiet_order)[:max(0, len(self._subs) - self.max_clients + 1)]
+            for old in crowd:
+                self._subs.discard(old)
+                old.closed = True
+            tick = next(self._ticks)
+            sub = Subscription(merchant, asyncio.get_running_loop(), opened=tick, active=tick)
             self._subs.add(sub)
-            return sub
+        for old in crowd:
+            try:
+                old.loop.call_soon_threadsafe(_wake, old)
+            except RuntimeError:  # its loop has closed: nothing left to wake
+                pass
+        if crowd:
+            log.info("merchant display: %d quiet stream(s) closed for a new one (at most %d)", len(crowd),
+                     self.max_clients)
+        return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
         with self._lock:
             self._subs.discard(sub)
 
     def snapshot(self, merchant: str | None) -> dict[str, Any]:
-        state = self.store.snapshot(merchant, day_start())
+        state = self.store.snapshot(merchant, day_start(), self.speaker.available)
         state.update(merchant=visible(merchant, MAX_MERCHANT_CHARS) if merchant else None,
                      refused=None if merchant else self.refused,
                      refused_codes=[] if merchant else list(self.refused_codes), speech=self.speaker.available)
         return state
-
-    def audio_url(self, amount: int) -> str | None:
-        return f"/display/audio/{amount}.wav" if self.speaker.available else None
 
     # called by the acquirer (any thread) after each decision
     def on_decision(self, token: str | bytes, answer: Any) -> None:
@@ -236,9 +263,8 @@ class DisplayHub:
                   str(payee_block.get("merchant_id") or payee_block.get("account") or ""),
                   str(bill.get("customer_code") or ""), str(body.get("acquirer_reference") or ""),
                   format_timestamp(datetime.now(timezone.utc)))
-        event = counter_event(self.store.add(*fields), *fields)
+        event = counter_event(self.store.add(*fields), *fields, speech=self.speaker.available)
         if kind == "approved":
-            event["audio"] = self.audio_url(amount)
             self._prepare_speech(event["spoken"])
         self._broadcast({"type": "payment", "event": event})
 
@@ -261,16 +287,27 @@ class DisplayHub:
         self._speech_pool.submit(run)
 
     def _broadcast(self, message: dict[str, Any]) -> None:
+        event = message.get("event")
         with self._lock:
-            subs = list(self._subs)
+            # a display of one merchant shows only its payments (refusals name no payee)
+            subs = [sub for sub in self._subs
+                    if not sub.merchant or (event is not None and merchant_matches(sub.merchant, event))]
+            tick = next(self._ticks)
+            for sub in subs:
+                sub.active = tick
         for sub in subs:
-            event = message.get("event")
-            if sub.merchant and (event is None or not merchant_matches(sub.merchant, event)):
-                continue  # a display of one merchant shows only its payments (refusals name no payee)
             try:
                 sub.loop.call_soon_threadsafe(_offer, sub, message)
             except RuntimeError:  # its loop has closed
                 self.unsubscribe(sub)
+
+
+def _wake(sub: Subscription) -> None:
+    """Wake a closed stream so it ends now (its queue may be full: the flag alone then ends it)."""
+    try:
+        sub.queue.put_nowait(None)
+    except asyncio.QueueFull:
+        pass
 
 
 def _offer(sub: Subscription, message: dict[str, Any]) -> None:
@@ -371,7 +408,8 @@ class _CounterHttp:
         return Response(data, media_type="audio/wav", headers={"Cache-Control": "max-age=3600"})
 
     async def events(self, request):
-        """Server-Sent Events: a snapshot first, then each decision (at most ``max_clients`` streams)."""
+        """Server-Sent Events: a snapshot first, then each decision (at most ``max_clients`` streams:
+        a new one closes the quietest)."""
         import anyio
         from sse_starlette import EventSourceResponse
 
@@ -379,8 +417,6 @@ class _CounterHttp:
         if refusal is not None:
             return refusal
         sub = self.hub.subscribe(merchant)
-        if sub is None:
-            return _rejected(503, "unavailable", f"Too many displays are open (at most {self.hub.max_clients}).")
         shutdown = anyio.Event()  # set by sse-starlette when the server stops: end the stream cleanly
         return EventSourceResponse(self._stream(sub, shutdown), ping=PING_SECONDS, send_timeout=30,
                                    shutdown_event=shutdown, shutdown_grace_period=2 * SHUTDOWN_POLL_SECONDS,
@@ -395,14 +431,16 @@ class _CounterHttp:
 
     async def _stream(self, sub: Subscription, shutdown):
         """A snapshot, then the queued messages; a display that fell behind gets a fresh snapshot
-        instead of the events it missed."""
+        instead of the events it missed. Ends when the server stops or the hub closed the stream."""
         try:
             yield self._snapshot_event(sub.merchant)
-            while not shutdown.is_set():
+            while not shutdown.is_set() and not sub.closed:
                 try:
                     message = await asyncio.wait_for(sub.queue.get(), timeout=SHUTDOWN_POLL_SECONDS)
                 except asyncio.TimeoutError:
                     continue
+                if sub.closed:
+                    break
                 if sub.behind:
                     sub.behind = False
                     while not sub.queue.empty():

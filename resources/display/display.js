@@ -7,7 +7,8 @@
   const BANNER_MS = 8000;
   const params = new URLSearchParams(window.location.search);
   const merchant = (params.get("merchant") || "").trim().slice(0, 100);
-  const state = { recent: [], apart: [], total: 0, count: 0, lastId: 0, seen: new Set(), refused: 0 };
+  // `synced`: a snapshot has arrived since the page was loaded (the next one may bring missed approvals).
+  const state = { recent: [], apart: [], total: 0, count: 0, lastId: 0, seen: new Set(), refused: 0, synced: false };
   let source = null;
   let reopenTimer = null;
   let audioContext = null;
@@ -158,7 +159,7 @@
   // --- events -----------------------------------------------------------------------------------
   function onSnapshot(message) {
     const data = JSON.parse(message.data);
-    const before = state.lastId;
+    const before = state.synced ? state.lastId : Infinity;  // the first snapshot after loading is not news
     state.recent = (data.recent || []).slice(0, RECENT);
     state.apart = (data.apart || []).slice(0, RECENT);
     state.total = Number(data.total) || 0;
@@ -169,8 +170,10 @@
     body.dataset.speech = data.speech ? "voice" : "chime";
     if (merchant) $("merchant-name").textContent = "Người nhận: " + String(data.merchant || "");  // escaped by the acquirer
     render();
-    // Reconnected after missing an approval (the acquirer restarted, the network dropped): say the newest.
-    const missed = state.recent.filter((e) => before > 0 && e.id > before);
+    state.synced = true;
+    // Reconnected after missing an approval (the acquirer restarted, the network dropped): say the
+    // newest. Snapshot events carry the same audio URL and sentence as live ones.
+    const missed = state.recent.filter((e) => e.id > before);
     if (missed.length) announce(missed[0]);
   }
 
