@@ -8,8 +8,10 @@ Still images (picked, dropped or pasted) are decoded on a worker thread too.
 
 from __future__ import annotations
 
+import atexit
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -154,8 +156,10 @@ class ScanAdapter(QObject):
     def decode_image(self, path: str | None = None, image: np.ndarray | None = None, name: str = "") -> None:
         """Decode an image file or an in-memory BGR image on a worker thread."""
         label = name or (str(path) if path else "clipboard")
-        threading.Thread(target=self._decode_still, args=(path, image, label), daemon=True,
-                         name="scan-still").start()
+        worker = threading.Thread(target=self._decode_still, args=(path, image, label), daemon=True,
+                                  name="scan-still")
+        _STILL_DECODES.add(worker)
+        worker.start()
 
     def _decode_still(self, path, image, label: str) -> None:
         try:
@@ -230,6 +234,20 @@ class ScanAdapter(QObject):
     def _deliver_finished(self, generation: int) -> None:
         if generation == self._generation:
             self.finished.emit()
+
+
+# A still decode still running when the process exits is waited for (as the engine waits for its scan
+# sessions): a daemon thread inside OpenCV or zxing-cpp while Python shuts down aborts the process.
+_STILL_DECODES: "weakref.WeakSet[threading.Thread]" = weakref.WeakSet()
+
+
+def _wait_for_still_decodes(timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    for worker in list(_STILL_DECODES):
+        worker.join(max(0.0, deadline - time.monotonic()))
+
+
+atexit.register(_wait_for_still_decodes)
 
 
 def list_camera_choices() -> list[tuple[str, str]]:
