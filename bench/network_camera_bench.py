@@ -43,9 +43,9 @@ def hostile(timeouts: list[float]) -> int:
             try:
                 run = subprocess.run([sys.executable, "-m", "payer_app", "scan", camera.url(), "--timeout", f"{limit:g}"],
                                      cwd=ROOT, capture_output=True, text=True, timeout=limit + 60)
+                took = time.monotonic() - started
             finally:
                 camera.stop()
-            took = time.monotonic() - started
             over += took > limit + 2
             print(f"{mode:17} --timeout {limit:g}: ended after {took:.1f} s (budget {limit + 2:g} s), exit "
                   f"{run.returncode}, {len(run.stderr.splitlines())} line(s) on stderr"

@@ -121,6 +121,7 @@ class MjpegServer:
 
 HOSTILE_MODES = ("endless-frame", "garbage", "bomb-frame", "hang-http-header", "hang-part-header",
                  "hang-mid-frame")
+FFMPEG_MODES = ("bomb-frame-untyped",)  # answers that are not typed as JPEG go to OpenCV's FFmpeg reader
 _MULTIPART_HEAD = (b"HTTP/1.0 200 OK\r\nContent-Type: multipart/x-mixed-replace; boundary=frame\r\n"
                    b"Cache-Control: no-cache\r\n\r\n")
 
@@ -149,13 +150,14 @@ class HostileCamera:
     * ``bomb-frame``: well-formed parts, each a small JPEG whose header declares 30000x30000 pixels;
     * ``hang-http-header``: half of the HTTP answer's headers, then silence, the socket held open;
     * ``hang-part-header``: the HTTP headers and half a part header, then silence;
-    * ``hang-mid-frame``: a part announcing a 200 kB JPEG, 1 kB of it, then silence.
+    * ``hang-mid-frame``: a part announcing a 200 kB JPEG, 1 kB of it, then silence;
+    * ``bomb-frame-untyped``: the bomb frames as ``application/octet-stream`` (FFmpeg reads them).
 
     Bytes flow at ``rate`` bytes a second at most (the device's clock, not a test waiting). ``stop``
     closes everything."""
 
     def __init__(self, mode: str, rate: int = 2_000_000):
-        if mode not in HOSTILE_MODES:
+        if mode not in HOSTILE_MODES + FFMPEG_MODES:
             raise ValueError(mode)
         self.mode = mode
         self.rate = rate
@@ -226,6 +228,15 @@ class HostileCamera:
                        + f"Content-Length: {len(jpeg)}\r\n\r\n".encode() + jpeg + b"\r\n")
             self.stopping.wait(1 / 15)
 
+    def _bomb_frame_untyped(self, conn) -> None:
+        jpeg = bomb_jpeg()
+        self._send(conn, _MULTIPART_HEAD.replace(b"multipart/x-mixed-replace; boundary=frame",
+                                                 b"application/octet-stream"))
+        while not self.stopping.is_set():
+            self._send(conn, b"--frame\r\nContent-Type: image/jpeg\r\n"
+                       + f"Content-Length: {len(jpeg)}\r\n\r\n".encode() + jpeg + b"\r\n")
+            self.stopping.wait(1 / 15)
+
     def _hang_http_header(self, conn) -> None:
         self._send(conn, _MULTIPART_HEAD[:40])
 
@@ -240,9 +251,10 @@ class HostileCamera:
     def stop(self) -> None:
         self.stopping.set()
         try:
-            self.listener.close()
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() in progress (close alone does not)
         except OSError:
             pass
+        self.listener.close()
         for conn in self.connections:
             try:
                 conn.shutdown(socket.SHUT_RDWR)

@@ -17,15 +17,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.mjpeg_server import HOSTILE_MODES, HostileCamera
+from tests.mjpeg_server import FFMPEG_MODES, HOSTILE_MODES, HostileCamera
 
 ROOT = Path(__file__).resolve().parent.parent
 HUNG_S = 30  # beyond --timeout: only a scan that does not end waits this long
 
 
 @pytest.mark.parametrize("timeout_s", [3, 8])
-@pytest.mark.parametrize("mode", HOSTILE_MODES)
+@pytest.mark.parametrize("mode", HOSTILE_MODES + FFMPEG_MODES)
 def test_a_hostile_camera_ends_the_scan_with_one_line_of_ours(mode, timeout_s):
+    """``bomb-frame-untyped`` is not typed as JPEG, so OpenCV's FFmpeg reader gets it (as rtsp://
+    streams do): FFmpeg's log must stay silent and its blocked read must not hold or abort the exit."""
     camera = HostileCamera(mode)
     try:
         proc = subprocess.Popen([sys.executable, "-m", "payer_app", "scan", camera.url(), "--timeout", str(timeout_s)],

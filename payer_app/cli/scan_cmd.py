@@ -293,6 +293,10 @@ def _print_file(line: dict, codes: list[Detection], args) -> None:
 # streams
 
 EVENT_WAIT_S = 0.2  # how often the wait for the session's next event looks at the --timeout deadline
+# How long the end of a scan waits for each of the session's threads: a network read in flight is
+# interrupted at once and a live frame decodes in milliseconds; an FFmpeg read (rtsp://) that
+# cannot be interrupted is not waited for (``_ended``).
+STOP_WAIT_S = 0.5
 
 
 @dataclass
@@ -374,7 +378,7 @@ def _scan_stream(source, args, started: float | None = None, opening_error=None)
     except KeyboardInterrupt:  # Ctrl+C off the main thread's watch (not the main thread, or a second Ctrl+C)
         scan.stop_reason = "interrupted"
     finally:
-        session.stop()
+        session.stop(STOP_WAIT_S)
     _take_codes_of_the_last_frame(events, scan, session)
     if scan.stop_reason in ("timeout", "max-frames") and not scan.accepted:
         scan.nothing_found(source, session.stats)
