@@ -40,7 +40,8 @@ def clip_jpegs(tmp_path: Path, payload: str, seed: int) -> list[bytes]:
 class MjpegServer:
     """multipart/x-mixed-replace JPEG frames on http://127.0.0.1:PORT/video, Basic auth optional."""
 
-    def __init__(self, frames: list[bytes], port: int = 0, auth: tuple[str, str] | None = None, fps: float = 15.0):
+    def __init__(self, frames: list[bytes], port: int = 0, auth: tuple[str, str] | None = None, fps: float = 15.0,
+                 lengths: bool = True):
         self.frames = frames
         self.stopping = threading.Event()
         self.frozen = threading.Event()  # set: keep the connection open but send nothing (a hung phone app)
@@ -71,6 +72,13 @@ class MjpegServer:
                     self.end_headers()
                     self.wfile.write(body)
                     return
+                if self.path == "/shot.jpg":  # a snapshot URL: one picture per request
+                    jpeg = server.frames[server.requests % len(server.frames)]
+                    self.send_response(200)
+                    self.send_header("Content-Type", "image/jpeg")
+                    self.end_headers()
+                    self.wfile.write(jpeg)
+                    return
                 if self.path != "/video":
                     self.send_error(404)
                     return
@@ -85,8 +93,9 @@ class MjpegServer:
                             server.stopping.wait(0.05)  # a hung app: the connection stays open, silent
                             continue
                         jpeg = server.frames[i % len(server.frames)]
+                        length = f"Content-Length: {len(jpeg)}\r\n" if lengths else ""  # some apps omit it
                         self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\n"
-                                         + f"Content-Length: {len(jpeg)}\r\n\r\n".encode() + jpeg + b"\r\n")
+                                         + f"{length}\r\n".encode() + jpeg + b"\r\n")
                         self.wfile.flush()
                         i += 1
                         server.stopping.wait(1.0 / fps)  # the stream's frame rate

@@ -141,7 +141,8 @@ class MjpegStream:
         parts = urllib.parse.urlsplit(src.url)
         path = (parts.path or "/") + ("?" + parts.query if parts.query else "")
         host = src.host if ":" not in src.host else f"[{src.host}]"
-        lines = [f"GET {path} HTTP/1.1", f"Host: {host}:{src.port}", "User-Agent: payer-app", "Accept: */*",
+        # HTTP/1.0: the answer cannot come in chunked transfer coding, the body is the stream itself
+        lines = [f"GET {path} HTTP/1.0", f"Host: {host}:{src.port}", "User-Agent: payer-app", "Accept: */*",
                  "Connection: close"]
         if src.username is not None or src.password is not None:
             token = f"{src.username or ''}:{src.password or ''}".encode("utf-8")
@@ -263,8 +264,9 @@ class MjpegStream:
 
     def _until(self, marker: bytes, limit: int, what: str) -> bytes:
         """The buffer up to ``marker`` (removed from the buffer with it), within ``limit`` bytes."""
+        searched = 0  # bytes already searched (a frame is not searched again from its start on every chunk)
         while True:
-            at = self._buffer.find(marker)
+            at = self._buffer.find(marker, searched)
             if 0 <= at <= limit:
                 found = bytes(self._buffer[:at])
                 del self._buffer[:at + len(marker)]
@@ -272,6 +274,7 @@ class MjpegStream:
             if len(self._buffer) > limit + len(marker):
                 raise CameraStopped(f"{self.spec}: camera refused: no {what} within "
                                     f"{file_size_text(limit)} (not an MJPEG stream?); reconnecting")
+            searched = max(0, len(self._buffer) - len(marker) + 1)
             self._more(what)
 
     def next_jpeg(self, timeout_s: float) -> bytes:
@@ -304,8 +307,9 @@ class MjpegStream:
     def _next_bare_jpeg(self) -> bytes:
         """JPEGs one after another (no multipart): from a start marker to the next one or the end."""
         self._until(b"\xff\xd8", MAX_HEADER_BYTES, "JPEG start")
+        searched = 0
         while True:
-            at = self._buffer.find(b"\xff\xd8")
+            at = self._buffer.find(b"\xff\xd8", searched)
             if at >= 0:
                 data = b"\xff\xd8" + bytes(self._buffer[:at])
                 del self._buffer[:at]
@@ -313,6 +317,7 @@ class MjpegStream:
             if len(self._buffer) > MAX_FRAME_BYTES:
                 raise CameraStopped(f"{self.spec}: camera refused: a frame run past "
                                     f"{file_size_text(MAX_FRAME_BYTES)}; reconnecting")
+            searched = max(0, len(self._buffer) - 1)
             try:
                 self._more("frame")
             except CameraStopped:
