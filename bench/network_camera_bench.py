@@ -10,8 +10,8 @@ bill's acceptance.
 Run: .venv/bin/python bench/network_camera_bench.py [--rounds 3] [--down 2]
 
 ``--hostile [T ...]``: instead, for each hostile camera of tests/mjpeg_server.py (endless frame,
-garbage, a 30000x30000 frame, a server that stops mid-header or mid-frame) and each T (default 3 and
-8), runs ``payer-app scan URL --timeout T`` as a process and prints how long it took from its start
+garbage, a 30000x30000 frame, a server that stops mid-header or mid-frame, and the 30000x30000
+frames untyped, which OpenCV's FFmpeg reader gets) and each T (default 3 and 8), runs ``payer-app scan URL --timeout T`` as a process and prints how long it took from its start
 to its end, against the budget of T + 2 s, with its exit code and how many lines it wrote on
 standard error.
 """
@@ -33,10 +33,10 @@ sys.path.insert(0, str(ROOT))
 def hostile(timeouts: list[float]) -> int:
     import subprocess
 
-    from tests.mjpeg_server import HOSTILE_MODES, HostileCamera
+    from tests.mjpeg_server import FFMPEG_MODES, HOSTILE_MODES, HostileCamera
 
     over = 0
-    for mode in HOSTILE_MODES:
+    for mode in HOSTILE_MODES + FFMPEG_MODES:
         for limit in timeouts:
             camera = HostileCamera(mode)
             started = time.monotonic()
