@@ -1,7 +1,10 @@
 """``payer-app scan SOURCE [--json] [--all] [--timeout S] [--max-frames N] [--report FILE]``.
 
 Streams (demo, camera, video, network camera): one line per accepted QR; stops at the first
-accepted payment QR unless ``--all``. Exit 0 found, 1 nothing found, 2 bad source.
+accepted payment QR unless ``--all``. Exit 0 found, 1 nothing found, 2 bad source. A source
+problem during the scan is one ``payer-app: error: scan: ...`` line, not repeated while it recurs
+with no frame between; ``--timeout`` counts from the start, opening the camera included. A network
+camera's password can come from ``--camera-password-file`` or the environment (``camera_options``).
 Still images (an image, several images, a folder): every file, one line per file with ``found``.
 Exit 0 when every file held a QR code (with ``--expect``: passed), 1 when some did not, 2 bad
 source. A ``--report`` (or ``--junit`` / ``--html``) that cannot be written makes it 2.
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import signal
 import sys
 import threading
@@ -306,7 +310,7 @@ class StreamScan:
     args: object
     started: float = field(default_factory=time.monotonic)
     accepted: list = field(default_factory=list)
-    last_error: str | None = None  # the last error line printed, and how many frames were decoded then
+    last_error: str | None = None  # the last problem printed (numbers left out), and the frames decoded then
     decoded_at_last_error: int = -1
     per_decoder: dict[str, int] = field(default_factory=dict)
     stop_reason: str | None = None
@@ -324,9 +328,10 @@ class StreamScan:
         """One line for a source problem; the same problem again, with no frame decoded since, is
         not repeated (a camera refused on every reconnection is said once)."""
         text = visible(error)
-        if text == self.last_error and frames_decoded == self.decoded_at_last_error:
+        problem = re.sub(r"\d+(?:\.\d+)?", "N", text)  # "6.1 MB received" and "5.9 MB received" alike
+        if problem == self.last_error and frames_decoded == self.decoded_at_last_error:
             return
-        self.last_error, self.decoded_at_last_error = text, frames_decoded
+        self.last_error, self.decoded_at_last_error = problem, frames_decoded
         print(f"payer-app: error: scan: {text}", file=sys.stderr, flush=True)
 
     def nothing_found(self, source, stats) -> None:
