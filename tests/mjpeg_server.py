@@ -73,40 +73,47 @@ class MjpegServer:
                     self.wfile.write(body)
                     return
                 if self.path == "/shot.jpg":  # a snapshot URL: one picture per request
-                    jpeg = server.frames[server.requests % len(server.frames)]
-                    self.send_response(200)
-                    self.send_header("Content-Type", "image/jpeg")
-                    self.end_headers()
-                    self.wfile.write(jpeg)
+                    server.snapshot(self)
                     return
                 if self.path != "/video":
                     self.send_error(404)
                     return
-                self.send_response(200)
-                self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
-                self.send_header("Cache-Control", "no-cache")
-                self.end_headers()
-                i = 0
-                try:
-                    while not server.stopping.is_set():
-                        if server.frozen.is_set():
-                            server.stopping.wait(0.05)  # a hung app: the connection stays open, silent
-                            continue
-                        jpeg = server.frames[i % len(server.frames)]
-                        length = f"Content-Length: {len(jpeg)}\r\n" if lengths else ""  # some apps omit it
-                        self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\n"
-                                         + f"{length}\r\n".encode() + jpeg + b"\r\n")
-                        self.wfile.flush()
-                        i += 1
-                        server.stopping.wait(1.0 / fps)  # the stream's frame rate
-                except OSError:
-                    pass
+                server.stream(self, fps, lengths)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
+
+    def snapshot(self, handler) -> None:
+        jpeg = self.frames[self.requests % len(self.frames)]
+        handler.send_response(200)
+        handler.send_header("Content-Type", "image/jpeg")
+        handler.end_headers()
+        handler.wfile.write(jpeg)
+
+    def stream(self, handler, fps: float, lengths: bool) -> None:
+        """The frames, one part each, at ``fps``, until stop(); silent while frozen."""
+        handler.send_response(200)
+        handler.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+        handler.send_header("Cache-Control", "no-cache")
+        handler.end_headers()
+        i = 0
+        try:
+            while not self.stopping.is_set():
+                if self.frozen.is_set():
+                    self.stopping.wait(0.05)  # a hung app: the connection stays open, silent
+                    continue
+                jpeg = self.frames[i % len(self.frames)]
+                length = f"Content-Length: {len(jpeg)}\r\n" if lengths else ""  # some apps omit it
+                handler.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\n"
+                                    + f"{length}\r\n".encode() + jpeg + b"\r\n")
+                handler.wfile.flush()
+                i += 1
+                self.stopping.wait(1.0 / fps)  # the stream's frame rate
+        except OSError:
+            pass
 
     def url(self, path: str = "/video", credentials: bool = True) -> str:
         who = f"{USER}:{PASSWORD}@" if credentials else ""
