@@ -71,22 +71,32 @@ def test_a_bomb_frame_is_refused_from_its_header_before_any_decode(monkeypatch):
         camera.stop()
 
 
-def test_stop_ends_a_read_in_flight_at_once():
+def test_stop_ends_a_read_in_flight_at_once(monkeypatch):
     """A server that hangs mid-frame: the session's stop() shuts the socket, so the capture thread
     ends without waiting for the read time-out (an hour here), and reports nothing."""
     import threading
 
+    from payer_app.scan import network_source
     from payer_app.scan.engine import ScanSession
-    from payer_app.scan.network_source import NetworkCameraSource
 
+    waiting = threading.Event()
+    receive = network_source.MjpegStream._more
+
+    def noted_receive(stream, what):
+        if what == "frame":  # the 1 kB is in; the capture thread now waits for the rest
+            waiting.set()
+        return receive(stream, what)
+
+    monkeypatch.setattr(network_source.MjpegStream, "_more", noted_receive)
     camera = HostileCamera("hang-mid-frame")
     errors = []
     finished = threading.Event()
-    source = NetworkCameraSource(camera.url(), read_timeout_s=3600)
+    source = network_source.NetworkCameraSource(camera.url(), read_timeout_s=3600)
     session = ScanSession(source, on_error=errors.append, on_finished=finished.set)
     try:
         source.open()
         session.start()
+        assert waiting.wait(HUNG_S)
         session.stop(timeout=HUNG_S)
         assert finished.wait(HUNG_S)
         assert not session.threads_alive
