@@ -40,7 +40,8 @@ def clip_jpegs(tmp_path: Path, payload: str, seed: int) -> list[bytes]:
 class MjpegServer:
     """multipart/x-mixed-replace JPEG frames on http://127.0.0.1:PORT/video, Basic auth optional."""
 
-    def __init__(self, frames: list[bytes], port: int = 0, auth: tuple[str, str] | None = None, fps: float = 15.0):
+    def __init__(self, frames: list[bytes], port: int = 0, auth: tuple[str, str] | None = None, fps: float = 15.0,
+                 lengths: bool = True):
         self.frames = frames
         self.stopping = threading.Event()
         self.frozen = threading.Event()  # set: keep the connection open but send nothing (a hung phone app)
@@ -71,33 +72,48 @@ class MjpegServer:
                     self.end_headers()
                     self.wfile.write(body)
                     return
+                if self.path == "/shot.jpg":  # a snapshot URL: one picture per request
+                    server.snapshot(self)
+                    return
                 if self.path != "/video":
                     self.send_error(404)
                     return
-                self.send_response(200)
-                self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
-                self.send_header("Cache-Control", "no-cache")
-                self.end_headers()
-                i = 0
-                try:
-                    while not server.stopping.is_set():
-                        if server.frozen.is_set():
-                            server.stopping.wait(0.05)  # a hung app: the connection stays open, silent
-                            continue
-                        jpeg = server.frames[i % len(server.frames)]
-                        self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\n"
-                                         + f"Content-Length: {len(jpeg)}\r\n\r\n".encode() + jpeg + b"\r\n")
-                        self.wfile.flush()
-                        i += 1
-                        server.stopping.wait(1.0 / fps)  # the stream's frame rate
-                except OSError:
-                    pass
+                server.stream(self, fps, lengths)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
+
+    def snapshot(self, handler) -> None:
+        jpeg = self.frames[self.requests % len(self.frames)]
+        handler.send_response(200)
+        handler.send_header("Content-Type", "image/jpeg")
+        handler.end_headers()
+        handler.wfile.write(jpeg)
+
+    def stream(self, handler, fps: float, lengths: bool) -> None:
+        """The frames, one part each, at ``fps``, until stop(); silent while frozen."""
+        handler.send_response(200)
+        handler.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+        handler.send_header("Cache-Control", "no-cache")
+        handler.end_headers()
+        i = 0
+        try:
+            while not self.stopping.is_set():
+                if self.frozen.is_set():
+                    self.stopping.wait(0.05)  # a hung app: the connection stays open, silent
+                    continue
+                jpeg = self.frames[i % len(self.frames)]
+                length = f"Content-Length: {len(jpeg)}\r\n" if lengths else ""  # some apps omit it
+                handler.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\n"
+                                    + f"{length}\r\n".encode() + jpeg + b"\r\n")
+                handler.wfile.flush()
+                i += 1
+                self.stopping.wait(1.0 / fps)  # the stream's frame rate
+        except OSError:
+            pass
 
     def url(self, path: str = "/video", credentials: bool = True) -> str:
         who = f"{USER}:{PASSWORD}@" if credentials else ""
@@ -108,6 +124,153 @@ class MjpegServer:
         self.stopping.set()
         self.httpd.shutdown()
         self.httpd.server_close()
+        for conn in self.connections:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self.thread.join(5)
+
+
+# ---------------------------------------------------------------------------------------------
+# Hostile cameras
+
+HOSTILE_MODES = ("endless-frame", "garbage", "bomb-frame", "hang-http-header", "hang-part-header",
+                 "hang-mid-frame")
+FFMPEG_MODES = ("bomb-frame-untyped",)  # answers that are not typed as JPEG go to OpenCV's FFmpeg reader
+_MULTIPART_HEAD = (b"HTTP/1.0 200 OK\r\nContent-Type: multipart/x-mixed-replace; boundary=frame\r\n"
+                   b"Cache-Control: no-cache\r\n\r\n")
+
+
+def bomb_jpeg(side: int = 30000) -> bytes:
+    """A real, small JPEG whose frame header declares side x side pixels (tests/hostile_files.py)."""
+    import io
+
+    from PIL import Image
+
+    from tests.hostile_files import _patch_sof
+
+    buf = io.BytesIO()
+    Image.new("L", (8, 8), 255).save(buf, "JPEG", quality=50)
+    data = bytearray(buf.getvalue())
+    assert _patch_sof(data, side, side) == 1
+    return bytes(data)
+
+
+class HostileCamera:
+    """A camera on 127.0.0.1 that answers every request on /video with one hostile stream:
+
+    * ``endless-frame``: one JPEG part that starts (SOI, headers) and never ends (no length, no end
+      marker, no next boundary; bytes keep coming);
+    * ``garbage``: a multipart answer whose body is random bytes, for ever;
+    * ``bomb-frame``: well-formed parts, each a small JPEG whose header declares 30000x30000 pixels;
+    * ``hang-http-header``: half of the HTTP answer's headers, then silence, the socket held open;
+    * ``hang-part-header``: the HTTP headers and half a part header, then silence;
+    * ``hang-mid-frame``: a part announcing a 200 kB JPEG, 1 kB of it, then silence;
+    * ``bomb-frame-untyped``: the bomb frames as ``application/octet-stream`` (FFmpeg reads them).
+
+    Bytes flow at ``rate`` bytes a second at most (the device's clock, not a test waiting). ``stop``
+    closes everything."""
+
+    def __init__(self, mode: str, rate: int = 2_000_000):
+        if mode not in HOSTILE_MODES + FFMPEG_MODES:
+            raise ValueError(mode)
+        self.mode = mode
+        self.rate = rate
+        self.stopping = threading.Event()
+        self.requests = 0
+        self.connections: list[socket.socket] = []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str = "/video") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def _accept(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections.append(conn)
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        try:
+            request = b""
+            while b"\r\n\r\n" not in request and len(request) < 65536:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                request += chunk
+            self.requests += 1
+            getattr(self, "_" + self.mode.replace("-", "_"))(conn)
+        except OSError:
+            pass
+        finally:
+            self.stopping.wait()  # hold the socket open until stop()
+            conn.close()
+
+    def _send(self, conn: socket.socket, data: bytes) -> None:
+        step = max(1, self.rate // 20)
+        for at in range(0, len(data), step):
+            if self.stopping.is_set():
+                raise OSError("stopping")
+            conn.sendall(data[at:at + step])
+            self.stopping.wait(0.05)  # the stream's pace
+
+    def _endless_frame(self, conn) -> None:
+        jpeg = bomb_jpeg(640)
+        self._send(conn, _MULTIPART_HEAD + b"--frame\r\nContent-Type: image/jpeg\r\n\r\n" + jpeg[:-2])
+        filler = bytes(range(0, 255, 2)) * 512  # entropy-coded-like bytes, never FF D9
+        while not self.stopping.is_set():
+            self._send(conn, filler)
+
+    def _garbage(self, conn) -> None:
+        import random
+
+        noise = random.Random(7).randbytes(65536)
+        self._send(conn, _MULTIPART_HEAD)
+        while not self.stopping.is_set():
+            self._send(conn, noise)
+
+    def _bomb_frame(self, conn) -> None:
+        jpeg = bomb_jpeg()
+        self._send(conn, _MULTIPART_HEAD)
+        while not self.stopping.is_set():
+            self._send(conn, b"--frame\r\nContent-Type: image/jpeg\r\n"
+                       + f"Content-Length: {len(jpeg)}\r\n\r\n".encode() + jpeg + b"\r\n")
+            self.stopping.wait(1 / 15)
+
+    def _bomb_frame_untyped(self, conn) -> None:
+        jpeg = bomb_jpeg()
+        self._send(conn, _MULTIPART_HEAD.replace(b"multipart/x-mixed-replace; boundary=frame",
+                                                 b"application/octet-stream"))
+        while not self.stopping.is_set():
+            self._send(conn, b"--frame\r\nContent-Type: image/jpeg\r\n"
+                       + f"Content-Length: {len(jpeg)}\r\n\r\n".encode() + jpeg + b"\r\n")
+            self.stopping.wait(1 / 15)
+
+    def _hang_http_header(self, conn) -> None:
+        self._send(conn, _MULTIPART_HEAD[:40])
+
+    def _hang_part_header(self, conn) -> None:
+        self._send(conn, _MULTIPART_HEAD + b"--frame\r\nContent-Type: ima")
+
+    def _hang_mid_frame(self, conn) -> None:
+        jpeg = bomb_jpeg(640)
+        self._send(conn, _MULTIPART_HEAD + b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: 200000\r\n\r\n"
+                   + (jpeg[:-2] + bytes(1024))[:1024])
+
+    def stop(self) -> None:
+        self.stopping.set()
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() in progress (close alone does not)
+        except OSError:
+            pass
+        self.listener.close()
         for conn in self.connections:
             try:
                 conn.shutdown(socket.SHUT_RDWR)

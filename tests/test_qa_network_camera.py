@@ -292,3 +292,26 @@ def test_https_camera_with_a_self_signed_certificate_is_refused_clearly(clips, t
         assert PASSWORD not in str(caught.value)
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("path, lengths", [("/video", False), ("/shot.jpg", True)])
+def test_parts_without_a_length_and_snapshot_urls_are_read_too(clips, payloads, path, lengths):
+    """Some camera apps send parts without Content-Length (the next boundary ends a frame); a
+    snapshot URL answers one JPEG per request (asked again for each frame)."""
+    from payer_app.scan.engine import ScanSession
+
+    server = MjpegServer(clips[0], auth=(USER, PASSWORD), lengths=lengths)
+    accepted: queue.Queue = queue.Queue()
+    errors: list[str] = []
+    try:
+        session = ScanSession(make_source(server.url(path)), on_accepted=accepted.put,
+                              on_error=lambda e: errors.append(str(e)))
+        session.start()
+        scan = accepted.get(timeout=HUNG_S)
+        session.stop()
+    finally:
+        server.stop()
+    assert scan.text == payloads[0]
+    assert errors == []
+    if path == "/shot.jpg":
+        assert server.requests >= 2

@@ -14,6 +14,7 @@ import socket
 import sys
 
 from payer_app.cli import UsageError
+from payer_app.cli.camera_options import add_camera_password_option, camera_spec
 
 # Qt platforms that need no display server (QT_QPA_PLATFORM=offscreen for tests, vnc, framebuffers).
 DISPLAYLESS_PLATFORMS = frozenset({"offscreen", "minimal", "minimalegl", "vnc", "eglfs", "linuxfb",
@@ -32,6 +33,7 @@ def register(sub) -> None:
     p.add_argument("--camera", metavar="SOURCE", default=None,
                    help="what to scan, as in `payer-app scan`: demo, camera:N, /dev/videoN, a video, an image "
                         "or a folder (default: the camera in the settings, else the demo camera)")
+    add_camera_password_option(p)
     p.add_argument("--kiosk", action="store_true",
                    help="full screen, back to home after the receipt or when idle, settings hidden "
                         "(long press on the greeting or Ctrl+Alt+S), no history unless the settings say so")
@@ -46,7 +48,10 @@ def run(args) -> int:
     if problem:
         raise UsageError(f"the window cannot open: {problem}; {NO_DISPLAY_ADVICE}")
     if args.camera is not None:
+        args.camera = camera_spec(args.camera, args)
         check_camera_spec(args.camera)
+    elif args.camera_password_file is not None:
+        raise UsageError("--camera-password-file goes with --camera URL (a network camera)")
     try:
         from payer_app.gui.app import run_app
     except ImportError as exc:  # Qt missing or its system libraries absent

@@ -1,7 +1,10 @@
 """``payer-app scan SOURCE [--json] [--all] [--timeout S] [--max-frames N] [--report FILE]``.
 
 Streams (demo, camera, video, network camera): one line per accepted QR; stops at the first
-accepted payment QR unless ``--all``. Exit 0 found, 1 nothing found, 2 bad source.
+accepted payment QR unless ``--all``. Exit 0 found, 1 nothing found, 2 bad source. A source
+problem during the scan is one ``payer-app: error: scan: ...`` line, not repeated while it recurs
+with no frame between; ``--timeout`` counts from the start, opening the camera included. A network
+camera's password can come from ``--camera-password-file`` or the environment (``camera_options``).
 Still images (an image, several images, a folder): every file, one line per file with ``found``.
 Exit 0 when every file held a QR code (with ``--expect``: passed), 1 when some did not, 2 bad
 source. A ``--report`` (or ``--junit`` / ``--html``) that cannot be written makes it 2.
@@ -14,7 +17,9 @@ that cannot be read (too big, too many pixels, damaged) is one line, and the sca
 
 from __future__ import annotations
 
+import os
 import queue
+import re
 import signal
 import sys
 import threading
@@ -24,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from payer_app.cli import EXIT_INTERRUPTED, EXIT_NO, EXIT_OK, EXIT_USAGE, UsageError
+from payer_app.cli.camera_options import add_camera_password_option, camera_spec
 from payer_app.cli.options import add_command, add_json_option
 from payer_app.core.display_text import visible
 from payer_app.core.json_output import dumps as json_dumps
@@ -42,6 +48,7 @@ def register(sub) -> None:
                     "2 bad source or an output that cannot be written.", func=run)
     p.add_argument("sources", nargs="*", metavar="SOURCE", help="demo, camera:N, /dev/videoN, video, image(s), folder")
     p.add_argument("--list-cameras", action="store_true", help="list the webcams that deliver video, then exit")
+    add_camera_password_option(p)
     add_json_option(p, "one JSON object per line")
     p.add_argument("--all", action="store_true", help="keep scanning after the first payment QR")
     p.add_argument("--timeout", type=float, metavar="S", help="give up after S seconds")
@@ -58,8 +65,9 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    started = time.monotonic()  # --timeout counts from here: opening a camera is part of the scan
     # Imported here: the scan engine loads NumPy and OpenCV, which the other commands do not need.
-    from payer_app.scan.sources import SourceError, make_source, open_image_list
+    from payer_app.scan.sources import CameraStopped, SourceError, make_source, open_image_list
 
     if args.list_cameras:
         return _list_cameras(args)
@@ -71,12 +79,20 @@ def run(args) -> int:
         raise UsageError("--max-frames must be a positive number")
     if args.frames < 1:
         raise UsageError("--frames must be at least 1")
+    opening_error = None
     try:
         if len(args.sources) > 1:
             source = open_image_list(args.sources)
         else:
-            source = make_source(args.sources[0])
-            source.open()
+            source = make_source(camera_spec(args.sources[0], args))
+            if args.timeout is not None and hasattr(source, "open_timeout_s"):
+                source.open_timeout_s = min(source.open_timeout_s, args.timeout)
+            try:
+                source.open()
+            except CameraStopped as exc:  # a live camera that did not answer in time: the scan retries
+                if not source.live:
+                    raise
+                opening_error = exc
     except SourceError as exc:
         raise UsageError(f"bad source: {visible(exc)}") from exc
     qa = None
@@ -89,7 +105,7 @@ def run(args) -> int:
             raise UsageError(str(exc)) from exc
     if source.per_file:
         return _scan_files(source, args, qa)
-    return _scan_stream(source, args)
+    return _scan_stream(source, args, started, opening_error)
 
 
 def _list_cameras(args) -> int:
@@ -281,6 +297,10 @@ def _print_file(line: dict, codes: list[Detection], args) -> None:
 # streams
 
 EVENT_WAIT_S = 0.2  # how often the wait for the session's next event looks at the --timeout deadline
+# How long the end of a scan waits for each of the session's threads: a network read in flight is
+# interrupted at once and a live frame decodes in milliseconds; an FFmpeg read (rtsp://) that
+# cannot be interrupted is not waited for (``_ended``).
+STOP_WAIT_S = 0.5
 
 
 @dataclass
@@ -290,6 +310,8 @@ class StreamScan:
     args: object
     started: float = field(default_factory=time.monotonic)
     accepted: list = field(default_factory=list)
+    last_error: str | None = None  # the last problem printed (numbers left out), and the frames decoded then
+    decoded_at_last_error: int = -1
     per_decoder: dict[str, int] = field(default_factory=dict)
     stop_reason: str | None = None
     first_accept_ms: float | None = None
@@ -301,6 +323,28 @@ class StreamScan:
         if self.first_accept_ms is None:
             self.first_accept_ms = (time.monotonic() - self.started) * 1000.0
         _print_scan(scan, self.args)
+
+    def error(self, error, frames_decoded: int) -> None:
+        """One line for a source problem; the same problem again, with no frame decoded since, is
+        not repeated (a camera refused on every reconnection is said once)."""
+        text = visible(error)
+        problem = re.sub(r"\d+(?:\.\d+)?", "N", text)  # "6.1 MB received" and "5.9 MB received" alike
+        if problem == self.last_error and frames_decoded == self.decoded_at_last_error:
+            return
+        self.last_error, self.decoded_at_last_error = problem, frames_decoded
+        print(f"payer-app: error: scan: {text}", file=sys.stderr, flush=True)
+
+    def nothing_found(self, source, stats) -> None:
+        """The closing line of a stream scan that ended (timeout, max-frames) with nothing accepted;
+        none when the last line already said what went wrong and no frame was decoded since."""
+        if self.last_error is not None and stats.frames_decoded == self.decoded_at_last_error:
+            return
+        if source.live and stats.frames_captured == 0:
+            print(f"payer-app: error: scan: {visible(source.spec)}: no frame from the camera in "
+                  f"{time.monotonic() - self.started:.0f} s; nothing found", file=sys.stderr, flush=True)
+            return
+        print(f"payer-app: scan: nothing found ({self.stop_reason} after {stats.frames_decoded} frames)",
+              file=sys.stderr, flush=True)
 
     def report(self, source, stats) -> dict:
         from payer_app.qa.batch import timing_summary
@@ -325,29 +369,43 @@ class StreamScan:
         }
 
 
-def _scan_stream(source, args) -> int:
+def _scan_stream(source, args, started: float | None = None, opening_error=None) -> int:
     """Run a scan session until the first accepted payment QR (every code with --all), the end of the
     source, --max-frames, --timeout or Ctrl+C; exit 0 when a code was accepted, else 1."""
     events: queue.Queue = queue.Queue()
+    scan = StreamScan(args) if started is None else StreamScan(args, started=started)
+    if opening_error is not None:
+        scan.error(opening_error, 0)
     session = _start_session(source, args, events)
-    scan = StreamScan(args)
     try:
         with CtrlC() as ctrl_c:
             scan.stop_reason = _follow_session(session, events, scan, args, ctrl_c)
     except KeyboardInterrupt:  # Ctrl+C off the main thread's watch (not the main thread, or a second Ctrl+C)
         scan.stop_reason = "interrupted"
     finally:
-        session.stop()
-    _take_codes_of_the_last_frame(events, scan)
+        session.stop(STOP_WAIT_S)
+    _take_codes_of_the_last_frame(events, scan, session)
     if scan.stop_reason in ("timeout", "max-frames") and not scan.accepted:
-        print(f"payer-app: scan: nothing found ({scan.stop_reason} after {session.stats.frames_decoded} frames)",
-              file=sys.stderr)
+        scan.nothing_found(source, session.stats)
     written = _write_report(args.report, scan.report(source, session.stats)) if args.report else True
     if not written:
-        return EXIT_USAGE
-    if scan.stop_reason == "interrupted" and not scan.accepted:
-        return EXIT_INTERRUPTED
-    return EXIT_OK if scan.accepted else EXIT_NO
+        code = EXIT_USAGE
+    elif scan.stop_reason == "interrupted" and not scan.accepted:
+        code = EXIT_INTERRUPTED
+    else:
+        code = EXIT_OK if scan.accepted else EXIT_NO
+    return _ended(session, code)
+
+
+def _ended(session, code: int) -> int:
+    """``code``, once the session's threads have ended. A thread still inside a native read (an FFmpeg
+    stream that ignores its time-out) would abort the interpreter's exit (SIGABRT); then the output is
+    flushed and the process ends here, with ``code``, without that exit."""
+    if not session.threads_alive:
+        return code
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _start_session(source, args, events: queue.Queue):
@@ -407,14 +465,14 @@ def _follow_session(session, events: queue.Queue, scan: StreamScan, args, ctrl_c
             if not args.all and _is_payment(value.text):
                 return "found"
         elif kind == "error":
-            _print_session_error(value)
+            scan.error(value, session.stats.frames_decoded)
         elif kind == "finished":
             reached = args.max_frames is not None and session.stats.frames_decoded >= args.max_frames
             return "max-frames" if reached else "end of source"
     return "interrupted"
 
 
-def _take_codes_of_the_last_frame(events: queue.Queue, scan: StreamScan) -> None:
+def _take_codes_of_the_last_frame(events: queue.Queue, scan: StreamScan, session) -> None:
     """Codes accepted on the same frame as the one that ended the scan are printed too; errors
     still queued are shown; anything later is dropped."""
     while True:
@@ -425,11 +483,7 @@ def _take_codes_of_the_last_frame(events: queue.Queue, scan: StreamScan) -> None
         if kind == "accepted" and scan.accepted and value.frame_index == scan.accepted[-1].frame_index:
             scan.accept(value)
         elif kind == "error":
-            _print_session_error(value)
-
-
-def _print_session_error(error) -> None:
-    print(f"payer-app: scan: {visible(error)}", file=sys.stderr, flush=True)
+            scan.error(value, session.stats.frames_decoded)
 
 
 def _print_scan(scan, args) -> None:

@@ -8,8 +8,10 @@ Still images (picked, dropped or pasted) are decoded on a worker thread too.
 
 from __future__ import annotations
 
+import atexit
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -59,7 +61,8 @@ class ScanAdapter(QObject):
 
     ``frame(QImage)`` every captured frame; ``detections(list_of_polygons, decode_ms)`` every decoded
     frame; ``accepted(ScanResult)`` a confirmed code; ``failed(str)`` a source problem (the message
-    names the source); ``finished()`` the source ended. ``image_decoded(list[ScanResult], str)`` answers
+    names the source); ``camera_stopped(str)`` a live camera stopped delivering usable frames (it is
+    being reopened: ``scan.sources.CameraStopped``); ``finished()`` the source ended. ``image_decoded(list[ScanResult], str)`` answers
     ``decode_image(...)`` with the results and the file name (empty list: no QR in it).
     """
 
@@ -67,12 +70,14 @@ class ScanAdapter(QObject):
     detections = Signal(list, float)
     accepted = Signal(object)
     failed = Signal(str)
+    camera_stopped = Signal(str)
     finished = Signal()
     image_decoded = Signal(list, str)
     image_failed = Signal(str)
     # worker threads emit these with their session's generation; the GUI-thread slots drop stale ones
     _accepted_from = Signal(int, object)
     _failed_from = Signal(int, str)
+    _stopped_from = Signal(int, str)
     _finished_from = Signal(int)
 
     def __init__(self, parent: QObject | None = None, preview_fps: float = 30.0,
@@ -87,6 +92,7 @@ class ScanAdapter(QObject):
         self.source_spec = ""
         self._accepted_from.connect(self._deliver_accepted)
         self._failed_from.connect(self._deliver_failed)
+        self._stopped_from.connect(self._deliver_stopped)
         self._finished_from.connect(self._deliver_finished)
 
     # live sessions -----------------------------------------------------------------------------
@@ -150,8 +156,10 @@ class ScanAdapter(QObject):
     def decode_image(self, path: str | None = None, image: np.ndarray | None = None, name: str = "") -> None:
         """Decode an image file or an in-memory BGR image on a worker thread."""
         label = name or (str(path) if path else "clipboard")
-        threading.Thread(target=self._decode_still, args=(path, image, label), daemon=True,
-                         name="scan-still").start()
+        worker = threading.Thread(target=self._decode_still, args=(path, image, label), daemon=True,
+                                  name="scan-still")
+        _STILL_DECODES.add(worker)
+        worker.start()
 
     def _decode_still(self, path, image, label: str) -> None:
         try:
@@ -199,7 +207,12 @@ class ScanAdapter(QObject):
 
     def _on_error(self, generation: int, exc: BaseException) -> None:
         if generation == self._generation:
-            self._failed_from.emit(generation, str(exc))
+            from payer_app.scan.sources import CameraStopped
+
+            if isinstance(exc, CameraStopped):
+                self._stopped_from.emit(generation, str(exc))
+            else:
+                self._failed_from.emit(generation, str(exc))
 
     def _on_finished(self, generation: int) -> None:
         if generation == self._generation:
@@ -214,9 +227,27 @@ class ScanAdapter(QObject):
         if generation == self._generation:
             self.failed.emit(message)
 
+    def _deliver_stopped(self, generation: int, message: str) -> None:
+        if generation == self._generation:
+            self.camera_stopped.emit(message)
+
     def _deliver_finished(self, generation: int) -> None:
         if generation == self._generation:
             self.finished.emit()
+
+
+# A still decode still running when the process exits is waited for (as the engine waits for its scan
+# sessions): a daemon thread inside OpenCV or zxing-cpp while Python shuts down aborts the process.
+_STILL_DECODES: "weakref.WeakSet[threading.Thread]" = weakref.WeakSet()
+
+
+def _wait_for_still_decodes(timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    for worker in list(_STILL_DECODES):
+        worker.join(max(0.0, deadline - time.monotonic()))
+
+
+atexit.register(_wait_for_still_decodes)
 
 
 def list_camera_choices() -> list[tuple[str, str]]:

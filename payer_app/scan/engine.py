@@ -19,9 +19,11 @@ reports through callbacks, called from those worker threads.
 
 from __future__ import annotations
 
+import atexit
 import math
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -389,6 +391,7 @@ class ScanSession:
         self._cond = threading.Condition()
         self._latest: object | None = None  # newest frame, or _END, waiting for the decoder
         self._threads: list[threading.Thread] = []
+        _SESSIONS.add(self)
 
     # control -----------------------------------------------------------------------------------
     def start(self) -> "ScanSession":
@@ -403,10 +406,15 @@ class ScanSession:
         return self
 
     def stop(self, timeout: float = 3.0) -> None:
-        """Ask both threads to end; waits for them unless called from one of them."""
+        """Ask both threads to end; waits for them unless called from one of them. A read in flight
+        is ended through ``source.interrupt()`` (a network stream's socket is shut)."""
         self._stop.set()
         with self._cond:
             self._cond.notify_all()
+        try:
+            self.source.interrupt()
+        except Exception:  # noqa: BLE001 - stopping must not fail; the read ends by its time-out
+            pass
         current = threading.current_thread()
         for t in self._threads:
             if t is not current:
@@ -419,6 +427,11 @@ class ScanSession:
     @property
     def running(self) -> bool:
         return bool(self._threads) and not self._finished.is_set()
+
+    @property
+    def threads_alive(self) -> bool:
+        """True while a worker thread has not ended (after ``stop``: a read that ignored its time-out)."""
+        return any(t.is_alive() for t in self._threads)
 
     @property
     def stopping(self) -> bool:
@@ -462,6 +475,8 @@ class ScanSession:
                 self.source.reopen()
                 return True
             except SourceError as exc:
+                if self._stop.is_set():
+                    return False
                 self.stats.errors += 1
                 self._emit(self.on_error, exc)
                 if not self.source.live:
@@ -474,6 +489,8 @@ class ScanSession:
             try:
                 self.source.open()
             except SourceError as exc:
+                if self._stop.is_set():
+                    return
                 self.stats.errors += 1
                 self._emit(self.on_error, exc)
                 if not (self.source.live and self._open_with_retries()):
@@ -482,6 +499,8 @@ class ScanSession:
                 try:
                     frame = self.source.read()
                 except SourceError as exc:
+                    if self._stop.is_set():
+                        return  # the read was interrupted by stop(): nothing to report
                     self.stats.errors += 1
                     self._emit(self.on_error, exc)
                     if self.source.per_file:
@@ -561,3 +580,21 @@ class ScanSession:
                 file=frame.name, captured_at=frame.captured_at, accepted_at=now,
                 others=tuple(detections),
             ))
+
+
+# Sessions still running when the interpreter exits are stopped and their threads joined first.
+# A daemon thread still inside OpenCV or zxing-cpp (a read, a decode) when Python finalizes is ended
+# by the interpreter in the middle of that C++ code, and the process then aborts with "terminate
+# called without an active exception" (SIGABRT). atexit handlers run before that point.
+_SESSIONS: "weakref.WeakSet[ScanSession]" = weakref.WeakSet()
+EXIT_JOIN_S = 5.0
+
+
+def stop_all_sessions(timeout: float = EXIT_JOIN_S) -> None:
+    """Stop every session of this process and wait (up to ``timeout`` each) for its threads."""
+    for session in list(_SESSIONS):
+        if session._threads:
+            session.stop(timeout)
+
+
+atexit.register(stop_all_sessions)

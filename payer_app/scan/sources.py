@@ -45,6 +45,11 @@ class SourceError(Exception):
     """A source that cannot be opened or read; the message says which source and what went wrong."""
 
 
+class CameraStopped(SourceError):
+    """A live source stopped delivering usable frames (unplugged, the stream hung, ended or sent what
+    is refused), or did not answer in time: the session reopens it, the window says the camera stopped."""
+
+
 @dataclass
 class Frame:
     """One captured frame. ``image`` is BGR (or gray for some image files), ``t_ms`` is the frame's
@@ -90,6 +95,10 @@ class FrameSource:
             self._opened = False
             self._close()
 
+    def interrupt(self) -> None:
+        """Called from another thread when the session stops: end a read in flight if the source can
+        (a network stream shuts its socket); by default nothing, the read ends by its own time-out."""
+
     def reopen(self) -> None:
         """Close and open again (live sources after a failure). Raises SourceError if it cannot."""
         self.close()
@@ -121,7 +130,10 @@ class FrameSource:
 
 def _cv2():
     """OpenCV, quieted: its own warnings (absent devices, a damaged picture) would go from C++ straight
-    to standard error, unescaped, beside our one-line messages; the scan reports those cases itself."""
+    to standard error, unescaped, beside our one-line messages; the scan reports those cases itself.
+    FFmpeg's own log (``[mjpeg @ 0x...]`` lines) is silenced the same way: OpenCV reads
+    ``OPENCV_FFMPEG_LOGLEVEL`` when it first starts FFmpeg, after this (-8 is FFmpeg's "quiet")."""
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     import cv2
 
     try:
@@ -227,7 +239,7 @@ class CameraSource(_CaptureSource):
             detail = "no frame"
         if not ok or image is None:
             self._release()
-            raise SourceError(f"{_name(self.spec)}: camera stopped delivering frames ({detail}); was it unplugged?")
+            raise CameraStopped(f"{_name(self.spec)}: camera stopped delivering frames ({detail}); was it unplugged?")
         # no webcam delivers more than the pixel cap; something is wrong with the device
         return self._numbered(image, (time.monotonic() - self._t0) * 1000.0, "camera refused: a frame of ")
 

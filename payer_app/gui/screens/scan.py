@@ -180,6 +180,7 @@ class ScanScreen(Screen):
         adapter.detections.connect(self._on_detections)
         adapter.accepted.connect(self._on_accepted)
         adapter.failed.connect(self._on_failed)
+        adapter.camera_stopped.connect(self._on_camera_stopped)
         adapter.finished.connect(self._on_finished)
         adapter.image_decoded.connect(self._on_image_decoded)
         adapter.image_failed.connect(self._on_image_failed)
@@ -303,6 +304,8 @@ class ScanScreen(Screen):
     # engine signals ----------------------------------------------------------------------------
     def _on_detections(self, polygons: list, decode_ms: float) -> None:
         self.preview.message = ""
+        if self._hint_key == "scan.camera_stopped":
+            self._set_hint("scan.hint")  # frames again: the camera is back
         now = self.clock()
         if polygons:
             self._empty_since = None
@@ -346,8 +349,16 @@ class ScanScreen(Screen):
             return
         self._set_hint("scan.camera_error", "error", reason=message)
 
+    def _on_camera_stopped(self, message: str) -> None:
+        """A live camera stopped delivering usable frames (hung, closed, sent what is refused); the
+        scan session reopens it, and the screen says so until frames come again."""
+        if self.adapter.source_spec.startswith(("camera:", "/dev/video")):
+            self._on_failed(message)  # a webcam gone: the demo camera takes over, as when it cannot open
+        elif self._active:
+            self._set_hint("scan.camera_stopped", "error", reason=message)
+
     def _on_finished(self) -> None:
-        if self._active and self._hint_key not in ("scan.camera_error", "scan.no_camera"):
+        if self._active and self._hint_key not in ("scan.camera_error", "scan.no_camera", "scan.camera_stopped"):
             self._set_hint("scan.source_ended", "error")
 
     # still images ------------------------------------------------------------------------------
