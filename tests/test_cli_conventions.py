@@ -121,6 +121,22 @@ def test_a_parser_error_is_one_line_of_ours(name, payer_home, tmp_path):
     assert "usage:" not in done.stderr and "\x1b" not in done.stderr
 
 
+DASHED_KID = "-" + "k" * 42  # a key id is 43 base64url characters; one in 64 starts with "-"
+
+
+def test_a_key_id_that_starts_with_a_dash_is_explained_and_passes_after_double_dash(payer_home, tmp_path):
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        nobody = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    done = run_payer_app(("keys", "revoke", DASHED_KID, "--acquirer", nobody), payer_home, tmp_path)
+    assert_usage_error(done, "required: KID")
+    assert f"goes after '--', e.g. -- {DASHED_KID[:12]}..." in done.stderr, done.stderr
+    done = run_payer_app(("keys", "revoke", "--acquirer", nobody, "--", DASHED_KID), payer_home, tmp_path)
+    assert done.returncode == 3, done.stderr  # parsed as the KID: the acquirer was asked, and did not answer
+    done = run_payer_app(("saved-bills", "add", "Nha", EVN_BILL, "--bogus"), payer_home, tmp_path)
+    assert "goes after '--'" not in done.stderr  # a mistyped option is not taken for a value
+
+
 def _every_command(parser, path=()):
     """(argv path, parser) for every command and action the parser knows, nested ones too."""
     for action in parser._actions:

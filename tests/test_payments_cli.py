@@ -227,7 +227,7 @@ def test_rotate_with_acquirer_enrols_the_new_key_endorsed_by_the_old(capsys, acq
     assert "now enrolled" in out and f"Key {old_kid} is retired there." in out
     assert httpx.get(f"{url}/v1/keys/{old_kid}").json()["status"] == "retired"
     assert run(capsys, "pay", EVN_BILL, "--amount", "20000", "--acquirer", url)[0] == 0
-    code, out, _ = run(capsys, "keys", "revoke", old_kid, "--acquirer", url)
+    code, out, _ = run(capsys, "keys", "revoke", "--acquirer", url, "--", old_kid)  # a kid may start with "-"
     assert code == 0 and out.rstrip().endswith(": revoked")
 
 

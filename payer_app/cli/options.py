@@ -14,6 +14,7 @@ are registered.
 from __future__ import annotations
 
 import argparse
+import sys
 
 from payer_app.cli import UsageError
 
@@ -29,6 +30,7 @@ class CommandParser(argparse.ArgumentParser):
     after a command's arguments is said by the top-level parser, without the command)."""
 
     def parse_known_args(self, args=None, namespace=None):
+        self._given = list(sys.argv[1:] if args is None else args)
         parsed, extras = super().parse_known_args(args, namespace)
         if extras:  # said by the innermost command that was handed them
             self.error(f"unrecognized arguments: {' '.join(extras)}")
@@ -38,7 +40,21 @@ class CommandParser(argparse.ArgumentParser):
         from payer_app.cli import EXIT_USAGE
         from payer_app.core.display_text import visible
 
-        self.exit(EXIT_USAGE, f"payer-app: error: {visible(message, 2000)} (see {visible(self.prog, 200)} --help)\n")
+        hint = self._dash_hint()
+        self.exit(EXIT_USAGE, f"payer-app: error: {visible(message, 2000)}{visible(hint, 200)} "
+                              f"(see {visible(self.prog, 200)} --help)\n")
+
+    def _dash_hint(self) -> str:
+        """A value that starts with ``-`` (a key id is base64url: one in 64 does) is taken for an
+        option; when one was given and no ``--`` ends the options, the error says how to pass it."""
+        given = getattr(self, "_given", [])
+        if "--" in given:
+            return ""
+        for arg in given:
+            value_like = not arg.startswith("--") or (len(arg) >= 32 and "=" not in arg)  # an id, not an option name
+            if len(arg) > 2 and arg.startswith("-") and value_like and arg not in self._option_string_actions:
+                return f"; a value that starts with '-' ({arg[:12]}...) goes after '--', e.g. -- {arg[:12]}..."
+        return ""
 
 
 def every_command(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
