@@ -61,7 +61,7 @@ class AcquirerProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        if self.proc is not None and self.proc.stderr:
+        if self.proc is not None and self.proc.stderr and not self.proc.stderr.closed:  # stop() may come twice
             self.log += self.proc.stderr.read()
             self.proc.stderr.close()
 
