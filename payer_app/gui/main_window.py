@@ -5,8 +5,8 @@ bills and the Inspector on the side. Each screen says what it does when entered 
 (``gui/screen.py``); ``Navigator`` owns the screen stack (go / back / cancel / reset) and calls
 those hooks. The window only wires: ``ServiceLifetime`` keeps the one ``PaymentService``,
 ``SettingsController`` applies saved settings, ``KioskTimers`` runs the booth's clocks, and
-``SavedBillsController``, ``AmountDueLookup`` and ``MerchantDisplayLink`` fill widgets the screens
-built. The rules (can this QR be paid, the amounts, the request to be signed) are asked of
+``PaymentSteps`` takes the flow from one screen to the next, and ``SavedBillsController``,
+``AmountDueLookup`` and ``MerchantDisplayLink`` fill widgets the screens built. The rules (can this QR be paid, the amounts, the request to be signed) are asked of
 ``payer_app.core`` and of the payment service. Scanning and paying run on worker threads
 (``ScanAdapter``, ``PaymentRunner``); the window only reacts to their signals.
 """
@@ -17,10 +17,8 @@ import threading
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QStackedWidget
+from PySide6.QtWidgets import QApplication, QMainWindow, QStackedWidget
 
-from payer_app.core.payability import payability
-from payer_app.core.payload import parse_payload
 from payer_app.gui.amount_due import AmountDueLookup
 from payer_app.gui.components import Toast
 from payer_app.gui.context import AppContext, PaymentFlow
@@ -28,6 +26,7 @@ from payer_app.gui.i18n import QtTexts
 from payer_app.gui.kiosk import BoothFrame, KioskTimers
 from payer_app.gui.merchant_display_link import MerchantDisplayLink
 from payer_app.gui.navigator import Navigator
+from payer_app.gui.payment_steps import PaymentSteps
 from payer_app.gui.saved_bills_controller import SavedBillsController
 from payer_app.gui.scan_adapter import ScanAdapter, ScanResult, list_camera_choices
 from payer_app.gui.screen import EnterKey
@@ -64,19 +63,18 @@ class MainWindow(QMainWindow):
         self.setMinimumSize(340, 560)
         self.settings_controller = SettingsController(self)  # sets the PIN checks first
         self.services = ServiceLifetime(ctx, self)
-        self.services.payments.finished.connect(self._payment_done)
-        self.services.payments.failed.connect(self._payment_failed)
         self.scan_adapter = ScanAdapter(self)
         self._build_screens()
         self.nav = Navigator(self.stack, self.screens)
+        self._install_keyboard()  # before the kiosk's watcher: it must see the Enter that EnterKey takes
         self.kiosk = KioskTimers(self)  # restarts the idle timer on every move, before screen_changed
+        self.steps = PaymentSteps(self)
         self._connect_navigation()
         self._connect_flow()
         self.saved_bills_controller = SavedBillsController(self)
         self.amount_due = AmountDueLookup(self)
         self.merchant_display = MerchantDisplayLink(self)
         self._follow_language()
-        self._install_keyboard()
         self.apply_theme()
         self.retranslate()
         self.home.refresh_recent()
@@ -131,23 +129,24 @@ class MainWindow(QMainWindow):
 
     def _connect_flow(self) -> None:
         """Each screen's request to the next step of the flow."""
+        steps = self.steps
         self.home.scan_requested.connect(lambda: self.go("scan"))
-        self.home.pick_image_requested.connect(self.pick_image)
-        self.home.paste_requested.connect(self.paste_from_home)
+        self.home.pick_image_requested.connect(steps.pick_image)
+        self.home.paste_requested.connect(steps.paste_from_home)
         self.home.history_requested.connect(lambda: self.go("history"))
         self.home.settings_requested.connect(lambda: self.go("settings"))
-        self.home.entry_opened.connect(self.open_entry)
-        self.history.entry_opened.connect(self.open_entry)
-        self.scan.scanned.connect(self.open_scan)
-        self.scan.pick_image_requested.connect(self.pick_image)
+        self.home.entry_opened.connect(steps.open_entry)
+        self.history.entry_opened.connect(steps.open_entry)
+        self.scan.scanned.connect(steps.open_scan)
+        self.scan.pick_image_requested.connect(steps.pick_image)
         self.payee.continue_requested.connect(lambda: self.go("amount"))
-        self.payee.rescan_requested.connect(self.rescan)
+        self.payee.rescan_requested.connect(steps.rescan)
         self.payee.inspector_requested.connect(lambda: self.go("inspector"))
         self.amount.continue_requested.connect(lambda: self.go("review"))
         self.review.confirm_requested.connect(lambda: self.go("pin"))
-        self.pin.pin_accepted.connect(self._pay)
+        self.pin.pin_accepted.connect(steps.pay)
         self.pin.operator_accepted.connect(lambda: self.go("settings", replace=True))
-        self.result.new_payment_requested.connect(self.new_payment)
+        self.result.new_payment_requested.connect(steps.new_payment)
         self.settings_screen.saved.connect(self.settings_controller.apply)
 
     def _follow_language(self) -> None:
@@ -158,7 +157,7 @@ class MainWindow(QMainWindow):
         self.ctx.language.changed.connect(self.qt_texts.apply)
 
     def _install_keyboard(self) -> None:
-        """Escape goes back, Enter activates the default button (``_EnterKey``)."""
+        """Escape goes back, Enter activates the default button (``screen.EnterKey``)."""
         self.back_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
         self.back_shortcut.activated.connect(self.back)
         self.enter_key = EnterKey(self, self.nav)
@@ -194,85 +193,15 @@ class MainWindow(QMainWindow):
     def _screen_changed(self, _previous: str, name: str) -> None:
         self.screen_changed.emit(name)
 
-    # flow --------------------------------------------------------------------------------------
+    # the flow (gui/payment_steps.py) -------------------------------------------------------------
     def open_payload(self, text: str, scan: ScanResult | None = None, replace: bool = False) -> None:
-        """Show the payee screen for a scanned (or typed) payload."""
-        scan = scan or ScanResult(text=text)
-        parsed = scan.parsed if scan.parsed is not None else parse_payload(text)  # pasted: parsed off-thread
-        self.ctx.flow = PaymentFlow(scan=scan, parsed=parsed)
-        self.payee.show_parsed(parsed)
-        self.go("payee", replace=replace)
-
-    def open_scan(self, result: ScanResult) -> None:
-        # A picked image (not the camera) was decoded on the scan screen: Back from the payee
-        # returns to where the image was picked, not to a camera that accepts whatever it sees.
-        self.open_payload(result.text, result, replace=self.scan.still_only)
-
-    def rescan(self) -> None:
-        self.nav.go("scan", from_root=True)
-
-    def pick_image(self) -> None:
-        if self.ctx.kiosk:
-            return  # a booth shows no file dialogs
-        path, _ = QFileDialog.getOpenFileName(self, self.ctx.t("scan.pick_title"), "", self.ctx.t("scan.image_filter"))
-        if path:
-            self.open_image(path)
-
-    def paste_from_home(self) -> None:
-        """Dán on Home: the clipboard is read on the scan screen with no camera running, so a camera
-        that sees a code at once cannot take the place of what was pasted."""
-        self.scan.still_only = True
-        self.go("scan")
-        self.scan.paste_from_clipboard()
+        self.steps.open_payload(text, scan, replace)
 
     def open_image(self, path: str) -> None:
-        """Decode an image file (worker thread) on the scan screen; the camera is not started."""
-        if self.current != "scan":
-            self.scan.still_only = True
-            self.go("scan")
-        self.scan.decode_file(path)
-
-    def open_entry(self, entry) -> None:
-        """A history row: the payment's detail (Back returns to the list it was opened from)."""
-        self.entry.show_entry(entry)
-        self.go("entry")
-
-    def can_pay(self) -> bool:
-        parsed = self.ctx.flow.parsed
-        return parsed is not None and payability(parsed, self.ctx.limits) is None
-
-    def _pay(self) -> None:
-        flow, services = self.ctx.flow, self.services
-        if services.service is None:
-            self._payment_failed("service-unavailable", services.error or "", services.error or "")
-            return
-        services.payments.pay(services.service, flow.parsed, flow.amount, flow.note)
-
-    def _payment_done(self, outcome) -> None:
-        self.ctx.flow.outcome = outcome
-        self.ctx.flow.error = None
-        self._show_result()
-        self.payment_finished.emit(outcome)
-
-    def _payment_failed(self, code: str, message: str, message_vi: str) -> None:
-        self.ctx.flow.outcome = None
-        self.ctx.flow.error = (code, message, message_vi)
-        self._show_result()
-        self.payment_finished.emit(None)
-
-    def _show_result(self) -> None:
-        self.pin.payment_done()
-        self.result.clear_status()
-        self.result.refresh()
-        self.nav.go("result", from_root=True)
-        self.kiosk.start_receipt_countdown()
+        self.steps.open_image(path)
 
     def new_payment(self) -> None:
-        self.kiosk.stop_receipt_countdown()
-        if self.result.dialog is not None:
-            self.result.dialog.close()
-        self.ctx.flow = PaymentFlow()
-        self.nav.reset()
+        self.steps.new_payment()
 
     # language, theme ---------------------------------------------------------------------------
     def set_language(self, code: str) -> None:
