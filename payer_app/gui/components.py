@@ -1,4 +1,5 @@
-"""Small building blocks shared by the screens: top bar, cards, labelled rows, toasts.
+"""Small building blocks shared by the screens: top bar, cards, labelled rows, toasts, and ``Page``
+(a ``gui.screen.Screen`` with a top bar, a scrollable body and a bottom bar).
 
 Every label is created by ``plain_label``: a ``plain_text.PlainLabel`` (Qt.PlainText, controls
 escaped), so a merchant name such as ``<img src=x>`` is displayed literally and never interpreted as
