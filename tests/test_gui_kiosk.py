@@ -30,9 +30,9 @@ OPERATOR_PIN = "135790"  # set by each test that needs one, as `payer-app settin
 def test_idle_warning_counts_down_before_the_reset(qtbot, kiosk):
     window = kiosk(kiosk_idle_seconds=5, kiosk_warning_seconds=2)
     window.open_payload(evn_bill_payload(EVN_CODE))
-    warning = window.idle_warning
-    assert window.idle_timer.interval() == 5_000  # idle for kiosk_idle_seconds...
-    fire(window.idle_timer)
+    warning = window.kiosk.idle_warning
+    assert window.kiosk.idle_timer.interval() == 5_000  # idle for kiosk_idle_seconds...
+    fire(window.kiosk.idle_timer)
     assert warning.isVisible() and window.current == "payee"  # ...warned, not reset yet
     assert warning.countdown.text() == tr("kiosk.idle_countdown", seconds=2)
     assert warning.title.text() == tr("kiosk.idle_title")
@@ -48,11 +48,11 @@ def test_idle_warning_counts_down_before_the_reset(qtbot, kiosk):
 def test_a_key_press_during_the_warning_keeps_the_visitor_where_they_are(qtbot, kiosk):
     window = kiosk(kiosk_idle_seconds=5, kiosk_warning_seconds=3)
     window.open_payload(evn_bill_payload(EVN_CODE))
-    fire(window.idle_timer)
-    assert window.idle_warning.isVisible()
+    fire(window.kiosk.idle_timer)
+    assert window.kiosk.idle_warning.isVisible()
     QTest.keyClick(QApplication.focusWidget() or window, Qt.Key.Key_Shift)
-    assert not window.idle_warning.isVisible() and not window.idle_warning.ticker.isActive()
-    assert window.idle_timer.isActive() and window.idle_timer.remainingTime() > 4_000  # idle time anew
+    assert not window.kiosk.idle_warning.isVisible() and not window.kiosk.idle_warning.ticker.isActive()
+    assert window.kiosk.idle_timer.isActive() and window.kiosk.idle_timer.remainingTime() > 4_000  # idle time anew
     assert window.current == "payee"
 
 
@@ -69,10 +69,10 @@ def test_settings_need_the_operator_pin_and_are_never_reset(qtbot, kiosk):
     assert window.current == "pin"
     QTest.keyClicks(QApplication.focusWidget(), OPERATOR_PIN)
     qtbot.waitUntil(lambda: window.current == "settings", timeout=30_000)
-    fire(window.idle_timer)  # idle in Settings: no warning, no reset, the idle time starts again
+    fire(window.kiosk.idle_timer)  # idle in Settings: no warning, no reset, the idle time starts again
     assert window.current == "settings"
-    assert not window.idle_warning.isVisible()
-    assert window.idle_timer.isActive()
+    assert not window.kiosk.idle_warning.isVisible()
+    assert window.kiosk.idle_timer.isActive()
     click(qtbot, window.settings_screen.top.back)
     assert window.current == "home"
 
@@ -84,10 +84,10 @@ def test_the_receipt_waits_while_a_dialog_is_open(qtbot, kiosk):
     dialog = window.result.dialog
     assert dialog.isVisible() and dialog.findChild(QPlainTextEdit, "RequestJson") is not None
     for _ in range(3):
-        fire(window.result_timer)
+        fire(window.kiosk.result_timer)
     assert window.current == "result"  # not reset under the visitor's dialog
     dialog.close()
-    fire(window.result_timer)
+    fire(window.kiosk.result_timer)
     assert window.current == "home"
 
 
@@ -161,7 +161,7 @@ def test_a_missing_or_broken_operator_pin_keeps_settings_locked(qtbot, make_wind
     assert window.toast.isVisible() and window.toast.text() == tr("kiosk.settings_locked")
     assert not window.ctx.operator_guard.check("246810") == "ok"
     qtbot.mousePress(window.home.greeting, Qt.MouseButton.LeftButton)
-    fire(window.watcher.press_timer)  # the long press on the greeting: locked too
+    fire(window.kiosk.watcher.press_timer)  # the long press on the greeting: locked too
     qtbot.mouseRelease(window.home.greeting, Qt.MouseButton.LeftButton)
     assert window.current == "home"
 

@@ -94,8 +94,8 @@ def test_kiosk_returns_home_after_the_receipt_and_when_idle(qtbot, make_window, 
             qtbot.mouseClick(window.pin.keys[digit], Qt.MouseButton.LeftButton)
     assert window.current == "result"
     assert window.result.kiosk_line.text() == tr("result.kiosk_return", seconds=1)
-    assert window.result_timer.interval() == 1_000
-    fire(window.result_timer)  # one second later
+    assert window.kiosk.result_timer.interval() == 1_000
+    fire(window.kiosk.result_timer)  # one second later
     assert window.current == "home"
     assert window.ctx.flow.parsed is None  # the finished payment is forgotten
     assert History(payer_home / HISTORY_FILE).list() == []  # and the kiosk kept no history of it
@@ -105,10 +105,10 @@ def test_kiosk_returns_home_after_the_receipt_and_when_idle(qtbot, make_window, 
     window.ctx.settings.kiosk_warning_seconds = 1
     window.open_payload(evn_bill_payload(EVN_CODE))
     assert window.current == "payee"
-    assert window.idle_timer.interval() == 1_000
-    fire(window.idle_timer)
-    assert window.idle_warning.isVisible()
-    fire(window.idle_warning.ticker)
+    assert window.kiosk.idle_timer.interval() == 1_000
+    fire(window.kiosk.idle_timer)
+    assert window.kiosk.idle_warning.isVisible()
+    fire(window.kiosk.idle_warning.ticker)
     assert window.current == "home"
 
     # settings hidden behind a key combination and the operator PIN

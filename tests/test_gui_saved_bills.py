@@ -136,7 +136,7 @@ def test_save_after_paying_then_pay_it_from_home_without_scanning(qtbot, make_wi
     click(qtbot, card.row_buttons[0])
     assert window.current == "amount" and window.nav.trail == ("home", "amount")
     assert window.amount.edit.text() == ""  # no amount was saved
-    paying = window.saved_bills_controller.paying_label
+    paying = window.amount.paying_label
     assert paying.isVisibleTo(window) and "Điện nhà mẹ" in paying.label.text()
     second = type_amount_and_pay(qtbot, window, "98000")
     assert second.status == "approved"
@@ -286,7 +286,7 @@ def test_kiosk_keeps_no_saved_bills(qtbot, make_window, payer_home):
 
 
 def chip_shown(window) -> bool:
-    return window.amount_due.box.isVisibleTo(window) and window.amount_due.box.chip.isVisibleTo(window)
+    return window.amount.due_box.isVisibleTo(window) and window.amount.due_box.chip.isVisibleTo(window)
 
 
 def test_evn_amount_due_chip_from_the_embedded_biller_follows_partial_payments(qtbot, make_window, payer_home, tmp_path):
@@ -295,7 +295,7 @@ def test_evn_amount_due_chip_from_the_embedded_biller_follows_partial_payments(q
     window.open_payload(EVN)
     click(qtbot, window.payee.continue_button)
     qtbot.waitUntil(lambda: chip_shown(window), timeout=30_000)
-    box = window.amount_due.box
+    box = window.amount.due_box
     assert box.caption.text() == tr("due.label")
     assert box.chip.text() == f"{total:,}".replace(",", ".") + " ₫"
     assert window.amount.edit.text() == ""  # a suggestion, never typed for the payer
@@ -323,8 +323,8 @@ def test_amount_due_chip_after_scanning_the_demo_bill_with_the_camera(qtbot, mak
     QTest.keyClick(window.payee.continue_button, Qt.Key.Key_Return)
     assert window.current == "amount"
     qtbot.waitUntil(lambda: chip_shown(window), timeout=30_000)
-    assert window.amount_due.box.chip.text() == due
-    click(qtbot, window.amount_due.box.chip)
+    assert window.amount.due_box.chip.text() == due
+    click(qtbot, window.amount.due_box.chip)
     QTest.keyClick(window.amount.edit, Qt.Key.Key_Return)
     assert window.current == "review" and window.review.amount.text() == due
 
@@ -336,7 +336,7 @@ def test_no_chip_for_an_unknown_customer_a_non_evn_qr_or_no_answer(qtbot, make_w
         window.open_payload(EVN)
         click(qtbot, window.payee.continue_button)
     assert answer.args[1] is None  # no answer: no bill
-    assert not window.amount_due.box.isVisibleTo(window)
+    assert not window.amount.due_box.isVisibleTo(window)
     assert window.amount.message.text() == ""  # no error either
     assert window.amount.edit.isEnabled() and not window.amount.edit.isReadOnly()
 
@@ -356,8 +356,8 @@ def test_evn_amount_due_chip_from_a_real_http_acquirer(qtbot, make_window, payer
     window.open_payload(EVN)
     click(qtbot, window.payee.continue_button)
     qtbot.waitUntil(lambda: chip_shown(window), timeout=30_000)
-    assert window.amount_due.box.chip.text() == f"{expected['amount_due']:,}".replace(",", ".") + " ₫"
-    assert expected["period"] in window.amount_due.box.detail.text()
+    assert window.amount.due_box.chip.text() == f"{expected['amount_due']:,}".replace(",", ".") + " ₫"
+    assert expected["period"] in window.amount.due_box.detail.text()
     click(qtbot, window.amount.cancel_button)
 
     unknown = evn_bill_payload("PD13000129999")  # the biller has no such customer (404)
@@ -365,7 +365,7 @@ def test_evn_amount_due_chip_from_a_real_http_acquirer(qtbot, make_window, payer
         window.open_payload(unknown)
         click(qtbot, window.payee.continue_button)
     assert answer.args[1] is None
-    assert not window.amount_due.box.isVisibleTo(window) and window.amount.message.text() == ""
+    assert not window.amount.due_box.isVisibleTo(window) and window.amount.message.text() == ""
 
 
 class _UrlCatcher(QObject):
@@ -429,7 +429,7 @@ def test_a_saved_name_with_markup_is_shown_as_typed(qtbot, make_window, payer_ho
         labels = [w for w in where.findChildren(QLabel) if w.text() == "★ " + name]
         assert labels and all(w.textFormat() == Qt.TextFormat.PlainText for w in labels)
     click(qtbot, next(iter(window.saved_bills.rows.values()))[0])
-    assert window.saved_bills_controller.paying_label.label.text().startswith("★ " + name)
+    assert window.amount.paying_label.label.text().startswith("★ " + name)
 
 
 def test_a_damaged_saved_bills_file_is_said_and_kept(qtbot, make_window, payer_home):

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication
 from payer_app.core.builder import vietqr_payload, vnpay_payload
 from payer_app.gui.scan_adapter import bgr_to_qimage
 from payer_app.core.operator_pin import hash_pin
-from payer_app.gui.main_window import LONG_PRESS_MS
+from payer_app.gui.kiosk import LONG_PRESS_MS
 from payer_app.gui.settings import Settings, save_settings
 from tests.gui_helpers import fire, qr_frame, tr
 
@@ -78,8 +78,8 @@ def test_kiosk_settings_open_on_a_long_press(qtbot, make_window):
     w = make_window(camera="demo", kiosk=True)
     assert not w.home.settings_button.isVisibleTo(w)
     qtbot.mousePress(w.home.greeting, Qt.MouseButton.LeftButton)
-    assert w.watcher.press_timer.interval() == LONG_PRESS_MS
-    fire(w.watcher.press_timer)  # held that long
+    assert w.kiosk.watcher.press_timer.interval() == LONG_PRESS_MS
+    fire(w.kiosk.watcher.press_timer)  # held that long
     assert w.current == "pin"  # the operator PIN first
     qtbot.mouseRelease(w.home.greeting, Qt.MouseButton.LeftButton)
     for digit in "135790":
@@ -88,5 +88,5 @@ def test_kiosk_settings_open_on_a_long_press(qtbot, make_window):
     # a short click does nothing
     w.back()
     qtbot.mouseClick(w.home.greeting, Qt.MouseButton.LeftButton)
-    assert not w.watcher.press_timer.isActive()  # released before the long press was up
+    assert not w.kiosk.watcher.press_timer.isActive()  # released before the long press was up
     assert w.current == "home"

@@ -1,4 +1,5 @@
-"""EVN bills: "Số tiền cần thanh toán" (the amount due) as the first chip on the Amount screen.
+"""EVN bills: "Số tiền cần thanh toán" (the amount due) as the first chip on the Amount screen
+(shown by ``AmountScreen.show_amount_due``; the screen builds and places it).
 
 When a payment flow holds an EVN bill (static QR with a customer code), the window's payment
 service asks the acquirer's bill lookup (``PaymentService.outstanding_bill``, ``GET
@@ -13,11 +14,9 @@ from __future__ import annotations
 from datetime import date
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from payer_app.core.display_text import visible
 from payer_app.core.request import locked_amount
-from payer_app.gui.components import button, column, plain_label
 from payer_app.gui.newest_answer import NewestAnswer
 from payer_app.payments.biller import OutstandingBill
 
@@ -38,27 +37,6 @@ def _outstanding(service, code: str) -> OutstandingBill | None:
         return None
 
 
-class AmountDueBox(QWidget):
-    """The caption and the chip (or "already paid")."""
-
-    def __init__(self):
-        super().__init__()
-        self.setObjectName("AmountDueBox")
-        col = column(self, top=4)
-        self.caption = plain_label("", "caption")
-        self.caption.setObjectName("AmountDueCaption")
-        row = QHBoxLayout()
-        self.chip = button("", "chip", "AmountDueChip")
-        row.addWidget(self.chip)
-        row.addStretch(1)
-        self.detail = plain_label("", "caption")
-        self.detail.setObjectName("AmountDueDetail")
-        col.addWidget(self.caption)
-        col.addLayout(row)
-        col.addWidget(self.detail)
-        self.hide()
-
-
 class AmountDueLookup(QObject):
     """Asks for the bill of the flow on screen (``NewestAnswer``) and shows the chip."""
 
@@ -68,9 +46,7 @@ class AmountDueLookup(QObject):
         super().__init__(window)
         self.window = window
         self.ctx = window.ctx
-        self.box = AmountDueBox()
-        window.amount.due_slot.addWidget(self.box)
-        self.box.chip.clicked.connect(self._chip_clicked)
+        self.screen = window.amount
         self._asked_for = None  # the flow whose bill was asked for
         self.answer: tuple[object, OutstandingBill | None] | None = None
         self._lookup = NewestAnswer("bill-lookup", self)
@@ -112,22 +88,10 @@ class AmountDueLookup(QObject):
 
     def show_current(self) -> None:
         bill = self.bill
-        shown = bill is not None and self.window.amount.fixed_amount is None
-        self.box.setVisible(shown)
-        if not shown:
+        if bill is None or self.screen.fixed_amount is not None:
+            self.screen.show_amount_due(None)
             return
         t = self.ctx.t
-        self.box.caption.setText(t("due.label"))
-        self.box.chip.setVisible(bill.amount_due > 0)
-        self.box.chip.setText(bill.amount_due_text)
-        self.box.chip.setAccessibleName(f"{t('due.label')} {bill.amount_due_text}")
-        due_date = local_date(bill.due_date)
         detail = (t("due.paid", period=bill.period) if bill.amount_due == 0
-                  else t("due.period", period=bill.period, due_date=due_date))
-        self.box.detail.setText(detail)
-
-    def _chip_clicked(self) -> None:
-        bill = self.bill
-        if bill is not None and bill.amount_due > 0:
-            self.window.amount.edit.set_value(bill.amount_due)
-            self.window.amount.edit.setFocus()
+                  else t("due.period", period=bill.period, due_date=local_date(bill.due_date)))
+        self.screen.show_amount_due(bill.amount_due, bill.amount_due_text, t("due.label"), detail)

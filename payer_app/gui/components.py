@@ -1,4 +1,5 @@
-"""Small building blocks shared by the screens: top bar, cards, labelled rows, toasts.
+"""Small building blocks shared by the screens: top bar, cards, labelled rows, toasts, and ``Page``
+(a ``gui.screen.Screen`` with a top bar, a scrollable body and a bottom bar).
 
 Every label is created by ``plain_label``: a ``plain_text.PlainLabel`` (Qt.PlainText, controls
 escaped), so a merchant name such as ``<img src=x>`` is displayed literally and never interpreted as
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from payer_app.gui.plain_text import PlainLabel, shown
+from payer_app.gui.screen import Screen
 
 
 def plain_label(text: str = "", role: str | None = None, wrap: bool = True, selectable: bool = False) -> PlainLabel:
@@ -143,7 +145,7 @@ class InfoRow(QWidget):
         self.setVisible(bool(value))
 
 
-class Screen(QWidget):
+class Page(Screen):
     """A full window page: top bar + scrollable body + optional bottom bar."""
 
     def __init__(self, show_back: bool = True, action_text: str | None = None, scroll: bool = True):
@@ -171,9 +173,6 @@ class Screen(QWidget):
         self.bottom.setContentsMargins(16, 8, 16, 16)
         self.bottom.setSpacing(8)
         outer.addLayout(self.bottom)
-
-    def retranslate(self) -> None:  # overridden by screens
-        pass
 
 
 class Toast(QLabel):

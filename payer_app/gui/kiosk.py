@@ -1,4 +1,11 @@
-"""What a demo booth needs around the phone: the idle warning, the big-screen frame, the operator PIN.
+"""What a demo booth needs around the phone: the idle warning, the big-screen frame, the operator PIN,
+and the timers that bring the booth back to Home.
+
+``KioskTimers`` owns the kiosk's clocks: after ``kiosk_idle_seconds`` without a touch or a key the
+idle warning counts down ``kiosk_warning_seconds`` and then starts a new payment; the receipt
+returns to Home after ``kiosk_result_seconds``; neither fires while a dialog, Settings or a payment
+on its way is in front of the visitor. It also opens the hidden Settings (a long press on Home's
+greeting, or Ctrl+Alt+S, then the operator PIN). Outside kiosk mode its timers never start.
 
 ``IdleWarning`` is a banner over the window (not a modal dialog) that counts down before the kiosk
 returns to Home; any touch or key cancels it. ``BoothFrame`` centres the phone on a large screen and
@@ -10,8 +17,9 @@ whether an operator PIN opens Settings (there is no default PIN: until one is se
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QSizePolicy, QVBoxLayout, QWidget
 
 from payer_app.gui.components import button, plain_label
 from payer_app.core.operator_pin import is_stored_pin
@@ -20,6 +28,7 @@ from payer_app.gui.settings import load_settings
 
 PHONE_SIZE = (400, 820)
 MAX_SCALE = 2.5
+LONG_PRESS_MS = 1500
 
 
 def operator_pin_set(ctx: AppContext) -> bool:
@@ -136,3 +145,135 @@ class BoothFrame(QWidget):
         if abs(scale - self.scale) > 0.01:
             self.scale = scale
             self.scale_changed.emit(scale)
+
+
+class ActivityWatcher(QObject):
+    """Counts user input anywhere in the app (kiosk idle timer) and spots long presses."""
+
+    activity = Signal()
+    long_press = Signal()
+
+    def __init__(self, long_press_target=None):
+        super().__init__()
+        self.target = long_press_target
+        self.press_timer = QTimer(self)
+        self.press_timer.setSingleShot(True)
+        self.press_timer.setInterval(LONG_PRESS_MS)
+        self.press_timer.timeout.connect(self.long_press)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
+        kind = event.type()
+        if kind in (QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress, QEvent.Type.Wheel,
+                    QEvent.Type.TouchBegin):
+            self.activity.emit()
+        if kind == QEvent.Type.MouseButtonPress and self.target is not None and obj is self.target:
+            self.press_timer.start()
+        elif kind == QEvent.Type.MouseButtonRelease:
+            self.press_timer.stop()
+        return False
+
+
+class KioskTimers(QObject):
+    """The idle reset (warning first), the receipt's return to Home and the hidden Settings of a window
+    (``gui/main_window.py``): its navigator, its Home, PIN, Result and Entry screens and its toast."""
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.ctx = window.ctx
+        self.idle_warning = IdleWarning(self.ctx, window)
+        self.idle_warning.expired.connect(self._idle_expired)
+        self.idle_warning.dismissed.connect(self.restart_idle)
+        self.idle_timer = QTimer(self)
+        self.idle_timer.setSingleShot(True)
+        self.idle_timer.timeout.connect(self._idle_timeout)
+        self.result_timer = QTimer(self)
+        self.result_timer.setInterval(1000)
+        self.result_timer.timeout.connect(self._result_tick)
+        self._result_left = 0
+        self.watcher = ActivityWatcher(window.home.greeting)
+        self.watcher.activity.connect(self._user_active)
+        self.watcher.long_press.connect(self.open_hidden_settings)
+        QApplication.instance().installEventFilter(self.watcher)
+        self.settings_shortcut = QShortcut(QKeySequence("Ctrl+Alt+S"), window)
+        self.settings_shortcut.activated.connect(self.open_hidden_settings)
+        window.nav.changed.connect(lambda _previous, _name: self.restart_idle())
+
+    @property
+    def current(self) -> str:
+        return self.window.nav.current
+
+    def restart_idle(self) -> None:
+        self.idle_warning.stop()
+        if self.ctx.kiosk and self.current != "home":
+            self.idle_timer.start(self.ctx.settings.kiosk_idle_seconds * 1000)
+        else:
+            self.idle_timer.stop()
+
+    def start_receipt_countdown(self) -> None:
+        """The receipt is shown: back to Home after ``kiosk_result_seconds`` (kiosk mode only)."""
+        if self.ctx.kiosk:
+            self._result_left = self.ctx.settings.kiosk_result_seconds
+            self.window.result.show_kiosk_countdown(self._result_left)
+            self.result_timer.start()
+
+    def stop_receipt_countdown(self) -> None:
+        self.result_timer.stop()
+        self.window.result.show_kiosk_countdown(0)
+
+    def _user_active(self) -> None:
+        if not self.ctx.kiosk:
+            return
+        if self.idle_warning.active:
+            self.idle_warning.dismiss()  # a touch or a key: the visitor is still there
+        elif self.idle_timer.isActive():
+            self.idle_timer.start(self.ctx.settings.kiosk_idle_seconds * 1000)
+
+    def _busy_with_user(self) -> bool:
+        """A dialog, Settings or a payment on its way: no automatic reset now."""
+        w = self.window
+        return (QApplication.activeModalWidget() is not None
+                or any(d is not None and d.isVisible() for d in (w.result.dialog, w.entry.dialog))
+                or self.current == "settings"
+                or (self.current == "pin" and w.pin.busy))
+
+    def _idle_timeout(self) -> None:
+        """Idle for kiosk_idle_seconds: warn with a countdown first (the reset comes after it)."""
+        if self._busy_with_user():
+            self.restart_idle()
+            return
+        self.idle_warning.start(self.ctx.settings.kiosk_warning_seconds)
+
+    def _idle_expired(self) -> None:
+        if self._busy_with_user():
+            self.restart_idle()
+            return
+        self.window.new_payment()
+
+    def _result_tick(self) -> None:
+        if self.current != "result":
+            self.result_timer.stop()
+            return
+        if self._busy_with_user():
+            return  # the countdown waits while the visitor uses a dialog
+        self._result_left -= 1
+        if self._result_left <= 0:
+            self.result_timer.stop()
+            self.window.new_payment()
+            return
+        self.window.result.show_kiosk_countdown(self._result_left)
+
+    def open_hidden_settings(self) -> None:
+        """Kiosk: Settings behind a long press / Ctrl+Alt+S and the operator PIN."""
+        if self.current not in ("home", "scan"):
+            return
+        if self.ctx.kiosk and not operator_pin_set(self.ctx):
+            self.window.toast.show_message(self.ctx.t("kiosk.settings_locked"), 10_000)  # no PIN: stays locked
+        elif self.ctx.kiosk:
+            self.window.pin.ask_operator()
+            self.window.go("pin")
+        else:
+            self.window.go("settings")
+
+    def close(self) -> None:
+        QApplication.instance().removeEventFilter(self.watcher)

@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 from PySide6.QtCore import QEvent, QObject, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 
-from payer_app.gui.components import button
 
 DISPLAY_PATH = "/display"
 
@@ -44,9 +43,8 @@ class MerchantDisplayLink(QObject):
         self.server = None  # the embedded acquirer's display server, once started
         self._server_service = None
         self._starting = False
-        self.button = button("", "secondary", "MerchantDisplayButton")
+        self.button = window.home.display_button  # Home builds and places it; this link drives it
         self.button.clicked.connect(self.open_display)
-        window.home.saved_slot.addWidget(self.button)
         window.settings_screen.saved.connect(lambda _settings: self.refresh())
         self.ctx.language.changed.connect(lambda _code: self.refresh())
         self._served.connect(self._on_served)

@@ -3,9 +3,10 @@
 ``Navigator.go(name)`` moves forward (or back to ``name`` when it is already on the trail),
 ``back()`` returns one step, ``cancel()`` abandons a payment and returns to the root (Home),
 ``reset()`` returns to the root even from the root (kiosk idle, new payment). ``changed(previous,
-current)`` fires after every move. Screens may define ``entered()`` and ``left()`` (called when
-they become / stop being the visible screen) and ``can_leave()`` (False while a payment is being
-sent: Back and Cancel then do nothing). Nothing else edits the stack.
+current)`` fires after every move. Every screen is a ``gui.screen.Screen``: on each move the
+navigator calls the old screen's ``on_leave()`` and the new one's ``on_enter()``, and asks
+``can_leave()`` before Back and Cancel (False while a payment is being sent: they then do nothing).
+Nothing else edits the stack.
 
 Each time a screen is entered the logger ``payer_app.gui.navigator`` logs ``screen <name>`` at INFO
 (``<name>`` is the screen's key, e.g. ``home``, ``scan``, ``payee``): ``payer-app gui --verbose``
@@ -17,7 +18,9 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QStackedWidget, QWidget
+from PySide6.QtWidgets import QStackedWidget
+
+from payer_app.gui.screen import Screen
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +28,7 @@ log = logging.getLogger(__name__)
 class Navigator(QObject):
     changed = Signal(str, str)  # previous screen, current screen
 
-    def __init__(self, stack: QStackedWidget, screens: dict[str, QWidget], root: str = "home"):
+    def __init__(self, stack: QStackedWidget, screens: dict[str, Screen], root: str = "home"):
         super().__init__(stack)
         self.stack = stack
         self.screens = screens
@@ -84,22 +87,21 @@ class Navigator(QObject):
         self._switch(previous, always=True)
 
     # internals ---------------------------------------------------------------------------------
+    @property
+    def screen(self) -> Screen:
+        """The visible screen."""
+        return self.screens[self.current]
+
     def _may_leave(self) -> bool:
-        can_leave = getattr(self.screens[self.current], "can_leave", None)
-        return can_leave is None or bool(can_leave())
+        return bool(self.screen.can_leave())
 
     def _switch(self, previous: str, always: bool = False) -> None:
         current = self.current
         if previous == current and not always:
             return
         if previous != current:
-            self._hook(previous, "left")
+            self.screens[previous].on_leave()
         self.stack.setCurrentWidget(self.screens[current])
-        self._hook(current, "entered")
+        self.screens[current].on_enter()
         self.changed.emit(previous, current)
         log.info("screen %s", current)  # after the screen and the window have reacted to the move
-
-    def _hook(self, name: str, hook: str) -> None:
-        method = getattr(self.screens[name], hook, None)
-        if method is not None:
-            method()

@@ -15,16 +15,16 @@ import sqlite3
 from pathlib import Path
 
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog
 
 from payer_app.core.payability import Problem, payability
 from payer_app.core.payee_display import payee_display
 from payer_app.core.payload import ParsedPayload, parse_payload
-from payer_app.gui.components import button, column, plain_label, set_role
+from payer_app.gui.components import set_role
 from payer_app.gui.context import PaymentFlow
 from payer_app.gui.flow_controls import problem_text
 from payer_app.gui.scan_adapter import ScanResult
-from payer_app.gui.screens.saved_bills import ConfirmDialog, NameDialog, SavedBillsCard, bill_subtitle
+from payer_app.gui.screens.saved_bills import ConfirmDialog, NameDialog, bill_subtitle
 from payer_app.payments.saved_bills import (
     SAVED_BILLS_FILE,
     SavedBill,
@@ -56,33 +56,6 @@ def suggested_name(ctx, parsed: ParsedPayload) -> str:
     return payee_display(parsed).name[:40]
 
 
-class SaveBillBox(QWidget):
-    """On the receipt: "Lưu hóa đơn" (or the name it is saved under, or why it cannot be saved)."""
-
-    def __init__(self):
-        super().__init__()
-        self.setObjectName("SaveBillBox")
-        col = column(self)
-        self.line = plain_label("", "caption")
-        self.line.setObjectName("SaveBillMessage")
-        self.button = button("", "secondary", "SaveBillButton")
-        col.addWidget(self.line)
-        col.addWidget(self.button)
-
-
-class SavedBillContext(QWidget):
-    """On the Amount screen of a saved bill: which bill is being paid (name and payee)."""
-
-    def __init__(self):
-        super().__init__()
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        self.label = plain_label("", "caption")
-        self.label.setObjectName("SavedBillPaying")
-        row.addWidget(self.label)
-        self.hide()
-
-
 class SavedBillsController(QObject):
     def __init__(self, window):
         super().__init__(window)
@@ -93,9 +66,7 @@ class SavedBillsController(QObject):
         self.dialog = None  # the open name / confirm dialog
         self.paying: tuple[PaymentFlow, SavedBill] | None = None
 
-        self.card = SavedBillsCard(ctx)
-        self.card.setVisible(self.enabled)
-        window.home.saved_slot.addWidget(self.card)
+        self.card = window.home.saved_card  # Home builds and places it; its rows are filled here
         self.card.pay_requested.connect(self.pay_bill)
         self.card.manage_requested.connect(lambda: window.go("saved_bills"))
 
@@ -106,14 +77,10 @@ class SavedBillsController(QObject):
         self.screen.export_requested.connect(self.export_clicked)
         self.screen.import_requested.connect(self.import_clicked)
 
-        self.box = SaveBillBox()
-        self.box.hide()
-        window.result.bottom.insertWidget(1, self.box)  # under the receipt's actions, above "new payment"
+        self.box = window.result.save_box  # the receipt builds and places it; its content is set here
         self.box.button.clicked.connect(self.save_clicked)
         self._box_message: tuple[str, str, dict] | None = None
 
-        self.paying_label = SavedBillContext()
-        window.amount.due_slot.insertWidget(0, self.paying_label)
 
         window.nav.changed.connect(self._screen_changed)
         window.payment_finished.connect(lambda _outcome: self.refresh_box(new_payment=True))
@@ -165,10 +132,9 @@ class SavedBillsController(QObject):
 
     def _show_paying(self) -> None:
         current = self.paying if self.paying is not None and self.paying[0] is self.ctx.flow else None
-        self.paying_label.setVisible(current is not None)
-        if current is not None:
-            bill = current[1]
-            self.paying_label.label.setText(self.ctx.t("saved.paying", name=bill.name, payee=bill_subtitle(bill)))
+        bill = current[1] if current is not None else None
+        self.window.amount.show_paying(
+            None if bill is None else self.ctx.t("saved.paying", name=bill.name, payee=bill_subtitle(bill)))
 
     # paying a saved bill -----------------------------------------------------------------------
     def pay_bill(self, bill: SavedBill) -> None:

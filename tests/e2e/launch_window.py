@@ -63,8 +63,8 @@ class Reporter(QObject):
         window.payment_finished.connect(self.paid)
         window.scan_adapter.detections.connect(self.detections)
         window.scan_adapter.accepted.connect(self.accepted)
-        window.idle_warning.expired.connect(lambda: emit(idle="expired"))
-        window.idle_warning.installEventFilter(self)
+        window.kiosk.idle_warning.expired.connect(lambda: emit(idle="expired"))
+        window.kiosk.idle_warning.installEventFilter(self)
         window.installEventFilter(self)
         self._connect_status_lines()
         self.notifier = QSocketNotifier(sys.stdin.fileno(), QSocketNotifier.Type.Read, self)
@@ -84,8 +84,8 @@ class Reporter(QObject):
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt API
         kind = event.type()
-        if watched is self.window.idle_warning and kind == QEvent.Type.Show:
-            emit(idle="warning", countdown=self.window.idle_warning.countdown.text())
+        if watched is self.window.kiosk.idle_warning and kind == QEvent.Type.Show:
+            emit(idle="warning", countdown=self.window.kiosk.idle_warning.countdown.text())
         elif watched is self.window and kind == QEvent.Type.Resize:
             emit(window_size=[event.size().width(), event.size().height()])
         return False
@@ -102,7 +102,7 @@ class Reporter(QObject):
             "confirm": getattr(screen, "confirm_button", None), "new": getattr(screen, "new_button", None),
             "show_qr": getattr(screen, "qr_button", None), "retry": getattr(screen, "retry_button", None),
             "amount": getattr(screen, "edit", None), "note": getattr(screen, "note", None),
-            "still_here": w.idle_warning.stay_button,
+            "still_here": w.kiosk.idle_warning.stay_button,
             "enrol_code": w.settings_screen.enrol_code if w.current == "settings" else None,
             "enrol": w.settings_screen.enrol_button if w.current == "settings" else None,
         }

@@ -1,18 +1,23 @@
 """Amount: VND grouping as the user types (``1.234.567 ₫``), the amount in words, quick chips,
-limits with a message, a locked amount for dynamic QRs, and a note."""
+limits with a message, a locked amount for dynamic QRs, and a note.
+
+Two lines above the quick chips are filled from outside, through this screen's methods only: which
+saved bill is being paid (``show_paying``, from ``gui/saved_bills_controller.py``) and an EVN
+bill's amount due with a chip that fills the field (``show_amount_due``, from
+``gui/amount_due.py``)."""
 
 from __future__ import annotations
 
 import re
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QGridLayout, QLineEdit, QVBoxLayout
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLineEdit, QWidget
 
 from payer_app.core.amount_words import amount_in_words
 from payer_app.core.amounts import MAX_AMOUNT_CHARS, format_vnd, group_thousands
 from payer_app.core.payability import AMOUNT_REQUIRED, Problem, amount_problem
 from payer_app.core.request import MAX_NOTE_CHARS, locked_amount, note_problem
-from payer_app.gui.components import Card, Screen, button, plain_label
+from payer_app.gui.components import Card, Page, button, column, plain_label
 from payer_app.gui.context import AppContext
 from payer_app.gui.flow_controls import add_cancel, problem_text
 
@@ -72,7 +77,41 @@ class AmountEdit(QLineEdit):
         self.amount_changed.emit(int(digits))
 
 
-class AmountScreen(Screen):
+class AmountDueBox(QWidget):
+    """An EVN bill's amount due: the caption, the chip (or "already paid") and the bill's period."""
+
+    def __init__(self):
+        super().__init__()
+        self.setObjectName("AmountDueBox")
+        col = column(self, top=4)
+        self.caption = plain_label("", "caption")
+        self.caption.setObjectName("AmountDueCaption")
+        row = QHBoxLayout()
+        self.chip = button("", "chip", "AmountDueChip")
+        row.addWidget(self.chip)
+        row.addStretch(1)
+        self.detail = plain_label("", "caption")
+        self.detail.setObjectName("AmountDueDetail")
+        col.addWidget(self.caption)
+        col.addLayout(row)
+        col.addWidget(self.detail)
+        self.hide()
+
+
+class SavedBillContext(QWidget):
+    """Which saved bill is being paid (name and payee)."""
+
+    def __init__(self):
+        super().__init__()
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.label = plain_label("", "caption")
+        self.label.setObjectName("SavedBillPaying")
+        row.addWidget(self.label)
+        self.hide()
+
+
+class AmountScreen(Page):
     continue_requested = Signal()
 
     def __init__(self, ctx: AppContext):
@@ -103,8 +142,12 @@ class AmountScreen(Screen):
             chip.clicked.connect(lambda _=False, v=value: self.edit.set_value(v))
             self.chips.append(chip)
             self.chips_grid.addWidget(chip, i // 3, i % 3)
-        self.due_slot = QVBoxLayout()  # an EVN bill's amount due, the saved bill being paid (gui/amount_due.py)
-        card.body.addLayout(self.due_slot)
+        self.paying_label = SavedBillContext()
+        self.due_box = AmountDueBox()
+        self.due_box.chip.clicked.connect(self._due_chip_clicked)
+        self._due_amount = 0
+        card.body.addWidget(self.paying_label)
+        card.body.addWidget(self.due_box)
         card.body.addLayout(self.chips_grid)
         self.limits = plain_label("", "caption")
         self.limits.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -127,7 +170,7 @@ class AmountScreen(Screen):
         self.continue_button = button("", "primary", "ContinueButton")
         self.continue_button.clicked.connect(self._submit)
         self.bottom.addWidget(self.continue_button)
-        self.default_button = self.continue_button
+        self._default_button = self.continue_button
         self.setTabOrder(self.edit, self.note)
         self.setTabOrder(self.note, self.continue_button)
         self._problem: Problem | None = None
@@ -140,7 +183,7 @@ class AmountScreen(Screen):
         parsed = self.ctx.flow.parsed
         return locked_amount(parsed) if parsed is not None else None
 
-    def entered(self) -> None:
+    def on_enter(self) -> None:
         """A new QR arrives here from the payee screen; Back from Review keeps what was typed."""
         if self._prepared_for is not self.ctx.flow:
             self.prepare()
@@ -165,6 +208,31 @@ class AmountScreen(Screen):
         self._show_note_problem()
         self._problem = None
         self._show_message()
+
+    def show_paying(self, text: str | None) -> None:
+        """The saved bill being paid, or None (a scanned QR)."""
+        self.paying_label.setVisible(text is not None)
+        if text is not None:
+            self.paying_label.label.setText(text)
+
+    def show_amount_due(self, amount: int | None, chip: str = "", caption: str = "", detail: str = "") -> None:
+        """An EVN bill's amount due: ``caption``, a chip ``chip`` that fills the field with ``amount``
+        (no chip when the bill is paid: ``amount`` 0) and ``detail`` under it; None hides it all."""
+        box = self.due_box
+        box.setVisible(amount is not None)
+        self._due_amount = amount or 0
+        if amount is None:
+            return
+        box.caption.setText(caption)
+        box.chip.setVisible(amount > 0)
+        box.chip.setText(chip)
+        box.chip.setAccessibleName(f"{caption} {chip}")
+        box.detail.setText(detail)
+
+    def _due_chip_clicked(self) -> None:
+        if self.due_box.isVisible() and self._due_amount > 0:
+            self.edit.set_value(self._due_amount)
+            self.edit.setFocus()
 
     def retranslate(self) -> None:
         t = self.ctx.t

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QDialog, QPlainTextEdit, QVBoxLayout
 
 from payer_app.core.amounts import format_vnd
 from payer_app.core.signing import decode_unverified
-from payer_app.gui.components import Card, Screen, button, button_row, plain_label, set_role
+from payer_app.gui.components import Card, Page, button, button_row, plain_label, set_role
 from payer_app.gui.context import AppContext
 from payer_app.gui.flow_controls import DetailCard
 from payer_app.gui.screens.home import entry_payee
@@ -21,7 +21,7 @@ from payer_app.payments.history import HistoryEntry
 GOOD = ("approved", "pending")
 
 
-class EntryScreen(Screen):
+class EntryScreen(Page):
     def __init__(self, ctx: AppContext):
         super().__init__(show_back=True)
         self.ctx = ctx
@@ -49,7 +49,7 @@ class EntryScreen(Screen):
         self.bottom.addLayout(button_row(self.json_button, self.copy_button))
         self.entry: HistoryEntry | None = None
         self.dialog: QDialog | None = None
-        self.default_button = self.json_button
+        self._default_button = self.json_button
         self.retranslate()
 
     def show_entry(self, entry: HistoryEntry) -> None:
@@ -57,10 +57,10 @@ class EntryScreen(Screen):
         self.status_line.setText("")
         self.refresh()
 
-    def entered(self) -> None:
+    def on_enter(self) -> None:
         self.json_button.setFocus()
 
-    def left(self) -> None:
+    def on_leave(self) -> None:
         if self.dialog is not None:
             self.dialog.close()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Signal
 
-from payer_app.gui.components import Card, Screen, button, button_row, divider, plain_label, set_role
+from payer_app.gui.components import Card, Page, button, button_row, divider, plain_label, set_role
 from payer_app.gui.context import AppContext
 from payer_app.gui.history_csv import write_history_csv
 from payer_app.gui.payment_runner import PaymentRunner, read_history
@@ -17,7 +17,7 @@ HISTORY_ROWS = 200
 EXPORT_NAME = "payer-history.csv"
 
 
-class HistoryScreen(Screen):
+class HistoryScreen(Page):
     entry_opened = Signal(object)  # HistoryEntry
 
     def __init__(self, ctx: AppContext):
@@ -43,7 +43,7 @@ class HistoryScreen(Screen):
         self._status: tuple[str, str, dict] | None = None  # (role, key, values)
         self.retranslate()
 
-    def entered(self) -> None:
+    def on_enter(self) -> None:
         self._status = None
         self.reload()
         if self.rows:
@@ -71,7 +71,7 @@ class HistoryScreen(Screen):
         self.retry_button.setVisible(pending and self.ctx.service is not None)
         self.retry_button.setEnabled(not self.retries.busy)
         self.export_button.setVisible(bool(self.entries))
-        self.default_button = self.retry_button if pending else None
+        self._default_button = self.retry_button if pending else None
         self._show_status()
         if self.problem:
             layout.addWidget(plain_label(self.ctx.t("history.unavailable", reason=self.problem), "error"))

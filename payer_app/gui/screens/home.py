@@ -1,20 +1,28 @@
-"""Home: scan, pick an image, recent payments, history and settings."""
+"""Home: scan, pick an image, paste, the saved bills, the merchant display button, recent payments,
+history and settings.
+
+Home is where no payment is in progress: entering it clears the flow and shows the recent payments
+again. The saved bills card is filled by ``gui/saved_bills_controller.py`` and the merchant display
+button is driven by ``gui/merchant_display_link.py``; both widgets are built and placed here."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from payer_app.core.amounts import format_vnd
 from payer_app.core.payee_display import PayeeDisplay, payee_display_from_request
 from payer_app.core.signing import decode_unverified
 from payer_app.gui.components import Card, button, divider, plain_label
-from payer_app.gui.context import AppContext
+from payer_app.gui.context import AppContext, PaymentFlow
 from payer_app.gui.moments import list_time
+from payer_app.gui.payment_runner import read_history
+from payer_app.gui.screen import Screen
+from payer_app.gui.screens.saved_bills import SavedBillsCard
 from payer_app.payments.history import HistoryEntry
 
 
-class HomeScreen(QWidget):
+class HomeScreen(Screen):
     entry_opened = Signal(object)  # a recent payment (payments.history.HistoryEntry) was clicked
     scan_requested = Signal()
     pick_image_requested = Signal()
@@ -71,9 +79,14 @@ class HomeScreen(QWidget):
             b.setMinimumHeight(74)
             tiles.addWidget(b, 0, i)
         body.addLayout(tiles)
-        self.saved_slot = QVBoxLayout()  # saved bills and the merchant display link (saved_bills_controller)
-        self.saved_slot.setSpacing(10)
-        body.addLayout(self.saved_slot)
+        extras = QVBoxLayout()
+        extras.setSpacing(10)
+        self.saved_card = SavedBillsCard(ctx)
+        self.saved_card.setVisible(not ctx.kiosk)  # a booth keeps no saved bills
+        self.display_button = button("", "secondary", "MerchantDisplayButton")
+        extras.addWidget(self.saved_card)
+        extras.addWidget(self.display_button)
+        body.addLayout(extras)
 
         self.recent_card = Card(spacing=8)
         self.recent_title = plain_label("", "section")
@@ -88,11 +101,21 @@ class HomeScreen(QWidget):
         self.settings_button.setVisible(not ctx.kiosk)
         self.pick_button.setVisible(not ctx.kiosk)  # a booth shows no file dialogs
         self.paste_button.setVisible(not ctx.kiosk)
-        self.default_button = self.scan_button
+        self._default_button = self.scan_button
         self.retranslate()
 
-    def entered(self) -> None:
+    def on_enter(self) -> None:
         self.scan_button.setFocus()
+        self.ctx.flow = PaymentFlow()  # Home: no payment in progress
+        self.refresh_recent()
+
+    def refresh_recent(self) -> None:
+        """The last payments (kiosk mode shows no history unless the settings say so)."""
+        shown = self.ctx.keeps_history
+        self.recent_card.setVisible(shown)
+        self.history_button.setVisible(shown)
+        if shown:
+            self.show_recent(read_history(self.ctx.service, 4)[0])
 
     def retranslate(self) -> None:
         t = self.ctx.t

@@ -13,12 +13,12 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QScrollArea, QTabWidget, QTreeWidget, QVBoxLayout, QWidget
 
 from payer_app.core.field_names import name_in
-from payer_app.gui.components import Screen, divider, plain_label
+from payer_app.gui.components import Page, divider, plain_label
 from payer_app.gui.plain_text import shown, tree_item
 from payer_app.gui.context import AppContext
 
 
-class InspectorScreen(Screen):
+class InspectorScreen(Page):
     def __init__(self, ctx: AppContext):
         super().__init__(show_back=True, scroll=False)
         self.ctx = ctx
@@ -58,6 +58,9 @@ class InspectorScreen(Screen):
         self.tabs.addTab(decode_page, "")
         self.body.addWidget(self.tabs, 1)
         self.retranslate()
+
+    def on_enter(self) -> None:
+        self.refresh()  # the payload of the flow in progress
 
     def retranslate(self) -> None:
         t = self.ctx.t

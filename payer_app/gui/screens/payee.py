@@ -10,13 +10,13 @@ from payer_app.core.amounts import format_vnd
 from payer_app.core.payability import NOT_PAYMENT, Problem, payability
 from payer_app.core.payee_display import payee_display
 from payer_app.core.request import locked_amount
-from payer_app.gui.components import Card, InfoRow, Screen, button, plain_label
+from payer_app.gui.components import Card, InfoRow, Page, button, plain_label
 from payer_app.gui.context import AppContext
 from payer_app.gui.plain_text import shown
 from payer_app.gui.flow_controls import add_cancel, problem_text
 
 
-class PayeeScreen(Screen):
+class PayeeScreen(Page):
     continue_requested = Signal()
     rescan_requested = Signal()
     inspector_requested = Signal()
@@ -91,12 +91,12 @@ class PayeeScreen(Screen):
         self.bottom.addWidget(self.continue_button)
         self.bottom.addWidget(self.rescan_button)
         self.problem: Problem | None = None
-        self.default_button = self.continue_button
+        self._default_button = self.continue_button
         self.setTabOrder(self.continue_button, self.rescan_button)
         self.retranslate()
 
-    def entered(self) -> None:
-        self.default_button.setFocus()
+    def on_enter(self) -> None:
+        self.default_button().setFocus()
 
     def retranslate(self) -> None:
         t = self.ctx.t
@@ -119,7 +119,7 @@ class PayeeScreen(Screen):
         self.error_box.setVisible(blocked)
         self.continue_button.setVisible(not blocked)
         self.rescan_button.setVisible(True)
-        self.default_button = self.rescan_button if blocked else self.continue_button
+        self._default_button = self.rescan_button if blocked else self.continue_button
         if blocked:
             self.error_text.setText(problem_text(self.ctx, self.problem))
             # a text that is no payment QR at all is shown as scanned below; the finding would only repeat it

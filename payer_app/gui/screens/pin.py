@@ -6,14 +6,14 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout
 
-from payer_app.gui.components import Screen, button, plain_label, set_role
+from payer_app.gui.components import Page, button, plain_label, set_role
 from payer_app.gui.context import AppContext
 from payer_app.gui.flow_controls import add_cancel
 
 PIN_LENGTH = 6
 
 
-class PinScreen(Screen):
+class PinScreen(Page):
     """The payment PIN; with ``ask_operator()`` the kiosk operator's PIN that opens Settings."""
 
     pin_accepted = Signal()
@@ -87,12 +87,12 @@ class PinScreen(Screen):
         self.operator = True
         self.retranslate()
 
-    def left(self) -> None:
+    def on_leave(self) -> None:
         if self.operator:
             self.operator = False
             self.retranslate()
 
-    def entered(self) -> None:
+    def on_enter(self) -> None:
         self.reset()
         self.setFocus()  # digits typed on the keyboard go to the pad
 

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QPlainTextEdit, QVBo
 
 from payer_app.core.amounts import format_vnd
 from payer_app.core.payee_display import payee_display_from_request
-from payer_app.gui.components import Card, Screen, button, plain_label, set_role
+from payer_app.gui.components import Card, Page, button, column, plain_label, set_role
 from payer_app.gui.context import AppContext
 from payer_app.gui.moments import receipt_time
 from payer_app.gui.plain_text import shown
@@ -39,7 +39,22 @@ def qr_qimage(text: str, scale: int = 4) -> QImage:
     return QImage(pixels.data, width, height, width, QImage.Format.Format_Grayscale8).copy()
 
 
-class ResultScreen(Screen):
+class SaveBillBox(QWidget):
+    """Under the receipt's actions: "Lưu hóa đơn" (or the name it is saved under, or why it cannot be saved)."""
+
+    def __init__(self):
+        super().__init__()
+        self.setObjectName("SaveBillBox")
+        col = column(self)
+        self.line = plain_label("", "caption")
+        self.line.setObjectName("SaveBillMessage")
+        self.button = button("", "secondary", "SaveBillButton")
+        col.addWidget(self.line)
+        col.addWidget(self.button)
+        self.hide()
+
+
+class ResultScreen(Page):
     new_payment_requested = Signal()
 
     def __init__(self, ctx: AppContext):
@@ -88,6 +103,8 @@ class ResultScreen(Screen):
                                self.qr_button, self.json_button)):
             grid.addWidget(b, i // 2, i % 2)
         self.bottom.addLayout(grid)
+        self.save_box = SaveBillBox()  # "save this bill" (gui/saved_bills_controller.py fills it)
+        self.bottom.addWidget(self.save_box)
         self.new_button = button("", "primary", "NewPaymentButton")
         self.bottom.addWidget(self.new_button)
         self.save_button.clicked.connect(self._save_clicked)
@@ -97,7 +114,7 @@ class ResultScreen(Screen):
         self.image_button.clicked.connect(self._save_image_clicked)
         self.share_button.clicked.connect(self.share_image)
         self.new_button.clicked.connect(self.new_payment_requested)
-        self.default_button = self.new_button
+        self._default_button = self.new_button
         self.dialog: QDialog | None = None
         self.kiosk_seconds = 0
         self._status: tuple[str, dict] | None = None
@@ -108,7 +125,7 @@ class ResultScreen(Screen):
         outcome = self.ctx.flow.outcome
         return outcome.jws if outcome is not None else ""
 
-    def entered(self) -> None:
+    def on_enter(self) -> None:
         self.new_button.setFocus()
 
     def retranslate(self) -> None:

@@ -11,12 +11,12 @@ from payer_app.core.amount_words import amount_in_words
 from payer_app.core.amounts import format_vnd
 from payer_app.core.payee_display import mask_account, payee_display_from_request
 from payer_app.core.request import PaymentRequest, RequestError
-from payer_app.gui.components import Card, Screen, button, plain_label
+from payer_app.gui.components import Card, Page, button, plain_label
 from payer_app.gui.context import AppContext
 from payer_app.gui.flow_controls import DetailCard, add_cancel
 
 
-class ReviewScreen(Screen):
+class ReviewScreen(Page):
     confirm_requested = Signal()
 
     def __init__(self, ctx: AppContext):
@@ -45,11 +45,11 @@ class ReviewScreen(Screen):
         self.confirm_button = button("", "primary", "ConfirmButton")
         self.confirm_button.clicked.connect(self.confirm_requested)
         self.bottom.addWidget(self.confirm_button)
-        self.default_button = self.confirm_button
+        self._default_button = self.confirm_button
         self.request: PaymentRequest | None = None
         self.retranslate()
 
-    def entered(self) -> None:
+    def on_enter(self) -> None:
         self.refresh()
         self.confirm_button.setFocus()
 

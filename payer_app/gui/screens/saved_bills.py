@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from payer_app.core.payee_display import payee_display
-from payer_app.gui.components import Card, Screen, button, button_row, divider, plain_label, set_role
+from payer_app.gui.components import Card, Page, button, button_row, divider, plain_label, set_role
 from payer_app.gui.context import AppContext
 from payer_app.payments.saved_bills import MAX_NAME_CHARS, SavedBill
 
@@ -89,7 +89,7 @@ class SavedBillsCard(Card):
         self.show_bills(self.bills, self.problem)
 
 
-class SavedBillsScreen(Screen):
+class SavedBillsScreen(Page):
     """Every saved bill: pay (the row), rename (✎), delete (✕); export and import as JSON."""
 
     pay_requested = Signal(object)  # SavedBill
@@ -122,11 +122,11 @@ class SavedBillsScreen(Screen):
         self._status: tuple[str, str, dict] | None = None
         self.retranslate()
 
-    def entered(self) -> None:
+    def on_enter(self) -> None:
         first = next(iter(self.rows.values()), None)
         (first[0] if first else self.import_button).setFocus()
 
-    def left(self) -> None:
+    def on_leave(self) -> None:
         self.set_status(None)
 
     def show_bills(self, bills: list[SavedBill]) -> None:

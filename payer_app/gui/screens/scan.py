@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QComboBox, QHBoxLayout, QSizePolicy,
 
 from payer_app.core.payload import MAX_INPUT_CHARS
 from payer_app.gui.camera_urls import CameraUrlDialog, camera_choices, remembered
-from payer_app.gui.components import Screen, button, button_row, plain_label
+from payer_app.gui.components import Page, button, button_row, plain_label
 from payer_app.gui.context import AppContext
 from payer_app.gui.flow_controls import add_cancel
 from payer_app.gui.paste_parser import PasteParser
@@ -122,7 +122,7 @@ REPEAT_HOLD_S = 3.0
 LEFT_VIEW_S = 0.6  # no code seen for this long: the code has left the view (one missed frame is not)
 
 
-class ScanScreen(Screen):
+class ScanScreen(Page):
     """Emits ``scanned(ScanResult)`` once per accepted code.
 
     The camera runs while the screen is shown (``entered`` / ``left``), except when the screen was
@@ -234,7 +234,7 @@ class ScanScreen(Screen):
         self.camera_box.blockSignals(False)
 
     # session -----------------------------------------------------------------------------------
-    def entered(self) -> None:
+    def on_enter(self) -> None:
         if self.still_only:
             self._set_hint("scan.hint")
             self.preview.message = ""
@@ -245,7 +245,7 @@ class ScanScreen(Screen):
         self._empty_since = None
         self.start()
 
-    def left(self) -> None:
+    def on_leave(self) -> None:
         self.still_only = False
         self.stop()
 

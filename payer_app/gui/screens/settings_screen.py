@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox, QVBoxLa
 
 from payer_app.core.operator_pin import PIN_LENGTH, hash_pin, is_stored_pin, pin_problem
 from payer_app.gui.camera_urls import camera_choices, camera_url_problem, remembered, without_credentials
-from payer_app.gui.components import Card, Screen, button, column, plain_label, set_role
+from payer_app.gui.components import Card, Page, button, column, plain_label, set_role
 from payer_app.gui.context import AppContext
 from payer_app.gui.payment_runner import PaymentRunner
 from payer_app.gui.settings import Settings
@@ -36,7 +36,7 @@ class _WheelNeedsFocus(QObject):
         return False
 
 
-class SettingsScreen(Screen):
+class SettingsScreen(Page):
     """Edits a copy of the settings; ``saved(Settings)`` when the user saves valid values.
 
     ``picked_camera`` is the camera the user chose here (None when the camera was left alone)."""
@@ -115,7 +115,7 @@ class SettingsScreen(Screen):
         self.save_button = button("", "primary", "SaveSettingsButton")
         self.save_button.clicked.connect(self.save)
         self.bottom.addWidget(self.save_button)
-        self.default_button = self.save_button
+        self._default_button = self.save_button
         self._cameras: list[tuple[str, str]] = []
         self._shown_camera: str | None = None
         self._problems: dict[str, tuple[str, dict]] = {}
@@ -197,7 +197,7 @@ class SettingsScreen(Screen):
     def set_cameras(self, cameras: list[tuple[str, str]]) -> None:
         self._cameras = cameras
 
-    def entered(self) -> None:
+    def on_enter(self) -> None:
         self.load()
         self.language.setFocus()
 

@@ -1,0 +1,105 @@
+"""The steps of a payment between the window's screens: where a scanned, pasted or picked code goes,
+paying with the window's payment service, the receipt, and a new payment.
+
+``PaymentSteps`` answers the screens' requests (``gui/main_window.py`` wires them): a payload opens
+the payee screen with a new ``PaymentFlow``; a picture is decoded on the scan screen with no camera
+running; the PIN accepted pays on a worker thread (``PaymentRunner``) and the answer, or the
+refusal, shows the receipt (``payment_finished`` of the window fires then); a new payment stops the
+receipt countdown, closes the receipt's dialog and returns to Home.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QFileDialog
+
+from payer_app.core.payload import parse_payload
+from payer_app.gui.context import PaymentFlow
+from payer_app.gui.scan_adapter import ScanResult
+
+
+class PaymentSteps(QObject):
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.ctx = window.ctx
+        window.services.payments.finished.connect(self._payment_done)
+        window.services.payments.failed.connect(self._payment_failed)
+
+    def open_payload(self, text: str, scan: ScanResult | None = None, replace: bool = False) -> None:
+        """Show the payee screen for a scanned (or typed) payload."""
+        scan = scan or ScanResult(text=text)
+        parsed = scan.parsed if scan.parsed is not None else parse_payload(text)  # pasted: parsed off-thread
+        self.ctx.flow = PaymentFlow(scan=scan, parsed=parsed)
+        self.window.payee.show_parsed(parsed)
+        self.window.go("payee", replace=replace)
+
+    def open_scan(self, result: ScanResult) -> None:
+        # A picked image (not the camera) was decoded on the scan screen: Back from the payee
+        # returns to where the image was picked, not to a camera that accepts whatever it sees.
+        self.open_payload(result.text, result, replace=self.window.scan.still_only)
+
+    def rescan(self) -> None:
+        self.window.nav.go("scan", from_root=True)
+
+    def pick_image(self) -> None:
+        if self.ctx.kiosk:
+            return  # a booth shows no file dialogs
+        path, _ = QFileDialog.getOpenFileName(self.window, self.ctx.t("scan.pick_title"), "",
+                                              self.ctx.t("scan.image_filter"))
+        if path:
+            self.open_image(path)
+
+    def paste_from_home(self) -> None:
+        """Dán on Home: the clipboard is read on the scan screen with no camera running, so a camera
+        that sees a code at once cannot take the place of what was pasted."""
+        self.window.scan.still_only = True
+        self.window.go("scan")
+        self.window.scan.paste_from_clipboard()
+
+    def open_image(self, path: str) -> None:
+        """Decode an image file (worker thread) on the scan screen; the camera is not started."""
+        if self.window.current != "scan":
+            self.window.scan.still_only = True
+            self.window.go("scan")
+        self.window.scan.decode_file(path)
+
+    def open_entry(self, entry) -> None:
+        """A history row: the payment's detail (Back returns to the list it was opened from)."""
+        self.window.entry.show_entry(entry)
+        self.window.go("entry")
+
+    def pay(self) -> None:
+        flow, services = self.ctx.flow, self.window.services
+        if services.service is None:
+            self._payment_failed("service-unavailable", services.error or "", services.error or "")
+            return
+        services.payments.pay(services.service, flow.parsed, flow.amount, flow.note)
+
+    def _payment_done(self, outcome) -> None:
+        self.ctx.flow.outcome = outcome
+        self.ctx.flow.error = None
+        self._show_result()
+        self.window.payment_finished.emit(outcome)
+
+    def _payment_failed(self, code: str, message: str, message_vi: str) -> None:
+        self.ctx.flow.outcome = None
+        self.ctx.flow.error = (code, message, message_vi)
+        self._show_result()
+        self.window.payment_finished.emit(None)
+
+    def _show_result(self) -> None:
+        window = self.window
+        window.pin.payment_done()
+        window.result.clear_status()
+        window.result.refresh()
+        window.nav.go("result", from_root=True)
+        window.kiosk.start_receipt_countdown()
+
+    def new_payment(self) -> None:
+        window = self.window
+        window.kiosk.stop_receipt_countdown()
+        if window.result.dialog is not None:
+            window.result.dialog.close()
+        self.ctx.flow = PaymentFlow()
+        window.nav.reset()

@@ -1,0 +1,38 @@
+"""The window's one ``PaymentService``, from opening to closing.
+
+``ServiceLifetime`` opens the service from the settings when the window opens (or keeps the reason
+it could not: the payment then fails on screen with that reason), opens a new one when the operator
+changes what the service was opened with (the acquirer, the limits, the kiosk history), and closes
+it when the window closes. A service whose payment is still on its way (``PaymentRunner.busy``) is
+not closed under it. ``ctx.service`` always names the current service, for the screens that read it.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject
+
+from payer_app.gui.context import AppContext
+from payer_app.gui.payment_runner import PaymentRunner, open_service
+
+
+class ServiceLifetime(QObject):
+    def __init__(self, ctx: AppContext, parent: QObject):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.payments = PaymentRunner(self)  # the worker that pays with it
+        self.service = None
+        self.error: str | None = None
+        self.open()
+
+    def open(self) -> None:
+        self.service, self.error = open_service(self.ctx.settings, self.ctx.keeps_history)
+        self.ctx.service = self.service
+
+    def replace(self) -> None:
+        """The settings the service was opened with changed: a service for the new ones."""
+        self.close()
+        self.open()
+
+    def close(self) -> None:
+        if self.service is not None and not self.payments.busy:
+            self.service.close()
