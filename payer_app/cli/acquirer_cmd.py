@@ -15,7 +15,7 @@ import socket
 import sys
 from pathlib import Path
 
-from payer_app.cli import EXIT_OK, UsageError
+from payer_app.cli.exits import EXIT_OK, UsageError
 from payer_app.cli.options import add_command, add_command_group
 from payer_app.core.display_text import visible
 from payer_app.core.request import Limits
