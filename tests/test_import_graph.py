@@ -66,8 +66,13 @@ def import_graph(package: Path) -> dict[str, set[str]]:
 
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """One cycle (a -> b -> ... -> a) through each group of modules that import each other
-    (the strongly connected components with more than one module, Tarjan's algorithm)."""
+    """One cycle (a -> b -> ... -> a) through each group of modules that import each other."""
+    return [_one_cycle(graph, set(group)) for group in tangled_groups(graph)]
+
+
+def tangled_groups(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The groups of modules that import each other, directly or through others: the strongly
+    connected components with more than one module (Tarjan's algorithm)."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
@@ -98,7 +103,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     for node in sorted(graph):
         if node not in index:
             visit(node)
-    return [_one_cycle(graph, set(group)) for group in groups]
+    return groups
 
 
 def _one_cycle(graph: dict[str, set[str]], group: set[str]) -> list[str]:
@@ -120,7 +125,9 @@ def _one_cycle(graph: dict[str, set[str]], group: set[str]) -> list[str]:
 
 
 def test_no_import_cycle_in_payer_app():
-    found = [" -> ".join(cycle) for cycle in cycles(import_graph(PACKAGE))]
+    graph = import_graph(PACKAGE)
+    found = [f"{' -> '.join(_one_cycle(graph, set(group)))} (the group: {', '.join(group)})"
+             for group in tangled_groups(graph)]
     assert not found, "these modules import each other (move what both need to a module both can import):\n" + \
         "\n".join(found)
 
@@ -151,6 +158,12 @@ def _graph_of(tmp_path: Path, files: dict[str, str]) -> dict[str, set[str]]:
 def test_a_cycle_is_found_whatever_the_import_form(tmp_path, a_imports):
     graph = _graph_of(tmp_path, {"__init__.py": "", "a.py": a_imports, "b.py": "def g():\n    import pkg.a\n"})
     assert cycles(graph) == [["pkg.a", "pkg.b", "pkg.a"]]
+
+
+def test_every_module_of_a_tangled_group_is_named(tmp_path):
+    graph = _graph_of(tmp_path, {"__init__.py": "", "a.py": "import pkg.b\nimport pkg.c", "b.py": "import pkg.a",
+                                 "c.py": "import pkg.a", "d.py": "import pkg.a"})
+    assert tangled_groups(graph) == [["pkg.a", "pkg.b", "pkg.c"]]
 
 
 def test_a_longer_cycle_is_named_in_order(tmp_path):
