@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from payer_app.scan.engine import ScanSession  # noqa: E402
-from payer_app.scan.sources import make_source  # noqa: E402
+from payer_app.scan.source_specs import make_source  # noqa: E402
 from process_memory import rss_mib  # noqa: E402  (bench/, the folder of this script)
 
 

@@ -57,7 +57,7 @@ def hostile(timeouts: list[float]) -> int:
 def main(argv: list[str] | None = None) -> int:
     from payer_app.core.builder import evn_bill_payload
     from payer_app.scan.engine import ScanSession
-    from payer_app.scan.sources import make_source
+    from payer_app.scan.source_specs import make_source
     from tests.mjpeg_server import PASSWORD, USER, MjpegServer, clip_jpegs
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -22,7 +22,9 @@ from payer_app.core.payload import parse_payload
 from payer_app.core.request import PayerInfo, build_request
 from payer_app.core.signing import sign_request
 from payer_app.payments.acquirer_client import read_until_serving
-from payer_app.payments.acquirer import AcquirerServer, FailureSettings, create_app
+from payer_app.payments.acquirer.answers import FailureSettings
+from payer_app.payments.acquirer.endpoints import create_app
+from payer_app.payments.acquirer.server import AcquirerServer
 from payer_app.payments.enrolment import enrolment_token, normalise_audience
 from tests.spec_vectors import EVN_BILL
 

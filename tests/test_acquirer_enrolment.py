@@ -14,7 +14,7 @@ from payer_app.core import base64url
 from payer_app.core.keys import SigningKey, thumbprint
 from payer_app.core.signing import ED25519_ORDER
 from payer_app.core.timestamps import parse_timestamp
-from payer_app.payments.acquirer import TrustedKey
+from payer_app.payments.acquirer.ledger import TrustedKey
 from payer_app.payments.enrolment import (
     ENROLMENT,
     enrolment_token,

@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from payer_app.core.keys import SigningKey
-from payer_app.payments.acquirer import Ledger, create_app, enrolment_code_problem, random_enrolment_code
+from payer_app.payments.acquirer.endpoints import create_app
+from payer_app.payments.acquirer.ledger import Ledger, enrolment_code_problem, random_enrolment_code
 from tests.acquirer_helpers import CODE, AcquirerClock, Payer, enrol, new_payer, start_server
 
 

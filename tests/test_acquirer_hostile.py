@@ -16,7 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from payer_app.core.keys import SigningKey
-from payer_app.payments.acquirer import MAX_BODY_BYTES, FailureSettings, TrustedKey, create_app
+from payer_app.payments.acquirer.answers import FailureSettings
+from payer_app.payments.acquirer.endpoints import MAX_BODY_BYTES, create_app
+from payer_app.payments.acquirer.ledger import TrustedKey
 from tests.acquirer_helpers import CODE, JOSE, new_payer, post, start_server, token_for
 from tests.hostile_tokens import b64url, build_hostile_set, good_header, sign_raw, valid_body
 

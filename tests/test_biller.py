@@ -16,7 +16,7 @@ from payer_app.core.builder import evn_bill_payload
 from payer_app.core.evn import is_customer_code
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import PayerInfo
-from payer_app.payments.acquirer import FailureSettings
+from payer_app.payments.acquirer.answers import FailureSettings
 from payer_app.payments.acquirer_client import HttpAcquirerClient
 from payer_app.payments.biller import Biller, OutstandingBill, bill_seed
 from payer_app.payments.service import PaymentService
@@ -145,7 +145,8 @@ def test_payments_survive_a_restart(tmp_path):
     assert pay(srv.url, payer, 120_000).status_code == 201
     port = srv.port
     srv.stop()
-    from payer_app.payments.acquirer import AcquirerServer, create_app
+    from payer_app.payments.acquirer.endpoints import create_app
+    from payer_app.payments.acquirer.server import AcquirerServer
 
     again = AcquirerServer(create_app(ledger, enrol_code="test-enrol-code-0001"), port=port).start()
     try:

@@ -19,7 +19,8 @@ import cv2
 import numpy as np
 import pytest
 
-from payer_app.cli import EXIT_NO, EXIT_PENDING, EXIT_USAGE, build_parser
+from payer_app.cli import build_parser
+from payer_app.cli.exits import EXIT_NO, EXIT_PENDING, EXIT_USAGE
 from tests.spec_vectors import EVN_BILL, VIETQR_ACB
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -317,7 +317,8 @@ def retry_from_history(app: RunningWindow) -> None:
 def test_a_pending_payment_is_retried_from_history(x_server, tmp_path, payer_home):
     """The key enrolled from Settings with the acquirer's code (typed), the acquirer goes away, the
     payment stays pending; the acquirer comes back and History re-sends it there: approved."""
-    from payer_app.payments.acquirer import AcquirerServer, create_app
+    from payer_app.payments.acquirer.endpoints import create_app
+    from payer_app.payments.acquirer.server import AcquirerServer
 
     display = x_server(1280, 1024)
     ledger = tmp_path / "acquirer.sqlite3"

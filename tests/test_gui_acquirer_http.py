@@ -17,7 +17,9 @@ from payer_app.gui.settings import Settings, save_settings
 from payer_app.core.keys import SigningKey
 from tests.acquirer_helpers import Payer, enrol
 from tests.gui_helpers import click, pay, tr
-from payer_app.payments.acquirer import AcquirerServer, FailureSettings, create_app
+from payer_app.payments.acquirer.answers import FailureSettings
+from payer_app.payments.acquirer.endpoints import create_app
+from payer_app.payments.acquirer.server import AcquirerServer
 
 CODE = "ENROL-7Q2X-94KD-0001"  # at least 16 characters, as the acquirer requires
 

@@ -16,7 +16,7 @@ from payer_app.gui.scan_adapter import ScanAdapter, bgr_to_qimage, paced_video, 
 from payer_app.core.operator_pin import hash_pin
 from payer_app.gui.settings import Settings, load_settings, save_settings, settings_path
 from payer_app.payments.history import HISTORY_FILE, History
-from payer_app.scan.sources import make_source
+from payer_app.scan.source_specs import make_source
 from tests.gui_helpers import ManualClock, fire, qr_frame, scan_video, tr
 
 EVN_CODE = "PE09000123456"

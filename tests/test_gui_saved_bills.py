@@ -19,7 +19,9 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QLabel
 
 from payer_app.core.builder import evn_bill_payload, vietqr_payload
 from payer_app.gui.settings import Settings, save_settings
-from payer_app.payments.acquirer import AcquirerServer, FailureSettings, create_app
+from payer_app.payments.acquirer.answers import FailureSettings
+from payer_app.payments.acquirer.endpoints import create_app
+from payer_app.payments.acquirer.server import AcquirerServer
 from payer_app.payments.biller import Biller
 from payer_app.payments.saved_bills import SAVED_BILLS_FILE, SavedBills
 from tests.gui_helpers import PAY_TIMEOUT_MS, click, enter_pin, tr, verified_request

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from payer_app.scan.engine import DecodeFailed, decode_checked, decode_image_file
-from payer_app.scan.sources import SourceError, make_source, read_image_file
+from payer_app.scan.source_specs import make_source
+from payer_app.scan.sources import SourceError, read_image_file
 from tests.hostile_files import jpeg_bomb, png_bomb, video_bomb
 from tests.media import qr_array, write_image
 from tests.spec_vectors import EVN_BILL

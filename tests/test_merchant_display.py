@@ -24,7 +24,9 @@ import pytest
 
 from payer_app.core.amount_words import amount_in_words
 from payer_app.core.builder import evn_bill_payload
-from payer_app.payments.acquirer import AcquirerServer, FailureSettings, create_app
+from payer_app.payments.acquirer.answers import FailureSettings
+from payer_app.payments.acquirer.endpoints import create_app
+from payer_app.payments.acquirer.server import AcquirerServer
 from payer_app.payments.merchant_display import CounterStore, DisplayHub
 from payer_app.payments.speech import Speaker, announcement
 from tests.acquirer_helpers import CODE as ENROL_CODE, new_payer, post, token_for
@@ -466,10 +468,10 @@ def test_approvals_close_together_are_spoken_one_after_another(tmp_path, browser
 
 def test_the_embedded_acquirer_gets_a_display_too(tmp_path, browser):
     """The window's embedded acquirer has no HTTP server: serve_display gives its payments a page."""
-    from payer_app.payments.acquirer import TrustedKey
+    from payer_app.payments.acquirer.ledger import TrustedKey
     from payer_app.payments.acquirer_client import EmbeddedAcquirerClient
     from payer_app.payments.enrolment import EMBEDDED_AUDIENCE
-    from payer_app.payments.merchant_display import serve_display
+    from payer_app.payments.acquirer.server import serve_display
     from tests.acquirer_helpers import DEMO_ACCOUNT, DEMO_BIN
 
     payer = new_payer()

@@ -14,7 +14,8 @@ import socket
 import httpx
 import pytest
 
-from payer_app.payments.acquirer import AcquirerServer, create_app
+from payer_app.payments.acquirer.endpoints import create_app
+from payer_app.payments.acquirer.server import AcquirerServer
 from payer_app.payments.merchant_display import MAX_DISPLAY_CLIENTS, CounterStore, DisplayHub
 from payer_app.payments.speech import Speaker
 from tests.acquirer_helpers import CODE as ENROL_CODE, new_payer, post, token_for

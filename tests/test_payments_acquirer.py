@@ -16,8 +16,10 @@ from payer_app.core.builder import vietqr_payload
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import Limits, build_request
 from payer_app.core.signing import sign_request
-from payer_app.payments import acquirer as acquirer_module
-from payer_app.payments.acquirer import AcquirerServer, FailureSettings, create_app
+from payer_app.payments.acquirer import endpoints as acquirer_endpoints
+from payer_app.payments.acquirer.answers import FailureSettings
+from payer_app.payments.acquirer.endpoints import create_app
+from payer_app.payments.acquirer.server import AcquirerServer
 from payer_app.payments.enrolment import lookup_token
 from tests.acquirer_helpers import JOSE, ledger_rows, new_payer, post, start_server, token_for
 from tests.spec_vectors import EVN_BILL
@@ -143,7 +145,7 @@ def test_injected_latency_delays_answers(serve, monkeypatch):
     async def watched_hold(seconds: float) -> None:
         held.append(seconds)
 
-    monkeypatch.setattr(acquirer_module, "_hold_answer", watched_hold)
+    monkeypatch.setattr(acquirer_endpoints, "_hold_answer", watched_hold)
     server = serve(failures=FailureSettings(latency_ms=300))
     payer = new_payer(server.url)
     assert post(server.url, token_for(payer, server.url)).status_code == 201
@@ -158,7 +160,7 @@ def test_injected_timeout_records_the_payment_but_holds_the_answer(serve, monkey
         holding.set()
         await asyncio.sleep(seconds)
 
-    monkeypatch.setattr(acquirer_module, "_hold_answer", watched_hold)
+    monkeypatch.setattr(acquirer_endpoints, "_hold_answer", watched_hold)
     server = serve(failures=FailureSettings(timeout_rate=1.0, timeout_seconds=1.5))
     payer = new_payer(server.url)
     request = build_request(parse_payload(EVN_BILL), 33_000, payer=payer.info, audience=server.url)

@@ -12,7 +12,9 @@ import pytest
 
 from payer_app.payments.keystore import KeyStore, KeyStoreError
 from payer_app.core.payload import parse_payload
-from payer_app.payments.acquirer import AcquirerServer, FailureSettings, create_app
+from payer_app.payments.acquirer.answers import FailureSettings
+from payer_app.payments.acquirer.endpoints import create_app
+from payer_app.payments.acquirer.server import AcquirerServer
 from payer_app.payments.errors import EnrolmentRefused, KeyNotAccepted, RetryTargetRefused
 from payer_app.payments.service import PaymentService
 from tests.spec_vectors import EVN_BILL

@@ -12,7 +12,9 @@ from payer_app.payments.keystore import KeyStore
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import RequestError, build_request
 from payer_app.core.signing import sign_request, verify_request
-from payer_app.payments.acquirer import AcquirerServer, FailureSettings, create_app
+from payer_app.payments.acquirer.answers import FailureSettings
+from payer_app.payments.acquirer.endpoints import create_app
+from payer_app.payments.acquirer.server import AcquirerServer
 from payer_app.payments.history import History
 from payer_app.payments.service import EMBEDDED_LEDGER_FILE, PaymentService
 from tests.spec_vectors import EVN_BILL

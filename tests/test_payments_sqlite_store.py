@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from payer_app.core.builder import evn_bill_payload
-from payer_app.payments.acquirer import Ledger
+from payer_app.payments.acquirer.ledger import Ledger
 from payer_app.payments.biller import Biller
 from payer_app.payments.history import HISTORY_FILE, History
 from payer_app.payments.merchant_display import CounterStore

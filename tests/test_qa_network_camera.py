@@ -22,7 +22,8 @@ import cv2
 import pytest
 
 from payer_app.scan.network_source import NetworkCameraSource, mask_credentials
-from payer_app.scan.sources import SourceError, make_source
+from payer_app.scan.source_specs import make_source
+from payer_app.scan.sources import SourceError
 from tests.mjpeg_server import PASSWORD, USER, MjpegServer, clip_jpegs
 
 ROOT = Path(__file__).resolve().parent.parent

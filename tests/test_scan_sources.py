@@ -9,6 +9,7 @@ import pytest
 
 from payer_app.scan.demo_camera import DemoCamera, demo_bill_payload, plain_bill_card
 from payer_app.scan.engine import ScanSession, decode_frame
+from payer_app.scan.source_specs import make_source, open_image_list, open_source
 from payer_app.scan.sources import (
     CameraSource,
     FolderSource,
@@ -16,9 +17,6 @@ from payer_app.scan.sources import (
     SourceError,
     VideoFileSource,
     list_cameras,
-    make_source,
-    open_image_list,
-    open_source,
 )
 from tests.media import empty_frame, frame_with, write_image, write_video
 from tests.spec_vectors import EVN_BILL

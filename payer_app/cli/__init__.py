@@ -2,7 +2,7 @@
 
 Each subcommand lives in its own module with a ``register(subparsers)`` function that adds its
 parser (``options.add_command``) and sets ``func`` (called with the parsed arguments, returns the
-exit code). The exit codes are the same for every command (docs/cli.md): ``EXIT_OK`` 0 done,
+exit code). The exit codes are the same for every command (docs/cli.md, ``exits.py``): ``EXIT_OK`` 0 done,
 ``EXIT_NO`` 1 the answer is no, ``EXIT_USAGE`` 2 usage or input error (argparse exits 2 too),
 ``EXIT_PENDING`` 3 no answer yet. The answer goes to standard output; every error, warning and
 progress line to standard error, never a traceback.
@@ -20,6 +20,7 @@ import sqlite3
 import sys
 
 from payer_app import __version__
+from payer_app.cli.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_PENDING, EXIT_USAGE, NoAnswerError, UsageError
 from payer_app.paths import DataFolderError
 
 # Subcommand modules, in the order `payer-app --help` lists them.
@@ -37,22 +38,6 @@ COMMAND_MODULES = [
     "payer_app.cli.settings_cmd",
     "payer_app.cli.gui_cmd",
 ]
-
-
-EXIT_OK = 0  # done: valid, found, approved, written
-EXIT_NO = 1  # the answer is no: invalid, nothing found, not paid, rejected, refused, expectations not met
-EXIT_USAGE = 2  # usage or input error: bad option, unusable file, key store problem, unusable data folder
-EXIT_PENDING = 3  # no answer yet: the acquirer did not answer (pay, history --retry, bill, keys)
-EXIT_INTERRUPTED = 130  # Ctrl+C (128 + SIGINT), as shells report it
-
-
-class UsageError(Exception):
-    """Raised by a subcommand for unusable input; printed as 'payer-app: error: ...', exit 2."""
-
-
-class NoAnswerError(Exception):
-    """Raised by a subcommand when the acquirer did not answer (yet); printed as
-    'payer-app: no answer: ...', exit 3: try again later."""
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:

@@ -15,7 +15,7 @@ import socket
 import sys
 from pathlib import Path
 
-from payer_app.cli import EXIT_OK, UsageError
+from payer_app.cli.exits import EXIT_OK, UsageError
 from payer_app.cli.options import add_command, add_command_group
 from payer_app.core.display_text import visible
 from payer_app.core.request import Limits
@@ -76,7 +76,7 @@ def run_serve(args) -> int:
 
 def _failure_settings_and_limits(args):
     """The injected failures and the accepted amounts, checked by their own classes."""
-    from payer_app.payments.acquirer import FailureSettings
+    from payer_app.payments.acquirer.answers import FailureSettings
 
     try:
         failures = FailureSettings(
@@ -104,7 +104,7 @@ def _trusted_keys(files: list[str], bank_bin: str, account: str) -> list:
     keys), bound to the --trust-account payer account."""
     from payer_app.core.safe_json import loads_untrusted
     from payer_app.core.signing import VerificationKeys
-    from payer_app.payments.acquirer import TrustedKey
+    from payer_app.payments.acquirer.ledger import TrustedKey
 
     trusted = []
     for name in files:
@@ -147,7 +147,8 @@ def _listening_socket(host: str, port: int) -> socket.socket:
 def _open_acquirer(args, sock, ledger: Path, failures, limits, trusted):
     """The Starlette app over the ledger; it accepts requests addressed to this host and port and
     to each --public-url."""
-    from payer_app.payments.acquirer import create_app, served_audiences
+    from payer_app.payments.acquirer.endpoints import create_app
+    from payer_app.payments.acquirer.server import served_audiences
 
     host, port = sock.getsockname()[:2]
     try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from payer_app.cli import EXIT_NO, EXIT_OK, EXIT_PENDING, EXIT_USAGE, UsageError
+from payer_app.cli.exits import EXIT_NO, EXIT_OK, EXIT_PENDING, EXIT_USAGE, UsageError
 from payer_app.cli.options import add_acquirer_option, add_command, add_json_option
 from payer_app.core.amounts import format_vnd
 from payer_app.core.display_text import visible

@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from payer_app.cli import UsageError
+from payer_app.cli.exits import UsageError
 
 PASSWORD_ENV = "PAYER_APP_CAMERA_PASSWORD"
 MAX_PASSWORD_FILE_BYTES = 4096

@@ -4,7 +4,7 @@ be written, or no font that can print Vietnamese."""
 
 from __future__ import annotations
 
-from payer_app.cli import EXIT_OK, UsageError
+from payer_app.cli.exits import EXIT_OK, UsageError
 from payer_app.cli.options import add_amount_option, add_command, add_command_group, amount_option
 from payer_app.core.display_text import visible
 

@@ -10,7 +10,7 @@ import json
 import re
 import sys
 
-from payer_app.cli import EXIT_OK, UsageError
+from payer_app.cli.exits import EXIT_OK, UsageError
 from payer_app.cli.options import add_command, add_json_option
 from payer_app.core.display_text import visible
 

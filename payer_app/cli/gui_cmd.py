@@ -13,7 +13,7 @@ import os
 import socket
 import sys
 
-from payer_app.cli import UsageError
+from payer_app.cli.exits import UsageError
 from payer_app.cli.camera_options import add_camera_password_option, camera_spec
 
 # Qt platforms that need no display server (QT_QPA_PLATFORM=offscreen for tests, vnc, framebuffers).
@@ -74,7 +74,8 @@ def log_events_to_stderr() -> None:
 def check_camera_spec(spec: str) -> None:
     """Refuse a source that cannot exist before opening a window (exit 2 with the reason)."""
     try:
-        from payer_app.scan.sources import SourceError, make_source
+        from payer_app.scan.source_specs import make_source
+        from payer_app.scan.sources import SourceError
     except ImportError:
         return
     try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 
-from payer_app.cli import EXIT_OK, EXIT_PENDING, UsageError
+from payer_app.cli.exits import EXIT_OK, EXIT_PENDING, UsageError
 from payer_app.cli.options import add_acquirer_option, add_command, add_json_option
 from payer_app.core.amounts import format_vnd
 from payer_app.core.display_text import visible

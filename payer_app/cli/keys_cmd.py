@@ -21,7 +21,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from payer_app.cli import EXIT_NO, EXIT_OK, EXIT_PENDING, EXIT_USAGE, NoAnswerError, UsageError
+from payer_app.cli.exits import EXIT_NO, EXIT_OK, EXIT_PENDING, EXIT_USAGE, NoAnswerError, UsageError
 from payer_app.cli.options import add_acquirer_option, add_command, add_command_group
 from payer_app.core.display_text import visible
 from payer_app.files import write_file_atomically

@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from payer_app.cli import UsageError
+from payer_app.cli.exits import UsageError
 
 LANGUAGES = ("en", "vi")
 ENGLISH_ONLY = "language of the messages: en or vi (this command's messages are in English only)"
@@ -37,7 +37,7 @@ class CommandParser(argparse.ArgumentParser):
         return parsed, extras
 
     def error(self, message: str):
-        from payer_app.cli import EXIT_USAGE
+        from payer_app.cli.exits import EXIT_USAGE
         from payer_app.core.display_text import visible
 
         hint = self._dash_hint()

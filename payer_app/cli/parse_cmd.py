@@ -8,7 +8,8 @@ than a QR code can hold (``MAX_INPUT_CHARS``) is refused unread: exit 1 with the
 
 from __future__ import annotations
 
-from payer_app.cli import EXIT_NO, EXIT_OK, read_text_argument
+from payer_app.cli import read_text_argument
+from payer_app.cli.exits import EXIT_NO, EXIT_OK
 from payer_app.cli.options import add_command, add_input_argument, add_json_option, add_lang_option
 from payer_app.core.json_output import dumps as json_dumps
 from payer_app.core.payload import parse_payload

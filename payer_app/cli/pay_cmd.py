@@ -14,7 +14,8 @@ import json
 import sys
 from pathlib import Path
 
-from payer_app.cli import EXIT_NO, EXIT_OK, EXIT_PENDING, EXIT_USAGE, UsageError, read_text_argument
+from payer_app.cli import read_text_argument
+from payer_app.cli.exits import EXIT_NO, EXIT_OK, EXIT_PENDING, EXIT_USAGE, UsageError
 from payer_app.cli.options import (add_acquirer_option, add_amount_option, add_command, add_input_argument,
                                    add_json_option, add_lang_option, amount_option)
 from payer_app.core.amounts import format_vnd

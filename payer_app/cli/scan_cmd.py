@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from payer_app.cli import EXIT_INTERRUPTED, EXIT_NO, EXIT_OK, EXIT_USAGE, UsageError
+from payer_app.cli.exits import EXIT_INTERRUPTED, EXIT_NO, EXIT_OK, EXIT_USAGE, UsageError
 from payer_app.cli.camera_options import add_camera_password_option, camera_spec
 from payer_app.cli.options import add_command, add_json_option
 from payer_app.core.display_text import visible
@@ -67,7 +67,8 @@ def register(sub) -> None:
 def run(args) -> int:
     started = time.monotonic()  # --timeout counts from here: opening a camera is part of the scan
     # Imported here: the scan engine loads NumPy and OpenCV, which the other commands do not need.
-    from payer_app.scan.sources import CameraStopped, SourceError, make_source, open_image_list
+    from payer_app.scan.source_specs import make_source, open_image_list
+    from payer_app.scan.sources import CameraStopped, SourceError
 
     if args.list_cameras:
         return _list_cameras(args)
@@ -189,7 +190,7 @@ class FileScan:
     failures: list[dict] = field(default_factory=list)
 
     def report(self, source) -> dict:
-        from payer_app.qa.batch import timing_summary
+        from payer_app.qa.timings import timing_summary
 
         return {
             "source": source.spec,
@@ -347,7 +348,7 @@ class StreamScan:
               file=sys.stderr, flush=True)
 
     def report(self, source, stats) -> dict:
-        from payer_app.qa.batch import timing_summary
+        from payer_app.qa.timings import timing_summary
 
         return {
             "source": source.spec,

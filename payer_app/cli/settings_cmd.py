@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 
-from payer_app.cli import EXIT_OK, UsageError
+from payer_app.cli.exits import EXIT_OK, UsageError
 from payer_app.cli.options import add_command, add_command_group
 from payer_app.core.display_text import visible
 

@@ -22,7 +22,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from payer_app.cli import EXIT_NO, EXIT_OK, UsageError
+from payer_app.cli.exits import EXIT_NO, EXIT_OK, UsageError
 from payer_app.cli.options import add_command, add_input_argument, add_json_option, add_lang_option, checked_option
 from payer_app.core.amounts import format_vnd
 from payer_app.core.display_text import is_unsafe_char, visible

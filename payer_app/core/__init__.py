@@ -13,6 +13,7 @@ numbers, dates, hashing, JSON/CSV over text in memory), ``cryptography``'s primi
 The one exception is the bundled NAPAS bank list, read as package data through ``importlib.resources``.
 """
 
-from payer_app.core.payload import Field, Finding, ParsedPayload, parse_payload
+from payer_app.core.payload import Finding, ParsedPayload, parse_payload
+from payer_app.core.payload_fields import Field
 
 __all__ = ["Field", "Finding", "ParsedPayload", "parse_payload"]

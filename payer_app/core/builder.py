@@ -13,7 +13,8 @@ from typing import Union
 from payer_app.core import evn
 from payer_app.core.crc import payload_crc
 from payer_app.core.field_names import VIETQR_GUID, VIETQR_SERVICES, VNPAY_GUID
-from payer_app.core.payload import VND_NUMERIC, Field
+from payer_app.core.payload import VND_NUMERIC
+from payer_app.core.payload_fields import Field
 
 Value = Union[str, Sequence["Item"]]
 Item = Union[Field, tuple[str, Value]]

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from payer_app.core.amounts import format_vnd
 from payer_app.core.display_text import visible
-from payer_app.core.payload import VND_NUMERIC, Field, ParsedPayload
+from payer_app.core.payload import VND_NUMERIC, ParsedPayload
+from payer_app.core.payload_fields import Field
 
 
 def _tree_lines(fields: list[Field], depth: int = 0) -> list[str]:

@@ -4,7 +4,7 @@ the browser (QDesktopServices), so the payer sees the other side of the counter.
 * An HTTP acquirer set in Settings: its own page, ``ACQUIRER_URL/display``.
 * The embedded acquirer (no URL): it has no HTTP server, so on the first click the window serves
   that acquirer's display and bill routes on 127.0.0.1 (a free port, loopback only;
-  ``payments.merchant_display.serve_display``), started on a worker thread, stopped when the window
+  ``payments.acquirer.server.serve_display``), started on a worker thread, stopped when the window
   closes or the payment service is replaced.
 
 Not shown in kiosk mode: at a booth the operator opens the display on the second screen (docs/booth.md).
@@ -82,7 +82,7 @@ class MerchantDisplayLink(QObject):
         return True
 
     def _serve(self, service) -> None:
-        from payer_app.payments.merchant_display import serve_display
+        from payer_app.payments.acquirer.server import serve_display
 
         try:
             server = serve_display(service.embedded_acquirer())

@@ -106,7 +106,8 @@ class ScanAdapter(QObject):
         self.source_spec = spec
         try:
             from payer_app.scan.engine import ScanSession
-            from payer_app.scan.sources import CameraSource, VideoFileSource, make_source
+            from payer_app.scan.source_specs import make_source
+            from payer_app.scan.sources import CameraSource, VideoFileSource
         except ImportError as exc:  # the engine is a separate part of the app
             self.failed.emit(f"scan engine unavailable ({exc})")
             return

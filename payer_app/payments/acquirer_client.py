@@ -21,7 +21,10 @@ from payer_app.core.display_text import visible
 from payer_app.core.keys import SigningKey
 from payer_app.core.request import Limits
 from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
-from payer_app.payments.acquirer import JOSE_MEDIA_TYPE, FailureSettings, MockAcquirer, TrustedKey
+from payer_app.payments.acquirer.answers import FailureSettings
+from payer_app.payments.acquirer.decisions import MockAcquirer
+from payer_app.payments.acquirer.endpoints import JOSE_MEDIA_TYPE
+from payer_app.payments.acquirer.ledger import TrustedKey
 from payer_app.payments.biller import attach_biller, bill_answer
 from payer_app.payments.enrolment import (
     EMBEDDED_AUDIENCE,

@@ -47,6 +47,7 @@ from payer_app.core.amounts import group_thousands
 from payer_app.core.display_text import visible
 from payer_app.core.timestamps import format_timestamp
 from payer_app.payments.biller import Biller, attach_biller, bill_answer, signed_request
+from payer_app.payments.json_responses import json_response
 from payer_app.payments.speech import Speaker, announcement
 from payer_app.payments.sqlite_store import LEDGER_SCHEMA_VERSION, StoreFile
 
@@ -350,8 +351,6 @@ def counter_routes(acquirer: Any, speaker: Speaker | None = None, max_clients: i
 
 
 def _json(body: dict[str, Any], status: int = 200):
-    from payer_app.payments.acquirer import json_response
-
     return json_response(body, status)
 
 
@@ -470,17 +469,5 @@ def _message_event(message: dict[str, Any]):
     return ServerSentEvent(json.dumps(message, ensure_ascii=False), event="refused")
 
 
-def serve_display(acquirer: Any, host: str = "127.0.0.1", port: int = 0, speaker: Speaker | None = None):
-    """Serve only the display and bill routes of an acquirer that has no HTTP server of its own (the
-    embedded one: ``EmbeddedAcquirerClient.acquirer``) on ``host:port`` (0: a free port). Returns the
-    started ``AcquirerServer``; the page is at ``server.url + "/display"``; ``server.stop()`` ends it."""
-    from starlette.applications import Starlette
-
-    from payer_app.payments.acquirer import AcquirerServer
-
-    app = Starlette(routes=counter_routes(acquirer, speaker))
-    return AcquirerServer(app, host=host, port=port).start()
-
-
 __all__ = ["CounterStore", "DisplayHub", "MAX_DISPLAY_CLIENTS", "counter_event", "counter_routes", "day_start",
-           "merchant_matches", "serve_display"]
+           "merchant_matches"]

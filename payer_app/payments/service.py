@@ -31,7 +31,8 @@ from payer_app.core.keys import SigningKey
 from payer_app.core.payload import ParsedPayload
 from payer_app.core.request import Limits, PayerInfo, PaymentRequest, build_request
 from payer_app.core.signing import decode_unverified, sign_request
-from payer_app.payments.acquirer import FailureSettings, TrustedKey
+from payer_app.payments.acquirer.answers import FailureSettings
+from payer_app.payments.acquirer.ledger import TrustedKey
 from payer_app.payments.acquirer_client import (DEFAULT_TIMEOUT_SECONDS, AcquirerError, AcquirerReply,
                                                 AcquirerUnavailable, EmbeddedAcquirerClient, HttpAcquirerClient)
 from payer_app.payments.biller import OutstandingBill
@@ -262,7 +263,7 @@ class PaymentService:
 
     def embedded_acquirer(self):
         """The embedded mock acquirer of this data folder (``MockAcquirer``): the one ``pay`` uses when no
-        acquirer URL is set. The window serves its merchant display with ``merchant_display.serve_display``."""
+        acquirer URL is set. The window serves its merchant display with ``acquirer.server.serve_display``."""
         return self._client(EMBEDDED).acquirer
 
     def key_status(self, acquirer_url: str | None = None) -> str:

@@ -24,6 +24,7 @@ from payer_app.core.payload import parse_payload
 from payer_app.qa.expectations import (
     PASS, STATUSES, ExpectationError, ExpectationSet, Outcome, load_expectations,
 )
+from payer_app.qa.timings import timing_summary
 
 THUMB_SIDE = 360  # long side of a card's thumbnail, pixels
 CROP_SIDE = 220  # long side of the code's crop
@@ -203,19 +204,6 @@ class QaBatch:
             for problem in r.outcome.problems:
                 print(f"       {problem}", file=out)
         out.flush()
-
-
-def timing_summary(values: list[float]) -> dict:
-    """Count, median, 95th percentile and maximum of decode times in ms (None when there are none)."""
-    if not values:
-        return {"count": 0, "median_ms": None, "p95_ms": None, "max_ms": None}
-    ordered = sorted(values)
-    return {
-        "count": len(ordered),
-        "median_ms": round(float(np.median(ordered)), 2),
-        "p95_ms": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 2),
-        "max_ms": round(ordered[-1], 2),
-    }
 
 
 def _write(path: str, text: str, what: str) -> bool:

@@ -24,6 +24,7 @@ import time
 from payer_app.core.display_text import visible
 from payer_app.core.payload import parse_payload
 from payer_app.qa.expectations import STATUSES
+from payer_app.qa.timings import timing_summary
 
 # Order of cards and filter buttons: failures first, then passes.
 _STATUS_ORDER = ["unreadable", "missing", "not-found", "unexpected-qr", "wrong-payload", "wrong-fields",
@@ -136,8 +137,6 @@ def _summary(batch, counts: dict[str, int], elapsed_s: float) -> str:
         for name, t in batch.timings_by_decoder().items()
     )
     all_times = [r.decode_ms for r in batch.records if r.decode_ms is not None]
-    from payer_app.qa.batch import timing_summary
-
     total = timing_summary(all_times)
     timing_rows += (f"<tr><th>all files</th><th>{total['count']}</th><th>{_ms(total['median_ms'])}</th>"
                     f"<th>{_ms(total['p95_ms'])}</th><th>{_ms(total['max_ms'])}</th></tr>")

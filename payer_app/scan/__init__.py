@@ -1,7 +1,9 @@
 """Scan engine: frame sources, decoders, confirmation, the threaded session. No Qt here.
 
-- ``sources``: ``open_source(spec)`` (``make_source`` + open) for demo, cameras, videos, images and folders; ``list_cameras()``;
+- ``sources``: the kinds of source (cameras, videos, images, folders); ``list_cameras()``;
   ``IMAGE_SUFFIXES``; ``SourceError``.
+- ``source_specs``: ``open_source(spec)`` (``make_source`` + open) for demo, cameras, network
+  cameras, videos, images and folders: the one module that imports every kind.
 - ``network_source``: MJPEG / RTSP / HTTP network cameras (URLs checked before opening).
 - ``demo_camera``: the synthetic 30 fps camera filming a generated EVN bill.
 - ``decoders``: ``Detection`` and the zbar / zxing-cpp / OpenCV decoders.

@@ -32,12 +32,11 @@ import numpy as np
 
 from payer_app.core.display_text import visible
 from payer_app.scan.decoders import Detection, Polygon, ZbarDecoder, ZxingDecoder, as_gray
-from payer_app.scan.sources import Frame, FrameSource, SourceError, make_source, read_image_file
+from payer_app.scan.source_specs import make_source
+from payer_app.scan.sources import Frame, FrameSource, SourceError, read_image_file
 
-__all__ = [
-    "AcceptedScan", "Confirmer", "DecodeFailed", "Detection", "EngineConfig", "ScanSession", "SourceError",
-    "decode_checked", "decode_frame", "decode_image_file",
-]
+__all__ = ["AcceptedScan", "Confirmer", "DecodeFailed", "Detection", "EngineConfig", "ScanSession", "SourceError",
+           "decode_checked", "decode_frame", "decode_image_file"]
 
 
 class DecodeFailed(SourceError):

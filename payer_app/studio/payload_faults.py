@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from payer_app.core.builder import build_payload, encode_items
 from payer_app.core.crc import payload_crc
-from payer_app.core.payload import Field, parse_payload
+from payer_app.core.payload import parse_payload
+from payer_app.core.payload_fields import Field
 
 
 class FaultError(ValueError):

@@ -1,0 +1,540 @@
+"""The mock acquirer's decisions, independent of HTTP: ``MockAcquirer`` (payments, lookups, key
+enrolment and revocation) and the steps of a payment's decision, in the order docs/security.md lists
+them ("What the acquirer checks")."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import threading
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from payer_app.core.display_text import visible
+from payer_app.core.request import Limits
+from payer_app.core.signing import VerificationKeys, verify_request
+from payer_app.core.timestamps import format_timestamp, parse_timestamp
+from payer_app.payments.acquirer.answers import (
+    KEY_STATE_REASONS,
+    STRUCTURAL_REASONS,
+    UNPROCESSABLE_REASONS,
+    AcquirerAnswer,
+    FailureSettings,
+    error_answer,
+    refusal_answer,
+)
+from payer_app.payments.acquirer.ledger import KeyBinding, Ledger, TrustedKey
+from payer_app.payments.enrolment import (
+    CLOCK_SKEW,
+    ENDORSEMENT,
+    ENROLMENT,
+    LOOKUP,
+    REVOCATION,
+    WRONG_CODE_WINDOW,
+    WRONG_CODES_ALLOWED,
+    SignedMessageError,
+    WrongCodeLockout,
+    jwk_thumbprint,
+    normalise_audience,
+    public_key_of,
+    public_key_problem,
+    read_message,
+)
+
+log = logging.getLogger(__name__)
+
+class MockAcquirer:
+    """The acquirer's decisions, independent of HTTP (the embedded mode calls ``submit`` directly).
+
+    ``audiences``: the ``aud`` values addressed to this acquirer (normalised URLs or the embedded id).
+    ``enrol_code``: the code ``POST /v1/keys`` needs (None: enrolment only through ``trust``, as in
+    the embedded acquirer); ``open_enrolment`` waives it (demos only). ``clock`` gives the acquirer's
+    time (timezone-aware UTC): when a request is received, when a key is enrolled or retired, the
+    lock-out of wrong enrolment codes."""
+
+    def __init__(self, ledger_path: Path, failures: FailureSettings | None = None,
+                 trusted: list[TrustedKey] | None = None, limits: Limits | None = None,
+                 audiences: list[str] | None = None, enrol_code: str | None = None,
+                 open_enrolment: bool = False, clock: Callable[[], datetime] | None = None):
+        self.clock = clock or _utc_now
+        self.code_lockout = WrongCodeLockout(self.clock)
+        self.ledger = Ledger(ledger_path)
+        self.failures = failures or FailureSettings()
+        self.limits = limits or Limits()
+        self.audiences: set[str] = {normalise_audience(a) for a in audiences or []}
+        self.enrol_code = enrol_code
+        self.open_enrolment = open_enrolment
+        self._keys_lock = threading.RLock()
+        self._bindings: dict[str, KeyBinding] = {}
+        self._keys = VerificationKeys()
+        self._reload_keys()
+        self.trust(trusted or [])
+        self._attempts: dict[str, int] = {}
+        self._attempts_lock = threading.Lock()
+        # Called as listener(token, answer) after each decision: the merchant display and the biller
+        # (payments/merchant_display.py, payments/biller.py); they never raise into the acquirer.
+        self.listeners: list = []
+
+    def close(self) -> None:
+        self.ledger.close()
+
+    def add_audience(self, audience: str) -> None:
+        self.audiences.add(normalise_audience(audience))
+
+    # --- keys ---------------------------------------------------------------------------------
+    def trust(self, keys: list[TrustedKey]) -> None:
+        """Bind keys given by the operator (no proof needed). Raises ValueError for an unusable key
+        or a key already bound to another account."""
+        changed = False
+        for entry in keys:
+            known = self._bindings.get(entry.jwk.get("kid", "")) if isinstance(entry.jwk, dict) else None
+            if known is not None and (known.bank_bin, known.account, known.retired_at) == \
+                    (entry.bank_bin, entry.account, entry.retired_at):
+                continue  # already trusted as it is (the embedded acquirer refreshes before each payment)
+            changed = True
+            problem = weak_key_problem(entry.jwk)
+            if problem:
+                raise ValueError(problem)
+            public = {k: entry.jwk[k] for k in ("kty", "crv", "x")}
+            kid = jwk_thumbprint(public)
+            binding = KeyBinding(kid, public, entry.bank_bin, entry.account, format_timestamp(self.clock()),
+                                 entry.retired_at)
+            result = self.ledger.bind(binding)
+            if result == "conflict":
+                raise ValueError(f"key {kid} is already bound to another payer account")
+            if result == "known" and entry.retired_at is not None:
+                current = self.ledger.binding(kid)
+                if current is not None and current.retired_at != entry.retired_at:
+                    self.ledger.set_retired(kid, entry.retired_at)
+        if changed:
+            self._reload_keys()
+
+    def _reload_keys(self) -> None:
+        with self._keys_lock:
+            bindings = {b.kid: b for b in self.ledger.bindings()}
+            keys = VerificationKeys()
+            for b in bindings.values():
+                jwk = dict(b.jwk, kid=b.kid)
+                if b.retired_at:
+                    jwk["retired_at"] = b.retired_at
+                try:
+                    keys.add(jwk)
+                except ValueError:
+                    log.warning("ignoring an unusable key binding %s", visible(b.kid, 60))
+            self._bindings, self._keys = bindings, keys
+
+    def key_status(self, kid: str) -> AcquirerAnswer:
+        binding = self._bindings.get(kid)
+        if binding is None:
+            return error_answer(404, "not-found", "No key with this id is enrolled here.")
+        return AcquirerAnswer(200, {"kid": kid, "status": binding.state, "retired_at": binding.retired_at,
+                                    "revoked_at": binding.revoked_at})
+
+    def enrol(self, token: bytes | str, authorization: str | None, now: datetime | None = None) -> AcquirerAnswer:
+        """``POST /v1/keys``. Order: the code (when one is sent), the proof of possession, the key's
+        quality, audience and freshness, the binding (one account per key), then who may add a key."""
+        now = now or self.clock()
+        refused = self._code_refusal(authorization)
+        if refused is not None:
+            return refused
+        allowed = authorization is not None or self.open_enrolment
+        try:
+            message = read_message(token, ENROLMENT, _enrolment_key, self.audiences, now)
+        except SignedMessageError as exc:
+            if not allowed:
+                return error_answer(401, "enrolment-code-required",
+                              "Enrolling a key needs the acquirer's enrolment code (Authorization: Bearer CODE).")
+            status = 421 if exc.code == "wrong-audience" else 422 if exc.code == "stale" else 400
+            code = {"bad-signature": "bad-proof"}.get(exc.code, exc.code)
+            return error_answer(status, code, f"Cannot enrol this key: {exc.message}")
+        body = message.payload
+        account, bank_bin = body.get("account"), body.get("bank_bin")
+        if not _is_account_text(account) or not _is_account_text(bank_bin):
+            return error_answer(400 if allowed else 401, "bad-account" if allowed else "enrolment-code-required",
+                          "The enrolment must name the payer account (account, bank_bin: 1 to 34 letters or digits).")
+        retire = None
+        if not allowed:
+            endorsement = body.get("endorsement")
+            if endorsement is None:
+                return error_answer(401, "enrolment-code-required",
+                              "Enrolling a key needs the acquirer's enrolment code (Authorization: Bearer CODE), "
+                              "or an endorsement by the account's current key.")
+            retire = self._check_endorsement(endorsement, message.kid, bank_bin, account, now)
+            if isinstance(retire, AcquirerAnswer):
+                return retire
+        public = {k: body["jwk"][k] for k in ("kty", "crv", "x")}
+        binding = KeyBinding(message.kid, public, bank_bin, account, format_timestamp(now))
+        with self._keys_lock:
+            result = self.ledger.bind(binding, retire=retire)
+            self._reload_keys()
+        if result == "conflict":
+            return error_answer(409, "key-already-bound", "This key is already bound to another payer account.")
+        current = self._bindings[message.kid]
+        return AcquirerAnswer(201 if result == "created" else 200,
+                              {"kid": message.kid, "enrolled": result == "created", "status": current.state,
+                               "retired_kid": retire})
+
+    def _check_endorsement(self, endorsement: Any, new_kid: str, bank_bin: str, account: str,
+                           now: datetime) -> str | AcquirerAnswer:
+        """The kid of the endorsing key (to retire) or the refusal."""
+        def active_key_of_account(kid: str, payload: dict[str, Any]):
+            b = self._bindings.get(kid)
+            if b is None or b.state != "active" or (b.bank_bin, b.account) != (bank_bin, account):
+                return None
+            return self._keys.by_kid.get(kid)
+
+        try:
+            message = read_message(endorsement if isinstance(endorsement, str) else "", ENDORSEMENT,
+                                   active_key_of_account, self.audiences, now)
+        except SignedMessageError as exc:
+            return error_answer(403, "bad-endorsement",
+                          f"The endorsement is not one from an active key of this account ({exc.code}).")
+        p = message.payload
+        if p.get("new_kid") != new_kid or p.get("account") != account or p.get("bank_bin") != bank_bin:
+            return error_answer(403, "bad-endorsement", "The endorsement names another key or account.")
+        return message.kid
+
+    def revoke(self, kid: str, token: bytes | str, authorization: str | None,
+               now: datetime | None = None) -> AcquirerAnswer:
+        """``POST /v1/keys/{kid}/revoke``: with the enrolment code, or signed by a key of the same account."""
+        now = now or self.clock()
+        target = self._bindings.get(kid)
+        refused = self._code_refusal(authorization)
+        if refused is not None:
+            return refused
+        if authorization is None:
+            def key_of(signer: str, payload: dict[str, Any]):
+                b = self._bindings.get(signer)
+                return None if b is None or b.state == "revoked" else self._keys.by_kid.get(signer)
+
+            try:
+                message = read_message(token, REVOCATION, key_of, self.audiences, now)
+            except SignedMessageError as exc:
+                return error_answer(401, "signature-required",
+                              f"Revoking a key needs the enrolment code or a revocation signed by a key of the "
+                              f"same account ({exc.code}).")
+            signer = self._bindings[message.kid]
+            if message.payload.get("kid") != kid or target is None or \
+                    (signer.bank_bin, signer.account) != (target.bank_bin, target.account):
+                return error_answer(403, "not-allowed", "This key may not revoke that key.")
+        if target is None:
+            return error_answer(404, "not-found", "No key with this id is enrolled here.")
+        with self._keys_lock:
+            self.ledger.revoke(kid, format_timestamp(now))
+            self._reload_keys()
+        return self.key_status(kid)
+
+    def _code_refusal(self, authorization: str | None) -> AcquirerAnswer | None:
+        """None when no code was sent (``authorization`` None) or the right one; 429 with
+        ``Retry-After`` during a lock-out, whatever the code; else 401, the wrong code counted and logged."""
+        if authorization is None:
+            return None
+        attempt = self.code_lockout.attempt(lambda: self._code_matches(authorization))
+        if attempt.outcome == "right":
+            return None
+        if attempt.outcome == "locked":
+            return AcquirerAnswer(429, {"status": "rejected", "error": "too-many-attempts",
+                                        "message": f"Too many wrong enrolment codes; try again in "
+                                                   f"{attempt.retry_after} s."},
+                                  headers={"Retry-After": str(attempt.retry_after)})
+        window = int(WRONG_CODE_WINDOW.total_seconds())
+        if attempt.locked_until is None:
+            log.warning("wrong enrolment code (%d within %d s; at %d every code is refused for %d s)",
+                        attempt.wrong_in_window, window, WRONG_CODES_ALLOWED, window)
+        else:
+            log.warning("wrong enrolment code (%d within %d s): every code is locked out (429) until %s",
+                        attempt.wrong_in_window, window, format_timestamp(attempt.locked_until))
+        return error_answer(401, "bad-enrolment-code", "The enrolment code is wrong.")
+
+    def _code_matches(self, authorization: str | None) -> bool:
+        if not authorization or not self.enrol_code:
+            return False
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() != "bearer":
+            return False
+        return hmac.compare_digest(value.strip().encode("utf-8", "surrogatepass"),
+                                   self.enrol_code.encode("utf-8", "surrogatepass"))
+
+    # --- lookups ------------------------------------------------------------------------------
+    def lookup(self, request_id: str, authorization: str | None, now: datetime | None = None) -> AcquirerAnswer:
+        """``GET /v1/payments/{request_id}``: only for the payer who made it (a ``payment_lookup``
+        signed by one of the payer's keys, in ``Authorization: JWS <token>``)."""
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.upper() != "JWS" or not token:
+            return error_answer(401, "signature-required",
+                          "Looking up a payment needs Authorization: JWS <payment_lookup signed by the payer>.")
+
+        def key_of(kid: str, payload: dict[str, Any]):
+            b = self._bindings.get(kid)
+            return None if b is None or b.state == "revoked" else self._keys.by_kid.get(kid)
+
+        try:
+            message = read_message(token.strip(), LOOKUP, key_of, self.audiences, now or self.clock())
+        except SignedMessageError as exc:
+            return error_answer(401, "signature-required", f"The lookup signature is not acceptable ({exc.code}).")
+        if message.payload.get("request_id") != request_id:
+            return error_answer(401, "signature-required", "The lookup signature names another request.")
+        found = self.ledger.get(self._bindings[message.kid].scope, request_id)
+        if found is None:
+            return error_answer(404, "not-found", "No payment of yours has this request id.")
+        status, body = found
+        return AcquirerAnswer(200, {**body, "http_status": status})
+
+    # --- payments -----------------------------------------------------------------------------
+    def submit(self, token: str | bytes, now: datetime | None = None) -> AcquirerAnswer:
+        answer = self._decide(token, now)
+        for listener in self.listeners:
+            listener(token, answer)
+        settings = self.failures
+        key = str(answer.body.get("idempotency_key") or "")
+        if settings.latency_ms or settings.latency_jitter_ms:
+            jitter = settings.latency_jitter_ms * settings.draw("latency", key + str(answer.http_status))
+            answer.delay_seconds += (settings.latency_ms + jitter) / 1000.0
+        return answer
+
+    def _decide(self, token: str | bytes, now: datetime | None) -> AcquirerAnswer:
+        """The checks in the order docs/security.md lists them ("What the acquirer checks"); the
+        first refusal is the answer, and only a request that passes them all is recorded."""
+        received = now or self.clock()
+        result = _verify(token, self._keys, received, self.limits)
+        binding = self._bindings.get(result.kid or "") if result.signature_ok else None
+        refusal = (_unsigned_refusal(result)                          # 1. signed by an enrolled key
+                   or _key_state_refusal(binding)                     # 2. the key is not revoked
+                   or _structure_refusal(result)                      # 2. the signed content's schema
+                   or _account_refusal(binding, result.request)       # 3. the payer account is the key's
+                   or self._audience_refusal(result.request)          # 4. addressed to this acquirer
+                   or _identifiers_refusal(result))
+        if refusal is not None:
+            return refusal
+        request = result.request
+        idem, request_id = request["idempotency_key"], request["request_id"]
+        token_sha = hashlib.sha256(_token_bytes(token)).hexdigest()
+        nonce = request["nonce"]
+        refusal = (self._injected_unavailability(binding, idem)                        # 5. failure injection
+                   or self._idempotency_answer(binding, idem, request_id, token_sha)   # 6. per payer
+                   or self._retirement_refusal(binding, received, request_id, idem)    # 7. key retired on receipt
+                   or _content_refusal(result, request_id, idem)                       # 7. content and time
+                   or self._nonce_refusal(binding, nonce, received, request_id, idem))  # 8. nonce unused, per payer
+        if refusal is not None:
+            return refusal
+        return self._record(binding, request, token_sha, received)                    # 9. record, answer
+
+    def _audience_refusal(self, request: dict[str, Any]) -> AcquirerAnswer | None:
+        """Step 4: ``aud`` must be one of this acquirer's names (its URLs or the embedded id)."""
+        aud = request.get("aud")
+        if not isinstance(aud, str) or normalise_audience(aud) not in self.audiences:
+            return error_answer(421, "wrong-audience",
+                          f"The request is addressed to {visible(str(aud), 80)}, not to this acquirer.")
+        return None
+
+    def _injected_unavailability(self, binding: KeyBinding, idem: str) -> AcquirerAnswer | None:
+        """Step 5: ``--unavailable-rate`` answers 503 here (per attempt), before anything is recorded."""
+        settings = self.failures
+        attempt = self._next_attempt(binding.scope + "/" + idem)
+        if settings.unavailable_rate and settings.draw(f"unavailable:{attempt}", idem) < settings.unavailable_rate:
+            return error_answer(503, "unavailable", "The acquirer is temporarily unavailable (injected failure).")
+        return None
+
+    def _idempotency_answer(self, binding: KeyBinding, idem: str, request_id: str,
+                            token_sha: str) -> AcquirerAnswer | None:
+        """Step 6, scoped to the payer: the same token gets the first answer (409); another token under
+        the same idempotency key or request id gets 422 and learns nothing of the first."""
+        existing = self.ledger.find(binding.scope, idem, request_id)
+        return None if existing is None else _replay_or_conflict(existing, token_sha, idem)
+
+    def _retirement_refusal(self, binding: KeyBinding, received: datetime, request_id: str,
+                            idem: str) -> AcquirerAnswer | None:
+        """Step 7: a key retired at T pays nothing received after T plus the clock skew, whatever its
+        ``created_at`` claims (core's rule R10 judges that claim; this judges the acquirer's own clock)."""
+        retired = self._keys.retired_at.get(binding.kid)
+        if retired is None or received <= retired + CLOCK_SKEW:
+            return None
+        when, at = format_timestamp(retired), format_timestamp(received)
+        skew = int(CLOCK_SKEW.total_seconds())
+        body = {"status": "rejected", "error": "key-retired",
+                "message": f"Key {binding.kid} was retired at {when}; this request arrived at {at}, more than "
+                           f"{skew} s later. Sign it again with the current key.",
+                "message_vi": f"Khóa {binding.kid} đã ngừng dùng lúc {when}; yêu cầu này đến lúc {at}, sau hơn "
+                              f"{skew} giây. Hãy ký lại bằng khóa hiện tại.",
+                "request_id": visible(request_id, 100), "idempotency_key": visible(idem, 100)}
+        return AcquirerAnswer(403, body)
+
+    def _nonce_refusal(self, binding: KeyBinding, nonce: str, received: datetime, request_id: str,
+                       idem: str) -> AcquirerAnswer | None:
+        """Step 8: this payer has not used the nonce in an accepted request still alive (checked again
+        inside the recording transaction). Nonces belong to one payer, like idempotency keys."""
+        if self.ledger.nonce_used(binding.scope, nonce, int(received.timestamp())):
+            return _nonce_reused(request_id, idem)
+        return None
+
+    def _record(self, binding: KeyBinding, request: dict[str, Any], token_sha: str,
+                received: datetime) -> AcquirerAnswer:
+        """Step 9: one transaction records the payment and its nonce; a concurrent twin recorded in
+        between is answered as step 6 or 8 would have. Injected declines and lost answers apply here."""
+        idem, request_id = request["idempotency_key"], request["request_id"]
+        status, body = self._decision(binding, request, received)
+        nonce_expires = int(_expiry(request, received).timestamp() + CLOCK_SKEW.total_seconds())
+        outcome, existing = self.ledger.insert_if_new(binding.scope, request, binding.kid, token_sha, status, body,
+                                                      nonce_expires, int(received.timestamp()))
+        if outcome == "exists":  # another connection recorded the same key in between
+            return _replay_or_conflict(existing, token_sha, idem)
+        if outcome == "nonce":
+            return _nonce_reused(request_id, idem)
+        answer = AcquirerAnswer(status, body)
+        settings = self.failures
+        if settings.timeout_rate and settings.draw("timeout", idem) < settings.timeout_rate:
+            answer.lost = True
+            answer.delay_seconds = settings.timeout_seconds
+        return answer
+
+    def _decision(self, binding: KeyBinding, request: dict[str, Any], received: datetime) -> tuple[int, dict[str, Any]]:
+        """(201 approved | 402 declined by ``--decline-rate``, the answer's body) of a request that passed."""
+        settings, idem = self.failures, request["idempotency_key"]
+        reference = "ACQ-" + hashlib.sha256(f"{settings.seed}:{binding.scope}:{idem}".encode()).hexdigest()[:12].upper()
+        body = {
+            "request_id": request["request_id"],
+            "idempotency_key": idem,
+            "acquirer_reference": reference,
+            "amount": request["amount"],
+            "payee": request["payee"].get("merchant_name") or request["payee"].get("account"),
+            "received_at": format_timestamp(received),
+        }
+        if settings.decline_rate and settings.draw("decline", idem) < settings.decline_rate:
+            body.update(status="declined", reason="insufficient-funds",
+                        message="Declined: insufficient funds (injected failure).",
+                        message_vi="Bị từ chối: không đủ số dư (lỗi giả lập).")
+            return 402, body
+        body.update(status="approved", message="Approved.", message_vi="Đã duyệt.")
+        return 201, body
+
+    def _next_attempt(self, key: str) -> int:
+        with self._attempts_lock:
+            n = self._attempts.get(key, 0) + 1
+            self._attempts[key] = n
+            if len(self._attempts) > 100_000:  # bounded memory on long runs
+                self._attempts.clear()
+            return n
+
+
+# --- checks -------------------------------------------------------------------------------------
+def weak_key_problem(jwk: Any) -> str | None:
+    """Why a public JWK may not be trusted (None when it may): core's rule (not an Ed25519 public
+    key, a small-order or non-canonical point...)."""
+    return public_key_problem(jwk)
+
+
+def _unsigned_refusal(result) -> AcquirerAnswer | None:
+    """Step 1: signed (verify_request: syntax, alg, kid, signature) under an enrolled key."""
+    if result.signature_ok:
+        return None
+    if result.reason == "wrong-key":
+        return error_answer(403, "key-not-enrolled",
+                      f"The signing key {visible(result.kid or '', 60)} is not enrolled at this acquirer; "
+                      "enrol it with `payer-app keys enrol --acquirer URL --code CODE`.")
+    return refusal_answer(400, result)
+
+
+def _key_state_refusal(binding: KeyBinding | None) -> AcquirerAnswer | None:
+    """Step 2: the key is still bound (one removed after verifying counts as unknown) and a revoked
+    key signs nothing."""
+    if binding is None:
+        return error_answer(403, "key-not-enrolled", "The signing key is not enrolled at this acquirer.")
+    if binding.revoked_at:
+        return error_answer(403, "key-revoked", "The signing key was revoked; nothing it signs is accepted.")
+    return None
+
+
+def _structure_refusal(result) -> AcquirerAnswer | None:
+    """Step 2: schema failures of the signed content answer 400 before any lookup."""
+    if not isinstance(result.request, dict) or result.reason in STRUCTURAL_REASONS:
+        return refusal_answer(400, result)
+    return None
+
+
+def _account_refusal(binding: KeyBinding, request: dict[str, Any]) -> AcquirerAnswer | None:
+    """Step 3: the payer account in the request is the one the key was enrolled for."""
+    payer = request.get("payer")
+    if not isinstance(payer, dict) or (payer.get("bank_bin"), payer.get("account")) != (binding.bank_bin, binding.account):
+        return error_answer(403, "account-mismatch",
+                      "The payer account in the request is not the account bound to its signing key.")
+    return None
+
+
+def _identifiers_refusal(result) -> AcquirerAnswer | None:
+    """The idempotency key and request id that steps 6 and 9 use are non-empty text."""
+    idem, request_id = result.request.get("idempotency_key"), result.request.get("request_id")
+    if not isinstance(idem, str) or not isinstance(request_id, str) or not idem or not request_id:
+        return refusal_answer(400, result)
+    return None
+
+
+def _content_refusal(result, request_id: str, idem: str) -> AcquirerAnswer | None:
+    """Step 7: verify_request's remaining reasons (lifetime, QR agreement, VND, limits, the key's
+    retirement): 403 for the key's state, 422 for an unprocessable request, else 400."""
+    if result.ok:
+        return None
+    status = 403 if result.reason in KEY_STATE_REASONS else 422 if result.reason in UNPROCESSABLE_REASONS else 400
+    return refusal_answer(status, result, request_id=request_id, idempotency_key=idem)
+
+
+def _nonce_reused(request_id: str, idem: str) -> AcquirerAnswer:
+    return error_answer(422, "nonce-reused", "This nonce was already used by another request.",
+                  request_id=request_id, idempotency_key=idem)
+
+
+def _verify(token: str | bytes, keys: VerificationKeys, now: datetime, limits: Limits):
+    """verify_request without an audience: this acquirer answers to several names (its URLs) and
+    checks ``aud`` itself, after the key binding (step 4 of ``_decide``)."""
+    return verify_request(token, keys, now=now, limits=limits)
+
+
+def _expiry(request: dict[str, Any], fallback: datetime) -> datetime:
+    try:
+        return parse_timestamp(request.get("expires_at"))
+    except (ValueError, TypeError):
+        return fallback + timedelta(minutes=5)
+
+
+def _enrolment_key(kid: str, payload: dict[str, Any]):
+    """The key an enrolment is checked with: the one it carries, if it is a sound Ed25519 public key
+    (core's rule: small-order and non-canonical points are refused) whose thumbprint is the kid."""
+    jwk = payload.get("jwk")
+    if not isinstance(jwk, dict) or set(jwk) != {"kty", "crv", "x"}:
+        raise SignedMessageError("bad-key", "The enrolment's jwk must be exactly {kty: OKP, crv: Ed25519, x}.")
+    problem = weak_key_problem(jwk)
+    if problem:
+        raise SignedMessageError("weak-key", visible(problem, 300))
+    key = public_key_of(jwk)
+    if key is None or jwk_thumbprint(jwk) != kid:
+        raise SignedMessageError("bad-key", "The enrolment's kid is not the thumbprint of its jwk.")
+    return key
+
+
+def _is_account_text(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= 34 and value.isascii() and value.isalnum()
+
+
+def _token_bytes(token: str | bytes) -> bytes:
+    if isinstance(token, str):
+        return token.encode("utf-8", "surrogatepass")
+    return bytes(token)
+
+
+def _replay_or_conflict(existing, token_sha: str, idem: str) -> AcquirerAnswer:
+    first_status, first_body, first_sha, first_idem, _ = existing
+    if hmac.compare_digest(first_sha, token_sha):
+        body = {**first_body, "duplicate": True, "first_http_status": first_status}
+        return AcquirerAnswer(409, body, headers={"Idempotent-Replayed": "true"})
+    if first_idem == idem:
+        return error_answer(422, "idempotency-key-reused",
+                      "This idempotency key was already used for a different request; use a new key.")
+    return error_answer(422, "request-id-reused", "This request id was already used for a different request.")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+__all__ = ["MockAcquirer", "weak_key_problem"]

@@ -1,0 +1,227 @@
+"""The mock acquirer over HTTP: ``create_app`` wraps a ``MockAcquirer`` in a Starlette application,
+next to the merchant display's routes (``payments/merchant_display.py``).
+
+- ``POST /v1/payments`` (compact JWS, ``Content-Type: application/jose``): 201 approved, 402 declined,
+  409 the same token again (body: the first answer), 4xx refusals, 503 injected outage.
+- ``GET /v1/payments/{request_id}`` with ``Authorization: JWS <payment_lookup signed by the payer>``.
+- ``POST /v1/keys`` (compact JWS ``key_enrolment`` signed by the new key) with
+  ``Authorization: Bearer <enrolment code>`` or an endorsement by the account's current key.
+- ``GET /v1/keys/{kid}``: active / retired / revoked (nothing about the account).
+- ``POST /v1/keys/{kid}/revoke`` with the enrolment code or a ``key_revocation`` signed by a key of
+  the same account.
+- ``GET /v1/health`` (no file paths).
+
+Every status and code is in docs/payments.md ("HTTP answers of the mock acquirer") and in
+``answers.ERROR_TABLE``. Each input is capped before the work (step 0 of docs/security.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from payer_app.core.display_text import visible
+from payer_app.core.request import Limits
+from payer_app.payments.acquirer.answers import AcquirerAnswer, FailureSettings, error_answer
+from payer_app.payments.acquirer.decisions import MockAcquirer
+from payer_app.payments.acquirer.ledger import TrustedKey, enrolment_code
+from payer_app.payments.json_responses import json_response
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64_000
+MAX_KEY_BODY_BYTES = 16_000
+MAX_HEADER_CHARS = 8_000
+JOSE_MEDIA_TYPE = "application/jose"
+
+
+# --- HTTP ---------------------------------------------------------------------------------------
+def create_app(ledger_path: Path, failures: FailureSettings | None = None,
+               trusted: list[TrustedKey] | None = None, limits: Limits | None = None, *,
+               audiences: list[str] | None = None, enrol_code: str | None = None,
+               open_enrolment: bool = False, clock: Callable[[], datetime] | None = None):
+    """The Starlette application serving a MockAcquirer (``app.state.acquirer``).
+
+    The enrolment code is ``enrol_code`` when given (and kept in the ledger), else the kept one, else
+    a new random one: ``app.state.acquirer.enrol_code``. ``AcquirerServer`` adds its own URL to the
+    audiences. ``clock``: the acquirer's time (``MockAcquirer``), the system's UTC clock by default."""
+    from starlette.applications import Starlette
+
+    from payer_app.payments.merchant_display import counter_routes
+
+    acquirer = MockAcquirer(ledger_path, failures, trusted, limits, audiences, open_enrolment=open_enrolment,
+                            clock=clock)
+    acquirer.enrol_code = enrolment_code(acquirer.ledger, enrol_code)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        yield
+        acquirer.close()
+
+    app = Starlette(
+        routes=[
+            *_AcquirerHttp(acquirer).routes(),
+            *counter_routes(acquirer),  # /display, /display/events, /v1/bills/{code}: merchant_display.py
+        ],
+        lifespan=lifespan,
+        exception_handlers={Exception: _unexpected, 404: _not_found, 405: _not_found},
+    )
+    app.state.acquirer = acquirer
+    return app
+
+
+class _AcquirerHttp:
+    """The acquirer's HTTP endpoints (step 0 of docs/security.md: body size, then media type, then
+    ``Authorization`` capped), each handing the checked input to the ``MockAcquirer``."""
+
+    def __init__(self, acquirer: MockAcquirer):
+        self.acquirer = acquirer
+
+    def routes(self) -> list:
+        from starlette.routing import Route
+
+        return [
+            Route("/v1/payments", _guarded(self.post_payment), methods=["POST"]),
+            Route("/v1/payments/{request_id}", _guarded(self.get_payment), methods=["GET"]),
+            Route("/v1/keys", _guarded(self.post_key), methods=["POST"]),
+            Route("/v1/keys/{kid}", _guarded(self.get_key), methods=["GET"]),
+            Route("/v1/keys/{kid}/revoke", _guarded(self.revoke_key), methods=["POST"]),
+            Route("/v1/health", _guarded(self.health), methods=["GET"]),
+        ]
+
+    # --- endpoints ----------------------------------------------------------------------------
+    async def post_payment(self, request):
+        body = await _read_jose(request, MAX_BODY_BYTES)
+        if not isinstance(body, bytes):
+            return body
+        answer = self.acquirer.submit(body)
+        if answer.delay_seconds:
+            await _hold_answer(answer.delay_seconds)
+        return _respond(answer)
+
+    async def get_payment(self, request):
+        return _respond(self.acquirer.lookup(request.path_params["request_id"], _authorization(request)))
+
+    async def post_key(self, request):
+        body = await _read_jose(request, MAX_KEY_BODY_BYTES)
+        if not isinstance(body, bytes):
+            return body
+        return _respond(self.acquirer.enrol(body, _authorization(request)))
+
+    async def get_key(self, request):
+        return _respond(self.acquirer.key_status(request.path_params["kid"]))
+
+    async def revoke_key(self, request):
+        body = await _read_capped_body(request, MAX_KEY_BODY_BYTES)
+        if body is None:
+            return _too_large(MAX_KEY_BODY_BYTES)
+        return _respond(self.acquirer.revoke(request.path_params["kid"], body.strip(), _authorization(request)))
+
+    async def health(self, request):
+        acquirer = self.acquirer
+        return json_response({"ok": True, "audiences": sorted(acquirer.audiences),
+                              "open_enrolment": acquirer.open_enrolment,
+                              "failures": asdict(acquirer.failures), "counts": acquirer.ledger.counts()})
+
+
+# --- HTTP input, each capped before the work ----------------------------------------------------
+async def _hold_answer(seconds: float) -> None:
+    """Injected latency or a lost answer (``FailureSettings``): the answer waits this long."""
+    await asyncio.sleep(seconds)
+
+
+def _respond(answer: AcquirerAnswer):
+    return json_response(answer.body, answer.http_status, answer.headers)
+
+
+async def _read_capped_body(request, limit: int) -> bytes | None:
+    """The body, or None when it is larger than ``limit`` (the declared Content-Length is checked
+    before reading, the bytes received while reading)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int):
+    return _respond(error_answer(413, "too-large", f"The body is larger than {limit} bytes."))
+
+
+def _media_problem(request):
+    """415 unless the body is declared ``application/jose`` (parameters ignored)."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != JOSE_MEDIA_TYPE:
+        return _respond(error_answer(415, "unsupported-media-type",
+                               f"Send the compact JWS with Content-Type: {JOSE_MEDIA_TYPE} "
+                               f"(got {visible(media, 60) or 'none'})."))
+    return None
+
+
+def _authorization(request) -> str | None:
+    value = request.headers.get("authorization")
+    return None if value is None else value[:MAX_HEADER_CHARS]
+
+
+async def _read_jose(request, limit: int):
+    """The body (at most ``limit`` bytes, checked first) of an application/jose POST, or the refusal."""
+    body = await _read_capped_body(request, limit)
+    if body is None:
+        return _too_large(limit)
+    wrong_media = _media_problem(request)
+    return body.strip() if wrong_media is None else wrong_media
+
+
+async def _unexpected(request, exc: Exception):
+    log.error("unexpected error on %s %s", request.method, visible(request.url.path, 100), exc_info=exc)
+    return json_response({"status": "rejected", "error": "bad-request",
+                          "message": "The acquirer could not process this request."}, 400)
+
+
+async def _not_found(request, exc: Exception):
+    status = getattr(exc, "status_code", 404)
+    code = {404: "not-found", 405: "method-not-allowed"}.get(status, "bad-request")
+    return json_response({"status": "rejected", "error": code, "message": f"HTTP {status}."},
+                         status if 400 <= status < 500 else 400)
+
+
+def _guarded(endpoint):
+    """Anything unexpected inside an endpoint becomes a clean 400 JSON answer (and a log line),
+    never a 500 and never a traceback to the client. The known causes are fixed where they arise;
+    a client that hangs up before its whole body arrived is one log line (no one is left to answer)."""
+    from starlette.requests import ClientDisconnect
+
+    async def guarded(request):
+        try:
+            return await endpoint(request)
+        except ClientDisconnect:
+            log.warning("%s %s: the client hung up before sending the whole body (Content-Length %s); "
+                        "nothing was done", request.method, visible(request.url.path, 100),
+                        visible(request.headers.get("content-length", "none"), 20))
+            return json_response({"status": "rejected", "error": "bad-request",
+                                  "message": "The body did not arrive whole."}, 400)
+        except (sqlite3.Error, OSError, MemoryError):
+            log.exception("acquirer storage failure")
+            return json_response({"status": "rejected", "error": "unavailable",
+                                  "message": "The acquirer cannot record anything right now."}, 503)
+        except Exception:  # noqa: BLE001 - the last line of defence, logged
+            log.exception("unexpected error in %s", endpoint.__name__)
+            return json_response({"status": "rejected", "error": "bad-request",
+                                  "message": "The acquirer could not process this request."}, 400)
+
+    guarded.__name__ = endpoint.__name__
+    return guarded
+
+
+__all__ = ["JOSE_MEDIA_TYPE", "MAX_BODY_BYTES", "MAX_KEY_BODY_BYTES", "create_app"]
