@@ -90,7 +90,7 @@ class Plan:
     strangers: int
 
     @classmethod
-    def of(cls, args: argparse.Namespace) -> "Plan":
+    def of(cls, args: argparse.Namespace) -> Plan:
         n_dup = round(args.requests * args.duplicates)
         n_tampered = round(args.requests * args.tampered)
         n_strangers = round(args.requests * args.strangers)

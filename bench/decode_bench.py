@@ -31,7 +31,6 @@ from payer_app.qr_symbol import qr_pixels  # noqa: E402
 from payer_app.scan.demo_camera import DemoCamera, demo_bill_payload  # noqa: E402
 from payer_app.scan.engine import LIVE, STILL, decode_frame  # noqa: E402
 
-
 # ---------------------------------------------------------------------------------------------
 # methods: each takes a BGR frame and returns the decoded texts
 
@@ -96,11 +95,15 @@ def cluttered_scene(width: int, height: int, rng: np.random.Generator, sigma: fl
     for _ in range(30):
         x, y = int(rng.integers(0, width)), int(rng.integers(0, height))
         color = tuple(int(c) for c in rng.integers(0, 255, 3))
-        cv2.rectangle(img, (x, y), (x + int(rng.integers(20, width // 4)), y + int(rng.integers(20, height // 4))), color, -1)
+        cv2.rectangle(
+            img, (x, y), (x + int(rng.integers(20, width // 4)), y + int(rng.integers(20, height // 4))), color, -1
+        )
     for _ in range(14):
         x, y = int(rng.integers(0, width)), int(rng.integers(0, height))
         color = tuple(int(c) for c in rng.integers(0, 255, 3))
-        cv2.putText(img, "Hoa don 0123456789 ABC", (x, y), cv2.FONT_HERSHEY_SIMPLEX, float(rng.uniform(0.5, 1.5)), color, 2)
+        cv2.putText(
+            img, "Hoa don 0123456789 ABC", (x, y), cv2.FONT_HERSHEY_SIMPLEX, float(rng.uniform(0.5, 1.5)), color, 2
+        )
     img = cv2.GaussianBlur(img, (5, 5), 1.2).astype(np.float32)
     img += rng.normal(0, sigma, img.shape).astype(np.float32)
     return np.clip(img, 0, 255).astype(np.uint8)
@@ -188,7 +191,11 @@ def hard_sample(rng: np.random.Generator) -> tuple[np.ndarray, str, str]:
         length = int(rng.integers(3, 7))
         kernel = np.zeros((length, length), np.float32)
         kernel[length // 2, :] = 1.0 / length
-        kernel = cv2.warpAffine(kernel, cv2.getRotationMatrix2D((length / 2 - 0.5, length / 2 - 0.5), float(rng.uniform(0, 180)), 1.0), (length, length))
+        kernel = cv2.warpAffine(
+            kernel,
+            cv2.getRotationMatrix2D((length / 2 - 0.5, length / 2 - 0.5), float(rng.uniform(0, 180)), 1.0),
+            (length, length),
+        )
         kernel /= max(kernel.sum(), 1e-6)
         img = cv2.filter2D(img, -1, kernel)
         notes.append(f"motion {length}")
@@ -249,12 +256,15 @@ def main() -> int:
     ap.add_argument("--save-hard", type=Path, help="write the generated hard corpus there as JPEG files")
     args = ap.parse_args()
 
-    import cv2 as _cv2
-
     from importlib.metadata import version
 
-    print(f"opencv {_cv2.__version__}, zxing-cpp {version('zxing-cpp')}, pyzbar {version('pyzbar')}, numpy {np.__version__}, "
-          f"threads: opencv {_cv2.getNumThreads()}")
+    import cv2 as _cv2
+
+    print(
+        f"opencv {_cv2.__version__}, zxing-cpp {version('zxing-cpp')}, pyzbar {version('pyzbar')}, "
+        f"numpy {np.__version__}, "
+        f"threads: opencv {_cv2.getNumThreads()}"
+    )
     # Warm up every method once (library loading, first allocations).
     warm = np.zeros((720, 1280, 3), np.uint8)
     for method in SPEED_METHODS.values():
@@ -267,7 +277,10 @@ def main() -> int:
         print(f"{'frame':<22}{'method':<18}{'median':>9}{'p95':>9}{'decoded':>10}")
     for width, height in sizes:
         with_qr, empty = speed_frames(width, height, args.frames, args.seed)
-        for label, frames, expected in ((f"{height}p with QR", with_qr, payload), (f"{height}p empty noisy", empty, None)):
+        for label, frames, expected in (
+            (f"{height}p with QR", with_qr, payload),
+            (f"{height}p empty noisy", empty, None),
+        ):
             for name, method in SPEED_METHODS.items():
                 median, p95, hits = timed(method, frames, expected)
                 shown = f"{hits}/{len(frames)}"
@@ -289,8 +302,11 @@ def main() -> int:
                 texts = method(img)
                 times.append((time.perf_counter() - t0) * 1000.0)
                 hits += expected in texts
-            print(f"{name:<24}{hits:>6}/{len(samples):<4}{100.0 * hits / len(samples):>6.1f}%{statistics.median(times):>10.1f}",
-                  flush=True)
+            print(
+                f"{name:<24}{hits:>6}/{len(samples):<4}{100.0 * hits / len(samples):>6.1f}%"
+                f"{statistics.median(times):>10.1f}",
+                flush=True,
+            )
 
     if args.corpus:
         run_corpus(args.corpus)

@@ -18,9 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from process_memory import rss_mib  # noqa: E402  (bench/, the folder of this script)
+
 from payer_app.scan.engine import ScanSession  # noqa: E402
 from payer_app.scan.source_specs import make_source  # noqa: E402
-from process_memory import rss_mib  # noqa: E402  (bench/, the folder of this script)
 
 
 def main() -> int:
@@ -40,7 +41,9 @@ def main() -> int:
 
     session = ScanSession(make_source("demo"), on_accepted=on_accepted, on_error=errors.append,
                           hold_off_ms=args.hold_off * 1000.0)
-    print(f"demo camera, 1280x720 at 30 fps, {args.minutes:g} minute(s); RSS before start {rss_mib():.1f} MiB", flush=True)
+    print(
+        f"demo camera, 1280x720 at 30 fps, {args.minutes:g} minute(s); RSS before start {rss_mib():.1f} MiB", flush=True
+    )
     session.start()
     time.sleep(args.warm_up)
     start_rss = rss_mib()
@@ -70,7 +73,10 @@ def main() -> int:
     end_rss = rss_mib()
     captured = s.frames_captured - start_stats[0]
     decoded = s.frames_decoded - start_stats[1]
-    print(f"end after {elapsed / 60:.2f} min: RSS {end_rss:.1f} MiB (start {start_rss:.1f}, change {end_rss - start_rss:+.1f} MiB)")
+    print(
+        f"end after {elapsed / 60:.2f} min: RSS {end_rss:.1f} MiB (start {start_rss:.1f}, "
+        f"change {end_rss - start_rss:+.1f} MiB)"
+    )
     print(f"frames captured {captured} ({captured / elapsed:.1f}/s), decoded {decoded} ({decoded / elapsed:.1f}/s), "
           f"dropped {s.frames_dropped}, errors {len(errors)}, results accepted {accepted_total}")
     if decode_ms:

@@ -27,7 +27,6 @@ from tests import hostile_files as hostile  # noqa: E402
 from tests.media import qr_array, write_image  # noqa: E402
 from tests.spec_vectors import EVN_BILL  # noqa: E402
 
-
 CPU_BUDGET_S = 5.0  # issue 9: a hostile input is refused within this much CPU time
 
 
@@ -70,7 +69,11 @@ def main() -> int:
         zeros = tmp / "zeros.txt"
         zeros.write_bytes(b"0" * 10_000_000)
         cases = [
-            ("plain scan, 1 small bill picture", ["scan", str(write_image(tmp / "bill.png", qr_array(EVN_BILL)))], None),
+            (
+                "plain scan, 1 small bill picture",
+                ["scan", str(write_image(tmp / "bill.png", qr_array(EVN_BILL)))],
+                None,
+            ),
             ("parse - < 10 MB of 0", ["parse", "-"], zeros),
             ("parse --json - < 10 MB of 0", ["parse", "--json", "-"], zeros),
             ("scan 30000x30000 JPEG", ["scan", str(hostile.jpeg_bomb(tmp / "bomb.jpg"))], None),
@@ -82,14 +85,20 @@ def main() -> int:
             ("scan 16-bit RGBA PNG 8190x8190", ["scan", str(hostile.rgba_png(tmp / "deep16.png", EVN_BILL))], None),
             ("pay 16-bit RGBA PNG 8190x8190", ["pay", "--amount", "1000", str(tmp / "deep16.png")], None),
             ("window Open 16-bit RGBA PNG", ["--window-open", str(tmp / "deep16.png")], None),
-            ("scan 8-bit RGBA PNG 8192x8192", ["scan", str(hostile.rgba_png(tmp / "rgba8.png", EVN_BILL, side=8192,
-                                                                            bits=8))], None),
+            (
+                "scan 8-bit RGBA PNG 8192x8192",
+                ["scan", str(hostile.rgba_png(tmp / "rgba8.png", EVN_BILL, side=8192, bits=8))],
+                None,
+            ),
             ("window Open 8-bit RGBA 8192x8192", ["--window-open", str(tmp / "rgba8.png")], None),
             ("scan Radiance HDR 8192x8192 .hdr", ["scan", str(hostile.radiance_picture(tmp / "bright.hdr"))], None),
             ("scan the same named .png", ["scan", str(hostile.radiance_picture(tmp / "bright.png"))], None),
             ("scan 50-MP JPEG 8160x6144", ["scan", str(phone_photo(tmp / "rgba8.png", tmp / "phone.jpg"))], None),
-            ("scan 16-bit RGB PNG 4960x7016 (A4)", ["scan", str(a4_scan_16_bit(tmp / "rgba8.png", tmp / "a4.png"))],
-             None),
+            (
+                "scan 16-bit RGB PNG 4960x7016 (A4)",
+                ["scan", str(a4_scan_16_bit(tmp / "rgba8.png", tmp / "a4.png"))],
+                None,
+            ),
         ]
         sizes = {name: (tmp / name).stat().st_size for name in ("bomb.jpg", "bomb.png", "deep16.png", "rgba8.png")}
         print(f"inputs: JPEG bomb {sizes['bomb.jpg']} bytes, PNG bomb {sizes['bomb.png'] / 1000:.0f} kB, "

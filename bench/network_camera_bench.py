@@ -11,7 +11,8 @@ Run: .venv/bin/python bench/network_camera_bench.py [--rounds 3] [--down 2]
 
 ``--hostile [T ...]``: instead, for each hostile camera of tests/mjpeg_server.py (endless frame,
 garbage, a 30000x30000 frame, a server that stops mid-header or mid-frame, and the 30000x30000
-frames untyped, which OpenCV's FFmpeg reader gets) and each T (default 3 and 8), runs ``payer-app scan URL --timeout T`` as a process and prints how long it took from its start
+frames untyped, which OpenCV's FFmpeg reader gets) and each T (default 3 and 8), runs
+``payer-app scan URL --timeout T`` as a process and prints how long it took from its start
 to its end, against the budget of T + 2 s, with its exit code and how many lines it wrote on
 standard error.
 """
@@ -41,8 +42,13 @@ def hostile(timeouts: list[float]) -> int:
             camera = HostileCamera(mode)
             started = time.monotonic()
             try:
-                run = subprocess.run([sys.executable, "-m", "payer_app", "scan", camera.url(), "--timeout", f"{limit:g}"],
-                                     cwd=ROOT, capture_output=True, text=True, timeout=limit + 60)
+                run = subprocess.run(
+                    [sys.executable, "-m", "payer_app", "scan", camera.url(), "--timeout", f"{limit:g}"],
+                    cwd=ROOT,
+                    capture_output=True,
+                    text=True,
+                    timeout=limit + 60,
+                )
                 took = time.monotonic() - started
             finally:
                 camera.stop()
@@ -78,8 +84,12 @@ def main(argv: list[str] | None = None) -> int:
         port = server.port
         accepted: queue.Queue = queue.Queue()
         errors: list[str] = []
-        session = ScanSession(make_source(server.url()), on_accepted=lambda s: accepted.put((time.monotonic(), s.text)),
-                              on_error=lambda e: errors.append(str(e)), hold_off_ms=500)
+        session = ScanSession(
+            make_source(server.url()),
+            on_accepted=lambda s, accepted=accepted: accepted.put((time.monotonic(), s.text)),
+            on_error=lambda e, errors=errors: errors.append(str(e)),
+            hold_off_ms=500,
+        )
         started = time.monotonic()
         session.start()
         second = None

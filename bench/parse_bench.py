@@ -40,7 +40,9 @@ def mixed_corpus(size: int, seed: int = 7) -> list[str]:
         elif r < 0.8:  # damaged: one character changed, or cut short
             base = rng.choice(good)
             pos = rng.randrange(1, len(base))
-            corpus.append(base[:pos] + rng.choice("0123456789ABZ ") + base[pos + 1:] if rng.random() < 0.6 else base[:pos])
+            corpus.append(
+                base[:pos] + rng.choice("0123456789ABZ ") + base[pos + 1 :] if rng.random() < 0.6 else base[:pos]
+            )
         elif r < 0.95:  # not a payment QR at all
             corpus.append(rng.choice(["https://www.evn.com.vn/", "WIFI:S:cafe;T:WPA;P:12345678;;", "Hello"]))
         else:  # oversized garbage

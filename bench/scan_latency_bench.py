@@ -109,8 +109,11 @@ def main() -> int:
         p95 = lat[min(len(lat) - 1, int(round(0.95 * (len(lat) - 1))))]
         frames = statistics.median(r["frames"] for r in results)
         decoders = sorted({r["decoder"] for r in results})
-        print(f"{label:<20}{statistics.median(lat):>10.1f}{p95:>9.1f}{lat[-1]:>9.1f}{frames:>8.0f}  {', '.join(decoders)}"
-              f"  ({len(results)}/{args.trials} accepted)", flush=True)
+        print(
+            f"{label:<20}{statistics.median(lat):>10.1f}{p95:>9.1f}{lat[-1]:>9.1f}{frames:>8.0f}  {', '.join(decoders)}"
+            f"  ({len(results)}/{args.trials} accepted)",
+            flush=True,
+        )
     if args.cli and not whole_command(args.cli):
         return 1
     return 0

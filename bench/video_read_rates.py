@@ -61,7 +61,9 @@ def measure_clip(path: str | Path, payload: str, frames_required: int = 2) -> di
             if accept_ms is None and streak >= frames_required:
                 accept_ms = frames * 1000.0 / fps
             gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-            zxing_hits += any(r.text == payload for r in zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode))
+            zxing_hits += any(
+                r.text == payload for r in zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode)
+            )
             frames += 1
     finally:
         cap.release()
@@ -87,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     payload = demo_bill_payload()
     settings = SETTINGS_QUICK if args.quick else SETTINGS_FULL
     print(f"clips of the demo bill, {args.seconds:g} s, 1280x720, 30 fps, seed {args.seed}")
-    print(f"| motion | light | blur | frames | engine reads | zxing-cpp reads | accepted at | engine median |")
+    print("| motion | light | blur | frames | engine reads | zxing-cpp reads | accepted at | engine median |")
     print("|---|---|---|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:
         for motion, light, blur in settings:

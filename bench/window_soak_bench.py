@@ -108,7 +108,9 @@ class WindowDriver:
         from PySide6.QtTest import QTest
         from PySide6.QtWidgets import QAbstractButton
 
-        found = [b for b in self.window.findChildren(QAbstractButton, "TopBarButton") if b.isVisible() and b.text() == text]
+        found = [
+            b for b in self.window.findChildren(QAbstractButton, "TopBarButton") if b.isVisible() and b.text() == text
+        ]
         if not found:
             raise RuntimeError(f"no visible top-bar button {text!r}")
         QTest.mouseClick(found[0], Qt.MouseButton.LeftButton)
@@ -285,7 +287,9 @@ class SoakSession:
             visit_and_return(d, "ContinueButton", d.window.amount)
         while max_scans is not None and self.scans >= max_scans and self.screen_changes() < min_screen_changes:
             visit_and_return(d, "InspectorButton", d.window.inspector)  # scans done: changes until the count
-        kiosk_due = self.kiosk is not None and (self.cycles == 1 or self.cycles % self.kiosk_every == 0) and not finished()
+        kiosk_due = (
+            self.kiosk is not None and (self.cycles == 1 or self.cycles % self.kiosk_every == 0) and not finished()
+        )
         self.rest(d, method, kiosk_due)
         if kiosk_due:
             kiosk_cycle(self.kiosk, self.drivers["kiosk"])
@@ -327,7 +331,9 @@ class SoakSession:
 
     def failed(self, exc: RuntimeError) -> None:
         screens = ("home", "scan", "payee", "inspector", "amount")
-        showing = {k: next((n for n in screens if getattr(d.window, n).isVisible()), "?") for k, d in self.drivers.items()}
+        showing = {
+            k: next((n for n in screens if getattr(d.window, n).isVisible()), "?") for k, d in self.drivers.items()
+        }
         message = f"{exc} (screens shown: {showing})"
         self.run.failures.append(message)
         self.out(f"FAILED: {message}")
@@ -365,8 +371,9 @@ def run_soak(seconds: float | None = None, max_scans: int | None = None, min_scr
     - "drop" (a QR picture dropped on the scan screen) and "paste" (QR text pasted): in a second
       window whose camera sees nothing, so these scans are not slowed by the camera's threads.
 
-    A kiosk window does a kiosk cycle after the first scan and every ``kiosk_every`` scans. The first sample is taken after
-    ``warm_up_scans`` scans (caches filled), then every ``report_every`` seconds and at the end."""
+    A kiosk window does a kiosk cycle after the first scan and every ``kiosk_every`` scans. The first
+    sample is taken after ``warm_up_scans`` scans (caches filled), then every ``report_every`` seconds
+    and at the end."""
     _prepare_home()
     soak = SoakSession(scan_methods, kiosk_every, report_every, warm_up_scans, out)
 
@@ -390,7 +397,7 @@ def kiosk_cycle(kiosk, driver: WindowDriver) -> None:
     if not kiosk.isVisible():
         kiosk.present()  # full screen, as at a booth
     step(driver.wait(lambda: kiosk.home.isVisible()), "kiosk home")
-    for attempt in range(3):
+    for _attempt in range(3):
         # the idle timer also runs on Scan: on a loaded machine the kiosk may go Home before the
         # camera has confirmed the code; a visitor would press Scan again, and so do we
         driver.click("ScanButton")
@@ -409,11 +416,14 @@ def summary(run: SoakRun) -> str:
     first = next((s for s in run.samples if s.scans >= run.warm_up_scans), run.samples[0])
     last = run.samples[-1]
     rss_head, rss_tail, lowest_none, first_none = run.quiet_trend()
-    return (f"after warm-up -> end ({last.seconds - first.seconds:.0f} s): scans {first.scans} -> {last.scans}, "
-            f"screen changes {first.screen_changes} -> {last.screen_changes}, kiosk resets {last.kiosk_resets}; "
-            f"None refs {first.none_refs} -> {last.none_refs} ({last.none_refs - first.none_refs:+d}, lowest after "
-            f"warm-up {lowest_none - first_none:+d}); quiet RSS median first/last 20 cycles {rss_head:.1f} -> "
-            f"{rss_tail:.1f} MiB ({rss_tail - rss_head:+.1f}); peak sampled RSS {max(s.rss_mib for s in run.samples):.1f} MiB")
+    return (
+        f"after warm-up -> end ({last.seconds - first.seconds:.0f} s): scans {first.scans} -> {last.scans}, "
+        f"screen changes {first.screen_changes} -> {last.screen_changes}, kiosk resets {last.kiosk_resets}; "
+        f"None refs {first.none_refs} -> {last.none_refs} ({last.none_refs - first.none_refs:+d}, lowest after "
+        f"warm-up {lowest_none - first_none:+d}); quiet RSS median first/last 20 cycles {rss_head:.1f} -> "
+        f"{rss_tail:.1f} MiB ({rss_tail - rss_head:+.1f}); "
+        f"peak sampled RSS {max(s.rss_mib for s in run.samples):.1f} MiB"
+    )
 
 
 def main() -> int:
@@ -425,7 +435,9 @@ def main() -> int:
                     help="comma-separated rotation of how scans are made: camera, drop, paste (default camera); "
                          "e.g. camera,drop*10,paste*10 interleaves 1 camera scan with 10 drops and 10 pastes")
     ap.add_argument("--every", type=float, default=60.0, help="seconds between samples (default 60)")
-    ap.add_argument("--kiosk-every", type=int, default=25, help="a kiosk cycle every N normal cycles (default 25; 0: none)")
+    ap.add_argument(
+        "--kiosk-every", type=int, default=25, help="a kiosk cycle every N normal cycles (default 25; 0: none)"
+    )
     ap.add_argument("--warm-up", type=int, default=10, help="scans before the first sample (default 10)")
     ap.add_argument("--json", action="store_true", help="end with one JSON line of the results (for tests)")
     args = ap.parse_args()

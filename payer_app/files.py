@@ -17,8 +17,8 @@ import errno
 import os
 import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from payer_app.core.display_text import visible
 

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -21,10 +21,10 @@ from payer_app.core.keys import SigningKey
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import PayerInfo, build_request
 from payer_app.core.signing import sign_request
-from payer_app.payments.acquirer_client import read_until_serving
 from payer_app.payments.acquirer.answers import FailureSettings
 from payer_app.payments.acquirer.endpoints import create_app
 from payer_app.payments.acquirer.server import AcquirerServer
+from payer_app.payments.acquirer_client import read_until_serving
 from payer_app.payments.enrolment import enrolment_token, normalise_audience
 from tests.spec_vectors import EVN_BILL
 
@@ -50,7 +50,7 @@ class AcquirerClock:
     told (``advance(seconds)``), so "received a minute later" needs no waiting."""
 
     def __init__(self, start: datetime | None = None):
-        self.now = (start or datetime.now(timezone.utc)).replace(microsecond=0)
+        self.now = (start or datetime.now(UTC)).replace(microsecond=0)
 
     def __call__(self) -> datetime:
         return self.now

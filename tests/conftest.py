@@ -9,6 +9,9 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+# Fixture modules every test file may use by name (importing a fixture by name would shadow it).
+pytest_plugins = ["tests.qa_fixtures", "tests.e2e.xserver"]
+
 
 @pytest.fixture(autouse=True)
 def payer_home(tmp_path, monkeypatch):

@@ -11,8 +11,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from payer_app.gui.app import create_window, ensure_application
 from payer_app.core.signing import verify_request
+from payer_app.gui.app import create_window, ensure_application
 from payer_app.gui.i18n import Language
 from payer_app.payments.keystore import KeyStore
 from tests.media import empty_frame, frame_with, qr_array, write_video

@@ -30,17 +30,18 @@ import hashlib
 import hmac
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from payer_app.core.builder import vietqr_payload
 from payer_app.core.crc import payload_crc
 from payer_app.core.keys import SigningKey, thumbprint
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import PayerInfo, build_request, payload_sha256
-from payer_app.core.timestamps import format_timestamp
 from payer_app.core.signing import ED25519_ORDER, TOKEN_TYPE
+from payer_app.core.timestamps import format_timestamp
 from tests.spec_vectors import EVN_BILL, VIETQR_TRANSFER
 
 DYNAMIC_QR = VIETQR_TRANSFER  # a dynamic VietQR: 150.000 dong to ACB 257678859
@@ -128,7 +129,7 @@ def forged_small_order_token(body: dict[str, Any], jwk: dict[str, str]) -> str:
 
 # --- the set --------------------------------------------------------------------------------------
 def build_hostile_set(key: SigningKey, now: datetime | None = None, audience: str = DEFAULT_AUDIENCE) -> HostileSet:
-    now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+    now = (now or datetime.now(UTC)).replace(microsecond=0)
     retired_key = SigningKey.generate()
     retired_at = now - timedelta(minutes=10)
     body = valid_body(key, now, audience)

@@ -10,7 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from payer_app.qr_symbol import QUIET_ZONE, qr_png, qr_pixels
+from payer_app.qr_symbol import QUIET_ZONE, qr_pixels, qr_png
 
 
 def qr_array(payload: str, scale: int = 4, border: int = 4) -> np.ndarray:

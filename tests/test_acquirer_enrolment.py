@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -43,7 +43,7 @@ def server(tmp_path):
 
 def enrolment_body(key: SigningKey, account="0011001234567", bank_bin="970436", audience="", jwk=None, now=None):
     body = {"type": ENROLMENT, "version": 1, "aud": audience,
-            "created_at": (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "created_at": (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "nonce": "abcdefghijklmnopqrstuv", "account": account, "bank_bin": bank_bin,
             "jwk": jwk or {k: key.public_jwk[k] for k in ("kty", "crv", "x")}}
     return body
@@ -145,7 +145,7 @@ def test_enrolment_for_another_acquirer_or_out_of_date_is_refused(server):
     key = SigningKey.generate()
     response = post_key(server.url, enrolment_token(key, "0011001234567", "970436", "http://127.0.0.1:1"))
     assert response.status_code == 421 and response.json()["error"] == "wrong-audience"
-    old = datetime.now(timezone.utc) - timedelta(minutes=20)
+    old = datetime.now(UTC) - timedelta(minutes=20)
     response = post_key(server.url, enrolment_token(key, "0011001234567", "970436", server.url, now=old))
     assert response.status_code == 422 and response.json()["error"] == "stale"
 
@@ -161,7 +161,7 @@ def test_rotation_endorsed_by_the_current_key_needs_no_code_and_retires_it(serve
     # A request by the old key dated after its retirement (plus the clock skew) is refused; the
     # acquirer's clock is moved on to see it.
     acquirer = server.server.config.app.state.acquirer
-    later = datetime.now(timezone.utc) + timedelta(minutes=3)
+    later = datetime.now(UTC) + timedelta(minutes=3)
     answer = acquirer.submit(token_for(old, server.url, now=later), now=later + timedelta(seconds=5))
     assert answer.http_status == 403 and answer.body["error"] == "key-retired"
     # A retired key cannot endorse another key.
@@ -214,7 +214,7 @@ def test_retirement_by_receipt_time_over_http_on_the_acquirers_clock(tmp_path):
 
 def test_a_key_retired_by_the_operator_is_refused(tmp_path):
     payer = Payer(SigningKey.generate())
-    retired = (datetime.now(timezone.utc) - timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    retired = (datetime.now(UTC) - timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
     server = start_server(tmp_path / "a.sqlite3",
                           trusted=[TrustedKey(payer.key.public_jwk, payer.bank_bin, payer.account, retired)])
     try:

@@ -15,7 +15,6 @@ from payer_app.payments.acquirer.endpoints import create_app
 from payer_app.payments.acquirer.ledger import Ledger, enrolment_code_problem, random_enrolment_code
 from tests.acquirer_helpers import CODE, AcquirerClock, Payer, enrol, new_payer, start_server
 
-
 RANDOM_CODE = re.compile(r"[A-HJ-NP-Z2-9]{4}(-[A-HJ-NP-Z2-9]{4}){3}")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import copy
 import http.client
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -64,8 +64,12 @@ def test_every_hostile_token_gets_its_expected_answer_over_http(tmp_path):
                     wrong.append((item.name, got, sorted(expected)))
             assert wrong == []
             # The control: the good token (sent last: the hostile ones share its idempotency key).
-            assert client.post(f"{server.url}/v1/payments", content=hostile.valid_token, headers=JOSE).status_code == 201
-            assert client.post(f"{server.url}/v1/payments", content=hostile.valid_token, headers=JOSE).status_code == 409
+            assert (
+                client.post(f"{server.url}/v1/payments", content=hostile.valid_token, headers=JOSE).status_code == 201
+            )
+            assert (
+                client.post(f"{server.url}/v1/payments", content=hostile.valid_token, headers=JOSE).status_code == 409
+            )
     finally:
         server.stop()
 
@@ -130,7 +134,7 @@ def test_hostile_http_never_gets_a_500(server):
     bearer = {**JOSE, "Authorization": f"Bearer {CODE}"}
     for header, payload in [
         ({"alg": "EdDSA", "kid": "\ud800", "typ": "payer-message+jws"}, {"type": "key_enrolment"}),
-        ('{"alg":"EdDSA","alg":"EdDSA","kid":"x","typ":"payer-message+jws"}'.encode(), {"type": "key_enrolment"}),
+        (b'{"alg":"EdDSA","alg":"EdDSA","kid":"x","typ":"payer-message+jws"}', {"type": "key_enrolment"}),
         ({"alg": "EdDSA", "kid": key.kid, "typ": "payer-message+jws"}, b'{"type":"key_enrolment","type":"x"}'),
         ({"alg": "EdDSA", "kid": key.kid, "typ": "payer-message+jws"}, b"[" * 3000 + b"]" * 3000),
         ({"alg": "EdDSA", "kid": key.kid, "typ": "payer-message+jws"}, b"\xff\xfe{}"),
@@ -194,7 +198,7 @@ _BODIES: dict[str, tuple[datetime, dict]] = {}
 
 def fresh_body(audience: str = AUDIENCE) -> dict:
     """A valid request body for ``audience`` (a copy; remade once a minute so it stays within its TTL)."""
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     made = _BODIES.get(audience)
     if made is None or (now - made[0]).total_seconds() > 60:
         made = _BODIES[audience] = (now, valid_body(_KEY, now, audience))

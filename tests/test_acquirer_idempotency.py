@@ -75,7 +75,9 @@ def test_keys_and_request_ids_are_scoped_per_payer(server):
     alice = new_payer(server.url)
     bob = new_payer(server.url, account="222333444")
     key, rid = str(uuid.uuid4()), str(uuid.uuid4())
-    assert post(server.url, token_for(alice, server.url, 10_000, idempotency_key=key, request_id=rid)).status_code == 201
+    assert (
+        post(server.url, token_for(alice, server.url, 10_000, idempotency_key=key, request_id=rid)).status_code == 201
+    )
     answer = post(server.url, token_for(bob, server.url, 20_000, idempotency_key=key, request_id=rid))
     assert answer.status_code == 201 and answer.json()["amount"]["value"] == "20000"
 

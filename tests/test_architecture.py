@@ -92,7 +92,9 @@ def _core_files() -> list[Path]:
 def test_core_imports_only_pure_modules():
     problems = [f"{path.relative_to(ROOT)}:{problem}" for path in _core_files()
                 for problem in core_problems(path.read_text(encoding="utf-8"), path.name)]
-    assert not problems, "payer_app/core must stay pure (see may_import in tests/test_architecture.py):\n" + "\n".join(problems)
+    assert not problems, "payer_app/core must stay pure (see may_import in tests/test_architecture.py):\n" + "\n".join(
+        problems
+    )
 
 
 @pytest.mark.parametrize("source", [

@@ -21,7 +21,7 @@ from payer_app.payments.acquirer_client import HttpAcquirerClient
 from payer_app.payments.biller import Biller, OutstandingBill, bill_seed
 from payer_app.payments.service import PaymentService
 from payer_app.studio.bill_spec import VAT_RATE_PERCENT, evn_tier_breakdown
-from tests.acquirer_helpers import DEMO_ACCOUNT, DEMO_BIN, post, start_server, token_for, new_payer
+from tests.acquirer_helpers import DEMO_ACCOUNT, DEMO_BIN, new_payer, post, start_server, token_for
 
 CODE = "PD13000123456"
 OTHER = "PE0100012345X"

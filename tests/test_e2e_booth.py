@@ -22,10 +22,20 @@ import pytest
 from payer_app.core.signing import verify_request
 from payer_app.gui.settings import Settings, save_settings
 from payer_app.payments.keystore import KeyStore
-from tests.e2e.acquirer import (CHROMEDRIVER, CHROMIUM, AcquirerProcess, body_data, enrol_payer, free_port,
-                                make_browser, text_of, wait_until, wait_until_still)
+from tests.e2e.acquirer import (
+    CHROMEDRIVER,
+    CHROMIUM,
+    AcquirerProcess,
+    body_data,
+    enrol_payer,
+    free_port,
+    make_browser,
+    text_of,
+    wait_until,
+    wait_until_still,
+)
 from tests.e2e.window import SCREENSHOTS, UPDATE_SCREENSHOTS, RunningWindow, check_shot, pay_from_payee, scan_to_payee
-from tests.e2e.xserver import missing_tools, x_server  # noqa: F401 - the fixture
+from tests.e2e.xserver import missing_tools
 
 pytest.importorskip("selenium.webdriver")
 SHOT = "booth-side-by-side"
@@ -101,7 +111,9 @@ def check_both_seen(screen: np.ndarray, window: np.ndarray, page: np.ndarray) ->
     """The window's own picture whole on the left, the page's amount and payee on the right."""
     assert screen.shape[:2] == (HEIGHT, WIDTH)
     score, (x, _) = found_at(screen, window)
-    assert score > 0.95 and x + window.shape[1] <= HALF + 10, f"payer window not seen whole on the left ({score:.2f}, x={x})"
+    assert score > 0.95 and x + window.shape[1] <= HALF + 10, (
+        f"payer window not seen whole on the left ({score:.2f}, x={x})"
+    )
     h, w = page.shape[:2]
     middle = page[h // 8: h // 2, w // 8: w - w // 8]  # the amount and payee, away from scrollbars
     score, (x, _) = found_at(screen, middle)

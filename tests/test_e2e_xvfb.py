@@ -27,12 +27,12 @@ import pytest
 
 from payer_app.core.amounts import format_vnd
 from payer_app.core.builder import vietqr_payload
-from payer_app.core.signing import verify_request
 from payer_app.core.operator_pin import hash_pin
+from payer_app.core.signing import verify_request
 from payer_app.gui.settings import Settings, save_settings
 from payer_app.payments.keystore import KeyStore
 from tests.e2e.window import PAY_TIMEOUT_S, RunningWindow, check_shot, pay_from_payee, publish, scan_to_payee
-from tests.e2e.xserver import missing_tools, x_server  # noqa: F401 - the fixture
+from tests.e2e.xserver import missing_tools
 from tests.gui_helpers import tr
 from tests.media import write_qr_png
 

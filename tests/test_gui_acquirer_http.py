@@ -11,15 +11,15 @@ import pytest
 from PySide6.QtTest import QTest
 
 from payer_app.core.builder import evn_bill_payload
-from payer_app.payments.keystore import KeyStore
+from payer_app.core.keys import SigningKey
 from payer_app.core.signing import verify_request
 from payer_app.gui.settings import Settings, save_settings
-from payer_app.core.keys import SigningKey
-from tests.acquirer_helpers import Payer, enrol
-from tests.gui_helpers import click, pay, tr
 from payer_app.payments.acquirer.answers import FailureSettings
 from payer_app.payments.acquirer.endpoints import create_app
 from payer_app.payments.acquirer.server import AcquirerServer
+from payer_app.payments.keystore import KeyStore
+from tests.acquirer_helpers import Payer, enrol
+from tests.gui_helpers import click, pay, tr
 
 CODE = "ENROL-7Q2X-94KD-0001"  # at least 16 characters, as the acquirer requires
 
@@ -69,7 +69,9 @@ def pay_the_bill(qtbot, window):
     return pay(qtbot, window, evn_bill_payload("PB12345678901"), 345_000)
 
 
-def test_an_unenrolled_key_is_refused_with_a_way_forward_then_enrolled_from_settings(qtbot, make_window, acquirer, payer_home):
+def test_an_unenrolled_key_is_refused_with_a_way_forward_then_enrolled_from_settings(
+    qtbot, make_window, acquirer, payer_home
+):
     server = acquirer()
     window = open_window(make_window, server.url)
     outcome = pay_the_bill(qtbot, window)
@@ -105,7 +107,9 @@ def test_declined_by_the_http_acquirer(qtbot, make_window, acquirer, payer_home)
     assert verify_request(outcome.jws, KeyStore(payer_home)).ok
 
 
-def test_a_pending_payment_is_retried_from_history_to_the_acquirer_it_was_sent_to(qtbot, make_window, acquirer, payer_home):
+def test_a_pending_payment_is_retried_from_history_to_the_acquirer_it_was_sent_to(
+    qtbot, make_window, acquirer, payer_home
+):
     with socket.socket() as s:  # a port nobody listens on yet
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

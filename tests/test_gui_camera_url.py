@@ -12,12 +12,11 @@ from __future__ import annotations
 import json
 import socket
 
-import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
-from payer_app.gui.settings import settings_path
 from payer_app.gui.screens.scan import ADD_CAMERA_URL
+from payer_app.gui.settings import settings_path
 from tests.gui_helpers import tr
 
 USER, PASSWORD = "booth", "s3cretPw"

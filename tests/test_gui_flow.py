@@ -7,9 +7,7 @@ its embedded mock acquirer, and the signed request that comes out is verified wi
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
@@ -72,7 +70,9 @@ def test_evn_static_bill_amount_typed_and_signed_request_verifies(qtbot, window,
     # the same payment is in the history screen and on Home
     qtbot.mouseClick(window.result.new_button, Qt.MouseButton.LeftButton)
     assert window.current == "home"
-    assert any(isinstance(w, QLabel) and w.text() == "1.234.567 ₫" for w in window.home.recent_card.findChildren(QLabel))
+    assert any(
+        isinstance(w, QLabel) and w.text() == "1.234.567 ₫" for w in window.home.recent_card.findChildren(QLabel)
+    )
     window.go("history")
     assert [e.request_id for e in window.history.entries] == [request["request_id"]]
 
@@ -222,8 +222,8 @@ def test_result_actions_save_copy_qr_and_json(qtbot, window, tmp_path, payer_hom
     shown = json.loads(result.dialog.findChild(QPlainTextEdit, "RequestJson").toPlainText())
     assert shown["request_id"] == outcome.request["request_id"]
     qtbot.mouseClick(result.qr_button, Qt.MouseButton.LeftButton)
-    from payer_app.gui.screens.result import qr_qimage
     from payer_app.gui.scan_adapter import qimage_to_bgr
+    from payer_app.gui.screens.result import qr_qimage
     from payer_app.scan.engine import STILL, decode_frame
 
     decoded = decode_frame(qimage_to_bgr(qr_qimage(outcome.jws, scale=3)), STILL)

@@ -16,11 +16,11 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QPlainTextEdit
 
 from payer_app.core.builder import evn_bill_payload
-from payer_app.payments.keystore import KeyStore
-from payer_app.core.signing import verify_request
-from tests.gui_helpers import click, fire, pay_typing_the_pin, tr
 from payer_app.core.operator_pin import hash_pin
+from payer_app.core.signing import verify_request
 from payer_app.gui.settings import settings_path
+from payer_app.payments.keystore import KeyStore
+from tests.gui_helpers import click, fire, pay_typing_the_pin, tr
 
 EVN_CODE = "PE09000123456"
 ROOT = Path(__file__).resolve().parents[1]

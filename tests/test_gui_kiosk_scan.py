@@ -11,9 +11,9 @@ import pytest
 from PySide6.QtCore import Qt
 
 from payer_app.core.builder import evn_bill_payload, vietqr_payload
+from payer_app.core.operator_pin import hash_pin
 from payer_app.gui.app import ensure_application
 from payer_app.gui.scan_adapter import ScanAdapter, bgr_to_qimage, paced_video, qimage_to_bgr
-from payer_app.core.operator_pin import hash_pin
 from payer_app.gui.settings import Settings, load_settings, save_settings, settings_path
 from payer_app.payments.history import HISTORY_FILE, History
 from payer_app.scan.source_specs import make_source

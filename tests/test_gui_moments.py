@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from payer_app.gui.moments import list_time, local_moment, receipt_time
 
 STAMP = "2026-11-26T07:03:27Z"
-MOMENT = datetime(2026, 11, 26, 7, 3, 27, tzinfo=timezone.utc)
+MOMENT = datetime(2026, 11, 26, 7, 3, 27, tzinfo=UTC)
 
 
 def test_a_utc_stamp_is_shown_in_local_time():

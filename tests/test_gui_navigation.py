@@ -17,8 +17,8 @@ from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QScrollArea
 
 from payer_app.core.builder import evn_bill_payload, vietqr_payload
 from payer_app.core.request import note_problem
-from payer_app.payments.acquirer_client import EmbeddedAcquirerClient
 from payer_app.gui.screens.scan import REPEAT_HOLD_S
+from payer_app.payments.acquirer_client import EmbeddedAcquirerClient
 from tests.gui_helpers import PAY_TIMEOUT_MS, ManualClock, click, qr_frame, to_review, tr
 
 EVN_CODE = "PD01000123456"
@@ -281,7 +281,7 @@ def test_keyboard_focus_is_drawn_on_the_back_button_and_buttons(qtbot, window):
     to_review(qtbot, window, evn_bill_payload(EVN_CODE))
     for widget in (window.review.top.back, window.review.cancel_button, window.review.confirm_button):
         window.review.amount_caption.setFocus()
-        qtbot.waitUntil(lambda: not widget.hasFocus())
+        qtbot.waitUntil(lambda w=widget: not w.hasFocus())
         plain = widget.grab().toImage()
         widget.setFocus(Qt.FocusReason.TabFocusReason)
         qtbot.waitUntil(widget.hasFocus)

@@ -291,7 +291,9 @@ def chip_shown(window) -> bool:
     return window.amount.due_box.isVisibleTo(window) and window.amount.due_box.chip.isVisibleTo(window)
 
 
-def test_evn_amount_due_chip_from_the_embedded_biller_follows_partial_payments(qtbot, make_window, payer_home, tmp_path):
+def test_evn_amount_due_chip_from_the_embedded_biller_follows_partial_payments(
+    qtbot, make_window, payer_home, tmp_path
+):
     total = Biller(tmp_path / "reference-ledger.sqlite3").bill(EVN_CODE).amount_total  # deterministic per code
     window = new_window(make_window)
     window.open_payload(EVN)
@@ -345,7 +347,9 @@ def test_no_chip_for_an_unknown_customer_a_non_evn_qr_or_no_answer(qtbot, make_w
 
 @pytest.fixture
 def http_acquirer(tmp_path):
-    server = AcquirerServer(create_app(tmp_path / "acquirer.sqlite3", FailureSettings(), enrol_code="SAVED-BILLS-CODE-1")).start()
+    server = AcquirerServer(
+        create_app(tmp_path / "acquirer.sqlite3", FailureSettings(), enrol_code="SAVED-BILLS-CODE-1")
+    ).start()
     yield server
     server.stop()
 

@@ -4,15 +4,14 @@ and the kiosk's long press for settings."""
 from __future__ import annotations
 
 import cv2
-import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from payer_app.core.builder import vietqr_payload, vnpay_payload
-from payer_app.gui.scan_adapter import bgr_to_qimage
 from payer_app.core.operator_pin import hash_pin
 from payer_app.gui.kiosk import LONG_PRESS_MS
+from payer_app.gui.scan_adapter import bgr_to_qimage
 from payer_app.gui.settings import Settings, save_settings
 from tests.gui_helpers import fire, qr_frame, tr
 

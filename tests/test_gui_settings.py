@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtTest import QTest
@@ -165,7 +164,9 @@ def test_the_operator_pin_is_typed_twice_and_kept_as_a_hash_only(qtbot, make_win
     stored = json.loads(text)["operator_pin_hash"]
     assert "135790" not in text and pin_matches(stored, "135790")
     qtbot.mouseClick(window.home.settings_button, Qt.MouseButton.LeftButton)
-    assert screen.operator_pin.text() == "" and screen.operator_pin.placeholderText() == tr("settings.operator_pin_set", "en")
+    assert screen.operator_pin.text() == "" and screen.operator_pin.placeholderText() == tr(
+        "settings.operator_pin_set", "en"
+    )
     QTest.keyClicks(screen.operator_pin, "1234")
     qtbot.mouseClick(screen.save_button, Qt.MouseButton.LeftButton)
     assert screen.field_errors["settings.operator_pin"].text() == tr("settings.invalid.operator_pin", "en")

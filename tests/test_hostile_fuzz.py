@@ -154,8 +154,19 @@ def _png_bytes(array: np.ndarray, ext: str = ".png") -> bytes:
 
 VALID_PNG = _png_bytes(np.full((24, 24), 200, np.uint8))
 VALID_JPEG = _png_bytes(np.full((24, 24, 3), 90, np.uint8), ".jpg")
-HEADERS = [b"", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*", b"RIFF\x00\x00\x00\x00WEBPVP8 ",
-           b"P5\n", VALID_PNG[:33], VALID_JPEG[:200]]
+HEADERS = [
+    b"",
+    b"\x89PNG\r\n\x1a\n",
+    b"\xff\xd8\xff",
+    b"GIF89a",
+    b"BM",
+    b"II*\x00",
+    b"MM\x00*",
+    b"RIFF\x00\x00\x00\x00WEBPVP8 ",
+    b"P5\n",
+    VALID_PNG[:33],
+    VALID_JPEG[:200],
+]
 
 
 def _scan_file(data: bytes, suffix: str) -> None:
@@ -197,9 +208,15 @@ def test_damaged_images(original, flips, cut):
 
 
 @SETTINGS
-@given(hnp.arrays(np.uint8, st.tuples(st.integers(1, 64), st.integers(1, 64), st.sampled_from([1, 3, 4])),
-                  elements=st.integers(0, 255)) | hnp.arrays(np.uint16, st.tuples(st.integers(1, 40), st.integers(1, 40))),
-       st.sampled_from([".png", ".jpg", ".bmp", ".tif", ".webp"]))
+@given(
+    hnp.arrays(
+        np.uint8,
+        st.tuples(st.integers(1, 64), st.integers(1, 64), st.sampled_from([1, 3, 4])),
+        elements=st.integers(0, 255),
+    )
+    | hnp.arrays(np.uint16, st.tuples(st.integers(1, 40), st.integers(1, 40))),
+    st.sampled_from([".png", ".jpg", ".bmp", ".tif", ".webp"]),
+)
 def test_valid_small_images_are_scanned(array, ext):
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[:, :, 0]

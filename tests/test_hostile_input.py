@@ -52,7 +52,8 @@ def run_capped(args: list, tmp_path: Path, stdin_path: Path | None = None) -> Me
 
 def assert_clean(run: Measured, code: int) -> None:
     """Exit code as expected, within memory, valid UTF-8, no traceback, no raw escapes."""
-    detail = f"rc={run.returncode} rss={run.peak_rss_mb:.0f} MB cpu={run.cpu_s:.2f} s\n{run.stdout[-800:]!r}\n{run.stderr[-1500:]!r}"
+    detail = (f"rc={run.returncode} rss={run.peak_rss_mb:.0f} MB cpu={run.cpu_s:.2f} s\n"
+              f"{run.stdout[-800:]!r}\n{run.stderr[-1500:]!r}")
     assert run.returncode == code, detail
     assert run.peak_rss_mb < PEAK_RSS_CAP_MB, detail
     assert "Traceback" not in run.out + run.err, detail

@@ -22,12 +22,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from payer_app.core.keys import SMALL_ORDER_Y, BadPublicKeyError, SigningKey, check_ed25519_public_jwk
-from payer_app.payments.keystore import KeyStore, KeyStoreError
 from payer_app.core.payload import parse_payload
-from payer_app.files import UnsafeFileError, read_regular_file, write_file_atomically
 from payer_app.core.request import build_request
-from payer_app.core.timestamps import parse_canonical_timestamp
 from payer_app.core.signing import VerificationKeys, sign_request, verify_request
+from payer_app.core.timestamps import parse_canonical_timestamp
+from payer_app.files import UnsafeFileError, read_regular_file, write_file_atomically
+from payer_app.payments.keystore import KeyStore, KeyStoreError
 from tests.hostile_tokens import all_zero_jwk, b64url, identity_point_jwk, non_canonical_jwk
 from tests.spec_vectors import EVN_BILL
 

@@ -29,15 +29,29 @@ from payer_app.payments.acquirer.endpoints import create_app
 from payer_app.payments.acquirer.server import AcquirerServer
 from payer_app.payments.merchant_display import CounterStore, DisplayHub
 from payer_app.payments.speech import Speaker, announcement
-from tests.acquirer_helpers import CODE as ENROL_CODE, new_payer, post, token_for
-from tests.e2e.acquirer import (CHROMEDRIVER, CHROMIUM, AcquirerProcess, body_data, enrol_payer, free_port,
-                                make_browser, open_display, payer_cli, text_of, wait_until)
+from tests.acquirer_helpers import CODE as ENROL_CODE
+from tests.acquirer_helpers import new_payer, post, token_for
+from tests.e2e.acquirer import (
+    CHROMEDRIVER,
+    CHROMIUM,
+    AcquirerProcess,
+    body_data,
+    enrol_payer,
+    free_port,
+    make_browser,
+    open_display,
+    payer_cli,
+    text_of,
+    wait_until,
+)
 from tests.e2e.window import publish
 
 pytest.importorskip("selenium.webdriver")
 ESPEAK = shutil.which("espeak-ng")
-pytestmark = pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
-                                reason="needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)")
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and CHROMEDRIVER),
+    reason="needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)",
+)
 CUSTOMER = "PD13000123456"
 PAYEE = "EVN CONG TY DIEN LUC THANH XUAN"
 
@@ -119,7 +133,9 @@ def test_a_payment_appears_and_is_spoken(acquirer, payer_home, browser, tmp_path
             rate, channels, seconds = wav.getframerate(), wav.getnchannels(), wav.getnframes() / wav.getframerate()
         assert (rate, channels) == (22050, 1)
         assert 1.0 < seconds < 6.0  # "Đã nhận hai trăm năm mươi nghìn đồng" takes about two seconds
-        assert browser.execute_script("return document.getElementById('voice').duration") == pytest.approx(seconds, abs=0.05)
+        assert browser.execute_script("return document.getElementById('voice').duration") == pytest.approx(
+            seconds, abs=0.05
+        )
         assert browser.find_element("id", "banner").get_attribute("hidden") is not None  # no fallback banner
     else:
         assert body_data(browser, "lastSound") == "chime"
@@ -304,8 +320,11 @@ def test_declined_requests_are_shown_apart_and_hostile_text_stays_text(tmp_path,
         hostile = "<img src=x onerror=document.title='pwned'>"
         payload = evn_bill_payload(CUSTOMER, merchant_name=hostile)
         assert post(url, token_for(payer, url, amount=99_000, payload=payload)).status_code == 402
-        row = wait_until(browser, lambda: browser.find_elements("css selector", "#apart-list .row[data-kind='declined']"),
-                         "the declined request is not shown apart")
+        row = wait_until(
+            browser,
+            lambda: browser.find_elements("css selector", "#apart-list .row[data-kind='declined']"),
+            "the declined request is not shown apart",
+        )
         assert row[0].find_element("css selector", ".row-payee").text == hostile
         assert "Bị từ chối" in row[0].find_element("css selector", ".row-kind").text
         assert browser.find_elements("css selector", "img") == [] and browser.title != "pwned"
@@ -469,9 +488,9 @@ def test_approvals_close_together_are_spoken_one_after_another(tmp_path, browser
 def test_the_embedded_acquirer_gets_a_display_too(tmp_path, browser):
     """The window's embedded acquirer has no HTTP server: serve_display gives its payments a page."""
     from payer_app.payments.acquirer.ledger import TrustedKey
+    from payer_app.payments.acquirer.server import serve_display
     from payer_app.payments.acquirer_client import EmbeddedAcquirerClient
     from payer_app.payments.enrolment import EMBEDDED_AUDIENCE
-    from payer_app.payments.acquirer.server import serve_display
     from tests.acquirer_helpers import DEMO_ACCOUNT, DEMO_BIN
 
     payer = new_payer()

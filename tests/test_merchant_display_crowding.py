@@ -18,9 +18,18 @@ from payer_app.payments.acquirer.endpoints import create_app
 from payer_app.payments.acquirer.server import AcquirerServer
 from payer_app.payments.merchant_display import MAX_DISPLAY_CLIENTS, CounterStore, DisplayHub
 from payer_app.payments.speech import Speaker
-from tests.acquirer_helpers import CODE as ENROL_CODE, new_payer, post, token_for
-from tests.e2e.acquirer import (CHROMEDRIVER, CHROMIUM, AcquirerProcess, free_port, make_browser, open_display,
-                                text_of, wait_until)
+from tests.acquirer_helpers import CODE as ENROL_CODE
+from tests.acquirer_helpers import new_payer, post, token_for
+from tests.e2e.acquirer import (
+    CHROMEDRIVER,
+    CHROMIUM,
+    AcquirerProcess,
+    free_port,
+    make_browser,
+    open_display,
+    text_of,
+    wait_until,
+)
 
 IDLE_STREAMS = 200
 needs_chromium = pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),

@@ -26,7 +26,12 @@ def test_evn_bill_fields():
     assert (p.account.tag, p.account.guid, p.account.id) == ("26", "00", "0100101114-019")
     assert p.account.bank_bin is None
     b = p.bill
-    assert (b.store_label, b.customer_label, b.terminal_label, b.purpose) == ("00", "PD00000000000", "00", "TT tien dien")
+    assert (b.store_label, b.customer_label, b.terminal_label, b.purpose) == (
+        "00",
+        "PD00000000000",
+        "00",
+        "TT tien dien",
+    )
     assert b.evn_customer_code == "PD00000000000"
     assert b.evn_corporation == "EVNHANOI"
     assert p.crc.found == "DC30" and p.crc.computed == "DC30" and p.crc.ok

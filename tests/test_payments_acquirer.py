@@ -7,7 +7,7 @@ import base64
 import json
 import threading
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -121,7 +121,7 @@ def test_wrong_content_type_and_oversized_bodies(serve):
 def test_expired_and_limit_breaking_requests_are_422(serve):
     server = serve(limits=Limits(min_amount=1000, max_amount=1_000_000))
     payer = new_payer(server.url)
-    expired = token_for(payer, server.url, now=datetime.now(timezone.utc) - timedelta(minutes=10))
+    expired = token_for(payer, server.url, now=datetime.now(UTC) - timedelta(minutes=10))
     response = post(server.url, expired)
     assert response.status_code == 422 and response.json()["error"] == "expired"
     response = post(server.url, token_for(payer, server.url, amount=2_000_000))

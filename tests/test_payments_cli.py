@@ -10,18 +10,18 @@ import signal
 import socket
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
 from payer_app.cli import main
-from payer_app.payments.acquirer_client import read_until_serving
-from payer_app.payments.keystore import KeyStore
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import build_request
 from payer_app.core.signing import sign_request
+from payer_app.payments.acquirer_client import read_until_serving
+from payer_app.payments.keystore import KeyStore
 from tests.media import write_qr_png
 from tests.spec_vectors import EVN_BILL
 
@@ -128,7 +128,7 @@ def test_verify_reports_tampering_expiry_and_malformed_input(capsys, tmp_path, p
     assert code == 1 and out.startswith("REJECTED (bad-signature)")
 
     expired = tmp_path / "expired.jws"
-    past = datetime.now(timezone.utc) - timedelta(hours=1)
+    past = datetime.now(UTC) - timedelta(hours=1)
     expired.write_text(sign_request(build_request(parse_payload(EVN_BILL), 30_000, now=past), store))
     code, out, _ = run(capsys, "verify", str(expired), "--json")
     result = json.loads(out)

@@ -7,15 +7,16 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from datetime import UTC
 
 import pytest
 
-from payer_app.payments.keystore import KeyStore, KeyStoreError
 from payer_app.core.payload import parse_payload
 from payer_app.payments.acquirer.answers import FailureSettings
 from payer_app.payments.acquirer.endpoints import create_app
 from payer_app.payments.acquirer.server import AcquirerServer
 from payer_app.payments.errors import EnrolmentRefused, KeyNotAccepted, RetryTargetRefused
+from payer_app.payments.keystore import KeyStore, KeyStoreError
 from payer_app.payments.service import PaymentService
 from tests.spec_vectors import EVN_BILL
 
@@ -240,7 +241,7 @@ def test_an_unusable_public_key_list_is_a_key_store_error_not_no_answer(payer_ho
 
 
 def test_the_embedded_acquirer_trusts_only_the_local_payers_keys_for_the_local_account(payer_home):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from payer_app.core.keys import SigningKey
     from payer_app.core.request import PayerInfo, build_request
@@ -263,6 +264,6 @@ def test_the_embedded_acquirer_trusts_only_the_local_payers_keys_for_the_local_a
         # After `keys rotate` the old key is retired: what it signs later is refused.
         service.keystore.rotate()
         client.refresh_keys()
-        later = datetime.now(timezone.utc) + timedelta(minutes=3)
+        later = datetime.now(UTC) + timedelta(minutes=3)
         answer = client.acquirer.submit(token(local, now=later), now=later + timedelta(seconds=5))
         assert answer.http_status == 403 and answer.body["error"] == "key-retired"

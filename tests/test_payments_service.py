@@ -8,7 +8,6 @@ import sqlite3
 import pytest
 
 from payer_app.core.builder import vietqr_payload
-from payer_app.payments.keystore import KeyStore
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import RequestError, build_request
 from payer_app.core.signing import sign_request, verify_request
@@ -16,6 +15,7 @@ from payer_app.payments.acquirer.answers import FailureSettings
 from payer_app.payments.acquirer.endpoints import create_app
 from payer_app.payments.acquirer.server import AcquirerServer
 from payer_app.payments.history import History
+from payer_app.payments.keystore import KeyStore
 from payer_app.payments.service import EMBEDDED_LEDGER_FILE, PaymentService
 from tests.spec_vectors import EVN_BILL
 

@@ -12,7 +12,7 @@ import pytest
 from payer_app.cli import main
 from payer_app.qa.expectations import ExpectationError, load_expectations
 from tests.media import write_qr_png
-from tests.qa_fixtures import json_lines, qa_corpus, qa_corpus_master, read_manifest  # noqa: F401
+from tests.qa_fixtures import json_lines, read_manifest
 from tests.spec_vectors import VIETQR_ACB, VIETQR_ACB_BAD_CRC
 
 
@@ -240,8 +240,9 @@ def _manifest_beyond_the_decoder(tmp_path, payload: str) -> Path:
 def test_a_manifest_picture_beyond_the_decoder_that_is_read_must_give_its_payload(one_qr_picture, tmp_path, capsys):
     """A corpus picture marked beyond any decoder may be read (a better decoder is no failure), but
     what is read must be the manifest's payload."""
-    code, out, _ = _scan(capsys, str(one_qr_picture), "--expect", str(_manifest_beyond_the_decoder(tmp_path, VIETQR_ACB)),
-                         "--json")
+    code, out, _ = _scan(
+        capsys, str(one_qr_picture), "--expect", str(_manifest_beyond_the_decoder(tmp_path, VIETQR_ACB)), "--json"
+    )
     assert code == 0
     assert json_lines(out)[0]["expect"] == {
         "status": "pass", "problems": [], "notes": ["read although the manifest marks it beyond any decoder"]}

@@ -7,7 +7,6 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from payer_app.cli import main
-from tests.qa_fixtures import HOSTILE_TEXT, qa_corpus_master, qa_mixed_folder  # noqa: F401
 
 junitparser = pytest.importorskip("junitparser")
 

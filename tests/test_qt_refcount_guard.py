@@ -152,7 +152,10 @@ SCREEN_CALLS = {
     "QWidget.setProperty": lambda q: q["label"].setProperty("role", "hint"),
     "QWidget.update": lambda q: q["label"].update(),
     "QWidget.setWindowTitle": lambda q: q["label"].setWindowTitle("Payer App"),
-    "QStyle.unpolish/polish": lambda q: (q["label"].style().unpolish(q["label"]), q["label"].style().polish(q["label"])),
+    "QStyle.unpolish/polish": lambda q: (
+        q["label"].style().unpolish(q["label"]),
+        q["label"].style().polish(q["label"]),
+    ),
     "QStackedWidget.setCurrentWidget": lambda q: q["stack"].setCurrentWidget(q["pages"][_flip(q)]),
     "QTabWidget.setTabText": lambda q: q["tabs"].setTabText(0, "Fields"),
     "QTreeWidget.clear": lambda q: q["tree"].clear(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -15,7 +15,7 @@ from payer_app.core.request import Limits, PayerInfo, RequestError, build_reques
 from payer_app.core.timestamps import parse_timestamp
 from tests.spec_vectors import EVN_BILL, VIETQR_ACB
 
-NOW = datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=UTC)
 
 
 def test_static_evn_bill_needs_an_amount_and_takes_the_payers():

@@ -4,7 +4,7 @@ strict base64url, sign_compact, public_key_from_jwk, canonical signatures, and t
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -88,7 +88,7 @@ def test_the_message_names_the_place_even_for_a_remembered_key():
 
 
 def test_one_timestamp_form_written_and_read():
-    moment = datetime(2026, 1, 31, 8, 0, 0, 987, tzinfo=timezone.utc)
+    moment = datetime(2026, 1, 31, 8, 0, 0, 987, tzinfo=UTC)
     assert format_timestamp(moment) == "2026-01-31T08:00:00Z"
     assert parse_canonical_timestamp("2026-01-31T08:00:00Z") == moment.replace(microsecond=0)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -20,13 +20,13 @@ from payer_app.core.request import (
     RequestError,
     build_request,
 )
-from payer_app.core.timestamps import format_timestamp, parse_canonical_timestamp
 from payer_app.core.request_schema import STEPS
 from payer_app.core.signing import VerificationKeys, sign_request, verify_request
+from payer_app.core.timestamps import format_timestamp, parse_canonical_timestamp
 from tests.hostile_tokens import good_header, sign_raw, usd_qr, valid_body
 from tests.spec_vectors import EVN_BILL
 
-NOW = datetime(2026, 3, 1, 8, 30, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 1, 8, 30, 0, tzinfo=UTC)
 KEY = SigningKey.generate()
 TRUSTED = VerificationKeys.load([KEY.public_jwk])
 
@@ -191,7 +191,7 @@ def test_verify_json_names_the_reason_and_the_escaped_kid(capsys, tmp_path, paye
 
     KeyStore(payer_home).current()
     header = {"alg": "EdDSA", "kid": "\x1b[32mVALID\u202e", "typ": "payment-request+jws"}
-    body = valid_body(KEY, datetime.now(timezone.utc))
+    body = valid_body(KEY, datetime.now(UTC))
     path = tmp_path / "t.jws"
     path.write_text(sign_raw(header, body, KEY))
     code, out, _ = run(capsys, "verify", str(path), "--json")

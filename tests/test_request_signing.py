@@ -8,16 +8,16 @@ import json
 import logging
 import os
 import stat
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
-from payer_app.payments.keystore import KeyStore
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import Limits, build_request
 from payer_app.core.signing import VerificationError, VerificationKeys, sign_request, verify_request
+from payer_app.payments.keystore import KeyStore
 from tests.spec_vectors import EVN_BILL, VIETQR_TRANSFER
 
 DYNAMIC = VIETQR_TRANSFER  # a dynamic VietQR: 150.000 dong to ACB 257678859
@@ -158,7 +158,7 @@ def test_every_single_byte_change_of_the_token_is_rejected(store):
 
 
 def test_expired_request_is_rejected(store):
-    past = datetime.now(timezone.utc) - timedelta(minutes=6)
+    past = datetime.now(UTC) - timedelta(minutes=6)
     _, token = signed_evn(store, now=past)
     result = verify_request(token, store)
     assert not result.ok and result.reason == "expired"
@@ -169,7 +169,7 @@ def test_expired_request_is_rejected(store):
 
 
 def test_request_from_the_future_is_rejected(store):
-    _, token = signed_evn(store, now=datetime.now(timezone.utc) + timedelta(minutes=3))
+    _, token = signed_evn(store, now=datetime.now(UTC) + timedelta(minutes=3))
     assert verify_request(token, store).reason == "not-yet-valid"
 
 

@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 from payer_app.core.builder import evn_bill_payload, vietqr_payload
-from payer_app.payments.keystore import KeyStore
 from payer_app.core.signing import verify_request
+from payer_app.payments.keystore import KeyStore
 
 EVN = evn_bill_payload("PD01000123456")
 DYNAMIC = vietqr_payload("970436", "0011001234567", amount=250_000)
@@ -56,7 +56,9 @@ def test_refusals_exit_1_with_the_reason_and_change_nothing(payer_home, tmp_path
                                "bills": [{"name": "x", "payload": evn_bill_payload("PD13000123457")},
                                          {"name": "y", "payload": EVN[:-4] + "0000"}]}), encoding="utf-8")
     refused = cli(payer_home, "saved-bills", "import", str(bad))
-    assert refused.returncode == 1 and "Bill 2 in the file" in refused.stderr and "Nothing was imported" in refused.stderr
+    assert (
+        refused.returncode == 1 and "Bill 2 in the file" in refused.stderr and "Nothing was imported" in refused.stderr
+    )
     bad.write_bytes(b"[" * 100_000)
     refused = cli(payer_home, "saved-bills", "import", str(bad))
     assert refused.returncode == 1 and "Traceback" not in refused.stderr

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import segno
 
-from payer_app.qr_symbol import make_payment_qr, qr_png, qr_pixels
+from payer_app.qr_symbol import make_payment_qr, qr_pixels, qr_png
 from tests.media import empty_frame, qr_array, write_video
 from tests.spec_vectors import EVN_BILL, VIETNAMESE_PAYLOAD
 

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from payer_app.gui.settings import MAX_SETTINGS_BYTES, Settings, read_settings, save_settings, settings_path
-from tests.process_lines import LINE_TIMEOUT_S, SHOWN, stderr_lines, wait_for_line
 from tests.gui_helpers import tr
+from tests.process_lines import LINE_TIMEOUT_S, SHOWN, stderr_lines, wait_for_line
 
 ROOT = Path(__file__).resolve().parents[1]
 MEMORY_CAP = 2 * 1024 ** 3  # the window needs about 0.5 GB of address space; /dev/zero would need all

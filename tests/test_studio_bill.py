@@ -18,9 +18,9 @@ from payer_app.studio import fonts
 from payer_app.studio.bill import bill_png_bytes, render_bill_image, save_bill
 from payer_app.studio.bill_layout import QR_CAPTION, TextItem, layout_bill
 from payer_app.studio.bill_spec import (
+    EVN_RESIDENTIAL_TIERS,
     BillSpec,
     BillSpecError,
-    EVN_RESIDENTIAL_TIERS,
     evn_tier_breakdown,
 )
 

@@ -1,4 +1,5 @@
-"""``payer-app generate bill|corpus`` end to end (video: tests/test_qa_video.py): files written, payload printed, errors explained."""
+"""``payer-app generate bill|corpus`` end to end (video: tests/test_qa_video.py): files written,
+payload printed, errors explained."""
 
 from __future__ import annotations
 
@@ -41,7 +42,11 @@ def test_vietqr_bill_with_options_parses_back(tmp_path, capsys):
     assert parsed.valid
     assert (parsed.account.bank_bin, parsed.account.id) == ("970436", "0011001234567")
     assert parsed.amount == 1_500_000 and parsed.initiation == "dynamic"
-    assert (parsed.bill.purpose, parsed.merchant.name, parsed.merchant.city) == ("Tien nha T11", "TRAN THI MAI", "Da Nang")
+    assert (parsed.bill.purpose, parsed.merchant.name, parsed.merchant.city) == (
+        "Tien nha T11",
+        "TRAN THI MAI",
+        "Da Nang",
+    )
     assert target.read_bytes().startswith(b"%PDF")
 
 
@@ -95,7 +100,10 @@ def test_corpus_over_a_file_is_an_input_error_exit_2(tmp_path, capsys):
 def test_generate_without_what_names_the_choices(capsys):
     code, out, err = run(capsys, "generate")
     assert code == 2 and out == ""
-    assert err.strip() == "payer-app: error: generate needs an action: bill, corpus or video (see payer-app generate --help)"
+    assert (
+        err.strip()
+        == "payer-app: error: generate needs an action: bill, corpus or video (see payer-app generate --help)"
+    )
 
 
 def test_corpus_command_writes_manifest_and_summary(tmp_path, capsys):

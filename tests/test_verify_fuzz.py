@@ -3,13 +3,14 @@ the real key, so the content rules are what must refuse them) and the JWS header
 ``verify_request`` must never raise and must say VALID only for the original request. A re-signed
 mutation is a request the payer really signed: it may be VALID only when it differs from the
 original in nothing but what a payer chooses (note, nonce, ids, times, a static QR's amount, the
-account), each still within its rule; a type change, a missing or an extra field never is. 5,500 cases a run (issue 10)."""
+account), each still within its rule; a type change, a missing or an extra field never is. 5,500
+cases a run."""
 
 from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,7 +21,7 @@ from payer_app.core.signing import REASON_CODES, VerificationKeys, verify_reques
 from tests.hostile_tokens import good_header, sign_raw, valid_body
 
 KEY = SigningKey.generate()
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
+NOW = datetime.now(UTC).replace(microsecond=0)
 AUDIENCE = "embedded"
 BODY = valid_body(KEY, NOW, AUDIENCE)
 TOKEN = sign_raw(good_header(KEY.kid), BODY, KEY)

@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -149,7 +149,7 @@ def test_every_hostile_token_through_the_command_line(hostile, tmp_path):
     answers = json.loads(done.stdout)
     assert len(answers) == len(jobs)
     problems: list = []
-    for (item, _), answer in zip(jobs, answers):
+    for (item, _), answer in zip(jobs, answers, strict=True):
         _check_cli_answer(item, answer["code"], answer["out"], answer["err"], problems)
     assert problems == []
 
@@ -203,10 +203,10 @@ def test_a_huge_token_file_is_refused_from_its_size(tmp_path, hostile):
         resource.setrlimit(resource.RLIMIT_AS, (300 * 1024 * 1024,) * 2)
 
     env = {**os.environ, "PAYER_APP_HOME": str(tmp_path / "home")}
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     result = subprocess.run([sys.executable, "-m", "payer_app", "verify", str(big), "--key", str(key_file)],
                             capture_output=True, text=True, timeout=30, env=env, preexec_fn=cap)
-    assert (datetime.now(timezone.utc) - started).total_seconds() < 15
+    assert (datetime.now(UTC) - started).total_seconds() < 15
     assert result.returncode == 1 and result.stdout.startswith("REJECTED (malformed): The token file holds 6442450944")
     # Standard input is read up to the cap + 1 bytes only.
     result = subprocess.run([sys.executable, "-m", "payer_app", "verify", "-", "--key", str(key_file)],

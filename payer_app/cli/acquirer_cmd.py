@@ -31,7 +31,9 @@ def register(sub) -> None:
                         "Serve the mock acquirer until interrupted (Ctrl+C).", func=run_serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
-    serve.add_argument("--ledger", metavar="FILE", help=f"SQLite ledger (default: {DEFAULT_LEDGER_FILE} in the data folder)")
+    serve.add_argument(
+        "--ledger", metavar="FILE", help=f"SQLite ledger (default: {DEFAULT_LEDGER_FILE} in the data folder)"
+    )
     serve.add_argument("--trust-key", metavar="JWK_FILE", action="append", default=[],
                        help="accept requests signed with this public key (JWK or JWK Set), bound to the "
                        "--trust-account payer account; payers can also enrol keys with POST /v1/keys")

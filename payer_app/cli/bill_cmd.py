@@ -74,7 +74,10 @@ def summary(bill) -> str:
         ("Period", visible(bill.period_text, 120)),
         ("Consumption", f"{bill.kwh} kWh"),
         ("Bill total", format_vnd(bill.amount_total)),
-        ("Paid", format_vnd(bill.amount_paid) + (f" ({bill.payments} payments)" if bill.payments != 1 else " (1 payment)")),
+        (
+            "Paid",
+            format_vnd(bill.amount_paid) + (f" ({bill.payments} payments)" if bill.payments != 1 else " (1 payment)"),
+        ),
         ("Amount due", f"{format_vnd(bill.amount_due)}  (Số tiền cần thanh toán)"),
         ("Due date", bill.due_date),
         ("Status", f"{status_en} ({status_vi})"),

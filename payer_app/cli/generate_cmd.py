@@ -92,8 +92,9 @@ def run_corpus(args) -> int:
         raise UsageError(str(exc)) from None
     summary = manifest["summary"]
     print(
-        f"{summary['count']} pictures in {visible(args.directory)} ({summary['decodable_expected']} a decoder is expected "
-        f"to read, {summary['beyond_decoder']} beyond any decoder, {summary['valid_expected']} valid payloads); "
+        f"{summary['count']} pictures in {visible(args.directory)} "
+        f"({summary['decodable_expected']} a decoder is expected to read, "
+        f"{summary['beyond_decoder']} beyond any decoder, {summary['valid_expected']} valid payloads); "
         f"manifest: {visible(args.directory.rstrip('/'))}/{MANIFEST_NAME}"
     )
     return EXIT_OK

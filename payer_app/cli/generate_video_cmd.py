@@ -31,7 +31,9 @@ def register_video(what) -> None:
     video.add_argument("--motion", choices=MOTIONS, default="handheld", help="how the camera moves (default handheld)")
     video.add_argument("--light", choices=LIGHTS, default="normal", help="lighting (default normal)")
     video.add_argument("--blur", choices=BLURS, default="none", help="focus or motion blur (default none)")
-    video.add_argument("--qr-size", type=float, metavar="PX", help="the code's side in the frame (default: from its size)")
+    video.add_argument(
+        "--qr-size", type=float, metavar="PX", help="the code's side in the frame (default: from its size)"
+    )
     video.add_argument("--seed", type=int, default=0, metavar="N", help="same seed, same clip (default 0)")
     add_json_option(video, "print what was written as JSON")
 

@@ -13,8 +13,8 @@ import os
 import socket
 import sys
 
-from payer_app.cli.exits import UsageError
 from payer_app.cli.camera_options import add_camera_password_option, camera_spec
+from payer_app.cli.exits import UsageError
 
 # Qt platforms that need no display server (QT_QPA_PLATFORM=offscreen for tests, vnc, framebuffers).
 DISPLAYLESS_PLATFORMS = frozenset({"offscreen", "minimal", "minimalegl", "vnc", "eglfs", "linuxfb",
@@ -37,7 +37,9 @@ def register(sub) -> None:
     p.add_argument("--kiosk", action="store_true",
                    help="full screen, back to home after the receipt or when idle, settings hidden "
                         "(long press on the greeting or Ctrl+Alt+S), no history unless the settings say so")
-    p.add_argument("--lang", choices=("vi", "en"), default=None, help="language of the window (default: settings, else vi)")
+    p.add_argument(
+        "--lang", choices=("vi", "en"), default=None, help="language of the window (default: settings, else vi)"
+    )
     p.add_argument("--verbose", action="store_true",
                    help="log what the window does (window shown, screens entered...) to standard error")
     p.set_defaults(func=run)

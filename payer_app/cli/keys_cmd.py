@@ -46,7 +46,9 @@ def register(sub) -> None:
                         "Bind the current key to the payer account at an HTTP acquirer, with the enrolment "
                         "code `payer-app acquirer serve` prints.", func=run_enrol)
     add_acquirer_option(enrol, "the acquirer, e.g. http://127.0.0.1:8765", required=True)
-    enrol.add_argument("--code", metavar="CODE", help="the acquirer's enrolment code (not needed with --open-enrolment)")
+    enrol.add_argument(
+        "--code", metavar="CODE", help="the acquirer's enrolment code (not needed with --open-enrolment)"
+    )
     status = add_command(actions, "status", "the current key's state at an HTTP acquirer",
                          "Is the current key active, retired, revoked or not enrolled at the acquirer? "
                          "Exit 0 active, 1 not active.", func=run_status)

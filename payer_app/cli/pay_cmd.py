@@ -16,8 +16,15 @@ from pathlib import Path
 
 from payer_app.cli import read_text_argument
 from payer_app.cli.exits import EXIT_NO, EXIT_OK, EXIT_PENDING, EXIT_USAGE, UsageError
-from payer_app.cli.options import (add_acquirer_option, add_amount_option, add_command, add_input_argument,
-                                   add_json_option, add_lang_option, amount_option)
+from payer_app.cli.options import (
+    add_acquirer_option,
+    add_amount_option,
+    add_command,
+    add_input_argument,
+    add_json_option,
+    add_lang_option,
+    amount_option,
+)
 from payer_app.core.amounts import format_vnd
 from payer_app.core.display_text import visible
 from payer_app.core.payload import parse_payload
@@ -35,7 +42,9 @@ def register(sub) -> None:
     add_input_argument(p, "source", "SOURCE", "the payload text or an image file with the QR")
     add_amount_option(p, "required for static QRs, must match a dynamic QR's amount if given")
     p.add_argument("--note", default="", help="a note for the payee (140 characters at most)")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the signed request (compact JWS) here instead of standard output")
+    p.add_argument(
+        "-o", "--output", metavar="FILE", help="write the signed request (compact JWS) here instead of standard output"
+    )
     add_acquirer_option(p, "send to this acquirer (e.g. http://127.0.0.1:8765); default: the embedded mock")
     add_json_option(p, "print the outcome as JSON on standard error instead of a summary")
     add_lang_option(p)

@@ -21,8 +21,7 @@ import sys
 from pathlib import Path
 
 from payer_app.cli.exits import EXIT_NO, EXIT_OK, UsageError
-from payer_app.cli.options import (add_actions, add_command, add_input_argument, add_json_option,
-                                   add_lang_option)
+from payer_app.cli.options import add_actions, add_command, add_input_argument, add_json_option, add_lang_option
 from payer_app.core.display_text import visible
 
 

@@ -36,7 +36,7 @@ def run_operator_pin(args) -> int:
     from dataclasses import replace
 
     from payer_app.core.operator_pin import hash_pin, pin_problem
-    from payer_app.gui.settings import read_settings, save_settings, settings_path
+    from payer_app.gui.settings import read_settings, save_settings
 
     settings, problem = read_settings()
     if problem:

@@ -27,9 +27,9 @@ from payer_app.cli.options import add_command, add_input_argument, add_json_opti
 from payer_app.core.amounts import format_vnd
 from payer_app.core.display_text import is_unsafe_char, visible
 from payer_app.core.request import Limits
-from payer_app.core.timestamps import parse_canonical_timestamp
 from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
 from payer_app.core.signing import MAX_TOKEN_CHARS, Verification, VerificationKeys, verify_request
+from payer_app.core.timestamps import parse_canonical_timestamp
 from payer_app.files import UnsafeFileError, read_regular_file
 from payer_app.payments.keystore import KeyStore, KeyStoreError
 

@@ -41,7 +41,7 @@ class BankDirectory:
         self.banks = banks
 
     @classmethod
-    def from_csv_text(cls, text: str, source: str = "<csv>") -> "BankDirectory":
+    def from_csv_text(cls, text: str, source: str = "<csv>") -> BankDirectory:
         """The directory in ``text``; ``BankDirectoryError`` names ``source``, the line and the problem."""
         reader = csv.DictReader(_lines(text))
         missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
@@ -65,7 +65,7 @@ class BankDirectory:
         return cls(banks)
 
     @classmethod
-    def bundled(cls) -> "BankDirectory":
+    def bundled(cls) -> BankDirectory:
         return _bundled_directory()
 
     def candidates(self, bin_: str) -> list[Bank]:

@@ -8,7 +8,6 @@ counted in characters and field 63 (CRC) is always recomputed and written last.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Union
 
 from payer_app.core import evn
 from payer_app.core.crc import payload_crc
@@ -16,8 +15,8 @@ from payer_app.core.field_names import VIETQR_GUID, VIETQR_SERVICES, VNPAY_GUID
 from payer_app.core.payload import VND_NUMERIC
 from payer_app.core.payload_fields import Field
 
-Value = Union[str, Sequence["Item"]]
-Item = Union[Field, tuple[str, Value]]
+Value = str | Sequence["Item"]
+Item = Field | tuple[str, Value]
 
 
 class BuildError(ValueError):
@@ -106,7 +105,11 @@ def vietqr_payload(
         ("38", [("00", VIETQR_GUID), ("01", [("00", bank_bin), ("01", account)]), ("02", service)]),
     ]
     items += _common_tail(
-        None, amount, merchant_name, city, [("01", bill_number or ""), ("05", reference_label or ""), ("08", purpose or "")]
+        None,
+        amount,
+        merchant_name,
+        city,
+        [("01", bill_number or ""), ("05", reference_label or ""), ("08", purpose or "")],
     )
     return build_payload(items)
 

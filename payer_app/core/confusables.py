@@ -22,7 +22,7 @@ Pure: standard library only (``unicodedata``); tests/test_saved_bills_confusable
 from __future__ import annotations
 
 import unicodedata
-from typing import Iterable
+from collections.abc import Iterable
 
 __all__ = ["skeleton", "looks_alike", "mixed_scripts", "imitated"]
 

@@ -224,7 +224,8 @@ CATALOG: dict[str, tuple[str, str, str]] = {
     ),
     "bad-evn-customer-code": (
         ALWAYS_WARNING,
-        "The electricity bill's customer label {found!r} is not an EVN customer code (2 letters PA-PE + 11 characters).",
+        "The electricity bill's customer label {found!r} is not an EVN customer code "
+        "(2 letters PA-PE + 11 characters).",
         "Mã khách hàng {found!r} trên hóa đơn điện không đúng dạng mã khách hàng EVN (PA-PE + 11 ký tự).",
     ),
     "too-many-findings": (

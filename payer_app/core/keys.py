@@ -154,11 +154,11 @@ class SigningKey:
     private_key: Ed25519PrivateKey = field(repr=False)
 
     @classmethod
-    def generate(cls) -> "SigningKey":
+    def generate(cls) -> SigningKey:
         """A fresh key pair that lives only in memory (tests, demos)."""
         return cls.from_private_key(Ed25519PrivateKey.generate())
 
     @classmethod
-    def from_private_key(cls, private_key: Ed25519PrivateKey) -> "SigningKey":
+    def from_private_key(cls, private_key: Ed25519PrivateKey) -> SigningKey:
         public = public_jwk_of(private_key)
         return cls(public["kid"], public, private_key)

@@ -15,7 +15,8 @@ import hashlib
 import hmac
 import secrets
 
-from payer_app.core.base64url import decode as b64url_decode, encode as b64url_encode
+from payer_app.core.base64url import decode as b64url_decode
+from payer_app.core.base64url import encode as b64url_encode
 
 PIN_LENGTH = 6  # the kiosk's PIN pad takes six digits
 SCHEME = "scrypt"

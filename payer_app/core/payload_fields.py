@@ -17,9 +17,9 @@ class Field:
     value: str
     offset: int  # character offset of the field id in the whole payload
     path: str
-    children: list["Field"] = field(default_factory=list)
+    children: list[Field] = field(default_factory=list)
 
-    def child(self, child_id: str) -> "Field | None":
+    def child(self, child_id: str) -> Field | None:
         return next((c for c in self.children if c.id == child_id), None)
 
     def to_dict(self) -> dict[str, Any]:

@@ -43,7 +43,9 @@ def format_report(parsed: ParsedPayload, lang: str = "en") -> str:
         amount = "(none: static QR, the payer enters it)"
     bank = None
     if a.bank_bin:
-        bank = f"{a.bank_bin} {a.bank_short_name or ''} {('- ' + a.bank_name) if a.bank_name else '(unknown BIN)'}".strip()
+        bank = (
+            f"{a.bank_bin} {a.bank_short_name or ''} {('- ' + a.bank_name) if a.bank_name else '(unknown BIN)'}".strip()
+        )
     evn_line = None
     if b.evn_customer_code:
         corp = b.evn_corporation_name_vi if lang == "vi" else b.evn_corporation_name

@@ -13,7 +13,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from payer_app.core.amounts import format_vnd
@@ -111,7 +111,7 @@ class PaymentRequest:
     def qr_sha256(self) -> str:
         return payload_sha256(self.qr_payload)
 
-    def with_key_id(self, key_id: str) -> "PaymentRequest":
+    def with_key_id(self, key_id: str) -> PaymentRequest:
         return PaymentRequest(
             self.request_id, self.idempotency_key, self.created_at, self.expires_at, self.nonce,
             PayerInfo(self.payer.account, self.payer.bank_bin, key_id), self.payee, self.bill,
@@ -292,7 +292,7 @@ def build_request(
     note = note or ""
     _check_payer_input(note, ttl_seconds, audience)
     _check_identifiers(request_id, idempotency_key, nonce)
-    created = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
+    created = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     return PaymentRequest(
         request_id=request_id or str(uuid.uuid4()),
         idempotency_key=idempotency_key or str(uuid.uuid4()),

@@ -33,9 +33,10 @@ Rules (docs/security.md, "What a valid signed request proves"):
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from payer_app.core.amounts import format_vnd
 from payer_app.core.display_text import quoted
@@ -357,7 +358,7 @@ def step_limits(request: dict, context: Context) -> Problem | None:
 
 
 def _text(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 STEPS: tuple[Callable[[Any, Context], Problem | None], ...] = (

@@ -25,7 +25,7 @@ import copy
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 from cryptography.exceptions import InvalidSignature
@@ -75,7 +75,7 @@ class SigningError(ValueError):
 class VerificationError(Exception):
     """A request failed verification; ``reason`` is the stable code, ``verification`` the details."""
 
-    def __init__(self, verification: "Verification"):
+    def __init__(self, verification: Verification):
         super().__init__(f"{verification.reason}: {verification.message}")
         self.reason = verification.reason
         self.message = verification.message
@@ -94,7 +94,7 @@ class Verification:
     kid: str | None = None  # as the token claims it: escape before showing
     signature_ok: bool = False
 
-    def raise_for_failure(self) -> "Verification":
+    def raise_for_failure(self) -> Verification:
         if not self.ok:
             raise VerificationError(self)
         return self
@@ -121,7 +121,7 @@ class VerificationKeys:
     retired_at: dict[str, datetime] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, keys: "KeysLike") -> "VerificationKeys":
+    def load(cls, keys: KeysLike) -> VerificationKeys:
         """From a KeyStore, a JWK, a JWK Set (``{"keys": [...]}``), a list of JWKs, or another instance.
         Raises ValueError (``BadPublicKeyError``) naming the key that is not a sound Ed25519 public JWK."""
         if isinstance(keys, VerificationKeys):
@@ -376,7 +376,7 @@ def _check_content(request: Any, header: dict[str, Any], trusted: VerificationKe
                    limits: Limits | None, audience: str | None) -> None:
     """Rules R1-R16 of ``request_schema`` against the verifier's clock, limits and audience."""
     kid = header["kid"]
-    context = Context(kid=kid, now=(now or datetime.now(timezone.utc)).astimezone(timezone.utc),
+    context = Context(kid=kid, now=(now or datetime.now(UTC)).astimezone(UTC),
                       limits=limits or Limits(), audience=audience, key_retired_at=trusted.retired_at.get(kid))
     problem = check_request_content(request, context)
     if problem is not None:

@@ -5,7 +5,7 @@ reads exactly that form and nothing else; ``parse_timestamp`` reads any RFC 3339
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from payer_app.core.display_text import quoted
 
@@ -17,7 +17,7 @@ def format_timestamp(moment: datetime) -> str:
     """RFC 3339 in UTC with a 'Z' and whole seconds: ``2026-01-31T08:00:00Z``."""
     if moment.tzinfo is None:
         raise ValueError("timestamps must be timezone-aware")
-    return moment.astimezone(timezone.utc).replace(microsecond=0).strftime(TIMESTAMP_FORMAT)
+    return moment.astimezone(UTC).replace(microsecond=0).strftime(TIMESTAMP_FORMAT)
 
 
 def parse_canonical_timestamp(text: object) -> datetime:
@@ -26,7 +26,7 @@ def parse_canonical_timestamp(text: object) -> datetime:
     if not isinstance(text, str) or not _CANONICAL_TIMESTAMP.fullmatch(text):
         raise ValueError(f"{quoted(text, 40)} is not a UTC timestamp of the form 2026-01-31T08:00:00Z")
     try:
-        moment = datetime.strptime(text, TIMESTAMP_FORMAT).replace(tzinfo=timezone.utc)
+        moment = datetime.strptime(text, TIMESTAMP_FORMAT).replace(tzinfo=UTC)
     except ValueError:
         raise ValueError(f"{quoted(text, 40)} is not a real date and time") from None
     if format_timestamp(moment) != text:  # pragma: no cover - strptime already refuses these
@@ -42,4 +42,4 @@ def parse_timestamp(text: str) -> datetime:
     moment = datetime.fromisoformat(normalised)
     if moment.tzinfo is None:
         raise ValueError(f"{text!r} has no time zone")
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)

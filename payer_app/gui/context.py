@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from payer_app.core.operator_pin import pin_matches
 from payer_app.core.payload import ParsedPayload
@@ -25,7 +26,7 @@ class PaymentFlow:
     parsed: ParsedPayload | None = None
     amount: int | None = None
     note: str = ""
-    outcome: "PaymentOutcome | None" = None
+    outcome: PaymentOutcome | None = None
     error: tuple[str, str, str] | None = None  # (code, message, message_vi) when paying failed
 
 
@@ -83,7 +84,7 @@ class AppContext:
     flow: PaymentFlow = field(default_factory=PaymentFlow)
     pin_guard: PinGuard = field(default_factory=PinGuard)
     operator_guard: PinGuard = field(default_factory=lambda: PinGuard(None, 3, 60.0))  # kiosk Settings: none set
-    service: "PaymentService | None" = None  # the window's one payment service
+    service: PaymentService | None = None  # the window's one payment service
 
     @property
     def limits(self) -> Limits:

@@ -76,10 +76,10 @@ class QtTexts:
     One per application (``QtTexts.shared()``): translators are installed on the application, so a
     second set would outlive a language change."""
 
-    _shared: "QtTexts | None" = None
+    _shared: QtTexts | None = None
 
     @classmethod
-    def shared(cls) -> "QtTexts":
+    def shared(cls) -> QtTexts:
         if cls._shared is None:
             cls._shared = cls()
         return cls._shared

@@ -21,8 +21,8 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QSizePolicy, QVBoxLayout, QWidget
 
-from payer_app.gui.components import button, plain_label
 from payer_app.core.operator_pin import is_stored_pin
+from payer_app.gui.components import button, plain_label
 from payer_app.gui.context import AppContext, operator_guard
 from payer_app.gui.settings import load_settings
 

@@ -6,7 +6,8 @@ bills and the Inspector on the side. Each screen says what it does when entered 
 those hooks. The window only wires: ``ServiceLifetime`` keeps the one ``PaymentService``,
 ``SettingsController`` applies saved settings, ``KioskTimers`` runs the booth's clocks, and
 ``PaymentSteps`` takes the flow from one screen to the next, and ``SavedBillsController``,
-``AmountDueLookup`` and ``MerchantDisplayLink`` fill widgets the screens built. The rules (can this QR be paid, the amounts, the request to be signed) are asked of
+``AmountDueLookup`` and ``MerchantDisplayLink`` fill widgets the screens built. The rules (can this
+QR be paid, the amounts, the request to be signed) are asked of
 ``payer_app.core`` and of the payment service. Scanning and paying run on worker threads
 (``ScanAdapter``, ``PaymentRunner``); the window only reacts to their signals.
 """
@@ -38,8 +39,8 @@ from payer_app.gui.screens.inspector import InspectorScreen
 from payer_app.gui.screens.payee import PayeeScreen
 from payer_app.gui.screens.pin import PinScreen
 from payer_app.gui.screens.result import ResultScreen
-from payer_app.gui.screens.saved_bills import SavedBillsScreen
 from payer_app.gui.screens.review import ReviewScreen
+from payer_app.gui.screens.saved_bills import SavedBillsScreen
 from payer_app.gui.screens.scan import ScanScreen
 from payer_app.gui.screens.settings_screen import SettingsScreen
 from payer_app.gui.service_lifetime import ServiceLifetime

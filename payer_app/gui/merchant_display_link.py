@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 from PySide6.QtCore import QEvent, QObject, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 
-
 DISPLAY_PATH = "/display"
 
 

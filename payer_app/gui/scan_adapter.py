@@ -62,7 +62,8 @@ class ScanAdapter(QObject):
     ``frame(QImage)`` every captured frame; ``detections(list_of_polygons, decode_ms)`` every decoded
     frame; ``accepted(ScanResult)`` a confirmed code; ``failed(str)`` a source problem (the message
     names the source); ``camera_stopped(str)`` a live camera stopped delivering usable frames (it is
-    being reopened: ``scan.sources.CameraStopped``); ``finished()`` the source ended. ``image_decoded(list[ScanResult], str)`` answers
+    being reopened: ``scan.sources.CameraStopped``); ``finished()`` the source ended.
+    ``image_decoded(list[ScanResult], str)`` answers
     ``decode_image(...)`` with the results and the file name (empty list: no QR in it).
     """
 
@@ -239,7 +240,7 @@ class ScanAdapter(QObject):
 
 # A still decode still running when the process exits is waited for (as the engine waits for its scan
 # sessions): a daemon thread inside OpenCV or zxing-cpp while Python shuts down aborts the process.
-_STILL_DECODES: "weakref.WeakSet[threading.Thread]" = weakref.WeakSet()
+_STILL_DECODES: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
 
 
 def _wait_for_still_decodes(timeout: float = 5.0) -> None:

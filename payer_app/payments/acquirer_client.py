@@ -10,9 +10,10 @@ Answers are read with a size cap and ``loads_untrusted``: the acquirer is a stra
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote
 
 import httpx

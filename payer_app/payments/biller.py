@@ -25,7 +25,7 @@ import functools
 import hashlib
 import logging
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from payer_app.core import evn
@@ -77,7 +77,7 @@ class OutstandingBill:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Any) -> "OutstandingBill":
+    def from_dict(cls, data: Any) -> OutstandingBill:
         """A bill from an answer (untrusted: every field is checked for its type and range).
         Raises ValueError for anything that does not fit."""
         if not isinstance(data, dict):
@@ -175,7 +175,7 @@ class Biller(StoreFile):
             return None
         amount = int(request["amount"]["value"])
         period = self._issued(code)["period"]
-        when = format_timestamp(paid_at or datetime.now(timezone.utc))
+        when = format_timestamp(paid_at or datetime.now(UTC))
         self._store.write("INSERT OR IGNORE INTO biller_payments VALUES (?, ?, ?, ?, ?, ?, ?)",
                           (scope, str(request["request_id"]), code, period, amount, acquirer_reference, when))
         return self.bill(code)
@@ -265,6 +265,18 @@ def attach_biller(acquirer: Any) -> Biller:
 
 
 __all__ = [
-    "BILL_STATUSES", "Biller", "approved_request", "attach_biller", "bill_answer", "signed_request", "MalformedCustomerCode", "OutstandingBill", "UNKNOWN_SUFFIX", "UnknownCustomer",
-    "bill_seed", "check_customer_code", "customer_code_of", "has_account",
+    "BILL_STATUSES",
+    "Biller",
+    "approved_request",
+    "attach_biller",
+    "bill_answer",
+    "signed_request",
+    "MalformedCustomerCode",
+    "OutstandingBill",
+    "UNKNOWN_SUFFIX",
+    "UnknownCustomer",
+    "bill_seed",
+    "check_customer_code",
+    "customer_code_of",
+    "has_account",
 ]

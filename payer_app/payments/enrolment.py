@@ -28,9 +28,10 @@ import re
 import secrets
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -39,9 +40,9 @@ from payer_app.core import base64url
 from payer_app.core.display_text import visible
 from payer_app.core.keys import BadPublicKeyError, SigningKey, check_ed25519_public_jwk, thumbprint
 from payer_app.core.request import EMBEDDED_AUDIENCE
-from payer_app.core.timestamps import format_timestamp, parse_timestamp
 from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
 from payer_app.core.signing import ALGORITHM, public_key_from_jwk, sign_compact, signature_matches
+from payer_app.core.timestamps import format_timestamp, parse_timestamp
 
 ENROLMENT = "key_enrolment"
 ENDORSEMENT = "key_endorsement"
@@ -100,7 +101,7 @@ def _base(kind: str, audience: str, now: datetime | None) -> dict[str, Any]:
         "type": kind,
         "version": MESSAGE_VERSION,
         "aud": normalise_audience(audience),
-        "created_at": format_timestamp(now or datetime.now(timezone.utc)),
+        "created_at": format_timestamp(now or datetime.now(UTC)),
         "nonce": secrets.token_urlsafe(16),
     }
 
@@ -220,7 +221,7 @@ def check_fresh(created_at: Any, now: datetime | None = None) -> None:
         created = parse_timestamp(created_at)
     except (ValueError, TypeError, OverflowError):
         raise SignedMessageError("malformed", "created_at is not an RFC 3339 timestamp.") from None
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if created > now + CLOCK_SKEW or now - created > MESSAGE_LIFETIME + CLOCK_SKEW:
         raise SignedMessageError("stale", "The message is too old or dated in the future; sign a new one.")
 

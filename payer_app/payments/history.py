@@ -8,7 +8,7 @@ Statuses: ``pending``, ``approved``, ``declined``, ``rejected``.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from payer_app.core.timestamps import format_timestamp
@@ -140,4 +140,4 @@ class History(StoreFile):
 
 
 def _now() -> str:
-    return format_timestamp(datetime.now(timezone.utc))
+    return format_timestamp(datetime.now(UTC))

@@ -8,6 +8,7 @@ from typing import Any
 
 from payer_app.core.display_text import visible
 
+
 def json_response(body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None):
     """A JSON answer that can always be written: strings a stranger sent (ids, kids) that hold lone
     surrogates or controls are escaped rather than crashing the encoder."""

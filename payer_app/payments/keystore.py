@@ -38,7 +38,7 @@ import json
 import os
 import stat
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -338,4 +338,4 @@ def _exported(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 def _now_text() -> str:
-    return format_timestamp(datetime.now(timezone.utc))
+    return format_timestamp(datetime.now(UTC))

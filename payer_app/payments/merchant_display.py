@@ -37,7 +37,7 @@ import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -154,7 +154,7 @@ def counter_event(event_id: int, kind: str, amount: int, payee: str, merchant_id
 
 def day_start(now: datetime | None = None) -> str:
     """The start of today in this machine's time zone, as an RFC 3339 UTC time (the running total's)."""
-    local = (now or datetime.now(timezone.utc)).astimezone()
+    local = (now or datetime.now(UTC)).astimezone()
     return format_timestamp(local.replace(hour=0, minute=0, second=0, microsecond=0))
 
 
@@ -263,7 +263,7 @@ class DisplayHub:
         fields = (kind, amount, str(body.get("payee") or ""),
                   str(payee_block.get("merchant_id") or payee_block.get("account") or ""),
                   str(bill.get("customer_code") or ""), str(body.get("acquirer_reference") or ""),
-                  format_timestamp(datetime.now(timezone.utc)))
+                  format_timestamp(datetime.now(UTC)))
         event = counter_event(self.store.add(*fields), *fields, speech=self.speaker.available)
         if kind == "approved":
             self._prepare_speech(event["spoken"])
@@ -436,7 +436,7 @@ class _CounterHttp:
             while not shutdown.is_set() and not sub.closed:
                 try:
                     message = await asyncio.wait_for(sub.queue.get(), timeout=SHUTDOWN_POLL_SECONDS)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     continue
                 if sub.closed:
                     break

@@ -26,10 +26,11 @@ Rules (one home, asked by the window and by tests):
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from payer_app.core.confusables import imitated, mixed_scripts
 from payer_app.core.display_text import visible
@@ -162,7 +163,7 @@ def check_payload(payload: Any) -> ParsedPayload:
 
 
 def _now() -> str:
-    return format_timestamp(datetime.now(timezone.utc))
+    return format_timestamp(datetime.now(UTC))
 
 
 _SCHEMA = """
@@ -269,8 +270,11 @@ class SavedBills(StoreFile):
                 check_look(name, names)
             except SavedBillError as exc:
                 number = entries.index((name, payload)) + 1
-                raise SavedBillError(BAD_IMPORT, f"Bill {number} in the file: {exc.message} Nothing was imported.",
-                                     f"Hóa đơn thứ {number} trong tệp: {exc.message_vi} Chưa nhập hóa đơn nào.") from None
+                raise SavedBillError(
+                    BAD_IMPORT,
+                    f"Bill {number} in the file: {exc.message} Nothing was imported.",
+                    f"Hóa đơn thứ {number} trong tệp: {exc.message_vi} Chưa nhập hóa đơn nào.",
+                ) from None
             names.append(name)
 
     def _not_saved_yet(self, entries: list[tuple[str, str]]) -> list[tuple[str, str]]:

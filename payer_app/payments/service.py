@@ -33,8 +33,14 @@ from payer_app.core.request import Limits, PayerInfo, PaymentRequest, build_requ
 from payer_app.core.signing import decode_unverified, sign_request
 from payer_app.payments.acquirer.answers import FailureSettings
 from payer_app.payments.acquirer.ledger import TrustedKey
-from payer_app.payments.acquirer_client import (DEFAULT_TIMEOUT_SECONDS, AcquirerError, AcquirerReply,
-                                                AcquirerUnavailable, EmbeddedAcquirerClient, HttpAcquirerClient)
+from payer_app.payments.acquirer_client import (
+    DEFAULT_TIMEOUT_SECONDS,
+    AcquirerError,
+    AcquirerReply,
+    AcquirerUnavailable,
+    EmbeddedAcquirerClient,
+    HttpAcquirerClient,
+)
 from payer_app.payments.biller import OutstandingBill
 from payer_app.payments.enrolment import EMBEDDED_AUDIENCE, normalise_audience
 from payer_app.payments.errors import EnrolmentRefused, KeyNotAccepted, PaymentSetupError, RetryTargetRefused
@@ -137,7 +143,7 @@ class PaymentService:
         self._clients.clear()
         self._history.close()
 
-    def __enter__(self) -> "PaymentService":
+    def __enter__(self) -> PaymentService:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -226,7 +232,8 @@ class PaymentService:
             error = str(body.get("error") or f"http-{reply.http_status}")
             message = visible(str(body.get("message") or f"The acquirer answered {reply.http_status}."), 300)
             raise EnrolmentRefused(
-                visible(error, 60), f"{visible(url, 100)} refused to enrol key {key.kid} ({visible(error, 60)}): {message}",
+                visible(error, 60),
+                f"{visible(url, 100)} refused to enrol key {key.kid} ({visible(error, 60)}): {message}",
                 f"{visible(url, 100)} từ chối đăng ký khóa {key.kid} ({visible(error, 60)}): {message}",
                 http_status=reply.http_status,
             )
@@ -290,8 +297,11 @@ class PaymentService:
         if reply.http_status != 200:
             error = visible(str(reply.body.get("error") or reply.http_status), 60)
             message = visible(str(reply.body.get("message") or ""), 300)
-            raise EnrolmentRefused(error, f"{visible(url, 100)} refused to revoke {visible(kid, 60)} ({error}): {message}",
-                                   http_status=reply.http_status)
+            raise EnrolmentRefused(
+                error,
+                f"{visible(url, 100)} refused to revoke {visible(kid, 60)} ({error}): {message}",
+                http_status=reply.http_status,
+            )
         self._accepted_keys.discard((audience_of(url), kid))
         return str(reply.body.get("status") or "revoked")
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 IN_MEMORY = ":memory:"
 # The acquirer's ledger file (Ledger, Biller, CounterEvents): bump when one of its tables changes.

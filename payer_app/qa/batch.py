@@ -22,7 +22,12 @@ import numpy as np
 from payer_app.core.display_text import visible
 from payer_app.core.payload import parse_payload
 from payer_app.qa.expectations import (
-    PASS, STATUSES, ExpectationError, ExpectationSet, Outcome, load_expectations,
+    PASS,
+    STATUSES,
+    ExpectationError,
+    ExpectationSet,
+    Outcome,
+    load_expectations,
 )
 from payer_app.qa.timings import timing_summary
 
@@ -98,7 +103,7 @@ class QaBatch:
     reports_written: bool = True  # False after finish() when a JUnit or HTML report could not be written
 
     @classmethod
-    def from_args(cls, args, source) -> "QaBatch | None":
+    def from_args(cls, args, source) -> QaBatch | None:
         """None when no QA option was given. Raises QaSetupError for unusable options."""
         expect = getattr(args, "expect", None)
         html = getattr(args, "html", None)

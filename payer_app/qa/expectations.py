@@ -100,7 +100,7 @@ class Outcome:
 # loading
 
 
-def load_expectations(path: str | os.PathLike) -> "ExpectationSet":
+def load_expectations(path: str | os.PathLike) -> ExpectationSet:
     """Read FILE; raises ExpectationError naming the file and the entry at fault."""
     p = Path(path)
     label = visible(str(p), 200)

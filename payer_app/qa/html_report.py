@@ -47,7 +47,8 @@ td,th{padding:2px 8px;text-align:left;border-bottom:1px solid #e5e7eb;vertical-a
 .card.bad{border-left-color:#dc2626}
 .card[hidden]{display:none}
 .card h2{font-size:15px;margin:0 0 8px;word-break:break-all}
-.badge{display:inline-block;border-radius:10px;padding:1px 8px;font-size:12px;margin-right:8px;color:#fff;background:#16a34a}
+.badge{display:inline-block;border-radius:10px;padding:1px 8px;font-size:12px;margin-right:8px;
+color:#fff;background:#16a34a}
 .bad .badge,.badge.bad{background:#dc2626}
 .row{display:flex;flex-wrap:wrap;gap:14px;align-items:flex-start}
 .details{flex:1 1 420px;min-width:0}

@@ -282,6 +282,6 @@ class OpenCvDecoder:
             return []
         return [
             Detection(text, _polygon(corners), self.name)
-            for text, corners in zip(texts, points)
+            for text, corners in zip(texts, points, strict=False)
             if text
         ]

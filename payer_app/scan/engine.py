@@ -44,7 +44,7 @@ class DecodeFailed(SourceError):
     frame or file, escaped. A SourceError, so every caller that reports bad sources reports it."""
 
 
-def decode_checked(image: np.ndarray, config: "EngineConfig | None" = None, what: str = "frame") -> list[Detection]:
+def decode_checked(image: np.ndarray, config: EngineConfig | None = None, what: str = "frame") -> list[Detection]:
     """``decode_frame`` that raises only ``DecodeFailed`` (never ``cv2.error``) when it fails;
     ``what`` names the frame or file in the message."""
     try:
@@ -75,7 +75,7 @@ class _Decoders:
     """The decoder instances the pipeline uses (thread-safe, created on first use)."""
 
     _lock = threading.Lock()
-    _instances: dict[int, "_Decoders"] = {}
+    _instances: dict[int, _Decoders] = {}
 
     def __init__(self, config: EngineConfig):
         self.zbar = ZbarDecoder(density=config.zbar_density)
@@ -85,7 +85,7 @@ class _Decoders:
         self.zxing_global = ZxingDecoder(try_invert=True, global_threshold=True)
 
     @classmethod
-    def get(cls, config: EngineConfig) -> "_Decoders":
+    def get(cls, config: EngineConfig) -> _Decoders:
         key = config.zbar_density
         with cls._lock:
             found = cls._instances.get(key)
@@ -393,7 +393,7 @@ class ScanSession:
         _SESSIONS.add(self)
 
     # control -----------------------------------------------------------------------------------
-    def start(self) -> "ScanSession":
+    def start(self) -> ScanSession:
         if self._threads:
             raise RuntimeError("a ScanSession can be started once")
         self._threads = [
@@ -585,7 +585,7 @@ class ScanSession:
 # A daemon thread still inside OpenCV or zxing-cpp (a read, a decode) when Python finalizes is ended
 # by the interpreter in the middle of that C++ code, and the process then aborts with "terminate
 # called without an active exception" (SIGABRT). atexit handlers run before that point.
-_SESSIONS: "weakref.WeakSet[ScanSession]" = weakref.WeakSet()
+_SESSIONS: weakref.WeakSet[ScanSession] = weakref.WeakSet()
 EXIT_JOIN_S = 5.0
 
 

@@ -117,7 +117,7 @@ class MjpegStream:
     headers, ``next_jpeg()`` the next frame's bytes. Every wait is bounded by a deadline; every size
     by a cap. ``interrupt()`` (from another thread) ends a wait at once."""
 
-    def __init__(self, source: "NetworkCameraSource"):
+    def __init__(self, source: NetworkCameraSource):
         self.source = source
         self.spec = source.spec
         self._sock: socket.socket | None = None
@@ -145,7 +145,7 @@ class MjpegStream:
         lines = [f"GET {path} HTTP/1.0", f"Host: {host}:{src.port}", "User-Agent: payer-app", "Accept: */*",
                  "Connection: close"]
         if src.username is not None or src.password is not None:
-            token = f"{src.username or ''}:{src.password or ''}".encode("utf-8")
+            token = f"{src.username or ''}:{src.password or ''}".encode()
             lines.append("Authorization: Basic " + base64.b64encode(token).decode("ascii"))
         try:
             sock.settimeout(max(0.01, self._deadline - time.monotonic()))
@@ -242,7 +242,7 @@ class MjpegStream:
         self._sock.settimeout(remaining)
         try:
             chunk = self._sock.recv(65536)
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             raise CameraStopped(self._late(what)) from None
         except OSError as exc:
             if self._interrupted:
@@ -329,7 +329,7 @@ class MjpegStream:
                 raise
 
 
-def _connect(src: "NetworkCameraSource", timeout_s: float) -> socket.socket:
+def _connect(src: NetworkCameraSource, timeout_s: float) -> socket.socket:
     where = _shown(f"{src.host}:{src.port}")
     try:
         return socket.create_connection((src.host, src.port), timeout=timeout_s)
@@ -338,7 +338,7 @@ def _connect(src: "NetworkCameraSource", timeout_s: float) -> socket.socket:
     except ConnectionRefusedError:
         raise SourceError(f"{src.spec}: nothing answers at {where} (connection refused); "
                           "is the camera app running and the address right?") from None
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         raise CameraStopped(f"{src.spec}: no answer from {where} within {timeout_s:g} s") from None
     except OSError as exc:
         raise SourceError(f"{src.spec}: cannot reach {where}: {_shown(exc.strerror or exc)}") from None

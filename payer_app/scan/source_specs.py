@@ -56,7 +56,9 @@ def make_source(spec: str) -> FrameSource:
     if path.is_dir():
         return FolderSource(text, path)
     if not path.exists():
-        raise SourceError(f"{_name(text)}: no such file or folder (sources: demo, camera:N, /dev/videoN, a video, an image, a folder)")
+        raise SourceError(
+            f"{_name(text)}: no such file or folder (sources: demo, camera:N, /dev/videoN, a video, an image, a folder)"
+        )
     suffix = path.suffix.lower()
     if suffix in IMAGE_SUFFIXES:
         return ImageFilesSource(text, [path], kind="image")

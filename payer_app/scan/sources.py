@@ -76,7 +76,7 @@ class FrameSource:
         self._opened = False
 
     # public interface -------------------------------------------------------------------------
-    def open(self) -> "FrameSource":
+    def open(self) -> FrameSource:
         if not self._opened:
             self._open()
             self._opened = True
@@ -208,7 +208,9 @@ class CameraSource(_CaptureSource):
         try:
             cap = cv2.VideoCapture(self.device, backend)
         except cv2.error as exc:
-            raise SourceError(f"{_name(self.spec)}: OpenCV could not open the camera: {visible(_first_line(exc))}") from exc
+            raise SourceError(
+                f"{_name(self.spec)}: OpenCV could not open the camera: {visible(_first_line(exc))}"
+            ) from exc
         if not cap.isOpened():
             cap.release()
             raise SourceError(f"{_name(self.spec)}: camera not found or busy")
@@ -587,5 +589,7 @@ class FolderSource(ImageFilesSource):
 
     def _open(self) -> None:
         if not self.paths:
-            raise SourceError(f"{_name(self.spec)}: the folder holds no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")
+            raise SourceError(
+                f"{_name(self.spec)}: the folder holds no image files ({', '.join(sorted(IMAGE_SUFFIXES))})"
+            )
         super()._open()

@@ -50,7 +50,9 @@ def _rasterise(layout: BillLayout, dpi: int) -> Image.Image:
             box = (item.x * px, item.y * px, (item.x + item.w) * px, (item.y + item.h) * px)
             outline_width = max(1, round(item.stroke_width * px)) if item.stroke else 0
             if item.radius:
-                draw.rounded_rectangle(box, radius=item.radius * px, fill=item.fill, outline=item.stroke, width=outline_width)
+                draw.rounded_rectangle(
+                    box, radius=item.radius * px, fill=item.fill, outline=item.stroke, width=outline_width
+                )
             else:
                 draw.rectangle(box, fill=item.fill, outline=item.stroke, width=outline_width)
         elif isinstance(item, LineItem):

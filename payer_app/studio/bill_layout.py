@@ -162,12 +162,12 @@ def _itemised_table(items: Items, bill: ResolvedBill, y: float) -> float:
     columns = ((MARGIN + 2, "start"), (MARGIN + 66, "end"), (MARGIN + 96, "end"), (right - 2, "end"))
     row_h = 4.8
     items.append(RectItem(MARGIN, y, right - MARGIN, row_h + 0.6, fill=LIGHT))
-    for (x, anchor), text in zip(columns, bill.table_header):
+    for (x, anchor), text in zip(columns, bill.table_header, strict=False):
         items.append(TextItem(x, y + 3.6, text, 7, True, anchor, GREY))
     y += row_h + 0.6
     for row in bill.table[:8]:
         y += row_h
-        for (x, anchor), text in zip(columns, row):
+        for (x, anchor), text in zip(columns, row, strict=False):
             items.append(TextItem(x, y - 1.3, text, 7.5, anchor=anchor))
         items.append(LineItem(MARGIN, right, y, (210, 210, 210), 0.15))
     y += 1.0

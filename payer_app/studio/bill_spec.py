@@ -12,8 +12,8 @@ import random
 import unicodedata
 from dataclasses import dataclass, replace
 
-from payer_app.core.amounts import group_thousands
 from payer_app.core import evn
+from payer_app.core.amounts import group_thousands
 from payer_app.core.bank_directory import BankDirectory
 from payer_app.core.builder import BuildError, evn_bill_payload, vietqr_payload, vnpay_payload
 
@@ -59,7 +59,23 @@ POWER_BRANCHES: tuple[PowerBranch, ...] = (
     PowerBranch("PC", "Đà Nẵng", "Đà Nẵng", "Da Nang", "0400101394-002", "1900 1909"),
 )
 
-FAMILY_NAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương")
+FAMILY_NAMES = (
+    "Nguyễn",
+    "Trần",
+    "Lê",
+    "Phạm",
+    "Hoàng",
+    "Huỳnh",
+    "Phan",
+    "Vũ",
+    "Võ",
+    "Đặng",
+    "Bùi",
+    "Đỗ",
+    "Hồ",
+    "Ngô",
+    "Dương",
+)
 MIDDLE_NAMES = ("Văn", "Thị", "Minh", "Thu", "Đức", "Ngọc", "Quang", "Thanh", "Hữu", "Bảo")
 GIVEN_NAMES = (
     "Hương", "Hùng", "Lan", "Tuấn", "Dũng", "Hạnh", "Phương", "Anh", "Trang", "Long",
@@ -169,7 +185,9 @@ class BillSpec:
             )
         if self.bank is not None and not (len(self.bank) == 6 and self.bank.isdigit()):
             raise BillSpecError(f"--bank {self.bank!r} is not a 6-digit bank BIN (e.g. 970436 for Vietcombank)")
-        if self.account is not None and not (self.account.isascii() and self.account.isalnum() and len(self.account) <= 19):
+        if self.account is not None and not (
+            self.account.isascii() and self.account.isalnum() and len(self.account) <= 19
+        ):
             raise BillSpecError(f"--account {self.account!r} must be 1 to 19 letters or digits")
         if self.amount is not None and not (0 < self.amount < 10**13):
             raise BillSpecError(f"--amount {self.amount} must be a positive whole number of dong below 10^13")
@@ -180,7 +198,9 @@ class BillSpec:
         for name in ("purpose", "merchant_name", "city", "merchant_id"):
             value = getattr(self, name)
             if value is not None and len(value) > 99:
-                raise BillSpecError(f"--{name.replace('_', '-')} is {len(value)} characters; a QR field holds 99 at most")
+                raise BillSpecError(
+                    f"--{name.replace('_', '-')} is {len(value)} characters; a QR field holds 99 at most"
+                )
 
     def resolve(self) -> ResolvedBill:
         """The complete bill: deterministic for a given spec (the seed decides what was not given)."""
@@ -202,11 +222,11 @@ class BillSpec:
         """The QR payload this bill carries."""
         return self.resolve().payload
 
-    def with_seed(self, seed: int) -> "BillSpec":
+    def with_seed(self, seed: int) -> BillSpec:
         return replace(self, seed=seed)
 
     @classmethod
-    def random(cls, seed: int) -> "BillSpec":
+    def random(cls, seed: int) -> BillSpec:
         """A varied spec for tests and corpora: any kind, sometimes with an amount, purpose or names set."""
         rng = random.Random(f"payer-app random spec {seed}")
         kind = rng.choice(KINDS)
@@ -216,7 +236,9 @@ class BillSpec:
         if kind == "evn":
             branch = rng.choice(POWER_BRANCHES)
             code = branch.prefix + "".join(rng.choice("0123456789ABCDEFGHJK") for _ in range(11))
-            return cls(kind="evn", customer=rng.choice((None, code)), amount=amount, purpose=purpose, city=city, seed=seed)
+            return cls(
+                kind="evn", customer=rng.choice((None, code)), amount=amount, purpose=purpose, city=city, seed=seed
+            )
         if kind == "vietqr":
             return cls(
                 kind="vietqr",
@@ -313,10 +335,14 @@ def _resolve_evn(spec: BillSpec, rng: random.Random, person: _Person) -> Resolve
     old_index = rng.randint(1000, 60000)
     meter = f"{rng.randint(10, 99)}{rng.randint(10**7, 10**8 - 1)}"
     branch, code = _evn_branch_and_code(spec, rng, random_branch, digits)
-    payload = evn_bill_payload(code, merchant_id=spec.merchant_id or branch.merchant_id,
-                               merchant_name=spec.merchant_name or "EVN CONG TY DIEN LUC " + ascii_fold(branch.name_vi).upper(),
-                               city=spec.city or branch.city_ascii, purpose=spec.purpose or "TT tien dien",
-                               amount=spec.amount)
+    payload = evn_bill_payload(
+        code,
+        merchant_id=spec.merchant_id or branch.merchant_id,
+        merchant_name=spec.merchant_name or "EVN CONG TY DIEN LUC " + ascii_fold(branch.name_vi).upper(),
+        city=spec.city or branch.city_ascii,
+        purpose=spec.purpose or "TT tien dien",
+        amount=spec.amount,
+    )
     table, totals, total = _evn_charges(kwh)
     period, due = _period_text(person.period_month, person.period_year)
     name = spec.customer_name or person.name
@@ -330,7 +356,10 @@ def _resolve_evn(spec: BillSpec, rng: random.Random, person: _Person) -> Resolve
         ("Điện năng tiêu thụ", f"{kwh} kWh"),
     )
     corp = evn.corporation_for(code)
-    issuer = (corp.name_vi.upper() if corp else "TẬP ĐOÀN ĐIỆN LỰC VIỆT NAM", f"CÔNG TY ĐIỆN LỰC {branch.name_vi.upper()}")
+    issuer = (
+        corp.name_vi.upper() if corp else "TẬP ĐOÀN ĐIỆN LỰC VIỆT NAM",
+        f"CÔNG TY ĐIỆN LỰC {branch.name_vi.upper()}",
+    )
     return _bill(EVN_FORM, spec, payload, total, totals, issuer_lines=issuer, subtitle=period, rows=rows, table=table,
                  due_date=due, hotline=f"Tổng đài chăm sóc khách hàng: {branch.hotline}", customer_code=code,
                  customer_name=name)
@@ -400,7 +429,7 @@ def _resolve_vnpay(spec: BillSpec, rng: random.Random, person: _Person) -> Resol
     merchant_id = spec.merchant_id or merchant_id
     payload = vnpay_payload(merchant_id, spec.merchant_name or shop_ascii, spec.city or "Ha Noi", amount=spec.amount,
                             mcc="5411", store_label=None, terminal_label=terminal, purpose=spec.purpose)
-    total = sum(price * q for (_, price), q in zip(items, quantities))
+    total = sum(price * q for (_, price), q in zip(items, quantities, strict=True))
     rows = (
         ("Cửa hàng", shop_vi if not spec.merchant_name else spec.merchant_name),
         ("Địa chỉ", spec.address or person.address_line),
@@ -408,7 +437,10 @@ def _resolve_vnpay(spec: BillSpec, rng: random.Random, person: _Person) -> Resol
         ("Số hóa đơn", receipt_no),
         ("Thu ngân / quầy", terminal),
     )
-    table = tuple((item, str(q), group_thousands(price), group_thousands(price * q)) for (item, price), q in zip(items, quantities))
+    table = tuple(
+        (item, str(q), group_thousands(price), group_thousands(price * q))
+        for (item, price), q in zip(items, quantities, strict=True)
+    )
     return _bill(RECEIPT_FORM, spec, payload, total, (("Tổng tiền hàng", group_thousands(total)),),
                  issuer_lines=(shop_vi.upper(), f"{person.address_line}"),
                  subtitle=f"Ngày {rng.randint(1, 28):02d}/{person.period_month:02d}/{person.period_year}",

@@ -40,5 +40,6 @@ def font_path(bold: bool = False) -> Path:
         + ", ".join(FONT_FILES[bold])
         + " in "
         + ", ".join(dirs)
-        + "); install the Debian package fonts-noto-core or set PAYER_APP_FONT_DIR to a folder holding NotoSans-Regular.ttf and NotoSans-Bold.ttf"
+        + "); install the Debian package fonts-noto-core or set PAYER_APP_FONT_DIR to a folder holding "
+        "NotoSans-Regular.ttf and NotoSans-Bold.ttf"
     )

@@ -49,7 +49,9 @@ def inverted(payload: str, rng: random.Random) -> RenderedCode:
 
 def low_contrast(payload: str, rng: random.Random) -> RenderedCode:
     dark, light = rng.randint(95, 115), rng.randint(150, 170)
-    return RenderedCode(_tone(_symbol(payload), dark, light), {"name": "low-contrast", "dark": dark, "light": light}, True)
+    return RenderedCode(
+        _tone(_symbol(payload), dark, light), {"name": "low-contrast", "dark": dark, "light": light}, True
+    )
 
 
 def extreme_low_contrast(payload: str, rng: random.Random) -> RenderedCode:
@@ -93,7 +95,7 @@ def perspective(payload: str, rng: random.Random) -> RenderedCode:
     canvas = cv2.copyMakeBorder(symbol, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
     src = np.float32([[pad, pad], [pad + w, pad], [pad + w, pad + h], [pad, pad + h]])
     jitter = [(rng.uniform(-0.12, 0.12) * w, rng.uniform(-0.12, 0.12) * h) for _ in range(4)]
-    dst = np.float32([[x + dx, y + dy] for (x, y), (dx, dy) in zip(src.tolist(), jitter)])
+    dst = np.float32([[x + dx, y + dy] for (x, y), (dx, dy) in zip(src.tolist(), jitter, strict=True)])
     matrix = cv2.getPerspectiveTransform(src, dst)
     size = (canvas.shape[1], canvas.shape[0])
     image = cv2.warpPerspective(canvas, matrix, size, flags=cv2.INTER_LINEAR, borderValue=255)
@@ -108,14 +110,18 @@ def small_modules(payload: str, rng: random.Random) -> RenderedCode:
 
 def jpeg(payload: str, rng: random.Random) -> RenderedCode:
     quality = rng.randint(12, 30)
-    return RenderedCode(_symbol(payload), {"name": "jpeg", "quality": quality}, True, file_format="jpg", jpeg_quality=quality)
+    return RenderedCode(
+        _symbol(payload), {"name": "jpeg", "quality": quality}, True, file_format="jpg", jpeg_quality=quality
+    )
 
 
 def second_qr(payload: str, rng: random.Random) -> RenderedCode:
     """The payment QR and a second, non-payment QR side by side in one picture."""
     first, second = _symbol(payload), _symbol(SECOND_QR_TEXT)
     height = max(first.shape[0], second.shape[0])
-    pieces = [cv2.copyMakeBorder(s, 0, height - s.shape[0], 0, 0, cv2.BORDER_CONSTANT, value=255) for s in (first, second)]
+    pieces = [
+        cv2.copyMakeBorder(s, 0, height - s.shape[0], 0, 0, cv2.BORDER_CONSTANT, value=255) for s in (first, second)
+    ]
     if rng.random() < 0.5:
         pieces.reverse()
     image = np.hstack([pieces[0], np.full((height, 2 * MARGIN_PX), 255, np.uint8), pieces[1]])
@@ -141,6 +147,8 @@ CONDITIONS: tuple[ImageCondition, ...] = (
     ImageCondition("jpeg", jpeg, "JPEG quality 12-30"),
     ImageCondition("second-qr", second_qr, "a URL QR beside the payment QR"),
     ImageCondition("extreme-blur", extreme_blur, "Gaussian blur of 1.6-2.2 modules", beyond_decoder=True),
-    ImageCondition("extreme-low-contrast", extreme_low_contrast, "4 grey levels apart under noise", beyond_decoder=True),
+    ImageCondition(
+        "extreme-low-contrast", extreme_low_contrast, "4 grey levels apart under noise", beyond_decoder=True
+    ),
 )
 CONDITIONS_BY_NAME = {c.name: c for c in CONDITIONS}

@@ -50,7 +50,7 @@ class ClipSpec:
     seed: int = 0
     qr_side: float | None = None  # the code's side in the frame, pixels (None: from its module count)
 
-    def check(self) -> "ClipSpec":
+    def check(self) -> ClipSpec:
         if self.motion not in MOTIONS:
             raise VideoSpecError(f"motion must be one of {', '.join(MOTIONS)}")
         if self.light not in LIGHTS:

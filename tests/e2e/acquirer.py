@@ -44,7 +44,7 @@ class AcquirerProcess:
         self.proc: subprocess.Popen | None = None
         self.log = ""
 
-    def start(self) -> "AcquirerProcess":
+    def start(self) -> AcquirerProcess:
         env = dict(os.environ, PAYER_APP_HOME=str(self.folder / "acquirer-home"))
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "payer_app", "acquirer", "serve", "--port", str(self.port),

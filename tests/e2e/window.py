@@ -49,7 +49,7 @@ class Deadline:
         self._timer.daemon = True
         self._timer.start()
 
-    def check(self, stream: "LineStream") -> None:
+    def check(self, stream: LineStream) -> None:
         if self.passed.is_set():
             raise AssertionError(f"{self.what}: not within {self.seconds:.0f} s; last lines: {stream.tail()}")
 

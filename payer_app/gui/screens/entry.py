@@ -14,8 +14,8 @@ from payer_app.core.signing import decode_unverified
 from payer_app.gui.components import Card, Page, button, button_row, plain_label, set_role
 from payer_app.gui.context import AppContext
 from payer_app.gui.flow_controls import DetailCard
-from payer_app.gui.screens.home import entry_payee
 from payer_app.gui.moments import receipt_time
+from payer_app.gui.screens.home import entry_payee
 from payer_app.payments.history import HistoryEntry
 
 GOOD = ("approved", "pending")

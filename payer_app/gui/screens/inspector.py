@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QLabel, QPlainTextEdit, QScrollArea, QTabWidget, Q
 
 from payer_app.core.field_names import name_in
 from payer_app.gui.components import Page, divider, plain_label
-from payer_app.gui.plain_text import shown, tree_item
 from payer_app.gui.context import AppContext
+from payer_app.gui.plain_text import shown, tree_item
 
 
 class InspectorScreen(Page):

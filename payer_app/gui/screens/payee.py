@@ -12,8 +12,8 @@ from payer_app.core.payee_display import payee_display
 from payer_app.core.request import locked_amount
 from payer_app.gui.components import Card, InfoRow, Page, button, plain_label
 from payer_app.gui.context import AppContext
-from payer_app.gui.plain_text import shown
 from payer_app.gui.flow_controls import add_cancel, problem_text
+from payer_app.gui.plain_text import shown
 
 
 class PayeeScreen(Page):

@@ -10,13 +10,13 @@ from PySide6.QtGui import QGuiApplication, QImage, QPixmap
 from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from payer_app.core.amounts import format_vnd
+from payer_app.core.payability import Problem
 from payer_app.core.payee_display import payee_display_from_request
 from payer_app.gui.components import Card, Page, button, column, plain_label, set_role
 from payer_app.gui.context import AppContext
+from payer_app.gui.flow_controls import DetailCard, problem_text
 from payer_app.gui.moments import receipt_time
 from payer_app.gui.plain_text import shown
-from payer_app.gui.flow_controls import DetailCard, problem_text
-from payer_app.core.payability import Problem
 
 EXPORT_FOLDER = "exports"  # kiosk: the one folder a booth writes to (inside the data folder)
 

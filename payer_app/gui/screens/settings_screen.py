@@ -190,7 +190,9 @@ class SettingsScreen(Page):
         self.enrol_button.setText(t("settings.enrol"))
         self.enrol_code.setPlaceholderText(t("settings.enrol_code_hint"))
         pin_set = is_stored_pin(self.ctx.settings.operator_pin_hash)
-        self.operator_pin.setPlaceholderText(t("settings.operator_pin_set" if pin_set else "settings.operator_pin_none"))
+        self.operator_pin.setPlaceholderText(
+            t("settings.operator_pin_set" if pin_set else "settings.operator_pin_none")
+        )
         self._show_enrol_message()
         self._show_problems()
 

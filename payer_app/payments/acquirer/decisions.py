@@ -8,9 +8,10 @@ import hashlib
 import hmac
 import logging
 import threading
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from payer_app.core.display_text import visible
 from payer_app.core.request import Limits
@@ -456,7 +457,10 @@ def _structure_refusal(result) -> AcquirerAnswer | None:
 def _account_refusal(binding: KeyBinding, request: dict[str, Any]) -> AcquirerAnswer | None:
     """Step 3: the payer account in the request is the one the key was enrolled for."""
     payer = request.get("payer")
-    if not isinstance(payer, dict) or (payer.get("bank_bin"), payer.get("account")) != (binding.bank_bin, binding.account):
+    if not isinstance(payer, dict) or (payer.get("bank_bin"), payer.get("account")) != (
+        binding.bank_bin,
+        binding.account,
+    ):
         return error_answer(403, "account-mismatch",
                       "The payer account in the request is not the account bound to its signing key.")
     return None
@@ -534,7 +538,7 @@ def _replay_or_conflict(existing, token_sha: str, idem: str) -> AcquirerAnswer:
 
 
 def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 __all__ = ["MockAcquirer", "weak_key_problem"]

@@ -21,10 +21,10 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
 from payer_app.core.display_text import visible
 from payer_app.core.request import Limits

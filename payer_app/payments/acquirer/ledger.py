@@ -141,7 +141,9 @@ class Ledger(StoreFile):
         self._store.write("INSERT OR REPLACE INTO acquirer_settings VALUES (?, ?)", (name, value))
 
     # --- payments -----------------------------------------------------------------------------
-    def find(self, scope: str, idempotency_key: str, request_id: str) -> tuple[int, dict[str, Any], str, str, str] | None:
+    def find(
+        self, scope: str, idempotency_key: str, request_id: str
+    ) -> tuple[int, dict[str, Any], str, str, str] | None:
         """(http_status, first answer, token sha256, idempotency key, request id) of this payer's
         payment with either identifier, or None."""
         row = self._store.one(

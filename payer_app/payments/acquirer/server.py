@@ -12,6 +12,7 @@ from payer_app.payments.acquirer.decisions import MockAcquirer
 from payer_app.payments.merchant_display import counter_routes
 from payer_app.payments.speech import Speaker
 
+
 class AcquirerServer:
     """Serve an app with uvicorn on a background thread (tests, benchmarks, embedded demos).
 
@@ -44,7 +45,7 @@ class AcquirerServer:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def start(self, timeout: float = 10.0) -> "AcquirerServer":
+    def start(self, timeout: float = 10.0) -> AcquirerServer:
         """Start serving; returns once uvicorn's startup has finished (an event, not a poll)."""
         self._thread.start()
         if not self._settled.wait(timeout) or not self.server.started:
@@ -56,7 +57,7 @@ class AcquirerServer:
         self._thread.join(timeout=10)
         self._socket.close()
 
-    def __enter__(self) -> "AcquirerServer":
+    def __enter__(self) -> AcquirerServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:
