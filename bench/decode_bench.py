@@ -191,11 +191,8 @@ def hard_sample(rng: np.random.Generator) -> tuple[np.ndarray, str, str]:
         length = int(rng.integers(3, 7))
         kernel = np.zeros((length, length), np.float32)
         kernel[length // 2, :] = 1.0 / length
-        kernel = cv2.warpAffine(
-            kernel,
-            cv2.getRotationMatrix2D((length / 2 - 0.5, length / 2 - 0.5), float(rng.uniform(0, 180)), 1.0),
-            (length, length),
-        )
+        turn = cv2.getRotationMatrix2D((length / 2 - 0.5, length / 2 - 0.5), float(rng.uniform(0, 180)), 1.0)
+        kernel = cv2.warpAffine(kernel, turn, (length, length))
         kernel /= max(kernel.sum(), 1e-6)
         img = cv2.filter2D(img, -1, kernel)
         notes.append(f"motion {length}")
@@ -260,11 +257,8 @@ def main() -> int:
 
     import cv2 as _cv2
 
-    print(
-        f"opencv {_cv2.__version__}, zxing-cpp {version('zxing-cpp')}, pyzbar {version('pyzbar')}, "
-        f"numpy {np.__version__}, "
-        f"threads: opencv {_cv2.getNumThreads()}"
-    )
+    print(f"opencv {_cv2.__version__}, zxing-cpp {version('zxing-cpp')}, pyzbar {version('pyzbar')}, "
+          f"numpy {np.__version__}, threads: opencv {_cv2.getNumThreads()}")
     # Warm up every method once (library loading, first allocations).
     warm = np.zeros((720, 1280, 3), np.uint8)
     for method in SPEED_METHODS.values():
@@ -277,10 +271,8 @@ def main() -> int:
         print(f"{'frame':<22}{'method':<18}{'median':>9}{'p95':>9}{'decoded':>10}")
     for width, height in sizes:
         with_qr, empty = speed_frames(width, height, args.frames, args.seed)
-        for label, frames, expected in (
-            (f"{height}p with QR", with_qr, payload),
-            (f"{height}p empty noisy", empty, None),
-        ):
+        cases = ((f"{height}p with QR", with_qr, payload), (f"{height}p empty noisy", empty, None))
+        for label, frames, expected in cases:
             for name, method in SPEED_METHODS.items():
                 median, p95, hits = timed(method, frames, expected)
                 shown = f"{hits}/{len(frames)}"
@@ -302,11 +294,8 @@ def main() -> int:
                 texts = method(img)
                 times.append((time.perf_counter() - t0) * 1000.0)
                 hits += expected in texts
-            print(
-                f"{name:<24}{hits:>6}/{len(samples):<4}{100.0 * hits / len(samples):>6.1f}%"
-                f"{statistics.median(times):>10.1f}",
-                flush=True,
-            )
+            print(f"{name:<24}{hits:>6}/{len(samples):<4}{100.0 * hits / len(samples):>6.1f}%"
+                  f"{statistics.median(times):>10.1f}", flush=True)
 
     if args.corpus:
         run_corpus(args.corpus)
