@@ -15,6 +15,7 @@ from payer_app.core import evn
 from payer_app.core.amounts import AmountError, parse_field_amount
 from payer_app.core.bank_directory import BankDirectory
 from payer_app.core.crc import payload_crc
+from payer_app.core.fees import FeeRule, read_fees
 from payer_app.core.field_names import (
     VIETQR_GUID,
     VIETQR_SERVICES,
@@ -94,6 +95,7 @@ class ParsedPayload:
     merchant: Merchant = field(default_factory=Merchant)
     account: MerchantAccount = field(default_factory=MerchantAccount)
     bill: BillInfo = field(default_factory=BillInfo)
+    fee: FeeRule | None = None
 
     @property
     def valid(self) -> bool:
@@ -175,6 +177,7 @@ class ParsedPayload:
                 "evn_corporation_name": self.bill.evn_corporation_name,
                 "evn_corporation_name_vi": self.bill.evn_corporation_name_vi,
             },
+            "fee": None if self.fee is None else self.fee.to_dict(self.amount),
             "fields": [f.to_dict() for f in self.fields],
             "findings": [f.to_dict() for f in self.findings],
         }
@@ -298,7 +301,7 @@ class _Parser:
         self.check_currency(by_id)
         # Root ID 58: country code, VN (Vietnam profiles).
         self.check_country(by_id)
-        # Root ID 55: tip or convenience indicator 01/02/03, with 56 or 57 where it needs one.
+        # Root IDs 55-57: tip or convenience indicator 01/02/03, with 56 or 57 where it needs one, never both.
         self.check_tip(by_id)
         # Root IDs 59, 60, 61: spec maximum lengths (54 is the amount rule's).
         self.check_lengths(by_id)
@@ -393,18 +396,8 @@ class _Parser:
             self.add("country-not-vn", "58", country.offset, found=code)
 
     def check_tip(self, by_id: dict[str, Field]) -> None:
-        if "55" not in by_id:
-            return
-        tip = by_id["55"]
-        problem = None
-        if tip.value not in ("01", "02", "03"):
-            problem = ("it must be 01, 02 or 03", "phải là 01, 02 hoặc 03")
-        elif tip.value == "02" and "56" not in by_id:
-            problem = ("02 needs the fixed fee in field 56", "02 cần phí cố định ở trường 56")
-        elif tip.value == "03" and "57" not in by_id:
-            problem = ("03 needs the percentage in field 57", "03 cần tỷ lệ phần trăm ở trường 57")
-        if problem:
-            self.add("bad-tip", "55", tip.offset, found=tip.value, detail=problem[0], detail_vi=problem[1])
+        for problem in read_fees(by_id).problems:
+            self.add(problem.code, problem.path, problem.offset, **problem.details)
 
     def check_lengths(self, by_id: dict[str, Field]) -> None:
         for fid, limit in MAX_LENGTHS.items():
@@ -455,6 +448,8 @@ class _Parser:
         result.currency = _value(by_id, "53")
         # Root ID 54: amount, digits with at most one "." (VND has no minor unit).
         result.amount = self.read_amount(by_id.get("54"))
+        # Root IDs 55-57: the tip prompt or the convenience fee (none when they are malformed).
+        result.fee = read_fees(by_id).rule
         # Root IDs 52, 58-61 and template 64 (merchant information in another language).
         result.merchant = _merchant(by_id)
         # Vietnam profiles: VietQR template 38, EVN bill (GUID 00 + MCC 4900), VNPAY-QR template 26.
