@@ -16,6 +16,7 @@ from payer_app.core.builder import build_payload, encode_items
 from payer_app.core.crc import payload_crc
 from payer_app.core.payload import parse_payload
 from payer_app.core.payload_fields import Field
+from payer_app.studio.fee_qr import FEE_CASES
 
 
 class FaultError(ValueError):
@@ -212,6 +213,7 @@ FAULTS: tuple[PayloadFault, ...] = (
     PayloadFault("length-past-end", length_past_end, "truncated", "a root field's length runs past the end"),
     PayloadFault("length-overrun", length_overrun, "length-overrun", "a 62 sub-field's length runs past the template"),
     PayloadFault("amount-comma", amount_with_comma, "bad-amount", "amount written as 1,000"),
+    *(PayloadFault(name, apply, finding, description) for name, apply, finding, description in FEE_CASES),
     PayloadFault("tag-00-in-62", tag_00_in_62, "undefined-id", "sub-field 00 inside 62"),
     PayloadFault("long-merchant-name", long_merchant_name, "too-long", "merchant name over 25 characters"),
     PayloadFault("non-payment", non_payment, "not-emvco", "a URL or Wi-Fi QR, not a payment"),
