@@ -20,6 +20,7 @@ from payer_app.core.fees import (
     FeeError,
     FeeRule,
     fee_for,
+    fee_problem,
     parse_percent,
     percent_of,
     total_for,
@@ -212,3 +213,53 @@ def test_parse_json_carries_the_fee_and_the_total():
     assert r.returncode == 1
     d = json.loads(r.stdout)
     assert d["fee"] is None and "fee-both" in [f["code"] for f in d["findings"]]
+
+
+# --- the acquirer's recompute: fee and total stated in a request against the signed QR ---------------
+
+def test_the_issue_example_is_accepted_only_with_its_fee_and_total():
+    rule = parse_payload(FEE_QR).fee
+    assert fee_problem(rule, 100000, 50000, 150000, "fixed") is None
+    removed = fee_problem(rule, 100000, 0, 100000, None)
+    assert removed is not None and removed[0] == "fee-mismatch"
+    changed = fee_problem(rule, 100000, 5000, 105000, "fixed")
+    assert changed is not None and changed[0] == "fee-mismatch"
+    assert "5.000 ₫" in changed[1] and "50.000 ₫" in changed[1] and changed[2]
+    total = fee_problem(rule, 100000, 50000, 100000, "fixed")
+    assert total is not None and total[0] == "total-mismatch" and "150.000 ₫" in total[1]
+
+
+def test_a_percentage_fee_is_recomputed_to_the_dong():
+    rule = parse_payload(qr(None, f55="03", f57="1.5")).fee
+    assert fee_problem(rule, 333, 5, 338, "percent") is None
+    assert fee_problem(rule, 333, 4, 337, "percent")[0] == "fee-mismatch"  # rounded down: refused
+    assert fee_problem(rule, 100000, 1500, 101500, "percent") is None
+
+
+def test_a_tip_is_any_amount_from_zero_where_the_qr_asks_for_one_and_none_elsewhere():
+    tip = FeeRule(TIP_PROMPT)
+    assert fee_problem(tip, 100000, 0, 100000, "tip") is None
+    assert fee_problem(tip, 100000, 15000, 115000, "tip") is None
+    assert fee_problem(tip, 100000, -1, 99999, "tip")[0] == "fee-mismatch"
+    assert fee_problem(None, 100000, 15000, 115000, "tip")[0] == "fee-mismatch"
+    assert fee_problem(None, 100000, 15000, 115000, None)[0] == "fee-mismatch"
+    assert fee_problem(None, 100000, 0, 100000, None) is None
+
+
+@pytest.mark.parametrize("kind", ["fixed", "tip", None, "percent", "<b>bonus</b>", ["x"], 7])
+def test_a_fee_of_another_kind_is_refused_without_echoing_it(kind):
+    problem = fee_problem(FeeRule(PERCENT_FEE, hundredths=150), 100000, 1500, 101500, kind)
+    if kind == "percent":
+        assert problem is None
+    else:
+        assert problem[0] == "fee-mismatch" and "<b>" not in problem[1] and "<b>" not in problem[2]
+
+
+@given(amount=st.integers(0, 10**12), hundredths=st.integers(0, 10000), fee=st.integers(-10, 10**12),
+       total=st.integers(0, 2 * 10**12))
+def test_only_the_recomputed_fee_and_its_total_pass(amount, hundredths, fee, total):
+    rule = FeeRule(PERCENT_FEE, hundredths=hundredths)
+    problem = fee_problem(rule, amount, fee, total, "percent")
+    right_fee = fee == percent_of(amount, hundredths)
+    assert (problem is None) == (right_fee and total == amount + fee)
+    assert fee_problem(rule, amount, percent_of(amount, hundredths), total_for(rule, amount), "percent") is None

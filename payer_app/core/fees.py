@@ -188,3 +188,62 @@ def fee_for(rule: FeeRule | None, amount: int, tip: int = 0) -> int:
 def total_for(rule: FeeRule | None, amount: int, tip: int = 0) -> int:
     """The amount plus its fee or tip: what leaves the payer's account."""
     return amount + fee_for(rule, amount, tip)
+
+
+# --- the acquirer's check: the fee and total a request states against the signed QR ----------------
+FEE_MISMATCH = "fee-mismatch"
+TOTAL_MISMATCH = "total-mismatch"
+
+
+def fee_problem(rule: FeeRule | None, amount: int, fee: int, total: int,
+                kind: str | None = None) -> tuple[str, str, str] | None:
+    """Recompute the fee from the QR's own rule (``rule``: ``parse_payload(signed_qr).fee``) and check
+    what a request states: ``(code, message, message_vi)`` for the first disagreement, else None.
+
+    ``fee-mismatch``: the fee (or its kind) is not what the QR asks for on ``amount`` (a fixed or
+    percentage fee recomputed to the dong; any tip of zero or more where the QR asks for one; zero
+    where it asks for nothing). ``total-mismatch``: the total is not amount + fee. A fee removed or
+    changed after the QR was read is refused here, whatever the signature says."""
+    expected_kind = None if rule is None else rule.kind
+    if kind != expected_kind:
+        return _fee_mismatch(f"states {_kind_text(kind)}, the QR asks for {_kind_text(expected_kind)}",
+                             f"ghi {_kind_text_vi(kind)}, mã QR yêu cầu {_kind_text_vi(expected_kind)}")
+    if rule is not None and rule.kind == TIP_PROMPT:
+        expected = fee if fee >= 0 else None
+    else:
+        expected = fee_for(rule, amount)
+    if expected is None or fee != expected:
+        shown = format_vnd(expected) if expected is not None else "0 ₫ or more"
+        shown_vi = format_vnd(expected) if expected is not None else "từ 0 ₫ trở lên"
+        return _fee_mismatch(f"states a fee of {_vnd(fee)}, the QR asks for {shown} on {format_vnd(amount)}",
+                             f"ghi phí {_vnd(fee)}, mã QR yêu cầu {shown_vi} trên {format_vnd(amount)}")
+    if total != amount + fee:
+        return (TOTAL_MISMATCH,
+                f"The request's total {_vnd(total)} is not its amount plus its fee "
+                f"({format_vnd(amount)} + {format_vnd(fee)} = {format_vnd(amount + fee)}).",
+                f"Tổng tiền {_vnd(total)} trong yêu cầu không bằng số tiền cộng phí "
+                f"({format_vnd(amount)} + {format_vnd(fee)} = {format_vnd(amount + fee)}).")
+    return None
+
+
+def _fee_mismatch(detail: str, detail_vi: str) -> tuple[str, str, str]:
+    return (FEE_MISMATCH, f"The request {detail}.", f"Yêu cầu {detail_vi}.")
+
+
+def _vnd(value: int) -> str:
+    return format_vnd(value) if value >= 0 else f"-{format_vnd(-value)}"
+
+
+def _kind_text(kind: object) -> str:
+    """How a fee kind is named in a message; a kind from outside is never echoed."""
+    if not isinstance(kind, (str, type(None))):
+        return "an unknown kind of fee"
+    return {None: "no fee", TIP_PROMPT: "a tip", FIXED_FEE: "a fixed fee",
+            PERCENT_FEE: "a percentage fee"}.get(kind, "an unknown kind of fee")
+
+
+def _kind_text_vi(kind: object) -> str:
+    if not isinstance(kind, (str, type(None))):
+        return "loại phí không xác định"
+    return {None: "không có phí", TIP_PROMPT: "tiền tip", FIXED_FEE: "phí cố định",
+            PERCENT_FEE: "phí theo phần trăm"}.get(kind, "loại phí không xác định")
