@@ -26,7 +26,9 @@ from payer_app.core.fees import (
     total_for,
 )
 from payer_app.core.findings import CATALOG
+from payer_app.core.payability import amount_problem, payability
 from payer_app.core.report import format_report
+from payer_app.core.request import Limits
 
 
 def with_crc(body: str) -> str:
@@ -263,3 +265,23 @@ def test_only_the_recomputed_fee_and_its_total_pass(amount, hundredths, fee, tot
     right_fee = fee == percent_of(amount, hundredths)
     assert (problem is None) == (right_fee and total == amount + fee)
     assert fee_problem(rule, amount, percent_of(amount, hundredths), total_for(rule, amount), "percent") is None
+
+
+# --- limits apply to the total -------------------------------------------------------------------------
+
+def test_a_dynamic_qr_whose_fee_takes_it_over_the_limit_is_refused_on_the_payee_screen():
+    limits = Limits()
+    near = limits.max_amount - 10_000
+    assert payability(parse_payload(qr(near)), limits) is None
+    problem = payability(parse_payload(qr(near, f55="02", f56="50000")), limits)
+    assert problem is not None and problem.code == "above-maximum"
+    assert problem.values["amount"] == near + 50000
+
+
+def test_a_typed_amount_plus_its_fee_must_fit_the_limits():
+    limits = Limits()
+    static_fee = parse_payload(qr(None, f55="03", f57="10"))
+    assert amount_problem(static_fee, 400_000_000, limits) is None
+    problem = amount_problem(static_fee, 460_000_000, limits)  # + 46,000,000 fee = 506,000,000
+    assert problem is not None and problem.code == "above-maximum"
+    assert amount_problem(parse_payload(qr(None)), 460_000_000, limits) is None

@@ -4,20 +4,23 @@ Two questions, asked at two moments of a payment:
 
 * ``payability(parsed, limits)`` - right after the scan, before the payer types anything: is this a
   payment QR at all, is it intact (checksum, structure), is it in dong, and - for a dynamic QR whose
-  amount is fixed - is that amount inside the limits. A dynamic QR over the limit is refused here,
-  on the payee screen, not after the PIN.
+  amount is fixed - is that amount, with the fee the QR asks for, inside the limits. A dynamic QR
+  over the limit is refused here, on the payee screen, not after the PIN.
 * ``amount_problem(parsed, amount, limits)`` - while the payer types the amount: nothing entered yet,
   below the minimum, above the maximum.
 
-The amount rules themselves (the locked amount of a dynamic QR, the limits) live in
-``payer_app.core.request`` (``locked_amount``, ``resolve_amount``, ``Limits``); this module only
-calls them, so the answer here is the answer ``build_request`` gives when the request is signed.
+Limits apply to what leaves the payer's account: the amount plus the fixed or percentage fee the QR
+asks for (``core.fees.total_for``). The amount rules themselves (the locked amount of a dynamic QR,
+the limits) live in ``payer_app.core.request`` (``locked_amount``, ``resolve_amount``, ``Limits``);
+this module only calls them. ``build_request`` checks the limits on the amount alone: the signed
+request does not carry the fee yet.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from payer_app.core.fees import total_for
 from payer_app.core.payload import VND_NUMERIC, ParsedPayload
 from payer_app.core.request import Limits, RequestError, locked_amount, resolve_amount
 
@@ -69,10 +72,11 @@ def payability(parsed: ParsedPayload, limits: Limits | None = None) -> Problem |
     # Field 53 = 704 (ISO 4217 VND): only dong can be paid.
     if parsed.currency not in (None, VND_NUMERIC):
         return Problem(NOT_VND, "The QR is not in Vietnamese dong.", "Mã QR không dùng đồng Việt Nam.")
-    # Field 01 = 12 (dynamic): the amount is the QR's own and must already fit the limits.
+    # Field 01 = 12 (dynamic): the amount is the QR's own and, with the fee the QR asks for (fields
+    # 55-57; a tip is the payer's, checked when chosen), must already fit the limits.
     fixed = locked_amount(parsed)
     if fixed is not None:
-        return _limit_problem(fixed, limits)
+        return _limit_problem(total_for(parsed.fee, fixed), limits)
     return None
 
 
@@ -87,7 +91,7 @@ def amount_problem(parsed: ParsedPayload, amount: int | None, limits: Limits | N
         if exc.code == "amount-required":
             return Problem(AMOUNT_REQUIRED, "Please enter an amount.", "Vui lòng nhập số tiền.")
         return Problem(exc.code, exc.message, exc.message_vi)
-    return _limit_problem(value, limits)
+    return _limit_problem(total_for(parsed.fee, value), limits)
 
 
 def _limit_problem(value: int, limits: Limits) -> Problem | None:
