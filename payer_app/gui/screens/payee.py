@@ -14,6 +14,7 @@ from payer_app.gui.components import Card, InfoRow, Page, button, plain_label
 from payer_app.gui.context import AppContext
 from payer_app.gui.flow_controls import add_cancel, problem_text
 from payer_app.gui.plain_text import shown
+from payer_app.gui.scam_warning import SCAM_FINDING, ScamWarning
 
 
 class PayeeScreen(Page):
@@ -36,6 +37,8 @@ class PayeeScreen(Page):
         err_col.addWidget(self.error_text)
         err_col.addWidget(self.error_detail)
         self.body.addWidget(self.error_box)
+        self.scam_warning = ScamWarning(ctx)  # a sticker dressed as an EVN bill: before the payee and the amount
+        self.body.addWidget(self.scam_warning)
 
         self.card = Card()
         head = QHBoxLayout()
@@ -152,7 +155,8 @@ class PayeeScreen(Page):
         self.rows["amount_fixed"].set(t("payee.amount_fixed"), format_vnd(fixed) if fixed is not None else None)
         self.initiation.setText(t("payee.dynamic") if parsed.initiation == "dynamic" else
                                 t("payee.static") if parsed.initiation == "static" else "")
-        warnings = parsed.warnings
+        self.scam_warning.show_for(parsed)
+        warnings = [w for w in parsed.warnings if w.code != SCAM_FINDING]  # shown above, in red
         # standards warnings help a QA engineer, not a booth visitor who cannot act on them
         self.warning_box.setVisible(bool(warnings) and not blocked and not self.ctx.kiosk)
         self.warning_text.setText("\n".join(
