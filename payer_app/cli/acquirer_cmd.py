@@ -187,11 +187,11 @@ def _print_where_it_serves(acquirer, host: str, port: int, ledger: Path, open_en
         f"Mock acquirer on http://{host}:{port} (ledger {visible(str(ledger), 200)}); Ctrl+C to stop.",
         f"Enrolment code: {acquirer.enrol_code}  (payers: payer-app keys enrol --acquirer http://{host}:{port} "
         f"--code {acquirer.enrol_code})",
+        f"Name inquiry: POST http://{host}:{port}/v2/lookup ({len(directory.names)} names from "
+        f"{visible(directory.source, 200)})",
         f"{SERVING_LINE}{', '.join(sorted(acquirer.audiences))}",
         f"Merchant display: http://{host}:{port}/display ({acquirer.display_hub.speaker.description}); "
         f"EVN bills: http://{host}:{port}/v1/bills/CUSTOMER_CODE",
-        f"Name inquiry: POST http://{host}:{port}/v2/lookup ({len(directory.names)} names from "
-        f"{visible(directory.source, 200)})",
     ]
     if open_enrolment:
         say.append("WARNING: OPEN ENROLMENT. Anyone who can reach this port can enrol a key for any payer account "
