@@ -15,6 +15,7 @@ from payer_app.gui.context import AppContext
 from payer_app.gui.flow_controls import add_cancel, problem_text
 from payer_app.gui.plain_text import shown
 from payer_app.gui.scam_warning import SCAM_FINDING, ScamWarning
+from payer_app.gui.registered_name import RegisteredNameBox
 
 
 class PayeeScreen(Page):
@@ -62,6 +63,9 @@ class PayeeScreen(Page):
         self.initiation = plain_label("", "hint")
         self.card.body.addWidget(self.initiation)
         self.body.addWidget(self.card)
+        self.registered = RegisteredNameBox(ctx)  # Tên chủ tài khoản, from the acquirer (gui/registered_name.py)
+        self.registered.blocks_payment_changed.connect(self._registered_name_blocks)
+        self.body.addWidget(self.registered)
 
         self.warning_box = QFrame()
         self.warning_box.setObjectName("WarningBox")
@@ -164,3 +168,11 @@ class PayeeScreen(Page):
         self.raw_text.setPlainText(shown(parsed.raw, 2000))
         self.raw_caption.setVisible(blocked)
         self.raw_text.setVisible(blocked)
+        self.registered.show_for(parsed, blocked)
+        self._registered_name_blocks(self.registered.blocks_payment)
+
+    def _registered_name_blocks(self, no_such_account: bool) -> None:
+        """An account the bank says does not exist cannot be paid: Continue goes, Scan again is the way on."""
+        can_pay = self.problem is None and not no_such_account
+        self.continue_button.setVisible(can_pay)
+        self._default_button = self.continue_button if can_pay else self.rescan_button
