@@ -25,9 +25,11 @@ from payer_app.gui.components import plain_label
 from payer_app.gui.newest_answer import NewestAnswer
 from payer_app.payments.name_directory import NameInquiry
 
-# The box's look for each state: an existing frame style (app.qss) chosen by object name.
-FRAME_OF_STATE = {"loading": "Card", "match": "Card", "found": "Card", "mismatch": "WarningBox",
-                  "unavailable": "WarningBox", "bank-not-served": "WarningBox", "no-such-account": "ErrorBox"}
+# The box's look for each state, chosen by object name: plain inside the payee card, or the warning and
+# error frames of app.qss.
+FRAME_OF_STATE = {"loading": "RegisteredNameBox", "match": "RegisteredNameBox", "found": "RegisteredNameBox",
+                  "mismatch": "WarningBox", "unavailable": "WarningBox", "bank-not-served": "WarningBox",
+                  "no-such-account": "ErrorBox"}
 
 
 def _inquire(service, key) -> NameInquiry:
@@ -45,7 +47,7 @@ class RegisteredNameBox(QFrame):
     def __init__(self, ctx):
         super().__init__()
         self.ctx = ctx
-        self.setObjectName("Card")
+        self.setObjectName("RegisteredNameBox")
         col = QVBoxLayout(self)
         col.setContentsMargins(16, 12, 16, 12)
         col.setSpacing(4)

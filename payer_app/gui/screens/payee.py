@@ -55,6 +55,9 @@ class PayeeScreen(Page):
         head.addWidget(self.avatar)
         head.addLayout(head_text, 1)
         self.card.body.addLayout(head)
+        self.registered = RegisteredNameBox(ctx)  # Tên chủ tài khoản, from the acquirer (gui/registered_name.py)
+        self.registered.blocks_payment_changed.connect(self._registered_name_blocks)
+        self.card.body.addWidget(self.registered)
         self.rows = {key: InfoRow() for key in (
             "bank", "merchant", "city", "account", "merchant_id", "customer_code", "corporation",
             "bill_number", "purpose", "amount_fixed")}
@@ -63,9 +66,6 @@ class PayeeScreen(Page):
         self.initiation = plain_label("", "hint")
         self.card.body.addWidget(self.initiation)
         self.body.addWidget(self.card)
-        self.registered = RegisteredNameBox(ctx)  # Tên chủ tài khoản, from the acquirer (gui/registered_name.py)
-        self.registered.blocks_payment_changed.connect(self._registered_name_blocks)
-        self.body.addWidget(self.registered)
 
         self.warning_box = QFrame()
         self.warning_box.setObjectName("WarningBox")
