@@ -24,7 +24,8 @@ SAID = {
                         "Tài khoản {key} không tồn tại."),
     "bank-not-served": ("The acquirer does not answer name inquiries for bank {bin}.",
                         "Ngân hàng thanh toán không tra cứu được tên cho ngân hàng {bin}."),
-    "unavailable": ("No answer about {key}: {detail}", "Chưa tra cứu được {key}: {detail}"),
+    "unavailable": ("payer-app: no answer about {key}: {detail}",
+                    "payer-app: no answer: chưa tra cứu được {key}: {detail}"),
 }
 
 
