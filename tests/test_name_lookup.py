@@ -95,7 +95,7 @@ HOSTILE_BODIES = [
     (json.dumps({"bin": 970436, "accountNumber": "0011' OR 1=1"}).encode(), 400, "bad-field"),
     (json.dumps({"bin": 970436, "accountNumber": "1", "admin": True}).encode(), 400, "bad-field"),
     (b"{" + b'"a": 1, ' * 200 + b'"bin": 970436}', 413, "too-large"),
-    (b"x" * 10_000_000, 413, "too-large"),
+    (b"x" * 200_000, 413, "too-large"),
 ]
 
 
@@ -118,8 +118,25 @@ def test_a_declared_length_over_the_cap_is_refused_before_reading(server):
     with socket.create_connection((host, int(port)), timeout=30) as conn:
         conn.sendall(b"POST /v2/lookup HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                      b"Content-Length: %d\r\n\r\n{}" % (MAX_LOOKUP_BODY_BYTES * 1000))
-        head = conn.recv(65536).decode("latin-1")  # answered although most of the body never came
-    assert head.startswith("HTTP/1.1 413 ") and '"code":"too-large"' in head.replace(" ", "")
+        answer = read_http_answer(conn)  # answered although most of the body never came
+    assert answer.startswith("HTTP/1.1 413 ") and '"code":"too-large"' in answer.replace(" ", "")
+
+
+def read_http_answer(conn: socket.socket) -> str:
+    """The head and the whole body (its Content-Length) of one answer on a raw socket."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        assert chunk, f"the server closed the connection mid-answer: {data!r}"
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lengths = [line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")]
+    length = int(lengths[0])
+    while len(body) < length:
+        chunk = conn.recv(65536)
+        assert chunk, f"the server closed the connection mid-body: {body!r}"
+        body += chunk
+    return (head + b"\r\n\r\n" + body).decode("utf-8")
 
 
 def test_get_is_not_a_lookup(server):
