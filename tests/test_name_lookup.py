@@ -17,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from payer_app.core.builder import vietqr_payload
+from payer_app.core.evn_payees import EvnPayees
 from payer_app.core.payload import parse_payload
 from payer_app.core.registered_name import LookupKey, lookup_key, names_match, normalise_name
 from payer_app.payments.acquirer.server import AcquirerServer
@@ -29,7 +30,7 @@ from payer_app.payments.name_directory import (
 )
 from payer_app.payments.service import PaymentService
 from payer_app.scan.demo_camera import demo_bill_payload
-from payer_app.studio.bill_spec import POWER_BRANCHES, BillSpec
+from payer_app.studio.bill_spec import POWER_BRANCHES, BillSpec, ascii_fold
 from tests.acquirer_helpers import ServedAcquirer, start_server
 from tests.spec_vectors import EVN_BILL, VIETQR_ACB, VNPAY_SUNFLY
 
@@ -219,6 +220,15 @@ def test_every_power_branch_is_in_the_bundled_directory():
     directory = NameDirectory.bundled()
     for branch in POWER_BRANCHES:
         assert directory.answer(LookupKey(None, branch.merchant_id)).body["code"] == "00", branch
+
+
+def test_every_evn_collection_merchant_id_and_account_is_registered_under_its_power_company():
+    directory = NameDirectory.bundled()
+    for payee in EvnPayees.bundled().payees:
+        expected = "EVN " + ascii_fold(payee.name).upper()
+        for key in (LookupKey(None, payee.merchant_id), LookupKey(payee.bank_bin, payee.account)):
+            answer = directory.answer(key).body
+            assert answer["code"] == "00" and answer["data"]["accountName"] == expected, (key, answer)
 
 
 # --- the payer's side ------------------------------------------------------------------------------

@@ -14,8 +14,8 @@ from payer_app.gui.components import Card, InfoRow, Page, button, plain_label
 from payer_app.gui.context import AppContext
 from payer_app.gui.flow_controls import add_cancel, problem_text
 from payer_app.gui.plain_text import shown
-from payer_app.gui.scam_warning import SCAM_FINDING, ScamWarning
 from payer_app.gui.registered_name import RegisteredNameBox
+from payer_app.gui.scam_warning import SCAM_FINDING, ScamWarning
 
 
 class PayeeScreen(Page):
