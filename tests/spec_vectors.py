@@ -26,3 +26,10 @@ VIETNAMESE_PAYLOAD = evn_bill_payload("PE12345678901", purpose="Thanh toán ti�
 GARBLED_PURPOSE = "Đóng tiền nước"  # its UTF-8 bytes are valid Shift-JIS: libzbar misreads them unless asked for bytes
 GARBLING_PAYLOAD = evn_bill_payload("PB98765432109", purpose=GARBLED_PURPOSE)
 VIETQR_TRANSFER = vietqr_payload(bank_bin="970416", account="257678859", amount=150000, purpose="Chuyen tien")
+# A scam sticker dressed as an EVN bill (MCC 4900, GUID 00, a real customer code) that pays the
+# attacker's own merchant id: not an EVN bill.
+SCAM_STICKER = (
+    "00020101021126250002000115ATTACKER-SHOP-15204490053037045802VN5911MY OWN SHOP6006Ha Noi"
+    "62170613PD130001239996304AEB9"
+)
+SCAM_CUSTOMER = "PD13000123999"

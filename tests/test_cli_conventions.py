@@ -59,6 +59,7 @@ USAGE_ERRORS = {
     "acquirer-bad-account": Case(("acquirer", "serve", "--trust-account", "nope"), "--trust-account"),
     "acquirer-bad-rate": Case(("acquirer", "serve", "--decline-rate", "1.5"), "decline_rate"),
     "bill-malformed-code": Case(("bill", "PZ13000123456"), "EVN customer code"),
+    "lookup-malformed-bin": Case(("lookup", "97043", "0011001234567"), "is not 6 digits"),
     "saved-bills-no-action": Case(("saved-bills",), "saved-bills needs an action"),
     "saved-bills-unknown-id": Case(("saved-bills", "rename", "99", "x"), "no saved bill with id 99"),
     "saved-bills-import-missing": Case(("saved-bills", "import", "{tmp}/missing.json"), "cannot read"),
@@ -213,6 +214,7 @@ def _no_answers():
         "verify-not-a-token": (("verify", "{file}", "--key", '{{"kty": "OKP", "crv": "Ed25519", '
                                 '"x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}}'), "REJECTED (malformed)"),
         "bill-unknown-customer": (("bill", "PE99999999999"), ""),
+        "lookup-no-such-account": (("lookup", "970436", "999999999"), ""),
         "saved-bills-dynamic-qr": (("saved-bills", "add", "Chuyen tien", VIETQR_ACB), ""),
         "pay-not-a-payment-qr": (("pay", "hello", "--amount", "1000"), ""),
     }
@@ -235,6 +237,7 @@ def test_scan_of_a_picture_without_a_code_is_exit_1(payer_home, tmp_path):
 
 
 @pytest.mark.parametrize("argv", [("bill", "PD13000123456", "--acquirer", "{down}"),
+                                  ("lookup", "970436", "0011001234567", "--acquirer", "{down}"),
                                   ("keys", "status", "--acquirer", "{down}"),
                                   ("keys", "enrol", "--acquirer", "{down}", "--code", "x")])
 def test_an_acquirer_that_does_not_answer_is_exit_3(argv, payer_home, tmp_path):

@@ -6,7 +6,8 @@ codes within a minute every code is refused (429) for a minute; wrong codes, the
 client hanging up mid-body are one log line each on standard error. ``--open-enrolment`` waives the
 code, for quick demos only. It serves until Ctrl+C or SIGTERM, then shuts down cleanly (answers in
 flight finish) and ends as the signal says (130 or 143, uvicorn's way); exit 2 for a bad option,
-a trusted key that cannot be used, a port that is taken or a ledger that cannot be opened.
+a trusted key that cannot be used, a ``--directory`` file that is missing or malformed, a port that is
+taken or a ledger that cannot be opened.
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ def register(sub) -> None:
     serve.add_argument("--public-url", metavar="URL", action="append", default=[],
                        help="another URL payers reach this acquirer at (accepted as a request's aud), e.g. "
                        "behind a proxy; its own http://HOST:PORT is always accepted")
+    serve.add_argument("--directory", metavar="FILE",
+                       help="registered account names POST /v2/lookup answers from: CSV (bin,account,name) or JSON "
+                       "(default: the bundled directory of the demo bills and the studio's payees)")
     serve.add_argument("--min-amount", type=int, default=Limits.min_amount, help="smallest accepted amount in dong")
     serve.add_argument("--max-amount", type=int, default=Limits.max_amount, help="largest accepted amount in dong")
     group = serve.add_argument_group("failure injection (reproducible with --seed)")
@@ -68,10 +72,11 @@ def run_serve(args) -> int:
     bank_bin, account = _trust_account(args.trust_account)
     trusted = _trusted_keys(args.trust_key, bank_bin, account)
     ledger = _ledger_path(args.ledger)
+    directory = _name_directory(args.directory)
     sock = _listening_socket(args.host, args.port)
     host, port = sock.getsockname()[:2]
-    app = _open_acquirer(args, sock, ledger, failures, limits, trusted)
-    _print_where_it_serves(app.state.acquirer, host, port, ledger, args.open_enrolment)
+    app = _open_acquirer(args, sock, ledger, failures, limits, trusted, directory)
+    _print_where_it_serves(app.state.acquirer, host, port, ledger, args.open_enrolment, directory)
     _serve(app, sock)
     return EXIT_OK
 
@@ -146,7 +151,17 @@ def _listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _open_acquirer(args, sock, ledger: Path, failures, limits, trusted):
+def _name_directory(option: str | None):
+    """The --directory file, read and checked at start (a missing or malformed one: one line, exit 2)."""
+    from payer_app.payments.name_directory import DirectoryError, NameDirectory
+
+    try:
+        return NameDirectory.load(Path(option)) if option else NameDirectory.bundled()
+    except DirectoryError as exc:
+        raise UsageError(f"--directory: {exc}") from None
+
+
+def _open_acquirer(args, sock, ledger: Path, failures, limits, trusted, directory):
     """The Starlette app over the ledger; it accepts requests addressed to this host and port and
     to each --public-url."""
     from payer_app.payments.acquirer.endpoints import create_app
@@ -156,7 +171,7 @@ def _open_acquirer(args, sock, ledger: Path, failures, limits, trusted):
     try:
         return create_app(ledger, failures, trusted=trusted, limits=limits,
                           audiences=served_audiences(host, port) + args.public_url,
-                          enrol_code=args.enrol_code, open_enrolment=args.open_enrolment)
+                          enrol_code=args.enrol_code, open_enrolment=args.open_enrolment, directory=directory)
     except ValueError as exc:  # a bad --enrol-code or trusted key
         sock.close()
         raise UsageError(visible(str(exc), 300)) from None
@@ -165,12 +180,15 @@ def _open_acquirer(args, sock, ledger: Path, failures, limits, trusted):
         raise UsageError(f"cannot open the ledger {visible(str(ledger), 200)}: {visible(str(exc), 200)}") from None
 
 
-def _print_where_it_serves(acquirer, host: str, port: int, ledger: Path, open_enrolment: bool) -> None:
+def _print_where_it_serves(acquirer, host: str, port: int, ledger: Path, open_enrolment: bool,
+                           directory) -> None:
     """URL, enrolment code, accepted audiences and the merchant display, on standard error."""
     say = [
         f"Mock acquirer on http://{host}:{port} (ledger {visible(str(ledger), 200)}); Ctrl+C to stop.",
         f"Enrolment code: {acquirer.enrol_code}  (payers: payer-app keys enrol --acquirer http://{host}:{port} "
         f"--code {acquirer.enrol_code})",
+        f"Name inquiry: POST http://{host}:{port}/v2/lookup ({len(directory.names)} names from "
+        f"{visible(directory.source, 200)})",
         f"{SERVING_LINE}{', '.join(sorted(acquirer.audiences))}",
         f"Merchant display: http://{host}:{port}/display ({acquirer.display_hub.speaker.description}); "
         f"EVN bills: http://{host}:{port}/v1/bills/CUSTOMER_CODE",

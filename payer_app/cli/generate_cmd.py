@@ -32,7 +32,8 @@ def register(sub) -> None:
     fee.add_argument("--tip-prompt", action="store_true", help="the QR asks the payer for a tip (55=01)")
     bill.add_argument("--purpose", metavar="TEXT", help="purpose of transaction (62.08)")
     bill.add_argument("--merchant-name", metavar="TEXT", help="merchant name (59)")
-    bill.add_argument("--merchant-id", metavar="ID", help="EVN branch id or VNPAY merchant id (26.01)")
+    bill.add_argument("--merchant-id", metavar="ID", help="EVN branch id or VNPAY merchant id (26.01); an EVN bill "
+                      "paying an id not in resources/evn_payees.csv is a scam-sticker look-alike")
     bill.add_argument("--city", metavar="TEXT", help="merchant city (60)")
     bill.add_argument("--kwh", type=int, metavar="N", help="electricity used (EVN bills)")
     bill.add_argument("--seed", type=int, default=0, metavar="N", help="decides everything not given (default 0)")

@@ -261,6 +261,13 @@ CATALOG: dict[str, tuple[str, str, str]] = {
         "(2 letters PA-PE + 11 characters).",
         "Mã khách hàng {found!r} trên hóa đơn điện không đúng dạng mã khách hàng EVN (PA-PE + 11 ký tự).",
     ),
+    "evn-payee-unknown": (
+        ALWAYS_WARNING,
+        "This QR claims to be an EVN bill but pays {payee}, which is not an EVN collection account: it may "
+        "be a sticker pasted over a real bill. Check the payee before paying.",
+        "Mã QR này tự nhận là hóa đơn tiền điện EVN nhưng trả tiền cho {payee}, không phải tài khoản thu "
+        "tiền của EVN: có thể là mã QR dán đè lên hóa đơn thật. Hãy kiểm tra người nhận trước khi trả tiền.",
+    ),
     "too-many-findings": (
         ALWAYS_ERROR,
         "{count} more findings were left out: the input is far from a payment payload.",

@@ -15,6 +15,7 @@ from payer_app.core import evn
 from payer_app.core.amounts import AmountError, parse_field_amount
 from payer_app.core.bank_directory import BankDirectory
 from payer_app.core.crc import payload_crc
+from payer_app.core.evn_payees import EvnPayees
 from payer_app.core.fees import FeeRule, read_fees
 from payer_app.core.field_names import (
     VIETQR_GUID,
@@ -187,10 +188,11 @@ class _Parser:
     """One parse: read the field tree (structure), check the rules, fill the named view (derive).
     Findings are collected in order, at most ``MAX_FINDINGS`` (then one ``too-many-findings``)."""
 
-    def __init__(self, text: str, profile: str, directory: BankDirectory):
+    def __init__(self, text: str, profile: str, directory: BankDirectory, payees: EvnPayees):
         self.text = text
         self.profile = profile
         self.directory = directory
+        self.payees = payees
         self.findings: list[Finding] = []
         self.suppressed = 0
 
@@ -452,10 +454,13 @@ class _Parser:
         result.fee = read_fees(by_id).rule
         # Root IDs 52, 58-61 and template 64 (merchant information in another language).
         result.merchant = _merchant(by_id)
-        # Vietnam profiles: VietQR template 38, EVN bill (GUID 00 + MCC 4900), VNPAY-QR template 26.
+        # Vietnam profiles: VietQR template 38, EVN bill (GUID 00 + MCC 4900 + EVN's own merchant id),
+        # VNPAY-QR template 26.
         result.scheme, result.account = self.read_scheme_and_account(result.fields, by_id)
         # Root ID 62 sub-IDs 01-08, and the EVN customer code (62.06 on EVN bills).
         result.bill = self.read_bill(result.scheme, by_id)
+        # Dressed as an EVN bill (MCC 4900, GUID 00 or a customer code) but paying someone else.
+        self.check_evn_payee(result, by_id)
 
     def read_amount(self, f: Field | None) -> int | None:
         if f is None:
@@ -479,7 +484,7 @@ class _Parser:
         if vietqr is not None:
             return SCHEME_VIETQR, self.vietqr_account(vietqr)
         evn_like = _account_with_guid(accounts, "00")
-        if evn_like is not None and _value(by_id, "52") == "4900":
+        if evn_like is not None and self.payees.is_evn_bill(_value(by_id, "52"), _sub(evn_like, "01")):
             return SCHEME_EVN, _generic_account(evn_like)
         vnpay = _account_with_guid(accounts, VNPAY_GUID)
         if vnpay is not None:
@@ -498,14 +503,22 @@ class _Parser:
         if scheme == SCHEME_EVN and code is None and values["customer_label"]:
             label = extra.child("06")
             self.add("bad-evn-customer-code", label.path, label.offset, found=label.value)
-        corp = evn.corporation_for(code)
+        corp = evn.corporation_for(code) if scheme == SCHEME_EVN else None
         return BillInfo(
             **values,
-            evn_customer_code=code,
+            evn_customer_code=code if scheme == SCHEME_EVN else None,
             evn_corporation=corp.short_name if corp else None,
             evn_corporation_name=corp.name_en if corp else None,
             evn_corporation_name_vi=corp.name_vi if corp else None,
         )
+
+    def check_evn_payee(self, result: ParsedPayload, by_id: dict[str, Field]) -> None:
+        """Dressed as an EVN bill but paying neither EVN's merchant ids nor its accounts (``core/evn_payees.py``)."""
+        a, has_guid_00 = result.account, _account_with_guid(_merchant_accounts(result.fields), "00") is not None
+        if result.scheme != SCHEME_EVN and self.payees.is_impostor(_value(by_id, "52"), has_guid_00, result.bill, a):
+            template = by_id.get(a.tag or "")
+            payee = template.child("01") if template is not None else None
+            self.add("evn-payee-unknown", payee and payee.path, payee and payee.offset, payee=a.id or "?")
 
     def vietqr_account(self, tpl: Field) -> MerchantAccount:
         beneficiary = tpl.child("01")
@@ -536,8 +549,10 @@ class _Parser:
         )
 
 
-def parse_payload(text: str, profile: str = "lenient", directory: BankDirectory | None = None) -> ParsedPayload:
-    """Parse a scanned QR text. Never raises for bad input; see ``ParsedPayload.findings``."""
+def parse_payload(text: str, profile: str = "lenient", directory: BankDirectory | None = None,
+                  payees: EvnPayees | None = None) -> ParsedPayload:
+    """Parse a scanned QR text. Never raises for bad input; see ``ParsedPayload.findings``. The bank
+    directory and EVN's collection payees are the bundled ones unless given."""
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
     if not isinstance(text, str):
@@ -547,7 +562,7 @@ def parse_payload(text: str, profile: str = "lenient", directory: BankDirectory 
         # would cost seconds and gigabytes (issue 9: 10 MB of "0" took 20 s and 1.5 GB).
         too_long = make_finding("input-too-long", profile, None, None, limit=MAX_INPUT_CHARS)
         return ParsedPayload(text[:MAX_INPUT_CHARS], profile, [], [too_long], CrcCheck(None, None, False))
-    parser = _Parser(text, profile, directory or BankDirectory.bundled())
+    parser = _Parser(text, profile, directory or BankDirectory.bundled(), payees or EvnPayees.bundled())
     if text == "":
         parser.add("empty", None, 0)
         return ParsedPayload(text, profile, [], parser.finish(), CrcCheck(None, None, False))

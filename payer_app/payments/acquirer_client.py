@@ -20,6 +20,7 @@ import httpx
 
 from payer_app.core.display_text import visible
 from payer_app.core.keys import SigningKey
+from payer_app.core.registered_name import LookupKey
 from payer_app.core.request import Limits
 from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
 from payer_app.payments.acquirer.answers import FailureSettings
@@ -34,6 +35,7 @@ from payer_app.payments.enrolment import (
     normalise_audience,
     revocation_token,
 )
+from payer_app.payments.name_directory import NameDirectory
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 MAX_ANSWER_BYTES = 256 * 1024
@@ -91,6 +93,12 @@ class HttpAcquirerClient:
         """``GET /v1/bills/{customer_code}``: the outstanding EVN bill (payments/biller.py)."""
         return self._call("GET", f"/v1/bills/{quote(customer_code, safe='')}")
 
+    def name_lookup(self, key: LookupKey) -> AcquirerReply:
+        """``POST /v2/lookup``: the registered name of a bank account or merchant id (name_directory.py)."""
+        body = {"accountNumber": key.account} if key.is_merchant else {"bin": int(key.bank_bin),
+                                                                        "accountNumber": key.account}
+        return self._call("POST", "/v2/lookup", json=body)
+
     def enrol(self, key: SigningKey, account: str, bank_bin: str, code: str | None = None,
               endorsed_by: SigningKey | None = None) -> AcquirerReply:
         token = enrolment_token(key, account, bank_bin, self.audience, endorsed_by=endorsed_by)
@@ -145,7 +153,9 @@ class EmbeddedAcquirerClient:
 
     def __init__(self, ledger_path: Path, failures: FailureSettings | None = None,
                  timeout: float = DEFAULT_TIMEOUT_SECONDS, limits: Limits | None = None,
-                 local_keys: Callable[[], list[TrustedKey]] | None = None):
+                 local_keys: Callable[[], list[TrustedKey]] | None = None,
+                 directory: NameDirectory | None = None):
+        self.directory = directory or NameDirectory.bundled()  # the names ``name_lookup`` answers from
         self.acquirer = MockAcquirer(ledger_path, failures, limits=limits, audiences=[EMBEDDED_AUDIENCE])
         self.timeout = timeout
         self._local_keys = local_keys
@@ -195,6 +205,10 @@ class EmbeddedAcquirerClient:
 
     def bill(self, customer_code: str) -> AcquirerReply:
         return AcquirerReply(*bill_answer(self.biller, customer_code))
+
+    def name_lookup(self, key: LookupKey) -> AcquirerReply:
+        answer = self.directory.answer(key)
+        return AcquirerReply(answer.http_status, answer.body)
 
 
 # ``payer-app acquirer serve`` prints this start line (standard error) once its socket listens.

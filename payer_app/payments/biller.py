@@ -11,7 +11,8 @@ The mock acquirer plays the biller for EVN customer codes (``GET /v1/bills/{cust
   VAT) makes the rest: period, amount, due date, customer name. The same bill is printed by
   ``payer-app generate bill --customer CODE --kwh KWH --seed SEED`` (``seed`` and ``kwh`` are in
   the answer).
-- **Paying it**: each approved payment whose QR is an EVN bill for the code is recorded here
+- **Paying it**: each approved payment whose QR is an EVN bill for the code, paid to one of EVN's own
+  collection merchant ids (``core.evn_payees``: a scam sticker pays someone else), is recorded here
   (``record_payment``, called by the acquirer after its decision); the amount still due is the bill
   total minus what was paid (never below zero). Status ``unpaid``, ``partially-paid`` or ``paid``;
   paying more than due leaves ``overpaid`` > 0. A replayed request is recorded once.
@@ -30,6 +31,7 @@ from typing import Any
 
 from payer_app.core import evn
 from payer_app.core.amounts import format_vnd
+from payer_app.core.evn_payees import EvnPayees
 from payer_app.core.timestamps import format_timestamp
 from payer_app.payments.sqlite_store import LEDGER_SCHEMA_VERSION, StoreFile
 
@@ -122,9 +124,14 @@ def bill_seed(code: str) -> tuple[int, int]:
 
 
 def customer_code_of(request: dict[str, Any]) -> str | None:
-    """The EVN customer code a verified payment request pays (its QR is an EVN bill), else None."""
+    """The EVN customer code a verified payment request pays, else None: its QR is an EVN bill and its
+    payee one of EVN's own collection merchant ids (``core.evn_payees``), so a sticker paying anyone
+    else never counts against the bill it covers."""
     payee, bill = request.get("payee"), request.get("bill")
     if not isinstance(payee, dict) or not isinstance(bill, dict) or payee.get("scheme") != "evn":
+        return None
+    merchant_id = payee.get("merchant_id")
+    if not isinstance(merchant_id, str) or EvnPayees.bundled().by_merchant_id(merchant_id) is None:
         return None
     code = bill.get("customer_code")
     return code if isinstance(code, str) and evn.is_customer_code(code) else None

@@ -29,6 +29,7 @@ from typing import Any
 from payer_app.core.display_text import visible
 from payer_app.core.keys import SigningKey
 from payer_app.core.payload import ParsedPayload
+from payer_app.core.registered_name import LookupKey
 from payer_app.core.request import Limits, PayerInfo, PaymentRequest, build_request
 from payer_app.core.signing import decode_unverified, sign_request
 from payer_app.payments.acquirer.answers import FailureSettings
@@ -46,6 +47,7 @@ from payer_app.payments.enrolment import EMBEDDED_AUDIENCE, normalise_audience
 from payer_app.payments.errors import EnrolmentRefused, KeyNotAccepted, PaymentSetupError, RetryTargetRefused
 from payer_app.payments.history import HISTORY_FILE, History, HistoryEntry
 from payer_app.payments.keystore import KeyStore
+from payer_app.payments.name_directory import NameInquiry
 from payer_app.payments.sqlite_store import IN_MEMORY
 
 __all__ = [
@@ -267,6 +269,15 @@ class PaymentService:
             return OutstandingBill.from_dict(reply.body.get("bill")) if reply.http_status == 200 else None
         except (AcquirerUnavailable, ValueError):
             return None
+
+    def registered_name(self, key: LookupKey, acquirer_url: str | None = None) -> NameInquiry:
+        """The name the acquirer has on record for a payee (``POST /v2/lookup``); ``unavailable`` when it
+        does not answer or answers something unreadable. Never raises for those."""
+        try:
+            reply = self._client(acquirer_url or self.acquirer_description).name_lookup(key)
+        except AcquirerUnavailable as exc:
+            return NameInquiry("unavailable", detail=visible(str(exc), 200))
+        return NameInquiry.from_answer(reply.http_status, reply.body)
 
     def embedded_acquirer(self):
         """The embedded mock acquirer of this data folder (``MockAcquirer``): the one ``pay`` uses when no

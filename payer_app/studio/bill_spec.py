@@ -16,6 +16,7 @@ from payer_app.core import evn
 from payer_app.core.amounts import group_thousands
 from payer_app.core.bank_directory import BankDirectory
 from payer_app.core.builder import BuildError, evn_bill_payload, vietqr_payload, vnpay_payload
+from payer_app.core.evn_payees import EvnPayee, EvnPayees
 from payer_app.core.fees import FeeRule
 from payer_app.studio.fee_qr import fee_totals, with_fee
 
@@ -39,7 +40,8 @@ class BillSpecError(ValueError):
 
 @dataclass(frozen=True)
 class PowerBranch:
-    """A district power company (Công ty Điện lực) that issues bills; made-up ids except Thanh Xuân's."""
+    """A district power company (Công ty Điện lực) that issues bills, as EVN's payee registry lists it
+    (``resources/evn_payees.csv``): a bill's QR pays its merchant id, so every studio bill is an EVN bill."""
 
     prefix: str  # the corporation prefix of its customers' codes
     name_vi: str  # e.g. "Thanh Xuân"
@@ -49,17 +51,17 @@ class PowerBranch:
     hotline: str
 
 
-POWER_BRANCHES: tuple[PowerBranch, ...] = (
-    PowerBranch("PD", "Thanh Xuân", "Hà Nội", "Ha Noi", "0100101114-019", "1900 1288"),
-    PowerBranch("PD", "Cầu Giấy", "Hà Nội", "Ha Noi", "0100101114-013", "1900 1288"),
-    PowerBranch("PD", "Đống Đa", "Hà Nội", "Ha Noi", "0100101114-004", "1900 1288"),
-    PowerBranch("PD", "Long Biên", "Hà Nội", "Ha Noi", "0100101114-011", "1900 1288"),
-    PowerBranch("PE", "Gia Định", "TP Hồ Chí Minh", "Ho Chi Minh", "0300951119-007", "1900 545454"),
-    PowerBranch("PE", "Tân Thuận", "TP Hồ Chí Minh", "Ho Chi Minh", "0300951119-012", "1900 545454"),
-    PowerBranch("PA", "Bắc Ninh", "Bắc Ninh", "Bac Ninh", "0100100417-021", "1900 6769"),
-    PowerBranch("PB", "Đồng Nai", "Đồng Nai", "Bien Hoa", "0300942001-008", "1900 1006"),
-    PowerBranch("PC", "Đà Nẵng", "Đà Nẵng", "Da Nang", "0400101394-002", "1900 1909"),
-)
+# Customer-care numbers of the five power corporations, printed at the foot of their bills.
+HOTLINES = {"PA": "1900 6769", "PB": "1900 1006", "PC": "1900 1909", "PD": "1900 1288", "PE": "1900 545454"}
+COMPANY_PREFIX = "Công ty Điện lực "
+
+
+def _branch(payee: EvnPayee) -> PowerBranch:
+    return PowerBranch(payee.corporation, payee.name.removeprefix(COMPANY_PREFIX), payee.city_vi, payee.city,
+                       payee.merchant_id, HOTLINES[payee.corporation])
+
+
+POWER_BRANCHES: tuple[PowerBranch, ...] = tuple(_branch(p) for p in EvnPayees.bundled().payees)
 
 FAMILY_NAMES = (
     "Nguyễn",

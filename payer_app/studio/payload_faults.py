@@ -12,7 +12,8 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from payer_app.core.builder import build_payload, encode_items
+from payer_app.core import evn
+from payer_app.core.builder import build_payload, encode_items, evn_bill_payload
 from payer_app.core.crc import payload_crc
 from payer_app.core.payload import parse_payload
 from payer_app.core.payload_fields import Field
@@ -193,6 +194,38 @@ def non_payment(payload: str, rng: random.Random) -> str:
     return rng.choice(NON_PAYMENT_TEXTS)
 
 
+# Whom a scam sticker pays: the attacker's own merchant id, or one a digit away from EVN's.
+SCAM_MERCHANT_IDS = ("ATTACKER-SHOP-1", "0100101114-0190", "0100101114-91", "0312345678-001")
+SCAM_ACCOUNTS = (("970436", "1023456789"), ("970422", "0888000111222"), ("970407", "19036512345018"))
+
+
+def _victim_code(payload: str, rng: random.Random) -> str:
+    """The customer code of the bill the sticker covers: the base bill's, else a made-up Hanoi one."""
+    bill = parse_payload(payload).bill
+    if evn.is_customer_code(bill.customer_label):
+        return bill.customer_label
+    return "PD13" + "".join(rng.choice("0123456789") for _ in range(9))
+
+
+def scam_sticker(payload: str, rng: random.Random) -> str:
+    """A sticker over a real EVN bill: EVN's layout (template 26 with GUID 00, MCC 4900, the victim's
+    customer code) paying a merchant id that is not one of EVN's collection payees."""
+    return evn_bill_payload(_victim_code(payload, rng), merchant_id=rng.choice(SCAM_MERCHANT_IDS),
+                            merchant_name=rng.choice(("EVN CONG TY DIEN LUC THANH XUAN", "MY OWN SHOP")))
+
+
+def scam_sticker_transfer(payload: str, rng: random.Random) -> str:
+    """A sticker with a VietQR transfer to someone's bank account, dressed as an EVN bill (MCC 4900,
+    the victim's customer code in 62.06)."""
+    bank_bin, account = rng.choice(SCAM_ACCOUNTS)
+    return build_payload([
+        ("00", "01"), ("01", "11"),
+        ("38", [("00", "A000000727"), ("01", [("00", bank_bin), ("01", account)]), ("02", "QRIBFTTA")]),
+        ("52", "4900"), ("53", "704"), ("58", "VN"), ("59", "EVN HA NOI"), ("60", "Ha Noi"),
+        ("62", [("06", _victim_code(payload, rng)), ("08", "TT tien dien")]),
+    ])
+
+
 @dataclass(frozen=True)
 class PayloadFault:
     name: str
@@ -218,5 +251,9 @@ FAULTS: tuple[PayloadFault, ...] = (
     PayloadFault("long-merchant-name", long_merchant_name, "too-long", "merchant name over 25 characters"),
     PayloadFault("non-payment", non_payment, "not-emvco", "a URL or Wi-Fi QR, not a payment"),
     PayloadFault("vietnamese-text", vietnamese_text, "non-ascii", "Vietnamese diacritics in 59 and 62.08"),
+    PayloadFault("scam-sticker", scam_sticker, "evn-payee-unknown",
+                 "dressed as an EVN bill, paying a merchant id that is not EVN's"),
+    PayloadFault("scam-sticker-transfer", scam_sticker_transfer, "evn-payee-unknown",
+                 "a VietQR transfer to someone's account dressed as an EVN bill"),
 )
 FAULTS_BY_NAME = {f.name: f for f in FAULTS}

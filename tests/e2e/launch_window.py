@@ -67,6 +67,7 @@ class Reporter(QObject):
         window.kiosk.idle_warning.installEventFilter(self)
         window.installEventFilter(self)
         self._connect_status_lines()
+        window.payee.registered.answered.connect(self.registered_name)
         self.notifier = QSocketNotifier(sys.stdin.fileno(), QSocketNotifier.Type.Read, self)
         self.notifier.activated.connect(self.command)
         emit(window_size=[window.width(), window.height()])
@@ -81,6 +82,11 @@ class Reporter(QObject):
         for signal in (window.history.retries.finished, window.history.retries.failed):
             signal.connect(lambda *_: QTimer.singleShot(0, lambda: emit(
                 retried=window.history.status_line.text(), history=[e.status for e in window.history.entries])))
+
+    def registered_name(self) -> None:
+        """The Payee screen's name inquiry answered: what it shows (gui/registered_name.py)."""
+        box = self.window.payee.registered
+        emit(registered=box.state, registered_name=box.value.text(), registered_note=box.note.text())
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt API
         kind = event.type()

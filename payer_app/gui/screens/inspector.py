@@ -16,6 +16,7 @@ from payer_app.core.field_names import name_in
 from payer_app.gui.components import Page, divider, plain_label
 from payer_app.gui.context import AppContext
 from payer_app.gui.plain_text import shown, tree_item
+from payer_app.gui.scam_warning import ScamWarning
 
 
 class InspectorScreen(Page):
@@ -56,6 +57,8 @@ class InspectorScreen(Page):
         self.tabs.addTab(self.tree, "")
         self.tabs.addTab(self.findings, "")
         self.tabs.addTab(decode_page, "")
+        self.scam_note = ScamWarning(ctx, "scam.inspector_title")
+        self.body.addWidget(self.scam_note)
         self.body.addWidget(self.tabs, 1)
         self.retranslate()
 
@@ -78,6 +81,7 @@ class InspectorScreen(Page):
         if parsed is None:
             return
         self.raw.setPlainText(shown(parsed.raw))
+        self.scam_note.show_for(parsed)
         self.tree.clear()
 
         def add(parent, fields):

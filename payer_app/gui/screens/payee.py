@@ -14,6 +14,8 @@ from payer_app.gui.components import Card, InfoRow, Page, button, plain_label
 from payer_app.gui.context import AppContext
 from payer_app.gui.flow_controls import add_cancel, problem_text
 from payer_app.gui.plain_text import shown
+from payer_app.gui.registered_name import RegisteredNameBox
+from payer_app.gui.scam_warning import SCAM_FINDING, ScamWarning
 
 
 class PayeeScreen(Page):
@@ -36,6 +38,8 @@ class PayeeScreen(Page):
         err_col.addWidget(self.error_text)
         err_col.addWidget(self.error_detail)
         self.body.addWidget(self.error_box)
+        self.scam_warning = ScamWarning(ctx)  # a sticker dressed as an EVN bill: before the payee and the amount
+        self.body.addWidget(self.scam_warning)
 
         self.card = Card()
         head = QHBoxLayout()
@@ -51,6 +55,9 @@ class PayeeScreen(Page):
         head.addWidget(self.avatar)
         head.addLayout(head_text, 1)
         self.card.body.addLayout(head)
+        self.registered = RegisteredNameBox(ctx)  # Tên chủ tài khoản, from the acquirer (gui/registered_name.py)
+        self.registered.blocks_payment_changed.connect(self._registered_name_blocks)
+        self.card.body.addWidget(self.registered)
         self.rows = {key: InfoRow() for key in (
             "bank", "merchant", "city", "account", "merchant_id", "customer_code", "corporation",
             "bill_number", "purpose", "amount_fixed")}
@@ -152,7 +159,8 @@ class PayeeScreen(Page):
         self.rows["amount_fixed"].set(t("payee.amount_fixed"), format_vnd(fixed) if fixed is not None else None)
         self.initiation.setText(t("payee.dynamic") if parsed.initiation == "dynamic" else
                                 t("payee.static") if parsed.initiation == "static" else "")
-        warnings = parsed.warnings
+        self.scam_warning.show_for(parsed)
+        warnings = [w for w in parsed.warnings if w.code != SCAM_FINDING]  # shown above, in red
         # standards warnings help a QA engineer, not a booth visitor who cannot act on them
         self.warning_box.setVisible(bool(warnings) and not blocked and not self.ctx.kiosk)
         self.warning_text.setText("\n".join(
@@ -160,3 +168,11 @@ class PayeeScreen(Page):
         self.raw_text.setPlainText(shown(parsed.raw, 2000))
         self.raw_caption.setVisible(blocked)
         self.raw_text.setVisible(blocked)
+        self.registered.show_for(parsed, blocked)
+        self._registered_name_blocks(self.registered.blocks_payment)
+
+    def _registered_name_blocks(self, no_such_account: bool) -> None:
+        """An account the bank says does not exist cannot be paid: Continue goes, Scan again is the way on."""
+        can_pay = self.problem is None and not no_such_account
+        self.continue_button.setVisible(can_pay)
+        self._default_button = self.continue_button if can_pay else self.rescan_button

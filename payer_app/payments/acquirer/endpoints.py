@@ -10,6 +10,8 @@ next to the merchant display's routes (``payments/merchant_display.py``).
 - ``POST /v1/keys/{kid}/revoke`` with the enrolment code or a ``key_revocation`` signed by a key of
   the same account.
 - ``GET /v1/health`` (no file paths).
+- ``POST /v2/lookup`` (JSON ``{"bin", "accountNumber"}``): the registered account name, in the shape
+  of the VietQR lookup API (``payments/name_directory.py``).
 
 Every status and code is in docs/payments.md ("HTTP answers of the mock acquirer") and in
 ``answers.ERROR_TABLE``. Each input is capped before the work (step 0 of docs/security.md).
@@ -32,6 +34,7 @@ from payer_app.payments.acquirer.answers import AcquirerAnswer, FailureSettings,
 from payer_app.payments.acquirer.decisions import MockAcquirer
 from payer_app.payments.acquirer.ledger import TrustedKey, enrolment_code
 from payer_app.payments.json_responses import json_response
+from payer_app.payments.name_directory import MAX_LOOKUP_BODY_BYTES, NameDirectory, refusal
 
 log = logging.getLogger(__name__)
 
@@ -39,18 +42,21 @@ MAX_BODY_BYTES = 64_000
 MAX_KEY_BODY_BYTES = 16_000
 MAX_HEADER_CHARS = 8_000
 JOSE_MEDIA_TYPE = "application/jose"
+JSON_MEDIA_TYPE = "application/json"
 
 
 # --- HTTP ---------------------------------------------------------------------------------------
 def create_app(ledger_path: Path, failures: FailureSettings | None = None,
                trusted: list[TrustedKey] | None = None, limits: Limits | None = None, *,
                audiences: list[str] | None = None, enrol_code: str | None = None,
-               open_enrolment: bool = False, clock: Callable[[], datetime] | None = None):
+               open_enrolment: bool = False, clock: Callable[[], datetime] | None = None,
+               directory: NameDirectory | None = None):
     """The Starlette application serving a MockAcquirer (``app.state.acquirer``).
 
     The enrolment code is ``enrol_code`` when given (and kept in the ledger), else the kept one, else
     a new random one: ``app.state.acquirer.enrol_code``. ``AcquirerServer`` adds its own URL to the
-    audiences. ``clock``: the acquirer's time (``MockAcquirer``), the system's UTC clock by default."""
+    audiences. ``clock``: the acquirer's time (``MockAcquirer``), the system's UTC clock by default.
+    ``directory``: the registered names ``POST /v2/lookup`` answers from (the bundled one by default)."""
     from starlette.applications import Starlette
 
     from payer_app.payments.merchant_display import counter_routes
@@ -66,7 +72,7 @@ def create_app(ledger_path: Path, failures: FailureSettings | None = None,
 
     app = Starlette(
         routes=[
-            *_AcquirerHttp(acquirer).routes(),
+            *_AcquirerHttp(acquirer, directory or NameDirectory.bundled()).routes(),
             *counter_routes(acquirer),  # /display, /display/events, /v1/bills/{code}: merchant_display.py
         ],
         lifespan=lifespan,
@@ -80,8 +86,9 @@ class _AcquirerHttp:
     """The acquirer's HTTP endpoints (step 0 of docs/security.md: body size, then media type, then
     ``Authorization`` capped), each handing the checked input to the ``MockAcquirer``."""
 
-    def __init__(self, acquirer: MockAcquirer):
+    def __init__(self, acquirer: MockAcquirer, directory: NameDirectory):
         self.acquirer = acquirer
+        self.directory = directory
 
     def routes(self) -> list:
         from starlette.routing import Route
@@ -93,6 +100,7 @@ class _AcquirerHttp:
             Route("/v1/keys/{kid}", _guarded(self.get_key), methods=["GET"]),
             Route("/v1/keys/{kid}/revoke", _guarded(self.revoke_key), methods=["POST"]),
             Route("/v1/health", _guarded(self.health), methods=["GET"]),
+            Route("/v2/lookup", _guarded(self.lookup_name), methods=["POST"]),
         ]
 
     # --- endpoints ----------------------------------------------------------------------------
@@ -122,6 +130,18 @@ class _AcquirerHttp:
         if body is None:
             return _too_large(MAX_KEY_BODY_BYTES)
         return _respond(self.acquirer.revoke(request.path_params["kid"], body.strip(), _authorization(request)))
+
+    async def lookup_name(self, request):
+        """The registered name of a bank account or merchant id (body capped, then media type, then
+        the fields: ``name_directory.read_lookup_body``)."""
+        body = await _read_capped_body(request, MAX_LOOKUP_BODY_BYTES)
+        if body is None:
+            answer = refusal(413, "too-large", f"The body is larger than {MAX_LOOKUP_BODY_BYTES} bytes.")
+        elif request.headers.get("content-type", "").split(";")[0].strip().lower() != JSON_MEDIA_TYPE:
+            answer = refusal(415, "unsupported-media-type", f"Send the body with Content-Type: {JSON_MEDIA_TYPE}.")
+        else:
+            answer = self.directory.answer_body(body)
+        return json_response(answer.body, answer.http_status)
 
     async def health(self, request):
         acquirer = self.acquirer
