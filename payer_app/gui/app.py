@@ -156,6 +156,8 @@ def run_app(camera: str | None = None, kiosk: bool = False, lang: str | None = N
     if acquirer and enrol_code:
         from payer_app.gui.startup_enrolment import StartupEnrolment
 
+        window.ctx.acquirer_code = enrol_code
+
         StartupEnrolment(window, acquirer, enrol_code).start()
     if area is None:
         window.present()
