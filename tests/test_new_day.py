@@ -26,11 +26,14 @@ BILL = "PD13000123456"
 CEILING_S = 60.0
 
 
-def pay_the_bill_in_full(url: str) -> int:
+def pay_the_bill_in_full(url: str, tokens: list | None = None) -> int:
     payer = new_payer(url)
     total = httpx.get(f"{url}/v1/bills/{BILL}", timeout=10).json()["bill"]["amount_total"]
-    assert post(url, token_for(payer, url, amount=total, payload=evn_bill_payload(BILL))).status_code == 201
+    token = token_for(payer, url, amount=total, payload=evn_bill_payload(BILL))
+    assert post(url, token).status_code == 201
     assert httpx.get(f"{url}/v1/bills/{BILL}", timeout=10).json()["bill"]["status"] == "paid"
+    if tokens is not None:
+        tokens.append(token)
     return total
 
 
@@ -109,8 +112,9 @@ class Snapshots(threading.Thread):
 def test_new_day_at_a_running_acquirer_tells_its_open_display(tmp_path):
     ledger = tmp_path / "ledger.sqlite3"
     server = start_server(ledger)
+    tokens: list[str] = []
     try:
-        total = pay_the_bill_in_full(server.url)
+        total = pay_the_bill_in_full(server.url, tokens)
         stream = Snapshots(server.url)
         stream.start()
         assert stream.wait_for(1)["total"] == total
@@ -121,6 +125,9 @@ def test_new_day_at_a_running_acquirer_tells_its_open_display(tmp_path):
         assert done.returncode == 0, done.stderr
         fresh = stream.wait_for(2)  # the open display got the new day without reconnecting
         assert (fresh["total"], fresh["count"], fresh["recent"]) == (0, 0, [])
+        assert httpx.get(f"{server.url}/v1/bills/{BILL}", timeout=10).json()["bill"]["status"] == "unpaid"
+        # yesterday's request sent again is still a duplicate, and counts on no bill
+        assert post(server.url, tokens[0]).status_code == 409
         assert httpx.get(f"{server.url}/v1/bills/{BILL}", timeout=10).json()["bill"]["status"] == "unpaid"
     finally:
         server.stop()
