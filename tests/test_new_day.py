@@ -118,6 +118,7 @@ def test_new_day_at_a_running_acquirer_tells_its_open_display(tmp_path):
         stream = Snapshots(server.url)
         stream.start()
         assert stream.wait_for(1)["total"] == total
+        assert httpx.post(f"{server.url}/v1/new-day", timeout=10).status_code == 401
         refused = httpx.post(f"{server.url}/v1/new-day", headers={"Authorization": "Bearer wrong-code"}, timeout=10)
         assert refused.status_code == 401 and day_state(ledger)[0] == "paid"
 
@@ -168,3 +169,17 @@ def test_the_hour_of_a_new_day():
     assert next_time(6, 0, now) == datetime(2026, 12, 5, 6, 0, tzinfo=zone)
     assert next_time(22, 15, now) == datetime(2026, 12, 4, 22, 15, tzinfo=zone)
     assert next_time(21, 0, now) == now + timedelta(days=1)
+
+
+def test_guessing_the_code_through_new_day_is_locked_out_like_enrolment(tmp_path):
+    from payer_app.payments.enrolment import WRONG_CODES_ALLOWED
+
+    server = start_server(tmp_path / "ledger.sqlite3")
+    try:
+        answers = [httpx.post(f"{server.url}/v1/new-day", headers={"Authorization": f"Bearer guess-{n}"},
+                              timeout=10).status_code for n in range(WRONG_CODES_ALLOWED)]
+        assert answers == [401] * WRONG_CODES_ALLOWED
+        right = httpx.post(f"{server.url}/v1/new-day", headers={"Authorization": f"Bearer {ENROL_CODE}"}, timeout=10)
+        assert right.status_code == 429 and right.headers["Retry-After"]  # even the right code, during the lock-out
+    finally:
+        server.stop()

@@ -19,7 +19,6 @@ through ``start_new_day(acquirer)``, which also sends every open display its fre
 
 from __future__ import annotations
 
-import hmac
 import logging
 import threading
 from dataclasses import asdict, dataclass
@@ -179,6 +178,18 @@ class NewDaySchedule:
 
 
 # --- HTTP ---------------------------------------------------------------------------------------
+def _code_refusal(acquirer: Any, authorization: str | None):
+    """None for the acquirer's enrolment code; else its refusal, under the same guard against
+    guessing as enrolment (wrong codes counted, 429 during a lock-out: ``MockAcquirer._code_refusal``)."""
+    if not authorization or not getattr(acquirer, "enrol_code", None):
+        return json_response({"status": "rejected", "error": "enrolment-code-required",
+                              "message": "A new day needs the acquirer's enrolment code (Bearer)."}, 401)
+    answer = acquirer._code_refusal(authorization)
+    if answer is None:
+        return None
+    return json_response(answer.body, answer.http_status, answer.headers)
+
+
 def new_day_routes(acquirer: Any) -> list:
     """``POST /v1/new-day`` with ``Authorization: Bearer <enrolment code>``: 200 and what was archived;
     401 without the right code."""
@@ -187,13 +198,10 @@ def new_day_routes(acquirer: Any) -> list:
     from starlette.routing import Route
 
     async def post_new_day(request):
-        given = request.headers.get("authorization", "")[:MAX_HEADER_CHARS]
-        scheme, _, code = given.partition(" ")
-        expected = str(getattr(acquirer, "enrol_code", "") or "")
-        if scheme.lower() != "bearer" or not expected or not hmac.compare_digest(code.strip().encode(),
-                                                                                 expected.encode()):
-            return json_response({"status": "rejected", "error": "bad-enrolment-code",
-                                  "message": "A new day needs the acquirer's enrolment code (Bearer)."}, 401)
+        given = request.headers.get("authorization")
+        refusal = _code_refusal(acquirer, None if given is None else given[:MAX_HEADER_CHARS])
+        if refusal is not None:
+            return refusal
         done = await asyncio.to_thread(start_new_day, acquirer)
         return json_response({"status": "ok", "new_day": done.to_dict()})
 
