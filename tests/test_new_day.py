@@ -183,3 +183,24 @@ def test_guessing_the_code_through_new_day_is_locked_out_like_enrolment(tmp_path
         assert right.status_code == 429 and right.headers["Retry-After"]  # even the right code, during the lock-out
     finally:
         server.stop()
+
+
+def test_the_scheduled_new_day_archives_and_sets_the_next_one(tmp_path):
+    from payer_app.payments.new_day import NewDaySchedule
+
+    ledger = tmp_path / "ledger.sqlite3"
+    server = start_server(ledger)
+    said: list[str] = []
+    schedule = NewDaySchedule(server.server.config.app.state.acquirer, 6, 0, say=said.append)
+    try:
+        pay_the_bill_in_full(server.url)
+        schedule.start()
+        first = schedule._timer
+        schedule._fire()  # what the timer does at 06:00
+        assert said and "1 approved payment(s)" in said[0], said
+        assert day_state(ledger) == ("unpaid", 0, 0)
+        assert schedule._timer is not first and schedule._timer.is_alive()  # tomorrow's is set
+    finally:
+        schedule.stop()
+        server.stop()
+    assert not schedule._timer.is_alive() or schedule._timer.finished.is_set()
