@@ -106,10 +106,7 @@ class Booth:
     def stop(self) -> None:
         """Chromium's process group first (the page then stops asking), then the acquirer."""
         self._stop_browser()
-        hub = getattr(self.app.state.acquirer, "display_hub", None)
-        if hub is not None and hasattr(hub, "end_streams"):
-            hub.end_streams()
-        self.server.stop()
+        self.server.stop()  # its open display streams are ended first (acquirer/server.py)
 
     def _stop_browser(self) -> None:
         browser, self.browser = self.browser, None
