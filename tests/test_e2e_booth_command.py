@@ -57,7 +57,8 @@ def processes_of(home: Path) -> dict[int, str]:
 
 
 def attach_to(port: int):
-    """Selenium on the Chromium the booth started (its DevTools port)."""
+    """Selenium on the Chromium the booth started (its DevTools port). ChromeDriver itself waits up
+    to 60 s for the port to listen, so a browser still starting is waited for, not raced."""
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
