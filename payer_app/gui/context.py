@@ -85,6 +85,7 @@ class AppContext:
     pin_guard: PinGuard = field(default_factory=PinGuard)
     operator_guard: PinGuard = field(default_factory=lambda: PinGuard(None, 3, 60.0))  # kiosk Settings: none set
     service: PaymentService | None = None  # the window's one payment service
+    acquirer_code: str = ""  # the acquirer's enrolment code given at start (gui --enrol-code, the booth)
 
     @property
     def limits(self) -> Limits:

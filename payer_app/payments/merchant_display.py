@@ -195,6 +195,7 @@ class DisplayHub:
         self.refused_codes: deque[str] = deque(maxlen=RECENT_COUNT)
         self._speech_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="display-speech")
         self._speech_pending = 0
+        self._ending = False  # end_streams() was called: the server is stopping
 
     @property
     def clients(self) -> int:
@@ -213,7 +214,7 @@ class DisplayHub:
                 self._subs.discard(old)
                 old.closed = True
             tick = next(self._ticks)
-            sub = Subscription(merchant, asyncio.get_running_loop(), opened=tick, active=tick)
+            sub = Subscription(merchant, asyncio.get_running_loop(), opened=tick, active=tick, closed=self._ending)
             self._subs.add(sub)
         for old in crowd:
             try:
@@ -228,6 +229,23 @@ class DisplayHub:
     def unsubscribe(self, sub: Subscription) -> None:
         with self._lock:
             self._subs.discard(sub)
+
+    def refresh_all(self) -> None:
+        """Every open display gets a fresh snapshot (a new day: totals back to zero)."""
+        self._broadcast({"type": "snapshot"})
+
+    def end_streams(self) -> None:
+        """The server is stopping: every stream ends now (streams opened later end at once)."""
+        with self._lock:
+            self._ending = True
+            subs = list(self._subs)
+            for sub in subs:
+                sub.closed = True
+        for sub in subs:
+            try:
+                sub.loop.call_soon_threadsafe(_wake, sub)
+            except RuntimeError:  # its loop has closed
+                pass
 
     def snapshot(self, merchant: str | None) -> dict[str, Any]:
         state = self.store.snapshot(merchant, day_start(), self.speaker.available)
@@ -290,9 +308,10 @@ class DisplayHub:
     def _broadcast(self, message: dict[str, Any]) -> None:
         event = message.get("event")
         with self._lock:
-            # a display of one merchant shows only its payments (refusals name no payee)
-            subs = [sub for sub in self._subs
-                    if not sub.merchant or (event is not None and merchant_matches(sub.merchant, event))]
+            # a display of one merchant shows only its payments (refusals name no payee); a new
+            # snapshot goes to every display
+            subs = [sub for sub in self._subs if not sub.merchant or message["type"] == "snapshot"
+                    or (event is not None and merchant_matches(sub.merchant, event))]
             tick = next(self._ticks)
             for sub in subs:
                 sub.active = tick
@@ -440,7 +459,7 @@ class _CounterHttp:
                     continue
                 if sub.closed:
                     break
-                if sub.behind:
+                if sub.behind or message["type"] == "snapshot":
                     sub.behind = False
                     while not sub.queue.empty():
                         sub.queue.get_nowait()

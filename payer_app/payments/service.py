@@ -316,6 +316,23 @@ class PaymentService:
         self._accepted_keys.discard((audience_of(url), kid))
         return str(reply.body.get("status") or "revoked")
 
+    def new_day(self, code: str | None = None, acquirer_url: str | None = None) -> dict[str, Any]:
+        """Start a new day at the acquirer (``payments/new_day.py``): at the HTTP acquirer with its
+        enrolment ``code`` (``POST /v1/new-day``), or on the embedded one. Returns what was archived.
+        Raises EnrolmentRefused (a wrong code), AcquirerUnavailable (no answer)."""
+        url = acquirer_url or self.acquirer_url
+        if not url:
+            from payer_app.payments.new_day import start_new_day
+
+            return start_new_day(self.embedded_acquirer()).to_dict()
+        reply = self._client(url).new_day(code or "")
+        if reply.http_status != 200 or not isinstance(reply.body.get("new_day"), dict):
+            error = visible(str(reply.body.get("error") or f"http-{reply.http_status}"), 60)
+            raise EnrolmentRefused(error, f"{visible(url, 100)} refused the new day ({error}).",
+                                   f"{visible(url, 100)} từ chối bắt đầu ngày mới ({error}).",
+                                   http_status=reply.http_status)
+        return reply.body["new_day"]
+
     # --- internals ----------------------------------------------------------------------------
     def _client(self, acquirer: str):
         """The client for an acquirer description (a URL, or ``embedded``), made once."""
