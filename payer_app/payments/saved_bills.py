@@ -34,8 +34,9 @@ from typing import Any
 
 from payer_app.core.confusables import imitated, mixed_scripts
 from payer_app.core.display_text import visible
-from payer_app.core.payability import Problem, payability
+from payer_app.core.payability import payability
 from payer_app.core.payload import MAX_INPUT_CHARS, ParsedPayload, parse_payload
+from payer_app.core.refusals import QrRefused, Refusal
 from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
 from payer_app.core.timestamps import format_timestamp
 from payer_app.files import UnsafeFileError, read_regular_file
@@ -49,7 +50,7 @@ MAX_NAME_CHARS = 60
 MAX_PAYLOAD_CHARS = MAX_INPUT_CHARS
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 
-# Problem / error codes (stable: the window translates them as ``problem.<code>``).
+# Refusal codes (stable).
 DYNAMIC_NOT_SAVEABLE = "dynamic-not-saveable"
 ALREADY_SAVED = "already-saved"
 BAD_NAME = "bad-bill-name"
@@ -63,15 +64,17 @@ SCRIPT_NAMES_VI = {"Latin": "Latinh", "Cyrillic": "Kirin", "Greek": "Hy Lạp"}
 class SavedBillError(Exception):
     """A refusal with a code and a message in English and Vietnamese; nothing was changed."""
 
-    def __init__(self, code: str, message: str, message_vi: str):
+    def __init__(self, code: str, message: str, message_vi: str, refusal: Refusal | None = None):
         super().__init__(message)
+        self.refusal = refusal
         self.code = code
         self.message = message
         self.message_vi = message_vi
 
     @property
-    def problem(self) -> Problem:
-        return Problem(self.code, self.message, self.message_vi)
+    def problem(self) -> SavedBillError | Refusal:
+        """What the window shows: the core refusal this error carries, else the error itself."""
+        return self.refusal or self
 
 
 @dataclass(frozen=True)
@@ -93,15 +96,11 @@ class ImportResult:
     already_saved: int  # entries whose payload was saved already (skipped, the saved name kept)
 
 
-def saveability(parsed: ParsedPayload) -> Problem | None:
-    """None when this QR can be kept as a saved bill; else why not (core ``Problem``)."""
+def saveability(parsed: ParsedPayload) -> Refusal | None:
+    """None when this QR can be kept as a saved bill; else why not (a core ``Refusal``)."""
     # Field 01 = 12 (EMVCo Book 1 §4.7.1, dynamic): the amount belongs to one purchase only.
     if parsed.is_payment and parsed.initiation == "dynamic":
-        return Problem(DYNAMIC_NOT_SAVEABLE,
-                       "A dynamic QR cannot be saved: its amount is for this one payment only. "
-                       "Only a bill's static QR (you type the amount) can be saved.",
-                       "Không thể lưu mã QR động: số tiền của mã chỉ dùng cho một lần thanh toán. "
-                       "Chỉ lưu được mã QR tĩnh của hóa đơn (bạn tự nhập số tiền).")
+        return QrRefused(DYNAMIC_NOT_SAVEABLE)
     # Anything that could not be paid now could not be paid later either (core's answer).
     return payability(parsed)
 
@@ -158,7 +157,7 @@ def check_payload(payload: Any) -> ParsedPayload:
     parsed = parse_payload(payload)
     problem = saveability(parsed)
     if problem is not None:
-        raise SavedBillError(problem.code, problem.message, problem.message_vi)
+        raise SavedBillError(problem.code, problem.message, problem.message_vi, refusal=problem)
     return parsed
 
 

@@ -1,0 +1,147 @@
+"""Refusals: why something cannot be paid or done, as a stable code plus the values its text needs.
+
+One type and one catalogue. A ``Refusal`` carries ``code`` (GUIs, QA scripts and the CLI's error
+lines match on it) and ``values`` (what its text needs: amounts in dong, quoted outside text); its
+English and Vietnamese texts come from ``CATALOG`` alone, so the window (``text("vi")``) and the
+command line (``text("en")``) read the same sentence, and no module writes its own. Each kind of
+refusal is a subclass, so callers catch the kind they can handle:
+
+* ``QrRefused`` - the QR itself cannot be paid (``payability`` decides: not a payment QR, damaged,
+  invalid, not in dong);
+* ``AmountRefused`` - the amount cannot be paid (missing, locked by a dynamic QR, outside the limits);
+* ``InputRefused`` - the rest of the payer's input (note, validity, identifiers, audience).
+
+``QrRefused`` and ``AmountRefused`` are ``RequestRefused`` too: what ``build_request`` raises.
+Values whose name ends in ``_vi`` are the Vietnamese form of the value without it (a finding's text);
+amounts (``amount``, ``min``, ``max``, ``fixed``) are shown as ``1.000 ₫``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from payer_app.core.amounts import format_vnd
+
+# code -> (English template, Vietnamese template)
+CATALOG: dict[str, tuple[str, str]] = {
+    # The QR (payability).
+    "not-payment": ("This QR is not a payment QR.", "Đây không phải mã QR thanh toán."),
+    "bad-crc": ("The checksum is wrong: the code may be damaged or tampered with.",
+                "Mã kiểm tra sai: mã QR có thể bị hỏng hoặc bị sửa đổi."),
+    "invalid-qr": ("The payment QR is not valid.", "Mã QR thanh toán không hợp lệ."),
+    "not-vnd": ("This QR code asks for currency {currency}; only VND can be paid.",
+                "Mã QR này dùng tiền tệ {currency}; chỉ thanh toán được VND."),
+    # A QR kept as a saved bill (``payments.saved_bills``).
+    "dynamic-not-saveable": ("A dynamic QR cannot be saved: its amount is for this one payment only. "
+                             "Only a bill's static QR (you type the amount) can be saved.",
+                             "Không thể lưu mã QR động: số tiền của mã chỉ dùng cho một lần thanh toán. "
+                             "Chỉ lưu được mã QR tĩnh của hóa đơn (bạn tự nhập số tiền)."),
+    # The amount.
+    "amount-required": ("This QR code has no amount: enter the amount to pay.",
+                        "Mã QR này không có số tiền: hãy nhập số tiền cần thanh toán."),
+    "amount-locked": ("This QR code fixes the amount at {fixed}; it cannot be changed to {amount}.",
+                      "Mã QR này cố định số tiền {fixed}; không thể đổi thành {amount}."),
+    "below-minimum": ("The amount {amount} is below the minimum of {min}.",
+                      "Số tiền {amount} thấp hơn mức tối thiểu {min}."),
+    "above-maximum": ("The amount {amount} is above the per-transaction maximum of {max}.",
+                      "Số tiền {amount} vượt hạn mức mỗi giao dịch {max}."),
+    "bad-amount": ("The amount must be a whole number of dong, not {found}.",
+                   "Số tiền phải là số đồng nguyên, không phải {found}."),
+    # The rest of the payer's input.
+    "note-too-long": ("The note is {length} characters long; {limit} at most.",
+                      "Ghi chú dài {length} ký tự; tối đa {limit}."),
+    "note-not-text": ("The note must be text.", "Ghi chú phải là văn bản."),
+    "bad-note": ("The note contains a control or text-direction character ({char}): line breaks, tabs, "
+                 "bidi overrides and invisible characters are not allowed.",
+                 "Ghi chú chứa ký tự điều khiển hoặc đổi hướng chữ ({char}): không được dùng xuống dòng, "
+                 "tab, ký tự đảo chiều hay ký tự ẩn."),
+    "bad-ttl": ("The validity must be 1 to {limit} seconds, not {found}.",
+                "Thời hạn hiệu lực phải từ 1 đến {limit} giây, không phải {found}."),
+    "bad-id": ("The {name} {found} is not a UUID in canonical form (use str(uuid.uuid4())).",
+               "Mã {name} {found} không phải UUID dạng chuẩn."),
+    "bad-nonce": ("The nonce must be 16 to 64 base64url characters.", "Nonce phải gồm 16 đến 64 ký tự base64url."),
+    "bad-audience": ("The audience (aud) is not valid: {detail}.", "Đích nhận (aud) không hợp lệ: {detail}."),
+}
+
+# Catalogue entries that share a code: a kind's text differs, the stable code (what callers and
+# scripts match on) does not.
+CODE_OF: dict[str, str] = {"note-not-text": "bad-note", "bad-nonce": "bad-id"}
+
+AMOUNT_VALUES = frozenset({"amount", "min", "max", "fixed"})
+
+
+class Refusal(Exception):
+    """Something cannot be paid or done: ``code`` (stable) and ``values`` (what the text needs).
+
+    ``kind`` names the catalogue entry; it is the code unless two texts share a code (``CODE_OF``)."""
+
+    def __init__(self, kind: str, **values: Any):
+        if kind not in CATALOG:
+            raise KeyError(f"no catalogue entry {kind!r}")
+        self.kind = kind
+        self.code = CODE_OF.get(kind, kind)
+        self.values = values
+        super().__init__(self.text("en"))
+
+    def text(self, lang: str = "en") -> str:
+        """The catalogue's sentence in ``lang`` (``"en"`` or ``"vi"``), filled with the values."""
+        english, vietnamese = CATALOG[self.kind]
+        return (vietnamese if lang == "vi" else english).format(**self._shown(lang))
+
+    def detail(self, lang: str = "en") -> str | None:
+        """The finding behind the refusal (a QR's first error), in ``lang``; None when there is none."""
+        shown = self._shown(lang)
+        return shown.get("detail") if "detail" not in _fields(CATALOG[self.kind][0]) else None
+
+    def line(self, lang: str = "en") -> str:
+        """The sentence and its detail, for one line of text (the CLI's error line)."""
+        detail = self.detail(lang)
+        return f"{self.text(lang)} {detail}" if detail else self.text(lang)
+
+    @property
+    def message(self) -> str:
+        return self.text("en")
+
+    @property
+    def message_vi(self) -> str:
+        return self.text("vi")
+
+    def _shown(self, lang: str) -> dict[str, str]:
+        shown = {name: format_vnd(value) if name in AMOUNT_VALUES and isinstance(value, int) else str(value)
+                 for name, value in self.values.items() if not name.endswith("_vi")}
+        if lang == "vi":
+            shown.update({name[:-3]: str(value) for name, value in self.values.items() if name.endswith("_vi")})
+        return shown
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, Refusal) and type(other) is type(self) and other.kind == self.kind
+                and other.values == self.values)
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.kind))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.kind!r}, **{self.values!r})"
+
+
+class RequestRefused(Refusal, ValueError):
+    """The payer's input cannot become a payment request (what ``build_request`` raises)."""
+
+
+class QrRefused(RequestRefused):
+    """The QR cannot be paid: ``not-payment``, ``bad-crc``, ``invalid-qr``, ``not-vnd``."""
+
+
+class AmountRefused(RequestRefused):
+    """The amount cannot be paid: ``amount-required``, ``amount-locked``, ``below-minimum``,
+    ``above-maximum``, ``bad-amount``."""
+
+
+class InputRefused(RequestRefused):
+    """The note, the validity, an identifier or the audience cannot go into a request."""
+
+
+def _fields(template: str) -> set[str]:
+    from string import Formatter
+
+    return {name for _, name, _, _ in Formatter().parse(template) if name}
