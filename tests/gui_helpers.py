@@ -93,12 +93,13 @@ def verified_request(jws: str, home: Path) -> dict:
 
 def tr(key: str, lang: str = "vi", **values) -> str:
     """The window's text for catalogue ``key`` (resources/i18n/strings.json), as a screen shows it;
-    ``problem.<code>`` for a core refusal is the refusal catalogue's text (payer_app/core/refusals.py),
-    the one the window reads for it."""
+    ``problem.<code>`` for a refusal the window has no words of its own for is the refusal catalogue's
+    text (payer_app/core/refusals.py), the one the window reads for it."""
+    language = Language(lang)
     code = key.removeprefix("problem.")
-    if key.startswith("problem.") and code in REFUSALS:
+    if key.startswith("problem.") and key not in language.catalogue and code in REFUSALS:
         return Refusal(code, **values).text(lang)
-    return Language(lang).text(key, **values)
+    return language.text(key, **values)
 
 
 def qr_frame(payload: str, size: tuple[int, int] = CAMERA_SIZE, offset: tuple[int, int] = (0, 0)) -> np.ndarray:

@@ -26,7 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PRODUCT = ROOT / "payer_app"
 NOW = datetime(2026, 3, 1, 8, 30, 0, tzinfo=UTC)
 KEY = SigningKey.generate()
-REFUSAL_CLASSES = {"Refusal", "RequestRefused", "QrRefused", "AmountRefused", "InputRefused"}
+# codes for which the window has words of its own (what to do in this window rather than on the
+# command line): resources/i18n/strings.json problem.<code>
+WINDOW_OWN_WORDS = {"key-not-enrolled", "key-revoked", "key-retired"}
 
 
 # --- the catalogue ------------------------------------------------------------------------------------
@@ -43,22 +45,43 @@ def _fields(template: str) -> set[str]:
     return {name for _, name, _, _ in Formatter().parse(template) if name}
 
 
+def _refusal_classes(trees: dict[Path, ast.Module]) -> set[str]:
+    """``Refusal`` and every class in the product that derives from it (by name, to a fixed point)."""
+    names = {"Refusal"}
+    while True:
+        more = {node.name for tree in trees.values() for node in ast.walk(tree) if isinstance(node, ast.ClassDef)
+                and any(isinstance(base, ast.Name) and base.id in names for base in node.bases)}
+        if more <= names:
+            return names
+        names |= more
+
+
 def _raised_kinds() -> list[tuple[str, str]]:
     """(file, kind) for every ``SomeRefusal("kind", ...)`` in the product, found by reading the source."""
+    trees = {path: ast.parse(path.read_text(encoding="utf-8")) for path in PRODUCT.rglob("*.py")}
+    classes = _refusal_classes(trees)
+    assert {"QrRefused", "AmountRefused", "InputRefused", "PaymentSetupError", "EnrolmentRefused"} <= classes
     found = []
-    for path in PRODUCT.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in REFUSAL_CLASSES
+    for path, tree in trees.items():
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in classes
                     and node.args):
-                first = node.args[0]
-                value = first.value if isinstance(first, ast.Constant) else _constant(path, first)
-                found.append((str(path.relative_to(ROOT)), value))
+                found += [(str(path.relative_to(ROOT)), kind) for kind in _kinds(path, node.args[0])]
     return found
+
+
+def _kinds(path: Path, node: ast.expr) -> list[str]:
+    """The kinds a refusal's first argument can be: a literal, a module constant, or either of two."""
+    if isinstance(node, ast.Constant):
+        return [node.value]
+    if isinstance(node, ast.IfExp):
+        return _kinds(path, node.body) + _kinds(path, node.orelse)
+    return [_constant(path, node)]
 
 
 def _constant(path: Path, node: ast.expr) -> str:
     """The text a module-level NAME = "text" constant holds (how payability names its codes)."""
-    assert isinstance(node, ast.Name), f"{path}: a refusal kind must be a literal or a module constant"
+    assert isinstance(node, ast.Name), f"{path}: a refusal kind must be a literal, a module constant or an if-else"
     for statement in ast.parse(path.read_text(encoding="utf-8")).body:
         if (isinstance(statement, ast.Assign) and any(isinstance(t, ast.Name) and t.id == node.id
                                                        for t in statement.targets)):
@@ -69,7 +92,9 @@ def _constant(path: Path, node: ast.expr) -> str:
 
 def test_every_refusal_the_product_raises_has_catalogue_texts():
     raised = _raised_kinds()
-    assert len(raised) >= 15  # the scan finds them (payability, request)
+    assert len(raised) >= 25  # the scan finds them (payability, request, saved bills, the payment service)
+    assert {"bad-crc", "below-minimum", "bad-ttl", "dynamic-not-saveable", "key-not-enrolled",
+            "other-acquirer"} <= {kind for _, kind in raised}
     missing = [(path, kind) for path, kind in raised if kind not in CATALOG]
     assert not missing
 
@@ -101,7 +126,8 @@ def test_limit_defaults_have_one_home_in_core():
 
 def test_no_refusal_text_is_written_twice_in_the_window_catalogue():
     strings = json.loads((ROOT / "resources" / "i18n" / "strings.json").read_text(encoding="utf-8"))
-    twice = [key for key in strings if key.startswith("problem.") and key.removeprefix("problem.") in CATALOG]
+    twice = [key for key in strings if key.startswith("problem.") and key.removeprefix("problem.") in CATALOG
+             and key.removeprefix("problem.") not in WINDOW_OWN_WORDS]
     assert not twice
     core_texts = {text for pair in CATALOG.values() for text in pair}
     assert not [key for key, entry in strings.items() if set(entry.values()) & core_texts]

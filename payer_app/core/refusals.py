@@ -61,11 +61,41 @@ CATALOG: dict[str, tuple[str, str]] = {
                "Mã {name} {found} không phải UUID dạng chuẩn."),
     "bad-nonce": ("The nonce must be 16 to 64 base64url characters.", "Nonce phải gồm 16 đến 64 ký tự base64url."),
     "bad-audience": ("The audience (aud) is not valid: {detail}.", "Đích nhận (aud) không hợp lệ: {detail}."),
+    # Setting up payments (``payments.errors``): nothing was paid, nothing is pending.
+    "no-acquirer": ("The embedded acquirer needs no enrolment; give an acquirer URL.",
+                    "Ngân hàng nhúng không cần đăng ký khóa; hãy nhập địa chỉ ngân hàng."),
+    "no-acquirer-to-revoke": ("Revoking a key needs an acquirer URL.", "Thu hồi khóa cần địa chỉ ngân hàng."),
+    "key-not-enrolled": ("Your signing key {kid} is not enrolled at {url}. Enrol it first: {hint} (the code is "
+                         "printed by `payer-app acquirer serve`).",
+                         "Khóa ký {kid} chưa được đăng ký tại {url}. Hãy đăng ký trước: {hint} (mã đăng ký do "
+                         "`payer-app acquirer serve` in ra)."),
+    "key-revoked": ("Your signing key {kid} is revoked at {url}. Make a new key with `payer-app keys rotate`, "
+                    "then enrol it: {hint}.",
+                    "Khóa ký {kid} đã bị thu hồi tại {url}. Hãy tạo khóa mới (`payer-app keys rotate`) rồi đăng ký: "
+                    "{hint}."),
+    "key-retired": ("Your signing key {kid} is retired at {url}. Make a new key with `payer-app keys rotate`, "
+                    "then enrol it: {hint}.",
+                    "Khóa ký {kid} đã ngừng dùng tại {url}. Hãy tạo khóa mới (`payer-app keys rotate`) rồi đăng ký: "
+                    "{hint}."),
+    "enrolment-refused": ("{acquirer} refused to enrol key {kid} ({error}): {message}",
+                          "{acquirer} từ chối đăng ký khóa {kid} ({error}): {message}"),
+    "key-not-active": ("Key {kid} is {status} at {acquirer}; make a new key with `payer-app keys rotate` and enrol "
+                       "that one.",
+                       "Khóa {kid} đã bị {status} tại {acquirer}; hãy tạo khóa mới (`payer-app keys rotate`) rồi "
+                       "đăng ký khóa đó."),
+    "revoke-refused": ("{acquirer} refused to revoke {kid} ({error}): {message}",
+                       "{acquirer} từ chối thu hồi khóa {kid} ({error}): {message}"),
+    "other-acquirer": ("{count} pending request(s) were first sent to another acquirer (e.g. {request_id} to "
+                       "{acquirer}); re-send them there (no --acquirer), or add --force to send them to this one "
+                       "anyway.",
+                       "{count} yêu cầu đang chờ đã được gửi tới ngân hàng khác (ví dụ {request_id} tới {acquirer}); "
+                       "hãy gửi lại tới đó, hoặc thêm --force."),
+    "bad-local-key": ("The local key set is unusable: {detail}", "Bộ khóa trên máy không dùng được: {detail}"),
 }
 
 # Catalogue entries that share a code: a kind's text differs, the stable code (what callers and
 # scripts match on) does not.
-CODE_OF: dict[str, str] = {"note-not-text": "bad-note", "bad-nonce": "bad-id"}
+CODE_OF: dict[str, str] = {"note-not-text": "bad-note", "bad-nonce": "bad-id", "no-acquirer-to-revoke": "no-acquirer"}
 
 AMOUNT_VALUES = frozenset({"amount", "min", "max", "fixed"})
 
