@@ -36,6 +36,36 @@ CATALOG: dict[str, tuple[str, str]] = {
                              "Only a bill's static QR (you type the amount) can be saved.",
                              "Không thể lưu mã QR động: số tiền của mã chỉ dùng cho một lần thanh toán. "
                              "Chỉ lưu được mã QR tĩnh của hóa đơn (bạn tự nhập số tiền)."),
+    "bill-name-not-text": ("The name must be text.", "Tên phải là chữ."),
+    "bill-name-empty": ("Please give the bill a name.", "Vui lòng đặt tên cho hóa đơn."),
+    "bill-name-too-long": ("The name is longer than {limit} characters.", "Tên dài quá {limit} ký tự."),
+    "bad-bill-name": ("The name contains control or invisible characters.", "Tên có ký tự điều khiển hoặc ký tự ẩn."),
+    "confusable-bill-name": ("The name “{name}” looks the same as the saved bill “{other}”, which is another "
+                             "bill.{how} Choose a name that looks different.",
+                             "Tên “{name}” trông giống hệt hóa đơn đã lưu “{other}” (một hóa đơn khác).{how} Hãy "
+                             "chọn một tên trông khác hẳn."),
+    "mixed-script-name": ("The name “{name}” could pass for another name.{how} Write it in one alphabet.",
+                          "Tên “{name}” có thể bị nhầm với một tên khác.{how} Hãy viết bằng một bảng chữ cái."),
+    "bill-payload-empty": ("The QR payload must be non-empty text.", "Nội dung mã QR phải là chữ."),
+    "bill-payload-too-long": ("The QR payload is longer than {limit} characters.",
+                              "Nội dung mã QR dài quá {limit} ký tự."),
+    "already-saved": ("This bill is already saved as “{name}”.", "Hóa đơn này đã được lưu với tên “{name}”."),
+    "too-many-saved-bills": ("At most {limit} bills can be saved; delete some first.",
+                             "Chỉ lưu được tối đa {limit} hóa đơn; hãy xóa bớt trước."),
+    "saved-bill-not-found": ("That saved bill no longer exists.", "Hóa đơn đã lưu này không còn nữa."),
+    "import-too-large": ("The file is larger than {limit_kb} kB.", "Tệp lớn hơn {limit_kb} kB."),
+    "import-not-regular": ("Not a regular file.", "Không phải một tệp thông thường."),
+    "import-not-json": ("Not a saved bills file: {detail}", "Không phải tệp hóa đơn đã lưu: {detail}"),
+    "import-no-format": ("Not a saved bills file (no \"format\": \"{format}\").",
+                         "Không phải tệp hóa đơn đã lưu (thiếu \"format\": \"{format}\")."),
+    "import-bad-version": ("Unsupported saved bills file version (expected {version}).",
+                           "Phiên bản tệp không được hỗ trợ (cần {version})."),
+    "import-no-bills": ("The file has no \"bills\" list.", "Tệp không có danh sách \"bills\"."),
+    "import-too-many": ("The file holds {count} bills; at most {limit} can be saved.",
+                        "Tệp có {count} hóa đơn; chỉ lưu được tối đa {limit}."),
+    "import-entry-not-object": ("not an object", "không phải một đối tượng"),
+    "import-bad-entry": ("Bill {number} in the file: {inner} Nothing was imported.",
+                         "Hóa đơn thứ {number} trong tệp: {inner} Chưa nhập hóa đơn nào."),
     # The amount.
     "amount-required": ("This QR code has no amount: enter the amount to pay.",
                         "Mã QR này không có số tiền: hãy nhập số tiền cần thanh toán."),
@@ -95,7 +125,15 @@ CATALOG: dict[str, tuple[str, str]] = {
 
 # Catalogue entries that share a code: a kind's text differs, the stable code (what callers and
 # scripts match on) does not.
-CODE_OF: dict[str, str] = {"note-not-text": "bad-note", "bad-nonce": "bad-id", "no-acquirer-to-revoke": "no-acquirer"}
+CODE_OF: dict[str, str] = {
+    "note-not-text": "bad-note", "bad-nonce": "bad-id", "no-acquirer-to-revoke": "no-acquirer",
+    "bill-name-not-text": "bad-bill-name", "bill-name-empty": "bad-bill-name", "bill-name-too-long": "bad-bill-name",
+    "mixed-script-name": "confusable-bill-name",
+    **{kind: "bad-import" for kind in ("bill-payload-empty", "bill-payload-too-long", "import-too-large",
+                                       "import-not-regular", "import-not-json", "import-no-format",
+                                       "import-bad-version", "import-no-bills", "import-too-many",
+                                       "import-entry-not-object", "import-bad-entry")},
+}
 
 AMOUNT_VALUES = frozenset({"amount", "min", "max", "fixed"})
 
