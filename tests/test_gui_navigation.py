@@ -93,7 +93,7 @@ def test_a_note_with_control_or_bidi_characters_is_refused_on_the_amount_screen(
     assert window.amount.note_message.text() == ""
     window.amount.note.insert("\u202e\x1b[32m")  # pasted: a bidi override and an escape sequence
     problem = note_problem(window.amount.note.text().strip())
-    assert problem[0] == "bad-note" and window.amount.note_message.text() == problem[2]  # core's words
+    assert problem.code == "bad-note" and window.amount.note_message.text() == problem.text("vi")  # core's words
     key(qtbot, Qt.Key.Key_Return)
     assert window.current == "amount" and QApplication.focusWidget() is window.amount.note
     window.amount.note.setText("Tien dien T11")

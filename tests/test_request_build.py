@@ -127,14 +127,17 @@ def test_a_dynamic_qr_beyond_the_limits_is_refused():
 
 
 @pytest.mark.parametrize(
-    "text",
-    ["", "https://example.com/pay", VIETQR_ACB[:-4] + "0000", "000201" + "x" * 40],
+    "text, code",
+    [("", "not-payment"), ("https://example.com/pay", "not-payment"), (VIETQR_ACB[:-4] + "0000", "bad-crc"),
+     ("000201" + "x" * 40, "invalid-qr")],
 )
-def test_invalid_qr_is_refused_with_the_parser_reason(text):
+def test_invalid_qr_is_refused_with_the_parser_reason(text, code):
+    parsed = parse_payload(text)
     with pytest.raises(RequestError) as caught:
-        build_request(parse_payload(text), 10_000)
-    assert caught.value.code == "invalid-qr"
-    assert caught.value.message.startswith("This QR code cannot be paid:")
+        build_request(parsed, 10_000)
+    assert caught.value.code == code  # what the payee screen says for it (core.payability)
+    assert caught.value.line("en").endswith(parsed.errors[0].message)
+    assert caught.value.line("vi").endswith(parsed.errors[0].message_vi)
 
 
 def test_note_rules():

@@ -60,9 +60,8 @@ def run(args) -> int:
     try:
         with PaymentService(acquirer_url=args.acquirer) as service:
             outcome = service.pay(parsed, amount, args.note)
-    except RequestError as exc:
-        message = exc.message_vi if args.lang == "vi" else exc.message
-        print(f"payer-app pay: not paid ({exc.code}): {message}", file=sys.stderr)
+    except RequestError as exc:  # the refusal catalogue's sentence, and the QR finding behind it
+        print(f"payer-app pay: not paid ({exc.code}): {exc.line(args.lang)}", file=sys.stderr)
         return EXIT_NO
     except PaymentSetupError as exc:  # not enrolled, bad acquirer URL...: nothing sent, nothing recorded
         message = exc.message_vi if args.lang == "vi" else exc.message

@@ -16,15 +16,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from payer_app.core.amounts import format_vnd
 from payer_app.core.display_text import is_unsafe_char, quoted
-from payer_app.core.payload import VND_NUMERIC, ParsedPayload
+from payer_app.core.payability import Limits, payability, resolve_amount
+from payer_app.core.payload import ParsedPayload
+from payer_app.core.refusals import InputRefused, RequestRefused
 from payer_app.core.timestamps import format_timestamp
 
 REQUEST_TYPE = "payment_request"
 REQUEST_VERSION = 1
 CURRENCY = "VND"
-CURRENCY_NUMERIC = VND_NUMERIC  # ISO 4217 code of VND, what the QR's field 53 must say
 DEFAULT_TTL_SECONDS = 300
 MAX_TTL_SECONDS = 300  # the longest life a request may have (verifiers add CLOCK_SKEW_SECONDS)
 CLOCK_SKEW_SECONDS = 60  # how far apart the payer's and the verifier's clocks may be
@@ -36,47 +36,8 @@ _NONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _AUDIENCE = re.compile(r"[\x21-\x7e]+")  # printable ASCII without spaces: an id or a URL
 
 
-@dataclass(frozen=True)
-class Limits:
-    """Per-transaction amount limits in dong (default: the NAPAS 24/7 cap of under 500 million)."""
-
-    min_amount: int = 1000
-    max_amount: int = 499_999_999
-
-    def __post_init__(self) -> None:
-        if self.min_amount < 1 or self.max_amount < self.min_amount:
-            raise ValueError(f"bad limits: minimum {self.min_amount}, maximum {self.max_amount}")
-
-    def check(self, amount: int) -> None:
-        """Raise RequestError when ``amount`` is outside the limits."""
-        if amount < self.min_amount:
-            raise RequestError(
-                "below-minimum",
-                f"The amount {format_vnd(amount)} is below the minimum of {format_vnd(self.min_amount)}.",
-                f"Số tiền {format_vnd(amount)} thấp hơn mức tối thiểu {format_vnd(self.min_amount)}.",
-            )
-        if amount > self.max_amount:
-            raise RequestError(
-                "above-maximum",
-                f"The amount {format_vnd(amount)} is above the per-transaction maximum of "
-                f"{format_vnd(self.max_amount)}.",
-                f"Số tiền {format_vnd(amount)} vượt hạn mức mỗi giao dịch {format_vnd(self.max_amount)}.",
-            )
-
-
-class RequestError(ValueError):
-    """The payer's input cannot become a payment request.
-
-    ``code`` is stable (GUIs and QA scripts match on it): ``invalid-qr``, ``not-vnd``,
-    ``amount-required``, ``amount-locked``, ``below-minimum``, ``above-maximum``, ``bad-amount``,
-    ``note-too-long``, ``bad-note``, ``bad-ttl``, ``bad-id``, ``bad-audience``.
-    """
-
-    def __init__(self, code: str, message: str, message_vi: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.message_vi = message_vi
+# What ``build_request`` raises; the kinds and their texts are in ``payer_app.core.refusals``.
+RequestError = RequestRefused
 
 
 @dataclass(frozen=True)
@@ -169,27 +130,17 @@ def audience_problem(audience: object) -> str | None:
     return None
 
 
-def note_problem(note: object) -> tuple[str, str, str] | None:
-    """Why ``note`` cannot go into a request, as (code, message, message_vi); None when it can.
-    At most 140 characters, none of them a control, bidi, zero-width or line-separator character
-    (the characters ``display_text.visible`` would have to escape)."""
+def note_problem(note: object) -> InputRefused | None:
+    """Why ``note`` cannot go into a request (None when it can): at most 140 characters, none of them
+    a control, bidi, zero-width or line-separator character (the characters ``display_text.visible``
+    would have to escape)."""
     if not isinstance(note, str):
-        return "bad-note", "The note must be text.", "Ghi chú phải là văn bản."
+        return InputRefused("note-not-text")
     if len(note) > MAX_NOTE_CHARS:
-        return (
-            "note-too-long",
-            f"The note is {len(note)} characters long; {MAX_NOTE_CHARS} at most.",
-            f"Ghi chú dài {len(note)} ký tự; tối đa {MAX_NOTE_CHARS}.",
-        )
+        return InputRefused("note-too-long", length=len(note), limit=MAX_NOTE_CHARS)
     bad = next((ch for ch in note if is_unsafe_char(ch)), None)
     if bad is not None:
-        return (
-            "bad-note",
-            f"The note contains a control or text-direction character ({quoted(bad)}): line breaks, tabs, "
-            "bidi overrides and invisible characters are not allowed.",
-            f"Ghi chú chứa ký tự điều khiển hoặc đổi hướng chữ ({quoted(bad)}): không được dùng xuống dòng, "
-            "tab, ký tự đảo chiều hay ký tự ẩn.",
-        )
+        return InputRefused("bad-note", char=quoted(bad))
     return None
 
 
@@ -220,40 +171,6 @@ def bill_from_parsed(parsed: ParsedPayload) -> dict[str, str | None]:
     }
 
 
-def locked_amount(parsed: ParsedPayload) -> int | None:
-    """The amount the payer may not change: a dynamic QR's own amount (None for static QRs)."""
-    return parsed.amount if parsed.initiation == "dynamic" else None
-
-
-def resolve_amount(parsed: ParsedPayload, amount: int | None) -> int:
-    """The amount to pay, given what the payer entered (None when nothing was entered)."""
-    if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int)):
-        raise RequestError(
-            "bad-amount",
-            f"The amount must be a whole number of dong, not {amount!r}.",
-            f"Số tiền phải là số đồng nguyên, không phải {amount!r}.",
-        )
-    fixed = locked_amount(parsed)
-    if fixed is not None:
-        if amount is not None and amount != fixed:
-            raise RequestError(
-                "amount-locked",
-                f"This QR code fixes the amount at {format_vnd(fixed)}; it cannot be changed to "
-                f"{format_vnd(amount)}.",
-                f"Mã QR này cố định số tiền {format_vnd(fixed)}; không thể đổi thành {format_vnd(amount)}.",
-            )
-        return fixed
-    if amount is None:
-        if parsed.amount is not None:  # a static QR that suggests an amount
-            return parsed.amount
-        raise RequestError(
-            "amount-required",
-            "This QR code has no amount: enter the amount to pay.",
-            "Mã QR này không có số tiền: hãy nhập số tiền cần thanh toán.",
-        )
-    return amount
-
-
 def build_request(
     parsed: ParsedPayload,
     amount: int | None,
@@ -267,27 +184,18 @@ def build_request(
     nonce: str | None = None,
     audience: str = EMBEDDED_AUDIENCE,
 ) -> PaymentRequest:
-    """A payment request for a parsed QR. Raises RequestError with a stable code when it cannot be made.
+    """A payment request for a parsed QR. Raises a ``RequestRefused`` (``QrRefused``, ``AmountRefused``,
+    ``InputRefused``) with a stable code when it cannot be made; the QR and the amount are judged by
+    ``payability`` and the amount rules beside it (``resolve_amount``, ``Limits``), the ones every
+    screen asks.
 
     ``audience`` names the acquirer the request is for (its ``aud``: the acquirer's id or base URL);
     an acquirer refuses requests addressed to another. ``request_id``/``idempotency_key`` must be
     canonical UUIDs when given; ``ttl_seconds`` at most ``MAX_TTL_SECONDS``."""
-    if not parsed.valid or not parsed.is_payment:
-        first = parsed.errors[0] if parsed.errors else None
-        detail = first.message if first is not None else "it is not a payment QR"
-        detail_vi = first.message_vi if first is not None else "đây không phải mã QR thanh toán"
-        raise RequestError(
-            "invalid-qr",
-            f"This QR code cannot be paid: {detail}",
-            f"Không thể thanh toán mã QR này: {detail_vi}",
-        )
-    if parsed.currency != CURRENCY_NUMERIC:
-        raise RequestError(
-            "not-vnd",
-            f"This QR code asks for currency {parsed.currency_alpha or parsed.currency}; only VND can be paid.",
-            f"Mã QR này dùng tiền tệ {parsed.currency_alpha or parsed.currency}; chỉ thanh toán được VND.",
-        )
-    value = resolve_amount(parsed, amount)
+    refusal = payability(parsed, limits)
+    if refusal is not None:
+        raise refusal
+    value = resolve_amount(parsed, amount)  # the amount rules the amount screen asks, too
     (limits or Limits()).check(value)
     note = note or ""
     _check_payer_input(note, ttl_seconds, audience)
@@ -313,31 +221,18 @@ def _check_payer_input(note: str, ttl_seconds: int, audience: str) -> None:
     """The note rule, the TTL bound and the audience form: what verifiers refuse, refused here first."""
     problem = note_problem(note)
     if problem is not None:
-        raise RequestError(*problem)
+        raise problem
     if not isinstance(ttl_seconds, int) or isinstance(ttl_seconds, bool) or not 0 < ttl_seconds <= MAX_TTL_SECONDS:
-        raise RequestError(
-            "bad-ttl",
-            f"The validity must be 1 to {MAX_TTL_SECONDS} seconds, not {ttl_seconds!r}.",
-            f"Thời hạn hiệu lực phải từ 1 đến {MAX_TTL_SECONDS} giây, không phải {ttl_seconds!r}.",
-        )
+        raise InputRefused("bad-ttl", limit=MAX_TTL_SECONDS, found=repr(ttl_seconds)[:40])
     wrong_audience = audience_problem(audience)
     if wrong_audience is not None:
-        raise RequestError("bad-audience", wrong_audience[0].upper() + wrong_audience[1:] + ".",
-                           f"Đích nhận (aud) không hợp lệ: {wrong_audience}.")
+        raise InputRefused("bad-audience", detail=wrong_audience)
 
 
 def _check_identifiers(request_id: str | None, idempotency_key: str | None, nonce: str | None) -> None:
     """Given identifiers must have the form verifiers accept (canonical UUIDs, a base64url nonce)."""
     for name, value in (("request id", request_id), ("idempotency key", idempotency_key)):
         if value is not None and not is_canonical_uuid(value):
-            raise RequestError(
-                "bad-id",
-                f"The {name} {quoted(value, 60)} is not a UUID in canonical form (use str(uuid.uuid4())).",
-                f"Mã {name} {quoted(value, 60)} không phải UUID dạng chuẩn.",
-            )
+            raise InputRefused("bad-id", name=name, found=quoted(value, 60))
     if nonce is not None and not is_good_nonce(nonce):
-        raise RequestError(
-            "bad-id",
-            "The nonce must be 16 to 64 base64url characters.",
-            "Nonce phải gồm 16 đến 64 ký tự base64url.",
-        )
+        raise InputRefused("bad-nonce")

@@ -40,21 +40,20 @@ from typing import Any
 
 from payer_app.core.amounts import format_vnd
 from payer_app.core.display_text import quoted
+from payer_app.core.payability import NOT_VND, locked_amount, qr_refusal
 from payer_app.core.payload import MAX_INPUT_CHARS, ParsedPayload, parse_payload
+from payer_app.core.refusals import AmountRefused
 from payer_app.core.request import (
     CLOCK_SKEW_SECONDS,
     CURRENCY,
-    CURRENCY_NUMERIC,
     MAX_TTL_SECONDS,
     REQUEST_TYPE,
     REQUEST_VERSION,
     Limits,
-    RequestError,
     audience_problem,
     bill_from_parsed,
     is_canonical_uuid,
     is_good_nonce,
-    locked_amount,
     note_problem,
     payee_from_parsed,
     payload_sha256,
@@ -187,7 +186,7 @@ def step_amount_form(request: dict, _: Context) -> Problem | None:
 def step_note(request: dict, _: Context) -> Problem | None:
     """R6: the same rule ``build_request`` applies."""
     problem = note_problem(request["note"])
-    return ("bad-content", problem[1], problem[2]) if problem else None
+    return ("bad-content", problem.text("en"), problem.text("vi")) if problem else None
 
 
 def step_payer(request: dict, context: Context) -> Problem | None:
@@ -286,28 +285,26 @@ def step_qr(request: dict, context: Context) -> Problem | None:
     return None
 
 
-def qr_in_vnd(request: dict, parsed: ParsedPayload) -> Problem | None:
-    """R14: field 53 of the QR, when present, is 704 (VND)."""
-    if parsed.currency is not None and parsed.currency != CURRENCY_NUMERIC:
-        found = parsed.currency_alpha or parsed.currency
+def qr_payable(request: dict, parsed: ParsedPayload) -> Problem | None:
+    """R14: the QR can be paid, by the rule ``build_request`` and the payee screen ask
+    (``payability.qr_refusal``): a payment QR with no error finding, in VND. A QR that is not a
+    payment QR or has a wrong checksum is ``invalid-qr`` here, the verifier's one code for both."""
+    refusal = qr_refusal(parsed)
+    if refusal is None:
+        return None
+    if refusal.code == NOT_VND:
+        found = parsed.currency_alpha or parsed.currency or ""
         return (
             "not-vnd",
             f"The QR in the request asks for currency {quoted(found, 10)} (field 53); only VND (704) is paid.",
             f"Mã QR trong yêu cầu dùng tiền tệ {quoted(found, 10)} (trường 53); chỉ thanh toán VND (704).",
         )
-    return None
-
-
-def qr_valid(request: dict, parsed: ParsedPayload) -> Problem | None:
-    """R14: the QR is a payment QR with no error finding."""
-    if not parsed.valid or not parsed.is_payment:
-        first = parsed.errors[0] if parsed.errors else None
-        return (
-            "invalid-qr",
-            f"The QR payload in the request is not valid: {first.message if first else 'not a payment QR'}",
-            f"Mã QR trong yêu cầu không hợp lệ: {first.message_vi if first else 'không phải mã QR thanh toán'}",
-        )
-    return None
+    detail, detail_vi = refusal.detail("en") or refusal.text("en"), refusal.detail("vi") or refusal.text("vi")
+    return (
+        "invalid-qr",
+        f"The QR payload in the request is not valid: {detail}",
+        f"Mã QR trong yêu cầu không hợp lệ: {detail_vi}",
+    )
 
 
 def qr_amount_agrees(request: dict, parsed: ParsedPayload) -> Problem | None:
@@ -340,8 +337,7 @@ def qr_bill_agrees(request: dict, parsed: ParsedPayload) -> Problem | None:
 
 
 QR_RULES: tuple[Callable[[dict, ParsedPayload], Problem | None], ...] = (
-    qr_in_vnd,
-    qr_valid,
+    qr_payable,
     qr_amount_agrees,
     qr_payee_agrees,
     qr_bill_agrees,
@@ -352,8 +348,8 @@ def step_limits(request: dict, context: Context) -> Problem | None:
     """R16."""
     try:
         context.limits.check(int(request["amount"]["value"]))
-    except RequestError as exc:
-        return exc.code, exc.message, exc.message_vi
+    except AmountRefused as exc:
+        return exc.code, exc.text("en"), exc.text("vi")
     return None
 
 

@@ -194,12 +194,8 @@ class PaymentService:
             if elsewhere and not force:
                 first = elsewhere[0]
                 raise RetryTargetRefused(
-                    "other-acquirer",
-                    f"{len(elsewhere)} pending request(s) were first sent to another acquirer (e.g. "
-                    f"{first.request_id} to {visible(first.acquirer, 100)}); re-send them there (no --acquirer), "
-                    "or add --force to send them to this one anyway.",
-                    f"{len(elsewhere)} yêu cầu đang chờ đã được gửi tới ngân hàng khác (ví dụ {first.request_id} tới "
-                    f"{visible(first.acquirer, 100)}); hãy gửi lại tới đó, hoặc thêm --force.",
+                    "other-acquirer", count=len(elsewhere), request_id=first.request_id,
+                    acquirer=visible(first.acquirer, 100),
                 )
         outcomes = []
         for entry in pending:
@@ -224,8 +220,7 @@ class PaymentService:
         PaymentSetupError("no-acquirer") when there is no HTTP acquirer to enrol at."""
         url = acquirer_url or self.acquirer_url
         if not url:
-            raise PaymentSetupError("no-acquirer", "The embedded acquirer needs no enrolment; give an acquirer URL.",
-                                    "Ngân hàng nhúng không cần đăng ký khóa; hãy nhập địa chỉ ngân hàng.")
+            raise PaymentSetupError("no-acquirer")
         key = self.keystore.current()
         client = self._client(url)
         reply = client.enrol(key, self.payer.account, self.payer.bank_bin, code=code, endorsed_by=endorsed_by)
@@ -233,22 +228,12 @@ class PaymentService:
         if reply.http_status not in (200, 201):
             error = str(body.get("error") or f"http-{reply.http_status}")
             message = visible(str(body.get("message") or f"The acquirer answered {reply.http_status}."), 300)
-            raise EnrolmentRefused(
-                visible(error, 60),
-                f"{visible(url, 100)} refused to enrol key {key.kid} ({visible(error, 60)}): {message}",
-                f"{visible(url, 100)} từ chối đăng ký khóa {key.kid} ({visible(error, 60)}): {message}",
-                http_status=reply.http_status,
-            )
+            raise EnrolmentRefused("enrolment-refused", visible(error, 60), reply.http_status,
+                                   acquirer=visible(url, 100), kid=key.kid, error=visible(error, 60), message=message)
         status = str(body.get("status") or "active")
         if status != "active":  # known there, but retired or revoked: enrolling again does not revive it
-            raise EnrolmentRefused(
-                f"key-{visible(status, 20)}",
-                f"Key {key.kid} is {visible(status, 20)} at {visible(url, 100)}; make a new key with "
-                "`payer-app keys rotate` and enrol that one.",
-                f"Khóa {key.kid} đã bị {visible(status, 20)} tại {visible(url, 100)}; hãy tạo khóa mới "
-                "(`payer-app keys rotate`) rồi đăng ký khóa đó.",
-                http_status=reply.http_status,
-            )
+            raise EnrolmentRefused("key-not-active", f"key-{visible(status, 20)}", reply.http_status,
+                                   kid=key.kid, status=visible(status, 20), acquirer=visible(url, 100))
         self._accepted_keys.add((audience_of(url), key.kid))
         retired = body.get("retired_kid") if isinstance(body.get("retired_kid"), str) else None
         created = reply.http_status == 201
@@ -301,18 +286,14 @@ class PaymentService:
         with the enrolment ``code``. Returns the key's new state; raises EnrolmentRefused."""
         url = acquirer_url or self.acquirer_url
         if not url:
-            raise PaymentSetupError("no-acquirer", "Revoking a key needs an acquirer URL.",
-                                    "Thu hồi khóa cần địa chỉ ngân hàng.")
+            raise PaymentSetupError("no-acquirer-to-revoke")
         client = self._client(url)
         reply = client.revoke(kid, signer=None if code else self.keystore.current(), code=code)
         if reply.http_status != 200:
             error = visible(str(reply.body.get("error") or reply.http_status), 60)
             message = visible(str(reply.body.get("message") or ""), 300)
-            raise EnrolmentRefused(
-                error,
-                f"{visible(url, 100)} refused to revoke {visible(kid, 60)} ({error}): {message}",
-                http_status=reply.http_status,
-            )
+            raise EnrolmentRefused("revoke-refused", error, reply.http_status,
+                                   acquirer=visible(url, 100), kid=visible(kid, 60), error=error, message=message)
         self._accepted_keys.discard((audience_of(url), kid))
         return str(reply.body.get("status") or "revoked")
 
@@ -374,22 +355,11 @@ class PaymentService:
             return
         url = visible(self.acquirer_url, 100)
         if reply.http_status == 404:
-            raise KeyNotAccepted(
-                "key-not-enrolled",
-                f"Your signing key {key.kid} is not enrolled at {url}. Enrol it first: "
-                f"{ENROL_HINT.format(url=url)} (the code is printed by `payer-app acquirer serve`).",
-                f"Khóa ký {key.kid} chưa được đăng ký tại {url}. Hãy đăng ký trước: {ENROL_HINT.format(url=url)}.",
-                acquirer=self.acquirer_url,
-            )
+            raise KeyNotAccepted("key-not-enrolled", self.acquirer_url, kid=key.kid, url=url,
+                                 hint=ENROL_HINT.format(url=url))
         if state in ("retired", "revoked"):
-            raise KeyNotAccepted(
-                f"key-{state}",
-                f"Your signing key {key.kid} is {state} at {url}. Make a new key with `payer-app keys rotate`, "
-                f"then enrol it: {ENROL_HINT.format(url=url)}.",
-                f"Khóa ký {key.kid} đã bị {'thu hồi' if state == 'revoked' else 'ngừng dùng'} tại {url}. Hãy tạo khóa "
-                f"mới (`payer-app keys rotate`) rồi đăng ký: {ENROL_HINT.format(url=url)}.",
-                acquirer=self.acquirer_url,
-            )
+            raise KeyNotAccepted("key-revoked" if state == "revoked" else "key-retired", self.acquirer_url,
+                                 kid=key.kid, url=url, hint=ENROL_HINT.format(url=url))
         # Any other answer: not a reason to refuse here; the payment itself will say.
 
     def _send(self, request: dict[str, Any], jws: str, acquirer: str, original: str | None = None) -> PaymentOutcome:
@@ -415,8 +385,7 @@ class PaymentService:
                 pending_reason="no-answer", acquirer=acquirer,
             )
         except ValueError as exc:  # a local key the embedded acquirer cannot trust
-            raise PaymentSetupError("bad-local-key", f"The local key set is unusable: {visible(str(exc), 200)}",
-                                    f"Bộ khóa trên máy không dùng được: {visible(str(exc), 200)}") from None
+            raise PaymentSetupError("bad-local-key", detail=visible(str(exc), 200)) from None
         outcome = _outcome_from_reply(request, jws, reply, acquirer)
         if original is not None and audience_of(original) != audience_of(acquirer) and \
                 outcome.status == "rejected" and outcome.reason == "wrong-audience":

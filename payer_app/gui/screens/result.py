@@ -10,11 +10,10 @@ from PySide6.QtGui import QGuiApplication, QImage, QPixmap
 from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from payer_app.core.amounts import format_vnd
-from payer_app.core.payability import Problem
 from payer_app.core.payee_display import payee_display_from_request
 from payer_app.gui.components import Card, Page, button, column, plain_label, set_role
 from payer_app.gui.context import AppContext
-from payer_app.gui.flow_controls import DetailCard, problem_text
+from payer_app.gui.flow_controls import DetailCard, reason_text
 from payer_app.gui.moments import receipt_time
 from payer_app.gui.plain_text import shown
 
@@ -172,7 +171,7 @@ class ResultScreen(Page):
             code, message, message_vi = flow.error
             key = "failed"
             self.amount.setText(format_vnd(flow.amount) if flow.amount else "")
-            self.rows["message"].set(t("result.reason"), problem_text(self.ctx, Problem(code, message, message_vi)))
+            self.rows["message"].set(t("result.reason"), reason_text(self.ctx, code, message, message_vi))
         self.details.tidy()
         self.title.setText(t(f"result.{key}"))
         self.icon.setText("✓" if key == "approved" else "…" if key == "pending" else "✕")

@@ -72,7 +72,7 @@ class ReviewScreen(Page):
             self.problem_line.setText("")
         except RequestError as exc:  # the amount screen asks the same rules; this is a last guard
             self.request = None
-            self.problem_line.setText(self.ctx.language.pick(exc.message_vi, exc.message))
+            self.problem_line.setText(exc.text(self.ctx.language.code))
         self.confirm_button.setEnabled(self.request is not None)
         if self.request is None:
             return
