@@ -115,6 +115,8 @@ CATALOG: dict[str, tuple[str, str]] = {
                        "đăng ký khóa đó."),
     "revoke-refused": ("{acquirer} refused to revoke {kid} ({error}): {message}",
                        "{acquirer} từ chối thu hồi khóa {kid} ({error}): {message}"),
+    "new-day-refused": ("{acquirer} refused the new day ({error}).",
+                        "{acquirer} từ chối bắt đầu ngày mới ({error})."),
     "other-acquirer": ("{count} pending request(s) were first sent to another acquirer (e.g. {request_id} to "
                        "{acquirer}); re-send them there (no --acquirer), or add --force to send them to this one "
                        "anyway.",

@@ -309,9 +309,7 @@ class PaymentService:
         reply = self._client(url).new_day(code or "")
         if reply.http_status != 200 or not isinstance(reply.body.get("new_day"), dict):
             error = visible(str(reply.body.get("error") or f"http-{reply.http_status}"), 60)
-            raise EnrolmentRefused(error, f"{visible(url, 100)} refused the new day ({error}).",
-                                   f"{visible(url, 100)} từ chối bắt đầu ngày mới ({error}).",
-                                   http_status=reply.http_status)
+            raise EnrolmentRefused("new-day-refused", error, reply.http_status, acquirer=visible(url, 100), error=error)
         return reply.body["new_day"]
 
     # --- internals ----------------------------------------------------------------------------
