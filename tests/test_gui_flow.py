@@ -220,7 +220,7 @@ def test_result_actions_save_copy_qr_and_json(qtbot, window, tmp_path, payer_hom
     assert QGuiApplication.clipboard().text() == outcome.jws
     qtbot.mouseClick(result.json_button, Qt.MouseButton.LeftButton)
     shown = json.loads(result.dialog.findChild(QPlainTextEdit, "RequestJson").toPlainText())
-    assert shown["request_id"] == outcome.request["request_id"]
+    assert shown["request_id"] == outcome.request.request_id
     qtbot.mouseClick(result.qr_button, Qt.MouseButton.LeftButton)
     from payer_app.gui.scan_adapter import qimage_to_bgr
     from payer_app.gui.screens.result import qr_qimage
