@@ -129,7 +129,7 @@ def test_a_request_recorded_before_a_crash_is_sent_by_the_next_run(payer_home):
     request = build_request(parse_payload(EVN_BILL), PaymentChoice(45_000)).with_key_id(store.current().kid)
     jws = sign_request(request, store.current())
     history = History(payer_home / "history.sqlite3")
-    history.record_pending(request.to_dict(), jws, "embedded")
+    history.record_pending(request, jws, "embedded")
     history.close()
     with PaymentService() as service:
         [outcome] = service.retry_pending()
