@@ -175,7 +175,7 @@ def test_amount_limits_and_chips(qtbot, window):
     assert amount.words.text() == "Một trăm nghìn đồng"
     qtbot.mouseClick(amount.continue_button, Qt.MouseButton.LeftButton)
     assert window.current == "review"
-    assert window.ctx.flow.amount == 100_000
+    assert window.ctx.flow.choice.amount == 100_000
 
 
 def test_pin_three_wrong_attempts_lock_the_pad(qtbot, window):

@@ -99,7 +99,7 @@ def test_a_note_with_control_or_bidi_characters_is_refused_on_the_amount_screen(
     window.amount.note.setText("Tien dien T11")
     assert window.amount.note_message.text() == ""
     key(qtbot, Qt.Key.Key_Return)
-    assert window.current == "review" and window.ctx.flow.note == "Tien dien T11"
+    assert window.current == "review" and window.ctx.flow.choice.note == "Tien dien T11"
 
 # 2. one navigator: Back, Cancel, Escape ------------------------------------------------------
 def test_back_returns_one_step_at_a_time(qtbot, window):
