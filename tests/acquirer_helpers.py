@@ -86,7 +86,8 @@ def new_payer(url: str | None = None, account: str = DEMO_ACCOUNT, bank_bin: str
 def token_for(payer: Payer, url: str, amount: int = 250_000, payload: str = EVN_BILL, payer_info=None,
               **kwargs) -> str:
     kwargs.setdefault("audience", normalise_audience(url))
-    request = build_request(parse_payload(payload), PaymentChoice(amount), payer=payer_info or payer.info, **kwargs)
+    choice = PaymentChoice(amount, kwargs.pop("note", ""))
+    request = build_request(parse_payload(payload), choice, payer=payer_info or payer.info, **kwargs)
     return sign_request(request, payer.key)
 
 
