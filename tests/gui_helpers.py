@@ -85,10 +85,10 @@ def pay_typing_the_pin(qtbot, window, payload: str, amount: int = 120_000):
 
 
 def verified_request(jws: str, home: Path) -> dict:
-    """The request inside ``jws``, verified with the payer's key store in ``home``."""
+    """The signed JSON inside ``jws`` (as signed), verified with the payer's key store in ``home``."""
     result = verify_request(jws, KeyStore(home))
     assert result.ok, result.message
-    return result.request
+    return result.content
 
 
 def tr(key: str, lang: str = "vi", **values) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from payer_app.core.builder import build_payload, vietqr_payload
+from payer_app.core.choice import PaymentChoice
 from payer_app.core.crc import payload_crc
 from payer_app.core.keys import SigningKey
 from payer_app.core.payability import DEFAULT_MAX_AMOUNT, DEFAULT_MIN_AMOUNT, Limits, payability
@@ -155,7 +156,7 @@ def _usd_with_a_wrong_checksum() -> str:
 def _verified_reason(qr: str) -> str:
     body = valid_body(KEY, NOW)
     parsed = parse_payload(qr)
-    body["payee"], body["bill"] = payee_from_parsed(parsed), bill_from_parsed(parsed)
+    body["payee"], body["bill"] = payee_from_parsed(parsed).to_dict(), bill_from_parsed(parsed).to_dict()
     body["qr"] = {"payload": qr, "sha256": payload_sha256(qr)}
     result = verify_request(sign_raw(good_header(KEY.kid), body, KEY), VerificationKeys.load([KEY.public_jwk]),
                             now=NOW)
@@ -173,7 +174,7 @@ def test_one_rule_decides_whether_a_qr_can_be_paid(qr):
     scanned = payability(parsed)
     assert isinstance(scanned, QrRefused)
     with pytest.raises(QrRefused) as built:
-        build_request(parsed, 250_000)
+        build_request(parsed, PaymentChoice(250_000))
     assert built.value == scanned
     # the verifier has one code for a QR that is not valid in any way (see docs/payments.md)
     assert _verified_reason(qr) == ("not-vnd" if scanned.code == "not-vnd" else "invalid-qr")
@@ -182,14 +183,14 @@ def test_one_rule_decides_whether_a_qr_can_be_paid(qr):
 def test_build_request_gives_the_payee_screens_code_for_a_damaged_qr():
     broken = EVN_BILL[:-4] + ("0000" if not EVN_BILL.endswith("0000") else "1111")
     with pytest.raises(QrRefused) as built:
-        build_request(parse_payload(broken), 250_000)
+        build_request(parse_payload(broken), PaymentChoice(250_000))
     assert built.value.code == payability(parse_payload(broken)).code == "bad-crc"
 
 
 def test_a_dynamic_qr_over_the_limit_is_refused_alike_when_scanned_and_built():
     parsed = parse_payload(vietqr_payload("970436", "0011001234567", amount=600_000_000))
     with pytest.raises(AmountRefused) as built:
-        build_request(parsed, None)
+        build_request(parsed, PaymentChoice(None))
     assert built.value == payability(parsed) and built.value.code == "above-maximum"
 
 

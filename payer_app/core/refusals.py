@@ -91,6 +91,8 @@ CATALOG: dict[str, tuple[str, str]] = {
                "Mã {name} {found} không phải UUID dạng chuẩn."),
     "bad-nonce": ("The nonce must be 16 to 64 base64url characters.", "Nonce phải gồm 16 đến 64 ký tự base64url."),
     "bad-audience": ("The audience (aud) is not valid: {detail}.", "Đích nhận (aud) không hợp lệ: {detail}."),
+    # Reading signed JSON back (``PaymentRequest.from_dict``).
+    "bad-content": ("The signed request is not well formed: {detail}.", "Yêu cầu đã ký sai cấu trúc: {detail}."),
     # Setting up payments (``payments.errors``): nothing was paid, nothing is pending.
     "no-acquirer": ("The embedded acquirer needs no enrolment; give an acquirer URL.",
                     "Ngân hàng nhúng không cần đăng ký khóa; hãy nhập địa chỉ ngân hàng."),

@@ -1,26 +1,36 @@
 """Mock payment requests: what the payer app sends after a QR has been scanned and the amount entered.
 
-``build_request(parsed, amount, ...)`` turns a parsed QR plus the payer's input into a
-``PaymentRequest``; ``PaymentRequest.to_dict()`` is the JSON object that gets signed (see
-``payer_app.core.signing``). Everything here is pure Python and deterministic given ``now`` and the
-random identifiers, which can be passed in for reproducible tests.
+``build_request(parsed, choice, ...)`` turns a parsed QR plus what the payer chose
+(``core.choice.PaymentChoice``) into a ``PaymentRequest``. The signed JSON has one writer and one
+reader: ``PaymentRequest.to_dict()`` is the object that gets signed (see ``payer_app.core.signing``),
+``PaymentRequest.from_dict(data)`` reads it back (shape and value forms, rules R1-R5 of
+``core.request_schema``) into the same typed value, and ``read_signed(token)`` is that reader over a
+token whose signature is not checked (stored history, display). Nothing else indexes the JSON.
+
+Everything here is pure Python and deterministic given ``now`` and the random identifiers, which
+can be passed in for reproducible tests.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from payer_app.core import base64url
+from payer_app.core.choice import PaymentChoice
 from payer_app.core.display_text import is_unsafe_char, quoted
 from payer_app.core.payability import Limits, payability, resolve_amount
 from payer_app.core.payload import ParsedPayload
 from payer_app.core.refusals import InputRefused, RequestRefused
-from payer_app.core.timestamps import format_timestamp
+from payer_app.core.safe_json import loads_untrusted
+from payer_app.core.timestamps import format_timestamp, parse_canonical_timestamp
 
 REQUEST_TYPE = "payment_request"
 REQUEST_VERSION = 1
@@ -31,9 +41,11 @@ CLOCK_SKEW_SECONDS = 60  # how far apart the payer's and the verifier's clocks m
 MAX_NOTE_CHARS = 140
 MAX_AUDIENCE_CHARS = 200
 EMBEDDED_AUDIENCE = "embedded"  # the ``aud`` of requests for the acquirer built into the payer app
+MAX_TOKEN_CHARS = 64_000  # the longest signed token read (compact JWS)
 
 _NONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _AUDIENCE = re.compile(r"[\x21-\x7e]+")  # printable ASCII without spaces: an id or a URL
+_AMOUNT = re.compile(r"0|[1-9][0-9]{0,14}")
 
 
 # What ``build_request`` raises; the kinds and their texts are in ``payer_app.core.refusals``.
@@ -53,31 +65,89 @@ class PayerInfo:
 
 
 @dataclass(frozen=True)
+class Payee:
+    """Who is paid, as the QR says (``payee_from_parsed``): a VietQR names an ``account``, other
+    schemes a ``merchant_id``."""
+
+    scheme: str | None
+    bank_bin: str | None
+    bank_name: str | None
+    account: str | None
+    merchant_id: str | None
+    merchant_name: str | None
+    city: str | None
+    mcc: str | None
+
+    @property
+    def account_or_merchant_id(self) -> str | None:
+        return self.account or self.merchant_id
+
+    @property
+    def short_name(self) -> str | None:
+        """The merchant's name, else the account: how a one-line answer names the payee."""
+        return self.merchant_name or self.account
+
+    def to_dict(self) -> dict[str, str | None]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class Bill:
+    """What the QR says is being paid (``bill_from_parsed``)."""
+
+    customer_code: str | None
+    bill_number: str | None
+    reference_label: str | None
+    purpose: str | None
+
+    def to_dict(self) -> dict[str, str | None]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class QrCode:
+    """The QR text the request pays and the SHA-256 the request states for it (rule R8 compares them)."""
+
+    payload: str
+    sha256: str
+
+    @classmethod
+    def of(cls, payload: str) -> QrCode:
+        return cls(payload, payload_sha256(payload))
+
+    def to_dict(self) -> dict[str, str]:
+        return {"payload": self.payload, "sha256": self.sha256}
+
+
+@dataclass(frozen=True)
 class PaymentRequest:
+    """A payment request as a typed value; the signed JSON is ``to_dict()`` and is read back only by
+    ``from_dict`` (or ``read_signed``)."""
+
     request_id: str
     idempotency_key: str
     created_at: datetime
     expires_at: datetime
     nonce: str
     payer: PayerInfo
-    payee: dict[str, str | None]
-    bill: dict[str, str | None]
+    payee: Payee
+    bill: Bill
     amount: int
     note: str
-    qr_payload: str
+    qr: QrCode
     currency: str = CURRENCY
     audience: str = EMBEDDED_AUDIENCE
 
     @property
+    def qr_payload(self) -> str:
+        return self.qr.payload
+
+    @property
     def qr_sha256(self) -> str:
-        return payload_sha256(self.qr_payload)
+        return self.qr.sha256
 
     def with_key_id(self, key_id: str) -> PaymentRequest:
-        return PaymentRequest(
-            self.request_id, self.idempotency_key, self.created_at, self.expires_at, self.nonce,
-            PayerInfo(self.payer.account, self.payer.bank_bin, key_id), self.payee, self.bill,
-            self.amount, self.note, self.qr_payload, self.currency, self.audience,
-        )
+        return dataclasses.replace(self, payer=dataclasses.replace(self.payer, key_id=key_id))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object that is signed; key order is fixed."""
@@ -91,12 +161,155 @@ class PaymentRequest:
             "expires_at": format_timestamp(self.expires_at),
             "nonce": self.nonce,
             "payer": self.payer.to_dict(),
-            "payee": dict(self.payee),
-            "bill": dict(self.bill),
+            "payee": self.payee.to_dict(),
+            "bill": self.bill.to_dict(),
             "amount": {"value": str(self.amount), "currency": self.currency},
             "note": self.note,
-            "qr": {"payload": self.qr_payload, "sha256": self.qr_sha256},
+            "qr": self.qr.to_dict(),
         }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> PaymentRequest:
+        """The one reader of the signed JSON: its shape and the form of the values it converts
+        (rules R1-R5: exactly ``SHAPE``, type/version, identifiers, timestamps, the amount), then the
+        typed value. Raises RequestRefused ``bad-content`` naming the first problem. The other content
+        rules (note, payer, QR hash, times, the QR's agreement, limits) are ``core.request_schema``'s.
+        ``from_dict(d).to_dict() == d`` for every ``d`` it accepts (key order aside)."""
+        for step in FORM_STEPS:
+            problem = step(data)
+            if problem is not None:
+                raise RequestRefused("bad-content", detail=problem)
+        return cls(
+            request_id=data["request_id"],
+            idempotency_key=data["idempotency_key"],
+            created_at=parse_canonical_timestamp(data["created_at"]),
+            expires_at=parse_canonical_timestamp(data["expires_at"]),
+            nonce=data["nonce"],
+            payer=PayerInfo(**data["payer"]),
+            payee=Payee(**data["payee"]),
+            bill=Bill(**data["bill"]),
+            amount=int(data["amount"]["value"]),
+            note=data["note"],
+            qr=QrCode(**data["qr"]),
+            currency=data["amount"]["currency"],
+            audience=data["aud"],
+        )
+
+
+def read_signed(token: Any) -> PaymentRequest | None:
+    """The request inside a compact JWS WITHOUT checking its signature or content rules beyond
+    ``from_dict`` (for showing stored history and answers the acquirer has just given); None when
+    the token does not hold a well-formed request."""
+    if isinstance(token, (bytes, bytearray)):
+        try:
+            token = token.decode("ascii")
+        except UnicodeDecodeError:
+            return None
+    if not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS:
+        return None
+    try:
+        parts = token.strip().split(".")
+        data = loads_untrusted(base64url.decode(parts[1]), max_bytes=MAX_TOKEN_CHARS, max_depth=8)
+        return PaymentRequest.from_dict(data)
+    except (ValueError, IndexError):
+        return None
+
+
+# --- R1-R5: the form of the signed JSON (``from_dict``; docs in core/request_schema.py) ----------
+_TEXT = (str,)
+_TEXT_OR_NULL = (str, type(None))
+SHAPE: dict[str, Any] = {
+    "type": _TEXT,
+    "version": (int,),
+    "aud": _TEXT,
+    "request_id": _TEXT,
+    "idempotency_key": _TEXT,
+    "created_at": _TEXT,
+    "expires_at": _TEXT,
+    "nonce": _TEXT,
+    "payer": {"account": _TEXT, "bank_bin": _TEXT, "key_id": _TEXT},
+    "payee": {f.name: _TEXT_OR_NULL for f in dataclasses.fields(Payee)},
+    "bill": {f.name: _TEXT_OR_NULL for f in dataclasses.fields(Bill)},
+    "amount": {"value": _TEXT, "currency": _TEXT},
+    "note": _TEXT,
+    "qr": {"payload": _TEXT, "sha256": _TEXT},
+}
+
+
+def shape_problem(value: Any, shape: dict[str, Any], where: str = "") -> str | None:
+    """R1: exactly the keys of ``shape``, each of its type, recursively."""
+    if not isinstance(value, dict):
+        return f"{where or 'the request'} is not an object"
+    unknown = [key for key in value if key not in shape]
+    if unknown:
+        return f"unknown field {quoted((where + '.' if where else '') + unknown[0], 60)}"
+    for key, expected in shape.items():
+        path = f"{where}.{key}" if where else key
+        if key not in value:
+            return f"{path} is missing"
+        if isinstance(expected, dict):
+            inner = shape_problem(value[key], expected, path)
+            if inner:
+                return inner
+        elif not isinstance(value[key], expected) or isinstance(value[key], bool):
+            return f"{path} has the wrong type"
+    return None
+
+
+def form_shape(data: Any) -> str | None:
+    """R1 (after it, every field below is there and of its type)."""
+    return shape_problem(data, SHAPE)
+
+
+def form_type_and_version(data: dict[str, Any]) -> str | None:
+    """R2."""
+    if data["type"] != REQUEST_TYPE or data["version"] != REQUEST_VERSION:
+        return (f"type/version {quoted(data['type'], 40)}/{data['version']!r} is not "
+                f"{REQUEST_TYPE}/{REQUEST_VERSION}")
+    return None
+
+
+def form_identifiers(data: dict[str, Any]) -> str | None:
+    """R3."""
+    problem = audience_problem(data["aud"])
+    if problem:
+        return problem
+    for name in ("request_id", "idempotency_key"):
+        if not is_canonical_uuid(data[name]):
+            return f"{name} {quoted(data[name], 60)} is not a canonical UUID"
+    if not is_good_nonce(data["nonce"]):
+        return f"nonce {quoted(data['nonce'], 60)} is not 16-64 base64url characters"
+    return None
+
+
+def form_timestamps(data: dict[str, Any]) -> str | None:
+    """R4."""
+    for name in ("created_at", "expires_at"):
+        try:
+            parse_canonical_timestamp(data[name])
+        except ValueError as exc:
+            return f"{name}: {exc}"
+    return None
+
+
+def form_amount(data: dict[str, Any]) -> str | None:
+    """R5."""
+    value, currency = data["amount"]["value"], data["amount"]["currency"]
+    if not _AMOUNT.fullmatch(value):
+        return (f"amount.value {quoted(value, 40)} is not canonical digits (no sign, leading zero, "
+                "fraction or exponent)")
+    if currency != CURRENCY:
+        return f"amount.currency {quoted(currency, 20)} is not {CURRENCY}"
+    return None
+
+
+FORM_STEPS: tuple[Callable[[Any], str | None], ...] = (
+    form_shape,
+    form_type_and_version,
+    form_identifiers,
+    form_timestamps,
+    form_amount,
+)
 
 
 def payload_sha256(payload: str) -> str:
@@ -144,37 +357,36 @@ def note_problem(note: object) -> InputRefused | None:
     return None
 
 
-def payee_from_parsed(parsed: ParsedPayload) -> dict[str, str | None]:
+def payee_from_parsed(parsed: ParsedPayload) -> Payee:
     """The payee block of a request, derived from the QR alone (verifiers recompute it)."""
     account = parsed.account
     vietqr = parsed.scheme == "vietqr"
-    return {
-        "scheme": parsed.scheme,
-        "bank_bin": account.bank_bin,
-        "bank_name": account.bank_name,
-        "account": account.id if vietqr else None,
-        "merchant_id": None if vietqr else account.id,
-        "merchant_name": parsed.merchant.name,
-        "city": parsed.merchant.city,
-        "mcc": parsed.merchant.mcc,
-    }
+    return Payee(
+        scheme=parsed.scheme,
+        bank_bin=account.bank_bin,
+        bank_name=account.bank_name,
+        account=account.id if vietqr else None,
+        merchant_id=None if vietqr else account.id,
+        merchant_name=parsed.merchant.name,
+        city=parsed.merchant.city,
+        mcc=parsed.merchant.mcc,
+    )
 
 
-def bill_from_parsed(parsed: ParsedPayload) -> dict[str, str | None]:
+def bill_from_parsed(parsed: ParsedPayload) -> Bill:
     """The bill block of a request, derived from the QR alone."""
     bill = parsed.bill
-    return {
-        "customer_code": bill.evn_customer_code or bill.customer_label,
-        "bill_number": bill.bill_number,
-        "reference_label": bill.reference_label,
-        "purpose": bill.purpose,
-    }
+    return Bill(
+        customer_code=bill.evn_customer_code or bill.customer_label,
+        bill_number=bill.bill_number,
+        reference_label=bill.reference_label,
+        purpose=bill.purpose,
+    )
 
 
 def build_request(
     parsed: ParsedPayload,
-    amount: int | None,
-    note: str = "",
+    choice: PaymentChoice,
     payer: PayerInfo | None = None,
     limits: Limits | None = None,
     now: datetime | None = None,
@@ -184,10 +396,10 @@ def build_request(
     nonce: str | None = None,
     audience: str = EMBEDDED_AUDIENCE,
 ) -> PaymentRequest:
-    """A payment request for a parsed QR. Raises a ``RequestRefused`` (``QrRefused``, ``AmountRefused``,
-    ``InputRefused``) with a stable code when it cannot be made; the QR and the amount are judged by
-    ``payability`` and the amount rules beside it (``resolve_amount``, ``Limits``), the ones every
-    screen asks.
+    """A payment request for a parsed QR and what the payer chose. Raises a ``RequestRefused``
+    (``QrRefused``, ``AmountRefused``, ``InputRefused``) with a stable code when it cannot be made; the
+    QR and the amount are judged by ``payability`` and the amount rules beside it (``resolve_amount``,
+    ``Limits``), the ones every screen asks.
 
     ``audience`` names the acquirer the request is for (its ``aud``: the acquirer's id or base URL);
     an acquirer refuses requests addressed to another. ``request_id``/``idempotency_key`` must be
@@ -195,9 +407,9 @@ def build_request(
     refusal = payability(parsed, limits)
     if refusal is not None:
         raise refusal
-    value = resolve_amount(parsed, amount)  # the amount rules the amount screen asks, too
+    value = resolve_amount(parsed, choice.amount)  # the amount rules the amount screen asks, too
     (limits or Limits()).check(value)
-    note = note or ""
+    note = choice.note or ""
     _check_payer_input(note, ttl_seconds, audience)
     _check_identifiers(request_id, idempotency_key, nonce)
     created = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
@@ -212,7 +424,7 @@ def build_request(
         bill=bill_from_parsed(parsed),
         amount=value,
         note=note,
-        qr_payload=parsed.raw,
+        qr=QrCode.of(parsed.raw),
         audience=audience,
     )
 

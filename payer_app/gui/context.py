@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from payer_app.core.choice import PaymentChoice
 from payer_app.core.operator_pin import pin_matches
 from payer_app.core.payload import ParsedPayload
 from payer_app.core.request import Limits
@@ -24,8 +25,7 @@ class PaymentFlow:
 
     scan: ScanResult | None = None
     parsed: ParsedPayload | None = None
-    amount: int | None = None
-    note: str = ""
+    choice: PaymentChoice | None = None  # what the payer chose on the Amount screen (None: not yet)
     outcome: PaymentOutcome | None = None
     error: tuple[str, str, str] | None = None  # (code, message, message_vi) when paying failed
 

@@ -45,8 +45,9 @@ from typing import Any
 from payer_app.core.amount_words import vietnamese_words
 from payer_app.core.amounts import group_thousands
 from payer_app.core.display_text import visible
+from payer_app.core.request import read_signed
 from payer_app.core.timestamps import format_timestamp
-from payer_app.payments.biller import Biller, attach_biller, bill_answer, signed_request
+from payer_app.payments.biller import Biller, attach_biller, bill_answer
 from payer_app.payments.json_responses import json_response
 from payer_app.payments.speech import Speaker, announcement
 from payer_app.payments.sqlite_store import LEDGER_SCHEMA_VERSION, StoreFile
@@ -272,15 +273,14 @@ class DisplayHub:
                 self._broadcast({"type": "refused", "refused": self.refused, "code": self.refused_codes[0]})
             return
         body = answer.body
-        request = signed_request(token) or {}
-        payee_block = request.get("payee") if isinstance(request.get("payee"), dict) else {}
-        bill = request.get("bill") if isinstance(request.get("bill"), dict) else {}
+        request = read_signed(token)  # the acquirer has just verified it (its 201, 402 or 409 answer)
         amount = _amount_of(body.get("amount"))
         if amount is None:
             return
         fields = (kind, amount, str(body.get("payee") or ""),
-                  str(payee_block.get("merchant_id") or payee_block.get("account") or ""),
-                  str(bill.get("customer_code") or ""), str(body.get("acquirer_reference") or ""),
+                  (request.payee.account_or_merchant_id or "") if request is not None else "",
+                  (request.bill.customer_code or "") if request is not None else "",
+                  str(body.get("acquirer_reference") or ""),
                   format_timestamp(datetime.now(UTC)))
         event = counter_event(self.store.add(*fields), *fields, speech=self.speaker.available)
         if kind == "approved":

@@ -5,7 +5,7 @@ The GUI and the CLI both go through ``PaymentService``:
     service = PaymentService()                       # embedded mock acquirer
     service = PaymentService(acquirer_url="http://127.0.0.1:8765")
     service.enrol(code="...")                        # once per key and HTTP acquirer
-    outcome = service.pay(parse_payload(text), amount=250_000, note="Tien dien")
+    outcome = service.pay(parse_payload(text), PaymentChoice(amount=250_000, note="Tien dien"))
     outcome.status  # "approved" | "declined" | "pending" | "rejected"
 
 Nothing is lost: the signed request is written to history (one transaction) before it is sent; a
@@ -26,12 +26,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from payer_app.core.choice import PaymentChoice
 from payer_app.core.display_text import visible
 from payer_app.core.keys import SigningKey
 from payer_app.core.payload import ParsedPayload
 from payer_app.core.registered_name import LookupKey
-from payer_app.core.request import Limits, PayerInfo, PaymentRequest, build_request
-from payer_app.core.signing import decode_unverified, sign_request
+from payer_app.core.request import Limits, PayerInfo, PaymentRequest, build_request, read_signed
+from payer_app.core.signing import sign_request
 from payer_app.payments.acquirer.answers import FailureSettings
 from payer_app.payments.acquirer.ledger import TrustedKey
 from payer_app.payments.acquirer_client import (
@@ -69,7 +70,7 @@ OUTCOME_JSON_FIELDS = ("status", "request_id", "acquirer", "acquirer_reference",
 
 @dataclass
 class PaymentOutcome:
-    request: dict[str, Any]
+    request: PaymentRequest | None  # None only for a stored request whose token cannot be read back
     jws: str
     status: str  # approved | declined | pending | rejected
     acquirer_reference: str | None
@@ -83,10 +84,11 @@ class PaymentOutcome:
     # does not name this request), "wrong-acquirer" (re-sent with --force and refused there).
     pending_reason: str | None = None
     acquirer: str = EMBEDDED
+    unread_request_id: str = ""  # the history's id of a request that ``request`` could not hold
 
     @property
     def request_id(self) -> str:
-        return self.request["request_id"]
+        return self.request.request_id if self.request is not None else self.unread_request_id
 
     @property
     def key_refused(self) -> bool:
@@ -95,7 +97,9 @@ class PaymentOutcome:
 
     def to_dict(self) -> dict[str, Any]:
         """The outcome as ``pay --json`` prints it (this key order)."""
-        return {name: getattr(self, name) for name in OUTCOME_JSON_FIELDS}
+        fields = {name: getattr(self, name) for name in OUTCOME_JSON_FIELDS}
+        fields["request"] = self.request.to_dict() if self.request is not None else {"request_id": self.request_id}
+        return fields
 
 
 @dataclass(frozen=True)
@@ -161,25 +165,23 @@ class PaymentService:
         return audience_of(self.acquirer_description)
 
     # --- the payment flow ---------------------------------------------------------------------
-    def preview(self, parsed: ParsedPayload, amount: int | None, note: str = "",
-                key: SigningKey | None = None) -> PaymentRequest:
+    def preview(self, parsed: ParsedPayload, choice: PaymentChoice, key: SigningKey | None = None) -> PaymentRequest:
         """The request ``pay`` would send (raises RequestError like ``pay``); nothing is signed or stored."""
         key = key or self.keystore.current()
         payer = PayerInfo(self.payer.account, self.payer.bank_bin, key.kid)
-        return build_request(parsed, amount, note, payer=payer, limits=self.limits, audience=self.audience)
+        return build_request(parsed, choice, payer=payer, limits=self.limits, audience=self.audience)
 
-    def pay(self, parsed: ParsedPayload, amount: int | None, note: str = "") -> PaymentOutcome:
+    def pay(self, parsed: ParsedPayload, choice: PaymentChoice) -> PaymentOutcome:
         """Build, sign, record as pending, send, record the answer.
 
         Raises RequestError for bad input, KeyNotAccepted when the HTTP acquirer does not accept the
         current key (nothing is recorded then), KeyStoreError for unusable key files."""
         key = self.keystore.current()  # one key object for the preview and the signature
-        request = self.preview(parsed, amount, note, key=key)
+        request = self.preview(parsed, choice, key=key)
         self._require_key_accepted(key)
         jws = sign_request(request, key)
-        body = request.to_dict()
-        self._history.record_pending(body, jws, self.acquirer_description)
-        return self._send(body, jws, self.acquirer_description)
+        self._history.record_pending(request, jws, self.acquirer_description)
+        return self._send(request, jws, self.acquirer_description)
 
     def retry_pending(self, acquirer_url: str | None = None, force: bool = False) -> list[PaymentOutcome]:
         """Re-send every pending request (oldest first), same signature and idempotency key, to the
@@ -199,9 +201,9 @@ class PaymentService:
                 )
         outcomes = []
         for entry in pending:
-            request = decode_unverified(entry.jws) or {"request_id": entry.request_id}
             destination = acquirer_url if (acquirer_url is not None and force) else entry.acquirer
-            outcomes.append(self._send(request, entry.jws, destination, original=entry.acquirer))
+            outcomes.append(self._send(read_signed(entry.jws), entry.jws, destination, original=entry.acquirer,
+                                       request_id=entry.request_id))
         return outcomes
 
     def history(self, limit: int = 50) -> list[HistoryEntry]:
@@ -360,8 +362,11 @@ class PaymentService:
                                  kid=key.kid, url=url, hint=ENROL_HINT.format(url=url))
         # Any other answer: not a reason to refuse here; the payment itself will say.
 
-    def _send(self, request: dict[str, Any], jws: str, acquirer: str, original: str | None = None) -> PaymentOutcome:
-        request_id = request["request_id"]
+    def _send(self, request: PaymentRequest | None, jws: str, acquirer: str, original: str | None = None,
+              request_id: str | None = None) -> PaymentOutcome:
+        """Send a signed request and record the answer; ``request`` is None only when a stored token
+        cannot be read back (it is sent all the same, under the history's ``request_id``)."""
+        request_id = request.request_id if request is not None else request_id or ""
         try:
             client = self._client(acquirer)
             reply = client.submit(jws)
@@ -372,7 +377,7 @@ class PaymentService:
             return PaymentOutcome(
                 request, jws, "pending", None, exc.http_status, message,
                 f"Lỗi từ ngân hàng thanh toán{code}: {exc}; chưa rõ kết quả, yêu cầu được lưu và sẽ gửi lại.",
-                pending_reason="acquirer-error", acquirer=acquirer,
+                pending_reason="acquirer-error", acquirer=acquirer, unread_request_id=request_id,
             )
         except AcquirerUnavailable as exc:
             message = f"No answer from the acquirer ({exc}); the request is kept and will be re-sent."
@@ -380,11 +385,12 @@ class PaymentService:
             return PaymentOutcome(
                 request, jws, "pending", None, None, message,
                 f"Chưa có phản hồi từ ngân hàng thanh toán ({exc}); yêu cầu được lưu và sẽ gửi lại.",
-                pending_reason="no-answer", acquirer=acquirer,
+                pending_reason="no-answer", acquirer=acquirer, unread_request_id=request_id,
             )
         except ValueError as exc:  # a local key the embedded acquirer cannot trust
             raise PaymentSetupError("bad-local-key", detail=visible(str(exc), 200)) from None
         outcome = _outcome_from_reply(request, jws, reply, acquirer)
+        outcome.unread_request_id = request_id
         if original is not None and audience_of(original) != audience_of(acquirer) and \
                 outcome.status == "rejected" and outcome.reason == "wrong-audience":
             # Forced to another acquirer, which (rightly) refused it: the first acquirer's answer is
@@ -399,7 +405,8 @@ class PaymentService:
             self._history.record_outcome(request_id, outcome.status, outcome.http_status,
                                          outcome.acquirer_reference, outcome.message)
         if outcome.reason in ("key-not-enrolled", "key-revoked", "key-retired"):
-            self._accepted_keys = {k for k in self._accepted_keys if k[1] != request.get("payer", {}).get("key_id")}
+            kid = request.payer.key_id if request is not None else None
+            self._accepted_keys = {k for k in self._accepted_keys if k[1] != kid}
         return outcome
 
 
@@ -408,16 +415,16 @@ def audience_of(acquirer: str) -> str:
     return EMBEDDED_AUDIENCE if acquirer in (EMBEDDED, EMBEDDED_AUDIENCE, "", None) else normalise_audience(acquirer)
 
 
-def _names_this_request(body: dict[str, Any], request: dict[str, Any]) -> bool:
-    """A 409 counts as this request's outcome only when it names this request id and amount."""
+def _names_this_request(body: dict[str, Any], request: PaymentRequest | None) -> bool:
+    """A 409 counts as this request's outcome only when it names this request id and amount (the
+    acquirer's answer ``body`` repeats the request's ``amount`` object)."""
     amount = body.get("amount")
-    own = request.get("amount")
-    return (body.get("request_id") == request.get("request_id") and isinstance(amount, dict)
-            and isinstance(own, dict) and amount.get("value") == own.get("value")
-            and amount.get("currency") == own.get("currency"))
+    return (request is not None and body.get("request_id") == request.request_id and isinstance(amount, dict)
+            and amount.get("value") == str(request.amount) and amount.get("currency") == request.currency)
 
 
-def _outcome_from_reply(request: dict[str, Any], jws: str, reply: AcquirerReply, acquirer: str) -> PaymentOutcome:
+def _outcome_from_reply(request: PaymentRequest | None, jws: str, reply: AcquirerReply,
+                        acquirer: str) -> PaymentOutcome:
     body = reply.body
     message = visible(str(body.get("message") or ""), 500)
     message_vi = visible(str(body.get("message_vi") or ""), 500)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLineEdit, QWidget
 
 from payer_app.core.amount_words import amount_in_words
 from payer_app.core.amounts import MAX_AMOUNT_CHARS, format_vnd, group_thousands
+from payer_app.core.choice import PaymentChoice
 from payer_app.core.payability import AMOUNT_REQUIRED, amount_problem, locked_amount
 from payer_app.core.refusals import Refusal
 from payer_app.core.request import MAX_NOTE_CHARS, note_problem
@@ -205,7 +206,7 @@ class AmountScreen(Page):
         self.locked.setVisible(fixed is not None)
         suggested = fixed if fixed is not None else (parsed.amount if parsed is not None else None)
         self.edit.set_value(suggested)
-        self.note.setText(self.ctx.flow.note or "")
+        self.note.setText(self.ctx.flow.choice.note if self.ctx.flow.choice is not None else "")
         self._show_note_problem()
         self._problem = None
         self._show_message()
@@ -286,6 +287,8 @@ class AmountScreen(Page):
         if not self._show_note_problem():
             self.note.setFocus()
             return
-        self.ctx.flow.amount = self.fixed_amount if self.fixed_amount is not None else self.edit.value()
-        self.ctx.flow.note = self.note.text().strip()
+        self.ctx.flow.choice = PaymentChoice(
+            amount=self.fixed_amount if self.fixed_amount is not None else self.edit.value(),
+            note=self.note.text().strip(),
+        )
         self.continue_requested.emit()
