@@ -34,6 +34,7 @@ from pathlib import Path
 import httpx
 
 from payer_app.core.builder import evn_bill_payload, vietqr_payload, vnpay_payload
+from payer_app.core.choice import PaymentChoice
 from payer_app.core.keys import SigningKey
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import PayerInfo, build_request
@@ -121,7 +122,7 @@ def sign_tokens(rng: random.Random, plan: Plan, payers, strangers, url: str) -> 
         else:
             key, info = strangers[i % len(strangers)], payers[0][1]
         payer = PayerInfo(info.account, info.bank_bin, key.kid)
-        tokens.append(sign_request(build_request(parsed, amount, payer=payer, audience=url), key))
+        tokens.append(sign_request(build_request(parsed, PaymentChoice(amount), payer=payer, audience=url), key))
     return tokens
 
 

@@ -33,6 +33,7 @@ from pathlib import Path
 import httpx
 
 from payer_app.core.builder import evn_bill_payload
+from payer_app.core.choice import PaymentChoice
 from payer_app.core.keys import SigningKey
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import PayerInfo, build_request
@@ -164,7 +165,7 @@ def send_payments(client: HttpAcquirerClient, key: SigningKey, url: str, display
     measured = Measured()
     for n in range(payments):
         amount = 10_000 + 1_000 * n
-        token = sign_request(build_request(parsed, amount, payer=payer, audience=url), key)
+        token = sign_request(build_request(parsed, PaymentChoice(amount), payer=payer, audience=url), key)
         sent, sent_wall = time.perf_counter(), time.time()
         reply = client.submit(token)
         measured.answers.append(time.perf_counter() - sent)

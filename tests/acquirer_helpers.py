@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 
+from payer_app.core.choice import PaymentChoice
 from payer_app.core.keys import SigningKey
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import PayerInfo, build_request
@@ -85,7 +86,8 @@ def new_payer(url: str | None = None, account: str = DEMO_ACCOUNT, bank_bin: str
 def token_for(payer: Payer, url: str, amount: int = 250_000, payload: str = EVN_BILL, payer_info=None,
               **kwargs) -> str:
     kwargs.setdefault("audience", normalise_audience(url))
-    request = build_request(parse_payload(payload), amount, payer=payer_info or payer.info, **kwargs)
+    choice = PaymentChoice(amount, kwargs.pop("note", ""))
+    request = build_request(parse_payload(payload), choice, payer=payer_info or payer.info, **kwargs)
     return sign_request(request, payer.key)
 
 

@@ -11,6 +11,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+from payer_app.core.refusals import CATALOG as REFUSALS
+from payer_app.core.refusals import Refusal
 from payer_app.core.signing import verify_request
 from payer_app.gui.app import create_window, ensure_application
 from payer_app.gui.i18n import Language
@@ -83,15 +85,21 @@ def pay_typing_the_pin(qtbot, window, payload: str, amount: int = 120_000):
 
 
 def verified_request(jws: str, home: Path) -> dict:
-    """The request inside ``jws``, verified with the payer's key store in ``home``."""
+    """The signed JSON inside ``jws`` (as signed), verified with the payer's key store in ``home``."""
     result = verify_request(jws, KeyStore(home))
     assert result.ok, result.message
-    return result.request
+    return result.content
 
 
 def tr(key: str, lang: str = "vi", **values) -> str:
-    """The window's text for catalogue ``key`` (resources/i18n/strings.json), as a screen shows it."""
-    return Language(lang).text(key, **values)
+    """The window's text for catalogue ``key`` (resources/i18n/strings.json), as a screen shows it;
+    ``problem.<code>`` for a refusal the window has no words of its own for is the refusal catalogue's
+    text (payer_app/core/refusals.py), the one the window reads for it."""
+    language = Language(lang)
+    code = key.removeprefix("problem.")
+    if key.startswith("problem.") and key not in language.catalogue and code in REFUSALS:
+        return Refusal(code, **values).text(lang)
+    return language.text(key, **values)
 
 
 def qr_frame(payload: str, size: tuple[int, int] = CAMERA_SIZE, offset: tuple[int, int] = (0, 0)) -> np.ndarray:

@@ -36,6 +36,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from payer_app.core.builder import vietqr_payload
+from payer_app.core.choice import PaymentChoice
 from payer_app.core.crc import payload_crc
 from payer_app.core.keys import SigningKey, thumbprint
 from payer_app.core.payload import parse_payload
@@ -100,7 +101,7 @@ def valid_body(key: SigningKey, now: datetime, audience: str = DEFAULT_AUDIENCE,
                amount: int | None = AMOUNT, note: str = "Tiền điện") -> dict[str, Any]:
     parsed = parse_payload(qr)
     payer = PayerInfo(key_id=key.kid)
-    return build_request(parsed, amount, note, payer=payer, now=now, audience=audience).to_dict()
+    return build_request(parsed, PaymentChoice(amount, note), payer=payer, now=now, audience=audience).to_dict()
 
 
 # --- small-order keys and forgeries ---------------------------------------------------------------
@@ -335,8 +336,8 @@ def _body_for_qr(key: SigningKey, now: datetime, audience: str, qr: str) -> dict
 
     body = valid_body(key, now, audience)
     parsed = parse_payload(qr)
-    body["payee"] = payee_from_parsed(parsed)
-    body["bill"] = bill_from_parsed(parsed)
+    body["payee"] = payee_from_parsed(parsed).to_dict()
+    body["bill"] = bill_from_parsed(parsed).to_dict()
     body["qr"] = {"payload": qr, "sha256": payload_sha256(qr)}
     return body
 

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from payer_app.core.builder import evn_bill_payload
+from payer_app.core.choice import PaymentChoice
 from payer_app.core.evn import is_customer_code
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import PayerInfo
@@ -180,7 +181,7 @@ def test_embedded_acquirer_marks_its_bills_paid(tmp_path):
     with PaymentService(home=tmp_path / "home", payer=PayerInfo(DEMO_ACCOUNT, DEMO_BIN)) as service:
         before = service.outstanding_bill(CODE)
         assert before is not None and before.status == "unpaid"
-        outcome = service.pay(parse_payload(evn_bill_payload(CODE)), 200_000)
+        outcome = service.pay(parse_payload(evn_bill_payload(CODE)), PaymentChoice(200_000))
         assert outcome.status == "approved"
         after = service.outstanding_bill(CODE)
         assert (after.status, after.amount_paid, after.amount_due) == \

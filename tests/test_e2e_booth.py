@@ -96,7 +96,7 @@ def pay_one_bill(app: RunningWindow, payer_home: Path) -> None:
     assert paid["payment"] == "approved", paid
     verification = verify_request(paid["jws"], KeyStore(payer_home))
     assert verification.ok, verification.message
-    assert verification.request["amount"] == {"value": "250000", "currency": "VND"}
+    assert verification.request.amount == 250_000 and verification.request.currency == "VND"
 
 
 def display_shows_it(driver) -> None:

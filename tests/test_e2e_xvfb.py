@@ -166,9 +166,9 @@ def pin_with_back_and_pay(app: RunningWindow) -> dict:
 def check_signed_request(paid: dict, payer_home: Path, payload: str) -> None:
     request = verify_request(paid["jws"], KeyStore(payer_home))
     assert request.ok, request.message
-    assert request.request["qr"]["payload"] == payload
-    assert request.request["amount"] == {"value": "1234567", "currency": "VND"}
-    assert request.request["note"] == "Tien dien thang 11"
+    assert request.request.qr_payload == payload
+    assert request.request.amount == 1_234_567 and request.request.currency == "VND"
+    assert request.request.note == "Tien dien thang 11"
 
 
 def request_qr_then_new_payment(app: RunningWindow) -> None:

@@ -15,8 +15,10 @@ import pytest
 
 from payer_app.cli import main
 from payer_app.core.builder import evn_bill_payload
+from payer_app.core.choice import PaymentChoice
 from payer_app.core.evn_payees import EvnPayees
 from payer_app.core.payload import parse_payload
+from payer_app.core.request import PaymentRequest, build_request
 from payer_app.payments.biller import Biller, customer_code_of
 from payer_app.scan.demo_camera import demo_bill_payload
 from payer_app.studio.bill_spec import POWER_BRANCHES, BillSpec
@@ -76,13 +78,23 @@ def test_the_corpus_labels_scam_sticker_cases(tmp_path, capsys):
 
 
 # --- the biller ---------------------------------------------------------------------------------
+def _evn_request_paying(merchant_id: str) -> PaymentRequest:
+    """A request read back from signed JSON that calls itself an EVN bill payment to ``merchant_id``
+    (as a request signed by another payer app could)."""
+    registered = REGISTRY.payees[0].merchant_id
+    built = build_request(parse_payload(evn_bill_payload(SCAM_CUSTOMER, merchant_id=registered)),
+                          PaymentChoice(100_000))
+    data = built.to_dict()
+    data["payee"]["merchant_id"] = merchant_id
+    data["payer"]["key_id"] = "k1"  # set when signed
+    return PaymentRequest.from_dict(data)
+
+
 def test_the_biller_counts_only_payments_to_evns_own_merchant_ids():
-    request = {"request_id": "r1", "amount": {"value": "100000", "currency": "704"},
-               "payee": {"scheme": "evn", "merchant_id": "ATTACKER-SHOP-1"}, "bill": {"customer_code": SCAM_CUSTOMER}}
-    assert customer_code_of(request) is None
-    assert Biller(":memory:").record_payment(request, "970436/1", "ref") is None
-    request["payee"]["merchant_id"] = "0100101114-004"
-    assert customer_code_of(request) == SCAM_CUSTOMER
+    stranger = _evn_request_paying("ATTACKER-SHOP-1")
+    assert stranger.payee.scheme == "evn" and customer_code_of(stranger) is None
+    assert Biller(":memory:").record_payment(stranger, "970436/1", "ref") is None
+    assert customer_code_of(_evn_request_paying("0100101114-004")) == SCAM_CUSTOMER
 
 
 def cli(*args: str, home: Path) -> subprocess.CompletedProcess:

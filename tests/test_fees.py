@@ -26,9 +26,8 @@ from payer_app.core.fees import (
     total_for,
 )
 from payer_app.core.findings import CATALOG
-from payer_app.core.payability import amount_problem, payability
+from payer_app.core.payability import Limits, amount_problem, payability
 from payer_app.core.report import format_report
-from payer_app.core.request import Limits
 
 
 def with_crc(body: str) -> str:

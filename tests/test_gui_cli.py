@@ -67,3 +67,35 @@ def test_verbose_window_logs_when_shown_and_sigterm_closes_it_cleanly(payer_home
     assert proc.stdout.read() == ""
     assert not any("Traceback" in line for line in seen)
     assert sum(1 for line in seen if SHOWN.match(line)) == 1  # once, not at every paint
+
+
+def test_gui_with_an_acquirer_and_its_code_enrols_the_key_at_start(payer_home, tmp_path):
+    from payer_app.payments.keystore import KeyStore
+    from tests.acquirer_helpers import CODE, start_server
+
+    server = start_server(tmp_path / "ledger.sqlite3")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PAYER_APP_HOME=str(payer_home))
+    proc = subprocess.Popen([sys.executable, "-m", "payer_app", "gui", "--verbose", "--camera", "demo", "--kiosk",
+                             "--acquirer", server.url, "--enrol-code", CODE],
+                            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen: list[str] = []
+    try:
+        lines = stderr_lines(proc)
+        wait_for_line(lines, re.compile(rf"^payer_app\.gui\.startup_enrolment: key \S+ enrolled at {server.url}$"),
+                      seen)
+        kid = KeyStore(payer_home).current().kid
+        assert server.server.config.app.state.acquirer.key_status(kid).body["status"] == "active"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=LINE_TIMEOUT_S) == 0, seen[-40:]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        server.stop()
+    assert not (payer_home / "settings.json").exists()  # the URL was for this run only, not saved
+
+
+def test_gui_enrol_code_needs_an_acquirer(capsys):
+    assert main(["gui", "--enrol-code", "ABCD-EFGH-JKLM-NPQR"]) == 2
+    assert "--enrol-code goes with --acquirer" in capsys.readouterr().err
+    assert main(["gui", "--acquirer", "ftp://x", "--enrol-code", "ABCD-EFGH-JKLM-NPQR"]) == 2

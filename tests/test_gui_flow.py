@@ -175,7 +175,7 @@ def test_amount_limits_and_chips(qtbot, window):
     assert amount.words.text() == "Một trăm nghìn đồng"
     qtbot.mouseClick(amount.continue_button, Qt.MouseButton.LeftButton)
     assert window.current == "review"
-    assert window.ctx.flow.amount == 100_000
+    assert window.ctx.flow.choice.amount == 100_000
 
 
 def test_pin_three_wrong_attempts_lock_the_pad(qtbot, window):
@@ -220,7 +220,7 @@ def test_result_actions_save_copy_qr_and_json(qtbot, window, tmp_path, payer_hom
     assert QGuiApplication.clipboard().text() == outcome.jws
     qtbot.mouseClick(result.json_button, Qt.MouseButton.LeftButton)
     shown = json.loads(result.dialog.findChild(QPlainTextEdit, "RequestJson").toPlainText())
-    assert shown["request_id"] == outcome.request["request_id"]
+    assert shown["request_id"] == outcome.request.request_id
     qtbot.mouseClick(result.qr_button, Qt.MouseButton.LeftButton)
     from payer_app.gui.scan_adapter import qimage_to_bgr
     from payer_app.gui.screens.result import qr_qimage

@@ -13,9 +13,8 @@ RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 # keys built at run time from a value: the families and the values they take
 DYNAMIC = {
     "result.": ("approved", "pending", "declined", "failed", "rejected"),
-    "problem.": ("not-payment", "bad-crc", "invalid-qr", "not-vnd", "amount-required", "below-minimum",
-                 "above-maximum", "amount-locked", "bad-amount", "key-not-enrolled", "key-revoked", "key-retired",
-                 "acquirer-unavailable", "payment-error", "service-unavailable"),
+    "problem.": ("key-not-enrolled", "key-revoked", "key-retired", "acquirer-unavailable", "payment-error",
+                 "service-unavailable"),
     "settings.invalid.": ("limits", "acquirer_url", "kiosk_timers", "resolution", "language", "theme"),
     "scheme.": ("vietqr", "vnpay", "evn", "emvco"),
     "status.": ("approved", "declined", "pending", "rejected"),

@@ -93,13 +93,13 @@ def test_a_note_with_control_or_bidi_characters_is_refused_on_the_amount_screen(
     assert window.amount.note_message.text() == ""
     window.amount.note.insert("\u202e\x1b[32m")  # pasted: a bidi override and an escape sequence
     problem = note_problem(window.amount.note.text().strip())
-    assert problem[0] == "bad-note" and window.amount.note_message.text() == problem[2]  # core's words
+    assert problem.code == "bad-note" and window.amount.note_message.text() == problem.text("vi")  # core's words
     key(qtbot, Qt.Key.Key_Return)
     assert window.current == "amount" and QApplication.focusWidget() is window.amount.note
     window.amount.note.setText("Tien dien T11")
     assert window.amount.note_message.text() == ""
     key(qtbot, Qt.Key.Key_Return)
-    assert window.current == "review" and window.ctx.flow.note == "Tien dien T11"
+    assert window.current == "review" and window.ctx.flow.choice.note == "Tien dien T11"
 
 # 2. one navigator: Back, Cancel, Escape ------------------------------------------------------
 def test_back_returns_one_step_at_a_time(qtbot, window):
@@ -237,8 +237,8 @@ def test_a_whole_payment_with_the_keyboard_only(qtbot, window):
     with qtbot.waitSignal(window.payment_finished, timeout=PAY_TIMEOUT_MS) as done:
         type_text(qtbot, "123456")
     outcome = done.args[0]
-    assert outcome.status == "approved" and outcome.request["note"] == "Tien dien"
-    assert outcome.request["amount"]["value"] == "88000"
+    assert outcome.status == "approved" and outcome.request.note == "Tien dien"
+    assert outcome.request.amount == 88_000
     assert QApplication.focusWidget() is window.result.new_button
     key(qtbot, Qt.Key.Key_Return)
     assert window.current == "home"
@@ -254,7 +254,7 @@ def test_a_vietqr_payee_has_one_name_and_the_signed_account_is_the_one_shown(qtb
     click(qtbot, window.review.confirm_button)
     with qtbot.waitSignal(window.payment_finished, timeout=PAY_TIMEOUT_MS) as done:
         type_text(qtbot, "123456")
-    signed = done.args[0].request["payer"]["account"]
+    signed = done.args[0].request.payer.account
     assert from_account.startswith("•••• " + signed[-4:])
     assert window.result.rows["to"].value.text() == "Vietcombank •••• 8888"
     assert window.result.rows["account"].value.text() == "•••• 8888"

@@ -108,7 +108,7 @@ def test_pay_of_10_mb_from_stdin_is_refused_unread(tmp_path):
     zeros.write_bytes(b"0" * 10_000_000)
     run = run_capped(["pay", "--amount", "1000", "-"], tmp_path, stdin_path=zeros)
     assert_clean(run, 1)
-    assert f"longer than {MAX_INPUT_CHARS} characters" in one_line_with(run.err, "not paid (invalid-qr)")
+    assert f"longer than {MAX_INPUT_CHARS} characters" in one_line_with(run.err, "not paid (not-payment)")
 
 
 def test_parse_of_a_long_argument_is_refused_in_vietnamese_too(tmp_path):

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from payer_app.core.choice import PaymentChoice
 from payer_app.core.keys import SMALL_ORDER_Y, BadPublicKeyError, SigningKey, check_ed25519_public_jwk
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import build_request
@@ -254,13 +255,13 @@ def test_rotation_marks_the_old_key_retired_in_the_exported_set(store):
     retired_at = parse_canonical_timestamp(exported[old.kid]["retired_at"])
     assert parse_canonical_timestamp(exported[new.kid]["created_at"]) == retired_at
     assert all("d" not in k for k in exported.values())
-    request = build_request(parse_payload(EVN_BILL), 250_000, now=retired_at + timedelta(minutes=2))
+    request = build_request(parse_payload(EVN_BILL), PaymentChoice(250_000), now=retired_at + timedelta(minutes=2))
     late = sign_request(request, old)  # a copy of the old private key keeps signing after rotation
     result = verify_request(late, store, now=retired_at + timedelta(minutes=2))
     assert result.reason == "key-retired" and old.kid in result.message
     # Inside the clock skew, and before the retirement, the old key still counts.
     for offset in (timedelta(seconds=-30), timedelta(seconds=60)):
-        earlier = build_request(parse_payload(EVN_BILL), 250_000, now=retired_at + offset)
+        earlier = build_request(parse_payload(EVN_BILL), PaymentChoice(250_000), now=retired_at + offset)
         assert verify_request(sign_request(earlier, old), store, now=retired_at + offset).ok
 
 
@@ -280,7 +281,7 @@ def test_rotation_between_preview_and_signing_cannot_fail_the_payment(store):
     key = store.current()
     from payer_app.core.request import PayerInfo
 
-    request = build_request(parse_payload(EVN_BILL), 250_000, payer=PayerInfo(key_id=key.kid))
+    request = build_request(parse_payload(EVN_BILL), PaymentChoice(250_000), payer=PayerInfo(key_id=key.kid))
     store.rotate()
     token = sign_request(request, key)
     assert verify_request(token, store).ok
@@ -385,7 +386,7 @@ def run_cli(args: list[str], home: Path, timeout: float = 10) -> subprocess.Comp
 @pytest.mark.parametrize("make", ["symlink to /dev/zero", "fifo", "0666", "corrupt public list", "directory"])
 def test_verify_with_broken_local_keys_is_one_line_exit_2(store, payer_home, tmp_path, make):
     token_file = tmp_path / "token.jws"
-    token_file.write_text(sign_request(build_request(parse_payload(EVN_BILL), 250_000), store))
+    token_file.write_text(sign_request(build_request(parse_payload(EVN_BILL), PaymentChoice(250_000)), store))
     if make == "symlink to /dev/zero":
         store.public_path.unlink()
         store.public_path.symlink_to("/dev/zero")
@@ -424,7 +425,7 @@ def test_verify_with_broken_local_keys_is_one_line_exit_2(store, payer_home, tmp
 )
 def test_verify_key_problems_are_one_line_exit_2(store, payer_home, tmp_path, key):
     token_file = tmp_path / "token.jws"
-    token_file.write_text(sign_request(build_request(parse_payload(EVN_BILL), 250_000), store))
+    token_file.write_text(sign_request(build_request(parse_payload(EVN_BILL), PaymentChoice(250_000)), store))
     target = tmp_path / "key.json"
     if key == "fifo":
         os.mkfifo(target)
@@ -457,7 +458,7 @@ def test_base64_helper_matches_the_jwk_encoding():
 
 
 def test_verify_request_with_a_broken_key_store_answers_bad_key(store):
-    token = sign_request(build_request(parse_payload(EVN_BILL), 250_000), store)
+    token = sign_request(build_request(parse_payload(EVN_BILL), PaymentChoice(250_000)), store)
     store.public_path.write_text("{")
     result = verify_request(token, store)
     assert not result.ok and result.reason == "bad-key" and "damaged" in result.message

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from payer_app.core.builder import vietqr_payload
+from payer_app.core.choice import PaymentChoice
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import Limits, build_request
 from payer_app.core.signing import sign_request
@@ -131,7 +132,7 @@ def test_expired_and_limit_breaking_requests_are_422(serve):
 def test_dynamic_amount_tampering_by_the_signer_is_422(serve):
     server = serve()
     payer = new_payer(server.url)
-    body = build_request(parse_payload(vietqr_payload("970416", "257678859", amount=500_000)), None,
+    body = build_request(parse_payload(vietqr_payload("970416", "257678859", amount=500_000)), PaymentChoice(None),
                          payer=payer.info, audience=server.url).to_dict()
     body["amount"]["value"] = "5000"
     response = post(server.url, sign_request(body, payer.key))
@@ -163,7 +164,7 @@ def test_injected_timeout_records_the_payment_but_holds_the_answer(serve, monkey
     monkeypatch.setattr(acquirer_endpoints, "_hold_answer", watched_hold)
     server = serve(failures=FailureSettings(timeout_rate=1.0, timeout_seconds=1.5))
     payer = new_payer(server.url)
-    request = build_request(parse_payload(EVN_BILL), 33_000, payer=payer.info, audience=server.url)
+    request = build_request(parse_payload(EVN_BILL), PaymentChoice(33_000), payer=payer.info, audience=server.url)
     token = sign_request(request, payer.key)
     with pytest.raises(httpx.TimeoutException):
         post(server.url, token, timeout=0.3)

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from payer_app.cli import main
+from payer_app.core.choice import PaymentChoice
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import build_request
 from payer_app.core.signing import sign_request
@@ -66,7 +67,7 @@ def test_pay_refusals_and_usage_errors(capsys):
     code, _, err = run(capsys, "pay", EVN_BILL, "--amount", "500")
     assert code == 1 and "below-minimum" in err
     code, _, err = run(capsys, "pay", "hello world", "--amount", "5000")
-    assert code == 1 and "invalid-qr" in err
+    assert code == 1 and "(not-payment)" in err  # payability's code, as on the payee screen
     code, _, err = run(capsys, "pay", EVN_BILL, "--amount", "12,5")
     assert code == 2 and "--amount" in err
     code, _, err = run(capsys, "pay", "missing-bill.png", "--amount", "5000")
@@ -117,7 +118,7 @@ def test_keys_export_rotate_and_verify_with_an_exported_key(capsys, tmp_path, pa
 
 def test_verify_reports_tampering_expiry_and_malformed_input(capsys, tmp_path, payer_home, monkeypatch):
     store = KeyStore(payer_home)
-    good = sign_request(build_request(parse_payload(EVN_BILL), 30_000), store)
+    good = sign_request(build_request(parse_payload(EVN_BILL), PaymentChoice(30_000)), store)
     tampered = tmp_path / "tampered.jws"
     header, payload, signature = good.split(".")
     body = json.loads(base64.urlsafe_b64decode(payload + "==="))
@@ -129,7 +130,7 @@ def test_verify_reports_tampering_expiry_and_malformed_input(capsys, tmp_path, p
 
     expired = tmp_path / "expired.jws"
     past = datetime.now(UTC) - timedelta(hours=1)
-    expired.write_text(sign_request(build_request(parse_payload(EVN_BILL), 30_000, now=past), store))
+    expired.write_text(sign_request(build_request(parse_payload(EVN_BILL), PaymentChoice(30_000), now=past), store))
     code, out, _ = run(capsys, "verify", str(expired), "--json")
     result = json.loads(out)
     assert code == 1 and result["reason"] == "expired" and result["signature_ok"] is True

@@ -11,6 +11,7 @@ from datetime import UTC
 
 import pytest
 
+from payer_app.core.choice import PaymentChoice
 from payer_app.core.payload import parse_payload
 from payer_app.payments.acquirer.answers import FailureSettings
 from payer_app.payments.acquirer.endpoints import create_app
@@ -40,7 +41,7 @@ def test_an_unenrolled_key_is_a_typed_error_and_nothing_is_recorded(payer_home, 
     servers.append(server)
     with PaymentService(acquirer_url=server.url) as service:
         with pytest.raises(KeyNotAccepted) as caught:
-            service.pay(parse_payload(EVN_BILL), 50_000)
+            service.pay(parse_payload(EVN_BILL), PaymentChoice(50_000))
         assert caught.value.code == "key-not-enrolled"
         assert f"payer-app keys enrol --acquirer {server.url} --code CODE" in caught.value.message
         assert service.history() == []
@@ -52,7 +53,7 @@ def test_an_unenrolled_key_is_a_typed_error_and_nothing_is_recorded(payer_home, 
         assert result.created and result.status == "active" and result.kid == service.keystore.current().kid
         assert not service.enrol(CODE).created  # enrolling again is harmless
         assert service.key_status() == "active"
-        assert service.pay(parse_payload(EVN_BILL), 50_000).status == "approved"
+        assert service.pay(parse_payload(EVN_BILL), PaymentChoice(50_000)).status == "approved"
 
 
 def test_a_revoked_key_is_refused_before_signing(payer_home, tmp_path, servers):
@@ -62,7 +63,7 @@ def test_a_revoked_key_is_refused_before_signing(payer_home, tmp_path, servers):
         service.enrol(CODE)
         assert service.revoke_key(service.keystore.current().kid) == "revoked"
         with pytest.raises(KeyNotAccepted) as caught:
-            service.pay(parse_payload(EVN_BILL), 50_000)
+            service.pay(parse_payload(EVN_BILL), PaymentChoice(50_000))
         assert caught.value.code == "key-revoked" and "keys rotate" in caught.value.message
         assert service.history() == []
         with pytest.raises(EnrolmentRefused) as refused:  # enrolling it again does not revive it
@@ -80,7 +81,7 @@ def test_rotation_endorsed_by_the_old_key_keeps_paying(payer_home, tmp_path, ser
         store.rotate()
         result = service.enrol(endorsed_by=old)
         assert result.created and result.retired_kid == old.kid
-        assert service.pay(parse_payload(EVN_BILL), 70_000).status == "approved"
+        assert service.pay(parse_payload(EVN_BILL), PaymentChoice(70_000)).status == "approved"
     with PaymentService(acquirer_url=server.url) as service:
         assert service.key_status() == "active"
 
@@ -91,7 +92,7 @@ def test_retry_goes_to_the_acquirer_the_request_was_first_sent_to(payer_home, tm
     servers += [first, second]
     with PaymentService(acquirer_url=first.url, timeout=0.5) as service:
         service.enrol(CODE)
-        lost = service.pay(parse_payload(EVN_BILL), 64_000)  # recorded at the acquirer, answer lost
+        lost = service.pay(parse_payload(EVN_BILL), PaymentChoice(64_000))  # recorded at the acquirer, answer lost
         assert lost.status == "pending" and lost.pending_reason == "no-answer"
     with PaymentService(acquirer_url=second.url) as service:
         service.enrol(CODE)
@@ -118,7 +119,7 @@ def test_a_5xx_answer_is_an_acquirer_error_not_no_answer(payer_home, tmp_path, s
     servers.append(server)
     with PaymentService(acquirer_url=server.url) as service:
         service.enrol(CODE)
-        outcome = service.pay(parse_payload(EVN_BILL), 20_000)
+        outcome = service.pay(parse_payload(EVN_BILL), PaymentChoice(20_000))
         assert outcome.status == "pending" and outcome.pending_reason == "acquirer-error"
         assert outcome.http_status == 503 and outcome.message.startswith("Acquirer error (HTTP 503)")
         entry = service.entry(outcome.request_id)
@@ -152,7 +153,7 @@ def _fake_acquirer(payment_answer):
 def test_answers_that_are_not_ours_stay_pending(payer_home, answer, reason, http_status):
     with AcquirerServer(_fake_acquirer(answer)) as server:
         with PaymentService(acquirer_url=server.url) as service:
-            outcome = service.pay(parse_payload(EVN_BILL), 30_000)
+            outcome = service.pay(parse_payload(EVN_BILL), PaymentChoice(30_000))
             assert outcome.status == "pending" and outcome.pending_reason == reason
             assert outcome.http_status == http_status and outcome.acquirer_reference is None
             assert service.entry(outcome.request_id).status == "pending"
@@ -163,20 +164,21 @@ def test_a_409_naming_our_request_and_amount_is_our_outcome(payer_home):
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    from payer_app.core.signing import decode_unverified
+    from payer_app.core.request import read_signed
 
     async def key(request):
         return JSONResponse({"status": "active"})
 
     async def pay(request):
-        request_body = decode_unverified((await request.body()).decode())
-        return JSONResponse({"status": "approved", "request_id": request_body["request_id"],
-                             "amount": request_body["amount"], "acquirer_reference": "ACQ-MINE"}, status_code=409)
+        signed = read_signed((await request.body()).decode())
+        return JSONResponse({"status": "approved", "request_id": signed.request_id,
+                             "amount": {"value": str(signed.amount), "currency": signed.currency},
+                             "acquirer_reference": "ACQ-MINE"}, status_code=409)
 
     app = Starlette(routes=[Route("/v1/keys/{kid}", key), Route("/v1/payments", pay, methods=["POST"])])
     with AcquirerServer(app) as server:
         with PaymentService(acquirer_url=server.url) as service:
-            outcome = service.pay(parse_payload(EVN_BILL), 30_000)
+            outcome = service.pay(parse_payload(EVN_BILL), PaymentChoice(30_000))
     assert outcome.status == "approved" and outcome.duplicate and outcome.acquirer_reference == "ACQ-MINE"
 
 
@@ -194,9 +196,9 @@ def test_key_rotation_in_the_middle_of_payments_never_fails_one(payer_home):
             return key
 
         service.keystore.current = current_then_rotate
-        outcomes = [service.pay(parse_payload(EVN_BILL), 10_000 + i) for i in range(40)]
+        outcomes = [service.pay(parse_payload(EVN_BILL), PaymentChoice(10_000 + i)) for i in range(40)]
     assert {o.status for o in outcomes} == {"approved"}
-    kids = {o.request["payer"]["key_id"] for o in outcomes}
+    kids = {o.request.payer.key_id for o in outcomes}
     assert len(kids) == 40  # each signed by the key it named, which was retired right after
 
 
@@ -220,7 +222,7 @@ def test_key_rotation_from_another_thread_never_raises_a_signing_error(payer_hom
     try:
         with PaymentService() as service:
             for i in range(60):
-                statuses.append(service.pay(parse_payload(EVN_BILL), 10_000 + i).status)
+                statuses.append(service.pay(parse_payload(EVN_BILL), PaymentChoice(10_000 + i)).status)
     finally:
         stop.set()
         rotator.join()
@@ -236,7 +238,7 @@ def test_an_unusable_public_key_list_is_a_key_store_error_not_no_answer(payer_ho
     store.public_path.write_text(json.dumps(record))
     with PaymentService() as service:
         with pytest.raises(KeyStoreError):
-            service.pay(parse_payload(EVN_BILL), 10_000)
+            service.pay(parse_payload(EVN_BILL), PaymentChoice(10_000))
         assert service.history() == []
 
 
@@ -253,7 +255,7 @@ def test_the_embedded_acquirer_trusts_only_the_local_payers_keys_for_the_local_a
         parsed = parse_payload(EVN_BILL)
 
         def token(key, account="0011001234567", now=None):
-            request = build_request(parsed, 40_000, payer=PayerInfo(account, "970436", key.kid), now=now)
+            request = build_request(parsed, PaymentChoice(40_000), payer=PayerInfo(account, "970436", key.kid), now=now)
             return sign_request(request, key)
 
         stranger = client.submit(token(SigningKey.generate()))

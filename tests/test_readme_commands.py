@@ -32,11 +32,10 @@ SKIP = {
     "make run": "installs system packages and opens the window until it is closed; the window is driven by "
                 "tests/test_e2e_xvfb.py and the gui tests",
     "make test": "the whole test suite, this test included",
-    "chromium --kiosk --autoplay-policy=no-user-gesture-required --window-position=1920,0 "
-    "http://127.0.0.1:8765/display": "a browser window on a second monitor until closed; tests/test_e2e_booth.py "
-                                     "shows the merchant display in a real Chromium",
-    "payer-app gui --kiosk": "a full-screen window until closed; tests/test_gui_kiosk.py and "
-                             "tests/test_e2e_booth.py drive it",
+    "payer-app booth": "opens the kiosk window and a Chromium window until Ctrl+C; "
+                       "tests/test_e2e_booth_command.py runs it under Xvfb and stops it with SIGINT",
+    "payer-app gui --kiosk --acquirer http://127.0.0.1:8765 --enrol-code=CODE":
+        "a full-screen window until closed; tests/test_gui_cli.py runs it with --acquirer and --enrol-code",
 }
 # Servers the next lines talk to: started in the background on a free port (the README's 8765 in
 # that block becomes the free port, so a running acquirer on this machine is never hit), stopped at

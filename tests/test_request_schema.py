@@ -11,10 +11,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from payer_app.cli import main
+from payer_app.core.choice import PaymentChoice
 from payer_app.core.keys import SigningKey
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import (
     EMBEDDED_AUDIENCE,
+    FORM_STEPS,
     MAX_NOTE_CHARS,
     PayerInfo,
     RequestError,
@@ -50,7 +52,7 @@ def with_times(created: datetime, lifetime: timedelta):
 )
 def test_a_note_refused_when_built_is_refused_when_verified(note, code):
     with pytest.raises(RequestError) as caught:
-        build_request(parse_payload(EVN_BILL), 250_000, note=note)
+        build_request(parse_payload(EVN_BILL), PaymentChoice(250_000, note))
     assert caught.value.code == code
     body = valid_body(KEY, NOW)
     body["note"] = note
@@ -61,7 +63,7 @@ def test_a_note_refused_when_built_is_refused_when_verified(note, code):
 
 def test_vietnamese_notes_up_to_140_characters_pass_both():
     note = ("Tiền điện tháng 2 – nhà ông Nguyễn Văn Ánh 😀 " * 4)[:MAX_NOTE_CHARS]
-    body = build_request(parse_payload(EVN_BILL), 250_000, note=note, now=NOW,
+    body = build_request(parse_payload(EVN_BILL), PaymentChoice(250_000, note), now=NOW,
                          payer=PayerInfo(key_id=KEY.kid)).to_dict()
     assert verify_body(body).ok
 
@@ -75,19 +77,19 @@ def test_vietnamese_notes_up_to_140_characters_pass_both():
 )
 def test_build_request_refuses_what_verify_would(kwargs, code):
     with pytest.raises(RequestError) as caught:
-        build_request(parse_payload(EVN_BILL), 250_000, **kwargs)
+        build_request(parse_payload(EVN_BILL), PaymentChoice(250_000), **kwargs)
     assert caught.value.code == code
 
 
 def test_a_usd_qr_is_refused_when_built_and_when_verified():
     with pytest.raises(RequestError) as caught:
-        build_request(parse_payload(usd_qr()), None)
+        build_request(parse_payload(usd_qr()), PaymentChoice(None))
     assert caught.value.code == "not-vnd"
 
 
 def test_the_audience_is_signed_and_checked_when_the_verifier_names_one():
     url = "http://127.0.0.1:8765"
-    body = build_request(parse_payload(EVN_BILL), 250_000, now=NOW, audience=url,
+    body = build_request(parse_payload(EVN_BILL), PaymentChoice(250_000), now=NOW, audience=url,
                          payer=PayerInfo(key_id=KEY.kid)).to_dict()
     assert body["aud"] == url
     assert verify_body(body, audience=url).ok
@@ -137,8 +139,10 @@ def test_only_the_canonical_timestamp_form_is_read(text):
 
 
 def test_the_schema_is_a_flat_run_of_named_steps_each_citing_its_rule():
-    assert len(STEPS) >= 12
-    for step in STEPS[1:]:
+    assert len(FORM_STEPS) + len(STEPS) >= 15
+    for step in FORM_STEPS:  # R1-R5, checked by the one reader of the JSON (PaymentRequest.from_dict)
+        assert step.__name__.startswith("form_") and step.__doc__ and step.__doc__.startswith("R")
+    for step in STEPS:
         assert step.__name__.startswith("step_") and step.__doc__ and step.__doc__.startswith("R")
 
 
@@ -148,7 +152,7 @@ def token_file(tmp_path, payer_home):
     from payer_app.payments.keystore import KeyStore
 
     store = KeyStore(payer_home)
-    request = build_request(parse_payload(EVN_BILL), 250_000, audience="acq-1")
+    request = build_request(parse_payload(EVN_BILL), PaymentChoice(250_000), audience="acq-1")
     path = tmp_path / "token.jws"
     path.write_text(sign_request(request, store.current()) + "\n")
     return path, request
@@ -210,7 +214,7 @@ def test_a_valid_request_with_a_bidi_override_in_the_qr_prints_it_escaped(capsys
     store = KeyStore(payer_home)
     qr = vnpay_payload("0101234567", "CUA \u202eHANG", "Ha Noi")
     path = tmp_path / "t.jws"
-    path.write_text(sign_request(build_request(parse_payload(qr), 45_000), store.current()))
+    path.write_text(sign_request(build_request(parse_payload(qr), PaymentChoice(45_000)), store.current()))
     code, out, _ = run(capsys, "verify", str(path))
     assert code == 0 and "\u202e" not in out and "CUA \\u202eHANG" in out
     code, out, _ = run(capsys, "verify", str(path), "--json")

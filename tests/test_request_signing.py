@@ -14,6 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
+from payer_app.core.choice import PaymentChoice
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import Limits, build_request
 from payer_app.core.signing import VerificationError, VerificationKeys, sign_request, verify_request
@@ -43,7 +44,8 @@ def store(payer_home):
 
 
 def signed_evn(store, **kwargs):
-    request = build_request(parse_payload(EVN_BILL), kwargs.pop("amount", 250_000), **kwargs)
+    choice = PaymentChoice(kwargs.pop("amount", 250_000), kwargs.pop("note", ""))
+    request = build_request(parse_payload(EVN_BILL), choice, **kwargs)
     return request, sign_request(request, store)
 
 
@@ -123,7 +125,7 @@ def test_round_trip_and_the_jws_structure(store):
     assert len(b64url_decode(signature_part)) == 64
     result = verify_request(token, store)
     assert result.ok and result.reason is None and result.signature_ok
-    assert result.request == body
+    assert result.request.to_dict() == body and result.content == body
     assert "250.000 ₫" in result.message
 
 
@@ -190,7 +192,7 @@ def test_a_key_claiming_the_right_kid_but_different_x_does_not_verify(store, tmp
 
 
 def test_dynamic_amount_tampering_without_resigning_breaks_the_signature(store):
-    request = build_request(parse_payload(DYNAMIC), None)
+    request = build_request(parse_payload(DYNAMIC), PaymentChoice(None))
     token = sign_request(request, store)
     header_part, payload_part, signature_part = token.split(".")
     body = json.loads(b64url_decode(payload_part))
@@ -203,7 +205,7 @@ def test_dynamic_amount_tampering_without_resigning_breaks_the_signature(store):
 def test_dynamic_amount_tampering_by_the_signer_is_caught_by_the_content_check(store):
     """A modified payer app signs a lower amount than the dynamic QR fixes: the signature is good,
     the request is still refused because the QR it carries says otherwise."""
-    body = build_request(parse_payload(DYNAMIC), None).to_dict()
+    body = build_request(parse_payload(DYNAMIC), PaymentChoice(None)).to_dict()
     body["amount"]["value"] = "15000"
     token = sign_request(body, store)
     result = verify_request(token, store)
@@ -213,7 +215,7 @@ def test_dynamic_amount_tampering_by_the_signer_is_caught_by_the_content_check(s
 
 
 def test_content_must_agree_with_the_qr_it_carries(store):
-    base = build_request(parse_payload(DYNAMIC), None).to_dict()
+    base = build_request(parse_payload(DYNAMIC), PaymentChoice(None)).to_dict()
     cases = {
         "payee-mismatch": lambda b: b["payee"].update(account="999999999"),
         "bill-mismatch": lambda b: b["bill"].update(purpose="Something else"),

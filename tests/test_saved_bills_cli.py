@@ -35,7 +35,7 @@ def test_add_list_rename_pay_export_import_delete(payer_home, tmp_path):
     paid = cli(payer_home, "pay", payload, "--amount", "120000")
     assert paid.returncode == 0, paid.stderr
     result = verify_request(paid.stdout.strip(), KeyStore(payer_home))
-    assert result.ok and result.request["qr"]["payload"] == EVN
+    assert result.ok and result.request.qr_payload == EVN
 
     exported = tmp_path / "bills.json"
     assert cli(payer_home, "saved-bills", "export", "-o", str(exported)).returncode == 0

@@ -38,6 +38,7 @@ COMMAND_MODULES = [
     "payer_app.cli.saved_bills_cmd",
     "payer_app.cli.settings_cmd",
     "payer_app.cli.gui_cmd",
+    "payer_app.cli.booth_cmd",
 ]
 
 

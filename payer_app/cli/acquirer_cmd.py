@@ -1,5 +1,9 @@
 """``payer-app acquirer serve``: run the mock acquirer HTTP server (Starlette on uvicorn).
 
+``payer-app acquirer new-day`` archives the day's payments (``payments/new_day.py``); ``serve
+--new-day-at HH:MM`` does it every day at that time. While serving, each decision is one line on
+standard error (time, amount, payee, answer: ``payments/acquirer/console.py``).
+
 At start it prints (on standard error) its URL and its enrolment code (random, created on first
 start and kept in the ledger; ``--enrol-code`` fixes one of at least 16 characters). After 5 wrong
 codes within a minute every code is refused (429) for a minute; wrong codes, the lock-out and a
@@ -55,6 +59,8 @@ def register(sub) -> None:
                        "(default: the bundled directory of the demo bills and the studio's payees)")
     serve.add_argument("--min-amount", type=int, default=Limits.min_amount, help="smallest accepted amount in dong")
     serve.add_argument("--max-amount", type=int, default=Limits.max_amount, help="largest accepted amount in dong")
+    serve.add_argument("--new-day-at", metavar="HH:MM", default=None,
+                       help="start a new day at this local time every day (as `payer-app acquirer new-day`)")
     group = serve.add_argument_group("failure injection (reproducible with --seed)")
     group.add_argument("--decline-rate", type=float, default=0.0, help="share of payments declined (0..1)")
     group.add_argument("--latency-ms", type=int, default=0, help="delay added to every answer")
@@ -64,6 +70,16 @@ def register(sub) -> None:
     group.add_argument("--timeout-seconds", type=float, default=30.0, help="how long a 'timed out' answer is held")
     group.add_argument("--unavailable-rate", type=float, default=0.0, help="share of attempts answered 503")
     group.add_argument("--seed", type=int, default=0, help="seed for the injected failures")
+    new_day = add_command(actions, "new-day", "archive the day's payments: display totals zero, demo bills unpaid",
+                          "Start a new day: the merchant display's payments and the EVN bills' payments move to "
+                          "archive tables of the ledger (nothing is deleted); the display's totals start from zero "
+                          "and the demo bills are unpaid again.", func=run_new_day)
+    new_day.add_argument("--ledger", metavar="FILE",
+                         help=f"the ledger file (default: {DEFAULT_LEDGER_FILE} in the data folder)")
+    new_day.add_argument("--acquirer", metavar="URL", help="ask a running acquirer instead (its open displays are "
+                         "told at once); needs --code")
+    new_day.add_argument("--code", metavar="CODE", help="with --acquirer: its enrolment code")
+    new_day.add_argument("--json", action="store_true", help="print what was archived as JSON")
 
 
 def run_serve(args) -> int:
@@ -73,12 +89,85 @@ def run_serve(args) -> int:
     trusted = _trusted_keys(args.trust_key, bank_bin, account)
     ledger = _ledger_path(args.ledger)
     directory = _name_directory(args.directory)
+    schedule = new_day_schedule(args.new_day_at)
     sock = _listening_socket(args.host, args.port)
     host, port = sock.getsockname()[:2]
     app = _open_acquirer(args, sock, ledger, failures, limits, trusted, directory)
     _print_where_it_serves(app.state.acquirer, host, port, ledger, args.open_enrolment, directory)
+    attach_console(app.state.acquirer, schedule)
     _serve(app, sock)
     return EXIT_OK
+
+
+def say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def new_day_schedule(text: str | None) -> tuple[int, int] | None:
+    """--new-day-at HH:MM as (hour, minute), or None."""
+    from payer_app.payments.new_day import parse_hour
+
+    if text is None:
+        return None
+    try:
+        return parse_hour(text)
+    except ValueError as exc:
+        raise UsageError(f"--new-day-at: {exc}") from None
+
+
+def attach_console(acquirer, new_day_at: tuple[int, int] | None) -> None:
+    """One line per decision on standard error; a new day at ``new_day_at`` every day."""
+    from payer_app.payments.acquirer.console import attach_decision_log
+    from payer_app.payments.new_day import NewDaySchedule
+
+    attach_decision_log(acquirer, say)
+    if new_day_at is not None:
+        NewDaySchedule(acquirer, *new_day_at, say=say).start()
+        say(f"A new day starts every day at {new_day_at[0]:02d}:{new_day_at[1]:02d} (local time).")
+
+
+def run_new_day(args) -> int:
+    """On the ledger file, or at a running acquirer (--acquirer URL --code CODE)."""
+    import json
+
+    if args.acquirer:
+        done = _new_day_at_acquirer(args.acquirer, args.code)
+    else:
+        if args.code:
+            raise UsageError("--code goes with --acquirer URL")
+        from payer_app.payments.new_day import new_day_on_file
+
+        ledger = _ledger_path(args.ledger)
+        if not ledger.is_file():
+            raise UsageError(f"no ledger at {visible(str(ledger), 200)} (acquirer serve makes it on its first start)")
+        done = new_day_on_file(ledger).to_dict()
+    if args.json:
+        print(json.dumps(done, ensure_ascii=False))
+    else:
+        print(f"New day from {done['closed_at']}: {done['approved']} approved payment(s) ({done['approved_total']} "
+              f"dong) and {done['bill_payments']} bill payment(s) archived; display totals are zero, bills unpaid.")
+    return EXIT_OK
+
+
+def _new_day_at_acquirer(url: str, code: str | None) -> dict:
+    from payer_app.cli.exits import NoAnswerError
+    from payer_app.payments.acquirer_client import AcquirerUnavailable, HttpAcquirerClient
+
+    if not code:
+        raise UsageError("--acquirer needs --code CODE (the enrolment code the acquirer printed)")
+    if not url.startswith(("http://", "https://")):
+        raise UsageError(f"--acquirer must be an http:// or https:// URL, not {visible(url, 100)}")
+    client = HttpAcquirerClient(url)
+    try:
+        reply = client.new_day(code)
+    except AcquirerUnavailable as exc:
+        raise NoAnswerError(str(exc)) from None
+    finally:
+        client.close()
+    if reply.http_status != 200 or not isinstance(reply.body.get("new_day"), dict):
+        raise UsageError(f"{visible(url, 100)} refused the new day ({reply.http_status}): "
+                         f"{visible(str(reply.body.get('message') or ''), 200)}")
+    return reply.body["new_day"]
 
 
 def _failure_settings_and_limits(args):
@@ -200,8 +289,12 @@ def _print_where_it_serves(acquirer, host: str, port: int, ledger: Path, open_en
 
 
 def _serve(app, sock) -> None:
-    """uvicorn on the bound socket until Ctrl+C or SIGTERM (answers in flight get 2 s to finish)."""
+    """uvicorn on the bound socket until Ctrl+C or SIGTERM (answers in flight get 2 s to finish; the
+    display streams are ended as soon as the stop is asked for)."""
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2))
+    from payer_app.payments.acquirer.server import end_display_streams, stopping_server
+
+    server = stopping_server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2),
+                             on_stop=lambda: end_display_streams(app))
     server.run(sockets=[sock])

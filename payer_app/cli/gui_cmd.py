@@ -1,4 +1,5 @@
-"""``payer-app gui [--camera SOURCE] [--kiosk] [--lang vi|en] [--verbose]``: open the payer app window.
+"""``payer-app gui [--camera SOURCE] [--kiosk] [--lang vi|en] [--verbose] [--acquirer URL [--enrol-code CODE]]``:
+open the payer app window.
 
 Without a display Qt aborts (a core dump and a misleading hint about ``libxcb-cursor0``), so the
 display is checked first, without loading Qt: no display, or one that does not answer, is one line
@@ -42,6 +43,11 @@ def register(sub) -> None:
     )
     p.add_argument("--verbose", action="store_true",
                    help="log what the window does (window shown, screens entered...) to standard error")
+    p.add_argument("--acquirer", metavar="URL", default=None,
+                   help="pay this mock acquirer (http://HOST:PORT) instead of the one in the settings (not saved)")
+    p.add_argument("--enrol-code", metavar="CODE", default=None,
+                   help="with --acquirer: the acquirer's enrolment code; the window enrols its key with it at "
+                        "start when the acquirer does not accept the key yet")
     p.set_defaults(func=run)
 
 
@@ -54,13 +60,27 @@ def run(args) -> int:
         check_camera_spec(args.camera)
     elif args.camera_password_file is not None:
         raise UsageError("--camera-password-file goes with --camera URL (a network camera)")
+    check_acquirer_options(args.acquirer, args.enrol_code)
     try:
         from payer_app.gui.app import run_app
     except ImportError as exc:  # Qt missing or its system libraries absent
         raise UsageError(f"the window cannot start: {exc}") from None
     if args.verbose:
         log_events_to_stderr()
-    return run_app(camera=args.camera, kiosk=args.kiosk, lang=args.lang)
+    return run_app(camera=args.camera, kiosk=args.kiosk, lang=args.lang, acquirer=args.acquirer,
+                   enrol_code=args.enrol_code)
+
+
+def check_acquirer_options(url: str | None, code: str | None) -> None:
+    """--acquirer is an http(s) URL; --enrol-code goes with it and has the acquirer's form."""
+    from payer_app.core.display_text import visible
+
+    if code is not None and not url:
+        raise UsageError("--enrol-code goes with --acquirer URL (the acquirer that gave the code)")
+    if url is not None and not (url.startswith(("http://", "https://")) and len(url) <= 2000):
+        raise UsageError(f"--acquirer must be an http:// or https:// URL, not {visible(url, 100)}")
+    if code is not None and (not code or len(code) > 128 or not code.isascii() or not code.isprintable()):
+        raise UsageError("--enrol-code must be the code the acquirer printed (printable ASCII, at most 128 characters)")
 
 
 def log_events_to_stderr() -> None:

@@ -26,6 +26,7 @@ from payer_app.cli.options import (
     amount_option,
 )
 from payer_app.core.amounts import format_vnd
+from payer_app.core.choice import PaymentChoice
 from payer_app.core.display_text import visible
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import RequestError
@@ -59,10 +60,9 @@ def run(args) -> int:
     parsed = parse_payload(text)
     try:
         with PaymentService(acquirer_url=args.acquirer) as service:
-            outcome = service.pay(parsed, amount, args.note)
-    except RequestError as exc:
-        message = exc.message_vi if args.lang == "vi" else exc.message
-        print(f"payer-app pay: not paid ({exc.code}): {message}", file=sys.stderr)
+            outcome = service.pay(parsed, PaymentChoice(amount, args.note))
+    except RequestError as exc:  # the refusal catalogue's sentence, and the QR finding behind it
+        print(f"payer-app pay: not paid ({exc.code}): {exc.line(args.lang)}", file=sys.stderr)
         return EXIT_NO
     except PaymentSetupError as exc:  # not enrolled, bad acquirer URL...: nothing sent, nothing recorded
         message = exc.message_vi if args.lang == "vi" else exc.message
@@ -85,11 +85,12 @@ def run(args) -> int:
         print(json.dumps(summary, ensure_ascii=False, indent=1), file=sys.stderr)
     else:
         request = outcome.request
-        payee = visible(request["payee"].get("merchant_name") or request["payee"].get("account") or "?", 80)
+        assert request is not None  # a payment just made holds its request
+        payee = visible(request.payee.short_name or "?", 80)
         message = (outcome.message_vi if args.lang == "vi" and outcome.message_vi else outcome.message)
         ref = f", reference {outcome.acquirer_reference}" if outcome.acquirer_reference else ""
         print(
-            f"{outcome.status.upper()}: {format_vnd(int(request['amount']['value']))} to {payee}{ref} "
+            f"{outcome.status.upper()}: {format_vnd(request.amount)} to {payee}{ref} "
             f"(request {outcome.request_id}). {message}",
             file=sys.stderr,
         )

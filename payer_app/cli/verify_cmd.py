@@ -29,7 +29,7 @@ from payer_app.core.display_text import is_unsafe_char, visible
 from payer_app.core.request import Limits
 from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
 from payer_app.core.signing import MAX_TOKEN_CHARS, Verification, VerificationKeys, verify_request
-from payer_app.core.timestamps import parse_canonical_timestamp
+from payer_app.core.timestamps import format_timestamp, parse_canonical_timestamp
 from payer_app.files import UnsafeFileError, read_regular_file
 from payer_app.payments.keystore import KeyStore, KeyStoreError
 
@@ -78,25 +78,25 @@ def run(args) -> int:
 
 def _summary(result: Verification, message: str) -> list[str]:
     request = result.request
-    payee = request["payee"]
-    bill = request["bill"]
-    where = f"account {payee['account']}" if payee.get("account") else f"merchant {payee.get('merchant_id')}"
-    if payee.get("bank_bin"):
-        where += f", bank {payee['bank_bin']}"
+    assert request is not None  # a valid verification carries its request
+    payee, bill = request.payee, request.bill
+    where = f"account {payee.account}" if payee.account else f"merchant {payee.merchant_id}"
+    if payee.bank_bin:
+        where += f", bank {payee.bank_bin}"
     lines = [
         f"VALID: {message}",
         f"  Signed by key   {result.kid} (EdDSA / Ed25519)",
-        f"  Audience        {request['aud']}",
-        f"  Request         {request['request_id']} (idempotency key {request['idempotency_key']})",
-        f"  Amount          {format_vnd(int(request['amount']['value']))}",
-        f"  Payee           {payee.get('merchant_name') or '-'} ({payee.get('scheme')}, {where})",
-        f"  Payer           account {request['payer']['account']} at bank {request['payer']['bank_bin']}",
+        f"  Audience        {request.audience}",
+        f"  Request         {request.request_id} (idempotency key {request.idempotency_key})",
+        f"  Amount          {format_vnd(request.amount)}",
+        f"  Payee           {payee.merchant_name or '-'} ({payee.scheme}, {where})",
+        f"  Payer           account {request.payer.account} at bank {request.payer.bank_bin}",
     ]
-    if bill.get("customer_code") or bill.get("bill_number"):
-        lines.append(f"  Bill            {bill.get('customer_code') or ''} {bill.get('bill_number') or ''}".rstrip())
-    if request.get("note"):
-        lines.append(f"  Note            {request['note']}")
-    lines.append(f"  Valid           {request['created_at']} to {request['expires_at']}")
+    if bill.customer_code or bill.bill_number:
+        lines.append(f"  Bill            {bill.customer_code or ''} {bill.bill_number or ''}".rstrip())
+    if request.note:
+        lines.append(f"  Note            {request.note}")
+    lines.append(f"  Valid           {format_timestamp(request.created_at)} to {format_timestamp(request.expires_at)}")
     return [lines[0]] + [visible(line, 500) for line in lines[1:]]
 
 

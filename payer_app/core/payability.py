@@ -10,21 +10,23 @@ Two questions, asked at two moments of a payment:
   below the minimum, above the maximum.
 
 Limits apply to what leaves the payer's account: the amount plus the fixed or percentage fee the QR
-asks for (``core.fees.total_for``). The amount rules themselves (the locked amount of a dynamic QR,
-the limits) live in ``payer_app.core.request`` (``locked_amount``, ``resolve_amount``, ``Limits``);
-this module only calls them. ``build_request`` checks the limits on the amount alone: the signed
-request does not carry the fee yet.
+asks for, or the tip the payer chose where it asks for one (``core.fees.total_for``).
+
+The amount rules (the locked amount of a dynamic QR, the limits and their defaults) live here too,
+and ``build_request`` asks ``payability`` and ``amount_problem`` before it makes a request, so the
+answer here is the answer a payment gets when it is signed. Each answer is a ``Refusal`` (see
+``payer_app.core.refusals``), returned rather than raised, so a screen can keep it and show it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from payer_app.core.fees import total_for
+from payer_app.core.fees import TIP_PROMPT, total_for
 from payer_app.core.payload import VND_NUMERIC, ParsedPayload
-from payer_app.core.request import Limits, RequestError, locked_amount, resolve_amount
+from payer_app.core.refusals import AmountRefused, QrRefused, Refusal
 
-# Problem codes (stable; GUIs translate them, QA scripts match on them).
+# Refusal codes (stable; the texts are in ``payer_app.core.refusals.CATALOG``).
 NOT_PAYMENT = "not-payment"
 BAD_CRC = "bad-crc"
 INVALID_QR = "invalid-qr"
@@ -34,70 +36,106 @@ BELOW_MINIMUM = "below-minimum"
 ABOVE_MAXIMUM = "above-maximum"
 BAD_AMOUNT = "bad-amount"
 
+# Per-transaction limits in dong: the NAPAS 24/7 cap of under 500 million, and a floor. The settings
+# file and the verify command start from these.
+DEFAULT_MIN_AMOUNT = 1_000
+DEFAULT_MAX_AMOUNT = 499_999_999
+
 
 @dataclass(frozen=True)
-class Problem:
-    """Why a QR (or an amount for it) cannot be paid.
+class Limits:
+    """Per-transaction amount limits in dong."""
 
-    ``code`` is one of the constants above; ``values`` holds what a translated text needs
-    (``amount``, ``min``, ``max`` in dong); ``message`` / ``message_vi`` are ready-made texts.
-    """
+    min_amount: int = DEFAULT_MIN_AMOUNT
+    max_amount: int = DEFAULT_MAX_AMOUNT
 
-    code: str
-    message: str
-    message_vi: str
-    values: dict[str, int] = field(default_factory=dict)
-    detail: str | None = None  # the first finding's message, for an invalid QR
-    detail_vi: str | None = None
+    def __post_init__(self) -> None:
+        if self.min_amount < 1 or self.max_amount < self.min_amount:
+            raise ValueError(f"bad limits: minimum {self.min_amount}, maximum {self.max_amount}")
+
+    def check(self, amount: int) -> None:
+        """Raise AmountRefused when ``amount`` is outside the limits."""
+        values = {"amount": amount, "min": self.min_amount, "max": self.max_amount}
+        if amount < self.min_amount:
+            raise AmountRefused(BELOW_MINIMUM, **values)
+        if amount > self.max_amount:
+            raise AmountRefused(ABOVE_MAXIMUM, **values)
 
 
-def payability(parsed: ParsedPayload, limits: Limits | None = None) -> Problem | None:
-    """None when the QR can go on to the amount step; else the first reason it cannot be paid."""
-    limits = limits or Limits()
+def locked_amount(parsed: ParsedPayload) -> int | None:
+    """The amount the payer may not change: a dynamic QR's own amount (None for static QRs)."""
+    return parsed.amount if parsed.initiation == "dynamic" else None
+
+
+def resolve_amount(parsed: ParsedPayload, amount: int | None) -> int:
+    """The amount to pay, given what the payer entered (None when nothing was entered)."""
+    if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int)):
+        raise AmountRefused(BAD_AMOUNT, found=repr(amount))
+    fixed = locked_amount(parsed)
+    if fixed is not None:
+        if amount is not None and amount != fixed:
+            raise AmountRefused("amount-locked", fixed=fixed, amount=amount)
+        return fixed
+    if amount is None:
+        if parsed.amount is not None:  # a static QR that suggests an amount
+            return parsed.amount
+        raise AmountRefused(AMOUNT_REQUIRED)
+    return amount
+
+
+def qr_refusal(parsed: ParsedPayload) -> QrRefused | None:
+    """None when the QR itself can be paid (any amount aside); else the first reason it cannot.
+
+    The one rule for the QR: ``payability`` asks it after a scan, ``build_request`` before a request
+    is made, and the verifier of a signed request asks it of the QR the request carries."""
     codes = {f.code for f in parsed.errors}
     first = parsed.errors[0] if parsed.errors else None
-    detail = (first.message, first.message_vi) if first is not None else (None, None)
+    detail = {"detail": first.message, "detail_vi": first.message_vi} if first is not None else {}
     # EMVCo Book 1 §4.7: a text that is not a TLV payload with field 00 is not a payment QR at all.
     if not parsed.is_payment or "not-emvco" in codes or "empty" in codes:
-        return Problem(NOT_PAYMENT, "This QR is not a payment QR.", "Đây không phải mã QR thanh toán.",
-                       detail=detail[0], detail_vi=detail[1])
+        return QrRefused(NOT_PAYMENT, **detail)
     # EMVCo Book 1 §4.7.3 (field 63, CRC-16/CCITT-FALSE): a wrong checksum means damage or tampering.
     if "crc-mismatch" in codes:
-        return Problem(BAD_CRC, "The checksum is wrong: the code may be damaged or tampered with.",
-                       "Mã kiểm tra sai: mã QR có thể bị hỏng hoặc bị sửa đổi.",
-                       detail=detail[0], detail_vi=detail[1])
+        return QrRefused(BAD_CRC, **detail)
     if parsed.errors:
-        return Problem(INVALID_QR, "The payment QR is not valid.", "Mã QR thanh toán không hợp lệ.",
-                       detail=detail[0], detail_vi=detail[1])
-    # Field 53 = 704 (ISO 4217 VND): only dong can be paid.
-    if parsed.currency not in (None, VND_NUMERIC):
-        return Problem(NOT_VND, "The QR is not in Vietnamese dong.", "Mã QR không dùng đồng Việt Nam.")
+        return QrRefused(INVALID_QR, **detail)
+    # Field 53 = 704 (ISO 4217 VND): only dong can be paid. Field 53 is mandatory, so a QR without
+    # it was refused above as invalid.
+    if parsed.currency != VND_NUMERIC:
+        return QrRefused(NOT_VND, currency=parsed.currency_alpha or parsed.currency)
+    return None
+
+
+def payability(parsed: ParsedPayload, limits: Limits | None = None) -> Refusal | None:
+    """None when the QR can go on to the amount step; else the first reason it cannot be paid."""
+    refusal = qr_refusal(parsed)
+    if refusal is not None:
+        return refusal
     # Field 01 = 12 (dynamic): the amount is the QR's own and, with the fee the QR asks for (fields
     # 55-57; a tip is the payer's, checked when chosen), must already fit the limits.
     fixed = locked_amount(parsed)
     if fixed is not None:
-        return _limit_problem(total_for(parsed.fee, fixed), limits)
+        return _limit_refusal(total_for(parsed.fee, fixed), limits or Limits())
     return None
 
 
-def amount_problem(parsed: ParsedPayload, amount: int | None, limits: Limits | None = None) -> Problem | None:
-    """None when ``amount`` (what the payer entered; None for nothing) can be paid for this QR."""
-    limits = limits or Limits()
+def amount_problem(parsed: ParsedPayload, amount: int | None, limits: Limits | None = None,
+                   tip: int = 0) -> Refusal | None:
+    """None when ``amount`` (what the payer entered; None for nothing), with the fee the QR asks for
+    or the tip chosen where it asks for one, can be paid for this QR."""
     if amount == 0:
         amount = None  # an empty field and "0" are the same to the payer
     try:
         value = resolve_amount(parsed, amount)
-    except RequestError as exc:
-        if exc.code == "amount-required":
-            return Problem(AMOUNT_REQUIRED, "Please enter an amount.", "Vui lòng nhập số tiền.")
-        return Problem(exc.code, exc.message, exc.message_vi)
-    return _limit_problem(total_for(parsed.fee, value), limits)
+    except AmountRefused as exc:
+        return exc
+    tip = tip if parsed.fee is not None and parsed.fee.kind == TIP_PROMPT else 0
+    return _limit_refusal(total_for(parsed.fee, value, tip), limits or Limits())
 
 
-def _limit_problem(value: int, limits: Limits) -> Problem | None:
+def _limit_refusal(value: int, limits: Limits) -> AmountRefused | None:
     try:
         limits.check(value)
-    except RequestError as exc:
-        return Problem(exc.code, exc.message, exc.message_vi,
-                       values={"amount": value, "min": limits.min_amount, "max": limits.max_amount})
+    except AmountRefused as exc:
+        return exc
     return None

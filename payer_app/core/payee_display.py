@@ -10,10 +10,10 @@ payment keeps the name it was shown with.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from payer_app.core.bank_directory import BankDirectory
 from payer_app.core.payload import ParsedPayload
+from payer_app.core.request import Payee
 
 MASK = "••••"
 
@@ -51,10 +51,10 @@ def payee_display(parsed: ParsedPayload) -> PayeeDisplay:
                     a.id if vietqr else None, None if vietqr else a.id)
 
 
-def payee_display_from_request(payee: dict[str, Any]) -> PayeeDisplay:
-    """The same name from a signed request's ``payee`` block (see ``core.request.payee_from_parsed``)."""
-    bank_bin = payee.get("bank_bin")
+def payee_display_from_request(payee: Payee) -> PayeeDisplay:
+    """The same name from a signed request's payee (see ``core.request.payee_from_parsed``)."""
+    bank_bin = payee.bank_bin
     bank = BankDirectory.bundled().lookup(bank_bin) if bank_bin else None
     short = bank.short_name if bank is not None else None
-    return _compose(payee.get("scheme"), payee.get("merchant_name"), short, payee.get("bank_name"), bank_bin,
-                    payee.get("account"), payee.get("merchant_id"))
+    return _compose(payee.scheme, payee.merchant_name, short, payee.bank_name, bank_bin,
+                    payee.account, payee.merchant_id)

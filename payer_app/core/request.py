@@ -1,82 +1,55 @@
 """Mock payment requests: what the payer app sends after a QR has been scanned and the amount entered.
 
-``build_request(parsed, amount, ...)`` turns a parsed QR plus the payer's input into a
-``PaymentRequest``; ``PaymentRequest.to_dict()`` is the JSON object that gets signed (see
-``payer_app.core.signing``). Everything here is pure Python and deterministic given ``now`` and the
-random identifiers, which can be passed in for reproducible tests.
+``build_request(parsed, choice, ...)`` turns a parsed QR plus what the payer chose
+(``core.choice.PaymentChoice``) into a ``PaymentRequest``. The signed JSON has one writer and one
+reader: ``PaymentRequest.to_dict()`` is the object that gets signed (see ``payer_app.core.signing``),
+``PaymentRequest.from_dict(data)`` reads it back (shape and value forms, rules R1-R5 of
+``core.request_schema``) into the same typed value, and ``read_signed(token)`` is that reader over a
+token whose signature is not checked (stored history, display). Nothing else indexes the JSON.
+
+Everything here is pure Python and deterministic given ``now`` and the random identifiers, which
+can be passed in for reproducible tests.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from payer_app.core.amounts import format_vnd
+from payer_app.core import base64url
+from payer_app.core.choice import PaymentChoice
 from payer_app.core.display_text import is_unsafe_char, quoted
-from payer_app.core.payload import VND_NUMERIC, ParsedPayload
-from payer_app.core.timestamps import format_timestamp
+from payer_app.core.payability import Limits, payability, resolve_amount
+from payer_app.core.payload import ParsedPayload
+from payer_app.core.refusals import InputRefused, RequestRefused
+from payer_app.core.safe_json import loads_untrusted
+from payer_app.core.timestamps import format_timestamp, parse_canonical_timestamp
 
 REQUEST_TYPE = "payment_request"
 REQUEST_VERSION = 1
 CURRENCY = "VND"
-CURRENCY_NUMERIC = VND_NUMERIC  # ISO 4217 code of VND, what the QR's field 53 must say
 DEFAULT_TTL_SECONDS = 300
 MAX_TTL_SECONDS = 300  # the longest life a request may have (verifiers add CLOCK_SKEW_SECONDS)
 CLOCK_SKEW_SECONDS = 60  # how far apart the payer's and the verifier's clocks may be
 MAX_NOTE_CHARS = 140
 MAX_AUDIENCE_CHARS = 200
 EMBEDDED_AUDIENCE = "embedded"  # the ``aud`` of requests for the acquirer built into the payer app
+MAX_TOKEN_CHARS = 64_000  # the longest signed token read (compact JWS)
 
 _NONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _AUDIENCE = re.compile(r"[\x21-\x7e]+")  # printable ASCII without spaces: an id or a URL
+_AMOUNT = re.compile(r"0|[1-9][0-9]{0,14}")
 
 
-@dataclass(frozen=True)
-class Limits:
-    """Per-transaction amount limits in dong (default: the NAPAS 24/7 cap of under 500 million)."""
-
-    min_amount: int = 1000
-    max_amount: int = 499_999_999
-
-    def __post_init__(self) -> None:
-        if self.min_amount < 1 or self.max_amount < self.min_amount:
-            raise ValueError(f"bad limits: minimum {self.min_amount}, maximum {self.max_amount}")
-
-    def check(self, amount: int) -> None:
-        """Raise RequestError when ``amount`` is outside the limits."""
-        if amount < self.min_amount:
-            raise RequestError(
-                "below-minimum",
-                f"The amount {format_vnd(amount)} is below the minimum of {format_vnd(self.min_amount)}.",
-                f"Số tiền {format_vnd(amount)} thấp hơn mức tối thiểu {format_vnd(self.min_amount)}.",
-            )
-        if amount > self.max_amount:
-            raise RequestError(
-                "above-maximum",
-                f"The amount {format_vnd(amount)} is above the per-transaction maximum of "
-                f"{format_vnd(self.max_amount)}.",
-                f"Số tiền {format_vnd(amount)} vượt hạn mức mỗi giao dịch {format_vnd(self.max_amount)}.",
-            )
-
-
-class RequestError(ValueError):
-    """The payer's input cannot become a payment request.
-
-    ``code`` is stable (GUIs and QA scripts match on it): ``invalid-qr``, ``not-vnd``,
-    ``amount-required``, ``amount-locked``, ``below-minimum``, ``above-maximum``, ``bad-amount``,
-    ``note-too-long``, ``bad-note``, ``bad-ttl``, ``bad-id``, ``bad-audience``.
-    """
-
-    def __init__(self, code: str, message: str, message_vi: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.message_vi = message_vi
+# What ``build_request`` raises; the kinds and their texts are in ``payer_app.core.refusals``.
+RequestError = RequestRefused
 
 
 @dataclass(frozen=True)
@@ -92,31 +65,89 @@ class PayerInfo:
 
 
 @dataclass(frozen=True)
+class Payee:
+    """Who is paid, as the QR says (``payee_from_parsed``): a VietQR names an ``account``, other
+    schemes a ``merchant_id``."""
+
+    scheme: str | None
+    bank_bin: str | None
+    bank_name: str | None
+    account: str | None
+    merchant_id: str | None
+    merchant_name: str | None
+    city: str | None
+    mcc: str | None
+
+    @property
+    def account_or_merchant_id(self) -> str | None:
+        return self.account or self.merchant_id
+
+    @property
+    def short_name(self) -> str | None:
+        """The merchant's name, else the account: how a one-line answer names the payee."""
+        return self.merchant_name or self.account
+
+    def to_dict(self) -> dict[str, str | None]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class Bill:
+    """What the QR says is being paid (``bill_from_parsed``)."""
+
+    customer_code: str | None
+    bill_number: str | None
+    reference_label: str | None
+    purpose: str | None
+
+    def to_dict(self) -> dict[str, str | None]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class QrCode:
+    """The QR text the request pays and the SHA-256 the request states for it (rule R8 compares them)."""
+
+    payload: str
+    sha256: str
+
+    @classmethod
+    def of(cls, payload: str) -> QrCode:
+        return cls(payload, payload_sha256(payload))
+
+    def to_dict(self) -> dict[str, str]:
+        return {"payload": self.payload, "sha256": self.sha256}
+
+
+@dataclass(frozen=True)
 class PaymentRequest:
+    """A payment request as a typed value; the signed JSON is ``to_dict()`` and is read back only by
+    ``from_dict`` (or ``read_signed``)."""
+
     request_id: str
     idempotency_key: str
     created_at: datetime
     expires_at: datetime
     nonce: str
     payer: PayerInfo
-    payee: dict[str, str | None]
-    bill: dict[str, str | None]
+    payee: Payee
+    bill: Bill
     amount: int
     note: str
-    qr_payload: str
+    qr: QrCode
     currency: str = CURRENCY
     audience: str = EMBEDDED_AUDIENCE
 
     @property
+    def qr_payload(self) -> str:
+        return self.qr.payload
+
+    @property
     def qr_sha256(self) -> str:
-        return payload_sha256(self.qr_payload)
+        return self.qr.sha256
 
     def with_key_id(self, key_id: str) -> PaymentRequest:
-        return PaymentRequest(
-            self.request_id, self.idempotency_key, self.created_at, self.expires_at, self.nonce,
-            PayerInfo(self.payer.account, self.payer.bank_bin, key_id), self.payee, self.bill,
-            self.amount, self.note, self.qr_payload, self.currency, self.audience,
-        )
+        return dataclasses.replace(self, payer=dataclasses.replace(self.payer, key_id=key_id))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object that is signed; key order is fixed."""
@@ -130,12 +161,155 @@ class PaymentRequest:
             "expires_at": format_timestamp(self.expires_at),
             "nonce": self.nonce,
             "payer": self.payer.to_dict(),
-            "payee": dict(self.payee),
-            "bill": dict(self.bill),
+            "payee": self.payee.to_dict(),
+            "bill": self.bill.to_dict(),
             "amount": {"value": str(self.amount), "currency": self.currency},
             "note": self.note,
-            "qr": {"payload": self.qr_payload, "sha256": self.qr_sha256},
+            "qr": self.qr.to_dict(),
         }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> PaymentRequest:
+        """The one reader of the signed JSON: its shape and the form of the values it converts
+        (rules R1-R5: exactly ``SHAPE``, type/version, identifiers, timestamps, the amount), then the
+        typed value. Raises RequestRefused ``bad-content`` naming the first problem. The other content
+        rules (note, payer, QR hash, times, the QR's agreement, limits) are ``core.request_schema``'s.
+        ``from_dict(d).to_dict() == d`` for every ``d`` it accepts (key order aside)."""
+        for step in FORM_STEPS:
+            problem = step(data)
+            if problem is not None:
+                raise RequestRefused("bad-content", detail=problem)
+        return cls(
+            request_id=data["request_id"],
+            idempotency_key=data["idempotency_key"],
+            created_at=parse_canonical_timestamp(data["created_at"]),
+            expires_at=parse_canonical_timestamp(data["expires_at"]),
+            nonce=data["nonce"],
+            payer=PayerInfo(**data["payer"]),
+            payee=Payee(**data["payee"]),
+            bill=Bill(**data["bill"]),
+            amount=int(data["amount"]["value"]),
+            note=data["note"],
+            qr=QrCode(**data["qr"]),
+            currency=data["amount"]["currency"],
+            audience=data["aud"],
+        )
+
+
+def read_signed(token: Any) -> PaymentRequest | None:
+    """The request inside a compact JWS WITHOUT checking its signature or content rules beyond
+    ``from_dict`` (for showing stored history and answers the acquirer has just given); None when
+    the token does not hold a well-formed request."""
+    if isinstance(token, (bytes, bytearray)):
+        try:
+            token = token.decode("ascii")
+        except UnicodeDecodeError:
+            return None
+    if not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS:
+        return None
+    try:
+        parts = token.strip().split(".")
+        data = loads_untrusted(base64url.decode(parts[1]), max_bytes=MAX_TOKEN_CHARS, max_depth=8)
+        return PaymentRequest.from_dict(data)
+    except (ValueError, IndexError):
+        return None
+
+
+# --- R1-R5: the form of the signed JSON (``from_dict``; docs in core/request_schema.py) ----------
+_TEXT = (str,)
+_TEXT_OR_NULL = (str, type(None))
+SHAPE: dict[str, Any] = {
+    "type": _TEXT,
+    "version": (int,),
+    "aud": _TEXT,
+    "request_id": _TEXT,
+    "idempotency_key": _TEXT,
+    "created_at": _TEXT,
+    "expires_at": _TEXT,
+    "nonce": _TEXT,
+    "payer": {"account": _TEXT, "bank_bin": _TEXT, "key_id": _TEXT},
+    "payee": {f.name: _TEXT_OR_NULL for f in dataclasses.fields(Payee)},
+    "bill": {f.name: _TEXT_OR_NULL for f in dataclasses.fields(Bill)},
+    "amount": {"value": _TEXT, "currency": _TEXT},
+    "note": _TEXT,
+    "qr": {"payload": _TEXT, "sha256": _TEXT},
+}
+
+
+def shape_problem(value: Any, shape: dict[str, Any], where: str = "") -> str | None:
+    """R1: exactly the keys of ``shape``, each of its type, recursively."""
+    if not isinstance(value, dict):
+        return f"{where or 'the request'} is not an object"
+    unknown = [key for key in value if key not in shape]
+    if unknown:
+        return f"unknown field {quoted((where + '.' if where else '') + unknown[0], 60)}"
+    for key, expected in shape.items():
+        path = f"{where}.{key}" if where else key
+        if key not in value:
+            return f"{path} is missing"
+        if isinstance(expected, dict):
+            inner = shape_problem(value[key], expected, path)
+            if inner:
+                return inner
+        elif not isinstance(value[key], expected) or isinstance(value[key], bool):
+            return f"{path} has the wrong type"
+    return None
+
+
+def form_shape(data: Any) -> str | None:
+    """R1 (after it, every field below is there and of its type)."""
+    return shape_problem(data, SHAPE)
+
+
+def form_type_and_version(data: dict[str, Any]) -> str | None:
+    """R2."""
+    if data["type"] != REQUEST_TYPE or data["version"] != REQUEST_VERSION:
+        return (f"type/version {quoted(data['type'], 40)}/{data['version']!r} is not "
+                f"{REQUEST_TYPE}/{REQUEST_VERSION}")
+    return None
+
+
+def form_identifiers(data: dict[str, Any]) -> str | None:
+    """R3."""
+    problem = audience_problem(data["aud"])
+    if problem:
+        return problem
+    for name in ("request_id", "idempotency_key"):
+        if not is_canonical_uuid(data[name]):
+            return f"{name} {quoted(data[name], 60)} is not a canonical UUID"
+    if not is_good_nonce(data["nonce"]):
+        return f"nonce {quoted(data['nonce'], 60)} is not 16-64 base64url characters"
+    return None
+
+
+def form_timestamps(data: dict[str, Any]) -> str | None:
+    """R4."""
+    for name in ("created_at", "expires_at"):
+        try:
+            parse_canonical_timestamp(data[name])
+        except ValueError as exc:
+            return f"{name}: {exc}"
+    return None
+
+
+def form_amount(data: dict[str, Any]) -> str | None:
+    """R5."""
+    value, currency = data["amount"]["value"], data["amount"]["currency"]
+    if not _AMOUNT.fullmatch(value):
+        return (f"amount.value {quoted(value, 40)} is not canonical digits (no sign, leading zero, "
+                "fraction or exponent)")
+    if currency != CURRENCY:
+        return f"amount.currency {quoted(currency, 20)} is not {CURRENCY}"
+    return None
+
+
+FORM_STEPS: tuple[Callable[[Any], str | None], ...] = (
+    form_shape,
+    form_type_and_version,
+    form_identifiers,
+    form_timestamps,
+    form_amount,
+)
 
 
 def payload_sha256(payload: str) -> str:
@@ -169,95 +343,50 @@ def audience_problem(audience: object) -> str | None:
     return None
 
 
-def note_problem(note: object) -> tuple[str, str, str] | None:
-    """Why ``note`` cannot go into a request, as (code, message, message_vi); None when it can.
-    At most 140 characters, none of them a control, bidi, zero-width or line-separator character
-    (the characters ``display_text.visible`` would have to escape)."""
+def note_problem(note: object) -> InputRefused | None:
+    """Why ``note`` cannot go into a request (None when it can): at most 140 characters, none of them
+    a control, bidi, zero-width or line-separator character (the characters ``display_text.visible``
+    would have to escape)."""
     if not isinstance(note, str):
-        return "bad-note", "The note must be text.", "Ghi chú phải là văn bản."
+        return InputRefused("note-not-text")
     if len(note) > MAX_NOTE_CHARS:
-        return (
-            "note-too-long",
-            f"The note is {len(note)} characters long; {MAX_NOTE_CHARS} at most.",
-            f"Ghi chú dài {len(note)} ký tự; tối đa {MAX_NOTE_CHARS}.",
-        )
+        return InputRefused("note-too-long", length=len(note), limit=MAX_NOTE_CHARS)
     bad = next((ch for ch in note if is_unsafe_char(ch)), None)
     if bad is not None:
-        return (
-            "bad-note",
-            f"The note contains a control or text-direction character ({quoted(bad)}): line breaks, tabs, "
-            "bidi overrides and invisible characters are not allowed.",
-            f"Ghi chú chứa ký tự điều khiển hoặc đổi hướng chữ ({quoted(bad)}): không được dùng xuống dòng, "
-            "tab, ký tự đảo chiều hay ký tự ẩn.",
-        )
+        return InputRefused("bad-note", char=quoted(bad))
     return None
 
 
-def payee_from_parsed(parsed: ParsedPayload) -> dict[str, str | None]:
+def payee_from_parsed(parsed: ParsedPayload) -> Payee:
     """The payee block of a request, derived from the QR alone (verifiers recompute it)."""
     account = parsed.account
     vietqr = parsed.scheme == "vietqr"
-    return {
-        "scheme": parsed.scheme,
-        "bank_bin": account.bank_bin,
-        "bank_name": account.bank_name,
-        "account": account.id if vietqr else None,
-        "merchant_id": None if vietqr else account.id,
-        "merchant_name": parsed.merchant.name,
-        "city": parsed.merchant.city,
-        "mcc": parsed.merchant.mcc,
-    }
+    return Payee(
+        scheme=parsed.scheme,
+        bank_bin=account.bank_bin,
+        bank_name=account.bank_name,
+        account=account.id if vietqr else None,
+        merchant_id=None if vietqr else account.id,
+        merchant_name=parsed.merchant.name,
+        city=parsed.merchant.city,
+        mcc=parsed.merchant.mcc,
+    )
 
 
-def bill_from_parsed(parsed: ParsedPayload) -> dict[str, str | None]:
+def bill_from_parsed(parsed: ParsedPayload) -> Bill:
     """The bill block of a request, derived from the QR alone."""
     bill = parsed.bill
-    return {
-        "customer_code": bill.evn_customer_code or bill.customer_label,
-        "bill_number": bill.bill_number,
-        "reference_label": bill.reference_label,
-        "purpose": bill.purpose,
-    }
-
-
-def locked_amount(parsed: ParsedPayload) -> int | None:
-    """The amount the payer may not change: a dynamic QR's own amount (None for static QRs)."""
-    return parsed.amount if parsed.initiation == "dynamic" else None
-
-
-def resolve_amount(parsed: ParsedPayload, amount: int | None) -> int:
-    """The amount to pay, given what the payer entered (None when nothing was entered)."""
-    if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int)):
-        raise RequestError(
-            "bad-amount",
-            f"The amount must be a whole number of dong, not {amount!r}.",
-            f"Số tiền phải là số đồng nguyên, không phải {amount!r}.",
-        )
-    fixed = locked_amount(parsed)
-    if fixed is not None:
-        if amount is not None and amount != fixed:
-            raise RequestError(
-                "amount-locked",
-                f"This QR code fixes the amount at {format_vnd(fixed)}; it cannot be changed to "
-                f"{format_vnd(amount)}.",
-                f"Mã QR này cố định số tiền {format_vnd(fixed)}; không thể đổi thành {format_vnd(amount)}.",
-            )
-        return fixed
-    if amount is None:
-        if parsed.amount is not None:  # a static QR that suggests an amount
-            return parsed.amount
-        raise RequestError(
-            "amount-required",
-            "This QR code has no amount: enter the amount to pay.",
-            "Mã QR này không có số tiền: hãy nhập số tiền cần thanh toán.",
-        )
-    return amount
+    return Bill(
+        customer_code=bill.evn_customer_code or bill.customer_label,
+        bill_number=bill.bill_number,
+        reference_label=bill.reference_label,
+        purpose=bill.purpose,
+    )
 
 
 def build_request(
     parsed: ParsedPayload,
-    amount: int | None,
-    note: str = "",
+    choice: PaymentChoice,
     payer: PayerInfo | None = None,
     limits: Limits | None = None,
     now: datetime | None = None,
@@ -267,29 +396,20 @@ def build_request(
     nonce: str | None = None,
     audience: str = EMBEDDED_AUDIENCE,
 ) -> PaymentRequest:
-    """A payment request for a parsed QR. Raises RequestError with a stable code when it cannot be made.
+    """A payment request for a parsed QR and what the payer chose. Raises a ``RequestRefused``
+    (``QrRefused``, ``AmountRefused``, ``InputRefused``) with a stable code when it cannot be made; the
+    QR and the amount are judged by ``payability`` and the amount rules beside it (``resolve_amount``,
+    ``Limits``), the ones every screen asks.
 
     ``audience`` names the acquirer the request is for (its ``aud``: the acquirer's id or base URL);
     an acquirer refuses requests addressed to another. ``request_id``/``idempotency_key`` must be
     canonical UUIDs when given; ``ttl_seconds`` at most ``MAX_TTL_SECONDS``."""
-    if not parsed.valid or not parsed.is_payment:
-        first = parsed.errors[0] if parsed.errors else None
-        detail = first.message if first is not None else "it is not a payment QR"
-        detail_vi = first.message_vi if first is not None else "đây không phải mã QR thanh toán"
-        raise RequestError(
-            "invalid-qr",
-            f"This QR code cannot be paid: {detail}",
-            f"Không thể thanh toán mã QR này: {detail_vi}",
-        )
-    if parsed.currency != CURRENCY_NUMERIC:
-        raise RequestError(
-            "not-vnd",
-            f"This QR code asks for currency {parsed.currency_alpha or parsed.currency}; only VND can be paid.",
-            f"Mã QR này dùng tiền tệ {parsed.currency_alpha or parsed.currency}; chỉ thanh toán được VND.",
-        )
-    value = resolve_amount(parsed, amount)
+    refusal = payability(parsed, limits)
+    if refusal is not None:
+        raise refusal
+    value = resolve_amount(parsed, choice.amount)  # the amount rules the amount screen asks, too
     (limits or Limits()).check(value)
-    note = note or ""
+    note = choice.note or ""
     _check_payer_input(note, ttl_seconds, audience)
     _check_identifiers(request_id, idempotency_key, nonce)
     created = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
@@ -304,7 +424,7 @@ def build_request(
         bill=bill_from_parsed(parsed),
         amount=value,
         note=note,
-        qr_payload=parsed.raw,
+        qr=QrCode.of(parsed.raw),
         audience=audience,
     )
 
@@ -313,31 +433,18 @@ def _check_payer_input(note: str, ttl_seconds: int, audience: str) -> None:
     """The note rule, the TTL bound and the audience form: what verifiers refuse, refused here first."""
     problem = note_problem(note)
     if problem is not None:
-        raise RequestError(*problem)
+        raise problem
     if not isinstance(ttl_seconds, int) or isinstance(ttl_seconds, bool) or not 0 < ttl_seconds <= MAX_TTL_SECONDS:
-        raise RequestError(
-            "bad-ttl",
-            f"The validity must be 1 to {MAX_TTL_SECONDS} seconds, not {ttl_seconds!r}.",
-            f"Thời hạn hiệu lực phải từ 1 đến {MAX_TTL_SECONDS} giây, không phải {ttl_seconds!r}.",
-        )
+        raise InputRefused("bad-ttl", limit=MAX_TTL_SECONDS, found=repr(ttl_seconds)[:40])
     wrong_audience = audience_problem(audience)
     if wrong_audience is not None:
-        raise RequestError("bad-audience", wrong_audience[0].upper() + wrong_audience[1:] + ".",
-                           f"Đích nhận (aud) không hợp lệ: {wrong_audience}.")
+        raise InputRefused("bad-audience", detail=wrong_audience)
 
 
 def _check_identifiers(request_id: str | None, idempotency_key: str | None, nonce: str | None) -> None:
     """Given identifiers must have the form verifiers accept (canonical UUIDs, a base64url nonce)."""
     for name, value in (("request id", request_id), ("idempotency key", idempotency_key)):
         if value is not None and not is_canonical_uuid(value):
-            raise RequestError(
-                "bad-id",
-                f"The {name} {quoted(value, 60)} is not a UUID in canonical form (use str(uuid.uuid4())).",
-                f"Mã {name} {quoted(value, 60)} không phải UUID dạng chuẩn.",
-            )
+            raise InputRefused("bad-id", name=name, found=quoted(value, 60))
     if nonce is not None and not is_good_nonce(nonce):
-        raise RequestError(
-            "bad-id",
-            "The nonce must be 16 to 64 base64url characters.",
-            "Nonce phải gồm 16 đến 64 ký tự base64url.",
-        )
+        raise InputRefused("bad-nonce")

@@ -42,20 +42,19 @@ from payer_app.core.keys import (
     parse_key_time,
     thumbprint,
 )
-from payer_app.core.request import Limits, PaymentRequest
-from payer_app.core.request_schema import CLOCK_SKEW, Context, check_request_content
+from payer_app.core.request import MAX_TOKEN_CHARS, Limits, PaymentRequest
+from payer_app.core.request_schema import CLOCK_SKEW, Context, read_request_content
 from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
 
 __all__ = [
     "ALGORITHM", "TOKEN_TYPE", "MAX_TOKEN_CHARS", "CLOCK_SKEW", "REASON_CODES", "SigningError",
     "VerificationError", "Verification", "VerificationKeys", "check_ed25519_public_jwk", "encode_request",
-    "sign_request", "verify_request", "decode_unverified", "thumbprint", "sign_compact", "public_key_from_jwk",
+    "sign_request", "verify_request", "thumbprint", "sign_compact", "public_key_from_jwk",
     "is_canonical_signature", "signature_matches",
 ]
 
 ALGORITHM = "EdDSA"
 TOKEN_TYPE = "payment-request+jws"
-MAX_TOKEN_CHARS = 64_000
 MAX_HEADER_BYTES = 1024
 ED25519_ORDER = 2**252 + 27742317777372353535851937790883648493  # L, RFC 8032 5.1
 _TOKEN_SYNTAX = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
@@ -89,10 +88,11 @@ class Verification:
     reason: str | None  # None when ok
     message: str  # untrusted parts already escaped (display_text.visible)
     message_vi: str
-    request: dict[str, Any] | None = None  # the signed content, once the signature checked out
+    request: PaymentRequest | None = None  # the signed request, once its signature and form checked out
     header: dict[str, Any] | None = None
     kid: str | None = None  # as the token claims it: escape before showing
     signature_ok: bool = False
+    content: Any = None  # the signed JSON object as it came, only written out (``to_dict``), never read
 
     def raise_for_failure(self) -> Verification:
         if not self.ok:
@@ -108,7 +108,7 @@ class Verification:
             "signature_ok": self.signature_ok,
             "kid": self.kid,
             "header": self.header,
-            "request": self.request,
+            "request": self.content,
         }
 
 
@@ -215,7 +215,14 @@ def sign_request(request: PaymentRequest | dict[str, Any], key: Any) -> str:
         key = key.current()
     if not isinstance(key, SigningKey):
         raise TypeError(f"sign_request needs a SigningKey or a KeyStore, not {type(key).__name__}")
-    body = request.to_dict() if isinstance(request, PaymentRequest) else copy.deepcopy(request)
+    if isinstance(request, PaymentRequest):
+        named = request.payer.key_id
+        if named is not None and named != key.kid:
+            raise SigningError(f"the request names key {visible(named, 60)} but the signing key is {key.kid}")
+        return sign_compact(request.with_key_id(key.kid).to_dict(), key, TOKEN_TYPE)
+    # Any other JSON object (tests sign hand-made bodies to see verifiers refuse them): signed as it
+    # is, with its payer's key id filled in when it has none.
+    body = copy.deepcopy(request)
     payer = body.get("payer") if isinstance(body, dict) else None
     if not isinstance(payer, dict):
         raise SigningError("the request has no payer object")
@@ -244,11 +251,11 @@ def verify_request(
         header = _read_header(header_part)
         signature = _read_signature(signature_part, payload_part, header)
         _check_signature(trusted, header, f"{header_part}.{payload_part}", signature)
-        request = _read_signed_content(payload_part, header)
-        _check_content(request, header, trusted, now, limits, audience)
+        content = _read_signed_content(payload_part, header)
+        request = _check_content(content, header, trusted, now, limits, audience)
     except _Refused as refused:
         return refused.verification
-    return _accepted(request, header)
+    return _accepted(request, content, header)
 
 
 class _Refused(Exception):
@@ -372,42 +379,36 @@ def _read_signed_content(payload_part: str, header: dict[str, Any]) -> Any:
                 header=header, kid=header["kid"], signature_ok=True)
 
 
-def _check_content(request: Any, header: dict[str, Any], trusted: VerificationKeys, now: datetime | None,
-                   limits: Limits | None, audience: str | None) -> None:
-    """Rules R1-R16 of ``request_schema`` against the verifier's clock, limits and audience."""
+def _check_content(content: Any, header: dict[str, Any], trusted: VerificationKeys, now: datetime | None,
+                   limits: Limits | None, audience: str | None) -> PaymentRequest:
+    """Rules R1-R16 (``PaymentRequest.from_dict``, then ``request_schema``) against the verifier's
+    clock, limits and audience; the typed request when it keeps them all."""
     kid = header["kid"]
     context = Context(kid=kid, now=(now or datetime.now(UTC)).astimezone(UTC),
                       limits=limits or Limits(), audience=audience, key_retired_at=trusted.retired_at.get(kid))
-    problem = check_request_content(request, context)
+    request, problem = read_request_content(content, context)
     if problem is not None:
         reason, message, message_vi = problem
-        raise _Refused(Verification(False, reason, message, message_vi,
-                                    request if isinstance(request, dict) else None, header, kid, True))
+        raise _Refused(Verification(False, reason, message, message_vi, request, header, kid, True,
+                                    content if isinstance(content, dict) else None))
+    assert request is not None  # read_request_content gives a request whenever it finds no problem
+    return request
 
 
-def _accepted(request: dict[str, Any], header: dict[str, Any]) -> Verification:
-    amount = int(request["amount"]["value"])
-    payee = visible(request["payee"].get("merchant_name") or request["payee"].get("account") or "?", 80)
+def _accepted(request: PaymentRequest, content: Any, header: dict[str, Any]) -> Verification:
+    payee = visible(request.payee.short_name or "?", 80)
+    amount = format_vnd(request.amount)
     return Verification(
         True,
         None,
-        f"Signature and content are good: {format_vnd(amount)} to {payee}, request {request['request_id']}.",
-        f"Chữ ký và nội dung hợp lệ: {format_vnd(amount)} cho {payee}, yêu cầu {request['request_id']}.",
+        f"Signature and content are good: {amount} to {payee}, request {request.request_id}.",
+        f"Chữ ký và nội dung hợp lệ: {amount} cho {payee}, yêu cầu {request.request_id}.",
         request,
         header,
         header["kid"],
         True,
+        content,
     )
-
-
-def decode_unverified(token: str) -> dict[str, Any] | None:
-    """The request inside a token WITHOUT checking anything (for display and history only)."""
-    try:
-        parts = token.strip().split(".")
-        value = loads_untrusted(base64url.decode(parts[1]), max_bytes=MAX_TOKEN_CHARS, max_depth=8)
-        return value if isinstance(value, dict) else None
-    except (ValueError, IndexError, AttributeError):
-        return None
 
 
 def _refuse(reason: str, message: str, message_vi: str, header=None, kid=None, signature_ok=False) -> NoReturn:

@@ -16,7 +16,7 @@ from datetime import date
 from PySide6.QtCore import QObject, Signal
 
 from payer_app.core.display_text import visible
-from payer_app.core.request import locked_amount
+from payer_app.core.payability import locked_amount
 from payer_app.gui.newest_answer import NewestAnswer
 from payer_app.payments.biller import OutstandingBill
 

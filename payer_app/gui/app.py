@@ -128,16 +128,45 @@ class SignalCloser(QObject):
         self._writer.close()
 
 
-def run_app(camera: str | None = None, kiosk: bool = False, lang: str | None = None) -> int:
+def screen_rects() -> list[tuple[int, int, int, int]]:
+    """The screens Qt reports (x, y, width, height), the primary one first."""
+    app = ensure_application()
+    primary = app.primaryScreen()
+    screens = [primary] + [s for s in app.screens() if s is not primary]
+    return [(g.x(), g.y(), g.width(), g.height()) for g in (s.geometry() for s in screens if s is not None)]
+
+
+def run_app(camera: str | None = None, kiosk: bool = False, lang: str | None = None, *,
+            acquirer: str | None = None, enrol_code: str | None = None,
+            area: tuple[int, int, int, int] | None = None, on_shown=None) -> int:
+    """``acquirer``: pay this acquirer (instead of the one in the settings; not saved); with
+    ``enrol_code``, enrol the key there at start unless it is accepted (``startup_enrolment.py``).
+    ``area``: the window there, without a frame, instead of full screen or phone-sized (the booth
+    shares one screen with its display). ``on_shown()`` is called once the event loop runs."""
     started = time.perf_counter()
     app = ensure_application()
     loaded = read_settings()
     if loaded[1]:  # the file name is escaped by read_settings
         print(f"payer-app: warning: {loaded[1]} The window opens with the default settings.", file=sys.stderr)
+    if acquirer:
+        loaded[0].acquirer_url = acquirer
     window = create_window(camera, kiosk, lang, loaded)
     FirstPaintLogger(window, started)
     closer = SignalCloser(window)
-    window.present()
+    if acquirer and enrol_code:
+        from payer_app.gui.startup_enrolment import StartupEnrolment
+
+        window.ctx.acquirer_code = enrol_code
+
+        StartupEnrolment(window, acquirer, enrol_code).start()
+    if area is None:
+        window.present()
+    else:
+        window.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
+        window.setGeometry(*area)
+        window.show()
+    if on_shown is not None:
+        QTimer.singleShot(0, on_shown)
     try:
         code = app.exec()
     finally:

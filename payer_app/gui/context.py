@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from payer_app.core.choice import PaymentChoice
 from payer_app.core.operator_pin import pin_matches
 from payer_app.core.payload import ParsedPayload
 from payer_app.core.request import Limits
@@ -24,8 +25,7 @@ class PaymentFlow:
 
     scan: ScanResult | None = None
     parsed: ParsedPayload | None = None
-    amount: int | None = None
-    note: str = ""
+    choice: PaymentChoice | None = None  # what the payer chose on the Amount screen (None: not yet)
     outcome: PaymentOutcome | None = None
     error: tuple[str, str, str] | None = None  # (code, message, message_vi) when paying failed
 
@@ -85,6 +85,7 @@ class AppContext:
     pin_guard: PinGuard = field(default_factory=PinGuard)
     operator_guard: PinGuard = field(default_factory=lambda: PinGuard(None, 3, 60.0))  # kiosk Settings: none set
     service: PaymentService | None = None  # the window's one payment service
+    acquirer_code: str = ""  # the acquirer's enrolment code given at start (gui --enrol-code, the booth)
 
     @property
     def limits(self) -> Limits:

@@ -1,13 +1,12 @@
 """What every step of a payment shows the same way: the Cancel (Hủy) button in the top bar, the
-translated text of a core ``Problem`` (why a QR or an amount cannot be paid) and the card of
+text of a ``Refusal`` (why a QR or an amount cannot be paid) in the window's language and the card of
 caption/value rows (Review, Result, a history entry) with one divider between shown rows."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import QToolButton
 
-from payer_app.core.amounts import format_vnd
-from payer_app.core.payability import Problem
+from payer_app.core.refusals import Refusal
 from payer_app.gui.components import Card, InfoRow, divider
 from payer_app.gui.context import AppContext
 
@@ -27,12 +26,22 @@ def add_cancel(screen) -> QToolButton:
     return action
 
 
-def problem_text(ctx: AppContext, problem: Problem) -> str:
-    """The problem in the window's language (``problem.<code>`` in the catalogue, amounts as ``1.000 ₫``)."""
-    key = f"problem.{problem.code}"
+def problem_text(ctx: AppContext, problem) -> str:
+    """Why something cannot be paid, in the window's language: a core ``Refusal`` reads the refusal
+    catalogue (``payer_app.core.refusals``); any other refusal (``code``, ``message``, ``message_vi``)
+    is shown by ``reason_text``."""
+    if isinstance(problem, Refusal):
+        return problem.text(ctx.language.code)
+    return reason_text(ctx, problem.code, problem.message, problem.message_vi)
+
+
+def reason_text(ctx: AppContext, code: str, message: str, message_vi: str) -> str:
+    """A refusal that reached the window as texts: the window's own words for ``code`` when it has
+    them (``problem.<code>``: what to do in this window), else the texts it came with."""
+    key = f"problem.{code}"
     if key in ctx.language.catalogue:
-        return ctx.t(key, **{name: format_vnd(value) for name, value in problem.values.items()})
-    return ctx.language.pick(problem.message_vi, problem.message) or problem.code
+        return ctx.t(key)
+    return ctx.language.pick(message_vi, message) or code
 
 
 class DetailCard(Card):

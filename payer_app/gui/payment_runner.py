@@ -4,7 +4,7 @@
 why it cannot). A ``ServiceCall`` runs one call of it on a worker thread and answers by signal:
 ``finished(result)``, or ``failed(code, message, message_vi)`` for a typed refusal (``RequestError``,
 ``PaymentSetupError`` and its kinds: key not accepted, enrolment refused...), an acquirer that does
-not answer, or any other failure. ``PaymentRunner.pay(service, parsed, amount, note)`` pays;
+not answer, or any other failure. ``PaymentRunner.pay(service, parsed, choice)`` pays;
 ``retry_pending(service)`` re-sends the pending requests, each to the acquirer it was first sent to;
 ``enrol(service, code, url)`` enrols the payer's key at an HTTP acquirer.
 """
@@ -16,6 +16,8 @@ import threading
 
 from PySide6.QtCore import QObject, Signal
 
+from payer_app.core.choice import PaymentChoice
+from payer_app.core.payload import ParsedPayload
 from payer_app.core.request import Limits, RequestError
 from payer_app.payments.acquirer_client import AcquirerUnavailable
 from payer_app.payments.errors import PaymentSetupError
@@ -80,8 +82,8 @@ class ServiceCall(QObject):
 
 
 class PaymentRunner(ServiceCall):
-    def pay(self, service: PaymentService, parsed, amount: int | None, note: str) -> None:
-        self.start(lambda: service.pay(parsed, amount, note))
+    def pay(self, service: PaymentService, parsed: ParsedPayload, choice: PaymentChoice) -> None:
+        self.start(lambda: service.pay(parsed, choice))
 
     def retry_pending(self, service: PaymentService) -> None:
         """``finished(list[PaymentOutcome])``: every pending request re-sent to its own acquirer."""

@@ -74,7 +74,7 @@ class PaymentSteps(QObject):
         if services.service is None:
             self._payment_failed("service-unavailable", services.error or "", services.error or "")
             return
-        services.payments.pay(services.service, flow.parsed, flow.amount, flow.note)
+        services.payments.pay(services.service, flow.parsed, flow.choice)
 
     def _payment_done(self, outcome) -> None:
         self.ctx.flow.outcome = outcome

@@ -17,7 +17,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog
 
-from payer_app.core.payability import Problem, payability
+from payer_app.core.payability import payability
 from payer_app.core.payee_display import payee_display
 from payer_app.core.payload import ParsedPayload, parse_payload
 from payer_app.gui.components import set_role
@@ -180,7 +180,7 @@ class SavedBillsController(QObject):
         if key is None:
             return
         set_role(line, role)
-        # a core Problem is kept as such, so a language change shows it in the new language
+        # a refusal is kept as such, so a language change shows it in the new language
         line.setText(problem_text(self.ctx, values["problem"]) if key == "problem" else self.ctx.t(key, **values))
 
     def save_clicked(self) -> None:
@@ -285,7 +285,7 @@ class SavedBillsController(QObject):
         return True
 
     # helpers -----------------------------------------------------------------------------------
-    def _text(self, problem: Problem) -> str:
+    def _text(self, problem) -> str:
         return problem_text(self.ctx, problem)
 
     def _open(self, dialog) -> None:

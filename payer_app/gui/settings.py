@@ -21,13 +21,12 @@ from pathlib import Path
 
 from payer_app.core.display_text import visible
 from payer_app.core.operator_pin import is_stored_pin
+from payer_app.core.payability import DEFAULT_MAX_AMOUNT, DEFAULT_MIN_AMOUNT
 from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
 from payer_app.files import UnsafeFileError, read_regular_file, write_file_atomically
 from payer_app.paths import data_file
 
 SETTINGS_FILE = "settings.json"
-DEFAULT_MIN_AMOUNT = 1_000
-DEFAULT_MAX_AMOUNT = 499_999_999  # NAPAS 24/7 per-transaction cap
 MAX_SETTINGS_BYTES = 64 * 1024  # a saved settings file is under 1 kB
 
 

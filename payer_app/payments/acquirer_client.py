@@ -116,6 +116,10 @@ class HttpAcquirerClient:
             content = revocation_token(signer, kid, self.audience).encode("ascii")
         return self._call("POST", f"/v1/keys/{kid}/revoke", content=content, headers=headers)
 
+    def new_day(self, code: str) -> AcquirerReply:
+        """``POST /v1/new-day`` with the acquirer's enrolment code (payments/new_day.py)."""
+        return self._call("POST", "/v1/new-day", headers={"Authorization": f"Bearer {code}"})
+
     def _call(self, method: str, path: str, **kwargs) -> AcquirerReply:
         try:
             with self._http.stream(method, path, **kwargs) as response:
@@ -129,7 +133,7 @@ class HttpAcquirerClient:
         except httpx.TimeoutException:
             raise AcquirerUnavailable(f"{self.base_url} did not answer in time") from None
         except httpx.HTTPError as exc:
-            raise AcquirerUnavailable(f"cannot reach {self.base_url}: {visible(str(exc), 200)}") from None
+            raise AcquirerUnavailable(unreachable_words(self.base_url, exc)) from None
         try:
             body = loads_untrusted(bytes(data), max_bytes=MAX_ANSWER_BYTES, what="the answer")
         except UntrustedJSONError:
@@ -227,6 +231,27 @@ def read_until_serving(process) -> list[str]:
             return said
     raise AcquirerUnavailable(f"the acquirer process ended (exit {process.wait()}) before it served: "
                               f"{visible(''.join(said)[-2000:])}")
+
+
+def unreachable_words(url: str, exc: BaseException) -> str:
+    """Why an acquirer could not be reached, in words with what to do (never a bare ``[Errno 111]``)."""
+    text = str(exc)
+    errno_of = getattr(getattr(exc, "__context__", None), "errno", None)
+    shown = visible(url, 100)
+    if errno_of == 111 or "Errno 111" in text or "Connection refused" in text:
+        return (f"cannot reach the acquirer at {shown}: nothing answers there (connection refused). Is it "
+                "running? Start it with `payer-app acquirer serve` (or `payer-app booth`), or check the address "
+                "and port")
+    if "Name or service not known" in text or "Errno -2" in text or "Errno -3" in text or \
+            "Temporary failure in name resolution" in text:
+        return f"cannot reach the acquirer at {shown}: its host name is not known here. Check the address"
+    if "Errno 113" in text or "Errno 101" in text or "unreachable" in text.lower():
+        return f"cannot reach the acquirer at {shown}: no network route to it. Check the network and the address"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return (f"the acquirer at {shown} closed the connection without an answer (it may be stopping); "
+                "try again in a moment")
+    detail = visible(text.split("] ", 1)[-1], 200)
+    return f"cannot reach the acquirer at {shown}: {detail or type(exc).__name__}. Check the address and that it runs"
 
 
 def _short(data: bytes, limit: int = 200) -> str:

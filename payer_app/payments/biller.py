@@ -32,6 +32,7 @@ from typing import Any
 from payer_app.core import evn
 from payer_app.core.amounts import format_vnd
 from payer_app.core.evn_payees import EvnPayees
+from payer_app.core.request import PaymentRequest, read_signed
 from payer_app.core.timestamps import format_timestamp
 from payer_app.payments.sqlite_store import LEDGER_SCHEMA_VERSION, StoreFile
 
@@ -123,18 +124,17 @@ def bill_seed(code: str) -> tuple[int, int]:
     return seed, kwh
 
 
-def customer_code_of(request: dict[str, Any]) -> str | None:
+def customer_code_of(request: PaymentRequest) -> str | None:
     """The EVN customer code a verified payment request pays, else None: its QR is an EVN bill and its
     payee one of EVN's own collection merchant ids (``core.evn_payees``), so a sticker paying anyone
     else never counts against the bill it covers."""
-    payee, bill = request.get("payee"), request.get("bill")
-    if not isinstance(payee, dict) or not isinstance(bill, dict) or payee.get("scheme") != "evn":
+    if request.payee.scheme != "evn":
         return None
-    merchant_id = payee.get("merchant_id")
-    if not isinstance(merchant_id, str) or EvnPayees.bundled().by_merchant_id(merchant_id) is None:
+    merchant_id = request.payee.merchant_id
+    if merchant_id is None or EvnPayees.bundled().by_merchant_id(merchant_id) is None:
         return None
-    code = bill.get("customer_code")
-    return code if isinstance(code, str) and evn.is_customer_code(code) else None
+    code = request.bill.customer_code
+    return code if code is not None and evn.is_customer_code(code) else None
 
 
 _SCHEMA = """
@@ -173,18 +173,17 @@ class Biller(StoreFile):
         return OutstandingBill(**issued, amount_paid=paid, amount_due=max(0, total - paid),
                                overpaid=max(0, paid - total), status=status, payments=count, last_paid_at=last)
 
-    def record_payment(self, request: dict[str, Any], scope: str, acquirer_reference: str,
+    def record_payment(self, request: PaymentRequest, scope: str, acquirer_reference: str,
                        paid_at: datetime | None = None) -> OutstandingBill | None:
         """Count an approved payment against the bill its QR names; None when it pays no known bill.
         The same request (payer scope + request id) is counted once."""
         code = customer_code_of(request)
         if code is None or not has_account(code):
             return None
-        amount = int(request["amount"]["value"])
         period = self._issued(code)["period"]
         when = format_timestamp(paid_at or datetime.now(UTC))
         self._store.write("INSERT OR IGNORE INTO biller_payments VALUES (?, ?, ?, ?, ?, ?, ?)",
-                          (scope, str(request["request_id"]), code, period, amount, acquirer_reference, when))
+                          (scope, request.request_id, code, period, request.amount, acquirer_reference, when))
         return self.bill(code)
 
     @staticmethod
@@ -229,21 +228,9 @@ def bill_answer(biller: Biller, code: Any) -> tuple[int, dict[str, Any]]:
     return 200, {"status": "ok", "bill": found.to_dict()}
 
 
-def signed_request(token: str | bytes) -> dict[str, Any] | None:
-    """The request inside a token, read WITHOUT checking: only for tokens the acquirer has just
-    verified (its 201, 402 and 409 answers come after the signature check)."""
-    from payer_app.core.signing import decode_unverified
-
-    try:
-        text = token.decode("ascii") if isinstance(token, (bytes, bytearray)) else str(token)
-    except UnicodeDecodeError:
-        return None
-    return decode_unverified(text)
-
-
-def approved_request(token: str | bytes, answer: Any) -> dict[str, Any] | None:
+def approved_request(token: str | bytes, answer: Any) -> PaymentRequest | None:
     """The request inside a token the acquirer has just approved (201: verified in full), else None."""
-    return signed_request(token) if getattr(answer, "http_status", None) == 201 else None
+    return read_signed(token) if getattr(answer, "http_status", None) == 201 else None
 
 
 def attach_biller(acquirer: Any) -> Biller:
@@ -261,8 +248,7 @@ def attach_biller(acquirer: Any) -> Biller:
             request = approved_request(token, answer)
             if request is None:
                 return
-            payer = request.get("payer") or {}
-            scope = f"{payer.get('bank_bin')}/{payer.get('account')}"
+            scope = f"{request.payer.bank_bin}/{request.payer.account}"
             biller.record_payment(request, scope, str(answer.body.get("acquirer_reference") or ""))
         except Exception:  # noqa: BLE001 - the payment stands; the bill is only the biller's view
             log.exception("could not count a payment against its bill")
@@ -277,7 +263,6 @@ __all__ = [
     "approved_request",
     "attach_biller",
     "bill_answer",
-    "signed_request",
     "MalformedCustomerCode",
     "OutstandingBill",
     "UNKNOWN_SUFFIX",

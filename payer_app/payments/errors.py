@@ -1,21 +1,19 @@
 """Typed refusals of the payment service, for the GUI and the CLI.
 
-Each carries a stable ``code`` and a ``message`` / ``message_vi`` safe to show (outside text already
-escaped), like ``RequestError`` does for bad input, so the window's payment runner can show any of
-them as it shows a refused amount.
+Each is a ``core.refusals.Refusal``: a stable ``code`` and the values its text needs, the text itself
+from the refusal catalogue (outside values already escaped), so the window's payment runner shows any
+of them as it shows a refused amount.
 """
 
 from __future__ import annotations
 
+from typing import Any
 
-class PaymentSetupError(Exception):
-    """Nothing was paid and nothing is pending: something must be set up first (the message says what)."""
+from payer_app.core.refusals import Refusal
 
-    def __init__(self, code: str, message: str, message_vi: str = ""):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.message_vi = message_vi or message
+
+class PaymentSetupError(Refusal):
+    """Nothing was paid and nothing is pending: something must be set up first (the text says what)."""
 
 
 class KeyNotAccepted(PaymentSetupError):
@@ -23,17 +21,19 @@ class KeyNotAccepted(PaymentSetupError):
     ``key-not-enrolled`` (run ``payer-app keys enrol``), ``key-revoked`` or ``key-retired``
     (rotate the key, then enrol the new one). ``acquirer`` is the acquirer's URL."""
 
-    def __init__(self, code: str, message: str, message_vi: str = "", acquirer: str = ""):
-        super().__init__(code, message, message_vi)
+    def __init__(self, kind: str, acquirer: str = "", **values: Any):
+        super().__init__(kind, **values)
         self.acquirer = acquirer
 
 
 class EnrolmentRefused(PaymentSetupError):
-    """The acquirer refused to enrol the key: ``code`` is its error code (``bad-enrolment-code``,
-    ``enrolment-code-required``, ``key-already-bound``, ``weak-key``...), ``http_status`` its status."""
+    """The acquirer refused to enrol (or revoke) the key: ``code`` is its error code
+    (``bad-enrolment-code``, ``enrolment-code-required``, ``key-already-bound``, ``weak-key``...),
+    ``http_status`` its status."""
 
-    def __init__(self, code: str, message: str, message_vi: str = "", http_status: int | None = None):
-        super().__init__(code, message, message_vi)
+    def __init__(self, kind: str, code: str, http_status: int | None = None, **values: Any):
+        super().__init__(kind, **values)
+        self.code = code  # the acquirer's own code (escaped), which the window translates when it knows it
         self.http_status = http_status
 
 

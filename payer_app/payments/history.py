@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from payer_app.core.request import PaymentRequest
 from payer_app.core.timestamps import format_timestamp
 from payer_app.payments.sqlite_store import StoreFile
 
@@ -85,22 +86,22 @@ class History(StoreFile):
     SCHEMA_VERSION = 1  # PRAGMA user_version of the history file
     DEFAULT_FILE = HISTORY_FILE
 
-    def record_pending(self, request: dict[str, Any], jws: str, acquirer: str) -> HistoryEntry:
+    def record_pending(self, request: PaymentRequest, jws: str, acquirer: str) -> HistoryEntry:
         """Write a new request as pending, in one transaction (call before sending it)."""
-        payee = request["payee"]
+        payee = request.payee
         now = _now()
         with self._store.transaction() as db:
             db.execute(
                 f"INSERT INTO requests ({_COLUMNS}) VALUES ({', '.join('?' * 19)})",
                 (
-                    request["request_id"], request["idempotency_key"], request["created_at"],
-                    request["expires_at"], now, "pending", int(request["amount"]["value"]),
-                    request["amount"]["currency"], payee.get("scheme"), payee.get("merchant_name"),
-                    payee.get("account") or payee.get("merchant_id"), request["bill"].get("customer_code"),
-                    request.get("note", ""), acquirer, None, None, "Recorded; not sent yet.", 0, jws,
+                    request.request_id, request.idempotency_key, format_timestamp(request.created_at),
+                    format_timestamp(request.expires_at), now, "pending", request.amount,
+                    request.currency, payee.scheme, payee.merchant_name,
+                    payee.account_or_merchant_id, request.bill.customer_code,
+                    request.note, acquirer, None, None, "Recorded; not sent yet.", 0, jws,
                 ),
             )
-        return self.get(request["request_id"])
+        return self.get(request.request_id)
 
     def record_attempt(self, request_id: str, message: str, http_status: int | None = None) -> None:
         """A send without a final answer (none at all, or an acquirer error such as a 5xx, whose

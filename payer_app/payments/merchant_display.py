@@ -45,8 +45,9 @@ from typing import Any
 from payer_app.core.amount_words import vietnamese_words
 from payer_app.core.amounts import group_thousands
 from payer_app.core.display_text import visible
+from payer_app.core.request import read_signed
 from payer_app.core.timestamps import format_timestamp
-from payer_app.payments.biller import Biller, attach_biller, bill_answer, signed_request
+from payer_app.payments.biller import Biller, attach_biller, bill_answer
 from payer_app.payments.json_responses import json_response
 from payer_app.payments.speech import Speaker, announcement
 from payer_app.payments.sqlite_store import LEDGER_SCHEMA_VERSION, StoreFile
@@ -195,6 +196,7 @@ class DisplayHub:
         self.refused_codes: deque[str] = deque(maxlen=RECENT_COUNT)
         self._speech_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="display-speech")
         self._speech_pending = 0
+        self._ending = False  # end_streams() was called: the server is stopping
 
     @property
     def clients(self) -> int:
@@ -213,7 +215,7 @@ class DisplayHub:
                 self._subs.discard(old)
                 old.closed = True
             tick = next(self._ticks)
-            sub = Subscription(merchant, asyncio.get_running_loop(), opened=tick, active=tick)
+            sub = Subscription(merchant, asyncio.get_running_loop(), opened=tick, active=tick, closed=self._ending)
             self._subs.add(sub)
         for old in crowd:
             try:
@@ -228,6 +230,23 @@ class DisplayHub:
     def unsubscribe(self, sub: Subscription) -> None:
         with self._lock:
             self._subs.discard(sub)
+
+    def refresh_all(self) -> None:
+        """Every open display gets a fresh snapshot (a new day: totals back to zero)."""
+        self._broadcast({"type": "snapshot"})
+
+    def end_streams(self) -> None:
+        """The server is stopping: every stream ends now (streams opened later end at once)."""
+        with self._lock:
+            self._ending = True
+            subs = list(self._subs)
+            for sub in subs:
+                sub.closed = True
+        for sub in subs:
+            try:
+                sub.loop.call_soon_threadsafe(_wake, sub)
+            except RuntimeError:  # its loop has closed
+                pass
 
     def snapshot(self, merchant: str | None) -> dict[str, Any]:
         state = self.store.snapshot(merchant, day_start(), self.speaker.available)
@@ -254,15 +273,14 @@ class DisplayHub:
                 self._broadcast({"type": "refused", "refused": self.refused, "code": self.refused_codes[0]})
             return
         body = answer.body
-        request = signed_request(token) or {}
-        payee_block = request.get("payee") if isinstance(request.get("payee"), dict) else {}
-        bill = request.get("bill") if isinstance(request.get("bill"), dict) else {}
+        request = read_signed(token)  # the acquirer has just verified it (its 201, 402 or 409 answer)
         amount = _amount_of(body.get("amount"))
         if amount is None:
             return
         fields = (kind, amount, str(body.get("payee") or ""),
-                  str(payee_block.get("merchant_id") or payee_block.get("account") or ""),
-                  str(bill.get("customer_code") or ""), str(body.get("acquirer_reference") or ""),
+                  (request.payee.account_or_merchant_id or "") if request is not None else "",
+                  (request.bill.customer_code or "") if request is not None else "",
+                  str(body.get("acquirer_reference") or ""),
                   format_timestamp(datetime.now(UTC)))
         event = counter_event(self.store.add(*fields), *fields, speech=self.speaker.available)
         if kind == "approved":
@@ -290,9 +308,10 @@ class DisplayHub:
     def _broadcast(self, message: dict[str, Any]) -> None:
         event = message.get("event")
         with self._lock:
-            # a display of one merchant shows only its payments (refusals name no payee)
-            subs = [sub for sub in self._subs
-                    if not sub.merchant or (event is not None and merchant_matches(sub.merchant, event))]
+            # a display of one merchant shows only its payments (refusals name no payee); a new
+            # snapshot goes to every display
+            subs = [sub for sub in self._subs if not sub.merchant or message["type"] == "snapshot"
+                    or (event is not None and merchant_matches(sub.merchant, event))]
             tick = next(self._ticks)
             for sub in subs:
                 sub.active = tick
@@ -440,7 +459,7 @@ class _CounterHttp:
                     continue
                 if sub.closed:
                     break
-                if sub.behind:
+                if sub.behind or message["type"] == "snapshot":
                     sub.behind = False
                     while not sub.queue.empty():
                         sub.queue.get_nowait()

@@ -34,8 +34,9 @@ from typing import Any
 
 from payer_app.core.confusables import imitated, mixed_scripts
 from payer_app.core.display_text import visible
-from payer_app.core.payability import Problem, payability
+from payer_app.core.payability import payability
 from payer_app.core.payload import MAX_INPUT_CHARS, ParsedPayload, parse_payload
+from payer_app.core.refusals import QrRefused, Refusal
 from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
 from payer_app.core.timestamps import format_timestamp
 from payer_app.files import UnsafeFileError, read_regular_file
@@ -49,7 +50,7 @@ MAX_NAME_CHARS = 60
 MAX_PAYLOAD_CHARS = MAX_INPUT_CHARS
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 
-# Problem / error codes (stable: the window translates them as ``problem.<code>``).
+# Refusal codes (stable).
 DYNAMIC_NOT_SAVEABLE = "dynamic-not-saveable"
 ALREADY_SAVED = "already-saved"
 BAD_NAME = "bad-bill-name"
@@ -60,18 +61,13 @@ CONFUSABLE_NAME = "confusable-bill-name"
 SCRIPT_NAMES_VI = {"Latin": "Latinh", "Cyrillic": "Kirin", "Greek": "Hy Lạp"}
 
 
-class SavedBillError(Exception):
-    """A refusal with a code and a message in English and Vietnamese; nothing was changed."""
-
-    def __init__(self, code: str, message: str, message_vi: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.message_vi = message_vi
+class SavedBillError(Refusal):
+    """Saved bills refused to do it (a refusal of the catalogue, ``core.refusals``); nothing was changed."""
 
     @property
-    def problem(self) -> Problem:
-        return Problem(self.code, self.message, self.message_vi)
+    def problem(self) -> Refusal:
+        """What the window shows (kept whole, so a language change shows it in the new language)."""
+        return self
 
 
 @dataclass(frozen=True)
@@ -93,15 +89,11 @@ class ImportResult:
     already_saved: int  # entries whose payload was saved already (skipped, the saved name kept)
 
 
-def saveability(parsed: ParsedPayload) -> Problem | None:
-    """None when this QR can be kept as a saved bill; else why not (core ``Problem``)."""
+def saveability(parsed: ParsedPayload) -> Refusal | None:
+    """None when this QR can be kept as a saved bill; else why not (a core ``Refusal``)."""
     # Field 01 = 12 (EMVCo Book 1 §4.7.1, dynamic): the amount belongs to one purchase only.
     if parsed.is_payment and parsed.initiation == "dynamic":
-        return Problem(DYNAMIC_NOT_SAVEABLE,
-                       "A dynamic QR cannot be saved: its amount is for this one payment only. "
-                       "Only a bill's static QR (you type the amount) can be saved.",
-                       "Không thể lưu mã QR động: số tiền của mã chỉ dùng cho một lần thanh toán. "
-                       "Chỉ lưu được mã QR tĩnh của hóa đơn (bạn tự nhập số tiền).")
+        return QrRefused(DYNAMIC_NOT_SAVEABLE)
     # Anything that could not be paid now could not be paid later either (core's answer).
     return payability(parsed)
 
@@ -109,16 +101,14 @@ def saveability(parsed: ParsedPayload) -> Problem | None:
 def check_name(name: Any) -> str:
     """The name, trimmed; raises SavedBillError(BAD_NAME) for an empty, long or unprintable one."""
     if not isinstance(name, str):
-        raise SavedBillError(BAD_NAME, "The name must be text.", "Tên phải là chữ.")
+        raise SavedBillError("bill-name-not-text")
     name = name.strip()
     if not name:
-        raise SavedBillError(BAD_NAME, "Please give the bill a name.", "Vui lòng đặt tên cho hóa đơn.")
+        raise SavedBillError("bill-name-empty")
     if len(name) > MAX_NAME_CHARS:
-        raise SavedBillError(BAD_NAME, f"The name is longer than {MAX_NAME_CHARS} characters.",
-                             f"Tên dài quá {MAX_NAME_CHARS} ký tự.")
+        raise SavedBillError("bill-name-too-long", limit=MAX_NAME_CHARS)
     if visible(name) != name:  # control, bidi or zero-width characters: refused, not silently kept
-        raise SavedBillError(BAD_NAME, "The name contains control or invisible characters.",
-                             "Tên có ký tự điều khiển hoặc ký tự ẩn.")
+        raise SavedBillError(BAD_NAME)
     return name
 
 
@@ -136,29 +126,21 @@ def check_look(name: str, others: Iterable[str]) -> None:
     other = imitated(name, others)
     shown = visible(name)
     if other is not None:
-        raise SavedBillError(CONFUSABLE_NAME,
-                             f"The name “{shown}” looks the same as the saved bill “{visible(other)}”, which is "
-                             f"another bill.{how} Choose a name that looks different.",
-                             f"Tên “{shown}” trông giống hệt hóa đơn đã lưu “{visible(other)}” (một hóa đơn "
-                             f"khác).{how_vi} Hãy chọn một tên trông khác hẳn.")
+        raise SavedBillError(CONFUSABLE_NAME, name=shown, other=visible(other), how=how, how_vi=how_vi)
     if mixed is not None:
-        raise SavedBillError(CONFUSABLE_NAME,
-                             f"The name “{shown}” could pass for another name.{how} Write it in one alphabet.",
-                             f"Tên “{shown}” có thể bị nhầm với một tên khác.{how_vi} Hãy viết bằng một bảng "
-                             "chữ cái.")
+        raise SavedBillError("mixed-script-name", name=shown, how=how, how_vi=how_vi)
 
 
 def check_payload(payload: Any) -> ParsedPayload:
     """The parsed payload of a bill that may be saved; raises SavedBillError otherwise."""
     if not isinstance(payload, str) or not payload:
-        raise SavedBillError(BAD_IMPORT, "The QR payload must be non-empty text.", "Nội dung mã QR phải là chữ.")
+        raise SavedBillError("bill-payload-empty")
     if len(payload) > MAX_PAYLOAD_CHARS:
-        raise SavedBillError(BAD_IMPORT, f"The QR payload is longer than {MAX_PAYLOAD_CHARS} characters.",
-                             f"Nội dung mã QR dài quá {MAX_PAYLOAD_CHARS} ký tự.")
+        raise SavedBillError("bill-payload-too-long", limit=MAX_PAYLOAD_CHARS)
     parsed = parse_payload(payload)
     problem = saveability(parsed)
     if problem is not None:
-        raise SavedBillError(problem.code, problem.message, problem.message_vi)
+        raise SavedBillError(problem.kind, **problem.values)  # core's refusal, as saved bills' error
     return parsed
 
 
@@ -217,8 +199,7 @@ class SavedBills(StoreFile):
         with self._store.transaction() as db:
             existing = self.find(payload)
             if existing is not None:
-                raise SavedBillError(ALREADY_SAVED, f"This bill is already saved as {visible(existing.name)!r}.",
-                                     f"Hóa đơn này đã được lưu với tên “{visible(existing.name)}”.")
+                raise SavedBillError(ALREADY_SAVED, name=visible(existing.name))
             check_look(name, self._names())
             if self.count() >= MAX_SAVED_BILLS:
                 raise _too_many()
@@ -270,11 +251,7 @@ class SavedBills(StoreFile):
                 check_look(name, names)
             except SavedBillError as exc:
                 number = entries.index((name, payload)) + 1
-                raise SavedBillError(
-                    BAD_IMPORT,
-                    f"Bill {number} in the file: {exc.message} Nothing was imported.",
-                    f"Hóa đơn thứ {number} trong tệp: {exc.message_vi} Chưa nhập hóa đơn nào.",
-                ) from None
+                raise _bad_entry(number, exc) from None
             names.append(name)
 
     def _not_saved_yet(self, entries: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -298,9 +275,8 @@ def read_import_file(path: str | Path) -> bytes:
         if exc.reason == "cannot-open":
             raise OSError(exc.errno, exc.strerror, str(path)) from None
         if exc.reason == "too-large":
-            raise SavedBillError(BAD_IMPORT, f"The file is larger than {MAX_IMPORT_BYTES // 1024} kB.",
-                                 f"Tệp lớn hơn {MAX_IMPORT_BYTES // 1024} kB.") from None
-        raise SavedBillError(BAD_IMPORT, "Not a regular file.", "Không phải một tệp thông thường.") from None
+            raise SavedBillError("import-too-large", limit_kb=MAX_IMPORT_BYTES // 1024) from None
+        raise SavedBillError("import-not-regular") from None
 
 
 def parse_import(data: bytes | str) -> list[tuple[str, str]]:
@@ -309,39 +285,38 @@ def parse_import(data: bytes | str) -> list[tuple[str, str]]:
         document = loads_untrusted(data, max_bytes=MAX_IMPORT_BYTES, max_depth=4, what="saved bills file")
     except UntrustedJSONError as exc:
         text = visible(str(exc), 200)
-        raise SavedBillError(BAD_IMPORT, f"Not a saved bills file: {text}",
-                             f"Không phải tệp hóa đơn đã lưu: {text}") from None
+        raise SavedBillError("import-not-json", detail=text) from None
     if not isinstance(document, dict) or document.get("format") != EXPORT_FORMAT:
-        raise SavedBillError(BAD_IMPORT, f"Not a saved bills file (no \"format\": \"{EXPORT_FORMAT}\").",
-                             f"Không phải tệp hóa đơn đã lưu (thiếu \"format\": \"{EXPORT_FORMAT}\").")
+        raise SavedBillError("import-no-format", format=EXPORT_FORMAT)
     if document.get("version") != EXPORT_VERSION:
-        raise SavedBillError(BAD_IMPORT, f"Unsupported saved bills file version (expected {EXPORT_VERSION}).",
-                             f"Phiên bản tệp không được hỗ trợ (cần {EXPORT_VERSION}).")
+        raise SavedBillError("import-bad-version", version=EXPORT_VERSION)
     bills = document.get("bills")
     if not isinstance(bills, list):
-        raise SavedBillError(BAD_IMPORT, "The file has no \"bills\" list.", "Tệp không có danh sách \"bills\".")
+        raise SavedBillError("import-no-bills")
     if len(bills) > MAX_SAVED_BILLS:
-        raise SavedBillError(BAD_IMPORT, f"The file holds {len(bills)} bills; at most {MAX_SAVED_BILLS} can be saved.",
-                             f"Tệp có {len(bills)} hóa đơn; chỉ lưu được tối đa {MAX_SAVED_BILLS}.")
+        raise SavedBillError("import-too-many", count=len(bills), limit=MAX_SAVED_BILLS)
     entries = []
     for number, bill in enumerate(bills, start=1):
         try:
             if not isinstance(bill, dict):
-                raise SavedBillError(BAD_IMPORT, "not an object", "không phải một đối tượng")
+                raise SavedBillError("import-entry-not-object")
             name = check_name(bill.get("name"))
             payload = bill.get("payload")
             check_payload(payload)
         except SavedBillError as exc:
-            raise SavedBillError(BAD_IMPORT, f"Bill {number} in the file: {exc.message} Nothing was imported.",
-                                 f"Hóa đơn thứ {number} trong tệp: {exc.message_vi} Chưa nhập hóa đơn nào.") from None
+            raise _bad_entry(number, exc) from None
         entries.append((name, payload))
     return entries
 
 
+def _bad_entry(number: int, exc: SavedBillError) -> SavedBillError:
+    """The refusal of one bill of an import file, naming its place in the file."""
+    return SavedBillError("import-bad-entry", number=number, inner=exc.text("en"), inner_vi=exc.text("vi"))
+
+
 def _too_many() -> SavedBillError:
-    return SavedBillError(TOO_MANY, f"At most {MAX_SAVED_BILLS} bills can be saved; delete some first.",
-                          f"Chỉ lưu được tối đa {MAX_SAVED_BILLS} hóa đơn; hãy xóa bớt trước.")
+    return SavedBillError(TOO_MANY, limit=MAX_SAVED_BILLS)
 
 
 def _not_found() -> SavedBillError:
-    return SavedBillError(NOT_FOUND, "That saved bill no longer exists.", "Hóa đơn đã lưu này không còn nữa.")
+    return SavedBillError(NOT_FOUND)

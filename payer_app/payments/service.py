@@ -5,7 +5,7 @@ The GUI and the CLI both go through ``PaymentService``:
     service = PaymentService()                       # embedded mock acquirer
     service = PaymentService(acquirer_url="http://127.0.0.1:8765")
     service.enrol(code="...")                        # once per key and HTTP acquirer
-    outcome = service.pay(parse_payload(text), amount=250_000, note="Tien dien")
+    outcome = service.pay(parse_payload(text), PaymentChoice(amount=250_000, note="Tien dien"))
     outcome.status  # "approved" | "declined" | "pending" | "rejected"
 
 Nothing is lost: the signed request is written to history (one transaction) before it is sent; a
@@ -26,12 +26,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from payer_app.core.choice import PaymentChoice
 from payer_app.core.display_text import visible
 from payer_app.core.keys import SigningKey
 from payer_app.core.payload import ParsedPayload
 from payer_app.core.registered_name import LookupKey
-from payer_app.core.request import Limits, PayerInfo, PaymentRequest, build_request
-from payer_app.core.signing import decode_unverified, sign_request
+from payer_app.core.request import Limits, PayerInfo, PaymentRequest, build_request, read_signed
+from payer_app.core.signing import sign_request
 from payer_app.payments.acquirer.answers import FailureSettings
 from payer_app.payments.acquirer.ledger import TrustedKey
 from payer_app.payments.acquirer_client import (
@@ -69,7 +70,7 @@ OUTCOME_JSON_FIELDS = ("status", "request_id", "acquirer", "acquirer_reference",
 
 @dataclass
 class PaymentOutcome:
-    request: dict[str, Any]
+    request: PaymentRequest | None  # None only for a stored request whose token cannot be read back
     jws: str
     status: str  # approved | declined | pending | rejected
     acquirer_reference: str | None
@@ -83,10 +84,11 @@ class PaymentOutcome:
     # does not name this request), "wrong-acquirer" (re-sent with --force and refused there).
     pending_reason: str | None = None
     acquirer: str = EMBEDDED
+    unread_request_id: str = ""  # the history's id of a request that ``request`` could not hold
 
     @property
     def request_id(self) -> str:
-        return self.request["request_id"]
+        return self.request.request_id if self.request is not None else self.unread_request_id
 
     @property
     def key_refused(self) -> bool:
@@ -95,7 +97,9 @@ class PaymentOutcome:
 
     def to_dict(self) -> dict[str, Any]:
         """The outcome as ``pay --json`` prints it (this key order)."""
-        return {name: getattr(self, name) for name in OUTCOME_JSON_FIELDS}
+        fields = {name: getattr(self, name) for name in OUTCOME_JSON_FIELDS}
+        fields["request"] = self.request.to_dict() if self.request is not None else {"request_id": self.request_id}
+        return fields
 
 
 @dataclass(frozen=True)
@@ -161,25 +165,23 @@ class PaymentService:
         return audience_of(self.acquirer_description)
 
     # --- the payment flow ---------------------------------------------------------------------
-    def preview(self, parsed: ParsedPayload, amount: int | None, note: str = "",
-                key: SigningKey | None = None) -> PaymentRequest:
+    def preview(self, parsed: ParsedPayload, choice: PaymentChoice, key: SigningKey | None = None) -> PaymentRequest:
         """The request ``pay`` would send (raises RequestError like ``pay``); nothing is signed or stored."""
         key = key or self.keystore.current()
         payer = PayerInfo(self.payer.account, self.payer.bank_bin, key.kid)
-        return build_request(parsed, amount, note, payer=payer, limits=self.limits, audience=self.audience)
+        return build_request(parsed, choice, payer=payer, limits=self.limits, audience=self.audience)
 
-    def pay(self, parsed: ParsedPayload, amount: int | None, note: str = "") -> PaymentOutcome:
+    def pay(self, parsed: ParsedPayload, choice: PaymentChoice) -> PaymentOutcome:
         """Build, sign, record as pending, send, record the answer.
 
         Raises RequestError for bad input, KeyNotAccepted when the HTTP acquirer does not accept the
         current key (nothing is recorded then), KeyStoreError for unusable key files."""
         key = self.keystore.current()  # one key object for the preview and the signature
-        request = self.preview(parsed, amount, note, key=key)
+        request = self.preview(parsed, choice, key=key)
         self._require_key_accepted(key)
         jws = sign_request(request, key)
-        body = request.to_dict()
-        self._history.record_pending(body, jws, self.acquirer_description)
-        return self._send(body, jws, self.acquirer_description)
+        self._history.record_pending(request, jws, self.acquirer_description)
+        return self._send(request, jws, self.acquirer_description)
 
     def retry_pending(self, acquirer_url: str | None = None, force: bool = False) -> list[PaymentOutcome]:
         """Re-send every pending request (oldest first), same signature and idempotency key, to the
@@ -194,18 +196,14 @@ class PaymentService:
             if elsewhere and not force:
                 first = elsewhere[0]
                 raise RetryTargetRefused(
-                    "other-acquirer",
-                    f"{len(elsewhere)} pending request(s) were first sent to another acquirer (e.g. "
-                    f"{first.request_id} to {visible(first.acquirer, 100)}); re-send them there (no --acquirer), "
-                    "or add --force to send them to this one anyway.",
-                    f"{len(elsewhere)} yêu cầu đang chờ đã được gửi tới ngân hàng khác (ví dụ {first.request_id} tới "
-                    f"{visible(first.acquirer, 100)}); hãy gửi lại tới đó, hoặc thêm --force.",
+                    "other-acquirer", count=len(elsewhere), request_id=first.request_id,
+                    acquirer=visible(first.acquirer, 100),
                 )
         outcomes = []
         for entry in pending:
-            request = decode_unverified(entry.jws) or {"request_id": entry.request_id}
             destination = acquirer_url if (acquirer_url is not None and force) else entry.acquirer
-            outcomes.append(self._send(request, entry.jws, destination, original=entry.acquirer))
+            outcomes.append(self._send(read_signed(entry.jws), entry.jws, destination, original=entry.acquirer,
+                                       request_id=entry.request_id))
         return outcomes
 
     def history(self, limit: int = 50) -> list[HistoryEntry]:
@@ -224,8 +222,7 @@ class PaymentService:
         PaymentSetupError("no-acquirer") when there is no HTTP acquirer to enrol at."""
         url = acquirer_url or self.acquirer_url
         if not url:
-            raise PaymentSetupError("no-acquirer", "The embedded acquirer needs no enrolment; give an acquirer URL.",
-                                    "Ngân hàng nhúng không cần đăng ký khóa; hãy nhập địa chỉ ngân hàng.")
+            raise PaymentSetupError("no-acquirer")
         key = self.keystore.current()
         client = self._client(url)
         reply = client.enrol(key, self.payer.account, self.payer.bank_bin, code=code, endorsed_by=endorsed_by)
@@ -233,22 +230,12 @@ class PaymentService:
         if reply.http_status not in (200, 201):
             error = str(body.get("error") or f"http-{reply.http_status}")
             message = visible(str(body.get("message") or f"The acquirer answered {reply.http_status}."), 300)
-            raise EnrolmentRefused(
-                visible(error, 60),
-                f"{visible(url, 100)} refused to enrol key {key.kid} ({visible(error, 60)}): {message}",
-                f"{visible(url, 100)} từ chối đăng ký khóa {key.kid} ({visible(error, 60)}): {message}",
-                http_status=reply.http_status,
-            )
+            raise EnrolmentRefused("enrolment-refused", visible(error, 60), reply.http_status,
+                                   acquirer=visible(url, 100), kid=key.kid, error=visible(error, 60), message=message)
         status = str(body.get("status") or "active")
         if status != "active":  # known there, but retired or revoked: enrolling again does not revive it
-            raise EnrolmentRefused(
-                f"key-{visible(status, 20)}",
-                f"Key {key.kid} is {visible(status, 20)} at {visible(url, 100)}; make a new key with "
-                "`payer-app keys rotate` and enrol that one.",
-                f"Khóa {key.kid} đã bị {visible(status, 20)} tại {visible(url, 100)}; hãy tạo khóa mới "
-                "(`payer-app keys rotate`) rồi đăng ký khóa đó.",
-                http_status=reply.http_status,
-            )
+            raise EnrolmentRefused("key-not-active", f"key-{visible(status, 20)}", reply.http_status,
+                                   kid=key.kid, status=visible(status, 20), acquirer=visible(url, 100))
         self._accepted_keys.add((audience_of(url), key.kid))
         retired = body.get("retired_kid") if isinstance(body.get("retired_kid"), str) else None
         created = reply.http_status == 201
@@ -301,20 +288,31 @@ class PaymentService:
         with the enrolment ``code``. Returns the key's new state; raises EnrolmentRefused."""
         url = acquirer_url or self.acquirer_url
         if not url:
-            raise PaymentSetupError("no-acquirer", "Revoking a key needs an acquirer URL.",
-                                    "Thu hồi khóa cần địa chỉ ngân hàng.")
+            raise PaymentSetupError("no-acquirer-to-revoke")
         client = self._client(url)
         reply = client.revoke(kid, signer=None if code else self.keystore.current(), code=code)
         if reply.http_status != 200:
             error = visible(str(reply.body.get("error") or reply.http_status), 60)
             message = visible(str(reply.body.get("message") or ""), 300)
-            raise EnrolmentRefused(
-                error,
-                f"{visible(url, 100)} refused to revoke {visible(kid, 60)} ({error}): {message}",
-                http_status=reply.http_status,
-            )
+            raise EnrolmentRefused("revoke-refused", error, reply.http_status,
+                                   acquirer=visible(url, 100), kid=visible(kid, 60), error=error, message=message)
         self._accepted_keys.discard((audience_of(url), kid))
         return str(reply.body.get("status") or "revoked")
+
+    def new_day(self, code: str | None = None, acquirer_url: str | None = None) -> dict[str, Any]:
+        """Start a new day at the acquirer (``payments/new_day.py``): at the HTTP acquirer with its
+        enrolment ``code`` (``POST /v1/new-day``), or on the embedded one. Returns what was archived.
+        Raises EnrolmentRefused (a wrong code), AcquirerUnavailable (no answer)."""
+        url = acquirer_url or self.acquirer_url
+        if not url:
+            from payer_app.payments.new_day import start_new_day
+
+            return start_new_day(self.embedded_acquirer()).to_dict()
+        reply = self._client(url).new_day(code or "")
+        if reply.http_status != 200 or not isinstance(reply.body.get("new_day"), dict):
+            error = visible(str(reply.body.get("error") or f"http-{reply.http_status}"), 60)
+            raise EnrolmentRefused("new-day-refused", error, reply.http_status, acquirer=visible(url, 100), error=error)
+        return reply.body["new_day"]
 
     # --- internals ----------------------------------------------------------------------------
     def _client(self, acquirer: str):
@@ -357,26 +355,18 @@ class PaymentService:
             return
         url = visible(self.acquirer_url, 100)
         if reply.http_status == 404:
-            raise KeyNotAccepted(
-                "key-not-enrolled",
-                f"Your signing key {key.kid} is not enrolled at {url}. Enrol it first: "
-                f"{ENROL_HINT.format(url=url)} (the code is printed by `payer-app acquirer serve`).",
-                f"Khóa ký {key.kid} chưa được đăng ký tại {url}. Hãy đăng ký trước: {ENROL_HINT.format(url=url)}.",
-                acquirer=self.acquirer_url,
-            )
+            raise KeyNotAccepted("key-not-enrolled", self.acquirer_url, kid=key.kid, url=url,
+                                 hint=ENROL_HINT.format(url=url))
         if state in ("retired", "revoked"):
-            raise KeyNotAccepted(
-                f"key-{state}",
-                f"Your signing key {key.kid} is {state} at {url}. Make a new key with `payer-app keys rotate`, "
-                f"then enrol it: {ENROL_HINT.format(url=url)}.",
-                f"Khóa ký {key.kid} đã bị {'thu hồi' if state == 'revoked' else 'ngừng dùng'} tại {url}. Hãy tạo khóa "
-                f"mới (`payer-app keys rotate`) rồi đăng ký: {ENROL_HINT.format(url=url)}.",
-                acquirer=self.acquirer_url,
-            )
+            raise KeyNotAccepted("key-revoked" if state == "revoked" else "key-retired", self.acquirer_url,
+                                 kid=key.kid, url=url, hint=ENROL_HINT.format(url=url))
         # Any other answer: not a reason to refuse here; the payment itself will say.
 
-    def _send(self, request: dict[str, Any], jws: str, acquirer: str, original: str | None = None) -> PaymentOutcome:
-        request_id = request["request_id"]
+    def _send(self, request: PaymentRequest | None, jws: str, acquirer: str, original: str | None = None,
+              request_id: str | None = None) -> PaymentOutcome:
+        """Send a signed request and record the answer; ``request`` is None only when a stored token
+        cannot be read back (it is sent all the same, under the history's ``request_id``)."""
+        request_id = request.request_id if request is not None else request_id or ""
         try:
             client = self._client(acquirer)
             reply = client.submit(jws)
@@ -387,7 +377,7 @@ class PaymentService:
             return PaymentOutcome(
                 request, jws, "pending", None, exc.http_status, message,
                 f"Lỗi từ ngân hàng thanh toán{code}: {exc}; chưa rõ kết quả, yêu cầu được lưu và sẽ gửi lại.",
-                pending_reason="acquirer-error", acquirer=acquirer,
+                pending_reason="acquirer-error", acquirer=acquirer, unread_request_id=request_id,
             )
         except AcquirerUnavailable as exc:
             message = f"No answer from the acquirer ({exc}); the request is kept and will be re-sent."
@@ -395,12 +385,12 @@ class PaymentService:
             return PaymentOutcome(
                 request, jws, "pending", None, None, message,
                 f"Chưa có phản hồi từ ngân hàng thanh toán ({exc}); yêu cầu được lưu và sẽ gửi lại.",
-                pending_reason="no-answer", acquirer=acquirer,
+                pending_reason="no-answer", acquirer=acquirer, unread_request_id=request_id,
             )
         except ValueError as exc:  # a local key the embedded acquirer cannot trust
-            raise PaymentSetupError("bad-local-key", f"The local key set is unusable: {visible(str(exc), 200)}",
-                                    f"Bộ khóa trên máy không dùng được: {visible(str(exc), 200)}") from None
+            raise PaymentSetupError("bad-local-key", detail=visible(str(exc), 200)) from None
         outcome = _outcome_from_reply(request, jws, reply, acquirer)
+        outcome.unread_request_id = request_id
         if original is not None and audience_of(original) != audience_of(acquirer) and \
                 outcome.status == "rejected" and outcome.reason == "wrong-audience":
             # Forced to another acquirer, which (rightly) refused it: the first acquirer's answer is
@@ -415,7 +405,8 @@ class PaymentService:
             self._history.record_outcome(request_id, outcome.status, outcome.http_status,
                                          outcome.acquirer_reference, outcome.message)
         if outcome.reason in ("key-not-enrolled", "key-revoked", "key-retired"):
-            self._accepted_keys = {k for k in self._accepted_keys if k[1] != request.get("payer", {}).get("key_id")}
+            kid = request.payer.key_id if request is not None else None
+            self._accepted_keys = {k for k in self._accepted_keys if k[1] != kid}
         return outcome
 
 
@@ -424,16 +415,16 @@ def audience_of(acquirer: str) -> str:
     return EMBEDDED_AUDIENCE if acquirer in (EMBEDDED, EMBEDDED_AUDIENCE, "", None) else normalise_audience(acquirer)
 
 
-def _names_this_request(body: dict[str, Any], request: dict[str, Any]) -> bool:
-    """A 409 counts as this request's outcome only when it names this request id and amount."""
+def _names_this_request(body: dict[str, Any], request: PaymentRequest | None) -> bool:
+    """A 409 counts as this request's outcome only when it names this request id and amount (the
+    acquirer's answer ``body`` repeats the request's ``amount`` object)."""
     amount = body.get("amount")
-    own = request.get("amount")
-    return (body.get("request_id") == request.get("request_id") and isinstance(amount, dict)
-            and isinstance(own, dict) and amount.get("value") == own.get("value")
-            and amount.get("currency") == own.get("currency"))
+    return (request is not None and body.get("request_id") == request.request_id and isinstance(amount, dict)
+            and amount.get("value") == str(request.amount) and amount.get("currency") == request.currency)
 
 
-def _outcome_from_reply(request: dict[str, Any], jws: str, reply: AcquirerReply, acquirer: str) -> PaymentOutcome:
+def _outcome_from_reply(request: PaymentRequest | None, jws: str, reply: AcquirerReply,
+                        acquirer: str) -> PaymentOutcome:
     body = reply.body
     message = visible(str(body.get("message") or ""), 500)
     message_vi = visible(str(body.get("message_vi") or ""), 500)

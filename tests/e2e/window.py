@@ -93,12 +93,12 @@ class LineStream:
 class RunningWindow:
     """The window (``payer-app gui --verbose`` via the launcher), its events, and real input."""
 
-    def __init__(self, display: str, home: Path, shots: Path, *gui_args: str):
+    def __init__(self, display: str, home: Path, shots: Path, *gui_args: str, command: str = "gui"):
         self.env = dict(os.environ, DISPLAY=display, QT_QPA_PLATFORM="xcb", PAYER_APP_HOME=str(home))
         self.env.pop("WAYLAND_DISPLAY", None)
         self.shots = shots
         self.proc = subprocess.Popen(
-            [sys.executable, str(LAUNCHER), "--shots", str(shots), "--", "gui", "--verbose", *gui_args],
+            [sys.executable, str(LAUNCHER), "--shots", str(shots), "--", command, "--verbose", *gui_args],
             env=self.env, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True, encoding="utf-8")
         self.log = LineStream(self.proc.stderr, "the window's stderr")

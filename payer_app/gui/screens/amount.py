@@ -15,8 +15,10 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLineEdit, QWidget
 
 from payer_app.core.amount_words import amount_in_words
 from payer_app.core.amounts import MAX_AMOUNT_CHARS, format_vnd, group_thousands
-from payer_app.core.payability import AMOUNT_REQUIRED, Problem, amount_problem
-from payer_app.core.request import MAX_NOTE_CHARS, locked_amount, note_problem
+from payer_app.core.choice import PaymentChoice
+from payer_app.core.payability import AMOUNT_REQUIRED, amount_problem, locked_amount
+from payer_app.core.refusals import Refusal
+from payer_app.core.request import MAX_NOTE_CHARS, note_problem
 from payer_app.gui.components import Card, Page, button, column, plain_label
 from payer_app.gui.context import AppContext
 from payer_app.gui.flow_controls import add_cancel, problem_text
@@ -173,7 +175,7 @@ class AmountScreen(Page):
         self._default_button = self.continue_button
         self.setTabOrder(self.edit, self.note)
         self.setTabOrder(self.note, self.continue_button)
-        self._problem: Problem | None = None
+        self._problem: Refusal | None = None
         self._prepared_for = None
         self.retranslate()
 
@@ -204,7 +206,7 @@ class AmountScreen(Page):
         self.locked.setVisible(fixed is not None)
         suggested = fixed if fixed is not None else (parsed.amount if parsed is not None else None)
         self.edit.set_value(suggested)
-        self.note.setText(self.ctx.flow.note or "")
+        self.note.setText(self.ctx.flow.choice.note if self.ctx.flow.choice is not None else "")
         self._show_note_problem()
         self._problem = None
         self._show_message()
@@ -261,13 +263,13 @@ class AmountScreen(Page):
     def _show_note_problem(self) -> bool:
         """Show why the note cannot be signed (control or bidi characters...); True when it can."""
         problem = note_problem(self.note.text().strip())
-        self.note_message.setText(self.ctx.language.pick(problem[2], problem[1]) if problem else "")
+        self.note_message.setText(problem.text(self.ctx.language.code) if problem else "")
         return problem is None
 
     def _show_message(self) -> None:
         self.message.setText(problem_text(self.ctx, self._problem) if self._problem is not None else "")
 
-    def problem(self) -> Problem | None:
+    def problem(self) -> Refusal | None:
         """Core's answer for what is in the field (the locked amount of a dynamic QR included)."""
         parsed = self.ctx.flow.parsed
         if parsed is None:
@@ -285,6 +287,8 @@ class AmountScreen(Page):
         if not self._show_note_problem():
             self.note.setFocus()
             return
-        self.ctx.flow.amount = self.fixed_amount if self.fixed_amount is not None else self.edit.value()
-        self.ctx.flow.note = self.note.text().strip()
+        self.ctx.flow.choice = PaymentChoice(
+            amount=self.fixed_amount if self.fixed_amount is not None else self.edit.value(),
+            note=self.note.text().strip(),
+        )
         self.continue_requested.emit()

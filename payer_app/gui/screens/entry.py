@@ -10,7 +10,8 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialog, QPlainTextEdit, QVBoxLayout
 
 from payer_app.core.amounts import format_vnd
-from payer_app.core.signing import decode_unverified
+from payer_app.core.request import read_signed
+from payer_app.core.timestamps import format_timestamp
 from payer_app.gui.components import Card, Page, button, button_row, plain_label, set_role
 from payer_app.gui.context import AppContext
 from payer_app.gui.flow_controls import DetailCard
@@ -76,7 +77,7 @@ class EntryScreen(Page):
         if e is None:
             return
         t = self.ctx.t
-        request = decode_unverified(e.jws) or {}
+        request = read_signed(e.jws)
         payee = entry_payee(e)
         vietqr = e.scheme == "vietqr"
         self.status.setText(t(f"result.{e.status}"))
@@ -87,7 +88,8 @@ class EntryScreen(Page):
         self.rows["account"].set(t("payee.account") if vietqr else t("payee.merchant_id"), payee.account)
         self.rows["customer_code"].set(t("payee.customer_code"), e.customer_code)
         self.rows["note"].set(t("amount.note"), e.note or None)
-        self.rows["time"].set(t("result.time"), receipt_time(request.get("created_at") or e.created_at))
+        created = format_timestamp(request.created_at) if request is not None else e.created_at
+        self.rows["time"].set(t("result.time"), receipt_time(created))
         self.rows["request_id"].set(t("result.request_id"), e.request_id)
         self.rows["acquirer"].set(t("entry.acquirer"), t("entry.embedded") if e.acquirer == "embedded" else e.acquirer)
         http = f" (HTTP {e.http_status})" if e.http_status else ""
@@ -115,7 +117,8 @@ class EntryScreen(Page):
         text = QPlainTextEdit()
         text.setObjectName("RequestJson")
         text.setReadOnly(True)
-        text.setPlainText(json.dumps(decode_unverified(self.entry.jws) or {}, ensure_ascii=False, indent=2))
+        request = read_signed(self.entry.jws)
+        text.setPlainText(json.dumps(request.to_dict() if request is not None else {}, ensure_ascii=False, indent=2))
         col.addWidget(text)
         close = button(self.ctx.t("common.close"), "primary")
         close.clicked.connect(dialog.accept)

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushBut
 
 from payer_app.core.amounts import format_vnd
 from payer_app.core.payee_display import PayeeDisplay, payee_display_from_request
-from payer_app.core.signing import decode_unverified
+from payer_app.core.request import Payee, read_signed
 from payer_app.gui.components import Card, button, divider, plain_label
 from payer_app.gui.context import AppContext, PaymentFlow
 from payer_app.gui.moments import list_time
@@ -162,11 +162,10 @@ def tile_face(tile: QPushButton, symbol: str) -> None:
 
 def entry_payee(entry: HistoryEntry) -> PayeeDisplay:
     """The payee of a recorded payment, named as the payment screens named it (from its signed request)."""
-    request = decode_unverified(entry.jws) or {}
-    payee = request.get("payee")
-    if not isinstance(payee, dict):
-        payee = {"scheme": entry.scheme, "merchant_name": entry.payee_name}
-    return payee_display_from_request(payee)
+    request = read_signed(entry.jws)
+    if request is None:
+        return payee_display_from_request(Payee(entry.scheme, None, None, None, None, entry.payee_name, None, None))
+    return payee_display_from_request(request.payee)
 
 
 def recent_row(entry: HistoryEntry, ctx: AppContext) -> QPushButton:

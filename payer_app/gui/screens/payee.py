@@ -7,9 +7,9 @@ from PySide6.QtGui import QTextOption
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QPlainTextEdit, QVBoxLayout
 
 from payer_app.core.amounts import format_vnd
-from payer_app.core.payability import NOT_PAYMENT, Problem, payability
+from payer_app.core.payability import NOT_PAYMENT, locked_amount, payability
 from payer_app.core.payee_display import payee_display
-from payer_app.core.request import locked_amount
+from payer_app.core.refusals import Refusal
 from payer_app.gui.components import Card, InfoRow, Page, button, plain_label
 from payer_app.gui.context import AppContext
 from payer_app.gui.flow_controls import add_cancel, problem_text
@@ -97,7 +97,7 @@ class PayeeScreen(Page):
         self.bottom.addWidget(self.inspector_button)
         self.bottom.addWidget(self.continue_button)
         self.bottom.addWidget(self.rescan_button)
-        self.problem: Problem | None = None
+        self.problem: Refusal | None = None
         self._default_button = self.continue_button
         self.setTabOrder(self.continue_button, self.rescan_button)
         self.retranslate()
@@ -130,8 +130,7 @@ class PayeeScreen(Page):
         if blocked:
             self.error_text.setText(problem_text(self.ctx, self.problem))
             # a text that is no payment QR at all is shown as scanned below; the finding would only repeat it
-            detail = None if self.problem.code == NOT_PAYMENT else self.ctx.language.pick(
-                self.problem.detail_vi, self.problem.detail)
+            detail = None if self.problem.code == NOT_PAYMENT else self.problem.detail(self.ctx.language.code)
             self.error_detail.setText(detail or "")
             self.error_detail.setVisible(bool(detail))
         self.card.setVisible(parsed.is_payment)

@@ -10,11 +10,11 @@ from PySide6.QtGui import QGuiApplication, QImage, QPixmap
 from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from payer_app.core.amounts import format_vnd
-from payer_app.core.payability import Problem
 from payer_app.core.payee_display import payee_display_from_request
+from payer_app.core.timestamps import format_timestamp
 from payer_app.gui.components import Card, Page, button, column, plain_label, set_role
 from payer_app.gui.context import AppContext
-from payer_app.gui.flow_controls import DetailCard, problem_text
+from payer_app.gui.flow_controls import DetailCard, reason_text
 from payer_app.gui.moments import receipt_time
 from payer_app.gui.plain_text import shown
 
@@ -154,14 +154,14 @@ class ResultScreen(Page):
             outcome = flow.outcome
             request = outcome.request
             key = outcome.status
-            payee = payee_display_from_request(request["payee"])
-            self.amount.setText(format_vnd(int(request["amount"]["value"])))
+            payee = payee_display_from_request(request.payee)
+            self.amount.setText(format_vnd(request.amount))
             self.rows["to"].set(t("review.to"), payee.name)
             self.rows["bank"].set(t("payee.bank"), payee.bank)
-            vietqr = request["payee"].get("scheme") == "vietqr"
+            vietqr = request.payee.scheme == "vietqr"
             self.rows["account"].set(t("payee.account") if vietqr else t("payee.merchant_id"), payee.account)
-            self.rows["note"].set(t("amount.note"), request.get("note") or None)
-            self.rows["time"].set(t("result.time"), receipt_time(request.get("created_at")))
+            self.rows["note"].set(t("amount.note"), request.note or None)
+            self.rows["time"].set(t("result.time"), receipt_time(format_timestamp(request.created_at)))
             self.rows["request_id"].set(t("result.request_id"), outcome.request_id)
             http = outcome.http_status
             self.rows["acquirer"].set(t("result.acquirer"), t(f"status.{key}") + (f" (HTTP {http})" if http else ""))
@@ -171,8 +171,9 @@ class ResultScreen(Page):
         else:
             code, message, message_vi = flow.error
             key = "failed"
-            self.amount.setText(format_vnd(flow.amount) if flow.amount else "")
-            self.rows["message"].set(t("result.reason"), problem_text(self.ctx, Problem(code, message, message_vi)))
+            amount = flow.choice.amount if flow.choice is not None else None
+            self.amount.setText(format_vnd(amount) if amount else "")
+            self.rows["message"].set(t("result.reason"), reason_text(self.ctx, code, message, message_vi))
         self.details.tidy()
         self.title.setText(t(f"result.{key}"))
         self.icon.setText("✓" if key == "approved" else "…" if key == "pending" else "✕")
@@ -310,7 +311,8 @@ class ResultScreen(Page):
         text = QPlainTextEdit()
         text.setObjectName("RequestJson")
         text.setReadOnly(True)
-        text.setPlainText(shown(json.dumps(self.ctx.flow.outcome.request, ensure_ascii=False, indent=2), None))
+        text.setPlainText(shown(json.dumps(self.ctx.flow.outcome.to_dict()["request"], ensure_ascii=False, indent=2),
+                                None))
         col.addWidget(text)
         close = button(self.ctx.t("common.close"), "primary")
         close.clicked.connect(dialog.accept)

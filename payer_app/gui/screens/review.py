@@ -65,14 +65,14 @@ class ReviewScreen(Page):
         t = self.ctx.t
         flow = self.ctx.flow
         service = self.ctx.service
-        if flow.parsed is None or flow.amount is None or service is None:
+        if flow.parsed is None or flow.choice is None or service is None:
             return
         try:
-            self.request = service.preview(flow.parsed, flow.amount, flow.note)
+            self.request = service.preview(flow.parsed, flow.choice)
             self.problem_line.setText("")
         except RequestError as exc:  # the amount screen asks the same rules; this is a last guard
             self.request = None
-            self.problem_line.setText(self.ctx.language.pick(exc.message_vi, exc.message))
+            self.problem_line.setText(exc.text(self.ctx.language.code))
         self.confirm_button.setEnabled(self.request is not None)
         if self.request is None:
             return
@@ -80,12 +80,12 @@ class ReviewScreen(Page):
         payee = payee_display_from_request(request.payee)
         self.amount.setText(format_vnd(request.amount))
         self.words.setText(amount_in_words(request.amount, self.ctx.lang))
-        vietqr = request.payee.get("scheme") == "vietqr"
+        vietqr = request.payee.scheme == "vietqr"
         self.rows["to"].set(t("review.to"), payee.name)
         self.rows["bank"].set(t("payee.bank"), payee.bank)
         self.rows["account"].set(t("payee.account") if vietqr else t("payee.merchant_id"), payee.account)
         self.rows["customer_code"].set(t("payee.customer_code"), flow.parsed.bill.evn_customer_code)
-        self.rows["purpose"].set(t("payee.purpose"), request.bill.get("purpose"))
+        self.rows["purpose"].set(t("payee.purpose"), request.bill.purpose)
         self.rows["note"].set(t("amount.note"), request.note or None)
         self.rows["fee"].set(t("review.fee"), t("review.free"))
         # the account that is signed, masked the same way everywhere

@@ -110,6 +110,7 @@ class SettingsScreen(Page):
             ("settings.operator_pin", self.operator_pin), ("settings.operator_pin_again", self.operator_pin_again),
         ):
             self._add_row(key, widget)
+        self._build_new_day(card)
         self.message = plain_label("", "error")
         self.body.insertWidget(1, self.message)
         self.save_button = button("", "primary", "SaveSettingsButton")
@@ -134,6 +135,36 @@ class SettingsScreen(Page):
         self.enrolment.finished.connect(self._enrolled)
         self.enrolment.failed.connect(self._enrol_failed)
         self._enrol_message: tuple[str, str, str] | None = None  # (role, vi, en)
+
+    def _build_new_day(self, card: Card) -> None:
+        """The operator's "new day" (kiosk only: these Settings are behind the operator PIN), at the
+        acquirer in use with its enrolment code (the code field above, else the one given at start)."""
+        self.new_day_button = button("", "secondary", "NewDayButton")
+        self.new_day_button.clicked.connect(self.new_day)
+        self.new_day_status = plain_label("", "hint")
+        self.new_day_status.setObjectName("NewDayStatus")
+        self.new_day_runner = PaymentRunner(self)
+        self.new_day_runner.finished.connect(lambda done: self._new_day_said(
+            "ok", self.ctx.t("settings.new_day_done", count=done.get("approved", 0))))
+        self.new_day_runner.failed.connect(lambda _code, en, vi: self._new_day_said(
+            "error", self.ctx.language.pick(vi, en) or en))
+        for widget in (self.new_day_button, self.new_day_status):
+            widget.setVisible(self.ctx.kiosk)
+            card.body.addWidget(widget)
+
+    def new_day(self) -> None:
+        service = self.ctx.service
+        if service is None or self.new_day_runner.busy:
+            return
+        code = self.enrol_code.text().strip() or self.ctx.acquirer_code
+        url = self.ctx.settings.acquirer_url or None
+        self.new_day_runner.start(lambda: service.new_day(code, url))
+        self._new_day_said("hint", self.ctx.t("settings.new_day_running"))
+
+    def _new_day_said(self, role: str, text: str) -> None:
+        self.new_day_button.setEnabled(not self.new_day_runner.busy)
+        set_role(self.new_day_status, role)
+        self.new_day_status.setText(text)
 
     def _pin_edit(self, name: str) -> QLineEdit:
         """A field for the operator PIN: digits only, never shown."""
@@ -188,6 +219,8 @@ class SettingsScreen(Page):
         self.save_button.setText(t("settings.save"))
         self.camera.setToolTip(t("camera_url.no_password_saved"))  # a typed URL is kept without user:pass@
         self.enrol_button.setText(t("settings.enrol"))
+        self.new_day_button.setText(t("settings.new_day"))
+        self.new_day_button.setToolTip(t("settings.new_day_hint"))
         self.enrol_code.setPlaceholderText(t("settings.enrol_code_hint"))
         pin_set = is_stored_pin(self.ctx.settings.operator_pin_hash)
         self.operator_pin.setPlaceholderText(

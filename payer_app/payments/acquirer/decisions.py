@@ -9,14 +9,14 @@ import hmac
 import logging
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from payer_app.core.display_text import visible
-from payer_app.core.request import Limits
+from payer_app.core.request import Limits, PaymentRequest
 from payer_app.core.signing import VerificationKeys, verify_request
-from payer_app.core.timestamps import format_timestamp, parse_timestamp
+from payer_app.core.timestamps import format_timestamp
 from payer_app.payments.acquirer.answers import (
     KEY_STATE_REASONS,
     STRUCTURAL_REASONS,
@@ -305,14 +305,13 @@ class MockAcquirer:
                    or _key_state_refusal(binding)                     # 2. the key is not revoked
                    or _structure_refusal(result)                      # 2. the signed content's schema
                    or _account_refusal(binding, result.request)       # 3. the payer account is the key's
-                   or self._audience_refusal(result.request)          # 4. addressed to this acquirer
-                   or _identifiers_refusal(result))
+                   or self._audience_refusal(result.request))         # 4. addressed to this acquirer
         if refusal is not None:
             return refusal
         request = result.request
-        idem, request_id = request["idempotency_key"], request["request_id"]
+        idem, request_id = request.idempotency_key, request.request_id
         token_sha = hashlib.sha256(_token_bytes(token)).hexdigest()
-        nonce = request["nonce"]
+        nonce = request.nonce
         refusal = (self._injected_unavailability(binding, idem)                        # 5. failure injection
                    or self._idempotency_answer(binding, idem, request_id, token_sha)   # 6. per payer
                    or self._retirement_refusal(binding, received, request_id, idem)    # 7. key retired on receipt
@@ -322,10 +321,10 @@ class MockAcquirer:
             return refusal
         return self._record(binding, request, token_sha, received)                    # 9. record, answer
 
-    def _audience_refusal(self, request: dict[str, Any]) -> AcquirerAnswer | None:
+    def _audience_refusal(self, request: PaymentRequest) -> AcquirerAnswer | None:
         """Step 4: ``aud`` must be one of this acquirer's names (its URLs or the embedded id)."""
-        aud = request.get("aud")
-        if not isinstance(aud, str) or normalise_audience(aud) not in self.audiences:
+        aud = request.audience
+        if normalise_audience(aud) not in self.audiences:
             return error_answer(421, "wrong-audience",
                           f"The request is addressed to {visible(str(aud), 80)}, not to this acquirer.")
         return None
@@ -370,13 +369,13 @@ class MockAcquirer:
             return _nonce_reused(request_id, idem)
         return None
 
-    def _record(self, binding: KeyBinding, request: dict[str, Any], token_sha: str,
+    def _record(self, binding: KeyBinding, request: PaymentRequest, token_sha: str,
                 received: datetime) -> AcquirerAnswer:
         """Step 9: one transaction records the payment and its nonce; a concurrent twin recorded in
         between is answered as step 6 or 8 would have. Injected declines and lost answers apply here."""
-        idem, request_id = request["idempotency_key"], request["request_id"]
+        idem, request_id = request.idempotency_key, request.request_id
         status, body = self._decision(binding, request, received)
-        nonce_expires = int(_expiry(request, received).timestamp() + CLOCK_SKEW.total_seconds())
+        nonce_expires = int(request.expires_at.timestamp() + CLOCK_SKEW.total_seconds())
         outcome, existing = self.ledger.insert_if_new(binding.scope, request, binding.kid, token_sha, status, body,
                                                       nonce_expires, int(received.timestamp()))
         if outcome == "exists":  # another connection recorded the same key in between
@@ -390,16 +389,17 @@ class MockAcquirer:
             answer.delay_seconds = settings.timeout_seconds
         return answer
 
-    def _decision(self, binding: KeyBinding, request: dict[str, Any], received: datetime) -> tuple[int, dict[str, Any]]:
+    def _decision(self, binding: KeyBinding, request: PaymentRequest,
+                  received: datetime) -> tuple[int, dict[str, Any]]:
         """(201 approved | 402 declined by ``--decline-rate``, the answer's body) of a request that passed."""
-        settings, idem = self.failures, request["idempotency_key"]
+        settings, idem = self.failures, request.idempotency_key
         reference = "ACQ-" + hashlib.sha256(f"{settings.seed}:{binding.scope}:{idem}".encode()).hexdigest()[:12].upper()
         body = {
-            "request_id": request["request_id"],
+            "request_id": request.request_id,
             "idempotency_key": idem,
             "acquirer_reference": reference,
-            "amount": request["amount"],
-            "payee": request["payee"].get("merchant_name") or request["payee"].get("account"),
+            "amount": {"value": str(request.amount), "currency": request.currency},
+            "payee": request.payee.short_name,
             "received_at": format_timestamp(received),
         }
         if settings.decline_rate and settings.draw("decline", idem) < settings.decline_rate:
@@ -449,28 +449,16 @@ def _key_state_refusal(binding: KeyBinding | None) -> AcquirerAnswer | None:
 
 def _structure_refusal(result) -> AcquirerAnswer | None:
     """Step 2: schema failures of the signed content answer 400 before any lookup."""
-    if not isinstance(result.request, dict) or result.reason in STRUCTURAL_REASONS:
+    if result.request is None or result.reason in STRUCTURAL_REASONS:
         return refusal_answer(400, result)
     return None
 
 
-def _account_refusal(binding: KeyBinding, request: dict[str, Any]) -> AcquirerAnswer | None:
+def _account_refusal(binding: KeyBinding, request: PaymentRequest) -> AcquirerAnswer | None:
     """Step 3: the payer account in the request is the one the key was enrolled for."""
-    payer = request.get("payer")
-    if not isinstance(payer, dict) or (payer.get("bank_bin"), payer.get("account")) != (
-        binding.bank_bin,
-        binding.account,
-    ):
+    if (request.payer.bank_bin, request.payer.account) != (binding.bank_bin, binding.account):
         return error_answer(403, "account-mismatch",
                       "The payer account in the request is not the account bound to its signing key.")
-    return None
-
-
-def _identifiers_refusal(result) -> AcquirerAnswer | None:
-    """The idempotency key and request id that steps 6 and 9 use are non-empty text."""
-    idem, request_id = result.request.get("idempotency_key"), result.request.get("request_id")
-    if not isinstance(idem, str) or not isinstance(request_id, str) or not idem or not request_id:
-        return refusal_answer(400, result)
     return None
 
 
@@ -492,13 +480,6 @@ def _verify(token: str | bytes, keys: VerificationKeys, now: datetime, limits: L
     """verify_request without an audience: this acquirer answers to several names (its URLs) and
     checks ``aud`` itself, after the key binding (step 4 of ``_decide``)."""
     return verify_request(token, keys, now=now, limits=limits)
-
-
-def _expiry(request: dict[str, Any], fallback: datetime) -> datetime:
-    try:
-        return parse_timestamp(request.get("expires_at"))
-    except (ValueError, TypeError):
-        return fallback + timedelta(minutes=5)
 
 
 def _enrolment_key(kid: str, payload: dict[str, Any]):

@@ -60,6 +60,7 @@ def create_app(ledger_path: Path, failures: FailureSettings | None = None,
     from starlette.applications import Starlette
 
     from payer_app.payments.merchant_display import counter_routes
+    from payer_app.payments.new_day import new_day_routes
 
     acquirer = MockAcquirer(ledger_path, failures, trusted, limits, audiences, open_enrolment=open_enrolment,
                             clock=clock)
@@ -74,6 +75,7 @@ def create_app(ledger_path: Path, failures: FailureSettings | None = None,
         routes=[
             *_AcquirerHttp(acquirer, directory or NameDirectory.bundled()).routes(),
             *counter_routes(acquirer),  # /display, /display/events, /v1/bills/{code}: merchant_display.py
+            *new_day_routes(acquirer),  # POST /v1/new-day: new_day.py
         ],
         lifespan=lifespan,
         exception_handlers={Exception: _unexpected, 404: _not_found, 405: _not_found},

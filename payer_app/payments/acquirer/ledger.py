@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from payer_app.core.request import PaymentRequest
 from payer_app.payments.sqlite_store import LEDGER_SCHEMA_VERSION, StoreFile
 
 # The random enrolment code: 16 characters from 32 that cannot be misread (no 0/O, 1/I), 80 bits, in
@@ -159,23 +160,23 @@ class Ledger(StoreFile):
             (scope, request_id))
         return (row[0], json.loads(row[1])) if row else None
 
-    def insert_if_new(self, scope: str, request: dict[str, Any], kid: str, token_sha256: str, http_status: int,
+    def insert_if_new(self, scope: str, request: PaymentRequest, kid: str, token_sha256: str, http_status: int,
                       body: dict[str, Any], nonce_expires: int, now_epoch: int) -> tuple[str, Any]:
         """Record an answer in one transaction. Returns ("inserted", None), ("exists", find() tuple)
         when this payer already used the key or request id, or ("nonce", None) when this payer's
         nonce was used (``now_epoch``: the acquirer's clock, in seconds)."""
         with self._store.transaction() as db:
-            existing = self.find(scope, request["idempotency_key"], request["request_id"])
+            existing = self.find(scope, request.idempotency_key, request.request_id)
             if existing is not None:
                 return "exists", existing
-            if self.nonce_used(scope, request["nonce"], now_epoch):
+            if self.nonce_used(scope, request.nonce, now_epoch):
                 return "nonce", None
-            db.execute("INSERT OR REPLACE INTO used_nonces VALUES (?, ?, ?)", (scope, request["nonce"], nonce_expires))
+            db.execute("INSERT OR REPLACE INTO used_nonces VALUES (?, ?, ?)", (scope, request.nonce, nonce_expires))
             db.execute(
                 "INSERT INTO ledger_payments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    scope, request["idempotency_key"], request["request_id"], body["status"], http_status,
-                    body["acquirer_reference"], int(request["amount"]["value"]), kid, token_sha256,
+                    scope, request.idempotency_key, request.request_id, body["status"], http_status,
+                    body["acquirer_reference"], request.amount, kid, token_sha256,
                     json.dumps(body, ensure_ascii=False), body["received_at"],
                 ),
             )

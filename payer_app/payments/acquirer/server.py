@@ -32,7 +32,7 @@ class AcquirerServer:
                 acquirer.add_audience(audience)
         config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=1)
         self._settled = threading.Event()  # set once uvicorn serves, or has given up
-        self.server = _server_telling_when_started(config, self._settled)
+        self.server = stopping_server(config, self._settled, lambda: end_display_streams(app))
         self._thread = threading.Thread(target=self._run, name="acquirer-server", daemon=True)
 
     def _run(self) -> None:
@@ -64,18 +64,39 @@ class AcquirerServer:
         self.stop()
 
 
-def _server_telling_when_started(config, settled: threading.Event):
-    """A uvicorn server that sets ``settled`` when its startup has finished (or failed)."""
+def stopping_server(config, settled: threading.Event | None = None, on_stop=None):
+    """A uvicorn server that sets ``settled`` when its startup has finished (or failed), and calls
+    ``on_stop()`` once, on its own loop, as soon as it is asked to stop (Ctrl+C, SIGTERM,
+    ``should_exit``): the display streams end then, so uvicorn's shutdown does not wait for them."""
     import uvicorn
 
     class Server(uvicorn.Server):
+        stop_seen = False
+
         async def startup(self, sockets=None) -> None:
             try:
                 await super().startup(sockets=sockets)
             finally:
-                settled.set()
+                if settled is not None:
+                    settled.set()
+
+        async def on_tick(self, counter: int) -> bool:
+            should_exit = await super().on_tick(counter)
+            if should_exit and not self.stop_seen:
+                self.stop_seen = True
+                if on_stop is not None:
+                    on_stop()
+            return should_exit
 
     return Server(config)
+
+
+def end_display_streams(app) -> None:
+    """End the open merchant display streams of an app's acquirer (or of a display-only app)."""
+    acquirer = getattr(getattr(app, "state", None), "acquirer", None)
+    hub = getattr(acquirer, "display_hub", None) or getattr(getattr(app, "state", None), "display_hub", None)
+    if hub is not None:
+        hub.end_streams()
 
 
 def served_audiences(host: str, port: int) -> list[str]:
@@ -98,7 +119,8 @@ def serve_display(acquirer: Any, host: str = "127.0.0.1", port: int = 0, speaker
     from starlette.applications import Starlette
 
     app = Starlette(routes=counter_routes(acquirer, speaker))
+    app.state.display_hub = acquirer.display_hub
     return AcquirerServer(app, host=host, port=port).start()
 
 
-__all__ = ["AcquirerServer", "served_audiences", "serve_display"]
+__all__ = ["AcquirerServer", "end_display_streams", "served_audiences", "serve_display", "stopping_server"]

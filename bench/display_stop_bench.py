@@ -1,0 +1,106 @@
+"""How soon open merchant display streams end when the acquirer is stopped (Ctrl+C).
+
+Starts ``payer-app acquirer serve`` as its own process on 127.0.0.1, opens DISPLAYS event streams
+(``GET /display/events``, as the page does) and waits for each one's snapshot; then sends SIGINT
+and measures, from the signal, when each stream ended (the server closed it) and when the process
+exited. Repeats ROUNDS times. Prints the worst and median times and exits 1 when a stream ended
+later than ``BUDGET_S`` (half a second, docs/booth.md) or did not end cleanly.
+
+Run: .venv/bin/python bench/display_stop_bench.py [--displays 4] [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from payer_app.payments.acquirer_client import read_until_serving
+
+ROOT = Path(__file__).resolve().parents[1]
+BUDGET_S = 0.5
+CEILING_S = 60.0
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Stream(threading.Thread):
+    def __init__(self, url: str):
+        super().__init__(daemon=True)
+        self.url, self.opened, self.ended_at, self.clean = url, threading.Event(), None, False
+
+    def run(self) -> None:
+        try:
+            with httpx.stream("GET", f"{self.url}/display/events", timeout=CEILING_S) as response:
+                for line in response.iter_lines():
+                    if line.startswith("event: snapshot"):
+                        self.opened.set()
+            self.clean = True
+        except httpx.HTTPError:
+            pass
+        finally:
+            self.ended_at = time.perf_counter()
+            self.opened.set()
+
+
+def one_round(folder: Path, displays: int) -> tuple[list[float], float, bool]:
+    port = free_port()
+    env = dict(os.environ, PAYER_APP_HOME=str(folder / "home"))
+    proc = subprocess.Popen([sys.executable, "-m", "payer_app", "acquirer", "serve", "--port", str(port),
+                             "--ledger", str(folder / "ledger.sqlite3")], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    read_until_serving(proc)
+    streams = [Stream(f"http://127.0.0.1:{port}") for _ in range(displays)]
+    for stream in streams:
+        stream.start()
+    for stream in streams:
+        stream.opened.wait(CEILING_S)
+    stopped = time.perf_counter()
+    proc.send_signal(signal.SIGINT)
+    for stream in streams:
+        stream.join(CEILING_S)
+    proc.wait(CEILING_S)
+    exited = time.perf_counter() - stopped
+    proc.stderr.close()
+    return [s.ended_at - stopped for s in streams], exited, all(s.clean for s in streams)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--displays", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    ends, exits, clean = [], [], True
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in range(args.rounds):
+            folder = Path(tmp) / f"round{n}"
+            folder.mkdir()
+            times, exited, all_clean = one_round(folder, args.displays)
+            ends += times
+            exits.append(exited)
+            clean = clean and all_clean
+    print(f"{args.rounds} stops with {args.displays} open display streams each")
+    print(f"stream ended after SIGINT: median {statistics.median(ends) * 1000:.0f} ms, "
+          f"worst {max(ends) * 1000:.0f} ms (budget {BUDGET_S * 1000:.0f} ms); all ended cleanly: {clean}")
+    print(f"process exited after SIGINT: median {statistics.median(exits) * 1000:.0f} ms, "
+          f"worst {max(exits) * 1000:.0f} ms")
+    return 0 if clean and max(ends) <= BUDGET_S else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

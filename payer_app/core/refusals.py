@@ -1,0 +1,219 @@
+"""Refusals: why something cannot be paid or done, as a stable code plus the values its text needs.
+
+One type and one catalogue. A ``Refusal`` carries ``code`` (GUIs, QA scripts and the CLI's error
+lines match on it) and ``values`` (what its text needs: amounts in dong, quoted outside text); its
+English and Vietnamese texts come from ``CATALOG`` alone, so the window (``text("vi")``) and the
+command line (``text("en")``) read the same sentence, and no module writes its own. Each kind of
+refusal is a subclass, so callers catch the kind they can handle:
+
+* ``QrRefused`` - the QR itself cannot be paid (``payability`` decides: not a payment QR, damaged,
+  invalid, not in dong);
+* ``AmountRefused`` - the amount cannot be paid (missing, locked by a dynamic QR, outside the limits);
+* ``InputRefused`` - the rest of the payer's input (note, validity, identifiers, audience).
+
+``QrRefused`` and ``AmountRefused`` are ``RequestRefused`` too: what ``build_request`` raises.
+Values whose name ends in ``_vi`` are the Vietnamese form of the value without it (a finding's text);
+amounts (``amount``, ``min``, ``max``, ``fixed``) are shown as ``1.000 ₫``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from payer_app.core.amounts import format_vnd
+
+# code -> (English template, Vietnamese template)
+CATALOG: dict[str, tuple[str, str]] = {
+    # The QR (payability).
+    "not-payment": ("This QR is not a payment QR.", "Đây không phải mã QR thanh toán."),
+    "bad-crc": ("The checksum is wrong: the code may be damaged or tampered with.",
+                "Mã kiểm tra sai: mã QR có thể bị hỏng hoặc bị sửa đổi."),
+    "invalid-qr": ("The payment QR is not valid.", "Mã QR thanh toán không hợp lệ."),
+    "not-vnd": ("This QR code asks for currency {currency}; only VND can be paid.",
+                "Mã QR này dùng tiền tệ {currency}; chỉ thanh toán được VND."),
+    # A QR kept as a saved bill (``payments.saved_bills``).
+    "dynamic-not-saveable": ("A dynamic QR cannot be saved: its amount is for this one payment only. "
+                             "Only a bill's static QR (you type the amount) can be saved.",
+                             "Không thể lưu mã QR động: số tiền của mã chỉ dùng cho một lần thanh toán. "
+                             "Chỉ lưu được mã QR tĩnh của hóa đơn (bạn tự nhập số tiền)."),
+    "bill-name-not-text": ("The name must be text.", "Tên phải là chữ."),
+    "bill-name-empty": ("Please give the bill a name.", "Vui lòng đặt tên cho hóa đơn."),
+    "bill-name-too-long": ("The name is longer than {limit} characters.", "Tên dài quá {limit} ký tự."),
+    "bad-bill-name": ("The name contains control or invisible characters.", "Tên có ký tự điều khiển hoặc ký tự ẩn."),
+    "confusable-bill-name": ("The name “{name}” looks the same as the saved bill “{other}”, which is another "
+                             "bill.{how} Choose a name that looks different.",
+                             "Tên “{name}” trông giống hệt hóa đơn đã lưu “{other}” (một hóa đơn khác).{how} Hãy "
+                             "chọn một tên trông khác hẳn."),
+    "mixed-script-name": ("The name “{name}” could pass for another name.{how} Write it in one alphabet.",
+                          "Tên “{name}” có thể bị nhầm với một tên khác.{how} Hãy viết bằng một bảng chữ cái."),
+    "bill-payload-empty": ("The QR payload must be non-empty text.", "Nội dung mã QR phải là chữ."),
+    "bill-payload-too-long": ("The QR payload is longer than {limit} characters.",
+                              "Nội dung mã QR dài quá {limit} ký tự."),
+    "already-saved": ("This bill is already saved as “{name}”.", "Hóa đơn này đã được lưu với tên “{name}”."),
+    "too-many-saved-bills": ("At most {limit} bills can be saved; delete some first.",
+                             "Chỉ lưu được tối đa {limit} hóa đơn; hãy xóa bớt trước."),
+    "saved-bill-not-found": ("That saved bill no longer exists.", "Hóa đơn đã lưu này không còn nữa."),
+    "import-too-large": ("The file is larger than {limit_kb} kB.", "Tệp lớn hơn {limit_kb} kB."),
+    "import-not-regular": ("Not a regular file.", "Không phải một tệp thông thường."),
+    "import-not-json": ("Not a saved bills file: {detail}", "Không phải tệp hóa đơn đã lưu: {detail}"),
+    "import-no-format": ("Not a saved bills file (no \"format\": \"{format}\").",
+                         "Không phải tệp hóa đơn đã lưu (thiếu \"format\": \"{format}\")."),
+    "import-bad-version": ("Unsupported saved bills file version (expected {version}).",
+                           "Phiên bản tệp không được hỗ trợ (cần {version})."),
+    "import-no-bills": ("The file has no \"bills\" list.", "Tệp không có danh sách \"bills\"."),
+    "import-too-many": ("The file holds {count} bills; at most {limit} can be saved.",
+                        "Tệp có {count} hóa đơn; chỉ lưu được tối đa {limit}."),
+    "import-entry-not-object": ("not an object", "không phải một đối tượng"),
+    "import-bad-entry": ("Bill {number} in the file: {inner} Nothing was imported.",
+                         "Hóa đơn thứ {number} trong tệp: {inner} Chưa nhập hóa đơn nào."),
+    # The amount.
+    "amount-required": ("This QR code has no amount: enter the amount to pay.",
+                        "Mã QR này không có số tiền: hãy nhập số tiền cần thanh toán."),
+    "amount-locked": ("This QR code fixes the amount at {fixed}; it cannot be changed to {amount}.",
+                      "Mã QR này cố định số tiền {fixed}; không thể đổi thành {amount}."),
+    "below-minimum": ("The amount {amount} is below the minimum of {min}.",
+                      "Số tiền {amount} thấp hơn mức tối thiểu {min}."),
+    "above-maximum": ("The amount {amount} is above the per-transaction maximum of {max}.",
+                      "Số tiền {amount} vượt hạn mức mỗi giao dịch {max}."),
+    "bad-amount": ("The amount must be a whole number of dong, not {found}.",
+                   "Số tiền phải là số đồng nguyên, không phải {found}."),
+    # The rest of the payer's input.
+    "note-too-long": ("The note is {length} characters long; {limit} at most.",
+                      "Ghi chú dài {length} ký tự; tối đa {limit}."),
+    "note-not-text": ("The note must be text.", "Ghi chú phải là văn bản."),
+    "bad-note": ("The note contains a control or text-direction character ({char}): line breaks, tabs, "
+                 "bidi overrides and invisible characters are not allowed.",
+                 "Ghi chú chứa ký tự điều khiển hoặc đổi hướng chữ ({char}): không được dùng xuống dòng, "
+                 "tab, ký tự đảo chiều hay ký tự ẩn."),
+    "bad-ttl": ("The validity must be 1 to {limit} seconds, not {found}.",
+                "Thời hạn hiệu lực phải từ 1 đến {limit} giây, không phải {found}."),
+    "bad-id": ("The {name} {found} is not a UUID in canonical form (use str(uuid.uuid4())).",
+               "Mã {name} {found} không phải UUID dạng chuẩn."),
+    "bad-nonce": ("The nonce must be 16 to 64 base64url characters.", "Nonce phải gồm 16 đến 64 ký tự base64url."),
+    "bad-audience": ("The audience (aud) is not valid: {detail}.", "Đích nhận (aud) không hợp lệ: {detail}."),
+    # Reading signed JSON back (``PaymentRequest.from_dict``).
+    "bad-content": ("The signed request is not well formed: {detail}.", "Yêu cầu đã ký sai cấu trúc: {detail}."),
+    # Setting up payments (``payments.errors``): nothing was paid, nothing is pending.
+    "no-acquirer": ("The embedded acquirer needs no enrolment; give an acquirer URL.",
+                    "Ngân hàng nhúng không cần đăng ký khóa; hãy nhập địa chỉ ngân hàng."),
+    "no-acquirer-to-revoke": ("Revoking a key needs an acquirer URL.", "Thu hồi khóa cần địa chỉ ngân hàng."),
+    "key-not-enrolled": ("Your signing key {kid} is not enrolled at {url}. Enrol it first: {hint} (the code is "
+                         "printed by `payer-app acquirer serve`).",
+                         "Khóa ký {kid} chưa được đăng ký tại {url}. Hãy đăng ký trước: {hint} (mã đăng ký do "
+                         "`payer-app acquirer serve` in ra)."),
+    "key-revoked": ("Your signing key {kid} is revoked at {url}. Make a new key with `payer-app keys rotate`, "
+                    "then enrol it: {hint}.",
+                    "Khóa ký {kid} đã bị thu hồi tại {url}. Hãy tạo khóa mới (`payer-app keys rotate`) rồi đăng ký: "
+                    "{hint}."),
+    "key-retired": ("Your signing key {kid} is retired at {url}. Make a new key with `payer-app keys rotate`, "
+                    "then enrol it: {hint}.",
+                    "Khóa ký {kid} đã ngừng dùng tại {url}. Hãy tạo khóa mới (`payer-app keys rotate`) rồi đăng ký: "
+                    "{hint}."),
+    "enrolment-refused": ("{acquirer} refused to enrol key {kid} ({error}): {message}",
+                          "{acquirer} từ chối đăng ký khóa {kid} ({error}): {message}"),
+    "key-not-active": ("Key {kid} is {status} at {acquirer}; make a new key with `payer-app keys rotate` and enrol "
+                       "that one.",
+                       "Khóa {kid} đã bị {status} tại {acquirer}; hãy tạo khóa mới (`payer-app keys rotate`) rồi "
+                       "đăng ký khóa đó."),
+    "revoke-refused": ("{acquirer} refused to revoke {kid} ({error}): {message}",
+                       "{acquirer} từ chối thu hồi khóa {kid} ({error}): {message}"),
+    "new-day-refused": ("{acquirer} refused the new day ({error}).",
+                        "{acquirer} từ chối bắt đầu ngày mới ({error})."),
+    "other-acquirer": ("{count} pending request(s) were first sent to another acquirer (e.g. {request_id} to "
+                       "{acquirer}); re-send them there (no --acquirer), or add --force to send them to this one "
+                       "anyway.",
+                       "{count} yêu cầu đang chờ đã được gửi tới ngân hàng khác (ví dụ {request_id} tới {acquirer}); "
+                       "hãy gửi lại tới đó, hoặc thêm --force."),
+    "bad-local-key": ("The local key set is unusable: {detail}", "Bộ khóa trên máy không dùng được: {detail}"),
+}
+
+# Catalogue entries that share a code: a kind's text differs, the stable code (what callers and
+# scripts match on) does not.
+CODE_OF: dict[str, str] = {
+    "note-not-text": "bad-note", "bad-nonce": "bad-id", "no-acquirer-to-revoke": "no-acquirer",
+    "bill-name-not-text": "bad-bill-name", "bill-name-empty": "bad-bill-name", "bill-name-too-long": "bad-bill-name",
+    "mixed-script-name": "confusable-bill-name",
+    **{kind: "bad-import" for kind in ("bill-payload-empty", "bill-payload-too-long", "import-too-large",
+                                       "import-not-regular", "import-not-json", "import-no-format",
+                                       "import-bad-version", "import-no-bills", "import-too-many",
+                                       "import-entry-not-object", "import-bad-entry")},
+}
+
+AMOUNT_VALUES = frozenset({"amount", "min", "max", "fixed"})
+
+
+class Refusal(Exception):
+    """Something cannot be paid or done: ``code`` (stable) and ``values`` (what the text needs).
+
+    ``kind`` names the catalogue entry; it is the code unless two texts share a code (``CODE_OF``)."""
+
+    def __init__(self, kind: str, **values: Any):
+        if kind not in CATALOG:
+            raise KeyError(f"no catalogue entry {kind!r}")
+        self.kind = kind
+        self.code = CODE_OF.get(kind, kind)
+        self.values = values
+        super().__init__(self.text("en"))
+
+    def text(self, lang: str = "en") -> str:
+        """The catalogue's sentence in ``lang`` (``"en"`` or ``"vi"``), filled with the values."""
+        english, vietnamese = CATALOG[self.kind]
+        return (vietnamese if lang == "vi" else english).format(**self._shown(lang))
+
+    def detail(self, lang: str = "en") -> str | None:
+        """The finding behind the refusal (a QR's first error), in ``lang``; None when there is none."""
+        shown = self._shown(lang)
+        return shown.get("detail") if "detail" not in _fields(CATALOG[self.kind][0]) else None
+
+    def line(self, lang: str = "en") -> str:
+        """The sentence and its detail, for one line of text (the CLI's error line)."""
+        detail = self.detail(lang)
+        return f"{self.text(lang)} {detail}" if detail else self.text(lang)
+
+    @property
+    def message(self) -> str:
+        return self.text("en")
+
+    @property
+    def message_vi(self) -> str:
+        return self.text("vi")
+
+    def _shown(self, lang: str) -> dict[str, str]:
+        shown = {name: format_vnd(value) if name in AMOUNT_VALUES and isinstance(value, int) else str(value)
+                 for name, value in self.values.items() if not name.endswith("_vi")}
+        if lang == "vi":
+            shown.update({name[:-3]: str(value) for name, value in self.values.items() if name.endswith("_vi")})
+        return shown
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, Refusal) and type(other) is type(self) and other.kind == self.kind
+                and other.values == self.values)
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.kind))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.kind!r}, **{self.values!r})"
+
+
+class RequestRefused(Refusal, ValueError):
+    """The payer's input cannot become a payment request (what ``build_request`` raises)."""
+
+
+class QrRefused(RequestRefused):
+    """The QR cannot be paid: ``not-payment``, ``bad-crc``, ``invalid-qr``, ``not-vnd``."""
+
+
+class AmountRefused(RequestRefused):
+    """The amount cannot be paid: ``amount-required``, ``amount-locked``, ``below-minimum``,
+    ``above-maximum``, ``bad-amount``."""
+
+
+class InputRefused(RequestRefused):
+    """The note, the validity, an identifier or the audience cannot go into a request."""
+
+
+def _fields(template: str) -> set[str]:
+    from string import Formatter
+
+    return {name for _, name, _, _ in Formatter().parse(template) if name}
