@@ -64,6 +64,7 @@ REASON_CODES = (
     "malformed", "unsupported-algorithm", "bad-key", "wrong-key", "bad-signature", "bad-content",
     "key-mismatch", "qr-mismatch", "wrong-audience", "key-retired", "not-yet-valid", "expired", "not-vnd",
     "invalid-qr", "amount-mismatch", "payee-mismatch", "bill-mismatch", "below-minimum", "above-maximum",
+    "fee-mismatch", "total-mismatch",
 )
 
 

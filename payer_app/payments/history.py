@@ -11,7 +11,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from payer_app.core.request import PaymentRequest
+from payer_app.core.charge import Charge, no_charge
+from payer_app.core.request import PaymentRequest, read_signed
 from payer_app.core.timestamps import format_timestamp
 from payer_app.payments.sqlite_store import StoreFile
 
@@ -41,8 +42,16 @@ class HistoryEntry:
     attempts: int
     jws: str
 
+    @property
+    def charge(self) -> Charge:
+        """The fee or tip and the total, as the stored signed request states them (a request signed
+        before fees were carried: no fee)."""
+        request = read_signed(self.jws)
+        return request.cost if request is not None else no_charge(self.amount)
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        charge = self.charge
+        return asdict(self) | {"fee_kind": charge.kind, "fee": charge.fee, "total": charge.total}
 
 
 _COLUMNS = (
