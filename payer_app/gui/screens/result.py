@@ -10,6 +10,7 @@ from PySide6.QtGui import QGuiApplication, QImage, QPixmap
 from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from payer_app.core.amounts import format_vnd
+from payer_app.core.charge import cost_line
 from payer_app.core.payee_display import payee_display_from_request
 from payer_app.core.timestamps import format_timestamp
 from payer_app.gui.components import Card, Page, button, column, plain_label, set_role
@@ -155,7 +156,7 @@ class ResultScreen(Page):
             request = outcome.request
             key = outcome.status
             payee = payee_display_from_request(request.payee)
-            self.amount.setText(format_vnd(request.amount))
+            self.amount.setText(cost_line(request.amount, request.cost))
             self.rows["to"].set(t("review.to"), payee.name)
             self.rows["bank"].set(t("payee.bank"), payee.bank)
             vietqr = request.payee.scheme == "vietqr"

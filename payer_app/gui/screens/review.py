@@ -1,19 +1,20 @@
 """Review: what will be paid, to whom, from which account, before the PIN.
 
 Everything shown comes from the request that will be signed (``PaymentService.preview``): the
-amount, the payee block and the payer's account, so Review cannot say one thing and sign another."""
+amount, its fee or tip and the total (``100.000 + 50.000 = 150.000 ₫``), the payee block and the
+payer's account, so Review cannot say one thing and sign another."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 
 from payer_app.core.amount_words import amount_in_words
-from payer_app.core.amounts import format_vnd
+from payer_app.core.charge import cost_line
 from payer_app.core.payee_display import mask_account, payee_display_from_request
 from payer_app.core.request import PaymentRequest, RequestError
 from payer_app.gui.components import Card, Page, button, plain_label
 from payer_app.gui.context import AppContext
-from payer_app.gui.flow_controls import DetailCard, add_cancel
+from payer_app.gui.flow_controls import DetailCard, add_cancel, fee_row
 
 
 class ReviewScreen(Page):
@@ -78,8 +79,9 @@ class ReviewScreen(Page):
             return
         request = self.request
         payee = payee_display_from_request(request.payee)
-        self.amount.setText(format_vnd(request.amount))
-        self.words.setText(amount_in_words(request.amount, self.ctx.lang))
+        cost = request.cost
+        self.amount.setText(cost_line(request.amount, cost))  # 100.000 + 50.000 = 150.000 ₫
+        self.words.setText(amount_in_words(cost.total, self.ctx.lang))
         vietqr = request.payee.scheme == "vietqr"
         self.rows["to"].set(t("review.to"), payee.name)
         self.rows["bank"].set(t("payee.bank"), payee.bank)
@@ -87,7 +89,7 @@ class ReviewScreen(Page):
         self.rows["customer_code"].set(t("payee.customer_code"), flow.parsed.bill.evn_customer_code)
         self.rows["purpose"].set(t("payee.purpose"), request.bill.purpose)
         self.rows["note"].set(t("amount.note"), request.note or None)
-        self.rows["fee"].set(t("review.fee"), t("review.free"))
+        self.rows["fee"].set(*fee_row(t, cost, flow.parsed.fee))
         # the account that is signed, masked the same way everywhere
         self.rows["from"].set(t("review.from"), t("review.payer_account", account=mask_account(request.payer.account)))
         self.details.tidy()
