@@ -15,7 +15,7 @@ from payer_app.core.payee_display import payee_display_from_request
 from payer_app.core.timestamps import format_timestamp
 from payer_app.gui.components import Card, Page, button, column, plain_label, set_role
 from payer_app.gui.context import AppContext
-from payer_app.gui.flow_controls import DetailCard, reason_text
+from payer_app.gui.flow_controls import DetailCard, fee_row, reason_text
 from payer_app.gui.moments import receipt_time
 from payer_app.gui.plain_text import shown
 
@@ -80,7 +80,7 @@ class ResultScreen(Page):
         receipt_col.setSpacing(12)
         receipt_col.addWidget(head)
         self.body.addWidget(self.receipt)
-        details = DetailCard(("to", "bank", "account", "note", "time", "request_id", "acquirer",
+        details = DetailCard(("to", "bank", "account", "fee", "note", "time", "request_id", "acquirer",
                                             "reference", "message"), spacing=8)
         self.rows, self.details = details.rows, details
         receipt_col.addWidget(details)
@@ -156,7 +156,10 @@ class ResultScreen(Page):
             request = outcome.request
             key = outcome.status
             payee = payee_display_from_request(request.payee)
-            self.amount.setText(cost_line(request.amount, request.cost))
+            cost = request.cost
+            self.amount.setText(format_vnd(cost.total))
+            # the receipt names the fee or tip: amount + fee = total
+            self.rows["fee"].set(fee_row(t, cost, None)[0], cost_line(request.amount, cost) if cost.fee else None)
             self.rows["to"].set(t("review.to"), payee.name)
             self.rows["bank"].set(t("payee.bank"), payee.bank)
             vietqr = request.payee.scheme == "vietqr"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 
 from payer_app.core.amount_words import amount_in_words
+from payer_app.core.amounts import format_vnd
 from payer_app.core.charge import cost_line
 from payer_app.core.payee_display import mask_account, payee_display_from_request
 from payer_app.core.request import PaymentRequest, RequestError
@@ -30,9 +31,12 @@ class ReviewScreen(Page):
         self.amount = plain_label("", "big-amount")
         self.amount.setObjectName("ReviewAmount")
         self.amount.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.breakdown = plain_label("", "value")  # amount + fee or tip = total, when there is one
+        self.breakdown.setObjectName("ReviewBreakdown")
+        self.breakdown.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.words = plain_label("", "words")
         self.words.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        for w in (self.amount_caption, self.amount, self.words):
+        for w in (self.amount_caption, self.amount, self.breakdown, self.words):
             top.body.addWidget(w)
         self.body.addWidget(top)
         details = DetailCard(("to", "bank", "account", "customer_code", "purpose", "note", "fee",
@@ -80,7 +84,9 @@ class ReviewScreen(Page):
         request = self.request
         payee = payee_display_from_request(request.payee)
         cost = request.cost
-        self.amount.setText(cost_line(request.amount, cost))  # 100.000 + 50.000 = 150.000 ₫
+        self.amount.setText(format_vnd(cost.total))
+        self.breakdown.setText(cost_line(request.amount, cost) if cost.fee else "")  # 100.000 + 50.000 = 150.000 ₫
+        self.breakdown.setVisible(bool(cost.fee))
         self.words.setText(amount_in_words(cost.total, self.ctx.lang))
         vietqr = request.payee.scheme == "vietqr"
         self.rows["to"].set(t("review.to"), payee.name)
