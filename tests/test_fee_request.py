@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
 
 from payer_app.core.charge import Charge
@@ -15,7 +16,10 @@ from payer_app.core.keys import SigningKey
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import Limits, PayerInfo, PaymentRequest, RequestError, build_request, read_signed
 from payer_app.core.signing import sign_request, verify_request
-from tests.acquirer_helpers import new_payer, post, start_server
+from payer_app.payments.acquirer.endpoints import create_app
+from payer_app.payments.acquirer.server import AcquirerServer
+from payer_app.payments.speech import Speaker
+from tests.acquirer_helpers import CODE, new_payer, post, start_server
 
 HEAD = "00020101021238530010A0000007270123000697041601092576788590208QRIBFTTA5303704"
 
@@ -171,3 +175,33 @@ def test_pay_tip_adds_the_payers_tip_where_the_qr_asks_for_one(capsys):
     assert code == 1 and "(bad-tip)" in err and out == ""
     code, out, err = run(capsys, "pay", TIP_QR, "--tip", "-5")
     assert code == 2 and "--tip" in err
+
+
+def test_the_acquirer_answers_with_the_total_and_the_merchant_display_announces_it(tmp_path):
+    """The merchant receives amount + fee: the 201 answer carries the fee and the total, and the
+    display's payment event (read over real HTTP, server-sent events) is the total."""
+    app = create_app(tmp_path / "display.sqlite3", enrol_code=CODE)
+    app.state.acquirer.display_hub.speaker = Speaker(command=str(tmp_path / "no-such-espeak-ng"))
+    with AcquirerServer(app) as server, httpx.Client(timeout=60) as client:
+        with client.stream("GET", f"{server.url}/display/events") as live:
+            lines = live.iter_lines()
+            assert next_event(lines, "snapshot")["recent"] == []
+            payer = new_payer(server.url)
+            request = build_request(parse_payload(FEE_QR), PaymentChoice(None), payer=payer.info, audience=server.url)
+            response = post(server.url, sign_request(request, payer.key))
+            assert response.status_code == 201, response.text
+            body = response.json()
+            assert body["amount"]["value"] == "100000" and body["fee"] == {"kind": "fixed", "value": "50000"}
+            assert body["total"] == {"value": "150000", "currency": "VND"}
+            event = next_event(lines, "payment")
+    assert event["amount"] == 150000 and event["amount_text"] == "150.000"
+
+
+def next_event(lines, name: str) -> dict:
+    current = None
+    for line in lines:
+        if line.startswith("event: "):
+            current = line[len("event: "):]
+        elif line.startswith("data: ") and current == name:
+            return json.loads(line[len("data: "):])
+    raise AssertionError(f"the stream ended before a {name} event")

@@ -274,7 +274,7 @@ class DisplayHub:
             return
         body = answer.body
         request = read_signed(token)  # the acquirer has just verified it (its 201, 402 or 409 answer)
-        amount = _amount_of(body.get("amount"))
+        amount = _amount_of(body.get("total") or body.get("amount"))  # what the merchant receives, fee included
         if amount is None:
             return
         fields = (kind, amount, str(body.get("payee") or ""),

@@ -399,6 +399,8 @@ class MockAcquirer:
             "idempotency_key": idem,
             "acquirer_reference": reference,
             "amount": {"value": str(request.amount), "currency": request.currency},
+            "fee": request.cost.fee_dict(),
+            "total": request.cost.total_dict(request.currency),
             "payee": request.payee.short_name,
             "received_at": format_timestamp(received),
         }
