@@ -411,5 +411,6 @@ def _accepted(request: PaymentRequest, content: Any, header: dict[str, Any]) -> 
     )
 
 
-def _refuse(reason: str, message: str, message_vi: str, header=None, kid=None, signature_ok=False) -> NoReturn:
+def _refuse(reason: str, message: str, message_vi: str, header: dict[str, Any] | None = None,
+            kid: str | None = None, signature_ok: bool = False) -> NoReturn:
     raise _Refused(Verification(False, reason, message, message_vi, None, header, kid, signature_ok))
