@@ -128,15 +128,16 @@ class History(StoreFile):
         row = self._store.one(f"SELECT {_COLUMNS} FROM requests WHERE request_id = ?", (request_id,))
         return HistoryEntry(*row) if row else None
 
+    def pending(self) -> list[HistoryEntry]:
+        """Oldest first, the order in which they should be re-sent."""
+        rows = self._store.all(f"SELECT {_COLUMNS} FROM requests WHERE status = 'pending' ORDER BY created_at, rowid")
+        return [HistoryEntry(*r) for r in rows]
+
+    # last in the class: an annotation below it would read `list` as this method
     def list(self, limit: int = 50) -> list[HistoryEntry]:
         """Newest first."""
         rows = self._store.all(f"SELECT {_COLUMNS} FROM requests ORDER BY created_at DESC, rowid DESC LIMIT ?",
                                (limit,))
-        return [HistoryEntry(*r) for r in rows]
-
-    def pending(self) -> list[HistoryEntry]:
-        """Oldest first, the order in which they should be re-sent."""
-        rows = self._store.all(f"SELECT {_COLUMNS} FROM requests WHERE status = 'pending' ORDER BY created_at, rowid")
         return [HistoryEntry(*r) for r in rows]
 
 

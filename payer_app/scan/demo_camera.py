@@ -95,7 +95,7 @@ def _find_qr(gray: np.ndarray) -> tuple[float, float, float] | None:
     """Centre x, y and side length of the largest QR code in a clean rendered image."""
     import zxingcpp
 
-    found = zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode)
+    found = zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode))
     best = None
     for code in found:
         p = code.position

@@ -376,7 +376,7 @@ class NetworkCameraSource(CameraSource):
         super().__init__(spec, url)
         self.url = url
         self.scheme = scheme
-        self.host = parts.hostname
+        self.host = parts.hostname or ""  # checked above: the URL names a host
         self.port = port or {"http": 80, "https": 443, "rtsp": 554, "rtsps": 322}[scheme]
         self.username = urllib.parse.unquote(parts.username) if parts.username else None
         self.password = urllib.parse.unquote(parts.password) if parts.password is not None else None

@@ -333,7 +333,7 @@ class VideoFileSource(_CaptureSource):
     def __init__(self, spec: str, path: Path):
         super().__init__(spec)
         self.path = path
-        self._fps = None
+        self._fps: float | None = None
 
     def _open(self) -> None:
         cv2 = _cv2()
