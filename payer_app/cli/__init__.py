@@ -64,7 +64,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, Mapping[str, argparse.Argum
 
 def main(argv: list[str] | None = None) -> int:
     args_list = sys.argv[1:] if argv is None else argv
-    parser, commands = build_parser()
+    parser, _ = build_parser()
     if not args_list:
         args_list = ["gui"]  # no arguments: open the window, as `make run` does
     args = parser.parse_args(args_list)

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
-Profile = Literal["lenient", "strict"]
 PROFILES: tuple[str, ...] = ("lenient", "strict")
 
 # How a rule is graded: always an error, always a warning, or a warning in the lenient profile

@@ -72,7 +72,6 @@ class FrameSource:
 
     def __init__(self, spec: str):
         self.spec = spec
-        self.frames_read = 0
         self._opened = False
 
     # public interface -------------------------------------------------------------------------
@@ -85,10 +84,7 @@ class FrameSource:
     def read(self) -> Frame | None:
         if not self._opened:
             raise SourceError(f"{_name(self.spec)}: read before open")
-        frame = self._read()
-        if frame is not None:
-            self.frames_read += 1
-        return frame
+        return self._read()
 
     def close(self) -> None:
         if self._opened:
