@@ -130,6 +130,6 @@ def test_the_checks_find_an_unused_key_a_missing_key_and_an_unlisted_family():
     strings = Strings({"example.py": SOURCE})
     assert unused_keys(KEYS, strings, ("status.",)) == ["home.forgotten", "status.lost"]
     assert unused_keys(KEYS, strings, ()) == ["home.forgotten", "status.approved", "status.lost"]
-    assert missing_keys(KEYS, strings) == ["home.typo"]  # home.json is a file name; kiosk is no family here
+    assert missing_keys(KEYS, strings) == ["home.typo"]  # not the file name, not kiosk (no family here)
     assert unlisted_prefixes(KEYS, strings, ()) == ["'status.' at example.py:6"]
     assert unlisted_prefixes(KEYS, strings, ("status.",)) == []

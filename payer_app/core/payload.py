@@ -278,7 +278,8 @@ class _Parser:
     # --- rules -------------------------------------------------------------------------------
     def check_root(self, fields: list[Field]) -> CrcCheck:
         """The root-level rules as a flat run of steps, in the order their findings are reported.
-        Clauses are named as in the shared spec (``spec/README.md``, "EMVCo merchant-presented mode")."""
+        Clauses are named as in the EMVCo QR Code Specification for Payment Systems, Merchant-Presented
+        Mode (the EMVCo MPM Book), data objects by their root ID."""
         by_id = first_of_each(fields)
         accounts = merchant_accounts(fields)
         is_vietqr = any(guid_of(a) == VIETQR_GUID for a in accounts)
@@ -566,7 +567,7 @@ def parse_payload(text: str, profile: str = "lenient", directory: BankDirectory 
         raise TypeError("parse_payload expects the decoded text (str)")
     if len(text) > MAX_INPUT_CHARS:
         # Checked before anything else: no QR code holds more, and tokenising megabytes of garbage
-        # would cost seconds and gigabytes (issue 9: 10 MB of "0" took 20 s and 1.5 GB).
+        # would cost seconds and gigabytes (10 MB of "0" took 20 s and 1.5 GB before this check).
         too_long = make_finding("input-too-long", profile, None, None, limit=MAX_INPUT_CHARS)
         return ParsedPayload(text[:MAX_INPUT_CHARS], profile, [], [too_long], CrcCheck(None, None, False))
     parser = _Parser(text, profile, directory or BankDirectory.bundled(), payees or EvnPayees.bundled())
