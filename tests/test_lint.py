@@ -3,6 +3,7 @@ pyproject.toml (ruff: [tool.ruff]; mypy: [tool.mypy], strict on payer_app.core).
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -67,3 +68,45 @@ def test_mypy_is_strict_on_core_only(tmp_path):
     assert done.returncode == 1, done.stdout + done.stderr
     assert "payer_app/core/sums.py:1: error" in done.stdout and "[no-untyped-def]" in done.stdout
     assert "payer_app/sums.py" not in done.stdout  # outside core an unannotated function is allowed
+
+
+# one import path per name: a package's __init__ re-exports nothing, and a name shared between modules is
+# public (a leading underscore says "only this module uses it") --------------------------------------------
+def private_imports(tree: ast.AST) -> list[str]:
+    return [f"{node.lineno}: {alias.name} from {node.module}" for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("payer_app")
+            for alias in node.names if alias.name.startswith("_") and not alias.name.startswith("__")]
+
+
+def reexports(tree: ast.Module) -> list[str]:
+    """Names an ``__init__`` imports from payer_app and does not use itself, or lists in ``__all__``."""
+    imported = {alias.asname or alias.name: node.lineno for node in tree.body if isinstance(node, ast.ImportFrom)
+                and (node.module or "").startswith("payer_app") for alias in node.names}
+    used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+    listed = any(isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "__all__" for t in node.targets)
+                 for node in tree.body)
+    return [f"{line}: {name}" for name, line in imported.items() if name not in used] + (["__all__"] if listed else [])
+
+
+def test_no_private_name_is_imported_from_another_module():
+    found = {}
+    for top in CHECKED:
+        for path in sorted((ROOT / top).rglob("*.py")):
+            hits = private_imports(ast.parse(path.read_text(encoding="utf-8")))
+            if hits:
+                found[path.relative_to(ROOT).as_posix()] = hits
+    assert not found
+
+
+def test_no_package_re_exports_names():
+    found = {init.relative_to(ROOT).as_posix(): reexports(ast.parse(init.read_text(encoding="utf-8")))
+             for init in sorted((ROOT / "payer_app").rglob("__init__.py"))}
+    assert not {name: hits for name, hits in found.items() if hits}
+
+
+def test_the_import_checks_find_a_private_import_and_a_re_export():
+    tree = ast.parse("from payer_app.scan.sources import _cv2, Frame\nfrom os import _exit\n")
+    assert private_imports(tree) == ["1: _cv2 from payer_app.scan.sources"]
+    init = ast.parse("from payer_app.core.payload import parse_payload, Finding\n__all__ = ['parse_payload']\n"
+                     "from payer_app.core.crc import crc16\n\ndef check():\n    return crc16\n")
+    assert reexports(init) == ["1: parse_payload", "1: Finding", "__all__"]
