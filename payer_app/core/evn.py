@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TypeGuard
 
 CUSTOMER_CODE_RE = re.compile(r"^(P[A-E])[A-Z0-9]{11}$")
 
@@ -30,7 +31,7 @@ CORPORATIONS: dict[str, PowerCorporation] = {
 }
 
 
-def is_customer_code(text: str | None) -> bool:
+def is_customer_code(text: str | None) -> TypeGuard[str]:
     return text is not None and CUSTOMER_CODE_RE.match(text) is not None
 
 

@@ -524,7 +524,8 @@ class _Parser:
         if result.scheme != SCHEME_EVN and self.payees.is_impostor(value_of(by_id, "52"), has_guid_00, result.bill, a):
             template = by_id.get(a.tag or "")
             payee = template.child("01") if template is not None else None
-            self.add("evn-payee-unknown", payee and payee.path, payee and payee.offset, payee=a.id or "?")
+            self.add("evn-payee-unknown", payee.path if payee else None, payee.offset if payee else None,
+                     payee=a.id or "?")
 
     def vietqr_account(self, tpl: Field) -> MerchantAccount:
         beneficiary = tpl.child("01")
