@@ -29,6 +29,7 @@ from typing import Any
 from payer_app.core.choice import PaymentChoice
 from payer_app.core.display_text import visible
 from payer_app.core.keys import SigningKey
+from payer_app.core.payability import Limits
 from payer_app.core.payload import ParsedPayload
 from payer_app.core.registered_name import LookupKey
 from payer_app.core.request import Limits, PayerInfo, PaymentRequest, build_request, read_signed
