@@ -22,7 +22,7 @@ PATH = re.compile(r"(?<![\w./<>{}*~$-])((?:\.{1,2}/)?(?:[\w.-]+/)*[\w-]+"
 # files the product keeps in its data folder, and files a command makes or reads in examples of its use:
 # named in comments and docs, but not files of the repository
 MADE_AT_RUN_TIME = {"settings.json", "public_keys.json", "report.html", "bills.json", "manifest.json",
-                    "qa-report.html", "video.json", "r.json", "expect.json", "x.py"}
+                    "qa-report.html", "video.json", "r.json", "expect.json", "x.py", "names.csv"}
 
 
 def repository_files() -> set[str]:

@@ -42,7 +42,8 @@ from payer_app.core.keys import (
     parse_key_time,
     thumbprint,
 )
-from payer_app.core.request import MAX_TOKEN_CHARS, Limits, PaymentRequest
+from payer_app.core.payability import Limits
+from payer_app.core.request import MAX_TOKEN_CHARS, PaymentRequest
 from payer_app.core.request_schema import CLOCK_SKEW, Context, read_request_content
 from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
 

@@ -7,6 +7,7 @@ Statuses: ``pending``, ``approved``, ``declined``, ``rejected``.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -101,7 +102,10 @@ class History(StoreFile):
                     request.note, acquirer, None, None, "Recorded; not sent yet.", 0, jws,
                 ),
             )
-        return self.get(request.request_id)
+        entry = self.get(request.request_id)
+        if entry is None:  # written just above; only a file changed under us gets here
+            raise sqlite3.DatabaseError("the pending request was not recorded")
+        return entry
 
     def record_attempt(self, request_id: str, message: str, http_status: int | None = None) -> None:
         """A send without a final answer (none at all, or an acquirer error such as a 5xx, whose

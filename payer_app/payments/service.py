@@ -32,7 +32,7 @@ from payer_app.core.keys import SigningKey
 from payer_app.core.payability import Limits
 from payer_app.core.payload import ParsedPayload
 from payer_app.core.registered_name import LookupKey
-from payer_app.core.request import Limits, PayerInfo, PaymentRequest, build_request, read_signed
+from payer_app.core.request import PayerInfo, PaymentRequest, build_request, read_signed
 from payer_app.core.signing import sign_request
 from payer_app.payments.acquirer.answers import FailureSettings
 from payer_app.payments.acquirer.ledger import TrustedKey

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 from payer_app.core.display_text import visible
-from payer_app.core.request import Limits, PaymentRequest
+from payer_app.core.payability import Limits
+from payer_app.core.request import PaymentRequest
 from payer_app.core.signing import VerificationKeys, verify_request
 from payer_app.core.timestamps import format_timestamp
 from payer_app.payments.acquirer.answers import (
