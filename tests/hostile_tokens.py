@@ -14,7 +14,7 @@ given for those codes to hold:
 - default ``Limits()`` (1.000 to 499.999.999 dong).
 
 Tokens signed with ``key`` reach the content rules (``signature_ok``); the others stop before.
-Covers issue 10: lone-surrogate kid, 5,000-deep header, duplicate keys and non-UTF-8 bytes inside
+Covers: lone-surrogate kid, 5,000-deep header, duplicate keys and non-UTF-8 bytes inside
 a signed payload, far-future expires_at, created_at 2001, a USD QR, 0 and 9.999.999.999.999 dong,
 a 46,000-character note, empty and ``../`` ids, leading zeros, NaN, unknown fields, non-canonical
 timestamps, wrong typ, U+202E in the note, a retired key, a small-order key with a forged signature;

@@ -13,8 +13,9 @@ from payer_app.core.charge import Charge
 from payer_app.core.choice import PaymentChoice
 from payer_app.core.crc import payload_crc
 from payer_app.core.keys import SigningKey
+from payer_app.core.payability import Limits
 from payer_app.core.payload import parse_payload
-from payer_app.core.request import Limits, PayerInfo, PaymentRequest, RequestError, build_request, read_signed
+from payer_app.core.request import PayerInfo, PaymentRequest, RequestError, build_request, read_signed
 from payer_app.core.signing import sign_request, verify_request
 from payer_app.payments.acquirer.endpoints import create_app
 from payer_app.payments.acquirer.server import AcquirerServer

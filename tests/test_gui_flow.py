@@ -266,7 +266,7 @@ def test_inspector_shows_fields_findings_and_decoder(qtbot, window):
 
 
 def test_inspector_field_names_are_vietnamese_and_finding_messages_are_read_whole(qtbot, window):
-    """Issue 11: names in the window's language; messages wrapped, never cut off at phone width."""
+    """Inspector: names in the window's language; messages wrapped, never cut off at phone width."""
     window.open_payload(evn_bill_payload(EVN_CODE))
     qtbot.mouseClick(window.payee.inspector_button, Qt.MouseButton.LeftButton)
     insp = window.inspector

@@ -1,4 +1,4 @@
-"""Issue 11, a kiosk a booth can trust: an idle warning with a countdown before the reset, no reset
+"""A kiosk a booth can trust: an idle warning with a countdown before the reset, no reset
 while a dialog or Settings is open, Settings behind the operator PIN, no file dialogs (one export
 folder), the phone scaled up and centred on a big screen. Real window, clicks and keys (offscreen)."""
 

@@ -1,4 +1,4 @@
-"""Issue 11: rules asked of core, one navigator, Back / Cancel / Escape / Enter, consistent naming.
+"""Rules asked of core, one navigator, Back / Cancel / Escape / Enter, consistent naming.
 
 Driven through the real window with clicks and keys (pytest-qt, offscreen); payments go through the
 window's one real PaymentService with its embedded mock acquirer.

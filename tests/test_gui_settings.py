@@ -1,4 +1,4 @@
-"""Issue 11, Settings: saving changes only what the user changed.
+"""Settings: saving changes only what the user changed.
 
 A wheel over a number field that has no focus changes nothing; ``--camera`` stays unless another
 camera is picked; validation messages sit next to their field, translated. Driven with real wheel

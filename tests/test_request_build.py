@@ -11,8 +11,9 @@ import pytest
 
 from payer_app.core.builder import evn_bill_payload, vietqr_payload, vnpay_payload
 from payer_app.core.choice import PaymentChoice
+from payer_app.core.payability import Limits
 from payer_app.core.payload import parse_payload
-from payer_app.core.request import Limits, PayerInfo, RequestError, build_request
+from payer_app.core.request import PayerInfo, RequestError, build_request
 from payer_app.core.timestamps import parse_timestamp
 from tests.spec_vectors import EVN_BILL, VIETQR_ACB
 

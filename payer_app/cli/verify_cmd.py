@@ -27,7 +27,7 @@ from payer_app.cli.options import add_command, add_input_argument, add_json_opti
 from payer_app.core.amounts import format_vnd
 from payer_app.core.charge import cost_line
 from payer_app.core.display_text import is_unsafe_char, visible
-from payer_app.core.request import Limits
+from payer_app.core.payability import Limits
 from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
 from payer_app.core.signing import MAX_TOKEN_CHARS, Verification, VerificationKeys, verify_request
 from payer_app.core.timestamps import format_timestamp, parse_canonical_timestamp

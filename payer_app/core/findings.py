@@ -7,10 +7,9 @@ field it is about (``"62.06"``) and the character offset in the payload.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
-Profile = Literal["lenient", "strict"]
 PROFILES: tuple[str, ...] = ("lenient", "strict")
 
 # How a rule is graded: always an error, always a warning, or a warning in the lenient profile
@@ -307,7 +306,7 @@ class Finding:
     message: str
     message_vi: str
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "severity": self.severity,
             "code": self.code,
@@ -318,12 +317,13 @@ class Finding:
         }
 
 
-def make_finding(code: str, profile: str, path: str | None, offset: int | None, **details) -> Finding:
+def make_finding(code: str, profile: str, path: str | None, offset: int | None, **details: Any) -> Finding:
     grading, en, vi = CATALOG[code]
+    severity: Severity
     if grading == STRICT_ERROR:
         severity = "error" if profile == "strict" else "warning"
     else:
-        severity = grading
+        severity = "error" if grading == ALWAYS_ERROR else "warning"
     details.setdefault("path", path)
     details.setdefault("detail_vi", details.get("detail", ""))
     if "name" in details:

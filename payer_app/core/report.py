@@ -86,9 +86,9 @@ def format_report(parsed: ParsedPayload, lang: str = "en") -> str:
         _line("CRC", parsed.crc.found and (
             f"{parsed.crc.found} " + ("ok" if parsed.crc.ok else f"WRONG (computed {parsed.crc.computed})"))),
     ]
-    derived = [d for d in derived if d]
-    if derived:
-        out += ["", "Derived:"] + derived
+    present = [d for d in derived if d]
+    if present:
+        out += ["", "Derived:"] + present
     out += ["", "Findings:" if parsed.findings else "Findings: none"]
     for f in parsed.findings:
         where = " ".join(x for x in (f.path and f"[{f.path}]", f.offset is not None and f"@{f.offset}" or "") if x)

@@ -47,13 +47,12 @@ from typing import Any
 from payer_app.core.amounts import format_vnd
 from payer_app.core.display_text import quoted
 from payer_app.core.fees import fee_problem
-from payer_app.core.payability import NOT_VND, locked_amount, qr_refusal
+from payer_app.core.payability import NOT_VND, Limits, locked_amount, qr_refusal
 from payer_app.core.payload import MAX_INPUT_CHARS, ParsedPayload, parse_payload
 from payer_app.core.refusals import AmountRefused, RequestRefused
 from payer_app.core.request import (
     CLOCK_SKEW_SECONDS,
     MAX_TTL_SECONDS,
-    Limits,
     PaymentRequest,
     bill_from_parsed,
     note_problem,

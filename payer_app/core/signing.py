@@ -42,7 +42,8 @@ from payer_app.core.keys import (
     parse_key_time,
     thumbprint,
 )
-from payer_app.core.request import MAX_TOKEN_CHARS, Limits, PaymentRequest
+from payer_app.core.payability import Limits
+from payer_app.core.request import MAX_TOKEN_CHARS, PaymentRequest
 from payer_app.core.request_schema import CLOCK_SKEW, Context, read_request_content
 from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
 
@@ -412,5 +413,6 @@ def _accepted(request: PaymentRequest, content: Any, header: dict[str, Any]) -> 
     )
 
 
-def _refuse(reason: str, message: str, message_vi: str, header=None, kid=None, signature_ok=False) -> NoReturn:
+def _refuse(reason: str, message: str, message_vi: str, header: dict[str, Any] | None = None,
+            kid: str | None = None, signature_ok: bool = False) -> NoReturn:
     raise _Refused(Verification(False, reason, message, message_vi, None, header, kid, signature_ok))

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QPushButton,
     QScrollArea,
     QSizePolicy,
@@ -122,6 +123,15 @@ def button_row(*buttons: QPushButton, stretch: int = 1) -> QHBoxLayout:
     return row
 
 
+def clear_layout(layout: QLayout) -> None:
+    """Take every item out of ``layout``; its widgets are deleted once control returns to the event loop."""
+    while layout.count():
+        item = layout.takeAt(0)
+        widget = item.widget() if item is not None else None
+        if widget is not None:
+            widget.deleteLater()
+
+
 def divider() -> QFrame:
     line = QFrame()
     line.setObjectName("Divider")
@@ -202,6 +212,8 @@ class Toast(QLabel):
         """Centred near the bottom of the parent as it is now (a message shown while the window is
         still being built moves with it when it is resized and shown)."""
         parent = self.parentWidget()
+        if parent is None:
+            return
         width = max(120, min(340, parent.width() - 32))
         self.setFixedWidth(width)
         self.setFixedHeight(self.heightForWidth(width) if self.hasHeightForWidth() else self.sizeHint().height())

@@ -113,6 +113,8 @@ class IdleWarning(QFrame):
 
     def _place(self) -> None:
         parent = self.parentWidget()
+        if parent is None:
+            return
         width = min(max(280, parent.width() // 3), parent.width() - 32)
         self.setFixedWidth(width)
         self.adjustSize()
@@ -194,7 +196,9 @@ class KioskTimers(QObject):
         self.watcher = ActivityWatcher(window.home.greeting)
         self.watcher.activity.connect(self._user_active)
         self.watcher.long_press.connect(self.open_hidden_settings)
-        QApplication.instance().installEventFilter(self.watcher)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self.watcher)
         self.settings_shortcut = QShortcut(QKeySequence("Ctrl+Alt+S"), window)
         self.settings_shortcut.activated.connect(self.open_hidden_settings)
         window.nav.changed.connect(lambda _previous, _name: self.restart_idle())
@@ -276,4 +280,6 @@ class KioskTimers(QObject):
             self.window.go("settings")
 
     def close(self) -> None:
-        QApplication.instance().removeEventFilter(self.watcher)
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self.watcher)

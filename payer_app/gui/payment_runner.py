@@ -17,8 +17,9 @@ import threading
 from PySide6.QtCore import QObject, Signal
 
 from payer_app.core.choice import PaymentChoice
+from payer_app.core.payability import Limits
 from payer_app.core.payload import ParsedPayload
-from payer_app.core.request import Limits, RequestError
+from payer_app.core.request import RequestError
 from payer_app.payments.acquirer_client import AcquirerUnavailable
 from payer_app.payments.errors import PaymentSetupError
 from payer_app.payments.history import HistoryEntry

@@ -229,9 +229,6 @@ class BillSpec:
         """The QR payload this bill carries."""
         return self.resolve().payload
 
-    def with_seed(self, seed: int) -> BillSpec:
-        return replace(self, seed=seed)
-
     @classmethod
     def random(cls, seed: int) -> BillSpec:
         """A varied spec for tests and corpora: any kind, sometimes with an amount, purpose or names set."""

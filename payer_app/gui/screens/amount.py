@@ -21,7 +21,7 @@ from payer_app.core.payability import AMOUNT_REQUIRED, amount_problem, locked_am
 from payer_app.core.refusals import Refusal
 from payer_app.core.request import MAX_NOTE_CHARS, note_problem
 from payer_app.gui.components import Card, Page, button, column, plain_label
-from payer_app.gui.context import AppContext
+from payer_app.gui.context import AppContext, PaymentFlow
 from payer_app.gui.flow_controls import add_cancel, problem_text
 
 QUICK_AMOUNTS = (50_000, 100_000, 200_000, 500_000, 1_000_000, 2_000_000)
@@ -239,7 +239,7 @@ class AmountScreen(Page):
         self.setTabOrder(self.edit, self.note)
         self.setTabOrder(self.note, self.continue_button)
         self._problem: Refusal | None = None
-        self._prepared_for = None
+        self._prepared_for: PaymentFlow | None = None
         self.retranslate()
 
     # state -------------------------------------------------------------------------------------

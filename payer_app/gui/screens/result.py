@@ -155,24 +155,25 @@ class ResultScreen(Page):
             outcome = flow.outcome
             request = outcome.request
             key = outcome.status
-            payee = payee_display_from_request(request.payee)
-            cost = request.cost
-            self.amount.setText(format_vnd(cost.total))
-            # the receipt names the fee or tip: amount + fee = total
-            self.rows["fee"].set(fee_row(t, cost, None)[0], cost_line(request.amount, cost) if cost.fee else None)
-            self.rows["to"].set(t("review.to"), payee.name)
-            self.rows["bank"].set(t("payee.bank"), payee.bank)
-            vietqr = request.payee.scheme == "vietqr"
-            self.rows["account"].set(t("payee.account") if vietqr else t("payee.merchant_id"), payee.account)
-            self.rows["note"].set(t("amount.note"), request.note or None)
-            self.rows["time"].set(t("result.time"), receipt_time(format_timestamp(request.created_at)))
+            if request is not None:  # None only for a stored request whose token cannot be read back
+                payee = payee_display_from_request(request.payee)
+                cost = request.cost
+                self.amount.setText(format_vnd(cost.total))
+                # the receipt names the fee or tip: amount + fee = total
+                self.rows["fee"].set(fee_row(t, cost, None)[0], cost_line(request.amount, cost) if cost.fee else None)
+                self.rows["to"].set(t("review.to"), payee.name)
+                self.rows["bank"].set(t("payee.bank"), payee.bank)
+                vietqr = request.payee.scheme == "vietqr"
+                self.rows["account"].set(t("payee.account") if vietqr else t("payee.merchant_id"), payee.account)
+                self.rows["note"].set(t("amount.note"), request.note or None)
+                self.rows["time"].set(t("result.time"), receipt_time(format_timestamp(request.created_at)))
             self.rows["request_id"].set(t("result.request_id"), outcome.request_id)
             http = outcome.http_status
             self.rows["acquirer"].set(t("result.acquirer"), t(f"status.{key}") + (f" (HTTP {http})" if http else ""))
             self.rows["reference"].set(t("result.reference"), outcome.acquirer_reference)
             if key != "approved":
                 self.rows["message"].set(t("result.reason"), self._reason(outcome))
-        else:
+        elif flow.error is not None:
             code, message, message_vi = flow.error
             key = "failed"
             amount = flow.choice.amount if flow.choice is not None else None
@@ -311,12 +312,14 @@ class ResultScreen(Page):
         dialog.show()
 
     def show_json(self) -> None:
+        outcome = self.ctx.flow.outcome
+        if outcome is None:  # the button shows only on a payment's result
+            return
         dialog, col = self._dialog(self.ctx.t("result.json_title"))
         text = QPlainTextEdit()
         text.setObjectName("RequestJson")
         text.setReadOnly(True)
-        text.setPlainText(shown(json.dumps(self.ctx.flow.outcome.to_dict()["request"], ensure_ascii=False, indent=2),
-                                None))
+        text.setPlainText(shown(json.dumps(outcome.to_dict()["request"], ensure_ascii=False, indent=2), None))
         col.addWidget(text)
         close = button(self.ctx.t("common.close"), "primary")
         close.clicked.connect(dialog.accept)

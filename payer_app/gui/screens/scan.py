@@ -58,10 +58,10 @@ class PreviewView(QWidget):
             self._flash_timer.stop()
         self.update()
 
-    def _frame_transform(self):
-        """(scale, dx, dy) mapping frame pixels to widget pixels for a cover fit."""
+    def _frame_transform(self, image: QImage) -> tuple[float, float, float]:
+        """(scale, dx, dy) mapping the pixels of ``image`` to widget pixels for a cover fit."""
         w, h = self.width(), self.height()
-        iw, ih = self.image.width(), self.image.height()
+        iw, ih = image.width(), image.height()
         scale = max(w / iw, h / ih)
         return scale, (w - iw * scale) / 2, (h - ih * scale) / 2
 
@@ -74,7 +74,7 @@ class PreviewView(QWidget):
         p.setClipPath(clip)
         p.fillRect(self.rect(), QColor("#101418"))
         if self.image is not None and not self.image.isNull():
-            scale, dx, dy = self._frame_transform()
+            scale, dx, dy = self._frame_transform(self.image)
             p.save()
             if self.mirror:
                 p.translate(w, 0)
