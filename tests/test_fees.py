@@ -11,7 +11,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from payer_app.core import parse_payload
 from payer_app.core.crc import payload_crc
 from payer_app.core.fees import (
     FIXED_FEE,
@@ -27,6 +26,7 @@ from payer_app.core.fees import (
 )
 from payer_app.core.findings import CATALOG
 from payer_app.core.payability import Limits, amount_problem, payability
+from payer_app.core.payload import parse_payload
 from payer_app.core.report import format_report
 
 

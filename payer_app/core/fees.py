@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from payer_app.core.amounts import AmountError, format_vnd, parse_field_amount
+from payer_app.core.payload_fields import Field
 
 TIP_PROMPT = "tip"  # 55 = 01
 FIXED_FEE = "fixed"  # 55 = 02, fee in 56
@@ -71,7 +72,7 @@ class FeeRule:
             "fixed": None if self.fixed is None else str(self.fixed),
             "percent": self.percent_text,
             "fee": None if fee is None else str(fee),
-            "total": None if fee is None else str(amount + fee),
+            "total": None if fee is None or amount is None else str(amount + fee),
         }
 
     def describe(self) -> str:
@@ -109,7 +110,7 @@ def parse_percent(text: str) -> int | None:
     return value if value <= MAX_PERCENT_HUNDREDTHS else None
 
 
-def read_fees(by_id: dict) -> FeeReading:
+def read_fees(by_id: dict[str, Field]) -> FeeReading:
     """The fee rule of a payload's root fields (``{id: Field}``), and every problem with it."""
     indicator, fixed, percent = by_id.get("55"), by_id.get("56"), by_id.get("57")
     problems: list[FeeProblem] = []
@@ -132,7 +133,8 @@ def read_fees(by_id: dict) -> FeeReading:
     return FeeReading(None if problems else rule, tuple(problems))
 
 
-def _rule_of(kind: str, indicator, fixed, percent, problems: list[FeeProblem]) -> FeeRule | None:
+def _rule_of(kind: str, indicator: Field, fixed: Field | None, percent: Field | None,
+             problems: list[FeeProblem]) -> FeeRule | None:
     if kind == TIP_PROMPT:
         return FeeRule(TIP_PROMPT)
     if kind == FIXED_FEE:
@@ -157,7 +159,7 @@ def _rule_of(kind: str, indicator, fixed, percent, problems: list[FeeProblem]) -
     return FeeRule(PERCENT_FEE, hundredths=hundredths)
 
 
-def _bad_tip(indicator, detail: str, detail_vi: str) -> FeeProblem:
+def _bad_tip(indicator: Field, detail: str, detail_vi: str) -> FeeProblem:
     return FeeProblem("bad-tip", "55", indicator.offset,
                       {"found": indicator.value, "detail": detail, "detail_vi": detail_vi})
 

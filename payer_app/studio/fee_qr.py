@@ -39,11 +39,11 @@ def with_fields(payload: str, extra: list[tuple[str, str]]) -> str:
     parsed = parse_payload(payload)
     if not parsed.fields:
         raise FeeQrError("a fee goes into a payment payload")
-    kept: list[Field | tuple[str, str]] = [f for f in parsed.fields if f.id not in FEE_IDS and f.id != "63"]
-    ids = [f.id for f in kept]
-    later = [i for i, fid in enumerate(ids) if fid >= "58"]
+    kept: list[Field] = [f for f in parsed.fields if f.id not in FEE_IDS and f.id != "63"]
+    later = [i for i, f in enumerate(kept) if f.id >= "58"]
     at = later[0] if later else len(kept)
-    return build_payload(kept[:at] + list(extra) + kept[at:])
+    items: list[Field | tuple[str, str]] = [*kept[:at], *extra, *kept[at:]]
+    return build_payload(items)
 
 
 def with_fee(payload: str, rule: FeeRule | None) -> str:
@@ -58,7 +58,8 @@ def fee_totals(rule: FeeRule | None, amount: int | None) -> tuple[tuple[str, str
         return ()
     if rule.kind == TIP_PROMPT:
         return (("Tiền tip (người trả tự chọn)", "khi quét mã"),)
-    label = "Phí tiện ích" if rule.kind == FIXED_FEE else f"Phí tiện ích {rule.percent_text.replace('.', ',')}%"
+    percent = (rule.percent_text or "0").replace(".", ",")
+    label = "Phí tiện ích" if rule.kind == FIXED_FEE else f"Phí tiện ích {percent}%"
     if amount is None:
         value = group_thousands(rule.fixed or 0) if rule.kind == FIXED_FEE else "tính trên số tiền"
         return ((label, value),)
