@@ -48,6 +48,10 @@ from payer_app.gui.settings_controller import SettingsController
 from payer_app.gui.theme import stylesheet
 
 WINDOW_SIZE = (400, 820)
+# the smallest window every screen's primary action fits in: 1280x720 at 150 % leaves about 448
+# logical pixels under a title bar (tests/test_gui_fits.py)
+MIN_SIZE = (340, 420)
+TITLE_ROOM = 40  # what a window manager's title bar and borders take, kept free when the window opens
 PAYMENT_STEPS = ("scan", "payee", "amount", "review", "pin")
 
 
@@ -61,7 +65,7 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self.setObjectName("MainWindow")
         self.resize(*WINDOW_SIZE)
-        self.setMinimumSize(340, 560)
+        self.setMinimumSize(*MIN_SIZE)
         self.settings_controller = SettingsController(self)  # sets the PIN checks first
         self.services = ServiceLifetime(ctx, self)
         self.scan_adapter = ScanAdapter(self)
@@ -165,11 +169,14 @@ class MainWindow(QMainWindow):
         QApplication.instance().installEventFilter(self.enter_key)
 
     def present(self) -> None:
-        """Show the window: full screen in kiosk mode, phone-sized otherwise."""
+        """Show the window: full screen in kiosk mode, phone-sized otherwise (but never taller or wider
+        than the screen's free room, title bar included)."""
         if self.ctx.kiosk:
             self.showFullScreen()
-        else:
-            self.show()
+            return
+        room = self.screen().availableGeometry()
+        self.resize(min(self.width(), room.width()), min(self.height(), room.height() - TITLE_ROOM))
+        self.show()
 
     # navigation (all of it goes through self.nav) ------------------------------------------------
     @property

@@ -28,7 +28,7 @@ class PreviewView(QWidget):
 
     def __init__(self):
         super().__init__()
-        self.setMinimumSize(240, 240)
+        self.setMinimumSize(200, 160)  # grows with the window; small enough for a 1280x720 screen at 150 %
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.image: QImage | None = None
         self.polygons: list[tuple] = []
