@@ -14,6 +14,7 @@ QR be paid, the amounts, the request to be signed) are asked of
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -46,6 +47,8 @@ from payer_app.gui.screens.settings_screen import SettingsScreen
 from payer_app.gui.service_lifetime import ServiceLifetime
 from payer_app.gui.settings_controller import SettingsController
 from payer_app.gui.theme import stylesheet
+
+log = logging.getLogger(__name__)
 
 WINDOW_SIZE = (400, 820)
 # the smallest window every screen's primary action fits in: 1280x720 at 150 % leaves about 448
@@ -236,6 +239,12 @@ class MainWindow(QMainWindow):
         threading.Thread(target=work, daemon=True, name="list-cameras").start()
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if self.ctx.kiosk and event.spontaneous():
+            # the window manager's close (Alt+F4, a title bar): a visitor cannot end the kiosk; the
+            # operator stops it from the terminal (Ctrl+C, SIGTERM), which closes it from inside
+            event.ignore()
+            log.info("kiosk: the window manager's close is refused")
+            return
         self.scan.stop()
         self.scan.adapter.wait_stopped()
         self.kiosk.close()
