@@ -176,6 +176,7 @@ class MainWindow(QMainWindow):
         than the screen's free room, title bar included)."""
         if self.ctx.kiosk:
             self.showFullScreen()
+            self.activateWindow()  # a booth's keyboard types into the kiosk before anyone touches it
             return
         room = self.screen().availableGeometry()
         self.resize(min(self.width(), room.width()), min(self.height(), room.height() - TITLE_ROOM))
