@@ -11,7 +11,7 @@ visible screen's default button.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QAbstractButton, QApplication, QPlainTextEdit, QTextEdit, QWidget
+from PySide6.QtWidgets import QAbstractButton, QApplication, QPlainTextEdit, QScrollArea, QTextEdit, QWidget
 
 
 class Screen(QWidget):
@@ -35,6 +35,11 @@ class Screen(QWidget):
 
     def retranslate(self) -> None:
         """Show every text in the window's language again (overridden by screens)."""
+
+    def scroll_to_top(self) -> None:
+        """Every scrolling part of the screen back at its top (the navigator calls it on a move forward)."""
+        for area in self.findChildren(QScrollArea):
+            area.verticalScrollBar().setValue(0)
 
 
 class EnterKey(QObject):

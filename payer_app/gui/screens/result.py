@@ -90,7 +90,6 @@ class ResultScreen(Page):
         self.kiosk_line = plain_label("", "caption")
         self.kiosk_line.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.body.addWidget(self.kiosk_line)
-        self.body.addStretch(1)
         grid = QGridLayout()
         grid.setSpacing(8)
         self.save_button = button("", "secondary", "SaveButton")
@@ -102,9 +101,12 @@ class ResultScreen(Page):
         for i, b in enumerate((self.save_button, self.image_button, self.copy_button, self.share_button,
                                self.qr_button, self.json_button)):
             grid.addWidget(b, i // 2, i % 2)
-        self.bottom.addLayout(grid)
+        # the actions scroll with the receipt; only the new payment stays at the bottom (a short screen
+        # shows the receipt's head, not six buttons)
+        self.body.addLayout(grid)
         self.save_box = SaveBillBox()  # "save this bill" (gui/saved_bills_controller.py fills it)
-        self.bottom.addWidget(self.save_box)
+        self.body.addWidget(self.save_box)
+        self.body.addStretch(1)
         self.new_button = button("", "primary", "NewPaymentButton")
         self.bottom.addWidget(self.new_button)
         self.save_button.clicked.connect(self._save_clicked)
