@@ -10,7 +10,7 @@ import threading
 
 import cv2
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QFontInfo
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QScrollArea
@@ -339,3 +339,17 @@ def test_payee_and_result_open_at_their_top(qtbot, window):
         assert area.verticalScrollBar().value() == 0
         area.verticalScrollBar().setValue(area.verticalScrollBar().maximum())
         click(qtbot, window.result.new_button)
+
+
+def test_a_click_on_empty_space_on_amount_leaves_the_focus_on_the_amount(qtbot, window):
+    window.open_payload(evn_bill_payload("PD01000123456"))
+    click(qtbot, window.payee.continue_button)
+    amount = window.amount
+    amount.edit.clear()
+    QTest.keyClicks(amount.edit, "12")
+    area = amount.findChild(QScrollArea)
+    for target, point in ((area.viewport(), area.viewport().rect().bottomLeft() + QPoint(8, -8)),
+                          (amount.limits, amount.limits.rect().center())):
+        qtbot.mouseClick(target, Qt.MouseButton.LeftButton, pos=point)
+        QTest.keyClicks(QApplication.focusWidget(), "3")
+    assert amount.edit.value() == 1233

@@ -155,6 +155,8 @@ def scrolling(layout: QVBoxLayout) -> QScrollArea:
     area = QScrollArea()
     area.setWidgetResizable(True)
     area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # Tab reaches it (arrows scroll); a click on empty space
+    # leaves the focus where the user types (the amount)
     area.setWidget(inner)
     return area
 
