@@ -11,7 +11,15 @@ visible screen's default button.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QAbstractButton, QApplication, QPlainTextEdit, QScrollArea, QTextEdit, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QComboBox,
+    QPlainTextEdit,
+    QScrollArea,
+    QTextEdit,
+    QWidget,
+)
 
 
 class Screen(QWidget):
@@ -43,7 +51,8 @@ class Screen(QWidget):
 
 
 class EnterKey(QObject):
-    """Enter activates the focused button, else the visible screen's ``default_button()``.
+    """Enter activates the focused button, else the visible screen's ``default_button()``; in a
+    drop-down it only opens the list to pick from.
 
     Installed on the application for one window and its navigator: a line edit or a button with
     focus gets Enter through here first, so every screen behaves the same (multi-line text keeps its
@@ -64,6 +73,12 @@ class EnterKey(QObject):
             return False
         if isinstance(focus, (QPlainTextEdit, QTextEdit)) and not focus.isReadOnly():
             return False
+        combo = focus if isinstance(focus, QComboBox) else focus.parentWidget()
+        if isinstance(combo, QComboBox):  # a drop-down: Enter picks a value there, never saves or leaves
+            if not combo.isEditable():
+                combo.showPopup()
+                return True
+            return False  # a typed value: the drop-down takes it
         if isinstance(focus, QAbstractButton):
             if focus.isEnabled() and focus.isVisible():
                 focus.click()
