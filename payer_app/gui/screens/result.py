@@ -14,7 +14,7 @@ from payer_app.core.payability import Problem
 from payer_app.core.payee_display import payee_display_from_request
 from payer_app.gui.components import Card, Page, button, column, plain_label, set_role
 from payer_app.gui.context import AppContext
-from payer_app.gui.flow_controls import DetailCard, problem_text
+from payer_app.gui.flow_controls import DetailCard, problem_text, status_role
 from payer_app.gui.moments import receipt_time
 from payer_app.gui.plain_text import shown
 
@@ -28,7 +28,6 @@ def export_folder() -> Path:
     folder = data_home() / EXPORT_FOLDER
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     return folder
-GOOD = ("approved", "pending")
 
 def qr_qimage(text: str, scale: int = 4) -> QImage:
     """The text as a QR code image (``payer_app.qr_symbol``: error correction L, never Micro QR)."""
@@ -178,9 +177,8 @@ class ResultScreen(Page):
         self.details.tidy()
         self.title.setText(t(f"result.{key}"))
         self.icon.setText("✓" if key == "approved" else "…" if key == "pending" else "✕")
-        good = key in GOOD
-        set_role(self.icon, "result-icon" if good else "result-icon-bad")
-        set_role(self.amount, "big-amount" if good else "big-amount-bad")
+        set_role(self.icon, status_role("result-icon", key))
+        set_role(self.amount, status_role("big-amount", key))
         self._show_status()
         self.show_kiosk_countdown(self.kiosk_seconds)
 
