@@ -91,3 +91,14 @@ def test_window_opens_inside_the_screen(qtbot, window):
     settle()
     room = window.screen().availableGeometry()
     assert window.height() <= room.height() - TITLE_BAR // 2 and window.width() <= room.width()
+
+
+def test_text_links_are_touch_targets_of_at_least_44_px(qtbot, window):
+    """*Quản lý* (saved bills) and *Chi tiết kỹ thuật* (the Inspector) are tapped on a touch booth."""
+    settle()
+    manage = window.home.saved_card.manage_button
+    assert manage.isVisible() and manage.width() >= 44 and manage.height() >= 44, manage.size()
+    window.open_payload(evn_bill_payload("PD01000123456"))
+    settle()
+    inspector = window.payee.inspector_button
+    assert inspector.isVisible() and inspector.width() >= 44 and inspector.height() >= 44, inspector.size()
