@@ -168,7 +168,7 @@ class PinScreen(Page):
     def _tick_lock(self) -> None:
         seconds = self.guard.seconds_locked()
         if seconds:
-            self._message = ("pin.locked", {"seconds": seconds})
+            self._message = ("pin.locked", {"tries": self.guard.attempts, "seconds": seconds})
             if not self._lock_timer.isActive():
                 self._lock_timer.start()
         else:
