@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication, QImage, QPixmap
-from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QPlainTextEdit, QSizePolicy, QVBoxLayout, QWidget
 
 from payer_app.core.amounts import format_vnd
 from payer_app.core.payability import Problem
@@ -100,6 +100,7 @@ class ResultScreen(Page):
         for i, b in enumerate((self.save_button, self.image_button, self.copy_button, self.share_button,
                                self.qr_button, self.json_button)):
             grid.addWidget(b, i // 2, i % 2)
+            b.setSizePolicy(QSizePolicy.Policy.Ignored, b.sizePolicy().verticalPolicy())  # never wider than the window
         # the actions scroll with the receipt; only the new payment stays at the bottom (a short screen
         # shows the receipt's head, not six buttons)
         self.body.addLayout(grid)
