@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 from payer_app.core.builder import evn_bill_payload
 from payer_app.core.operator_pin import hash_pin
-from tests.gui_helpers import click, fire, pay_typing_the_pin
+from tests.gui_helpers import click, fire, pay_typing_the_pin, to_review
 
 EVN_CODE = "PE09000123456"
 OPERATOR_PIN = "135790"
@@ -71,3 +71,17 @@ def test_the_next_visitor_pastes_nothing_of_the_previous_one(qtbot, kiosk):
     click(qtbot, window.home.scan_button)
     click(qtbot, window.scan.paste_button)
     assert window.current == "scan"  # nothing to paste: no payee of the previous visitor
+
+
+def test_the_next_visitor_does_not_inherit_wrong_pin_tries(qtbot, kiosk):
+    window = kiosk(kiosk_idle_seconds=20, kiosk_warning_seconds=1)
+    to_review(qtbot, window, evn_bill_payload(EVN_CODE), amount=120_000)
+    click(qtbot, window.review.confirm_button)
+    for wrong in ("111111", "222222"):
+        QTest.keyClicks(QApplication.focusWidget(), wrong)
+        qtbot.waitUntil(lambda: window.pin.digits == "" and window.pin.message.text() != "", timeout=30_000)
+    assert window.ctx.pin_guard.failures == 2
+    fire(window.kiosk.idle_timer)
+    fire(window.kiosk.idle_warning.ticker)
+    assert window.current == "home"
+    assert window.ctx.pin_guard.failures == 0  # the next visitor has three tries, not one

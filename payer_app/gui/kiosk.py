@@ -294,6 +294,7 @@ class KioskTimers(QObject):
             self.restart_idle()
             return
         self.close_dialogs()
+        self.ctx.pin_guard.failures = 0  # the visitor has gone: the next one gets every try (a lock runs on)
         self.window.new_payment()
 
     def _visitor_gone(self, _previous: str, name: str) -> None:
