@@ -24,7 +24,7 @@ pytestmark = [
 ]
 
 SCREEN = (1280, 720)
-CLOSE_REFUSED = re.compile(r"payer_app\.gui\.main_window: kiosk: the window manager's close is refused")
+CLOSE_REFUSED = re.compile(r"payer_app\.gui\.kiosk: kiosk: the window manager's close is refused")
 SHOWN_AGAIN = re.compile(r"payer_app\.gui\.kiosk: kiosk: (the window|a dialog) was minimised, shown again")
 
 

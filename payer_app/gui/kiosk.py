@@ -178,15 +178,21 @@ class ActivityWatcher(QObject):
 
 
 class KioskGuard(QObject):
-    """Kiosk mode: the window, or a dialog of it, minimised by the window manager (its title bar, a
-    key, "show desktop") comes straight back, so a visitor never faces a bare desktop. (The window's
-    close from the window manager, Alt+F4, is refused by ``MainWindow.closeEvent``.)"""
+    """Kiosk mode: the window manager's close of the window (Alt+F4) is refused, and the window, or a
+    dialog of it, minimised by the window manager (its title bar, a key, "show desktop") comes
+    straight back, so a visitor never faces a bare desktop."""
 
     def __init__(self, window):
         super().__init__(window)
         self.window = window
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
+        if obj is self.window and event.type() == QEvent.Type.Close and event.spontaneous():
+            # the window manager's close (Alt+F4, a title bar): the operator stops the kiosk from its
+            # terminal (Ctrl+C, SIGTERM), which closes the window from inside
+            event.ignore()
+            log.info("kiosk: the window manager's close is refused")
+            return True
         if event.type() != QEvent.Type.WindowStateChange or not isinstance(obj, QWidget) or not obj.isWindow():
             return False
         if obj is not self.window and obj.parentWidget() is not self.window:

@@ -14,7 +14,6 @@ QR be paid, the amounts, the request to be signed) are asked of
 
 from __future__ import annotations
 
-import logging
 import threading
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -48,11 +47,8 @@ from payer_app.gui.service_lifetime import ServiceLifetime
 from payer_app.gui.settings_controller import SettingsController
 from payer_app.gui.theme import stylesheet
 
-log = logging.getLogger(__name__)
-
 WINDOW_SIZE = (400, 820)
-# the smallest window every screen's primary action fits in: 1280x720 at 150 % leaves about 448
-# logical pixels under a title bar (tests/test_gui_fits.py)
+# the smallest window every screen's main button fits in (1280x720 at 150 %: tests/test_gui_fits.py)
 MIN_SIZE = (340, 420)
 TITLE_ROOM = 40  # what a window manager's title bar and borders take, kept free when the window opens
 PAYMENT_STEPS = ("scan", "payee", "amount", "review", "pin")
@@ -240,12 +236,6 @@ class MainWindow(QMainWindow):
         threading.Thread(target=work, daemon=True, name="list-cameras").start()
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
-        if self.ctx.kiosk and event.spontaneous():
-            # the window manager's close (Alt+F4, a title bar): a visitor cannot end the kiosk; the
-            # operator stops it from the terminal (Ctrl+C, SIGTERM), which closes it from inside
-            event.ignore()
-            log.info("kiosk: the window manager's close is refused")
-            return
         self.scan.stop()
         self.scan.adapter.wait_stopped()
         self.kiosk.close()

@@ -18,6 +18,8 @@ from payer_app.gui.moments import receipt_time
 from payer_app.gui.screens.home import entry_payee
 from payer_app.payments.history import HistoryEntry
 
+GOOD = ("approved", "pending")
+
 
 class EntryScreen(Page):
     def __init__(self, ctx: AppContext):

@@ -28,6 +28,7 @@ def export_folder() -> Path:
     folder = data_home() / EXPORT_FOLDER
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     return folder
+GOOD = ("approved", "pending")
 
 def qr_qimage(text: str, scale: int = 4) -> QImage:
     """The text as a QR code image (``payer_app.qr_symbol``: error correction L, never Micro QR)."""
@@ -89,6 +90,7 @@ class ResultScreen(Page):
         self.kiosk_line = plain_label("", "caption")
         self.kiosk_line.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.body.addWidget(self.kiosk_line)
+        self.body.addStretch(1)
         grid = QGridLayout()
         grid.setSpacing(8)
         self.save_button = button("", "secondary", "SaveButton")
@@ -101,12 +103,9 @@ class ResultScreen(Page):
                                self.qr_button, self.json_button)):
             grid.addWidget(b, i // 2, i % 2)
             b.setSizePolicy(QSizePolicy.Policy.Ignored, b.sizePolicy().verticalPolicy())  # never wider than the window
-        # the actions scroll with the receipt; only the new payment stays at the bottom (a short screen
-        # shows the receipt's head, not six buttons)
-        self.body.addLayout(grid)
+        self.bottom.addLayout(grid)
         self.save_box = SaveBillBox()  # "save this bill" (gui/saved_bills_controller.py fills it)
-        self.body.addWidget(self.save_box)
-        self.body.addStretch(1)
+        self.bottom.addWidget(self.save_box)
         self.new_button = button("", "primary", "NewPaymentButton")
         self.bottom.addWidget(self.new_button)
         self.save_button.clicked.connect(self._save_clicked)
