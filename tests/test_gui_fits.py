@@ -1,9 +1,9 @@
 """Every screen's primary action is visible without scrolling on common screens: 1280x720 and
-1366x768 at 100, 125 and 150 % scaling, as a window (under a title bar) and as the kiosk (full
-screen). The real window (offscreen) is given the size the screen would allow it, in Qt's logical
-pixels (the screen's pixels divided by the scale); the primary button must then lie inside the
-window and be shown whole (not cut by a scroll area). The X-server version, with real scaling and
-screenshots, is tests/test_e2e_fits.py.
+1366x768 at 100, 125 and 150 % scaling, 1600x900 and 1920x1080 at 200 %, as a window (under a
+title bar) and as the kiosk (full screen). The real window (offscreen) is given the size the
+screen would allow it, in Qt's logical pixels (the screen's pixels divided by the scale); the
+primary button must then lie inside the window and be shown whole (not cut by a scroll area).
+The X-server version, with real scaling and screenshots, is tests/test_e2e_kiosk.py.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ SCREENS = [(1280, 720), (1366, 768)]
 SCALES = [1.0, 1.25, 1.5]
 TITLE_BAR = 32  # a window manager's title bar and borders, in logical pixels (openbox: about 24)
 SIZES = [pytest.param(w, h, s, id=f"{w}x{h}@{int(s * 100)}") for w, h in SCREENS for s in SCALES]
+SIZES += [pytest.param(1600, 900, 2.0, id="1600x900@200"), pytest.param(1920, 1080, 2.0, id="1920x1080@200")]
 
 
 def settle() -> None:

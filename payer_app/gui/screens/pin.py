@@ -46,7 +46,9 @@ class PinScreen(Page):
         self.demo_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.body.addWidget(self.demo_hint)
         self.body.addStretch(1)
-        self.body.setSpacing(8)  # the pad fits a 1280x720 screen at 150 % (tests/test_gui_fits.py)
+        self.body.setSpacing(8)  # the pad fits a 1600x900 screen at 200 % (tests/test_gui_fits.py)
+        self.body.setContentsMargins(16, 8, 16, 16)
+        self.bottom.setContentsMargins(0, 0, 0, 0)  # nothing at the bottom: no margin there either
         grid = QGridLayout()
         grid.setSpacing(8)
         self.keys = {}
