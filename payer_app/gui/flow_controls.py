@@ -1,6 +1,7 @@
 """What every step of a payment shows the same way: the Cancel (Hủy) button in the top bar, the
-text of a ``Refusal`` (why a QR or an amount cannot be paid) in the window's language and the card of
-caption/value rows (Review, Result, a history entry) with one divider between shown rows."""
+text of a ``Refusal`` (why a QR or an amount cannot be paid) in the window's language, the card of
+caption/value rows (Review, Result, a history entry) with one divider between shown rows, and the
+colour of a payment's status (``status_role``)."""
 
 from __future__ import annotations
 
@@ -66,3 +67,11 @@ class DetailCard(Card):
         shown = [key for key, row in self.rows.items() if not row.isHidden()]
         for key, line in self.dividers.items():
             line.setVisible(key in shown and key != shown[0])
+
+
+def status_role(role: str, status: str) -> str:
+    """The styling role of ``role`` (``big-amount``, ``result-icon``) for a payment's status: green
+    when approved, amber (``-pending``) while no answer came, red (``-bad``) otherwise."""
+    if status == "approved":
+        return role
+    return f"{role}-pending" if status == "pending" else f"{role}-bad"
