@@ -217,10 +217,13 @@ def over_the_limit_refused(app: RunningWindow, picture: Path) -> None:
 
 
 def english_and_dark(app: RunningWindow, payer_home: Path) -> None:
-    """English and dark, chosen with the keyboard on the Settings screen, are saved."""
+    """English and dark, chosen with the keyboard on the Settings screen, are saved (Enter in a
+    drop-down only picks, tests/test_gui_settings.py: Save is clicked)."""
     app.click("settings")
     app.wait_for_screen("settings")
-    app.key("Down", "Tab", "Down", "Return")
+    app.key("Down", "Tab", "Down")
+    app.where()
+    app.click("save")
     app.wait_for_screen("home")
     app.shot("12-home-en-dark")
     saved = json.loads((payer_home / "settings.json").read_text(encoding="utf-8"))

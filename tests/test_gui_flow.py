@@ -192,7 +192,8 @@ def test_pin_three_wrong_attempts_lock_the_pad(qtbot, window):
     enter_pin(qtbot, window, "222222")
     qtbot.waitUntil(lambda: pin.message.text() == tr("pin.wrong", left=1))
     enter_pin(qtbot, window, "333333")
-    qtbot.waitUntil(lambda: pin.message.text() == tr("pin.locked", seconds=30))
+    qtbot.waitUntil(lambda: pin.message.text() == tr("pin.locked", tries=3, seconds=30))
+    assert "quá" not in pin.message.text() and "3 lần" in pin.message.text()  # exactly 3, not "more than 3"
     assert not any(k.isEnabled() for k in pin.keys.values())
     enter_pin(qtbot, window, "123456")  # ignored while locked
     assert window.current == "pin" and pin.digits == ""

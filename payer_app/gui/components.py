@@ -155,6 +155,22 @@ class InfoRow(QWidget):
         self.setVisible(bool(value))
 
 
+def scrolling(layout: QVBoxLayout) -> QScrollArea:
+    """A vertical scroll area around ``layout`` (its widget, or a new ``ScreenBody`` holding it)."""
+    inner = layout.parentWidget()
+    if inner is None:
+        inner = QWidget()
+        inner.setObjectName("ScreenBody")
+        inner.setLayout(layout)
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # Tab reaches it (arrows scroll); a click on empty space
+    # leaves the focus where the user types (the amount)
+    area.setWidget(inner)
+    return area
+
+
 class Page(Screen):
     """A full window page: top bar + scrollable body + optional bottom bar."""
 
@@ -171,12 +187,10 @@ class Page(Screen):
         self.body = QVBoxLayout(inner)
         self.body.setContentsMargins(16, 16, 16, 16)
         self.body.setSpacing(12)
+        self.scroll_area: QScrollArea | None = None
         if scroll:
-            area = QScrollArea()
-            area.setWidgetResizable(True)
-            area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-            area.setWidget(inner)
-            outer.addWidget(area, 1)
+            self.scroll_area = scrolling(self.body)
+            outer.addWidget(self.scroll_area, 1)
         else:
             outer.addWidget(inner, 1)
         self.bottom = QVBoxLayout()

@@ -1,6 +1,7 @@
 """What every step of a payment shows the same way: the Cancel (Hủy) button in the top bar, the
-text of a ``Refusal`` (why a QR or an amount cannot be paid) in the window's language and the card of
-caption/value rows (Review, Result, a history entry) with one divider between shown rows."""
+text of a ``Refusal`` (why a QR or an amount cannot be paid) in the window's language, the card of
+caption/value rows (Review, Result, a history entry) with one divider between shown rows, and the
+colour of a payment's status (``status_role``)."""
 
 from __future__ import annotations
 
@@ -82,3 +83,11 @@ def fee_row(t, cost: Charge, rule: FeeRule | None) -> tuple[str, str]:
         return t("review.fee"), t("review.fee_percent", fee=format_vnd(cost.fee),
                                   percent=rule.percent_text.replace(".", ","))
     return t("review.fee"), format_vnd(cost.fee) if cost.fee else t("review.free")
+
+
+def status_role(role: str, status: str) -> str:
+    """The styling role of ``role`` (``big-amount``, ``result-icon``) for a payment's status: green
+    when approved, amber (``-pending``) while no answer came, red (``-bad``) otherwise."""
+    if status == "approved":
+        return role
+    return f"{role}-pending" if status == "pending" else f"{role}-bad"

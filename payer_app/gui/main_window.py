@@ -48,6 +48,9 @@ from payer_app.gui.settings_controller import SettingsController
 from payer_app.gui.theme import stylesheet
 
 WINDOW_SIZE = (400, 820)
+# the smallest window every screen's main button fits in (1600x900 at 200 %: tests/test_gui_fits.py)
+MIN_SIZE = (340, 400)
+TITLE_ROOM = 40  # what a window manager's title bar and borders take, kept free when the window opens
 
 
 class MainWindow(QMainWindow):
@@ -60,7 +63,7 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self.setObjectName("MainWindow")
         self.resize(*WINDOW_SIZE)
-        self.setMinimumSize(340, 560)
+        self.setMinimumSize(*MIN_SIZE)
         self.settings_controller = SettingsController(self)  # sets the PIN checks first
         self.services = ServiceLifetime(ctx, self)
         self.scan_adapter = ScanAdapter(self)
@@ -166,11 +169,15 @@ class MainWindow(QMainWindow):
             app.installEventFilter(self.enter_key)
 
     def present(self) -> None:
-        """Show the window: full screen in kiosk mode, phone-sized otherwise."""
+        """Show the window: full screen in kiosk mode, phone-sized otherwise (but never taller or wider
+        than the screen's free room, title bar included)."""
         if self.ctx.kiosk:
             self.showFullScreen()
-        else:
-            self.show()
+            self.activateWindow()  # a booth's keyboard types into the kiosk before anyone touches it
+            return
+        room = self.screen().availableGeometry()
+        self.resize(min(self.width(), room.width()), min(self.height(), room.height() - TITLE_ROOM))
+        self.show()
 
     # navigation (all of it goes through self.nav) ------------------------------------------------
     @property

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushBut
 from payer_app.core.amounts import format_vnd
 from payer_app.core.payee_display import PayeeDisplay, payee_display_from_request
 from payer_app.core.request import Payee, read_signed
-from payer_app.gui.components import Card, button, clear_layout, divider, plain_label
+from payer_app.gui.components import Card, button, clear_layout, divider, plain_label, scrolling
 from payer_app.gui.context import AppContext, PaymentFlow
 from payer_app.gui.moments import list_time
 from payer_app.gui.payment_runner import read_history
@@ -95,7 +95,7 @@ class HomeScreen(Screen):
         self.recent_card.body.addLayout(self.recent_rows)
         body.addWidget(self.recent_card)
         body.addStretch(1)
-        outer.addLayout(body, 1)
+        outer.addWidget(scrolling(body), 1)  # the hero (and Scan) stays in view, the rest scrolls
         self._entries: list[HistoryEntry] = []
         self.settings_button.setVisible(not ctx.kiosk)
         self.pick_button.setVisible(not ctx.kiosk)  # a booth shows no file dialogs

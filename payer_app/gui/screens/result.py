@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication, QImage, QPixmap
-from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QPlainTextEdit, QSizePolicy, QVBoxLayout, QWidget
 
 from payer_app.core.amounts import format_vnd
 from payer_app.core.charge import cost_line
@@ -15,7 +15,7 @@ from payer_app.core.payee_display import payee_display_from_request
 from payer_app.core.timestamps import format_timestamp
 from payer_app.gui.components import Card, Page, button, column, plain_label, set_role
 from payer_app.gui.context import AppContext
-from payer_app.gui.flow_controls import DetailCard, fee_row, reason_text
+from payer_app.gui.flow_controls import DetailCard, fee_row, reason_text, status_role
 from payer_app.gui.moments import receipt_time
 from payer_app.gui.plain_text import shown
 
@@ -103,6 +103,7 @@ class ResultScreen(Page):
         for i, b in enumerate((self.save_button, self.image_button, self.copy_button, self.share_button,
                                self.qr_button, self.json_button)):
             grid.addWidget(b, i // 2, i % 2)
+            b.setSizePolicy(QSizePolicy.Policy.Ignored, b.sizePolicy().verticalPolicy())  # never wider than the window
         self.bottom.addLayout(grid)
         self.save_box = SaveBillBox()  # "save this bill" (gui/saved_bills_controller.py fills it)
         self.bottom.addWidget(self.save_box)
@@ -182,9 +183,8 @@ class ResultScreen(Page):
         self.details.tidy()
         self.title.setText(t(f"result.{key}"))
         self.icon.setText("✓" if key == "approved" else "…" if key == "pending" else "✕")
-        good = key in GOOD
-        set_role(self.icon, "result-icon" if good else "result-icon-bad")
-        set_role(self.amount, "big-amount" if good else "big-amount-bad")
+        set_role(self.icon, status_role("result-icon", key))
+        set_role(self.amount, status_role("big-amount", key))
         self._show_status()
         self.show_kiosk_countdown(self.kiosk_seconds)
 
