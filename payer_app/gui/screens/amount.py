@@ -290,5 +290,6 @@ class AmountScreen(Page):
         self.ctx.flow.choice = PaymentChoice(
             amount=self.fixed_amount if self.fixed_amount is not None else self.edit.value(),
             note=self.note.text().strip(),
+            name_check=self.ctx.flow.name_check,
         )
         self.continue_requested.emit()
