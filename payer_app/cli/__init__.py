@@ -34,6 +34,7 @@ COMMAND_MODULES = [
     "payer_app.cli.keys_cmd",
     "payer_app.cli.acquirer_cmd",
     "payer_app.cli.history_cmd",
+    "payer_app.cli.receipt_cmd",
     "payer_app.cli.bill_cmd",
     "payer_app.cli.lookup_cmd",
     "payer_app.cli.saved_bills_cmd",
