@@ -53,6 +53,9 @@ class Settings:
     operator_pin_hash: str = ""
     # network camera URLs used lately, newest first, never with their user:pass@ (gui.camera_urls)
     recent_camera_urls: list = field(default_factory=list)
+    # kiosk: the printer the receipt goes to (a QPrinter name, no dialog shown); "": none, the kiosk shows
+    # the receipt QR for the visitor's phone instead (gui.receipt_actions)
+    receipt_printer: str = ""
 
     def validate(self) -> list[str]:
         """Problems with the values, as short English phrases (empty when all is well)."""

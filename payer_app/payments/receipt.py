@@ -47,6 +47,10 @@ class Receipt:
     reference: str
 
     @property
+    def total_text(self) -> str:
+        return format_vnd(self.total)
+
+    @property
     def status_text(self) -> str:
         return STATUS_VI.get(self.status, _clean(self.status, 20))
 

@@ -18,6 +18,7 @@ from payer_app.gui.context import AppContext
 from payer_app.gui.flow_controls import DetailCard, fee_row, reason_text, status_role
 from payer_app.gui.moments import receipt_time
 from payer_app.gui.plain_text import shown
+from payer_app.gui.receipt_actions import marked_image, take_receipt
 
 EXPORT_FOLDER = "exports"  # kiosk: the one folder a booth writes to (inside the data folder)
 
@@ -100,8 +101,9 @@ class ResultScreen(Page):
         self.json_button = button("", "secondary", "JsonButton")
         self.image_button = button("", "secondary", "SaveImageButton")
         self.share_button = button("", "secondary", "ShareImageButton")  # the receipt picture to paste anywhere
+        self.pdf_button = button("", "secondary", "ReceiptPdfButton")  # gui/receipt_actions.py: PDF, print or QR
         for i, b in enumerate((self.save_button, self.image_button, self.copy_button, self.share_button,
-                               self.qr_button, self.json_button)):
+                               self.qr_button, self.json_button, self.pdf_button)):
             grid.addWidget(b, i // 2, i % 2)
             b.setSizePolicy(QSizePolicy.Policy.Ignored, b.sizePolicy().verticalPolicy())  # never wider than the window
         self.bottom.addLayout(grid)
@@ -115,6 +117,7 @@ class ResultScreen(Page):
         self.json_button.clicked.connect(self.show_json)
         self.image_button.clicked.connect(self._save_image_clicked)
         self.share_button.clicked.connect(self.share_image)
+        self.pdf_button.clicked.connect(lambda: take_receipt(self))
         self.new_button.clicked.connect(self.new_payment_requested)
         self._default_button = self.new_button
         self.dialog: QDialog | None = None
@@ -139,6 +142,7 @@ class ResultScreen(Page):
         self.json_button.setText("{ } " + t("result.view_json"))
         self.image_button.setText("🖼 " + t("result.save_image"))
         self.share_button.setText("⇪ " + t("result.share_image"))
+        self.pdf_button.setText("🧾 " + t("result.take_receipt" if self.ctx.kiosk else "result.save_pdf"))
         self.new_button.setText(t("result.new"))
         self.refresh()
 
@@ -147,7 +151,7 @@ class ResultScreen(Page):
         flow = self.ctx.flow
         has_request = bool(self.jws)
         for b in (self.save_button, self.copy_button, self.qr_button, self.json_button, self.image_button,
-                  self.share_button):
+                  self.share_button, self.pdf_button):
             b.setVisible(has_request)  # only buttons that work are shown
         if flow.outcome is None and flow.error is None:
             return
@@ -257,12 +261,12 @@ class ResultScreen(Page):
 
     def share_image(self) -> None:
         """The receipt picture on the clipboard, to paste into a chat or an e-mail."""
-        QGuiApplication.clipboard().setImage(self.receipt.grab().toImage())
+        QGuiApplication.clipboard().setImage(marked_image(self.receipt))
         self._set_status("result.image_copied")
 
     def save_image(self, path: str) -> bool:
         """The receipt (status, amount, payee, bank, account, note, time, ids) as a PNG picture."""
-        if not self.receipt.grab().save(path, "PNG"):
+        if not marked_image(self.receipt).save(path, "PNG"):
             self._set_status("result.save_error", "error", reason=path)
             return False
         self._set_status("result.saved", path=path)
