@@ -71,7 +71,8 @@ def test_the_pdf_of_the_result_and_the_receipt_command(qtbot, window, tmp_path, 
     text = pdf_text(path)
     assert SIMULATION_MARK in text and receipt.total_text in text
     out = tmp_path / "cli.pdf"
+    env = os.environ | {"PAYER_APP_HOME": str(payer_home)}
     done = subprocess.run([sys.executable, "-m", "payer_app", "receipt", outcome.request_id, "-o", str(out)],
-                          capture_output=True, text=True, timeout=120, env=os.environ | {"PAYER_APP_HOME": str(payer_home)})
+                          capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode == 0, done.stderr
     assert SIMULATION_MARK in pdf_text(out) and outcome.request_id in pdf_text(out)

@@ -14,10 +14,11 @@ import zxingcpp
 from payer_app.core.choice import PaymentChoice
 from payer_app.core.crc import payload_crc
 from payer_app.core.payload import parse_payload
+from payer_app.core.receipt import SIMULATION_MARK, receipt_of
 from payer_app.core.request import PayerInfo, build_request
-from payer_app.payments.receipt import SIMULATION_MARK, receipt_of
-from payer_app.payments.receipt_pdf import receipt_pdf_bytes, write_receipt_pdf
+from payer_app.payments.receipt import write_receipt_pdf
 from payer_app.qr_symbol import qr_pixels
+from payer_app.studio.receipt_pdf import receipt_pdf_bytes
 
 HEAD = "00020101021238530010A0000007270123000697041601092576788590208QRIBFTTA5303704"
 HOSTILE_NAME = "ACME\u202eLIAP\x1b[31m (x) \\ <b>"

@@ -1,5 +1,5 @@
 """``payer-app receipt REQUEST_ID [-o FILE.pdf]``: the receipt of a payment from the history, as a PDF
-marked "MÔ PHỎNG - KHÔNG CÓ GIÁ TRỊ THANH TOÁN" (``payments.receipt``, ``payments.receipt_pdf``).
+marked "MÔ PHỎNG - KHÔNG CÓ GIÁ TRỊ THANH TOÁN" (``payments.receipt``, ``studio.receipt_pdf``).
 
 Without ``-o`` the file is ``receipt-REQUEST_ID.pdf`` in the current folder. Exit 0 written, 2 an
 unknown request id, a request whose signed token cannot be read back, or a file that cannot be written.
@@ -28,10 +28,8 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from payer_app.payments.errors import PaymentSetupError
-    from payer_app.payments.receipt import receipt_of_entry
-    from payer_app.payments.receipt_pdf import write_receipt_pdf
+    from payer_app.payments.receipt import ReceiptFontError, receipt_of_entry, write_receipt_pdf
     from payer_app.payments.service import PaymentService
-    from payer_app.studio.fonts import FontNotFoundError
 
     if not _SAFE_ID.fullmatch(args.request_id):
         raise UsageError(f"no payment request {quoted(args.request_id, 80)} in the history")
@@ -48,7 +46,7 @@ def run(args) -> int:
     path = args.output or f"receipt-{args.request_id}.pdf"
     try:
         write_receipt_pdf(receipt, path)
-    except FontNotFoundError as exc:
+    except ReceiptFontError as exc:
         raise UsageError(str(exc)) from None
     except OSError as exc:
         raise UsageError(f"cannot write {quoted(path, 200)}: {exc.strerror or exc}") from None

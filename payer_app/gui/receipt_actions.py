@@ -126,12 +126,11 @@ def take_receipt(screen) -> None:
 
 def save_pdf(screen, receipt: Receipt, path: str) -> bool:
     """Write the receipt PDF to ``path``; the status line says where, or why not."""
-    from payer_app.payments.receipt_pdf import write_receipt_pdf
-    from payer_app.studio.fonts import FontNotFoundError
+    from payer_app.payments.receipt import ReceiptFontError, write_receipt_pdf
 
     try:
         write_receipt_pdf(receipt, path)
-    except (OSError, FontNotFoundError) as exc:
+    except (OSError, ReceiptFontError) as exc:
         screen._set_status("result.save_error", "error", reason=getattr(exc, "strerror", None) or str(exc))
         return False
     screen._set_status("result.saved", path=path)

@@ -266,7 +266,7 @@ class ResultScreen(Page):
 
     def save_image(self, path: str) -> bool:
         """The receipt (status, amount, payee, bank, account, note, time, ids) as a PNG picture."""
-        if not marked_image(self.receipt).save(path, "PNG"):
+        if not QPixmap.fromImage(marked_image(self.receipt)).save(path, "PNG"):
             self._set_status("result.save_error", "error", reason=path)
             return False
         self._set_status("result.saved", path=path)

@@ -1,11 +1,10 @@
-"""The receipt (``payments.receipt.Receipt``) as a one-page A6 PDF: Noto Sans text (every Vietnamese
+"""The receipt (``core.receipt.Receipt``) as a one-page A6 PDF: Noto Sans text (every Vietnamese
 diacritic, ``studio.fonts``), the simulation mark at the top and bottom, and the receipt QR as vector
 squares. ``invariant=1``: the same receipt gives the same bytes."""
 
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 from reportlab.lib.pagesizes import A6
 from reportlab.lib.units import mm
@@ -13,7 +12,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-from payer_app.payments.receipt import SIMULATION_MARK, SIMULATION_MARK_EN, Receipt
+from payer_app.core.receipt import SIMULATION_MARK, SIMULATION_MARK_EN, Receipt
 from payer_app.qr_symbol import make_payment_qr, qr_modules
 from payer_app.studio.fonts import font_path
 
@@ -84,7 +83,3 @@ def receipt_pdf_bytes(receipt: Receipt, compress: bool = True) -> bytes:
     c.save()
     return buffer.getvalue()
 
-
-def write_receipt_pdf(receipt: Receipt, path: str | Path) -> None:
-    """Write the PDF to ``path`` (OSError when it cannot be written)."""
-    Path(path).write_bytes(receipt_pdf_bytes(receipt))
