@@ -17,8 +17,8 @@ from payer_app.core.crc import payload_crc
 from payer_app.core.keys import SigningKey
 from payer_app.core.payability import DEFAULT_MAX_AMOUNT, DEFAULT_MIN_AMOUNT, Limits, payability
 from payer_app.core.payload import parse_payload
-from payer_app.core.refusals import CATALOG, CODE_OF, AmountRefused, QrRefused, Refusal
-from payer_app.core.request import RequestError, bill_from_parsed, build_request, payee_from_parsed, payload_sha256
+from payer_app.core.refusals import CATALOG, CODE_OF, AmountRefused, QrRefused, Refusal, RequestRefused
+from payer_app.core.request import bill_from_parsed, build_request, payee_from_parsed, payload_sha256
 from payer_app.core.signing import VerificationKeys, verify_request
 from tests.hostile_tokens import good_header, sign_raw, valid_body
 from tests.spec_vectors import EVN_BILL
@@ -115,7 +115,7 @@ def test_kinds_that_share_a_code_are_catalogue_entries():
 
 def test_texts_fill_amounts_as_dong_and_pick_the_language():
     refusal = AmountRefused("below-minimum", amount=500, min=1_000, max=5_000)
-    assert refusal.code == "below-minimum" and isinstance(refusal, RequestError)
+    assert refusal.code == "below-minimum" and isinstance(refusal, RequestRefused)
     assert refusal.text("en") == "The amount 500 ₫ is below the minimum of 1.000 ₫."
     assert refusal.text("vi") == "Số tiền 500 ₫ thấp hơn mức tối thiểu 1.000 ₫."
     assert str(refusal) == refusal.text("en")

@@ -29,7 +29,7 @@ from payer_app.core.amounts import format_vnd
 from payer_app.core.choice import PaymentChoice
 from payer_app.core.display_text import visible
 from payer_app.core.payload import parse_payload
-from payer_app.core.request import RequestError
+from payer_app.core.refusals import RequestRefused
 from payer_app.files import write_file_atomically
 from payer_app.payments.keystore import KeyStoreError
 
@@ -61,7 +61,7 @@ def run(args) -> int:
     try:
         with PaymentService(acquirer_url=args.acquirer) as service:
             outcome = service.pay(parsed, PaymentChoice(amount, args.note))
-    except RequestError as exc:  # the refusal catalogue's sentence, and the QR finding behind it
+    except RequestRefused as exc:  # the refusal catalogue's sentence, and the QR finding behind it
         print(f"payer-app pay: not paid ({exc.code}): {exc.line(args.lang)}", file=sys.stderr)
         return EXIT_NO
     except PaymentSetupError as exc:  # not enrolled, bad acquirer URL...: nothing sent, nothing recorded

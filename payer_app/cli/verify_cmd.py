@@ -26,6 +26,7 @@ from payer_app.cli.exits import EXIT_NO, EXIT_OK, UsageError
 from payer_app.cli.options import add_command, add_input_argument, add_json_option, add_lang_option, checked_option
 from payer_app.core.amounts import format_vnd
 from payer_app.core.display_text import is_unsafe_char, visible
+from payer_app.core.refusals import VerifyRefused
 from payer_app.core.request import Limits
 from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
 from payer_app.core.signing import MAX_TOKEN_CHARS, Verification, VerificationKeys, verify_request
@@ -68,7 +69,7 @@ def run(args) -> int:
     if args.json:
         print(json_text(result.to_dict()))
         return EXIT_OK if result.ok else EXIT_NO
-    message = visible(result.message_vi if args.lang == "vi" else result.message, 2000)
+    message = visible(result.text(args.lang), 2000)
     if not result.ok:
         print(f"REJECTED ({visible(result.reason)}): {message}")
         return EXIT_NO
@@ -150,11 +151,7 @@ def _read_token_file(source: str) -> bytes | Verification:
 
 
 def _too_large(size: str) -> Verification:
-    return Verification(
-        False, "malformed",
-        f"The token file holds {size} bytes; a token is at most {MAX_TOKEN_CHARS} characters.",
-        f"Tệp mã ký chứa {size} byte; mã ký dài tối đa {MAX_TOKEN_CHARS} ký tự.",
-    )
+    return Verification(False, VerifyRefused("token-file-too-large", size=size, limit=MAX_TOKEN_CHARS))
 
 
 def _load_keys(option: str | None) -> VerificationKeys:

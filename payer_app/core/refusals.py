@@ -93,6 +93,68 @@ CATALOG: dict[str, tuple[str, str]] = {
     "bad-audience": ("The audience (aud) is not valid: {detail}.", "Đích nhận (aud) không hợp lệ: {detail}."),
     # Reading signed JSON back (``PaymentRequest.from_dict``).
     "bad-content": ("The signed request is not well formed: {detail}.", "Yêu cầu đã ký sai cấu trúc: {detail}."),
+    # Verifying a signed request (``core.signing.verify_request``, ``core.request_schema``): the code is
+    # the verification's reason (docs/payments.md); outside text arrives already quoted.
+    "bad-verification-key": ("The verification key is unusable: {problem}.",
+                             "Khóa kiểm tra không dùng được: {problem}."),
+    "token-too-many-bytes": ("The token is {length} bytes long ({limit} at most).",
+                             "Mã ký dài {length} byte (tối đa {limit})."),
+    "token-not-ascii": ("The token contains non-ASCII bytes.", "Mã ký chứa byte không phải ASCII."),
+    "token-not-text": ("The token is not text.", "Mã ký không phải văn bản."),
+    "token-too-long": ("The token is {length} characters long ({limit} at most).",
+                       "Mã ký dài {length} ký tự (tối đa {limit})."),
+    "token-file-too-large": ("The token file holds {size} bytes; a token is at most {limit} characters.",
+                             "Tệp mã ký chứa {size} byte; mã ký dài tối đa {limit} ký tự."),
+    "not-compact-jws": ("This is not a JWS in compact form (three base64url parts separated by dots).",
+                        "Đây không phải JWS dạng rút gọn (ba phần base64url cách nhau bởi dấu chấm)."),
+    "unsupported-algorithm": ("The algorithm is {alg}; only EdDSA (Ed25519) is accepted.",
+                              "Thuật toán là {alg}; chỉ chấp nhận EdDSA (Ed25519)."),
+    "header-unknown-parameters": ("The JWS header has parameters that are not accepted: {names}.",
+                                  "Phần đầu JWS có tham số không được chấp nhận: {names}."),
+    "header-bad-typ": ("The JWS header's typ is {typ}, not {expected}.",
+                       "Tham số typ của phần đầu JWS là {typ}, không phải {expected}."),
+    "header-bad-kid": ("The JWS header's key id {kid} is not a key thumbprint.",
+                       "Mã khóa {kid} trong phần đầu JWS không phải dấu vân tay khóa."),
+    "header-not-acceptable": ("The JWS header is not acceptable: {problem}.", "Phần đầu JWS không hợp lệ: {problem}."),
+    "header-not-object": ("The JWS header is not a JSON object.", "Phần đầu JWS không phải đối tượng JSON."),
+    "part-not-base64url": ("A JWS part is not canonical base64url.", "Một phần JWS không phải base64url chuẩn."),
+    "signature-length": ("The signature is {length} bytes long; Ed25519 signatures are 64.",
+                         "Chữ ký dài {length} byte; chữ ký Ed25519 dài 64 byte."),
+    "signature-not-canonical": ("The signature is not canonical (S is not below the group order).",
+                                "Chữ ký không ở dạng chuẩn (S không nhỏ hơn bậc nhóm)."),
+    "wrong-key": ("The request was signed with key {kid}, which is not among the verification keys.",
+                  "Yêu cầu được ký bằng khóa {kid}, không thuộc các khóa kiểm tra."),
+    "signature-mismatch": ("The signature does not match: the request was altered or signed with another key.",
+                           "Chữ ký không khớp: yêu cầu đã bị sửa đổi hoặc được ký bằng khóa khác."),
+    "content-not-json": ("The signed content is not acceptable JSON: {problem}.",
+                         "Nội dung đã ký không phải JSON hợp lệ: {problem}."),
+    "key-mismatch": ("The request names payer key {named} but was signed with {kid}.",
+                     "Yêu cầu ghi khóa {named} nhưng được ký bằng khóa {kid}."),
+    "qr-mismatch": ("qr.sha256 is not the SHA-256 of qr.payload.", "qr.sha256 không phải SHA-256 của qr.payload."),
+    "wrong-audience": ("The request is addressed to {audience}, not to {expected}.",
+                       "Yêu cầu gửi cho {audience}, không phải {expected}."),
+    "dated-after-retirement": ("Key {kid} was retired at {when}; the request is dated {dated}, after that.",
+                               "Khóa {kid} đã ngừng dùng lúc {when}; yêu cầu ghi ngày {dated}, sau thời điểm đó."),
+    "not-yet-valid": ("The request is dated {created}, in the future (now {now}).",
+                      "Yêu cầu ghi ngày {created}, ở tương lai (bây giờ {now})."),
+    "expired": ("The request expired at {expires} (now {now}).", "Yêu cầu đã hết hạn lúc {expires} (bây giờ {now})."),
+    "request-not-vnd": ("The QR in the request asks for currency {currency} (field 53); only VND (704) is paid.",
+                        "Mã QR trong yêu cầu dùng tiền tệ {currency} (trường 53); chỉ thanh toán VND (704)."),
+    "request-invalid-qr": ("The QR payload in the request is not valid: {detail}",
+                           "Mã QR trong yêu cầu không hợp lệ: {detail}"),
+    "amount-mismatch": ("The request pays {amount} but the dynamic QR fixes {fixed}.",
+                        "Yêu cầu trả {amount} nhưng mã QR động cố định {fixed}."),
+    "payee-mismatch": ("The payee in the request is not the one in its QR payload.",
+                       "Người nhận trong yêu cầu khác với người nhận trong mã QR."),
+    "bill-mismatch": ("The bill details in the request are not the ones in its QR payload.",
+                      "Thông tin hóa đơn trong yêu cầu khác với trong mã QR."),
+    # The acquirer's own decisions (``payments.acquirer.decisions``).
+    "arrived-after-retirement": ("Key {kid} was retired at {when}; this request arrived at {at}, more than {skew} s "
+                                 "later. Sign it again with the current key.",
+                                 "Khóa {kid} đã ngừng dùng lúc {when}; yêu cầu này đến lúc {at}, sau hơn {skew} giây. "
+                                 "Hãy ký lại bằng khóa hiện tại."),
+    "insufficient-funds": ("Declined: insufficient funds (injected failure).",
+                           "Bị từ chối: không đủ số dư (lỗi giả lập)."),
     # Setting up payments (``payments.errors``): nothing was paid, nothing is pending.
     "no-acquirer": ("The embedded acquirer needs no enrolment; give an acquirer URL.",
                     "Ngân hàng nhúng không cần đăng ký khóa; hãy nhập địa chỉ ngân hàng."),
@@ -127,12 +189,26 @@ CATALOG: dict[str, tuple[str, str]] = {
     "bad-local-key": ("The local key set is unusable: {detail}", "Bộ khóa trên máy không dùng được: {detail}"),
 }
 
+# What is said when nothing is refused: the same catalogue form, read with ``say``.
+SAID: dict[str, tuple[str, str]] = {
+    "request-verified": ("Signature and content are good: {amount} to {payee}, request {request_id}.",
+                         "Chữ ký và nội dung hợp lệ: {amount} cho {payee}, yêu cầu {request_id}."),
+    "approved": ("Approved.", "Đã duyệt."),
+}
+
 # Catalogue entries that share a code: a kind's text differs, the stable code (what callers and
 # scripts match on) does not.
 CODE_OF: dict[str, str] = {
     "note-not-text": "bad-note", "bad-nonce": "bad-id", "no-acquirer-to-revoke": "no-acquirer",
     "bill-name-not-text": "bad-bill-name", "bill-name-empty": "bad-bill-name", "bill-name-too-long": "bad-bill-name",
     "mixed-script-name": "confusable-bill-name",
+    "bad-verification-key": "bad-key", "signature-not-canonical": "bad-signature",
+    "signature-mismatch": "bad-signature", "content-not-json": "bad-content", "dated-after-retirement": "key-retired",
+    "arrived-after-retirement": "key-retired", "request-not-vnd": "not-vnd", "request-invalid-qr": "invalid-qr",
+    **{kind: "malformed" for kind in ("token-too-many-bytes", "token-not-ascii", "token-not-text", "token-too-long",
+                                      "token-file-too-large", "not-compact-jws", "header-unknown-parameters",
+                                      "header-bad-typ", "header-bad-kid", "header-not-acceptable",
+                                      "header-not-object", "part-not-base64url", "signature-length")},
     **{kind: "bad-import" for kind in ("bill-payload-empty", "bill-payload-too-long", "import-too-large",
                                        "import-not-regular", "import-not-json", "import-no-format",
                                        "import-bad-version", "import-no-bills", "import-too-many",
@@ -160,6 +236,10 @@ class Refusal(Exception):
         english, vietnamese = CATALOG[self.kind]
         return (vietnamese if lang == "vi" else english).format(**self._shown(lang))
 
+    def to_dict(self) -> dict[str, str]:
+        """``code``, ``message`` and ``message_vi``: the three fields every JSON answer carries."""
+        return {"code": self.code, "message": self.text("en"), "message_vi": self.text("vi")}
+
     def detail(self, lang: str = "en") -> str | None:
         """The finding behind the refusal (a QR's first error), in ``lang``; None when there is none."""
         shown = self._shown(lang)
@@ -179,11 +259,7 @@ class Refusal(Exception):
         return self.text("vi")
 
     def _shown(self, lang: str) -> dict[str, str]:
-        shown = {name: format_vnd(value) if name in AMOUNT_VALUES and isinstance(value, int) else str(value)
-                 for name, value in self.values.items() if not name.endswith("_vi")}
-        if lang == "vi":
-            shown.update({name[:-3]: str(value) for name, value in self.values.items() if name.endswith("_vi")})
-        return shown
+        return _shown(self.values, lang)
 
     def __eq__(self, other: object) -> bool:
         return (isinstance(other, Refusal) and type(other) is type(self) and other.kind == self.kind
@@ -194,6 +270,33 @@ class Refusal(Exception):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.kind!r}, **{self.values!r})"
+
+
+class VerifyRefused(Refusal):
+    """A signed request fails verification (``core.signing.verify_request``, ``core.request_schema``) or
+    the acquirer's own checks: ``code`` is the stable reason of the ``Verification`` and of the answer.
+    ``reason`` gives another entry's text under the verifier's code (a note the request schema refuses
+    is ``bad-content`` with the note's own sentence)."""
+
+    def __init__(self, kind: str, reason: str | None = None, **values: Any):
+        super().__init__(kind, **values)
+        if reason is not None:
+            self.code = reason
+
+
+def say(kind: str, lang: str = "en", **values: Any) -> str:
+    """A sentence that is not a refusal (``SAID``: a good verification, an approval), in ``lang``."""
+    english, vietnamese = SAID[kind]
+    return (vietnamese if lang == "vi" else english).format(**_shown(values, lang))
+
+
+def _shown(values: dict[str, Any], lang: str) -> dict[str, str]:
+    """The values as text: amounts as ``1.000 ₫``; in Vietnamese, ``name_vi`` stands for ``name``."""
+    shown = {name: format_vnd(value) if name in AMOUNT_VALUES and isinstance(value, int) else str(value)
+             for name, value in values.items() if not name.endswith("_vi")}
+    if lang == "vi":
+        shown.update({name[:-3]: str(value) for name, value in values.items() if name.endswith("_vi")})
+    return shown
 
 
 class RequestRefused(Refusal, ValueError):

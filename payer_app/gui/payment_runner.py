@@ -2,7 +2,7 @@
 
 ``open_service(settings, keep_history)`` opens the service the window keeps for its life (or says
 why it cannot). A ``ServiceCall`` runs one call of it on a worker thread and answers by signal:
-``finished(result)``, or ``failed(code, message, message_vi)`` for a typed refusal (``RequestError``,
+``finished(result)``, or ``failed(code, message, message_vi)`` for a typed refusal (``RequestRefused``,
 ``PaymentSetupError`` and its kinds: key not accepted, enrolment refused...), an acquirer that does
 not answer, or any other failure. ``PaymentRunner.pay(service, parsed, choice)`` pays;
 ``retry_pending(service)`` re-sends the pending requests, each to the acquirer it was first sent to;
@@ -18,7 +18,8 @@ from PySide6.QtCore import QObject, Signal
 
 from payer_app.core.choice import PaymentChoice
 from payer_app.core.payload import ParsedPayload
-from payer_app.core.request import Limits, RequestError
+from payer_app.core.refusals import RequestRefused
+from payer_app.core.request import Limits
 from payer_app.payments.acquirer_client import AcquirerUnavailable
 from payer_app.payments.errors import PaymentSetupError
 from payer_app.payments.history import HistoryEntry
@@ -63,7 +64,7 @@ class ServiceCall(QObject):
     def _run(self, work) -> None:
         try:
             result = work()
-        except (RequestError, PaymentSetupError) as exc:
+        except (RequestRefused, PaymentSetupError) as exc:
             self.busy = False
             self.failed.emit(exc.code, exc.message, exc.message_vi or exc.message)
             return

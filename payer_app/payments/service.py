@@ -14,7 +14,7 @@ signed request to the acquirer it was first sent to (its ``aud``), so that acqui
 token and answers with its first decision.
 
 Refusals that leave nothing pending raise typed errors (``payer_app.payments.errors``):
-``RequestError`` (bad input), ``KeyNotAccepted`` (the HTTP acquirer does not know or no longer
+``RequestRefused`` (bad input), ``KeyNotAccepted`` (the HTTP acquirer does not know or no longer
 accepts the current key: checked before anything is signed), ``EnrolmentRefused``,
 ``RetryTargetRefused``; ``KeyStoreError`` (``payments.keystore``) for unusable key files.
 """
@@ -166,7 +166,7 @@ class PaymentService:
 
     # --- the payment flow ---------------------------------------------------------------------
     def preview(self, parsed: ParsedPayload, choice: PaymentChoice, key: SigningKey | None = None) -> PaymentRequest:
-        """The request ``pay`` would send (raises RequestError like ``pay``); nothing is signed or stored."""
+        """The request ``pay`` would send (raises RequestRefused like ``pay``); nothing is signed or stored."""
         key = key or self.keystore.current()
         payer = PayerInfo(self.payer.account, self.payer.bank_bin, key.kid)
         return build_request(parsed, choice, payer=payer, limits=self.limits, audience=self.audience)
@@ -174,7 +174,7 @@ class PaymentService:
     def pay(self, parsed: ParsedPayload, choice: PaymentChoice) -> PaymentOutcome:
         """Build, sign, record as pending, send, record the answer.
 
-        Raises RequestError for bad input, KeyNotAccepted when the HTTP acquirer does not accept the
+        Raises RequestRefused for bad input, KeyNotAccepted when the HTTP acquirer does not accept the
         current key (nothing is recorded then), KeyStoreError for unusable key files."""
         key = self.keystore.current()  # one key object for the preview and the signature
         request = self.preview(parsed, choice, key=key)
