@@ -217,3 +217,47 @@ def test_the_command_line_shows_the_catalogues_english_text(capsys):
     assert err == "payer-app pay: not paid (below-minimum): The amount 500 ₫ is below the minimum of 1.000 ₫.\n"
     assert main(["pay", EVN_BILL, "--amount", "500", "--lang", "vi"]) == 1
     assert "(below-minimum): Số tiền 500 ₫ thấp hơn mức tối thiểu 1.000 ₫." in capsys.readouterr().err
+
+
+# --- the window keeps the refusal, not its texts --------------------------------------------------------
+def test_a_failed_payment_says_why_again_in_the_language_the_payer_switches_to(qtbot, window, monkeypatch):
+    """The payment runner hands the Result screen the refusal itself: switching the language after a
+    failed payment re-renders the reason from the catalogue (no window words exist for this code)."""
+    from payer_app.core.builder import evn_bill_payload
+    from payer_app.payments.errors import PaymentSetupError
+    from tests.gui_helpers import pay
+
+    refusal = PaymentSetupError("bad-local-key", detail="key #1 is not an Ed25519 key")
+
+    def refuse(parsed, choice):
+        raise refusal
+
+    monkeypatch.setattr(window.ctx.service, "pay", refuse)
+    assert pay(qtbot, window, evn_bill_payload("PB12345678901"), 345_000) is None
+    shown = window.result.rows["message"].value
+    assert window.ctx.flow.error is refusal  # the refusal itself, not its two texts of that moment
+    assert window.current == "result" and shown.text() == refusal.text("vi")
+    window.set_language("en")
+    assert shown.text() == refusal.text("en")
+    window.set_language("vi")
+    assert shown.text() == refusal.text("vi")
+
+
+def test_a_failed_retry_on_history_says_why_again_in_the_language_the_payer_switches_to(qtbot, window, monkeypatch):
+    """History keeps the refusal of a failed re-send, not a sentence in the language of that moment."""
+    from payer_app.payments.errors import RetryTargetRefused
+
+    refusal = RetryTargetRefused("other-acquirer", count=1, request_id="r-1", acquirer="http://127.0.0.1:9")
+
+    def refuse():
+        raise refusal
+
+    monkeypatch.setattr(window.ctx.service, "retry_pending", refuse)
+    window.go("history")
+    history = window.history
+    with qtbot.waitSignal(history.retries.failed, timeout=30_000):
+        history.retry_pending()
+    assert history.status_line.text() == window.ctx.t("history.retry_failed", reason=refusal.text("vi"))
+    window.set_language("en")
+    assert history.status_line.text() == window.ctx.t("history.retry_failed", reason=refusal.text("en"))
+    assert refusal.text("en") in history.status_line.text()

@@ -187,6 +187,12 @@ CATALOG: dict[str, tuple[str, str]] = {
                        "{count} yêu cầu đang chờ đã được gửi tới ngân hàng khác (ví dụ {request_id} tới {acquirer}); "
                        "hãy gửi lại tới đó, hoặc thêm --force."),
     "bad-local-key": ("The local key set is unusable: {detail}", "Bộ khóa trên máy không dùng được: {detail}"),
+    # A payment call that failed without a refusal of its own (``gui.payment_runner``): the error's text.
+    "acquirer-unavailable": ("The acquirer does not answer: {problem}", "Không kết nối được ngân hàng: {problem}"),
+    "service-unavailable": ("The payment service is not available: {problem}",
+                            "Dịch vụ thanh toán chưa sẵn sàng: {problem}"),
+    "payment-error": ("The payment request could not be sent: {problem}",
+                      "Không gửi được yêu cầu thanh toán: {problem}"),
 }
 
 # What is said when nothing is refused: the same catalogue form, read with ``say``.

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from payer_app.core.choice import PaymentChoice
 from payer_app.core.operator_pin import pin_matches
 from payer_app.core.payload import ParsedPayload
+from payer_app.core.refusals import Refusal
 from payer_app.core.request import Limits
 from payer_app.gui.i18n import Language
 from payer_app.gui.scan_adapter import ScanResult
@@ -27,7 +28,7 @@ class PaymentFlow:
     parsed: ParsedPayload | None = None
     choice: PaymentChoice | None = None  # what the payer chose on the Amount screen (None: not yet)
     outcome: PaymentOutcome | None = None
-    error: tuple[str, str, str] | None = None  # (code, message, message_vi) when paying failed
+    error: Refusal | None = None  # why paying failed (its text is shown in the window's language)
 
 
 class PinGuard:

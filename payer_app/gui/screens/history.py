@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Signal
 
+from payer_app.core.refusals import Refusal
 from payer_app.gui.components import Card, Page, button, button_row, divider, plain_label, set_role
 from payer_app.gui.context import AppContext
 from payer_app.gui.history_csv import write_history_csv
@@ -40,7 +41,7 @@ class HistoryScreen(Page):
         self.entries: list[HistoryEntry] = []
         self.rows = []
         self.problem: str | None = None
-        self._status: tuple[str, str, dict] | None = None  # (role, key, values)
+        self._status: tuple[str, str, dict] | None = None  # (role, key, values: a Refusal is shown in words)
         self.retranslate()
 
     def on_enter(self) -> None:
@@ -97,7 +98,9 @@ class HistoryScreen(Page):
             return
         role, key, values = self._status
         set_role(self.status_line, role)
-        self.status_line.setText(self.ctx.t(key, **values))
+        lang = self.ctx.language.code
+        self.status_line.setText(self.ctx.t(key, **{name: value.text(lang) if isinstance(value, Refusal) else value
+                                                    for name, value in values.items()}))
         self.status_line.show()
 
     # pending payments ---------------------------------------------------------------------------
@@ -115,8 +118,8 @@ class HistoryScreen(Page):
         self._set_status("error" if still else "ok", key, count=len(outcomes), approved=approved, pending=still)
         self.reload()
 
-    def _retry_failed(self, code: str, message: str, message_vi: str) -> None:
-        self._set_status("error", "history.retry_failed", reason=self.ctx.language.pick(message_vi, message))
+    def _retry_failed(self, refusal: Refusal) -> None:
+        self._set_status("error", "history.retry_failed", reason=refusal)
         self.reload()
 
     # export -------------------------------------------------------------------------------------

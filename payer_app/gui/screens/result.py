@@ -14,7 +14,7 @@ from payer_app.core.payee_display import payee_display_from_request
 from payer_app.core.timestamps import format_timestamp
 from payer_app.gui.components import Card, Page, button, column, plain_label, set_role
 from payer_app.gui.context import AppContext
-from payer_app.gui.flow_controls import DetailCard, reason_text
+from payer_app.gui.flow_controls import DetailCard, problem_text
 from payer_app.gui.moments import receipt_time
 from payer_app.gui.plain_text import shown
 
@@ -169,11 +169,10 @@ class ResultScreen(Page):
             if key != "approved":
                 self.rows["message"].set(t("result.reason"), self._reason(outcome))
         else:
-            code, message, message_vi = flow.error
             key = "failed"
             amount = flow.choice.amount if flow.choice is not None else None
             self.amount.setText(format_vnd(amount) if amount else "")
-            self.rows["message"].set(t("result.reason"), reason_text(self.ctx, code, message, message_vi))
+            self.rows["message"].set(t("result.reason"), problem_text(self.ctx, flow.error))
         self.details.tidy()
         self.title.setText(t(f"result.{key}"))
         self.icon.setText("✓" if key == "approved" else "…" if key == "pending" else "✕")
