@@ -41,11 +41,20 @@ CATALOG: dict[str, tuple[str, str]] = {
     "bill-name-too-long": ("The name is longer than {limit} characters.", "Tên dài quá {limit} ký tự."),
     "bad-bill-name": ("The name contains control or invisible characters.", "Tên có ký tự điều khiển hoặc ký tự ẩn."),
     "confusable-bill-name": ("The name “{name}” looks the same as the saved bill “{other}”, which is another "
-                             "bill.{how} Choose a name that looks different.",
-                             "Tên “{name}” trông giống hệt hóa đơn đã lưu “{other}” (một hóa đơn khác).{how} Hãy "
+                             "bill. Choose a name that looks different.",
+                             "Tên “{name}” trông giống hệt hóa đơn đã lưu “{other}” (một hóa đơn khác). Hãy "
                              "chọn một tên trông khác hẳn."),
-    "mixed-script-name": ("The name “{name}” could pass for another name.{how} Write it in one alphabet.",
-                          "Tên “{name}” có thể bị nhầm với một tên khác.{how} Hãy viết bằng một bảng chữ cái."),
+    # {first}/{second}: the scripts a name mixes (``SCRIPT_NAMES``), {letter}: the letter of the second.
+    "confusable-mixed-bill-name": ("The name “{name}” looks the same as the saved bill “{other}”, which is another "
+                                   "bill. It mixes {first} and {second} letters ({letter} is {second}). Choose a name "
+                                   "that looks different.",
+                                   "Tên “{name}” trông giống hệt hóa đơn đã lưu “{other}” (một hóa đơn khác). Tên trộn "
+                                   "chữ {first} với chữ {second} ({letter} là chữ {second}). Hãy chọn một tên trông "
+                                   "khác hẳn."),
+    "mixed-script-name": ("The name “{name}” could pass for another name. It mixes {first} and {second} letters "
+                          "({letter} is {second}). Write it in one alphabet.",
+                          "Tên “{name}” có thể bị nhầm với một tên khác. Tên trộn chữ {first} với chữ {second} "
+                          "({letter} là chữ {second}). Hãy viết bằng một bảng chữ cái."),
     "bill-payload-empty": ("The QR payload must be non-empty text.", "Nội dung mã QR phải là chữ."),
     "bill-payload-too-long": ("The QR payload is longer than {limit} characters.",
                               "Nội dung mã QR dài quá {limit} ký tự."),
@@ -200,6 +209,22 @@ SAID: dict[str, tuple[str, str]] = {
     "request-verified": ("Signature and content are good: {amount} to {payee}, request {request_id}.",
                          "Chữ ký và nội dung hợp lệ: {amount} cho {payee}, yêu cầu {request_id}."),
     "approved": ("Approved.", "Đã duyệt."),
+    # The payment service (``payments.service``): an enrolment, an answer that leaves a payment pending.
+    "key-enrolled": ("Key {kid} is now enrolled at {url} for account {account}.",
+                     "Khóa {kid} đã được đăng ký tại {url} cho tài khoản {account}."),
+    "key-already-enrolled": ("Key {kid} is already enrolled at {url} for account {account}.",
+                             "Khóa {kid} đã đăng ký tại {url} cho tài khoản {account}."),
+    "already-processed": ("Already processed: {message}", "Đã xử lý trước đó: {message}"),
+    "unconfirmed-duplicate": ("The acquirer answered 409 (already processed) but not with this request's id and "
+                              "amount; it is not counted as paid and stays pending.",
+                              "Ngân hàng trả lời 409 (đã xử lý) nhưng không đúng mã yêu cầu và số tiền này; chưa "
+                              "tính là đã trả."),
+    "acquirer-error-pending": ("Acquirer error{http}: {problem}; the outcome is unknown, the request is kept and "
+                               "will be re-sent.",
+                               "Lỗi từ ngân hàng thanh toán{http}: {problem}; chưa rõ kết quả, yêu cầu được lưu và "
+                               "sẽ gửi lại."),
+    "no-answer-pending": ("No answer from the acquirer ({problem}); the request is kept and will be re-sent.",
+                          "Chưa có phản hồi từ ngân hàng thanh toán ({problem}); yêu cầu được lưu và sẽ gửi lại."),
 }
 
 # Catalogue entries that share a code: a kind's text differs, the stable code (what callers and
@@ -207,7 +232,7 @@ SAID: dict[str, tuple[str, str]] = {
 CODE_OF: dict[str, str] = {
     "note-not-text": "bad-note", "bad-nonce": "bad-id", "no-acquirer-to-revoke": "no-acquirer",
     "bill-name-not-text": "bad-bill-name", "bill-name-empty": "bad-bill-name", "bill-name-too-long": "bad-bill-name",
-    "mixed-script-name": "confusable-bill-name",
+    "mixed-script-name": "confusable-bill-name", "confusable-mixed-bill-name": "confusable-bill-name",
     "bad-verification-key": "bad-key", "signature-not-canonical": "bad-signature",
     "signature-mismatch": "bad-signature", "content-not-json": "bad-content", "dated-after-retirement": "key-retired",
     "arrived-after-retirement": "key-retired", "request-not-vnd": "not-vnd", "request-invalid-qr": "invalid-qr",
@@ -222,6 +247,12 @@ CODE_OF: dict[str, str] = {
 }
 
 AMOUNT_VALUES = frozenset({"amount", "min", "max", "fixed"})
+
+# The alphabets ``core.confusables.mixed_scripts`` names, in English and Vietnamese (values ``first``
+# and ``second`` of the mixed-script entries).
+SCRIPT_NAMES: dict[str, tuple[str, str]] = {
+    "Latin": ("Latin", "Latinh"), "Cyrillic": ("Cyrillic", "Kirin"), "Greek": ("Greek", "Hy Lạp"),
+}
 
 
 class Refusal(Exception):
