@@ -276,9 +276,9 @@ def test_a_failed_retry_on_history_says_why_again_in_the_language_the_payer_swit
     history = window.history
     with qtbot.waitSignal(history.retries.failed, timeout=30_000):
         history.retry_pending()
-    assert history.status_line.text() == window.ctx.t("history.retry_failed", reason=refusal.text("vi"))
+    assert history.status_line.text() == window.ctx.t("history.retry_failed", problem=refusal.text("vi"))
     window.set_language("en")
-    assert history.status_line.text() == window.ctx.t("history.retry_failed", reason=refusal.text("en"))
+    assert history.status_line.text() == window.ctx.t("history.retry_failed", problem=refusal.text("en"))
     assert refusal.text("en") in history.status_line.text()
 
 
@@ -341,3 +341,18 @@ def test_the_scan_for_vietnamese_messages_finds_one(tmp_path):
     source = tmp_path / "probe.py"
     source.write_text('"""Nút “Hủy”."""\n\nMESSAGE = ("Cancelled.", "Đã hủy.")\n', encoding="utf-8")
     assert _vietnamese_literals(source) == [(3, "Đã hủy.")]
+
+
+def test_reason_means_a_code_and_the_window_s_placeholder_for_a_text_is_problem():
+    """``reason`` is a stable code (``Verification.reason``, ``PaymentOutcome.reason``, the acquirer's
+    ``reason``); the sentence that explains something is ``{problem}`` in the window's strings, and
+    nothing in the window fills a ``reason`` placeholder."""
+    strings = json.loads((ROOT / "resources" / "i18n" / "strings.json").read_text(encoding="utf-8"))
+    assert not [key for key, entry in strings.items() if any("{reason}" in text for text in entry.values())]
+    passed = []
+    for path in (PRODUCT / "gui").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "t"
+                    and any(keyword.arg == "reason" for keyword in node.keywords)):
+                passed.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not passed

@@ -75,7 +75,7 @@ class HistoryScreen(Page):
         self._default_button = self.retry_button if pending else None
         self._show_status()
         if self.problem:
-            layout.addWidget(plain_label(self.ctx.t("history.unavailable", reason=self.problem), "error"))
+            layout.addWidget(plain_label(self.ctx.t("history.unavailable", problem=self.problem), "error"))
             return
         if not self.entries:
             layout.addWidget(plain_label(self.ctx.t("history.empty"), "hint"))
@@ -119,7 +119,7 @@ class HistoryScreen(Page):
         self.reload()
 
     def _retry_failed(self, refusal: Refusal) -> None:
-        self._set_status("error", "history.retry_failed", reason=refusal)
+        self._set_status("error", "history.retry_failed", problem=refusal)
         self.reload()
 
     # export -------------------------------------------------------------------------------------
@@ -139,12 +139,12 @@ class HistoryScreen(Page):
     def export_csv(self, path: str) -> bool:
         entries, problem = read_history(self.ctx.service, 100_000)
         if problem:
-            self._set_status("error", "history.export_error", reason=problem)
+            self._set_status("error", "history.export_error", problem=problem)
             return False
         try:
             write_history_csv(path, entries, [entry_payee(e).name for e in entries])
         except OSError as exc:
-            self._set_status("error", "history.export_error", reason=exc.strerror or str(exc))
+            self._set_status("error", "history.export_error", problem=exc.strerror or str(exc))
             return False
         self._set_status("ok", "history.exported", count=len(entries), path=path)
         return True

@@ -257,7 +257,7 @@ class ResultScreen(Page):
     def save_image(self, path: str) -> bool:
         """The receipt (status, amount, payee, bank, account, note, time, ids) as a PNG picture."""
         if not self.receipt.grab().save(path, "PNG"):
-            self._set_status("result.save_error", "error", reason=path)
+            self._set_status("result.save_error", "error", problem=path)
             return False
         self._set_status("result.saved", path=path)
         return True
@@ -269,7 +269,7 @@ class ResultScreen(Page):
         try:
             Path(path).write_text(self.jws + "\n", encoding="ascii")
         except OSError as exc:
-            self._set_status("result.save_error", "error", reason=exc.strerror or str(exc))
+            self._set_status("result.save_error", "error", problem=exc.strerror or str(exc))
             return False
         self._set_status("result.saved", path=path)
         return True
