@@ -198,8 +198,8 @@ CATALOG: dict[str, tuple[str, str]] = {
     "bad-local-key": ("The local key set is unusable: {detail}", "Bộ khóa trên máy không dùng được: {detail}"),
     # A payment call that failed without a refusal of its own (``gui.payment_runner``): the error's text.
     "acquirer-unavailable": ("The acquirer does not answer: {problem}", "Không kết nối được ngân hàng: {problem}"),
-    "service-unavailable": ("The payment service is not available: {problem}",
-                            "Dịch vụ thanh toán chưa sẵn sàng: {problem}"),
+    "service-unavailable": ("The payment service could not be opened: {problem}",
+                            "Không mở được dịch vụ thanh toán: {problem}"),
     "payment-error": ("The payment request could not be sent: {problem}",
                       "Không gửi được yêu cầu thanh toán: {problem}"),
 }
