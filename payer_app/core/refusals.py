@@ -10,6 +10,11 @@ refusal is a subclass, so callers catch the kind they can handle:
   invalid, not in dong);
 * ``AmountRefused`` - the amount cannot be paid (missing, locked by a dynamic QR, outside the limits);
 * ``InputRefused`` - the rest of the payer's input (note, validity, identifiers, audience).
+* ``VerifyRefused`` - a signed request fails verification (the code is the ``Verification``'s reason)
+  or the acquirer's own checks.
+
+What is said when nothing is refused (a good verification, an approval) is in ``SAID``, read with
+``say(kind, lang, **values)``.
 
 ``QrRefused`` and ``AmountRefused`` are ``RequestRefused`` too: what ``build_request`` raises.
 Values whose name ends in ``_vi`` are the Vietnamese form of the value without it (a finding's text);
