@@ -1,9 +1,9 @@
-"""What the hostile inputs of issue 9 cost: peak memory and time of the real ``payer-app``.
+"""What the hostile inputs (tests/hostile_files.py) cost: peak memory and time of the real ``payer-app``.
 
 Makes each input (tests/hostile_files.py), runs the command with no memory limit, and prints the
 exit code, the command's own peak resident memory (wait4 rusage, through the small launcher of
 ``hostile_files.run_measured``), CPU and wall time, and the line that says what happened. Also runs
-a plain scan of a small bill picture for comparison. The CPU budget of issue 9 (every hostile input
+a plain scan of a small bill picture for comparison. The CPU budget (every hostile input
 refused within 5 s of CPU, interpreter start included) is checked here, not in the tests.
 
 The window's Open is measured too: this file run with ``--window-open PICTURE`` opens the real
@@ -27,7 +27,7 @@ from tests import hostile_files as hostile  # noqa: E402
 from tests.media import qr_array, write_image  # noqa: E402
 from tests.spec_vectors import EVN_BILL  # noqa: E402
 
-CPU_BUDGET_S = 5.0  # issue 9: a hostile input is refused within this much CPU time
+CPU_BUDGET_S = 5.0  # a hostile input is refused within this much CPU time
 
 
 def measure(args: list[str], cwd: Path, stdin_path: Path | None = None) -> tuple[int, float, float, float, str]:

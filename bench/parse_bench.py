@@ -12,8 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from payer_app.core import parse_payload
 from payer_app.core.builder import evn_bill_payload, vietqr_payload, vnpay_payload
+from payer_app.core.payload import parse_payload
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.spec_vectors import ALL_VALID  # noqa: E402

@@ -1,4 +1,4 @@
-"""The hostile inputs of issue 9, made small by the tests that use them (no file is checked in).
+"""The hostile inputs (docs/security.md), made small by the tests that use them (no file is checked in).
 
 * ``jpeg_bomb``: a few hundred bytes of real JPEG whose frame header declares 30000x30000 pixels;
 * ``png_bomb``: a complete, valid 8-bit grey PNG of 30000x30000 pixels (875 kB: 900 MB of zeros

@@ -14,7 +14,7 @@ given for those codes to hold:
 - default ``Limits()`` (1.000 to 499.999.999 dong).
 
 Tokens signed with ``key`` reach the content rules (``signature_ok``); the others stop before.
-Covers issue 10: lone-surrogate kid, 5,000-deep header, duplicate keys and non-UTF-8 bytes inside
+Covers: lone-surrogate kid, 5,000-deep header, duplicate keys and non-UTF-8 bytes inside
 a signed payload, far-future expires_at, created_at 2001, a USD QR, 0 and 9.999.999.999.999 dong,
 a 46,000-character note, empty and ``../`` ids, leading zeros, NaN, unknown fields, non-canonical
 timestamps, wrong typ, U+202E in the note, a retired key, a small-order key with a forged signature;
@@ -38,14 +38,18 @@ from typing import Any
 from payer_app.core.builder import vietqr_payload
 from payer_app.core.choice import PaymentChoice
 from payer_app.core.crc import payload_crc
+from payer_app.core.fees import FIXED_FEE, FeeRule
 from payer_app.core.keys import SigningKey, thumbprint
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import PayerInfo, build_request, payload_sha256
 from payer_app.core.signing import ED25519_ORDER, TOKEN_TYPE
 from payer_app.core.timestamps import format_timestamp
+from payer_app.studio.fee_qr import with_fee
 from tests.spec_vectors import EVN_BILL, VIETQR_TRANSFER
 
 DYNAMIC_QR = VIETQR_TRANSFER  # a dynamic VietQR: 150.000 dong to ACB 257678859
+# A dynamic VietQR of 100.000 dong asking for a fixed fee of 50.000 (55 = 02, 56 = 50000).
+FEE_QR = with_fee(vietqr_payload("970416", "257678859", amount=100_000), FeeRule(FIXED_FEE, fixed=50_000))
 DEFAULT_AUDIENCE = "embedded"
 AMOUNT = 250_000
 
@@ -306,8 +310,9 @@ def _payload_json(signed, body: dict[str, Any]) -> None:
 
 
 def _amounts(signed, key: SigningKey, now: datetime, audience: str) -> None:
-    def amount(value: Any, currency: Any = "VND"):
-        return lambda b: b.update(amount={"value": value, "currency": currency})
+    def amount(value: Any, currency: Any = "VND"):  # the total follows (no fee): only the amount is at fault
+        return lambda b: b.update(amount={"value": value, "currency": currency},
+                                  total={"value": value, "currency": currency})
 
     for name, value in (("NaN amount text", "NaN"), ("leading zeros", "0250000"), ("float text", "250000.0"),
                         ("exponent", "25e4"), ("negative", "-250000"), ("plus sign", "+250000"),
@@ -393,7 +398,8 @@ def _fields(signed) -> None:
     signed("note missing", lambda b: b.pop("note"), BAD_CONTENT)
     signed("payee missing", lambda b: b.pop("payee"), BAD_CONTENT)
     signed("type refund", lambda b: b.update(type="refund"), BAD_CONTENT)
-    signed("version 2", lambda b: b.update(version=2), BAD_CONTENT)
+    signed("version 3", lambda b: b.update(version=3), BAD_CONTENT)
+    signed("version 1 with a fee and a total", lambda b: b.update(version=1), BAD_CONTENT)
     signed("version true", lambda b: b.update(version=True), BAD_CONTENT)
     signed("version text", lambda b: b.update(version="1"), BAD_CONTENT)
     signed("version 1.0", lambda b: b.update(version=1.0), BAD_CONTENT)
@@ -421,3 +427,26 @@ def _bindings(signed, key: SigningKey, now: datetime, audience: str) -> None:
     dynamic = valid_body(key, now, audience, qr=DYNAMIC_QR, amount=None)
     dynamic["amount"]["value"] = "15000"
     signed("dynamic QR paid with another amount", dynamic, {"amount-mismatch"})
+    _fee_tampering(signed, key, now, audience)
+
+
+def _fee_tampering(signed, key: SigningKey, now: datetime, audience: str) -> None:
+    """A QR asking for a 50.000 dong fee, paid with the fee removed, lowered, of another kind, or with
+    a total that is not amount + fee: each re-signed by the payer's own key."""
+    good = valid_body(key, now, audience, qr=FEE_QR, amount=None)
+    removed = copy.deepcopy(good)
+    removed.update(version=1)
+    del removed["fee"], removed["total"]
+    signed("fee removed from a fee QR (version 1)", removed, {"fee-mismatch"})
+    lowered = copy.deepcopy(good)
+    lowered["fee"]["value"], lowered["total"]["value"] = "5000", "105000"
+    signed("fee lowered", lowered, {"fee-mismatch"})
+    as_tip = copy.deepcopy(good)
+    as_tip["fee"]["kind"] = "tip"
+    signed("fee turned into a tip", as_tip, {"fee-mismatch"})
+    total = copy.deepcopy(good)
+    total["total"]["value"] = "100000"
+    signed("total without the fee", total, {"total-mismatch"})
+    signed("fee value with a sign", lambda b: b["fee"].update(value="+0"), BAD_CONTENT)
+    signed("fee kind unknown", lambda b: b["fee"].update(kind="\u202egift"), BAD_CONTENT)
+    signed("total in USD", lambda b: b["total"].update(currency="USD"), BAD_CONTENT)

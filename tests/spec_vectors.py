@@ -1,8 +1,11 @@
 """The one home of the payload vectors the tests share.
 
-The first block are the public example payloads from ../shared/spec/README.md (each CRC checked
-there). The second block are payloads built with the product's builder for the scan tests: Vietnamese
-text in UTF-8 byte mode, one that libzbar misreads as Shift-JIS, and a plain bank transfer."""
+The first block are public example payloads: a real EVN Hanoi electricity bill (static, template 26),
+a dynamic VietQR transfer to an ACB account (template 38, GUID A000000727) and the same with a wrong CRC,
+and a VNPAY-QR merchant (template 26, GUID A000000775); each CRC is CRC-16/CCITT-FALSE as the EMVCo MPM
+Book defines it, checked in tests/test_payload_vectors.py. The second block are payloads built with
+the product's builder for the scan tests: Vietnamese text in UTF-8 byte mode, one that libzbar
+misreads as Shift-JIS, and a plain bank transfer."""
 
 from payer_app.core.builder import evn_bill_payload, vietqr_payload
 

@@ -27,6 +27,7 @@ ANSWER_FOR_REASON = {
     "malformed": (400, "malformed"), "unsupported-algorithm": (400, "unsupported-algorithm"),
     "bad-signature": (400, "bad-signature"), "bad-content": (400, "bad-content"),
     "key-mismatch": (400, "key-mismatch"), "qr-mismatch": (400, "qr-mismatch"),
+    "fee-mismatch": (400, "fee-mismatch"), "total-mismatch": (400, "total-mismatch"),
     "wrong-key": (403, "key-not-enrolled"), "bad-key": (403, "key-not-enrolled"),
     "key-retired": (403, "key-retired"), "wrong-audience": (421, "wrong-audience"),
     **{reason: (422, reason) for reason in ("expired", "not-yet-valid", "not-vnd", "invalid-qr", "amount-mismatch",

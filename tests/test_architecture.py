@@ -7,7 +7,7 @@
    allowlist on purpose: a new import must be thought about and added here with its reason.
 2. No function in ``payer_app/``, ``tests/``, ``bench/`` or ``scripts/`` is over ``MAX_FUNCTION_LINES``
    lines, except Qt widget construction (``__init__`` and ``_build*`` methods of classes under
-   ``payer_app/gui/``). Long procedures are a flat run of small named steps (DEVELOPERS.md).
+   ``payer_app/gui/``). Long procedures are a flat run of small named steps.
 """
 
 from __future__ import annotations

@@ -54,11 +54,11 @@ pytestmark = [
 
 def bill_video(path: Path, frames: int = 60, fps: float = 15.0) -> str:
     """A 1280x720 video of a printed EVN bill on a desk, drifting a little; returns its QR payload."""
-    from payer_app.scan.demo_camera import _find_qr, demo_bill
+    from payer_app.scan.demo_camera import demo_bill, find_qr
 
     bill, payload = demo_bill()
     bill = cv2.cvtColor(np.array(bill.convert("RGB")), cv2.COLOR_RGB2BGR)
-    cx, cy, side = _find_qr(cv2.cvtColor(bill, cv2.COLOR_BGR2GRAY))
+    cx, cy, side = find_qr(cv2.cvtColor(bill, cv2.COLOR_BGR2GRAY))
     scale = 330 / side  # the payer holds the phone so the code fills the scan window
     bill = cv2.resize(bill, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     bh, bw = bill.shape[:2]
@@ -217,10 +217,13 @@ def over_the_limit_refused(app: RunningWindow, picture: Path) -> None:
 
 
 def english_and_dark(app: RunningWindow, payer_home: Path) -> None:
-    """English and dark, chosen with the keyboard on the Settings screen, are saved."""
+    """English and dark, chosen with the keyboard on the Settings screen, are saved (Enter in a
+    drop-down only picks, tests/test_gui_settings.py: Save is clicked)."""
     app.click("settings")
     app.wait_for_screen("settings")
-    app.key("Down", "Tab", "Down", "Return")
+    app.key("Down", "Tab", "Down")
+    app.where()
+    app.click("save")
     app.wait_for_screen("home")
     app.shot("12-home-en-dark")
     saved = json.loads((payer_home / "settings.json").read_text(encoding="utf-8"))

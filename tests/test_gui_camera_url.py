@@ -1,4 +1,4 @@
-"""Issue 14 item 1: the window's camera picker accepts a network camera URL and remembers recent ones.
+"""The window's camera picker accepts a network camera URL and remembers recent ones.
 
 A real window (pytest-qt, offscreen) driven by clicks and keys: the picker's "Add camera URL…" item,
 the URL dialog (checked before use, the problem shown under the field), the URL shown only masked,

@@ -192,7 +192,8 @@ def test_pin_three_wrong_attempts_lock_the_pad(qtbot, window):
     enter_pin(qtbot, window, "222222")
     qtbot.waitUntil(lambda: pin.message.text() == tr("pin.wrong", left=1))
     enter_pin(qtbot, window, "333333")
-    qtbot.waitUntil(lambda: pin.message.text() == tr("pin.locked", seconds=30))
+    qtbot.waitUntil(lambda: pin.message.text() == tr("pin.locked", tries=3, seconds=30))
+    assert "quá" not in pin.message.text() and "3 lần" in pin.message.text()  # exactly 3, not "more than 3"
     assert not any(k.isEnabled() for k in pin.keys.values())
     enter_pin(qtbot, window, "123456")  # ignored while locked
     assert window.current == "pin" and pin.digits == ""
@@ -266,7 +267,7 @@ def test_inspector_shows_fields_findings_and_decoder(qtbot, window):
 
 
 def test_inspector_field_names_are_vietnamese_and_finding_messages_are_read_whole(qtbot, window):
-    """Issue 11: names in the window's language; messages wrapped, never cut off at phone width."""
+    """Inspector: names in the window's language; messages wrapped, never cut off at phone width."""
     window.open_payload(evn_bill_payload(EVN_CODE))
     qtbot.mouseClick(window.payee.inspector_button, Qt.MouseButton.LeftButton)
     insp = window.inspector

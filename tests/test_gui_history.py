@@ -1,4 +1,4 @@
-"""Issue 11: result, history and receipt that do what they show. History and Home rows open the
+"""Result, history and receipt that do what they show. History and Home rows open the
 payment's detail; History exports CSV (formula-safe); the receipt names the payee's bank and
 account and the note, and saves as a PNG. Real window, clicks and keys, real PaymentService."""
 

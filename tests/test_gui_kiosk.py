@@ -1,5 +1,5 @@
-"""Issue 11, a kiosk a booth can trust: an idle warning with a countdown before the reset, no reset
-while a dialog or Settings is open, Settings behind the operator PIN, no file dialogs (one export
+"""A kiosk a booth can trust: an idle warning with a countdown before the reset, the receipt's
+countdown paused while a dialog is open, Settings behind the operator PIN, no file dialogs (one export
 folder), the phone scaled up and centred on a big screen. Real window, clicks and keys (offscreen)."""
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def test_a_key_press_during_the_warning_keeps_the_visitor_where_they_are(qtbot, 
     assert window.current == "payee"
 
 
-def test_settings_need_the_operator_pin_and_are_never_reset(qtbot, kiosk):
+def test_settings_need_the_operator_pin(qtbot, kiosk):
     window = kiosk(kiosk_idle_seconds=5, kiosk_warning_seconds=1, operator_pin_hash=hash_pin(OPERATOR_PIN))
     assert not window.home.settings_button.isVisibleTo(window)
     qtbot.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
@@ -69,10 +69,7 @@ def test_settings_need_the_operator_pin_and_are_never_reset(qtbot, kiosk):
     assert window.current == "pin"
     QTest.keyClicks(QApplication.focusWidget(), OPERATOR_PIN)
     qtbot.waitUntil(lambda: window.current == "settings", timeout=30_000)
-    fire(window.kiosk.idle_timer)  # idle in Settings: no warning, no reset, the idle time starts again
-    assert window.current == "settings"
-    assert not window.kiosk.idle_warning.isVisible()
-    assert window.kiosk.idle_timer.isActive()
+    assert window.kiosk.idle_timer.isActive()  # Settings left open time out (tests/test_gui_kiosk_locked.py)
     click(qtbot, window.settings_screen.top.back)
     assert window.current == "home"
 

@@ -1,4 +1,4 @@
-"""Issue 11: rules asked of core, one navigator, Back / Cancel / Escape / Enter, consistent naming.
+"""Rules asked of core, one navigator, Back / Cancel / Escape / Enter, consistent naming.
 
 Driven through the real window with clicks and keys (pytest-qt, offscreen); payments go through the
 window's one real PaymentService with its embedded mock acquirer.
@@ -10,16 +10,16 @@ import threading
 
 import cv2
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QFontInfo
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QScrollArea
 
 from payer_app.core.builder import evn_bill_payload, vietqr_payload
 from payer_app.core.request import note_problem
-from payer_app.gui.screens.scan import REPEAT_HOLD_S
+from payer_app.gui.screens.scan import LEFT_VIEW_S
 from payer_app.payments.acquirer_client import EmbeddedAcquirerClient
-from tests.gui_helpers import PAY_TIMEOUT_MS, ManualClock, click, qr_frame, to_review, tr
+from tests.gui_helpers import PAY_TIMEOUT_MS, ManualClock, click, pay, qr_frame, to_review, tr
 
 EVN_CODE = "PD01000123456"
 
@@ -176,10 +176,21 @@ def test_back_from_payee_does_not_accept_the_same_code_again_at_once(qtbot, wind
     assert not window.scan_adapter.running
 
 
-def test_the_same_code_is_accepted_again_after_the_hold_off(qtbot, window):
+def test_the_same_code_still_in_view_is_not_accepted_again_however_long_it_stays(qtbot, window):
     scan_then_back(qtbot, window)
-    window.scan.clock.advance(REPEAT_HOLD_S)
-    qtbot.waitUntil(lambda: window.current == "payee", timeout=15_000)
+    window.scan.clock.advance(600)  # ten minutes with the bill held in front of the camera
+    with qtbot.waitSignal(window.scan_adapter.accepted, timeout=20_000):
+        pass  # the camera confirms it once more
+    assert window.current == "scan"
+
+
+def test_the_same_code_is_accepted_again_once_it_has_left_the_view(qtbot, window):
+    scan_then_back(qtbot, window)
+    detections = window.scan_adapter.detections
+    detections.emit([], 1.0)  # frames without a code (the bill taken away) for LEFT_VIEW_S
+    window.scan.clock.advance(LEFT_VIEW_S)
+    detections.emit([], 1.0)
+    qtbot.waitUntil(lambda: window.current == "payee", timeout=15_000)  # shown again: a new scan
 
 
 def test_back_after_a_picked_image_returns_to_where_it_was_picked(qtbot, window, tmp_path):
@@ -304,3 +315,41 @@ def test_home_tiles_show_big_symbols_and_open_with_the_keyboard(qtbot, window):
     tile.setFocus(Qt.FocusReason.TabFocusReason)
     key(qtbot, Qt.Key.Key_Return)
     assert window.current == "history"
+
+
+def test_payee_and_result_open_at_their_top(qtbot, window):
+    """A screen moved to opens at its top (the refusal title, the result's icon), wherever the last
+    visit left it; Back returns to where the user was."""
+    window.resize(400, 480)
+    payload = evn_bill_payload("PD01000123456")
+    area = window.payee.findChild(QScrollArea)
+    for _ in range(2):
+        window.open_payload(payload)
+        qtbot.waitUntil(lambda: area.verticalScrollBar().maximum() > 0, timeout=5_000)
+        assert area.verticalScrollBar().value() == 0
+        area.verticalScrollBar().setValue(area.verticalScrollBar().maximum())
+        click(qtbot, window.payee.continue_button)
+        click(qtbot, window.amount.top.back)
+        assert area.verticalScrollBar().value() == area.verticalScrollBar().maximum()  # Back: where it was
+        click(qtbot, window.payee.cancel_button)
+    area = window.result.findChild(QScrollArea)
+    for _ in range(2):
+        pay(qtbot, window, payload, amount=120_000)
+        qtbot.waitUntil(lambda: area.verticalScrollBar().maximum() > 0, timeout=5_000)
+        assert area.verticalScrollBar().value() == 0
+        area.verticalScrollBar().setValue(area.verticalScrollBar().maximum())
+        click(qtbot, window.result.new_button)
+
+
+def test_a_click_on_empty_space_on_amount_leaves_the_focus_on_the_amount(qtbot, window):
+    window.open_payload(evn_bill_payload("PD01000123456"))
+    click(qtbot, window.payee.continue_button)
+    amount = window.amount
+    amount.edit.clear()
+    QTest.keyClicks(amount.edit, "12")
+    area = amount.findChild(QScrollArea)
+    for target, point in ((area.viewport(), area.viewport().rect().bottomLeft() + QPoint(8, -8)),
+                          (amount.limits, amount.limits.rect().center())):
+        qtbot.mouseClick(target, Qt.MouseButton.LeftButton, pos=point)
+        QTest.keyClicks(QApplication.focusWidget(), "3")
+    assert amount.edit.value() == 1233

@@ -1,4 +1,4 @@
-"""Issue 13 in the payer window (pytest-qt, real widgets, real SQLite, the real payment service):
+"""Saved bills in the payer window (pytest-qt, real widgets, real SQLite, the real payment service):
 saved bills (save after paying, pay again from Home without scanning, rename, delete, export and
 import, a hostile import, a dynamic QR refused), the EVN amount-due chip (embedded biller and a real
 HTTP acquirer on 127.0.0.1), and the merchant display link."""

@@ -1,4 +1,4 @@
-"""Issue 11, Settings: saving changes only what the user changed.
+"""Settings: saving changes only what the user changed.
 
 A wheel over a number field that has no focus changes nothing; ``--camera`` stays unless another
 camera is picked; validation messages sit next to their field, translated. Driven with real wheel
@@ -179,3 +179,26 @@ def test_the_operator_pin_is_typed_twice_and_kept_as_a_hash_only(qtbot, make_win
     assert kiosk.current == "pin"
     QTest.keyClicks(QApplication.focusWidget(), "135790")
     qtbot.waitUntil(lambda: kiosk.current == "settings", timeout=30_000)
+
+
+def test_enter_in_a_drop_down_picks_and_neither_saves_nor_leaves(qtbot, make_window):
+    window = make_window(camera="demo", kiosk=False, lang="vi")
+    window.go("settings")
+    screen = window.settings_screen
+    saved = []
+    screen.saved.connect(saved.append)
+    box = screen.theme
+    box.setFocus()
+    first = box.currentIndex()
+    QTest.keyClick(box, Qt.Key.Key_Down)  # the closed drop-down moves to the next value
+    QTest.keyClick(box, Qt.Key.Key_Return)  # Enter picks it (opens the list to pick from)
+    assert window.current == "settings" and saved == []
+    assert box.currentIndex() != first
+    box.showPopup()
+    view = box.view()
+    qtbot.waitUntil(view.isVisible, timeout=5_000)
+    QTest.keyClick(view, Qt.Key.Key_Up)
+    QTest.keyClick(view, Qt.Key.Key_Return)  # Enter in the open list picks the value, and only that
+    qtbot.waitUntil(lambda: not view.isVisible(), timeout=5_000)
+    assert box.currentIndex() == first
+    assert window.current == "settings" and saved == []

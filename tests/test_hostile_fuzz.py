@@ -1,4 +1,4 @@
-"""Issue 9, property tests: random bytes and random EMVCo-shaped text to ``parse_payload``, random
+"""Hostile input, property tests: random bytes and random EMVCo-shaped text to ``parse_payload``, random
 bytes, damaged images and valid small images to the scan engine's image path, random file names
 and random QR text to ``payer-app scan``. Never a traceback (only the documented ``SourceError``
 family), output always valid UTF-8, no raw control, bidi or undecodable character in what reaches

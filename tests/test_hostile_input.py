@@ -1,5 +1,5 @@
-"""Issue 9, hostile input to ``parse``, ``scan`` and ``pay``: each exact input of the issue, made
-here, run through the real ``payer-app`` in a subprocess under a memory cap.
+"""Hostile input to ``parse``, ``scan`` and ``pay``: each input tests/hostile_files.py makes, run
+through the real ``payer-app`` in a subprocess under a memory cap.
 
 How memory is held: ``RLIMIT_AS`` of 1 GiB (a plain ``payer-app scan`` of a small picture maps
 about 615 MB of address space, shared libraries and thread stacks included, so a 300 MB address

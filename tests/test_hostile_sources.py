@@ -1,4 +1,4 @@
-"""Issue 9, the scan sources one by one (in-process): what is not a picture is refused with one
+"""Hostile input to the scan sources one by one (in-process): what is not a picture is refused with one
 escaped line, before anything is read or decoded; the GUI and ``pay`` share this path."""
 
 from __future__ import annotations

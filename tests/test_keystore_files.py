@@ -1,4 +1,4 @@
-"""Key files are input from strangers too (issue 9): the key store behaves like OpenSSH's.
+"""Key files are input from strangers too: the key store behaves like OpenSSH's.
 
 Each test makes the exact file the issue names and checks for ONE clear ``KeyStoreError`` that says
 how to fix it; the command-line cases run in a subprocess with a memory cap and a time limit.
@@ -277,7 +277,7 @@ def test_rotation_replaces_a_refused_key(store):
 
 
 def test_rotation_between_preview_and_signing_cannot_fail_the_payment(store):
-    """sign_request takes the key object the preview named (issue 10, 4)."""
+    """sign_request takes the key object the preview named."""
     key = store.current()
     from payer_app.core.request import PayerInfo
 

@@ -1,7 +1,10 @@
-"""The linter runs with the suite: a new violation fails `make test`. Its rule set is in pyproject.toml."""
+"""The linter and the type checker run with the suite: a new violation fails `make test`. Their rules are in
+pyproject.toml (ruff: [tool.ruff]; mypy: [tool.mypy], strict on payer_app.core)."""
 
 from __future__ import annotations
 
+import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -27,3 +30,83 @@ def test_ruff_fails_on_a_new_violation(tmp_path):
     done = _ruff("check", "--no-cache", "--output-format", "concise", "bad.py", cwd=tmp_path)
     assert done.returncode == 1
     assert "F401" in done.stdout and "I001" in done.stdout
+
+
+def _mypy(*argv: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "mypy", "--no-incremental", "--cache-dir", os.devnull, *argv],
+                          cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+def test_mypy_passes_on_the_product():
+    done = _mypy()  # the packages to check are in the configuration
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _config_copy(tmp_path: Path) -> None:
+    """The project's configuration over a small package ``payer_app`` of its own in ``tmp_path``."""
+    (tmp_path / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    for package in ("payer_app", "payer_app/core"):
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("", encoding="utf-8")
+
+
+def test_mypy_fails_on_a_type_error_anywhere_in_the_product(tmp_path):
+    _config_copy(tmp_path)
+    # no annotations at all: checked anyway (check_untyped_defs), so the str + int is found
+    (tmp_path / "payer_app" / "shown.py").write_text("def label(count):\n    return 'n=' + 1\n", encoding="utf-8")
+    done = _mypy(cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "payer_app/shown.py:2: error" in done.stdout and "[operator]" in done.stdout
+
+
+def test_mypy_is_strict_on_core_only(tmp_path):
+    _config_copy(tmp_path)
+    untyped = "def total(values):\n    return sum(values)\n"
+    (tmp_path / "payer_app" / "core" / "sums.py").write_text(untyped, encoding="utf-8")
+    (tmp_path / "payer_app" / "sums.py").write_text(untyped, encoding="utf-8")
+    done = _mypy(cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "payer_app/core/sums.py:1: error" in done.stdout and "[no-untyped-def]" in done.stdout
+    assert "payer_app/sums.py" not in done.stdout  # outside core an unannotated function is allowed
+
+
+# one import path per name: a package's __init__ re-exports nothing, and a name shared between modules is
+# public (a leading underscore says "only this module uses it") --------------------------------------------
+def private_imports(tree: ast.AST) -> list[str]:
+    return [f"{node.lineno}: {alias.name} from {node.module}" for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("payer_app")
+            for alias in node.names if alias.name.startswith("_") and not alias.name.startswith("__")]
+
+
+def reexports(tree: ast.Module) -> list[str]:
+    """Names an ``__init__`` imports from payer_app and does not use itself, or lists in ``__all__``."""
+    imported = {alias.asname or alias.name: node.lineno for node in tree.body if isinstance(node, ast.ImportFrom)
+                and (node.module or "").startswith("payer_app") for alias in node.names}
+    used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+    listed = any(isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "__all__" for t in node.targets)
+                 for node in tree.body)
+    return [f"{line}: {name}" for name, line in imported.items() if name not in used] + (["__all__"] if listed else [])
+
+
+def test_no_private_name_is_imported_from_another_module():
+    found = {}
+    for top in CHECKED:
+        for path in sorted((ROOT / top).rglob("*.py")):
+            hits = private_imports(ast.parse(path.read_text(encoding="utf-8")))
+            if hits:
+                found[path.relative_to(ROOT).as_posix()] = hits
+    assert not found
+
+
+def test_no_package_re_exports_names():
+    found = {init.relative_to(ROOT).as_posix(): reexports(ast.parse(init.read_text(encoding="utf-8")))
+             for init in sorted((ROOT / "payer_app").rglob("__init__.py"))}
+    assert not {name: hits for name, hits in found.items() if hits}
+
+
+def test_the_import_checks_find_a_private_import_and_a_re_export():
+    tree = ast.parse("from payer_app.scan.sources import _cv2, Frame\nfrom os import _exit\n")
+    assert private_imports(tree) == ["1: _cv2 from payer_app.scan.sources"]
+    init = ast.parse("from payer_app.core.payload import parse_payload, Finding\n__all__ = ['parse_payload']\n"
+                     "from payer_app.core.crc import crc16\n\ndef check():\n    return crc16\n")
+    assert reexports(init) == ["1: parse_payload", "1: Finding", "__all__"]

@@ -204,3 +204,19 @@ def test_the_scheduled_new_day_archives_and_sets_the_next_one(tmp_path):
         schedule.stop()
         server.stop()
     assert not schedule._timer.is_alive() or schedule._timer.finished.is_set()
+
+
+
+def test_a_refused_new_day_at_an_acquirer_is_a_refusal_the_window_can_show(tmp_path):
+    """The kiosk Settings' "new day" through the service: a wrong operator code is an EnrolmentRefused
+    with the acquirer's error code, as enrolment's refusals are (shown on one line), never a TypeError."""
+    from payer_app.payments.errors import EnrolmentRefused
+
+    server = start_server(tmp_path / "ledger.sqlite3")
+    try:
+        with PaymentService(tmp_path / "home") as service, pytest.raises(EnrolmentRefused) as refused:
+            service.new_day("wrong-code", server.url)
+    finally:
+        server.stop()
+    assert refused.value.http_status == 401 and refused.value.code
+    assert server.url in str(refused.value) and "new day" in str(refused.value)

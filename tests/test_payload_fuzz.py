@@ -5,9 +5,9 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from payer_app.core import parse_payload
 from payer_app.core.builder import build_payload, evn_bill_payload, vietqr_payload, vnpay_payload
 from payer_app.core.findings import CATALOG
+from payer_app.core.payload import parse_payload
 from tests.spec_vectors import ALL_VALID, VIETQR_ACB
 
 FUZZ = settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])

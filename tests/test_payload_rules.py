@@ -2,9 +2,9 @@
 
 import pytest
 
-from payer_app.core import parse_payload
 from payer_app.core.builder import BuildError, build_payload, evn_bill_payload, vietqr_payload, vnpay_payload
 from payer_app.core.crc import payload_crc
+from payer_app.core.payload import parse_payload
 from tests.spec_vectors import ALL_VALID, EVN_BILL, VIETQR_ACB
 
 

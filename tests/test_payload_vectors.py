@@ -1,7 +1,7 @@
 """Every public vector from the spec, with exact expected fields."""
 
-from payer_app.core import parse_payload
 from payer_app.core.crc import crc16_ccitt_false, payload_crc
+from payer_app.core.payload import parse_payload
 from tests.spec_vectors import EVN_BILL, VIETQR_ACB, VIETQR_ACB_BAD_CRC, VNPAY_SUNFLY
 
 

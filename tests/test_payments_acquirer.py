@@ -14,8 +14,9 @@ import pytest
 
 from payer_app.core.builder import vietqr_payload
 from payer_app.core.choice import PaymentChoice
+from payer_app.core.payability import Limits
 from payer_app.core.payload import parse_payload
-from payer_app.core.request import Limits, build_request
+from payer_app.core.request import build_request
 from payer_app.core.signing import sign_request
 from payer_app.payments.acquirer import endpoints as acquirer_endpoints
 from payer_app.payments.acquirer.answers import FailureSettings

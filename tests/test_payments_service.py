@@ -152,7 +152,7 @@ def test_declines_and_outages_from_the_embedded_acquirer(payer_home):
 
 
 def test_http_acquirer_rejections_are_recorded(payer_home, tmp_path):
-    from payer_app.core.request import Limits
+    from payer_app.core.payability import Limits
 
     with http_acquirer(tmp_path / "a.sqlite3", limits=Limits(max_amount=100_000)) as server:
         with PaymentService(acquirer_url=server.url) as service:
@@ -175,7 +175,7 @@ def test_history_limit_and_order(payer_home):
 
 
 def test_payer_limits_are_a_setting_shared_with_the_embedded_acquirer(payer_home):
-    from payer_app.core.request import Limits
+    from payer_app.core.payability import Limits
 
     with PaymentService(limits=Limits(min_amount=1000, max_amount=1_000_000_000)) as service:
         assert service.pay(parse_payload(EVN_BILL), PaymentChoice(600_000_000)).status == "approved"

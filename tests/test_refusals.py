@@ -30,6 +30,9 @@ NOW = datetime(2026, 3, 1, 8, 30, 0, tzinfo=UTC)
 KEY = SigningKey.generate()
 # codes for which the window has words of its own (what to do in this window rather than on the
 # command line): resources/i18n/strings.json problem.<code>
+# entries whose sentences are still made by another module and passed through whole (named, so none is
+# added unseen): core/fees.py's R17 sentences
+PASSED_THROUGH = {"fee-rule"}
 WINDOW_OWN_WORDS = {"key-not-enrolled", "key-revoked", "key-retired",
                     # a failure without a refusal of its own: the window says it without the technical detail
                     "acquirer-unavailable", "payment-error", "service-unavailable"}
@@ -39,7 +42,7 @@ WINDOW_OWN_WORDS = {"key-not-enrolled", "key-revoked", "key-retired",
 @pytest.mark.parametrize("kind", sorted(CATALOG) + sorted(SAID))
 def test_every_catalogue_entry_has_an_english_and_a_vietnamese_text_with_the_same_values(kind):
     english, vietnamese = CATALOG[kind] if kind in CATALOG else SAID[kind]
-    assert english.strip() and vietnamese.strip() and english != vietnamese
+    assert english.strip() and vietnamese.strip() and (english != vietnamese or kind in PASSED_THROUGH)
     assert _fields(english) == _fields(vietnamese)
 
 
@@ -305,6 +308,7 @@ NOT_YET_IN_A_CATALOGUE = {
     "core/amounts.py": "AmountError's two texts (a finding's detail)",
     "core/payload.py": "details of findings, in both languages, passed as finding values",
     "cli/lookup_cmd.py": "the name inquiry's lines (its own SAID table)",
+    "core/fees.py": "R17's sentences (fee_problem) and a tip finding's details",
 }
 
 

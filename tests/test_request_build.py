@@ -11,9 +11,10 @@ import pytest
 
 from payer_app.core.builder import evn_bill_payload, vietqr_payload, vnpay_payload
 from payer_app.core.choice import PaymentChoice
+from payer_app.core.payability import Limits
 from payer_app.core.payload import parse_payload
 from payer_app.core.refusals import RequestRefused
-from payer_app.core.request import Limits, PayerInfo, build_request
+from payer_app.core.request import PayerInfo, build_request
 from payer_app.core.timestamps import parse_timestamp
 from tests.spec_vectors import EVN_BILL, VIETQR_ACB
 
@@ -46,9 +47,10 @@ def test_request_has_exactly_the_specified_fields_and_formats():
     body = build_request(parsed, PaymentChoice(99_000), payer=payer, now=NOW).to_dict()
     assert list(body) == [
         "type", "version", "aud", "request_id", "idempotency_key", "created_at", "expires_at", "nonce",
-        "payer", "payee", "bill", "amount", "note", "qr",
+        "payer", "payee", "bill", "amount", "fee", "total", "note", "qr",
     ]
-    assert body["type"] == "payment_request" and body["version"] == 1
+    assert body["type"] == "payment_request" and body["version"] == 2
+    assert body["fee"] == {"kind": None, "value": "0"} and body["total"] == {"value": "99000", "currency": "VND"}
     assert body["aud"] == "embedded"  # the acquirer built into the app, unless build_request(audience=...)
     assert uuid.UUID(body["request_id"]).version == 4
     assert body["idempotency_key"] and body["idempotency_key"] != body["request_id"]

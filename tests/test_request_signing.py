@@ -15,8 +15,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from payer_app.core.choice import PaymentChoice
+from payer_app.core.payability import Limits
 from payer_app.core.payload import parse_payload
-from payer_app.core.request import Limits, build_request
+from payer_app.core.request import build_request
 from payer_app.core.signing import VerificationError, VerificationKeys, sign_request, verify_request
 from payer_app.payments.keystore import KeyStore
 from tests.spec_vectors import EVN_BILL, VIETQR_TRANSFER

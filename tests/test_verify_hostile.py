@@ -191,7 +191,7 @@ def test_json_output_of_hostile_tokens_is_valid_json_without_raw_controls(hostil
 
 
 def test_a_huge_token_file_is_refused_from_its_size(tmp_path, hostile):
-    """verify stats the file first: a 6 GB sparse file costs nothing (issue 9)."""
+    """verify stats the file first: a 6 GB sparse file costs nothing."""
     key_file = tmp_path / "keys.json"
     key_file.write_text(json.dumps(hostile.trusted_jwks))
     big = tmp_path / "big.jws"

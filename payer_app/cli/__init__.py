@@ -18,6 +18,7 @@ import io
 import os
 import sqlite3
 import sys
+from collections.abc import Mapping
 
 from payer_app import __version__
 from payer_app.cli.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_PENDING, EXIT_USAGE, NoAnswerError, UsageError
@@ -42,7 +43,7 @@ COMMAND_MODULES = [
 ]
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+def build_parser() -> tuple[argparse.ArgumentParser, Mapping[str, argparse.ArgumentParser]]:
     """The top-level parser and its subcommand parsers by name."""
     from payer_app.cli.options import CommandParser, finish_commands
 
@@ -63,7 +64,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
 
 def main(argv: list[str] | None = None) -> int:
     args_list = sys.argv[1:] if argv is None else argv
-    parser, commands = build_parser()
+    parser, _ = build_parser()
     if not args_list:
         args_list = ["gui"]  # no arguments: open the window, as `make run` does
     args = parser.parse_args(args_list)
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"payer-app: no answer: {visible(str(exc))}", file=sys.stderr)
         return EXIT_PENDING
     except DataFolderError as exc:  # PAYER_APP_HOME is a file, or a folder that cannot be made
-        return print_error(exc.strerror)
+        return print_error(exc.strerror or str(exc))
     except sqlite3.Error as exc:  # a damaged history, saved-bills or ledger file: left as it is
         return print_error(f"a data file cannot be used: {exc} (in {_data_folder_name()}; a damaged file is "
                            "left as it is)")

@@ -23,7 +23,7 @@ from pathlib import Path
 from payer_app.cli.exits import EXIT_OK, UsageError
 from payer_app.cli.options import add_command, add_command_group
 from payer_app.core.display_text import visible
-from payer_app.core.request import Limits
+from payer_app.core.payability import Limits
 from payer_app.payments.acquirer_client import SERVING_LINE
 
 DEFAULT_LEDGER_FILE = "acquirer-ledger.sqlite3"
@@ -87,7 +87,7 @@ def run_serve(args) -> int:
     failures, limits = _failure_settings_and_limits(args)
     bank_bin, account = _trust_account(args.trust_account)
     trusted = _trusted_keys(args.trust_key, bank_bin, account)
-    ledger = _ledger_path(args.ledger)
+    ledger = ledger_path(args.ledger)
     directory = _name_directory(args.directory)
     schedule = new_day_schedule(args.new_day_at)
     sock = _listening_socket(args.host, args.port)
@@ -137,7 +137,7 @@ def run_new_day(args) -> int:
             raise UsageError("--code goes with --acquirer URL")
         from payer_app.payments.new_day import new_day_on_file
 
-        ledger = _ledger_path(args.ledger)
+        ledger = ledger_path(args.ledger)
         if not ledger.is_file():
             raise UsageError(f"no ledger at {visible(str(ledger), 200)} (acquirer serve makes it on its first start)")
         done = new_day_on_file(ledger).to_dict()
@@ -217,7 +217,7 @@ def _trusted_keys(files: list[str], bank_bin: str, account: str) -> list:
     return trusted
 
 
-def _ledger_path(option: str | None) -> Path:
+def ledger_path(option: str | None) -> Path:
     from payer_app.paths import data_file
 
     return Path(option) if option else data_file(DEFAULT_LEDGER_FILE)

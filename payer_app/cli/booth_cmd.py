@@ -62,10 +62,10 @@ def run(args) -> int:
 def _start_booth(args):
     """The acquirer served on 127.0.0.1 (its decisions logged on standard error), its start lines said."""
     from payer_app.booth import Booth
-    from payer_app.cli.acquirer_cmd import _ledger_path, attach_console, new_day_schedule
+    from payer_app.cli.acquirer_cmd import attach_console, ledger_path, new_day_schedule
     from payer_app.payments.acquirer.endpoints import create_app
 
-    ledger = _ledger_path(args.ledger)
+    ledger = ledger_path(args.ledger)
     schedule = new_day_schedule(args.new_day_at)
     try:
         app = create_app(ledger)

@@ -5,7 +5,7 @@ be written, or no font that can print Vietnamese."""
 from __future__ import annotations
 
 from payer_app.cli.exits import EXIT_OK, UsageError
-from payer_app.cli.options import add_amount_option, add_command, add_command_group, amount_option
+from payer_app.cli.options import add_amount_option, add_command, add_command_group, amount_option, checked_option
 from payer_app.core.display_text import visible
 
 
@@ -25,6 +25,11 @@ def register(sub) -> None:
     bill.add_argument("--bank", metavar="BIN", help="bank BIN for a VietQR transfer, e.g. 970436")
     bill.add_argument("--account", metavar="NO", help="account number for a VietQR transfer")
     add_amount_option(bill, "puts field 54 in the QR (a dynamic QR)")
+    fee = bill.add_mutually_exclusive_group()
+    fee.add_argument("--fee-fixed", metavar="N", help="a fixed convenience fee of N dong in the QR (55=02, 56)")
+    fee.add_argument("--fee-percent", metavar="P", help="a convenience fee of P %% of the amount (55=03, 57), "
+                     "0 to 100 with at most two decimals, e.g. 1.5")
+    fee.add_argument("--tip-prompt", action="store_true", help="the QR asks the payer for a tip (55=01)")
     bill.add_argument("--purpose", metavar="TEXT", help="purpose of transaction (62.08)")
     bill.add_argument("--merchant-name", metavar="TEXT", help="merchant name (59)")
     bill.add_argument("--merchant-id", metavar="ID", help="EVN branch id or VNPAY merchant id (26.01); an EVN bill "
@@ -62,8 +67,26 @@ def _spec_from_args(args):
         kind=kind, customer=args.customer, customer_name=args.customer_name, address=args.address,
         bank=args.bank, account=args.account, amount=amount, purpose=args.purpose,
         merchant_name=args.merchant_name, merchant_id=args.merchant_id, city=args.city, kwh=args.kwh,
-        seed=args.seed,
+        seed=args.seed, fee=_fee_from_args(args),
     )
+
+
+def _fee_from_args(args):
+    """The fee or tip rule of --fee-fixed / --fee-percent / --tip-prompt (None without them)."""
+    from payer_app.core.amounts import parse_user_amount
+    from payer_app.core.fees import FIXED_FEE, PERCENT_FEE, TIP_PROMPT, FeeRule, parse_percent
+
+    if args.tip_prompt:
+        return FeeRule(TIP_PROMPT)
+    if args.fee_percent is not None:
+        hundredths = parse_percent(args.fee_percent)
+        if hundredths is None:
+            raise UsageError(f"--fee-percent {visible(args.fee_percent)!r} must be a percentage from 0 to 100 "
+                             "with at most two decimals, e.g. 1.5")
+        return FeeRule(PERCENT_FEE, hundredths=hundredths)
+    if args.fee_fixed is not None:
+        return FeeRule(FIXED_FEE, fixed=checked_option("--fee-fixed", args.fee_fixed, parse_user_amount))
+    return None
 
 
 def run_bill(args) -> int:

@@ -15,7 +15,7 @@ import json
 
 from payer_app.cli.exits import EXIT_OK, EXIT_PENDING, UsageError
 from payer_app.cli.options import add_acquirer_option, add_command, add_json_option
-from payer_app.core.amounts import format_vnd
+from payer_app.core.charge import cost_line
 from payer_app.core.display_text import visible
 from payer_app.payments.keystore import KeyStoreError
 
@@ -60,6 +60,6 @@ def run(args) -> int:
             print("No payment requests yet.")
         for e in entries:
             payee = visible(e.payee_name or e.payee_account or "?", 32)
-            print(f"{e.created_at}  {e.status:<8}  {format_vnd(e.amount):>16}  {payee:<32}  "
+            print(f"{e.created_at}  {e.status:<8}  {cost_line(e.amount, e.charge):>16}  {payee:<32}  "
                   f"{visible(e.acquirer_reference or '-', 20):<16}  {e.request_id}")
     return EXIT_PENDING if any(o.status == "pending" for o in retried) else EXIT_OK

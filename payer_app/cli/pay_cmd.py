@@ -1,4 +1,4 @@
-"""``payer-app pay SOURCE [--amount N] [--note TEXT] [-o FILE]``: pay a QR code with a signed mock request.
+"""``payer-app pay SOURCE [--amount N] [--tip N] [--note TEXT] [-o FILE]``: pay a QR code with a signed mock request.
 
 SOURCE is the payload text, an image file holding the QR code, or ``-`` for standard input.
 The compact JWS goes to FILE (written atomically) or standard output; a one-line summary goes to
@@ -24,8 +24,10 @@ from payer_app.cli.options import (
     add_json_option,
     add_lang_option,
     amount_option,
+    checked_option,
 )
-from payer_app.core.amounts import format_vnd
+from payer_app.core.amounts import parse_user_amount
+from payer_app.core.charge import cost_line
 from payer_app.core.choice import PaymentChoice
 from payer_app.core.display_text import visible
 from payer_app.core.payload import parse_payload
@@ -42,6 +44,7 @@ def register(sub) -> None:
                     "Exit 0 approved, 1 not paid, 2 usage error, 3 pending (no answer yet).", func=run)
     add_input_argument(p, "source", "SOURCE", "the payload text or an image file with the QR")
     add_amount_option(p, "required for static QRs, must match a dynamic QR's amount if given")
+    p.add_argument("--tip", metavar="N", help="a tip in dong, for a QR that asks for one (field 55 = 01); default 0")
     p.add_argument("--note", default="", help="a note for the payee (140 characters at most)")
     p.add_argument(
         "-o", "--output", metavar="FILE", help="write the signed request (compact JWS) here instead of standard output"
@@ -56,11 +59,12 @@ def run(args) -> int:
     from payer_app.payments.service import PaymentService
 
     amount = amount_option(args.amount, args.lang)
+    tip = checked_option("--tip", args.tip, parse_user_amount, args.lang) or 0
     text = read_source(args.source)
     parsed = parse_payload(text)
     try:
         with PaymentService(acquirer_url=args.acquirer) as service:
-            outcome = service.pay(parsed, PaymentChoice(amount, args.note))
+            outcome = service.pay(parsed, PaymentChoice(amount, args.note, tip))
     except RequestRefused as exc:  # the refusal catalogue's sentence, and the QR finding behind it
         print(f"payer-app pay: not paid ({exc.code}): {exc.line(args.lang)}", file=sys.stderr)
         return EXIT_NO
@@ -90,7 +94,7 @@ def run(args) -> int:
         message = (outcome.message_vi if args.lang == "vi" and outcome.message_vi else outcome.message)
         ref = f", reference {outcome.acquirer_reference}" if outcome.acquirer_reference else ""
         print(
-            f"{outcome.status.upper()}: {format_vnd(request.amount)} to {payee}{ref} "
+            f"{outcome.status.upper()}: {cost_line(request.amount, request.charge)} to {payee}{ref} "
             f"(request {outcome.request_id}). {message}",
             file=sys.stderr,
         )

@@ -24,9 +24,11 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from payer_app.cli.camera_options import add_camera_password_option, camera_spec
 from payer_app.cli.exits import EXIT_INTERRUPTED, EXIT_NO, EXIT_OK, EXIT_USAGE, UsageError
@@ -434,7 +436,7 @@ class CtrlC:
     def __init__(self) -> None:
         self.pressed = False
         self._installed = False
-        self._previous = None
+        self._previous: Callable[[int, FrameType | None], Any] | int | None = None
 
     def __enter__(self) -> CtrlC:
         if threading.current_thread() is threading.main_thread():

@@ -25,9 +25,10 @@ from pathlib import Path
 from payer_app.cli.exits import EXIT_NO, EXIT_OK, UsageError
 from payer_app.cli.options import add_command, add_input_argument, add_json_option, add_lang_option, checked_option
 from payer_app.core.amounts import format_vnd
+from payer_app.core.charge import cost_line
 from payer_app.core.display_text import is_unsafe_char, visible
+from payer_app.core.payability import Limits
 from payer_app.core.refusals import VerifyRefused
-from payer_app.core.request import Limits
 from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
 from payer_app.core.signing import MAX_TOKEN_CHARS, Verification, VerificationKeys, verify_request
 from payer_app.core.timestamps import format_timestamp, parse_canonical_timestamp
@@ -90,6 +91,7 @@ def _summary(result: Verification, message: str) -> list[str]:
         f"  Audience        {request.audience}",
         f"  Request         {request.request_id} (idempotency key {request.idempotency_key})",
         f"  Amount          {format_vnd(request.amount)}",
+        *_fee_lines(request),
         f"  Payee           {payee.merchant_name or '-'} ({payee.scheme}, {where})",
         f"  Payer           account {request.payer.account} at bank {request.payer.bank_bin}",
     ]
@@ -99,6 +101,16 @@ def _summary(result: Verification, message: str) -> list[str]:
         lines.append(f"  Note            {request.note}")
     lines.append(f"  Valid           {format_timestamp(request.created_at)} to {format_timestamp(request.expires_at)}")
     return [lines[0]] + [visible(line, 500) for line in lines[1:]]
+
+
+def _fee_lines(request) -> list[str]:
+    """The fee or tip and the total, when the request carries them (version 2)."""
+    charge = request.charge
+    if charge is None:
+        return []
+    label = {"tip": "Tip", "fixed": "Fee (fixed)", "percent": "Fee (percent)"}.get(charge.kind or "", "Fee")
+    return [f"  {label:<15} {format_vnd(charge.fee)}",
+            f"  Total           {cost_line(request.amount, charge)}"]
 
 
 def json_text(document: object) -> str:

@@ -12,9 +12,6 @@ numbers, dates, hashing, JSON/CSV over text in memory), ``cryptography``'s primi
 ``payer_app.core`` itself. Never files, Qt, OpenCV, image arrays or the network, and never another
 ``payer_app`` package: key storage is ``payer_app.payments.keystore``, file helpers ``payer_app.files``.
 The one exception is the bundled NAPAS bank list, read as package data through ``importlib.resources``.
+Each name is imported from the module that defines it (``payer_app.core.payload.parse_payload``); this
+package re-exports nothing, so every name has one import path.
 """
-
-from payer_app.core.payload import Finding, ParsedPayload, parse_payload
-from payer_app.core.payload_fields import Field
-
-__all__ = ["Field", "Finding", "ParsedPayload", "parse_payload"]

@@ -19,3 +19,4 @@ class PaymentChoice:
 
     amount: int | None = None
     note: str = ""
+    tip: int = 0  # dong the payer adds as a tip, where the QR asks for one (field 55 = 01)

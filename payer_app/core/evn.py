@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TypeGuard
 
 CUSTOMER_CODE_RE = re.compile(r"^(P[A-E])[A-Z0-9]{11}$")
 
@@ -30,12 +31,12 @@ CORPORATIONS: dict[str, PowerCorporation] = {
 }
 
 
-def is_customer_code(text: str | None) -> bool:
-    return bool(text) and CUSTOMER_CODE_RE.match(text) is not None
+def is_customer_code(text: str | None) -> TypeGuard[str]:
+    return text is not None and CUSTOMER_CODE_RE.match(text) is not None
 
 
 def corporation_for(code: str | None) -> PowerCorporation | None:
     """The power corporation of a valid customer code, else None."""
-    if not is_customer_code(code):
+    if code is None or not is_customer_code(code):
         return None
     return CORPORATIONS[code[:2]]

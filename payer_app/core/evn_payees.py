@@ -8,7 +8,7 @@ city, city_vi, merchant_id, bank_bin, account; one district power company a row)
 text passed to ``EvnPayees.from_csv_text``.
 
 The ids are made up for this simulator, except Thanh Xuân's merchant id, printed on a real EVN bill
-(``/work/shared/spec/README.md``). The company code is the first four characters of the customer
+(``EVN_BILL`` in ``tests/spec_vectors.py``). The company code is the first four characters of the customer
 codes the studio makes up for that company's bills (corporation prefix + two digits).
 """
 
@@ -103,7 +103,7 @@ class EvnPayees:
         return len(self.payees)
 
 
-def _payee(row: dict, where: str) -> EvnPayee:
+def _payee(row: dict[str, Any], where: str) -> EvnPayee:
     values = {c: (row.get(c) or "").strip() for c in COLUMNS}
     empty = [c for c in COLUMNS if not values[c]]
     if empty:

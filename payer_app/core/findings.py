@@ -7,10 +7,9 @@ field it is about (``"62.06"``) and the character offset in the payload.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
-Profile = Literal["lenient", "strict"]
 PROFILES: tuple[str, ...] = ("lenient", "strict")
 
 # How a rule is graded: always an error, always a warning, or a warning in the lenient profile
@@ -162,6 +161,39 @@ CATALOG: dict[str, tuple[str, str, str]] = {
         "Tip or convenience indicator (55) {found!r} is invalid or lacks its fee field: {detail}.",
         "Chỉ dẫn tiền tip/phí (55) {found!r} không hợp lệ hoặc thiếu trường phí: {detail_vi}.",
     ),
+    "fee-without-indicator": (
+        ALWAYS_ERROR,
+        "Field {path} holds a convenience fee ({found!r}) but there is no tip or convenience indicator (55): "
+        "whether a fee is due cannot be told.",
+        "Trường {path} chứa phí tiện ích ({found!r}) nhưng không có chỉ dẫn tiền tip/phí (55): "
+        "không xác định được có phải trả phí hay không.",
+    ),
+    "fee-fixed-unexpected": (
+        ALWAYS_ERROR,
+        "A fixed convenience fee (56) is present but the indicator (55) is {found!r}, not '02' (fixed fee).",
+        "Có phí tiện ích cố định (56) nhưng chỉ dẫn (55) là {found!r}, không phải '02' (phí cố định).",
+    ),
+    "fee-percent-unexpected": (
+        ALWAYS_ERROR,
+        "A percentage convenience fee (57) is present but the indicator (55) is {found!r}, not '03' (percentage).",
+        "Có phí tiện ích theo phần trăm (57) nhưng chỉ dẫn (55) là {found!r}, không phải '03' (phần trăm).",
+    ),
+    "fee-both": (
+        ALWAYS_ERROR,
+        "Both a fixed fee (56) and a percentage fee (57) are present: which one is due cannot be told.",
+        "Có cả phí cố định (56) lẫn phí phần trăm (57): không xác định được phải trả khoản nào.",
+    ),
+    "bad-fee-fixed": (
+        ALWAYS_ERROR,
+        "The fixed convenience fee (56) {found!r} is not a valid amount of dong: {detail}.",
+        "Phí tiện ích cố định (56) {found!r} không phải số đồng hợp lệ: {detail_vi}.",
+    ),
+    "bad-fee-percent": (
+        ALWAYS_ERROR,
+        "The percentage convenience fee (57) {found!r} is not a percentage from 0 to 100 with at most two "
+        "decimals.",
+        "Phí tiện ích phần trăm (57) {found!r} không phải tỷ lệ từ 0 đến 100 với tối đa hai chữ số thập phân.",
+    ),
     "bad-country": (
         ALWAYS_ERROR,
         "The country code (58) must be two uppercase letters, found {found!r}.",
@@ -274,7 +306,7 @@ class Finding:
     message: str
     message_vi: str
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "severity": self.severity,
             "code": self.code,
@@ -285,12 +317,13 @@ class Finding:
         }
 
 
-def make_finding(code: str, profile: str, path: str | None, offset: int | None, **details) -> Finding:
+def make_finding(code: str, profile: str, path: str | None, offset: int | None, **details: Any) -> Finding:
     grading, en, vi = CATALOG[code]
+    severity: Severity
     if grading == STRICT_ERROR:
         severity = "error" if profile == "strict" else "warning"
     else:
-        severity = grading
+        severity = "error" if grading == ALWAYS_ERROR else "warning"
     details.setdefault("path", path)
     details.setdefault("detail_vi", details.get("detail", ""))
     if "name" in details:

@@ -4,10 +4,13 @@ Two questions, asked at two moments of a payment:
 
 * ``payability(parsed, limits)`` - right after the scan, before the payer types anything: is this a
   payment QR at all, is it intact (checksum, structure), is it in dong, and - for a dynamic QR whose
-  amount is fixed - is that amount inside the limits. A dynamic QR over the limit is refused here,
-  on the payee screen, not after the PIN.
+  amount is fixed - is that amount, with the fee the QR asks for, inside the limits. A dynamic QR
+  over the limit is refused here, on the payee screen, not after the PIN.
 * ``amount_problem(parsed, amount, limits)`` - while the payer types the amount: nothing entered yet,
   below the minimum, above the maximum.
+
+Limits apply to what leaves the payer's account: the amount plus the fixed or percentage fee the QR
+asks for, or the tip the payer chose where it asks for one (``core.fees.total_for``).
 
 The amount rules (the locked amount of a dynamic QR, the limits and their defaults) live here too,
 and ``build_request`` asks ``payability`` and ``amount_problem`` before it makes a request, so the
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from payer_app.core.fees import TIP_PROMPT, total_for
 from payer_app.core.payload import VND_NUMERIC, ParsedPayload
 from payer_app.core.refusals import AmountRefused, QrRefused, Refusal
 
@@ -107,22 +111,26 @@ def payability(parsed: ParsedPayload, limits: Limits | None = None) -> Refusal |
     refusal = qr_refusal(parsed)
     if refusal is not None:
         return refusal
-    # Field 01 = 12 (dynamic): the amount is the QR's own and must already fit the limits.
+    # Field 01 = 12 (dynamic): the amount is the QR's own and, with the fee the QR asks for (fields
+    # 55-57; a tip is the payer's, checked when chosen), must already fit the limits.
     fixed = locked_amount(parsed)
     if fixed is not None:
-        return _limit_refusal(fixed, limits or Limits())
+        return _limit_refusal(total_for(parsed.fee, fixed), limits or Limits())
     return None
 
 
-def amount_problem(parsed: ParsedPayload, amount: int | None, limits: Limits | None = None) -> Refusal | None:
-    """None when ``amount`` (what the payer entered; None for nothing) can be paid for this QR."""
+def amount_problem(parsed: ParsedPayload, amount: int | None, limits: Limits | None = None,
+                   tip: int = 0) -> Refusal | None:
+    """None when ``amount`` (what the payer entered; None for nothing), with the fee the QR asks for
+    or the tip chosen where it asks for one, can be paid for this QR."""
     if amount == 0:
         amount = None  # an empty field and "0" are the same to the payer
     try:
         value = resolve_amount(parsed, amount)
     except AmountRefused as exc:
         return exc
-    return _limit_refusal(value, limits or Limits())
+    tip = tip if parsed.fee is not None and parsed.fee.kind == TIP_PROMPT else 0
+    return _limit_refusal(total_for(parsed.fee, value, tip), limits or Limits())
 
 
 def _limit_refusal(value: int, limits: Limits) -> AmountRefused | None:

@@ -1,6 +1,6 @@
 """One name per payee, the same on every screen and in every report.
 
-The rule (issue 11): a merchant is shown by its merchant name (field 59); a VietQR transfer by the
+The rule: a merchant is shown by its merchant name (field 59); a VietQR transfer by the
 account holder's name where the QR carries it (VietQR puts it in field 59 too), else by the bank's
 short name and the masked account number. Accounts are masked to their last four characters.
 Works on a parsed QR (payee screen) and on a request's ``payee`` block (receipt, history), so a

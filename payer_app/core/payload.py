@@ -16,6 +16,7 @@ from payer_app.core.amounts import AmountError, parse_field_amount
 from payer_app.core.bank_directory import BankDirectory
 from payer_app.core.crc import payload_crc
 from payer_app.core.evn_payees import EvnPayees
+from payer_app.core.fees import FeeRule, read_fees
 from payer_app.core.field_names import (
     VIETQR_GUID,
     VIETQR_SERVICES,
@@ -31,17 +32,17 @@ from payer_app.core.payload_fields import (
     Field,
     Merchant,
     MerchantAccount,
-    _account_with_guid,
-    _first_of_each,
-    _generic_account,
-    _guid_of,
-    _is_ascii_digits,
-    _merchant,
-    _merchant_accounts,
-    _peek_guid,
-    _sub,
-    _value,
-    _walk,
+    account_with_guid,
+    first_of_each,
+    generic_account,
+    guid_of,
+    is_ascii_digits,
+    merchant_accounts,
+    merchant_of,
+    peek_guid,
+    sub_value,
+    value_of,
+    walk_fields,
 )
 
 MAX_PAYLOAD_CHARS = 512
@@ -95,6 +96,7 @@ class ParsedPayload:
     merchant: Merchant = field(default_factory=Merchant)
     account: MerchantAccount = field(default_factory=MerchantAccount)
     bill: BillInfo = field(default_factory=BillInfo)
+    fee: FeeRule | None = None
 
     @property
     def valid(self) -> bool:
@@ -176,6 +178,7 @@ class ParsedPayload:
                 "evn_corporation_name": self.bill.evn_corporation_name,
                 "evn_corporation_name_vi": self.bill.evn_corporation_name_vi,
             },
+            "fee": None if self.fee is None else self.fee.to_dict(self.amount),
             "fields": [f.to_dict() for f in self.fields],
             "findings": [f.to_dict() for f in self.findings],
         }
@@ -193,7 +196,7 @@ class _Parser:
         self.findings: list[Finding] = []
         self.suppressed = 0
 
-    def add(self, code: str, path: str | None, offset: int | None, **details) -> None:
+    def add(self, code: str, path: str | None, offset: int | None, **details: Any) -> None:
         if len(self.findings) >= MAX_FINDINGS:
             self.suppressed += 1
             return
@@ -222,7 +225,7 @@ class _Parser:
             self.check_repeat_and_empty(f, seen, repeated)
             out.append(f)
             if f.value and self.is_template(f, parent, guid):
-                inner_guid = _peek_guid(f.value) if parent is None else guid
+                inner_guid = peek_guid(f.value) if parent is None else guid
                 value_start = pos + 4
                 f.children = self.read_level(value_start, value_start + len(f.value), f, inner_guid)
             pos += 4 + len(f.value)
@@ -236,11 +239,11 @@ class _Parser:
             self.add_overrun(prefix + "??", pos, parent, need=4, have=end - pos)
             return None
         fid, flen = self.text[pos : pos + 2], self.text[pos + 2 : pos + 4]
-        if not _is_ascii_digits(fid):
+        if not is_ascii_digits(fid):
             self.add("bad-id", prefix + "??", pos, found=fid)
             return None
         path = prefix + fid
-        if not _is_ascii_digits(flen):
+        if not is_ascii_digits(flen):
             self.add("bad-length", path, pos + 2, found=flen)
             return None
         n, value_start = int(flen), pos + 4
@@ -278,10 +281,11 @@ class _Parser:
     # --- rules -------------------------------------------------------------------------------
     def check_root(self, fields: list[Field]) -> CrcCheck:
         """The root-level rules as a flat run of steps, in the order their findings are reported.
-        Clauses are named as in the shared spec (``spec/README.md``, "EMVCo merchant-presented mode")."""
-        by_id = _first_of_each(fields)
-        accounts = _merchant_accounts(fields)
-        is_vietqr = any(_guid_of(a) == VIETQR_GUID for a in accounts)
+        Clauses are named as in the EMVCo QR Code Specification for Payment Systems, Merchant-Presented
+        Mode (the EMVCo MPM Book), data objects by their root ID."""
+        by_id = first_of_each(fields)
+        accounts = merchant_accounts(fields)
+        is_vietqr = any(guid_of(a) == VIETQR_GUID for a in accounts)
         # Root ID 00: payload format indicator, mandatory, first, value 01.
         self.check_format_indicator(fields, by_id)
         # Root ID 01: point of initiation, 11 static or 12 dynamic.
@@ -300,7 +304,7 @@ class _Parser:
         self.check_currency(by_id)
         # Root ID 58: country code, VN (Vietnam profiles).
         self.check_country(by_id)
-        # Root ID 55: tip or convenience indicator 01/02/03, with 56 or 57 where it needs one.
+        # Root IDs 55-57: tip or convenience indicator 01/02/03, with 56 or 57 where it needs one, never both.
         self.check_tip(by_id)
         # Root IDs 59, 60, 61: spec maximum lengths (54 is the amount rule's).
         self.check_lengths(by_id)
@@ -371,14 +375,14 @@ class _Parser:
 
     def check_mcc(self, by_id: dict[str, Field]) -> None:
         mcc = by_id.get("52")
-        if mcc is not None and not (_is_ascii_digits(mcc.value) and len(mcc.value) == 4):
+        if mcc is not None and not (is_ascii_digits(mcc.value) and len(mcc.value) == 4):
             self.add("bad-mcc", "52", mcc.offset, found=mcc.value)
 
     def check_currency(self, by_id: dict[str, Field]) -> None:
         currency = by_id.get("53")
         if currency is None:
             return
-        if not (_is_ascii_digits(currency.value) and len(currency.value) == 3):
+        if not (is_ascii_digits(currency.value) and len(currency.value) == 3):
             self.add("bad-currency", "53", currency.offset, found=currency.value)
         elif currency.value != VND_NUMERIC:
             found = CURRENCY_ALPHA.get(currency.value, currency.value)
@@ -395,18 +399,8 @@ class _Parser:
             self.add("country-not-vn", "58", country.offset, found=code)
 
     def check_tip(self, by_id: dict[str, Field]) -> None:
-        if "55" not in by_id:
-            return
-        tip = by_id["55"]
-        problem = None
-        if tip.value not in ("01", "02", "03"):
-            problem = ("it must be 01, 02 or 03", "phải là 01, 02 hoặc 03")
-        elif tip.value == "02" and "56" not in by_id:
-            problem = ("02 needs the fixed fee in field 56", "02 cần phí cố định ở trường 56")
-        elif tip.value == "03" and "57" not in by_id:
-            problem = ("03 needs the percentage in field 57", "03 cần tỷ lệ phần trăm ở trường 57")
-        if problem:
-            self.add("bad-tip", "55", tip.offset, found=tip.value, detail=problem[0], detail_vi=problem[1])
+        for problem in read_fees(by_id).problems:
+            self.add(problem.code, problem.path, problem.offset, **problem.details)
 
     def check_lengths(self, by_id: dict[str, Field]) -> None:
         for fid, limit in MAX_LENGTHS.items():
@@ -437,7 +431,7 @@ class _Parser:
             self.add("payload-too-long", None, None, have=len(self.text))
 
     def check_characters(self, fields: list[Field]) -> None:
-        for f in _walk(fields):
+        for f in walk_fields(fields):
             if f.children:
                 continue
             bad_control = next((ch for ch in f.value if ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0), None)
@@ -450,15 +444,17 @@ class _Parser:
     def derive(self, result: ParsedPayload) -> None:
         """Fill the named view of ``result`` from its fields, one step per part of the bill; the steps
         that find a problem add it (amount, account, EVN customer code, in that order)."""
-        by_id = _first_of_each(result.fields)
+        by_id = first_of_each(result.fields)
         # Root ID 01: point of initiation, 11 static, 12 dynamic.
-        result.initiation = INITIATIONS.get(_value(by_id, "01") or "")
+        result.initiation = INITIATIONS.get(value_of(by_id, "01") or "")
         # Root ID 53: currency (ISO 4217 numeric).
-        result.currency = _value(by_id, "53")
+        result.currency = value_of(by_id, "53")
         # Root ID 54: amount, digits with at most one "." (VND has no minor unit).
         result.amount = self.read_amount(by_id.get("54"))
+        # Root IDs 55-57: the tip prompt or the convenience fee (none when they are malformed).
+        result.fee = read_fees(by_id).rule
         # Root IDs 52, 58-61 and template 64 (merchant information in another language).
-        result.merchant = _merchant(by_id)
+        result.merchant = merchant_of(by_id)
         # Vietnam profiles: VietQR template 38, EVN bill (GUID 00 + MCC 4900 + EVN's own merchant id),
         # VNPAY-QR template 26.
         result.scheme, result.account = self.read_scheme_and_account(result.fields, by_id)
@@ -484,29 +480,29 @@ class _Parser:
     def read_scheme_and_account(self, fields: list[Field],
                                 by_id: dict[str, Field]) -> tuple[str | None, MerchantAccount]:
         """The scheme, by precedence VietQR > EVN > VNPAY-QR > other EMVCo, and its merchant account."""
-        accounts = _merchant_accounts(fields)
-        vietqr = _account_with_guid(accounts, VIETQR_GUID)
+        accounts = merchant_accounts(fields)
+        vietqr = account_with_guid(accounts, VIETQR_GUID)
         if vietqr is not None:
             return SCHEME_VIETQR, self.vietqr_account(vietqr)
-        evn_like = _account_with_guid(accounts, "00")
-        if evn_like is not None and self.payees.is_evn_bill(_value(by_id, "52"), _sub(evn_like, "01")):
-            return SCHEME_EVN, _generic_account(evn_like)
-        vnpay = _account_with_guid(accounts, VNPAY_GUID)
+        evn_like = account_with_guid(accounts, "00")
+        if evn_like is not None and self.payees.is_evn_bill(value_of(by_id, "52"), sub_value(evn_like, "01")):
+            return SCHEME_EVN, generic_account(evn_like)
+        vnpay = account_with_guid(accounts, VNPAY_GUID)
         if vnpay is not None:
-            return SCHEME_VNPAY, _generic_account(vnpay)
+            return SCHEME_VNPAY, generic_account(vnpay)
         if accounts:
-            return SCHEME_EMVCO, _generic_account(next((a for a in accounts if a.children), accounts[0]))
+            return SCHEME_EMVCO, generic_account(next((a for a in accounts if a.children), accounts[0]))
         return None, MerchantAccount()
 
     def read_bill(self, scheme: str | None, by_id: dict[str, Field]) -> BillInfo:
         extra = by_id.get("62")
-        values = {attr: _sub(extra, sid) for sid, attr in _BILL_SUBFIELDS.items()}
+        values = {attr: sub_value(extra, sid) for sid, attr in _BILL_SUBFIELDS.items()}
         # EVN customer codes: two letters naming the power corporation + 11 characters, found in the
         # customer label, else the bill number, else the reference label.
         code = next((v for v in (values["customer_label"], values["bill_number"], values["reference_label"])
                      if evn.is_customer_code(v)), None)
-        if scheme == SCHEME_EVN and code is None and values["customer_label"]:
-            label = extra.child("06")
+        label = extra.child("06") if extra is not None else None
+        if scheme == SCHEME_EVN and code is None and label is not None and values["customer_label"]:
             self.add("bad-evn-customer-code", label.path, label.offset, found=label.value)
         corp = evn.corporation_for(code) if scheme == SCHEME_EVN else None
         return BillInfo(
@@ -519,32 +515,35 @@ class _Parser:
 
     def check_evn_payee(self, result: ParsedPayload, by_id: dict[str, Field]) -> None:
         """Dressed as an EVN bill but paying neither EVN's merchant ids nor its accounts (``core/evn_payees.py``)."""
-        a, has_guid_00 = result.account, _account_with_guid(_merchant_accounts(result.fields), "00") is not None
-        if result.scheme != SCHEME_EVN and self.payees.is_impostor(_value(by_id, "52"), has_guid_00, result.bill, a):
+        a, has_guid_00 = result.account, account_with_guid(merchant_accounts(result.fields), "00") is not None
+        if result.scheme != SCHEME_EVN and self.payees.is_impostor(value_of(by_id, "52"), has_guid_00, result.bill, a):
             template = by_id.get(a.tag or "")
             payee = template.child("01") if template is not None else None
-            self.add("evn-payee-unknown", payee and payee.path, payee and payee.offset, payee=a.id or "?")
+            self.add("evn-payee-unknown", payee.path if payee else None, payee.offset if payee else None,
+                     payee=a.id or "?")
 
     def vietqr_account(self, tpl: Field) -> MerchantAccount:
         beneficiary = tpl.child("01")
-        bin_ = _sub(beneficiary, "00")
-        acct = _sub(beneficiary, "01")
-        service = _sub(tpl, "02")
-        if beneficiary is None or bin_ is None:
+        bin_field = beneficiary.child("00") if beneficiary is not None else None
+        bin_ = bin_field.value if bin_field is not None else None
+        acct = sub_value(beneficiary, "01")
+        service_field = tpl.child("02")
+        service = service_field.value if service_field is not None else None
+        if bin_field is None:
             self.add("missing-account", tpl.path, tpl.offset)
         bank = None
-        if bin_ is not None:
-            if not (len(bin_) == 6 and _is_ascii_digits(bin_)):
-                self.add("bad-bin", beneficiary.path + ".00", beneficiary.child("00").offset, found=bin_)
+        if bin_field is not None:
+            if not (len(bin_field.value) == 6 and is_ascii_digits(bin_field.value)):
+                self.add("bad-bin", bin_field.path, bin_field.offset, found=bin_field.value)
             else:
-                bank = self.directory.lookup(bin_)
+                bank = self.directory.lookup(bin_field.value)
                 if bank is None:
-                    self.add("unknown-bank", beneficiary.path + ".00", beneficiary.child("00").offset, found=bin_)
-        if service is not None and service not in VIETQR_SERVICES:
-            self.add("unknown-service", tpl.path + ".02", tpl.child("02").offset, found=service)
+                    self.add("unknown-bank", bin_field.path, bin_field.offset, found=bin_field.value)
+        if service_field is not None and service_field.value not in VIETQR_SERVICES:
+            self.add("unknown-service", service_field.path, service_field.offset, found=service_field.value)
         return MerchantAccount(
             tag=tpl.id,
-            guid=_guid_of(tpl),
+            guid=guid_of(tpl),
             bank_bin=bin_,
             bank_name=bank.name if bank else None,
             bank_short_name=bank.short_name if bank else None,
@@ -564,14 +563,14 @@ def parse_payload(text: str, profile: str = "lenient", directory: BankDirectory 
         raise TypeError("parse_payload expects the decoded text (str)")
     if len(text) > MAX_INPUT_CHARS:
         # Checked before anything else: no QR code holds more, and tokenising megabytes of garbage
-        # would cost seconds and gigabytes (issue 9: 10 MB of "0" took 20 s and 1.5 GB).
+        # would cost seconds and gigabytes (10 MB of "0" took 20 s and 1.5 GB before this check).
         too_long = make_finding("input-too-long", profile, None, None, limit=MAX_INPUT_CHARS)
         return ParsedPayload(text[:MAX_INPUT_CHARS], profile, [], [too_long], CrcCheck(None, None, False))
     parser = _Parser(text, profile, directory or BankDirectory.bundled(), payees or EvnPayees.bundled())
     if text == "":
         parser.add("empty", None, 0)
         return ParsedPayload(text, profile, [], parser.finish(), CrcCheck(None, None, False))
-    if not (len(text) >= 4 and _is_ascii_digits(text[:4])):
+    if not (len(text) >= 4 and is_ascii_digits(text[:4])):
         preview = text[:40] + ("…" if len(text) > 40 else "")
         parser.add("not-emvco", None, 0, detail=f"starts with {preview!r}",
                    detail_vi=f"bắt đầu bằng {preview!r}")

@@ -4,6 +4,7 @@ uses. Pure values; the rules that judge a payload are in ``payload.py``."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,74 +85,74 @@ class BillInfo:
     evn_corporation_name_vi: str | None = None
 
 
-def _merchant(by_id: dict[str, Field]) -> Merchant:
+def merchant_of(by_id: dict[str, Field]) -> Merchant:
     alt = by_id.get("64")
     return Merchant(
-        name=_value(by_id, "59"),
-        city=_value(by_id, "60"),
-        mcc=_value(by_id, "52"),
-        country=_value(by_id, "58"),
-        postal_code=_value(by_id, "61"),
-        name_alt=_sub(alt, "01"),
-        city_alt=_sub(alt, "02"),
-        language=_sub(alt, "00"),
+        name=value_of(by_id, "59"),
+        city=value_of(by_id, "60"),
+        mcc=value_of(by_id, "52"),
+        country=value_of(by_id, "58"),
+        postal_code=value_of(by_id, "61"),
+        name_alt=sub_value(alt, "01"),
+        city_alt=sub_value(alt, "02"),
+        language=sub_value(alt, "00"),
     )
 
 
-def _generic_account(tpl: Field) -> MerchantAccount:
+def generic_account(tpl: Field) -> MerchantAccount:
     if not tpl.children:  # 02-25: card network ids carry the merchant id directly
         return MerchantAccount(tag=tpl.id, id=tpl.value)
     merchant_id = tpl.child("01")
     return MerchantAccount(
         tag=tpl.id,
-        guid=_guid_of(tpl),
+        guid=guid_of(tpl),
         id=merchant_id.value if merchant_id is not None and not merchant_id.children else None,
     )
 
 
-def _first_of_each(fields: list[Field]) -> dict[str, Field]:
+def first_of_each(fields: list[Field]) -> dict[str, Field]:
     """Fields by id; where an id repeats (itself a finding) the first one counts."""
     return {f.id: f for f in reversed(fields)}
 
 
-def _value(by_id: dict[str, Field], fid: str) -> str | None:
+def value_of(by_id: dict[str, Field], fid: str) -> str | None:
     f = by_id.get(fid)
     return f.value if f is not None else None
 
 
-def _merchant_accounts(fields: list[Field]) -> list[Field]:
+def merchant_accounts(fields: list[Field]) -> list[Field]:
     return [f for f in fields if is_merchant_account_id(f.id)]
 
 
-def _account_with_guid(accounts: list[Field], guid: str) -> Field | None:
-    return next((a for a in accounts if _guid_of(a) == guid), None)
+def account_with_guid(accounts: list[Field], guid: str) -> Field | None:
+    return next((a for a in accounts if guid_of(a) == guid), None)
 
 
-def _guid_of(tpl: Field) -> str | None:
-    return _sub(tpl, "00")
+def guid_of(tpl: Field) -> str | None:
+    return sub_value(tpl, "00")
 
 
-def _sub(parent: Field | None, child_id: str) -> str | None:
+def sub_value(parent: Field | None, child_id: str) -> str | None:
     if parent is None:
         return None
     c = parent.child(child_id)
     return c.value if c is not None else None
 
 
-def _peek_guid(value: str) -> str | None:
+def peek_guid(value: str) -> str | None:
     """The GUID of a template value (its sub-field 00, when it comes first and is well formed)."""
-    if len(value) >= 4 and value[:2] == "00" and _is_ascii_digits(value[2:4]):
+    if len(value) >= 4 and value[:2] == "00" and is_ascii_digits(value[2:4]):
         n = int(value[2:4])
         if 4 + n <= len(value):
             return value[4 : 4 + n]
     return None
 
 
-def _walk(fields: list[Field]):
+def walk_fields(fields: list[Field]) -> Iterator[Field]:
     for f in fields:
         yield f
-        yield from _walk(f.children)
+        yield from walk_fields(f.children)
 
 
-def _is_ascii_digits(s: str) -> bool:
+def is_ascii_digits(s: str) -> bool:
     return len(s) > 0 and s.isascii() and s.isdigit()

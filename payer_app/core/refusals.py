@@ -91,6 +91,8 @@ CATALOG: dict[str, tuple[str, str]] = {
                       "Số tiền {amount} vượt hạn mức mỗi giao dịch {max}."),
     "bad-amount": ("The amount must be a whole number of dong, not {found}.",
                    "Số tiền phải là số đồng nguyên, không phải {found}."),
+    "bad-tip": ("This QR does not ask for a tip, or the tip is negative: the tip cannot be paid.",
+                "Mã QR này không mời tip, hoặc số tiền tip âm: không thể trả tiền tip này."),
     # The rest of the payer's input.
     "note-too-long": ("The note is {length} characters long; {limit} at most.",
                       "Ghi chú dài {length} ký tự; tối đa {limit}."),
@@ -162,6 +164,8 @@ CATALOG: dict[str, tuple[str, str]] = {
                        "Người nhận trong yêu cầu khác với người nhận trong mã QR."),
     "bill-mismatch": ("The bill details in the request are not the ones in its QR payload.",
                       "Thông tin hóa đơn trong yêu cầu khác với trong mã QR."),
+    # R17's sentences are still written by core/fees.py (``fee_problem``), passed through whole.
+    "fee-rule": ("{sentence}", "{sentence}"),
     # The acquirer's own decisions (``payments.acquirer.decisions``).
     "arrived-after-retirement": ("Key {kid} was retired at {when}; this request arrived at {at}, more than {skew} s "
                                  "later. Sign it again with the current key.",
@@ -351,7 +355,7 @@ class QrRefused(RequestRefused):
 
 class AmountRefused(RequestRefused):
     """The amount cannot be paid: ``amount-required``, ``amount-locked``, ``below-minimum``,
-    ``above-maximum``, ``bad-amount``."""
+    ``above-maximum``, ``bad-amount``, ``bad-tip`` (a tip the QR does not ask for, or a negative one)."""
 
 
 class InputRefused(RequestRefused):

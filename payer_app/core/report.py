@@ -7,8 +7,9 @@ bidi overrides or other controls. None of them reaches the terminal raw.
 
 from __future__ import annotations
 
-from payer_app.core.amounts import format_vnd
+from payer_app.core.amounts import format_vnd, group_thousands
 from payer_app.core.display_text import visible
+from payer_app.core.fees import TIP_PROMPT, fee_for
 from payer_app.core.payload import VND_NUMERIC, ParsedPayload
 from payer_app.core.payload_fields import Field
 
@@ -28,6 +29,14 @@ def _tree_lines(fields: list[Field], depth: int = 0) -> list[str]:
 
 def _line(label: str, value: object) -> str | None:
     return None if value in (None, "") else f"  {label:<20} {value}"
+
+
+def _total(parsed: ParsedPayload) -> str | None:
+    """Amount + fee = total, for a QR whose amount and fee are both known (a tip is the payer's)."""
+    if parsed.fee is None or parsed.amount is None or parsed.fee.kind == TIP_PROMPT:
+        return None
+    fee = fee_for(parsed.fee, parsed.amount)
+    return f"{group_thousands(parsed.amount)} + {group_thousands(fee)} = {format_vnd(parsed.amount + fee)}"
 
 
 def format_report(parsed: ParsedPayload, lang: str = "en") -> str:
@@ -54,6 +63,8 @@ def format_report(parsed: ParsedPayload, lang: str = "en") -> str:
         _line("Scheme", parsed.scheme_label),
         _line("Initiation", parsed.initiation),
         _line("Amount", amount),
+        _line("Fee or tip", parsed.fee and parsed.fee.describe()),
+        _line("Total", _total(parsed)),
         _line("Currency", f"{parsed.currency} ({parsed.currency_alpha})" if parsed.currency_alpha else parsed.currency),
         _line("Merchant", m.name),
         _line("City", m.city),
@@ -75,9 +86,9 @@ def format_report(parsed: ParsedPayload, lang: str = "en") -> str:
         _line("CRC", parsed.crc.found and (
             f"{parsed.crc.found} " + ("ok" if parsed.crc.ok else f"WRONG (computed {parsed.crc.computed})"))),
     ]
-    derived = [d for d in derived if d]
-    if derived:
-        out += ["", "Derived:"] + derived
+    present = [d for d in derived if d]
+    if present:
+        out += ["", "Derived:"] + present
     out += ["", "Findings:" if parsed.findings else "Findings: none"]
     for f in parsed.findings:
         where = " ".join(x for x in (f.path and f"[{f.path}]", f.offset is not None and f"@{f.offset}" or "") if x)

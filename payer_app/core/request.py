@@ -24,16 +24,27 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from payer_app.core import base64url
+from payer_app.core.charge import (
+    FEE_SHAPE,
+    TOTAL_SHAPE,
+    Charge,
+    charge_form_problem,
+    charge_from_dict,
+    charge_of,
+    no_charge,
+)
 from payer_app.core.choice import PaymentChoice
 from payer_app.core.display_text import is_unsafe_char, quoted
+from payer_app.core.fees import FeeError
 from payer_app.core.payability import Limits, payability, resolve_amount
 from payer_app.core.payload import ParsedPayload
-from payer_app.core.refusals import InputRefused, RequestRefused
+from payer_app.core.refusals import AmountRefused, InputRefused, RequestRefused
 from payer_app.core.safe_json import loads_untrusted
 from payer_app.core.timestamps import format_timestamp, parse_canonical_timestamp
 
 REQUEST_TYPE = "payment_request"
-REQUEST_VERSION = 1
+REQUEST_VERSION = 2  # 2: the fee or tip and the total are carried (core/charge.py); 1 is still read
+READABLE_VERSIONS = (1, 2)
 CURRENCY = "VND"
 DEFAULT_TTL_SECONDS = 300
 MAX_TTL_SECONDS = 300  # the longest life a request may have (verifiers add CLOCK_SKEW_SECONDS)
@@ -133,6 +144,12 @@ class PaymentRequest:
     qr: QrCode
     currency: str = CURRENCY
     audience: str = EMBEDDED_AUDIENCE
+    charge: Charge | None = None  # None: a version 1 request (no fee carried)
+
+    @property
+    def cost(self) -> Charge:
+        """The fee and the total (a version 1 request: no fee, the total is the amount)."""
+        return self.charge or no_charge(self.amount)
 
     @property
     def qr_payload(self) -> str:
@@ -147,9 +164,9 @@ class PaymentRequest:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object that is signed; key order is fixed."""
-        return {
+        out = {
             "type": REQUEST_TYPE,
-            "version": REQUEST_VERSION,
+            "version": 1 if self.charge is None else REQUEST_VERSION,
             "aud": self.audience,
             "request_id": self.request_id,
             "idempotency_key": self.idempotency_key,
@@ -160,9 +177,11 @@ class PaymentRequest:
             "payee": self.payee.to_dict(),
             "bill": self.bill.to_dict(),
             "amount": {"value": str(self.amount), "currency": self.currency},
-            "note": self.note,
-            "qr": self.qr.to_dict(),
         }
+        if self.charge is not None:
+            out["fee"] = self.charge.fee_dict()
+            out["total"] = self.charge.total_dict(self.currency)
+        return out | {"note": self.note, "qr": self.qr.to_dict()}
 
     @classmethod
     def from_dict(cls, data: Any) -> PaymentRequest:
@@ -189,6 +208,7 @@ class PaymentRequest:
             qr=QrCode(**data["qr"]),
             currency=data["amount"]["currency"],
             audience=data["aud"],
+            charge=charge_from_dict(data) if data["version"] != 1 else None,
         )
 
 
@@ -252,16 +272,21 @@ def shape_problem(value: Any, shape: dict[str, Any], where: str = "") -> str | N
     return None
 
 
+SHAPE_V2: dict[str, Any] = SHAPE | {"fee": FEE_SHAPE, "total": TOTAL_SHAPE}
+
+
 def form_shape(data: Any) -> str | None:
-    """R1 (after it, every field below is there and of its type)."""
-    return shape_problem(data, SHAPE)
+    """R1 (after it, every field below is there and of its type): version 1 without the fee and
+    total, any other version with them."""
+    version = data.get("version") if isinstance(data, dict) else None
+    return shape_problem(data, SHAPE if version == 1 and not isinstance(version, bool) else SHAPE_V2)
 
 
 def form_type_and_version(data: dict[str, Any]) -> str | None:
     """R2."""
-    if data["type"] != REQUEST_TYPE or data["version"] != REQUEST_VERSION:
+    if data["type"] != REQUEST_TYPE or data["version"] not in READABLE_VERSIONS:
         return (f"type/version {quoted(data['type'], 40)}/{data['version']!r} is not "
-                f"{REQUEST_TYPE}/{REQUEST_VERSION}")
+                f"{REQUEST_TYPE}/{' or '.join(map(str, READABLE_VERSIONS))}")
     return None
 
 
@@ -296,7 +321,7 @@ def form_amount(data: dict[str, Any]) -> str | None:
                 "fraction or exponent)")
     if currency != CURRENCY:
         return f"amount.currency {quoted(currency, 20)} is not {CURRENCY}"
-    return None
+    return None if data["version"] == 1 else charge_form_problem(data, CURRENCY)
 
 
 FORM_STEPS: tuple[Callable[[Any], str | None], ...] = (
@@ -404,7 +429,8 @@ def build_request(
     if refusal is not None:
         raise refusal
     value = resolve_amount(parsed, choice.amount)  # the amount rules the amount screen asks, too
-    (limits or Limits()).check(value)
+    charge = _charge(parsed, value, choice.tip)
+    (limits or Limits()).check(charge.total)
     note = choice.note or ""
     _check_payer_input(note, ttl_seconds, audience)
     _check_identifiers(request_id, idempotency_key, nonce)
@@ -422,7 +448,15 @@ def build_request(
         note=note,
         qr=QrCode.of(parsed.raw),
         audience=audience,
+        charge=charge,
     )
+
+
+def _charge(parsed: ParsedPayload, amount: int, tip: int) -> Charge:
+    try:
+        return charge_of(parsed.fee, amount, tip)
+    except FeeError:
+        raise AmountRefused("bad-tip") from None
 
 
 def _check_payer_input(note: str, ttl_seconds: int, audience: str) -> None:

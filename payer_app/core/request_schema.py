@@ -14,12 +14,14 @@ Rules (docs/security.md, "What a valid signed request proves"):
 
 - R1 shape: exactly the fields ``build_request`` writes, at every level, each of its JSON type
   (no unknown fields, no missing ones; integers are not booleans; NaN cannot occur: strict JSON).
-- R2 ``type`` is ``payment_request`` and ``version`` 1.
+- R2 ``type`` is ``payment_request`` and ``version`` 2 (1, written before fees were carried, is
+  still read: it has no ``fee`` and ``total``, and counts as no fee and a total equal to the amount).
 - R3 ``aud`` is 1-200 printable ASCII characters; ``request_id`` and ``idempotency_key`` are
   canonical UUIDs; ``nonce`` is 16-64 base64url characters.
 - R4 ``created_at``/``expires_at`` are canonical RFC 3339 UTC (``2026-01-31T08:00:00Z``).
 - R5 ``amount.value`` is canonical decimal digits (no sign, no leading zero, no fraction or
-  exponent, at most 15 digits) and ``amount.currency`` is ``VND``.
+  exponent, at most 15 digits) and ``amount.currency`` is ``VND``; so are ``fee.value``,
+  ``total.value`` and ``total.currency``, and ``fee.kind`` is null, tip, fixed or percent.
 - R6 ``note``: at most 140 characters, no control/bidi/zero-width characters (``request.note_problem``).
 - R7 ``payer``: ``account`` 1-34 letters/digits, ``bank_bin`` 6 digits, ``key_id`` the signing kid.
 - R8 ``qr.payload`` at most 7,089 characters and ``qr.sha256`` its lower-case SHA-256.
@@ -30,7 +32,9 @@ Rules (docs/security.md, "What a valid signed request proves"):
   and ``created_at`` not older than ``MAX_TTL_SECONDS`` + skew).
 - R14 the QR is a valid payment QR whose field 53 is 704 (VND).
 - R15 a dynamic QR's amount, the payee and the bill agree with the QR.
-- R16 the amount is within the limits.
+- R16 the total (amount plus fee or tip) is within the limits.
+- R17 the fee is the one the QR asks for, recomputed from the signed QR (``core.fees.fee_problem``:
+  ``fee-mismatch``), and the total is the amount plus the fee (``total-mismatch``).
 """
 
 from __future__ import annotations
@@ -42,13 +46,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from payer_app.core.display_text import quoted
-from payer_app.core.payability import NOT_VND, locked_amount, qr_refusal
+from payer_app.core.fees import fee_problem
+from payer_app.core.payability import NOT_VND, Limits, locked_amount, qr_refusal
 from payer_app.core.payload import MAX_INPUT_CHARS, ParsedPayload, parse_payload
 from payer_app.core.refusals import AmountRefused, Refusal, RequestRefused, VerifyRefused
 from payer_app.core.request import (
     CLOCK_SKEW_SECONDS,
     MAX_TTL_SECONDS,
-    Limits,
     PaymentRequest,
     bill_from_parsed,
     note_problem,
@@ -217,18 +221,29 @@ def qr_bill_agrees(request: PaymentRequest, parsed: ParsedPayload) -> Refusal | 
     return None
 
 
+def qr_fee_agrees(request: PaymentRequest, parsed: ParsedPayload) -> Refusal | None:
+    """R17: the fee and the total the request states are the ones the QR's own fee rule makes."""
+    cost = request.cost
+    problem = fee_problem(parsed.fee, request.amount, cost.fee, cost.total, cost.kind)
+    if problem is None:
+        return None
+    code, message, message_vi = problem  # core/fees.py writes these sentences (still to move)
+    return VerifyRefused("fee-rule", reason=code, sentence=message, sentence_vi=message_vi)
+
+
 QR_RULES: tuple[Callable[[PaymentRequest, ParsedPayload], Refusal | None], ...] = (
     qr_payable,
     qr_amount_agrees,
     qr_payee_agrees,
     qr_bill_agrees,
+    qr_fee_agrees,
 )
 
 
 def step_limits(request: PaymentRequest, context: Context) -> Refusal | None:
     """R16."""
     try:
-        context.limits.check(request.amount)
+        context.limits.check(request.cost.total)
     except AmountRefused as exc:
         return exc
     return None

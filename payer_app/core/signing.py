@@ -41,8 +41,9 @@ from payer_app.core.keys import (
     parse_key_time,
     thumbprint,
 )
+from payer_app.core.payability import Limits
 from payer_app.core.refusals import Refusal, VerifyRefused, say
-from payer_app.core.request import MAX_TOKEN_CHARS, Limits, PaymentRequest
+from payer_app.core.request import MAX_TOKEN_CHARS, PaymentRequest
 from payer_app.core.request_schema import CLOCK_SKEW, Context, read_request_content
 from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
 
@@ -64,6 +65,7 @@ REASON_CODES = (
     "malformed", "unsupported-algorithm", "bad-key", "wrong-key", "bad-signature", "bad-content",
     "key-mismatch", "qr-mismatch", "wrong-audience", "key-retired", "not-yet-valid", "expired", "not-vnd",
     "invalid-qr", "amount-mismatch", "payee-mismatch", "bill-mismatch", "below-minimum", "above-maximum",
+    "fee-mismatch", "total-mismatch",
 )
 
 
@@ -405,5 +407,6 @@ def _accepted(request: PaymentRequest, content: Any, header: dict[str, Any]) -> 
     return Verification(True, None, request, header, header["kid"], True, content)
 
 
-def _refuse(refusal: Refusal, header=None, kid=None, signature_ok=False) -> NoReturn:
+def _refuse(refusal: Refusal, header: dict[str, Any] | None = None, kid: str | None = None,
+            signature_ok: bool = False) -> NoReturn:
     raise _Refused(Verification(False, refusal, None, header, kid, signature_ok))

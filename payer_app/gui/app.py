@@ -30,8 +30,10 @@ CLOSING_SIGNALS = {signal.SIGTERM: 0, signal.SIGINT: 130}
 
 
 def ensure_application(argv: list[str] | None = None) -> QApplication:
-    app = QApplication.instance()
-    if app is None:
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        app = existing
+    else:
         QApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
         app = QApplication(argv or [sys.argv[0]])
         app.setApplicationName("payer-app")
@@ -116,7 +118,7 @@ class SignalCloser(QObject):
         if self.exit_code is not None:
             log.info("closing the window (signal)")
             self.window.close()
-            QApplication.instance().quit()
+            QApplication.quit()
 
     def restore(self) -> None:
         """Give the signals back to their previous handlers (after the event loop ended)."""

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QPushButton,
     QScrollArea,
     QSizePolicy,
@@ -122,6 +123,15 @@ def button_row(*buttons: QPushButton, stretch: int = 1) -> QHBoxLayout:
     return row
 
 
+def clear_layout(layout: QLayout) -> None:
+    """Take every item out of ``layout``; its widgets are deleted once control returns to the event loop."""
+    while layout.count():
+        item = layout.takeAt(0)
+        widget = item.widget() if item is not None else None
+        if widget is not None:
+            widget.deleteLater()
+
+
 def divider() -> QFrame:
     line = QFrame()
     line.setObjectName("Divider")
@@ -145,6 +155,22 @@ class InfoRow(QWidget):
         self.setVisible(bool(value))
 
 
+def scrolling(layout: QVBoxLayout) -> QScrollArea:
+    """A vertical scroll area around ``layout`` (its widget, or a new ``ScreenBody`` holding it)."""
+    inner = layout.parentWidget()
+    if inner is None:
+        inner = QWidget()
+        inner.setObjectName("ScreenBody")
+        inner.setLayout(layout)
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # Tab reaches it (arrows scroll); a click on empty space
+    # leaves the focus where the user types (the amount)
+    area.setWidget(inner)
+    return area
+
+
 class Page(Screen):
     """A full window page: top bar + scrollable body + optional bottom bar."""
 
@@ -161,12 +187,10 @@ class Page(Screen):
         self.body = QVBoxLayout(inner)
         self.body.setContentsMargins(16, 16, 16, 16)
         self.body.setSpacing(12)
+        self.scroll_area: QScrollArea | None = None
         if scroll:
-            area = QScrollArea()
-            area.setWidgetResizable(True)
-            area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-            area.setWidget(inner)
-            outer.addWidget(area, 1)
+            self.scroll_area = scrolling(self.body)
+            outer.addWidget(self.scroll_area, 1)
         else:
             outer.addWidget(inner, 1)
         self.bottom = QVBoxLayout()
@@ -202,6 +226,8 @@ class Toast(QLabel):
         """Centred near the bottom of the parent as it is now (a message shown while the window is
         still being built moves with it when it is resized and shown)."""
         parent = self.parentWidget()
+        if parent is None:
+            return
         width = max(120, min(340, parent.width() - 32))
         self.setFixedWidth(width)
         self.setFixedHeight(self.heightForWidth(width) if self.hasHeightForWidth() else self.sizeHint().height())

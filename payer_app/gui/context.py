@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 
 from payer_app.core.choice import PaymentChoice
 from payer_app.core.operator_pin import pin_matches
+from payer_app.core.payability import Limits
 from payer_app.core.payload import ParsedPayload
 from payer_app.core.refusals import Refusal
-from payer_app.core.request import Limits
 from payer_app.gui.i18n import Language
 from payer_app.gui.scan_adapter import ScanResult
 from payer_app.gui.settings import Settings

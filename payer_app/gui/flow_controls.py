@@ -1,11 +1,15 @@
 """What every step of a payment shows the same way: the Cancel (Hủy) button in the top bar, the
-text of a ``Refusal`` (why a QR or an amount cannot be paid) in the window's language and the card of
-caption/value rows (Review, Result, a history entry) with one divider between shown rows."""
+text of a ``Refusal`` (why a QR or an amount cannot be paid) in the window's language, the card of
+caption/value rows (Review, Result, a history entry) with one divider between shown rows, and the
+colour of a payment's status (``status_role``)."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import QToolButton
 
+from payer_app.core.amounts import format_vnd
+from payer_app.core.charge import Charge
+from payer_app.core.fees import FIXED_FEE, PERCENT_FEE, TIP_PROMPT, FeeRule
 from payer_app.core.refusals import Refusal
 from payer_app.gui.components import Card, InfoRow, divider
 from payer_app.gui.context import AppContext
@@ -67,3 +71,24 @@ class DetailCard(Card):
         shown = [key for key, row in self.rows.items() if not row.isHidden()]
         for key, line in self.dividers.items():
             line.setVisible(key in shown and key != shown[0])
+
+
+def fee_row(t, cost: Charge, rule: FeeRule | None) -> tuple[str, str]:
+    """The (label, value) of the fee row on Review and Result: the tip, the fixed or percentage fee
+    the request carries, or "free" when there is none."""
+    if cost.kind == TIP_PROMPT:
+        return t("review.tip"), format_vnd(cost.fee)
+    if cost.kind == FIXED_FEE:
+        return t("review.fee"), t("review.fee_fixed", fee=format_vnd(cost.fee))
+    if cost.kind == PERCENT_FEE and rule is not None and rule.percent_text is not None:
+        return t("review.fee"), t("review.fee_percent", fee=format_vnd(cost.fee),
+                                  percent=rule.percent_text.replace(".", ","))
+    return t("review.fee"), format_vnd(cost.fee) if cost.fee else t("review.free")
+
+
+def status_role(role: str, status: str) -> str:
+    """The styling role of ``role`` (``big-amount``, ``result-icon``) for a payment's status: green
+    when approved, amber (``-pending``) while no answer came, red (``-bad``) otherwise."""
+    if status == "approved":
+        return role
+    return f"{role}-pending" if status == "pending" else f"{role}-bad"

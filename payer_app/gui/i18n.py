@@ -86,7 +86,6 @@ class QtTexts:
 
     def __init__(self):
         self.installed: list[QTranslator] = []
-        self.loaded_qtbase = False  # True when Qt's own qtbase_<lang>.qm was found and loaded
 
     def apply(self, code: str) -> None:
         app = QCoreApplication.instance()
@@ -95,7 +94,6 @@ class QtTexts:
         for translator in self.installed:
             app.removeTranslator(translator)
         self.installed = []
-        self.loaded_qtbase = False
         if code == "en":
             return  # Qt's source texts are English
         ours = _own_qt_texts(code)
@@ -107,7 +105,6 @@ class QtTexts:
         if qtbase.load(f"qtbase_{code}", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
             app.installTranslator(qtbase)
             self.installed.append(qtbase)
-            self.loaded_qtbase = True
 
 
 def _own_qt_texts(code: str) -> dict[str, dict[str, str]]:

@@ -17,14 +17,18 @@ whether an operator PIN opens Settings (there is no default PIN: until one is se
 
 from __future__ import annotations
 
+import logging
+
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import QApplication, QDialog, QFrame, QHBoxLayout, QSizePolicy, QVBoxLayout, QWidget
 
 from payer_app.core.operator_pin import is_stored_pin
 from payer_app.gui.components import button, plain_label
 from payer_app.gui.context import AppContext, operator_guard
 from payer_app.gui.settings import load_settings
+
+log = logging.getLogger(__name__)
 
 PHONE_SIZE = (400, 820)
 MAX_SCALE = 2.5
@@ -113,6 +117,8 @@ class IdleWarning(QFrame):
 
     def _place(self) -> None:
         parent = self.parentWidget()
+        if parent is None:
+            return
         width = min(max(280, parent.width() // 3), parent.width() - 32)
         self.setFixedWidth(width)
         self.adjustSize()
@@ -173,6 +179,40 @@ class ActivityWatcher(QObject):
         return False
 
 
+class KioskGuard(QObject):
+    """Kiosk mode: the window manager's close of the window (Alt+F4) is refused, and the window, or a
+    dialog of it, minimised by the window manager (its title bar, a key, "show desktop") comes
+    straight back, so a visitor never faces a bare desktop."""
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
+        if obj is self.window and event.type() == QEvent.Type.Close and event.spontaneous():
+            # the window manager's close (Alt+F4, a title bar): the operator stops the kiosk from its
+            # terminal (Ctrl+C, SIGTERM), which closes the window from inside
+            event.ignore()
+            log.info("kiosk: the window manager's close is refused")
+            return True
+        if event.type() != QEvent.Type.WindowStateChange or not isinstance(obj, QWidget) or not obj.isWindow():
+            return False
+        if obj is not self.window and obj.parentWidget() is not self.window:
+            return False
+        if obj.windowState() & Qt.WindowState.WindowMinimized:
+            log.info("kiosk: %s was minimised, shown again", "the window" if obj is self.window else "a dialog")
+            QTimer.singleShot(0, lambda: self._restore(obj))
+        return False
+
+    def _restore(self, widget: QWidget) -> None:
+        if widget is self.window:
+            widget.showFullScreen()
+        else:
+            widget.showNormal()
+            widget.raise_()
+            widget.activateWindow()
+
+
 class KioskTimers(QObject):
     """The idle reset (warning first), the receipt's return to Home and the hidden Settings of a window
     (``gui/main_window.py``): its navigator, its Home, PIN, Result and Entry screens and its toast."""
@@ -194,10 +234,16 @@ class KioskTimers(QObject):
         self.watcher = ActivityWatcher(window.home.greeting)
         self.watcher.activity.connect(self._user_active)
         self.watcher.long_press.connect(self.open_hidden_settings)
-        QApplication.instance().installEventFilter(self.watcher)
+        self.guard = KioskGuard(window) if self.ctx.kiosk else None
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self.watcher)
+            if self.guard is not None:
+                app.installEventFilter(self.guard)
         self.settings_shortcut = QShortcut(QKeySequence("Ctrl+Alt+S"), window)
         self.settings_shortcut.activated.connect(self.open_hidden_settings)
         window.nav.changed.connect(lambda _previous, _name: self.restart_idle())
+        window.nav.changed.connect(self._visitor_gone)
 
     @property
     def current(self) -> str:
@@ -230,32 +276,48 @@ class KioskTimers(QObject):
             self.idle_timer.start(self.ctx.settings.kiosk_idle_seconds * 1000)
 
     def _busy_with_user(self) -> bool:
-        """A dialog, Settings or a payment on its way: no automatic reset now."""
+        """A payment on its way: no automatic reset now. (A dialog or Settings left open do time out:
+        a touch or a key anywhere, in a dialog too, restarts the idle time.)"""
         w = self.window
-        return (QApplication.activeModalWidget() is not None
-                or any(d is not None and d.isVisible() for d in (w.result.dialog, w.entry.dialog))
-                or self.current == "settings"
-                or (self.current == "pin" and w.pin.busy))
+        return self.current == "pin" and w.pin.busy
+
+    def _dialog_open(self) -> bool:
+        w = self.window
+        return any(d is not None and d.isVisible() for d in (w.result.dialog, w.entry.dialog))
+
+    def close_dialogs(self) -> None:
+        """Every dialog of the window closes (the warning and the next visitor see the phone)."""
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, QDialog) and widget.isVisible() and widget.parentWidget() is self.window:
+                widget.reject()
 
     def _idle_timeout(self) -> None:
         """Idle for kiosk_idle_seconds: warn with a countdown first (the reset comes after it)."""
         if self._busy_with_user():
             self.restart_idle()
             return
+        self.close_dialogs()
         self.idle_warning.start(self.ctx.settings.kiosk_warning_seconds)
 
     def _idle_expired(self) -> None:
         if self._busy_with_user():
             self.restart_idle()
             return
+        self.close_dialogs()
+        self.ctx.pin_guard.failures = 0  # the visitor has gone: the next one gets every try (a lock runs on)
         self.window.new_payment()
+
+    def _visitor_gone(self, _previous: str, name: str) -> None:
+        """Home in kiosk mode: the next visitor starts with nothing of the previous one on the clipboard."""
+        if self.ctx.kiosk and name == "home":
+            QGuiApplication.clipboard().clear()
 
     def _result_tick(self) -> None:
         if self.current != "result":
             self.result_timer.stop()
             return
-        if self._busy_with_user():
-            return  # the countdown waits while the visitor uses a dialog
+        if self._dialog_open():
+            return  # the countdown waits while the visitor uses a dialog (the idle time still runs)
         self._result_left -= 1
         if self._result_left <= 0:
             self.result_timer.stop()
@@ -276,4 +338,8 @@ class KioskTimers(QObject):
             self.window.go("settings")
 
     def close(self) -> None:
-        QApplication.instance().removeEventFilter(self.watcher)
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self.watcher)
+            if self.guard is not None:
+                app.removeEventFilter(self.guard)

@@ -21,7 +21,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QMainWindow, QStackedWidget
 
 from payer_app.gui.amount_due import AmountDueLookup
-from payer_app.gui.components import Toast
+from payer_app.gui.components import Page, Toast
 from payer_app.gui.context import AppContext, PaymentFlow
 from payer_app.gui.i18n import QtTexts
 from payer_app.gui.kiosk import BoothFrame, KioskTimers
@@ -48,7 +48,9 @@ from payer_app.gui.settings_controller import SettingsController
 from payer_app.gui.theme import stylesheet
 
 WINDOW_SIZE = (400, 820)
-PAYMENT_STEPS = ("scan", "payee", "amount", "review", "pin")
+# the smallest window every screen's main button fits in (1600x900 at 200 %: tests/test_gui_fits.py)
+MIN_SIZE = (340, 400)
+TITLE_ROOM = 40  # what a window manager's title bar and borders take, kept free when the window opens
 
 
 class MainWindow(QMainWindow):
@@ -61,7 +63,7 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self.setObjectName("MainWindow")
         self.resize(*WINDOW_SIZE)
-        self.setMinimumSize(340, 560)
+        self.setMinimumSize(*MIN_SIZE)
         self.settings_controller = SettingsController(self)  # sets the PIN checks first
         self.services = ServiceLifetime(ctx, self)
         self.scan_adapter = ScanAdapter(self)
@@ -122,11 +124,11 @@ class MainWindow(QMainWindow):
     def _connect_navigation(self) -> None:
         """‹ on every screen but Home goes back; Hủy on every payment step cancels the payment."""
         self.nav.changed.connect(self._screen_changed)
-        for name, screen in self.screens.items():
-            if name != "home":
+        for screen in self.screens.values():
+            if isinstance(screen, Page):  # every screen but Home, which has no top bar
                 screen.top.back_clicked.connect(self.back)
-        for name in PAYMENT_STEPS:
-            self.screens[name].cancel_button.clicked.connect(self.cancel)
+        for step in (self.scan, self.payee, self.amount, self.review, self.pin):
+            step.cancel_button.clicked.connect(self.cancel)
 
     def _connect_flow(self) -> None:
         """Each screen's request to the next step of the flow."""
@@ -162,14 +164,20 @@ class MainWindow(QMainWindow):
         self.back_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
         self.back_shortcut.activated.connect(self.back)
         self.enter_key = EnterKey(self, self.nav)
-        QApplication.instance().installEventFilter(self.enter_key)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self.enter_key)
 
     def present(self) -> None:
-        """Show the window: full screen in kiosk mode, phone-sized otherwise."""
+        """Show the window: full screen in kiosk mode, phone-sized otherwise (but never taller or wider
+        than the screen's free room, title bar included)."""
         if self.ctx.kiosk:
             self.showFullScreen()
-        else:
-            self.show()
+            self.activateWindow()  # a booth's keyboard types into the kiosk before anyone touches it
+            return
+        room = self.screen().availableGeometry()
+        self.resize(min(self.width(), room.width()), min(self.height(), room.height() - TITLE_ROOM))
+        self.show()
 
     # navigation (all of it goes through self.nav) ------------------------------------------------
     @property
@@ -232,6 +240,8 @@ class MainWindow(QMainWindow):
         self.scan.stop()
         self.scan.adapter.wait_stopped()
         self.kiosk.close()
-        QApplication.instance().removeEventFilter(self.enter_key)
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self.enter_key)
         self.services.close()
         super().closeEvent(event)

@@ -17,7 +17,7 @@ def local_moment(text: str) -> datetime | None:
 def receipt_time(text: str | None) -> str:
     """``14:03:27 26/11/2026``, as on a receipt; now when there is no stamp yet."""
     moment = local_moment(text) if text else datetime.now()
-    return moment.strftime("%H:%M:%S %d/%m/%Y") if moment is not None else text
+    return moment.strftime("%H:%M:%S %d/%m/%Y") if moment is not None else (text or "")
 
 
 def list_time(text: str) -> str:

@@ -2,7 +2,8 @@
 
 ``Navigator.go(name)`` moves forward (or back to ``name`` when it is already on the trail),
 ``back()`` returns one step, ``cancel()`` abandons a payment and returns to the root (Home),
-``reset()`` returns to the root even from the root (kiosk idle, new payment). ``changed(previous,
+``reset()`` returns to the root even from the root (kiosk idle, new payment). A screen moved to
+opens at its top (the refusal title, the result's icon); Back returns to where the user left it. ``changed(previous,
 current)`` fires after every move. Every screen is a ``gui.screen.Screen``: on each move the
 navigator calls the old screen's ``on_leave()`` and the new one's ``on_enter()``, and asks
 ``can_leave()`` before Back and Cancel (False while a payment is being sent: they then do nothing).
@@ -70,7 +71,7 @@ class Navigator(QObject):
         if len(self._trail) <= 1 or not self._may_leave():
             return False
         previous = self._trail.pop()
-        self._switch(previous)
+        self._switch(previous, keep_place=True)
         return True
 
     def cancel(self) -> bool:
@@ -95,7 +96,8 @@ class Navigator(QObject):
     def _may_leave(self) -> bool:
         return bool(self.screen.can_leave())
 
-    def _switch(self, previous: str, always: bool = False) -> None:
+    def _switch(self, previous: str, always: bool = False, keep_place: bool = False) -> None:
+        """Show the current screen; it opens at its top unless the user came back to it (``keep_place``)."""
         current = self.current
         if previous == current and not always:
             return
@@ -103,5 +105,7 @@ class Navigator(QObject):
             self.screens[previous].on_leave()
         self.stack.setCurrentWidget(self.screens[current])
         self.screens[current].on_enter()
+        if not keep_place:
+            self.screens[current].scroll_to_top()
         self.changed.emit(previous, current)
         log.info("screen %s", current)  # after the screen and the window have reacted to the move

@@ -19,9 +19,9 @@ import threading
 from PySide6.QtCore import QObject, Signal
 
 from payer_app.core.choice import PaymentChoice
+from payer_app.core.payability import Limits
 from payer_app.core.payload import ParsedPayload
 from payer_app.core.refusals import Refusal, RequestRefused
-from payer_app.core.request import Limits
 from payer_app.payments.acquirer_client import AcquirerUnavailable
 from payer_app.payments.errors import PaymentSetupError
 from payer_app.payments.history import HistoryEntry

@@ -11,8 +11,7 @@ tooltips are guessed too. So every outside text goes through this module:
   ``components.plain_label`` builds these; every label with outside text is one.
 - ``tooltip(text)``: a tooltip that Qt renders as the literal text: the escaped text inside one
   fixed paragraph of markup (a bare string would be format-guessed), or "" for no tooltip.
-- ``tree_item`` / ``set_window_title`` / ``message_box``: the same for item-view rows, window
-  titles and message boxes.
+- ``tree_item``: the same for item-view rows.
 
 The display rule itself (which characters are unsafe) has one home: ``core.display_text``.
 """
@@ -23,7 +22,7 @@ import html
 import re
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QMessageBox, QTreeWidget, QTreeWidgetItem, QWidget
+from PySide6.QtWidgets import QLabel, QTreeWidget, QTreeWidgetItem, QWidget
 
 from payer_app.core.display_text import visible
 
@@ -65,24 +64,6 @@ def tree_item(parent: QTreeWidget | QTreeWidgetItem, texts: list[object],
         if tip:
             item.setData(column, Qt.ItemDataRole.ToolTipRole, tip)
     return item
-
-
-def set_window_title(widget: QWidget, text: object) -> None:
-    widget.setWindowTitle(shown(text, 200).replace("\n", " "))
-
-
-def message_box(parent: QWidget | None, icon: QMessageBox.Icon, title: str, text: object,
-                detail: object | None = None) -> QMessageBox:
-    """A message box whose texts are plain (not shown yet: call ``open()`` or ``exec()``)."""
-    box = QMessageBox(icon, "", "", QMessageBox.StandardButton.Ok, parent)
-    set_window_title(box, title)
-    box.setTextFormat(Qt.TextFormat.PlainText)
-    box.setText(shown(text))
-    if detail:
-        box.setInformativeText(shown(detail))
-    for label in box.findChildren(QLabel):
-        label.setTextFormat(Qt.TextFormat.PlainText)
-    return box
 
 
 class PlainLabel(QLabel):

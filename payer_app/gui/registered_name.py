@@ -20,6 +20,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QVBoxLayout
 
+from payer_app.core.payload import ParsedPayload
 from payer_app.core.registered_name import lookup_key, names_match
 from payer_app.gui.components import plain_label
 from payer_app.gui.newest_answer import NewestAnswer
@@ -86,7 +87,7 @@ class RegisteredNameBox(QFrame):
         self._set_state("loading", None)
         self._lookup.ask(parsed, lambda: _inquire(service, key))
 
-    def _answered(self, parsed, inquiry: NameInquiry) -> None:
+    def _answered(self, parsed: ParsedPayload, inquiry: NameInquiry) -> None:
         if parsed is not self._parsed:
             return  # an answer about a QR the payer has left
         state = inquiry.status

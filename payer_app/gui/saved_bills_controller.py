@@ -168,6 +168,8 @@ class SavedBillsController(QObject):
             self._set_box_message(None)
 
     def _saved_as(self, payload: str) -> SavedBill | None:
+        if self.store is None:
+            return None
         try:
             return self.store.find(payload)
         except sqlite3.Error:
@@ -202,12 +204,16 @@ class SavedBillsController(QObject):
 
     # managing ----------------------------------------------------------------------------------
     def ask_rename(self, bill: SavedBill) -> None:
+        store = self.store
+        if store is None:  # the managing screen lists bills only from an open store
+            return
+
         def renamed(changed: SavedBill) -> None:
             self.refresh()
             self.screen.set_status("saved.renamed", name=changed.name)
 
         self._ask_name("saved.rename_title", bill.name, bill_subtitle(bill),
-                       lambda name: self.store.rename(bill.id, name), renamed)
+                       lambda name: store.rename(bill.id, name), renamed)
 
     def _ask_name(self, title_key: str, name: str, subtitle: str, change, done) -> None:
         """A name dialog: ``change(name)`` (a store call) on Save; its refusal is shown in the dialog,
@@ -230,12 +236,15 @@ class SavedBillsController(QObject):
         self._open(dialog)
 
     def ask_delete(self, bill: SavedBill) -> None:
+        store = self.store
+        if store is None:
+            return
         dialog = ConfirmDialog(self.window, self.ctx, self.ctx.t("saved.delete_confirm", name=bill.name),
                                self.ctx.t("saved.delete"))
 
         def confirmed() -> None:
             try:
-                self.store.delete(bill.id)
+                store.delete(bill.id)
             except SavedBillError as exc:
                 self.screen.set_status_text(self._text(exc.problem))
             except sqlite3.Error as exc:
@@ -254,6 +263,8 @@ class SavedBillsController(QObject):
             self.export_to(path)
 
     def export_to(self, path: str) -> bool:
+        if self.store is None:
+            return False
         try:
             text = self.store.export_json()
             Path(path).write_text(text, encoding="utf-8")
@@ -271,6 +282,8 @@ class SavedBillsController(QObject):
 
     def import_from(self, path: str) -> bool:
         """Add the bills of an export file; a bad file is refused whole with the reason (nothing changes)."""
+        if self.store is None:
+            return False
         try:
             result = self.store.import_json(read_import_file(path))
         except SavedBillError as exc:

@@ -13,10 +13,15 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
+
+if TYPE_CHECKING:
+    from payer_app.core.payload import ParsedPayload
+    from payer_app.scan.engine import ScanSession
 
 
 @dataclass
@@ -30,7 +35,7 @@ class ScanResult:
     frame: QImage | None = field(default=None, repr=False)
     source: str = ""
     others: int = 1  # how many codes were in view
-    parsed: object | None = field(default=None, repr=False)  # ParsedPayload when parsed off the GUI thread
+    parsed: ParsedPayload | None = field(default=None, repr=False)  # ParsedPayload when parsed off the GUI thread
 
 
 def bgr_to_qimage(image: np.ndarray) -> QImage:
@@ -85,7 +90,7 @@ class ScanAdapter(QObject):
                  clock=time.monotonic, sleep=time.sleep):
         super().__init__(parent)
         self._pace = (clock, sleep)  # what a video file standing in for a camera is played by
-        self._session = None
+        self._session: ScanSession | None = None
         self._closing: list[threading.Thread] = []  # sessions told to stop, still closing
         self._generation = 0  # callbacks from an older session are dropped
         self._min_frame_gap = 1.0 / preview_fps if preview_fps > 0 else 0.0
@@ -278,7 +283,7 @@ def paced_video(source, clock=time.monotonic, sleep=time.sleep):
     class PacedVideoSource(VideoFileSource):
         def _open(self) -> None:
             super()._open()
-            self._started = None
+            self._started: float | None = None
 
         def _read(self):
             frame = super()._read()

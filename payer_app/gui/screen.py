@@ -11,7 +11,15 @@ visible screen's default button.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QAbstractButton, QApplication, QPlainTextEdit, QTextEdit, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QComboBox,
+    QPlainTextEdit,
+    QScrollArea,
+    QTextEdit,
+    QWidget,
+)
 
 
 class Screen(QWidget):
@@ -36,9 +44,15 @@ class Screen(QWidget):
     def retranslate(self) -> None:
         """Show every text in the window's language again (overridden by screens)."""
 
+    def scroll_to_top(self) -> None:
+        """Every scrolling part of the screen back at its top (the navigator calls it on a move forward)."""
+        for area in self.findChildren(QScrollArea):
+            area.verticalScrollBar().setValue(0)
+
 
 class EnterKey(QObject):
-    """Enter activates the focused button, else the visible screen's ``default_button()``.
+    """Enter activates the focused button, else the visible screen's ``default_button()``; in a
+    drop-down it only opens the list to pick from.
 
     Installed on the application for one window and its navigator: a line edit or a button with
     focus gets Enter through here first, so every screen behaves the same (multi-line text keeps its
@@ -59,6 +73,12 @@ class EnterKey(QObject):
             return False
         if isinstance(focus, (QPlainTextEdit, QTextEdit)) and not focus.isReadOnly():
             return False
+        combo = focus if isinstance(focus, QComboBox) else focus.parentWidget()
+        if isinstance(combo, QComboBox):  # a drop-down: Enter picks a value there, never saves or leaves
+            if not combo.isEditable():
+                combo.showPopup()
+                return True
+            return False  # a typed value: the drop-down takes it
         if isinstance(focus, QAbstractButton):
             if focus.isEnabled() and focus.isVisible():
                 focus.click()

@@ -9,10 +9,15 @@ not closed under it. ``ctx.service`` always names the current service, for the s
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QObject
 
 from payer_app.gui.context import AppContext
 from payer_app.gui.payment_runner import PaymentRunner, open_service
+
+if TYPE_CHECKING:
+    from payer_app.payments.service import PaymentService
 
 
 class ServiceLifetime(QObject):
@@ -20,7 +25,7 @@ class ServiceLifetime(QObject):
         super().__init__(parent)
         self.ctx = ctx
         self.payments = PaymentRunner(self)  # the worker that pays with it
-        self.service = None
+        self.service: PaymentService | None = None
         self.error: str | None = None
         self.open()
 

@@ -20,8 +20,8 @@ import httpx
 
 from payer_app.core.display_text import visible
 from payer_app.core.keys import SigningKey
+from payer_app.core.payability import Limits
 from payer_app.core.registered_name import LookupKey
-from payer_app.core.request import Limits
 from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
 from payer_app.payments.acquirer.answers import FailureSettings
 from payer_app.payments.acquirer.decisions import MockAcquirer
@@ -95,8 +95,8 @@ class HttpAcquirerClient:
 
     def name_lookup(self, key: LookupKey) -> AcquirerReply:
         """``POST /v2/lookup``: the registered name of a bank account or merchant id (name_directory.py)."""
-        body = {"accountNumber": key.account} if key.is_merchant else {"bin": int(key.bank_bin),
-                                                                        "accountNumber": key.account}
+        body = {"accountNumber": key.account} if key.bank_bin is None else {"bin": int(key.bank_bin),
+                                                                            "accountNumber": key.account}
         return self._call("POST", "/v2/lookup", json=body)
 
     def enrol(self, key: SigningKey, account: str, bank_bin: str, code: str | None = None,

@@ -7,11 +7,13 @@ Statuses: ``pending``, ``approved``, ``declined``, ``rejected``.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from payer_app.core.request import PaymentRequest
+from payer_app.core.charge import Charge, no_charge
+from payer_app.core.request import PaymentRequest, read_signed
 from payer_app.core.timestamps import format_timestamp
 from payer_app.payments.sqlite_store import StoreFile
 
@@ -41,8 +43,16 @@ class HistoryEntry:
     attempts: int
     jws: str
 
+    @property
+    def charge(self) -> Charge:
+        """The fee or tip and the total, as the stored signed request states them (a request signed
+        before fees were carried: no fee)."""
+        request = read_signed(self.jws)
+        return request.cost if request is not None else no_charge(self.amount)
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        charge = self.charge
+        return asdict(self) | {"fee_kind": charge.kind, "fee": charge.fee, "total": charge.total}
 
 
 _COLUMNS = (
@@ -101,7 +111,10 @@ class History(StoreFile):
                     request.note, acquirer, None, None, "Recorded; not sent yet.", 0, jws,
                 ),
             )
-        return self.get(request.request_id)
+        entry = self.get(request.request_id)
+        if entry is None:  # written just above; only a file changed under us gets here
+            raise sqlite3.DatabaseError("the pending request was not recorded")
+        return entry
 
     def record_attempt(self, request_id: str, message: str, http_status: int | None = None) -> None:
         """A send without a final answer (none at all, or an acquirer error such as a 5xx, whose
@@ -128,15 +141,16 @@ class History(StoreFile):
         row = self._store.one(f"SELECT {_COLUMNS} FROM requests WHERE request_id = ?", (request_id,))
         return HistoryEntry(*row) if row else None
 
+    def pending(self) -> list[HistoryEntry]:
+        """Oldest first, the order in which they should be re-sent."""
+        rows = self._store.all(f"SELECT {_COLUMNS} FROM requests WHERE status = 'pending' ORDER BY created_at, rowid")
+        return [HistoryEntry(*r) for r in rows]
+
+    # last in the class: an annotation below it would read `list` as this method
     def list(self, limit: int = 50) -> list[HistoryEntry]:
         """Newest first."""
         rows = self._store.all(f"SELECT {_COLUMNS} FROM requests ORDER BY created_at DESC, rowid DESC LIMIT ?",
                                (limit,))
-        return [HistoryEntry(*r) for r in rows]
-
-    def pending(self) -> list[HistoryEntry]:
-        """Oldest first, the order in which they should be re-sent."""
-        rows = self._store.all(f"SELECT {_COLUMNS} FROM requests WHERE status = 'pending' ORDER BY created_at, rowid")
         return [HistoryEntry(*r) for r in rows]
 
 

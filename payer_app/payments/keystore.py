@@ -56,7 +56,7 @@ __all__ = ["KeyStore", "KeyStoreError", "MAX_PRIVATE_KEY_BYTES", "MAX_PUBLIC_LIS
 try:  # POSIX; on other systems creation is simply not locked across processes
     import fcntl
 except ImportError:  # pragma: no cover
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]  # the module or None, tested before each use
 
 PRIVATE_FILE = "signing_key.pem"
 PUBLIC_FILE = "public_keys.json"

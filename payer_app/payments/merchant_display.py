@@ -50,7 +50,7 @@ from payer_app.core.timestamps import format_timestamp
 from payer_app.payments.biller import Biller, attach_biller, bill_answer
 from payer_app.payments.json_responses import json_response
 from payer_app.payments.speech import Speaker, announcement
-from payer_app.payments.sqlite_store import LEDGER_SCHEMA_VERSION, StoreFile
+from payer_app.payments.sqlite_store import LEDGER_SCHEMA_VERSION, StoreFile, inserted_id
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ class CounterStore(StoreFile):
                     "DELETE FROM counter_events WHERE kind != 'approved' AND id NOT IN "
                     "(SELECT id FROM counter_events WHERE kind != 'approved' ORDER BY id DESC LIMIT ?)",
                     (KEEP_NOT_APPROVED,))
-            return int(cursor.lastrowid)
+            return inserted_id(cursor)
 
     def snapshot(self, merchant: str | None, since: str, speech: bool) -> dict[str, Any]:
         """What a display shows: the last ten approved, today's total and count (from ``since``, an
@@ -274,7 +274,7 @@ class DisplayHub:
             return
         body = answer.body
         request = read_signed(token)  # the acquirer has just verified it (its 201, 402 or 409 answer)
-        amount = _amount_of(body.get("amount"))
+        amount = _amount_of(body.get("total") or body.get("amount"))  # what the merchant receives, fee included
         if amount is None:
             return
         fields = (kind, amount, str(body.get("payee") or ""),

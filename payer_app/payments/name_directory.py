@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeGuard
 
 from payer_app.core.display_text import visible
 from payer_app.core.registered_name import MAX_ACCOUNT_CHARS, MAX_NAME_CHARS, LookupKey
@@ -152,7 +152,7 @@ def read_lookup_body(body: bytes) -> LookupKey | LookupAnswer:
     return LookupKey(bank_bin, account)
 
 
-def _body_bin(value: Any) -> str | None | bool:
+def _body_bin(value: Any) -> str | None | Literal[False]:
     """The BIN as 6 digits, None for none, False for anything else."""
     if value is None:
         return None
@@ -165,7 +165,7 @@ def _body_bin(value: Any) -> str | None | bool:
     return False
 
 
-def _is_account(value: Any) -> bool:
+def _is_account(value: Any) -> TypeGuard[str]:
     return isinstance(value, str) and 0 < len(value) <= MAX_ACCOUNT_CHARS and set(value) <= ACCOUNT_CHARS
 
 
@@ -208,8 +208,7 @@ def _checked_entry(raw: Any, where: str) -> tuple[tuple[str | None, str], str]:
     """((bin or None, account), name) of one entry, or DirectoryError saying what is wrong."""
     if not isinstance(raw, dict) or set(raw) != {"bin", "account", "name"}:
         raise DirectoryError(f"{where}: an entry has exactly bin, account and name")
-    bank_bin = raw["bin"].strip() if isinstance(raw["bin"], str) else raw["bin"]
-    bank_bin = _body_bin(bank_bin or None)
+    bank_bin = _body_bin((raw["bin"].strip() if isinstance(raw["bin"], str) else raw["bin"]) or None)
     if bank_bin is False:
         raise DirectoryError(f"{where}: bin {visible(raw['bin'], 20)!r} is not 6 digits (leave it empty for a "
                              "merchant id)")

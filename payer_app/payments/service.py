@@ -29,10 +29,11 @@ from typing import Any
 from payer_app.core.choice import PaymentChoice
 from payer_app.core.display_text import visible
 from payer_app.core.keys import SigningKey
+from payer_app.core.payability import Limits
 from payer_app.core.payload import ParsedPayload
 from payer_app.core.refusals import say
 from payer_app.core.registered_name import LookupKey
-from payer_app.core.request import Limits, PayerInfo, PaymentRequest, build_request, read_signed
+from payer_app.core.request import PayerInfo, PaymentRequest, build_request, read_signed
 from payer_app.core.signing import sign_request
 from payer_app.payments.acquirer.answers import FailureSettings
 from payer_app.payments.acquirer.ledger import TrustedKey
@@ -53,13 +54,12 @@ from payer_app.payments.name_directory import NameInquiry
 from payer_app.payments.sqlite_store import IN_MEMORY
 
 __all__ = [
-    "EMBEDDED", "EMBEDDED_LEDGER_FILE", "EnrolmentRefused", "EnrolmentResult", "KeyNotAccepted", "OUTCOME_STATUSES",
+    "EMBEDDED", "EMBEDDED_LEDGER_FILE", "EnrolmentRefused", "EnrolmentResult", "KeyNotAccepted",
     "PaymentOutcome", "PaymentService", "PaymentSetupError", "RetryTargetRefused", "KEY_REFUSAL_REASONS",
 ]
 
 EMBEDDED = "embedded"  # the acquirer description of the embedded mock (history's ``acquirer`` column)
 EMBEDDED_LEDGER_FILE = "embedded-acquirer.sqlite3"
-OUTCOME_STATUSES = ("approved", "declined", "pending", "rejected")
 # Rejections that are about the signing key, not the payment: the window and the CLI say what to do.
 KEY_REFUSAL_REASONS = frozenset({"key-not-enrolled", "key-revoked", "key-retired", "account-mismatch"})
 ENROL_HINT = "payer-app keys enrol --acquirer {url} --code CODE"

@@ -81,15 +81,15 @@ class Speaker:
         with self._synth_lock:
             data = self.cached(text)  # made by another thread meanwhile
             if data is None:
-                data = self._synthesise(text)
+                data = self._synthesise(self._program, text)
                 if data is not None:
                     self._remember(text, data)
         return data
 
-    def _synthesise(self, text: str) -> bytes | None:
+    def _synthesise(self, program: str, text: str) -> bytes | None:
         try:
             done = subprocess.run(
-                [self._program, "-v", self.voice, "--stdout", "--stdin"], input=text.encode("utf-8"),
+                [program, "-v", self.voice, "--stdout", "--stdin"], input=text.encode("utf-8"),
                 capture_output=True, timeout=self.timeout, check=False,
             )
         except (OSError, subprocess.TimeoutExpired) as exc:

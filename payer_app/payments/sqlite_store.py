@@ -130,6 +130,13 @@ class SQLiteStore:
             return self.db.execute(sql, params).fetchall()
 
 
+def inserted_id(cursor: sqlite3.Cursor) -> int:
+    """The rowid an INSERT just made (sqlite3 types ``lastrowid`` as optional: None before any INSERT)."""
+    if cursor.lastrowid is None:
+        raise sqlite3.InterfaceError("the statement inserted no row")
+    return cursor.lastrowid
+
+
 class StoreFile:
     """Base of a store kept in one SQLite file: a subclass names its ``SCHEMA`` (CREATE ... IF NOT
     EXISTS), ``SCHEMA_VERSION``, ``SYNCHRONOUS`` level and, when it has one, its ``DEFAULT_FILE`` in

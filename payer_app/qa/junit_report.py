@@ -69,8 +69,8 @@ def junit_xml(batch, elapsed_s: float) -> str:
         "hostname": _text(socket.gethostname(), 100),
     })
     root = ET.Element("testsuites", {
-        "name": "payer-app", "tests": suite.get("tests"), "failures": str(failures), "errors": str(errors),
-        "time": suite.get("time"),
+        "name": "payer-app", "tests": suite.attrib["tests"], "failures": str(failures), "errors": str(errors),
+        "time": suite.attrib["time"],
     })
     root.append(suite)
     ET.indent(root)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import ctypes
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -215,8 +216,8 @@ class ZxingDecoder:
         import zxingcpp
 
         self._zx = zxingcpp
-        self.options = dict(
-            formats=zxingcpp.BarcodeFormat.QRCode,
+        self.options: dict[str, Any] = dict(
+            formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode),
             try_rotate=try_rotate,
             try_downscale=try_downscale,
             try_invert=try_invert,

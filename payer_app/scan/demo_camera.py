@@ -91,11 +91,11 @@ def demo_bill_image():
     return demo_bill()[0]
 
 
-def _find_qr(gray: np.ndarray) -> tuple[float, float, float] | None:
+def find_qr(gray: np.ndarray) -> tuple[float, float, float] | None:
     """Centre x, y and side length of the largest QR code in a clean rendered image."""
     import zxingcpp
 
-    found = zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode)
+    found = zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode))
     best = None
     for code in found:
         p = code.position
@@ -149,7 +149,7 @@ class DemoCamera(FrameSource):
         except Exception as exc:  # noqa: BLE001 - reported as a source failure
             raise SourceError(f"{visible(self.spec)}: cannot render the demo bill: {visible(exc)}") from exc
         gray = cv2.cvtColor(bill, cv2.COLOR_BGR2GRAY)
-        qr = _find_qr(gray)
+        qr = find_qr(gray)
         h, w = gray.shape
         if qr is None:  # no QR found: film the whole picture
             cx, cy, zoom = w / 2, h / 2, min(self.width / w, self.height / h) * 0.9

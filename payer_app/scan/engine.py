@@ -543,7 +543,7 @@ class ScanSession:
                     item = self._latest
                     self._latest = None
                     self._cond.notify_all()
-                if item is _END:
+                if not isinstance(item, Frame):  # _END: the source has no more frames
                     return
                 self._process(item)
                 if self.max_frames is not None and self.stats.frames_decoded >= self.max_frames:

@@ -1,4 +1,4 @@
-"""Input limits of the scan engine, checked before the work (issue 9: decompression bombs).
+"""Input limits of the scan engine, checked before the work (decompression bombs among them).
 
 A 380-byte JPEG or an 875 kB PNG can declare 30000x30000 pixels: decoding either costs about 1.9 GB.
 So an image's size is read from its header first, and refused above ``MAX_IMAGE_PIXELS``; the file

@@ -7,7 +7,7 @@ header's size checked against the pixel cap before ``cv2.imdecode`` sees it. So 
 garbage, a 30000x30000 frame or a server that stops mid-header or mid-frame ends the read in
 bounded time with one message, and ``interrupt()`` (called by ``ScanSession.stop``) ends a read in
 flight at once. ``rtsp://`` URLs, and HTTP answers that are not JPEG, go through OpenCV's FFmpeg
-backend with open and read time-outs (FFmpeg's own log silenced, see ``sources._cv2``).
+backend with open and read time-outs (FFmpeg's own log silenced, see ``sources.quiet_cv2``).
 
 The source is *live*: the scan session's capture thread keeps only the newest frame, exactly as
 for a webcam, and when the stream drops (the phone app closes, Wi-Fi goes) the session reopens it
@@ -376,7 +376,7 @@ class NetworkCameraSource(CameraSource):
         super().__init__(spec, url)
         self.url = url
         self.scheme = scheme
-        self.host = parts.hostname
+        self.host = parts.hostname or ""  # checked above: the URL names a host
         self.port = port or {"http": 80, "https": 443, "rtsp": 554, "rtsps": 322}[scheme]
         self.username = urllib.parse.unquote(parts.username) if parts.username else None
         self.password = urllib.parse.unquote(parts.password) if parts.password is not None else None
@@ -413,9 +413,9 @@ class NetworkCameraSource(CameraSource):
             self._t0 = time.monotonic()
 
     def _open_capture(self) -> None:
-        from payer_app.scan.sources import _cv2
+        from payer_app.scan.sources import quiet_cv2
 
-        cv2 = _cv2()
+        cv2 = quiet_cv2()
         params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(self.open_timeout_s * 1000),
                   cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(self.read_timeout_s * 1000)]
         try:
@@ -459,7 +459,7 @@ class NetworkCameraSource(CameraSource):
         """A JPEG frame as a BGR image, its declared size and scan count checked first."""
         import numpy as np
 
-        from payer_app.scan.sources import _cv2
+        from payer_app.scan.sources import quiet_cv2
 
         size = jpeg_size(data)
         if size is None:
@@ -470,7 +470,7 @@ class NetworkCameraSource(CameraSource):
         if data.count(b"\xff\xda") > MAX_JPEG_SCANS:
             raise CameraStopped(f"{self.spec}: camera refused: a JPEG frame with more than {MAX_JPEG_SCANS} "
                                 "scans; reconnecting")
-        cv2 = _cv2()
+        cv2 = quiet_cv2()
         try:
             image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
         except (cv2.error, MemoryError):

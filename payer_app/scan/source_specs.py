@@ -18,9 +18,9 @@ from payer_app.scan.sources import (
     ImageFilesSource,
     SourceError,
     VideoFileSource,
-    _cv2,
-    _name,
+    quiet_cv2,
     read_image_file,
+    shown_name,
 )
 
 
@@ -45,7 +45,7 @@ def make_source(spec: str) -> FrameSource:
     if match:
         return CameraSource(text, int(match.group(1)))
     if lowered.startswith("camera:"):
-        raise SourceError(f"{_name(text)}: a camera is camera:N with N a number (camera:0)")
+        raise SourceError(f"{shown_name(text)}: a camera is camera:N with N a number (camera:0)")
     if re.fullmatch(r"/dev/video\d+", text):
         return CameraSource(text, text)
     if re.match(r"(?i)(https?|rtsps?)://", text):
@@ -57,7 +57,8 @@ def make_source(spec: str) -> FrameSource:
         return FolderSource(text, path)
     if not path.exists():
         raise SourceError(
-            f"{_name(text)}: no such file or folder (sources: demo, camera:N, /dev/videoN, a video, an image, a folder)"
+            f"{shown_name(text)}: no such file or folder "
+            "(sources: demo, camera:N, /dev/videoN, a video, an image, a folder)"
         )
     suffix = path.suffix.lower()
     if suffix in IMAGE_SUFFIXES:
@@ -71,7 +72,7 @@ def make_source(spec: str) -> FrameSource:
         read_image_file(path)
         return ImageFilesSource(text, [path], kind="image")
     except SourceError:
-        if path.is_file() and _cv2().haveImageReader(str(path)):
+        if path.is_file() and quiet_cv2().haveImageReader(str(path)):
             raise
         return VideoFileSource(text, path)
 
@@ -80,7 +81,7 @@ def open_image_list(paths: list[str]) -> FrameSource:
     """Several image files given on the command line, scanned file by file."""
     for p in paths:
         if not Path(p).is_file():
-            raise SourceError(f"{_name(p)}: no such file")
+            raise SourceError(f"{shown_name(p)}: no such file")
     source = ImageFilesSource(" ".join(paths), [Path(p) for p in paths])
     source.open()
     return source

@@ -72,7 +72,6 @@ class FrameSource:
 
     def __init__(self, spec: str):
         self.spec = spec
-        self.frames_read = 0
         self._opened = False
 
     # public interface -------------------------------------------------------------------------
@@ -84,11 +83,8 @@ class FrameSource:
 
     def read(self) -> Frame | None:
         if not self._opened:
-            raise SourceError(f"{_name(self.spec)}: read before open")
-        frame = self._read()
-        if frame is not None:
-            self.frames_read += 1
-        return frame
+            raise SourceError(f"{shown_name(self.spec)}: read before open")
+        return self._read()
 
     def close(self) -> None:
         if self._opened:
@@ -128,7 +124,7 @@ class FrameSource:
         pass
 
 
-def _cv2():
+def quiet_cv2():
     """OpenCV, quieted: its own warnings (absent devices, a damaged picture) would go from C++ straight
     to standard error, unescaped, beside our one-line messages; the scan reports those cases itself.
     FFmpeg's own log (``[mjpeg @ 0x...]`` lines) is silenced the same way: OpenCV reads
@@ -162,7 +158,7 @@ class _CaptureSource(FrameSource):
         problem = pixel_cap_problem(image.shape[1], image.shape[0])
         if problem:
             self._release()
-            raise SourceError(f"{_name(self.spec)}: {refused}{problem}")
+            raise SourceError(f"{shown_name(self.spec)}: {refused}{problem}")
         frame = Frame(image, self._index, t_ms, time.monotonic())
         self._index += 1
         return frame
@@ -199,21 +195,21 @@ class CameraSource(_CaptureSource):
         self._next_due = 0.0
 
     def _open(self) -> None:
-        cv2 = _cv2()
+        cv2 = quiet_cv2()
         backend = self.backend
         if backend is None:
             backend = cv2.CAP_V4L2 if sys.platform.startswith("linux") else cv2.CAP_ANY
         if isinstance(self.device, str) and self.device.startswith("/dev/") and not os.path.exists(self.device):
-            raise SourceError(f"{_name(self.spec)}: no such camera device {_name(self.device)}")
+            raise SourceError(f"{shown_name(self.spec)}: no such camera device {shown_name(self.device)}")
         try:
             cap = cv2.VideoCapture(self.device, backend)
         except cv2.error as exc:
             raise SourceError(
-                f"{_name(self.spec)}: OpenCV could not open the camera: {visible(_first_line(exc))}"
+                f"{shown_name(self.spec)}: OpenCV could not open the camera: {visible(_first_line(exc))}"
             ) from exc
         if not cap.isOpened():
             cap.release()
-            raise SourceError(f"{_name(self.spec)}: camera not found or busy")
+            raise SourceError(f"{shown_name(self.spec)}: camera not found or busy")
         if backend != cv2.CAP_ANY or isinstance(self.device, int):
             cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*"MJPG"))
             cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.width)
@@ -224,9 +220,9 @@ class CameraSource(_CaptureSource):
         self._next_due = self._t0
 
     def _read(self) -> Frame | None:
-        cv2 = _cv2()
+        cv2 = quiet_cv2()
         if self._cap is None:
-            raise SourceError(f"{_name(self.spec)}: camera is closed")
+            raise SourceError(f"{shown_name(self.spec)}: camera is closed")
         if self.pace_fps:
             delay = self._next_due - time.monotonic()
             if delay > 0:
@@ -241,7 +237,8 @@ class CameraSource(_CaptureSource):
             detail = "no frame"
         if not ok or image is None:
             self._release()
-            raise CameraStopped(f"{_name(self.spec)}: camera stopped delivering frames ({detail}); was it unplugged?")
+            raise CameraStopped(f"{shown_name(self.spec)}: camera stopped delivering frames ({detail}); "
+                                "was it unplugged?")
         # no webcam delivers more than the pixel cap; something is wrong with the device
         return self._numbered(image, (time.monotonic() - self._t0) * 1000.0, "camera refused: a frame of ")
 
@@ -250,7 +247,7 @@ class CameraSource(_CaptureSource):
         if self.pace_fps:
             return self.pace_fps
         if self._cap is not None:
-            value = self._cap.get(_cv2().CAP_PROP_FPS)
+            value = self._cap.get(quiet_cv2().CAP_PROP_FPS)
             return value or None
         return None
 
@@ -310,7 +307,7 @@ def list_cameras(max_index: int = 8) -> list[CameraInfo]:
             index = int(match.group(1))
             cameras.append(CameraInfo(f"camera:{index}", index, path, name))
         return cameras
-    cv2 = _cv2()
+    cv2 = quiet_cv2()
     for index in range(max_index):
         cap = cv2.VideoCapture(index)
         try:
@@ -333,11 +330,11 @@ class VideoFileSource(_CaptureSource):
     def __init__(self, spec: str, path: Path):
         super().__init__(spec)
         self.path = path
-        self._fps = None
+        self._fps: float | None = None
 
     def _open(self) -> None:
-        cv2 = _cv2()
-        name = _name(self.spec)
+        cv2 = quiet_cv2()
+        name = shown_name(self.spec)
         try:
             info = self.path.stat()
         except OSError:
@@ -367,13 +364,13 @@ class VideoFileSource(_CaptureSource):
         self._index = 0
 
     def _read(self) -> Frame | None:
-        cv2 = _cv2()
+        cv2 = quiet_cv2()
         if self._cap is None:  # released after a refused frame
-            raise SourceError(f"{_name(self.spec)}: video is closed")
+            raise SourceError(f"{shown_name(self.spec)}: video is closed")
         try:
             ok, image = self._cap.read()
         except (cv2.error, MemoryError) as exc:
-            raise SourceError(f"{_name(self.spec)}: frame {self._index} could not be decoded "
+            raise SourceError(f"{shown_name(self.spec)}: frame {self._index} could not be decoded "
                               f"({visible(_first_line(exc))})") from None
         if not ok or image is None:
             return None
@@ -392,7 +389,7 @@ PILLOW_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "PPM")
 UNREADABLE_FORMAT_HINT = "damaged, or not PNG, JPEG, GIF, BMP, TIFF, WebP or PPM/PGM"
 
 
-def _name(path: str | os.PathLike) -> str:
+def shown_name(path: str | os.PathLike) -> str:
     """A file name fit for a message: controls, bidi controls and undecodable bytes escaped."""
     return visible(os.fspath(path))
 
@@ -405,7 +402,7 @@ def _first_line(exc: BaseException) -> str:
 def _open_regular_file(path: Path):
     """A binary file object for ``path``, after checking that it is a regular file
     within ``MAX_IMAGE_FILE_BYTES``. Opened non-blocking, so a FIFO cannot hang the scan."""
-    name = _name(path)
+    name = shown_name(path)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
@@ -486,9 +483,9 @@ def read_image_file(path: str | os.PathLike) -> np.ndarray:
     Limits (``payer_app.scan.limits``) are checked before the work: the file size from the file
     system, the pixel count and the decoded size from the header; only then is the file read and
     decoded, at 8 bits a sample."""
-    cv2 = _cv2()
+    cv2 = quiet_cv2()
     p = Path(os.fspath(path))
-    name = _name(p)
+    name = shown_name(p)
     stream = _open_regular_file(p)
     with stream:
         known, problem = probe_image_header(stream)
@@ -579,17 +576,17 @@ class FolderSource(ImageFilesSource):
 
     def __init__(self, spec: str, folder: Path):
         if not folder.is_dir():
-            raise SourceError(f"{_name(spec)}: not a folder")
+            raise SourceError(f"{shown_name(spec)}: not a folder")
         try:
             entries = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
         except OSError as exc:
-            raise SourceError(f"{_name(spec)}: cannot list the folder: {visible(exc.strerror or exc)}") from exc
+            raise SourceError(f"{shown_name(spec)}: cannot list the folder: {visible(exc.strerror or exc)}") from exc
         super().__init__(spec, entries, kind="folder")
         self.folder = folder
 
     def _open(self) -> None:
         if not self.paths:
             raise SourceError(
-                f"{_name(self.spec)}: the folder holds no image files ({', '.join(sorted(IMAGE_SUFFIXES))})"
+                f"{shown_name(self.spec)}: the folder holds no image files ({', '.join(sorted(IMAGE_SUFFIXES))})"
             )
         super()._open()

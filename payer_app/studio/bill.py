@@ -65,7 +65,7 @@ def _rasterise(layout: BillLayout, dpi: int) -> Image.Image:
     qr = layout.qr
     code = make_payment_qr(qr.payload)
     box_px = round(qr.size * px)
-    modules = code.symbol_size(border=QUIET_ZONE)[0]
+    modules = int(code.symbol_size(border=QUIET_ZONE)[0])
     # The largest whole module size whose symbol overflows the square by at most 1 mm a side
     # (the overflow is quiet zone, and the layout keeps that margin free).
     module_px = max(1, box_px // modules)

@@ -17,6 +17,8 @@ from payer_app.core.amounts import group_thousands
 from payer_app.core.bank_directory import BankDirectory
 from payer_app.core.builder import BuildError, evn_bill_payload, vietqr_payload, vnpay_payload
 from payer_app.core.evn_payees import EvnPayee, EvnPayees
+from payer_app.core.fees import FeeRule
+from payer_app.studio.fee_qr import fee_totals, with_fee
 
 KINDS = ("evn", "vietqr", "vnpay")
 VAT_RATE_PERCENT = 8  # reduced VAT rate applied to electricity in 2025-2026
@@ -175,6 +177,7 @@ class BillSpec:
     kwh: int | None = None
     period: tuple[int, int] | None = None  # (month, year) of the bill; made up from the seed when unset
     seed: int = 0
+    fee: FeeRule | None = None  # a fee or tip the QR asks for (fields 55-57), printed under the totals
 
     def validate(self) -> None:
         """Raise BillSpecError naming the first option that cannot be used."""
@@ -195,6 +198,8 @@ class BillSpec:
             raise BillSpecError(f"--amount {self.amount} must be a positive whole number of dong below 10^13")
         if self.period is not None and not (1 <= self.period[0] <= 12 and 2000 <= self.period[1] <= 2100):
             raise BillSpecError(f"bill period {self.period!r} must be (month 1-12, year 2000-2100)")
+        if self.fee is not None and self.fee.fixed is not None and not (0 < self.fee.fixed < 10**13):
+            raise BillSpecError(f"--fee-fixed {self.fee.fixed} must be a positive whole number of dong below 10^13")
         if self.kwh is not None and not (0 <= self.kwh <= 100000):
             raise BillSpecError(f"kWh {self.kwh} is out of range (0 to 100000)")
         for name in ("purpose", "merchant_name", "city", "merchant_id"):
@@ -223,9 +228,6 @@ class BillSpec:
     def payload(self) -> str:
         """The QR payload this bill carries."""
         return self.resolve().payload
-
-    def with_seed(self, seed: int) -> BillSpec:
-        return replace(self, seed=seed)
 
     @classmethod
     def random(cls, seed: int) -> BillSpec:
@@ -312,9 +314,12 @@ RECEIPT_FORM = _Form("vnpay", "HÓA ĐƠN BÁN LẺ", ("Mặt hàng", "SL", "Đ�
 def _bill(form: _Form, spec: BillSpec, payload: str, total: int, totals: tuple[tuple[str, str], ...],
           **printed) -> ResolvedBill:
     """The amount rule every kind shares: an amount given for the QR is the amount due, and when it
-    differs from the bill's total it gets a totals line of its own; else the total is due."""
+    differs from the bill's total it gets a totals line of its own; else the total is due. A fee or tip
+    the QR asks for goes into the QR and gets its lines under the totals (the amount due stays the bill's)."""
     if spec.amount is not None and spec.amount != total:
         totals += ((form.paid_label, group_thousands(spec.amount)),)
+    totals += fee_totals(spec.fee, spec.amount)
+    payload = with_fee(payload, spec.fee)
     return ResolvedBill(kind=form.kind, payload=payload, title=form.title, table_header=form.table_header,
                         brand=form.brand, totals=totals, amount_due=total if spec.amount is None else spec.amount,
                         amount_in_qr=spec.amount, **printed)

@@ -59,6 +59,7 @@ def expected_for(payload: str) -> dict:
         "finding_codes": sorted({f.code for f in parsed.findings}),
         "scheme": parsed.scheme,
         "amount": parsed.amount,
+        "fee": None if parsed.fee is None else parsed.fee.to_dict(parsed.amount),
     }
 
 

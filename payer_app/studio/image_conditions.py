@@ -93,9 +93,10 @@ def perspective(payload: str, rng: random.Random) -> RenderedCode:
     h, w = symbol.shape
     pad = w // 4
     canvas = cv2.copyMakeBorder(symbol, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
-    src = np.float32([[pad, pad], [pad + w, pad], [pad + w, pad + h], [pad, pad + h]])
+    src = np.array([[pad, pad], [pad + w, pad], [pad + w, pad + h], [pad, pad + h]], dtype=np.float32)
     jitter = [(rng.uniform(-0.12, 0.12) * w, rng.uniform(-0.12, 0.12) * h) for _ in range(4)]
-    dst = np.float32([[x + dx, y + dy] for (x, y), (dx, dy) in zip(src.tolist(), jitter, strict=True)])
+    dst = np.array([[x + dx, y + dy] for (x, y), (dx, dy) in zip(src.tolist(), jitter, strict=True)],
+                   dtype=np.float32)
     matrix = cv2.getPerspectiveTransform(src, dst)
     size = (canvas.shape[1], canvas.shape[0])
     image = cv2.warpPerspective(canvas, matrix, size, flags=cv2.INTER_LINEAR, borderValue=255)

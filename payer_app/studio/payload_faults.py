@@ -13,17 +13,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from payer_app.core import evn
-from payer_app.core.builder import build_payload, encode_items, evn_bill_payload
+from payer_app.core.builder import Value, build_payload, encode_items, evn_bill_payload
 from payer_app.core.crc import payload_crc
 from payer_app.core.payload import parse_payload
 from payer_app.core.payload_fields import Field
+from payer_app.studio.fee_qr import FEE_CASES
 
 
 class FaultError(ValueError):
     """The base payload cannot carry this fault (for instance it has no field 59 to lengthen)."""
 
 
-Items = list[tuple[str, object]]
+Items = list[tuple[str, Value]]
 
 
 def _items(payload: str) -> Items:
@@ -49,7 +50,7 @@ def _index(items: Items, field_id: str) -> int:
     raise FaultError(f"the payload has no field {field_id}")
 
 
-def _set(items: Items, field_id: str, value: object, before: str = "62") -> Items:
+def _set(items: Items, field_id: str, value: Value, before: str = "62") -> Items:
     """Replace field_id's value, or insert it before field ``before`` (or at the end)."""
     out = list(items)
     try:
@@ -66,7 +67,7 @@ def _additional(items: Items) -> Items:
         value = items[_index(items, "62")][1]
     except FaultError:
         return []
-    return list(value) if isinstance(value, list) else []
+    return [item for item in value if isinstance(item, tuple)] if isinstance(value, list) else []
 
 
 # --- the faults ------------------------------------------------------------------------------
@@ -85,7 +86,7 @@ def crc_leading_zero(payload: str, rng: random.Random) -> str:
     extra = [(k, v) for k, v in _additional(items) if k != "01"]
     start = rng.randrange(100000)
     for attempt in range(start, start + 20000):
-        candidate = build_payload(_set(items, "62", [("01", f"HD{attempt:06d}")] + extra))
+        candidate = build_payload(_set(items, "62", [("01", f"HD{attempt:06d}"), *extra]))
         if candidate[-4] == "0":
             return candidate
     raise FaultError("no bill number gave a CRC starting with 0")
@@ -156,7 +157,7 @@ def tag_00_in_62(payload: str, rng: random.Random) -> str:
     """Sub-field 00 inside the additional data template (62), where 00 is not defined."""
     items = _items(payload)
     extra = _additional(items)
-    return build_payload(_set(items, "62", [("00", rng.choice(("00", "ABC", "1")))] + extra, before="63"))
+    return build_payload(_set(items, "62", [("00", rng.choice(("00", "ABC", "1"))), *extra], before="63"))
 
 
 def long_merchant_name(payload: str, rng: random.Random) -> str:
@@ -245,6 +246,7 @@ FAULTS: tuple[PayloadFault, ...] = (
     PayloadFault("length-past-end", length_past_end, "truncated", "a root field's length runs past the end"),
     PayloadFault("length-overrun", length_overrun, "length-overrun", "a 62 sub-field's length runs past the template"),
     PayloadFault("amount-comma", amount_with_comma, "bad-amount", "amount written as 1,000"),
+    *(PayloadFault(name, apply, finding, description) for name, apply, finding, description in FEE_CASES),
     PayloadFault("tag-00-in-62", tag_00_in_62, "undefined-id", "sub-field 00 inside 62"),
     PayloadFault("long-merchant-name", long_merchant_name, "too-long", "merchant name over 25 characters"),
     PayloadFault("non-payment", non_payment, "not-emvco", "a URL or Wi-Fi QR, not a payment"),

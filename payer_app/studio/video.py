@@ -109,7 +109,7 @@ def bill_for(bill_or_payload: str):
 
 
 def _modules(payload: str) -> int:
-    return make_payment_qr(payload).symbol_size(border=0)[0]
+    return int(make_payment_qr(payload).symbol_size(border=0)[0])
 
 
 class ClipCamera(DemoCamera):
@@ -238,7 +238,7 @@ def write_clip(bill_or_payload: str, output: str | Path, spec: ClipSpec) -> dict
         raise VideoSpecError(f"{output.name}: the file name must end in {', '.join(sorted(VIDEO_FOURCC))}")
     payload, frames = clip_frames(bill_or_payload, spec)
     w, h = spec.size
-    writer = cv2.VideoWriter(str(output), cv2.VideoWriter_fourcc(*fourcc_name), spec.fps, (w, h))
+    writer = cv2.VideoWriter(str(output), cv2.VideoWriter.fourcc(*fourcc_name), spec.fps, (w, h))
     if not writer.isOpened():
         raise VideoSpecError(f"{output}: OpenCV cannot write this video (format or folder)")
     count = 0

@@ -111,6 +111,7 @@ class Reporter(QObject):
             "still_here": w.kiosk.idle_warning.stay_button,
             "enrol_code": w.settings_screen.enrol_code if w.current == "settings" else None,
             "enrol": w.settings_screen.enrol_button if w.current == "settings" else None,
+            "save": w.settings_screen.save_button if w.current == "settings" else None,
         }
         rows = getattr(screen, "rows", None)
         if isinstance(rows, list):

@@ -16,11 +16,12 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLineEdit, QWidget
 from payer_app.core.amount_words import amount_in_words
 from payer_app.core.amounts import MAX_AMOUNT_CHARS, format_vnd, group_thousands
 from payer_app.core.choice import PaymentChoice
+from payer_app.core.fees import FIXED_FEE, TIP_CHIPS_PERCENT, TIP_PROMPT, fee_for, percent_of
 from payer_app.core.payability import AMOUNT_REQUIRED, amount_problem, locked_amount
 from payer_app.core.refusals import Refusal
 from payer_app.core.request import MAX_NOTE_CHARS, note_problem
 from payer_app.gui.components import Card, Page, button, column, plain_label
-from payer_app.gui.context import AppContext
+from payer_app.gui.context import AppContext, PaymentFlow
 from payer_app.gui.flow_controls import add_cancel, problem_text
 
 QUICK_AMOUNTS = (50_000, 100_000, 200_000, 500_000, 1_000_000, 2_000_000)
@@ -113,6 +114,61 @@ class SavedBillContext(QWidget):
         self.hide()
 
 
+class TipBox(QWidget):
+    """The tip a QR asks for (field 55 = 01): chips of 0 / 5 / 10 / 15 % of the amount and a field
+    for another value. A chip's tip follows the amount; a typed tip stays as typed."""
+
+    changed = Signal()
+
+    def __init__(self):
+        super().__init__()
+        self.setObjectName("TipBox")
+        col = column(self, top=4)
+        self.caption = plain_label("", "caption")
+        self.caption.setObjectName("TipCaption")
+        row = QHBoxLayout()
+        self.chips = []
+        for percent in TIP_CHIPS_PERCENT:
+            chip = button(f"{percent}%", "chip", f"TipChip{percent}")
+            chip.clicked.connect(lambda _=False, p=percent: self.choose_percent(p))
+            self.chips.append(chip)
+            row.addWidget(chip)
+        self.edit = AmountEdit()
+        self.edit.setObjectName("TipEdit")
+        self.edit.textEdited.connect(self._typed)
+        row.addWidget(self.edit, 1)
+        self.total = plain_label("", "value")
+        self.total.setObjectName("TipTotal")
+        col.addWidget(self.caption)
+        col.addLayout(row)
+        col.addWidget(self.total)
+        self.percent: int | None = 0
+        self.amount = 0
+        self.hide()
+
+    def reset(self) -> None:
+        self.percent = 0
+        self.edit.setText("")
+
+    def set_amount(self, amount: int | None) -> None:
+        self.amount = amount or 0
+        if self.percent is not None:
+            tip = percent_of(self.amount, self.percent * 100)
+            self.edit.setText(f"{group_thousands(tip)} ₫" if tip else "")
+        self.changed.emit()
+
+    def choose_percent(self, percent: int) -> None:
+        self.percent = percent
+        self.set_amount(self.amount)
+
+    def _typed(self, _text: str) -> None:
+        self.percent = None
+        self.changed.emit()
+
+    def tip(self) -> int:
+        return 0 if self.isHidden() else (self.edit.value() or 0)
+
+
 class AmountScreen(Page):
     continue_requested = Signal()
 
@@ -151,6 +207,13 @@ class AmountScreen(Page):
         card.body.addWidget(self.paying_label)
         card.body.addWidget(self.due_box)
         card.body.addLayout(self.chips_grid)
+        self.fee_line = plain_label("", "value")  # a fixed or percentage fee the QR adds, and the total
+        self.fee_line.setObjectName("FeeLine")
+        self.fee_line.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        card.body.addWidget(self.fee_line)
+        self.tip_box = TipBox()
+        self.tip_box.changed.connect(self._show_cost)
+        card.body.addWidget(self.tip_box)
         self.limits = plain_label("", "caption")
         self.limits.setAlignment(Qt.AlignmentFlag.AlignCenter)
         card.body.addWidget(self.limits)
@@ -176,7 +239,7 @@ class AmountScreen(Page):
         self.setTabOrder(self.edit, self.note)
         self.setTabOrder(self.note, self.continue_button)
         self._problem: Refusal | None = None
-        self._prepared_for = None
+        self._prepared_for: PaymentFlow | None = None
         self.retranslate()
 
     # state -------------------------------------------------------------------------------------
@@ -205,6 +268,8 @@ class AmountScreen(Page):
             chip.setVisible(fixed is None)
         self.locked.setVisible(fixed is not None)
         suggested = fixed if fixed is not None else (parsed.amount if parsed is not None else None)
+        self.tip_box.reset()
+        self.tip_box.setVisible(parsed is not None and parsed.fee is not None and parsed.fee.kind == TIP_PROMPT)
         self.edit.set_value(suggested)
         self.note.setText(self.ctx.flow.choice.note if self.ctx.flow.choice is not None else "")
         self._show_note_problem()
@@ -249,11 +314,14 @@ class AmountScreen(Page):
         self.note.setPlaceholderText(t("amount.note_placeholder"))
         self._show_note_problem()
         self.continue_button.setText(t("common.continue"))
+        self.tip_box.caption.setText(t("amount.tip"))
+        self.tip_box.edit.setPlaceholderText(t("amount.tip_other"))
         self._changed(self.edit.value(), clear=False)
         self._show_message()
 
     def _changed(self, value, clear: bool = True) -> None:
         self.words.setText(amount_in_words(value, self.ctx.lang) if value else "")
+        self.tip_box.set_amount(value if self.fixed_amount is None else self.fixed_amount)
         if clear:
             # limit problems show as the payer types; "enter an amount" only when they try to go on
             problem = self.problem()
@@ -266,6 +334,22 @@ class AmountScreen(Page):
         self.note_message.setText(problem.text(self.ctx.language.code) if problem else "")
         return problem is None
 
+    def _show_cost(self) -> None:
+        """The fee the QR adds (fixed or a percentage of the amount) or the tip chosen, and the total."""
+        parsed, t = self.ctx.flow.parsed, self.ctx.t
+        rule = parsed.fee if parsed is not None else None
+        amount = self.fixed_amount if self.fixed_amount is not None else self.edit.value()
+        text = ""
+        if rule is not None and rule.kind != TIP_PROMPT:
+            fee = fee_for(rule, amount or 0)
+            values = {"fee": format_vnd(fee), "total": format_vnd((amount or 0) + fee),
+                      "percent": (rule.percent_text or "").replace(".", ",")}
+            text = t("amount.fee_fixed" if rule.kind == FIXED_FEE else "amount.fee_percent", **values)
+        self.fee_line.setText(text)
+        self.fee_line.setVisible(bool(text))
+        tip = self.tip_box.tip()
+        self.tip_box.total.setText(t("amount.tip_total", total=format_vnd((amount or 0) + tip)) if amount else "")
+
     def _show_message(self) -> None:
         self.message.setText(problem_text(self.ctx, self._problem) if self._problem is not None else "")
 
@@ -275,7 +359,7 @@ class AmountScreen(Page):
         if parsed is None:
             return None
         value = None if self.fixed_amount is not None else self.edit.value()
-        return amount_problem(parsed, value, self.ctx.limits)
+        return amount_problem(parsed, value, self.ctx.limits, tip=self.tip_box.tip())
 
     def _submit(self) -> None:
         self._problem = self.problem()
@@ -290,5 +374,6 @@ class AmountScreen(Page):
         self.ctx.flow.choice = PaymentChoice(
             amount=self.fixed_amount if self.fixed_amount is not None else self.edit.value(),
             note=self.note.text().strip(),
+            tip=self.tip_box.tip(),
         )
         self.continue_requested.emit()

@@ -14,7 +14,7 @@ from payer_app.core.request import read_signed
 from payer_app.core.timestamps import format_timestamp
 from payer_app.gui.components import Card, Page, button, button_row, plain_label, set_role
 from payer_app.gui.context import AppContext
-from payer_app.gui.flow_controls import DetailCard
+from payer_app.gui.flow_controls import DetailCard, status_role
 from payer_app.gui.moments import receipt_time
 from payer_app.gui.screens.home import entry_payee
 from payer_app.payments.history import HistoryEntry
@@ -82,7 +82,7 @@ class EntryScreen(Page):
         vietqr = e.scheme == "vietqr"
         self.status.setText(t(f"result.{e.status}"))
         self.amount.setText(format_vnd(e.amount))
-        set_role(self.amount, "big-amount" if e.status in GOOD else "big-amount-bad")
+        set_role(self.amount, status_role("big-amount", e.status))
         self.rows["to"].set(t("review.to"), payee.name)
         self.rows["bank"].set(t("payee.bank"), payee.bank)
         self.rows["account"].set(t("payee.account") if vietqr else t("payee.merchant_id"), payee.account)

@@ -5,9 +5,19 @@ from here (each to the acquirer it was first sent to); the list can be exported 
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QPushButton
 
 from payer_app.core.refusals import Refusal
-from payer_app.gui.components import Card, Page, button, button_row, divider, plain_label, set_role
+from payer_app.gui.components import (
+    Card,
+    Page,
+    button,
+    button_row,
+    clear_layout,
+    divider,
+    plain_label,
+    set_role,
+)
 from payer_app.gui.context import AppContext
 from payer_app.gui.history_csv import write_history_csv
 from payer_app.gui.payment_runner import PaymentRunner, read_history
@@ -39,7 +49,7 @@ class HistoryScreen(Page):
         self.retries.finished.connect(self._retried)
         self.retries.failed.connect(self._retry_failed)
         self.entries: list[HistoryEntry] = []
-        self.rows = []
+        self.rows: list[QPushButton] = []
         self.problem: str | None = None
         self._status: tuple[str, str, dict] | None = None  # (role, key, values: a Refusal is shown in words)
         self.retranslate()
@@ -63,10 +73,7 @@ class HistoryScreen(Page):
 
     def _fill(self) -> None:
         layout = self.card.body
-        while layout.count():
-            item = layout.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
+        clear_layout(layout)
         self.rows = []
         pending = any(e.status == "pending" for e in self.entries)
         self.retry_button.setVisible(pending and self.ctx.service is not None)

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushBut
 from payer_app.core.amounts import format_vnd
 from payer_app.core.payee_display import PayeeDisplay, payee_display_from_request
 from payer_app.core.request import Payee, read_signed
-from payer_app.gui.components import Card, button, divider, plain_label
+from payer_app.gui.components import Card, button, clear_layout, divider, plain_label, scrolling
 from payer_app.gui.context import AppContext, PaymentFlow
 from payer_app.gui.moments import list_time
 from payer_app.gui.payment_runner import read_history
@@ -69,12 +69,11 @@ class HomeScreen(Screen):
         self.pick_button.clicked.connect(self.pick_image_requested)
         self.history_button.clicked.connect(self.history_requested)
         self.settings_button.clicked.connect(self.settings_requested)
-        self._tiles = []
+        self._tiles: list[tuple[QPushButton, QLabel, str]] = []
         for tile, symbol, key in ((self.pick_button, "🖼", "home.pick_image"), (self.paste_button, "📋", "home.paste"),
                                   (self.history_button, "🕘", "home.history"),
                                   (self.settings_button, "⚙", "home.settings")):
-            tile_face(tile, symbol)
-            self._tiles.append((tile, key))
+            self._tiles.append((tile, tile_face(tile, symbol), key))
         for i, b in enumerate((self.pick_button, self.paste_button, self.history_button, self.settings_button)):
             b.setMinimumHeight(74)
             tiles.addWidget(b, 0, i)
@@ -96,7 +95,7 @@ class HomeScreen(Screen):
         self.recent_card.body.addLayout(self.recent_rows)
         body.addWidget(self.recent_card)
         body.addStretch(1)
-        outer.addLayout(body, 1)
+        outer.addWidget(scrolling(body), 1)  # the hero (and Scan) stays in view, the rest scrolls
         self._entries: list[HistoryEntry] = []
         self.settings_button.setVisible(not ctx.kiosk)
         self.pick_button.setVisible(not ctx.kiosk)  # a booth shows no file dialogs
@@ -123,18 +122,15 @@ class HomeScreen(Screen):
         self.subtitle.setText(t("home.subtitle"))
         self.kiosk_banner.setText(t("home.kiosk_banner"))
         self.scan_button.setText("⌗  " + t("home.scan"))
-        for tile, key in self._tiles:
-            tile.caption.setText(t(key))
+        for tile, caption, key in self._tiles:
+            caption.setText(t(key))
             tile.setAccessibleName(t(key))
         self.recent_title.setText(t("home.recent"))
         self.show_recent(self._entries)
 
     def show_recent(self, entries: list[HistoryEntry]) -> None:
         self._entries = entries
-        while self.recent_rows.count():
-            item = self.recent_rows.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
+        clear_layout(self.recent_rows)
         if not entries:
             self.recent_rows.addWidget(plain_label(self.ctx.t("home.no_recent"), "hint"))
             return
@@ -146,18 +142,19 @@ class HomeScreen(Screen):
             self.recent_rows.addWidget(row)
 
 
-def tile_face(tile: QPushButton, symbol: str) -> None:
-    """A tile's big symbol above its caption (``tile.caption``): a button cannot size two lines apart."""
+def tile_face(tile: QPushButton, symbol: str) -> QLabel:
+    """A tile's big symbol above its caption, which it returns: a button cannot size two lines apart."""
     col = QVBoxLayout(tile)
     col.setContentsMargins(4, 8, 4, 8)
     col.setSpacing(2)
     icon = plain_label(symbol, "tile-icon", wrap=False)
     icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    tile.caption = plain_label("", "tile-text")
-    tile.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    for label in (icon, tile.caption):
+    caption = plain_label("", "tile-text")
+    caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    for label in (icon, caption):
         label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         col.addWidget(label)
+    return caption
 
 
 def entry_payee(entry: HistoryEntry) -> PayeeDisplay:

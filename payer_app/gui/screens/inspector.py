@@ -13,7 +13,7 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QScrollArea, QTabWidget, QTreeWidget, QVBoxLayout, QWidget
 
 from payer_app.core.field_names import name_in
-from payer_app.gui.components import Page, divider, plain_label
+from payer_app.gui.components import Page, clear_layout, divider, plain_label
 from payer_app.gui.context import AppContext
 from payer_app.gui.plain_text import shown, tree_item
 from payer_app.gui.scam_warning import ScamWarning
@@ -113,10 +113,7 @@ class InspectorScreen(Page):
 
     def _show_findings(self, findings) -> None:
         """One block a finding: severity, code and where (field path, offset), then the message."""
-        while self.finding_rows.count():
-            item = self.finding_rows.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+        clear_layout(self.finding_rows)
         t = self.ctx.t
         if not findings:
             self.finding_rows.addWidget(plain_label(t("inspector.no_findings"), "caption"))
@@ -127,7 +124,7 @@ class InspectorScreen(Page):
             head = plain_label(" · ".join(part for part in (t(f"inspector.severity_{f.severity}"), f.code, where)
                                           if part), "caption")
             head.setObjectName("FindingHead")
-            message = plain_label(self.ctx.language.pick(f.message_vi, f.message), "value")
+            message = plain_label(self.ctx.language.pick(f.message_vi, f.message) or "", "value")
             message.setObjectName("FindingMessage")
             self.finding_rows.addWidget(head)
             self.finding_rows.addWidget(message)

@@ -103,7 +103,9 @@ class PayeeScreen(Page):
         self.retranslate()
 
     def on_enter(self) -> None:
-        self.default_button().setFocus()
+        default = self.default_button()
+        if default is not None:
+            default.setFocus()
 
     def retranslate(self) -> None:
         t = self.ctx.t
@@ -121,16 +123,16 @@ class PayeeScreen(Page):
         t = self.ctx.t
         if parsed is None:
             return
-        self.problem = payability(parsed, self.ctx.limits)
-        blocked = self.problem is not None
+        self.problem = problem = payability(parsed, self.ctx.limits)
+        blocked = problem is not None
         self.error_box.setVisible(blocked)
         self.continue_button.setVisible(not blocked)
         self.rescan_button.setVisible(True)
         self._default_button = self.rescan_button if blocked else self.continue_button
-        if blocked:
-            self.error_text.setText(problem_text(self.ctx, self.problem))
+        if problem is not None:
+            self.error_text.setText(problem_text(self.ctx, problem))
             # a text that is no payment QR at all is shown as scanned below; the finding would only repeat it
-            detail = None if self.problem.code == NOT_PAYMENT else self.problem.detail(self.ctx.language.code)
+            detail = None if problem.code == NOT_PAYMENT else problem.detail(self.ctx.language.code)
             self.error_detail.setText(detail or "")
             self.error_detail.setVisible(bool(detail))
         self.card.setVisible(parsed.is_payment)
@@ -163,7 +165,7 @@ class PayeeScreen(Page):
         # standards warnings help a QA engineer, not a booth visitor who cannot act on them
         self.warning_box.setVisible(bool(warnings) and not blocked and not self.ctx.kiosk)
         self.warning_text.setText("\n".join(
-            "• " + self.ctx.language.pick(w.message_vi, w.message) for w in warnings))
+            "• " + (self.ctx.language.pick(w.message_vi, w.message) or "") for w in warnings))
         self.raw_text.setPlainText(shown(parsed.raw, 2000))
         self.raw_caption.setVisible(blocked)
         self.raw_text.setVisible(blocked)

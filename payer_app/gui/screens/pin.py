@@ -4,7 +4,7 @@ it for a while, as banks do. In kiosk mode the same pad asks for the operator PI
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QSizePolicy
 
 from payer_app.gui.components import Page, button, plain_label, set_role
 from payer_app.gui.context import AppContext
@@ -46,8 +46,11 @@ class PinScreen(Page):
         self.demo_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.body.addWidget(self.demo_hint)
         self.body.addStretch(1)
+        self.body.setSpacing(8)  # the pad fits a 1600x900 screen at 200 % (tests/test_gui_fits.py)
+        self.body.setContentsMargins(16, 8, 16, 16)
+        self.bottom.setContentsMargins(0, 0, 0, 0)  # nothing at the bottom: no margin there either
         grid = QGridLayout()
-        grid.setSpacing(12)
+        grid.setSpacing(8)
         self.keys = {}
         for i, label in enumerate("123456789"):
             self.keys[label] = button(label, "key", f"Key{label}")
@@ -58,6 +61,7 @@ class PinScreen(Page):
         grid.addWidget(self.keys["del"], 3, 2)
         for label, b in self.keys.items():
             b.clicked.connect(lambda _=False, k=label: self.press(k))
+            b.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)  # taller when there is room
         self.body.addLayout(grid)
         self.digits = ""
         self.busy = False
@@ -166,7 +170,7 @@ class PinScreen(Page):
     def _tick_lock(self) -> None:
         seconds = self.guard.seconds_locked()
         if seconds:
-            self._message = ("pin.locked", {"seconds": seconds})
+            self._message = ("pin.locked", {"tries": self.guard.attempts, "seconds": seconds})
             if not self._lock_timer.isActive():
                 self._lock_timer.start()
         else:

@@ -7,14 +7,15 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication, QImage, QPixmap
-from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QPlainTextEdit, QSizePolicy, QVBoxLayout, QWidget
 
 from payer_app.core.amounts import format_vnd
+from payer_app.core.charge import cost_line
 from payer_app.core.payee_display import payee_display_from_request
 from payer_app.core.timestamps import format_timestamp
 from payer_app.gui.components import Card, Page, button, column, plain_label, set_role
 from payer_app.gui.context import AppContext
-from payer_app.gui.flow_controls import DetailCard, problem_text
+from payer_app.gui.flow_controls import DetailCard, fee_row, problem_text, status_role
 from payer_app.gui.moments import receipt_time
 from payer_app.gui.plain_text import shown
 
@@ -79,7 +80,7 @@ class ResultScreen(Page):
         receipt_col.setSpacing(12)
         receipt_col.addWidget(head)
         self.body.addWidget(self.receipt)
-        details = DetailCard(("to", "bank", "account", "note", "time", "request_id", "acquirer",
+        details = DetailCard(("to", "bank", "account", "fee", "note", "time", "request_id", "acquirer",
                                             "reference", "message"), spacing=8)
         self.rows, self.details = details.rows, details
         receipt_col.addWidget(details)
@@ -102,6 +103,7 @@ class ResultScreen(Page):
         for i, b in enumerate((self.save_button, self.image_button, self.copy_button, self.share_button,
                                self.qr_button, self.json_button)):
             grid.addWidget(b, i // 2, i % 2)
+            b.setSizePolicy(QSizePolicy.Policy.Ignored, b.sizePolicy().verticalPolicy())  # never wider than the window
         self.bottom.addLayout(grid)
         self.save_box = SaveBillBox()  # "save this bill" (gui/saved_bills_controller.py fills it)
         self.bottom.addWidget(self.save_box)
@@ -154,21 +156,25 @@ class ResultScreen(Page):
             outcome = flow.outcome
             request = outcome.request
             key = outcome.status
-            payee = payee_display_from_request(request.payee)
-            self.amount.setText(format_vnd(request.amount))
-            self.rows["to"].set(t("review.to"), payee.name)
-            self.rows["bank"].set(t("payee.bank"), payee.bank)
-            vietqr = request.payee.scheme == "vietqr"
-            self.rows["account"].set(t("payee.account") if vietqr else t("payee.merchant_id"), payee.account)
-            self.rows["note"].set(t("amount.note"), request.note or None)
-            self.rows["time"].set(t("result.time"), receipt_time(format_timestamp(request.created_at)))
+            if request is not None:  # None only for a stored request whose token cannot be read back
+                payee = payee_display_from_request(request.payee)
+                cost = request.cost
+                self.amount.setText(format_vnd(cost.total))
+                # the receipt names the fee or tip: amount + fee = total
+                self.rows["fee"].set(fee_row(t, cost, None)[0], cost_line(request.amount, cost) if cost.fee else None)
+                self.rows["to"].set(t("review.to"), payee.name)
+                self.rows["bank"].set(t("payee.bank"), payee.bank)
+                vietqr = request.payee.scheme == "vietqr"
+                self.rows["account"].set(t("payee.account") if vietqr else t("payee.merchant_id"), payee.account)
+                self.rows["note"].set(t("amount.note"), request.note or None)
+                self.rows["time"].set(t("result.time"), receipt_time(format_timestamp(request.created_at)))
             self.rows["request_id"].set(t("result.request_id"), outcome.request_id)
             http = outcome.http_status
             self.rows["acquirer"].set(t("result.acquirer"), t(f"status.{key}") + (f" (HTTP {http})" if http else ""))
             self.rows["reference"].set(t("result.reference"), outcome.acquirer_reference)
             if key != "approved":
                 self.rows["message"].set(t("result.reason"), self._reason(outcome))
-        else:
+        elif flow.error is not None:
             key = "failed"
             amount = flow.choice.amount if flow.choice is not None else None
             self.amount.setText(format_vnd(amount) if amount else "")
@@ -176,9 +182,8 @@ class ResultScreen(Page):
         self.details.tidy()
         self.title.setText(t(f"result.{key}"))
         self.icon.setText("✓" if key == "approved" else "…" if key == "pending" else "✕")
-        good = key in GOOD
-        set_role(self.icon, "result-icon" if good else "result-icon-bad")
-        set_role(self.amount, "big-amount" if good else "big-amount-bad")
+        set_role(self.icon, status_role("result-icon", key))
+        set_role(self.amount, status_role("big-amount", key))
         self._show_status()
         self.show_kiosk_countdown(self.kiosk_seconds)
 
@@ -306,12 +311,14 @@ class ResultScreen(Page):
         dialog.show()
 
     def show_json(self) -> None:
+        outcome = self.ctx.flow.outcome
+        if outcome is None:  # the button shows only on a payment's result
+            return
         dialog, col = self._dialog(self.ctx.t("result.json_title"))
         text = QPlainTextEdit()
         text.setObjectName("RequestJson")
         text.setReadOnly(True)
-        text.setPlainText(shown(json.dumps(self.ctx.flow.outcome.to_dict()["request"], ensure_ascii=False, indent=2),
-                                None))
+        text.setPlainText(shown(json.dumps(outcome.to_dict()["request"], ensure_ascii=False, indent=2), None))
         col.addWidget(text)
         close = button(self.ctx.t("common.close"), "primary")
         close.clicked.connect(dialog.accept)

@@ -1,7 +1,8 @@
 """Review: what will be paid, to whom, from which account, before the PIN.
 
 Everything shown comes from the request that will be signed (``PaymentService.preview``): the
-amount, the payee block and the payer's account, so Review cannot say one thing and sign another."""
+amount, its fee or tip and the total (``100.000 + 50.000 = 150.000 ₫``), the payee block and the
+payer's account, so Review cannot say one thing and sign another."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from PySide6.QtCore import Qt, Signal
 
 from payer_app.core.amount_words import amount_in_words
 from payer_app.core.amounts import format_vnd
+from payer_app.core.charge import cost_line
 from payer_app.core.payee_display import mask_account, payee_display_from_request
 from payer_app.core.refusals import RequestRefused
 from payer_app.core.request import PaymentRequest
 from payer_app.gui.components import Card, Page, button, plain_label
 from payer_app.gui.context import AppContext
-from payer_app.gui.flow_controls import DetailCard, add_cancel
+from payer_app.gui.flow_controls import DetailCard, add_cancel, fee_row
 
 
 class ReviewScreen(Page):
@@ -30,9 +32,12 @@ class ReviewScreen(Page):
         self.amount = plain_label("", "big-amount")
         self.amount.setObjectName("ReviewAmount")
         self.amount.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.breakdown = plain_label("", "value")  # amount + fee or tip = total, when there is one
+        self.breakdown.setObjectName("ReviewBreakdown")
+        self.breakdown.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.words = plain_label("", "words")
         self.words.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        for w in (self.amount_caption, self.amount, self.words):
+        for w in (self.amount_caption, self.amount, self.breakdown, self.words):
             top.body.addWidget(w)
         self.body.addWidget(top)
         details = DetailCard(("to", "bank", "account", "customer_code", "purpose", "note", "fee",
@@ -79,8 +84,11 @@ class ReviewScreen(Page):
             return
         request = self.request
         payee = payee_display_from_request(request.payee)
-        self.amount.setText(format_vnd(request.amount))
-        self.words.setText(amount_in_words(request.amount, self.ctx.lang))
+        cost = request.cost
+        self.amount.setText(format_vnd(cost.total))
+        self.breakdown.setText(cost_line(request.amount, cost) if cost.fee else "")  # 100.000 + 50.000 = 150.000 ₫
+        self.breakdown.setVisible(bool(cost.fee))
+        self.words.setText(amount_in_words(cost.total, self.ctx.lang))
         vietqr = request.payee.scheme == "vietqr"
         self.rows["to"].set(t("review.to"), payee.name)
         self.rows["bank"].set(t("payee.bank"), payee.bank)
@@ -88,7 +96,7 @@ class ReviewScreen(Page):
         self.rows["customer_code"].set(t("payee.customer_code"), flow.parsed.bill.evn_customer_code)
         self.rows["purpose"].set(t("payee.purpose"), request.bill.purpose)
         self.rows["note"].set(t("amount.note"), request.note or None)
-        self.rows["fee"].set(t("review.fee"), t("review.free"))
+        self.rows["fee"].set(*fee_row(t, cost, flow.parsed.fee))
         # the account that is signed, masked the same way everywhere
         self.rows["from"].set(t("review.from"), t("review.payer_account", account=mask_account(request.payer.account)))
         self.details.tidy()

@@ -3,6 +3,7 @@ upload / paste / drag-and-drop of an image, a hint line and a flash (and beep) o
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
@@ -28,7 +29,7 @@ class PreviewView(QWidget):
 
     def __init__(self):
         super().__init__()
-        self.setMinimumSize(240, 240)
+        self.setMinimumSize(200, 160)  # grows with the window; small enough for a 1280x720 screen at 150 %
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.image: QImage | None = None
         self.polygons: list[tuple] = []
@@ -58,10 +59,10 @@ class PreviewView(QWidget):
             self._flash_timer.stop()
         self.update()
 
-    def _frame_transform(self):
-        """(scale, dx, dy) mapping frame pixels to widget pixels for a cover fit."""
+    def _frame_transform(self, image: QImage) -> tuple[float, float, float]:
+        """(scale, dx, dy) mapping the pixels of ``image`` to widget pixels for a cover fit."""
         w, h = self.width(), self.height()
-        iw, ih = self.image.width(), self.image.height()
+        iw, ih = image.width(), image.height()
         scale = max(w / iw, h / ih)
         return scale, (w - iw * scale) / 2, (h - ih * scale) / 2
 
@@ -74,7 +75,7 @@ class PreviewView(QWidget):
         p.setClipPath(clip)
         p.fillRect(self.rect(), QColor("#101418"))
         if self.image is not None and not self.image.isNull():
-            scale, dx, dy = self._frame_transform()
+            scale, dx, dy = self._frame_transform(self.image)
             p.save()
             if self.mirror:
                 p.translate(w, 0)
@@ -116,9 +117,8 @@ class PreviewView(QWidget):
         p.end()
 
 
-# A code just accepted is not accepted again on returning to Scan until it has left the view or
-# this many seconds have passed (Back from the payee must not bounce straight back to the payee).
-REPEAT_HOLD_S = 3.0
+# A code just accepted is not accepted again on returning to Scan until it has left the view, however
+# long it stays there (Back from the payee must not bounce straight back to the payee).
 LEFT_VIEW_S = 0.6  # no code seen for this long: the code has left the view (one missed frame is not)
 
 
@@ -241,7 +241,7 @@ class ScanScreen(Page):
             return
         # back from the payee of the code just accepted: that code waits (a new payment does not)
         returning = self.ctx.flow.scan is not None and self.ctx.flow.scan.text == self._last_text
-        self._hold_until = self.clock() + REPEAT_HOLD_S if returning else 0.0
+        self._hold_until = math.inf if returning else 0.0  # until the code has left the view
         self._empty_since = None
         self.start()
 

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from PySide6.QtCore import QEvent, QLocale, QObject, QRegularExpression, Qt, Signal
 from PySide6.QtGui import QRegularExpressionValidator
-from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QSpinBox, QVBoxLayout, QWidget
 
 from payer_app.core.operator_pin import PIN_LENGTH, hash_pin, is_stored_pin, pin_problem
 from payer_app.core.refusals import Refusal
@@ -97,8 +97,8 @@ class SettingsScreen(Page):
         self.operator_pin_again = self._pin_edit("OperatorPinAgainEdit")
         self._guard_from_the_wheel(self.language, self.theme, self.camera, self.resolution, self.min_amount,
                                    self.max_amount, self.kiosk_idle, self.kiosk_result)
-        self.labels = {}
-        self.field_errors: dict[str, object] = {}
+        self.labels: dict[str, QLabel | QCheckBox] = {}
+        self.field_errors: dict[str, QLabel] = {}
         self.fields: dict[str, QWidget] = {}
         for key, widget in (
             ("settings.language", self.language), ("settings.theme", self.theme),

@@ -36,6 +36,8 @@ ERROR_TABLE: list[tuple[int, str, str]] = [
     (400, "unsupported-algorithm", "alg is not EdDSA (none, HS256...)"),
     (400, "bad-signature", "the signature does not match the content and key (or is not canonical)"),
     (400, "bad-content / key-mismatch / qr-mismatch", "the signed content breaks the request schema"),
+    (400, "fee-mismatch / total-mismatch", "the fee is not the one the signed QR asks for (recomputed from it), or "
+     "the total is not amount + fee"),
     (400, "bad-proof", "an enrolment not signed by the key it enrols (no proof of possession)"),
     (400, "weak-key", "a small-order, non-canonical or off-curve Ed25519 key (forgeable signatures)"),
     (400, "bad-key / bad-account", "the enrolment's jwk or payer account is not well formed"),

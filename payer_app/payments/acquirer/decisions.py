@@ -11,11 +11,12 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from payer_app.core.display_text import visible
+from payer_app.core.payability import Limits
 from payer_app.core.refusals import Refusal, VerifyRefused, say
-from payer_app.core.request import Limits, PaymentRequest
+from payer_app.core.request import PaymentRequest
 from payer_app.core.signing import VerificationKeys, verify_request
 from payer_app.core.timestamps import format_timestamp
 from payer_app.payments.acquirer.answers import (
@@ -156,16 +157,17 @@ class MockAcquirer:
         if not _is_account_text(account) or not _is_account_text(bank_bin):
             return error_answer(400 if allowed else 401, "bad-account" if allowed else "enrolment-code-required",
                           "The enrolment must name the payer account (account, bank_bin: 1 to 34 letters or digits).")
-        retire = None
+        retire: str | None = None
         if not allowed:
             endorsement = body.get("endorsement")
             if endorsement is None:
                 return error_answer(401, "enrolment-code-required",
                               "Enrolling a key needs the acquirer's enrolment code (Authorization: Bearer CODE), "
                               "or an endorsement by the account's current key.")
-            retire = self._check_endorsement(endorsement, message.kid, bank_bin, account, now)
-            if isinstance(retire, AcquirerAnswer):
-                return retire
+            endorser = self._check_endorsement(endorsement, message.kid, bank_bin, account, now)
+            if isinstance(endorser, AcquirerAnswer):
+                return endorser
+            retire = endorser
         public = {k: body["jwk"][k] for k in ("kty", "crv", "x")}
         binding = KeyBinding(message.kid, public, bank_bin, account, format_timestamp(now))
         with self._keys_lock:
@@ -303,8 +305,10 @@ class MockAcquirer:
         result = _verify(token, self._keys, received, self.limits)
         binding = self._bindings.get(result.kid or "") if result.signature_ok else None
         refusal = (_unsigned_refusal(result)                          # 1. signed by an enrolled key
-                   or _key_state_refusal(binding)                     # 2. the key is not revoked
-                   or _structure_refusal(result)                      # 2. the signed content's schema
+                   or _key_state_refusal(binding))                    # 2. the key is not revoked
+        if refusal is not None or binding is None:
+            return refusal or _key_not_enrolled()
+        refusal = (_structure_refusal(result)                         # 2. the signed content's schema
                    or _account_refusal(binding, result.request)       # 3. the payer account is the key's
                    or self._audience_refusal(result.request))         # 4. addressed to this acquirer
         if refusal is not None:
@@ -395,6 +399,8 @@ class MockAcquirer:
             "idempotency_key": idem,
             "acquirer_reference": reference,
             "amount": {"value": str(request.amount), "currency": request.currency},
+            "fee": request.cost.fee_dict(),
+            "total": request.cost.total_dict(request.currency),
             "payee": request.payee.short_name,
             "received_at": format_timestamp(received),
         }
@@ -437,10 +443,14 @@ def _key_state_refusal(binding: KeyBinding | None) -> AcquirerAnswer | None:
     """Step 2: the key is still bound (one removed after verifying counts as unknown) and a revoked
     key signs nothing."""
     if binding is None:
-        return error_answer(403, "key-not-enrolled", "The signing key is not enrolled at this acquirer.")
+        return _key_not_enrolled()
     if binding.revoked_at:
         return error_answer(403, "key-revoked", "The signing key was revoked; nothing it signs is accepted.")
     return None
+
+
+def _key_not_enrolled() -> AcquirerAnswer:
+    return error_answer(403, "key-not-enrolled", "The signing key is not enrolled at this acquirer.")
 
 
 def _structure_refusal(result) -> AcquirerAnswer | None:
@@ -493,7 +503,7 @@ def _enrolment_key(kid: str, payload: dict[str, Any]):
     return key
 
 
-def _is_account_text(value: Any) -> bool:
+def _is_account_text(value: Any) -> TypeGuard[str]:
     return isinstance(value, str) and 0 < len(value) <= 34 and value.isascii() and value.isalnum()
 
 

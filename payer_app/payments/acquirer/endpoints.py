@@ -29,7 +29,7 @@ from datetime import datetime
 from pathlib import Path
 
 from payer_app.core.display_text import visible
-from payer_app.core.request import Limits
+from payer_app.core.payability import Limits
 from payer_app.payments.acquirer.answers import AcquirerAnswer, FailureSettings, error_answer
 from payer_app.payments.acquirer.decisions import MockAcquirer
 from payer_app.payments.acquirer.ledger import TrustedKey, enrolment_code
