@@ -34,7 +34,7 @@ class StartupEnrolment(QObject):
     def start(self) -> None:
         service = self.window.ctx.service
         if service is None:
-            self._failed("no-service", "the payment service is not open", "")
+            self._failed(Refusal("service-unavailable", problem="the payment service is not open"))
             return
         url, code = self.url, self.code
 
