@@ -111,7 +111,9 @@ def test_paying_the_scam_sticker_leaves_the_victims_bill_unpaid(tmp_path):
         enrolled = cli("keys", "enrol", "--acquirer", url, "--code", ENROL_CODE, home=home)
         assert enrolled.returncode == 0, enrolled.stderr
         due = json.loads(cli("bill", SCAM_CUSTOMER, "--acquirer", url, "--json", home=home).stdout)["bill"]
-        paid = cli("pay", SCAM_STICKER, "--amount", str(due["amount_due"]), "--acquirer", url, home=home)
+        # the bank has no merchant ATTACKER-SHOP-1: pay refuses it unless told to pay anyway (the biller is tested here)
+        paid = cli("pay", SCAM_STICKER, "--amount", str(due["amount_due"]), "--acquirer", url, "--pay-unknown-account",
+                   home=home)
         assert paid.returncode == 0 and "APPROVED" in paid.stderr, paid.stderr
         after = cli("bill", SCAM_CUSTOMER, "--acquirer", url, "--json", home=home)
         bill = json.loads(after.stdout)["bill"]

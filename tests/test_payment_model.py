@@ -187,7 +187,7 @@ def test_a_payment_outcome_holds_the_typed_request(payer_home):
 
 # --- no string-key reads of the request come back -----------------------------------------------
 REQUEST_KEYS = ("type|version|aud|request_id|idempotency_key|created_at|expires_at|nonce|payer|payee|bill|amount|"
-                "note|qr")
+                "note|qr|name_check")
 STRING_KEY_READS = [
     # the signed JSON read through an old helper that returned the dict
     re.compile(r"\bdecode_unverified\b|\bsigned_request\("),

@@ -1,4 +1,9 @@
-"""``payer-app pay SOURCE [--amount N] [--tip N] [--note TEXT] [-o FILE]``: pay a QR code with a signed mock request.
+"""``payer-app pay SOURCE [--amount N] [--tip N] [--note TEXT] [--pay-unknown-account] [-o FILE]``: pay a QR code
+with a signed mock request.
+
+Before signing, the payee's registered name is looked up at the same acquirer (``PaymentService.name_check``,
+what the Payee screen asks) and the answer is signed in the request (``name_check``). When the bank says the
+account does not exist, nothing is paid (exit 1, ``no-such-account``) unless ``--pay-unknown-account``.
 
 SOURCE is the payload text, an image file holding the QR code, or ``-`` for standard input.
 The compact JWS goes to FILE (written atomically) or standard output; a one-line summary goes to
@@ -32,6 +37,7 @@ from payer_app.core.choice import PaymentChoice
 from payer_app.core.display_text import visible
 from payer_app.core.payload import parse_payload
 from payer_app.core.refusals import RequestRefused
+from payer_app.core.registered_name import name_check_line
 from payer_app.files import write_file_atomically
 from payer_app.payments.keystore import KeyStoreError
 
@@ -46,6 +52,8 @@ def register(sub) -> None:
     add_amount_option(p, "required for static QRs, must match a dynamic QR's amount if given")
     p.add_argument("--tip", metavar="N", help="a tip in dong, for a QR that asks for one (field 55 = 01); default 0")
     p.add_argument("--note", default="", help="a note for the payee (140 characters at most)")
+    p.add_argument("--pay-unknown-account", action="store_true",
+                   help="pay even when the bank's name inquiry says the account does not exist")
     p.add_argument(
         "-o", "--output", metavar="FILE", help="write the signed request (compact JWS) here instead of standard output"
     )
@@ -64,7 +72,10 @@ def run(args) -> int:
     parsed = parse_payload(text)
     try:
         with PaymentService(acquirer_url=args.acquirer) as service:
-            outcome = service.pay(parsed, PaymentChoice(amount, args.note, tip))
+            check = service.name_check(parsed) if parsed.is_payment else None
+            choice = PaymentChoice(amount, args.note, tip, name_check=check,
+                                   pay_unknown_account=args.pay_unknown_account)
+            outcome = service.pay(parsed, choice)
     except RequestRefused as exc:  # the refusal catalogue's sentence, and the QR finding behind it
         print(f"payer-app pay: not paid ({exc.code}): {exc.line(args.lang)}", file=sys.stderr)
         return EXIT_NO
@@ -98,6 +109,8 @@ def run(args) -> int:
             f"(request {outcome.request_id}). {message}",
             file=sys.stderr,
         )
+        if request.name_check is not None:
+            print(f"Name check: {name_check_line(request.name_check)}", file=sys.stderr)
     return EXIT_BY_STATUS.get(outcome.status, EXIT_NO)
 
 

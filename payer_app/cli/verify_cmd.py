@@ -29,6 +29,7 @@ from payer_app.core.charge import cost_line
 from payer_app.core.display_text import is_unsafe_char, visible
 from payer_app.core.payability import Limits
 from payer_app.core.refusals import VerifyRefused
+from payer_app.core.registered_name import name_check_line
 from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
 from payer_app.core.signing import MAX_TOKEN_CHARS, Verification, VerificationKeys, verify_request
 from payer_app.core.timestamps import format_timestamp, parse_canonical_timestamp
@@ -68,7 +69,10 @@ def run(args) -> int:
     else:
         result = verify_request(token, keys, now=when, limits=limits, audience=args.audience)
     if args.json:
-        print(json_text(result.to_dict()))
+        document = result.to_dict()
+        check = result.request.name_check if result.request is not None else None
+        document["name_check"] = check.to_dict() if check is not None else None  # null: the request holds none
+        print(json_text(document))
         return EXIT_OK if result.ok else EXIT_NO
     message = visible(result.text(args.lang), 2000)
     if not result.ok:
@@ -99,6 +103,9 @@ def _summary(result: Verification, message: str) -> list[str]:
         lines.append(f"  Bill            {bill.customer_code or ''} {bill.bill_number or ''}".rstrip())
     if request.note:
         lines.append(f"  Note            {request.note}")
+    check = request.name_check
+    lines.append(f"  Name check      {name_check_line(check) if check else 'none (no name inquiry recorded)'}"
+                 + (" - the payer app's claim, not checked" if check else ""))
     lines.append(f"  Valid           {format_timestamp(request.created_at)} to {format_timestamp(request.expires_at)}")
     return [lines[0]] + [visible(line, 500) for line in lines[1:]]
 

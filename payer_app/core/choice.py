@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from payer_app.core.registered_name import NameCheck
+
 
 @dataclass(frozen=True)
 class PaymentChoice:
@@ -20,3 +22,5 @@ class PaymentChoice:
     amount: int | None = None
     note: str = ""
     tip: int = 0  # dong the payer adds as a tip, where the QR asks for one (field 55 = 01)
+    name_check: NameCheck | None = None  # what the name inquiry said on Payee / in ``pay`` (None: none ran)
+    pay_unknown_account: bool = False  # pay even though the name check says the account does not exist

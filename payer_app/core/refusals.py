@@ -93,6 +93,11 @@ CATALOG: dict[str, tuple[str, str]] = {
                    "Số tiền phải là số đồng nguyên, không phải {found}."),
     "bad-tip": ("This QR does not ask for a tip, or the tip is negative: the tip cannot be paid.",
                 "Mã QR này không mời tip, hoặc số tiền tip âm: không thể trả tiền tip này."),
+    # The registered account name (``core.registered_name.name_check_refusal``).
+    "no-such-account": ("The bank ({acquirer}) says the account this QR pays does not exist: the QR may be fake or "
+                        "damaged. Nothing was paid.",
+                        "Ngân hàng ({acquirer}) cho biết tài khoản của mã QR này không tồn tại: mã QR có thể là "
+                        "giả hoặc bị hỏng. Chưa thanh toán."),
     # The rest of the payer's input.
     "note-too-long": ("The note is {length} characters long; {limit} at most.",
                       "Ghi chú dài {length} ký tự; tối đa {limit}."),

@@ -39,6 +39,7 @@ from payer_app.core.fees import FeeError
 from payer_app.core.payability import Limits, payability, resolve_amount
 from payer_app.core.payload import ParsedPayload
 from payer_app.core.refusals import AmountRefused, InputRefused, RequestRefused
+from payer_app.core.registered_name import NameCheck, name_check_refusal
 from payer_app.core.safe_json import loads_untrusted
 from payer_app.core.timestamps import format_timestamp, parse_canonical_timestamp
 
@@ -145,6 +146,7 @@ class PaymentRequest:
     currency: str = CURRENCY
     audience: str = EMBEDDED_AUDIENCE
     charge: Charge | None = None  # None: a version 1 request (no fee carried)
+    name_check: NameCheck | None = None  # the payer app's claim of what the name inquiry said (None: none ran)
 
     @property
     def cost(self) -> Charge:
@@ -181,7 +183,10 @@ class PaymentRequest:
         if self.charge is not None:
             out["fee"] = self.charge.fee_dict()
             out["total"] = self.charge.total_dict(self.currency)
-        return out | {"note": self.note, "qr": self.qr.to_dict()}
+        out |= {"note": self.note, "qr": self.qr.to_dict()}
+        if self.name_check is not None:
+            out["name_check"] = self.name_check.to_dict()
+        return out
 
     @classmethod
     def from_dict(cls, data: Any) -> PaymentRequest:
@@ -209,6 +214,7 @@ class PaymentRequest:
             currency=data["amount"]["currency"],
             audience=data["aud"],
             charge=charge_from_dict(data) if data["version"] != 1 else None,
+            name_check=NameCheck.from_dict(data["name_check"]) if "name_check" in data else None,
         )
 
 
@@ -249,7 +255,9 @@ SHAPE: dict[str, Any] = {
     "amount": {"value": _TEXT, "currency": _TEXT},
     "note": _TEXT,
     "qr": {"payload": _TEXT, "sha256": _TEXT},
+    "name_check": {"outcome": _TEXT, "registered_name": _TEXT_OR_NULL, "answered_by": _TEXT},
 }
+OPTIONAL = frozenset({"name_check"})  # absent when no name inquiry ran (and in requests signed before it existed)
 
 
 def shape_problem(value: Any, shape: dict[str, Any], where: str = "") -> str | None:
@@ -262,6 +270,8 @@ def shape_problem(value: Any, shape: dict[str, Any], where: str = "") -> str | N
     for key, expected in shape.items():
         path = f"{where}.{key}" if where else key
         if key not in value:
+            if not where and key in OPTIONAL:
+                continue
             return f"{path} is missing"
         if isinstance(expected, dict):
             inner = shape_problem(value[key], expected, path)
@@ -313,6 +323,16 @@ def form_timestamps(data: dict[str, Any]) -> str | None:
     return None
 
 
+def form_name_check(data: dict[str, Any]) -> str | None:
+    """R5b: a ``name_check`` block holds only what ``NameCheck.judge`` writes (escaped, capped texts)."""
+    try:
+        if "name_check" in data:
+            NameCheck.from_dict(data["name_check"])
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 def form_amount(data: dict[str, Any]) -> str | None:
     """R5."""
     value, currency = data["amount"]["value"], data["amount"]["currency"]
@@ -330,6 +350,7 @@ FORM_STEPS: tuple[Callable[[Any], str | None], ...] = (
     form_identifiers,
     form_timestamps,
     form_amount,
+    form_name_check,
 )
 
 
@@ -432,6 +453,9 @@ def build_request(
     charge = _charge(parsed, value, choice.tip)
     (limits or Limits()).check(charge.total)
     note = choice.note or ""
+    blocked = name_check_refusal(choice.name_check, choice.pay_unknown_account)
+    if blocked is not None:
+        raise blocked
     _check_payer_input(note, ttl_seconds, audience)
     _check_identifiers(request_id, idempotency_key, nonce)
     created = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
@@ -449,6 +473,7 @@ def build_request(
         qr=QrCode.of(parsed.raw),
         audience=audience,
         charge=charge,
+        name_check=choice.name_check,
     )
 
 

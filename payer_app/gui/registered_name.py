@@ -21,7 +21,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QVBoxLayout
 
 from payer_app.core.payload import ParsedPayload
-from payer_app.core.registered_name import lookup_key, names_match
+from payer_app.core.registered_name import NameCheck, lookup_key, names_match
 from payer_app.gui.components import plain_label
 from payer_app.gui.newest_answer import NewestAnswer
 from payer_app.payments.name_directory import NameInquiry
@@ -70,6 +70,15 @@ class RegisteredNameBox(QFrame):
     @property
     def blocks_payment(self) -> bool:
         return self.state == "no-such-account"
+
+    @property
+    def name_check(self) -> NameCheck | None:
+        """What the box shows, as the signed request records it; None while looking or when nothing was asked."""
+        if self.inquiry is None or self._parsed is None or self.state in ("idle", "loading"):
+            return None
+        inquiry = self.inquiry
+        return NameCheck.judge(self._parsed.merchant.name, inquiry.status, inquiry.name,
+                               self.ctx.service.acquirer_description if self.ctx.service is not None else "")
 
     def show_for(self, parsed, blocked: bool = False) -> None:
         """Ask for the registered name of ``parsed``'s payee (once per QR), or hide the box when there is

@@ -32,7 +32,7 @@ from payer_app.core.keys import SigningKey
 from payer_app.core.payability import Limits
 from payer_app.core.payload import ParsedPayload
 from payer_app.core.refusals import say
-from payer_app.core.registered_name import LookupKey
+from payer_app.core.registered_name import LookupKey, NameCheck, lookup_key
 from payer_app.core.request import PayerInfo, PaymentRequest, build_request, read_signed
 from payer_app.core.signing import sign_request
 from payer_app.payments.acquirer.answers import FailureSettings
@@ -263,6 +263,15 @@ class PaymentService:
         except AcquirerUnavailable as exc:
             return NameInquiry("unavailable", detail=visible(str(exc), 200))
         return NameInquiry.from_answer(reply.http_status, reply.body)
+
+    def name_check(self, parsed: ParsedPayload) -> NameCheck | None:
+        """The name inquiry for ``parsed``'s payee (``registered_name``) judged against the QR's own name, as
+        a request records it; None when the QR names no account or merchant id to look up."""
+        key = lookup_key(parsed)
+        if key is None:
+            return None
+        inquiry = self.registered_name(key)
+        return NameCheck.judge(parsed.merchant.name, inquiry.status, inquiry.name, self.acquirer_description)
 
     def embedded_acquirer(self):
         """The embedded mock acquirer of this data folder (``MockAcquirer``): the one ``pay`` uses when no

@@ -375,5 +375,6 @@ class AmountScreen(Page):
             amount=self.fixed_amount if self.fixed_amount is not None else self.edit.value(),
             note=self.note.text().strip(),
             tip=self.tip_box.tip(),
+            name_check=self.ctx.flow.name_check,
         )
         self.continue_requested.emit()

@@ -36,8 +36,8 @@ class EntryScreen(Page):
         head.body.addWidget(self.status)
         head.body.addWidget(self.amount)
         self.body.addWidget(head)
-        details = DetailCard(("to", "bank", "account", "customer_code", "note", "time", "request_id",
-                                            "acquirer", "answer", "reference", "attempts", "message"), spacing=8)
+        details = DetailCard(("to", "bank", "account", "customer_code", "note", "time", "request_id", "name_check",
+                              "acquirer", "answer", "reference", "attempts", "message"), spacing=8)
         self.rows, self.details = details.rows, details
         self.body.addWidget(details)
         self.status_line = plain_label("", "ok")
@@ -91,6 +91,9 @@ class EntryScreen(Page):
         created = format_timestamp(request.created_at) if request is not None else e.created_at
         self.rows["time"].set(t("result.time"), receipt_time(created))
         self.rows["request_id"].set(t("result.request_id"), e.request_id)
+        check = request.name_check if request is not None else None  # the payer app's own claim, as signed
+        self.rows["name_check"].set(t("registered.title"), None if check is None else " — ".join(
+            part for part in (check.registered_name, t(f"registered.outcome.{check.outcome}")) if part))
         self.rows["acquirer"].set(t("entry.acquirer"), t("entry.embedded") if e.acquirer == "embedded" else e.acquirer)
         http = f" (HTTP {e.http_status})" if e.http_status else ""
         self.rows["answer"].set(t("result.acquirer"), t(f"status.{e.status}") + http)

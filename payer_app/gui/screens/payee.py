@@ -91,7 +91,7 @@ class PayeeScreen(Page):
         self.inspector_button = button("", "link", "InspectorButton")
         self.inspector_button.clicked.connect(self.inspector_requested)
         self.continue_button = button("", "primary", "ContinueButton")
-        self.continue_button.clicked.connect(self.continue_requested)
+        self.continue_button.clicked.connect(self._continue)
         self.rescan_button = button("", "secondary", "RescanButton")
         self.rescan_button.clicked.connect(self.rescan_requested)
         self.bottom.addWidget(self.inspector_button)
@@ -171,6 +171,11 @@ class PayeeScreen(Page):
         self.raw_text.setVisible(blocked)
         self.registered.show_for(parsed, blocked)
         self._registered_name_blocks(self.registered.blocks_payment)
+
+    def _continue(self) -> None:
+        """On to Amount, keeping what the name inquiry showed (None while it is still looking) for the request."""
+        self.ctx.flow.name_check = self.registered.name_check
+        self.continue_requested.emit()
 
     def _registered_name_blocks(self, no_such_account: bool) -> None:
         """An account the bank says does not exist cannot be paid: Continue goes, Scan again is the way on."""
