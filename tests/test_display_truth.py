@@ -148,6 +148,7 @@ def test_the_window_says_in_words_that_the_acquirer_cannot_be_reached(window, qt
     enrolment = StartupEnrolment(window, f"http://127.0.0.1:{free_port()}", "ABCD-EFGH-JKLM-NPQR")
     with qtbot.waitSignal(enrolment.runner.failed, timeout=int(CEILING_S * 1000)) as failed:
         enrolment.start()
-    assert failed.args[0] == "acquirer-unavailable" and "Errno" not in failed.args[1]
+    refusal = failed.args[0]
+    assert refusal.code == "acquirer-unavailable" and "Errno" not in refusal.text("en")
     # the window's own slot ran first (connected first): its notice is up, in the window's words
     assert window.toast.isVisible() and window.toast.text() == tr("settings.enrol_error.acquirer-unavailable")

@@ -15,7 +15,8 @@ from payer_app.core.crc import payload_crc
 from payer_app.core.keys import SigningKey
 from payer_app.core.payability import Limits
 from payer_app.core.payload import parse_payload
-from payer_app.core.request import PayerInfo, PaymentRequest, RequestError, build_request, read_signed
+from payer_app.core.refusals import RequestRefused
+from payer_app.core.request import PayerInfo, PaymentRequest, build_request, read_signed
 from payer_app.core.signing import sign_request, verify_request
 from payer_app.payments.acquirer.endpoints import create_app
 from payer_app.payments.acquirer.server import AcquirerServer
@@ -60,7 +61,7 @@ def test_a_tip_is_the_payers_choice_where_the_qr_asks_for_one():
     request = request_for(TIP_QR, PaymentChoice(None, tip=15000))
     assert request.charge == Charge("tip", 15000, 115000)
     assert verify_request(sign_request(request, KEY), STORE).ok
-    with pytest.raises(RequestError) as caught:
+    with pytest.raises(RequestRefused) as caught:
         build_request(parse_payload(FEE_QR), PaymentChoice(None, tip=1000))
     assert caught.value.code == "bad-tip" and caught.value.message_vi
 
@@ -72,10 +73,10 @@ def test_a_percentage_fee_is_computed_on_the_typed_amount():
 
 def test_limits_apply_to_the_total():
     limits = Limits(min_amount=1000, max_amount=120000)
-    with pytest.raises(RequestError) as caught:
+    with pytest.raises(RequestRefused) as caught:
         build_request(parse_payload(FEE_QR), PaymentChoice(None), limits=limits)
     assert caught.value.code == "above-maximum"
-    with pytest.raises(RequestError):
+    with pytest.raises(RequestRefused):
         build_request(parse_payload(TIP_QR), PaymentChoice(None, tip=30000), limits=limits)
     assert build_request(parse_payload(TIP_QR), PaymentChoice(None, tip=20000), limits=limits).charge.total == 120000
 

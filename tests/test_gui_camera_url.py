@@ -107,7 +107,7 @@ def test_an_invalid_url_is_refused_with_a_message_under_the_field(qtbot, make_wi
                   "http://127.0.0.1/a b", "http://127.0.0.1/evil\u202egpj.video"):
         add_url(qtbot, window, typed, then=results.append)
     errors = [r["error"] for r in results]
-    assert all(e and e.startswith(tr("camera_url.invalid", "en", reason="")) for e in errors), errors
+    assert all(e and e.startswith(tr("camera_url.invalid", "en", problem="")) for e in errors), errors
     assert "starts with http://, https:// or rtsp://" in errors[0]
     assert "names no host" in errors[1]
     assert "port is not a number" in errors[2]
@@ -124,7 +124,7 @@ def test_a_url_nothing_answers_shows_the_source_error_on_the_scan_screen(qtbot, 
     port = free_port()
     add_url(qtbot, window, f"http://{USER}:{PASSWORD}@127.0.0.1:{port}/video")
     hint = window.scan.hint
-    qtbot.waitUntil(lambda: hint.text().startswith(tr("scan.camera_error", "en", reason="")), timeout=20_000)
+    qtbot.waitUntil(lambda: hint.text().startswith(tr("scan.camera_error", "en", problem="")), timeout=20_000)
     assert "nothing answers at 127.0.0.1" in hint.text(), hint.text()
     assert PASSWORD not in hint.text() and USER not in hint.text()
     assert window.current == "scan" and window.isVisible()

@@ -216,7 +216,7 @@ def test_result_actions_save_copy_qr_and_json(qtbot, window, tmp_path, payer_hom
     assert result.save_request(str(target))
     assert verified_request(target.read_text().strip(), payer_home)["amount"]["value"] == "75000"
     assert result.save_request(str(tmp_path / "missing-folder" / "x.jws")) is False
-    assert result.status_line.text().startswith(tr("result.save_error", reason=""))
+    assert result.status_line.text().startswith(tr("result.save_error", problem=""))
     qtbot.mouseClick(result.copy_button, Qt.MouseButton.LeftButton)
     assert QGuiApplication.clipboard().text() == outcome.jws
     qtbot.mouseClick(result.json_button, Qt.MouseButton.LeftButton)

@@ -63,7 +63,7 @@ def test_image_without_qr_and_unreadable_file_give_messages(qtbot, make_window, 
     junk.write_bytes(b"not an image at all")
     with qtbot.waitSignal(window.scan_adapter.image_failed, timeout=15_000):
         window.open_image(str(junk))
-    assert window.scan.hint.text().startswith(tr("scan.image_error", reason=""))
+    assert window.scan.hint.text().startswith(tr("scan.image_error", problem=""))
     assert window.current == "scan"
 
 
@@ -184,9 +184,9 @@ def test_missing_webcam_falls_back_to_the_demo_camera_which_finds_its_bill(qtbot
         qtbot.mouseClick(window.home.scan_button, Qt.MouseButton.LeftButton)
     assert window.ctx.camera_spec == "demo"
     assert got.args[0].text == demo_bill_payload()
-    assert hints[0] == tr("scan.no_camera", reason="camera:57: camera not found or busy")
+    assert hints[0] == tr("scan.no_camera", problem="camera:57: camera not found or busy")
     assert hints[-1] == tr("scan.hint_found")
-    assert not any(h.startswith(tr("scan.camera_error", reason="")) for h in hints)
+    assert not any(h.startswith(tr("scan.camera_error", problem="")) for h in hints)
     assert window.current == "payee"
 
 

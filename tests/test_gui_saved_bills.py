@@ -244,7 +244,7 @@ def test_export_and_import_and_a_hostile_import(qtbot, make_window, payer_home, 
     picked["path"] = str(hostile)
     click(qtbot, screen.import_button)
     text = screen.status.text()
-    assert text.startswith(tr("saved.import_refused", reason="Hóa đơn thứ 2 trong tệp"))  # payments' words after ours
+    assert text.startswith(tr("saved.import_refused", problem="Hóa đơn thứ 2 trong tệp"))  # payments' words after ours
     assert "mã QR động" in text
     assert saved_in_store(payer_home) == before and len(screen.bills) == 2
 
@@ -252,7 +252,7 @@ def test_export_and_import_and_a_hostile_import(qtbot, make_window, payer_home, 
                  b'{"format": "payer-app-saved-bills", "version": 1, "bills": [{"name": "\\u202e", "payload": "x"}]}'):
         hostile.write_bytes(data)
         click(qtbot, screen.import_button)
-        assert screen.status.text().startswith(tr("saved.import_refused", reason=""))
+        assert screen.status.text().startswith(tr("saved.import_refused", problem=""))
         assert saved_in_store(payer_home) == before
     big = tmp_path / "big.json"
     big.write_bytes(b" " * (3 * 1024 * 1024))
@@ -483,6 +483,6 @@ def test_a_look_alike_name_is_refused_in_the_window_naming_the_bill_it_imitates(
     monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(hostile), "")))
     click(qtbot, screen.import_button)
     text = screen.status.text()
-    assert text.startswith(tr("saved.import_refused", reason="Hóa đơn thứ 1 trong tệp"))
+    assert text.startswith(tr("saved.import_refused", problem="Hóa đơn thứ 1 trong tệp"))
     assert "“Điện nhà mẹ”" in text
     assert saved_in_store(payer_home) == before

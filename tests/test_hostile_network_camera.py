@@ -171,7 +171,7 @@ def test_the_window_says_the_camera_stopped_and_keeps_working(qtbot, make_window
     camera = HostileCamera("bomb-frame")
     try:
         window = make_window(camera=camera.url(), lang="en")
-        stopped = tr("scan.camera_stopped", "en", reason="@").split("@")[0]
+        stopped = tr("scan.camera_stopped", "en", problem="@").split("@")[0]
         with qtbot.waitSignal(window.scan.hint_changed, timeout=HUNG_S * 1000,
                               check_params_cb=lambda text: text.startswith(stopped)) as hint:
             qtbot.mouseClick(window.home.scan_button, Qt.MouseButton.LeftButton)

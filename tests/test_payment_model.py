@@ -21,12 +21,12 @@ from payer_app.core.builder import build_payload
 from payer_app.core.choice import PaymentChoice
 from payer_app.core.keys import SigningKey
 from payer_app.core.payload import parse_payload
+from payer_app.core.refusals import RequestRefused
 from payer_app.core.request import (
     Bill,
     Payee,
     PayerInfo,
     PaymentRequest,
-    RequestError,
     build_request,
     read_signed,
 )
@@ -133,7 +133,7 @@ MALFORMED = [
 @pytest.mark.parametrize("change, detail", [(c, d) for _, c, d in MALFORMED], ids=[m[0] for m in MALFORMED])
 def test_from_dict_refuses_a_malformed_shape_with_one_clear_error(change, detail):
     data = change(copy.deepcopy(_valid_body()))
-    with pytest.raises(RequestError) as caught:
+    with pytest.raises(RequestRefused) as caught:
         PaymentRequest.from_dict(data)
     assert caught.value.code == "bad-content"
     assert caught.value.message.startswith("The signed request is not well formed: ")

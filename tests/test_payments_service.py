@@ -10,7 +10,8 @@ import pytest
 from payer_app.core.builder import vietqr_payload
 from payer_app.core.choice import PaymentChoice
 from payer_app.core.payload import parse_payload
-from payer_app.core.request import RequestError, build_request
+from payer_app.core.refusals import RequestRefused
+from payer_app.core.request import build_request
 from payer_app.core.signing import sign_request, verify_request
 from payer_app.payments.acquirer.answers import FailureSettings
 from payer_app.payments.acquirer.endpoints import create_app
@@ -68,11 +69,11 @@ def test_without_history_nothing_about_the_payer_stays_on_disk(payer_home):
 
 def test_refused_input_records_nothing(payer_home):
     with PaymentService() as service:
-        with pytest.raises(RequestError) as caught:
+        with pytest.raises(RequestRefused) as caught:
             service.pay(parse_payload(EVN_BILL), PaymentChoice(None))
         assert caught.value.code == "amount-required"
         dynamic = parse_payload(vietqr_payload("970416", "257678859", amount=80_000))
-        with pytest.raises(RequestError) as caught:
+        with pytest.raises(RequestRefused) as caught:
             service.pay(dynamic, PaymentChoice(70_000))
         assert caught.value.code == "amount-locked"
         assert service.history() == []
@@ -179,6 +180,6 @@ def test_payer_limits_are_a_setting_shared_with_the_embedded_acquirer(payer_home
     with PaymentService(limits=Limits(min_amount=1000, max_amount=1_000_000_000)) as service:
         assert service.pay(parse_payload(EVN_BILL), PaymentChoice(600_000_000)).status == "approved"
     with PaymentService() as service:
-        with pytest.raises(RequestError) as caught:
+        with pytest.raises(RequestRefused) as caught:
             service.pay(parse_payload(EVN_BILL), PaymentChoice(600_000_000))
         assert caught.value.code == "above-maximum"

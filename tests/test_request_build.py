@@ -13,7 +13,8 @@ from payer_app.core.builder import evn_bill_payload, vietqr_payload, vnpay_paylo
 from payer_app.core.choice import PaymentChoice
 from payer_app.core.payability import Limits
 from payer_app.core.payload import parse_payload
-from payer_app.core.request import PayerInfo, RequestError, build_request
+from payer_app.core.refusals import RequestRefused
+from payer_app.core.request import PayerInfo, build_request
 from payer_app.core.timestamps import parse_timestamp
 from tests.spec_vectors import EVN_BILL, VIETQR_ACB
 
@@ -22,7 +23,7 @@ NOW = datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=UTC)
 
 def test_static_evn_bill_needs_an_amount_and_takes_the_payers():
     parsed = parse_payload(EVN_BILL)
-    with pytest.raises(RequestError) as caught:
+    with pytest.raises(RequestRefused) as caught:
         build_request(parsed, PaymentChoice(None))
     assert caught.value.code == "amount-required"
     assert "amount" in caught.value.message and caught.value.message_vi
@@ -73,7 +74,7 @@ def test_dynamic_qr_amount_is_locked():
     parsed = parse_payload(VIETQR_ACB)
     assert build_request(parsed, PaymentChoice(None)).amount == 1000
     assert build_request(parsed, PaymentChoice(1000)).amount == 1000
-    with pytest.raises(RequestError) as caught:
+    with pytest.raises(RequestRefused) as caught:
         build_request(parsed, PaymentChoice(2000))
     assert caught.value.code == "amount-locked"
     assert "1.000 ₫" in caught.value.message and "2.000 ₫" in caught.value.message
@@ -102,7 +103,7 @@ def test_vnpay_payee_is_the_merchant():
     [(999, "below-minimum"), (0, "below-minimum"), (-5, "below-minimum"), (500_000_000, "above-maximum")],
 )
 def test_default_limits_are_the_napas_range(amount, code):
-    with pytest.raises(RequestError) as caught:
+    with pytest.raises(RequestRefused) as caught:
         build_request(parse_payload(EVN_BILL), PaymentChoice(amount))
     assert caught.value.code == code
 
@@ -112,10 +113,10 @@ def test_limits_are_settings_and_the_edges_are_allowed():
     assert build_request(parsed, PaymentChoice(1000)).amount == 1000
     assert build_request(parsed, PaymentChoice(499_999_999)).amount == 499_999_999
     small = Limits(min_amount=10_000, max_amount=20_000)
-    with pytest.raises(RequestError) as caught:
+    with pytest.raises(RequestRefused) as caught:
         build_request(parsed, PaymentChoice(9_999), limits=small)
     assert caught.value.code == "below-minimum"
-    with pytest.raises(RequestError) as caught:
+    with pytest.raises(RequestRefused) as caught:
         build_request(parsed, PaymentChoice(20_001), limits=small)
     assert caught.value.code == "above-maximum"
     with pytest.raises(ValueError):
@@ -124,7 +125,7 @@ def test_limits_are_settings_and_the_edges_are_allowed():
 
 def test_a_dynamic_qr_beyond_the_limits_is_refused():
     parsed = parse_payload(vietqr_payload("970436", "0011001234567", amount=600_000_000))
-    with pytest.raises(RequestError) as caught:
+    with pytest.raises(RequestRefused) as caught:
         build_request(parsed, PaymentChoice(None))
     assert caught.value.code == "above-maximum"
 
@@ -136,7 +137,7 @@ def test_a_dynamic_qr_beyond_the_limits_is_refused():
 )
 def test_invalid_qr_is_refused_with_the_parser_reason(text, code):
     parsed = parse_payload(text)
-    with pytest.raises(RequestError) as caught:
+    with pytest.raises(RequestRefused) as caught:
         build_request(parsed, PaymentChoice(10_000))
     assert caught.value.code == code  # what the payee screen says for it (core.payability)
     assert caught.value.line("en").endswith(parsed.errors[0].message)
@@ -146,19 +147,19 @@ def test_invalid_qr_is_refused_with_the_parser_reason(text, code):
 def test_note_rules():
     parsed = parse_payload(EVN_BILL)
     assert build_request(parsed, PaymentChoice(10_000, "x" * 140)).note == "x" * 140
-    with pytest.raises(RequestError) as caught:
+    with pytest.raises(RequestRefused) as caught:
         build_request(parsed, PaymentChoice(10_000, "x" * 141))
     assert caught.value.code == "note-too-long"
-    with pytest.raises(RequestError) as caught:
+    with pytest.raises(RequestRefused) as caught:
         build_request(parsed, PaymentChoice(10_000, "line\nbreak"))
     assert caught.value.code == "bad-note"
 
 
 def test_amount_must_be_an_integer():
-    with pytest.raises(RequestError) as caught:
+    with pytest.raises(RequestRefused) as caught:
         build_request(parse_payload(EVN_BILL), PaymentChoice(1500.5))
     assert caught.value.code == "bad-amount"
-    with pytest.raises(RequestError):
+    with pytest.raises(RequestRefused):
         build_request(parse_payload(EVN_BILL), PaymentChoice(True))
 
 
@@ -168,6 +169,6 @@ def test_custom_ttl_and_evn_builder_payload():
     body = request.to_dict()
     assert body["expires_at"] == "2026-03-01T08:31:15Z"
     assert body["bill"]["customer_code"] == "PE01000123456"
-    with pytest.raises(RequestError) as caught:
+    with pytest.raises(RequestRefused) as caught:
         build_request(parse_payload(text), PaymentChoice(75_000), ttl_seconds=0)
     assert caught.value.code == "bad-ttl"

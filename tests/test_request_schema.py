@@ -14,12 +14,12 @@ from payer_app.cli import main
 from payer_app.core.choice import PaymentChoice
 from payer_app.core.keys import SigningKey
 from payer_app.core.payload import parse_payload
+from payer_app.core.refusals import RequestRefused
 from payer_app.core.request import (
     EMBEDDED_AUDIENCE,
     FORM_STEPS,
     MAX_NOTE_CHARS,
     PayerInfo,
-    RequestError,
     build_request,
 )
 from payer_app.core.request_schema import STEPS
@@ -51,7 +51,7 @@ def with_times(created: datetime, lifetime: timedelta):
      ("a\x9bb", "bad-note"), ("tab\there", "bad-note"), ("\u2066isolate", "bad-note"), ("a\u2028b", "bad-note")],
 )
 def test_a_note_refused_when_built_is_refused_when_verified(note, code):
-    with pytest.raises(RequestError) as caught:
+    with pytest.raises(RequestRefused) as caught:
         build_request(parse_payload(EVN_BILL), PaymentChoice(250_000, note))
     assert caught.value.code == code
     body = valid_body(KEY, NOW)
@@ -76,13 +76,13 @@ def test_vietnamese_notes_up_to_140_characters_pass_both():
      ({"audience": "x" * 201}, "bad-audience"), ({"ttl_seconds": 301}, "bad-ttl"), ({"ttl_seconds": True}, "bad-ttl")],
 )
 def test_build_request_refuses_what_verify_would(kwargs, code):
-    with pytest.raises(RequestError) as caught:
+    with pytest.raises(RequestRefused) as caught:
         build_request(parse_payload(EVN_BILL), PaymentChoice(250_000), **kwargs)
     assert caught.value.code == code
 
 
 def test_a_usd_qr_is_refused_when_built_and_when_verified():
-    with pytest.raises(RequestError) as caught:
+    with pytest.raises(RequestRefused) as caught:
         build_request(parse_payload(usd_qr()), PaymentChoice(None))
     assert caught.value.code == "not-vnd"
 

@@ -132,14 +132,14 @@ def add_amount_option(parser: argparse.ArgumentParser, what: str) -> None:
 def checked_option(option: str, text: str | None, convert, lang: str = "en"):
     """``convert(text)``, or None when the option was not given; the ValueError ``convert`` raises
     for a bad value becomes a usage error naming the option (in Vietnamese when the error has a
-    ``reason_vi`` and ``lang`` is vi)."""
+    ``detail_vi`` and ``lang`` is vi)."""
     if text is None:
         return None
     try:
         return convert(text)
     except ValueError as exc:
-        reason = getattr(exc, "reason_vi", None) if lang == "vi" else None
-        raise UsageError(f"{option}: {reason or exc}") from None
+        detail = getattr(exc, "detail_vi", None) if lang == "vi" else None
+        raise UsageError(f"{option}: {detail or exc}") from None
 
 
 def amount_option(text: str | None, lang: str = "en") -> int | None:

@@ -36,8 +36,8 @@ from payer_app.core.charge import cost_line
 from payer_app.core.choice import PaymentChoice
 from payer_app.core.display_text import visible
 from payer_app.core.payload import parse_payload
+from payer_app.core.refusals import RequestRefused
 from payer_app.core.registered_name import name_check_line
-from payer_app.core.request import RequestError
 from payer_app.files import write_file_atomically
 from payer_app.payments.keystore import KeyStoreError
 
@@ -76,7 +76,7 @@ def run(args) -> int:
             choice = PaymentChoice(amount, args.note, tip, name_check=check,
                                    pay_unknown_account=args.pay_unknown_account)
             outcome = service.pay(parsed, choice)
-    except RequestError as exc:  # the refusal catalogue's sentence, and the QR finding behind it
+    except RequestRefused as exc:  # the refusal catalogue's sentence, and the QR finding behind it
         print(f"payer-app pay: not paid ({exc.code}): {exc.line(args.lang)}", file=sys.stderr)
         return EXIT_NO
     except PaymentSetupError as exc:  # not enrolled, bad acquirer URL...: nothing sent, nothing recorded

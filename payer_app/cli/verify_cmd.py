@@ -28,6 +28,7 @@ from payer_app.core.amounts import format_vnd
 from payer_app.core.charge import cost_line
 from payer_app.core.display_text import is_unsafe_char, visible
 from payer_app.core.payability import Limits
+from payer_app.core.refusals import VerifyRefused
 from payer_app.core.registered_name import name_check_line
 from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
 from payer_app.core.signing import MAX_TOKEN_CHARS, Verification, VerificationKeys, verify_request
@@ -73,7 +74,7 @@ def run(args) -> int:
         document["name_check"] = check.to_dict() if check is not None else None  # null: the request holds none
         print(json_text(document))
         return EXIT_OK if result.ok else EXIT_NO
-    message = visible(result.message_vi if args.lang == "vi" else result.message, 2000)
+    message = visible(result.text(args.lang), 2000)
     if not result.ok:
         print(f"REJECTED ({visible(result.reason)}): {message}")
         return EXIT_NO
@@ -169,11 +170,7 @@ def _read_token_file(source: str) -> bytes | Verification:
 
 
 def _too_large(size: str) -> Verification:
-    return Verification(
-        False, "malformed",
-        f"The token file holds {size} bytes; a token is at most {MAX_TOKEN_CHARS} characters.",
-        f"Tệp mã ký chứa {size} byte; mã ký dài tối đa {MAX_TOKEN_CHARS} ký tự.",
-    )
+    return Verification(False, VerifyRefused("token-file-too-large", size=size, limit=MAX_TOKEN_CHARS))
 
 
 def _load_keys(option: str | None) -> VerificationKeys:

@@ -10,12 +10,13 @@ _DECIMAL = re.compile(r"^([0-9]+)\.([0-9]*)$")
 
 
 class AmountError(ValueError):
-    """An amount that is not an exact, non-negative number of dong; ``reason_vi`` is the Vietnamese text."""
+    """An amount that is not an exact, non-negative number of dong: ``detail`` says why in English,
+    ``detail_vi`` in Vietnamese (the values of the parser's ``bad-amount`` finding)."""
 
-    def __init__(self, reason: str, reason_vi: str):
-        super().__init__(reason)
-        self.reason = reason
-        self.reason_vi = reason_vi
+    def __init__(self, detail: str, detail_vi: str):
+        super().__init__(detail)
+        self.detail = detail
+        self.detail_vi = detail_vi
 
 
 def parse_field_amount(text: str) -> tuple[int, bool]:

@@ -145,7 +145,7 @@ def _rule_of(kind: str, indicator: Field, fixed: Field | None, percent: Field | 
             dong, _ = parse_field_amount(fixed.value)
         except AmountError as exc:
             problems.append(FeeProblem("bad-fee-fixed", "56", fixed.offset,
-                                       {"found": fixed.value, "detail": exc.reason, "detail_vi": exc.reason_vi}))
+                                       {"found": fixed.value, "detail": exc.detail, "detail_vi": exc.detail_vi}))
             return None
         return FeeRule(FIXED_FEE, fixed=dong)
     if percent is None:

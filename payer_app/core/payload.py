@@ -469,7 +469,7 @@ class _Parser:
         try:
             amount, decimals = parse_field_amount(f.value)
         except AmountError as exc:
-            self.add("bad-amount", "54", f.offset, found=f.value, detail=exc.reason, detail_vi=exc.reason_vi)
+            self.add("bad-amount", "54", f.offset, found=f.value, detail=exc.detail, detail_vi=exc.detail_vi)
             return None
         if decimals:
             self.add("amount-decimals", "54", f.offset, found=f.value)

@@ -10,6 +10,11 @@ refusal is a subclass, so callers catch the kind they can handle:
   invalid, not in dong);
 * ``AmountRefused`` - the amount cannot be paid (missing, locked by a dynamic QR, outside the limits);
 * ``InputRefused`` - the rest of the payer's input (note, validity, identifiers, audience).
+* ``VerifyRefused`` - a signed request fails verification (the code is the ``Verification``'s reason)
+  or the acquirer's own checks.
+
+What is said when nothing is refused (a good verification, an approval) is in ``SAID``, read with
+``say(kind, lang, **values)``.
 
 ``QrRefused`` and ``AmountRefused`` are ``RequestRefused`` too: what ``build_request`` raises.
 Values whose name ends in ``_vi`` are the Vietnamese form of the value without it (a finding's text);
@@ -41,11 +46,20 @@ CATALOG: dict[str, tuple[str, str]] = {
     "bill-name-too-long": ("The name is longer than {limit} characters.", "Tên dài quá {limit} ký tự."),
     "bad-bill-name": ("The name contains control or invisible characters.", "Tên có ký tự điều khiển hoặc ký tự ẩn."),
     "confusable-bill-name": ("The name “{name}” looks the same as the saved bill “{other}”, which is another "
-                             "bill.{how} Choose a name that looks different.",
-                             "Tên “{name}” trông giống hệt hóa đơn đã lưu “{other}” (một hóa đơn khác).{how} Hãy "
+                             "bill. Choose a name that looks different.",
+                             "Tên “{name}” trông giống hệt hóa đơn đã lưu “{other}” (một hóa đơn khác). Hãy "
                              "chọn một tên trông khác hẳn."),
-    "mixed-script-name": ("The name “{name}” could pass for another name.{how} Write it in one alphabet.",
-                          "Tên “{name}” có thể bị nhầm với một tên khác.{how} Hãy viết bằng một bảng chữ cái."),
+    # {first}/{second}: the scripts a name mixes (``SCRIPT_NAMES``), {letter}: the letter of the second.
+    "confusable-mixed-bill-name": ("The name “{name}” looks the same as the saved bill “{other}”, which is another "
+                                   "bill. It mixes {first} and {second} letters ({letter} is {second}). Choose a name "
+                                   "that looks different.",
+                                   "Tên “{name}” trông giống hệt hóa đơn đã lưu “{other}” (một hóa đơn khác). Tên trộn "
+                                   "chữ {first} với chữ {second} ({letter} là chữ {second}). Hãy chọn một tên trông "
+                                   "khác hẳn."),
+    "mixed-script-name": ("The name “{name}” could pass for another name. It mixes {first} and {second} letters "
+                          "({letter} is {second}). Write it in one alphabet.",
+                          "Tên “{name}” có thể bị nhầm với một tên khác. Tên trộn chữ {first} với chữ {second} "
+                          "({letter} là chữ {second}). Hãy viết bằng một bảng chữ cái."),
     "bill-payload-empty": ("The QR payload must be non-empty text.", "Nội dung mã QR phải là chữ."),
     "bill-payload-too-long": ("The QR payload is longer than {limit} characters.",
                               "Nội dung mã QR dài quá {limit} ký tự."),
@@ -100,6 +114,70 @@ CATALOG: dict[str, tuple[str, str]] = {
     "bad-audience": ("The audience (aud) is not valid: {detail}.", "Đích nhận (aud) không hợp lệ: {detail}."),
     # Reading signed JSON back (``PaymentRequest.from_dict``).
     "bad-content": ("The signed request is not well formed: {detail}.", "Yêu cầu đã ký sai cấu trúc: {detail}."),
+    # Verifying a signed request (``core.signing.verify_request``, ``core.request_schema``): the code is
+    # the verification's reason (docs/payments.md); outside text arrives already quoted.
+    "bad-verification-key": ("The verification key is unusable: {problem}.",
+                             "Khóa kiểm tra không dùng được: {problem}."),
+    "token-too-many-bytes": ("The token is {length} bytes long ({limit} at most).",
+                             "Mã ký dài {length} byte (tối đa {limit})."),
+    "token-not-ascii": ("The token contains non-ASCII bytes.", "Mã ký chứa byte không phải ASCII."),
+    "token-not-text": ("The token is not text.", "Mã ký không phải văn bản."),
+    "token-too-long": ("The token is {length} characters long ({limit} at most).",
+                       "Mã ký dài {length} ký tự (tối đa {limit})."),
+    "token-file-too-large": ("The token file holds {size} bytes; a token is at most {limit} characters.",
+                             "Tệp mã ký chứa {size} byte; mã ký dài tối đa {limit} ký tự."),
+    "not-compact-jws": ("This is not a JWS in compact form (three base64url parts separated by dots).",
+                        "Đây không phải JWS dạng rút gọn (ba phần base64url cách nhau bởi dấu chấm)."),
+    "unsupported-algorithm": ("The algorithm is {alg}; only EdDSA (Ed25519) is accepted.",
+                              "Thuật toán là {alg}; chỉ chấp nhận EdDSA (Ed25519)."),
+    "header-unknown-parameters": ("The JWS header has parameters that are not accepted: {names}.",
+                                  "Phần đầu JWS có tham số không được chấp nhận: {names}."),
+    "header-bad-typ": ("The JWS header's typ is {typ}, not {expected}.",
+                       "Tham số typ của phần đầu JWS là {typ}, không phải {expected}."),
+    "header-bad-kid": ("The JWS header's key id {kid} is not a key thumbprint.",
+                       "Mã khóa {kid} trong phần đầu JWS không phải dấu vân tay khóa."),
+    "header-not-acceptable": ("The JWS header is not acceptable: {problem}.", "Phần đầu JWS không hợp lệ: {problem}."),
+    "header-not-object": ("The JWS header is not a JSON object.", "Phần đầu JWS không phải đối tượng JSON."),
+    "part-not-base64url": ("A JWS part is not canonical base64url.", "Một phần JWS không phải base64url chuẩn."),
+    "signature-length": ("The signature is {length} bytes long; Ed25519 signatures are 64.",
+                         "Chữ ký dài {length} byte; chữ ký Ed25519 dài 64 byte."),
+    "signature-not-canonical": ("The signature is not canonical (S is not below the group order).",
+                                "Chữ ký không ở dạng chuẩn (S không nhỏ hơn bậc nhóm)."),
+    "wrong-key": ("The request was signed with key {kid}, which is not among the verification keys.",
+                  "Yêu cầu được ký bằng khóa {kid}, không thuộc các khóa kiểm tra."),
+    "signature-mismatch": ("The signature does not match: the request was altered or signed with another key.",
+                           "Chữ ký không khớp: yêu cầu đã bị sửa đổi hoặc được ký bằng khóa khác."),
+    "content-not-json": ("The signed content is not acceptable JSON: {problem}.",
+                         "Nội dung đã ký không phải JSON hợp lệ: {problem}."),
+    "key-mismatch": ("The request names payer key {named} but was signed with {kid}.",
+                     "Yêu cầu ghi khóa {named} nhưng được ký bằng khóa {kid}."),
+    "qr-mismatch": ("qr.sha256 is not the SHA-256 of qr.payload.", "qr.sha256 không phải SHA-256 của qr.payload."),
+    "wrong-audience": ("The request is addressed to {audience}, not to {expected}.",
+                       "Yêu cầu gửi cho {audience}, không phải {expected}."),
+    "dated-after-retirement": ("Key {kid} was retired at {when}; the request is dated {dated}, after that.",
+                               "Khóa {kid} đã ngừng dùng lúc {when}; yêu cầu ghi ngày {dated}, sau thời điểm đó."),
+    "not-yet-valid": ("The request is dated {created}, in the future (now {now}).",
+                      "Yêu cầu ghi ngày {created}, ở tương lai (bây giờ {now})."),
+    "expired": ("The request expired at {expires} (now {now}).", "Yêu cầu đã hết hạn lúc {expires} (bây giờ {now})."),
+    "request-not-vnd": ("The QR in the request asks for currency {currency} (field 53); only VND (704) is paid.",
+                        "Mã QR trong yêu cầu dùng tiền tệ {currency} (trường 53); chỉ thanh toán VND (704)."),
+    "request-invalid-qr": ("The QR payload in the request is not valid: {detail}",
+                           "Mã QR trong yêu cầu không hợp lệ: {detail}"),
+    "amount-mismatch": ("The request pays {amount} but the dynamic QR fixes {fixed}.",
+                        "Yêu cầu trả {amount} nhưng mã QR động cố định {fixed}."),
+    "payee-mismatch": ("The payee in the request is not the one in its QR payload.",
+                       "Người nhận trong yêu cầu khác với người nhận trong mã QR."),
+    "bill-mismatch": ("The bill details in the request are not the ones in its QR payload.",
+                      "Thông tin hóa đơn trong yêu cầu khác với trong mã QR."),
+    # R17's sentences are still written by core/fees.py (``fee_problem``), passed through whole.
+    "fee-rule": ("{sentence}", "{sentence}"),
+    # The acquirer's own decisions (``payments.acquirer.decisions``).
+    "arrived-after-retirement": ("Key {kid} was retired at {when}; this request arrived at {at}, more than {skew} s "
+                                 "later. Sign it again with the current key.",
+                                 "Khóa {kid} đã ngừng dùng lúc {when}; yêu cầu này đến lúc {at}, sau hơn {skew} giây. "
+                                 "Hãy ký lại bằng khóa hiện tại."),
+    "insufficient-funds": ("Declined: insufficient funds (injected failure).",
+                           "Bị từ chối: không đủ số dư (lỗi giả lập)."),
     # Setting up payments (``payments.errors``): nothing was paid, nothing is pending.
     "no-acquirer": ("The embedded acquirer needs no enrolment; give an acquirer URL.",
                     "Ngân hàng nhúng không cần đăng ký khóa; hãy nhập địa chỉ ngân hàng."),
@@ -132,6 +210,35 @@ CATALOG: dict[str, tuple[str, str]] = {
                        "{count} yêu cầu đang chờ đã được gửi tới ngân hàng khác (ví dụ {request_id} tới {acquirer}); "
                        "hãy gửi lại tới đó, hoặc thêm --force."),
     "bad-local-key": ("The local key set is unusable: {detail}", "Bộ khóa trên máy không dùng được: {detail}"),
+    # A payment call that failed without a refusal of its own (``gui.payment_runner``): the error's text.
+    "acquirer-unavailable": ("The acquirer does not answer: {problem}", "Không kết nối được ngân hàng: {problem}"),
+    "service-unavailable": ("The payment service could not be opened: {problem}",
+                            "Không mở được dịch vụ thanh toán: {problem}"),
+    "payment-error": ("The payment request could not be sent: {problem}",
+                      "Không gửi được yêu cầu thanh toán: {problem}"),
+}
+
+# What is said when nothing is refused: the same catalogue form, read with ``say``.
+SAID: dict[str, tuple[str, str]] = {
+    "request-verified": ("Signature and content are good: {amount} to {payee}, request {request_id}.",
+                         "Chữ ký và nội dung hợp lệ: {amount} cho {payee}, yêu cầu {request_id}."),
+    "approved": ("Approved.", "Đã duyệt."),
+    # The payment service (``payments.service``): an enrolment, an answer that leaves a payment pending.
+    "key-enrolled": ("Key {kid} is now enrolled at {url} for account {account}.",
+                     "Khóa {kid} đã được đăng ký tại {url} cho tài khoản {account}."),
+    "key-already-enrolled": ("Key {kid} is already enrolled at {url} for account {account}.",
+                             "Khóa {kid} đã đăng ký tại {url} cho tài khoản {account}."),
+    "already-processed": ("Already processed: {message}", "Đã xử lý trước đó: {message}"),
+    "unconfirmed-duplicate": ("The acquirer answered 409 (already processed) but not with this request's id and "
+                              "amount; it is not counted as paid and stays pending.",
+                              "Ngân hàng trả lời 409 (đã xử lý) nhưng không đúng mã yêu cầu và số tiền này; chưa "
+                              "tính là đã trả."),
+    "acquirer-error-pending": ("Acquirer error{http}: {problem}; the outcome is unknown, the request is kept and "
+                               "will be re-sent.",
+                               "Lỗi từ ngân hàng thanh toán{http}: {problem}; chưa rõ kết quả, yêu cầu được lưu và "
+                               "sẽ gửi lại."),
+    "no-answer-pending": ("No answer from the acquirer ({problem}); the request is kept and will be re-sent.",
+                          "Chưa có phản hồi từ ngân hàng thanh toán ({problem}); yêu cầu được lưu và sẽ gửi lại."),
 }
 
 # Catalogue entries that share a code: a kind's text differs, the stable code (what callers and
@@ -139,7 +246,14 @@ CATALOG: dict[str, tuple[str, str]] = {
 CODE_OF: dict[str, str] = {
     "note-not-text": "bad-note", "bad-nonce": "bad-id", "no-acquirer-to-revoke": "no-acquirer",
     "bill-name-not-text": "bad-bill-name", "bill-name-empty": "bad-bill-name", "bill-name-too-long": "bad-bill-name",
-    "mixed-script-name": "confusable-bill-name",
+    "mixed-script-name": "confusable-bill-name", "confusable-mixed-bill-name": "confusable-bill-name",
+    "bad-verification-key": "bad-key", "signature-not-canonical": "bad-signature",
+    "signature-mismatch": "bad-signature", "content-not-json": "bad-content", "dated-after-retirement": "key-retired",
+    "arrived-after-retirement": "key-retired", "request-not-vnd": "not-vnd", "request-invalid-qr": "invalid-qr",
+    **{kind: "malformed" for kind in ("token-too-many-bytes", "token-not-ascii", "token-not-text", "token-too-long",
+                                      "token-file-too-large", "not-compact-jws", "header-unknown-parameters",
+                                      "header-bad-typ", "header-bad-kid", "header-not-acceptable",
+                                      "header-not-object", "part-not-base64url", "signature-length")},
     **{kind: "bad-import" for kind in ("bill-payload-empty", "bill-payload-too-long", "import-too-large",
                                        "import-not-regular", "import-not-json", "import-no-format",
                                        "import-bad-version", "import-no-bills", "import-too-many",
@@ -147,6 +261,12 @@ CODE_OF: dict[str, str] = {
 }
 
 AMOUNT_VALUES = frozenset({"amount", "min", "max", "fixed"})
+
+# The alphabets ``core.confusables.mixed_scripts`` names, in English and Vietnamese (values ``first``
+# and ``second`` of the mixed-script entries).
+SCRIPT_NAMES: dict[str, tuple[str, str]] = {
+    "Latin": ("Latin", "Latinh"), "Cyrillic": ("Cyrillic", "Kirin"), "Greek": ("Greek", "Hy Lạp"),
+}
 
 
 class Refusal(Exception):
@@ -167,6 +287,10 @@ class Refusal(Exception):
         english, vietnamese = CATALOG[self.kind]
         return (vietnamese if lang == "vi" else english).format(**self._shown(lang))
 
+    def to_dict(self) -> dict[str, str]:
+        """``code``, ``message`` and ``message_vi``: the three fields every JSON answer carries."""
+        return {"code": self.code, "message": self.text("en"), "message_vi": self.text("vi")}
+
     def detail(self, lang: str = "en") -> str | None:
         """The finding behind the refusal (a QR's first error), in ``lang``; None when there is none."""
         shown = self._shown(lang)
@@ -186,11 +310,7 @@ class Refusal(Exception):
         return self.text("vi")
 
     def _shown(self, lang: str) -> dict[str, str]:
-        shown = {name: format_vnd(value) if name in AMOUNT_VALUES and isinstance(value, int) else str(value)
-                 for name, value in self.values.items() if not name.endswith("_vi")}
-        if lang == "vi":
-            shown.update({name[:-3]: str(value) for name, value in self.values.items() if name.endswith("_vi")})
-        return shown
+        return _shown(self.values, lang)
 
     def __eq__(self, other: object) -> bool:
         return (isinstance(other, Refusal) and type(other) is type(self) and other.kind == self.kind
@@ -201,6 +321,33 @@ class Refusal(Exception):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.kind!r}, **{self.values!r})"
+
+
+class VerifyRefused(Refusal):
+    """A signed request fails verification (``core.signing.verify_request``, ``core.request_schema``) or
+    the acquirer's own checks: ``code`` is the stable reason of the ``Verification`` and of the answer.
+    ``reason`` gives another entry's text under the verifier's code (a note the request schema refuses
+    is ``bad-content`` with the note's own sentence)."""
+
+    def __init__(self, kind: str, reason: str | None = None, **values: Any):
+        super().__init__(kind, **values)
+        if reason is not None:
+            self.code = reason
+
+
+def say(kind: str, lang: str = "en", **values: Any) -> str:
+    """A sentence that is not a refusal (``SAID``: a good verification, an approval), in ``lang``."""
+    english, vietnamese = SAID[kind]
+    return (vietnamese if lang == "vi" else english).format(**_shown(values, lang))
+
+
+def _shown(values: dict[str, Any], lang: str) -> dict[str, str]:
+    """The values as text: amounts as ``1.000 ₫``; in Vietnamese, ``name_vi`` stands for ``name``."""
+    shown = {name: format_vnd(value) if name in AMOUNT_VALUES and isinstance(value, int) else str(value)
+             for name, value in values.items() if not name.endswith("_vi")}
+    if lang == "vi":
+        shown.update({name[:-3]: str(value) for name, value in values.items() if name.endswith("_vi")})
+    return shown
 
 
 class RequestRefused(Refusal, ValueError):

@@ -60,10 +60,6 @@ _AUDIENCE = re.compile(r"[\x21-\x7e]+")  # printable ASCII without spaces: an id
 _AMOUNT = re.compile(r"0|[1-9][0-9]{0,14}")
 
 
-# What ``build_request`` raises; the kinds and their texts are in ``payer_app.core.refusals``.
-RequestError = RequestRefused
-
-
 @dataclass(frozen=True)
 class PayerInfo:
     """Who pays: the (mock) source account and the id of the key that signs for it."""

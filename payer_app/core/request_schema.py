@@ -4,8 +4,9 @@ signature is good).
 
 Rules R1-R5 are the form of the JSON, checked by its one reader, ``PaymentRequest.from_dict``
 (``core/request.py``, steps ``FORM_STEPS``); the rest are checked here on the typed value it returns.
-The checks are a flat run of small named steps, in order; each cites its rule and returns
-``(reason, message, message_vi)`` for the first problem, or None. Untrusted values appear in messages
+The checks are a flat run of small named steps, in order; each cites its rule and returns a
+``Refusal`` (its code is the verification's reason, its texts the catalogue's, ``core/refusals.py``)
+for the first problem, or None. Untrusted values appear in messages
 only through ``display_text.quoted``. The stateful rule "nonce not seen before within the TTL" is not
 here: it needs memory, so the acquirer applies it after this schema.
 
@@ -44,12 +45,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from payer_app.core.amounts import format_vnd
 from payer_app.core.display_text import quoted
 from payer_app.core.fees import fee_problem
 from payer_app.core.payability import NOT_VND, Limits, locked_amount, qr_refusal
 from payer_app.core.payload import MAX_INPUT_CHARS, ParsedPayload, parse_payload
-from payer_app.core.refusals import AmountRefused, RequestRefused
+from payer_app.core.refusals import AmountRefused, Refusal, RequestRefused, VerifyRefused
 from payer_app.core.request import (
     CLOCK_SKEW_SECONDS,
     MAX_TTL_SECONDS,
@@ -61,7 +61,6 @@ from payer_app.core.request import (
 )
 from payer_app.core.timestamps import format_timestamp
 
-Problem = tuple[str, str, str]
 CLOCK_SKEW = timedelta(seconds=CLOCK_SKEW_SECONDS)
 MAX_LIFETIME = timedelta(seconds=MAX_TTL_SECONDS) + CLOCK_SKEW
 
@@ -81,14 +80,14 @@ class Context:
     key_retired_at: datetime | None = None
 
 
-def read_request_content(data: Any, context: Context) -> tuple[PaymentRequest | None, Problem | None]:
+def read_request_content(data: Any, context: Context) -> tuple[PaymentRequest | None, Refusal | None]:
     """``data`` read by ``PaymentRequest.from_dict`` (R1-R5), then the steps below: (the typed
-    request, or None when its form is wrong; the first rule broken as (reason, message, message_vi),
-    or None when it keeps them all)."""
+    request, or None when its form is wrong; the first rule broken as a ``Refusal``, or None when it
+    keeps them all)."""
     try:
         request = PaymentRequest.from_dict(data)
     except RequestRefused as exc:
-        return None, (exc.code, exc.text("en"), exc.text("vi"))
+        return None, exc
     for step in STEPS:
         problem = step(request, context)
         if problem is not None:
@@ -96,74 +95,61 @@ def read_request_content(data: Any, context: Context) -> tuple[PaymentRequest | 
     return request, None
 
 
-def check_request_content(data: Any, context: Context) -> Problem | None:
-    """The first rule ``data`` breaks, as (reason, message, message_vi); None when it keeps them all."""
+def check_request_content(data: Any, context: Context) -> Refusal | None:
+    """The first rule ``data`` breaks, as a ``Refusal``; None when it keeps them all."""
     return read_request_content(data, context)[1]
 
 
-def _bad(detail: str, detail_vi: str | None = None) -> Problem:
-    return ("bad-content", f"The signed request is not well formed: {detail}.",
-            f"Yêu cầu đã ký sai cấu trúc: {detail_vi or detail}.")
+def _bad(detail: str) -> Refusal:
+    return VerifyRefused("bad-content", detail=detail)
 
 
-def step_note(request: PaymentRequest, _: Context) -> Problem | None:
+def step_note(request: PaymentRequest, _: Context) -> Refusal | None:
     """R6: the same rule ``build_request`` applies."""
     problem = note_problem(request.note)
-    return ("bad-content", problem.text("en"), problem.text("vi")) if problem else None
+    return VerifyRefused(problem.kind, reason="bad-content", **problem.values) if problem else None
 
 
-def step_payer(request: PaymentRequest, context: Context) -> Problem | None:
+def step_payer(request: PaymentRequest, context: Context) -> Refusal | None:
     """R7."""
     payer = request.payer
     if not _ACCOUNT.fullmatch(payer.account) or not _BANK_BIN.fullmatch(payer.bank_bin):
         return _bad(f"payer account {quoted(payer.account, 40)} at bank {quoted(payer.bank_bin, 20)} "
                     "is not 1-34 letters/digits at a 6-digit bank BIN")
     if payer.key_id != context.kid:
-        return (
-            "key-mismatch",
-            f"The request names payer key {quoted(payer.key_id, 60)} but was signed with {context.kid}.",
-            f"Yêu cầu ghi khóa {quoted(payer.key_id, 60)} nhưng được ký bằng khóa {context.kid}.",
-        )
+        return VerifyRefused("key-mismatch", named=quoted(payer.key_id, 60), kid=context.kid)
     return None
 
 
-def step_qr_hash(request: PaymentRequest, _: Context) -> Problem | None:
+def step_qr_hash(request: PaymentRequest, _: Context) -> Refusal | None:
     """R8."""
     qr = request.qr
     if len(qr.payload) > MAX_INPUT_CHARS:
         return _bad(f"qr.payload is {len(qr.payload)} characters long ({MAX_INPUT_CHARS} at most)")
     if not _SHA256.fullmatch(qr.sha256) or payload_sha256(qr.payload) != qr.sha256:
-        return ("qr-mismatch", "qr.sha256 is not the SHA-256 of qr.payload.",
-                "qr.sha256 không phải SHA-256 của qr.payload.")
+        return VerifyRefused("qr-mismatch")
     return None
 
 
-def step_audience(request: PaymentRequest, context: Context) -> Problem | None:
+def step_audience(request: PaymentRequest, context: Context) -> Refusal | None:
     """R9."""
     if context.audience is not None and request.audience != context.audience:
-        return (
-            "wrong-audience",
-            f"The request is addressed to {quoted(request.audience, 80)}, not to {quoted(context.audience, 80)}.",
-            f"Yêu cầu gửi cho {quoted(request.audience, 80)}, không phải {quoted(context.audience, 80)}.",
-        )
+        return VerifyRefused("wrong-audience", audience=quoted(request.audience, 80),
+                             expected=quoted(context.audience, 80))
     return None
 
 
-def step_key_lifetime(request: PaymentRequest, context: Context) -> Problem | None:
+def step_key_lifetime(request: PaymentRequest, context: Context) -> Refusal | None:
     """R10."""
     retired = context.key_retired_at
     created = request.created_at
     if retired is not None and created > retired + CLOCK_SKEW:
         when, dated = retired.strftime("%Y-%m-%dT%H:%M:%SZ"), format_timestamp(created)
-        return (
-            "key-retired",
-            f"Key {context.kid} was retired at {when}; the request is dated {dated}, after that.",
-            f"Khóa {context.kid} đã ngừng dùng lúc {when}; yêu cầu ghi ngày {dated}, sau thời điểm đó.",
-        )
+        return VerifyRefused("dated-after-retirement", kid=context.kid, when=when, dated=dated)
     return None
 
 
-def step_lifetime(request: PaymentRequest, _: Context) -> Problem | None:
+def step_lifetime(request: PaymentRequest, _: Context) -> Refusal | None:
     """R11."""
     created, expires = request.created_at, request.expires_at
     if expires <= created or expires - created > MAX_LIFETIME:
@@ -172,31 +158,23 @@ def step_lifetime(request: PaymentRequest, _: Context) -> Problem | None:
     return None
 
 
-def step_not_from_the_future(request: PaymentRequest, context: Context) -> Problem | None:
+def step_not_from_the_future(request: PaymentRequest, context: Context) -> Refusal | None:
     """R12."""
     created = request.created_at
     if created > context.now + CLOCK_SKEW:
-        return (
-            "not-yet-valid",
-            f"The request is dated {_text(created)}, in the future (now {_text(context.now)}).",
-            f"Yêu cầu ghi ngày {_text(created)}, ở tương lai (bây giờ {_text(context.now)}).",
-        )
+        return VerifyRefused("not-yet-valid", created=_text(created), now=_text(context.now))
     return None
 
 
-def step_not_expired(request: PaymentRequest, context: Context) -> Problem | None:
+def step_not_expired(request: PaymentRequest, context: Context) -> Refusal | None:
     """R13."""
     created, expires = request.created_at, request.expires_at
     if context.now >= expires or context.now - created > MAX_LIFETIME:
-        return (
-            "expired",
-            f"The request expired at {_text(expires)} (now {_text(context.now)}).",
-            f"Yêu cầu đã hết hạn lúc {_text(expires)} (bây giờ {_text(context.now)}).",
-        )
+        return VerifyRefused("expired", expires=_text(expires), now=_text(context.now))
     return None
 
 
-def step_qr(request: PaymentRequest, context: Context) -> Problem | None:
+def step_qr(request: PaymentRequest, context: Context) -> Refusal | None:
     """R14 and R15: the QR is parsed once, then each rule below is checked on it in turn."""
     parsed = parse_payload(request.qr.payload)
     for rule in QR_RULES:
@@ -206,7 +184,7 @@ def step_qr(request: PaymentRequest, context: Context) -> Problem | None:
     return None
 
 
-def qr_payable(request: PaymentRequest, parsed: ParsedPayload) -> Problem | None:
+def qr_payable(request: PaymentRequest, parsed: ParsedPayload) -> Refusal | None:
     """R14: the QR can be paid, by the rule ``build_request`` and the payee screen ask
     (``payability.qr_refusal``): a payment QR with no error finding, in VND. A QR that is not a
     payment QR or has a wrong checksum is ``invalid-qr`` here, the verifier's one code for both."""
@@ -215,55 +193,45 @@ def qr_payable(request: PaymentRequest, parsed: ParsedPayload) -> Problem | None
         return None
     if refusal.code == NOT_VND:
         found = parsed.currency_alpha or parsed.currency or ""
-        return (
-            "not-vnd",
-            f"The QR in the request asks for currency {quoted(found, 10)} (field 53); only VND (704) is paid.",
-            f"Mã QR trong yêu cầu dùng tiền tệ {quoted(found, 10)} (trường 53); chỉ thanh toán VND (704).",
-        )
+        return VerifyRefused("request-not-vnd", currency=quoted(found, 10))
     detail, detail_vi = refusal.detail("en") or refusal.text("en"), refusal.detail("vi") or refusal.text("vi")
-    return (
-        "invalid-qr",
-        f"The QR payload in the request is not valid: {detail}",
-        f"Mã QR trong yêu cầu không hợp lệ: {detail_vi}",
-    )
+    return VerifyRefused("request-invalid-qr", detail=detail, detail_vi=detail_vi)
 
 
-def qr_amount_agrees(request: PaymentRequest, parsed: ParsedPayload) -> Problem | None:
+def qr_amount_agrees(request: PaymentRequest, parsed: ParsedPayload) -> Refusal | None:
     """R15: a dynamic QR's fixed amount is the amount paid."""
     amount = request.amount
     fixed = locked_amount(parsed)
     if fixed is not None and fixed != amount:
-        return (
-            "amount-mismatch",
-            f"The request pays {format_vnd(amount)} but the dynamic QR fixes {format_vnd(fixed)}.",
-            f"Yêu cầu trả {format_vnd(amount)} nhưng mã QR động cố định {format_vnd(fixed)}.",
-        )
+        return VerifyRefused("amount-mismatch", amount=amount, fixed=fixed)
     return None
 
 
-def qr_payee_agrees(request: PaymentRequest, parsed: ParsedPayload) -> Problem | None:
+def qr_payee_agrees(request: PaymentRequest, parsed: ParsedPayload) -> Refusal | None:
     """R15: the payee block is the one derived from the QR."""
     if request.payee != payee_from_parsed(parsed):
-        return ("payee-mismatch", "The payee in the request is not the one in its QR payload.",
-                "Người nhận trong yêu cầu khác với người nhận trong mã QR.")
+        return VerifyRefused("payee-mismatch")
     return None
 
 
-def qr_bill_agrees(request: PaymentRequest, parsed: ParsedPayload) -> Problem | None:
+def qr_bill_agrees(request: PaymentRequest, parsed: ParsedPayload) -> Refusal | None:
     """R15: the bill block is the one derived from the QR."""
     if request.bill != bill_from_parsed(parsed):
-        return ("bill-mismatch", "The bill details in the request are not the ones in its QR payload.",
-                "Thông tin hóa đơn trong yêu cầu khác với trong mã QR.")
+        return VerifyRefused("bill-mismatch")
     return None
 
 
-def qr_fee_agrees(request: PaymentRequest, parsed: ParsedPayload) -> Problem | None:
+def qr_fee_agrees(request: PaymentRequest, parsed: ParsedPayload) -> Refusal | None:
     """R17: the fee and the total the request states are the ones the QR's own fee rule makes."""
     cost = request.cost
-    return fee_problem(parsed.fee, request.amount, cost.fee, cost.total, cost.kind)
+    problem = fee_problem(parsed.fee, request.amount, cost.fee, cost.total, cost.kind)
+    if problem is None:
+        return None
+    code, message, message_vi = problem  # core/fees.py writes these sentences (still to move)
+    return VerifyRefused("fee-rule", reason=code, sentence=message, sentence_vi=message_vi)
 
 
-QR_RULES: tuple[Callable[[PaymentRequest, ParsedPayload], Problem | None], ...] = (
+QR_RULES: tuple[Callable[[PaymentRequest, ParsedPayload], Refusal | None], ...] = (
     qr_payable,
     qr_amount_agrees,
     qr_payee_agrees,
@@ -272,12 +240,12 @@ QR_RULES: tuple[Callable[[PaymentRequest, ParsedPayload], Problem | None], ...] 
 )
 
 
-def step_limits(request: PaymentRequest, context: Context) -> Problem | None:
+def step_limits(request: PaymentRequest, context: Context) -> Refusal | None:
     """R16."""
     try:
         context.limits.check(request.cost.total)
     except AmountRefused as exc:
-        return exc.code, exc.text("en"), exc.text("vi")
+        return exc
     return None
 
 
@@ -285,7 +253,7 @@ def _text(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-STEPS: tuple[Callable[[PaymentRequest, Context], Problem | None], ...] = (
+STEPS: tuple[Callable[[PaymentRequest, Context], Refusal | None], ...] = (
     step_note,
     step_payer,
     step_qr_hash,

@@ -32,7 +32,6 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from payer_app.core import base64url
-from payer_app.core.amounts import format_vnd
 from payer_app.core.display_text import quoted, visible
 from payer_app.core.keys import (
     BadPublicKeyError,
@@ -43,6 +42,7 @@ from payer_app.core.keys import (
     thumbprint,
 )
 from payer_app.core.payability import Limits
+from payer_app.core.refusals import Refusal, VerifyRefused, say
 from payer_app.core.request import MAX_TOKEN_CHARS, PaymentRequest
 from payer_app.core.request_schema import CLOCK_SKEW, Context, read_request_content
 from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
@@ -79,6 +79,7 @@ class VerificationError(Exception):
     def __init__(self, verification: Verification):
         super().__init__(f"{verification.reason}: {verification.message}")
         self.reason = verification.reason
+        self.refusal = verification.refusal
         self.message = verification.message
         self.message_vi = verification.message_vi
         self.verification = verification
@@ -86,15 +87,38 @@ class VerificationError(Exception):
 
 @dataclass
 class Verification:
+    """What ``verify_request`` found: ``refusal`` (a ``Refusal`` whose code is the stable ``reason`` and
+    whose texts are the catalogue's, untrusted parts already escaped) when it failed, None when ok."""
+
     ok: bool
-    reason: str | None  # None when ok
-    message: str  # untrusted parts already escaped (display_text.visible)
-    message_vi: str
+    refusal: Refusal | None  # None when ok
     request: PaymentRequest | None = None  # the signed request, once its signature and form checked out
     header: dict[str, Any] | None = None
     kid: str | None = None  # as the token claims it: escape before showing
     signature_ok: bool = False
     content: Any = None  # the signed JSON object as it came, only written out (``to_dict``), never read
+
+    @property
+    def reason(self) -> str | None:
+        return self.refusal.code if self.refusal is not None else None
+
+    def text(self, lang: str = "en") -> str:
+        """Why it failed, or what was verified, in ``lang``, from the catalogue."""
+        if self.refusal is not None:
+            return self.refusal.text(lang)
+        request = self.request
+        if request is None:
+            return ""
+        return say("request-verified", lang, amount=request.amount, payee=visible(request.payee.short_name or "?", 80),
+                   request_id=request.request_id)
+
+    @property
+    def message(self) -> str:
+        return self.text("en")
+
+    @property
+    def message_vi(self) -> str:
+        return self.text("vi")
 
     def raise_for_failure(self) -> Verification:
         if not self.ok:
@@ -273,28 +297,24 @@ def _trusted_keys(keys: KeysLike) -> VerificationKeys:
     try:
         return VerificationKeys.load(keys)
     except (ValueError, KeyError, TypeError, KeySourceError) as exc:
-        _refuse("bad-key", f"The verification key is unusable: {visible(str(exc), 200)}.",
-                f"Khóa kiểm tra không dùng được: {visible(str(exc), 200)}.")
+        _refuse(VerifyRefused("bad-verification-key", problem=visible(str(exc), 200)))
 
 
 def _split_token(token: Any) -> tuple[str, str, str]:
     """RFC 7515 7.1 compact form: ASCII, at most MAX_TOKEN_CHARS, three base64url parts."""
     if isinstance(token, (bytes, bytearray)):
         if len(token) > MAX_TOKEN_CHARS:
-            _refuse("malformed", f"The token is {len(token)} bytes long ({MAX_TOKEN_CHARS} at most).",
-                    f"Mã ký dài {len(token)} byte (tối đa {MAX_TOKEN_CHARS}).")
+            _refuse(VerifyRefused("token-too-many-bytes", length=len(token), limit=MAX_TOKEN_CHARS))
         try:
             token = bytes(token).decode("ascii")
         except UnicodeDecodeError:
-            _refuse("malformed", "The token contains non-ASCII bytes.", "Mã ký chứa byte không phải ASCII.")
+            _refuse(VerifyRefused("token-not-ascii"))
     if not isinstance(token, str):
-        _refuse("malformed", "The token is not text.", "Mã ký không phải văn bản.")
+        _refuse(VerifyRefused("token-not-text"))
     if len(token) > MAX_TOKEN_CHARS:
-        _refuse("malformed", f"The token is {len(token)} characters long ({MAX_TOKEN_CHARS} at most).",
-                f"Mã ký dài {len(token)} ký tự (tối đa {MAX_TOKEN_CHARS}).")
+        _refuse(VerifyRefused("token-too-long", length=len(token), limit=MAX_TOKEN_CHARS))
     if not _TOKEN_SYNTAX.fullmatch(token):
-        _refuse("malformed", "This is not a JWS in compact form (three base64url parts separated by dots).",
-                "Đây không phải JWS dạng rút gọn (ba phần base64url cách nhau bởi dấu chấm).")
+        _refuse(VerifyRefused("not-compact-jws"))
     header_part, payload_part, signature_part = token.split(".")
     return header_part, payload_part, signature_part
 
@@ -304,22 +324,17 @@ def _read_header(part: str) -> dict[str, Any]:
     kid a thumbprint. No jwk/jku/x5u/crit: keys come from the verifier, never from the token."""
     header = _header_object(part)
     if header.get("alg") != ALGORITHM:
-        alg = quoted(header.get("alg"), 40)
-        _refuse("unsupported-algorithm", f"The algorithm is {alg}; only EdDSA (Ed25519) is accepted.",
-                f"Thuật toán là {alg}; chỉ chấp nhận EdDSA (Ed25519).", header=header)
+        _refuse(VerifyRefused("unsupported-algorithm", alg=quoted(header.get("alg"), 40)), header=header)
     unknown = [name for name in header if name not in HEADER_FIELDS]
     if unknown:
         names = ", ".join(quoted(name, 40) for name in unknown[:5])
-        _refuse("malformed", f"The JWS header has parameters that are not accepted: {names}.",
-                f"Phần đầu JWS có tham số không được chấp nhận: {names}.", header=header)
+        _refuse(VerifyRefused("header-unknown-parameters", names=names), header=header)
     if header.get("typ") != TOKEN_TYPE:
-        typ = quoted(header.get("typ"), 40)
-        _refuse("malformed", f"The JWS header's typ is {typ}, not {TOKEN_TYPE}.",
-                f"Tham số typ của phần đầu JWS là {typ}, không phải {TOKEN_TYPE}.", header=header)
+        _refuse(VerifyRefused("header-bad-typ", typ=quoted(header.get("typ"), 40), expected=TOKEN_TYPE),
+                header=header)
     kid = header.get("kid")
     if not isinstance(kid, str) or not _KID.fullmatch(kid):
-        _refuse("malformed", f"The JWS header's key id {quoted(kid, 60)} is not a key thumbprint.",
-                f"Mã khóa {quoted(kid, 60)} trong phần đầu JWS không phải dấu vân tay khóa.", header=header)
+        _refuse(VerifyRefused("header-bad-kid", kid=quoted(kid, 60)), header=header)
     return header
 
 
@@ -329,10 +344,9 @@ def _header_object(part: str) -> dict[str, Any]:
         header = loads_untrusted(base64url.decode(part), max_bytes=MAX_HEADER_BYTES, max_depth=4,
                                  what="the JWS header")
     except (ValueError, UntrustedJSONError) as exc:
-        _refuse("malformed", f"The JWS header is not acceptable: {visible(str(exc), 200)}.",
-                f"Phần đầu JWS không hợp lệ: {visible(str(exc), 200)}.")
+        _refuse(VerifyRefused("header-not-acceptable", problem=visible(str(exc), 200)))
     if not isinstance(header, dict):
-        _refuse("malformed", "The JWS header is not a JSON object.", "Phần đầu JWS không phải đối tượng JSON.")
+        _refuse(VerifyRefused("header-not-object"))
     return header
 
 
@@ -344,14 +358,11 @@ def _read_signature(part: str, payload_part: str, header: dict[str, Any]) -> byt
         signature = base64url.decode(part)
         base64url.decode(payload_part)
     except ValueError:
-        _refuse("malformed", "A JWS part is not canonical base64url.",
-                "Một phần JWS không phải base64url chuẩn.", header=header, kid=kid)
+        _refuse(VerifyRefused("part-not-base64url"), header=header, kid=kid)
     if len(signature) != 64:
-        _refuse("malformed", f"The signature is {len(signature)} bytes long; Ed25519 signatures are 64.",
-                f"Chữ ký dài {len(signature)} byte; chữ ký Ed25519 dài 64 byte.", header=header, kid=kid)
+        _refuse(VerifyRefused("signature-length", length=len(signature)), header=header, kid=kid)
     if not is_canonical_signature(signature):
-        _refuse("bad-signature", "The signature is not canonical (S is not below the group order).",
-                "Chữ ký không ở dạng chuẩn (S không nhỏ hơn bậc nhóm).", header=header, kid=kid)
+        _refuse(VerifyRefused("signature-not-canonical"), header=header, kid=kid)
     return signature
 
 
@@ -362,12 +373,9 @@ def _check_signature(trusted: VerificationKeys, header: dict[str, Any], signing_
     kid = header["kid"]
     key = trusted.by_kid.get(kid)
     if key is None:
-        _refuse("wrong-key", f"The request was signed with key {kid}, which is not among the verification keys.",
-                f"Yêu cầu được ký bằng khóa {kid}, không thuộc các khóa kiểm tra.", header=header, kid=kid)
+        _refuse(VerifyRefused("wrong-key", kid=kid), header=header, kid=kid)
     if not signature_matches(key, signing_input, signature):
-        _refuse("bad-signature",
-                "The signature does not match: the request was altered or signed with another key.",
-                "Chữ ký không khớp: yêu cầu đã bị sửa đổi hoặc được ký bằng khóa khác.", header=header, kid=kid)
+        _refuse(VerifyRefused("signature-mismatch"), header=header, kid=kid)
 
 
 def _read_signed_content(payload_part: str, header: dict[str, Any]) -> Any:
@@ -376,9 +384,8 @@ def _read_signed_content(payload_part: str, header: dict[str, Any]) -> Any:
         return loads_untrusted(base64url.decode(payload_part), max_bytes=MAX_TOKEN_CHARS, max_depth=8,
                                what="the signed content")
     except UntrustedJSONError as exc:
-        _refuse("bad-content", f"The signed content is not acceptable JSON: {visible(str(exc), 200)}.",
-                f"Nội dung đã ký không phải JSON hợp lệ: {visible(str(exc), 200)}.",
-                header=header, kid=header["kid"], signature_ok=True)
+        _refuse(VerifyRefused("content-not-json", problem=visible(str(exc), 200)), header=header, kid=header["kid"],
+                signature_ok=True)
 
 
 def _check_content(content: Any, header: dict[str, Any], trusted: VerificationKeys, now: datetime | None,
@@ -388,31 +395,18 @@ def _check_content(content: Any, header: dict[str, Any], trusted: VerificationKe
     kid = header["kid"]
     context = Context(kid=kid, now=(now or datetime.now(UTC)).astimezone(UTC),
                       limits=limits or Limits(), audience=audience, key_retired_at=trusted.retired_at.get(kid))
-    request, problem = read_request_content(content, context)
-    if problem is not None:
-        reason, message, message_vi = problem
-        raise _Refused(Verification(False, reason, message, message_vi, request, header, kid, True,
+    request, refusal = read_request_content(content, context)
+    if refusal is not None:
+        raise _Refused(Verification(False, refusal, request, header, kid, True,
                                     content if isinstance(content, dict) else None))
     assert request is not None  # read_request_content gives a request whenever it finds no problem
     return request
 
 
 def _accepted(request: PaymentRequest, content: Any, header: dict[str, Any]) -> Verification:
-    payee = visible(request.payee.short_name or "?", 80)
-    amount = format_vnd(request.amount)
-    return Verification(
-        True,
-        None,
-        f"Signature and content are good: {amount} to {payee}, request {request.request_id}.",
-        f"Chữ ký và nội dung hợp lệ: {amount} cho {payee}, yêu cầu {request.request_id}.",
-        request,
-        header,
-        header["kid"],
-        True,
-        content,
-    )
+    return Verification(True, None, request, header, header["kid"], True, content)
 
 
-def _refuse(reason: str, message: str, message_vi: str, header: dict[str, Any] | None = None,
-            kid: str | None = None, signature_ok: bool = False) -> NoReturn:
-    raise _Refused(Verification(False, reason, message, message_vi, None, header, kid, signature_ok))
+def _refuse(refusal: Refusal, header: dict[str, Any] | None = None, kid: str | None = None,
+            signature_ok: bool = False) -> NoReturn:
+    raise _Refused(Verification(False, refusal, None, header, kid, signature_ok))

@@ -59,8 +59,8 @@ def create_window(camera: str | None = None, kiosk: bool = False, lang: str | No
                      camera_spec=camera or settings.camera)
     window = MainWindow(ctx)
     if problem:
-        reason = ctx.t(f"settings.refusal.{problem.reason}")
-        window.toast.show_message(ctx.t("settings.file_refused", file=problem.file, reason=reason), STARTUP_NOTICE_MS)
+        why = ctx.t(f"settings.refusal.{problem.reason}")
+        window.toast.show_message(ctx.t("settings.file_refused", file=problem.file, problem=why), STARTUP_NOTICE_MS)
     return window
 
 

@@ -115,7 +115,7 @@ class CameraUrlDialog(QDialog):
     def _try_accept(self) -> None:
         problem = camera_url_problem(self.field.text())
         if problem is not None:
-            self.error.setText(self._t("camera_url.invalid", reason=problem))
+            self.error.setText(self._t("camera_url.invalid", problem=problem))
             self.error.show()
             self.field.setFocus()
             return

@@ -11,6 +11,7 @@ from payer_app.core.choice import PaymentChoice
 from payer_app.core.operator_pin import pin_matches
 from payer_app.core.payability import Limits
 from payer_app.core.payload import ParsedPayload
+from payer_app.core.refusals import Refusal
 from payer_app.core.registered_name import NameCheck
 from payer_app.gui.i18n import Language
 from payer_app.gui.scan_adapter import ScanResult
@@ -29,7 +30,7 @@ class PaymentFlow:
     choice: PaymentChoice | None = None  # what the payer chose on the Amount screen (None: not yet)
     name_check: NameCheck | None = None  # what the Payee screen's name inquiry showed when the payer went on
     outcome: PaymentOutcome | None = None
-    error: tuple[str, str, str] | None = None  # (code, message, message_vi) when paying failed
+    error: Refusal | None = None  # why paying failed (its text is shown in the window's language)
 
 
 class PinGuard:

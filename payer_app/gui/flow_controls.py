@@ -31,10 +31,11 @@ def add_cancel(screen) -> QToolButton:
 
 
 def problem_text(ctx: AppContext, problem) -> str:
-    """Why something cannot be paid, in the window's language: a core ``Refusal`` reads the refusal
-    catalogue (``payer_app.core.refusals``); any other refusal (``code``, ``message``, ``message_vi``)
-    is shown by ``reason_text``."""
-    if isinstance(problem, Refusal):
+    """Why something cannot be paid, in the window's language: the window's own words for its code
+    when it has them (``problem.<code>``: what to do in this window), else a core ``Refusal`` reads
+    the refusal catalogue (``payer_app.core.refusals``); any other refusal (``code``, ``message``,
+    ``message_vi``) is shown by ``reason_text``."""
+    if isinstance(problem, Refusal) and f"problem.{problem.code}" not in ctx.language.catalogue:
         return problem.text(ctx.language.code)
     return reason_text(ctx, problem.code, problem.message, problem.message_vi)
 

@@ -110,7 +110,7 @@ class MerchantDisplayLink(QObject):
     def _on_not_served(self, reason: str) -> None:
         self._starting = False
         self.button.setEnabled(True)
-        self.window.toast.show_message(self.ctx.t("display.cannot_serve", reason=reason))
+        self.window.toast.show_message(self.ctx.t("display.cannot_serve", problem=reason))
 
     def _open(self, url: str) -> bool:
         if not QDesktopServices.openUrl(QUrl(url)):

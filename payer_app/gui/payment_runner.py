@@ -2,9 +2,11 @@
 
 ``open_service(settings, keep_history)`` opens the service the window keeps for its life (or says
 why it cannot). A ``ServiceCall`` runs one call of it on a worker thread and answers by signal:
-``finished(result)``, or ``failed(code, message, message_vi)`` for a typed refusal (``RequestError``,
-``PaymentSetupError`` and its kinds: key not accepted, enrolment refused...), an acquirer that does
-not answer, or any other failure. ``PaymentRunner.pay(service, parsed, choice)`` pays;
+``finished(result)``, or ``failed(refusal)`` with the ``Refusal`` itself (``RequestRefused``,
+``PaymentSetupError`` and its kinds: key not accepted, enrolment refused...; ``acquirer-unavailable``
+for an acquirer that does not answer, ``payment-error`` for any other failure), so a screen shows
+its catalogue text in whatever language the window is in when it shows it.
+``PaymentRunner.pay(service, parsed, choice)`` pays;
 ``retry_pending(service)`` re-sends the pending requests, each to the acquirer it was first sent to;
 ``enrol(service, code, url)`` enrols the payer's key at an HTTP acquirer.
 """
@@ -19,7 +21,7 @@ from PySide6.QtCore import QObject, Signal
 from payer_app.core.choice import PaymentChoice
 from payer_app.core.payability import Limits
 from payer_app.core.payload import ParsedPayload
-from payer_app.core.request import RequestError
+from payer_app.core.refusals import Refusal, RequestRefused
 from payer_app.payments.acquirer_client import AcquirerUnavailable
 from payer_app.payments.errors import PaymentSetupError
 from payer_app.payments.history import HistoryEntry
@@ -51,7 +53,7 @@ class ServiceCall(QObject):
     """One call of the payment service at a time, on a worker thread."""
 
     finished = Signal(object)
-    failed = Signal(str, str, str)
+    failed = Signal(object)  # a core.refusals.Refusal
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -64,19 +66,17 @@ class ServiceCall(QObject):
     def _run(self, work) -> None:
         try:
             result = work()
-        except (RequestError, PaymentSetupError) as exc:
+        except (RequestRefused, PaymentSetupError) as exc:
             self.busy = False
-            self.failed.emit(exc.code, exc.message, exc.message_vi or exc.message)
+            self.failed.emit(exc)
             return
         except AcquirerUnavailable as exc:
             self.busy = False
-            text = str(exc) or type(exc).__name__
-            self.failed.emit("acquirer-unavailable", text, text)
+            self.failed.emit(Refusal("acquirer-unavailable", problem=str(exc) or type(exc).__name__))
             return
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message on screen
             self.busy = False
-            text = str(exc) or type(exc).__name__
-            self.failed.emit("payment-error", text, text)
+            self.failed.emit(Refusal("payment-error", problem=str(exc) or type(exc).__name__))
             return
         self.busy = False
         self.finished.emit(result)

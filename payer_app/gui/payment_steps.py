@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog
 
 from payer_app.core.payload import parse_payload
+from payer_app.core.refusals import Refusal
 from payer_app.gui.context import PaymentFlow
 from payer_app.gui.scan_adapter import ScanResult
 
@@ -72,7 +73,7 @@ class PaymentSteps(QObject):
     def pay(self) -> None:
         flow, services = self.ctx.flow, self.window.services
         if services.service is None:
-            self._payment_failed("service-unavailable", services.error or "", services.error or "")
+            self._payment_failed(Refusal("service-unavailable", problem=services.error or ""))
             return
         services.payments.pay(services.service, flow.parsed, flow.choice)
 
@@ -82,9 +83,9 @@ class PaymentSteps(QObject):
         self._show_result()
         self.window.payment_finished.emit(outcome)
 
-    def _payment_failed(self, code: str, message: str, message_vi: str) -> None:
+    def _payment_failed(self, refusal: Refusal) -> None:
         self.ctx.flow.outcome = None
-        self.ctx.flow.error = (code, message, message_vi)
+        self.ctx.flow.error = refusal
         self._show_result()
         self.window.payment_finished.emit(None)
 

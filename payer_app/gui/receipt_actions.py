@@ -131,7 +131,7 @@ def save_pdf(screen, receipt: Receipt, path: str) -> bool:
     try:
         write_receipt_pdf(receipt, path)
     except (OSError, ReceiptFontError) as exc:
-        screen._set_status("result.save_error", "error", reason=getattr(exc, "strerror", None) or str(exc))
+        screen._set_status("result.save_error", "error", problem=getattr(exc, "strerror", None) or str(exc))
         return False
     screen._set_status("result.saved", path=path)
     return True

@@ -112,7 +112,7 @@ class SavedBillsController(QObject):
             return ""
         if isinstance(self.problem, sqlite3.DatabaseError) and not isinstance(self.problem, sqlite3.OperationalError):
             return self.ctx.t("saved.damaged", file=SAVED_BILLS_FILE)
-        return self.ctx.t("saved.unavailable", reason=str(self.problem) or type(self.problem).__name__)
+        return self.ctx.t("saved.unavailable", problem=str(self.problem) or type(self.problem).__name__)
 
     def retranslate(self, *_):
         self.card.retranslate()
@@ -227,7 +227,7 @@ class SavedBillsController(QObject):
                 dialog.show_error(self._text(exc.problem))
                 return
             except sqlite3.Error as exc:
-                dialog.show_error(self.ctx.t("saved.unavailable", reason=str(exc)))
+                dialog.show_error(self.ctx.t("saved.unavailable", problem=str(exc)))
                 return
             dialog.accept()
             done(bill)
@@ -248,7 +248,7 @@ class SavedBillsController(QObject):
             except SavedBillError as exc:
                 self.screen.set_status_text(self._text(exc.problem))
             except sqlite3.Error as exc:
-                self.screen.set_status_text(self.ctx.t("saved.unavailable", reason=str(exc)))
+                self.screen.set_status_text(self.ctx.t("saved.unavailable", problem=str(exc)))
             else:
                 self.screen.set_status("saved.deleted", name=bill.name)
             self.refresh()
@@ -269,7 +269,7 @@ class SavedBillsController(QObject):
             text = self.store.export_json()
             Path(path).write_text(text, encoding="utf-8")
         except (OSError, sqlite3.Error) as exc:
-            self.screen.set_status("saved.export_error", "error", reason=getattr(exc, "strerror", None) or str(exc))
+            self.screen.set_status("saved.export_error", "error", problem=getattr(exc, "strerror", None) or str(exc))
             return False
         self.screen.set_status("saved.exported", count=len(self.store.list()), path=path)
         return True
@@ -287,11 +287,11 @@ class SavedBillsController(QObject):
         try:
             result = self.store.import_json(read_import_file(path))
         except SavedBillError as exc:
-            self.screen.set_status_text(self.ctx.t("saved.import_refused", reason=self._text(exc.problem)))
+            self.screen.set_status_text(self.ctx.t("saved.import_refused", problem=self._text(exc.problem)))
             return False
         except (OSError, sqlite3.Error) as exc:
             self.screen.set_status_text(self.ctx.t("saved.import_refused",
-                                                   reason=getattr(exc, "strerror", None) or str(exc)))
+                                                   problem=getattr(exc, "strerror", None) or str(exc)))
             return False
         self.refresh()
         self.screen.set_status("saved.imported", added=result.added, skipped=result.already_saved)

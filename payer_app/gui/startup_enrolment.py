@@ -13,6 +13,7 @@ import logging
 
 from PySide6.QtCore import QObject
 
+from payer_app.core.refusals import Refusal
 from payer_app.gui.payment_runner import PaymentRunner
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ class StartupEnrolment(QObject):
     def start(self) -> None:
         service = self.window.ctx.service
         if service is None:
-            self._failed("no-service", "the payment service is not open", "")
+            self._failed(Refusal("service-unavailable", problem="the payment service is not open"))
             return
         url, code = self.url, self.code
 
@@ -50,9 +51,9 @@ class StartupEnrolment(QObject):
         else:
             log.info("key %s enrolled at %s", result.kid, self.url)
 
-    def _failed(self, code: str, message: str, message_vi: str) -> None:
-        log.warning("the key cannot be enrolled at %s: %s", self.url, message)
+    def _failed(self, refusal: Refusal) -> None:
+        log.warning("the key cannot be enrolled at %s: %s", self.url, refusal.text("en"))
         ctx = self.window.ctx
-        key = f"settings.enrol_error.{code}"
-        text = ctx.t(key) if key in ctx.language.catalogue else ctx.language.pick(message_vi, message)
+        key = f"settings.enrol_error.{refusal.code}"
+        text = ctx.t(key) if key in ctx.language.catalogue else refusal.text(ctx.language.code)
         self.window.toast.show_message(text, FAILURE_NOTICE_MS)

@@ -36,7 +36,7 @@ from payer_app.core.confusables import imitated, mixed_scripts
 from payer_app.core.display_text import visible
 from payer_app.core.payability import payability
 from payer_app.core.payload import MAX_INPUT_CHARS, ParsedPayload, parse_payload
-from payer_app.core.refusals import QrRefused, Refusal
+from payer_app.core.refusals import SCRIPT_NAMES, QrRefused, Refusal
 from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
 from payer_app.core.timestamps import format_timestamp
 from payer_app.files import UnsafeFileError, read_regular_file
@@ -58,7 +58,6 @@ TOO_MANY = "too-many-saved-bills"
 NOT_FOUND = "saved-bill-not-found"
 BAD_IMPORT = "bad-import"
 CONFUSABLE_NAME = "confusable-bill-name"
-SCRIPT_NAMES_VI = {"Latin": "Latinh", "Cyrillic": "Kirin", "Greek": "Hy Lạp"}
 
 
 class SavedBillError(Refusal):
@@ -116,19 +115,19 @@ def check_look(name: str, others: Iterable[str]) -> None:
     """Raise SavedBillError(CONFUSABLE_NAME) when ``name`` looks like one of ``others`` (the other
     bills' names) or mixes Latin, Cyrillic and Greek letters; the message names the imitated bill."""
     mixed = mixed_scripts(name)
-    how = how_vi = ""
+    how: dict[str, str] = {}
     if mixed is not None:
         first, second, letter = mixed
-        code = f"“{visible(letter)}” U+{ord(letter):04X}"
-        how = f" It mixes {first} and {second} letters ({code} is {second})."
-        how_vi = (f" Tên trộn chữ {SCRIPT_NAMES_VI[first]} với chữ {SCRIPT_NAMES_VI[second]} ({code} là chữ "
-                  f"{SCRIPT_NAMES_VI[second]}).")
+        how = {"first": SCRIPT_NAMES[first][0], "first_vi": SCRIPT_NAMES[first][1],
+               "second": SCRIPT_NAMES[second][0], "second_vi": SCRIPT_NAMES[second][1],
+               "letter": f"“{visible(letter)}” U+{ord(letter):04X}"}
     other = imitated(name, others)
     shown = visible(name)
     if other is not None:
-        raise SavedBillError(CONFUSABLE_NAME, name=shown, other=visible(other), how=how, how_vi=how_vi)
+        raise SavedBillError("confusable-mixed-bill-name" if how else CONFUSABLE_NAME, name=shown,
+                             other=visible(other), **how)
     if mixed is not None:
-        raise SavedBillError("mixed-script-name", name=shown, how=how, how_vi=how_vi)
+        raise SavedBillError("mixed-script-name", name=shown, **how)
 
 
 def check_payload(payload: Any) -> ParsedPayload:

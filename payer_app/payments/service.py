@@ -14,7 +14,7 @@ signed request to the acquirer it was first sent to (its ``aud``), so that acqui
 token and answers with its first decision.
 
 Refusals that leave nothing pending raise typed errors (``payer_app.payments.errors``):
-``RequestError`` (bad input), ``KeyNotAccepted`` (the HTTP acquirer does not know or no longer
+``RequestRefused`` (bad input), ``KeyNotAccepted`` (the HTTP acquirer does not know or no longer
 accepts the current key: checked before anything is signed), ``EnrolmentRefused``,
 ``RetryTargetRefused``; ``KeyStoreError`` (``payments.keystore``) for unusable key files.
 """
@@ -31,6 +31,7 @@ from payer_app.core.display_text import visible
 from payer_app.core.keys import SigningKey
 from payer_app.core.payability import Limits
 from payer_app.core.payload import ParsedPayload
+from payer_app.core.refusals import say
 from payer_app.core.registered_name import LookupKey, NameCheck, lookup_key
 from payer_app.core.request import PayerInfo, PaymentRequest, build_request, read_signed
 from payer_app.core.signing import sign_request
@@ -166,7 +167,7 @@ class PaymentService:
 
     # --- the payment flow ---------------------------------------------------------------------
     def preview(self, parsed: ParsedPayload, choice: PaymentChoice, key: SigningKey | None = None) -> PaymentRequest:
-        """The request ``pay`` would send (raises RequestError like ``pay``); nothing is signed or stored."""
+        """The request ``pay`` would send (raises RequestRefused like ``pay``); nothing is signed or stored."""
         key = key or self.keystore.current()
         payer = PayerInfo(self.payer.account, self.payer.bank_bin, key.kid)
         return build_request(parsed, choice, payer=payer, limits=self.limits, audience=self.audience)
@@ -174,7 +175,7 @@ class PaymentService:
     def pay(self, parsed: ParsedPayload, choice: PaymentChoice) -> PaymentOutcome:
         """Build, sign, record as pending, send, record the answer.
 
-        Raises RequestError for bad input, KeyNotAccepted when the HTTP acquirer does not accept the
+        Raises RequestRefused for bad input, KeyNotAccepted when the HTTP acquirer does not accept the
         current key (nothing is recorded then), KeyStoreError for unusable key files."""
         key = self.keystore.current()  # one key object for the preview and the signature
         request = self.preview(parsed, choice, key=key)
@@ -239,13 +240,10 @@ class PaymentService:
         self._accepted_keys.add((audience_of(url), key.kid))
         retired = body.get("retired_kid") if isinstance(body.get("retired_kid"), str) else None
         created = reply.http_status == 201
-        return EnrolmentResult(
-            url, key.kid, created, status, retired,
-            f"Key {key.kid} is {'now' if created else 'already'} enrolled at {visible(url, 100)} for account "
-            f"{self.payer.bank_bin}/{self.payer.account}.",
-            f"Khóa {key.kid} {'đã được' if created else 'đã'} đăng ký tại {visible(url, 100)} cho tài khoản "
-            f"{self.payer.bank_bin}/{self.payer.account}.",
-        )
+        said = {"kid": key.kid, "url": visible(url, 100), "account": f"{self.payer.bank_bin}/{self.payer.account}"}
+        english, vietnamese = (say("key-enrolled" if created else "key-already-enrolled", lang, **said)
+                               for lang in ("en", "vi"))
+        return EnrolmentResult(url, key.kid, created, status, retired, english, vietnamese)
 
     def outstanding_bill(self, customer_code: str, acquirer_url: str | None = None) -> OutstandingBill | None:
         """The EVN bill the acquirer (as biller) has for ``customer_code`` ("Số tiền cần thanh toán":
@@ -380,20 +378,18 @@ class PaymentService:
             client = self._client(acquirer)
             reply = client.submit(jws)
         except AcquirerError as exc:
-            code = f" (HTTP {exc.http_status})" if exc.http_status else ""
-            message = f"Acquirer error{code}: {exc}; the outcome is unknown, the request is kept and will be re-sent."
+            said = {"http": f" (HTTP {exc.http_status})" if exc.http_status else "", "problem": exc}
+            message = say("acquirer-error-pending", "en", **said)
             self._history.record_attempt(request_id, message, http_status=exc.http_status)
             return PaymentOutcome(
-                request, jws, "pending", None, exc.http_status, message,
-                f"Lỗi từ ngân hàng thanh toán{code}: {exc}; chưa rõ kết quả, yêu cầu được lưu và sẽ gửi lại.",
+                request, jws, "pending", None, exc.http_status, message, say("acquirer-error-pending", "vi", **said),
                 pending_reason="acquirer-error", acquirer=acquirer, unread_request_id=request_id,
             )
         except AcquirerUnavailable as exc:
-            message = f"No answer from the acquirer ({exc}); the request is kept and will be re-sent."
+            message = say("no-answer-pending", "en", problem=exc)
             self._history.record_attempt(request_id, message)
             return PaymentOutcome(
-                request, jws, "pending", None, None, message,
-                f"Chưa có phản hồi từ ngân hàng thanh toán ({exc}); yêu cầu được lưu và sẽ gửi lại.",
+                request, jws, "pending", None, None, message, say("no-answer-pending", "vi", problem=exc),
                 pending_reason="no-answer", acquirer=acquirer, unread_request_id=request_id,
             )
         except ValueError as exc:  # a local key the embedded acquirer cannot trust
@@ -448,14 +444,13 @@ def _outcome_from_reply(request: PaymentRequest | None, jws: str, reply: Acquire
         if body.get("status") in ("approved", "declined") and _names_this_request(body, request):
             return PaymentOutcome(
                 request, jws, body["status"], reference, 409,
-                f"Already processed: {message}".strip(), f"Đã xử lý trước đó: {message_vi}".strip(),
+                say("already-processed", "en", message=message).strip(),
+                say("already-processed", "vi", message=message, message_vi=message_vi).strip(),
                 duplicate=True, reason=_text_or_none(body.get("reason")), acquirer=acquirer,
             )
         return PaymentOutcome(
             request, jws, "pending", None, 409,
-            "The acquirer answered 409 (already processed) but not with this request's id and amount; "
-            "it is not counted as paid and stays pending.",
-            "Ngân hàng trả lời 409 (đã xử lý) nhưng không đúng mã yêu cầu và số tiền này; chưa tính là đã trả.",
+            say("unconfirmed-duplicate", "en"), say("unconfirmed-duplicate", "vi"),
             pending_reason="unconfirmed-duplicate", acquirer=acquirer,
         )
     reason = _text_or_none(body.get("error"))

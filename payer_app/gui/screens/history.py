@@ -7,6 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QPushButton
 
+from payer_app.core.refusals import Refusal
 from payer_app.gui.components import (
     Card,
     Page,
@@ -50,7 +51,7 @@ class HistoryScreen(Page):
         self.entries: list[HistoryEntry] = []
         self.rows: list[QPushButton] = []
         self.problem: str | None = None
-        self._status: tuple[str, str, dict] | None = None  # (role, key, values)
+        self._status: tuple[str, str, dict] | None = None  # (role, key, values: a Refusal is shown in words)
         self.retranslate()
 
     def on_enter(self) -> None:
@@ -81,7 +82,7 @@ class HistoryScreen(Page):
         self._default_button = self.retry_button if pending else None
         self._show_status()
         if self.problem:
-            layout.addWidget(plain_label(self.ctx.t("history.unavailable", reason=self.problem), "error"))
+            layout.addWidget(plain_label(self.ctx.t("history.unavailable", problem=self.problem), "error"))
             return
         if not self.entries:
             layout.addWidget(plain_label(self.ctx.t("history.empty"), "hint"))
@@ -104,7 +105,9 @@ class HistoryScreen(Page):
             return
         role, key, values = self._status
         set_role(self.status_line, role)
-        self.status_line.setText(self.ctx.t(key, **values))
+        lang = self.ctx.language.code
+        self.status_line.setText(self.ctx.t(key, **{name: value.text(lang) if isinstance(value, Refusal) else value
+                                                    for name, value in values.items()}))
         self.status_line.show()
 
     # pending payments ---------------------------------------------------------------------------
@@ -122,8 +125,8 @@ class HistoryScreen(Page):
         self._set_status("error" if still else "ok", key, count=len(outcomes), approved=approved, pending=still)
         self.reload()
 
-    def _retry_failed(self, code: str, message: str, message_vi: str) -> None:
-        self._set_status("error", "history.retry_failed", reason=self.ctx.language.pick(message_vi, message))
+    def _retry_failed(self, refusal: Refusal) -> None:
+        self._set_status("error", "history.retry_failed", problem=refusal)
         self.reload()
 
     # export -------------------------------------------------------------------------------------
@@ -143,12 +146,12 @@ class HistoryScreen(Page):
     def export_csv(self, path: str) -> bool:
         entries, problem = read_history(self.ctx.service, 100_000)
         if problem:
-            self._set_status("error", "history.export_error", reason=problem)
+            self._set_status("error", "history.export_error", problem=problem)
             return False
         try:
             write_history_csv(path, entries, [entry_payee(e).name for e in entries])
         except OSError as exc:
-            self._set_status("error", "history.export_error", reason=exc.strerror or str(exc))
+            self._set_status("error", "history.export_error", problem=exc.strerror or str(exc))
             return False
         self._set_status("ok", "history.exported", count=len(entries), path=path)
         return True

@@ -15,7 +15,7 @@ from payer_app.core.payee_display import payee_display_from_request
 from payer_app.core.timestamps import format_timestamp
 from payer_app.gui.components import Card, Page, button, column, plain_label, set_role
 from payer_app.gui.context import AppContext
-from payer_app.gui.flow_controls import DetailCard, fee_row, reason_text, status_role
+from payer_app.gui.flow_controls import DetailCard, fee_row, problem_text, status_role
 from payer_app.gui.moments import receipt_time
 from payer_app.gui.plain_text import shown
 from payer_app.gui.receipt_actions import marked_image, take_receipt
@@ -179,11 +179,10 @@ class ResultScreen(Page):
             if key != "approved":
                 self.rows["message"].set(t("result.reason"), self._reason(outcome))
         elif flow.error is not None:
-            code, message, message_vi = flow.error
             key = "failed"
             amount = flow.choice.amount if flow.choice is not None else None
             self.amount.setText(format_vnd(amount) if amount else "")
-            self.rows["message"].set(t("result.reason"), reason_text(self.ctx, code, message, message_vi))
+            self.rows["message"].set(t("result.reason"), problem_text(self.ctx, flow.error))
         self.details.tidy()
         self.title.setText(t(f"result.{key}"))
         self.icon.setText("✓" if key == "approved" else "…" if key == "pending" else "✕")
@@ -267,7 +266,7 @@ class ResultScreen(Page):
     def save_image(self, path: str) -> bool:
         """The receipt (status, amount, payee, bank, account, note, time, ids) as a PNG picture."""
         if not QPixmap.fromImage(marked_image(self.receipt)).save(path, "PNG"):
-            self._set_status("result.save_error", "error", reason=path)
+            self._set_status("result.save_error", "error", problem=path)
             return False
         self._set_status("result.saved", path=path)
         return True
@@ -279,7 +278,7 @@ class ResultScreen(Page):
         try:
             Path(path).write_text(self.jws + "\n", encoding="ascii")
         except OSError as exc:
-            self._set_status("result.save_error", "error", reason=exc.strerror or str(exc))
+            self._set_status("result.save_error", "error", problem=exc.strerror or str(exc))
             return False
         self._set_status("result.saved", path=path)
         return True

@@ -12,7 +12,8 @@ from payer_app.core.amount_words import amount_in_words
 from payer_app.core.amounts import format_vnd
 from payer_app.core.charge import cost_line
 from payer_app.core.payee_display import mask_account, payee_display_from_request
-from payer_app.core.request import PaymentRequest, RequestError
+from payer_app.core.refusals import RequestRefused
+from payer_app.core.request import PaymentRequest
 from payer_app.gui.components import Card, Page, button, plain_label
 from payer_app.gui.context import AppContext
 from payer_app.gui.flow_controls import DetailCard, add_cancel, fee_row
@@ -75,7 +76,7 @@ class ReviewScreen(Page):
         try:
             self.request = service.preview(flow.parsed, flow.choice)
             self.problem_line.setText("")
-        except RequestError as exc:  # the amount screen asks the same rules; this is a last guard
+        except RequestRefused as exc:  # the amount screen asks the same rules; this is a last guard
             self.request = None
             self.problem_line.setText(exc.text(self.ctx.language.code))
         self.confirm_button.setEnabled(self.request is not None)

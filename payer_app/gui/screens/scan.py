@@ -342,12 +342,12 @@ class ScanScreen(Page):
         if not self._active:
             return
         if self.ctx.camera_spec != "demo" and self.adapter.source_spec.startswith(("camera:", "/dev/video")):
-            self._set_hint("scan.no_camera", "error", reason=message)
+            self._set_hint("scan.no_camera", "error", problem=message)
             self.ctx.camera_spec = "demo"
             self._fill_cameras()
             self.adapter.start("demo", frame_size=self.ctx.settings.frame_size)
             return
-        self._set_hint("scan.camera_error", "error", reason=message)
+        self._set_hint("scan.camera_error", "error", problem=message)
 
     def _on_camera_stopped(self, message: str) -> None:
         """A live camera stopped delivering usable frames (hung, closed, sent what is refused); the
@@ -355,7 +355,7 @@ class ScanScreen(Page):
         if self.adapter.source_spec.startswith(("camera:", "/dev/video")):
             self._on_failed(message)  # a webcam gone: the demo camera takes over, as when it cannot open
         elif self._active:
-            self._set_hint("scan.camera_stopped", "error", reason=message)
+            self._set_hint("scan.camera_stopped", "error", problem=message)
 
     def _on_finished(self) -> None:
         if self._active and self._hint_key not in ("scan.camera_error", "scan.no_camera", "scan.camera_stopped"):
@@ -406,7 +406,7 @@ class ScanScreen(Page):
         self._accept(results[0])
 
     def _on_image_failed(self, message: str) -> None:
-        self._set_hint("scan.image_error", "error", reason=message)
+        self._set_hint("scan.image_error", "error", problem=message)
 
     # drag and drop -----------------------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API

@@ -16,6 +16,7 @@ from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QSpinBox, QVBoxLayout, QWidget
 
 from payer_app.core.operator_pin import PIN_LENGTH, hash_pin, is_stored_pin, pin_problem
+from payer_app.core.refusals import Refusal
 from payer_app.gui.camera_urls import camera_choices, camera_url_problem, remembered, without_credentials
 from payer_app.gui.components import Card, Page, button, column, plain_label, set_role
 from payer_app.gui.context import AppContext
@@ -146,8 +147,8 @@ class SettingsScreen(Page):
         self.new_day_runner = PaymentRunner(self)
         self.new_day_runner.finished.connect(lambda done: self._new_day_said(
             "ok", self.ctx.t("settings.new_day_done", count=done.get("approved", 0))))
-        self.new_day_runner.failed.connect(lambda _code, en, vi: self._new_day_said(
-            "error", self.ctx.language.pick(vi, en) or en))
+        self.new_day_runner.failed.connect(lambda refusal: self._new_day_said(
+            "error", refusal.text(self.ctx.language.code)))
         for widget in (self.new_day_button, self.new_day_status):
             widget.setVisible(self.ctx.kiosk)
             card.body.addWidget(widget)
@@ -344,7 +345,7 @@ class SettingsScreen(Page):
             self._problems[pin_problem_here[0]] = (pin_problem_here[1], {})
         picked = self.picked_camera
         if picked is not None and is_network_url(picked) and camera_url_problem(picked) is not None:
-            self._problems["settings.camera"] = ("camera_url.invalid", {"reason": camera_url_problem(picked)})
+            self._problems["settings.camera"] = ("camera_url.invalid", {"problem": camera_url_problem(picked)})
         self._show_problems()
         if self._problems:
             first = next(iter(self._problems))
@@ -373,13 +374,13 @@ class SettingsScreen(Page):
         self._enrol_message = ("ok", result.message_vi, result.message)
         self._show_enrol_message()
 
-    def _enrol_failed(self, code: str, message: str, message_vi: str) -> None:
+    def _enrol_failed(self, refusal: Refusal) -> None:
         self.enrol_button.setEnabled(True)
-        key = f"settings.enrol_error.{code}"
+        key = f"settings.enrol_error.{refusal.code}"
         if key in self.ctx.language.catalogue:
             self._enrol_message = ("error", self.ctx.t(key), "")
         else:
-            self._enrol_message = ("error", message_vi, message)
+            self._enrol_message = ("error", refusal.text("vi"), refusal.text("en"))
         self._show_enrol_message()
 
     def _show_enrol_message(self) -> None:

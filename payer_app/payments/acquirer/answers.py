@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from payer_app.core.display_text import visible
+from payer_app.core.refusals import Refusal
 
 # Verification reasons answered with 422 (the request is authentic but cannot be accepted); 403
 # for the key's own state; every other failure is a 400.
@@ -105,9 +106,11 @@ class AcquirerAnswer:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def refusal_answer(status: int, result, **extra: str) -> AcquirerAnswer:
-    body = {"status": "rejected", "error": result.reason or "bad-request", "message": visible(result.message, 500),
-            "message_vi": visible(result.message_vi, 500)}
+def refusal_answer(status: int, refusal: Refusal | None, **extra: str) -> AcquirerAnswer:
+    """A rejection whose ``error`` is the refusal's code and whose texts are the catalogue's."""
+    body = {"status": "rejected", "error": refusal.code if refusal else "bad-request",
+            "message": visible(refusal.text("en"), 500) if refusal else "",
+            "message_vi": visible(refusal.text("vi"), 500) if refusal else ""}
     body.update({k: visible(v, 100) for k, v in extra.items()})
     return AcquirerAnswer(status, body)
 

@@ -15,6 +15,7 @@ from typing import Any, TypeGuard
 
 from payer_app.core.display_text import visible
 from payer_app.core.payability import Limits
+from payer_app.core.refusals import Refusal, VerifyRefused, say
 from payer_app.core.request import PaymentRequest
 from payer_app.core.signing import VerificationKeys, verify_request
 from payer_app.core.timestamps import format_timestamp
@@ -357,13 +358,8 @@ class MockAcquirer:
             return None
         when, at = format_timestamp(retired), format_timestamp(received)
         skew = int(CLOCK_SKEW.total_seconds())
-        body = {"status": "rejected", "error": "key-retired",
-                "message": f"Key {binding.kid} was retired at {when}; this request arrived at {at}, more than "
-                           f"{skew} s later. Sign it again with the current key.",
-                "message_vi": f"Khóa {binding.kid} đã ngừng dùng lúc {when}; yêu cầu này đến lúc {at}, sau hơn "
-                              f"{skew} giây. Hãy ký lại bằng khóa hiện tại.",
-                "request_id": visible(request_id, 100), "idempotency_key": visible(idem, 100)}
-        return AcquirerAnswer(403, body)
+        late = VerifyRefused("arrived-after-retirement", kid=binding.kid, when=when, at=at, skew=skew)
+        return refusal_answer(403, late, request_id=request_id, idempotency_key=idem)
 
     def _nonce_refusal(self, binding: KeyBinding, nonce: str, received: datetime, request_id: str,
                        idem: str) -> AcquirerAnswer | None:
@@ -409,11 +405,11 @@ class MockAcquirer:
             "received_at": format_timestamp(received),
         }
         if settings.decline_rate and settings.draw("decline", idem) < settings.decline_rate:
-            body.update(status="declined", reason="insufficient-funds",
-                        message="Declined: insufficient funds (injected failure).",
-                        message_vi="Bị từ chối: không đủ số dư (lỗi giả lập).")
+            declined = Refusal("insufficient-funds")
+            body.update(status="declined", reason=declined.code, message=declined.text("en"),
+                        message_vi=declined.text("vi"))
             return 402, body
-        body.update(status="approved", message="Approved.", message_vi="Đã duyệt.")
+        body.update(status="approved", message=say("approved", "en"), message_vi=say("approved", "vi"))
         return 201, body
 
     def _next_attempt(self, key: str) -> int:
@@ -440,7 +436,7 @@ def _unsigned_refusal(result) -> AcquirerAnswer | None:
         return error_answer(403, "key-not-enrolled",
                       f"The signing key {visible(result.kid or '', 60)} is not enrolled at this acquirer; "
                       "enrol it with `payer-app keys enrol --acquirer URL --code CODE`.")
-    return refusal_answer(400, result)
+    return refusal_answer(400, result.refusal)
 
 
 def _key_state_refusal(binding: KeyBinding | None) -> AcquirerAnswer | None:
@@ -460,7 +456,7 @@ def _key_not_enrolled() -> AcquirerAnswer:
 def _structure_refusal(result) -> AcquirerAnswer | None:
     """Step 2: schema failures of the signed content answer 400 before any lookup."""
     if result.request is None or result.reason in STRUCTURAL_REASONS:
-        return refusal_answer(400, result)
+        return refusal_answer(400, result.refusal)
     return None
 
 
@@ -478,7 +474,7 @@ def _content_refusal(result, request_id: str, idem: str) -> AcquirerAnswer | Non
     if result.ok:
         return None
     status = 403 if result.reason in KEY_STATE_REASONS else 422 if result.reason in UNPROCESSABLE_REASONS else 400
-    return refusal_answer(status, result, request_id=request_id, idempotency_key=idem)
+    return refusal_answer(status, result.refusal, request_id=request_id, idempotency_key=idem)
 
 
 def _nonce_reused(request_id: str, idem: str) -> AcquirerAnswer:
