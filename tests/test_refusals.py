@@ -302,6 +302,8 @@ VIETNAMESE_HOLDERS = {
     "cli/bill_cmd.py": "the EVN bill's own Vietnamese labels, printed beside the English ones",
     "cli/saved_bills_cmd.py": "its help names the window's Vietnamese label",
     "studio/": "printed test bills: their labels, made-up names and addresses",
+    "core/receipt.py": "the printed receipt's simulation mark and status words (a printout, like a bill)",
+    "cli/receipt_cmd.py": "its help quotes the simulation mark the receipt carries",
 }
 # Messages still written in place, each to move into a catalogue (named so that none is added unseen).
 NOT_YET_IN_A_CATALOGUE = {
