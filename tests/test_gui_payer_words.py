@@ -3,8 +3,11 @@ the Inspector and the exports), and Qt's own texts in the UI language."""
 
 from __future__ import annotations
 
+from PySide6.QtWidgets import QAbstractButton, QLabel, QPushButton
+
 from payer_app.core.builder import vietqr_payload
 from payer_app.scan.demo_camera import demo_bill_payload
+from tests.gui_helpers import click, pay
 
 
 def test_demo_bill_payee_card_shows_no_qa_warning(window):
@@ -24,3 +27,29 @@ def test_payee_card_keeps_a_warning_that_changes_what_is_paid(window):
     assert window.current == "payee"
     assert window.payee.warning_box.isVisibleTo(window)
     assert window.payee.warning_text.text().strip()
+
+
+def visible_texts(window, screen) -> list[str]:
+    return [w.text() for w in screen.findChildren(QLabel) + screen.findChildren(QAbstractButton)
+            if w.isVisibleTo(window) and w.text()]
+
+
+def test_result_and_entry_show_a_short_reference_not_technical_words(qtbot, window):
+    outcome = pay(qtbot, window, vietqr_payload("970436", "0011001234567"), 75_000)
+    assert window.current == "result"
+    short = outcome.request_id[:8].upper()
+    assert window.result.rows["request_id"].value.text() == short
+    texts = " ".join(visible_texts(window, window.result))
+    assert outcome.request_id not in texts
+    assert "HTTP" not in texts and "JWS" not in texts
+    click(qtbot, window.result.new_button)
+    rows = [r for r in window.home.recent_card.findChildren(QPushButton, "HistoryRow") if r.isVisibleTo(window)]
+    qtbot.waitUntil(lambda: bool(rows) or bool(
+        [r for r in window.home.recent_card.findChildren(QPushButton, "HistoryRow") if r.isVisibleTo(window)]))
+    row = next(r for r in window.home.recent_card.findChildren(QPushButton, "HistoryRow") if r.isVisibleTo(window))
+    click(qtbot, row)
+    assert window.current == "entry"
+    assert window.entry.rows["request_id"].value.text() == short
+    texts = " ".join(visible_texts(window, window.entry))
+    assert outcome.request_id not in texts
+    assert "HTTP" not in texts and "JWS" not in texts
