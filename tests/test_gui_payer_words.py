@@ -3,7 +3,8 @@ the Inspector and the exports), and Qt's own texts in the UI language."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QAbstractButton, QLabel, QPushButton
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractButton, QFileDialog, QFileSystemModel, QLabel, QPushButton, QTreeView
 
 from payer_app.core.builder import vietqr_payload
 from payer_app.scan.demo_camera import demo_bill_payload
@@ -53,3 +54,27 @@ def test_result_and_entry_show_a_short_reference_not_technical_words(qtbot, wind
     texts = " ".join(visible_texts(window, window.entry))
     assert outcome.request_id not in texts
     assert "HTTP" not in texts and "JWS" not in texts
+
+
+def test_qt_file_dialog_speaks_the_ui_language_and_wears_the_theme(qtbot, make_window, tmp_path):
+    window = make_window(lang="vi")
+    window.ctx.settings.theme = "dark"
+    window.apply_theme()
+    (tmp_path / "bill.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(3000))
+    dialog = QFileDialog(window, "", str(tmp_path))
+    dialog.setOption(QFileDialog.Option.DontUseNativeDialog)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    model = dialog.findChild(QFileSystemModel)
+    qtbot.waitUntil(lambda: model.index(str(tmp_path / "bill.png")).isValid()
+                    and bool(model.index(str(tmp_path / "bill.png")).siblingAtColumn(2).data()), timeout=10_000)
+    index = model.index(str(tmp_path / "bill.png"))
+    assert model.headerData(1, Qt.Orientation.Horizontal) == "Kích thước"
+    kind = index.siblingAtColumn(2).data()
+    assert "image" not in kind.lower() and "PNG" in kind, kind  # the type in Vietnamese ("Ảnh PNG")
+    view = dialog.findChild(QTreeView)
+    background = view.palette().color(view.backgroundRole()) if not view.styleSheet() else None
+    grab = view.viewport().grab().toImage()
+    corner = grab.pixelColor(grab.width() - 2, grab.height() - 2)
+    assert corner.lightness() < 100, (corner.name(), background)  # dark like the window, not white
+    dialog.close()
