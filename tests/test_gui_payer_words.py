@@ -3,12 +3,13 @@ the Inspector and the exports), and Qt's own texts in the UI language."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import pytest
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QAbstractButton, QFileDialog, QFileSystemModel, QLabel, QPushButton, QTreeView
 
 from payer_app.core.builder import vietqr_payload
 from payer_app.scan.demo_camera import demo_bill_payload
-from tests.gui_helpers import click, pay
+from tests.gui_helpers import click, pay, pay_typing_the_pin
 
 
 def test_demo_bill_payee_card_shows_no_qa_warning(window):
@@ -78,3 +79,21 @@ def test_qt_file_dialog_speaks_the_ui_language_and_wears_the_theme(qtbot, make_w
     corner = grab.pixelColor(grab.width() - 2, grab.height() - 2)
     assert corner.lightness() < 100, (corner.name(), background)  # dark like the window, not white
     dialog.close()
+
+
+@pytest.mark.parametrize("screen", [(400, 820), (1600, 900), (1920, 1080), (2560, 1440)])
+def test_kiosk_success_icon_is_round_like_the_window(qtbot, kiosk, screen):
+    window = kiosk(kiosk_result_seconds=30)
+    window.showNormal()
+    window.resize(*screen)
+    qtbot.waitUntil(lambda: window.booth.height() == screen[1], timeout=3_000)
+    pay_typing_the_pin(qtbot, window, vietqr_payload("970436", "0011001234567"), 60_000)
+    assert window.current == "result"
+    icon = window.result.icon
+    top = icon.mapTo(window, QPoint(0, 0))  # the window's pixels: a widget's own grab has no rounded corners
+    picture = window.grab().toImage().copy(top.x(), top.y(), icon.width(), icon.height())
+    picture.save("/tmp/words_kiosk_icon.png")
+    middle = picture.pixelColor(picture.width() // 2, picture.height() // 4)
+    corner = picture.pixelColor(1, 1)
+    assert abs(icon.width() - icon.height()) <= 1
+    assert middle.name() != corner.name(), (middle.name(), corner.name())  # a disc: its corners are background
