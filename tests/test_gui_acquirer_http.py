@@ -101,7 +101,8 @@ def test_declined_by_the_http_acquirer(qtbot, make_window, acquirer, payer_home)
     outcome = pay_the_bill(qtbot, window)
     assert outcome.status == "declined"
     assert window.result.title.text() == tr("result.declined")
-    assert "HTTP 402" in window.result.rows["acquirer"].value.text()
+    assert outcome.http_status == 402  # the status code is for the Inspector and exports, not the payer
+    assert window.result.rows["acquirer"].value.text() == tr("status.declined")
     assert window.result.amount.property("role") == "big-amount-bad"
     assert window.result.rows["message"].caption.text() == tr("result.reason")
     assert verify_request(outcome.jws, KeyStore(payer_home)).ok

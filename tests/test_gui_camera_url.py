@@ -200,3 +200,20 @@ def test_recent_urls_keep_five_newest_first_and_a_hand_edited_list_is_cleaned(qt
     window = make_window(camera="demo", lang="en")
     assert window.ctx.settings.recent_camera_urls == ["rtsp://127.0.0.1:8554/cam", "http://127.0.0.1:81/v"]
     assert not any(PASSWORD in text for text in labels(window.scan.camera_box))
+
+
+def test_an_invalid_url_is_refused_in_the_ui_language(qtbot, make_window):
+    window = make_window(camera="demo", lang="vi")
+    qtbot.mouseClick(window.home.scan_button, Qt.MouseButton.LeftButton)
+    results = []
+    typed = ("ftp://127.0.0.1/video", "http:///video", "http://127.0.0.1:99999/v", "http://127.0.0.1/a b",
+             "http://127.0.0.1/evil\u202egpj.video")
+    for url in typed:
+        add_url(qtbot, window, url, then=results.append)
+    errors = [r["error"] for r in results]
+    keys = ("scheme", "no_host", "port", "spaces", "invisible")
+    for error, key in zip(errors, keys, strict=True):
+        assert error and error.startswith(tr("camera_url.invalid", reason="")), errors
+        assert error.endswith(tr(f"camera_url.why.{key}")), errors
+    assert not any(english in " ".join(errors) for english in ("starts with", "names no host", "not a number",
+                                                                 "spaces or", "invisible or"))

@@ -36,9 +36,8 @@ def test_evn_static_bill_amount_typed_and_signed_request_verifies(qtbot, window,
     assert "EVNHANOI" in payee.rows["corporation"].value.text()
     assert "Tổng công ty Điện lực TP Hà Nội" in payee.rows["corporation"].value.text()
     assert payee.rows["purpose"].value.text() == "TT tien dien"
-    # the 31-character EVN merchant name is a warning, shown plainly, not a stop
-    assert payee.warning_box.isVisibleTo(window)
-    assert "31" in payee.warning_text.text()
+    # the 31-character EVN merchant name is a standards warning for QA (the Inspector), not a stop
+    assert not payee.warning_box.isVisibleTo(window)
 
     qtbot.mouseClick(payee.continue_button, Qt.MouseButton.LeftButton)
     assert window.current == "amount"
@@ -64,7 +63,7 @@ def test_evn_static_bill_amount_typed_and_signed_request_verifies(qtbot, window,
     assert request["bill"]["customer_code"] == EVN_CODE
     assert request["qr"]["payload"] == payload
     assert request["note"] == "Tien dien thang 5"
-    assert window.result.rows["request_id"].value.text() == request["request_id"]
+    assert window.result.rows["request_id"].value.text() == request["request_id"][:8].upper()
     assert window.result.rows["reference"].value.text() == outcome.acquirer_reference
 
     # the same payment is in the history screen and on Home

@@ -66,7 +66,7 @@ def test_history_and_home_rows_open_the_payment_detail(qtbot, window):
     click(qtbot, visible_rows(window, window.home.recent_card)[0])
     assert window.current == "entry"
     entry = window.entry
-    assert entry.rows["request_id"].value.text() == first.request_id
+    assert entry.rows["request_id"].value.text() == first.request_id[:8].upper()
     assert entry.amount.text() == "210.000 ₫"
     assert entry.status.text() == tr("result.approved")
     assert entry.rows["note"].value.text() == "Thang 10"
@@ -86,7 +86,7 @@ def test_history_and_home_rows_open_the_payment_detail(qtbot, window):
     row.setFocus()
     QTest.keyClick(row, Qt.Key.Key_Return)  # a row opens with Enter too
     assert window.current == "entry"
-    assert window.entry.rows["request_id"].value.text() == first.request_id
+    assert window.entry.rows["request_id"].value.text() == first.request_id[:8].upper()
     QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Escape)
     assert window.current == "history"
 

@@ -297,6 +297,14 @@ VIETNAMESE_NAMES: dict[str, str] = {
 }
 
 
+# Warnings about what is paid (amount, currency, the payee's bank or the bill): the payer sees them on the
+# Payee card. Every other warning is a standards finding for QA, listed by the Inspector and the exports.
+CHANGES_PAYMENT: frozenset[str] = frozenset({
+    "currency-not-vnd", "amount-decimals", "amount-zero", "unknown-bank", "bad-evn-customer-code",
+    "evn-payee-unknown",
+})
+
+
 @dataclass(frozen=True)
 class Finding:
     severity: Severity

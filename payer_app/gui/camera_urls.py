@@ -36,6 +36,29 @@ def camera_url_problem(url: str) -> str | None:
     return None
 
 
+# The scan engine words its refusals in English; the ones the dialog meets, by their ending, and the key
+# of the same reason in the UI language. A reason not listed here is shown as the engine wrote it.
+_REASONS: tuple[tuple[str, str], ...] = (
+    ("a network camera URL starts with http://, https:// or rtsp://", "camera_url.why.scheme"),
+    ("the URL names no host", "camera_url.why.no_host"),
+    ("the port is not a number between 0 and 65535", "camera_url.why.port"),
+    ("the URL holds spaces or control characters", "camera_url.why.spaces"),
+    ("the URL holds invisible or control characters", "camera_url.why.invisible"),
+    (f"the URL is longer than {MAX_URL_CHARS} characters", "camera_url.why.too_long"),
+)
+
+
+def camera_url_reason(t, url: str) -> str | None:
+    """``camera_url_problem(url)`` in the UI language (``t`` is the window's translator), or None."""
+    problem = camera_url_problem(url)
+    if problem is None:
+        return None
+    for english, key in _REASONS:
+        if problem.endswith(": " + english):
+            return problem[: -len(english)] + t(key, limit=MAX_URL_CHARS)
+    return problem
+
+
 def without_credentials(url: str) -> str:
     """``url`` with any ``user:pass@`` removed (what may be written to settings.json)."""
     parts = urllib.parse.urlsplit(url.strip())
@@ -113,7 +136,7 @@ class CameraUrlDialog(QDialog):
         self.url = ""
 
     def _try_accept(self) -> None:
-        problem = camera_url_problem(self.field.text())
+        problem = camera_url_reason(self._t, self.field.text())
         if problem is not None:
             self.error.setText(self._t("camera_url.invalid", problem=problem))
             self.error.show()

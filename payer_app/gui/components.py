@@ -155,6 +155,12 @@ class InfoRow(QWidget):
         self.setVisible(bool(value))
 
 
+def short_reference(request_id: str | None) -> str | None:
+    """What the payer reads for a request id: its first 8 characters, in capitals (the full id is in the
+    request's JSON, the saved files and the history export)."""
+    return request_id[:8].upper() if request_id else None
+
+
 def scrolling(layout: QVBoxLayout) -> QScrollArea:
     """A vertical scroll area around ``layout`` (its widget, or a new ``ScreenBody`` holding it)."""
     inner = layout.parentWidget()

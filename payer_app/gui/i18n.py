@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from importlib import resources
 
-from PySide6.QtCore import QCoreApplication, QLibraryInfo, QObject, QTranslator, Signal
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QObject, QTranslator, Signal
 
 LANGUAGES = ("vi", "en")
 
@@ -94,6 +94,8 @@ class QtTexts:
         for translator in self.installed:
             app.removeTranslator(translator)
         self.installed = []
+        # Qt's file dialog names file types (from the MIME database), sizes and dates in the default locale
+        QLocale.setDefault(QLocale(QLocale.Language.Vietnamese if code == "vi" else QLocale.Language.English))
         if code == "en":
             return  # Qt's source texts are English
         ours = _own_qt_texts(code)

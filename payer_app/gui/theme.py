@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from importlib import resources
 from string import Template
@@ -31,8 +32,15 @@ def stylesheet(theme: str = "light", scale: float = 1.0) -> str:
     palette["check_icon"] = str(resources.files("payer_app.resources").joinpath("check-tick.svg")).replace("\\", "/")
     sheet = Template(template).safe_substitute(palette)
     if scale != 1.0:
-        sheet = re.sub(r"(\d+(?:\.\d+)?)px", lambda m: f"{round(float(m.group(1)) * scale)}px", sheet)
+        sheet = re.sub(r"(radius:\s*)?(\d+(?:\.\d+)?)px", lambda m: _scaled(m, scale), sheet)
     return sheet
+
+
+def _scaled(match: re.Match, scale: float) -> str:
+    """One ``Npx`` times ``scale``. A radius is rounded down: Qt draws square corners when a radius is more
+    than half the side, so a disc (72 px wide, radius 36) stays a disc at any scale."""
+    radius, size = match.group(1), float(match.group(2)) * scale
+    return f"{radius or ''}{math.floor(size) if radius else round(size)}px"
 
 
 def app_font() -> QFont:

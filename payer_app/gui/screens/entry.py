@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QDialog, QPlainTextEdit, QVBoxLayout
 from payer_app.core.amounts import format_vnd
 from payer_app.core.request import read_signed
 from payer_app.core.timestamps import format_timestamp
-from payer_app.gui.components import Card, Page, button, button_row, plain_label, set_role
+from payer_app.gui.components import Card, Page, button, button_row, plain_label, set_role, short_reference
 from payer_app.gui.context import AppContext
 from payer_app.gui.flow_controls import DetailCard, status_role
 from payer_app.gui.moments import receipt_time
@@ -90,13 +90,12 @@ class EntryScreen(Page):
         self.rows["note"].set(t("amount.note"), e.note or None)
         created = format_timestamp(request.created_at) if request is not None else e.created_at
         self.rows["time"].set(t("result.time"), receipt_time(created))
-        self.rows["request_id"].set(t("result.request_id"), e.request_id)
+        self.rows["request_id"].set(t("result.request_id"), short_reference(e.request_id))
         check = request.name_check if request is not None else None  # the payer app's own claim, as signed
         self.rows["name_check"].set(t("registered.title"), None if check is None else " — ".join(
             part for part in (check.registered_name, t(f"registered.outcome.{check.outcome}")) if part))
         self.rows["acquirer"].set(t("entry.acquirer"), t("entry.embedded") if e.acquirer == "embedded" else e.acquirer)
-        http = f" (HTTP {e.http_status})" if e.http_status else ""
-        self.rows["answer"].set(t("result.acquirer"), t(f"status.{e.status}") + http)
+        self.rows["answer"].set(t("result.acquirer"), t(f"status.{e.status}"))
         self.rows["reference"].set(t("result.reference"), e.acquirer_reference)
         self.rows["attempts"].set(t("entry.attempts"), str(e.attempts))
         self.rows["message"].set(t("result.reason"), None if e.status == "approved" else

@@ -7,6 +7,7 @@ from PySide6.QtGui import QTextOption
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QPlainTextEdit, QVBoxLayout
 
 from payer_app.core.amounts import format_vnd
+from payer_app.core.findings import CHANGES_PAYMENT
 from payer_app.core.payability import NOT_PAYMENT, locked_amount, payability
 from payer_app.core.payee_display import payee_display
 from payer_app.core.refusals import Refusal
@@ -161,8 +162,9 @@ class PayeeScreen(Page):
         self.initiation.setText(t("payee.dynamic") if parsed.initiation == "dynamic" else
                                 t("payee.static") if parsed.initiation == "static" else "")
         self.scam_warning.show_for(parsed)
-        warnings = [w for w in parsed.warnings if w.code != SCAM_FINDING]  # shown above, in red
-        # standards warnings help a QA engineer, not a booth visitor who cannot act on them
+        # the scam finding is shown above, in red; standards warnings help a QA engineer (the Inspector
+        # lists them), not a payer who cannot act on them
+        warnings = [w for w in parsed.warnings if w.code in CHANGES_PAYMENT and w.code != SCAM_FINDING]
         self.warning_box.setVisible(bool(warnings) and not blocked and not self.ctx.kiosk)
         self.warning_text.setText("\n".join(
             "• " + (self.ctx.language.pick(w.message_vi, w.message) or "") for w in warnings))

@@ -13,7 +13,7 @@ from payer_app.core.amounts import format_vnd
 from payer_app.core.charge import cost_line
 from payer_app.core.payee_display import payee_display_from_request
 from payer_app.core.timestamps import format_timestamp
-from payer_app.gui.components import Card, Page, button, column, plain_label, set_role
+from payer_app.gui.components import Card, Page, button, column, plain_label, set_role, short_reference
 from payer_app.gui.context import AppContext
 from payer_app.gui.flow_controls import DetailCard, fee_row, problem_text, status_role
 from payer_app.gui.moments import receipt_time
@@ -172,9 +172,8 @@ class ResultScreen(Page):
                 self.rows["account"].set(t("payee.account") if vietqr else t("payee.merchant_id"), payee.account)
                 self.rows["note"].set(t("amount.note"), request.note or None)
                 self.rows["time"].set(t("result.time"), receipt_time(format_timestamp(request.created_at)))
-            self.rows["request_id"].set(t("result.request_id"), outcome.request_id)
-            http = outcome.http_status
-            self.rows["acquirer"].set(t("result.acquirer"), t(f"status.{key}") + (f" (HTTP {http})" if http else ""))
+            self.rows["request_id"].set(t("result.request_id"), short_reference(outcome.request_id))
+            self.rows["acquirer"].set(t("result.acquirer"), t(f"status.{key}"))
             self.rows["reference"].set(t("result.reference"), outcome.acquirer_reference)
             if key != "approved":
                 self.rows["message"].set(t("result.reason"), self._reason(outcome))

@@ -17,7 +17,13 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QSpinBox,
 
 from payer_app.core.operator_pin import PIN_LENGTH, hash_pin, is_stored_pin, pin_problem
 from payer_app.core.refusals import Refusal
-from payer_app.gui.camera_urls import camera_choices, camera_url_problem, remembered, without_credentials
+from payer_app.gui.camera_urls import (
+    camera_choices,
+    camera_url_problem,
+    camera_url_reason,
+    remembered,
+    without_credentials,
+)
 from payer_app.gui.components import Card, Page, button, column, plain_label, set_role
 from payer_app.gui.context import AppContext
 from payer_app.gui.payment_runner import PaymentRunner
@@ -345,7 +351,8 @@ class SettingsScreen(Page):
             self._problems[pin_problem_here[0]] = (pin_problem_here[1], {})
         picked = self.picked_camera
         if picked is not None and is_network_url(picked) and camera_url_problem(picked) is not None:
-            self._problems["settings.camera"] = ("camera_url.invalid", {"problem": camera_url_problem(picked)})
+            problem = camera_url_reason(self.ctx.t, picked)
+            self._problems["settings.camera"] = ("camera_url.invalid", {"problem": problem})
         self._show_problems()
         if self._problems:
             first = next(iter(self._problems))
