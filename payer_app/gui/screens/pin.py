@@ -1,14 +1,19 @@
 """PIN: a mock 6-digit PIN pad; too many wrong PINs in a row (``context.PinGuard``, 3 by default) lock
-it for a while, as banks do. In kiosk mode the same pad asks for the operator PIN before Settings."""
+it for a while, as banks do. Above the pad the payer sees what the PIN confirms: the total and, when
+the QR adds a fee or a tip, ``100.000 + 50.000 = 150.000 ₫`` (from the request Review showed,
+``PaymentService.preview``). In kiosk mode the same pad asks for the operator PIN before Settings."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QSizePolicy
 
+from payer_app.core.amounts import format_vnd
+from payer_app.core.charge import cost_line
+from payer_app.core.request import RequestError
 from payer_app.gui.components import Page, button, plain_label, set_role
 from payer_app.gui.context import AppContext
-from payer_app.gui.flow_controls import add_cancel
+from payer_app.gui.flow_controls import add_cancel, fee_row
 
 PIN_LENGTH = 6
 
@@ -25,6 +30,13 @@ class PinScreen(Page):
         self.cancel_button = add_cancel(self)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.body.addStretch(1)
+        self.total = plain_label("", "section")  # what the PIN confirms: the total, fee or tip included
+        self.total.setObjectName("PinTotal")
+        self.breakdown = plain_label("", "caption")  # the fee or tip: 100.000 + 50.000 = 150.000 ₫
+        self.breakdown.setObjectName("PinBreakdown")
+        for label in (self.total, self.breakdown):
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            self.body.addWidget(label)
         self.prompt = plain_label("", "section")
         self.prompt.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.body.addWidget(self.prompt)
@@ -80,7 +92,28 @@ class PinScreen(Page):
         self.demo_hint.setText(t("pin.demo_hint", pin=self.ctx.settings.pin))
         self.demo_hint.setVisible(not self.operator)  # the operator's PIN is never shown
         self.keys["del"].setToolTip(t("pin.delete"))
+        self._show_cost()
         self._show_message()
+
+    def _show_cost(self) -> None:
+        """The total and the fee or tip of the request the PIN will sign (none for the operator PIN)."""
+        flow, service = self.ctx.flow, self.ctx.service
+        request = None
+        if not self.operator and flow.parsed is not None and flow.choice is not None and service is not None:
+            try:
+                request = service.preview(flow.parsed, flow.choice)
+            except RequestError:  # Review let no such choice through; nothing to show then
+                request = None
+        t = self.ctx.t
+        self.total.setVisible(request is not None)
+        self.breakdown.setVisible(request is not None and request.cost.fee > 0)
+        if request is None:
+            self.total.setText("")
+            self.breakdown.setText("")
+            return
+        cost = request.cost
+        self.total.setText(t("pin.total", total=format_vnd(cost.total)))
+        self.breakdown.setText(f"{fee_row(t, cost, None)[0]}: {cost_line(request.amount, cost)}" if cost.fee else "")
 
     @property
     def guard(self):
@@ -97,6 +130,7 @@ class PinScreen(Page):
             self.retranslate()
 
     def on_enter(self) -> None:
+        self._show_cost()
         self.reset()
         self.setFocus()  # digits typed on the keyboard go to the pad
 
