@@ -37,6 +37,7 @@ class PinScreen(Page):
         for label in (self.total, self.breakdown):
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             self.body.addWidget(label)
+        self.body.addSpacing(10)  # what is paid apart from what to do
         self.prompt = plain_label("", "section")
         self.prompt.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.body.addWidget(self.prompt)
