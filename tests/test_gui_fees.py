@@ -126,11 +126,14 @@ def test_the_pin_screen_shows_the_total_and_the_fee_before_the_pin(qtbot, window
     to_review(qtbot, window)
     qtbot.mouseClick(window.review.confirm_button, Qt.MouseButton.LeftButton)
     assert window.current == "pin"
-    pin = window.findChild(QLabel, "PinTotal"), window.findChild(QLabel, "PinBreakdown")
-    assert pin[0] is not None and pin[0].isVisibleTo(window)
-    assert pin[0].text() == tr("pin.total", total="150.000 ₫")
-    assert pin[1].isVisibleTo(window) and pin[1].text() == f"{tr('review.fee')}: 100.000 + 50.000 = 150.000 ₫"
+    pin = window.pin
+    assert pin.prompt.text() == tr("pin.prompt_total", total="150.000 ₫") and pin.prompt.isVisibleTo(window)
+    assert pin.message.text() == f"{tr('review.fee')}: 100.000 + 50.000 = 150.000 ₫"
+    assert pin.message.isVisibleTo(window)
     screenshot(window, "28-pin-fee.png", tmp_path)
+    enter_pin(qtbot, window, "000000")  # a wrong PIN: its message takes the line, the total stays
+    qtbot.waitUntil(lambda: pin.message.text() == tr("pin.wrong", left=2))
+    assert pin.prompt.text() == tr("pin.prompt_total", total="150.000 ₫")
 
 
 def test_the_pin_screen_without_a_fee_shows_the_amount_only(qtbot, window):
@@ -138,9 +141,8 @@ def test_the_pin_screen_without_a_fee_shows_the_amount_only(qtbot, window):
     qtbot.mouseClick(window.amount.tip_box.chips[0], Qt.MouseButton.LeftButton)  # no tip
     to_review(qtbot, window)
     qtbot.mouseClick(window.review.confirm_button, Qt.MouseButton.LeftButton)
-    total, breakdown = window.findChild(QLabel, "PinTotal"), window.findChild(QLabel, "PinBreakdown")
-    assert total is not None and total.text() == tr("pin.total", total="100.000 ₫")
-    assert not breakdown.isVisibleTo(window)
+    assert window.pin.prompt.text() == tr("pin.prompt_total", total="100.000 ₫")
+    assert window.pin.message.text() == ""
 
 
 def recent_rows(window) -> list:
