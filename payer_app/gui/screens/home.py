@@ -182,15 +182,15 @@ def recent_row(entry: HistoryEntry, ctx: AppContext) -> QPushButton:
     cost = entry.charge  # from the signed request: the total paid, fee or tip included
     right = QVBoxLayout()
     right.setSpacing(0)
-    amount = plain_label(format_vnd(cost.total), "value", wrap=False)
-    amount.setObjectName("HistoryRowTotal")
-    right.addWidget(amount)
+    labels = [plain_label(format_vnd(cost.total), "value", wrap=False)]
+    labels[0].setObjectName("HistoryRowTotal")
     if cost.fee:  # the amount and the fee or tip under the total: 100.000 + 50.000
-        fee = plain_label(f"{group_thousands(entry.amount)} + {group_thousands(cost.fee)}", "caption", wrap=False)
-        fee.setObjectName("HistoryRowFee")
-        right.addWidget(fee)
-    for i in range(right.count()):
-        right.itemAt(i).widget().setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        labels.append(plain_label(f"{group_thousands(entry.amount)} + {group_thousands(cost.fee)}", "caption",
+                                  wrap=False))
+        labels[1].setObjectName("HistoryRowFee")
+    for shown in labels:
+        shown.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        right.addWidget(shown)
     line.addLayout(right)
     for label in row.findChildren(QLabel):
         label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
