@@ -179,7 +179,7 @@ def test_a_ledger_of_the_first_version_keeps_its_live_nonces_for_every_payer(tmp
         server.stop()
     rows = ledger_rows(path, "SELECT name FROM pragma_table_info('used_nonces')")
     assert [r[0] for r in rows] == ["payer_scope", "nonce", "expires_epoch"]
-    assert ledger_rows(path, "PRAGMA user_version") == [(LEDGER_SCHEMA_VERSION,)] and LEDGER_SCHEMA_VERSION == 2
+    assert ledger_rows(path, "PRAGMA user_version") == [(LEDGER_SCHEMA_VERSION,)] and LEDGER_SCHEMA_VERSION == 3
 
 
 def test_the_ledger_keeps_amounts_as_integers_and_health_shows_no_paths(server, tmp_path):

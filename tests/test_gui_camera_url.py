@@ -213,7 +213,7 @@ def test_an_invalid_url_is_refused_in_the_ui_language(qtbot, make_window):
     errors = [r["error"] for r in results]
     keys = ("scheme", "no_host", "port", "spaces", "invisible")
     for error, key in zip(errors, keys, strict=True):
-        assert error and error.startswith(tr("camera_url.invalid", reason="")), errors
+        assert error and error.startswith(tr("camera_url.invalid", problem="")), errors
         assert error.endswith(tr(f"camera_url.why.{key}")), errors
     assert not any(english in " ".join(errors) for english in ("starts with", "names no host", "not a number",
                                                                  "spaces or", "invisible or"))

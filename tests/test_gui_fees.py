@@ -1,7 +1,9 @@
 """Fees and tips in the window (pytest-qt, offscreen): the Amount screen shows the fee the QR adds
 and offers tip chips for a tip prompt, Review shows ``100.000 + 50.000 = 150.000 ₫`` before the PIN,
-and the signed request carries the fee and the total. Amount and Review with a fee and with a tip are
-saved as pictures every run; with PAYER_APP_UPDATE_SCREENSHOTS=1 also in docs/screenshots/ (24-27)."""
+the PIN pad shows the total and the breakdown, the signed request carries the fee and the total, and
+History, the payment's detail and the saved receipt picture show them afterwards. Amount, Review and
+PIN with a fee and with a tip are saved as pictures every run; with PAYER_APP_UPDATE_SCREENSHOTS=1
+also in docs/screenshots/ (24-28)."""
 
 from __future__ import annotations
 
@@ -9,9 +11,12 @@ import os
 import shutil
 from pathlib import Path
 
+import cv2
+import numpy as np
 from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QPushButton
 
 from payer_app.core.builder import vietqr_payload
 from payer_app.core.fees import FIXED_FEE, PERCENT_FEE, TIP_PROMPT, FeeRule
@@ -114,3 +119,88 @@ def test_a_qr_without_a_fee_shows_neither(qtbot, window):
     to_review(qtbot, window)
     assert window.review.amount.text() == "100.000 ₫" and not window.review.breakdown.isVisibleTo(window)
     assert window.review.rows["fee"].value.text() == tr("review.free")
+
+
+def test_the_pin_screen_shows_the_total_and_the_fee_before_the_pin(qtbot, window, tmp_path):
+    to_amount(qtbot, window, FEE_QR)
+    to_review(qtbot, window)
+    qtbot.mouseClick(window.review.confirm_button, Qt.MouseButton.LeftButton)
+    assert window.current == "pin"
+    pin = window.pin
+    assert pin.prompt.text() == tr("pin.prompt_total", total="150.000 ₫") and pin.prompt.isVisibleTo(window)
+    assert pin.message.text() == f"{tr('review.fee')}: 100.000 + 50.000 = 150.000 ₫"
+    assert pin.message.isVisibleTo(window)
+    screenshot(window, "28-pin-fee.png", tmp_path)
+    enter_pin(qtbot, window, "000000")  # a wrong PIN: its message takes the line, the total stays
+    qtbot.waitUntil(lambda: pin.message.text() == tr("pin.wrong", left=2))
+    assert pin.prompt.text() == tr("pin.prompt_total", total="150.000 ₫")
+
+
+def test_the_pin_screen_without_a_fee_shows_the_amount_only(qtbot, window):
+    to_amount(qtbot, window, TIP_QR)
+    qtbot.mouseClick(window.amount.tip_box.chips[0], Qt.MouseButton.LeftButton)  # no tip
+    to_review(qtbot, window)
+    qtbot.mouseClick(window.review.confirm_button, Qt.MouseButton.LeftButton)
+    assert window.pin.prompt.text() == tr("pin.prompt_total", total="100.000 ₫")
+    assert window.pin.message.text() == ""
+
+
+def recent_rows(window) -> list:
+    return [r for r in window.home.recent_card.findChildren(QPushButton, "HistoryRow") if r.isVisibleTo(window)]
+
+
+def test_history_rows_and_the_payment_detail_show_the_total_and_the_tip(qtbot, window):
+    to_amount(qtbot, window, TIP_QR)
+    qtbot.mouseClick(window.amount.tip_box.chips[1], Qt.MouseButton.LeftButton)  # 5 %: 5.000
+    to_review(qtbot, window)
+    assert pay(qtbot, window).status == "approved"
+    qtbot.mouseClick(window.result.new_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(recent_rows(window)) == 1)
+    rows = recent_rows(window)
+    assert rows[0].findChild(QLabel, "HistoryRowTotal").text() == "105.000 ₫"
+    assert rows[0].findChild(QLabel, "HistoryRowFee").text() == "100.000 + 5.000"
+    qtbot.mouseClick(rows[0], Qt.MouseButton.LeftButton)
+    assert window.current == "entry"
+    assert window.entry.amount.text() == "105.000 ₫"
+    assert window.entry.rows["fee"].caption.text() == tr("review.tip")
+    assert window.entry.rows["fee"].value.text() == "100.000 + 5.000 = 105.000 ₫"
+
+
+def test_a_payment_without_a_fee_lists_its_amount_alone(qtbot, window):
+    to_amount(qtbot, window, vietqr_payload("970416", "257678859", amount=100_000))
+    to_review(qtbot, window)
+    assert pay(qtbot, window).status == "approved"
+    qtbot.mouseClick(window.result.new_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(recent_rows(window)) == 1)
+    row = recent_rows(window)[0]
+    assert row.findChild(QLabel, "HistoryRowTotal").text() == "100.000 ₫"
+    assert row.findChild(QLabel, "HistoryRowFee") is None
+    qtbot.mouseClick(row, Qt.MouseButton.LeftButton)
+    assert not window.entry.rows["fee"].isVisibleTo(window)
+
+
+def found_in(picture: np.ndarray, label) -> bool:
+    """Whether ``label``'s text as drawn on screen appears in ``picture`` (BGR) at the same size: the
+    label's own grab is its ink alone (transparent elsewhere), matched against the picture's dark ink."""
+    shot = label.grab().toImage().convertToFormat(QImage.Format.Format_ARGB32)
+    ink = np.frombuffer(shot.constBits(), np.uint8).reshape(shot.height(), shot.bytesPerLine() // 4, 4)
+    ink = np.ascontiguousarray(ink[:, : shot.width(), 3])  # the alpha channel: where the text is
+    dark = 255 - cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY)
+    return cv2.minMaxLoc(cv2.matchTemplate(dark, ink, cv2.TM_CCOEFF_NORMED))[1] > 0.9
+
+
+def test_the_saved_receipt_picture_carries_the_fee_and_the_total(qtbot, window, tmp_path, monkeypatch):
+    to_amount(qtbot, window, FEE_QR)
+    to_review(qtbot, window)
+    assert pay(qtbot, window).status == "approved"
+    saved = tmp_path / "receipt.png"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a: (str(saved), "")))
+    qtbot.mouseClick(window.result.image_button, Qt.MouseButton.LeftButton)
+    picture = cv2.imread(str(saved))
+    assert picture is not None
+    fee = window.result.rows["fee"]
+    assert fee.value.text() == "100.000 + 50.000 = 150.000 ₫" and window.result.amount.text() == "150.000 ₫"
+    for label in (fee.caption, fee.value, window.result.amount):
+        assert found_in(picture, label), label.text()
+    other = window.result.rows["request_id"].value  # a label that is not on the picture is not found
+    assert not found_in(cv2.flip(picture, 1), other)

@@ -15,6 +15,7 @@ import asyncio
 import io
 import json
 import shutil
+import sqlite3
 import threading
 import wave
 from pathlib import Path
@@ -23,12 +24,19 @@ import httpx
 import pytest
 
 from payer_app.core.amount_words import amount_in_words
-from payer_app.core.builder import evn_bill_payload
+from payer_app.core.builder import evn_bill_payload, vietqr_payload
+from payer_app.core.choice import PaymentChoice
+from payer_app.core.fees import FIXED_FEE, TIP_PROMPT, FeeRule
+from payer_app.core.payload import parse_payload
+from payer_app.core.request import build_request
+from payer_app.core.signing import sign_request
 from payer_app.payments.acquirer.answers import FailureSettings
 from payer_app.payments.acquirer.endpoints import create_app
 from payer_app.payments.acquirer.server import AcquirerServer
+from payer_app.payments.enrolment import normalise_audience
 from payer_app.payments.merchant_display import CounterStore, DisplayHub
 from payer_app.payments.speech import Speaker, announcement
+from payer_app.studio.fee_qr import with_fee
 from tests.acquirer_helpers import CODE as ENROL_CODE
 from tests.acquirer_helpers import new_payer, post, token_for
 from tests.e2e.acquirer import (
@@ -528,3 +536,54 @@ def test_the_merchant_can_turn_the_sound_off_and_it_stays_off(quiet_server, brow
     assert text_of(browser, "banner-text") == announcement(45_000)
     open_display(browser, url)  # reloaded: the choice is kept
     assert body_data(browser, "sound") == "muted"
+
+
+def fee_token(payer, url: str, payload: str, tip: int = 0) -> str:
+    """A request for a QR with a fee or a tip prompt, as the payer app builds it (amount from the QR)."""
+    request = build_request(parse_payload(payload), PaymentChoice(None, tip=tip), payer=payer.info,
+                            audience=normalise_audience(url))
+    return sign_request(request, payer.key)
+
+
+def test_a_fee_or_a_tip_is_shown_beside_the_total(quiet_server, browser):
+    """The total is announced (amount + fee or tip, what the merchant receives) and the page says
+    what it is made of; after a reload the snapshot says it again, from the counter's table."""
+    url = quiet_server.url
+    open_display(browser, url)
+    payer = new_payer(url)
+    qr = vietqr_payload("970416", "257678859", amount=100_000)
+    assert post(url, token_for(payer, url, amount=70_000)).status_code == 201
+    shows_amount(browser, "70.000")
+    assert not browser.find_element("id", "latest-breakdown").is_displayed()
+    assert post(url, fee_token(payer, url, with_fee(qr, FeeRule(FIXED_FEE, fixed=50_000)))).status_code == 201
+    shows_amount(browser, "150.000")
+    assert text_of(browser, "latest-breakdown") == "100.000 ₫ + phí 50.000 ₫"
+    assert browser.find_element("id", "latest-breakdown").is_displayed()
+    assert post(url, fee_token(payer, url, with_fee(qr, FeeRule(TIP_PROMPT)), tip=12_500)).status_code == 201
+    shows_amount(browser, "112.500")
+    assert text_of(browser, "latest-breakdown") == "100.000 ₫ + tiền tip 12.500 ₫"
+    assert text_of(browser, "total-amount") == "332.500"
+    open_display(browser, url)  # a fresh page: the snapshot
+    shows_amount(browser, "112.500")
+    assert text_of(browser, "latest-breakdown") == "100.000 ₫ + tiền tip 12.500 ₫"
+
+
+def test_a_counter_table_from_before_fees_opens_and_keeps_its_rows(tmp_path):
+    """A ledger file whose counter_events table has no fee columns (schema version 2): its rows are
+    still shown (no fee), and new answers keep their fee."""
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(
+            "CREATE TABLE counter_events (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, "
+            "amount INTEGER NOT NULL, payee TEXT NOT NULL, merchant_id TEXT NOT NULL, customer_code TEXT NOT NULL, "
+            "reference TEXT NOT NULL, at TEXT NOT NULL); PRAGMA user_version = 2;")
+        db.execute("INSERT INTO counter_events (kind, amount, payee, merchant_id, customer_code, reference, at) "
+                   "VALUES ('approved', 40000, 'OLD SHOP', 'M1', '', 'R1', '2026-01-01T00:00:00Z')")
+    store = CounterStore(path)
+    try:
+        store.add("approved", 150_000, "NEW SHOP", "M2", "", "R2", "2026-01-02T00:00:00Z", 50_000, "fixed")
+        recent = store.snapshot(None, "2000-01-01T00:00:00Z", speech=False)["recent"]
+    finally:
+        store.close()
+    assert [(e["payee"], e["amount"], e["breakdown"]) for e in recent] == [
+        ("NEW SHOP", 150_000, "100.000 ₫ + phí 50.000 ₫"), ("OLD SHOP", 40_000, "")]

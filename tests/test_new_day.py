@@ -73,6 +73,19 @@ def test_new_day_command_archives_the_day_zeroes_the_display_and_unpays_the_bill
     assert len(ledger_rows(ledger, "SELECT * FROM archived_counter_events")) == 1
 
 
+def test_a_new_day_keeps_each_payments_fee_in_the_archive(tmp_path):
+    ledger = tmp_path / "ledger.sqlite3"
+    counter = CounterStore(ledger)
+    try:
+        counter.add("approved", 150_000, "Shop", "M1", "", "REF1", "2026-12-04T10:00:00Z", fee=50_000, fee_kind="fixed")
+    finally:
+        counter.close()
+    done = payer_cli(tmp_path / "home", "acquirer", "new-day", "--ledger", str(ledger))
+    assert done.returncode == 0, done.stderr
+    assert ledger_rows(ledger, "SELECT amount, fee, fee_kind FROM archived_counter_events") == [
+        (150_000, 50_000, "fixed")]
+
+
 def test_new_day_command_refuses_what_it_cannot_do(tmp_path):
     missing = payer_cli(tmp_path / "home", "acquirer", "new-day", "--ledger", str(tmp_path / "none.sqlite3"))
     assert missing.returncode == 2 and "no ledger" in missing.stderr and missing.stdout == ""

@@ -81,9 +81,12 @@ CREATE TABLE IF NOT EXISTS counter_events (
     merchant_id TEXT NOT NULL,
     customer_code TEXT NOT NULL,
     reference TEXT NOT NULL,
-    at TEXT NOT NULL
+    at TEXT NOT NULL,
+    fee INTEGER NOT NULL DEFAULT 0,
+    fee_kind TEXT NOT NULL DEFAULT ''
 );
 """
+_COUNTER_COLUMNS = "id, kind, amount, payee, merchant_id, customer_code, reference, at, fee, fee_kind"
 
 
 class CounterStore(StoreFile):
@@ -96,13 +99,21 @@ class CounterStore(StoreFile):
     def __init__(self, ledger_path: Path | str):
         super().__init__(ledger_path)
         self._added = 0
+        with self._store.lock:  # a table written before fees were kept gets their columns (no fee)
+            columns = {row[1] for row in self._store.all("PRAGMA table_info(counter_events)")}
+            if "fee" not in columns:
+                self._store.write("ALTER TABLE counter_events ADD COLUMN fee INTEGER NOT NULL DEFAULT 0")
+                self._store.write("ALTER TABLE counter_events ADD COLUMN fee_kind TEXT NOT NULL DEFAULT ''")
 
     def add(self, kind: str, amount: int, payee: str, merchant_id: str, customer_code: str, reference: str,
-            at: str) -> int:
+            at: str, fee: int = 0, fee_kind: str = "") -> int:
+        """One answer; ``amount`` is the total the merchant receives, ``fee`` the part of it that is
+        the QR's fee or the payer's tip (``fee_kind``: fixed, percent or tip; empty when none)."""
         with self._store.lock:
             cursor = self._store.write(
-                "INSERT INTO counter_events (kind, amount, payee, merchant_id, customer_code, reference, at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)", (kind, amount, payee, merchant_id, customer_code, reference, at))
+                "INSERT INTO counter_events (kind, amount, payee, merchant_id, customer_code, reference, at, fee, "
+                "fee_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (kind, amount, payee, merchant_id, customer_code, reference, at, fee, fee_kind))
             self._added += 1
             if self._added % 100 == 0:
                 self._store.write(
@@ -121,10 +132,12 @@ class CounterStore(StoreFile):
             args = [merchant, merchant]
         with self._store.lock:  # one consistent view: no event lands between the four reads
             recent = self._store.all(
-                f"SELECT * FROM counter_events WHERE kind = 'approved'{where} ORDER BY id DESC LIMIT ?",
+                f"SELECT {_COUNTER_COLUMNS} FROM counter_events WHERE kind = 'approved'{where} "
+                "ORDER BY id DESC LIMIT ?",
                 (*args, RECENT_COUNT))
             apart = self._store.all(
-                f"SELECT * FROM counter_events WHERE kind != 'approved'{where} ORDER BY id DESC LIMIT ?",
+                f"SELECT {_COUNTER_COLUMNS} FROM counter_events WHERE kind != 'approved'{where} "
+                "ORDER BY id DESC LIMIT ?",
                 (*args, RECENT_COUNT))
             total, count = self._store.one(
                 f"SELECT COALESCE(SUM(amount), 0), COUNT(*) FROM counter_events WHERE kind = 'approved' "
@@ -140,13 +153,25 @@ def audio_url(amount: int) -> str:
     return f"/display/audio/{amount}.wav"
 
 
+FEE_WORDS = {"fixed": "phí", "percent": "phí", "tip": "tiền tip"}  # the page is in Vietnamese
+
+
+def breakdown_text(amount: int, fee: int, fee_kind: str) -> str:
+    """What a total is made of, beside it on the page: ``100.000 ₫ + phí 50.000 ₫`` (empty: no fee)."""
+    if fee <= 0 or fee >= amount:
+        return ""
+    return f"{group_thousands(amount - fee)} ₫ + {FEE_WORDS.get(fee_kind, 'phí')} {group_thousands(fee)} ₫"
+
+
 def counter_event(event_id: int, kind: str, amount: int, payee: str, merchant_id: str, customer_code: str,
-                  reference: str, at: str, *, speech: bool) -> dict[str, Any]:
+                  reference: str, at: str, fee: int = 0, fee_kind: str = "", *, speech: bool) -> dict[str, Any]:
     """One payment as the page receives it, the one builder for both the live ``payment`` event and
     a snapshot's lists, so a payment the page missed is announced as a live one is: ``spoken`` is
     the sentence, ``audio`` its WAV (for an approval when ``speech``, else None: the page chimes).
+    ``amount`` is the total, fee or tip included; ``breakdown`` says what it is made of.
     Texts are already escaped with ``visible``; the page still sets them only as text."""
     return {"id": event_id, "kind": kind, "amount": amount, "amount_text": group_thousands(amount),
+            "fee": fee, "fee_kind": fee_kind, "breakdown": breakdown_text(amount, fee, fee_kind),
             "words": vietnamese_words(amount), "spoken": announcement(amount),
             "audio": audio_url(amount) if speech and kind == "approved" else None, "payee": visible(payee, 80),
             "merchant_id": visible(merchant_id, 40), "customer_code": visible(customer_code, 40),
@@ -281,7 +306,9 @@ class DisplayHub:
                   (request.payee.account_or_merchant_id or "") if request is not None else "",
                   (request.bill.customer_code or "") if request is not None else "",
                   str(body.get("acquirer_reference") or ""),
-                  format_timestamp(datetime.now(UTC)))
+                  format_timestamp(datetime.now(UTC)),
+                  request.cost.fee if request is not None else 0,
+                  (request.cost.kind or "") if request is not None and request.cost.fee else "")
         event = counter_event(self.store.add(*fields), *fields, speech=self.speaker.available)
         if kind == "approved":
             self._prepare_speech(event["spoken"])

@@ -46,7 +46,9 @@ CREATE TABLE IF NOT EXISTS archived_counter_events (
     merchant_id TEXT NOT NULL,
     customer_code TEXT NOT NULL,
     reference TEXT NOT NULL,
-    at TEXT NOT NULL
+    at TEXT NOT NULL,
+    fee INTEGER NOT NULL DEFAULT 0,
+    fee_kind TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS archived_biller_payments (
     day_closed_at TEXT NOT NULL,
@@ -95,13 +97,23 @@ class DayArchive(StoreFile):
                 "SELECT COUNT(*), COALESCE(SUM(kind = 'approved'), 0), "
                 "COALESCE(SUM(CASE WHEN kind = 'approved' THEN amount END), 0) FROM counter_events").fetchone()
             bills = db.execute("SELECT COUNT(*) FROM biller_payments").fetchone()[0]
-            db.execute("INSERT INTO archived_counter_events SELECT ?, id, kind, amount, payee, merchant_id, "
-                       "customer_code, reference, at FROM counter_events", (closed_at,))
+            _add_fee_columns(db, "counter_events")  # tables written before fees were kept (no fee)
+            _add_fee_columns(db, "archived_counter_events")
+            db.execute("INSERT INTO archived_counter_events (day_closed_at, id, kind, amount, payee, merchant_id, "
+                       "customer_code, reference, at, fee, fee_kind) SELECT ?, id, kind, amount, payee, "
+                       "merchant_id, customer_code, reference, at, fee, fee_kind FROM counter_events", (closed_at,))
             db.execute("DELETE FROM counter_events")
             db.execute("INSERT INTO archived_biller_payments SELECT ?, payer_scope, request_id, customer_code, "
                        "period, amount, acquirer_reference, paid_at FROM biller_payments", (closed_at,))
             db.execute("DELETE FROM biller_payments")
         return NewDay(closed_at, events, approved, total, bills)
+
+
+def _add_fee_columns(db: Any, table: str) -> None:
+    """Give a table written before fees were kept its ``fee`` and ``fee_kind`` columns (no fee)."""
+    if "fee" not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
+        db.execute(f"ALTER TABLE {table} ADD COLUMN fee INTEGER NOT NULL DEFAULT 0")
+        db.execute(f"ALTER TABLE {table} ADD COLUMN fee_kind TEXT NOT NULL DEFAULT ''")
 
 
 def new_day_on_file(ledger: Path | str, now: datetime | None = None) -> NewDay:

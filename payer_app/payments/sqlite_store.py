@@ -25,7 +25,8 @@ from typing import Any
 IN_MEMORY = ":memory:"
 # The acquirer's ledger file (Ledger, Biller, CounterEvents): bump when one of its tables changes.
 # 2: used_nonces is kept per payer (payer_scope); Ledger rebuilds a version 1 table when it opens.
-LEDGER_SCHEMA_VERSION = 2
+# 3: counter_events keeps the fee or tip (fee, fee_kind); CounterStore adds them to an older table.
+LEDGER_SCHEMA_VERSION = 3
 
 __all__ = ["IN_MEMORY", "LEDGER_SCHEMA_VERSION", "SQLiteStore", "StoreFile", "StoreVersionError", "open_database",
            "store_path"]

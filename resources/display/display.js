@@ -59,12 +59,16 @@
       text("latest-amount", "—");
       $("latest-words").textContent = "Chưa có giao dịch hôm nay";
       ["latest-payee", "latest-customer", "latest-time", "latest-reference"].forEach((id) => text(id, ""));
+      $("latest-breakdown").hidden = true;
       delete card.dataset.eventId;
       return;
     }
     card.dataset.empty = "false";
     card.dataset.eventId = String(event.id);
     text("latest-amount", event.amount_text || group(event.amount));
+    // the total announced above; with a fee or tip, what it is made of: 100.000 ₫ + phí 50.000 ₫
+    $("latest-breakdown").textContent = event.breakdown || "";
+    $("latest-breakdown").hidden = !event.breakdown;
     text("latest-words", event.words);
     text("latest-payee", event.payee);
     text("latest-customer", event.customer_code);

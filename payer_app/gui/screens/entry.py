@@ -1,4 +1,4 @@
-"""One payment from the history: the request (payee, amount, note), the acquirer's answer and the
+"""One payment from the history: the request (payee, total with its fee or tip, note), the acquirer's answer and the
 signed request itself (JSON view, copy), opened from a History or Home row."""
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialog, QPlainTextEdit, QVBoxLayout
 
 from payer_app.core.amounts import format_vnd
+from payer_app.core.charge import cost_line, no_charge
 from payer_app.core.request import read_signed
 from payer_app.core.timestamps import format_timestamp
 from payer_app.gui.components import Card, Page, button, button_row, plain_label, set_role, short_reference
 from payer_app.gui.context import AppContext
-from payer_app.gui.flow_controls import DetailCard, status_role
+from payer_app.gui.flow_controls import DetailCard, fee_row, status_role
 from payer_app.gui.moments import receipt_time
 from payer_app.gui.screens.home import entry_payee
 from payer_app.payments.history import HistoryEntry
@@ -36,8 +37,8 @@ class EntryScreen(Page):
         head.body.addWidget(self.status)
         head.body.addWidget(self.amount)
         self.body.addWidget(head)
-        details = DetailCard(("to", "bank", "account", "customer_code", "note", "time", "request_id", "name_check",
-                              "acquirer", "answer", "reference", "attempts", "message"), spacing=8)
+        details = DetailCard(("to", "bank", "account", "customer_code", "fee", "note", "time", "request_id",
+                              "name_check", "acquirer", "answer", "reference", "attempts", "message"), spacing=8)
         self.rows, self.details = details.rows, details
         self.body.addWidget(details)
         self.status_line = plain_label("", "ok")
@@ -81,7 +82,9 @@ class EntryScreen(Page):
         payee = entry_payee(e)
         vietqr = e.scheme == "vietqr"
         self.status.setText(t(f"result.{e.status}"))
-        self.amount.setText(format_vnd(e.amount))
+        cost = request.cost if request is not None else no_charge(e.amount)
+        self.amount.setText(format_vnd(cost.total))  # what was paid, fee or tip included
+        self.rows["fee"].set(fee_row(t, cost, None)[0], cost_line(e.amount, cost) if cost.fee else None)
         set_role(self.amount, status_role("big-amount", e.status))
         self.rows["to"].set(t("review.to"), payee.name)
         self.rows["bank"].set(t("payee.bank"), payee.bank)

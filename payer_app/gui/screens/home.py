@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
-from payer_app.core.amounts import format_vnd
+from payer_app.core.amounts import format_vnd, group_thousands
 from payer_app.core.payee_display import PayeeDisplay, payee_display_from_request
 from payer_app.core.request import Payee, read_signed
 from payer_app.gui.components import Card, button, clear_layout, divider, plain_label, scrolling
@@ -179,9 +179,19 @@ def recent_row(entry: HistoryEntry, ctx: AppContext) -> QPushButton:
     status = plain_label(f"{list_time(entry.created_at)} · {ctx.t('status.' + entry.status)}", "caption", wrap=False)
     left.addWidget(status)
     line.addLayout(left, 1)
-    amount = plain_label(format_vnd(entry.amount), "value", wrap=False)
-    amount.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-    line.addWidget(amount)
+    cost = entry.charge  # from the signed request: the total paid, fee or tip included
+    right = QVBoxLayout()
+    right.setSpacing(0)
+    labels = [plain_label(format_vnd(cost.total), "value", wrap=False)]
+    labels[0].setObjectName("HistoryRowTotal")
+    if cost.fee:  # the amount and the fee or tip under the total: 100.000 + 50.000
+        labels.append(plain_label(f"{group_thousands(entry.amount)} + {group_thousands(cost.fee)}", "caption",
+                                  wrap=False))
+        labels[1].setObjectName("HistoryRowFee")
+    for shown in labels:
+        shown.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        right.addWidget(shown)
+    line.addLayout(right)
     for label in row.findChildren(QLabel):
         label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
     row.setMinimumHeight(line.sizeHint().height())

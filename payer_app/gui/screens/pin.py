@@ -1,14 +1,21 @@
 """PIN: a mock 6-digit PIN pad; too many wrong PINs in a row (``context.PinGuard``, 3 by default) lock
-it for a while, as banks do. In kiosk mode the same pad asks for the operator PIN before Settings."""
+it for a while, as banks do. Above the pad the payer sees what the PIN confirms: the prompt names the
+total and, when the QR adds a fee or a tip, the line under the dots says ``100.000 + 50.000 = 150.000 ₫``
+until a message takes its place (from the request Review showed, ``PaymentService.preview``; no line
+is added, so the pad still fits a 1600x900 screen at 200 %). In kiosk mode the same pad asks for the
+operator PIN before Settings."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QSizePolicy
 
+from payer_app.core.amounts import format_vnd
+from payer_app.core.charge import cost_line
+from payer_app.core.refusals import RequestRefused
 from payer_app.gui.components import Page, button, plain_label, set_role
 from payer_app.gui.context import AppContext
-from payer_app.gui.flow_controls import add_cancel
+from payer_app.gui.flow_controls import add_cancel, fee_row
 
 PIN_LENGTH = 6
 
@@ -67,6 +74,8 @@ class PinScreen(Page):
         self.busy = False
         self.operator = False
         self._message: tuple[str, dict] | None = None
+        self.total_text = ""  # the total the PIN confirms (empty for the operator PIN)
+        self.breakdown_text = ""  # with a fee or tip: 100.000 + 50.000 = 150.000 ₫
         self._lock_timer = QTimer(self)
         self._lock_timer.setInterval(500)
         self._lock_timer.timeout.connect(self._tick_lock)
@@ -76,11 +85,28 @@ class PinScreen(Page):
         t = self.ctx.t
         self.top.set_title(t("pin.operator_title") if self.operator else t("pin.title"))
         self.cancel_button.setText(t("common.cancel"))
-        self.prompt.setText(t("pin.operator_prompt") if self.operator else t("pin.prompt"))
+        self._find_cost()
+        self.prompt.setText(t("pin.operator_prompt") if self.operator else
+                            t("pin.prompt_total", total=self.total_text) if self.total_text else t("pin.prompt"))
         self.demo_hint.setText(t("pin.demo_hint", pin=self.ctx.settings.pin))
         self.demo_hint.setVisible(not self.operator)  # the operator's PIN is never shown
         self.keys["del"].setToolTip(t("pin.delete"))
         self._show_message()
+
+    def _find_cost(self) -> None:
+        """The total and the fee or tip of the request the PIN will sign (none for the operator PIN)."""
+        flow, service = self.ctx.flow, self.ctx.service
+        request = None
+        if not self.operator and flow.parsed is not None and flow.choice is not None and service is not None:
+            try:
+                request = service.preview(flow.parsed, flow.choice)
+            except RequestRefused:  # Review let no such choice through; nothing to show then
+                request = None
+        cost = request.cost if request is not None else None
+        self.total_text = format_vnd(cost.total) if cost is not None else ""
+        self.breakdown_text = ""
+        if request is not None and cost is not None and cost.fee:
+            self.breakdown_text = f"{fee_row(self.ctx.t, cost, None)[0]}: {cost_line(request.amount, cost)}"
 
     @property
     def guard(self):
@@ -97,6 +123,7 @@ class PinScreen(Page):
             self.retranslate()
 
     def on_enter(self) -> None:
+        self.retranslate()  # the prompt names this payment's total
         self.reset()
         self.setFocus()  # digits typed on the keyboard go to the pad
 
@@ -119,8 +146,9 @@ class PinScreen(Page):
         self._show_message()
 
     def _show_message(self) -> None:
-        if self._message is None:
-            self.message.setText("")
+        if self._message is None:  # nothing to warn about: the fee or tip, when there is one
+            set_role(self.message, "caption")
+            self.message.setText(self.breakdown_text)
             return
         key, values = self._message
         set_role(self.message, "hint" if key == "pin.sending" else "error")

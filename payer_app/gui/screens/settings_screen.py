@@ -351,8 +351,8 @@ class SettingsScreen(Page):
             self._problems[pin_problem_here[0]] = (pin_problem_here[1], {})
         picked = self.picked_camera
         if picked is not None and is_network_url(picked) and camera_url_problem(picked) is not None:
-            problem = camera_url_reason(self.ctx.t, picked)
-            self._problems["settings.camera"] = ("camera_url.invalid", {"problem": problem})
+            why = camera_url_reason(self.ctx.t, picked)
+            self._problems["settings.camera"] = ("camera_url.invalid", {"problem": why})
         self._show_problems()
         if self._problems:
             first = next(iter(self._problems))
