@@ -299,6 +299,7 @@ VIETNAMESE_HOLDERS = {
     "gui/screens/settings_screen.py": "the language's own name, Tiếng Việt",
     "payments/name_directory.py": "the mock name inquiry's answer descriptions (protocol data)",
     "payments/speech.py": "what the sound box says aloud (speech, not a message)",
+    "payments/merchant_display.py": "the display page's words for a fee and a tip (the page is Vietnamese only)",
     "cli/bill_cmd.py": "the EVN bill's own Vietnamese labels, printed beside the English ones",
     "cli/saved_bills_cmd.py": "its help names the window's Vietnamese label",
     "studio/": "printed test bills: their labels, made-up names and addresses",
