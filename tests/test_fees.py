@@ -222,18 +222,18 @@ def test_the_issue_example_is_accepted_only_with_its_fee_and_total():
     rule = parse_payload(FEE_QR).fee
     assert fee_problem(rule, 100000, 50000, 150000, "fixed") is None
     removed = fee_problem(rule, 100000, 0, 100000, None)
-    assert removed is not None and removed[0] == "fee-mismatch"
+    assert removed is not None and removed.code == "fee-mismatch"
     changed = fee_problem(rule, 100000, 5000, 105000, "fixed")
-    assert changed is not None and changed[0] == "fee-mismatch"
-    assert "5.000 ₫" in changed[1] and "50.000 ₫" in changed[1] and changed[2]
+    assert changed is not None and changed.code == "fee-mismatch"
+    assert "5.000 ₫" in changed.text("en") and "50.000 ₫" in changed.text("en") and "50.000 ₫" in changed.text("vi")
     total = fee_problem(rule, 100000, 50000, 100000, "fixed")
-    assert total is not None and total[0] == "total-mismatch" and "150.000 ₫" in total[1]
+    assert total is not None and total.code == "total-mismatch" and "150.000 ₫" in total.text("en")
 
 
 def test_a_percentage_fee_is_recomputed_to_the_dong():
     rule = parse_payload(qr(None, f55="03", f57="1.5")).fee
     assert fee_problem(rule, 333, 5, 338, "percent") is None
-    assert fee_problem(rule, 333, 4, 337, "percent")[0] == "fee-mismatch"  # rounded down: refused
+    assert fee_problem(rule, 333, 4, 337, "percent").code == "fee-mismatch"  # rounded down: refused
     assert fee_problem(rule, 100000, 1500, 101500, "percent") is None
 
 
@@ -241,9 +241,9 @@ def test_a_tip_is_any_amount_from_zero_where_the_qr_asks_for_one_and_none_elsewh
     tip = FeeRule(TIP_PROMPT)
     assert fee_problem(tip, 100000, 0, 100000, "tip") is None
     assert fee_problem(tip, 100000, 15000, 115000, "tip") is None
-    assert fee_problem(tip, 100000, -1, 99999, "tip")[0] == "fee-mismatch"
-    assert fee_problem(None, 100000, 15000, 115000, "tip")[0] == "fee-mismatch"
-    assert fee_problem(None, 100000, 15000, 115000, None)[0] == "fee-mismatch"
+    assert fee_problem(tip, 100000, -1, 99999, "tip").code == "fee-mismatch"
+    assert fee_problem(None, 100000, 15000, 115000, "tip").code == "fee-mismatch"
+    assert fee_problem(None, 100000, 15000, 115000, None).code == "fee-mismatch"
     assert fee_problem(None, 100000, 0, 100000, None) is None
 
 
@@ -253,7 +253,7 @@ def test_a_fee_of_another_kind_is_refused_without_echoing_it(kind):
     if kind == "percent":
         assert problem is None
     else:
-        assert problem[0] == "fee-mismatch" and "<b>" not in problem[1] and "<b>" not in problem[2]
+        assert problem.code == "fee-mismatch" and "<b>" not in problem.text("en") and "<b>" not in problem.text("vi")
 
 
 @given(amount=st.integers(0, 10**12), hundredths=st.integers(0, 10000), fee=st.integers(-10, 10**12),

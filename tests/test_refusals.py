@@ -30,9 +30,9 @@ NOW = datetime(2026, 3, 1, 8, 30, 0, tzinfo=UTC)
 KEY = SigningKey.generate()
 # codes for which the window has words of its own (what to do in this window rather than on the
 # command line): resources/i18n/strings.json problem.<code>
-# entries whose sentences are still made by another module and passed through whole (named, so none is
-# added unseen): core/fees.py's R17 sentences
-PASSED_THROUGH = {"fee-rule"}
+# entries whose sentences are made by another module and passed through whole (named, so none is added
+# unseen): none now
+PASSED_THROUGH: set[str] = set()
 WINDOW_OWN_WORDS = {"key-not-enrolled", "key-revoked", "key-retired",
                     # a failure without a refusal of its own: the window says it without the technical detail
                     "acquirer-unavailable", "payment-error", "service-unavailable"}
@@ -311,7 +311,7 @@ NOT_YET_IN_A_CATALOGUE = {
     "core/amounts.py": "AmountError's two texts (a finding's detail)",
     "core/payload.py": "details of findings, in both languages, passed as finding values",
     "cli/lookup_cmd.py": "the name inquiry's lines (its own SAID table)",
-    "core/fees.py": "R17's sentences (fee_problem) and a tip finding's details",
+    "core/fees.py": "a tip finding's details",
 }
 
 

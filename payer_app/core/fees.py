@@ -25,6 +25,7 @@ from typing import Any
 
 from payer_app.core.amounts import AmountError, format_vnd, parse_field_amount
 from payer_app.core.payload_fields import Field
+from payer_app.core.refusals import FEE_KIND_NAMES, UNKNOWN_FEE_KIND, VerifyRefused
 
 TIP_PROMPT = "tip"  # 55 = 01
 FIXED_FEE = "fixed"  # 55 = 02, fee in 56
@@ -198,9 +199,9 @@ TOTAL_MISMATCH = "total-mismatch"
 
 
 def fee_problem(rule: FeeRule | None, amount: int, fee: int, total: int,
-                kind: str | None = None) -> tuple[str, str, str] | None:
+                kind: str | None = None) -> VerifyRefused | None:
     """Recompute the fee from the QR's own rule (``rule``: ``parse_payload(signed_qr).fee``) and check
-    what a request states: ``(code, message, message_vi)`` for the first disagreement, else None.
+    what a request states: the refusal for the first disagreement, else None.
 
     ``fee-mismatch``: the fee (or its kind) is not what the QR asks for on ``amount`` (a fixed or
     percentage fee recomputed to the dong; any tip of zero or more where the QR asks for one; zero
@@ -208,44 +209,30 @@ def fee_problem(rule: FeeRule | None, amount: int, fee: int, total: int,
     changed after the QR was read is refused here, whatever the signature says."""
     expected_kind = None if rule is None else rule.kind
     if kind != expected_kind:
-        return _fee_mismatch(f"states {_kind_text(kind)}, the QR asks for {_kind_text(expected_kind)}",
-                             f"ghi {_kind_text_vi(kind)}, mã QR yêu cầu {_kind_text_vi(expected_kind)}")
+        stated, stated_vi = _kind_names(kind)
+        expected_name, expected_name_vi = _kind_names(expected_kind)
+        return VerifyRefused("fee-kind-mismatch", stated=stated, stated_vi=stated_vi, expected=expected_name,
+                             expected_vi=expected_name_vi)
     if rule is not None and rule.kind == TIP_PROMPT:
         expected = fee if fee >= 0 else None
     else:
         expected = fee_for(rule, amount)
-    if expected is None or fee != expected:
-        shown = format_vnd(expected) if expected is not None else "0 ₫ or more"
-        shown_vi = format_vnd(expected) if expected is not None else "từ 0 ₫ trở lên"
-        return _fee_mismatch(f"states a fee of {_vnd(fee)}, the QR asks for {shown} on {format_vnd(amount)}",
-                             f"ghi phí {_vnd(fee)}, mã QR yêu cầu {shown_vi} trên {format_vnd(amount)}")
+    if expected is None:
+        return VerifyRefused("fee-negative-tip", fee=_vnd(fee))
+    if fee != expected:
+        return VerifyRefused("fee-value-mismatch", fee=_vnd(fee), expected=format_vnd(expected), amount=amount)
     if total != amount + fee:
-        return (TOTAL_MISMATCH,
-                f"The request's total {_vnd(total)} is not its amount plus its fee "
-                f"({format_vnd(amount)} + {format_vnd(fee)} = {format_vnd(amount + fee)}).",
-                f"Tổng tiền {_vnd(total)} trong yêu cầu không bằng số tiền cộng phí "
-                f"({format_vnd(amount)} + {format_vnd(fee)} = {format_vnd(amount + fee)}).")
+        return VerifyRefused(TOTAL_MISMATCH, total=_vnd(total), amount=amount, fee_paid=format_vnd(fee),
+                             sum=format_vnd(amount + fee))
     return None
-
-
-def _fee_mismatch(detail: str, detail_vi: str) -> tuple[str, str, str]:
-    return (FEE_MISMATCH, f"The request {detail}.", f"Yêu cầu {detail_vi}.")
 
 
 def _vnd(value: int) -> str:
     return format_vnd(value) if value >= 0 else f"-{format_vnd(-value)}"
 
 
-def _kind_text(kind: object) -> str:
-    """How a fee kind is named in a message; a kind from outside is never echoed."""
+def _kind_names(kind: object) -> tuple[str, str]:
+    """How a fee kind is named in a refusal; a kind from outside is never echoed."""
     if not isinstance(kind, (str, type(None))):
-        return "an unknown kind of fee"
-    return {None: "no fee", TIP_PROMPT: "a tip", FIXED_FEE: "a fixed fee",
-            PERCENT_FEE: "a percentage fee"}.get(kind, "an unknown kind of fee")
-
-
-def _kind_text_vi(kind: object) -> str:
-    if not isinstance(kind, (str, type(None))):
-        return "loại phí không xác định"
-    return {None: "không có phí", TIP_PROMPT: "tiền tip", FIXED_FEE: "phí cố định",
-            PERCENT_FEE: "phí theo phần trăm"}.get(kind, "loại phí không xác định")
+        return UNKNOWN_FEE_KIND
+    return FEE_KIND_NAMES.get(kind, UNKNOWN_FEE_KIND)

@@ -169,8 +169,15 @@ CATALOG: dict[str, tuple[str, str]] = {
                        "Người nhận trong yêu cầu khác với người nhận trong mã QR."),
     "bill-mismatch": ("The bill details in the request are not the ones in its QR payload.",
                       "Thông tin hóa đơn trong yêu cầu khác với trong mã QR."),
-    # R17's sentences are still written by core/fees.py (``fee_problem``), passed through whole.
-    "fee-rule": ("{sentence}", "{sentence}"),
+    # R17 (``core.fees.fee_problem``): the fee and the total against the signed QR's own fee rule.
+    "fee-kind-mismatch": ("The request states {stated}, the QR asks for {expected}.",
+                          "Yêu cầu ghi {stated}, mã QR yêu cầu {expected}."),
+    "fee-value-mismatch": ("The request states a fee of {fee}, the QR asks for {expected} on {amount}.",
+                           "Yêu cầu ghi phí {fee}, mã QR yêu cầu {expected} trên {amount}."),
+    "fee-negative-tip": ("The request states a tip of {fee}; a tip is 0 ₫ or more.",
+                         "Yêu cầu ghi tiền tip {fee}; tiền tip phải từ 0 ₫ trở lên."),
+    "total-mismatch": ("The request's total {total} is not its amount plus its fee ({amount} + {fee_paid} = {sum}).",
+                       "Tổng tiền {total} trong yêu cầu không bằng số tiền cộng phí ({amount} + {fee_paid} = {sum})."),
     # The acquirer's own decisions (``payments.acquirer.decisions``).
     "arrived-after-retirement": ("Key {kid} was retired at {when}; this request arrived at {at}, more than {skew} s "
                                  "later. Sign it again with the current key.",
@@ -244,6 +251,7 @@ SAID: dict[str, tuple[str, str]] = {
 # Catalogue entries that share a code: a kind's text differs, the stable code (what callers and
 # scripts match on) does not.
 CODE_OF: dict[str, str] = {
+    "fee-kind-mismatch": "fee-mismatch", "fee-value-mismatch": "fee-mismatch", "fee-negative-tip": "fee-mismatch",
     "note-not-text": "bad-note", "bad-nonce": "bad-id", "no-acquirer-to-revoke": "no-acquirer",
     "bill-name-not-text": "bad-bill-name", "bill-name-empty": "bad-bill-name", "bill-name-too-long": "bad-bill-name",
     "mixed-script-name": "confusable-bill-name", "confusable-mixed-bill-name": "confusable-bill-name",
@@ -264,6 +272,13 @@ AMOUNT_VALUES = frozenset({"amount", "min", "max", "fixed"})
 
 # The alphabets ``core.confusables.mixed_scripts`` names, in English and Vietnamese (values ``first``
 # and ``second`` of the mixed-script entries).
+# How a fee kind is named in R17's texts (English, Vietnamese); a kind from outside is never echoed.
+FEE_KIND_NAMES: dict[str | None, tuple[str, str]] = {
+    None: ("no fee", "không có phí"), "tip": ("a tip", "tiền tip"), "fixed": ("a fixed fee", "phí cố định"),
+    "percent": ("a percentage fee", "phí theo phần trăm"),
+}
+UNKNOWN_FEE_KIND = ("an unknown kind of fee", "loại phí không xác định")
+
 SCRIPT_NAMES: dict[str, tuple[str, str]] = {
     "Latin": ("Latin", "Latinh"), "Cyrillic": ("Cyrillic", "Kirin"), "Greek": ("Greek", "Hy Lạp"),
 }

@@ -224,11 +224,7 @@ def qr_bill_agrees(request: PaymentRequest, parsed: ParsedPayload) -> Refusal | 
 def qr_fee_agrees(request: PaymentRequest, parsed: ParsedPayload) -> Refusal | None:
     """R17: the fee and the total the request states are the ones the QR's own fee rule makes."""
     cost = request.cost
-    problem = fee_problem(parsed.fee, request.amount, cost.fee, cost.total, cost.kind)
-    if problem is None:
-        return None
-    code, message, message_vi = problem  # core/fees.py writes these sentences (still to move)
-    return VerifyRefused("fee-rule", reason=code, sentence=message, sentence_vi=message_vi)
+    return fee_problem(parsed.fee, request.amount, cost.fee, cost.total, cost.kind)
 
 
 QR_RULES: tuple[Callable[[PaymentRequest, ParsedPayload], Refusal | None], ...] = (
