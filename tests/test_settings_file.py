@@ -123,7 +123,7 @@ def test_the_window_says_it_runs_on_defaults(make_window, payer_home):
     assert window.ctx.settings.acquirer_url == ""  # the foreign acquirer is not used
     assert window.toast.isVisible()
     assert window.toast.text() == tr("settings.file_refused", "en", file=str(settings_path()),
-                                     reason=tr("settings.refusal.open-to-others", "en"))
+                                     problem=tr("settings.refusal.open-to-others", "en"))
     # Said while the window was still being built, the notice follows it to its shown size: whole
     # and centred near the bottom, not clipped at the left edge where the unbuilt window ended.
     for size in ((1280, 720), (900, 1000)):
