@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import shutil
 import sqlite3
 import threading
@@ -39,6 +38,7 @@ from payer_app.payments.speech import Speaker, announcement
 from payer_app.studio.fee_qr import with_fee
 from tests.acquirer_helpers import CODE as ENROL_CODE
 from tests.acquirer_helpers import new_payer, post, token_for
+from tests.display_stream import event_data
 from tests.e2e.acquirer import (
     CHROMEDRIVER,
     CHROMIUM,
@@ -259,17 +259,6 @@ def test_a_page_that_has_seen_no_payment_yet_announces_the_one_it_missed(acquire
     held.release()
     shows_amount(browser, "40.000")
     wait_announced(browser, 40_000)
-
-
-def event_data(lines, name: str) -> dict:
-    """The data of the next ``name`` event on an open stream's line iterator."""
-    current = None
-    for line in lines:
-        if line.startswith("event: "):
-            current = line[len("event: "):]
-        elif line.startswith("data: ") and current == name:
-            return json.loads(line[len("data: "):])
-    raise AssertionError(f"the stream ended before a {name} event")
 
 
 def test_a_snapshot_carries_what_the_live_event_carried(tmp_path):
