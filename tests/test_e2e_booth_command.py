@@ -12,30 +12,22 @@ reports where the buttons are); every wait is on a line or a page condition, wit
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.acquirer import CHROMEDRIVER, CHROMIUM, free_port, text_of, wait_until
+from tests.e2e.acquirer import CHROMEDRIVER, free_port, text_of, wait_until
+from tests.e2e.marks import X_SCREEN_AND_CHROMIUM
 from tests.e2e.window import PAY_TIMEOUT_S, RunningWindow, pay_from_payee, scan_to_payee
-from tests.e2e.xserver import missing_tools
 
 WIDTH, HEIGHT = 1600, 900
 ENROLLED = re.compile(r"payer_app\.gui\.startup_enrolment: key \S+ enrolled at http://127\.0\.0\.1:\d+")
 BROWSER_OPENED = re.compile(r"Merchant display opened in Chromium \(pid (\d+)\), beside the payer window\.")
 DISPLAY_URL = re.compile(r"Merchant display: (http://127\.0\.0\.1:\d+/display)")
 
-pytestmark = [
-    pytest.mark.xvfb,
-    pytest.mark.slow,
-    pytest.mark.skipif(bool(missing_tools()) and os.environ.get("CI") != "true",
-                       reason="Xvfb, openbox or xdotool is not installed (scripts/ensure_system_packages.sh)"),
-    pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER) and os.environ.get("CI") != "true",
-                       reason="needs Debian's chromium and chromium-driver (scripts/ensure_system_packages.sh)"),
-]
+pytestmark = X_SCREEN_AND_CHROMIUM
 
 
 def processes_of(home: Path) -> dict[int, str]:
