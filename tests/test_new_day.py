@@ -86,15 +86,18 @@ def test_a_new_day_keeps_each_payments_fee_in_the_archive(tmp_path):
         (150_000, 50_000, "fixed")]
 
 
-def test_the_archive_has_every_column_of_the_display_s_record_and_when_the_day_closed(tmp_path):
-    """The archive's columns are the counter's, after day_closed_at, in the same order and types: a
-    column added to the display's record is archived too."""
+def test_the_archive_has_every_column_of_the_day_s_tables_and_when_the_day_closed(tmp_path):
+    """The archive tables' columns are the day's tables', after day_closed_at, in the same order and
+    types: a column added to the display's record or to a bill payment is archived too."""
     ledger = tmp_path / "ledger.sqlite3"
     DayArchive(ledger).close()
-    columns = {table: [row[1:4] for row in ledger_rows(ledger, f"PRAGMA table_info({table})")]
-               for table in ("counter_events", "archived_counter_events")}
-    assert columns["archived_counter_events"] == [("day_closed_at", "TEXT", 1), ("id", "INTEGER", 1)] + columns[
-        "counter_events"][1:]
+
+    def columns(table: str) -> list[tuple]:
+        return [row[1:4] for row in ledger_rows(ledger, f"PRAGMA table_info({table})")]
+
+    closed = ("day_closed_at", "TEXT", 1)
+    assert columns("archived_counter_events") == [closed, ("id", "INTEGER", 1)] + columns("counter_events")[1:]
+    assert columns("archived_biller_payments") == [closed] + columns("biller_payments")
 
 
 def test_new_day_command_refuses_what_it_cannot_do(tmp_path):

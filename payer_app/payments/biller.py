@@ -137,15 +137,18 @@ def customer_code_of(request: PaymentRequest) -> str | None:
     return code if code is not None and evn.is_customer_code(code) else None
 
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS biller_payments (
+# The columns of a bill payment, one definition a line; the day's archive (payments/new_day.py) copies them.
+PAYMENT_FIELDS = """
     payer_scope TEXT NOT NULL,
     request_id TEXT NOT NULL,
     customer_code TEXT NOT NULL,
     period TEXT NOT NULL,
     amount INTEGER NOT NULL,
     acquirer_reference TEXT NOT NULL,
-    paid_at TEXT NOT NULL,
+    paid_at TEXT NOT NULL"""
+PAYMENT_COLUMNS = ", ".join(line.split()[0] for line in PAYMENT_FIELDS.strip().splitlines())
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS biller_payments ({PAYMENT_FIELDS},
     PRIMARY KEY (payer_scope, request_id)
 );
 CREATE INDEX IF NOT EXISTS biller_payments_code ON biller_payments (customer_code, period);
@@ -259,6 +262,8 @@ def attach_biller(acquirer: Any) -> Biller:
 
 __all__ = [
     "BILL_STATUSES",
+    "PAYMENT_COLUMNS",
+    "PAYMENT_FIELDS",
     "Biller",
     "approved_request",
     "attach_biller",
