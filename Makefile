@@ -38,7 +38,8 @@ window-soak: system-packages $(STAMP)
 # Re-run every test that takes a picture of docs/screenshots/ and copy the pictures there: the window
 # and kiosk under Xvfb, the booth, the merchant display and the QA report in Chromium, and the offscreen
 # widget pictures (the scam sticker also at 150 %).
-SHOT_TESTS_X   := tests/test_e2e_xvfb.py tests/test_e2e_booth.py tests/test_merchant_display.py tests/test_qa_html_report.py
+SHOT_TESTS_X   := tests/test_e2e_xvfb.py tests/test_e2e_booth.py tests/test_e2e_booth_command.py \
+                  tests/test_merchant_display.py tests/test_qa_html_report.py
 SHOT_TESTS_OFF := tests/test_gui_saved_bills.py tests/test_gui_fees.py tests/test_gui_registered_name.py \
                   tests/test_gui_scam_sticker.py
 screenshots: system-packages $(STAMP)

@@ -33,7 +33,15 @@ from tests.e2e.acquirer import (
     wait_until_still,
 )
 from tests.e2e.marks import X_SCREEN_AND_CHROMIUM
-from tests.e2e.window import SCREENSHOTS, UPDATE_SCREENSHOTS, RunningWindow, check_shot, pay_from_payee, scan_to_payee
+from tests.e2e.window import (
+    SCREENSHOTS,
+    UPDATE_SCREENSHOTS,
+    RunningWindow,
+    check_shot,
+    grab_screen,
+    pay_from_payee,
+    scan_to_payee,
+)
 
 pytest.importorskip("selenium.webdriver")
 SHOT = "booth-side-by-side"
@@ -41,16 +49,6 @@ WIDTH, HEIGHT = 1600, 900
 HALF = WIDTH // 2
 
 pytestmark = X_SCREEN_AND_CHROMIUM
-
-
-def grab_screen(display: str, path: Path) -> np.ndarray:
-    """The whole X screen, as the audience sees it (Pillow reads the X server itself)."""
-    from PIL import ImageGrab
-
-    ImageGrab.grab(xdisplay=display).convert("RGB").save(str(path))
-    image = cv2.imread(str(path))
-    assert image is not None, f"could not read back {path}"
-    return image
 
 
 def found_at(screen: np.ndarray, part: np.ndarray) -> tuple[float, tuple[int, int]]:
