@@ -403,6 +403,15 @@ def count_unsubscribes(hub: DisplayHub) -> threading.Semaphore:
     return released
 
 
+def test_the_page_asks_the_browser_not_to_offer_a_translation(tmp_path):
+    """The display is in Vietnamese on purpose: a browser in another language (the booth's Chromium
+    in English) must not cover its top with a translate bar."""
+    with AcquirerServer(create_app(tmp_path / "page.sqlite3", enrol_code=ENROL_CODE)) as server:
+        page = httpx.get(f"{server.url}/display", timeout=10).text
+    assert '<html lang="vi" translate="no">' in page
+    assert '<meta name="google" content="notranslate">' in page
+
+
 def test_the_number_of_displays_and_the_speech_cache_are_bounded(tmp_path):
     app = create_app(tmp_path / "bounded.sqlite3", enrol_code=ENROL_CODE)
     hub = app.state.acquirer.display_hub
