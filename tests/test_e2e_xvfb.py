@@ -79,6 +79,7 @@ def inspector_and_back_without_bounce(app: RunningWindow) -> None:
     """Scan -> Payee; the inspector and back; Back from the payee does not bounce back to it: the
     camera confirms the same code again on Scan, and Scan holds it (it is still in view)."""
     scan_to_payee(app)
+    app.wait("registered", PAY_TIMEOUT_S)  # the payee's registered name shown, not "looking it up"
     app.shot("03-payee")
     app.click("inspector")
     app.wait_for_screen("inspector")
