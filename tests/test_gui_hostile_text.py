@@ -271,9 +271,11 @@ def pay_through(qtbot, window, note: str) -> None:
     qtbot.waitUntil(lambda: window.result.isVisible())
     assert_all_plain(window)
     for dialog_button in ("ShowQrButton", "JsonButton"):
+        click(qtbot, window, "MoreActionsButton")  # the signed request's actions are behind "Thêm"
         click(qtbot, window, dialog_button)
         assert_all_plain(window)
         close_dialogs(window)
+    click(qtbot, window, "MoreActionsButton")
     click(qtbot, window, "CopyButton")
     assert_all_plain(window)
     click(qtbot, window, "NewPaymentButton")

@@ -8,7 +8,8 @@ rich text or a link. Toasts go through ``plain_text.shown`` the same way.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSizePolicy,
+    QStackedWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -24,6 +26,8 @@ from PySide6.QtWidgets import (
 
 from payer_app.gui.plain_text import PlainLabel, shown
 from payer_app.gui.screen import Screen
+
+TOAST_MARGIN = 16  # between a toast and the bottom bar, or the window's bottom edge
 
 
 def plain_label(text: str = "", role: str | None = None, wrap: bool = True, selectable: bool = False) -> PlainLabel:
@@ -52,6 +56,37 @@ def button(text: str = "", kind: str | None = None, name: str | None = None) -> 
         b.setObjectName(name)
     b.setCursor(Qt.CursorShape.PointingHandCursor)
     return b
+
+
+def receipt_icon(color: str, side: int = 20) -> QIcon:
+    """A receipt (a slip with a torn bottom edge and three lines) drawn in ``color``: no font has to
+    hold a receipt symbol for it to show."""
+    ratio = 3  # drawn large, so it stays sharp when the kiosk or the screen scales it
+    pixmap = QPixmap(side * ratio, side * ratio)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.scale(ratio, ratio)
+    pen = QPen(QColor(color), 1.6)
+    pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+    painter.setPen(pen)
+    left, right, top, bottom = side * 0.2, side * 0.8, side * 0.1, side * 0.88
+    slip = QPainterPath(QPointF(left, bottom))
+    slip.lineTo(left, top)
+    slip.lineTo(right, top)
+    slip.lineTo(right, bottom)
+    teeth = 4
+    step = (right - left) / teeth
+    for i in range(teeth):  # the torn edge: a zigzag from right to left
+        x = right - step * i
+        slip.lineTo(x - step / 2, bottom - side * 0.08)
+        slip.lineTo(x - step, bottom)
+    painter.drawPath(slip)
+    for i, length in enumerate((0.4, 0.4, 0.25)):
+        y = top + side * (0.2 + 0.17 * i)
+        painter.drawLine(QPointF(left + side * 0.1, y), QPointF(left + side * (0.1 + length), y))
+    painter.end()
+    return QIcon(pixmap)
 
 
 class TopBar(QFrame):
@@ -206,7 +241,8 @@ class Page(Screen):
 
 
 class Toast(QLabel):
-    """A short message floating at the bottom of the window."""
+    """A short message floating at the bottom of the window, above the screen's bottom bar (its
+    buttons), or at the very bottom on a screen without one (Home), where it covers the least."""
 
     def __init__(self, parent: QWidget):
         super().__init__(parent)
@@ -220,6 +256,9 @@ class Toast(QLabel):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.hide)
         parent.installEventFilter(self)
+        self._stack = parent.findChild(QStackedWidget)  # the screens: a new one moves the toast
+        if self._stack is not None:
+            self._stack.currentChanged.connect(lambda _index: self._place() if not self.isHidden() else None)
 
     def show_message(self, text: str, ms: int = 2500) -> None:
         self.setText(shown(text, 500))
@@ -228,16 +267,26 @@ class Toast(QLabel):
         self.show()
         self._timer.start(ms)
 
+    def _free_bottom(self, parent: QWidget) -> int:
+        """Where the screen shown now has its bottom bar (its top edge), in ``parent``'s pixels."""
+        screen = self._stack.currentWidget() if self._stack is not None else None
+        if screen is None:
+            return parent.height() - TOAST_MARGIN
+        bar = screen.bottom if isinstance(screen, Page) else None
+        if bar is None or all(bar.itemAt(i).isEmpty() for i in range(bar.count())):
+            return screen.mapTo(parent, QPoint(0, screen.height())).y() - TOAST_MARGIN
+        return screen.mapTo(parent, QPoint(0, bar.geometry().top())).y()
+
     def _place(self) -> None:
-        """Centred near the bottom of the parent as it is now (a message shown while the window is
-        still being built moves with it when it is resized and shown)."""
+        """Centred above the screen's bottom bar, as the screen is now (a message shown while the window
+        is still being built moves with it when it is resized and shown)."""
         parent = self.parentWidget()
         if parent is None:
             return
         width = max(120, min(340, parent.width() - 32))
         self.setFixedWidth(width)
         self.setFixedHeight(self.heightForWidth(width) if self.hasHeightForWidth() else self.sizeHint().height())
-        self.move((parent.width() - width) // 2, max(0, parent.height() - self.height() - 90))
+        self.move((parent.width() - width) // 2, max(0, self._free_bottom(parent) - self.height()))
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
         if watched is self.parentWidget() and event.type() == QEvent.Type.Resize and not self.isHidden():

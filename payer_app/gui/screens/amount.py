@@ -352,6 +352,7 @@ class AmountScreen(Page):
 
     def _show_message(self) -> None:
         self.message.setText(problem_text(self.ctx, self._problem) if self._problem is not None else "")
+        self.message.setVisible(bool(self.message.text()))  # no empty line (and its spacing) above the fee
 
     def problem(self) -> Refusal | None:
         """Core's answer for what is in the field (the locked amount of a dynamic QR included)."""

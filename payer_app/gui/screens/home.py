@@ -94,6 +94,11 @@ class HomeScreen(Screen):
         self.recent_rows.setSpacing(8)
         self.recent_card.body.addLayout(self.recent_rows)
         body.addWidget(self.recent_card)
+        self.steps = HowToPay()  # a booth's visitor: the three steps of paying, centred in the column
+        self.steps.setVisible(ctx.kiosk)
+        if ctx.kiosk:
+            body.addStretch(1)
+            body.addWidget(self.steps)
         body.addStretch(1)
         outer.addWidget(scrolling(body), 1)  # the hero (and Scan) stays in view, the rest scrolls
         self._entries: list[HistoryEntry] = []
@@ -126,6 +131,7 @@ class HomeScreen(Screen):
             caption.setText(t(key))
             tile.setAccessibleName(t(key))
         self.recent_title.setText(t("home.recent"))
+        self.steps.retranslate(t)
         self.show_recent(self._entries)
 
     def show_recent(self, entries: list[HistoryEntry]) -> None:
@@ -140,6 +146,33 @@ class HomeScreen(Screen):
             row = recent_row(entry, self.ctx)
             row.clicked.connect(lambda _=False, e=entry: self.entry_opened.emit(e))
             self.recent_rows.addWidget(row)
+
+
+class HowToPay(Card):
+    """How to pay, in three numbered steps (the kiosk's Home, where a visitor starts)."""
+
+    STEPS = ("home.step_scan", "home.step_check", "home.step_pin")
+
+    def __init__(self):
+        super().__init__(spacing=14, margins=20)
+        self.title = plain_label("", "section")
+        self.body.addWidget(self.title)
+        self.texts: list[QLabel] = []
+        for number in range(1, len(self.STEPS) + 1):
+            row = QHBoxLayout()
+            row.setSpacing(14)
+            badge = plain_label(str(number), "step-number", wrap=False)
+            badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            text = plain_label("", "step-text")
+            row.addWidget(badge, 0, Qt.AlignmentFlag.AlignTop)
+            row.addWidget(text, 1)
+            self.body.addLayout(row)
+            self.texts.append(text)
+
+    def retranslate(self, t) -> None:
+        self.title.setText(t("home.steps_title"))
+        for text, key in zip(self.texts, self.STEPS, strict=True):
+            text.setText(t(key))
 
 
 def tile_face(tile: QPushButton, symbol: str) -> QLabel:

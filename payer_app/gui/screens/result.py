@@ -5,20 +5,40 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QImage, QPixmap
-from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QPlainTextEdit, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from payer_app.core.amounts import format_vnd
 from payer_app.core.charge import cost_line
 from payer_app.core.payee_display import payee_display_from_request
 from payer_app.core.timestamps import format_timestamp
-from payer_app.gui.components import Card, Page, button, column, plain_label, set_role, short_reference
+from payer_app.gui.components import (
+    Card,
+    Page,
+    button,
+    column,
+    plain_label,
+    receipt_icon,
+    set_role,
+    short_reference,
+)
 from payer_app.gui.context import AppContext
 from payer_app.gui.flow_controls import DetailCard, fee_row, problem_text, status_role
 from payer_app.gui.moments import receipt_time
 from payer_app.gui.plain_text import shown
 from payer_app.gui.receipt_actions import marked_image, take_receipt
+from payer_app.gui.theme import PALETTES
 
 EXPORT_FOLDER = "exports"  # kiosk: the one folder a booth writes to (inside the data folder)
 
@@ -54,6 +74,32 @@ class SaveBillBox(QWidget):
         col.addWidget(self.line)
         col.addWidget(self.button)
         self.hide()
+
+
+class MorePanel(QFrame):
+    """The window's technical receipt actions (save, copy, QR, JSON, picture), opened over the screen
+    from "Thêm" and closed by any click; one action a row, each a full touch target."""
+
+    def __init__(self, parent: QWidget, buttons: tuple[QPushButton, ...]):
+        super().__init__(parent, Qt.WindowType.Popup)
+        self.setObjectName("MorePanel")
+        col = column(self, spacing=6)
+        col.setContentsMargins(8, 8, 8, 8)
+        for b in buttons:
+            b.setProperty("kind", "menu")
+            col.addWidget(b)
+            b.clicked.connect(self.hide)
+        self.hide()
+
+    def open_over(self, anchor: QWidget) -> None:
+        """Opens right-aligned with ``anchor``, above it, kept inside the window."""
+        page = anchor.window()
+        self.setFixedWidth(min(max(anchor.width(), 260), page.width() - 16))
+        self.adjustSize()
+        top_right = anchor.mapToGlobal(QPoint(anchor.width(), 0))
+        top = max(page.mapToGlobal(QPoint(0, 8)).y(), top_right.y() - self.height() - 6)
+        self.move(top_right.x() - self.width(), top)
+        self.show()
 
 
 class ResultScreen(Page):
@@ -93,8 +139,6 @@ class ResultScreen(Page):
         self.kiosk_line.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.body.addWidget(self.kiosk_line)
         self.body.addStretch(1)
-        grid = QGridLayout()
-        grid.setSpacing(8)
         self.save_button = button("", "secondary", "SaveButton")
         self.copy_button = button("", "secondary", "CopyButton")
         self.qr_button = button("", "secondary", "ShowQrButton")
@@ -102,11 +146,19 @@ class ResultScreen(Page):
         self.image_button = button("", "secondary", "SaveImageButton")
         self.share_button = button("", "secondary", "ShareImageButton")  # the receipt picture to paste anywhere
         self.pdf_button = button("", "secondary", "ReceiptPdfButton")  # gui/receipt_actions.py: PDF, print or QR
-        for i, b in enumerate((self.save_button, self.image_button, self.copy_button, self.share_button,
-                               self.qr_button, self.json_button, self.pdf_button)):
-            grid.addWidget(b, i // 2, i % 2)
-            b.setSizePolicy(QSizePolicy.Policy.Ignored, b.sizePolicy().verticalPolicy())  # never wider than the window
-        self.bottom.addLayout(grid)
+        self.more_button = button("", "secondary", "MoreActionsButton")
+        # what a payer does with the signed request sits behind "Thêm" (more), so the outcome and the
+        # primary action keep the screen; a kiosk offers a visitor only the receipt and "Xong"
+        self.more_panel = MorePanel(self, (self.save_button, self.image_button, self.copy_button,
+                                           self.share_button, self.qr_button, self.json_button))
+        self.more_button.clicked.connect(lambda: self.more_panel.open_over(self.more_button))
+        self.more_button.setVisible(not ctx.kiosk)
+        self.actions_row = QHBoxLayout()
+        self.actions_row.setSpacing(8)
+        for b in (self.pdf_button, self.more_button):
+            b.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)  # never wider than the window
+            self.actions_row.addWidget(b, 1)
+        self.bottom.addLayout(self.actions_row)
         self.save_box = SaveBillBox()  # "save this bill" (gui/saved_bills_controller.py fills it)
         self.bottom.addWidget(self.save_box)
         self.new_button = button("", "primary", "NewPaymentButton")
@@ -133,6 +185,15 @@ class ResultScreen(Page):
     def on_enter(self) -> None:
         self.new_button.setFocus()
 
+    def _icon_colour(self) -> str:
+        """The secondary buttons' text colour in the theme in use (``gui/theme.py``)."""
+        return PALETTES.get(self.ctx.settings.theme, PALETTES["light"])["brand"]
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.StyleChange:  # a new theme: the receipt icon in its text colour
+            self.pdf_button.setIcon(receipt_icon(self._icon_colour()))
+
     def retranslate(self) -> None:
         t = self.ctx.t
         self.top.set_title(t("result.title"))
@@ -142,17 +203,18 @@ class ResultScreen(Page):
         self.json_button.setText("{ } " + t("result.view_json"))
         self.image_button.setText("🖼 " + t("result.save_image"))
         self.share_button.setText("⇪ " + t("result.share_image"))
-        self.pdf_button.setText("🧾 " + t("result.take_receipt" if self.ctx.kiosk else "result.save_pdf"))
-        self.new_button.setText(t("result.new"))
+        self.pdf_button.setText(t("result.take_receipt" if self.ctx.kiosk else "result.save_pdf"))
+        self.pdf_button.setIcon(receipt_icon(self._icon_colour()))
+        self.more_button.setText("⋯ " + t("result.more"))
+        self.new_button.setText(t("result.done" if self.ctx.kiosk else "result.new"))
         self.refresh()
 
     def refresh(self) -> None:
         t = self.ctx.t
         flow = self.ctx.flow
         has_request = bool(self.jws)
-        for b in (self.save_button, self.copy_button, self.qr_button, self.json_button, self.image_button,
-                  self.share_button, self.pdf_button):
-            b.setVisible(has_request)  # only buttons that work are shown
+        self.pdf_button.setVisible(has_request)  # only buttons that work are shown
+        self.more_button.setVisible(has_request and not self.ctx.kiosk)
         if flow.outcome is None and flow.error is None:
             return
         self.details.clear()

@@ -136,8 +136,19 @@ class SettingsScreen(Page):
         self.enrol_code.setObjectName("EnrolCodeEdit")
         self.enrol_button = button("", "secondary", "EnrolButton")
         self.enrol_button.clicked.connect(self.enrol)
+        for touch in (self.enrol_code, self.enrol_button):
+            touch.setMinimumHeight(44)  # a finger's size, and never squashed below its text
         self.enrol_status = plain_label("", "hint")
         self.enrol_status.setObjectName("EnrolStatus")
+        # the enrolled key's id is technical: in a read-only field of its own (selectable, clipped to
+        # the field's width), never inside the sentence
+        self.enrol_key_caption = plain_label("", "caption")
+        self.enrol_key = QLineEdit()
+        self.enrol_key.setObjectName("EnrolKeyId")
+        self.enrol_key.setReadOnly(True)
+        self.enrol_key.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        for widget in (self.enrol_key_caption, self.enrol_key):
+            widget.hide()
         self.enrolment = PaymentRunner(self)
         self.enrolment.finished.connect(self._enrolled)
         self.enrolment.failed.connect(self._enrol_failed)
@@ -211,6 +222,8 @@ class SettingsScreen(Page):
         if widget is self.enrol_code:
             col.addWidget(self.enrol_button)
             col.addWidget(self.enrol_status)
+            col.addWidget(self.enrol_key_caption)
+            col.addWidget(self.enrol_key)
         self.form.addWidget(field)
 
     def retranslate(self) -> None:
@@ -226,6 +239,7 @@ class SettingsScreen(Page):
         self.save_button.setText(t("settings.save"))
         self.camera.setToolTip(t("camera_url.no_password_saved"))  # a typed URL is kept without user:pass@
         self.enrol_button.setText(t("settings.enrol"))
+        self.enrol_key_caption.setText(t("settings.enrolled_key"))
         self.new_day_button.setText(t("settings.new_day"))
         self.new_day_button.setToolTip(t("settings.new_day_hint"))
         self.enrol_code.setPlaceholderText(t("settings.enrol_code_hint"))
@@ -271,6 +285,8 @@ class SettingsScreen(Page):
         self.enrol_code.clear()
         self._enrol_message = None
         self._show_enrol_message()
+        for widget in (self.enrol_key_caption, self.enrol_key):
+            widget.hide()
         self.message.setText("")
         self._problems = {}
         self._show_problems()
@@ -377,9 +393,16 @@ class SettingsScreen(Page):
         self._show_enrol_message()
 
     def _enrolled(self, result) -> None:
+        """Said in the payer's words; the key id goes to its own field (``payer-app keys`` shows it too)."""
         self.enrol_button.setEnabled(True)
-        self._enrol_message = ("ok", result.message_vi, result.message)
+        self._enrol_message = ("ok", self.ctx.t("settings.enrolled" if result.created else "settings.enrolled_before"),
+                               "")
         self._show_enrol_message()
+        self.enrol_key.setText(result.kid)
+        self.enrol_key.setCursorPosition(0)
+        self.enrol_key.setToolTip(result.kid)
+        for widget in (self.enrol_key_caption, self.enrol_key):
+            widget.show()
 
     def _enrol_failed(self, refusal: Refusal) -> None:
         self.enrol_button.setEnabled(True)
