@@ -166,6 +166,9 @@ def check_signed_request(paid: dict, payer_home: Path, payload: str) -> None:
 
 def request_qr_then_new_payment(app: RunningWindow) -> None:
     """The signed request as a QR in its own dialog (focused by openbox), closed with Escape."""
+    app.click("more")  # the signed request's actions are behind "Thêm"
+    app.wait("more")
+    app.where()
     app.forget("focus")
     app.click("show_qr")
     app.wait("focus", main=False)

@@ -211,3 +211,18 @@ def test_no_empty_line_above_the_fee_or_the_tip_on_amount(qtbot, window):
         empty = [w.objectName() or w.property("role") for w in card.findChildren(QLabel, options=DIRECT)
                  if w.isVisible() and not w.text() and w.height() > 0]
         assert empty == [], f"{rule.kind}: empty lines {empty}"
+
+
+def test_qt_s_file_dialog_side_panel_is_wide_enough_to_read(qtbot, window):
+    from PySide6.QtWidgets import QFileDialog, QListView
+
+    dialog = QFileDialog(window, tr("scan.pick_title"))
+    dialog.setOption(QFileDialog.Option.DontUseNativeDialog)  # Qt's own, as under Xvfb and openbox
+    dialog.resize(630, 464)  # as docs/screenshots/14-file-dialog-vi.png
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    settle()
+    sidebar = dialog.findChild(QListView, "sidebar")
+    assert sidebar is not None and sidebar.isVisible()
+    assert sidebar.width() >= 140, sidebar.width()
+    dialog.close()

@@ -65,6 +65,7 @@ class Reporter(QObject):
         window.scan_adapter.accepted.connect(self.accepted)
         window.kiosk.idle_warning.expired.connect(lambda: emit(idle="expired"))
         window.kiosk.idle_warning.installEventFilter(self)
+        window.result.more_panel.installEventFilter(self)  # "Thêm" on Result: its panel shown
         window.installEventFilter(self)
         self._connect_status_lines()
         window.payee.registered.answered.connect(self.registered_name)
@@ -92,6 +93,8 @@ class Reporter(QObject):
         kind = event.type()
         if watched is self.window.kiosk.idle_warning and kind == QEvent.Type.Show:
             emit(idle="warning", countdown=self.window.kiosk.idle_warning.countdown.text())
+        elif watched is self.window.result.more_panel and kind == QEvent.Type.Show:
+            emit(more="shown")
         elif watched is self.window and kind == QEvent.Type.Resize:
             emit(window_size=[event.size().width(), event.size().height()])
         return False
@@ -106,7 +109,8 @@ class Reporter(QObject):
             "settings": w.home.settings_button, "continue": getattr(screen, "continue_button", None),
             "inspector": getattr(screen, "inspector_button", None), "rescan": getattr(screen, "rescan_button", None),
             "confirm": getattr(screen, "confirm_button", None), "new": getattr(screen, "new_button", None),
-            "show_qr": getattr(screen, "qr_button", None), "retry": getattr(screen, "retry_button", None),
+            "more": getattr(screen, "more_button", None), "show_qr": getattr(screen, "qr_button", None),
+            "retry": getattr(screen, "retry_button", None),
             "amount": getattr(screen, "edit", None), "note": getattr(screen, "note", None),
             "still_here": w.kiosk.idle_warning.stay_button,
             "enrol_code": w.settings_screen.enrol_code if w.current == "settings" else None,
