@@ -88,9 +88,14 @@ def test_the_window_keeps_the_technical_actions_behind_more(qtbot, window):
     shown = visible_buttons(result)
     assert not shown & set(TECHNICAL), shown
     assert {"ReceiptPdfButton", "MoreActionsButton", "NewPaymentButton"} <= shown
+    row = (result.pdf_button.geometry(), result.more_button.geometry())
+    assert row[0].top() == row[1].top() and row[0].height() == row[1].height(), row  # one line, same height
     result.more_button.click()
     settle()
     assert result.more_panel.isVisible()
+    small = [(b.objectName(), b.size().toTuple()) for b in result.findChildren(QAbstractButton)
+             if b.isVisible() and (b.height() < 44 or b.width() < 44)]
+    assert small == [], f"touch targets under 44 px: {small}"
     assert set(TECHNICAL) <= visible_buttons(result.more_panel)
     result.json_button.click()  # a click in the panel does it and closes the panel
     settle()
@@ -120,6 +125,11 @@ def glyph_problems(window) -> list[str]:
 def test_every_glyph_on_the_screens_can_be_drawn(qtbot, make_window, kiosk):
     window = make_window(camera="demo", kiosk=kiosk, lang="vi")
     problems = glyph_problems(window)
+    window.open_payload(evn_bill_payload(BILL))
+    problems += glyph_problems(window)  # payee
+    window.payee.continue_button.click()
+    problems += glyph_problems(window)  # amount
+    window.go("home")
     pay(qtbot, window, evn_bill_payload(BILL), amount=120_000)
     problems += glyph_problems(window)
     for action in ("save_button", "copy_button", "qr_button", "json_button", "image_button", "share_button"):

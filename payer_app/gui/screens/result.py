@@ -51,6 +51,7 @@ def export_folder() -> Path:
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     return folder
 GOOD = ("approved", "pending")
+TOUCH_PX = 44  # the smallest button a finger hits surely
 
 def qr_qimage(text: str, scale: int = 4) -> QImage:
     """The text as a QR code image (``payer_app.qr_symbol``: error correction L, never Micro QR)."""
@@ -161,6 +162,8 @@ class ResultScreen(Page):
         self.bottom.addLayout(self.actions_row)
         self.save_box = SaveBillBox()  # "save this bill" (gui/saved_bills_controller.py fills it)
         self.bottom.addWidget(self.save_box)
+        for b in (self.pdf_button, self.more_button, self.save_box.button):
+            b.setMinimumHeight(TOUCH_PX)
         self.new_button = button("", "primary", "NewPaymentButton")
         self.bottom.addWidget(self.new_button)
         self.save_button.clicked.connect(self._save_clicked)
