@@ -55,6 +55,7 @@ def test_every_primary_button_is_on_a_1280x720_screen(x_server, tmp_path, payer_
         paid = pay_from_payee(app, "120000")
         assert paid["payment"] == "approved"
         inside_the_screen(app, "new", scale)
+        assert app.where()["outcome_whole"] == ["icon", "title", "amount"], "the outcome is cut"
         names.append(app.shot(f"fit-{int(scale * 100)}-result"))
     finally:
         app.close()
@@ -82,7 +83,7 @@ def test_alt_f4_and_minimise_leave_the_kiosk_on_screen(x_server, tmp_path, payer
         pay_from_payee(app, "120000")
         app.where()
         app.forget("focus")
-        app.click("show_qr")
+        app.click("receipt")  # no printer: the receipt QR, the one dialog a visitor can open
         app.wait("focus", main=False)  # the QR dialog has the keyboard
         app.xdotool("getactivewindow", "windowminimize")
         app.wait_log(SHOWN_AGAIN, STEP_TIMEOUT_S, "the dialog shown again")

@@ -234,5 +234,5 @@ def test_qt_s_file_dialog_side_panel_is_wide_enough_to_read(qtbot, window):
     settle()
     sidebar = dialog.findChild(QListView, "sidebar")
     assert sidebar is not None and sidebar.isVisible()
-    assert sidebar.width() >= 140, sidebar.width()
+    assert sidebar.width() >= 120, sidebar.width()
     dialog.close()

@@ -110,7 +110,7 @@ class Reporter(QObject):
             "inspector": getattr(screen, "inspector_button", None), "rescan": getattr(screen, "rescan_button", None),
             "confirm": getattr(screen, "confirm_button", None), "new": getattr(screen, "new_button", None),
             "more": getattr(screen, "more_button", None), "show_qr": getattr(screen, "qr_button", None),
-            "retry": getattr(screen, "retry_button", None),
+            "retry": getattr(screen, "retry_button", None), "receipt": getattr(screen, "pdf_button", None),
             "amount": getattr(screen, "edit", None), "note": getattr(screen, "note", None),
             "still_here": w.kiosk.idle_warning.stay_button,
             "enrol_code": w.settings_screen.enrol_code if w.current == "settings" else None,
@@ -130,7 +130,7 @@ class Reporter(QObject):
         emit(screen=w.current, where=request, targets=self.targets(),
              payee_error=payee.error_text.text() if payee.error_box.isVisible() else "",
              amount_message=w.amount.message.text(), hint=w.scan.hint.text(),
-             history=[e.status for e in w.history.entries])
+             history=[e.status for e in w.history.entries], outcome_whole=outcome_whole(w))
 
     def detections(self, polygons, _ms) -> None:
         if polygons and not self.scan_shot and self.window.current == "scan":
@@ -182,6 +182,15 @@ def attach(shots: Path) -> Reporter:
         QApplication.instance().exit(3)
         return None
     return Reporter(windows[0], shots)
+
+
+def outcome_whole(window) -> list[str]:
+    """Which of Result's icon, title and amount are shown whole (not cut by the scroll area)."""
+    if window.current != "result":
+        return []
+    result = window.result
+    return [name for name, widget in (("icon", result.icon), ("title", result.title), ("amount", result.amount))
+            if widget.isVisible() and widget.visibleRegion().boundingRect().size() == widget.size()]
 
 
 def report_focus(window) -> None:
