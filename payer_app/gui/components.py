@@ -273,7 +273,8 @@ class Toast(QLabel):
         if screen is None:
             return parent.height() - TOAST_MARGIN
         bar = screen.bottom if isinstance(screen, Page) else None
-        if bar is None or all(bar.itemAt(i).isEmpty() for i in range(bar.count())):
+        items = [bar.itemAt(i) for i in range(bar.count())] if bar is not None else []
+        if bar is None or all(item is None or item.isEmpty() for item in items):
             return screen.mapTo(parent, QPoint(0, screen.height())).y() - TOAST_MARGIN
         return screen.mapTo(parent, QPoint(0, bar.geometry().top())).y()
 
