@@ -18,19 +18,10 @@ from payer_app.gui.context import AppContext
 from payer_app.gui.flow_controls import DetailCard, fee_row, problem_text, status_role
 from payer_app.gui.moments import receipt_time
 from payer_app.gui.plain_text import shown
-from payer_app.gui.receipt_actions import marked_image, take_receipt
+from payer_app.gui.receipt_actions import export_folder, marked_image, take_receipt
 
-EXPORT_FOLDER = "exports"  # kiosk: the one folder a booth writes to (inside the data folder)
-
-
-def export_folder() -> Path:
-    """The kiosk's one export folder (made on first use, private to the user)."""
-    from payer_app.paths import data_home
-
-    folder = data_home() / EXPORT_FOLDER
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return folder
 GOOD = ("approved", "pending")
+
 
 def qr_qimage(text: str, scale: int = 4) -> QImage:
     """The text as a QR code image (``payer_app.qr_symbol``: error correction L, never Micro QR)."""
