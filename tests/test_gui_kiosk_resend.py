@@ -96,3 +96,23 @@ def test_a_pending_payment_outlives_the_idle_reset_and_its_answer_is_shown(qtbot
     assert window.toast.isVisible()
     assert window.toast.text() == tr("kiosk.pending_answered", amount="345.000 ₫", status=tr("status.approved"))
     assert not resender.timer.isActive()
+
+
+def test_a_kiosk_that_keeps_history_sends_again_what_was_pending_when_it_stopped(qtbot, kiosk, acquirer_port):
+    start, _port = acquirer_port
+    first = start()
+    window = kiosk(acquirer_url=first.url, kiosk_result_seconds=30, kiosk_keep_history=True)
+    window.ctx.service.enrol(code=CODE, acquirer_url=first.url)
+    first.stop()
+    assert pay_typing_the_pin(qtbot, window, evn_bill_payload("PB12345678901"), 345_000).status == "pending"
+    window.close()  # the operator stops the kiosk before the acquirer is back
+
+    start()
+    window = kiosk(acquirer_url=first.url, kiosk_result_seconds=30, kiosk_keep_history=True)
+    resender = window.kiosk.resender
+    assert resender.timer.isActive() and resender.waiting_count == 1
+    assert window.toast.text() == tr("kiosk.pending_waiting", count=1)
+    with qtbot.waitSignal(resender.answered, timeout=ANSWER_MS) as answered:
+        fire(resender.timer)
+    assert answered.args[0].status == "approved"
+    assert [e.status for e in window.ctx.service.history(10)] == ["approved"]

@@ -250,6 +250,8 @@ class KioskTimers(QObject):
         window.payment_finished.connect(self._payment_shown)
         self.resender.waiting.connect(self._still_waiting)
         self.resender.answered.connect(self._resent_answered)
+        if self.ctx.kiosk:
+            self.resender.resume()
 
     @property
     def current(self) -> str:

@@ -32,6 +32,7 @@ from payer_app.payments.service import PaymentOutcome, PaymentService
 
 log = logging.getLogger(__name__)
 RESEND_SECONDS = 10  # how often a kiosk re-sends a payment still without an answer
+RESUME_LOOK_BACK = 500  # at start, the newest history rows looked at for payments left pending
 
 
 def open_service(settings, keep_history: bool) -> tuple[PaymentService | None, str | None]:
@@ -106,7 +107,8 @@ class PendingResender(QObject):
     request, so the acquirer's idempotency key means it is never paid twice), every
     ``RESEND_SECONDS``, until the acquirer answers; the visitor need not stay, nor touch anything.
 
-    ``follow(outcome)`` after a payment: a pending one starts the rounds. Each round re-sends every
+    ``follow(outcome)`` after a payment: a pending one starts the rounds; ``resume()`` at start
+    starts them for payments left pending in a kept history. Each round re-sends every
     pending request of the window's current service (``services.service``), never while a payment of
     the window is on its way; then ``waiting(count)`` says how many still have no answer, and
     ``answered(outcome)`` comes once for each that got its answer (approved, declined, rejected)."""
@@ -132,6 +134,16 @@ class PendingResender(QObject):
         self.waiting_count = max(self.waiting_count, 1)
         self.timer.start()
         self.waiting.emit(self.waiting_count)
+
+    def resume(self) -> None:
+        """At start: payments a kiosk that keeps its history left pending (the kiosk was stopped
+        before they were answered) are sent again as well."""
+        entries, _problem = read_history(self.services.service, RESUME_LOOK_BACK)
+        waiting = sum(1 for entry in entries if entry.status == "pending")
+        if waiting:
+            self.waiting_count = waiting
+            self.timer.start()
+            self.waiting.emit(waiting)
 
     def resend(self) -> None:
         """One round now: every pending request of the service sent again (off the GUI thread)."""
