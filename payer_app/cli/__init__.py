@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "payer_app.cli.parse_cmd",
     "payer_app.cli.generate_cmd",
     "payer_app.cli.scan_cmd",
+    "payer_app.cli.qa_cmd",
     "payer_app.cli.pay_cmd",
     "payer_app.cli.verify_cmd",
     "payer_app.cli.keys_cmd",

@@ -31,7 +31,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from payer_app.cli.camera_options import add_camera_password_option, camera_spec
-from payer_app.cli.exits import EXIT_INTERRUPTED, EXIT_NO, EXIT_OK, EXIT_USAGE, UsageError
+from payer_app.cli.exits import EXIT_INTERRUPTED, EXIT_NO, EXIT_OK, EXIT_UNREADABLE, EXIT_USAGE, UsageError
 from payer_app.cli.options import add_command, add_json_option
 from payer_app.core.display_text import visible
 from payer_app.core.json_output import dumps as json_dumps
@@ -60,6 +60,11 @@ def register(sub) -> None:
                    "a generate-corpus manifest works); exit 0 only when every file passes")
     p.add_argument("--html", metavar="FILE", help="write a self-contained HTML report (images, fields, results)")
     p.add_argument("--junit", metavar="FILE", help="write JUnit XML, one test case per file, for CI")
+    p.add_argument("--summary", metavar="FILE", help="write the JSON summary a pipeline reads (counts, failures, "
+                   "timings, versions, every file's result; docs/qa.md); payer-app qa merge joins shards' summaries")
+    p.add_argument("--shard", metavar="K/N", help="scan only this CI job's share of the files: job K of N, "
+                   "chosen by a hash of each file's path in the folder")
+    p.add_argument("--recursive", action="store_true", help="scan the folder's subfolders too")
     p.add_argument("--frames", type=int, default=2, metavar="N",
                    help="consecutive frames that must show a code before it is accepted (default 2)")
     p.add_argument("--hold-off", type=float, default=3.0, metavar="S",
@@ -82,12 +87,14 @@ def run(args) -> int:
         raise UsageError("--max-frames must be a positive number")
     if args.frames < 1:
         raise UsageError("--frames must be at least 1")
+    shard = _check_file_options(args)
     opening_error = None
     try:
         if len(args.sources) > 1:
             source = open_image_list(args.sources)
         else:
             source = make_source(camera_spec(args.sources[0], args))
+            _list_folder(source, args)
             if args.timeout is not None and hasattr(source, "open_timeout_s"):
                 source.open_timeout_s = min(source.open_timeout_s, args.timeout)
             try:
@@ -99,16 +106,68 @@ def run(args) -> int:
     except SourceError as exc:
         raise UsageError(f"bad source: {visible(exc)}") from exc
     qa = None
-    if args.expect or args.html or args.junit:
+    if args.expect or args.html or args.junit or args.summary:
         from payer_app.qa.batch import QaBatch, QaSetupError
         try:
             qa = QaBatch.from_args(args, source)
         except QaSetupError as exc:
             source.close()
             raise UsageError(str(exc)) from exc
+        qa.base = _folder_of(source)
+    if shard is not None or args.recursive:
+        _take_shard(source, args, shard, qa)
     if source.per_file:
         return _scan_files(source, args, qa)
     return _scan_stream(source, args, started, opening_error)
+
+
+def _check_file_options(args) -> tuple[int, int] | None:
+    """--shard K/N as (K, N) and every report path checked, before a file is read (exit 2 at once)."""
+    from payer_app.qa.report_files import ReportPathError, check_report_paths
+    from payer_app.qa.shards import ShardError, parse_shard
+
+    try:
+        shard = None if args.shard is None else parse_shard(args.shard)
+        check_report_paths({"--report": args.report, "--junit": args.junit, "--html": args.html,
+                            "--summary": args.summary})
+    except (ShardError, ReportPathError) as exc:
+        raise UsageError(str(exc)) from exc
+    return shard
+
+
+def _list_folder(source, args) -> None:
+    """--recursive: the folder's files with its subfolders', in key order (before the source opens)."""
+    from payer_app.qa.shards import ShardError, list_images
+    from payer_app.scan.sources import IMAGE_SUFFIXES, FolderSource, SourceError
+
+    if not args.recursive:
+        return
+    if not isinstance(source, FolderSource):
+        raise SourceError(f"{visible(source.spec, 200)}: --recursive works on a folder")
+    try:
+        source.paths = list_images(source.folder, IMAGE_SUFFIXES, recursive=True)
+    except ShardError as exc:
+        raise SourceError(str(exc)) from exc
+
+
+def _take_shard(source, args, shard, qa) -> None:
+    """Keep this shard's files (``qa.shards.keep_shard``); only file-by-file sources have shards."""
+    from payer_app.qa.shards import keep_shard
+
+    if not source.per_file:
+        source.close()
+        raise UsageError("--shard and --recursive work on images and folders (file by file), not on cameras or videos")
+    if shard is not None:
+        total = len(source.paths)
+        keep_shard(source, shard, _folder_of(source), qa)
+        print(f"payer-app: scan: shard {shard[0]}/{shard[1]}: {len(source.paths)} of {total} file(s)",
+              file=sys.stderr)
+
+
+def _folder_of(source) -> str | None:
+    """The scanned folder (file keys are relative to it); None for pictures named one by one."""
+    folder = getattr(source, "folder", None)
+    return None if folder is None else str(folder)
 
 
 def _list_cameras(args) -> int:
@@ -224,11 +283,20 @@ def _scan_files(source, args, qa=None) -> int:
     finally:
         source.close()
     written = _write_report(args.report, scan.report(source)) if args.report else True
-    exit_code = EXIT_OK if scan.files and scan.found_files == scan.files else EXIT_NO
+    exit_code = _exit_code(scan)
     if qa is not None:
         exit_code = qa.finish(exit_code)
         written = written and qa.reports_written  # an output that cannot be written is exit 2 (docs/cli.md)
     return exit_code if written else EXIT_USAGE
+
+
+def _exit_code(scan: FileScan) -> int:
+    """1 when a readable file held no code (or no file was scanned), else 4 when a file could not be
+    read, else 0 (docs/cli.md: the answer "no" wins over an unreadable input)."""
+    unreadable = sum(1 for f in scan.failures if f["error"] is not None)
+    if not scan.files or scan.found_files + unreadable < scan.files:
+        return EXIT_NO
+    return EXIT_UNREADABLE if unreadable else EXIT_OK
 
 
 def _scan_one_file(source, path: str, scan: FileScan, args, qa) -> bool:
