@@ -64,7 +64,7 @@ def test_report_in_chromium(qa_mixed_folder, tmp_path, capsys, browser):
     assert statuses == ["unreadable", "not-found", "pass", "pass"]
     # every picture is inside the page and actually decoded by the browser
     images = browser.find_elements(by_css, "img")
-    assert len(images) == 3 + 2  # three pictures with thumbnails, two with a code crop (blank has none)
+    assert len(images) == 3  # three pictures with thumbnails; crops only for failures (the blank has no code)
     for img in images:
         assert img.get_attribute("src").startswith("data:image/")
         assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", img)
@@ -83,8 +83,14 @@ def test_report_in_chromium(qa_mixed_folder, tmp_path, capsys, browser):
     # parsed fields and findings of the bill, and the expectation result
     bill_card = cards[names.index("a-bill.png")]
     assert bill_card.find_element(by_css, "table.fields").text
-    assert "Expectation: pass" in bill_card.text
+    assert "Result: passed" in bill_card.text and "Expectation" not in bill_card.text
+    assert "Result: failed: not-found" in cards[names.index("c-blank.png")].text
     assert "no QR code was read" in cards[names.index("c-blank.png")].text
+    assert "Result: could not be read" in cards[names.index("d-broken.png")].text
+    # the verdict first: a FAIL banner above everything else, its reasons counted
+    banner = browser.find_element(by_css, "body > :first-child")
+    assert banner.get_attribute("id") == "verdict" and "banner fail" in banner.get_attribute("class")
+    assert banner.text == "FAIL: 1 failed, 1 could not be read (2 of 4 file(s) passed)"
     # the inline style is allowed by the page's CSP (its hash matches) and applied
     assert browser.execute_script("return getComputedStyle(arguments[0]).borderLeftWidth", cards[0]) == "6px"
     # the summary counts and per-decoder timings
@@ -121,7 +127,7 @@ def test_big_batches_keep_pictures_for_failures_only_after_the_first_passes(qa_m
 
     monkeypatch.setattr(batch, "MAX_PASS_PICTURES", 1)
     source = _report(qa_mixed_folder, tmp_path, capsys).read_text(encoding="utf-8")
-    # one passing file keeps its thumbnail and crop, the other passing file none; the blank (failed)
-    # picture keeps its thumbnail
-    assert source.count('class="thumb"') == 2 and source.count('class="crop"') == 1
+    # one passing file keeps its thumbnail, the other passing file none; the blank (failed) picture
+    # keeps its thumbnail (no crop: no code was found in it)
+    assert source.count('class="thumb"') == 2 and source.count('class="crop"') == 0
     assert "pictures left out for 1 passing file(s)" in source

@@ -30,9 +30,9 @@ from payer_app.qa.expectations import (
 )
 from payer_app.qa.timings import timing_summary
 
-THUMB_SIDE = 360  # long side of a card's thumbnail, pixels
-CROP_SIDE = 220  # long side of the code's crop
-MAX_PASS_PICTURES = 200  # pictures are kept for every failure but only this many passing files
+THUMB_SIDE = 160  # long side of a card's thumbnail, pixels (a 500-file page stays under 3 MB: docs/qa.md)
+CROP_SIDE = 160  # long side of the code's crop, made for failures only
+MAX_PASS_PICTURES = 100  # pictures are kept for every failure but only this many passing files
 
 
 class QaSetupError(ValueError):
@@ -150,7 +150,8 @@ class QaBatch:
 
             main = record.main_code()
             record.thumbnail, record.crop = card_images(
-                image, [c.polygon for c in reads], None if main is None else main.polygon, THUMB_SIDE, CROP_SIDE)
+                image, [c.polygon for c in reads], None if main is None else main.polygon, THUMB_SIDE,
+                CROP_SIDE if record.failed else 0)
             record.image_size = (int(image.shape[1]), int(image.shape[0]))
         self.records.append(record)
         return record

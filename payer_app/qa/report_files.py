@@ -28,20 +28,20 @@ def check_report_paths(paths: dict[str, str | None]) -> None:
         if not path:
             continue
         target = Path(path)
-        shown = visible(path, 200)
+        cannot = f"{option}: cannot write the file {visible(path, 200)}"
         resolved = os.path.realpath(target)
         if resolved in seen:
-            raise ReportPathError(f"{option} {shown}: the same file as {seen[resolved]}")
+            raise ReportPathError(f"{cannot}: {seen[resolved]} names it too")
         seen[resolved] = option
-        folder = target.parent if str(target.parent) else Path(".")
+        folder = target.parent
         if not folder.is_dir():
-            raise ReportPathError(f"{option} {shown}: no such folder {visible(str(folder), 200)}")
+            raise ReportPathError(f"{cannot}: no such folder {visible(str(folder), 200)}")
         if target.is_dir():
-            raise ReportPathError(f"{option} {shown}: is a folder")
+            raise ReportPathError(f"{cannot}: it is a folder")
         if target.exists() and not target.is_file():
-            raise ReportPathError(f"{option} {shown}: not a regular file")
+            raise ReportPathError(f"{cannot}: not a regular file")
         if not os.access(folder, os.W_OK | os.X_OK):
-            raise ReportPathError(f"{option} {shown}: cannot write in the folder {visible(str(folder), 200)}")
+            raise ReportPathError(f"{cannot}: no permission to write in {visible(str(folder), 200)}")
 
 
 def write_report(path: str, text: str, what: str, command: str = "scan") -> bool:
