@@ -131,3 +131,32 @@ def test_big_batches_keep_pictures_for_failures_only_after_the_first_passes(qa_m
     # keeps its thumbnail (no crop: no code was found in it)
     assert source.count('class="thumb"') == 2 and source.count('class="crop"') == 0
     assert "pictures left out for 1 passing file(s)" in source
+
+
+def test_a_500_file_report_stays_under_3_mb(tmp_path, capsys, monkeypatch):
+    """60 generated pictures stand for 500: pictures are kept for every failure and the first
+    ``MAX_PASS_PICTURES`` passing files, so the cap is scaled by 60/500 too; the page's bytes per
+    file times 500 must stay under 3 MB, and every picture is a thumbnail, not the picture."""
+    import base64
+    import re
+
+    import cv2
+    import numpy as np
+
+    import payer_app.qa.batch as batch
+    from payer_app.studio.corpus import generate_corpus
+
+    count, whole = 60, 500
+    corpus = tmp_path / "corpus"
+    generate_corpus(corpus, count, seed=1)
+    monkeypatch.setattr(batch, "MAX_PASS_PICTURES", batch.MAX_PASS_PICTURES * count // whole)
+    report = tmp_path / "report.html"
+    main(["scan", str(corpus), "--expect", str(corpus / "manifest.json"), "--html", str(report)])
+    capsys.readouterr()
+    size = report.stat().st_size
+    assert size / count * whole < 3_000_000, f"{size} bytes for {count} files"
+    thumbs = re.findall(r'class="thumb"[^>]*src="data:image/jpeg;base64,([^"]+)"', report.read_text(encoding="utf-8"))
+    assert len(thumbs) >= batch.MAX_PASS_PICTURES
+    for data in thumbs:
+        picture = cv2.imdecode(np.frombuffer(base64.b64decode(data), np.uint8), cv2.IMREAD_COLOR)
+        assert max(picture.shape[:2]) <= batch.THUMB_SIDE

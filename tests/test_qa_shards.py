@@ -204,6 +204,14 @@ def test_an_unreadable_input_alone_is_exit_4_and_a_failure_beside_it_is_exit_1(t
         "files": 3, "read": 1, "passed": 1, "failed": 1, "unreadable": 1, "missing": 0, "by_status": None}
 
 
+def test_the_qa_verdicts_end_with_the_command_line_exit_codes():
+    from payer_app.cli import exits
+    from payer_app.qa import summary
+
+    assert (summary.EXIT_PASSED, summary.EXIT_CHECK_FAILED, summary.EXIT_INPUT_UNREADABLE) == (
+        exits.EXIT_OK, exits.EXIT_NO, exits.EXIT_UNREADABLE)
+
+
 def test_a_single_unreadable_picture_is_exit_4(tmp_path, capsys):
     code, out, _ = _run(capsys, "scan", str(_broken(tmp_path / "broken.png")))
     assert code == EXIT_UNREADABLE and "cannot read" in out
@@ -341,6 +349,9 @@ HOSTILE_MERGES = {
     "a-count-as-text": (lambda s1: _tampered(s1, lambda d: d["results"][0].update(codes="many")), '"codes"'),
     "a-script-for-a-picture": (lambda s1: _tampered(s1, _set_picture), "data: URI"),
     "a-shard-twice": (lambda s1: s1.with_name("s2.json"), "was given already"),
+    "another-run": (lambda s1: _tampered(s1, lambda d: d.update(source="elsewhere")), "not parts of one run"),
+    "another-shard-count": (lambda s1: _tampered(s1, lambda d: d.update(shard={"index": 1, "count": 3})),
+                            "does not go with"),
 }
 
 

@@ -26,16 +26,16 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from payer_app.cli.camera_options import add_camera_password_option, camera_spec
-from payer_app.cli.exits import EXIT_INTERRUPTED, EXIT_NO, EXIT_OK, EXIT_UNREADABLE, EXIT_USAGE, UsageError
+from payer_app.cli.exits import EXIT_INTERRUPTED, EXIT_NO, EXIT_OK, EXIT_USAGE, UsageError
 from payer_app.cli.options import add_command, add_json_option
 from payer_app.core.display_text import visible
 from payer_app.core.json_output import dumps as json_dumps
 from payer_app.core.payload import parse_payload
+from payer_app.qa.file_scan import FileScan
 
 if TYPE_CHECKING:
     from payer_app.scan.decoders import Detection
@@ -223,47 +223,14 @@ def _is_payment(text: str) -> bool:
 
 
 def _write_report(path: str, report: dict) -> bool:
-    """The --report JSON summary; False (after one line on stderr) when it cannot be written."""
-    from payer_app.files import write_file_atomically
+    """The --report JSON summary, written atomically; False (after one line on stderr) when it cannot be."""
+    from payer_app.qa.report_files import write_report
 
-    try:
-        write_file_atomically(Path(path), (json_dumps(report, indent=2) + "\n").encode("utf-8"))
-    except OSError as exc:
-        print(f"payer-app: scan: cannot write the report {visible(path)}: {visible(exc.strerror or exc)}",
-              file=sys.stderr)
-        return False
-    return True
+    return write_report(path, json_dumps(report, indent=2) + "\n", "report")
 
 
 # ---------------------------------------------------------------------------------------------
 # still images, file by file
-
-
-@dataclass
-class FileScan:
-    """What a file-by-file scan saw so far (the --report summary is made from it)."""
-
-    started: float = field(default_factory=time.perf_counter)
-    files: int = 0
-    found_files: int = 0
-    per_decoder: dict[str, int] = field(default_factory=dict)
-    timings: list[float] = field(default_factory=list)
-    failures: list[dict] = field(default_factory=list)
-
-    def report(self, source) -> dict:
-        from payer_app.qa.timings import timing_summary
-
-        return {
-            "source": source.spec,
-            "kind": source.kind,
-            "files": self.files,
-            "found": self.found_files,
-            "not_found": self.files - self.found_files,
-            "not_found_files": self.failures,
-            "per_decoder": self.per_decoder,
-            "timings": {"decode": timing_summary(self.timings),
-                        "elapsed_s": round(time.perf_counter() - self.started, 3)},
-        }
 
 
 def _scan_files(source, args, qa=None) -> int:
@@ -283,20 +250,11 @@ def _scan_files(source, args, qa=None) -> int:
     finally:
         source.close()
     written = _write_report(args.report, scan.report(source)) if args.report else True
-    exit_code = _exit_code(scan)
+    exit_code = scan.exit_code()
     if qa is not None:
         exit_code = qa.finish(exit_code)
         written = written and qa.reports_written  # an output that cannot be written is exit 2 (docs/cli.md)
     return exit_code if written else EXIT_USAGE
-
-
-def _exit_code(scan: FileScan) -> int:
-    """1 when a readable file held no code (or no file was scanned), else 4 when a file could not be
-    read, else 0 (docs/cli.md: the answer "no" wins over an unreadable input)."""
-    unreadable = sum(1 for f in scan.failures if f["error"] is not None)
-    if not scan.files or scan.found_files + unreadable < scan.files:
-        return EXIT_NO
-    return EXIT_UNREADABLE if unreadable else EXIT_OK
 
 
 def _scan_one_file(source, path: str, scan: FileScan, args, qa) -> bool:

@@ -24,8 +24,9 @@ SCHEMA_VERSION = 1
 FOUND = "found"  # without --expect: a file where a QR code was read
 PASSING = (PASS, FOUND)
 
-# Exit codes, as in payer_app/cli/exits.py (qa does not import the command line)
-_EXIT_OK, _EXIT_NO, _EXIT_UNREADABLE = 0, 1, 4
+# The exit codes of payer_app/cli/exits.py a verdict ends with (qa does not import the command line;
+# tests/test_qa_shards.py checks they are the same)
+EXIT_PASSED, EXIT_CHECK_FAILED, EXIT_INPUT_UNREADABLE = 0, 1, 4
 
 
 def result_of(record, base: str | None, expect_base: str | None = None) -> dict:
@@ -86,17 +87,17 @@ def exit_code_of(counts: dict, sharded: bool = False) -> int:
     """1 when a check failed, else 4 when an input could not be read, else 0 (an empty shard is 0;
     an empty whole run is 1: nothing was checked)."""
     if counts["failed"]:
-        return _EXIT_NO
+        return EXIT_CHECK_FAILED
     if counts["unreadable"]:
-        return _EXIT_UNREADABLE
+        return EXIT_INPUT_UNREADABLE
     if not counts["files"] and not counts["missing"]:
-        return _EXIT_OK if sharded else _EXIT_NO
-    return _EXIT_OK
+        return EXIT_PASSED if sharded else EXIT_CHECK_FAILED
+    return EXIT_PASSED
 
 
 def verdict_line(counts: dict, code: int) -> str:
     """The one line a QA engineer reads first: PASS or FAIL and why."""
-    if code == _EXIT_OK:
+    if code == EXIT_PASSED:
         return f"PASS: {counts['passed']} of {counts['files']} file(s) passed"
     parts = []
     if counts["failed"]:
@@ -117,7 +118,7 @@ def summarise(results: list[dict], *, source: str, base: str | None, expectation
     return {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
-        "verdict": "pass" if code == _EXIT_OK else "fail",
+        "verdict": "pass" if code == EXIT_PASSED else "fail",
         "verdict_line": verdict_line(counts, code),
         "exit_code": code,
         "source": source,
@@ -181,4 +182,4 @@ def batch_verdict(batch) -> tuple[str, str]:
     """("pass" or "fail", the verdict line) of a finished ``QaBatch``, for the reports' banner."""
     counts = counts_of(results_of_batch(batch))
     code = exit_code_of(counts, sharded=bool(batch.shard and "index" in batch.shard))
-    return ("pass" if code == _EXIT_OK else "fail"), verdict_line(counts, code)
+    return ("pass" if code == EXIT_PASSED else "fail"), verdict_line(counts, code)
