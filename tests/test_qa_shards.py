@@ -383,7 +383,15 @@ def test_an_oversized_summary_is_refused_before_it_is_parsed(two_shards, tmp_pat
     s1, s2 = two_shards
     monkeypatch.setattr(merge, "MAX_SUMMARY_BYTES", os.path.getsize(s1) - 1)
     code, _, err = _run(capsys, "qa", "merge", str(s1), str(s2), "--summary", str(tmp_path / "m.json"))
-    assert code == EXIT_USAGE and s1.name in err and "larger than" in err
+    assert code == EXIT_USAGE and s1.name in err and f"at most {os.path.getsize(s1) - 1} are accepted" in err
+
+
+def test_a_fifo_for_a_summary_is_refused_without_waiting_on_it(two_shards, tmp_path, capsys):
+    s1, _ = two_shards
+    fifo = tmp_path / "shard-2.json"
+    os.mkfifo(fifo)
+    code, _, err = _run(capsys, "qa", "merge", str(s1), str(fifo), "--summary", str(tmp_path / "m.json"))
+    assert code == EXIT_USAGE and "shard-2.json is a named pipe" in err and err.count("\n") == 1
 
 
 def test_merged_pictures_are_the_shards_pictures(two_shards, tmp_path, capsys):

@@ -113,7 +113,8 @@ def run(args) -> int:
         except QaSetupError as exc:
             source.close()
             raise UsageError(str(exc)) from exc
-        qa.base = _folder_of(source)
+        if qa is not None:
+            qa.base = _folder_of(source)
     if shard is not None or args.recursive:
         _take_shard(source, args, shard, qa)
     if source.per_file:

@@ -36,12 +36,16 @@ class MergeError(ValueError):
 
 def read_summary(path: str) -> dict:
     """One shard's summary, checked; raises MergeError."""
+    from payer_app.files import UnsafeFileError, read_regular_file
+
     label = visible(path, 200)
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_SUMMARY_BYTES + 1)
-    except OSError as exc:
-        raise MergeError(f"{label}: cannot read: {visible(exc.strerror or exc)}") from None
+    try:  # a regular file (never a FIFO that would hang the merge), its size capped before reading
+        data = read_regular_file(Path(path), MAX_SUMMARY_BYTES, "the summary file", follow_symlinks=True,
+                                 fix="Give the --summary file of a scan.")
+    except UnsafeFileError as exc:
+        if exc.reason == "cannot-open":
+            raise MergeError(f"{label}: cannot read: {visible(exc.strerror or exc)}") from None
+        raise MergeError(str(exc)) from None
     try:
         document = loads_untrusted(data, max_bytes=MAX_SUMMARY_BYTES, max_depth=MAX_DEPTH, what=label)
     except UntrustedJSONError as exc:

@@ -148,11 +148,11 @@ def timings_of(results: list[dict], elapsed_s: float, started_wall: float) -> di
     }
 
 
-def versions() -> dict:
+def versions() -> dict[str, str | None]:
     """The versions a result depends on (a decoder update can change what is read)."""
     from payer_app import __version__
 
-    out = {"payer_app": __version__, "python": platform.python_version()}
+    out: dict[str, str | None] = {"payer_app": __version__, "python": platform.python_version()}
     for name, dists in (("zxing-cpp", ("zxing-cpp",)),
                         ("opencv", ("opencv-python-headless", "opencv-python", "opencv-contrib-python-headless"))):
         out[name] = None
