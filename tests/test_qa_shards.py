@@ -170,6 +170,8 @@ def test_an_empty_shard_passes_and_says_so(tmp_path, capsys):
     k = next(k for k in (1, 2, 3) if k != shard_of("only.png", 3))
     code, out, err = _run(capsys, "scan", str(tmp_path), "--shard", f"{k}/3", "--summary", str(tmp_path / "s.json"))
     assert code == EXIT_OK and out == "" and f"shard {k}/3: 0 of 1 file(s)" in err
+    code, out, err = _run(capsys, "scan", str(tmp_path), "--shard", f"{k}/3")  # without a QA option too
+    assert code == EXIT_OK and out == "" and f"shard {k}/3: 0 of 1 file(s)" in err
 
 
 # -- exit codes: a failed check (1) wins over an unreadable input (4) ---------------------------

@@ -251,7 +251,7 @@ def _scan_files(source, args, qa=None) -> int:
     finally:
         source.close()
     written = _write_report(args.report, scan.report(source)) if args.report else True
-    exit_code = scan.exit_code()
+    exit_code = scan.exit_code(sharded=args.shard is not None)
     if qa is not None:
         exit_code = qa.finish(exit_code)
         written = written and qa.reports_written  # an output that cannot be written is exit 2 (docs/cli.md)

@@ -33,12 +33,13 @@ class FileScan:
                         "elapsed_s": round(time.perf_counter() - self.started, 3)},
         }
 
-    def exit_code(self) -> int:
-        """1 when a readable file held no code (or no file was scanned), else 4 when a file could not
-        be read, else 0 (docs/cli.md: the answer "no" wins over an unreadable input)."""
+    def exit_code(self, sharded: bool = False) -> int:
+        """1 when a readable file held no code (or no file was scanned, but for a shard, which may get
+        none), else 4 when a file could not be read, else 0 (docs/cli.md: the answer "no" wins over
+        an unreadable input)."""
         from payer_app.qa.summary import EXIT_CHECK_FAILED, EXIT_INPUT_UNREADABLE, EXIT_PASSED
 
         unreadable = sum(1 for f in self.failures if f["error"] is not None)
-        if not self.files or self.found_files + unreadable < self.files:
+        if (not self.files and not sharded) or self.found_files + unreadable < self.files:
             return EXIT_CHECK_FAILED
         return EXIT_INPUT_UNREADABLE if unreadable else EXIT_PASSED

@@ -205,7 +205,7 @@ def _card(record, index: int) -> str:
         if others:
             parts.append("<div>Other codes in the picture:</div>")
             parts += [f'<pre class="decoded other">{esc(c.decoder)}: {esc(c.text)}</pre>' for c in others]
-    elif record.error is None and status != "missing":
+    elif record.error is None and status not in ("missing", "not-found"):  # not-found's result says it
         parts.append('<p class="muted">No QR code was read.</p>')
     parts.append("</div></div></article>")
     return "".join(parts)
