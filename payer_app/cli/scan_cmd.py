@@ -5,9 +5,11 @@ accepted payment QR unless ``--all``. Exit 0 found, 1 nothing found, 2 bad sourc
 problem during the scan is one ``payer-app: error: scan: ...`` line, not repeated while it recurs
 with no frame between; ``--timeout`` counts from the start, opening the camera included. A network
 camera's password can come from ``--camera-password-file`` or the environment (``camera_options``).
-Still images (an image, several images, a folder): every file, one line per file with ``found``.
-Exit 0 when every file held a QR code (with ``--expect``: passed), 1 when some did not, 2 bad
-source. A ``--report`` (or ``--junit`` / ``--html``) that cannot be written makes it 2.
+Still images (an image, several images, a folder; ``--recursive`` its subfolders, ``--shard K/N``
+one CI job's share): every file, one line per file with ``found``. Exit 0 when every file held a QR
+code (with ``--expect``: passed), 1 when some readable file did not, else 4 when some file could not
+be read, 2 bad source. Report paths are checked before the first file; a ``--report`` (or
+``--junit`` / ``--html`` / ``--summary``) that cannot be written makes it 2.
 
 Everything printed that came from outside (QR text, merchant names, file names, error messages
 quoting them) goes through ``display_text.visible``; JSON lines and the report through
@@ -47,7 +49,8 @@ def register(sub) -> None:
                     "(several may be given) or a folder of images. Streams stop at the first accepted payment QR "
                     "unless --all; images and folders are scanned file by file. Exit 0 found (every file, for "
                     "images; with --expect, every file passed), 1 nothing found (or expectations not met), "
-                    "2 bad source or an output that cannot be written.", func=run)
+                    "2 bad source or an output that cannot be written, 4 some file could not be read (and "
+                    "every other file passed).", func=run)
     p.add_argument("sources", nargs="*", metavar="SOURCE", help="demo, camera:N, /dev/videoN, video, image(s), folder")
     p.add_argument("--list-cameras", action="store_true", help="list the webcams that deliver video, then exit")
     add_camera_password_option(p)
