@@ -70,7 +70,13 @@ def _junit_cases(path: Path) -> list[tuple]:
     return sorted(cases)
 
 
-def test_two_shards_and_a_merge_give_the_summary_of_one_run(nested_corpus, tmp_path, capsys):
+@pytest.mark.parametrize("pass_pictures", [None, 3], ids=["all-pictures", "pictures-capped"])
+def test_two_shards_and_a_merge_give_the_summary_of_one_run(nested_corpus, tmp_path, capsys, monkeypatch,
+                                                            pass_pictures):
+    import payer_app.qa.batch as batch
+
+    if pass_pictures is not None:  # each shard keeps its first 3: the merge must keep the run's first 3
+        monkeypatch.setattr(batch, "MAX_PASS_PICTURES", pass_pictures)
     folder, expect = nested_corpus
     common = ["scan", str(folder), "--recursive", "--expect", str(expect)]
     out = tmp_path / "out"
@@ -102,6 +108,12 @@ def test_two_shards_and_a_merge_give_the_summary_of_one_run(nested_corpus, tmp_p
     assert _junit_cases(out / "merged.xml") == _junit_cases(out / "whole.xml")
     cards = [_cards(out / name) for name in ("whole.html", "merged.html")]
     assert cards[0] == cards[1] and len(cards[0]) == len(one["results"])
+    pages = [(out / name).read_text(encoding="utf-8") for name in ("whole.html", "merged.html")]
+    pictures = [page.count('class="thumb"') for page in pages]
+    passing = [r for r in one["results"] if r["status"] == "pass"]
+    assert pictures[0] == pictures[1] == len([r for r in one["results"] if "thumbnail" in r])
+    if pass_pictures is not None:
+        assert len([r for r in passing if "thumbnail" in r]) == pass_pictures < len(passing)
 
 
 def _cards(html_path: Path) -> list[str]:
