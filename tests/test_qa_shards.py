@@ -306,8 +306,20 @@ def test_recursive_stops_at_the_file_cap(tree, capsys, monkeypatch):
 
 
 def test_recursive_needs_a_folder(tmp_path, capsys):
-    code, _, err = _run(capsys, "scan", str(write_qr_png(tmp_path / "a.png", VIETQR_ACB)), "--recursive")
-    assert code == EXIT_USAGE and "--recursive works on a folder" in err
+    picture = str(write_qr_png(tmp_path / "a.png", VIETQR_ACB))
+    for argv in ([picture], [picture, picture], ["demo:fast"]):
+        code, out, err = _run(capsys, "scan", *argv, "--recursive")
+        assert code == EXIT_USAGE and out == "" and "--recursive works on a folder" in err, argv
+
+
+def test_a_shard_of_pictures_named_one_by_one(tmp_path, capsys):
+    pictures = [str(write_qr_png(tmp_path / f"p{i}.png", VIETQR_ACB)) for i in range(6)]
+    seen = []
+    for k in (1, 2):
+        code, out, _ = _run(capsys, "scan", *pictures, "--shard", f"{k}/2", "--json")
+        assert code == EXIT_OK
+        seen += [json.loads(line)["source"] for line in out.splitlines()]
+    assert sorted(seen) == sorted(pictures)
 
 
 def test_junit_classname_is_the_folder_of_each_file(tree, tmp_path, capsys):

@@ -130,6 +130,8 @@ def _check_file_options(args) -> tuple[int, int] | None:
     from payer_app.qa.report_files import ReportPathError, check_report_paths
     from payer_app.qa.shards import ShardError, parse_shard
 
+    if args.recursive and len(args.sources) > 1:
+        raise UsageError("--recursive works on a folder, not on pictures named one by one")
     try:
         shard = None if args.shard is None else parse_shard(args.shard)
         check_report_paths({"--report": args.report, "--junit": args.junit, "--html": args.html,
