@@ -189,7 +189,7 @@ def _card(record, index: int) -> str:
     if record.thumbnail:
         size = f"{record.image_size[0]}x{record.image_size[1]} px" if record.image_size else "picture"
         pics.append(f'<img class="thumb" alt="the picture, codes outlined ({size})" src="{esc(record.thumbnail)}">')
-    if record.crop:
+    if record.crop and record.failed:  # a crop only where one looks closer: the page stays small
         pics.append(f'<img class="crop" alt="the code, cropped" src="{esc(record.crop)}">')
     if pics:
         parts.append('<div class="pics">' + "".join(pics) + "</div>")

@@ -55,7 +55,7 @@ def result_of(record, base: str | None, expect_base: str | None = None) -> dict:
     if record.thumbnail:
         out["thumbnail"] = record.thumbnail
         out["image_size"] = list(record.image_size) if record.image_size else None
-    if record.crop:
+    if record.crop and record.failed:  # as the HTML page shows them: for failures only
         out["crop"] = record.crop
     return out
 
