@@ -173,16 +173,31 @@ class PaymentService:
         return audience_of(self.acquirer_description)
 
     # --- the payment flow ---------------------------------------------------------------------
-    def preview(self, parsed: ParsedPayload, choice: PaymentChoice, key: SigningKey | None = None) -> PaymentRequest:
-        """The request ``pay`` would send (raises RequestRefused like ``pay``); nothing is signed or stored."""
+    def preview(self, parsed: ParsedPayload, choice: PaymentChoice, key: SigningKey | None = None,
+                check_funds: bool = True) -> PaymentRequest:
+        """The request ``pay`` would send (raises RequestRefused like ``pay``); nothing is signed or stored.
+        ``check_funds=False``: without the balance check (Review shows the request and says the
+        refusal of ``funds_refusal`` next to it)."""
         key = key or self.keystore.current()
         payer = PayerInfo(self.payer.account, self.payer.bank_bin, key.kid)
         request = build_request(parsed, choice, payer=payer, limits=self.limits, audience=self.audience)
+        refused = self.funds_refusal(request) if check_funds else None
+        if refused is not None:  # over the balance or the daily limit: said before the PIN, nothing signed
+            raise refused
+        return request
+
+    def funds_refusal(self, request: PaymentRequest) -> AmountRefused | None:
+        """``over-balance`` or ``daily-limit`` when the source account's known balance cannot pay
+        ``request``'s total (None when it can, or when the balance is not known here)."""
         state = self.balance()
         refused = funds_refusal(state, request.cost.total) if state is not None else None
-        if refused is not None:  # over the balance or the daily limit: said before the PIN, nothing signed
-            raise AmountRefused(refused.kind, **refused.values)
-        return request
+        return AmountRefused(refused.kind, **refused.values) if refused is not None else None
+
+    def use_account(self, account_id: str) -> PayerAccount:
+        """Pay from another account of this data folder from now on (it becomes the current one)."""
+        account = self.accounts.use(account_id)
+        self.account, self.keystore, self.payer = account, self.accounts.keystore(account), account.payer_info()
+        return account
 
     def balance(self) -> AccountBalance | None:
         """The source account at the bank (balance, daily limit, spent today) when this service can know

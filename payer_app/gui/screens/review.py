@@ -2,11 +2,17 @@
 
 Everything shown comes from the request that will be signed (``PaymentService.preview``): the
 amount, its fee or tip and the total (``100.000 + 50.000 = 150.000 ₫``), the payee block and the
-payer's account, so Review cannot say one thing and sign another."""
+payer's account, so Review cannot say one thing and sign another.
+
+The source account (*Tài khoản nguồn*) is shown as bank apps show it: masked number, the holder's
+name and the available balance, with a picker when the data folder has several accounts
+(``payments/accounts.py``). A total over the balance or the day's limit is said here, before the PIN:
+the refusal's text, and Confirm stays off."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QComboBox
 
 from payer_app.core.amount_words import amount_in_words
 from payer_app.core.amounts import format_vnd
@@ -41,9 +47,13 @@ class ReviewScreen(Page):
             top.body.addWidget(w)
         self.body.addWidget(top)
         details = DetailCard(("to", "bank", "account", "customer_code", "purpose", "note", "fee",
-                                            "from"), spacing=10)
+                                            "from", "balance"), spacing=10)
         self.rows, self.details = details.rows, details
         self.body.addWidget(details)
+        self.account_picker = QComboBox()  # several source accounts: choose the one to pay from
+        self.account_picker.setObjectName("SourceAccountPicker")
+        self.account_picker.activated.connect(self._account_chosen)
+        self.body.addWidget(self.account_picker)
         self.problem_line = plain_label("", "error")
         self.problem_line.setObjectName("ReviewProblem")
         self.body.addWidget(self.problem_line)
@@ -73,13 +83,16 @@ class ReviewScreen(Page):
         service = self.ctx.service
         if flow.parsed is None or flow.choice is None or service is None:
             return
+        self._fill_picker(service)
+        funds = None
         try:
-            self.request = service.preview(flow.parsed, flow.choice)
-            self.problem_line.setText("")
+            self.request = service.preview(flow.parsed, flow.choice, check_funds=False)
+            funds = service.funds_refusal(self.request)  # over the balance or the limit: said before the PIN
+            self.problem_line.setText(funds.text(self.ctx.language.code) if funds else "")
         except RequestRefused as exc:  # the amount screen asks the same rules; this is a last guard
             self.request = None
             self.problem_line.setText(exc.text(self.ctx.language.code))
-        self.confirm_button.setEnabled(self.request is not None)
+        self.confirm_button.setEnabled(self.request is not None and funds is None)
         if self.request is None:
             return
         request = self.request
@@ -97,6 +110,31 @@ class ReviewScreen(Page):
         self.rows["purpose"].set(t("payee.purpose"), request.bill.purpose)
         self.rows["note"].set(t("amount.note"), request.note or None)
         self.rows["fee"].set(*fee_row(t, cost, flow.parsed.fee))
-        # the account that is signed, masked the same way everywhere
-        self.rows["from"].set(t("review.from"), t("review.payer_account", account=mask_account(request.payer.account)))
+        # the account that is signed, masked the same way everywhere, with its holder's name
+        masked = mask_account(request.payer.account)
+        account = service.account
+        self.rows["from"].set(t("review.from"), f"{masked} · {account.name}" if account is not None
+                              else t("review.payer_account", account=masked))
+        state = service.balance()
+        self.rows["balance"].set(t("review.balance"), format_vnd(state.balance) if state is not None else None)
         self.details.tidy()
+
+    def _fill_picker(self, service) -> None:
+        """The picker lists the data folder's accounts (shown only when there are several)."""
+        accounts = service.accounts.list()
+        self.account_picker.blockSignals(True)
+        self.account_picker.clear()
+        for account in accounts:
+            self.account_picker.addItem(f"{account.masked} · {account.name}", account.id)
+        current = service.account.id if service.account is not None else None
+        self.account_picker.setCurrentIndex(max(0, self.account_picker.findData(current)))
+        self.account_picker.blockSignals(False)
+        self.account_picker.setVisible(len(accounts) > 1)
+
+    def _account_chosen(self, index: int) -> None:
+        service = self.ctx.service
+        chosen = self.account_picker.itemData(index)
+        if service is None or chosen is None or (service.account is not None and service.account.id == chosen):
+            return
+        service.use_account(chosen)
+        self.refresh()
