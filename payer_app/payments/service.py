@@ -181,15 +181,15 @@ class PaymentService:
         key = key or self.keystore.current()
         payer = PayerInfo(self.payer.account, self.payer.bank_bin, key.kid)
         request = build_request(parsed, choice, payer=payer, limits=self.limits, audience=self.audience)
-        refused = self.funds_refusal(request) if check_funds else None
+        refused = self.funds_refusal(request, self.balance()) if check_funds else None
         if refused is not None:  # over the balance or the daily limit: said before the PIN, nothing signed
             raise refused
         return request
 
-    def funds_refusal(self, request: PaymentRequest) -> AmountRefused | None:
-        """``over-balance`` or ``daily-limit`` when the source account's known balance cannot pay
-        ``request``'s total (None when it can, or when the balance is not known here)."""
-        state = self.balance()
+    @staticmethod
+    def funds_refusal(request: PaymentRequest, state: AccountBalance | None) -> AmountRefused | None:
+        """``over-balance`` or ``daily-limit`` when the source account's balance (``state``, from
+        ``balance()``) cannot pay ``request``'s total (None when it can, or when it is not known)."""
         refused = funds_refusal(state, request.cost.total) if state is not None else None
         return AmountRefused(refused.kind, **refused.values) if refused is not None else None
 
@@ -200,11 +200,16 @@ class PaymentService:
         return account
 
     def balance(self) -> AccountBalance | None:
-        """The source account at the bank (balance, daily limit, spent today) when this service can know
-        it: the embedded acquirer's; None for an HTTP acquirer (it refuses with the same codes) or an
-        account without a balance kept."""
+        """The source account at the bank (balance, daily limit, spent today): the embedded acquirer's
+        ledger, or the HTTP acquirer's ``GET /v1/balance`` (signed by this account's key). None when
+        no balance is kept, or the acquirer does not answer or answers something unreadable (it
+        refuses an over-balance payment all the same); never raises for those."""
         if self.acquirer_url:
-            return None
+            try:
+                reply = self._client(self.acquirer_url).balance(self.keystore.current())
+            except (AcquirerUnavailable, AcquirerError):
+                return None
+            return AccountBalance.from_answer(reply.body) if reply.http_status == 200 else None
         balances = self.embedded_acquirer().ledger.balances
         return balances.account(payer_scope(self.payer.bank_bin, self.payer.account), bank_day(datetime.now(UTC)))
 

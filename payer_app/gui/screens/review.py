@@ -23,6 +23,7 @@ from payer_app.core.request import PaymentRequest
 from payer_app.gui.components import Card, Page, button, plain_label
 from payer_app.gui.context import AppContext
 from payer_app.gui.flow_controls import DetailCard, add_cancel, fee_row
+from payer_app.gui.newest_answer import NewestAnswer
 
 
 class ReviewScreen(Page):
@@ -63,6 +64,8 @@ class ReviewScreen(Page):
         self.bottom.addWidget(self.confirm_button)
         self._default_button = self.confirm_button
         self.request: PaymentRequest | None = None
+        self._balance_lookup = NewestAnswer("balance-lookup", self)
+        self._balance_lookup.answered.connect(self._show_funds)
         self.retranslate()
 
     def on_enter(self) -> None:
@@ -84,15 +87,13 @@ class ReviewScreen(Page):
         if flow.parsed is None or flow.choice is None or service is None:
             return
         self._fill_picker(service)
-        funds = None
         try:
             self.request = service.preview(flow.parsed, flow.choice, check_funds=False)
-            funds = service.funds_refusal(self.request)  # over the balance or the limit: said before the PIN
-            self.problem_line.setText(funds.text(self.ctx.language.code) if funds else "")
+            self.problem_line.setText("")
         except RequestRefused as exc:  # the amount screen asks the same rules; this is a last guard
             self.request = None
             self.problem_line.setText(exc.text(self.ctx.language.code))
-        self.confirm_button.setEnabled(self.request is not None and funds is None)
+        self.confirm_button.setEnabled(self.request is not None)
         if self.request is None:
             return
         request = self.request
@@ -115,8 +116,24 @@ class ReviewScreen(Page):
         account = service.account
         self.rows["from"].set(t("review.from"), f"{masked} · {account.name}" if account is not None
                               else t("review.payer_account", account=masked))
-        state = service.balance()
+        self.details.tidy()
+        if service.acquirer_url:  # a question to the bank: off the GUI thread, only the newest answer kept
+            self.rows["balance"].set(t("review.balance"), None)
+            self._balance_lookup.ask(request, service.balance)
+        else:  # the embedded acquirer's ledger: a local SQLite query, as the history is read
+            self._show_funds(request, service.balance())
+
+    def _show_funds(self, request: PaymentRequest, state) -> None:
+        """The available balance, and the over-balance or daily-limit refusal before the PIN: its text
+        on the problem line, Confirm off."""
+        service = self.ctx.service
+        if request is not self.request or service is None:
+            return
+        t = self.ctx.t
         self.rows["balance"].set(t("review.balance"), format_vnd(state.balance) if state is not None else None)
+        refused = service.funds_refusal(request, state)
+        self.problem_line.setText(refused.text(self.ctx.language.code) if refused is not None else "")
+        self.confirm_button.setEnabled(refused is None)
         self.details.tidy()
 
     def _fill_picker(self, service) -> None:

@@ -23,12 +23,14 @@ from datetime import datetime, timedelta
 from payer_app.core.amounts import format_vnd
 from payer_app.core.refusals import VerifyRefused
 from payer_app.core.timestamps import parse_canonical_timestamp
-from payer_app.payments.acquirer.answers import AcquirerAnswer, refusal_answer
+from payer_app.payments.acquirer.answers import AcquirerAnswer, error_answer, refusal_answer
+from payer_app.payments.enrolment import LOOKUP, SignedMessageError, public_key_of, read_message
 
 BANK_DAY_OFFSET = timedelta(hours=7)  # the bank's day runs on Vietnam time (UTC+7)
 MAX_BALANCE = 10**15  # the largest balance or limit (a request's amount has at most 15 digits)
 REFUSED_STATUS = 422  # authentic but not payable from this account: nothing recorded, safe to re-send later
 BALANCE_REASONS = frozenset({"over-balance", "daily-limit"})
+BALANCE_LOOKUP_ID = "balance"  # the request_id a payment_lookup names to ask for its account's balance
 
 BALANCES_SCHEMA = """
 CREATE TABLE IF NOT EXISTS account_balances (
@@ -62,6 +64,17 @@ class AccountBalance:
     def to_dict(self) -> dict[str, object]:
         return {"account": self.scope, "opening_balance": self.opening_balance, "balance": self.balance,
                 "daily_limit": self.daily_limit, "spent_today": self.spent_today}
+
+    @classmethod
+    def from_answer(cls, body: object) -> AccountBalance | None:
+        """An acquirer's answer (``to_dict``'s form) read as a stranger's: None unless every field
+        is of its kind and within bounds."""
+        if not isinstance(body, dict) or not isinstance(body.get("account"), str) or len(body["account"]) > 60:
+            return None
+        fields = [body.get(name) for name in ("opening_balance", "balance", "daily_limit", "spent_today")]
+        if any(amount_problem(v, "") for v in fields) or None in (fields[0], fields[1], fields[3]):
+            return None
+        return cls(body["account"], *fields)
 
 
 def bank_day(received_at: str | datetime) -> str:
@@ -186,6 +199,32 @@ def parse_balance_option(text: str) -> tuple[str, int, int | None]:
     return f"{bank_bin}/{number}", values[0], values[1]
 
 
+def balance_answer(acquirer, authorization: str | None, now: datetime) -> AcquirerAnswer:
+    """``GET /v1/balance``: the state of the signer's own account, for a ``payment_lookup`` of
+    ``BALANCE_LOOKUP_ID`` signed by an active key bound to it (``Authorization: JWS <token>``);
+    ``acquirer`` is the ``MockAcquirer`` (its ledger's key bindings and balances, its audiences)."""
+    scheme, _, token = (authorization or "").partition(" ")
+
+    def active_key(kid: str, payload: dict):
+        binding = acquirer.ledger.binding(kid)
+        return public_key_of(binding.jwk) if binding is not None and binding.state == "active" else None
+
+    try:
+        if scheme.upper() != "JWS" or not token:
+            raise SignedMessageError("signature-required", "no JWS")
+        message = read_message(token.strip(), LOOKUP, active_key, acquirer.audiences, now)
+    except SignedMessageError as exc:
+        return error_answer(401, "signature-required", "Asking for a balance needs Authorization: JWS <payment_lookup "
+                            f"of \"{BALANCE_LOOKUP_ID}\" signed by an active key of the account> ({exc.code}).")
+    binding = acquirer.ledger.binding(message.kid)
+    if message.payload.get("request_id") != BALANCE_LOOKUP_ID or binding is None:
+        return error_answer(401, "signature-required", "The signature does not ask for a balance.")
+    state = acquirer.ledger.balances.account(binding.scope, bank_day(now))
+    if state is None:
+        return error_answer(404, "not-found", "No balance is kept for this account.")
+    return AcquirerAnswer(200, state.to_dict())
+
+
 def _state(db: sqlite3.Connection, scope: str, day: str) -> AccountBalance | None:
     row = db.execute("SELECT opening_balance, balance, daily_limit FROM account_balances WHERE payer_scope = ?",
                      (scope,)).fetchone()
@@ -196,5 +235,6 @@ def _state(db: sqlite3.Connection, scope: str, day: str) -> AccountBalance | Non
     return AccountBalance(scope, row[0], row[1], row[2], spent)
 
 
-__all__ = ["BALANCES_SCHEMA", "BALANCE_REASONS", "AccountBalance", "Balances", "amount_problem", "bank_day",
+__all__ = ["BALANCES_SCHEMA", "BALANCE_LOOKUP_ID", "BALANCE_REASONS", "AccountBalance", "Balances", "amount_problem",
+           "balance_answer", "bank_day",
            "funds_answer", "funds_refusal", "parse_balance_option"]
