@@ -244,3 +244,19 @@ def test_without_accounts_the_payer_is_the_demo_account_with_the_data_folders_ke
     assert outcome.status == "approved"
     assert (outcome.request.payer.bank_bin, outcome.request.payer.account) == ("970436", "0011001234567")
     assert (home / "keys" / "signing_key.pem").exists()
+
+
+def test_keys_export_is_the_current_accounts_key_and_verify_knows_every_accounts_key(tmp_path):
+    home = tmp_path / "home"
+    accounts = PayerAccounts(home)
+    a = accounts.add(*A)
+    b = accounts.add(*B)
+    paid_by_a = cli(home, "pay", STATIC_QR, "--amount", "10000")
+    assert paid_by_a.returncode == 0, paid_by_a.stderr
+    accounts.use(b.id)
+    exported = json.loads(cli(home, "keys", "export").stdout)
+    assert exported["kid"] == accounts.keystore(b).current_kid() != accounts.keystore(a).current_kid()
+    token = tmp_path / "a.jws"
+    token.write_text(paid_by_a.stdout)
+    checked = cli(home, "verify", str(token))  # signed by a, verified while b is current
+    assert checked.returncode == 0, checked.stdout + checked.stderr

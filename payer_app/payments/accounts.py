@@ -35,11 +35,11 @@ from typing import Any
 from payer_app.core.amounts import parse_user_amount
 from payer_app.core.display_text import is_unsafe_char, quoted, visible
 from payer_app.core.payee_display import mask_account
-from payer_app.core.refusals import Refusal
 from payer_app.core.request import PayerInfo
 from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
 from payer_app.files import UnsafeFileError, read_regular_file, write_file_atomically
 from payer_app.payments.acquirer.balances import amount_problem
+from payer_app.payments.errors import PaymentSetupError
 from payer_app.payments.keystore import KeyStore
 
 try:  # POSIX; elsewhere changes are simply not locked across processes
@@ -59,7 +59,7 @@ CSV_COLUMNS = ("bank_bin", "account", "name")
 CSV_OPTIONAL = ("balance", "daily_limit")
 
 
-class AccountsRefused(Refusal, ValueError):
+class AccountsRefused(PaymentSetupError, ValueError):
     """The accounts file, an account's fields, a CSV line or an id cannot be used (the code says which)."""
 
 
@@ -258,6 +258,22 @@ class PayerAccounts:
             os.close(fd)
 
 
+def current_keystore(home: Path | None = None) -> KeyStore:
+    """The key store payments are signed with: the current account's, or the data folder's own when
+    there is no account (``keys export``, ``keys rotate``)."""
+    accounts = PayerAccounts(home)
+    account = accounts.current()
+    return accounts.keystore(account) if account is not None else KeyStore(accounts.home)
+
+
+def local_verification_keys(home: Path | None = None) -> list[dict[str, Any]]:
+    """Every public key of this data folder: its own key store's and each account's (``verify``
+    without ``--key`` checks a request signed by any of them)."""
+    accounts = PayerAccounts(home)
+    stores = [KeyStore(accounts.home), *(accounts.keystore(a) for a in accounts.list())]
+    return [jwk for store in stores for jwk in store.verification_keys()]
+
+
 def _entry_refusal(where: str | None, problem: str) -> AccountsRefused:
     return AccountsRefused("bad-account-entry", where=where or "the account", problem=problem)
 
@@ -304,4 +320,4 @@ def _csv_amount(text: str | None, column: str, where: str) -> int | None:
 
 
 __all__ = ["ACCOUNTS_FILE", "AccountsRefused", "MAX_CSV_BYTES", "MAX_CSV_ROWS", "PayerAccount", "PayerAccounts",
-           "account_problem", "read_accounts_csv"]
+           "account_problem", "current_keystore", "local_verification_keys", "read_accounts_csv"]
