@@ -79,3 +79,19 @@ def test_review_asks_the_http_acquirer_and_says_over_balance_before_the_pin(qtbo
     assert not review.confirm_button.isEnabled()
     click(qtbot, review.confirm_button)
     assert window.current == "review"
+
+
+@pytest.mark.parametrize("body", [
+    None, [], {"account": "x"}, {"account": "x", "opening_balance": 1, "balance": -1, "daily_limit": None,
+                                 "spent_today": 0},
+    {"account": "x", "opening_balance": "1", "balance": 1, "daily_limit": None, "spent_today": 0},
+    {"account": "x", "opening_balance": True, "balance": 1, "daily_limit": None, "spent_today": 0},
+    {"account": "x" * 61, "opening_balance": 1, "balance": 1, "daily_limit": None, "spent_today": 0},
+    {"account": "x", "opening_balance": 1, "balance": 10**16, "daily_limit": None, "spent_today": 0},
+])
+def test_an_unreadable_balance_answer_is_no_balance(body):
+    from payer_app.payments.acquirer.balances import AccountBalance
+
+    assert AccountBalance.from_answer(body) is None
+    good = {"account": "970436/1", "opening_balance": 5, "balance": 3, "daily_limit": None, "spent_today": 2}
+    assert AccountBalance.from_answer(good).balance == 3

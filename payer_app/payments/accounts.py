@@ -23,10 +23,12 @@ a whole with one error naming the line of the first problem.
 
 from __future__ import annotations
 
+import builtins
 import csv
 import json
 import os
 import stat
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -57,6 +59,10 @@ MAX_CSV_ROWS = MAX_ACCOUNTS
 MAX_NAME_CHARS = 50
 CSV_COLUMNS = ("bank_bin", "account", "name")
 CSV_OPTIONAL = ("balance", "daily_limit")
+
+
+# One account to add: bank BIN, account number, name, balance, daily limit.
+AccountRow = tuple[str, str, str, int | None, int | None]
 
 
 class AccountsRefused(PaymentSetupError, ValueError):
@@ -187,11 +193,10 @@ class PayerAccounts:
         """Add an account (it becomes the current one when there was none)."""
         return self.add_many([(bank_bin, account, name, balance, daily_limit)])[0]
 
-    def add_many(self, rows: list[tuple[str, str, str, int | None, int | None]],
-                 where: list[str] | None = None) -> list[PayerAccount]:
+    def add_many(self, rows: Sequence[AccountRow], where: Sequence[str] | None = None) -> Sequence[PayerAccount]:
         """Add every row or none (``where`` names each row in an error, e.g. ``file.csv line 3``)."""
         with self._changing() as data:
-            added = []
+            added: builtins.list[PayerAccount] = []
             known = {(a.bank_bin, a.account): a for a in data["accounts"]}
             for n, (bank_bin, account, name, balance, daily_limit) in enumerate(rows):
                 label = where[n] if where else None
@@ -235,7 +240,7 @@ class PayerAccounts:
                 data["current"] = data["accounts"][0].id if data["accounts"] else None
         return found
 
-    def import_csv_text(self, text: str, source: str = "the CSV") -> list[PayerAccount]:
+    def import_csv_text(self, text: str, source: str = "the CSV") -> Sequence[PayerAccount]:
         """Add the accounts of a CSV text, all or none (see the module's docstring)."""
         rows, where = read_accounts_csv(text, source)
         return self.add_many(rows, where)
@@ -278,7 +283,7 @@ def _entry_refusal(where: str | None, problem: str) -> AccountsRefused:
     return AccountsRefused("bad-account-entry", where=where or "the account", problem=problem)
 
 
-def read_accounts_csv(text: str, source: str) -> tuple[list[tuple[str, str, str, int | None, int | None]], list[str]]:
+def read_accounts_csv(text: str, source: str) -> tuple[list[AccountRow], list[str]]:
     """The rows of an accounts CSV and the name of each (``SOURCE line N``); AccountsRefused naming the
     first bad line. ``text`` is capped by the caller (``MAX_CSV_BYTES``); rows are capped here."""
     if len(text) > MAX_CSV_BYTES:
@@ -293,7 +298,8 @@ def read_accounts_csv(text: str, source: str) -> tuple[list[tuple[str, str, str,
     if missing or unknown or len(set(header)) != len(header):
         raise _entry_refusal(f"{source} line 1", "the header must be bank_bin,account,name (and optionally "
                              "balance, daily_limit), each once")
-    rows, where = [], []
+    rows: list[AccountRow] = []
+    where: list[str] = []
     for line_no, cells in enumerate(reader, start=2):
         if not any(c.strip() for c in cells):
             continue
@@ -301,8 +307,8 @@ def read_accounts_csv(text: str, source: str) -> tuple[list[tuple[str, str, str,
         if len(cells) != len(header):
             raise _entry_refusal(label, f"{len(cells)} fields where the header has {len(header)}")
         row = dict(zip(header, (c.strip() for c in cells), strict=True))
-        money = [_csv_amount(row.get(name), name, label) for name in CSV_OPTIONAL]
-        rows.append((row["bank_bin"], row["account"], row["name"], *money))
+        balance, limit = (_csv_amount(row.get(name), name, label) for name in CSV_OPTIONAL)
+        rows.append((row["bank_bin"], row["account"], row["name"], balance, limit))
         where.append(label)
     if not rows:
         raise _entry_refusal(source, "no accounts")

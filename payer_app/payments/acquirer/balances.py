@@ -71,10 +71,12 @@ class AccountBalance:
         is of its kind and within bounds."""
         if not isinstance(body, dict) or not isinstance(body.get("account"), str) or len(body["account"]) > 60:
             return None
-        fields = [body.get(name) for name in ("opening_balance", "balance", "daily_limit", "spent_today")]
-        if any(amount_problem(v, "") for v in fields) or None in (fields[0], fields[1], fields[3]):
+        opening, balance, limit, spent = (body.get(name) for name in
+                                          ("opening_balance", "balance", "daily_limit", "spent_today"))
+        if any(amount_problem(v, "") for v in (opening, balance, limit, spent)) or \
+                not (isinstance(opening, int) and isinstance(balance, int) and isinstance(spent, int)):
             return None
-        return cls(body["account"], *fields)
+        return cls(body["account"], opening, balance, limit, spent)
 
 
 def bank_day(received_at: str | datetime) -> str:
@@ -192,11 +194,11 @@ def parse_balance_option(text: str) -> tuple[str, int, int | None]:
     ok = (len(bank_bin) == 6 and bank_bin.isascii() and bank_bin.isdigit() and 0 < len(number) <= 34
           and number.isascii() and number.isalnum() and balance.isascii() and balance.isdigit()
           and (not limit or (limit.isascii() and limit.isdigit())))
-    values = (int(balance), int(limit) if limit else None) if ok else (None, None)
-    if not ok or amount_problem(values[0], "the balance") or amount_problem(values[1], "the daily limit"):
+    opening, daily = (int(balance), int(limit) if limit else None) if ok else (0, None)
+    if not ok or amount_problem(opening, "the balance") or amount_problem(daily, "the daily limit"):
         raise ValueError("--balance must be BANK_BIN/ACCOUNT=VND or BANK_BIN/ACCOUNT=VND:DAILY_LIMIT (whole dong, "
                          f"at most {MAX_BALANCE}), e.g. 970436/0011001234567=5000000:20000000")
-    return f"{bank_bin}/{number}", values[0], values[1]
+    return f"{bank_bin}/{number}", opening, daily
 
 
 def balance_answer(acquirer, authorization: str | None, now: datetime) -> AcquirerAnswer:
