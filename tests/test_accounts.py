@@ -260,3 +260,17 @@ def test_keys_export_is_the_current_accounts_key_and_verify_knows_every_accounts
     token.write_text(paid_by_a.stdout)
     checked = cli(home, "verify", str(token))  # signed by a, verified while b is current
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_acquirer_serve_balance_option_is_read_strictly(tmp_path):
+    from payer_app.payments.acquirer.balances import parse_balance_option
+
+    assert parse_balance_option("970436/0011001234567=5000000:2000000") == ("970436/0011001234567", 5_000_000,
+                                                                            2_000_000)
+    assert parse_balance_option("970415/A1=0") == ("970415/A1", 0, None)
+    for bad in ("970436/1", "970436/1=-5", "97043/1=5", "970436/=5", "970436/1=5:x", "970436/1=1" + "0" * 16,
+                "970436/1=5:", "970436/1=٥"):
+        with pytest.raises(ValueError):
+            parse_balance_option(bad)
+    done = cli(tmp_path / "home", "acquirer", "serve", "--port", "0", "--balance", "970436/1=lots")
+    assert done.returncode == 2 and "--balance" in done.stderr and len(done.stderr.splitlines()) == 1, done.stderr

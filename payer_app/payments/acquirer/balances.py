@@ -190,10 +190,10 @@ def parse_balance_option(text: str) -> tuple[str, int, int | None]:
     ValueError saying the form."""
     account, _, money = text.partition("=")
     bank_bin, _, number = account.partition("/")
-    balance, _, limit = money.partition(":")
+    balance, colon, limit = money.partition(":")
     ok = (len(bank_bin) == 6 and bank_bin.isascii() and bank_bin.isdigit() and 0 < len(number) <= 34
           and number.isascii() and number.isalnum() and balance.isascii() and balance.isdigit()
-          and (not limit or (limit.isascii() and limit.isdigit())))
+          and (not colon or (limit.isascii() and limit.isdigit())))
     opening, daily = (int(balance), int(limit) if limit else None) if ok else (0, None)
     if not ok or amount_problem(opening, "the balance") or amount_problem(daily, "the daily limit"):
         raise ValueError("--balance must be BANK_BIN/ACCOUNT=VND or BANK_BIN/ACCOUNT=VND:DAILY_LIMIT (whole dong, "
