@@ -18,7 +18,7 @@ from payer_app.core.amount_words import amount_in_words
 from payer_app.core.amounts import format_vnd
 from payer_app.core.charge import cost_line
 from payer_app.core.payee_display import mask_account, payee_display_from_request
-from payer_app.core.refusals import RequestRefused
+from payer_app.core.refusals import Refusal, RequestRefused
 from payer_app.core.request import PaymentRequest
 from payer_app.gui.components import Card, Page, button, plain_label
 from payer_app.gui.context import AppContext
@@ -138,7 +138,10 @@ class ReviewScreen(Page):
 
     def _fill_picker(self, service) -> None:
         """The picker lists the data folder's accounts (shown only when there are several)."""
-        accounts = service.accounts.list()
+        try:
+            accounts = service.accounts.list()
+        except ValueError:  # the accounts file was damaged since the service opened: no picker
+            accounts = []
         self.account_picker.blockSignals(True)
         self.account_picker.clear()
         for account in accounts:
@@ -153,5 +156,9 @@ class ReviewScreen(Page):
         chosen = self.account_picker.itemData(index)
         if service is None or chosen is None or (service.account is not None and service.account.id == chosen):
             return
-        service.use_account(chosen)
+        try:
+            service.use_account(chosen)
+        except ValueError as exc:  # AccountsRefused: the accounts file changed under the window
+            self.problem_line.setText(exc.text(self.ctx.language.code) if isinstance(exc, Refusal) else str(exc))
+            return
         self.refresh()
