@@ -274,3 +274,25 @@ def test_acquirer_serve_balance_option_is_read_strictly(tmp_path):
             parse_balance_option(bad)
     done = cli(tmp_path / "home", "acquirer", "serve", "--port", "0", "--balance", "970436/1=lots")
     assert done.returncode == 2 and "--balance" in done.stderr and len(done.stderr.splitlines()) == 1, done.stderr
+
+
+def test_a_booth_visitor_account_is_replaced_keys_and_all_by_the_next_visitors(tmp_path):
+    home = tmp_path / "home"
+    owner = PayerAccounts(home).add(*A)
+    with PaymentService(home) as service:
+        first = service.start_visit("970436", "9000000000001", balance=200_000)
+        first_keys = first.key_home(home)
+        paid = service.pay(parse_payload(STATIC_QR), PaymentChoice(150_000))
+        assert paid.status == "approved" and paid.request.payer.account == "9000000000001"
+        assert first_keys.is_dir()
+        with pytest.raises(AmountRefused):  # the visitor's own balance, 50.000 ₫ left
+            service.pay(parse_payload(STATIC_QR), PaymentChoice(60_000))
+        second = service.start_visit("970436", "9000000000002", balance=200_000)
+        assert service.pay(parse_payload(STATIC_QR), PaymentChoice(150_000)).status == "approved"
+    accounts = PayerAccounts(home)
+    assert [(a.id, a.visitor) for a in accounts.list()] == [(owner.id, False), (second.id, True)]
+    assert accounts.current().id == second.id
+    assert not first_keys.exists()  # nothing of the first visitor's key stays
+    with pytest.raises(AccountsRefused):
+        accounts.start_visit("970436", A[1])  # never over an account that is listed
+    assert accounts.current().id == second.id

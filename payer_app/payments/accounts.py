@@ -10,7 +10,7 @@ checked). Each account signs with its own key store, ``<home>/accounts/<id>/keys
 
     {"version": 1, "current": "p2", "next_id": 3,
      "accounts": [{"id": "p1", "bank_bin": "970436", "account": "0011001234567", "name": "NGUYEN VAN A",
-                   "balance": 5000000, "daily_limit": null}, ...]}
+                   "balance": 5000000, "daily_limit": null, "visitor": false}, ...]}
 
 ``balance`` and ``daily_limit`` are what the account opens with at the bank: the embedded acquirer
 opens it so (``PaymentService``); an HTTP acquirer's operator opens accounts with ``acquirer serve
@@ -27,6 +27,7 @@ import builtins
 import csv
 import json
 import os
+import shutil
 import stat
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -65,6 +66,10 @@ CSV_OPTIONAL = ("balance", "daily_limit")
 AccountRow = tuple[str, str, str, int | None, int | None]
 
 
+ENTRY_KEYS = {"id", "bank_bin", "account", "name", "balance", "daily_limit", "visitor"}
+VISITOR_NAME = "KHACH THAM QUAN"  # a booth visitor, as banks print holders' names (no diacritics)
+
+
 class AccountsRefused(PaymentSetupError, ValueError):
     """The accounts file, an account's fields, a CSV line or an id cannot be used (the code says which)."""
 
@@ -80,6 +85,7 @@ class PayerAccount:
     name: str
     balance: int | None = None
     daily_limit: int | None = None
+    visitor: bool = False  # a booth visitor's account: replaced, keys and all, by the next visitor's
 
     @property
     def scope(self) -> str:
@@ -119,7 +125,7 @@ def account_problem(bank_bin: Any, account: Any, name: Any) -> str | None:
 
 def _checked(entry: Any, where: str) -> PayerAccount:
     """An account read from the file (``where`` names it in the error)."""
-    if not isinstance(entry, dict) or set(entry) != {"id", "bank_bin", "account", "name", "balance", "daily_limit"}:
+    if not isinstance(entry, dict) or set(entry) != ENTRY_KEYS or not isinstance(entry["visitor"], bool):
         raise AccountsRefused("bad-accounts-file", problem=f"{where} is not an account entry")
     problem = account_problem(entry["bank_bin"], entry["account"], entry["name"])
     problem = problem or amount_problem(entry["balance"], "the balance")
@@ -240,6 +246,28 @@ class PayerAccounts:
                 data["current"] = data["accounts"][0].id if data["accounts"] else None
         return found
 
+    def start_visit(self, bank_bin: str, account: str, name: str = VISITOR_NAME, balance: int | None = None,
+                    daily_limit: int | None = None) -> PayerAccount:
+        """A booth's next visitor: the previous visitors' accounts leave the list and their key files
+        are deleted; this account (flagged ``visitor``) is added and becomes the current one. Other
+        accounts are kept as they are."""
+        with self._changing() as data:
+            gone = [a for a in data["accounts"] if a.visitor]
+            data["accounts"] = [a for a in data["accounts"] if not a.visitor]
+            problem = account_problem(bank_bin, account, name) or amount_problem(balance, "the balance") \
+                or amount_problem(daily_limit, "the daily limit")
+            if problem:
+                raise _entry_refusal("the visitor's account", problem)
+            if any((a.bank_bin, a.account) == (bank_bin, account) for a in data["accounts"]):
+                raise _entry_refusal("the visitor's account", f"the account {bank_bin}/{account} is already listed")
+            visitor = PayerAccount(f"p{data['next_id']}", bank_bin, account, name, balance, daily_limit, visitor=True)
+            data["next_id"] += 1
+            data["accounts"] = [*data["accounts"], visitor]
+            data["current"] = visitor.id
+        for account_gone in gone:  # after the list no longer names them
+            _delete_key_folder(account_gone.key_home(self.home))
+        return visitor
+
     def import_csv_text(self, text: str, source: str = "the CSV") -> Sequence[PayerAccount]:
         """Add the accounts of a CSV text, all or none (see the module's docstring)."""
         rows, where = read_accounts_csv(text, source)
@@ -261,6 +289,13 @@ class PayerAccounts:
                                   mode=stat.S_IRUSR | stat.S_IWUSR)
         finally:
             os.close(fd)
+
+
+def _delete_key_folder(folder: Path) -> None:
+    """A visitor's key folder (``accounts/pN``, named by a checked id), removed without following links."""
+    if folder.is_symlink() or not folder.is_dir():
+        return
+    shutil.rmtree(folder)
 
 
 def current_keystore(home: Path | None = None) -> KeyStore:

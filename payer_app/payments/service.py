@@ -193,6 +193,16 @@ class PaymentService:
         refused = funds_refusal(state, request.cost.total) if state is not None else None
         return AmountRefused(refused.kind, **refused.values) if refused is not None else None
 
+    def start_visit(self, bank_bin: str, account: str, balance: int | None = None) -> PayerAccount:
+        """A booth's next visitor pays from a new account with a new key (``PayerAccounts.start_visit``:
+        the previous visitor's account and key files are gone); the embedded acquirer opens it with
+        ``balance``. An HTTP acquirer learns the key by its enrolment."""
+        visitor = self.accounts.start_visit(bank_bin, account, balance=balance)
+        self.account, self.keystore, self.payer = visitor, self.accounts.keystore(visitor), visitor.payer_info()
+        if not self.acquirer_url and balance is not None:
+            self.embedded_acquirer().ledger.balances.open(visitor.scope, balance)
+        return visitor
+
     def use_account(self, account_id: str) -> PayerAccount:
         """Pay from another account of this data folder from now on (it becomes the current one)."""
         account = self.accounts.use(account_id)
