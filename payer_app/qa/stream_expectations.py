@@ -45,8 +45,8 @@ from payer_app.qa.expectations import (
     Expectation,
     ExpectationError,
     Outcome,
-    _expectation,
     check_texts,
+    entry_expectation,
 )
 
 MAX_STREAM_EXPECT_BYTES = 1024 * 1024  # one entry: a payload is at most a few kilobytes
@@ -118,7 +118,7 @@ def stream_expectation(value: Any, where: str) -> StreamExpectation:
         stream = {}
     else:
         raise ExpectationError(f"{where}: expected a payload string or an object of expected fields")
-    code = _expectation("stream", value, where)
+    code = entry_expectation("stream", value, where)
     never_wrong = stream.get("never_wrong", True)
     if not isinstance(never_wrong, bool):
         raise ExpectationError(f"{where}: \"never_wrong\" must be true or false")
