@@ -98,7 +98,7 @@ def run(args) -> int:
                 opening_error = exc
     except SourceError as exc:
         raise UsageError(f"bad source: {visible(exc)}") from exc
-    if not source.per_file and (args.expect or args.html or args.junit):  # a video or a camera
+    if not source.per_file and (args.expect or args.html or args.junit or getattr(args, "summary", None)):
         return _scan_stream(source, args, started, opening_error, _stream_check(args, source))
     qa = None
     if args.expect or args.html or args.junit:
@@ -111,18 +111,6 @@ def run(args) -> int:
     if source.per_file:
         return _scan_files(source, args, qa)
     return _scan_stream(source, args, started, opening_error)
-
-
-def _stream_check(args, source):
-    """--expect / --junit on a stream (``qa.stream_expectations``); exit 2 for unusable options."""
-    from payer_app.qa.batch import QaSetupError
-    from payer_app.qa.stream_expectations import StreamCheck
-
-    try:
-        return StreamCheck.from_args(args, source)
-    except QaSetupError as exc:
-        source.close()
-        raise UsageError(str(exc)) from exc
 
 
 def _list_cameras(args) -> int:
@@ -384,6 +372,19 @@ class StreamScan:
                 "elapsed_s": round(time.monotonic() - self.started, 3),
             },
         }
+
+
+def _stream_check(args, source):
+    """--expect / --junit / --summary on a video or a camera (``qa.stream_expectations``); exit 2 for
+    unusable options."""
+    from payer_app.qa.batch import QaSetupError
+    from payer_app.qa.stream_expectations import StreamCheck
+
+    try:
+        return StreamCheck.from_args(args, source)
+    except QaSetupError as exc:
+        source.close()
+        raise UsageError(str(exc)) from exc
 
 
 def _scan_stream(source, args, started: float | None = None, opening_error=None, check=None) -> int:

@@ -194,12 +194,13 @@ def _when(a: Accepted) -> str:
 
 @dataclass
 class StreamCheck:
-    """``--expect`` / ``--junit`` on a video or a camera: judged once the scan stopped."""
+    """``--expect`` / ``--junit`` (and ``--summary``) on a video or a camera: judged once the scan stopped."""
 
     shown: str
     expected: StreamExpectation | None
     expect_path: str | None
     junit_path: str | None
+    summary_path: str | None = None
     json_lines: bool = False
     started: float = field(default_factory=time.perf_counter)
     reports_written: bool = True
@@ -218,7 +219,8 @@ class StreamCheck:
             except ExpectationError as exc:
                 raise QaSetupError(f"--expect: {exc}") from None
         return cls(shown=str(getattr(source, "spec", "")), expected=expected, expect_path=expect,
-                   junit_path=getattr(args, "junit", None), json_lines=bool(getattr(args, "json", False)))
+                   junit_path=getattr(args, "junit", None), summary_path=getattr(args, "summary", None),
+                   json_lines=bool(getattr(args, "json", False)))
 
     def finish(self, accepted: list, stopped_by: str | None, frames_decoded: int, report: dict) -> int | None:
         """Judge, print the verdict, add it to ``report``, write the JUnit file. The exit code the
@@ -232,8 +234,8 @@ class StreamCheck:
             report["expect_file"] = self.expect_path
             report["expect"] = {**outcome.to_dict(), "expected": self.expected.to_dict()}
             self._print(outcome, bool(codes))
-        if self.junit_path:
-            self.reports_written = self._write_junit(codes, outcome)
+        if self.junit_path or self.summary_path:
+            self.reports_written = self._write_reports(codes, outcome)
         if outcome is None:
             return None
         return 0 if outcome.passed else 1
@@ -255,11 +257,13 @@ class StreamCheck:
                          "expect": {"status": outcome.status, "problems": outcome.problems,
                                     "notes": outcome.notes}}), flush=True)
 
-    def _write_junit(self, codes: list[Accepted], outcome: Outcome | None) -> bool:
-        """One test case for the stream (its time: when the first code was accepted), written by the
-        folder scan's report writer (``QaBatch.finish`` with no expectations set only writes)."""
+    def _write_reports(self, codes: list[Accepted], outcome: Outcome | None) -> bool:
+        """The stream as one record (its time: when the first code was accepted) in the reports of a
+        folder scan, written by their writer (``QaBatch.finish`` with no expectations set only writes)."""
+        summary: dict[str, Any] = {} if not self.summary_path else {"summary_path": self.summary_path,
+                                                                    "source": self.shown}
         batch = QaBatch(junit_path=self.junit_path, json_lines=self.json_lines,
-                        title=f"payer-app scan {visible(self.shown, 200)}", started=self.started)
+                        title=f"payer-app scan {visible(self.shown, 200)}", started=self.started, **summary)
         first = codes[0].t_ms if codes else None
         batch.records.append(FileRecord(self.shown, [CodeRead(c.text, c.polygon, c.decoder) for c in codes],
                                         first, None, outcome))
