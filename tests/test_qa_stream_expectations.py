@@ -194,3 +194,19 @@ def test_html_on_a_video_is_refused_and_the_expectation_file_is_capped(tmp_path,
     huge.write_text(json.dumps({"stream": {"payload": EVN_BILL, "note": "x" * 2_000_000}}), encoding="utf-8")
     with pytest.raises(ExpectationError):
         load_stream_expectation(huge)
+
+
+def test_a_stream_summary_holds_its_outcome(tmp_path, capsys):
+    """--summary (the pipeline's JSON, written by the folder scan's writer) for a stream: one result."""
+    with pytest.raises(SystemExit):
+        main(["scan", "--help"])
+    if "--summary" not in capsys.readouterr().out:
+        pytest.skip("this checkout's scan has no --summary yet")
+    video = clip(tmp_path, "...AAAA...")
+    summary = tmp_path / "summary.json"
+    code, _, _ = scan(capsys, video, "--expect", expect_file(tmp_path, {"payload": EVN_BILL, "within_frames": 2}),
+                      "--summary", summary)
+    assert code == 1
+    data = json.loads(summary.read_text(encoding="utf-8"))
+    assert data["verdict"] == "fail" and data["exit_code"] == 1
+    assert [f["status"] for f in data["failures"]] == ["too-late"]

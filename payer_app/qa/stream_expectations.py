@@ -258,14 +258,14 @@ class StreamCheck:
                                     "notes": outcome.notes}}), flush=True)
 
     def _write_reports(self, codes: list[Accepted], outcome: Outcome | None) -> bool:
-        """The stream as one record (its time: when the first code was accepted) in the reports of a
-        folder scan, written by their writer (``QaBatch.finish`` with no expectations set only writes)."""
+        """The stream as one record in the reports of a folder scan, written by their writer
+        (``QaBatch.finish`` with no expectations set only writes). The record has no decode time: when
+        the code was accepted is in its notes."""
         summary: dict[str, Any] = {} if not self.summary_path else {"summary_path": self.summary_path,
                                                                     "source": self.shown}
-        batch = QaBatch(junit_path=self.junit_path, json_lines=self.json_lines,
+        batch = QaBatch(expect_path=self.expect_path, junit_path=self.junit_path, json_lines=self.json_lines,
                         title=f"payer-app scan {visible(self.shown, 200)}", started=self.started, **summary)
-        first = codes[0].t_ms if codes else None
         batch.records.append(FileRecord(self.shown, [CodeRead(c.text, c.polygon, c.decoder) for c in codes],
-                                        first, None, outcome))
+                                        None, None, outcome))
         batch.finish(0)
         return batch.reports_written
