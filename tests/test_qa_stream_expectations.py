@@ -8,6 +8,7 @@ local MJPEG server (``tests/mjpeg_server.py``)."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -188,7 +189,12 @@ def test_html_on_a_video_is_refused_and_the_expectation_file_is_capped(tmp_path,
     video = clip(tmp_path, "..AAA..")
     code, _, err = scan(capsys, video, "--html", tmp_path / "r.html")
     assert code == 2 and "--html works on images and folders" in err
-    from payer_app.qa.stream_expectations import load_stream_expectation
+    from payer_app.qa.batch import QaSetupError
+    from payer_app.qa.stream_expectations import StreamCheck, load_stream_expectation
+
+    for option in ({"shard": "1/2"}, {"recursive": True}):  # never ignored on a stream
+        with pytest.raises(QaSetupError, match="works on images and folders"):
+            StreamCheck.from_args(argparse.Namespace(expect=None, junit="j.xml", **option), video)
 
     huge = tmp_path / "huge.json"
     huge.write_text(json.dumps({"stream": {"payload": EVN_BILL, "note": "x" * 2_000_000}}), encoding="utf-8")

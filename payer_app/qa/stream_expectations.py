@@ -208,9 +208,11 @@ class StreamCheck:
     @classmethod
     def from_args(cls, args, source) -> StreamCheck:
         """Raises QaSetupError for options a stream cannot use or an unusable FILE."""
-        if getattr(args, "html", None):
-            raise QaSetupError("--html works on images and folders (file by file); a video or a camera takes "
-                               "--expect, --junit and --report")
+        for option, given in (("--html", getattr(args, "html", None)), ("--shard", getattr(args, "shard", None)),
+                              ("--recursive", getattr(args, "recursive", False))):
+            if given:
+                raise QaSetupError(f"{option} works on images and folders (file by file), not on a video or a "
+                                   "camera")
         expect = getattr(args, "expect", None)
         expected = None
         if expect:
