@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from payer_app.core.auth_policy import BIOMETRIC, PIN, AuthPolicy, is_trusted_payee, need_for, required_auth
 from payer_app.core.builder import vietqr_payload
@@ -189,3 +191,24 @@ def test_the_payer_app_refuses_before_signing_and_records_nothing():
         assert service.auth_need(parsed, PaymentChoice(12 * M)).biometric
         assert not service.auth_need(parsed, PaymentChoice(9 * M)).biometric
         assert service.pay(parsed, PaymentChoice(12 * M, auth=BIOMETRIC)).status == "approved"
+
+
+@given(st.integers(1, 500 * M), st.integers(0, 500 * M), st.integers(0, 500 * M), st.booleans())
+def test_more_spent_never_asks_for_less(total, spent, more, trusted):
+    """Paying more in the day, or more at once, never turns a face check back into a PIN; a trusted
+    payee never needs more than another."""
+    need = required_auth(total, spent, trusted)
+    assert not need.biometric or required_auth(total, spent + more, trusted).biometric
+    assert not need.biometric or required_auth(total + more, spent, trusted).biometric
+    assert not required_auth(total, spent, True).biometric or required_auth(total, spent, False).biometric
+
+
+@pytest.mark.parametrize("change", [
+    {"format": "other"}, {"version": 2}, {"biometric_above_one_payment": "10000000"},
+    {"biometric_above_day_total": -1}, {"day_utc_offset_hours": 15}, {"trusted_exempt_up_to_day_total": True},
+])
+def test_a_policy_file_out_of_form_is_refused(change):
+    good = json.loads(AuthPolicy.bundled_text())
+    assert AuthPolicy.from_json_text(json.dumps(good)) == AuthPolicy.bundled()
+    with pytest.raises(ValueError):
+        AuthPolicy.from_json_text(json.dumps(good | change))

@@ -73,6 +73,11 @@ class AuthPolicy:
     def bundled(cls) -> AuthPolicy:
         return _bundled_policy()
 
+    @staticmethod
+    def bundled_text() -> str:
+        """The text of ``resources/auth_policy.json``."""
+        return resources.files("payer_app.resources").joinpath("auth_policy.json").read_text(encoding="utf-8")
+
     def day_start(self, moment: datetime) -> datetime:
         """The start (in UTC) of the policy's calendar day that holds ``moment`` (aware)."""
         zone = timezone(timedelta(hours=self.day_utc_offset_hours))
@@ -120,8 +125,7 @@ def is_trusted_payee(mcc: str | None, merchant_id: str | None, bank_bin: str | N
 
 @lru_cache(maxsize=1)
 def _bundled_policy() -> AuthPolicy:
-    text = resources.files("payer_app.resources").joinpath("auth_policy.json").read_text(encoding="utf-8")
-    return AuthPolicy.from_json_text(text)
+    return AuthPolicy.from_json_text(AuthPolicy.bundled_text())
 
 
 def need_for(total: int, payee: Any, spent_today: int, policy: AuthPolicy | None = None) -> AuthNeed:
