@@ -43,7 +43,7 @@ OTHER_EMVCO = build_payload([("00", "01"), ("01", "11"), ("29", [("00", "A000000
 # (payload, amount entered, its scheme, the SHA-256 of the token signed by KEY at NOW with FIXED ids and the
 # note "Tiền điện", written as request version 1: measured on the code before the typed model, so the signed
 # bytes are unchanged; version 2 adds the fee and the total, and a request now says how it was confirmed,
-# ``auth``, last: without it and without the fee, a request is signed in exactly the old bytes).
+# ``auth``, after ``qr``: without it and without the fee, a request is signed in exactly the old bytes).
 SCHEMES = [
     (EVN_BILL, 250_000, "evn", "37fa8288190473c3070a4fbf3e6dd4d755abbe6dce59cc1af96b67742e8e7049"),
     (VIETQR_ACB, None, "vietqr", "4602fdd070666a743ac6ed4903a3274a28731964b53f75ccbabfe385d697a622"),

@@ -191,10 +191,10 @@ class PaymentRequest:
             out["fee"] = self.charge.fee_dict()
             out["total"] = self.charge.total_dict(self.currency)
         out |= {"note": self.note, "qr": self.qr.to_dict()}
-        if self.name_check is not None:
-            out["name_check"] = self.name_check.to_dict()
         if self.auth is not None:
             out["auth"] = self.auth
+        if self.name_check is not None:
+            out["name_check"] = self.name_check.to_dict()
         return out
 
     @classmethod
