@@ -186,12 +186,12 @@ CATALOG: dict[str, tuple[str, str]] = {
     # Authentication by amount (``core.auth_policy``): the face check the payment needs.
     "biometric-required": ("This payment of {total} is above {limit} in one payment: it needs the face check "
                            "(on the command line: --biometric pass).",
-                           "Giao dịch {total} vượt {limit} một lần: cần xác thực khuôn mặt (dòng lệnh: "
-                           "--biometric pass)."),
+                           "Giao dịch {total} vượt mức {limit} cho một lần giao dịch: cần xác thực khuôn mặt "
+                           "(dòng lệnh: --biometric pass)."),
     "biometric-required-day": ("With this payment the account pays {day_total} today, above {limit} a day: it needs "
                                "the face check (on the command line: --biometric pass).",
-                               "Tính cả giao dịch này, tài khoản đã chi {day_total} hôm nay, vượt {limit} một ngày: "
-                               "cần xác thực khuôn mặt (dòng lệnh: --biometric pass)."),
+                               "Tính cả giao dịch này, hôm nay tài khoản đã chi {day_total}, vượt mức {limit} một "
+                               "ngày: cần xác thực khuôn mặt (dòng lệnh: --biometric pass)."),
     "biometric-failed": ("The face check failed: nothing was paid.",
                          "Xác thực khuôn mặt không thành công: chưa thanh toán."),
     "insufficient-funds": ("Declined: insufficient funds (injected failure).",
