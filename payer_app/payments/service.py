@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from payer_app.core.auth_policy import AuthNeed, auth_refusal
 from payer_app.core.choice import PaymentChoice
 from payer_app.core.display_text import visible
 from payer_app.core.keys import SigningKey
@@ -48,6 +49,7 @@ from payer_app.payments.acquirer_client import (
     EmbeddedAcquirerClient,
     HttpAcquirerClient,
 )
+from payer_app.payments.auth_need import payer_auth_need
 from payer_app.payments.biller import OutstandingBill
 from payer_app.payments.enrolment import EMBEDDED_AUDIENCE, normalise_audience
 from payer_app.payments.errors import EnrolmentRefused, KeyNotAccepted, PaymentSetupError, RetryTargetRefused
@@ -230,10 +232,18 @@ class PaymentService:
         current key (nothing is recorded then), KeyStoreError for unusable key files."""
         key = self.keystore.current()  # one key object for the preview and the signature
         request = self.preview(parsed, choice, key=key)
+        refused = auth_refusal(request.auth_method, payer_auth_need(self._history, request))
+        if refused is not None:  # above the thresholds: the face check first (core/auth_policy.py)
+            raise refused
         self._require_key_accepted(key)
         jws = sign_request(request, key)
         self._history.record_pending(request, jws, self.acquirer_description)
         return self._send(request, jws, self.acquirer_description)
+
+    def auth_need(self, parsed: ParsedPayload, choice: PaymentChoice) -> AuthNeed:
+        """What the face-check policy asks of the request ``pay`` would send (raises RequestRefused like
+        ``build_request``; the balance is not asked: Review says it)."""
+        return payer_auth_need(self._history, self.preview(parsed, choice, check_funds=False))
 
     def retry_pending(self, acquirer_url: str | None = None, force: bool = False) -> list[PaymentOutcome]:
         """Re-send every pending request (oldest first), same signature and idempotency key, to the

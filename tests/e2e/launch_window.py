@@ -109,6 +109,8 @@ class Reporter(QObject):
             "show_qr": getattr(screen, "qr_button", None), "retry": getattr(screen, "retry_button", None),
             "copy": getattr(screen, "copy_button", None), "paste": getattr(screen, "paste_button", None),
             "amount": getattr(screen, "edit", None), "note": getattr(screen, "note", None),
+            "simulate_pass": getattr(screen, "simulate_pass", None),
+            "simulate_fail": getattr(screen, "simulate_fail", None),
             "still_here": w.kiosk.idle_warning.stay_button,
             "enrol_code": w.settings_screen.enrol_code if w.current == "settings" else None,
             "enrol": w.settings_screen.enrol_button if w.current == "settings" else None,

@@ -49,6 +49,8 @@ ERROR_TABLE: list[tuple[int, str, str]] = [
     (403, "key-revoked", "the signing key was revoked: nothing it signs is accepted"),
     (403, "account-mismatch", "payer.account/bank_bin is not the account bound to the signing key"),
     (403, "key-retired", "the request was received, or dated, more than 60 s (clock skew) after its key was retired"),
+    (403, "biometric-required", "above the authentication thresholds (core/auth_policy.py), the request claims "
+     "only a PIN (`auth`)"),
     (403, "bad-endorsement", "a rotation endorsement not signed by an active key of that account"),
     (403, "not-allowed", "a revocation signed by a key of another account"),
     (404, "not-found", "no such payment of yours / no such key / no balance kept for your account / no such route"),

@@ -28,6 +28,7 @@ from payer_app.payments.acquirer.answers import (
     error_answer,
     refusal_answer,
 )
+from payer_app.payments.acquirer.auth_check import strong_auth_refusal
 from payer_app.payments.acquirer.balances import funds_answer
 from payer_app.payments.acquirer.ledger import KeyBinding, Ledger, TrustedKey
 from payer_app.payments.enrolment import (
@@ -322,6 +323,7 @@ class MockAcquirer:
                    or self._idempotency_answer(binding, idem, request_id, token_sha)   # 6. per payer
                    or self._retirement_refusal(binding, received, request_id, idem)    # 7. key retired on receipt
                    or _content_refusal(result, request_id, idem)                       # 7. content and time
+                   or strong_auth_refusal(self.ledger, binding.scope, request, received)  # 7. face check
                    or self._nonce_refusal(binding, nonce, received, request_id, idem))  # 8. nonce unused, per payer
         if refusal is not None:
             return refusal

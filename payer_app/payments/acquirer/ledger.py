@@ -200,6 +200,14 @@ class Ledger(StoreFile):
                               (scope, _ANY_PAYER, nonce))
         return row[0] is not None and row[0] >= now_epoch
 
+    def approved_total_since(self, scope: str, since: str) -> int:
+        """The dong this payer paid in approved payments received at ``since`` (a canonical UTC
+        timestamp) or later: each answer's total (fee included), its amount for answers without one."""
+        row = self._store.one(
+            "SELECT COALESCE(SUM(COALESCE(CAST(json_extract(response, '$.total.value') AS INTEGER), amount)), 0) "
+            "FROM ledger_payments WHERE payer_scope = ? AND status = 'approved' AND received_at >= ?", (scope, since))
+        return int(row[0])
+
     def counts(self) -> dict[str, int]:
         return dict(self._store.all("SELECT status, COUNT(*) FROM ledger_payments GROUP BY status"))
 
