@@ -86,8 +86,8 @@ def test_the_shared_code_opens_a_new_demo_account_the_acquirer_numbers(served):
 
     owner = owner_enrolled(served.url)
     visitor_key = SigningKey.generate()
-    opened = httpx.post(f"{served.url}/v1/demo-accounts", content=demo_account_token(visitor_key, OWNER_BIN, served.url),
-                        headers={**JOSE, "Authorization": f"Bearer {CODE}"}, timeout=10)
+    opened = httpx.post(f"{served.url}/v1/demo-accounts",
+                        content=demo_account_token(visitor_key, OWNER_BIN, served.url), headers={**JOSE, "Authorization": f"Bearer {CODE}"}, timeout=10)
     assert opened.status_code == 201, opened.text
     body = opened.json()
     assert body["kid"] == visitor_key.kid and body["bank_bin"] == OWNER_BIN and body["status"] == "active"
