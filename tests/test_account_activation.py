@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from payer_app.core.keys import SigningKey
+from payer_app.core.request import PayerInfo
 from payer_app.payments.enrolment import enrolment_token, revocation_token
 from tests.acquirer_helpers import (
     CODE,
@@ -84,10 +85,11 @@ def test_the_takeover_with_the_shared_code_fails_at_every_step(served):
 def test_the_shared_code_opens_a_new_demo_account_the_acquirer_numbers(served):
     from payer_app.payments.enrolment import demo_account_token
 
-    owner = owner_enrolled(served.url)
+    owner_enrolled(served.url)
     visitor_key = SigningKey.generate()
     opened = httpx.post(f"{served.url}/v1/demo-accounts",
-                        content=demo_account_token(visitor_key, OWNER_BIN, served.url), headers={**JOSE, "Authorization": f"Bearer {CODE}"}, timeout=10)
+                        content=demo_account_token(visitor_key, OWNER_BIN, served.url),
+                        headers={**JOSE, "Authorization": f"Bearer {CODE}"}, timeout=10)
     assert opened.status_code == 201, opened.text
     body = opened.json()
     assert body["kid"] == visitor_key.kid and body["bank_bin"] == OWNER_BIN and body["status"] == "active"
@@ -95,8 +97,8 @@ def test_the_shared_code_opens_a_new_demo_account_the_acquirer_numbers(served):
     visitor = Payer(visitor_key, body["bank_bin"], body["account"])
     assert post(served.url, token_for(visitor, served.url)).status_code == 201
     # Its key is bound to the new account only: the owner's account stays out of reach.
-    stolen = post(served.url, token_for(visitor, served.url, payer_info=owner.info.__class__(
-        OWNER_ACCOUNT, OWNER_BIN, visitor_key.kid)))
+    stolen = post(served.url, token_for(visitor, served.url,
+                                        payer_info=PayerInfo(OWNER_ACCOUNT, OWNER_BIN, visitor_key.kid)))
     assert stolen.status_code == 403 and stolen.json()["error"] == "account-mismatch"
     # A second visitor gets another account; without the code, nothing is opened.
     second = httpx.post(f"{served.url}/v1/demo-accounts",
