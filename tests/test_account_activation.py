@@ -252,3 +252,35 @@ def test_the_commands_issue_a_code_enrol_with_it_and_the_operator_revokes(tmp_pa
         assert bad.returncode == 2 and bad.stderr.startswith("payer-app: error:")
     finally:
         acquirer.stop()
+
+
+def test_a_second_device_is_added_with_an_endorsement_made_by_the_first(tmp_path):
+    """``keys export`` on the new device, ``keys endorse`` on the owner's, ``keys enrol --endorsement``
+    on the new one; its ``keys revoke`` of the owner's key is refused, the owner's of it is done."""
+    acquirer = ServedAcquirer(tmp_path)
+    try:
+        ledger = str(tmp_path / "served.sqlite3")
+        phone, tablet = tmp_path / "phone", tmp_path / "tablet"
+        code = run_cli(tmp_path / "op", "acquirer", "codes", "issue", "--account", f"{OWNER_BIN}/{OWNER_ACCOUNT}",
+                       "--ledger", ledger).stdout.split()[0]
+        assert run_cli(phone, "keys", "enrol", "--acquirer", acquirer.url, "--code", code).returncode == 0
+        assert run_cli(tablet, "keys", "export", "-o", str(tmp_path / "tablet.jwk")).returncode == 0
+        endorsed = run_cli(phone, "keys", "endorse", str(tmp_path / "tablet.jwk"), "--acquirer", acquirer.url,
+                           "--minutes", "5")
+        assert endorsed.returncode == 0, endorsed.stderr
+        (tmp_path / "tablet.endorsement").write_text(endorsed.stdout)
+        enrolled = run_cli(tablet, "keys", "enrol", "--acquirer", acquirer.url, "--endorsement",
+                           str(tmp_path / "tablet.endorsement"))
+        assert enrolled.returncode == 0, enrolled.stderr
+        phone_kid = json.loads(run_cli(phone, "keys", "export").stdout)["kid"]
+        tablet_kid = json.loads(run_cli(tablet, "keys", "export").stdout)["kid"]
+        refused = run_cli(tablet, "keys", "revoke", "--acquirer", acquirer.url, "--", phone_kid)
+        assert refused.returncode == 2 and "not-allowed" in refused.stderr
+        assert key_state(acquirer.url, phone_kid) == "active" and key_state(acquirer.url, tablet_kid) == "active"
+        done = run_cli(phone, "keys", "revoke", "--acquirer", acquirer.url, "--", tablet_kid)
+        assert done.returncode == 0, done.stderr
+        assert key_state(acquirer.url, tablet_kid) == "revoked"
+        not_a_key = run_cli(phone, "keys", "endorse", ledger, "--acquirer", acquirer.url)
+        assert not_a_key.returncode == 2 and not_a_key.stderr.startswith("payer-app: error:")
+    finally:
+        acquirer.stop()
