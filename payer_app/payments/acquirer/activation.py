@@ -334,13 +334,16 @@ class Activation:
             return error_answer(409, "key-already-bound", "This key is already bound to another payer account.")
         if result == "created" and grant[0] == "endorsed":
             self.store.endorse(kid, grant[1], now)
-        return self._answer(kid, result, retire)
+        answer = self._answer(kid, result, retire)
+        if grant[0] == "opened":  # the acquirer numbered it: the payer learns it here
+            answer.body.update(bank_bin=bank_bin, account=account)
+        return answer
 
     def _answer(self, kid: str, result: str, retire: str | None) -> AcquirerAnswer:
         current = self.acquirer._bindings[kid]
         return AcquirerAnswer(201 if result == "created" else 200,
                               {"kid": kid, "enrolled": result == "created", "status": current.state,
-                               "retired_kid": retire, "bank_bin": current.bank_bin, "account": current.account})
+                               "retired_kid": retire})
 
     def _known_binding(self, kid: str) -> KeyBinding | None:
         return self.acquirer._bindings.get(kid)
@@ -433,6 +436,7 @@ class Activation:
     def _attempt(self, matches, wrong_code: str, wrong_words: str) -> AcquirerAnswer | None:
         """None when ``matches()``; 429 with ``Retry-After`` during a lock-out (nothing compared);
         else 401 ``wrong_code``, counted and logged."""
+        what = "operator token" if wrong_code == "bad-operator-token" else "enrolment code"
         attempt = self.acquirer.code_lockout.attempt(matches)
         if attempt.outcome == "right":
             return None
@@ -442,10 +446,10 @@ class Activation:
                                   headers={"Retry-After": str(attempt.retry_after)})
         window = int(WRONG_CODE_WINDOW.total_seconds())
         if attempt.locked_until is None:
-            log.warning("wrong code (%d within %d s; at %d every code is refused for %d s)",
+            log.warning("wrong %s (%d within %d s; at %d every code is refused for %d s)", what,
                         attempt.wrong_in_window, window, WRONG_CODES_ALLOWED, window)
         else:
-            log.warning("wrong code (%d within %d s): every code is locked out (429) until %s",
+            log.warning("wrong %s (%d within %d s): every code is locked out (429) until %s", what,
                         attempt.wrong_in_window, window, format_timestamp(attempt.locked_until))
         return error_answer(401, wrong_code, wrong_words)
 
