@@ -284,3 +284,48 @@ def test_a_second_device_is_added_with_an_endorsement_made_by_the_first(tmp_path
         assert not_a_key.returncode == 2 and not_a_key.stderr.startswith("payer-app: error:")
     finally:
         acquirer.stop()
+
+
+# --- the kiosk ------------------------------------------------------------------------------------
+def kiosk_account(home: Path, url: str) -> str:
+    """Start ``payer-app gui --kiosk --acquirer URL --enrol-code CODE`` offscreen, read the account it
+    pays from off its log, and stop it."""
+    import re
+    import signal
+
+    from tests.process_lines import LINE_TIMEOUT_S, stderr_lines, wait_for_line
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PAYER_APP_HOME=str(home))
+    proc = subprocess.Popen([sys.executable, "-m", "payer_app", "gui", "--verbose", "--camera", "demo", "--kiosk",
+                             "--acquirer", url, "--enrol-code", CODE],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen: list[str] = []
+    try:
+        lines = stderr_lines(proc)
+        paying = re.compile(r"^payer_app\.gui\.startup_enrolment: paying from account (\d{6}/\w+)$")
+        wait_for_line(lines, paying, seen)
+        account = next(m.group(1) for m in map(paying.match, seen) if m)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=LINE_TIMEOUT_S) == 0, seen[-40:]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert not any("Traceback" in line for line in seen)
+    return account
+
+
+def test_the_kiosk_pays_from_a_demo_account_of_its_own_and_keeps_it_when_started_again(served, tmp_path):
+    from payer_app.payments.keystore import KeyStore
+
+    owner = owner_enrolled(served.url)
+    home = tmp_path / "kiosk"
+    first = kiosk_account(home, served.url)
+    bank_bin, account = first.split("/")
+    assert bank_bin == OWNER_BIN and account != OWNER_ACCOUNT
+    kiosk = Payer(KeyStore(home).current(), bank_bin, account)
+    assert post(served.url, token_for(kiosk, served.url)).status_code == 201
+    assert key_state(served.url, owner.key.kid) == "active"
+    assert kiosk_account(home, served.url) == first  # started again: the same key, the same account
+    other = kiosk_account(tmp_path / "second-kiosk", served.url)
+    assert other not in (first, f"{OWNER_BIN}/{OWNER_ACCOUNT}")

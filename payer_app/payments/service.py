@@ -257,7 +257,7 @@ class PaymentService:
         reply = self._client(url).open_demo_account(key, self.payer.bank_bin, code)
         body = reply.body
         account, bank_bin = body.get("account"), body.get("bank_bin")
-        if reply.http_status != 201 or not isinstance(account, str) or not isinstance(bank_bin, str):
+        if reply.http_status not in (200, 201) or not isinstance(account, str) or not isinstance(bank_bin, str):
             error = str(body.get("error") or f"http-{reply.http_status}")
             message = visible(str(body.get("message") or f"The acquirer answered {reply.http_status}."), 300)
             raise EnrolmentRefused("enrolment-refused", visible(error, 60), reply.http_status,
@@ -265,8 +265,10 @@ class PaymentService:
         self.payer = PayerInfo(visible(account, 34), visible(bank_bin, 6))
         self._accepted_keys.add((audience_of(url), key.kid))
         said = {"kid": key.kid, "url": visible(url, 100), "account": f"{self.payer.bank_bin}/{self.payer.account}"}
-        english, vietnamese = (say("key-enrolled", lang, **said) for lang in ("en", "vi"))
-        return EnrolmentResult(url, key.kid, True, "active", None, english, vietnamese)
+        created = reply.http_status == 201
+        english, vietnamese = (say("key-enrolled" if created else "key-already-enrolled", lang, **said)
+                               for lang in ("en", "vi"))
+        return EnrolmentResult(url, key.kid, created, "active", None, english, vietnamese)
 
     def outstanding_bill(self, customer_code: str, acquirer_url: str | None = None) -> OutstandingBill | None:
         """The EVN bill the acquirer (as biller) has for ``customer_code`` ("Số tiền cần thanh toán":

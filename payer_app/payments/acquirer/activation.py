@@ -14,7 +14,8 @@ account, not per booth (docs/security.md, "Activation: who may bind a key to an 
     here yet (no key ever bound to it, no code issued for it, not opened before), which it opens.
 - ``POST /v1/demo-accounts`` (``open_demo_account``): the shared code opens a **new demo account**
   numbered by the acquirer (``DEMO_ACCOUNT_PREFIX`` + digits, never one that exists) and binds the
-  key to it: a booth visitor's account.
+  key to it: a booth visitor's account. The same active key asking again is told its demo account
+  (200), so a kiosk started again pays from the account its key opened.
 - ``POST /v1/keys/{kid}/revoke``: a ``key_revocation`` signed by that key itself or by the key that
   endorsed it; or the **operator token** (``Authorization: Bearer``), kept in the ledger's settings,
   read by ``payer-app acquirer revoke`` on the acquirer's machine: the operator revokes any key.
@@ -133,8 +134,13 @@ class ActivationStore(StoreFile):
         return cursor.rowcount == 1
 
     def was_opened(self, bank_bin: str, account: str) -> bool:
-        return self._store.one("SELECT 1 FROM opened_accounts WHERE bank_bin = ? AND account = ?",
-                               (bank_bin, account)) is not None
+        return self.opened_how(bank_bin, account) is not None
+
+    def opened_how(self, bank_bin: str, account: str) -> str | None:
+        """How the account was opened here ("demo", "shared-code"), or None."""
+        row = self._store.one("SELECT how FROM opened_accounts WHERE bank_bin = ? AND account = ?",
+                              (bank_bin, account))
+        return row[0] if row else None
 
     def endorse(self, kid: str, endorsed_by: str, now: datetime) -> None:
         self._store.write("INSERT OR REPLACE INTO key_endorsements VALUES (?, ?, ?)",
@@ -379,13 +385,24 @@ class Activation:
                                     "bad-enrolment-code", "The booth's code is wrong.")
             if refused is not None:
                 return refused
-        if self._known_binding(message.kid) is not None:
-            return error_answer(409, "key-already-bound", "This key is already bound to a payer account.")
+        known = self._known_binding(message.kid)
+        if known is not None:
+            return self._demo_account_of(known, bank_bin)
         for _ in range(20):
             account = new_demo_account_number()
             if not self.account_exists(bank_bin, account) and self.store.open_account(bank_bin, account, now, "demo"):
                 return self._bind(message.kid, body["jwk"], bank_bin, account, ("opened",), now)
         return error_answer(503, "unavailable", "No free demo account number was found; try again.")
+
+    def _demo_account_of(self, known: KeyBinding, bank_bin: str) -> AcquirerAnswer:
+        """A key asking again (a kiosk started again): 200 with the demo account it opened, while it is
+        active; a key bound to any other account opens nothing."""
+        if (known.bank_bin != bank_bin or known.state != "active"
+                or self.store.opened_how(known.bank_bin, known.account) != "demo"):
+            return error_answer(409, "key-already-bound", "This key is already bound to a payer account.")
+        answer = self._answer(known.kid, "known", None)
+        answer.body.update(bank_bin=known.bank_bin, account=known.account)
+        return answer
 
     # --- POST /v1/keys/{kid}/revoke -----------------------------------------------------------
     def revoke(self, kid: str, token: bytes | str, authorization: str | None,
