@@ -49,11 +49,12 @@ def register(sub) -> None:
                        help="the payer account --trust-key keys are bound to (default: the demo payer "
                        "970436/0011001234567)")
     serve.add_argument("--enrol-code", metavar="CODE",
-                       help="the enrolment code payers need to enrol a key, 16 to 128 characters (kept in the "
-                       "ledger; default: the kept one, or a new random one on first start, printed at start)")
+                       help="the booth's enrolment code, which opens new accounts only, 16 to 128 characters "
+                       "(kept in the ledger; default: the kept one, or a new random one on first start, printed "
+                       "at start)")
     serve.add_argument("--open-enrolment", action="store_true",
-                       help="DEMO ONLY: enrol any key without the code (still bound to one account, with proof "
-                       "of possession)")
+                       help="DEMO ONLY: what the enrolment code allows, without it: open new accounts (still one "
+                       "account per key, with proof of possession)")
     serve.add_argument("--public-url", metavar="URL", action="append", default=[],
                        help="another URL payers reach this acquirer at (accepted as a request's aud), e.g. "
                        "behind a proxy; its own http://HOST:PORT is always accepted")
@@ -353,8 +354,9 @@ def _print_where_it_serves(acquirer, host: str, port: int, ledger: Path, open_en
     """URL, enrolment code, accepted audiences and the merchant display, on standard error."""
     say = [
         f"Mock acquirer on http://{host}:{port} (ledger {visible(str(ledger), 200)}); Ctrl+C to stop.",
-        f"Enrolment code: {acquirer.enrol_code}  (payers: payer-app keys enrol --acquirer http://{host}:{port} "
-        f"--code {acquirer.enrol_code})",
+        f"Enrolment code: {acquirer.enrol_code}  (the booth's code: it opens new accounts only, "
+        f"payer-app keys enrol --acquirer http://{host}:{port} --code {acquirer.enrol_code}; a key for an existing "
+        "account needs payer-app acquirer codes issue --account BIN/ACCOUNT)",
         f"Name inquiry: POST http://{host}:{port}/v2/lookup ({len(directory.names)} names from "
         f"{visible(directory.source, 200)})",
         f"{SERVING_LINE}{', '.join(sorted(acquirer.audiences))}",
@@ -362,8 +364,8 @@ def _print_where_it_serves(acquirer, host: str, port: int, ledger: Path, open_en
         f"EVN bills: http://{host}:{port}/v1/bills/CUSTOMER_CODE",
     ]
     if open_enrolment:
-        say.append("WARNING: OPEN ENROLMENT. Anyone who can reach this port can enrol a key for any payer account "
-                   "and pay from it. Use for quick demos only.")
+        say.append("WARNING: OPEN ENROLMENT. Anyone who can reach this port can open accounts and enrol a key for "
+                   "any account not yet known here, without a code, and pay from it. Use for quick demos only.")
     print("\n".join(say), file=sys.stderr, flush=True)
 
 
