@@ -197,7 +197,7 @@ def operator_token(ledger: Ledger | Path | str) -> str:
     """The acquirer's operator token (kept in the ledger's settings, made on first use): whoever
     can read the ledger file is the operator. Never printed by ``acquirer serve``."""
     owned = not isinstance(ledger, Ledger)
-    book = Ledger(ledger) if owned else ledger
+    book = ledger if isinstance(ledger, Ledger) else Ledger(ledger)
     try:
         token = book.setting(OPERATOR_TOKEN_SETTING)
         if not token:
@@ -491,8 +491,8 @@ def endorsement_time_problem(payload: dict[str, Any], now: datetime) -> str | No
     """Why an endorsement is out of its time (None when it is not): made no later than now (plus the
     clock skew), expiring after now, and lasting at most ``MAX_ENDORSEMENT_MINUTES``."""
     try:
-        created = parse_timestamp(payload.get("created_at"))
-        expires = parse_timestamp(payload.get("expires_at"))
+        created = parse_timestamp(str(payload.get("created_at")))
+        expires = parse_timestamp(str(payload.get("expires_at")))
     except (ValueError, TypeError, OverflowError):
         return "The endorsement must carry created_at and expires_at timestamps."
     if created > now + CLOCK_SKEW:
