@@ -16,9 +16,10 @@ account, not per booth (docs/security.md, "Activation: who may bind a key to an 
   numbered by the acquirer (``DEMO_ACCOUNT_PREFIX`` + digits, never one that exists) and binds the
   key to it: a booth visitor's account. The same active key asking again is told its demo account
   (200), so a kiosk started again pays from the account its key opened.
-- ``POST /v1/keys/{kid}/revoke``: a ``key_revocation`` signed by that key itself or by the key that
-  endorsed it; or the **operator token** (``Authorization: Bearer``), kept in the ledger's settings,
-  read by ``payer-app acquirer revoke`` on the acquirer's machine: the operator revokes any key.
+- ``POST /v1/keys/{kid}/revoke``: a ``key_revocation`` signed by that key itself, by the key that
+  endorsed it, or (a retired key) by the key that replaced it in a rotation; or the **operator
+  token** (``Authorization: Bearer``), kept in the ledger's settings, read by ``payer-app acquirer
+  revoke`` on the acquirer's machine: the operator revokes any key.
 
 Every code and the operator token go through the acquirer's one ``WrongCodeLockout`` (5 wrong in a
 minute lock every code out for a minute, ``payments/enrolment.py``).
@@ -444,10 +445,16 @@ class Activation:
             return error_answer(401, "signature-required",
                                 f"Revoking a key needs a revocation signed by that key or by the key that "
                                 f"endorsed it ({exc.code}).")
-        if message.payload.get("kid") != kid or target is None or \
-                (message.kid != kid and self.store.endorser_of(kid) != message.kid):
+        if message.payload.get("kid") != kid or target is None or not self._may_revoke(message.kid, target):
             return error_answer(403, "not-allowed", "A key may revoke only itself or a key it endorsed.")
         return None
+
+    def _may_revoke(self, signer: str, target: KeyBinding) -> bool:
+        """Itself; a key it endorsed; or the key it replaced in a rotation (that key endorsed it and
+        was retired by it: revoking it takes nothing more from anyone)."""
+        if signer == target.kid or self.store.endorser_of(target.kid) == signer:
+            return True
+        return target.state == "retired" and self.store.endorser_of(signer) == target.kid
 
     # --- codes and the lock-out ---------------------------------------------------------------
     def _attempt(self, matches, wrong_code: str, wrong_words: str) -> AcquirerAnswer | None:
