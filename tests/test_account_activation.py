@@ -329,3 +329,19 @@ def test_the_kiosk_pays_from_a_demo_account_of_its_own_and_keeps_it_when_started
     assert kiosk_account(home, served.url) == first  # started again: the same key, the same account
     other = kiosk_account(tmp_path / "second-kiosk", served.url)
     assert other not in (first, f"{OWNER_BIN}/{OWNER_ACCOUNT}")
+
+
+def test_an_account_the_bank_keeps_a_balance_for_exists_though_no_key_was_ever_bound(served):
+    """An account the operator opened with a balance (the ledger's ``account_balances``) is not free
+    for the first holder of the shared code."""
+    import sqlite3
+
+    with sqlite3.connect(served.ledger) as db:
+        db.execute("CREATE TABLE IF NOT EXISTS account_balances (payer_scope TEXT PRIMARY KEY, "
+                   "opening_balance INTEGER NOT NULL, balance INTEGER NOT NULL, daily_limit INTEGER, "
+                   "opened_at TEXT NOT NULL)")
+        db.execute("INSERT INTO account_balances VALUES (?, 5000000, 5000000, NULL, '2026-12-05T00:00:00Z')",
+                   (f"{OWNER_BIN}/5550001112",))
+    squatter = Payer(SigningKey.generate(), OWNER_BIN, "5550001112")
+    refused = enrol(served.url, squatter)
+    assert refused.status_code == 403 and refused.json()["error"] == "account-exists"

@@ -31,6 +31,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeGuard
@@ -142,6 +143,15 @@ class ActivationStore(StoreFile):
         row = self._store.one("SELECT how FROM opened_accounts WHERE bank_bin = ? AND account = ?",
                               (bank_bin, account))
         return row[0] if row else None
+
+    def has_balance(self, bank_bin: str, account: str) -> bool:
+        """The bank side of the ledger keeps a balance for the account (its ``account_balances`` table,
+        when the file has one): the operator opened it, so it exists."""
+        try:
+            return self._store.one("SELECT 1 FROM account_balances WHERE payer_scope = ?",
+                                   (f"{bank_bin}/{account}",)) is not None
+        except sqlite3.OperationalError:  # a ledger without balances
+            return False
 
     def endorse(self, kid: str, endorsed_by: str, now: datetime) -> None:
         self._store.write("INSERT OR REPLACE INTO key_endorsements VALUES (?, ?, ?)",
@@ -356,10 +366,12 @@ class Activation:
         return self.acquirer._bindings.get(kid)
 
     def account_exists(self, bank_bin: str, account: str) -> bool:
-        """The account is known here: a key was ever bound to it, a code was issued for it, or it was opened."""
+        """The account is known here: a key was ever bound to it, a code was issued for it, it was
+        opened here, or the bank side keeps a balance for it."""
         if any((b.bank_bin, b.account) == (bank_bin, account) for b in self.acquirer._bindings.values()):
             return True
-        return self.store.has_codes(bank_bin, account) or self.store.was_opened(bank_bin, account)
+        return (self.store.has_codes(bank_bin, account) or self.store.was_opened(bank_bin, account)
+                or self.store.has_balance(bank_bin, account))
 
     # --- POST /v1/demo-accounts ---------------------------------------------------------------
     def open_demo_account(self, token: bytes | str, authorization: str | None,
