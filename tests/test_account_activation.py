@@ -345,3 +345,23 @@ def test_an_account_the_bank_keeps_a_balance_for_exists_though_no_key_was_ever_b
     squatter = Payer(SigningKey.generate(), OWNER_BIN, "5550001112")
     refused = enrol(served.url, squatter)
     assert refused.status_code == 403 and refused.json()["error"] == "account-exists"
+
+
+def test_hostile_bodies_to_the_new_routes_are_refused_with_a_named_code_never_a_500(served):
+    from payer_app.payments.enrolment import demo_account_token
+
+    bearer = {**JOSE, "Authorization": f"Bearer {CODE}"}
+    url = f"{served.url}/v1/demo-accounts"
+    assert httpx.post(url, content=b"x" * 20_000, headers=bearer).status_code == 413
+    assert httpx.post(url, content=b"a.b.c", headers={"Authorization": f"Bearer {CODE}"}).status_code == 415
+    for body in (b"", b"\x00\xff" * 10, b"a.b.c", b"{}" * 100, "é.é.é".encode()):
+        answer = httpx.post(url, content=body, headers=bearer)
+        assert 400 <= answer.status_code < 500 and answer.json()["error"], (body, answer.text)
+    # An enrolment naming an account is not a demo-account request, and a bank that is not 6 digits is refused.
+    named = enrolment_token(SigningKey.generate(), OWNER_ACCOUNT, OWNER_BIN, served.url)
+    assert httpx.post(url, content=named, headers=bearer).json()["error"] == "bad-account"
+    odd_bank = demo_account_token(SigningKey.generate(), "97043X", served.url)
+    assert httpx.post(url, content=odd_bank, headers=bearer).json()["error"] == "bad-account"
+    wrong = httpx.post(url, content=demo_account_token(SigningKey.generate(), OWNER_BIN, served.url),
+                       headers={**JOSE, "Authorization": "Bearer not-the-booth-code-0000"})
+    assert wrong.status_code == 401 and wrong.json()["error"] == "bad-enrolment-code"
