@@ -135,6 +135,9 @@ class ActivationStore(StoreFile):
                                    (bank_bin, account, format_timestamp(now), how))
         return cursor.rowcount == 1
 
+    def forget_opened(self, bank_bin: str, account: str) -> None:
+        self._store.write("DELETE FROM opened_accounts WHERE bank_bin = ? AND account = ?", (bank_bin, account))
+
     def was_opened(self, bank_bin: str, account: str) -> bool:
         return self.opened_how(bank_bin, account) is not None
 
@@ -345,9 +348,11 @@ class Activation:
             result = self.acquirer.ledger.bind(KeyBinding(kid, public, bank_bin, account, format_timestamp(now)),
                                                retire=retire)
             self.acquirer._reload_keys()
+        if result != "created" and grant[0] == "code":  # nothing was bound with it: the code stays usable
+            self.store.release_code(grant[1])
         if result == "conflict":
-            if grant[0] == "code":
-                self.store.release_code(grant[1])
+            if grant[0] in ("shared", "opened"):  # nothing was bound to the account it opened
+                self.store.forget_opened(bank_bin, account)
             return error_answer(409, "key-already-bound", "This key is already bound to another payer account.")
         if result == "created" and grant[0] == "endorsed":
             self.store.endorse(kid, grant[1], now)
