@@ -287,7 +287,7 @@ def test_a_second_device_is_added_with_an_endorsement_made_by_the_first(tmp_path
 
 
 # --- the kiosk ------------------------------------------------------------------------------------
-def kiosk_account(home: Path, url: str) -> str:
+def kiosk_account(home: Path, url: str, code: str = CODE) -> str:
     """Start ``payer-app gui --kiosk --acquirer URL --enrol-code CODE`` offscreen, read the account it
     pays from off its log, and stop it."""
     import re
@@ -297,7 +297,7 @@ def kiosk_account(home: Path, url: str) -> str:
 
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PAYER_APP_HOME=str(home))
     proc = subprocess.Popen([sys.executable, "-m", "payer_app", "gui", "--verbose", "--camera", "demo", "--kiosk",
-                             "--acquirer", url, "--enrol-code", CODE],
+                             "--acquirer", url, "--enrol-code", code],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     seen: list[str] = []
     try:
@@ -365,3 +365,11 @@ def test_hostile_bodies_to_the_new_routes_are_refused_with_a_named_code_never_a_
     wrong = httpx.post(url, content=demo_account_token(SigningKey.generate(), OWNER_BIN, served.url),
                        headers={**JOSE, "Authorization": "Bearer not-the-booth-code-0000"})
     assert wrong.status_code == 401 and wrong.json()["error"] == "bad-enrolment-code"
+
+
+def test_the_window_started_with_a_one_time_code_enrols_its_key_for_the_payers_own_account(served, tmp_path):
+    from payer_app.payments.acquirer.activation import issue_code
+
+    owner_enrolled(served.url)
+    code, _ = issue_code(served.ledger, OWNER_BIN, OWNER_ACCOUNT, minutes=10, now=served.clock())
+    assert kiosk_account(tmp_path / "phone", served.url, code) == f"{OWNER_BIN}/{OWNER_ACCOUNT}"
