@@ -34,6 +34,7 @@ COMMAND_MODULES = [
     "payer_app.cli.pay_cmd",
     "payer_app.cli.verify_cmd",
     "payer_app.cli.keys_cmd",
+    "payer_app.cli.accounts_cmd",
     "payer_app.cli.acquirer_cmd",
     "payer_app.cli.history_cmd",
     "payer_app.cli.receipt_cmd",

@@ -24,9 +24,10 @@ import sys
 from pathlib import Path
 
 from payer_app.cli.exits import EXIT_INTERRUPTED, EXIT_OK, UsageError
-from payer_app.cli.options import add_acquirer_option, add_actions, add_command, add_command_group
+from payer_app.cli.options import add_acquirer_option, add_actions, add_command, add_command_group, checked_option
 from payer_app.core.display_text import visible
 from payer_app.core.payability import Limits
+from payer_app.payments.acquirer.balances import parse_balance_option
 from payer_app.payments.acquirer_client import SERVING_LINE
 
 DEFAULT_LEDGER_FILE = "acquirer-ledger.sqlite3"
@@ -61,6 +62,9 @@ def register(sub) -> None:
     serve.add_argument("--directory", metavar="FILE",
                        help="registered account names POST /v2/lookup answers from: CSV (bin,account,name) or JSON "
                        "(default: the bundled directory of the demo bills and the studio's payees)")
+    serve.add_argument("--balance", metavar="BANK_BIN/ACCOUNT=VND[:DAILY_LIMIT]", action="append", default=[],
+                       help="open a payer account with this balance (and daily limit) on first start; afterwards "
+                       "the ledger keeps it (docs/accounts.md)")
     serve.add_argument("--min-amount", type=int, default=Limits.min_amount, help="smallest accepted amount in dong")
     serve.add_argument("--max-amount", type=int, default=Limits.max_amount, help="largest accepted amount in dong")
     serve.add_argument("--new-day-at", metavar="HH:MM", default=None,
@@ -170,9 +174,12 @@ def run_serve(args) -> int:
     ledger = ledger_path(args.ledger)
     directory = _name_directory(args.directory)
     schedule = new_day_schedule(args.new_day_at)
+    balances = [checked_option("--balance", text, parse_balance_option) for text in args.balance]
     sock = _listening_socket(args.host, args.port)
     host, port = sock.getsockname()[:2]
     app = _open_acquirer(args, sock, ledger, failures, limits, trusted, directory)
+    for scope, balance, limit in balances:  # opened once; a restart keeps the ledger's balance
+        app.state.acquirer.ledger.balances.open(scope, balance, limit)
     _print_where_it_serves(app.state.acquirer, host, port, ledger, args.open_enrolment, directory)
     attach_console(app.state.acquirer, schedule)
     _serve(app, sock)

@@ -108,6 +108,8 @@ def run(args) -> int:
                 opening_error = exc
     except SourceError as exc:
         raise UsageError(f"bad source: {visible(exc)}") from exc
+    if not source.per_file and (args.expect or args.html or args.junit or getattr(args, "summary", None)):
+        return _scan_stream(source, args, started, opening_error, _stream_check(args, source))
     qa = None
     if args.expect or args.html or args.junit or args.summary:
         from payer_app.qa.batch import QaBatch, QaSetupError
@@ -404,9 +406,23 @@ class StreamScan:
         }
 
 
-def _scan_stream(source, args, started: float | None = None, opening_error=None) -> int:
+def _stream_check(args, source):
+    """--expect / --junit / --summary on a video or a camera (``qa.stream_expectations``); exit 2 for
+    unusable options."""
+    from payer_app.qa.batch import QaSetupError
+    from payer_app.qa.stream_expectations import StreamCheck
+
+    try:
+        return StreamCheck.from_args(args, source)
+    except QaSetupError as exc:
+        source.close()
+        raise UsageError(str(exc)) from exc
+
+
+def _scan_stream(source, args, started: float | None = None, opening_error=None, check=None) -> int:
     """Run a scan session until the first accepted payment QR (every code with --all), the end of the
-    source, --max-frames, --timeout or Ctrl+C; exit 0 when a code was accepted, else 1."""
+    source, --max-frames, --timeout or Ctrl+C; exit 0 when a code was accepted, else 1 (with --expect:
+    0 when the expectation passed)."""
     events: queue.Queue = queue.Queue()
     scan = StreamScan(args) if started is None else StreamScan(args, started=started)
     if opening_error is not None:
@@ -420,13 +436,18 @@ def _scan_stream(source, args, started: float | None = None, opening_error=None)
     finally:
         session.stop(STOP_WAIT_S)
     _take_codes_of_the_last_frame(events, scan, session)
-    if scan.stop_reason in ("timeout", "max-frames") and not scan.accepted:
+    if scan.stop_reason in ("timeout", "max-frames", "end of source") and not scan.accepted:
         scan.nothing_found(source, session.stats)
-    written = _write_report(args.report, scan.report(source, session.stats)) if args.report else True
-    if not written:
+    report = scan.report(source, session.stats)
+    verdict = None if check is None else check.finish(scan.accepted, scan.stop_reason,
+                                                      session.stats.frames_decoded, report)
+    written = _write_report(args.report, report) if args.report else True
+    if not written or (check is not None and not check.reports_written):
         code = EXIT_USAGE
     elif scan.stop_reason == "interrupted" and not scan.accepted:
         code = EXIT_INTERRUPTED
+    elif verdict is not None:
+        code = verdict
     else:
         code = EXIT_OK if scan.accepted else EXIT_NO
     return _ended(session, code)

@@ -204,6 +204,13 @@ def _expectation(name: str, value: Any, where: str) -> Expectation:
     return Expectation(name, payload=payload, fields=fields, found=found)
 
 
+def entry_expectation(name: str, value: Any, where: str) -> Expectation:
+    """One entry of FILE (a payload string or an object of expected fields), checked as
+    ``load_expectations`` checks each; ``where`` names it in the error. A stream's expectation
+    (``qa/stream_expectations.py``) is one such entry with keys of its own."""
+    return _expectation(name, value, where)
+
+
 def _from_manifest_entry(name: str, entry: dict, where: str) -> Expectation:
     """A ``generate corpus`` manifest entry: payload, the lenient parse result, decodable or not.
     Keys a manifest entry carries besides these (fault, condition, transformation...) are ignored,
