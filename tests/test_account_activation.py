@@ -373,3 +373,18 @@ def test_the_window_started_with_a_one_time_code_enrols_its_key_for_the_payers_o
     owner_enrolled(served.url)
     code, _ = issue_code(served.ledger, OWNER_BIN, OWNER_ACCOUNT, minutes=10, now=served.clock())
     assert kiosk_account(tmp_path / "phone", served.url, code) == f"{OWNER_BIN}/{OWNER_ACCOUNT}"
+
+
+def test_open_enrolment_binds_no_key_to_an_account_that_has_one(tmp_path):
+    server = start_server(tmp_path / "open.sqlite3", open_enrolment=True)
+    try:
+        owner = Payer(SigningKey.generate(), OWNER_BIN, OWNER_ACCOUNT)
+        assert enrol(server.url, owner, code=None).status_code == 201
+        thief = Payer(SigningKey.generate(), OWNER_BIN, OWNER_ACCOUNT)
+        bound = enrol(server.url, thief, code=None)
+        assert bound.status_code == 403 and bound.json()["error"] == "account-exists"
+        assert post(server.url, token_for(thief, server.url)).json()["error"] == "key-not-enrolled"
+        assert revoke(server.url, owner.key.kid, signer=thief.key).status_code == 401
+        assert key_state(server.url, owner.key.kid) == "active"
+    finally:
+        server.stop()

@@ -372,7 +372,7 @@ def _print_where_it_serves(acquirer, host: str, port: int, ledger: Path, open_en
     ]
     if open_enrolment:
         say.append("WARNING: OPEN ENROLMENT. Anyone who can reach this port can open accounts and enrol a key for "
-                   "any account not yet known here, without a code, and pay from it. Use for quick demos only.")
+                   "any account no key is bound to yet, without a code, and pay from it. Use for quick demos only.")
     print("\n".join(say), file=sys.stderr, flush=True)
 
 

@@ -10,8 +10,9 @@ account, not per booth (docs/security.md, "Activation: who may bind a key to an 
   - an **endorsement** by an active key of that account (``enrolment.endorsement_token``: the new
     key's thumbprint, the account and an expiry, signed by the existing key): a rotation retires the
     endorser, adding a device keeps it;
-  - the booth's **shared code** (or ``--open-enrolment``): only for an account that does not exist
-    here yet (no key ever bound to it, no code issued for it, not opened before), which it opens.
+  - the booth's **shared code**: only for an account that does not exist here yet (no key ever bound
+    to it, no code issued for it, not opened before, no balance kept for it), which it opens;
+  - ``--open-enrolment`` (demos only, no code at all): only for an account no key was ever bound to.
 - ``POST /v1/demo-accounts`` (``open_demo_account``): the shared code opens a **new demo account**
   numbered by the acquirer (``DEMO_ACCOUNT_PREFIX`` + digits, never one that exists) and binds the
   key to it: a booth visitor's account. The same active key asking again is told its demo account
@@ -259,7 +260,7 @@ class Activation:
         if authorization is not None:
             grant = self._code_grant(authorization, bank_bin, account)
         elif self.acquirer.open_enrolment and body.get("endorsement") is None:
-            grant = ("shared",)
+            grant = ("open",)
         else:
             grant = self._endorsement_grant(body.get("endorsement"), message.kid, bank_bin, account, now)
         if isinstance(grant, AcquirerAnswer):
@@ -333,12 +334,15 @@ class Activation:
     def _bind(self, kid: str, jwk: dict[str, Any], bank_bin: str, account: str, grant: tuple,
               now: datetime) -> AcquirerAnswer:
         """Bind the key as ``grant`` allows: a shared code only opens an account that does not exist."""
-        if grant[0] == "shared":
+        if grant[0] in ("shared", "open"):
             known = self._known_binding(kid)
             if known is not None and (known.bank_bin, known.account) == (bank_bin, account):
                 return self._answer(kid, "known", None)
-            if self.account_exists(bank_bin, account) or not self.store.open_account(bank_bin, account, now,
-                                                                                     "shared-code"):
+            # The shared code: an account unknown here. Open enrolment (a demo without any code): an
+            # account no key was ever bound to (the operator may have opened it with a balance).
+            taken = self.account_exists(bank_bin, account) if grant[0] == "shared" else \
+                self._has_key(bank_bin, account) or self.store.was_opened(bank_bin, account)
+            if taken or not self.store.open_account(bank_bin, account, now, f"{grant[0]}-enrolment"):
                 return _account_exists()
         if grant[0] == "code" and not self.store.claim_code(grant[1], kid, now):
             return error_answer(401, "bad-enrolment-code", "The code is wrong, used or expired.")
@@ -351,7 +355,7 @@ class Activation:
         if result != "created" and grant[0] == "code":  # nothing was bound with it: the code stays usable
             self.store.release_code(grant[1])
         if result == "conflict":
-            if grant[0] in ("shared", "opened"):  # nothing was bound to the account it opened
+            if grant[0] in ("shared", "open", "opened"):  # nothing was bound to the account it opened
                 self.store.forget_opened(bank_bin, account)
             return error_answer(409, "key-already-bound", "This key is already bound to another payer account.")
         if result == "created" and grant[0] == "endorsed":
@@ -373,10 +377,14 @@ class Activation:
     def account_exists(self, bank_bin: str, account: str) -> bool:
         """The account is known here: a key was ever bound to it, a code was issued for it, it was
         opened here, or the bank side keeps a balance for it."""
-        if any((b.bank_bin, b.account) == (bank_bin, account) for b in self.acquirer._bindings.values()):
+        if self._has_key(bank_bin, account):
             return True
         return (self.store.has_codes(bank_bin, account) or self.store.was_opened(bank_bin, account)
                 or self.store.has_balance(bank_bin, account))
+
+    def _has_key(self, bank_bin: str, account: str) -> bool:
+        """A key was ever bound to the account here (active, retired or revoked)."""
+        return any((b.bank_bin, b.account) == (bank_bin, account) for b in self.acquirer._bindings.values())
 
     # --- POST /v1/demo-accounts ---------------------------------------------------------------
     def open_demo_account(self, token: bytes | str, authorization: str | None,
