@@ -54,7 +54,7 @@ USAGE_ERRORS = {
     "pay-missing-picture": Case(("pay", "{tmp}/missing-bill.png"), "no such image file"),
     "verify-missing-token": Case(("verify", "{tmp}/missing.jws"), "cannot read"),
     "verify-bad-key": Case(("verify", "{file}", "--key", "{{not json"), "--key"),
-    "keys-no-action": Case(("keys",), "keys needs an action: export, rotate, enrol, status or revoke"),
+    "keys-no-action": Case(("keys",), "keys needs an action: export, rotate, enrol, status, revoke or endorse"),
     "keys-export-unwritable": Case(("keys", "export", "-o", "{tmp}/no/such/folder/key.jwk"), "cannot write"),
     "keys-enrol-no-acquirer": Case(("keys", "enrol"), "--acquirer"),
     "history-force-alone": Case(("history", "--force"), "--force"),

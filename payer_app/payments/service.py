@@ -276,7 +276,7 @@ class PaymentService:
 
     # --- keys at the acquirer -----------------------------------------------------------------
     def enrol(self, code: str | None = None, acquirer_url: str | None = None,
-              endorsed_by: SigningKey | None = None) -> EnrolmentResult:
+              endorsed_by: SigningKey | None = None, endorsement: str | None = None) -> EnrolmentResult:
         """Enrol the current key at the HTTP acquirer (``acquirer_url`` or the service's), bound to
         this payer's account, with the acquirer's enrolment ``code`` or, for a rotation, endorsed by
         the previous key (``endorsed_by``). Raises EnrolmentRefused (the acquirer said no: bad code,
@@ -287,7 +287,8 @@ class PaymentService:
             raise PaymentSetupError("no-acquirer")
         key = self.keystore.current()
         client = self._client(url)
-        reply = client.enrol(key, self.payer.account, self.payer.bank_bin, code=code, endorsed_by=endorsed_by)
+        reply = client.enrol(key, self.payer.account, self.payer.bank_bin, code=code, endorsed_by=endorsed_by,
+                             endorsement=endorsement)
         body = reply.body
         if reply.http_status not in (200, 201):
             error = str(body.get("error") or f"http-{reply.http_status}")
@@ -305,6 +306,30 @@ class PaymentService:
         english, vietnamese = (say("key-enrolled" if created else "key-already-enrolled", lang, **said)
                                for lang in ("en", "vi"))
         return EnrolmentResult(url, key.kid, created, status, retired, english, vietnamese)
+
+    def open_demo_account(self, code: str, acquirer_url: str | None = None) -> EnrolmentResult:
+        """A new demo account at the HTTP acquirer, opened with the booth's shared ``code`` and numbered
+        there (``POST /v1/demo-accounts``), the current key bound to it; this service pays from it
+        from now on (``self.payer``). Raises what ``enrol`` raises."""
+        url = acquirer_url or self.acquirer_url
+        if not url:
+            raise PaymentSetupError("no-acquirer")
+        key = self.keystore.current()
+        reply = self._client(url).open_demo_account(key, self.payer.bank_bin, code)
+        body = reply.body
+        account, bank_bin = body.get("account"), body.get("bank_bin")
+        if reply.http_status not in (200, 201) or not isinstance(account, str) or not isinstance(bank_bin, str):
+            error = str(body.get("error") or f"http-{reply.http_status}")
+            message = visible(str(body.get("message") or f"The acquirer answered {reply.http_status}."), 300)
+            raise EnrolmentRefused("enrolment-refused", visible(error, 60), reply.http_status,
+                                   acquirer=visible(url, 100), kid=key.kid, error=visible(error, 60), message=message)
+        self.payer = PayerInfo(visible(account, 34), visible(bank_bin, 6))
+        self._accepted_keys.add((audience_of(url), key.kid))
+        said = {"kid": key.kid, "url": visible(url, 100), "account": f"{self.payer.bank_bin}/{self.payer.account}"}
+        created = reply.http_status == 201
+        english, vietnamese = (say("key-enrolled" if created else "key-already-enrolled", lang, **said)
+                               for lang in ("en", "vi"))
+        return EnrolmentResult(url, key.kid, created, "active", None, english, vietnamese)
 
     def outstanding_bill(self, customer_code: str, acquirer_url: str | None = None) -> OutstandingBill | None:
         """The EVN bill the acquirer (as biller) has for ``customer_code`` ("Số tiền cần thanh toán":

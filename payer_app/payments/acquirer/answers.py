@@ -43,7 +43,10 @@ ERROR_TABLE: list[tuple[int, str, str]] = [
     (400, "bad-key / bad-account", "the enrolment's jwk or payer account is not well formed"),
     (400, "bad-request", "anything else the acquirer could not read (never a 500)"),
     (401, "enrolment-code-required", "POST /v1/keys without the enrolment code (and no endorsement)"),
-    (401, "bad-enrolment-code", "the Bearer enrolment code is wrong"),
+    (401, "bad-enrolment-code", "the Bearer code is wrong, or a one-time code for another account, used, "
+     "expired or void"),
+    (401, "bad-operator-token", "a revocation with a Bearer token that is not the operator token (the shared code "
+     "revokes nothing)"),
     (401, "signature-required", "a lookup, a balance query or a revocation without a valid signature of the payer"),
     (403, "key-not-enrolled", "the signing key is not enrolled at this acquirer"),
     (403, "key-revoked", "the signing key was revoked: nothing it signs is accepted"),
@@ -51,8 +54,10 @@ ERROR_TABLE: list[tuple[int, str, str]] = [
     (403, "key-retired", "the request was received, or dated, more than 60 s (clock skew) after its key was retired"),
     (403, "biometric-required", "above the authentication thresholds (core/auth_policy.py), the request claims "
      "only a PIN (`auth`)"),
-    (403, "bad-endorsement", "a rotation endorsement not signed by an active key of that account"),
-    (403, "not-allowed", "a revocation signed by a key of another account"),
+    (403, "bad-endorsement", "an endorsement not signed by an active key of that account, for another key "
+     "or account, or expired"),
+    (403, "account-exists", "the booth's shared code naming an account that exists here (it only opens new ones)"),
+    (403, "not-allowed", "a revocation signed by a key that is not the key itself, its endorser or its successor"),
     (404, "not-found", "no such payment of yours / no such key / no balance kept for your account / no such route"),
     (405, "method-not-allowed", "wrong HTTP method for the route"),
     (409, "key-already-bound", "the key is already bound to another payer account"),
