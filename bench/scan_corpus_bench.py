@@ -167,7 +167,7 @@ def profile(folder: Path) -> None:
 
     from payer_app.qa.batch import QaBatch
     from payer_app.qa.expectations import load_expectations
-    from payer_app.qa.workers import FileDecoder, _card, decode_file, file_tasks, needs_thorough
+    from payer_app.qa.workers import FileDecoder, decode_file, file_tasks, needs_thorough, report_pictures
     from payer_app.scan.decoders import as_gray, fast_decode
     from payer_app.scan.engine import STILL, decode_checked
     from payer_app.scan.sources import FolderSource, read_image_file
@@ -187,7 +187,7 @@ def profile(folder: Path) -> None:
             escalated += 1
             codes = decode_checked(image, STILL, str(path)) or fast
         t3 = time.perf_counter()
-        _card(image, codes, None)
+        report_pictures(image, codes, None)
         t4 = time.perf_counter()
         for step, spent in zip(steps, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
             steps[step] += spent

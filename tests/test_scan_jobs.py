@@ -106,11 +106,15 @@ def test_the_thorough_pass_runs_when_the_fast_read_misses_the_expectation(tmp_pa
 
 
 def test_at_most_a_window_of_pictures_is_in_flight(tmp_path):
-    """The workers are fed a few pictures ahead of the results, never the whole folder; results come
-    in the tasks' order."""
-    from payer_app.qa.workers import WINDOW_PER_JOB, FileDecoder, Task
+    """The workers are fed a few chunks of pictures ahead of the results, never the whole folder;
+    results come in the tasks' order."""
+    from payer_app.qa.workers import MAX_CHUNK, WINDOW_PER_JOB, FileDecoder, Task
 
-    paths = [str(write_qr_png(tmp_path / f"{i:02d}.png", EVN_BILL if i % 2 else VIETQR_TRANSFER)) for i in range(24)]
+    evn, vietqr = write_qr_png(tmp_path / "evn.png", EVN_BILL), write_qr_png(tmp_path / "vietqr.png", VIETQR_TRANSFER)
+    paths = []
+    for i in range(120):
+        paths.append(str(tmp_path / f"{i:03d}.png"))
+        os.link(evn if i % 2 else vietqr, paths[-1])
     drawn: list[str] = []
 
     def tasks():
@@ -121,10 +125,11 @@ def test_at_most_a_window_of_pictures_is_in_flight(tmp_path):
     with FileDecoder(2, len(paths)) as decoder:
         results = decoder.results(tasks())
         first = next(results)
-        assert len(drawn) <= 2 * WINDOW_PER_JOB
+        assert len(drawn) <= 2 * WINDOW_PER_JOB * MAX_CHUNK < len(paths)
         rest = list(results)
     assert [r.path for r in [first, *rest]] == paths
-    assert all(r.codes and r.stage == "fast" for r in [first, *rest])
+    assert [r.codes[0].text for r in [first, *rest]] == [EVN_BILL if i % 2 else VIETQR_TRANSFER for i in range(120)]
+    assert all(r.stage == "fast" for r in [first, *rest])
 
 
 def test_jobs_default_to_the_cores_this_process_may_use():
@@ -172,7 +177,7 @@ def wait_ended(pid: int) -> bool:
 
 def test_ctrl_c_ends_the_scan_and_every_worker(tmp_path):
     """SIGINT to a real ``payer-app scan FOLDER --jobs 2`` while its workers decode: it exits 130 with
-    no traceback, and no process it started survives it."""
+    no traceback, every line it printed whole, and no process it started survives it."""
     folder = tmp_path / "pictures"
     folder.mkdir()
     write_qr_png(folder / "a.png", EVN_BILL)

@@ -219,18 +219,20 @@ def _scan_files(source, args, qa=None) -> int:
     scan = FileScan()
     deadline = None if args.timeout is None else time.monotonic() + args.timeout
     interrupted = False
-    try:
-        with FileDecoder(args.jobs or default_jobs(), len(source.paths)) as decoder:
-            for result in decoder.results(file_tasks(source.paths, qa)):
+    try:  # Ctrl+C only sets a flag (CtrlC): a line is never cut in the middle; the workers end with the block
+        with CtrlC() as ctrl_c, FileDecoder(args.jobs or default_jobs(), len(source.paths)) as decoder:
+            for result in decoder.results(file_tasks(source.paths, qa), stop=lambda: ctrl_c.pressed):
                 if deadline is not None and time.monotonic() > deadline:
                     print(f"payer-app: scan: --timeout reached after {scan.files} file(s)", file=sys.stderr)
                     break
                 _scan_one_file(result, scan, args, qa)
-    except KeyboardInterrupt:  # the workers are ended by now (FileDecoder)
+            interrupted = ctrl_c.pressed
+    except KeyboardInterrupt:  # Ctrl+C off the main thread's watch
         interrupted = True
-        print("payer-app: scan: interrupted", file=sys.stderr)
     finally:
         source.close()
+    if interrupted:
+        print("payer-app: scan: interrupted", file=sys.stderr)
     written = _write_report(args.report, scan.report(source)) if args.report else True
     exit_code = EXIT_OK if scan.files and scan.found_files == scan.files else EXIT_NO
     if qa is not None:

@@ -10,12 +10,15 @@ decoded bytes checked before the decode), then:
    it read does not meet the file's expectation (``--expect``).
 
 With ``--jobs 1`` this runs in the command's own process. With more, it runs in worker processes
-of the ``forkserver`` start method (never a fork of a process that has threads), each doing at most
-``TASKS_PER_WORKER`` pictures before a fresh one takes over (what a decoder library leaks stays
-bounded), with at most ``WINDOW_PER_JOB`` pictures per worker in flight (the results wait in order,
-so memory does not grow with the folder). Results come back in the paths' order, whatever worker
+of the ``forkserver`` start method (never a fork of a process that has threads). Pictures go to the
+workers in chunks of at most ``MAX_CHUNK`` (one message each way for a chunk: the command's own
+process, which prints and checks every result, spends its time on that, not on messages), at most
+``WINDOW_PER_JOB`` chunks per worker in flight (the results wait in order, so memory does not grow
+with the folder); a worker does at most ``TASKS_PER_WORKER`` chunks before a fresh one takes over
+(what a decoder library leaks stays bounded). Results come back in the paths' order, whatever worker
 finishes first, so the output is the same as with ``--jobs 1``. The workers ignore SIGINT: Ctrl+C
-reaches the command, which ends every worker at once (SIGTERM) on its way out.
+is the command's, which notes it (a flag, so no line is cut in the middle), stops taking results and
+ends every worker at once (SIGTERM) on its way out.
 
 With ``--html`` the worker also makes the report's two pictures (``qa.images.card_images``), so only
 two small JPEG/PNG strings cross between processes, never a decoded picture.
@@ -32,13 +35,16 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from itertools import islice
 
 from payer_app.qa.expectations import Expectation, check_texts
 
 FAST = "fast"  # the ``pass`` of a file the fast pass read (``--json``)
 THOROUGH = "thorough"
-TASKS_PER_WORKER = 200
-WINDOW_PER_JOB = 4
+TASKS_PER_WORKER = 25  # chunks of pictures a worker decodes before a fresh one takes over
+MAX_CHUNK = 8  # pictures sent to a worker at once (one message each way for them all)
+WINDOW_PER_JOB = 2  # chunks per worker in flight
+STOP_CHECK_S = 0.2  # how often a wait for the workers looks whether Ctrl+C was pressed
 # What the forkserver imports once, before it forks the workers: each worker starts with them loaded.
 PRELOAD = ["numpy", "cv2", "zxingcpp", "payer_app.scan.engine", "payer_app.qa.images", "payer_app.qa.workers"]
 
@@ -105,7 +111,7 @@ def decode_file(task: Task) -> FileResult:
     decode_ms = (time.perf_counter() - started) * 1000.0
     card = None
     if task.html and (task.pass_card or _fails(task, [c.text for c in codes])):
-        card = _card(image, codes, task.expectation)
+        card = report_pictures(image, codes, task.expectation)
     return FileResult(task.path, codes, decode_ms, None, stage, card)
 
 
@@ -135,7 +141,9 @@ def _fails(task: Task, texts: list[str]) -> bool:
     return task.expected or not texts
 
 
-def _card(image, codes: list, expectation: Expectation | None) -> tuple | None:
+def report_pictures(image, codes: list, expectation: Expectation | None) -> tuple | None:
+    """The HTML report's pictures of a file: (thumbnail URI, crop URI, (width, height)); None when they
+    cannot be made."""
     from payer_app.qa.batch import CROP_SIDE, THUMB_SIDE, main_code
     from payer_app.qa.images import card_images
 
@@ -166,6 +174,8 @@ class FileDecoder:
 
     def __init__(self, jobs: int, files: int):
         self.jobs = max(1, min(int(jobs), int(files)))
+        # small folders are still spread over every worker
+        self.chunk = max(1, min(MAX_CHUNK, -(-int(files) // (self.jobs * WINDOW_PER_JOB))))
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> FileDecoder:
@@ -187,40 +197,61 @@ class FileDecoder:
         for process in workers:
             process.join()
 
-    def results(self, tasks: Iterable[Task]) -> Iterator[FileResult]:
-        """One result per task, in the tasks' order. ``tasks`` is read lazily, a few ahead of the
-        results, so a task made from the state at that moment (``file_tasks``) sees recent results."""
+    def results(self, tasks: Iterable[Task], stop: Callable[[], bool] = lambda: False) -> Iterator[FileResult]:
+        """One result per task, in the tasks' order, until ``stop()`` says to stop (Ctrl+C was pressed:
+        asked between pictures and while waiting for the workers). ``tasks`` is read lazily, a few
+        ahead of the results, so a task made from the state at that moment (``file_tasks``) sees
+        recent results."""
         if self._pool is None:
             for task in tasks:
+                if stop():
+                    return
                 yield decode_file(task)
             return
-        pending: deque[tuple[Task, Future]] = deque()
-        tasks = iter(tasks)
+        pool = self._pool
+        pending: deque[tuple[list[Task], Future]] = deque()
+        waiting = iter(tasks)
         while True:
             while len(pending) < self.jobs * WINDOW_PER_JOB:
-                task = next(tasks, None)
-                if task is None:
+                chunk = list(islice(waiting, self.chunk))
+                if not chunk:
                     break
-                pending.append((task, self._submit(task)))
+                pending.append((chunk, _submit(pool, chunk)))
             if not pending:
                 return
-            task, future = pending.popleft()
-            yield _result_of(task, future)
-
-    def _submit(self, task: Task) -> Future:
-        try:
-            return self._pool.submit(decode_file, task)
-        except BrokenProcessPool as exc:
-            future: Future = Future()
-            future.set_exception(exc)
-            return future
+            done, future = pending.popleft()
+            results = _results_of(done, future, stop)
+            if results is None or stop():
+                return
+            yield from results
 
 
-def _result_of(task: Task, future: Future) -> FileResult:
+def decode_files(tasks: list[Task]) -> list[FileResult]:
+    """A chunk of pictures, in a worker."""
+    return [decode_file(task) for task in tasks]
+
+
+def _submit(pool: ProcessPoolExecutor, chunk: list[Task]) -> Future:
     try:
-        return future.result()
+        return pool.submit(decode_files, chunk)
+    except BrokenProcessPool as exc:
+        future: Future = Future()
+        future.set_exception(exc)
+        return future
+
+
+def _results_of(chunk: list[Task], future: Future, stop: Callable[[], bool]) -> list[FileResult] | None:
+    """The chunk's results; None when ``stop()`` said to stop while they were awaited."""
+    try:
+        while True:
+            try:
+                return future.result(timeout=STOP_CHECK_S)
+            except TimeoutError:
+                if stop():
+                    return None
     except BrokenProcessPool:  # a worker was killed (out of memory?): every file in flight is lost
-        return FileResult(task.path, [], error=f"{task.path}: the worker process decoding it ended unexpectedly")
+        return [FileResult(t.path, [], error=f"{t.path}: the worker process decoding it ended unexpectedly")
+                for t in chunk]
 
 
 def file_tasks(paths: Iterable, qa=None) -> Iterator[Task]:
