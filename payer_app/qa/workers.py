@@ -37,6 +37,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from itertools import islice
 
+from payer_app.core.display_text import visible
 from payer_app.qa.expectations import Expectation, check_texts
 
 FAST = "fast"  # the ``pass`` of a file the fast pass read (``--json``)
@@ -108,6 +109,8 @@ def decode_file(task: Task) -> FileResult:
         codes, stage = _decode(image, task)
     except SourceError as exc:  # too big, too many pixels, damaged, the decoders failed
         return FileResult(task.path, [], error=str(exc))
+    except Exception as exc:  # noqa: BLE001 - never a traceback from a worker: one line for this file
+        return FileResult(task.path, [], error=f"{visible(task.path)}: could not be decoded ({type(exc).__name__})")
     decode_ms = (time.perf_counter() - started) * 1000.0
     card = None
     if task.html and (task.pass_card or _fails(task, [c.text for c in codes])):
@@ -250,7 +253,7 @@ def _results_of(chunk: list[Task], future: Future, stop: Callable[[], bool]) -> 
                 if stop():
                     return None
     except BrokenProcessPool:  # a worker was killed (out of memory?): every file in flight is lost
-        return [FileResult(t.path, [], error=f"{t.path}: the worker process decoding it ended unexpectedly")
+        return [FileResult(t.path, [], error=f"{visible(t.path)}: the worker process decoding it ended unexpectedly")
                 for t in chunk]
 
 
