@@ -224,9 +224,12 @@ class FileDecoder:
                 return
             done, future = pending.popleft()
             results = _results_of(done, future, stop)
-            if results is None or stop():
+            for result in results or ():
+                if stop():
+                    return
+                yield result
+            if results is None:
                 return
-            yield from results
 
 
 def decode_files(tasks: list[Task]) -> list[FileResult]:
