@@ -20,7 +20,8 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+# The window (the gui extra) and the test tools; `pip install .` alone is the headless install of docs/ci/.
+	$(PY) -m pip install --quiet -e '.[gui,test]'
 	@touch $(STAMP)
 
 # Every benchmark but the 10-minute soak (bench/demo_soak_bench.py --minutes 10).
@@ -35,9 +36,19 @@ bench: system-packages $(STAMP)
 window-soak: system-packages $(STAMP)
 	QT_QPA_PLATFORM=offscreen nice -n 10 $(PY) bench/window_soak_bench.py --minutes 30
 
-# Re-run the Xvfb end-to-end test and copy its screenshots to docs/screenshots/.
+# Re-run every test that takes a picture of docs/screenshots/ and copy the pictures there: the window
+# and kiosk under Xvfb, the booth, the merchant display and the QA report in Chromium, and the offscreen
+# widget pictures (the scam sticker also at 150 %).
+SHOT_TESTS_X   := tests/test_e2e_xvfb.py tests/test_e2e_booth.py tests/test_e2e_booth_command.py \
+                  tests/test_merchant_display.py tests/test_qa_html_report.py
+SHOT_TESTS_OFF := tests/test_gui_saved_bills.py tests/test_gui_fees.py tests/test_gui_registered_name.py \
+                  tests/test_gui_scam_sticker.py
 screenshots: system-packages $(STAMP)
-	PAYER_APP_UPDATE_SCREENSHOTS=1 $(PY) -m pytest tests/test_e2e_xvfb.py tests/test_e2e_booth.py tests/test_merchant_display.py -q
+	PAYER_APP_UPDATE_SCREENSHOTS=1 QA_REPORT_SCREENSHOT=docs/screenshots/qa_report.png \
+		$(PY) -m pytest $(SHOT_TESTS_X) -q
+	PAYER_APP_UPDATE_SCREENSHOTS=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(SHOT_TESTS_OFF) -q
+	PAYER_APP_UPDATE_SCREENSHOTS=1 QT_QPA_PLATFORM=offscreen QT_SCALE_FACTOR=1.5 \
+		$(PY) -m pytest tests/test_gui_scam_sticker.py -q -k warns_in_red
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -4,7 +4,8 @@ Starts ``payer-app acquirer serve`` as its own process on 127.0.0.1, opens DISPL
 (``GET /display/events``, as the page does) and waits for each one's snapshot; then sends SIGINT
 and measures, from the signal, when each stream ended (the server closed it) and when the process
 exited. Repeats ROUNDS times. Prints the worst and median times and exits 1 when a stream ended
-later than ``BUDGET_S`` (half a second, docs/booth.md) or did not end cleanly.
+later than ``BUDGET_S`` (half a second, docs/booth.md) or did not end cleanly, or when the process
+took longer than ``BUDGET_S`` to exit (median: one slow round on a busy machine is not a regression).
 
 Run: .venv/bin/python bench/display_stop_bench.py [--displays 4] [--rounds 5]
 """
@@ -18,15 +19,15 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-import httpx
-
-from payer_app.payments.acquirer_client import read_until_serving
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the stream reader the tests use (tests/display_stream.py)
+
+from payer_app.payments.acquirer_client import read_until_serving  # noqa: E402
+from tests.display_stream import StreamReader  # noqa: E402
+
 BUDGET_S = 0.5
 CEILING_S = 60.0
 
@@ -39,25 +40,6 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class Stream(threading.Thread):
-    def __init__(self, url: str):
-        super().__init__(daemon=True)
-        self.url, self.opened, self.ended_at, self.clean = url, threading.Event(), None, False
-
-    def run(self) -> None:
-        try:
-            with httpx.stream("GET", f"{self.url}/display/events", timeout=CEILING_S) as response:
-                for line in response.iter_lines():
-                    if line.startswith("event: snapshot"):
-                        self.opened.set()
-            self.clean = True
-        except httpx.HTTPError:
-            pass
-        finally:
-            self.ended_at = time.perf_counter()
-            self.opened.set()
-
-
 def one_round(folder: Path, displays: int) -> tuple[list[float], float, bool]:
     port = free_port()
     env = dict(os.environ, PAYER_APP_HOME=str(folder / "home"))
@@ -65,7 +47,7 @@ def one_round(folder: Path, displays: int) -> tuple[list[float], float, bool]:
                              "--ledger", str(folder / "ledger.sqlite3")], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     read_until_serving(proc)
-    streams = [Stream(f"http://127.0.0.1:{port}") for _ in range(displays)]
+    streams = [StreamReader(f"http://127.0.0.1:{port}") for _ in range(displays)]
     for stream in streams:
         stream.start()
     for stream in streams:
@@ -77,7 +59,7 @@ def one_round(folder: Path, displays: int) -> tuple[list[float], float, bool]:
     proc.wait(CEILING_S)
     exited = time.perf_counter() - stopped
     proc.stderr.close()
-    return [s.ended_at - stopped for s in streams], exited, all(s.clean for s in streams)
+    return [s.ended_at - stopped for s in streams], exited, all(s.how == "clean" for s in streams)
 
 
 def main() -> int:
@@ -98,8 +80,8 @@ def main() -> int:
     print(f"stream ended after SIGINT: median {statistics.median(ends) * 1000:.0f} ms, "
           f"worst {max(ends) * 1000:.0f} ms (budget {BUDGET_S * 1000:.0f} ms); all ended cleanly: {clean}")
     print(f"process exited after SIGINT: median {statistics.median(exits) * 1000:.0f} ms, "
-          f"worst {max(exits) * 1000:.0f} ms")
-    return 0 if clean and max(ends) <= BUDGET_S else 1
+          f"worst {max(exits) * 1000:.0f} ms (budget {BUDGET_S * 1000:.0f} ms, median)")
+    return 0 if clean and max(ends) <= BUDGET_S and statistics.median(exits) <= BUDGET_S else 1
 
 
 if __name__ == "__main__":

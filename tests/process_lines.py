@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import queue
 import re
+import signal
 import subprocess
 import threading
+from contextlib import contextmanager
 
 SHOWN = re.compile(r"^payer_app\.gui\.app: window shown after (\d+) ms$")
 LINE_TIMEOUT_S = 90  # only fails a hung process; how long a start takes is bench/gui_startup_bench.py's
@@ -39,3 +41,22 @@ def wait_for_line(lines: queue.Queue, pattern: re.Pattern, seen: list[str]) -> r
         match = pattern.match(line)
         if match:
             return match
+
+
+def stop_with_sigterm(proc: subprocess.Popen, lines: queue.Queue, seen: list[str]) -> None:
+    """SIGTERM: the process must exit 0 (it closed itself, not killed by the signal) within
+    ``LINE_TIMEOUT_S``; the rest of its stderr, up to the end, is added to ``seen``."""
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=LINE_TIMEOUT_S) == 0, seen[-40:]
+    seen.extend(iter(lambda: lines.get(timeout=LINE_TIMEOUT_S), None))
+
+
+@contextmanager
+def killed_if_left_running(proc: subprocess.Popen):
+    """The block's process killed and reaped at its end when it is still running (a failed test)."""
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -17,7 +16,7 @@ import httpx
 
 from payer_app.booth import Placement, chromium_command, placement
 from tests.e2e.acquirer import free_port
-from tests.process_lines import LINE_TIMEOUT_S, stderr_lines, wait_for_line
+from tests.process_lines import killed_if_left_running, stderr_lines, stop_with_sigterm, wait_for_line
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,19 +49,13 @@ def test_print_url_then_sigterm_stops_the_window_and_the_acquirer(payer_home):
                              "--camera", "demo", "--verbose"],
                             env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     seen: list[str] = []
-    try:
+    with killed_if_left_running(proc):
         url = proc.stdout.readline().strip()
         assert url == f"http://127.0.0.1:{port}/display", url
         lines = stderr_lines(proc)
         wait_for_line(lines, re.compile(r"^payer_app\.gui\.startup_enrolment: key \S+ enrolled at "), seen)
         assert httpx.get(url, timeout=10).status_code == 200
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=LINE_TIMEOUT_S) == 0
-        seen += iter(lambda: lines.get(timeout=LINE_TIMEOUT_S), None)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        stop_with_sigterm(proc, lines, seen)
     assert "Booth stopped: window, display browser and acquirer." in seen, seen[-10:]
     assert not any("Traceback" in line for line in seen)
     with socket.socket() as probe:  # the acquirer's port is free again: nothing serves there

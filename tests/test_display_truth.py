@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 import threading
 
-import httpx
 import pytest
 
 from payer_app.payments.acquirer_client import AcquirerUnavailable, HttpAcquirerClient
 from tests.acquirer_helpers import ServedAcquirer, enrol, new_payer, post, start_server, token_for
+from tests.display_stream import StreamReader
 from tests.e2e.acquirer import (
     CHROMEDRIVER,
     CHROMIUM,
@@ -47,31 +47,6 @@ def test_each_decision_is_one_line_on_the_acquirer_console(tmp_path):
 
 
 # --- an open stream ends when the acquirer stops -------------------------------------------------
-class StreamReader(threading.Thread):
-    """Reads ``/display/events`` to its end; ``opened`` once the snapshot arrived, ``how`` says how
-    the stream ended ("clean": the server closed it properly; otherwise the error)."""
-
-    def __init__(self, url: str):
-        super().__init__(daemon=True)
-        self.url = url
-        self.opened = threading.Event()
-        self.ended = threading.Event()
-        self.how = ""
-
-    def run(self) -> None:
-        try:
-            with httpx.stream("GET", f"{self.url}/display/events", timeout=CEILING_S) as response:
-                for line in response.iter_lines():
-                    if line.startswith("event: snapshot"):
-                        self.opened.set()
-            self.how = "clean"
-        except httpx.HTTPError as exc:
-            self.how = f"{type(exc).__name__}: {exc}"
-        finally:
-            self.opened.set()
-            self.ended.set()
-
-
 def test_stopping_the_acquirer_server_ends_an_open_display_stream_cleanly(tmp_path):
     server = start_server(tmp_path / "ledger.sqlite3")
     reader = StreamReader(server.url)

@@ -23,8 +23,6 @@ from payer_app.core.signing import verify_request
 from payer_app.gui.settings import Settings, save_settings
 from payer_app.payments.keystore import KeyStore
 from tests.e2e.acquirer import (
-    CHROMEDRIVER,
-    CHROMIUM,
     AcquirerProcess,
     body_data,
     enrol_payer,
@@ -34,33 +32,23 @@ from tests.e2e.acquirer import (
     wait_until,
     wait_until_still,
 )
-from tests.e2e.window import SCREENSHOTS, UPDATE_SCREENSHOTS, RunningWindow, check_shot, pay_from_payee, scan_to_payee
-from tests.e2e.xserver import missing_tools
+from tests.e2e.marks import X_SCREEN_AND_CHROMIUM
+from tests.e2e.window import (
+    SCREENSHOTS,
+    UPDATE_SCREENSHOTS,
+    RunningWindow,
+    check_shot,
+    grab_screen,
+    pay_from_payee,
+    scan_to_payee,
+)
 
 pytest.importorskip("selenium.webdriver")
 SHOT = "booth-side-by-side"
 WIDTH, HEIGHT = 1600, 900
 HALF = WIDTH // 2
 
-pytestmark = [
-    pytest.mark.xvfb,
-    pytest.mark.slow,
-    # Under CI the set-up must have installed the tools and the browser: a missing one fails there.
-    pytest.mark.skipif(bool(missing_tools()) and os.environ.get("CI") != "true",
-                       reason="Xvfb, openbox or xdotool is not installed (scripts/ensure_system_packages.sh)"),
-    pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER) and os.environ.get("CI") != "true",
-                       reason="needs Debian's chromium and chromium-driver (scripts/ensure_system_packages.sh)"),
-]
-
-
-def grab_screen(display: str, path: Path) -> np.ndarray:
-    """The whole X screen, as the audience sees it (Pillow reads the X server itself)."""
-    from PIL import ImageGrab
-
-    ImageGrab.grab(xdisplay=display).convert("RGB").save(str(path))
-    image = cv2.imread(str(path))
-    assert image is not None, f"could not read back {path}"
-    return image
+pytestmark = X_SCREEN_AND_CHROMIUM
 
 
 def found_at(screen: np.ndarray, part: np.ndarray) -> tuple[float, tuple[int, int]]:

@@ -4,7 +4,8 @@ merchant display in Chromium (right half). A bill is paid with real clicks and k
 payment is seen on the page in the very Chromium the booth opened (Selenium attaches to it through
 its DevTools port, given with --browser-arg); then SIGINT (Ctrl+C) stops the booth, and no process
 it started is left (every process carrying this test's data folder in its environment, read from
-/proc, is gone).
+/proc, is gone). The whole X screen with the payment on both sides is taken before Ctrl+C; with
+PAYER_APP_UPDATE_SCREENSHOTS=1 (`make screenshots`) it is copied to docs/screenshots/booth-one-command.png.
 
 The window runs through tests/e2e/launch_window.py, as in the other end-to-end tests (it only
 reports where the buttons are); every wait is on a line or a page condition, with generous ceilings.
@@ -12,30 +13,31 @@ reports where the buttons are); every wait is on a line or a page condition, wit
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.acquirer import CHROMEDRIVER, CHROMIUM, free_port, text_of, wait_until
-from tests.e2e.window import PAY_TIMEOUT_S, RunningWindow, pay_from_payee, scan_to_payee
-from tests.e2e.xserver import missing_tools
+from tests.e2e.acquirer import CHROMEDRIVER, free_port, text_of, wait_until, wait_until_still
+from tests.e2e.marks import X_SCREEN_AND_CHROMIUM
+from tests.e2e.window import (
+    PAY_TIMEOUT_S,
+    RunningWindow,
+    check_shot,
+    grab_screen,
+    pay_from_payee,
+    publish,
+    scan_to_payee,
+)
 
 WIDTH, HEIGHT = 1600, 900
+SHOT = "booth-one-command"  # docs/screenshots/booth-one-command.png with PAYER_APP_UPDATE_SCREENSHOTS=1
 ENROLLED = re.compile(r"payer_app\.gui\.startup_enrolment: key \S+ enrolled at http://127\.0\.0\.1:\d+")
 BROWSER_OPENED = re.compile(r"Merchant display opened in Chromium \(pid (\d+)\), beside the payer window\.")
 DISPLAY_URL = re.compile(r"Merchant display: (http://127\.0\.0\.1:\d+/display)")
 
-pytestmark = [
-    pytest.mark.xvfb,
-    pytest.mark.slow,
-    pytest.mark.skipif(bool(missing_tools()) and os.environ.get("CI") != "true",
-                       reason="Xvfb, openbox or xdotool is not installed (scripts/ensure_system_packages.sh)"),
-    pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER) and os.environ.get("CI") != "true",
-                       reason="needs Debian's chromium and chromium-driver (scripts/ensure_system_packages.sh)"),
-]
+pytestmark = X_SCREEN_AND_CHROMIUM
 
 
 def processes_of(home: Path) -> dict[int, str]:
@@ -107,6 +109,8 @@ def test_one_command_booth_pays_shows_and_stops_everything(x_server, tmp_path):
         wait_until(driver, lambda: text_of(driver, "latest-amount") == "250.000",
                    "the booth's display does not show the payment")
         assert text_of(driver, "total-count") == "1"
+        wait_until_still(driver)  # the new payment's flash has ended
+        grab_screen(display, tmp_path / f"{SHOT}.png")  # the booth as the operator sees it
 
         app.proc.send_signal(signal.SIGINT)  # Ctrl+C
         assert app.proc.wait(PAY_TIMEOUT_S) == 130
@@ -121,6 +125,8 @@ def test_one_command_booth_pays_shows_and_stops_everything(x_server, tmp_path):
     assert re.search(r"Z  250\.000 ₫  to .+  approved \(201\)", said), said[-2000:]  # the acquirer's console
     left = processes_of(home)
     assert not left, f"the booth left processes behind: {left}"
+    check_shot(tmp_path / f"{SHOT}.png")
+    publish(tmp_path, [SHOT])
 
 
 def everything_said(app: RunningWindow) -> str:

@@ -18,12 +18,10 @@ the pictures are copied to docs/screenshots/.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import cv2
 import numpy as np
-import pytest
 
 from payer_app.core.amounts import format_vnd
 from payer_app.core.builder import vietqr_payload
@@ -31,8 +29,8 @@ from payer_app.core.operator_pin import hash_pin
 from payer_app.core.signing import verify_request
 from payer_app.gui.settings import Settings, save_settings
 from payer_app.payments.keystore import KeyStore
+from tests.e2e.marks import X_SCREEN
 from tests.e2e.window import PAY_TIMEOUT_S, RunningWindow, check_shot, pay_from_payee, publish, scan_to_payee
-from tests.e2e.xserver import missing_tools
 from tests.gui_helpers import tr
 from tests.media import write_qr_png
 
@@ -43,13 +41,7 @@ KIOSK_SHOTS = ["15-kiosk-1920x1080", "16-kiosk-idle-warning"]
 PENDING_SHOTS = ["17-enrol-key", "18-result-pending", "19-history-retried"]
 ENROL_CODE = "ENROL-E2E-5831-0001"  # at least 16 characters, as acquirer serve requires
 
-pytestmark = [
-    pytest.mark.xvfb,
-    pytest.mark.slow,
-    # Under CI the set-up must have installed the tools: a missing one fails there instead of skipping.
-    pytest.mark.skipif(bool(missing_tools()) and os.environ.get("CI") != "true",
-                       reason="Xvfb, openbox or xdotool is not installed (scripts/ensure_system_packages.sh)"),
-]
+pytestmark = X_SCREEN
 
 
 def bill_video(path: Path, frames: int = 60, fps: float = 15.0) -> str:
@@ -87,6 +79,7 @@ def inspector_and_back_without_bounce(app: RunningWindow) -> None:
     """Scan -> Payee; the inspector and back; Back from the payee does not bounce back to it: the
     camera confirms the same code again on Scan, and Scan holds it (it is still in view)."""
     scan_to_payee(app)
+    app.wait("registered", PAY_TIMEOUT_S)  # the payee's registered name shown, not "looking it up"
     app.shot("03-payee")
     app.click("inspector")
     app.wait_for_screen("inspector")

@@ -22,6 +22,7 @@ from payer_app.payments.acquirer.endpoints import create_app
 from payer_app.payments.acquirer.server import AcquirerServer
 from payer_app.payments.speech import Speaker
 from tests.acquirer_helpers import CODE, new_payer, post, start_server
+from tests.display_stream import event_data
 
 HEAD = "00020101021238530010A0000007270123000697041601092576788590208QRIBFTTA5303704"
 
@@ -187,7 +188,7 @@ def test_the_acquirer_answers_with_the_total_and_the_merchant_display_announces_
     with AcquirerServer(app) as server, httpx.Client(timeout=60) as client:
         with client.stream("GET", f"{server.url}/display/events") as live:
             lines = live.iter_lines()
-            assert next_event(lines, "snapshot")["recent"] == []
+            assert event_data(lines, "snapshot")["recent"] == []
             payer = new_payer(server.url)
             request = build_request(parse_payload(FEE_QR), PaymentChoice(None), payer=payer.info, audience=server.url)
             response = post(server.url, sign_request(request, payer.key))
@@ -195,15 +196,6 @@ def test_the_acquirer_answers_with_the_total_and_the_merchant_display_announces_
             body = response.json()
             assert body["amount"]["value"] == "100000" and body["fee"] == {"kind": "fixed", "value": "50000"}
             assert body["total"] == {"value": "150000", "currency": "VND"}
-            event = next_event(lines, "payment")
+            event = event_data(lines, "payment")
     assert event["amount"] == 150000 and event["amount_text"] == "150.000"
 
-
-def next_event(lines, name: str) -> dict:
-    current = None
-    for line in lines:
-        if line.startswith("event: "):
-            current = line[len("event: "):]
-        elif line.startswith("data: ") and current == name:
-            return json.loads(line[len("data: "):])
-    raise AssertionError(f"the stream ended before a {name} event")

@@ -31,7 +31,8 @@ def shows_scam(window) -> bool:
 def test_payee_warns_in_red_above_the_payee_and_the_amount(qtbot, make_window, tmp_path):
     window = make_window(camera="demo", kiosk=False, lang="vi")
     window.resize(1280, 720)
-    window.open_payload(SCAM_STICKER)
+    with qtbot.waitSignal(window.payee.registered.answered, timeout=60_000):  # the picture after the name inquiry
+        window.open_payload(SCAM_STICKER)
     assert window.current == "payee" and shows_scam(window)
     box = window.payee.scam_warning
     assert box.title.text() == tr("scam.title")

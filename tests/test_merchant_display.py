@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import shutil
 import sqlite3
 import threading
@@ -39,6 +38,7 @@ from payer_app.payments.speech import Speaker, announcement
 from payer_app.studio.fee_qr import with_fee
 from tests.acquirer_helpers import CODE as ENROL_CODE
 from tests.acquirer_helpers import new_payer, post, token_for
+from tests.display_stream import event_data
 from tests.e2e.acquirer import (
     CHROMEDRIVER,
     CHROMIUM,
@@ -261,17 +261,6 @@ def test_a_page_that_has_seen_no_payment_yet_announces_the_one_it_missed(acquire
     wait_announced(browser, 40_000)
 
 
-def event_data(lines, name: str) -> dict:
-    """The data of the next ``name`` event on an open stream's line iterator."""
-    current = None
-    for line in lines:
-        if line.startswith("event: "):
-            current = line[len("event: "):]
-        elif line.startswith("data: ") and current == name:
-            return json.loads(line[len("data: "):])
-    raise AssertionError(f"the stream ended before a {name} event")
-
-
 def test_a_snapshot_carries_what_the_live_event_carried(tmp_path):
     """The same approval, as the live event and in a later snapshot's recent list, over real HTTP:
     the same fields, the audio URL and the spoken text included (one function builds both)."""
@@ -412,6 +401,15 @@ def count_unsubscribes(hub: DisplayHub) -> threading.Semaphore:
 
     hub.unsubscribe = counted
     return released
+
+
+def test_the_page_asks_the_browser_not_to_offer_a_translation(tmp_path):
+    """The display is in Vietnamese on purpose: a browser in another language (the booth's Chromium
+    in English) must not cover its top with a translate bar."""
+    with AcquirerServer(create_app(tmp_path / "page.sqlite3", enrol_code=ENROL_CODE)) as server:
+        page = httpx.get(f"{server.url}/display", timeout=10).text
+    assert '<html lang="vi" translate="no">' in page
+    assert '<meta name="google" content="notranslate">' in page
 
 
 def test_the_number_of_displays_and_the_speech_cache_are_bounded(tmp_path):

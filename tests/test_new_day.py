@@ -16,7 +16,7 @@ import pytest
 from payer_app.core.builder import evn_bill_payload
 from payer_app.payments.biller import Biller
 from payer_app.payments.merchant_display import CounterStore
-from payer_app.payments.new_day import next_time, parse_hour
+from payer_app.payments.new_day import DayArchive, next_time, parse_hour
 from payer_app.payments.service import PaymentService
 from tests.acquirer_helpers import CODE as ENROL_CODE
 from tests.acquirer_helpers import ledger_rows, new_payer, post, start_server, token_for
@@ -84,6 +84,20 @@ def test_a_new_day_keeps_each_payments_fee_in_the_archive(tmp_path):
     assert done.returncode == 0, done.stderr
     assert ledger_rows(ledger, "SELECT amount, fee, fee_kind FROM archived_counter_events") == [
         (150_000, 50_000, "fixed")]
+
+
+def test_the_archive_has_every_column_of_the_day_s_tables_and_when_the_day_closed(tmp_path):
+    """The archive tables' columns are the day's tables', after day_closed_at, in the same order and
+    types: a column added to the display's record or to a bill payment is archived too."""
+    ledger = tmp_path / "ledger.sqlite3"
+    DayArchive(ledger).close()
+
+    def columns(table: str) -> list[tuple]:
+        return [row[1:4] for row in ledger_rows(ledger, f"PRAGMA table_info({table})")]
+
+    closed = ("day_closed_at", "TEXT", 1)
+    assert columns("archived_counter_events") == [closed, ("id", "INTEGER", 1)] + columns("counter_events")[1:]
+    assert columns("archived_biller_payments") == [closed] + columns("biller_payments")
 
 
 def test_new_day_command_refuses_what_it_cannot_do(tmp_path):

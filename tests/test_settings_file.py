@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import resource
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +20,7 @@ import pytest
 
 from payer_app.gui.settings import MAX_SETTINGS_BYTES, Settings, read_settings, save_settings, settings_path
 from tests.gui_helpers import tr
-from tests.process_lines import LINE_TIMEOUT_S, SHOWN, stderr_lines, wait_for_line
+from tests.process_lines import SHOWN, killed_if_left_running, stderr_lines, stop_with_sigterm, wait_for_line
 
 ROOT = Path(__file__).resolve().parents[1]
 MEMORY_CAP = 2 * 1024 ** 3  # the window needs about 0.5 GB of address space; /dev/zero would need all
@@ -59,16 +58,10 @@ def test_the_window_opens_on_defaults_and_says_why(payer_home, kind):
                             env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=_cap_memory)
     seen: list[str] = []
-    try:
+    with killed_if_left_running(proc):
         lines = stderr_lines(proc)
         wait_for_line(lines, SHOWN, seen)
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=LINE_TIMEOUT_S) == 0
-        seen += iter(lambda: lines.get(timeout=LINE_TIMEOUT_S), None)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        stop_with_sigterm(proc, lines, seen)
     warnings = [line for line in seen if line.startswith("payer-app: warning:")]
     assert len(warnings) == 1, seen
     assert "settings.json" in warnings[0] and reason in warnings[0] and "default settings" in warnings[0]

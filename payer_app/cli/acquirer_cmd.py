@@ -20,10 +20,11 @@ import socket
 import sys
 from pathlib import Path
 
-from payer_app.cli.exits import EXIT_OK, UsageError
-from payer_app.cli.options import add_command, add_command_group
+from payer_app.cli.exits import EXIT_INTERRUPTED, EXIT_OK, UsageError
+from payer_app.cli.options import add_command, add_command_group, checked_option
 from payer_app.core.display_text import visible
 from payer_app.core.payability import Limits
+from payer_app.payments.acquirer.balances import parse_balance_option
 from payer_app.payments.acquirer_client import SERVING_LINE
 
 DEFAULT_LEDGER_FILE = "acquirer-ledger.sqlite3"
@@ -57,6 +58,9 @@ def register(sub) -> None:
     serve.add_argument("--directory", metavar="FILE",
                        help="registered account names POST /v2/lookup answers from: CSV (bin,account,name) or JSON "
                        "(default: the bundled directory of the demo bills and the studio's payees)")
+    serve.add_argument("--balance", metavar="BANK_BIN/ACCOUNT=VND[:DAILY_LIMIT]", action="append", default=[],
+                       help="open a payer account with this balance (and daily limit) on first start; afterwards "
+                       "the ledger keeps it (docs/accounts.md)")
     serve.add_argument("--min-amount", type=int, default=Limits.min_amount, help="smallest accepted amount in dong")
     serve.add_argument("--max-amount", type=int, default=Limits.max_amount, help="largest accepted amount in dong")
     serve.add_argument("--new-day-at", metavar="HH:MM", default=None,
@@ -90,9 +94,12 @@ def run_serve(args) -> int:
     ledger = ledger_path(args.ledger)
     directory = _name_directory(args.directory)
     schedule = new_day_schedule(args.new_day_at)
+    balances = [checked_option("--balance", text, parse_balance_option) for text in args.balance]
     sock = _listening_socket(args.host, args.port)
     host, port = sock.getsockname()[:2]
     app = _open_acquirer(args, sock, ledger, failures, limits, trusted, directory)
+    for scope, balance, limit in balances:  # opened once; a restart keeps the ledger's balance
+        app.state.acquirer.ledger.balances.open(scope, balance, limit)
     _print_where_it_serves(app.state.acquirer, host, port, ledger, args.open_enrolment, directory)
     attach_console(app.state.acquirer, schedule)
     _serve(app, sock)
@@ -297,4 +304,27 @@ def _serve(app, sock) -> None:
 
     server = stopping_server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2),
                              on_stop=lambda: end_display_streams(app))
-    server.run(sockets=[sock])
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        if not server.started:
+            raise  # Ctrl+C before it served: the usual way out
+        _end_now(EXIT_INTERRUPTED)
+
+
+def _end_now(code: int) -> None:
+    """Ctrl+C once uvicorn has shut down cleanly (answers in flight finished, display streams ended,
+    the ledger closed by the app's lifespan): the process ends here. Python's own teardown of the
+    modules a server has loaded would take another 0.1 s of CPU (0.3-0.5 s on a busy machine,
+    bench/display_stop_bench.py) and does nothing a stopped server needs. (SIGTERM needs no help:
+    uvicorn raises it again after the same shutdown, and the process ends by it.)"""
+    import logging
+    import os
+
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed or broken pipe: nothing more to say there
+            pass
+    os._exit(code)

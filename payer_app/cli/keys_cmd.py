@@ -25,7 +25,8 @@ from payer_app.cli.exits import EXIT_NO, EXIT_OK, EXIT_PENDING, EXIT_USAGE, NoAn
 from payer_app.cli.options import add_acquirer_option, add_command, add_command_group
 from payer_app.core.display_text import visible
 from payer_app.files import write_file_atomically
-from payer_app.payments.keystore import KeyStore, KeyStoreError
+from payer_app.payments.accounts import current_keystore
+from payer_app.payments.keystore import KeyStoreError
 
 
 def register(sub) -> None:
@@ -79,8 +80,8 @@ def key_and_acquirer_problems():
 
 
 def run_export(args) -> int:
-    store = KeyStore()
     with key_and_acquirer_problems():
+        store = current_keystore()  # the current source account's key (payments/accounts.py)
         if args.all:
             store.current()  # creates the first key pair if there is none yet
             document = store.jwk_set()
@@ -99,9 +100,9 @@ def run_export(args) -> int:
 
 
 def run_rotate(args) -> int:
-    store = KeyStore()
     old = None
     with key_and_acquirer_problems():
+        store = current_keystore()  # the current source account's key (payments/accounts.py)
         if store.exists():
             try:
                 old = store.current()  # kept in memory to endorse the new key at acquirers

@@ -185,6 +185,19 @@ CATALOG: dict[str, tuple[str, str]] = {
                                  "Hãy ký lại bằng khóa hiện tại."),
     "insufficient-funds": ("Declined: insufficient funds (injected failure).",
                            "Bị từ chối: không đủ số dư (lỗi giả lập)."),
+    # The payer's source account at the bank (``payments.acquirer.balances``, ``payments.accounts``).
+    "over-balance": ("The total {amount} is more than the source account's balance ({balance}).",
+                     "Tổng tiền {amount} lớn hơn số dư tài khoản nguồn ({balance})."),
+    "daily-limit": ("The total {amount} would take today's payments over the account's daily limit of {limit} "
+                    "({spent} already paid today).",
+                    "Tổng tiền {amount} vượt hạn mức giao dịch trong ngày {limit} của tài khoản (hôm nay đã "
+                    "thanh toán {spent})."),
+    "bad-accounts-file": ("The accounts file cannot be used: {problem}", "Không dùng được tệp tài khoản: {problem}"),
+    "bad-account-entry": ("{where}: {problem}", "{where}: lỗi dữ liệu tài khoản ({problem})"),
+    "unknown-account": ("No source account has the id {id}; `payer-app accounts list` shows them.",
+                        "Không có tài khoản nguồn nào mã {id}; xem bằng `payer-app accounts list`."),
+    "account-exists": ("The account {account} is already in the list (id {id}).",
+                       "Tài khoản {account} đã có trong danh sách (mã {id})."),
     # Setting up payments (``payments.errors``): nothing was paid, nothing is pending.
     "no-acquirer": ("The embedded acquirer needs no enrolment; give an acquirer URL.",
                     "Ngân hàng nhúng không cần đăng ký khóa; hãy nhập địa chỉ ngân hàng."),

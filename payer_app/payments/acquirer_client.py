@@ -24,6 +24,7 @@ from payer_app.core.payability import Limits
 from payer_app.core.registered_name import LookupKey
 from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
 from payer_app.payments.acquirer.answers import FailureSettings
+from payer_app.payments.acquirer.balances import BALANCE_LOOKUP_ID
 from payer_app.payments.acquirer.decisions import MockAcquirer
 from payer_app.payments.acquirer.endpoints import JOSE_MEDIA_TYPE
 from payer_app.payments.acquirer.ledger import TrustedKey
@@ -81,6 +82,11 @@ class HttpAcquirerClient:
     def submit(self, jws: str) -> AcquirerReply:
         return self._call("POST", "/v1/payments", content=jws.encode("ascii"),
                           headers={"Content-Type": JOSE_MEDIA_TYPE})
+
+    def balance(self, key: SigningKey) -> AcquirerReply:
+        """``GET /v1/balance``: the state of ``key``'s own account (payments/acquirer/balances.py)."""
+        token = lookup_token(key, BALANCE_LOOKUP_ID, self.audience)
+        return self._call("GET", "/v1/balance", headers={"Authorization": f"JWS {token}"})
 
     def lookup(self, request_id: str, key: SigningKey) -> AcquirerReply:
         token = lookup_token(key, request_id, self.audience)

@@ -72,9 +72,8 @@ SECURITY_HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Conte
 
 
 # --- the counter's record -------------------------------------------------------------------------
-_COUNTER_SCHEMA = """
-CREATE TABLE IF NOT EXISTS counter_events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+# The columns after the id, one definition a line; the day's archive (payments/new_day.py) copies them.
+COUNTER_FIELDS = """
     kind TEXT NOT NULL,
     amount INTEGER NOT NULL,
     payee TEXT NOT NULL,
@@ -83,10 +82,13 @@ CREATE TABLE IF NOT EXISTS counter_events (
     reference TEXT NOT NULL,
     at TEXT NOT NULL,
     fee INTEGER NOT NULL DEFAULT 0,
-    fee_kind TEXT NOT NULL DEFAULT ''
+    fee_kind TEXT NOT NULL DEFAULT ''"""
+_COUNTER_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS counter_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,{COUNTER_FIELDS}
 );
 """
-_COUNTER_COLUMNS = "id, kind, amount, payee, merchant_id, customer_code, reference, at, fee, fee_kind"
+COUNTER_COLUMNS = ", ".join(["id"] + [line.split()[0] for line in COUNTER_FIELDS.strip().splitlines()])
 
 
 class CounterStore(StoreFile):
@@ -132,11 +134,11 @@ class CounterStore(StoreFile):
             args = [merchant, merchant]
         with self._store.lock:  # one consistent view: no event lands between the four reads
             recent = self._store.all(
-                f"SELECT {_COUNTER_COLUMNS} FROM counter_events WHERE kind = 'approved'{where} "
+                f"SELECT {COUNTER_COLUMNS} FROM counter_events WHERE kind = 'approved'{where} "
                 "ORDER BY id DESC LIMIT ?",
                 (*args, RECENT_COUNT))
             apart = self._store.all(
-                f"SELECT {_COUNTER_COLUMNS} FROM counter_events WHERE kind != 'approved'{where} "
+                f"SELECT {COUNTER_COLUMNS} FROM counter_events WHERE kind != 'approved'{where} "
                 "ORDER BY id DESC LIMIT ?",
                 (*args, RECENT_COUNT))
             total, count = self._store.one(
@@ -515,5 +517,5 @@ def _message_event(message: dict[str, Any]):
     return ServerSentEvent(json.dumps(message, ensure_ascii=False), event="refused")
 
 
-__all__ = ["CounterStore", "DisplayHub", "MAX_DISPLAY_CLIENTS", "counter_event", "counter_routes", "day_start",
-           "merchant_matches"]
+__all__ = ["COUNTER_COLUMNS", "COUNTER_FIELDS", "CounterStore", "DisplayHub", "MAX_DISPLAY_CLIENTS", "counter_event",
+           "counter_routes", "day_start", "merchant_matches"]

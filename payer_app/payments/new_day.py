@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from payer_app.core.timestamps import format_timestamp
-from payer_app.payments.biller import Biller
+from payer_app.payments.biller import PAYMENT_COLUMNS, PAYMENT_FIELDS, Biller
 from payer_app.payments.json_responses import json_response
-from payer_app.payments.merchant_display import CounterStore
+from payer_app.payments.merchant_display import COUNTER_COLUMNS, COUNTER_FIELDS, CounterStore
 from payer_app.payments.sqlite_store import LEDGER_SCHEMA_VERSION, StoreFile
 
 log = logging.getLogger(__name__)
@@ -39,26 +39,10 @@ MAX_HEADER_CHARS = 200
 _ARCHIVE_SCHEMA = CounterStore.SCHEMA + Biller.SCHEMA + """
 CREATE TABLE IF NOT EXISTS archived_counter_events (
     day_closed_at TEXT NOT NULL,
-    id INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    amount INTEGER NOT NULL,
-    payee TEXT NOT NULL,
-    merchant_id TEXT NOT NULL,
-    customer_code TEXT NOT NULL,
-    reference TEXT NOT NULL,
-    at TEXT NOT NULL,
-    fee INTEGER NOT NULL DEFAULT 0,
-    fee_kind TEXT NOT NULL DEFAULT ''
+    id INTEGER NOT NULL,""" + COUNTER_FIELDS + """
 );
 CREATE TABLE IF NOT EXISTS archived_biller_payments (
-    day_closed_at TEXT NOT NULL,
-    payer_scope TEXT NOT NULL,
-    request_id TEXT NOT NULL,
-    customer_code TEXT NOT NULL,
-    period TEXT NOT NULL,
-    amount INTEGER NOT NULL,
-    acquirer_reference TEXT NOT NULL,
-    paid_at TEXT NOT NULL
+    day_closed_at TEXT NOT NULL,""" + PAYMENT_FIELDS + """
 );
 """
 
@@ -99,12 +83,11 @@ class DayArchive(StoreFile):
             bills = db.execute("SELECT COUNT(*) FROM biller_payments").fetchone()[0]
             _add_fee_columns(db, "counter_events")  # tables written before fees were kept (no fee)
             _add_fee_columns(db, "archived_counter_events")
-            db.execute("INSERT INTO archived_counter_events (day_closed_at, id, kind, amount, payee, merchant_id, "
-                       "customer_code, reference, at, fee, fee_kind) SELECT ?, id, kind, amount, payee, "
-                       "merchant_id, customer_code, reference, at, fee, fee_kind FROM counter_events", (closed_at,))
+            db.execute(f"INSERT INTO archived_counter_events (day_closed_at, {COUNTER_COLUMNS}) "
+                       f"SELECT ?, {COUNTER_COLUMNS} FROM counter_events", (closed_at,))
             db.execute("DELETE FROM counter_events")
-            db.execute("INSERT INTO archived_biller_payments SELECT ?, payer_scope, request_id, customer_code, "
-                       "period, amount, acquirer_reference, paid_at FROM biller_payments", (closed_at,))
+            db.execute(f"INSERT INTO archived_biller_payments (day_closed_at, {PAYMENT_COLUMNS}) "
+                       f"SELECT ?, {PAYMENT_COLUMNS} FROM biller_payments", (closed_at,))
             db.execute("DELETE FROM biller_payments")
         return NewDay(closed_at, events, approved, total, bills)
 

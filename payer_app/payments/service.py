@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +32,14 @@ from payer_app.core.display_text import visible
 from payer_app.core.keys import SigningKey
 from payer_app.core.payability import Limits
 from payer_app.core.payload import ParsedPayload
-from payer_app.core.refusals import say
+from payer_app.core.refusals import AmountRefused, say
 from payer_app.core.registered_name import LookupKey, NameCheck, lookup_key
 from payer_app.core.request import PayerInfo, PaymentRequest, build_request, read_signed
 from payer_app.core.signing import sign_request
+from payer_app.payments.accounts import PayerAccount, PayerAccounts
 from payer_app.payments.acquirer.answers import FailureSettings
-from payer_app.payments.acquirer.ledger import TrustedKey
+from payer_app.payments.acquirer.balances import AccountBalance, bank_day, funds_refusal
+from payer_app.payments.acquirer.ledger import TrustedKey, payer_scope
 from payer_app.payments.acquirer_client import (
     DEFAULT_TIMEOUT_SECONDS,
     AcquirerError,
@@ -133,9 +136,13 @@ class PaymentService:
             home = data_home()
         self.home = Path(home)
         self.home.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self.keystore = KeyStore(self.home)
+        # The source account (payments/accounts.py): the current one, with its own key store; without
+        # any account (or with ``payer`` given), the built-in demo account and the data folder's keys.
+        self.accounts = PayerAccounts(self.home)
+        self.account: PayerAccount | None = self.accounts.current() if payer is None else None
+        self.keystore = self.accounts.keystore(self.account) if self.account else KeyStore(self.home)
         self.limits = limits or Limits()
-        self.payer = payer or PayerInfo()
+        self.payer = payer or (self.account.payer_info() if self.account else PayerInfo())
         self.acquirer_url = acquirer_url or None
         self._failures = failures
         self._timeout = timeout
@@ -166,11 +173,55 @@ class PaymentService:
         return audience_of(self.acquirer_description)
 
     # --- the payment flow ---------------------------------------------------------------------
-    def preview(self, parsed: ParsedPayload, choice: PaymentChoice, key: SigningKey | None = None) -> PaymentRequest:
-        """The request ``pay`` would send (raises RequestRefused like ``pay``); nothing is signed or stored."""
+    def preview(self, parsed: ParsedPayload, choice: PaymentChoice, key: SigningKey | None = None,
+                check_funds: bool = True) -> PaymentRequest:
+        """The request ``pay`` would send (raises RequestRefused like ``pay``); nothing is signed or stored.
+        ``check_funds=False``: without the balance check (Review shows the request and says the
+        refusal of ``funds_refusal`` next to it)."""
         key = key or self.keystore.current()
         payer = PayerInfo(self.payer.account, self.payer.bank_bin, key.kid)
-        return build_request(parsed, choice, payer=payer, limits=self.limits, audience=self.audience)
+        request = build_request(parsed, choice, payer=payer, limits=self.limits, audience=self.audience)
+        refused = self.funds_refusal(request, self.balance()) if check_funds else None
+        if refused is not None:  # over the balance or the daily limit: said before the PIN, nothing signed
+            raise refused
+        return request
+
+    @staticmethod
+    def funds_refusal(request: PaymentRequest, state: AccountBalance | None) -> AmountRefused | None:
+        """``over-balance`` or ``daily-limit`` when the source account's balance (``state``, from
+        ``balance()``) cannot pay ``request``'s total (None when it can, or when it is not known)."""
+        refused = funds_refusal(state, request.cost.total) if state is not None else None
+        return AmountRefused(refused.kind, **refused.values) if refused is not None else None
+
+    def start_visit(self, bank_bin: str, account: str, balance: int | None = None) -> PayerAccount:
+        """A booth's next visitor pays from a new account with a new key (``PayerAccounts.start_visit``:
+        the previous visitor's account and key files are gone); the embedded acquirer opens it with
+        ``balance``. An HTTP acquirer learns the key by its enrolment."""
+        visitor = self.accounts.start_visit(bank_bin, account, balance=balance)
+        self.account, self.keystore, self.payer = visitor, self.accounts.keystore(visitor), visitor.payer_info()
+        if not self.acquirer_url and balance is not None:
+            self.embedded_acquirer().ledger.balances.open(visitor.scope, balance)
+        return visitor
+
+    def use_account(self, account_id: str) -> PayerAccount:
+        """Pay from another account of this data folder from now on (it becomes the current one)."""
+        account = self.accounts.use(account_id)
+        self.account, self.keystore, self.payer = account, self.accounts.keystore(account), account.payer_info()
+        return account
+
+    def balance(self) -> AccountBalance | None:
+        """The source account at the bank (balance, daily limit, spent today): the embedded acquirer's
+        ledger, or the HTTP acquirer's ``GET /v1/balance`` (signed by this account's key). None when
+        no balance is kept, or the acquirer does not answer or answers something unreadable (it
+        refuses an over-balance payment all the same); never raises for those."""
+        if self.acquirer_url:
+            try:
+                reply = self._client(self.acquirer_url).balance(self.keystore.current())
+            except (AcquirerUnavailable, AcquirerError):
+                return None
+            return AccountBalance.from_answer(reply.body) if reply.http_status == 200 else None
+        balances = self.embedded_acquirer().ledger.balances
+        return balances.account(payer_scope(self.payer.bank_bin, self.payer.account), bank_day(datetime.now(UTC)))
 
     def pay(self, parsed: ParsedPayload, choice: PaymentChoice) -> PaymentOutcome:
         """Build, sign, record as pending, send, record the answer.
@@ -335,10 +386,18 @@ class PaymentService:
                         self.home / EMBEDDED_LEDGER_FILE, self._failures, timeout=self._timeout,
                         limits=self.limits, local_keys=self._local_keys,
                     )
+                    self._open_local_balances(client.acquirer)
                 else:
                     client = HttpAcquirerClient(acquirer, timeout=self._timeout)
                 self._clients[name] = client
             return client
+
+    def _open_local_balances(self, acquirer) -> None:
+        """The embedded acquirer is the bank of this device's accounts: each account with a balance
+        is opened there with it (once; afterwards its payments move it)."""
+        for account in self.accounts.list():
+            if account.balance is not None:
+                acquirer.ledger.balances.open(account.scope, account.balance, account.daily_limit)
 
     def _local_keys(self) -> list[TrustedKey]:
         return [TrustedKey(jwk, self.payer.bank_bin, self.payer.account, jwk.get("retired_at"))

@@ -113,8 +113,9 @@ def decode_file(task: Task) -> FileResult:
         return FileResult(task.path, [], error=f"{visible(task.path)}: could not be decoded ({type(exc).__name__})")
     decode_ms = (time.perf_counter() - started) * 1000.0
     card = None
-    if task.html and (task.pass_card or _fails(task, [c.text for c in codes])):
-        card = report_pictures(image, codes, task.expectation)
+    failed = task.html and _fails(task, [c.text for c in codes])
+    if task.html and (task.pass_card or failed):
+        card = report_pictures(image, codes, task.expectation, crop=failed)
     return FileResult(task.path, codes, decode_ms, None, stage, card)
 
 
@@ -144,19 +145,20 @@ def _fails(task: Task, texts: list[str]) -> bool:
     return task.expected or not texts
 
 
-def report_pictures(image, codes: list, expectation: Expectation | None) -> tuple | None:
-    """The HTML report's pictures of a file: (thumbnail URI, crop URI, (width, height)); None when they
-    cannot be made."""
+def report_pictures(image, codes: list, expectation: Expectation | None, crop: bool = True) -> tuple | None:
+    """The HTML report's pictures of a file: (thumbnail URI, crop URI or None, (width, height)), the
+    crop only when ``crop`` (the report keeps it for failures); None when they cannot be made."""
     from payer_app.qa.batch import CROP_SIDE, THUMB_SIDE, main_code
     from payer_app.qa.images import card_images
 
     try:
         main = main_code(codes, None if expectation is None else expectation.payload)
         polygons = [tuple(tuple(p) for p in c.polygon) for c in codes]
-        thumbnail, crop = card_images(image, polygons, None if main is None else main.polygon, THUMB_SIDE, CROP_SIDE)
+        thumbnail, cropped = card_images(image, polygons, None if main is None else main.polygon, THUMB_SIDE,
+                                         CROP_SIDE if crop else 0)
     except Exception:  # noqa: BLE001 - out of memory or an encoder error: the card goes without pictures
         return None
-    return thumbnail, crop, (int(image.shape[1]), int(image.shape[0]))
+    return thumbnail, cropped, (int(image.shape[1]), int(image.shape[0]))
 
 
 def _worker_started() -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QSocketNotifier, QTimer
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QDialog
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -107,6 +107,7 @@ class Reporter(QObject):
             "inspector": getattr(screen, "inspector_button", None), "rescan": getattr(screen, "rescan_button", None),
             "confirm": getattr(screen, "confirm_button", None), "new": getattr(screen, "new_button", None),
             "show_qr": getattr(screen, "qr_button", None), "retry": getattr(screen, "retry_button", None),
+            "copy": getattr(screen, "copy_button", None), "paste": getattr(screen, "paste_button", None),
             "amount": getattr(screen, "edit", None), "note": getattr(screen, "note", None),
             "still_here": w.kiosk.idle_warning.stay_button,
             "enrol_code": w.settings_screen.enrol_code if w.current == "settings" else None,
@@ -126,7 +127,9 @@ class Reporter(QObject):
         emit(screen=w.current, where=request, targets=self.targets(),
              payee_error=payee.error_text.text() if payee.error_box.isVisible() else "",
              amount_message=w.amount.message.text(), hint=w.scan.hint.text(),
-             history=[e.status for e in w.history.entries])
+             history=[e.status for e in w.history.entries],
+             clipboard_chars=len(QGuiApplication.clipboard().text()),
+             dialogs=sum(1 for t in QApplication.topLevelWidgets() if isinstance(t, QDialog) and t.isVisible()))
 
     def detections(self, polygons, _ms) -> None:
         if polygons and not self.scan_shot and self.window.current == "scan":

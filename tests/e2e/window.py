@@ -237,6 +237,17 @@ def check_shot(path: Path) -> None:
     assert image is not None and image.shape[0] >= 300 and image.std() > 10, f"{path.name} looks blank"
 
 
+def grab_screen(display: str, path: Path):
+    """The whole X screen, as the audience sees it (Pillow reads the X server itself), saved to
+    ``path``; returns it as OpenCV reads it."""
+    from PIL import ImageGrab
+
+    ImageGrab.grab(xdisplay=display).convert("RGB").save(str(path))
+    image = cv2.imread(str(path))
+    assert image is not None, f"could not read back {path}"
+    return image
+
+
 def publish(shots: Path, names: list[str]) -> None:
     """Copy the pictures to docs/screenshots/ when `make screenshots` asks for it."""
     if os.environ.get(UPDATE_SCREENSHOTS) != "1":

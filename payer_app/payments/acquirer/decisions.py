@@ -28,6 +28,7 @@ from payer_app.payments.acquirer.answers import (
     error_answer,
     refusal_answer,
 )
+from payer_app.payments.acquirer.balances import funds_answer
 from payer_app.payments.acquirer.ledger import KeyBinding, Ledger, TrustedKey
 from payer_app.payments.enrolment import (
     CLOCK_SKEW,
@@ -382,6 +383,8 @@ class MockAcquirer:
             return _replay_or_conflict(existing, token_sha, idem)
         if outcome == "nonce":
             return _nonce_reused(request_id, idem)
+        if outcome == "funds":  # over the account's balance or daily limit: nothing recorded
+            return funds_answer(existing, request_id, idem)
         answer = AcquirerAnswer(status, body)
         settings = self.failures
         if settings.timeout_rate and settings.draw("timeout", idem) < settings.timeout_rate:

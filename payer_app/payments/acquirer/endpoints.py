@@ -4,6 +4,8 @@ next to the merchant display's routes (``payments/merchant_display.py``).
 - ``POST /v1/payments`` (compact JWS, ``Content-Type: application/jose``): 201 approved, 402 declined,
   409 the same token again (body: the first answer), 4xx refusals, 503 injected outage.
 - ``GET /v1/payments/{request_id}`` with ``Authorization: JWS <payment_lookup signed by the payer>``.
+- ``GET /v1/balance`` with the same kind of signature, for ``balance``: the signer's account's balance
+  (``payments/acquirer/balances.py``).
 - ``POST /v1/keys`` (compact JWS ``key_enrolment`` signed by the new key) with
   ``Authorization: Bearer <enrolment code>`` or an endorsement by the account's current key.
 - ``GET /v1/keys/{kid}``: active / retired / revoked (nothing about the account).
@@ -31,6 +33,7 @@ from pathlib import Path
 from payer_app.core.display_text import visible
 from payer_app.core.payability import Limits
 from payer_app.payments.acquirer.answers import AcquirerAnswer, FailureSettings, error_answer
+from payer_app.payments.acquirer.balances import balance_answer
 from payer_app.payments.acquirer.decisions import MockAcquirer
 from payer_app.payments.acquirer.ledger import TrustedKey, enrolment_code
 from payer_app.payments.json_responses import json_response
@@ -103,6 +106,7 @@ class _AcquirerHttp:
             Route("/v1/keys/{kid}/revoke", _guarded(self.revoke_key), methods=["POST"]),
             Route("/v1/health", _guarded(self.health), methods=["GET"]),
             Route("/v2/lookup", _guarded(self.lookup_name), methods=["POST"]),
+            Route("/v1/balance", _guarded(self.get_balance), methods=["GET"]),  # acquirer/balances.py
         ]
 
     # --- endpoints ----------------------------------------------------------------------------
@@ -123,6 +127,9 @@ class _AcquirerHttp:
         if not isinstance(body, bytes):
             return body
         return _respond(self.acquirer.enrol(body, _authorization(request)))
+
+    async def get_balance(self, request):
+        return _respond(balance_answer(self.acquirer, _authorization(request), self.acquirer.clock()))
 
     async def get_key(self, request):
         return _respond(self.acquirer.key_status(request.path_params["kid"]))
