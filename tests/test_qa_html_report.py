@@ -95,7 +95,7 @@ def test_report_in_chromium(qa_mixed_folder, tmp_path, capsys, browser):
     assert browser.execute_script("return getComputedStyle(arguments[0]).borderLeftWidth", cards[0]) == "6px"
     # the summary counts and per-decoder timings
     assert browser.find_element(by_css, "#total").text == "4"
-    assert "zbar" in browser.find_element(by_css, "#timings").text
+    assert "zxing" in browser.find_element(by_css, "#timings").text
     # filters: only failures, then all again
     assert browser.find_element(by_css, "#shown").text == "4"
     browser.find_element(by_css, "#only-failures").click()

@@ -137,7 +137,7 @@ def test_scan_image_list_all_found_exits_0(tmp_path, capsys):
     b = write_image(tmp_path / "b.png", frame_with([(VIETQR_TRANSFER, 20, 20)], 400, 400))
     assert main(["scan", str(a), str(b)]) == 0
     out = capsys.readouterr().out
-    assert f"{a}: zbar at [" in out and f"{b}: zbar at [" in out
+    assert f"{a}: zxing at [" in out and f"{b}: zxing at [" in out
     assert "EVN electricity bill, customer PD00000000000" in out
     assert out.count("(valid)") == 2
 

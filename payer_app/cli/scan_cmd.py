@@ -72,6 +72,8 @@ def register(sub) -> None:
                    help="consecutive frames that must show a code before it is accepted (default 2)")
     p.add_argument("--hold-off", type=float, default=3.0, metavar="S",
                    help="seconds before the same payload is reported again (default 3)")
+    p.add_argument("--jobs", type=int, metavar="N", help="images and folders: decode in N worker processes "
+                   "(default: the cores this process may use; 1: in this process)")
 
 
 def run(args) -> int:
@@ -90,6 +92,8 @@ def run(args) -> int:
         raise UsageError("--max-frames must be a positive number")
     if args.frames < 1:
         raise UsageError("--frames must be at least 1")
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
     shard = _check_file_options(args)
     opening_error = None
     try:
@@ -244,47 +248,51 @@ def _write_report(path: str, report: dict) -> bool:
 def _scan_files(source, args, qa=None) -> int:
     """Every file once, in order: one line each (a file that cannot be read is a line too, and the
     scan goes on); exit 0 only when every file held a QR code (or, with --expect, passed)."""
+    from payer_app.qa.workers import FileDecoder, default_jobs, file_tasks
+
     scan = FileScan()
     deadline = None if args.timeout is None else time.monotonic() + args.timeout
-    try:
-        for path in source.paths:
-            if deadline is not None and time.monotonic() > deadline:
-                print(f"payer-app: scan: --timeout reached after {scan.files} file(s)", file=sys.stderr)
-                break
-            if not _scan_one_file(source, str(path), scan, args, qa):
-                break  # no frame for this path: the list is exhausted
-    except KeyboardInterrupt:
-        print("payer-app: scan: interrupted", file=sys.stderr)
+    interrupted = False
+    try:  # Ctrl+C only sets a flag (CtrlC): a line is never cut in the middle; the workers end with the block
+        with CtrlC() as ctrl_c, FileDecoder(args.jobs or default_jobs(), len(source.paths)) as decoder:
+            for result in decoder.results(file_tasks(source.paths, qa), stop=lambda: ctrl_c.pressed):
+                if deadline is not None and time.monotonic() > deadline:
+                    print(f"payer-app: scan: --timeout reached after {scan.files} file(s)", file=sys.stderr)
+                    break
+                _scan_one_file(result, scan, args, qa)
+            interrupted = ctrl_c.pressed
+    except KeyboardInterrupt:  # Ctrl+C off the main thread's watch
+        interrupted = True
     finally:
         source.close()
+    if interrupted:
+        print("payer-app: scan: interrupted", file=sys.stderr)
     written = _write_report(args.report, scan.report(source)) if args.report else True
     exit_code = scan.exit_code(sharded=args.shard is not None)
     if qa is not None:
         exit_code = qa.finish(exit_code)
         written = written and qa.reports_written  # an output that cannot be written is exit 2 (docs/cli.md)
-    return exit_code if written else EXIT_USAGE
+    if not written:
+        return EXIT_USAGE
+    return EXIT_INTERRUPTED if interrupted else exit_code
 
 
-def _scan_one_file(source, path: str, scan: FileScan, args, qa) -> bool:
-    """Read, decode, count and print one file; False when the source had no frame left for it."""
-    from payer_app.scan.sources import SourceError
-
+def _scan_one_file(result, scan: FileScan, args, qa) -> None:
+    """Count and print one decoded file (``qa.workers.FileResult``); a file that could not be read
+    (too big, too many pixels, damaged, decoder failure) is a line too."""
+    path = result.path
     line: dict = {"source": path, "found": False}
-    try:
-        frame, codes, decode_ms = _decode_next_file(source, path)
-    except SourceError as exc:  # too big, too many pixels, damaged, decoder failure
-        scan.files += 1
-        line["error"] = visible(exc)
-        scan.failures.append({"file": path, "error": visible(exc)})
+    scan.files += 1
+    if result.error is not None:
+        line["error"] = visible(result.error)
+        scan.failures.append({"file": path, "error": visible(result.error)})
         if qa is not None:
             qa.add(line, None, [], None)
         _print_file(line, [], args)
-        return True
-    if frame is None:
-        return False
-    scan.files += 1
+        return
+    codes, decode_ms = result.codes, result.decode_ms
     scan.timings.append(decode_ms)
-    line.update({"frame": 0, "t_ms": round(decode_ms, 2), "decode_ms": round(decode_ms, 2)})
+    line.update({"frame": 0, "t_ms": round(decode_ms, 2), "decode_ms": round(decode_ms, 2), "pass": result.stage})
     if codes:
         scan.found_files += 1
         first = next((c for c in codes if _is_payment(c.text)), codes[0])  # the payment QR leads the line
@@ -295,22 +303,8 @@ def _scan_one_file(source, path: str, scan: FileScan, args, qa) -> bool:
     else:
         scan.failures.append({"file": path, "error": None})
     if qa is not None:
-        qa.add(line, frame.image, codes, decode_ms)
+        qa.add(line, None, codes, decode_ms, card=result.card)
     _print_file(line, codes, args)
-    return True
-
-
-def _decode_next_file(source, path: str):
-    """(frame, codes, decode ms) of the source's next file; (None, [], 0) when there is none.
-    The still-image decode path (``STILL``) of the scan engine, with its input caps."""
-    from payer_app.scan.engine import STILL, decode_checked
-
-    frame = source.read()
-    if frame is None:
-        return None, [], 0.0
-    t0 = time.perf_counter()
-    codes = decode_checked(frame.image, STILL, path)
-    return frame, codes, (time.perf_counter() - t0) * 1000.0
 
 
 def _print_file(line: dict, codes: list[Detection], args) -> None:

@@ -77,13 +77,19 @@ class FileRecord:
 
     def main_code(self) -> CodeRead | None:
         """The code the expectation was checked against, else the first payment QR, else the first."""
-        if not self.codes:
-            return None
         want = self.outcome.expected.payload if self.outcome and self.outcome.expected else None
-        for c in self.codes:
-            if want is not None and c.text == want:
-                return c
-        return next((c for c in self.codes if parse_payload(c.text).is_payment), self.codes[0])
+        return main_code(self.codes, want)
+
+
+def main_code(codes: Sequence, want: str | None):
+    """Of ``codes`` (anything with ``text``): the one whose text is ``want``, else the first payment
+    QR, else the first; None when there is none."""
+    if not codes:
+        return None
+    for c in codes:
+        if want is not None and c.text == want:
+            return c
+    return next((c for c in codes if parse_payload(c.text).is_payment), codes[0])
 
 
 @dataclass
@@ -129,10 +135,17 @@ class QaBatch:
                    source=str(getattr(source, "spec", "")))
 
     # per file ----------------------------------------------------------------------------------
-    def add(self, line: dict, image: np.ndarray | None, codes: Sequence, decode_ms: float | None) -> FileRecord:
+    def wants_pass_picture(self) -> bool:
+        """Whether the HTML report still keeps the pictures of a file that passes."""
+        return bool(self.html_path) and self.pass_pictures < MAX_PASS_PICTURES
+
+    def add(self, line: dict, image: np.ndarray | None, codes: Sequence, decode_ms: float | None,
+            card: tuple | None = None) -> FileRecord:
         """Record one file. ``line`` is the scan command's output object for it (``source``, and
         ``error`` for an unreadable file); with ``--expect`` the outcome is added to it as
-        ``line["expect"] = {"status", "problems"}`` before it is printed."""
+        ``line["expect"] = {"status", "problems"}`` before it is printed. The HTML report's pictures
+        are made from ``image``, or come made as ``card`` (thumbnail, crop, (width, height)) from
+        the worker that decoded the file (``qa.workers``)."""
         path = str(line.get("source", ""))
         error = line.get("error")
         reads = [CodeRead(c.text, tuple(tuple(p) for p in c.polygon), c.decoder) for c in codes]
@@ -142,9 +155,12 @@ class QaBatch:
             line["expect"] = {"status": outcome.status, "problems": outcome.problems, "notes": outcome.notes}
         record = FileRecord(path, reads, decode_ms, error, outcome)
         keep_picture = record.failed or self.pass_pictures < MAX_PASS_PICTURES
-        if self.html_path and image is not None and not keep_picture:
+        if self.html_path and not keep_picture:  # a passing file: it was read
             self.pictures_left_out += 1
-        if self.html_path and image is not None and keep_picture:
+        if self.html_path and card is not None and keep_picture:
+            self.pass_pictures += not record.failed
+            record.thumbnail, record.crop, record.image_size = card
+        elif self.html_path and image is not None and keep_picture:
             self.pass_pictures += not record.failed
             from payer_app.qa.images import card_images
 
