@@ -133,6 +133,22 @@ def test_at_most_a_window_of_pictures_is_in_flight(tmp_path):
     assert all(r.stage == "fast" for r in [first, *rest])
 
 
+def test_workers_do_not_load_a_payer_app_folder_from_the_current_folder(corpus, tmp_path):
+    """A CI job runs the installed ``payer-app`` from its checkout, whose ``payer_app`` folder is not the
+    installed package. The workers must load the command's package, not the one in the current folder
+    (here a decoy that imports but holds nothing)."""
+    decoy = tmp_path / "checkout"
+    (decoy / "payer_app").mkdir(parents=True)
+    (decoy / "payer_app" / "__init__.py").write_text("", encoding="utf-8")
+    script = Path(sys.executable).with_name("payer-app")  # the console script pip installed
+    assert script.is_file(), "the suite runs in the virtualenv make venv made (payer-app installed)"
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONSAFEPATH", "PYTHONPATH")}
+    here = subprocess.run([str(script), "scan", str(corpus), "--json", "--jobs", "2"],
+                          cwd=decoy, capture_output=True, text=True, timeout=CEILING_S, env=env)
+    assert "ended unexpectedly" not in here.stdout + here.stderr
+    assert len(json_lines(here.stdout)) == len(pictures(corpus))
+
+
 def test_jobs_default_to_the_cores_this_process_may_use():
     """One usable core (CPU affinity), one job: the machine's core count is not what counts."""
     code = ("import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "

@@ -50,6 +50,24 @@ STOP_CHECK_S = 0.2  # how often a wait for the workers looks whether Ctrl+C was 
 PRELOAD = ["numpy", "cv2", "zxingcpp", "payer_app.scan.engine", "payer_app.qa.images", "payer_app.qa.workers"]
 
 
+def _start_forkserver_without_the_current_folder() -> None:
+    """Start the forkserver with PYTHONSAFEPATH set, so that its ``python -c`` does not put the current
+    folder first on ``sys.path``: run from a checkout (as a CI job is), it would otherwise preload the
+    checkout's ``payer_app`` folder, which has no ``payer_app.resources``, instead of the installed one.
+    The workers it forks take the command's own ``sys.path`` as they start."""
+    from multiprocessing import forkserver
+
+    before = os.environ.get("PYTHONSAFEPATH")
+    os.environ["PYTHONSAFEPATH"] = "1"
+    try:
+        forkserver.ensure_running()
+    finally:
+        if before is None:
+            os.environ.pop("PYTHONSAFEPATH", None)
+        else:
+            os.environ["PYTHONSAFEPATH"] = before
+
+
 def default_jobs() -> int:
     """The cores this process may run on (its CPU affinity, not the machine's count)."""
     counter = getattr(os, "process_cpu_count", None)  # Python 3.13
@@ -187,6 +205,7 @@ class FileDecoder:
         if self.jobs > 1:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(PRELOAD)
+            _start_forkserver_without_the_current_folder()
             self._pool = ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_worker_started,
                                              max_tasks_per_child=TASKS_PER_WORKER)
         return self
