@@ -20,7 +20,8 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+# The window (the gui extra) and the test tools; `pip install .` alone is the headless install of docs/ci/.
+	$(PY) -m pip install --quiet -e '.[gui,test]'
 	@touch $(STAMP)
 
 # Every benchmark but the 10-minute soak (bench/demo_soak_bench.py --minutes 10).

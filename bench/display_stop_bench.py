@@ -4,7 +4,8 @@ Starts ``payer-app acquirer serve`` as its own process on 127.0.0.1, opens DISPL
 (``GET /display/events``, as the page does) and waits for each one's snapshot; then sends SIGINT
 and measures, from the signal, when each stream ended (the server closed it) and when the process
 exited. Repeats ROUNDS times. Prints the worst and median times and exits 1 when a stream ended
-later than ``BUDGET_S`` (half a second, docs/booth.md) or did not end cleanly.
+later than ``BUDGET_S`` (half a second, docs/booth.md) or did not end cleanly, or when the process
+took longer than ``BUDGET_S`` to exit (median: one slow round on a busy machine is not a regression).
 
 Run: .venv/bin/python bench/display_stop_bench.py [--displays 4] [--rounds 5]
 """
@@ -79,8 +80,8 @@ def main() -> int:
     print(f"stream ended after SIGINT: median {statistics.median(ends) * 1000:.0f} ms, "
           f"worst {max(ends) * 1000:.0f} ms (budget {BUDGET_S * 1000:.0f} ms); all ended cleanly: {clean}")
     print(f"process exited after SIGINT: median {statistics.median(exits) * 1000:.0f} ms, "
-          f"worst {max(exits) * 1000:.0f} ms")
-    return 0 if clean and max(ends) <= BUDGET_S else 1
+          f"worst {max(exits) * 1000:.0f} ms (budget {BUDGET_S * 1000:.0f} ms, median)")
+    return 0 if clean and max(ends) <= BUDGET_S and statistics.median(exits) <= BUDGET_S else 1
 
 
 if __name__ == "__main__":

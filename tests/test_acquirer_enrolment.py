@@ -236,8 +236,10 @@ def test_revocation(server):
     assert done.status_code == 200 and done.json()["status"] == "revoked"
     response = post(server.url, token)
     assert response.status_code == 403 and response.json()["error"] == "key-revoked"
-    # The operator can revoke with the code.
+    # The booth's code revokes nothing; the operator token (kept in the ledger) revokes any key.
     bearer = {"Authorization": f"Bearer {CODE}"}
+    assert httpx.post(f"{server.url}/v1/keys/{other.key.kid}/revoke", headers=bearer).status_code == 401
+    bearer = {"Authorization": f"Bearer {server.server.config.app.state.activation.operator_token}"}
     assert httpx.post(f"{server.url}/v1/keys/{other.key.kid}/revoke", headers=bearer).json()["status"] == "revoked"
 
 

@@ -33,11 +33,12 @@ PURE_STDLIB = frozenset({
 # Cryptographic primitives (Ed25519) as pure functions over bytes and key objects.
 CRYPTO_PACKAGES = ("cryptography",)
 CORE_PACKAGE = "payer_app.core"
-# The narrow exceptions: the NAPAS bank directory and EVN's collection payees ship inside the package and
-# are read through importlib.resources (package data, read-only, works from a wheel or a zip). Moving them
-# out would make every ``parse_payload`` caller pass them; each read is one line (``_bundled_directory``,
-# ``_bundled_payees``).
-NARROW_EXCEPTIONS = {name: frozenset({"importlib.resources"}) for name in ("bank_directory.py", "evn_payees.py")}
+# The narrow exceptions: the NAPAS bank directory, EVN's collection payees and the authentication thresholds
+# ship inside the package and are read through importlib.resources (package data, read-only, works from a
+# wheel or a zip). Moving them out would make every ``parse_payload`` caller pass them; each read is one
+# line (``_bundled_directory``, ``_bundled_payees``, ``_bundled_policy``).
+NARROW_EXCEPTIONS = {name: frozenset({"importlib.resources"})
+                     for name in ("bank_directory.py", "evn_payees.py", "auth_policy.py")}
 FORBIDDEN_CALLS = frozenset({"open", "__import__", "exec", "eval", "compile"})
 
 

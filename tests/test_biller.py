@@ -19,9 +19,10 @@ from payer_app.core.payload import parse_payload
 from payer_app.core.request import PayerInfo
 from payer_app.payments.acquirer.answers import FailureSettings
 from payer_app.payments.acquirer_client import HttpAcquirerClient
-from payer_app.payments.biller import Biller, OutstandingBill, bill_seed
+from payer_app.payments.biller import Biller, OutstandingBill
 from payer_app.payments.service import PaymentService
 from payer_app.studio.bill_spec import VAT_RATE_PERCENT, evn_tier_breakdown
+from payer_app.studio.bill_spec import customer_bill_seed as bill_seed
 from tests.acquirer_helpers import DEMO_ACCOUNT, DEMO_BIN, new_payer, post, start_server, token_for
 
 CODE = "PD13000123456"

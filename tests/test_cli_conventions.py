@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from payer_app.cli import build_parser
-from payer_app.cli.exits import EXIT_NO, EXIT_PENDING, EXIT_USAGE
+from payer_app.cli.exits import EXIT_NO, EXIT_PENDING, EXIT_UNREADABLE, EXIT_USAGE
 from tests.spec_vectors import EVN_BILL, VIETQR_ACB
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,6 +42,9 @@ USAGE_ERRORS = {
     "scan-no-source": Case(("scan",), "give a SOURCE"),
     "scan-missing-file": Case(("scan", "{tmp}/missing.png"), "no such file"),
     "scan-bad-timeout": Case(("scan", "demo", "--timeout", "0"), "--timeout"),
+    "scan-bad-shard": Case(("scan", "{tmp}", "--shard", "3/2"), "--shard 3/2: K must be 1 to N"),
+    "qa-no-action": Case(("qa",), "qa needs an action: merge"),
+    "qa-merge-not-a-summary": Case(("qa", "merge", "{file}", "--summary", "{tmp}/m.json"), "not valid JSON"),
     "generate-no-action": Case(("generate",), "generate needs an action: bill, corpus or video"),
     "generate-bill-unwritable": Case(("generate", "bill", "-o", "{tmp}/no/such/folder/bill.png"), "cannot write"),
     "generate-bill-bad-amount": Case(("generate", "bill", "--amount", "1,5", "-o", "{tmp}/b.png"), "--amount"),
@@ -51,7 +54,7 @@ USAGE_ERRORS = {
     "pay-missing-picture": Case(("pay", "{tmp}/missing-bill.png"), "no such image file"),
     "verify-missing-token": Case(("verify", "{tmp}/missing.jws"), "cannot read"),
     "verify-bad-key": Case(("verify", "{file}", "--key", "{{not json"), "--key"),
-    "keys-no-action": Case(("keys",), "keys needs an action: export, rotate, enrol, status or revoke"),
+    "keys-no-action": Case(("keys",), "keys needs an action: export, rotate, enrol, status, revoke or endorse"),
     "keys-export-unwritable": Case(("keys", "export", "-o", "{tmp}/no/such/folder/key.jwk"), "cannot write"),
     "keys-enrol-no-acquirer": Case(("keys", "enrol"), "--acquirer"),
     "history-force-alone": Case(("history", "--force"), "--force"),
@@ -236,6 +239,16 @@ def test_scan_of_a_picture_without_a_code_is_exit_1(payer_home, tmp_path):
     assert done.returncode == EXIT_NO and "no QR code found" in done.stdout and "Traceback" not in done.stderr
 
 
+def test_scan_of_a_picture_that_cannot_be_read_is_exit_4_and_a_failed_check_beside_it_wins(payer_home, tmp_path):
+    (tmp_path / "pics").mkdir()
+    (tmp_path / "pics" / "damaged.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"damaged" * 10)
+    done = run_payer_app(("scan", "{tmp}/pics"), payer_home, tmp_path)
+    assert done.returncode == EXIT_UNREADABLE and "cannot read" in done.stdout and "Traceback" not in done.stderr
+    assert cv2.imwrite(str(tmp_path / "pics" / "blank.png"), np.full((240, 320), 255, np.uint8))
+    done = run_payer_app(("scan", "{tmp}/pics"), payer_home, tmp_path)
+    assert done.returncode == EXIT_NO and "no QR code found" in done.stdout
+
+
 @pytest.mark.parametrize("argv", [("bill", "PD13000123456", "--acquirer", "{down}"),
                                   ("lookup", "970436", "0011001234567", "--acquirer", "{down}"),
                                   ("keys", "status", "--acquirer", "{down}"),
@@ -259,7 +272,7 @@ def test_docs_table_has_a_row_for_every_command():
     table = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
     header = next(line for line in table.splitlines() if line.startswith("| command |"))
     assert [c.strip() for c in header.strip("|").split("|")][1:] == [
-        "0 done", "1 the answer is no", "2 usage or input error", "3 no answer yet"]
+        "0 done", "1 the answer is no", "2 usage or input error", "3 no answer yet", "4 an input could not be read"]
     rows = [line for line in table.splitlines() if line.startswith("| `")]
     documented = {m.group(1) for row in rows for m in re.finditer(r"`([a-z-]+)[ `]", row.split("|")[1])}
     _, commands = build_parser()

@@ -22,7 +22,11 @@ PATH = re.compile(r"(?<![\w./<>{}*~$-])((?:\.{1,2}/)?(?:[\w.-]+/)*[\w-]+"
 # files the product keeps in its data folder, and files a command makes or reads in examples of its use:
 # named in comments and docs, but not files of the repository
 MADE_AT_RUN_TIME = {"settings.json", "public_keys.json", "report.html", "bills.json", "manifest.json",
-                    "qa-report.html", "video.json", "r.json", "expect.json", "x.py", "names.csv"}
+                    "qa-report.html", "video.json", "r.json", "expect.json", "x.py", "names.csv",
+                    "accounts.json", "accounts.csv", "team.csv", "file.csv", "summary.json", "shard-2.json",
+                    "sK.json", "s500.json", "h500.html"}
+# names in capitals stand for any file, as in a command's synopsis
+PLACEHOLDERS = {"SHARD.json", "OUT.json", "OUT.html", "OUT.xml", "FILE.json", "FILE.csv"}
 
 
 def repository_files() -> set[str]:
@@ -62,7 +66,7 @@ def prose(path: Path, text: str) -> list[tuple[int, str]]:
 def path_exists(name: str, near: Path) -> bool:
     """A path as a comment names it: from the repository root, from the comment's folder, or the tail of
     a repository path (``acquirer/server.py``, ``payload.py`` in a table of ``payer_app/core``)."""
-    if Path(name).name in MADE_AT_RUN_TIME:
+    if Path(name).name in MADE_AT_RUN_TIME | PLACEHOLDERS:
         return True
     if (near.parent / name).resolve().is_relative_to(ROOT) and (near.parent / name).exists():
         return True

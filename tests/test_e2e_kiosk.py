@@ -1,8 +1,11 @@
 """End to end, on a real X server (Xvfb) under openbox, with real keys (xdotool): the window fits a
 1280x720 screen at 100 % and 150 % scaling (every screen's primary button lies inside the screen,
-screenshots of each), and a kiosk no visitor can leave: Alt+F4 is refused and a window or dialog
-minimised through the window manager comes back. Every step waits on the product's own log lines
-and the launcher's reports (tests/e2e/window.py), never on the clock."""
+screenshots of each), and a kiosk no visitor can leave or inherit: Alt+F4 is refused and a window or
+dialog minimised through the window manager comes back; a QR dialog left open and kiosk Settings left
+open both time out to Home; the next visitor's *Dán* pastes nothing of the previous one. Every step
+waits on the product's own log lines and the launcher's reports (tests/e2e/window.py), never on the
+clock: the idle reset is awaited as the launcher's reports of the warning and of its end (real
+seconds pass, as at a booth; nothing is timed)."""
 
 from __future__ import annotations
 
@@ -10,11 +13,17 @@ import os
 import re
 import subprocess
 
+import cv2
+import numpy as np
 import pytest
 
+from payer_app.core.builder import evn_bill_payload
+from payer_app.core.operator_pin import hash_pin
 from payer_app.gui.settings import Settings, save_settings
 from tests.e2e.window import PAY_TIMEOUT_S, STEP_TIMEOUT_S, RunningWindow, check_shot, pay_from_payee
 from tests.e2e.xserver import missing_tools
+from tests.gui_helpers import tr
+from tests.mjpeg_server import MjpegServer, clip_jpegs
 
 pytestmark = [
     pytest.mark.xvfb,
@@ -26,6 +35,10 @@ pytestmark = [
 SCREEN = (1280, 720)
 CLOSE_REFUSED = re.compile(r"payer_app\.gui\.kiosk: kiosk: the window manager's close is refused")
 SHOWN_AGAIN = re.compile(r"payer_app\.gui\.kiosk: kiosk: (the window|a dialog) was minimised, shown again")
+OPERATOR_PIN = "580246"
+# Long enough that no step of a payment, on a busy machine, waits this long for the next key; the
+# reset itself is awaited as an event (the launcher's idle reports), not timed.
+IDLE_S = 20
 
 
 def inside_the_screen(app: RunningWindow, target: str, scale: float) -> None:
@@ -90,3 +103,88 @@ def test_alt_f4_and_minimise_leave_the_kiosk_on_screen(x_server, tmp_path, payer
         app.wait("focus", main=False)  # the dialog is back in front, with the keyboard
     finally:
         app.close()
+
+
+def kiosk_window(display: str, home, shots, *gui_args: str, **settings) -> RunningWindow:
+    save_settings(Settings(kiosk_idle_seconds=IDLE_S, kiosk_warning_seconds=1, kiosk_result_seconds=600,
+                           **settings), home / "settings.json")
+    app = RunningWindow(display, home, shots, "--lang", "vi", "--kiosk", *gui_args)
+    app.wait_shown()
+    app.wait("window_size", window_size=list(SCREEN))
+    return app
+
+
+def idle_reset(app: RunningWindow) -> dict:
+    """Nobody touches anything: the idle warning, its end, and Home (where its buttons are)."""
+    app.wait("idle", IDLE_S + STEP_TIMEOUT_S, idle="warning")
+    app.wait("idle", STEP_TIMEOUT_S, idle="expired")
+    return app.wait_for_screen("home")
+
+
+def test_a_qr_dialog_left_open_times_out_and_the_next_visitor_sees_home(x_server, tmp_path, payer_home):
+    app = kiosk_window(x_server(*SCREEN), payer_home, tmp_path / "shots", "--camera", "demo")
+    try:
+        app.key("Return")
+        app.wait_for_screen("payee", PAY_TIMEOUT_S)
+        pay_from_payee(app, "120000")
+        app.where()
+        app.forget("focus")
+        app.click("receipt")  # no printer: the receipt QR, the one dialog a visitor can open
+        app.wait("focus", main=False)  # the QR dialog is open and has the keyboard
+        assert app.where()["dialogs"] == 1
+        home = idle_reset(app)
+        assert home["screen"] == "home" and home["dialogs"] == 0  # the dialog closed with the reset
+        app.wait("focus", main=True)  # the kiosk has the keyboard again, not a dialog left behind
+        visible = app.xdotool("search", "--onlyvisible", "--pid", str(app.proc.pid)).split()
+        assert visible == app.window_ids, f"windows still on screen: {visible}"
+        check_shot(app.shot("kiosk-after-dialog-reset"))
+    finally:
+        app.close()
+
+
+def test_kiosk_settings_left_open_time_out_to_home(x_server, tmp_path, payer_home):
+    app = kiosk_window(x_server(*SCREEN), payer_home, tmp_path / "shots", "--camera", "demo",
+                       operator_pin_hash=hash_pin(OPERATOR_PIN))
+    try:
+        app.key("ctrl+alt+s")  # the operator's way in
+        app.wait_for_screen("pin")
+        app.type(OPERATOR_PIN)
+        settings = app.wait_for_screen("settings")
+        assert "save" in settings["targets"]
+        home = idle_reset(app)  # the operator walked away with Settings open
+        assert home["screen"] == "home" and "save" not in home["targets"]
+    finally:
+        app.close()
+
+
+def blank_jpegs(count: int = 3) -> list[bytes]:
+    """A camera pointed at an empty desk: grey frames with no code."""
+    frame = np.full((360, 640, 3), 128, np.uint8)
+    return [cv2.imencode(".jpg", frame)[1].tobytes()] * count
+
+
+def test_the_next_visitors_paste_gets_nothing_of_the_previous_visitor(x_server, tmp_path, payer_home):
+    camera = MjpegServer(clip_jpegs(tmp_path, evn_bill_payload("PE09000123456"), 5))
+    app = kiosk_window(x_server(*SCREEN), payer_home, tmp_path / "shots", "--camera",
+                       camera.url(credentials=False))
+    try:
+        app.click("scan")
+        app.wait_for_screen("payee", PAY_TIMEOUT_S)
+        pay_from_payee(app, "120000")
+        app.where()
+        app.xdotool("mousemove", "--sync", *map(str, app.screen["targets"]["payee_name"]), "click", "--repeat", "2",
+                    "1")  # the payee's name on the receipt: a word selected...
+        app.key("ctrl+c")  # ...and copied (a kiosk's receipt has no Sao chép)
+        assert app.where()["clipboard_chars"] > 0
+        camera.frames[:] = blank_jpegs()  # the bill leaves the camera with the visitor
+        home = idle_reset(app)
+        assert home["clipboard_chars"] == 0
+        app.click("scan")  # the next visitor: Scan, then Dán
+        app.wait_for_screen("scan")
+        app.where()
+        app.click("paste")
+        pasted = app.where()
+        assert pasted["screen"] == "scan" and pasted["hint"] == tr("scan.clipboard_empty")
+    finally:
+        app.close()
+        camera.stop()

@@ -9,6 +9,7 @@ import socket
 from pathlib import Path
 
 from payer_app.core.builder import evn_bill_payload
+from payer_app.gui.payment_runner import RESEND_SECONDS
 from tests.gui_helpers import click, pay_typing_the_pin, tr
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,28 +22,28 @@ def _down_url() -> str:
         return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
-def test_a_kiosk_without_history_does_not_promise_to_send_a_pending_payment_again(qtbot, kiosk):
+def test_a_kiosk_without_history_says_it_sends_a_pending_payment_again_by_itself(qtbot, kiosk):
+    """The promise is kept (tests/test_gui_kiosk_resend.py): the kiosk sends it again on its own."""
     window = kiosk(acquirer_url=_down_url(), kiosk_result_seconds=30)
     outcome = pay_typing_the_pin(qtbot, window, evn_bill_payload(EVN_CODE))
     assert outcome.status == "pending"
-    assert not window.home.history_button.isVisibleTo(window)  # nowhere to send it again from
-    shown = window.result.rows["message"].value.text()
-    assert shown == tr("result.pending_reason_kiosk")
-    assert "có thể gửi lại" not in shown and "không gửi lại" in shown
+    assert not window.home.history_button.isVisibleTo(window)  # the visitor has nothing to do
+    assert window.result.rows["message"].value.text() == tr("result.pending_reason_kiosk")
+    assert window.kiosk.resender.timer.isActive()
     window.set_language("en")
-    shown = window.result.rows["message"].value.text()
-    assert shown == tr("result.pending_reason_kiosk", "en")
-    assert "can be sent again" not in shown and "will not send it again" in shown
+    assert window.result.rows["message"].value.text() == tr("result.pending_reason_kiosk", "en")
+    assert window.result.status_line.text() == tr("result.resending", "en", seconds=RESEND_SECONDS)
 
 
-def test_a_kiosk_that_keeps_history_says_the_pending_payment_can_be_sent_again(qtbot, kiosk):
+def test_a_kiosk_that_keeps_history_sends_it_again_by_itself_and_history_can_too(qtbot, kiosk):
     window = kiosk(acquirer_url=_down_url(), kiosk_result_seconds=30, kiosk_keep_history=True)
     outcome = pay_typing_the_pin(qtbot, window, evn_bill_payload(EVN_CODE))
     assert outcome.status == "pending"
-    assert window.result.rows["message"].value.text() == tr("result.pending_reason")
+    assert window.result.rows["message"].value.text() == tr("result.pending_reason_kiosk")
+    assert window.kiosk.resender.timer.isActive()
     click(qtbot, window.result.new_button)
     click(qtbot, window.home.history_button)
-    assert window.history.retry_button.isVisibleTo(window)  # where it can be sent again
+    assert window.history.retry_button.isVisibleTo(window)  # the operator can send it at once
 
 
 def _documented_kiosk_files() -> set[str]:

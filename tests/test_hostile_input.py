@@ -189,7 +189,7 @@ def test_scan_json_and_report_stay_valid_utf8_for_undecodable_file_names(tmp_pat
     assert summary["files"] == 1 and summary["found"] == 1
     run = run_capped(["scan", str(folder)], tmp_path)
     assert_clean(run, 0)
-    assert "bill\\xff\\xfe\\x1b[32mOK\\u202e.png: zbar" in run.out
+    assert "bill\\xff\\xfe\\x1b[32mOK\\u202e.png: zxing" in run.out
 
 
 def test_pay_names_a_hostile_image_file_escaped(tmp_path):

@@ -42,7 +42,8 @@ OTHER_EMVCO = build_payload([("00", "01"), ("01", "11"), ("29", [("00", "A000000
                              ("52", "5812"), ("53", "704"), ("58", "VN"), ("59", "PHO HANOI"), ("60", "Ha Noi")])
 # (payload, amount entered, its scheme, the SHA-256 of the token signed by KEY at NOW with FIXED ids and the
 # note "Tiền điện", written as request version 1: measured on the code before the typed model, so the signed
-# bytes are unchanged; version 2 adds the fee and the total).
+# bytes are unchanged; version 2 adds the fee and the total, and a request now says how it was confirmed,
+# ``auth``, after ``qr``: without it and without the fee, a request is signed in exactly the old bytes).
 SCHEMES = [
     (EVN_BILL, 250_000, "evn", "37fa8288190473c3070a4fbf3e6dd4d755abbe6dce59cc1af96b67742e8e7049"),
     (VIETQR_ACB, None, "vietqr", "4602fdd070666a743ac6ed4903a3274a28731964b53f75ccbabfe385d697a622"),
@@ -69,10 +70,11 @@ def test_to_dict_and_from_dict_round_trip_for_every_scheme(payload, amount, sche
     assert again.amount == request.amount and again.currency == "VND" and again.note == "Tiền điện"
     assert again.qr_payload == payload and again.created_at == NOW
     token = sign_request(request, KEY)
-    if token_sha256 is not None:  # written as version 1 (no fee carried), the signed bytes are the old ones
-        version_1 = sign_request(dataclasses.replace(request, charge=None), KEY)
+    assert list(body)[-1] == "auth" and body["auth"] == "pin"
+    if token_sha256 is not None:  # written as version 1 (no fee carried, no auth), the signed bytes are the old ones
+        version_1 = sign_request(dataclasses.replace(request, charge=None, auth=None), KEY)
         assert hashlib.sha256(version_1.encode()).hexdigest() == token_sha256
-        assert read_signed(version_1) == dataclasses.replace(request, charge=None)
+        assert read_signed(version_1) == dataclasses.replace(request, charge=None, auth=None)
     assert read_signed(token) == request
     verification = verify_request(token, [KEY.public_jwk], now=NOW)
     assert verification.ok and verification.request == request and verification.content == body

@@ -149,10 +149,12 @@ def test_oversized_and_deep_expectations_are_refused_before_parsing(tmp_path):
         load_expectations(deep)
 
 
-def test_expect_needs_a_file_by_file_source(capsys):
+def test_expect_on_a_stream_reads_a_stream_expectation(capsys):
+    """A camera or a video takes a stream's expectation (tests/test_qa_stream_expectations.py); an
+    unreadable FILE is refused before the scan starts."""
     code, _out, err = _scan(capsys, "demo:fast", "--expect", "whatever.json", "--max-frames", "1")
     assert code == 2
-    assert "images and folders" in err
+    assert err.startswith("payer-app: error: --expect: whatever.json: cannot read")
 
 
 def test_picture_beyond_the_decoder_passes_when_not_read(tmp_path, capsys):

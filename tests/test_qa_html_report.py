@@ -64,7 +64,7 @@ def test_report_in_chromium(qa_mixed_folder, tmp_path, capsys, browser):
     assert statuses == ["unreadable", "not-found", "pass", "pass"]
     # every picture is inside the page and actually decoded by the browser
     images = browser.find_elements(by_css, "img")
-    assert len(images) == 3 + 2  # three pictures with thumbnails, two with a code crop (blank has none)
+    assert len(images) == 3  # three pictures with thumbnails; crops only for failures (the blank has no code)
     for img in images:
         assert img.get_attribute("src").startswith("data:image/")
         assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", img)
@@ -83,13 +83,19 @@ def test_report_in_chromium(qa_mixed_folder, tmp_path, capsys, browser):
     # parsed fields and findings of the bill, and the expectation result
     bill_card = cards[names.index("a-bill.png")]
     assert bill_card.find_element(by_css, "table.fields").text
-    assert "Expectation: pass" in bill_card.text
+    assert "Result: passed" in bill_card.text and "Expectation" not in bill_card.text
+    assert "Result: failed: not-found" in cards[names.index("c-blank.png")].text
     assert "no QR code was read" in cards[names.index("c-blank.png")].text
+    assert "Result: could not be read" in cards[names.index("d-broken.png")].text
+    # the verdict first: a FAIL banner above everything else, its reasons counted
+    banner = browser.find_element(by_css, "body > :first-child")
+    assert banner.get_attribute("id") == "verdict" and "banner fail" in banner.get_attribute("class")
+    assert banner.text == "FAIL: 1 failed, 1 could not be read (2 of 4 file(s) passed)"
     # the inline style is allowed by the page's CSP (its hash matches) and applied
     assert browser.execute_script("return getComputedStyle(arguments[0]).borderLeftWidth", cards[0]) == "6px"
     # the summary counts and per-decoder timings
     assert browser.find_element(by_css, "#total").text == "4"
-    assert "zbar" in browser.find_element(by_css, "#timings").text
+    assert "zxing" in browser.find_element(by_css, "#timings").text
     # filters: only failures, then all again
     assert browser.find_element(by_css, "#shown").text == "4"
     browser.find_element(by_css, "#only-failures").click()
@@ -121,7 +127,36 @@ def test_big_batches_keep_pictures_for_failures_only_after_the_first_passes(qa_m
 
     monkeypatch.setattr(batch, "MAX_PASS_PICTURES", 1)
     source = _report(qa_mixed_folder, tmp_path, capsys).read_text(encoding="utf-8")
-    # one passing file keeps its thumbnail and crop, the other passing file none; the blank (failed)
-    # picture keeps its thumbnail
-    assert source.count('class="thumb"') == 2 and source.count('class="crop"') == 1
+    # one passing file keeps its thumbnail, the other passing file none; the blank (failed) picture
+    # keeps its thumbnail (no crop: no code was found in it)
+    assert source.count('class="thumb"') == 2 and source.count('class="crop"') == 0
     assert "pictures left out for 1 passing file(s)" in source
+
+
+def test_a_500_file_report_stays_under_3_mb(tmp_path, capsys, monkeypatch):
+    """60 generated pictures stand for 500: pictures are kept for every failure and the first
+    ``MAX_PASS_PICTURES`` passing files, so the cap is scaled by 60/500 too; the page's bytes per
+    file times 500 must stay under 3 MB, and every picture is a thumbnail, not the picture."""
+    import base64
+    import re
+
+    import cv2
+    import numpy as np
+
+    import payer_app.qa.batch as batch
+    from payer_app.studio.corpus import generate_corpus
+
+    count, whole = 60, 500
+    corpus = tmp_path / "corpus"
+    generate_corpus(corpus, count, seed=1)
+    monkeypatch.setattr(batch, "MAX_PASS_PICTURES", batch.MAX_PASS_PICTURES * count // whole)
+    report = tmp_path / "report.html"
+    main(["scan", str(corpus), "--expect", str(corpus / "manifest.json"), "--html", str(report)])
+    capsys.readouterr()
+    size = report.stat().st_size
+    assert size / count * whole < 3_000_000, f"{size} bytes for {count} files"
+    thumbs = re.findall(r'class="thumb"[^>]*src="data:image/jpeg;base64,([^"]+)"', report.read_text(encoding="utf-8"))
+    assert len(thumbs) >= batch.MAX_PASS_PICTURES
+    for data in thumbs:
+        picture = cv2.imdecode(np.frombuffer(base64.b64decode(data), np.uint8), cv2.IMREAD_COLOR)
+        assert max(picture.shape[:2]) <= batch.THUMB_SIDE

@@ -47,7 +47,7 @@ def test_request_has_exactly_the_specified_fields_and_formats():
     body = build_request(parsed, PaymentChoice(99_000), payer=payer, now=NOW).to_dict()
     assert list(body) == [
         "type", "version", "aud", "request_id", "idempotency_key", "created_at", "expires_at", "nonce",
-        "payer", "payee", "bill", "amount", "fee", "total", "note", "qr",
+        "payer", "payee", "bill", "amount", "fee", "total", "note", "qr", "auth",
     ]
     assert body["type"] == "payment_request" and body["version"] == 2
     assert body["fee"] == {"kind": None, "value": "0"} and body["total"] == {"value": "99000", "currency": "VND"}

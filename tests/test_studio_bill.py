@@ -12,7 +12,6 @@ import pytest
 from PIL import Image, ImageFont
 
 from payer_app.core.payload import parse_payload
-from payer_app.scan.demo_camera import current_bill_period
 from payer_app.scan.engine import decode_frame, decode_image_file
 from payer_app.studio import fonts
 from payer_app.studio.bill import bill_png_bytes, render_bill_image, save_bill
@@ -21,6 +20,7 @@ from payer_app.studio.bill_spec import (
     EVN_RESIDENTIAL_TIERS,
     BillSpec,
     BillSpecError,
+    current_bill_period,
     evn_tier_breakdown,
 )
 

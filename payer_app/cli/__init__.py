@@ -4,7 +4,8 @@ Each subcommand lives in its own module with a ``register(subparsers)`` function
 parser (``options.add_command``) and sets ``func`` (called with the parsed arguments, returns the
 exit code). The exit codes are the same for every command (docs/cli.md, ``exits.py``): ``EXIT_OK`` 0 done,
 ``EXIT_NO`` 1 the answer is no, ``EXIT_USAGE`` 2 usage or input error (argparse exits 2 too),
-``EXIT_PENDING`` 3 no answer yet. The answer goes to standard output; every error, warning and
+``EXIT_PENDING`` 3 no answer yet, ``EXIT_UNREADABLE`` 4 an input could not be read (a file-by-file
+scan). The answer goes to standard output; every error, warning and
 progress line to standard error, never a traceback.
 
 May import every payer_app package but ``gui`` (only ``gui_cmd`` starts the window, lazily).
@@ -29,9 +30,11 @@ COMMAND_MODULES = [
     "payer_app.cli.parse_cmd",
     "payer_app.cli.generate_cmd",
     "payer_app.cli.scan_cmd",
+    "payer_app.cli.qa_cmd",
     "payer_app.cli.pay_cmd",
     "payer_app.cli.verify_cmd",
     "payer_app.cli.keys_cmd",
+    "payer_app.cli.accounts_cmd",
     "payer_app.cli.acquirer_cmd",
     "payer_app.cli.history_cmd",
     "payer_app.cli.receipt_cmd",
@@ -53,7 +56,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, Mapping[str, argparse.Argum
         description="Payer simulator for Vietnamese payment QR codes (EMVCo / VietQR / EVN bills). "
                     "Without a command: the window (payer-app gui).",
         epilog="Exit codes, the same for every command: 0 done, 1 the answer is no, 2 usage or input "
-               "error, 3 no answer yet (pending). Answers on standard output, errors on standard error.",
+               "error, 3 no answer yet (pending), 4 an input could not be read (scan, qa merge: every check "
+               "passed, some file could not be read). Answers on standard output, errors on standard error.",
     )
     parser.add_argument("--version", action="version", version=f"payer-app {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

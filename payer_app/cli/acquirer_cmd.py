@@ -1,7 +1,10 @@
 """``payer-app acquirer serve``: run the mock acquirer HTTP server (Starlette on uvicorn).
 
 ``payer-app acquirer new-day`` archives the day's payments (``payments/new_day.py``); ``serve
---new-day-at HH:MM`` does it every day at that time. While serving, each decision is one line on
+--new-day-at HH:MM`` does it every day at that time. On the acquirer's machine, ``acquirer codes issue
+--account BIN/ACCOUNT [--minutes M]`` writes a one-time activation code for one account into the
+ledger (kept hashed) and prints it, and ``acquirer revoke KID --acquirer URL`` revokes any key with
+the operator token kept in the ledger (``payments/acquirer/activation.py``). While serving, each decision is one line on
 standard error (time, amount, payee, answer: ``payments/acquirer/console.py``).
 
 At start it prints (on standard error) its URL and its enrolment code (random, created on first
@@ -20,10 +23,11 @@ import socket
 import sys
 from pathlib import Path
 
-from payer_app.cli.exits import EXIT_OK, UsageError
-from payer_app.cli.options import add_command, add_command_group
+from payer_app.cli.exits import EXIT_INTERRUPTED, EXIT_OK, UsageError
+from payer_app.cli.options import add_acquirer_option, add_actions, add_command, add_command_group, checked_option
 from payer_app.core.display_text import visible
 from payer_app.core.payability import Limits
+from payer_app.payments.acquirer.balances import parse_balance_option
 from payer_app.payments.acquirer_client import SERVING_LINE
 
 DEFAULT_LEDGER_FILE = "acquirer-ledger.sqlite3"
@@ -46,17 +50,21 @@ def register(sub) -> None:
                        help="the payer account --trust-key keys are bound to (default: the demo payer "
                        "970436/0011001234567)")
     serve.add_argument("--enrol-code", metavar="CODE",
-                       help="the enrolment code payers need to enrol a key, 16 to 128 characters (kept in the "
-                       "ledger; default: the kept one, or a new random one on first start, printed at start)")
+                       help="the booth's enrolment code, which opens new accounts only, 16 to 128 characters "
+                       "(kept in the ledger; default: the kept one, or a new random one on first start, printed "
+                       "at start)")
     serve.add_argument("--open-enrolment", action="store_true",
-                       help="DEMO ONLY: enrol any key without the code (still bound to one account, with proof "
-                       "of possession)")
+                       help="DEMO ONLY: what the enrolment code allows, without it: open new accounts (still one "
+                       "account per key, with proof of possession)")
     serve.add_argument("--public-url", metavar="URL", action="append", default=[],
                        help="another URL payers reach this acquirer at (accepted as a request's aud), e.g. "
                        "behind a proxy; its own http://HOST:PORT is always accepted")
     serve.add_argument("--directory", metavar="FILE",
                        help="registered account names POST /v2/lookup answers from: CSV (bin,account,name) or JSON "
                        "(default: the bundled directory of the demo bills and the studio's payees)")
+    serve.add_argument("--balance", metavar="BANK_BIN/ACCOUNT=VND[:DAILY_LIMIT]", action="append", default=[],
+                       help="open a payer account with this balance (and daily limit) on first start; afterwards "
+                       "the ledger keeps it (docs/accounts.md)")
     serve.add_argument("--min-amount", type=int, default=Limits.min_amount, help="smallest accepted amount in dong")
     serve.add_argument("--max-amount", type=int, default=Limits.max_amount, help="largest accepted amount in dong")
     serve.add_argument("--new-day-at", metavar="HH:MM", default=None,
@@ -80,6 +88,82 @@ def register(sub) -> None:
                          "told at once); needs --code")
     new_day.add_argument("--code", metavar="CODE", help="with --acquirer: its enrolment code")
     new_day.add_argument("--json", action="store_true", help="print what was archived as JSON")
+    _register_operator_actions(actions)
+
+
+def _register_operator_actions(actions) -> None:
+    """``acquirer codes issue`` and ``acquirer revoke``: the operator's side of activation."""
+    codes = add_actions(add_command(actions, "codes", "one-time activation codes for one payer account",
+                                    "Activation codes: each binds one new key to one account, once, for minutes."),
+                        "acquirer codes", dest="codes_action")
+    issue = add_command(codes, "issue", "print a new one-time activation code for one account",
+                        "Write a new activation code for BIN/ACCOUNT into the ledger (only its hash is kept) and "
+                        "print it; the payer enrols with `payer-app keys enrol --acquirer URL --code CODE`.",
+                        func=run_codes_issue)
+    issue.add_argument("--account", metavar="BIN/ACCOUNT", required=True, help="the payer account, e.g. "
+                       "970436/0011001234567")
+    issue.add_argument("--minutes", type=int, default=10, help="how long the code is valid (1 to 1440, default 10)")
+    issue.add_argument("--ledger", metavar="FILE", help=f"the ledger file (default: {DEFAULT_LEDGER_FILE} in the "
+                       "data folder)")
+    revoke = add_command(actions, "revoke", "revoke any key at a running acquirer (the operator)",
+                         "Revoke KID at the acquirer with the operator token kept in its ledger file: nothing "
+                         "the key signs is accepted there any more.", func=run_revoke)
+    revoke.add_argument("kid", metavar="KID")
+    add_acquirer_option(revoke, "the running acquirer, e.g. http://127.0.0.1:8765", required=True)
+    revoke.add_argument("--ledger", metavar="FILE", help="its ledger file (default: the data folder's)")
+
+
+def run_codes_issue(args) -> int:
+    """The code on standard output (alone, for scripts), what it is for on standard error."""
+    from payer_app.payments.acquirer.activation import issue_code
+
+    bank_bin, account = _trust_account(args.account, "--account")
+    ledger = _existing_ledger(args.ledger)
+    try:
+        code, expires = issue_code(ledger, bank_bin, account, args.minutes)
+    except ValueError as exc:
+        raise UsageError(visible(str(exc), 200)) from None
+    except Exception as exc:  # an unusable ledger file, for instance
+        raise UsageError(f"cannot write the code into {visible(str(ledger), 200)}: {visible(str(exc), 200)}") from None
+    print(code)
+    say(f"One-time activation code for {bank_bin}/{account}, valid until {expires:%Y-%m-%dT%H:%M:%SZ} (UTC), for "
+        f"one key: payer-app keys enrol --acquirer URL --code {code}")
+    return EXIT_OK
+
+
+def run_revoke(args) -> int:
+    from payer_app.cli.exits import NoAnswerError
+    from payer_app.payments.acquirer.activation import operator_token
+    from payer_app.payments.acquirer_client import AcquirerUnavailable, HttpAcquirerClient
+
+    if not args.acquirer.startswith(("http://", "https://")):
+        raise UsageError(f"--acquirer must be an http:// or https:// URL, not {visible(args.acquirer, 100)}")
+    try:
+        token = operator_token(_existing_ledger(args.ledger))
+    except UsageError:
+        raise
+    except Exception as exc:
+        raise UsageError(f"cannot read the operator token: {visible(str(exc), 200)}") from None
+    client = HttpAcquirerClient(args.acquirer)
+    try:
+        reply = client.revoke(args.kid, code=token)
+    except AcquirerUnavailable as exc:
+        raise NoAnswerError(str(exc)) from None
+    finally:
+        client.close()
+    if reply.http_status != 200:
+        raise UsageError(f"{visible(args.acquirer, 100)} refused ({reply.http_status} "
+                         f"{visible(str(reply.body.get('error') or ''), 60)}): "
+                         f"{visible(str(reply.body.get('message') or ''), 200)}")
+    print(f"Key {visible(args.kid, 60)} at {visible(args.acquirer, 100)}: {visible(str(reply.body.get('status')), 20)}")
+    return EXIT_OK
+
+
+def _existing_ledger(option: str | None) -> Path:
+    ledger = ledger_path(option)
+    if not ledger.is_file():
+        raise UsageError(f"no ledger at {visible(str(ledger), 200)} (acquirer serve makes it on its first start)")
+    return ledger
 
 
 def run_serve(args) -> int:
@@ -90,9 +174,12 @@ def run_serve(args) -> int:
     ledger = ledger_path(args.ledger)
     directory = _name_directory(args.directory)
     schedule = new_day_schedule(args.new_day_at)
+    balances = [checked_option("--balance", text, parse_balance_option) for text in args.balance]
     sock = _listening_socket(args.host, args.port)
     host, port = sock.getsockname()[:2]
     app = _open_acquirer(args, sock, ledger, failures, limits, trusted, directory)
+    for scope, balance, limit in balances:  # opened once; a restart keeps the ledger's balance
+        app.state.acquirer.ledger.balances.open(scope, balance, limit)
     _print_where_it_serves(app.state.acquirer, host, port, ledger, args.open_enrolment, directory)
     attach_console(app.state.acquirer, schedule)
     _serve(app, sock)
@@ -185,12 +272,12 @@ def _failure_settings_and_limits(args):
         raise UsageError(str(exc)) from None
 
 
-def _trust_account(text: str) -> tuple[str, str]:
+def _trust_account(text: str, option: str = "--trust-account") -> tuple[str, str]:
     """BANK_BIN/ACCOUNT: a 6-digit NAPAS BIN and 1-34 ASCII letters or digits."""
     bank_bin, _, account = text.partition("/")
     if not (bank_bin.isascii() and bank_bin.isdigit() and len(bank_bin) == 6 and account.isascii()
             and account.isalnum() and len(account) <= 34):
-        raise UsageError(f"--trust-account must be BANK_BIN/ACCOUNT (6 digits / 1-34 letters or digits), "
+        raise UsageError(f"{option} must be BANK_BIN/ACCOUNT (6 digits / 1-34 letters or digits), "
                          f"not {visible(text, 80)}")
     return bank_bin, account
 
@@ -274,8 +361,9 @@ def _print_where_it_serves(acquirer, host: str, port: int, ledger: Path, open_en
     """URL, enrolment code, accepted audiences and the merchant display, on standard error."""
     say = [
         f"Mock acquirer on http://{host}:{port} (ledger {visible(str(ledger), 200)}); Ctrl+C to stop.",
-        f"Enrolment code: {acquirer.enrol_code}  (payers: payer-app keys enrol --acquirer http://{host}:{port} "
-        f"--code {acquirer.enrol_code})",
+        f"Enrolment code: {acquirer.enrol_code}  (the booth's code: it opens new accounts only, "
+        f"payer-app keys enrol --acquirer http://{host}:{port} --code {acquirer.enrol_code}; a key for an existing "
+        "account needs payer-app acquirer codes issue --account BIN/ACCOUNT)",
         f"Name inquiry: POST http://{host}:{port}/v2/lookup ({len(directory.names)} names from "
         f"{visible(directory.source, 200)})",
         f"{SERVING_LINE}{', '.join(sorted(acquirer.audiences))}",
@@ -283,8 +371,8 @@ def _print_where_it_serves(acquirer, host: str, port: int, ledger: Path, open_en
         f"EVN bills: http://{host}:{port}/v1/bills/CUSTOMER_CODE",
     ]
     if open_enrolment:
-        say.append("WARNING: OPEN ENROLMENT. Anyone who can reach this port can enrol a key for any payer account "
-                   "and pay from it. Use for quick demos only.")
+        say.append("WARNING: OPEN ENROLMENT. Anyone who can reach this port can open accounts and enrol a key for "
+                   "any account no key is bound to yet, without a code, and pay from it. Use for quick demos only.")
     print("\n".join(say), file=sys.stderr, flush=True)
 
 
@@ -297,4 +385,27 @@ def _serve(app, sock) -> None:
 
     server = stopping_server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2),
                              on_stop=lambda: end_display_streams(app))
-    server.run(sockets=[sock])
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        if not server.started:
+            raise  # Ctrl+C before it served: the usual way out
+        _end_now(EXIT_INTERRUPTED)
+
+
+def _end_now(code: int) -> None:
+    """Ctrl+C once uvicorn has shut down cleanly (answers in flight finished, display streams ended,
+    the ledger closed by the app's lifespan): the process ends here. Python's own teardown of the
+    modules a server has loaded would take another 0.1 s of CPU (0.3-0.5 s on a busy machine,
+    bench/display_stop_bench.py) and does nothing a stopped server needs. (SIGTERM needs no help:
+    uvicorn raises it again after the same shutdown, and the process ends by it.)"""
+    import logging
+    import os
+
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed or broken pipe: nothing more to say there
+            pass
+    os._exit(code)

@@ -7,6 +7,9 @@ EXIT_OK = 0  # done: valid, found, approved, written
 EXIT_NO = 1  # the answer is no: invalid, nothing found, not paid, rejected, refused, expectations not met
 EXIT_USAGE = 2  # usage or input error: bad option, unusable file, key store problem, unusable data folder
 EXIT_PENDING = 3  # no answer yet: the acquirer did not answer (pay, history --retry, bill, keys)
+# a file-by-file scan (scan, qa merge) whose every check passed, but some input could not be read
+# (damaged, too big, not a picture); when a check failed too, EXIT_NO wins: the answer is no
+EXIT_UNREADABLE = 4
 EXIT_INTERRUPTED = 130  # Ctrl+C (128 + SIGINT), as shells report it
 
 

@@ -63,8 +63,10 @@ def run(args) -> int:
     check_acquirer_options(args.acquirer, args.enrol_code)
     try:
         from payer_app.gui.app import run_app
-    except ImportError as exc:  # Qt missing or its system libraries absent
-        raise UsageError(f"the window cannot start: {exc}") from None
+    except ImportError as exc:  # Qt missing (a headless install) or its system libraries absent
+        advice = "; the window needs the gui extra: pip install '.[gui]' (or make run)" if (
+            exc.name or "").startswith(("PySide6", "shiboken6")) else ""
+        raise UsageError(f"the window cannot start: {exc}{advice}") from None
     if args.verbose:
         log_events_to_stderr()
     return run_app(camera=args.camera, kiosk=args.kiosk, lang=args.lang, acquirer=args.acquirer,

@@ -4,10 +4,15 @@
 - ``keys rotate [--acquirer URL ...]``: a new key pair; the old public key stays for verification,
   retired now. With ``--acquirer`` the new key is enrolled there, endorsed by the old one (no code).
 - ``keys enrol --acquirer URL --code CODE``: bind the current key to the payer account at that
-  acquirer (the code is printed by ``payer-app acquirer serve``).
+  acquirer, with a one-time code for this account (``payer-app acquirer codes issue``) or the
+  booth's code (``acquirer serve`` prints it; it only opens an account that does not exist there
+  yet); ``--endorsement FILE`` instead: an endorsement made by the account's device.
+- ``keys endorse JWK_FILE --acquirer URL [--minutes M]``: on the device whose key is active for the
+  account, endorse a new device's public key (``keys export`` there): the endorsement is printed,
+  for ``keys enrol --endorsement`` on the new device; the new key can then revoke only itself.
 - ``keys status --acquirer URL``: is the current key active, retired, revoked or not enrolled there.
-- ``keys revoke KID --acquirer URL [--code CODE]``: revoke a key at the acquirer (signed by the
-  current key of the same account, or with the enrolment code).
+- ``keys revoke KID --acquirer URL [--code TOKEN]``: revoke a key at the acquirer, signed by the
+  current key (itself, or a key it endorsed), or with the acquirer's operator token.
 
 Only public keys are ever printed; the private key stays in the data folder (mode 0600). Every
 key-file problem, and every refusal by the acquirer, is one clear message and exit 2; an acquirer
@@ -25,7 +30,8 @@ from payer_app.cli.exits import EXIT_NO, EXIT_OK, EXIT_PENDING, EXIT_USAGE, NoAn
 from payer_app.cli.options import add_acquirer_option, add_command, add_command_group
 from payer_app.core.display_text import visible
 from payer_app.files import write_file_atomically
-from payer_app.payments.keystore import KeyStore, KeyStoreError
+from payer_app.payments.accounts import current_keystore
+from payer_app.payments.keystore import KeyStoreError
 
 
 def register(sub) -> None:
@@ -46,9 +52,11 @@ def register(sub) -> None:
                         "Bind the current key to the payer account at an HTTP acquirer, with the enrolment "
                         "code `payer-app acquirer serve` prints.", func=run_enrol)
     add_acquirer_option(enrol, "the acquirer, e.g. http://127.0.0.1:8765", required=True)
-    enrol.add_argument(
-        "--code", metavar="CODE", help="the acquirer's enrolment code (not needed with --open-enrolment)"
-    )
+    how = enrol.add_mutually_exclusive_group()
+    how.add_argument("--code", metavar="CODE", help="a one-time code for this account (payer-app acquirer codes "
+                     "issue), or the booth's code for an account new there (not needed with --open-enrolment)")
+    how.add_argument("--endorsement", metavar="FILE", help="an endorsement of this key by the account's device "
+                     "(payer-app keys endorse there)")
     status = add_command(actions, "status", "the current key's state at an HTTP acquirer",
                          "Is the current key active, retired, revoked or not enrolled at the acquirer? "
                          "Exit 0 active, 1 not active.", func=run_status)
@@ -58,7 +66,16 @@ def register(sub) -> None:
                          "current key (same account), or with --code.", func=run_revoke)
     revoke.add_argument("kid", metavar="KID")
     add_acquirer_option(revoke, "the acquirer, e.g. http://127.0.0.1:8765", required=True)
-    revoke.add_argument("--code", metavar="CODE", help="use the acquirer's enrolment code instead of a signature")
+    revoke.add_argument("--code", metavar="TOKEN", help="the acquirer's operator token instead of a signature "
+                        "(payer-app acquirer revoke does this on the acquirer's machine)")
+    endorse = add_command(actions, "endorse", "endorse a new device's key for this account",
+                          "Sign an endorsement of another device's public key (JWK_FILE, from `payer-app keys "
+                          "export` there) for this payer's account; print it for `payer-app keys enrol "
+                          "--endorsement FILE` on that device.", func=run_endorse)
+    endorse.add_argument("jwk_file", metavar="JWK_FILE")
+    add_acquirer_option(endorse, "the acquirer the new key enrols at", required=True)
+    endorse.add_argument("--minutes", type=int, default=10, help="how long the endorsement is valid (1 to 1440, "
+                         "default 10)")
 
 
 @contextmanager
@@ -79,8 +96,8 @@ def key_and_acquirer_problems():
 
 
 def run_export(args) -> int:
-    store = KeyStore()
     with key_and_acquirer_problems():
+        store = current_keystore()  # the current source account's key (payments/accounts.py)
         if args.all:
             store.current()  # creates the first key pair if there is none yet
             document = store.jwk_set()
@@ -99,9 +116,9 @@ def run_export(args) -> int:
 
 
 def run_rotate(args) -> int:
-    store = KeyStore()
     old = None
     with key_and_acquirer_problems():
+        store = current_keystore()  # the current source account's key (payments/accounts.py)
         if store.exists():
             try:
                 old = store.current()  # kept in memory to endorse the new key at acquirers
@@ -141,10 +158,50 @@ def _enrol_rotated_key(url: str, old) -> int:
 def run_enrol(args) -> int:
     from payer_app.payments.service import PaymentService
 
+    endorsement = _read_small_file(args.endorsement, "--endorsement").strip() if args.endorsement else None
     with PaymentService() as service, key_and_acquirer_problems():
-        result = service.enrol(code=args.code, acquirer_url=args.acquirer)
+        result = service.enrol(code=args.code, acquirer_url=args.acquirer, endorsement=endorsement)
     print(result.message)
     return EXIT_OK
+
+
+def run_endorse(args) -> int:
+    """The endorsement on standard output; the key it names on standard error."""
+    from payer_app.core.keys import BadPublicKeyError, check_ed25519_public_jwk
+    from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
+    from payer_app.payments.enrolment import MAX_ENDORSEMENT_MINUTES, endorsement_token
+    from payer_app.payments.service import PaymentService
+
+    if not 1 <= args.minutes <= MAX_ENDORSEMENT_MINUTES:
+        raise UsageError(f"--minutes must be 1 to {MAX_ENDORSEMENT_MINUTES}, not {args.minutes}")
+    shown = visible(args.jwk_file, 200)
+    try:
+        jwk = loads_untrusted(_read_small_file(args.jwk_file, "JWK_FILE"), max_bytes=8192, max_depth=4,
+                              what=shown)
+        new_kid = check_ed25519_public_jwk(jwk, shown)
+    except (UntrustedJSONError, BadPublicKeyError) as exc:
+        raise UsageError(f"JWK_FILE: {visible(str(exc), 300)}") from None
+    with PaymentService() as service, key_and_acquirer_problems():
+        current = service.keystore.current()
+        payer = service.payer
+        token = endorsement_token(current, new_kid, payer.account, payer.bank_bin, args.acquirer,
+                                  minutes=args.minutes)
+    print(token)
+    print(f"Key {new_kid} endorsed by {current.kid} for {payer.bank_bin}/{payer.account}, for {args.minutes} "
+          "minute(s).", file=sys.stderr)
+    return EXIT_OK
+
+
+def _read_small_file(name: str, what: str) -> str:
+    """A small text file from outside (a JWK or an endorsement), read with the house's care."""
+    from payer_app.files import UnsafeFileError, read_regular_file
+
+    try:
+        return read_regular_file(Path(name), 16_000, what).decode("utf-8")
+    except UnsafeFileError as exc:
+        raise UsageError(f"{what}: {visible(str(exc), 300)}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{what}: {visible(name, 200)} is not UTF-8 text") from None
 
 
 def run_status(args) -> int:

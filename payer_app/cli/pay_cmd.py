@@ -1,5 +1,11 @@
-"""``payer-app pay SOURCE [--amount N] [--tip N] [--note TEXT] [--pay-unknown-account] [-o FILE]``: pay a QR code
-with a signed mock request.
+"""``payer-app pay SOURCE [--amount N] [--tip N] [--note TEXT] [--pay-unknown-account] [--biometric pass|fail]
+[-o FILE]``: pay a QR code with a signed mock request.
+
+Above the authentication thresholds (``core/auth_policy.py``: over 10,000,000 ₫ in one payment or over
+20,000,000 ₫ in the account's day, EVN exempt up to 100,000,000 ₫ a day) the payment needs the simulated
+face check: ``--biometric pass`` signs ``auth: biometric``; without it the payment is refused with
+``biometric-required`` (exit 1), and ``--biometric fail`` is refused with ``biometric-failed`` (exit 1);
+nothing is signed or recorded then.
 
 Before signing, the payee's registered name is looked up at the same acquirer (``PaymentService.name_check``,
 what the Payee screen asks) and the answer is signed in the request (``name_check``). When the bank says the
@@ -32,16 +38,18 @@ from payer_app.cli.options import (
     checked_option,
 )
 from payer_app.core.amounts import parse_user_amount
+from payer_app.core.auth_policy import BIOMETRIC, PIN
 from payer_app.core.charge import cost_line
 from payer_app.core.choice import PaymentChoice
 from payer_app.core.display_text import visible
 from payer_app.core.payload import parse_payload
-from payer_app.core.refusals import RequestRefused
+from payer_app.core.refusals import InputRefused, RequestRefused
 from payer_app.core.registered_name import name_check_line
 from payer_app.files import write_file_atomically
 from payer_app.payments.keystore import KeyStoreError
 
 EXIT_BY_STATUS = {"approved": EXIT_OK, "pending": EXIT_PENDING}  # any other status: not paid, EXIT_NO
+BIOMETRIC_OUTCOMES = ("pass", "fail")
 
 
 def register(sub) -> None:
@@ -54,6 +62,9 @@ def register(sub) -> None:
     p.add_argument("--note", default="", help="a note for the payee (140 characters at most)")
     p.add_argument("--pay-unknown-account", action="store_true",
                    help="pay even when the bank's name inquiry says the account does not exist")
+    p.add_argument("--biometric", choices=BIOMETRIC_OUTCOMES,
+                   help="the simulated face check's outcome: pass confirms the payment with the face check (needed "
+                        "above 10,000,000 ₫ at once or 20,000,000 ₫ a day), fail refuses it")
     p.add_argument(
         "-o", "--output", metavar="FILE", help="write the signed request (compact JWS) here instead of standard output"
     )
@@ -70,11 +81,16 @@ def run(args) -> int:
     tip = checked_option("--tip", args.tip, parse_user_amount, args.lang) or 0
     text = read_source(args.source)
     parsed = parse_payload(text)
+    if args.biometric == "fail":  # the face check did not recognise the payer: nothing is signed
+        refused = InputRefused("biometric-failed")
+        print(f"payer-app pay: not paid ({refused.code}): {refused.line(args.lang)}", file=sys.stderr)
+        return EXIT_NO
     try:
         with PaymentService(acquirer_url=args.acquirer) as service:
             check = service.name_check(parsed) if parsed.is_payment else None
             choice = PaymentChoice(amount, args.note, tip, name_check=check,
-                                   pay_unknown_account=args.pay_unknown_account)
+                                   pay_unknown_account=args.pay_unknown_account,
+                                   auth=BIOMETRIC if args.biometric == "pass" else PIN)
             outcome = service.pay(parsed, choice)
     except RequestRefused as exc:  # the refusal catalogue's sentence, and the QR finding behind it
         print(f"payer-app pay: not paid ({exc.code}): {exc.line(args.lang)}", file=sys.stderr)

@@ -5,9 +5,11 @@ accepted payment QR unless ``--all``. Exit 0 found, 1 nothing found, 2 bad sourc
 problem during the scan is one ``payer-app: error: scan: ...`` line, not repeated while it recurs
 with no frame between; ``--timeout`` counts from the start, opening the camera included. A network
 camera's password can come from ``--camera-password-file`` or the environment (``camera_options``).
-Still images (an image, several images, a folder): every file, one line per file with ``found``.
-Exit 0 when every file held a QR code (with ``--expect``: passed), 1 when some did not, 2 bad
-source. A ``--report`` (or ``--junit`` / ``--html``) that cannot be written makes it 2.
+Still images (an image, several images, a folder; ``--recursive`` its subfolders, ``--shard K/N``
+one CI job's share): every file, one line per file with ``found``. Exit 0 when every file held a QR
+code (with ``--expect``: passed), 1 when some readable file did not, else 4 when some file could not
+be read, 2 bad source. Report paths are checked before the first file; a ``--report`` (or
+``--junit`` / ``--html`` / ``--summary``) that cannot be written makes it 2.
 
 Everything printed that came from outside (QR text, merchant names, file names, error messages
 quoting them) goes through ``display_text.visible``; JSON lines and the report through
@@ -26,7 +28,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,7 @@ from payer_app.cli.options import add_command, add_json_option
 from payer_app.core.display_text import visible
 from payer_app.core.json_output import dumps as json_dumps
 from payer_app.core.payload import parse_payload
+from payer_app.qa.file_scan import FileScan
 
 if TYPE_CHECKING:
     from payer_app.scan.decoders import Detection
@@ -47,7 +49,8 @@ def register(sub) -> None:
                     "(several may be given) or a folder of images. Streams stop at the first accepted payment QR "
                     "unless --all; images and folders are scanned file by file. Exit 0 found (every file, for "
                     "images; with --expect, every file passed), 1 nothing found (or expectations not met), "
-                    "2 bad source or an output that cannot be written.", func=run)
+                    "2 bad source or an output that cannot be written, 4 some file could not be read (and "
+                    "every other file passed).", func=run)
     p.add_argument("sources", nargs="*", metavar="SOURCE", help="demo, camera:N, /dev/videoN, video, image(s), folder")
     p.add_argument("--list-cameras", action="store_true", help="list the webcams that deliver video, then exit")
     add_camera_password_option(p)
@@ -60,10 +63,17 @@ def register(sub) -> None:
                    "a generate-corpus manifest works); exit 0 only when every file passes")
     p.add_argument("--html", metavar="FILE", help="write a self-contained HTML report (images, fields, results)")
     p.add_argument("--junit", metavar="FILE", help="write JUnit XML, one test case per file, for CI")
+    p.add_argument("--summary", metavar="FILE", help="write the JSON summary a pipeline reads (counts, failures, "
+                   "timings, versions, every file's result; docs/qa.md); payer-app qa merge joins shards' summaries")
+    p.add_argument("--shard", metavar="K/N", help="scan only this CI job's share of the files: job K of N, "
+                   "chosen by a hash of each file's path in the folder")
+    p.add_argument("--recursive", action="store_true", help="scan the folder's subfolders too")
     p.add_argument("--frames", type=int, default=2, metavar="N",
                    help="consecutive frames that must show a code before it is accepted (default 2)")
     p.add_argument("--hold-off", type=float, default=3.0, metavar="S",
                    help="seconds before the same payload is reported again (default 3)")
+    p.add_argument("--jobs", type=int, metavar="N", help="images and folders: decode in N worker processes "
+                   "(default: the cores this process may use; 1: in this process)")
 
 
 def run(args) -> int:
@@ -82,12 +92,16 @@ def run(args) -> int:
         raise UsageError("--max-frames must be a positive number")
     if args.frames < 1:
         raise UsageError("--frames must be at least 1")
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    shard = _check_file_options(args)
     opening_error = None
     try:
         if len(args.sources) > 1:
             source = open_image_list(args.sources)
         else:
             source = make_source(camera_spec(args.sources[0], args))
+            _list_folder(source, args)
             if args.timeout is not None and hasattr(source, "open_timeout_s"):
                 source.open_timeout_s = min(source.open_timeout_s, args.timeout)
             try:
@@ -98,17 +112,74 @@ def run(args) -> int:
                 opening_error = exc
     except SourceError as exc:
         raise UsageError(f"bad source: {visible(exc)}") from exc
+    if not source.per_file and (args.expect or args.html or args.junit or getattr(args, "summary", None)):
+        return _scan_stream(source, args, started, opening_error, _stream_check(args, source))
     qa = None
-    if args.expect or args.html or args.junit:
+    if args.expect or args.html or args.junit or args.summary:
         from payer_app.qa.batch import QaBatch, QaSetupError
         try:
             qa = QaBatch.from_args(args, source)
         except QaSetupError as exc:
             source.close()
             raise UsageError(str(exc)) from exc
+        if qa is not None:
+            qa.base = _folder_of(source)
+    if shard is not None or args.recursive:
+        _take_shard(source, args, shard, qa)
     if source.per_file:
         return _scan_files(source, args, qa)
     return _scan_stream(source, args, started, opening_error)
+
+
+def _check_file_options(args) -> tuple[int, int] | None:
+    """--shard K/N as (K, N) and every report path checked, before a file is read (exit 2 at once)."""
+    from payer_app.qa.report_files import ReportPathError, check_report_paths
+    from payer_app.qa.shards import ShardError, parse_shard
+
+    if args.recursive and len(args.sources) > 1:
+        raise UsageError("--recursive works on a folder, not on pictures named one by one")
+    try:
+        shard = None if args.shard is None else parse_shard(args.shard)
+        check_report_paths({"--report": args.report, "--junit": args.junit, "--html": args.html,
+                            "--summary": args.summary})
+    except (ShardError, ReportPathError) as exc:
+        raise UsageError(str(exc)) from exc
+    return shard
+
+
+def _list_folder(source, args) -> None:
+    """--recursive: the folder's files with its subfolders', in key order (before the source opens)."""
+    from payer_app.qa.shards import ShardError, list_images
+    from payer_app.scan.sources import IMAGE_SUFFIXES, FolderSource, SourceError
+
+    if not args.recursive:
+        return
+    if not isinstance(source, FolderSource):
+        raise SourceError(f"{visible(source.spec, 200)}: --recursive works on a folder")
+    try:
+        source.paths = list_images(source.folder, IMAGE_SUFFIXES, recursive=True)
+    except ShardError as exc:
+        raise SourceError(str(exc)) from exc
+
+
+def _take_shard(source, args, shard, qa) -> None:
+    """Keep this shard's files (``qa.shards.keep_shard``); only file-by-file sources have shards."""
+    from payer_app.qa.shards import keep_shard
+
+    if not source.per_file:
+        source.close()
+        raise UsageError("--shard and --recursive work on images and folders (file by file), not on cameras or videos")
+    if shard is not None:
+        total = len(source.paths)
+        keep_shard(source, shard, _folder_of(source), qa)
+        print(f"payer-app: scan: shard {shard[0]}/{shard[1]}: {len(source.paths)} of {total} file(s)",
+              file=sys.stderr)
+
+
+def _folder_of(source) -> str | None:
+    """The scanned folder (file keys are relative to it); None for pictures named one by one."""
+    folder = getattr(source, "folder", None)
+    return None if folder is None else str(folder)
 
 
 def _list_cameras(args) -> int:
@@ -164,93 +235,64 @@ def _is_payment(text: str) -> bool:
 
 
 def _write_report(path: str, report: dict) -> bool:
-    """The --report JSON summary; False (after one line on stderr) when it cannot be written."""
-    from payer_app.files import write_file_atomically
+    """The --report JSON summary, written atomically; False (after one line on stderr) when it cannot be."""
+    from payer_app.qa.report_files import write_report
 
-    try:
-        write_file_atomically(Path(path), (json_dumps(report, indent=2) + "\n").encode("utf-8"))
-    except OSError as exc:
-        print(f"payer-app: scan: cannot write the report {visible(path)}: {visible(exc.strerror or exc)}",
-              file=sys.stderr)
-        return False
-    return True
+    return write_report(path, json_dumps(report, indent=2) + "\n", "report")
 
 
 # ---------------------------------------------------------------------------------------------
 # still images, file by file
 
 
-@dataclass
-class FileScan:
-    """What a file-by-file scan saw so far (the --report summary is made from it)."""
-
-    started: float = field(default_factory=time.perf_counter)
-    files: int = 0
-    found_files: int = 0
-    per_decoder: dict[str, int] = field(default_factory=dict)
-    timings: list[float] = field(default_factory=list)
-    failures: list[dict] = field(default_factory=list)
-
-    def report(self, source) -> dict:
-        from payer_app.qa.timings import timing_summary
-
-        return {
-            "source": source.spec,
-            "kind": source.kind,
-            "files": self.files,
-            "found": self.found_files,
-            "not_found": self.files - self.found_files,
-            "not_found_files": self.failures,
-            "per_decoder": self.per_decoder,
-            "timings": {"decode": timing_summary(self.timings),
-                        "elapsed_s": round(time.perf_counter() - self.started, 3)},
-        }
-
-
 def _scan_files(source, args, qa=None) -> int:
     """Every file once, in order: one line each (a file that cannot be read is a line too, and the
     scan goes on); exit 0 only when every file held a QR code (or, with --expect, passed)."""
+    from payer_app.qa.workers import FileDecoder, default_jobs, file_tasks
+
     scan = FileScan()
     deadline = None if args.timeout is None else time.monotonic() + args.timeout
-    try:
-        for path in source.paths:
-            if deadline is not None and time.monotonic() > deadline:
-                print(f"payer-app: scan: --timeout reached after {scan.files} file(s)", file=sys.stderr)
-                break
-            if not _scan_one_file(source, str(path), scan, args, qa):
-                break  # no frame for this path: the list is exhausted
-    except KeyboardInterrupt:
-        print("payer-app: scan: interrupted", file=sys.stderr)
+    interrupted = False
+    try:  # Ctrl+C only sets a flag (CtrlC): a line is never cut in the middle; the workers end with the block
+        with CtrlC() as ctrl_c, FileDecoder(args.jobs or default_jobs(), len(source.paths)) as decoder:
+            for result in decoder.results(file_tasks(source.paths, qa), stop=lambda: ctrl_c.pressed):
+                if deadline is not None and time.monotonic() > deadline:
+                    print(f"payer-app: scan: --timeout reached after {scan.files} file(s)", file=sys.stderr)
+                    break
+                _scan_one_file(result, scan, args, qa)
+            interrupted = ctrl_c.pressed
+    except KeyboardInterrupt:  # Ctrl+C off the main thread's watch
+        interrupted = True
     finally:
         source.close()
+    if interrupted:
+        print("payer-app: scan: interrupted", file=sys.stderr)
     written = _write_report(args.report, scan.report(source)) if args.report else True
-    exit_code = EXIT_OK if scan.files and scan.found_files == scan.files else EXIT_NO
+    exit_code = scan.exit_code(sharded=args.shard is not None)
     if qa is not None:
         exit_code = qa.finish(exit_code)
         written = written and qa.reports_written  # an output that cannot be written is exit 2 (docs/cli.md)
-    return exit_code if written else EXIT_USAGE
+    if not written:
+        return EXIT_USAGE
+    return EXIT_INTERRUPTED if interrupted else exit_code
 
 
-def _scan_one_file(source, path: str, scan: FileScan, args, qa) -> bool:
-    """Read, decode, count and print one file; False when the source had no frame left for it."""
-    from payer_app.scan.sources import SourceError
-
+def _scan_one_file(result, scan: FileScan, args, qa) -> None:
+    """Count and print one decoded file (``qa.workers.FileResult``); a file that could not be read
+    (too big, too many pixels, damaged, decoder failure) is a line too."""
+    path = result.path
     line: dict = {"source": path, "found": False}
-    try:
-        frame, codes, decode_ms = _decode_next_file(source, path)
-    except SourceError as exc:  # too big, too many pixels, damaged, decoder failure
-        scan.files += 1
-        line["error"] = visible(exc)
-        scan.failures.append({"file": path, "error": visible(exc)})
+    scan.files += 1
+    if result.error is not None:
+        line["error"] = visible(result.error)
+        scan.failures.append({"file": path, "error": visible(result.error)})
         if qa is not None:
             qa.add(line, None, [], None)
         _print_file(line, [], args)
-        return True
-    if frame is None:
-        return False
-    scan.files += 1
+        return
+    codes, decode_ms = result.codes, result.decode_ms
     scan.timings.append(decode_ms)
-    line.update({"frame": 0, "t_ms": round(decode_ms, 2), "decode_ms": round(decode_ms, 2)})
+    line.update({"frame": 0, "t_ms": round(decode_ms, 2), "decode_ms": round(decode_ms, 2), "pass": result.stage})
     if codes:
         scan.found_files += 1
         first = next((c for c in codes if _is_payment(c.text)), codes[0])  # the payment QR leads the line
@@ -261,22 +303,8 @@ def _scan_one_file(source, path: str, scan: FileScan, args, qa) -> bool:
     else:
         scan.failures.append({"file": path, "error": None})
     if qa is not None:
-        qa.add(line, frame.image, codes, decode_ms)
+        qa.add(line, None, codes, decode_ms, card=result.card)
     _print_file(line, codes, args)
-    return True
-
-
-def _decode_next_file(source, path: str):
-    """(frame, codes, decode ms) of the source's next file; (None, [], 0) when there is none.
-    The still-image decode path (``STILL``) of the scan engine, with its input caps."""
-    from payer_app.scan.engine import STILL, decode_checked
-
-    frame = source.read()
-    if frame is None:
-        return None, [], 0.0
-    t0 = time.perf_counter()
-    codes = decode_checked(frame.image, STILL, path)
-    return frame, codes, (time.perf_counter() - t0) * 1000.0
 
 
 def _print_file(line: dict, codes: list[Detection], args) -> None:
@@ -372,9 +400,23 @@ class StreamScan:
         }
 
 
-def _scan_stream(source, args, started: float | None = None, opening_error=None) -> int:
+def _stream_check(args, source):
+    """--expect / --junit / --summary on a video or a camera (``qa.stream_expectations``); exit 2 for
+    unusable options."""
+    from payer_app.qa.batch import QaSetupError
+    from payer_app.qa.stream_expectations import StreamCheck
+
+    try:
+        return StreamCheck.from_args(args, source)
+    except QaSetupError as exc:
+        source.close()
+        raise UsageError(str(exc)) from exc
+
+
+def _scan_stream(source, args, started: float | None = None, opening_error=None, check=None) -> int:
     """Run a scan session until the first accepted payment QR (every code with --all), the end of the
-    source, --max-frames, --timeout or Ctrl+C; exit 0 when a code was accepted, else 1."""
+    source, --max-frames, --timeout or Ctrl+C; exit 0 when a code was accepted, else 1 (with --expect:
+    0 when the expectation passed)."""
     events: queue.Queue = queue.Queue()
     scan = StreamScan(args) if started is None else StreamScan(args, started=started)
     if opening_error is not None:
@@ -388,13 +430,18 @@ def _scan_stream(source, args, started: float | None = None, opening_error=None)
     finally:
         session.stop(STOP_WAIT_S)
     _take_codes_of_the_last_frame(events, scan, session)
-    if scan.stop_reason in ("timeout", "max-frames") and not scan.accepted:
+    if scan.stop_reason in ("timeout", "max-frames", "end of source") and not scan.accepted:
         scan.nothing_found(source, session.stats)
-    written = _write_report(args.report, scan.report(source, session.stats)) if args.report else True
-    if not written:
+    report = scan.report(source, session.stats)
+    verdict = None if check is None else check.finish(scan.accepted, scan.stop_reason,
+                                                      session.stats.frames_decoded, report)
+    written = _write_report(args.report, report) if args.report else True
+    if not written or (check is not None and not check.reports_written):
         code = EXIT_USAGE
     elif scan.stop_reason == "interrupted" and not scan.accepted:
         code = EXIT_INTERRUPTED
+    elif verdict is not None:
+        code = verdict
     else:
         code = EXIT_OK if scan.accepted else EXIT_NO
     return _ended(session, code)

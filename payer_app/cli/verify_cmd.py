@@ -34,7 +34,8 @@ from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
 from payer_app.core.signing import MAX_TOKEN_CHARS, Verification, VerificationKeys, verify_request
 from payer_app.core.timestamps import format_timestamp, parse_canonical_timestamp
 from payer_app.files import UnsafeFileError, read_regular_file
-from payer_app.payments.keystore import KeyStore, KeyStoreError
+from payer_app.payments.accounts import AccountsRefused, local_verification_keys
+from payer_app.payments.keystore import KeyStoreError
 
 MAX_TOKEN_FILE_BYTES = MAX_TOKEN_CHARS + 1024  # room for surrounding white space
 MAX_KEY_FILE_BYTES = 256 * 1024
@@ -199,11 +200,11 @@ def _load_keys(option: str | None) -> VerificationKeys:
 
 def _local_keys() -> VerificationKeys:
     try:
-        local = KeyStore().verification_keys()
+        local = local_verification_keys()  # the data folder's keys and each source account's
         if not local:
             raise UsageError("this computer has no payer keys yet; give the signer's public key with --key")
         return VerificationKeys.load(local)
-    except KeyStoreError as exc:
+    except (KeyStoreError, AccountsRefused) as exc:
         raise UsageError(str(exc)) from None
     except OSError as exc:
         raise UsageError(f"cannot open the data folder: {visible(exc.strerror)}") from None

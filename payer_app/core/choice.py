@@ -24,3 +24,4 @@ class PaymentChoice:
     tip: int = 0  # dong the payer adds as a tip, where the QR asks for one (field 55 = 01)
     name_check: NameCheck | None = None  # what the name inquiry said on Payee / in ``pay`` (None: none ran)
     pay_unknown_account: bool = False  # pay even though the name check says the account does not exist
+    auth: str = "pin"  # how the payer confirms it: "pin", or "biometric" once the face check passed

@@ -183,8 +183,32 @@ CATALOG: dict[str, tuple[str, str]] = {
                                  "later. Sign it again with the current key.",
                                  "Khóa {kid} đã ngừng dùng lúc {when}; yêu cầu này đến lúc {at}, sau hơn {skew} giây. "
                                  "Hãy ký lại bằng khóa hiện tại."),
+    # Authentication by amount (``core.auth_policy``): the face check the payment needs.
+    "biometric-required": ("This payment of {total} is above {limit} in one payment: it needs the face check "
+                           "(on the command line: --biometric pass).",
+                           "Giao dịch {total} vượt mức {limit} cho một lần giao dịch: cần xác thực khuôn mặt "
+                           "(dòng lệnh: --biometric pass)."),
+    "biometric-required-day": ("With this payment the account pays {day_total} today, above {limit} a day: it needs "
+                               "the face check (on the command line: --biometric pass).",
+                               "Tính cả giao dịch này, hôm nay tài khoản đã chi {day_total}, vượt mức {limit} một "
+                               "ngày: cần xác thực khuôn mặt (dòng lệnh: --biometric pass)."),
+    "biometric-failed": ("The face check failed: nothing was paid.",
+                         "Xác thực khuôn mặt không thành công: chưa thanh toán."),
     "insufficient-funds": ("Declined: insufficient funds (injected failure).",
                            "Bị từ chối: không đủ số dư (lỗi giả lập)."),
+    # The payer's source account at the bank (``payments.acquirer.balances``, ``payments.accounts``).
+    "over-balance": ("The total {amount} is more than the source account's balance ({balance}).",
+                     "Tổng tiền {amount} lớn hơn số dư tài khoản nguồn ({balance})."),
+    "daily-limit": ("The total {amount} would take today's payments over the account's daily limit of {limit} "
+                    "({spent} already paid today).",
+                    "Tổng tiền {amount} vượt hạn mức giao dịch trong ngày {limit} của tài khoản (hôm nay đã "
+                    "thanh toán {spent})."),
+    "bad-accounts-file": ("The accounts file cannot be used: {problem}", "Không dùng được tệp tài khoản: {problem}"),
+    "bad-account-entry": ("{where}: {problem}", "{where}: lỗi dữ liệu tài khoản ({problem})"),
+    "unknown-account": ("No source account has the id {id}; `payer-app accounts list` shows them.",
+                        "Không có tài khoản nguồn nào mã {id}; xem bằng `payer-app accounts list`."),
+    "account-exists": ("The account {account} is already in the list (id {id}).",
+                       "Tài khoản {account} đã có trong danh sách (mã {id})."),
     # Setting up payments (``payments.errors``): nothing was paid, nothing is pending.
     "no-acquirer": ("The embedded acquirer needs no enrolment; give an acquirer URL.",
                     "Ngân hàng nhúng không cần đăng ký khóa; hãy nhập địa chỉ ngân hàng."),
@@ -251,6 +275,7 @@ SAID: dict[str, tuple[str, str]] = {
 # Catalogue entries that share a code: a kind's text differs, the stable code (what callers and
 # scripts match on) does not.
 CODE_OF: dict[str, str] = {
+    "biometric-required-day": "biometric-required",
     "fee-kind-mismatch": "fee-mismatch", "fee-value-mismatch": "fee-mismatch", "fee-negative-tip": "fee-mismatch",
     "note-not-text": "bad-note", "bad-nonce": "bad-id", "no-acquirer-to-revoke": "no-acquirer",
     "bill-name-not-text": "bad-bill-name", "bill-name-empty": "bad-bill-name", "bill-name-too-long": "bad-bill-name",

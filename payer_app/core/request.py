@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from payer_app.core import base64url
+from payer_app.core.auth_policy import METHODS, PIN
 from payer_app.core.charge import (
     FEE_SHAPE,
     TOTAL_SHAPE,
@@ -147,6 +148,12 @@ class PaymentRequest:
     audience: str = EMBEDDED_AUDIENCE
     charge: Charge | None = None  # None: a version 1 request (no fee carried)
     name_check: NameCheck | None = None  # the payer app's claim of what the name inquiry said (None: none ran)
+    auth: str | None = None  # how the payer confirmed it: "pin" or "biometric" (None: signed before it was said)
+
+    @property
+    def auth_method(self) -> str:
+        """The authentication the request claims; one signed before ``auth`` existed claims a PIN."""
+        return self.auth or PIN
 
     @property
     def cost(self) -> Charge:
@@ -184,6 +191,8 @@ class PaymentRequest:
             out["fee"] = self.charge.fee_dict()
             out["total"] = self.charge.total_dict(self.currency)
         out |= {"note": self.note, "qr": self.qr.to_dict()}
+        if self.auth is not None:
+            out["auth"] = self.auth
         if self.name_check is not None:
             out["name_check"] = self.name_check.to_dict()
         return out
@@ -215,6 +224,7 @@ class PaymentRequest:
             audience=data["aud"],
             charge=charge_from_dict(data) if data["version"] != 1 else None,
             name_check=NameCheck.from_dict(data["name_check"]) if "name_check" in data else None,
+            auth=data.get("auth"),
         )
 
 
@@ -256,8 +266,11 @@ SHAPE: dict[str, Any] = {
     "note": _TEXT,
     "qr": {"payload": _TEXT, "sha256": _TEXT},
     "name_check": {"outcome": _TEXT, "registered_name": _TEXT_OR_NULL, "answered_by": _TEXT},
+    "auth": _TEXT,
 }
-OPTIONAL = frozenset({"name_check"})  # absent when no name inquiry ran (and in requests signed before it existed)
+# name_check: absent when no name inquiry ran; auth: absent in requests signed before it existed (a PIN);
+# both absent in requests signed before they existed
+OPTIONAL = frozenset({"name_check", "auth"})
 
 
 def shape_problem(value: Any, shape: dict[str, Any], where: str = "") -> str | None:
@@ -344,6 +357,13 @@ def form_amount(data: dict[str, Any]) -> str | None:
     return None if data["version"] == 1 else charge_form_problem(data, CURRENCY)
 
 
+def form_auth(data: dict[str, Any]) -> str | None:
+    """R5c: ``auth`` names one of the authentication methods (``core.auth_policy.METHODS``)."""
+    if "auth" in data and data["auth"] not in METHODS:
+        return f"auth {quoted(data['auth'], 20)} is not {' or '.join(METHODS)}"
+    return None
+
+
 FORM_STEPS: tuple[Callable[[Any], str | None], ...] = (
     form_shape,
     form_type_and_version,
@@ -351,6 +371,7 @@ FORM_STEPS: tuple[Callable[[Any], str | None], ...] = (
     form_timestamps,
     form_amount,
     form_name_check,
+    form_auth,
 )
 
 
@@ -474,6 +495,7 @@ def build_request(
         audience=audience,
         charge=charge,
         name_check=choice.name_check,
+        auth=choice.auth,
     )
 
 

@@ -23,9 +23,11 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QDialog, QFrame, QHBoxLayout, QSizePolicy, QVBoxLayout, QWidget
 
+from payer_app.core.amounts import format_vnd
 from payer_app.core.operator_pin import is_stored_pin
 from payer_app.gui.components import button, plain_label
 from payer_app.gui.context import AppContext, operator_guard
+from payer_app.gui.payment_runner import RESEND_SECONDS, PendingResender
 from payer_app.gui.settings import load_settings
 
 log = logging.getLogger(__name__)
@@ -244,6 +246,12 @@ class KioskTimers(QObject):
         self.settings_shortcut.activated.connect(self.open_hidden_settings)
         window.nav.changed.connect(lambda _previous, _name: self.restart_idle())
         window.nav.changed.connect(self._visitor_gone)
+        self.resender = PendingResender(window.services, self)  # a pending payment is sent again
+        window.payment_finished.connect(self._payment_shown)
+        self.resender.waiting.connect(self._still_waiting)
+        self.resender.answered.connect(self._resent_answered)
+        if self.ctx.kiosk:
+            self.resender.resume()
 
     @property
     def current(self) -> str:
@@ -308,9 +316,44 @@ class KioskTimers(QObject):
         self.window.new_payment()
 
     def _visitor_gone(self, _previous: str, name: str) -> None:
-        """Home in kiosk mode: the next visitor starts with nothing of the previous one on the clipboard."""
+        """Home in kiosk mode: the next visitor starts with nothing of the previous one on the clipboard
+        (and sees that an earlier payment still waits for the bank, if one does)."""
         if self.ctx.kiosk and name == "home":
             QGuiApplication.clipboard().clear()
+            self._still_waiting(self.resender.waiting_count)
+
+    # a pending payment, sent again by itself (gui/payment_runner.PendingResender) ----------------
+    def _payment_shown(self, outcome) -> None:
+        """A payment's receipt is on screen: a kiosk keeps a pending one and sends it again."""
+        if self.ctx.kiosk:
+            self.resender.follow(outcome)
+
+    def _shown_outcome(self):
+        """The payment whose receipt is on screen (None on any other screen)."""
+        return self.ctx.flow.outcome if self.current == "result" else None
+
+    def _still_waiting(self, count: int) -> None:
+        shown = self._shown_outcome()
+        if shown is not None and shown.status == "pending":
+            self.window.result.show_resending(RESEND_SECONDS)
+        elif count > 0 and self.current == "home":
+            # shown until the next round says it again (or says it is answered)
+            self.window.toast.show_message(self.ctx.t("kiosk.pending_waiting", count=count),
+                                           (RESEND_SECONDS + 2) * 1000)
+
+    def _resent_answered(self, outcome) -> None:
+        """The answer of a payment sent again: on its receipt if that is still on screen (which then
+        stays its full time), else in a message over whatever screen is shown."""
+        shown = self._shown_outcome()
+        if shown is not None and shown.request_id == outcome.request_id:
+            self.window.result.show_answer(outcome)
+            self.start_receipt_countdown()
+            return
+        request = outcome.request
+        amount = format_vnd(request.cost.total) if request is not None else ""
+        self.window.toast.show_message(
+            self.ctx.t("kiosk.pending_answered", amount=amount, status=self.ctx.t(f"status.{outcome.status}")),
+            self.ctx.settings.kiosk_result_seconds * 1000)
 
     def _result_tick(self) -> None:
         if self.current != "result":
@@ -338,6 +381,7 @@ class KioskTimers(QObject):
             self.window.go("settings")
 
     def close(self) -> None:
+        self.resender.timer.stop()
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self.watcher)

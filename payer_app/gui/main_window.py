@@ -33,6 +33,7 @@ from payer_app.gui.scan_adapter import ScanAdapter, ScanResult, list_camera_choi
 from payer_app.gui.screen import EnterKey
 from payer_app.gui.screens.amount import AmountScreen
 from payer_app.gui.screens.entry import EntryScreen
+from payer_app.gui.screens.face_check import FaceCheckScreen
 from payer_app.gui.screens.history import HistoryScreen
 from payer_app.gui.screens.home import HomeScreen
 from payer_app.gui.screens.inspector import InspectorScreen
@@ -104,6 +105,7 @@ class MainWindow(QMainWindow):
         self.payee = PayeeScreen(ctx)
         self.amount = AmountScreen(ctx)
         self.review = ReviewScreen(ctx)
+        self.face_check = FaceCheckScreen(ctx)
         self.pin = PinScreen(ctx)
         self.result = ResultScreen(ctx)
         self.history = HistoryScreen(ctx)
@@ -112,8 +114,8 @@ class MainWindow(QMainWindow):
         self.entry = EntryScreen(ctx)
         self.saved_bills = SavedBillsScreen(ctx)
         self.screens = {
-            "home": self.home, "scan": self.scan, "payee": self.payee, "amount": self.amount,
-            "review": self.review, "pin": self.pin, "result": self.result, "history": self.history,
+            "home": self.home, "scan": self.scan, "payee": self.payee, "amount": self.amount, "review": self.review,
+            "face_check": self.face_check, "pin": self.pin, "result": self.result, "history": self.history,
             "settings": self.settings_screen, "inspector": self.inspector, "entry": self.entry,
             "saved_bills": self.saved_bills,
         }
@@ -127,7 +129,7 @@ class MainWindow(QMainWindow):
         for screen in self.screens.values():
             if isinstance(screen, Page):  # every screen but Home, which has no top bar
                 screen.top.back_clicked.connect(self.back)
-        for step in (self.scan, self.payee, self.amount, self.review, self.pin):
+        for step in (self.scan, self.payee, self.amount, self.review, self.face_check, self.pin):
             step.cancel_button.clicked.connect(self.cancel)
 
     def _connect_flow(self) -> None:
@@ -146,7 +148,7 @@ class MainWindow(QMainWindow):
         self.payee.rescan_requested.connect(steps.rescan)
         self.payee.inspector_requested.connect(lambda: self.go("inspector"))
         self.amount.continue_requested.connect(lambda: self.go("review"))
-        self.review.confirm_requested.connect(lambda: self.go("pin"))
+        self.review.confirm_requested.connect(steps.confirm_review)  # the face check first when it is needed
         self.pin.pin_accepted.connect(steps.pay)
         self.pin.operator_accepted.connect(lambda: self.go("settings", replace=True))
         self.result.new_payment_requested.connect(steps.new_payment)

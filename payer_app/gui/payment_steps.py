@@ -2,19 +2,24 @@
 paying with the window's payment service, the receipt, and a new payment.
 
 ``PaymentSteps`` answers the screens' requests (``gui/main_window.py`` wires them): a payload opens
-the payee screen with a new ``PaymentFlow``; a picture is decoded on the scan screen with no camera
-running; the PIN accepted pays on a worker thread (``PaymentRunner``) and the answer, or the
-refusal, shows the receipt (``payment_finished`` of the window fires then); a new payment stops the
-receipt countdown, closes the receipt's dialog and returns to Home.
+the payee screen with a new ``PaymentFlow``; Review's Confirm goes to the PIN, or first to the face
+check when the payment is above the authentication thresholds (``PaymentService.auth_need``); a
+picture is decoded on the scan screen with no camera running; the PIN accepted pays on a worker
+thread (``PaymentRunner``) and the answer, or the refusal, shows the receipt (``payment_finished``
+of the window fires then); a new payment stops the receipt countdown, closes the receipt's dialog and
+returns to Home.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog
 
+from payer_app.core.auth_policy import BIOMETRIC, PIN
 from payer_app.core.payload import parse_payload
-from payer_app.core.refusals import Refusal
+from payer_app.core.refusals import Refusal, RequestRefused
 from payer_app.gui.context import PaymentFlow
 from payer_app.gui.scan_adapter import ScanResult
 
@@ -26,6 +31,7 @@ class PaymentSteps(QObject):
         self.ctx = window.ctx
         window.services.payments.finished.connect(self._payment_done)
         window.services.payments.failed.connect(self._payment_failed)
+        window.face_check.passed.connect(self.face_check_passed)
 
     def open_payload(self, text: str, scan: ScanResult | None = None, replace: bool = False) -> None:
         """Show the payee screen for a scanned (or typed) payload."""
@@ -69,6 +75,29 @@ class PaymentSteps(QObject):
         """A history row: the payment's detail (Back returns to the list it was opened from)."""
         self.window.entry.show_entry(entry)
         self.window.go("entry")
+
+    def confirm_review(self) -> None:
+        """Review confirmed: the face check first when the policy asks it of this payment, else the PIN."""
+        flow, service = self.ctx.flow, self.ctx.service
+        if flow.choice is None or flow.parsed is None or service is None:
+            self.window.go("pin")  # paying then says why it cannot
+            return
+        flow.choice = replace(flow.choice, auth=PIN)  # a face check passed earlier was for what Review showed then
+        try:
+            need = service.auth_need(flow.parsed, flow.choice)
+        except RequestRefused:  # Review let no such choice through; the PIN's payment says it
+            need = None
+        if need is not None and need.biometric:
+            self.window.face_check.ask(need)
+            self.window.go("face_check")
+        else:
+            self.window.go("pin")
+
+    def face_check_passed(self) -> None:
+        flow = self.ctx.flow
+        if flow.choice is not None:
+            flow.choice = replace(flow.choice, auth=BIOMETRIC)
+        self.window.go("pin")
 
     def pay(self) -> None:
         flow, services = self.ctx.flow, self.window.services

@@ -1,8 +1,14 @@
 """The Result screen's receipt to take away (``payments.receipt``): the PDF, the simulation mark on the
 receipt picture, and the kiosk's receipt (printed on the configured printer, or the receipt QR shown
-for the visitor's phone). The Result screen calls these; no print dialog is ever shown."""
+for the visitor's phone). The Result screen calls these; no print dialog is ever shown.
+
+The kiosk's printer (``settings.receipt_printer``, picked in Settings from the printers Qt lists) is a
+printer name, ``PDF_FILE_PRINTER`` (each receipt printed through Qt's PDF printer into the kiosk's
+export folder, where no printer is at hand) or "" (none: the receipt QR)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from PySide6.QtCore import QMarginsF, QRect, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPageLayout, QPageSize, QPainter, QPixmap
@@ -11,6 +17,24 @@ from PySide6.QtWidgets import QLabel, QWidget
 from payer_app.payments.receipt import SIMULATION_MARK, Receipt, receipt_of_outcome
 
 MARK_BAND_PX = 36  # the red band with the mark above (and below) the receipt picture
+EXPORT_FOLDER = "exports"  # kiosk: the one folder a booth writes to (inside the data folder)
+PDF_FILE_PRINTER = "#pdf-file"  # never a printer's name: CUPS does not allow '#' in one
+
+
+def export_folder() -> Path:
+    """The kiosk's one export folder (made on first use, private to the user)."""
+    from payer_app.paths import data_home
+
+    folder = data_home() / EXPORT_FOLDER
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder
+
+
+def printer_names() -> list[str]:
+    """The printers Qt knows on this machine (CUPS), for the kiosk's Settings."""
+    from PySide6.QtPrintSupport import QPrinterInfo
+
+    return list(QPrinterInfo.availablePrinterNames())
 
 
 def marked_image(widget: QWidget) -> QImage:
@@ -47,13 +71,25 @@ def receipt_for(outcome) -> Receipt | None:
     return receipt_of_outcome(outcome) if outcome is not None else None
 
 
-def print_pdf_to(printer_name: str, receipt: Receipt) -> bool:
-    """Print the receipt on the named printer, no dialog (False: no such printer, or printing failed)."""
+def kiosk_printer(name: str, receipt: Receipt):
+    """(a QPrinter for the kiosk's ``receipt_printer``, what it is called on screen), or (None, "")
+    when that printer is not there. ``PDF_FILE_PRINTER``: Qt's PDF printer, writing
+    ``receipt-<request id>.pdf`` in the export folder."""
     from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
 
-    if printer_name not in QPrinterInfo.availablePrinterNames():
-        return False
-    printer = QPrinter(QPrinterInfo.printerInfo(printer_name), QPrinter.PrinterMode.HighResolution)
+    if name == PDF_FILE_PRINTER:
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+        path = export_folder() / f"receipt-{receipt.request_id}.pdf"
+        printer.setOutputFileName(str(path))
+        return printer, path.name
+    if name not in QPrinterInfo.availablePrinterNames():
+        return None, ""
+    return QPrinter(QPrinterInfo.printerInfo(name), QPrinter.PrinterMode.HighResolution), name
+
+
+def print_receipt(printer, receipt: Receipt) -> bool:
+    """Print the receipt on A6 on ``printer`` (a QPrinter), no dialog (False: printing failed)."""
     printer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A6), QPageLayout.Orientation.Portrait,
                                       QMarginsF(5, 5, 5, 5)))
     return paint_receipt(printer, receipt)
@@ -117,9 +153,13 @@ def take_receipt(screen) -> None:
         if path:
             save_pdf(screen, receipt, path)
         return
-    printer = screen.ctx.settings.receipt_printer
-    if printer and print_pdf_to(printer, receipt):
-        screen._set_status("result.receipt_printed", printer=printer)
+    name = screen.ctx.settings.receipt_printer
+    printer, called = kiosk_printer(name, receipt) if name else (None, "")
+    if printer is not None and print_receipt(printer, receipt):
+        if name == PDF_FILE_PRINTER:
+            screen._set_status("result.receipt_printed_file", name=called)
+        else:
+            screen._set_status("result.receipt_printed", printer=called)
         return
     show_receipt_qr(screen, receipt)
 

@@ -1,9 +1,15 @@
 """``payer-app gui --acquirer URL --enrol-code CODE``: the window pays that acquirer, and at start
-enrols its key there with the code, when the key is not yet accepted (``payer-app booth`` opens the
-window so).
+gets its key accepted there with the code (``payer-app booth`` opens the window so).
 
-The check and the enrolment run on a worker thread (``PaymentRunner``); the outcome is one log line
-(``payer_app.gui.startup_enrolment: key ... enrolled at URL`` or ``... cannot be enrolled at URL:
+The code is the booth's shared code: it opens a **new demo account** numbered by the acquirer
+(``POST /v1/demo-accounts``, ``payments/acquirer/activation.py``), the window's key bound to it, and
+the window pays from that account; a key that opened one before is told its account again, so a
+kiosk started again keeps its account. When the acquirer opens no account for it (the code is a
+one-time code for the payer's own account, or the key is bound to an account of its own), the key is
+enrolled for the window's own account as before, unless the acquirer already accepts it.
+
+The work runs on a worker thread (``PaymentRunner``); the outcome is one log line
+(``payer_app.gui.startup_enrolment: key ... enrolled at URL ...`` or ``... cannot be enrolled at URL:
 reason``) and, when it fails, a notice in the window, so an operator sees why payments will be refused.
 """
 
@@ -19,10 +25,14 @@ from payer_app.gui.payment_runner import PaymentRunner
 log = logging.getLogger(__name__)
 
 FAILURE_NOTICE_MS = 30_000
+# The acquirer's answers to POST /v1/demo-accounts after which the key is enrolled for the window's own
+# account instead: the code is not the booth's, or the key is bound to an account that is not a demo one.
+NOT_A_DEMO_ACCOUNT = frozenset({"bad-enrolment-code", "key-already-bound", "not-found"})
 
 
 class StartupEnrolment(QObject):
-    """Enrol the window's key at ``url`` with ``code`` unless the acquirer already accepts it."""
+    """Get the window's key accepted at ``url`` with ``code``: a demo account of its own, else its
+    own account enrolled unless the acquirer already accepts the key."""
 
     def __init__(self, window, url: str, code: str):
         super().__init__(window)
@@ -38,18 +48,28 @@ class StartupEnrolment(QObject):
             return
         url, code = self.url, self.code
 
-        def enrol_unless_accepted():
+        def accepted_key():
+            from payer_app.payments.errors import EnrolmentRefused
+
+            try:
+                return service.open_demo_account(code, acquirer_url=url)
+            except EnrolmentRefused as exc:
+                if exc.code not in NOT_A_DEMO_ACCOUNT:
+                    raise
             if service.key_status(url) == "active":
                 return None
             return service.enrol(code=code, acquirer_url=url)
 
-        self.runner.start(enrol_unless_accepted)
+        self.runner.start(accepted_key)
 
     def _done(self, result) -> None:
         if result is None:
             log.info("key already enrolled at %s", self.url)
-        else:
-            log.info("key %s enrolled at %s", result.kid, self.url)
+            return
+        log.info("key %s enrolled at %s", result.kid, self.url)
+        service = self.window.ctx.service
+        if service is not None:
+            log.info("paying from account %s/%s", service.payer.bank_bin, service.payer.account)
 
     def _failed(self, refusal: Refusal) -> None:
         log.warning("the key cannot be enrolled at %s: %s", self.url, refusal.text("en"))

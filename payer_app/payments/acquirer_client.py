@@ -24,12 +24,14 @@ from payer_app.core.payability import Limits
 from payer_app.core.registered_name import LookupKey
 from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
 from payer_app.payments.acquirer.answers import FailureSettings
+from payer_app.payments.acquirer.balances import BALANCE_LOOKUP_ID
 from payer_app.payments.acquirer.decisions import MockAcquirer
 from payer_app.payments.acquirer.endpoints import JOSE_MEDIA_TYPE
 from payer_app.payments.acquirer.ledger import TrustedKey
 from payer_app.payments.biller import attach_biller, bill_answer
 from payer_app.payments.enrolment import (
     EMBEDDED_AUDIENCE,
+    demo_account_token,
     enrolment_token,
     lookup_token,
     normalise_audience,
@@ -82,6 +84,11 @@ class HttpAcquirerClient:
         return self._call("POST", "/v1/payments", content=jws.encode("ascii"),
                           headers={"Content-Type": JOSE_MEDIA_TYPE})
 
+    def balance(self, key: SigningKey) -> AcquirerReply:
+        """``GET /v1/balance``: the state of ``key``'s own account (payments/acquirer/balances.py)."""
+        token = lookup_token(key, BALANCE_LOOKUP_ID, self.audience)
+        return self._call("GET", "/v1/balance", headers={"Authorization": f"JWS {token}"})
+
     def lookup(self, request_id: str, key: SigningKey) -> AcquirerReply:
         token = lookup_token(key, request_id, self.audience)
         return self._call("GET", f"/v1/payments/{request_id}", headers={"Authorization": f"JWS {token}"})
@@ -100,12 +107,20 @@ class HttpAcquirerClient:
         return self._call("POST", "/v2/lookup", json=body)
 
     def enrol(self, key: SigningKey, account: str, bank_bin: str, code: str | None = None,
-              endorsed_by: SigningKey | None = None) -> AcquirerReply:
-        token = enrolment_token(key, account, bank_bin, self.audience, endorsed_by=endorsed_by)
+              endorsed_by: SigningKey | None = None, endorsement: str | None = None) -> AcquirerReply:
+        token = enrolment_token(key, account, bank_bin, self.audience, endorsed_by=endorsed_by,
+                                endorsement=endorsement)
         headers = {"Content-Type": JOSE_MEDIA_TYPE}
         if code is not None:
             headers["Authorization"] = f"Bearer {code}"
         return self._call("POST", "/v1/keys", content=token.encode("ascii"), headers=headers)
+
+    def open_demo_account(self, key: SigningKey, bank_bin: str, code: str) -> AcquirerReply:
+        """``POST /v1/demo-accounts`` with the booth's shared code: a new account numbered by the
+        acquirer, ``key`` bound to it (payments/acquirer/activation.py)."""
+        token = demo_account_token(key, bank_bin, self.audience)
+        return self._call("POST", "/v1/demo-accounts", content=token.encode("ascii"),
+                          headers={"Content-Type": JOSE_MEDIA_TYPE, "Authorization": f"Bearer {code}"})
 
     def revoke(self, kid: str, signer: SigningKey | None = None, code: str | None = None) -> AcquirerReply:
         headers = {"Content-Type": JOSE_MEDIA_TYPE}

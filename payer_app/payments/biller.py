@@ -7,8 +7,9 @@ The mock acquirer plays the biller for EVN customer codes (``GET /v1/bills/{cust
   this biller (404). The rule is plain so a booth can show a "no such customer" on purpose
   (``PD13000129999``); every other well-formed code has an account.
 - **The bill** of a known code is deterministic: a seed drawn from SHA-256 of the code decides the
-  kWh, and the studio's bill model (``studio.bill_spec.BillSpec``, the EVN residential tariff and
-  VAT) makes the rest: period, amount, due date, customer name. The same bill is printed by
+  kWh, and the studio's bill model (``studio.bill_spec.issued_evn_bill``, the EVN residential tariff
+  and VAT) makes the rest: amount, customer name, and the period the customer holds today (due on
+  the 24th, never past). The demo camera prints this very bill; the same amount and name are printed by
   ``payer-app generate bill --customer CODE --kwh KWH --seed SEED`` (``seed`` and ``kwh`` are in
   the answer).
 - **Paying it**: each approved payment whose QR is an EVN bill for the code, paid to one of EVN's own
@@ -23,7 +24,6 @@ Payments are kept in the acquirer's ledger file (table ``biller_payments``), so 
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
@@ -116,14 +116,6 @@ def has_account(code: str) -> bool:
     return not code.endswith(UNKNOWN_SUFFIX)
 
 
-def bill_seed(code: str) -> tuple[int, int]:
-    """(studio seed, kWh) for a code: drawn from SHA-256 of the code, so every run agrees."""
-    digest = hashlib.sha256(f"payer-app biller {code}".encode("ascii")).digest()
-    seed = int.from_bytes(digest[:4], "big")
-    kwh = 60 + int.from_bytes(digest[4:6], "big") % 591  # 60..650 kWh, as the studio's bills
-    return seed, kwh
-
-
 def customer_code_of(request: PaymentRequest) -> str | None:
     """The EVN customer code a verified payment request pays, else None: its QR is an EVN bill and its
     payee one of EVN's own collection merchant ids (``core.evn_payees``), so a sticker paying anyone
@@ -191,17 +183,17 @@ class Biller(StoreFile):
 
     @staticmethod
     def _issued(code: str) -> dict[str, Any]:
-        return dict(_issued_bill(code))
+        return dict(_issued_bill(code, date.today()))
 
 
 @functools.lru_cache(maxsize=4096)
-def _issued_bill(code: str) -> dict[str, Any]:
-    """The bill as issued (nothing paid yet), from the studio's EVN bill model (deterministic,
-    so kept for the last 4,096 codes asked about)."""
-    from payer_app.studio.bill_spec import BillSpec
+def _issued_bill(code: str, today: date) -> dict[str, Any]:
+    """The bill as issued (nothing paid yet) on ``today``: the studio's ``issued_evn_bill``, the one
+    the demo camera prints (deterministic, so kept for the last 4,096 codes asked about)."""
+    from payer_app.studio.bill_spec import customer_bill_seed, issued_evn_bill
 
-    seed, kwh = bill_seed(code)
-    printed = BillSpec(kind="evn", customer=code, kwh=kwh, seed=seed).resolve()
+    seed, kwh = customer_bill_seed(code)
+    printed = issued_evn_bill(code, today).resolve()
     day, month, year = (int(part) for part in printed.due_date.split("/"))
     corporation = evn.corporation_for(code)
     return {
@@ -272,7 +264,6 @@ __all__ = [
     "OutstandingBill",
     "UNKNOWN_SUFFIX",
     "UnknownCustomer",
-    "bill_seed",
     "check_customer_code",
     "customer_code_of",
     "has_account",

@@ -9,16 +9,20 @@ request's type is ``payment_request``):
 - ``key_enrolment``: signed by the NEW key (proof that the enroller holds its private half), with the
   public ``jwk`` and the payer account (``account``, ``bank_bin``) it binds to; for a rotation it
   carries an ``endorsement``.
-- ``key_endorsement``: signed by the account's CURRENT key, naming ``new_kid``: the payer's own
-  consent to a new key (rotation without the enrolment code). The endorsing key is retired.
-- ``key_revocation``: signed by any active key of the account, naming the ``kid`` to revoke.
+- ``key_endorsement``: signed by an active key of the account, naming ``new_kid``, the account and
+  ``expires_at``: the payer's own consent to a new key (no code needed). With ``retire`` (a
+  rotation) the endorsing key is retired; without, a device is added next to it.
+- ``key_revocation``: signed by a key of the account, naming the ``kid`` to revoke: itself or a key
+  it endorsed (``payments/acquirer/activation.py``).
+- ``key_enrolment`` with ``new_account`` and no ``account``: asks for a new demo account
+  (``POST /v1/demo-accounts``, the booth's shared code).
 - ``payment_lookup``: signed by a key of the payer, naming the ``request_id`` to look up.
 
 ``aud`` is the acquirer's base URL, normalised by ``normalise_audience`` (lower-case scheme and host,
 no trailing slash); the embedded acquirer's is ``EMBEDDED_AUDIENCE``.
 
-``WrongCodeLockout`` is the acquirer's guard against guessing its enrolment code (5 wrong codes in
-a minute lock every code out for a minute).
+``WrongCodeLockout`` is the acquirer's guard against guessing its codes (5 wrong codes in a minute
+lock every code out for a minute).
 """
 
 from __future__ import annotations
@@ -53,6 +57,9 @@ MAX_MESSAGE_CHARS = 16_000
 # A signed message is fresh for this long after created_at (and may be dated this far ahead).
 MESSAGE_LIFETIME = timedelta(minutes=5)
 CLOCK_SKEW = timedelta(seconds=60)
+# An endorsement names its own expiry (the new device may enrol later than a message's lifetime).
+ENDORSEMENT_MINUTES = 10
+MAX_ENDORSEMENT_MINUTES = 24 * 60
 # Guessing the enrolment code: this many wrong codes within WRONG_CODE_WINDOW lock every code out
 # (the right one too) for WRONG_CODE_WINDOW, per acquirer.
 WRONG_CODES_ALLOWED = 5
@@ -107,16 +114,41 @@ def _base(kind: str, audience: str, now: datetime | None) -> dict[str, Any]:
 
 
 def enrolment_token(key: SigningKey, account: str, bank_bin: str, audience: str,
-                    endorsed_by: SigningKey | None = None, now: datetime | None = None) -> str:
+                    endorsed_by: SigningKey | None = None, now: datetime | None = None,
+                    endorsement: str | None = None) -> str:
     """The body of ``POST /v1/keys``: ``key`` asks to be bound to the account, signed by itself.
-    With ``endorsed_by`` (the account's current key) no enrolment code is needed."""
+    With ``endorsed_by`` (the account's current key) no code is needed and that key is retired (a
+    rotation); with ``endorsement`` (an ``endorsement_token`` made on another device) the key is
+    added next to the endorsing one."""
     body = _base(ENROLMENT, audience, now)
     body.update(account=account, bank_bin=bank_bin,
                 jwk={k: key.public_jwk[k] for k in ("kty", "crv", "x")})
     if endorsed_by is not None:
-        endorsement = _base(ENDORSEMENT, audience, now)
-        endorsement.update(account=account, bank_bin=bank_bin, new_kid=key.kid)
-        body["endorsement"] = sign_message(endorsement, endorsed_by)
+        endorsement = endorsement_token(endorsed_by, key.kid, account, bank_bin, audience, retire=True, now=now)
+    if endorsement is not None:
+        body["endorsement"] = endorsement
+    return sign_message(body, key)
+
+
+def endorsement_token(endorser: SigningKey, new_kid: str, account: str, bank_bin: str, audience: str,
+                      minutes: int = ENDORSEMENT_MINUTES, retire: bool = False, now: datetime | None = None) -> str:
+    """The account's current key consents to ``new_kid`` (the RFC 7638 thumbprint of the new public
+    key) being bound to ``account`` until ``expires_at`` (``minutes`` from now); ``retire``: the
+    endorsing key is retired when the new key is bound (a rotation), else both stay active."""
+    if not 1 <= minutes <= MAX_ENDORSEMENT_MINUTES:
+        raise ValueError(f"an endorsement lasts 1 to {MAX_ENDORSEMENT_MINUTES} minutes, not {minutes}")
+    moment = now or datetime.now(UTC)
+    body = _base(ENDORSEMENT, audience, moment)
+    body.update(account=account, bank_bin=bank_bin, new_kid=new_kid, retire=bool(retire),
+                expires_at=format_timestamp(moment + timedelta(minutes=minutes)))
+    return sign_message(body, endorser)
+
+
+def demo_account_token(key: SigningKey, bank_bin: str, audience: str, now: datetime | None = None) -> str:
+    """The body of ``POST /v1/demo-accounts``: ``key`` asks for a new demo account at ``bank_bin``,
+    numbered by the acquirer (``new_account``, no ``account``), signed by itself."""
+    body = _base(ENROLMENT, audience, now)
+    body.update(bank_bin=bank_bin, new_account=True, jwk={k: key.public_jwk[k] for k in ("kty", "crv", "x")})
     return sign_message(body, key)
 
 
@@ -179,9 +211,11 @@ class CodeAttempt:
 # --- reading --------------------------------------------------------------------------------
 def read_message(token: str | bytes, kind: str,
                  key_for: Callable[[str, dict[str, Any]], Ed25519PublicKey | None],
-                 audiences: frozenset[str] | set[str], now: datetime | None = None) -> SignedMessage:
+                 audiences: frozenset[str] | set[str], now: datetime | None = None,
+                 fresh: bool = True) -> SignedMessage:
     """Check a signed message of type ``kind``: syntax, signature (``key_for(kid, payload)`` gives the
-    key, or None when there is none), type, audience and freshness. Raises SignedMessageError."""
+    key, or None when there is none), type, audience and (unless ``fresh`` is False: an endorsement
+    carries its own expiry) freshness. Raises SignedMessageError."""
     if isinstance(token, (bytes, bytearray)):
         try:
             token = bytes(token).decode("ascii").strip()
@@ -212,7 +246,8 @@ def read_message(token: str | bytes, kind: str,
     aud = payload.get("aud")
     if not isinstance(aud, str) or aud not in audiences:
         raise SignedMessageError("wrong-audience", "The message is addressed to another acquirer.")
-    check_fresh(payload.get("created_at"), now)
+    if fresh:
+        check_fresh(payload.get("created_at"), now)
     return SignedMessage(kid, payload)
 
 

@@ -23,20 +23,24 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from payer_app.core.auth_policy import AuthNeed, auth_refusal
 from payer_app.core.choice import PaymentChoice
 from payer_app.core.display_text import visible
 from payer_app.core.keys import SigningKey
 from payer_app.core.payability import Limits
 from payer_app.core.payload import ParsedPayload
-from payer_app.core.refusals import say
+from payer_app.core.refusals import AmountRefused, say
 from payer_app.core.registered_name import LookupKey, NameCheck, lookup_key
 from payer_app.core.request import PayerInfo, PaymentRequest, build_request, read_signed
 from payer_app.core.signing import sign_request
+from payer_app.payments.accounts import PayerAccount, PayerAccounts
 from payer_app.payments.acquirer.answers import FailureSettings
-from payer_app.payments.acquirer.ledger import TrustedKey
+from payer_app.payments.acquirer.balances import AccountBalance, bank_day, funds_refusal
+from payer_app.payments.acquirer.ledger import TrustedKey, payer_scope
 from payer_app.payments.acquirer_client import (
     DEFAULT_TIMEOUT_SECONDS,
     AcquirerError,
@@ -45,6 +49,7 @@ from payer_app.payments.acquirer_client import (
     EmbeddedAcquirerClient,
     HttpAcquirerClient,
 )
+from payer_app.payments.auth_need import payer_auth_need
 from payer_app.payments.biller import OutstandingBill
 from payer_app.payments.enrolment import EMBEDDED_AUDIENCE, normalise_audience
 from payer_app.payments.errors import EnrolmentRefused, KeyNotAccepted, PaymentSetupError, RetryTargetRefused
@@ -133,9 +138,13 @@ class PaymentService:
             home = data_home()
         self.home = Path(home)
         self.home.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self.keystore = KeyStore(self.home)
+        # The source account (payments/accounts.py): the current one, with its own key store; without
+        # any account (or with ``payer`` given), the built-in demo account and the data folder's keys.
+        self.accounts = PayerAccounts(self.home)
+        self.account: PayerAccount | None = self.accounts.current() if payer is None else None
+        self.keystore = self.accounts.keystore(self.account) if self.account else KeyStore(self.home)
         self.limits = limits or Limits()
-        self.payer = payer or PayerInfo()
+        self.payer = payer or (self.account.payer_info() if self.account else PayerInfo())
         self.acquirer_url = acquirer_url or None
         self._failures = failures
         self._timeout = timeout
@@ -166,11 +175,55 @@ class PaymentService:
         return audience_of(self.acquirer_description)
 
     # --- the payment flow ---------------------------------------------------------------------
-    def preview(self, parsed: ParsedPayload, choice: PaymentChoice, key: SigningKey | None = None) -> PaymentRequest:
-        """The request ``pay`` would send (raises RequestRefused like ``pay``); nothing is signed or stored."""
+    def preview(self, parsed: ParsedPayload, choice: PaymentChoice, key: SigningKey | None = None,
+                check_funds: bool = True) -> PaymentRequest:
+        """The request ``pay`` would send (raises RequestRefused like ``pay``); nothing is signed or stored.
+        ``check_funds=False``: without the balance check (Review shows the request and says the
+        refusal of ``funds_refusal`` next to it)."""
         key = key or self.keystore.current()
         payer = PayerInfo(self.payer.account, self.payer.bank_bin, key.kid)
-        return build_request(parsed, choice, payer=payer, limits=self.limits, audience=self.audience)
+        request = build_request(parsed, choice, payer=payer, limits=self.limits, audience=self.audience)
+        refused = self.funds_refusal(request, self.balance()) if check_funds else None
+        if refused is not None:  # over the balance or the daily limit: said before the PIN, nothing signed
+            raise refused
+        return request
+
+    @staticmethod
+    def funds_refusal(request: PaymentRequest, state: AccountBalance | None) -> AmountRefused | None:
+        """``over-balance`` or ``daily-limit`` when the source account's balance (``state``, from
+        ``balance()``) cannot pay ``request``'s total (None when it can, or when it is not known)."""
+        refused = funds_refusal(state, request.cost.total) if state is not None else None
+        return AmountRefused(refused.kind, **refused.values) if refused is not None else None
+
+    def start_visit(self, bank_bin: str, account: str, balance: int | None = None) -> PayerAccount:
+        """A booth's next visitor pays from a new account with a new key (``PayerAccounts.start_visit``:
+        the previous visitor's account and key files are gone); the embedded acquirer opens it with
+        ``balance``. An HTTP acquirer learns the key by its enrolment."""
+        visitor = self.accounts.start_visit(bank_bin, account, balance=balance)
+        self.account, self.keystore, self.payer = visitor, self.accounts.keystore(visitor), visitor.payer_info()
+        if not self.acquirer_url and balance is not None:
+            self.embedded_acquirer().ledger.balances.open(visitor.scope, balance)
+        return visitor
+
+    def use_account(self, account_id: str) -> PayerAccount:
+        """Pay from another account of this data folder from now on (it becomes the current one)."""
+        account = self.accounts.use(account_id)
+        self.account, self.keystore, self.payer = account, self.accounts.keystore(account), account.payer_info()
+        return account
+
+    def balance(self) -> AccountBalance | None:
+        """The source account at the bank (balance, daily limit, spent today): the embedded acquirer's
+        ledger, or the HTTP acquirer's ``GET /v1/balance`` (signed by this account's key). None when
+        no balance is kept, or the acquirer does not answer or answers something unreadable (it
+        refuses an over-balance payment all the same); never raises for those."""
+        if self.acquirer_url:
+            try:
+                reply = self._client(self.acquirer_url).balance(self.keystore.current())
+            except (AcquirerUnavailable, AcquirerError):
+                return None
+            return AccountBalance.from_answer(reply.body) if reply.http_status == 200 else None
+        balances = self.embedded_acquirer().ledger.balances
+        return balances.account(payer_scope(self.payer.bank_bin, self.payer.account), bank_day(datetime.now(UTC)))
 
     def pay(self, parsed: ParsedPayload, choice: PaymentChoice) -> PaymentOutcome:
         """Build, sign, record as pending, send, record the answer.
@@ -179,10 +232,18 @@ class PaymentService:
         current key (nothing is recorded then), KeyStoreError for unusable key files."""
         key = self.keystore.current()  # one key object for the preview and the signature
         request = self.preview(parsed, choice, key=key)
+        refused = auth_refusal(request.auth_method, payer_auth_need(self._history, request))
+        if refused is not None:  # above the thresholds: the face check first (core/auth_policy.py)
+            raise refused
         self._require_key_accepted(key)
         jws = sign_request(request, key)
         self._history.record_pending(request, jws, self.acquirer_description)
         return self._send(request, jws, self.acquirer_description)
+
+    def auth_need(self, parsed: ParsedPayload, choice: PaymentChoice) -> AuthNeed:
+        """What the face-check policy asks of the request ``pay`` would send (raises RequestRefused like
+        ``build_request``; the balance is not asked: Review says it)."""
+        return payer_auth_need(self._history, self.preview(parsed, choice, check_funds=False))
 
     def retry_pending(self, acquirer_url: str | None = None, force: bool = False) -> list[PaymentOutcome]:
         """Re-send every pending request (oldest first), same signature and idempotency key, to the
@@ -215,7 +276,7 @@ class PaymentService:
 
     # --- keys at the acquirer -----------------------------------------------------------------
     def enrol(self, code: str | None = None, acquirer_url: str | None = None,
-              endorsed_by: SigningKey | None = None) -> EnrolmentResult:
+              endorsed_by: SigningKey | None = None, endorsement: str | None = None) -> EnrolmentResult:
         """Enrol the current key at the HTTP acquirer (``acquirer_url`` or the service's), bound to
         this payer's account, with the acquirer's enrolment ``code`` or, for a rotation, endorsed by
         the previous key (``endorsed_by``). Raises EnrolmentRefused (the acquirer said no: bad code,
@@ -226,7 +287,8 @@ class PaymentService:
             raise PaymentSetupError("no-acquirer")
         key = self.keystore.current()
         client = self._client(url)
-        reply = client.enrol(key, self.payer.account, self.payer.bank_bin, code=code, endorsed_by=endorsed_by)
+        reply = client.enrol(key, self.payer.account, self.payer.bank_bin, code=code, endorsed_by=endorsed_by,
+                             endorsement=endorsement)
         body = reply.body
         if reply.http_status not in (200, 201):
             error = str(body.get("error") or f"http-{reply.http_status}")
@@ -244,6 +306,30 @@ class PaymentService:
         english, vietnamese = (say("key-enrolled" if created else "key-already-enrolled", lang, **said)
                                for lang in ("en", "vi"))
         return EnrolmentResult(url, key.kid, created, status, retired, english, vietnamese)
+
+    def open_demo_account(self, code: str, acquirer_url: str | None = None) -> EnrolmentResult:
+        """A new demo account at the HTTP acquirer, opened with the booth's shared ``code`` and numbered
+        there (``POST /v1/demo-accounts``), the current key bound to it; this service pays from it
+        from now on (``self.payer``). Raises what ``enrol`` raises."""
+        url = acquirer_url or self.acquirer_url
+        if not url:
+            raise PaymentSetupError("no-acquirer")
+        key = self.keystore.current()
+        reply = self._client(url).open_demo_account(key, self.payer.bank_bin, code)
+        body = reply.body
+        account, bank_bin = body.get("account"), body.get("bank_bin")
+        if reply.http_status not in (200, 201) or not isinstance(account, str) or not isinstance(bank_bin, str):
+            error = str(body.get("error") or f"http-{reply.http_status}")
+            message = visible(str(body.get("message") or f"The acquirer answered {reply.http_status}."), 300)
+            raise EnrolmentRefused("enrolment-refused", visible(error, 60), reply.http_status,
+                                   acquirer=visible(url, 100), kid=key.kid, error=visible(error, 60), message=message)
+        self.payer = PayerInfo(visible(account, 34), visible(bank_bin, 6))
+        self._accepted_keys.add((audience_of(url), key.kid))
+        said = {"kid": key.kid, "url": visible(url, 100), "account": f"{self.payer.bank_bin}/{self.payer.account}"}
+        created = reply.http_status == 201
+        english, vietnamese = (say("key-enrolled" if created else "key-already-enrolled", lang, **said)
+                               for lang in ("en", "vi"))
+        return EnrolmentResult(url, key.kid, created, "active", None, english, vietnamese)
 
     def outstanding_bill(self, customer_code: str, acquirer_url: str | None = None) -> OutstandingBill | None:
         """The EVN bill the acquirer (as biller) has for ``customer_code`` ("Số tiền cần thanh toán":
@@ -335,10 +421,18 @@ class PaymentService:
                         self.home / EMBEDDED_LEDGER_FILE, self._failures, timeout=self._timeout,
                         limits=self.limits, local_keys=self._local_keys,
                     )
+                    self._open_local_balances(client.acquirer)
                 else:
                     client = HttpAcquirerClient(acquirer, timeout=self._timeout)
                 self._clients[name] = client
             return client
+
+    def _open_local_balances(self, acquirer) -> None:
+        """The embedded acquirer is the bank of this device's accounts: each account with a balance
+        is opened there with it (once; afterwards its payments move it)."""
+        for account in self.accounts.list():
+            if account.balance is not None:
+                acquirer.ledger.balances.open(account.scope, account.balance, account.daily_limit)
 
     def _local_keys(self) -> list[TrustedKey]:
         return [TrustedKey(jwk, self.payer.bank_bin, self.payer.account, jwk.get("retired_at"))

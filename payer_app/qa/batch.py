@@ -15,7 +15,6 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -31,9 +30,9 @@ from payer_app.qa.expectations import (
 )
 from payer_app.qa.timings import timing_summary
 
-THUMB_SIDE = 360  # long side of a card's thumbnail, pixels
-CROP_SIDE = 220  # long side of the code's crop
-MAX_PASS_PICTURES = 200  # pictures are kept for every failure but only this many passing files
+THUMB_SIDE = 160  # long side of a card's thumbnail, pixels (a 500-file page stays under 3 MB: docs/qa.md)
+CROP_SIDE = 160  # long side of the code's crop, made for failures only
+MAX_PASS_PICTURES = 100  # pictures are kept for every failure but only this many passing files
 
 
 class QaSetupError(ValueError):
@@ -78,13 +77,19 @@ class FileRecord:
 
     def main_code(self) -> CodeRead | None:
         """The code the expectation was checked against, else the first payment QR, else the first."""
-        if not self.codes:
-            return None
         want = self.outcome.expected.payload if self.outcome and self.outcome.expected else None
-        for c in self.codes:
-            if want is not None and c.text == want:
-                return c
-        return next((c for c in self.codes if parse_payload(c.text).is_payment), self.codes[0])
+        return main_code(self.codes, want)
+
+
+def main_code(codes: Sequence, want: str | None):
+    """Of ``codes`` (anything with ``text``): the one whose text is ``want``, else the first payment
+    QR, else the first; None when there is none."""
+    if not codes:
+        return None
+    for c in codes:
+        if want is not None and c.text == want:
+            return c
+    return next((c for c in codes if parse_payload(c.text).is_payment), codes[0])
 
 
 @dataclass
@@ -93,8 +98,12 @@ class QaBatch:
     expect_path: str | None = None
     html_path: str | None = None
     junit_path: str | None = None
+    summary_path: str | None = None
     json_lines: bool = False
     title: str = "payer-app scan"
+    source: str = ""
+    base: str | None = None  # the scanned folder: file keys, JUnit class names and shards are relative to it
+    shard: dict | None = None  # {"index": K, "count": N} for --shard K/N
     records: list[FileRecord] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
     started_wall: float = field(default_factory=time.time)
@@ -108,10 +117,11 @@ class QaBatch:
         expect = getattr(args, "expect", None)
         html = getattr(args, "html", None)
         junit = getattr(args, "junit", None)
-        if not (expect or html or junit):
+        summary = getattr(args, "summary", None)
+        if not (expect or html or junit or summary):
             return None
         if not getattr(source, "per_file", False):
-            raise QaSetupError("--expect, --html and --junit work on images and folders (file by file), "
+            raise QaSetupError("--expect, --html, --junit and --summary work on images and folders (file by file), "
                                "not on cameras or videos")
         expectations = None
         if expect:
@@ -120,14 +130,22 @@ class QaBatch:
             except ExpectationError as exc:
                 raise QaSetupError(f"--expect: {exc}") from None
         return cls(expectations=expectations, expect_path=expect, html_path=html, junit_path=junit,
-                   json_lines=bool(getattr(args, "json", False)),
-                   title=f"payer-app scan {visible(getattr(source, 'spec', ''), 200)}")
+                   summary_path=summary, json_lines=bool(getattr(args, "json", False)),
+                   title=f"payer-app scan {visible(getattr(source, 'spec', ''), 200)}",
+                   source=str(getattr(source, "spec", "")))
 
     # per file ----------------------------------------------------------------------------------
-    def add(self, line: dict, image: np.ndarray | None, codes: Sequence, decode_ms: float | None) -> FileRecord:
+    def wants_pass_picture(self) -> bool:
+        """Whether the HTML report still keeps the pictures of a file that passes."""
+        return bool(self.html_path) and self.pass_pictures < MAX_PASS_PICTURES
+
+    def add(self, line: dict, image: np.ndarray | None, codes: Sequence, decode_ms: float | None,
+            card: tuple | None = None) -> FileRecord:
         """Record one file. ``line`` is the scan command's output object for it (``source``, and
         ``error`` for an unreadable file); with ``--expect`` the outcome is added to it as
-        ``line["expect"] = {"status", "problems"}`` before it is printed."""
+        ``line["expect"] = {"status", "problems"}`` before it is printed. The HTML report's pictures
+        are made from ``image``, or come made as ``card`` (thumbnail, crop, (width, height)) from
+        the worker that decoded the file (``qa.workers``)."""
         path = str(line.get("source", ""))
         error = line.get("error")
         reads = [CodeRead(c.text, tuple(tuple(p) for p in c.polygon), c.decoder) for c in codes]
@@ -137,15 +155,19 @@ class QaBatch:
             line["expect"] = {"status": outcome.status, "problems": outcome.problems, "notes": outcome.notes}
         record = FileRecord(path, reads, decode_ms, error, outcome)
         keep_picture = record.failed or self.pass_pictures < MAX_PASS_PICTURES
-        if self.html_path and image is not None and not keep_picture:
+        if self.html_path and not keep_picture:  # a passing file: it was read
             self.pictures_left_out += 1
-        if self.html_path and image is not None and keep_picture:
+        if self.html_path and card is not None and keep_picture:
+            self.pass_pictures += not record.failed
+            record.thumbnail, record.crop, record.image_size = card
+        elif self.html_path and image is not None and keep_picture:
             self.pass_pictures += not record.failed
             from payer_app.qa.images import card_images
 
             main = record.main_code()
             record.thumbnail, record.crop = card_images(
-                image, [c.polygon for c in reads], None if main is None else main.polygon, THUMB_SIDE, CROP_SIDE)
+                image, [c.polygon for c in reads], None if main is None else main.polygon, THUMB_SIDE,
+                CROP_SIDE if record.failed else 0)
             record.image_size = (int(image.shape[1]), int(image.shape[0]))
         self.records.append(record)
         return record
@@ -153,9 +175,10 @@ class QaBatch:
     # end ---------------------------------------------------------------------------------------
     def finish(self, exit_code: int) -> int:
         """Add the missing entries, write the reports, print the expectation summary; the verdict's
-        exit code (with ``--expect``: 0 only when every file passed, else 1). A report that cannot be
-        written is said on standard error and leaves ``reports_written`` False: the command then
-        exits 2, as for every output that cannot be written (docs/cli.md)."""
+        exit code (``summary.exit_code_of``: 1 when a check failed, else 4 when a file could not be
+        read, else 0). A report that cannot be written is said on standard error and leaves
+        ``reports_written`` False: the command then exits 2, as for every output that cannot be
+        written (docs/cli.md)."""
         if self.expectations is not None:
             for missing in self.expectations.missing():
                 self.records.append(FileRecord(missing.file, [], None, None, missing))
@@ -175,9 +198,16 @@ class QaBatch:
             from payer_app.qa.html_report import html_report
 
             write_failed |= not _write(self.html_path, html_report(self, elapsed), "HTML report")
+        from payer_app.qa.summary import summary_of_batch
+
+        summary = summary_of_batch(self, elapsed)
+        if self.summary_path:
+            from payer_app.core.json_output import dumps
+
+            write_failed |= not _write(self.summary_path, dumps(summary, indent=2) + "\n", "summary")
         if self.expectations is not None:
             self._print_summary()
-            exit_code = 0 if self.records and all(r.outcome and r.outcome.passed for r in self.records) else 1
+        exit_code = summary["exit_code"]
         self.reports_written = not write_failed
         return exit_code
 
@@ -212,10 +242,6 @@ class QaBatch:
 
 
 def _write(path: str, text: str, what: str) -> bool:
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-        return True
-    except OSError as exc:
-        print(f"payer-app: scan: cannot write the {what} {visible(path, 200)}: {visible(exc.strerror or exc)}",
-              file=sys.stderr)
-        return False
+    from payer_app.qa.report_files import write_report
+
+    return write_report(path, text, what)

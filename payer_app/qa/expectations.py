@@ -26,7 +26,9 @@ that no scanned file matched is ``missing``. Only ``pass`` passes.
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,7 +114,7 @@ def load_expectations(path: str | os.PathLike) -> ExpectationSet:
     try:
         document = loads_untrusted(data, max_bytes=MAX_EXPECT_BYTES, max_depth=16, what=label)
     except UntrustedJSONError as exc:
-        raise ExpectationError(str(exc)) from None
+        raise ExpectationError(_duplicate_key_named(data, label) or str(exc)) from None
     entries = _entries_of(document, label)
     if len(entries) > MAX_ENTRIES:
         raise ExpectationError(f"{label}: {len(entries)} entries; at most {MAX_ENTRIES} are accepted")
@@ -127,6 +129,28 @@ def load_expectations(path: str | os.PathLike) -> ExpectationSet:
         seen.add(name)
         expectations.append(_expectation(name, value, where))
     return ExpectationSet(expectations, base=p.parent)
+
+
+def _duplicate_key_named(data: bytes, label: str) -> str | None:
+    """``FILE: the key "K" appears twice in one object`` when that is what is wrong with ``data`` (already
+    checked for size, depth and UTF-8 by ``loads_untrusted``), else None."""
+    duplicates: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict:
+        seen: set[str] = set()
+        for key, _ in items:
+            if key in seen:
+                duplicates.append(key)
+            seen.add(key)
+        return dict(items)
+
+    try:
+        json.loads(data.decode("utf-8"), object_pairs_hook=pairs)
+    except (ValueError, RecursionError):
+        return None
+    if not duplicates:
+        return None
+    return f'{label}: the key "{visible(duplicates[0], 200)}" appears twice in one object (a duplicate key)'
 
 
 def _entries_of(document: Any, label: str) -> list[tuple[Any, Any]]:
@@ -178,6 +202,13 @@ def _expectation(name: str, value: Any, where: str) -> Expectation:
     if not found and (payload is not None or fields):
         raise ExpectationError(f"{where}: \"found\": false cannot go with an expected payload or fields")
     return Expectation(name, payload=payload, fields=fields, found=found)
+
+
+def entry_expectation(name: str, value: Any, where: str) -> Expectation:
+    """One entry of FILE (a payload string or an object of expected fields), checked as
+    ``load_expectations`` checks each; ``where`` names it in the error. A stream's expectation
+    (``qa/stream_expectations.py``) is one such entry with keys of its own."""
+    return _expectation(name, value, where)
 
 
 def _from_manifest_entry(name: str, entry: dict, where: str) -> Expectation:
@@ -268,6 +299,7 @@ class ExpectationSet:
             by_base.setdefault(Path(e.name).name, []).append(e)
         self._by_basename = {k: v[0] for k, v in by_base.items() if len(v) == 1}
         self._used: set[str] = set()
+        self._keep_missing: Callable[[str], bool] | None = None
 
     def __len__(self) -> int:
         return len(self.expectations)
@@ -293,9 +325,22 @@ class ExpectationSet:
         return check_texts(shown, expectation, texts)
 
     def missing(self) -> list[Outcome]:
-        """Entries no scanned file matched (call after every file was checked)."""
+        """Entries no scanned file matched (call after every file was checked); with a shard, only
+        those ``keep_missing_only`` keeps."""
+        keep = self._keep_missing
         return [Outcome(e.name, MISSING, ["listed in the expectations file but not scanned (no such file?)"], e)
-                for e in self.expectations if e.name not in self._used]
+                for e in self.expectations if e.name not in self._used and (keep is None or keep(e.name))]
+
+    def scanned_elsewhere(self, paths: list) -> None:
+        """Files that another shard scans: the entries they match are not missing here."""
+        for path in paths:
+            expectation = self.find(path)
+            if expectation is not None:
+                self._used.add(expectation.name)
+
+    def keep_missing_only(self, keep: Callable[[str], bool]) -> None:
+        """Report as missing only the entries (by name) that ``keep`` keeps: those of this shard."""
+        self._keep_missing = keep
 
 
 def _resolved(p: Path) -> str:

@@ -9,9 +9,11 @@ Everything from outside (file names, QR text, parsed fields, finding messages, e
 is passed through ``visible`` (controls and bidi characters shown as escapes) and ``html.escape``;
 no outside text is ever inserted as markup or into an attribute without escaping.
 
-Layout: a summary (counts per status, decode timings per decoder), a filter bar (one toggle per
-status, counts), then one card per file, failures first: thumbnail with the codes outlined, a crop
-of the code, the decoded text, parsed fields and findings, and the expectation result.
+Layout: a PASS or FAIL banner (the run's verdict, as its exit code says it), a summary (counts per
+status, decode timings per decoder), a filter bar (one toggle per status, counts), then one card per
+file, failures first: its result (``Result: passed`` or ``Result: failed: <reason>``), a thumbnail
+with the codes outlined, for a failure a crop of the code, the decoded text, parsed fields and
+findings.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import time
 
 from payer_app.core.display_text import visible
 from payer_app.core.payload import parse_payload
-from payer_app.qa.expectations import STATUSES
+from payer_app.qa.expectations import STATUSES, UNREADABLE
 from payer_app.qa.timings import timing_summary
 
 # Order of cards and filter buttons: failures first, then passes.
@@ -34,6 +36,8 @@ _FAILED_CLASS = {s: ("ok" if s in ("pass", "found") else "bad") for s in _STATUS
 _STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:0;background:#f3f4f6;color:#111}
 header{background:#0b3d6e;color:#fff;padding:12px 20px}
+.banner{font-size:22px;font-weight:700;padding:10px 20px;color:#fff;background:#16a34a}
+.banner.fail{background:#dc2626}
 header h1{font-size:20px;margin:0 0 4px}
 main{padding:12px 20px}
 .summary{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}
@@ -105,6 +109,9 @@ def html_report(batch, elapsed_s: float) -> str:
     csp = (f"default-src 'none'; img-src data:; style-src {_hash(_STYLE)}; script-src {_hash(_SCRIPT)}; "
            "base-uri 'none'; form-action 'none'")
     generated = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(batch.started_wall))
+    from payer_app.qa.summary import batch_verdict
+
+    verdict, verdict_line = batch_verdict(batch)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -112,6 +119,7 @@ def html_report(batch, elapsed_s: float) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{esc(batch.title, 200)}</title>",
         f"<style>{_STYLE}</style></head><body>",
+        f'<div class="banner {verdict}" id="verdict" role="status">{esc(verdict_line, 300)}</div>',
         f"<header><h1>{esc(batch.title, 300)}</h1>"
         f'<div>{len(batch.records)} file(s), generated {esc(generated)}, {elapsed_s:.1f} s'
         + (f", expectations: {esc(batch.expect_path, 300)}" if batch.expect_path else "")
@@ -180,15 +188,13 @@ def _card(record, index: int) -> str:
     pics = []
     if record.thumbnail:
         size = f"{record.image_size[0]}x{record.image_size[1]} px" if record.image_size else "picture"
-        pics.append(f'<img class="thumb" alt="the picture, codes outlined ({size})" src="{record.thumbnail}">')
-    if record.crop:
-        pics.append(f'<img class="crop" alt="the code, cropped" src="{record.crop}">')
+        pics.append(f'<img class="thumb" alt="the picture, codes outlined ({size})" src="{esc(record.thumbnail)}">')
+    if record.crop and record.failed:  # a crop only where one looks closer: the page stays small
+        pics.append(f'<img class="crop" alt="the code, cropped" src="{esc(record.crop)}">')
     if pics:
         parts.append('<div class="pics">' + "".join(pics) + "</div>")
     parts.append('<div class="details">')
-    parts.append(_expectation_html(record))
-    if record.error and record.outcome is None:
-        parts.append(f'<p class="problems">Cannot read the file: {esc(record.error, 500)}</p>')
+    parts.append(_result_html(record))
     main = record.main_code()
     if main is not None:
         timing = "" if record.decode_ms is None else f", file decoded in {record.decode_ms:.1f} ms"
@@ -199,21 +205,33 @@ def _card(record, index: int) -> str:
         if others:
             parts.append("<div>Other codes in the picture:</div>")
             parts += [f'<pre class="decoded other">{esc(c.decoder)}: {esc(c.text)}</pre>' for c in others]
-    elif record.error is None and status != "missing":
+    elif record.error is None and status not in ("missing", "not-found"):  # not-found's result says it
         parts.append('<p class="muted">No QR code was read.</p>')
     parts.append("</div></div></article>")
     return "".join(parts)
 
 
-def _expectation_html(record) -> str:
+def _result_html(record) -> str:
+    """``Result: passed``, ``Result: failed: <outcome>`` or ``Result: could not be read``, and why."""
     outcome = record.outcome
-    if outcome is None:
-        return ""
-    items = "".join(f"<li>{esc(p)}</li>" for p in outcome.problems)
-    notes = "".join(f"<li class=\"muted\">{esc(n)}</li>" for n in outcome.notes)
-    return (f'<div class="expect">Expectation: <b>{esc(outcome.status)}</b>'
+    if outcome is not None:
+        problems, notes = outcome.problems, outcome.notes
+    elif record.error is not None:
+        problems, notes = [f"cannot read the file: {record.error}"], []
+    else:
+        problems, notes = ([] if record.codes else ["no QR code was read"]), []
+    status = record.status
+    if status == UNREADABLE:
+        said = "could not be read"
+    elif record.failed:
+        said = f"failed: {esc(status)}"
+    else:
+        said = "passed"
+    items = "".join(f"<li>{esc(p, 500)}</li>" for p in problems)
+    notes_html = "".join(f"<li class=\"muted\">{esc(n)}</li>" for n in notes)
+    return (f'<div class="result">Result: <b>{said}</b>'
             + (f'<ul class="problems">{items}</ul>' if items else "")
-            + (f"<ul>{notes}</ul>" if notes else "") + "</div>")
+            + (f"<ul>{notes_html}</ul>" if notes_html else "") + "</div>")
 
 
 def _parsed_html(text: str) -> str:

@@ -9,6 +9,7 @@ import numpy as np
 
 OUTLINE_MAIN = (40, 200, 40)  # BGR: the code the card is about
 OUTLINE_OTHER = (0, 150, 255)  # other codes in the picture
+JPEG_QUALITY = 60  # thumbnails: small enough for a 500-file page under 3 MB (docs/qa.md)
 
 
 def _bgr(image: np.ndarray) -> np.ndarray:
@@ -24,7 +25,7 @@ def _bgr(image: np.ndarray) -> np.ndarray:
 def _uri(image: np.ndarray, fmt: str) -> str | None:
     import cv2
 
-    params = [cv2.IMWRITE_JPEG_QUALITY, 80] if fmt == "jpg" else [cv2.IMWRITE_PNG_COMPRESSION, 6]
+    params = [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY] if fmt == "jpg" else [cv2.IMWRITE_PNG_COMPRESSION, 6]
     ok, data = cv2.imencode("." + fmt, image, params)
     if not ok:
         return None
@@ -34,7 +35,8 @@ def _uri(image: np.ndarray, fmt: str) -> str | None:
 
 def card_images(image: np.ndarray, polygons: list, main_polygon, thumb_side: int,
                 crop_side: int) -> tuple[str | None, str | None]:
-    """(thumbnail URI, crop URI or None). Outlines: green for the main code, orange for others."""
+    """(thumbnail URI, crop URI or None; no crop when ``crop_side`` is 0). Outlines: green for the main
+    code, orange for others."""
     import cv2
 
     bgr = _bgr(image)
@@ -49,7 +51,7 @@ def card_images(image: np.ndarray, polygons: list, main_polygon, thumb_side: int
         colour = OUTLINE_MAIN if polygon == main_polygon else OUTLINE_OTHER
         cv2.polylines(thumb, [pts], True, colour, 2, cv2.LINE_AA)
     crop_uri = None
-    if main_polygon and len(main_polygon) >= 3:
+    if main_polygon and len(main_polygon) >= 3 and crop_side > 0:
         xs = [p[0] for p in main_polygon]
         ys = [p[1] for p in main_polygon]
         side = max(max(xs) - min(xs), max(ys) - min(ys), 8)

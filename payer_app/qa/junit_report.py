@@ -10,13 +10,16 @@ XML never holds a character XML 1.0 forbids.
 
 from __future__ import annotations
 
+import posixpath
 import re
 import socket
 import time
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 from payer_app.core.display_text import visible
 from payer_app.qa.expectations import UNREADABLE
+from payer_app.qa.shards import file_key
 
 _NOT_XML_CHARS = re.compile("[\ufffe\uffff]")
 
@@ -29,13 +32,22 @@ def _case_name(file: str) -> str:
     return _text(file, 500)
 
 
+def classname(file: str, base: str | None) -> str:
+    """The file's folder as a JUnit class: the scanned folder's name, then the subfolders, with dots
+    between them (a dot inside a name becomes ``_``), so a CI page groups the cases by folder."""
+    folder = posixpath.dirname(file_key(file, base))
+    names = [Path(base).name] if base and Path(base).name not in ("", ".", "..") else []
+    names += [part for part in folder.split("/") if part not in ("", ".", "..")]
+    return _text(".".join(n.replace(".", "_") for n in names) or "payer_app.scan", 500)
+
+
 def junit_xml(batch, elapsed_s: float) -> str:
     """The JUnit XML document for a finished ``QaBatch``."""
     failures = errors = 0
     suite = ET.Element("testsuite")
     for record in batch.records:
         case = ET.SubElement(suite, "testcase", {
-            "classname": "payer_app.scan",
+            "classname": classname(record.file, getattr(batch, "base", None)),
             "name": _case_name(record.file),
             "time": f"{(record.decode_ms or 0.0) / 1000.0:.4f}",
         })

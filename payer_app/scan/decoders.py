@@ -11,6 +11,10 @@ Three backends, each used on 8-bit grayscale images:
   engine uses to retry at full resolution).
 * ``OpenCvDecoder``: OpenCV's ``QRCodeDetector``: the last try on a still image nothing else read,
   and a comparison in bench/decode_bench.py.
+
+``fast_decode(gray)`` is the cheapest read of a whole still picture (zxing-cpp with its own default
+tries, QR only); a folder scan tries it first and runs the engine's thorough pipeline only when it
+is not enough (payer_app/qa/workers.py).
 """
 
 from __future__ import annotations
@@ -254,6 +258,17 @@ class ZxingDecoder:
 
     def decode(self, gray: np.ndarray, **overrides) -> list[Detection]:
         return self.read(gray, **overrides)[0]
+
+
+_FAST: list[ZxingDecoder] = []
+
+
+def fast_decode(gray: np.ndarray) -> list[Detection]:
+    """Every QR code zxing-cpp reads on the whole grey picture as it is, with zxing-cpp's own default
+    tries (rotated, downscaled, inverted), QR only: one native call, no copy, no retry."""
+    if not _FAST:
+        _FAST.append(ZxingDecoder(try_rotate=True, try_downscale=True, try_invert=True))
+    return _FAST[0].decode(gray)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -63,28 +63,33 @@ def plain_bill_card(payload: str | None = None):
     return card
 
 
-@lru_cache(maxsize=1)
 def demo_bill():
     """(bill image, its QR payload): the studio's realistic EVN bill for customer PD00000000000 when
     the studio can draw it, else a plain card with the same customer's bill QR."""
-    try:
-        from payer_app.studio.bill import BillSpec, render_bill_image
+    return _demo_bill(date.today())
 
-        spec = BillSpec(customer=DEMO_CUSTOMER_CODE, period=current_bill_period(date.today()))
+
+def demo_bill_spec(today: date | None = None):
+    """What the demo camera prints: the bill customer PD00000000000 holds ``today`` (default: the
+    real today), ``studio.bill_spec.issued_evn_bill``, the very bill the mock biller answers with,
+    so the printed amount and the window's amount-due chip agree."""
+    from payer_app.studio.bill_spec import issued_evn_bill
+
+    return issued_evn_bill(DEMO_CUSTOMER_CODE, today or date.today())
+
+
+@lru_cache(maxsize=1)
+def _demo_bill(today: date):
+    try:
+        from payer_app.studio.bill import render_bill_image
+
+        spec = demo_bill_spec(today)
         return render_bill_image(spec), spec.payload()
     except Exception:  # noqa: BLE001 - no studio, or it cannot draw (fonts...): the demo must still run
         from payer_app.core.builder import evn_bill_payload
 
         payload = evn_bill_payload(DEMO_CUSTOMER_CODE)
         return plain_bill_card(payload), payload
-
-
-def current_bill_period(today: date) -> tuple[int, int]:
-    """(month, year) of the EVN bill a customer holds today: its due date (the 24th of the period's
-    month) is today or later, so a booth never shows an overdue bill."""
-    if today.day <= 24:
-        return today.month, today.year
-    return (1, today.year + 1) if today.month == 12 else (today.month + 1, today.year)
 
 
 def demo_bill_image():

@@ -8,9 +8,11 @@ service-fee notice paid to a bank account) and a VNPAY-QR shop receipt.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import unicodedata
 from dataclasses import dataclass, replace
+from datetime import date
 
 from payer_app.core import evn
 from payer_app.core.amounts import group_thousands
@@ -271,6 +273,29 @@ class _Person:
     address_line: str  # without the city
     period_month: int
     period_year: int
+
+
+def customer_bill_seed(code: str) -> tuple[int, int]:
+    """(studio seed, kWh) of an EVN customer's bill: drawn from SHA-256 of the code, so every run agrees."""
+    digest = hashlib.sha256(f"payer-app biller {code}".encode("ascii")).digest()
+    seed = int.from_bytes(digest[:4], "big")
+    kwh = 60 + int.from_bytes(digest[4:6], "big") % 591  # 60..650 kWh, as the studio's bills
+    return seed, kwh
+
+
+def current_bill_period(today: date) -> tuple[int, int]:
+    """(month, year) of the EVN bill a customer holds today: its due date (the 24th of the period's
+    month) is today or later, so a booth never shows an overdue bill."""
+    if today.day <= 24:
+        return today.month, today.year
+    return (1, today.year + 1) if today.month == 12 else (today.month + 1, today.year)
+
+
+def issued_evn_bill(code: str, today: date) -> BillSpec:
+    """The one EVN bill a customer holds on ``today``: the mock biller answers with it (the amount-due
+    chip) and the demo camera prints it, so the printed amount and the chip are the same number."""
+    seed, kwh = customer_bill_seed(code)
+    return BillSpec(kind="evn", customer=code, kwh=kwh, seed=seed, period=current_bill_period(today))
 
 
 def _random_person(rng: random.Random) -> _Person:

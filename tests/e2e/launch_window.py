@@ -22,7 +22,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QSocketNotifier, QTimer
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QDialog
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -111,7 +111,11 @@ class Reporter(QObject):
             "confirm": getattr(screen, "confirm_button", None), "new": getattr(screen, "new_button", None),
             "more": getattr(screen, "more_button", None), "show_qr": getattr(screen, "qr_button", None),
             "retry": getattr(screen, "retry_button", None), "receipt": getattr(screen, "pdf_button", None),
+            "copy": getattr(screen, "copy_button", None), "paste": getattr(screen, "paste_button", None),
+            "payee_name": w.result.rows["to"].value if w.current == "result" else None,
             "amount": getattr(screen, "edit", None), "note": getattr(screen, "note", None),
+            "simulate_pass": getattr(screen, "simulate_pass", None),
+            "simulate_fail": getattr(screen, "simulate_fail", None),
             "still_here": w.kiosk.idle_warning.stay_button,
             "enrol_code": w.settings_screen.enrol_code if w.current == "settings" else None,
             "enrol": w.settings_screen.enrol_button if w.current == "settings" else None,
@@ -130,7 +134,9 @@ class Reporter(QObject):
         emit(screen=w.current, where=request, targets=self.targets(),
              payee_error=payee.error_text.text() if payee.error_box.isVisible() else "",
              amount_message=w.amount.message.text(), hint=w.scan.hint.text(),
-             history=[e.status for e in w.history.entries], outcome_whole=outcome_whole(w))
+             history=[e.status for e in w.history.entries], outcome_whole=outcome_whole(w),
+             clipboard_chars=len(QGuiApplication.clipboard().text()),
+             dialogs=sum(1 for t in QApplication.topLevelWidgets() if isinstance(t, QDialog) and t.isVisible()))
 
     def detections(self, polygons, _ms) -> None:
         if polygons and not self.scan_shot and self.window.current == "scan":

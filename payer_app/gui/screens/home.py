@@ -111,7 +111,14 @@ class HomeScreen(Screen):
     def on_enter(self) -> None:
         self.scan_button.setFocus()
         self.ctx.flow = PaymentFlow()  # Home: no payment in progress
+        self.greet()
         self.refresh_recent()
+
+    def greet(self) -> None:
+        """Hello, and the payer's name when payments come from one of the data folder's accounts."""
+        account = getattr(self.ctx.service, "account", None)
+        self.greeting.setText(self.ctx.t("home.greeting_name", name=account.name) if account is not None
+                              else self.ctx.t("home.greeting"))
 
     def refresh_recent(self) -> None:
         """The last payments (kiosk mode shows no history unless the settings say so)."""
@@ -123,7 +130,7 @@ class HomeScreen(Screen):
 
     def retranslate(self) -> None:
         t = self.ctx.t
-        self.greeting.setText(t("home.greeting"))
+        self.greet()
         self.subtitle.setText(t("home.subtitle"))
         self.kiosk_banner.setText(t("home.kiosk_banner"))
         self.scan_button.setText("⌗  " + t("home.scan"))

@@ -37,21 +37,12 @@ from payer_app.gui.context import AppContext
 from payer_app.gui.flow_controls import DetailCard, fee_row, problem_text, status_role
 from payer_app.gui.moments import receipt_time
 from payer_app.gui.plain_text import shown
-from payer_app.gui.receipt_actions import marked_image, take_receipt
+from payer_app.gui.receipt_actions import export_folder, marked_image, take_receipt
 from payer_app.gui.theme import PALETTES
 
-EXPORT_FOLDER = "exports"  # kiosk: the one folder a booth writes to (inside the data folder)
-
-
-def export_folder() -> Path:
-    """The kiosk's one export folder (made on first use, private to the user)."""
-    from payer_app.paths import data_home
-
-    folder = data_home() / EXPORT_FOLDER
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return folder
 GOOD = ("approved", "pending")
 TOUCH_PX = 44  # the smallest button a finger hits surely
+
 
 def qr_qimage(text: str, scale: int = 4) -> QImage:
     """The text as a QR code image (``payer_app.qr_symbol``: error correction L, never Micro QR)."""
@@ -260,12 +251,13 @@ class ResultScreen(Page):
         if outcome.reason and f"reason.{outcome.reason}" in self.ctx.language.catalogue:
             return self.ctx.t(f"reason.{outcome.reason}")
         if outcome.status == "pending":
-            # "can be sent again" only where History keeps it; a kiosk without history says it will not
-            kept = self.ctx.keeps_history
+            # the window: it can be sent again from History; a kiosk sends it again by itself
+            # (gui/payment_runner.PendingResender) and shows the answer here
+            kiosk = self.ctx.kiosk
             if outcome.pending_reason == "acquirer-error" and outcome.http_status:
-                key = "result.pending_acquirer_error" if kept else "result.pending_acquirer_error_kiosk"
+                key = "result.pending_acquirer_error_kiosk" if kiosk else "result.pending_acquirer_error"
                 return self.ctx.t(key, http=outcome.http_status)
-            return self.ctx.t("result.pending_reason" if kept else "result.pending_reason_kiosk")
+            return self.ctx.t("result.pending_reason_kiosk" if kiosk else "result.pending_reason")
         return self.ctx.language.pick(outcome.message_vi or None, outcome.message) or ""
 
     def show_kiosk_countdown(self, seconds: int) -> None:
@@ -284,6 +276,16 @@ class ResultScreen(Page):
             self.status_line.setText("")
         else:
             self.status_line.setText(self.ctx.t(self._status[0], **self._status[1]))
+
+    def show_resending(self, seconds: int) -> None:
+        """Kiosk: the pending payment on screen is sent again by itself every ``seconds``."""
+        self._set_status("result.resending", "caption", seconds=seconds)
+
+    def show_answer(self, outcome) -> None:
+        """Kiosk: the pending payment on screen was sent again and got ``outcome``, its answer."""
+        self.ctx.flow.outcome = outcome
+        self._set_status("result.resent_answer", "caption")
+        self.refresh()
 
     def clear_status(self) -> None:
         self._status = None

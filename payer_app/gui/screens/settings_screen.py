@@ -1,6 +1,6 @@
 """Settings: camera, resolution, mirror, sound, language, theme, acquirer URL and key enrolment there,
-limits, kiosk options and the kiosk operator PIN (typed twice; kept as a salted hash, see
-``core.operator_pin``; left empty, the PIN stays as it is).
+limits, kiosk options (the receipt printer among them) and the kiosk operator PIN (typed twice; kept
+as a salted hash, see ``core.operator_pin``; left empty, the PIN stays as it is).
 
 Saving changes only what the user changed: the camera given with ``--camera`` stays unless another
 camera is picked here; a wheel turned over a field that has no focus scrolls the page and changes
@@ -15,6 +15,7 @@ from PySide6.QtCore import QEvent, QLocale, QObject, QRegularExpression, Qt, Sig
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QSpinBox, QVBoxLayout, QWidget
 
+from payer_app.core.display_text import visible
 from payer_app.core.operator_pin import PIN_LENGTH, hash_pin, is_stored_pin, pin_problem
 from payer_app.core.refusals import Refusal
 from payer_app.gui.camera_urls import (
@@ -27,6 +28,7 @@ from payer_app.gui.camera_urls import (
 from payer_app.gui.components import Card, Page, button, column, plain_label, set_role
 from payer_app.gui.context import AppContext
 from payer_app.gui.payment_runner import PaymentRunner
+from payer_app.gui.receipt_actions import PDF_FILE_PRINTER, printer_names
 from payer_app.gui.settings import Settings
 from payer_app.scan.network_source import is_network_url
 
@@ -99,10 +101,12 @@ class SettingsScreen(Page):
         self.kiosk_result.setRange(1, 600)
         self.kiosk_history = QCheckBox()
         self.kiosk_history.setObjectName("KioskHistoryBox")
+        self.printer = QComboBox()  # the kiosk's receipt printer: none, a PDF file, or a printer Qt lists
+        self.printer.setObjectName("ReceiptPrinterBox")
         self.operator_pin = self._pin_edit("OperatorPinEdit")
         self.operator_pin_again = self._pin_edit("OperatorPinAgainEdit")
         self._guard_from_the_wheel(self.language, self.theme, self.camera, self.resolution, self.min_amount,
-                                   self.max_amount, self.kiosk_idle, self.kiosk_result)
+                                   self.max_amount, self.kiosk_idle, self.kiosk_result, self.printer)
         self.labels: dict[str, QLabel | QCheckBox] = {}
         self.field_errors: dict[str, QLabel] = {}
         self.fields: dict[str, QWidget] = {}
@@ -114,6 +118,7 @@ class SettingsScreen(Page):
             ("settings.limit_min", self.min_amount),
             ("settings.limit_max", self.max_amount), ("settings.kiosk_idle", self.kiosk_idle),
             ("settings.kiosk_result", self.kiosk_result), ("settings.kiosk_history", self.kiosk_history),
+            ("settings.receipt_printer", self.printer),
             ("settings.operator_pin", self.operator_pin), ("settings.operator_pin_again", self.operator_pin_again),
         ):
             self._add_row(key, widget)
@@ -250,6 +255,19 @@ class SettingsScreen(Page):
         self._show_enrol_message()
         self._show_problems()
 
+    def _fill_printers(self, selected: str) -> None:
+        """The receipt printer box: none, a PDF file in the export folder, then every printer Qt lists
+        now; a saved printer that is not there is kept, marked as missing."""
+        t = self.ctx.t
+        self.printer.clear()
+        self.printer.addItem(t("settings.printer_none"), "")
+        self.printer.addItem(t("settings.printer_pdf_file"), PDF_FILE_PRINTER)
+        for name in printer_names():
+            self.printer.addItem(visible(name, 80), name)
+        if self.printer.findData(selected) < 0:
+            self.printer.addItem(t("settings.printer_missing", printer=visible(selected, 80)), selected)
+        self.printer.setCurrentIndex(self.printer.findData(selected))
+
     def set_cameras(self, cameras: list[tuple[str, str]]) -> None:
         self._cameras = cameras
 
@@ -278,6 +296,7 @@ class SettingsScreen(Page):
         self.kiosk_idle.setValue(s.kiosk_idle_seconds)
         self.kiosk_result.setValue(s.kiosk_result_seconds)
         self.kiosk_history.setChecked(s.kiosk_keep_history)
+        self._fill_printers(s.receipt_printer)
         self.operator_pin.clear()
         self.operator_pin_again.clear()
         self.operator_pin.setPlaceholderText(self.ctx.t(
@@ -321,6 +340,7 @@ class SettingsScreen(Page):
             kiosk_idle_seconds=self.kiosk_idle.value(),
             kiosk_result_seconds=self.kiosk_result.value(),
             kiosk_keep_history=self.kiosk_history.isChecked(),
+            receipt_printer=self.printer.currentData() if self.printer.count() else self.ctx.settings.receipt_printer,
             operator_pin_hash=self._new_operator_pin_hash(),
         )
 

@@ -43,15 +43,22 @@ ERROR_TABLE: list[tuple[int, str, str]] = [
     (400, "bad-key / bad-account", "the enrolment's jwk or payer account is not well formed"),
     (400, "bad-request", "anything else the acquirer could not read (never a 500)"),
     (401, "enrolment-code-required", "POST /v1/keys without the enrolment code (and no endorsement)"),
-    (401, "bad-enrolment-code", "the Bearer enrolment code is wrong"),
-    (401, "signature-required", "a lookup or revocation without a valid signature of the payer"),
+    (401, "bad-enrolment-code", "the Bearer code is wrong, or a one-time code for another account, used, "
+     "expired or void"),
+    (401, "bad-operator-token", "a revocation with a Bearer token that is not the operator token (the shared code "
+     "revokes nothing)"),
+    (401, "signature-required", "a lookup, a balance query or a revocation without a valid signature of the payer"),
     (403, "key-not-enrolled", "the signing key is not enrolled at this acquirer"),
     (403, "key-revoked", "the signing key was revoked: nothing it signs is accepted"),
     (403, "account-mismatch", "payer.account/bank_bin is not the account bound to the signing key"),
     (403, "key-retired", "the request was received, or dated, more than 60 s (clock skew) after its key was retired"),
-    (403, "bad-endorsement", "a rotation endorsement not signed by an active key of that account"),
-    (403, "not-allowed", "a revocation signed by a key of another account"),
-    (404, "not-found", "no such payment of yours / no such key / no such route"),
+    (403, "biometric-required", "above the authentication thresholds (core/auth_policy.py), the request claims "
+     "only a PIN (`auth`)"),
+    (403, "bad-endorsement", "an endorsement not signed by an active key of that account, for another key "
+     "or account, or expired"),
+    (403, "account-exists", "the booth's shared code naming an account that exists here (it only opens new ones)"),
+    (403, "not-allowed", "a revocation signed by a key that is not the key itself, its endorser or its successor"),
+    (404, "not-found", "no such payment of yours / no such key / no balance kept for your account / no such route"),
     (405, "method-not-allowed", "wrong HTTP method for the route"),
     (409, "key-already-bound", "the key is already bound to another payer account"),
     (413, "too-large", "body larger than the cap (64,000 bytes for payments, 16,000 for keys)"),
@@ -65,6 +72,8 @@ ERROR_TABLE: list[tuple[int, str, str]] = [
     (422, "below-minimum / above-maximum", "outside the acquirer's amount limits"),
     (422, "not-vnd / invalid-qr / amount-mismatch / payee-mismatch / bill-mismatch",
      "the signed request disagrees with its own QR payload, or the QR is not payable in VND"),
+    (422, "over-balance / daily-limit", "the total is over the source account's balance, or would take the day's "
+     "payments over its daily limit; nothing recorded (payments/acquirer/balances.py)"),
     (429, "too-many-attempts", "5 wrong enrolment codes within a minute: every code is refused until that minute "
      "is over (`Retry-After`)"),
     (503, "unavailable", "injected outage, or the ledger cannot be written; nothing recorded, safe to re-send"),

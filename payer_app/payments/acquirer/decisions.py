@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import Any
 
 from payer_app.core.display_text import visible
 from payer_app.core.payability import Limits
@@ -28,20 +28,18 @@ from payer_app.payments.acquirer.answers import (
     error_answer,
     refusal_answer,
 )
+from payer_app.payments.acquirer.auth_check import strong_auth_refusal
+from payer_app.payments.acquirer.balances import funds_answer
 from payer_app.payments.acquirer.ledger import KeyBinding, Ledger, TrustedKey
 from payer_app.payments.enrolment import (
     CLOCK_SKEW,
-    ENDORSEMENT,
-    ENROLMENT,
     LOOKUP,
-    REVOCATION,
     WRONG_CODE_WINDOW,
     WRONG_CODES_ALLOWED,
     SignedMessageError,
     WrongCodeLockout,
     jwk_thumbprint,
     normalise_audience,
-    public_key_of,
     public_key_problem,
     read_message,
 )
@@ -135,101 +133,6 @@ class MockAcquirer:
         return AcquirerAnswer(200, {"kid": kid, "status": binding.state, "retired_at": binding.retired_at,
                                     "revoked_at": binding.revoked_at})
 
-    def enrol(self, token: bytes | str, authorization: str | None, now: datetime | None = None) -> AcquirerAnswer:
-        """``POST /v1/keys``. Order: the code (when one is sent), the proof of possession, the key's
-        quality, audience and freshness, the binding (one account per key), then who may add a key."""
-        now = now or self.clock()
-        refused = self._code_refusal(authorization)
-        if refused is not None:
-            return refused
-        allowed = authorization is not None or self.open_enrolment
-        try:
-            message = read_message(token, ENROLMENT, _enrolment_key, self.audiences, now)
-        except SignedMessageError as exc:
-            if not allowed:
-                return error_answer(401, "enrolment-code-required",
-                              "Enrolling a key needs the acquirer's enrolment code (Authorization: Bearer CODE).")
-            status = 421 if exc.code == "wrong-audience" else 422 if exc.code == "stale" else 400
-            code = {"bad-signature": "bad-proof"}.get(exc.code, exc.code)
-            return error_answer(status, code, f"Cannot enrol this key: {exc.message}")
-        body = message.payload
-        account, bank_bin = body.get("account"), body.get("bank_bin")
-        if not _is_account_text(account) or not _is_account_text(bank_bin):
-            return error_answer(400 if allowed else 401, "bad-account" if allowed else "enrolment-code-required",
-                          "The enrolment must name the payer account (account, bank_bin: 1 to 34 letters or digits).")
-        retire: str | None = None
-        if not allowed:
-            endorsement = body.get("endorsement")
-            if endorsement is None:
-                return error_answer(401, "enrolment-code-required",
-                              "Enrolling a key needs the acquirer's enrolment code (Authorization: Bearer CODE), "
-                              "or an endorsement by the account's current key.")
-            endorser = self._check_endorsement(endorsement, message.kid, bank_bin, account, now)
-            if isinstance(endorser, AcquirerAnswer):
-                return endorser
-            retire = endorser
-        public = {k: body["jwk"][k] for k in ("kty", "crv", "x")}
-        binding = KeyBinding(message.kid, public, bank_bin, account, format_timestamp(now))
-        with self._keys_lock:
-            result = self.ledger.bind(binding, retire=retire)
-            self._reload_keys()
-        if result == "conflict":
-            return error_answer(409, "key-already-bound", "This key is already bound to another payer account.")
-        current = self._bindings[message.kid]
-        return AcquirerAnswer(201 if result == "created" else 200,
-                              {"kid": message.kid, "enrolled": result == "created", "status": current.state,
-                               "retired_kid": retire})
-
-    def _check_endorsement(self, endorsement: Any, new_kid: str, bank_bin: str, account: str,
-                           now: datetime) -> str | AcquirerAnswer:
-        """The kid of the endorsing key (to retire) or the refusal."""
-        def active_key_of_account(kid: str, payload: dict[str, Any]):
-            b = self._bindings.get(kid)
-            if b is None or b.state != "active" or (b.bank_bin, b.account) != (bank_bin, account):
-                return None
-            return self._keys.by_kid.get(kid)
-
-        try:
-            message = read_message(endorsement if isinstance(endorsement, str) else "", ENDORSEMENT,
-                                   active_key_of_account, self.audiences, now)
-        except SignedMessageError as exc:
-            return error_answer(403, "bad-endorsement",
-                          f"The endorsement is not one from an active key of this account ({exc.code}).")
-        p = message.payload
-        if p.get("new_kid") != new_kid or p.get("account") != account or p.get("bank_bin") != bank_bin:
-            return error_answer(403, "bad-endorsement", "The endorsement names another key or account.")
-        return message.kid
-
-    def revoke(self, kid: str, token: bytes | str, authorization: str | None,
-               now: datetime | None = None) -> AcquirerAnswer:
-        """``POST /v1/keys/{kid}/revoke``: with the enrolment code, or signed by a key of the same account."""
-        now = now or self.clock()
-        target = self._bindings.get(kid)
-        refused = self._code_refusal(authorization)
-        if refused is not None:
-            return refused
-        if authorization is None:
-            def key_of(signer: str, payload: dict[str, Any]):
-                b = self._bindings.get(signer)
-                return None if b is None or b.state == "revoked" else self._keys.by_kid.get(signer)
-
-            try:
-                message = read_message(token, REVOCATION, key_of, self.audiences, now)
-            except SignedMessageError as exc:
-                return error_answer(401, "signature-required",
-                              f"Revoking a key needs the enrolment code or a revocation signed by a key of the "
-                              f"same account ({exc.code}).")
-            signer = self._bindings[message.kid]
-            if message.payload.get("kid") != kid or target is None or \
-                    (signer.bank_bin, signer.account) != (target.bank_bin, target.account):
-                return error_answer(403, "not-allowed", "This key may not revoke that key.")
-        if target is None:
-            return error_answer(404, "not-found", "No key with this id is enrolled here.")
-        with self._keys_lock:
-            self.ledger.revoke(kid, format_timestamp(now))
-            self._reload_keys()
-        return self.key_status(kid)
-
     def _code_refusal(self, authorization: str | None) -> AcquirerAnswer | None:
         """None when no code was sent (``authorization`` None) or the right one; 429 with
         ``Retry-After`` during a lock-out, whatever the code; else 401, the wrong code counted and logged."""
@@ -321,6 +224,7 @@ class MockAcquirer:
                    or self._idempotency_answer(binding, idem, request_id, token_sha)   # 6. per payer
                    or self._retirement_refusal(binding, received, request_id, idem)    # 7. key retired on receipt
                    or _content_refusal(result, request_id, idem)                       # 7. content and time
+                   or strong_auth_refusal(self.ledger, binding.scope, request, received)  # 7. face check
                    or self._nonce_refusal(binding, nonce, received, request_id, idem))  # 8. nonce unused, per payer
         if refusal is not None:
             return refusal
@@ -382,6 +286,8 @@ class MockAcquirer:
             return _replay_or_conflict(existing, token_sha, idem)
         if outcome == "nonce":
             return _nonce_reused(request_id, idem)
+        if outcome == "funds":  # over the account's balance or daily limit: nothing recorded
+            return funds_answer(existing, request_id, idem)
         answer = AcquirerAnswer(status, body)
         settings = self.failures
         if settings.timeout_rate and settings.draw("timeout", idem) < settings.timeout_rate:
@@ -486,25 +392,6 @@ def _verify(token: str | bytes, keys: VerificationKeys, now: datetime, limits: L
     """verify_request without an audience: this acquirer answers to several names (its URLs) and
     checks ``aud`` itself, after the key binding (step 4 of ``_decide``)."""
     return verify_request(token, keys, now=now, limits=limits)
-
-
-def _enrolment_key(kid: str, payload: dict[str, Any]):
-    """The key an enrolment is checked with: the one it carries, if it is a sound Ed25519 public key
-    (core's rule: small-order and non-canonical points are refused) whose thumbprint is the kid."""
-    jwk = payload.get("jwk")
-    if not isinstance(jwk, dict) or set(jwk) != {"kty", "crv", "x"}:
-        raise SignedMessageError("bad-key", "The enrolment's jwk must be exactly {kty: OKP, crv: Ed25519, x}.")
-    problem = weak_key_problem(jwk)
-    if problem:
-        raise SignedMessageError("weak-key", visible(problem, 300))
-    key = public_key_of(jwk)
-    if key is None or jwk_thumbprint(jwk) != kid:
-        raise SignedMessageError("bad-key", "The enrolment's kid is not the thumbprint of its jwk.")
-    return key
-
-
-def _is_account_text(value: Any) -> TypeGuard[str]:
-    return isinstance(value, str) and 0 < len(value) <= 34 and value.isascii() and value.isalnum()
 
 
 def _token_bytes(token: str | bytes) -> bytes:

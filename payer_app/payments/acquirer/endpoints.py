@@ -4,11 +4,16 @@ next to the merchant display's routes (``payments/merchant_display.py``).
 - ``POST /v1/payments`` (compact JWS, ``Content-Type: application/jose``): 201 approved, 402 declined,
   409 the same token again (body: the first answer), 4xx refusals, 503 injected outage.
 - ``GET /v1/payments/{request_id}`` with ``Authorization: JWS <payment_lookup signed by the payer>``.
+- ``GET /v1/balance`` with the same kind of signature, for ``balance``: the signer's account's balance
+  (``payments/acquirer/balances.py``).
 - ``POST /v1/keys`` (compact JWS ``key_enrolment`` signed by the new key) with
-  ``Authorization: Bearer <enrolment code>`` or an endorsement by the account's current key.
+  ``Authorization: Bearer <code>`` (a per-account code; the booth's shared code only for an account
+  that does not exist yet) or an endorsement by the account's active key (``activation.py``).
+- ``POST /v1/demo-accounts`` (the same, asking for ``new_account``) with the booth's shared code: a
+  new demo account numbered by the acquirer, the key bound to it.
 - ``GET /v1/keys/{kid}``: active / retired / revoked (nothing about the account).
-- ``POST /v1/keys/{kid}/revoke`` with the enrolment code or a ``key_revocation`` signed by a key of
-  the same account.
+- ``POST /v1/keys/{kid}/revoke`` with the operator token or a ``key_revocation`` signed by that key
+  or by the key that endorsed it.
 - ``GET /v1/health`` (no file paths).
 - ``POST /v2/lookup`` (JSON ``{"bin", "accountNumber"}``): the registered account name, in the shape
   of the VietQR lookup API (``payments/name_directory.py``).
@@ -30,7 +35,9 @@ from pathlib import Path
 
 from payer_app.core.display_text import visible
 from payer_app.core.payability import Limits
+from payer_app.payments.acquirer.activation import Activation
 from payer_app.payments.acquirer.answers import AcquirerAnswer, FailureSettings, error_answer
+from payer_app.payments.acquirer.balances import balance_answer
 from payer_app.payments.acquirer.decisions import MockAcquirer
 from payer_app.payments.acquirer.ledger import TrustedKey, enrolment_code
 from payer_app.payments.json_responses import json_response
@@ -65,15 +72,17 @@ def create_app(ledger_path: Path, failures: FailureSettings | None = None,
     acquirer = MockAcquirer(ledger_path, failures, trusted, limits, audiences, open_enrolment=open_enrolment,
                             clock=clock)
     acquirer.enrol_code = enrolment_code(acquirer.ledger, enrol_code)
+    activation = Activation(acquirer)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
         yield
+        activation.close()
         acquirer.close()
 
     app = Starlette(
         routes=[
-            *_AcquirerHttp(acquirer, directory or NameDirectory.bundled()).routes(),
+            *_AcquirerHttp(acquirer, directory or NameDirectory.bundled(), activation).routes(),
             *counter_routes(acquirer),  # /display, /display/events, /v1/bills/{code}: merchant_display.py
             *new_day_routes(acquirer),  # POST /v1/new-day: new_day.py
         ],
@@ -81,6 +90,7 @@ def create_app(ledger_path: Path, failures: FailureSettings | None = None,
         exception_handlers={Exception: _unexpected, 404: _not_found, 405: _not_found},
     )
     app.state.acquirer = acquirer
+    app.state.activation = activation
     return app
 
 
@@ -88,9 +98,10 @@ class _AcquirerHttp:
     """The acquirer's HTTP endpoints (step 0 of docs/security.md: body size, then media type, then
     ``Authorization`` capped), each handing the checked input to the ``MockAcquirer``."""
 
-    def __init__(self, acquirer: MockAcquirer, directory: NameDirectory):
+    def __init__(self, acquirer: MockAcquirer, directory: NameDirectory, activation: Activation):
         self.acquirer = acquirer
         self.directory = directory
+        self.activation = activation
 
     def routes(self) -> list:
         from starlette.routing import Route
@@ -99,10 +110,12 @@ class _AcquirerHttp:
             Route("/v1/payments", _guarded(self.post_payment), methods=["POST"]),
             Route("/v1/payments/{request_id}", _guarded(self.get_payment), methods=["GET"]),
             Route("/v1/keys", _guarded(self.post_key), methods=["POST"]),
+            Route("/v1/demo-accounts", _guarded(self.post_demo_account), methods=["POST"]),
             Route("/v1/keys/{kid}", _guarded(self.get_key), methods=["GET"]),
             Route("/v1/keys/{kid}/revoke", _guarded(self.revoke_key), methods=["POST"]),
             Route("/v1/health", _guarded(self.health), methods=["GET"]),
             Route("/v2/lookup", _guarded(self.lookup_name), methods=["POST"]),
+            Route("/v1/balance", _guarded(self.get_balance), methods=["GET"]),  # acquirer/balances.py
         ]
 
     # --- endpoints ----------------------------------------------------------------------------
@@ -122,7 +135,16 @@ class _AcquirerHttp:
         body = await _read_jose(request, MAX_KEY_BODY_BYTES)
         if not isinstance(body, bytes):
             return body
-        return _respond(self.acquirer.enrol(body, _authorization(request)))
+        return _respond(self.activation.enrol(body, _authorization(request)))
+
+    async def post_demo_account(self, request):
+        body = await _read_jose(request, MAX_KEY_BODY_BYTES)
+        if not isinstance(body, bytes):
+            return body
+        return _respond(self.activation.open_demo_account(body, _authorization(request)))
+
+    async def get_balance(self, request):
+        return _respond(balance_answer(self.acquirer, _authorization(request), self.acquirer.clock()))
 
     async def get_key(self, request):
         return _respond(self.acquirer.key_status(request.path_params["kid"]))
@@ -131,7 +153,7 @@ class _AcquirerHttp:
         body = await _read_capped_body(request, MAX_KEY_BODY_BYTES)
         if body is None:
             return _too_large(MAX_KEY_BODY_BYTES)
-        return _respond(self.acquirer.revoke(request.path_params["kid"], body.strip(), _authorization(request)))
+        return _respond(self.activation.revoke(request.path_params["kid"], body.strip(), _authorization(request)))
 
     async def lookup_name(self, request):
         """The registered name of a bank account or merchant id (body capped, then media type, then

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from payer_app.core.request import PaymentRequest
+from payer_app.payments.acquirer.balances import BALANCES_SCHEMA, Balances
 from payer_app.payments.sqlite_store import LEDGER_SCHEMA_VERSION, StoreFile
 
 # The random enrolment code: 16 characters from 32 that cannot be misread (no 0/O, 1/I), 80 bits, in
@@ -91,7 +92,7 @@ CREATE TABLE IF NOT EXISTS acquirer_settings (
     name TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
-"""
+""" + BALANCES_SCHEMA
 _BINDING_COLUMNS = "kid, jwk, bank_bin, account, enrolled_at, retired_at, revoked_at"
 # The nonces of a version 1 ledger were kept without their payer: they stay used for every payer
 # (this scope) until they expire.
@@ -110,6 +111,7 @@ class Ledger(StoreFile):
 
     def __init__(self, path: Path | str):
         super().__init__(path)
+        self.balances = Balances(self._store)  # the payers' balances (payments/acquirer/balances.py)
         try:
             self._nonces_per_payer()
         except BaseException:
@@ -163,14 +165,21 @@ class Ledger(StoreFile):
     def insert_if_new(self, scope: str, request: PaymentRequest, kid: str, token_sha256: str, http_status: int,
                       body: dict[str, Any], nonce_expires: int, now_epoch: int) -> tuple[str, Any]:
         """Record an answer in one transaction. Returns ("inserted", None), ("exists", find() tuple)
-        when this payer already used the key or request id, or ("nonce", None) when this payer's
-        nonce was used (``now_epoch``: the acquirer's clock, in seconds)."""
+        when this payer already used the key or request id, ("nonce", None) when this payer's
+        nonce was used (``now_epoch``: the acquirer's clock, in seconds), or ("funds", refusal) when
+        an approval is over the account's balance or daily limit (nothing written). An approval
+        debits the account in the same transaction (``Balances.debit``)."""
         with self._store.transaction() as db:
             existing = self.find(scope, request.idempotency_key, request.request_id)
             if existing is not None:
                 return "exists", existing
             if self.nonce_used(scope, request.nonce, now_epoch):
                 return "nonce", None
+            if body["status"] == "approved":
+                refused = self.balances.debit(db, scope, request.idempotency_key, request.cost.total,
+                                              body["received_at"])
+                if refused is not None:
+                    return "funds", refused
             db.execute("INSERT OR REPLACE INTO used_nonces VALUES (?, ?, ?)", (scope, request.nonce, nonce_expires))
             db.execute(
                 "INSERT INTO ledger_payments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -190,6 +199,14 @@ class Ledger(StoreFile):
         row = self._store.one("SELECT MAX(expires_epoch) FROM used_nonces WHERE payer_scope IN (?, ?) AND nonce = ?",
                               (scope, _ANY_PAYER, nonce))
         return row[0] is not None and row[0] >= now_epoch
+
+    def approved_total_since(self, scope: str, since: str) -> int:
+        """The dong this payer paid in approved payments received at ``since`` (a canonical UTC
+        timestamp) or later: each answer's total (fee included), its amount for answers without one."""
+        row = self._store.one(
+            "SELECT COALESCE(SUM(COALESCE(CAST(json_extract(response, '$.total.value') AS INTEGER), amount)), 0) "
+            "FROM ledger_payments WHERE payer_scope = ? AND status = 'approved' AND received_at >= ?", (scope, since))
+        return int(row[0])
 
     def counts(self) -> dict[str, int]:
         return dict(self._store.all("SELECT status, COUNT(*) FROM ledger_payments GROUP BY status"))

@@ -1,0 +1,93 @@
+"""``payer-app acquirer serve`` stopped as an operator stops it (Ctrl+C, or SIGTERM from a service
+manager) while merchant displays are open and a payment has just been answered: it ends as the
+signal says (130 or 143, docs/cli.md), every open display stream is ended cleanly by the server (not
+cut), nothing is written but its own lines (no traceback), and no process is left behind. How soon
+it ends is measured by bench/display_stop_bench.py, not here."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+
+from payer_app.core.keys import SigningKey
+from tests.acquirer_helpers import Payer, ServedAcquirer, enrol, post, token_for
+
+STREAMS = 3
+CEILING_S = 60.0
+
+
+def processes_of(home: Path) -> dict[int, str]:
+    """Live processes (not zombies) whose environment has PAYER_APP_HOME=home: {pid: command}."""
+    wanted = f"PAYER_APP_HOME={home}".encode()
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # ended meanwhile, or not ours to read
+            continue
+        if wanted in environ and state != "Z":
+            found[int(entry.name)] = command[:160]
+    return found
+
+
+class DisplayStream(threading.Thread):
+    """``GET /display/events`` as the page reads it; ``ended_cleanly`` once the server closed it."""
+
+    def __init__(self, url: str):
+        super().__init__(daemon=True)
+        self.url = url
+        self.opened, self.ended = threading.Event(), threading.Event()
+        self.ended_cleanly = False
+        self.events: list[str] = []
+
+    def run(self) -> None:
+        try:
+            with httpx.stream("GET", f"{self.url}/display/events", timeout=CEILING_S) as response:
+                for line in response.iter_lines():
+                    if line.startswith("event: "):
+                        self.events.append(line.removeprefix("event: "))
+                        self.opened.set()
+            self.ended_cleanly = True
+        except httpx.HTTPError:
+            pass
+        finally:
+            self.opened.set()
+            self.ended.set()
+
+
+# Ctrl+C: exit 130. SIGTERM: after the same clean shutdown uvicorn raises the signal again, so the
+# process ends by it, as a service manager expects (a shell shows 143).
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, -signal.SIGTERM)])
+def test_serve_stops_cleanly_with_displays_open(tmp_path, sig, code):
+    served = ServedAcquirer(tmp_path)
+    home = tmp_path / "acquirer_home"
+    try:
+        streams = [DisplayStream(served.url) for _ in range(STREAMS)]
+        for stream in streams:
+            stream.start()
+        for stream in streams:
+            assert stream.opened.wait(CEILING_S) and stream.events[:1] == ["snapshot"]
+        payer = Payer(SigningKey.generate())
+        assert enrol(served.url, payer, code=served.code).status_code == 201
+        assert post(served.url, token_for(payer, served.url, amount=150_000)).status_code == 201
+        assert served.next_line()  # the console's line for that decision: the payment went through
+        served.proc.send_signal(sig)
+        served.proc.wait(CEILING_S)
+        for stream in streams:
+            assert stream.ended.wait(CEILING_S)
+            assert stream.ended_cleanly, "the server cut a display stream instead of ending it"
+        said = "".join(served.stop())
+    finally:
+        if served.proc.poll() is None:
+            served.proc.kill()
+    assert served.proc.returncode == code, (served.proc.returncode, said)
+    assert "Traceback" not in said and "ERROR" not in said, said
+    assert processes_of(home) == {}
