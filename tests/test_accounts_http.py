@@ -36,10 +36,12 @@ def server(tmp_path):
 
 
 def _payer(home, server, bank_bin, account, balance):
+    """A new account: the booth's code binds its key while the acquirer does not know the account yet
+    (it opens no key to an account it keeps a balance for), then the operator opens its balance."""
     PayerAccounts(home).add(bank_bin, account, f"PAYER {account}")
-    server.acquirer.ledger.balances.open(f"{bank_bin}/{account}", balance)
     with PaymentService(home, acquirer_url=server.url) as service:
         service.enrol(code=CODE)
+    server.acquirer.ledger.balances.open(f"{bank_bin}/{account}", balance)
 
 
 def test_each_payer_reads_only_its_own_balance_and_is_refused_over_it_before_signing(tmp_path, server):
