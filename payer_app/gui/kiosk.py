@@ -181,6 +181,9 @@ class ActivityWatcher(QObject):
         return False
 
 
+RESTORE_AGAIN_MS = 300  # a second raise of the front window, once the window manager has shown both again
+
+
 class KioskGuard(QObject):
     """Kiosk mode: the window manager's close of the window (Alt+F4) is refused, and the window, or a
     dialog of it, minimised by the window manager (its title bar, a key, "show desktop") comes
@@ -211,6 +214,25 @@ class KioskGuard(QObject):
             widget.showFullScreen()
         else:
             widget.showNormal()
+        # the window manager may minimise a dialog and its window together, in either order: whichever
+        # comes back last, an open dialog ends up in front with the keyboard, as before the minimise
+        dialog = self._open_dialog()
+        front = dialog if dialog is not None else self.window
+        front.raise_()
+        front.activateWindow()
+        if front is not widget:  # the other one's restore may still be on its way
+            QTimer.singleShot(RESTORE_AGAIN_MS, lambda: self._bring_forward(front))
+
+    def _open_dialog(self) -> QWidget | None:
+        for child in self.window.findChildren(QWidget):
+            if child.isWindow() and child.isVisible() and child.parentWidget() is self.window \
+                    and not child.windowState() & Qt.WindowState.WindowMinimized:
+                return child
+        return None
+
+    @staticmethod
+    def _bring_forward(widget: QWidget) -> None:
+        if widget.isVisible() and not widget.isActiveWindow():
             widget.raise_()
             widget.activateWindow()
 
