@@ -394,8 +394,8 @@ class PaymentService:
 
     def new_day(self, code: str | None = None, acquirer_url: str | None = None) -> dict[str, Any]:
         """Start a new day at the acquirer (``payments/new_day.py``): at the HTTP acquirer with its
-        enrolment ``code`` (``POST /v1/new-day``), or on the embedded one. Returns what was archived.
-        Raises EnrolmentRefused (a wrong code), AcquirerUnavailable (no answer)."""
+        operator token as ``code`` (``POST /v1/new-day``), or on the embedded one. Returns what was
+        archived. Raises EnrolmentRefused (a wrong token), AcquirerUnavailable (no answer)."""
         url = acquirer_url or self.acquirer_url
         if not url:
             from payer_app.payments.new_day import start_new_day
