@@ -9,7 +9,7 @@ import dataclasses
 from payer_app.core.choice import PaymentChoice
 from payer_app.core.payload import parse_payload
 from payer_app.gui.startup_enrolment import StartupEnrolment
-from tests.acquirer_helpers import CODE, DEMO_ACCOUNT, EVN_BILL, start_server
+from tests.acquirer_helpers import CODE, DEMO_ACCOUNT, EVN_BILL, Payer, post, start_server, token_for
 
 CEILING_MS = 60_000
 
@@ -39,3 +39,46 @@ def test_saving_settings_keeps_the_kiosks_demo_account(tmp_path, qtbot, kiosk):
         assert outcome.request.payer.account == opened.account
     finally:
         server.stop()
+
+
+def next_visitor(qtbot, window):
+    """The idle warning runs out (the visitor walked away): the kiosk opens the next visitor's account."""
+    with qtbot.waitSignal(window.kiosk.visits.started, timeout=CEILING_MS) as started:
+        window.kiosk.idle_warning.expired.emit()
+    assert window.nav.current == "home"
+    return started.args[0]
+
+
+def test_two_visitors_in_a_row_pay_from_two_accounts_at_a_real_acquirer(tmp_path, qtbot, kiosk, payer_home):
+    server = start_server(tmp_path / "ledger.sqlite3")
+    try:
+        window = kiosk(acquirer_url=server.url)
+        window.ctx.acquirer_code = CODE  # the booth's shared code, as `payer-app booth` gives it
+        first = next_visitor(qtbot, window)
+        first_key = window.ctx.service.keystore.current()
+        assert window.home.greeting.text() and first.account.startswith("99")
+        assert paid(window.ctx.service).request.payer.account == first.account
+        second = next_visitor(qtbot, window)
+        service = window.ctx.service
+        assert second.account != first.account and service.keystore.current().kid != first_key.kid
+        outcome = paid(service)
+        assert (outcome.status, outcome.request.payer.account) == ("approved", second.account), outcome.message
+        # nothing of the first visitor is left to use: their account left the list, their key files are deleted
+        assert [a.id for a in service.accounts.list() if a.visitor] == [second.id]
+        assert not first.key_home(payer_home).exists() and second.key_home(payer_home).is_dir()
+        # and the second visitor's key cannot pay from the first's account
+        stolen = post(server.url, token_for(Payer(service.keystore.current(), first.bank_bin, first.account),
+                                            server.url))
+        assert stolen.status_code == 403 and stolen.json()["error"] == "account-mismatch", stolen.text
+    finally:
+        server.stop()
+
+
+def test_a_kiosk_on_the_embedded_acquirer_opens_each_visitor_an_account_too(qtbot, kiosk, payer_home):
+    window = kiosk()
+    first = next_visitor(qtbot, window)
+    assert paid(window.ctx.service).status == "approved"
+    second = next_visitor(qtbot, window)
+    assert second.account != first.account and not first.key_home(payer_home).exists()
+    outcome = paid(window.ctx.service)
+    assert (outcome.status, outcome.request.payer.account) == ("approved", second.account), outcome.message
