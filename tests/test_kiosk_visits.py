@@ -82,3 +82,19 @@ def test_a_kiosk_on_the_embedded_acquirer_opens_each_visitor_an_account_too(qtbo
     assert second.account != first.account and not first.key_home(payer_home).exists()
     outcome = paid(window.ctx.service)
     assert (outcome.status, outcome.request.payer.account) == ("approved", second.account), outcome.message
+
+
+def test_a_kiosk_moved_to_another_acquirer_in_settings_opens_the_visitor_an_account_there(tmp_path, qtbot, kiosk):
+    server = start_server(tmp_path / "ledger.sqlite3")
+    try:
+        window = kiosk()  # the embedded acquirer first
+        window.ctx.acquirer_code = CODE
+        before = next_visitor(qtbot, window)
+        with qtbot.waitSignal(window.kiosk.visits.started, timeout=CEILING_MS) as started:
+            window.settings_controller.apply(dataclasses.replace(window.ctx.settings, acquirer_url=server.url))
+        there = started.args[0]
+        assert there.account != before.account and window.ctx.service.account == there
+        outcome = paid(window.ctx.service)
+        assert (outcome.status, outcome.request.payer.account) == ("approved", there.account), outcome.message
+    finally:
+        server.stop()
