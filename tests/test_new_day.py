@@ -103,8 +103,8 @@ def test_the_archive_has_every_column_of_the_day_s_tables_and_when_the_day_close
 def test_new_day_command_refuses_what_it_cannot_do(tmp_path):
     missing = payer_cli(tmp_path / "home", "acquirer", "new-day", "--ledger", str(tmp_path / "none.sqlite3"))
     assert missing.returncode == 2 and "no ledger" in missing.stderr and missing.stdout == ""
-    no_code = payer_cli(tmp_path / "home", "acquirer", "new-day", "--acquirer", "http://127.0.0.1:9")
-    assert no_code.returncode == 2 and "--code" in no_code.stderr
+    no_ledger = payer_cli(tmp_path / "home", "acquirer", "new-day", "--acquirer", "http://127.0.0.1:9")
+    assert no_ledger.returncode == 2 and "no ledger" in no_ledger.stderr  # the operator token lives there
     bad_hour = payer_cli(tmp_path / "home", "acquirer", "serve", "--port", "0", "--new-day-at", "25:00")
     assert bad_hour.returncode == 2 and "HH:MM" in bad_hour.stderr
 
@@ -149,7 +149,7 @@ def test_new_day_at_a_running_acquirer_tells_its_open_display(tmp_path):
         refused = httpx.post(f"{server.url}/v1/new-day", headers={"Authorization": "Bearer wrong-code"}, timeout=10)
         assert refused.status_code == 401 and day_state(ledger)[0] == "paid"
 
-        done = payer_cli(tmp_path / "home", "acquirer", "new-day", "--acquirer", server.url, "--code", ENROL_CODE)
+        done = payer_cli(tmp_path / "home", "acquirer", "new-day", "--acquirer", server.url, "--ledger", str(ledger))
         assert done.returncode == 0, done.stderr
         fresh = stream.wait_for(2)  # the open display got the new day without reconnecting
         assert (fresh["total"], fresh["count"], fresh["recent"]) == (0, 0, [])
@@ -170,6 +170,7 @@ def test_kiosk_settings_start_a_new_day_at_the_acquirer(tmp_path, qtbot, kiosk):
         pay_the_bill_in_full(server.url)
         window = kiosk(acquirer_url=server.url)
         window.ctx.acquirer_code = ENROL_CODE  # as `payer-app booth` (gui --enrol-code) gives it
+        window.ctx.operator_token = server.server.config.app.state.activation.operator_token  # as the booth does
         window.go("settings")
         screen = window.settings_screen
         assert screen.new_day_button.isVisible()
@@ -198,6 +199,26 @@ def test_the_hour_of_a_new_day():
     assert next_time(21, 0, now) == now + timedelta(days=1)
 
 
+def test_the_booths_shared_code_cannot_start_a_new_day_the_operator_token_can(tmp_path):
+    """Every visitor's kiosk knows the shared enrolment code: over real HTTP it is refused (401, the
+    day left as it is), and so is the kiosk's Settings button given only that code; the operator
+    token kept in the ledger starts the day."""
+    ledger = tmp_path / "ledger.sqlite3"
+    server = start_server(ledger)
+    try:
+        pay_the_bill_in_full(server.url)
+        shared = httpx.post(f"{server.url}/v1/new-day", headers={"Authorization": f"Bearer {ENROL_CODE}"},
+                            timeout=10)
+        assert shared.status_code == 401 and shared.json()["error"] == "bad-operator-token"
+        assert day_state(ledger)[0] == "paid"
+        operator = server.server.config.app.state.activation.operator_token
+        done = httpx.post(f"{server.url}/v1/new-day", headers={"Authorization": f"Bearer {operator}"}, timeout=10)
+        assert done.status_code == 200 and done.json()["new_day"]["approved"] == 1
+        assert day_state(ledger)[0] == "unpaid"
+    finally:
+        server.stop()
+
+
 def test_guessing_the_code_through_new_day_is_locked_out_like_enrolment(tmp_path):
     from payer_app.payments.enrolment import WRONG_CODES_ALLOWED
 
@@ -206,7 +227,8 @@ def test_guessing_the_code_through_new_day_is_locked_out_like_enrolment(tmp_path
         answers = [httpx.post(f"{server.url}/v1/new-day", headers={"Authorization": f"Bearer guess-{n}"},
                               timeout=10).status_code for n in range(WRONG_CODES_ALLOWED)]
         assert answers == [401] * WRONG_CODES_ALLOWED
-        right = httpx.post(f"{server.url}/v1/new-day", headers={"Authorization": f"Bearer {ENROL_CODE}"}, timeout=10)
+        operator = server.server.config.app.state.activation.operator_token
+        right = httpx.post(f"{server.url}/v1/new-day", headers={"Authorization": f"Bearer {operator}"}, timeout=10)
         assert right.status_code == 429 and right.headers["Retry-After"]  # even the right code, during the lock-out
     finally:
         server.stop()

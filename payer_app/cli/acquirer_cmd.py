@@ -1,6 +1,7 @@
 """``payer-app acquirer serve``: run the mock acquirer HTTP server (Starlette on uvicorn).
 
-``payer-app acquirer new-day`` archives the day's payments (``payments/new_day.py``); ``serve
+``payer-app acquirer new-day`` archives the day's payments (``payments/new_day.py``; with ``--acquirer
+URL``, at a running acquirer, with the operator token kept in its ledger file); ``serve
 --new-day-at HH:MM`` does it every day at that time. On the acquirer's machine, ``acquirer codes issue
 --account BIN/ACCOUNT [--minutes M]`` writes a one-time activation code for one account into the
 ledger (kept hashed) and prints it, and ``acquirer revoke KID --acquirer URL`` revokes any key with
@@ -83,10 +84,10 @@ def register(sub) -> None:
                           "archive tables of the ledger (nothing is deleted); the display's totals start from zero "
                           "and the demo bills are unpaid again.", func=run_new_day)
     new_day.add_argument("--ledger", metavar="FILE",
-                         help=f"the ledger file (default: {DEFAULT_LEDGER_FILE} in the data folder)")
+                         help=f"the ledger file (default: {DEFAULT_LEDGER_FILE} in the data folder); with "
+                         "--acquirer, the file its operator token is read from")
     new_day.add_argument("--acquirer", metavar="URL", help="ask a running acquirer instead (its open displays are "
-                         "told at once); needs --code")
-    new_day.add_argument("--code", metavar="CODE", help="with --acquirer: its enrolment code")
+                         "told at once), with the operator token kept in its ledger file")
     new_day.add_argument("--json", action="store_true", help="print what was archived as JSON")
     _register_operator_actions(actions)
 
@@ -133,17 +134,11 @@ def run_codes_issue(args) -> int:
 
 def run_revoke(args) -> int:
     from payer_app.cli.exits import NoAnswerError
-    from payer_app.payments.acquirer.activation import operator_token
     from payer_app.payments.acquirer_client import AcquirerUnavailable, HttpAcquirerClient
 
     if not args.acquirer.startswith(("http://", "https://")):
         raise UsageError(f"--acquirer must be an http:// or https:// URL, not {visible(args.acquirer, 100)}")
-    try:
-        token = operator_token(_existing_ledger(args.ledger))
-    except UsageError:
-        raise
-    except Exception as exc:
-        raise UsageError(f"cannot read the operator token: {visible(str(exc), 200)}") from None
+    token = _operator_token_of(args.ledger)
     client = HttpAcquirerClient(args.acquirer)
     try:
         reply = client.revoke(args.kid, code=token)
@@ -157,6 +152,18 @@ def run_revoke(args) -> int:
                          f"{visible(str(reply.body.get('message') or ''), 200)}")
     print(f"Key {visible(args.kid, 60)} at {visible(args.acquirer, 100)}: {visible(str(reply.body.get('status')), 20)}")
     return EXIT_OK
+
+
+def _operator_token_of(ledger: str | None) -> str:
+    """The operator token kept in the ledger file (``--ledger``, else the data folder's)."""
+    from payer_app.payments.acquirer.activation import operator_token
+
+    try:
+        return operator_token(_existing_ledger(ledger))
+    except UsageError:
+        raise
+    except Exception as exc:  # an unusable ledger file, for instance
+        raise UsageError(f"cannot read the operator token: {visible(str(exc), 200)}") from None
 
 
 def _existing_ledger(option: str | None) -> Path:
@@ -214,14 +221,12 @@ def attach_console(acquirer, new_day_at: tuple[int, int] | None) -> None:
 
 
 def run_new_day(args) -> int:
-    """On the ledger file, or at a running acquirer (--acquirer URL --code CODE)."""
+    """On the ledger file, or at a running acquirer (--acquirer URL, the operator token of --ledger)."""
     import json
 
     if args.acquirer:
-        done = _new_day_at_acquirer(args.acquirer, args.code)
+        done = _new_day_at_acquirer(args.acquirer, args.ledger)
     else:
-        if args.code:
-            raise UsageError("--code goes with --acquirer URL")
         from payer_app.payments.new_day import new_day_on_file
 
         ledger = ledger_path(args.ledger)
@@ -236,14 +241,13 @@ def run_new_day(args) -> int:
     return EXIT_OK
 
 
-def _new_day_at_acquirer(url: str, code: str | None) -> dict:
+def _new_day_at_acquirer(url: str, ledger: str | None) -> dict:
     from payer_app.cli.exits import NoAnswerError
     from payer_app.payments.acquirer_client import AcquirerUnavailable, HttpAcquirerClient
 
-    if not code:
-        raise UsageError("--acquirer needs --code CODE (the enrolment code the acquirer printed)")
     if not url.startswith(("http://", "https://")):
         raise UsageError(f"--acquirer must be an http:// or https:// URL, not {visible(url, 100)}")
+    code = _operator_token_of(ledger)
     client = HttpAcquirerClient(url)
     try:
         reply = client.new_day(code)

@@ -102,4 +102,5 @@ def _run_window(args, booth, chromium: str | None) -> int:
         print(f"Merchant display opened in Chromium (pid {pid}), {where}.", file=sys.stderr, flush=True)
 
     return run_app(camera=args.camera, kiosk=True, lang=args.lang, acquirer=booth.url,
-                   enrol_code=booth.enrol_code, area=place.window, on_shown=open_display)
+                   enrol_code=booth.enrol_code, operator_token=booth.app.state.activation.operator_token,
+                   area=place.window, on_shown=open_display)

@@ -139,10 +139,11 @@ def screen_rects() -> list[tuple[int, int, int, int]]:
 
 
 def run_app(camera: str | None = None, kiosk: bool = False, lang: str | None = None, *,
-            acquirer: str | None = None, enrol_code: str | None = None,
+            acquirer: str | None = None, enrol_code: str | None = None, operator_token: str = "",
             area: tuple[int, int, int, int] | None = None, on_shown=None) -> int:
     """``acquirer``: pay this acquirer (instead of the one in the settings; not saved); with
-    ``enrol_code``, enrol the key there at start unless it is accepted (``startup_enrolment.py``).
+    ``enrol_code``, enrol the key there at start unless it is accepted (``startup_enrolment.py``);
+    ``operator_token``: that acquirer's, for the kiosk Settings' new day (the booth serves it).
     ``area``: the window there, without a frame, instead of full screen or phone-sized (the booth
     shares one screen with its display). ``on_shown()`` is called once the event loop runs."""
     started = time.perf_counter()
@@ -155,6 +156,7 @@ def run_app(camera: str | None = None, kiosk: bool = False, lang: str | None = N
     window = create_window(camera, kiosk, lang, loaded)
     FirstPaintLogger(window, started)
     closer = SignalCloser(window)
+    window.ctx.operator_token = operator_token
     if acquirer and enrol_code:
         from payer_app.gui.startup_enrolment import StartupEnrolment
 

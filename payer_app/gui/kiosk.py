@@ -29,6 +29,7 @@ from payer_app.gui.components import button, plain_label
 from payer_app.gui.context import AppContext, operator_guard
 from payer_app.gui.payment_runner import RESEND_SECONDS, PendingResender
 from payer_app.gui.settings import load_settings
+from payer_app.gui.startup_enrolment import KioskVisits
 
 log = logging.getLogger(__name__)
 
@@ -274,6 +275,7 @@ class KioskTimers(QObject):
         self.resender.answered.connect(self._resent_answered)
         if self.ctx.kiosk:
             self.resender.resume()
+        self.visits = KioskVisits(window)  # each visitor's own account (kiosk mode only)
 
     @property
     def current(self) -> str:
@@ -335,7 +337,14 @@ class KioskTimers(QObject):
             return
         self.close_dialogs()
         self.ctx.pin_guard.failures = 0  # the visitor has gone: the next one gets every try (a lock runs on)
+        self.next_visitor()
+
+    def next_visitor(self) -> None:
+        """The visitor has gone (idle, or the receipt's time is up): Home, and a new account for the
+        next visitor (``startup_enrolment.KioskVisits``)."""
         self.window.new_payment()
+        if self.ctx.kiosk:
+            self.visits.start()
 
     def _visitor_gone(self, _previous: str, name: str) -> None:
         """Home in kiosk mode: the next visitor starts with nothing of the previous one on the clipboard
@@ -386,7 +395,7 @@ class KioskTimers(QObject):
         self._result_left -= 1
         if self._result_left <= 0:
             self.result_timer.stop()
-            self.window.new_payment()
+            self.next_visitor()
             return
         self.window.result.show_kiosk_countdown(self._result_left)
 

@@ -2,7 +2,8 @@
 
 ``ServiceLifetime`` opens the service from the settings when the window opens (or keeps the reason
 it could not: the payment then fails on screen with that reason), opens a new one when the operator
-changes what the service was opened with (the acquirer, the limits, the kiosk history), and closes
+changes what the service was opened with (the acquirer, the limits, the kiosk history; the account
+it pays from is kept), and closes
 it when the window closes. A service whose payment is still on its way (``PaymentRunner.busy``) is
 not closed under it. ``ctx.service`` always names the current service, for the screens that read it.
 """
@@ -34,9 +35,15 @@ class ServiceLifetime(QObject):
         self.ctx.service = self.service
 
     def replace(self) -> None:
-        """The settings the service was opened with changed: a service for the new ones."""
+        """The settings the service was opened with changed: a service for the new ones. At the same
+        acquirer, with the same key store, it pays from the account the old one paid from: a demo
+        account the key opened there (``startup_enrolment.py``) is known only to the running service."""
+        old = self.service
         self.close()
         self.open()
+        new = self.service
+        if old is not None and new is not None and new.audience == old.audience and new.account == old.account:
+            new.payer = old.payer
 
     def close(self) -> None:
         if self.service is not None and not self.payments.busy:

@@ -1,7 +1,8 @@
 """What saving the Settings screen changes in a running window (``gui/main_window.py``).
 
 The settings are written to the settings file (``gui/settings.py``), then only what changed is
-renewed: the PIN checks, the payment service (a new acquirer, limits or kiosk history), the camera
+renewed: the PIN checks, the payment service (a new acquirer, limits or kiosk history; in a kiosk, a
+new acquirer opens a new visitor account there, ``startup_enrolment.KioskVisits``), the camera
 the user picked, the mirror, the theme and the language. The window then says "saved" and goes back.
 """
 
@@ -41,6 +42,8 @@ class SettingsController(QObject):
         if (settings.acquirer_url, settings.min_amount, settings.max_amount, settings.kiosk_keep_history) != (
                 old.acquirer_url, old.min_amount, old.max_amount, old.kiosk_keep_history):
             window.services.replace()
+            if ctx.kiosk and settings.acquirer_url != old.acquirer_url:
+                window.kiosk.visits.start()  # the account paid from is the old acquirer's: a new one there
         window.scan.preview.mirror = settings.mirror
         window.scan.mirror_button.setChecked(settings.mirror)
         if settings.theme != old.theme:

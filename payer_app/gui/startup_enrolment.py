@@ -8,6 +8,11 @@ kiosk started again keeps its account. When the acquirer opens no account for it
 one-time code for the payer's own account, or the key is bound to an account of its own), the key is
 enrolled for the window's own account as before, unless the acquirer already accepts it.
 
+``KioskVisits``: in a kiosk, each new visitor (the kiosk's idle reset or the receipt's return to
+Home, ``gui/kiosk.py``) pays from a new account with a new key (``PaymentService.start_demo_visit``):
+opened by the acquirer with the booth's shared code, or numbered here for the embedded acquirer; the
+previous visitor's account and key files are deleted.
+
 The work runs on a worker thread (``PaymentRunner``); the outcome is one log line
 (``payer_app.gui.startup_enrolment: key ... enrolled at URL ...`` or ``... cannot be enrolled at URL:
 reason``) and, when it fails, a notice in the window, so an operator sees why payments will be refused.
@@ -17,7 +22,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 
 from payer_app.core.refusals import Refusal
 from payer_app.gui.payment_runner import PaymentRunner
@@ -77,3 +82,37 @@ class StartupEnrolment(QObject):
         key = f"settings.enrol_error.{refusal.code}"
         text = ctx.t(key) if key in ctx.language.catalogue else refusal.text(ctx.language.code)
         self.window.toast.show_message(text, FAILURE_NOTICE_MS)
+
+
+class KioskVisits(QObject):
+    """A kiosk's visitors, each with an account of their own: ``start()`` opens the next one off the
+    GUI thread (``started(account)`` when it is the account paid from). A kiosk that pays an HTTP
+    acquirer without the booth's code cannot open accounts there and keeps the one it has."""
+
+    started = Signal(object)  # the visitor's PayerAccount
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.runner = PaymentRunner(self)
+        self.runner.finished.connect(self._done)
+        self.runner.failed.connect(self._failed)
+
+    def start(self) -> None:
+        ctx = self.window.ctx
+        service, url, code = ctx.service, ctx.settings.acquirer_url or None, ctx.acquirer_code
+        if service is None or self.runner.busy:
+            return
+        if url and not code:
+            log.info("no booth code for %s: the next visitor pays from the same account", url)
+            return
+        self.runner.start(lambda: service.start_demo_visit(code, url))
+
+    def _done(self, account) -> None:
+        log.info("a new visitor pays from account %s/%s", account.bank_bin, account.masked)
+        if self.window.nav.current == "home":
+            self.window.home.greet()
+        self.started.emit(account)
+
+    def _failed(self, refusal: Refusal) -> None:
+        log.warning("no account for the next visitor: %s", refusal.text("en"))

@@ -68,6 +68,7 @@ AccountRow = tuple[str, str, str, int | None, int | None]
 
 ENTRY_KEYS = {"id", "bank_bin", "account", "name", "balance", "daily_limit", "visitor"}
 VISITOR_NAME = "KHACH THAM QUAN"  # a booth visitor, as banks print holders' names (no diacritics)
+STAGED_VISIT = "next-visit"  # the folder of the next visitor's key, before its account is numbered
 
 
 class AccountsRefused(PaymentSetupError, ValueError):
@@ -246,11 +247,19 @@ class PayerAccounts:
                 data["current"] = data["accounts"][0].id if data["accounts"] else None
         return found
 
+    def staged_visit_keystore(self) -> KeyStore:
+        """Where the next visitor's key is made before its account is known (the acquirer numbers the
+        account for that key); ``start_visit(..., staged=True)`` moves it to the account's folder."""
+        folder = self.home / ACCOUNTS_FOLDER / STAGED_VISIT
+        for made in (self.home, folder.parent, folder):
+            made.mkdir(exist_ok=True, mode=0o700)
+        return KeyStore(folder)
+
     def start_visit(self, bank_bin: str, account: str, name: str = VISITOR_NAME, balance: int | None = None,
-                    daily_limit: int | None = None) -> PayerAccount:
+                    daily_limit: int | None = None, staged: bool = False) -> PayerAccount:
         """A booth's next visitor: the previous visitors' accounts leave the list and their key files
-        are deleted; this account (flagged ``visitor``) is added and becomes the current one. Other
-        accounts are kept as they are."""
+        are deleted; this account (flagged ``visitor``) is added and becomes the current one, with the
+        key of ``staged_visit_keystore`` when ``staged``. Other accounts are kept as they are."""
         with self._changing() as data:
             gone = [a for a in data["accounts"] if a.visitor]
             data["accounts"] = [a for a in data["accounts"] if not a.visitor]
@@ -264,6 +273,9 @@ class PayerAccounts:
             data["next_id"] += 1
             data["accounts"] = [*data["accounts"], visitor]
             data["current"] = visitor.id
+            if staged:  # before the list names it: a crash leaves the key unused, never an account without it
+                _delete_key_folder(visitor.key_home(self.home))  # left by such a crash (the id was not kept)
+                os.rename(self.home / ACCOUNTS_FOLDER / STAGED_VISIT, visitor.key_home(self.home))
         for account_gone in gone:  # after the list no longer names them
             _delete_key_folder(account_gone.key_home(self.home))
         return visitor

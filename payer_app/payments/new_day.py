@@ -10,15 +10,19 @@ each archived row carries ``day_closed_at`` (when the day was closed). The acqui
 payments (``ledger_payments``, with the used nonces) is kept as it is: a request paid yesterday is
 still a duplicate today, and ``payer-app`` lookups still find it.
 
-Who starts a new day: ``payer-app acquirer new-day`` (on the ledger file, or at a running acquirer
-with ``--acquirer URL --code CODE``), the kiosk's Settings (operator action), ``acquirer serve
---new-day-at HH:MM`` (every day at that local time, ``NewDaySchedule``). A running acquirer does it
-through ``start_new_day(acquirer)``, which also sends every open display its fresh, empty state.
-``POST /v1/new-day`` (``Authorization: Bearer <enrolment code>``) is the HTTP way in.
+Who starts a new day: the operator. ``payer-app acquirer new-day`` (on the ledger file, or at a
+running acquirer with ``--acquirer URL``, the operator token read from the ledger file), the kiosk's
+Settings (operator action; the booth gives its window the token), ``acquirer serve --new-day-at
+HH:MM`` (every day at that local time, ``NewDaySchedule``). A running acquirer does it through
+``start_new_day(acquirer)``, which also sends every open display its fresh, empty state.
+``POST /v1/new-day`` (``Authorization: Bearer <operator token>``, ``payments/acquirer/activation.py``'s
+``operator_token``) is the HTTP way in: the booth's shared code, which every visitor's kiosk knows,
+is refused there.
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 import threading
 from dataclasses import asdict, dataclass
@@ -173,28 +177,43 @@ class NewDaySchedule:
 
 
 # --- HTTP ---------------------------------------------------------------------------------------
-def _code_refusal(acquirer: Any, authorization: str | None):
-    """None for the acquirer's enrolment code; else its refusal, under the same guard against
-    guessing as enrolment (wrong codes counted, 429 during a lock-out: ``MockAcquirer._code_refusal``)."""
-    if not authorization or not getattr(acquirer, "enrol_code", None):
-        return json_response({"status": "rejected", "error": "enrolment-code-required",
-                              "message": "A new day needs the acquirer's enrolment code (Bearer)."}, 401)
-    answer = acquirer._code_refusal(authorization)
-    if answer is None:
+def _operator_refusal(acquirer: Any, token: str, authorization: str | None):
+    """None for the operator token; else its refusal, under the acquirer's one guard against guessing
+    its codes (wrong ones counted, 429 with ``Retry-After`` during a lock-out)."""
+    scheme, _, value = (authorization or "").partition(" ")
+    value = value.strip() if scheme.lower() == "bearer" else ""
+    if not value:
+        return json_response({"status": "rejected", "error": "operator-token-required",
+                              "message": "A new day needs the acquirer's operator token (Bearer): payer-app "
+                                         "acquirer new-day, on the acquirer's machine."}, 401)
+    attempt = acquirer.code_lockout.attempt(
+        lambda: hmac.compare_digest(value.encode("utf-8", "surrogatepass"), token.encode("utf-8")))
+    if attempt.outcome == "right":
         return None
-    return json_response(answer.body, answer.http_status, answer.headers)
+    if attempt.outcome == "locked":
+        return json_response({"status": "rejected", "error": "too-many-attempts",
+                              "message": f"Too many wrong codes; try again in {attempt.retry_after} s."},
+                             429, {"Retry-After": str(attempt.retry_after)})
+    log.warning("wrong operator token for a new day")
+    return json_response({"status": "rejected", "error": "bad-operator-token",
+                          "message": "Only the operator token starts a new day (payer-app acquirer new-day, "
+                                     "on the acquirer's machine)."}, 401)
 
 
 def new_day_routes(acquirer: Any) -> list:
-    """``POST /v1/new-day`` with ``Authorization: Bearer <enrolment code>``: 200 and what was archived;
-    401 without the right code."""
+    """``POST /v1/new-day`` with ``Authorization: Bearer <operator token>``: 200 and what was archived;
+    401 without it (the booth's shared code too)."""
     import asyncio
 
     from starlette.routing import Route
 
+    from payer_app.payments.acquirer.activation import operator_token
+
+    token = operator_token(acquirer.ledger)
+
     async def post_new_day(request):
         given = request.headers.get("authorization")
-        refusal = _code_refusal(acquirer, None if given is None else given[:MAX_HEADER_CHARS])
+        refusal = _operator_refusal(acquirer, token, None if given is None else given[:MAX_HEADER_CHARS])
         if refusal is not None:
             return refusal
         done = await asyncio.to_thread(start_new_day, acquirer)

@@ -38,6 +38,7 @@ from payer_app.core.registered_name import LookupKey, NameCheck, lookup_key
 from payer_app.core.request import PayerInfo, PaymentRequest, build_request, read_signed
 from payer_app.core.signing import sign_request
 from payer_app.payments.accounts import PayerAccount, PayerAccounts
+from payer_app.payments.acquirer.activation import new_demo_account_number
 from payer_app.payments.acquirer.answers import FailureSettings
 from payer_app.payments.acquirer.balances import AccountBalance, bank_day, funds_refusal
 from payer_app.payments.acquirer.ledger import TrustedKey, payer_scope
@@ -195,11 +196,13 @@ class PaymentService:
         refused = funds_refusal(state, request.cost.total) if state is not None else None
         return AmountRefused(refused.kind, **refused.values) if refused is not None else None
 
-    def start_visit(self, bank_bin: str, account: str, balance: int | None = None) -> PayerAccount:
+    def start_visit(self, bank_bin: str, account: str, balance: int | None = None,
+                    staged: bool = False) -> PayerAccount:
         """A booth's next visitor pays from a new account with a new key (``PayerAccounts.start_visit``:
-        the previous visitor's account and key files are gone); the embedded acquirer opens it with
-        ``balance``. An HTTP acquirer learns the key by its enrolment."""
-        visitor = self.accounts.start_visit(bank_bin, account, balance=balance)
+        the previous visitor's account and key files are gone; ``staged``: the key made in advance by
+        ``staged_visit_keystore``); the embedded acquirer opens it with ``balance``. An HTTP acquirer
+        learns the key by its enrolment (``start_demo_visit``)."""
+        visitor = self.accounts.start_visit(bank_bin, account, balance=balance, staged=staged)
         self.account, self.keystore, self.payer = visitor, self.accounts.keystore(visitor), visitor.payer_info()
         if not self.acquirer_url and balance is not None:
             self.embedded_acquirer().ledger.balances.open(visitor.scope, balance)
@@ -315,6 +318,26 @@ class PaymentService:
         if not url:
             raise PaymentSetupError("no-acquirer")
         key = self.keystore.current()
+        self.payer, created = self._demo_account(url, key, code)
+        said = {"kid": key.kid, "url": visible(url, 100), "account": f"{self.payer.bank_bin}/{self.payer.account}"}
+        english, vietnamese = (say("key-enrolled" if created else "key-already-enrolled", lang, **said)
+                               for lang in ("en", "vi"))
+        return EnrolmentResult(url, key.kid, created, "active", None, english, vietnamese)
+
+    def start_demo_visit(self, code: str | None = None, acquirer_url: str | None = None) -> PayerAccount:
+        """A booth's next visitor: a new key and a new demo account for it, which ``start_visit`` makes
+        the account paid from (the previous visitor's account and key files are deleted). The HTTP
+        acquirer opens and numbers the account for the booth's shared ``code``; for the embedded
+        acquirer the number is drawn here. Raises what ``enrol`` raises."""
+        url = acquirer_url or self.acquirer_url
+        if not url:
+            return self.start_visit(self.payer.bank_bin, new_demo_account_number())
+        staged = self.accounts.staged_visit_keystore()  # the key first: the acquirer binds it to the account
+        payer, _created = self._demo_account(url, staged.current(), code or "")
+        return self.start_visit(payer.bank_bin, payer.account, staged=True)
+
+    def _demo_account(self, url: str, key: SigningKey, code: str) -> tuple[PayerInfo, bool]:
+        """``POST /v1/demo-accounts`` for ``key``: the account (and whether it was opened now)."""
         reply = self._client(url).open_demo_account(key, self.payer.bank_bin, code)
         body = reply.body
         account, bank_bin = body.get("account"), body.get("bank_bin")
@@ -323,13 +346,8 @@ class PaymentService:
             message = visible(str(body.get("message") or f"The acquirer answered {reply.http_status}."), 300)
             raise EnrolmentRefused("enrolment-refused", visible(error, 60), reply.http_status,
                                    acquirer=visible(url, 100), kid=key.kid, error=visible(error, 60), message=message)
-        self.payer = PayerInfo(visible(account, 34), visible(bank_bin, 6))
         self._accepted_keys.add((audience_of(url), key.kid))
-        said = {"kid": key.kid, "url": visible(url, 100), "account": f"{self.payer.bank_bin}/{self.payer.account}"}
-        created = reply.http_status == 201
-        english, vietnamese = (say("key-enrolled" if created else "key-already-enrolled", lang, **said)
-                               for lang in ("en", "vi"))
-        return EnrolmentResult(url, key.kid, created, "active", None, english, vietnamese)
+        return PayerInfo(visible(account, 34), visible(bank_bin, 6)), reply.http_status == 201
 
     def outstanding_bill(self, customer_code: str, acquirer_url: str | None = None) -> OutstandingBill | None:
         """The EVN bill the acquirer (as biller) has for ``customer_code`` ("Số tiền cần thanh toán":
@@ -394,8 +412,8 @@ class PaymentService:
 
     def new_day(self, code: str | None = None, acquirer_url: str | None = None) -> dict[str, Any]:
         """Start a new day at the acquirer (``payments/new_day.py``): at the HTTP acquirer with its
-        enrolment ``code`` (``POST /v1/new-day``), or on the embedded one. Returns what was archived.
-        Raises EnrolmentRefused (a wrong code), AcquirerUnavailable (no answer)."""
+        operator token as ``code`` (``POST /v1/new-day``), or on the embedded one. Returns what was
+        archived. Raises EnrolmentRefused (a wrong token), AcquirerUnavailable (no answer)."""
         url = acquirer_url or self.acquirer_url
         if not url:
             from payer_app.payments.new_day import start_new_day

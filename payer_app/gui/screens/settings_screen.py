@@ -179,7 +179,7 @@ class SettingsScreen(Page):
         service = self.ctx.service
         if service is None or self.new_day_runner.busy:
             return
-        code = self.enrol_code.text().strip() or self.ctx.acquirer_code
+        code = self.ctx.operator_token  # the operator's, never the booth's shared code
         url = self.ctx.settings.acquirer_url or None
         self.new_day_runner.start(lambda: service.new_day(code, url))
         self._new_day_said("hint", self.ctx.t("settings.new_day_running"))
