@@ -4,8 +4,9 @@
 
 1. fast path: grayscale, downscale so the long side is 640 px, zxing-cpp on it (inverted codes
    included; cheap, and it reports where it saw a QR it could not read); when it saw nothing and
-   ``payer_app.scan.precheck`` finds no finder pattern either, step 2 is skipped (live frames
-   only; ``precheck=False`` turns it off);
+   ``payer_app.scan.precheck`` finds no finder pattern either, step 2 is skipped, and so is step
+   4's full-resolution pass unless the frame holds detail too fine for the small image (live
+   frames only; ``precheck=False`` turns the gate off);
 2. zbar (QR only) on the same small image: it reads codes zxing missed;
 3. every place where a code was seen but not read is retried at full resolution: zbar, zxing with
    all its tries, then zbar on the inverted crop;
@@ -35,7 +36,7 @@ import numpy as np
 from payer_app.core.display_text import visible
 from payer_app.scan.confirm import Confirmer
 from payer_app.scan.decoders import Detection, Polygon, ZbarDecoder, ZxingDecoder, as_gray
-from payer_app.scan.precheck import finder_candidates
+from payer_app.scan.precheck import finder_candidates, fine_detail
 from payer_app.scan.source_specs import make_source
 from payer_app.scan.sources import Frame, FrameSource, SourceError, read_image_file
 
@@ -198,7 +199,7 @@ def decode_frame(image: np.ndarray, config: EngineConfig = LIVE) -> list[Detecti
 
     # 4. nothing at all: a small code may have been lost in the downscale; a blurred one may need
     #    a global threshold instead of zxing's local one
-    if not collected.items and factor < 1.0 and config.full_res_fallback:
+    if not collected.items and factor < 1.0 and config.full_res_fallback and not (empty and not fine_detail(gray, small)):
         found, unread_full = decoders.zxing.read(gray)
         collected.add(_relabel(found, stage="full"))
         for polygon in [p for p in unread_full if not collected.covers(p)][: config.max_roi]:

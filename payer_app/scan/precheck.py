@@ -74,3 +74,22 @@ def _rings_with_core(labels: np.ndarray, stats: np.ndarray, centroids: np.ndarra
     ratio = area[rings] / np.maximum(area[core], 1)
     inside &= (ratio > AREA_RATIO[0]) & (ratio < AREA_RATIO[1])
     return int(inside.sum())
+
+
+FINE_LEVEL = 14  # mean |full - upscaled small| over a small-image pixel that counts as fine detail
+FINE_BLOCK = 5  # small-image pixels: a solid square of fine detail this wide (a code, not a text stroke)
+
+
+def fine_detail(gray: np.ndarray, small: np.ndarray) -> bool:
+    """Whether the full-resolution ``gray`` holds a patch of detail too fine for its downscaled copy
+    ``small``: where a code with modules of a pixel or two, lost in the downscale, could be. Sensor
+    noise and thin strokes of text do not make a solid patch; such a code does."""
+    import cv2
+
+    if small.shape == gray.shape or min(small.shape) < FINE_BLOCK:
+        return True
+    height, width = gray.shape
+    residual = cv2.absdiff(gray, cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR))
+    energy = cv2.resize(residual, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA)
+    mask = cv2.erode((energy > FINE_LEVEL).astype(np.uint8), np.ones((FINE_BLOCK, FINE_BLOCK), np.uint8))
+    return bool(mask.any())
