@@ -199,7 +199,8 @@ def decode_frame(image: np.ndarray, config: EngineConfig = LIVE) -> list[Detecti
 
     # 4. nothing at all: a small code may have been lost in the downscale; a blurred one may need
     #    a global threshold instead of zxing's local one
-    if not collected.items and factor < 1.0 and config.full_res_fallback and not (empty and not fine_detail(gray, small)):
+    fallback = not collected.items and factor < 1.0 and config.full_res_fallback
+    if fallback and (not empty or fine_detail(gray, small)):
         found, unread_full = decoders.zxing.read(gray)
         collected.add(_relabel(found, stage="full"))
         for polygon in [p for p in unread_full if not collected.covers(p)][: config.max_roi]:
