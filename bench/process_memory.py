@@ -28,3 +28,38 @@ def release_free_heap() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):
         pass
+
+
+def memory_breakdown() -> str:
+    """Where the resident memory is, from ``/proc/self/smaps_rollup`` (anonymous: heaps, thread
+    arenas, numpy and OpenCV buffers, Qt images; file: mapped libraries and fonts), the thread count
+    and, while ``tracemalloc`` traces, the Python objects' share. Empty without /proc."""
+    import tracemalloc
+
+    fields: dict[str, int] = {}
+    try:
+        for line in Path("/proc/self/smaps_rollup").read_text().splitlines()[1:]:
+            name, _, rest = line.partition(":")
+            if rest.strip().endswith("kB"):
+                fields[name] = int(rest.split()[0])
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Threads:"):
+                fields["Threads"] = int(line.split()[1])
+    except OSError:
+        return ""
+    anon = fields.get("Anonymous", 0) / 1024.0
+    rss = fields.get("Rss", 0) / 1024.0
+    out = f"anon {anon:6.1f}  file {rss - anon:6.1f} MiB  threads {fields.get('Threads', 0)}"
+    if tracemalloc.is_tracing():
+        out += f"  python {tracemalloc.get_traced_memory()[0] / 2**20:6.1f} MiB"
+    return out
+
+
+def python_top(limit: int = 8) -> list[str]:
+    """The source files holding the most traced Python memory (``tracemalloc`` must be tracing)."""
+    import tracemalloc
+
+    if not tracemalloc.is_tracing():
+        return []
+    stats = tracemalloc.take_snapshot().statistics("filename")
+    return [f"{s.size / 2**20:7.2f} MiB {s.count:8d} blocks  {s.traceback[0].filename}" for s in stats[:limit]]

@@ -32,7 +32,7 @@ for folder in (ROOT, ROOT / "bench"):  # the package, and process_memory next to
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
-from process_memory import release_free_heap, rss_mib  # noqa: E402
+from process_memory import memory_breakdown, python_top, release_free_heap, rss_mib  # noqa: E402
 
 SCAN_TIMEOUT_S = 20.0
 STEP_TIMEOUT_S = 10.0
@@ -47,10 +47,12 @@ class Sample:
     kiosk_resets: int
     none_refs: int
     rss_mib: float
+    detail: str = ""  # process_memory.memory_breakdown() at the same moment
 
     def line(self) -> str:
         return (f"{self.seconds:8.1f} s  scans {self.scans:6d}  screen changes {self.screen_changes:7d}  "
-                f"kiosk resets {self.kiosk_resets:4d}  None refs {self.none_refs:7d}  RSS {self.rss_mib:7.1f} MiB")
+                f"kiosk resets {self.kiosk_resets:4d}  None refs {self.none_refs:7d}  RSS {self.rss_mib:7.1f} MiB"
+                f"{'  ' + self.detail if self.detail else ''}")
 
 
 @dataclass
@@ -265,7 +267,7 @@ class SoakSession:
 
     def sample(self) -> Sample:
         s = Sample(time.monotonic() - self.started, self.scans, self.screen_changes(), self.kiosk_resets,
-                   sys.getrefcount(None), rss_mib())
+                   sys.getrefcount(None), rss_mib(), memory_breakdown())
         self.run.samples.append(s)
         self.out(s.line())
         return s
@@ -440,7 +442,13 @@ def main() -> int:
     )
     ap.add_argument("--warm-up", type=int, default=10, help="scans before the first sample (default 10)")
     ap.add_argument("--json", action="store_true", help="end with one JSON line of the results (for tests)")
+    ap.add_argument("--tracemalloc", action="store_true",
+                    help="trace Python allocations: their total in each sample, the top files at the end (slower)")
     args = ap.parse_args()
+    if args.tracemalloc:
+        import tracemalloc
+
+        tracemalloc.start()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import PySide6
 
@@ -453,6 +461,8 @@ def main() -> int:
                    min_screen_changes=args.screen_changes, scan_methods=methods, kiosk_every=args.kiosk_every,
                    report_every=args.every, warm_up_scans=args.warm_up, out=lambda line: print(line, flush=True))
     print(summary(run), flush=True)
+    for line in python_top():
+        print(line, flush=True)
     if args.json:
         import json
 

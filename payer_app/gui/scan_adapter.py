@@ -19,6 +19,11 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
+from payer_app.scan.limits import limit_malloc_arenas
+
+# before any scan session starts its threads: they share two malloc arenas (payer_app/scan/limits.py)
+limit_malloc_arenas()
+
 if TYPE_CHECKING:
     from payer_app.core.payload import ParsedPayload
     from payer_app.scan.engine import ScanSession

@@ -2,9 +2,12 @@
 
 ``decode_frame(image)`` is stateless. Its pipeline, measured on 1280x720 frames (bench/decode_bench.py):
 
-1. fast path: grayscale, downscale so the long side is 640 px, zbar (QR only);
-2. zxing-cpp on the same small image, inverted codes included; it is cheap, reads codes zbar missed
-   and reports where it saw a QR it could not read;
+1. fast path: grayscale, downscale so the long side is 640 px, zxing-cpp on it (inverted codes
+   included; cheap, and it reports where it saw a QR it could not read); when it saw nothing and
+   ``payer_app.scan.precheck`` finds no finder pattern either, step 2 is skipped, and so is step
+   4's full-resolution pass unless the frame holds detail too fine for the small image (live
+   frames only; ``precheck=False`` turns the gate off);
+2. zbar (QR only) on the same small image: it reads codes zxing missed;
 3. every place where a code was seen but not read is retried at full resolution: zbar, zxing with
    all its tries, then zbar on the inverted crop;
 4. when nothing at all was found, zxing on the full-resolution frame (small, distant codes that the
@@ -31,7 +34,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from payer_app.core.display_text import visible
+from payer_app.scan.confirm import Confirmer
 from payer_app.scan.decoders import Detection, Polygon, ZbarDecoder, ZxingDecoder, as_gray
+from payer_app.scan.precheck import finder_candidates, fine_detail
 from payer_app.scan.source_specs import make_source
 from payer_app.scan.sources import Frame, FrameSource, SourceError, read_image_file
 
@@ -65,10 +70,11 @@ class EngineConfig:
     max_roi: int = 4  # at most this many full-resolution retries per frame
     full_res_fallback: bool = True  # step 4 above
     thorough: bool = False  # still images: also try everything on the whole full-resolution image
+    precheck: bool = True  # skip the costly passes when the small image shows no finder pattern
 
 
 LIVE = EngineConfig()
-STILL = EngineConfig(thorough=True)
+STILL = EngineConfig(thorough=True, precheck=False)
 
 
 class _Decoders:
@@ -177,11 +183,13 @@ def decode_frame(image: np.ndarray, config: EngineConfig = LIVE) -> list[Detecti
         factor = 1.0
         small = gray
     back = 1.0 / factor
-    zbar_small = [Detection(d.text, _zbar_order(d.polygon), d.decoder) for d in decoders.zbar.decode(small)]
-    collected.add(_relabel(zbar_small, back))
-
-    # 2. zxing on the small image: second decoder, inverted codes, and where unread codes are
     zx_found, unread = decoders.zxing.read(small)
+    empty = config.precheck and not zx_found and not unread and not finder_candidates(small)
+
+    # 2. zbar on the small image (its results listed first), then zxing's
+    if not empty:
+        zbar_small = [Detection(d.text, _zbar_order(d.polygon), d.decoder) for d in decoders.zbar.decode(small)]
+        collected.add(_relabel(zbar_small, back))
     collected.add(_relabel(zx_found, back))
     unread = [_scaled(p, back) for p in unread]
 
@@ -191,7 +199,8 @@ def decode_frame(image: np.ndarray, config: EngineConfig = LIVE) -> list[Detecti
 
     # 4. nothing at all: a small code may have been lost in the downscale; a blurred one may need
     #    a global threshold instead of zxing's local one
-    if not collected.items and factor < 1.0 and config.full_res_fallback:
+    fallback = not collected.items and factor < 1.0 and config.full_res_fallback
+    if fallback and (not empty or fine_detail(gray, small)):
         found, unread_full = decoders.zxing.read(gray)
         collected.add(_relabel(found, stage="full"))
         for polygon in [p for p in unread_full if not collected.covers(p)][: config.max_roi]:
@@ -272,47 +281,6 @@ def decode_image_file(path) -> list[Detection]:
     message naming the file when it is missing or not a readable image."""
     image = read_image_file(path)
     return decode_checked(image, STILL, str(path))
-
-
-# ---------------------------------------------------------------------------------------------
-# Confirmation
-
-
-class Confirmer:
-    """Accept a payload once it has been seen in ``frames_required`` consecutive frames, and not
-    again within ``hold_off_ms`` of its last acceptance. Pure: feed it detections and frame times.
-
-    A frame that does not show a payload resets that payload's streak. Several different payloads
-    in the same frames are confirmed independently (all are reported; none is picked silently)."""
-
-    def __init__(self, frames_required: int = 2, hold_off_ms: float = 3000.0):
-        if frames_required < 1:
-            raise ValueError("frames_required must be at least 1")
-        self.frames_required = frames_required
-        self.hold_off_ms = hold_off_ms
-        self._streak: dict[str, int] = {}
-        self._accepted_at: dict[str, float] = {}
-
-    def feed(self, detections: Sequence[Detection], t_ms: float) -> list[Detection]:
-        """Detections of one frame (in order) -> the ones accepted on this frame."""
-        seen: dict[str, list[Detection]] = {}
-        for d in detections:
-            seen.setdefault(d.text, []).append(d)
-        self._streak = {text: self._streak.get(text, 0) + 1 for text in seen}
-        accepted: list[Detection] = []
-        for text, items in seen.items():
-            if self._streak[text] < self.frames_required:
-                continue
-            last = self._accepted_at.get(text)
-            if last is not None and t_ms - last < self.hold_off_ms - 1e-6:  # float frame times
-                continue
-            self._accepted_at[text] = t_ms
-            accepted.extend(items)  # the same payload printed twice in view: both positions
-        return accepted
-
-    def reset(self) -> None:
-        self._streak.clear()
-        self._accepted_at.clear()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -66,3 +66,21 @@ def decoded_bytes_problem(width: int, height: int, channels: int, bits_per_sampl
     return (f"{width}x{height} pixels of {channels} channels at {bits_per_sample} bits decode to "
             f"{file_size_text(size)}, over the {file_size_text(MAX_IMAGE_DECODED_BYTES)} limit for a "
             "decoded picture (8192x8192 at 8 bits RGBA)")
+
+
+# glibc gives each new thread its own malloc arena, up to 8 per core; every scan session starts a
+# capture and a decode thread, and each arena keeps the freed camera frames it once held. The window
+# soak (bench/window_soak_bench.py, docs/benchmarks.md) measured resident memory swinging by up to
+# 100 MiB with the default and level with two arenas.
+MALLOC_ARENAS = 2
+_M_ARENA_MAX = -8  # mallopt's parameter number in glibc's malloc.h
+
+
+def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
+    """Cap glibc's malloc arenas for threads started from now on; False where there is no glibc."""
+    import ctypes
+
+    try:
+        return bool(ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, int(arenas)))
+    except (OSError, AttributeError):
+        return False
