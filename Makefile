@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 run: system-packages $(STAMP)
 	$(VENV)/bin/payer-app gui $(ARGS)
 
-# The whole suite on one pytest-xdist worker per core (WORKERS=1 for one process); the tests of one file
+# The whole suite on one pytest-xdist worker per core (WORKERS=0: all in this process); the tests of one file
 # stay on one worker, so a file's module-scoped server or corpus is made once. `make test-fast` leaves
 # out the soaks, the browser and the Xvfb tests (the marks in pyproject.toml; docs/testing.md).
 WORKERS    ?= auto
@@ -19,7 +19,7 @@ FAST_MARKS := not slow and not browser and not xserver
 test: system-packages $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(XDIST_ARGS) $(PYTEST_ARGS)
 
-test-fast: $(STAMP)
+test-fast: system-packages $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(XDIST_ARGS) -m "$(FAST_MARKS)" $(PYTEST_ARGS)
 
 system-packages:
