@@ -4,13 +4,23 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test system-packages venv bench window-soak screenshots clean
+.PHONY: run test test-fast system-packages venv bench window-soak screenshots clean
 
 run: system-packages $(STAMP)
 	$(VENV)/bin/payer-app gui $(ARGS)
 
+# The whole suite on one pytest-xdist worker per core (WORKERS=0: all in this process); the tests of one file
+# stay on one worker, so a file's module-scoped server or corpus is made once. `make test-fast` leaves
+# out the soaks, the browser and the Xvfb tests (the marks in pyproject.toml; docs/testing.md).
+WORKERS    ?= auto
+XDIST_ARGS := -n $(WORKERS) --dist loadfile
+FAST_MARKS := not slow and not browser and not xserver
+
 test: system-packages $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(XDIST_ARGS) $(PYTEST_ARGS)
+
+test-fast: system-packages $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(XDIST_ARGS) -m "$(FAST_MARKS)" $(PYTEST_ARGS)
 
 system-packages:
 	@bash scripts/ensure_system_packages.sh

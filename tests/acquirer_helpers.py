@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -100,23 +100,32 @@ def ledger_rows(path: Path, sql: str = "SELECT status FROM ledger_payments", arg
         return db.execute(sql, args).fetchall()
 
 
+SERVES_ON = re.compile(r"Mock acquirer on http://127\.0\.0\.1:(\d+) ")
+
+
+def served_port(start_lines: list[str]) -> int:
+    """The port a ``payer-app acquirer serve --port 0`` process listens on, from its start lines: the
+    system picked it when the socket was bound, so no other test or worker can hold it."""
+    for line in start_lines:
+        if found := SERVES_ON.match(line):
+            return int(found.group(1))
+    raise AssertionError(f"no 'Mock acquirer on' line in {''.join(start_lines)!r}")
+
+
 class ServedAcquirer:
-    """``payer-app acquirer serve`` as its own process on a free loopback port, ready once it has
-    printed its start lines; what it writes on standard error afterwards is read line by line by a
-    thread into a queue (``next_line``), and ``stop`` returns every such line."""
+    """``payer-app acquirer serve`` as its own process on a loopback port the system picked (``--port
+    0``), ready once it has printed its start lines; what it writes on standard error afterwards is
+    read line by line by a thread into a queue (``next_line``), and ``stop`` returns every such line."""
 
     def __init__(self, folder: Path, *extra: str):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
         env = dict(os.environ, PAYER_APP_HOME=str(folder / "acquirer_home"))
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "payer_app", "acquirer", "serve", "--port", str(port),
+            [sys.executable, "-m", "payer_app", "acquirer", "serve", "--port", "0",
              "--ledger", str(folder / "served.sqlite3"), *extra],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        self.url = f"http://127.0.0.1:{port}"
-        self.port = port
         start = read_until_serving(self.proc)
+        self.port = served_port(start)
+        self.url = f"http://127.0.0.1:{self.port}"
         self.code = next(line.split()[2] for line in start if line.startswith("Enrolment code: "))
         self._lines: queue.Queue[str | None] = queue.Queue()
         self._said: list[str] = []

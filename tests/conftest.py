@@ -1,5 +1,11 @@
 """Shared test setup: every test runs with PAYER_APP_HOME in its own temporary folder; window tests
-get the one real window fixture, ``make_window`` (and ``window``, the usual demo-camera window)."""
+get the one real window fixture, ``make_window`` (and ``window``, the usual demo-camera window).
+
+``make test`` runs the tests on one pytest-xdist worker per core, so a test owns nothing shared: its
+files go under ``tmp_path``, its servers listen on a port the system picked (port 0), its X screen
+is one Xvfb chose (``-displayfd``). The marks ``slow``, ``browser`` and ``xserver`` let ``make
+test-fast`` leave the long tests out; a test that uses the ``x_server`` fixture or a fixture named
+``browser`` (a Chromium driven by Selenium) gets its mark here, whether its file says so or not."""
 
 from __future__ import annotations
 
@@ -11,6 +17,17 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 # Fixture modules every test file may use by name (importing a fixture by name would shadow it).
 pytest_plugins = ["tests.qa_fixtures", "tests.e2e.xserver"]
+
+
+# A fixture that means the test needs the tool -> the mark that lets the fast set leave it out.
+MARK_OF_FIXTURE = {"x_server": "xserver", "browser": "browser"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        for fixture, mark in MARK_OF_FIXTURE.items():
+            if fixture in item.fixturenames:
+                item.add_marker(mark)
 
 
 @pytest.fixture(autouse=True)

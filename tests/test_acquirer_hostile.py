@@ -265,6 +265,7 @@ def _check(response, token: str, original: str | None = None) -> None:
         assert response.status_code not in (201, 409), (token, response.text[:300])
 
 
+@pytest.mark.slow
 @settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_byte_mutations_of_a_valid_token_never_get_a_5xx_or_a_payment(app_client, data):
@@ -285,6 +286,7 @@ def test_byte_mutations_of_a_valid_token_never_get_a_5xx_or_a_payment(app_client
     _check(response, bytes(raw).decode("latin-1"), original)
 
 
+@pytest.mark.slow
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=mutated_bodies(), signer=st.sampled_from([_KEY, _STRANGER]))
 def test_json_field_mutations_signed_by_a_payer_never_get_a_5xx(app_client, body, signer):
@@ -295,6 +297,7 @@ def test_json_field_mutations_signed_by_a_payer_never_get_a_5xx(app_client, body
         assert response.status_code in (400, 403)
 
 
+@pytest.mark.slow
 @settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(header=st.dictionaries(st.sampled_from(["alg", "kid", "typ", "jwk", "crit", "x5u", "b64", "zip"])
                               | st.text(max_size=6), json_values, max_size=5) | json_values)
@@ -316,6 +319,7 @@ def test_random_enrolment_bodies_never_get_a_5xx(app_client, body, with_code):
     assert app_client.post("/v1/keys", content=token, headers=headers).status_code < 500
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data(), flip=st.integers(0, 10_000))
 def test_mutations_over_real_http_never_get_a_5xx(server, data, flip):

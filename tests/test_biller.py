@@ -207,6 +207,7 @@ def run_cli(*args: str, home: Path) -> subprocess.CompletedProcess:
                           env=env, timeout=60)
 
 
+@pytest.mark.slow
 def test_bill_command(server, tmp_path):
     home = tmp_path / "home"
     payer = new_payer(server.url)

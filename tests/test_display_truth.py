@@ -96,10 +96,11 @@ return [getComputedStyle(overlay).display !== 'none', box.width >= innerWidth * 
 """
 
 
+@pytest.mark.browser
 @pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason="needs Debian's chromium and chromium-driver")
 def test_a_lost_connection_is_shown_across_the_whole_page(tmp_path):
     pytest.importorskip("selenium.webdriver")
-    acquirer = AcquirerProcess(tmp_path, free_port()).start()
+    acquirer = AcquirerProcess(tmp_path).start()
     driver = make_browser(1366, 800)
     try:
         open_display(driver, acquirer.url)

@@ -26,7 +26,6 @@ from tests.e2e.acquirer import (
     AcquirerProcess,
     body_data,
     enrol_payer,
-    free_port,
     make_browser,
     text_of,
     wait_until,
@@ -110,7 +109,7 @@ def check_both_seen(screen: np.ndarray, window: np.ndarray, page: np.ndarray) ->
 
 def test_booth_payer_window_and_merchant_display_side_by_side(x_server, tmp_path, payer_home, monkeypatch):  # noqa: F811
     display = x_server(WIDTH, HEIGHT)
-    acquirer = AcquirerProcess(tmp_path, free_port()).start()
+    acquirer = AcquirerProcess(tmp_path).start()
     driver = app = None
     try:
         enrol_payer(payer_home, acquirer.url)

@@ -26,7 +26,7 @@ from tests.gui_helpers import tr
 from tests.mjpeg_server import MjpegServer, clip_jpegs
 
 pytestmark = [
-    pytest.mark.xvfb,
+    pytest.mark.xserver,
     pytest.mark.slow,
     pytest.mark.skipif(bool(missing_tools()) and os.environ.get("CI") != "true",
                        reason="Xvfb, openbox or xdotool is not installed (scripts/ensure_system_packages.sh)"),

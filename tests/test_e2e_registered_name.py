@@ -16,7 +16,7 @@ from tests.e2e.xserver import missing_tools
 from tests.gui_helpers import scan_video, tr
 
 pytestmark = [
-    pytest.mark.xvfb,
+    pytest.mark.xserver,
     pytest.mark.slow,
     pytest.mark.skipif(bool(missing_tools()) and os.environ.get("CI") != "true",
                        reason="Xvfb, openbox or xdotool is not installed (scripts/ensure_system_packages.sh)"),

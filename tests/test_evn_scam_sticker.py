@@ -103,6 +103,7 @@ def cli(*args: str, home: Path) -> subprocess.CompletedProcess:
                           env=env, timeout=120)
 
 
+@pytest.mark.slow
 def test_paying_the_scam_sticker_leaves_the_victims_bill_unpaid(tmp_path):
     server = start_server(tmp_path / "ledger.sqlite3")
     home = tmp_path / "home"

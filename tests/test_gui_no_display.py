@@ -79,6 +79,7 @@ def test_other_systems_are_not_checked():
     assert display_problem({}, platform="darwin") is None
 
 
+@pytest.mark.xserver
 def test_a_live_x_server_is_accepted(tmp_path):
     if not shutil.which("Xvfb"):
         pytest.skip("Xvfb not installed (scripts/ensure_system_packages.sh installs it)")

@@ -82,7 +82,7 @@ def test_qt_file_dialog_speaks_the_ui_language_and_wears_the_theme(qtbot, make_w
 
 
 @pytest.mark.parametrize("screen", [(400, 820), (1600, 900), (1920, 1080), (2560, 1440)])
-def test_kiosk_success_icon_is_round_like_the_window(qtbot, kiosk, screen):
+def test_kiosk_success_icon_is_round_like_the_window(qtbot, kiosk, screen, tmp_path):
     window = kiosk(kiosk_result_seconds=30)
     window.showNormal()
     window.resize(*screen)
@@ -92,7 +92,7 @@ def test_kiosk_success_icon_is_round_like_the_window(qtbot, kiosk, screen):
     icon = window.result.icon
     top = icon.mapTo(window, QPoint(0, 0))  # the window's pixels: a widget's own grab has no rounded corners
     picture = window.grab().toImage().copy(top.x(), top.y(), icon.width(), icon.height())
-    picture.save("/tmp/words_kiosk_icon.png")
+    picture.save(str(tmp_path / "kiosk_icon.png"))
     middle = picture.pixelColor(picture.width() // 2, picture.height() // 4)
     corner = picture.pixelColor(1, 1)
     assert abs(icon.width() - icon.height()) <= 1

@@ -123,6 +123,7 @@ def test_random_emvco_shaped_text_to_parse_payload(text):
     _check_parse(text)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(emvco_shaped(), st.integers(0, 50))
 def test_text_around_the_cap(text, extra):
@@ -239,6 +240,7 @@ def test_valid_small_images_are_scanned(array, ext):
 NAME_BYTES = st.binary(min_size=1, max_size=40).map(lambda b: b.replace(b"/", b"_").replace(b"\0", b"_"))
 
 
+@pytest.mark.slow
 @settings(deadline=None, max_examples=25, suppress_health_check=[HealthCheck.too_slow])
 @given(NAME_BYTES, st.sampled_from([VALID_PNG, b"not an image", b"\x89PNG\r\n\x1a\n garbage"]))
 def test_scan_output_for_random_file_names(name, content):

@@ -45,7 +45,6 @@ from tests.e2e.acquirer import (
     AcquirerProcess,
     body_data,
     enrol_payer,
-    free_port,
     make_browser,
     open_display,
     payer_cli,
@@ -67,7 +66,7 @@ PAYEE = "EVN CONG TY DIEN LUC THANH XUAN"
 # --- a real acquirer process and real payer processes ------------------------------------------
 @pytest.fixture
 def acquirer(tmp_path):
-    process = AcquirerProcess(tmp_path, free_port()).start()
+    process = AcquirerProcess(tmp_path).start()
     yield process
     process.stop()
 
@@ -354,6 +353,7 @@ def test_one_merchant_display_shows_only_its_payments(tmp_path, browser):
         server.stop()
 
 
+@pytest.mark.browser
 def test_phone_layout_fits_and_full_screen_layout(quiet_server, tmp_path):
     url = quiet_server.url
     payer = new_payer(url)

@@ -24,7 +24,6 @@ from tests.e2e.acquirer import (
     CHROMEDRIVER,
     CHROMIUM,
     AcquirerProcess,
-    free_port,
     make_browser,
     open_display,
     text_of,
@@ -69,11 +68,12 @@ def read_to_the_end(sock: socket.socket) -> bytes:
 
 @pytest.fixture
 def acquirer(tmp_path):
-    process = AcquirerProcess(tmp_path, free_port()).start()
+    process = AcquirerProcess(tmp_path).start()
     yield process
     process.stop()
 
 
+@pytest.mark.browser
 @needs_chromium
 def test_idle_streams_do_not_crowd_out_the_display_or_payments(acquirer):
     idle = []

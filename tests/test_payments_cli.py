@@ -232,6 +232,7 @@ def test_rotate_with_acquirer_enrols_the_new_key_endorsed_by_the_old(capsys, acq
     assert code == 0 and out.rstrip().endswith(": revoked")
 
 
+@pytest.mark.slow
 def test_the_served_acquirer_keeps_its_code_and_warns_about_open_enrolment(tmp_path, payer_home):
     proc, _, first_code, lines = start_acquirer(tmp_path)
     stop_acquirer(proc)

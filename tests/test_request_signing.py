@@ -140,6 +140,7 @@ def test_a_third_party_verifies_with_cryptography_and_the_exported_jwk(store):
     assert json.loads(b64url_decode(payload_b64))["amount"]["value"] == "250000"
 
 
+@pytest.mark.slow
 def test_every_single_byte_change_of_the_token_is_rejected(store):
     _, token = signed_evn(store, note="")
     keys = VerificationKeys.load(store)

@@ -100,6 +100,7 @@ def test_default_bill_is_a_static_evn_bill_with_caption_and_amount_due():
     assert image.size == (874, 1240)  # A5 at 150 dpi
 
 
+@pytest.mark.slow
 def test_200_seeded_random_bills_decode_and_parse_back():
     kinds = set()
     for seed in range(200):

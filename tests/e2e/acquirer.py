@@ -19,6 +19,7 @@ from pathlib import Path
 
 from payer_app.payments.acquirer_client import read_until_serving
 from tests.acquirer_helpers import CODE as ENROL_CODE
+from tests.acquirer_helpers import served_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -36,9 +37,11 @@ def free_port() -> int:
 
 
 class AcquirerProcess:
-    """`payer-app acquirer serve` on a fixed loopback port with its ledger in ``folder``."""
+    """`payer-app acquirer serve` on a loopback port with its ledger in ``folder``. The first start
+    binds port 0 (the system picks a free one, ``port`` and ``url`` are then read from the start lines);
+    a restart binds the same port again."""
 
-    def __init__(self, folder: Path, port: int):
+    def __init__(self, folder: Path, port: int = 0):
         self.folder, self.port = folder, port
         self.url = f"http://127.0.0.1:{port}"
         self.proc: subprocess.Popen | None = None
@@ -50,7 +53,10 @@ class AcquirerProcess:
             [sys.executable, "-m", "payer_app", "acquirer", "serve", "--port", str(self.port),
              "--ledger", str(self.folder / "ledger.sqlite3"), "--enrol-code", ENROL_CODE],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        self.log += "".join(read_until_serving(self.proc))
+        said = read_until_serving(self.proc)
+        self.log += "".join(said)
+        self.port = served_port(said)
+        self.url = f"http://127.0.0.1:{self.port}"
         return self
 
     def stop(self) -> None:

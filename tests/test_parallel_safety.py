@@ -1,0 +1,88 @@
+"""The suite runs on pytest-xdist workers (``make test``) and has a fast set (``make test-fast``): a test
+takes nothing another worker could hold at the same time, and the fast set starts no browser and no
+X server (docs/testing.md, "In parallel, and the fast set")."""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TESTS = ROOT / "tests"
+FAST = "not slow and not browser and not xserver"
+# Calls that start Chromium or an X server from inside a test's own body.
+STARTS_A_TOOL = re.compile(r"\bmake_browser\(|\bwebdriver\.Chrome\(|\bstart_xvfb\(|\bXSession\(")
+
+
+def shared_names(source: str) -> list[str]:
+    """What a test file takes that another worker could take too: a fixed name in /tmp, a fixed X
+    display (":99"), a fixed port bound or passed to ``--port``."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if node.value.startswith("/tmp/") or re.fullmatch(r":\d+(\.\d+)?", node.value):
+                found.append(f"line {node.lineno}: {node.value!r}")
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "bind" \
+                and node.args and isinstance(node.args[0], ast.Tuple) and len(node.args[0].elts) == 2:
+            port = node.args[0].elts[1]
+            if isinstance(port, ast.Constant) and port.value not in (0, "0"):
+                found.append(f"line {node.lineno}: bind to port {port.value!r}")
+        if isinstance(node, ast.List | ast.Tuple):
+            items = node.elts
+            for flag, value in zip(items, items[1:], strict=False):
+                if isinstance(flag, ast.Constant) and flag.value == "--port" and isinstance(value, ast.Constant) \
+                        and str(value.value) != "0":
+                    found.append(f"line {node.lineno}: --port {value.value!r}")
+    return found
+
+
+# Fixed names that nothing takes: a display number where no X server is meant to answer.
+NOTHING_THERE = {"tests/test_gui_no_display.py": {"':987'"}}
+
+
+def test_no_test_file_takes_a_fixed_tmp_name_display_or_port():
+    offenders = {}
+    for path in sorted(TESTS.rglob("*.py")):
+        name = path.relative_to(ROOT).as_posix()
+        found = [what for what in shared_names(path.read_text(encoding="utf-8"))
+                 if what.split(": ", 1)[1] not in NOTHING_THERE.get(name, set())]
+        if found and name != "tests/test_parallel_safety.py":
+            offenders[name] = found
+    assert offenders == {}
+
+
+def test_the_check_finds_each_kind_of_shared_name():
+    source = ('open("/tmp/shot.png", "wb")\nenv = {"DISPLAY": ":99"}\nsock.bind(("127.0.0.1", 8765))\n'
+              'cmd = ["payer-app", "acquirer", "serve", "--port", "8765"]\n'
+              'ok = ["serve", "--port", "0"]; sock.bind(("127.0.0.1", 0))\n')
+    assert sorted(line.split(":")[0] for line in shared_names(source)) == ["line 1", "line 2", "line 3", "line 4"]
+
+
+def test_the_fast_set_starts_no_browser_and_no_x_server():
+    listed = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+                             "-m", FAST, "tests"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert listed.returncode == 0, listed.stdout[-2000:] + listed.stderr[-2000:]
+    node_ids = [line for line in listed.stdout.splitlines() if "::" in line]
+    assert len(node_ids) > 100, listed.stdout[-2000:]
+    functions = {}
+    for path in {node.split("::")[0] for node in node_ids}:
+        tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
+        source = (ROOT / path).read_text(encoding="utf-8")
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test"):
+                functions[f"{path}::{node.name}"] = ast.get_source_segment(source, node) or ""
+    starting = sorted({node.split("[")[0] for node in node_ids
+                       if STARTS_A_TOOL.search(functions.get(node.split("[")[0], ""))})
+    assert starting == [], "these start Chromium or Xvfb: mark them browser or xserver"
+
+
+def test_make_test_runs_a_worker_per_core_and_test_fast_leaves_out_the_marks():
+    shown = subprocess.run(["make", "-n", "test", "test-fast"], cwd=ROOT, capture_output=True, text=True,
+                           timeout=60, env={"PATH": "/usr/bin:/bin", "HOME": str(ROOT)})
+    commands = [line for line in shown.stdout.splitlines() if " -m pytest " in line]
+    assert len(commands) == 2, shown.stdout + shown.stderr
+    assert all(" -n auto --dist loadfile" in command for command in commands), commands
+    assert f'-m "{FAST}"' in commands[1] and "-m " not in commands[0].split(" -m pytest ")[1], commands
