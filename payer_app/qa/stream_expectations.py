@@ -47,6 +47,7 @@ from payer_app.qa.expectations import (
     Outcome,
     check_texts,
     entry_expectation,
+    read_capped,
 )
 
 MAX_STREAM_EXPECT_BYTES = 1024 * 1024  # one entry: a payload is at most a few kilobytes
@@ -87,11 +88,7 @@ class Accepted:
 def load_stream_expectation(path: str | os.PathLike) -> StreamExpectation:
     """Read FILE; raises ExpectationError naming the file and the key at fault."""
     label = visible(str(path), 200)
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_STREAM_EXPECT_BYTES + 1)
-    except OSError as exc:
-        raise ExpectationError(f"{label}: cannot read: {exc.strerror or exc}") from None
+    data = read_capped(path, MAX_STREAM_EXPECT_BYTES, label)
     try:
         document = loads_untrusted(data, max_bytes=MAX_STREAM_EXPECT_BYTES, max_depth=8, what=label)
     except UntrustedJSONError as exc:
