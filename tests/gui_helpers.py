@@ -4,6 +4,8 @@ click, a catalogue lookup for UI text, and camera-like frames and videos of a pa
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +22,7 @@ from payer_app.payments.keystore import KeyStore
 from tests.media import empty_frame, frame_with, qr_array, write_video
 
 CAMERA_SIZE = (640, 480)
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
 def open_window(qtbot, **kwargs):
@@ -141,3 +144,15 @@ def fire(timer) -> None:
     if timer.isSingleShot():
         timer.stop()
     timer.timeout.emit()
+
+
+def screenshot_at_scale(widget, folder: Path, stem: str) -> Path:
+    """The widget as FOLDER/STEM.png; with PAYER_APP_UPDATE_SCREENSHOTS=1 also copied to docs/screenshots/,
+    as STEM.png, or STEM_<scale>x.png under a QT_SCALE_FACTOR other than 1 (1.5 gives STEM_15x.png)."""
+    shot = folder / f"{stem}.png"
+    assert widget.grab().save(str(shot), "PNG")
+    if os.environ.get("PAYER_APP_UPDATE_SCREENSHOTS") == "1":
+        scale = os.environ.get("QT_SCALE_FACTOR", "1")
+        name = f"{stem}.png" if scale == "1" else f"{stem}_{scale.replace('.', '')}x.png"
+        shutil.copyfile(shot, SCREENSHOTS / name)
+    return shot

@@ -1,5 +1,6 @@
 """A process's stderr read line by line on a thread, and a wait for the line that matters: the
-``payer-app gui --verbose`` log lines that say the window was shown or closed."""
+``payer-app gui --verbose`` log lines that say the window was shown or closed; and the processes a
+test's data folder still has alive (read from /proc)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import signal
 import subprocess
 import threading
 from contextlib import contextmanager
+from pathlib import Path
 
 SHOWN = re.compile(r"^payer_app\.gui\.app: window shown after (\d+) ms$")
 LINE_TIMEOUT_S = 90  # only fails a hung process; how long a start takes is bench/gui_startup_bench.py's
@@ -60,3 +62,21 @@ def killed_if_left_running(proc: subprocess.Popen):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def processes_of(home: Path) -> dict[int, str]:
+    """Live processes (not zombies) whose environment has PAYER_APP_HOME=home: {pid: command}."""
+    wanted = f"PAYER_APP_HOME={home}".encode()
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # ended meanwhile, or not ours to read
+            continue
+        if wanted in environ and state != "Z":
+            found[int(entry.name)] = command[:160]
+    return found

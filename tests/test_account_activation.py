@@ -291,26 +291,20 @@ def kiosk_account(home: Path, url: str, code: str = CODE) -> str:
     """Start ``payer-app gui --kiosk --acquirer URL --enrol-code CODE`` offscreen, read the account it
     pays from off its log, and stop it."""
     import re
-    import signal
 
-    from tests.process_lines import LINE_TIMEOUT_S, stderr_lines, wait_for_line
+    from tests.process_lines import killed_if_left_running, stderr_lines, stop_with_sigterm, wait_for_line
 
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PAYER_APP_HOME=str(home))
     proc = subprocess.Popen([sys.executable, "-m", "payer_app", "gui", "--verbose", "--camera", "demo", "--kiosk",
                              "--acquirer", url, "--enrol-code", code],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     seen: list[str] = []
-    try:
+    with killed_if_left_running(proc):
         lines = stderr_lines(proc)
         paying = re.compile(r"^payer_app\.gui\.startup_enrolment: paying from account (\d{6}/\w+)$")
         wait_for_line(lines, paying, seen)
         account = next(m.group(1) for m in map(paying.match, seen) if m)
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=LINE_TIMEOUT_S) == 0, seen[-40:]
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        stop_with_sigterm(proc, lines, seen)
     assert not any("Traceback" in line for line in seen)
     return account
 

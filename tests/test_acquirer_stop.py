@@ -8,34 +8,16 @@ from __future__ import annotations
 
 import signal
 import threading
-from pathlib import Path
 
 import httpx
 import pytest
 
 from payer_app.core.keys import SigningKey
 from tests.acquirer_helpers import Payer, ServedAcquirer, enrol, post, token_for
+from tests.process_lines import processes_of
 
 STREAMS = 3
 CEILING_S = 60.0
-
-
-def processes_of(home: Path) -> dict[int, str]:
-    """Live processes (not zombies) whose environment has PAYER_APP_HOME=home: {pid: command}."""
-    wanted = f"PAYER_APP_HOME={home}".encode()
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            environ = (entry / "environ").read_bytes().split(b"\0")
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:  # ended meanwhile, or not ours to read
-            continue
-        if wanted in environ and state != "Z":
-            found[int(entry.name)] = command[:160]
-    return found
 
 
 class DisplayStream(threading.Thread):

@@ -21,6 +21,7 @@ from payer_app.core.refusals import CATALOG, RequestRefused
 from payer_app.core.request import PayerInfo, PaymentRequest, build_request, read_signed
 from payer_app.core.signing import sign_request
 from tests.acquirer_helpers import CODE, ledger_rows, new_payer, post, start_server
+from tests.cli_in_process import run
 from tests.spec_vectors import EVN_BILL
 
 SHOP = vietqr_payload("970416", "257678859")  # a static VietQR to a person's account: not a trusted payee
@@ -140,14 +141,6 @@ def test_the_acquirer_counts_the_accounts_approved_payments_of_the_day(tmp_path)
 
 
 # --- payer-app pay --biometric, over a real acquirer ----------------------------------------------
-def run(capsys, *argv):
-    from payer_app.cli import main
-
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_pay_needs_biometric_pass_above_the_thresholds(capsys, tmp_path):
     server = start_server(tmp_path / "ledger.sqlite3")
     try:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 import signal
-from pathlib import Path
 
 import pytest
 
@@ -30,6 +29,7 @@ from tests.e2e.window import (
     publish,
     scan_to_payee,
 )
+from tests.process_lines import processes_of
 
 WIDTH, HEIGHT = 1600, 900
 SHOT = "booth-one-command"  # docs/screenshots/booth-one-command.png with PAYER_APP_UPDATE_SCREENSHOTS=1
@@ -38,24 +38,6 @@ BROWSER_OPENED = re.compile(r"Merchant display opened in Chromium \(pid (\d+)\),
 DISPLAY_URL = re.compile(r"Merchant display: (http://127\.0\.0\.1:\d+/display)")
 
 pytestmark = X_SCREEN_AND_CHROMIUM
-
-
-def processes_of(home: Path) -> dict[int, str]:
-    """Live processes (not zombies) whose environment has PAYER_APP_HOME=home: {pid: command}."""
-    wanted = f"PAYER_APP_HOME={home}".encode()
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            environ = (entry / "environ").read_bytes().split(b"\0")
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:  # ended meanwhile, or not ours to read
-            continue
-        if wanted in environ and state != "Z":
-            found[int(entry.name)] = command[:160]
-    return found
 
 
 def attach_to(port: int):

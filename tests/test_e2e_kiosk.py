@@ -91,18 +91,24 @@ def test_alt_f4_and_minimise_leave_the_kiosk_on_screen(x_server, tmp_path, payer
         shown = subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--pid", str(app.proc.pid)],
                                env=app.env, capture_output=True, text=True, timeout=STEP_TIMEOUT_S)
         assert shown.stdout.split(), "the kiosk is not on screen after the minimise"
-        app.key("Return")
-        app.wait_for_screen("payee", PAY_TIMEOUT_S)
-        pay_from_payee(app, "120000")
-        app.where()
-        app.forget("focus")
-        app.click("receipt")  # no printer: the receipt QR, the one dialog a visitor can open
-        app.wait("focus", main=False)  # the QR dialog has the keyboard
+        pay_and_open_the_receipt_qr(app)
         app.xdotool("getactivewindow", "windowminimize")
         app.wait_log(SHOWN_AGAIN, STEP_TIMEOUT_S, "the dialog shown again")
         app.wait("focus", main=False)  # the dialog is back in front, with the keyboard
     finally:
         app.close()
+
+
+def pay_and_open_the_receipt_qr(app: RunningWindow) -> None:
+    """From Home on the demo camera: Enter scans, the bill is paid, and the receipt QR dialog is opened (no printer:
+    the one dialog a visitor can open); it returns once the dialog has the keyboard."""
+    app.key("Return")
+    app.wait_for_screen("payee", PAY_TIMEOUT_S)
+    pay_from_payee(app, "120000")
+    app.where()
+    app.forget("focus")
+    app.click("receipt")
+    app.wait("focus", main=False)
 
 
 def kiosk_window(display: str, home, shots, *gui_args: str, **settings) -> RunningWindow:
@@ -124,13 +130,7 @@ def idle_reset(app: RunningWindow) -> dict:
 def test_a_qr_dialog_left_open_times_out_and_the_next_visitor_sees_home(x_server, tmp_path, payer_home):
     app = kiosk_window(x_server(*SCREEN), payer_home, tmp_path / "shots", "--camera", "demo")
     try:
-        app.key("Return")
-        app.wait_for_screen("payee", PAY_TIMEOUT_S)
-        pay_from_payee(app, "120000")
-        app.where()
-        app.forget("focus")
-        app.click("receipt")  # no printer: the receipt QR, the one dialog a visitor can open
-        app.wait("focus", main=False)  # the QR dialog is open and has the keyboard
+        pay_and_open_the_receipt_qr(app)
         assert app.where()["dialogs"] == 1
         home = idle_reset(app)
         assert home["screen"] == "home" and home["dialogs"] == 0  # the dialog closed with the reset

@@ -22,6 +22,7 @@ from payer_app.payments.acquirer.endpoints import create_app
 from payer_app.payments.acquirer.server import AcquirerServer
 from payer_app.payments.speech import Speaker
 from tests.acquirer_helpers import CODE, new_payer, post, start_server
+from tests.cli_in_process import run
 from tests.display_stream import event_data
 
 HEAD = "00020101021238530010A0000007270123000697041601092576788590208QRIBFTTA5303704"
@@ -144,14 +145,6 @@ def test_the_acquirer_refuses_a_changed_fee_with_400_over_http(tmp_path):
 
 
 # --- pay --tip, verify and history show them ------------------------------------------------------------
-
-def run(capsys, *argv):
-    from payer_app.cli import main
-
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
 
 def test_pay_verify_and_history_show_the_fee_and_the_total(capsys, tmp_path):
     target = tmp_path / "fee.jws"

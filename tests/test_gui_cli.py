@@ -12,7 +12,14 @@ import sys
 from pathlib import Path
 
 from payer_app.cli import build_parser, gui_cmd, main
-from tests.process_lines import LINE_TIMEOUT_S, SHOWN, stderr_lines, wait_for_line
+from tests.process_lines import (
+    LINE_TIMEOUT_S,
+    SHOWN,
+    killed_if_left_running,
+    stderr_lines,
+    stop_with_sigterm,
+    wait_for_line,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -80,17 +87,14 @@ def test_gui_with_an_acquirer_and_its_code_enrols_the_key_at_start(payer_home, t
                             env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     seen: list[str] = []
     try:
-        lines = stderr_lines(proc)
-        wait_for_line(lines, re.compile(rf"^payer_app\.gui\.startup_enrolment: key \S+ enrolled at {server.url}$"),
-                      seen)
-        kid = KeyStore(payer_home).current().kid
-        assert server.server.config.app.state.acquirer.key_status(kid).body["status"] == "active"
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=LINE_TIMEOUT_S) == 0, seen[-40:]
+        with killed_if_left_running(proc):
+            lines = stderr_lines(proc)
+            wait_for_line(lines, re.compile(rf"^payer_app\.gui\.startup_enrolment: key \S+ enrolled at {server.url}$"),
+                          seen)
+            kid = KeyStore(payer_home).current().kid
+            assert server.server.config.app.state.acquirer.key_status(kid).body["status"] == "active"
+            stop_with_sigterm(proc, lines, seen)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
         server.stop()
     assert not (payer_home / "settings.json").exists()  # the URL was for this run only, not saved
 

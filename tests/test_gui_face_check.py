@@ -4,20 +4,15 @@ pair; Back, Cancel and the kiosk's idle reset work there; the signed request say
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
-
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QApplication
 
 from payer_app.core.builder import evn_bill_payload, vietqr_payload
 from payer_app.core.request import read_signed
-from tests.gui_helpers import PAY_TIMEOUT_MS, click, enter_pin, fire, pay, to_review, tr
+from tests.gui_helpers import PAY_TIMEOUT_MS, click, enter_pin, fire, pay, screenshot_at_scale, to_review, tr
 
 SHOP = vietqr_payload("970416", "257678859")  # a person's account: not a trusted payee
 EVN = evn_bill_payload("PD01000123456")
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
 def _paid_with(qtbot, window):
@@ -107,9 +102,4 @@ def test_the_face_check_at_1280x720_with_the_demo_camera(qtbot, make_window, tmp
     QApplication.processEvents()
     for widget in (face.why, face.rule, face.note, face.simulate_pass, face.simulate_fail, face.cancel_button):
         assert widget.isVisibleTo(window) and not widget.visibleRegion().isEmpty(), widget.objectName()
-    shot = tmp_path / "face_check.png"
-    assert window.grab().save(str(shot), "PNG")
-    if os.environ.get("PAYER_APP_UPDATE_SCREENSHOTS") == "1":
-        scale = os.environ.get("QT_SCALE_FACTOR", "1")
-        name = "face_check.png" if scale == "1" else f"face_check_{scale.replace('.', '')}x.png"
-        shutil.copyfile(shot, SCREENSHOTS / name)
+    screenshot_at_scale(window, tmp_path, "face_check")

@@ -5,18 +5,12 @@ copied to docs/screenshots/payee_scam_sticker.png."""
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
-
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QApplication
 
 from payer_app.core.builder import evn_bill_payload
-from tests.gui_helpers import click, tr
+from tests.gui_helpers import click, screenshot_at_scale, tr
 from tests.spec_vectors import SCAM_STICKER
-
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
 def settle() -> None:
@@ -43,12 +37,7 @@ def test_payee_warns_in_red_above_the_payee_and_the_amount(qtbot, make_window, t
     assert "ATTACKER-SHOP-1" not in window.payee.warning_text.text()  # said once, in red
     assert window.payee.scheme_badge.text() != tr("scheme.evn")
     assert not window.payee.rows["corporation"].isVisibleTo(window)
-    shot = tmp_path / "payee_scam_sticker.png"
-    assert window.grab().save(str(shot), "PNG")
-    if os.environ.get("PAYER_APP_UPDATE_SCREENSHOTS") == "1":
-        scale = os.environ.get("QT_SCALE_FACTOR", "1")
-        name = "payee_scam_sticker.png" if scale == "1" else f"payee_scam_sticker_{scale.replace('.', '')}x.png"
-        shutil.copyfile(shot, SCREENSHOTS / name)
+    screenshot_at_scale(window, tmp_path, "payee_scam_sticker")
     click(qtbot, window.payee.inspector_button)
     assert window.current == "inspector"
     note = window.inspector.scam_note

@@ -39,6 +39,17 @@ class QaSetupError(ValueError):
     """The QA options cannot be used (bad expectations file, a stream source...)."""
 
 
+def expect_option(expect, load):
+    """``--expect FILE`` read by ``load`` (None without the option); an unusable FILE raises
+    QaSetupError naming the option."""
+    if not expect:
+        return None
+    try:
+        return load(expect)
+    except ExpectationError as exc:
+        raise QaSetupError(f"--expect: {exc}") from None
+
+
 @dataclass
 class CodeRead:
     text: str
@@ -123,12 +134,7 @@ class QaBatch:
         if not getattr(source, "per_file", False):
             raise QaSetupError("--expect, --html, --junit and --summary work on images and folders (file by file), "
                                "not on cameras or videos")
-        expectations = None
-        if expect:
-            try:
-                expectations = load_expectations(expect)
-            except ExpectationError as exc:
-                raise QaSetupError(f"--expect: {exc}") from None
+        expectations = expect_option(expect, load_expectations)
         return cls(expectations=expectations, expect_path=expect, html_path=html, junit_path=junit,
                    summary_path=summary, json_lines=bool(getattr(args, "json", False)),
                    title=f"payer-app scan {visible(getattr(source, 'spec', ''), 200)}",

@@ -102,15 +102,21 @@ class Outcome:
 # loading
 
 
+def read_capped(path: str | os.PathLike, max_bytes: int, label: str) -> bytes:
+    """At most ``max_bytes + 1`` bytes of FILE (one more, so the parser can say it is too long); raises
+    ExpectationError naming ``label`` when it cannot be read."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise ExpectationError(f"{label}: cannot read: {exc.strerror or exc}") from None
+
+
 def load_expectations(path: str | os.PathLike) -> ExpectationSet:
     """Read FILE; raises ExpectationError naming the file and the entry at fault."""
     p = Path(path)
     label = visible(str(p), 200)
-    try:
-        with open(p, "rb") as fh:
-            data = fh.read(MAX_EXPECT_BYTES + 1)
-    except OSError as exc:
-        raise ExpectationError(f"{label}: cannot read: {exc.strerror or exc}") from None
+    data = read_capped(p, MAX_EXPECT_BYTES, label)
     try:
         document = loads_untrusted(data, max_bytes=MAX_EXPECT_BYTES, max_depth=16, what=label)
     except UntrustedJSONError as exc:

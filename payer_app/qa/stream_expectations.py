@@ -37,7 +37,7 @@ from typing import Any
 from payer_app.core.display_text import visible
 from payer_app.core.payload import parse_payload
 from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
-from payer_app.qa.batch import CodeRead, FileRecord, QaBatch, QaSetupError
+from payer_app.qa.batch import CodeRead, FileRecord, QaBatch, QaSetupError, expect_option
 from payer_app.qa.expectations import (
     ENTRY_KEYS,
     NOT_FOUND,
@@ -47,6 +47,7 @@ from payer_app.qa.expectations import (
     Outcome,
     check_texts,
     entry_expectation,
+    read_capped,
 )
 
 MAX_STREAM_EXPECT_BYTES = 1024 * 1024  # one entry: a payload is at most a few kilobytes
@@ -87,11 +88,7 @@ class Accepted:
 def load_stream_expectation(path: str | os.PathLike) -> StreamExpectation:
     """Read FILE; raises ExpectationError naming the file and the key at fault."""
     label = visible(str(path), 200)
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_STREAM_EXPECT_BYTES + 1)
-    except OSError as exc:
-        raise ExpectationError(f"{label}: cannot read: {exc.strerror or exc}") from None
+    data = read_capped(path, MAX_STREAM_EXPECT_BYTES, label)
     try:
         document = loads_untrusted(data, max_bytes=MAX_STREAM_EXPECT_BYTES, max_depth=8, what=label)
     except UntrustedJSONError as exc:
@@ -214,12 +211,7 @@ class StreamCheck:
                 raise QaSetupError(f"{option} works on images and folders (file by file), not on a video or a "
                                    "camera")
         expect = getattr(args, "expect", None)
-        expected = None
-        if expect:
-            try:
-                expected = load_stream_expectation(expect)
-            except ExpectationError as exc:
-                raise QaSetupError(f"--expect: {exc}") from None
+        expected = expect_option(expect, load_stream_expectation)
         return cls(shown=str(getattr(source, "spec", "")), expected=expected, expect_path=expect,
                    junit_path=getattr(args, "junit", None), summary_path=getattr(args, "summary", None),
                    json_lines=bool(getattr(args, "json", False)))
