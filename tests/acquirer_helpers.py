@@ -117,12 +117,12 @@ class ServedAcquirer:
     0``), ready once it has printed its start lines; what it writes on standard error afterwards is
     read line by line by a thread into a queue (``next_line``), and ``stop`` returns every such line."""
 
-    def __init__(self, folder: Path, *extra: str):
+    def __init__(self, folder: Path, *extra: str, preexec_fn=None):
         env = dict(os.environ, PAYER_APP_HOME=str(folder / "acquirer_home"))
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "payer_app", "acquirer", "serve", "--port", "0",
              "--ledger", str(folder / "served.sqlite3"), *extra],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=preexec_fn)
         start = read_until_serving(self.proc)
         self.port = served_port(start)
         self.url = f"http://127.0.0.1:{self.port}"

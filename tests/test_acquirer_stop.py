@@ -47,9 +47,17 @@ class DisplayStream(threading.Thread):
 
 # Ctrl+C: exit 130. SIGTERM: after the same clean shutdown uvicorn raises the signal again, so the
 # process ends by it, as a service manager expects (a shell shows 143).
-@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, -signal.SIGTERM)])
-def test_serve_stops_cleanly_with_displays_open(tmp_path, sig, code):
-    served = ServedAcquirer(tmp_path)
+# A process started with SIGINT ignored (a script's background job; pytest-xdist's workers pass that on)
+# gets no KeyboardInterrupt when uvicorn raises the signal again: it still ends with 130.
+def ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("sig, code, preexec", [(signal.SIGINT, 130, None), (signal.SIGTERM, -signal.SIGTERM, None),
+                                                (signal.SIGINT, 130, ignore_sigint)],
+                         ids=["ctrl-c", "sigterm", "ctrl-c-started-ignoring-it"])
+def test_serve_stops_cleanly_with_displays_open(tmp_path, sig, code, preexec):
+    served = ServedAcquirer(tmp_path, preexec_fn=preexec)
     home = tmp_path / "acquirer_home"
     try:
         streams = [DisplayStream(served.url) for _ in range(STREAMS)]

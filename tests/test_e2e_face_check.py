@@ -6,23 +6,14 @@ goes straight to the PIN. Every step waits on the launcher's reports (tests/e2e/
 
 from __future__ import annotations
 
-import os
-
-import pytest
-
 from payer_app.core.builder import vietqr_payload
 from payer_app.core.signing import verify_request
 from payer_app.payments.keystore import KeyStore
+from tests.e2e.marks import X_SCREEN
 from tests.e2e.window import PAY_TIMEOUT_S, RunningWindow, check_shot, pay_from_payee, scan_to_payee
-from tests.e2e.xserver import missing_tools
 from tests.gui_helpers import scan_video
 
-pytestmark = [
-    pytest.mark.xvfb,
-    pytest.mark.slow,
-    pytest.mark.skipif(bool(missing_tools()) and os.environ.get("CI") != "true",
-                       reason="Xvfb, openbox or xdotool is not installed (scripts/ensure_system_packages.sh)"),
-]
+pytestmark = X_SCREEN
 
 SHOP = vietqr_payload("970416", "257678859")  # static: the amount is typed; not one of EVN's payees
 

@@ -20,6 +20,7 @@ taken or a ledger that cannot be opened.
 
 from __future__ import annotations
 
+import signal
 import socket
 import sys
 from pathlib import Path
@@ -394,6 +395,11 @@ def _serve(app, sock) -> None:
     except KeyboardInterrupt:
         if not server.started:
             raise  # Ctrl+C before it served: the usual way out
+        _end_now(EXIT_INTERRUPTED)
+    if signal.SIGINT in server.stop_signals:
+        # uvicorn raises the Ctrl+C again after its shutdown; a process started with SIGINT ignored (a
+        # background job of a script, some test runners) gets no KeyboardInterrupt from it, and would
+        # end as if nothing had been asked
         _end_now(EXIT_INTERRUPTED)
 
 

@@ -72,6 +72,11 @@ def stopping_server(config, settled: threading.Event | None = None, on_stop=None
 
     class Server(uvicorn.Server):
         stop_seen = False
+        stop_signals: tuple[int, ...] = ()  # the signals that asked it to stop, in order
+
+        def handle_exit(self, sig, frame) -> None:
+            self.stop_signals = (*self.stop_signals, sig)
+            super().handle_exit(sig, frame)
 
         async def startup(self, sockets=None) -> None:
             try:
