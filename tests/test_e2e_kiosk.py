@@ -35,6 +35,7 @@ pytestmark = [
 SCREEN = (1280, 720)
 CLOSE_REFUSED = re.compile(r"payer_app\.gui\.kiosk: kiosk: the window manager's close is refused")
 SHOWN_AGAIN = re.compile(r"payer_app\.gui\.kiosk: kiosk: (the window|a dialog) was minimised, shown again")
+NEXT_VISITOR = re.compile(r"payer_app\.gui\.startup_enrolment: a new visitor pays from account .*")
 OPERATOR_PIN = "580246"
 # Long enough that no step of a payment, on a busy machine, waits this long for the next key; the
 # reset itself is awaited as an event (the launcher's idle reports), not timed.
@@ -124,7 +125,11 @@ def idle_reset(app: RunningWindow) -> dict:
     """Nobody touches anything: the idle warning, its end, and Home (where its buttons are)."""
     app.wait("idle", IDLE_S + STEP_TIMEOUT_S, idle="warning")
     app.wait("idle", STEP_TIMEOUT_S, idle="expired")
-    return app.wait_for_screen("home")
+    app.wait_for_screen("home")
+    # the next visitor's account opens off the GUI thread and Home greets them then (its buttons may
+    # move): the kiosk is ready for them once that is said
+    app.wait_log(NEXT_VISITOR, STEP_TIMEOUT_S, "the next visitor's account")
+    return app.where()
 
 
 def test_a_qr_dialog_left_open_times_out_and_the_next_visitor_sees_home(x_server, tmp_path, payer_home):
