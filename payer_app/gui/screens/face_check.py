@@ -12,7 +12,7 @@ the window's idle timeout applies here as on every payment step."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -53,6 +53,14 @@ class FaceOval(QWidget):
         p.drawEllipse(QRectF((w - oval_w) / 2, (h - oval_h) / 2, oval_w, oval_h))
 
 
+class SingleClicksOnly(QObject):
+    """Drops a double click's second click: after a click on Review's Confirm, the next one lands on
+    whatever button took its place, and a check must not pass (or fail) without being seen."""
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt API
+        return event.type() == QEvent.Type.MouseButtonDblClick
+
+
 class FaceCheckScreen(Page):
     passed = Signal()
 
@@ -84,7 +92,12 @@ class FaceCheckScreen(Page):
         self.simulate_pass.clicked.connect(self._pass)
         self.simulate_fail.clicked.connect(self._fail)
         self.bottom.addLayout(button_row(self.simulate_fail, self.simulate_pass))
-        self._default_button = self.simulate_pass
+        self._single_clicks = SingleClicksOnly(self)
+        for b in (self.simulate_pass, self.simulate_fail):
+            b.installEventFilter(self._single_clicks)
+        # no default button and no focus on one: an Enter meant for Review (pressed twice, or held)
+        # must not answer the check; a button is pressed by a click, or Tab to it and Enter
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.retranslate()
 
     def ask(self, need: AuthNeed) -> None:
@@ -96,7 +109,7 @@ class FaceCheckScreen(Page):
         self.failed = False
         self.oval.set_state("waiting")
         self._show_message()
-        self.simulate_pass.setFocus()
+        self.setFocus()
 
     def retranslate(self) -> None:
         t = self.ctx.t

@@ -119,7 +119,8 @@ class ReviewScreen(Page):
         self.details.tidy()
         if service.acquirer_url:  # a question to the bank: off the GUI thread, only the newest answer kept
             self.rows["balance"].set(t("review.balance"), None)
-            self._balance_lookup.ask(request, service.balance)
+            self.confirm_button.setEnabled(False)  # until the bank has answered (or not): no PIN before it
+            self._balance_lookup.ask(request, lambda: _balance_or_none(service))
         else:  # the embedded acquirer's ledger: a local SQLite query, as the history is read
             self._show_funds(request, service.balance())
 
@@ -140,6 +141,10 @@ class ReviewScreen(Page):
         """The picker lists the data folder's accounts (shown only when there are several)."""
         try:
             accounts = service.accounts.list()
+            if service.account is not None and accounts and service.account.id not in {a.id for a in accounts}:
+                # the account in use was removed (`payer-app accounts remove`) while the window ran:
+                # pay from the one the data folder names now, never from one no longer on the list
+                service.use_account((service.accounts.current() or accounts[0]).id)
         except ValueError:  # the accounts file was damaged since the service opened: no picker
             accounts = []
         self.account_picker.blockSignals(True)
@@ -162,3 +167,12 @@ class ReviewScreen(Page):
             self.problem_line.setText(exc.text(self.ctx.language.code) if isinstance(exc, Refusal) else str(exc))
             return
         self.refresh()
+
+
+def _balance_or_none(service):
+    """The HTTP acquirer's answer for the source account; None when it cannot be had (``balance``
+    says None for an acquirer that does not answer; an unusable key file is said when paying)."""
+    try:
+        return service.balance()
+    except Exception:  # noqa: BLE001 - the lookup must answer, so that Confirm comes back
+        return None
