@@ -7,7 +7,7 @@ see and mean."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -129,3 +129,57 @@ def test_confirm_waits_for_the_http_acquirers_balance_after_the_account_changes(
         click(qtbot, review.confirm_button)
         assert window.current == "review"
     assert review.problem_line.text() == over and not review.confirm_button.isEnabled()
+
+
+def _same_or_cut(text: str, name: str) -> bool:
+    """``text`` is the account's masked number and ``name``, or the name's start and an ellipsis."""
+    shown_name = text.removeprefix("•••• 4567 · ")
+    return shown_name == name or (shown_name.endswith("…") and len(shown_name) > 1 and
+                                  name.startswith(shown_name[:-1]))
+
+
+def _inside_window(window, widget) -> bool:
+    left = widget.mapTo(window, QPoint(0, 0)).x()
+    return left >= 0 and left + widget.width() <= window.width()
+
+
+@pytest.mark.parametrize("name", ["W" * 50, "\ufdfd" * 50, "<b>BOLD</b> 😀😀 " + "W" * 30])
+def test_a_long_name_never_widens_review_or_home(qtbot, payer_home, make_window, name):
+    """Fifty of the widest letters (or of one very wide character) are a valid name: they are cut with
+    an ellipsis where they are shown, so Review's amount and the picker stay inside the window."""
+    accounts = PayerAccounts(payer_home)
+    accounts.add("970436", "0011001234567", name, balance=50_000_000)
+    accounts.add("970415", "1234567890", "TRAN THI B", balance=50_000_000)
+    window = make_window(camera="demo", kiosk=False, lang="vi")
+    assert _inside_window(window, window.home.greeting), window.home.greeting.width()
+    to_review(qtbot, window, SHOP, 12_000_000)
+    review = window.review
+    QApplication.processEvents()
+    area = review.scroll_area
+    assert area.widget().width() <= area.viewport().width(), (area.widget().width(), area.viewport().width())
+    assert review.amount.visibleRegion().boundingRect().size() == review.amount.size()  # 12.000.000 ₫ whole
+    assert _inside_window(window, review.rows["from"].value) and _inside_window(window, review.account_picker)
+    assert _same_or_cut(review.rows["from"].value.text(), name)
+    review.account_picker.showPopup()
+    popup = review.account_picker.view().window()
+    qtbot.waitUntil(popup.isVisible, timeout=10_000)
+    assert popup.width() <= window.width(), (popup.width(), window.width())
+    assert _same_or_cut(review.account_picker.itemText(0), name)
+    review.account_picker.hidePopup()
+
+
+def test_a_booth_visitor_cannot_pick_the_operators_accounts(qtbot, payer_home, kiosk):
+    """The kiosk keeps the accounts the operator added beside the visitor's own: Review offers no
+    picker there, so a visitor pays only from the account opened for their visit."""
+    accounts = PayerAccounts(payer_home)
+    accounts.add("970436", "0011001234567", "NGUYEN VAN A", balance=50_000_000)
+    accounts.add("970415", "1234567890", "TRAN THI B", balance=50_000_000)
+    window = kiosk()
+    with qtbot.waitSignal(window.kiosk.visits.started, timeout=PAY_TIMEOUT_MS) as started:
+        window.kiosk.idle_warning.expired.emit()  # the previous visitor walked away
+    visitor = started.args[0]
+    assert visitor.visitor and len(PayerAccounts(payer_home).list()) == 3
+    to_review(qtbot, window, SHOP, 50_000)
+    review = window.review
+    assert not review.account_picker.isVisibleTo(window)
+    assert review.rows["from"].value.text().startswith(visitor.masked)

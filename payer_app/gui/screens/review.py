@@ -12,7 +12,7 @@ the refusal's text, and Confirm stays off."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox
+from PySide6.QtWidgets import QComboBox, QSizePolicy, QWidget
 
 from payer_app.core.amount_words import amount_in_words
 from payer_app.core.amounts import format_vnd
@@ -24,6 +24,11 @@ from payer_app.gui.components import Card, Page, button, plain_label
 from payer_app.gui.context import AppContext
 from payer_app.gui.flow_controls import DetailCard, add_cancel, fee_row
 from payer_app.gui.newest_answer import NewestAnswer
+from payer_app.gui.plain_text import shown
+
+# A holder's name is at most 50 characters, but 50 of the widest ones (W, or U+FDFD) would make the
+# row and the picker wider than the window: names are cut with an ellipsis at this many pixels.
+NAME_MAX_PX = 240
 
 
 class ReviewScreen(Page):
@@ -53,6 +58,9 @@ class ReviewScreen(Page):
         self.body.addWidget(details)
         self.account_picker = QComboBox()  # several source accounts: choose the one to pay from
         self.account_picker.setObjectName("SourceAccountPicker")
+        self.account_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.account_picker.setMinimumContentsLength(12)  # as wide as the page gives it, never wider
+        self.account_picker.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.account_picker.activated.connect(self._account_chosen)
         self.body.addWidget(self.account_picker)
         self.problem_line = plain_label("", "error")
@@ -114,7 +122,8 @@ class ReviewScreen(Page):
         # the account that is signed, masked the same way everywhere, with its holder's name
         masked = mask_account(request.payer.account)
         account = service.account
-        self.rows["from"].set(t("review.from"), f"{masked} · {account.name}" if account is not None
+        from_row = self.rows["from"]
+        from_row.set(t("review.from"), f"{masked} · {fitted_name(from_row.value, account.name)}" if account is not None
                               else t("review.payer_account", account=masked))
         self.details.tidy()
         if service.acquirer_url:  # a question to the bank: off the GUI thread, only the newest answer kept
@@ -138,7 +147,8 @@ class ReviewScreen(Page):
         self.details.tidy()
 
     def _fill_picker(self, service) -> None:
-        """The picker lists the data folder's accounts (shown only when there are several)."""
+        """The picker lists the data folder's accounts (shown only when there are several, and never
+        in a kiosk)."""
         try:
             accounts = service.accounts.list()
             if service.account is not None and accounts and service.account.id not in {a.id for a in accounts}:
@@ -150,11 +160,13 @@ class ReviewScreen(Page):
         self.account_picker.blockSignals(True)
         self.account_picker.clear()
         for account in accounts:
-            self.account_picker.addItem(f"{account.masked} · {account.name}", account.id)
+            self.account_picker.addItem(f"{account.masked} · {fitted_name(self.account_picker, account.name)}",
+                                        account.id)
         current = service.account.id if service.account is not None else None
         self.account_picker.setCurrentIndex(max(0, self.account_picker.findData(current)))
         self.account_picker.blockSignals(False)
-        self.account_picker.setVisible(len(accounts) > 1)
+        # a booth visitor pays only from the account opened for the visit, never from the operator's
+        self.account_picker.setVisible(len(accounts) > 1 and not self.ctx.kiosk)
 
     def _account_chosen(self, index: int) -> None:
         service = self.ctx.service
@@ -176,3 +188,10 @@ def _balance_or_none(service):
         return service.balance()
     except Exception:  # noqa: BLE001 - the lookup must answer, so that Confirm comes back
         return None
+
+
+def fitted_name(widget: QWidget, name: str) -> str:
+    """A holder's name as ``widget`` shows it: escaped (``plain_text.shown``), then cut with an
+    ellipsis to ``NAME_MAX_PX`` in the widget's font, so one long word cannot widen the screen."""
+    widget.ensurePolished()
+    return widget.fontMetrics().elidedText(shown(name), Qt.TextElideMode.ElideRight, NAME_MAX_PX)
