@@ -6,6 +6,8 @@ see and mean."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
@@ -183,3 +185,26 @@ def test_a_booth_visitor_cannot_pick_the_operators_accounts(qtbot, payer_home, k
     review = window.review
     assert not review.account_picker.isVisibleTo(window)
     assert review.rows["from"].value.text().startswith(visitor.masked)
+
+
+def test_review_says_why_it_cannot_pay_when_the_accounts_file_is_damaged(qtbot, payer_home, make_window):
+    """A hand-edited accounts.json (a 9,000-character name with bidi overrides) keeps the payment
+    service closed: Review says so, escaped and capped, with Confirm off, instead of empty rows and a
+    Confirm that leads to the PIN."""
+    PayerAccounts(payer_home).add("970436", "0011001234567", "NGUYEN VAN A")
+    path = payer_home / "accounts.json"
+    data = json.loads(path.read_text())
+    data["accounts"][0]["name"] = "A\u202eB" * 3000
+    path.write_text(json.dumps(data))
+    window = make_window(camera="demo", kiosk=False, lang="vi")
+    assert window.ctx.service is None
+    to_review(qtbot, window, SHOP, 50_000)
+    review = window.review
+    said = review.problem_line.text()
+    assert said.startswith(Refusal("service-unavailable", problem="").text("vi")), said
+    assert "bad-accounts-file" in said or "50" in said, said
+    assert "\u202e" not in said and len(said) < 600
+    assert not review.confirm_button.isEnabled() and not review.details.isVisibleTo(window)
+    assert not review.account_picker.isVisibleTo(window)
+    click(qtbot, review.confirm_button)
+    assert window.current == "review"

@@ -38,7 +38,7 @@ class ReviewScreen(Page):
         super().__init__(show_back=True, action_text=" ")
         self.ctx = ctx
         self.cancel_button = add_cancel(self)
-        top = Card(spacing=4)
+        self.amount_card = top = Card(spacing=4)
         self.amount_caption = plain_label("", "caption")
         self.amount_caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.amount = plain_label("", "big-amount")
@@ -62,6 +62,7 @@ class ReviewScreen(Page):
         self.account_picker.setMinimumContentsLength(12)  # as wide as the page gives it, never wider
         self.account_picker.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.account_picker.activated.connect(self._account_chosen)
+        self.account_picker.hide()  # until refresh finds several accounts
         self.body.addWidget(self.account_picker)
         self.problem_line = plain_label("", "error")
         self.problem_line.setObjectName("ReviewProblem")
@@ -92,16 +93,17 @@ class ReviewScreen(Page):
         t = self.ctx.t
         flow = self.ctx.flow
         service = self.ctx.service
-        if flow.parsed is None or flow.choice is None or service is None:
+        if flow.parsed is None or flow.choice is None:
+            return
+        if service is None:  # e.g. a damaged accounts file: say why, nothing to confirm or pick
+            self.account_picker.hide()
+            self._show_request(None, Refusal("service-unavailable", problem=self.ctx.service_error))
             return
         self._fill_picker(service)
         try:
-            self.request = service.preview(flow.parsed, flow.choice, check_funds=False)
-            self.problem_line.setText("")
+            self._show_request(service.preview(flow.parsed, flow.choice, check_funds=False), None)
         except RequestRefused as exc:  # the amount screen asks the same rules; this is a last guard
-            self.request = None
-            self.problem_line.setText(exc.text(self.ctx.language.code))
-        self.confirm_button.setEnabled(self.request is not None)
+            self._show_request(None, exc)
         if self.request is None:
             return
         request = self.request
@@ -132,6 +134,15 @@ class ReviewScreen(Page):
             self._balance_lookup.ask(request, lambda: _balance_or_none(service))
         else:  # the embedded acquirer's ledger: a local SQLite query, as the history is read
             self._show_funds(request, service.balance())
+
+    def _show_request(self, request: PaymentRequest | None, refused: Refusal | None) -> None:
+        """The request to confirm, or why there is none: its text, Confirm off and no rows (they
+        would be an earlier payment's, or empty)."""
+        self.request = request
+        self.problem_line.setText(refused.text(self.ctx.language.code) if refused is not None else "")
+        self.confirm_button.setEnabled(request is not None)
+        for card in (self.amount_card, self.details):
+            card.setVisible(request is not None)
 
     def _show_funds(self, request: PaymentRequest, state) -> None:
         """The available balance, and the over-balance or daily-limit refusal before the PIN: its text
