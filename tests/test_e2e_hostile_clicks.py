@@ -1,6 +1,7 @@
 """End to end, as a hurried user at a real window (Xvfb under openbox, xdotool): a double click on
-Review's Confirm lands its second click where the face check's *Mô phỏng thành công* now is, and Enter
-pressed twice does the same by keyboard; neither may pass the check. Then Escape steps back, and
+Amount's Continue lands its second click where Review's Confirm now is, one on Review's Confirm where
+the face check's *Mô phỏng thành công* now is, and Enter pressed twice does the same by keyboard;
+none may confirm or pass what the payer has not seen. Then Escape steps back, and
 Alt+F4 with the face check open closes the window with nothing signed: the embedded acquirer's ledger
 and the history stay empty."""
 
@@ -34,8 +35,11 @@ def test_a_double_click_or_a_double_enter_never_passes_the_face_check(x_server, 
         app.key("Return")
         app.wait_for_screen("amount")
         app.type("12000000")
-        app.key("Return")
+        amount = app.where()
+        x, y = amount["targets"]["continue"]
+        app.xdotool("mousemove", "--sync", str(x), str(y), "click", "--repeat", "2", "--delay", "60", "1")
         review = app.wait_for_screen("review")
+        assert app.where()["screen"] == "review"  # the second click did not confirm what was not seen
         x, y = review["targets"]["confirm"]
         app.xdotool("mousemove", "--sync", str(x), str(y), "click", "--repeat", "2", "--delay", "60", "1")
         app.wait_for_screen("face_check")

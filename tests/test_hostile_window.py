@@ -59,6 +59,14 @@ def test_a_double_click_on_confirm_does_not_pass_the_face_check(qtbot, window):
     assert window.current == "pin" and window.ctx.flow.choice.auth == "biometric"
 
 
+def test_a_double_click_on_amounts_continue_does_not_confirm_review(qtbot, window):
+    to_review(qtbot, window, SHOP, 50_000)
+    _second_click_of_a_double_click(window.review.confirm_button)  # where Continue was
+    assert window.current == "review"
+    click(qtbot, window.review.confirm_button)
+    assert window.current == "pin"
+
+
 def test_back_right_after_the_last_pin_digit_pays_nothing(qtbot, window):
     to_review(qtbot, window, SHOP, 50_000)
     click(qtbot, window.review.confirm_button)

@@ -12,13 +12,13 @@ the window's idle timeout applies here as on every payment step."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QRectF, Qt, Signal
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from payer_app.core.amounts import format_vnd
 from payer_app.core.auth_policy import AuthNeed, AuthPolicy
-from payer_app.gui.components import Card, Page, button, button_row, plain_label, set_role
+from payer_app.gui.components import Card, Page, button, button_row, plain_label, set_role, single_clicks_only
 from payer_app.gui.context import AppContext
 from payer_app.gui.flow_controls import add_cancel
 
@@ -53,14 +53,6 @@ class FaceOval(QWidget):
         p.drawEllipse(QRectF((w - oval_w) / 2, (h - oval_h) / 2, oval_w, oval_h))
 
 
-class SingleClicksOnly(QObject):
-    """Drops a double click's second click: after a click on Review's Confirm, the next one lands on
-    whatever button took its place, and a check must not pass (or fail) without being seen."""
-
-    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt API
-        return event.type() == QEvent.Type.MouseButtonDblClick
-
-
 class FaceCheckScreen(Page):
     passed = Signal()
 
@@ -92,9 +84,7 @@ class FaceCheckScreen(Page):
         self.simulate_pass.clicked.connect(self._pass)
         self.simulate_fail.clicked.connect(self._fail)
         self.bottom.addLayout(button_row(self.simulate_fail, self.simulate_pass))
-        self._single_clicks = SingleClicksOnly(self)
-        for b in (self.simulate_pass, self.simulate_fail):
-            b.installEventFilter(self._single_clicks)
+        single_clicks_only(self, self.simulate_pass, self.simulate_fail)  # a double click on Confirm: not an answer
         # no default button and no focus on one: an Enter meant for Review (pressed twice, or held)
         # must not answer the check; a button is pressed by a click, or Tab to it and Enter
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)

@@ -20,7 +20,7 @@ from payer_app.core.charge import cost_line
 from payer_app.core.payee_display import mask_account, payee_display_from_request
 from payer_app.core.refusals import Refusal, RequestRefused
 from payer_app.core.request import PaymentRequest
-from payer_app.gui.components import Card, Page, button, plain_label
+from payer_app.gui.components import Card, Page, button, plain_label, single_clicks_only
 from payer_app.gui.context import AppContext
 from payer_app.gui.flow_controls import DetailCard, add_cancel, fee_row
 from payer_app.gui.newest_answer import NewestAnswer
@@ -70,6 +70,7 @@ class ReviewScreen(Page):
         self.body.addStretch(1)
         self.confirm_button = button("", "primary", "ConfirmButton")
         self.confirm_button.clicked.connect(self.confirm_requested)
+        single_clicks_only(self, self.confirm_button)  # a double click on Amount's Continue: not a confirmation
         self.bottom.addWidget(self.confirm_button)
         self._default_button = self.confirm_button
         self.request: PaymentRequest | None = None
