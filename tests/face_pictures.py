@@ -5,6 +5,7 @@ itself is never imported. Also camera-like frames and videos of it (tests/media.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 from pathlib import Path
 
@@ -26,10 +27,16 @@ def photo_path() -> Path:
     return path
 
 
-def photo() -> np.ndarray:
+@functools.cache
+def _photo() -> np.ndarray:
     image = cv2.imread(str(photo_path()))
     assert image is not None and image.shape[:2] == (600, 512), "not the photo FACE_IN_PHOTO was marked on"
+    image.flags.writeable = False
     return image
+
+
+def photo() -> np.ndarray:
+    return _photo().copy()
 
 
 def face_frame(size: tuple[int, int] = (640, 480), at: tuple[int, int] = (170, 10), scale: float = 0.75,
@@ -51,9 +58,10 @@ def face_in_frame(at: tuple[int, int] = (170, 10), scale: float = 0.75) -> tuple
     return at[0] + left * scale, at[1] + top * scale, at[0] + right * scale, at[1] + bottom * scale
 
 
-def face_video(path: Path, frames: int = 24, fps: float = 12.0) -> Path:
-    """A person in front of the camera: the photo held still, moving a pixel or two."""
-    return write_video(path, [face_frame(at=(170 + i % 3, 10)) for i in range(frames)], fps=fps)
+def face_video(path: Path, frames: int = 24, fps: float = 12.0, at: tuple[int, int] = (170, 10)) -> Path:
+    """A person in front of the camera: the photo (its corner at ``at``) held still, moving a pixel or two."""
+    moves = [face_frame(at=(at[0] + i, at[1])) for i in range(3)]
+    return write_video(path, [moves[i % 3] for i in range(frames)], fps=fps)
 
 
 def covers(box: tuple[float, float, float, float], face: tuple[float, float, float, float]) -> float:

@@ -43,8 +43,8 @@ def simulated_camera(spec: str) -> bool:
 
 
 class FaceOval(QWidget):
-    """The camera's newest frame (cover-fit, mirrored when the payer asked for it), the faces found
-    outlined, and an oval guide: white while waiting, green with a face, red once the check failed."""
+    """The camera's newest frame (whole, centred, mirrored when the payer asked for it), the faces
+    found outlined, and an oval guide: white while waiting, green with a face, red once the check failed."""
 
     def __init__(self):
         super().__init__()
@@ -88,7 +88,7 @@ class FaceOval(QWidget):
 
     def _paint_frame(self, p: QPainter, image: QImage) -> None:
         w, h = self.width(), self.height()
-        scale = max(w / image.width(), h / image.height())
+        scale = min(w / image.width(), h / image.height())  # the whole frame: the box is never cut off
         p.save()
         if self.mirror:
             p.translate(w, 0)
