@@ -18,7 +18,7 @@ from PySide6.QtGui import QImage
 from payer_app.gui.scan_adapter import ScanAdapter, bgr_to_qimage, paced_video
 from payer_app.scan.face_session import FACE_FRAMES_REQUIRED, FaceSession
 from payer_app.scan.source_specs import make_source
-from payer_app.scan.sources import VideoFileSource
+from payer_app.scan.sources import CameraSource, VideoFileSource
 
 
 class FaceWatch(QObject):
@@ -62,7 +62,7 @@ class FaceWatch(QObject):
             source = make_source(spec)
             if isinstance(source, VideoFileSource):
                 source = paced_video(source)  # a video stands in for a camera: played at its own speed
-            if frame_size and hasattr(source, "width"):
+            if frame_size and isinstance(source, CameraSource):
                 source.width, source.height = frame_size
             session = FaceSession(
                 source,
