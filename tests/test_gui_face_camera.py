@@ -14,6 +14,7 @@ from payer_app.core.builder import vietqr_payload
 from payer_app.core.request import read_signed
 from payer_app.gui.screens import face_check as face_check_module
 from payer_app.gui.screens.face_check import FACE_TIMEOUT_S
+from payer_app.gui.settings import Settings, save_settings
 from tests.face_pictures import covers, face_in_frame, face_video
 from tests.gui_helpers import (
     PAY_TIMEOUT_MS,
@@ -144,3 +145,19 @@ def test_the_face_check_at_1280x720_with_a_face_seen(qtbot, make_window, tmp_pat
         assert widget.isVisibleTo(window) and not widget.visibleRegion().isEmpty(), widget.objectName()
     screenshot_at_scale(window, tmp_path, "face_check_camera")
     face.stop()
+
+
+def test_the_kiosk_idle_reset_stops_the_camera_on_the_face_check(qtbot, make_window, tmp_path):
+    save_settings(Settings(kiosk_idle_seconds=5, kiosk_warning_seconds=1))
+    video = write_video(tmp_path / "bill.avi", [qr_frame(SHOP)] * 240, fps=12)  # still playing at the reset
+    window = make_window(camera=str(video), kiosk=True, lang="vi")
+    face = _to_face_check(qtbot, window)
+    session = face.watch._session
+    assert session is not None and face.mode == "camera"
+    fire(window.kiosk.idle_timer)
+    assert window.kiosk.idle_warning.isVisible() and window.current == "face_check"
+    fire(window.kiosk.idle_warning.ticker)
+    assert window.current == "home" and window.ctx.flow.parsed is None
+    assert not face.watch.running and not face.timeout.isActive()
+    face.watch.wait_stopped(timeout=60)
+    assert not session.threads_alive
