@@ -29,7 +29,7 @@ def test_the_face_check_in_the_real_window(x_server, tmp_path, payer_home):
     shop = [qr_frame(SHOP, offset=(i % 3, 0)) for i in range(3)]
     face = [face_frame(at=(116 + i % 3, 40)) for i in range(3)]
     video = write_video(tmp_path / "shop_then_face.avi",
-                        aiming + [shop[i % 3] for i in range(36)] + [face[i % 3] for i in range(36)], fps=12)
+                        aiming + [shop[i % 3] for i in range(16)] + [face[i % 3] for i in range(48)], fps=12)
     shots = tmp_path / "shots"
     app = RunningWindow(display, payer_home, shots, "--camera", str(video), "--lang", "vi")
     try:
