@@ -307,10 +307,16 @@ SETUP = {
         "printf 'bank_bin,account,name,balance\\n970436,555666777,LE VAN C,100000\\n' > team.csv",
     ],
     "docs/booth.md": ["payer-app generate bill --seed 3 -o bill.png"],
-    "docs/qa.md": ["K=1 N=1"],  # the shard block as the one job of a one-shard run
+    "docs/qa.md": [
+        "K=1 N=1",  # the shard block as the one job of a one-shard run
+        # the page's expect.json, with the whole payload of the demo bill it abridges
+        "printf '{\"stream\": {\"payload\": \"%s\", \"within_s\": 1.5, \"within_frames\": 45}}' "
+        "\"$(payer-app generate video demo -o demo.mp4 --seconds 1 2>/dev/null)\" > expect.json",
+    ],
     "docs/scan.md": [
         "payer-app generate corpus photos --count 4 --seed 0 && mv photos/manifest.json manifest.json",
-        "cp photos/0000-*.png a.png && cp photos/0001-*.png b.png",
+        "python -c \"import cv2, glob; cv2.imwrite('a.jpg', cv2.imread(glob.glob('photos/0000-*.png')[0]))\"",
+        "cp photos/0001-*.png b.png",
         "payer-app generate video demo -o clip.mp4 --seconds 2",
     ],
 }
@@ -320,8 +326,8 @@ NOT_RUN = [
                                                          "tests/test_payments_cli.py)"),
     (r"payer-app (?:gui|booth)\b|^payer-app$|chromium", "opens a window (tests/test_gui_cli.py, "
                                                               "tests/test_e2e_booth_command.py)"),
-    (r"camera:|/dev/video|\b(?:http|rtsp)://", "needs a camera (tests/test_scan_sources.py, "
-                                               "tests/test_hostile_network_camera.py)"),
+    (r"camera:|/dev/video|--camera\b|payer-app scan .*\b(?:http|rtsp)://",
+     "needs a camera (tests/test_scan_sources.py, tests/test_hostile_network_camera.py)"),
     (r"\bsudo\b|pip install|python3 -m venv|pytest|^make\b",
      "installs or runs the test suite (tests/test_ci_snippets.py, tests/test_readme_commands.py)"),
     (r"\[|\]| \.\.\.|\bSOURCE\b|\bPAYLOAD\b|\bFILE\b|\bURL\b", "a synopsis, not a command to type"),
