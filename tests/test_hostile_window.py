@@ -20,8 +20,8 @@ from payer_app.gui.settings import Settings, save_settings
 from payer_app.payments.accounts import PayerAccounts
 from payer_app.payments.acquirer.answers import FailureSettings
 from payer_app.payments.acquirer.endpoints import create_app
-from payer_app.payments.acquirer.server import AcquirerServer
 from payer_app.payments.service import PaymentService
+from tests.acquirer_helpers import LedgerServer, account_code
 from tests.gui_helpers import PAY_TIMEOUT_MS, click, enter_pin, to_review
 
 SHOP = vietqr_payload("970416", "257678859")  # a person's account: the amount is typed
@@ -100,7 +100,7 @@ def test_review_does_not_pay_from_an_account_removed_while_the_window_runs(qtbot
 @pytest.fixture
 def http_acquirer(tmp_path):
     app = create_app(tmp_path / "acquirer.sqlite3", FailureSettings(), enrol_code=CODE)
-    served = AcquirerServer(app).start()
+    served = LedgerServer(app).start()
     served.acquirer = app.state.acquirer
     yield served
     served.stop()
@@ -113,9 +113,9 @@ def test_confirm_waits_for_the_http_acquirers_balance_after_the_account_changes(
     for bank_bin, account, balance in (("970415", "2000002", 7_000_000), ("970436", "1000001", 100_000)):
         PayerAccounts(payer_home).add(bank_bin, account, f"PAYER {account}")
         PayerAccounts(payer_home).use(PayerAccounts(payer_home).list()[-1].id)
-        with PaymentService(payer_home, acquirer_url=http_acquirer.url) as service:
-            service.enrol(code=CODE)
         http_acquirer.acquirer.ledger.balances.open(f"{bank_bin}/{account}", balance)
+        with PaymentService(payer_home, acquirer_url=http_acquirer.url) as service:  # the operator's code
+            service.enrol(code=account_code(http_acquirer.url, bank_bin, account))
     save_settings(Settings(acquirer_url=http_acquirer.url))
     window = make_window(camera="demo", lang="vi")  # paying from the poor account, the current one
     review = window.review
