@@ -92,7 +92,8 @@ class AuthPolicy:
 @dataclass(frozen=True)
 class AuthNeed:
     """What one payment needs: ``method`` (``pin`` or ``biometric``) and why (``reason``: ``below``,
-    ``trusted``, ``one-payment`` or ``day-total``), with the sums the rule compared."""
+    ``trusted``, ``one-payment`` or ``day-total``; ``acquirer`` when the acquirer counted more of the
+    day than the payer app knows, ``payments/auth_need.acquirer_asked``), with the sums the rule compared."""
 
     method: str
     reason: str
