@@ -285,7 +285,9 @@ class FaceCheckScreen(Page):
         self.cancel_button.setText(t("common.cancel"))
         policy = AuthPolicy.bundled()
         need = self.need
-        if need is not None and need.reason == "day-total":
+        if need is not None and need.reason == "acquirer":  # the bank counted other devices' payments
+            self.why.setText(t("face.why_acquirer", limit=format_vnd(policy.biometric_above_day_total)))
+        elif need is not None and need.reason == "day-total":
             self.why.setText(t("face.why_day", day_total=format_vnd(need.day_total),
                                limit=format_vnd(policy.biometric_above_day_total)))
         else:
