@@ -4,10 +4,10 @@
 
 Drives the window as a user would (clicks on widgets found by objectName, the demo camera):
 
-- normal cycle: Scan -> the camera accepts a code -> Payee -> Inspector -> back -> Amount -> back ->
-  Scan again. The camera alternates between the demo camera (an EVN bill) and a picture of a VietQR
-  code, chosen in the camera picker, so consecutive scans are different codes and no repeat
-  hold-off slows the loop;
+- normal cycle: Home -> Scan -> the demo camera accepts its EVN bill -> Payee -> Inspector -> back ->
+  Amount -> back -> Cancel (Home). The bill never leaves the camera's view, so each payment starts
+  anew from Home: "Scan again" on the payee would wait until the code has left the view. Dropped
+  pictures and pasted text (``--methods``) scan in a second window with "Scan again";
 - every ``--kiosk-every`` cycles, a kiosk cycle in a second, full-screen kiosk window: Scan ->
   Payee -> left alone until the idle timer (5 s, the shortest allowed) resets it to Home.
 
@@ -292,7 +292,7 @@ class SoakSession:
         kiosk_due = (
             self.kiosk is not None and (self.cycles == 1 or self.cycles % self.kiosk_every == 0) and not finished()
         )
-        self.rest(d, method, kiosk_due)
+        self.rest(d, method)
         if kiosk_due:
             kiosk_cycle(self.kiosk, self.drivers["kiosk"])
             self.kiosk_resets += 1
@@ -311,10 +311,13 @@ class SoakSession:
         step(d.wait(w.payee.isVisible, SCAN_TIMEOUT_S), f"scan {self.scans + 1} ({method})")
         self.scanned()
 
-    def rest(self, d: WindowDriver, method: str, kiosk_due: bool) -> None:
-        """The camera window rests on Home while another window scans; the others scan again."""
+    def rest(self, d: WindowDriver, method: str) -> None:
+        """The camera window goes back Home (Cancel) and starts its next payment from there; the
+        others scan again. The demo bill never leaves the camera's view, and the scan screen holds
+        a code just accepted until it has left the view ("Scan again" on the payee would wait for
+        ever: docs/window.md); a payment started anew from Home accepts it at once."""
         w = d.window
-        if method == "camera" and (len(set(self.scan_methods)) > 1 or kiosk_due):
+        if method == "camera":
             d.click_top(w.ctx.t("common.cancel"))
             step(d.wait(w.home.isVisible), "cancel to home")
         else:
@@ -368,8 +371,7 @@ def run_soak(seconds: float | None = None, max_scans: int | None = None, min_scr
     screen changes are done. ``scan_methods`` is the rotation of how each scan is made:
 
     - "camera": the demo camera, in the camera window (it rests on Home between its scans, so the
-      camera runs only while it scans; a repeat of the code just accepted is held off ~3 s after
-      entering Scan, as a user sees it);
+      camera runs only while it scans; each scan is a new payment started from Home);
     - "drop" (a QR picture dropped on the scan screen) and "paste" (QR text pasted): in a second
       window whose camera sees nothing, so these scans are not slowed by the camera's threads.
 
