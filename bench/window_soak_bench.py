@@ -32,7 +32,14 @@ for folder in (ROOT, ROOT / "bench"):  # the package, and process_memory next to
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
-from process_memory import memory_breakdown, python_top, release_free_heap, rss_mib  # noqa: E402
+from process_memory import (  # noqa: E402
+    mapping_top,
+    memory_breakdown,
+    peak_rss_mib,
+    python_top,
+    release_free_heap,
+    rss_mib,
+)
 
 SCAN_TIMEOUT_S = 20.0
 STEP_TIMEOUT_S = 10.0
@@ -248,6 +255,7 @@ class SoakSession:
             self.windows.append(self.kiosk)
             self.drivers["kiosk"] = WindowDriver(self.kiosk)
         self.scans = self.kiosk_resets = self.cycles = 0
+        self.mappings = 0  # with --mappings N: the N largest mappings after each sample
         self.started = time.monotonic()
         self.next_report = self.started + report_every
 
@@ -270,6 +278,9 @@ class SoakSession:
                    sys.getrefcount(None), rss_mib(), memory_breakdown())
         self.run.samples.append(s)
         self.out(s.line())
+        if self.mappings:
+            for line in mapping_top(self.mappings):
+                self.out(f"          {line}")
         return s
 
     def scanned(self) -> None:
@@ -366,7 +377,7 @@ def visit_and_return(d: WindowDriver, button: str, screen) -> None:
 
 def run_soak(seconds: float | None = None, max_scans: int | None = None, min_screen_changes: int = 0,
              scan_methods: tuple[str, ...] = CAMERA_ONLY, kiosk_every: int = 25, report_every: float = 60.0,
-             warm_up_scans: int = 10, out=print) -> SoakRun:
+             warm_up_scans: int = 10, out=print, mappings: int = 0) -> SoakRun:
     """Soak the window until ``seconds`` pass, or until ``max_scans`` scans and ``min_screen_changes``
     screen changes are done. ``scan_methods`` is the rotation of how each scan is made:
 
@@ -380,6 +391,7 @@ def run_soak(seconds: float | None = None, max_scans: int | None = None, min_scr
     and at the end."""
     _prepare_home()
     soak = SoakSession(scan_methods, kiosk_every, report_every, warm_up_scans, out)
+    soak.mappings = mappings
 
     def finished() -> bool:
         if seconds is not None:
@@ -426,7 +438,7 @@ def summary(run: SoakRun) -> str:
         f"None refs {first.none_refs} -> {last.none_refs} ({last.none_refs - first.none_refs:+d}, lowest after "
         f"warm-up {lowest_none - first_none:+d}); quiet RSS median first/last 20 cycles {rss_head:.1f} -> "
         f"{rss_tail:.1f} MiB ({rss_tail - rss_head:+.1f}); "
-        f"peak sampled RSS {max(s.rss_mib for s in run.samples):.1f} MiB"
+        f"peak sampled RSS {max(s.rss_mib for s in run.samples):.1f} MiB; peak RSS (VmHWM) {peak_rss_mib():.1f} MiB"
     )
 
 
@@ -446,6 +458,8 @@ def main() -> int:
     ap.add_argument("--json", action="store_true", help="end with one JSON line of the results (for tests)")
     ap.add_argument("--tracemalloc", action="store_true",
                     help="trace Python allocations: their total in each sample, the top files at the end (slower)")
+    ap.add_argument("--mappings", type=int, default=0, metavar="N",
+                    help="after each sample, the N mappings holding the most resident memory (/proc/self/smaps)")
     args = ap.parse_args()
     if args.tracemalloc:
         import tracemalloc
@@ -461,7 +475,8 @@ def main() -> int:
           f"QT_QPA_PLATFORM={os.environ['QT_QPA_PLATFORM']}", flush=True)
     run = run_soak(seconds=None if args.scans else args.minutes * 60.0, max_scans=args.scans,
                    min_screen_changes=args.screen_changes, scan_methods=methods, kiosk_every=args.kiosk_every,
-                   report_every=args.every, warm_up_scans=args.warm_up, out=lambda line: print(line, flush=True))
+                   report_every=args.every, warm_up_scans=args.warm_up, out=lambda line: print(line, flush=True),
+                   mappings=args.mappings)
     print(summary(run), flush=True)
     for line in python_top():
         print(line, flush=True)
