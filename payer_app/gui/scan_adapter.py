@@ -19,10 +19,12 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
-from payer_app.scan.limits import limit_malloc_arenas
+from payer_app.scan.limits import limit_malloc_arenas, map_large_blocks, release_free_memory
 
-# before any scan session starts its threads: they share two malloc arenas (payer_app/scan/limits.py)
+# before any scan session starts its threads: they share two malloc arenas, and frames get mappings
+# of their own, given back when freed (payer_app/scan/limits.py)
 limit_malloc_arenas()
+map_large_blocks()
 
 if TYPE_CHECKING:
     from payer_app.core.payload import ParsedPayload
@@ -158,7 +160,7 @@ class ScanAdapter(QObject):
         with self._preview_lock:
             self._preview = None  # a frame not yet shown is not shown now
         if session is not None:
-            closer = threading.Thread(target=session.stop, daemon=True, name="scan-session-stop")
+            closer = threading.Thread(target=_stop_and_trim, args=(session,), daemon=True, name="scan-session-stop")
             closer.start()
             self._closing.append(closer)
 
@@ -270,6 +272,12 @@ class ScanAdapter(QObject):
     def _deliver_finished(self, generation: int) -> None:
         if generation == self._generation:
             self.finished.emit()
+
+
+def _stop_and_trim(session) -> None:
+    """End ``session`` (its threads joined), then hand the memory its frames used back to the system."""
+    session.stop()
+    release_free_memory()
 
 
 # A still decode still running when the process exits is waited for (as the engine waits for its scan
