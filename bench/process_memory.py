@@ -107,3 +107,36 @@ def mapping_top(limit: int = 12) -> list[str]:
     """The mappings holding the most resident memory now, largest first (``mapping_totals``)."""
     totals = sorted(mapping_totals().items(), key=lambda kv: -kv[1][0])
     return [f"{rss / 1024:7.1f} MiB rss {anon / 1024:7.1f} MiB anon  {name}" for name, (rss, anon) in totals[:limit]]
+
+
+class PeakWatch:
+    """Polls this process's resident memory every ``interval`` seconds on a thread of its own and
+    keeps the highest value seen, with ``label()`` (what the program was doing; read from the
+    thread, so plain attributes only) and ``memory_breakdown()`` at that moment."""
+
+    def __init__(self, label, interval: float = 0.05):
+        import threading
+
+        self.label, self.interval = label, interval
+        self.peak_mib = 0.0
+        self.at = ""
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="peak-watch", daemon=True)
+
+    def start(self) -> PeakWatch:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            now = rss_mib()
+            if now > self.peak_mib + 1.0:
+                self.peak_mib = now
+                self.at = f"{self.label()}; {memory_breakdown()}"
+
+    def line(self) -> str:
+        return f"peak RSS polled every {self.interval * 1000:.0f} ms: {self.peak_mib:.1f} MiB ({self.at})"

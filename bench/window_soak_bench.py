@@ -33,6 +33,7 @@ for folder in (ROOT, ROOT / "bench"):  # the package, and process_memory next to
         sys.path.insert(0, str(folder))
 
 from process_memory import (  # noqa: E402
+    PeakWatch,
     mapping_top,
     memory_breakdown,
     peak_rss_mib,
@@ -70,6 +71,7 @@ class SoakRun:
     # (that cycle's window back on its resting screen, events processed), for trend checks
     quiet: list[tuple[int, int, float]] = field(default_factory=list)
     warm_up_scans: int = 0
+    peak: str = ""  # PeakWatch's line: the highest RSS polled, when and where
 
     def quiet_trend(self, window: int = 20) -> tuple[float, float, int, int]:
         """(median RSS of the first ``window`` quiet points after warm-up, of the last ``window``,
@@ -255,6 +257,7 @@ class SoakSession:
             self.windows.append(self.kiosk)
             self.drivers["kiosk"] = WindowDriver(self.kiosk)
         self.scans = self.kiosk_resets = self.cycles = 0
+        self.phase = "windows made"  # what the soak is doing now, for PeakWatch
         self.mappings = 0  # with --mappings N: the N largest mappings after each sample
         self.started = time.monotonic()
         self.next_report = self.started + report_every
@@ -294,7 +297,9 @@ class SoakSession:
         method = self.scan_methods[self.cycles % len(self.scan_methods)]
         self.cycles += 1
         d = self.driver_for(method)
+        self.phase = f"scan {self.scans + 1} ({method})"
         self.scan_once(d, method)
+        self.phase = f"after scan {self.scans} ({method})"
         visit_and_return(d, "InspectorButton", d.window.inspector)
         if d.widget("ContinueButton") is not None:
             visit_and_return(d, "ContinueButton", d.window.amount)
@@ -305,6 +310,7 @@ class SoakSession:
         )
         self.rest(d, method)
         if kiosk_due:
+            self.phase = f"kiosk cycle after scan {self.scans}"
             kiosk_cycle(self.kiosk, self.drivers["kiosk"])
             self.kiosk_resets += 1
             self.scanned()
@@ -392,6 +398,7 @@ def run_soak(seconds: float | None = None, max_scans: int | None = None, min_scr
     _prepare_home()
     soak = SoakSession(scan_methods, kiosk_every, report_every, warm_up_scans, out)
     soak.mappings = mappings
+    watch = PeakWatch(lambda: soak.phase).start()
 
     def finished() -> bool:
         if seconds is not None:
@@ -405,6 +412,8 @@ def run_soak(seconds: float | None = None, max_scans: int | None = None, min_scr
         soak.failed(exc)
     finally:
         soak.close()
+        watch.stop()
+        soak.run.peak = watch.line()
     return soak.run
 
 
@@ -478,6 +487,7 @@ def main() -> int:
                    report_every=args.every, warm_up_scans=args.warm_up, out=lambda line: print(line, flush=True),
                    mappings=args.mappings)
     print(summary(run), flush=True)
+    print(run.peak, flush=True)
     for line in python_top():
         print(line, flush=True)
     if args.json:
@@ -487,7 +497,8 @@ def main() -> int:
         rss_head, rss_tail, lowest_none, first_none = run.quiet_trend() if len(run.quiet) >= 2 else (0, 0, 0, 0)
         print(json.dumps({"failures": run.failures, "scans": last.scans, "screen_changes": last.screen_changes,
                           "kiosk_resets": last.kiosk_resets, "none_fall": first_none - lowest_none,
-                          "rss_head_mib": rss_head, "rss_tail_mib": rss_tail}), flush=True)
+                          "rss_head_mib": rss_head, "rss_tail_mib": rss_tail,
+                          "peak_rss_mib": peak_rss_mib()}), flush=True)
     return 1 if run.failures else 0
 
 

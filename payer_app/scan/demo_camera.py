@@ -282,9 +282,9 @@ class DemoCamera(FrameSource):
         oy = int((0.5 + 0.5 * math.cos(t / 3.1)) * self.height)
         shade = cv2.cvtColor(self._shade[oy:oy + self.height, ox:ox + self.width], cv2.COLOR_GRAY2BGR)
         gain = 0.85 + 0.15 * math.sin(2 * math.pi * t / 2.9)
-        frame = cv2.multiply(frame, shade, scale=gain / 255.0)
+        cv2.multiply(frame, shade, dst=frame, scale=gain / 255.0)  # in place: one frame buffer, not three
         noise = self._noise[int(self._rng.integers(len(self._noise)))]
-        return cv2.addWeighted(frame, 1.0, noise, 1.0, -128.0)
+        return cv2.addWeighted(frame, 1.0, noise, 1.0, -128.0, dst=frame)
 
     def _read(self) -> Frame | None:
         index = self._due_frame(self._index) if self.realtime else self._index
