@@ -45,6 +45,7 @@ from process_memory import (  # noqa: E402
 SCAN_TIMEOUT_S = 20.0
 STEP_TIMEOUT_S = 10.0
 KIOSK_IDLE_S = 5  # Settings.validate's minimum
+KIOSK_ATTEMPTS = 6  # Scan presses in a kiosk cycle before it counts as failed (see kiosk_cycle)
 
 
 @dataclass
@@ -422,14 +423,14 @@ def kiosk_cycle(kiosk, driver: WindowDriver) -> None:
     if not kiosk.isVisible():
         kiosk.present()  # full screen, as at a booth
     step(driver.wait(lambda: kiosk.home.isVisible()), "kiosk home")
-    for _attempt in range(3):
+    for _attempt in range(KIOSK_ATTEMPTS):
         # the idle timer also runs on Scan: on a loaded machine the kiosk may go Home before the
         # camera has confirmed the code; a visitor would press Scan again, and so do we
         driver.click("ScanButton")
         if driver.wait(lambda: kiosk.payee.isVisible() or kiosk.home.isVisible() and not kiosk.scan.isVisible(),
                        SCAN_TIMEOUT_S) and kiosk.payee.isVisible():
             break
-    step(kiosk.payee.isVisible(), "kiosk scan (3 attempts)")
+    step(kiosk.payee.isVisible(), f"kiosk scan ({KIOSK_ATTEMPTS} attempts)")
     settings = kiosk.ctx.settings
     reset_s = settings.kiosk_idle_seconds + getattr(settings, "kiosk_warning_seconds", 0)
     step(driver.wait(lambda: kiosk.home.isVisible(), reset_s + 10.0), "kiosk idle reset")
