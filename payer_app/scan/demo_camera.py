@@ -255,7 +255,7 @@ class DemoCamera(FrameSource):
 
     def _close(self) -> None:
         """Let go of the bill and the desk (shared, and freed once no open camera holds them)."""
-        self._scene = self._filmed = self._bill = self._desk = self._shade = self._noise = None
+        del self._scene, self._filmed, self._bill, self._desk, self._shade, self._noise
 
     # frames ----------------------------------------------------------------------------------
     def pose(self, t: float) -> np.ndarray:
