@@ -41,7 +41,7 @@ FILL = (0.15, 0.9)  # ring pixels / its bounding box (24/49 for an upright sharp
 AREA_RATIO = (0.8, 10.0)  # ring area / core area (24/9 when sharp)
 
 CELL_LEVELS = 3  # texture cells of 2**3 = 8 pixels of the texture image
-EDGE_LEVEL = 6  # mean |step| across and down over a cell that counts as an edge-dense cell
+EDGE_LEVEL = 5  # mean |step| across and down over a cell that counts as an edge-dense cell
 SQUARE = 3  # a code fills at least SQUARE x SQUARE dense cells
 GROW = 3  # cells added around each dense block
 
