@@ -44,6 +44,7 @@ CELL_LEVELS = 3  # texture cells of 2**3 = 8 pixels of the texture image
 EDGE_LEVEL = 5  # mean |step| across and down over a cell that counts as an edge-dense cell
 SQUARE = 3  # a code fills at least SQUARE x SQUARE dense cells
 GROW = 3  # cells added around each dense block
+READ_MARGIN = 16  # full-resolution pixels added around a box read by zxing-cpp (its threshold needs them)
 
 Reader = Callable[[np.ndarray], tuple[list, list]]
 
@@ -63,7 +64,7 @@ def may_hold_code(gray: np.ndarray, small: np.ndarray, read: Reader) -> bool:
     to_full = width / texture.shape[1]
     to_small = small.shape[1] / texture.shape[1]
     for x, y, w, h in dense_boxes(texture):
-        if _seen(read, _crop(gray, x, y, w, h, to_full, 0)):
+        if _seen(read, _crop(gray, x, y, w, h, to_full, READ_MARGIN)):
             return True
         crop = _crop(small, x, y, w, h, to_small, BLOCK)
         if min(crop.shape) >= 2 * BLOCK and _count(crop):
