@@ -276,7 +276,7 @@ def hard_1080_sample(rng: np.random.Generator) -> tuple[np.ndarray, str, str]:
     return hard_sample(rng, size=(1920, 1080), modules=(1.5, 4.0), glare=bool(rng.random() < 0.5))
 
 
-def run_corpus(folder: Path) -> None:
+def run_corpus(folder: Path, methods: dict) -> None:
     """Decode rate on a folder of images. With a ``manifest.json`` listing ``entries`` of
     ``{file, payload, decodable_expected}`` (what ``payer-app generate corpus`` writes), a result
     counts only when the exact payload is read; otherwise any decoded code counts."""
@@ -299,7 +299,7 @@ def run_corpus(folder: Path) -> None:
             samples.append((image, expected.get(path.name)))
     print(f"\n== corpus {folder}: {len(samples)} images (counted: {rule}) ==")
     print(f"{'method':<24}{'decoded':>10}{'rate':>8}")
-    for name, method in HARD_METHODS.items():
+    for name, method in methods.items():
         hits = 0
         for image, payload in samples:
             texts = method(image)
@@ -380,7 +380,7 @@ def main() -> int:
         run_hard(f"small codes at 1080p, half under glare, {args.hard1080} frames (seed {args.seed})", samples,
                  hard_methods)
     if args.corpus:
-        run_corpus(args.corpus)
+        run_corpus(args.corpus, hard_methods)
     return 0
 
 
