@@ -4,9 +4,9 @@
 
 1. fast path: grayscale, downscale so the long side is 640 px, zxing-cpp on it (inverted codes
    included; cheap, and it reports where it saw a QR it could not read); when it saw nothing and
-   ``payer_app.scan.precheck`` finds no finder pattern either, step 2 is skipped, and so is step
-   4's full-resolution pass unless the frame holds detail too fine for the small image (live
-   frames only; ``precheck=False`` turns the gate off);
+   ``payer_app.scan.precheck.may_hold_code`` sees no code either (it looks only where the frame
+   has dense edges), step 2 and step 4's full-resolution pass are skipped (live frames only;
+   ``precheck=False`` turns the gate off);
 2. zbar (QR only) on the same small image: it reads codes zxing missed;
 3. every place where a code was seen but not read is retried at full resolution: zbar, zxing with
    all its tries, then zbar on the inverted crop;

@@ -1,9 +1,9 @@
 """A cheap look for a QR code, so the live pipeline can skip its expensive passes on frames that show
 none (what a webcam shows most of the time).
 
-``may_hold_code(gray, small, read)`` answers False only when it is sure that neither zbar on the
-small image nor zxing-cpp at full resolution would find anything. It works in three steps, each
-on a small part of the frame:
+``may_hold_code(gray, small, read)`` answers False when it finds no sign of a code that zbar on the
+small image or zxing-cpp at full resolution could find. It works in three steps, each on a small
+part of the frame:
 
 1. **Texture**: a QR code is a square of dense edges in both directions. The mean absolute step
    between neighbouring pixels, across and down, is taken over cells of 8 pixels of a half-size
@@ -13,8 +13,8 @@ on a small part of the frame:
    and a finder pattern at the code's edge), and joined into boxes. Sensor noise, flat boxes and
    single lines of text leave few or none.
 2. **zxing-cpp on each box at full resolution** (``read`` is the engine's zxing-cpp reader): a
-   code the full-resolution pass would see (read, or seen and not read) is seen here too, at a
-   fraction of the cost.
+   code inside a box that the full-resolution pass would see (read, or seen and not read) is seen
+   here too, at a fraction of the cost.
 3. **Finder patterns in each box of the small image** (``finder_candidates``): a dark 7x7-module
    square ring around a dark 3x3 core with a light ring between; after a local threshold the ring
    and the core are two separate blobs and the ring's centre lies in the core. Both polarities
@@ -22,10 +22,11 @@ on a small part of the frame:
    low-contrast, unevenly lit codes). The half-size copy of the whole small image is also looked
    at, for modules wider than the threshold window (codes too coarse for the texture step).
 
-An image too small to judge counts as holding a code. tests/test_scan_precheck.py checks over
-generated pictures (bench/decode_bench.py's hard corpora, among them small codes at 1080p and
-prints under glare), the studio corpus and video frames that the gate never costs a read, and that
-it does turn the empty noisy 1080p frame away.
+An image too small to judge counts as holding a code. A code whose edges are fainter than
+``EDGE_LEVEL`` (about 25 grey levels, under a glare) gets no box and can be missed.
+tests/test_scan_precheck.py checks over generated pictures (bench/decode_bench.py's hard corpora,
+among them small codes at 1080p under glare), the studio corpus, demo camera frames and generated
+codes that the gate costs no read, and that it turns the benchmark's empty noisy 1080p frames away.
 """
 
 from __future__ import annotations
