@@ -85,7 +85,7 @@ def dense_boxes(image: np.ndarray) -> list[tuple[int, int, int, int]]:
     down = cv2.absdiff(image[1:, :-1], base)
     for _ in range(CELL_LEVELS):
         across, down = cv2.pyrDown(across), cv2.pyrDown(down)
-    dense = cv2.compare(cv2.min(across, down), EDGE_LEVEL, cv2.CMP_GT)
+    _, dense = cv2.threshold(cv2.min(across, down), EDGE_LEVEL, 255, cv2.THRESH_BINARY)
     dense = cv2.erode(dense, np.ones((SQUARE, SQUARE), np.uint8))
     if not dense.any():
         return []
