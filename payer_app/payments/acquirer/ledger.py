@@ -144,6 +144,11 @@ class Ledger(StoreFile):
         self._store.write("INSERT OR REPLACE INTO acquirer_settings VALUES (?, ?)", (name, value))
 
     # --- payments -----------------------------------------------------------------------------
+    def batch(self):
+        """One transaction around several recordings (the pipeline's group commit): each
+        ``insert_if_new`` inside it is a savepoint, and nothing is committed before the block ends."""
+        return self._store.transaction()
+
     def find(
         self, scope: str, idempotency_key: str, request_id: str
     ) -> tuple[int, dict[str, Any], str, str, str] | None:
