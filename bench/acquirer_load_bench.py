@@ -298,14 +298,36 @@ def python_client_phase(url: str, args, plan: Plan, sends, payers) -> Run | None
     return Run(results, elapsed, 0.0, enrol_seconds, 0, health)
 
 
-def wrk_phase(url: str, bodies: list[tuple[str, str]], folder: Path, connections: int) -> WrkResult:
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """User plus system CPU seconds used so far by a process and by its child processes that are
+    still running (the acquirer's verifier processes), from Linux's ``/proc``."""
+    def stat(path: Path) -> list[str]:
+        try:
+            return path.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):  # ended meanwhile
+            return []
+
+    tick = os.sysconf("SC_CLK_TCK")
+    own = stat(Path(f"/proc/{pid}/stat"))
+    children = [f for f in map(stat, Path("/proc").glob("[0-9]*/stat")) if f and f[1] == str(pid)]
+    return ((int(own[11]) + int(own[12])) / tick,
+            sum(int(f[11]) + int(f[12]) for f in children) / tick)
+
+
+def wrk_phase(url: str, bodies: list[tuple[str, str]], folder: Path, connections: int,
+              server: subprocess.Popen) -> tuple[WrkResult, tuple[float, float]]:
+    """The wrk run, and the CPU seconds the acquirer's process and its verifier processes used during it."""
     bodies_file = folder / "bodies.txt"
     bodies_file.write_text("".join(token + "\n" for token, _ in bodies))
     ceiling = max(60, len(bodies) // 50)  # only ends a run that hangs
-    return run_wrk(url, bodies_file, connections, ceiling)
+    before = cpu_seconds(server.pid)
+    result = run_wrk(url, bodies_file, connections, ceiling)
+    after = cpu_seconds(server.pid)
+    return result, (after[0] - before[0], after[1] - before[1])
 
 
-def print_side_by_side(decisions_rate: float, wrk: WrkResult | None, run: Run, load: tuple) -> None:
+def print_side_by_side(decisions_rate: float, wrk: WrkResult | None, run: Run, load: tuple,
+                       wrk_cpu: tuple[float, float]) -> None:
     latencies = [lat * 1000 for _, _, lat in run.results]
     print("side by side (one run)")
     print(f"  in process   {decisions_rate:>6.0f} decisions/s (one thread)")
@@ -313,6 +335,10 @@ def print_side_by_side(decisions_rate: float, wrk: WrkResult | None, run: Run, l
         print(f"  wrk          {wrk.approved_rate:>6.0f} approved requests/s ({wrk.statuses.get(201, 0)} in "
               f"{wrk.duration_s:.2f} s), p50 {wrk.p50_ms:.1f} ms, p90 {wrk.p90_ms:.1f} ms, "
               f"p99 {wrk.p99_ms:.1f} ms, max {wrk.max_ms:.1f} ms")
+        own, verifiers = (seconds * 1000 / max(1, wrk.answered) for seconds in wrk_cpu)
+        print(f"  acquirer CPU {own:.2f} ms per wrk request in its process (the event loop, the writer, the "
+              f"listeners) + {verifiers:.2f} ms in its verifier processes; {sum(wrk_cpu) / wrk.duration_s:.2f} "
+              f"cores busy on average")
     print(f"  python       {len(run.results) / run.elapsed:>6.0f} requests/s, p50 {percentile(latencies, 0.5):.1f} ms, "
           f"p99 {percentile(latencies, 0.99):.1f} ms")
     print(f"  load average {load[0]:.2f} before, {os.getloadavg()[0]:.2f} after (1 min; {os.cpu_count()} cores)")
@@ -336,12 +362,12 @@ def measure(args, folder: Path) -> bool:
     print(f"signed {len(tokens) + len(bodies)} requests before any timer, in {time.perf_counter() - started:.1f} s")
     sends = plan_sends(rng, plan, tokens)
     server = start_acquirer(port, folder)
-    wrk = None
+    wrk, wrk_cpu = None, (0.0, 0.0)
     try:
         if not wait_for_start_line(server) or (run := python_client_phase(url, args, plan, sends, payers)) is None:
             return False
         if bodies:
-            wrk = wrk_phase(url, bodies, folder, args.connections)
+            wrk, wrk_cpu = wrk_phase(url, bodies, folder, args.connections, server)
     finally:
         stop_acquirer(server)
     print_python_client(args, plan, run)
@@ -352,7 +378,7 @@ def measure(args, folder: Path) -> bool:
         print(f"wrk: {wrk.bodies} distinct requests, {args.connections} connections: answers "
               f"{dict(sorted(wrk.statuses.items()))} (counted one by one in acquirer_wrk.lua)")
     print(f"ledger file: {len(approved)} approvals expected; " + ("; ".join(problems) or "exactly these, nothing else"))
-    print_side_by_side(decisions_rate, wrk, run, load)
+    print_side_by_side(decisions_rate, wrk, run, load, wrk_cpu)
     return ok and not problems
 
 

@@ -27,20 +27,20 @@ def server(tmp_path):
 
 
 def test_a_request_is_answered_while_another_decision_is_held(server, monkeypatch):
+    held_payer = new_payer(server.url, account="0011009999999")
     payer = new_payer(server.url)
-    held_token = token_for(payer, server.url)
     entered, release = threading.Event(), threading.Event()
-    real_verify = decisions._verify
+    real_step = decisions._unsigned_refusal
 
-    def verify(token, *args):
-        if bytes(token) == held_token.encode():
+    def step_one(result):  # the first step of the decision, held for one payer's request
+        if result.kid == held_payer.key.kid:
             entered.set()
             release.wait(CEILING)  # this decision runs until the test says so
-        return real_verify(token, *args)
+        return real_step(result)
 
-    monkeypatch.setattr(decisions, "_verify", verify)
+    monkeypatch.setattr(decisions, "_unsigned_refusal", step_one)
     with ThreadPoolExecutor(1) as pool:
-        held = pool.submit(post, server.url, held_token, timeout=CEILING)
+        held = pool.submit(post, server.url, token_for(held_payer, server.url), timeout=CEILING)
         try:
             assert entered.wait(CEILING)
             other = post(server.url, token_for(payer, server.url), timeout=CEILING)
@@ -107,3 +107,18 @@ def test_a_batch_is_one_commit_and_a_failed_payment_undoes_only_itself(tmp_path)
         assert ledger_rows(path, "SELECT v FROM t ORDER BY v") == [(1,), (3,)]
     finally:
         store.close()
+
+
+def test_a_ledger_that_cannot_be_written_answers_503_and_records_nothing(server, monkeypatch, tmp_path):
+    acquirer = server.server.config.app.state.acquirer
+    payer = new_payer(server.url)
+
+    def full_disk(*args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(acquirer.ledger, "insert_if_new", full_disk)
+    answer = post(server.url, token_for(payer, server.url), timeout=CEILING)
+    assert answer.status_code == 503 and answer.json()["error"] == "unavailable"
+    assert ledger_rows(tmp_path / "acquirer.sqlite3") == []
+    monkeypatch.undo()
+    assert post(server.url, token_for(payer, server.url), timeout=CEILING).status_code == 201

@@ -82,6 +82,7 @@ class MockAcquirer:
         self._keys_lock = threading.RLock()
         self._bindings: dict[str, KeyBinding] = {}
         self._keys = VerificationKeys()
+        self._key_jwks: dict[str, dict[str, Any]] = {}
         self._reload_keys()
         self.trust(trusted or [])
         self._attempts: dict[str, int] = {}
@@ -127,7 +128,7 @@ class MockAcquirer:
     def _reload_keys(self) -> None:
         with self._keys_lock:
             bindings = {b.kid: b for b in self.ledger.bindings()}
-            keys = VerificationKeys()
+            keys, jwks = VerificationKeys(), {}
             for b in bindings.values():
                 jwk = dict(b.jwk, kid=b.kid)
                 if b.retired_at:
@@ -136,7 +137,14 @@ class MockAcquirer:
                     keys.add(jwk)
                 except ValueError:
                     log.warning("ignoring an unusable key binding %s", visible(b.kid, 60))
-            self._bindings, self._keys = bindings, keys
+                    continue
+                jwks[b.kid] = jwk
+            self._bindings, self._keys, self._key_jwks = bindings, keys, jwks
+
+    def key_jwk(self, kid: str) -> dict[str, Any] | None:
+        """The verification key (a JWK, with ``retired_at`` when retired) bound under ``kid``, or None:
+        what a verifier in another process needs to check one token (``acquirer/pipeline.py``)."""
+        return self._key_jwks.get(kid)
 
     def key_status(self, kid: str) -> AcquirerAnswer:
         binding = self._bindings.get(kid)
@@ -229,12 +237,15 @@ class MockAcquirer:
             answer.delay_seconds += (settings.latency_ms + jitter) / 1000.0
         return answer
 
-    def admit(self, token: str | bytes, received: datetime) -> AcquirerAnswer | Admitted:
+    def admit(self, token: str | bytes, received: datetime,
+              verified: Verification | None = None) -> AcquirerAnswer | Admitted:
         """Steps 1-4 of the checks in the order docs/security.md lists them ("What the acquirer
         checks"): the signature, the key, the schema, the account and the audience; no ledger read,
         so any thread may run it. The first refusal is the answer; a request that passes is
-        ``Admitted`` for ``settle``."""
-        result = _verify(token, self._keys, received, self.limits)
+        ``Admitted`` for ``settle``. ``verified``: ``verify_request``'s good verification of this
+        token at ``received``, made elsewhere with this acquirer's key for its kid (the pipeline's
+        verifier processes); without it the token is verified here."""
+        result = verified if verified is not None and verified.ok else _verify(token, self._keys, received, self.limits)
         binding = self._bindings.get(result.kid or "") if result.signature_ok else None
         refusal = (_unsigned_refusal(result)                          # 1. signed by an enrolled key
                    or _key_state_refusal(binding))                    # 2. the key is not revoked
@@ -260,9 +271,9 @@ class MockAcquirer:
                    or _content_refusal(result, request_id, idem)                            # 7. content and time
                    or strong_auth_refusal(self.ledger, binding.scope, request, received)    # 7. face check
                    or self._nonce_refusal(binding, request.nonce, received, request_id, idem))  # 8. nonce unused
-        if refusal is not None:
-            return refusal
-        return self._record(binding, request, admitted.token_sha, received)              # 9. record, answer
+        answer = refusal or self._record(binding, request, admitted.token_sha, received)  # 9. record, answer
+        answer.request = request
+        return answer
 
     def _audience_refusal(self, request: PaymentRequest) -> AcquirerAnswer | None:
         """Step 4: ``aud`` must be one of this acquirer's names (its URLs or the embedded id)."""

@@ -1,10 +1,13 @@
 """Payments over HTTP, decided off the event loop: ``DecisionPipeline``.
 
-A payment goes through three kinds of thread, none of them the event loop's:
+A payment goes through these threads and processes, none of them the event loop:
 
-1. **verify** (a pool, one thread per core): ``MockAcquirer.admit``, steps 1-4 of the checks (the
-   signature, the key, the schema, the account, the audience): no ledger access. A refusal there is
-   answered at once.
+1. **verify** (one thread per core, two at least, each with a verifier process of its own): takes
+   the tokens waiting (at most ``VERIFY_BATCH``), has ``verify_request`` run on them in its process
+   (the signature, the schema, the QR: pure work, on another core than this process's), then runs
+   ``MockAcquirer.admit`` here with each good verification (steps 1-4: the key, the account, the
+   audience; no ledger access). A token the process refused is verified again here, so its refusal
+   is exactly the one ``verify_request`` gives in process. A refusal is answered at once.
 2. **writer** (one thread, the only one that records payments): takes every admitted request waiting
    (at most ``batch_size``), runs steps 5-9 of each (``MockAcquirer.settle``) inside one ledger
    transaction (``Ledger.batch``: each payment a savepoint of it) and commits once; only then are
@@ -14,28 +17,48 @@ A payment goes through three kinds of thread, none of them the event loop's:
    ``wait_for_listeners`` waits until they have heard of every decision answered so far.
 
 The event loop only reads the body, hands it over and awaits the answer, so other connections are
-served while a decision runs.
+served while a decision runs. The verifier processes are forked from this one when the first
+payment arrives; they hold nothing but the code (each token comes with its key), and if they cannot
+be used the verify threads verify in this process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import logging
+import multiprocessing
 import os
 import queue
+import signal
 import sqlite3
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from payer_app.core.payability import Limits
+from payer_app.core.signing import Verification, VerificationKeys, verify_request
 from payer_app.payments.acquirer.answers import AcquirerAnswer
 from payer_app.payments.acquirer.decisions import Admitted, MockAcquirer
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 64  # the most payments one commit records
+VERIFY_BATCH = 16  # the most tokens a verify thread hands its process at once
 LISTENER_BACKLOG = 10_000  # batches of decisions the listeners may lag behind before the writer waits
+
+
+@dataclass(frozen=True)
+class _Arrived:
+    """One payment's body waiting for a verify thread, and where its answer goes."""
+
+    token: bytes | str
+    received: datetime
+    future: asyncio.Future
+    loop: asyncio.AbstractEventLoop
 
 
 @dataclass(frozen=True)
@@ -55,14 +78,16 @@ class DecisionPipeline:
         self.acquirer = acquirer
         self.workers = workers or max(2, os.cpu_count() or 2)  # two at least: one held decision holds up no other
         self.batch_size = batch_size
+        self._arrived: queue.SimpleQueue[_Arrived | None] = queue.SimpleQueue()
         self._admitted: queue.SimpleQueue[_Waiting | None] = queue.SimpleQueue()
         self._told: queue.Queue[tuple | None] = queue.Queue(LISTENER_BACKLOG)
         self._heard = threading.Condition()
         self._told_count = 0  # decisions handed to the listener thread (under _heard)
         self._heard_count = 0  # decisions the listeners have heard of (under _heard)
         self._lock = threading.Lock()
-        self._verify: ThreadPoolExecutor | None = None
-        self._threads: list[threading.Thread] = []
+        self._started = False
+        self._threads: list[threading.Thread] = []  # the writer, the listeners, then the verify threads
+        self._verifiers: list[ProcessPoolExecutor] = []
         self._closed = False
 
     # --- from the event loop ------------------------------------------------------------------
@@ -70,34 +95,46 @@ class DecisionPipeline:
         """The answer to one payment, decided on the pipeline's threads (``received``: when it arrived)."""
         loop = asyncio.get_running_loop()
         future = loop.create_future()
-        self._started().submit(self._admit, token, received, future, loop)
+        self._start()
+        self._arrived.put(_Arrived(token, received, future, loop))
         return await future
 
-    def _started(self) -> ThreadPoolExecutor:
+    def _start(self) -> None:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the acquirer is stopping")
-            if self._verify is None:
-                self._verify = ThreadPoolExecutor(self.workers, thread_name_prefix="acquirer-verify")
-                self._threads = [threading.Thread(target=self._write_loop, name="acquirer-writer", daemon=True),
-                                 threading.Thread(target=self._tell_loop, name="acquirer-listeners", daemon=True)]
-                for thread in self._threads:
-                    thread.start()
-            return self._verify
+            if self._started:
+                return
+            self._started = True
+            self._threads = [threading.Thread(target=self._write_loop, name="acquirer-writer", daemon=True),
+                             threading.Thread(target=self._tell_loop, name="acquirer-listeners", daemon=True)]
+            for n in range(self.workers):
+                verifier = _verifier_process()
+                self._verifiers.append(verifier)
+                self._threads.append(threading.Thread(target=self._verify_loop, args=(verifier,),
+                                                      name=f"acquirer-verify-{n}", daemon=True))
+            for thread in self._threads:
+                thread.start()
 
     def close(self) -> None:
         """Finish what was handed over (every answer recorded and given, every listener told), then
-        end the threads. Nothing is accepted afterwards."""
+        end the threads and processes. Nothing is accepted afterwards."""
         with self._lock:
             self._closed = True
-            verify, self._verify = self._verify, None
-        if verify is None:
+            started = self._started
+        if not started:
             return
-        verify.shutdown(wait=True)
+        writer, teller, *verifiers = self._threads
+        for _ in verifiers:
+            self._arrived.put(None)
+        for thread in verifiers:
+            thread.join()
+        for process in self._verifiers:
+            process.shutdown(wait=True, cancel_futures=True)
         self._admitted.put(None)
-        self._threads[0].join()
+        writer.join()
         self._told.put(None)
-        self._threads[1].join()
+        teller.join()
 
     def wait_for_listeners(self, timeout: float | None = None) -> bool:
         """Wait until the listeners have heard of every decision answered before this call; False
@@ -107,9 +144,33 @@ class DecisionPipeline:
             return self._heard.wait_for(lambda: self._heard_count >= target, timeout)
 
     # --- verify threads -----------------------------------------------------------------------
-    def _admit(self, token, received: datetime, future: asyncio.Future, loop: asyncio.AbstractEventLoop) -> None:
+    def _verify_loop(self, verifier: ProcessPoolExecutor | None) -> None:
+        while True:
+            batch, stop = _take(self._arrived, VERIFY_BATCH)
+            if batch:
+                verified = self._verified_elsewhere(verifier, batch)
+                for arrived, verification in zip(batch, verified, strict=True):
+                    self._admit(arrived, verification)
+            if stop:
+                return
+
+    def _verified_elsewhere(self, verifier: ProcessPoolExecutor | None, batch: list[_Arrived]) -> list:
+        """Each token's good ``Verification`` from the verifier process, None where it refused (or
+        could not be asked: then everything is verified here)."""
+        if verifier is None:
+            return [None] * len(batch)
+        jobs = [(a.token, self.acquirer.key_jwk(_claimed_kid(a.token) or ""), a.received, self.acquirer.limits)
+                for a in batch]
         try:
-            admitted = self.acquirer.admit(token, received)
+            return verifier.submit(verify_in_process, jobs).result()
+        except Exception:  # noqa: BLE001 - a broken verifier process: this thread verifies instead
+            log.exception("the verifier process failed; verifying in the acquirer's own process")
+            return [None] * len(batch)
+
+    def _admit(self, arrived: _Arrived, verified: Verification | None) -> None:
+        token, future, loop = arrived.token, arrived.future, arrived.loop
+        try:
+            admitted = self.acquirer.admit(token, arrived.received, verified)
         except Exception as exc:  # noqa: BLE001 - handed to the endpoint, which answers it cleanly
             _hand_back(loop, [(future, exc)])
             return
@@ -123,20 +184,9 @@ class DecisionPipeline:
     # --- the writer ---------------------------------------------------------------------------
     def _write_loop(self) -> None:
         while True:
-            first = self._admitted.get()
-            if first is None:
-                return
-            batch, stop = [first], False
-            while len(batch) < self.batch_size:
-                try:
-                    more = self._admitted.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    stop = True
-                    break
-                batch.append(more)
-            self._record(batch)
+            batch, stop = _take(self._admitted, self.batch_size)
+            if batch:
+                self._record(batch)
             if stop:
                 return
 
@@ -193,6 +243,86 @@ class DecisionPipeline:
                 self._heard.notify_all()
 
 
+def _take(source: queue.SimpleQueue, most: int) -> tuple[list, bool]:
+    """The first item (waiting for it), then whatever else waits, at most ``most`` in all; True
+    when the end (None) was met."""
+    first = source.get()
+    if first is None:
+        return [], True
+    batch = [first]
+    while len(batch) < most:
+        try:
+            more = source.get_nowait()
+        except queue.Empty:
+            break
+        if more is None:
+            return batch, True
+        batch.append(more)
+    return batch, False
+
+
+# --- the verifier processes -----------------------------------------------------------------------
+def _verifier_process() -> ProcessPoolExecutor | None:
+    """One process that verifies tokens (forked: it starts at once and loads nothing; it holds no
+    connection of this one's and uses no lock), or None where forking is not available."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"), initializer=_end_with_parent,
+                               initargs=(os.getpid(),))
+
+
+def _end_with_parent(parent: int) -> None:
+    """In a verifier process: end as soon as the acquirer's process ends, however it ended (a
+    SIGKILL leaves no one to shut the pool down): Linux's parent-death signal."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the pool's own shutdown still ends it
+        pass
+    if os.getppid() != parent:  # the parent ended before the signal was asked for
+        os._exit(0)
+
+
+def _claimed_kid(token: bytes | str) -> str | None:
+    """The ``kid`` a token's header claims, read without any check (only to pick the key to send
+    along; ``verify_request`` checks everything), or None."""
+    try:
+        head = token.split(b"." if isinstance(token, bytes) else ".", 1)[0]
+        if len(head) > 1000:
+            return None
+        kid = json.loads(base64.urlsafe_b64decode(head + (b"=" if isinstance(head, bytes) else "=") * (-len(head) % 4)))
+        kid = kid.get("kid") if isinstance(kid, dict) else None
+    except (ValueError, TypeError):
+        return None
+    return kid if isinstance(kid, str) else None
+
+
+_process_keys: dict[str, VerificationKeys] = {}  # in a verifier process: keys made from the JWKs sent
+
+
+def verify_in_process(jobs: list[tuple[Any, dict | None, datetime, Limits]]) -> list[Verification | None]:
+    """In a verifier process: ``verify_request`` of each token with the one key sent along (its
+    kid's; the only one it could use). A good verification comes back; a refusal as None (the
+    acquirer verifies that token again, with all its keys, for the exact refusal)."""
+    out: list[Verification | None] = []
+    for token, jwk, received, limits in jobs:
+        keys = VerificationKeys()
+        if jwk is not None:
+            cache_key = json.dumps(jwk, sort_keys=True)
+            if cache_key not in _process_keys:
+                if len(_process_keys) > 10_000:
+                    _process_keys.clear()
+                made = VerificationKeys()
+                made.add(dict(jwk))
+                _process_keys[cache_key] = made
+            keys = _process_keys[cache_key]
+        verification = verify_request(token, keys, now=received, limits=limits)
+        out.append(verification if verification.ok else None)
+    return out
+
+
 def _hand_back(loop: asyncio.AbstractEventLoop, pairs: list[tuple[asyncio.Future, object]]) -> None:
     """Each answer (or exception) to its awaiting endpoint, on its event loop, in one call."""
     try:
@@ -211,4 +341,4 @@ def _deliver(pairs: list[tuple[asyncio.Future, object]]) -> None:
             future.set_result(result)
 
 
-__all__ = ["BATCH_SIZE", "DecisionPipeline"]
+__all__ = ["BATCH_SIZE", "VERIFY_BATCH", "DecisionPipeline", "verify_in_process"]
