@@ -100,7 +100,7 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--tampered", type=float, default=0.05, help="share of tampered tokens")
     ap.add_argument("--strangers", type=float, default=0.02, help="share signed by never-enrolled keys")
     ap.add_argument("--clients", type=int, default=8)
-    ap.add_argument("--payers", type=int, default=64, help="payers (keys bound to distinct accounts)")
+    ap.add_argument("--payers", type=int, default=256, help="payers (keys bound to distinct accounts)")
     ap.add_argument("--wrk-requests", type=int, default=15_000, help="distinct requests wrk sends (0: no wrk run)")
     ap.add_argument("--connections", type=int, default=64, help="wrk's open connections")
     ap.add_argument("--decisions", type=int, default=2000, help="requests decided in process")
