@@ -54,6 +54,7 @@ class Admitted:
 
     binding: KeyBinding
     result: Verification
+    request: PaymentRequest
     token_sha: str
     received: datetime
 
@@ -245,7 +246,8 @@ class MockAcquirer:
         ``Admitted`` for ``settle``. ``verified``: ``verify_request``'s good verification of this
         token at ``received``, made elsewhere with this acquirer's key for its kid (the pipeline's
         verifier processes); without it the token is verified here."""
-        result = verified if verified is not None and verified.ok else _verify(token, self._keys, received, self.limits)
+        result: Any = verified if verified is not None and verified.ok else _verify(token, self._keys, received,
+                                                                                      self.limits)
         binding = self._bindings.get(result.kid or "") if result.signature_ok else None
         refusal = (_unsigned_refusal(result)                          # 1. signed by an enrolled key
                    or _key_state_refusal(binding))                    # 2. the key is not revoked
@@ -257,13 +259,12 @@ class MockAcquirer:
         if refusal is not None:
             return refusal
         token_sha = hashlib.sha256(_token_bytes(token)).hexdigest()
-        return Admitted(binding, result, token_sha, received)
+        return Admitted(binding, result, result.request, token_sha, received)
 
     def settle(self, admitted: Admitted) -> AcquirerAnswer:
         """Steps 5-9 on the ledger, the record last (one transaction of its own, or a savepoint of
         the pipeline's group commit, ``Ledger.batch``): only a request that passes them all is recorded."""
-        binding, result, received = admitted.binding, admitted.result, admitted.received
-        request = result.request
+        binding, result, request, received = admitted.binding, admitted.result, admitted.request, admitted.received
         idem, request_id = request.idempotency_key, request.request_id
         refusal = (self._injected_unavailability(binding, idem)                             # 5. failure injection
                    or self._idempotency_answer(binding, idem, request_id, admitted.token_sha)  # 6. per payer

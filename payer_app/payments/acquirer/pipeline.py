@@ -80,14 +80,14 @@ class DecisionPipeline:
         self.batch_size = batch_size
         self._arrived: queue.SimpleQueue[_Arrived | None] = queue.SimpleQueue()
         self._admitted: queue.SimpleQueue[_Waiting | None] = queue.SimpleQueue()
-        self._told: queue.Queue[tuple | None] = queue.Queue(LISTENER_BACKLOG)
+        self._told: queue.Queue[list[tuple] | None] = queue.Queue(LISTENER_BACKLOG)
         self._heard = threading.Condition()
         self._told_count = 0  # decisions handed to the listener thread (under _heard)
         self._heard_count = 0  # decisions the listeners have heard of (under _heard)
         self._lock = threading.Lock()
         self._started = False
         self._threads: list[threading.Thread] = []  # the writer, the listeners, then the verify threads
-        self._verifiers: list[ProcessPoolExecutor] = []
+        self._verifiers: list[ProcessPoolExecutor | None] = []
         self._closed = False
 
     # --- from the event loop ------------------------------------------------------------------
@@ -110,6 +110,10 @@ class DecisionPipeline:
                              threading.Thread(target=self._tell_loop, name="acquirer-listeners", daemon=True)]
             for n in range(self.workers):
                 verifier = _verifier_process()
+                if verifier is not None:
+                    # forked now, from this thread (the event loop's, which lives as long as the
+                    # server): the process's parent-death signal follows this thread's end
+                    verifier.submit(int)
                 self._verifiers.append(verifier)
                 self._threads.append(threading.Thread(target=self._verify_loop, args=(verifier,),
                                                       name=f"acquirer-verify-{n}", daemon=True))
@@ -130,7 +134,8 @@ class DecisionPipeline:
         for thread in verifiers:
             thread.join()
         for process in self._verifiers:
-            process.shutdown(wait=True, cancel_futures=True)
+            if process is not None:
+                process.shutdown(wait=True, cancel_futures=True)
         self._admitted.put(None)
         writer.join()
         self._told.put(None)
@@ -273,7 +278,8 @@ def _verifier_process() -> ProcessPoolExecutor | None:
 
 def _end_with_parent(parent: int) -> None:
     """In a verifier process: end as soon as the acquirer's process ends, however it ended (a
-    SIGKILL leaves no one to shut the pool down): Linux's parent-death signal."""
+    SIGKILL leaves no one to shut the pool down): Linux's parent-death signal, which comes when the
+    thread that forked it ends (the event loop's: ``DecisionPipeline._start``)."""
     try:
         import ctypes
 
@@ -289,10 +295,11 @@ def _claimed_kid(token: bytes | str) -> str | None:
     """The ``kid`` a token's header claims, read without any check (only to pick the key to send
     along; ``verify_request`` checks everything), or None."""
     try:
-        head = token.split(b"." if isinstance(token, bytes) else ".", 1)[0]
+        raw = token if isinstance(token, bytes) else token.encode("utf-8", "surrogatepass")
+        head = raw.split(b".", 1)[0]
         if len(head) > 1000:
             return None
-        kid = json.loads(base64.urlsafe_b64decode(head + (b"=" if isinstance(head, bytes) else "=") * (-len(head) % 4)))
+        kid = json.loads(base64.urlsafe_b64decode(head + b"=" * (-len(head) % 4)))
         kid = kid.get("kid") if isinstance(kid, dict) else None
     except (ValueError, TypeError):
         return None
