@@ -8,7 +8,8 @@
 3. **Python client**: REQUESTS signed requests (10% exact duplicates, 5% tampered, 2% signed by keys
    never enrolled) from CLIENTS concurrent httpx clients, every answer checked against what it must be.
 
-The payers (PAYERS of them, each its own account) enrol over HTTP with the enrolment code; amounts
+The payers (PAYERS of them, each its own account) enrol over HTTP, each with a one-time code issued
+for its account; amounts
 are 1,000-20,000 dong, so no payer's day comes near the face-check thresholds. Afterwards the
 acquirer is stopped and its ledger file read: it must hold exactly the approvals the clients were
 told of, and nothing else. Exits 1 when any count, or the ledger, differs.
@@ -167,12 +168,16 @@ def stop_acquirer(server: subprocess.Popen) -> None:
         server.kill()
 
 
-def enrol_payers(url: str, payers) -> bool:
-    """Each payer's key enrolled over HTTP with the enrolment code (201 each), else False."""
+def enrol_payers(url: str, payers, ledger: Path) -> bool:
+    """Each payer's key enrolled over HTTP with a one-time code issued for its account into the
+    acquirer's ``ledger``, as ``payer-app acquirer codes issue`` does (201 each), else False."""
+    from payer_app.payments.acquirer.activation import issue_code
+
     client = HttpAcquirerClient(url)
     try:
         for key, info in payers:
-            reply = client.enrol(key, info.account, info.bank_bin, code=ENROL_CODE)
+            code, _ = issue_code(ledger, info.bank_bin, info.account)
+            reply = client.enrol(key, info.account, info.bank_bin, code=code)
             if reply.http_status != 201:
                 print(f"enrolment refused: {reply.http_status} {reply.body}", file=sys.stderr)
                 return False
@@ -288,9 +293,9 @@ def in_process_rate(payers, count: int, seed: int, folder: Path) -> float:
     return count / elapsed
 
 
-def python_client_phase(url: str, args, plan: Plan, sends, payers) -> Run | None:
+def python_client_phase(url: str, args, plan: Plan, sends, payers, ledger: Path) -> Run | None:
     enrol_started = time.perf_counter()
-    if not enrol_payers(url, payers):
+    if not enrol_payers(url, payers, ledger):
         return None
     enrol_seconds = time.perf_counter() - enrol_started
     results, elapsed = send_all(url, sends, args.clients)
@@ -364,7 +369,8 @@ def measure(args, folder: Path) -> bool:
     server = start_acquirer(port, folder)
     wrk, wrk_cpu = None, (0.0, 0.0)
     try:
-        if not wait_for_start_line(server) or (run := python_client_phase(url, args, plan, sends, payers)) is None:
+        if not wait_for_start_line(server) or (run := python_client_phase(url, args, plan, sends, payers,
+                                                                            folder / "ledger.sqlite3")) is None:
             return False
         if bodies:
             wrk, wrk_cpu = wrk_phase(url, bodies, folder, args.connections, server)

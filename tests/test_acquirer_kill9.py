@@ -37,7 +37,7 @@ def test_every_approval_a_client_heard_survives_a_kill_9(tmp_path):
     served = ServedAcquirer(tmp_path)
     payers = [Payer(SigningKey.generate(), "970436", f"77000{i:05d}") for i in range(CLIENTS)]
     for payer in payers:
-        assert enrol(served.url, payer, code=served.code).status_code == 201
+        assert enrol(served.url, payer).status_code == 201  # a one-time code issued for its account
     tokens = [[token_for(payer, served.url, amount=1_000 + n) for n in range(PER_CLIENT)] for payer in payers]
     told: list[list] = [[] for _ in payers]
     stop = threading.Event()
