@@ -1,14 +1,21 @@
-"""Load test of the mock acquirer: signed requests from concurrent clients over loopback HTTP.
+"""Load test of the mock acquirer, three measurements in one run:
 
-Sends REQUESTS signed payment requests (by default 2,000: 10% exact duplicates of earlier ones,
-5% tampered, 2% signed by a key that was never enrolled) from CLIENTS concurrent HTTP clients to
-``payer-app acquirer serve`` running as its own process on 127.0.0.1. The payers (PAYERS of them,
-each with its own account) first enrol their keys over HTTP with a one-time code issued for it, and
-every request is addressed (``aud``) to that acquirer. Prints throughput, latency percentiles and the
-counts of approved (201) / duplicate (409) / rejected (400) / refused key (403) answers next to what
-was sent. Exits 1 when any count, or the acquirer's own ledger, differs from what was sent.
+1. **in process**: ``MockAcquirer.decide`` on one thread over DECISIONS pre-signed requests (the
+   decision alone: verify, checks, its own commit), decisions/s;
+2. **wrk**: ``payer-app acquirer serve`` as its own process on 127.0.0.1, WRK_REQUESTS distinct
+   valid requests signed before the timer starts, POSTed once each by ``wrk`` (``acquirer_wrk.lua``,
+   CONNECTIONS connections): approved requests/s, p50/p90/p99; each answer counted by status;
+3. **Python client**: REQUESTS signed requests (10% exact duplicates, 5% tampered, 2% signed by keys
+   never enrolled) from CLIENTS concurrent httpx clients, every answer checked against what it must be.
 
-Run: .venv/bin/python bench/acquirer_load_bench.py [--requests N] [--clients C] [--payers P] [--seed S]
+The payers (PAYERS of them, each its own account) enrol over HTTP, each with a one-time code issued
+for its account; amounts
+are 1,000-20,000 dong, so no payer's day comes near the face-check thresholds. Afterwards the
+acquirer is stopped and its ledger file read: it must hold exactly the approvals the clients were
+told of, and nothing else. Exits 1 when any count, or the ledger, differs.
+
+Run: .venv/bin/python bench/acquirer_load_bench.py [--wrk-requests N] [--connections C] [--requests N]
+     [--clients C] [--payers P] [--decisions N] [--seed S]
 """
 
 from __future__ import annotations
@@ -29,38 +36,27 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from acquirer_wrk import WrkResult, check_ledger, check_wrk, run_wrk, sign_bodies, small_payloads, wrk_available
 
-from payer_app.core.builder import evn_bill_payload, vietqr_payload, vnpay_payload
 from payer_app.core.choice import PaymentChoice
 from payer_app.core.keys import SigningKey
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import PayerInfo, build_request
 from payer_app.core.signing import sign_request
+from payer_app.payments.acquirer.decisions import MockAcquirer
+from payer_app.payments.acquirer.ledger import TrustedKey
 from payer_app.payments.acquirer_client import AcquirerUnavailable, HttpAcquirerClient, read_until_serving
 
 ENROL_CODE = "load-bench-enrolment-code"
+IN_PROCESS_AUDIENCE = "in-process"
+TARGET_RATE, TARGET_P99_MS = 1000, 100
 
 ROOT = Path(__file__).resolve().parents[1]
 B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-
-
-def payloads(rng: random.Random, count: int) -> list[str]:
-    out = []
-    for i in range(count):
-        kind = i % 3
-        if kind == 0:
-            out.append(evn_bill_payload(f"P{rng.choice('ABCDE')}{rng.randrange(10**11):011d}"))
-        elif kind == 1:
-            out.append(vietqr_payload("970436", str(rng.randrange(10**9, 10**13)),
-                                      rng.choice([None, rng.randrange(1000, 5_000_000)]), "Thanh toan"))
-        else:
-            out.append(vnpay_payload(f"MC{rng.randrange(10**8)}", "CUA HANG TAP HOA", "Ha Noi",
-                                     rng.choice([None, rng.randrange(1000, 900_000)])))
-    return out
-
 
 def tamper(token: str, rng: random.Random) -> str:
     """Either change the amount inside the signed JSON, or change one character of the signature."""
@@ -105,7 +101,10 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--tampered", type=float, default=0.05, help="share of tampered tokens")
     ap.add_argument("--strangers", type=float, default=0.02, help="share signed by never-enrolled keys")
     ap.add_argument("--clients", type=int, default=8)
-    ap.add_argument("--payers", type=int, default=4, help="payers (keys bound to distinct accounts)")
+    ap.add_argument("--payers", type=int, default=256, help="payers (keys bound to distinct accounts)")
+    ap.add_argument("--wrk-requests", type=int, default=15_000, help="distinct requests wrk sends (0: no wrk run)")
+    ap.add_argument("--connections", type=int, default=64, help="wrk's open connections")
+    ap.add_argument("--decisions", type=int, default=2000, help="requests decided in process")
     ap.add_argument("--seed", type=int, default=1)
     return ap.parse_args()
 
@@ -114,9 +113,9 @@ def sign_tokens(rng: random.Random, plan: Plan, payers, strangers, url: str) -> 
     """New requests from the enrolled payers (round robin), then the strangers' requests: keys never
     enrolled, claiming the first payer's account. All addressed (``aud``) to the acquirer."""
     tokens = []
-    for i, text in enumerate(payloads(rng, plan.unique + plan.tampered + plan.strangers)):
+    for i, text in enumerate(small_payloads(rng, plan.unique + plan.tampered + plan.strangers)):
         parsed = parse_payload(text)
-        amount = None if parsed.initiation == "dynamic" else rng.randrange(1000, 3_000_000)
+        amount = rng.randrange(1000, 20_001)
         if i < plan.unique + plan.tampered:
             key, info = payers[i % len(payers)]
         else:
@@ -150,12 +149,14 @@ def start_acquirer(port: int, tmp_path: Path) -> subprocess.Popen:
 
 def wait_for_start_line(server: subprocess.Popen) -> bool:
     """``acquirer serve`` listens before it prints its start lines: waits on them. False (with what it
-    said) when it ended first."""
+    said) when it ended first. Afterwards a thread reads (and drops) its one line per decision, so a
+    full pipe never holds the acquirer up."""
     try:
         read_until_serving(server)
     except AcquirerUnavailable as exc:
         print(exc, file=sys.stderr)
         return False
+    threading.Thread(target=lambda: server.stderr.read(), daemon=True).start()  # type: ignore[union-attr]
     return True
 
 
@@ -219,7 +220,7 @@ def send_all(url: str, sends: list[tuple[str, int]], clients: int) -> tuple[list
 
 @dataclass
 class Run:
-    """What one run measured."""
+    """What one Python-client run measured."""
 
     results: list[tuple[int, int, float]]
     elapsed: float
@@ -229,22 +230,25 @@ class Run:
     health: dict
 
 
-def print_timings(args: argparse.Namespace, plan: Plan, run: Run) -> None:
-    latencies = sorted(lat for _, _, lat in run.results)
-    p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
-    print(f"acquirer load: {len(run.results)} requests from {args.clients} clients over http://127.0.0.1 "
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def print_python_client(args: argparse.Namespace, plan: Plan, run: Run) -> None:
+    latencies = [lat * 1000 for _, _, lat in run.results]
+    print(f"python client: {len(run.results)} requests from {args.clients} httpx clients "
           f"({plan.unique} new from {args.payers} enrolled payers, {plan.duplicates} duplicates, "
           f"{plan.tampered} tampered, {plan.strangers} from unenrolled keys)")
     print(f"  enrolment  {args.payers} keys in {run.enrol_seconds * 1000:.0f} ms")
-    print(f"  signing    {run.signed} requests in {run.sign_seconds:.2f} s ({run.signed / run.sign_seconds:.0f}/s)")
     print(f"  throughput {len(run.results) / run.elapsed:.0f} requests/s ({run.elapsed:.2f} s)")
-    print(f"  latency    p50 {p(0.50):.1f} ms, p95 {p(0.95):.1f} ms, p99 {p(0.99):.1f} ms, "
-          f"mean {statistics.fmean(latencies) * 1000:.1f} ms")
+    print(f"  latency    p50 {percentile(latencies, 0.5):.1f} ms, p95 {percentile(latencies, 0.95):.1f} ms, "
+          f"p99 {percentile(latencies, 0.99):.1f} ms, mean {statistics.fmean(latencies):.1f} ms")
 
 
 def check_counts(sends: list[tuple[str, int]], run: Run) -> bool:
     """Print sent vs answered per status; True when they match exactly (see the swap rule below) and
-    the acquirer's own ledger holds exactly the approved ones."""
+    the acquirer's own count of payments (``/v1/health``) holds exactly the approved ones."""
     expected = Counter(code for _, code in sends)
     observed = Counter(status for _, status, _ in run.results)
     rows = [("approved (201)", 201), ("duplicate (409)", 409), ("rejected (400)", 400),
@@ -267,43 +271,131 @@ def check_counts(sends: list[tuple[str, int]], run: Run) -> bool:
     return ok
 
 
-def run_against_server(url: str, server: subprocess.Popen, payers, sends, clients: int,
-                       ledger: Path) -> dict | None:
-    """Wait for the acquirer, enrol the payers, send everything: the measurements, or None."""
-    if not wait_for_start_line(server):
-        return None
+def request_id_of(token: str) -> str:
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["request_id"]
+
+
+def in_process_rate(payers, count: int, seed: int, folder: Path) -> float:
+    """Decisions per second of ``MockAcquirer.decide`` on one thread (verify, checks, one commit
+    each), over ``count`` requests signed beforehand; every one must be approved."""
+    trusted = [TrustedKey(key.public_jwk, info.bank_bin, info.account) for key, info in payers]
+    acquirer = MockAcquirer(folder / "in_process.sqlite3", trusted=trusted, audiences=[IN_PROCESS_AUDIENCE])
+    try:
+        tokens = [token for token, _ in sign_bodies(payers, count, IN_PROCESS_AUDIENCE, seed)]
+        started = time.perf_counter()
+        statuses = Counter(acquirer.decide(token).http_status for token in tokens)
+        elapsed = time.perf_counter() - started
+    finally:
+        acquirer.close()
+    if statuses != {201: count}:
+        raise SystemExit(f"in-process decisions answered {dict(statuses)}, wanted {{201: {count}}}")
+    return count / elapsed
+
+
+def python_client_phase(url: str, args, plan: Plan, sends, payers, ledger: Path) -> Run | None:
     enrol_started = time.perf_counter()
     if not enrol_payers(url, payers, ledger):
         return None
     enrol_seconds = time.perf_counter() - enrol_started
-    results, elapsed = send_all(url, sends, clients)
+    results, elapsed = send_all(url, sends, args.clients)
     health = httpx.get(f"{url}/v1/health").json()
-    return {"results": results, "elapsed": elapsed, "enrol_seconds": enrol_seconds, "health": health}
+    return Run(results, elapsed, 0.0, enrol_seconds, 0, health)
+
+
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """User plus system CPU seconds used so far by a process and by its child processes that are
+    still running (the acquirer's verifier processes), from Linux's ``/proc``."""
+    def stat(path: Path) -> list[str]:
+        try:
+            return path.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):  # ended meanwhile
+            return []
+
+    tick = os.sysconf("SC_CLK_TCK")
+    own = stat(Path(f"/proc/{pid}/stat"))
+    children = [f for f in map(stat, Path("/proc").glob("[0-9]*/stat")) if f and f[1] == str(pid)]
+    return ((int(own[11]) + int(own[12])) / tick,
+            sum(int(f[11]) + int(f[12]) for f in children) / tick)
+
+
+def wrk_phase(url: str, bodies: list[tuple[str, str]], folder: Path, connections: int,
+              server: subprocess.Popen) -> tuple[WrkResult, tuple[float, float]]:
+    """The wrk run, and the CPU seconds the acquirer's process and its verifier processes used during it."""
+    bodies_file = folder / "bodies.txt"
+    bodies_file.write_text("".join(token + "\n" for token, _ in bodies))
+    ceiling = max(60, len(bodies) // 50)  # only ends a run that hangs
+    before = cpu_seconds(server.pid)
+    result = run_wrk(url, bodies_file, connections, ceiling)
+    after = cpu_seconds(server.pid)
+    return result, (after[0] - before[0], after[1] - before[1])
+
+
+def print_side_by_side(decisions_rate: float, wrk: WrkResult | None, run: Run, load: tuple,
+                       wrk_cpu: tuple[float, float]) -> None:
+    latencies = [lat * 1000 for _, _, lat in run.results]
+    print("side by side (one run)")
+    print(f"  in process   {decisions_rate:>6.0f} decisions/s (one thread)")
+    if wrk is not None:
+        print(f"  wrk          {wrk.approved_rate:>6.0f} approved requests/s ({wrk.statuses.get(201, 0)} in "
+              f"{wrk.duration_s:.2f} s), p50 {wrk.p50_ms:.1f} ms, p90 {wrk.p90_ms:.1f} ms, "
+              f"p99 {wrk.p99_ms:.1f} ms, max {wrk.max_ms:.1f} ms")
+        own, verifiers = (seconds * 1000 / max(1, wrk.answered) for seconds in wrk_cpu)
+        print(f"  acquirer CPU {own:.2f} ms per wrk request in its process (the event loop, the writer, the "
+              f"listeners) + {verifiers:.2f} ms in its verifier processes; {sum(wrk_cpu) / wrk.duration_s:.2f} "
+              f"cores busy on average")
+    print(f"  python       {len(run.results) / run.elapsed:>6.0f} requests/s, p50 {percentile(latencies, 0.5):.1f} ms, "
+          f"p99 {percentile(latencies, 0.99):.1f} ms")
+    print(f"  load average {load[0]:.2f} before, {os.getloadavg()[0]:.2f} after (1 min; {os.cpu_count()} cores)")
+    if wrk is not None:
+        met = wrk.approved_rate >= TARGET_RATE and wrk.p99_ms < TARGET_P99_MS
+        print(f"  target {TARGET_RATE} approved/s with p99 under {TARGET_P99_MS} ms: {'met' if met else 'NOT met'}")
+
+
+def measure(args, folder: Path) -> bool:
+    """Sign, serve, send, check: True when every count and the ledger are exact."""
+    rng = random.Random(args.seed)
+    plan = Plan.of(args)
+    load = os.getloadavg()
+    payers = [(SigningKey.generate(), PayerInfo(f"{1000000 + i:013d}", "970436")) for i in range(args.payers)]
+    decisions_rate = in_process_rate(payers, args.decisions, args.seed, folder)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    started = time.perf_counter()
+    tokens = sign_tokens(rng, plan, payers, [SigningKey.generate() for _ in range(2)], url)
+    bodies = sign_bodies(payers, args.wrk_requests, url, args.seed + 1) if args.wrk_requests else []
+    print(f"signed {len(tokens) + len(bodies)} requests before any timer, in {time.perf_counter() - started:.1f} s")
+    sends = plan_sends(rng, plan, tokens)
+    server = start_acquirer(port, folder)
+    wrk, wrk_cpu = None, (0.0, 0.0)
+    try:
+        if not wait_for_start_line(server) or (run := python_client_phase(url, args, plan, sends, payers,
+                                                                            folder / "ledger.sqlite3")) is None:
+            return False
+        if bodies:
+            wrk, wrk_cpu = wrk_phase(url, bodies, folder, args.connections, server)
+    finally:
+        stop_acquirer(server)
+    print_python_client(args, plan, run)
+    ok = check_counts(sends, run)
+    approved = {request_id_of(t) for t in tokens[:plan.unique]} | {request_id for _, request_id in bodies}
+    problems = (check_wrk(wrk) if wrk is not None else []) + check_ledger(folder / "ledger.sqlite3", approved)
+    if wrk is not None:
+        print(f"wrk: {wrk.bodies} distinct requests, {args.connections} connections: answers "
+              f"{dict(sorted(wrk.statuses.items()))} (counted one by one in acquirer_wrk.lua)")
+    print(f"ledger file: {len(approved)} approvals expected; " + ("; ".join(problems) or "exactly these, nothing else"))
+    print_side_by_side(decisions_rate, wrk, run, load, wrk_cpu)
+    return ok and not problems
 
 
 def main() -> int:
     args = parse_args()
-    rng = random.Random(args.seed)
-    plan = Plan.of(args)
+    if args.wrk_requests and not wrk_available():
+        print("payer-app: error: wrk is not installed (scripts/ensure_system_packages.sh installs it)", file=sys.stderr)
+        return 2
+    print(f"acquirer load bench, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     with tempfile.TemporaryDirectory(prefix="acquirer-bench-") as tmp:
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        payers = [(SigningKey.generate(), PayerInfo(f"{1000000 + i:013d}", "970436")) for i in range(args.payers)]
-        strangers = [SigningKey.generate() for _ in range(2)]
-        started = time.perf_counter()
-        tokens = sign_tokens(rng, plan, payers, strangers, url)
-        sign_seconds = time.perf_counter() - started
-        sends = plan_sends(rng, plan, tokens)
-        server = start_acquirer(port, Path(tmp))
-        try:
-            measured = run_against_server(url, server, payers, sends, args.clients, Path(tmp) / "ledger.sqlite3")
-        finally:
-            stop_acquirer(server)
-    if measured is None:
-        return 1
-    run = Run(signed=len(tokens), sign_seconds=sign_seconds, **measured)
-    print_timings(args, plan, run)
-    return 0 if check_counts(sends, run) else 1
+        return 0 if measure(args, Path(tmp)) else 1
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ packages=(
   chromium chromium-driver       # a real browser for the HTML report and merchant display tests (Selenium)
   espeak-ng                      # the merchant display speaks approvals in Vietnamese
   poppler-utils librsvg2-bin     # tests render generated PDF / SVG bills back to pixels (pdftoppm, rsvg-convert)
+  wrk                            # bench/acquirer_load_bench.py sends pre-signed requests with it (a compiled load generator)
 )
 
 missing=()

@@ -347,10 +347,10 @@ def test_anything_unexpected_is_a_clean_json_answer_not_a_500(server, monkeypatc
     def full_disk(*args, **kwargs):
         raise sqlite3.OperationalError("database or disk is full")
 
-    monkeypatch.setattr(acquirer, "submit", broken)
+    monkeypatch.setattr(acquirer, "admit", broken)
     response = post(server.url, b"a.b.c")
     assert response.status_code == 400 and response.json()["error"] == "bad-request"
     assert "nobody foresaw" not in response.text and "Traceback" not in response.text
-    monkeypatch.setattr(acquirer, "submit", full_disk)
+    monkeypatch.setattr(acquirer, "admit", full_disk)
     response = post(server.url, b"a.b.c")
     assert response.status_code == 503 and response.json()["error"] == "unavailable"

@@ -17,19 +17,26 @@ def format_timestamp(moment: datetime) -> str:
     """RFC 3339 in UTC with a 'Z' and whole seconds: ``2026-01-31T08:00:00Z``."""
     if moment.tzinfo is None:
         raise ValueError("timestamps must be timezone-aware")
-    return moment.astimezone(UTC).replace(microsecond=0).strftime(TIMESTAMP_FORMAT)
+    utc = moment.astimezone(UTC)
+    if utc.year < 1000:  # the C library's own form of a short year (no padding), as before
+        return utc.replace(microsecond=0).strftime(TIMESTAMP_FORMAT)
+    return (f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T"
+            f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}Z")
 
 
 def parse_canonical_timestamp(text: object) -> datetime:
     """Read a timestamp in exactly the form ``format_timestamp`` writes; ValueError for anything else
-    (offsets, fractions, lower-case letters, a leap second, 2026-02-30...)."""
+    (offsets, fractions, lower-case letters, a leap second, 2026-02-30, a year before 1000...). The
+    pattern fixes every character's place, so the fields are read by position (no ``strptime``)."""
     if not isinstance(text, str) or not _CANONICAL_TIMESTAMP.fullmatch(text):
         raise ValueError(f"{quoted(text, 40)} is not a UTC timestamp of the form 2026-01-31T08:00:00Z")
+    year = int(text[0:4])
     try:
-        moment = datetime.strptime(text, TIMESTAMP_FORMAT).replace(tzinfo=UTC)
+        moment = datetime(year, int(text[5:7]), int(text[8:10]), int(text[11:13]), int(text[14:16]),
+                          int(text[17:19]), tzinfo=UTC)
     except ValueError:
         raise ValueError(f"{quoted(text, 40)} is not a real date and time") from None
-    if format_timestamp(moment) != text:  # pragma: no cover - strptime already refuses these
+    if year < 1000:  # format_timestamp does not write it this way
         raise ValueError(f"{quoted(text, 40)} is not canonical")
     return moment
 

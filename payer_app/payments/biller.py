@@ -225,7 +225,9 @@ def bill_answer(biller: Biller, code: Any) -> tuple[int, dict[str, Any]]:
 
 def approved_request(token: str | bytes, answer: Any) -> PaymentRequest | None:
     """The request inside a token the acquirer has just approved (201: verified in full), else None."""
-    return read_signed(token) if getattr(answer, "http_status", None) == 201 else None
+    if getattr(answer, "http_status", None) != 201:
+        return None
+    return getattr(answer, "request", None) or read_signed(token)  # the acquirer's own reading, when it kept it
 
 
 def attach_biller(acquirer: Any) -> Biller:

@@ -300,7 +300,8 @@ class DisplayHub:
                 self._broadcast({"type": "refused", "refused": self.refused, "code": self.refused_codes[0]})
             return
         body = answer.body
-        request = read_signed(token)  # the acquirer has just verified it (its 201, 402 or 409 answer)
+        # the acquirer has just verified it (its 201, 402 or 409 answer)
+        request = getattr(answer, "request", None) or read_signed(token)
         amount = _amount_of(body.get("total") or body.get("amount"))  # what the merchant receives, fee included
         if amount is None:
             return

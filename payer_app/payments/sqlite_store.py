@@ -71,6 +71,7 @@ class SQLiteStore:
     def __init__(self, path: Path | str, schema: str, *, version: int, synchronous: str = "FULL"):
         self.path = IN_MEMORY if str(path) == IN_MEMORY else Path(path)
         self.lock = threading.RLock()
+        self._depth = 0  # open transaction blocks of the thread holding the lock (1: the outermost)
         self.db = _connect(self.path)
         try:
             self._prepare(schema, version, synchronous)
@@ -104,16 +105,40 @@ class SQLiteStore:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """``BEGIN IMMEDIATE`` ... ``COMMIT`` under the store's lock; ``ROLLBACK`` on any exception
-        (a ``return`` inside the block commits)."""
+        (a ``return`` inside the block commits). Inside another transaction of this store (the same
+        thread, which holds the lock) it is a ``SAVEPOINT``: its exception undoes only its own writes,
+        and nothing is committed before the outermost block ends (the acquirer's group commit,
+        ``Ledger.batch``)."""
         with self.lock:
+            if self._depth:
+                yield from self._savepoint()
+                return
             self.db.execute("BEGIN IMMEDIATE")
+            self._depth = 1
             try:
                 yield self.db
+                self.db.execute("COMMIT")
             except BaseException:
                 if self.db.in_transaction:
                     self.db.execute("ROLLBACK")
                 raise
-            self.db.execute("COMMIT")
+            finally:
+                self._depth = 0
+
+    def _savepoint(self) -> Iterator[sqlite3.Connection]:
+        name = f"inner{self._depth}"
+        self.db.execute(f"SAVEPOINT {name}")
+        self._depth += 1
+        try:
+            yield self.db
+        except BaseException:
+            if self.db.in_transaction:  # an error may have ended the whole transaction already
+                self.db.execute(f"ROLLBACK TO {name}")
+                self.db.execute(f"RELEASE {name}")
+            raise
+        finally:
+            self._depth -= 1
+        self.db.execute(f"RELEASE {name}")
 
     def write(self, sql: str, params: tuple | list = ()) -> sqlite3.Cursor:
         """One statement on its own (autocommit), under the store's lock."""

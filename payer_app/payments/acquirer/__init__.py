@@ -6,6 +6,9 @@ One module per job, each importing only the ones before it (no module imports a 
 - ``ledger``: the SQLite ledger (``Ledger``, key bindings, ``TrustedKey``, the enrolment code);
 - ``decisions``: ``MockAcquirer``, the decisions and their steps, independent of HTTP (the payer
   app's embedded mode calls ``submit`` directly);
+- ``pipeline``: ``DecisionPipeline``, payments over HTTP decided off the event loop (verify threads
+  with their verifier processes, one writer committing each batch before its answers, listeners
+  told after the answers);
 - ``endpoints``: the Starlette application (``create_app``), each input capped before the work;
 - ``server``: ``AcquirerServer``, uvicorn on a background thread, and ``serve_display``.
 

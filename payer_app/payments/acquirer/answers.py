@@ -14,6 +14,7 @@ from typing import Any
 
 from payer_app.core.display_text import visible
 from payer_app.core.refusals import Refusal
+from payer_app.core.request import PaymentRequest
 
 # Verification reasons answered with 422 (the request is authentic but cannot be accepted); 403
 # for the key's own state; every other failure is a 400.
@@ -115,6 +116,9 @@ class AcquirerAnswer:
     delay_seconds: float = 0.0  # how long to hold the answer (latency injection)
     lost: bool = False  # injected timeout: the payment is recorded but the answer never arrives in time
     headers: dict[str, str] = field(default_factory=dict)
+    # the verified request an answer of steps 5-9 is about (never sent): listeners read it instead
+    # of reading the token again
+    request: PaymentRequest | None = field(default=None, repr=False, compare=False)
 
 
 def refusal_answer(status: int, refusal: Refusal | None, **extra: str) -> AcquirerAnswer:

@@ -9,6 +9,7 @@ import hmac
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from payer_app.core.display_text import visible
 from payer_app.core.payability import Limits
 from payer_app.core.refusals import Refusal, VerifyRefused, say
 from payer_app.core.request import PaymentRequest
-from payer_app.core.signing import VerificationKeys, verify_request
+from payer_app.core.signing import Verification, VerificationKeys, verify_request
 from payer_app.core.timestamps import format_timestamp
 from payer_app.payments.acquirer.answers import (
     KEY_STATE_REASONS,
@@ -46,6 +47,18 @@ from payer_app.payments.enrolment import (
 
 log = logging.getLogger(__name__)
 
+
+@dataclass(frozen=True)
+class Admitted:
+    """A payment request that passed steps 1-4 (``MockAcquirer.admit``): what steps 5-9 need."""
+
+    binding: KeyBinding
+    result: Verification
+    request: PaymentRequest
+    token_sha: str
+    received: datetime
+
+
 class MockAcquirer:
     """The acquirer's decisions, independent of HTTP (the embedded mode calls ``submit`` directly).
 
@@ -70,6 +83,7 @@ class MockAcquirer:
         self._keys_lock = threading.RLock()
         self._bindings: dict[str, KeyBinding] = {}
         self._keys = VerificationKeys()
+        self._key_jwks: dict[str, dict[str, Any]] = {}
         self._reload_keys()
         self.trust(trusted or [])
         self._attempts: dict[str, int] = {}
@@ -115,7 +129,7 @@ class MockAcquirer:
     def _reload_keys(self) -> None:
         with self._keys_lock:
             bindings = {b.kid: b for b in self.ledger.bindings()}
-            keys = VerificationKeys()
+            keys, jwks = VerificationKeys(), {}
             for b in bindings.values():
                 jwk = dict(b.jwk, kid=b.kid)
                 if b.retired_at:
@@ -124,7 +138,14 @@ class MockAcquirer:
                     keys.add(jwk)
                 except ValueError:
                     log.warning("ignoring an unusable key binding %s", visible(b.kid, 60))
-            self._bindings, self._keys = bindings, keys
+                    continue
+                jwks[b.kid] = jwk
+            self._bindings, self._keys, self._key_jwks = bindings, keys, jwks
+
+    def key_jwk(self, kid: str) -> dict[str, Any] | None:
+        """The verification key (a JWK, with ``retired_at`` when retired) bound under ``kid``, or None:
+        what a verifier in another process needs to check one token (``acquirer/pipeline.py``)."""
+        return self._key_jwks.get(kid)
 
     def key_status(self, kid: str) -> AcquirerAnswer:
         binding = self._bindings.get(kid)
@@ -191,9 +212,25 @@ class MockAcquirer:
 
     # --- payments -----------------------------------------------------------------------------
     def submit(self, token: str | bytes, now: datetime | None = None) -> AcquirerAnswer:
-        answer = self._decide(token, now)
+        """Decide (``decide``), then tell the listeners (the embedded acquirer; over HTTP the
+        ``DecisionPipeline`` of ``acquirer/pipeline.py`` answers first and tells them after)."""
+        answer = self.decide(token, now)
+        self.notify(token, answer)
+        return answer
+
+    def decide(self, token: str | bytes, now: datetime | None = None) -> AcquirerAnswer:
+        """The answer to one payment request, recorded first when it is recorded at all."""
+        received = now or self.clock()
+        admitted = self.admit(token, received)
+        return self.with_latency(admitted if isinstance(admitted, AcquirerAnswer) else self.settle(admitted))
+
+    def notify(self, token: str | bytes, answer: AcquirerAnswer) -> None:
+        """Each listener (display, biller, console) told of a decision; they never raise."""
         for listener in self.listeners:
             listener(token, answer)
+
+    def with_latency(self, answer: AcquirerAnswer) -> AcquirerAnswer:
+        """The injected latency (``FailureSettings``) added to an answer's hold."""
         settings = self.failures
         key = str(answer.body.get("idempotency_key") or "")
         if settings.latency_ms or settings.latency_jitter_ms:
@@ -201,11 +238,16 @@ class MockAcquirer:
             answer.delay_seconds += (settings.latency_ms + jitter) / 1000.0
         return answer
 
-    def _decide(self, token: str | bytes, now: datetime | None) -> AcquirerAnswer:
-        """The checks in the order docs/security.md lists them ("What the acquirer checks"); the
-        first refusal is the answer, and only a request that passes them all is recorded."""
-        received = now or self.clock()
-        result = _verify(token, self._keys, received, self.limits)
+    def admit(self, token: str | bytes, received: datetime,
+              verified: Verification | None = None) -> AcquirerAnswer | Admitted:
+        """Steps 1-4 of the checks in the order docs/security.md lists them ("What the acquirer
+        checks"): the signature, the key, the schema, the account and the audience; no ledger read,
+        so any thread may run it. The first refusal is the answer; a request that passes is
+        ``Admitted`` for ``settle``. ``verified``: ``verify_request``'s good verification of this
+        token at ``received``, made elsewhere with this acquirer's key for its kid (the pipeline's
+        verifier processes); without it the token is verified here."""
+        result: Any = verified if verified is not None and verified.ok else _verify(token, self._keys, received,
+                                                                                      self.limits)
         binding = self._bindings.get(result.kid or "") if result.signature_ok else None
         refusal = (_unsigned_refusal(result)                          # 1. signed by an enrolled key
                    or _key_state_refusal(binding))                    # 2. the key is not revoked
@@ -216,19 +258,23 @@ class MockAcquirer:
                    or self._audience_refusal(result.request))         # 4. addressed to this acquirer
         if refusal is not None:
             return refusal
-        request = result.request
-        idem, request_id = request.idempotency_key, request.request_id
         token_sha = hashlib.sha256(_token_bytes(token)).hexdigest()
-        nonce = request.nonce
-        refusal = (self._injected_unavailability(binding, idem)                        # 5. failure injection
-                   or self._idempotency_answer(binding, idem, request_id, token_sha)   # 6. per payer
-                   or self._retirement_refusal(binding, received, request_id, idem)    # 7. key retired on receipt
-                   or _content_refusal(result, request_id, idem)                       # 7. content and time
-                   or strong_auth_refusal(self.ledger, binding.scope, request, received)  # 7. face check
-                   or self._nonce_refusal(binding, nonce, received, request_id, idem))  # 8. nonce unused, per payer
-        if refusal is not None:
-            return refusal
-        return self._record(binding, request, token_sha, received)                    # 9. record, answer
+        return Admitted(binding, result, result.request, token_sha, received)
+
+    def settle(self, admitted: Admitted) -> AcquirerAnswer:
+        """Steps 5-9 on the ledger, the record last (one transaction of its own, or a savepoint of
+        the pipeline's group commit, ``Ledger.batch``): only a request that passes them all is recorded."""
+        binding, result, request, received = admitted.binding, admitted.result, admitted.request, admitted.received
+        idem, request_id = request.idempotency_key, request.request_id
+        refusal = (self._injected_unavailability(binding, idem)                             # 5. failure injection
+                   or self._idempotency_answer(binding, idem, request_id, admitted.token_sha)  # 6. per payer
+                   or self._retirement_refusal(binding, received, request_id, idem)         # 7. key retired on receipt
+                   or _content_refusal(result, request_id, idem)                            # 7. content and time
+                   or strong_auth_refusal(self.ledger, binding.scope, request, received)    # 7. face check
+                   or self._nonce_refusal(binding, request.nonce, received, request_id, idem))  # 8. nonce unused
+        answer = refusal or self._record(binding, request, admitted.token_sha, received)  # 9. record, answer
+        answer.request = request
+        return answer
 
     def _audience_refusal(self, request: PaymentRequest) -> AcquirerAnswer | None:
         """Step 4: ``aud`` must be one of this acquirer's names (its URLs or the embedded id)."""
@@ -415,4 +461,4 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-__all__ = ["MockAcquirer", "weak_key_problem"]
+__all__ = ["Admitted", "MockAcquirer", "weak_key_problem"]

@@ -40,6 +40,7 @@ from payer_app.payments.acquirer.answers import AcquirerAnswer, FailureSettings,
 from payer_app.payments.acquirer.balances import balance_answer
 from payer_app.payments.acquirer.decisions import MockAcquirer
 from payer_app.payments.acquirer.ledger import TrustedKey, enrolment_code
+from payer_app.payments.acquirer.pipeline import DecisionPipeline
 from payer_app.payments.json_responses import json_response
 from payer_app.payments.name_directory import MAX_LOOKUP_BODY_BYTES, NameDirectory, refusal
 
@@ -73,16 +74,18 @@ def create_app(ledger_path: Path, failures: FailureSettings | None = None,
                             clock=clock)
     acquirer.enrol_code = enrolment_code(acquirer.ledger, enrol_code)
     activation = Activation(acquirer)
+    pipeline = DecisionPipeline(acquirer)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
         yield
+        pipeline.close()  # answers in flight recorded and given, listeners told
         activation.close()
         acquirer.close()
 
     app = Starlette(
         routes=[
-            *_AcquirerHttp(acquirer, directory or NameDirectory.bundled(), activation).routes(),
+            *_AcquirerHttp(acquirer, directory or NameDirectory.bundled(), activation, pipeline).routes(),
             *counter_routes(acquirer),  # /display, /display/events, /v1/bills/{code}: merchant_display.py
             *new_day_routes(acquirer),  # POST /v1/new-day: new_day.py
         ],
@@ -91,6 +94,7 @@ def create_app(ledger_path: Path, failures: FailureSettings | None = None,
     )
     app.state.acquirer = acquirer
     app.state.activation = activation
+    app.state.pipeline = pipeline
     return app
 
 
@@ -98,8 +102,10 @@ class _AcquirerHttp:
     """The acquirer's HTTP endpoints (step 0 of docs/security.md: body size, then media type, then
     ``Authorization`` capped), each handing the checked input to the ``MockAcquirer``."""
 
-    def __init__(self, acquirer: MockAcquirer, directory: NameDirectory, activation: Activation):
+    def __init__(self, acquirer: MockAcquirer, directory: NameDirectory, activation: Activation,
+                 pipeline: DecisionPipeline):
         self.acquirer = acquirer
+        self.pipeline = pipeline
         self.directory = directory
         self.activation = activation
 
@@ -123,7 +129,7 @@ class _AcquirerHttp:
         body = await _read_jose(request, MAX_BODY_BYTES)
         if not isinstance(body, bytes):
             return body
-        answer = self.acquirer.submit(body)
+        answer = await self.pipeline.decide(body, self.acquirer.clock())  # off the event loop
         if answer.delay_seconds:
             await _hold_answer(answer.delay_seconds)
         return _respond(answer)

@@ -55,6 +55,11 @@ def payer_scope(bank_bin: str, account: str) -> str:
     return f"{bank_bin}/{account}"
 
 
+# What an approved payment counts in its payer's day (its total, fee included; its amount for an answer
+# written before totals were kept); ``approved_total_since`` reads only the payer's approvals of the
+# day, through the index ``ledger_payments_by_day``.
+_DAY_TOTAL = "COALESCE(CAST(json_extract(response, '$.total.value') AS INTEGER), amount)"
+
 # Nonces are kept per payer, the scope of idempotency keys (version 2 of the ledger file).
 _NONCES_TABLE = """CREATE TABLE IF NOT EXISTS used_nonces (
     payer_scope TEXT NOT NULL,
@@ -78,6 +83,7 @@ CREATE TABLE IF NOT EXISTS ledger_payments (
     PRIMARY KEY (payer_scope, idempotency_key),
     UNIQUE (payer_scope, request_id)
 );
+CREATE INDEX IF NOT EXISTS ledger_payments_by_day ON ledger_payments (payer_scope, status, received_at);
 CREATE TABLE IF NOT EXISTS key_bindings (
     kid TEXT PRIMARY KEY,
     jwk TEXT NOT NULL,
@@ -144,6 +150,11 @@ class Ledger(StoreFile):
         self._store.write("INSERT OR REPLACE INTO acquirer_settings VALUES (?, ?)", (name, value))
 
     # --- payments -----------------------------------------------------------------------------
+    def batch(self):
+        """One transaction around several recordings (the pipeline's group commit): each
+        ``insert_if_new`` inside it is a savepoint, and nothing is committed before the block ends."""
+        return self._store.transaction()
+
     def find(
         self, scope: str, idempotency_key: str, request_id: str
     ) -> tuple[int, dict[str, Any], str, str, str] | None:
@@ -204,7 +215,7 @@ class Ledger(StoreFile):
         """The dong this payer paid in approved payments received at ``since`` (a canonical UTC
         timestamp) or later: each answer's total (fee included), its amount for answers without one."""
         row = self._store.one(
-            "SELECT COALESCE(SUM(COALESCE(CAST(json_extract(response, '$.total.value') AS INTEGER), amount)), 0) "
+            f"SELECT COALESCE(SUM({_DAY_TOTAL}), 0) "
             "FROM ledger_payments WHERE payer_scope = ? AND status = 'approved' AND received_at >= ?", (scope, since))
         return int(row[0])
 

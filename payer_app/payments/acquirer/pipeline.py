@@ -1,0 +1,351 @@
+"""Payments over HTTP, decided off the event loop: ``DecisionPipeline``.
+
+A payment goes through these threads and processes, none of them the event loop:
+
+1. **verify** (one thread per core, two at least, each with a verifier process of its own): takes
+   the tokens waiting (at most ``VERIFY_BATCH``), has ``verify_request`` run on them in its process
+   (the signature, the schema, the QR: pure work, on another core than this process's), then runs
+   ``MockAcquirer.admit`` here with each good verification (steps 1-4: the key, the account, the
+   audience; no ledger access). A token the process refused is verified again here, so its refusal
+   is exactly the one ``verify_request`` gives in process. A refusal is answered at once.
+2. **writer** (one thread, the only one that records payments): takes every admitted request waiting
+   (at most ``batch_size``), runs steps 5-9 of each (``MockAcquirer.settle``) inside one ledger
+   transaction (``Ledger.batch``: each payment a savepoint of it) and commits once; only then are
+   their answers handed back to the event loop. Nobody is told "approved" before the row is committed.
+3. **listeners** (one thread): the merchant display, the biller and the console hear of each decision
+   after its answer was handed back, in the order of the answers; a slow listener delays no answer.
+   ``wait_for_listeners`` waits until they have heard of every decision answered so far.
+
+The event loop only reads the body, hands it over and awaits the answer, so other connections are
+served while a decision runs. The verifier processes are forked from this one when the first
+payment arrives; they hold nothing but the code (each token comes with its key), and if they cannot
+be used the verify threads verify in this process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import multiprocessing
+import os
+import queue
+import signal
+import sqlite3
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from payer_app.core.payability import Limits
+from payer_app.core.signing import Verification, VerificationKeys, verify_request
+from payer_app.payments.acquirer.answers import AcquirerAnswer
+from payer_app.payments.acquirer.decisions import Admitted, MockAcquirer
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 64  # the most payments one commit records
+VERIFY_BATCH = 16  # the most tokens a verify thread hands its process at once
+LISTENER_BACKLOG = 10_000  # batches of decisions the listeners may lag behind before the writer waits
+
+
+@dataclass(frozen=True)
+class _Arrived:
+    """One payment's body waiting for a verify thread, and where its answer goes."""
+
+    token: bytes | str
+    received: datetime
+    future: asyncio.Future
+    loop: asyncio.AbstractEventLoop
+
+
+@dataclass(frozen=True)
+class _Waiting:
+    """One admitted payment waiting for the writer, and where its answer goes."""
+
+    admitted: Admitted
+    token: bytes | str
+    future: asyncio.Future
+    loop: asyncio.AbstractEventLoop
+
+
+class DecisionPipeline:
+    """Verify threads, one writer, one listener thread, for one ``MockAcquirer`` (see the module)."""
+
+    def __init__(self, acquirer: MockAcquirer, workers: int | None = None, batch_size: int = BATCH_SIZE):
+        self.acquirer = acquirer
+        self.workers = workers or max(2, os.cpu_count() or 2)  # two at least: one held decision holds up no other
+        self.batch_size = batch_size
+        self._arrived: queue.SimpleQueue[_Arrived | None] = queue.SimpleQueue()
+        self._admitted: queue.SimpleQueue[_Waiting | None] = queue.SimpleQueue()
+        self._told: queue.Queue[list[tuple] | None] = queue.Queue(LISTENER_BACKLOG)
+        self._heard = threading.Condition()
+        self._told_count = 0  # decisions handed to the listener thread (under _heard)
+        self._heard_count = 0  # decisions the listeners have heard of (under _heard)
+        self._lock = threading.Lock()
+        self._started = False
+        self._threads: list[threading.Thread] = []  # the writer, the listeners, then the verify threads
+        self._verifiers: list[ProcessPoolExecutor | None] = []
+        self._closed = False
+
+    # --- from the event loop ------------------------------------------------------------------
+    async def decide(self, token: bytes | str, received: datetime) -> AcquirerAnswer:
+        """The answer to one payment, decided on the pipeline's threads (``received``: when it arrived)."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._start()
+        self._arrived.put(_Arrived(token, received, future, loop))
+        return await future
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the acquirer is stopping")
+            if self._started:
+                return
+            self._started = True
+            self._threads = [threading.Thread(target=self._write_loop, name="acquirer-writer", daemon=True),
+                             threading.Thread(target=self._tell_loop, name="acquirer-listeners", daemon=True)]
+            for n in range(self.workers):
+                verifier = _verifier_process()
+                if verifier is not None:
+                    # forked now, from this thread (the event loop's, which lives as long as the
+                    # server): the process's parent-death signal follows this thread's end
+                    verifier.submit(int)
+                self._verifiers.append(verifier)
+                self._threads.append(threading.Thread(target=self._verify_loop, args=(verifier,),
+                                                      name=f"acquirer-verify-{n}", daemon=True))
+            for thread in self._threads:
+                thread.start()
+
+    def close(self) -> None:
+        """Finish what was handed over (every answer recorded and given, every listener told), then
+        end the threads and processes. Nothing is accepted afterwards."""
+        with self._lock:
+            self._closed = True
+            started = self._started
+        if not started:
+            return
+        writer, teller, *verifiers = self._threads
+        for _ in verifiers:
+            self._arrived.put(None)
+        for thread in verifiers:
+            thread.join()
+        for process in self._verifiers:
+            if process is not None:
+                process.shutdown(wait=True, cancel_futures=True)
+        self._admitted.put(None)
+        writer.join()
+        self._told.put(None)
+        teller.join()
+
+    def wait_for_listeners(self, timeout: float | None = None) -> bool:
+        """Wait until the listeners have heard of every decision answered before this call; False
+        when ``timeout`` ran out first."""
+        with self._heard:
+            target = self._told_count
+            return self._heard.wait_for(lambda: self._heard_count >= target, timeout)
+
+    # --- verify threads -----------------------------------------------------------------------
+    def _verify_loop(self, verifier: ProcessPoolExecutor | None) -> None:
+        while True:
+            batch, stop = _take(self._arrived, VERIFY_BATCH)
+            if batch:
+                verified = self._verified_elsewhere(verifier, batch)
+                for arrived, verification in zip(batch, verified, strict=True):
+                    self._admit(arrived, verification)
+            if stop:
+                return
+
+    def _verified_elsewhere(self, verifier: ProcessPoolExecutor | None, batch: list[_Arrived]) -> list:
+        """Each token's good ``Verification`` from the verifier process, None where it refused (or
+        could not be asked: then everything is verified here)."""
+        if verifier is None:
+            return [None] * len(batch)
+        jobs = [(a.token, self.acquirer.key_jwk(_claimed_kid(a.token) or ""), a.received, self.acquirer.limits)
+                for a in batch]
+        try:
+            return verifier.submit(verify_in_process, jobs).result()
+        except Exception:  # noqa: BLE001 - a broken verifier process: this thread verifies instead
+            log.exception("the verifier process failed; verifying in the acquirer's own process")
+            return [None] * len(batch)
+
+    def _admit(self, arrived: _Arrived, verified: Verification | None) -> None:
+        token, future, loop = arrived.token, arrived.future, arrived.loop
+        try:
+            admitted = self.acquirer.admit(token, arrived.received, verified)
+        except Exception as exc:  # noqa: BLE001 - handed to the endpoint, which answers it cleanly
+            _hand_back(loop, [(future, exc)])
+            return
+        if isinstance(admitted, AcquirerAnswer):  # refused before the ledger: nothing to record
+            answer = self.acquirer.with_latency(admitted)
+            _hand_back(loop, [(future, answer)])
+            self._tell([(token, answer)])
+            return
+        self._admitted.put(_Waiting(admitted, token, future, loop))
+
+    # --- the writer ---------------------------------------------------------------------------
+    def _write_loop(self) -> None:
+        while True:
+            batch, stop = _take(self._admitted, self.batch_size)
+            if batch:
+                self._record(batch)
+            if stop:
+                return
+
+    def _record(self, batch: list[_Waiting]) -> None:
+        """Steps 5-9 of every payment of the batch, one commit; then the answers, then the listeners."""
+        results = self._settle_all(batch)
+        by_loop: dict[asyncio.AbstractEventLoop, list] = {}
+        for waiting, result in zip(batch, results, strict=True):
+            by_loop.setdefault(waiting.loop, []).append((waiting.future, result))
+        for loop, pairs in by_loop.items():
+            _hand_back(loop, pairs)
+        self._tell([(w.token, r) for w, r in zip(batch, results, strict=True) if isinstance(r, AcquirerAnswer)])
+
+    def _settle_all(self, batch: list[_Waiting]) -> list[AcquirerAnswer | Exception]:
+        """Each payment's answer, or the exception its endpoint turns into an answer. A storage
+        failure undoes the whole batch (nothing of it is recorded; each gets the failure: 503)."""
+        acquirer = self.acquirer
+        results: list[AcquirerAnswer | Exception] = []
+        try:
+            with acquirer.ledger.batch():
+                for waiting in batch:
+                    try:
+                        results.append(acquirer.with_latency(acquirer.settle(waiting.admitted)))
+                    except (sqlite3.Error, OSError, MemoryError):
+                        raise
+                    except Exception as exc:  # noqa: BLE001 - its savepoint was undone; the others stand
+                        log.exception("a payment could not be decided")
+                        results.append(exc)
+        except Exception as exc:  # noqa: BLE001 - rolled back: nothing of the batch was recorded
+            log.exception("the ledger could not record %d payment(s)", len(batch))
+            return [exc] * len(batch)
+        return results
+
+    # --- listeners ----------------------------------------------------------------------------
+    def _tell(self, decisions: list[tuple]) -> None:
+        if not decisions:
+            return
+        with self._heard:
+            self._told_count += len(decisions)
+        self._told.put(decisions)
+
+    def _tell_loop(self) -> None:
+        while True:
+            decisions = self._told.get()
+            if decisions is None:
+                return
+            for token, answer in decisions:
+                try:
+                    self.acquirer.notify(token, answer)
+                except Exception:  # noqa: BLE001 - the payment stands whatever a listener does
+                    log.exception("a listener failed")
+            with self._heard:
+                self._heard_count += len(decisions)
+                self._heard.notify_all()
+
+
+def _take(source: queue.SimpleQueue, most: int) -> tuple[list, bool]:
+    """The first item (waiting for it), then whatever else waits, at most ``most`` in all; True
+    when the end (None) was met."""
+    first = source.get()
+    if first is None:
+        return [], True
+    batch = [first]
+    while len(batch) < most:
+        try:
+            more = source.get_nowait()
+        except queue.Empty:
+            break
+        if more is None:
+            return batch, True
+        batch.append(more)
+    return batch, False
+
+
+# --- the verifier processes -----------------------------------------------------------------------
+def _verifier_process() -> ProcessPoolExecutor | None:
+    """One process that verifies tokens (forked: it starts at once and loads nothing; it holds no
+    connection of this one's and uses no lock), or None where forking is not available."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"), initializer=_end_with_parent,
+                               initargs=(os.getpid(),))
+
+
+def _end_with_parent(parent: int) -> None:
+    """In a verifier process: end as soon as the acquirer's process ends, however it ended (a
+    SIGKILL leaves no one to shut the pool down): Linux's parent-death signal, which comes when the
+    thread that forked it ends (the event loop's: ``DecisionPipeline._start``)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the pool's own shutdown still ends it
+        pass
+    if os.getppid() != parent:  # the parent ended before the signal was asked for
+        os._exit(0)
+
+
+def _claimed_kid(token: bytes | str) -> str | None:
+    """The ``kid`` a token's header claims, read without any check (only to pick the key to send
+    along; ``verify_request`` checks everything), or None."""
+    try:
+        raw = token if isinstance(token, bytes) else token.encode("utf-8", "surrogatepass")
+        head = raw.split(b".", 1)[0]
+        if len(head) > 1000:
+            return None
+        kid = json.loads(base64.urlsafe_b64decode(head + b"=" * (-len(head) % 4)))
+        kid = kid.get("kid") if isinstance(kid, dict) else None
+    except (ValueError, TypeError):
+        return None
+    return kid if isinstance(kid, str) else None
+
+
+_process_keys: dict[str, VerificationKeys] = {}  # in a verifier process: keys made from the JWKs sent
+
+
+def verify_in_process(jobs: list[tuple[Any, dict | None, datetime, Limits]]) -> list[Verification | None]:
+    """In a verifier process: ``verify_request`` of each token with the one key sent along (its
+    kid's; the only one it could use). A good verification comes back; a refusal as None (the
+    acquirer verifies that token again, with all its keys, for the exact refusal)."""
+    out: list[Verification | None] = []
+    for token, jwk, received, limits in jobs:
+        keys = VerificationKeys()
+        if jwk is not None:
+            cache_key = json.dumps(jwk, sort_keys=True)
+            if cache_key not in _process_keys:
+                if len(_process_keys) > 10_000:
+                    _process_keys.clear()
+                made = VerificationKeys()
+                made.add(dict(jwk))
+                _process_keys[cache_key] = made
+            keys = _process_keys[cache_key]
+        verification = verify_request(token, keys, now=received, limits=limits)
+        out.append(verification if verification.ok else None)
+    return out
+
+
+def _hand_back(loop: asyncio.AbstractEventLoop, pairs: list[tuple[asyncio.Future, object]]) -> None:
+    """Each answer (or exception) to its awaiting endpoint, on its event loop, in one call."""
+    try:
+        loop.call_soon_threadsafe(_deliver, pairs)
+    except RuntimeError:  # the loop has closed: nobody is waiting any more
+        pass
+
+
+def _deliver(pairs: list[tuple[asyncio.Future, object]]) -> None:
+    for future, result in pairs:
+        if future.done():  # the client went away: the decision stands, nobody to tell
+            continue
+        if isinstance(result, BaseException):
+            future.set_exception(result)
+        else:
+            future.set_result(result)
+
+
+__all__ = ["BATCH_SIZE", "VERIFY_BATCH", "DecisionPipeline", "verify_in_process"]
