@@ -18,7 +18,7 @@ from payer_app.core.payload import parse_payload
 from payer_app.core.request import build_request, read_signed
 from payer_app.core.signing import sign_request
 from payer_app.payments.acquirer.answers import FailureSettings
-from tests.acquirer_helpers import CODE, AcquirerClock, ledger_rows, new_payer, post, start_server
+from tests.acquirer_helpers import AcquirerClock, account_code, ledger_rows, new_payer, post, start_server
 from tests.cli_in_process import run
 
 M = 1_000_000
@@ -164,7 +164,7 @@ def test_refused_payments_do_not_count_toward_the_day(acquirer):
 # --- another device of the same account: the acquirer knows more than this payer app --------------
 def test_payments_from_another_device_make_the_acquirer_refuse_and_pay_says_so(acquirer, capsys, tmp_path):
     server = acquirer()
-    assert run(capsys, "keys", "enrol", "--acquirer", server.url, "--code", CODE)[0] == 0
+    assert run(capsys, "keys", "enrol", "--acquirer", server.url, "--code", account_code(server.url))[0] == 0
     from payer_app.payments.service import PaymentService
 
     with PaymentService(acquirer_url=server.url) as service:

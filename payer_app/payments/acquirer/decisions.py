@@ -88,6 +88,9 @@ class MockAcquirer:
         self.trust(trusted or [])
         self._attempts: dict[str, int] = {}
         self._attempts_lock = threading.Lock()
+        # Steps 5-9 (``settle``) one payment at a time: the day's total read in step 7 must count every
+        # payment recorded before this one's step 9 (the pipeline's one writer; two threads of the embedded one).
+        self._settle_lock = threading.Lock()
         # Called as listener(token, answer) after each decision: the merchant display and the biller
         # (payments/merchant_display.py, payments/biller.py); they never raise into the acquirer.
         self.listeners: list = []
@@ -266,13 +269,14 @@ class MockAcquirer:
         the pipeline's group commit, ``Ledger.batch``): only a request that passes them all is recorded."""
         binding, result, request, received = admitted.binding, admitted.result, admitted.request, admitted.received
         idem, request_id = request.idempotency_key, request.request_id
-        refusal = (self._injected_unavailability(binding, idem)                             # 5. failure injection
-                   or self._idempotency_answer(binding, idem, request_id, admitted.token_sha)  # 6. per payer
-                   or self._retirement_refusal(binding, received, request_id, idem)         # 7. key retired on receipt
-                   or _content_refusal(result, request_id, idem)                            # 7. content and time
-                   or strong_auth_refusal(self.ledger, binding.scope, request, received)    # 7. face check
-                   or self._nonce_refusal(binding, request.nonce, received, request_id, idem))  # 8. nonce unused
-        answer = refusal or self._record(binding, request, admitted.token_sha, received)  # 9. record, answer
+        with self._settle_lock:
+            refusal = (self._injected_unavailability(binding, idem)                          # 5. failure injection
+                       or self._idempotency_answer(binding, idem, request_id, admitted.token_sha)  # 6. per payer
+                       or self._retirement_refusal(binding, received, request_id, idem)      # 7. key retired
+                       or _content_refusal(result, request_id, idem)                         # 7. content and time
+                       or strong_auth_refusal(self.ledger, binding.scope, request, received)  # 7. face check
+                       or self._nonce_refusal(binding, request.nonce, received, request_id, idem))  # 8. nonce
+            answer = refusal or self._record(binding, request, admitted.token_sha, received)  # 9. record, answer
         answer.request = request
         return answer
 
