@@ -17,7 +17,8 @@ from payer_app.gui.components import Card, button, clear_layout, divider, plain_
 from payer_app.gui.context import AppContext, PaymentFlow
 from payer_app.gui.moments import list_time
 from payer_app.gui.payment_runner import read_history
-from payer_app.gui.plain_text import PlainLabel, shown as shown_plain
+from payer_app.gui.plain_text import PlainLabel
+from payer_app.gui.plain_text import shown as shown_plain
 from payer_app.gui.screen import Screen
 from payer_app.gui.screens.saved_bills import SavedBillsCard
 from payer_app.payments.history import HistoryEntry
