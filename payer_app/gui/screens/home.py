@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushBut
 
 from payer_app.core.amounts import format_vnd, group_thousands
 from payer_app.core.payee_display import PayeeDisplay, payee_display_from_request
-from payer_app.core.request import Payee, read_signed
+from payer_app.core.request import Payee, PayerInfo, read_signed
 from payer_app.gui.components import Card, button, clear_layout, divider, plain_label, scrolling
 from payer_app.gui.context import AppContext, PaymentFlow
 from payer_app.gui.moments import list_time
@@ -128,7 +128,7 @@ class HomeScreen(Screen):
         self.recent_card.setVisible(shown)
         self.history_button.setVisible(shown)
         if shown:
-            self.show_recent(read_history(self.ctx.service, 4)[0])
+            self.show_recent(shown_history(self.ctx, 4)[0])
 
     def retranslate(self) -> None:
         t = self.ctx.t
@@ -257,6 +257,27 @@ def tile_face(tile: QPushButton, symbol: str) -> QLabel:
         label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         col.addWidget(label)
     return caption
+
+
+def shown_history(ctx: AppContext, limit: int) -> tuple[list[HistoryEntry], str | None]:
+    """The payments Home and History list, newest first, with ``read_history``'s (entries, problem).
+    A kiosk lists only the visitor's own: of its newest ``limit`` payments, those made since the
+    visit began (``AppContext.visit_started``: the kiosk's start, then each idle reset) and signed
+    for the account paid from now (each visitor pays from an account of their own, opened for the
+    visit), so the next visitor sees nothing of an earlier one's even with *keep history* on, also
+    before their own account is open or when it could not be opened. Everything stays in the
+    history file for the operator (``payer-app history``)."""
+    entries, problem = read_history(ctx.service, limit)
+    if not ctx.kiosk or ctx.service is None:
+        return entries, problem
+    payer = ctx.service.payer
+    return [e for e in entries if e.created_at >= ctx.visit_started and paid_from(e, payer)], problem
+
+
+def paid_from(entry: HistoryEntry, payer: PayerInfo) -> bool:
+    """The recorded payment was signed for ``payer``'s account (its bank and account number)."""
+    request = read_signed(entry.jws)
+    return request is not None and (request.payer.bank_bin, request.payer.account) == (payer.bank_bin, payer.account)
 
 
 def entry_payee(entry: HistoryEntry) -> PayeeDisplay:
