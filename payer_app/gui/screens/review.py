@@ -133,6 +133,8 @@ class ReviewScreen(Page):
         """``pin`` or ``biometric``: what Confirm will ask (the rule ``PaymentSteps.confirm_review``
         follows, ``PaymentService.auth_need``), which the signed request then records."""
         flow = self.ctx.flow
+        if flow.parsed is None or flow.choice is None:
+            return PIN
         try:
             need = service.auth_need(flow.parsed, replace(flow.choice, auth=PIN))
         except RequestRefused:
