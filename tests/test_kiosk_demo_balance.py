@@ -5,6 +5,8 @@ moves by exactly its total; Review shows that balance as the source account's.""
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 
@@ -19,9 +21,21 @@ from payer_app.core.refusals import RequestRefused
 from payer_app.payments.acquirer.balances import DEMO_BALANCE
 from payer_app.payments.acquirer_client import HttpAcquirerClient
 from payer_app.payments.service import PaymentService
-from tests.acquirer_helpers import CODE, DEMO_BIN, EVN_BILL, Payer, ServedAcquirer, post, start_server, token_for
+from tests.acquirer_helpers import (
+    CODE,
+    DEMO_BIN,
+    EVN_BILL,
+    Payer,
+    ServedAcquirer,
+    ledger_rows,
+    post,
+    start_server,
+    token_for,
+)
+from tests.e2e.acquirer import free_port
 from tests.gui_helpers import PAY_TIMEOUT_MS, click, enter_pin, to_review
 from tests.kiosk_visit_helpers import next_visitor
+from tests.process_lines import killed_if_left_running, stderr_lines, stop_with_sigterm, wait_for_line
 
 SHOP = vietqr_payload("970416", "257678859")  # a person's account: above 10 million it needs the face check
 
@@ -165,3 +179,25 @@ def test_in_a_kiosk_on_the_embedded_acquirer_a_visitors_payment_moves_the_balanc
     outcome = done.args[0]
     assert outcome is not None and outcome.status == "approved", window.result.title.text()
     assert balance_of(window.ctx.service) == DEMO_BALANCE - outcome.request.cost.total
+
+
+def test_the_booth_passes_its_demo_balance_to_the_first_visitors_account(payer_home):
+    """``payer-app booth --demo-balance 2500000`` (a real process, the window offscreen): the start
+    lines say it, and the account the kiosk pays from at start is opened with 2.500.000 ₫."""
+    port = free_port()
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PAYER_APP_HOME=str(payer_home))
+    proc = subprocess.Popen([sys.executable, "-m", "payer_app", "booth", "--print-url", "--port", str(port),
+                             "--camera", "demo", "--verbose", "--demo-balance", "2500000"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen: list[str] = []
+    with killed_if_left_running(proc):
+        assert proc.stdout.readline().strip() == f"http://127.0.0.1:{port}/display"
+        lines = stderr_lines(proc)
+        paying = wait_for_line(lines, re.compile(r"^payer_app\.gui\.startup_enrolment: paying from account "
+                                                 r"(\d{6})/(\w+)"), seen)
+        stop_with_sigterm(proc, lines, seen)
+    assert "Demo accounts open with 2.500.000 ₫ (--demo-balance)." in seen, seen[:8]
+    scope = f"{paying.group(1)}/{paying.group(2)}"
+    assert paying.group(2).startswith("99")
+    assert ledger_rows(payer_home / "acquirer-ledger.sqlite3", "SELECT opening_balance, balance FROM "
+                       "account_balances WHERE payer_scope = ?", (scope,)) == [(2_500_000, 2_500_000)]
