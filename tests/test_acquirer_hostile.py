@@ -261,7 +261,9 @@ def _check(response, token: str, original: str | None = None) -> None:
     assert response.status_code < 500, (response.status_code, response.text[:300])
     body = response.json()
     assert isinstance(body, dict)
-    if original is not None and token != original:
+    # The acquirer reads the body's token without the white space around it (endpoints.py), so a
+    # mutation that only adds spaces or line ends at either end is the same token, not a forgery.
+    if original is not None and token.strip() != original:
         assert response.status_code not in (201, 409), (token, response.text[:300])
 
 

@@ -105,7 +105,7 @@ class MainWindow(QMainWindow):
         self.payee = PayeeScreen(ctx)
         self.amount = AmountScreen(ctx)
         self.review = ReviewScreen(ctx)
-        self.face_check = FaceCheckScreen(ctx)
+        self.face_check = FaceCheckScreen(ctx, self.scan_adapter)
         self.pin = PinScreen(ctx)
         self.result = ResultScreen(ctx)
         self.history = HistoryScreen(ctx)
@@ -240,7 +240,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         self.scan.stop()
+        self.face_check.stop()
         self.scan.adapter.wait_stopped()
+        self.face_check.watch.wait_stopped()
         self.kiosk.close()
         app = QApplication.instance()
         if app is not None:
