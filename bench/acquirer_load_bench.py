@@ -3,7 +3,7 @@
 Sends REQUESTS signed payment requests (by default 2,000: 10% exact duplicates of earlier ones,
 5% tampered, 2% signed by a key that was never enrolled) from CLIENTS concurrent HTTP clients to
 ``payer-app acquirer serve`` running as its own process on 127.0.0.1. The payers (PAYERS of them,
-each with its own account) first enrol their keys over HTTP with the acquirer's enrolment code, and
+each with its own account) first enrol their keys over HTTP with a one-time code issued for it, and
 every request is addressed (``aud``) to that acquirer. Prints throughput, latency percentiles and the
 counts of approved (201) / duplicate (409) / rejected (400) / refused key (403) answers next to what
 was sent. Exits 1 when any count, or the acquirer's own ledger, differs from what was sent.
@@ -167,12 +167,16 @@ def stop_acquirer(server: subprocess.Popen) -> None:
         server.kill()
 
 
-def enrol_payers(url: str, payers) -> bool:
-    """Each payer's key enrolled over HTTP with the enrolment code (201 each), else False."""
+def enrol_payers(url: str, payers, ledger: Path) -> bool:
+    """Each payer's key enrolled over HTTP with a one-time code issued for its account into the
+    acquirer's ``ledger``, as ``payer-app acquirer codes issue`` does (201 each), else False."""
+    from payer_app.payments.acquirer.activation import issue_code
+
     client = HttpAcquirerClient(url)
     try:
         for key, info in payers:
-            reply = client.enrol(key, info.account, info.bank_bin, code=ENROL_CODE)
+            code, _ = issue_code(ledger, info.bank_bin, info.account)
+            reply = client.enrol(key, info.account, info.bank_bin, code=code)
             if reply.http_status != 201:
                 print(f"enrolment refused: {reply.http_status} {reply.body}", file=sys.stderr)
                 return False
@@ -263,12 +267,13 @@ def check_counts(sends: list[tuple[str, int]], run: Run) -> bool:
     return ok
 
 
-def run_against_server(url: str, server: subprocess.Popen, payers, sends, clients: int) -> dict | None:
+def run_against_server(url: str, server: subprocess.Popen, payers, sends, clients: int,
+                       ledger: Path) -> dict | None:
     """Wait for the acquirer, enrol the payers, send everything: the measurements, or None."""
     if not wait_for_start_line(server):
         return None
     enrol_started = time.perf_counter()
-    if not enrol_payers(url, payers):
+    if not enrol_payers(url, payers, ledger):
         return None
     enrol_seconds = time.perf_counter() - enrol_started
     results, elapsed = send_all(url, sends, clients)
@@ -291,7 +296,7 @@ def main() -> int:
         sends = plan_sends(rng, plan, tokens)
         server = start_acquirer(port, Path(tmp))
         try:
-            measured = run_against_server(url, server, payers, sends, args.clients)
+            measured = run_against_server(url, server, payers, sends, args.clients, Path(tmp) / "ledger.sqlite3")
         finally:
             stop_acquirer(server)
     if measured is None:

@@ -195,7 +195,10 @@ def run(url: str, port: int, payments: int, displays: int, browser: bool) -> Mea
             read_until_serving(proc)
             key = SigningKey.generate()
             client = HttpAcquirerClient(url)
-            enrolled = client.enrol(key, PAYER_ACCOUNT, PAYER_BANK, code=CODE)
+            from payer_app.payments.acquirer.activation import issue_code
+
+            code, _ = issue_code(Path(tmp) / "ledger.sqlite3", PAYER_BANK, PAYER_ACCOUNT)  # as `acquirer codes issue`
+            enrolled = client.enrol(key, PAYER_ACCOUNT, PAYER_BANK, code=code)
             assert enrolled.http_status == 201, enrolled.body
             stop = threading.Event()
             streams = open_displays(url, displays, stop)

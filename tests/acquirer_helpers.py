@@ -1,5 +1,12 @@
 """Shared pieces of the acquirer tests: a real server on a free loopback port with a real SQLite
-ledger, payers with enrolled keys, and tokens addressed to that server."""
+ledger, payers with enrolled keys, and tokens addressed to that server.
+
+Enrolling a payer for a named account takes what a real payer needs: a one-time code the operator
+issues for that account into the acquirer's ledger (``issue_code``, what ``payer-app acquirer codes
+issue --account`` runs). The booth's shared code (``CODE``) binds no key to a named account; it only
+opens demo accounts the acquirer numbers. So every acquirer a test enrols at is known here by its URL
+(``start_server``, ``LedgerServer``, ``ServedAcquirer``), and ``account_code(url)`` issues a code into its
+ledger on the acquirer's own clock."""
 
 from __future__ import annotations
 
@@ -22,6 +29,7 @@ from payer_app.core.keys import SigningKey
 from payer_app.core.payload import parse_payload
 from payer_app.core.request import PayerInfo, build_request
 from payer_app.core.signing import sign_request
+from payer_app.payments.acquirer.activation import MAX_CODE_MINUTES, issue_code
 from payer_app.payments.acquirer.answers import FailureSettings
 from payer_app.payments.acquirer.endpoints import create_app
 from payer_app.payments.acquirer.server import AcquirerServer
@@ -30,9 +38,11 @@ from payer_app.payments.enrolment import enrolment_token, normalise_audience
 from tests.spec_vectors import EVN_BILL
 
 JOSE = {"Content-Type": "application/jose"}
-CODE = "test-enrol-code-0001"
+CODE = "test-enrol-code-0001"  # the booth's shared code: opens demo accounts, binds no named account
 DEMO_BIN = "970436"
 DEMO_ACCOUNT = "0011001234567"
+# ``enrol``'s default: a one-time code issued for the payer's account at that acquirer (not a code itself).
+ISSUED = "<a code issued for the account>"
 
 
 @dataclass
@@ -60,13 +70,63 @@ class AcquirerClock:
         self.now += timedelta(seconds=seconds)
 
 
+# The acquirers a test can issue codes at: URL -> (its ledger file, its clock), while it serves.
+_LEDGERS: dict[str, tuple[Path, object]] = {}
+
+
+def register_ledger(url: str, ledger: Path, clock=None) -> None:
+    """The acquirer serving ``url`` keeps its ledger in ``ledger`` (``clock``: its clock, None for the
+    system's): ``account_code(url)`` issues codes there."""
+    _LEDGERS[url.rstrip("/")] = (ledger, clock)
+
+
+def forget_ledger(url: str) -> None:
+    _LEDGERS.pop(url.rstrip("/"), None)
+
+
+class LedgerServer(AcquirerServer):
+    """``AcquirerServer`` over a ``create_app`` app, known by its URL while it serves, so ``enrol`` and
+    ``account_code`` can issue per-account codes into its ledger."""
+
+    def start(self, timeout: float = 10.0) -> LedgerServer:
+        super().start(timeout)
+        acquirer = self.server.config.app.state.acquirer
+        register_ledger(self.url, acquirer.ledger.path, acquirer.clock)
+        return self
+
+    def stop(self) -> None:
+        forget_ledger(self.url)
+        super().stop()
+
+
 def start_server(ledger: Path, failures: FailureSettings | None = None, **kwargs) -> AcquirerServer:
     kwargs.setdefault("enrol_code", CODE)
-    return AcquirerServer(create_app(ledger, failures or FailureSettings(), **kwargs)).start()
+    return LedgerServer(create_app(ledger, failures or FailureSettings(), **kwargs)).start()
 
 
-def enrol(url: str, payer: Payer, code: str | None = CODE, endorsed_by: SigningKey | None = None,
+def account_code(url: str, bank_bin: str = DEMO_BIN, account: str = DEMO_ACCOUNT) -> str:
+    """A new one-time activation code for ``bank_bin``/``account`` at the acquirer serving ``url``,
+    written into its ledger as ``payer-app acquirer codes issue --account`` writes it, dated by the
+    acquirer's clock and valid for a day (a test may move that clock)."""
+    known = _LEDGERS.get(url.rstrip("/"))
+    assert known is not None, f"{url} was not started by start_server, LedgerServer or ServedAcquirer"
+    ledger, clock = known
+    code, _ = issue_code(ledger, bank_bin, account, minutes=MAX_CODE_MINUTES, now=clock() if clock else None)
+    return code
+
+
+def code_for(service, url: str | None = None) -> str:
+    """A one-time code for a ``PaymentService``'s payer account at its acquirer (or ``url``)."""
+    return account_code(url or service.acquirer_url, service.payer.bank_bin, service.payer.account)
+
+
+def enrol(url: str, payer: Payer, code: str | None = ISSUED, endorsed_by: SigningKey | None = None,
           audience: str | None = None) -> httpx.Response:
+    """``POST /v1/keys`` for ``payer``'s key and account: by default with a code issued for that account
+    (``account_code``); ``code=CODE`` is the booth's shared code, None no code (an endorsement, open
+    enrolment)."""
+    if code == ISSUED:
+        code = account_code(url, payer.bank_bin, payer.account)
     token = enrolment_token(payer.key, payer.account, payer.bank_bin, audience or url, endorsed_by=endorsed_by)
     headers = dict(JOSE)
     if code is not None:
@@ -75,7 +135,7 @@ def enrol(url: str, payer: Payer, code: str | None = CODE, endorsed_by: SigningK
 
 
 def new_payer(url: str | None = None, account: str = DEMO_ACCOUNT, bank_bin: str = DEMO_BIN) -> Payer:
-    """A payer with a fresh key, enrolled at ``url`` when given."""
+    """A payer with a fresh key, enrolled at ``url`` when given (with a code issued for its account)."""
     payer = Payer(SigningKey.generate(), bank_bin, account)
     if url is not None:
         response = enrol(url, payer)
@@ -127,6 +187,8 @@ class ServedAcquirer:
         self.port = served_port(start)
         self.url = f"http://127.0.0.1:{self.port}"
         self.code = next(line.split()[2] for line in start if line.startswith("Enrolment code: "))
+        self.ledger = folder / "served.sqlite3"
+        register_ledger(self.url, self.ledger)  # its own process's clock: the system's
         self._lines: queue.Queue[str | None] = queue.Queue()
         self._said: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -147,6 +209,7 @@ class ServedAcquirer:
 
     def stop(self) -> list[str]:
         """Ctrl+C, then every line said after the start lines."""
+        forget_ledger(self.url)
         self.proc.send_signal(signal.SIGINT)
         try:
             self.proc.wait(timeout=20)

@@ -2,9 +2,11 @@
 
 The takeover this file attacks: the booth's enrolment code is one per acquirer and every payer knows
 it. With it alone a stranger used to bind a key to the owner's account (201), pay from it (201) and
-revoke the owner's key with the new one (200). Now the shared code only opens new accounts, a
-per-account code (``payer-app acquirer codes issue``) binds only its account, once, for minutes, and
-a key revokes only itself or the keys it endorsed; the operator revokes any key."""
+revoke the owner's key with the new one (200). Now the shared code binds no key to a named account
+(it only opens demo accounts the acquirer numbers; tests/test_shared_code_named_account.py attacks an
+account never seen here), a per-account code (``payer-app acquirer codes issue``) binds only its
+account, once, for minutes, and a key revokes only itself or the keys it endorsed; the operator
+revokes any key."""
 
 from __future__ import annotations
 
@@ -46,9 +48,9 @@ def served(tmp_path):
 
 
 def owner_enrolled(url: str) -> Payer:
-    """The owner's key, bound to the owner's account on a fresh acquirer (the account did not exist)."""
+    """The owner's key, bound to the owner's account with a one-time code the operator issued for it."""
     owner = Payer(SigningKey.generate(), OWNER_BIN, OWNER_ACCOUNT)
-    response = enrol(url, owner)
+    response = enrol(url, owner)  # acquirer_helpers.enrol: a code issued for the account
     assert response.status_code == 201, response.text
     return owner
 
@@ -69,8 +71,8 @@ def test_the_takeover_with_the_shared_code_fails_at_every_step(served):
     assert post(served.url, token_for(owner, served.url)).status_code == 201
     thief = Payer(SigningKey.generate(), OWNER_BIN, OWNER_ACCOUNT)
     # 1. The shared code does not bind a key to an account that exists.
-    bound = enrol(served.url, thief)
-    assert bound.status_code == 403 and bound.json()["error"] == "account-exists", bound.text
+    bound = enrol(served.url, thief, code=CODE)
+    assert bound.status_code == 403 and bound.json()["error"] == "shared-code-names-account", bound.text
     # 2. So the thief's key pays nothing from the owner's account.
     paid = post(served.url, token_for(thief, served.url))
     assert paid.status_code == 403 and paid.json()["error"] == "key-not-enrolled"
@@ -327,7 +329,7 @@ def test_the_kiosk_pays_from_a_demo_account_of_its_own_and_keeps_it_when_started
 
 def test_an_account_the_bank_keeps_a_balance_for_exists_though_no_key_was_ever_bound(served):
     """An account the operator opened with a balance (the ledger's ``account_balances``) is not free
-    for the first holder of the shared code."""
+    for the first holder of the shared code (no named account is)."""
     import sqlite3
 
     with sqlite3.connect(served.ledger) as db:
@@ -337,8 +339,8 @@ def test_an_account_the_bank_keeps_a_balance_for_exists_though_no_key_was_ever_b
         db.execute("INSERT INTO account_balances VALUES (?, 5000000, 5000000, NULL, '2026-12-05T00:00:00Z')",
                    (f"{OWNER_BIN}/5550001112",))
     squatter = Payer(SigningKey.generate(), OWNER_BIN, "5550001112")
-    refused = enrol(served.url, squatter)
-    assert refused.status_code == 403 and refused.json()["error"] == "account-exists"
+    refused = enrol(served.url, squatter, code=CODE)
+    assert refused.status_code == 403 and refused.json()["error"] == "shared-code-names-account"
 
 
 def test_hostile_bodies_to_the_new_routes_are_refused_with_a_named_code_never_a_500(served):

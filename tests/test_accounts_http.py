@@ -17,9 +17,9 @@ from payer_app.payments.accounts import PayerAccounts
 from payer_app.payments.acquirer.answers import FailureSettings
 from payer_app.payments.acquirer.balances import BALANCE_LOOKUP_ID
 from payer_app.payments.acquirer.endpoints import create_app
-from payer_app.payments.acquirer.server import AcquirerServer
 from payer_app.payments.enrolment import lookup_token, normalise_audience
 from payer_app.payments.service import PaymentService
+from tests.acquirer_helpers import LedgerServer, account_code
 from tests.gui_helpers import click, to_review
 
 CODE = "ENROL-7Q2X-94KD-0002"
@@ -29,19 +29,19 @@ STATIC_QR = vietqr_payload("970416", "257678859")
 @pytest.fixture
 def server(tmp_path):
     app = create_app(tmp_path / "acquirer.sqlite3", FailureSettings(), enrol_code=CODE)
-    served = AcquirerServer(app).start()
+    served = LedgerServer(app).start()
     served.acquirer = app.state.acquirer
     yield served
     served.stop()
 
 
 def _payer(home, server, bank_bin, account, balance):
-    """A new account: the booth's code binds its key while the acquirer does not know the account yet
-    (it opens no key to an account it keeps a balance for), then the operator opens its balance."""
+    """A new account: the operator opens its balance and issues a one-time code for it, with which
+    the payer's key is bound to it."""
     PayerAccounts(home).add(bank_bin, account, f"PAYER {account}")
-    with PaymentService(home, acquirer_url=server.url) as service:
-        service.enrol(code=CODE)
     server.acquirer.ledger.balances.open(f"{bank_bin}/{account}", balance)
+    with PaymentService(home, acquirer_url=server.url) as service:
+        service.enrol(code=account_code(server.url, bank_bin, account))
 
 
 def test_each_payer_reads_only_its_own_balance_and_is_refused_over_it_before_signing(tmp_path, server):

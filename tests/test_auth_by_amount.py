@@ -20,7 +20,7 @@ from payer_app.core.payload import parse_payload
 from payer_app.core.refusals import CATALOG, RequestRefused
 from payer_app.core.request import PayerInfo, PaymentRequest, build_request, read_signed
 from payer_app.core.signing import sign_request
-from tests.acquirer_helpers import CODE, ledger_rows, new_payer, post, start_server
+from tests.acquirer_helpers import account_code, ledger_rows, new_payer, post, start_server
 from tests.cli_in_process import run
 from tests.spec_vectors import EVN_BILL
 
@@ -145,7 +145,7 @@ def test_pay_needs_biometric_pass_above_the_thresholds(capsys, tmp_path):
     server = start_server(tmp_path / "ledger.sqlite3")
     try:
         url = server.url
-        assert run(capsys, "keys", "enrol", "--acquirer", url, "--code", CODE)[0] == 0
+        assert run(capsys, "keys", "enrol", "--acquirer", url, "--code", account_code(url))[0] == 0
         code, out, err = run(capsys, "pay", SHOP, "--amount", "12000000", "--acquirer", url)
         assert code == 1 and out == "" and "(biometric-required)" in err, err
         code, out, err = run(capsys, "pay", SHOP, "--amount", "12000000", "--acquirer", url, "--biometric", "fail")

@@ -287,12 +287,12 @@ def test_kiosk_on_a_big_screen_warns_before_the_idle_reset(x_server, tmp_path, p
     publish(shots, KIOSK_SHOTS)
 
 
-def enrol_from_settings(app: RunningWindow) -> None:
-    """The acquirer's enrolment code typed on the Settings screen; Enrol key."""
+def enrol_from_settings(app: RunningWindow, code: str) -> None:
+    """A one-time code for the payer's account typed on the Settings screen; Enrol key."""
     app.click("settings")
     app.wait_for_screen("settings")
     app.click("enrol_code")
-    app.type(ENROL_CODE)
+    app.type(code)
     app.where()
     app.click("enrol")
     enrolled = app.wait("enrol")
@@ -314,8 +314,10 @@ def retry_from_history(app: RunningWindow) -> None:
 
 
 def test_a_pending_payment_is_retried_from_history(x_server, tmp_path, payer_home):
-    """The key enrolled from Settings with the acquirer's code (typed), the acquirer goes away, the
-    payment stays pending; the acquirer comes back and History re-sends it there: approved."""
+    """The key enrolled from Settings with a one-time code the operator issued for the payer's account
+    (typed), the acquirer goes away, the payment stays pending; the acquirer comes back and History
+    re-sends it there: approved."""
+    from payer_app.payments.acquirer.activation import issue_code
     from payer_app.payments.acquirer.endpoints import create_app
     from payer_app.payments.acquirer.server import AcquirerServer
 
@@ -328,7 +330,7 @@ def test_a_pending_payment_is_retried_from_history(x_server, tmp_path, payer_hom
     app = RunningWindow(display, payer_home, shots, "--camera", "demo", "--lang", "vi")
     try:
         app.wait_shown()
-        enrol_from_settings(app)
+        enrol_from_settings(app, issue_code(ledger, "970436", "0011001234567")[0])
         server.stop()  # the acquirer goes away
         scan_to_payee(app)
         paid = pay_from_payee(app, "275000")

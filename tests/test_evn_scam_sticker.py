@@ -24,8 +24,7 @@ from payer_app.scan.demo_camera import demo_bill_payload
 from payer_app.studio.bill_spec import POWER_BRANCHES, BillSpec
 from payer_app.studio.corpus import generate_corpus
 from payer_app.studio.payload_faults import FAULTS_BY_NAME
-from tests.acquirer_helpers import CODE as ENROL_CODE
-from tests.acquirer_helpers import start_server
+from tests.acquirer_helpers import account_code, start_server
 from tests.spec_vectors import SCAM_CUSTOMER, SCAM_STICKER
 
 REGISTRY = EvnPayees.bundled()
@@ -109,7 +108,7 @@ def test_paying_the_scam_sticker_leaves_the_victims_bill_unpaid(tmp_path):
     home = tmp_path / "home"
     try:
         url = server.url
-        enrolled = cli("keys", "enrol", "--acquirer", url, "--code", ENROL_CODE, home=home)
+        enrolled = cli("keys", "enrol", "--acquirer", url, "--code", account_code(url), home=home)
         assert enrolled.returncode == 0, enrolled.stderr
         due = json.loads(cli("bill", SCAM_CUSTOMER, "--acquirer", url, "--json", home=home).stdout)["bill"]
         # the bank has no merchant ATTACKER-SHOP-1: pay refuses it unless told to pay anyway (the biller is tested here)

@@ -19,9 +19,8 @@ from payer_app.core.refusals import RequestRefused
 from payer_app.core.request import PayerInfo, PaymentRequest, build_request, read_signed
 from payer_app.core.signing import sign_request, verify_request
 from payer_app.payments.acquirer.endpoints import create_app
-from payer_app.payments.acquirer.server import AcquirerServer
 from payer_app.payments.speech import Speaker
-from tests.acquirer_helpers import CODE, new_payer, post, start_server
+from tests.acquirer_helpers import CODE, LedgerServer, new_payer, post, start_server
 from tests.cli_in_process import run
 from tests.display_stream import event_data
 
@@ -178,7 +177,7 @@ def test_the_acquirer_answers_with_the_total_and_the_merchant_display_announces_
     display's payment event (read over real HTTP, server-sent events) is the total."""
     app = create_app(tmp_path / "display.sqlite3", enrol_code=CODE)
     app.state.acquirer.display_hub.speaker = Speaker(command=str(tmp_path / "no-such-espeak-ng"))
-    with AcquirerServer(app) as server, httpx.Client(timeout=60) as client:
+    with LedgerServer(app) as server, httpx.Client(timeout=60) as client:
         with client.stream("GET", f"{server.url}/display/events") as live:
             lines = live.iter_lines()
             assert event_data(lines, "snapshot")["recent"] == []

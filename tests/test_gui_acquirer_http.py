@@ -1,5 +1,5 @@
 """The window paying through the HTTP mock acquirer set in Settings (a real server on a free
-loopback port): the key enrolled from Settings with the acquirer's code, a payment refused for an
+loopback port): the key enrolled from Settings with a code issued for the payer's account, a payment refused for an
 unenrolled key, a declined payment and an unreachable acquirer are shown as such, and a pending
 payment is re-sent from History to the acquirer it was first sent to."""
 
@@ -16,9 +16,8 @@ from payer_app.core.signing import verify_request
 from payer_app.gui.settings import Settings, save_settings
 from payer_app.payments.acquirer.answers import FailureSettings
 from payer_app.payments.acquirer.endpoints import create_app
-from payer_app.payments.acquirer.server import AcquirerServer
 from payer_app.payments.keystore import KeyStore
-from tests.acquirer_helpers import Payer, enrol
+from tests.acquirer_helpers import LedgerServer, Payer, account_code, enrol
 from tests.gui_helpers import click, pay, tr
 
 CODE = "ENROL-7Q2X-94KD-0001"  # at least 16 characters, as the acquirer requires
@@ -29,7 +28,7 @@ def acquirer(tmp_path):
     servers = []
 
     def start(failures: FailureSettings | None = None, port: int = 0, ledger: str = "acquirer.sqlite3"):
-        server = AcquirerServer(create_app(tmp_path / ledger, failures or FailureSettings(), enrol_code=CODE),
+        server = LedgerServer(create_app(tmp_path / ledger, failures or FailureSettings(), enrol_code=CODE),
                                 port=port).start()
         servers.append(server)
         return server
@@ -62,7 +61,7 @@ def test_the_enrolment_lock_out_is_said_in_the_windows_language(qtbot, make_wind
     for attempt in range(5):  # someone guessing codes locks enrolment for a minute
         assert enrol(server.url, stranger, code=f"WRONG-GUESS-{attempt:05d}").status_code == 401
     window = open_window(make_window, server.url)
-    assert enrol_in_settings(qtbot, window, CODE) == tr("settings.enrol_error.too-many-attempts")
+    assert enrol_in_settings(qtbot, window, account_code(server.url)) == tr("settings.enrol_error.too-many-attempts")
 
 
 def pay_the_bill(qtbot, window):
@@ -87,7 +86,7 @@ def test_an_unenrolled_key_is_refused_with_a_way_forward_then_enrolled_from_sett
     click(qtbot, result.new_button)
 
     assert enrol_in_settings(qtbot, window, "WRONG-CODE") == tr("settings.enrol_error.bad-enrolment-code")
-    status = enrol_in_settings(qtbot, window, CODE)
+    status = enrol_in_settings(qtbot, window, account_code(server.url))
     assert "đã được đăng ký" in status, status
     outcome = pay_the_bill(qtbot, window)
     assert outcome.status == "approved"
@@ -97,7 +96,7 @@ def test_an_unenrolled_key_is_refused_with_a_way_forward_then_enrolled_from_sett
 def test_declined_by_the_http_acquirer(qtbot, make_window, acquirer, payer_home):
     server = acquirer(FailureSettings(decline_rate=1.0))
     window = open_window(make_window, server.url)
-    enrol_in_settings(qtbot, window, CODE)
+    enrol_in_settings(qtbot, window, account_code(server.url))
     outcome = pay_the_bill(qtbot, window)
     assert outcome.status == "declined"
     assert window.result.title.text() == tr("result.declined")
@@ -116,7 +115,7 @@ def test_a_pending_payment_is_retried_from_history_to_the_acquirer_it_was_sent_t
         port = s.getsockname()[1]
     first = acquirer(port=port)
     window = open_window(make_window, first.url)
-    enrol_in_settings(qtbot, window, CODE)
+    enrol_in_settings(qtbot, window, account_code(first.url))
     first.stop()  # the acquirer goes away: the next payment gets no answer
     outcome = pay_the_bill(qtbot, window)
     assert outcome.status == "pending"

@@ -14,7 +14,7 @@ from payer_app.core.builder import evn_bill_payload
 from payer_app.gui.payment_runner import RESEND_SECONDS
 from payer_app.payments.acquirer.answers import FailureSettings
 from payer_app.payments.acquirer.endpoints import create_app
-from payer_app.payments.acquirer.server import AcquirerServer
+from tests.acquirer_helpers import LedgerServer, code_for
 from tests.gui_helpers import fire, pay_typing_the_pin, tr
 
 CODE = "KIOSK-RESEND-CODE-0001"  # at least 16 characters, as the acquirer requires
@@ -31,7 +31,7 @@ def acquirer_port(tmp_path):
     servers = []
 
     def start():
-        server = AcquirerServer(create_app(tmp_path / "acquirer.sqlite3", FailureSettings(), enrol_code=CODE),
+        server = LedgerServer(create_app(tmp_path / "acquirer.sqlite3", FailureSettings(), enrol_code=CODE),
                                 port=port).start()
         servers.append(server)
         return server
@@ -46,7 +46,7 @@ def pending_kiosk_payment(qtbot, kiosk, acquirer_port):
     start, port = acquirer_port
     first = start()
     window = kiosk(acquirer_url=first.url, kiosk_result_seconds=30)
-    window.ctx.service.enrol(code=CODE, acquirer_url=first.url)
+    window.ctx.service.enrol(code=code_for(window.ctx.service, first.url), acquirer_url=first.url)
     first.stop()
     outcome = pay_typing_the_pin(qtbot, window, evn_bill_payload("PB12345678901"), 345_000)
     assert outcome.status == "pending"
@@ -102,7 +102,7 @@ def test_a_kiosk_that_keeps_history_sends_again_what_was_pending_when_it_stopped
     start, _port = acquirer_port
     first = start()
     window = kiosk(acquirer_url=first.url, kiosk_result_seconds=30, kiosk_keep_history=True)
-    window.ctx.service.enrol(code=CODE, acquirer_url=first.url)
+    window.ctx.service.enrol(code=code_for(window.ctx.service, first.url), acquirer_url=first.url)
     first.stop()
     assert pay_typing_the_pin(qtbot, window, evn_bill_payload("PB12345678901"), 345_000).status == "pending"
     window.close()  # the operator stops the kiosk before the acquirer is back

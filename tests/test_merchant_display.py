@@ -31,13 +31,12 @@ from payer_app.core.request import build_request
 from payer_app.core.signing import sign_request
 from payer_app.payments.acquirer.answers import FailureSettings
 from payer_app.payments.acquirer.endpoints import create_app
-from payer_app.payments.acquirer.server import AcquirerServer
 from payer_app.payments.enrolment import normalise_audience
 from payer_app.payments.merchant_display import CounterStore, DisplayHub
 from payer_app.payments.speech import Speaker, announcement
 from payer_app.studio.fee_qr import with_fee
 from tests.acquirer_helpers import CODE as ENROL_CODE
-from tests.acquirer_helpers import new_payer, post, token_for
+from tests.acquirer_helpers import LedgerServer, new_payer, post, token_for
 from tests.display_stream import event_data
 from tests.e2e.acquirer import (
     CHROMEDRIVER,
@@ -266,7 +265,7 @@ def test_a_snapshot_carries_what_the_live_event_carried(tmp_path):
     app = create_app(tmp_path / "same.sqlite3", enrol_code=ENROL_CODE)
     if not ESPEAK:
         app.state.acquirer.display_hub.speaker = Speaker(command=str(tmp_path / "no-such-espeak-ng"))
-    with AcquirerServer(app) as server, httpx.Client(timeout=60) as client:
+    with LedgerServer(app) as server, httpx.Client(timeout=60) as client:
         url = f"{server.url}/display/events"
         with client.stream("GET", url) as live:
             lines = live.iter_lines()
@@ -286,7 +285,7 @@ def quiet_server(tmp_path):
     """An acquirer whose speech program is missing (Speaker(command=...)): the page must chime."""
     app = create_app(tmp_path / "quiet.sqlite3", enrol_code=ENROL_CODE)
     app.state.acquirer.display_hub.speaker = Speaker(command=str(tmp_path / "no-such-espeak-ng"))
-    server = AcquirerServer(app).start()
+    server = LedgerServer(app).start()
     yield server
     server.stop()
 
@@ -307,7 +306,7 @@ def test_without_speech_the_page_chimes_and_shows_a_banner(quiet_server, browser
 
 
 def test_declined_requests_are_shown_apart_and_hostile_text_stays_text(tmp_path, browser):
-    server = AcquirerServer(create_app(tmp_path / "declines.sqlite3", FailureSettings(decline_rate=1.0),
+    server = LedgerServer(create_app(tmp_path / "declines.sqlite3", FailureSettings(decline_rate=1.0),
                                        enrol_code=ENROL_CODE)).start()
     try:
         url = server.url
@@ -330,7 +329,7 @@ def test_declined_requests_are_shown_apart_and_hostile_text_stays_text(tmp_path,
 
 
 def test_one_merchant_display_shows_only_its_payments(tmp_path, browser):
-    server = AcquirerServer(create_app(tmp_path / "two.sqlite3", enrol_code=ENROL_CODE)).start()
+    server = LedgerServer(create_app(tmp_path / "two.sqlite3", enrol_code=ENROL_CODE)).start()
     try:
         url = server.url
         payer = new_payer(url)
@@ -406,7 +405,7 @@ def count_unsubscribes(hub: DisplayHub) -> threading.Semaphore:
 def test_the_page_asks_the_browser_not_to_offer_a_translation(tmp_path):
     """The display is in Vietnamese on purpose: a browser in another language (the booth's Chromium
     in English) must not cover its top with a translate bar."""
-    with AcquirerServer(create_app(tmp_path / "page.sqlite3", enrol_code=ENROL_CODE)) as server:
+    with LedgerServer(create_app(tmp_path / "page.sqlite3", enrol_code=ENROL_CODE)) as server:
         page = httpx.get(f"{server.url}/display", timeout=10).text
     assert '<html lang="vi" translate="no">' in page
     assert '<meta name="google" content="notranslate">' in page
@@ -417,7 +416,7 @@ def test_the_number_of_displays_and_the_speech_cache_are_bounded(tmp_path):
     hub = app.state.acquirer.display_hub
     hub.max_clients = 2
     left = count_unsubscribes(hub)
-    server = AcquirerServer(app).start()
+    server = LedgerServer(app).start()
     try:
         with httpx.Client(timeout=30) as client:
             with client.stream("GET", f"{server.url}/display/events") as one, \
@@ -471,7 +470,7 @@ def test_a_display_that_falls_behind_gets_a_snapshot(tmp_path):
 
 @pytest.mark.skipif(not ESPEAK, reason="needs espeak-ng (apt-get install espeak-ng)")
 def test_approvals_close_together_are_spoken_one_after_another(tmp_path, browser):
-    server = AcquirerServer(create_app(tmp_path / "queue.sqlite3", enrol_code=ENROL_CODE)).start()
+    server = LedgerServer(create_app(tmp_path / "queue.sqlite3", enrol_code=ENROL_CODE)).start()
     try:
         url = server.url
         open_display(browser, url)

@@ -15,11 +15,10 @@ import httpx
 import pytest
 
 from payer_app.payments.acquirer.endpoints import create_app
-from payer_app.payments.acquirer.server import AcquirerServer
 from payer_app.payments.merchant_display import MAX_DISPLAY_CLIENTS, CounterStore, DisplayHub
 from payer_app.payments.speech import Speaker
 from tests.acquirer_helpers import CODE as ENROL_CODE
-from tests.acquirer_helpers import new_payer, post, token_for
+from tests.acquirer_helpers import LedgerServer, new_payer, post, token_for
 from tests.e2e.acquirer import (
     CHROMEDRIVER,
     CHROMIUM,
@@ -125,7 +124,7 @@ def test_a_new_stream_closes_the_longest_quiet_one_and_the_count_stays_capped(tm
     hub = app.state.acquirer.display_hub
     hub.speaker = Speaker(command=str(tmp_path / "none"))
     hub.max_clients = 2
-    with AcquirerServer(app) as server, httpx.Client(timeout=60) as client:
+    with LedgerServer(app) as server, httpx.Client(timeout=60) as client:
         url = f"{server.url}/display/events"
         with client.stream("GET", url) as busy, client.stream("GET", url + "?merchant=NOBODY") as quiet:
             busy_lines, quiet_lines = busy.iter_lines(), quiet.iter_lines()

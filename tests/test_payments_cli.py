@@ -196,8 +196,16 @@ def acquirer_process(tmp_path, payer_home):
     stop_acquirer(proc)
 
 
+def issued_code(capsys, ledger) -> str:
+    """A one-time code for the demo payer's account, as the operator issues it on the acquirer's machine."""
+    status, out, err = run(capsys, "acquirer", "codes", "issue", "--account", "970436/0011001234567", "--ledger",
+                           str(ledger))
+    assert status == 0, err
+    return out.strip()
+
+
 def test_pay_against_the_served_acquirer_after_enrolling(capsys, acquirer_process):
-    url, ledger, enrol_code = acquirer_process
+    url, ledger, _ = acquirer_process
     code, out, err = run(capsys, "pay", EVN_BILL, "--amount", "200000", "--acquirer", url)
     assert code == 2 and out == ""
     assert "not enrolled" in err and f"payer-app keys enrol --acquirer {url} --code CODE" in err
@@ -205,7 +213,7 @@ def test_pay_against_the_served_acquirer_after_enrolling(capsys, acquirer_proces
     assert "No payment requests yet." in out  # the refusal recorded nothing
     code, _, err = run(capsys, "keys", "enrol", "--acquirer", url, "--code", "wrong-code-0000")
     assert code == 2 and "bad-enrolment-code" in err
-    code, out, err = run(capsys, "keys", "enrol", "--acquirer", url, "--code", enrol_code)
+    code, out, err = run(capsys, "keys", "enrol", "--acquirer", url, "--code", issued_code(capsys, ledger))
     assert code == 0 and "now enrolled" in out
     code, out, _ = run(capsys, "keys", "status", "--acquirer", url)
     assert code == 0 and out.rstrip().endswith(": active")
@@ -220,8 +228,8 @@ def test_pay_against_the_served_acquirer_after_enrolling(capsys, acquirer_proces
 
 
 def test_rotate_with_acquirer_enrols_the_new_key_endorsed_by_the_old(capsys, acquirer_process):
-    url, _, enrol_code = acquirer_process
-    assert run(capsys, "keys", "enrol", "--acquirer", url, "--code", enrol_code)[0] == 0
+    url, ledger, _ = acquirer_process
+    assert run(capsys, "keys", "enrol", "--acquirer", url, "--code", issued_code(capsys, ledger))[0] == 0
     old_kid = json.loads(run(capsys, "keys", "export")[1])["kid"]
     code, out, err = run(capsys, "keys", "rotate", "--acquirer", url)
     assert code == 0, err

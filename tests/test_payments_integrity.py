@@ -19,13 +19,14 @@ from payer_app.payments.acquirer.server import AcquirerServer
 from payer_app.payments.errors import EnrolmentRefused, KeyNotAccepted, RetryTargetRefused
 from payer_app.payments.keystore import KeyStore, KeyStoreError
 from payer_app.payments.service import PaymentService
+from tests.acquirer_helpers import LedgerServer, code_for
 from tests.spec_vectors import EVN_BILL
 
 CODE = "integrity-test-code"
 
 
 def acquirer(ledger, failures=None, **kwargs):
-    return AcquirerServer(create_app(ledger, failures or FailureSettings(), enrol_code=CODE, **kwargs)).start()
+    return LedgerServer(create_app(ledger, failures or FailureSettings(), enrol_code=CODE, **kwargs)).start()
 
 
 @pytest.fixture
@@ -49,9 +50,9 @@ def test_an_unenrolled_key_is_a_typed_error_and_nothing_is_recorded(payer_home, 
         with pytest.raises(EnrolmentRefused) as refused:
             service.enrol("not-the-code")
         assert refused.value.code == "bad-enrolment-code" and refused.value.http_status == 401
-        result = service.enrol(CODE)
+        result = service.enrol(code_for(service))
         assert result.created and result.status == "active" and result.kid == service.keystore.current().kid
-        assert not service.enrol(CODE).created  # enrolling again is harmless
+        assert not service.enrol(code_for(service)).created  # enrolling again is harmless
         assert service.key_status() == "active"
         assert service.pay(parse_payload(EVN_BILL), PaymentChoice(50_000)).status == "approved"
 
@@ -60,14 +61,14 @@ def test_a_revoked_key_is_refused_before_signing(payer_home, tmp_path, servers):
     server = acquirer(tmp_path / "a.sqlite3")
     servers.append(server)
     with PaymentService(acquirer_url=server.url) as service:
-        service.enrol(CODE)
+        service.enrol(code_for(service))
         assert service.revoke_key(service.keystore.current().kid) == "revoked"
         with pytest.raises(KeyNotAccepted) as caught:
             service.pay(parse_payload(EVN_BILL), PaymentChoice(50_000))
         assert caught.value.code == "key-revoked" and "keys rotate" in caught.value.message
         assert service.history() == []
         with pytest.raises(EnrolmentRefused) as refused:  # enrolling it again does not revive it
-            service.enrol(CODE)
+            service.enrol(code_for(service))
         assert refused.value.code == "key-revoked"
 
 
@@ -76,7 +77,7 @@ def test_rotation_endorsed_by_the_old_key_keeps_paying(payer_home, tmp_path, ser
     servers.append(server)
     store = KeyStore(payer_home)
     with PaymentService(acquirer_url=server.url) as service:
-        service.enrol(CODE)
+        service.enrol(code_for(service))
         old = store.current()
         store.rotate()
         result = service.enrol(endorsed_by=old)
@@ -91,11 +92,11 @@ def test_retry_goes_to_the_acquirer_the_request_was_first_sent_to(payer_home, tm
     second = acquirer(tmp_path / "second.sqlite3")
     servers += [first, second]
     with PaymentService(acquirer_url=first.url, timeout=0.5) as service:
-        service.enrol(CODE)
+        service.enrol(code_for(service))
         lost = service.pay(parse_payload(EVN_BILL), PaymentChoice(64_000))  # recorded at the acquirer, answer lost
         assert lost.status == "pending" and lost.pending_reason == "no-answer"
     with PaymentService(acquirer_url=second.url) as service:
-        service.enrol(CODE)
+        service.enrol(code_for(service))
         # The other acquirer is refused for this pending request unless forced...
         with pytest.raises(RetryTargetRefused) as caught:
             service.retry_pending(acquirer_url=second.url)
@@ -118,7 +119,7 @@ def test_a_5xx_answer_is_an_acquirer_error_not_no_answer(payer_home, tmp_path, s
     server = acquirer(tmp_path / "a.sqlite3", FailureSettings(unavailable_rate=1.0))
     servers.append(server)
     with PaymentService(acquirer_url=server.url) as service:
-        service.enrol(CODE)
+        service.enrol(code_for(service))
         outcome = service.pay(parse_payload(EVN_BILL), PaymentChoice(20_000))
         assert outcome.status == "pending" and outcome.pending_reason == "acquirer-error"
         assert outcome.http_status == 503 and outcome.message.startswith("Acquirer error (HTTP 503)")

@@ -15,10 +15,10 @@ from payer_app.core.request import build_request
 from payer_app.core.signing import sign_request, verify_request
 from payer_app.payments.acquirer.answers import FailureSettings
 from payer_app.payments.acquirer.endpoints import create_app
-from payer_app.payments.acquirer.server import AcquirerServer
 from payer_app.payments.history import History
 from payer_app.payments.keystore import KeyStore
 from payer_app.payments.service import EMBEDDED_LEDGER_FILE, PaymentService
+from tests.acquirer_helpers import LedgerServer, code_for
 from tests.spec_vectors import EVN_BILL
 
 CODE = "service-test-code"
@@ -38,7 +38,7 @@ def ledger_rows(path, idempotency_key):
 
 def http_acquirer(ledger, failures=None, port=0, **kwargs):
     kwargs.setdefault("enrol_code", CODE)
-    return AcquirerServer(create_app(ledger, failures or FailureSettings(), **kwargs), port=port)
+    return LedgerServer(create_app(ledger, failures or FailureSettings(), **kwargs), port=port)
 
 
 def test_embedded_payment_is_signed_recorded_and_approved(payer_home):
@@ -100,7 +100,7 @@ def test_pending_on_network_error_then_retry_sends_the_same_request(payer_home, 
 
         ledger = tmp_path / "acquirer.sqlite3"
         with http_acquirer(ledger, port=port):
-            service.enrol(CODE)
+            service.enrol(code_for(service))
             [retried] = service.retry_pending()
             assert retried.status == "approved" and retried.jws == outcome.jws
             assert retried.request.idempotency_key == outcome.request.idempotency_key
@@ -115,7 +115,7 @@ def test_lost_answer_then_retry_gets_the_first_decision(payer_home, tmp_path):
     failures = FailureSettings(timeout_rate=1.0, timeout_seconds=1.5)
     with http_acquirer(ledger, failures) as server:
         with PaymentService(acquirer_url=server.url, timeout=0.4) as service:
-            service.enrol(CODE)
+            service.enrol(code_for(service))
             outcome = service.pay(parse_payload(EVN_BILL), PaymentChoice(64_000))
             assert outcome.status == "pending"
             [retried] = service.retry_pending()
@@ -156,7 +156,7 @@ def test_http_acquirer_rejections_are_recorded(payer_home, tmp_path):
 
     with http_acquirer(tmp_path / "a.sqlite3", limits=Limits(max_amount=100_000)) as server:
         with PaymentService(acquirer_url=server.url) as service:
-            service.enrol(CODE)
+            service.enrol(code_for(service))
             ok = service.pay(parse_payload(EVN_BILL), PaymentChoice(90_000))
             assert ok.status == "approved"
             # The payer's own limits allow it, the acquirer's do not.

@@ -53,12 +53,13 @@ def register(sub) -> None:
                        help="the payer account --trust-key keys are bound to (default: the demo payer "
                        "970436/0011001234567)")
     serve.add_argument("--enrol-code", metavar="CODE",
-                       help="the booth's enrolment code, which opens new accounts only, 16 to 128 characters "
+                       help="the booth's enrolment code, which opens new demo accounts only, 16 to 128 characters "
                        "(kept in the ledger; default: the kept one, or a new random one on first start, printed "
                        "at start)")
     serve.add_argument("--open-enrolment", action="store_true",
-                       help="DEMO ONLY: what the enrolment code allows, without it: open new accounts (still one "
-                       "account per key, with proof of possession)")
+                       help="DEMO ONLY: no code at all: open demo accounts, and bind a key to a named account no "
+                       "key was ever bound to, whoever names it first (still one account per key, with proof of "
+                       "possession)")
     serve.add_argument("--public-url", metavar="URL", action="append", default=[],
                        help="another URL payers reach this acquirer at (accepted as a request's aud), e.g. "
                        "behind a proxy; its own http://HOST:PORT is always accepted")
@@ -378,9 +379,9 @@ def _print_where_it_serves(acquirer, host: str, port: int, ledger: Path, open_en
     """URL, enrolment code, accepted audiences and the merchant display, on standard error."""
     say = [
         f"Mock acquirer on http://{host}:{port} (ledger {visible(str(ledger), 200)}); Ctrl+C to stop.",
-        f"Enrolment code: {acquirer.enrol_code}  (the booth's code: it opens new accounts only, "
-        f"payer-app keys enrol --acquirer http://{host}:{port} --code {acquirer.enrol_code}; a key for an existing "
-        "account needs payer-app acquirer codes issue --account BIN/ACCOUNT)",
+        f"Enrolment code: {acquirer.enrol_code}  (the booth's code: it opens new demo accounts only, "
+        f"payer-app gui --acquirer http://{host}:{port} --enrol-code {acquirer.enrol_code}; a key for a payer's "
+        "own account needs payer-app acquirer codes issue --account BIN/ACCOUNT)",
         demo_balance_line(acquirer),
         f"Name inquiry: POST http://{host}:{port}/v2/lookup ({len(directory.names)} names from "
         f"{visible(directory.source, 200)})",

@@ -4,9 +4,11 @@
 - ``keys rotate [--acquirer URL ...]``: a new key pair; the old public key stays for verification,
   retired now. With ``--acquirer`` the new key is enrolled there, endorsed by the old one (no code).
 - ``keys enrol --acquirer URL --code CODE``: bind the current key to the payer account at that
-  acquirer, with a one-time code for this account (``payer-app acquirer codes issue``) or the
-  booth's code (``acquirer serve`` prints it; it only opens an account that does not exist there
-  yet); ``--endorsement FILE`` instead: an endorsement made by the account's device.
+  acquirer, with a one-time code for this account (``payer-app acquirer codes issue --account``);
+  ``--endorsement FILE`` instead: an endorsement made by the account's device. The booth's code
+  (``acquirer serve`` prints it) binds no key to a named account: refused with
+  ``shared-code-names-account`` in one line saying what to do (exit 2); it opens only demo accounts
+  the acquirer numbers (``payer-app gui --acquirer URL --enrol-code CODE``).
 - ``keys endorse JWK_FILE --acquirer URL [--minutes M]``: on the device whose key is active for the
   account, endorse a new device's public key (``keys export`` there): the endorsement is printed,
   for ``keys enrol --endorsement`` on the new device; the new key can then revoke only itself.
@@ -49,12 +51,14 @@ def register(sub) -> None:
     rotate.add_argument("--acquirer", metavar="URL", action="append", default=[],
                         help="enrol the new key at this HTTP acquirer, endorsed by the old key (repeatable)")
     enrol = add_command(actions, "enrol", "enrol the current key at an HTTP acquirer",
-                        "Bind the current key to the payer account at an HTTP acquirer, with the enrolment "
-                        "code `payer-app acquirer serve` prints.", func=run_enrol)
+                        "Bind the current key to the payer account at an HTTP acquirer, with a one-time code "
+                        "the operator issues for this account (`payer-app acquirer codes issue --account`), or "
+                        "an endorsement by the account's device.", func=run_enrol)
     add_acquirer_option(enrol, "the acquirer, e.g. http://127.0.0.1:8765", required=True)
     how = enrol.add_mutually_exclusive_group()
     how.add_argument("--code", metavar="CODE", help="a one-time code for this account (payer-app acquirer codes "
-                     "issue), or the booth's code for an account new there (not needed with --open-enrolment)")
+                     "issue --account; the booth's code opens only demo accounts, not this one; not needed with "
+                     "--open-enrolment)")
     how.add_argument("--endorsement", metavar="FILE", help="an endorsement of this key by the account's device "
                      "(payer-app keys endorse there)")
     status = add_command(actions, "status", "the current key's state at an HTTP acquirer",
@@ -83,12 +87,14 @@ def key_and_acquirer_problems():
     """Key files that cannot be used, an acquirer that says no: one line, exit 2; an acquirer that
     does not answer: one line, exit 3 (try again later)."""
     from payer_app.payments.acquirer_client import AcquirerUnavailable
-    from payer_app.payments.errors import PaymentSetupError
+    from payer_app.payments.errors import EnrolmentRefused, PaymentSetupError
 
     try:
         yield
     except KeyStoreError as exc:
         raise UsageError(f"key store: {exc}") from None
+    except EnrolmentRefused as exc:  # a refusal the catalogue words itself is named by its code, for scripts
+        raise UsageError(f"{exc.code}: {exc.message}" if exc.kind == exc.code else exc.message) from None
     except PaymentSetupError as exc:
         raise UsageError(exc.message) from None
     except AcquirerUnavailable as exc:

@@ -213,10 +213,12 @@ CATALOG: dict[str, tuple[str, str]] = {
     "no-acquirer": ("The embedded acquirer needs no enrolment; give an acquirer URL.",
                     "Ngân hàng nhúng không cần đăng ký khóa; hãy nhập địa chỉ ngân hàng."),
     "no-acquirer-to-revoke": ("Revoking a key needs an acquirer URL.", "Thu hồi khóa cần địa chỉ ngân hàng."),
-    "key-not-enrolled": ("Your signing key {kid} is not enrolled at {url}. Enrol it first: {hint} (the code is "
-                         "printed by `payer-app acquirer serve`).",
-                         "Khóa ký {kid} chưa được đăng ký tại {url}. Hãy đăng ký trước: {hint} (mã đăng ký do "
-                         "`payer-app acquirer serve` in ra)."),
+    "key-not-enrolled": ("Your signing key {kid} is not enrolled at {url}. Enrol it first: {hint} (a one-time "
+                         "code the acquirer's operator issues for your account: `payer-app acquirer codes issue "
+                         "--account BIN/ACCOUNT`).",
+                         "Khóa ký {kid} chưa được đăng ký tại {url}. Hãy đăng ký trước: {hint} (mã dùng một lần "
+                         "người vận hành ngân hàng cấp cho tài khoản của bạn: `payer-app acquirer codes issue "
+                         "--account BIN/ACCOUNT`)."),
     "key-revoked": ("Your signing key {kid} is revoked at {url}. Make a new key with `payer-app keys rotate`, "
                     "then enrol it: {hint}.",
                     "Khóa ký {kid} đã bị thu hồi tại {url}. Hãy tạo khóa mới (`payer-app keys rotate`) rồi đăng ký: "
@@ -231,6 +233,20 @@ CATALOG: dict[str, tuple[str, str]] = {
                        "that one.",
                        "Khóa {kid} đã bị {status} tại {acquirer}; hãy tạo khóa mới (`payer-app keys rotate`) rồi "
                        "đăng ký khóa đó."),
+    # The booth's shared code names an account on ``POST /v1/keys`` (``payments.acquirer.activation``).
+    "shared-code-names-account": ("The booth's code opens only a new demo account, numbered by the acquirer (POST "
+                                  "/v1/demo-accounts, as `payer-app gui --acquirer URL --enrol-code CODE` does); it "
+                                  "binds no key to an account you name ({account}). For that account, enrol with a "
+                                  "one-time code the operator issues for it (`payer-app acquirer codes issue --account "
+                                  "{account}`, then `payer-app keys enrol --acquirer URL --code CODE`) or with an "
+                                  "endorsement by its key (`payer-app keys endorse`).",
+                                  "Mã dùng chung của gian hàng chỉ mở một tài khoản thử nghiệm mới do ngân hàng cấp "
+                                  "số (POST /v1/demo-accounts, như `payer-app gui --acquirer URL --enrol-code CODE`); "
+                                  "mã này không gắn khóa vào tài khoản bạn chỉ định ({account}). Với tài khoản đó, hãy "
+                                  "đăng ký bằng mã dùng một lần người vận hành cấp cho tài khoản (`payer-app acquirer "
+                                  "codes issue --account {account}`, rồi `payer-app keys enrol --acquirer URL --code "
+                                  "CODE`) hoặc bằng xác nhận của khóa đang dùng cho tài khoản (`payer-app keys "
+                                  "endorse`)."),
     "revoke-refused": ("{acquirer} refused to revoke {kid} ({error}): {message}",
                        "{acquirer} từ chối thu hồi khóa {kid} ({error}): {message}"),
     "new-day-refused": ("{acquirer} refused the new day ({error}).",

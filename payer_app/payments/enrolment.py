@@ -47,6 +47,7 @@ from payer_app.core.request import EMBEDDED_AUDIENCE
 from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
 from payer_app.core.signing import ALGORITHM, public_key_from_jwk, sign_compact, signature_matches
 from payer_app.core.timestamps import format_timestamp, parse_timestamp
+from payer_app.payments.errors import EnrolmentRefused
 
 ENROLMENT = "key_enrolment"
 ENDORSEMENT = "key_endorsement"
@@ -68,6 +69,24 @@ WRONG_CODE_WINDOW = timedelta(minutes=1)
 MESSAGE_TOKEN_TYPE = "payer-message+jws"
 _COMPACT = re.compile(r"[A-Za-z0-9_-]{1,4096}\.[A-Za-z0-9_-]{1,16000}\.[A-Za-z0-9_-]{86}")
 _HEADER_KEYS = {"alg", "kid", "typ"}
+
+
+# The acquirer's refusal of ``POST /v1/keys`` with the booth's shared code naming an account: the refusal
+# catalogue words it, in the payer's language and with the payer's own account; any other refusal is
+# shown as the acquirer said it.
+SHARED_CODE_NAMES_ACCOUNT = "shared-code-names-account"
+
+
+def enrolment_refusal(http_status: int, body: dict[str, Any], url: str, kid: str, bank_bin: str, account: str):
+    """What the payer is told when the acquirer refuses to enrol ``kid`` for ``bank_bin``/``account``:
+    an ``EnrolmentRefused`` whose ``code`` is the acquirer's error code (escaped)."""
+    error = visible(str(body.get("error") or f"http-{http_status}"), 60)
+    if error == SHARED_CODE_NAMES_ACCOUNT:
+        return EnrolmentRefused(SHARED_CODE_NAMES_ACCOUNT, error, http_status,
+                                account=visible(f"{bank_bin}/{account}", 60))
+    message = visible(str(body.get("message") or f"The acquirer answered {http_status}."), 300)
+    return EnrolmentRefused("enrolment-refused", error, http_status, acquirer=visible(url, 100), kid=kid,
+                            error=error, message=message)
 
 
 class SignedMessageError(Exception):

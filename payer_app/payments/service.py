@@ -52,7 +52,7 @@ from payer_app.payments.acquirer_client import (
 )
 from payer_app.payments.auth_need import payer_auth_need
 from payer_app.payments.biller import OutstandingBill
-from payer_app.payments.enrolment import EMBEDDED_AUDIENCE, normalise_audience
+from payer_app.payments.enrolment import EMBEDDED_AUDIENCE, enrolment_refusal, normalise_audience
 from payer_app.payments.errors import EnrolmentRefused, KeyNotAccepted, PaymentSetupError, RetryTargetRefused
 from payer_app.payments.history import HISTORY_FILE, History, HistoryEntry
 from payer_app.payments.keystore import KeyStore
@@ -294,10 +294,7 @@ class PaymentService:
                              endorsement=endorsement)
         body = reply.body
         if reply.http_status not in (200, 201):
-            error = str(body.get("error") or f"http-{reply.http_status}")
-            message = visible(str(body.get("message") or f"The acquirer answered {reply.http_status}."), 300)
-            raise EnrolmentRefused("enrolment-refused", visible(error, 60), reply.http_status,
-                                   acquirer=visible(url, 100), kid=key.kid, error=visible(error, 60), message=message)
+            raise enrolment_refusal(reply.http_status, body, url, key.kid, self.payer.bank_bin, self.payer.account)
         status = str(body.get("status") or "active")
         if status != "active":  # known there, but retired or revoked: enrolling again does not revive it
             raise EnrolmentRefused("key-not-active", f"key-{visible(status, 20)}", reply.http_status,

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from payer_app.payments.acquirer_client import read_until_serving
 from tests.acquirer_helpers import CODE as ENROL_CODE
-from tests.acquirer_helpers import served_port
+from tests.acquirer_helpers import account_code, forget_ledger, register_ledger, served_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -57,9 +57,11 @@ class AcquirerProcess:
         self.log += "".join(said)
         self.port = served_port(said)
         self.url = f"http://127.0.0.1:{self.port}"
+        register_ledger(self.url, self.folder / "ledger.sqlite3")  # per-account codes are issued there
         return self
 
     def stop(self) -> None:
+        forget_ledger(self.url)
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -79,8 +81,9 @@ def payer_cli(home: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def enrol_payer(home: Path, url: str) -> None:
-    """`payer-app keys enrol` with the acquirer's enrolment code."""
-    enrolled = payer_cli(home, "keys", "enrol", "--acquirer", url, "--code", ENROL_CODE)
+    """`payer-app keys enrol` with a one-time code the operator issued for the demo payer's account (the
+    booth's shared code binds no key to a named account)."""
+    enrolled = payer_cli(home, "keys", "enrol", "--acquirer", url, "--code", account_code(url))
     assert enrolled.returncode == 0, enrolled.stderr
 
 

@@ -10,9 +10,11 @@ account, not per booth (docs/security.md, "Activation: who may bind a key to an 
   - an **endorsement** by an active key of that account (``enrolment.endorsement_token``: the new
     key's thumbprint, the account and an expiry, signed by the existing key): a rotation retires the
     endorser, adding a device keeps it;
-  - the booth's **shared code**: only for an account that does not exist here yet (no key ever bound
-    to it, no code issued for it, not opened before, no balance kept for it), which it opens;
   - ``--open-enrolment`` (demos only, no code at all): only for an account no key was ever bound to.
+
+  The booth's **shared code** binds no key to an account the payer names, known here or not (403
+  ``shared-code-names-account``): else whoever names an account first, before its owner enrols, holds
+  it. It only opens demo accounts the acquirer numbers, below.
 - ``POST /v1/demo-accounts`` (``open_demo_account``): the shared code opens a **new demo account**
   numbered by the acquirer (``DEMO_ACCOUNT_PREFIX`` + digits, never one that exists) and binds the
   key to it: a booth visitor's account. The same active key asking again is told its demo account
@@ -38,8 +40,9 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 from payer_app.core.display_text import visible
+from payer_app.core.refusals import Refusal
 from payer_app.core.timestamps import format_timestamp, parse_timestamp
-from payer_app.payments.acquirer.answers import AcquirerAnswer, error_answer
+from payer_app.payments.acquirer.answers import AcquirerAnswer, error_answer, refusal_answer
 from payer_app.payments.acquirer.ledger import KeyBinding, Ledger, random_enrolment_code
 from payer_app.payments.enrolment import (
     CLOCK_SKEW,
@@ -245,7 +248,7 @@ class Activation:
     # --- POST /v1/keys ------------------------------------------------------------------------
     def enrol(self, token: bytes | str, authorization: str | None, now: datetime | None = None) -> AcquirerAnswer:
         """Order: the proof of possession, the key's quality, audience and freshness, the account,
-        then the right to bind it (a code, an endorsement, or the shared code for a new account)."""
+        then the right to bind it (a per-account code or an endorsement; the shared code binds none)."""
         now = now or self.acquirer.clock()
         message = self._read_enrolment(token, authorization, now)
         if isinstance(message, AcquirerAnswer):
@@ -265,6 +268,8 @@ class Activation:
             grant = self._endorsement_grant(body.get("endorsement"), message.kid, bank_bin, account, now)
         if isinstance(grant, AcquirerAnswer):
             return grant
+        if grant[0] == "shared":
+            return refusal_answer(403, Refusal("shared-code-names-account", account=f"{bank_bin}/{account}"))
         return self._bind(message.kid, body["jwk"], bank_bin, account, grant, now)
 
     def _read_enrolment(self, token: bytes | str, authorization: str | None, now: datetime):
@@ -333,16 +338,15 @@ class Activation:
 
     def _bind(self, kid: str, jwk: dict[str, Any], bank_bin: str, account: str, grant: tuple,
               now: datetime) -> AcquirerAnswer:
-        """Bind the key as ``grant`` allows: a shared code only opens an account that does not exist."""
-        if grant[0] in ("shared", "open"):
+        """Bind the key as ``grant`` allows: open enrolment only an account no key was ever bound to."""
+        if grant[0] == "open":
             known = self._known_binding(kid)
             if known is not None and (known.bank_bin, known.account) == (bank_bin, account):
                 return self._answer(kid, "known", None)
-            # The shared code: an account unknown here. Open enrolment (a demo without any code): an
-            # account no key was ever bound to (the operator may have opened it with a balance).
-            taken = self.account_exists(bank_bin, account) if grant[0] == "shared" else \
-                self._has_key(bank_bin, account) or self.store.was_opened(bank_bin, account)
-            if taken or not self.store.open_account(bank_bin, account, now, f"{grant[0]}-enrolment"):
+            # Open enrolment (a demo without any code): an account no key was ever bound to (the operator
+            # may have opened it with a balance).
+            taken = self._has_key(bank_bin, account) or self.store.was_opened(bank_bin, account)
+            if taken or not self.store.open_account(bank_bin, account, now, "open-enrolment"):
                 return _account_exists()
         if grant[0] == "code" and not self.store.claim_code(grant[1], kid, now):
             return error_answer(401, "bad-enrolment-code", "The code is wrong, used or expired.")
@@ -355,7 +359,7 @@ class Activation:
         if result != "created" and grant[0] == "code":  # nothing was bound with it: the code stays usable
             self.store.release_code(grant[1])
         if result == "conflict":
-            if grant[0] in ("shared", "open", "opened"):  # nothing was bound to the account it opened
+            if grant[0] in ("open", "opened"):  # nothing was bound to the account it opened
                 self.store.forget_opened(bank_bin, account)
             return error_answer(409, "key-already-bound", "This key is already bound to another payer account.")
         if result == "created" and grant[0] == "endorsed":
@@ -544,7 +548,7 @@ def endorsement_time_problem(payload: dict[str, Any], now: datetime) -> str | No
 
 def _account_exists() -> AcquirerAnswer:
     return error_answer(403, "account-exists",
-                        "This account already exists here: the booth's code only opens new accounts. Enrol with a "
+                        "This account already has a key here: open enrolment only opens new accounts. Enrol with a "
                         "code the operator issues for this account (payer-app acquirer codes issue) or with an "
                         "endorsement by the account's key.")
 

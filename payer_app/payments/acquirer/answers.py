@@ -56,7 +56,9 @@ ERROR_TABLE: list[tuple[int, str, str]] = [
      "only a PIN (`auth`)"),
     (403, "bad-endorsement", "an endorsement not signed by an active key of that account, for another key "
      "or account, or expired"),
-    (403, "account-exists", "the booth's shared code naming an account that exists here (it only opens new ones)"),
+    (403, "shared-code-names-account", "the booth's shared code naming an account on POST /v1/keys, known here or "
+     "not: it only opens demo accounts the acquirer numbers (POST /v1/demo-accounts)"),
+    (403, "account-exists", "--open-enrolment naming an account a key was bound to or that was opened here"),
     (403, "not-allowed", "a revocation signed by a key that is not the key itself, its endorser or its successor"),
     (404, "not-found", "no such payment of yours / no such key / no balance kept for your account / no such route"),
     (405, "method-not-allowed", "wrong HTTP method for the route"),
