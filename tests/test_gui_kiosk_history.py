@@ -69,12 +69,12 @@ def test_a_kiosk_that_keeps_one_account_for_everyone_still_shows_each_visitor_on
 
     from payer_app.core.timestamps import format_timestamp, parse_timestamp
     from payer_app.gui import kiosk as kiosk_module
-    from tests.acquirer_helpers import CODE, start_server
+    from tests.acquirer_helpers import code_for, start_server
 
     server = start_server(tmp_path / "ledger.sqlite3")
     try:
         window = kiosk(acquirer_url=server.url, kiosk_keep_history=True)
-        window.ctx.service.enrol(code=CODE, acquirer_url=server.url)
+        window.ctx.service.enrol(code=code_for(window.ctx.service, server.url), acquirer_url=server.url)
         earlier = paid(qtbot, window, BILL, 120_000)
         account = window.ctx.service.payer
         # the idle reset comes a second (or more) after that payment, as it does at a booth

@@ -69,10 +69,8 @@ def register(sub) -> None:
     serve.add_argument("--balance", metavar="BANK_BIN/ACCOUNT=VND[:DAILY_LIMIT]", action="append", default=[],
                        help="open a payer account with this balance (and daily limit) on first start; afterwards "
                        "the ledger keeps it (docs/accounts.md)")
-    serve.add_argument("--demo-balance", metavar="VND", default=None,
-                       help="the starting balance of each demo account the booth's code opens (a visitor's), in "
-                       f"whole dong (default {DEMO_BALANCE}: a demo bill, a 12,000,000 payment with the face check "
-                       "and the day's third 9,000,000 one)")
+    serve.add_argument("--demo-balance", metavar="VND", help="what each demo account the booth's code opens (a "
+                       f"visitor's) starts with, in whole dong (default {DEMO_BALANCE}; docs/booth.md)")
     serve.add_argument("--min-amount", type=int, default=Limits.min_amount, help="smallest accepted amount in dong")
     serve.add_argument("--max-amount", type=int, default=Limits.max_amount, help="largest accepted amount in dong")
     serve.add_argument("--new-day-at", metavar="HH:MM", default=None,
