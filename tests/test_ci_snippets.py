@@ -11,7 +11,11 @@ order with ``bash -e``, in a fresh copy of this checkout, as the CI would run th
 - the line that installs Debian packages is not run (a test does not install system packages): its
   packages must be only libzbar0, and libzbar0 must be installed here;
 - the virtualenv ``.venv`` is kept between the jobs, as a runner's cache would keep it (the install
-  line still runs in each job). The first job builds it from nothing with ``python3 -m venv``.
+  line still runs in each job). The first job builds it from nothing with ``python3 -m venv``;
+- pip installs from a wheelhouse made once for the module (``wheelhouse``: ``pip wheel`` of this
+  checkout and of its build backend, resolved from the indexes pip is configured with, as the snippet's
+  install would resolve them); the install lines run as written, with ``PIP_NO_INDEX`` and
+  ``PIP_FIND_LINKS`` in their environment, so six installs do not each ask the indexes again.
 
 The sharded scan lines and the merge line use ``payer-app scan --shard/--summary`` and ``payer-app qa
 merge``: while this checkout has no such option or command, that part is skipped with a message
@@ -29,6 +33,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -146,12 +151,12 @@ def test_the_jenkinsfile_runs_the_gitlab_commands():
 class Workspace:
     """One CI job's folder at a fixed path; ``.venv`` survives from job to job like a runner's cache."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, wheelhouse: Path):
         self.dir = root / "ws"
         self.artifacts = root / "artifacts"
         self.dir.mkdir()
         self.artifacts.mkdir()
-        self.env = clean_env(root)
+        self.env = {**clean_env(root), "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheelhouse)}
 
     def new_pipeline(self) -> None:
         """No artifact from an earlier pipeline."""
@@ -257,8 +262,26 @@ def assert_merged(ws: Workspace) -> None:
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory):
-    return Workspace(tmp_path_factory.mktemp("ci"))
+def wheelhouse(tmp_path_factory) -> Path:
+    """Every wheel ``pip install .`` needs: the dependencies of this checkout and its build backend
+    ([build-system] requires), fetched once from the indexes pip is configured with. This checkout's
+    own wheel is left out: each install line builds it from the copied checkout, as in CI."""
+    folder = tmp_path_factory.mktemp("wheelhouse")
+    checkout = tmp_path_factory.mktemp("checkout")  # pip builds in the folder it is given: not in ours
+    shutil.copytree(ROOT, checkout, ignore=COPY_IGNORE, dirs_exist_ok=True)
+    backend = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["build-system"]["requires"]
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", str(folder), str(checkout),
+                           *backend], cwd=folder, capture_output=True, text=True, timeout=LINE_TIMEOUT_S,
+                          stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    for own in folder.glob("payer_app-*"):
+        own.unlink()
+    return folder
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory, wheelhouse):
+    return Workspace(tmp_path_factory.mktemp("ci"), wheelhouse)
 
 
 def github_env(workflow: dict, job: dict, step: dict) -> dict[str, str]:

@@ -25,30 +25,33 @@ from payer_app import __version__
 from payer_app.cli.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_PENDING, EXIT_USAGE, NoAnswerError, UsageError
 from payer_app.paths import DataFolderError
 
-# Subcommand modules, in the order `payer-app --help` lists them.
-COMMAND_MODULES = [
-    "payer_app.cli.parse_cmd",
-    "payer_app.cli.generate_cmd",
-    "payer_app.cli.scan_cmd",
-    "payer_app.cli.qa_cmd",
-    "payer_app.cli.pay_cmd",
-    "payer_app.cli.verify_cmd",
-    "payer_app.cli.keys_cmd",
-    "payer_app.cli.accounts_cmd",
-    "payer_app.cli.acquirer_cmd",
-    "payer_app.cli.history_cmd",
-    "payer_app.cli.receipt_cmd",
-    "payer_app.cli.bill_cmd",
-    "payer_app.cli.lookup_cmd",
-    "payer_app.cli.saved_bills_cmd",
-    "payer_app.cli.settings_cmd",
-    "payer_app.cli.gui_cmd",
-    "payer_app.cli.booth_cmd",
-]
+# Each command and the module that registers it, in the order `payer-app --help` lists them. A command
+# run by name imports its own module only (`payer-app parse` loads no HTTP client, no OpenCV, no Qt):
+# every process a user or a script starts pays only for what its command does.
+COMMAND_MODULES = {
+    "parse": "payer_app.cli.parse_cmd",
+    "generate": "payer_app.cli.generate_cmd",
+    "scan": "payer_app.cli.scan_cmd",
+    "qa": "payer_app.cli.qa_cmd",
+    "pay": "payer_app.cli.pay_cmd",
+    "verify": "payer_app.cli.verify_cmd",
+    "keys": "payer_app.cli.keys_cmd",
+    "accounts": "payer_app.cli.accounts_cmd",
+    "acquirer": "payer_app.cli.acquirer_cmd",
+    "history": "payer_app.cli.history_cmd",
+    "receipt": "payer_app.cli.receipt_cmd",
+    "bill": "payer_app.cli.bill_cmd",
+    "lookup": "payer_app.cli.lookup_cmd",
+    "saved-bills": "payer_app.cli.saved_bills_cmd",
+    "settings": "payer_app.cli.settings_cmd",
+    "gui": "payer_app.cli.gui_cmd",
+    "booth": "payer_app.cli.booth_cmd",
+}
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, Mapping[str, argparse.ArgumentParser]]:
-    """The top-level parser and its subcommand parsers by name."""
+def build_parser(only: str | None = None) -> tuple[argparse.ArgumentParser, Mapping[str, argparse.ArgumentParser]]:
+    """The top-level parser and its subcommand parsers by name; with ``only``, the parser of that one
+    command alone (what ``main`` needs to run a command named on the command line)."""
     from payer_app.cli.options import CommandParser, finish_commands
 
     parser = CommandParser(
@@ -61,17 +64,20 @@ def build_parser() -> tuple[argparse.ArgumentParser, Mapping[str, argparse.Argum
     )
     parser.add_argument("--version", action="version", version=f"payer-app {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
+    for command, module in COMMAND_MODULES.items():
+        if only is None or command == only:
+            importlib.import_module(module).register(sub)
     finish_commands(parser)
     return parser, sub.choices
 
 
 def main(argv: list[str] | None = None) -> int:
     args_list = sys.argv[1:] if argv is None else argv
-    parser, _ = build_parser()
     if not args_list:
         args_list = ["gui"]  # no arguments: open the window, as `make run` does
+    # A command named first needs only its own parser; anything else (--help, --version, a mistyped
+    # command) gets the whole parser, which lists every command.
+    parser, _ = build_parser(only=args_list[0] if args_list[0] in COMMAND_MODULES else None)
     args = parser.parse_args(args_list)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)

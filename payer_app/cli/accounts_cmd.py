@@ -104,9 +104,14 @@ def _use(accounts, args) -> int:
 
 
 def _remove(accounts, args) -> int:
+    was_current = accounts.current()
     account = accounts.remove(args.id)
     print(f"Removed {account.id}: {account.scope} {visible(account.name, 60)} (its key files stay in "
           f"{visible(str(account.key_home(accounts.home)), 200)})")
+    if was_current is not None and was_current.id == account.id:  # say who pays now: no silent switch
+        now = accounts.current()
+        print(f"Paying from {now.id}: {now.scope} {visible(now.name, 60)}" if now is not None else
+              "Paying from the built-in demo account 970436/0011001234567 (no source accounts left)")
     return EXIT_OK
 
 
@@ -116,7 +121,8 @@ def _import(accounts, args) -> int:
 
     shown = visible(args.file, 200)
     try:
-        data = read_regular_file(Path(args.file), MAX_CSV_BYTES, "the CSV file", follow_symlinks=True)
+        data = read_regular_file(Path(args.file), MAX_CSV_BYTES, "the CSV file", follow_symlinks=True,
+                                 fix="Name the CSV file itself.")
         text = data.decode("utf-8-sig")
     except UnsafeFileError as exc:
         raise UsageError(str(exc)) from None

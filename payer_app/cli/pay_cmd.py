@@ -120,8 +120,9 @@ def run(args) -> int:
         payee = visible(request.payee.short_name or "?", 80)
         message = (outcome.message_vi if args.lang == "vi" and outcome.message_vi else outcome.message)
         ref = f", reference {outcome.acquirer_reference}" if outcome.acquirer_reference else ""
+        code = f" ({visible(outcome.reason, 60)})" if outcome.reason and outcome.status != "approved" else ""
         print(
-            f"{outcome.status.upper()}: {cost_line(request.amount, request.charge)} to {payee}{ref} "
+            f"{outcome.status.upper()}{code}: {cost_line(request.amount, request.charge)} to {payee}{ref} "
             f"(request {outcome.request_id}). {message}",
             file=sys.stderr,
         )

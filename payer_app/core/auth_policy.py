@@ -13,8 +13,11 @@ The rule, with every choice made explicit:
 * the **day** is the calendar day in Vietnam (UTC+7, ``day_utc_offset_hours``) in which the payment is
   made, and the day's total is per **source account** (bank BIN and account number): every payment
   from that account already counted that day plus this one;
-* a **trusted** payee is one of EVN's registered collection payees (``core/evn_payees.py``: MCC 4900
-  with an EVN merchant id, or an EVN collection account); a payment to one needs only the PIN while the
+* a **trusted** payee is one of EVN's registered collection payees (``core/evn_payees.py``): an EVN
+  bill (the QR's scheme is EVN's own, template GUID "00", with MCC 4900 and one of EVN's merchant ids)
+  or a VietQR transfer to one of EVN's collection accounts. The list ships with the app; a QR cannot
+  add to it, and EVN's merchant id printed under another network's template (VNPAY's, say) names
+  that network's merchant, not EVN, so it is not trusted. A payment to one needs only the PIN while the
   day's total stays at or under 100,000,000 ₫, whatever its own size. The day's total counts every
   payment of the account, trusted or not, for both daily sums: this asks for the face check no later
   than a bank that keeps the sums apart would, sometimes earlier.
@@ -31,6 +34,7 @@ from typing import Any
 
 from payer_app.core.amounts import format_vnd
 from payer_app.core.evn_payees import EvnPayees
+from payer_app.core.payload import SCHEME_EVN, SCHEME_VIETQR
 from payer_app.core.refusals import AmountRefused
 
 PIN = "pin"
@@ -88,7 +92,8 @@ class AuthPolicy:
 @dataclass(frozen=True)
 class AuthNeed:
     """What one payment needs: ``method`` (``pin`` or ``biometric``) and why (``reason``: ``below``,
-    ``trusted``, ``one-payment`` or ``day-total``), with the sums the rule compared."""
+    ``trusted``, ``one-payment`` or ``day-total``; ``acquirer`` when the acquirer counted more of the
+    day than the payer app knows, ``payments/auth_need.acquirer_asked``), with the sums the rule compared."""
 
     method: str
     reason: str
@@ -116,11 +121,15 @@ def required_auth(total: int, spent_today: int, trusted: bool, policy: AuthPolic
 
 
 def is_trusted_payee(mcc: str | None, merchant_id: str | None, bank_bin: str | None, account: str | None,
-                     payees: EvnPayees | None = None) -> bool:
-    """True when the payee is one of EVN's registered collection payees: an EVN bill (MCC 4900 and one
-    of EVN's merchant ids, the EVN bill rule) or a payment to an EVN collection account."""
+                     payees: EvnPayees | None = None, scheme: str | None = SCHEME_EVN) -> bool:
+    """True when the payee is one of EVN's registered collection payees: an EVN bill (``scheme`` EVN's
+    own, MCC 4900 and one of EVN's merchant ids, the EVN bill rule) or a VietQR transfer to an EVN
+    collection account. A merchant id means something only on its own network: the same digits under
+    another network's template are another merchant."""
     payees = payees or EvnPayees.bundled()
-    return payees.is_evn_bill(mcc, merchant_id) or payees.by_account(bank_bin, account) is not None
+    if scheme == SCHEME_EVN:
+        return payees.is_evn_bill(mcc, merchant_id)
+    return scheme == SCHEME_VIETQR and payees.by_account(bank_bin, account) is not None
 
 
 @lru_cache(maxsize=1)
@@ -130,8 +139,8 @@ def _bundled_policy() -> AuthPolicy:
 
 def need_for(total: int, payee: Any, spent_today: int, policy: AuthPolicy | None = None) -> AuthNeed:
     """``required_auth`` for a payment of ``total`` to ``payee`` (anything with ``mcc``,
-    ``merchant_id``, ``bank_bin`` and ``account``: a request's ``Payee``)."""
-    trusted = is_trusted_payee(payee.mcc, payee.merchant_id, payee.bank_bin, payee.account)
+    ``merchant_id``, ``bank_bin``, ``account`` and ``scheme``: a request's ``Payee``)."""
+    trusted = is_trusted_payee(payee.mcc, payee.merchant_id, payee.bank_bin, payee.account, scheme=payee.scheme)
     return required_auth(total, spent_today, trusted, policy)
 
 

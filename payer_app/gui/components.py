@@ -8,7 +8,7 @@ rich text or a link. Toasts go through ``plain_text.shown`` the same way.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
@@ -56,6 +56,22 @@ def button(text: str = "", kind: str | None = None, name: str | None = None) -> 
         b.setObjectName(name)
     b.setCursor(Qt.CursorShape.PointingHandCursor)
     return b
+
+
+class SingleClicksOnly(QObject):
+    """Drops a double click's second click on the buttons it watches (``single_clicks_only``): after
+    a click that moves to the next screen, the second one lands on whatever button took its place
+    there, and a confirmation must not be given without being seen."""
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt API
+        return event.type() == QEvent.Type.MouseButtonDblClick
+
+
+def single_clicks_only(owner: QObject, *buttons: QPushButton) -> None:
+    """These buttons take single clicks only (``SingleClicksOnly``, kept alive by ``owner``)."""
+    watcher = SingleClicksOnly(owner)
+    for b in buttons:
+        b.installEventFilter(watcher)
 
 
 def receipt_icon(color: str, side: int = 20) -> QIcon:

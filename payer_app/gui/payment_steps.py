@@ -3,7 +3,8 @@ paying with the window's payment service, the receipt, and a new payment.
 
 ``PaymentSteps`` answers the screens' requests (``gui/main_window.py`` wires them): a payload opens
 the payee screen with a new ``PaymentFlow``; Review's Confirm goes to the PIN, or first to the face
-check when the payment is above the authentication thresholds (``PaymentService.auth_need``); a
+check when the payment is above the authentication thresholds (``PaymentService.auth_need``), or when
+the acquirer refused a PIN payment of the same account today with ``biometric-required``; a
 picture is decoded on the scan screen with no camera running; the PIN accepted pays on a worker
 thread (``PaymentRunner``) and the answer, or the refusal, shows the receipt (``payment_finished``
 of the window fires then); a new payment stops the receipt countdown, closes the receipt's dialog and
@@ -13,15 +14,17 @@ returns to Home.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog
 
-from payer_app.core.auth_policy import BIOMETRIC, PIN
+from payer_app.core.auth_policy import BIOMETRIC, PIN, AuthPolicy
 from payer_app.core.payload import parse_payload
 from payer_app.core.refusals import Refusal, RequestRefused
 from payer_app.gui.context import PaymentFlow
 from payer_app.gui.scan_adapter import ScanResult
+from payer_app.payments.auth_need import acquirer_asked
 
 
 class PaymentSteps(QObject):
@@ -32,6 +35,9 @@ class PaymentSteps(QObject):
         window.services.payments.finished.connect(self._payment_done)
         window.services.payments.failed.connect(self._payment_failed)
         window.face_check.passed.connect(self.face_check_passed)
+        # source account (BIN, number) -> start of the day its acquirer refused a PIN payment of it
+        # with biometric-required (it counted payments from other devices this app never saw)
+        self.face_day_by_account: dict[tuple[str | None, str | None], datetime] = {}
 
     def open_payload(self, text: str, scan: ScanResult | None = None, replace: bool = False) -> None:
         """Show the payee screen for a scanned (or typed) payload."""
@@ -87,6 +93,9 @@ class PaymentSteps(QObject):
             need = service.auth_need(flow.parsed, flow.choice)
         except RequestRefused:  # Review let no such choice through; the PIN's payment says it
             need = None
+        source = (service.payer.bank_bin, service.payer.account)
+        if need is not None and self.face_day_by_account.get(source) == _today_start():
+            need = acquirer_asked(need)
         if need is not None and need.biometric:
             self.window.face_check.ask(need)
             self.window.go("face_check")
@@ -107,6 +116,9 @@ class PaymentSteps(QObject):
         services.payments.pay(services.service, flow.parsed, flow.choice)
 
     def _payment_done(self, outcome) -> None:
+        if outcome.status == "rejected" and outcome.reason == "biometric-required" and outcome.request is not None:
+            payer = outcome.request.payer  # the next payment of this account today asks the face check first
+            self.face_day_by_account[(payer.bank_bin, payer.account)] = _today_start()
         self.ctx.flow.outcome = outcome
         self.ctx.flow.error = None
         self._show_result()
@@ -133,3 +145,7 @@ class PaymentSteps(QObject):
             window.result.dialog.close()
         self.ctx.flow = PaymentFlow()
         window.nav.reset()
+
+
+def _today_start() -> datetime:
+    return AuthPolicy.bundled().day_start(datetime.now(UTC))

@@ -32,7 +32,7 @@ class ServiceLifetime(QObject):
 
     def open(self) -> None:
         self.service, self.error = open_service(self.ctx.settings, self.ctx.keeps_history)
-        self.ctx.service = self.service
+        self.ctx.service, self.ctx.service_error = self.service, self.error or ""
 
     def replace(self) -> None:
         """The settings the service was opened with changed: a service for the new ones. At the same

@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import builtins
 import csv
+import io
 import json
 import os
 import shutil
 import stat
+import unicodedata
 from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -58,6 +60,7 @@ MAX_ACCOUNTS = 200
 MAX_CSV_BYTES = 64 * 1024
 MAX_CSV_ROWS = MAX_ACCOUNTS
 MAX_NAME_CHARS = 50
+MAX_MARKS_PER_LETTER = 2  # Vietnamese decomposed (NFD) puts at most two on a letter: Ệ is E, dot below, circumflex
 CSV_COLUMNS = ("bank_bin", "account", "name")
 CSV_OPTIONAL = ("balance", "daily_limit")
 
@@ -121,7 +124,18 @@ def account_problem(bank_bin: Any, account: Any, name: Any) -> str | None:
         return f"the name is longer than {MAX_NAME_CHARS} characters"
     if any(is_unsafe_char(ch) or not ch.isprintable() for ch in name):
         return f"the name {quoted(name, 60)} contains control or invisible characters"
+    if _most_marks_on_a_letter(name) > MAX_MARKS_PER_LETTER:
+        return f"the name has more than {MAX_MARKS_PER_LETTER} marks on one letter"
     return None
+
+
+def _most_marks_on_a_letter(text: str) -> int:
+    """The longest run of combining marks (accents piled on one letter grow over the lines above)."""
+    most = run = 0
+    for ch in text:
+        run = run + 1 if unicodedata.combining(ch) else 0
+        most = max(most, run)
+    return most
 
 
 def _checked(entry: Any, where: str) -> PayerAccount:
@@ -335,10 +349,16 @@ def read_accounts_csv(text: str, source: str) -> tuple[list[AccountRow], list[st
     first bad line. ``text`` is capped by the caller (``MAX_CSV_BYTES``); rows are capped here."""
     if len(text) > MAX_CSV_BYTES:
         raise _entry_refusal(source, f"longer than {MAX_CSV_BYTES} characters")
-    lines = text.splitlines()
-    if len(lines) > MAX_CSV_ROWS + 1:
-        raise _entry_refusal(source, f"more than {MAX_CSV_ROWS} accounts")
-    reader = csv.reader(lines)
+    # a quoted cell may hold a line break: the reader sees it (and the name is refused), and each row
+    # is named by the line it starts on; only \n, \r and \r\n end a line (not U+2028 and the like)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return _csv_rows(reader, source)
+    except csv.Error as exc:  # a form the reader cannot take (a NUL byte in older Pythons...)
+        raise _entry_refusal(f"{source} line {reader.line_num}", visible(str(exc), 100)) from None
+
+
+def _csv_rows(reader, source: str) -> tuple[list[AccountRow], list[str]]:
     header = [h.strip() for h in next(reader, [])]
     missing = [c for c in CSV_COLUMNS if c not in header]
     unknown = [h for h in header if h not in CSV_COLUMNS + CSV_OPTIONAL]
@@ -347,10 +367,14 @@ def read_accounts_csv(text: str, source: str) -> tuple[list[AccountRow], list[st
                              "balance, daily_limit), each once")
     rows: list[AccountRow] = []
     where: list[str] = []
-    for line_no, cells in enumerate(reader, start=2):
+    line_no = reader.line_num + 1
+    for cells in reader:
+        starts, line_no = line_no, reader.line_num + 1
         if not any(c.strip() for c in cells):
             continue
-        label = f"{source} line {line_no}"
+        if len(rows) == MAX_CSV_ROWS:
+            raise _entry_refusal(source, f"more than {MAX_CSV_ROWS} accounts")
+        label = f"{source} line {starts}"
         if len(cells) != len(header):
             raise _entry_refusal(label, f"{len(cells)} fields where the header has {len(header)}")
         row = dict(zip(header, (c.strip() for c in cells), strict=True))

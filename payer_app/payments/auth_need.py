@@ -4,14 +4,17 @@ asks of a request about to be signed, from the payer's own history.
 The day's total here is what this payer app knows: the payments of the same source account (bank BIN
 and account) in its history, approved or still pending (a pending one may yet be approved), made since
 the start of the policy's day (Vietnam time), plus this one. The acquirer counts its own ledger
-(``payments/acquirer/auth_check.py``) and has the last word.
+(``payments/acquirer/auth_check.py``) and has the last word: it also sees the payments made from the
+account's other devices. When it refused a PIN payment of the account with ``biometric-required``,
+``acquirer_asked`` makes the face check this app's answer for that account for the rest of the day.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
-from payer_app.core.auth_policy import AuthNeed, AuthPolicy, need_for
+from payer_app.core.auth_policy import BIOMETRIC, AuthNeed, AuthPolicy, need_for
 from payer_app.core.request import PaymentRequest, read_signed
 from payer_app.core.timestamps import format_timestamp
 from payer_app.payments.history import History
@@ -41,3 +44,9 @@ def spent_today(history: History, request: PaymentRequest, now: datetime | None,
         if earlier is not None and (earlier.payer.bank_bin, earlier.payer.account) == source:
             spent += earlier.cost.total
     return spent
+
+
+def acquirer_asked(need: AuthNeed) -> AuthNeed:
+    """``need`` after the acquirer refused a PIN payment of the same source account today with
+    ``biometric-required``: the face check (reason ``acquirer``), whatever this app's history says."""
+    return need if need.biometric else replace(need, method=BIOMETRIC, reason="acquirer")

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from payer_app.core.amounts import format_vnd
 from payer_app.core.auth_policy import AuthNeed, AuthPolicy
-from payer_app.gui.components import Card, Page, button, button_row, plain_label, set_role
+from payer_app.gui.components import Card, Page, button, button_row, plain_label, set_role, single_clicks_only
 from payer_app.gui.context import AppContext
 from payer_app.gui.face_watch import FaceWatch
 from payer_app.gui.flow_controls import add_cancel
@@ -150,6 +150,10 @@ class FaceCheckScreen(Page):
         self.simulate_fail.clicked.connect(self._fail)
         self.retry_button.clicked.connect(self.watch_camera)
         self.bottom.addLayout(button_row(self.simulate_fail, self.simulate_pass))
+        single_clicks_only(self, self.simulate_pass, self.simulate_fail)  # a double click on Confirm: not an answer
+        # no focus on a simulate button and no default one: an Enter meant for Review (pressed twice,
+        # or held) must not answer the check; a button is pressed by a click, or Tab to it and Enter
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.bottom.addLayout(button_row(self.retry_button))
         self.timeout = QTimer(self)
         self.timeout.setSingleShot(True)
@@ -198,7 +202,7 @@ class FaceCheckScreen(Page):
         self.oval.set_boxes([])
         self.oval.set_state("waiting")
         self._show_mode()
-        self.simulate_pass.setFocus()
+        self.setFocus()
 
     def watch_camera(self) -> None:
         """Watch the window's camera for a face (again, after a failure)."""
@@ -260,10 +264,8 @@ class FaceCheckScreen(Page):
         self.simulate_fail.setVisible(simulated)
         self.retry_button.setVisible(not simulated and self.failed)
         self.progress.setVisible(not simulated)
-        if simulated:
-            self._default_button = self.simulate_pass
-        else:
-            self._default_button = self.retry_button if self.failed else None
+        # the simulate pair is never Enter's (see __init__); Thử lại after a failure is
+        self._default_button = self.retry_button if not simulated and self.failed else None
         self._show_texts()
 
     def _show_texts(self) -> None:
@@ -283,7 +285,9 @@ class FaceCheckScreen(Page):
         self.cancel_button.setText(t("common.cancel"))
         policy = AuthPolicy.bundled()
         need = self.need
-        if need is not None and need.reason == "day-total":
+        if need is not None and need.reason == "acquirer":  # the bank counted other devices' payments
+            self.why.setText(t("face.why_acquirer", limit=format_vnd(policy.biometric_above_day_total)))
+        elif need is not None and need.reason == "day-total":
             self.why.setText(t("face.why_day", day_total=format_vnd(need.day_total),
                                limit=format_vnd(policy.biometric_above_day_total)))
         else:

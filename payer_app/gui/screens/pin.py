@@ -118,6 +118,8 @@ class PinScreen(Page):
         self.retranslate()
 
     def on_leave(self) -> None:
+        if not self.busy:  # Back or Cancel right after the sixth digit: its pending check finds no PIN
+            self.digits = ""
         if self.operator:
             self.operator = False
             self.retranslate()

@@ -10,6 +10,7 @@ from PySide6.QtGui import QGuiApplication, QImage, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
@@ -70,27 +71,42 @@ class SaveBillBox(QWidget):
 
 class MorePanel(QFrame):
     """The window's technical receipt actions (save, copy, QR, JSON, picture), opened over the screen
-    from "Thêm" and closed by any click; one action a row, each a full touch target."""
+    from "Thêm" and closed by any click; one action a row, each a full touch target, or two a row
+    when a short window (1280x720 at 150 %) has no room for the column above "Thêm"."""
 
     def __init__(self, parent: QWidget, buttons: tuple[QPushButton, ...]):
         super().__init__(parent, Qt.WindowType.Popup)
         self.setObjectName("MorePanel")
-        col = column(self, spacing=6)
-        col.setContentsMargins(8, 8, 8, 8)
+        self.buttons = buttons
+        self.grid = QGridLayout(self)
+        self.grid.setSpacing(6)
+        self.grid.setContentsMargins(8, 8, 8, 8)
         for b in buttons:
             b.setProperty("kind", "menu")
-            col.addWidget(b)
             b.clicked.connect(self.hide)
+        self._arrange(1)
         self.hide()
 
+    def _arrange(self, columns: int) -> None:
+        for b in self.buttons:
+            self.grid.removeWidget(b)
+        for n, b in enumerate(self.buttons):
+            self.grid.addWidget(b, n // columns, n % columns)
+
     def open_over(self, anchor: QWidget) -> None:
-        """Opens right-aligned with ``anchor``, above it, kept inside the window."""
+        """Opens right-aligned with ``anchor``, above it, kept inside the window and never over it."""
         page = anchor.window()
-        self.setFixedWidth(min(max(anchor.width(), 260), page.width() - 16))
-        self.adjustSize()
         top_right = anchor.mapToGlobal(QPoint(anchor.width(), 0))
-        top = max(page.mapToGlobal(QPoint(0, 8)).y(), top_right.y() - self.height() - 6)
-        self.move(top_right.x() - self.width(), top)
+        page_top = page.mapToGlobal(QPoint(0, 8)).y()
+        for columns, width in ((1, min(max(anchor.width(), 260), page.width() - 16)), (2, page.width() - 16)):
+            self._arrange(columns)
+            self.setFixedWidth(width)
+            self.adjustSize()
+            if top_right.y() - self.height() - 6 >= page_top:
+                break
+        top = max(page_top, top_right.y() - self.height() - 6)
+        left = max(page.mapToGlobal(QPoint(8, 0)).x(), top_right.x() - self.width())
+        self.move(left, top)
         self.show()
 
 

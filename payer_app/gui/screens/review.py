@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox
+from PySide6.QtWidgets import QComboBox, QSizePolicy, QWidget
 
 from payer_app.core.amount_words import amount_in_words
 from payer_app.core.amounts import format_vnd
@@ -24,10 +24,15 @@ from payer_app.core.charge import cost_line
 from payer_app.core.payee_display import mask_account, payee_display_from_request
 from payer_app.core.refusals import Refusal, RequestRefused
 from payer_app.core.request import PaymentRequest
-from payer_app.gui.components import Card, Page, button, plain_label
+from payer_app.gui.components import Card, Page, button, plain_label, single_clicks_only
 from payer_app.gui.context import AppContext
 from payer_app.gui.flow_controls import DetailCard, add_cancel, fee_row
 from payer_app.gui.newest_answer import NewestAnswer
+from payer_app.gui.plain_text import shown
+
+# A holder's name is at most 50 characters, but 50 of the widest ones (W, or U+FDFD) would make the
+# row and the picker wider than the window: names are cut with an ellipsis at this many pixels.
+NAME_MAX_PX = 240
 
 
 class ReviewScreen(Page):
@@ -37,7 +42,7 @@ class ReviewScreen(Page):
         super().__init__(show_back=True, action_text=" ")
         self.ctx = ctx
         self.cancel_button = add_cancel(self)
-        top = Card(spacing=4)
+        self.amount_card = top = Card(spacing=4)
         self.amount_caption = plain_label("", "caption")
         self.amount_caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.amount = plain_label("", "big-amount")
@@ -57,7 +62,11 @@ class ReviewScreen(Page):
         self.body.addWidget(details)
         self.account_picker = QComboBox()  # several source accounts: choose the one to pay from
         self.account_picker.setObjectName("SourceAccountPicker")
+        self.account_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.account_picker.setMinimumContentsLength(12)  # as wide as the page gives it, never wider
+        self.account_picker.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.account_picker.activated.connect(self._account_chosen)
+        self.account_picker.hide()  # until refresh finds several accounts
         self.body.addWidget(self.account_picker)
         self.problem_line = plain_label("", "error")
         self.problem_line.setObjectName("ReviewProblem")
@@ -65,6 +74,7 @@ class ReviewScreen(Page):
         self.body.addStretch(1)
         self.confirm_button = button("", "primary", "ConfirmButton")
         self.confirm_button.clicked.connect(self.confirm_requested)
+        single_clicks_only(self, self.confirm_button)  # a double click on Amount's Continue: not a confirmation
         self.bottom.addWidget(self.confirm_button)
         self._default_button = self.confirm_button
         self.request: PaymentRequest | None = None
@@ -88,16 +98,17 @@ class ReviewScreen(Page):
         t = self.ctx.t
         flow = self.ctx.flow
         service = self.ctx.service
-        if flow.parsed is None or flow.choice is None or service is None:
+        if flow.parsed is None or flow.choice is None:
+            return
+        if service is None:  # e.g. a damaged accounts file: say why, nothing to confirm or pick
+            self.account_picker.hide()
+            self._show_request(None, Refusal("service-unavailable", problem=self.ctx.service_error))
             return
         self._fill_picker(service)
         try:
-            self.request = service.preview(flow.parsed, flow.choice, check_funds=False)
-            self.problem_line.setText("")
+            self._show_request(service.preview(flow.parsed, flow.choice, check_funds=False), None)
         except RequestRefused as exc:  # the amount screen asks the same rules; this is a last guard
-            self.request = None
-            self.problem_line.setText(exc.text(self.ctx.language.code))
-        self.confirm_button.setEnabled(self.request is not None)
+            self._show_request(None, exc)
         if self.request is None:
             return
         request = self.request
@@ -118,14 +129,16 @@ class ReviewScreen(Page):
         # the account that is signed, masked the same way everywhere, with its holder's name
         masked = mask_account(request.payer.account)
         account = service.account
-        self.rows["from"].set(t("review.from"), f"{masked} · {account.name}" if account is not None
+        from_row = self.rows["from"]
+        from_row.set(t("review.from"), f"{masked} · {fitted_name(from_row.value, account.name)}" if account is not None
                               else t("review.payer_account", account=masked))
         biometric = self._auth_step(service) == BIOMETRIC
         self.rows["auth"].set(t("review.auth"), t("review.auth_biometric") if biometric else t("review.auth_pin"))
         self.details.tidy()
         if service.acquirer_url:  # a question to the bank: off the GUI thread, only the newest answer kept
             self.rows["balance"].set(t("review.balance"), None)
-            self._balance_lookup.ask(request, service.balance)
+            self.confirm_button.setEnabled(False)  # until the bank has answered (or not): no PIN before it
+            self._balance_lookup.ask(request, lambda: _balance_or_none(service))
         else:  # the embedded acquirer's ledger: a local SQLite query, as the history is read
             self._show_funds(request, service.balance())
 
@@ -141,6 +154,15 @@ class ReviewScreen(Page):
             return PIN
         return BIOMETRIC if need.biometric else PIN
 
+    def _show_request(self, request: PaymentRequest | None, refused: Refusal | None) -> None:
+        """The request to confirm, or why there is none: its text, Confirm off and no rows (they
+        would be an earlier payment's, or empty)."""
+        self.request = request
+        self.problem_line.setText(refused.text(self.ctx.language.code) if refused is not None else "")
+        self.confirm_button.setEnabled(request is not None)
+        for card in (self.amount_card, self.details):
+            card.setVisible(request is not None)
+
     def _show_funds(self, request: PaymentRequest, state) -> None:
         """The available balance, and the over-balance or daily-limit refusal before the PIN: its text
         on the problem line, Confirm off."""
@@ -155,19 +177,26 @@ class ReviewScreen(Page):
         self.details.tidy()
 
     def _fill_picker(self, service) -> None:
-        """The picker lists the data folder's accounts (shown only when there are several)."""
+        """The picker lists the data folder's accounts (shown only when there are several, and never
+        in a kiosk)."""
         try:
             accounts = service.accounts.list()
+            if service.account is not None and accounts and service.account.id not in {a.id for a in accounts}:
+                # the account in use was removed (`payer-app accounts remove`) while the window ran:
+                # pay from the one the data folder names now, never from one no longer on the list
+                service.use_account((service.accounts.current() or accounts[0]).id)
         except ValueError:  # the accounts file was damaged since the service opened: no picker
             accounts = []
         self.account_picker.blockSignals(True)
         self.account_picker.clear()
         for account in accounts:
-            self.account_picker.addItem(f"{account.masked} · {account.name}", account.id)
+            self.account_picker.addItem(f"{account.masked} · {fitted_name(self.account_picker, account.name)}",
+                                        account.id)
         current = service.account.id if service.account is not None else None
         self.account_picker.setCurrentIndex(max(0, self.account_picker.findData(current)))
         self.account_picker.blockSignals(False)
-        self.account_picker.setVisible(len(accounts) > 1)
+        # a booth visitor pays only from the account opened for the visit, never from the operator's
+        self.account_picker.setVisible(len(accounts) > 1 and not self.ctx.kiosk)
 
     def _account_chosen(self, index: int) -> None:
         service = self.ctx.service
@@ -180,3 +209,19 @@ class ReviewScreen(Page):
             self.problem_line.setText(exc.text(self.ctx.language.code) if isinstance(exc, Refusal) else str(exc))
             return
         self.refresh()
+
+
+def _balance_or_none(service):
+    """The HTTP acquirer's answer for the source account; None when it cannot be had (``balance``
+    says None for an acquirer that does not answer; an unusable key file is said when paying)."""
+    try:
+        return service.balance()
+    except Exception:  # noqa: BLE001 - the lookup must answer, so that Confirm comes back
+        return None
+
+
+def fitted_name(widget: QWidget, name: str) -> str:
+    """A holder's name as ``widget`` shows it: escaped (``plain_text.shown``), then cut with an
+    ellipsis to ``NAME_MAX_PX`` in the widget's font, so one long word cannot widen the screen."""
+    widget.ensurePolished()
+    return widget.fontMetrics().elidedText(shown(name), Qt.TextElideMode.ElideRight, NAME_MAX_PX)
