@@ -1,17 +1,26 @@
 """Decode benchmark: the scan engine against zxing-cpp, OpenCV and pyzbar used naively on full frames.
 
-    .venv/bin/python bench/decode_bench.py [--frames 20] [--hard 150] [--seed 1] [--corpus DIR]
+    .venv/bin/python bench/decode_bench.py [--frames 20] [--hard 150] [--hard1080 100] [--seed 1]
+                                           [--corpus DIR] [--tree DIR]
 
 1. Speed, in one run on the same frames: median and p95 milliseconds per 1280x720 and 1920x1080
-   BGR frame, for frames showing a bill QR (the demo camera's picture) and for empty noisy frames
-   (a cluttered scene with sensor noise: what the camera sees while the user aims), with the share
-   of frames each method decoded. ``engine no precheck`` is the live pipeline without its
-   finder-pattern gate (``payer_app/scan/precheck.py``), measured on the same frames.
-2. Decode rate on a hard corpus generated here (seeded): rotations, perspective, blur, motion blur,
-   low contrast, uneven light, noise, JPEG artefacts, small modules, inverted codes. A result counts
-   only if it is the exact payload. ``--corpus DIR`` adds a folder of images: the output of
-   ``payer-app generate corpus`` (its manifest gives each picture's payload, which must be read
-   exactly) or any folder of pictures (counted when any code is decoded).
+   BGR frame (wall time), the median process CPU time per frame (``time.process_time``: all
+   threads, less moved by other processes' load than wall time), for frames showing a bill QR (the
+   demo camera's picture) and for empty noisy frames (a cluttered scene with sensor noise: what the
+   camera sees while the user aims), with the share of frames each method decoded. ``engine no
+   precheck`` is the live pipeline without its gate (``payer_app/scan/precheck.py``), measured on
+   the same frames.
+2. Decode rate on hard corpora generated here (seeded): rotations, perspective, blur, motion blur,
+   low contrast, uneven light, noise, JPEG artefacts, small modules, inverted codes, on 800x600
+   pictures (``--hard``), and small codes (modules of 1.5 to 4 pixels) on 1920x1080 frames, half of
+   them under a glare (``--hard1080``). A result counts only if it is the exact payload. ``--corpus
+   DIR`` adds a folder of images: the output of ``payer-app generate corpus`` (its manifest gives
+   each picture's payload, which must be read exactly) or any folder of pictures (counted when any
+   code is decoded).
+
+``--tree DIR`` measures the engine of another checkout of this repository (for instance a
+``git worktree`` of main) with this file's frames and corpora: run it beside a run without it to
+compare two versions under the same load.
 """
 
 from __future__ import annotations
@@ -25,7 +34,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+def _tree() -> Path:
+    """The checkout whose ``payer_app`` is measured: ``--tree DIR``, else this file's own."""
+    if "--tree" in sys.argv[:-1]:
+        return Path(sys.argv[sys.argv.index("--tree") + 1]).resolve()
+    return Path(__file__).resolve().parents[1]
+
+
+sys.path.insert(0, str(_tree()))
 
 from payer_app.core.builder import evn_bill_payload, vietqr_payload  # noqa: E402
 from payer_app.qr_symbol import qr_pixels  # noqa: E402
@@ -130,18 +147,19 @@ def speed_frames(width: int, height: int, count: int, seed: int):
 
 
 def timed(method, frames, expected: str | None):
-    times, hits = [], 0
+    times, cpu, hits = [], [], 0
     for f in frames:
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         texts = method(f)
         times.append((time.perf_counter() - t0) * 1000.0)
+        cpu.append((time.process_time() - c0) * 1000.0)
         if expected is None:
             hits += bool(texts)
         else:
             hits += expected in texts
     times.sort()
     p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
-    return statistics.median(times), p95, hits
+    return statistics.median(times), p95, statistics.median(cpu), hits
 
 
 # ---------------------------------------------------------------------------------------------
@@ -158,11 +176,14 @@ def _payloads(rng: np.random.Generator) -> str:
     return vietqr_payload("970416", str(n), amount=int(rng.integers(1, 5000)) * 1000, purpose="Chuyen tien dien")
 
 
-def hard_sample(rng: np.random.Generator) -> tuple[np.ndarray, str, str]:
-    """(BGR image, payload, description) with several degradations at once."""
+def hard_sample(rng: np.random.Generator, size: tuple[int, int] = (800, 600), modules: tuple[float, float] = (2.0, 4.0),
+                glare: bool = False) -> tuple[np.ndarray, str, str]:
+    """(BGR image, payload, description) with several degradations at once: a code with modules of
+    ``modules`` pixels on a ``size`` scene; ``glare`` adds a bright patch of light over the print,
+    which washes its contrast out. The defaults make bench/decode_bench.py's hard corpus."""
     payload = _payloads(rng)
     qr = qr_pixels(payload, module_px=1)  # one pixel per module
-    module = float(rng.uniform(2.0, 4.0))
+    module = float(rng.uniform(*modules))
     side = int(qr.shape[0] * module)
     qr = cv2.resize(qr, (side, side), interpolation=cv2.INTER_NEAREST)
     dark = float(rng.uniform(0, 110))
@@ -173,13 +194,25 @@ def hard_sample(rng: np.random.Generator) -> tuple[np.ndarray, str, str]:
         qr = 255 - qr
         notes.append("inverted")
     paper = qr.astype(np.float32) / 255.0 * (light - dark) + dark
-    width, height = 800, 600
+    width, height = size
     background = cluttered_scene(width, height, rng, sigma=0)[:, :, 0].astype(np.float32)
-    # Place with rotation and perspective.
+    img = _placed(rng, paper, background, notes)
+    if glare:
+        img = _glare(rng, img, notes)
+    img = _degraded(rng, img, notes)
+    return img, payload, ", ".join(notes)
+
+
+def _placed(rng: np.random.Generator, paper: np.ndarray, background: np.ndarray, notes: list[str]) -> np.ndarray:
+    """The code turned by any angle, tilted in perspective and laid on the background."""
+    height, width = background.shape
+    side = paper.shape[0]
     angle = float(rng.uniform(0, 360))
     tilt = float(rng.uniform(0, 0.14))
     notes.append(f"rot {angle:.0f}")
-    cx, cy = width / 2 + rng.uniform(-100, 100), height / 2 + rng.uniform(-60, 60)
+    spread = width / 800
+    cx = width / 2 + rng.uniform(-100, 100) * spread
+    cy = height / 2 + rng.uniform(-60, 60) * spread
     half = side / 2
     corners = np.array([[-half, -half], [half, -half], [half, half], [-half, half]], np.float32)
     corners += rng.uniform(-tilt, tilt, corners.shape).astype(np.float32) * side
@@ -190,7 +223,26 @@ def hard_sample(rng: np.random.Generator) -> tuple[np.ndarray, str, str]:
     m = cv2.getPerspectiveTransform(src, dst)
     mask = cv2.warpPerspective(np.ones((side, side), np.float32), m, (width, height))
     warped = cv2.warpPerspective(paper, m, (width, height), flags=cv2.INTER_LINEAR)
-    img = background * (1 - mask) + warped * mask
+    return background * (1 - mask) + warped * mask
+
+
+def _glare(rng: np.random.Generator, img: np.ndarray, notes: list[str]) -> np.ndarray:
+    """A soft bright spot of light centred near the middle (where the code is): the picture moves
+    towards white by up to ``strength``, so the code keeps only part of its contrast."""
+    height, width = img.shape
+    strength = float(rng.uniform(0.3, 0.7))
+    cx = width / 2 + rng.uniform(-0.1, 0.1) * width
+    cy = height / 2 + rng.uniform(-0.1, 0.1) * height
+    radius = float(rng.uniform(0.1, 0.3)) * width
+    ys, xs = np.ogrid[:height, :width]
+    spot = np.exp(-((xs - cx) ** 2 + (ys - cy) ** 2) / (2 * radius**2)).astype(np.float32) * strength
+    notes.append(f"glare {strength:.2f}")
+    return img * (1 - spot) + 255.0 * spot
+
+
+def _degraded(rng: np.random.Generator, img: np.ndarray, notes: list[str]) -> np.ndarray:
+    """Blur or motion blur, uneven light, sensor noise and JPEG artefacts, each drawn at random."""
+    width = img.shape[1]
     blur = rng.random()
     if blur < 0.45:
         sigma = float(rng.uniform(0.4, 1.3))
@@ -214,12 +266,17 @@ def hard_sample(rng: np.random.Generator) -> tuple[np.ndarray, str, str]:
     img = np.clip(img, 0, 255).astype(np.uint8)
     quality = int(rng.integers(25, 90))
     ok, jpeg = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    img = cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
     notes.append(f"jpeg {quality}")
-    return img, payload, ", ".join(notes)
+    return cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
 
 
-def run_corpus(folder: Path) -> None:
+def hard_1080_sample(rng: np.random.Generator) -> tuple[np.ndarray, str, str]:
+    """A 1920x1080 frame with a small code (modules of 1.5 to 4 pixels, so the 640-pixel fast path
+    cannot read most of them) and, every other picture on average, a glare over the print."""
+    return hard_sample(rng, size=(1920, 1080), modules=(1.5, 4.0), glare=bool(rng.random() < 0.5))
+
+
+def run_corpus(folder: Path, methods: dict) -> None:
     """Decode rate on a folder of images. With a ``manifest.json`` listing ``entries`` of
     ``{file, payload, decodable_expected}`` (what ``payer-app generate corpus`` writes), a result
     counts only when the exact payload is read; otherwise any decoded code counts."""
@@ -242,7 +299,7 @@ def run_corpus(folder: Path) -> None:
             samples.append((image, expected.get(path.name)))
     print(f"\n== corpus {folder}: {len(samples)} images (counted: {rule}) ==")
     print(f"{'method':<24}{'decoded':>10}{'rate':>8}")
-    for name, method in HARD_METHODS.items():
+    for name, method in methods.items():
         hits = 0
         for image, payload in samples:
             texts = method(image)
@@ -253,13 +310,45 @@ def run_corpus(folder: Path) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+def run_speed(frames: int, seed: int, methods: dict) -> None:
+    payload = demo_bill_payload()
+    print("\n== speed: ms per BGR frame, wall median / p95, process CPU median; share of frames decoded ==")
+    print(f"{'frame':<22}{'method':<20}{'median':>9}{'p95':>9}{'cpu':>9}{'decoded':>10}")
+    for width, height in ((1280, 720), (1920, 1080)):
+        with_qr, empty = speed_frames(width, height, frames, seed)
+        cases = ((f"{height}p with QR", with_qr, payload), (f"{height}p empty noisy", empty, None))
+        for label, shown_frames, expected in cases:
+            for name, method in methods.items():
+                median, p95, cpu, hits = timed(method, shown_frames, expected)
+                shown = f"{hits}/{len(shown_frames)}"
+                print(f"{label:<22}{name:<20}{median:>8.1f} {p95:>8.1f} {cpu:>8.1f} {shown:>9}", flush=True)
+
+
+def run_hard(title: str, samples: list, methods: dict) -> None:
+    print(f"\n== decode rate: {title} ==")
+    print(f"{'method':<24}{'decoded':>10}{'rate':>8}{'median ms':>11}")
+    for name, method in methods.items():
+        times, hits = [], 0
+        for img, expected, _notes in samples:
+            t0 = time.perf_counter()
+            texts = method(img)
+            times.append((time.perf_counter() - t0) * 1000.0)
+            hits += expected in texts
+        print(f"{name:<24}{hits:>6}/{len(samples):<4}{100.0 * hits / len(samples):>6.1f}%"
+              f"{statistics.median(times):>10.1f}", flush=True)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--frames", type=int, default=20, help="frames per speed category (default 20; 0 skips)")
     ap.add_argument("--hard", type=int, default=150, help="images in the generated hard corpus (default 150; 0 skips)")
+    ap.add_argument("--hard1080", type=int, default=100,
+                    help="1920x1080 frames with small codes, half under glare (default 100; 0 skips)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--corpus", type=Path, help="a folder of extra images to decode (counted: any code found)")
     ap.add_argument("--save-hard", type=Path, help="write the generated hard corpus there as JPEG files")
+    ap.add_argument("--engine-only", action="store_true", help="only the engine's rows (no naive decoders)")
+    ap.add_argument("--tree", type=Path, help="measure the payer_app of this checkout instead of this file's")
     args = ap.parse_args()
 
     from importlib.metadata import version
@@ -267,47 +356,31 @@ def main() -> int:
     import cv2 as _cv2
 
     print(f"opencv {_cv2.__version__}, zxing-cpp {version('zxing-cpp')}, pyzbar {version('pyzbar')}, "
-          f"numpy {np.__version__}, threads: opencv {_cv2.getNumThreads()}")
-    # Warm up every method once (library loading, first allocations).
-    warm = np.zeros((720, 1280, 3), np.uint8)
-    for method in SPEED_METHODS.values():
+          f"numpy {np.__version__}, threads: opencv {_cv2.getNumThreads()}, engine from {_tree()}")
+    speed_methods, hard_methods = SPEED_METHODS, HARD_METHODS
+    if args.engine_only:
+        speed_methods = {k: v for k, v in SPEED_METHODS.items() if k.startswith("engine")}
+        hard_methods = {k: v for k, v in HARD_METHODS.items() if k.startswith("engine")}
+    warm = np.zeros((720, 1280, 3), np.uint8)  # library loading, first allocations
+    for method in speed_methods.values():
         method(warm)
-
-    payload = demo_bill_payload()
-    sizes = ((1280, 720), (1920, 1080)) if args.frames > 0 else ()
-    if sizes:
-        print("\n== speed: ms per BGR frame (median / p95), share of frames decoded ==")
-        print(f"{'frame':<22}{'method':<20}{'median':>9}{'p95':>9}{'decoded':>10}")
-    for width, height in sizes:
-        with_qr, empty = speed_frames(width, height, args.frames, args.seed)
-        cases = ((f"{height}p with QR", with_qr, payload), (f"{height}p empty noisy", empty, None))
-        for label, frames, expected in cases:
-            for name, method in SPEED_METHODS.items():
-                median, p95, hits = timed(method, frames, expected)
-                shown = f"{hits}/{len(frames)}"
-                print(f"{label:<22}{name:<20}{median:>8.1f} {p95:>8.1f} {shown:>9}", flush=True)
-
+    if args.frames > 0:
+        run_speed(args.frames, args.seed, speed_methods)
     if args.hard:
-        print(f"\n== decode rate: generated hard corpus, {args.hard} images (seed {args.seed}) ==")
         rng = np.random.default_rng(args.seed)
         samples = [hard_sample(rng) for _ in range(args.hard)]
         if args.save_hard:
             args.save_hard.mkdir(parents=True, exist_ok=True)
             for i, (img, _payload, _notes) in enumerate(samples):
                 _cv2.imwrite(str(args.save_hard / f"hard_{i:03d}.jpg"), img)
-        print(f"{'method':<24}{'decoded':>10}{'rate':>8}{'median ms':>11}")
-        for name, method in HARD_METHODS.items():
-            times, hits = [], 0
-            for img, expected, _notes in samples:
-                t0 = time.perf_counter()
-                texts = method(img)
-                times.append((time.perf_counter() - t0) * 1000.0)
-                hits += expected in texts
-            print(f"{name:<24}{hits:>6}/{len(samples):<4}{100.0 * hits / len(samples):>6.1f}%"
-                  f"{statistics.median(times):>10.1f}", flush=True)
-
+        run_hard(f"generated hard corpus, {args.hard} images (seed {args.seed})", samples, hard_methods)
+    if args.hard1080:
+        rng = np.random.default_rng(args.seed)
+        samples = [hard_1080_sample(rng) for _ in range(args.hard1080)]
+        run_hard(f"small codes at 1080p, half under glare, {args.hard1080} frames (seed {args.seed})", samples,
+                 hard_methods)
     if args.corpus:
-        run_corpus(args.corpus)
+        run_corpus(args.corpus, hard_methods)
     return 0
 
 

@@ -10,7 +10,10 @@ A frame counts when the bill's payload is among the codes read. ``accept`` is th
 clip at which ``payer-app scan`` would accept the payload (the same payload on 2 consecutive
 frames, every frame decoded as for a video file); ``-`` when it never would.
 
-Run: .venv/bin/python bench/video_read_rates.py [--seconds 2] [--seed 0] [--quick]
+Run: .venv/bin/python bench/video_read_rates.py [--seconds 2] [--seed 0] [--quick] [--tree DIR]
+
+``--tree DIR`` runs the ``payer_app`` of another checkout of this repository (its engine decodes, its
+studio writes the clips): run it beside a run without it to compare two versions.
 """
 
 from __future__ import annotations
@@ -22,7 +25,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+if "--tree" in sys.argv[:-1]:
+    sys.path.insert(0, str(Path(sys.argv[sys.argv.index("--tree") + 1]).resolve()))
+    sys.path.insert(1, str(ROOT))
+else:
+    sys.path.insert(0, str(ROOT))
 
 from payer_app.studio.video_options import LIGHTS  # noqa: E402
 
@@ -85,12 +92,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="three settings only")
+    parser.add_argument("--tree", type=Path, help="decode with the payer_app of this checkout")
     args = parser.parse_args(argv)
     payload = demo_bill_payload()
     settings = SETTINGS_QUICK if args.quick else SETTINGS_FULL
-    print(f"clips of the demo bill, {args.seconds:g} s, 1280x720, 30 fps, seed {args.seed}")
+    import payer_app
+
+    print(f"clips of the demo bill, {args.seconds:g} s, 1280x720, 30 fps, seed {args.seed}; "
+          f"engine from {Path(payer_app.__file__).parent.parent}")
     print("| motion | light | blur | frames | engine reads | zxing-cpp reads | accepted at | engine median |")
     print("|---|---|---|---:|---:|---:|---:|---:|")
+    total = read = 0
     with tempfile.TemporaryDirectory() as tmp:
         for motion, light, blur in settings:
             clip = Path(tmp) / f"{motion}-{light}-{blur}.mp4"
@@ -98,9 +110,12 @@ def main(argv: list[str] | None = None) -> int:
                                               seed=args.seed))
             r = measure_clip(clip, payload)
             accept = "-" if r["accept_ms"] is None else f"{r['accept_ms']:.0f} ms"
+            total += r["frames"]
+            read += round(r["engine"] * r["frames"])
             print(f"| {motion} | {light} | {blur} | {r['frames']} | {100 * r['engine']:.0f}% | "
                   f"{100 * r['zxing']:.0f}% | {accept} | {r['engine_median_ms']:.0f} ms |", flush=True)
             clip.unlink()
+    print(f"engine: {read} of {total} frames read")
     return 0
 
 

@@ -23,6 +23,7 @@ CATALOGUE = ROOT / "resources" / "i18n" / "strings.json"
 BUILT_FROM_A_VALUE = (
     "inspector.severity_",     # + a finding's severity
     "problem.",                # + a refusal code
+    "reason.",                 # + the acquirer's reason code for a refusal (gui/screens/result.py _reason)
     "registered.outcome.",     # + a name check's outcome (core/registered_name.py NAME_CHECK_OUTCOMES)
     "result.",                 # + a payment's status
     "scheme.",                 # + a payload's scheme

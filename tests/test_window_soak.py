@@ -58,3 +58,22 @@ def test_short_window_soak_keeps_none_and_memory_level(payer_home):
     assert result["none_fall"] <= NONE_DROP_LIMIT, f"None references fell by {result['none_fall']}\n{report}"
     growth = result["rss_tail_mib"] - result["rss_head_mib"]
     assert growth <= RSS_GROWTH_LIMIT_MIB, f"memory grew {growth:.1f} MiB\n{report}"
+
+
+@pytest.mark.slow
+def test_camera_only_soak_scans_the_same_bill_again_and_again(payer_home):
+    """``make window-soak``'s default rotation (the demo camera alone, a kiosk cycle after the first
+    scan): the demo bill never leaves the camera's view, and the scan screen does not accept a code
+    just accepted again until it has left the view (docs/window.md), so each new scan must start a
+    new payment from Home (Cancel, then Scan) rather than "Scan again" on the payee screen."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PAYER_APP_HOME=str(payer_home))
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "window_soak_bench.py"), "--scans", "5", "--methods", "camera",
+         "--warm-up", "1", "--every", "600", "--json"],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    report = proc.stdout + proc.stderr[-3000:]
+    results = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    assert results, f"the soak ended without results (exit status {proc.returncode})\n{report}"
+    result = json.loads(results[-1])
+    assert proc.returncode == 0 and not result["failures"], report
+    assert result["scans"] >= 5 and result["kiosk_resets"] >= 1, report

@@ -9,6 +9,7 @@ files are closed before the process ends.
 
 from __future__ import annotations
 
+import linecache
 import logging
 import signal
 import socket
@@ -16,6 +17,7 @@ import sys
 import time
 
 from PySide6.QtCore import QEvent, QObject, QSocketNotifier, Qt, QTimer
+from PySide6.QtGui import QPixmapCache
 from PySide6.QtWidgets import QApplication
 
 from payer_app.gui.context import AppContext
@@ -38,8 +40,14 @@ def ensure_application(argv: list[str] | None = None) -> QApplication:
         app = QApplication(argv or [sys.argv[0]])
         app.setApplicationName("payer-app")
         app.setApplicationDisplayName("Payer App")
+        # Qt keeps up to 10 MB of drawn pixmaps for reuse (scaled ones among them: the Inspector's
+        # captured frame, 250 kB at every visit); 2 MB covers the window's own icons and frames
+        QPixmapCache.setCacheLimit(PIXMAP_CACHE_KB)
     app.setFont(app_font())
     return app
+
+
+PIXMAP_CACHE_KB = 2048
 
 
 STARTUP_NOTICE_MS = 15_000  # how long the window shows why it runs on the default settings
@@ -58,6 +66,9 @@ def create_window(camera: str | None = None, kiosk: bool = False, lang: str | No
     ctx = AppContext(language=Language(settings.language), settings=settings, kiosk=kiosk,
                      camera_spec=camera or settings.camera)
     window = MainWindow(ctx)
+    # PySide6 reads the source of every module imported after it (a check for its __feature__
+    # imports), and linecache keeps those sources: ~10 MB of text nobody reads again
+    linecache.clearcache()
     if problem:
         why = ctx.t(f"settings.refusal.{problem.reason}")
         window.toast.show_message(ctx.t("settings.file_refused", file=problem.file, problem=why), STARTUP_NOTICE_MS)

@@ -19,10 +19,12 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
-from payer_app.scan.limits import limit_malloc_arenas
+from payer_app.scan.limits import limit_malloc_arenas, map_large_blocks, release_free_memory
 
-# before any scan session starts its threads: they share two malloc arenas (payer_app/scan/limits.py)
+# before any scan session starts its threads: they share two malloc arenas, and frames get mappings
+# of their own, given back when freed (payer_app/scan/limits.py)
 limit_malloc_arenas()
+map_large_blocks()
 
 if TYPE_CHECKING:
     from payer_app.core.payload import ParsedPayload
@@ -90,6 +92,7 @@ class ScanAdapter(QObject):
     _failed_from = Signal(int, str)
     _stopped_from = Signal(int, str)
     _finished_from = Signal(int)
+    _preview_ready = Signal()  # a frame waits in the preview slot (sent when the slot fills)
 
     def __init__(self, parent: QObject | None = None, preview_fps: float = 30.0,
                  clock=time.monotonic, sleep=time.sleep):
@@ -105,6 +108,11 @@ class ScanAdapter(QObject):
         self._failed_from.connect(self._deliver_failed)
         self._stopped_from.connect(self._deliver_stopped)
         self._finished_from.connect(self._deliver_finished)
+        # The newest frame not yet shown, at most one: a GUI thread that falls behind the camera
+        # (a long paint, a loaded machine) gets the latest frame, not a queue of full-size copies.
+        self._preview_lock = threading.Lock()
+        self._preview: tuple[int, QImage] | None = None
+        self._preview_ready.connect(self._deliver_preview)
 
     # live sessions -----------------------------------------------------------------------------
     def start(self, spec: str, frames_required: int = 2, frame_size: tuple[int, int] | None = None) -> None:
@@ -149,8 +157,10 @@ class ScanAdapter(QObject):
         (generation); ``start`` and ``wait_stopped`` wait for it when the camera is needed again."""
         session, self._session = self._session, None
         self._generation += 1
+        with self._preview_lock:
+            self._preview = None  # a frame not yet shown is not shown now
         if session is not None:
-            closer = threading.Thread(target=session.stop, daemon=True, name="scan-session-stop")
+            closer = threading.Thread(target=_stop_and_trim, args=(session,), daemon=True, name="scan-session-stop")
             closer.start()
             self._closing.append(closer)
 
@@ -197,15 +207,25 @@ class ScanAdapter(QObject):
         if now - self._last_frame_at < self._min_frame_gap:
             return
         self._last_frame_at = now
-        self.frame.emit(bgr_to_qimage(frame.image))
+        self._offer_preview(generation, frame.image)
 
     def _on_detections(self, generation: int, frame, detections, decode_ms: float) -> None:
         if generation != self._generation:
             return
         if detections:  # show the very frame the outlines belong to
             self._last_frame_at = time.monotonic()
-            self.frame.emit(bgr_to_qimage(frame.image))
+            self._offer_preview(generation, frame.image)
         self.detections.emit([tuple(d.polygon) for d in detections], float(decode_ms))
+
+    def _offer_preview(self, generation: int, image: np.ndarray) -> None:
+        """Put the frame in the preview slot, replacing one the GUI thread has not taken yet; the
+        GUI thread is told only when the slot was empty."""
+        qimage = bgr_to_qimage(image)
+        with self._preview_lock:
+            waiting = self._preview is not None
+            self._preview = (generation, qimage)
+        if not waiting:
+            self._preview_ready.emit()
 
     def _on_accepted(self, generation: int, accepted) -> None:
         if generation != self._generation:
@@ -231,6 +251,12 @@ class ScanAdapter(QObject):
             self._finished_from.emit(generation)
 
     # GUI thread: a session stopped meanwhile has nothing more to say
+    def _deliver_preview(self) -> None:
+        with self._preview_lock:
+            offered, self._preview = self._preview, None
+        if offered is not None and offered[0] == self._generation:
+            self.frame.emit(offered[1])
+
     def _deliver_accepted(self, generation: int, result) -> None:
         if generation == self._generation:
             self.accepted.emit(result)
@@ -246,6 +272,12 @@ class ScanAdapter(QObject):
     def _deliver_finished(self, generation: int) -> None:
         if generation == self._generation:
             self.finished.emit()
+
+
+def _stop_and_trim(session) -> None:
+    """End ``session`` (its threads joined), then hand the memory its frames used back to the system."""
+    session.stop()
+    release_free_memory()
 
 
 # A still decode still running when the process exits is waited for (as the engine waits for its scan

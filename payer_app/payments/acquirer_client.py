@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
 from payer_app.core.display_text import visible
 from payer_app.core.keys import SigningKey
 from payer_app.core.payability import Limits
@@ -63,6 +61,8 @@ class AcquirerReply:
 
 class HttpAcquirerClient:
     def __init__(self, base_url: str, timeout: float = DEFAULT_TIMEOUT_SECONDS):
+        import httpx  # here, not at import: the window (embedded acquirer) never needs it (7 MiB resident)
+
         self.base_url = base_url.rstrip("/")
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout)
 
@@ -136,6 +136,8 @@ class HttpAcquirerClient:
         return self._call("POST", "/v1/new-day", headers={"Authorization": f"Bearer {code}"})
 
     def _call(self, method: str, path: str, **kwargs) -> AcquirerReply:
+        import httpx
+
         try:
             with self._http.stream(method, path, **kwargs) as response:
                 data = bytearray()
@@ -262,6 +264,8 @@ def unreachable_words(url: str, exc: BaseException) -> str:
         return f"cannot reach the acquirer at {shown}: its host name is not known here. Check the address"
     if "Errno 113" in text or "Errno 101" in text or "unreachable" in text.lower():
         return f"cannot reach the acquirer at {shown}: no network route to it. Check the network and the address"
+    import httpx  # loaded already: the exception came from it
+
     if isinstance(exc, httpx.RemoteProtocolError):
         return (f"the acquirer at {shown} closed the connection without an answer (it may be stopping); "
                 "try again in a moment")

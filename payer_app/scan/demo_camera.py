@@ -12,9 +12,13 @@ the bill QR, a few lines of text). ``demo_bill_payload()`` is the payload either
 
 from __future__ import annotations
 
+import copy
 import math
+import threading
 import time
+import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
@@ -112,6 +116,91 @@ def find_qr(gray: np.ndarray) -> tuple[float, float, float] | None:
     return best
 
 
+@dataclass(eq=False)
+class _FilmedBill:
+    source: object  # the picture it was made from (PIL image or numpy array)
+    image: np.ndarray  # BGR, read-only
+    qr: tuple[float, float, float] | None  # find_qr's centre and side, None when no QR was found
+
+
+@dataclass(eq=False)
+class _DeskScene:
+    """What every frame of one size, seed and noise level is made of (arrays read-only)."""
+
+    desk: np.ndarray  # the desk: a warm grey with a soft gradient and grain (H x W x 3)
+    shade: np.ndarray  # light: a broad shading map, one channel, twice the frame size, slid over time
+    noise: tuple[np.ndarray, ...]  # sensor noise centred on 128, one picked at random per frame
+    rng: np.random.Generator  # the generator as the scene left it: it picks the noise frames
+
+
+# The scene and the bill are the same for every opening of a camera (each visit to Scan opens one),
+# so they are made once and shared while a camera holds them (weak values: freed when none does).
+_SCENES: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+_BILLS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+_SCENE_LOCK = threading.Lock()
+_ROWS = 90  # rows of random numbers drawn at a time (float64 temporaries of ~3 MB, not of ~22 MB)
+
+
+def _desk_scene(width: int, height: int, seed: int, noise_sigma: float) -> _DeskScene:
+    key = (width, height, seed, float(noise_sigma))
+    with _SCENE_LOCK:
+        scene = _SCENES.get(key)
+        if scene is None:
+            scene = _SCENES[key] = _make_desk_scene(width, height, seed, noise_sigma)
+        return scene
+
+
+def _make_desk_scene(width: int, height: int, seed: int, noise_sigma: float) -> _DeskScene:
+    """The desk, light and noise, drawn row band by row band from one generator; the same pixels as
+    whole-frame draws (a generator's numbers come in the same order either way)."""
+    rng = np.random.default_rng(seed)
+    xx = np.arange(width, dtype=np.float32)[None, :]
+    desk = np.empty((height, width, 3), np.uint8)
+    for top in range(0, height, _ROWS):
+        rows = min(_ROWS, height - top)
+        yy = np.arange(top, top + rows, dtype=np.float32)[:, None]
+        grey = 95 + 35 * (xx / width) + 15 * np.sin(yy / 37.0) * 0.3
+        tint = np.dstack([grey * 0.85, grey * 0.95, grey * 1.05])
+        desk[top:top + rows] = np.clip(tint + rng.normal(0, 4, (rows, width, 3)), 0, 255)
+    across = 55 * np.cos(np.arange(width * 2, dtype=np.float32) / (width * 0.7))
+    down = np.cos(np.arange(height * 2, dtype=np.float32) / (height * 0.8))
+    shade = np.empty((height * 2, width * 2), np.uint8)
+    for top in range(0, height * 2, _ROWS):
+        rows = min(_ROWS, height * 2 - top)
+        shade[top:top + rows] = np.clip(200 + across[None, :] * down[top:top + rows, None], 0, 255)
+    noise = []
+    for _ in range(4):
+        frame = np.empty((height, width, 3), np.uint8)
+        for top in range(0, height, _ROWS):
+            rows = min(_ROWS, height - top)
+            frame[top:top + rows] = np.clip(rng.normal(128, noise_sigma, (rows, width, 3)), 0, 255)
+        noise.append(frame)
+    for array in (desk, shade, *noise):
+        array.flags.writeable = False
+    return _DeskScene(desk, shade, tuple(noise), rng)
+
+
+def _filmed_bill(image) -> _FilmedBill:
+    """``image`` (a PIL image or a numpy array) as the BGR array filmed, and where its QR is."""
+    with _SCENE_LOCK:
+        found = _BILLS.get(id(image))
+        if found is not None and found.source is image:
+            return found
+    import cv2
+
+    bill = image
+    if not isinstance(bill, np.ndarray):
+        bill = np.array(bill.convert("RGB"))[:, :, ::-1]
+    if bill.ndim == 2:
+        bill = cv2.cvtColor(bill, cv2.COLOR_GRAY2BGR)
+    bill = np.ascontiguousarray(bill[:, :, :3])
+    bill.flags.writeable = False
+    filmed = _FilmedBill(image, bill, find_qr(cv2.cvtColor(bill, cv2.COLOR_BGR2GRAY)))
+    with _SCENE_LOCK:
+        _BILLS[id(image)] = filmed
+    return filmed
+
+
 class DemoCamera(FrameSource):
     """Synthetic 30 fps camera. ``show_after`` frames of empty desk come first (0: the bill from the
     start). ``image`` replaces the bill (any PIL image or numpy array); ``qr_side`` is the QR's size
@@ -142,48 +231,31 @@ class DemoCamera(FrameSource):
 
     # set-up ----------------------------------------------------------------------------------
     def _open(self) -> None:
-        import cv2
-
         try:
-            bill = self.image if self.image is not None else demo_bill_image()
-            if not isinstance(bill, np.ndarray):
-                bill = np.array(bill.convert("RGB"))[:, :, ::-1]
-            if bill.ndim == 2:
-                bill = cv2.cvtColor(bill, cv2.COLOR_GRAY2BGR)
-            bill = np.ascontiguousarray(bill[:, :, :3])
+            bill = _filmed_bill(self.image if self.image is not None else demo_bill_image())
         except Exception as exc:  # noqa: BLE001 - reported as a source failure
             raise SourceError(f"{visible(self.spec)}: cannot render the demo bill: {visible(exc)}") from exc
-        gray = cv2.cvtColor(bill, cv2.COLOR_BGR2GRAY)
-        qr = find_qr(gray)
-        h, w = gray.shape
-        if qr is None:  # no QR found: film the whole picture
+        h, w = bill.image.shape[:2]
+        if bill.qr is None:  # no QR found: film the whole picture
             cx, cy, zoom = w / 2, h / 2, min(self.width / w, self.height / h) * 0.9
         else:
-            cx, cy, side = qr
+            cx, cy, side = bill.qr
             zoom = self.qr_side / side
             # Keep some of the bill's text in view: aim a little right of the QR.
             cx += 0.18 * self.width / zoom
-        self._bill = bill
+        scene = _desk_scene(self.width, self.height, self.seed, self.noise_sigma)
+        self._scene, self._filmed = scene, bill  # held while open: other open cameras share them
+        self._bill = bill.image
         self._center = (cx, cy)
         self._zoom = zoom
-        rng = np.random.default_rng(self.seed)
-        # The desk: a warm grey with a soft gradient and grain.
-        yy, xx = np.mgrid[0:self.height, 0:self.width].astype(np.float32)
-        desk = 95 + 35 * (xx / self.width) + 15 * np.sin(yy / 37.0) * 0.3
-        desk = np.dstack([desk * 0.85, desk * 0.95, desk * 1.05]) + rng.normal(0, 4, (self.height, self.width, 3))
-        self._desk = np.clip(desk, 0, 255).astype(np.uint8)
-        # Light: a broad shading map (uint8, 255 = full light) twice the frame size, slid over time.
-        sy, sx = np.mgrid[0:self.height * 2, 0:self.width * 2].astype(np.float32)
-        shade = 200 + 55 * np.cos(sx / (self.width * 0.7)) * np.cos(sy / (self.height * 0.8))
-        self._shade = np.dstack([np.clip(shade, 0, 255).astype(np.uint8)] * 3)
-        # Sensor noise: a small bank of noise frames centred on 128, picked at random per frame.
-        self._noise = [
-            np.clip(rng.normal(128, self.noise_sigma, (self.height, self.width, 3)), 0, 255).astype(np.uint8)
-            for _ in range(4)
-        ]
-        self._rng = rng
+        self._desk, self._shade, self._noise = scene.desk, scene.shade, scene.noise
+        self._rng = copy.deepcopy(scene.rng)  # each opening picks the same noise frames in the same order
         self._index = 0
         self._t0 = self._clock()
+
+    def _close(self) -> None:
+        """Let go of the bill and the desk (shared, and freed once no open camera holds them)."""
+        del self._scene, self._filmed, self._bill, self._desk, self._shade, self._noise
 
     # frames ----------------------------------------------------------------------------------
     def pose(self, t: float) -> np.ndarray:
@@ -208,11 +280,11 @@ class DemoCamera(FrameSource):
                            flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_TRANSPARENT)
         ox = int((0.5 + 0.5 * math.sin(t / 2.3)) * self.width)
         oy = int((0.5 + 0.5 * math.cos(t / 3.1)) * self.height)
-        shade = self._shade[oy:oy + self.height, ox:ox + self.width]
+        shade = cv2.cvtColor(self._shade[oy:oy + self.height, ox:ox + self.width], cv2.COLOR_GRAY2BGR)
         gain = 0.85 + 0.15 * math.sin(2 * math.pi * t / 2.9)
-        frame = cv2.multiply(frame, shade, scale=gain / 255.0)
+        cv2.multiply(frame, shade, dst=frame, scale=gain / 255.0)  # in place: one frame buffer, not three
         noise = self._noise[int(self._rng.integers(len(self._noise)))]
-        return cv2.addWeighted(frame, 1.0, noise, 1.0, -128.0)
+        return cv2.addWeighted(frame, 1.0, noise, 1.0, -128.0, dst=frame)
 
     def _read(self) -> Frame | None:
         index = self._due_frame(self._index) if self.realtime else self._index

@@ -4,9 +4,9 @@
 
 1. fast path: grayscale, downscale so the long side is 640 px, zxing-cpp on it (inverted codes
    included; cheap, and it reports where it saw a QR it could not read); when it saw nothing and
-   ``payer_app.scan.precheck`` finds no finder pattern either, step 2 is skipped, and so is step
-   4's full-resolution pass unless the frame holds detail too fine for the small image (live
-   frames only; ``precheck=False`` turns the gate off);
+   ``payer_app.scan.precheck.may_hold_code`` sees no code either (it looks only where the frame
+   has dense edges), step 2 and step 4's full-resolution pass are skipped (live frames only;
+   ``precheck=False`` turns the gate off);
 2. zbar (QR only) on the same small image: it reads codes zxing missed;
 3. every place where a code was seen but not read is retried at full resolution: zbar, zxing with
    all its tries, then zbar on the inverted crop;
@@ -36,7 +36,7 @@ import numpy as np
 from payer_app.core.display_text import visible
 from payer_app.scan.confirm import Confirmer
 from payer_app.scan.decoders import Detection, Polygon, ZbarDecoder, ZxingDecoder, as_gray
-from payer_app.scan.precheck import finder_candidates, fine_detail
+from payer_app.scan.precheck import may_hold_code
 from payer_app.scan.source_specs import make_source
 from payer_app.scan.sources import Frame, FrameSource, SourceError, read_image_file
 
@@ -184,7 +184,7 @@ def decode_frame(image: np.ndarray, config: EngineConfig = LIVE) -> list[Detecti
         small = gray
     back = 1.0 / factor
     zx_found, unread = decoders.zxing.read(small)
-    empty = config.precheck and not zx_found and not unread and not finder_candidates(small)
+    empty = config.precheck and not zx_found and not unread and not may_hold_code(gray, small, decoders.zxing.read)
 
     # 2. zbar on the small image (its results listed first), then zxing's
     if not empty:
@@ -200,7 +200,7 @@ def decode_frame(image: np.ndarray, config: EngineConfig = LIVE) -> list[Detecti
     # 4. nothing at all: a small code may have been lost in the downscale; a blurred one may need
     #    a global threshold instead of zxing's local one
     fallback = not collected.items and factor < 1.0 and config.full_res_fallback
-    if fallback and (not empty or fine_detail(gray, small)):
+    if fallback and not empty:
         found, unread_full = decoders.zxing.read(gray)
         collected.add(_relabel(found, stage="full"))
         for polygon in [p for p in unread_full if not collected.covers(p)][: config.max_roi]:

@@ -78,9 +78,38 @@ _M_ARENA_MAX = -8  # mallopt's parameter number in glibc's malloc.h
 
 def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
     """Cap glibc's malloc arenas for threads started from now on; False where there is no glibc."""
+    return _mallopt(_M_ARENA_MAX, arenas)
+
+
+# glibc serves a block above its mmap threshold with a mapping of its own, unmapped when freed. The
+# threshold starts at 128 kB but rises to the size of every such block freed (up to 32 MB), so after
+# the first few camera frames (2.6 MB at 720p) every frame comes from the heap and the arenas, whose
+# freed space stays resident. Fixing it keeps the frames, their gray copies and Qt's images of them
+# in mappings of their own, given back as soon as they are freed (bench/window_soak_bench.py).
+MMAP_THRESHOLD_BYTES = 512 * 1024
+_M_MMAP_THRESHOLD = -3  # mallopt's parameter number in glibc's malloc.h
+
+
+def map_large_blocks(threshold: int = MMAP_THRESHOLD_BYTES) -> bool:
+    """Fix glibc's mmap threshold at ``threshold`` bytes (no rise); False where there is no glibc."""
+    return _mallopt(_M_MMAP_THRESHOLD, threshold)
+
+
+def release_free_memory() -> None:
+    """Give the heap's and the arenas' free pages back to the system (glibc ``malloc_trim``): what a
+    scan session freed when it ended. Nothing where there is no glibc."""
     import ctypes
 
     try:
-        return bool(ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, int(arenas)))
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _mallopt(parameter: int, value: int) -> bool:
+    import ctypes
+
+    try:
+        return bool(ctypes.CDLL("libc.so.6").mallopt(parameter, int(value)))
     except (OSError, AttributeError):
         return False

@@ -1,0 +1,34 @@
+"""What a window loads when it starts: not the libraries it never uses (each one's code and data stay
+resident for the window's whole life). Counted in a fresh process, as ``payer-app gui`` starts."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CHILD = r"""
+import sys
+from payer_app.gui.app import create_window, ensure_application
+ensure_application()
+window = create_window(camera="demo", kiosk=False, lang="en")
+window.show()
+print(" ".join(sorted({name.split(".")[0] for name in sys.modules})))
+window.close()
+"""
+
+# the HTTP client is for an acquirer over the network (Settings); the window's embedded acquirer and
+# the servers' frameworks are not needed to show the window
+NOT_AT_START = ("httpx", "starlette", "uvicorn", "reportlab", "sse_starlette")
+
+
+def test_the_window_starts_without_the_http_client_or_the_servers(payer_home):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PAYER_APP_HOME=str(payer_home))
+    out = subprocess.run([sys.executable, "-c", CHILD], cwd=ROOT, env=env, check=True, timeout=300,
+                         capture_output=True, text=True).stdout
+    loaded = set(out.split())
+    assert "PySide6" in loaded  # the listing is real
+    assert not loaded & set(NOT_AT_START), f"loaded at start: {sorted(loaded & set(NOT_AT_START))}"
