@@ -71,10 +71,14 @@ def chromium_command(binary: str, url: str, place: Placement, profile: Path, ext
 class Booth:
     """The acquirer served in this process and the display browser it opened; ``stop()`` ends both."""
 
-    def __init__(self, app, host: str, port: int):
+    def __init__(self, app, host: str, port: int, demo_balance: int | None = None):
+        """``demo_balance``: what each visitor's demo account opens with (``booth --demo-balance``; the
+        acquirer's default when None)."""
         from payer_app.payments.acquirer.server import AcquirerServer
 
         self.app = app
+        if demo_balance is not None:
+            app.state.acquirer.ledger.balances.set_demo_balance(demo_balance)
         self.server = AcquirerServer(app, host=host, port=port)  # binds now: a taken port raises OSError
         self.browser: subprocess.Popen | None = None
         self._profile: Path | None = None

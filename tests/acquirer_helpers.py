@@ -183,7 +183,7 @@ class ServedAcquirer:
             [sys.executable, "-m", "payer_app", "acquirer", "serve", "--port", "0",
              "--ledger", str(folder / "served.sqlite3"), *extra],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=preexec_fn)
-        start = read_until_serving(self.proc)
+        start = self.start_lines = read_until_serving(self.proc)
         self.port = served_port(start)
         self.url = f"http://127.0.0.1:{self.port}"
         self.code = next(line.split()[2] for line in start if line.startswith("Enrolment code: "))

@@ -27,9 +27,10 @@ from pathlib import Path
 
 from payer_app.cli.exits import EXIT_INTERRUPTED, EXIT_OK, UsageError
 from payer_app.cli.options import add_acquirer_option, add_actions, add_command, add_command_group, checked_option
+from payer_app.core.amounts import format_vnd
 from payer_app.core.display_text import visible
 from payer_app.core.payability import Limits
-from payer_app.payments.acquirer.balances import parse_balance_option
+from payer_app.payments.acquirer.balances import DEMO_BALANCE, parse_balance_option, parse_demo_balance
 from payer_app.payments.acquirer_client import SERVING_LINE
 
 DEFAULT_LEDGER_FILE = "acquirer-ledger.sqlite3"
@@ -68,6 +69,8 @@ def register(sub) -> None:
     serve.add_argument("--balance", metavar="BANK_BIN/ACCOUNT=VND[:DAILY_LIMIT]", action="append", default=[],
                        help="open a payer account with this balance (and daily limit) on first start; afterwards "
                        "the ledger keeps it (docs/accounts.md)")
+    serve.add_argument("--demo-balance", metavar="VND", help="what each demo account the booth's code opens (a "
+                       f"visitor's) starts with, in whole dong (default {DEMO_BALANCE}; docs/booth.md)")
     serve.add_argument("--min-amount", type=int, default=Limits.min_amount, help="smallest accepted amount in dong")
     serve.add_argument("--max-amount", type=int, default=Limits.max_amount, help="largest accepted amount in dong")
     serve.add_argument("--new-day-at", metavar="HH:MM", default=None,
@@ -184,15 +187,22 @@ def run_serve(args) -> int:
     directory = _name_directory(args.directory)
     schedule = new_day_schedule(args.new_day_at)
     balances = [checked_option("--balance", text, parse_balance_option) for text in args.balance]
+    demo_balance = demo_balance_option(args.demo_balance)
     sock = _listening_socket(args.host, args.port)
     host, port = sock.getsockname()[:2]
     app = _open_acquirer(args, sock, ledger, failures, limits, trusted, directory)
     for scope, balance, limit in balances:  # opened once; a restart keeps the ledger's balance
         app.state.acquirer.ledger.balances.open(scope, balance, limit)
+    app.state.acquirer.ledger.balances.set_demo_balance(demo_balance)
     _print_where_it_serves(app.state.acquirer, host, port, ledger, args.open_enrolment, directory)
     attach_console(app.state.acquirer, schedule)
     _serve(app, sock)
     return EXIT_OK
+
+
+def demo_balance_option(text: str | None) -> int:
+    """--demo-balance VND (``acquirer serve`` and ``booth``), checked; the default when not given."""
+    return DEMO_BALANCE if text is None else checked_option("--demo-balance", text, parse_demo_balance)
 
 
 def say(line: str) -> None:
@@ -370,6 +380,7 @@ def _print_where_it_serves(acquirer, host: str, port: int, ledger: Path, open_en
         f"Enrolment code: {acquirer.enrol_code}  (the booth's code: it opens new demo accounts only, "
         f"payer-app gui --acquirer http://{host}:{port} --enrol-code {acquirer.enrol_code}; a key for a payer's "
         "own account needs payer-app acquirer codes issue --account BIN/ACCOUNT)",
+        demo_balance_line(acquirer),
         f"Name inquiry: POST http://{host}:{port}/v2/lookup ({len(directory.names)} names from "
         f"{visible(directory.source, 200)})",
         f"{SERVING_LINE}{', '.join(sorted(acquirer.audiences))}",
@@ -380,6 +391,11 @@ def _print_where_it_serves(acquirer, host: str, port: int, ledger: Path, open_en
         say.append("WARNING: OPEN ENROLMENT. Anyone who can reach this port can open accounts and enrol a key for "
                    "any account no key is bound to yet, without a code, and pay from it. Use for quick demos only.")
     print("\n".join(say), file=sys.stderr, flush=True)
+
+
+def demo_balance_line(acquirer) -> str:
+    """What a visitor's demo account opens with, as the start lines say it."""
+    return f"Demo accounts open with {format_vnd(acquirer.ledger.balances.demo_balance)} (--demo-balance)."
 
 
 def _serve(app, sock) -> None:

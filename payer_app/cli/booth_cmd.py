@@ -35,6 +35,8 @@ def register(sub) -> None:
                    help="one more Chromium option, e.g. --browser-arg=--force-device-scale-factor=1.5 (repeat it)")
     p.add_argument("--new-day-at", metavar="HH:MM", default=None,
                    help="start a new day at this local time every day (as `payer-app acquirer new-day`)")
+    p.add_argument("--demo-balance", metavar="VND", default=None,
+                   help="each visitor's demo account opens with this balance in whole dong (as `acquirer serve`)")
     p.add_argument("--verbose", action="store_true", help="log what the window does to standard error")
 
 
@@ -62,24 +64,32 @@ def run(args) -> int:
 def _start_booth(args):
     """The acquirer served on 127.0.0.1 (its decisions logged on standard error), its start lines said."""
     from payer_app.booth import Booth
-    from payer_app.cli.acquirer_cmd import attach_console, ledger_path, new_day_schedule
+    from payer_app.cli.acquirer_cmd import (
+        attach_console,
+        demo_balance_line,
+        demo_balance_option,
+        ledger_path,
+        new_day_schedule,
+    )
     from payer_app.payments.acquirer.endpoints import create_app
 
     ledger = ledger_path(args.ledger)
     schedule = new_day_schedule(args.new_day_at)
+    demo_balance = demo_balance_option(args.demo_balance)
     try:
         app = create_app(ledger)
     except Exception as exc:  # an unusable ledger file, for instance
         raise UsageError(f"cannot open the ledger {ledger}: {exc}") from None
     try:
-        booth = Booth(app, "127.0.0.1", args.port).start()
+        booth = Booth(app, "127.0.0.1", args.port, demo_balance).start()
     except (OSError, OverflowError, RuntimeError) as exc:
         app.state.acquirer.close()
         raise UsageError(f"cannot serve the acquirer on 127.0.0.1:{args.port}: "
                          f"{getattr(exc, 'strerror', None) or exc}") from None
     attach_console(app.state.acquirer, schedule)
     print(f"Mock acquirer on {booth.url} (ledger {ledger}); Ctrl+C stops the booth.\n"
-          f"Enrolment code: {booth.enrol_code}\nMerchant display: {booth.display_url}", file=sys.stderr, flush=True)
+          f"Enrolment code: {booth.enrol_code}\n{demo_balance_line(app.state.acquirer)}\n"
+          f"Merchant display: {booth.display_url}", file=sys.stderr, flush=True)
     return booth
 
 

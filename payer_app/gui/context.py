@@ -91,6 +91,7 @@ class AppContext:
     service_error: str = ""  # why it could not be opened (gui/service_lifetime.py), when it could not
     acquirer_code: str = ""  # the acquirer's enrolment code given at start (gui --enrol-code, the booth)
     operator_token: str = ""  # the acquirer's operator token (the booth, which serves it): its new day
+    visit_started: str = ""  # a kiosk: when this visitor's visit began (UTC stamp); Home and History list nothing older
 
     @property
     def limits(self) -> Limits:

@@ -18,6 +18,7 @@ whether an operator PIN opens Settings (there is no default PIN: until one is se
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QFrame, QHBoxLayout, QSizeP
 
 from payer_app.core.amounts import format_vnd
 from payer_app.core.operator_pin import is_stored_pin
+from payer_app.core.timestamps import format_timestamp
 from payer_app.gui.components import button, plain_label
 from payer_app.gui.context import AppContext, operator_guard
 from payer_app.gui.payment_runner import RESEND_SECONDS, PendingResender
@@ -36,6 +38,11 @@ log = logging.getLogger(__name__)
 PHONE_SIZE = (400, 820)
 MAX_SCALE = 2.5
 LONG_PRESS_MS = 1500
+
+
+def now_stamp() -> str:
+    """Now, in the form a payment's ``created_at`` is stored in (UTC, to the second)."""
+    return format_timestamp(datetime.now(UTC))
 
 
 def operator_pin_set(ctx: AppContext) -> bool:
@@ -276,6 +283,7 @@ class KioskTimers(QObject):
         if self.ctx.kiosk:
             self.resender.resume()
         self.visits = KioskVisits(window)  # each visitor's own account (kiosk mode only)
+        self.ctx.visit_started = now_stamp()  # Home and History list nothing from before this visit
 
     @property
     def current(self) -> str:
@@ -341,7 +349,9 @@ class KioskTimers(QObject):
 
     def next_visitor(self) -> None:
         """The visitor has gone (idle, or the receipt's time is up): Home, and a new account for the
-        next visitor (``startup_enrolment.KioskVisits``)."""
+        next visitor (``startup_enrolment.KioskVisits``), who sees none of the earlier visitors' payments."""
+        if self.ctx.kiosk:
+            self.ctx.visit_started = now_stamp()
         self.window.new_payment()
         if self.ctx.kiosk:
             self.visits.start()

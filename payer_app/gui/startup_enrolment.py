@@ -110,8 +110,9 @@ class KioskVisits(QObject):
 
     def _done(self, account) -> None:
         log.info("a new visitor pays from account %s/%s", account.bank_bin, account.masked)
-        if self.window.nav.current == "home":
+        if self.window.nav.current == "home":  # greeted by name, and the recent payments are theirs
             self.window.home.greet()
+            self.window.home.refresh_recent()
         self.started.emit(account)
 
     def _failed(self, refusal: Refusal) -> None:

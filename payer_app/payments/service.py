@@ -324,11 +324,13 @@ class PaymentService:
     def start_demo_visit(self, code: str | None = None, acquirer_url: str | None = None) -> PayerAccount:
         """A booth's next visitor: a new key and a new demo account for it, which ``start_visit`` makes
         the account paid from (the previous visitor's account and key files are deleted). The HTTP
-        acquirer opens and numbers the account for the booth's shared ``code``; for the embedded
-        acquirer the number is drawn here. Raises what ``enrol`` raises."""
+        acquirer opens and numbers the account for the booth's shared ``code``, with its demo balance;
+        for the embedded acquirer the number is drawn here and the account opens with the embedded
+        ledger's demo balance (``Balances.open_demo``'s rule). Raises what ``enrol`` raises."""
         url = acquirer_url or self.acquirer_url
         if not url:
-            return self.start_visit(self.payer.bank_bin, new_demo_account_number())
+            demo_balance = self.embedded_acquirer().ledger.balances.demo_balance
+            return self.start_visit(self.payer.bank_bin, new_demo_account_number(), balance=demo_balance)
         staged = self.accounts.staged_visit_keystore()  # the key first: the acquirer binds it to the account
         payer, _created = self._demo_account(url, staged.current(), code or "")
         return self.start_visit(payer.bank_bin, payer.account, staged=True)

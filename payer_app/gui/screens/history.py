@@ -1,6 +1,7 @@
 """History: the payer's requests and outcomes, from the window's PaymentService (the same SQLite
 history as ``payer-app history``). A row opens the payment's detail; pending payments are re-sent
-from here (each to the acquirer it was first sent to); the list can be exported as CSV."""
+from here (each to the acquirer it was first sent to); the list can be exported as CSV. A kiosk
+lists and exports only the visitor's own payments (``home.shown_history``)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from payer_app.gui.components import (
 from payer_app.gui.context import AppContext
 from payer_app.gui.history_csv import write_history_csv
 from payer_app.gui.payment_runner import PaymentRunner, read_history
-from payer_app.gui.screens.home import entry_payee, recent_row
+from payer_app.gui.screens.home import entry_payee, recent_row, shown_history
 from payer_app.payments.history import HistoryEntry
 
 HISTORY_ROWS = 200
@@ -49,6 +50,7 @@ class HistoryScreen(Page):
         self.retries.finished.connect(self._retried)
         self.retries.failed.connect(self._retry_failed)
         self.entries: list[HistoryEntry] = []
+        self.waiting = False  # a payment waits for the bank (Re-send is offered)
         self.rows: list[QPushButton] = []
         self.problem: str | None = None
         self._status: tuple[str, str, dict] | None = None  # (role, key, values: a Refusal is shown in words)
@@ -61,7 +63,11 @@ class HistoryScreen(Page):
             self.rows[0].setFocus()
 
     def reload(self) -> None:
-        self.entries, self.problem = read_history(self.ctx.service, HISTORY_ROWS)
+        self.entries, self.problem = shown_history(self.ctx, HISTORY_ROWS)  # a kiosk: the visitor's own
+        # re-sending is offered while any payment waits for the bank, an earlier visitor's too (the
+        # kiosk re-sends those by itself; the operator may send them at once from here)
+        everyone = read_history(self.ctx.service, HISTORY_ROWS)[0] if self.ctx.kiosk else self.entries
+        self.waiting = any(e.status == "pending" for e in everyone)
         self._fill()
 
     def retranslate(self) -> None:
@@ -75,7 +81,7 @@ class HistoryScreen(Page):
         layout = self.card.body
         clear_layout(layout)
         self.rows = []
-        pending = any(e.status == "pending" for e in self.entries)
+        pending = self.waiting
         self.retry_button.setVisible(pending and self.ctx.service is not None)
         self.retry_button.setEnabled(not self.retries.busy)
         self.export_button.setVisible(bool(self.entries))
@@ -144,7 +150,7 @@ class HistoryScreen(Page):
             self.export_csv(path)
 
     def export_csv(self, path: str) -> bool:
-        entries, problem = read_history(self.ctx.service, 100_000)
+        entries, problem = shown_history(self.ctx, 100_000)
         if problem:
             self._set_status("error", "history.export_error", problem=problem)
             return False

@@ -7,16 +7,18 @@ button is driven by ``gui/merchant_display_link.py``; both widgets are built and
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QRect, Qt, Signal
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from payer_app.core.amounts import format_vnd, group_thousands
 from payer_app.core.payee_display import PayeeDisplay, payee_display_from_request
-from payer_app.core.request import Payee, read_signed
+from payer_app.core.request import Payee, PayerInfo, read_signed
 from payer_app.gui.components import Card, button, clear_layout, divider, plain_label, scrolling
 from payer_app.gui.context import AppContext, PaymentFlow
 from payer_app.gui.moments import list_time
 from payer_app.gui.payment_runner import read_history
+from payer_app.gui.plain_text import PlainLabel
+from payer_app.gui.plain_text import shown as shown_plain
 from payer_app.gui.screen import Screen
 from payer_app.gui.screens.saved_bills import SavedBillsCard
 from payer_app.payments.history import HistoryEntry
@@ -43,7 +45,7 @@ class HomeScreen(Screen):
         hero_col = QVBoxLayout(hero)
         hero_col.setContentsMargins(22, 26, 22, 26)
         hero_col.setSpacing(6)
-        self.greeting = plain_label("", "hero-title")
+        self.greeting = Greeting()  # its lines kept from the start: greeting a visitor by name moves nothing
         self.subtitle = plain_label("", "hero-sub")
         self.kiosk_banner = plain_label("", "hero-sub")
         self.kiosk_banner.setVisible(ctx.kiosk)
@@ -126,7 +128,7 @@ class HomeScreen(Screen):
         self.recent_card.setVisible(shown)
         self.history_button.setVisible(shown)
         if shown:
-            self.show_recent(read_history(self.ctx.service, 4)[0])
+            self.show_recent(shown_history(self.ctx, 4)[0])
 
     def retranslate(self) -> None:
         t = self.ctx.t
@@ -153,6 +155,66 @@ class HomeScreen(Screen):
             row = recent_row(entry, self.ctx)
             row.clicked.connect(lambda _=False, e=entry: self.entry_opened.emit(e))
             self.recent_rows.addWidget(row)
+
+
+class Greeting(PlainLabel):
+    """Home's greeting, with room for ``LINES`` lines kept from the start, so the Scan button under it
+    stays where it is when the greeting changes (a kiosk greets the next visitor by name once their
+    account is open, off the GUI thread, which may be just as they tap Scan). A text longer than
+    those lines is drawn shortened with "…"; ``text()`` is still the whole greeting."""
+
+    LINES = 2
+
+    def __init__(self):
+        super().__init__("")
+        self.setWordWrap(True)
+        self.setProperty("role", "hero-title")
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom)  # above the subtitle
+        self._whole = ""
+        self._fit()
+
+    def setText(self, text: object) -> None:  # noqa: N802 - Qt API
+        self._whole = shown_plain(text)
+        self.setAccessibleName(self._whole)
+        self._fit()
+
+    def text(self) -> str:
+        return self._whole
+
+    def shown_text(self) -> str:
+        """What is drawn (the greeting, shortened when it needs more than ``LINES`` lines)."""
+        return super().text()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self._fit()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._fit()  # the stylesheet's font (and its scale in a kiosk) decides the lines' height
+
+    def _fit(self) -> None:
+        metrics = self.fontMetrics()
+        margins = self.contentsMargins()
+        self.setFixedHeight(metrics.lineSpacing() * self.LINES + metrics.descent() + margins.top() + margins.bottom())
+        width = self.contentsRect().width()
+        text = self._whole
+        if width > 0 and self._lines_of(text, width) > self.LINES:
+            low, high = 0, len(text)  # the longest start of the text that fits with "…" after it
+            while low < high:
+                middle = (low + high + 1) // 2
+                if self._lines_of(text[:middle].rstrip() + "…", width) <= self.LINES:
+                    low = middle
+                else:
+                    high = middle - 1
+            text = text[:low].rstrip() + "…"
+        PlainLabel.setText(self, text)
+
+    def _lines_of(self, text: str, width: int) -> int:
+        metrics = self.fontMetrics()
+        height = metrics.boundingRect(QRect(0, 0, width, 100_000), int(Qt.TextFlag.TextWordWrap), text).height()
+        return max(1, round(height / metrics.lineSpacing()))
 
 
 class HowToPay(Card):
@@ -195,6 +257,27 @@ def tile_face(tile: QPushButton, symbol: str) -> QLabel:
         label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         col.addWidget(label)
     return caption
+
+
+def shown_history(ctx: AppContext, limit: int) -> tuple[list[HistoryEntry], str | None]:
+    """The payments Home and History list, newest first, with ``read_history``'s (entries, problem).
+    A kiosk lists only the visitor's own: of its newest ``limit`` payments, those made since the
+    visit began (``AppContext.visit_started``: the kiosk's start, then each idle reset) and signed
+    for the account paid from now (each visitor pays from an account of their own, opened for the
+    visit), so the next visitor sees nothing of an earlier one's even with *keep history* on, also
+    before their own account is open or when it could not be opened. Everything stays in the
+    history file for the operator (``payer-app history``)."""
+    entries, problem = read_history(ctx.service, limit)
+    if not ctx.kiosk or ctx.service is None:
+        return entries, problem
+    payer = ctx.service.payer
+    return [e for e in entries if e.created_at >= ctx.visit_started and paid_from(e, payer)], problem
+
+
+def paid_from(entry: HistoryEntry, payer: PayerInfo) -> bool:
+    """The recorded payment was signed for ``payer``'s account (its bank and account number)."""
+    request = read_signed(entry.jws)
+    return request is not None and (request.payer.bank_bin, request.payer.account) == (payer.bank_bin, payer.account)
 
 
 def entry_payee(entry: HistoryEntry) -> PayeeDisplay:

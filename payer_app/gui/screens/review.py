@@ -2,7 +2,8 @@
 
 Everything shown comes from the request that will be signed (``PaymentService.preview``): the
 amount, its fee or tip and the total (``100.000 + 50.000 = 150.000 ₫``), the payee block and the
-payer's account, so Review cannot say one thing and sign another.
+payer's account, so Review cannot say one thing and sign another; and the authentication Confirm
+will ask (*Xác thực*: the PIN, or the face check then the PIN), which the request records.
 
 The source account (*Tài khoản nguồn*) is shown as bank apps show it: masked number, the holder's
 name and the available balance, with a picker when the data folder has several accounts
@@ -11,11 +12,14 @@ the refusal's text, and Confirm stays off."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QSizePolicy, QWidget
 
 from payer_app.core.amount_words import amount_in_words
 from payer_app.core.amounts import format_vnd
+from payer_app.core.auth_policy import BIOMETRIC, PIN
 from payer_app.core.charge import cost_line
 from payer_app.core.payee_display import mask_account, payee_display_from_request
 from payer_app.core.refusals import Refusal, RequestRefused
@@ -53,7 +57,7 @@ class ReviewScreen(Page):
             top.body.addWidget(w)
         self.body.addWidget(top)
         details = DetailCard(("to", "bank", "account", "customer_code", "purpose", "note", "fee",
-                                            "from", "balance"), spacing=10)
+                                            "from", "balance", "auth"), spacing=10)
         self.rows, self.details = details.rows, details
         self.body.addWidget(details)
         self.account_picker = QComboBox()  # several source accounts: choose the one to pay from
@@ -128,6 +132,8 @@ class ReviewScreen(Page):
         from_row = self.rows["from"]
         from_row.set(t("review.from"), f"{masked} · {fitted_name(from_row.value, account.name)}" if account is not None
                               else t("review.payer_account", account=masked))
+        biometric = self._auth_step(service) == BIOMETRIC
+        self.rows["auth"].set(t("review.auth"), t("review.auth_biometric") if biometric else t("review.auth_pin"))
         self.details.tidy()
         if service.acquirer_url:  # a question to the bank: off the GUI thread, only the newest answer kept
             self.rows["balance"].set(t("review.balance"), None)
@@ -135,6 +141,18 @@ class ReviewScreen(Page):
             self._balance_lookup.ask(request, lambda: _balance_or_none(service))
         else:  # the embedded acquirer's ledger: a local SQLite query, as the history is read
             self._show_funds(request, service.balance())
+
+    def _auth_step(self, service) -> str:
+        """``pin`` or ``biometric``: what Confirm will ask (the rule ``PaymentSteps.confirm_review``
+        follows, ``PaymentService.auth_need``), which the signed request then records."""
+        flow = self.ctx.flow
+        if flow.parsed is None or flow.choice is None:
+            return PIN
+        try:
+            need = service.auth_need(flow.parsed, replace(flow.choice, auth=PIN))
+        except RequestRefused:
+            return PIN
+        return BIOMETRIC if need.biometric else PIN
 
     def _show_request(self, request: PaymentRequest | None, refused: Refusal | None) -> None:
         """The request to confirm, or why there is none: its text, Confirm off and no rows (they

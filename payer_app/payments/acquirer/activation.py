@@ -394,7 +394,8 @@ class Activation:
     def open_demo_account(self, token: bytes | str, authorization: str | None,
                           now: datetime | None = None) -> AcquirerAnswer:
         """The shared code (or open enrolment) opens a new demo account at the enrolment's ``bank_bin``,
-        numbered here, and binds the enrolling key to it: 201 with ``bank_bin`` and ``account``."""
+        numbered here, with the operator's starting balance (``Balances.open_demo``: the visitor can
+        pay at once), and binds the enrolling key to it: 201 with ``bank_bin`` and ``account``."""
         now = now or self.acquirer.clock()
         if authorization is None and not self.acquirer.open_enrolment:
             return error_answer(401, "enrolment-code-required",
@@ -421,6 +422,8 @@ class Activation:
         for _ in range(20):
             account = new_demo_account_number()
             if not self.account_exists(bank_bin, account) and self.store.open_account(bank_bin, account, now, "demo"):
+                # its starting balance before the key is bound: no key ever pays from it without one
+                self.acquirer.ledger.balances.open_demo(f"{bank_bin}/{account}", format_timestamp(now))
                 return self._bind(message.kid, body["jwk"], bank_bin, account, ("opened",), now)
         return error_answer(503, "unavailable", "No free demo account number was found; try again.")
 
@@ -430,6 +433,9 @@ class Activation:
         if (known.bank_bin != bank_bin or known.state != "active"
                 or self.store.opened_how(known.bank_bin, known.account) != "demo"):
             return error_answer(409, "key-already-bound", "This key is already bound to a payer account.")
+        # a demo account opened before demo balances were kept gets its starting balance now
+        opened_at = format_timestamp(self.acquirer.clock())
+        self.acquirer.ledger.balances.open_demo(f"{known.bank_bin}/{known.account}", opened_at)
         answer = self._answer(known.kid, "known", None)
         answer.body.update(bank_bin=known.bank_bin, account=known.account)
         return answer

@@ -3,7 +3,8 @@ acquirer's ledger file next to its payments.
 
 - ``account_balances``: one row per payer account (``payer_scope`` = ``BIN/ACCOUNT``) that was
   opened with a balance (``acquirer serve --balance``, the embedded acquirer from the payer's
-  ``accounts add --balance``); an account without a row has no balance kept and is not checked.
+  ``accounts add --balance``, a booth visitor's demo account with ``demo_balance``: ``open_demo``);
+  an account without a row has no balance kept and is not checked.
 - ``balance_debits``: one row per approved payment of such an account (its total: amount plus fee
   or tip), with the bank's day it counts against. The balance is the opening balance minus the sum
   of these rows; ``Balances.audit`` says whether both agree.
@@ -31,6 +32,9 @@ MAX_BALANCE = 10**15  # the largest balance or limit (a request's amount has at 
 REFUSED_STATUS = 422  # authentic but not payable from this account: nothing recorded, safe to re-send later
 BALANCE_REASONS = frozenset({"over-balance", "daily-limit"})
 BALANCE_LOOKUP_ID = "balance"  # the request_id a payment_lookup names to ask for its account's balance
+# What a booth visitor's demo account opens with unless the operator sets another (``acquirer serve
+# --demo-balance``): a demo EVN bill, a 12 million payment (the face check) and the day's third 9 million
+DEMO_BALANCE = 50_000_000
 
 BALANCES_SCHEMA = """
 CREATE TABLE IF NOT EXISTS account_balances (
@@ -112,10 +116,25 @@ def funds_answer(refusal: VerifyRefused, request_id: str, idem: str) -> Acquirer
 
 class Balances:
     """The balance tables of one ledger file, over the ledger's own SQLite store (same lock, same
-    transactions)."""
+    transactions). ``demo_balance``: what a booth visitor's demo account opens with (``open_demo``)."""
 
-    def __init__(self, store):
+    def __init__(self, store, demo_balance: int = DEMO_BALANCE):
         self._store = store
+        self.demo_balance = demo_balance
+
+    def set_demo_balance(self, balance: int) -> None:
+        """The operator's starting balance for demo accounts opened from now on (``acquirer serve
+        --demo-balance``); accounts already open keep theirs."""
+        problem = amount_problem(balance, "the demo balance")
+        if problem:
+            raise ValueError(problem)
+        self.demo_balance = balance
+
+    def open_demo(self, scope: str, opened_at: str = "") -> bool:
+        """The rule for a booth visitor's new demo account: it opens with ``demo_balance`` and no daily
+        limit, so the visitor can pay at once and the balance moves with each payment. An account
+        that has a balance keeps it. True when it was opened now."""
+        return self.open(scope, self.demo_balance, None, opened_at)
 
     def open(self, scope: str, balance: int, daily_limit: int | None = None, opened_at: str = "",
              replace: bool = False) -> bool:
@@ -201,6 +220,15 @@ def parse_balance_option(text: str) -> tuple[str, int, int | None]:
     return f"{bank_bin}/{number}", opening, daily
 
 
+def parse_demo_balance(text: str) -> int:
+    """``acquirer serve --demo-balance VND`` (whole dong) as an int; ValueError saying the form."""
+    value = int(text) if text.isascii() and text.isdigit() and len(text) <= 16 else -1
+    if amount_problem(value, "") is not None:
+        raise ValueError(f"the demo balance must be a whole number of dong from 0 to {MAX_BALANCE}, not "
+                         f"{text[:20]!r} (default {DEMO_BALANCE})")
+    return value
+
+
 def balance_answer(acquirer, authorization: str | None, now: datetime) -> AcquirerAnswer:
     """``GET /v1/balance``: the state of the signer's own account, for a ``payment_lookup`` of
     ``BALANCE_LOOKUP_ID`` signed by an active key bound to it (``Authorization: JWS <token>``);
@@ -237,6 +265,6 @@ def _state(db: sqlite3.Connection, scope: str, day: str) -> AccountBalance | Non
     return AccountBalance(scope, row[0], row[1], row[2], spent)
 
 
-__all__ = ["BALANCES_SCHEMA", "BALANCE_LOOKUP_ID", "BALANCE_REASONS", "AccountBalance", "Balances", "amount_problem",
-           "balance_answer", "bank_day",
-           "funds_answer", "funds_refusal", "parse_balance_option"]
+__all__ = ["BALANCES_SCHEMA", "BALANCE_LOOKUP_ID", "BALANCE_REASONS", "DEMO_BALANCE", "AccountBalance", "Balances",
+           "amount_problem", "balance_answer", "bank_day", "funds_answer", "funds_refusal", "parse_balance_option",
+           "parse_demo_balance"]
