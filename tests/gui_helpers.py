@@ -60,6 +60,11 @@ def to_review(qtbot, window, payload: str, amount: int | None = 50_000, note: st
         QTest.keyClicks(window.amount.note, note)
     click(qtbot, window.amount.continue_button)
     assert window.current == "review", window.amount.message.text()
+    # With an HTTP acquirer Review asks it for the balance off the GUI thread and keeps Confirm off until the
+    # answer (or its failure) is in: a payer waits for that; so does the test, before it clicks Confirm.
+    review = window.review
+    qtbot.waitUntil(lambda: review.confirm_button.isEnabled() or bool(review.problem_line.text()),
+                    timeout=PAY_TIMEOUT_MS)
 
 
 def enter_pin(qtbot, window, pin: str = "123456") -> None:
