@@ -22,12 +22,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from payer_app.core.amounts import format_vnd
+from payer_app.core.auth_policy import AuthPolicy
 from payer_app.core.refusals import VerifyRefused
 from payer_app.core.timestamps import parse_canonical_timestamp
 from payer_app.payments.acquirer.answers import AcquirerAnswer, error_answer, refusal_answer
 from payer_app.payments.enrolment import LOOKUP, SignedMessageError, public_key_of, read_message
 
-BANK_DAY_OFFSET = timedelta(hours=7)  # the bank's day runs on Vietnam time (UTC+7)
+# The bank's day runs on Vietnam time, the day the authentication policy counts in (core/auth_policy.py).
+BANK_DAY_OFFSET = timedelta(hours=AuthPolicy.bundled().day_utc_offset_hours)
 MAX_BALANCE = 10**15  # the largest balance or limit (a request's amount has at most 15 digits)
 REFUSED_STATUS = 422  # authentic but not payable from this account: nothing recorded, safe to re-send later
 BALANCE_REASONS = frozenset({"over-balance", "daily-limit"})
