@@ -37,6 +37,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.shell_lines import expected_exit, strip_comment
+
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 VENV_BIN = Path(sys.executable).parent
@@ -87,24 +89,6 @@ class ShellLine:
     shown_output: list[str] = field(default_factory=list)
 
 
-def _strip_comment(line: str) -> tuple[str, str]:
-    """(command, comment): a comment is `#` after white space, outside quotes."""
-    quote = None
-    for i, ch in enumerate(line):
-        if quote:
-            quote = None if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "#" and (i == 0 or line[i - 1].isspace()):
-            return line[:i].rstrip(), line[i + 1:].strip()
-    return line.rstrip(), ""
-
-
-def _expected_exit(comment: str) -> int:
-    found = re.search(r"\bexit (\d+)\b", comment)
-    return int(found.group(1)) if found else 0
-
-
 def _commands_in(text: str) -> list[str]:
     """The `payer-app ...` commands of one shell line, each cut at a pipe, redirection or `;` (one
     inside `$( )` too). In a synopsis, `| use ID` after a command group's action is another action."""
@@ -143,7 +127,7 @@ def shell_lines(language: str, body: list[tuple[int, str]]) -> list[ShellLine]:
     if language in SHELL_LANGUAGES:
         pending, at = "", 0
         for number, raw in body:
-            command, comment = _strip_comment(raw)
+            command, comment = strip_comment(raw)
             if lines and not pending and re.match(r"\s+\[", command):
                 lines[-1].command += " " + command.strip()
                 continue
@@ -152,16 +136,16 @@ def shell_lines(language: str, body: list[tuple[int, str]]) -> list[ShellLine]:
                 continue
             command = re.sub(r"\s+", " ", (pending + command.strip()).strip())
             if command:
-                lines.append(ShellLine(at or number, command, _expected_exit(comment)))
+                lines.append(ShellLine(at or number, command, expected_exit(comment)))
             pending, at = "", 0
         return lines
     for number, raw in body:
         if raw.startswith("$ "):
-            command, comment = _strip_comment(raw[2:])
+            command, comment = strip_comment(raw[2:])
             if command.strip() == "echo $?" and lines:
                 lines[-1].expected_exit = -1  # the next output line says it
                 continue
-            lines.append(ShellLine(number, command.strip(), _expected_exit(comment)))
+            lines.append(ShellLine(number, command.strip(), expected_exit(comment)))
         elif lines and lines[-1].expected_exit == -1 and raw.strip().isdigit():
             lines[-1].expected_exit = int(raw.strip())
         elif lines and raw.strip():

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.shell_lines import expected_exit, strip_comment
+
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 # docs pages whose shell blocks are a tour to type in (the others show synopses with [OPTIONS]).
@@ -70,36 +72,18 @@ class Block:
         return f"{self.page}-{self.number}"
 
 
-def _strip_comment(line: str) -> tuple[str, str]:
-    """(command, comment): a comment is `#` after white space, outside quotes."""
-    quote = None
-    for i, ch in enumerate(line):
-        if quote:
-            quote = None if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "#" and (i == 0 or line[i - 1].isspace()):
-            return line[:i].rstrip(), line[i + 1:].strip()
-    return line.rstrip(), ""
-
-
-def _expected_exit(comment: str) -> int:
-    found = re.search(r"\bexit (\d+)\b", comment)
-    return int(found.group(1)) if found else 0
-
-
 def _shell_lines(body: list[str]) -> list[Line]:
     """The command lines of a sh block: continuation lines joined, comments read for `exit N`."""
     lines, pending = [], ""
     for raw in body:
-        command, comment = _strip_comment(raw)
+        command, comment = strip_comment(raw)
         if command.endswith("\\"):
             pending += command[:-1].rstrip() + " "
             continue
         command = (pending + command.strip()).strip()
         pending = ""
         if command:
-            lines.append(Line(re.sub(r"\s+", " ", command), _expected_exit(comment)))
+            lines.append(Line(re.sub(r"\s+", " ", command), expected_exit(comment)))
     return lines
 
 
@@ -108,8 +92,8 @@ def _prompt_lines(body: list[str]) -> list[Line]:
     lines: list[Line] = []
     for raw in body:
         if raw.startswith("$ "):
-            command, comment = _strip_comment(raw[2:])
-            lines.append(Line(command.strip(), _expected_exit(comment)))
+            command, comment = strip_comment(raw[2:])
+            lines.append(Line(command.strip(), expected_exit(comment)))
         elif lines and raw.strip() and raw.strip() != "...":
             lines[-1].shown_output.append(raw)
     return lines
