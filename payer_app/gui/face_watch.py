@@ -9,13 +9,12 @@ says which); ``finished()`` the source ended without the check passing."""
 
 from __future__ import annotations
 
-import threading
 import time
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
-from payer_app.gui.scan_adapter import ScanAdapter, bgr_to_qimage, paced_video
+from payer_app.gui.scan_adapter import ScanAdapter, SessionClosers, bgr_to_qimage, paced_video
 from payer_app.scan.face_session import FACE_FRAMES_REQUIRED, FaceSession
 from payer_app.scan.source_specs import make_source
 from payer_app.scan.sources import CameraSource, VideoFileSource
@@ -38,7 +37,7 @@ class FaceWatch(QObject):
         super().__init__(parent)
         self.scan_adapter = scan_adapter  # its camera is released before this one opens it
         self._session: FaceSession | None = None
-        self._closing: list[threading.Thread] = []
+        self._closing = SessionClosers()
         self._generation = 0
         self._min_frame_gap = 1.0 / preview_fps
         self._last_frame_at = 0.0
@@ -84,14 +83,10 @@ class FaceWatch(QObject):
         session, self._session = self._session, None
         self._generation += 1
         if session is not None:
-            closer = threading.Thread(target=session.stop, daemon=True, name="face-session-stop")
-            closer.start()
-            self._closing.append(closer)
+            self._closing.close(session.stop, "face-session-stop")
 
     def wait_stopped(self, timeout: float = 3.0) -> None:
-        deadline = time.monotonic() + timeout
-        while self._closing:
-            self._closing.pop().join(max(0.0, deadline - time.monotonic()))
+        self._closing.wait(timeout)
 
     @property
     def running(self) -> bool:

@@ -99,7 +99,7 @@ class ScanAdapter(QObject):
         super().__init__(parent)
         self._pace = (clock, sleep)  # what a video file standing in for a camera is played by
         self._session: ScanSession | None = None
-        self._closing: list[threading.Thread] = []  # sessions told to stop, still closing
+        self._closing = SessionClosers()  # sessions told to stop, still closing
         self._generation = 0  # callbacks from an older session are dropped
         self._min_frame_gap = 1.0 / preview_fps if preview_fps > 0 else 0.0
         self._last_frame_at = 0.0
@@ -160,15 +160,11 @@ class ScanAdapter(QObject):
         with self._preview_lock:
             self._preview = None  # a frame not yet shown is not shown now
         if session is not None:
-            closer = threading.Thread(target=_stop_and_trim, args=(session,), daemon=True, name="scan-session-stop")
-            closer.start()
-            self._closing.append(closer)
+            self._closing.close(lambda: _stop_and_trim(session), "scan-session-stop")
 
     def wait_stopped(self, timeout: float = 3.0) -> None:
         """Wait until every stopped session has released its source (a webcam opens only once)."""
-        deadline = time.monotonic() + timeout
-        while self._closing:
-            self._closing.pop().join(max(0.0, deadline - time.monotonic()))
+        self._closing.wait(timeout)
 
     @property
     def running(self) -> bool:
@@ -306,6 +302,25 @@ def list_camera_choices() -> list[tuple[str, str]]:
     for cam in cameras:
         out.append((cam.spec, f"{cam.name or cam.spec} ({cam.spec})"))  # scan.sources.CameraInfo
     return out
+
+
+class SessionClosers:
+    """Sessions told to stop, each closing on a thread of its own (a decode in flight can take a second
+    on a busy machine, and the GUI thread must not wait for it): ``close`` starts one, ``wait`` joins
+    them all within ``timeout`` seconds."""
+
+    def __init__(self) -> None:
+        self._threads: list[threading.Thread] = []
+
+    def close(self, stop, name: str) -> None:
+        closer = threading.Thread(target=stop, daemon=True, name=name)
+        closer.start()
+        self._threads.append(closer)
+
+    def wait(self, timeout: float = 3.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self._threads:
+            self._threads.pop().join(max(0.0, deadline - time.monotonic()))
 
 
 def paced_video(source, clock=time.monotonic, sleep=time.sleep):
