@@ -18,8 +18,11 @@ Widgets are found by objectName and clicked, as a user would; helper "gui-flow" 
 from __future__ import annotations
 
 import html
+import shutil
 import string
+import tempfile
 import threading
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -82,11 +85,15 @@ def hostile_payloads(picture) -> dict[str, str]:
 
 
 @pytest.fixture
-def picture(tmp_path):
-    """A real local picture: what ``<img src=...>`` would load if a widget interpreted markup."""
-    path = tmp_path / "secret.png"
+def picture():
+    """A real local picture: what ``<img src=...>`` would load if a widget interpreted markup. Its path
+    is short and of one length (a folder of its own under the system's temporary folder): the tag must
+    fit a 99-character field whatever pytest's tmp_path is called on this run and worker."""
+    folder = Path(tempfile.mkdtemp(prefix="img"))
+    path = folder / "secret.png"
     cv2.imwrite(str(path), np.full((40, 40, 3), (0, 0, 255), np.uint8))
-    return path
+    yield path
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

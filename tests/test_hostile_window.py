@@ -7,12 +7,13 @@ see and mean."""
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QAbstractButton, QApplication
 
 from payer_app.core.builder import vietqr_payload
 from payer_app.core.refusals import Refusal
@@ -216,3 +217,40 @@ def test_review_says_why_it_cannot_pay_when_the_accounts_file_is_damaged(qtbot, 
     assert not review.account_picker.isVisibleTo(window)
     click(qtbot, review.confirm_button)
     assert window.current == "review"
+
+
+def test_enter_while_the_bank_is_asked_for_the_balance_presses_nothing(qtbot, payer_home, http_acquirer,
+                                                                       make_window, monkeypatch):
+    """Review opens with Confirm off until the bank says the balance; the keyboard must not fall to Back
+    then (a hurried Enter went back to Amount), and comes to Confirm once the answer is in."""
+    PayerAccounts(payer_home).add("970436", "1000001", "PAYER 1000001")
+    PayerAccounts(payer_home).use(PayerAccounts(payer_home).list()[-1].id)
+    http_acquirer.acquirer.ledger.balances.open("970436/1000001", 5_000_000)
+    with PaymentService(payer_home, acquirer_url=http_acquirer.url) as service:
+        service.enrol(code=account_code(http_acquirer.url, "970436", "1000001"))
+    save_settings(Settings(acquirer_url=http_acquirer.url))
+    release, real_balance = threading.Event(), PaymentService.balance
+
+    def held_balance(self, *args, **kwargs):  # the bank slow to answer, until the test says so
+        release.wait(PAY_TIMEOUT_MS / 1000)
+        return real_balance(self, *args, **kwargs)
+
+    monkeypatch.setattr(PaymentService, "balance", held_balance)
+    window = make_window(camera="demo", lang="vi")
+    window.activateWindow()
+    review = window.review
+    try:
+        window.open_payload(SHOP)
+        click(qtbot, window.payee.continue_button)
+        window.amount.edit.clear()
+        QTest.keyClicks(window.amount.edit, "250000")
+        QTest.keyClick(window.amount.edit, Qt.Key.Key_Return)
+        assert window.current == "review" and not review.confirm_button.isEnabled()
+        assert not isinstance(QApplication.focusWidget(), QAbstractButton), QApplication.focusWidget()
+        QTest.keyClick(QApplication.focusWidget() or window, Qt.Key.Key_Return)
+        assert window.current == "review"  # Enter pressed nothing: not Back to Amount
+        with qtbot.waitSignal(review.funds_shown, timeout=PAY_TIMEOUT_MS):
+            release.set()
+    finally:
+        release.set()
+    assert review.confirm_button.isEnabled() and QApplication.focusWidget() is review.confirm_button

@@ -1,15 +1,13 @@
 """The phone-shaped main window: the screens and the objects that own the rest, wired together.
 
-Flow: Home -> Scan -> Payee -> Amount -> Review -> PIN -> Result, with History, Settings, Saved
-bills and the Inspector on the side. Each screen says what it does when entered and left
-(``gui/screen.py``); ``Navigator`` owns the screen stack (go / back / cancel / reset) and calls
-those hooks. The window only wires: ``ServiceLifetime`` keeps the one ``PaymentService``,
-``SettingsController`` applies saved settings, ``KioskTimers`` runs the booth's clocks, and
-``PaymentSteps`` takes the flow from one screen to the next, and ``SavedBillsController``,
-``AmountDueLookup`` and ``MerchantDisplayLink`` fill widgets the screens built. The rules (can this
-QR be paid, the amounts, the request to be signed) are asked of
-``payer_app.core`` and of the payment service. Scanning and paying run on worker threads
-(``ScanAdapter``, ``PaymentRunner``); the window only reacts to their signals.
+Flow: Home -> Scan -> Payee -> Amount -> Review -> PIN -> Result, with History, Settings, Saved bills and the
+Inspector on the side. Each screen says what it does when entered and left (``gui/screen.py``); ``Navigator`` owns
+the screen stack (go / back / cancel / reset) and calls those hooks. The window only wires: ``ServiceLifetime``
+keeps the one ``PaymentService``, ``SettingsController`` applies saved settings, ``KioskTimers`` runs the booth's
+clocks, and ``PaymentSteps`` takes the flow from one screen to the next, and ``SavedBillsController``,
+``AmountDueLookup`` and ``MerchantDisplayLink`` fill widgets the screens built. The rules (can this QR be paid, the
+amounts, the request to be signed) are asked of ``payer_app.core`` and of the payment service. Scanning and paying
+run on worker threads (``ScanAdapter``, ``PaymentRunner``): the window reacts.
 """
 
 from __future__ import annotations

@@ -69,6 +69,7 @@ class Reporter(QObject):
         window.installEventFilter(self)
         self._connect_status_lines()
         window.payee.registered.answered.connect(self.registered_name)
+        window.review.funds_shown.connect(lambda: emit(funds="shown"))  # Review's Confirm is on or refused
         self.notifier = QSocketNotifier(sys.stdin.fileno(), QSocketNotifier.Type.Read, self)
         self.notifier.activated.connect(self.command)
         emit(window_size=[window.width(), window.height()])

@@ -218,10 +218,12 @@ def pay_from_payee(app: RunningWindow, amount: str, pin: str = "123456") -> dict
     with Enter as Continue / Confirm, as a person at the keyboard does. Returns the payment report."""
     app.key("Return")
     app.wait_for_screen("amount")
+    app.forget("funds")
     app.key("ctrl+a")  # the amount due may be offered: what is typed replaces it
     app.type(amount)
     app.key("Return")
-    app.wait_for_screen("review")
+    if "confirm" not in app.wait_for_screen("review").get("targets", {}):
+        app.wait("funds")  # with an HTTP acquirer Confirm is on once its balance answer is in; a person waits
     app.key("Return")
     app.wait_for_screen("pin")
     app.type(pin)

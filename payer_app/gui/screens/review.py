@@ -37,10 +37,12 @@ NAME_MAX_PX = 240
 
 class ReviewScreen(Page):
     confirm_requested = Signal()
+    funds_shown = Signal()  # the balance (and an over-balance or daily-limit refusal) is on the screen
 
     def __init__(self, ctx: AppContext):
         super().__init__(show_back=True, action_text=" ")
         self.ctx = ctx
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # holds the keyboard while Confirm is off
         self.cancel_button = add_cancel(self)
         self.amount_card = top = Card(spacing=4)
         self.amount_caption = plain_label("", "caption")
@@ -84,7 +86,15 @@ class ReviewScreen(Page):
 
     def on_enter(self) -> None:
         self.refresh()
-        self.confirm_button.setFocus()
+        self._focus_confirm()
+
+    def _focus_confirm(self) -> None:
+        """The keyboard on Confirm; while Confirm is off (the bank's balance answer not in yet) on the
+        screen itself, where Enter presses nothing: never on Back, which a hurried Enter would press."""
+        if self.confirm_button.isEnabled():
+            self.confirm_button.setFocus()
+        else:
+            self.setFocus()
 
     def retranslate(self) -> None:
         t = self.ctx.t
@@ -175,6 +185,9 @@ class ReviewScreen(Page):
         self.problem_line.setText(refused.text(self.ctx.language.code) if refused is not None else "")
         self.confirm_button.setEnabled(refused is None)
         self.details.tidy()
+        if self.isVisible() and self.hasFocus():
+            self._focus_confirm()
+        self.funds_shown.emit()
 
     def _fill_picker(self, service) -> None:
         """The picker lists the data folder's accounts (shown only when there are several, and never

@@ -305,6 +305,8 @@ class ScanScreen(Page):
 
     # engine signals ----------------------------------------------------------------------------
     def _on_detections(self, polygons: list, decode_ms: float) -> None:
+        if not self._active:  # sent before the camera stopped, delivered after Scan was left: not shown
+            return
         self.preview.message = ""
         if self._hint_key == "scan.camera_stopped":
             self._set_hint("scan.hint")  # frames again: the camera is back
