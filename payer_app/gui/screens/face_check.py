@@ -20,7 +20,7 @@ payment step."""
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from payer_app.core.amounts import format_vnd
@@ -30,6 +30,7 @@ from payer_app.gui.context import AppContext
 from payer_app.gui.face_watch import FaceWatch
 from payer_app.gui.flow_controls import add_cancel
 from payer_app.gui.scan_adapter import ScanAdapter
+from payer_app.gui.screens.scan import camera_painter
 from payer_app.scan.face_detector import model_path
 from payer_app.scan.face_session import FACE_FRAMES_REQUIRED
 
@@ -69,13 +70,8 @@ class FaceOval(QWidget):
         self.update()
 
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p = camera_painter(self)
         w, h = self.width(), self.height()
-        clip = QPainterPath()
-        clip.addRoundedRect(QRectF(0, 0, w, h), 18, 18)
-        p.setClipPath(clip)
-        p.fillRect(self.rect(), QColor("#101418"))
         if self.image is not None and not self.image.isNull():
             self._paint_frame(p, self.image)
         oval_h = h * 0.8

@@ -24,6 +24,18 @@ from payer_app.scan.network_source import is_network_url
 ADD_CAMERA_URL = "add-camera-url:"  # the picker's "Add camera URL…" item (never a camera spec)
 
 
+
+def camera_painter(widget: QWidget) -> QPainter:
+    """A painter on a camera view (Scan's preview, the face check's): antialiased, clipped to the
+    view's rounded corners, the background dark where no frame covers it."""
+    p = QPainter(widget)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    clip = QPainterPath()
+    clip.addRoundedRect(QRectF(0, 0, widget.width(), widget.height()), 18, 18)
+    p.setClipPath(clip)
+    p.fillRect(widget.rect(), QColor("#101418"))
+    return p
+
 class PreviewView(QWidget):
     """Paints the newest frame (cover-fit, optionally mirrored), the scan window and the outlines."""
 
@@ -67,13 +79,8 @@ class PreviewView(QWidget):
         return scale, (w - iw * scale) / 2, (h - ih * scale) / 2
 
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p = camera_painter(self)
         w, h = self.width(), self.height()
-        clip = QPainterPath()
-        clip.addRoundedRect(QRectF(0, 0, w, h), 18, 18)
-        p.setClipPath(clip)
-        p.fillRect(self.rect(), QColor("#101418"))
         if self.image is not None and not self.image.isNull():
             scale, dx, dy = self._frame_transform(self.image)
             p.save()
