@@ -387,7 +387,10 @@ def test_a_tooltip_shows_its_text_literally():
 # --- random input through the paste path ---------------------------------------------------------
 
 TLV_ALPHABET = string.ascii_letters + string.digits + " <>/=\"'&;#\x1b\x07\x9b\u202e\u200b"
-field_text = st.text(alphabet=st.sampled_from(list(TLV_ALPHABET)) | st.characters(), min_size=1, max_size=25)
+# The builder encodes a payload as UTF-8, which has no lone surrogate: such a field made the test's own
+# example-building fail (st.characters may draw one; st.text's default alphabet, used below, never does).
+field_text = st.text(alphabet=st.sampled_from(list(TLV_ALPHABET)) | st.characters(blacklist_categories=("Cs",)),
+                     min_size=1, max_size=25)
 emvco_shaped = st.builds(
     lambda name, city, purpose: vnpay_payload("0100109106", name, city, amount=1000, purpose=purpose),
     field_text, field_text, field_text)
