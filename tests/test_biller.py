@@ -239,3 +239,16 @@ def test_unknown_rule_is_plain():
         with pytest.raises(LookupError):
             biller.bill(code)
     assert biller.bill("PD00000000000").status == "unpaid"  # the demo camera's customer has a bill
+
+
+def test_the_period_a_payment_counts_against_is_the_issued_bills_on_every_day_of_a_year():
+    """The acquirer's listener counts a payment under ``bill_period`` without drawing the bill; it
+    must be the period of the bill issued that day, or a payment would count against no bill."""
+    from datetime import date, timedelta
+
+    from payer_app.payments.biller import _issued_bill, bill_period
+
+    day = date(2026, 1, 1)
+    while day.year == 2026:
+        assert bill_period(day) == _issued_bill(CODE, day)["period"], day
+        day += timedelta(days=1)
