@@ -145,10 +145,11 @@ class MockAcquirer:
                 jwks[b.kid] = jwk
             self._bindings, self._keys, self._key_jwks = bindings, keys, jwks
 
-    def key_jwk(self, kid: str) -> dict[str, Any] | None:
-        """The verification key (a JWK, with ``retired_at`` when retired) bound under ``kid``, or None:
-        what a verifier in another process needs to check one token (``acquirer/pipeline.py``)."""
-        return self._key_jwks.get(kid)
+    def key_jwks(self) -> dict[str, dict[str, Any]]:
+        """The verification keys by kid (JWKs, with ``retired_at`` when retired): what a verifier in
+        another process needs (``acquirer/pipeline.py``). A new mapping each time the keys change,
+        never changed in place, so ``is`` tells whether it changed."""
+        return self._key_jwks
 
     def key_status(self, kid: str) -> AcquirerAnswer:
         binding = self._bindings.get(kid)
