@@ -57,16 +57,22 @@ def test_good_payments_are_verified_in_the_verifier_processes_with_keys_enrolled
     assert here == []  # none needed the acquirer's own process
 
 
-def test_a_refusal_from_a_verifier_is_the_one_the_acquirer_gives_itself(server, monkeypatch):
+def test_refusals_are_verified_again_by_the_acquirer_and_break_no_verifier(server, monkeypatch):
+    """A refusal's reasons carry the stranger's text; the verifier process leaves them to the
+    acquirer's own verification (whose answer is the one given in process) and stays in use."""
     payer = new_payer(server.url)
     assert post(server.url, token_for(payer, server.url), timeout=CEILING).status_code == 201
     here = _verified_here(monkeypatch)
-    token = token_for(payer, server.url)
-    head, body, signature = token.split(".")
-    tampered = f"{head}.{body}.{'A' if signature[0] != 'A' else 'B'}{signature[1:]}"
-    answer = post(server.url, tampered, timeout=CEILING)
-    assert (answer.status_code, answer.json()["error"]) == (400, "bad-signature")
-    assert here == ["here"]  # verified again here, so the refusal is exactly the in-process one
+    head, body, signature = token_for(payer, server.url).split(".")
+    hostile = {f"{head}.{body}.{'A' if signature[0] != 'A' else 'B'}{signature[1:]}": "bad-signature",
+               "not.a.token": "malformed", f"{head}.{body}": "malformed", f"{head}x.{body}.{signature}": "malformed"}
+    for token, code in hostile.items():
+        answer = post(server.url, token, timeout=CEILING)
+        assert (answer.status_code, answer.json()["error"]) == (400, code), token
+    assert len(here) == len(hostile)  # each verified again here
+    assert not any(v.broken for v in server.server.config.app.state.pipeline._verifiers)
+    assert post(server.url, token_for(payer, server.url), timeout=CEILING).status_code == 201
+    assert len(here) == len(hostile)  # good ones still verified in the verifier processes
 
 
 def test_a_verifier_process_that_dies_leaves_its_payments_to_the_acquirer(server, monkeypatch):

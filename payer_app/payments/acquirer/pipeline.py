@@ -156,8 +156,8 @@ class DecisionPipeline:
                 return
 
     def _verified_elsewhere(self, verifier: _Verifier | None, batch: list[_Arrived]) -> list:
-        """Each token's ``Verification`` from the verifier process (with the acquirer's keys of now),
-        or None for each where it could not be asked: then everything is verified here."""
+        """Each token's good ``Verification`` from the verifier process (with the acquirer's keys of
+        now), None where it refused, or could not be asked: those are verified here."""
         if verifier is None or verifier.broken:
             return [None] * len(batch)
         try:
@@ -266,8 +266,7 @@ def _take(source: queue.SimpleQueue, most: int) -> tuple[list, bool]:
 class _Verifier:
     """One forked process that verifies batches of tokens for one verify thread, over a pipe of its
     own: the thread sends the acquirer's keys when they changed, the limits, and the (token, when
-    received) pairs; the process answers each token's ``Verification`` as ``verify_request`` gives
-    it with those keys, without the parts the acquirer never reads (the header and signed JSON)."""
+    received) pairs; the process answers ``verify_batch``'s list."""
 
     def __init__(self, process, connection):
         self.process, self.connection = process, connection
@@ -356,11 +355,15 @@ def _end_with_parent(parent: int) -> None:
 
 
 def verify_batch(jobs: list[tuple[bytes | str, datetime]], keys: VerificationKeys,
-                 limits: Limits) -> list[Verification]:
+                 limits: Limits) -> list[Verification | None]:
     """``verify_request`` of each (token, when received) with the acquirer's keys, as ``MockAcquirer.admit``
-    would run it, each without its header and signed JSON (never read by the acquirer)."""
-    return [dataclasses.replace(verify_request(token, keys, now=received, limits=limits), header=None, content=None)
-            for token, received in jobs]
+    would run it: a good verification without its header and signed JSON (never read by the
+    acquirer), a refusal as None (the acquirer verifies that token again for its exact refusal)."""
+    out: list[Verification | None] = []
+    for token, received in jobs:
+        verification = verify_request(token, keys, now=received, limits=limits)
+        out.append(dataclasses.replace(verification, header=None, content=None) if verification.ok else None)
+    return out
 
 
 def _hand_back(loop: asyncio.AbstractEventLoop, pairs: list[tuple[asyncio.Future, object]]) -> None:
