@@ -270,7 +270,7 @@ class MockAcquirer:
         the pipeline's group commit, ``Ledger.batch``): only a request that passes them all is recorded."""
         binding, result, request, received = admitted.binding, admitted.result, admitted.request, admitted.received
         idem, request_id = request.idempotency_key, request.request_id
-        with self._settle_lock, self.ledger.batch():  # steps 6-9 in one transaction: nothing lands in between
+        with self._settle_lock, self.ledger.batch():  # steps 5-9 in one transaction: nothing lands in between
             refusal = (self._injected_unavailability(binding, idem)                          # 5. failure injection
                        or self._idempotency_answer(binding, idem, request_id, admitted.token_sha)  # 6. per payer
                        or self._retirement_refusal(binding, received, request_id, idem)      # 7. key retired
