@@ -239,3 +239,18 @@ def test_unknown_rule_is_plain():
         with pytest.raises(LookupError):
             biller.bill(code)
     assert biller.bill("PD00000000000").status == "unpaid"  # the demo camera's customer has a bill
+
+
+def test_the_period_a_payment_counts_against_is_the_issued_bills_on_every_day_of_a_year():
+    """The acquirer's listener counts a payment under ``bill_period`` without drawing the bill; it
+    must be the period of the bill issued that day, or a payment would count against no bill."""
+    from datetime import date, timedelta
+
+    from payer_app.payments.biller import bill_period
+    from payer_app.studio.bill_spec import issued_evn_bill
+
+    day = date(2026, 1, 1)
+    while day.year == 2026:
+        due = issued_evn_bill(CODE, day).resolve().due_date  # DD/MM/YYYY: the period's month and year
+        assert bill_period(day) == due.split("/", 1)[1], day
+        day += timedelta(days=1)

@@ -172,18 +172,34 @@ class Biller(StoreFile):
                        paid_at: datetime | None = None) -> OutstandingBill | None:
         """Count an approved payment against the bill its QR names; None when it pays no known bill.
         The same request (payer scope + request id) is counted once."""
+        code = self.count_payment(request, scope, acquirer_reference, paid_at)
+        return None if code is None else self.bill(code)
+
+    def count_payment(self, request: PaymentRequest, scope: str, acquirer_reference: str,
+                      paid_at: datetime | None = None) -> str | None:
+        """``record_payment`` without reading the bill back (the acquirer's listener): the customer
+        code counted, or None when the payment pays no known bill."""
         code = customer_code_of(request)
         if code is None or not has_account(code):
             return None
-        period = self._issued(code)["period"]
         when = format_timestamp(paid_at or datetime.now(UTC))
         self._store.write("INSERT OR IGNORE INTO biller_payments VALUES (?, ?, ?, ?, ?, ?, ?)",
-                          (scope, request.request_id, code, period, request.amount, acquirer_reference, when))
-        return self.bill(code)
+                          (scope, request.request_id, code, bill_period(date.today()), request.amount,
+                           acquirer_reference, when))
+        return code
 
     @staticmethod
     def _issued(code: str) -> dict[str, Any]:
         return dict(_issued_bill(code, date.today()))
+
+
+def bill_period(today: date) -> str:
+    """``MM/YYYY`` of the bill every customer holds on ``today`` (the studio's ``current_bill_period``:
+    the period of ``_issued_bill``'s due date), without drawing the whole bill."""
+    from payer_app.studio.bill_spec import current_bill_period
+
+    month, year = current_bill_period(today)
+    return f"{month:02d}/{year}"
 
 
 @functools.lru_cache(maxsize=4096)
@@ -246,7 +262,7 @@ def attach_biller(acquirer: Any) -> Biller:
             if request is None:
                 return
             scope = f"{request.payer.bank_bin}/{request.payer.account}"
-            biller.record_payment(request, scope, str(answer.body.get("acquirer_reference") or ""))
+            biller.count_payment(request, scope, str(answer.body.get("acquirer_reference") or ""))
         except Exception:  # noqa: BLE001 - the payment stands; the bill is only the biller's view
             log.exception("could not count a payment against its bill")
 

@@ -14,11 +14,15 @@ def json_response(body: dict[str, Any], status: int = 200, headers: dict[str, st
     surrogates or controls are escaped rather than crashing the encoder."""
     from starlette.responses import Response
 
+    return Response(json_bytes(body), status_code=status, headers=headers or None, media_type="application/json")
+
+
+def json_bytes(body: dict[str, Any]) -> bytes:
+    """``json_response``'s body: UTF-8 JSON, what cannot be encoded escaped."""
     try:
-        data = json.dumps(body, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        return json.dumps(body, ensure_ascii=False, allow_nan=False).encode("utf-8")
     except (UnicodeEncodeError, ValueError, TypeError):
-        data = json.dumps(_escaped(body), ensure_ascii=False, allow_nan=False, default=str).encode("utf-8")
-    return Response(data, status_code=status, headers=headers or None, media_type="application/json")
+        return json.dumps(_escaped(body), ensure_ascii=False, allow_nan=False, default=str).encode("utf-8")
 
 
 def _escaped(value: Any) -> Any:
@@ -33,4 +37,4 @@ def _escaped(value: Any) -> Any:
     return value
 
 
-__all__ = ["json_response"]
+__all__ = ["json_bytes", "json_response"]

@@ -312,7 +312,10 @@ class DisplayHub:
                   format_timestamp(datetime.now(UTC)),
                   request.cost.fee if request is not None else 0,
                   (request.cost.kind or "") if request is not None and request.cost.fee else "")
-        event = counter_event(self.store.add(*fields), *fields, speech=self.speaker.available)
+        event_id = self.store.add(*fields)
+        if not self.clients:  # no display open: nothing to announce (one opening later reads the store)
+            return
+        event = counter_event(event_id, *fields, speech=self.speaker.available)
         if kind == "approved":
             self._prepare_speech(event["spoken"])
         self._broadcast({"type": "payment", "event": event})

@@ -145,10 +145,11 @@ class MockAcquirer:
                 jwks[b.kid] = jwk
             self._bindings, self._keys, self._key_jwks = bindings, keys, jwks
 
-    def key_jwk(self, kid: str) -> dict[str, Any] | None:
-        """The verification key (a JWK, with ``retired_at`` when retired) bound under ``kid``, or None:
-        what a verifier in another process needs to check one token (``acquirer/pipeline.py``)."""
-        return self._key_jwks.get(kid)
+    def key_jwks(self) -> dict[str, dict[str, Any]]:
+        """The verification keys by kid (JWKs, with ``retired_at`` when retired): what a verifier in
+        another process needs (``acquirer/pipeline.py``). A new mapping each time the keys change,
+        never changed in place, so ``is`` tells whether it changed."""
+        return self._key_jwks
 
     def key_status(self, kid: str) -> AcquirerAnswer:
         binding = self._bindings.get(kid)
@@ -269,7 +270,7 @@ class MockAcquirer:
         the pipeline's group commit, ``Ledger.batch``): only a request that passes them all is recorded."""
         binding, result, request, received = admitted.binding, admitted.result, admitted.request, admitted.received
         idem, request_id = request.idempotency_key, request.request_id
-        with self._settle_lock:
+        with self._settle_lock, self.ledger.batch():  # steps 5-9 in one transaction: nothing lands in between
             refusal = (self._injected_unavailability(binding, idem)                          # 5. failure injection
                        or self._idempotency_answer(binding, idem, request_id, admitted.token_sha)  # 6. per payer
                        or self._retirement_refusal(binding, received, request_id, idem)      # 7. key retired
@@ -325,17 +326,13 @@ class MockAcquirer:
 
     def _record(self, binding: KeyBinding, request: PaymentRequest, token_sha: str,
                 received: datetime) -> AcquirerAnswer:
-        """Step 9: one transaction records the payment and its nonce; a concurrent twin recorded in
-        between is answered as step 6 or 8 would have. Injected declines and lost answers apply here."""
+        """Step 9: records the payment and its nonce, inside ``settle``'s transaction (steps 6 and 8
+        checked there, so no twin can be recorded in between). Injected declines and lost answers apply here."""
         idem, request_id = request.idempotency_key, request.request_id
         status, body = self._decision(binding, request, received)
         nonce_expires = int(request.expires_at.timestamp() + CLOCK_SKEW.total_seconds())
         outcome, existing = self.ledger.insert_if_new(binding.scope, request, binding.kid, token_sha, status, body,
-                                                      nonce_expires, int(received.timestamp()))
-        if outcome == "exists":  # another connection recorded the same key in between
-            return _replay_or_conflict(existing, token_sha, idem)
-        if outcome == "nonce":
-            return _nonce_reused(request_id, idem)
+                                                      nonce_expires, int(received.timestamp()), checked=True)
         if outcome == "funds":  # over the account's balance or daily limit: nothing recorded
             return funds_answer(existing, request_id, idem)
         answer = AcquirerAnswer(status, body)

@@ -41,7 +41,7 @@ from payer_app.payments.acquirer.balances import balance_answer
 from payer_app.payments.acquirer.decisions import MockAcquirer
 from payer_app.payments.acquirer.ledger import TrustedKey, enrolment_code
 from payer_app.payments.acquirer.pipeline import DecisionPipeline
-from payer_app.payments.json_responses import json_response
+from payer_app.payments.json_responses import json_bytes, json_response
 from payer_app.payments.name_directory import MAX_LOOKUP_BODY_BYTES, NameDirectory, refusal
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ MAX_KEY_BODY_BYTES = 16_000
 MAX_HEADER_CHARS = 8_000
 JOSE_MEDIA_TYPE = "application/jose"
 JSON_MEDIA_TYPE = "application/json"
+PAYMENTS_PATH = "/v1/payments"
 
 
 # --- HTTP ---------------------------------------------------------------------------------------
@@ -83,9 +84,10 @@ def create_app(ledger_path: Path, failures: FailureSettings | None = None,
         activation.close()
         acquirer.close()
 
+    http = _AcquirerHttp(acquirer, directory or NameDirectory.bundled(), activation, pipeline)
     app = Starlette(
         routes=[
-            *_AcquirerHttp(acquirer, directory or NameDirectory.bundled(), activation, pipeline).routes(),
+            *http.routes(),
             *counter_routes(acquirer),  # /display, /display/events, /v1/bills/{code}: merchant_display.py
             *new_day_routes(acquirer),  # POST /v1/new-day: new_day.py
         ],
@@ -95,7 +97,26 @@ def create_app(ledger_path: Path, failures: FailureSettings | None = None,
     app.state.acquirer = acquirer
     app.state.activation = activation
     app.state.pipeline = pipeline
-    return app
+    return AcquirerApp(app, http)
+
+
+class AcquirerApp:
+    """The acquirer's ASGI application: ``POST /v1/payments``, the one route under load, is answered
+    by ``_AcquirerHttp.lean_payment`` straight from ASGI messages (no Starlette request, response or
+    middleware on its way: half the event loop's work per payment); everything else, other methods on
+    that path included, by the Starlette ``app``, whose attributes (``state``...) this one shows."""
+
+    def __init__(self, app, http: _AcquirerHttp):
+        self.app, self.http = app, http
+
+    def __getattr__(self, name: str):
+        return getattr(self.app, name)
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == PAYMENTS_PATH:
+            await self.http.lean_payment(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
 
 class _AcquirerHttp:
@@ -113,7 +134,7 @@ class _AcquirerHttp:
         from starlette.routing import Route
 
         return [
-            Route("/v1/payments", _guarded(self.post_payment), methods=["POST"]),
+            Route(PAYMENTS_PATH, _guarded(self.post_payment), methods=["POST"]),  # POST: AcquirerApp's lean path
             Route("/v1/payments/{request_id}", _guarded(self.get_payment), methods=["GET"]),
             Route("/v1/keys", _guarded(self.post_key), methods=["POST"]),
             Route("/v1/demo-accounts", _guarded(self.post_demo_account), methods=["POST"]),
@@ -125,6 +146,33 @@ class _AcquirerHttp:
         ]
 
     # --- endpoints ----------------------------------------------------------------------------
+    async def lean_payment(self, scope, receive, send) -> None:
+        """``POST /v1/payments`` from ASGI messages: the same checks in the same order as
+        ``post_payment`` (the Starlette route's), the same answers, the same refusals of what goes wrong."""
+        headers = _LeanHeaders(scope)
+        try:
+            answer = await self._lean_answer(headers, receive)
+        except Exception as exc:  # noqa: BLE001 - each cause answered as _guarded answers it
+            status, body = _guarded_answer(exc, "POST", PAYMENTS_PATH, headers.get("content-length", "none"))
+            answer = AcquirerAnswer(status, body)
+        data = json_bytes(answer.body)
+        raw = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode("ascii")),
+               *((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers.items())]
+        await send({"type": "http.response.start", "status": answer.http_status, "headers": raw})
+        await send({"type": "http.response.body", "body": data})
+
+    async def _lean_answer(self, headers: _LeanHeaders, receive) -> AcquirerAnswer:
+        body = await _read_lean_body(headers, receive, MAX_BODY_BYTES)
+        if body is None:
+            return _too_large_answer(MAX_BODY_BYTES)
+        wrong_media = _media_answer(headers)
+        if wrong_media is not None:
+            return wrong_media
+        answer = await self.pipeline.decide(body.strip(), self.acquirer.clock())  # off the event loop
+        if answer.delay_seconds:
+            await _hold_answer(answer.delay_seconds)
+        return answer
+
     async def post_payment(self, request):
         body = await _read_jose(request, MAX_BODY_BYTES)
         if not isinstance(body, bytes):
@@ -206,17 +254,66 @@ async def _read_capped_body(request, limit: int) -> bytes | None:
 
 
 def _too_large(limit: int):
-    return _respond(error_answer(413, "too-large", f"The body is larger than {limit} bytes."))
+    return _respond(_too_large_answer(limit))
+
+
+def _too_large_answer(limit: int) -> AcquirerAnswer:
+    return error_answer(413, "too-large", f"The body is larger than {limit} bytes.")
 
 
 def _media_problem(request):
     """415 unless the body is declared ``application/jose`` (parameters ignored)."""
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    answer = _media_answer(request.headers)
+    return None if answer is None else _respond(answer)
+
+
+def _media_answer(headers) -> AcquirerAnswer | None:
+    media = headers.get("content-type", "").split(";")[0].strip().lower()
     if media != JOSE_MEDIA_TYPE:
-        return _respond(error_answer(415, "unsupported-media-type",
-                               f"Send the compact JWS with Content-Type: {JOSE_MEDIA_TYPE} "
-                               f"(got {visible(media, 60) or 'none'})."))
+        return error_answer(415, "unsupported-media-type",
+                            f"Send the compact JWS with Content-Type: {JOSE_MEDIA_TYPE} "
+                            f"(got {visible(media, 60) or 'none'}).")
     return None
+
+
+class _LeanHeaders:
+    """The first value of each request header of an ASGI scope (names lower case, values latin-1),
+    as Starlette's ``request.headers.get`` gives them."""
+
+    def __init__(self, scope):
+        self._raw = scope["headers"]
+
+    def get(self, name: str, default: str = "") -> str:
+        wanted = name.encode("latin-1")
+        for key, value in self._raw:
+            if key == wanted:
+                return value.decode("latin-1")
+        return default
+
+
+async def _read_lean_body(headers: _LeanHeaders, receive, limit: int) -> bytes | None:
+    """``_read_capped_body`` from ASGI messages: None when larger than ``limit`` (declared or
+    received); a client gone before the end of its body raises ``ClientDisconnect``, as Starlette's
+    stream does."""
+    from starlette.requests import ClientDisconnect
+
+    declared = headers.get("content-length")
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        if message["type"] != "http.request":
+            continue
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
 def _authorization(request) -> str | None:
@@ -250,28 +347,36 @@ def _guarded(endpoint):
     """Anything unexpected inside an endpoint becomes a clean 400 JSON answer (and a log line),
     never a 500 and never a traceback to the client. The known causes are fixed where they arise;
     a client that hangs up before its whole body arrived is one log line (no one is left to answer)."""
-    from starlette.requests import ClientDisconnect
 
     async def guarded(request):
         try:
             return await endpoint(request)
-        except ClientDisconnect:
-            log.warning("%s %s: the client hung up before sending the whole body (Content-Length %s); "
-                        "nothing was done", request.method, visible(request.url.path, 100),
-                        visible(request.headers.get("content-length", "none"), 20))
-            return json_response({"status": "rejected", "error": "bad-request",
-                                  "message": "The body did not arrive whole."}, 400)
-        except (sqlite3.Error, OSError, MemoryError):
-            log.exception("acquirer storage failure")
-            return json_response({"status": "rejected", "error": "unavailable",
-                                  "message": "The acquirer cannot record anything right now."}, 503)
-        except Exception:  # noqa: BLE001 - the last line of defence, logged
-            log.exception("unexpected error in %s", endpoint.__name__)
-            return json_response({"status": "rejected", "error": "bad-request",
-                                  "message": "The acquirer could not process this request."}, 400)
+        except Exception as exc:  # noqa: BLE001 - each cause answered by _guarded_answer
+            status, body = _guarded_answer(exc, request.method, request.url.path,
+                                           request.headers.get("content-length", "none"), endpoint.__name__)
+            return json_response(body, status)
 
     guarded.__name__ = endpoint.__name__
     return guarded
 
 
-__all__ = ["JOSE_MEDIA_TYPE", "MAX_BODY_BYTES", "MAX_KEY_BODY_BYTES", "create_app"]
+def _guarded_answer(exc: Exception, method: str, path: str, declared: str,
+                    where: str = "post_payment") -> tuple[int, dict[str, str]]:
+    """(status, body) of an exception out of an endpoint, logged: a client that hung up before the
+    end of its body 400, storage 503, anything else 400; never a 500, never a traceback to the client."""
+    from starlette.requests import ClientDisconnect
+
+    if isinstance(exc, ClientDisconnect):
+        log.warning("%s %s: the client hung up before sending the whole body (Content-Length %s); "
+                    "nothing was done", method, visible(path, 100), visible(declared, 20))
+        return 400, {"status": "rejected", "error": "bad-request", "message": "The body did not arrive whole."}
+    if isinstance(exc, sqlite3.Error | OSError | MemoryError):
+        log.error("acquirer storage failure", exc_info=exc)
+        return 503, {"status": "rejected", "error": "unavailable",
+                     "message": "The acquirer cannot record anything right now."}
+    log.error("unexpected error in %s", where, exc_info=exc)
+    return 400, {"status": "rejected", "error": "bad-request",
+                  "message": "The acquirer could not process this request."}
+
+
+__all__ = ["JOSE_MEDIA_TYPE", "MAX_BODY_BYTES", "MAX_KEY_BODY_BYTES", "PAYMENTS_PATH", "AcquirerApp", "create_app"]

@@ -3,6 +3,7 @@ them the enrolment code, ``enrolment_code``). Opened through ``payments/sqlite_s
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 from dataclasses import dataclass
@@ -99,6 +100,11 @@ CREATE TABLE IF NOT EXISTS acquirer_settings (
     value TEXT NOT NULL
 );
 """ + BALANCES_SCHEMA
+# A payer's approvals since a moment: (how many, the highest rowid, how many and the total of those
+# after a rowid). Rows up to that rowid are not read (their rowid is in the index): only the new ones.
+_DAY_TOTAL_SINCE = (
+    f"SELECT COUNT(*), MAX(rowid), SUM(rowid > ?), COALESCE(SUM(CASE WHEN rowid > ? THEN {_DAY_TOTAL} END), 0) "
+    "FROM ledger_payments WHERE payer_scope = ? AND status = 'approved' AND received_at >= ?")
 _BINDING_COLUMNS = "kid, jwk, bank_bin, account, enrolled_at, retired_at, revoked_at"
 # The nonces of a version 1 ledger were kept without their payer: they stay used for every payer
 # (this scope) until they expire.
@@ -118,6 +124,7 @@ class Ledger(StoreFile):
     def __init__(self, path: Path | str):
         super().__init__(path)
         self.balances = Balances(self._store)  # the payers' balances (payments/acquirer/balances.py)
+        self._day_totals: dict[tuple[str, str], tuple[int, int, int]] = {}  # approved_total_since's
         try:
             self._nonces_per_payer()
         except BaseException:
@@ -174,17 +181,21 @@ class Ledger(StoreFile):
         return (row[0], json.loads(row[1])) if row else None
 
     def insert_if_new(self, scope: str, request: PaymentRequest, kid: str, token_sha256: str, http_status: int,
-                      body: dict[str, Any], nonce_expires: int, now_epoch: int) -> tuple[str, Any]:
+                      body: dict[str, Any], nonce_expires: int, now_epoch: int,
+                      checked: bool = False) -> tuple[str, Any]:
         """Record an answer in one transaction. Returns ("inserted", None), ("exists", find() tuple)
         when this payer already used the key or request id, ("nonce", None) when this payer's
         nonce was used (``now_epoch``: the acquirer's clock, in seconds), or ("funds", refusal) when
         an approval is over the account's balance or daily limit (nothing written). An approval
-        debits the account in the same transaction (``Balances.debit``)."""
-        with self._store.transaction() as db:
-            existing = self.find(scope, request.idempotency_key, request.request_id)
+        debits the account in the same transaction (``Balances.debit``). ``checked``: the caller has
+        just looked for the key, the request id and the nonce inside the transaction this one is a
+        transaction of (``MockAcquirer.settle``, which holds it), so they are not looked for again
+        and that transaction is the one the rows are written in."""
+        with contextlib.nullcontext(self._store.db) if checked else self._store.transaction() as db:
+            existing = None if checked else self.find(scope, request.idempotency_key, request.request_id)
             if existing is not None:
                 return "exists", existing
-            if self.nonce_used(scope, request.nonce, now_epoch):
+            if not checked and self.nonce_used(scope, request.nonce, now_epoch):
                 return "nonce", None
             if body["status"] == "approved":
                 refused = self.balances.debit(db, scope, request.idempotency_key, request.cost.total,
@@ -213,11 +224,23 @@ class Ledger(StoreFile):
 
     def approved_total_since(self, scope: str, since: str) -> int:
         """The dong this payer paid in approved payments received at ``since`` (a canonical UTC
-        timestamp) or later: each answer's total (fee included), its amount for answers without one."""
-        row = self._store.one(
-            f"SELECT COALESCE(SUM({_DAY_TOTAL}), 0) "
-            "FROM ledger_payments WHERE payer_scope = ? AND status = 'approved' AND received_at >= ?", (scope, since))
-        return int(row[0])
+        timestamp) or later: each answer's total (fee included), its amount for answers without one.
+
+        Kept per (payer, since) with the rows counted (how many, the highest rowid): only rows added
+        since are read again (another process's too: its rows come after). The acquirer never changes
+        or removes a payment; if one is removed from the file all the same, fewer rows are found than
+        were counted and the total is counted anew (``tests/test_acquirer_day_total.py``)."""
+        with self._store.lock:
+            count, last, total = self._day_totals.get((scope, since), (0, 0, 0))
+            found = self._store.one(_DAY_TOTAL_SINCE, (last, last, scope, since))
+            all_rows, newest, new_rows, added = found[0], found[1] or 0, found[2] or 0, found[3]
+            if all_rows - new_rows != count:  # not the rows counted before: count them all
+                all_rows, newest, new_rows, added = self._store.one(_DAY_TOTAL_SINCE, (0, 0, scope, since))
+                newest, total = newest or 0, 0
+            if len(self._day_totals) > 100_000:  # bounded memory on long runs
+                self._day_totals.clear()
+            self._day_totals[(scope, since)] = (all_rows, newest, total + added)
+            return int(total + added)
 
     def counts(self) -> dict[str, int]:
         return dict(self._store.all("SELECT status, COUNT(*) FROM ledger_payments GROUP BY status"))

@@ -18,15 +18,15 @@ A payment goes through these threads and processes, none of them the event loop:
 
 The event loop only reads the body, hands it over and awaits the answer, so other connections are
 served while a decision runs. The verifier processes are forked from this one when the first
-payment arrives; they hold nothing but the code (each token comes with its key), and if they cannot
-be used the verify threads verify in this process.
+payment arrives, each talking to its verify thread over a pipe of its own; they hold nothing but the
+code and the acquirer's public keys (sent again whenever they change), and if they cannot be used
+the verify threads verify in this process.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
+import dataclasses
 import logging
 import multiprocessing
 import os
@@ -34,7 +34,6 @@ import queue
 import signal
 import sqlite3
 import threading
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -87,7 +86,7 @@ class DecisionPipeline:
         self._lock = threading.Lock()
         self._started = False
         self._threads: list[threading.Thread] = []  # the writer, the listeners, then the verify threads
-        self._verifiers: list[ProcessPoolExecutor | None] = []
+        self._verifiers: list[_Verifier | None] = []
         self._closed = False
 
     # --- from the event loop ------------------------------------------------------------------
@@ -109,11 +108,9 @@ class DecisionPipeline:
             self._threads = [threading.Thread(target=self._write_loop, name="acquirer-writer", daemon=True),
                              threading.Thread(target=self._tell_loop, name="acquirer-listeners", daemon=True)]
             for n in range(self.workers):
-                verifier = _verifier_process()
-                if verifier is not None:
-                    # forked now, from this thread (the event loop's, which lives as long as the
-                    # server): the process's parent-death signal follows this thread's end
-                    verifier.submit(int)
+                # forked now, from this thread (the event loop's, which lives as long as the
+                # server): the process's parent-death signal follows this thread's end
+                verifier = _Verifier.start()
                 self._verifiers.append(verifier)
                 self._threads.append(threading.Thread(target=self._verify_loop, args=(verifier,),
                                                       name=f"acquirer-verify-{n}", daemon=True))
@@ -132,10 +129,7 @@ class DecisionPipeline:
         for _ in verifiers:
             self._arrived.put(None)
         for thread in verifiers:
-            thread.join()
-        for process in self._verifiers:
-            if process is not None:
-                process.shutdown(wait=True, cancel_futures=True)
+            thread.join()  # each ends its verifier process
         self._admitted.put(None)
         writer.join()
         self._told.put(None)
@@ -149,7 +143,7 @@ class DecisionPipeline:
             return self._heard.wait_for(lambda: self._heard_count >= target, timeout)
 
     # --- verify threads -----------------------------------------------------------------------
-    def _verify_loop(self, verifier: ProcessPoolExecutor | None) -> None:
+    def _verify_loop(self, verifier: _Verifier | None) -> None:
         while True:
             batch, stop = _take(self._arrived, VERIFY_BATCH)
             if batch:
@@ -157,19 +151,21 @@ class DecisionPipeline:
                 for arrived, verification in zip(batch, verified, strict=True):
                     self._admit(arrived, verification)
             if stop:
+                if verifier is not None:
+                    verifier.close()
                 return
 
-    def _verified_elsewhere(self, verifier: ProcessPoolExecutor | None, batch: list[_Arrived]) -> list:
-        """Each token's good ``Verification`` from the verifier process, None where it refused (or
-        could not be asked: then everything is verified here)."""
-        if verifier is None:
+    def _verified_elsewhere(self, verifier: _Verifier | None, batch: list[_Arrived]) -> list:
+        """Each token's good ``Verification`` from the verifier process (with the acquirer's keys of
+        now), None where it refused, or could not be asked: those are verified here."""
+        if verifier is None or verifier.broken:
             return [None] * len(batch)
-        jobs = [(a.token, self.acquirer.key_jwk(_claimed_kid(a.token) or ""), a.received, self.acquirer.limits)
-                for a in batch]
         try:
-            return verifier.submit(verify_in_process, jobs).result()
+            return verifier.verify(self.acquirer.key_jwks(), self.acquirer.limits,
+                                   [(a.token, a.received) for a in batch])
         except Exception:  # noqa: BLE001 - a broken verifier process: this thread verifies instead
             log.exception("the verifier process failed; verifying in the acquirer's own process")
+            verifier.broken = True
             return [None] * len(batch)
 
     def _admit(self, arrived: _Arrived, verified: Verification | None) -> None:
@@ -267,66 +263,106 @@ def _take(source: queue.SimpleQueue, most: int) -> tuple[list, bool]:
 
 
 # --- the verifier processes -----------------------------------------------------------------------
-def _verifier_process() -> ProcessPoolExecutor | None:
-    """One process that verifies tokens (forked: it starts at once and loads nothing; it holds no
-    connection of this one's and uses no lock), or None where forking is not available."""
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return None
-    return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"), initializer=_end_with_parent,
-                               initargs=(os.getpid(),))
+class _Verifier:
+    """One forked process that verifies batches of tokens for one verify thread, over a pipe of its
+    own: the thread sends the acquirer's keys when they changed, the limits, and the (token, when
+    received) pairs; the process answers ``verify_batch``'s list."""
+
+    def __init__(self, process, connection):
+        self.process, self.connection = process, connection
+        self.broken = False
+        self._sent_keys: object = None  # the key mapping the process holds (the acquirer replaces it on changes)
+
+    @classmethod
+    def start(cls) -> _Verifier | None:
+        """Forked now (it loads nothing and holds no connection of this process's), or None where
+        forking is not available."""
+        if "fork" not in multiprocessing.get_all_start_methods():
+            return None
+        context = multiprocessing.get_context("fork")
+        ours, theirs = context.Pipe()
+        process = context.Process(target=_verifier_main, args=(theirs, os.getpid()), name="acquirer-verifier",
+                                  daemon=True)
+        process.start()
+        theirs.close()
+        return cls(process, ours)
+
+    def verify(self, jwks: dict[str, dict], limits: Limits, jobs: list[tuple[bytes | str, datetime]]) -> list:
+        keys = None if jwks is self._sent_keys else jwks
+        self.connection.send((keys, limits, jobs))
+        self._sent_keys = jwks
+        answer = self.connection.recv()
+        if not isinstance(answer, list) or len(answer) != len(jobs):
+            raise RuntimeError(f"the verifier process answered {type(answer).__name__}")
+        return answer
+
+    def close(self) -> None:
+        try:
+            self.connection.send(None)
+        except OSError:  # already gone
+            pass
+        self.connection.close()
+        self.process.join(10)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+
+def _verifier_main(connection, parent: int) -> None:
+    """A verifier process: answer each batch the pipe brings until it brings None or closes."""
+    _end_with_parent(parent)
+    keys = VerificationKeys()
+    while True:
+        try:
+            message = connection.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        jwks, limits, jobs = message
+        if jwks is not None:
+            keys = _keys_of(jwks)
+        try:
+            answer: Any = verify_batch(jobs, keys, limits)
+        except Exception as exc:  # noqa: BLE001 - the acquirer verifies this batch itself
+            answer = repr(exc)
+        connection.send(answer)
+
+
+def _keys_of(jwks: dict[str, dict]) -> VerificationKeys:
+    keys = VerificationKeys()
+    for jwk in jwks.values():
+        try:
+            keys.add(dict(jwk))
+        except ValueError:  # the acquirer left it out of its own keys too (``MockAcquirer._reload_keys``)
+            continue
+    return keys
 
 
 def _end_with_parent(parent: int) -> None:
     """In a verifier process: end as soon as the acquirer's process ends, however it ended (a
-    SIGKILL leaves no one to shut the pool down): Linux's parent-death signal, which comes when the
-    thread that forked it ends (the event loop's: ``DecisionPipeline._start``)."""
+    SIGKILL leaves no one to end it): Linux's parent-death signal, which comes when the thread that
+    forked it ends (the event loop's: ``DecisionPipeline._start``)."""
     try:
         import ctypes
 
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: the pool's own shutdown still ends it
+    except (OSError, AttributeError):  # not Linux: the pipe's end still ends it
         pass
     if os.getppid() != parent:  # the parent ended before the signal was asked for
         os._exit(0)
 
 
-def _claimed_kid(token: bytes | str) -> str | None:
-    """The ``kid`` a token's header claims, read without any check (only to pick the key to send
-    along; ``verify_request`` checks everything), or None."""
-    try:
-        raw = token if isinstance(token, bytes) else token.encode("utf-8", "surrogatepass")
-        head = raw.split(b".", 1)[0]
-        if len(head) > 1000:
-            return None
-        kid = json.loads(base64.urlsafe_b64decode(head + b"=" * (-len(head) % 4)))
-        kid = kid.get("kid") if isinstance(kid, dict) else None
-    except (ValueError, TypeError):
-        return None
-    return kid if isinstance(kid, str) else None
-
-
-_process_keys: dict[str, VerificationKeys] = {}  # in a verifier process: keys made from the JWKs sent
-
-
-def verify_in_process(jobs: list[tuple[Any, dict | None, datetime, Limits]]) -> list[Verification | None]:
-    """In a verifier process: ``verify_request`` of each token with the one key sent along (its
-    kid's; the only one it could use). A good verification comes back; a refusal as None (the
-    acquirer verifies that token again, with all its keys, for the exact refusal)."""
+def verify_batch(jobs: list[tuple[bytes | str, datetime]], keys: VerificationKeys,
+                 limits: Limits) -> list[Verification | None]:
+    """``verify_request`` of each (token, when received) with the acquirer's keys, as ``MockAcquirer.admit``
+    would run it: a good verification without its header and signed JSON (never read by the
+    acquirer), a refusal as None (the acquirer verifies that token again for its exact refusal)."""
     out: list[Verification | None] = []
-    for token, jwk, received, limits in jobs:
-        keys = VerificationKeys()
-        if jwk is not None:
-            cache_key = json.dumps(jwk, sort_keys=True)
-            if cache_key not in _process_keys:
-                if len(_process_keys) > 10_000:
-                    _process_keys.clear()
-                made = VerificationKeys()
-                made.add(dict(jwk))
-                _process_keys[cache_key] = made
-            keys = _process_keys[cache_key]
+    for token, received in jobs:
         verification = verify_request(token, keys, now=received, limits=limits)
-        out.append(verification if verification.ok else None)
+        out.append(dataclasses.replace(verification, header=None, content=None) if verification.ok else None)
     return out
 
 
@@ -348,4 +384,4 @@ def _deliver(pairs: list[tuple[asyncio.Future, object]]) -> None:
             future.set_result(result)
 
 
-__all__ = ["BATCH_SIZE", "VERIFY_BATCH", "DecisionPipeline", "verify_in_process"]
+__all__ = ["BATCH_SIZE", "VERIFY_BATCH", "DecisionPipeline", "verify_batch"]
