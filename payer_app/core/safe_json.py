@@ -34,7 +34,8 @@ def loads_untrusted(data: bytes | bytearray | str, *, max_bytes: int = DEFAULT_M
         raise
     except (ValueError, RecursionError) as exc:
         raise UntrustedJSONError(f"{what} is not valid JSON ({_short(exc)})") from None
-    _check_strings(value, what)
+    if "\\u" in text:  # valid UTF-8 text holds a lone surrogate only when an escape spelled it
+        _check_strings(value, what)
     return value
 
 
@@ -55,6 +56,8 @@ def _as_text(data: bytes | bytearray | str, max_bytes: int, what: str) -> str:
 
 
 def _check_depth(text: str, max_depth: int, what: str) -> None:
+    if text.count("[") + text.count("{") <= max_depth:
+        return  # the depth never exceeds the number of opening brackets, quoted ones included
     depth = 0
     in_string = False
     escaped_at = -1  # the index a backslash inside a string escapes
