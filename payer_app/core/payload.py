@@ -8,6 +8,7 @@ the single finding ``input-too-long``; its first ``MAX_INPUT_CHARS`` characters 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +54,8 @@ MAX_INPUT_CHARS = 7089
 MAX_LENGTHS = {"59": 25, "60": 15, "61": 10, "54": 13}
 MAX_ADDITIONAL_DATA = 25
 MAX_FINDINGS = 100  # garbage input could otherwise yield one finding per character
+# C0 controls, DEL and C1 controls: never in a field's value.
+_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 SCHEME_VIETQR = "vietqr"
 SCHEME_VNPAY = "vnpay"
@@ -434,9 +437,9 @@ class _Parser:
         for f in walk_fields(fields):
             if f.children:
                 continue
-            bad_control = next((ch for ch in f.value if ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0), None)
+            bad_control = _CONTROL_CHARACTER.search(f.value)
             if bad_control is not None:
-                self.add("control-character", f.path, f.offset, found=f"U+{ord(bad_control):04X}")
+                self.add("control-character", f.path, f.offset, found=f"U+{ord(bad_control.group()):04X}")
             elif not f.path.startswith("64") and not f.value.isascii():
                 self.add("non-ascii", f.path, f.offset, found=next(ch for ch in f.value if not ch.isascii()))
 
