@@ -21,8 +21,9 @@ window.close()
 """
 
 # the HTTP client is for an acquirer over the network (Settings); the window's embedded acquirer and
-# the servers' frameworks are not needed to show the window
-NOT_AT_START = ("httpx", "starlette", "uvicorn", "reportlab", "sse_starlette")
+# the servers' frameworks are not needed to show the window, nor the HTTP acquirer's event loop and
+# verifier processes (asyncio, multiprocessing: 5 MiB), nor TLS (ssl: 1.6 MiB, an https:// camera's)
+NOT_AT_START = ("httpx", "starlette", "uvicorn", "reportlab", "sse_starlette", "asyncio", "multiprocessing", "ssl")
 
 
 def test_the_window_starts_without_the_http_client_or_the_servers(payer_home):
