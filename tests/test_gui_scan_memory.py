@@ -101,3 +101,21 @@ def test_a_demo_camera_opened_alone_makes_its_scene_in_a_few_megabytes():
     assert held < 8 * 2**20, f"an open demo camera holds {held / 2**20:.1f} MiB"
     assert peak < 12 * 2**20, f"opening a demo camera and reading 3 frames took {peak / 2**20:.1f} MiB"
     assert len(frames) == 3
+
+
+def test_the_demo_bill_is_drawn_here_when_no_child_process_can_draw_it(monkeypatch):
+    from datetime import date
+
+    from payer_app.scan import demo_camera
+
+    drawn_apart = demo_camera._bill_drawn_apart(date.today())
+    monkeypatch.setattr(demo_camera.sys, "executable", "/nonexistent/python")
+    assert demo_camera._bill_drawn_apart(date.today()) is None
+    demo_camera._demo_filmed_bill.cache_clear()
+    try:
+        camera = DemoCamera(realtime=False).open()
+        filmed = camera._filmed.image
+        camera.close()
+    finally:
+        demo_camera._demo_filmed_bill.cache_clear()
+    assert drawn_apart is not None and (filmed == drawn_apart).all()  # the same bill either way

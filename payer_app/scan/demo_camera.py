@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import math
+import sys
 import threading
 import time
 import weakref
@@ -25,7 +26,6 @@ from functools import lru_cache
 import numpy as np
 
 from payer_app.core.display_text import visible
-from payer_app.qr_symbol import qr_pixels
 from payer_app.scan.sources import Frame, FrameSource, SourceError
 
 DEMO_CUSTOMER_CODE = "PD00000000000"
@@ -39,6 +39,8 @@ def demo_bill_payload() -> str:
 def plain_bill_card(payload: str | None = None):
     """A simple bill card: white paper, a title, customer lines and the payment QR (PIL RGB image)."""
     from PIL import Image, ImageDraw, ImageFont
+
+    from payer_app.qr_symbol import qr_pixels
 
     if payload is None:
         from payer_app.core.builder import evn_bill_payload
@@ -198,10 +200,49 @@ def _filmed_bill(image) -> _FilmedBill:
 @lru_cache(maxsize=1)
 def _demo_filmed_bill(today: date) -> _FilmedBill:
     """The demo bill as filmed, kept for the day: made once, not again at each visit to Scan (the
-    picture, its copies and the search for its QR). The picture it was made from is not kept."""
-    filmed = _film(_render_demo_bill(today)[0])
+    picture, its copies and the search for its QR). It is drawn by a child process when one can be
+    started: the drawing libraries (Pillow, FreeType, HarfBuzz, the fonts, segno: 11 MB resident)
+    then never enter this process, where they would stay for its whole life to draw one picture."""
+    drawn = _bill_drawn_apart(today)
+    filmed = _film(drawn if drawn is not None else _render_demo_bill(today)[0])
     filmed.source = None
     return filmed
+
+
+MAX_BILL_PNG_BYTES = 16 * 1024 * 1024  # the demo bill's PNG is about 300 kB
+
+
+def _bill_drawn_apart(today: date) -> np.ndarray | None:
+    """The demo bill of ``today`` (BGR), drawn by ``python -m payer_app.scan.demo_camera``; None when
+    no child process could draw it (the caller then draws it here)."""
+    import subprocess
+
+    import cv2
+
+    try:
+        done = subprocess.run([sys.executable, "-m", "payer_app.scan.demo_camera", today.isoformat()],
+                              capture_output=True, timeout=120, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    png = done.stdout
+    if done.returncode != 0 or not png.startswith(b"\x89PNG") or len(png) > MAX_BILL_PNG_BYTES:
+        return None
+    return cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)  # None if it is not a picture
+
+
+def _print_bill_png(argv: list[str]) -> int:
+    """``python -m payer_app.scan.demo_camera YYYY-MM-DD``: the demo bill of that day, as PNG on stdout."""
+    import io
+
+    try:
+        today = date.fromisoformat(argv[0]) if argv else date.today()
+    except ValueError:
+        print("payer-app: error: the demo bill's day is YYYY-MM-DD", file=sys.stderr)
+        return 2
+    out = io.BytesIO()
+    _render_demo_bill(today)[0].save(out, format="PNG", compress_level=1)
+    sys.stdout.buffer.write(out.getvalue())
+    return 0
 
 
 def _film(image) -> _FilmedBill:
@@ -335,3 +376,7 @@ class DemoCamera(FrameSource):
         elif delay < -1.0:
             index = int((self._clock() - self._t0) * self._fps)
         return index
+
+
+if __name__ == "__main__":
+    raise SystemExit(_print_bill_png(sys.argv[1:]))
