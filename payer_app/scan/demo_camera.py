@@ -144,7 +144,7 @@ class _DeskScene:
 _SCENES: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 _BILLS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 _SCENE_LOCK = threading.Lock()
-_ROWS = 90  # rows of random numbers drawn at a time (float64 temporaries of ~3 MB, not of ~22 MB)
+_ROWS = 48  # rows drawn or lit at a time (float64 temporaries of ~1.4 MB, not of ~22 MB)
 # The light is a product of two slow cosines (a period of thousands of pixels): kept at an eighth of
 # the frame's scale and stretched into each frame (bilinear; within one grey level of the full map).
 LIGHT_STEP = 8
@@ -306,7 +306,7 @@ class DemoCamera(FrameSource):
         self._center = (cx, cy)
         self._zoom = zoom
         self._desk, self._light, self._noise = scene.desk, scene.light, scene.noise
-        self._lit = np.empty_like(scene.desk)  # each frame's light, stretched from the small map
+        self._lit = np.empty((_ROWS, self.width, 3), np.uint8)  # a band of light, stretched from the small map
         self._rng = copy.deepcopy(scene.rng)  # each opening lays the noise the same way in the same order
         self._index = 0
         self._t0 = self._clock()
@@ -340,12 +340,15 @@ class DemoCamera(FrameSource):
                            flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_TRANSPARENT)
         ox = int((0.5 + 0.5 * math.sin(t / 2.3)) * self.width)
         oy = int((0.5 + 0.5 * math.cos(t / 3.1)) * self.height)
-        step = LIGHT_STEP
-        to_map = np.array([[1.0 / step, 0.0, ox / step], [0.0, 1.0 / step, oy / step]])
-        cv2.warpAffine(self._light, to_map, (self.width, self.height), dst=self._lit,
-                       flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
         gain = 0.85 + 0.15 * math.sin(2 * math.pi * t / 2.9)
-        cv2.multiply(frame, self._lit, dst=frame, scale=gain / 255.0)  # in place: one frame buffer
+        step = LIGHT_STEP
+        for top in range(0, self.height, _ROWS):  # band by band: no frame-sized light buffer
+            rows = min(_ROWS, self.height - top)
+            to_map = np.array([[1.0 / step, 0.0, ox / step], [0.0, 1.0 / step, (oy + top) / step]])
+            lit, band = self._lit[:rows], frame[top:top + rows]
+            cv2.warpAffine(self._light, to_map, (self.width, rows), dst=lit,
+                           flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
+            cv2.multiply(band, lit, dst=band, scale=gain / 255.0)  # in place
         self._add_noise(frame)
         return frame
 
