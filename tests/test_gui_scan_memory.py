@@ -4,9 +4,11 @@ screen is left, the demo camera's scene. Counted, never timed."""
 from __future__ import annotations
 
 import hashlib
+import math
 import threading
 import tracemalloc
 
+import pytest
 from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
@@ -119,3 +121,19 @@ def test_the_demo_bill_is_drawn_here_when_no_child_process_can_draw_it(monkeypat
     finally:
         demo_camera._demo_filmed_bill.cache_clear()
     assert drawn_apart is not None and (filmed == drawn_apart).all()  # the same bill either way
+
+
+def test_the_preview_is_made_no_larger_than_the_view_shows_it(qtbot, window):
+    """A 720p frame in the phone-sized window's 368x545 view is shown cover-fit at 969x545: that is
+    the image the capture thread makes and the view keeps (1.5 MB, not the frame's 2.6 MB), and the
+    outlines, in frame pixels, still land where the code is."""
+    window.go("scan")
+    preview = window.scan.preview
+    qtbot.waitUntil(lambda: preview.image is not None and bool(preview.polygons), timeout=30_000)
+    image, ratio = preview.image, preview.devicePixelRatioF()
+    shown = max(preview.width() * ratio / 1280, preview.height() * ratio / 720)  # cover fit
+    assert shown < 1 and image.width() <= math.ceil(1280 * shown) and image.height() <= math.ceil(720 * shown)
+    size = image.deviceIndependentSize()
+    assert (round(size.width()), round(size.height())) == (1280, 720)  # the frame's size: outlines fit
+    scale, _dx, _dy = preview._frame_transform(image)
+    assert scale == pytest.approx(shown, rel=0.01)
