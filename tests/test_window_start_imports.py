@@ -47,7 +47,7 @@ print(len(found), " ".join(sorted({name.split(".")[0] for name in sys.modules} |
     name for name in sys.modules if name.startswith("payer_app.studio")})))
 """
 
-# drawing the demo bill (Pillow, FreeType, HarfBuzz, fonts, segno: 11 MB resident, and segno brings
+# drawing the demo bill (Pillow, FreeType, HarfBuzz, fonts, segno: ~20 MB resident, and segno brings
 # urllib.request, email, http and ssl) is done once, by a child process (scan/demo_camera.py)
 NOT_WHILE_SCANNING = ("PIL", "segno", "payer_app.studio", "email", "http", "ssl", "asyncio")
 

@@ -201,7 +201,7 @@ def _filmed_bill(image) -> _FilmedBill:
 def _demo_filmed_bill(today: date) -> _FilmedBill:
     """The demo bill as filmed, kept for the day: made once, not again at each visit to Scan (the
     picture, its copies and the search for its QR). It is drawn by a child process when one can be
-    started: the drawing libraries (Pillow, FreeType, HarfBuzz, the fonts, segno: 11 MB resident)
+    started: the drawing libraries (Pillow, FreeType, HarfBuzz, the fonts, segno: ~20 MB resident)
     then never enter this process, where they would stay for its whole life to draw one picture."""
     drawn = _bill_drawn_apart(today)
     filmed = _film(drawn if drawn is not None else _render_demo_bill(today)[0])
