@@ -3,9 +3,12 @@ screen is left, the demo camera's scene. Counted, never timed."""
 
 from __future__ import annotations
 
+import hashlib
+import math
 import threading
 import tracemalloc
 
+import pytest
 from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
@@ -66,7 +69,7 @@ def test_leaving_scan_lets_go_of_the_preview_frame(qtbot, window):
 
 
 def test_a_second_demo_camera_shares_the_first_ones_scene():
-    """Each visit to Scan opens a demo camera; its desk, light and noise (~20 MB, and ~140 MB of
+    """Each visit to Scan opens a demo camera; its desk, light and noise (~4 MB since 5 Dec 2026; ~140 MB of
     temporaries to make) are made once and shared, and let go when no camera is open."""
     first = DemoCamera(realtime=False).open()
     tracemalloc.start()
@@ -79,3 +82,58 @@ def test_a_second_demo_camera_shares_the_first_ones_scene():
     assert (second.read().image == first.read().image).all()  # the same frames as before
     first.close()
     second.close()
+
+
+def test_a_demo_camera_opened_alone_makes_its_scene_in_a_few_megabytes():
+    """When no other camera is open (the window between two visits to Scan), opening the demo camera
+    makes its scene afresh: the desk, a small light map, one noise tile and a band of light, in
+    under 5 MiB (3.7 on 5 Dec 2026; four whole noise frames and a light map twice the frame's size
+    took 20 MiB), with under 8 MiB at the top while it is made and the first frames are read (6.8;
+    the demo bill is drawn and found once for the day, not again at each opening: 27 MiB before)."""
+    DemoCamera(realtime=False).open().close()  # the day's bill, drawn once
+    tracemalloc.start()
+    try:
+        camera = DemoCamera(realtime=False).open()
+        held, _ = tracemalloc.get_traced_memory()
+        frames = {hashlib.blake2b(camera.read().image).digest() for _ in range(3)}  # one frame at a time
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        camera.close()
+    assert held < 5 * 2**20, f"an open demo camera holds {held / 2**20:.1f} MiB"
+    assert peak < 8 * 2**20, f"opening a demo camera and reading 3 frames took {peak / 2**20:.1f} MiB"
+    assert len(frames) == 3
+
+
+def test_the_demo_bill_is_drawn_here_when_no_child_process_can_draw_it(monkeypatch):
+    from datetime import date
+
+    from payer_app.scan import demo_camera
+
+    drawn_apart = demo_camera._bill_drawn_apart(date.today())
+    monkeypatch.setattr(demo_camera.sys, "executable", "/nonexistent/python")
+    assert demo_camera._bill_drawn_apart(date.today()) is None
+    demo_camera._demo_filmed_bill.cache_clear()
+    try:
+        camera = DemoCamera(realtime=False).open()
+        filmed = camera._filmed.image
+        camera.close()
+    finally:
+        demo_camera._demo_filmed_bill.cache_clear()
+    assert drawn_apart is not None and (filmed == drawn_apart).all()  # the same bill either way
+
+
+def test_the_preview_is_made_no_larger_than_the_view_shows_it(qtbot, window):
+    """A 720p frame in the phone-sized window's 368x545 view is shown cover-fit at 969x545: that is
+    the image the capture thread makes and the view keeps (1.5 MB, not the frame's 2.6 MB), and the
+    outlines, in frame pixels, still land where the code is."""
+    window.go("scan")
+    preview = window.scan.preview
+    qtbot.waitUntil(lambda: preview.image is not None and bool(preview.polygons), timeout=30_000)
+    image, ratio = preview.image, preview.devicePixelRatioF()
+    shown = max(preview.width() * ratio / 1280, preview.height() * ratio / 720)  # cover fit
+    assert shown < 1 and image.width() <= math.ceil(1280 * shown) and image.height() <= math.ceil(720 * shown)
+    size = image.deviceIndependentSize()
+    assert (round(size.width()), round(size.height())) == (1280, 720)  # the frame's size: outlines fit
+    scale, _dx, _dy = preview._frame_transform(image)
+    assert scale == pytest.approx(shown, rel=0.01)

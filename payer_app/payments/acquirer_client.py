@@ -24,7 +24,6 @@ from payer_app.core.safe_json import UntrustedJSONError, loads_untrusted
 from payer_app.payments.acquirer.answers import FailureSettings
 from payer_app.payments.acquirer.balances import BALANCE_LOOKUP_ID
 from payer_app.payments.acquirer.decisions import MockAcquirer
-from payer_app.payments.acquirer.endpoints import JOSE_MEDIA_TYPE
 from payer_app.payments.acquirer.ledger import TrustedKey
 from payer_app.payments.biller import attach_biller, bill_answer
 from payer_app.payments.enrolment import (
@@ -63,6 +62,11 @@ class HttpAcquirerClient:
     def __init__(self, base_url: str, timeout: float = DEFAULT_TIMEOUT_SECONDS):
         import httpx  # here, not at import: the window (embedded acquirer) never needs it (7 MiB resident)
 
+        # the HTTP acquirer's module brings asyncio and its process pool (5 MiB), which the window's
+        # embedded acquirer never needs either
+        from payer_app.payments.acquirer.endpoints import JOSE_MEDIA_TYPE
+
+        self._jose = JOSE_MEDIA_TYPE
         self.base_url = base_url.rstrip("/")
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout)
 
@@ -82,7 +86,7 @@ class HttpAcquirerClient:
 
     def submit(self, jws: str) -> AcquirerReply:
         return self._call("POST", "/v1/payments", content=jws.encode("ascii"),
-                          headers={"Content-Type": JOSE_MEDIA_TYPE})
+                          headers={"Content-Type": self._jose})
 
     def balance(self, key: SigningKey) -> AcquirerReply:
         """``GET /v1/balance``: the state of ``key``'s own account (payments/acquirer/balances.py)."""
@@ -110,7 +114,7 @@ class HttpAcquirerClient:
               endorsed_by: SigningKey | None = None, endorsement: str | None = None) -> AcquirerReply:
         token = enrolment_token(key, account, bank_bin, self.audience, endorsed_by=endorsed_by,
                                 endorsement=endorsement)
-        headers = {"Content-Type": JOSE_MEDIA_TYPE}
+        headers = {"Content-Type": self._jose}
         if code is not None:
             headers["Authorization"] = f"Bearer {code}"
         return self._call("POST", "/v1/keys", content=token.encode("ascii"), headers=headers)
@@ -120,10 +124,10 @@ class HttpAcquirerClient:
         acquirer, ``key`` bound to it (payments/acquirer/activation.py)."""
         token = demo_account_token(key, bank_bin, self.audience)
         return self._call("POST", "/v1/demo-accounts", content=token.encode("ascii"),
-                          headers={"Content-Type": JOSE_MEDIA_TYPE, "Authorization": f"Bearer {code}"})
+                          headers={"Content-Type": self._jose, "Authorization": f"Bearer {code}"})
 
     def revoke(self, kid: str, signer: SigningKey | None = None, code: str | None = None) -> AcquirerReply:
-        headers = {"Content-Type": JOSE_MEDIA_TYPE}
+        headers = {"Content-Type": self._jose}
         content = b""
         if code is not None:
             headers["Authorization"] = f"Bearer {code}"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import math
+import sys
 import threading
 import time
 import weakref
@@ -25,7 +26,6 @@ from functools import lru_cache
 import numpy as np
 
 from payer_app.core.display_text import visible
-from payer_app.qr_symbol import qr_pixels
 from payer_app.scan.sources import Frame, FrameSource, SourceError
 
 DEMO_CUSTOMER_CODE = "PD00000000000"
@@ -39,6 +39,8 @@ def demo_bill_payload() -> str:
 def plain_bill_card(payload: str | None = None):
     """A simple bill card: white paper, a title, customer lines and the payment QR (PIL RGB image)."""
     from PIL import Image, ImageDraw, ImageFont
+
+    from payer_app.qr_symbol import qr_pixels
 
     if payload is None:
         from payer_app.core.builder import evn_bill_payload
@@ -84,6 +86,10 @@ def demo_bill_spec(today: date | None = None):
 
 @lru_cache(maxsize=1)
 def _demo_bill(today: date):
+    return _render_demo_bill(today)
+
+
+def _render_demo_bill(today: date):
     try:
         from payer_app.studio.bill import render_bill_image
 
@@ -128,9 +134,9 @@ class _DeskScene:
     """What every frame of one size, seed and noise level is made of (arrays read-only)."""
 
     desk: np.ndarray  # the desk: a warm grey with a soft gradient and grain (H x W x 3)
-    shade: np.ndarray  # light: a broad shading map, one channel, twice the frame size, slid over time
-    noise: tuple[np.ndarray, ...]  # sensor noise centred on 128, one picked at random per frame
-    rng: np.random.Generator  # the generator as the scene left it: it picks the noise frames
+    light: np.ndarray  # a broad shading map over twice the frame, at 1/LIGHT_STEP scale (3 channels), slid over time
+    noise: np.ndarray  # sensor noise centred on 128: a NOISE_TILE-square tile, repeated twice each way
+    rng: np.random.Generator  # the generator as the scene left it: it picks where each frame's noise starts
 
 
 # The scene and the bill are the same for every opening of a camera (each visit to Scan opens one),
@@ -138,7 +144,13 @@ class _DeskScene:
 _SCENES: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 _BILLS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 _SCENE_LOCK = threading.Lock()
-_ROWS = 90  # rows of random numbers drawn at a time (float64 temporaries of ~3 MB, not of ~22 MB)
+_ROWS = 48  # rows drawn or lit at a time (float64 temporaries of ~1.4 MB, not of ~22 MB)
+# The light is a product of two slow cosines (a period of thousands of pixels): kept at an eighth of
+# the frame's scale and stretched into each frame (bilinear; within one grey level of the full map).
+LIGHT_STEP = 8
+# Sensor noise: one 256x256 tile, laid over the frame from a random place in it each frame. Four
+# whole frames of noise took 10.5 MB at 720p; the tile (doubled each way, 0.75 MB) looks the same.
+NOISE_TILE = 256
 
 
 def _desk_scene(width: int, height: int, seed: int, noise_sigma: float) -> _DeskScene:
@@ -151,8 +163,7 @@ def _desk_scene(width: int, height: int, seed: int, noise_sigma: float) -> _Desk
 
 
 def _make_desk_scene(width: int, height: int, seed: int, noise_sigma: float) -> _DeskScene:
-    """The desk, light and noise, drawn row band by row band from one generator; the same pixels as
-    whole-frame draws (a generator's numbers come in the same order either way)."""
+    """The desk (drawn row band by row band), the light and the noise tile, from one generator."""
     rng = np.random.default_rng(seed)
     xx = np.arange(width, dtype=np.float32)[None, :]
     desk = np.empty((height, width, 3), np.uint8)
@@ -162,22 +173,16 @@ def _make_desk_scene(width: int, height: int, seed: int, noise_sigma: float) -> 
         grey = 95 + 35 * (xx / width) + 15 * np.sin(yy / 37.0) * 0.3
         tint = np.dstack([grey * 0.85, grey * 0.95, grey * 1.05])
         desk[top:top + rows] = np.clip(tint + rng.normal(0, 4, (rows, width, 3)), 0, 255)
-    across = 55 * np.cos(np.arange(width * 2, dtype=np.float32) / (width * 0.7))
-    down = np.cos(np.arange(height * 2, dtype=np.float32) / (height * 0.8))
-    shade = np.empty((height * 2, width * 2), np.uint8)
-    for top in range(0, height * 2, _ROWS):
-        rows = min(_ROWS, height * 2 - top)
-        shade[top:top + rows] = np.clip(200 + across[None, :] * down[top:top + rows, None], 0, 255)
-    noise = []
-    for _ in range(4):
-        frame = np.empty((height, width, 3), np.uint8)
-        for top in range(0, height, _ROWS):
-            rows = min(_ROWS, height - top)
-            frame[top:top + rows] = np.clip(rng.normal(128, noise_sigma, (rows, width, 3)), 0, 255)
-        noise.append(frame)
-    for array in (desk, shade, *noise):
+    step = LIGHT_STEP
+    across = 55 * np.cos(np.arange(0, width * 2 + step, step, dtype=np.float32) / (width * 0.7))
+    down = np.cos(np.arange(0, height * 2 + step, step, dtype=np.float32) / (height * 0.8))
+    light = np.clip(200 + down[:, None] * across[None, :], 0, 255).astype(np.uint8)
+    light = np.ascontiguousarray(np.repeat(light[:, :, None], 3, axis=2))
+    tile = np.clip(rng.normal(128, noise_sigma, (NOISE_TILE, NOISE_TILE, 3)), 0, 255).astype(np.uint8)
+    noise = np.tile(tile, (2, 2, 1))
+    for array in (desk, light, noise):
         array.flags.writeable = False
-    return _DeskScene(desk, shade, tuple(noise), rng)
+    return _DeskScene(desk, light, noise, rng)
 
 
 def _filmed_bill(image) -> _FilmedBill:
@@ -186,6 +191,61 @@ def _filmed_bill(image) -> _FilmedBill:
         found = _BILLS.get(id(image))
         if found is not None and found.source is image:
             return found
+    filmed = _film(image)
+    with _SCENE_LOCK:
+        _BILLS[id(image)] = filmed
+    return filmed
+
+
+@lru_cache(maxsize=1)
+def _demo_filmed_bill(today: date) -> _FilmedBill:
+    """The demo bill as filmed, kept for the day: made once, not again at each visit to Scan (the
+    picture, its copies and the search for its QR). It is drawn by a child process when one can be
+    started: the drawing libraries (Pillow, FreeType, HarfBuzz, the fonts, segno: ~20 MB resident)
+    then never enter this process, where they would stay for its whole life to draw one picture."""
+    drawn = _bill_drawn_apart(today)
+    filmed = _film(drawn if drawn is not None else _render_demo_bill(today)[0])
+    filmed.source = None
+    return filmed
+
+
+MAX_BILL_PNG_BYTES = 16 * 1024 * 1024  # the demo bill's PNG is about 300 kB
+
+
+def _bill_drawn_apart(today: date) -> np.ndarray | None:
+    """The demo bill of ``today`` (BGR), drawn by ``python -m payer_app.scan.demo_camera``; None when
+    no child process could draw it (the caller then draws it here)."""
+    import subprocess
+
+    import cv2
+
+    try:
+        done = subprocess.run([sys.executable, "-m", "payer_app.scan.demo_camera", today.isoformat()],
+                              capture_output=True, timeout=120, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    png = done.stdout
+    if done.returncode != 0 or not png.startswith(b"\x89PNG") or len(png) > MAX_BILL_PNG_BYTES:
+        return None
+    return cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)  # None if it is not a picture
+
+
+def _print_bill_png(argv: list[str]) -> int:
+    """``python -m payer_app.scan.demo_camera YYYY-MM-DD``: the demo bill of that day, as PNG on stdout."""
+    import io
+
+    try:
+        today = date.fromisoformat(argv[0]) if argv else date.today()
+    except ValueError:
+        print("payer-app: error: the demo bill's day is YYYY-MM-DD", file=sys.stderr)
+        return 2
+    out = io.BytesIO()
+    _render_demo_bill(today)[0].save(out, format="PNG", compress_level=1)
+    sys.stdout.buffer.write(out.getvalue())
+    return 0
+
+
+def _film(image) -> _FilmedBill:
     import cv2
 
     bill = image
@@ -195,10 +255,7 @@ def _filmed_bill(image) -> _FilmedBill:
         bill = cv2.cvtColor(bill, cv2.COLOR_GRAY2BGR)
     bill = np.ascontiguousarray(bill[:, :, :3])
     bill.flags.writeable = False
-    filmed = _FilmedBill(image, bill, find_qr(cv2.cvtColor(bill, cv2.COLOR_BGR2GRAY)))
-    with _SCENE_LOCK:
-        _BILLS[id(image)] = filmed
-    return filmed
+    return _FilmedBill(image, bill, find_qr(cv2.cvtColor(bill, cv2.COLOR_BGR2GRAY)))
 
 
 class DemoCamera(FrameSource):
@@ -232,7 +289,7 @@ class DemoCamera(FrameSource):
     # set-up ----------------------------------------------------------------------------------
     def _open(self) -> None:
         try:
-            bill = _filmed_bill(self.image if self.image is not None else demo_bill_image())
+            bill = _demo_filmed_bill(date.today()) if self.image is None else _filmed_bill(self.image)
         except Exception as exc:  # noqa: BLE001 - reported as a source failure
             raise SourceError(f"{visible(self.spec)}: cannot render the demo bill: {visible(exc)}") from exc
         h, w = bill.image.shape[:2]
@@ -248,14 +305,15 @@ class DemoCamera(FrameSource):
         self._bill = bill.image
         self._center = (cx, cy)
         self._zoom = zoom
-        self._desk, self._shade, self._noise = scene.desk, scene.shade, scene.noise
-        self._rng = copy.deepcopy(scene.rng)  # each opening picks the same noise frames in the same order
+        self._desk, self._light, self._noise = scene.desk, scene.light, scene.noise
+        self._lit = np.empty((_ROWS, self.width, 3), np.uint8)  # a band of light, stretched from the small map
+        self._rng = copy.deepcopy(scene.rng)  # each opening lays the noise the same way in the same order
         self._index = 0
         self._t0 = self._clock()
 
     def _close(self) -> None:
         """Let go of the bill and the desk (shared, and freed once no open camera holds them)."""
-        del self._scene, self._filmed, self._bill, self._desk, self._shade, self._noise
+        del self._scene, self._filmed, self._bill, self._desk, self._light, self._noise, self._lit
 
     # frames ----------------------------------------------------------------------------------
     def pose(self, t: float) -> np.ndarray:
@@ -271,6 +329,8 @@ class DemoCamera(FrameSource):
         return m
 
     def render(self, index: int) -> np.ndarray:
+        """Frame ``index``: the desk, the bill at its pose, the light at its place, then the noise.
+        The one new array is the frame itself."""
         import cv2
 
         t = index / self._fps
@@ -280,11 +340,29 @@ class DemoCamera(FrameSource):
                            flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_TRANSPARENT)
         ox = int((0.5 + 0.5 * math.sin(t / 2.3)) * self.width)
         oy = int((0.5 + 0.5 * math.cos(t / 3.1)) * self.height)
-        shade = cv2.cvtColor(self._shade[oy:oy + self.height, ox:ox + self.width], cv2.COLOR_GRAY2BGR)
         gain = 0.85 + 0.15 * math.sin(2 * math.pi * t / 2.9)
-        cv2.multiply(frame, shade, dst=frame, scale=gain / 255.0)  # in place: one frame buffer, not three
-        noise = self._noise[int(self._rng.integers(len(self._noise)))]
-        return cv2.addWeighted(frame, 1.0, noise, 1.0, -128.0, dst=frame)
+        step = LIGHT_STEP
+        for top in range(0, self.height, _ROWS):  # band by band: no frame-sized light buffer
+            rows = min(_ROWS, self.height - top)
+            to_map = np.array([[1.0 / step, 0.0, ox / step], [0.0, 1.0 / step, (oy + top) / step]])
+            lit, band = self._lit[:rows], frame[top:top + rows]
+            cv2.warpAffine(self._light, to_map, (self.width, rows), dst=lit,
+                           flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
+            cv2.multiply(band, lit, dst=band, scale=gain / 255.0)  # in place
+        self._add_noise(frame)
+        return frame
+
+    def _add_noise(self, frame: np.ndarray) -> None:
+        """The noise tile over ``frame`` in place, block by block, from a random place in the tile."""
+        import cv2
+
+        dy, dx = (int(v) for v in self._rng.integers(NOISE_TILE, size=2))
+        for top in range(0, self.height, NOISE_TILE):
+            rows = min(NOISE_TILE, self.height - top)
+            for left in range(0, self.width, NOISE_TILE):
+                cols = min(NOISE_TILE, self.width - left)
+                block = frame[top:top + rows, left:left + cols]
+                cv2.addWeighted(block, 1.0, self._noise[dy:dy + rows, dx:dx + cols], 1.0, -128.0, dst=block)
 
     def _read(self) -> Frame | None:
         index = self._due_frame(self._index) if self.realtime else self._index
@@ -301,3 +379,7 @@ class DemoCamera(FrameSource):
         elif delay < -1.0:
             index = int((self._clock() - self._t0) * self._fps)
         return index
+
+
+if __name__ == "__main__":
+    raise SystemExit(_print_bill_png(sys.argv[1:]))

@@ -25,7 +25,6 @@ from __future__ import annotations
 import base64
 import re
 import socket
-import ssl
 import threading
 import time
 import urllib.parse
@@ -162,6 +161,8 @@ class MjpegStream:
         self._read_status(head)
 
     def _wrap_tls(self, sock: socket.socket) -> socket.socket:
+        import ssl  # here: only an https:// camera needs it (the window starts without it)
+
         context = ssl.create_default_context()
         try:
             sock.settimeout(max(0.01, self._deadline - time.monotonic()))

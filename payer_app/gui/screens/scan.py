@@ -47,6 +47,7 @@ class PreviewView(QWidget):
         self.polygons: list[tuple] = []
         self.mirror = False
         self.message = ""
+        self.on_resized = None  # called with the view's size in device pixels when it changes
         self._flash = 0.0
         self._flash_timer = QTimer(self)
         self._flash_timer.setInterval(30)
@@ -55,6 +56,12 @@ class PreviewView(QWidget):
     def set_image(self, image: QImage) -> None:
         self.image = image
         self.update()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        if self.on_resized is not None:
+            ratio = self.devicePixelRatioF()
+            self.on_resized((math.ceil(self.width() * ratio), math.ceil(self.height() * ratio)))
 
     def set_polygons(self, polygons: list[tuple]) -> None:
         self.polygons = polygons
@@ -72,9 +79,11 @@ class PreviewView(QWidget):
         self.update()
 
     def _frame_transform(self, image: QImage) -> tuple[float, float, float]:
-        """(scale, dx, dy) mapping the pixels of ``image`` to widget pixels for a cover fit."""
+        """(scale, dx, dy) mapping the pixels of ``image`` to widget pixels for a cover fit (a preview
+        made smaller than its frame keeps the frame's size as its logical size)."""
         w, h = self.width(), self.height()
-        iw, ih = image.width(), image.height()
+        size = image.deviceIndependentSize()
+        iw, ih = size.width(), size.height()
         scale = max(w / iw, h / ih)
         return scale, (w - iw * scale) / 2, (h - ih * scale) / 2
 
@@ -156,6 +165,7 @@ class ScanScreen(Page):
         self.preview = PreviewView()
         self.preview.setObjectName("Preview")
         self.preview.mirror = ctx.settings.mirror
+        self.preview.on_resized = lambda pixels: setattr(adapter, "preview_pixels", pixels)  # frames no larger
         self.body.addWidget(self.preview, 1)
         self.hint = plain_label("", "hint")
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
