@@ -33,9 +33,22 @@ from tests.media import frame_with, paste, qr_array, rotated
 from tests.spec_vectors import EVN_BILL
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
-from decode_bench import cluttered_scene, hard_1080_sample, hard_sample, speed_frames  # noqa: E402
+from decode_bench import cluttered_scene, hard_1080_sample, hard_sample  # noqa: E402
 
 NO_GATE = EngineConfig(precheck=False)
+
+
+@pytest.fixture(scope="module")
+def empty_1080p() -> np.ndarray:
+    """An empty noisy 1080p scene, drawn once for the file (tests only read it)."""
+    return cluttered_scene(1920, 1080, np.random.default_rng(4))
+
+
+@pytest.fixture(scope="module")
+def hard_corpus() -> list[tuple[str, np.ndarray]]:
+    """bench/decode_bench.py's hard corpus (its first 60 pictures), drawn once for the file."""
+    rng = np.random.default_rng(1)
+    return [(f"hard {i}", hard_sample(rng)[0]) for i in range(60)]
 
 
 def _small(gray: np.ndarray) -> np.ndarray:
@@ -68,17 +81,15 @@ def decoder_calls(monkeypatch):
     return calls
 
 
-def test_an_empty_noisy_1080p_frame_skips_zbar_and_the_full_resolution_pass(decoder_calls):
-    frame = cluttered_scene(1920, 1080, np.random.default_rng(4))
-    assert decode_frame(frame, LIVE) == []
+def test_an_empty_noisy_1080p_frame_skips_zbar_and_the_full_resolution_pass(decoder_calls, empty_1080p):
+    assert decode_frame(empty_1080p, LIVE) == []
     assert ("zbar", 360) not in decoder_calls
     assert ("zxing", 1080) not in decoder_calls
     assert ("zxing", 360) in decoder_calls  # the cheap pass still looked
 
 
-def test_without_the_gate_the_same_frame_runs_every_pass(decoder_calls):
-    frame = cluttered_scene(1920, 1080, np.random.default_rng(4))
-    assert decode_frame(frame, NO_GATE) == []
+def test_without_the_gate_the_same_frame_runs_every_pass(decoder_calls, empty_1080p):
+    assert decode_frame(empty_1080p, NO_GATE) == []
     assert ("zbar", 360) in decoder_calls and ("zxing", 1080) in decoder_calls
 
 
@@ -96,15 +107,16 @@ def _verdict(frame: np.ndarray) -> bool:
 
 
 def test_the_gate_turns_away_the_benchmarks_empty_noisy_1080p_frames():
-    _, empty = speed_frames(1920, 1080, 20, seed=1)  # bench/decode_bench.py's frames
+    rng = np.random.default_rng(1)  # bench/decode_bench.py's speed_frames(1920, 1080, 20, seed=1), the empty ones
+    empty = [cluttered_scene(1920, 1080, rng) for _ in range(20)]
     turned_away = sum(not _verdict(frame) for frame in empty)
     assert turned_away >= 17, f"only {turned_away} of 20 empty frames take the fast path"
 
 
-def test_the_gate_sees_a_code_of_one_pixel_modules_at_1080p_and_not_the_empty_frame():
+def test_the_gate_sees_a_code_of_one_pixel_modules_at_1080p_and_not_the_empty_frame(empty_1080p):
     tiny = frame_with([(EVN_BILL, 900, 500)], 1920, 1080, scale=1)
     assert _verdict(tiny)
-    assert not _verdict(cluttered_scene(1920, 1080, np.random.default_rng(4)))
+    assert not _verdict(empty_1080p)
 
 
 def test_a_tiny_distant_code_is_still_read_with_the_gate():
@@ -143,9 +155,8 @@ def _assert_gate_loses_nothing(images) -> int:
     return sum(bool(_gate_costs_no_read(image, name)) for name, image in images)
 
 
-def test_a_frame_the_gate_lets_through_is_decoded_exactly_as_without_it():
-    rng = np.random.default_rng(1)
-    frames = [hard_sample(rng)[0] for _ in range(6)] + [frame_with([(EVN_BILL, 900, 500)], 1920, 1080, scale=1)]
+def test_a_frame_the_gate_lets_through_is_decoded_exactly_as_without_it(hard_corpus):
+    frames = [image for _, image in hard_corpus[:6]] + [frame_with([(EVN_BILL, 900, 500)], 1920, 1080, scale=1)]
     checked = 0
     for frame in frames:
         detections, turned_away = _live(frame)
@@ -155,10 +166,8 @@ def test_a_frame_the_gate_lets_through_is_decoded_exactly_as_without_it():
     assert checked >= 4
 
 
-def test_the_gate_loses_no_read_over_the_hard_corpus():
-    rng = np.random.default_rng(1)  # bench/decode_bench.py's corpus (its first 60 pictures)
-    images = [(f"hard {i}", hard_sample(rng)[0]) for i in range(60)]
-    assert _assert_gate_loses_nothing(images) >= 20  # the corpus holds readable pictures
+def test_the_gate_loses_no_read_over_the_hard_corpus(hard_corpus):
+    assert _assert_gate_loses_nothing(hard_corpus) >= 20  # the corpus holds readable pictures
 
 
 def test_the_gate_loses_no_read_over_the_studio_corpus(tmp_path):
