@@ -49,16 +49,21 @@ def corpus(tmp_path_factory) -> Path:
     return folder
 
 
+@pytest.fixture(scope="module")
+def checked_scan(corpus) -> subprocess.CompletedProcess:
+    """``scan CORPUS --json --jobs 1 --expect manifest.json``, run once for the file."""
+    return scan(str(corpus), "--json", "--jobs", "1", "--expect", str(corpus / "manifest.json"))
+
+
 def pictures(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
-def test_two_workers_print_what_one_process_prints_in_the_same_order(corpus):
+def test_two_workers_print_what_one_process_prints_in_the_same_order(corpus, checked_scan):
     """--jobs 2 decodes in worker processes; its lines (expectations included) are --jobs 1's, in
     the folder's order, whichever worker finished first."""
-    expect = str(corpus / "manifest.json")
-    one = scan(str(corpus), "--json", "--jobs", "1", "--expect", expect)
-    two = scan(str(corpus), "--json", "--jobs", "2", "--expect", expect)
+    one = checked_scan
+    two = scan(str(corpus), "--json", "--jobs", "2", "--expect", str(corpus / "manifest.json"))
     assert one.returncode == two.returncode == 0, one.stderr + two.stderr
     lines = json_lines(two.stdout)
     assert [line["source"] for line in lines] == [str(p) for p in pictures(corpus)]
@@ -66,18 +71,18 @@ def test_two_workers_print_what_one_process_prints_in_the_same_order(corpus):
     assert two.stderr == one.stderr  # the expectation summary
 
 
-def test_every_picture_the_thorough_pipeline_reads_is_still_read(corpus):
+def test_every_picture_the_thorough_pipeline_reads_is_still_read(corpus, checked_scan):
     """Fast first must not lose a picture: each picture the engine's still-image pipeline reads on its
     own is read by the scan, with and without --expect; the fast pass reads most of them, the
-    thorough pass is tried on the rest (--json says which)."""
+    thorough pass is tried on the rest (--json says which). Each picture is decoded once here."""
     plain = json_lines(scan(str(corpus), "--json").stdout)
-    checked = json_lines(scan(str(corpus), "--json", "--expect", str(corpus / "manifest.json")).stdout)
+    checked = json_lines(checked_scan.stdout)
+    thorough = {str(path): {d.text for d in decode_image_file(path)} for path in pictures(corpus)}
     for lines in (plain, checked):
         read = {line["source"]: {c["payload"] for c in line.get("codes", [])} for line in lines}
-        for path in pictures(corpus):
-            thorough = {d.text for d in decode_image_file(path)}
-            if thorough:
-                assert read[str(path)] & thorough, path
+        for path, texts in thorough.items():
+            if texts:
+                assert read[path] & texts, path
     passes = [line["pass"] for line in plain]
     assert passes.count("fast") >= len(passes) // 2 and "thorough" in passes
     assert all(isinstance(line["decode_ms"], float) for line in plain)
@@ -136,17 +141,21 @@ def test_at_most_a_window_of_pictures_is_in_flight(tmp_path):
 def test_workers_do_not_load_a_payer_app_folder_from_the_current_folder(corpus, tmp_path):
     """A CI job runs the installed ``payer-app`` from its checkout, whose ``payer_app`` folder is not the
     installed package. The workers must load the command's package, not the one in the current folder
-    (here a decoy that imports but holds nothing)."""
+    (here a decoy that imports but holds nothing). Four of the corpus's pictures keep both workers busy."""
+    folder = tmp_path / "four"
+    folder.mkdir()
+    for path in pictures(corpus)[:4]:
+        os.link(path, folder / path.name)
     decoy = tmp_path / "checkout"
     (decoy / "payer_app").mkdir(parents=True)
     (decoy / "payer_app" / "__init__.py").write_text("", encoding="utf-8")
     script = Path(sys.executable).with_name("payer-app")  # the console script pip installed
     assert script.is_file(), "the suite runs in the virtualenv make venv made (payer-app installed)"
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONSAFEPATH", "PYTHONPATH")}
-    here = subprocess.run([str(script), "scan", str(corpus), "--json", "--jobs", "2"],
+    here = subprocess.run([str(script), "scan", str(folder), "--json", "--jobs", "2"],
                           cwd=decoy, capture_output=True, text=True, timeout=CEILING_S, env=env)
     assert "ended unexpectedly" not in here.stdout + here.stderr
-    assert len(json_lines(here.stdout)) == len(pictures(corpus))
+    assert len(json_lines(here.stdout)) == 4
 
 
 def test_jobs_default_to_the_cores_this_process_may_use():
