@@ -15,11 +15,17 @@ run: system-packages $(STAMP)
 WORKERS    ?= auto
 XDIST_ARGS := -n $(WORKERS) --dist loadfile
 FAST_MARKS := not slow and not browser and not xserver
+# The package's bytecode written once before the tests: hundreds of `payer-app` processes start during a run,
+# and where PYTHONDONTWRITEBYTECODE is set (some CI images and shells set it) each would compile every module
+# it imports again (about 0.2 s of CPU for a window process; docs/testing.md).
+COMPILE    := $(PY) -m compileall -q payer_app
 
 test: system-packages $(STAMP)
+	@$(COMPILE)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(XDIST_ARGS) $(PYTEST_ARGS)
 
 test-fast: system-packages $(STAMP)
+	@$(COMPILE)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(XDIST_ARGS) -m "$(FAST_MARKS)" $(PYTEST_ARGS)
 
 system-packages:

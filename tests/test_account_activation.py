@@ -22,6 +22,7 @@ import pytest
 from payer_app.core.keys import SigningKey
 from payer_app.core.request import PayerInfo
 from payer_app.payments.enrolment import enrolment_token, revocation_token
+from tests import cli_in_process
 from tests.acquirer_helpers import (
     CODE,
     JOSE,
@@ -43,6 +44,18 @@ def served(tmp_path):
     ledger = tmp_path / "acquirer.sqlite3"
     server = start_server(ledger, clock=clock)
     server.ledger, server.clock = ledger, clock
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def served_now(tmp_path):
+    """An acquirer on the system's clock, for the tests that start the window: a process signs with the
+    time it has, and under load a few window starts take minutes, past what a clock stopped at the test's
+    start would still take as fresh."""
+    ledger = tmp_path / "acquirer.sqlite3"
+    server = start_server(ledger)
+    server.ledger = ledger
     yield server
     server.stop()
 
@@ -221,10 +234,23 @@ def test_the_operator_revokes_any_key_with_the_token_kept_in_the_ledger(served):
     assert post(served.url, token_for(owner, served.url)).json()["error"] == "key-revoked"
 
 
-def run_cli(home: Path, *args: str) -> subprocess.CompletedProcess:
+def run_process(home: Path, *args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, PAYER_APP_HOME=str(home))
     return subprocess.run([sys.executable, "-m", "payer_app", *args], env=env, capture_output=True, text=True,
                           timeout=120)
+
+
+@pytest.fixture
+def run_cli(capsys, monkeypatch):
+    """``payer-app ARGS`` with its data folder in ``home``, run in this process (``tests/cli_in_process.py``)
+    where a test is about what the commands answer and write; the test of ``codes issue``, ``keys enrol``
+    and ``acquirer revoke`` below starts real processes (``run_process``)."""
+    def run(home: Path, *args: str) -> subprocess.CompletedProcess:
+        monkeypatch.setenv("PAYER_APP_HOME", str(home))
+        code, out, err = cli_in_process.run(capsys, *args)
+        return subprocess.CompletedProcess(args, code, out, err)
+
+    return run
 
 
 def test_the_commands_issue_a_code_enrol_with_it_and_the_operator_revokes(tmp_path):
@@ -234,29 +260,29 @@ def test_the_commands_issue_a_code_enrol_with_it_and_the_operator_revokes(tmp_pa
     try:
         ledger = str(tmp_path / "served.sqlite3")
         payer_home = tmp_path / "payer"
-        issued = run_cli(tmp_path / "op", "acquirer", "codes", "issue", "--account", f"{OWNER_BIN}/{OWNER_ACCOUNT}",
+        issued = run_process(tmp_path / "op", "acquirer", "codes", "issue", "--account", f"{OWNER_BIN}/{OWNER_ACCOUNT}",
                          "--minutes", "5", "--ledger", ledger)
         assert issued.returncode == 0, issued.stderr
         code = issued.stdout.split()[0]
         assert f"{OWNER_BIN}/{OWNER_ACCOUNT}" in issued.stderr
-        enrolled = run_cli(payer_home, "keys", "enrol", "--acquirer", acquirer.url, "--code", code)
+        enrolled = run_process(payer_home, "keys", "enrol", "--acquirer", acquirer.url, "--code", code)
         assert enrolled.returncode == 0, enrolled.stderr
-        again = run_cli(payer_home, "keys", "rotate")
+        again = run_process(payer_home, "keys", "rotate")
         assert again.returncode == 0
-        reused = run_cli(payer_home, "keys", "enrol", "--acquirer", acquirer.url, "--code", code)
+        reused = run_process(payer_home, "keys", "enrol", "--acquirer", acquirer.url, "--code", code)
         assert reused.returncode == 2 and "bad-enrolment-code" in reused.stderr
-        old_kid = json.loads(run_cli(payer_home, "keys", "export", "--all").stdout)["keys"][1]["kid"]
-        revoked = run_cli(tmp_path / "op", "acquirer", "revoke", old_kid, "--acquirer", acquirer.url,
+        old_kid = json.loads(run_process(payer_home, "keys", "export", "--all").stdout)["keys"][1]["kid"]
+        revoked = run_process(tmp_path / "op", "acquirer", "revoke", old_kid, "--acquirer", acquirer.url,
                           "--ledger", ledger)
         assert revoked.returncode == 0, revoked.stderr
         assert key_state(acquirer.url, old_kid) == "revoked"
-        bad = run_cli(tmp_path / "op", "acquirer", "codes", "issue", "--account", "970436/../x", "--ledger", ledger)
+        bad = run_process(tmp_path / "op", "acquirer", "codes", "issue", "--account", "970436/../x", "--ledger", ledger)
         assert bad.returncode == 2 and bad.stderr.startswith("payer-app: error:")
     finally:
         acquirer.stop()
 
 
-def test_a_second_device_is_added_with_an_endorsement_made_by_the_first(tmp_path):
+def test_a_second_device_is_added_with_an_endorsement_made_by_the_first(tmp_path, run_cli):
     """``keys export`` on the new device, ``keys endorse`` on the owner's, ``keys enrol --endorsement``
     on the new one; its ``keys revoke`` of the owner's key is refused, the owner's of it is done."""
     acquirer = ServedAcquirer(tmp_path)
@@ -311,19 +337,19 @@ def kiosk_account(home: Path, url: str, code: str = CODE) -> str:
     return account
 
 
-def test_the_kiosk_pays_from_a_demo_account_of_its_own_and_keeps_it_when_started_again(served, tmp_path):
+def test_the_kiosk_pays_from_a_demo_account_of_its_own_and_keeps_it_when_started_again(served_now, tmp_path):
     from payer_app.payments.keystore import KeyStore
 
-    owner = owner_enrolled(served.url)
+    owner = owner_enrolled(served_now.url)
     home = tmp_path / "kiosk"
-    first = kiosk_account(home, served.url)
+    first = kiosk_account(home, served_now.url)
     bank_bin, account = first.split("/")
     assert bank_bin == OWNER_BIN and account != OWNER_ACCOUNT
     kiosk = Payer(KeyStore(home).current(), bank_bin, account)
-    assert post(served.url, token_for(kiosk, served.url)).status_code == 201
-    assert key_state(served.url, owner.key.kid) == "active"
-    assert kiosk_account(home, served.url) == first  # started again: the same key, the same account
-    other = kiosk_account(tmp_path / "second-kiosk", served.url)
+    assert post(served_now.url, token_for(kiosk, served_now.url)).status_code == 201
+    assert key_state(served_now.url, owner.key.kid) == "active"
+    assert kiosk_account(home, served_now.url) == first  # started again: the same key, the same account
+    other = kiosk_account(tmp_path / "second-kiosk", served_now.url)
     assert other not in (first, f"{OWNER_BIN}/{OWNER_ACCOUNT}")
 
 
@@ -363,12 +389,12 @@ def test_hostile_bodies_to_the_new_routes_are_refused_with_a_named_code_never_a_
     assert wrong.status_code == 401 and wrong.json()["error"] == "bad-enrolment-code"
 
 
-def test_the_window_started_with_a_one_time_code_enrols_its_key_for_the_payers_own_account(served, tmp_path):
+def test_the_window_started_with_a_one_time_code_enrols_its_key_for_the_payers_own_account(served_now, tmp_path):
     from payer_app.payments.acquirer.activation import issue_code
 
-    owner_enrolled(served.url)
-    code, _ = issue_code(served.ledger, OWNER_BIN, OWNER_ACCOUNT, minutes=10, now=served.clock())
-    assert kiosk_account(tmp_path / "phone", served.url, code) == f"{OWNER_BIN}/{OWNER_ACCOUNT}"
+    owner_enrolled(served_now.url)
+    code, _ = issue_code(served_now.ledger, OWNER_BIN, OWNER_ACCOUNT, minutes=10)
+    assert kiosk_account(tmp_path / "phone", served_now.url, code) == f"{OWNER_BIN}/{OWNER_ACCOUNT}"
 
 
 def test_open_enrolment_binds_no_key_to_an_account_that_has_one(tmp_path):

@@ -23,6 +23,7 @@ from payer_app.payments.accounts import MAX_CSV_ROWS, AccountsRefused, PayerAcco
 from payer_app.payments.acquirer.answers import FailureSettings
 from payer_app.payments.acquirer.decisions import MockAcquirer
 from payer_app.payments.service import EMBEDDED_LEDGER_FILE, PaymentService
+from tests import cli_in_process
 from tests.acquirer_helpers import ledger_rows, new_payer, token_for
 
 STATIC_QR = vietqr_payload("970416", "257678859")  # the payer types the amount
@@ -34,6 +35,18 @@ def cli(home: Path, *args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, PAYER_APP_HOME=str(home))
     return subprocess.run([sys.executable, "-m", "payer_app", *args], capture_output=True, text=True, env=env,
                           timeout=120)
+
+
+@pytest.fixture
+def cli_here(capsys, monkeypatch):
+    """``cli`` run in this process (``tests/cli_in_process.py``), for the tests about what ``accounts import``
+    and ``accounts list`` answer; the walk below and the FIFO test start real processes."""
+    def run(home: Path, *args: str) -> subprocess.CompletedProcess:
+        monkeypatch.setenv("PAYER_APP_HOME", str(home))
+        code, out, err = cli_in_process.run(capsys, *args)
+        return subprocess.CompletedProcess(args, code, out, err)
+
+    return run
 
 
 def pay(home: Path, amount: int) -> object:
@@ -181,11 +194,11 @@ def test_accounts_add_list_use_remove_and_pay_from_the_chosen_one(tmp_path):
     ("bank_bin,account,name\n970436,1,A,extra\n", "accounts.csv line 2: 4 fields"),
     ("bank_bin,account,name\n" + "970436,1,A\n" * (MAX_CSV_ROWS + 1), f"more than {MAX_CSV_ROWS} accounts"),
 ])
-def test_a_hostile_csv_is_refused_whole_with_one_line_naming_the_line(tmp_path, content, says):
+def test_a_hostile_csv_is_refused_whole_with_one_line_naming_the_line(tmp_path, cli_here, content, says):
     home = tmp_path / "home"
     csv_file = tmp_path / "accounts.csv"
     csv_file.write_text(content)
-    done = cli(home, "accounts", "import", str(csv_file))
+    done = cli_here(home, "accounts", "import", str(csv_file))
     assert done.returncode == 2 and done.stdout == ""
     assert says in done.stderr and len(done.stderr.splitlines()) == 1 and "Traceback" not in done.stderr, done.stderr
     assert PayerAccounts(home).list() == []  # nothing added
@@ -202,12 +215,12 @@ def test_an_oversized_or_special_csv_file_is_refused_before_it_is_read(tmp_path)
         assert done.returncode == 2 and says in done.stderr, done.stderr
 
 
-def test_a_good_csv_adds_every_account_each_with_its_own_key(tmp_path):
+def test_a_good_csv_adds_every_account_each_with_its_own_key(tmp_path, cli_here):
     home = tmp_path / "home"
     csv_file = tmp_path / "team.csv"
     csv_file.write_text("bank_bin,account,name,balance,daily_limit\n970436,111,LE VAN C,2000000,500000\n"
                         "970415,222,PHAM THI D,,\n")
-    done = cli(home, "accounts", "import", str(csv_file))
+    done = cli_here(home, "accounts", "import", str(csv_file))
     assert done.returncode == 0, done.stderr
     accounts = PayerAccounts(home)
     listed = accounts.list()
@@ -216,7 +229,7 @@ def test_a_good_csv_adds_every_account_each_with_its_own_key(tmp_path):
     assert len({accounts.keystore(x).current_kid() for x in listed}) == 2
 
 
-def test_a_damaged_or_unsafe_accounts_file_is_one_clear_error_and_left_as_it_is(tmp_path):
+def test_a_damaged_or_unsafe_accounts_file_is_one_clear_error_and_left_as_it_is(tmp_path, cli_here):
     home = tmp_path / "home"
     PayerAccounts(home).add(*A)
     path = home / "accounts.json"
@@ -227,7 +240,7 @@ def test_a_damaged_or_unsafe_accounts_file_is_one_clear_error_and_left_as_it_is(
         with pytest.raises(AccountsRefused) as refused:
             PayerAccounts(home).current()
         assert refused.value.code == "bad-accounts-file"
-        done = cli(home, "accounts", "list")
+        done = cli_here(home, "accounts", "list")
         assert done.returncode == 2 and "bad-accounts-file" in done.stderr and "Traceback" not in done.stderr
         assert path.read_text() == damage
     path.unlink()

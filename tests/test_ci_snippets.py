@@ -15,7 +15,12 @@ order with ``bash -e``, in a fresh copy of this checkout, as the CI would run th
 - pip installs from a wheelhouse made once for the module (``wheelhouse``: ``pip wheel`` of this
   checkout and of its build backend, resolved from the indexes pip is configured with, as the snippet's
   install would resolve them); the install lines run as written, with ``PIP_NO_INDEX`` and
-  ``PIP_FIND_LINKS`` in their environment, so six installs do not each ask the indexes again.
+  ``PIP_FIND_LINKS`` in their environment, so six installs do not each ask the indexes again;
+- the six jobs' install line is one line, ``python3 -m venv .venv && .venv/bin/pip install --quiet .``, on
+  one checkout: it runs as written from nothing (the first job) and over the kept ``.venv`` (the second),
+  the two states a runner meets. A later job meets the second state again (the same line, the same
+  checkout copied in, the ``.venv`` that line left), so the line's result there is already known and the
+  build is not made a third time: its exit code is the one that run had (``Workspace.installed``).
 
 The sharded scan lines and the merge line use ``payer-app scan --shard/--summary`` and ``payer-app qa
 merge``: while this checkout has no such option or command, that part is skipped with a message
@@ -157,6 +162,10 @@ class Workspace:
         self.dir.mkdir()
         self.artifacts.mkdir()
         self.env = {**clean_env(root), "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheelhouse)}
+        # install lines that ran as written over a .venv they had made themselves: their exit code
+        self.installed: dict[str, subprocess.CompletedProcess] = {}
+        self.venv_made_by: str | None = None  # the install line whose run made the .venv
+        self._missing_interface: list[str] | None = None
 
     def new_pipeline(self) -> None:
         """No artifact from an earlier pipeline."""
@@ -177,9 +186,22 @@ class Workspace:
             for package in packages:
                 assert debian_package_installed(package), f"{package} is not installed on this machine"
             return subprocess.CompletedProcess(line, 0, "", "")
+        if is_install(line) and line in self.installed and self.venv_made_by == line:
+            return self.installed[line]  # this line, this checkout, over the .venv it made: it ran so already
         done = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", line], cwd=self.dir, env={**self.env, **env},
                               capture_output=True, text=True, timeout=LINE_TIMEOUT_S, stdin=subprocess.DEVNULL)
+        if is_install(line):
+            if self.venv_made_by == line and done.returncode == 0:
+                self.installed[line] = done
+            self.venv_made_by = line if done.returncode == 0 else None
         return done
+
+    def missing_interface(self) -> list[str]:
+        """The options and commands of the sharded scan and the merge that this checkout lacks (the
+        same for every job: each installs this checkout)."""
+        if self._missing_interface is None:
+            self._missing_interface = missing_interface(self)
+        return self._missing_interface
 
     def keep(self, patterns: list[str]) -> list[str]:
         """Copy the files matching the artifact paths to the artifact store; their names."""
@@ -198,6 +220,11 @@ class Workspace:
         done = subprocess.run([str(self.dir / ".venv" / "bin" / "payer-app"), *words, "--help"], cwd=self.dir,
                               env=self.env, capture_output=True, text=True, timeout=120)
         return done.stdout if done.returncode == 0 else ""
+
+
+def is_install(line: str) -> bool:
+    """A line that makes the virtualenv and installs the package into it."""
+    return "-m venv" in line and "pip install" in line
 
 
 def clean_env(root: Path) -> dict[str, str]:
@@ -226,9 +253,9 @@ def missing_interface(ws: Workspace) -> list[str]:
 def run_lines(ws: Workspace, lines: list[str], env: dict[str, str], job: str) -> list[subprocess.CompletedProcess]:
     results = []
     for line in lines:
-        if uses_sharding(line) and missing_interface(ws):
+        if uses_sharding(line) and ws.missing_interface():
             assert_headless_venv(ws)
-            pytest.skip(f"{job}: this checkout has no {', '.join(missing_interface(ws))} yet; the install and "
+            pytest.skip(f"{job}: this checkout has no {', '.join(ws.missing_interface())} yet; the install and "
                         f"the lines before `{line[:60]}...` ran")
         done = ws.run(line, env)
         results.append(done)

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 CHECKED = ("payer_app", "tests", "bench", "scripts")
 
@@ -42,29 +44,37 @@ def test_mypy_passes_on_the_product():
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def _config_copy(tmp_path: Path) -> None:
-    """The project's configuration over a small package ``payer_app`` of its own in ``tmp_path``."""
-    (tmp_path / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text(encoding="utf-8"), encoding="utf-8")
+def _config_copy(folder: Path) -> None:
+    """The project's configuration over a small package ``payer_app`` of its own in ``folder``."""
+    (folder / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text(encoding="utf-8"), encoding="utf-8")
     for package in ("payer_app", "payer_app/core"):
-        (tmp_path / package).mkdir()
-        (tmp_path / package / "__init__.py").write_text("", encoding="utf-8")
+        (folder / package).mkdir()
+        (folder / package / "__init__.py").write_text("", encoding="utf-8")
 
 
-def test_mypy_fails_on_a_type_error_anywhere_in_the_product(tmp_path):
-    _config_copy(tmp_path)
+@pytest.fixture(scope="module")
+def small_product(tmp_path_factory) -> subprocess.CompletedProcess:
+    """mypy once over a small package under the project's configuration, holding what each test below
+    looks for (one start of mypy, not one a test): a type error in an unannotated function outside core,
+    and the same unannotated function in core and outside it."""
+    folder = tmp_path_factory.mktemp("mypy")
+    _config_copy(folder)
     # no annotations at all: checked anyway (check_untyped_defs), so the str + int is found
-    (tmp_path / "payer_app" / "shown.py").write_text("def label(count):\n    return 'n=' + 1\n", encoding="utf-8")
-    done = _mypy(cwd=tmp_path)
+    (folder / "payer_app" / "shown.py").write_text("def label(count):\n    return 'n=' + 1\n", encoding="utf-8")
+    untyped = "def total(values):\n    return sum(values)\n"
+    (folder / "payer_app" / "core" / "sums.py").write_text(untyped, encoding="utf-8")
+    (folder / "payer_app" / "sums.py").write_text(untyped, encoding="utf-8")
+    return _mypy(cwd=folder)
+
+
+def test_mypy_fails_on_a_type_error_anywhere_in_the_product(small_product):
+    done = small_product
     assert done.returncode == 1, done.stdout + done.stderr
     assert "payer_app/shown.py:2: error" in done.stdout and "[operator]" in done.stdout
 
 
-def test_mypy_is_strict_on_core_only(tmp_path):
-    _config_copy(tmp_path)
-    untyped = "def total(values):\n    return sum(values)\n"
-    (tmp_path / "payer_app" / "core" / "sums.py").write_text(untyped, encoding="utf-8")
-    (tmp_path / "payer_app" / "sums.py").write_text(untyped, encoding="utf-8")
-    done = _mypy(cwd=tmp_path)
+def test_mypy_is_strict_on_core_only(small_product):
+    done = small_product
     assert done.returncode == 1, done.stdout + done.stderr
     assert "payer_app/core/sums.py:1: error" in done.stdout and "[no-untyped-def]" in done.stdout
     assert "payer_app/sums.py" not in done.stdout  # outside core an unannotated function is allowed
