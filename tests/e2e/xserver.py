@@ -4,6 +4,15 @@ Both are awaited on their own signals, never on the clock: Xvfb writes its displ
 pipe given with ``-displayfd`` once clients can connect (it also picks a free number itself, so two
 test runs at once never collide); openbox runs its ``--startup`` command once it manages the
 screen, and that command writes one line to a FIFO the test waits on.
+
+Between the two, one key is pressed through XTEST (``xdotool key shift``, to an empty screen). The X
+server's keyboard takes the keymap of the device whose key came last: the first XTEST key switches it
+from Xvfb's own keyboard to XTEST's and sends every client an XKB new-keyboard event. openbox answers
+that by dropping its key grabs and taking them again, one at a time; on a busy machine the F4 of an
+Alt+F4 sent as a test's first key came in between, went to the window instead of openbox, and no close
+was ever asked (tests/test_x_screen_keyboard.py). Switched before openbox starts, no client is told.
+Xvfb runs with ``-noreset``: otherwise it resets when its last client leaves (xdotool, before openbox
+connects), and the keyboard is Xvfb's own again.
 """
 
 from __future__ import annotations
@@ -60,7 +69,8 @@ def start_xvfb(width: int, height: int, timeout: float = START_TIMEOUT_S,
     chosen = [f":{number}"] if number is not None else []
     try:
         proc = subprocess.Popen(
-            ["Xvfb", *chosen, "-displayfd", str(write_fd), "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp"],
+            ["Xvfb", *chosen, "-displayfd", str(write_fd), "-noreset", "-screen", "0", f"{width}x{height}x24",
+             "-nolisten", "tcp"],
             pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.close(write_fd)  # only Xvfb holds the write end now: EOF if it dies before writing
         try:
@@ -72,6 +82,14 @@ def start_xvfb(width: int, height: int, timeout: float = START_TIMEOUT_S,
         os.close(read_fd)
     assert number.isdigit(), f"Xvfb wrote {number!r} as its display number"
     return proc, f":{number}"
+
+
+def switch_the_keyboard_to_xtest(display: str, timeout: float = START_TIMEOUT_S) -> None:
+    """Press and release Shift through XTEST on ``display`` (no window manager yet): the core keyboard
+    now has XTEST's keymap, so later xdotool keys tell no client the keymap changed. xdotool ends only
+    after the X server has taken its requests (it closes its connection with a round trip)."""
+    subprocess.run(["xdotool", "key", "shift"], env=dict(os.environ, DISPLAY=display), check=True,
+                   timeout=timeout, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def start_openbox(display: str, timeout: float = START_TIMEOUT_S) -> subprocess.Popen:
@@ -107,8 +125,9 @@ class XSession:
         try:
             xvfb, display = start_xvfb(width, height)
             self.procs.append(xvfb)
+            switch_the_keyboard_to_xtest(display)
             self.procs.append(start_openbox(display))
-        except (TimeoutError, RuntimeError) as exc:
+        except (TimeoutError, RuntimeError, subprocess.SubprocessError) as exc:
             pytest.fail(f"the X screen did not start: {exc}")
         return display
 
