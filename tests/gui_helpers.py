@@ -4,6 +4,7 @@ click, a catalogue lookup for UI text, and camera-like frames and videos of a pa
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from pathlib import Path
@@ -112,11 +113,20 @@ def tr(key: str, lang: str = "vi", **values) -> str:
 
 def qr_frame(payload: str, size: tuple[int, int] = CAMERA_SIZE, offset: tuple[int, int] = (0, 0)) -> np.ndarray:
     """A camera-like BGR frame (a desk, ``size`` = width, height) with the payload's QR code in the
-    middle, moved by ``offset`` pixels."""
+    middle, moved by ``offset`` pixels. A new array each call; the drawing is made once per process
+    (the same arguments always draw the same frame: the desk's noise has a fixed seed), since drawing
+    a code and a desk takes ~50 ms of CPU and a video repeats a few frames many times."""
+    return _drawn_qr_frame(payload, tuple(size), tuple(offset)).copy()
+
+
+@functools.lru_cache(maxsize=8)
+def _drawn_qr_frame(payload: str, size: tuple[int, int], offset: tuple[int, int]) -> np.ndarray:
     side = qr_array(payload, scale=5).shape[0]
     w, h = size
     x, y = (w - side) // 2 + offset[0], (h - side) // 2 + offset[1]
-    return frame_with([(payload, x, y)], width=w, height=h, scale=5)
+    frame = frame_with([(payload, x, y)], width=w, height=h, scale=5)
+    frame.flags.writeable = False  # the cached drawing: callers get copies
+    return frame
 
 
 def scan_video(path: Path, payload: str, frames: int = 24, fps: float = 12.0) -> Path:

@@ -63,6 +63,8 @@ class MainWindow(QMainWindow):
         self.setObjectName("MainWindow")
         self.resize(*WINDOW_SIZE)
         self.setMinimumSize(*MIN_SIZE)
+        self._scale = 1.0
+        self.apply_theme()  # before the screens: each widget is styled once as it is made, not restyled after
         self.settings_controller = SettingsController(self)  # sets the PIN checks first
         self.services = ServiceLifetime(ctx, self)
         self.scan_adapter = ScanAdapter(self)
@@ -77,7 +79,6 @@ class MainWindow(QMainWindow):
         self.amount_due = AmountDueLookup(self)
         self.merchant_display = MerchantDisplayLink(self)
         self._follow_language()
-        self.apply_theme()
         self.retranslate()
         self.home.refresh_recent()
         self._cameras_found.connect(self.scan.set_cameras)
@@ -90,7 +91,6 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.stack.setObjectName("Phone")
         self.booth: BoothFrame | None = None
-        self._scale = 1.0
         if ctx.kiosk:
             # a big screen shows the phone scaled up and centred, not stretched
             self.booth = BoothFrame(self.stack)
