@@ -87,13 +87,35 @@ def pay_cli(home: Path, url: str, amount: int, customer: str = CUSTOMER, out: Pa
 
 
 # --- the browser (headless) -----------------------------------------------------------------------
-@pytest.fixture
-def browser():
+@pytest.fixture(scope="module")
+def chromium():
+    """One headless Chromium for the file (starting one costs more than most tests here); each test
+    gets it back reset by ``browser``."""
     driver = make_browser()
     try:
         yield driver
     finally:
         driver.quit()
+
+
+@pytest.fixture
+def browser(chromium):
+    yield chromium
+    reset_browser(chromium)
+
+
+def reset_browser(driver) -> None:
+    """What a test may leave in the browser, undone: a blocked URL (``HeldReconnect``), the page and
+    its event stream, and the storage of its origin (the sound choice is kept there; a later server
+    can get the same port, hence the same origin)."""
+    origin = driver.execute_script("return location.origin")
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+    driver.execute_cdp_cmd("Network.disable", {})
+    driver.get("about:blank")
+    if origin.startswith("http"):
+        driver.execute_cdp_cmd("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
+    assert len(driver.window_handles) == 1
 
 
 def shows_amount(driver, amount: str, timeout: float | None = None) -> None:
