@@ -9,10 +9,12 @@ STAMP  := $(VENV)/.installed
 run: system-packages $(STAMP)
 	$(VENV)/bin/payer-app gui $(ARGS)
 
-# The whole suite on one pytest-xdist worker per core (WORKERS=0: all in this process); the tests of one file
-# stay on one worker, so a file's module-scoped server or corpus is made once. `make test-fast` leaves
-# out the soaks, the browser and the Xvfb tests (the marks in pyproject.toml; docs/testing.md).
-WORKERS    ?= auto
+# The whole suite on pytest-xdist workers, one more than the cores (WORKERS=0: all in this process): part of
+# each worker's time is spent waiting (servers, subprocesses, real-time timers), and on 2 cores a third
+# worker cut a quiet run from 8:41 to 7:06 (docs/testing.md). The tests of one file stay on one worker,
+# so a file's module-scoped server or corpus is made once. `make test-fast` leaves out the soaks, the
+# browser and the Xvfb tests (the marks in pyproject.toml; docs/testing.md).
+WORKERS    ?= $(shell echo $$(( $$(nproc) + 1 )))
 XDIST_ARGS := -n $(WORKERS) --dist loadfile
 FAST_MARKS := not slow and not browser and not xserver
 # The package's bytecode written once before the tests: hundreds of `payer-app` processes start during a run,
