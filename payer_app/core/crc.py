@@ -13,5 +13,7 @@ def crc16_ccitt_false(data: bytes) -> int:
 
 
 def payload_crc(text_through_6304: str) -> str:
-    """The 4 uppercase hex digits for everything before the CRC value (``...6304`` included)."""
-    return f"{crc16_ccitt_false(text_through_6304.encode('utf-8')):04X}"
+    """The 4 uppercase hex digits for everything before the CRC value (``...6304`` included). A lone
+    surrogate (hostile text has them; UTF-8 has none) is checksummed as its three bytes, so the parser
+    reports it as a non-ASCII character instead of failing."""
+    return f"{crc16_ccitt_false(text_through_6304.encode('utf-8', 'surrogatepass')):04X}"
