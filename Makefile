@@ -15,7 +15,7 @@ run: system-packages $(STAMP)
 # so a file's module-scoped server or corpus is made once. `make test-fast` leaves out the soaks, the
 # browser and the Xvfb tests (the marks in pyproject.toml; docs/testing.md).
 WORKERS    ?= $(shell echo $$(( $$(nproc) + 1 )))
-XDIST_ARGS := -n $(WORKERS) --dist loadfile
+XDIST_ARGS := -n $(WORKERS) --dist loadfile --no-loadscope-reorder
 FAST_MARKS := not slow and not browser and not xserver
 # The package's bytecode written once before the tests: hundreds of `payer-app` processes start during a run,
 # and where PYTHONDONTWRITEBYTECODE is set (some CI images and shells set it) each would compile every module

@@ -23,11 +23,19 @@ pytest_plugins = ["tests.qa_fixtures", "tests.e2e.xserver"]
 MARK_OF_FIXTURE = {"x_server": "xserver", "browser": "browser"}
 
 
+# Files with a test of these marks run first: `make test` hands out whole files to its workers in
+# collection order (Makefile: `--no-loadscope-reorder`), so a long file handed out last would end the
+# run alone while the other workers wait; short files at the end fill the gaps instead.
+LONG_MARKS = ("slow", "browser", "xserver")
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         for fixture, mark in MARK_OF_FIXTURE.items():
             if fixture in item.fixturenames:
                 item.add_marker(mark)
+    long_files = {item.path for item in items if any(item.get_closest_marker(m) for m in LONG_MARKS)}
+    items.sort(key=lambda item: item.path not in long_files)  # stable: each file's tests keep their order
 
 
 @pytest.fixture(autouse=True)
