@@ -3,20 +3,25 @@ acquirer's ledger file (payments, key bindings and nonces; the biller's payments
 
 - ``open_database``: an autocommit connection (transactions are explicit), WAL journal, the caller's
   ``synchronous`` level, a 10 s busy timeout, shareable across threads behind the store's lock.
-- ``SQLiteStore``: one file, one lock, its tables created by a schema script (``CREATE ... IF NOT
-  EXISTS``), its schema version checked: the file's ``PRAGMA user_version`` may be 0 (a new file, or
-  one written before versions were kept: it opens and is stamped) or at most the version this code
-  knows; a file from a newer payer_app is refused (``StoreVersionError``) before anything is written.
+- ``SQLiteStore``: one file, one lock (shared by every store of that file in this process), its
+  tables created by a schema script (``CREATE ... IF NOT EXISTS``), its schema version checked: the
+  file's ``PRAGMA user_version`` may be 0 (a new file, or one written before versions were kept: it
+  opens and is stamped) or at most the version this code knows; a file from a newer payer_app is
+  refused (``StoreVersionError``) before anything is written.
 - ``SQLiteStore.transaction()``: ``BEGIN IMMEDIATE`` (the write lock up front, so two writers queue
   instead of failing half-way), ``COMMIT`` at the end, ``ROLLBACK`` on any exception.
 
-Several stores may share a file (the ledger file holds three); they then share its version number.
+Several stores may share a file (the ledger file holds three); they then share its version number,
+and in one process its lock: their connections take turns at the file under that lock, so one never
+meets another's write lock inside SQLite, whose busy handler would sleep 1, 2, 5, 10... ms before
+trying again (the acquirer's writer and its listeners write to the ledger file at the same time).
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,6 +35,22 @@ LEDGER_SCHEMA_VERSION = 3
 
 __all__ = ["IN_MEMORY", "LEDGER_SCHEMA_VERSION", "SQLiteStore", "StoreFile", "StoreVersionError", "open_database",
            "store_path"]
+
+
+_FILE_LOCKS: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()  # by resolved path
+_FILE_LOCKS_GUARD = threading.Lock()
+
+
+def _file_lock(path: Path | str) -> Any:
+    """The lock of one database file in this process (a new one for each in-memory database)."""
+    if str(path) == IN_MEMORY:
+        return threading.RLock()
+    key = str(Path(path).resolve())
+    with _FILE_LOCKS_GUARD:
+        lock = _FILE_LOCKS.get(key)
+        if lock is None:
+            lock = _FILE_LOCKS[key] = threading.RLock()
+        return lock
 
 
 class StoreVersionError(sqlite3.OperationalError):
@@ -66,15 +87,18 @@ def store_path(path: Path | str | None, default_file: str) -> Path | str:
 
 
 class SQLiteStore:
-    """One SQLite file behind one lock, its schema created and its version checked on opening."""
+    """One SQLite file behind one lock, its schema created and its version checked on opening.
+    ``lock`` is the file's (``_file_lock``): every store of the same file in this process holds it
+    for each statement and transaction."""
 
     def __init__(self, path: Path | str, schema: str, *, version: int, synchronous: str = "FULL"):
         self.path = IN_MEMORY if str(path) == IN_MEMORY else Path(path)
-        self.lock = threading.RLock()
+        self.lock = _file_lock(self.path)
         self._depth = 0  # open transaction blocks of the thread holding the lock (1: the outermost)
         self.db = _connect(self.path)
         try:
-            self._prepare(schema, version, synchronous)
+            with self.lock:
+                self._prepare(schema, version, synchronous)
         except StoreVersionError:
             self.db.close()
             raise
