@@ -23,7 +23,7 @@ import sqlite3
 import threading
 import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -33,24 +33,56 @@ IN_MEMORY = ":memory:"
 # 3: counter_events keeps the fee or tip (fee, fee_kind); CounterStore adds them to an older table.
 LEDGER_SCHEMA_VERSION = 3
 
-__all__ = ["IN_MEMORY", "LEDGER_SCHEMA_VERSION", "SQLiteStore", "StoreFile", "StoreVersionError", "open_database",
-           "store_path"]
+__all__ = ["AUTO_CHECKPOINT_PAGES", "IN_MEMORY", "LEDGER_SCHEMA_VERSION", "SQLiteStore", "StoreFile",
+           "StoreVersionError", "checkpoint", "hold_checkpoints", "open_database", "store_path"]
 
 
-_FILE_LOCKS: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()  # by resolved path
-_FILE_LOCKS_GUARD = threading.Lock()
+class _SharedFile:
+    """What the stores of one database file share in this process: its lock, and whether SQLite's
+    automatic checkpoints are held (``hold_checkpoints``)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.stores: weakref.WeakSet[SQLiteStore] = weakref.WeakSet()
+        self.checkpoints_held = 0  # how many callers hold them
 
 
-def _file_lock(path: Path | str) -> Any:
-    """The lock of one database file in this process (a new one for each in-memory database)."""
+_FILES: weakref.WeakValueDictionary[str, _SharedFile] = weakref.WeakValueDictionary()  # by resolved path
+_FILES_GUARD = threading.Lock()
+AUTO_CHECKPOINT_PAGES = 1000  # SQLite's default wal_autocheckpoint
+
+
+def _shared_file(path: Path | str) -> _SharedFile:
+    """The shared part of one database file in this process (a new one for each in-memory database)."""
     if str(path) == IN_MEMORY:
-        return threading.RLock()
+        return _SharedFile()
     key = str(Path(path).resolve())
-    with _FILE_LOCKS_GUARD:
-        lock = _FILE_LOCKS.get(key)
-        if lock is None:
-            lock = _FILE_LOCKS[key] = threading.RLock()
-        return lock
+    with _FILES_GUARD:
+        found = _FILES.get(key)
+        if found is None:
+            found = _FILES[key] = _SharedFile()
+        return found
+
+
+def hold_checkpoints(path: Path | str, held: bool = True) -> None:
+    """While held, no store of this file in this process checkpoints the WAL inside its own commits:
+    SQLite's automatic checkpoint runs inside the commit that passes ``AUTO_CHECKPOINT_PAGES`` of WAL,
+    so under the file's lock, its ``fsync`` calls included, and every other store of the file waits
+    for it. The holder checkpoints instead (``checkpoint``, on a connection of its own, without the
+    lock). ``held=False`` gives one hold back; the last one back turns the automatic checkpoints on again."""
+    shared = _shared_file(path)
+    with shared.lock:
+        shared.checkpoints_held = max(0, shared.checkpoints_held + (1 if held else -1))
+        for store in list(shared.stores):
+            store._set_auto_checkpoint()
+
+
+def checkpoint(db: sqlite3.Connection) -> tuple[int, int, int]:
+    """A passive checkpoint on ``db`` (which should hold no lock of the file's stores): the WAL's
+    committed pages copied into the database file and ``fsync``-ed, without waiting for, or holding up,
+    a writer. (busy, pages in the WAL, pages checkpointed), as SQLite says them."""
+    busy, pages, done = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    return int(busy), int(pages), int(done)
 
 
 class StoreVersionError(sqlite3.OperationalError):
@@ -88,17 +120,20 @@ def store_path(path: Path | str | None, default_file: str) -> Path | str:
 
 class SQLiteStore:
     """One SQLite file behind one lock, its schema created and its version checked on opening.
-    ``lock`` is the file's (``_file_lock``): every store of the same file in this process holds it
+    ``lock`` is the file's (``_shared_file``): every store of the same file in this process holds it
     for each statement and transaction."""
 
     def __init__(self, path: Path | str, schema: str, *, version: int, synchronous: str = "FULL"):
         self.path = IN_MEMORY if str(path) == IN_MEMORY else Path(path)
-        self.lock = _file_lock(self.path)
+        self._shared = _shared_file(self.path)
+        self.lock = self._shared.lock
         self._depth = 0  # open transaction blocks of the thread holding the lock (1: the outermost)
         self.db = _connect(self.path)
         try:
             with self.lock:
                 self._prepare(schema, version, synchronous)
+                self._shared.stores.add(self)
+                self._set_auto_checkpoint()
         except StoreVersionError:
             self.db.close()
             raise
@@ -122,8 +157,16 @@ class SQLiteStore:
         if found < version:
             self.db.execute(f"PRAGMA user_version = {int(version)}")
 
+    def _set_auto_checkpoint(self) -> None:
+        """SQLite's automatic checkpoints on this connection unless the file's are held (``hold_checkpoints``)."""
+        pages = 0 if self._shared.checkpoints_held else AUTO_CHECKPOINT_PAGES
+        with self.lock:
+            with suppress(sqlite3.ProgrammingError):  # closed meanwhile
+                self.db.execute(f"PRAGMA wal_autocheckpoint = {pages}")
+
     def close(self) -> None:
         with self.lock:
+            self._shared.stores.discard(self)
             self.db.close()
 
     @contextmanager
