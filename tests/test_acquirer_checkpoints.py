@@ -45,18 +45,26 @@ def test_no_connection_of_the_serving_acquirer_checkpoints_inside_a_commit(serve
         later.close()
 
 
+def _payments_in_the_file_alone(tmp_path, name: str) -> list[tuple]:
+    alone = tmp_path / name / "acquirer.sqlite3"
+    alone.parent.mkdir()
+    shutil.copyfile(tmp_path / "acquirer.sqlite3", alone)  # the database file without its WAL
+    return ledger_rows(alone, "SELECT COUNT(*) FROM ledger_payments")
+
+
 def test_the_pipeline_copies_the_payments_into_the_database_file(server, tmp_path, monkeypatch):
+    """Every CHECKPOINT_EVERY payments recorded (8 here) without anyone asking; and at once when asked."""
     monkeypatch.setattr(pipeline_module, "CHECKPOINT_EVERY", 8)
     pipeline = server.server.config.app.state.pipeline
     payers = [new_payer(server.url, account=f"00110012345{i:02d}") for i in range(2)]
-    for i in range(20):
+    for i in range(19):
+        if i == 16:  # two checkpoints due by now, none asked for
+            assert pipeline.wait_for_checkpoint(CEILING, ask=False)
+            assert _payments_in_the_file_alone(tmp_path, "after-16") == [(16,)]
         assert post(server.url, token_for(payers[i % 2], server.url, amount=10_000 + i),
                     timeout=CEILING).status_code == 201
-    assert pipeline.wait_for_checkpoint(CEILING)
-    alone = tmp_path / "copy" / "acquirer.sqlite3"
-    alone.parent.mkdir()
-    shutil.copyfile(tmp_path / "acquirer.sqlite3", alone)  # the file without its WAL
-    assert ledger_rows(alone, "SELECT COUNT(*) FROM ledger_payments") == [(20,)]
+    assert pipeline.wait_for_checkpoint(CEILING)  # 3 more, fewer than 8: asked for
+    assert _payments_in_the_file_alone(tmp_path, "after-19") == [(19,)]
 
 
 def test_automatic_checkpoints_come_back_when_the_last_hold_is_given_back(tmp_path):

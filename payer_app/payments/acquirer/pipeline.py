@@ -164,14 +164,15 @@ class DecisionPipeline:
             target = self._told_count
             return self._heard.wait_for(lambda: self._heard_count >= target, timeout)
 
-    def wait_for_checkpoint(self, timeout: float | None = None) -> bool:
+    def wait_for_checkpoint(self, timeout: float | None = None, ask: bool = True) -> bool:
         """Wait until a checkpoint has copied every payment recorded before this call into the
-        database file, asking for one now if fewer than ``CHECKPOINT_EVERY`` wait; False when
-        ``timeout`` ran out first."""
+        database file (``ask``: asking for one now, even if fewer than ``CHECKPOINT_EVERY`` wait);
+        False when ``timeout`` ran out first."""
         with self._checkpoints:
             target = self._recorded
-            self._asked = max(self._asked, target)
-            self._checkpoints.notify_all()
+            if ask:
+                self._asked = max(self._asked, target)
+                self._checkpoints.notify_all()
             return self._checkpoints.wait_for(lambda: self._checkpointed >= target, timeout)
 
     # --- verify threads -----------------------------------------------------------------------
