@@ -3,22 +3,27 @@ acquirer's ledger file (payments, key bindings and nonces; the biller's payments
 
 - ``open_database``: an autocommit connection (transactions are explicit), WAL journal, the caller's
   ``synchronous`` level, a 10 s busy timeout, shareable across threads behind the store's lock.
-- ``SQLiteStore``: one file, one lock, its tables created by a schema script (``CREATE ... IF NOT
-  EXISTS``), its schema version checked: the file's ``PRAGMA user_version`` may be 0 (a new file, or
-  one written before versions were kept: it opens and is stamped) or at most the version this code
-  knows; a file from a newer payer_app is refused (``StoreVersionError``) before anything is written.
+- ``SQLiteStore``: one file, one lock (shared by every store of that file in this process), its
+  tables created by a schema script (``CREATE ... IF NOT EXISTS``), its schema version checked: the
+  file's ``PRAGMA user_version`` may be 0 (a new file, or one written before versions were kept: it
+  opens and is stamped) or at most the version this code knows; a file from a newer payer_app is
+  refused (``StoreVersionError``) before anything is written.
 - ``SQLiteStore.transaction()``: ``BEGIN IMMEDIATE`` (the write lock up front, so two writers queue
   instead of failing half-way), ``COMMIT`` at the end, ``ROLLBACK`` on any exception.
 
-Several stores may share a file (the ledger file holds three); they then share its version number.
+Several stores may share a file (the ledger file holds three); they then share its version number,
+and in one process its lock: their connections take turns at the file under that lock, so one never
+meets another's write lock inside SQLite, whose busy handler would sleep 1, 2, 5, 10... ms before
+trying again (the acquirer's writer and its listeners write to the ledger file at the same time).
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +33,56 @@ IN_MEMORY = ":memory:"
 # 3: counter_events keeps the fee or tip (fee, fee_kind); CounterStore adds them to an older table.
 LEDGER_SCHEMA_VERSION = 3
 
-__all__ = ["IN_MEMORY", "LEDGER_SCHEMA_VERSION", "SQLiteStore", "StoreFile", "StoreVersionError", "open_database",
-           "store_path"]
+__all__ = ["AUTO_CHECKPOINT_PAGES", "IN_MEMORY", "LEDGER_SCHEMA_VERSION", "SQLiteStore", "StoreFile",
+           "StoreVersionError", "checkpoint", "hold_checkpoints", "open_database", "store_path"]
+
+
+class _SharedFile:
+    """What the stores of one database file share in this process: its lock, and whether SQLite's
+    automatic checkpoints are held (``hold_checkpoints``)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.stores: weakref.WeakSet[SQLiteStore] = weakref.WeakSet()
+        self.checkpoints_held = 0  # how many callers hold them
+
+
+_FILES: weakref.WeakValueDictionary[str, _SharedFile] = weakref.WeakValueDictionary()  # by resolved path
+_FILES_GUARD = threading.Lock()
+AUTO_CHECKPOINT_PAGES = 1000  # SQLite's default wal_autocheckpoint
+
+
+def _shared_file(path: Path | str) -> _SharedFile:
+    """The shared part of one database file in this process (a new one for each in-memory database)."""
+    if str(path) == IN_MEMORY:
+        return _SharedFile()
+    key = str(Path(path).resolve())
+    with _FILES_GUARD:
+        found = _FILES.get(key)
+        if found is None:
+            found = _FILES[key] = _SharedFile()
+        return found
+
+
+def hold_checkpoints(path: Path | str, held: bool = True) -> None:
+    """While held, no store of this file in this process checkpoints the WAL inside its own commits:
+    SQLite's automatic checkpoint runs inside the commit that passes ``AUTO_CHECKPOINT_PAGES`` of WAL,
+    so under the file's lock, its ``fsync`` calls included, and every other store of the file waits
+    for it. The holder checkpoints instead (``checkpoint``, on a connection of its own, without the
+    lock). ``held=False`` gives one hold back; the last one back turns the automatic checkpoints on again."""
+    shared = _shared_file(path)
+    with shared.lock:
+        shared.checkpoints_held = max(0, shared.checkpoints_held + (1 if held else -1))
+        for store in list(shared.stores):
+            store._set_auto_checkpoint()
+
+
+def checkpoint(db: sqlite3.Connection) -> tuple[int, int, int]:
+    """A passive checkpoint on ``db`` (which should hold no lock of the file's stores): the WAL's
+    committed pages copied into the database file and ``fsync``-ed, without waiting for, or holding up,
+    a writer. (busy, pages in the WAL, pages checkpointed), as SQLite says them."""
+    busy, pages, done = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    return int(busy), int(pages), int(done)
 
 
 class StoreVersionError(sqlite3.OperationalError):
@@ -66,15 +119,21 @@ def store_path(path: Path | str | None, default_file: str) -> Path | str:
 
 
 class SQLiteStore:
-    """One SQLite file behind one lock, its schema created and its version checked on opening."""
+    """One SQLite file behind one lock, its schema created and its version checked on opening.
+    ``lock`` is the file's (``_shared_file``): every store of the same file in this process holds it
+    for each statement and transaction."""
 
     def __init__(self, path: Path | str, schema: str, *, version: int, synchronous: str = "FULL"):
         self.path = IN_MEMORY if str(path) == IN_MEMORY else Path(path)
-        self.lock = threading.RLock()
+        self._shared = _shared_file(self.path)
+        self.lock = self._shared.lock
         self._depth = 0  # open transaction blocks of the thread holding the lock (1: the outermost)
         self.db = _connect(self.path)
         try:
-            self._prepare(schema, version, synchronous)
+            with self.lock:
+                self._prepare(schema, version, synchronous)
+                self._shared.stores.add(self)
+                self._set_auto_checkpoint()
         except StoreVersionError:
             self.db.close()
             raise
@@ -98,8 +157,16 @@ class SQLiteStore:
         if found < version:
             self.db.execute(f"PRAGMA user_version = {int(version)}")
 
+    def _set_auto_checkpoint(self) -> None:
+        """SQLite's automatic checkpoints on this connection unless the file's are held (``hold_checkpoints``)."""
+        pages = 0 if self._shared.checkpoints_held else AUTO_CHECKPOINT_PAGES
+        with self.lock:
+            with suppress(sqlite3.ProgrammingError):  # closed meanwhile
+                self.db.execute(f"PRAGMA wal_autocheckpoint = {pages}")
+
     def close(self) -> None:
         with self.lock:
+            self._shared.stores.discard(self)
             self.db.close()
 
     @contextmanager

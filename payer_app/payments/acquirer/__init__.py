@@ -8,7 +8,7 @@ One module per job, each importing only the ones before it (no module imports a 
   app's embedded mode calls ``submit`` directly);
 - ``pipeline``: ``DecisionPipeline``, payments over HTTP decided off the event loop (verify threads
   with their verifier processes, one writer committing each batch before its answers, listeners
-  told after the answers);
+  told after the answers, the ledger's WAL checkpointed by a thread of its own);
 - ``endpoints``: the Starlette application (``create_app``), each input capped before the work;
 - ``server``: ``AcquirerServer``, uvicorn on a background thread, and ``serve_display``.
 

@@ -20,6 +20,9 @@ from payer_app.payments.sqlite_store import LEDGER_SCHEMA_VERSION, StoreFile
 ENROL_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 ENROL_CODE_GROUPS = 4
 MIN_ENROL_CODE_CHARS = 16  # a fixed --enrol-code is at least as long as the random one
+# Every this many payments recorded, the nonces of expired requests are forgotten (a count, not a
+# random draw: two reads of the system's random source per payment cost the writer more than the purge).
+NONCE_PURGE_EVERY = 256
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,7 @@ class Ledger(StoreFile):
         super().__init__(path)
         self.balances = Balances(self._store)  # the payers' balances (payments/acquirer/balances.py)
         self._day_totals: dict[tuple[str, str], tuple[int, int, int]] = {}  # approved_total_since's
+        self._inserted = 0  # payments recorded through this ledger (every NONCE_PURGE_EVERY-th purges nonces)
         try:
             self._nonces_per_payer()
         except BaseException:
@@ -211,7 +215,8 @@ class Ledger(StoreFile):
                     json.dumps(body, ensure_ascii=False), body["received_at"],
                 ),
             )
-            if secrets.randbelow(256) == 0:  # now and then, forget nonces whose requests have expired
+            self._inserted += 1
+            if self._inserted % NONCE_PURGE_EVERY == 0:  # now and then, forget nonces whose requests have expired
                 db.execute("DELETE FROM used_nonces WHERE expires_epoch < ?", (now_epoch,))
         return "inserted", None
 
@@ -313,5 +318,5 @@ def enrolment_code_problem(code: str) -> str | None:
             "out and acquirer serve makes a random one and prints it")
 
 
-__all__ = ["ENROL_CODE_ALPHABET", "KeyBinding", "Ledger", "TrustedKey", "enrolment_code", "enrolment_code_problem",
-           "payer_scope", "random_enrolment_code"]
+__all__ = ["ENROL_CODE_ALPHABET", "NONCE_PURGE_EVERY", "KeyBinding", "Ledger", "TrustedKey", "enrolment_code",
+           "enrolment_code_problem", "payer_scope", "random_enrolment_code"]

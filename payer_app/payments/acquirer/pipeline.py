@@ -15,6 +15,11 @@ A payment goes through these threads and processes, none of them the event loop:
 3. **listeners** (one thread): the merchant display, the biller and the console hear of each decision
    after its answer was handed back, in the order of the answers; a slow listener delays no answer.
    ``wait_for_listeners`` waits until they have heard of every decision answered so far.
+4. **checkpoints** (one thread): SQLite's automatic WAL checkpoints are held for the ledger file
+   (``sqlite_store.hold_checkpoints``: one would run inside whichever commit passed 1,000 pages, its
+   ``fsync`` calls under the file's lock, holding up the writer's next batch); this thread copies
+   the WAL into the database file after every ``CHECKPOINT_EVERY`` payments recorded, on a connection
+   of its own, while the writer goes on. ``wait_for_checkpoint`` waits for it.
 
 The event loop only reads the body, hands it over and awaits the answer, so other connections are
 served while a decision runs. The verifier processes are forked from this one when the first
@@ -42,12 +47,14 @@ from payer_app.core.payability import Limits
 from payer_app.core.signing import Verification, VerificationKeys, verify_request
 from payer_app.payments.acquirer.answers import AcquirerAnswer
 from payer_app.payments.acquirer.decisions import Admitted, MockAcquirer
+from payer_app.payments.sqlite_store import checkpoint, hold_checkpoints, open_database
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 64  # the most payments one commit records
 VERIFY_BATCH = 16  # the most tokens a verify thread hands its process at once
 LISTENER_BACKLOG = 10_000  # batches of decisions the listeners may lag behind before the writer waits
+CHECKPOINT_EVERY = 256  # payments recorded between two checkpoints of the ledger's WAL
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,12 @@ class DecisionPipeline:
         self._threads: list[threading.Thread] = []  # the writer, the listeners, then the verify threads
         self._verifiers: list[_Verifier | None] = []
         self._closed = False
+        self._checkpoints = threading.Condition()
+        self._recorded = 0  # payments committed by the writer (under _checkpoints)
+        self._checkpointed = 0  # of those, how many a finished checkpoint has copied (under _checkpoints)
+        self._asked = 0  # recorded payments a caller of wait_for_checkpoint waits for (under _checkpoints)
+        self._tried = 0  # recorded payments the last checkpoint tried to cover (under _checkpoints)
+        self._checkpointer: threading.Thread | None = None
 
     # --- from the event loop ------------------------------------------------------------------
     async def decide(self, token: bytes | str, received: datetime) -> AcquirerAnswer:
@@ -114,6 +127,10 @@ class DecisionPipeline:
                 self._verifiers.append(verifier)
                 self._threads.append(threading.Thread(target=self._verify_loop, args=(verifier,),
                                                       name=f"acquirer-verify-{n}", daemon=True))
+            hold_checkpoints(self.acquirer.ledger.path)
+            self._checkpointer = threading.Thread(target=self._checkpoint_loop, name="acquirer-checkpoints",
+                                                  daemon=True)
+            self._checkpointer.start()
             for thread in self._threads:
                 thread.start()
 
@@ -134,6 +151,11 @@ class DecisionPipeline:
         writer.join()
         self._told.put(None)
         teller.join()
+        with self._checkpoints:
+            self._checkpoints.notify_all()  # _closed is set: the checkpointer ends
+        if self._checkpointer is not None:
+            self._checkpointer.join()
+        hold_checkpoints(self.acquirer.ledger.path, held=False)
 
     def wait_for_listeners(self, timeout: float | None = None) -> bool:
         """Wait until the listeners have heard of every decision answered before this call; False
@@ -141,6 +163,17 @@ class DecisionPipeline:
         with self._heard:
             target = self._told_count
             return self._heard.wait_for(lambda: self._heard_count >= target, timeout)
+
+    def wait_for_checkpoint(self, timeout: float | None = None, ask: bool = True) -> bool:
+        """Wait until a checkpoint has copied every payment recorded before this call into the
+        database file (``ask``: asking for one now, even if fewer than ``CHECKPOINT_EVERY`` wait);
+        False when ``timeout`` ran out first."""
+        with self._checkpoints:
+            target = self._recorded
+            if ask:
+                self._asked = max(self._asked, target)
+                self._checkpoints.notify_all()
+            return self._checkpoints.wait_for(lambda: self._checkpointed >= target, timeout)
 
     # --- verify threads -----------------------------------------------------------------------
     def _verify_loop(self, verifier: _Verifier | None) -> None:
@@ -194,6 +227,10 @@ class DecisionPipeline:
     def _record(self, batch: list[_Waiting]) -> None:
         """Steps 5-9 of every payment of the batch, one commit; then the answers, then the listeners."""
         results = self._settle_all(batch)
+        with self._checkpoints:
+            self._recorded += len(batch)
+            if self._checkpoint_due():
+                self._checkpoints.notify_all()
         by_loop: dict[asyncio.AbstractEventLoop, list] = {}
         for waiting, result in zip(batch, results, strict=True):
             by_loop.setdefault(waiting.loop, []).append((waiting.future, result))
@@ -228,6 +265,43 @@ class DecisionPipeline:
         with self._heard:
             self._told_count += len(decisions)
         self._told.put(decisions)
+
+    # --- checkpoints --------------------------------------------------------------------------
+    def _checkpoint_due(self) -> bool:
+        """(Under ``_checkpoints``) ``CHECKPOINT_EVERY`` payments wait for a checkpoint, or a caller does."""
+        if self._recorded == self._tried:  # the last try covered them all (or could not): wait for more
+            return False
+        return self._recorded - self._tried >= CHECKPOINT_EVERY or self._asked > self._checkpointed
+
+    def _checkpoint_loop(self) -> None:
+        """Copy the WAL into the database file whenever one is due, until the pipeline closes (the
+        last connection's closing checkpoints what is left, as SQLite always does)."""
+        db = open_database(self.acquirer.ledger.path, self.acquirer.ledger.SYNCHRONOUS)
+        try:
+            while True:
+                with self._checkpoints:
+                    self._checkpoints.wait_for(lambda: self._closed or self._checkpoint_due())
+                    if self._closed:
+                        return
+                    covering = self._tried = self._recorded
+                copied = self._checkpoint(db)
+                with self._checkpoints:
+                    if copied:
+                        self._checkpointed = covering
+                    self._checkpoints.notify_all()
+        finally:
+            db.close()
+
+    @staticmethod
+    def _checkpoint(db) -> bool:
+        """One passive checkpoint (the writer goes on meanwhile): True when every page committed
+        before it is now in the database file."""
+        try:
+            busy, pages, done = checkpoint(db)
+        except sqlite3.Error:
+            log.exception("could not checkpoint the ledger's WAL; SQLite does it when the file closes")
+            return False
+        return not busy and done >= pages
 
     def _tell_loop(self) -> None:
         while True:
