@@ -75,7 +75,9 @@ def test_the_same_under_qt_scale_factor_1_5_in_its_own_process(tmp_path):
     per logical one, where rounding may give other heights."""
     env = dict(os.environ, QT_SCALE_FACTOR="1.5", QT_QPA_PLATFORM="offscreen", **{SCALED_RUN: "1"})
     node = f"{Path(__file__).resolve()}::test_the_scan_button_does_not_move_when_the_next_visitor_is_greeted"
+    # without hypothesis's plugin (these tests draw no examples): importing it was half the run's start
     done = subprocess.run([sys.executable, "-m", "pytest", node, "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
-                           "--basetemp", str(tmp_path / "run")], env=env, capture_output=True, text=True, timeout=600)
+                           "-p", "no:hypothesispytest", "--basetemp", str(tmp_path / "run")],
+                          env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert "3 passed" in done.stdout, done.stdout[-2000:]

@@ -21,6 +21,7 @@ from payer_app.core.refusals import RequestRefused
 from payer_app.payments.acquirer.balances import DEMO_BALANCE
 from payer_app.payments.acquirer_client import HttpAcquirerClient
 from payer_app.payments.service import PaymentService
+from tests import cli_in_process
 from tests.acquirer_helpers import (
     CODE,
     DEMO_BIN,
@@ -96,13 +97,18 @@ def test_acquirer_serve_opens_demo_accounts_with_the_operators_balance(tmp_path)
     assert any("Demo accounts open with 300.000 ₫" in line for line in served.start_lines), served.start_lines
 
 
-def test_a_demo_balance_that_cannot_be_is_one_line_and_exit_2(tmp_path):
-    for bad in ("-1", "12abc", "1" * 20, "", "1e6"):
-        done = subprocess.run([sys.executable, "-m", "payer_app", "acquirer", "serve", "--port", "0",
-                               "--ledger", str(tmp_path / "l.sqlite3"), "--demo-balance", bad],
-                              capture_output=True, text=True, timeout=60)
-        assert done.returncode == 2, (bad, done.stderr)
-        assert done.stderr.count("\n") == 1 and "--demo-balance" in done.stderr and "Traceback" not in done.stderr
+def test_a_demo_balance_that_cannot_be_is_one_line_and_exit_2(tmp_path, capsys):
+    """The first as a real process (its exit code, nothing on standard output), the others through the
+    same ``payer_app.cli.main`` in this process (tests/cli_in_process.py)."""
+    args = ["acquirer", "serve", "--port", "0", "--ledger", str(tmp_path / "l.sqlite3"), "--demo-balance"]
+    done = subprocess.run([sys.executable, "-m", "payer_app", *args, "-1"], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (2, ""), done.stderr
+    assert done.stderr.count("\n") == 1 and "--demo-balance" in done.stderr and "Traceback" not in done.stderr
+    for bad in ("12abc", "1" * 20, "", "1e6"):
+        code, out, err = cli_in_process.run(capsys, *args, bad)
+        assert (code, out) == (2, ""), (bad, err)
+        assert err.count("\n") == 1 and "--demo-balance" in err and "Traceback" not in err
+    assert not (tmp_path / "l.sqlite3").exists()  # refused before the ledger was opened
 
 
 def test_a_key_of_a_demo_account_opened_without_a_balance_gets_it_when_it_asks_again(tmp_path):

@@ -1,13 +1,14 @@
 """The merchant display in real headless Chromium (Debian's chromium + chromium-driver, Selenium) on
-127.0.0.1: payments made by `payer-app pay --acquirer URL` (real processes) against a real
-`payer-app acquirer serve` process appear (how soon: bench/merchant_display_bench.py, which
-measures the one-second promise on the page); the page recovers after the acquirer
-restarts on the same port, and the newest approval it missed is announced whether the payment or
-the reconnect comes first (the reconnect held with Chromium's request blocking, not raced); a
-snapshot's event is the live event; approvals are spoken (a Vietnamese WAV from espeak-ng, checked with
-`wave`) or, without speech, chimed with a banner; declined and duplicate requests are shown apart;
-hostile payee text stays text. Screenshots are taken every run; with PAYER_APP_UPDATE_SCREENSHOTS=1
-(`make screenshots`) they are copied to docs/screenshots/ (merchant_display.png, merchant_display_phone.png)."""
+127.0.0.1: payments made by `payer-app pay --acquirer URL` (real processes; signed in the test where
+the page, not the command, is the point) against a real `payer-app acquirer serve` process appear
+(how soon: bench/merchant_display_bench.py, which measures the one-second promise on the page); the
+page recovers after the acquirer restarts on the same port, and the newest approval it missed is
+announced whether the payment or the reconnect comes first (the reconnect held with Chromium's
+request blocking, not raced); a snapshot's event is the live event; approvals are spoken (a
+Vietnamese WAV from espeak-ng, checked with `wave`) or, without speech, chimed with a banner;
+declined and duplicate requests are shown apart; hostile payee text stays text. Screenshots are
+taken every run; with PAYER_APP_UPDATE_SCREENSHOTS=1 (`make screenshots`) they are copied to
+docs/screenshots/ (merchant_display.png, merchant_display_phone.png)."""
 
 from __future__ import annotations
 
@@ -71,10 +72,20 @@ def acquirer(tmp_path):
 
 
 @pytest.fixture
-def payer_home(tmp_path, acquirer):
+def enrolled_home(tmp_path, acquirer):
+    """A payer's data folder whose key ``payer-app keys enrol`` enrolled at ``acquirer``. (Not named
+    ``payer_home``: that is the autouse fixture of tests/conftest.py, and a fixture of that name here
+    would start an acquirer process and enrol a payer for every test of the file.)"""
     home = tmp_path / "payer-home"
     enrol_payer(home, acquirer.url)
     return home
+
+
+def pay(url: str, payer, amount: int) -> None:
+    """An approved payment of ``amount`` signed here (the walk through `payer-app pay` processes is
+    ``test_a_payment_appears_and_is_spoken``)."""
+    answer = post(url, token_for(payer, url, amount=amount, payload=evn_bill_payload(CUSTOMER)), timeout=60)
+    assert answer.status_code == 201, answer.text
 
 
 def pay_cli(home: Path, url: str, amount: int, customer: str = CUSTOMER, out: Path | None = None) -> None:
@@ -138,12 +149,12 @@ def screenshot(driver, tmp_path: Path, name: str) -> Path:
 
 
 # --- tests -------------------------------------------------------------------------------------
-def test_a_payment_appears_and_is_spoken(acquirer, payer_home, browser, tmp_path):
+def test_a_payment_appears_and_is_spoken(acquirer, enrolled_home, browser, tmp_path):
     """How soon it appears is measured by bench/merchant_display_bench.py (target: within 1 s)."""
     open_display(browser, acquirer.url)
     assert latest_amount(browser) == "—" and text_of(browser, "total-amount") == "0"
 
-    pay_cli(payer_home, acquirer.url, 250_000, out=tmp_path / "first.jws")
+    pay_cli(enrolled_home, acquirer.url, 250_000, out=tmp_path / "first.jws")
     shows_amount(browser, "250.000")
     assert text_of(browser, "latest-payee") == PAYEE
     assert text_of(browser, "latest-customer") == CUSTOMER
@@ -169,7 +180,7 @@ def test_a_payment_appears_and_is_spoken(acquirer, payer_home, browser, tmp_path
         assert body_data(browser, "lastSound") == "chime"
 
     # a second payment: it leads, the first moves down the list, the total adds up
-    pay_cli(payer_home, acquirer.url, 1_257_617)
+    pay_cli(enrolled_home, acquirer.url, 1_257_617)
     shows_amount(browser, "1.257.617")
     assert text_of(browser, "total-amount") == "1.507.617" and text_of(browser, "total-count") == "2"
     rows = browser.find_elements("css selector", "#recent-list .row")
@@ -187,9 +198,10 @@ def test_a_payment_appears_and_is_spoken(acquirer, payer_home, browser, tmp_path
     screenshot(browser, tmp_path, "merchant_display")
 
 
-def test_the_page_recovers_after_the_acquirer_restarts(acquirer, payer_home, browser):
+def test_the_page_recovers_after_the_acquirer_restarts(acquirer, browser):
+    payer = new_payer(acquirer.url)
     open_display(browser, acquirer.url)
-    pay_cli(payer_home, acquirer.url, 120_000)
+    pay(acquirer.url, payer, 120_000)
     shows_amount(browser, "120.000")
 
     acquirer.stop()
@@ -200,7 +212,7 @@ def test_the_page_recovers_after_the_acquirer_restarts(acquirer, payer_home, bro
     wait_until(browser, lambda: body_data(browser, "connection") == "live", "the page did not reconnect")
     # the snapshot after reconnecting is whole: today's total comes from the ledger
     assert text_of(browser, "total-amount") == "120.000"
-    pay_cli(payer_home, acquirer.url, 75_000)
+    pay(acquirer.url, payer, 75_000)
     shows_amount(browser, "75.000")
     assert text_of(browser, "total-amount") == "195.000"
 
@@ -246,35 +258,37 @@ def lose_the_display(driver, acquirer) -> HeldReconnect:
 
 
 @pytest.mark.parametrize("first", ["payment", "reconnect"])
-def test_payments_missed_while_disconnected_are_shown_and_announced(first, acquirer, payer_home, browser):
+def test_payments_missed_while_disconnected_are_shown_and_announced(first, acquirer, browser):
     """The page speaks the newest approval it missed whether the payment lands while it is away (it
     comes in the snapshot) or after it is back (a live event): both orders, driven on purpose."""
+    payer = new_payer(acquirer.url)
     open_display(browser, acquirer.url)
-    pay_cli(payer_home, acquirer.url, 10_000)
+    pay(acquirer.url, payer, 10_000)
     shows_amount(browser, "10.000")
     wait_announced(browser, 10_000)
     held = lose_the_display(browser, acquirer)
     browser.execute_script("document.getElementById('voice').removeAttribute('src')")
     if first == "payment":
-        pay_cli(payer_home, acquirer.url, 20_000)
+        pay(acquirer.url, payer, 20_000)
         assert body_data(browser, "connection") == "lost"  # held: the page missed the approval
         held.release()
     else:
         held.release()
         wait_until(browser, lambda: body_data(browser, "connection") == "live", "the page did not reconnect")
-        pay_cli(payer_home, acquirer.url, 20_000)
+        pay(acquirer.url, payer, 20_000)
     shows_amount(browser, "20.000")
     assert text_of(browser, "total-amount") == "30.000"
     wait_announced(browser, 20_000)
 
 
-def test_a_page_that_has_seen_no_payment_yet_announces_the_one_it_missed(acquirer, payer_home, browser):
+def test_a_page_that_has_seen_no_payment_yet_announces_the_one_it_missed(acquirer, browser):
     """A display opened on an empty day, cut off, then back after the first approval: it is spoken
     (the first snapshot had nothing, which must not read as "never connected")."""
+    payer = new_payer(acquirer.url)
     open_display(browser, acquirer.url)
     assert latest_amount(browser) == "—"
     held = lose_the_display(browser, acquirer)
-    pay_cli(payer_home, acquirer.url, 40_000)
+    pay(acquirer.url, payer, 40_000)
     assert body_data(browser, "connection") == "lost"
     held.release()
     shows_amount(browser, "40.000")

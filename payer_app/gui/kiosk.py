@@ -275,6 +275,7 @@ class KioskTimers(QObject):
         self.settings_shortcut = QShortcut(QKeySequence("Ctrl+Alt+S"), window)
         self.settings_shortcut.activated.connect(self.open_hidden_settings)
         window.nav.changed.connect(lambda _previous, _name: self.restart_idle())
+        window.scan.camera_ready.connect(self.restart_idle)  # the visitor's wait for the camera is over
         window.nav.changed.connect(self._visitor_gone)
         self.resender = PendingResender(window.services, self)  # a pending payment is sent again
         window.payment_finished.connect(self._payment_shown)
@@ -316,10 +317,11 @@ class KioskTimers(QObject):
             self.idle_timer.start(self.ctx.settings.kiosk_idle_seconds * 1000)
 
     def _busy_with_user(self) -> bool:
-        """A payment on its way: no automatic reset now. (A dialog or Settings left open do time out:
+        """A payment on its way, or Scan's camera still opening (the visitor waits for the kiosk, not
+        the other way round): no automatic reset now. (A dialog or Settings left open do time out:
         a touch or a key anywhere, in a dialog too, restarts the idle time.)"""
         w = self.window
-        return self.current == "pin" and w.pin.busy
+        return (self.current == "pin" and w.pin.busy) or (self.current == "scan" and w.scan.waiting_for_camera)
 
     def _dialog_open(self) -> bool:
         w = self.window

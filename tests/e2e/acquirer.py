@@ -27,6 +27,9 @@ CHROMEDRIVER = shutil.which("chromedriver")
 # Two copies of the suite on two cores: the page may take seconds; only a page that never gets there fails.
 PAGE_TIMEOUT_S = 30.0
 CLI_TIMEOUT_S = 120.0
+# How often a wait asks the page again: each ask is a script run through chromedriver in the browser
+# (CPU in three processes), and a page condition is awaited for the event it follows, not timed.
+POLL_S = 0.2
 
 
 # --- a real acquirer process and real payer processes ------------------------------------------
@@ -125,7 +128,7 @@ def wait_until(driver, condition, message: str, timeout: float = PAGE_TIMEOUT_S)
     from selenium.webdriver.support.ui import WebDriverWait
 
     try:
-        return WebDriverWait(driver, timeout, poll_frequency=0.05).until(lambda _: condition())
+        return WebDriverWait(driver, timeout, poll_frequency=POLL_S).until(lambda _: condition())
     except TimeoutException:
         raise AssertionError(f"{message} (within {timeout:.0f} s)") from None
 

@@ -148,6 +148,7 @@ class ScanScreen(Page):
     scanned = Signal(object)
     pick_image_requested = Signal()
     hint_changed = Signal(str)
+    camera_ready = Signal()  # the camera's first frame came: it is looking now
 
     def __init__(self, ctx: AppContext, adapter: ScanAdapter):
         super().__init__(show_back=True, action_text=" ", scroll=False)
@@ -204,6 +205,7 @@ class ScanScreen(Page):
         self._cameras: list[tuple[str, str]] = []
         self.url_dialog: CameraUrlDialog | None = None
         self._active = False
+        self.waiting_for_camera = False  # started, no frame yet (a camera can take seconds to open)
         self._hint_key = "scan.hint"
         self._hint_values: dict = {}
         self.retranslate()
@@ -274,10 +276,12 @@ class ScanScreen(Page):
         self.preview.polygons = []
         self.preview.message = self.ctx.t("scan.starting")
         self._set_hint("scan.hint")
+        self.waiting_for_camera = True
         self.adapter.start(self.ctx.camera_spec, frame_size=self.ctx.settings.frame_size)
 
     def stop(self) -> None:
         self._active = False
+        self.waiting_for_camera = False
         self.paste_parser.cancel()
         self.adapter.stop()
 
@@ -324,6 +328,9 @@ class ScanScreen(Page):
     def _on_detections(self, polygons: list, decode_ms: float) -> None:
         if not self._active:  # sent before the camera stopped, delivered after Scan was left: not shown
             return
+        if self.waiting_for_camera:
+            self.waiting_for_camera = False
+            self.camera_ready.emit()
         self.preview.message = ""
         if self._hint_key == "scan.camera_stopped":
             self._set_hint("scan.hint")  # frames again: the camera is back
@@ -366,8 +373,10 @@ class ScanScreen(Page):
             self._set_hint("scan.no_camera", "error", problem=message)
             self.ctx.camera_spec = "demo"
             self._fill_cameras()
+            self.waiting_for_camera = True
             self.adapter.start("demo", frame_size=self.ctx.settings.frame_size)
             return
+        self.waiting_for_camera = False  # no frame is coming
         self._set_hint("scan.camera_error", "error", problem=message)
 
     def _on_camera_stopped(self, message: str) -> None:
@@ -376,9 +385,11 @@ class ScanScreen(Page):
         if self.adapter.source_spec.startswith(("camera:", "/dev/video")):
             self._on_failed(message)  # a webcam gone: the demo camera takes over, as when it cannot open
         elif self._active:
+            self.waiting_for_camera = False
             self._set_hint("scan.camera_stopped", "error", problem=message)
 
     def _on_finished(self) -> None:
+        self.waiting_for_camera = False
         if self._active and self._hint_key not in ("scan.camera_error", "scan.no_camera", "scan.camera_stopped"):
             self._set_hint("scan.source_ended", "error")
 
