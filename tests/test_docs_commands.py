@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import io
 import json
 import os
@@ -217,13 +218,19 @@ class ParseFailed(Exception):
     pass
 
 
+@functools.cache
+def _parser() -> argparse.ArgumentParser:
+    """The whole parser, built once: reading a line with it changes nothing in it."""
+    from payer_app.cli import build_parser
+
+    return build_parser()[0]
+
+
 def check_with_parser(command: DocCommand) -> str:
     """How the parser read the command: "name" (a bare command or action), "options" (each option
     it names is one of its command's; arguments left out), "parsed" (the whole line) or "help";
     ParseFailed when the parser refuses it."""
-    from payer_app.cli import build_parser
-
-    parser, _ = build_parser()
+    parser = _parser()
     words = _synopsis(_words(command.text))
     path, sub, rest = _command_path(parser, words)
     if not words:
