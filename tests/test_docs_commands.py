@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import io
 import json
 import os
@@ -217,13 +218,19 @@ class ParseFailed(Exception):
     pass
 
 
+@functools.cache
+def _parser() -> argparse.ArgumentParser:
+    """The whole parser, built once: reading a line with it changes nothing in it."""
+    from payer_app.cli import build_parser
+
+    return build_parser()[0]
+
+
 def check_with_parser(command: DocCommand) -> str:
     """How the parser read the command: "name" (a bare command or action), "options" (each option
     it names is one of its command's; arguments left out), "parsed" (the whole line) or "help";
     ParseFailed when the parser refuses it."""
-    from payer_app.cli import build_parser
-
-    parser, _ = build_parser()
+    parser = _parser()
     words = _synopsis(_words(command.text))
     path, sub, rest = _command_path(parser, words)
     if not words:
@@ -293,15 +300,15 @@ SETUP = {
     "docs/booth.md": ["payer-app generate bill --seed 3 -o bill.png"],
     "docs/qa.md": [
         "K=1 N=1",  # the shard block as the one job of a one-shard run
-        # the page's expect.json, with the whole payload of the demo bill it abridges
+        # the page's expect.json, with the whole payload of the demo bill it abridges (DEMO_PAYLOAD)
         "printf '{\"stream\": {\"payload\": \"%s\", \"within_s\": 1.5, \"within_frames\": 45}}' "
-        "\"$(payer-app generate video demo -o demo.mp4 --seconds 1 2>/dev/null)\" > expect.json",
+        "\"$DEMO_PAYLOAD\" > expect.json",
     ],
     "docs/scan.md": [
         "payer-app generate corpus photos --count 4 --seed 0 && mv photos/manifest.json manifest.json",
         "python -c \"import cv2, glob; cv2.imwrite('a.jpg', cv2.imread(glob.glob('photos/0000-*.png')[0]))\"",
         "cp photos/0001-*.png b.png",
-        "payer-app generate video demo -o clip.mp4 --seconds 2",
+        "payer-app generate video demo -o clip.mp4 --seconds 1 --size 640x360",  # any clip: the page scans it
     ],
 }
 # Words in a line that mean it is not run here, and why (each line is still parsed above).
@@ -345,9 +352,12 @@ class PageRun:
 
 
 def run_page(page: Path, folder: Path) -> PageRun:
+    from payer_app.scan.demo_camera import demo_bill_spec
+
     name = page.relative_to(ROOT).as_posix()
     env = dict(os.environ, PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-               PAYER_APP_HOME=str(folder / "payer_home"), QT_QPA_PLATFORM="offscreen")
+               PAYER_APP_HOME=str(folder / "payer_home"), QT_QPA_PLATFORM="offscreen",
+               DEMO_PAYLOAD=demo_bill_spec().payload())  # what `generate video demo` prints: the bill it films
     steps = ["set +e", *SETUP.get(name, [])]
     for i, line in enumerate(runnable(page)):
         command = re.sub(r"(?:\S*/)?\.venv/bin/payer-app", "payer-app", line.command)

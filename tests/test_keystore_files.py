@@ -1,7 +1,9 @@
 """Key files are input from strangers too: the key store behaves like OpenSSH's.
 
 Each test makes the exact file the issue names and checks for ONE clear ``KeyStoreError`` that says
-how to fix it; the command-line cases run in a subprocess with a memory cap and a time limit.
+how to fix it; the command-line cases that could hang or fill memory (a FIFO, /dev/zero, a big or deep
+file) run in a subprocess with a memory cap and a time limit, the others through ``payer_app.cli.main``
+in this process (``tests/cli_in_process.py``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from payer_app.core.signing import VerificationKeys, sign_request, verify_reques
 from payer_app.core.timestamps import parse_canonical_timestamp
 from payer_app.files import UnsafeFileError, read_regular_file, write_file_atomically
 from payer_app.payments.keystore import KeyStore, KeyStoreError
+from tests import cli_in_process
 from tests.hostile_tokens import all_zero_jwk, b64url, identity_point_jwk, non_canonical_jwk
 from tests.spec_vectors import EVN_BILL
 
@@ -383,8 +386,24 @@ def run_cli(args: list[str], home: Path, timeout: float = 10) -> subprocess.Comp
                           timeout=timeout, env=env, preexec_fn=cap)
 
 
+# The cases that could hang or fill memory: a capped real process.
+HANG_OR_FILL = {"/dev/zero", "fifo", "symlink to /dev/zero", "big", "deep"}
+
+
+@pytest.fixture
+def run_verify(capfd, payer_home):
+    """``run(args, capped)``: ``payer-app ARGS`` in a capped subprocess when CAPPED, else in this process."""
+    def run(args: list[str], capped: bool) -> subprocess.CompletedProcess:
+        if capped:
+            return run_cli(args, payer_home)
+        code, out, err = cli_in_process.run(capfd, *args)
+        return subprocess.CompletedProcess(args, code, out, err)
+
+    return run
+
+
 @pytest.mark.parametrize("make", ["symlink to /dev/zero", "fifo", "0666", "corrupt public list", "directory"])
-def test_verify_with_broken_local_keys_is_one_line_exit_2(store, payer_home, tmp_path, make):
+def test_verify_with_broken_local_keys_is_one_line_exit_2(store, tmp_path, make, run_verify):
     token_file = tmp_path / "token.jws"
     token_file.write_text(sign_request(build_request(parse_payload(EVN_BILL), PaymentChoice(250_000)), store))
     if make == "symlink to /dev/zero":
@@ -400,7 +419,7 @@ def test_verify_with_broken_local_keys_is_one_line_exit_2(store, payer_home, tmp
     else:
         store.public_path.unlink()
         store.public_path.mkdir()
-    done = run_cli(["verify", str(token_file)], payer_home)
+    done = run_verify(["verify", str(token_file)], capped=make in HANG_OR_FILL)
     assert done.returncode == 2, done.stderr
     assert done.stdout == "" and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and str(store.public_path) in done.stderr
@@ -423,7 +442,8 @@ def test_verify_with_broken_local_keys_is_one_line_exit_2(store, payer_home, tmp
         '{"kty": "OKP", "kty": "OKP"}',
     ],
 )
-def test_verify_key_problems_are_one_line_exit_2(store, payer_home, tmp_path, key):
+def test_verify_key_problems_are_one_line_exit_2(store, tmp_path, key, run_verify):
+    capped = key in HANG_OR_FILL
     token_file = tmp_path / "token.jws"
     token_file.write_text(sign_request(build_request(parse_payload(EVN_BILL), PaymentChoice(250_000)), store))
     target = tmp_path / "key.json"
@@ -445,7 +465,7 @@ def test_verify_key_problems_are_one_line_exit_2(store, payer_home, tmp_path, ke
     elif key == "deep":
         target.write_text("[" * 30_000 + "]" * 30_000)
         key = str(target)
-    done = run_cli(["verify", str(token_file), "--key", key], payer_home)
+    done = run_verify(["verify", str(token_file), "--key", key], capped)
     assert done.returncode == 2, (done.stdout, done.stderr)
     assert "Traceback" not in done.stderr and "VALID" not in done.stdout
     assert len(done.stderr.strip().splitlines()) == 1 and done.stderr.startswith("payer-app: error: --key")

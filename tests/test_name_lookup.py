@@ -1,6 +1,7 @@
 """The registered account name (a mock NAPAS name inquiry): ``POST /v2/lookup`` over real HTTP on
-127.0.0.1 with hostile bodies, ``acquirer serve --directory``, ``payer-app lookup`` as a real process,
-the directory file's checks, and core's rule comparing a QR's name with the registered one."""
+127.0.0.1 with hostile bodies, ``acquirer serve --directory``, ``payer-app lookup`` (a real process, and
+in this process through ``tests/cli_in_process.py`` for what it answers), the directory file's checks,
+and core's rule comparing a QR's name with the registered one."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from payer_app.payments.name_directory import (
 from payer_app.payments.service import PaymentService
 from payer_app.scan.demo_camera import demo_bill_payload
 from payer_app.studio.bill_spec import POWER_BRANCHES, BillSpec, ascii_fold
+from tests import cli_in_process
 from tests.acquirer_helpers import ServedAcquirer, start_server
 from tests.spec_vectors import EVN_BILL, VIETQR_ACB, VNPAY_SUNFLY
 
@@ -164,6 +166,26 @@ def test_serve_answers_from_the_operators_directory_with_names_as_written(tmp_pa
         served.stop()
 
 
+@pytest.fixture
+def cli(capfd, monkeypatch, tmp_path):
+    """``cli(*args, home=...)``: ``payer-app ARGS`` through ``payer_app.cli.main`` in this process, its
+    file descriptors captured; an ``acquirer serve`` that got past its checks to bind a port fails the
+    test instead of serving in it."""
+    from payer_app.cli import acquirer_cmd
+
+    def bound(*_args):
+        raise AssertionError("acquirer serve went on to bind its port")
+
+    monkeypatch.setattr(acquirer_cmd, "_listening_socket", bound)
+
+    def run(*args: str, home: Path) -> subprocess.CompletedProcess:
+        monkeypatch.setenv("PAYER_APP_HOME", str(home))
+        code, out, err = cli_in_process.run(capfd, *args)
+        return subprocess.CompletedProcess(args, code, out, err)
+
+    return run
+
+
 @pytest.mark.parametrize(("content", "said"), [
     (None, "cannot"),
     (b"bin,account\n970436,1\n", "header bin,account,name"),
@@ -179,14 +201,18 @@ def test_serve_answers_from_the_operators_directory_with_names_as_written(tmp_pa
     (b"bin,account,name\n" + b"970436,1,A\n" * (MAX_DIRECTORY_BYTES // 11 + 1), "at most 1000000"),
 ], ids=["missing", "header", "bin", "twice", "empty-name", "control", "columns", "json-keys", "json-name",
         "json-shape", "json-broken", "too-large"])
-def test_a_missing_or_malformed_directory_is_one_line_at_start(tmp_path, content, said):
+def test_a_missing_or_malformed_directory_is_one_line_at_start(tmp_path, content, said, cli):
+    """A real process for the missing file, the others in this process (``cli``)."""
     directory = tmp_path / "names.csv"
     if content is not None:
         directory.write_bytes(content)
-    done = subprocess.run(
-        [sys.executable, "-m", "payer_app", "acquirer", "serve", "--port", "0", "--ledger",
-         str(tmp_path / "ledger.sqlite3"), "--directory", str(directory)],
-        capture_output=True, text=True, timeout=120, env=dict(os.environ, PAYER_APP_HOME=str(tmp_path / "home")))
+    argv = ["acquirer", "serve", "--port", "0", "--ledger", str(tmp_path / "ledger.sqlite3"), "--directory",
+            str(directory)]
+    if content is None:
+        done = subprocess.run([sys.executable, "-m", "payer_app", *argv], capture_output=True, text=True, timeout=120,
+                              env=dict(os.environ, PAYER_APP_HOME=str(tmp_path / "home")))
+    else:
+        done = cli(*argv, home=tmp_path / "home")
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.startswith("payer-app: error: --directory: ") and done.stderr.count("\n") == 1, done.stderr
     assert said in done.stderr and "Traceback" not in done.stderr
@@ -272,22 +298,27 @@ def run_lookup(*args: str, home: Path) -> subprocess.CompletedProcess:
                           timeout=120, env=dict(os.environ, PAYER_APP_HOME=str(home)))
 
 
-def test_lookup_command_found_not_found_usage_and_no_answer(tmp_path, server):
+def test_lookup_command_found_not_found_usage_and_no_answer(tmp_path, server, cli):
+    """The first as a real process, the others in this process (``cli``)."""
     found = run_lookup("970436", "0011001234567", "--acquirer", server, home=tmp_path)
     assert found.returncode == 0 and "NGUYEN VAN A" in found.stdout
-    merchant = run_lookup("merchant", "0100101114-019", "--json", home=tmp_path)
+
+    def in_process(*args, home):
+        return cli("lookup", *args, home=home)
+
+    merchant = in_process("merchant", "0100101114-019", "--json", home=tmp_path)
     assert merchant.returncode == 0
     assert json.loads(merchant.stdout) == {"bin": None, "account": "0100101114-019", "status": "found",
                                            "name": "EVN CONG TY DIEN LUC THANH XUAN", "detail": ""}
-    missing = run_lookup("970436", "999", "--acquirer", server, "--lang", "vi", home=tmp_path)
+    missing = in_process("970436", "999", "--acquirer", server, "--lang", "vi", home=tmp_path)
     assert missing.returncode == 1 and missing.stdout == "" and "không tồn tại" in missing.stderr
-    not_served = run_lookup("970999", "1", "--json", home=tmp_path)
+    not_served = in_process("970999", "1", "--json", home=tmp_path)
     assert not_served.returncode == 1 and json.loads(not_served.stdout)["status"] == "bank-not-served"
-    usage = run_lookup("97043", "1", home=tmp_path)
+    usage = in_process("97043", "1", home=tmp_path)
     assert usage.returncode == 2 and usage.stdout == "" and usage.stderr.startswith("payer-app: error: BIN")
-    bad_account = run_lookup("970436", "12\x1b[2J", home=tmp_path)
+    bad_account = in_process("970436", "12\x1b[2J", home=tmp_path)
     assert bad_account.returncode == 2 and "\x1b" not in bad_account.stderr
-    silent = run_lookup("970436", "0011001234567", "--acquirer", "http://127.0.0.1:9", home=tmp_path)
+    silent = in_process("970436", "0011001234567", "--acquirer", "http://127.0.0.1:9", home=tmp_path)
     assert silent.returncode == 3 and silent.stdout == "" and "127.0.0.1:9" in silent.stderr
 
 

@@ -3,8 +3,10 @@
 capped, refused when other users can change it or when it is another user's). Each refusal is one
 line naming the file and the reason; the window still opens, on the default settings, and says so.
 
-The window cases run ``payer-app gui --verbose`` as a real process (offscreen) and wait for its
-``window shown`` line; a hung start fails on the line timeout, a memory hog on the memory cap.
+The files that could hang the start or fill its memory (a FIFO, a link to /dev/zero) run ``payer-app
+gui --verbose`` as a real process (offscreen) and wait for its ``window shown`` line; a hung start
+fails on the line timeout, a memory hog on the memory cap. The file others can write cannot do either:
+the window built in this process shows its refusal (``test_the_window_says_it_runs_on_defaults``).
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ def _cap_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
 
 
-@pytest.mark.parametrize("kind", sorted(HOSTILE))
+@pytest.mark.parametrize("kind", ["dev-zero-link", "fifo"])
 def test_the_window_opens_on_defaults_and_says_why(payer_home, kind):
     make, reason, _ = HOSTILE[kind]
     payer_home.mkdir(mode=0o700, parents=True, exist_ok=True)
