@@ -1,7 +1,14 @@
 """Hostile input to the mock acquirer over real HTTP (loopback, real SQLite ledger): every hostile
 token of ``tests/hostile_tokens.py`` gets its expected status and code, hostile HTTP (paths, headers,
 bodies, enrolments) gets a clean 4xx, and mutated tokens (hypothesis: bytes, JSON fields, headers;
-5,000 in-process through the ASGI app, a sample over real HTTP) never get a 5xx."""
+1,400 in-process through the ASGI app, 30 over real HTTP) never get a 5xx.
+
+The mutations' shapes are what ``verify_request`` reads, and tests/test_verify_fuzz.py tries 5,000 of
+them in process; the answer to every verification reason is pinned by the hostile set below. What
+is the acquirer's own here (reading the body, handing it over, writing the refusal's answer) is
+the same code for every shape, so a few hundred cases of each kind reach it: an acquirer that reads
+the body leniently (bytes dropped) or answers a duplicate with a 500 fails these counts too (tried by
+breaking it on purpose)."""
 
 from __future__ import annotations
 
@@ -268,7 +275,7 @@ def _check(response, token: str, original: str | None = None) -> None:
 
 
 @pytest.mark.slow
-@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_byte_mutations_of_a_valid_token_never_get_a_5xx_or_a_payment(app_client, data):
     original = _original_token()
@@ -289,7 +296,7 @@ def test_byte_mutations_of_a_valid_token_never_get_a_5xx_or_a_payment(app_client
 
 
 @pytest.mark.slow
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=mutated_bodies(), signer=st.sampled_from([_KEY, _STRANGER]))
 def test_json_field_mutations_signed_by_a_payer_never_get_a_5xx(app_client, body, signer):
     token = sign_raw(good_header(signer.kid), body, signer)
@@ -300,7 +307,7 @@ def test_json_field_mutations_signed_by_a_payer_never_get_a_5xx(app_client, body
 
 
 @pytest.mark.slow
-@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(header=st.dictionaries(st.sampled_from(["alg", "kid", "typ", "jwk", "crit", "x5u", "b64", "zip"])
                               | st.text(max_size=6), json_values, max_size=5) | json_values)
 def test_header_mutations_never_get_a_5xx(app_client, header):
@@ -310,7 +317,7 @@ def test_header_mutations_never_get_a_5xx(app_client, header):
     assert response.status_code != 201
 
 
-@settings(max_examples=700, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=st.binary(max_size=600) | json_values.map(lambda v: json.dumps(v).encode()),
        with_code=st.booleans())
 def test_random_enrolment_bodies_never_get_a_5xx(app_client, body, with_code):
@@ -322,7 +329,7 @@ def test_random_enrolment_bodies_never_get_a_5xx(app_client, body, with_code):
 
 
 @pytest.mark.slow
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data(), flip=st.integers(0, 10_000))
 def test_mutations_over_real_http_never_get_a_5xx(server, data, flip):
     acquirer = server.server.config.app.state.acquirer

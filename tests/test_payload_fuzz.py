@@ -1,4 +1,6 @@
-"""Fuzzing the parser: at least 10,000 random and mutated payloads per run (hypothesis)."""
+"""Fuzzing the parser: 10,000 random and mutated payloads per run (hypothesis: 3,000 random texts,
+3,000 digit strings, 3,000 mutated payloads, 1,000 built ones), and every single-character
+substitution of a payload."""
 
 import json
 
@@ -77,12 +79,17 @@ def test_mutated_payloads_never_crash_and_never_pass_strict(original, ops):
             assert mutated == original
 
 
-@FUZZ
-@given(st.integers(min_value=0, max_value=len(VIETQR_ACB) - 1), ASCII_PRINTABLE)
-def test_single_character_substitution_is_always_caught(pos, ch):
-    mutated = VIETQR_ACB[:pos] + ch + VIETQR_ACB[pos + 1:]
-    parsed = parse_payload(mutated, "strict")
-    assert parsed.valid == (mutated == VIETQR_ACB)
+def test_single_character_substitution_is_always_caught():
+    """Every position of the payload, every printable ASCII character: all 11,115 substitutions, not a
+    sample (cheaper than 3,000 drawn ones)."""
+    passed = []
+    for pos in range(len(VIETQR_ACB)):
+        for code in range(0x20, 0x7F):
+            mutated = VIETQR_ACB[:pos] + chr(code) + VIETQR_ACB[pos + 1:]
+            if mutated != VIETQR_ACB and parse_payload(mutated, "strict").valid:
+                passed.append((pos, chr(code)))
+    assert passed == []
+    assert parse_payload(VIETQR_ACB, "strict").valid
 
 
 safe_text = st.text(ASCII_PRINTABLE, min_size=1, max_size=25)

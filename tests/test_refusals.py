@@ -5,6 +5,7 @@ line show the catalogue's sentence."""
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import re
 from datetime import UTC, datetime
@@ -52,12 +53,30 @@ def _fields(template: str) -> set[str]:
     return {name for _, name, _, _ in Formatter().parse(template) if name}
 
 
-def _refusal_classes(trees: dict[Path, ast.Module]) -> set[str]:
+@functools.cache
+def _parsed(path: Path) -> tuple[ast.Module, list[ast.AST]]:
+    """A source file's tree and all its nodes (``ast.walk`` order), read once per test run: the scans
+    below each look at every product file."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return tree, list(ast.walk(tree))
+
+
+def _nodes(path: Path) -> list[ast.AST]:
+    return _parsed(path)[1]
+
+
+@functools.cache
+def _product_files() -> list[Path]:
+    return sorted(PRODUCT.rglob("*.py"))
+
+
+def _refusal_classes(paths: list[Path]) -> set[str]:
     """``Refusal`` and every class in the product that derives from it (by name, to a fixed point)."""
+    classes = [node for path in paths for node in _nodes(path) if isinstance(node, ast.ClassDef)]
     names = {"Refusal"}
     while True:
-        more = {node.name for tree in trees.values() for node in ast.walk(tree) if isinstance(node, ast.ClassDef)
-                and any(isinstance(base, ast.Name) and base.id in names for base in node.bases)}
+        more = {node.name for node in classes
+                if any(isinstance(base, ast.Name) and base.id in names for base in node.bases)}
         if more <= names:
             return names
         names |= more
@@ -65,12 +84,12 @@ def _refusal_classes(trees: dict[Path, ast.Module]) -> set[str]:
 
 def _raised_kinds() -> list[tuple[str, str]]:
     """(file, kind) for every ``SomeRefusal("kind", ...)`` in the product, found by reading the source."""
-    trees = {path: ast.parse(path.read_text(encoding="utf-8")) for path in PRODUCT.rglob("*.py")}
-    classes = _refusal_classes(trees)
+    paths = _product_files()
+    classes = _refusal_classes(paths)
     assert {"QrRefused", "AmountRefused", "InputRefused", "PaymentSetupError", "EnrolmentRefused"} <= classes
     found = []
-    for path, tree in trees.items():
-        for node in ast.walk(tree):
+    for path in paths:
+        for node in _nodes(path):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in classes
                     and node.args):
                 found += [(str(path.relative_to(ROOT)), kind) for kind in _kinds(path, node.args[0])]
@@ -92,7 +111,7 @@ def _kinds(path: Path, node: ast.expr) -> list[str]:
 def _constant(path: Path, node: ast.expr) -> str:
     """The text a module-level NAME = "text" constant holds (how payability names its codes)."""
     assert isinstance(node, ast.Name), f"{path}: a refusal kind must be a literal, a module constant or an if-else"
-    for statement in ast.parse(path.read_text(encoding="utf-8")).body:
+    for statement in _parsed(path)[0].body:
         if (isinstance(statement, ast.Assign) and any(isinstance(t, ast.Name) and t.id == node.id
                                                        for t in statement.targets)):
             assert isinstance(statement.value, ast.Constant)
@@ -113,12 +132,12 @@ def test_every_sentence_the_product_says_has_catalogue_texts():
     """``say("kind", ...)``: what is said when nothing is refused (a good verification, an approval,
     an enrolment) reads the same catalogue form."""
     said = []
-    for path in PRODUCT.rglob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+    for path in _product_files():
+        nodes = _nodes(path)
         if not any(isinstance(node, ast.ImportFrom) and node.module == "payer_app.core.refusals"
-                   and "say" in {alias.name for alias in node.names} for node in ast.walk(tree)):
+                   and "say" in {alias.name for alias in node.names} for node in nodes):
             continue
-        for node in ast.walk(tree):
+        for node in nodes:
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "say":
                 said += [(str(path.relative_to(ROOT)), kind) for kind in _kinds(path, node.args[0])]
     assert {"request-verified", "approved", "no-answer-pending"} <= {kind for _, kind in said}
@@ -318,11 +337,11 @@ NOT_YET_IN_A_CATALOGUE = {
 def _vietnamese_literals(path: Path) -> list[tuple[int, str]]:
     """(line, text) of every string literal with Vietnamese letters, docstrings set aside (they may
     name a Vietnamese label of the window)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+    nodes = _nodes(path)
+    docstrings = {id(node.body[0].value) for node in nodes
                   if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
                   and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
-    return [(node.lineno, node.value) for node in ast.walk(tree)
+    return [(node.lineno, node.value) for node in nodes
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
             and VIETNAMESE.search(node.value)]
 
@@ -334,7 +353,7 @@ def test_no_vietnamese_message_is_written_outside_the_catalogues():
         files = sorted(target.rglob("*.py")) if name.endswith("/") else [target]
         assert any(_vietnamese_literals(path) for path in files), f"{name} holds no Vietnamese text: drop it"
     found = {}
-    for path in sorted(PRODUCT.rglob("*.py")):
+    for path in _product_files():
         relative = path.relative_to(PRODUCT).as_posix()
         if relative in allowed or any(relative.startswith(folder) for folder in allowed if folder.endswith("/")):
             continue
@@ -358,7 +377,7 @@ def test_reason_means_a_code_and_the_window_s_placeholder_for_a_text_is_problem(
     assert not [key for key, entry in strings.items() if any("{reason}" in text for text in entry.values())]
     passed = []
     for path in (PRODUCT / "gui").rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in _nodes(path):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "t"
                     and any(keyword.arg == "reason" for keyword in node.keywords)):
                 passed.append(f"{path.relative_to(ROOT)}:{node.lineno}")

@@ -3,7 +3,7 @@ the real key, so the content rules are what must refuse them) and the JWS header
 ``verify_request`` must never raise and must say VALID only for the original request. A re-signed
 mutation is a request the payer really signed: it may be VALID only when it differs from the
 original in nothing but what a payer chooses (note, nonce, ids, times, a static QR's amount, the
-account), each still within its rule; a type change, a missing or an extra field never is. 5,500
+account), each still within its rule; a type change, a missing or an extra field never is. 5,000
 cases a run."""
 
 from __future__ import annotations
@@ -176,7 +176,7 @@ def test_re_signed_header_mutations_are_never_valid(header):
     assert not _verify(sign_raw(header, BODY, KEY)).ok
 
 
-@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
           database=None)
 @given(raw_payload_mutations())
 def test_re_signed_byte_edits_of_the_json_are_refused_unless_only_payer_choices_changed(payload):
@@ -199,6 +199,6 @@ def _assert_only_payer_choices_changed(body) -> None:
 
 
 def test_the_original_is_valid():
-    """The control for the properties above (2,000 + 1,500 + 1,000 + 1,000 = 5,500 cases a run)."""
+    """The control for the properties above (2,000 + 1,500 + 1,000 + 500 = 5,000 cases a run)."""
     assert _verify(TOKEN).ok
     assert verify_request(TOKEN, TRUSTED, now=NOW, audience="elsewhere").reason == "wrong-audience"

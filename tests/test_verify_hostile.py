@@ -154,10 +154,11 @@ def test_every_hostile_token_through_the_command_line(hostile, tmp_path):
     assert problems == []
 
 
-SAMPLE = ("lone-surrogate kid", "header nested 5,000 arrays deep", "kid with a terminal escape",
-          "terminal escape in the note", "U+202E in the note", "non-UTF-8 bytes inside the signed payload",
-          "small-order key (identity), forged signature", "retired key signs after its retirement",
-          "QR with field 53 = 840 (USD)", "70,000-character token")
+# What a separate process adds is how its output reaches a terminal (encoding, escapes, exit code,
+# stdout apart from stderr): tokens whose answers carry such text, or that are huge. Every token runs
+# through the same ``main`` in the driver above.
+SAMPLE = ("lone-surrogate kid", "kid with a terminal escape", "terminal escape in the note", "U+202E in the note",
+          "non-UTF-8 bytes inside the signed payload", "70,000-character token")
 
 
 def test_a_sample_through_separate_payer_app_processes(hostile, tmp_path):
@@ -167,6 +168,9 @@ def test_a_sample_through_separate_payer_app_processes(hostile, tmp_path):
     with ThreadPoolExecutor(max_workers=3) as pool:
         done = list(pool.map(lambda job: (job[0], _run_verify(job[1], str(key_file), str(tmp_path / "home"))),
                              picked))
+        as_json = pool.submit(_run_verify, picked[1][1], str(key_file), str(tmp_path / "home"), "--json").result()
+    document = json.loads(as_json.stdout.decode("utf-8"))
+    assert as_json.returncode == 1 and document["ok"] is False and document["reason"] in picked[1][0].reasons
     problems: list = []
     for item, result in done:
         _check_cli_answer(item, result.returncode, result.stdout.decode("utf-8"), result.stderr.decode("utf-8"),
@@ -175,17 +179,28 @@ def test_a_sample_through_separate_payer_app_processes(hostile, tmp_path):
 
 
 def test_json_output_of_hostile_tokens_is_valid_json_without_raw_controls(hostile, tmp_path):
+    """``verify --json`` of the tokens with escapes, bidi and zero-width characters, surrogates and line
+    breaks: one process runs the command for them all, as above (``--json`` in a separate process
+    is ``test_a_sample_through_separate_payer_app_processes``)."""
     key_file = tmp_path / "keys.json"
     key_file.write_text(json.dumps(hostile.trusted_jwks))
     picks = [t for t in hostile.tokens if any(w in t.name for w in ("escape", "U+202E", "C1", "surrogate",
                                                                     "zero-width", "line break"))]
     assert len(picks) >= 6
-    for item in picks:
-        path = tmp_path / "token.jws"
+    paths = []
+    for index, item in enumerate(picks):
+        path = tmp_path / f"token{index}.jws"
         path.write_bytes(item.token.encode("utf-8", "surrogateescape"))
-        result = _run_verify(str(path), str(key_file), str(tmp_path / "home"), "--json")
-        text = result.stdout.decode("utf-8")
-        assert result.returncode == 1 and not any(is_unsafe_char(ch) for ch in text if ch != "\n"), item.name
+        paths.append(str(path))
+    env = {**os.environ, "PAYER_APP_HOME": str(tmp_path / "home"), "PYTHONIOENCODING": "utf-8"}
+    done = subprocess.run([sys.executable, "-c", _DRIVER, "--key", str(key_file), "--audience", AUDIENCE, "--json"],
+                          input=json.dumps(paths), capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr
+    answers = json.loads(done.stdout)
+    assert len(answers) == len(picks)
+    for item, answer in zip(picks, answers, strict=True):
+        text = answer["out"]
+        assert answer["code"] == 1 and not any(is_unsafe_char(ch) for ch in text if ch != "\n"), item.name
         document = json.loads(text)
         assert document["ok"] is False and document["reason"] in item.reasons
 
