@@ -10,7 +10,6 @@ import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 
 import pytest
 
@@ -206,7 +205,8 @@ def test_json_output_of_hostile_tokens_is_valid_json_without_raw_controls(hostil
 
 
 def test_a_huge_token_file_is_refused_from_its_size(tmp_path, hostile):
-    """verify stats the file first: a 6 GB sparse file costs nothing."""
+    """verify stats the file first: a 6 GB sparse file is refused by its size, in a process capped at
+    300 MB of address space (reading the file would fail there, not end with this refusal)."""
     key_file = tmp_path / "keys.json"
     key_file.write_text(json.dumps(hostile.trusted_jwks))
     big = tmp_path / "big.jws"
@@ -218,10 +218,8 @@ def test_a_huge_token_file_is_refused_from_its_size(tmp_path, hostile):
         resource.setrlimit(resource.RLIMIT_AS, (300 * 1024 * 1024,) * 2)
 
     env = {**os.environ, "PAYER_APP_HOME": str(tmp_path / "home")}
-    started = datetime.now(UTC)
     result = subprocess.run([sys.executable, "-m", "payer_app", "verify", str(big), "--key", str(key_file)],
                             capture_output=True, text=True, timeout=30, env=env, preexec_fn=cap)
-    assert (datetime.now(UTC) - started).total_seconds() < 15
     assert result.returncode == 1 and result.stdout.startswith("REJECTED (malformed): The token file holds 6442450944")
     # Standard input is read up to the cap + 1 bytes only.
     result = subprocess.run([sys.executable, "-m", "payer_app", "verify", "-", "--key", str(key_file)],
