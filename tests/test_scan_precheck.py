@@ -38,16 +38,24 @@ NO_GATE = EngineConfig(precheck=False)
 
 
 @pytest.fixture(scope="module")
-def empty_1080p() -> np.ndarray:
-    """An empty noisy 1080p scene, drawn once for the file (tests only read it)."""
-    return cluttered_scene(1920, 1080, np.random.default_rng(4))
+def bench_empty_1080p() -> list[np.ndarray]:
+    """bench/decode_bench.py's empty noisy 1080p frames (``speed_frames(1920, 1080, 20, seed=1)``, the
+    empty ones), drawn once for the file (tests only read them)."""
+    rng = np.random.default_rng(1)
+    return [cluttered_scene(1920, 1080, rng) for _ in range(20)]
+
+
+@pytest.fixture(scope="module")
+def empty_1080p(bench_empty_1080p) -> np.ndarray:
+    """An empty noisy 1080p scene: the first of the benchmark's."""
+    return bench_empty_1080p[0]
 
 
 @pytest.fixture(scope="module")
 def hard_corpus() -> list[tuple[str, np.ndarray]]:
-    """bench/decode_bench.py's hard corpus (its first 60 pictures), drawn once for the file."""
+    """bench/decode_bench.py's hard corpus (its first 30 pictures), drawn once for the file."""
     rng = np.random.default_rng(1)
-    return [(f"hard {i}", hard_sample(rng)[0]) for i in range(60)]
+    return [(f"hard {i}", hard_sample(rng)[0]) for i in range(30)]
 
 
 def _small(gray: np.ndarray) -> np.ndarray:
@@ -105,10 +113,8 @@ def _verdict(frame: np.ndarray) -> bool:
     return may_hold_code(gray, _small(gray), ZxingDecoder(try_invert=True).read)  # the engine's fast-path reader
 
 
-def test_the_gate_turns_away_the_benchmarks_empty_noisy_1080p_frames():
-    rng = np.random.default_rng(1)  # bench/decode_bench.py's speed_frames(1920, 1080, 20, seed=1), the empty ones
-    empty = [cluttered_scene(1920, 1080, rng) for _ in range(20)]
-    turned_away = sum(not _verdict(frame) for frame in empty)
+def test_the_gate_turns_away_the_benchmarks_empty_noisy_1080p_frames(bench_empty_1080p):
+    turned_away = sum(not _verdict(frame) for frame in bench_empty_1080p)
     assert turned_away >= 17, f"only {turned_away} of 20 empty frames take the fast path"
 
 
@@ -166,7 +172,7 @@ def test_a_frame_the_gate_lets_through_is_decoded_exactly_as_without_it(hard_cor
 
 
 def test_the_gate_loses_no_read_over_the_hard_corpus(hard_corpus):
-    assert _assert_gate_loses_nothing(hard_corpus) >= 20  # the corpus holds readable pictures
+    assert _assert_gate_loses_nothing(hard_corpus) >= 10  # the corpus holds readable pictures
 
 
 def test_the_gate_loses_no_read_over_the_studio_corpus(tmp_path):
@@ -187,8 +193,8 @@ def test_the_gate_loses_no_read_over_demo_camera_frames():
 
 def test_the_gate_loses_no_read_over_small_codes_at_1080p_under_glare():
     rng = np.random.default_rng(7)  # small codes (modules of 1.5 to 4 pixels), half under a glare
-    images = [(f"1080p {i}", hard_1080_sample(rng)[0]) for i in range(40)]
-    assert _assert_gate_loses_nothing(images) >= 10
+    images = [(f"1080p {i}", hard_1080_sample(rng)[0]) for i in range(20)]
+    assert _assert_gate_loses_nothing(images) >= 6
 
 
 @pytest.fixture(scope="module")
@@ -209,7 +215,7 @@ def scenes():
 # A small code at the frame's edge that zxing-cpp saw in its box only with a wider margin (found by this test).
 @example(module=2, angle=216.5, x=2, y=59, dark=0, contrast=44, inverted=False, seed=3)
 @given(module=st.integers(2, 4), angle=st.floats(0, 360), x=st.integers(0, 1500), y=st.integers(0, 650),
-       dark=st.integers(0, 120), contrast=st.integers(40, 200), inverted=st.booleans(), seed=st.integers(0, 50))
+       dark=st.integers(0, 120), contrast=st.integers(40, 200), inverted=st.booleans(), seed=st.integers(0, 9))
 def test_a_code_the_engine_reads_without_the_gate_it_reads_with_it(scenes, module, angle, x, y, dark, contrast,
                                                                     inverted, seed):
     code = qr_array(EVN_BILL, scale=module)
