@@ -9,6 +9,7 @@ local MJPEG server (``tests/mjpeg_server.py``)."""
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import subprocess
 import sys
@@ -27,16 +28,18 @@ ROOT = Path(__file__).resolve().parent.parent
 CAMERA_TIMEOUT_S = 120  # a ceiling for the scan of a live stream; it ends at the first accepted code
 
 
+@functools.cache
+def _frame(ch: str, seed: int):
+    """One frame of a clip, drawn once for the file (write_video only reads it)."""
+    if ch == "A":
+        return frame_with([(EVN_BILL, 40, 30)], 640, 360, scale=3)
+    if ch == "B":
+        return frame_with([(VIETQR_TRANSFER, 300, 30)], 640, 360, scale=3)
+    return empty_frame(640, 360, seed=seed)
+
+
 def clip(tmp_path: Path, pattern: str, name: str = "clip.avi") -> Path:
-    frames = []
-    for i, ch in enumerate(pattern):
-        if ch == "A":
-            frames.append(frame_with([(EVN_BILL, 40, 30)], 640, 360, scale=3))
-        elif ch == "B":
-            frames.append(frame_with([(VIETQR_TRANSFER, 300, 30)], 640, 360, scale=3))
-        else:
-            frames.append(empty_frame(640, 360, seed=i % 2))
-    return write_video(tmp_path / name, frames)
+    return write_video(tmp_path / name, [_frame(ch, 0 if ch in "AB" else i % 2) for i, ch in enumerate(pattern)])
 
 
 def expect_file(tmp_path: Path, entry, name: str = "expect.json") -> Path:
