@@ -48,6 +48,12 @@ def mapped_library_files() -> dict[str, list[tuple[int, int]]]:
     return out
 
 
+def handled_files() -> frozenset[str]:
+    """The files ``release_library_pages`` has handled in this process."""
+    with _LOCK:
+        return frozenset(_DONE)
+
+
 def release_library_pages() -> int:
     """Hand back the cached pages of the library files mapped since the last call (see the module's
     docstring); returns how many files were handled this time."""
@@ -58,6 +64,7 @@ def release_library_pages() -> int:
         madvise = _madvise()
         for path, spans in fresh.items():
             _DONE.add(path)
+            _write_out(path)
             if madvise is not None:
                 for start, length in spans:
                     madvise(start, length, _MADV_PAGEOUT)  # an older kernel refuses (EINVAL): no harm
@@ -76,6 +83,21 @@ def _madvise():
     madvise.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
     madvise.restype = ctypes.c_int
     return madvise
+
+
+def _write_out(path: str) -> None:
+    """Pages of a file written a moment ago (pip writes a whole environment in seconds) wait in the
+    cache to be written to disk; until then neither call can drop them."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return
+    try:
+        os.fdatasync(fd)
+    except (OSError, AttributeError):
+        pass
+    finally:
+        os.close(fd)
 
 
 def _drop_cached(path: str) -> None:
