@@ -22,8 +22,10 @@ import os
 import threading
 
 _MADV_PAGEOUT = 21  # Linux 5.4 and later (asm-generic/mman-common.h)
+_SYNC_FILE_RANGE_WAIT_ALL = 1 | 2 | 4  # wait before, write, wait after (linux/fs.h)
 _DONE: set[str] = set()
 _LOCK = threading.Lock()
+_SCANNING_PREPARED = False
 
 
 def mapped_library_files() -> dict[str, list[tuple[int, int]]]:
@@ -61,54 +63,49 @@ def release_library_pages() -> int:
         fresh = {path: spans for path, spans in mapped_library_files().items() if path not in _DONE}
         if not fresh:
             return 0
-        madvise = _madvise()
+        madvise, sync_file_range = _libc_calls()
         for path, spans in fresh.items():
             _DONE.add(path)
-            _write_out(path)
-            if madvise is not None:
-                for start, length in spans:
-                    madvise(start, length, _MADV_PAGEOUT)  # an older kernel refuses (EINVAL): no harm
-            _drop_cached(path)
+            _hand_back(path, spans, madvise, sync_file_range)
         return len(fresh)
 
 
-def _madvise():
+def _libc_calls():
+    """(madvise, sync_file_range) from the C library, each None where it is missing."""
     import ctypes
 
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        madvise = libc.madvise
-    except (OSError, AttributeError):
-        return None
-    madvise.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
-    madvise.restype = ctypes.c_int
-    return madvise
+    except OSError:
+        return None, None
+    madvise = getattr(libc, "madvise", None)
+    if madvise is not None:
+        madvise.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
+        madvise.restype = ctypes.c_int
+    sync_file_range = getattr(libc, "sync_file_range", None)
+    if sync_file_range is not None:
+        sync_file_range.argtypes = (ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint)
+        sync_file_range.restype = ctypes.c_int
+    return madvise, sync_file_range
 
 
-def _write_out(path: str) -> None:
-    """Pages of a file written a moment ago (pip writes a whole environment in seconds) wait in the
-    cache to be written to disk; until then neither call can drop them."""
+def _hand_back(path: str, spans: list[tuple[int, int]], madvise, sync_file_range) -> None:
+    """Write out ``path``'s pages still waiting for the disk (pip writes a whole environment in seconds,
+    and until they are written neither call below can drop them; ``sync_file_range`` writes and waits
+    without the journal commit and disk flush of ``fdatasync``), page out this process's mappings of
+    it, then drop its cached pages that no process maps. Errors are ignored: nothing is lost."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     except OSError:
         return
     try:
-        os.fdatasync(fd)
-    except (OSError, AttributeError):
-        pass
-    finally:
-        os.close(fd)
-
-
-def _drop_cached(path: str) -> None:
-    if not hasattr(os, "posix_fadvise"):
-        return
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-    except OSError:
-        return
-    try:
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        if sync_file_range is not None:
+            sync_file_range(fd, 0, 0, _SYNC_FILE_RANGE_WAIT_ALL)
+        if madvise is not None:
+            for start, length in spans:
+                madvise(start, length, _MADV_PAGEOUT)  # an older kernel refuses (EINVAL): no harm
+        if hasattr(os, "posix_fadvise"):
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
     except OSError:
         pass
     finally:
@@ -116,9 +113,13 @@ def _drop_cached(path: str) -> None:
 
 
 def prepare_scanning() -> None:
-    """Load what a scan session maps (OpenCV, zxing-cpp), then ``release_library_pages``: run first in
-    a session's capture thread, so that the frames are read and decoded with the libraries' pages
-    mapped from small blocks."""
+    """Load what a scan session maps (OpenCV, zxing-cpp), then ``release_library_pages``, once per
+    process: run first in a session's capture thread, so that the frames are read and decoded with the
+    libraries' pages mapped from small blocks. Later sessions start at once."""
+    global _SCANNING_PREPARED
+    if _SCANNING_PREPARED:
+        return
+    _SCANNING_PREPARED = True
     try:
         import cv2  # noqa: F401
         import zxingcpp  # noqa: F401
