@@ -50,12 +50,6 @@ def mapped_library_files() -> dict[str, list[tuple[int, int]]]:
     return out
 
 
-def handled_files() -> frozenset[str]:
-    """The files ``release_library_pages`` has handled in this process."""
-    with _LOCK:
-        return frozenset(_DONE)
-
-
 def release_library_pages() -> int:
     """Hand back the cached pages of the library files mapped since the last call (see the module's
     docstring); returns how many files were handled this time."""
