@@ -5,20 +5,22 @@ block (folio) that holds the touched page. How large those blocks are depends on
 into the cache: a file read back from disk comes in blocks of a few pages, but a file that was just
 written (a virtual environment that pip has just installed) stays cached in the blocks it was written
 in, up to 1 MiB on ext4 with Linux 6.18. Then every touched byte of a library maps up to 1 MiB:
-OpenCV's 78 MiB library held 43 MiB in the window instead of 10 (docs/window.md, "Soak").
+OpenCV's 78 MiB library held 42 MiB in the window instead of 9 (docs/window.md, "A freshly installed
+environment").
 
-``release_library_pages`` asks the kernel to take back the pages of the libraries this process has
-mapped (``madvise(MADV_PAGEOUT)``: pages no other process maps are unmapped and, being unchanged
-copies of the file, dropped) and drops the rest of those files from the cache
-(``posix_fadvise(POSIX_FADV_DONTNEED)``, which leaves pages that any process maps). What the
-process uses next is read back from disk, in small blocks. Each file is handled once per process: after
-that its cache holds small blocks. Only read-only mappings of files are touched (code and constant
-data); nothing where ``/proc/self/maps`` or ``madvise`` is missing.
+``release_library_pages`` writes out what of those files still waits for the disk
+(``sync_file_range``), asks the kernel to take back this process's pages of them
+(``madvise(MADV_PAGEOUT)``: pages no other process maps are unmapped and, being unchanged copies of
+the file, dropped) and drops the rest of those files from the cache
+(``posix_fadvise(POSIX_FADV_DONTNEED)``, which leaves pages that any process maps). What the process
+uses next is read back from disk, in small blocks. Each file is handled once per process. Only
+read-only private mappings of files are touched (code and constant data); nothing off Linux.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import threading
 
 _MADV_PAGEOUT = 21  # Linux 5.4 and later (asm-generic/mman-common.h)
@@ -32,6 +34,8 @@ def mapped_library_files() -> dict[str, list[tuple[int, int]]]:
     """{path: [(start, length), ...]} of this process's read-only private mappings of files
     (``/proc/self/maps``); empty without it."""
     out: dict[str, list[tuple[int, int]]] = {}
+    if not sys.platform.startswith("linux"):  # the calls below are Linux's (another system's madvise
+        return out  # numbers mean other things)
     try:
         with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
             lines = maps.read().splitlines()
