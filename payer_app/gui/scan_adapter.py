@@ -19,6 +19,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
+from payer_app.scan.library_pages import prepare_scanning, release_library_pages
 from payer_app.scan.limits import limit_malloc_arenas, map_large_blocks, release_free_memory
 
 # before any scan session starts its threads: they share two malloc arenas, and frames get mappings
@@ -162,6 +163,7 @@ class ScanAdapter(QObject):
                 on_error=lambda e: self._on_error(generation, e),
                 on_finished=lambda: self._on_finished(generation),
                 frames_required=frames_required,
+                before_open=prepare_scanning,
             )
         except Exception as exc:  # noqa: BLE001 - SourceError and friends: show the message
             self.failed.emit(str(exc))
@@ -292,6 +294,7 @@ def _stop_and_trim(session) -> None:
     """End ``session`` (its threads joined), then hand the memory its frames used back to the system."""
     session.stop()
     release_free_memory()
+    release_library_pages()  # libraries the session loaded late (the first decode's fallbacks)
 
 
 # A still decode still running when the process exits is waited for (as the engine waits for its scan

@@ -341,8 +341,10 @@ class ScanSession:
                  on_detections: Callable | None = None, on_accepted: Callable | None = None,
                  on_error: Callable | None = None, on_finished: Callable | None = None,
                  frames_required: int = 2, hold_off_ms: float = 3000.0, reopen_delay_s: float = 0.5,
-                 config: EngineConfig | None = None, max_frames: int | None = None):
+                 config: EngineConfig | None = None, max_frames: int | None = None,
+                 before_open: Callable | None = None):
         self.source = make_source(source) if isinstance(source, str) else source
+        self.before_open = before_open  # run first in the capture thread (e.g. library_pages.prepare_scanning)
         self.on_frame = on_frame
         self.on_detections = on_detections
         self.on_accepted = on_accepted
@@ -453,6 +455,7 @@ class ScanSession:
 
     def _capture_loop(self) -> None:
         try:
+            self._emit(self.before_open)
             try:
                 self.source.open()
             except SourceError as exc:
