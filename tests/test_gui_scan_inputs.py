@@ -89,3 +89,15 @@ def test_kiosk_settings_open_on_a_long_press(qtbot, make_window):
     qtbot.mouseClick(w.home.greeting, Qt.MouseButton.LeftButton)
     assert not w.kiosk.watcher.press_timer.isActive()  # released before the long press was up
     assert w.current == "home"
+
+
+def test_outside_a_booth_a_long_press_on_the_greeting_opens_settings(qtbot, window):
+    qtbot.mousePress(window.home.greeting, Qt.MouseButton.LeftButton)
+    assert window.kiosk.watcher.press_timer.isActive()
+    fire(window.kiosk.watcher.press_timer)  # held that long
+    assert window.current == "settings"  # no operator PIN outside a booth
+    qtbot.mouseRelease(window.home.greeting, Qt.MouseButton.LeftButton)
+    window.back()
+    qtbot.mouseClick(window.home.greeting, Qt.MouseButton.LeftButton)
+    assert not window.kiosk.watcher.press_timer.isActive()  # released before the long press was up
+    assert window.current == "home"
