@@ -279,7 +279,7 @@ class KioskTimers(QObject):
         self.watcher.long_press.connect(self.open_hidden_settings)
         self.guard = KioskGuard(window) if self.ctx.kiosk else None
         app = QApplication.instance()
-        if self.ctx.kiosk and app is not None:  # a touch or a key anywhere, in a dialog too, is activity
+        if self.guard is not None and app is not None:  # a booth: a touch or a key anywhere, a dialog too, is activity
             app.installEventFilter(self.watcher)
             app.installEventFilter(self.guard)
         else:  # outside a booth nothing times out: only the greeting's long press is watched
