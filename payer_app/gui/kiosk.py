@@ -164,7 +164,8 @@ class BoothFrame(QWidget):
 
 
 class ActivityWatcher(QObject):
-    """Counts user input anywhere in the app (kiosk idle timer) and spots long presses."""
+    """Counts user input (kiosk idle timer) and spots long presses on ``long_press_target``. In a booth
+    it watches the whole application (a dialog too); outside one, only the greeting (``KioskTimers``)."""
 
     activity = Signal()
     long_press = Signal()
