@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication
 
 from payer_app.core.builder import vietqr_payload, vnpay_payload
 from payer_app.core.operator_pin import hash_pin
-from payer_app.gui.kiosk import LONG_PRESS_MS, ActivityWatcher
+from payer_app.gui.kiosk import LONG_PRESS_MS
 from payer_app.gui.scan_adapter import bgr_to_qimage
 from payer_app.gui.settings import Settings, save_settings
 from tests.gui_helpers import fire, qr_frame, tr
@@ -103,23 +103,13 @@ def test_outside_a_booth_a_long_press_on_the_greeting_opens_settings(qtbot, wind
     assert window.current == "home"
 
 
-def test_outside_a_booth_events_elsewhere_do_not_pass_through_the_activity_watcher(qtbot, make_window, monkeypatch):
+def test_outside_a_booth_events_elsewhere_do_not_pass_through_the_activity_watcher(qtbot, window):
     # nothing times out outside a booth: the watcher needs the greeting's presses only, and every event
     # of the application passing through a Python filter costs CPU
-    seen = []
-    real = ActivityWatcher.eventFilter
-
-    def counted(self, obj, event):
-        seen.append(obj)
-        return real(self, obj, event)
-
-    monkeypatch.setattr(ActivityWatcher, "eventFilter", counted)
-    window = make_window(camera="demo", kiosk=False, lang="vi")
-    greeting = window.home.greeting
+    presses = []
+    window.kiosk.watcher.activity.connect(lambda: presses.append(window.current))
     qtbot.mouseClick(window.home.history_button, Qt.MouseButton.LeftButton)
-    assert window.current == "history"
-    assert all(obj is greeting for obj in seen)  # the greeting's own events only (hidden with Home)
-    window.back()
-    seen.clear()
-    qtbot.mouseClick(greeting, Qt.MouseButton.LeftButton)
-    assert seen and all(obj is greeting for obj in seen)
+    qtbot.mouseClick(window.history.top.back, Qt.MouseButton.LeftButton)
+    assert window.current == "home" and presses == []  # two clicks the watcher never saw
+    qtbot.mouseClick(window.home.greeting, Qt.MouseButton.LeftButton)
+    assert presses == ["home"]
