@@ -89,3 +89,27 @@ def test_kiosk_settings_open_on_a_long_press(qtbot, make_window):
     qtbot.mouseClick(w.home.greeting, Qt.MouseButton.LeftButton)
     assert not w.kiosk.watcher.press_timer.isActive()  # released before the long press was up
     assert w.current == "home"
+
+
+def test_outside_a_booth_a_long_press_on_the_greeting_opens_settings(qtbot, window):
+    qtbot.mousePress(window.home.greeting, Qt.MouseButton.LeftButton)
+    assert window.kiosk.watcher.press_timer.isActive()
+    fire(window.kiosk.watcher.press_timer)  # held that long
+    assert window.current == "settings"  # no operator PIN outside a booth
+    qtbot.mouseRelease(window.home.greeting, Qt.MouseButton.LeftButton)
+    window.back()
+    qtbot.mouseClick(window.home.greeting, Qt.MouseButton.LeftButton)
+    assert not window.kiosk.watcher.press_timer.isActive()  # released before the long press was up
+    assert window.current == "home"
+
+
+def test_outside_a_booth_events_elsewhere_do_not_pass_through_the_activity_watcher(qtbot, window):
+    # nothing times out outside a booth: the watcher needs the greeting's presses only, and every event
+    # of the application passing through a Python filter costs CPU
+    presses = []
+    window.kiosk.watcher.activity.connect(lambda: presses.append(window.current))
+    qtbot.mouseClick(window.home.history_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.history.top.back, Qt.MouseButton.LeftButton)
+    assert window.current == "home" and presses == []  # two clicks the watcher never saw
+    qtbot.mouseClick(window.home.greeting, Qt.MouseButton.LeftButton)
+    assert presses == ["home"]

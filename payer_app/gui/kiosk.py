@@ -21,7 +21,7 @@ import logging
 from datetime import UTC, datetime
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QInputEvent, QKeySequence, QShortcut, QWindowStateChangeEvent
 from PySide6.QtWidgets import QApplication, QDialog, QFrame, QHBoxLayout, QSizePolicy, QVBoxLayout, QWidget
 
 from payer_app.core.amounts import format_vnd
@@ -164,7 +164,8 @@ class BoothFrame(QWidget):
 
 
 class ActivityWatcher(QObject):
-    """Counts user input anywhere in the app (kiosk idle timer) and spots long presses."""
+    """Counts user input (kiosk idle timer) and spots long presses on ``long_press_target``. In a booth
+    it watches the whole application (a dialog too); outside one, only the greeting (``KioskTimers``)."""
 
     activity = Signal()
     long_press = Signal()
@@ -178,6 +179,10 @@ class ActivityWatcher(QObject):
         self.press_timer.timeout.connect(self.long_press)
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
+        # every event of the application passes here: the class check (no call into Qt) lets all but
+        # input events go at once; asking an event its type() makes an enum object, which costs more
+        if not isinstance(event, QInputEvent):
+            return False
         kind = event.type()
         if kind in (QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress, QEvent.Type.Wheel,
                     QEvent.Type.TouchBegin):
@@ -192,6 +197,11 @@ class ActivityWatcher(QObject):
 RESTORE_AGAIN_MS = 300  # a second raise of the front window, once the window manager has shown both again
 
 
+# The events KioskGuard acts on (the window manager's close, a minimise); PySide6 hands a filter each
+# event as its own class
+WATCHED_BY_GUARD = (QCloseEvent, QWindowStateChangeEvent)
+
+
 class KioskGuard(QObject):
     """Kiosk mode: the window manager's close of the window (Alt+F4) is refused, and the window, or a
     dialog of it, minimised by the window manager (its title bar, a key, "show desktop") comes
@@ -202,6 +212,8 @@ class KioskGuard(QObject):
         self.window = window
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
+        if not isinstance(event, WATCHED_BY_GUARD):  # most events of the application: let go at once
+            return False
         if obj is self.window and event.type() == QEvent.Type.Close and event.spontaneous():
             # the window manager's close (Alt+F4, a title bar): the operator stops the kiosk from its
             # terminal (Ctrl+C, SIGTERM), which closes the window from inside
@@ -268,10 +280,11 @@ class KioskTimers(QObject):
         self.watcher.long_press.connect(self.open_hidden_settings)
         self.guard = KioskGuard(window) if self.ctx.kiosk else None
         app = QApplication.instance()
-        if app is not None:
+        if self.guard is not None and app is not None:  # a booth: a touch or a key anywhere, a dialog too, is activity
             app.installEventFilter(self.watcher)
-            if self.guard is not None:
-                app.installEventFilter(self.guard)
+            app.installEventFilter(self.guard)
+        else:  # outside a booth nothing times out: only the greeting's long press is watched
+            window.home.greeting.installEventFilter(self.watcher)
         self.settings_shortcut = QShortcut(QKeySequence("Ctrl+Alt+S"), window)
         self.settings_shortcut.activated.connect(self.open_hidden_settings)
         window.nav.changed.connect(lambda _previous, _name: self.restart_idle())

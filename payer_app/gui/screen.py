@@ -11,6 +11,7 @@ visible screen's default button.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
@@ -64,6 +65,10 @@ class EnterKey(QObject):
         self.nav = nav
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
+        # every event of the application passes here: the class check (no call into Qt) lets all but
+        # key events go at once; asking an event its type() makes an enum object, which costs more
+        if not isinstance(event, QKeyEvent):
+            return False
         if event.type() != QEvent.Type.KeyPress or event.key() not in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             return False
         if event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
