@@ -10,17 +10,18 @@ order with ``bash -e``, in a fresh copy of this checkout, as the CI would run th
   files their paths name, ``download-artifact`` / ``needs:`` bring them into the merge job's folder;
 - the line that installs Debian packages is not run (a test does not install system packages): its
   packages must be only libzbar0, and libzbar0 must be installed here;
-- the virtualenv ``.venv`` is kept between the jobs, as a runner's cache would keep it (the install
-  line still runs in each job). The first job builds it from nothing with ``python3 -m venv``;
-- pip installs from a wheelhouse made once for the module (``wheelhouse``: ``pip wheel`` of this
-  checkout and of its build backend, resolved from the indexes pip is configured with, as the snippet's
-  install would resolve them); the install lines run as written, with ``PIP_NO_INDEX`` and
-  ``PIP_FIND_LINKS`` in their environment, so six installs do not each ask the indexes again;
+- every job starts without ``.venv``, as on the CI: neither file keeps a cache, and the checkout step
+  removes what is not in the repository; the install line builds it from nothing with ``python3 -m venv``;
+- pip installs from a wheelhouse made once for the module (``wheelhouse``: ``pip wheel`` of the
+  dependencies this checkout declares and of its build backend, resolved from the indexes pip is
+  configured with, as the snippet's install would resolve them); the install lines run as written, with
+  ``PIP_NO_INDEX`` and ``PIP_FIND_LINKS`` in their environment, so six installs do not each ask the
+  indexes again;
 - the six jobs' install line is one line, ``python3 -m venv .venv && .venv/bin/pip install --quiet .``, on
-  one checkout: it runs as written from nothing (the first job) and over the kept ``.venv`` (the second),
-  the two states a runner meets. A later job meets the second state again (the same line, the same
-  checkout copied in, the ``.venv`` that line left), so the line's result there is already known and the
-  build is not made a third time: its exit code is the one that run had (``Workspace.installed``).
+  one checkout, and each job meets it in the same state (the checkout copied into an emptied folder, no
+  ``.venv``). It runs as written in the first job; a later job would run the same line on the same
+  files from the same state, so its result is already known: the exit code that run had, and the
+  ``.venv`` it made, kept aside (``Workspace.installed``). The package is built once, not six times.
 
 The sharded scan lines and the merge line use ``payer-app scan --shard/--summary`` and ``payer-app qa
 merge``: while this checkout has no such option or command, that part is skipped with a message
@@ -154,7 +155,8 @@ def test_the_jenkinsfile_runs_the_gitlab_commands():
 
 
 class Workspace:
-    """One CI job's folder at a fixed path; ``.venv`` survives from job to job like a runner's cache."""
+    """One CI job's folder at a fixed path (the ``.venv`` an install line made keeps its paths when it is
+    put back)."""
 
     def __init__(self, root: Path, wheelhouse: Path):
         self.dir = root / "ws"
@@ -162,9 +164,10 @@ class Workspace:
         self.dir.mkdir()
         self.artifacts.mkdir()
         self.env = {**clean_env(root), "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheelhouse)}
-        # install lines that ran as written over a .venv they had made themselves: their exit code
+        # install lines that ran as written in a folder without .venv, and succeeded: their result
         self.installed: dict[str, subprocess.CompletedProcess] = {}
-        self.venv_made_by: str | None = None  # the install line whose run made the .venv
+        self.venv_made_by: str | None = None  # the install line whose run made the .venv kept aside
+        self.kept_venv = root / "kept-venv"  # that .venv, between jobs
         self._missing_interface: list[str] | None = None
 
     def new_pipeline(self) -> None:
@@ -173,10 +176,15 @@ class Workspace:
         self.artifacts.mkdir()
 
     def new_job(self) -> None:
-        """An empty folder but the virtualenv, then the checkout copied in (``actions/checkout``)."""
+        """An empty folder (the .venv kept aside), then the checkout copied in (``actions/checkout``)."""
+        venv = self.dir / ".venv"
+        if venv.exists():
+            if self.venv_made_by is not None and not self.kept_venv.exists():
+                venv.rename(self.kept_venv)
+            else:
+                shutil.rmtree(venv)
         for entry in self.dir.iterdir():
-            if entry.name != ".venv":
-                shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
         shutil.copytree(ROOT, self.dir, ignore=COPY_IGNORE, dirs_exist_ok=True)
 
     def run(self, line: str, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -186,14 +194,20 @@ class Workspace:
             for package in packages:
                 assert debian_package_installed(package), f"{package} is not installed on this machine"
             return subprocess.CompletedProcess(line, 0, "", "")
-        if is_install(line) and line in self.installed and self.venv_made_by == line:
-            return self.installed[line]  # this line, this checkout, over the .venv it made: it ran so already
+        venv = self.dir / ".venv"
+        if is_install(line):
+            assert not venv.exists(), "a job meets its install line without .venv"
+            if line in self.installed and self.venv_made_by == line and self.kept_venv.exists():
+                self.kept_venv.rename(venv)  # this line, this checkout, no .venv: it ran so already
+                return self.installed[line]
+            if self.kept_venv.exists():
+                shutil.rmtree(self.kept_venv)
+            self.venv_made_by = None
         done = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", line], cwd=self.dir, env={**self.env, **env},
                               capture_output=True, text=True, timeout=LINE_TIMEOUT_S, stdin=subprocess.DEVNULL)
-        if is_install(line):
-            if self.venv_made_by == line and done.returncode == 0:
-                self.installed[line] = done
-            self.venv_made_by = line if done.returncode == 0 else None
+        if is_install(line) and done.returncode == 0:
+            self.installed[line] = done
+            self.venv_made_by = line
         return done
 
     def missing_interface(self) -> list[str]:
@@ -290,19 +304,17 @@ def assert_merged(ws: Workspace) -> None:
 
 @pytest.fixture(scope="module")
 def wheelhouse(tmp_path_factory) -> Path:
-    """Every wheel ``pip install .`` needs: the dependencies of this checkout and its build backend
-    ([build-system] requires), fetched once from the indexes pip is configured with. This checkout's
-    own wheel is left out: each install line builds it from the copied checkout, as in CI."""
+    """Every wheel ``pip install .`` needs: the dependencies this checkout declares ([project]
+    dependencies, none of them dynamic) and its build backend ([build-system] requires), resolved together
+    and fetched once from the indexes pip is configured with. This checkout's own wheel is not in it:
+    the install line builds it from the copied checkout, as in CI."""
     folder = tmp_path_factory.mktemp("wheelhouse")
-    checkout = tmp_path_factory.mktemp("checkout")  # pip builds in the folder it is given: not in ours
-    shutil.copytree(ROOT, checkout, ignore=COPY_IGNORE, dirs_exist_ok=True)
-    backend = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["build-system"]["requires"]
-    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", str(folder), str(checkout),
-                           *backend], cwd=folder, capture_output=True, text=True, timeout=LINE_TIMEOUT_S,
-                          stdin=subprocess.DEVNULL)
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "dependencies" not in config["project"].get("dynamic", []), "the dependencies must be in pyproject.toml"
+    wanted = [*config["project"]["dependencies"], *config["build-system"]["requires"]]
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", str(folder), *wanted],
+                          cwd=folder, capture_output=True, text=True, timeout=LINE_TIMEOUT_S, stdin=subprocess.DEVNULL)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    for own in folder.glob("payer_app-*"):
-        own.unlink()
     return folder
 
 

@@ -1,6 +1,7 @@
-"""Every command line in README.md (and in the tour pages of docs/, TOUR_PAGES) still works: each
-fenced shell block is run for real, in order, in one temporary folder a page, with its own data
-folder and the venv's ``payer-app`` first on PATH.
+"""Every command line in README.md still works: each fenced shell block is run for real, in order, in
+one temporary folder, with its own data folder and the venv's ``payer-app`` first on PATH. The docs
+pages' blocks (the tour of docs/generate.md among them) are run by tests/test_docs_commands.py, once:
+a page run by both tests would cost its bills and videos twice.
 
 A line must end with exit 0, or with the code its comment names (``# exit 1``). ``$ command`` lines
 in ``text`` blocks (a command shown with its output) are run too, and the first word of their output
@@ -25,8 +26,8 @@ from tests.shell_lines import expected_exit, strip_comment
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
-# docs pages whose shell blocks are a tour to type in (the others show synopses with [OPTIONS]).
-TOUR_PAGES = [README, ROOT / "docs" / "generate.md"]
+# the pages whose shell blocks this test runs; the docs pages' blocks are tests/test_docs_commands.py's
+TOUR_PAGES = [README]
 VENV_BIN = Path(sys.executable).parent
 BLOCK_TIMEOUT_S = 600  # only fails a hung block (the QA block writes and scans 48 pictures and a video)
 
@@ -224,6 +225,14 @@ def test_the_readme_has_command_blocks_and_most_lines_run():
     lines = [line.command for block in readme_blocks() for line in block.lines]
     run = [c for c in lines if c not in SKIP and c not in IN_BACKGROUND]
     assert len(lines) >= 10 and len(run) >= len(lines) - len(SKIP) - len(IN_BACKGROUND)
+
+
+def test_no_page_is_run_by_this_test_and_the_docs_commands_test():
+    from tests.test_docs_commands import RUN_PAGES
+
+    both = sorted(page.name for page in set(TOUR_PAGES) & set(RUN_PAGES))
+    assert not both, f"{both}: run by tests/test_docs_commands.py already"
+    assert (ROOT / "docs" / "generate.md") in RUN_PAGES, "the tour of docs/generate.md must still be run"
 
 
 def test_every_skipped_or_background_line_is_in_a_tour_page():
