@@ -18,8 +18,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from PySide6.QtCore import QObject, Signal
 
 from payer_app.core.keys import SigningKey
+from payer_app.core.refusals import Refusal
 from payer_app.core.request import PayerInfo
 from payer_app.payments.enrolment import enrolment_token, revocation_token
 from tests import cli_in_process
@@ -253,9 +255,11 @@ def run_cli(capsys, monkeypatch):
     return run
 
 
-def test_the_commands_issue_a_code_enrol_with_it_and_the_operator_revokes(tmp_path):
+def test_the_commands_issue_a_code_enrol_with_it_and_the_operator_revokes(tmp_path, run_cli):
     """``payer-app acquirer codes issue`` on the acquirer's machine while ``acquirer serve`` runs; the
-    payer's ``keys enrol --code``; ``acquirer revoke``."""
+    payer's ``keys enrol --code``; ``acquirer revoke``: real processes (the code on stdout, the account it
+    is for on stderr; exit 2 and the refusal on stderr for a used code). ``keys rotate``, ``keys export``
+    and a refused account run in process."""
     acquirer = ServedAcquirer(tmp_path)
     try:
         ledger = str(tmp_path / "served.sqlite3")
@@ -267,16 +271,16 @@ def test_the_commands_issue_a_code_enrol_with_it_and_the_operator_revokes(tmp_pa
         assert f"{OWNER_BIN}/{OWNER_ACCOUNT}" in issued.stderr
         enrolled = run_process(payer_home, "keys", "enrol", "--acquirer", acquirer.url, "--code", code)
         assert enrolled.returncode == 0, enrolled.stderr
-        again = run_process(payer_home, "keys", "rotate")
+        again = run_cli(payer_home, "keys", "rotate")
         assert again.returncode == 0
         reused = run_process(payer_home, "keys", "enrol", "--acquirer", acquirer.url, "--code", code)
         assert reused.returncode == 2 and "bad-enrolment-code" in reused.stderr
-        old_kid = json.loads(run_process(payer_home, "keys", "export", "--all").stdout)["keys"][1]["kid"]
+        old_kid = json.loads(run_cli(payer_home, "keys", "export", "--all").stdout)["keys"][1]["kid"]
         revoked = run_process(tmp_path / "op", "acquirer", "revoke", old_kid, "--acquirer", acquirer.url,
                           "--ledger", ledger)
         assert revoked.returncode == 0, revoked.stderr
         assert key_state(acquirer.url, old_kid) == "revoked"
-        bad = run_process(tmp_path / "op", "acquirer", "codes", "issue", "--account", "970436/../x", "--ledger", ledger)
+        bad = run_cli(tmp_path / "op", "acquirer", "codes", "issue", "--account", "970436/../x", "--ledger", ledger)
         assert bad.returncode == 2 and bad.stderr.startswith("payer-app: error:")
     finally:
         acquirer.stop()
@@ -284,8 +288,9 @@ def test_the_commands_issue_a_code_enrol_with_it_and_the_operator_revokes(tmp_pa
 
 def test_a_second_device_is_added_with_an_endorsement_made_by_the_first(tmp_path, run_cli):
     """``keys export`` on the new device, ``keys endorse`` on the owner's, ``keys enrol --endorsement``
-    on the new one; its ``keys revoke`` of the owner's key is refused, the owner's of it is done."""
-    acquirer = ServedAcquirer(tmp_path)
+    on the new one; its ``keys revoke`` of the owner's key is refused, the owner's of it is done. The
+    acquirer serves in this process (``acquirer serve`` is a process in the test above)."""
+    acquirer = start_server(tmp_path / "served.sqlite3")
     try:
         ledger = str(tmp_path / "served.sqlite3")
         phone, tablet = tmp_path / "phone", tmp_path / "tablet"
@@ -337,19 +342,50 @@ def kiosk_account(home: Path, url: str, code: str = CODE) -> str:
     return account
 
 
-def test_the_kiosk_pays_from_a_demo_account_of_its_own_and_keeps_it_when_started_again(served_now, tmp_path):
+class Outcome(QObject):
+    """One signal for either end of a ``PaymentRunner`` call (its ``finished`` or its ``failed``)."""
+
+    said = Signal(object)
+
+
+def kiosk_account_in_process(qtbot, make_window, url: str, code: str = CODE) -> str:
+    """The account a kiosk window pays from once its key is accepted at ``url`` with ``code``: the window
+    ``payer-app gui --kiosk --acquirer URL --enrol-code CODE`` builds (``gui/app.py``'s ``run_app``), opened
+    in this process over the data folder in ``PAYER_APP_HOME``. ``kiosk_account`` starts the real process."""
+    from payer_app.gui.settings import read_settings
+    from payer_app.gui.startup_enrolment import StartupEnrolment
+
+    settings, problem = read_settings()
+    settings.acquirer_url = url
+    window = make_window(camera="demo", kiosk=True, loaded=(settings, problem))
+    window.ctx.acquirer_code = code
+    enrolment, outcome = StartupEnrolment(window, url, code), Outcome()
+    enrolment.runner.finished.connect(outcome.said)
+    enrolment.runner.failed.connect(outcome.said)
+    with qtbot.waitSignal(outcome.said, timeout=120_000) as answer:
+        enrolment.start()
+    assert not isinstance(answer.args[0], Refusal), answer.args[0].text("en")
+    payer = window.ctx.service.payer
+    return f"{payer.bank_bin}/{payer.account}"
+
+
+def test_the_kiosk_pays_from_a_demo_account_of_its_own_and_keeps_it_when_started_again(
+        served_now, payer_home, monkeypatch, qtbot, make_window):
+    """The first start is the real process; the start again over the same data folder and another kiosk's
+    start are windows in this process (what they check is the data folder and the acquirer's answers)."""
     from payer_app.payments.keystore import KeyStore
 
     owner = owner_enrolled(served_now.url)
-    home = tmp_path / "kiosk"
-    first = kiosk_account(home, served_now.url)
+    first = kiosk_account(payer_home, served_now.url)
     bank_bin, account = first.split("/")
     assert bank_bin == OWNER_BIN and account != OWNER_ACCOUNT
-    kiosk = Payer(KeyStore(home).current(), bank_bin, account)
+    kiosk = Payer(KeyStore(payer_home).current(), bank_bin, account)
     assert post(served_now.url, token_for(kiosk, served_now.url)).status_code == 201
     assert key_state(served_now.url, owner.key.kid) == "active"
-    assert kiosk_account(home, served_now.url) == first  # started again: the same key, the same account
-    other = kiosk_account(tmp_path / "second-kiosk", served_now.url)
+    # started again: the same key, the same account
+    assert kiosk_account_in_process(qtbot, make_window, served_now.url) == first
+    monkeypatch.setenv("PAYER_APP_HOME", str(payer_home.parent / "second-kiosk"))
+    other = kiosk_account_in_process(qtbot, make_window, served_now.url)
     assert other not in (first, f"{OWNER_BIN}/{OWNER_ACCOUNT}")
 
 
@@ -389,12 +425,13 @@ def test_hostile_bodies_to_the_new_routes_are_refused_with_a_named_code_never_a_
     assert wrong.status_code == 401 and wrong.json()["error"] == "bad-enrolment-code"
 
 
-def test_the_window_started_with_a_one_time_code_enrols_its_key_for_the_payers_own_account(served_now, tmp_path):
+def test_the_window_started_with_a_one_time_code_enrols_its_key_for_the_payers_own_account(served_now, qtbot,
+                                                                                           make_window):
     from payer_app.payments.acquirer.activation import issue_code
 
     owner_enrolled(served_now.url)
     code, _ = issue_code(served_now.ledger, OWNER_BIN, OWNER_ACCOUNT, minutes=10)
-    assert kiosk_account(tmp_path / "phone", served_now.url, code) == f"{OWNER_BIN}/{OWNER_ACCOUNT}"
+    assert kiosk_account_in_process(qtbot, make_window, served_now.url, code) == f"{OWNER_BIN}/{OWNER_ACCOUNT}"
 
 
 def test_open_enrolment_binds_no_key_to_an_account_that_has_one(tmp_path):
