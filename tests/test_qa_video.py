@@ -4,6 +4,7 @@ directly, at rates in line with docs/generate.md's table (bench/video_read_rates
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -57,6 +58,21 @@ def test_scan_reads_a_clip_of_a_given_payload(tmp_path, capsys):
     first = json.loads(out.splitlines()[0])
     assert first["payload"] == payload
     assert first["parse"]["bill"]["evn_customer_code"] == "PD13000123456"
+
+
+def test_dim_grain_is_new_noise_in_every_frame():
+    """A tripod on a dim room: frame to frame, a flat patch of paper changes by the noise of two
+    independent frames (sqrt(2) x the grain and the dimmed sensor noise), not by the sensor noise
+    alone, as it would if the grain were the same pattern every frame (one a decoder could learn)."""
+    import numpy as np
+
+    from payer_app.studio.video import GRAIN_SIGMA, ClipSpec, clip_frames
+
+    _, frames = clip_frames("demo", ClipSpec(seconds=0.2, size=(640, 360), motion="still", light="dim"))
+    paper = [f[265:335, 330:630, 1].astype(np.float32) for f in frames]  # blank paper below the amount
+    independent = math.sqrt(2) * math.hypot(GRAIN_SIGMA, 0.42 * 8.0)  # dim: sensor noise 8, scaled by 0.42
+    for a, b in zip(paper, paper[1:], strict=False):
+        assert float((b - a).std()) >= 0.9 * independent
 
 
 @pytest.mark.slow

@@ -33,6 +33,12 @@ from payer_app.studio.video_options import BLURS, LIGHTS, MOTIONS
 MAX_SECONDS = 120.0
 MAX_SIDE = 3840
 VIDEO_FOURCC = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "MJPG"}
+# Dim light's extra grain: one GRAIN_TILE-square tile of Gaussian grain (the same on the three
+# channels), laid over each frame from a random place in it, as the demo camera lays its sensor noise.
+# Its side is not a multiple of the sensor noise tile's, so the two never line up the same way twice
+# in a clip; a fresh Gaussian frame of grain cost three times the rest of the frame.
+GRAIN_TILE = 320
+GRAIN_SIGMA = 4.0
 
 
 class VideoSpecError(ValueError):
@@ -122,6 +128,7 @@ class ClipCamera(DemoCamera):
         rng = np.random.default_rng([spec.seed, 7919])
         self._tremor = [(rng.uniform(8.0, 11.0), rng.uniform(0, 2 * math.pi)) for _ in range(4)]
         self._light_rng = np.random.default_rng([spec.seed, 104729])
+        self._grain = None  # dim light: the grain tile (doubled each way), made at the first frame
 
     def pose(self, t: float) -> np.ndarray:
         motion = self.clip.motion
@@ -153,9 +160,7 @@ class ClipCamera(DemoCamera):
         t = index / self.fps
         light = self.clip.light
         if light == "dim":
-            frame = cv2.convertScaleAbs(frame, alpha=0.42, beta=4)
-            grain = self._light_rng.normal(0, 4.0, frame.shape[:2]).astype(np.float32)
-            frame = np.clip(frame.astype(np.float32) + grain[:, :, None], 0, 255).astype(np.uint8)
+            self._dim(frame)
         elif light == "bright":
             frame = cv2.convertScaleAbs(frame, alpha=1.55, beta=40)
         elif light == "glare":
@@ -175,6 +180,22 @@ class ClipCamera(DemoCamera):
             frame = self._motion_blur(frame, t)
         return frame
 
+    def _dim(self, frame: np.ndarray) -> None:
+        """Under-exposed (0.42 x + 4) with grain from the tile, in place, block by block (one pass)."""
+        import cv2
+
+        if self._grain is None:
+            tile = np.clip(self._light_rng.normal(128, GRAIN_SIGMA, (GRAIN_TILE, GRAIN_TILE)), 0, 255)
+            tile = np.repeat(tile.astype(np.uint8)[:, :, None], 3, axis=2)
+            self._grain = np.tile(tile, (2, 2, 1))
+        dy, dx = (int(v) for v in self._light_rng.integers(GRAIN_TILE, size=2))
+        for top in range(0, self.height, GRAIN_TILE):
+            rows = min(GRAIN_TILE, self.height - top)
+            for left in range(0, self.width, GRAIN_TILE):
+                cols = min(GRAIN_TILE, self.width - left)
+                block = frame[top:top + rows, left:left + cols]
+                cv2.addWeighted(block, 0.42, self._grain[dy:dy + rows, dx:dx + cols], 1.0, 4.0 - 128.0, dst=block)
+
     def _glare(self, frame: np.ndarray, t: float) -> np.ndarray:
         """A specular spot on the code: centred on the code's position, drifting over it."""
         cx, cy = self._center
@@ -184,10 +205,18 @@ class ClipCamera(DemoCamera):
         x += 0.45 * self.qr_side * math.cos(phase)
         y += 0.30 * self.qr_side * math.sin(phase)
         radius = 0.2 * self.qr_side
-        yy, xx = np.ogrid[0:self.height, 0:self.width]
+        # Beyond 3.5 radii the spot adds under one grey level, which the cast to uint8 drops: only the
+        # box within that reach is lifted (the same pixels as lifting the whole frame).
+        reach = 3.5 * radius
+        x0, x1 = max(0, math.floor(x - reach)), min(self.width, math.ceil(x + reach) + 1)
+        y0, y1 = max(0, math.floor(y - reach)), min(self.height, math.ceil(y + reach) + 1)
+        if x0 >= x1 or y0 >= y1:
+            return frame
+        yy, xx = np.ogrid[y0:y1, x0:x1]
         spot = np.exp(-(((xx - x) ** 2 + (yy - y) ** 2) / (2 * radius ** 2))).astype(np.float32)
-        lifted = frame.astype(np.float32) + (420.0 * spot)[:, :, None]
-        return np.clip(lifted, 0, 255).astype(np.uint8)
+        lifted = frame[y0:y1, x0:x1].astype(np.float32) + (420.0 * spot)[:, :, None]
+        frame[y0:y1, x0:x1] = np.clip(lifted, 0, 255).astype(np.uint8)
+        return frame
 
     def _motion_blur(self, frame: np.ndarray, t: float) -> np.ndarray:
         import cv2
@@ -204,7 +233,13 @@ class ClipCamera(DemoCamera):
         cv2.line(kernel, (round(c - dx * half), round(c - dy * half)), (round(c + dx * half), round(c + dy * half)),
                  1.0, 1, cv2.LINE_AA)
         kernel /= max(kernel.sum(), 1e-6)
-        return cv2.filter2D(frame, -1, kernel)
+        # Only the kernel's rows and columns that hold the line (a sweep's is one row): the same sums,
+        # anchored where the full kernel's centre was, without multiplying by the zeros around it.
+        rows, cols = np.nonzero(kernel.any(axis=1))[0], np.nonzero(kernel.any(axis=0))[0]
+        if not rows.size:
+            return frame
+        y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+        return cv2.filter2D(frame, -1, kernel[y0:y1, x0:x1], anchor=(int(c - x0), int(c - y0)))
 
 
 def clip_frames(bill_or_payload: str, spec: ClipSpec):
