@@ -128,7 +128,7 @@ class ClipCamera(DemoCamera):
         rng = np.random.default_rng([spec.seed, 7919])
         self._tremor = [(rng.uniform(8.0, 11.0), rng.uniform(0, 2 * math.pi)) for _ in range(4)]
         self._light_rng = np.random.default_rng([spec.seed, 104729])
-        self._grain = None  # dim light: the grain tile (doubled each way), made at the first frame
+        self._grain: np.ndarray | None = None  # dim light: the grain tile (doubled each way), made at the first frame
 
     def pose(self, t: float) -> np.ndarray:
         motion = self.clip.motion
@@ -184,17 +184,18 @@ class ClipCamera(DemoCamera):
         """Under-exposed (0.42 x + 4) with grain from the tile, in place, block by block (one pass)."""
         import cv2
 
-        if self._grain is None:
-            tile = np.clip(self._light_rng.normal(128, GRAIN_SIGMA, (GRAIN_TILE, GRAIN_TILE)), 0, 255)
-            tile = np.repeat(tile.astype(np.uint8)[:, :, None], 3, axis=2)
-            self._grain = np.tile(tile, (2, 2, 1))
+        grain = self._grain
+        if grain is None:
+            drawn = np.clip(self._light_rng.normal(128, GRAIN_SIGMA, (GRAIN_TILE, GRAIN_TILE)), 0, 255)
+            tile = np.repeat(drawn.astype(np.uint8)[:, :, None], 3, axis=2)
+            grain = self._grain = np.tile(tile, (2, 2, 1))
         dy, dx = (int(v) for v in self._light_rng.integers(GRAIN_TILE, size=2))
         for top in range(0, self.height, GRAIN_TILE):
             rows = min(GRAIN_TILE, self.height - top)
             for left in range(0, self.width, GRAIN_TILE):
                 cols = min(GRAIN_TILE, self.width - left)
                 block = frame[top:top + rows, left:left + cols]
-                cv2.addWeighted(block, 0.42, self._grain[dy:dy + rows, dx:dx + cols], 1.0, 4.0 - 128.0, dst=block)
+                cv2.addWeighted(block, 0.42, grain[dy:dy + rows, dx:dx + cols], 1.0, 4.0 - 128.0, dst=block)
 
     def _glare(self, frame: np.ndarray, t: float) -> np.ndarray:
         """A specular spot on the code: centred on the code's position, drifting over it."""
