@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 
 from payer_app.core.choice import PaymentChoice
 from payer_app.core.keys import SigningKey
@@ -102,6 +103,19 @@ class LedgerServer(AcquirerServer):
 def start_server(ledger: Path, failures: FailureSettings | None = None, **kwargs) -> AcquirerServer:
     kwargs.setdefault("enrol_code", CODE)
     return LedgerServer(create_app(ledger, failures or FailureSettings(), **kwargs)).start()
+
+
+def ledger_server_fixture():
+    """A ``server`` fixture for a test module: ``start_server`` on a ledger in the test's ``tmp_path``,
+    stopped after the test (``server = ledger_server_fixture()`` at the module's top level)."""
+
+    @pytest.fixture
+    def server(tmp_path):
+        served = start_server(tmp_path / "acquirer.sqlite3")
+        yield served
+        served.stop()
+
+    return server
 
 
 def account_code(url: str, bank_bin: str = DEMO_BIN, account: str = DEMO_ACCOUNT) -> str:

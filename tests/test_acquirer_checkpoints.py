@@ -10,21 +10,15 @@ from __future__ import annotations
 
 import shutil
 
-import pytest
-
 from payer_app.payments.acquirer import pipeline as pipeline_module
 from payer_app.payments.merchant_display import CounterStore
 from payer_app.payments.sqlite_store import AUTO_CHECKPOINT_PAGES, hold_checkpoints
-from tests.acquirer_helpers import ledger_rows, new_payer, post, start_server, token_for
+from tests.acquirer_helpers import ledger_rows, ledger_server_fixture, new_payer, post, token_for
 
 CEILING = 60  # seconds: only ends a hung test
 
 
-@pytest.fixture
-def server(tmp_path):
-    served = start_server(tmp_path / "acquirer.sqlite3")
-    yield served
-    served.stop()
+server = ledger_server_fixture()
 
 
 def _auto_checkpoint(store) -> int:

@@ -14,16 +14,12 @@ import pytest
 
 from payer_app.payments.acquirer import decisions
 from payer_app.payments.sqlite_store import SQLiteStore
-from tests.acquirer_helpers import ledger_rows, new_payer, post, start_server, token_for
+from tests.acquirer_helpers import ledger_rows, ledger_server_fixture, new_payer, post, token_for
 
 CEILING = 60  # seconds: only ends a hung test
 
 
-@pytest.fixture
-def server(tmp_path):
-    served = start_server(tmp_path / "acquirer.sqlite3")
-    yield served
-    served.stop()
+server = ledger_server_fixture()
 
 
 def test_a_request_is_answered_while_another_decision_is_held(server, monkeypatch):

@@ -8,19 +8,13 @@ from __future__ import annotations
 import os
 import signal
 
-import pytest
-
 from payer_app.payments.acquirer import decisions
-from tests.acquirer_helpers import new_payer, post, start_server, token_for
+from tests.acquirer_helpers import ledger_server_fixture, new_payer, post, start_server, token_for
 
 CEILING = 60  # seconds: only ends a hung test
 
 
-@pytest.fixture
-def server(tmp_path):
-    served = start_server(tmp_path / "acquirer.sqlite3")
-    yield served
-    served.stop()
+server = ledger_server_fixture()
 
 
 def _verified_here(monkeypatch) -> list[str]:

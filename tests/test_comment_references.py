@@ -11,6 +11,8 @@ import re
 import tokenize
 from pathlib import Path
 
+from tests.source_walk import statements
+
 ROOT = Path(__file__).resolve().parent.parent
 SCANNED = ("payer_app", "tests", "bench", "scripts", "docs")
 TEXT_SUFFIXES = {".md", ".sh", ".txt"}
@@ -46,20 +48,6 @@ def scanned_files() -> list[Path]:
     return files
 
 
-def _statements(tree: ast.AST) -> list[ast.AST]:
-    """The module and its statements at any depth (what can have a docstring is one): blocks are
-    walked, the expressions in them are not."""
-    found, todo = [], [tree]
-    while todo:
-        node = todo.pop()
-        found.append(node)
-        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
-            block = getattr(node, name, None)
-            if isinstance(block, list):
-                todo.extend(block)
-    return found
-
-
 def prose(path: Path, text: str) -> list[tuple[int, str]]:
     """(line, text) of what a reader reads as prose: a Python file's comments and docstrings, every
     line of a text file."""
@@ -67,7 +55,7 @@ def prose(path: Path, text: str) -> list[tuple[int, str]]:
         return list(enumerate(text.splitlines(), start=1))
     out = [(tok.start[0], tok.string) for tok in tokenize.generate_tokens(io.StringIO(text).readline)
            if tok.type == tokenize.COMMENT]
-    for node in _statements(ast.parse(text)):
+    for node in statements(ast.parse(text)):
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             body = node.body
             if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.source_walk import statements
+
 ROOT = Path(__file__).resolve().parent.parent
 CHECKED = ("payer_app", "tests", "bench", "scripts")
 
@@ -91,20 +93,6 @@ def test_mypy_is_strict_on_core_only(small_product):
 
 # one import path per name: a package's __init__ re-exports nothing, and a name shared between modules is
 # public (a leading underscore says "only this module uses it") --------------------------------------------
-def statements(tree: ast.AST) -> list[ast.AST]:
-    """Every statement of a module, at any depth (an import can only be one): blocks are walked, the
-    expressions in them are not."""
-    found, todo = [], [tree]
-    while todo:
-        node = todo.pop()
-        found.append(node)
-        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
-            block = getattr(node, name, None)
-            if isinstance(block, list):
-                todo.extend(block)
-    return found
-
-
 def private_imports(tree: ast.AST) -> list[str]:
     return [f"{node.lineno}: {alias.name} from {node.module}" for node in statements(tree)
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("payer_app")
