@@ -171,3 +171,47 @@ def screenshot_at_scale(widget, folder: Path, stem: str) -> Path:
         name = f"{stem}.png" if scale == "1" else f"{stem}_{scale.replace('.', '')}x.png"
         shutil.copyfile(shot, SCREENSHOTS / name)
     return shot
+
+
+def window_at_home(window) -> list[str]:
+    """Why ``window`` is not as a user finds it after Cancel (Hủy) on a payment step: '' reasons when it
+    is on Home with nothing behind it, no payment begun, no camera running, no dialog open, nothing
+    typed left for the next payment to show, and the keyboard's focus in it. What a test that shares a window checks
+    before and after it runs."""
+    problems = []
+    if window.nav.trail != ("home",):
+        problems.append(f"the screens are {window.nav.trail}, not Home alone")
+    if window.ctx.flow.parsed is not None:
+        problems.append("a payment is still begun")
+    if window.scan_adapter.running:
+        problems.append("the camera still runs")
+    dialogs = [w for w in QApplication.topLevelWidgets() if w.isVisible() and w is not window]
+    if QApplication.activeModalWidget() is not None or dialogs:
+        problems.append(f"a dialog is open: {dialogs or QApplication.activeModalWidget()}")
+    # Cancel leaves the hidden Amount fields as they were and the next payment's Amount screen starts
+    # anew (it is prepared for one payment): what was typed is left only if it would be shown again.
+    amount = window.amount
+    typed = {name: edit.text() for name, edit in (("amount", amount.edit), ("note", amount.note)) if edit.text()}
+    if typed and amount._prepared_for is window.ctx.flow:
+        problems.append(f"typed text left for the next payment: {typed}")
+    if window.pin.digits:
+        problems.append("PIN digits left")
+    if QApplication.activeWindow() is not window:
+        problems.append("the window is not the active one")
+    return problems
+
+
+def back_home(qtbot, window) -> None:
+    """What a user does to start again: Cancel on the screen shown (the product's way Home), then the
+    check that the window is as ``window_at_home`` wants it."""
+    if window.current != "home":
+        screen = window.screens[window.current]
+        cancel = getattr(screen, "cancel_button", None)
+        if cancel is not None and cancel.isVisibleTo(window):
+            click(qtbot, cancel)
+        else:
+            window.cancel()
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=30_000)
+    problems = window_at_home(window)
+    assert not problems, problems
