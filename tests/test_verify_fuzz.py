@@ -8,7 +8,6 @@ cases a run."""
 
 from __future__ import annotations
 
-import copy
 import json
 from datetime import UTC, datetime
 
@@ -25,6 +24,7 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 AUDIENCE = "embedded"
 BODY = valid_body(KEY, NOW, AUDIENCE)
 TOKEN = sign_raw(good_header(KEY.kid), BODY, KEY)
+BODY_JSON = json.dumps(BODY)
 TRUSTED = VerificationKeys.load([KEY.public_jwk])
 
 
@@ -121,7 +121,7 @@ def byte_mutations():
 @st.composite
 def field_mutations(draw):
     """(payload bytes, header) with one structural change of the signed request."""
-    body = copy.deepcopy(BODY)
+    body = json.loads(BODY_JSON)  # a private copy (the C parser makes it faster than copy.deepcopy)
     op = draw(st.sampled_from(["retype", "delete", "add", "string"]))
     if op == "add":
         path = draw(st.sampled_from(OBJECT_PATHS))
