@@ -48,7 +48,7 @@ from PySide6.QtWidgets import (
 )
 
 from payer_app.core.builder import build_payload, vietqr_payload, vnpay_payload
-from payer_app.core.display_text import is_unsafe_char
+from payer_app.core.display_text import is_unsafe_char, visible
 from payer_app.core.payload import MAX_INPUT_CHARS
 from payer_app.gui.plain_text import TOOLTIP_CLOSE, TOOLTIP_OPEN, TOOLTIP_PATTERN, shown, tooltip
 from tests.gui_helpers import tr
@@ -165,7 +165,10 @@ def tooltip_text(tip: str) -> str | None:
 
 
 def unsafe(text: str) -> list[str]:
-    return sorted({f"U+{ord(c):04X}" for c in text if c != "\n" and is_unsafe_char(c)})
+    lines = text.replace("\n", "")
+    if visible(lines) == lines:  # one regex pass: ``visible`` escapes exactly what ``is_unsafe_char`` names
+        return []
+    return sorted({f"U+{ord(c):04X}" for c in lines if is_unsafe_char(c)})
 
 
 def tooltip_problem(tip: str) -> str | None:
