@@ -31,6 +31,23 @@ from payer_app.scan.sources import Frame, FrameSource, SourceError
 DEMO_CUSTOMER_CODE = "PD00000000000"
 
 
+def lay_tile(frame: np.ndarray, tile: np.ndarray, side: int, at: tuple[int, int], gain: float,
+             offset: float) -> None:
+    """``frame = frame * gain + tile + offset`` in place (saturated to 0-255), block by block of ``side``
+    pixels, each block taking ``tile`` (``side`` doubled each way) from the place ``at`` (row, column
+    under ``side``): a random place per frame lays noise without drawing a frame of it."""
+    import cv2
+
+    dy, dx = at
+    height, width = frame.shape[:2]
+    for top in range(0, height, side):
+        rows = min(side, height - top)
+        for left in range(0, width, side):
+            cols = min(side, width - left)
+            block = frame[top:top + rows, left:left + cols]
+            cv2.addWeighted(block, gain, tile[dy:dy + rows, dx:dx + cols], 1.0, offset, dst=block)
+
+
 def demo_bill_payload() -> str:
     """The payload of the bill the demo camera films."""
     return demo_bill()[1]
@@ -353,16 +370,9 @@ class DemoCamera(FrameSource):
         return frame
 
     def _add_noise(self, frame: np.ndarray) -> None:
-        """The noise tile over ``frame`` in place, block by block, from a random place in the tile."""
-        import cv2
-
+        """The noise tile over ``frame`` in place, from a random place in the tile."""
         dy, dx = (int(v) for v in self._rng.integers(NOISE_TILE, size=2))
-        for top in range(0, self.height, NOISE_TILE):
-            rows = min(NOISE_TILE, self.height - top)
-            for left in range(0, self.width, NOISE_TILE):
-                cols = min(NOISE_TILE, self.width - left)
-                block = frame[top:top + rows, left:left + cols]
-                cv2.addWeighted(block, 1.0, self._noise[dy:dy + rows, dx:dx + cols], 1.0, -128.0, dst=block)
+        lay_tile(frame, self._noise, NOISE_TILE, (dy, dx), 1.0, -128.0)
 
     def _read(self) -> Frame | None:
         index = self._due_frame(self._index) if self.realtime else self._index

@@ -27,7 +27,7 @@ from PIL import Image
 
 from payer_app.core.payload import MAX_INPUT_CHARS
 from payer_app.qr_symbol import make_payment_qr, qr_pixels
-from payer_app.scan.demo_camera import DemoCamera, demo_bill, plain_bill_card
+from payer_app.scan.demo_camera import DemoCamera, demo_bill, lay_tile, plain_bill_card
 from payer_app.studio.video_options import BLURS, LIGHTS, MOTIONS
 
 MAX_SECONDS = 120.0
@@ -181,21 +181,14 @@ class ClipCamera(DemoCamera):
         return frame
 
     def _dim(self, frame: np.ndarray) -> None:
-        """Under-exposed (0.42 x + 4) with grain from the tile, in place, block by block (one pass)."""
-        import cv2
-
+        """Under-exposed (0.42 x + 4) with grain from the tile, in place (one pass)."""
         grain = self._grain
         if grain is None:
             drawn = np.clip(self._light_rng.normal(128, GRAIN_SIGMA, (GRAIN_TILE, GRAIN_TILE)), 0, 255)
             tile = np.repeat(drawn.astype(np.uint8)[:, :, None], 3, axis=2)
             grain = self._grain = np.tile(tile, (2, 2, 1))
         dy, dx = (int(v) for v in self._light_rng.integers(GRAIN_TILE, size=2))
-        for top in range(0, self.height, GRAIN_TILE):
-            rows = min(GRAIN_TILE, self.height - top)
-            for left in range(0, self.width, GRAIN_TILE):
-                cols = min(GRAIN_TILE, self.width - left)
-                block = frame[top:top + rows, left:left + cols]
-                cv2.addWeighted(block, 0.42, grain[dy:dy + rows, dx:dx + cols], 1.0, 4.0 - 128.0, dst=block)
+        lay_tile(frame, grain, GRAIN_TILE, (dy, dx), 0.42, 4.0 - 128.0)
 
     def _glare(self, frame: np.ndarray, t: float) -> np.ndarray:
         """A specular spot on the code: centred on the code's position, drifting over it."""
