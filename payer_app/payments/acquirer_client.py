@@ -242,9 +242,10 @@ SERVING_LINE = "Requests must be addressed (aud) to one of: "
 
 def read_until_serving(process) -> list[str]:
     """The start lines of a ``payer-app acquirer serve`` process (a subprocess.Popen whose standard error
-    is a text pipe), read up to the one that means it serves. Its socket listens before they are printed,
-    so a script waits on the process's own words instead of polling. Raises AcquirerUnavailable, with
-    what the process said, when it ends first."""
+    is a text pipe), read up to the one that means it serves. Its socket listens, and Ctrl+C or SIGTERM stop
+    it, before they are printed, so a script waits on the process's own words instead of polling, and may
+    stop it as soon as they are read. Raises AcquirerUnavailable, with what the process said, when it ends
+    first."""
     said = []
     for line in process.stderr:
         said.append(line)
