@@ -53,6 +53,7 @@ from tests.e2e.acquirer import (
     wait_until,
 )
 from tests.e2e.window import publish
+from tests.restarted_acquirer import RestartedAcquirer
 
 pytest.importorskip("selenium.webdriver")
 ESPEAK = shutil.which("espeak-ng")
@@ -94,32 +95,6 @@ def pay_cli(home: Path, url: str, amount: int, out: Path) -> None:
     done = payer_cli(home, "pay", evn_bill_payload(CUSTOMER), "--amount", str(amount), "--acquirer", url,
                      "-o", str(out))
     assert done.returncode == 0, done.stderr
-
-
-class RestartedAcquirer:
-    """An in-process acquirer (``create_app`` served by ``LedgerServer``) that ``stop`` and ``start`` end
-    and bring back on the same port over the same ledger file, as a restarted ``payer-app acquirer
-    serve`` process would be: for the tests of the page's reconnection, where the page, not the
-    process, is the point (``test_the_page_recovers_after_the_acquirer_restarts`` restarts a process)."""
-
-    def __init__(self, ledger: Path):
-        self.ledger, self.port = ledger, 0
-        self.server: LedgerServer | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> RestartedAcquirer:
-        app = create_app(self.ledger, enrol_code=ENROL_CODE)  # a fresh app: stopping closes the ledger's stores
-        self.server = LedgerServer(app, port=self.port).start()
-        self.port = self.server.port
-        return self
-
-    def stop(self) -> None:
-        if self.server is not None:
-            self.server.stop()
-            self.server = None
 
 
 @pytest.fixture
