@@ -15,11 +15,13 @@ import queue
 import re
 import signal
 import sqlite3
+import ssl
 import subprocess
 import sys
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 
 import httpx
@@ -44,6 +46,23 @@ DEMO_BIN = "970436"
 DEMO_ACCOUNT = "0011001234567"
 # ``enrol``'s default: a one-time code issued for the payer's account at that acquirer (not a code itself).
 ISSUED = "<a code issued for the account>"
+
+
+@cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context for every request the tests make: ``httpx.post`` and ``httpx.get`` otherwise
+    build one per call (loading the CA bundle, tens of ms of CPU), though these URLs are plain http."""
+    return ssl.create_default_context()
+
+
+def http_get(url: str, **kwargs) -> httpx.Response:
+    """``httpx.get`` without building a TLS context for each call."""
+    return httpx.get(url, verify=_tls(), **kwargs)
+
+
+def http_post(url: str, **kwargs) -> httpx.Response:
+    """``httpx.post`` without building a TLS context for each call."""
+    return httpx.post(url, verify=_tls(), **kwargs)
 
 
 @dataclass
@@ -145,7 +164,7 @@ def enrol(url: str, payer: Payer, code: str | None = ISSUED, endorsed_by: Signin
     headers = dict(JOSE)
     if code is not None:
         headers["Authorization"] = f"Bearer {code}"
-    return httpx.post(f"{url}/v1/keys", content=token, headers=headers, timeout=10)
+    return http_post(f"{url}/v1/keys", content=token, headers=headers, timeout=10)
 
 
 def new_payer(url: str | None = None, account: str = DEMO_ACCOUNT, bank_bin: str = DEMO_BIN) -> Payer:
@@ -166,7 +185,7 @@ def token_for(payer: Payer, url: str, amount: int = 250_000, payload: str = EVN_
 
 
 def post(url: str, token: str | bytes, headers=JOSE, timeout: float = 10.0) -> httpx.Response:
-    return httpx.post(f"{url}/v1/payments", content=token, headers=headers, timeout=timeout)
+    return http_post(f"{url}/v1/payments", content=token, headers=headers, timeout=timeout)
 
 
 def ledger_rows(path: Path, sql: str = "SELECT status FROM ledger_payments", args=()) -> list[tuple]:

@@ -258,8 +258,8 @@ def run_cli(capsys, monkeypatch):
 def test_the_commands_issue_a_code_enrol_with_it_and_the_operator_revokes(tmp_path, run_cli):
     """``payer-app acquirer codes issue`` on the acquirer's machine while ``acquirer serve`` runs; the
     payer's ``keys enrol --code``; ``acquirer revoke``: real processes (the code on stdout, the account it
-    is for on stderr; exit 2 and the refusal on stderr for a used code). ``keys rotate``, ``keys export``
-    and a refused account run in process."""
+    is for on stderr). ``keys rotate``, ``keys export``, the used code's refusal (exit 2, on stderr) and a
+    refused account run in process."""
     acquirer = ServedAcquirer(tmp_path)
     try:
         ledger = str(tmp_path / "served.sqlite3")
@@ -273,7 +273,7 @@ def test_the_commands_issue_a_code_enrol_with_it_and_the_operator_revokes(tmp_pa
         assert enrolled.returncode == 0, enrolled.stderr
         again = run_cli(payer_home, "keys", "rotate")
         assert again.returncode == 0
-        reused = run_process(payer_home, "keys", "enrol", "--acquirer", acquirer.url, "--code", code)
+        reused = run_cli(payer_home, "keys", "enrol", "--acquirer", acquirer.url, "--code", code)
         assert reused.returncode == 2 and "bad-enrolment-code" in reused.stderr
         old_kid = json.loads(run_cli(payer_home, "keys", "export", "--all").stdout)["keys"][1]["kid"]
         revoked = run_process(tmp_path / "op", "acquirer", "revoke", old_kid, "--acquirer", acquirer.url,

@@ -39,8 +39,8 @@ def cli(home: Path, *args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture
 def cli_here(capsys, monkeypatch):
-    """``cli`` run in this process (``tests/cli_in_process.py``), for the tests about what ``accounts import``
-    and ``accounts list`` answer; the walk below and the FIFO test start real processes."""
+    """``cli`` run in this process (``tests/cli_in_process.py``), for the tests about what the commands
+    answer; the walk below (three of its steps) and the FIFO test start real processes."""
     def run(home: Path, *args: str) -> subprocess.CompletedProcess:
         monkeypatch.setenv("PAYER_APP_HOME", str(home))
         code, out, err = cli_in_process.run(capsys, *args)
@@ -160,26 +160,28 @@ def _trusted(payer):
 
 
 # --- the command ----------------------------------------------------------------------------------
-def test_accounts_add_list_use_remove_and_pay_from_the_chosen_one(tmp_path):
+def test_accounts_add_list_use_remove_and_pay_from_the_chosen_one(tmp_path, cli_here):
+    """Real processes for an account added (exit 0), a payment refused (exit 1, nothing on stdout) and
+    an unknown account (exit 2, one line on stderr); the walk's other steps in this process."""
     home = tmp_path / "home"
     added = cli(home, "accounts", "add", "--bank", A[0], "--account", A[1], "--name", A[2], "--balance", "1.000.000")
     assert added.returncode == 0, added.stderr
-    assert cli(home, "accounts", "add", "--bank", B[0], "--account", B[1], "--name", B[2],
-               "--balance", "50000").returncode == 0
-    listed = json.loads(cli(home, "accounts", "list", "--json").stdout)
+    assert cli_here(home, "accounts", "add", "--bank", B[0], "--account", B[1], "--name", B[2],
+                    "--balance", "50000").returncode == 0
+    listed = json.loads(cli_here(home, "accounts", "list", "--json").stdout)
     assert [(x["id"], x["current"], x["bank"]["balance"]) for x in listed] == [("p1", True, 1_000_000),
                                                                               ("p2", False, 50_000)]
-    assert cli(home, "accounts", "use", "p2").returncode == 0
+    assert cli_here(home, "accounts", "use", "p2").returncode == 0
     refused = cli(home, "pay", STATIC_QR, "--amount", "60000")
     assert refused.returncode == 1 and "(over-balance)" in refused.stderr, refused.stderr
     assert refused.stdout == ""
-    paid = cli(home, "pay", STATIC_QR, "--amount", "20000")
+    paid = cli_here(home, "pay", STATIC_QR, "--amount", "20000")
     assert paid.returncode == 0, paid.stderr
     assert verify_request(paid.stdout.strip(), PayerAccounts(home).keystore(PayerAccounts(home).get("p2"))).ok
-    listed = json.loads(cli(home, "accounts", "list", "--json").stdout)
+    listed = json.loads(cli_here(home, "accounts", "list", "--json").stdout)
     assert [x["bank"]["balance"] for x in listed] == [1_000_000, 30_000]
-    assert cli(home, "accounts", "remove", "p2").returncode == 0
-    assert [x["id"] for x in json.loads(cli(home, "accounts", "list", "--json").stdout)] == ["p1"]
+    assert cli_here(home, "accounts", "remove", "p2").returncode == 0
+    assert [x["id"] for x in json.loads(cli_here(home, "accounts", "list", "--json").stdout)] == ["p1"]
     unknown = cli(home, "accounts", "use", "p2")
     assert unknown.returncode == 2 and "unknown-account" in unknown.stderr
     assert len(unknown.stderr.splitlines()) == 1 and "Traceback" not in unknown.stderr
@@ -259,23 +261,23 @@ def test_without_accounts_the_payer_is_the_demo_account_with_the_data_folders_ke
     assert (home / "keys" / "signing_key.pem").exists()
 
 
-def test_keys_export_is_the_current_accounts_key_and_verify_knows_every_accounts_key(tmp_path):
+def test_keys_export_is_the_current_accounts_key_and_verify_knows_every_accounts_key(tmp_path, cli_here):
     home = tmp_path / "home"
     accounts = PayerAccounts(home)
     a = accounts.add(*A)
     b = accounts.add(*B)
-    paid_by_a = cli(home, "pay", STATIC_QR, "--amount", "10000")
+    paid_by_a = cli_here(home, "pay", STATIC_QR, "--amount", "10000")
     assert paid_by_a.returncode == 0, paid_by_a.stderr
     accounts.use(b.id)
-    exported = json.loads(cli(home, "keys", "export").stdout)
+    exported = json.loads(cli_here(home, "keys", "export").stdout)
     assert exported["kid"] == accounts.keystore(b).current_kid() != accounts.keystore(a).current_kid()
     token = tmp_path / "a.jws"
     token.write_text(paid_by_a.stdout)
-    checked = cli(home, "verify", str(token))  # signed by a, verified while b is current
+    checked = cli_here(home, "verify", str(token))  # signed by a, verified while b is current
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
-def test_acquirer_serve_balance_option_is_read_strictly(tmp_path):
+def test_acquirer_serve_balance_option_is_read_strictly(tmp_path, cli_here):
     from payer_app.payments.acquirer.balances import parse_balance_option
 
     assert parse_balance_option("970436/0011001234567=5000000:2000000") == ("970436/0011001234567", 5_000_000,
@@ -285,7 +287,7 @@ def test_acquirer_serve_balance_option_is_read_strictly(tmp_path):
                 "970436/1=5:", "970436/1=٥"):
         with pytest.raises(ValueError):
             parse_balance_option(bad)
-    done = cli(tmp_path / "home", "acquirer", "serve", "--port", "0", "--balance", "970436/1=lots")
+    done = cli_here(tmp_path / "home", "acquirer", "serve", "--port", "0", "--balance", "970436/1=lots")
     assert done.returncode == 2 and "--balance" in done.stderr and len(done.stderr.splitlines()) == 1, done.stderr
 
 

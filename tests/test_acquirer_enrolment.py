@@ -7,7 +7,6 @@ import base64
 import json
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 
 from payer_app.core import base64url
@@ -27,6 +26,8 @@ from tests.acquirer_helpers import (
     AcquirerClock,
     Payer,
     enrol,
+    http_get,
+    http_post,
     new_payer,
     post,
     start_server,
@@ -53,7 +54,7 @@ def post_key(url, token, code=CODE):
     headers = dict(JOSE)
     if code is not None:
         headers["Authorization"] = f"Bearer {code}"
-    return httpx.post(f"{url}/v1/keys", content=token, headers=headers)
+    return http_post(f"{url}/v1/keys", content=token, headers=headers)
 
 
 def test_enrolment_without_the_code_is_401(server):
@@ -80,9 +81,9 @@ def test_enrolment_with_the_code_binds_the_key_to_its_account(server):
         "kid": payer.key.kid, "enrolled": True, "status": "active", "retired_kid": None}
     assert enrol(server.url, payer).status_code == 200  # again: already enrolled, same account
     assert post(server.url, token_for(payer, server.url)).status_code == 201
-    status = httpx.get(f"{server.url}/v1/keys/{payer.key.kid}").json()
+    status = http_get(f"{server.url}/v1/keys/{payer.key.kid}").json()
     assert status["status"] == "active" and "account" not in json.dumps(status)
-    assert httpx.get(f"{server.url}/v1/keys/{SigningKey.generate().kid}").status_code == 404
+    assert http_get(f"{server.url}/v1/keys/{SigningKey.generate().kid}").status_code == 404
 
 
 def test_one_key_one_account(server):
@@ -118,7 +119,7 @@ def test_proof_of_possession_is_required(server):
     token = sign_message(enrolment_body(holder, audience=server.url), impostor)
     response = post_key(server.url, token)
     assert response.status_code == 400 and response.json()["error"] == "bad-key"
-    assert httpx.get(f"{server.url}/v1/keys/{holder.kid}").status_code == 404
+    assert http_get(f"{server.url}/v1/keys/{holder.kid}").status_code == 404
 
     # The holder's own enrolment with S replaced by S + L (a malleated copy, RFC 8032 5.1.7 needs
     # S < L): refused (core's signature_matches checks S < L before OpenSSL, which refuses it too).
@@ -128,7 +129,7 @@ def test_proof_of_possession_is_required(server):
     malleated = f"{header}.{payload}.{base64url.encode(raw[:32] + s_plus_l)}"
     response = post_key(server.url, malleated)
     assert response.status_code == 400 and response.json()["error"] == "bad-proof"
-    assert httpx.get(f"{server.url}/v1/keys/{holder.kid}").status_code == 404
+    assert http_get(f"{server.url}/v1/keys/{holder.kid}").status_code == 404
 
 
 @pytest.mark.parametrize("x", [bytes(32), (1).to_bytes(32, "little"), ((2**255 - 19) + 1).to_bytes(32, "little")])
@@ -138,7 +139,7 @@ def test_small_order_and_non_canonical_keys_are_refused(server, x):
     fake = SigningKey(thumbprint(jwk), jwk, signer.private_key)
     response = post_key(server.url, sign_message(enrolment_body(signer, audience=server.url, jwk=jwk), fake))
     assert response.status_code == 400 and response.json()["error"] == "weak-key"
-    assert httpx.get(f"{server.url}/v1/keys/{thumbprint(jwk)}").status_code == 404
+    assert http_get(f"{server.url}/v1/keys/{thumbprint(jwk)}").status_code == 404
 
 
 def test_enrolment_for_another_acquirer_or_out_of_date_is_refused(server):
@@ -155,7 +156,7 @@ def test_rotation_endorsed_by_the_current_key_needs_no_code_and_retires_it(serve
     new = Payer(SigningKey.generate(), old.bank_bin, old.account)
     response = enrol(server.url, new, code=None, endorsed_by=old.key)
     assert response.status_code == 201 and response.json()["retired_kid"] == old.key.kid
-    status = httpx.get(f"{server.url}/v1/keys/{old.key.kid}").json()
+    status = http_get(f"{server.url}/v1/keys/{old.key.kid}").json()
     assert status["status"] == "retired" and status["retired_at"]
     assert post(server.url, token_for(new, server.url)).status_code == 201
     # A request by the old key dated after its retirement (plus the clock skew) is refused; the
@@ -176,7 +177,7 @@ def test_a_retired_key_pays_nothing_received_after_its_retirement_whatever_creat
     old = new_payer(server.url)
     new = Payer(SigningKey.generate(), old.bank_bin, old.account)
     assert enrol(server.url, new, code=None, endorsed_by=old.key).status_code == 201
-    retired = parse_timestamp(httpx.get(f"{server.url}/v1/keys/{old.key.kid}").json()["retired_at"])
+    retired = parse_timestamp(http_get(f"{server.url}/v1/keys/{old.key.kid}").json()["retired_at"])
     acquirer = server.server.config.app.state.acquirer
     back_dated = token_for(old, server.url, now=retired)
     answer = acquirer.submit(back_dated, now=retired + timedelta(seconds=61))
@@ -199,7 +200,7 @@ def test_retirement_by_receipt_time_over_http_on_the_acquirers_clock(tmp_path):
         assert post(server.url, paid).status_code == 201
         new = Payer(SigningKey.generate(), old.bank_bin, old.account)
         assert enrol(server.url, new, code=None, endorsed_by=old.key).status_code == 201
-        assert httpx.get(f"{server.url}/v1/keys/{old.key.kid}").json()["retired_at"] == \
+        assert http_get(f"{server.url}/v1/keys/{old.key.kid}").json()["retired_at"] == \
             clock().strftime("%Y-%m-%dT%H:%M:%SZ")
         back_dated = token_for(old, server.url, now=clock())
         clock.advance(61)
@@ -228,19 +229,19 @@ def test_revocation(server):
     payer = new_payer(server.url)
     other = new_payer(server.url, account="555000111")
     url = f"{server.url}/v1/keys/{payer.key.kid}/revoke"
-    assert httpx.post(url, content=b"").status_code == 401
-    refused = httpx.post(url, content=revocation_token(other.key, payer.key.kid, server.url))
+    assert http_post(url, content=b"").status_code == 401
+    refused = http_post(url, content=revocation_token(other.key, payer.key.kid, server.url))
     assert refused.status_code == 403 and refused.json()["error"] == "not-allowed"
     token = token_for(payer, server.url)
-    done = httpx.post(url, content=revocation_token(payer.key, payer.key.kid, server.url))
+    done = http_post(url, content=revocation_token(payer.key, payer.key.kid, server.url))
     assert done.status_code == 200 and done.json()["status"] == "revoked"
     response = post(server.url, token)
     assert response.status_code == 403 and response.json()["error"] == "key-revoked"
     # The booth's code revokes nothing; the operator token (kept in the ledger) revokes any key.
     bearer = {"Authorization": f"Bearer {CODE}"}
-    assert httpx.post(f"{server.url}/v1/keys/{other.key.kid}/revoke", headers=bearer).status_code == 401
+    assert http_post(f"{server.url}/v1/keys/{other.key.kid}/revoke", headers=bearer).status_code == 401
     bearer = {"Authorization": f"Bearer {server.server.config.app.state.activation.operator_token}"}
-    assert httpx.post(f"{server.url}/v1/keys/{other.key.kid}/revoke", headers=bearer).json()["status"] == "revoked"
+    assert http_post(f"{server.url}/v1/keys/{other.key.kid}/revoke", headers=bearer).json()["status"] == "revoked"
 
 
 def test_open_enrolment_waives_only_the_code(tmp_path):
@@ -253,6 +254,6 @@ def test_open_enrolment_waives_only_the_code(tmp_path):
         pretend = SigningKey(holder.kid, holder.public_jwk, impostor.private_key)
         response = post_key(server.url, sign_message(enrolment_body(holder, audience=server.url), pretend), code=None)
         assert response.status_code == 400 and response.json()["error"] == "bad-proof"
-        assert httpx.get(f"{server.url}/v1/health").json()["open_enrolment"] is True
+        assert http_get(f"{server.url}/v1/health").json()["open_enrolment"] is True
     finally:
         server.stop()

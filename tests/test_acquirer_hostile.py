@@ -8,7 +8,8 @@ them in process; the answer to every verification reason is pinned by the hostil
 is the acquirer's own here (reading the body, handing it over, writing the refusal's answer) is
 the same code for every shape, so a few hundred cases of each kind reach it: an acquirer that reads
 the body leniently (bytes dropped) or answers a duplicate with a 500 fails these counts too (tried by
-breaking it on purpose)."""
+breaking it on purpose). The in-process cases come ``BATCH`` to a hypothesis example
+(tests/fuzz_batches.py: hypothesis's own cost per example is a good part of an in-process request's)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from payer_app.payments.acquirer.answers import FailureSettings
 from payer_app.payments.acquirer.endpoints import MAX_BODY_BYTES, create_app
 from payer_app.payments.acquirer.ledger import TrustedKey
 from tests.acquirer_helpers import CODE, JOSE, new_payer, post, start_server, token_for
+from tests.fuzz_batches import BATCH, batches
 from tests.hostile_tokens import b64url, build_hostile_set, good_header, sign_raw, valid_body
 
 # How each verify_request reason is answered by the acquirer (status, error code).
@@ -295,41 +297,49 @@ def edited_token(original: str, edits: bytes) -> bytes:
 
 
 @pytest.mark.slow
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(edits=st.binary(min_size=33, max_size=33))
-def test_byte_mutations_of_a_valid_token_never_get_a_5xx_or_a_payment(app_client, edits):
+@settings(max_examples=500 // BATCH, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batch=batches(st.binary(min_size=33, max_size=33)))
+def test_byte_mutations_of_a_valid_token_never_get_a_5xx_or_a_payment(app_client, batch):
     original = _original_token()
-    raw = edited_token(original, edits)
-    response = app_client.post("/v1/payments", content=raw, headers=JOSE)
-    _check(response, raw.decode("latin-1"), original)
+    for edits in batch:
+        raw = edited_token(original, edits)
+        response = app_client.post("/v1/payments", content=raw, headers=JOSE)
+        _check(response, raw.decode("latin-1"), original)
 
 
 @pytest.mark.slow
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=mutated_bodies(), signer=st.sampled_from([_KEY, _STRANGER]))
-def test_json_field_mutations_signed_by_a_payer_never_get_a_5xx(app_client, body, signer):
-    token = sign_raw(good_header(signer.kid), body, signer)
-    response = app_client.post("/v1/payments", content=token, headers=JOSE)
-    _check(response, token)
-    if signer is _STRANGER:
-        assert response.status_code in (400, 403)
+@settings(max_examples=400 // BATCH, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batch=batches(st.tuples(mutated_bodies(), st.sampled_from([_KEY, _STRANGER]))))
+def test_json_field_mutations_signed_by_a_payer_never_get_a_5xx(app_client, batch):
+    for body, signer in batch:
+        token = sign_raw(good_header(signer.kid), body, signer)
+        response = app_client.post("/v1/payments", content=token, headers=JOSE)
+        _check(response, token)
+        if signer is _STRANGER:
+            assert response.status_code in (400, 403)
 
 
 @pytest.mark.slow
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(header=st.dictionaries(st.sampled_from(["alg", "kid", "typ", "jwk", "crit", "x5u", "b64", "zip"])
-                              | st.text(max_size=6), json_values, max_size=5) | json_values)
-def test_header_mutations_never_get_a_5xx(app_client, header):
-    token = sign_raw(header, fresh_body(), _KEY)
-    response = app_client.post("/v1/payments", content=token, headers=JOSE)
-    _check(response, token)
-    assert response.status_code != 201
+@settings(max_examples=250 // BATCH, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(headers=batches(st.dictionaries(st.sampled_from(["alg", "kid", "typ", "jwk", "crit", "x5u", "b64", "zip"])
+                                       | st.text(max_size=6), json_values, max_size=5) | json_values))
+def test_header_mutations_never_get_a_5xx(app_client, headers):
+    for header in headers:
+        token = sign_raw(header, fresh_body(), _KEY)
+        response = app_client.post("/v1/payments", content=token, headers=JOSE)
+        _check(response, token)
+        assert response.status_code != 201
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=st.binary(max_size=600) | json_values.map(lambda v: json.dumps(v).encode()),
-       with_code=st.booleans())
-def test_random_enrolment_bodies_never_get_a_5xx(app_client, body, with_code):
+@settings(max_examples=250 // BATCH, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batch=batches(st.tuples(st.binary(max_size=600) | json_values.map(lambda v: json.dumps(v).encode()),
+                               st.booleans())))
+def test_random_enrolment_bodies_never_get_a_5xx(app_client, batch):
+    for body, with_code in batch:
+        check_enrolment_body(app_client, body, with_code)
+
+
+def check_enrolment_body(app_client, body: bytes, with_code: bool) -> None:
     headers = {**JOSE, **({"Authorization": f"Bearer {CODE}"} if with_code else {})}
     response = app_client.post("/v1/keys", content=body, headers=headers)
     assert response.status_code in ((400, 413) if with_code else (401, 413)), response.text[:200]

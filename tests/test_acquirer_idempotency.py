@@ -14,7 +14,7 @@ import pytest
 
 from payer_app.payments.enrolment import lookup_token
 from payer_app.payments.sqlite_store import LEDGER_SCHEMA_VERSION
-from tests.acquirer_helpers import ledger_rows, new_payer, post, start_server, token_for
+from tests.acquirer_helpers import http_get, ledger_rows, new_payer, post, start_server, token_for
 
 
 @pytest.fixture
@@ -113,14 +113,14 @@ def test_a_payment_is_shown_only_to_its_payer(server):
     mallory = new_payer(server.url, account="666777888")
     rid = post(server.url, token_for(alice, server.url)).json()["request_id"]
     url = f"{server.url}/v1/payments/{rid}"
-    assert httpx.get(url).status_code == 401
-    assert httpx.get(url, headers={"Authorization": "JWS garbage"}).status_code == 401
-    mine = httpx.get(url, headers={"Authorization": f"JWS {lookup_token(alice.key, rid, server.url)}"})
+    assert http_get(url).status_code == 401
+    assert http_get(url, headers={"Authorization": "JWS garbage"}).status_code == 401
+    mine = http_get(url, headers={"Authorization": f"JWS {lookup_token(alice.key, rid, server.url)}"})
     assert mine.status_code == 200 and mine.json()["status"] == "approved"
-    theirs = httpx.get(url, headers={"Authorization": f"JWS {lookup_token(mallory.key, rid, server.url)}"})
+    theirs = http_get(url, headers={"Authorization": f"JWS {lookup_token(mallory.key, rid, server.url)}"})
     assert theirs.status_code == 404 and rid not in theirs.text.replace("request id", "")
     # A lookup signed for one request does not open another.
-    other = httpx.get(f"{server.url}/v1/payments/{uuid.uuid4()}",
+    other = http_get(f"{server.url}/v1/payments/{uuid.uuid4()}",
                       headers={"Authorization": f"JWS {lookup_token(alice.key, rid, server.url)}"})
     assert other.status_code == 401
 
@@ -187,6 +187,6 @@ def test_the_ledger_keeps_amounts_as_integers_and_health_shows_no_paths(server, 
     assert post(server.url, token_for(payer, server.url, 123_456)).status_code == 201
     rows = ledger_rows(tmp_path / "acquirer.sqlite3", "SELECT amount, typeof(amount) FROM ledger_payments")
     assert rows == [(123_456, "integer")]
-    health = httpx.get(f"{server.url}/v1/health")
+    health = http_get(f"{server.url}/v1/health")
     assert str(tmp_path) not in health.text and "sqlite" not in health.text
     assert json.loads(health.text)["counts"] == {"approved": 1}

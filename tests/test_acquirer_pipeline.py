@@ -9,12 +9,11 @@ import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 import pytest
 
 from payer_app.payments.acquirer import decisions
 from payer_app.payments.sqlite_store import SQLiteStore
-from tests.acquirer_helpers import ledger_rows, ledger_server_fixture, new_payer, post, token_for
+from tests.acquirer_helpers import http_get, ledger_rows, ledger_server_fixture, new_payer, post, token_for
 
 CEILING = 60  # seconds: only ends a hung test
 
@@ -40,7 +39,7 @@ def test_a_request_is_answered_while_another_decision_is_held(server, monkeypatc
         try:
             assert entered.wait(CEILING)
             other = post(server.url, token_for(payer, server.url), timeout=CEILING)
-            health = httpx.get(f"{server.url}/v1/health", timeout=CEILING)
+            health = http_get(f"{server.url}/v1/health", timeout=CEILING)
             assert not release.is_set()
             assert other.status_code == 201, other.text
             assert health.status_code == 200

@@ -1,5 +1,6 @@
 """The mock acquirer as EVN biller: GET /v1/bills/{code} over real HTTP, bills paid by real signed
-requests, the client and service API for the window, and `payer-app bill` as a real process."""
+requests, the client and service API for the window, and `payer-app bill` (a real process, and in
+the test's process)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from payer_app.payments.biller import Biller, OutstandingBill
 from payer_app.payments.service import PaymentService
 from payer_app.studio.bill_spec import VAT_RATE_PERCENT, evn_tier_breakdown
 from payer_app.studio.bill_spec import customer_bill_seed as bill_seed
+from tests import cli_in_process
 from tests.acquirer_helpers import DEMO_ACCOUNT, DEMO_BIN, new_payer, post, start_server, token_for
 
 CODE = "PD13000123456"
@@ -201,18 +203,33 @@ def test_outstanding_bill_refuses_an_unreadable_answer():
 
 
 # --- the command -------------------------------------------------------------------------------
-def run_cli(*args: str, home: Path) -> subprocess.CompletedProcess:
+def run_process(*args: str, home: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, PAYER_APP_HOME=str(home))
     return subprocess.run([sys.executable, "-m", "payer_app", *args], capture_output=True, text=True,
                           env=env, timeout=60)
 
 
+@pytest.fixture
+def run_cli(capsys, monkeypatch):
+    """``payer-app ARGS`` with its data folder in ``home``, run in this process (tests/cli_in_process.py):
+    what the command answers and its exit code; ``run_process`` starts the real process."""
+    def run(*args: str, home: Path) -> subprocess.CompletedProcess:
+        monkeypatch.setenv("PAYER_APP_HOME", str(home))
+        code, out, err = cli_in_process.run(capsys, *args)
+        return subprocess.CompletedProcess(args, code, out, err)
+
+    return run
+
+
 @pytest.mark.slow
-def test_bill_command(server, tmp_path):
+def test_bill_command(server, tmp_path, run_cli):
+    """The bill shown and the unknown customer's "no" by real processes (exit 0 and 1, stdout and stderr
+    apart); the same command's other answers in this process (exit 2 and 3 from a real process:
+    tests/test_cli_conventions.py)."""
     home = tmp_path / "home"
     payer = new_payer(server.url)
     assert pay(server.url, payer, 250_000).status_code == 201
-    shown = run_cli("bill", CODE, "--acquirer", server.url, home=home)
+    shown = run_process("bill", CODE, "--acquirer", server.url, home=home)
     assert shown.returncode == 0, shown.stderr
     bill = get_bill(server.url, CODE).json()["bill"]
     due = f"{bill['amount_due']:,}".replace(",", ".")
@@ -220,8 +237,9 @@ def test_bill_command(server, tmp_path):
     as_json = run_cli("bill", CODE, "--acquirer", server.url, "--json", home=home)
     assert as_json.returncode == 0 and json.loads(as_json.stdout) == {"found": True, "bill": bill}
 
-    unknown = run_cli("bill", UNKNOWN, "--acquirer", server.url, home=home)
+    unknown = run_process("bill", UNKNOWN, "--acquirer", server.url, home=home)
     assert unknown.returncode == 1 and "unknown-customer" in unknown.stderr and "Traceback" not in unknown.stderr
+    assert unknown.stdout == ""
     unknown_json = run_cli("bill", UNKNOWN, "--acquirer", server.url, "--json", home=home)
     assert unknown_json.returncode == 1 and json.loads(unknown_json.stdout)["error"] == "unknown-customer"
     malformed = run_cli("bill", "pd1\u202e3", "--acquirer", server.url, home=home)

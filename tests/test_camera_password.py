@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import cli_in_process
 from tests.mjpeg_server import PASSWORD, USER, MjpegServer, clip_jpegs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +38,22 @@ def scan(args: list[str], env_extra: dict | None = None) -> subprocess.Completed
                           text=True, timeout=HUNG_S, env=env)
 
 
+@pytest.fixture
+def scan_here(capfd, monkeypatch):
+    """``scan`` run in this process (``tests/cli_in_process.py``), read through ``capfd``: what the
+    command and the libraries under it (OpenCV's FFmpeg) write to the file descriptors is caught too.
+    The tests that keep a real process: exit codes and streams of a success and of a refusal, the FIFO,
+    and the warning said once per process (``ps`` shows that process's command line)."""
+    def run(args: list[str], env_extra: dict | None = None) -> subprocess.CompletedProcess:
+        monkeypatch.delenv(PASSWORD_ENV, raising=False)
+        for name, value in (env_extra or {}).items():
+            monkeypatch.setenv(name, value)
+        code, out, err = cli_in_process.run(capfd, "scan", *args)
+        return subprocess.CompletedProcess(args, code, out, err)
+
+    return run
+
+
 def user_url(server) -> str:
     return f"http://{USER}@127.0.0.1:{server.port}/video"
 
@@ -52,9 +69,9 @@ def test_the_password_comes_from_a_file_and_is_never_shown(camera, tmp_path):
     assert run.stderr == ""  # no warning: nothing secret was on the command line
 
 
-def test_the_password_comes_from_the_environment(camera):
+def test_the_password_comes_from_the_environment(camera, scan_here):
     server, payload = camera
-    run = scan([user_url(server), "--timeout", "60"], {PASSWORD_ENV: PASSWORD})
+    run = scan_here([user_url(server), "--timeout", "60"], {PASSWORD_ENV: PASSWORD})
     assert run.returncode == 0, run.stderr
     assert payload in run.stdout and PASSWORD not in run.stdout + run.stderr
     assert run.stderr == ""
@@ -79,7 +96,7 @@ def test_a_wrong_password_from_the_file_is_refused_without_showing_it(camera, tm
     assert len(run.stderr.splitlines()) == 1
 
 
-def test_a_password_file_that_is_a_fifo_a_big_file_or_empty_is_refused_at_once(camera, tmp_path):
+def test_a_password_file_that_is_a_fifo_a_big_file_or_empty_is_refused_at_once(camera, tmp_path, scan_here):
     server, _ = camera
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)  # nothing ever writes to it: reading it blindly would hang
@@ -88,16 +105,17 @@ def test_a_password_file_that_is_a_fifo_a_big_file_or_empty_is_refused_at_once(c
     empty = tmp_path / "empty"
     empty.write_bytes(b"\n")
     for path, message in ((fifo, "(FIFO), not a regular file"), (big, "bytes long"), (empty, "is empty")):
-        run = scan([user_url(server), "--camera-password-file", str(path)])
+        # the FIFO in a real process (a read that waited on it would hang there, not the test run)
+        run = (scan if path == fifo else scan_here)([user_url(server), "--camera-password-file", str(path)])
         assert run.returncode == 2, run.stderr
         assert run.stderr.startswith("payer-app: error: ") and message in run.stderr, run.stderr
         assert len(run.stderr.splitlines()) == 1 and "Traceback" not in run.stderr
 
 
-def test_the_password_option_is_for_network_cameras_only(tmp_path):
+def test_the_password_option_is_for_network_cameras_only(tmp_path, scan_here):
     secret = tmp_path / "camera-password"
     secret.write_text("pw\n", encoding="utf-8")
-    run = scan(["demo", "--camera-password-file", str(secret)])
+    run = scan_here(["demo", "--camera-password-file", str(secret)])
     assert run.returncode == 2 and "for a network camera" in run.stderr
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     gui = subprocess.run([sys.executable, "-m", "payer_app", "gui", "--camera-password-file", str(secret)], cwd=ROOT,

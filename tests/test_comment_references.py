@@ -37,6 +37,9 @@ def repository_files() -> set[str]:
 
 
 REPOSITORY = repository_files()
+# each repository path and each of its tails after a "/" (``acquirer/server.py``, ``server.py``)
+REPOSITORY_TAILS = REPOSITORY | {f.split("/", cut)[-1] for f in REPOSITORY for cut in range(1, f.count("/") + 1)}
+HASH = re.compile("#")
 
 
 def scanned_files() -> list[Path]:
@@ -48,13 +51,25 @@ def scanned_files() -> list[Path]:
     return files
 
 
-def prose(path: Path, text: str) -> list[tuple[int, str]]:
+def hash_tails(text: str) -> list[tuple[int, str]]:
+    """(line, text) of each piece of a line from a ``#`` to the line's end: every comment is one of them
+    (the others start at a ``#`` inside a string). Found without the tokenizer, which costs most of
+    this check's time: a file none of whose pieces has a problem has none in its comments."""
+    return [(number, line[at:]) for number, line in enumerate(text.splitlines(), start=1)
+            for at in (found.start() for found in HASH.finditer(line))]
+
+
+def comments(text: str) -> list[tuple[int, str]]:
+    return [(tok.start[0], tok.string) for tok in tokenize.generate_tokens(io.StringIO(text).readline)
+            if tok.type == tokenize.COMMENT]
+
+
+def prose(path: Path, text: str, comments=comments) -> list[tuple[int, str]]:
     """(line, text) of what a reader reads as prose: a Python file's comments and docstrings, every
-    line of a text file."""
+    line of a text file (``comments``: how the comments are found, ``hash_tails`` for a quick look)."""
     if path.suffix != ".py":
         return list(enumerate(text.splitlines(), start=1))
-    out = [(tok.start[0], tok.string) for tok in tokenize.generate_tokens(io.StringIO(text).readline)
-           if tok.type == tokenize.COMMENT]
+    out = comments(text)
     for node in statements(ast.parse(text)):
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             body = node.body
@@ -72,14 +87,21 @@ def path_exists(name: str, near: Path) -> bool:
         return True
     if (near.parent / name).resolve().is_relative_to(ROOT) and (near.parent / name).exists():
         return True
-    tail = name.removeprefix("./")
-    return tail in REPOSITORY or any(f.endswith("/" + tail) for f in REPOSITORY)
+    return name.removeprefix("./") in REPOSITORY_TAILS
 
 
 def problems(path: Path, text: str) -> list[str]:
+    """What ``path``'s prose points at wrongly. A Python file is read first with ``hash_tails`` for its
+    comments (which finds every comment, and more): only if that finds something is it tokenized."""
+    if path.suffix == ".py" and not problems_in(path, prose(path, text, hash_tails)):
+        return []
+    return problems_in(path, prose(path, text))
+
+
+def problems_in(path: Path, prose_lines: list[tuple[int, str]]) -> list[str]:
     where = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else path.name
     found = []
-    for line, words in sorted(prose(path, text), key=lambda pair: pair[0]):
+    for line, words in sorted(prose_lines, key=lambda pair: pair[0]):
         for match in TRACKER.finditer(words):
             found.append(f"{where}:{line}: tracker number {match.group(0)!r}")
         for match in ELSEWHERE.finditer(words):

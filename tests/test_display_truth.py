@@ -13,18 +13,18 @@ import pytest
 
 from payer_app.payments.acquirer_client import AcquirerUnavailable, HttpAcquirerClient
 from tests.acquirer_helpers import ServedAcquirer, enrol, new_payer, post, start_server, token_for
+from tests.cli_in_process import run
 from tests.display_stream import StreamReader
 from tests.e2e.acquirer import (
     CHROMEDRIVER,
     CHROMIUM,
-    AcquirerProcess,
     body_data,
     free_port,
     make_browser,
     open_display,
-    payer_cli,
     wait_until,
 )
+from tests.restarted_acquirer import RestartedAcquirer
 
 CEILING_S = 60.0  # only a hung stream or process fails; how soon is bench/display_stop_bench.py's
 STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
@@ -72,17 +72,18 @@ def test_a_stream_opened_while_the_server_stops_ends_after_its_snapshot(tmp_path
 
 
 # --- connection errors in words ----------------------------------------------------------------
-def test_an_unreachable_acquirer_is_said_in_words_with_a_hint(tmp_path):
+def test_an_unreachable_acquirer_is_said_in_words_with_a_hint(capsys):
     url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     with pytest.raises(AcquirerUnavailable) as caught:
         HttpAcquirerClient(url).key_status("x")
     said = str(caught.value)
     assert "Errno" not in said and "nothing answers there" in said and "payer-app acquirer serve" in said, said
 
-    done = payer_cli(tmp_path / "payer", "keys", "status", "--acquirer", url)
-    assert done.returncode == 3, done.stderr
-    assert "Errno" not in done.stderr and "nothing answers there" in done.stderr, done.stderr
-    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    # the command, in this process (tests/test_cli_conventions.py runs it as a process: exit 3)
+    code, _, err = run(capsys, "keys", "status", "--acquirer", url)
+    assert code == 3, err
+    assert "Errno" not in err and "nothing answers there" in err, err
+    assert err.count("\n") == 1 and "Traceback" not in err
 
 
 # --- the page: a lost connection covers it -------------------------------------------------------
@@ -100,7 +101,7 @@ return [getComputedStyle(overlay).display !== 'none', box.width >= innerWidth * 
 @pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason="needs Debian's chromium and chromium-driver")
 def test_a_lost_connection_is_shown_across_the_whole_page(tmp_path):
     pytest.importorskip("selenium.webdriver")
-    acquirer = AcquirerProcess(tmp_path).start()
+    acquirer = RestartedAcquirer(tmp_path / "ledger.sqlite3").start()  # in process, stopped and started again
     driver = make_browser(1366, 800)
     try:
         open_display(driver, acquirer.url)

@@ -5,10 +5,8 @@ acquirer over HTTP leaves the victim's bill unpaid in ``payer-app bill``."""
 from __future__ import annotations
 
 import json
-import os
 import random
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,6 +22,7 @@ from payer_app.scan.demo_camera import demo_bill_payload
 from payer_app.studio.bill_spec import POWER_BRANCHES, BillSpec
 from payer_app.studio.corpus import generate_corpus
 from payer_app.studio.payload_faults import FAULTS_BY_NAME
+from tests import cli_in_process
 from tests.acquirer_helpers import account_code, start_server
 from tests.spec_vectors import SCAM_CUSTOMER, SCAM_STICKER
 
@@ -96,14 +95,20 @@ def test_the_biller_counts_only_payments_to_evns_own_merchant_ids():
     assert customer_code_of(_evn_request_paying("0100101114-004")) == SCAM_CUSTOMER
 
 
-def cli(*args: str, home: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PAYER_APP_HOME=str(home))
-    return subprocess.run([sys.executable, "-m", "payer_app", *args], capture_output=True, text=True,
-                          env=env, timeout=120)
+@pytest.fixture
+def cli(capsys, monkeypatch):
+    """``payer-app`` run in this process (``tests/cli_in_process.py``): the test is about what the biller
+    counts, over the real acquirer's HTTP; ``pay`` and ``bill`` as processes are tested in
+    tests/test_payments_cli.py and tests/test_cli_conventions.py."""
+    def run(*args: str, home: Path) -> subprocess.CompletedProcess:
+        monkeypatch.setenv("PAYER_APP_HOME", str(home))
+        code, out, err = cli_in_process.run(capsys, *args)
+        return subprocess.CompletedProcess(args, code, out, err)
+
+    return run
 
 
-@pytest.mark.slow
-def test_paying_the_scam_sticker_leaves_the_victims_bill_unpaid(tmp_path):
+def test_paying_the_scam_sticker_leaves_the_victims_bill_unpaid(tmp_path, cli):
     server = start_server(tmp_path / "ledger.sqlite3")
     home = tmp_path / "home"
     try:

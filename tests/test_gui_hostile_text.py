@@ -182,52 +182,69 @@ def tooltip_problem(tip: str) -> str | None:
     return f"tooltip holds controls {bad}" if bad else None
 
 
+CHECKED_KINDS = (QLabel, QAbstractButton, QLineEdit, QPlainTextEdit, QTextEdit, QComboBox, QTabBar, QTreeWidget,
+                 QMessageBox)
+_KINDS_OF_CLASS: dict[type, frozenset] = {}
+
+
+def kinds_of(w: QWidget) -> frozenset:
+    """Which of CHECKED_KINDS ``w`` is, found once per class (the walk meets about a thousand widgets
+    of a few dozen classes, and each isinstance on a Qt class costs a call into shiboken)."""
+    kinds = _KINDS_OF_CLASS.get(type(w))
+    if kinds is None:
+        kinds = _KINDS_OF_CLASS[type(w)] = frozenset(k for k in CHECKED_KINDS if isinstance(w, k))
+    return kinds
+
+
 def widget_problems(w: QWidget) -> list[str]:
-    where = f"{type(w).__name__}({w.objectName() or '-'})"
     out = []
+    kinds = kinds_of(w)
+
+    def where() -> str:  # named only in a problem: most widgets have none
+        return f"{type(w).__name__}({w.objectName() or '-'})"
 
     def text_check(what: str, text: str) -> None:
         bad = unsafe(text)
         if bad:
-            out.append(f"{where} {what} holds controls {bad}: {text[:60]!r}")
+            out.append(f"{where()} {what} holds controls {bad}: {text[:60]!r}")
 
     problem = tooltip_problem(w.toolTip())
     if problem:
-        out.append(f"{where} {problem}")
+        out.append(f"{where()} {problem}")
     if w.isWindow():
         text_check("window title", w.windowTitle())
-    if isinstance(w, QLabel) and w.text():
+    if QLabel in kinds and w.text():
         if w.textFormat() != Qt.TextFormat.PlainText:
-            out.append(f"{where} label is {w.textFormat().name}, not PlainText: {w.text()[:60]!r}")
+            out.append(f"{where()} label is {w.textFormat().name}, not PlainText: {w.text()[:60]!r}")
         text_check("label", w.text())
-    if isinstance(w, QAbstractButton):
+    if QAbstractButton in kinds:
         text_check("button", w.text())
-    if isinstance(w, QLineEdit):
+    if QLineEdit in kinds:
         text_check("line edit", w.text())
         text_check("placeholder", w.placeholderText())
-    if isinstance(w, QPlainTextEdit):
+    if QPlainTextEdit in kinds:
         text_check("text view", w.toPlainText())
-    elif isinstance(w, QTextEdit):
-        out.append(f"{where}: a rich-text editor (QTextEdit) exists")
+    elif QTextEdit in kinds:
+        out.append(f"{where()}: a rich-text editor (QTextEdit) exists")
     def entry_check(what: str, text: str, tip: str) -> None:
         text_check(what, text)
         problem = tooltip_problem(tip or "")
         if problem:
-            out.append(f"{where} {what} {problem}")
+            out.append(f"{where()} {what} {problem}")
 
-    if isinstance(w, QComboBox):
+    if QComboBox in kinds:
         for i in range(w.count()):
             entry_check(f"combo item {i}", w.itemText(i), w.itemData(i, Qt.ItemDataRole.ToolTipRole))
-    if isinstance(w, QTabBar):
+    if QTabBar in kinds:
         for i in range(w.count()):
             entry_check(f"tab {i}", w.tabText(i), w.tabToolTip(i))
-    if isinstance(w, QTreeWidget):
+    if QTreeWidget in kinds:
         for item, path in tree_items(w):
             for c in range(w.columnCount()):
                 entry_check(f"item {path} column {c}", item.text(c), item.toolTip(c))
-    if isinstance(w, QMessageBox):
+    if QMessageBox in kinds:
         if w.textFormat() != Qt.TextFormat.PlainText:
-            out.append(f"{where} message box text is {w.textFormat().name}")
+            out.append(f"{where()} message box text is {w.textFormat().name}")
     return out
 
 

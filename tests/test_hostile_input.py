@@ -1,5 +1,8 @@
 """Hostile input to ``parse``, ``scan`` and ``pay``: each input tests/hostile_files.py makes, run
-through the real ``payer-app`` in a subprocess under a memory cap.
+through the real ``payer-app`` in a subprocess under a memory cap. The tests of what is printed (escaped
+QR text and file names) run the command in the test's process instead
+(``run_here``, tests/cli_in_process.py): what they check is the text, and every command family keeps
+its real processes here (the plain run, the 10 MB inputs, the bombs, an undecodable file name).
 
 How memory is held: ``RLIMIT_AS`` of 1 GiB (a plain ``payer-app scan`` of a small picture maps
 about 615 MB of address space, shared libraries and thread stacks included, so a 300 MB address
@@ -21,6 +24,7 @@ import pytest
 
 from payer_app.core.builder import build_payload
 from payer_app.core.payload import MAX_INPUT_CHARS
+from tests import cli_in_process
 from tests.hostile_files import (
     Measured,
     StillRunning,
@@ -50,12 +54,21 @@ def run_capped(args: list, tmp_path: Path, stdin_path: Path | None = None) -> Me
         pytest.fail(str(exc))
 
 
+def run_here(capsys, args: list) -> Measured:
+    """``payer-app ARGS`` in this process: its exit code and output as a real run gives them (encoded
+    as strict UTF-8, as the process writes them); no memory or CPU measured (0)."""
+    code, out, err = cli_in_process.run(capsys, *args)
+    return Measured(code, out.encode("utf-8"), err.encode("utf-8"), 0.0, 0.0)
+
+
 def assert_clean(run: Measured, code: int) -> None:
-    """Exit code as expected, within memory, valid UTF-8, no traceback, no raw escapes."""
+    """Exit code as expected, within memory (a real process's), valid UTF-8, no traceback, no raw
+    escapes."""
     detail = (f"rc={run.returncode} rss={run.peak_rss_mb:.0f} MB cpu={run.cpu_s:.2f} s\n"
               f"{run.stdout[-800:]!r}\n{run.stderr[-1500:]!r}")
     assert run.returncode == code, detail
-    assert run.peak_rss_mb < PEAK_RSS_CAP_MB, detail
+    if run.peak_rss_mb:  # 0: run in this process (run_here), where the memory is not the command's
+        assert run.peak_rss_mb < PEAK_RSS_CAP_MB, detail
     assert "Traceback" not in run.out + run.err, detail
     for text in (run.out, run.err):
         assert "\x1b" not in text and "\x9b" not in text and RLO not in text, detail
@@ -141,26 +154,26 @@ def _hostile_payload() -> str:
     ])
 
 
-def test_parse_shows_escape_and_bidi_characters_escaped(tmp_path):
-    run = run_capped(["parse", _hostile_payload()], tmp_path)
+def test_parse_shows_escape_and_bidi_characters_escaped(capsys):
+    run = run_here(capsys, ["parse", _hostile_payload()])
     assert_clean(run, 1)  # the control character is an error finding
     assert "\\x1b[32mVALID" in one_line_with(run.out, "  Merchant      ")
     assert "\\u202e" in run.out
 
 
-def test_scan_of_a_qr_holding_terminal_escapes_prints_them_escaped(tmp_path):
+def test_scan_of_a_qr_holding_terminal_escapes_prints_them_escaped(tmp_path, capsys):
     image = write_image(tmp_path / "bill.png", qr_array(_hostile_payload()))
-    run = run_capped(["scan", str(image)], tmp_path)
+    run = run_here(capsys, ["scan", str(image)])
     assert_clean(run, 0)
     assert "\\x1b[32mVALID" in run.out and "\\u202e" in run.out
-    run = run_capped(["scan", "--json", str(image)], tmp_path)
+    run = run_here(capsys, ["scan", "--json", str(image)])
     assert_clean(run, 0)
     assert json.loads(run.out)["payload"] == _hostile_payload()  # JSON keeps the value exactly
 
 
-def test_scan_of_a_bare_escape_qr(tmp_path):
+def test_scan_of_a_bare_escape_qr(tmp_path, capsys):
     image = write_image(tmp_path / "esc.png", qr_array(ESC_VALID + RLO))
-    run = run_capped(["scan", str(image)], tmp_path)
+    run = run_here(capsys, ["scan", str(image)])
     assert_clean(run, 0)
     assert "\\x1b[32mVALID: paid in full\\x1b[0m\\u202e" in run.out
     assert "not a payment QR" in run.out
@@ -192,10 +205,11 @@ def test_scan_json_and_report_stay_valid_utf8_for_undecodable_file_names(tmp_pat
     assert "bill\\xff\\xfe\\x1b[32mOK\\u202e.png: zxing" in run.out
 
 
-def test_pay_names_a_hostile_image_file_escaped(tmp_path):
+def test_pay_names_a_hostile_image_file_escaped(tmp_path, capsys, monkeypatch):
     name = "bill\x1b[31m\u202e.png"
     write_image(tmp_path / name, qr_array("not a payment") * 0 + 255)  # a white picture: no QR code
-    run = run_capped(["pay", "--amount", "1000", name], tmp_path)
+    monkeypatch.chdir(tmp_path)
+    run = run_here(capsys, ["pay", "--amount", "1000", name])
     assert_clean(run, 2)
     assert "no QR code found in bill\\x1b[31m\\u202e.png" in one_line_with(run.err, "payer-app: error:")
 

@@ -16,6 +16,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCT = ROOT / "payer_app"
 CATALOGUE = ROOT / "resources" / "i18n" / "strings.json"
@@ -98,18 +100,21 @@ def unlisted_prefixes(keys: set[str], strings: Strings, prefixes: tuple[str, ...
                   if key_head.fullmatch(prefix) and prefix.split(".")[0] in families and prefix not in prefixes)
 
 
-def test_every_key_in_the_catalogue_is_used_by_the_product():
-    strings = product_strings()
+@pytest.fixture(scope="module")
+def strings() -> Strings:
+    """The product's sources parsed once for the three checks below (they only read them)."""
+    return product_strings()
+
+
+def test_every_key_in_the_catalogue_is_used_by_the_product(strings):
     assert not unused_keys(catalogue_keys(), strings)
 
 
-def test_every_key_the_product_names_is_in_the_catalogue():
-    strings = product_strings()
+def test_every_key_the_product_names_is_in_the_catalogue(strings):
     assert not missing_keys(catalogue_keys(), strings)
 
 
-def test_every_key_family_built_at_run_time_is_listed():
-    strings = product_strings()
+def test_every_key_family_built_at_run_time_is_listed(strings):
     assert not unlisted_prefixes(catalogue_keys(), strings)
     # and every listed family is still built somewhere (a stale entry would hide dead keys)
     assert sorted(p for p in BUILT_FROM_A_VALUE if p not in strings.built) == []

@@ -1,9 +1,10 @@
 """The merchant display in real headless Chromium (Debian's chromium + chromium-driver, Selenium) on
-127.0.0.1: payments made by `payer-app pay --acquirer URL` (real processes; signed in the test where
-the page, not the command, is the point) against a real `payer-app acquirer serve` process appear
-(how soon: bench/merchant_display_bench.py, which measures the one-second promise on the page); the
-page recovers after the acquirer restarts on the same port, and the newest approval it missed is
-announced whether the payment or the reconnect comes first (the reconnect held with Chromium's
+127.0.0.1: payments made by `payer-app pay --acquirer URL` (a real process, then the same command in
+the test's process; signed in the test where the page, not the command, is the point) against a real
+`payer-app acquirer serve` process appear (how soon: bench/merchant_display_bench.py, which measures
+the one-second promise on the page); the page recovers after that process restarts on the same port,
+and the newest approval it missed while an acquirer (in process, restarted on its port and ledger)
+was away is announced whether the payment or the reconnect comes first (the reconnect held with Chromium's
 request blocking, not raced); a snapshot's event is the live event; approvals are spoken (a
 Vietnamese WAV from espeak-ng, checked with `wave`) or, without speech, chimed with a banner;
 declined and duplicate requests are shown apart; hostile payee text stays text. Screenshots are
@@ -37,14 +38,14 @@ from payer_app.payments.merchant_display import CounterStore, DisplayHub
 from payer_app.payments.speech import Speaker, announcement
 from payer_app.studio.fee_qr import with_fee
 from tests.acquirer_helpers import CODE as ENROL_CODE
-from tests.acquirer_helpers import LedgerServer, new_payer, post, token_for
+from tests.acquirer_helpers import LedgerServer, account_code, new_payer, post, token_for
+from tests.cli_in_process import run
 from tests.display_stream import event_data
 from tests.e2e.acquirer import (
     CHROMEDRIVER,
     CHROMIUM,
     AcquirerProcess,
     body_data,
-    enrol_payer,
     make_browser,
     open_display,
     payer_cli,
@@ -52,6 +53,7 @@ from tests.e2e.acquirer import (
     wait_until,
 )
 from tests.e2e.window import publish
+from tests.restarted_acquirer import RestartedAcquirer
 
 pytest.importorskip("selenium.webdriver")
 ESPEAK = shutil.which("espeak-ng")
@@ -72,13 +74,13 @@ def acquirer(tmp_path):
 
 
 @pytest.fixture
-def enrolled_home(tmp_path, acquirer):
-    """A payer's data folder whose key ``payer-app keys enrol`` enrolled at ``acquirer``. (Not named
-    ``payer_home``: that is the autouse fixture of tests/conftest.py, and a fixture of that name here
-    would start an acquirer process and enrol a payer for every test of the file.)"""
-    home = tmp_path / "payer-home"
-    enrol_payer(home, acquirer.url)
-    return home
+def enrolled_home(payer_home, acquirer, capsys):
+    """The test's payer data folder (``payer_home`` of tests/conftest.py, ``PAYER_APP_HOME`` set to it)
+    with its key enrolled at ``acquirer`` by ``payer-app keys enrol``, run in this process with a code
+    the operator issued for the demo payer's account (the command as a process: tests/test_account_activation.py)."""
+    code, _, err = run(capsys, "keys", "enrol", "--acquirer", acquirer.url, "--code", account_code(acquirer.url))
+    assert code == 0, err
+    return payer_home
 
 
 def pay(url: str, payer, amount: int) -> None:
@@ -88,13 +90,18 @@ def pay(url: str, payer, amount: int) -> None:
     assert answer.status_code == 201, answer.text
 
 
-def pay_cli(home: Path, url: str, amount: int, customer: str = CUSTOMER, out: Path | None = None) -> None:
-    """`payer-app pay` as a process, approved."""
-    args = ["pay", evn_bill_payload(customer), "--amount", str(amount), "--acquirer", url]
-    if out is not None:
-        args += ["-o", str(out)]
-    done = payer_cli(home, *args)
+def pay_cli(home: Path, url: str, amount: int, out: Path) -> None:
+    """`payer-app pay` as a process, approved, its signed request written to ``out``."""
+    done = payer_cli(home, "pay", evn_bill_payload(CUSTOMER), "--amount", str(amount), "--acquirer", url,
+                     "-o", str(out))
     assert done.returncode == 0, done.stderr
+
+
+@pytest.fixture
+def restarted(tmp_path):
+    acquirer = RestartedAcquirer(tmp_path / "restarted.sqlite3").start()
+    yield acquirer
+    acquirer.stop()
 
 
 # --- the browser (headless) -----------------------------------------------------------------------
@@ -116,13 +123,14 @@ def browser(chromium):
 
 
 def reset_browser(driver) -> None:
-    """What a test may leave in the browser, undone: a blocked URL (``HeldReconnect``), the page and
-    its event stream, and the storage of its origin (the sound choice is kept there; a later server
-    can get the same port, hence the same origin)."""
+    """What a test may leave in the browser, undone: a blocked URL (``HeldReconnect``), a viewport size
+    (``viewport``), the page and its event stream, and the storage of its origin (the sound choice is
+    kept there; a later server can get the same port, hence the same origin)."""
     origin = driver.execute_script("return location.origin")
     driver.execute_cdp_cmd("Network.enable", {})
     driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
     driver.execute_cdp_cmd("Network.disable", {})
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     driver.get("about:blank")
     if origin.startswith("http"):
         driver.execute_cdp_cmd("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
@@ -149,7 +157,7 @@ def screenshot(driver, tmp_path: Path, name: str) -> Path:
 
 
 # --- tests -------------------------------------------------------------------------------------
-def test_a_payment_appears_and_is_spoken(acquirer, enrolled_home, browser, tmp_path):
+def test_a_payment_appears_and_is_spoken(acquirer, enrolled_home, browser, tmp_path, capsys):
     """How soon it appears is measured by bench/merchant_display_bench.py (target: within 1 s)."""
     open_display(browser, acquirer.url)
     assert latest_amount(browser) == "—" and text_of(browser, "total-amount") == "0"
@@ -180,7 +188,8 @@ def test_a_payment_appears_and_is_spoken(acquirer, enrolled_home, browser, tmp_p
         assert body_data(browser, "lastSound") == "chime"
 
     # a second payment: it leads, the first moves down the list, the total adds up
-    pay_cli(enrolled_home, acquirer.url, 1_257_617)
+    code, _, err = run(capsys, "pay", evn_bill_payload(CUSTOMER), "--amount", "1257617", "--acquirer", acquirer.url)
+    assert code == 0, err  # the same command, in this process
     shows_amount(browser, "1.257.617")
     assert text_of(browser, "total-amount") == "1.507.617" and text_of(browser, "total-count") == "2"
     rows = browser.find_elements("css selector", "#recent-list .row")
@@ -258,37 +267,37 @@ def lose_the_display(driver, acquirer) -> HeldReconnect:
 
 
 @pytest.mark.parametrize("first", ["payment", "reconnect"])
-def test_payments_missed_while_disconnected_are_shown_and_announced(first, acquirer, browser):
+def test_payments_missed_while_disconnected_are_shown_and_announced(first, restarted, browser):
     """The page speaks the newest approval it missed whether the payment lands while it is away (it
     comes in the snapshot) or after it is back (a live event): both orders, driven on purpose."""
-    payer = new_payer(acquirer.url)
-    open_display(browser, acquirer.url)
-    pay(acquirer.url, payer, 10_000)
+    payer = new_payer(restarted.url)
+    open_display(browser, restarted.url)
+    pay(restarted.url, payer, 10_000)
     shows_amount(browser, "10.000")
     wait_announced(browser, 10_000)
-    held = lose_the_display(browser, acquirer)
+    held = lose_the_display(browser, restarted)
     browser.execute_script("document.getElementById('voice').removeAttribute('src')")
     if first == "payment":
-        pay(acquirer.url, payer, 20_000)
+        pay(restarted.url, payer, 20_000)
         assert body_data(browser, "connection") == "lost"  # held: the page missed the approval
         held.release()
     else:
         held.release()
         wait_until(browser, lambda: body_data(browser, "connection") == "live", "the page did not reconnect")
-        pay(acquirer.url, payer, 20_000)
+        pay(restarted.url, payer, 20_000)
     shows_amount(browser, "20.000")
     assert text_of(browser, "total-amount") == "30.000"
     wait_announced(browser, 20_000)
 
 
-def test_a_page_that_has_seen_no_payment_yet_announces_the_one_it_missed(acquirer, browser):
+def test_a_page_that_has_seen_no_payment_yet_announces_the_one_it_missed(restarted, browser):
     """A display opened on an empty day, cut off, then back after the first approval: it is spoken
     (the first snapshot had nothing, which must not read as "never connected")."""
-    payer = new_payer(acquirer.url)
-    open_display(browser, acquirer.url)
+    payer = new_payer(restarted.url)
+    open_display(browser, restarted.url)
     assert latest_amount(browser) == "—"
-    held = lose_the_display(browser, acquirer)
-    pay(acquirer.url, payer, 40_000)
+    held = lose_the_display(browser, restarted)
+    pay(restarted.url, payer, 40_000)
     assert body_data(browser, "connection") == "lost"
     held.release()
     shows_amount(browser, "40.000")
@@ -388,32 +397,33 @@ def test_one_merchant_display_shows_only_its_payments(tmp_path, browser):
         server.stop()
 
 
-@pytest.mark.browser
-def test_phone_layout_fits_and_full_screen_layout(quiet_server, tmp_path):
+def viewport(driver, width: int, height: int) -> None:
+    """The page laid out as in a ``width`` x ``height`` window (Chromium's device metrics override:
+    the viewport, its media queries and the screenshot take that size), undone by ``reset_browser``."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+    assert driver.execute_script("return [window.innerWidth, window.innerHeight]") == [width, height]
+
+
+def test_phone_layout_fits_and_full_screen_layout(quiet_server, browser, tmp_path):
     url = quiet_server.url
     payer = new_payer(url)
     for amount in (15_000, 250_000, 1_990_000):
         assert post(url, token_for(payer, url, amount=amount)).status_code == 201
-    phone = make_browser(390, 844)
-    try:
-        open_display(phone, url)
-        assert latest_amount(phone) == "1.990.000"
-        assert phone.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
-        boxes = phone.execute_script(
-            "return ['.latest', '.total', '.recent', '.apart']"
-            ".map(sel => document.querySelector(sel).getBoundingClientRect().top)")
-        assert boxes == sorted(boxes)  # one column: latest, total, the list, then the ones apart
-        screenshot(phone, tmp_path, "merchant_display_phone")
-    finally:
-        phone.quit()
-    wide = make_browser(1920, 1080)
-    try:
-        open_display(wide, url)
-        assert wide.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
-        size = wide.execute_script("return parseFloat(getComputedStyle(document.querySelector('.amount')).fontSize)")
-        assert size >= 96  # the amount is readable from across the room
-    finally:
-        wide.quit()
+    viewport(browser, 390, 844)
+    open_display(browser, url)
+    assert latest_amount(browser) == "1.990.000"
+    assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+    boxes = browser.execute_script(
+        "return ['.latest', '.total', '.recent', '.apart']"
+        ".map(sel => document.querySelector(sel).getBoundingClientRect().top)")
+    assert boxes == sorted(boxes)  # one column: latest, total, the list, then the ones apart
+    screenshot(browser, tmp_path, "merchant_display_phone")
+    viewport(browser, 1920, 1080)
+    open_display(browser, url)
+    assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+    size = browser.execute_script("return parseFloat(getComputedStyle(document.querySelector('.amount')).fontSize)")
+    assert size >= 96  # the amount is readable from across the room
 
 
 def next_event(lines) -> str:

@@ -33,7 +33,7 @@ from payer_app.payments.service import PaymentService
 from payer_app.scan.demo_camera import demo_bill_payload
 from payer_app.studio.bill_spec import POWER_BRANCHES, BillSpec, ascii_fold
 from tests import cli_in_process
-from tests.acquirer_helpers import ServedAcquirer, start_server
+from tests.acquirer_helpers import ServedAcquirer, http_get, http_post, start_server
 from tests.spec_vectors import EVN_BILL, VIETQR_ACB, VNPAY_SUNFLY
 
 JSON = {"Content-Type": "application/json"}
@@ -41,7 +41,7 @@ JSON = {"Content-Type": "application/json"}
 
 def lookup(url: str, body, headers=JSON) -> httpx.Response:
     content = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return httpx.post(f"{url}/v2/lookup", content=content, headers=headers, timeout=30)
+    return http_post(f"{url}/v2/lookup", content=content, headers=headers, timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +143,7 @@ def read_http_answer(conn: socket.socket) -> str:
 
 
 def test_get_is_not_a_lookup(server):
-    response = httpx.get(f"{server}/v2/lookup", timeout=30)
+    response = http_get(f"{server}/v2/lookup", timeout=30)
     assert response.status_code == 405 and response.json()["error"] == "method-not-allowed"
 
 

@@ -18,12 +18,25 @@ from payer_app.payments.biller import Biller
 from payer_app.payments.merchant_display import CounterStore
 from payer_app.payments.new_day import DayArchive, next_time, parse_hour
 from payer_app.payments.service import PaymentService
+from tests import cli_in_process
 from tests.acquirer_helpers import CODE as ENROL_CODE
 from tests.acquirer_helpers import ledger_rows, new_payer, post, start_server, token_for
 from tests.e2e.acquirer import payer_cli
 
 BILL = "PD13000123456"
 CEILING_S = 60.0
+
+
+@pytest.fixture
+def run_cli(capsys, monkeypatch, tmp_path):
+    """``payer-app ARGS`` in this process (tests/cli_in_process.py), its data folder in the test's
+    folder: (exit code, stdout, stderr). The first new day on a ledger file, the refusal of a missing
+    ledger and the new day at a running acquirer are real processes (``payer_cli``)."""
+    def run(*args: str) -> tuple[int, str, str]:
+        monkeypatch.setenv("PAYER_APP_HOME", str(tmp_path / "home"))
+        return cli_in_process.run(capsys, *args)
+
+    return run
 
 
 def pay_the_bill_in_full(url: str, tokens: list | None = None) -> int:
@@ -48,7 +61,7 @@ def day_state(ledger) -> tuple[str, int, int]:
         counter.close()
 
 
-def test_new_day_command_archives_the_day_zeroes_the_display_and_unpays_the_bill(tmp_path):
+def test_new_day_command_archives_the_day_zeroes_the_display_and_unpays_the_bill(tmp_path, run_cli):
     ledger = tmp_path / "ledger.sqlite3"
     server = start_server(ledger)
     try:
@@ -68,20 +81,20 @@ def test_new_day_command_archives_the_day_zeroes_the_display_and_unpays_the_bill
     assert ledger_rows(ledger, "SELECT kind, amount FROM archived_counter_events") == [("approved", total)]
     assert ledger_rows(ledger, "SELECT customer_code, amount FROM archived_biller_payments") == [(BILL, total)]
     # a second new day archives nothing more and loses nothing
-    again = payer_cli(tmp_path / "home", "acquirer", "new-day", "--ledger", str(ledger))
-    assert again.returncode == 0 and "0 approved payment(s)" in again.stdout, again.stderr
+    code, out, err = run_cli("acquirer", "new-day", "--ledger", str(ledger))
+    assert code == 0 and "0 approved payment(s)" in out, err
     assert len(ledger_rows(ledger, "SELECT * FROM archived_counter_events")) == 1
 
 
-def test_a_new_day_keeps_each_payments_fee_in_the_archive(tmp_path):
+def test_a_new_day_keeps_each_payments_fee_in_the_archive(tmp_path, run_cli):
     ledger = tmp_path / "ledger.sqlite3"
     counter = CounterStore(ledger)
     try:
         counter.add("approved", 150_000, "Shop", "M1", "", "REF1", "2026-12-04T10:00:00Z", fee=50_000, fee_kind="fixed")
     finally:
         counter.close()
-    done = payer_cli(tmp_path / "home", "acquirer", "new-day", "--ledger", str(ledger))
-    assert done.returncode == 0, done.stderr
+    code, _, err = run_cli("acquirer", "new-day", "--ledger", str(ledger))
+    assert code == 0, err
     assert ledger_rows(ledger, "SELECT amount, fee, fee_kind FROM archived_counter_events") == [
         (150_000, 50_000, "fixed")]
 
@@ -100,13 +113,13 @@ def test_the_archive_has_every_column_of_the_day_s_tables_and_when_the_day_close
     assert columns("archived_biller_payments") == [closed] + columns("biller_payments")
 
 
-def test_new_day_command_refuses_what_it_cannot_do(tmp_path):
+def test_new_day_command_refuses_what_it_cannot_do(tmp_path, run_cli):
     missing = payer_cli(tmp_path / "home", "acquirer", "new-day", "--ledger", str(tmp_path / "none.sqlite3"))
     assert missing.returncode == 2 and "no ledger" in missing.stderr and missing.stdout == ""
-    no_ledger = payer_cli(tmp_path / "home", "acquirer", "new-day", "--acquirer", "http://127.0.0.1:9")
-    assert no_ledger.returncode == 2 and "no ledger" in no_ledger.stderr  # the operator token lives there
-    bad_hour = payer_cli(tmp_path / "home", "acquirer", "serve", "--port", "0", "--new-day-at", "25:00")
-    assert bad_hour.returncode == 2 and "HH:MM" in bad_hour.stderr
+    code, _, err = run_cli("acquirer", "new-day", "--acquirer", "http://127.0.0.1:9")
+    assert code == 2 and "no ledger" in err  # the operator token lives there
+    code, _, err = run_cli("acquirer", "serve", "--port", "0", "--new-day-at", "25:00")
+    assert code == 2 and "HH:MM" in err
 
 
 class Snapshots(threading.Thread):

@@ -1,6 +1,7 @@
 """Fuzzing the parser: 10,000 random and mutated payloads per run (hypothesis: 3,000 random texts,
 3,000 digit strings, 3,000 mutated payloads, 1,000 built ones), and every single-character
-substitution of a payload."""
+substitution of a payload. The cases come in batches of ``BATCH`` per hypothesis example
+(tests/fuzz_batches.py: one case costs the parser less than an example costs hypothesis)."""
 
 import json
 
@@ -10,9 +11,10 @@ from hypothesis import strategies as st
 from payer_app.core.builder import build_payload, evn_bill_payload, vietqr_payload, vnpay_payload
 from payer_app.core.findings import CATALOG
 from payer_app.core.payload import parse_payload
+from tests.fuzz_batches import BATCH, batches
 from tests.spec_vectors import ALL_VALID, VIETQR_ACB
 
-FUZZ = settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=3000 // BATCH, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ASCII_PRINTABLE = st.characters(min_codepoint=0x20, max_codepoint=0x7E)
 TEXTISH = st.characters(codec="utf-8")  # any code point that can be encoded, Vietnamese included
 
@@ -30,17 +32,19 @@ def check_invariants(parsed):
 
 
 @FUZZ
-@given(st.text(TEXTISH, max_size=600))
-def test_random_text_never_crashes(text):
-    for profile in ("lenient", "strict"):
-        check_invariants(parse_payload(text, profile))
+@given(batches(st.text(TEXTISH, max_size=600)))
+def test_random_text_never_crashes(texts):
+    for text in texts:
+        for profile in ("lenient", "strict"):
+            check_invariants(parse_payload(text, profile))
 
 
 @FUZZ
-@given(st.text(st.sampled_from("0123456789"), min_size=4, max_size=300))
-def test_random_digit_strings_never_crash(text):
+@given(batches(st.text(st.sampled_from("0123456789"), min_size=4, max_size=300)))
+def test_random_digit_strings_never_crash(texts):
     # Digits only: every prefix looks like an id and a length, the hardest case for the reader.
-    check_invariants(parse_payload(text))
+    for text in texts:
+        check_invariants(parse_payload(text))
 
 
 KINDS = ("replace", "insert", "delete", "truncate", "repeat")
@@ -80,15 +84,16 @@ def mutate(payload: str, ops) -> str:
 
 
 @FUZZ
-@given(st.sampled_from(ALL_VALID), mutation_lists)
-def test_mutated_payloads_never_crash_and_never_pass_strict(original, ops):
-    mutated = mutate(original, ops)
-    for profile in ("lenient", "strict"):
-        parsed = parse_payload(mutated, profile)
-        check_invariants(parsed)
-        if profile == "strict" and parsed.valid:
-            # A payload that still passes strict checks must be the original (the CRC catches the rest).
-            assert mutated == original
+@given(batches(st.tuples(st.sampled_from(ALL_VALID), mutation_lists)))
+def test_mutated_payloads_never_crash_and_never_pass_strict(cases):
+    for original, ops in cases:
+        mutated = mutate(original, ops)
+        for profile in ("lenient", "strict"):
+            parsed = parse_payload(mutated, profile)
+            check_invariants(parsed)
+            if profile == "strict" and parsed.valid:
+                # A payload that still passes strict checks must be the original (the CRC catches the rest).
+                assert mutated == original
 
 
 def test_single_character_substitution_is_always_caught():
@@ -107,16 +112,24 @@ def test_single_character_substitution_is_always_caught():
 safe_text = st.text(ASCII_PRINTABLE, min_size=1, max_size=25)
 
 
-@settings(max_examples=1000, deadline=None)
-@given(
-    kind=st.sampled_from(["vietqr", "vnpay", "evn"]),
-    amount=st.one_of(st.none(), st.integers(min_value=0, max_value=10**13 - 1)),
-    text=safe_text,
-    account=st.text(st.sampled_from("0123456789"), min_size=1, max_size=19),
-    code_tail=st.text(st.sampled_from("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"), min_size=11, max_size=11),
-    prefix=st.sampled_from(["PA", "PB", "PC", "PD", "PE"]),
-)
-def test_built_payloads_round_trip(kind, amount, text, account, code_tail, prefix):
+built_cases = st.fixed_dictionaries({
+    "kind": st.sampled_from(["vietqr", "vnpay", "evn"]),
+    "amount": st.one_of(st.none(), st.integers(min_value=0, max_value=10**13 - 1)),
+    "text": safe_text,
+    "account": st.text(st.sampled_from("0123456789"), min_size=1, max_size=19),
+    "code_tail": st.text(st.sampled_from("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"), min_size=11, max_size=11),
+    "prefix": st.sampled_from(["PA", "PB", "PC", "PD", "PE"]),
+})
+
+
+@settings(max_examples=1000 // BATCH, deadline=None)
+@given(batches(built_cases))
+def test_built_payloads_round_trip(cases):
+    for case in cases:
+        check_built_payload(**case)
+
+
+def check_built_payload(kind, amount, text, account, code_tail, prefix):
     if kind == "vietqr":
         payload = vietqr_payload("970436", account, amount, purpose=text)
     elif kind == "vnpay":

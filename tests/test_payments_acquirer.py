@@ -23,7 +23,7 @@ from payer_app.payments.acquirer.answers import FailureSettings
 from payer_app.payments.acquirer.endpoints import create_app
 from payer_app.payments.acquirer.server import AcquirerServer
 from payer_app.payments.enrolment import lookup_token
-from tests.acquirer_helpers import JOSE, ledger_rows, new_payer, post, start_server, token_for
+from tests.acquirer_helpers import JOSE, http_get, http_post, ledger_rows, new_payer, post, start_server, token_for
 from tests.spec_vectors import EVN_BILL
 
 
@@ -48,7 +48,7 @@ def serve(ledger_path):
 
 def lookup(url, payer, request_id):
     token = lookup_token(payer.key, request_id, url)
-    return httpx.get(f"{url}/v1/payments/{request_id}", headers={"Authorization": f"JWS {token}"})
+    return http_get(f"{url}/v1/payments/{request_id}", headers={"Authorization": f"JWS {token}"})
 
 
 def test_approved_payment_gets_a_reference_and_can_be_looked_up_by_its_payer(serve):
@@ -115,7 +115,7 @@ def test_wrong_content_type_and_oversized_bodies(serve):
     assert post(server.url, token, headers={"Content-Type": "application/json"}).status_code == 415
     assert post(server.url, token, headers={}).status_code == 415
     assert post(server.url, b"a" * 100_000).status_code == 413
-    assert httpx.post(f"{server.url}/v1/keys", content=b"a" * 100_000, headers=JOSE).status_code == 413
+    assert http_post(f"{server.url}/v1/keys", content=b"a" * 100_000, headers=JOSE).status_code == 413
     ok = post(server.url, token, headers={"Content-Type": "application/jose; charset=ascii"})
     assert ok.status_code == 201
 
@@ -188,6 +188,6 @@ def test_ledger_survives_a_restart_with_its_enrolments_and_code(serve, ledger_pa
     with AcquirerServer(app) as second:
         assert post(second.url, token).status_code == 409
         assert lookup(second.url, payer, answer["request_id"]).json()["status"] == "approved"
-        health = httpx.get(f"{second.url}/v1/health").json()
+        health = http_get(f"{second.url}/v1/health").json()
         assert health["ok"] and health["counts"] == {"approved": 1}
         assert str(ledger_path) not in json.dumps(health) and "/" not in json.dumps(health).replace("http://", "")

@@ -186,7 +186,8 @@ def test_a_409_naming_our_request_and_amount_is_our_outcome(payer_home):
 def test_key_rotation_in_the_middle_of_payments_never_fails_one(payer_home):
     # The worst moment: the key is rotated right after the payment has read it (between the preview
     # naming the key and the signature). Before the fix 5 of 200 payments raised ValueError under
-    # random rotations; rotating at this moment every time, each of these 40 would have.
+    # random rotations; rotating at this moment every time, each of these 10 would have (one is enough:
+    # ten also show that each payment names the key it was signed with, each time a new one).
     store = KeyStore(payer_home)
     with PaymentService() as service:
         read_key = service.keystore.current
@@ -197,10 +198,10 @@ def test_key_rotation_in_the_middle_of_payments_never_fails_one(payer_home):
             return key
 
         service.keystore.current = current_then_rotate
-        outcomes = [service.pay(parse_payload(EVN_BILL), PaymentChoice(10_000 + i)) for i in range(40)]
+        outcomes = [service.pay(parse_payload(EVN_BILL), PaymentChoice(10_000 + i)) for i in range(10)]
     assert {o.status for o in outcomes} == {"approved"}
     kids = {o.request.payer.key_id for o in outcomes}
-    assert len(kids) == 40  # each signed by the key it named, which was retired right after
+    assert len(kids) == 10  # each signed by the key it named, which was retired right after
 
 
 def test_key_rotation_from_another_thread_never_raises_a_signing_error(payer_home):

@@ -21,6 +21,7 @@ import pytest
 from payer_app.cli import main
 from payer_app.scan.engine import decode_image_file
 from payer_app.scan.sources import IMAGE_SUFFIXES
+from tests import cli_in_process
 from tests.media import empty_frame, write_image, write_qr_png
 from tests.spec_vectors import EVN_BILL, VIETQR_TRANSFER
 
@@ -90,9 +91,10 @@ def test_every_picture_the_thorough_pipeline_reads_is_still_read(corpus, checked
     assert all(line["expect"]["status"] == "pass" for line in checked)
 
 
-def test_the_thorough_pass_runs_when_the_fast_read_misses_the_expectation(tmp_path):
+def test_the_thorough_pass_runs_when_the_fast_read_misses_the_expectation(tmp_path, capsys):
     """A picture whose fast read is not the expected payload, and one that must hold no QR (only the
-    thorough pass can say so), go through the thorough pass; one that meets its expectation does not."""
+    thorough pass can say so), go through the thorough pass; one that meets its expectation does not.
+    The command in this process, without workers (a worker decodes a picture with the same function)."""
     folder = tmp_path / "pictures"
     folder.mkdir()
     write_qr_png(folder / "a-wrong.png", EVN_BILL)
@@ -101,13 +103,14 @@ def test_the_thorough_pass_runs_when_the_fast_read_misses_the_expectation(tmp_pa
     expect = tmp_path / "expect.json"
     expect.write_text(json.dumps({"a-wrong.png": VIETQR_TRANSFER, "b-none.png": {"found": False},
                                   "c-right.png": VIETQR_TRANSFER}), encoding="utf-8")
-    run = scan(str(folder), "--json", "--expect", str(expect))
-    assert run.returncode == 1, run.stderr  # a-wrong.png fails
-    lines = {Path(line["source"]).name: line for line in json_lines(run.stdout)}
+    code, out, err = cli_in_process.run(capsys, "scan", str(folder), "--json", "--jobs", "1", "--expect", str(expect))
+    assert code == 1, err  # a-wrong.png fails
+    lines = {Path(line["source"]).name: line for line in json_lines(out)}
     assert (lines["a-wrong.png"]["pass"], lines["a-wrong.png"]["expect"]["status"]) == ("thorough", "wrong-payload")
     assert (lines["b-none.png"]["pass"], lines["b-none.png"]["expect"]["status"]) == ("thorough", "pass")
     assert (lines["c-right.png"]["pass"], lines["c-right.png"]["decoder"]) == ("fast", "zxing")
-    plain = {Path(line["source"]).name: line for line in json_lines(scan(str(folder), "--json").stdout)}
+    _, out, _ = cli_in_process.run(capsys, "scan", str(folder), "--json", "--jobs", "1")
+    plain = {Path(line["source"]).name: line for line in json_lines(out)}
     assert plain["a-wrong.png"]["pass"] == "fast" and plain["b-none.png"]["pass"] == "thorough"
 
 
@@ -209,10 +212,13 @@ def test_ctrl_c_ends_the_scan_and_every_worker(tmp_path, jobs):
     folder = tmp_path / "pictures"
     folder.mkdir()
     write_qr_png(folder / "a.png", EVN_BILL)
-    grains = np.random.default_rng(0).integers(0, 256, (1000, 1000), dtype=np.uint8)
-    noise = write_image(tmp_path / "noise.png", grains)  # nothing reads it: every step of the thorough pass
-    for i in range(40):
-        os.link(noise, folder / f"n{i:02d}.png")
+    # nothing reads the noise: every step of the thorough pass. Small pictures (400 x 400, a sixth of
+    # the decode of 1000 x 1000) and three times as many: a.png's chunk (it and seven noise pictures,
+    # the first line) is done sooner, and about as much work is still left when Ctrl+C comes.
+    grains = np.random.default_rng(0).integers(0, 256, (400, 400), dtype=np.uint8)
+    noise = write_image(tmp_path / "noise.png", grains)
+    for i in range(120):
+        os.link(noise, folder / f"n{i:03d}.png")
     errors = tmp_path / "stderr.txt"
     with open(errors, "wb") as stderr:
         proc = subprocess.Popen([sys.executable, "-m", "payer_app", "scan", str(folder), "--json", "--jobs", jobs],
@@ -236,5 +242,5 @@ def test_ctrl_c_ends_the_scan_and_every_worker(tmp_path, jobs):
     err = errors.read_text(encoding="utf-8")
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "interrupted" in err
-    assert len(json_lines(out)) < 40  # it stopped before the end
+    assert len(json_lines(out)) < 120  # it stopped before the end
     assert all(wait_ended(pid) for pid in started)

@@ -4,19 +4,21 @@ the real key, so the content rules are what must refuse them) and the JWS header
 mutation is a request the payer really signed: it may be VALID only when it differs from the
 original in nothing but what a payer chooses (note, nonce, ids, times, a static QR's amount, the
 account), each still within its rule; a type change, a missing or an extra field never is. 5,000
-cases a run."""
+cases a run, ``BATCH`` to a hypothesis example (tests/fuzz_batches.py: a case costs ``verify_request``
+less than an example costs hypothesis)."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
 
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from payer_app.core.keys import SigningKey
 from payer_app.core.request import is_canonical_uuid, is_good_nonce, note_problem
 from payer_app.core.signing import REASON_CODES, VerificationKeys, verify_request
+from tests.fuzz_batches import BATCH, batches
 from tests.hostile_tokens import good_header, sign_raw, valid_body
 
 KEY = SigningKey.generate()
@@ -47,11 +49,18 @@ PAYER_CHOSEN = {"note", "nonce", "request_id", "idempotency_key", "created_at", 
                 "auth"}
 OBJECT_PATHS = [p for p in _paths(BODY) if isinstance(_get(BODY, p), dict)]
 
-json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20),
-                         st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=30))
+BY_KIND = {
+    "NoneType": st.none(),
+    "bool": st.booleans(),
+    "number": st.integers(-10**20, 10**20) | st.floats(allow_nan=False, allow_infinity=False),
+    "str": st.text(max_size=30),
+}
+json_scalars = st.one_of(*BY_KIND.values())
 json_values = st.recursive(json_scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
                                                                   st.dictionaries(st.text(max_size=8), inner,
                                                                                   max_size=3)), max_leaves=6)
+BY_KIND["list"] = st.lists(json_values, max_size=3)
+BY_KIND["dict"] = st.dictionaries(st.text(max_size=8), json_values, max_size=3)
 
 
 def _kind(value) -> str:
@@ -62,10 +71,10 @@ def _kind(value) -> str:
     return type(value).__name__
 
 
-# A value of any other kind than the one a field holds: one filtered strategy per kind, made once (a
-# filter made inside each draw costs hypothesis its predicate analysis again every time).
-OTHER_KIND = {kind: json_values.filter(lambda v, kind=kind: _kind(v) != kind)
-              for kind in ("NoneType", "bool", "number", "str", "list", "dict")}
+# A value of any other kind than the one a field holds, drawn from the other kinds' strategies: no
+# filter throwing away the drawn values (a nested list or object) of the field's own kind.
+OTHER_KIND = {kind: st.one_of(*(strategy for other, strategy in BY_KIND.items() if other != kind))
+              for kind in BY_KIND}
 
 
 def new_name(name: str, taken) -> str:
@@ -151,9 +160,7 @@ def header_mutations(draw):
         del header[draw(st.sampled_from(sorted(header)))]
     else:
         name = draw(st.sampled_from(sorted(header)))
-        value = draw(json_values)
-        assume(value != header[name])  # the rare draw equal to the value it replaces is no change
-        header[name] = value
+        header[name] = draw(json_values)
     return header
 
 
@@ -167,21 +174,28 @@ def raw_payload_mutations():
         lambda raw: byte_edits(bytes([raw[0] % 3]) + raw[1:], SIGNED_JSON, ("set", "insert", "delete", "space")))
 
 
-@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-          database=None)
-@given(byte_mutations())
-def test_byte_mutations_of_a_token_are_never_valid(mutated):
-    result = _verify(mutated)
-    assert result.ok == (mutated == TOKEN.encode("ascii"))
+FUZZ = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow, HealthCheck.filter_too_much],
+        "database": None}
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-          database=None)
-@given(field_mutations())
-def test_re_signed_field_mutations_are_refused_unless_only_payer_choices_changed(mutation):
+@settings(max_examples=2000 // BATCH, **FUZZ)
+@given(batches(byte_mutations()))
+def test_byte_mutations_of_a_token_are_never_valid(tokens):
+    for mutated in tokens:
+        result = _verify(mutated)
+        assert result.ok == (mutated == TOKEN.encode("ascii"))
+
+
+@settings(max_examples=1500 // BATCH, **FUZZ)
+@given(batches(field_mutations()))
+def test_re_signed_field_mutations_are_refused_unless_only_payer_choices_changed(mutations):
     """Any change of type, a missing or an extra field is refused. Free text in place of a value is
     accepted only where the payer chooses the value (the note, the account...) and keeps its rule."""
-    body, replaced = mutation
+    for body, replaced in mutations:
+        check_field_mutation(body, replaced)
+
+
+def check_field_mutation(body, replaced) -> None:
     result = _verify(sign_raw(good_header(KEY.kid), body, KEY))
     if result.ok and body == {key: value for key, value in BODY.items() if key != "auth"}:
         # ``auth`` is optional (requests signed before it existed have none): without it a request
@@ -192,20 +206,21 @@ def test_re_signed_field_mutations_are_refused_unless_only_payer_choices_changed
         _assert_only_payer_choices_changed(body)
 
 
-@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-          database=None)
-@given(header_mutations())
-def test_re_signed_header_mutations_are_never_valid(header):
-    assert not _verify(sign_raw(header, BODY, KEY)).ok
+@settings(max_examples=1000 // BATCH, **FUZZ)
+@given(batches(header_mutations()))
+def test_re_signed_header_mutations_are_never_valid(headers):
+    for header in headers:
+        if header != good_header(KEY.kid):  # a changed value drawn equal to the old one is no change
+            assert not _verify(sign_raw(header, BODY, KEY)).ok
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-          database=None)
-@given(raw_payload_mutations())
-def test_re_signed_byte_edits_of_the_json_are_refused_unless_only_payer_choices_changed(payload):
-    result = _verify(sign_raw(good_header(KEY.kid), payload, KEY))
-    if result.ok:
-        _assert_only_payer_choices_changed(json.loads(payload))
+@settings(max_examples=500 // BATCH, **FUZZ)
+@given(batches(raw_payload_mutations()))
+def test_re_signed_byte_edits_of_the_json_are_refused_unless_only_payer_choices_changed(payloads):
+    for payload in payloads:
+        result = _verify(sign_raw(good_header(KEY.kid), payload, KEY))
+        if result.ok:
+            _assert_only_payer_choices_changed(json.loads(payload))
 
 
 def _assert_only_payer_choices_changed(body) -> None:

@@ -24,6 +24,9 @@ _UNSAFE = re.compile(
     + "".join(sorted(BIDI_CONTROLS)) + "]"
 )
 
+# The same set, for json_output.dumps, which escapes exactly what ``visible`` would.
+UNSAFE_CHARACTER = _UNSAFE
+
 ELLIPSIS = "…"
 
 

@@ -13,15 +13,15 @@ from __future__ import annotations
 import json
 import re
 
-from payer_app.core.display_text import is_unsafe_char, visible
+from payer_app.core.display_text import UNSAFE_CHARACTER, visible
 
-_NOT_ASCII = re.compile(r"[^\n\x20-\x7e]")  # raw newlines come only from indent
+# What ``visible`` escapes, but the raw newlines that only indent writes (JSON escapes every other C0
+# control itself): one pass that stops only at those characters, not at each Vietnamese letter.
+_UNSAFE_IN_JSON = re.compile("(?!\n)" + UNSAFE_CHARACTER.pattern)
 
 
 def _escape(match: re.Match[str]) -> str:
     ch = match.group()
-    if not is_unsafe_char(ch):
-        return ch
     if 0xD800 <= ord(ch) <= 0xDFFF:
         return json.dumps(visible(ch))[1:-1]  # "\\xff": the byte, shown as text
     return f"\\u{ord(ch):04x}"
@@ -30,4 +30,4 @@ def _escape(match: re.Match[str]) -> str:
 def dumps(obj: object, indent: int | None = None) -> str:
     """``obj`` as JSON text that is valid UTF-8 and safe to print (see the module docstring)."""
     text = json.dumps(obj, ensure_ascii=False, indent=indent)
-    return _NOT_ASCII.sub(_escape, text)
+    return _UNSAFE_IN_JSON.sub(_escape, text)
