@@ -123,16 +123,19 @@ def cluttered_scene(width: int, height: int, rng: np.random.Generator, sigma: fl
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
-def _scene_background(width: int, height: int, rng: np.random.Generator) -> np.ndarray:
-    """``cluttered_scene(width, height, rng, sigma=0)[:, :, 0]`` as float32, the same values and the
-    same draws from ``rng`` (a hash of the hard corpora was the same before and after), with less work:
-    one channel drawn and blurred, and the noise of sigma 0 (which adds nothing) only drawn, for the
-    draws that follow to stay the same."""
+def scene_channel(width: int, height: int, rng: np.random.Generator, channel: int, sigma: float = 8.0) -> np.ndarray:
+    """``cluttered_scene(width, height, rng, sigma)[:, :, channel]``: the same values and the same
+    draws from ``rng`` (a hash of the hard corpora and the scenes was the same before and after),
+    with less work: one channel drawn and blurred; the noise of all three is drawn, for the draws
+    that follow to stay the same, and that of sigma 0 (which adds nothing) only drawn."""
     img = _gradient(width, height)
-    _clutter_shapes(img, width, height, rng, 0)
-    img = cv2.GaussianBlur(img, (5, 5), 1.2).astype(np.float32)
-    rng.standard_normal(height * width * 3)  # what cluttered_scene's normal(0, 0, (h, w, 3)) draws
-    return img
+    _clutter_shapes(img, width, height, rng, channel)
+    img = cv2.GaussianBlur(img, (5, 5), 1.2)
+    if sigma == 0:
+        rng.standard_normal(height * width * 3)  # what normal(0, 0, (h, w, 3)) draws
+        return img
+    noisy = img.astype(np.float32) + rng.normal(0, sigma, (height, width, 3))[:, :, channel].astype(np.float32)
+    return np.clip(noisy, 0, 255).astype(np.uint8)
 
 
 def _gradient(width: int, height: int) -> np.ndarray:
@@ -220,7 +223,7 @@ def hard_sample(rng: np.random.Generator, size: tuple[int, int] = (800, 600), mo
         notes.append("inverted")
     paper = qr.astype(np.float32) / 255.0 * (light - dark) + dark
     width, height = size
-    background = _scene_background(width, height, rng)
+    background = scene_channel(width, height, rng, 0, sigma=0).astype(np.float32)
     img = _placed(rng, paper, background, notes)
     if glare:
         img = _glare(rng, img, notes)
