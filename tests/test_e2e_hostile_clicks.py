@@ -35,11 +35,11 @@ def test_a_double_click_or_a_double_enter_never_passes_the_face_check(x_server, 
         app.type("101000000")
         amount = app.where()
         x, y = amount["targets"]["continue"]
-        app.xdotool("mousemove", "--sync", str(x), str(y), "click", "--repeat", "2", "--delay", "60", "1")
+        app.click_at(x, y, "--repeat", "2", "--delay", "60")
         review = app.wait_for_screen("review")
         assert app.where()["screen"] == "review"  # the second click did not confirm what was not seen
         x, y = review["targets"]["confirm"]
-        app.xdotool("mousemove", "--sync", str(x), str(y), "click", "--repeat", "2", "--delay", "60", "1")
+        app.click_at(x, y, "--repeat", "2", "--delay", "60")
         face = app.wait_for_screen("face_check")
         assert "simulate_pass" in face["targets"], face  # the simulate pair is on screen
         assert app.where()["screen"] == "face_check"  # the second click did not answer the check

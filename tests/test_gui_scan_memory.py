@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication
 from payer_app.gui.scan_adapter import ScanAdapter
 from payer_app.scan.demo_camera import DemoCamera
 
-FRAMES = 40
+FRAMES = 10  # a GUI thread sent every frame would find 10 or more waiting (22 with the old per-frame signal)
 
 
 class FrameCounter(QObject):

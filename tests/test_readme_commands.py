@@ -1,7 +1,9 @@
 """Every command line in README.md still works: each fenced shell block is run for real, in order, in
 one temporary folder, with its own data folder and the venv's ``payer-app`` first on PATH. The docs
 pages' blocks (the tour of docs/generate.md among them) are run by tests/test_docs_commands.py, once:
-a page run by both tests would cost its bills and videos twice.
+a page run by both tests would cost its bills and videos twice. For the same reason a README block
+whose lines are, one for one, the first lines tests/test_docs_commands.py runs of a docs page (the
+README's CI job is docs/qa.md's) is run there, not again here (``run_by_the_docs_test``).
 
 A line must end with exit 0, or with the code its comment names (``# exit 1``). ``$ command`` lines
 in ``text`` blocks (a command shown with its output) are run too, and the first word of their output
@@ -23,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from tests.shell_lines import expected_exit, strip_comment
+from tests.test_docs_commands import RUN_PAGES, runnable
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -207,6 +210,25 @@ def tour_blocks() -> list[Block]:
     return [block for page in TOUR_PAGES for block in readme_blocks(page)]
 
 
+def _as_run(command: str) -> str:
+    """A line as tests/test_docs_commands.py runs it (``.venv/bin/payer-app`` is ``payer-app`` on PATH)."""
+    return re.sub(r"(?:\S*/)?\.venv/bin/payer-app", "payer-app", command)
+
+
+def run_by_the_docs_test(block: Block, pages: list[Path] = RUN_PAGES) -> str | None:
+    """The docs page whose run by tests/test_docs_commands.py starts with this block's lines, the same
+    commands ending with the same codes in the same order (the page's run: its set-up, then those
+    lines, each checked as this test would), or None. Only whole blocks of lines this test would run."""
+    if any(line.command in SKIP or line.command in IN_BACKGROUND or line.shown_output for line in block.lines):
+        return None
+    wanted = [(line.command, line.expected_exit) for line in block.lines]
+    for page in pages:
+        first = [(_as_run(line.command), line.expected_exit) for line in runnable(page)[:len(wanted)]]
+        if first == wanted:
+            return page.relative_to(ROOT).as_posix()
+    return None
+
+
 @pytest.fixture(scope="module")
 def readme_runs(tmp_path_factory) -> dict[str, BlockRun]:
     """Every block of the tour pages, run in order in one folder a page (later blocks use earlier
@@ -217,7 +239,8 @@ def readme_runs(tmp_path_factory) -> dict[str, BlockRun]:
         env = dict(os.environ, PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
                    PAYER_APP_HOME=str(folder / "payer_home"), QT_QPA_PLATFORM="offscreen")
         for block in readme_blocks(page):
-            runs[block.name] = run_block(block, folder, env)
+            if not run_by_the_docs_test(block):
+                runs[block.name] = run_block(block, folder, env)
     return runs
 
 
@@ -228,8 +251,6 @@ def test_the_readme_has_command_blocks_and_most_lines_run():
 
 
 def test_no_page_is_run_by_this_test_and_the_docs_commands_test():
-    from tests.test_docs_commands import RUN_PAGES
-
     both = sorted(page.name for page in set(TOUR_PAGES) & set(RUN_PAGES))
     assert not both, f"{both}: run by tests/test_docs_commands.py already"
     assert (ROOT / "docs" / "generate.md") in RUN_PAGES, "the tour of docs/generate.md must still be run"
@@ -241,7 +262,18 @@ def test_every_skipped_or_background_line_is_in_a_tour_page():
     assert not stale, f"SKIP / IN_BACKGROUND name lines the tour pages no longer have: {stale}"
 
 
-@pytest.mark.parametrize("name", [b.name for b in tour_blocks()])
+def test_the_readme_ci_job_is_run_once_by_the_docs_test_and_a_changed_copy_is_run_here():
+    ci_job = next(b for b in tour_blocks() if b.lines[0].command.startswith("payer-app generate corpus"))
+    assert run_by_the_docs_test(ci_job) == "docs/qa.md"
+    changed = [Block("x", 1, ci_job.lines[:-1] + [Line(ci_job.lines[-1].command + " --all")]),
+               Block("x", 1, ci_job.lines[:-1] + [Line(ci_job.lines[-1].command, expected_exit=1)]),
+               Block("x", 1, ci_job.lines[1:]),  # not from the start of the page's run
+               Block("x", 1, [Line("make test")])]
+    assert [run_by_the_docs_test(block) for block in changed] == [None] * len(changed)
+    assert [b.name for b in tour_blocks() if run_by_the_docs_test(b)] == [ci_job.name]
+
+
+@pytest.mark.parametrize("name", [b.name for b in tour_blocks() if not run_by_the_docs_test(b)])
 def test_each_command_line_exits_as_the_page_says(name, readme_runs):
     run = readme_runs[name]
     number = run.block.name

@@ -32,7 +32,7 @@ from tests.media import frame_with, paste, qr_array, rotated
 from tests.spec_vectors import EVN_BILL
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
-from decode_bench import cluttered_scene, hard_1080_sample, hard_sample  # noqa: E402
+from decode_bench import cluttered_scene, hard_1080_sample, hard_sample, scene_channel  # noqa: E402
 
 NO_GATE = EngineConfig(precheck=False)
 
@@ -205,7 +205,7 @@ def scenes():
 
     def scene(seed: int) -> np.ndarray:
         if seed not in drawn:
-            drawn[seed] = cluttered_scene(1920, 1080, np.random.default_rng(seed))[:, :, 1].copy()
+            drawn[seed] = scene_channel(1920, 1080, np.random.default_rng(seed), 1)  # cluttered_scene's green
         return drawn[seed]
 
     return scene

@@ -69,10 +69,12 @@ def test_camera_only_soak_scans_the_same_bill_again_and_again(payer_home):
     """``make window-soak``'s default rotation (the demo camera alone, a kiosk cycle after the first
     scan): the demo bill never leaves the camera's view, and the scan screen does not accept a code
     just accepted again until it has left the view (docs/window.md), so each new scan must start a
-    new payment from Home (Cancel, then Scan) rather than "Scan again" on the payee screen."""
+    new payment from Home (Cancel, then Scan) rather than "Scan again" on the payee screen. Three scans:
+    the camera window's first, the kiosk's, then the camera window's second of the same bill (with
+    "Scan again" put back for the camera window, the soak timed out at that third scan)."""
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PAYER_APP_HOME=str(payer_home))
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "window_soak_bench.py"), "--scans", "5", "--methods", "camera",
+        [sys.executable, str(ROOT / "bench" / "window_soak_bench.py"), "--scans", "3", "--methods", "camera",
          "--warm-up", "1", "--every", "600", "--json"],
         env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
     report = proc.stdout + proc.stderr[-3000:]
@@ -80,4 +82,4 @@ def test_camera_only_soak_scans_the_same_bill_again_and_again(payer_home):
     assert results, f"the soak ended without results (exit status {proc.returncode})\n{report}"
     result = json.loads(results[-1])
     assert proc.returncode == 0 and not result["failures"], report
-    assert result["scans"] >= 5 and result["kiosk_resets"] >= 1, report
+    assert result["scans"] >= 3 and result["kiosk_resets"] >= 1, report

@@ -353,8 +353,7 @@ class DemoCamera(FrameSource):
         t = index / self._fps
         frame = self._desk.copy()
         if index >= self.show_after:
-            cv2.warpAffine(self._bill, self.pose(t), (self.width, self.height), dst=frame,
-                           flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_TRANSPARENT)
+            self._lay_bill(frame, self.pose(t))
         ox = int((0.5 + 0.5 * math.sin(t / 2.3)) * self.width)
         oy = int((0.5 + 0.5 * math.cos(t / 3.1)) * self.height)
         gain = 0.85 + 0.15 * math.sin(2 * math.pi * t / 2.9)
@@ -368,6 +367,13 @@ class DemoCamera(FrameSource):
             cv2.multiply(band, lit, dst=band, scale=gain / 255.0)  # in place
         self._add_noise(frame)
         return frame
+
+    def _lay_bill(self, frame: np.ndarray, pose: np.ndarray) -> None:
+        """The bill at ``pose`` over ``frame``, in place; the desk stays where the bill is not."""
+        import cv2
+
+        cv2.warpAffine(self._bill, pose, (self.width, self.height), dst=frame,
+                       flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_TRANSPARENT)
 
     def _add_noise(self, frame: np.ndarray) -> None:
         """The noise tile over ``frame`` in place, from a random place in the tile."""

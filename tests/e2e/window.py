@@ -196,8 +196,16 @@ class RunningWindow:
     def click(self, target: str) -> None:
         targets = self.screen.get("targets", {})
         assert target in targets, f"{target} is not on the {self.screen.get('screen')} screen: {sorted(targets)}"
-        x, y = targets[target]
-        self.xdotool("mousemove", "--sync", str(x), str(y), "click", "1")
+        self.click_at(*targets[target])
+
+    def click_at(self, x: int, y: int, *click: str) -> None:
+        """The pointer moved to ``x``, ``y`` (awaited: ``mousemove --sync``) and a click there; ``click``
+        options such as ``--repeat 2 --delay 60`` make it a double click. ``mousemove --sync`` waits for
+        the pointer to leave where it is, so to the spot it is already on it would wait out xdotool's own
+        15 s limit for nothing (a button that came where the last click was): then only the click."""
+        here = dict(line.split("=", 1) for line in self.xdotool("getmouselocation", "--shell").split())
+        move = [] if (int(here["X"]), int(here["Y"])) == (x, y) else ["mousemove", "--sync", str(x), str(y)]
+        self.xdotool(*move, "click", *click, "1")
 
     def key(self, *names: str) -> None:
         self.xdotool("key", "--delay", "60", *names)
