@@ -9,6 +9,8 @@ Answers are read with a size cap and ``loads_untrusted``: the acquirer is a stra
 
 from __future__ import annotations
 
+import functools
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,6 +60,25 @@ class AcquirerReply:
     body: dict[str, Any]
 
 
+def tls_context(base_url: str) -> ssl.SSLContext:
+    """What a client of ``base_url`` checks certificates with. An https acquirer's certificate is checked
+    as httpx checks it by default (its CA bundle, SSL_CERT_FILE / SSL_CERT_DIR), with the bundle loaded
+    once per process: httpx loads it again for every client it makes (about 40 ms of CPU each,
+    bench/acquirer_client_bench.py). A plain http acquirer's client makes no TLS connection (redirects are
+    not followed), so it gets a context that trusts no certificate at all: should it ever meet TLS, the
+    connection fails; it is never made unchecked."""
+    if base_url.lower().startswith("https://"):
+        return _ca_bundle_context()
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies, with no certificate to trust
+
+
+@functools.cache
+def _ca_bundle_context() -> ssl.SSLContext:
+    import httpx
+
+    return httpx.create_ssl_context()
+
+
 class HttpAcquirerClient:
     def __init__(self, base_url: str, timeout: float = DEFAULT_TIMEOUT_SECONDS):
         import httpx  # here, not at import: the window (embedded acquirer) never needs it (7 MiB resident)
@@ -68,7 +89,7 @@ class HttpAcquirerClient:
 
         self._jose = JOSE_MEDIA_TYPE
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout)
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, verify=tls_context(self.base_url))
 
     def __repr__(self) -> str:
         return f"HttpAcquirerClient({self.base_url!r})"
