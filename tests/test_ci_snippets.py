@@ -23,10 +23,9 @@ order with ``bash -e``, in a fresh copy of this checkout, as the CI would run th
   ``PIP_NO_INDEX`` (pip reads ``PIP_NO_COMPILE`` the other way round: ``--compile`` is the option that
   ``0`` turns off): pip does not byte-compile every module of the new ``.venv`` (2,039 files, half of
   the install's CPU: 12.5 s with it, 6.5 s without). That compiling is not something this test could
-  see fail: pip skips a file that does not compile without an error, and nothing runs faster or
-  differently for the modules a job never imports; the modules the jobs run are compiled when they
-  are imported. ``python3 -m venv`` still compiles its own pip as written (ensurepip ignores ``PIP_``
-  variables);
+  see fail: pip goes on silently past a file that does not compile, and bytecode changes no behaviour;
+  the modules the jobs run are compiled when they are imported. ``python3 -m venv`` still compiles its
+  own pip as written (ensurepip ignores ``PIP_`` variables);
 - the six jobs' install line is one line, ``python3 -m venv .venv && .venv/bin/pip install --quiet .``, on
   one checkout, and each job meets it in the same state (the checkout copied into an emptied folder, no
   ``.venv``). It runs as written in the first job; a later job would run the same line on the same
