@@ -1,13 +1,17 @@
 """The linter and the type checker run with the suite: a new violation fails `make test`. Their rules are in
-pyproject.toml (ruff: [tool.ruff]; mypy: [tool.mypy], strict on payer_app.core)."""
+pyproject.toml (ruff: [tool.ruff]; mypy: [tool.mypy], strict on payer_app.core; a few packages that only the
+product's dependencies import are not followed, and a test checks that the product imports none of them)."""
 
 from __future__ import annotations
 
 import ast
 import os
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -15,6 +19,26 @@ from tests.source_walk import statements
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECKED = ("payer_app", "tests", "bench", "scripts")
+
+
+class Imports(NamedTuple):
+    """What the import checks of this file read in one Python file (the file is parsed once for them all)."""
+
+    names: set[str]  # the top-level names of the modules it imports
+    private: list[str]  # its imports of another module's private names
+    reexports: list[str]  # for an ``__init__``: the names it re-exports
+
+
+@pytest.fixture(scope="module")
+def imports() -> dict[Path, Imports]:
+    """Every Python file of the checked folders, parsed one at a time (the trees are not kept)."""
+    found = {}
+    for top in CHECKED:
+        for path in sorted((ROOT / top).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            found[path] = Imports(imported_names(tree), private_imports(tree),
+                                  reexports(tree) if path.name == "__init__.py" else [])
+    return found
 
 
 def _ruff(*argv: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
@@ -53,6 +77,46 @@ def mypy_cache(tmp_path_factory) -> Path:
 def test_mypy_passes_on_the_product(mypy_cache):
     done = _mypy(cache=mypy_cache)  # the packages to check are in the configuration
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def skipped_by_mypy(config: dict) -> set[str]:
+    """The top-level names of the modules mypy's configuration does not follow (``follow_imports = "skip"``)."""
+    return {module.split(".")[0] for override in config["tool"]["mypy"].get("overrides", [])
+            if override.get("follow_imports") == "skip" for module in override["module"]}
+
+
+def imported_names(tree: ast.AST) -> set[str]:
+    """The top-level names of every module a file imports, lazy imports inside functions too."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_mypy_skips_only_packages_the_product_does_not_import(imports):
+    """mypy does not analyse some packages that only the product's dependencies import (pyproject.toml
+    says which and why): their types never reach payer_app. Skipping one that payer_app imports, or that it
+    declares as a dependency, would turn what payer_app does with it into unchecked ``Any``."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    skipped = skipped_by_mypy(config)
+    assert skipped, "no package is skipped: this test guards nothing"
+    imported = {}
+    for path, found in imports.items():
+        if path.is_relative_to(ROOT / "payer_app"):
+            for name in found.names & skipped:
+                imported.setdefault(name, []).append(path.relative_to(ROOT).as_posix())
+    assert not imported, f"mypy skips packages the product imports: {imported}"
+    declared = {re.split(r"[ <>=!~;\[]", d, maxsplit=1)[0].lower().replace("-", "_")
+                for d in config["project"]["dependencies"]}
+    assert not skipped & declared, f"mypy skips dependencies the product declares: {sorted(skipped & declared)}"
+
+
+def test_the_import_walk_finds_lazy_and_dotted_imports():
+    tree = ast.parse("import h11.util\ndef f():\n    from idna import encode\n    from . import sibling\n")
+    assert imported_names(tree) == {"h11", "idna"}
 
 
 def _config_copy(folder: Path) -> None:
@@ -109,18 +173,13 @@ def reexports(tree: ast.Module) -> list[str]:
     return [f"{line}: {name}" for name, line in imported.items() if name not in used] + (["__all__"] if listed else [])
 
 
-def test_no_private_name_is_imported_from_another_module():
-    found = {}
-    for top in CHECKED:
-        for path in sorted((ROOT / top).rglob("*.py")):
-            hits = private_imports(ast.parse(path.read_text(encoding="utf-8")))
-            if hits:
-                found[path.relative_to(ROOT).as_posix()] = hits
-    assert not found
+def test_no_private_name_is_imported_from_another_module(imports):
+    found = {path.relative_to(ROOT).as_posix(): hits.private for path, hits in imports.items() if hits.private}
+    assert imports and not found
 
 
-def test_no_package_re_exports_names():
-    found = {init.relative_to(ROOT).as_posix(): reexports(ast.parse(init.read_text(encoding="utf-8")))
+def test_no_package_re_exports_names(imports):
+    found = {init.relative_to(ROOT).as_posix(): imports[init].reexports
              for init in sorted((ROOT / "payer_app").rglob("__init__.py"))}
     assert not {name: hits for name, hits in found.items() if hits}
 
