@@ -37,35 +37,36 @@ def self_signed(folder) -> tuple[str, str]:
 
 @pytest.fixture
 def tls_server(tmp_path):
-    """A TLS server on a loopback port with the self-signed certificate; it answers any request with
-    a 200 and an empty JSON object, should the client ever get that far. Yields (url, handshakes seen)."""
+    """A TLS server on a loopback port with the self-signed certificate, for one connection; it answers
+    a request with a 200 and an empty JSON object, should the client ever get that far. Yields (url,
+    what became of the connection)."""
     cert, key = self_signed(tmp_path)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(60)  # the test's one connection comes long before; never a hung thread
     served: list[str] = []
 
-    def serve() -> None:
-        while True:
+    def serve() -> None:  # the one connection the test makes
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
+        with conn:
             try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            with conn:
-                try:
-                    with context.wrap_socket(conn, server_side=True) as tls:
-                        tls.recv(65536)
-                        served.append("request")
-                        tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
-                                    b"Connection: close\r\n\r\n{}")
-                except (ssl.SSLError, OSError):
-                    served.append("handshake refused")
+                with context.wrap_socket(conn, server_side=True) as tls:
+                    tls.recv(65536)
+                    served.append("request")
+                    tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
+                                b"Connection: close\r\n\r\n{}")
+            except (ssl.SSLError, OSError):
+                served.append("handshake refused")
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     yield f"https://127.0.0.1:{listener.getsockname()[1]}", served
+    thread.join(timeout=60)
     listener.close()
-    thread.join(timeout=10)
 
 
 def test_an_https_acquirer_with_a_certificate_no_ca_signed_is_not_talked_to(tls_server):

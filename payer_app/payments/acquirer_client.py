@@ -10,12 +10,11 @@ Answers are read with a size cap and ``loads_untrusted``: the acquirer is a stra
 from __future__ import annotations
 
 import functools
-import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from payer_app.core.display_text import visible
@@ -37,6 +36,9 @@ from payer_app.payments.enrolment import (
     revocation_token,
 )
 from payer_app.payments.name_directory import NameDirectory
+
+if TYPE_CHECKING:
+    import ssl
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 MAX_ANSWER_BYTES = 256 * 1024
@@ -67,6 +69,8 @@ def tls_context(base_url: str) -> ssl.SSLContext:
     bench/acquirer_client_bench.py). A plain http acquirer's client makes no TLS connection (redirects are
     not followed), so it gets a context that trusts no certificate at all: should it ever meet TLS, the
     connection fails; it is never made unchecked."""
+    import ssl  # here, not at import: the window starts without it (tests/test_window_start_imports.py)
+
     if base_url.lower().startswith("https://"):
         return _ca_bundle_context()
     return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies, with no certificate to trust
