@@ -232,7 +232,11 @@ class MainWindow(QMainWindow):
 
     def _find_cameras(self) -> None:
         def work():
-            self._cameras_found.emit(list_camera_choices())
+            cameras = list_camera_choices()
+            try:
+                self._cameras_found.emit(cameras)
+            except RuntimeError:  # the window was closed and deleted meanwhile: nobody to tell
+                pass
 
         threading.Thread(target=work, daemon=True, name="list-cameras").start()
 
