@@ -12,6 +12,7 @@ run on worker threads (``ScanAdapter``, ``PaymentRunner``): the window reacts.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -117,7 +118,7 @@ class MainWindow(QMainWindow):
             "settings": self.settings_screen, "inspector": self.inspector, "entry": self.entry,
             "saved_bills": self.saved_bills,
         }
-        for screen in self.screens.values():
+        for screen in (self.home, self.scan):  # the first two; the Navigator adds each other one when first shown
             self.stack.addWidget(screen)
         self.toast = Toast(self)
 
@@ -164,9 +165,7 @@ class MainWindow(QMainWindow):
         self.back_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
         self.back_shortcut.activated.connect(self.back)
         self.enter_key = EnterKey(self, self.nav)
-        app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self.enter_key)
+        QApplication.instance().installEventFilter(self.enter_key)  # a window always has its application
 
     def present(self) -> None:
         """Show the window: full screen in kiosk mode, phone-sized otherwise (but never taller or wider
@@ -232,11 +231,8 @@ class MainWindow(QMainWindow):
 
     def _find_cameras(self) -> None:
         def work():
-            cameras = list_camera_choices()
-            try:
-                self._cameras_found.emit(cameras)
-            except RuntimeError:  # the window was closed and deleted meanwhile: nobody to tell
-                pass
+            with contextlib.suppress(RuntimeError):  # the window may have been deleted meanwhile
+                self._cameras_found.emit(list_camera_choices())
 
         threading.Thread(target=work, daemon=True, name="list-cameras").start()
 
@@ -246,8 +242,6 @@ class MainWindow(QMainWindow):
         self.scan.adapter.wait_stopped()
         self.face_check.watch.wait_stopped()
         self.kiosk.close()
-        app = QApplication.instance()
-        if app is not None:
-            app.removeEventFilter(self.enter_key)
+        QApplication.instance().removeEventFilter(self.enter_key)
         self.services.close()
         super().closeEvent(event)
