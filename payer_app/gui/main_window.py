@@ -12,7 +12,6 @@ run on worker threads (``ScanAdapter``, ``PaymentRunner``): the window reacts.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -165,7 +164,9 @@ class MainWindow(QMainWindow):
         self.back_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
         self.back_shortcut.activated.connect(self.back)
         self.enter_key = EnterKey(self, self.nav)
-        QApplication.instance().installEventFilter(self.enter_key)  # a window always has its application
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self.enter_key)
 
     def present(self) -> None:
         """Show the window: full screen in kiosk mode, phone-sized otherwise (but never taller or wider
@@ -231,8 +232,7 @@ class MainWindow(QMainWindow):
 
     def _find_cameras(self) -> None:
         def work():
-            with contextlib.suppress(RuntimeError):  # the window may have been deleted meanwhile
-                self._cameras_found.emit(list_camera_choices())
+            self._cameras_found.emit(list_camera_choices())
 
         threading.Thread(target=work, daemon=True, name="list-cameras").start()
 
@@ -242,6 +242,8 @@ class MainWindow(QMainWindow):
         self.scan.adapter.wait_stopped()
         self.face_check.watch.wait_stopped()
         self.kiosk.close()
-        QApplication.instance().removeEventFilter(self.enter_key)
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self.enter_key)
         self.services.close()
         super().closeEvent(event)

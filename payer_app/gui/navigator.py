@@ -19,7 +19,6 @@ from __future__ import annotations
 import functools
 import logging
 
-import shiboken6
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QStackedWidget
 
@@ -126,5 +125,9 @@ class Navigator(QObject):
 def _delete_unshown(screens) -> None:
     """The screens a deleted stack never showed: nothing else owns them."""
     for screen in screens:
-        if shiboken6.isValid(screen) and screen.parent() is None:
-            shiboken6.delete(screen)
+        try:
+            unshown = screen.parent() is None
+        except RuntimeError:  # a screen of the stack: already deleted with it
+            continue
+        if unshown:
+            screen.deleteLater()
