@@ -170,8 +170,8 @@ class ActivityWatcher(QObject):
     activity = Signal()
     long_press = Signal()
 
-    def __init__(self, long_press_target=None):
-        super().__init__()
+    def __init__(self, long_press_target=None, parent: QObject | None = None):
+        super().__init__(parent)
         self.target = long_press_target
         self.press_timer = QTimer(self)
         self.press_timer.setSingleShot(True)
@@ -275,7 +275,7 @@ class KioskTimers(QObject):
         self.result_timer.setInterval(1000)
         self.result_timer.timeout.connect(self._result_tick)
         self._result_left = 0
-        self.watcher = ActivityWatcher(window.home.greeting)
+        self.watcher = ActivityWatcher(window.home.greeting, self)
         self.watcher.activity.connect(self._user_active)
         self.watcher.long_press.connect(self.open_hidden_settings)
         self.guard = KioskGuard(window) if self.ctx.kiosk else None

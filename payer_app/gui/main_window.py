@@ -12,8 +12,6 @@ run on worker threads (``ScanAdapter``, ``PaymentRunner``): the window reacts.
 
 from __future__ import annotations
 
-import threading
-
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QMainWindow, QStackedWidget
@@ -27,7 +25,7 @@ from payer_app.gui.merchant_display_link import MerchantDisplayLink
 from payer_app.gui.navigator import Navigator
 from payer_app.gui.payment_steps import PaymentSteps
 from payer_app.gui.saved_bills_controller import SavedBillsController
-from payer_app.gui.scan_adapter import ScanAdapter, ScanResult, list_camera_choices
+from payer_app.gui.scan_adapter import ScanAdapter, ScanResult, find_cameras_for
 from payer_app.gui.screen import EnterKey
 from payer_app.gui.screens.amount import AmountScreen
 from payer_app.gui.screens.entry import EntryScreen
@@ -117,7 +115,7 @@ class MainWindow(QMainWindow):
             "settings": self.settings_screen, "inspector": self.inspector, "entry": self.entry,
             "saved_bills": self.saved_bills,
         }
-        for screen in self.screens.values():
+        for screen in (self.home, self.scan):  # the first two; the Navigator adds each other one when first shown
             self.stack.addWidget(screen)
         self.toast = Toast(self)
 
@@ -231,10 +229,7 @@ class MainWindow(QMainWindow):
             screen.retranslate()
 
     def _find_cameras(self) -> None:
-        def work():
-            self._cameras_found.emit(list_camera_choices())
-
-        threading.Thread(target=work, daemon=True, name="list-cameras").start()
+        find_cameras_for(self._cameras_found)
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         self.scan.stop()

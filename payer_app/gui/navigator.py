@@ -16,6 +16,7 @@ prints these lines, and tests that drive a real window wait on them.
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from PySide6.QtCore import QObject, Signal
@@ -35,7 +36,9 @@ class Navigator(QObject):
         self.screens = screens
         self.root = root
         self._trail: list[str] = [root]
-        stack.setCurrentWidget(screens[root])
+        # a screen given here that was never shown has no parent: it goes with the stack
+        stack.destroyed.connect(functools.partial(_delete_unshown, tuple(screens.values())))
+        self._show(screens[root])
         log.info("screen %s", root)
 
     @property
@@ -103,9 +106,28 @@ class Navigator(QObject):
             return
         if previous != current:
             self.screens[previous].on_leave()
-        self.stack.setCurrentWidget(self.screens[current])
+        self._show(self.screens[current])
         self.screens[current].on_enter()
         if not keep_place:
             self.screens[current].scroll_to_top()
         self.changed.emit(previous, current)
         log.info("screen %s", current)  # after the screen and the window have reacted to the move
+
+    def _show(self, screen: Screen) -> None:
+        """Make ``screen`` the visible page. A screen joins the stack the first time it is shown: only then
+        does it take the window's style sheet (styling every widget of a screen costs more than making it,
+        and most windows never show most screens)."""
+        if self.stack.indexOf(screen) < 0:
+            self.stack.addWidget(screen)
+        self.stack.setCurrentWidget(screen)
+
+
+def _delete_unshown(screens) -> None:
+    """The screens a deleted stack never showed: nothing else owns them."""
+    for screen in screens:
+        try:
+            unshown = screen.parent() is None
+        except RuntimeError:  # a screen of the stack: already deleted with it
+            continue
+        if unshown:
+            screen.deleteLater()

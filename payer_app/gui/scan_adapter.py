@@ -9,6 +9,7 @@ Still images (picked, dropped or pasted) are decoded on a worker thread too.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import threading
 import time
 import weakref
@@ -323,6 +324,16 @@ def list_camera_choices() -> list[tuple[str, str]]:
     for cam in cameras:
         out.append((cam.spec, f"{cam.name or cam.spec} ({cam.spec})"))  # scan.sources.CameraInfo
     return out
+
+
+def find_cameras_for(found) -> None:
+    """``list_camera_choices()`` on a thread of its own (it may open devices), its answer emitted on the
+    signal ``found``; nothing when the signal's owner (a window) was deleted meanwhile."""
+    def work():
+        with contextlib.suppress(RuntimeError):  # "Signal source has been deleted"
+            found.emit(list_camera_choices())
+
+    threading.Thread(target=work, daemon=True, name="list-cameras").start()
 
 
 class SessionClosers:

@@ -96,9 +96,9 @@ class HomeScreen(Screen):
         self.recent_rows.setSpacing(8)
         self.recent_card.body.addLayout(self.recent_rows)
         body.addWidget(self.recent_card)
-        self.steps = HowToPay()  # a booth's visitor: the three steps of paying, centred in the column
-        self.steps.setVisible(ctx.kiosk)
-        if ctx.kiosk:
+        # a booth's visitor: the three steps of paying, centred in the column (a phone has none)
+        self.steps = HowToPay() if ctx.kiosk else None
+        if self.steps is not None:
             body.addStretch(1)
             body.addWidget(self.steps)
         body.addStretch(1)
@@ -140,7 +140,8 @@ class HomeScreen(Screen):
             caption.setText(t(key))
             tile.setAccessibleName(t(key))
         self.recent_title.setText(t("home.recent"))
-        self.steps.retranslate(t)
+        if self.steps is not None:
+            self.steps.retranslate(t)
         self.show_recent(self._entries)
 
     def show_recent(self, entries: list[HistoryEntry]) -> None:
