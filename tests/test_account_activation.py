@@ -32,6 +32,8 @@ from tests.acquirer_helpers import (
     Payer,
     ServedAcquirer,
     enrol,
+    http_get,
+    http_post,
     post,
     start_server,
     token_for,
@@ -73,11 +75,11 @@ def owner_enrolled(url: str) -> Payer:
 def revoke(url: str, kid: str, signer: SigningKey | None = None, bearer: str | None = None) -> httpx.Response:
     headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
     content = revocation_token(signer, kid, url) if signer else b""
-    return httpx.post(f"{url}/v1/keys/{kid}/revoke", content=content, headers=headers, timeout=10)
+    return http_post(f"{url}/v1/keys/{kid}/revoke", content=content, headers=headers, timeout=10)
 
 
 def key_state(url: str, kid: str) -> str:
-    return httpx.get(f"{url}/v1/keys/{kid}", timeout=10).json().get("status", "not-enrolled")
+    return http_get(f"{url}/v1/keys/{kid}", timeout=10).json().get("status", "not-enrolled")
 
 
 # --- the takeover, step by step ---------------------------------------------------------------
@@ -104,7 +106,7 @@ def test_the_shared_code_opens_a_new_demo_account_the_acquirer_numbers(served):
 
     owner_enrolled(served.url)
     visitor_key = SigningKey.generate()
-    opened = httpx.post(f"{served.url}/v1/demo-accounts",
+    opened = http_post(f"{served.url}/v1/demo-accounts",
                         content=demo_account_token(visitor_key, OWNER_BIN, served.url),
                         headers={**JOSE, "Authorization": f"Bearer {CODE}"}, timeout=10)
     assert opened.status_code == 201, opened.text
@@ -118,11 +120,11 @@ def test_the_shared_code_opens_a_new_demo_account_the_acquirer_numbers(served):
                                         payer_info=PayerInfo(OWNER_ACCOUNT, OWNER_BIN, visitor_key.kid)))
     assert stolen.status_code == 403 and stolen.json()["error"] == "account-mismatch"
     # A second visitor gets another account; without the code, nothing is opened.
-    second = httpx.post(f"{served.url}/v1/demo-accounts",
+    second = http_post(f"{served.url}/v1/demo-accounts",
                         content=demo_account_token(SigningKey.generate(), OWNER_BIN, served.url),
                         headers={**JOSE, "Authorization": f"Bearer {CODE}"}, timeout=10)
     assert second.status_code == 201 and second.json()["account"] not in (OWNER_ACCOUNT, body["account"])
-    refused = httpx.post(f"{served.url}/v1/demo-accounts",
+    refused = http_post(f"{served.url}/v1/demo-accounts",
                          content=demo_account_token(SigningKey.generate(), OWNER_BIN, served.url), headers=JOSE,
                          timeout=10)
     assert refused.status_code == 401
@@ -159,18 +161,18 @@ def test_a_per_account_code_expires_and_is_capped_in_wrong_attempts(served):
     code, _ = issue_code(served.ledger, OWNER_BIN, OWNER_ACCOUNT, minutes=5, now=served.clock())
     served.clock.advance(5 * 60 + 61)
     token = enrolment_token(SigningKey.generate(), OWNER_ACCOUNT, OWNER_BIN, served.url, now=served.clock())
-    late = httpx.post(f"{served.url}/v1/keys", content=token, headers={**JOSE, "Authorization": f"Bearer {code}"})
+    late = http_post(f"{served.url}/v1/keys", content=token, headers={**JOSE, "Authorization": f"Bearer {code}"})
     assert late.status_code == 401 and late.json()["error"] == "bad-enrolment-code"
     fresh, _ = issue_code(served.ledger, OWNER_BIN, OWNER_ACCOUNT, minutes=30, now=served.clock())
     for attempt in range(MAX_CODE_ATTEMPTS):
         served.clock.advance(61)  # slower than the acquirer-wide lock-out counts: only the per-code cap is at work
         guess = enrolment_token(SigningKey.generate(), OWNER_ACCOUNT, OWNER_BIN, served.url, now=served.clock())
-        answer = httpx.post(f"{served.url}/v1/keys", content=guess,
+        answer = http_post(f"{served.url}/v1/keys", content=guess,
                             headers={**JOSE, "Authorization": f"Bearer GUESS-{attempt:04d}-XXXX-YYYY"})
         assert answer.status_code == 401
     served.clock.advance(61)
     token = enrolment_token(SigningKey.generate(), OWNER_ACCOUNT, OWNER_BIN, served.url, now=served.clock())
-    used_up = httpx.post(f"{served.url}/v1/keys", content=token, headers={**JOSE, "Authorization": f"Bearer {fresh}"})
+    used_up = http_post(f"{served.url}/v1/keys", content=token, headers={**JOSE, "Authorization": f"Bearer {fresh}"})
     assert used_up.status_code == 401 and used_up.json()["error"] == "bad-enrolment-code"
 
 
@@ -195,7 +197,7 @@ def test_a_device_endorsed_by_the_owner_is_added_and_cannot_revoke_the_owner(ser
                                     now=served.clock())
     token = enrolment_token(device_key, OWNER_ACCOUNT, OWNER_BIN, served.url, endorsement=endorsement,
                             now=served.clock())
-    added = httpx.post(f"{served.url}/v1/keys", content=token, headers=JOSE)
+    added = http_post(f"{served.url}/v1/keys", content=token, headers=JOSE)
     assert added.status_code == 201 and added.json()["retired_kid"] is None
     device = Payer(device_key, OWNER_BIN, OWNER_ACCOUNT)
     assert key_state(served.url, owner.key.kid) == "active"  # adding a device retires nobody
@@ -215,12 +217,12 @@ def test_an_endorsement_is_for_one_key_one_account_and_expires(served):
                                     now=served.clock())
     for key, account in ((other_key, OWNER_ACCOUNT), (device_key, "5550001112")):
         token = enrolment_token(key, account, OWNER_BIN, served.url, endorsement=endorsement, now=served.clock())
-        answer = httpx.post(f"{served.url}/v1/keys", content=token, headers=JOSE)
+        answer = http_post(f"{served.url}/v1/keys", content=token, headers=JOSE)
         assert answer.status_code == 403 and answer.json()["error"] == "bad-endorsement"
     served.clock.advance(10 * 60 + 61)
     token = enrolment_token(device_key, OWNER_ACCOUNT, OWNER_BIN, served.url, endorsement=endorsement,
                             now=served.clock())
-    expired = httpx.post(f"{served.url}/v1/keys", content=token, headers=JOSE)
+    expired = http_post(f"{served.url}/v1/keys", content=token, headers=JOSE)
     assert expired.status_code == 403 and expired.json()["error"] == "bad-endorsement"
 
 
@@ -410,17 +412,17 @@ def test_hostile_bodies_to_the_new_routes_are_refused_with_a_named_code_never_a_
 
     bearer = {**JOSE, "Authorization": f"Bearer {CODE}"}
     url = f"{served.url}/v1/demo-accounts"
-    assert httpx.post(url, content=b"x" * 20_000, headers=bearer).status_code == 413
-    assert httpx.post(url, content=b"a.b.c", headers={"Authorization": f"Bearer {CODE}"}).status_code == 415
+    assert http_post(url, content=b"x" * 20_000, headers=bearer).status_code == 413
+    assert http_post(url, content=b"a.b.c", headers={"Authorization": f"Bearer {CODE}"}).status_code == 415
     for body in (b"", b"\x00\xff" * 10, b"a.b.c", b"{}" * 100, "é.é.é".encode()):
-        answer = httpx.post(url, content=body, headers=bearer)
+        answer = http_post(url, content=body, headers=bearer)
         assert 400 <= answer.status_code < 500 and answer.json()["error"], (body, answer.text)
     # An enrolment naming an account is not a demo-account request, and a bank that is not 6 digits is refused.
     named = enrolment_token(SigningKey.generate(), OWNER_ACCOUNT, OWNER_BIN, served.url)
-    assert httpx.post(url, content=named, headers=bearer).json()["error"] == "bad-account"
+    assert http_post(url, content=named, headers=bearer).json()["error"] == "bad-account"
     odd_bank = demo_account_token(SigningKey.generate(), "97043X", served.url)
-    assert httpx.post(url, content=odd_bank, headers=bearer).json()["error"] == "bad-account"
-    wrong = httpx.post(url, content=demo_account_token(SigningKey.generate(), OWNER_BIN, served.url),
+    assert http_post(url, content=odd_bank, headers=bearer).json()["error"] == "bad-account"
+    wrong = http_post(url, content=demo_account_token(SigningKey.generate(), OWNER_BIN, served.url),
                        headers={**JOSE, "Authorization": "Bearer not-the-booth-code-0000"})
     assert wrong.status_code == 401 and wrong.json()["error"] == "bad-enrolment-code"
 

@@ -4,7 +4,6 @@ asks it off the GUI thread and says over-balance before the PIN."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from payer_app.core.builder import vietqr_payload
@@ -19,7 +18,7 @@ from payer_app.payments.acquirer.balances import BALANCE_LOOKUP_ID
 from payer_app.payments.acquirer.endpoints import create_app
 from payer_app.payments.enrolment import lookup_token, normalise_audience
 from payer_app.payments.service import PaymentService
-from tests.acquirer_helpers import LedgerServer, account_code
+from tests.acquirer_helpers import LedgerServer, account_code, http_get
 from tests.gui_helpers import click, to_review
 
 CODE = "ENROL-7Q2X-94KD-0002"
@@ -62,10 +61,10 @@ def test_each_payer_reads_only_its_own_balance_and_is_refused_over_it_before_sig
 
 def test_the_balance_needs_the_signature_of_an_enrolled_key(server):
     url = f"{server.url}/v1/balance"
-    assert httpx.get(url, timeout=10).status_code == 401
+    assert http_get(url, timeout=10).status_code == 401
     stranger = lookup_token(SigningKey.generate(), BALANCE_LOOKUP_ID, normalise_audience(server.url))
-    assert httpx.get(url, headers={"Authorization": f"JWS {stranger}"}, timeout=10).status_code == 401
-    assert httpx.get(url, headers={"Authorization": "JWS not.a.token"}, timeout=10).json()["error"] == \
+    assert http_get(url, headers={"Authorization": f"JWS {stranger}"}, timeout=10).status_code == 401
+    assert http_get(url, headers={"Authorization": "JWS not.a.token"}, timeout=10).json()["error"] == \
         "signature-required"
 
 

@@ -7,13 +7,12 @@ from __future__ import annotations
 import logging
 import re
 
-import httpx
 import pytest
 
 from payer_app.core.keys import SigningKey
 from payer_app.payments.acquirer.endpoints import create_app
 from payer_app.payments.acquirer.ledger import Ledger, enrolment_code_problem, random_enrolment_code
-from tests.acquirer_helpers import CODE, AcquirerClock, Payer, enrol, new_payer, start_server
+from tests.acquirer_helpers import CODE, AcquirerClock, Payer, enrol, http_post, new_payer, start_server
 
 RANDOM_CODE = re.compile(r"[A-HJ-NP-Z2-9]{4}(-[A-HJ-NP-Z2-9]{4}){3}")
 
@@ -47,7 +46,7 @@ def test_the_lock_out_holds_the_right_code_too_and_ends_a_minute_later(server, c
     clock.advance(59)
     assert enrol(server.url, payer).headers["Retry-After"] == "1"
     # Revoking with the code is locked as well.
-    revoke = httpx.post(f"{server.url}/v1/keys/{payer.key.kid}/revoke", headers={"Authorization": f"Bearer {CODE}"})
+    revoke = http_post(f"{server.url}/v1/keys/{payer.key.kid}/revoke", headers={"Authorization": f"Bearer {CODE}"})
     assert revoke.status_code == 429 and revoke.headers["Retry-After"] == "1"
     clock.advance(1)
     assert enrol(server.url, payer).status_code == 201

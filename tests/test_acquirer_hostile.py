@@ -27,7 +27,7 @@ from payer_app.core.keys import SigningKey
 from payer_app.payments.acquirer.answers import FailureSettings
 from payer_app.payments.acquirer.endpoints import MAX_BODY_BYTES, create_app
 from payer_app.payments.acquirer.ledger import TrustedKey
-from tests.acquirer_helpers import CODE, JOSE, new_payer, post, start_server, token_for
+from tests.acquirer_helpers import CODE, JOSE, http_get, http_post, new_payer, post, start_server, token_for
 from tests.fuzz_batches import BATCH, batches
 from tests.hostile_tokens import b64url, build_hostile_set, good_header, sign_raw, valid_body
 
@@ -150,10 +150,10 @@ def test_hostile_http_never_gets_a_500(server):
         ({"alg": "EdDSA", "kid": key.kid, "typ": "payer-message+jws"}, b"\xff\xfe{}"),
     ]:
         raw = sign_raw(header if isinstance(header, bytes) else json.dumps(header).encode(), payload, key)
-        response = httpx.post(f"{server.url}/v1/keys", content=raw, headers=bearer)
+        response = http_post(f"{server.url}/v1/keys", content=raw, headers=bearer)
         assert response.status_code == 400, response.text
     # Nothing above touched the ledger's payments.
-    assert httpx.get(f"{server.url}/v1/health").json()["counts"] == {}
+    assert http_get(f"{server.url}/v1/health").json()["counts"] == {}
 
 
 # --- hypothesis: mutated tokens -----------------------------------------------------------------
@@ -358,7 +358,7 @@ def test_mutations_over_real_http_never_get_a_5xx(server, data, flip):
     raw = bytearray(token.encode())
     raw[flip % len(raw)] ^= 0x01
     for content in (token.encode(), bytes(raw)):
-        response = httpx.post(f"{server.url}/v1/payments", content=content, headers=JOSE, timeout=10)
+        response = http_post(f"{server.url}/v1/payments", content=content, headers=JOSE, timeout=10)
         assert response.status_code < 500 and isinstance(response.json(), dict)
 
 

@@ -7,11 +7,10 @@ import socket
 import subprocess
 import sys
 
-import httpx
 import pytest
 
 from payer_app.core.keys import SigningKey
-from tests.acquirer_helpers import Payer, ServedAcquirer, enrol
+from tests.acquirer_helpers import Payer, ServedAcquirer, enrol, http_get
 
 
 @pytest.fixture
@@ -37,7 +36,7 @@ def test_a_client_hanging_up_mid_body_is_one_log_line_without_a_traceback(served
     first = served.next_line()
     hang_up_mid_body(served.port, "/v1/keys")
     served.next_line()
-    assert httpx.get(f"{served.url}/v1/health", timeout=10).json()["ok"] is True
+    assert http_get(f"{served.url}/v1/health", timeout=10).json()["ok"] is True
     said = served.stop()
     assert not any("Traceback" in line for line in said), "".join(said)
     assert len(said) == 2, "".join(said)
@@ -59,7 +58,7 @@ def test_five_wrong_codes_lock_enrolment_with_429_and_the_log_says_so(served):
         assert response.json()["error"] == "too-many-attempts"
         assert 1 <= int(response.headers["Retry-After"]) <= 60
     # Nothing was enrolled.
-    assert httpx.get(f"{served.url}/v1/keys/{payer.key.kid}", timeout=10).status_code == 404
+    assert http_get(f"{served.url}/v1/keys/{payer.key.kid}", timeout=10).status_code == 404
     said = served.stop()
     assert sum("wrong enrolment code" in line for line in said) == 5, "".join(said)
     assert sum("locked" in line for line in said) == 1, "".join(said)

@@ -6,13 +6,17 @@ it ends is measured by bench/display_stop_bench.py, not here."""
 
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
+import sys
 import threading
 
 import httpx
 import pytest
 
 from payer_app.core.keys import SigningKey
+from payer_app.payments.acquirer_client import read_until_serving
 from tests.acquirer_helpers import Payer, ServedAcquirer, enrol, post, token_for
 from tests.process_lines import processes_of
 
@@ -81,3 +85,25 @@ def test_serve_stops_cleanly_with_displays_open(tmp_path, sig, code, preexec):
     assert served.proc.returncode == code, (served.proc.returncode, said)
     assert "Traceback" not in said and "ERROR" not in said, said
     assert processes_of(home) == {}
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_ctrl_c_sent_as_soon_as_it_says_it_serves_stops_it(tmp_path, attempt):
+    """A script reads the start lines and sends Ctrl+C at once, to a server started with Ctrl+C ignored (a
+    background job; pytest-xdist's workers pass that on): the lines are said only once the server's own
+    handlers are in place, so the signal is never lost (it was: the lines came before uvicorn installed
+    them, and the process served on until killed)."""
+    env = dict(os.environ, PAYER_APP_HOME=str(tmp_path / "acquirer_home"))
+    proc = subprocess.Popen([sys.executable, "-m", "payer_app", "acquirer", "serve", "--port", "0", "--ledger",
+                             str(tmp_path / "served.sqlite3")], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, preexec_fn=ignore_sigint)
+    try:
+        read_until_serving(proc)
+        proc.send_signal(signal.SIGINT)
+        said = proc.communicate(timeout=CEILING_S)[1]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, said
+    assert "Traceback" not in said, said

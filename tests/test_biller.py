@@ -25,7 +25,7 @@ from payer_app.payments.service import PaymentService
 from payer_app.studio.bill_spec import VAT_RATE_PERCENT, evn_tier_breakdown
 from payer_app.studio.bill_spec import customer_bill_seed as bill_seed
 from tests import cli_in_process
-from tests.acquirer_helpers import DEMO_ACCOUNT, DEMO_BIN, new_payer, post, start_server, token_for
+from tests.acquirer_helpers import DEMO_ACCOUNT, DEMO_BIN, http_get, http_post, new_payer, post, start_server, token_for
 
 CODE = "PD13000123456"
 OTHER = "PE0100012345X"
@@ -46,7 +46,7 @@ def server(tmp_path):
 
 
 def get_bill(url: str, code: str) -> httpx.Response:
-    return httpx.get(f"{url}/v1/bills/{code}", timeout=10)
+    return http_get(f"{url}/v1/bills/{code}", timeout=10)
 
 
 def pay(url: str, payer, amount: int, code: str = CODE) -> httpx.Response:
@@ -92,8 +92,8 @@ def test_lookup_over_http_known_unknown_malformed(server):
         answer = get_bill(url, bad)
         assert answer.status_code == 400, bad
         assert answer.json()["error"] == "malformed-customer-code"
-    assert httpx.get(f"{url}/v1/bills/", timeout=10).status_code == 404
-    assert httpx.post(f"{url}/v1/bills/{CODE}", timeout=10).status_code == 405
+    assert http_get(f"{url}/v1/bills/", timeout=10).status_code == 404
+    assert http_post(f"{url}/v1/bills/{CODE}", timeout=10).status_code == 405
 
 
 # --- paying the bill ---------------------------------------------------------------------------

@@ -12,9 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import httpx
-
 from payer_app.booth import Placement, chromium_command, placement
+from tests.acquirer_helpers import http_get
 from tests.e2e.acquirer import free_port
 from tests.process_lines import killed_if_left_running, stderr_lines, stop_with_sigterm, wait_for_line
 
@@ -54,7 +53,7 @@ def test_print_url_then_sigterm_stops_the_window_and_the_acquirer(payer_home):
         assert url == f"http://127.0.0.1:{port}/display", url
         lines = stderr_lines(proc)
         wait_for_line(lines, re.compile(r"^payer_app\.gui\.startup_enrolment: key \S+ enrolled at "), seen)
-        assert httpx.get(url, timeout=10).status_code == 200
+        assert http_get(url, timeout=10).status_code == 200
         stop_with_sigterm(proc, lines, seen)
     assert "Booth stopped: window, display browser and acquirer." in seen, seen[-10:]
     assert not any("Traceback" in line for line in seen)

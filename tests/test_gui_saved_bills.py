@@ -24,6 +24,7 @@ from payer_app.payments.acquirer.endpoints import create_app
 from payer_app.payments.acquirer.server import AcquirerServer
 from payer_app.payments.biller import Biller
 from payer_app.payments.saved_bills import SAVED_BILLS_FILE, SavedBills
+from tests.acquirer_helpers import http_get
 from tests.gui_helpers import PAY_TIMEOUT_MS, click, enter_pin, tr, verified_request
 
 EVN_CODE = "PD01000123456"
@@ -356,7 +357,7 @@ def http_acquirer(tmp_path):
 
 def test_evn_amount_due_chip_from_a_real_http_acquirer(qtbot, make_window, payer_home, http_acquirer):
     url = http_acquirer.url
-    expected = httpx.get(f"{url}/v1/bills/{EVN_CODE}", timeout=10).json()["bill"]
+    expected = http_get(f"{url}/v1/bills/{EVN_CODE}", timeout=10).json()["bill"]
     save_settings(Settings(acquirer_url=url))
     window = new_window(make_window)
     window.open_payload(EVN)
@@ -411,16 +412,16 @@ def test_the_embedded_acquirer_display_is_served_on_loopback_and_shows_the_payme
         QDesktopServices.unsetUrlHandler("http")
     url = catcher.urls[0]
     assert url.startswith("http://127.0.0.1:") and url.endswith("/display")
-    page = httpx.get(url, timeout=10)
+    page = http_get(url, timeout=10)
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     base = url[: -len("/display")]
     outcome = scan_and_pay(qtbot, window, EVN, "64000")  # paid through the same embedded acquirer
     assert outcome.status == "approved"
-    bill = httpx.get(f"{base}/v1/bills/{EVN_CODE}", timeout=10).json()["bill"]
+    bill = http_get(f"{base}/v1/bills/{EVN_CODE}", timeout=10).json()["bill"]
     assert bill["amount_paid"] == 64_000
     window.close()  # the window's server stops with it
     with pytest.raises(httpx.HTTPError):
-        httpx.get(url, timeout=2)
+        http_get(url, timeout=2)
 
 
 def test_a_saved_name_with_markup_is_shown_as_typed(qtbot, make_window, payer_home):

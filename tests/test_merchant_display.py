@@ -38,7 +38,7 @@ from payer_app.payments.merchant_display import CounterStore, DisplayHub
 from payer_app.payments.speech import Speaker, announcement
 from payer_app.studio.fee_qr import with_fee
 from tests.acquirer_helpers import CODE as ENROL_CODE
-from tests.acquirer_helpers import LedgerServer, account_code, new_payer, post, token_for
+from tests.acquirer_helpers import LedgerServer, account_code, http_get, new_payer, post, token_for
 from tests.cli_in_process import run
 from tests.display_stream import event_data
 from tests.e2e.acquirer import (
@@ -175,7 +175,7 @@ def test_a_payment_appears_and_is_spoken(acquirer, enrolled_home, browser, tmp_p
         assert src == f"{acquirer.url}/display/audio/250000.wav"
         wait_until(browser, lambda: body_data(browser, "sound") == "on", "the WAV did not play")
         assert body_data(browser, "lastSound") == "voice"
-        data = httpx.get(src, timeout=10).content
+        data = http_get(src, timeout=10).content
         with wave.open(io.BytesIO(data), "rb") as wav:
             rate, channels, seconds = wav.getframerate(), wav.getnchannels(), wav.getnframes() / wav.getframerate()
         assert (rate, channels) == (22050, 1)
@@ -347,7 +347,7 @@ def test_without_speech_the_page_chimes_and_shows_a_banner(quiet_server, browser
     assert browser.find_element("id", "banner").is_displayed()
     assert text_of(browser, "banner-text") == announcement(250_000)
     assert not browser.execute_script("return document.getElementById('voice').getAttribute('src')")
-    assert httpx.get(f"{url}/display/audio/250000.wav", timeout=10).status_code == 404
+    assert http_get(f"{url}/display/audio/250000.wav", timeout=10).status_code == 404
 
 
 def test_declined_requests_are_shown_apart_and_hostile_text_stays_text(tmp_path, browser):
@@ -452,7 +452,7 @@ def test_the_page_asks_the_browser_not_to_offer_a_translation(tmp_path):
     """The display is in Vietnamese on purpose: a browser in another language (the booth's Chromium
     in English) must not cover its top with a translate bar."""
     with LedgerServer(create_app(tmp_path / "page.sqlite3", enrol_code=ENROL_CODE)) as server:
-        page = httpx.get(f"{server.url}/display", timeout=10).text
+        page = http_get(f"{server.url}/display", timeout=10).text
     assert '<html lang="vi" translate="no">' in page
     assert '<meta name="google" content="notranslate">' in page
 
@@ -478,10 +478,10 @@ def test_the_number_of_displays_and_the_speech_cache_are_bounded(tmp_path):
                     assert left.acquire(timeout=60), "the oldest stream was not let go"
             assert left.acquire(timeout=60) and left.acquire(timeout=60), "a closed display was kept"
             assert hub.clients == 0
-        assert httpx.get(f"{server.url}/display?merchant={'x' * 500}", timeout=10).status_code == 400
-        assert httpx.get(f"{server.url}/display/audio/0.wav", timeout=10).status_code == 404
-        assert httpx.get(f"{server.url}/display/audio/99999999999999.wav", timeout=10).status_code == 404
-        assert httpx.get(f"{server.url}/display/static/../acquirer.py", timeout=10).status_code == 404
+        assert http_get(f"{server.url}/display?merchant={'x' * 500}", timeout=10).status_code == 400
+        assert http_get(f"{server.url}/display/audio/0.wav", timeout=10).status_code == 404
+        assert http_get(f"{server.url}/display/audio/99999999999999.wav", timeout=10).status_code == 404
+        assert http_get(f"{server.url}/display/static/../acquirer.py", timeout=10).status_code == 404
     finally:
         server.stop()
     if ESPEAK:
@@ -554,7 +554,7 @@ def test_the_embedded_acquirer_gets_a_display_too(tmp_path, browser):
                                        audience=EMBEDDED_AUDIENCE))
         assert reply.http_status == 201
         shows_amount(browser, "64.000")
-        bill = httpx.get(f"{server.url}/v1/bills/{CUSTOMER}", timeout=10).json()["bill"]
+        bill = http_get(f"{server.url}/v1/bills/{CUSTOMER}", timeout=10).json()["bill"]
         assert bill["amount_paid"] == 64_000 and client.bill(CUSTOMER).body == {"status": "ok", "bill": bill}
     finally:
         server.stop()

@@ -20,7 +20,7 @@ from payer_app.payments.new_day import DayArchive, next_time, parse_hour
 from payer_app.payments.service import PaymentService
 from tests import cli_in_process
 from tests.acquirer_helpers import CODE as ENROL_CODE
-from tests.acquirer_helpers import ledger_rows, new_payer, post, start_server, token_for
+from tests.acquirer_helpers import http_get, http_post, ledger_rows, new_payer, post, start_server, token_for
 from tests.e2e.acquirer import payer_cli
 
 BILL = "PD13000123456"
@@ -41,10 +41,10 @@ def run_cli(capsys, monkeypatch, tmp_path):
 
 def pay_the_bill_in_full(url: str, tokens: list | None = None) -> int:
     payer = new_payer(url)
-    total = httpx.get(f"{url}/v1/bills/{BILL}", timeout=10).json()["bill"]["amount_total"]
+    total = http_get(f"{url}/v1/bills/{BILL}", timeout=10).json()["bill"]["amount_total"]
     token = token_for(payer, url, amount=total, payload=evn_bill_payload(BILL))
     assert post(url, token).status_code == 201
-    assert httpx.get(f"{url}/v1/bills/{BILL}", timeout=10).json()["bill"]["status"] == "paid"
+    assert http_get(f"{url}/v1/bills/{BILL}", timeout=10).json()["bill"]["status"] == "paid"
     if tokens is not None:
         tokens.append(token)
     return total
@@ -158,18 +158,18 @@ def test_new_day_at_a_running_acquirer_tells_its_open_display(tmp_path):
         stream = Snapshots(server.url)
         stream.start()
         assert stream.wait_for(1)["total"] == total
-        assert httpx.post(f"{server.url}/v1/new-day", timeout=10).status_code == 401
-        refused = httpx.post(f"{server.url}/v1/new-day", headers={"Authorization": "Bearer wrong-code"}, timeout=10)
+        assert http_post(f"{server.url}/v1/new-day", timeout=10).status_code == 401
+        refused = http_post(f"{server.url}/v1/new-day", headers={"Authorization": "Bearer wrong-code"}, timeout=10)
         assert refused.status_code == 401 and day_state(ledger)[0] == "paid"
 
         done = payer_cli(tmp_path / "home", "acquirer", "new-day", "--acquirer", server.url, "--ledger", str(ledger))
         assert done.returncode == 0, done.stderr
         fresh = stream.wait_for(2)  # the open display got the new day without reconnecting
         assert (fresh["total"], fresh["count"], fresh["recent"]) == (0, 0, [])
-        assert httpx.get(f"{server.url}/v1/bills/{BILL}", timeout=10).json()["bill"]["status"] == "unpaid"
+        assert http_get(f"{server.url}/v1/bills/{BILL}", timeout=10).json()["bill"]["status"] == "unpaid"
         # yesterday's request sent again is still a duplicate, and counts on no bill
         assert post(server.url, tokens[0]).status_code == 409
-        assert httpx.get(f"{server.url}/v1/bills/{BILL}", timeout=10).json()["bill"]["status"] == "unpaid"
+        assert http_get(f"{server.url}/v1/bills/{BILL}", timeout=10).json()["bill"]["status"] == "unpaid"
     finally:
         server.stop()
 
@@ -220,12 +220,12 @@ def test_the_booths_shared_code_cannot_start_a_new_day_the_operator_token_can(tm
     server = start_server(ledger)
     try:
         pay_the_bill_in_full(server.url)
-        shared = httpx.post(f"{server.url}/v1/new-day", headers={"Authorization": f"Bearer {ENROL_CODE}"},
+        shared = http_post(f"{server.url}/v1/new-day", headers={"Authorization": f"Bearer {ENROL_CODE}"},
                             timeout=10)
         assert shared.status_code == 401 and shared.json()["error"] == "bad-operator-token"
         assert day_state(ledger)[0] == "paid"
         operator = server.server.config.app.state.activation.operator_token
-        done = httpx.post(f"{server.url}/v1/new-day", headers={"Authorization": f"Bearer {operator}"}, timeout=10)
+        done = http_post(f"{server.url}/v1/new-day", headers={"Authorization": f"Bearer {operator}"}, timeout=10)
         assert done.status_code == 200 and done.json()["new_day"]["approved"] == 1
         assert day_state(ledger)[0] == "unpaid"
     finally:
@@ -237,11 +237,11 @@ def test_guessing_the_code_through_new_day_is_locked_out_like_enrolment(tmp_path
 
     server = start_server(tmp_path / "ledger.sqlite3")
     try:
-        answers = [httpx.post(f"{server.url}/v1/new-day", headers={"Authorization": f"Bearer guess-{n}"},
+        answers = [http_post(f"{server.url}/v1/new-day", headers={"Authorization": f"Bearer guess-{n}"},
                               timeout=10).status_code for n in range(WRONG_CODES_ALLOWED)]
         assert answers == [401] * WRONG_CODES_ALLOWED
         operator = server.server.config.app.state.activation.operator_token
-        right = httpx.post(f"{server.url}/v1/new-day", headers={"Authorization": f"Bearer {operator}"}, timeout=10)
+        right = http_post(f"{server.url}/v1/new-day", headers={"Authorization": f"Bearer {operator}"}, timeout=10)
         assert right.status_code == 429 and right.headers["Retry-After"]  # even the right code, during the lock-out
     finally:
         server.stop()

@@ -167,3 +167,15 @@ def test_the_check_of_this_run_finds_an_unmarked_test_and_steps_aside_when_it_ca
     assert fast_set_of_this_run(session(marked, item("tests/test_a.py::test_opens", "xserver")), wanted) == set()
     assert fast_set_of_this_run(session(marked), wanted) is None  # not collected in this run
     assert fast_set_of_this_run(session(marked, item("tests/test_a.py::test_opens"), markexpr="slow"), wanted) is None
+
+
+def test_a_file_that_waits_is_handed_out_after_every_two_that_compute():
+    """Among the long files, one with a real window or a browser (mostly waiting) comes after every two
+    that compute, so the workers do not all wait at once; the short files come last."""
+    from tests.conftest import handout_order
+
+    files = [("short1", set()), ("window1", {"xserver"}), ("soak", {"slow"}), ("page", {"browser", "slow"}),
+             ("fuzz", {"slow"}), ("install", {"slow"}), ("short2", set()), ("window2", {"xserver"})]
+    assert handout_order(files) == ["window1", "soak", "fuzz", "page", "install", "short1", "window2", "short2"]
+    assert handout_order([("a", set()), ("b", {"slow"})]) == ["b", "a"]
+    assert sorted(handout_order(files)) == sorted(path for path, _ in files)

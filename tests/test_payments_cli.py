@@ -13,7 +13,6 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
 from payer_app.cli import main
@@ -23,6 +22,7 @@ from payer_app.core.request import build_request
 from payer_app.core.signing import sign_request
 from payer_app.payments.acquirer_client import read_until_serving
 from payer_app.payments.keystore import KeyStore
+from tests.acquirer_helpers import http_get
 from tests.media import write_qr_png
 from tests.spec_vectors import EVN_BILL
 
@@ -220,7 +220,7 @@ def test_pay_against_the_served_acquirer_after_enrolling(capsys, acquirer_proces
     code, out, err = run(capsys, "pay", EVN_BILL, "--amount", "200000", "--acquirer", url)
     assert code == 0, err
     request_id = json.loads(base64.urlsafe_b64decode(out.split(".")[1] + "==="))["request_id"]
-    assert httpx.get(f"{url}/v1/payments/{request_id}").status_code == 401  # not for strangers
+    assert http_get(f"{url}/v1/payments/{request_id}").status_code == 401  # not for strangers
     code, out, err = run(capsys, "pay", EVN_BILL, "--amount", "2000000", "--acquirer", url, "--json")
     assert code == 1
     assert json.loads(err)["reason"] == "above-maximum" and json.loads(err)["http_status"] == 422
@@ -234,7 +234,7 @@ def test_rotate_with_acquirer_enrols_the_new_key_endorsed_by_the_old(capsys, acq
     code, out, err = run(capsys, "keys", "rotate", "--acquirer", url)
     assert code == 0, err
     assert "now enrolled" in out and f"Key {old_kid} is retired there." in out
-    assert httpx.get(f"{url}/v1/keys/{old_kid}").json()["status"] == "retired"
+    assert http_get(f"{url}/v1/keys/{old_kid}").json()["status"] == "retired"
     assert run(capsys, "pay", EVN_BILL, "--amount", "20000", "--acquirer", url)[0] == 0
     code, out, _ = run(capsys, "keys", "revoke", "--acquirer", url, "--", old_kid)  # a kid may start with "-"
     assert code == 0 and out.rstrip().endswith(": revoked")
@@ -254,7 +254,7 @@ def test_the_served_acquirer_keeps_its_code_and_warns_about_open_enrolment(tmp_p
     proc, url, _, lines = start_acquirer(tmp_path, "--open-enrolment", ledger=tmp_path / "open.sqlite3")
     try:
         assert any(line.startswith("WARNING: OPEN ENROLMENT") for line in lines), lines
-        assert httpx.get(f"{url}/v1/health").json()["open_enrolment"] is True
+        assert http_get(f"{url}/v1/health").json()["open_enrolment"] is True
     finally:
         stop_acquirer(proc)
 

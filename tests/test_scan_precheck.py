@@ -214,6 +214,9 @@ def scenes():
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # A small code at the frame's edge that zxing-cpp saw in its box only with a wider margin (found by this test).
 @example(module=2, angle=216.5, x=2, y=59, dark=0, contrast=44, inverted=False, seed=3)
+# Two more at the left edge, seen only with a margin of 80 to 96 pixels (found by this test, 5 Dec 2026).
+@example(module=2, angle=215.375, x=0, y=192, dark=46, contrast=90, inverted=False, seed=0)
+@example(module=2, angle=216.0, x=0, y=192, dark=53, contrast=95, inverted=False, seed=1)
 @given(module=st.integers(2, 4), angle=st.floats(0, 360), x=st.integers(0, 1500), y=st.integers(0, 650),
        dark=st.integers(0, 120), contrast=st.integers(40, 200), inverted=st.booleans(), seed=st.integers(0, 9))
 def test_a_code_the_engine_reads_without_the_gate_it_reads_with_it(scenes, module, angle, x, y, dark, contrast,

@@ -9,7 +9,6 @@ codes issue --account``) or an endorsement by its key."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from PySide6.QtTest import QTest
 
@@ -17,7 +16,7 @@ from payer_app.core.keys import SigningKey
 from payer_app.core.refusals import Refusal
 from payer_app.payments.acquirer.activation import issue_code
 from payer_app.payments.keystore import KeyStore
-from tests.acquirer_helpers import CODE, AcquirerClock, Payer, enrol, post, start_server, token_for
+from tests.acquirer_helpers import CODE, AcquirerClock, Payer, enrol, http_get, post, start_server, token_for
 from tests.cli_in_process import run
 
 OWNER_BIN, OWNER_ACCOUNT = "970436", "0011001234567"
@@ -36,7 +35,7 @@ def served(tmp_path):
 
 def key_state(url: str, kid: str) -> tuple[int, str]:
     """(HTTP status, the key's state): (404, "not-found") for a key the acquirer has no binding of."""
-    answer = httpx.get(f"{url}/v1/keys/{kid}", timeout=10)
+    answer = http_get(f"{url}/v1/keys/{kid}", timeout=10)
     body = answer.json()
     return answer.status_code, body["status"] if answer.status_code == 200 else body["error"]
 

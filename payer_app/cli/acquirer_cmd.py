@@ -194,9 +194,9 @@ def run_serve(args) -> int:
     for scope, balance, limit in balances:  # opened once; a restart keeps the ledger's balance
         app.state.acquirer.ledger.balances.open(scope, balance, limit)
     app.state.acquirer.ledger.balances.set_demo_balance(demo_balance)
-    _print_where_it_serves(app.state.acquirer, host, port, ledger, args.open_enrolment, directory)
     attach_console(app.state.acquirer, schedule)
-    _serve(app, sock)
+    _serve(app, sock, lambda: _print_where_it_serves(app.state.acquirer, host, port, ledger, args.open_enrolment,
+                                                      directory))
     return EXIT_OK
 
 
@@ -398,15 +398,18 @@ def demo_balance_line(acquirer) -> str:
     return f"Demo accounts open with {format_vnd(acquirer.ledger.balances.demo_balance)} (--demo-balance)."
 
 
-def _serve(app, sock) -> None:
+def _serve(app, sock, say_where) -> None:
     """uvicorn on the bound socket until Ctrl+C or SIGTERM (answers in flight get 2 s to finish; the
-    display streams are ended as soon as the stop is asked for)."""
+    display streams are ended as soon as the stop is asked for). ``say_where()`` prints the start lines
+    once it serves with its signal handlers in place: a script that reads them and sends Ctrl+C at once
+    stops it, even when it was started with Ctrl+C ignored (a background job; such a signal sent
+    before the handlers were in place was lost, and the process served on)."""
     import uvicorn
 
     from payer_app.payments.acquirer.server import end_display_streams, stopping_server
 
     server = stopping_server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2),
-                             on_stop=lambda: end_display_streams(app))
+                             on_stop=lambda: end_display_streams(app), on_serving=say_where)
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:

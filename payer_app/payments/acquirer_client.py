@@ -9,11 +9,12 @@ Answers are read with a size cap and ``loads_untrusted``: the acquirer is a stra
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from payer_app.core.display_text import visible
@@ -35,6 +36,9 @@ from payer_app.payments.enrolment import (
     revocation_token,
 )
 from payer_app.payments.name_directory import NameDirectory
+
+if TYPE_CHECKING:
+    import ssl
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 MAX_ANSWER_BYTES = 256 * 1024
@@ -58,6 +62,27 @@ class AcquirerReply:
     body: dict[str, Any]
 
 
+def tls_context(base_url: str) -> ssl.SSLContext:
+    """What a client of ``base_url`` checks certificates with. An https acquirer's certificate is checked
+    as httpx checks it by default (its CA bundle, SSL_CERT_FILE / SSL_CERT_DIR), with the bundle loaded
+    once per process: httpx loads it again for every client it makes (about 40 ms of CPU each,
+    bench/acquirer_client_bench.py). A plain http acquirer's client makes no TLS connection (redirects are
+    not followed), so it gets a context that trusts no certificate at all: should it ever meet TLS, the
+    connection fails; it is never made unchecked."""
+    import ssl  # here, not at import: the window starts without it (tests/test_window_start_imports.py)
+
+    if base_url.lower().startswith("https://"):
+        return _ca_bundle_context()
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies, with no certificate to trust
+
+
+@functools.cache
+def _ca_bundle_context() -> ssl.SSLContext:
+    import httpx
+
+    return httpx.create_ssl_context()
+
+
 class HttpAcquirerClient:
     def __init__(self, base_url: str, timeout: float = DEFAULT_TIMEOUT_SECONDS):
         import httpx  # here, not at import: the window (embedded acquirer) never needs it (7 MiB resident)
@@ -68,7 +93,7 @@ class HttpAcquirerClient:
 
         self._jose = JOSE_MEDIA_TYPE
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout)
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, verify=tls_context(self.base_url))
 
     def __repr__(self) -> str:
         return f"HttpAcquirerClient({self.base_url!r})"
@@ -242,9 +267,10 @@ SERVING_LINE = "Requests must be addressed (aud) to one of: "
 
 def read_until_serving(process) -> list[str]:
     """The start lines of a ``payer-app acquirer serve`` process (a subprocess.Popen whose standard error
-    is a text pipe), read up to the one that means it serves. Its socket listens before they are printed,
-    so a script waits on the process's own words instead of polling. Raises AcquirerUnavailable, with
-    what the process said, when it ends first."""
+    is a text pipe), read up to the one that means it serves. Its socket listens, and Ctrl+C or SIGTERM stop
+    it, before they are printed, so a script waits on the process's own words instead of polling, and may
+    stop it as soon as they are read. Raises AcquirerUnavailable, with what the process said, when it ends
+    first."""
     said = []
     for line in process.stderr:
         said.append(line)

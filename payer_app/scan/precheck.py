@@ -48,8 +48,11 @@ SQUARE = 3  # a code fills at least SQUARE x SQUARE dense cells
 GROW = 3  # cells added around each dense block
 # Full-resolution pixels added around a box read by zxing-cpp: its local threshold needs some picture
 # around the code, and how much decides what it sees (a small code near the frame's edge was seen with
-# 18 to 38 pixels and not with 16), so a box it sees nothing in is read once more with a wider margin.
+# 18 to 38 pixels and not with 16), so a box it sees nothing in is read once more with a wider margin;
+# a box at the frame's edge, whose margin the edge cuts off on one side, once more with EDGE_MARGIN
+# (small codes at the left edge were seen only with 80 to 96 pixels).
 READ_MARGINS = (16, 32)
+EDGE_MARGIN = 96
 
 Reader = Callable[[np.ndarray], tuple[list, list]]
 
@@ -69,7 +72,9 @@ def may_hold_code(gray: np.ndarray, small: np.ndarray, read: Reader) -> bool:
     to_full = width / texture.shape[1]
     to_small = small.shape[1] / texture.shape[1]
     for x, y, w, h in dense_boxes(texture):
-        if any(_seen(read, _crop(gray, x, y, w, h, to_full, margin)) for margin in READ_MARGINS):
+        at_edge = x <= 0 or y <= 0 or x + w >= texture.shape[1] or y + h >= texture.shape[0]
+        margins = (*READ_MARGINS, EDGE_MARGIN) if at_edge else READ_MARGINS
+        if any(_seen(read, _crop(gray, x, y, w, h, to_full, margin)) for margin in margins):
             return True
         crop = _crop(small, x, y, w, h, to_small, BLOCK)
         if min(crop.shape) >= 2 * BLOCK and _count(crop):

@@ -64,10 +64,12 @@ class AcquirerServer:
         self.stop()
 
 
-def stopping_server(config, settled: threading.Event | None = None, on_stop=None):
-    """A uvicorn server that sets ``settled`` when its startup has finished (or failed), and calls
-    ``on_stop()`` once, on its own loop, as soon as it is asked to stop (Ctrl+C, SIGTERM,
-    ``should_exit``): the display streams end then, so uvicorn's shutdown does not wait for them."""
+def stopping_server(config, settled: threading.Event | None = None, on_stop=None, on_serving=None):
+    """A uvicorn server that sets ``settled`` when its startup has finished (or failed), calls
+    ``on_serving()`` once it serves (its socket listening and, on the main thread, its Ctrl+C and
+    SIGTERM handlers in place: a stop asked for from then on is never lost), and calls ``on_stop()``
+    once, on its own loop, as soon as it is asked to stop (Ctrl+C, SIGTERM, ``should_exit``): the
+    display streams end then, so uvicorn's shutdown does not wait for them."""
     import uvicorn
 
     class Server(uvicorn.Server):
@@ -84,6 +86,8 @@ def stopping_server(config, settled: threading.Event | None = None, on_stop=None
             finally:
                 if settled is not None:
                     settled.set()
+            if on_serving is not None and self.started and not self.should_exit:
+                on_serving()
 
         async def on_tick(self, counter: int) -> bool:
             should_exit = await super().on_tick(counter)
