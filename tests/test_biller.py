@@ -272,3 +272,28 @@ def test_the_period_a_payment_counts_against_is_the_issued_bills_on_every_day_of
         due = issued_evn_bill(CODE, day).resolve().due_date  # DD/MM/YYYY: the period's month and year
         assert bill_period(day) == due.split("/", 1)[1], day
         day += timedelta(days=1)
+
+
+
+def test_a_bill_read_right_after_the_approval_shows_the_payment(server):
+    """The biller hears of a payment after its answer is sent (the pipeline's listener thread); a payer
+    who reads the bill as soon as the approval comes sees it paid. A listener put before the biller holds
+    the listener thread until a timer lets it go: the read must wait for the biller, not answer 'unpaid'
+    (it did: the read came before the biller had heard)."""
+    import threading
+
+    acquirer = server.server.config.app.state.acquirer
+    go_on = threading.Event()
+    acquirer.listeners.insert(0, lambda token, answer: go_on.wait(60))
+    payer = new_payer(server.url)
+    go_on.set()  # the enrolment's decisions heard; the payment's is held
+    go_on.clear()
+    total = get_bill(server.url, CODE).json()["bill"]["amount_total"]
+    assert pay(server.url, payer, total).status_code == 201
+    release = threading.Timer(2.0, go_on.set)  # after the read below has been sent
+    release.start()
+    try:
+        assert get_bill(server.url, CODE).json()["bill"]["status"] == "paid"
+    finally:
+        release.cancel()
+        go_on.set()

@@ -62,6 +62,7 @@ MAX_MERCHANT_CHARS = 100
 RETRY_MS = 1000  # how soon a disconnected page tries again
 PING_SECONDS = 15
 SHUTDOWN_POLL_SECONDS = 0.25  # how often a stream looks whether the server is stopping
+BILL_WAIT_S = 5.0  # how long a bill read waits for the biller to hear of the payments already answered
 STATIC_FILES = {"display.css": "text/css; charset=utf-8", "display.js": "text/javascript; charset=utf-8"}
 CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
                            "media-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
@@ -504,11 +505,20 @@ class _CounterHttp:
 
     async def bill(self, request):
         try:
-            status, body = await asyncio.to_thread(bill_answer, self.biller, request.path_params["customer_code"])
+            status, body = await asyncio.to_thread(self._bill_answer, request.path_params["customer_code"])
         except (OSError, sqlite3.Error):
             log.exception("biller storage failure")
             return _rejected(503, "unavailable", "The biller cannot answer right now.")
         return _json(body, status)
+
+    def _bill_answer(self, customer_code: str):
+        """The bill as it stands after every payment answered before this request: the biller hears of a
+        payment after its answer was sent (the pipeline's listener thread), so a payer who reads the bill
+        right after an approval waits for that, at most ``BILL_WAIT_S`` (then the bill as it is)."""
+        caught_up = getattr(self.acquirer, "listeners_caught_up", None)
+        if caught_up is not None:
+            caught_up(BILL_WAIT_S)
+        return bill_answer(self.biller, customer_code)
 
 
 def _message_event(message: dict[str, Any]):

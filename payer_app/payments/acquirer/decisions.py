@@ -94,6 +94,11 @@ class MockAcquirer:
         # Called as listener(token, answer) after each decision: the merchant display and the biller
         # (payments/merchant_display.py, payments/biller.py); they never raise into the acquirer.
         self.listeners: list = []
+        # listeners_caught_up(timeout): True once the listeners have heard of every decision answered so
+        # far (False if the timeout ran out first). Here they hear of it inside ``submit``; the HTTP
+        # acquirer's pipeline tells them on a thread of its own after the answer and puts its own wait here
+        # (payments/acquirer/pipeline.py), so a read of the biller can follow the payments already answered.
+        self.listeners_caught_up = _always_caught_up
 
     def close(self) -> None:
         self.ledger.close()
@@ -463,3 +468,7 @@ def _utc_now() -> datetime:
 
 
 __all__ = ["Admitted", "MockAcquirer", "weak_key_problem"]
+
+
+def _always_caught_up(timeout: float | None = None) -> bool:
+    return True

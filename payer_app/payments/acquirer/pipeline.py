@@ -101,6 +101,7 @@ class DecisionPipeline:
         self._asked = 0  # recorded payments a caller of wait_for_checkpoint waits for (under _checkpoints)
         self._tried = 0  # recorded payments the last checkpoint tried to cover (under _checkpoints)
         self._checkpointer: threading.Thread | None = None
+        acquirer.listeners_caught_up = self.wait_for_listeners  # the biller's reads wait on it (merchant_display.py)
 
     # --- from the event loop ------------------------------------------------------------------
     async def decide(self, token: bytes | str, received: datetime) -> AcquirerAnswer:
