@@ -19,17 +19,13 @@ studio writes the clips): run it beside a run without it to compare two versions
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if "--tree" in sys.argv[:-1]:
-    sys.path.insert(0, str(Path(sys.argv[sys.argv.index("--tree") + 1]).resolve()))
-    sys.path.insert(1, str(ROOT))
-else:
-    sys.path.insert(0, str(ROOT))
+from checkout_tree import use_tree
+
+use_tree()
 
 from payer_app.studio.video_options import LIGHTS  # noqa: E402
 

@@ -15,17 +15,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if "--tree" in sys.argv[:-1]:
-    sys.path.insert(0, str(Path(sys.argv[sys.argv.index("--tree") + 1]).resolve()))
-    sys.path.insert(1, str(ROOT))
-else:
-    sys.path.insert(0, str(ROOT))
+from checkout_tree import use_tree
+
+use_tree()
 
 # (name, file suffix, ClipSpec keywords): the docs' examples (docs/generate.md, docs/qa.md) and a 1080p clip
 SETTINGS = [

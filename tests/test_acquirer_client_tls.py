@@ -4,35 +4,14 @@ trusts no certificate at all; httpx's CA bundle is loaded once per process, not 
 
 from __future__ import annotations
 
-import datetime
 import socket
 import ssl
 import threading
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from payer_app.payments.acquirer_client import AcquirerUnavailable, HttpAcquirerClient, tls_context
-
-
-def self_signed(folder) -> tuple[str, str]:
-    """A certificate for 127.0.0.1 signed by its own key: what a stranger on the path could present."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-            .sign(key, hashes.SHA256()))
-    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return str(cert_file), str(key_file)
+from tests.self_signed import self_signed_certificate
 
 
 @pytest.fixture
@@ -40,7 +19,7 @@ def tls_server(tmp_path):
     """A TLS server on a loopback port with the self-signed certificate, for one connection; it answers
     a request with a 200 and an empty JSON object, should the client ever get that far. Yields (url,
     what became of the connection)."""
-    cert, key = self_signed(tmp_path)
+    cert, key = self_signed_certificate(tmp_path)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     listener = socket.create_server(("127.0.0.1", 0))

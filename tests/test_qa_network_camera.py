@@ -24,6 +24,7 @@ from payer_app.scan.network_source import NetworkCameraSource, mask_credentials
 from payer_app.scan.source_specs import make_source
 from payer_app.scan.sources import SourceError
 from tests.mjpeg_server import PASSWORD, USER, MjpegServer, clip_jpegs
+from tests.self_signed import self_signed_certificate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -252,36 +253,11 @@ def test_bad_urls_are_refused_before_any_connection():
             NetworkCameraSource(url)
 
 
-def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
-    import datetime
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "phone-camera")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_path, key_path
-
-
 def test_https_camera_with_a_self_signed_certificate_is_refused_clearly(clips, tmp_path):
     import ssl
 
     server = MjpegServer(clips[0], auth=(USER, PASSWORD))
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed_certificate(tmp_path, "phone-camera")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     server.httpd.socket = context.wrap_socket(server.httpd.socket, server_side=True)
